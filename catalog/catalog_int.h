@@ -1,0 +1,49 @@
+/* Internals shared by the catalog library's files; not part of its public API. */
+#ifndef CATALOG_INT_H
+#define CATALOG_INT_H
+
+#include <sqlite3.h>
+
+#include "catalog.h"
+#include "jschema.h"
+
+struct catalog_taxonomy;
+
+struct catalog {
+	sqlite3 *db;
+	struct catalog_jschema *schema;  /* loaded on first use */
+	struct catalog_taxonomy *tax;    /* loaded on first use */
+};
+
+/* Records SQLite's current error on db as ST_E_SYSTEM with what as context. Returns -1. */
+int catalog_sql_error(struct st_error *err, sqlite3 *db, const char *what);
+/* Runs SQL with no result rows. Returns 0, or -1 with err. */
+int catalog_exec(sqlite3 *db, const char *sql, struct st_error *err);
+/* Prepares sql into *st. Returns 0, or -1 with err. */
+int catalog_prepare(sqlite3 *db, sqlite3_stmt **st, const char *sql, struct st_error *err);
+/* Copies column i of the current row as a new string (NULL for SQL NULL or out of memory;
+ * *oom is set on the latter). */
+char *catalog_col_strdup(sqlite3_stmt *st, int i, int *oom);
+
+/* ---- Taxonomy (taxonomy.c) ---- */
+struct catalog_category {
+	char *key, *name, *description, *parent, *deprecated, *replaced_by;
+};
+/* Parses the embedded fideslang taxonomy. Returns 0 with *out, or -1 with err. */
+int catalog_taxonomy_load(struct catalog_taxonomy **out, struct st_error *err);
+/* Returns the entry for key, or NULL. */
+const struct catalog_category *catalog_taxonomy_find(const struct catalog_taxonomy *t,
+						     const char *key);
+/* Frees the taxonomy. NULL is fine. */
+void catalog_taxonomy_free(struct catalog_taxonomy *t);
+
+/* Splits a "dataset.field.path" reference at the dataset name, which is exactly
+ * "namespace.name". Stores the field part's offset in *field (0 when there is none). Returns
+ * the dataset name's length, or 0 when ref has no namespace. */
+size_t catalog_split_ref(const char *ref, size_t *field);
+
+/* Sets a not-found error for name (ST_E_NOTFOUND) with a did-you-mean hint: the dataset
+ * part of a dataset.field name, or a name within two edits. Returns -1. */
+int catalog_not_found(struct catalog *c, const char *name, struct st_error *err);
+
+#endif

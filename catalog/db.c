@@ -1,0 +1,169 @@
+/* catalog.db: opening, pragmas, versioned migrations and small SQLite helpers. */
+#include "catalog_int.h"
+#include "alloc.h"
+#include "embedded.h"
+
+#include <stdio.h>
+#include <string.h>
+
+int catalog_sql_error(struct st_error *err, sqlite3 *db, const char *what)
+{
+	return st_error_set(err, ST_E_SYSTEM, "%s: %s", what, sqlite3_errmsg(db));
+}
+
+int catalog_exec(sqlite3 *db, const char *sql, struct st_error *err)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) == SQLITE_OK)
+		return 0;
+	st_error_set(err, ST_E_SYSTEM, "database: %s", msg ? msg : sqlite3_errmsg(db));
+	sqlite3_free(msg);
+	return -1;
+}
+
+int catalog_prepare(sqlite3 *db, sqlite3_stmt **st, const char *sql, struct st_error *err)
+{
+	if (sqlite3_prepare_v2(db, sql, -1, st, NULL) == SQLITE_OK)
+		return 0;
+	*st = NULL;
+	return catalog_sql_error(err, db, "cannot prepare query");
+}
+
+char *catalog_col_strdup(sqlite3_stmt *st, int i, int *oom)
+{
+	const unsigned char *s = sqlite3_column_text(st, i);
+	char *p;
+
+	if (!s)
+		return NULL;
+	p = st_strndup((const char *)s, (size_t)sqlite3_column_bytes(st, i));
+	if (!p)
+		*oom = 1;
+	return p;
+}
+
+size_t catalog_split_ref(const char *ref, size_t *field)
+{
+	const char *dot = strchr(ref, '.'), *dot2;
+
+	*field = 0;
+	if (!dot || dot == ref)
+		return 0;
+	dot2 = strchr(dot + 1, '.');
+	if (!dot2)
+		return strlen(ref);
+	*field = (size_t)(dot2 - ref) + 1;
+	return (size_t)(dot2 - ref);
+}
+
+/* Migrations, oldest first; entry i brings the schema from version i to i + 1. */
+static const unsigned char *const migrations[] = {st_embed_catalog_v1};
+
+static int migrate(sqlite3 *db, struct st_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int ret = -1, version = 0;
+	char sql[64];
+
+	if (catalog_prepare(db, &st, "PRAGMA user_version", err))
+		goto out;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		version = sqlite3_column_int(st, 0);
+	if (version > CATALOG_SCHEMA_VERSION) {
+		st_error_set(err, ST_E_SYSTEM,
+			     "catalog.db has schema version %d, newer than this steward supports (%d)",
+			     version, CATALOG_SCHEMA_VERSION);
+		goto out;
+	}
+	if (version == CATALOG_SCHEMA_VERSION) {
+		ret = 0;
+		goto out;
+	}
+	if (catalog_exec(db, "BEGIN IMMEDIATE", err))
+		goto out;
+	for (int v = version; v < CATALOG_SCHEMA_VERSION; v++)
+		if (catalog_exec(db, (const char *)migrations[v], err))
+			goto rollback;
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", CATALOG_SCHEMA_VERSION);
+	if (catalog_exec(db, sql, err) || catalog_exec(db, "COMMIT", err))
+		goto rollback;
+	ret = 0;
+	goto out;
+rollback:
+	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	st_error_prefix(err, "cannot migrate catalog.db");
+out:
+	sqlite3_finalize(st);
+	return ret;
+}
+
+int catalog_open_path(struct catalog **out, const char *path, struct st_error *err)
+{
+	struct catalog *c = st_calloc(1, sizeof(*c));
+	int ret = -1;
+
+	if (!c)
+		return st_error_oom(err);
+	if (sqlite3_open_v2(path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+	    SQLITE_OK) {
+		if (!c->db) {
+			st_error_oom(err);
+			goto out;
+		}
+		st_error_set(err, ST_E_SYSTEM, "cannot open '%s': %s", path,
+			     sqlite3_errmsg(c->db));
+		goto out;
+	}
+	sqlite3_busy_timeout(c->db, 5000);
+	sqlite3_extended_result_codes(c->db, 1);
+	if (catalog_exec(c->db,
+			 "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
+			 "PRAGMA foreign_keys = ON;"
+			 "PRAGMA temp_store = MEMORY; PRAGMA cache_size = -65536",
+			 err)) {
+		st_error_prefix(err, "cannot open '%s'", path);
+		goto out;
+	}
+	if (migrate(c->db, err))
+		goto out;
+	*out = c;
+	c = NULL;
+	ret = 0;
+out:
+	catalog_free(c);
+	return ret;
+}
+
+int catalog_open(struct catalog **out, const struct catalog_workspace *ws, struct st_error *err)
+{
+	char *path = catalog_workspace_path(ws, "catalog.db");
+	int ret;
+
+	if (!path)
+		return st_error_oom(err);
+	ret = catalog_open_path(out, path, err);
+	st_free(path);
+	return ret;
+}
+
+void catalog_free(struct catalog *c)
+{
+	if (!c)
+		return;
+	sqlite3_close(c->db);
+	catalog_jschema_free(c->schema);
+	catalog_taxonomy_free(c->tax);
+	st_free(c);
+}
+
+struct sqlite3 *catalog_db(struct catalog *c)
+{
+	return c->db;
+}
+
+const char *catalog_descriptor_schema(size_t *len)
+{
+	*len = st_embed_descriptor_schema_len;
+	return (const char *)st_embed_descriptor_schema;
+}

@@ -1,0 +1,330 @@
+/* `steward lineage`: breadth-first walks over dataset edges (lineage.upstream) or column
+ * edges (from:), up, down or both, with a depth cap. Each node is expanded once, so cycles
+ * terminate. */
+#include "catalog_int.h"
+#include "alloc.h"
+#include "buf.h"
+
+#include <string.h>
+
+/* Open-addressing set of node names mapping to their index in the graph. */
+struct index {
+	char **keys;
+	size_t *vals;
+	size_t cap, n;
+};
+
+static uint64_t hash_str(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+	return h;
+}
+
+static size_t *index_slot(struct index *x, const char *key)
+{
+	size_t i = (size_t)hash_str(key) & (x->cap - 1);
+
+	while (x->keys[i] && strcmp(x->keys[i], key))
+		i = (i + 1) & (x->cap - 1);
+	return &x->vals[i];
+}
+
+static int index_find(const struct index *x, const char *key, size_t *val)
+{
+	size_t i;
+
+	if (!x->cap)
+		return 0;
+	i = (size_t)hash_str(key) & (x->cap - 1);
+	for (; x->keys[i]; i = (i + 1) & (x->cap - 1))
+		if (!strcmp(x->keys[i], key)) {
+			*val = x->vals[i];
+			return 1;
+		}
+	return 0;
+}
+
+/* Adds key (borrowed: it must outlive the index) with val. Returns 0 or -1 on OOM. */
+static int index_add(struct index *x, char *key, size_t val)
+{
+	if ((x->n + 1) * 2 > x->cap) {
+		struct index big = {0};
+
+		big.cap = x->cap ? x->cap * 2 : 64;
+		big.keys = st_calloc(big.cap, sizeof(*big.keys));
+		big.vals = st_calloc(big.cap, sizeof(*big.vals));
+		if (!big.keys || !big.vals) {
+			st_free(big.keys);
+			st_free(big.vals);
+			return -1;
+		}
+		for (size_t i = 0; i < x->cap; i++)
+			if (x->keys[i]) {
+				size_t *slot = index_slot(&big, x->keys[i]);
+
+				big.keys[slot - big.vals] = x->keys[i];
+				*slot = x->vals[i];
+			}
+		big.n = x->n;
+		st_free(x->keys);
+		st_free(x->vals);
+		*x = big;
+	}
+	size_t *slot = index_slot(x, key);
+
+	x->keys[slot - x->vals] = key;
+	*slot = val;
+	x->n++;
+	return 0;
+}
+
+static void index_release(struct index *x)
+{
+	st_free(x->keys);
+	st_free(x->vals);
+	memset(x, 0, sizeof(*x));
+}
+
+void catalog_lineage_release(struct catalog_lineage *g)
+{
+	for (size_t i = 0; i < g->nnodes; i++) {
+		st_free(g->nodes[i].name);
+		st_free(g->nodes[i].kind);
+	}
+	st_free(g->nodes);
+	st_free(g->edges);
+	memset(g, 0, sizeof(*g));
+}
+
+struct walk {
+	struct catalog *c;
+	struct catalog_lineage *g;
+	struct index nodes, edges;
+	char **edge_keys;
+	size_t nedge_keys, edge_keys_cap;
+	struct st_error *err;
+};
+
+static int add_node(struct walk *w, const char *name, const char *kind, int depth, int dir,
+		    size_t *idx)
+{
+	struct catalog_lnode *n;
+
+	if (index_find(&w->nodes, name, idx))
+		return 0;
+	if (w->g->nnodes >= CATALOG_LINEAGE_MAX_NODES)
+		return st_error_set(w->err, ST_E_SYSTEM, "lineage graph exceeds %d nodes",
+				    CATALOG_LINEAGE_MAX_NODES);
+	if (st_grow(&w->g->nodes, &w->g->nodes_cap, w->g->nnodes + 1, sizeof(*w->g->nodes)))
+		return st_error_oom(w->err);
+	n = &w->g->nodes[w->g->nnodes];
+	memset(n, 0, sizeof(*n));
+	n->name = st_strdup(name);
+	n->kind = kind ? st_strdup(kind) : NULL;
+	n->depth = depth;
+	n->dir = dir;
+	if (!n->name || (kind && !n->kind) || index_add(&w->nodes, n->name, w->g->nnodes)) {
+		st_free(n->name);
+		st_free(n->kind);
+		return st_error_oom(w->err);
+	}
+	*idx = w->g->nnodes++;
+	return 0;
+}
+
+static int add_edge(struct walk *w, size_t from, size_t to)
+{
+	char key[64];
+	size_t dummy;
+	char *copy;
+
+	snprintf(key, sizeof(key), "%zu>%zu", from, to);
+	if (index_find(&w->edges, key, &dummy))
+		return 0;
+	copy = st_strdup(key);
+	if (!copy || st_grow(&w->edge_keys, &w->edge_keys_cap, w->nedge_keys + 1, sizeof(char *)) ||
+	    index_add(&w->edges, copy, 0)) {
+		st_free(copy);
+		return st_error_oom(w->err);
+	}
+	w->edge_keys[w->nedge_keys++] = copy;
+	if (st_grow(&w->g->edges, &w->g->edges_cap, w->g->nedges + 1, sizeof(*w->g->edges)))
+		return st_error_oom(w->err);
+	w->g->edges[w->g->nedges].from = from;
+	w->g->edges[w->g->nedges].to = to;
+	w->g->nedges++;
+	return 0;
+}
+
+/* Neighbour queries: ?1 is the dataset, ?2 the field (column level only). Each row gives
+ * the neighbour's name and its kind (NULL when external). */
+static const char *const neighbours_sql[2][2] = {
+	{
+		/* dataset level: up, down */
+		"SELECT DISTINCT e.src, (SELECT kind FROM datasets k WHERE k.name = e.src LIMIT 1)"
+		" FROM edges e WHERE e.dst = ?1 ORDER BY 1",
+		"SELECT DISTINCT e.dst, (SELECT kind FROM datasets k WHERE k.name = e.dst LIMIT 1)"
+		" FROM edges e WHERE e.src = ?1 ORDER BY 1",
+	},
+	{
+		/* column level: up, down */
+		"SELECT DISTINCT e.src_ds || '.' || e.src_field,"
+		" (SELECT k.kind FROM datasets k JOIN fields f ON f.dataset_id = k.id"
+		"  WHERE k.name = e.src_ds AND f.path = e.src_field LIMIT 1)"
+		" FROM field_edges e WHERE e.dst_ds = ?1 AND e.dst_field = ?2 ORDER BY 1",
+		"SELECT DISTINCT e.dst_ds || '.' || e.dst_field,"
+		" (SELECT k.kind FROM datasets k JOIN fields f ON f.dataset_id = k.id"
+		"  WHERE k.name = e.dst_ds AND f.path = e.dst_field LIMIT 1)"
+		" FROM field_edges e WHERE e.src_ds = ?1 AND e.src_field = ?2 ORDER BY 1",
+	},
+};
+
+static void bind_target(sqlite3_stmt *st, const char *name, int column)
+{
+	size_t fo, dl = catalog_split_ref(name, &fo);
+
+	if (column) {
+		sqlite3_bind_text(st, 1, name, (int)dl, SQLITE_TRANSIENT);
+		sqlite3_bind_text(st, 2, name + fo, -1, SQLITE_TRANSIENT);
+	} else {
+		sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
+	}
+}
+
+static int walk_dir(struct walk *w, int dir, int cap)
+{
+	sqlite3_stmt *st;
+	int ret = -1, rc;
+	int up = dir == CATALOG_UP;
+
+	if (catalog_prepare(w->c->db, &st, neighbours_sql[w->g->column][up ? 0 : 1], w->err))
+		return -1;
+	/* Nodes are appended as they are found, so the array is the BFS queue. Only nodes
+	 * found on this side (and the root) are expanded. */
+	for (size_t i = 0; i < w->g->nnodes; i++) {
+		struct catalog_lnode *n = &w->g->nodes[i];
+		int depth = n->depth;
+
+		if (i && n->dir != dir)
+			continue;
+		bind_target(st, n->name, w->g->column);
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			const char *name = (const char *)sqlite3_column_text(st, 0);
+			const char *kind = (const char *)sqlite3_column_text(st, 1);
+			size_t idx, self = i;
+
+			if (depth >= cap) {
+				size_t seen;
+
+				if (!index_find(&w->nodes, name, &seen))
+					w->g->truncated = 1;
+				continue;
+			}
+			if (add_node(w, name, kind, depth + 1, dir, &idx) ||
+			    add_edge(w, up ? idx : self, up ? self : idx))
+				goto out;
+		}
+		sqlite3_reset(st);
+		if (rc != SQLITE_DONE) {
+			catalog_sql_error(w->err, w->c->db, "cannot read lineage");
+			goto out;
+		}
+	}
+	ret = 0;
+out:
+	sqlite3_finalize(st);
+	return ret;
+}
+
+/* Whether target is known at all: declared, or named by some edge. Stores its kind. */
+static int lookup_root(struct catalog *c, const char *target, int column, char **kind,
+		       int *known, struct st_error *err)
+{
+	static const char *const sql[2] = {
+		"SELECT (SELECT kind FROM datasets WHERE name = ?1 LIMIT 1),"
+		" EXISTS (SELECT 1 FROM datasets WHERE name = ?1)"
+		" OR EXISTS (SELECT 1 FROM edges WHERE src = ?1 OR dst = ?1)",
+		"SELECT (SELECT k.kind FROM datasets k JOIN fields f ON f.dataset_id = k.id"
+		"  WHERE k.name = ?1 AND f.path = ?2 LIMIT 1),"
+		" EXISTS (SELECT 1 FROM datasets k JOIN fields f ON f.dataset_id = k.id"
+		"  WHERE k.name = ?1 AND f.path = ?2)"
+		" OR EXISTS (SELECT 1 FROM field_edges WHERE (src_ds = ?1 AND src_field = ?2)"
+		"  OR (dst_ds = ?1 AND dst_field = ?2))",
+	};
+	sqlite3_stmt *st;
+	int bad = 0, ret = -1;
+
+	*kind = NULL;
+	*known = 0;
+	if (catalog_prepare(c->db, &st, sql[column], err))
+		return -1;
+	bind_target(st, target, column);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		*kind = catalog_col_strdup(st, 0, &bad);
+		*known = sqlite3_column_int(st, 1);
+		ret = bad ? st_error_oom(err) : 0;
+	} else {
+		catalog_sql_error(err, c->db, "cannot read lineage");
+	}
+	sqlite3_finalize(st);
+	return ret;
+}
+
+int catalog_lineage_get(struct catalog *c, const char *target, int dir, int depth,
+			struct catalog_lineage *g, struct st_error *err)
+{
+	struct walk w;
+	char *kind = NULL;
+	size_t fo, root;
+	int known, ret = -1;
+
+	memset(g, 0, sizeof(*g));
+	memset(&w, 0, sizeof(w));
+	w.c = c;
+	w.g = g;
+	w.err = err;
+	if (!catalog_split_ref(target, &fo))
+		return st_error_set(err, ST_E_USAGE,
+				    "'%s' is not a dataset name (namespace.name) or dataset.field",
+				    target);
+	if (depth < 0)
+		return st_error_set(err, ST_E_USAGE, "depth must be a positive number");
+	g->column = fo != 0;
+	g->depth = depth ? depth : CATALOG_LINEAGE_DEFAULT_DEPTH;
+	if (lookup_root(c, target, g->column, &kind, &known, err))
+		goto out;
+	if (!known) {
+		if (g->column) {
+			char ds[512];
+			size_t n = fo - 1 < sizeof(ds) - 1 ? fo - 1 : sizeof(ds) - 1;
+
+			memcpy(ds, target, n);
+			ds[n] = '\0';
+			st_error_set(err, ST_E_NOTFOUND, "no field '%s' in dataset '%s'", target + fo,
+				     ds);
+		} else {
+			catalog_not_found(c, target, err);
+		}
+		goto out;
+	}
+	if (add_node(&w, target, kind, 0, 0, &root))
+		goto out;
+	if ((dir & CATALOG_UP) && walk_dir(&w, CATALOG_UP, g->depth))
+		goto out;
+	if ((dir & CATALOG_DOWN) && walk_dir(&w, CATALOG_DOWN, g->depth))
+		goto out;
+	ret = 0;
+out:
+	st_free(kind);
+	for (size_t i = 0; i < w.nedge_keys; i++)
+		st_free(w.edge_keys[i]);
+	st_free(w.edge_keys);
+	index_release(&w.nodes);
+	index_release(&w.edges);
+	if (ret)
+		catalog_lineage_release(g);
+	return ret;
+}

@@ -1,0 +1,1505 @@
+/* `steward catalog load`: finds descriptor files, skips unchanged ones by stat data and
+ * content hash, validates every document and writes the catalog in one transaction that
+ * is rolled back if any problem was found. Cross-file checks (duplicates, versions,
+ * references) run inside the transaction, before it commits. */
+#include "catalog_int.h"
+#include "alloc.h"
+#include "buf.h"
+#include "embedded.h"
+#include "ydoc.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <limits.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_FILE_SIZE (16u << 20) /* bytes per descriptor file */
+#define MAX_DIR_DEPTH 32
+#define HASH_LEN 32
+
+enum { F_NEW, F_CHANGED, F_UNCHANGED };
+
+struct file_entry {
+	char *display; /* as the user named it */
+	char *abs;     /* realpath */
+	struct stat sb;
+	int64_t id;
+	int state;
+};
+
+struct root {
+	char *abs;
+	int is_dir;
+};
+
+struct loader {
+	struct catalog *c;
+	sqlite3 *db;
+	struct st_diags *diags;
+	struct st_error *err;
+	struct catalog_load_stats *stats;
+	int64_t gen;
+	char version_tag[64];
+	struct file_entry *files;
+	size_t nfiles, files_cap;
+	struct root *roots;
+	size_t nroots, roots_cap;
+	sqlite3_stmt *st[16];
+};
+
+/* Prepared statements, indexed by the enum below. */
+enum {
+	S_FILE_GET, S_FILE_UPSERT, S_FILE_STAT, S_DS_DUP, S_DS_INS, S_DS_NPII, S_FIELD_INS,
+	S_TAG_INS, S_EDGE_INS, S_FEDGE_INS, S_TERM_INS, S_TOUCH, S_COUNT
+};
+
+static const char *const sql_text[S_COUNT] = {
+	[S_FILE_GET] = "SELECT id, hash, size, mtime_ns, inode FROM files WHERE path = ?1",
+	[S_FILE_UPSERT] = "INSERT INTO files(path, display, hash, size, mtime_ns, inode, ndocs, loaded_at)"
+			  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, strftime('%Y-%m-%dT%H:%M:%fZ'))"
+			  " ON CONFLICT(path) DO UPDATE SET display = ?2, hash = ?3, size = ?4,"
+			  " mtime_ns = ?5, inode = ?6, ndocs = ?7, loaded_at = excluded.loaded_at"
+			  " RETURNING id",
+	[S_FILE_STAT] = "UPDATE files SET display = ?2, size = ?3, mtime_ns = ?4, inode = ?5"
+			" WHERE id = ?1",
+	[S_DS_DUP] = "SELECT f.display, d.line, d.col FROM datasets d JOIN files f ON f.id = d.file_id"
+		     " WHERE d.name = ?1 AND d.version = ?2",
+	[S_DS_INS] = "INSERT INTO datasets(name, version, kind, description, owner, domain, system,"
+		     " location, format, retention, subject, compatibility, job, erasure, tags,"
+		     " certified, file_id, line, col, gen) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,"
+		     " ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
+	[S_DS_NPII] = "UPDATE datasets SET npii = ?2 WHERE id = ?1",
+	[S_FIELD_INS] = "INSERT INTO fields(dataset_id, ord, path, depth, type, item_type, required,"
+			" nullable, pii, category, transform, normalize, pii_reason, scan, description,"
+			" line, col) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
+			" ?14, ?15, ?16, ?17)",
+	[S_TAG_INS] = "INSERT OR IGNORE INTO tags(dataset_id, tag) VALUES (?1, ?2)",
+	[S_EDGE_INS] = "INSERT INTO edges(dataset_id, src, dst, line, col) VALUES (?1, ?2, ?3, ?4, ?5)",
+	[S_FEDGE_INS] = "INSERT INTO field_edges(dataset_id, src_ds, src_field, dst_ds, dst_field,"
+			" line, col) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[S_TERM_INS] = "INSERT INTO term_links(dataset_id, target, field, line, col)"
+		       " VALUES (?1, ?2, ?3, ?4, ?5)",
+	[S_TOUCH] = "INSERT OR IGNORE INTO temp.touched(name) VALUES (?1)",
+};
+
+/* ---- small helpers ---- */
+
+static int oom(struct loader *L)
+{
+	return st_error_oom(L->err);
+}
+
+static int diag(struct loader *L, int sev, const char *file, const struct catalog_ynode *at,
+		const char *fmt, ...) ST_PRINTF(5, 6);
+
+static int diag(struct loader *L, int sev, const char *file, const struct catalog_ynode *at,
+		const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (st_diags_add(L->diags, sev, file, at ? at->line : 0, at ? at->col : 0, "%s", msg))
+		return oom(L);
+	return 0;
+}
+
+/* The text of a scalar, or NULL for a missing, null or non-scalar node. */
+static const char *sval(const struct catalog_ynode *n)
+{
+	if (!n || n->type != CATALOG_Y_SCALAR || catalog_yscalar_kind(n) == CATALOG_YS_NULL)
+		return NULL;
+	return n->value;
+}
+
+static int flag(const struct catalog_ynode *n)
+{
+	int b = 0;
+
+	return n && !catalog_yscalar_bool(n, &b) ? b : 0;
+}
+
+static int bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+	return s ? sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(st, i);
+}
+
+/* Steps a statement that returns no rows and resets it. Returns 0, or -1 with err. */
+static int step_done(struct loader *L, sqlite3_stmt *st, const char *what)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc == SQLITE_DONE)
+		return 0;
+	return catalog_sql_error(L->err, L->db, what);
+}
+
+static int touch(struct loader *L, const char *name)
+{
+	bind_text(L->st[S_TOUCH], 1, name);
+	return step_done(L, L->st[S_TOUCH], "cannot record change");
+}
+
+/* Text with trailing white space (as left by folded block scalars) removed. */
+static char *trimmed(const char *s)
+{
+	size_t n;
+
+	if (!s)
+		return NULL;
+	n = strlen(s);
+	while (n && (s[n - 1] == '\n' || s[n - 1] == ' ' || s[n - 1] == '\t'))
+		n--;
+	return st_strndup(s, n);
+}
+
+/* ---- finding files ---- */
+
+static int has_yaml_ext(const char *name)
+{
+	size_t n = strlen(name);
+
+	return (n > 5 && !strcmp(name + n - 5, ".yaml")) || (n > 4 && !strcmp(name + n - 4, ".yml"));
+}
+
+static int add_file(struct loader *L, const char *display, const struct stat *sb)
+{
+	struct file_entry *f;
+	char *abs = realpath(display, NULL);
+
+	if (!abs)
+		return diag(L, ST_SEV_ERROR, display, NULL, "cannot resolve path: %s",
+			    strerror(errno));
+	if (st_grow(&L->files, &L->files_cap, L->nfiles + 1, sizeof(*L->files))) {
+		free(abs);
+		return oom(L);
+	}
+	f = &L->files[L->nfiles];
+	memset(f, 0, sizeof(*f));
+	f->display = st_strdup(display);
+	f->abs = st_strdup(abs);
+	free(abs);
+	f->sb = *sb;
+	L->nfiles++;
+	if (!f->display || !f->abs)
+		return oom(L);
+	return 0;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int walk_dir(struct loader *L, const char *dir, int depth)
+{
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+	int ret = -1;
+	DIR *d;
+
+	if (depth > MAX_DIR_DEPTH)
+		return diag(L, ST_SEV_ERROR, dir, NULL, "directories nested deeper than %d levels",
+			    MAX_DIR_DEPTH);
+	d = opendir(dir);
+	if (!d)
+		return diag(L, ST_SEV_ERROR, dir, NULL, "cannot read directory: %s", strerror(errno));
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue; /* ., .., and hidden entries such as .git */
+		if (st_grow(&names, &cap, n + 1, sizeof(*names)) ||
+		    !(names[n] = st_strdup(de->d_name))) {
+			oom(L);
+			goto out;
+		}
+		n++;
+	}
+	qsort(names, n, sizeof(*names), cmp_names);
+	for (size_t i = 0; i < n; i++) {
+		struct st_buf path;
+		struct stat lsb, sb;
+		int r = 0;
+
+		st_buf_init(&path, PATH_MAX);
+		if (st_buf_addf(&path, "%s%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/",
+				names[i])) {
+			st_buf_release(&path);
+			r = diag(L, ST_SEV_ERROR, dir, NULL, "path too long under this directory");
+		} else if (lstat(path.p, &lsb) || stat(path.p, &sb)) {
+			r = diag(L, ST_SEV_ERROR, path.p, NULL, "cannot read: %s", strerror(errno));
+		} else if (S_ISDIR(sb.st_mode)) {
+			/* Symlinked directories are not followed, so the walk cannot loop. */
+			if (!S_ISLNK(lsb.st_mode))
+				r = walk_dir(L, path.p, depth + 1);
+		} else if (S_ISREG(sb.st_mode) && has_yaml_ext(names[i])) {
+			r = add_file(L, path.p, &sb);
+		}
+		st_buf_release(&path);
+		if (r)
+			goto out;
+	}
+	ret = 0;
+out:
+	for (size_t i = 0; i < n; i++)
+		st_free(names[i]);
+	st_free(names);
+	closedir(d);
+	return ret;
+}
+
+static int cmp_files(const void *a, const void *b)
+{
+	return strcmp(((const struct file_entry *)a)->abs, ((const struct file_entry *)b)->abs);
+}
+
+static int collect(struct loader *L, const char *const *paths, size_t npaths)
+{
+	for (size_t i = 0; i < npaths; i++) {
+		struct stat sb;
+		char *abs;
+		struct root *r;
+
+		if (stat(paths[i], &sb)) {
+			if (diag(L, ST_SEV_ERROR, paths[i], NULL, "cannot read: %s", strerror(errno)))
+				return -1;
+			continue;
+		}
+		abs = realpath(paths[i], NULL);
+		if (!abs || st_grow(&L->roots, &L->roots_cap, L->nroots + 1, sizeof(*L->roots))) {
+			free(abs);
+			return oom(L);
+		}
+		r = &L->roots[L->nroots];
+		r->abs = st_strdup(abs);
+		r->is_dir = S_ISDIR(sb.st_mode);
+		free(abs);
+		if (!r->abs)
+			return oom(L);
+		L->nroots++;
+		if (r->is_dir ? walk_dir(L, paths[i], 0) : add_file(L, paths[i], &sb))
+			return -1;
+	}
+	if (!L->nfiles)
+		return 0;
+	/* One entry per real file, however many ways it was named. */
+	qsort(L->files, L->nfiles, sizeof(*L->files), cmp_files);
+	size_t out = 1;
+	for (size_t i = 1; i < L->nfiles; i++) {
+		if (!strcmp(L->files[i].abs, L->files[out - 1].abs)) {
+			st_free(L->files[i].abs);
+			st_free(L->files[i].display);
+			continue;
+		}
+		L->files[out++] = L->files[i];
+	}
+	L->nfiles = out;
+	return 0;
+}
+
+static int under_roots(const struct loader *L, const char *abs)
+{
+	for (size_t i = 0; i < L->nroots; i++) {
+		const char *r = L->roots[i].abs;
+		size_t n = strlen(r);
+
+		if (!strcmp(abs, r))
+			return 1;
+		if (L->roots[i].is_dir && !strncmp(abs, r, n) && (abs[n] == '/' || (n == 1)))
+			return 1;
+	}
+	return 0;
+}
+
+/* Reads a whole file into a new buffer of at most MAX_FILE_SIZE bytes. Returns 0, or -1
+ * after adding a located diagnostic (or setting err on out of memory). */
+static int read_file(struct loader *L, const struct file_entry *f, unsigned char **out,
+		     size_t *len)
+{
+	unsigned char *p = NULL;
+	size_t n = 0;
+	int fd = open(f->display, O_RDONLY | O_CLOEXEC);
+	struct stat sb;
+
+	*out = NULL;
+	if (fd < 0 || fstat(fd, &sb)) {
+		diag(L, ST_SEV_ERROR, f->display, NULL, "cannot read: %s", strerror(errno));
+		goto fail;
+	}
+	if (sb.st_size > (off_t)MAX_FILE_SIZE) {
+		diag(L, ST_SEV_ERROR, f->display, NULL,
+		     "file is %lld bytes, over the limit of %u bytes for a descriptor file",
+		     (long long)sb.st_size, MAX_FILE_SIZE);
+		goto fail;
+	}
+	p = st_malloc((size_t)sb.st_size + 1);
+	if (!p) {
+		oom(L);
+		goto fail;
+	}
+	while (n < (size_t)sb.st_size) {
+		ssize_t r = read(fd, p + n, (size_t)sb.st_size - n);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			diag(L, ST_SEV_ERROR, f->display, NULL, "cannot read: %s",
+			     r < 0 ? strerror(errno) : "file shrank while reading");
+			goto fail;
+		}
+		n += (size_t)r;
+	}
+	close(fd);
+	p[n] = '\0';
+	*out = p;
+	*len = n;
+	return 0;
+fail:
+	if (fd >= 0)
+		close(fd);
+	st_free(p);
+	return -1;
+}
+
+static int64_t mtime_ns(const struct stat *sb)
+{
+	return (int64_t)sb->st_mtim.tv_sec * 1000000000 + sb->st_mtim.tv_nsec;
+}
+
+/* ---- removing what a file declared ---- */
+
+static int forget_file(struct loader *L, int64_t file_id, int drop_row)
+{
+	static const char *const sql[] = {
+		"INSERT OR IGNORE INTO temp.touched(name) SELECT name FROM datasets WHERE file_id = ?1",
+		"INSERT OR IGNORE INTO temp.touched(name) SELECT l.target FROM term_links l"
+		" JOIN datasets d ON d.id = l.dataset_id WHERE d.file_id = ?1",
+		"INSERT OR IGNORE INTO temp.gone(name) SELECT name FROM datasets WHERE file_id = ?1",
+		"DELETE FROM search_fts WHERE rowid IN (SELECT id FROM datasets WHERE file_id = ?1)",
+		"DELETE FROM datasets WHERE file_id = ?1",
+		"DELETE FROM files WHERE id = ?1",
+	};
+	size_t n = sizeof(sql) / sizeof(*sql) - (drop_row ? 0 : 1);
+
+	for (size_t i = 0; i < n; i++) {
+		sqlite3_stmt *st;
+		int r;
+
+		if (catalog_prepare(L->db, &st, sql[i], L->err))
+			return -1;
+		sqlite3_bind_int64(st, 1, file_id);
+		r = sqlite3_step(st);
+		sqlite3_finalize(st);
+		if (r != SQLITE_DONE)
+			return catalog_sql_error(L->err, L->db, "cannot remove old descriptors");
+	}
+	return 0;
+}
+
+/* Pass 1: decide which files changed, and drop what changed or vanished files declared,
+ * so that pass 2 sees datasets move between files without false duplicates. */
+static int classify(struct loader *L)
+{
+	sqlite3_stmt *get = L->st[S_FILE_GET], *st = NULL;
+	int ret = -1;
+
+	for (size_t i = 0; i < L->nfiles; i++) {
+		struct file_entry *f = &L->files[i];
+		unsigned char hash[HASH_LEN], *data = NULL;
+		const void *old_hash;
+		size_t len;
+		int rc;
+
+		sqlite3_bind_text(get, 1, f->abs, -1, SQLITE_STATIC);
+		rc = sqlite3_step(get);
+		if (rc != SQLITE_ROW) {
+			sqlite3_reset(get);
+			if (rc != SQLITE_DONE)
+				return catalog_sql_error(L->err, L->db, "cannot read file list");
+			f->state = F_NEW;
+			L->stats->files_new++;
+			continue;
+		}
+		f->id = sqlite3_column_int64(get, 0);
+		if (sqlite3_column_int64(get, 2) == (int64_t)f->sb.st_size &&
+		    sqlite3_column_int64(get, 3) == mtime_ns(&f->sb) &&
+		    sqlite3_column_int64(get, 4) == (int64_t)f->sb.st_ino) {
+			f->state = F_UNCHANGED;
+		} else if (read_file(L, f, &data, &len)) {
+			sqlite3_reset(get);
+			if (L->err->code)
+				return -1;
+			f->state = F_UNCHANGED; /* reported; keep the old state */
+			continue;
+		} else {
+			crypto_generichash(hash, sizeof(hash), data, len, NULL, 0);
+			st_free(data);
+			old_hash = sqlite3_column_blob(get, 1);
+			f->state = sqlite3_column_bytes(get, 1) == HASH_LEN &&
+						   !memcmp(old_hash, hash, HASH_LEN)
+					   ? F_UNCHANGED
+					   : F_CHANGED;
+			if (f->state == F_UNCHANGED) {
+				sqlite3_stmt *u = L->st[S_FILE_STAT];
+
+				sqlite3_bind_int64(u, 1, f->id);
+				bind_text(u, 2, f->display);
+				sqlite3_bind_int64(u, 3, (int64_t)f->sb.st_size);
+				sqlite3_bind_int64(u, 4, mtime_ns(&f->sb));
+				sqlite3_bind_int64(u, 5, (int64_t)f->sb.st_ino);
+				sqlite3_reset(get);
+				if (step_done(L, u, "cannot update file list"))
+					return -1;
+			}
+		}
+		sqlite3_reset(get);
+		if (f->state == F_CHANGED) {
+			L->stats->files_changed++;
+			if (forget_file(L, f->id, 0))
+				return -1;
+		} else {
+			L->stats->files_unchanged++;
+		}
+	}
+	/* Files that were loaded from under these paths before and are gone now. */
+	if (catalog_prepare(L->db, &st, "SELECT id, path FROM files", L->err))
+		return -1;
+	{
+		int64_t *gone = NULL;
+		size_t ngone = 0, cap = 0;
+
+		while (sqlite3_step(st) == SQLITE_ROW) {
+			const char *path = (const char *)sqlite3_column_text(st, 1);
+			struct file_entry probe = {0};
+
+			probe.abs = (char *)path;
+			if (!under_roots(L, path) ||
+			    bsearch(&probe, L->files, L->nfiles, sizeof(*L->files), cmp_files))
+				continue;
+			if (st_grow(&gone, &cap, ngone + 1, sizeof(*gone))) {
+				st_free(gone);
+				oom(L);
+				goto out;
+			}
+			gone[ngone++] = sqlite3_column_int64(st, 0);
+		}
+		sqlite3_finalize(st);
+		st = NULL;
+		for (size_t i = 0; i < ngone; i++)
+			if (forget_file(L, gone[i], 1)) {
+				st_free(gone);
+				goto out;
+			}
+		L->stats->files_removed = ngone;
+		st_free(gone);
+	}
+	ret = 0;
+out:
+	sqlite3_finalize(st);
+	return ret;
+}
+
+/* ---- one document ---- */
+
+struct paths {
+	char **v;
+	size_t n, cap;
+};
+
+static void paths_release(struct paths *p)
+{
+	for (size_t i = 0; i < p->n; i++)
+		st_free(p->v[i]);
+	st_free(p->v);
+	memset(p, 0, sizeof(*p));
+}
+
+static int paths_has(const struct paths *p, const char *s)
+{
+	for (size_t i = 0; i < p->n; i++)
+		if (!strcmp(p->v[i], s))
+			return 1;
+	return 0;
+}
+
+struct docctx {
+	struct loader *L;
+	const char *file;
+	const char *name;
+	int64_t dataset_id;
+	int64_t ord;
+	int64_t npii;
+	int insert; /* 0 while only checking */
+	struct paths paths;
+};
+
+static int check_dupes(struct docctx *d, const struct catalog_ynode *list)
+{
+	for (size_t i = 0; i < list->n; i++) {
+		const char *a = sval(catalog_ymap_get(list->kids[i], "name"));
+
+		for (size_t j = 0; a && j < i; j++) {
+			const struct catalog_ynode *bn = catalog_ymap_get(list->kids[j], "name");
+			const char *b = sval(bn);
+
+			if (b && !strcmp(a, b)) {
+				if (diag(d->L, ST_SEV_ERROR, d->file,
+					 catalog_ymap_get(list->kids[i], "name"),
+					 "duplicate field '%s' (first at line %u)", a, bn->line))
+					return -1;
+				break;
+			}
+		}
+	}
+	return 0;
+}
+
+static int walk_fields(struct docctx *d, const struct catalog_ynode *list, const char *prefix,
+		       int depth);
+
+/* Checks an array's items: fields only under an object element, recursing into nested
+ * arrays. Item fields are addressed through the array's own path (units.course_ids). */
+static int walk_items(struct docctx *d, const struct catalog_ynode *items, const char *path,
+		      int depth)
+{
+	const char *type = sval(catalog_ymap_get(items, "type"));
+	const struct catalog_ynode *sub = catalog_ymap_get(items, "fields");
+	const struct catalog_ynode *inner = catalog_ymap_get(items, "items");
+
+	if (sub && type && strcmp(type, "object"))
+		return diag(d->L, ST_SEV_ERROR, d->file, sub,
+			    "'fields' under 'items' needs 'type: object', not '%s'", type);
+	if (inner && type && strcmp(type, "array"))
+		return diag(d->L, ST_SEV_ERROR, d->file, inner,
+			    "'items' under 'items' needs 'type: array', not '%s'", type);
+	if (sub && walk_fields(d, sub, path, depth))
+		return -1;
+	if (inner && walk_items(d, inner, path, depth))
+		return -1;
+	return 0;
+}
+
+static int walk_field(struct docctx *d, const struct catalog_ynode *f, const char *prefix,
+		      int depth)
+{
+	struct loader *L = d->L;
+	const char *name = sval(catalog_ymap_get(f, "name"));
+	const char *type = sval(catalog_ymap_get(f, "type"));
+	const char *pii = sval(catalog_ymap_get(f, "pii"));
+	const char *cat = sval(catalog_ymap_get(f, "category"));
+	const struct catalog_ynode *sub = catalog_ymap_get(f, "fields");
+	const struct catalog_ynode *items = catalog_ymap_get(f, "items");
+	const struct catalog_ynode *from = catalog_ymap_get(f, "from");
+	const char *item_type = items ? sval(catalog_ymap_get(items, "type")) : NULL;
+	struct st_buf path;
+	int ret = -1;
+
+	st_buf_init(&path, 4096);
+	if (st_buf_addf(&path, "%s%s%s", prefix ? prefix : "", prefix ? "." : "", name)) {
+		diag(L, ST_SEV_ERROR, d->file, f, "field path too long");
+		goto done;
+	}
+	if (sub && strcmp(type, "object")) {
+		diag(L, ST_SEV_ERROR, d->file, sub, "field '%s' has 'fields' but type '%s', not 'object'",
+		     path.p, type);
+		goto done;
+	}
+	if (items && strcmp(type, "array")) {
+		diag(L, ST_SEV_ERROR, d->file, items, "field '%s' has 'items' but type '%s', not 'array'",
+		     path.p, type);
+		goto done;
+	}
+	if (cat && L->c->tax && !d->insert) {
+		const struct catalog_category *cc = catalog_taxonomy_find(L->c->tax, cat);
+
+		if (cc && cc->deprecated &&
+		    diag(L, ST_SEV_WARNING, d->file, catalog_ymap_get(f, "category"),
+			 "category '%s' is deprecated since %s; use '%s'", cat, cc->deprecated,
+			 cc->replaced_by ? cc->replaced_by : "a current category"))
+			goto out;
+	}
+	if (!d->insert) {
+		char *copy = st_strdup(path.p);
+
+		if (!copy || st_grow(&d->paths.v, &d->paths.cap, d->paths.n + 1, sizeof(char *))) {
+			st_free(copy);
+			oom(L);
+			goto out;
+		}
+		d->paths.v[d->paths.n++] = copy;
+	} else {
+		sqlite3_stmt *st = L->st[S_FIELD_INS];
+		char *desc = trimmed(sval(catalog_ymap_get(f, "description")));
+
+		sqlite3_bind_int64(st, 1, d->dataset_id);
+		sqlite3_bind_int64(st, 2, d->ord++);
+		bind_text(st, 3, path.p);
+		sqlite3_bind_int(st, 4, depth);
+		bind_text(st, 5, type);
+		bind_text(st, 6, item_type);
+		sqlite3_bind_int(st, 7, flag(catalog_ymap_get(f, "required")));
+		sqlite3_bind_int(st, 8, flag(catalog_ymap_get(f, "nullable")));
+		bind_text(st, 9, pii);
+		bind_text(st, 10, cat);
+		bind_text(st, 11, sval(catalog_ymap_get(f, "transform")));
+		bind_text(st, 12, sval(catalog_ymap_get(f, "normalize")));
+		bind_text(st, 13, sval(catalog_ymap_get(f, "pii_reason")));
+		sqlite3_bind_int(st, 14, flag(catalog_ymap_get(f, "scan")));
+		bind_text(st, 15, desc);
+		sqlite3_bind_int(st, 16, (int)f->line);
+		sqlite3_bind_int(st, 17, (int)f->col);
+		st_free(desc);
+		if (step_done(L, st, "cannot store field"))
+			goto out;
+		if (strcmp(pii, "none"))
+			d->npii++;
+		for (size_t i = 0; from && i < from->n; i++) {
+			const struct catalog_ynode *r = from->kids[i];
+			size_t fo, dl = catalog_split_ref(r->value, &fo);
+			sqlite3_stmt *fe = L->st[S_FEDGE_INS];
+
+			sqlite3_bind_int64(fe, 1, d->dataset_id);
+			sqlite3_bind_text(fe, 2, r->value, (int)dl, SQLITE_TRANSIENT);
+			bind_text(fe, 3, r->value + fo);
+			bind_text(fe, 4, d->name);
+			bind_text(fe, 5, path.p);
+			sqlite3_bind_int(fe, 6, (int)r->line);
+			sqlite3_bind_int(fe, 7, (int)r->col);
+			if (step_done(L, fe, "cannot store column lineage"))
+				goto out;
+		}
+	}
+	if (sub && walk_fields(d, sub, path.p, depth + 1))
+		goto out;
+	if (items && walk_items(d, items, path.p, depth + 1))
+		goto out;
+done:
+	ret = 0;
+out:
+	st_buf_release(&path);
+	return ret;
+}
+
+static int walk_fields(struct docctx *d, const struct catalog_ynode *list, const char *prefix,
+		       int depth)
+{
+	if (!d->insert && check_dupes(d, list))
+		return -1;
+	for (size_t i = 0; i < list->n; i++)
+		if (walk_field(d, list->kids[i], prefix, depth))
+			return -1;
+	return 0;
+}
+
+static json_t *to_json(const struct catalog_ynode *n)
+{
+	json_t *j;
+
+	if (n->type == CATALOG_Y_SCALAR) {
+		switch (catalog_yscalar_kind(n)) {
+		case CATALOG_YS_NULL:
+			return json_null();
+		case CATALOG_YS_INT:
+			return json_integer(strtoll(n->value, NULL, 10));
+		default:
+			return json_stringn(n->value, n->len);
+		}
+	}
+	j = n->type == CATALOG_Y_MAP ? json_object() : json_array();
+	for (size_t i = 0; j && i < n->n; i++) {
+		json_t *v = to_json(n->type == CATALOG_Y_MAP ? n->kids[2 * i + 1] : n->kids[i]);
+
+		if (!v || (n->type == CATALOG_Y_MAP ? json_object_set_new(j, n->kids[2 * i]->value, v)
+						     : json_array_append_new(j, v))) {
+			json_decref(j);
+			return NULL;
+		}
+	}
+	return j;
+}
+
+/* Document-level checks that the schema cannot express. Adds diagnostics; returns the
+ * number of errors added, or -1 on out of memory. */
+static int check_doc(struct docctx *d, const struct catalog_ynode *root)
+{
+	struct loader *L = d->L;
+	size_t before = L->diags->nerrors;
+	const char *kind = sval(catalog_ymap_get(root, "kind"));
+	const struct catalog_ynode *fields = catalog_ymap_get(root, "fields");
+	const struct catalog_ynode *columns = catalog_ymap_get(root, "columns");
+	const struct catalog_ynode *related = catalog_ymap_get(root, "related");
+	const struct catalog_ynode *subject = catalog_ymap_get(root, "subject");
+	const struct catalog_ynode *erasure = catalog_ymap_get(root, "erasure");
+
+	if (fields && columns &&
+	    diag(L, ST_SEV_ERROR, d->file, columns,
+		 "'%s' has both 'fields' and 'columns'; use one", d->name))
+		return -1;
+	if (!fields)
+		fields = columns;
+	if (related && strcmp(kind, "term") &&
+	    diag(L, ST_SEV_ERROR, d->file, related, "'related' is only allowed on terms, not on a %s",
+		 kind))
+		return -1;
+	if (!strcmp(kind, "term") && fields &&
+	    diag(L, ST_SEV_ERROR, d->file, fields, "a term has no fields"))
+		return -1;
+	if (fields && walk_fields(d, fields, NULL, 0))
+		return -1;
+	if (sval(subject) && !paths_has(&d->paths, subject->value) &&
+	    diag(L, ST_SEV_ERROR, d->file, subject, "subject '%s' is not a field of '%s'",
+		 subject->value, d->name))
+		return -1;
+	if (erasure) {
+		const struct catalog_ynode *match = catalog_ymap_get(erasure, "match");
+		const struct catalog_ynode *cols = catalog_ymap_get(erasure, "columns");
+		const char *action = sval(catalog_ymap_get(erasure, "action"));
+
+		if (sval(match) && !paths_has(&d->paths, match->value) &&
+		    diag(L, ST_SEV_ERROR, d->file, match, "erasure match '%s' is not a field of '%s'",
+			 match->value, d->name))
+			return -1;
+		for (size_t i = 0; cols && i < cols->n; i++)
+			if (sval(cols->kids[i]) && !paths_has(&d->paths, cols->kids[i]->value) &&
+			    diag(L, ST_SEV_ERROR, d->file, cols->kids[i],
+				 "erasure column '%s' is not a field of '%s'", cols->kids[i]->value,
+				 d->name))
+				return -1;
+		if (action && !strcmp(action, "nullify") && (!cols || !cols->n) &&
+		    diag(L, ST_SEV_ERROR, d->file, erasure,
+			 "erasure action 'nullify' needs 'columns' to set to null"))
+			return -1;
+		if (action && !strcmp(action, "delete") && cols &&
+		    diag(L, ST_SEV_WARNING, d->file, cols,
+			 "erasure 'columns' is ignored when the action is 'delete'"))
+			return -1;
+		if (!sval(match) && !sval(subject) &&
+		    diag(L, ST_SEV_ERROR, d->file, erasure,
+			 "erasure needs 'match' or a dataset 'subject' to find the subject's rows"))
+			return -1;
+	}
+	return (int)(L->diags->nerrors - before);
+}
+
+static int store_doc(struct docctx *d, const struct catalog_ynode *root, int64_t file_id,
+		     int64_t version)
+{
+	struct loader *L = d->L;
+	sqlite3_stmt *st = L->st[S_DS_INS];
+	const struct catalog_ynode *tags = catalog_ymap_get(root, "tags");
+	const struct catalog_ynode *lineage = catalog_ymap_get(root, "lineage");
+	const struct catalog_ynode *up = catalog_ymap_get(lineage, "upstream");
+	const struct catalog_ynode *related = catalog_ymap_get(root, "related");
+	const struct catalog_ynode *erasure = catalog_ymap_get(root, "erasure");
+	const struct catalog_ynode *fields = catalog_ymap_get(root, "fields");
+	const char *compat = sval(catalog_ymap_get(root, "compatibility"));
+	char *desc = trimmed(sval(catalog_ymap_get(root, "description")));
+	char *erasure_json = NULL;
+	struct st_buf tagbuf;
+	int certified = 0, ret = -1;
+
+	st_buf_init(&tagbuf, 1 << 16);
+	for (size_t i = 0; tags && i < tags->n; i++) {
+		if (st_buf_addf(&tagbuf, "%s%s", i ? " " : "", tags->kids[i]->value))
+			goto nomem;
+		certified |= !strcmp(tags->kids[i]->value, "certified");
+	}
+	if (erasure) {
+		json_t *j = to_json(erasure);
+
+		erasure_json = j ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+		json_decref(j);
+		if (!erasure_json)
+			goto nomem;
+	}
+	bind_text(st, 1, d->name);
+	sqlite3_bind_int64(st, 2, version);
+	bind_text(st, 3, sval(catalog_ymap_get(root, "kind")));
+	bind_text(st, 4, desc);
+	bind_text(st, 5, sval(catalog_ymap_get(root, "owner")));
+	bind_text(st, 6, sval(catalog_ymap_get(root, "domain")));
+	bind_text(st, 7, sval(catalog_ymap_get(root, "system")));
+	bind_text(st, 8, sval(catalog_ymap_get(root, "location")));
+	bind_text(st, 9, sval(catalog_ymap_get(root, "format")));
+	bind_text(st, 10, sval(catalog_ymap_get(root, "retention")));
+	bind_text(st, 11, sval(catalog_ymap_get(root, "subject")));
+	bind_text(st, 12, compat ? compat : "backward");
+	bind_text(st, 13, sval(catalog_ymap_get(lineage, "job")));
+	bind_text(st, 14, erasure_json);
+	bind_text(st, 15, st_buf_str(&tagbuf));
+	sqlite3_bind_int(st, 16, certified);
+	sqlite3_bind_int64(st, 17, file_id);
+	sqlite3_bind_int(st, 18, (int)root->line);
+	sqlite3_bind_int(st, 19, (int)root->col);
+	sqlite3_bind_int64(st, 20, L->gen);
+	if (step_done(L, st, "cannot store dataset"))
+		goto out;
+	d->dataset_id = sqlite3_last_insert_rowid(L->db);
+	if (touch(L, d->name))
+		goto out;
+	for (size_t i = 0; tags && i < tags->n; i++) {
+		sqlite3_bind_int64(L->st[S_TAG_INS], 1, d->dataset_id);
+		bind_text(L->st[S_TAG_INS], 2, tags->kids[i]->value);
+		if (step_done(L, L->st[S_TAG_INS], "cannot store tag"))
+			goto out;
+	}
+	for (size_t i = 0; up && i < up->n; i++) {
+		sqlite3_stmt *e = L->st[S_EDGE_INS];
+
+		sqlite3_bind_int64(e, 1, d->dataset_id);
+		bind_text(e, 2, up->kids[i]->value);
+		bind_text(e, 3, d->name);
+		sqlite3_bind_int(e, 4, (int)up->kids[i]->line);
+		sqlite3_bind_int(e, 5, (int)up->kids[i]->col);
+		if (step_done(L, e, "cannot store lineage"))
+			goto out;
+	}
+	for (size_t i = 0; related && i < related->n; i++) {
+		const struct catalog_ynode *r = related->kids[i];
+		sqlite3_stmt *t = L->st[S_TERM_INS];
+		size_t fo, dl = catalog_split_ref(r->value, &fo);
+
+		sqlite3_bind_int64(t, 1, d->dataset_id);
+		sqlite3_bind_text(t, 2, r->value, (int)dl, SQLITE_TRANSIENT);
+		bind_text(t, 3, fo ? r->value + fo : NULL);
+		sqlite3_bind_int(t, 4, (int)r->line);
+		sqlite3_bind_int(t, 5, (int)r->col);
+		if (step_done(L, t, "cannot store term link"))
+			goto out;
+		sqlite3_bind_text(L->st[S_TOUCH], 1, r->value, (int)dl, SQLITE_TRANSIENT);
+		if (step_done(L, L->st[S_TOUCH], "cannot record change"))
+			goto out;
+	}
+	if (!fields)
+		fields = catalog_ymap_get(root, "columns");
+	d->insert = 1;
+	if (fields && walk_fields(d, fields, NULL, 0))
+		goto out;
+	if (d->npii) {
+		sqlite3_bind_int64(L->st[S_DS_NPII], 1, d->dataset_id);
+		sqlite3_bind_int64(L->st[S_DS_NPII], 2, d->npii);
+		if (step_done(L, L->st[S_DS_NPII], "cannot store dataset"))
+			goto out;
+	}
+	L->stats->datasets_loaded++;
+	ret = 0;
+	goto out;
+nomem:
+	oom(L);
+out:
+	st_free(desc);
+	free(erasure_json);
+	st_buf_release(&tagbuf);
+	return ret;
+}
+
+static int load_doc(struct loader *L, const char *file, int64_t file_id,
+		    const struct catalog_ydoc *doc)
+{
+	struct docctx d;
+	const struct catalog_ynode *root = doc->root;
+	const struct catalog_ynode *vnode;
+	sqlite3_stmt *dup = L->st[S_DS_DUP];
+	int64_t version = 1;
+	int r, ret = -1;
+
+	memset(&d, 0, sizeof(d));
+	d.L = L;
+	d.file = file;
+	r = catalog_jschema_validate(L->c->schema, root, file, L->diags);
+	if (r < 0)
+		return oom(L);
+	if (r > 0)
+		return 0;
+	d.name = sval(catalog_ymap_get(root, "name"));
+	vnode = catalog_ymap_get(root, "version");
+	if (vnode)
+		version = strtoll(vnode->value, NULL, 10);
+	r = check_doc(&d, root);
+	if (r < 0)
+		goto out;
+	if (r > 0) {
+		ret = 0;
+		goto out;
+	}
+	sqlite3_bind_text(dup, 1, d.name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(dup, 2, version);
+	if (sqlite3_step(dup) == SQLITE_ROW) {
+		r = diag(L, ST_SEV_ERROR, file, catalog_ymap_get(root, "name"),
+			 "dataset '%s' version %lld is already declared at %s:%d:%d", d.name,
+			 (long long)version, (const char *)sqlite3_column_text(dup, 0),
+			 sqlite3_column_int(dup, 1), sqlite3_column_int(dup, 2));
+		sqlite3_reset(dup);
+		ret = r;
+		goto out;
+	}
+	sqlite3_reset(dup);
+	ret = store_doc(&d, root, file_id, version);
+out:
+	paths_release(&d.paths);
+	return ret;
+}
+
+/* Pass 2: parse and store one new or changed file. */
+static int load_file(struct loader *L, struct file_entry *f)
+{
+	struct catalog_yparser p;
+	unsigned char *data = NULL, hash[HASH_LEN];
+	size_t len = 0, ndocs = 0;
+	sqlite3_stmt *up = L->st[S_FILE_UPSERT], *nd = NULL;
+	unsigned line, col;
+	int ret = -1, r;
+
+	memset(&p, 0, sizeof(p));
+	if (read_file(L, f, &data, &len))
+		return L->err->code ? -1 : 0;
+	if (len >= 2 && ((data[0] == 0xFF && data[1] == 0xFE) || (data[0] == 0xFE && data[1] == 0xFF))) {
+		ret = diag(L, ST_SEV_ERROR, f->display, NULL,
+			   "file is UTF-16; descriptors must be UTF-8");
+		goto out;
+	}
+	if (catalog_utf8_check(data, len, &line, &col)) {
+		ret = st_diags_add(L->diags, ST_SEV_ERROR, f->display, line, col,
+				   "invalid UTF-8; descriptors must be UTF-8") ? oom(L) : 0;
+		goto out;
+	}
+	crypto_generichash(hash, sizeof(hash), data, len, NULL, 0);
+	bind_text(up, 1, f->abs);
+	bind_text(up, 2, f->display);
+	sqlite3_bind_blob(up, 3, hash, sizeof(hash), SQLITE_TRANSIENT);
+	sqlite3_bind_int64(up, 4, (int64_t)f->sb.st_size);
+	sqlite3_bind_int64(up, 5, mtime_ns(&f->sb));
+	sqlite3_bind_int64(up, 6, (int64_t)f->sb.st_ino);
+	sqlite3_bind_int64(up, 7, 0);
+	if (sqlite3_step(up) != SQLITE_ROW) {
+		sqlite3_reset(up);
+		catalog_sql_error(L->err, L->db, "cannot store file");
+		goto out;
+	}
+	f->id = sqlite3_column_int64(up, 0);
+	sqlite3_reset(up);
+	sqlite3_clear_bindings(up);
+	if (catalog_yparser_init(&p, f->display, data, len, L->err))
+		goto out;
+	for (;;) {
+		struct catalog_ydoc *doc = NULL;
+		struct st_error perr = ST_ERROR_INIT;
+
+		r = catalog_yparser_next(&p, &doc, L->diags, &perr);
+		if (r == 0)
+			break;
+		if (r < 0) {
+			if (perr.code == ST_E_INVALID) {
+				if (st_diags_add(L->diags, ST_SEV_ERROR, perr.file, perr.line, perr.col,
+						 "%s", perr.msg))
+					oom(L);
+				else
+					break;
+			} else {
+				*L->err = perr;
+			}
+			goto out;
+		}
+		if (doc->root) {
+			ndocs++;
+			r = load_doc(L, f->display, f->id, doc);
+		} else {
+			r = 0; /* an empty document, e.g. a trailing '---' */
+		}
+		catalog_ydoc_free(doc);
+		if (r)
+			goto out;
+	}
+	L->stats->documents += ndocs;
+	if (catalog_prepare(L->db, &nd, "UPDATE files SET ndocs = ?2 WHERE id = ?1", L->err))
+		goto out;
+	sqlite3_bind_int64(nd, 1, f->id);
+	sqlite3_bind_int64(nd, 2, (int64_t)ndocs);
+	if (sqlite3_step(nd) != SQLITE_DONE) {
+		catalog_sql_error(L->err, L->db, "cannot store file");
+		goto out;
+	}
+	ret = 0;
+out:
+	sqlite3_finalize(nd);
+	catalog_yparser_release(&p);
+	st_free(data);
+	return ret;
+}
+
+/* ---- checks across files ---- */
+
+struct vfield {
+	char *path, *type, *item_type;
+	int required, nullable;
+	unsigned line, col;
+};
+
+struct version {
+	int64_t id, version;
+	char *compat, *file;
+	unsigned line, col;
+	struct vfield *f;
+	size_t n, cap;
+};
+
+static void version_release(struct version *v)
+{
+	for (size_t i = 0; i < v->n; i++) {
+		st_free(v->f[i].path);
+		st_free(v->f[i].type);
+		st_free(v->f[i].item_type);
+	}
+	st_free(v->f);
+	st_free(v->compat);
+	st_free(v->file);
+	memset(v, 0, sizeof(*v));
+}
+
+static int version_fields(struct loader *L, struct version *v)
+{
+	sqlite3_stmt *st;
+	int bad = 0, rc;
+
+	if (catalog_prepare(L->db, &st,
+			    "SELECT path, type, item_type, required, nullable, line, col FROM fields"
+			    " WHERE dataset_id = ?1 ORDER BY ord",
+			    L->err))
+		return -1;
+	sqlite3_bind_int64(st, 1, v->id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct vfield *f;
+
+		if (st_grow(&v->f, &v->cap, v->n + 1, sizeof(*v->f))) {
+			bad = 1;
+			break;
+		}
+		f = &v->f[v->n++];
+		memset(f, 0, sizeof(*f));
+		f->path = catalog_col_strdup(st, 0, &bad);
+		f->type = catalog_col_strdup(st, 1, &bad);
+		f->item_type = catalog_col_strdup(st, 2, &bad);
+		f->required = sqlite3_column_int(st, 3);
+		f->nullable = sqlite3_column_int(st, 4);
+		f->line = (unsigned)sqlite3_column_int(st, 5);
+		f->col = (unsigned)sqlite3_column_int(st, 6);
+	}
+	sqlite3_finalize(st);
+	if (bad)
+		return oom(L);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return catalog_sql_error(L->err, L->db, "cannot read fields");
+	return 0;
+}
+
+static const struct vfield *vfind(const struct version *v, const char *path)
+{
+	for (size_t i = 0; i < v->n; i++)
+		if (!strcmp(v->f[i].path, path))
+			return &v->f[i];
+	return NULL;
+}
+
+static int sameish(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && !strcmp(a, b));
+}
+
+/* Whether data typed `writer` can be read as `reader` (int widens to int64). */
+static int readable(const char *reader, const char *writer)
+{
+	return sameish(reader, writer) ||
+	       (reader && writer && !strcmp(reader, "int64") && !strcmp(writer, "int"));
+}
+
+struct cmp {
+	struct loader *L;
+	const char *name;
+	const struct version *old, *new;
+	int backward, forward;
+};
+
+static int incompatible(struct cmp *c, unsigned line, unsigned col, const char *fmt, ...)
+	ST_PRINTF(4, 5);
+
+static int incompatible(struct cmp *c, unsigned line, unsigned col, const char *fmt, ...)
+{
+	char what[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	if (st_diags_add(c->L->diags, ST_SEV_ERROR, c->new->file, line ? line : c->new->line,
+			 line ? col : c->new->col,
+			 "version %lld of '%s' is not %s compatible with version %lld: %s",
+			 (long long)c->new->version, c->name, c->new->compat,
+			 (long long)c->old->version, what))
+		return oom(c->L);
+	return 0;
+}
+
+static int compare_versions(struct cmp *c)
+{
+	const struct version *o = c->old, *n = c->new;
+
+	for (size_t i = 0; i < n->n; i++) {
+		const struct vfield *nf = &n->f[i], *of = vfind(o, nf->path);
+
+		if (!of) {
+			if (nf->required && (c->backward || c->forward) &&
+			    incompatible(c, nf->line, nf->col, "field '%s' was added as required",
+					 nf->path))
+				return -1;
+			continue;
+		}
+		if (((c->backward && (!readable(nf->type, of->type) ||
+				      !readable(nf->item_type, of->item_type))) ||
+		     (c->forward && (!readable(of->type, nf->type) ||
+				     !readable(of->item_type, nf->item_type)))) &&
+		    incompatible(c, nf->line, nf->col, "field '%s' changed type from %s%s%s to %s%s%s",
+				 nf->path, of->type ? of->type : "?", of->item_type ? " of " : "",
+				 of->item_type ? of->item_type : "", nf->type ? nf->type : "?",
+				 nf->item_type ? " of " : "", nf->item_type ? nf->item_type : ""))
+			return -1;
+		if (c->backward && nf->required && !of->required &&
+		    incompatible(c, nf->line, nf->col, "field '%s' became required", nf->path))
+			return -1;
+		if (c->forward && !nf->required && of->required &&
+		    incompatible(c, nf->line, nf->col, "field '%s' became optional", nf->path))
+			return -1;
+		if (c->backward && !nf->nullable && of->nullable &&
+		    incompatible(c, nf->line, nf->col, "field '%s' is no longer nullable", nf->path))
+			return -1;
+		if (c->forward && nf->nullable && !of->nullable &&
+		    incompatible(c, nf->line, nf->col, "field '%s' became nullable", nf->path))
+			return -1;
+	}
+	for (size_t i = 0; i < o->n; i++)
+		if (o->f[i].required && !vfind(n, o->f[i].path) &&
+		    incompatible(c, 0, 0, "required field '%s' was removed", o->f[i].path))
+			return -1;
+	return 0;
+}
+
+static int check_versions(struct loader *L)
+{
+	sqlite3_stmt *names = NULL, *vers = NULL;
+	int ret = -1, rc;
+
+	if (catalog_prepare(L->db, &names,
+			    "SELECT name FROM datasets GROUP BY name HAVING count(*) > 1"
+			    " AND max(gen) = ?1",
+			    L->err) ||
+	    catalog_prepare(L->db, &vers,
+			    "SELECT d.id, d.version, d.compatibility, f.display, d.line, d.col, d.gen"
+			    " FROM datasets d JOIN files f ON f.id = d.file_id WHERE d.name = ?1"
+			    " ORDER BY d.version",
+			    L->err))
+		goto out;
+	sqlite3_bind_int64(names, 1, L->gen);
+	while ((rc = sqlite3_step(names)) == SQLITE_ROW) {
+		const char *name = (const char *)sqlite3_column_text(names, 0);
+		struct version prev = {0}, cur = {0};
+		int64_t prev_gen = 0, bad = 0;
+
+		sqlite3_bind_text(vers, 1, name, -1, SQLITE_STATIC);
+		while (!bad && sqlite3_step(vers) == SQLITE_ROW) {
+			int oomf = 0;
+			int64_t gen = sqlite3_column_int64(vers, 6);
+
+			version_release(&prev);
+			prev = cur;
+			memset(&cur, 0, sizeof(cur));
+			cur.id = sqlite3_column_int64(vers, 0);
+			cur.version = sqlite3_column_int64(vers, 1);
+			cur.compat = catalog_col_strdup(vers, 2, &oomf);
+			cur.file = catalog_col_strdup(vers, 3, &oomf);
+			cur.line = (unsigned)sqlite3_column_int(vers, 4);
+			cur.col = (unsigned)sqlite3_column_int(vers, 5);
+			if (oomf || version_fields(L, &cur)) {
+				if (oomf)
+					oom(L);
+				bad = 1;
+				break;
+			}
+			if (prev.compat && (gen == L->gen || prev_gen == L->gen) &&
+			    strcmp(cur.compat, "none")) {
+				struct cmp c = {L, name, &prev, &cur, 0, 0};
+
+				c.backward = !strcmp(cur.compat, "backward") || !strcmp(cur.compat, "full");
+				c.forward = !strcmp(cur.compat, "forward") || !strcmp(cur.compat, "full");
+				if (compare_versions(&c))
+					bad = 1;
+			}
+			prev_gen = gen;
+		}
+		sqlite3_reset(vers);
+		version_release(&prev);
+		version_release(&cur);
+		if (bad)
+			goto out;
+	}
+	if (rc != SQLITE_DONE) {
+		catalog_sql_error(L->err, L->db, "cannot check versions");
+		goto out;
+	}
+	ret = 0;
+out:
+	sqlite3_finalize(names);
+	sqlite3_finalize(vers);
+	return ret;
+}
+
+/* Warns about references to datasets or fields the catalog does not declare. They stay in
+ * the graph as external nodes. Only rows written by this load are checked. */
+static int check_references(struct loader *L)
+{
+	static const struct {
+		const char *sql, *fmt_ds, *fmt_field;
+	} q[] = {
+		{"SELECT f.display, e.line, e.col, e.src, NULL, d.name FROM edges e"
+		 " JOIN datasets d ON d.id = e.dataset_id JOIN files f ON f.id = d.file_id"
+		 " WHERE d.gen = ?1 AND NOT EXISTS (SELECT 1 FROM datasets x WHERE x.name = e.src)",
+		 "upstream '%s' of '%s' is not declared; it stays in the graph as external", NULL},
+		{"SELECT f.display, e.line, e.col, e.src_ds, e.src_field, d.name,"
+		 " EXISTS (SELECT 1 FROM datasets x WHERE x.name = e.src_ds) FROM field_edges e"
+		 " JOIN datasets d ON d.id = e.dataset_id JOIN files f ON f.id = d.file_id"
+		 " WHERE d.gen = ?1 AND NOT EXISTS (SELECT 1 FROM datasets x JOIN fields y"
+		 " ON y.dataset_id = x.id WHERE x.name = e.src_ds AND y.path = e.src_field)",
+		 "'from' refers to undeclared dataset '%s'; it stays in the graph as external",
+		 "'from' refers to '%s.%s', but '%s' has no such field"},
+		{"SELECT f.display, l.line, l.col, l.target, l.field, d.name,"
+		 " EXISTS (SELECT 1 FROM datasets x WHERE x.name = l.target) FROM term_links l"
+		 " JOIN datasets d ON d.id = l.dataset_id JOIN files f ON f.id = d.file_id"
+		 " WHERE d.gen = ?1 AND NOT (EXISTS (SELECT 1 FROM datasets x WHERE x.name = l.target)"
+		 " AND (l.field IS NULL OR EXISTS (SELECT 1 FROM datasets x JOIN fields y"
+		 " ON y.dataset_id = x.id WHERE x.name = l.target AND y.path = l.field)))",
+		 "term relates to undeclared dataset '%s'",
+		 "term relates to '%s.%s', but '%s' has no such field"},
+	};
+
+	for (size_t i = 0; i < sizeof(q) / sizeof(*q); i++) {
+		sqlite3_stmt *st;
+		int rc, r = 0;
+
+		if (catalog_prepare(L->db, &st, q[i].sql, L->err))
+			return -1;
+		sqlite3_bind_int64(st, 1, L->gen);
+		while (!r && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+			const char *file = (const char *)sqlite3_column_text(st, 0);
+			unsigned line = (unsigned)sqlite3_column_int(st, 1);
+			unsigned col = (unsigned)sqlite3_column_int(st, 2);
+			const char *ds = (const char *)sqlite3_column_text(st, 3);
+			const char *field = (const char *)sqlite3_column_text(st, 4);
+			const char *owner = (const char *)sqlite3_column_text(st, 5);
+			int declared = q[i].fmt_field && sqlite3_column_int(st, 6);
+
+			if (declared && field)
+				r = st_diags_add(L->diags, ST_SEV_WARNING, file, line, col,
+						 q[i].fmt_field, ds, field, ds);
+			else
+				r = st_diags_add(L->diags, ST_SEV_WARNING, file, line, col,
+						 q[i].fmt_ds, ds, owner);
+		}
+		sqlite3_finalize(st);
+		if (r)
+			return oom(L);
+	}
+	return 0;
+}
+
+/* Rebuilds the search rows of every name this load touched, indexing only the latest
+ * version, with the text of the glossary terms that refer to it. */
+static const char reindex_sql[] =
+	"DELETE FROM search_fts WHERE rowid IN (SELECT d.id FROM datasets d"
+	"  JOIN temp.touched t ON t.name = d.name);"
+	"INSERT INTO search_fts(rowid, name, description, fields, tags, owner, terms)"
+	" SELECT d.id, d.name, d.description,"
+	"  (SELECT group_concat(f.path || coalesce(' ' || f.description, '')"
+	"     || coalesce(' ' || f.category, ''), ' ') FROM fields f WHERE f.dataset_id = d.id),"
+	"  d.tags, d.owner,"
+	"  (SELECT group_concat(t.name || coalesce(' ' || t.description, ''), ' ')"
+	"     FROM term_links l JOIN datasets t ON t.id = l.dataset_id WHERE l.target = d.name)"
+	" FROM datasets d JOIN temp.touched tt ON tt.name = d.name"
+	" WHERE d.version = (SELECT max(version) FROM datasets x WHERE x.name = d.name);";
+
+static int finish_stats(struct loader *L)
+{
+	sqlite3_stmt *st = NULL;
+	int ret = -1, bad = 0;
+	size_t cap = 0;
+
+	if (catalog_prepare(L->db, &st, "SELECT count(*), count(DISTINCT name) FROM datasets",
+			    L->err))
+		goto out;
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		L->stats->datasets = (size_t)sqlite3_column_int64(st, 0);
+		L->stats->names = (size_t)sqlite3_column_int64(st, 1);
+	}
+	sqlite3_finalize(st);
+	if (catalog_prepare(L->db, &st,
+			    "SELECT name FROM temp.gone WHERE name NOT IN (SELECT name FROM datasets)"
+			    " ORDER BY name",
+			    L->err))
+		goto out;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		struct catalog_load_stats *s = L->stats;
+
+		if (st_grow(&s->removed, &cap, s->nremoved + 1, sizeof(char *)) ||
+		    !(s->removed[s->nremoved] = catalog_col_strdup(st, 0, &bad))) {
+			oom(L);
+			goto out;
+		}
+		s->nremoved++;
+	}
+	ret = 0;
+out:
+	sqlite3_finalize(st);
+	return ret;
+}
+
+static int next_gen(struct loader *L)
+{
+	sqlite3_stmt *st;
+	int ret = -1;
+
+	if (catalog_prepare(L->db, &st, "SELECT value FROM meta WHERE key = 'gen'", L->err))
+		return -1;
+	L->gen = 1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		L->gen = sqlite3_column_int64(st, 0) + 1;
+	sqlite3_finalize(st);
+	if (catalog_prepare(L->db, &st, "SELECT value FROM meta WHERE key = 'loader'", L->err))
+		return -1;
+	/* A different validator invalidates every stored hash: everything is checked again. */
+	if (sqlite3_step(st) != SQLITE_ROW ||
+	    strcmp((const char *)sqlite3_column_text(st, 0), L->version_tag)) {
+		sqlite3_finalize(st);
+		return catalog_exec(L->db, "UPDATE files SET hash = x'', size = -1", L->err);
+	}
+	ret = 0;
+	sqlite3_finalize(st);
+	return ret;
+}
+
+static int save_meta(struct loader *L)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	if (catalog_prepare(L->db, &st,
+			    "INSERT OR REPLACE INTO meta(key, value) VALUES ('gen', ?1), ('loader', ?2)",
+			    L->err))
+		return -1;
+	sqlite3_bind_int64(st, 1, L->gen);
+	sqlite3_bind_text(st, 2, L->version_tag, -1, SQLITE_STATIC);
+	r = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return r == SQLITE_DONE ? 0 : catalog_sql_error(L->err, L->db, "cannot save load state");
+}
+
+void catalog_load_stats_release(struct catalog_load_stats *s)
+{
+	for (size_t i = 0; i < s->nremoved; i++)
+		st_free(s->removed[i]);
+	st_free(s->removed);
+	memset(s, 0, sizeof(*s));
+}
+
+static int prepare_all(struct loader *L)
+{
+	if (!L->c->schema && catalog_jschema_load(&L->c->schema,
+						  (const char *)st_embed_descriptor_schema,
+						  st_embed_descriptor_schema_len, L->err))
+		return -1;
+	if (!L->c->tax && catalog_taxonomy_load(&L->c->tax, L->err))
+		return -1;
+	if (catalog_exec(L->db,
+			 "CREATE TEMP TABLE IF NOT EXISTS touched(name TEXT PRIMARY KEY);"
+			 "CREATE TEMP TABLE IF NOT EXISTS gone(name TEXT PRIMARY KEY);"
+			 "DELETE FROM temp.touched; DELETE FROM temp.gone;",
+			 L->err))
+		return -1;
+	for (int i = 0; i < S_COUNT; i++)
+		if (catalog_prepare(L->db, &L->st[i], sql_text[i], L->err))
+			return -1;
+	return 0;
+}
+
+int catalog_load(struct catalog *c, const char *const *paths, size_t npaths, unsigned flags,
+		 struct catalog_load_stats *stats, struct st_diags *diags, struct st_error *err)
+{
+	struct loader L;
+	int ret = -1, in_tx = 0;
+
+	memset(&L, 0, sizeof(L));
+	memset(stats, 0, sizeof(*stats));
+	L.c = c;
+	L.db = c->db;
+	L.diags = diags;
+	L.err = err;
+	L.stats = stats;
+	snprintf(L.version_tag, sizeof(L.version_tag), "1:%zu:%zu", st_embed_descriptor_schema_len,
+		 st_embed_taxonomy_len);
+	if (sodium_init() < 0) {
+		st_error_set(err, ST_E_SYSTEM, "cannot initialise libsodium");
+		goto out;
+	}
+	if (collect(&L, paths, npaths))
+		goto out;
+	stats->files = L.nfiles;
+	if (catalog_exec(L.db, "BEGIN IMMEDIATE", err))
+		goto out;
+	in_tx = 1;
+	if (prepare_all(&L) || next_gen(&L) || classify(&L))
+		goto out;
+	for (size_t i = 0; i < L.nfiles; i++)
+		if (L.files[i].state != F_UNCHANGED && load_file(&L, &L.files[i]))
+			goto out;
+	if (check_versions(&L) || check_references(&L) ||
+	    catalog_exec(L.db, reindex_sql, err) || finish_stats(&L))
+		goto out;
+	if (diags->nerrors) {
+		st_error_set(err, ST_E_INVALID, "%zu error%s found; the catalog was not changed",
+			     diags->nerrors, diags->nerrors == 1 ? "" : "s");
+		goto out;
+	}
+	if (flags & CATALOG_LOAD_DRY_RUN) {
+		ret = 0;
+		goto out;
+	}
+	if (save_meta(&L) || catalog_exec(L.db, "COMMIT", err))
+		goto out;
+	in_tx = 0;
+	ret = 0;
+out:
+	for (int i = 0; i < S_COUNT; i++)
+		sqlite3_finalize(L.st[i]);
+	if (in_tx)
+		sqlite3_exec(L.db, "ROLLBACK", NULL, NULL, NULL);
+	for (size_t i = 0; i < L.nfiles; i++) {
+		st_free(L.files[i].display);
+		st_free(L.files[i].abs);
+	}
+	st_free(L.files);
+	for (size_t i = 0; i < L.nroots; i++)
+		st_free(L.roots[i].abs);
+	st_free(L.roots);
+	if (ret && !err->code)
+		st_error_set(err, ST_E_INVALID, "%zu error%s found; the catalog was not changed",
+			     diags->nerrors, diags->nerrors == 1 ? "" : "s");
+	return ret;
+}

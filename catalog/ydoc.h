@@ -1,0 +1,72 @@
+/* A small YAML composer over libyaml's event parser: documents become node trees that keep
+ * their 1-based line and column. Aliases share the anchored node; expansion is bounded. */
+#ifndef CATALOG_YDOC_H
+#define CATALOG_YDOC_H
+
+#include <stddef.h>
+#include <yaml.h>
+
+#include "error.h"
+
+enum catalog_ytype { CATALOG_Y_SCALAR, CATALOG_Y_SEQ, CATALOG_Y_MAP };
+
+/* What a scalar resolves to under the YAML 1.1 core rules libyaml users expect. */
+enum catalog_yscalar { CATALOG_YS_NULL, CATALOG_YS_BOOL, CATALOG_YS_INT, CATALOG_YS_FLOAT,
+		       CATALOG_YS_STR };
+
+struct catalog_ynode {
+	int type;
+	int quoted;         /* scalar written quoted or as a block: always a string */
+	unsigned line, col; /* 1-based */
+	char *value;        /* scalars: NUL-terminated text */
+	size_t len;
+	struct catalog_ynode **kids; /* sequences: items; mappings: key, value, key, value... */
+	size_t n;                    /* sequences: items; mappings: pairs */
+	size_t cap;
+	size_t weight; /* nodes in the subtree once aliases are expanded */
+};
+
+/* Limits. Documented in docs/descriptor-format.md and tested. */
+#define CATALOG_YAML_MAX_EXPANSION 100000 /* nodes per document, aliases expanded */
+#define CATALOG_YAML_MAX_DEPTH 64
+
+struct catalog_yarena;
+
+struct catalog_ydoc {
+	struct catalog_ynode *root; /* NULL for an empty document */
+	unsigned line, col;         /* where the document starts */
+	struct catalog_yarena *arena;
+};
+
+struct catalog_yparser {
+	yaml_parser_t parser;
+	const char *file;
+	int inited, started, done, failed;
+};
+
+/* Starts parsing len bytes of data (not copied: it must outlive the parser). file names the
+ * source in errors. Returns 0, or -1 with err set. Release with catalog_yparser_release(). */
+int catalog_yparser_init(struct catalog_yparser *p, const char *file, const unsigned char *data,
+			 size_t len, struct st_error *err);
+/* Composes the next document into *doc (owned by the caller: catalog_ydoc_free()). Problems
+ * that do not stop parsing, such as duplicate keys, go to diags. Returns 1 with a document,
+ * 0 at the end of the stream, or -1 with err located when the stream cannot be read on. */
+int catalog_yparser_next(struct catalog_yparser *p, struct catalog_ydoc **doc,
+			 struct st_diags *diags, struct st_error *err);
+/* Frees the parser. Safe on a parser whose init failed. */
+void catalog_yparser_release(struct catalog_yparser *p);
+/* Frees a document and all its nodes. NULL is fine. */
+void catalog_ydoc_free(struct catalog_ydoc *doc);
+
+/* Classifies a scalar: quoted scalars are strings; plain ones may be null, bool, int, float. */
+int catalog_yscalar_kind(const struct catalog_ynode *n);
+/* Looks up key in a mapping; returns the value node or NULL. */
+struct catalog_ynode *catalog_ymap_get(const struct catalog_ynode *map, const char *key);
+/* For a boolean scalar, stores 1 or 0 in *out and returns 0; returns -1 if it is not one. */
+int catalog_yscalar_bool(const struct catalog_ynode *n, int *out);
+
+/* Checks that len bytes are valid UTF-8 (no overlongs, surrogates or values past U+10FFFF).
+ * Returns 0, or -1 with the 1-based line and column of the first bad byte. */
+int catalog_utf8_check(const unsigned char *s, size_t len, unsigned *line, unsigned *col);
+
+#endif

@@ -1,0 +1,60 @@
+/* The steward command-line program: one file per verb, one command table (main.c).
+ * Only this directory prints or exits. */
+#ifndef CLI_H
+#define CLI_H
+
+#include <stdio.h>
+
+#include "catalog.h"
+#include "error.h"
+
+struct cli_ctx {
+	const char *home; /* --home, or NULL */
+	const char *verb; /* full verb for messages, e.g. "catalog load" */
+};
+
+struct cli_cmd {
+	const char *name;
+	const char *summary;
+	const char *usage; /* full help text, printed by --help */
+	int (*exec)(int argc, char **argv, struct cli_ctx *ctx);
+};
+
+/* Command entries, each defined in its cmd_*.c file. */
+extern const struct cli_cmd cli_cmd_init, cli_cmd_catalog, cli_cmd_search, cli_cmd_show,
+	cli_cmd_lineage, cli_cmd_version;
+
+/* Prints "error: <message>" (with file:line:col when located) to stderr and returns the
+ * exit code for err's code. */
+int cli_fail(const struct st_error *err);
+/* Prints "error: <formatted>" and the usage hint for ctx's verb; returns ST_E_USAGE. */
+int cli_usage_error(const struct cli_ctx *ctx, const char *fmt, ...) ST_PRINTF(2, 3);
+/* Prints a command's help text to stdout; returns 0. */
+int cli_help(const struct cli_cmd *cmd);
+/* Finds the workspace and opens its catalog. Returns 0, or an exit code after printing. */
+int cli_open_catalog(const struct cli_ctx *ctx, struct catalog_workspace *ws,
+		     struct catalog **cat);
+/* Runs a verb from a table of subcommands (argv[0] is the parent verb). */
+int cli_dispatch(const struct cli_cmd *const *table, size_t n, int argc, char **argv,
+		 struct cli_ctx *ctx, const char *parent);
+/* Parses a positive decimal number for option opt. Returns 0, or prints and returns -1. */
+int cli_parse_count(const struct cli_ctx *ctx, const char *opt, const char *s, long *out);
+/* Terminal width for stdout (80 when not a terminal or unknown). */
+int cli_term_width(void);
+/* Whether stdout is a terminal. */
+int cli_isatty_out(void);
+
+/* Shared long options: every command accepts --home DIR and --help. Use in option tables
+ * as CLI_COMMON_OPTIONS, and handle 'H' and 'h' with cli_common_option(). */
+#define CLI_OPT_HOME 0x100
+#define CLI_COMMON_OPTIONS {"home", required_argument, NULL, CLI_OPT_HOME}, {"help", no_argument, NULL, 'h'}
+/* Handles a common option. Returns 1 if it was one (and help was printed when asked,
+ * with *exit_code set to 0), else 0. */
+int cli_common_option(int c, const char *arg, struct cli_ctx *ctx, const struct cli_cmd *cmd,
+		      int *exit_code);
+
+/* Reports a getopt_long() failure ('?' or ':'; the option string must start with ':').
+ * Returns ST_E_USAGE. */
+int cli_option_error(const struct cli_ctx *ctx, int c, char **argv);
+
+#endif

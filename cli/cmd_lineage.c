@@ -1,0 +1,274 @@
+/* `steward lineage NAME[.FIELD]`: lineage as a tree, JSON or Graphviz DOT. */
+#include "cli.h"
+#include "alloc.h"
+
+#include <getopt.h>
+#include <jansson.h>
+#include <string.h>
+
+static const char usage[] =
+	"usage: steward lineage NAME[.FIELD] [--up|--down|--both] [--depth N] [--json|--dot]\n\n"
+	"Follows lineage from a dataset (lineage.upstream) or, given dataset.field, from a\n"
+	"column (from:). Prints a tree; a node met again is marked '(see above)'. Cycles end.\n"
+	"Undeclared datasets and fields are shown as external.\n\n"
+	"  --up         towards sources (default)\n"
+	"  --down       towards consumers\n"
+	"  --both       both directions\n"
+	"  --depth N    at most N hops (default 20); a cut is reported\n"
+	"  --json       {root, column, direction, depth, truncated, nodes: [{name, kind,\n"
+	"               external, depth}], edges: [{from, to}]}; edges follow the data flow\n"
+	"  --dot        Graphviz DOT (render with: dot -Tsvg)\n\n"
+	"Exit status: 0, or 4 when NAME is unknown.\n";
+
+static int cmd_lineage(int argc, char **argv, struct cli_ctx *ctx);
+
+const struct cli_cmd cli_cmd_lineage = {"lineage", "follow lineage up or down", usage,
+					cmd_lineage};
+
+/* Children of each node on one side, in compressed form: kids[start[i] .. start[i+1]). */
+struct adj {
+	size_t *start, *kids;
+};
+
+static int build_adj(const struct catalog_lineage *g, int up, struct adj *a)
+{
+	size_t *fill;
+
+	a->start = st_calloc(g->nnodes + 1, sizeof(size_t));
+	a->kids = st_calloc(g->nedges ? g->nedges : 1, sizeof(size_t));
+	fill = st_calloc(g->nnodes + 1, sizeof(size_t));
+	if (!a->start || !a->kids || !fill) {
+		st_free(fill);
+		return -1;
+	}
+	for (size_t i = 0; i < g->nedges; i++)
+		a->start[(up ? g->edges[i].to : g->edges[i].from) + 1]++;
+	for (size_t i = 0; i < g->nnodes; i++)
+		a->start[i + 1] += a->start[i];
+	for (size_t i = 0; i < g->nedges; i++) {
+		size_t parent = up ? g->edges[i].to : g->edges[i].from;
+		size_t kid = up ? g->edges[i].from : g->edges[i].to;
+
+		a->kids[a->start[parent] + fill[parent]++] = kid;
+	}
+	st_free(fill);
+	return 0;
+}
+
+static void adj_release(struct adj *a)
+{
+	st_free(a->start);
+	st_free(a->kids);
+}
+
+struct tree {
+	const struct catalog_lineage *g;
+	struct adj adj;
+	unsigned char *state; /* 0 unseen, 1 on the current path, 2 printed */
+	char prefix[4 * 256];
+	int dir;
+};
+
+static void label(const struct catalog_lnode *n)
+{
+	printf("%s (%s)", n->name, n->kind ? n->kind : "external");
+}
+
+static void print_tree(struct tree *t, size_t node, size_t plen)
+{
+	const struct adj *a = &t->adj;
+
+	t->state[node] = 1;
+	for (size_t k = a->start[node]; k < a->start[node + 1]; k++) {
+		size_t kid = a->kids[k];
+		int last = k + 1 == a->start[node + 1];
+		const struct catalog_lnode *n = &t->g->nodes[kid];
+
+		if (n->dir != t->dir && kid != 0)
+			continue;
+		printf("%.*s%s", (int)plen, t->prefix, last ? "└── " : "├── ");
+		label(n);
+		if (t->state[kid] == 1) {
+			puts("  (cycle)");
+			continue;
+		}
+		if (t->state[kid] == 2) {
+			puts(a->start[kid] < a->start[kid + 1] ? "  (see above)" : "");
+			continue;
+		}
+		putchar('\n');
+		if (plen + 8 < sizeof(t->prefix)) {
+			const char *ext = last ? "    " : "│   ";
+			size_t elen = strlen(ext);
+
+			memcpy(t->prefix + plen, ext, elen);
+			print_tree(t, kid, plen + elen);
+		}
+	}
+	t->state[node] = 2;
+}
+
+static int print_text(const struct catalog_lineage *g, int dir)
+{
+	static const int sides[] = {CATALOG_UP, CATALOG_DOWN};
+
+	for (int s = 0; s < 2; s++) {
+		struct tree t;
+
+		if (!(dir & sides[s]))
+			continue;
+		memset(&t, 0, sizeof(t));
+		t.g = g;
+		t.dir = sides[s];
+		t.state = st_calloc(g->nnodes, 1);
+		if (!t.state || build_adj(g, sides[s] == CATALOG_UP, &t.adj)) {
+			st_free(t.state);
+			adj_release(&t.adj);
+			return -1;
+		}
+		if (dir == CATALOG_BOTH)
+			printf("%s%s of %s:\n", s ? "\n" : "",
+			       sides[s] == CATALOG_UP ? "upstream" : "downstream", g->nodes[0].name);
+		label(&g->nodes[0]);
+		putchar('\n');
+		if (t.adj.start[1] == t.adj.start[0])
+			printf("  (no %s lineage)\n", sides[s] == CATALOG_UP ? "upstream" : "downstream");
+		print_tree(&t, 0, 0);
+		st_free(t.state);
+		adj_release(&t.adj);
+	}
+	return 0;
+}
+
+static const char *dir_name(int dir)
+{
+	return dir == CATALOG_UP ? "up" : dir == CATALOG_DOWN ? "down" : "both";
+}
+
+static int print_json(const struct catalog_lineage *g, int dir)
+{
+	json_t *nodes = json_array(), *edges = json_array(), *o;
+	int ret;
+
+	for (size_t i = 0; i < g->nnodes; i++)
+		json_array_append_new(nodes, json_pack("{s:s, s:s?, s:b, s:i}", "name",
+						       g->nodes[i].name, "kind", g->nodes[i].kind,
+						       "external", g->nodes[i].kind == NULL, "depth",
+						       g->nodes[i].depth));
+	for (size_t i = 0; i < g->nedges; i++)
+		json_array_append_new(edges, json_pack("{s:s, s:s}", "from",
+						       g->nodes[g->edges[i].from].name, "to",
+						       g->nodes[g->edges[i].to].name));
+	o = json_pack("{s:s, s:b, s:s, s:i, s:b, s:o, s:o}", "root", g->nodes[0].name, "column",
+		      g->column, "direction", dir_name(dir), "depth", g->depth, "truncated",
+		      g->truncated, "nodes", nodes, "edges", edges);
+	if (!o)
+		return -1;
+	ret = json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	putchar('\n');
+	json_decref(o);
+	return ret;
+}
+
+static void dot_string(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			putchar('\\');
+		putchar(*s);
+	}
+	putchar('"');
+}
+
+static void print_dot(const struct catalog_lineage *g)
+{
+	puts("digraph lineage {\n  rankdir=LR;\n  node [shape=box, fontname=\"Helvetica\"];");
+	for (size_t i = 0; i < g->nnodes; i++) {
+		const struct catalog_lnode *n = &g->nodes[i];
+
+		fputs("  ", stdout);
+		dot_string(n->name);
+		printf(" [label=\"%s\\n%s\"%s%s];\n", n->name, n->kind ? n->kind : "external",
+		       n->kind ? "" : ", style=dashed", i ? "" : ", penwidth=2");
+	}
+	for (size_t i = 0; i < g->nedges; i++) {
+		fputs("  ", stdout);
+		dot_string(g->nodes[g->edges[i].from].name);
+		fputs(" -> ", stdout);
+		dot_string(g->nodes[g->edges[i].to].name);
+		puts(";");
+	}
+	puts("}");
+}
+
+static int cmd_lineage(int argc, char **argv, struct cli_ctx *ctx)
+{
+	static const struct option opts[] = {
+		{"up", no_argument, NULL, 'u'},   {"down", no_argument, NULL, 'd'},
+		{"both", no_argument, NULL, 'b'}, {"depth", required_argument, NULL, 'n'},
+		{"json", no_argument, NULL, 'j'}, {"dot", no_argument, NULL, 'g'},
+		CLI_COMMON_OPTIONS,               {0}};
+	struct catalog_workspace ws = {0};
+	struct catalog_lineage g = {0};
+	struct st_error err = ST_ERROR_INIT;
+	struct catalog *cat = NULL;
+	int c, code = 0, dir = 0, format = 0;
+	long depth = CATALOG_LINEAGE_DEFAULT_DEPTH;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'u': dir |= CATALOG_UP; break;
+		case 'd': dir |= CATALOG_DOWN; break;
+		case 'b': dir = CATALOG_BOTH; break;
+		case 'j':
+		case 'g':
+			if (format && format != c)
+				return cli_usage_error(ctx, "--json and --dot cannot be combined");
+			format = c;
+			break;
+		case 'n':
+			if (cli_parse_count(ctx, "--depth", optarg, &depth))
+				return ST_E_USAGE;
+			break;
+		default:
+			if (!cli_common_option(c, optarg, ctx, &cli_cmd_lineage, &code))
+				return cli_option_error(ctx, c, argv);
+			if (c == 'h')
+				return code;
+		}
+	}
+	if (argc - optind != 1)
+		return cli_usage_error(ctx, argc - optind ? "'lineage' takes one name"
+							  : "no dataset name given");
+	if (!dir)
+		dir = CATALOG_UP;
+	code = cli_open_catalog(ctx, &ws, &cat);
+	if (code)
+		return code;
+	if (catalog_lineage_get(cat, argv[optind], dir, (int)depth, &g, &err)) {
+		code = cli_fail(&err);
+		goto out;
+	}
+	if (format == 'j')
+		code = print_json(&g, dir);
+	else if (format == 'g')
+		print_dot(&g);
+	else
+		code = print_text(&g, dir);
+	if (code) {
+		st_error_set(&err, ST_E_SYSTEM, "out of memory");
+		code = cli_fail(&err);
+		goto out;
+	}
+	if (g.truncated)
+		fprintf(stderr, "note: the depth limit of %d cut the graph; use --depth for more\n",
+			g.depth);
+out:
+	catalog_lineage_release(&g);
+	catalog_free(cat);
+	catalog_workspace_release(&ws);
+	return code;
+}

@@ -1,0 +1,153 @@
+/* `steward search QUERY`: ranked full-text search over the catalog. */
+#include "cli.h"
+
+#include <getopt.h>
+#include <jansson.h>
+#include <string.h>
+
+static const char usage[] =
+	"usage: steward search QUERY [--kind K] [--tag T] [--owner O] [--domain D] [--pii]\n"
+	"                      [--limit N] [--json]\n\n"
+	"Searches names, descriptions, field names and descriptions, tags, owners and the\n"
+	"glossary terms that refer to a dataset. Every word must match (as a prefix).\n"
+	"Results are ranked by relevance; datasets tagged 'certified' are boosted.\n\n"
+	"  --kind K     only this kind (event, table, topic, file, model, dashboard, source, term)\n"
+	"  --tag T      only datasets with this tag\n"
+	"  --owner O    only datasets owned by O\n"
+	"  --domain D   only datasets in domain D\n"
+	"  --pii        only datasets with at least one PII field\n"
+	"  --limit N    at most N results (default 20)\n"
+	"  --json       print a JSON array of {name, kind, version, score, certified,\n"
+	"               owner, description}\n\n"
+	"Exit status: 0, also when nothing matched.\n";
+
+static int cmd_search(int argc, char **argv, struct cli_ctx *ctx);
+
+const struct cli_cmd cli_cmd_search = {"search", "search the catalog", usage, cmd_search};
+
+static void print_json(const struct catalog_hits *hits)
+{
+	json_t *arr = json_array();
+
+	for (size_t i = 0; arr && i < hits->n; i++) {
+		const struct catalog_hit *h = &hits->v[i];
+
+		json_array_append_new(arr,
+				      json_pack("{s:s, s:s, s:I, s:f, s:b, s:s?, s:s?}", "name",
+						h->name, "kind", h->kind, "version",
+						(json_int_t)h->version, "score",
+						(double)(long long)(h->score * 1000 + 0.5) / 1000,
+						"certified", h->certified, "owner", h->owner,
+						"description", h->description));
+	}
+	json_dumpf(arr, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	putchar('\n');
+	json_decref(arr);
+}
+
+/* Prints up to width columns of s, on one line, cutting at a character boundary. */
+static void print_clipped(const char *s, int width)
+{
+	int col = 0;
+
+	for (; s && *s && col < width; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch == '\n' || ch == '\t')
+			ch = ' ';
+		if ((ch & 0xC0) != 0x80)
+			col++;
+		if (col == width && s[1]) {
+			fputs("…", stdout);
+			return;
+		}
+		putchar(ch);
+	}
+}
+
+static void print_text(const struct catalog_hits *hits)
+{
+	int width = cli_term_width(), namew = 4, kindw = 4;
+
+	for (size_t i = 0; i < hits->n; i++) {
+		int n = (int)strlen(hits->v[i].name), k = (int)strlen(hits->v[i].kind);
+
+		namew = n > namew ? n : namew;
+		kindw = k > kindw ? k : kindw;
+	}
+	namew = namew > 40 ? 40 : namew;
+	printf("%-6s  %-*s  %-*s  %s\n", "SCORE", namew, "NAME", kindw, "KIND", "DESCRIPTION");
+	for (size_t i = 0; i < hits->n; i++) {
+		const struct catalog_hit *h = &hits->v[i];
+		int rest = width - 6 - namew - kindw - 6;
+
+		printf("%6.2f  %-*s  %-*s  ", h->score, namew, h->name, kindw, h->kind);
+		if (h->certified) {
+			fputs("[certified] ", stdout);
+			rest -= 12;
+		}
+		print_clipped(h->description, !cli_isatty_out() ? 1 << 20 : rest > 10 ? rest : 10);
+		putchar('\n');
+	}
+}
+
+static int cmd_search(int argc, char **argv, struct cli_ctx *ctx)
+{
+	static const struct option opts[] = {
+		{"kind", required_argument, NULL, 'k'}, {"tag", required_argument, NULL, 't'},
+		{"owner", required_argument, NULL, 'o'}, {"domain", required_argument, NULL, 'd'},
+		{"pii", no_argument, NULL, 'p'},         {"limit", required_argument, NULL, 'n'},
+		{"json", no_argument, NULL, 'j'},        CLI_COMMON_OPTIONS,
+		{0}};
+	struct catalog_search_opts o = {0};
+	struct catalog_workspace ws = {0};
+	struct catalog_hits hits = {0};
+	struct st_error err = ST_ERROR_INIT;
+	struct catalog *cat = NULL;
+	int c, code = 0, json = 0;
+	long limit = 20;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'k': o.kind = optarg; break;
+		case 't': o.tag = optarg; break;
+		case 'o': o.owner = optarg; break;
+		case 'd': o.domain = optarg; break;
+		case 'p': o.pii_only = 1; break;
+		case 'j': json = 1; break;
+		case 'n':
+			if (cli_parse_count(ctx, "--limit", optarg, &limit))
+				return ST_E_USAGE;
+			break;
+		default:
+			if (!cli_common_option(c, optarg, ctx, &cli_cmd_search, &code))
+				return cli_option_error(ctx, c, argv);
+			if (c == 'h')
+				return code;
+		}
+	}
+	if (argc - optind != 1)
+		return cli_usage_error(ctx, argc - optind ? "give the query as one argument (quote it)"
+							  : "no query given");
+	o.limit = (size_t)limit;
+	code = cli_open_catalog(ctx, &ws, &cat);
+	if (code)
+		return code;
+	if (catalog_search(cat, argv[optind], &o, &hits, &err)) {
+		code = cli_fail(&err);
+		goto out;
+	}
+	if (json)
+		print_json(&hits);
+	else if (hits.n)
+		print_text(&hits);
+	else
+		fprintf(stderr, "no matches for '%s'\n", argv[optind]);
+out:
+	catalog_hits_release(&hits);
+	catalog_free(cat);
+	catalog_workspace_release(&ws);
+	return code;
+}

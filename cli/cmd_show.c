@@ -1,0 +1,248 @@
+/* `steward show NAME`: the dataset card. */
+#include "cli.h"
+
+#include <getopt.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char usage[] =
+	"usage: steward show NAME [--version N] [--json]\n\n"
+	"Shows the dataset card: metadata, the field tree with type, pii, category and\n"
+	"transform, versions, upstream and downstream datasets, and the glossary terms that\n"
+	"refer to it. For a glossary term, shows what it relates to.\n\n"
+	"  --version N  a specific version (default: the latest)\n"
+	"  --json       print the card as JSON\n\n"
+	"Exit status: 0, or 4 when there is no such dataset.\n";
+
+static int cmd_show(int argc, char **argv, struct cli_ctx *ctx);
+
+const struct cli_cmd cli_cmd_show = {"show", "show a dataset card", usage, cmd_show};
+
+static json_t *refs_json(const struct catalog_ref *v, size_t n)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; a && i < n; i++)
+		json_array_append_new(a, json_pack("{s:s, s:s?, s:b}", "name", v[i].name, "kind",
+						   v[i].kind, "external", v[i].kind == NULL));
+	return a;
+}
+
+static json_t *split_tags(const char *tags)
+{
+	json_t *a = json_array();
+	const char *p = tags;
+
+	while (a && p && *p) {
+		const char *sp = strchr(p, ' ');
+		size_t n = sp ? (size_t)(sp - p) : strlen(p);
+
+		if (n)
+			json_array_append_new(a, json_stringn(p, n));
+		p = sp ? sp + 1 : NULL;
+	}
+	return a;
+}
+
+static int print_json(const struct catalog_card *k)
+{
+	json_t *o, *fields = json_array(), *versions = json_array();
+	int ret;
+
+	for (size_t i = 0; i < k->nversions; i++)
+		json_array_append_new(versions, json_integer(k->versions[i]));
+	for (size_t i = 0; i < k->nfields; i++) {
+		const struct catalog_field *f = &k->fields[i];
+		json_t *from = json_array();
+
+		for (size_t j = 0; j < f->nfrom; j++)
+			json_array_append_new(from, json_string(f->from[j]));
+		json_array_append_new(
+			fields,
+			json_pack("{s:s, s:s?, s:s?, s:b, s:b, s:s, s:s?, s:s?, s:s?, s:b, s:s?, "
+				  "s:s?, s:o}",
+				  "path", f->path, "type", f->type, "items", f->item_type, "required",
+				  f->required, "nullable", f->nullable, "pii", f->pii, "category",
+				  f->category, "transform", f->transform, "normalize", f->normalize,
+				  "scan", f->scan, "pii_reason", f->pii_reason, "description",
+				  f->description, "from", from));
+	}
+	o = json_pack("{s:s, s:s, s:I, s:o, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:o, s:b, "
+		      "s:s?, s:s, s:s?}",
+		      "name", k->name, "kind", k->kind, "version", (json_int_t)k->version,
+		      "versions", versions, "description", k->description, "owner", k->owner,
+		      "domain", k->domain, "system", k->system, "location", k->location, "format",
+		      k->format, "retention", k->retention, "tags", split_tags(k->tags),
+		      "certified", k->certified, "subject", k->subject, "compatibility",
+		      k->compatibility, "job", k->job);
+	if (!o)
+		return -1;
+	json_object_set_new(o, "erasure", k->erasure ? json_loads(k->erasure, 0, NULL) : json_null());
+	json_object_set_new(o, "source", json_pack("{s:s, s:i}", "file", k->file, "line", k->line));
+	json_object_set_new(o, "fields", fields);
+	json_object_set_new(o, "upstream", refs_json(k->upstream, k->nupstream));
+	json_object_set_new(o, "downstream", refs_json(k->downstream, k->ndownstream));
+	json_object_set_new(o, "terms", refs_json(k->terms, k->nterms));
+	if (!strcmp(k->kind, "term"))
+		json_object_set_new(o, "related", refs_json(k->related, k->nrelated));
+	ret = json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	putchar('\n');
+	json_decref(o);
+	return ret;
+}
+
+static void meta_line(const char *label, const char *value)
+{
+	if (value && *value)
+		printf("  %-13s %s\n", label, value);
+}
+
+static void print_refs(const char *title, const struct catalog_ref *v, size_t n)
+{
+	if (!n)
+		return;
+	printf("\n%s\n", title);
+	for (size_t i = 0; i < n; i++)
+		printf("  %s (%s)\n", v[i].name, v[i].kind ? v[i].kind : "external");
+}
+
+/* The last segment of a dotted path: what the tree shows at each level. */
+static const char *leaf(const char *path)
+{
+	const char *dot = strrchr(path, '.');
+
+	return dot ? dot + 1 : path;
+}
+
+static void print_fields(const struct catalog_card *k)
+{
+	int namew = 5, typew = 4, catw = 8;
+
+	for (size_t i = 0; i < k->nfields; i++) {
+		const struct catalog_field *f = &k->fields[i];
+		int n = 2 * f->depth + (int)strlen(leaf(f->path)) + (f->required ? 1 : 0);
+		int t = (int)strlen(f->type ? f->type : "") +
+			(f->item_type ? (int)strlen(f->item_type) + 2 : 0);
+		int c = f->category ? (int)strlen(f->category) : 1;
+
+		namew = n > namew ? n : namew;
+		typew = t > typew ? t : typew;
+		catw = c > catw ? c : catw;
+	}
+	printf("\nFields (* required)\n  %-*s  %-*s  %-12s  %-*s  %s\n", namew, "FIELD", typew,
+	       "TYPE", "PII", catw, "CATEGORY", "TRANSFORM");
+	for (size_t i = 0; i < k->nfields; i++) {
+		const struct catalog_field *f = &k->fields[i];
+		char name[512], type[128];
+
+		snprintf(name, sizeof(name), "%*s%s%s", 2 * f->depth, "", leaf(f->path),
+			 f->required ? "*" : "");
+		snprintf(type, sizeof(type), "%s%s%s%s", f->type ? f->type : "-",
+			 f->item_type ? "<" : "", f->item_type ? f->item_type : "",
+			 f->item_type ? ">" : "");
+		printf("  %-*s  %-*s  %-12s  %-*s  %s", namew, name, typew, type, f->pii, catw,
+		       f->category ? f->category : "-", f->transform ? f->transform : "-");
+		if (f->normalize)
+			printf(" (normalize %s)", f->normalize);
+		if (f->scan)
+			printf(" (scan)");
+		if (f->nullable)
+			printf(" nullable");
+		putchar('\n');
+		for (size_t j = 0; j < f->nfrom; j++)
+			printf("  %*s  <- %s\n", namew, "", f->from[j]);
+		if (f->pii_reason)
+			printf("  %*s  pii_reason: %s\n", namew, "", f->pii_reason);
+	}
+}
+
+static void print_text(const struct catalog_card *k)
+{
+	char versions[256] = "", line[32];
+	size_t off = 0;
+
+	printf("%s  (%s, version %lld)%s\n", k->name, k->kind, (long long)k->version,
+	       k->certified ? "  [certified]" : "");
+	if (k->description)
+		printf("\n  %s\n\n", k->description);
+	else
+		putchar('\n');
+	for (size_t i = 0; i < k->nversions && off < sizeof(versions) - 24; i++)
+		off += (size_t)snprintf(versions + off, sizeof(versions) - off, "%s%lld",
+					i ? ", " : "", (long long)k->versions[i]);
+	snprintf(line, sizeof(line), ":%u", k->line);
+	meta_line("owner", k->owner);
+	meta_line("domain", k->domain);
+	meta_line("system", k->system);
+	meta_line("location", k->location);
+	meta_line("format", k->format);
+	meta_line("retention", k->retention);
+	meta_line("tags", k->tags);
+	meta_line("subject", k->subject);
+	meta_line("erasure", k->erasure);
+	meta_line("job", k->job);
+	meta_line("versions", versions);
+	if (k->nversions > 1)
+		meta_line("compatibility", k->compatibility);
+	printf("  %-13s %s%s\n", "declared in", k->file, line);
+	if (k->nfields)
+		print_fields(k);
+	print_refs("Upstream", k->upstream, k->nupstream);
+	print_refs("Downstream", k->downstream, k->ndownstream);
+	print_refs("Glossary terms", k->terms, k->nterms);
+	print_refs("Related", k->related, k->nrelated);
+}
+
+static int cmd_show(int argc, char **argv, struct cli_ctx *ctx)
+{
+	static const struct option opts[] = {{"json", no_argument, NULL, 'j'},
+					     {"version", required_argument, NULL, 'V'},
+					     CLI_COMMON_OPTIONS,
+					     {0}};
+	struct catalog_workspace ws = {0};
+	struct catalog_card card = {0};
+	struct st_error err = ST_ERROR_INIT;
+	struct catalog *cat = NULL;
+	int c, code = 0, json = 0;
+	long version = 0;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		if (c == 'j') {
+			json = 1;
+		} else if (c == 'V') {
+			if (cli_parse_count(ctx, "--version", optarg, &version))
+				return ST_E_USAGE;
+		} else if (cli_common_option(c, optarg, ctx, &cli_cmd_show, &code)) {
+			if (c == 'h')
+				return code;
+		} else {
+			return cli_option_error(ctx, c, argv);
+		}
+	}
+	if (argc - optind != 1)
+		return cli_usage_error(ctx, argc - optind ? "'show' takes one dataset name"
+							  : "no dataset name given");
+	code = cli_open_catalog(ctx, &ws, &cat);
+	if (code)
+		return code;
+	if (catalog_card_get(cat, argv[optind], version, &card, &err)) {
+		code = cli_fail(&err);
+		goto out;
+	}
+	if (json) {
+		if (print_json(&card)) {
+			st_error_set(&err, ST_E_SYSTEM, "cannot print the card");
+			code = cli_fail(&err);
+		}
+	} else {
+		print_text(&card);
+	}
+out:
+	catalog_card_release(&card);
+	catalog_free(cat);
+	catalog_workspace_release(&ws);
+	return code;
+}

@@ -1,0 +1,25 @@
+/* `steward version`: prints the program and library versions. */
+#include "cli.h"
+#include "version.h"
+
+#include <jansson.h>
+#include <sodium.h>
+#include <sqlite3.h>
+#include <yaml.h>
+
+static int cmd_version(int argc, char **argv, struct cli_ctx *ctx)
+{
+	(void)argv;
+	if (argc > 1)
+		return cli_usage_error(ctx, "'version' takes no arguments");
+	printf("steward %s\nsqlite %s\nlibsodium %s\nlibyaml %s\njansson %s\n", STEWARD_VERSION,
+	       sqlite3_libversion(), sodium_version_string(), yaml_get_version_string(),
+	       JANSSON_VERSION);
+	return 0;
+}
+
+const struct cli_cmd cli_cmd_version = {
+	"version", "show the versions of steward and its libraries",
+	"usage: steward version\n\nPrints steward's version and the versions of the libraries it uses.\n",
+	cmd_version,
+};

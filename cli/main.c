@@ -1,0 +1,73 @@
+/* steward's entry point: global options, then one verb from the command table. */
+#include "cli.h"
+#include "version.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const struct cli_cmd *const commands[] = {
+	&cli_cmd_init, &cli_cmd_catalog, &cli_cmd_search, &cli_cmd_show, &cli_cmd_lineage,
+	&cli_cmd_version,
+};
+
+static void usage(FILE *out)
+{
+	fputs("usage: steward [--home DIR] <command> [<args>]\n\n"
+	      "A data governance and PII catalog.\n\ncommands:\n",
+	      out);
+	for (size_t i = 0; i < sizeof(commands) / sizeof(*commands); i++)
+		fprintf(out, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
+	fputs("\nEvery command takes --help. The workspace is --home DIR, else $STEWARD_HOME,\n"
+	      "else the nearest directory above the current one that holds .steward/.\n"
+	      "Exit codes: 0 ok, 1 findings, 2 usage, 3 invalid input, 4 not found,\n"
+	      "5 system error, 6 permission denied.\n",
+	      out);
+}
+
+int main(int argc, char **argv)
+{
+	struct cli_ctx ctx = {0};
+	int i = 1;
+
+	while (i < argc && argv[i][0] == '-') {
+		if (!strcmp(argv[i], "--home") && i + 1 < argc) {
+			ctx.home = argv[i + 1];
+			i += 2;
+		} else if (!strncmp(argv[i], "--home=", 7)) {
+			ctx.home = argv[i] + 7;
+			i++;
+		} else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			usage(stdout);
+			return 0;
+		} else if (!strcmp(argv[i], "--version")) {
+			printf("steward %s\n", STEWARD_VERSION);
+			return 0;
+		} else {
+			fprintf(stderr, "error: unknown option '%s'\n", argv[i]);
+			usage(stderr);
+			return ST_E_USAGE;
+		}
+	}
+	if (i >= argc) {
+		usage(stderr);
+		return ST_E_USAGE;
+	}
+	if (!strcmp(argv[i], "help")) {
+		if (i + 1 >= argc) {
+			usage(stdout);
+			return 0;
+		}
+		for (size_t k = 0; k < sizeof(commands) / sizeof(*commands); k++)
+			if (!strcmp(argv[i + 1], commands[k]->name))
+				return cli_help(commands[k]);
+		fprintf(stderr, "error: no help for '%s'\n", argv[i + 1]);
+		return ST_E_USAGE;
+	}
+	for (size_t k = 0; k < sizeof(commands) / sizeof(*commands); k++)
+		if (!strcmp(argv[i], commands[k]->name)) {
+			ctx.verb = commands[k]->name;
+			return commands[k]->exec(argc - i, argv + i, &ctx);
+		}
+	fprintf(stderr, "error: '%s' is not a steward command\nsee 'steward --help'\n", argv[i]);
+	return ST_E_USAGE;
+}

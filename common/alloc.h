@@ -1,0 +1,24 @@
+/* Allocation wrappers shared by every module. They never abort: callers see NULL and
+ * report "out of memory". Test builds can make the Nth allocation fail on purpose. */
+#ifndef ST_ALLOC_H
+#define ST_ALLOC_H
+
+#include <stddef.h>
+
+/* Like malloc(3); returns NULL on failure or injected failure. Free with st_free(). */
+void *st_malloc(size_t n);
+/* Like calloc(3), with overflow checking of nmemb * size; NULL on failure. */
+void *st_calloc(size_t nmemb, size_t size);
+/* Like realloc(3); on failure returns NULL and leaves p untouched and owned by the caller. */
+void *st_realloc(void *p, size_t n);
+/* Grows an array to hold at least `want` elements of `size` bytes, doubling. Takes the
+ * array pointer and its capacity by reference; returns 0, or -1 with both untouched. */
+int st_grow(void *arrayp, size_t *cap, size_t want, size_t size);
+/* Copies a NUL-terminated string; returns NULL on failure. The caller owns the copy. */
+char *st_strdup(const char *s);
+/* Copies n bytes and appends a NUL; returns NULL on failure. The caller owns the copy. */
+char *st_strndup(const char *s, size_t n);
+/* Releases memory from the functions above. NULL is fine. */
+void st_free(void *p);
+
+#endif
