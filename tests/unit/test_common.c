@@ -1,0 +1,95 @@
+/* Unit tests for common/: bounded buffers, the error object, the diagnostics list. */
+#include "alloc.h"
+#include "buf.h"
+#include "error.h"
+#include "harness.h"
+
+#include <string.h>
+
+static void test_buf(void)
+{
+	struct st_buf b;
+	char *p;
+
+	st_buf_init(&b, 8);
+	CHECK_STR(st_buf_str(&b), "");
+	CHECK(st_buf_adds(&b, "abc") == 0);
+	CHECK(st_buf_addf(&b, "%d%s", 12, "x") == 0);
+	CHECK_STR(st_buf_str(&b), "abc12x");
+	CHECK(st_buf_adds(&b, "xyz") == -1); /* 9 bytes > bound of 8 */
+	CHECK_STR(st_buf_str(&b), "abc12x");  /* a failed append changes nothing */
+	CHECK(st_buf_adds(&b, "yz") == 0);
+	CHECK(b.len == 8);
+	p = st_buf_detach(&b);
+	CHECK_STR(p, "abc12xyz");
+	CHECK(b.len == 0 && b.p == NULL);
+	st_free(p);
+	st_buf_reset(&b);
+	st_buf_release(&b);
+}
+
+static void test_error(void)
+{
+	struct st_error e = ST_ERROR_INIT;
+	char out[256];
+
+	CHECK(st_error_set(&e, ST_E_INVALID, "unknown key '%s'", "foo") == -1);
+	st_error_format(&e, out, sizeof(out));
+	CHECK_STR(out, "unknown key 'foo'");
+	st_error_set_at(&e, ST_E_INVALID, "a.yaml", 3, 7, "bad");
+	st_error_format(&e, out, sizeof(out));
+	CHECK_STR(out, "a.yaml:3:7: bad");
+	st_error_prefix(&e, "cannot load '%s'", "x");
+	st_error_format(&e, out, sizeof(out));
+	CHECK_STR(out, "a.yaml:3:7: cannot load 'x': bad");
+	CHECK(e.code == ST_E_INVALID);
+	st_error_set_at(&e, ST_E_SYSTEM, "f", 2, 0, "m");
+	st_error_format(&e, out, sizeof(out));
+	CHECK_STR(out, "f:2: m");
+	st_error_oom(&e);
+	CHECK_STR(e.msg, "out of memory");
+	CHECK(e.code == ST_E_SYSTEM);
+	/* A long message with a long prefix is cut, never overflowed. */
+	memset(out, 'x', sizeof(out) - 1);
+	out[sizeof(out) - 1] = '\0';
+	st_error_set(&e, 1, "%s%s%s%s%s", out, out, out, out, out);
+	st_error_prefix(&e, "%s", out);
+	CHECK(strlen(e.msg) == sizeof(e.msg) - 1);
+}
+
+static void test_diags(void)
+{
+	struct st_diags d;
+
+	st_diags_init(&d, 2);
+	st_diags_add(&d, ST_SEV_ERROR, "a", 1, 2, "one %d", 1);
+	st_diags_add(&d, ST_SEV_WARNING, "b", 3, 4, "two");
+	st_diags_add(&d, ST_SEV_ERROR, "c", 5, 6, "three");
+	CHECK(d.n == 2);
+	CHECK(d.nerrors == 2 && d.nwarnings == 1);
+	CHECK_STR(d.v[0].msg, "one 1");
+	CHECK(d.v[1].line == 3 && d.v[1].col == 4);
+	st_diags_release(&d);
+	CHECK(d.n == 0 && d.nerrors == 0);
+}
+
+static void test_grow(void)
+{
+	int *v = NULL;
+	size_t cap = 0;
+
+	CHECK(st_grow(&v, &cap, 3, sizeof(*v)) == 0 && cap >= 3);
+	CHECK(st_grow(&v, &cap, (size_t)-1 / 2, sizeof(*v)) == -1); /* overflow is refused */
+	CHECK(v != NULL);
+	st_free(v);
+	CHECK(st_calloc((size_t)-1 / 2, 4) == NULL);
+}
+
+int main(void)
+{
+	test_buf();
+	test_error();
+	test_diags();
+	test_grow();
+	return t_done();
+}

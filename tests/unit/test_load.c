@@ -1,0 +1,203 @@
+/* Unit tests for catalog_load(): statistics, incremental reloads, removal, dry runs,
+ * rollback on error, version compatibility, and the query side on the result. */
+#include "alloc.h"
+#include "catalog.h"
+#include "harness.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static struct catalog *cat;
+static struct catalog_load_stats stats;
+static struct st_diags d;
+static struct st_error err;
+
+static int load(const char *path, unsigned flags)
+{
+	const char *paths[1] = {path};
+
+	catalog_load_stats_release(&stats);
+	st_diags_release(&d);
+	st_error_init(&err);
+	return catalog_load(cat, paths, 1, flags, &stats, &d, &err);
+}
+
+static long count(const char *sql)
+{
+	sqlite3_stmt *st;
+	long n = -1;
+
+	if (sqlite3_prepare_v2(catalog_db(cat), sql, -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		n = (long)sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return n;
+}
+
+static const char *diag_text(size_t i)
+{
+	static char buf[1200];
+
+	if (i >= d.n)
+		return "(none)";
+	snprintf(buf, sizeof(buf), "%u:%u: %s", d.v[i].line, d.v[i].col, d.v[i].msg);
+	return buf;
+}
+
+static void test_sample(const char *shared)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/corpus/catalog", shared);
+	CHECK(load(path, 0) == 0);
+	CHECK(stats.names == 30 && stats.datasets == 31);
+	CHECK(stats.files == 14 && stats.files_new == 14 && stats.documents == 31);
+	CHECK(d.nerrors == 0 && d.nwarnings == 0);
+	CHECK(load(path, 0) == 0);
+	CHECK(stats.files_unchanged == 14 && stats.documents == 0);
+	CHECK(count("SELECT count(*) FROM search_fts") == 30);
+}
+
+static void test_incremental(void)
+{
+	const char *dir = t_tmpdir();
+	char root[512];
+	struct catalog_card card;
+
+	snprintf(root, sizeof(root), "%s/inc", dir);
+	t_write(dir, "inc/a.yaml", "kind: table\nname: t.a\ndescription: first\n");
+	t_write(dir, "inc/b.yaml", "kind: table\nname: t.b\nlineage: {upstream: [t.a]}\n");
+	CHECK(load(root, 0) == 0);
+	CHECK(stats.files_new == 2 && stats.names == 32);
+	/* Same size, new content: the hash notices even if stat data looked equal. */
+	t_write(dir, "inc/a.yaml", "kind: table\nname: t.a\ndescription: again\n");
+	CHECK(load(root, 0) == 0);
+	CHECK(stats.files_changed == 1 && stats.files_unchanged == 1);
+	CHECK(catalog_card_get(cat, "t.a", 0, &card, &err) == 0);
+	CHECK_STR(card.description, "again");
+	catalog_card_release(&card);
+	/* A dataset moves from one file to another in one load: no false duplicate. */
+	t_write(dir, "inc/a.yaml", "kind: table\nname: t.b\n");
+	t_write(dir, "inc/b.yaml", "kind: table\nname: t.a\n");
+	CHECK(load(root, 0) == 0);
+	CHECK(d.nerrors == 0);
+	/* A vanished file takes its datasets with it. */
+	snprintf(root, sizeof(root), "%s/inc/b.yaml", dir);
+	CHECK(unlink(root) == 0);
+	snprintf(root, sizeof(root), "%s/inc", dir);
+	CHECK(load(root, 0) == 0);
+	CHECK(stats.files_removed == 1 && stats.nremoved == 1);
+	CHECK_STR(stats.nremoved ? stats.removed[0] : NULL, "t.a");
+	CHECK(catalog_card_get(cat, "t.a", 0, &card, &err) == -1 && err.code == ST_E_NOTFOUND);
+	catalog_card_release(&card);
+}
+
+static void test_rollback_and_dry_run(void)
+{
+	const char *dir = t_tmpdir();
+	char root[512];
+	long before = count("SELECT count(*) FROM datasets");
+
+	snprintf(root, sizeof(root), "%s/bad", dir);
+	t_write(dir, "bad/good.yaml", "kind: table\nname: u.good\n");
+	t_write(dir, "bad/bad.yaml", "kind: table\nname: u.bad\ncolumns:\n  - {name: x, type: int}\n");
+	CHECK(load(root, 0) == -1);
+	CHECK(err.code == ST_E_INVALID);
+	CHECK_STR(err.msg, "1 error found; the catalog was not changed");
+	CHECK_STR(diag_text(0), "4:5: 'x' is missing required key 'pii'");
+	CHECK(count("SELECT count(*) FROM datasets") == before);
+	CHECK(count("SELECT count(*) FROM datasets WHERE name = 'u.good'") == 0);
+
+	t_write(dir, "bad/bad.yaml", "kind: table\nname: u.bad\n");
+	CHECK(load(root, CATALOG_LOAD_DRY_RUN) == 0);
+	CHECK(stats.names == (size_t)count("SELECT count(DISTINCT name) FROM datasets") + 2);
+	CHECK(count("SELECT count(*) FROM datasets") == before);
+}
+
+static void test_versions(void)
+{
+	const char *dir = t_tmpdir();
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/v.yaml", dir);
+	t_write(dir, "v.yaml",
+		"kind: event\nname: v.e\nversion: 1\nfields:\n"
+		"  - {name: a, type: int, required: true, pii: none}\n"
+		"---\n"
+		"kind: event\nname: v.e\nversion: 2\nfields:\n"
+		"  - {name: a, type: int64, required: true, pii: none}\n"
+		"  - {name: b, type: string, required: true, pii: none}\n");
+	CHECK(load(path, 0) == -1);
+	CHECK(d.nerrors == 1);
+	CHECK_STR(diag_text(0), "12:5: version 2 of 'v.e' is not backward compatible with version "
+				"1: field 'b' was added as required");
+	t_write(dir, "v.yaml",
+		"kind: event\nname: v.e\nversion: 1\nfields:\n"
+		"  - {name: a, type: int, required: true, pii: none}\n"
+		"---\n"
+		"kind: event\nname: v.e\nversion: 2\ncompatibility: forward\nfields:\n"
+		"  - {name: a, type: int64, required: true, pii: none}\n");
+	CHECK(load(path, 0) == -1);
+	CHECK_STR(diag_text(0), "12:5: version 2 of 'v.e' is not forward compatible with version "
+				"1: field 'a' changed type from int to int64");
+}
+
+static void test_queries(void)
+{
+	struct catalog_search_opts o = {0};
+	struct catalog_hits hits = {0};
+	struct catalog_lineage g;
+	int found = 0;
+
+	CHECK(catalog_search(cat, "revenue", &o, &hits, &err) == 0);
+	CHECK(hits.n > 2 && hits.v[0].certified);
+	catalog_hits_release(&hits);
+	CHECK(catalog_search(cat, "!!!", &o, &hits, &err) == -1 && err.code == ST_E_USAGE);
+	o.kind = "term";
+	CHECK(catalog_search(cat, "revenue", &o, &hits, &err) == 0);
+	CHECK(hits.n == 1);
+	CHECK_STR(hits.n ? hits.v[0].name : NULL, "glossary.revenue");
+	catalog_hits_release(&hits);
+
+	CHECK(catalog_lineage_get(cat, "bi.revenue", CATALOG_UP, 0, &g, &err) == 0);
+	for (size_t i = 0; i < g.nnodes; i++)
+		found += !strcmp(g.nodes[i].name, "prod.orders") ||
+			 !strcmp(g.nodes[i].name, "prod.enrollments");
+	CHECK(found == 2);
+	CHECK(!g.truncated);
+	catalog_lineage_release(&g);
+	CHECK(catalog_lineage_get(cat, "bi.revenue", CATALOG_UP, 1, &g, &err) == 0);
+	CHECK(g.nnodes == 2 && g.truncated);
+	catalog_lineage_release(&g);
+	CHECK(catalog_lineage_get(cat, "dw.revenue_daily.net_revenue_usd", CATALOG_UP, 0, &g,
+				  &err) == 0);
+	CHECK(g.column && g.nnodes == 3);
+	CHECK_STR(g.nnodes == 3 ? g.nodes[2].name : NULL, "prod.orders.amount");
+	catalog_lineage_release(&g);
+	CHECK(catalog_lineage_get(cat, "bi.revenu", CATALOG_UP, 0, &g, &err) == -1);
+	CHECK_STR(err.msg, "no dataset 'bi.revenu' in the catalog (did you mean 'bi.revenue'?)");
+}
+
+int main(void)
+{
+	const char *shared = getenv("STEWARD_SHARED");
+
+	st_diags_init(&d, 0);
+	if (!shared) {
+		printf("1..0 # SKIP STEWARD_SHARED is not set\n");
+		return 0;
+	}
+	CHECK(catalog_open_path(&cat, ":memory:", &err) == 0);
+	test_sample(shared);
+	test_incremental();
+	test_rollback_and_dry_run();
+	test_versions();
+	test_queries();
+	catalog_load_stats_release(&stats);
+	st_diags_release(&d);
+	catalog_free(cat);
+	return t_done();
+}
