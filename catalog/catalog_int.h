@@ -31,6 +31,17 @@ struct catalog_category {
 };
 /* Parses the embedded fideslang taxonomy. Returns 0 with *out, or -1 with err. */
 int catalog_taxonomy_load(struct catalog_taxonomy **out, struct st_error *err);
+/* Parses a taxonomy in fideslang's YAML layout (data_category: [...]) from len bytes of
+ * text. Same contract as catalog_taxonomy_load(). */
+int catalog_taxonomy_parse(struct catalog_taxonomy **out, const unsigned char *text,
+			   size_t len, struct st_error *err);
+/* The number of categories, and category i in key order (NULL past the end). */
+size_t catalog_taxonomy_count(const struct catalog_taxonomy *t);
+const struct catalog_category *catalog_taxonomy_at(const struct catalog_taxonomy *t, size_t i);
+/* When key is a deprecated category, writes a warning naming its replacement into msg (n
+ * bytes) and returns 1; otherwise returns 0. */
+int catalog_category_deprecation(const struct catalog_taxonomy *t, const char *key, char *msg,
+				 size_t n);
 /* Returns the entry for key, or NULL. */
 const struct catalog_category *catalog_taxonomy_find(const struct catalog_taxonomy *t,
 						     const char *key);

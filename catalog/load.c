@@ -384,8 +384,8 @@ static int forget_file(struct loader *L, int64_t file_id, int drop_row)
 {
 	static const char *const sql[] = {
 		"INSERT OR IGNORE INTO temp.touched(name) SELECT name FROM datasets WHERE file_id = ?1",
-		"INSERT OR IGNORE INTO temp.touched(name) SELECT l.target FROM term_links l"
-		" JOIN datasets d ON d.id = l.dataset_id WHERE d.file_id = ?1",
+		("INSERT OR IGNORE INTO temp.touched(name) SELECT l.target FROM term_links l"
+		 " JOIN datasets d ON d.id = l.dataset_id WHERE d.file_id = ?1"),
 		"INSERT OR IGNORE INTO temp.gone(name) SELECT name FROM datasets WHERE file_id = ?1",
 		"DELETE FROM search_fts WHERE rowid IN (SELECT id FROM datasets WHERE file_id = ?1)",
 		"DELETE FROM datasets WHERE file_id = ?1",
@@ -622,12 +622,10 @@ static int walk_field(struct docctx *d, const struct catalog_ynode *f, const cha
 		goto done;
 	}
 	if (cat && L->c->tax && !d->insert) {
-		const struct catalog_category *cc = catalog_taxonomy_find(L->c->tax, cat);
+		char msg[512];
 
-		if (cc && cc->deprecated &&
-		    diag(L, ST_SEV_WARNING, d->file, catalog_ymap_get(f, "category"),
-			 "category '%s' is deprecated since %s; use '%s'", cat, cc->deprecated,
-			 cc->replaced_by ? cc->replaced_by : "a current category"))
+		if (catalog_category_deprecation(L->c->tax, cat, msg, sizeof(msg)) &&
+		    diag(L, ST_SEV_WARNING, d->file, catalog_ymap_get(f, "category"), "%s", msg))
 			goto out;
 	}
 	if (!d->insert) {

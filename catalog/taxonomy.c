@@ -5,6 +5,7 @@
 #include "embedded.h"
 #include "ydoc.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -51,6 +52,12 @@ static int take(const struct catalog_ynode *map, const char *key, char **out)
 
 int catalog_taxonomy_load(struct catalog_taxonomy **out, struct st_error *err)
 {
+	return catalog_taxonomy_parse(out, st_embed_taxonomy, st_embed_taxonomy_len, err);
+}
+
+int catalog_taxonomy_parse(struct catalog_taxonomy **out, const unsigned char *text,
+			   size_t len, struct st_error *err)
+{
 	struct catalog_taxonomy *t = st_calloc(1, sizeof(*t));
 	struct catalog_yparser p;
 	struct catalog_ydoc *doc = NULL;
@@ -62,7 +69,7 @@ int catalog_taxonomy_load(struct catalog_taxonomy **out, struct st_error *err)
 	if (!t)
 		return st_error_oom(err);
 	memset(&p, 0, sizeof(p));
-	if (catalog_yparser_init(&p, "taxonomy", st_embed_taxonomy, st_embed_taxonomy_len, err))
+	if (catalog_yparser_init(&p, "taxonomy", text, len, err))
 		goto out;
 	if (catalog_yparser_next(&p, &doc, &diags, err) != 1)
 		goto bad;
@@ -97,7 +104,7 @@ int catalog_taxonomy_load(struct catalog_taxonomy **out, struct st_error *err)
 	goto out;
 bad:
 	if (!err->code)
-		st_error_set(err, ST_E_SYSTEM, "embedded taxonomy is malformed");
+		st_error_set(err, ST_E_SYSTEM, "taxonomy is malformed");
 out:
 	catalog_ydoc_free(doc);
 	catalog_yparser_release(&p);
@@ -113,4 +120,29 @@ const struct catalog_category *catalog_taxonomy_find(const struct catalog_taxono
 
 	probe.key = (char *)key;
 	return bsearch(&probe, t->v, t->n, sizeof(*t->v), by_key);
+}
+
+size_t catalog_taxonomy_count(const struct catalog_taxonomy *t)
+{
+	return t->n;
+}
+
+const struct catalog_category *catalog_taxonomy_at(const struct catalog_taxonomy *t, size_t i)
+{
+	return i < t->n ? &t->v[i] : NULL;
+}
+
+int catalog_category_deprecation(const struct catalog_taxonomy *t, const char *key, char *msg,
+				 size_t n)
+{
+	const struct catalog_category *c = catalog_taxonomy_find(t, key);
+
+	if (!c || !c->deprecated)
+		return 0;
+	if (c->replaced_by)
+		snprintf(msg, n, "category '%s' is deprecated since %s; use '%s'", key,
+			 c->deprecated, c->replaced_by);
+	else
+		snprintf(msg, n, "category '%s' is deprecated since %s", key, c->deprecated);
+	return 1;
 }
