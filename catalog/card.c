@@ -254,7 +254,10 @@ int catalog_card_get(struct catalog *c, const char *name, int64_t version,
 		     " ON t.id = l.dataset_id WHERE l.target = ?2 ORDER BY t.name",
 		     id, name, &k->terms, &k->nterms, err) ||
 	    get_refs(c,
-		     "SELECT l.target || coalesce('.' || l.field, ''), " KIND_OF("l.target")
+		     "SELECT l.target || coalesce('.' || l.field, ''),"
+		     " (SELECT k.kind FROM datasets k WHERE k.name = l.target AND (l.field IS NULL"
+		     "  OR EXISTS (SELECT 1 FROM fields f WHERE f.dataset_id = k.id"
+		     "  AND f.path = l.field)) LIMIT 1)"
 		     " FROM term_links l WHERE l.dataset_id = ?1 ORDER BY l.rowid",
 		     id, name, &k->related, &k->nrelated, err))
 		goto out;

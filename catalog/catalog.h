@@ -161,8 +161,8 @@ enum catalog_direction { CATALOG_UP = 1, CATALOG_DOWN = 2, CATALOG_BOTH = 3 };
 struct catalog_lnode {
 	char *name;  /* dataset, or dataset.field for column lineage */
 	char *kind;  /* NULL when external */
-	int depth;   /* hops from the root */
-	int dir;     /* CATALOG_UP or CATALOG_DOWN side it was reached on (root: 0) */
+	int depth;   /* fewest hops from the root */
+	int sides;   /* CATALOG_UP and/or CATALOG_DOWN: the walks that reached it */
 };
 
 struct catalog_ledge {

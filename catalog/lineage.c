@@ -108,13 +108,16 @@ struct walk {
 	struct st_error *err;
 };
 
-static int add_node(struct walk *w, const char *name, const char *kind, int depth, int dir,
-		    size_t *idx)
+/* Finds or adds a node reached at depth; the caller marks the side that expands it. */
+static int add_node(struct walk *w, const char *name, const char *kind, int depth, size_t *idx)
 {
 	struct catalog_lnode *n;
 
-	if (index_find(&w->nodes, name, idx))
+	if (index_find(&w->nodes, name, idx)) {
+		n = &w->g->nodes[*idx];
+		n->depth = depth < n->depth ? depth : n->depth;
 		return 0;
+	}
 	if (w->g->nnodes >= CATALOG_LINEAGE_MAX_NODES)
 		return st_error_set(w->err, ST_E_SYSTEM, "lineage graph exceeds %d nodes",
 				    CATALOG_LINEAGE_MAX_NODES);
@@ -125,7 +128,6 @@ static int add_node(struct walk *w, const char *name, const char *kind, int dept
 	n->name = st_strdup(name);
 	n->kind = kind ? st_strdup(kind) : NULL;
 	n->depth = depth;
-	n->dir = dir;
 	if (!n->name || (kind && !n->kind) || index_add(&w->nodes, n->name, w->g->nnodes)) {
 		st_free(n->name);
 		st_free(n->kind);
@@ -194,38 +196,62 @@ static void bind_target(sqlite3_stmt *st, const char *name, int column)
 	}
 }
 
+struct qitem {
+	size_t node;
+	int depth;
+};
+
+/* Breadth-first walk on one side. A node is expanded once per side, so a node that the
+ * upstream walk reached (in a cycle, say) is still expanded by the downstream walk. */
 static int walk_dir(struct walk *w, int dir, int cap)
 {
+	struct qitem *queue = NULL;
+	size_t qn = 0, qcap = 0;
 	sqlite3_stmt *st;
 	int ret = -1, rc;
 	int up = dir == CATALOG_UP;
 
 	if (catalog_prepare(w->c->db, &st, neighbours_sql[w->g->column][up ? 0 : 1], w->err))
 		return -1;
-	/* Nodes are appended as they are found, so the array is the BFS queue. Only nodes
-	 * found on this side (and the root) are expanded. */
-	for (size_t i = 0; i < w->g->nnodes; i++) {
-		struct catalog_lnode *n = &w->g->nodes[i];
-		int depth = n->depth;
+	if (st_grow(&queue, &qcap, 1, sizeof(*queue))) {
+		st_error_oom(w->err);
+		goto out;
+	}
+	w->g->nodes[0].sides |= dir;
+	queue[qn++] = (struct qitem){0, 0};
+	for (size_t head = 0; head < qn; head++) {
+		struct qitem it = queue[head];
 
-		if (i && n->dir != dir)
-			continue;
-		bind_target(st, n->name, w->g->column);
+		bind_target(st, w->g->nodes[it.node].name, w->g->column);
 		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 			const char *name = (const char *)sqlite3_column_text(st, 0);
 			const char *kind = (const char *)sqlite3_column_text(st, 1);
-			size_t idx, self = i;
+			size_t idx;
 
-			if (depth >= cap) {
-				size_t seen;
-
-				if (!index_find(&w->nodes, name, &seen))
+			if (it.depth >= cap) {
+				/* Past the cap, only edges between nodes already in the graph are
+				 * kept; anything else is cut, and said so. */
+				if (!index_find(&w->nodes, name, &idx)) {
 					w->g->truncated = 1;
+					continue;
+				}
+				if (!(w->g->nodes[idx].sides & dir))
+					w->g->truncated = 1;
+				if (add_edge(w, up ? idx : it.node, up ? it.node : idx))
+					goto out;
 				continue;
 			}
-			if (add_node(w, name, kind, depth + 1, dir, &idx) ||
-			    add_edge(w, up ? idx : self, up ? self : idx))
+			if (add_node(w, name, kind, it.depth + 1, &idx) ||
+			    add_edge(w, up ? idx : it.node, up ? it.node : idx))
 				goto out;
+			if (w->g->nodes[idx].sides & dir)
+				continue;
+			if (st_grow(&queue, &qcap, qn + 1, sizeof(*queue))) {
+				st_error_oom(w->err);
+				goto out;
+			}
+			w->g->nodes[idx].sides |= dir;
+			queue[qn++] = (struct qitem){idx, it.depth + 1};
 		}
 		sqlite3_reset(st);
 		if (rc != SQLITE_DONE) {
@@ -235,6 +261,7 @@ static int walk_dir(struct walk *w, int dir, int cap)
 	}
 	ret = 0;
 out:
+	st_free(queue);
 	sqlite3_finalize(st);
 	return ret;
 }
@@ -310,7 +337,7 @@ int catalog_lineage_get(struct catalog *c, const char *target, int dir, int dept
 		}
 		goto out;
 	}
-	if (add_node(&w, target, kind, 0, 0, &root))
+	if (add_node(&w, target, kind, 0, &root))
 		goto out;
 	if ((dir & CATALOG_UP) && walk_dir(&w, CATALOG_UP, g->depth))
 		goto out;

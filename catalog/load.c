@@ -955,7 +955,7 @@ static int load_file(struct loader *L, struct file_entry *f)
 {
 	struct catalog_yparser p;
 	unsigned char *data = NULL, hash[HASH_LEN];
-	size_t len = 0, ndocs = 0;
+	size_t len = 0, ndocs = 0, body = 0;
 	sqlite3_stmt *up = L->st[S_FILE_UPSERT], *nd = NULL;
 	unsigned line, col;
 	int ret = -1, r;
@@ -974,6 +974,9 @@ static int load_file(struct loader *L, struct file_entry *f)
 		goto out;
 	}
 	crypto_generichash(hash, sizeof(hash), data, len, NULL, 0);
+	/* A UTF-8 byte-order mark is allowed; libyaml, told the encoding, would count it. */
+	if (len >= 3 && data[0] == 0xEF && data[1] == 0xBB && data[2] == 0xBF)
+		body = 3;
 	bind_text(up, 1, f->abs);
 	bind_text(up, 2, f->display);
 	sqlite3_bind_blob(up, 3, hash, sizeof(hash), SQLITE_TRANSIENT);
@@ -989,7 +992,7 @@ static int load_file(struct loader *L, struct file_entry *f)
 	f->id = sqlite3_column_int64(up, 0);
 	sqlite3_reset(up);
 	sqlite3_clear_bindings(up);
-	if (catalog_yparser_init(&p, f->display, data, len, L->err))
+	if (catalog_yparser_init(&p, f->display, data + body, len - body, L->err))
 		goto out;
 	for (;;) {
 		struct catalog_ydoc *doc = NULL;
@@ -1143,7 +1146,8 @@ static int incompatible(struct cmp *c, unsigned line, unsigned col, const char *
 	if (st_diags_add(c->L->diags, ST_SEV_ERROR, c->new->file, line ? line : c->new->line,
 			 line ? col : c->new->col,
 			 "version %lld of '%s' is not %s compatible with version %lld: %s",
-			 (long long)c->new->version, c->name, c->new->compat,
+			 (long long)c->new->version, c->name,
+			 strcmp(c->new->compat, "full") ? c->new->compat : "fully",
 			 (long long)c->old->version, what))
 		return oom(c->L);
 	return 0;
@@ -1270,19 +1274,23 @@ static int check_references(struct loader *L)
 	} q[] = {
 		{"SELECT f.display, e.line, e.col, e.src, NULL, d.name FROM edges e"
 		 " JOIN datasets d ON d.id = e.dataset_id JOIN files f ON f.id = d.file_id"
-		 " WHERE d.gen = ?1 AND NOT EXISTS (SELECT 1 FROM datasets x WHERE x.name = e.src)",
+		 " WHERE (d.gen = ?1 OR e.src IN (SELECT name FROM temp.gone))"
+		 " AND NOT EXISTS (SELECT 1 FROM datasets x WHERE x.name = e.src)",
 		 "upstream '%s' of '%s' is not declared; it stays in the graph as external", NULL},
 		{"SELECT f.display, e.line, e.col, e.src_ds, e.src_field, d.name,"
 		 " EXISTS (SELECT 1 FROM datasets x WHERE x.name = e.src_ds) FROM field_edges e"
 		 " JOIN datasets d ON d.id = e.dataset_id JOIN files f ON f.id = d.file_id"
-		 " WHERE d.gen = ?1 AND NOT EXISTS (SELECT 1 FROM datasets x JOIN fields y"
+		 " WHERE (d.gen = ?1 OR e.src_ds IN (SELECT name FROM temp.gone))"
+		 " AND NOT EXISTS (SELECT 1 FROM datasets x JOIN fields y"
 		 " ON y.dataset_id = x.id WHERE x.name = e.src_ds AND y.path = e.src_field)",
 		 "'from' refers to undeclared dataset '%s'; it stays in the graph as external",
-		 "'from' refers to '%s.%s', but '%s' has no such field"},
+		 "'from' refers to '%s.%s', but '%s' has no such field; it stays in the graph as "
+		 "external"},
 		{"SELECT f.display, l.line, l.col, l.target, l.field, d.name,"
 		 " EXISTS (SELECT 1 FROM datasets x WHERE x.name = l.target) FROM term_links l"
 		 " JOIN datasets d ON d.id = l.dataset_id JOIN files f ON f.id = d.file_id"
-		 " WHERE d.gen = ?1 AND NOT (EXISTS (SELECT 1 FROM datasets x WHERE x.name = l.target)"
+		 " WHERE (d.gen = ?1 OR l.target IN (SELECT name FROM temp.gone))"
+		 " AND NOT (EXISTS (SELECT 1 FROM datasets x WHERE x.name = l.target)"
 		 " AND (l.field IS NULL OR EXISTS (SELECT 1 FROM datasets x JOIN fields y"
 		 " ON y.dataset_id = x.id WHERE x.name = l.target AND y.path = l.field)))",
 		 "term relates to undeclared dataset '%s'",

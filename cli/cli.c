@@ -120,10 +120,13 @@ int cli_term_width(void)
 int cli_option_error(const struct cli_ctx *ctx, int c, char **argv)
 {
 	const char *opt = argv[optind - 1];
+	const char *eq = strchr(opt, '=');
 
 	if (c == ':')
 		return cli_usage_error(ctx, "option '%s' needs a value", opt);
-	if (optopt && optopt != '?')
+	if (!strncmp(opt, "--", 2) && eq && optopt)
+		return cli_usage_error(ctx, "option '%.*s' takes no value", (int)(eq - opt), opt);
+	if (strncmp(opt, "--", 2) && optopt && optopt != '?')
 		return cli_usage_error(ctx, "unknown option '-%c'", optopt);
 	return cli_usage_error(ctx, "unknown option '%s'", opt);
 }

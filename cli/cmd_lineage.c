@@ -84,7 +84,7 @@ static void print_tree(struct tree *t, size_t node, size_t plen)
 		int last = k + 1 == a->start[node + 1];
 		const struct catalog_lnode *n = &t->g->nodes[kid];
 
-		if (n->dir != t->dir && kid != 0)
+		if (!(n->sides & t->dir))
 			continue;
 		printf("%.*s%s", (int)plen, t->prefix, last ? "└── " : "├── ");
 		label(n);

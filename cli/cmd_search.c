@@ -36,11 +36,11 @@ static void print_json(const struct catalog_hits *hits)
 				      json_pack("{s:s, s:s, s:I, s:f, s:b, s:s?, s:s?}", "name",
 						h->name, "kind", h->kind, "version",
 						(json_int_t)h->version, "score",
-						(double)(long long)(h->score * 1000 + 0.5) / 1000,
+						h->score,
 						"certified", h->certified, "owner", h->owner,
 						"description", h->description));
 	}
-	json_dumpf(arr, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	json_dumpf(arr, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
 	putchar('\n');
 	json_decref(arr);
 }

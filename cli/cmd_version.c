@@ -3,13 +3,15 @@
 #include "version.h"
 
 #include <jansson.h>
+#include <string.h>
 #include <sodium.h>
 #include <sqlite3.h>
 #include <yaml.h>
 
 static int cmd_version(int argc, char **argv, struct cli_ctx *ctx)
 {
-	(void)argv;
+	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")))
+		return cli_help(&cli_cmd_version);
 	if (argc > 1)
 		return cli_usage_error(ctx, "'version' takes no arguments");
 	printf("steward %s\nsqlite %s\nlibsodium %s\nlibyaml %s\njansson %s\n", STEWARD_VERSION,

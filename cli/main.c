@@ -30,7 +30,10 @@ int main(int argc, char **argv)
 	int i = 1;
 
 	while (i < argc && argv[i][0] == '-') {
-		if (!strcmp(argv[i], "--home") && i + 1 < argc) {
+		if (!strcmp(argv[i], "--home") && i + 1 >= argc) {
+			fprintf(stderr, "error: option '--home' needs a value\n");
+			return ST_E_USAGE;
+		} else if (!strcmp(argv[i], "--home")) {
 			ctx.home = argv[i + 1];
 			i += 2;
 		} else if (!strncmp(argv[i], "--home=", 7)) {

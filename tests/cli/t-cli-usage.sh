@@ -3,7 +3,7 @@
 . "$(dirname "$0")/lib.sh"
 
 # ---- --help on every command exits 0 and prints usage on stdout ----
-# (`steward version --help` is left out: it exits 2, see t-bug-version-help.sh.)
+#
 for cmd in '' init catalog 'catalog load' 'catalog schema' search show lineage; do
 	# shellcheck disable=SC2086 # the command words are split on purpose
 	expect_exit 0 "$STEWARD" $cmd --help

@@ -74,7 +74,8 @@ rm cat/bi/dashboards.yaml
 expect_exit 0 steward catalog load cat
 expect_stdout_line 'loaded 13 files: 0 new, 0 changed, 13 unchanged, 1 removed; 0 documents read'
 expect_stdout_line 'removed 4 datasets whose descriptor is gone: bi.ab_tests bi.adhoc_revenue_kim bi.marketing_attribution bi.revenue'
-expect_stdout_line 'catalog: 26 datasets (27 versions)'
+expect_stdout_line 'catalog: 26 datasets (27 versions), 1 warning'
+expect_stderr_contains "term relates to undeclared dataset 'bi.revenue'" 'a term left pointing at a removed dataset is reported'
 for name in bi.ab_tests bi.adhoc_revenue_kim bi.marketing_attribution bi.revenue; do
 	expect_exit 4 steward show "$name"
 	expect_stderr_contains "no dataset '$name' in the catalog"

@@ -12,7 +12,7 @@ expect_exit 0 steward catalog load refs/refs.yaml
 expect_stdout_line 'catalog: 3 datasets (3 versions), 5 warnings'
 expect_stderr_line "refs/refs.yaml:14:24: warning: upstream 'ext.outside' of 'ref.derived' is not declared; it stays in the graph as external"
 expect_stderr_line "refs/refs.yaml:11:51: warning: 'from' refers to undeclared dataset 'ext.crm'; it stays in the graph as external"
-expect_stderr_line "refs/refs.yaml:12:54: warning: 'from' refers to 'ref.base.nope', but 'ref.base' has no such field"
+expect_stderr_line "refs/refs.yaml:12:54: warning: 'from' refers to 'ref.base.nope', but 'ref.base' has no such field; it stays in the graph as external"
 expect_stderr_line "refs/refs.yaml:18:24: warning: term relates to undeclared dataset 'ref.gone'"
 expect_stderr_line "refs/refs.yaml:18:34: warning: term relates to 'ref.base.nothing', but 'ref.base' has no such field"
 expect_count 5 ': warning: ' "$ERR" 'exactly 5 warnings'

@@ -48,7 +48,9 @@ try() {
 		expect_stderr_empty "$1 under $2: compatible"
 	else
 		expect_exit 3 steward catalog load --check "$out"
-		expect_stderr_line "$out:$3: error: version 2 of 'ver.$(echo "$1" | tr - _)' is not $2 compatible with version 1: $4"
+		adverb=$2
+		[ "$2" = full ] && adverb=fully
+		expect_stderr_line "$out:$3: error: version 2 of 'ver.$(echo "$1" | tr - _)' is not $adverb compatible with version 1: $4"
 		expect_count 2 '' "$ERR" "$1 under $2: exactly one error"
 	fi
 }
