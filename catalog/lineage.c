@@ -167,7 +167,7 @@ static const char *const neighbours_sql[2][2] = {
 	{
 		/* dataset level: up, down */
 		"SELECT DISTINCT e.src, (SELECT kind FROM datasets k WHERE k.name = e.src LIMIT 1)"
-		" FROM edges e WHERE e.dst = ?1 ORDER BY 1",
+		" FROM edges e JOIN datasets d ON d.id = e.dataset_id WHERE d.name = ?1 ORDER BY 1",
 		"SELECT DISTINCT e.dst, (SELECT kind FROM datasets k WHERE k.name = e.dst LIMIT 1)"
 		" FROM edges e WHERE e.src = ?1 ORDER BY 1",
 	},
@@ -176,7 +176,8 @@ static const char *const neighbours_sql[2][2] = {
 		"SELECT DISTINCT e.src_ds || '.' || e.src_field,"
 		" (SELECT k.kind FROM datasets k JOIN fields f ON f.dataset_id = k.id"
 		"  WHERE k.name = e.src_ds AND f.path = e.src_field LIMIT 1)"
-		" FROM field_edges e WHERE e.dst_ds = ?1 AND e.dst_field = ?2 ORDER BY 1",
+		" FROM field_edges e JOIN datasets d ON d.id = e.dataset_id"
+		" WHERE d.name = ?1 AND e.dst_field = ?2 ORDER BY 1",
 		"SELECT DISTINCT e.dst_ds || '.' || e.dst_field,"
 		" (SELECT k.kind FROM datasets k JOIN fields f ON f.dataset_id = k.id"
 		"  WHERE k.name = e.dst_ds AND f.path = e.dst_field LIMIT 1)"
@@ -273,13 +274,12 @@ static int lookup_root(struct catalog *c, const char *target, int column, char *
 	static const char *const sql[2] = {
 		"SELECT (SELECT kind FROM datasets WHERE name = ?1 LIMIT 1),"
 		" EXISTS (SELECT 1 FROM datasets WHERE name = ?1)"
-		" OR EXISTS (SELECT 1 FROM edges WHERE src = ?1 OR dst = ?1)",
+		" OR EXISTS (SELECT 1 FROM edges WHERE src = ?1)",
 		"SELECT (SELECT k.kind FROM datasets k JOIN fields f ON f.dataset_id = k.id"
 		"  WHERE k.name = ?1 AND f.path = ?2 LIMIT 1),"
 		" EXISTS (SELECT 1 FROM datasets k JOIN fields f ON f.dataset_id = k.id"
 		"  WHERE k.name = ?1 AND f.path = ?2)"
-		" OR EXISTS (SELECT 1 FROM field_edges WHERE (src_ds = ?1 AND src_field = ?2)"
-		"  OR (dst_ds = ?1 AND dst_field = ?2))",
+		" OR EXISTS (SELECT 1 FROM field_edges WHERE src_ds = ?1 AND src_field = ?2)",
 	};
 	sqlite3_stmt *st;
 	int bad = 0, ret = -1;

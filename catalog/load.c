@@ -47,6 +47,7 @@ struct loader {
 	struct st_error *err;
 	struct catalog_load_stats *stats;
 	int64_t gen;
+	int forgot; /* some file's datasets were dropped (changed or removed files) */
 	char version_tag[64];
 	struct file_entry *files;
 	size_t nfiles, files_cap;
@@ -58,7 +59,8 @@ struct loader {
 /* Prepared statements, indexed by the enum below. */
 enum {
 	S_FILE_GET, S_FILE_UPSERT, S_FILE_STAT, S_DS_DUP, S_DS_INS, S_DS_NPII, S_FIELD_INS,
-	S_TAG_INS, S_EDGE_INS, S_FEDGE_INS, S_TERM_INS, S_TOUCH, S_COUNT
+	S_TAG_INS, S_EDGE_INS, S_FEDGE_INS, S_TERM_INS, S_TOUCH, S_FIELD_HAS, S_FILE_NDOCS,
+	S_COUNT
 };
 
 static const char *const sql_text[S_COUNT] = {
@@ -88,6 +90,8 @@ static const char *const sql_text[S_COUNT] = {
 	[S_TERM_INS] = "INSERT INTO term_links(dataset_id, target, field, line, col)"
 		       " VALUES (?1, ?2, ?3, ?4, ?5)",
 	[S_TOUCH] = "INSERT OR IGNORE INTO temp.touched(name) VALUES (?1)",
+	[S_FIELD_HAS] = "SELECT 1 FROM fields WHERE dataset_id = ?1 AND path = ?2",
+	[S_FILE_NDOCS] = "UPDATE files SET ndocs = ?2 WHERE id = ?1",
 };
 
 /* ---- small helpers ---- */
@@ -139,8 +143,8 @@ static int step_done(struct loader *L, sqlite3_stmt *st, const char *what)
 {
 	int rc = sqlite3_step(st);
 
+	/* Bindings are kept: every caller binds every parameter before the next step. */
 	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
 	if (rc == SQLITE_DONE)
 		return 0;
 	return catalog_sql_error(L->err, L->db, what);
@@ -393,6 +397,7 @@ static int forget_file(struct loader *L, int64_t file_id, int drop_row)
 	};
 	size_t n = sizeof(sql) / sizeof(*sql) - (drop_row ? 0 : 1);
 
+	L->forgot = 1;
 	for (size_t i = 0; i < n; i++) {
 		sqlite3_stmt *st;
 		int r;
@@ -513,27 +518,9 @@ out:
 
 /* ---- one document ---- */
 
-struct paths {
-	char **v;
-	size_t n, cap;
-};
-
-static void paths_release(struct paths *p)
-{
-	for (size_t i = 0; i < p->n; i++)
-		st_free(p->v[i]);
-	st_free(p->v);
-	memset(p, 0, sizeof(*p));
-}
-
-static int paths_has(const struct paths *p, const char *s)
-{
-	for (size_t i = 0; i < p->n; i++)
-		if (!strcmp(p->v[i], s))
-			return 1;
-	return 0;
-}
-
+/* One document, written in a single pass: the dataset row, then each field while it is
+ * checked. Rows of a document with problems may be written too; the load as a whole is
+ * rolled back when any error was found, so they never become visible. */
 struct docctx {
 	struct loader *L;
 	const char *file;
@@ -541,23 +528,20 @@ struct docctx {
 	int64_t dataset_id;
 	int64_t ord;
 	int64_t npii;
-	int insert; /* 0 while only checking */
-	struct paths paths;
+	struct st_buf path;
 };
 
 static int check_dupes(struct docctx *d, const struct catalog_ynode *list)
 {
-	for (size_t i = 0; i < list->n; i++) {
-		const char *a = sval(catalog_ymap_get(list->kids[i], "name"));
+	for (size_t i = 1; i < list->n; i++) {
+		const struct catalog_ynode *an = catalog_ymap_get(list->kids[i], "name");
 
-		for (size_t j = 0; a && j < i; j++) {
+		for (size_t j = 0; an && j < i; j++) {
 			const struct catalog_ynode *bn = catalog_ymap_get(list->kids[j], "name");
-			const char *b = sval(bn);
 
-			if (b && !strcmp(a, b)) {
-				if (diag(d->L, ST_SEV_ERROR, d->file,
-					 catalog_ymap_get(list->kids[i], "name"),
-					 "duplicate field '%s' (first at line %u)", a, bn->line))
+			if (bn && an->len == bn->len && !memcmp(an->value, bn->value, an->len)) {
+				if (diag(d->L, ST_SEV_ERROR, d->file, an,
+					 "duplicate field '%s' (first at line %u)", an->value, bn->line))
 					return -1;
 				break;
 			}
@@ -566,137 +550,137 @@ static int check_dupes(struct docctx *d, const struct catalog_ynode *list)
 	return 0;
 }
 
-static int walk_fields(struct docctx *d, const struct catalog_ynode *list, const char *prefix,
-		       int depth);
+static int walk_fields(struct docctx *d, const struct catalog_ynode *list, int depth);
 
-/* Checks an array's items: fields only under an object element, recursing into nested
- * arrays. Item fields are addressed through the array's own path (units.course_ids). */
-static int walk_items(struct docctx *d, const struct catalog_ynode *items, const char *path,
-		      int depth)
+/* An array's items: fields only under an object element, recursing into nested arrays.
+ * Item fields are addressed through the array's own path (units.course_ids). */
+static int walk_items(struct docctx *d, const struct catalog_ynode *items, int depth)
 {
 	const char *type = sval(catalog_ymap_get(items, "type"));
 	const struct catalog_ynode *sub = catalog_ymap_get(items, "fields");
 	const struct catalog_ynode *inner = catalog_ymap_get(items, "items");
 
-	if (sub && type && strcmp(type, "object"))
-		return diag(d->L, ST_SEV_ERROR, d->file, sub,
-			    "'fields' under 'items' needs 'type: object', not '%s'", type);
-	if (inner && type && strcmp(type, "array"))
-		return diag(d->L, ST_SEV_ERROR, d->file, inner,
-			    "'items' under 'items' needs 'type: array', not '%s'", type);
-	if (sub && walk_fields(d, sub, path, depth))
+	if (sub && type && strcmp(type, "object") &&
+	    diag(d->L, ST_SEV_ERROR, d->file, sub,
+		 "'fields' under 'items' needs 'type: object', not '%s'", type))
 		return -1;
-	if (inner && walk_items(d, inner, path, depth))
+	if (inner && type && strcmp(type, "array") &&
+	    diag(d->L, ST_SEV_ERROR, d->file, inner,
+		 "'items' under 'items' needs 'type: array', not '%s'", type))
+		return -1;
+	if (sub && walk_fields(d, sub, depth))
+		return -1;
+	if (inner && walk_items(d, inner, depth))
 		return -1;
 	return 0;
 }
 
-static int walk_field(struct docctx *d, const struct catalog_ynode *f, const char *prefix,
-		      int depth)
+static int store_from(struct docctx *d, const struct catalog_ynode *from)
 {
 	struct loader *L = d->L;
-	const char *name = sval(catalog_ymap_get(f, "name"));
+	sqlite3_stmt *fe = L->st[S_FEDGE_INS];
+
+	for (size_t i = 0; from && i < from->n; i++) {
+		const struct catalog_ynode *r = from->kids[i];
+		size_t fo, dl = catalog_split_ref(r->value, &fo);
+
+		sqlite3_bind_int64(fe, 1, d->dataset_id);
+		sqlite3_bind_text(fe, 2, r->value, (int)dl, SQLITE_STATIC);
+		sqlite3_bind_text(fe, 3, r->value + fo, -1, SQLITE_STATIC);
+		sqlite3_bind_text(fe, 4, d->name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(fe, 5, d->path.p, (int)d->path.len, SQLITE_STATIC);
+		sqlite3_bind_int(fe, 6, (int)r->line);
+		sqlite3_bind_int(fe, 7, (int)r->col);
+		if (step_done(L, fe, "cannot store column lineage"))
+			return -1;
+	}
+	return 0;
+}
+
+static int walk_field(struct docctx *d, const struct catalog_ynode *f, int depth)
+{
+	struct loader *L = d->L;
+	const struct catalog_ynode *namen = catalog_ymap_get(f, "name");
 	const char *type = sval(catalog_ymap_get(f, "type"));
 	const char *pii = sval(catalog_ymap_get(f, "pii"));
 	const char *cat = sval(catalog_ymap_get(f, "category"));
 	const struct catalog_ynode *sub = catalog_ymap_get(f, "fields");
 	const struct catalog_ynode *items = catalog_ymap_get(f, "items");
-	const struct catalog_ynode *from = catalog_ymap_get(f, "from");
 	const char *item_type = items ? sval(catalog_ymap_get(items, "type")) : NULL;
-	struct st_buf path;
+	const struct catalog_ynode *desc = catalog_ymap_get(f, "description");
+	sqlite3_stmt *st = L->st[S_FIELD_INS];
+	size_t parent_len = d->path.len, dlen;
 	int ret = -1;
 
-	st_buf_init(&path, 4096);
-	if (st_buf_addf(&path, "%s%s%s", prefix ? prefix : "", prefix ? "." : "", name)) {
-		diag(L, ST_SEV_ERROR, d->file, f, "field path too long");
+	if ((parent_len && st_buf_add(&d->path, ".", 1)) ||
+	    st_buf_add(&d->path, namen->value, namen->len)) {
+		if (diag(L, ST_SEV_ERROR, d->file, f, "field path too long"))
+			goto out;
 		goto done;
 	}
-	if (sub && strcmp(type, "object")) {
-		diag(L, ST_SEV_ERROR, d->file, sub, "field '%s' has 'fields' but type '%s', not 'object'",
-		     path.p, type);
-		goto done;
-	}
-	if (items && strcmp(type, "array")) {
-		diag(L, ST_SEV_ERROR, d->file, items, "field '%s' has 'items' but type '%s', not 'array'",
-		     path.p, type);
-		goto done;
-	}
-	if (cat && L->c->tax && !d->insert) {
+	if (sub && strcmp(type, "object") &&
+	    diag(L, ST_SEV_ERROR, d->file, sub, "field '%s' has 'fields' but type '%s', not 'object'",
+		 d->path.p, type))
+		goto out;
+	if (items && strcmp(type, "array") &&
+	    diag(L, ST_SEV_ERROR, d->file, items, "field '%s' has 'items' but type '%s', not 'array'",
+		 d->path.p, type))
+		goto out;
+	if (cat) {
 		char msg[512];
 
 		if (catalog_category_deprecation(L->c->tax, cat, msg, sizeof(msg)) &&
 		    diag(L, ST_SEV_WARNING, d->file, catalog_ymap_get(f, "category"), "%s", msg))
 			goto out;
 	}
-	if (!d->insert) {
-		char *copy = st_strdup(path.p);
-
-		if (!copy || st_grow(&d->paths.v, &d->paths.cap, d->paths.n + 1, sizeof(char *))) {
-			st_free(copy);
-			oom(L);
-			goto out;
-		}
-		d->paths.v[d->paths.n++] = copy;
+	sqlite3_bind_int64(st, 1, d->dataset_id);
+	sqlite3_bind_int64(st, 2, d->ord++);
+	sqlite3_bind_text(st, 3, d->path.p, (int)d->path.len, SQLITE_STATIC);
+	sqlite3_bind_int(st, 4, depth);
+	bind_text(st, 5, type);
+	bind_text(st, 6, item_type);
+	sqlite3_bind_int(st, 7, flag(catalog_ymap_get(f, "required")));
+	sqlite3_bind_int(st, 8, flag(catalog_ymap_get(f, "nullable")));
+	bind_text(st, 9, pii);
+	bind_text(st, 10, cat);
+	bind_text(st, 11, sval(catalog_ymap_get(f, "transform")));
+	bind_text(st, 12, sval(catalog_ymap_get(f, "normalize")));
+	bind_text(st, 13, sval(catalog_ymap_get(f, "pii_reason")));
+	sqlite3_bind_int(st, 14, flag(catalog_ymap_get(f, "scan")));
+	if (sval(desc)) {
+		for (dlen = desc->len; dlen && strchr(" \t\n", desc->value[dlen - 1]); dlen--)
+			;
+		sqlite3_bind_text(st, 15, desc->value, (int)dlen, SQLITE_STATIC);
 	} else {
-		sqlite3_stmt *st = L->st[S_FIELD_INS];
-		char *desc = trimmed(sval(catalog_ymap_get(f, "description")));
-
-		sqlite3_bind_int64(st, 1, d->dataset_id);
-		sqlite3_bind_int64(st, 2, d->ord++);
-		bind_text(st, 3, path.p);
-		sqlite3_bind_int(st, 4, depth);
-		bind_text(st, 5, type);
-		bind_text(st, 6, item_type);
-		sqlite3_bind_int(st, 7, flag(catalog_ymap_get(f, "required")));
-		sqlite3_bind_int(st, 8, flag(catalog_ymap_get(f, "nullable")));
-		bind_text(st, 9, pii);
-		bind_text(st, 10, cat);
-		bind_text(st, 11, sval(catalog_ymap_get(f, "transform")));
-		bind_text(st, 12, sval(catalog_ymap_get(f, "normalize")));
-		bind_text(st, 13, sval(catalog_ymap_get(f, "pii_reason")));
-		sqlite3_bind_int(st, 14, flag(catalog_ymap_get(f, "scan")));
-		bind_text(st, 15, desc);
-		sqlite3_bind_int(st, 16, (int)f->line);
-		sqlite3_bind_int(st, 17, (int)f->col);
-		st_free(desc);
-		if (step_done(L, st, "cannot store field"))
-			goto out;
-		if (strcmp(pii, "none"))
-			d->npii++;
-		for (size_t i = 0; from && i < from->n; i++) {
-			const struct catalog_ynode *r = from->kids[i];
-			size_t fo, dl = catalog_split_ref(r->value, &fo);
-			sqlite3_stmt *fe = L->st[S_FEDGE_INS];
-
-			sqlite3_bind_int64(fe, 1, d->dataset_id);
-			sqlite3_bind_text(fe, 2, r->value, (int)dl, SQLITE_TRANSIENT);
-			bind_text(fe, 3, r->value + fo);
-			bind_text(fe, 4, d->name);
-			bind_text(fe, 5, path.p);
-			sqlite3_bind_int(fe, 6, (int)r->line);
-			sqlite3_bind_int(fe, 7, (int)r->col);
-			if (step_done(L, fe, "cannot store column lineage"))
-				goto out;
-		}
+		sqlite3_bind_null(st, 15);
 	}
-	if (sub && walk_fields(d, sub, path.p, depth + 1))
+	sqlite3_bind_int(st, 16, (int)f->line);
+	sqlite3_bind_int(st, 17, (int)f->col);
+	if (step_done(L, st, "cannot store field") ||
+	    store_from(d, catalog_ymap_get(f, "from")))
 		goto out;
-	if (items && walk_items(d, items, path.p, depth + 1))
+	if (strcmp(pii, "none"))
+		d->npii++;
+	if (sub && walk_fields(d, sub, depth + 1))
+		goto out;
+	if (items && walk_items(d, items, depth + 1))
 		goto out;
 done:
 	ret = 0;
 out:
-	st_buf_release(&path);
+	if (d->path.p) {
+		d->path.len = parent_len;
+		d->path.p[parent_len] = '\0';
+	}
 	return ret;
 }
 
-static int walk_fields(struct docctx *d, const struct catalog_ynode *list, const char *prefix,
-		       int depth)
+static int walk_fields(struct docctx *d, const struct catalog_ynode *list, int depth)
 {
-	if (!d->insert && check_dupes(d, list))
+	if (check_dupes(d, list))
 		return -1;
 	for (size_t i = 0; i < list->n; i++)
-		if (walk_field(d, list->kids[i], prefix, depth))
+		if (walk_field(d, list->kids[i], depth))
 			return -1;
 	return 0;
 }
@@ -728,80 +712,90 @@ static json_t *to_json(const struct catalog_ynode *n)
 	return j;
 }
 
-/* Document-level checks that the schema cannot express. Adds diagnostics; returns the
- * number of errors added, or -1 on out of memory. */
-static int check_doc(struct docctx *d, const struct catalog_ynode *root)
+/* Whether the dataset just written has a field at path. */
+static int has_field(struct docctx *d, const char *path)
+{
+	sqlite3_stmt *st = d->L->st[S_FIELD_HAS];
+	int found;
+
+	sqlite3_bind_int64(st, 1, d->dataset_id);
+	sqlite3_bind_text(st, 2, path, -1, SQLITE_STATIC);
+	found = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_reset(st);
+	return found;
+}
+
+/* Checks that need the fields written: subject and erasure refer to real fields. */
+static int check_subject(struct docctx *d, const struct catalog_ynode *root)
 {
 	struct loader *L = d->L;
-	size_t before = L->diags->nerrors;
+	const struct catalog_ynode *subject = catalog_ymap_get(root, "subject");
+	const struct catalog_ynode *erasure = catalog_ymap_get(root, "erasure");
+	const struct catalog_ynode *match = catalog_ymap_get(erasure, "match");
+	const struct catalog_ynode *cols = catalog_ymap_get(erasure, "columns");
+	const char *action = sval(catalog_ymap_get(erasure, "action"));
+
+	if (sval(subject) && !has_field(d, subject->value) &&
+	    diag(L, ST_SEV_ERROR, d->file, subject, "subject '%s' is not a field of '%s'",
+		 subject->value, d->name))
+		return -1;
+	if (!erasure)
+		return 0;
+	if (sval(match) && !has_field(d, match->value) &&
+	    diag(L, ST_SEV_ERROR, d->file, match, "erasure match '%s' is not a field of '%s'",
+		 match->value, d->name))
+		return -1;
+	for (size_t i = 0; cols && i < cols->n; i++)
+		if (sval(cols->kids[i]) && !has_field(d, cols->kids[i]->value) &&
+		    diag(L, ST_SEV_ERROR, d->file, cols->kids[i],
+			 "erasure column '%s' is not a field of '%s'", cols->kids[i]->value, d->name))
+			return -1;
+	if (action && !strcmp(action, "nullify") && (!cols || !cols->n) &&
+	    diag(L, ST_SEV_ERROR, d->file, erasure,
+		 "erasure action 'nullify' needs 'columns' to set to null"))
+		return -1;
+	if (action && !strcmp(action, "delete") && cols &&
+	    diag(L, ST_SEV_WARNING, d->file, cols,
+		 "erasure 'columns' is ignored when the action is 'delete'"))
+		return -1;
+	if (!sval(match) && !sval(subject) &&
+	    diag(L, ST_SEV_ERROR, d->file, erasure,
+		 "erasure needs 'match' or a dataset 'subject' to find the subject's rows"))
+		return -1;
+	return 0;
+}
+
+/* Checks on the document's shape that the schema cannot express. */
+static int check_shape(struct docctx *d, const struct catalog_ynode *root)
+{
+	struct loader *L = d->L;
 	const char *kind = sval(catalog_ymap_get(root, "kind"));
 	const struct catalog_ynode *fields = catalog_ymap_get(root, "fields");
 	const struct catalog_ynode *columns = catalog_ymap_get(root, "columns");
 	const struct catalog_ynode *related = catalog_ymap_get(root, "related");
-	const struct catalog_ynode *subject = catalog_ymap_get(root, "subject");
-	const struct catalog_ynode *erasure = catalog_ymap_get(root, "erasure");
 
 	if (fields && columns &&
 	    diag(L, ST_SEV_ERROR, d->file, columns,
 		 "'%s' has both 'fields' and 'columns'; use one", d->name))
 		return -1;
-	if (!fields)
-		fields = columns;
 	if (related && strcmp(kind, "term") &&
 	    diag(L, ST_SEV_ERROR, d->file, related, "'related' is only allowed on terms, not on a %s",
 		 kind))
 		return -1;
-	if (!strcmp(kind, "term") && fields &&
-	    diag(L, ST_SEV_ERROR, d->file, fields, "a term has no fields"))
+	if (!strcmp(kind, "term") && (fields || columns) &&
+	    diag(L, ST_SEV_ERROR, d->file, fields ? fields : columns, "a term has no fields"))
 		return -1;
-	if (fields && walk_fields(d, fields, NULL, 0))
-		return -1;
-	if (sval(subject) && !paths_has(&d->paths, subject->value) &&
-	    diag(L, ST_SEV_ERROR, d->file, subject, "subject '%s' is not a field of '%s'",
-		 subject->value, d->name))
-		return -1;
-	if (erasure) {
-		const struct catalog_ynode *match = catalog_ymap_get(erasure, "match");
-		const struct catalog_ynode *cols = catalog_ymap_get(erasure, "columns");
-		const char *action = sval(catalog_ymap_get(erasure, "action"));
-
-		if (sval(match) && !paths_has(&d->paths, match->value) &&
-		    diag(L, ST_SEV_ERROR, d->file, match, "erasure match '%s' is not a field of '%s'",
-			 match->value, d->name))
-			return -1;
-		for (size_t i = 0; cols && i < cols->n; i++)
-			if (sval(cols->kids[i]) && !paths_has(&d->paths, cols->kids[i]->value) &&
-			    diag(L, ST_SEV_ERROR, d->file, cols->kids[i],
-				 "erasure column '%s' is not a field of '%s'", cols->kids[i]->value,
-				 d->name))
-				return -1;
-		if (action && !strcmp(action, "nullify") && (!cols || !cols->n) &&
-		    diag(L, ST_SEV_ERROR, d->file, erasure,
-			 "erasure action 'nullify' needs 'columns' to set to null"))
-			return -1;
-		if (action && !strcmp(action, "delete") && cols &&
-		    diag(L, ST_SEV_WARNING, d->file, cols,
-			 "erasure 'columns' is ignored when the action is 'delete'"))
-			return -1;
-		if (!sval(match) && !sval(subject) &&
-		    diag(L, ST_SEV_ERROR, d->file, erasure,
-			 "erasure needs 'match' or a dataset 'subject' to find the subject's rows"))
-			return -1;
-	}
-	return (int)(L->diags->nerrors - before);
+	return 0;
 }
 
-static int store_doc(struct docctx *d, const struct catalog_ynode *root, int64_t file_id,
-		     int64_t version)
+static int store_dataset(struct docctx *d, const struct catalog_ynode *root, int64_t file_id,
+			 int64_t version)
 {
 	struct loader *L = d->L;
 	sqlite3_stmt *st = L->st[S_DS_INS];
 	const struct catalog_ynode *tags = catalog_ymap_get(root, "tags");
 	const struct catalog_ynode *lineage = catalog_ymap_get(root, "lineage");
-	const struct catalog_ynode *up = catalog_ymap_get(lineage, "upstream");
-	const struct catalog_ynode *related = catalog_ymap_get(root, "related");
 	const struct catalog_ynode *erasure = catalog_ymap_get(root, "erasure");
-	const struct catalog_ynode *fields = catalog_ymap_get(root, "fields");
 	const char *compat = sval(catalog_ymap_get(root, "compatibility"));
 	char *desc = trimmed(sval(catalog_ymap_get(root, "description")));
 	char *erasure_json = NULL;
@@ -853,45 +847,6 @@ static int store_doc(struct docctx *d, const struct catalog_ynode *root, int64_t
 		if (step_done(L, L->st[S_TAG_INS], "cannot store tag"))
 			goto out;
 	}
-	for (size_t i = 0; up && i < up->n; i++) {
-		sqlite3_stmt *e = L->st[S_EDGE_INS];
-
-		sqlite3_bind_int64(e, 1, d->dataset_id);
-		bind_text(e, 2, up->kids[i]->value);
-		bind_text(e, 3, d->name);
-		sqlite3_bind_int(e, 4, (int)up->kids[i]->line);
-		sqlite3_bind_int(e, 5, (int)up->kids[i]->col);
-		if (step_done(L, e, "cannot store lineage"))
-			goto out;
-	}
-	for (size_t i = 0; related && i < related->n; i++) {
-		const struct catalog_ynode *r = related->kids[i];
-		sqlite3_stmt *t = L->st[S_TERM_INS];
-		size_t fo, dl = catalog_split_ref(r->value, &fo);
-
-		sqlite3_bind_int64(t, 1, d->dataset_id);
-		sqlite3_bind_text(t, 2, r->value, (int)dl, SQLITE_TRANSIENT);
-		bind_text(t, 3, fo ? r->value + fo : NULL);
-		sqlite3_bind_int(t, 4, (int)r->line);
-		sqlite3_bind_int(t, 5, (int)r->col);
-		if (step_done(L, t, "cannot store term link"))
-			goto out;
-		sqlite3_bind_text(L->st[S_TOUCH], 1, r->value, (int)dl, SQLITE_TRANSIENT);
-		if (step_done(L, L->st[S_TOUCH], "cannot record change"))
-			goto out;
-	}
-	if (!fields)
-		fields = catalog_ymap_get(root, "columns");
-	d->insert = 1;
-	if (fields && walk_fields(d, fields, NULL, 0))
-		goto out;
-	if (d->npii) {
-		sqlite3_bind_int64(L->st[S_DS_NPII], 1, d->dataset_id);
-		sqlite3_bind_int64(L->st[S_DS_NPII], 2, d->npii);
-		if (step_done(L, L->st[S_DS_NPII], "cannot store dataset"))
-			goto out;
-	}
-	L->stats->datasets_loaded++;
 	ret = 0;
 	goto out;
 nomem:
@@ -903,12 +858,51 @@ out:
 	return ret;
 }
 
+static int store_links(struct docctx *d, const struct catalog_ynode *root)
+{
+	struct loader *L = d->L;
+	const struct catalog_ynode *up = catalog_ymap_get(catalog_ymap_get(root, "lineage"),
+							  "upstream");
+	const struct catalog_ynode *related = catalog_ymap_get(root, "related");
+
+	if (strcmp(sval(catalog_ymap_get(root, "kind")), "term"))
+		related = NULL; /* reported by check_shape() */
+	for (size_t i = 0; up && i < up->n; i++) {
+		sqlite3_stmt *e = L->st[S_EDGE_INS];
+
+		sqlite3_bind_int64(e, 1, d->dataset_id);
+		bind_text(e, 2, up->kids[i]->value);
+		bind_text(e, 3, d->name);
+		sqlite3_bind_int(e, 4, (int)up->kids[i]->line);
+		sqlite3_bind_int(e, 5, (int)up->kids[i]->col);
+		if (step_done(L, e, "cannot store lineage"))
+			return -1;
+	}
+	for (size_t i = 0; related && i < related->n; i++) {
+		const struct catalog_ynode *r = related->kids[i];
+		sqlite3_stmt *t = L->st[S_TERM_INS];
+		size_t fo, dl = catalog_split_ref(r->value, &fo);
+
+		sqlite3_bind_int64(t, 1, d->dataset_id);
+		sqlite3_bind_text(t, 2, r->value, (int)dl, SQLITE_STATIC);
+		bind_text(t, 3, fo ? r->value + fo : NULL);
+		sqlite3_bind_int(t, 4, (int)r->line);
+		sqlite3_bind_int(t, 5, (int)r->col);
+		if (step_done(L, t, "cannot store term link"))
+			return -1;
+		sqlite3_bind_text(L->st[S_TOUCH], 1, r->value, (int)dl, SQLITE_STATIC);
+		if (step_done(L, L->st[S_TOUCH], "cannot record change"))
+			return -1;
+	}
+	return 0;
+}
+
 static int load_doc(struct loader *L, const char *file, int64_t file_id,
 		    const struct catalog_ydoc *doc)
 {
 	struct docctx d;
 	const struct catalog_ynode *root = doc->root;
-	const struct catalog_ynode *vnode;
+	const struct catalog_ynode *vnode, *fields;
 	sqlite3_stmt *dup = L->st[S_DS_DUP];
 	int64_t version = 1;
 	int r, ret = -1;
@@ -916,6 +910,7 @@ static int load_doc(struct loader *L, const char *file, int64_t file_id,
 	memset(&d, 0, sizeof(d));
 	d.L = L;
 	d.file = file;
+	st_buf_init(&d.path, 4096);
 	r = catalog_jschema_validate(L->c->schema, root, file, L->diags);
 	if (r < 0)
 		return oom(L);
@@ -925,13 +920,6 @@ static int load_doc(struct loader *L, const char *file, int64_t file_id,
 	vnode = catalog_ymap_get(root, "version");
 	if (vnode)
 		version = strtoll(vnode->value, NULL, 10);
-	r = check_doc(&d, root);
-	if (r < 0)
-		goto out;
-	if (r > 0) {
-		ret = 0;
-		goto out;
-	}
 	sqlite3_bind_text(dup, 1, d.name, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(dup, 2, version);
 	if (sqlite3_step(dup) == SQLITE_ROW) {
@@ -940,13 +928,26 @@ static int load_doc(struct loader *L, const char *file, int64_t file_id,
 			 (long long)version, (const char *)sqlite3_column_text(dup, 0),
 			 sqlite3_column_int(dup, 1), sqlite3_column_int(dup, 2));
 		sqlite3_reset(dup);
-		ret = r;
-		goto out;
+		return r;
 	}
 	sqlite3_reset(dup);
-	ret = store_doc(&d, root, file_id, version);
+	fields = catalog_ymap_get(root, "fields");
+	if (!fields)
+		fields = catalog_ymap_get(root, "columns");
+	if (check_shape(&d, root) || store_dataset(&d, root, file_id, version) ||
+	    store_links(&d, root) || (fields && walk_fields(&d, fields, 0)) ||
+	    check_subject(&d, root))
+		goto out;
+	if (d.npii) {
+		sqlite3_bind_int64(L->st[S_DS_NPII], 1, d.dataset_id);
+		sqlite3_bind_int64(L->st[S_DS_NPII], 2, d.npii);
+		if (step_done(L, L->st[S_DS_NPII], "cannot store dataset"))
+			goto out;
+	}
+	L->stats->datasets_loaded++;
+	ret = 0;
 out:
-	paths_release(&d.paths);
+	st_buf_release(&d.path);
 	return ret;
 }
 
@@ -956,7 +957,7 @@ static int load_file(struct loader *L, struct file_entry *f)
 	struct catalog_yparser p;
 	unsigned char *data = NULL, hash[HASH_LEN];
 	size_t len = 0, ndocs = 0, body = 0;
-	sqlite3_stmt *up = L->st[S_FILE_UPSERT], *nd = NULL;
+	sqlite3_stmt *up = L->st[S_FILE_UPSERT];
 	unsigned line, col;
 	int ret = -1, r;
 
@@ -1024,17 +1025,12 @@ static int load_file(struct loader *L, struct file_entry *f)
 			goto out;
 	}
 	L->stats->documents += ndocs;
-	if (catalog_prepare(L->db, &nd, "UPDATE files SET ndocs = ?2 WHERE id = ?1", L->err))
+	sqlite3_bind_int64(L->st[S_FILE_NDOCS], 1, f->id);
+	sqlite3_bind_int64(L->st[S_FILE_NDOCS], 2, (int64_t)ndocs);
+	if (step_done(L, L->st[S_FILE_NDOCS], "cannot store file"))
 		goto out;
-	sqlite3_bind_int64(nd, 1, f->id);
-	sqlite3_bind_int64(nd, 2, (int64_t)ndocs);
-	if (sqlite3_step(nd) != SQLITE_DONE) {
-		catalog_sql_error(L->err, L->db, "cannot store file");
-		goto out;
-	}
 	ret = 0;
 out:
-	sqlite3_finalize(nd);
 	catalog_yparser_release(&p);
 	st_free(data);
 	return ret;
@@ -1269,18 +1265,19 @@ out:
  * the graph as external nodes. Only rows written by this load are checked. */
 static int check_references(struct loader *L)
 {
+	/* Each query is run for the rows this load wrote, then, when datasets went away, for
+	 * older rows that pointed at them. Two plain scopes keep both on an index. */
 	static const struct {
-		const char *sql, *fmt_ds, *fmt_field;
+		const char *head, *ref, *tail, *fmt_ds, *fmt_field;
 	} q[] = {
 		{"SELECT f.display, e.line, e.col, e.src, NULL, d.name FROM edges e"
-		 " JOIN datasets d ON d.id = e.dataset_id JOIN files f ON f.id = d.file_id"
-		 " WHERE (d.gen = ?1 OR e.src IN (SELECT name FROM temp.gone))"
-		 " AND NOT EXISTS (SELECT 1 FROM datasets x WHERE x.name = e.src)",
+		 " JOIN datasets d ON d.id = e.dataset_id JOIN files f ON f.id = d.file_id WHERE ",
+		 "e.src", " AND NOT EXISTS (SELECT 1 FROM datasets x WHERE x.name = e.src)",
 		 "upstream '%s' of '%s' is not declared; it stays in the graph as external", NULL},
 		{"SELECT f.display, e.line, e.col, e.src_ds, e.src_field, d.name,"
 		 " EXISTS (SELECT 1 FROM datasets x WHERE x.name = e.src_ds) FROM field_edges e"
-		 " JOIN datasets d ON d.id = e.dataset_id JOIN files f ON f.id = d.file_id"
-		 " WHERE (d.gen = ?1 OR e.src_ds IN (SELECT name FROM temp.gone))"
+		 " JOIN datasets d ON d.id = e.dataset_id JOIN files f ON f.id = d.file_id WHERE ",
+		 "e.src_ds",
 		 " AND NOT EXISTS (SELECT 1 FROM datasets x JOIN fields y"
 		 " ON y.dataset_id = x.id WHERE x.name = e.src_ds AND y.path = e.src_field)",
 		 "'from' refers to undeclared dataset '%s'; it stays in the graph as external",
@@ -1288,42 +1285,51 @@ static int check_references(struct loader *L)
 		 "external"},
 		{"SELECT f.display, l.line, l.col, l.target, l.field, d.name,"
 		 " EXISTS (SELECT 1 FROM datasets x WHERE x.name = l.target) FROM term_links l"
-		 " JOIN datasets d ON d.id = l.dataset_id JOIN files f ON f.id = d.file_id"
-		 " WHERE (d.gen = ?1 OR l.target IN (SELECT name FROM temp.gone))"
+		 " JOIN datasets d ON d.id = l.dataset_id JOIN files f ON f.id = d.file_id WHERE ",
+		 "l.target",
 		 " AND NOT (EXISTS (SELECT 1 FROM datasets x WHERE x.name = l.target)"
 		 " AND (l.field IS NULL OR EXISTS (SELECT 1 FROM datasets x JOIN fields y"
 		 " ON y.dataset_id = x.id WHERE x.name = l.target AND y.path = l.field)))",
 		 "term relates to undeclared dataset '%s'",
 		 "term relates to '%s.%s', but '%s' has no such field"},
 	};
+	int scopes = L->forgot ? 2 : 1;
 
-	for (size_t i = 0; i < sizeof(q) / sizeof(*q); i++) {
-		sqlite3_stmt *st;
-		int rc, r = 0;
+	for (int scope = 0; scope < scopes; scope++)
+		for (size_t i = 0; i < sizeof(q) / sizeof(*q); i++) {
+			char sql[1024];
+			sqlite3_stmt *st;
+			int rc, r = 0;
 
-		if (catalog_prepare(L->db, &st, q[i].sql, L->err))
-			return -1;
-		sqlite3_bind_int64(st, 1, L->gen);
-		while (!r && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-			const char *file = (const char *)sqlite3_column_text(st, 0);
-			unsigned line = (unsigned)sqlite3_column_int(st, 1);
-			unsigned col = (unsigned)sqlite3_column_int(st, 2);
-			const char *ds = (const char *)sqlite3_column_text(st, 3);
-			const char *field = (const char *)sqlite3_column_text(st, 4);
-			const char *owner = (const char *)sqlite3_column_text(st, 5);
-			int declared = q[i].fmt_field && sqlite3_column_int(st, 6);
-
-			if (declared && field)
-				r = st_diags_add(L->diags, ST_SEV_WARNING, file, line, col,
-						 q[i].fmt_field, ds, field, ds);
+			if (scope == 0)
+				snprintf(sql, sizeof(sql), "%sd.gen = ?1%s", q[i].head, q[i].tail);
 			else
-				r = st_diags_add(L->diags, ST_SEV_WARNING, file, line, col,
-						 q[i].fmt_ds, ds, owner);
+				snprintf(sql, sizeof(sql),
+					 "%sd.gen <> ?1 AND %s IN (SELECT name FROM temp.gone)%s",
+					 q[i].head, q[i].ref, q[i].tail);
+			if (catalog_prepare(L->db, &st, sql, L->err))
+				return -1;
+			sqlite3_bind_int64(st, 1, L->gen);
+			while (!r && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+				const char *file = (const char *)sqlite3_column_text(st, 0);
+				unsigned line = (unsigned)sqlite3_column_int(st, 1);
+				unsigned col = (unsigned)sqlite3_column_int(st, 2);
+				const char *ds = (const char *)sqlite3_column_text(st, 3);
+				const char *field = (const char *)sqlite3_column_text(st, 4);
+				const char *owner = (const char *)sqlite3_column_text(st, 5);
+				int declared = q[i].fmt_field && sqlite3_column_int(st, 6);
+
+				if (declared && field)
+					r = st_diags_add(L->diags, ST_SEV_WARNING, file, line, col,
+							 q[i].fmt_field, ds, field, ds);
+				else
+					r = st_diags_add(L->diags, ST_SEV_WARNING, file, line, col,
+							 q[i].fmt_ds, ds, owner);
+			}
+			sqlite3_finalize(st);
+			if (r)
+				return oom(L);
 		}
-		sqlite3_finalize(st);
-		if (r)
-			return oom(L);
-	}
 	return 0;
 }
 
@@ -1475,8 +1481,11 @@ int catalog_load(struct catalog *c, const char *const *paths, size_t npaths, uns
 	for (size_t i = 0; i < L.nfiles; i++)
 		if (L.files[i].state != F_UNCHANGED && load_file(&L, &L.files[i]))
 			goto out;
-	if (check_versions(&L) || check_references(&L) ||
-	    catalog_exec(L.db, reindex_sql, err) || finish_stats(&L))
+	/* Nothing new, changed or gone: the cross-file checks and the index stand as they were. */
+	if (stats->files_new + stats->files_changed + stats->files_removed &&
+	    (check_versions(&L) || check_references(&L) || catalog_exec(L.db, reindex_sql, err)))
+		goto out;
+	if (finish_stats(&L))
 		goto out;
 	if (diags->nerrors) {
 		st_error_set(err, ST_E_INVALID, "%zu error%s found; the catalog was not changed",

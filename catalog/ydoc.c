@@ -291,6 +291,54 @@ static int too_big(struct compose *c, const struct catalog_ynode *n)
 			       CATALOG_YAML_MAX_EXPANSION);
 }
 
+/* YAML 1.1 resolution of a plain scalar, as libyaml users expect. Checks the length and
+ * first byte before comparing, since most scalars are plain words. */
+static int resolve_scalar(const struct catalog_ynode *n)
+{
+	static const char *const nulls[] = {"~", "null", "Null", "NULL"};
+	static const char *const bools[] = {"true", "True", "TRUE", "false", "False", "FALSE",
+					    "yes", "Yes", "YES", "no", "No", "NO",
+					    "on", "On", "ON", "off", "Off", "OFF"};
+	const char *s = n->value;
+	size_t i = 0, digits = 0;
+	int dot = 0, exp = 0;
+
+	if (n->quoted)
+		return CATALOG_YS_STR;
+	if (!n->len)
+		return CATALOG_YS_NULL;
+	if (n->len <= 5 && strchr("~nNtTfFyYoO", s[0])) {
+		for (i = 0; i < sizeof(nulls) / sizeof(*nulls); i++)
+			if (!strcmp(s, nulls[i]))
+				return CATALOG_YS_NULL;
+		for (i = 0; i < sizeof(bools) / sizeof(*bools); i++)
+			if (!strcmp(s, bools[i]))
+				return CATALOG_YS_BOOL;
+		return CATALOG_YS_STR;
+	}
+	i = (s[0] == '-' || s[0] == '+');
+	for (; s[i]; i++) {
+		if (s[i] >= '0' && s[i] <= '9')
+			digits++;
+		else if (s[i] == '.' && !dot && !exp)
+			dot = 1;
+		else if ((s[i] == 'e' || s[i] == 'E') && digits && !exp) {
+			exp = 1;
+			if (s[i + 1] == '-' || s[i + 1] == '+')
+				i++;
+		} else
+			return CATALOG_YS_STR;
+	}
+	if (!digits)
+		return CATALOG_YS_STR;
+	return dot || exp ? CATALOG_YS_FLOAT : CATALOG_YS_INT;
+}
+
+int catalog_yscalar_kind(const struct catalog_ynode *n)
+{
+	return n->type == CATALOG_Y_SCALAR ? n->kind : CATALOG_YS_STR;
+}
+
 /* Handles one event inside a document. Returns 1 when the document ended, 0 to go on. */
 static int compose_event(struct compose *c, yaml_event_t *ev)
 {
@@ -310,6 +358,7 @@ static int compose_event(struct compose *c, yaml_event_t *ev)
 		n->quoted = ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE ||
 			    (ev->data.scalar.tag && !strcmp((const char *)ev->data.scalar.tag,
 							    YAML_STR_TAG));
+		n->kind = resolve_scalar(n);
 		if (remember_anchor(c, ev->data.scalar.anchor, n))
 			return -1;
 		return attach(c, n);
@@ -425,42 +474,6 @@ out:
 	catalog_ydoc_free(c.doc);
 	st_free(c.anchors);
 	return ret;
-}
-
-int catalog_yscalar_kind(const struct catalog_ynode *n)
-{
-	static const char *const nulls[] = {"", "~", "null", "Null", "NULL"};
-	static const char *const bools[] = {"true", "True", "TRUE", "false", "False", "FALSE",
-					    "yes", "Yes", "YES", "no", "No", "NO",
-					    "on", "On", "ON", "off", "Off", "OFF"};
-	const char *s = n->value;
-	size_t i = 0, digits = 0;
-	int dot = 0, exp = 0;
-
-	if (n->type != CATALOG_Y_SCALAR || n->quoted)
-		return CATALOG_YS_STR;
-	for (i = 0; i < sizeof(nulls) / sizeof(*nulls); i++)
-		if (!strcmp(s, nulls[i]))
-			return CATALOG_YS_NULL;
-	for (i = 0; i < sizeof(bools) / sizeof(*bools); i++)
-		if (!strcmp(s, bools[i]))
-			return CATALOG_YS_BOOL;
-	i = (s[0] == '-' || s[0] == '+');
-	for (; s[i]; i++) {
-		if (s[i] >= '0' && s[i] <= '9')
-			digits++;
-		else if (s[i] == '.' && !dot && !exp)
-			dot = 1;
-		else if ((s[i] == 'e' || s[i] == 'E') && digits && !exp) {
-			exp = 1;
-			if (s[i + 1] == '-' || s[i + 1] == '+')
-				i++;
-		} else
-			return CATALOG_YS_STR;
-	}
-	if (!digits)
-		return CATALOG_YS_STR;
-	return dot || exp ? CATALOG_YS_FLOAT : CATALOG_YS_INT;
 }
 
 int catalog_yscalar_bool(const struct catalog_ynode *n, int *out)

@@ -17,6 +17,7 @@ enum catalog_yscalar { CATALOG_YS_NULL, CATALOG_YS_BOOL, CATALOG_YS_INT, CATALOG
 struct catalog_ynode {
 	int type;
 	int quoted;         /* scalar written quoted or as a block: always a string */
+	int kind;           /* scalars: enum catalog_yscalar, resolved once when composed */
 	unsigned line, col; /* 1-based */
 	char *value;        /* scalars: NUL-terminated text */
 	size_t len;

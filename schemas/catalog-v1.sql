@@ -78,9 +78,9 @@ CREATE TABLE fields (
   col         INTEGER NOT NULL,
   PRIMARY KEY (dataset_id, ord)
 ) WITHOUT ROWID;
-CREATE INDEX fields_path ON fields(dataset_id, path);
 
--- Dataset-level lineage (lineage.upstream): src feeds dst.
+-- Dataset-level lineage (lineage.upstream): src feeds dst, the dataset that declares it.
+-- Edges into a dataset are found through dataset_id, so dst needs no index of its own.
 CREATE TABLE edges (
   dataset_id INTEGER NOT NULL REFERENCES datasets(id) ON DELETE CASCADE,
   src        TEXT NOT NULL,
@@ -89,10 +89,10 @@ CREATE TABLE edges (
   col        INTEGER NOT NULL
 );
 CREATE INDEX edges_src ON edges(src);
-CREATE INDEX edges_dst ON edges(dst);
 CREATE INDEX edges_dataset ON edges(dataset_id);
 
--- Column-level lineage (a field's from:): src_ds.src_field feeds dst_ds.dst_field.
+-- Column-level lineage (a field's from:): src_ds.src_field feeds dst_ds.dst_field, where
+-- dst_ds is the dataset that declares it; lookups by destination go through dataset_id.
 CREATE TABLE field_edges (
   dataset_id INTEGER NOT NULL REFERENCES datasets(id) ON DELETE CASCADE,
   src_ds     TEXT NOT NULL,
@@ -103,8 +103,7 @@ CREATE TABLE field_edges (
   col        INTEGER NOT NULL
 );
 CREATE INDEX field_edges_src ON field_edges(src_ds, src_field);
-CREATE INDEX field_edges_dst ON field_edges(dst_ds, dst_field);
-CREATE INDEX field_edges_dataset ON field_edges(dataset_id);
+CREATE INDEX field_edges_dst ON field_edges(dataset_id, dst_field);
 
 -- A glossary term's related: entries (a dataset, or dataset.field).
 CREATE TABLE term_links (
