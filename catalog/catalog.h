@@ -68,6 +68,7 @@ struct catalog_load_stats {
 
 /* catalog_load() flags */
 #define CATALOG_LOAD_DRY_RUN 1u /* validate everything, then roll back */
+#define CATALOG_LOAD_SERIAL 2u  /* parse on the calling thread only (deterministic tests) */
 
 /* Loads descriptor files and directories (recursively, *.yaml and *.yml) into the catalog.
  * Everything is validated and every problem appended to diags as file:line:col; the load

@@ -13,6 +13,7 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <limits.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,6 +49,7 @@ struct loader {
 	struct catalog_load_stats *stats;
 	int64_t gen;
 	int forgot; /* some file's datasets were dropped (changed or removed files) */
+	int serial; /* parse in this thread (fault-injection runs want a fixed order) */
 	char version_tag[64];
 	struct file_entry *files;
 	size_t nfiles, files_cap;
@@ -328,9 +330,9 @@ static int under_roots(const struct loader *L, const char *abs)
 }
 
 /* Reads a whole file into a new buffer of at most MAX_FILE_SIZE bytes. Returns 0, or -1
- * after adding a located diagnostic (or setting err on out of memory). */
-static int read_file(struct loader *L, const struct file_entry *f, unsigned char **out,
-		     size_t *len)
+ * after adding a diagnostic to diags (or setting err on out of memory). Thread-safe. */
+static int read_file(const struct file_entry *f, struct st_diags *diags, struct st_error *err,
+		     unsigned char **out, size_t *len)
 {
 	unsigned char *p = NULL;
 	size_t n = 0;
@@ -339,18 +341,19 @@ static int read_file(struct loader *L, const struct file_entry *f, unsigned char
 
 	*out = NULL;
 	if (fd < 0 || fstat(fd, &sb)) {
-		diag(L, ST_SEV_ERROR, f->display, NULL, "cannot read: %s", strerror(errno));
+		st_diags_add(diags, ST_SEV_ERROR, f->display, 0, 0, "cannot read: %s",
+			     strerror(errno));
 		goto fail;
 	}
 	if (sb.st_size > (off_t)MAX_FILE_SIZE) {
-		diag(L, ST_SEV_ERROR, f->display, NULL,
-		     "file is %lld bytes, over the limit of %u bytes for a descriptor file",
-		     (long long)sb.st_size, MAX_FILE_SIZE);
+		st_diags_add(diags, ST_SEV_ERROR, f->display, 0, 0,
+			     "file is %lld bytes, over the limit of %u bytes for a descriptor file",
+			     (long long)sb.st_size, MAX_FILE_SIZE);
 		goto fail;
 	}
 	p = st_malloc((size_t)sb.st_size + 1);
 	if (!p) {
-		oom(L);
+		st_error_oom(err);
 		goto fail;
 	}
 	while (n < (size_t)sb.st_size) {
@@ -359,8 +362,8 @@ static int read_file(struct loader *L, const struct file_entry *f, unsigned char
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0) {
-			diag(L, ST_SEV_ERROR, f->display, NULL, "cannot read: %s",
-			     r < 0 ? strerror(errno) : "file shrank while reading");
+			st_diags_add(diags, ST_SEV_ERROR, f->display, 0, 0, "cannot read: %s",
+				     r < 0 ? strerror(errno) : "file shrank while reading");
 			goto fail;
 		}
 		n += (size_t)r;
@@ -442,7 +445,7 @@ static int classify(struct loader *L)
 		    sqlite3_column_int64(get, 3) == mtime_ns(&f->sb) &&
 		    sqlite3_column_int64(get, 4) == (int64_t)f->sb.st_ino) {
 			f->state = F_UNCHANGED;
-		} else if (read_file(L, f, &data, &len)) {
+		} else if (read_file(f, L->diags, L->err, &data, &len)) {
 			sqlite3_reset(get);
 			if (L->err->code)
 				return -1;
@@ -911,11 +914,6 @@ static int load_doc(struct loader *L, const char *file, int64_t file_id,
 	d.L = L;
 	d.file = file;
 	st_buf_init(&d.path, 4096);
-	r = catalog_jschema_validate(L->c->schema, root, file, L->diags);
-	if (r < 0)
-		return oom(L);
-	if (r > 0)
-		return 0;
 	d.name = sval(catalog_ymap_get(root, "name"));
 	vnode = catalog_ymap_get(root, "version");
 	if (vnode)
@@ -951,88 +949,291 @@ out:
 	return ret;
 }
 
-/* Pass 2: parse and store one new or changed file. */
-static int load_file(struct loader *L, struct file_entry *f)
-{
-	struct catalog_yparser p;
-	unsigned char *data = NULL, hash[HASH_LEN];
-	size_t len = 0, ndocs = 0, body = 0;
-	sqlite3_stmt *up = L->st[S_FILE_UPSERT];
-	unsigned line, col;
-	int ret = -1, r;
+/* ---- pass 2: parse (worker thread) and store (main thread) ---- */
 
-	memset(&p, 0, sizeof(p));
-	if (read_file(L, f, &data, &len))
-		return L->err->code ? -1 : 0;
+/* A file read, parsed and checked against the schema, waiting to be stored. Its
+ * diagnostics are kept per document so that the output keeps document order. */
+struct parsed_doc {
+	struct catalog_ydoc *doc;
+	int valid;                    /* passed the schema */
+	size_t diag_end;              /* its diagnostics end here in parsed.diags */
+};
+
+struct parsed {
+	struct file_entry *f;
+	unsigned char hash[HASH_LEN];
+	int readable;                 /* valid UTF-8: the file gets a row */
+	struct parsed_doc *docs;
+	size_t ndocs, docs_cap;
+	struct st_diags diags;
+	struct st_error err;          /* out of memory and the like */
+};
+
+static void parsed_release(struct parsed *p)
+{
+	for (size_t i = 0; i < p->ndocs; i++)
+		catalog_ydoc_free(p->docs[i].doc);
+	st_free(p->docs);
+	st_diags_release(&p->diags);
+	memset(p, 0, sizeof(*p));
+}
+
+/* Reads, checks, parses and schema-validates one file. Touches no database and no shared
+ * state, so it runs on the worker thread. Problems go to p->diags; only a system failure
+ * sets p->err. */
+static void prepare_file(const struct catalog_jschema *schema, struct file_entry *f,
+			 struct parsed *p)
+{
+	struct catalog_yparser yp;
+	unsigned char *data = NULL;
+	size_t len = 0, body = 0;
+	unsigned line, col;
+
+	memset(p, 0, sizeof(*p));
+	memset(&yp, 0, sizeof(yp));
+	p->f = f;
+	st_diags_init(&p->diags, 0);
+	st_error_init(&p->err);
+	if (read_file(f, &p->diags, &p->err, &data, &len))
+		return;
 	if (len >= 2 && ((data[0] == 0xFF && data[1] == 0xFE) || (data[0] == 0xFE && data[1] == 0xFF))) {
-		ret = diag(L, ST_SEV_ERROR, f->display, NULL,
-			   "file is UTF-16; descriptors must be UTF-8");
+		st_diags_add(&p->diags, ST_SEV_ERROR, f->display, 0, 0,
+			     "file is UTF-16; descriptors must be UTF-8");
 		goto out;
 	}
 	if (catalog_utf8_check(data, len, &line, &col)) {
-		ret = st_diags_add(L->diags, ST_SEV_ERROR, f->display, line, col,
-				   "invalid UTF-8; descriptors must be UTF-8") ? oom(L) : 0;
+		st_diags_add(&p->diags, ST_SEV_ERROR, f->display, line, col,
+			     "invalid UTF-8; descriptors must be UTF-8");
 		goto out;
 	}
-	crypto_generichash(hash, sizeof(hash), data, len, NULL, 0);
+	crypto_generichash(p->hash, sizeof(p->hash), data, len, NULL, 0);
+	p->readable = 1;
 	/* A UTF-8 byte-order mark is allowed; libyaml, told the encoding, would count it. */
 	if (len >= 3 && data[0] == 0xEF && data[1] == 0xBB && data[2] == 0xBF)
 		body = 3;
-	bind_text(up, 1, f->abs);
-	bind_text(up, 2, f->display);
-	sqlite3_bind_blob(up, 3, hash, sizeof(hash), SQLITE_TRANSIENT);
-	sqlite3_bind_int64(up, 4, (int64_t)f->sb.st_size);
-	sqlite3_bind_int64(up, 5, mtime_ns(&f->sb));
-	sqlite3_bind_int64(up, 6, (int64_t)f->sb.st_ino);
-	sqlite3_bind_int64(up, 7, 0);
-	if (sqlite3_step(up) != SQLITE_ROW) {
-		sqlite3_reset(up);
-		catalog_sql_error(L->err, L->db, "cannot store file");
-		goto out;
-	}
-	f->id = sqlite3_column_int64(up, 0);
-	sqlite3_reset(up);
-	sqlite3_clear_bindings(up);
-	if (catalog_yparser_init(&p, f->display, data + body, len - body, L->err))
+	if (catalog_yparser_init(&yp, f->display, data + body, len - body, &p->err))
 		goto out;
 	for (;;) {
 		struct catalog_ydoc *doc = NULL;
 		struct st_error perr = ST_ERROR_INIT;
+		struct parsed_doc *pd;
+		int r = catalog_yparser_next(&yp, &doc, &p->diags, &perr);
 
-		r = catalog_yparser_next(&p, &doc, L->diags, &perr);
 		if (r == 0)
 			break;
 		if (r < 0) {
-			if (perr.code == ST_E_INVALID) {
-				if (st_diags_add(L->diags, ST_SEV_ERROR, perr.file, perr.line, perr.col,
-						 "%s", perr.msg))
-					oom(L);
-				else
-					break;
-			} else {
-				*L->err = perr;
-			}
+			if (perr.code == ST_E_INVALID)
+				st_diags_add(&p->diags, ST_SEV_ERROR, perr.file, perr.line, perr.col,
+					     "%s", perr.msg);
+			else
+				p->err = perr;
+			break;
+		}
+		if (!doc->root) {
+			catalog_ydoc_free(doc); /* an empty document, e.g. a trailing '---' */
+			continue;
+		}
+		if (st_grow(&p->docs, &p->docs_cap, p->ndocs + 1, sizeof(*p->docs))) {
+			catalog_ydoc_free(doc);
+			st_error_oom(&p->err);
+			break;
+		}
+		pd = &p->docs[p->ndocs++];
+		pd->doc = doc;
+		r = catalog_jschema_validate(schema, doc->root, f->display, &p->diags);
+		if (r < 0) {
+			st_error_oom(&p->err);
+			break;
+		}
+		pd->valid = r == 0;
+		pd->diag_end = p->diags.n;
+	}
+out:
+	catalog_yparser_release(&yp);
+	st_free(data);
+}
+
+static int copy_diags(struct loader *L, const struct st_diags *from, size_t start, size_t end)
+{
+	for (size_t i = start; i < end; i++) {
+		const struct st_diag *x = &from->v[i];
+
+		if (st_diags_add(L->diags, x->severity, x->file, x->line, x->col, "%s", x->msg))
+			return oom(L);
+	}
+	return 0;
+}
+
+/* Stores what prepare_file() found, in the main thread. */
+static int store_file(struct loader *L, struct parsed *p)
+{
+	struct file_entry *f = p->f;
+	sqlite3_stmt *up = L->st[S_FILE_UPSERT];
+	size_t done = 0;
+
+	/* Problems beyond the worker's list cap were counted, not kept: count them here too. */
+	for (size_t i = 0, kept_e = 0, kept_w = 0; i <= p->diags.n; i++) {
+		if (i == p->diags.n) {
+			L->diags->nerrors += p->diags.nerrors - kept_e;
+			L->diags->nwarnings += p->diags.nwarnings - kept_w;
+		} else if (p->diags.v[i].severity == ST_SEV_ERROR) {
+			kept_e++;
+		} else {
+			kept_w++;
+		}
+	}
+	if (p->err.code) {
+		*L->err = p->err;
+		return -1;
+	}
+	if (p->readable) {
+		bind_text(up, 1, f->abs);
+		bind_text(up, 2, f->display);
+		sqlite3_bind_blob(up, 3, p->hash, sizeof(p->hash), SQLITE_TRANSIENT);
+		sqlite3_bind_int64(up, 4, (int64_t)f->sb.st_size);
+		sqlite3_bind_int64(up, 5, mtime_ns(&f->sb));
+		sqlite3_bind_int64(up, 6, (int64_t)f->sb.st_ino);
+		sqlite3_bind_int64(up, 7, (int64_t)p->ndocs);
+		if (sqlite3_step(up) != SQLITE_ROW) {
+			sqlite3_reset(up);
+			return catalog_sql_error(L->err, L->db, "cannot store file");
+		}
+		f->id = sqlite3_column_int64(up, 0);
+		sqlite3_reset(up);
+	}
+	for (size_t i = 0; i < p->ndocs; i++) {
+		if (copy_diags(L, &p->diags, done, p->docs[i].diag_end))
+			return -1;
+		done = p->docs[i].diag_end;
+		if (p->docs[i].valid && load_doc(L, f->display, f->id, p->docs[i].doc))
+			return -1;
+	}
+	L->stats->documents += p->ndocs;
+	return copy_diags(L, &p->diags, done, p->diags.n);
+}
+
+/* The worker parses files in order into a small ring while the main thread stores them;
+ * parsing and SQLite each take about half of a load, so two cores nearly halve it. */
+#define RING 32
+
+struct pipeline {
+	struct loader *L;
+	struct file_entry **todo;
+	size_t ntodo;
+	struct parsed ring[RING];
+	size_t head, tail; /* items [head, tail) are ready; tail - head <= RING */
+	int stop;
+	pthread_mutex_t mu;
+	pthread_cond_t ready, space;
+};
+
+static void *worker(void *arg)
+{
+	struct pipeline *pl = arg;
+
+	for (size_t i = 0; i < pl->ntodo; i++) {
+		struct parsed item;
+
+		pthread_mutex_lock(&pl->mu);
+		while (pl->tail - pl->head == RING && !pl->stop)
+			pthread_cond_wait(&pl->space, &pl->mu);
+		if (pl->stop) {
+			pthread_mutex_unlock(&pl->mu);
+			break;
+		}
+		pthread_mutex_unlock(&pl->mu);
+		prepare_file(pl->L->c->schema, pl->todo[i], &item);
+		pthread_mutex_lock(&pl->mu);
+		pl->ring[pl->tail % RING] = item;
+		pl->tail++;
+		pthread_cond_signal(&pl->ready);
+		pthread_mutex_unlock(&pl->mu);
+	}
+	return NULL;
+}
+
+static int load_files_threaded(struct loader *L, struct file_entry **todo, size_t ntodo)
+{
+	struct pipeline pl;
+	pthread_t th;
+	int ret = 0;
+
+	memset(&pl, 0, sizeof(pl));
+	pl.L = L;
+	pl.todo = todo;
+	pl.ntodo = ntodo;
+	pthread_mutex_init(&pl.mu, NULL);
+	pthread_cond_init(&pl.ready, NULL);
+	pthread_cond_init(&pl.space, NULL);
+	if (pthread_create(&th, NULL, worker, &pl)) {
+		ret = -2; /* no thread: the caller does the work itself */
+		goto out;
+	}
+	for (size_t i = 0; i < ntodo; i++) {
+		struct parsed item;
+
+		pthread_mutex_lock(&pl.mu);
+		while (pl.head == pl.tail)
+			pthread_cond_wait(&pl.ready, &pl.mu);
+		item = pl.ring[pl.head % RING];
+		pl.head++;
+		pthread_cond_signal(&pl.space);
+		pthread_mutex_unlock(&pl.mu);
+		if (!ret && store_file(L, &item))
+			ret = -1;
+		parsed_release(&item);
+		if (ret) {
+			pthread_mutex_lock(&pl.mu);
+			pl.stop = 1;
+			pthread_cond_signal(&pl.space);
+			pthread_mutex_unlock(&pl.mu);
+			break;
+		}
+	}
+	pthread_join(th, NULL);
+	while (pl.head < pl.tail)
+		parsed_release(&pl.ring[pl.head++ % RING]);
+out:
+	pthread_mutex_destroy(&pl.mu);
+	pthread_cond_destroy(&pl.ready);
+	pthread_cond_destroy(&pl.space);
+	return ret;
+}
+
+/* Pass 2: every new or changed file, in path order. */
+static int load_files(struct loader *L)
+{
+	struct file_entry **todo = NULL;
+	size_t ntodo = 0, cap = 0;
+	int ret = -1;
+
+	for (size_t i = 0; i < L->nfiles; i++) {
+		if (L->files[i].state == F_UNCHANGED)
+			continue;
+		if (st_grow(&todo, &cap, ntodo + 1, sizeof(*todo))) {
+			oom(L);
 			goto out;
 		}
-		if (doc->root) {
-			ndocs++;
-			r = load_doc(L, f->display, f->id, doc);
-		} else {
-			r = 0; /* an empty document, e.g. a trailing '---' */
-		}
-		catalog_ydoc_free(doc);
+		todo[ntodo++] = &L->files[i];
+	}
+	if (ntodo >= 8 && sysconf(_SC_NPROCESSORS_ONLN) > 1 && !L->serial) {
+		ret = load_files_threaded(L, todo, ntodo);
+		if (ret != -2)
+			goto out;
+	}
+	for (size_t i = 0; i < ntodo; i++) {
+		struct parsed item;
+		int r;
+
+		prepare_file(L->c->schema, todo[i], &item);
+		r = store_file(L, &item);
+		parsed_release(&item);
 		if (r)
 			goto out;
 	}
-	L->stats->documents += ndocs;
-	sqlite3_bind_int64(L->st[S_FILE_NDOCS], 1, f->id);
-	sqlite3_bind_int64(L->st[S_FILE_NDOCS], 2, (int64_t)ndocs);
-	if (step_done(L, L->st[S_FILE_NDOCS], "cannot store file"))
-		goto out;
 	ret = 0;
 out:
-	catalog_yparser_release(&p);
-	st_free(data);
+	st_free(todo);
 	return ret;
 }
 
@@ -1464,6 +1665,7 @@ int catalog_load(struct catalog *c, const char *const *paths, size_t npaths, uns
 	L.diags = diags;
 	L.err = err;
 	L.stats = stats;
+	L.serial = !!(flags & CATALOG_LOAD_SERIAL);
 	snprintf(L.version_tag, sizeof(L.version_tag), "1:%zu:%zu", st_embed_descriptor_schema_len,
 		 st_embed_taxonomy_len);
 	if (sodium_init() < 0) {
@@ -1478,9 +1680,8 @@ int catalog_load(struct catalog *c, const char *const *paths, size_t npaths, uns
 	in_tx = 1;
 	if (prepare_all(&L) || next_gen(&L) || classify(&L))
 		goto out;
-	for (size_t i = 0; i < L.nfiles; i++)
-		if (L.files[i].state != F_UNCHANGED && load_file(&L, &L.files[i]))
-			goto out;
+	if (load_files(&L))
+		goto out;
 	/* Nothing new, changed or gone: the cross-file checks and the index stand as they were. */
 	if (stats->files_new + stats->files_changed + stats->files_removed &&
 	    (check_versions(&L) || check_references(&L) || catalog_exec(L.db, reindex_sql, err)))
