@@ -104,12 +104,17 @@ struct catalog_hit {
 struct catalog_hits {
 	struct catalog_hit *v;
 	size_t n;
+	size_t total;   /* datasets that match, before the limit */
+	int restricted; /* so many matched that only name, tag and term matches were ranked */
 };
 
 /* Full-text search over names, descriptions, fields, tags, owners and glossary terms,
  * ranked by BM25 with a boost for datasets tagged certified. query is free text; its words
- * are matched as prefixes and all must match. Fills hits (release with
- * catalog_hits_release()). Returns 0 (possibly no hits), or -1 with err. */
+ * are matched as prefixes and all must match. When more than CATALOG_SEARCH_RANK_ALL
+ * datasets match, only those matching in their name, tags or glossary terms are ranked
+ * (hits->restricted is set), which keeps a one-word query over 100k datasets fast. Fills
+ * hits (release with catalog_hits_release()). Returns 0 (possibly no hits), or -1 with err. */
+#define CATALOG_SEARCH_RANK_ALL 2000
 int catalog_search(struct catalog *c, const char *query, const struct catalog_search_opts *o,
 		   struct catalog_hits *hits, struct st_error *err);
 /* Frees every hit. */

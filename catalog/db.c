@@ -120,7 +120,7 @@ int catalog_open_path(struct catalog **out, const char *path, struct st_error *e
 	if (catalog_exec(c->db,
 			 "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
 			 "PRAGMA foreign_keys = ON;"
-			 "PRAGMA temp_store = MEMORY; PRAGMA cache_size = -65536",
+			 "PRAGMA temp_store = MEMORY",
 			 err)) {
 		st_error_prefix(err, "cannot open '%s'", path);
 		goto out;

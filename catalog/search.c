@@ -1,13 +1,17 @@
 /* `steward search`: FTS5 over the latest version of every dataset and term, ranked by
- * BM25 with per-column weights and a boost for certified datasets. */
+ * BM25 with per-column weights and a boost for certified datasets. Ranking is the cost
+ * (about 1 µs per matching row), so the boost is applied by merging two ranked lists
+ * rather than by ranking a join, and very broad queries rank only their strong matches. */
 #include "catalog_int.h"
 #include "alloc.h"
 #include "buf.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #define MAX_QUERY 1024
 #define CERTIFIED_BOOST 2.0
+#define BM25 "bm25(search_fts, 10.0, 2.0, 1.0, 3.0, 1.0, 2.0)"
 
 /* Turns free text into an FTS5 query: each whitespace-separated word becomes a quoted
  * phrase with a prefix match, so punctuation never reaches FTS5's syntax. */
@@ -49,34 +53,136 @@ void catalog_hits_release(struct catalog_hits *hits)
 		st_free(hits->v[i].owner);
 	}
 	st_free(hits->v);
-	hits->v = NULL;
-	hits->n = 0;
+	memset(hits, 0, sizeof(*hits));
+}
+
+/* The dataset filter shared by both ranked lists; ?2..?6 are kind, tag, owner, domain,
+ * pii-only, and ?7 selects certified (1) or other (0) datasets. */
+#define FILTER_BASE                                                                            \
+	" (?2 IS NULL OR d.kind = ?2)"                                                         \
+	" AND (?3 IS NULL OR EXISTS (SELECT 1 FROM tags t WHERE t.dataset_id = d.id"          \
+	"      AND t.tag = ?3))"                                                               \
+	" AND (?4 IS NULL OR d.owner = ?4)"                                                    \
+	" AND (?5 IS NULL OR d.domain = ?5)"                                                   \
+	" AND (?6 = 0 OR d.npii > 0)"
+#define FILTER " d.certified = ?7 AND" FILTER_BASE
+
+struct cand {
+	int64_t id;
+	double score;
+	int certified;
+};
+
+static int by_score(const void *a, const void *b)
+{
+	const struct cand *x = a, *y = b;
+
+	if (x->score != y->score)
+		return x->score < y->score ? 1 : -1;
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* Runs one ranked query and appends (id, score) candidates. */
+static int rank_into(struct catalog *c, const char *sql, const char *fq,
+		     const struct catalog_search_opts *o, int certified, int64_t limit,
+		     struct cand **v, size_t *n, size_t *cap, struct st_error *err)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (catalog_prepare(c->db, &st, sql, err))
+		return -1;
+	sqlite3_bind_text(st, 1, fq, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, o->kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, o->tag, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, o->owner, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, o->domain, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 6, o->pii_only);
+	sqlite3_bind_int(st, 7, certified);
+	sqlite3_bind_int64(st, 8, limit);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (st_grow(v, cap, *n + 1, sizeof(**v))) {
+			sqlite3_finalize(st);
+			return st_error_oom(err);
+		}
+		(*v)[*n].id = sqlite3_column_int64(st, 0);
+		(*v)[*n].score = -sqlite3_column_double(st, 1) * (certified ? CERTIFIED_BOOST : 1.0);
+		(*v)[*n].certified = certified;
+		(*n)++;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return catalog_sql_error(err, c->db, "search failed");
+	return 0;
+}
+
+static int64_t count_matches(struct catalog *c, const char *sql, const char *fq,
+			     const struct catalog_search_opts *o, struct st_error *err)
+{
+	sqlite3_stmt *st;
+	int64_t n = -1;
+
+	if (catalog_prepare(c->db, &st, sql, err))
+		return -1;
+	sqlite3_bind_text(st, 1, fq, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, o->kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, o->tag, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, o->owner, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, o->domain, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 6, o->pii_only);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	else
+		catalog_sql_error(err, c->db, "search failed");
+	sqlite3_finalize(st);
+	return n;
+}
+
+static int fetch_hit(sqlite3_stmt *st, const struct cand *k, struct catalog_hit *h)
+{
+	int bad = 0;
+
+	sqlite3_bind_int64(st, 1, k->id);
+	memset(h, 0, sizeof(*h));
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		h->name = catalog_col_strdup(st, 0, &bad);
+		h->kind = catalog_col_strdup(st, 1, &bad);
+		h->description = catalog_col_strdup(st, 2, &bad);
+		h->owner = catalog_col_strdup(st, 3, &bad);
+		h->version = sqlite3_column_int64(st, 4);
+	}
+	sqlite3_reset(st);
+	h->certified = k->certified;
+	h->score = k->score;
+	return bad || !h->name ? -1 : 0;
 }
 
 int catalog_search(struct catalog *c, const char *query, const struct catalog_search_opts *o,
 		   struct catalog_hits *hits, struct st_error *err)
 {
-	static const char sql[] =
-		"SELECT d.name, d.kind, d.description, d.owner, d.version, d.certified,"
-		" -bm25(search_fts, 10.0, 2.0, 1.0, 3.0, 1.0, 2.0)"
-		"   * (CASE WHEN d.certified THEN ?8 ELSE 1.0 END) AS score"
-		" FROM search_fts JOIN datasets d ON d.id = search_fts.rowid"
-		" WHERE search_fts MATCH ?1"
-		"  AND (?2 IS NULL OR d.kind = ?2)"
-		"  AND (?3 IS NULL OR EXISTS (SELECT 1 FROM tags t WHERE t.dataset_id = d.id"
-		"       AND t.tag = ?3))"
-		"  AND (?4 IS NULL OR d.owner = ?4)"
-		"  AND (?5 IS NULL OR d.domain = ?5)"
-		"  AND (?6 = 0 OR d.npii > 0)"
-		" ORDER BY score DESC, d.name LIMIT ?7";
-	struct st_buf fq;
-	sqlite3_stmt *st = NULL;
-	size_t cap = 0;
-	int ret = -1, rc, bad = 0;
+	int filtered = o->kind || o->tag || o->owner || o->domain || o->pii_only;
+	/* Without filters the index alone ranks; with them each match is joined first. */
+	const char *ranked_sql =
+		filtered ? "SELECT f.rowid, " BM25 " AS r FROM search_fts f"
+			   " JOIN datasets d ON d.id = f.rowid WHERE search_fts MATCH ?1 AND" FILTER
+			   " ORDER BY r LIMIT ?8"
+			 : "SELECT rowid, " BM25 " AS r FROM search_fts WHERE search_fts MATCH ?1"
+			   " AND (?7 = 0 OR rowid IN (SELECT id FROM datasets d WHERE" FILTER "))"
+			   " ORDER BY r LIMIT ?8";
+	const char *count_sql =
+		filtered ? "SELECT count(*) FROM search_fts f JOIN datasets d ON d.id = f.rowid"
+			   " WHERE search_fts MATCH ?1 AND" FILTER_BASE
+			 : "SELECT count(*) FROM search_fts WHERE search_fts MATCH ?1";
+	int64_t limit = o->limit ? (int64_t)o->limit : 20, total;
+	struct st_buf fq, narrow;
+	struct cand *cands = NULL;
+	size_t ncands = 0, ccap = 0, hcap = 0, ncert;
+	sqlite3_stmt *fetch = NULL;
+	int ret = -1;
 
-	hits->v = NULL;
-	hits->n = 0;
+	memset(hits, 0, sizeof(*hits));
 	st_buf_init(&fq, 4 * MAX_QUERY);
+	st_buf_init(&narrow, 4 * MAX_QUERY + 64);
 	if (strlen(query) > MAX_QUERY) {
 		st_error_set(err, ST_E_USAGE, "query is longer than %d bytes", MAX_QUERY);
 		goto out;
@@ -85,50 +191,62 @@ int catalog_search(struct catalog *c, const char *query, const struct catalog_se
 		st_error_set(err, ST_E_USAGE, "query has no words to search for");
 		goto out;
 	}
-	if (fts_query(query, &fq) < 0) {
+	if (fts_query(query, &fq) < 0 ||
+	    st_buf_addf(&narrow, "{name tags terms} : (%s)", st_buf_str(&fq))) {
 		st_error_oom(err);
 		goto out;
 	}
-	if (catalog_prepare(c->db, &st, sql, err))
+	total = count_matches(c, count_sql, st_buf_str(&fq), o, err);
+	if (total < 0)
 		goto out;
-	sqlite3_bind_text(st, 1, st_buf_str(&fq), -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, o->kind, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, o->tag, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, o->owner, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, o->domain, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 6, o->pii_only);
-	sqlite3_bind_int64(st, 7, o->limit ? (int64_t)o->limit : 20);
-	sqlite3_bind_double(st, 8, CERTIFIED_BOOST);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct catalog_hit *h;
-
-		if (st_grow(&hits->v, &cap, hits->n + 1, sizeof(*hits->v))) {
-			st_error_oom(err);
-			goto out;
-		}
-		h = &hits->v[hits->n++];
-		memset(h, 0, sizeof(*h));
-		h->name = catalog_col_strdup(st, 0, &bad);
-		h->kind = catalog_col_strdup(st, 1, &bad);
-		h->description = catalog_col_strdup(st, 2, &bad);
-		h->owner = catalog_col_strdup(st, 3, &bad);
-		h->version = sqlite3_column_int64(st, 4);
-		h->certified = sqlite3_column_int(st, 5);
-		h->score = sqlite3_column_double(st, 6);
-		if (bad) {
-			st_error_oom(err);
-			goto out;
-		}
+	hits->total = (size_t)total;
+	if (!total) {
+		ret = 0;
+		goto out;
 	}
-	if (rc != SQLITE_DONE) {
-		catalog_sql_error(err, c->db, "search failed");
+	hits->restricted = total > CATALOG_SEARCH_RANK_ALL;
+	{
+		const char *rq = hits->restricted ? st_buf_str(&narrow) : st_buf_str(&fq);
+
+		/* Certified matches are few: rank them all, on the full query. Every other hit
+		 * that can make the list is among the top limit + (certified count) of the
+		 * ranking of the rest. */
+		if (rank_into(c, ranked_sql, st_buf_str(&fq), o, 1, limit, &cands, &ncands, &ccap,
+			      err))
+			goto out;
+		ncert = ncands;
+		if (rank_into(c, ranked_sql, rq, o, 0, limit + (int64_t)ncert, &cands, &ncands,
+			      &ccap, err))
+			goto out;
+	}
+	/* The second list may repeat certified rows when unfiltered: keep the boosted one. */
+	qsort(cands, ncands, sizeof(*cands), by_score);
+	if (catalog_prepare(c->db, &fetch,
+			    "SELECT name, kind, description, owner, version FROM datasets"
+			    " WHERE id = ?1",
+			    err))
 		goto out;
+	for (size_t i = 0; i < ncands && hits->n < (size_t)limit; i++) {
+		int dup = 0;
+
+		for (size_t j = 0; j < i && !dup; j++)
+			dup = cands[j].id == cands[i].id;
+		if (dup)
+			continue;
+		if (st_grow(&hits->v, &hcap, hits->n + 1, sizeof(*hits->v)) ||
+		    fetch_hit(fetch, &cands[i], &hits->v[hits->n])) {
+			st_error_oom(err);
+			goto out;
+		}
+		hits->n++;
 	}
 	ret = 0;
 out:
 	if (ret)
 		catalog_hits_release(hits);
-	sqlite3_finalize(st);
+	sqlite3_finalize(fetch);
+	st_free(cands);
 	st_buf_release(&fq);
+	st_buf_release(&narrow);
 	return ret;
 }

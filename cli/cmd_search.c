@@ -143,8 +143,15 @@ static int cmd_search(int argc, char **argv, struct cli_ctx *ctx)
 		print_json(&hits);
 	else if (hits.n)
 		print_text(&hits);
-	else
+	if (!hits.total && !json)
 		fprintf(stderr, "no matches for '%s'\n", argv[optind]);
+	else if (hits.total > hits.n && !json)
+		fprintf(stderr, "%zu of %zu matches; use --limit for more\n", hits.n, hits.total);
+	if (hits.restricted)
+		fprintf(stderr,
+			"note: over %d datasets match, so only those matching in their name, tags or\n"
+			"glossary terms were ranked; add words or filters to narrow the search\n",
+			CATALOG_SEARCH_RANK_ALL);
 out:
 	catalog_hits_release(&hits);
 	catalog_free(cat);

@@ -49,6 +49,7 @@ CREATE TABLE datasets (
 );
 CREATE INDEX datasets_file ON datasets(file_id);
 CREATE INDEX datasets_gen ON datasets(gen);
+CREATE INDEX datasets_certified ON datasets(certified);
 
 CREATE TABLE tags (
   dataset_id INTEGER NOT NULL REFERENCES datasets(id) ON DELETE CASCADE,
