@@ -82,6 +82,17 @@ static int by_score(const void *a, const void *b)
 	return x->id < y->id ? -1 : x->id > y->id;
 }
 
+/* Binds the FTS query (?1) and the filters (?2..?6) shared by every statement here. */
+static void bind_query(sqlite3_stmt *st, const char *fq, const struct catalog_search_opts *o)
+{
+	sqlite3_bind_text(st, 1, fq, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, o->kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, o->tag, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, o->owner, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, o->domain, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 6, o->pii_only);
+}
+
 /* Runs one ranked query and appends (id, score) candidates. */
 static int rank_into(struct catalog *c, const char *sql, const char *fq,
 		     const struct catalog_search_opts *o, int certified, int64_t limit,
@@ -92,12 +103,7 @@ static int rank_into(struct catalog *c, const char *sql, const char *fq,
 
 	if (catalog_prepare(c->db, &st, sql, err))
 		return -1;
-	sqlite3_bind_text(st, 1, fq, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, o->kind, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, o->tag, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, o->owner, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, o->domain, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 6, o->pii_only);
+	bind_query(st, fq, o);
 	sqlite3_bind_int(st, 7, certified);
 	sqlite3_bind_int64(st, 8, limit);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -124,12 +130,7 @@ static int64_t count_matches(struct catalog *c, const char *sql, const char *fq,
 
 	if (catalog_prepare(c->db, &st, sql, err))
 		return -1;
-	sqlite3_bind_text(st, 1, fq, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, o->kind, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, o->tag, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, o->owner, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, o->domain, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 6, o->pii_only);
+	bind_query(st, fq, o);
 	if (sqlite3_step(st) == SQLITE_ROW)
 		n = sqlite3_column_int64(st, 0);
 	else
