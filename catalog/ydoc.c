@@ -218,15 +218,15 @@ static int close_map(struct compose *c, struct catalog_ynode *map)
 		     arena_push(c->doc->arena, map, pairs[2 * i + 1])))
 			return -1;
 	for (size_t i = 0; i < npairs; i++) {
-		struct catalog_ynode *v = pairs[2 * i + 1];
+		struct catalog_ynode *k = pairs[2 * i], *v = pairs[2 * i + 1];
 
-		if (!is_merge_key(pairs[2 * i]))
+		if (!is_merge_key(k))
 			continue;
 		if (v->type == CATALOG_Y_SEQ) {
 			for (size_t j = 0; j < v->n; j++)
-				if (merge_from(c, map, v->kids[j], v->kids[j]))
+				if (merge_from(c, map, v->kids[j], k))
 					return -1;
-		} else if (merge_from(c, map, v, v)) {
+		} else if (merge_from(c, map, v, k)) {
 			return -1;
 		}
 	}
