@@ -35,6 +35,25 @@ char *catalog_workspace_path(const struct catalog_workspace *ws, const char *nam
 /* Frees the strings in ws. */
 void catalog_workspace_release(struct catalog_workspace *ws);
 
+/* ---- Configuration (steward.yaml) ----------------------------------------------------- */
+
+struct catalog_ydoc;
+
+struct catalog_config {
+	struct catalog_ydoc *doc; /* NULL when there is no steward.yaml */
+};
+
+/* Reads ws's steward.yaml. A missing file is not an error (every setting has a default);
+ * an unknown top-level setting or invalid YAML is (ST_E_INVALID, located). Release with
+ * catalog_config_release() in every case. Returns 0, or -1 with err. */
+int catalog_config_load(struct catalog_config *cfg, const struct catalog_workspace *ws,
+			struct st_error *err);
+/* The scalar at a dotted path such as "pii.default_country", or NULL. Valid until the
+ * config is released. */
+const char *catalog_config_str(const struct catalog_config *cfg, const char *path);
+/* Frees the parsed configuration. */
+void catalog_config_release(struct catalog_config *cfg);
+
 /* ---- Catalog database ----------------------------------------------------------------- */
 
 #define CATALOG_SCHEMA_VERSION 1
@@ -82,6 +101,10 @@ int catalog_load(struct catalog *c, const char *const *paths, size_t npaths, uns
 		 struct catalog_load_stats *stats, struct st_diags *diags, struct st_error *err);
 /* Frees the lists inside stats. */
 void catalog_load_stats_release(struct catalog_load_stats *stats);
+
+/* Checks key against the embedded data category taxonomy. Returns 0 if it is a category,
+ * or -1 with err: ST_E_INVALID "unknown category 'x'" with a did-you-mean hint. */
+int catalog_category_check(const char *key, struct st_error *err);
 
 /* Returns the embedded descriptor JSON Schema (NUL-terminated, static) and its length. */
 const char *catalog_descriptor_schema(size_t *len);

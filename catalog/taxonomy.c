@@ -146,3 +146,34 @@ int catalog_category_deprecation(const struct catalog_taxonomy *t, const char *k
 		snprintf(msg, n, "category '%s' is deprecated since %s", key, c->deprecated);
 	return 1;
 }
+
+int catalog_category_check(const char *key, struct st_error *err)
+{
+	struct catalog_taxonomy *t = NULL;
+	const char **keys = NULL;
+	const char *hint;
+	int ret = -1;
+
+	if (catalog_taxonomy_load(&t, err))
+		return -1;
+	if (catalog_taxonomy_find(t, key)) {
+		ret = 0;
+		goto out;
+	}
+	keys = st_calloc(t->n, sizeof(*keys));
+	if (!keys) {
+		st_error_oom(err);
+		goto out;
+	}
+	for (size_t i = 0; i < t->n; i++)
+		keys[i] = t->v[i].key;
+	hint = catalog_suggest(key, keys, t->n);
+	if (hint)
+		st_error_set(err, ST_E_INVALID, "unknown category '%s' (did you mean '%s'?)", key, hint);
+	else
+		st_error_set(err, ST_E_INVALID, "unknown category '%s'", key);
+out:
+	st_free(keys);
+	catalog_taxonomy_free(t);
+	return ret;
+}

@@ -18,7 +18,11 @@
 
 static const char config_template[] =
 	"# steward workspace configuration. See docs/configuration.md.\n"
-	"version: 1\n";
+	"version: 1\n"
+	"\n"
+	"pii:\n"
+	"  # Country for phone numbers written without a country code (ISO 3166 alpha-2).\n"
+	"  default_country: US\n";
 
 static char *join(const char *a, const char *b)
 {

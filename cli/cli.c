@@ -49,14 +49,24 @@ int cli_common_option(int c, const char *arg, struct cli_ctx *ctx, const struct 
 	return 0;
 }
 
+int cli_find_workspace(const struct cli_ctx *ctx, struct catalog_workspace *ws)
+{
+	struct st_error err = ST_ERROR_INIT;
+
+	if (catalog_workspace_find(ws, ctx->home, &err))
+		return cli_fail(&err);
+	return 0;
+}
+
 int cli_open_catalog(const struct cli_ctx *ctx, struct catalog_workspace *ws,
 		     struct catalog **cat)
 {
 	struct st_error err = ST_ERROR_INIT;
+	int code;
 
 	*cat = NULL;
-	if (catalog_workspace_find(ws, ctx->home, &err))
-		return cli_fail(&err);
+	if ((code = cli_find_workspace(ctx, ws)))
+		return code;
 	if (catalog_open(cat, ws, &err)) {
 		catalog_workspace_release(ws);
 		return cli_fail(&err);

@@ -22,7 +22,9 @@ struct cli_cmd {
 
 /* Command entries, each defined in its cmd_*.c file. */
 extern const struct cli_cmd cli_cmd_init, cli_cmd_catalog, cli_cmd_search, cli_cmd_show,
-	cli_cmd_lineage, cli_cmd_version;
+	cli_cmd_lineage, cli_cmd_version, cli_cmd_key, cli_cmd_pii;
+/* Subcommands of `steward pii`, each in its cmd_pii_*.c file. */
+extern const struct cli_cmd cli_cmd_pii_hash, cli_cmd_pii_map, cli_cmd_pii_check;
 
 /* Prints "error: <message>" (with file:line:col when located) to stderr and returns the
  * exit code for err's code. */
@@ -31,6 +33,8 @@ int cli_fail(const struct st_error *err);
 int cli_usage_error(const struct cli_ctx *ctx, const char *fmt, ...) ST_PRINTF(2, 3);
 /* Prints a command's help text to stdout; returns 0. */
 int cli_help(const struct cli_cmd *cmd);
+/* Finds the workspace. Returns 0, or an exit code after printing the error. */
+int cli_find_workspace(const struct cli_ctx *ctx, struct catalog_workspace *ws);
 /* Finds the workspace and opens its catalog. Returns 0, or an exit code after printing. */
 int cli_open_catalog(const struct cli_ctx *ctx, struct catalog_workspace *ws,
 		     struct catalog **cat);

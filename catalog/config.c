@@ -1,0 +1,128 @@
+/* steward.yaml: the workspace configuration. Unknown top-level keys are errors, so a typo
+ * never silently turns a setting off. */
+#include "catalog_int.h"
+#include "alloc.h"
+#include "ydoc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MAX_CONFIG (1u << 20)
+
+static const char *const sections[] = {"version", "pii", "ingest", "roles", "targets", "audit"};
+
+void catalog_config_release(struct catalog_config *cfg)
+{
+	catalog_ydoc_free(cfg->doc);
+	cfg->doc = NULL;
+}
+
+int catalog_config_load(struct catalog_config *cfg, const struct catalog_workspace *ws,
+			struct st_error *err)
+{
+	struct catalog_yparser p;
+	struct st_diags diags;
+	unsigned char *data = NULL;
+	struct stat sb;
+	ssize_t n = 0;
+	int fd, ret = -1, r;
+
+	memset(cfg, 0, sizeof(*cfg));
+	memset(&p, 0, sizeof(p));
+	st_diags_init(&diags, 4);
+	fd = open(ws->config, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return 0; /* no file: every setting has its default */
+		return st_error_set(err, ST_E_SYSTEM, "cannot read '%s': %s", ws->config,
+				    strerror(errno));
+	}
+	if (fstat(fd, &sb) || sb.st_size > (off_t)MAX_CONFIG) {
+		st_error_set(err, ST_E_INVALID, "'%s' is too large", ws->config);
+		goto out;
+	}
+	data = st_malloc((size_t)sb.st_size + 1);
+	if (!data) {
+		st_error_oom(err);
+		goto out;
+	}
+	while (n < sb.st_size) {
+		ssize_t k = read(fd, data + n, (size_t)(sb.st_size - n));
+
+		if (k <= 0) {
+			st_error_set(err, ST_E_SYSTEM, "cannot read '%s'", ws->config);
+			goto out;
+		}
+		n += k;
+	}
+	if (catalog_yparser_init(&p, ws->config, data, (size_t)n, err))
+		goto out;
+	r = catalog_yparser_next(&p, &cfg->doc, &diags, err);
+	if (r < 0)
+		goto out;
+	if (diags.n) {
+		st_error_set_at(err, ST_E_INVALID, ws->config, diags.v[0].line, diags.v[0].col, "%s",
+				diags.v[0].msg);
+		goto out;
+	}
+	if (cfg->doc && cfg->doc->root) {
+		const struct catalog_ynode *root = cfg->doc->root;
+
+		if (root->type != CATALOG_Y_MAP) {
+			st_error_set_at(err, ST_E_INVALID, ws->config, root->line, root->col,
+					"the configuration must be a mapping");
+			goto out;
+		}
+		for (size_t i = 0; i < root->n; i++) {
+			const struct catalog_ynode *k = root->kids[2 * i];
+			size_t j;
+
+			for (j = 0; j < sizeof(sections) / sizeof(*sections); j++)
+				if (!strcmp(k->value, sections[j]))
+					break;
+			if (j == sizeof(sections) / sizeof(*sections)) {
+				const char *hint = catalog_suggest(k->value, sections,
+								   sizeof(sections) / sizeof(*sections));
+
+				st_error_set_at(err, ST_E_INVALID, ws->config, k->line, k->col,
+						hint ? "unknown setting '%s' (did you mean '%s'?)"
+						     : "unknown setting '%s'",
+						k->value, hint);
+				goto out;
+			}
+		}
+	}
+	ret = 0;
+out:
+	if (ret)
+		catalog_config_release(cfg);
+	catalog_yparser_release(&p);
+	st_diags_release(&diags);
+	st_free(data);
+	close(fd);
+	return ret;
+}
+
+const char *catalog_config_str(const struct catalog_config *cfg, const char *path)
+{
+	const struct catalog_ynode *n = cfg->doc ? cfg->doc->root : NULL;
+	char key[128];
+
+	while (n && *path) {
+		const char *dot = strchr(path, '.');
+		size_t len = dot ? (size_t)(dot - path) : strlen(path);
+
+		if (len >= sizeof(key))
+			return NULL;
+		memcpy(key, path, len);
+		key[len] = '\0';
+		n = catalog_ymap_get(n, key);
+		path += len + (dot ? 1 : 0);
+	}
+	if (!n || n->type != CATALOG_Y_SCALAR || catalog_yscalar_kind(n) == CATALOG_YS_NULL)
+		return NULL;
+	return n->value;
+}

@@ -1,0 +1,172 @@
+/* `steward pii hash --category CAT VALUE...`: the pseudonym of a value under the current key
+ * (or an older one), so analysts and request handling can find a person's rows. */
+#include "cli.h"
+#include "alloc.h"
+#include "pii.h"
+
+#include <getopt.h>
+#include <sodium.h>
+#include <string.h>
+
+#define MAX_LINE 4096
+
+static const char usage[] =
+	"usage: steward pii hash --category CAT [--normalize email|phone|ip|none] [--key ID]\n"
+	"                        (VALUE... | --stdin)\n\n"
+	"Prints the pseudonym of each value, one per line, as steward ingest writes it: the\n"
+	"value is normalized (by default as its category implies: e-mail, phone and IP\n"
+	"categories), then hashed with the category's subkey of the current key.\n\n"
+	"  --category CAT   the data category, e.g. user.contact.email (required)\n"
+	"  --normalize N    override the normalizer\n"
+	"  --key ID         use an older key that is not retired (e.g. k1)\n"
+	"  --stdin          read values from standard input, one per line, so that they\n"
+	"                   stay out of shell history and the process list\n\n"
+	"Exit status: 0, 3 when a value cannot be normalized, 4 without keys.\n";
+
+static int cmd_hash(int argc, char **argv, struct cli_ctx *ctx);
+
+const struct cli_cmd cli_cmd_pii_hash = {"hash", "print the pseudonym of a value", usage,
+					 cmd_hash};
+
+struct hash_run {
+	struct pii_hasher *h;
+	const char *category;
+	const char *country;
+	int norm;
+	size_t n;
+};
+
+/* Hashes one value; problems name the value's position, never the value. */
+static int hash_one(struct hash_run *r, const char *v, size_t len)
+{
+	char norm[PII_NORM_MAX], out[PII_PSEUDONYM_MAX];
+	struct st_error err = ST_ERROR_INIT;
+	int n;
+
+	r->n++;
+	if (r->norm == PII_NORM_NONE) {
+		n = pii_pseudonym(r->h, r->category, v, len, out, &err);
+	} else {
+		n = pii_normalize(r->norm, v, len, r->country, norm);
+		if (n < 0) {
+			sodium_memzero(norm, sizeof(norm));
+			st_error_set(&err, ST_E_INVALID, "value %zu is not a valid %s", r->n,
+				     r->norm == PII_NORM_EMAIL   ? "e-mail address"
+				     : r->norm == PII_NORM_PHONE ? "phone number"
+								 : "IP address");
+			return cli_fail(&err);
+		}
+		n = pii_pseudonym(r->h, r->category, norm, (size_t)n, out, &err);
+		sodium_memzero(norm, sizeof(norm));
+	}
+	if (n < 0)
+		return cli_fail(&err);
+	puts(out);
+	return 0;
+}
+
+static int hash_stdin(struct hash_run *r)
+{
+	char line[MAX_LINE + 2];
+	int code = 0;
+
+	while (!code && fgets(line, sizeof(line), stdin)) {
+		size_t len = strlen(line);
+
+		if (len && line[len - 1] == '\n')
+			line[--len] = '\0';
+		else if (len > MAX_LINE) {
+			struct st_error err = ST_ERROR_INIT;
+
+			st_error_set(&err, ST_E_INVALID, "value %zu is longer than %d bytes", r->n + 1,
+				     MAX_LINE);
+			code = cli_fail(&err);
+			break;
+		}
+		if (len && line[len - 1] == '\r')
+			line[--len] = '\0';
+		code = hash_one(r, line, len);
+	}
+	sodium_memzero(line, sizeof(line));
+	return code;
+}
+
+static int cmd_hash(int argc, char **argv, struct cli_ctx *ctx)
+{
+	static const struct option opts[] = {{"category", required_argument, NULL, 'c'},
+					     {"normalize", required_argument, NULL, 'n'},
+					     {"key", required_argument, NULL, 'k'},
+					     {"stdin", no_argument, NULL, 's'},
+					     CLI_COMMON_OPTIONS,
+					     {0}};
+	struct catalog_workspace ws = {0};
+	struct catalog_config cfg = {0};
+	struct pii_keyring kr = {0};
+	struct st_error err = ST_ERROR_INIT;
+	struct hash_run run = {0};
+	const struct pii_key *key;
+	const char *key_id = NULL, *norm = NULL;
+	char *dir = NULL;
+	int c, code = 0, from_stdin = 0;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': run.category = optarg; break;
+		case 'n': norm = optarg; break;
+		case 'k': key_id = optarg; break;
+		case 's': from_stdin = 1; break;
+		default:
+			if (!cli_common_option(c, optarg, ctx, &cli_cmd_pii_hash, &code))
+				return cli_option_error(ctx, c, argv);
+			if (c == 'h')
+				return code;
+		}
+	}
+	if (!run.category)
+		return cli_usage_error(ctx, "--category is required");
+	if (from_stdin == (optind < argc))
+		return cli_usage_error(ctx, from_stdin ? "give values or --stdin, not both"
+						       : "no values given (or use --stdin)");
+	run.norm = norm ? pii_norm_parse(norm) : pii_norm_for_category(run.category);
+	if (run.norm < 0)
+		return cli_usage_error(ctx, "unknown normalizer '%s' (email, phone, ip or none)",
+				       norm);
+	if (catalog_category_check(run.category, &err))
+		return cli_fail(&err);
+	if ((code = cli_find_workspace(ctx, &ws)))
+		return code;
+	if (catalog_config_load(&cfg, &ws, &err) ||
+	    !(dir = catalog_workspace_path(&ws, "keys")) ||
+	    pii_keyring_open(&kr, dir, 1, &err)) {
+		if (!dir && !err.code)
+			st_error_oom(&err);
+		code = cli_fail(&err);
+		goto out;
+	}
+	key = key_id ? pii_keyring_find(&kr, key_id) : pii_keyring_current(&kr);
+	if (!key || !key->secret) {
+		st_error_set(&err, ST_E_NOTFOUND,
+			     key ? "key '%s' is retired" : "no key '%s' (see 'steward key list')",
+			     key_id);
+		code = cli_fail(&err);
+		goto out;
+	}
+	run.country = pii_country_calling_code(catalog_config_str(&cfg, "pii.default_country"));
+	if (pii_hasher_new(&run.h, key, &err)) {
+		code = cli_fail(&err);
+		goto out;
+	}
+	if (from_stdin)
+		code = hash_stdin(&run);
+	for (int i = optind; !code && i < argc; i++)
+		code = hash_one(&run, argv[i], strlen(argv[i]));
+out:
+	pii_hasher_free(run.h);
+	pii_keyring_release(&kr);
+	catalog_config_release(&cfg);
+	st_free(dir);
+	catalog_workspace_release(&ws);
+	return code;
+}

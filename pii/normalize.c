@@ -1,0 +1,179 @@
+/* Normalizers: canonical e-mail, E.164 phone and IP address text, so that equivalent inputs
+ * give the same pseudonym. */
+#include "pii.h"
+
+#include <arpa/inet.h>
+#include <string.h>
+
+int pii_norm_parse(const char *name)
+{
+	if (!strcmp(name, "none"))
+		return PII_NORM_NONE;
+	if (!strcmp(name, "email"))
+		return PII_NORM_EMAIL;
+	if (!strcmp(name, "phone"))
+		return PII_NORM_PHONE;
+	if (!strcmp(name, "ip"))
+		return PII_NORM_IP;
+	return -1;
+}
+
+int pii_norm_for_category(const char *category)
+{
+	if (!category)
+		return PII_NORM_NONE;
+	if (!strcmp(category, "user.contact.email"))
+		return PII_NORM_EMAIL;
+	if (!strcmp(category, "user.contact.phone_number") ||
+	    !strcmp(category, "user.contact.fax_number"))
+		return PII_NORM_PHONE;
+	if (!strcmp(category, "user.device.ip_address"))
+		return PII_NORM_IP;
+	return PII_NORM_NONE;
+}
+
+static int is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
+static void trim(const char **s, size_t *len)
+{
+	while (*len && is_space(**s)) {
+		(*s)++;
+		(*len)--;
+	}
+	while (*len && is_space((*s)[*len - 1]))
+		(*len)--;
+}
+
+static int norm_email(const char *v, size_t len, char *out)
+{
+	const char *at;
+
+	trim(&v, &len);
+	at = len ? memchr(v, '@', len) : NULL;
+	if (!at || at == v || at == v + len - 1 || len >= PII_NORM_MAX)
+		return -1;
+	for (size_t i = 0; i < len; i++) {
+		char c = v[i];
+
+		if (is_space(c))
+			return -1;
+		out[i] = c >= 'A' && c <= 'Z' ? (char)(c + 32) : c;
+	}
+	out[len] = '\0';
+	return (int)len;
+}
+
+/* ITU-T E.164 calling codes for the countries a default is most often set to. */
+static const struct {
+	const char *iso2, *code;
+} calling_codes[] = {
+	{"AR", "54"}, {"AT", "43"}, {"AU", "61"},  {"BE", "32"}, {"BR", "55"}, {"CA", "1"},
+	{"CH", "41"}, {"CL", "56"}, {"CN", "86"},  {"CO", "57"}, {"CZ", "420"}, {"DE", "49"},
+	{"DK", "45"}, {"EG", "20"}, {"ES", "34"},  {"FI", "358"}, {"FR", "33"}, {"GB", "44"},
+	{"GR", "30"}, {"HK", "852"}, {"HU", "36"}, {"ID", "62"}, {"IE", "353"}, {"IL", "972"},
+	{"IN", "91"}, {"IT", "39"}, {"JP", "81"},  {"KR", "82"}, {"MX", "52"}, {"MY", "60"},
+	{"NG", "234"}, {"NL", "31"}, {"NO", "47"}, {"NZ", "64"}, {"PH", "63"}, {"PK", "92"},
+	{"PL", "48"}, {"PT", "351"}, {"RO", "40"}, {"RU", "7"},  {"SA", "966"}, {"SE", "46"},
+	{"SG", "65"}, {"TH", "66"}, {"TR", "90"},  {"TW", "886"}, {"UA", "380"}, {"US", "1"},
+	{"VN", "84"}, {"ZA", "27"},
+};
+
+const char *pii_country_calling_code(const char *iso2)
+{
+	for (size_t i = 0; i < sizeof(calling_codes) / sizeof(*calling_codes); i++)
+		if (iso2 && (iso2[0] | 0x20) == (calling_codes[i].iso2[0] | 0x20) &&
+		    (iso2[1] | 0x20) == (calling_codes[i].iso2[1] | 0x20) && !iso2[2])
+			return calling_codes[i].code;
+	return NULL;
+}
+
+/* Accepts digits with the separators people write (space, -, ., /, parentheses), an
+ * optional leading + or 00, and a national number with its trunk 0 when a default
+ * country code is given. */
+static int norm_phone(const char *v, size_t len, const char *cc, char *out)
+{
+	char digits[32];
+	size_t nd = 0, i = 0, o = 0;
+	int intl = 0;
+
+	trim(&v, &len);
+	if (len && v[0] == '+') {
+		intl = 1;
+		i = 1;
+	}
+	for (; i < len; i++) {
+		char c = v[i];
+
+		if (c >= '0' && c <= '9') {
+			if (nd >= sizeof(digits))
+				return -1;
+			digits[nd++] = c;
+		} else if (!(c == ' ' || c == '-' || c == '.' || c == '/' || c == '(' || c == ')')) {
+			return -1;
+		}
+	}
+	if (!intl && nd > 2 && digits[0] == '0' && digits[1] == '0') {
+		intl = 1;
+		memmove(digits, digits + 2, nd - 2);
+		nd -= 2;
+	}
+	out[o++] = '+';
+	if (!intl) {
+		size_t skip = nd && digits[0] == '0' ? 1 : 0; /* the national trunk prefix */
+
+		if (!cc || !*cc)
+			return -1;
+		for (const char *p = cc; *p; p++)
+			out[o++] = *p;
+		memmove(digits, digits + skip, nd - skip);
+		nd -= skip;
+	}
+	if (o - 1 + nd < 8 || o - 1 + nd > 15 || (intl && nd && digits[0] == '0'))
+		return -1;
+	memcpy(out + o, digits, nd);
+	o += nd;
+	out[o] = '\0';
+	return (int)o;
+}
+
+static int norm_ip(const char *v, size_t len, char *out)
+{
+	unsigned char bin[16];
+	char buf[64];
+
+	trim(&v, &len);
+	if (!len || len >= sizeof(buf))
+		return -1;
+	memcpy(buf, v, len);
+	buf[len] = '\0';
+	if (inet_pton(AF_INET, buf, bin) == 1)
+		return inet_ntop(AF_INET, bin, out, PII_NORM_MAX) ? (int)strlen(out) : -1;
+	if (inet_pton(AF_INET6, buf, bin) != 1)
+		return -1;
+	/* ::ffff:a.b.c.d is the IPv4 address a.b.c.d. */
+	if (!memcmp(bin, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12))
+		return inet_ntop(AF_INET, bin + 12, out, PII_NORM_MAX) ? (int)strlen(out) : -1;
+	return inet_ntop(AF_INET6, bin, out, PII_NORM_MAX) ? (int)strlen(out) : -1;
+}
+
+int pii_normalize(int norm, const char *value, size_t len, const char *country_code,
+		  char *out)
+{
+	switch (norm) {
+	case PII_NORM_EMAIL:
+		return norm_email(value, len, out);
+	case PII_NORM_PHONE:
+		return norm_phone(value, len, country_code, out);
+	case PII_NORM_IP:
+		return norm_ip(value, len, out);
+	default:
+		if (len >= PII_NORM_MAX)
+			return -1;
+		memcpy(out, value, len);
+		out[len] = '\0';
+		return (int)len;
+	}
+}

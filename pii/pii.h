@@ -1,0 +1,142 @@
+/* steward's PII library: the keyring, keyed pseudonyms, normalizers, transforms and
+ * detectors for free text. It never prints or exits; errors go to struct st_error, and
+ * neither errors nor any other output ever carry key material or the values hashed. */
+#ifndef PII_H
+#define PII_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+
+/* ---- Normalizers (normalize.c) ------------------------------------------------------ */
+
+enum pii_norm { PII_NORM_NONE, PII_NORM_EMAIL, PII_NORM_PHONE, PII_NORM_IP };
+
+#define PII_NORM_MAX 256 /* longest normalized value, in bytes, NUL included */
+
+/* Parses a normalizer name ("email", "phone", "ip", or "none"); returns -1 if unknown. */
+int pii_norm_parse(const char *name);
+/* The normalizer a category implies when a field declares none: email, phone and IP
+ * categories normalize, so one address gives one pseudonym wherever it is found. */
+int pii_norm_for_category(const char *category);
+/* Writes the canonical form of len bytes of value into out (PII_NORM_MAX bytes):
+ * email: ASCII white space trimmed and ASCII letters lowercased; phone: E.164, with
+ * country_code (digits, e.g. "82") for numbers written without one; ip: canonical IPv4
+ * or RFC 5952 IPv6 text (IPv4-mapped IPv6 becomes IPv4). Returns the length, or -1 when
+ * the value is not of that kind (out is then undefined). */
+int pii_normalize(int norm, const char *value, size_t len, const char *country_code,
+		  char *out);
+/* The ITU calling code for an ISO 3166 alpha-2 country ("KR" -> "82"), or NULL. */
+const char *pii_country_calling_code(const char *iso2);
+
+/* ---- Detectors for free text (detect.c) --------------------------------------------- */
+
+enum pii_kind { PII_EMAIL, PII_PHONE, PII_CARD, PII_IP, PII_IBAN, PII_SSN, PII_KRRN,
+		PII_KIND_COUNT };
+
+struct pii_match {
+	int kind;            /* enum pii_kind */
+	size_t start, end;   /* byte offsets: text[start, end) */
+};
+
+/* The short name of a kind ("email", "card", ...), used in typed pseudonyms. */
+const char *pii_kind_name(int kind);
+/* The data category a detected kind is pseudonymized under (user.contact.email, ...). */
+const char *pii_kind_category(int kind);
+/* Finds PII in len bytes of UTF-8 text: e-mail addresses, phone numbers, card numbers
+ * (Luhn-checked), IPv4 and IPv6 addresses, IBANs (mod-97), US SSNs and Korean resident
+ * registration numbers (checksum). Matches do not overlap and come in text order. Stores
+ * at most max of them in out and returns how many were found in all (which may be more
+ * than max). */
+size_t pii_detect(const char *text, size_t len, struct pii_match *out, size_t max);
+/* Single-value checks, exposed for tests and for `pii scan`. Each returns 1 or 0. */
+int pii_luhn_ok(const char *digits, size_t n);
+int pii_iban_ok(const char *s, size_t n);
+int pii_krrn_ok(const char *s, size_t n);
+
+/* ---- Transforms (transform.c) ------------------------------------------------------- */
+
+enum pii_transform { PII_T_KEEP, PII_T_HASH, PII_T_DROP, PII_T_MASK, PII_T_TRUNCATE };
+
+/* Parses a transform name; returns -1 if unknown. */
+int pii_transform_parse(const char *name);
+/* mask: keeps the last 4 characters (UTF-8 aware) and writes '*' for each other one; a
+ * value shorter than 8 characters is masked whole, since 4 of them would say too much.
+ * Writes at most outn bytes (NUL included). Returns the length, or -1 if it does not fit. */
+int pii_mask(const char *value, size_t len, char *out, size_t outn);
+
+enum pii_truncate_kind { PII_TRUNC_DATE, PII_TRUNC_IP, PII_TRUNC_COORD };
+
+/* truncate: a date or timestamp to its year ("1987-05-12" -> "1987"), an IPv4 address to
+ * its /24 and an IPv6 address to its /48 ("1.2.3.0/24", "2001:db8:1::/48"), a coordinate
+ * to 2 decimals, cut not rounded ("37.56789" -> "37.56"). Returns the length written to
+ * out (outn bytes, NUL included), or -1 when the value is not of that kind. */
+int pii_truncate(int kind, const char *value, size_t len, char *out, size_t outn);
+
+/* ---- Keyring (keys.c) --------------------------------------------------------------- */
+
+#define PII_KEY_BYTES 32
+#define PII_KEY_ID_MAX 16
+
+enum pii_key_status { PII_KEY_CURRENT, PII_KEY_PREVIOUS, PII_KEY_RETIRED };
+
+struct pii_key {
+	char id[PII_KEY_ID_MAX]; /* "k1", "k2", ... */
+	int version;
+	int status;
+	char created[32];        /* UTC, ISO 8601 */
+	unsigned char *secret;   /* sodium_malloc'd and read-only; NULL unless loaded */
+};
+
+struct pii_keyring {
+	char *dir;
+	struct pii_key *keys;
+	size_t n, cap;
+};
+
+/* Creates the key directory dir (mode 0700) and the first key, k1. Fails if a keyring is
+ * already there. Returns 0, or -1 with err. */
+int pii_keyring_create(const char *dir, struct st_error *err);
+/* Reads the keyring in dir. With load_secrets, reads every key that is not retired into
+ * guarded memory; key files must be regular files, not symlinks, owned by this user and
+ * not readable or writable by group or others, or they are refused (ST_E_DENIED) with the
+ * reason. Returns 0 (release kr with pii_keyring_release() in every case), or -1. */
+int pii_keyring_open(struct pii_keyring *kr, const char *dir, int load_secrets,
+		     struct st_error *err);
+/* Makes a new current key; the old current one stays for look-ups (previous). Writes the
+ * new id into new_id. Returns 0, or -1 with err; on error the keyring file is unchanged. */
+int pii_keyring_rotate(struct pii_keyring *kr, char *new_id, size_t n, struct st_error *err);
+/* Retires a previous key: its secret is overwritten and deleted, and pseudonyms under it
+ * can no longer be computed. The current key cannot be retired. Returns 0, or -1. */
+int pii_keyring_retire(struct pii_keyring *kr, const char *id, struct st_error *err);
+/* The current key, or NULL. */
+const struct pii_key *pii_keyring_current(const struct pii_keyring *kr);
+/* The key with this id, or NULL. */
+const struct pii_key *pii_keyring_find(const struct pii_keyring *kr, const char *id);
+/* Wipes and frees every secret and the list. */
+void pii_keyring_release(struct pii_keyring *kr);
+/* The name of a status ("current", "previous", "retired"). */
+const char *pii_key_status_name(int status);
+
+/* ---- Pseudonyms (pseudo.c) ---------------------------------------------------------- */
+
+#define PII_TAG_BYTES 18      /* 144 bits */
+#define PII_PSEUDONYM_MAX 48  /* "k123:" + 24 characters, NUL included, with room */
+
+struct pii_hasher;
+
+/* Prepares a hasher for key (which must have its secret loaded). Subkeys are derived per
+ * category on first use and kept in guarded memory. Free with pii_hasher_free(). Returns
+ * 0, or -1 with err. */
+int pii_hasher_new(struct pii_hasher **out, const struct pii_key *key, struct st_error *err);
+/* Computes the pseudonym of an already normalized value under category: "k1:" and the
+ * unpadded base64url encoding of BLAKE2b-144 keyed with the category's subkey (see
+ * docs/pseudonyms.md). Writes it to out (PII_PSEUDONYM_MAX bytes). Returns its length, or
+ * -1 with err (out of memory). */
+int pii_pseudonym(struct pii_hasher *h, const char *category, const char *value, size_t len,
+		  char *out, struct st_error *err);
+/* Wipes the subkeys and frees the hasher. NULL is fine. */
+void pii_hasher_free(struct pii_hasher *h);
+
+#endif

@@ -1,0 +1,114 @@
+/* Keyed pseudonyms: per-category subkeys from the master key (libsodium KDF), then keyed
+ * BLAKE2b of the normalized value, encoded as "kN:" + base64url. docs/pseudonyms.md gives
+ * the construction and test vectors. */
+#include "pii.h"
+#include "alloc.h"
+
+#include <sodium.h>
+#include <string.h>
+
+#define KDF_CONTEXT "stwdpii1" /* 8 bytes, crypto_kdf_CONTEXTBYTES */
+
+struct sub {
+	char *category;
+	crypto_generichash_state *state; /* keyed with the subkey; guarded memory */
+};
+
+struct pii_hasher {
+	char id[PII_KEY_ID_MAX];
+	const unsigned char *master; /* borrowed from the keyring */
+	struct sub *subs;
+	size_t n, cap;
+};
+
+int pii_hasher_new(struct pii_hasher **out, const struct pii_key *key, struct st_error *err)
+{
+	struct pii_hasher *h;
+
+	if (!key->secret)
+		return st_error_set(err, ST_E_SYSTEM, "key '%s' is not loaded", key->id);
+	if (sodium_init() < 0)
+		return st_error_set(err, ST_E_SYSTEM, "cannot initialise libsodium");
+	h = st_calloc(1, sizeof(*h));
+	if (!h)
+		return st_error_oom(err);
+	memcpy(h->id, key->id, sizeof(h->id));
+	h->master = key->secret;
+	*out = h;
+	return 0;
+}
+
+void pii_hasher_free(struct pii_hasher *h)
+{
+	if (!h)
+		return;
+	for (size_t i = 0; i < h->n; i++) {
+		st_free(h->subs[i].category);
+		sodium_free(h->subs[i].state);
+	}
+	st_free(h->subs);
+	st_free(h);
+}
+
+/* The KDF subkey id of a category: the first 8 bytes of SHA-256(category), little-endian. */
+static uint64_t category_id(const char *category)
+{
+	unsigned char digest[crypto_hash_sha256_BYTES];
+	uint64_t id = 0;
+
+	crypto_hash_sha256(digest, (const unsigned char *)category, strlen(category));
+	for (int i = 7; i >= 0; i--)
+		id = (id << 8) | digest[i];
+	return id;
+}
+
+static struct sub *find_sub(struct pii_hasher *h, const char *category, struct st_error *err)
+{
+	unsigned char subkey[crypto_generichash_KEYBYTES];
+	struct sub *s;
+
+	for (size_t i = 0; i < h->n; i++)
+		if (!strcmp(h->subs[i].category, category))
+			return &h->subs[i];
+	if (st_grow(&h->subs, &h->cap, h->n + 1, sizeof(*h->subs))) {
+		st_error_oom(err);
+		return NULL;
+	}
+	s = &h->subs[h->n];
+	s->category = st_strdup(category);
+	s->state = sodium_malloc(sizeof(*s->state));
+	if (!s->category || !s->state) {
+		st_free(s->category);
+		sodium_free(s->state);
+		st_error_oom(err);
+		return NULL;
+	}
+	crypto_kdf_derive_from_key(subkey, sizeof(subkey), category_id(category), KDF_CONTEXT,
+				   h->master);
+	crypto_generichash_init(s->state, subkey, sizeof(subkey), PII_TAG_BYTES);
+	sodium_memzero(subkey, sizeof(subkey));
+	h->n++;
+	return s;
+}
+
+int pii_pseudonym(struct pii_hasher *h, const char *category, const char *value, size_t len,
+		  char *out, struct st_error *err)
+{
+	crypto_generichash_state st;
+	unsigned char tag[PII_TAG_BYTES];
+	struct sub *s = find_sub(h, category ? category : "", err);
+	size_t idlen = strlen(h->id);
+
+	if (!s)
+		return -1;
+	memcpy(&st, s->state, sizeof(st));
+	crypto_generichash_update(&st, (const unsigned char *)value, len);
+	crypto_generichash_final(&st, tag, sizeof(tag));
+	sodium_memzero(&st, sizeof(st));
+	memcpy(out, h->id, idlen);
+	out[idlen] = ':';
+	sodium_bin2base64(out + idlen + 1, PII_PSEUDONYM_MAX - idlen - 1, tag, sizeof(tag),
+			  sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	sodium_memzero(tag, sizeof(tag));
+	return (int)strlen(out);
+}

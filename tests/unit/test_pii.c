@@ -1,0 +1,193 @@
+/* Unit tests for pii/: published BLAKE2b keyed vectors, steward's own pseudonym vectors
+ * (also in docs/pseudonyms.md), normalizers, transforms and detectors with valid and
+ * invalid checksums. */
+#include "harness.h"
+#include "pii.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+static void hex(const unsigned char *b, size_t n, char *out)
+{
+	for (size_t i = 0; i < n; i++)
+		snprintf(out + 2 * i, 3, "%02x", b[i]);
+}
+
+static void test_blake2b_kat(void)
+{
+	unsigned char key[64], in[255], out[64];
+	char h[129];
+
+	for (int i = 0; i < 64; i++)
+		key[i] = (unsigned char)i;
+	for (int i = 0; i < 255; i++)
+		in[i] = (unsigned char)i;
+	/* BLAKE2 reference test vectors (testvectors/blake2b-kat.txt), keyed mode. */
+	crypto_generichash(out, 64, in, 0, key, 64);
+	hex(out, 64, h);
+	CHECK_STR(h, "10ebb67700b1868efb4417987acf4690ae9d972fb7a590c2f02871799aaa4786"
+		     "b5e996e8f0f4eb981fc214b005f42d2ff4233499391653df7aefcbc13fc51568");
+	crypto_generichash(out, 64, in, 1, key, 64);
+	hex(out, 64, h);
+	CHECK_STR(h, "961f6dd1e4dd30f63901690c512e78e4b45e4742ed197c3c5e45c549fd25f2e4"
+		     "187b0bc9fe30492b16b0d0bc4ef9b0f34c7003fac09a5ef1532e69430234cebd");
+	crypto_generichash(out, 64, in, 255, key, 64);
+	hex(out, 64, h);
+	CHECK_STR(h, "142709d62e28fcccd0af97fad0f8465b971e82201dc51070faa0372aa43e9248"
+		     "4be1c1e73ba10906d5d1853db6a4106e0a7bf9800d373d6dee2d46d62ef2a461");
+}
+
+static void test_vectors(void)
+{
+	static const struct {
+		const char *category, *value, *want;
+	} v[] = {
+		{"user.contact.email", "a@b.com", "k1:iRF48oXGPfxOI-10nmq6porn"},
+		{"user.contact.email", "jiho.kim@example.com", "k1:ovWMN67COzrbbGWz2EHCyPkl"},
+		{"user.name", "jiho.kim@example.com", "k1:bPsZCRwKxkPwBI-JK42164_k"},
+		{"user.contact.phone_number", "+821012345678", "k1:VLHkGeRgKb7PdIJ84gCXxLbZ"},
+		{"user.device.ip_address", "2001:db8::1", "k1:KuTdoW1F1789ZN09g4VfhAnf"},
+		{"user.unique_id", "12345", "k1:Ee_PsER5_1T6aN9pCZtq9ePM"},
+		{"user.unique_id", "", "k1:xg18_5OzWMgzyRzOZxQ-Qjei"},
+	};
+	unsigned char secret[PII_KEY_BYTES];
+	struct pii_key key = {"k1", 1, PII_KEY_CURRENT, "", secret};
+	struct st_error err = ST_ERROR_INIT;
+	struct pii_hasher *h = NULL;
+	char out[PII_PSEUDONYM_MAX];
+
+	for (int i = 0; i < PII_KEY_BYTES; i++)
+		secret[i] = (unsigned char)i;
+	CHECK(pii_hasher_new(&h, &key, &err) == 0);
+	for (size_t i = 0; i < sizeof(v) / sizeof(*v); i++) {
+		CHECK(pii_pseudonym(h, v[i].category, v[i].value, strlen(v[i].value), out, &err) ==
+		      27);
+		CHECK_STR(out, v[i].want);
+	}
+	pii_hasher_free(h);
+}
+
+static void check_norm(int kind, const char *in, const char *cc, const char *want)
+{
+	char out[PII_NORM_MAX];
+	int n = pii_normalize(kind, in, strlen(in), cc, out);
+
+	if (!want) {
+		if (!t_check(n < 0, in, __FILE__, __LINE__))
+			printf("#   normalized to '%s'\n", out);
+		return;
+	}
+	if (n < 0)
+		strcpy(out, "(rejected)");
+	t_streq(out, want, in, __FILE__, __LINE__);
+}
+
+static void test_normalizers(void)
+{
+	check_norm(PII_NORM_EMAIL, "  Jiho.Kim@Example.COM\n", NULL, "jiho.kim@example.com");
+	check_norm(PII_NORM_EMAIL, "jiho.kim@example.com", NULL, "jiho.kim@example.com");
+	check_norm(PII_NORM_EMAIL, "no-at-sign", NULL, NULL);
+	check_norm(PII_NORM_EMAIL, "a b@c.d", NULL, NULL);
+	check_norm(PII_NORM_EMAIL, "@example.com", NULL, NULL);
+	check_norm(PII_NORM_PHONE, "+82 10-1234-5678", "82", "+821012345678");
+	check_norm(PII_NORM_PHONE, "010-1234-5678", "82", "+821012345678");
+	check_norm(PII_NORM_PHONE, "0082 10 1234 5678", "1", "+821012345678");
+	check_norm(PII_NORM_PHONE, "+1 (415) 555-0100", "82", "+14155550100");
+	check_norm(PII_NORM_PHONE, "(415) 555-0100", "1", "+14155550100");
+	check_norm(PII_NORM_PHONE, "010-1234-5678", NULL, NULL);
+	check_norm(PII_NORM_PHONE, "+82 10-CALL-ME", "82", NULL);
+	check_norm(PII_NORM_PHONE, "+1234", "82", NULL);
+	check_norm(PII_NORM_IP, " 192.168.001.1", NULL, NULL);
+	check_norm(PII_NORM_IP, "192.168.1.1", NULL, "192.168.1.1");
+	check_norm(PII_NORM_IP, "2001:0DB8:0000:0000:0000:0000:0000:0001", NULL, "2001:db8::1");
+	check_norm(PII_NORM_IP, "2001:db8::1", NULL, "2001:db8::1");
+	check_norm(PII_NORM_IP, "::ffff:10.0.0.1", NULL, "10.0.0.1");
+	check_norm(PII_NORM_IP, "300.1.1.1", NULL, NULL);
+	CHECK(pii_norm_for_category("user.contact.email") == PII_NORM_EMAIL);
+	CHECK(pii_norm_for_category("user.name") == PII_NORM_NONE);
+	CHECK_STR(pii_country_calling_code("kr"), "82");
+	CHECK(pii_country_calling_code("XX") == NULL);
+}
+
+static void test_transforms(void)
+{
+	char out[64];
+
+	CHECK(pii_mask("4111111111111111", 16, out, sizeof(out)) == 16);
+	CHECK_STR(out, "************1111");
+	CHECK(pii_mask("1234567", 7, out, sizeof(out)) == 7);
+	CHECK_STR(out, "*******");
+	CHECK(pii_mask("카드번호12345678", strlen("카드번호12345678"), out, sizeof(out)) > 0);
+	CHECK_STR(out, "********5678");
+	CHECK(pii_mask("4111111111111111", 16, out, 8) == -1);
+	CHECK(pii_truncate(PII_TRUNC_DATE, "1987-05-12", 10, out, sizeof(out)) == 4);
+	CHECK_STR(out, "1987");
+	CHECK(pii_truncate(PII_TRUNC_DATE, "2026-03-01T10:00:00Z", 20, out, sizeof(out)) == 4);
+	CHECK(pii_truncate(PII_TRUNC_DATE, "May 1987", 8, out, sizeof(out)) == -1);
+	CHECK(pii_truncate(PII_TRUNC_IP, "203.0.113.77", 12, out, sizeof(out)) > 0);
+	CHECK_STR(out, "203.0.113.0/24");
+	CHECK(pii_truncate(PII_TRUNC_IP, "2001:db8:abcd:12:34::1", 22, out, sizeof(out)) > 0);
+	CHECK_STR(out, "2001:db8:abcd::/48");
+	CHECK(pii_truncate(PII_TRUNC_COORD, "37.566535", 9, out, sizeof(out)) == 5);
+	CHECK_STR(out, "37.56");
+	CHECK(pii_truncate(PII_TRUNC_COORD, "-122.4194", 9, out, sizeof(out)) == 7);
+	CHECK_STR(out, "-122.41");
+	CHECK(pii_truncate(PII_TRUNC_COORD, "north", 5, out, sizeof(out)) == -1);
+	CHECK(pii_transform_parse("mask") == PII_T_MASK);
+	CHECK(pii_transform_parse("scramble") == -1);
+}
+
+/* Detects in text and compares "kind:matched text" lists. */
+static void check_detect(const char *text, const char *want)
+{
+	struct pii_match m[8];
+	char got[512] = "";
+	size_t n = pii_detect(text, strlen(text), m, 8), off = 0;
+
+	for (size_t i = 0; i < n && i < 8; i++)
+		off += (size_t)snprintf(got + off, sizeof(got) - off, "%s%s:%.*s", i ? " " : "",
+					pii_kind_name(m[i].kind), (int)(m[i].end - m[i].start),
+					text + m[i].start);
+	t_streq(got, want, text, __FILE__, __LINE__);
+}
+
+static void test_detectors(void)
+{
+	check_detect("python for data science", "");
+	check_detect("contact me at Jiho.Kim@example.com please", "email:Jiho.Kim@example.com");
+	check_detect("mail a@b.c or x@y.co.kr.", "email:x@y.co.kr");
+	check_detect("call +82 10-1234-5678 or 010-9876-5432", "phone:+82 10-1234-5678 phone:010-9876-5432");
+	check_detect("card 4111 1111 1111 1111 ok", "card:4111 1111 1111 1111");
+	check_detect("card 4111111111111112 bad luhn", "");
+	check_detect("amex 378282246310005", "card:378282246310005");
+	check_detect("from 203.0.113.9 and 2001:db8::1", "ip:203.0.113.9 ip:2001:db8::1");
+	check_detect("version 1.2.3.4.5 and 999.1.1.1", "");
+	check_detect("IBAN GB82 WEST 1234 5698 7654 32 thanks", "iban:GB82 WEST 1234 5698 7654 32");
+	check_detect("IBAN GB82WEST12345698765433", "");
+	check_detect("DE89370400440532013000", "iban:DE89370400440532013000");
+	check_detect("ssn 123-45-6789", "ssn:123-45-6789");
+	check_detect("ssn 666-45-6789 000-12-3456 123-00-4567", "");
+	check_detect("rrn 900101-1234568", "krrn:900101-1234568");
+	check_detect("rrn 900101-1234567", "");
+	check_detect("order 12345 on 2026-03-01", "");
+	CHECK(pii_luhn_ok("4111111111111111", 16));
+	CHECK(!pii_luhn_ok("4111111111111112", 16));
+	CHECK(pii_iban_ok("GB82WEST12345698765432", 22));
+	CHECK(!pii_iban_ok("GB82WEST12345698765433", 22));
+	CHECK(pii_krrn_ok("900101-1234568", 14));
+	CHECK(!pii_krrn_ok("901301-1234568", 14));
+	CHECK_STR(pii_kind_category(PII_CARD), "user.financial.credit_card");
+}
+
+int main(void)
+{
+	if (sodium_init() < 0)
+		return 1;
+	test_blake2b_kat();
+	test_vectors();
+	test_normalizers();
+	test_transforms();
+	test_detectors();
+	return t_done();
+}
