@@ -269,3 +269,39 @@ out:
 	sqlite3_finalize(st);
 	return ret;
 }
+
+int catalog_names_in(struct catalog *c, const char *ns, char ***names, size_t *n,
+		     struct st_error *err)
+{
+	sqlite3_stmt *st;
+	size_t cap = 0;
+	int rc, bad = 0;
+
+	*names = NULL;
+	*n = 0;
+	/* Names are namespace.name, so the namespace is everything before the one dot. */
+	if (catalog_prepare(c->db, &st,
+			    "SELECT DISTINCT name FROM datasets WHERE name >= ?1 || '.'"
+			    " AND name < ?1 || '/' ORDER BY name",
+			    err))
+		return -1;
+	sqlite3_bind_text(st, 1, ns, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (st_grow(names, &cap, *n + 1, sizeof(**names)) ||
+		    !((*names)[*n] = catalog_col_strdup(st, 0, &bad))) {
+			bad = 1;
+			break;
+		}
+		(*n)++;
+	}
+	sqlite3_finalize(st);
+	if (bad || rc != SQLITE_DONE) {
+		for (size_t i = 0; i < *n; i++)
+			st_free((*names)[i]);
+		st_free(*names);
+		*names = NULL;
+		*n = 0;
+		return bad ? st_error_oom(err) : catalog_sql_error(err, c->db, "cannot list datasets");
+	}
+	return 0;
+}

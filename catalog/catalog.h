@@ -180,6 +180,12 @@ int catalog_card_get(struct catalog *c, const char *name, int64_t version,
 /* Frees everything inside card and zeroes it. */
 void catalog_card_release(struct catalog_card *card);
 
+/* Lists the distinct dataset names in namespace ns ("events" for events.click, ...), in
+ * name order, into a new array of new strings (free each and the array with st_free()).
+ * Returns 0, or -1 with err. */
+int catalog_names_in(struct catalog *c, const char *ns, char ***names, size_t *n,
+		     struct st_error *err);
+
 /* ---- Lineage -------------------------------------------------------------------------- */
 
 enum catalog_direction { CATALOG_UP = 1, CATALOG_DOWN = 2, CATALOG_BOTH = 3 };

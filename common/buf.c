@@ -33,7 +33,7 @@ static int reserve(struct st_buf *b, size_t extra)
 	return 0;
 }
 
-int st_buf_add(struct st_buf *b, const void *data, size_t n)
+int st_buf_add_slow(struct st_buf *b, const void *data, size_t n)
 {
 	if (reserve(b, n))
 		return -1;

@@ -5,6 +5,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <string.h>
 
 #include "error.h"
 
@@ -16,7 +17,19 @@ struct st_buf {
 /* Sets up an empty buffer that may never hold more than max bytes (excluding the NUL). */
 void st_buf_init(struct st_buf *b, size_t max);
 /* Appends n bytes. Returns 0, or -1 when out of memory or over the bound (b unchanged). */
-int st_buf_add(struct st_buf *b, const void *data, size_t n) ST_WUR;
+int st_buf_add_slow(struct st_buf *b, const void *data, size_t n) ST_WUR;
+
+/* The common case, where the bytes fit, stays inline: it is on the ingest hot path. */
+static inline int st_buf_add(struct st_buf *b, const void *data, size_t n)
+{
+	if (b->p && n < b->cap - b->len && n <= b->max - b->len) {
+		memcpy(b->p + b->len, data, n);
+		b->len += n;
+		b->p[b->len] = '\0';
+		return 0;
+	}
+	return st_buf_add_slow(b, data, n);
+}
 /* Appends a NUL-terminated string. Same returns as st_buf_add. */
 int st_buf_adds(struct st_buf *b, const char *s) ST_WUR;
 /* Appends formatted text. Same returns as st_buf_add. */

@@ -11,6 +11,7 @@
 
 struct sub {
 	char *category;
+	const char *seen;                /* the caller's pointer last seen for it */
 	crypto_generichash_state *state; /* keyed with the subkey; guarded memory */
 };
 
@@ -67,15 +68,22 @@ static struct sub *find_sub(struct pii_hasher *h, const char *category, struct s
 	unsigned char subkey[crypto_generichash_KEYBYTES];
 	struct sub *s;
 
+	/* Callers pass the same category strings again and again: pointers first. */
 	for (size_t i = 0; i < h->n; i++)
-		if (!strcmp(h->subs[i].category, category))
+		if (h->subs[i].seen == category)
 			return &h->subs[i];
+	for (size_t i = 0; i < h->n; i++)
+		if (!strcmp(h->subs[i].category, category)) {
+			h->subs[i].seen = category;
+			return &h->subs[i];
+		}
 	if (st_grow(&h->subs, &h->cap, h->n + 1, sizeof(*h->subs))) {
 		st_error_oom(err);
 		return NULL;
 	}
 	s = &h->subs[h->n];
 	s->category = st_strdup(category);
+	s->seen = category;
 	s->state = sodium_malloc(sizeof(*s->state));
 	if (!s->category || !s->state) {
 		st_free(s->category);

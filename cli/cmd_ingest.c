@@ -1,0 +1,237 @@
+/* `steward ingest DATASET`: the ETL pre-ingest hook. Records on stdin, records with their
+ * PII replaced on stdout, rejected records in a 0600 quarantine file, a summary on stderr. */
+#include "cli.h"
+#include "alloc.h"
+#include "ingest.h"
+#include "pii.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char usage[] =
+	"usage: steward ingest DATASET [--format jsonl|csv] [--label FIELD] [--rejects FILE]\n"
+	"                      [--unknown reject|drop] [--max-record BYTES] [--threads N]\n\n"
+	"Reads records on standard input and writes them to standard output with every field\n"
+	"transformed as its descriptor says (hash, drop, mask, truncate, keep) and free-text\n"
+	"fields scanned for PII. Each record is validated against the latest version of its\n"
+	"schema; records that fail go to the rejects file with their line number and reason.\n"
+	"DATASET may be a pattern such as 'events.*': the label field then names the dataset.\n\n"
+	"  --format F       jsonl (default) or csv\n"
+	"  --label FIELD    the field that names the dataset under a pattern (event_type)\n"
+	"  --rejects FILE   the quarantine for rejected records, created with mode 0600; it\n"
+	"                   holds raw PII (default: .steward/quarantine/ in the workspace)\n"
+	"  --unknown P      a field that is not in the schema: reject the record (default)\n"
+	"                   or drop the field\n"
+	"  --max-record N   the longest record accepted, in bytes (default 1048576)\n"
+	"  --threads N      worker threads (output order is kept)\n\n"
+	"A summary goes to standard error. Exit status: 0 all records passed, 1 some were\n"
+	"rejected, 3 the plan is refused (PII without a transform), 4 no such dataset or key.\n";
+
+static int cmd_ingest(int argc, char **argv, struct cli_ctx *ctx);
+
+const struct cli_cmd cli_cmd_ingest = {"ingest", "pseudonymize records before they land",
+				       usage, cmd_ingest};
+
+static void progress(void *ctx, uint64_t records, uint64_t bytes)
+{
+	(void)ctx;
+	fprintf(stderr, "\r  %llu records, %.1f MB", (unsigned long long)records, (double)bytes / 1e6);
+}
+
+/* Opens the quarantine: a new or truncated regular file of mode 0600, never standard
+ * output, never through a symlink. Writes its path to shown. */
+static int open_rejects(const char *path, const struct catalog_workspace *ws, char *shown,
+			size_t n, struct st_error *err)
+{
+	char def[4096];
+	struct stat sb, out;
+	int fd;
+
+	if (!path) {
+		char *dir = catalog_workspace_path(ws, "quarantine");
+		time_t now = time(NULL);
+		struct tm tm;
+		char stamp[32];
+
+		if (!dir)
+			return st_error_oom(err);
+		if (mkdir(dir, 0700) && errno != EEXIST) {
+			st_error_set(err, ST_E_SYSTEM, "cannot create '%s': %s", dir, strerror(errno));
+			st_free(dir);
+			return -1;
+		}
+		gmtime_r(&now, &tm);
+		strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+		snprintf(def, sizeof(def), "%s/rejects-%s-%ld.jsonl", dir, stamp, (long)getpid());
+		st_free(dir);
+		path = def;
+	}
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return st_error_set(err, ST_E_SYSTEM, "cannot open rejects file '%s': %s", path,
+				    strerror(errno));
+	if (fstat(fd, &sb) || !S_ISREG(sb.st_mode) ||
+	    (!fstat(STDOUT_FILENO, &out) && out.st_dev == sb.st_dev && out.st_ino == sb.st_ino)) {
+		close(fd);
+		return st_error_set(err, ST_E_USAGE,
+				    "rejects file '%s' must be a regular file other than the output",
+				    path);
+	}
+	if (fchmod(fd, 0600)) {
+		close(fd);
+		return st_error_set(err, ST_E_SYSTEM, "cannot set the mode of '%s': %s", path,
+				    strerror(errno));
+	}
+	snprintf(shown, n, "%s", path);
+	return fd;
+}
+
+static void summary(const char *dataset, const struct pii_ingest_stats *s, const char *rejects,
+		    double secs)
+{
+	fprintf(stderr, "ingest %s: %llu records in, %llu out, %llu rejected", dataset,
+		(unsigned long long)s->in, (unsigned long long)s->out,
+		(unsigned long long)s->rejected);
+	if (s->rejected)
+		fprintf(stderr, " (quarantined in '%s')", rejects);
+	fputc('\n', stderr);
+	for (int r = 0; r < PII_R_COUNT; r++)
+		if (s->by_reason[r])
+			fprintf(stderr, "  %-18s %llu\n", pii_reject_code(r),
+				(unsigned long long)s->by_reason[r]);
+	fprintf(stderr, "  %.1f MB in %.2f s (%.1f MB/s)\n", (double)s->bytes_in / 1e6, secs,
+		secs > 0 ? (double)s->bytes_in / 1e6 / secs : 0.0);
+}
+
+static int cmd_ingest(int argc, char **argv, struct cli_ctx *ctx)
+{
+	static const struct option opts[] = {
+		{"format", required_argument, NULL, 'f'},  {"label", required_argument, NULL, 'l'},
+		{"rejects", required_argument, NULL, 'r'}, {"unknown", required_argument, NULL, 'u'},
+		{"max-record", required_argument, NULL, 'm'},
+		{"threads", required_argument, NULL, 't'}, CLI_COMMON_OPTIONS,
+		{0}};
+	struct pii_ingest_opts o = {0};
+	struct catalog_workspace ws = {0};
+	struct catalog_config cfg = {0};
+	struct pii_keyring kr = {0};
+	struct pii_ingest_stats stats;
+	struct st_error err = ST_ERROR_INIT;
+	struct st_diags problems;
+	struct pii_ingest *ing = NULL;
+	struct catalog *cat = NULL;
+	struct timespec t0, t1;
+	const char *rejects = NULL, *unknown = NULL;
+	char *dir = NULL, shown[4096] = "";
+	long threads = 1, max_record = 0;
+	int c, code = 0, rfd = -1;
+
+	st_diags_init(&problems, 0);
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			if (!strcmp(optarg, "jsonl"))
+				o.format = PII_FMT_JSONL;
+			else if (!strcmp(optarg, "csv"))
+				o.format = PII_FMT_CSV;
+			else
+				return cli_usage_error(ctx, "unknown format '%s' (jsonl or csv)", optarg);
+			break;
+		case 'l': o.label = optarg; break;
+		case 'r': rejects = optarg; break;
+		case 'u': unknown = optarg; break;
+		case 'm':
+			if (cli_parse_count(ctx, "--max-record", optarg, &max_record))
+				return ST_E_USAGE;
+			break;
+		case 't':
+			if (cli_parse_count(ctx, "--threads", optarg, &threads))
+				return ST_E_USAGE;
+			break;
+		default:
+			if (!cli_common_option(c, optarg, ctx, &cli_cmd_ingest, &code))
+				return cli_option_error(ctx, c, argv);
+			if (c == 'h')
+				return code;
+		}
+	}
+	if (argc - optind != 1)
+		return cli_usage_error(ctx, "give one dataset name or pattern");
+	o.dataset = argv[optind];
+	if (threads > 64)
+		return cli_usage_error(ctx, "--threads is at most 64");
+	if ((code = cli_open_catalog(ctx, &ws, &cat)))
+		return code;
+	if (catalog_config_load(&cfg, &ws, &err))
+		goto fail;
+	if (!unknown)
+		unknown = catalog_config_str(&cfg, "ingest.unknown_fields");
+	if (unknown && strcmp(unknown, "reject") && strcmp(unknown, "drop")) {
+		code = cli_usage_error(ctx, "unknown-field policy must be reject or drop, not '%s'",
+				       unknown);
+		goto out;
+	}
+	o.unknown = unknown && !strcmp(unknown, "drop") ? PII_UNKNOWN_DROP : PII_UNKNOWN_REJECT;
+	o.max_record = (size_t)max_record;
+	o.country_code = pii_country_calling_code(catalog_config_str(&cfg, "pii.default_country"));
+	if (isatty(STDERR_FILENO)) {
+		o.progress = progress;
+		o.progress_every = 100000;
+	}
+	if (!(dir = catalog_workspace_path(&ws, "keys"))) {
+		st_error_oom(&err);
+		goto fail;
+	}
+	if (pii_keyring_open(&kr, dir, 1, &err))
+		goto fail;
+	if (pii_ingest_new(&ing, cat, pii_keyring_current(&kr), &o, &problems, &err)) {
+		for (size_t i = 0; i < problems.n; i++)
+			fprintf(stderr, "error: %s\n", problems.v[i].msg);
+		goto fail;
+	}
+	rfd = open_rejects(rejects, &ws, shown, sizeof(shown), &err);
+	if (rfd < 0)
+		goto fail;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (pii_ingest_run(ing, STDIN_FILENO, STDOUT_FILENO, rfd, &stats, &err)) {
+		if (o.progress)
+			fputc('\n', stderr);
+		goto fail;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	if (o.progress && stats.in >= o.progress_every)
+		fputc('\n', stderr);
+	if (close(rfd)) {
+		rfd = -1;
+		st_error_set(&err, ST_E_SYSTEM, "cannot write rejects file '%s'", shown);
+		goto fail;
+	}
+	rfd = -1;
+	summary(o.dataset, &stats, shown,
+		(double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+	if (!stats.rejected && !rejects)
+		unlink(shown); /* an empty default quarantine is just noise */
+	code = stats.rejected ? ST_FINDINGS : 0;
+	goto out;
+fail:
+	code = cli_fail(&err);
+out:
+	if (rfd >= 0)
+		close(rfd);
+	pii_ingest_free(ing);
+	pii_keyring_release(&kr);
+	catalog_config_release(&cfg);
+	st_diags_release(&problems);
+	st_free(dir);
+	catalog_free(cat);
+	catalog_workspace_release(&ws);
+	return code;
+}

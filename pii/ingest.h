@@ -1,0 +1,68 @@
+/* The pre-ingest hook: streams records (JSON lines or CSV), validates each against its
+ * dataset's latest schema, replaces PII as each field declares, and sends every record it
+ * cannot pass to a rejects quarantine with its line number and reason. */
+#ifndef PII_INGEST_H
+#define PII_INGEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "catalog.h"
+#include "error.h"
+#include "pii.h"
+
+enum pii_format { PII_FMT_JSONL, PII_FMT_CSV };
+enum pii_unknown_policy { PII_UNKNOWN_REJECT, PII_UNKNOWN_DROP };
+
+/* Why a record was rejected; pii_reject_code() names each for reports and the rejects file. */
+enum pii_reject {
+	PII_R_MALFORMED, PII_R_UTF8, PII_R_ESCAPE, PII_R_DEPTH, PII_R_TOO_LONG, PII_R_DUP_KEY,
+	PII_R_NOT_OBJECT, PII_R_NO_LABEL, PII_R_UNKNOWN_LABEL, PII_R_UNKNOWN_FIELD,
+	PII_R_MISSING_FIELD, PII_R_TYPE, PII_R_RANGE, PII_R_NULL, PII_R_VALUE, PII_R_RAGGED,
+	PII_R_COUNT
+};
+
+#define PII_INGEST_DEFAULT_MAX_RECORD (1u << 20)
+
+struct pii_ingest_opts {
+	const char *dataset;      /* a dataset name, or "namespace.*" */
+	const char *label;        /* with a pattern: the field naming the dataset (event_type) */
+	int format;               /* enum pii_format */
+	int unknown;              /* enum pii_unknown_policy */
+	size_t max_record;        /* bytes per record; 0 means the default (1 MiB) */
+	const char *country_code; /* for phone numbers without one, e.g. "82"; may be NULL */
+	/* Called every `progress_every` records with the running totals, if set. */
+	void (*progress)(void *ctx, uint64_t records, uint64_t bytes);
+	void *progress_ctx;
+	uint64_t progress_every;
+};
+
+struct pii_ingest_stats {
+	uint64_t in, out, rejected;
+	uint64_t bytes_in, bytes_out;
+	uint64_t by_reason[PII_R_COUNT];
+};
+
+struct pii_ingest;
+
+/* Builds the plan for o->dataset from the catalog: every field's type, transform,
+ * normalizer and category. When a field classed direct, indirect or sensitive declares no
+ * transform, or a transform cannot apply to its type, ingest must not start: each such
+ * field goes to problems and -1 is returned with err (ST_E_INVALID). key must have its
+ * secret loaded and outlive the ingest. Free with pii_ingest_free(). */
+int pii_ingest_new(struct pii_ingest **out, struct catalog *c, const struct pii_key *key,
+		   const struct pii_ingest_opts *o, struct st_diags *problems,
+		   struct st_error *err);
+/* Reads records from in_fd until end of input, writes the records that pass, transformed, to
+ * out_fd in the input's format and field order, and writes each rejected record to rej_fd as
+ * a JSON line {line, code, reason, record or record_base64}. Memory stays bounded whatever
+ * the input: a record longer than the limit is streamed to the rejects file. Fills stats
+ * (in = out + rejected always). Returns 0, or -1 with err on an I/O or system failure. */
+int pii_ingest_run(struct pii_ingest *ing, int in_fd, int out_fd, int rej_fd,
+		   struct pii_ingest_stats *stats, struct st_error *err);
+/* Frees the plan, buffers and subkeys. NULL is fine. */
+void pii_ingest_free(struct pii_ingest *ing);
+/* The short code of a reject reason ("malformed-json", "unknown-field", ...). */
+const char *pii_reject_code(int reason);
+
+#endif

@@ -1,0 +1,433 @@
+/* Strict JSON reader onto a tape of value spans; unescaping and quoting helpers. */
+#include "json.h"
+#include "alloc.h"
+
+#include <string.h>
+
+/* Bytes that end the fast scan of a string: '"', '\\', control characters, non-ASCII. */
+static int stop(unsigned char c)
+{
+	return c < 0x20 || c == '"' || c == '\\' || c >= 0x80;
+}
+
+struct parser {
+	const unsigned char *s;
+	size_t len, i;
+	struct pii_jtape *t;
+	struct pii_jerr *e;
+};
+
+static int fail(struct parser *p, int code, const char *msg)
+{
+	p->e->code = code;
+	p->e->offset = p->i;
+	p->e->msg = msg;
+	return -1;
+}
+
+static void skip_ws(struct parser *p)
+{
+	while (p->i < p->len) {
+		unsigned char c = p->s[p->i];
+
+		if (c != ' ' && c != '\t' && c != '\n' && c != '\r')
+			break;
+		p->i++;
+	}
+}
+
+static int new_node(struct parser *p, int type, uint32_t *idx)
+{
+	struct pii_jnode *n;
+
+	if (p->t->n >= UINT32_MAX || st_grow(&p->t->v, &p->t->cap, p->t->n + 1, sizeof(*p->t->v)))
+		return fail(p, PII_JE_NOMEM, "out of memory");
+	n = &p->t->v[p->t->n];
+	memset(n, 0, sizeof(*n));
+	n->type = (uint8_t)type;
+	n->start = (uint32_t)p->i;
+	*idx = (uint32_t)p->t->n++;
+	return 0;
+}
+
+static int hex4(const unsigned char *s, unsigned *v)
+{
+	*v = 0;
+	for (int k = 0; k < 4; k++) {
+		unsigned char c = s[k];
+		unsigned d;
+
+		if (c >= '0' && c <= '9')
+			d = c - '0';
+		else if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')
+			d = (unsigned)((c | 0x20) - 'a' + 10);
+		else
+			return -1;
+		*v = (*v << 4) | d;
+	}
+	return 0;
+}
+
+/* Validates one UTF-8 sequence at p->i (first byte >= 0x80) and steps over it. */
+static int utf8_step(struct parser *p)
+{
+	const unsigned char *s = p->s + p->i;
+	size_t left = p->len - p->i, need;
+	uint32_t cp, min;
+
+	if ((s[0] & 0xE0) == 0xC0)
+		need = 1, cp = s[0] & 0x1F, min = 0x80;
+	else if ((s[0] & 0xF0) == 0xE0)
+		need = 2, cp = s[0] & 0x0F, min = 0x800;
+	else if ((s[0] & 0xF8) == 0xF0)
+		need = 3, cp = s[0] & 0x07, min = 0x10000;
+	else
+		return fail(p, PII_JE_UTF8, "invalid UTF-8");
+	if (left <= need)
+		return fail(p, PII_JE_UTF8, "invalid UTF-8");
+	for (size_t k = 1; k <= need; k++) {
+		if ((s[k] & 0xC0) != 0x80)
+			return fail(p, PII_JE_UTF8, "invalid UTF-8");
+		cp = (cp << 6) | (s[k] & 0x3F);
+	}
+	if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+		return fail(p, PII_JE_UTF8, "invalid UTF-8");
+	p->i += need + 1;
+	return 0;
+}
+
+/* Scans a string starting at the opening quote; sets *escaped. */
+static int scan_string(struct parser *p, uint8_t *escaped)
+{
+	const unsigned char *s = p->s;
+
+	*escaped = 0;
+	p->i++;
+	for (;;) {
+		unsigned char c;
+
+		/* Eight bytes at a time while none of them needs a look. */
+		while (p->len - p->i >= 8) {
+			uint64_t x, q = 0x2222222222222222ULL, b = 0x5c5c5c5c5c5c5c5cULL;
+			const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
+
+			memcpy(&x, s + p->i, 8);
+			if (((x - ones * 0x20) | ((x ^ q) - ones) | ((x ^ b) - ones) | x) & high)
+				break;
+			p->i += 8;
+		}
+		while (p->i < p->len && !stop(s[p->i]))
+			p->i++;
+		if (p->i >= p->len)
+			return fail(p, PII_JE_SYNTAX, "unterminated string");
+		c = s[p->i];
+		if (c == '"') {
+			p->i++;
+			return 0;
+		}
+		if (c >= 0x80) {
+			if (utf8_step(p))
+				return -1;
+			continue;
+		}
+		if (c < 0x20)
+			return fail(p, PII_JE_SYNTAX, "control character in a string");
+		/* A backslash escape. */
+		*escaped = 1;
+		if (p->i + 1 >= p->len)
+			return fail(p, PII_JE_SYNTAX, "unterminated string");
+		c = s[p->i + 1];
+		if (c == 'u') {
+			unsigned v, lo;
+
+			if (p->len - p->i < 6 || hex4(s + p->i + 2, &v))
+				return fail(p, PII_JE_ESCAPE, "invalid \\u escape");
+			if (v >= 0xDC00 && v <= 0xDFFF)
+				return fail(p, PII_JE_ESCAPE, "lone surrogate in a \\u escape");
+			if (v >= 0xD800 && v <= 0xDBFF) {
+				if (p->len - p->i < 12 || s[p->i + 6] != '\\' || s[p->i + 7] != 'u' ||
+				    hex4(s + p->i + 8, &lo) || lo < 0xDC00 || lo > 0xDFFF)
+					return fail(p, PII_JE_ESCAPE, "lone surrogate in a \\u escape");
+				p->i += 12;
+			} else {
+				p->i += 6;
+			}
+		} else if (c == '"' || c == '\\' || c == '/' || c == 'b' || c == 'f' || c == 'n' ||
+			   c == 'r' || c == 't') {
+			p->i += 2;
+		} else {
+			return fail(p, PII_JE_ESCAPE, "invalid escape");
+		}
+	}
+}
+
+static int scan_number(struct parser *p)
+{
+	const unsigned char *s = p->s;
+	size_t i = p->i;
+
+	if (i < p->len && s[i] == '-')
+		i++;
+	if (i >= p->len)
+		goto bad;
+	if (s[i] == '0') {
+		i++;
+	} else if (s[i] >= '1' && s[i] <= '9') {
+		while (i < p->len && s[i] >= '0' && s[i] <= '9')
+			i++;
+	} else {
+		goto bad;
+	}
+	if (i < p->len && s[i] == '.') {
+		size_t d = ++i;
+
+		while (i < p->len && s[i] >= '0' && s[i] <= '9')
+			i++;
+		if (i == d)
+			goto bad;
+	}
+	if (i < p->len && (s[i] == 'e' || s[i] == 'E')) {
+		size_t d;
+
+		i++;
+		if (i < p->len && (s[i] == '+' || s[i] == '-'))
+			i++;
+		d = i;
+		while (i < p->len && s[i] >= '0' && s[i] <= '9')
+			i++;
+		if (i == d)
+			goto bad;
+	}
+	p->i = i;
+	return 0;
+bad:
+	p->i = i;
+	return fail(p, PII_JE_SYNTAX, "invalid number");
+}
+
+static int literal(struct parser *p, const char *word, size_t n)
+{
+	if (p->len - p->i < n || memcmp(p->s + p->i, word, n))
+		return fail(p, PII_JE_SYNTAX, "unexpected character");
+	p->i += n;
+	return 0;
+}
+
+int pii_json_parse(const char *buf, size_t len, struct pii_jtape *t, struct pii_jerr *e)
+{
+	struct parser p = {(const unsigned char *)buf, len, 0, t, e};
+	uint32_t stack[PII_JSON_MAX_DEPTH], last[PII_JSON_MAX_DEPTH];
+	size_t depth = 0;
+
+	t->n = 0;
+	memset(e, 0, sizeof(*e));
+	if (len >= UINT32_MAX)
+		return fail(&p, PII_JE_SYNTAX, "record too long");
+	skip_ws(&p);
+	for (;;) {
+		uint32_t idx, key_start = 0, key_end = 0;
+		uint8_t key_escaped = 0;
+		struct pii_jnode *parent = depth ? &t->v[stack[depth - 1]] : NULL;
+		unsigned char c;
+
+		/* In an object, a member starts with its key. */
+		if (parent && parent->type == PII_J_OBJ) {
+			if (p.i >= len || p.s[p.i] != '"')
+				return fail(&p, PII_JE_SYNTAX, "expected a string key");
+			key_start = (uint32_t)p.i + 1;
+			if (scan_string(&p, &key_escaped))
+				return -1;
+			key_end = (uint32_t)p.i - 1;
+			skip_ws(&p);
+			if (p.i >= len || p.s[p.i] != ':')
+				return fail(&p, PII_JE_SYNTAX, "expected ':'");
+			p.i++;
+			skip_ws(&p);
+		}
+		if (p.i >= len)
+			return fail(&p, PII_JE_SYNTAX, "unexpected end of input");
+		c = p.s[p.i];
+		switch (c) {
+		case '{':
+		case '[':
+			if (new_node(&p, c == '{' ? PII_J_OBJ : PII_J_ARR, &idx))
+				return -1;
+			break;
+		case '"':
+			if (new_node(&p, PII_J_STR, &idx) || scan_string(&p, &t->v[idx].escaped))
+				return -1;
+			break;
+		case 't':
+			if (new_node(&p, PII_J_TRUE, &idx) || literal(&p, "true", 4))
+				return -1;
+			break;
+		case 'f':
+			if (new_node(&p, PII_J_FALSE, &idx) || literal(&p, "false", 5))
+				return -1;
+			break;
+		case 'n':
+			if (new_node(&p, PII_J_NULL, &idx) || literal(&p, "null", 4))
+				return -1;
+			break;
+		default:
+			if (c != '-' && (c < '0' || c > '9')) {
+				if (c == 0xEF && len - p.i >= 3 && p.s[p.i + 1] == 0xBB && p.s[p.i + 2] == 0xBF)
+					return fail(&p, PII_JE_SYNTAX, "unexpected byte order mark");
+				return fail(&p, PII_JE_SYNTAX, "unexpected character");
+			}
+			if (new_node(&p, PII_J_NUM, &idx) || scan_number(&p))
+				return -1;
+		}
+		t->v[idx].key_start = key_start;
+		t->v[idx].key_end = key_end;
+		t->v[idx].key_escaped = key_escaped;
+		if (depth) {
+			struct pii_jnode *par = &t->v[stack[depth - 1]];
+
+			if (par->count++ == 0)
+				par->first = idx;
+			else
+				t->v[last[depth - 1]].next = idx;
+			last[depth - 1] = idx;
+		}
+		if (t->v[idx].type == PII_J_OBJ || t->v[idx].type == PII_J_ARR) {
+			if (depth == PII_JSON_MAX_DEPTH)
+				return fail(&p, PII_JE_DEPTH, "nesting too deep");
+			stack[depth++] = idx;
+			p.i++;
+			skip_ws(&p);
+			if (p.i < len && p.s[p.i] == (t->v[idx].type == PII_J_OBJ ? '}' : ']')) {
+				p.i++;
+				t->v[idx].end = (uint32_t)p.i;
+				depth--;
+			} else {
+				continue;
+			}
+		} else {
+			t->v[idx].end = (uint32_t)p.i;
+		}
+		/* After a value: a comma, or the end of one or more containers. */
+		for (;;) {
+			skip_ws(&p);
+			if (!depth) {
+				if (p.i != len)
+					return fail(&p, PII_JE_SYNTAX, "text after the record");
+				return 0;
+			}
+			if (p.i >= len)
+				return fail(&p, PII_JE_SYNTAX, "unexpected end of input");
+			c = p.s[p.i];
+			if (c == ',') {
+				p.i++;
+				skip_ws(&p);
+				break;
+			}
+			if (c != (t->v[stack[depth - 1]].type == PII_J_OBJ ? '}' : ']'))
+				return fail(&p, PII_JE_SYNTAX, t->v[stack[depth - 1]].type == PII_J_OBJ
+									? "expected ',' or '}'"
+									: "expected ',' or ']'");
+			p.i++;
+			t->v[stack[--depth]].end = (uint32_t)p.i;
+		}
+	}
+}
+
+void pii_json_tape_release(struct pii_jtape *t)
+{
+	st_free(t->v);
+	memset(t, 0, sizeof(*t));
+}
+
+static size_t put_utf8(char *o, unsigned cp)
+{
+	if (cp < 0x80) {
+		o[0] = (char)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		o[0] = (char)(0xC0 | (cp >> 6));
+		o[1] = (char)(0x80 | (cp & 0x3F));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		o[0] = (char)(0xE0 | (cp >> 12));
+		o[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+		o[2] = (char)(0x80 | (cp & 0x3F));
+		return 3;
+	}
+	o[0] = (char)(0xF0 | (cp >> 18));
+	o[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+	o[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+	o[3] = (char)(0x80 | (cp & 0x3F));
+	return 4;
+}
+
+size_t pii_json_unescape(const char *s, size_t n, char *out)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned v, lo;
+
+		if (s[i] != '\\') {
+			out[o++] = s[i];
+			continue;
+		}
+		switch (s[++i]) {
+		case 'b': out[o++] = '\b'; break;
+		case 'f': out[o++] = '\f'; break;
+		case 'n': out[o++] = '\n'; break;
+		case 'r': out[o++] = '\r'; break;
+		case 't': out[o++] = '\t'; break;
+		case 'u':
+			hex4((const unsigned char *)s + i + 1, &v);
+			i += 4;
+			if (v >= 0xD800 && v <= 0xDBFF) {
+				hex4((const unsigned char *)s + i + 3, &lo);
+				v = 0x10000 + ((v - 0xD800) << 10) + (lo - 0xDC00);
+				i += 6;
+			}
+			o += put_utf8(out + o, v);
+			break;
+		default: out[o++] = s[i]; break;
+		}
+	}
+	out[o] = '\0';
+	return o;
+}
+
+int pii_json_quote(struct st_buf *b, const char *s, size_t n)
+{
+	static const char hexd[] = "0123456789abcdef";
+	size_t run = 0;
+
+	if (st_buf_add(b, "\"", 1))
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		char esc[6] = {'\\', 'u', '0', '0', 0, 0};
+
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		if (st_buf_add(b, s + run, i - run))
+			return -1;
+		run = i + 1;
+		if (c == '"' || c == '\\') {
+			esc[1] = (char)c;
+			if (st_buf_add(b, esc, 2))
+				return -1;
+		} else if (c == '\n' || c == '\t' || c == '\r') {
+			esc[1] = c == '\n' ? 'n' : c == '\t' ? 't' : 'r';
+			if (st_buf_add(b, esc, 2))
+				return -1;
+		} else {
+			esc[4] = hexd[c >> 4];
+			esc[5] = hexd[c & 15];
+			if (st_buf_add(b, esc, 6))
+				return -1;
+		}
+	}
+	if (st_buf_add(b, s + run, n - run) || st_buf_add(b, "\"", 1))
+		return -1;
+	return 0;
+}
