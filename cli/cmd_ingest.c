@@ -72,7 +72,10 @@ static int open_rejects(const char *path, const struct catalog_workspace *ws, ch
 		st_free(dir);
 		path = def;
 	}
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0 && errno == ELOOP)
+		return st_error_set(err, ST_E_USAGE,
+				    "rejects file '%s' is a symbolic link; give a regular file", path);
 	if (fd < 0)
 		return st_error_set(err, ST_E_SYSTEM, "cannot open rejects file '%s': %s", path,
 				    strerror(errno));
@@ -83,7 +86,8 @@ static int open_rejects(const char *path, const struct catalog_workspace *ws, ch
 				    "rejects file '%s' must be a regular file other than the output",
 				    path);
 	}
-	if (fchmod(fd, 0600)) {
+	/* Truncate only once it is known to be a file of ours, never the output. */
+	if (ftruncate(fd, 0) || fchmod(fd, 0600)) {
 		close(fd);
 		return st_error_set(err, ST_E_SYSTEM, "cannot set the mode of '%s': %s", path,
 				    strerror(errno));
@@ -201,7 +205,7 @@ static int cmd_ingest(int argc, char **argv, struct cli_ctx *ctx)
 	if (rfd < 0)
 		goto fail;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	if (pii_ingest_run(ing, STDIN_FILENO, STDOUT_FILENO, rfd, &stats, &err)) {
+	if (pii_ingest_run(ing, STDIN_FILENO, STDOUT_FILENO, rfd, (int)threads, &stats, &err)) {
 		if (o.progress)
 			fputc('\n', stderr);
 		goto fail;

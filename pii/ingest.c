@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,15 +56,21 @@ struct pii_ingest {
 	struct plan *plans;
 	size_t nplans;
 	int pattern;
+	const struct pii_key *key;
+};
+
+/* What one thread needs to rewrite records: its own tape, buffers and subkey cache. */
+struct wctx {
+	const struct pii_ingest *ing;
 	struct pii_hasher *h;
 	struct pii_jtape tape;
 	struct st_buf out, scratch, rej;
 	char *tmp;       /* unescape space, max_record + 1 bytes */
-	struct pii_ingest_stats *st;
+	struct pii_ingest_stats st;
 	uint64_t line;
 	int reason;      /* set by the rewrite when it rejects */
 	char why[256];
-	struct st_error *err;
+	struct st_error err;
 };
 
 static int parse_type(const char *t)
@@ -228,14 +235,6 @@ void pii_ingest_free(struct pii_ingest *ing)
 		st_free(ing->plans[i].name);
 	}
 	st_free(ing->plans);
-	pii_hasher_free(ing->h);
-	pii_json_tape_release(&ing->tape);
-	st_buf_release(&ing->out);
-	st_buf_release(&ing->scratch);
-	st_buf_release(&ing->rej);
-	if (ing->tmp)
-		sodium_memzero(ing->tmp, ing->o.max_record + 1);
-	st_free(ing->tmp);
 	st_free(ing);
 }
 
@@ -300,15 +299,11 @@ int pii_ingest_new(struct pii_ingest **out, struct catalog *c, const struct pii_
 			     problems->nerrors == 1 ? "s" : "");
 		goto out;
 	}
-	ing->tmp = st_malloc(ing->o.max_record + 1);
-	if (!ing->tmp || pii_hasher_new(&ing->h, key, err)) {
-		if (!err->code)
-			st_error_oom(err);
+	if (!key->secret) {
+		st_error_set(err, ST_E_SYSTEM, "key '%s' is not loaded", key->id);
 		goto out;
 	}
-	st_buf_init(&ing->out, ing->o.max_record * 4 + 4096);
-	st_buf_init(&ing->scratch, ing->o.max_record * 4 + 4096);
-	st_buf_init(&ing->rej, ing->o.max_record * 8 + 4096);
+	ing->key = key;
 	*out = ing;
 	ing = NULL;
 	ret = 0;
@@ -322,16 +317,16 @@ out:
 
 /* ---- rewriting one record ---- */
 
-static int reject(struct pii_ingest *ing, int reason, const char *fmt, const char *a)
+static int reject(struct wctx *w, int reason, const char *fmt, const char *a)
 {
-	ing->reason = reason;
-	snprintf(ing->why, sizeof(ing->why), fmt, a);
+	w->reason = reason;
+	snprintf(w->why, sizeof(w->why), fmt, a);
 	return -1;
 }
 
-/* The decoded text of a string node (quotes stripped, escapes decoded), in ing->tmp when
+/* The decoded text of a string node (quotes stripped, escapes decoded), in w->tmp when
  * it had escapes, else pointing into the line. */
-static const char *str_text(struct pii_ingest *ing, const char *line, const struct pii_jnode *n,
+static const char *str_text(struct wctx *w, const char *line, const struct pii_jnode *n,
 			    size_t *len)
 {
 	const char *body = line + n->start + 1;
@@ -341,8 +336,8 @@ static const char *str_text(struct pii_ingest *ing, const char *line, const stru
 		*len = blen;
 		return body;
 	}
-	*len = pii_json_unescape(body, blen, ing->tmp);
-	return ing->tmp;
+	*len = pii_json_unescape(body, blen, w->tmp);
+	return w->tmp;
 }
 
 static const struct spec *find_spec(const struct spec *obj, const char *key, size_t klen)
@@ -391,46 +386,46 @@ static int valid_date(const char *s, size_t n, int timestamp)
 	return n == 10 || ((s[10] == 'T' || s[10] == ' ') && n >= 16 && s[13] == ':');
 }
 
-static int emit_value(struct pii_ingest *ing, const char *line, const struct pii_jnode *n,
+static int emit_value(struct wctx *w, const char *line, const struct pii_jnode *n,
 		      const struct spec *s);
 
 /* Writes a pseudonym (or a typed one inside scanned text) for value text v. */
-static int emit_hash(struct pii_ingest *ing, const struct spec *s, const char *v, size_t len)
+static int emit_hash(struct wctx *w, const struct spec *s, const char *v, size_t len)
 {
 	char norm[PII_NORM_MAX], ps[PII_PSEUDONYM_MAX];
 	int n;
 
 	if (s->norm != PII_NORM_NONE) {
-		n = pii_normalize(s->norm, v, len, ing->o.country_code, norm);
+		n = pii_normalize(s->norm, v, len, w->ing->o.country_code, norm);
 		if (n < 0)
-			return reject(ing, PII_R_VALUE, "field '%s' cannot be normalized", s->path);
+			return reject(w, PII_R_VALUE, "field '%s' cannot be normalized", s->path);
 		v = norm;
 		len = (size_t)n;
 	}
-	n = pii_pseudonym(ing->h, s->category, v, len, ps, ing->err);
+	n = pii_pseudonym(w->h, s->category, v, len, ps, &w->err);
 	sodium_memzero(norm, sizeof(norm));
 	if (n < 0)
 		return -2;
-	if (st_buf_add(&ing->out, "\"", 1) || st_buf_add(&ing->out, ps, (size_t)n) ||
-	    st_buf_add(&ing->out, "\"", 1))
-		return reject(ing, PII_R_TOO_LONG, "record '%s' grows too long", s->path);
+	if (st_buf_add(&w->out, "\"", 1) || st_buf_add(&w->out, ps, (size_t)n) ||
+	    st_buf_add(&w->out, "\"", 1))
+		return reject(w, PII_R_TOO_LONG, "record '%s' grows too long", s->path);
 	return 0;
 }
 
 /* Free text: each detected value becomes <kind:pseudonym>. */
-static int emit_scanned(struct pii_ingest *ing, const char *line, const struct pii_jnode *n,
+static int emit_scanned(struct wctx *w, const char *line, const struct pii_jnode *n,
 			const struct spec *s)
 {
 	struct pii_match m[64];
 	size_t len, found, at = 0;
-	const char *text = str_text(ing, line, n, &len);
+	const char *text = str_text(w, line, n, &len);
 
 	found = pii_detect(text, len, m, 64);
 	if (!found)
-		return st_buf_add(&ing->out, line + n->start, n->end - n->start) ? -3 : 0;
+		return st_buf_add(&w->out, line + n->start, n->end - n->start) ? -3 : 0;
 	if (found > 64)
-		return reject(ing, PII_R_VALUE, "field '%s' holds too many personal values", s->path);
-	st_buf_reset(&ing->scratch);
+		return reject(w, PII_R_VALUE, "field '%s' holds too many personal values", s->path);
+	st_buf_reset(&w->scratch);
 	for (size_t i = 0; i < found; i++) {
 		char norm[PII_NORM_MAX], ps[PII_PSEUDONYM_MAX];
 		const char *v = text + m[i].start;
@@ -441,29 +436,29 @@ static int emit_scanned(struct pii_ingest *ing, const char *line, const struct p
 							 : PII_NORM_NONE;
 		int k = norm_kind == PII_NORM_NONE
 				? -1
-				: pii_normalize(norm_kind, v, vlen, ing->o.country_code, norm);
+				: pii_normalize(norm_kind, v, vlen, w->ing->o.country_code, norm);
 
 		if (k >= 0) {
 			v = norm;
 			vlen = (size_t)k;
 		}
-		k = pii_pseudonym(ing->h, pii_kind_category(m[i].kind), v, vlen, ps, ing->err);
+		k = pii_pseudonym(w->h, pii_kind_category(m[i].kind), v, vlen, ps, &w->err);
 		sodium_memzero(norm, sizeof(norm));
 		if (k < 0)
 			return -2;
-		if (st_buf_add(&ing->scratch, text + at, m[i].start - at) ||
-		    st_buf_addf(&ing->scratch, "<%s:%s>", pii_kind_name(m[i].kind), ps))
+		if (st_buf_add(&w->scratch, text + at, m[i].start - at) ||
+		    st_buf_addf(&w->scratch, "<%s:%s>", pii_kind_name(m[i].kind), ps))
 			return -3;
 		at = m[i].end;
 	}
-	if (st_buf_add(&ing->scratch, text + at, len - at) ||
-	    pii_json_quote(&ing->out, ing->scratch.p, ing->scratch.len))
+	if (st_buf_add(&w->scratch, text + at, len - at) ||
+	    pii_json_quote(&w->out, w->scratch.p, w->scratch.len))
 		return -3;
 	return 0;
 }
 
 /* Checks a scalar against its type and writes it, transformed. */
-static int emit_scalar(struct pii_ingest *ing, const char *line, const struct pii_jnode *n,
+static int emit_scalar(struct wctx *w, const char *line, const struct pii_jnode *n,
 		       const struct spec *s)
 {
 	const char *raw = line + n->start;
@@ -476,10 +471,10 @@ static int emit_scalar(struct pii_ingest *ing, const char *line, const struct pi
 	case F_INT:
 	case F_INT64:
 		if (n->type != PII_J_NUM)
-			return reject(ing, PII_R_TYPE, "field '%s' must be an integer", s->path);
+			return reject(w, PII_R_TYPE, "field '%s' must be an integer", s->path);
 		if (!int_in_range(raw, rlen, s->type == F_INT ? INT32_MIN : INT64_MIN,
 				  s->type == F_INT ? INT32_MAX : INT64_MAX, &is_int))
-			return reject(ing, is_int ? PII_R_RANGE : PII_R_TYPE,
+			return reject(w, is_int ? PII_R_RANGE : PII_R_TYPE,
 				      is_int ? "field '%s' is out of range"
 					     : "field '%s' must be an integer",
 				      s->path);
@@ -487,19 +482,19 @@ static int emit_scalar(struct pii_ingest *ing, const char *line, const struct pi
 	case F_FLOAT:
 	case F_DECIMAL:
 		if (n->type != PII_J_NUM)
-			return reject(ing, PII_R_TYPE, "field '%s' must be a number", s->path);
+			return reject(w, PII_R_TYPE, "field '%s' must be a number", s->path);
 		break;
 	case F_BOOL:
 		if (n->type != PII_J_TRUE && n->type != PII_J_FALSE)
-			return reject(ing, PII_R_TYPE, "field '%s' must be true or false", s->path);
+			return reject(w, PII_R_TYPE, "field '%s' must be true or false", s->path);
 		break;
 	default:
 		if (n->type != PII_J_STR)
-			return reject(ing, PII_R_TYPE, "field '%s' must be a string", s->path);
+			return reject(w, PII_R_TYPE, "field '%s' must be a string", s->path);
 		if (s->type == F_DATE || s->type == F_TIMESTAMP) {
-			text = str_text(ing, line, n, &len);
+			text = str_text(w, line, n, &len);
 			if (!valid_date(text, len, s->type == F_TIMESTAMP))
-				return reject(ing, PII_R_VALUE,
+				return reject(w, PII_R_VALUE,
 					      s->type == F_DATE ? "field '%s' is not a date (YYYY-MM-DD)"
 								: "field '%s' is not a timestamp",
 					      s->path);
@@ -508,37 +503,37 @@ static int emit_scalar(struct pii_ingest *ing, const char *line, const struct pi
 	switch (s->transform) {
 	case PII_T_HASH:
 		if (n->type == PII_J_STR) {
-			text = str_text(ing, line, n, &len);
-			return emit_hash(ing, s, text, len);
+			text = str_text(w, line, n, &len);
+			return emit_hash(w, s, text, len);
 		}
-		return emit_hash(ing, s, raw, rlen);
+		return emit_hash(w, s, raw, rlen);
 	case PII_T_MASK:
 	case PII_T_TRUNCATE:
 		if (n->type == PII_J_STR)
-			text = str_text(ing, line, n, &len);
+			text = str_text(w, line, n, &len);
 		else
 			text = raw, len = rlen;
 		r = s->transform == PII_T_MASK
 			    ? pii_mask(text, len, buf, sizeof(buf))
 			    : pii_truncate(s->trunc, text, len, buf, sizeof(buf));
 		if (r < 0)
-			return reject(ing, PII_R_VALUE,
+			return reject(w, PII_R_VALUE,
 				      s->transform == PII_T_MASK ? "field '%s' is too long to mask"
 								 : "field '%s' cannot be truncated",
 				      s->path);
-		if (pii_json_quote(&ing->out, buf, (size_t)r))
+		if (pii_json_quote(&w->out, buf, (size_t)r))
 			return -3;
 		sodium_memzero(buf, sizeof(buf));
 		return 0;
 	default:
 		if (s->scan && n->type == PII_J_STR)
-			return emit_scanned(ing, line, n, s);
-		return st_buf_add(&ing->out, raw, rlen) ? -3 : 0;
+			return emit_scanned(w, line, n, s);
+		return st_buf_add(&w->out, raw, rlen) ? -3 : 0;
 	}
 }
 
 /* Whether two member keys are equal, decoding escapes when either has them. */
-static int same_key(struct pii_ingest *ing, const char *line, const struct pii_jnode *a,
+static int same_key(struct wctx *w, const char *line, const struct pii_jnode *a,
 		    const struct pii_jnode *b)
 {
 	size_t al = a->key_end - a->key_start, bl = b->key_end - b->key_start;
@@ -546,7 +541,7 @@ static int same_key(struct pii_ingest *ing, const char *line, const struct pii_j
 	if (!a->key_escaped && !b->key_escaped)
 		return al == bl && !memcmp(line + a->key_start, line + b->key_start, al);
 	{
-		char *x = ing->tmp, *y;
+		char *x = w->tmp, *y;
 		size_t xl = pii_json_unescape(line + a->key_start, al, x);
 
 		y = x + xl + 1;
@@ -555,28 +550,28 @@ static int same_key(struct pii_ingest *ing, const char *line, const struct pii_j
 }
 
 /* Whether member m (the k-th of obj) repeats the key of an earlier member. */
-static int dup_unknown(struct pii_ingest *ing, const char *line, const struct pii_jnode *obj,
+static int dup_unknown(struct wctx *w, const char *line, const struct pii_jnode *obj,
 		       uint32_t k, const struct pii_jnode *m)
 {
-	const struct pii_jtape *t = &ing->tape;
+	const struct pii_jtape *t = &w->tape;
 
 	for (uint32_t j = obj->first, q = 0; q < k; j = t->v[j].next, q++)
-		if (same_key(ing, line, &t->v[j], m))
+		if (same_key(w, line, &t->v[j], m))
 			return 1;
 	return 0;
 }
 
-static int emit_object(struct pii_ingest *ing, const char *line, const struct pii_jnode *obj,
+static int emit_object(struct wctx *w, const char *line, const struct pii_jnode *obj,
 		       const struct spec *s)
 {
-	struct pii_jtape *t = &ing->tape;
+	struct pii_jtape *t = &w->tape;
 	unsigned char seen_small[64], *seen = seen_small;
 	int first = 1, ret = -1;
 
 	if (s->nfields > sizeof(seen_small) && !(seen = st_calloc(s->nfields, 1)))
 		return -3;
 	memset(seen, 0, s->nfields < sizeof(seen_small) ? sizeof(seen_small) : 0);
-	if (st_buf_add(&ing->out, "{", 1)) {
+	if (st_buf_add(&w->out, "{", 1)) {
 		ret = -3;
 		goto out;
 	}
@@ -587,18 +582,18 @@ static int emit_object(struct pii_ingest *ing, const char *line, const struct pi
 		const struct spec *f;
 
 		if (m->key_escaped) {
-			klen = pii_json_unescape(key, klen, ing->tmp);
-			key = ing->tmp;
+			klen = pii_json_unescape(key, klen, w->tmp);
+			key = w->tmp;
 		}
 		f = find_spec(s, key, klen);
 		if (!f) {
 			/* Dropped unknown fields are checked for duplicates too: whichever copy a
 			 * later reader would pick, the record is ambiguous. */
-			if (ing->o.unknown == PII_UNKNOWN_DROP && !dup_unknown(ing, line, obj, k, m))
+			if (w->ing->o.unknown == PII_UNKNOWN_DROP && !dup_unknown(w, line, obj, k, m))
 				continue;
-			ret = reject(ing, ing->o.unknown == PII_UNKNOWN_DROP ? PII_R_DUP_KEY
+			ret = reject(w, w->ing->o.unknown == PII_UNKNOWN_DROP ? PII_R_DUP_KEY
 									      : PII_R_UNKNOWN_FIELD,
-				     ing->o.unknown == PII_UNKNOWN_DROP
+				     w->ing->o.unknown == PII_UNKNOWN_DROP
 					     ? "duplicate key in '%s'"
 					     : "a field not in the schema, under '%s'",
 				     *s->path ? s->path : "the record");
@@ -606,117 +601,117 @@ static int emit_object(struct pii_ingest *ing, const char *line, const struct pi
 		}
 		/* Duplicate keys, escaped spellings included: a later value must never win. */
 		if (seen[f - s->fields]) {
-			ret = reject(ing, PII_R_DUP_KEY, "duplicate key '%s'", f->path);
+			ret = reject(w, PII_R_DUP_KEY, "duplicate key '%s'", f->path);
 			goto out;
 		}
 		seen[f - s->fields] = 1;
 		if (f->transform == PII_T_DROP && m->type != PII_J_NULL) {
 			/* Dropped, but checked first: a value of the wrong type means drift. */
-			size_t mark = ing->out.len;
-			int r = emit_value(ing, line, m, f);
+			size_t mark = w->out.len;
+			int r = emit_value(w, line, m, f);
 
-			ing->out.len = mark;
-			if (ing->out.p)
-				ing->out.p[mark] = '\0';
+			w->out.len = mark;
+			if (w->out.p)
+				w->out.p[mark] = '\0';
 			if (r) {
 				ret = r;
 				goto out;
 			}
 			continue;
 		}
-		if ((!first && st_buf_add(&ing->out, ",", 1)) ||
-		    st_buf_add(&ing->out, line + m->key_start - 1, m->key_end - m->key_start + 2) ||
-		    st_buf_add(&ing->out, ":", 1)) {
+		if ((!first && st_buf_add(&w->out, ",", 1)) ||
+		    st_buf_add(&w->out, line + m->key_start - 1, m->key_end - m->key_start + 2) ||
+		    st_buf_add(&w->out, ":", 1)) {
 			ret = -3;
 			goto out;
 		}
 		first = 0;
-		if ((ret = emit_value(ing, line, m, f)))
+		if ((ret = emit_value(w, line, m, f)))
 			goto out;
 	}
 	for (size_t k = 0; k < s->nfields; k++)
 		if (s->fields[k].required && !seen[k]) {
-			ret = reject(ing, PII_R_MISSING_FIELD, "required field '%s' is missing",
+			ret = reject(w, PII_R_MISSING_FIELD, "required field '%s' is missing",
 				     s->fields[k].path);
 			goto out;
 		}
-	ret = st_buf_add(&ing->out, "}", 1) ? -3 : 0;
+	ret = st_buf_add(&w->out, "}", 1) ? -3 : 0;
 out:
 	if (seen != seen_small)
 		st_free(seen);
 	return ret;
 }
 
-static int emit_value(struct pii_ingest *ing, const char *line, const struct pii_jnode *n,
+static int emit_value(struct wctx *w, const char *line, const struct pii_jnode *n,
 		      const struct spec *s)
 {
-	struct pii_jtape *t = &ing->tape;
+	struct pii_jtape *t = &w->tape;
 
 	if (n->type == PII_J_NULL) {
 		if (!s->nullable)
-			return reject(ing, PII_R_NULL, "field '%s' must not be null", s->path);
-		return st_buf_add(&ing->out, "null", 4) ? -3 : 0;
+			return reject(w, PII_R_NULL, "field '%s' must not be null", s->path);
+		return st_buf_add(&w->out, "null", 4) ? -3 : 0;
 	}
 	if (s->type == F_OBJECT) {
 		if (n->type != PII_J_OBJ)
-			return reject(ing, PII_R_TYPE, "field '%s' must be an object", s->path);
-		return emit_object(ing, line, n, s);
+			return reject(w, PII_R_TYPE, "field '%s' must be an object", s->path);
+		return emit_object(w, line, n, s);
 	}
 	if (s->type == F_ARRAY) {
 		int first = 1, r;
 
 		if (n->type != PII_J_ARR)
-			return reject(ing, PII_R_TYPE, "field '%s' must be an array", s->path);
-		if (st_buf_add(&ing->out, "[", 1))
+			return reject(w, PII_R_TYPE, "field '%s' must be an array", s->path);
+		if (st_buf_add(&w->out, "[", 1))
 			return -3;
 		for (uint32_t i = n->count ? n->first : 0, k = 0; k < n->count; i = t->v[i].next, k++) {
-			if (!first && st_buf_add(&ing->out, ",", 1))
+			if (!first && st_buf_add(&w->out, ",", 1))
 				return -3;
 			first = 0;
 			if (t->v[i].type == PII_J_NULL)
-				return reject(ing, PII_R_NULL, "an element of '%s' is null", s->path);
-			if ((r = emit_value(ing, line, &t->v[i], s->items)))
+				return reject(w, PII_R_NULL, "an element of '%s' is null", s->path);
+			if ((r = emit_value(w, line, &t->v[i], s->items)))
 				return r;
 		}
-		return st_buf_add(&ing->out, "]", 1) ? -3 : 0;
+		return st_buf_add(&w->out, "]", 1) ? -3 : 0;
 	}
 	if (n->type == PII_J_OBJ || n->type == PII_J_ARR)
-		return reject(ing, PII_R_TYPE, "field '%s' must be a scalar", s->path);
-	return emit_scalar(ing, line, n, s);
+		return reject(w, PII_R_TYPE, "field '%s' must be a scalar", s->path);
+	return emit_scalar(w, line, n, s);
 }
 
 /* Picks the plan for a record: the one dataset, or the one its label field names. */
-static const struct plan *pick_plan(struct pii_ingest *ing, const char *line)
+static const struct plan *pick_plan(struct wctx *w, const char *line)
 {
-	const struct pii_jnode *root = &ing->tape.v[0];
-	size_t lablen = strlen(ing->o.label);
+	const struct pii_jnode *root = &w->tape.v[0];
+	size_t lablen = strlen(w->ing->o.label);
 
-	if (!ing->pattern)
-		return &ing->plans[0];
+	if (!w->ing->pattern)
+		return &w->ing->plans[0];
 	for (uint32_t i = root->count ? root->first : 0, k = 0; k < root->count;
-	     i = ing->tape.v[i].next, k++) {
-		const struct pii_jnode *m = &ing->tape.v[i];
+	     i = w->tape.v[i].next, k++) {
+		const struct pii_jnode *m = &w->tape.v[i];
 		size_t klen = m->key_end - m->key_start, vlen;
 		const char *key = line + m->key_start, *v;
 
 		if (m->key_escaped) {
-			klen = pii_json_unescape(key, klen, ing->tmp);
-			key = ing->tmp;
+			klen = pii_json_unescape(key, klen, w->tmp);
+			key = w->tmp;
 		}
-		if (klen != lablen || memcmp(key, ing->o.label, lablen))
+		if (klen != lablen || memcmp(key, w->ing->o.label, lablen))
 			continue;
 		if (m->type != PII_J_STR)
 			break;
-		v = str_text(ing, line, m, &vlen);
-		for (size_t p = 0; p < ing->nplans; p++)
-			if (strlen(ing->plans[p].short_name) == vlen &&
-			    !memcmp(ing->plans[p].short_name, v, vlen))
-				return &ing->plans[p];
-		reject(ing, PII_R_UNKNOWN_LABEL, "'%s' names no dataset in the pattern", ing->o.label);
+		v = str_text(w, line, m, &vlen);
+		for (size_t p = 0; p < w->ing->nplans; p++)
+			if (strlen(w->ing->plans[p].short_name) == vlen &&
+			    !memcmp(w->ing->plans[p].short_name, v, vlen))
+				return &w->ing->plans[p];
+		reject(w, PII_R_UNKNOWN_LABEL, "'%s' names no dataset in the pattern", w->ing->o.label);
 		return NULL;
 	}
-	reject(ing, PII_R_NO_LABEL, "the label field '%s' is missing or not a string",
-	       ing->o.label);
+	reject(w, PII_R_NO_LABEL, "the label field '%s' is missing or not a string",
+	       w->ing->o.label);
 	return NULL;
 }
 
@@ -738,29 +733,33 @@ static int write_all(int fd, const char *p, size_t n, struct st_error *err, cons
 	return 0;
 }
 
-struct outbuf {
+/* Where rewritten records and reject entries go: a buffered file descriptor, or (fd < 0)
+ * memory that a worker fills for the writer. */
+struct sink {
 	int fd;
 	const char *what;
-	char *p;
-	size_t n, cap;
+	struct st_buf b;
 };
 
-static int out_flush(struct outbuf *o, struct st_error *err)
+static int sink_flush(struct sink *o, struct st_error *err)
 {
-	int r = write_all(o->fd, o->p, o->n, err, o->what);
+	int r = 0;
 
-	o->n = 0;
+	if (o->fd >= 0) {
+		r = write_all(o->fd, o->b.p, o->b.len, err, o->what);
+		st_buf_reset(&o->b);
+	}
 	return r;
 }
 
-static int out_add(struct outbuf *o, const char *p, size_t n, struct st_error *err)
+static int sink_add(struct sink *o, const char *p, size_t n, struct st_error *err)
 {
-	if (o->n + n > o->cap && out_flush(o, err))
+	if (o->fd >= 0 && o->b.len + n > (1 << 16) && sink_flush(o, err))
 		return -1;
-	if (n > o->cap)
+	if (o->fd >= 0 && n > (1 << 16))
 		return write_all(o->fd, p, n, err, o->what);
-	memcpy(o->p + o->n, p, n);
-	o->n += n;
+	if (st_buf_add(&o->b, p, n))
+		return st_error_oom(err);
 	return 0;
 }
 
@@ -772,15 +771,15 @@ static int utf8_valid(const char *s, size_t n)
 }
 
 /* The rejects entry for a record held whole in memory. */
-static int write_reject(struct pii_ingest *ing, struct outbuf *rej, const char *line, size_t len)
+static int write_reject(struct wctx *w, struct sink *rej, const char *line, size_t len)
 {
-	struct st_buf *b = &ing->rej;
+	struct st_buf *b = &w->rej;
 	int r;
 
 	st_buf_reset(b);
-	r = st_buf_addf(b, "{\"line\":%llu,\"code\":\"%s\",\"reason\":", (unsigned long long)ing->line,
-			pii_reject_code(ing->reason)) ||
-	    pii_json_quote(b, ing->why, strlen(ing->why));
+	r = st_buf_addf(b, "{\"line\":%llu,\"code\":\"%s\",\"reason\":", (unsigned long long)w->line,
+			pii_reject_code(w->reason)) ||
+	    pii_json_quote(b, w->why, strlen(w->why));
 	if (!r && utf8_valid(line, len)) {
 		r = st_buf_adds(b, ",\"record\":") || pii_json_quote(b, line, len);
 	} else if (!r) {
@@ -796,14 +795,14 @@ static int write_reject(struct pii_ingest *ing, struct outbuf *rej, const char *
 		st_free(enc);
 	}
 	if (r || st_buf_adds(b, "}\n"))
-		return st_error_oom(ing->err);
-	ing->st->rejected++;
-	ing->st->by_reason[ing->reason]++;
-	return out_add(rej, b->p, b->len, ing->err);
+		return st_error_oom(&w->err);
+	w->st.rejected++;
+	w->st.by_reason[w->reason]++;
+	return sink_add(rej, b->p, b->len, &w->err);
 }
 
-static int process_line(struct pii_ingest *ing, struct outbuf *out, struct outbuf *rej,
-			const char *line, size_t len)
+static int process_line(struct wctx *w, struct sink *out, struct sink *rej, const char *line,
+			size_t len)
 {
 	static const int jerr_reason[] = {0, PII_R_MALFORMED, PII_R_UTF8, PII_R_ESCAPE, PII_R_DEPTH,
 					  0};
@@ -811,37 +810,110 @@ static int process_line(struct pii_ingest *ing, struct outbuf *out, struct outbu
 	const struct plan *plan;
 	int r;
 
-	ing->st->in++;
-	st_buf_reset(&ing->out);
-	if (pii_json_parse(line, len, &ing->tape, &je)) {
+	w->st.in++;
+	if (len > w->ing->o.max_record) {
+		reject(w, PII_R_TOO_LONG, "record longer than the limit%s", "");
+		return write_reject(w, rej, line, len);
+	}
+	st_buf_reset(&w->out);
+	if (pii_json_parse(line, len, &w->tape, &je)) {
 		if (je.code == PII_JE_NOMEM)
-			return st_error_oom(ing->err);
-		ing->reason = jerr_reason[je.code];
-		snprintf(ing->why, sizeof(ing->why), "%s at byte %zu", je.msg, je.offset + 1);
-		return write_reject(ing, rej, line, len);
+			return st_error_oom(&w->err);
+		w->reason = jerr_reason[je.code];
+		snprintf(w->why, sizeof(w->why), "%s at byte %zu", je.msg, je.offset + 1);
+		return write_reject(w, rej, line, len);
 	}
-	if (ing->tape.v[0].type != PII_J_OBJ) {
-		reject(ing, PII_R_NOT_OBJECT, "%s", "the record is not a JSON object");
-		return write_reject(ing, rej, line, len);
+	if (w->tape.v[0].type != PII_J_OBJ) {
+		reject(w, PII_R_NOT_OBJECT, "%s", "the record is not a JSON object");
+		return write_reject(w, rej, line, len);
 	}
-	plan = pick_plan(ing, line);
+	plan = pick_plan(w, line);
 	if (!plan)
-		return write_reject(ing, rej, line, len);
-	r = emit_object(ing, line, &ing->tape.v[0], &plan->root);
+		return write_reject(w, rej, line, len);
+	r = emit_object(w, line, &w->tape.v[0], &plan->root);
 	if (r == -1)
-		return write_reject(ing, rej, line, len);
+		return write_reject(w, rej, line, len);
 	if (r == -2)
 		return -1;
 	if (r == -3) {
 		/* The rewritten record outgrew its bound: quarantine it rather than cut it. */
-		reject(ing, PII_R_TOO_LONG, "%s", "the record grows too long when rewritten");
-		return write_reject(ing, rej, line, len);
+		reject(w, PII_R_TOO_LONG, "%s", "the record grows too long when rewritten");
+		return write_reject(w, rej, line, len);
 	}
-	if (st_buf_add(&ing->out, "\n", 1))
-		return st_error_oom(ing->err);
-	ing->st->out++;
-	ing->st->bytes_out += ing->out.len;
-	return out_add(out, ing->out.p, ing->out.len, ing->err);
+	if (st_buf_add(&w->out, "\n", 1))
+		return st_error_oom(&w->err);
+	w->st.out++;
+	w->st.bytes_out += w->out.len;
+	return sink_add(out, w->out.p, w->out.len, &w->err);
+}
+
+static int blank(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r')
+			return 0;
+	return 1;
+}
+
+/* Rewrites every line of a chunk that holds whole lines; the first is line first_line. */
+static int process_chunk(struct wctx *w, struct sink *out, struct sink *rej, const char *p,
+			 size_t n, uint64_t first_line)
+{
+	const char *end = p + n;
+
+	w->line = first_line - 1;
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t len = nl ? (size_t)(nl - p) : (size_t)(end - p);
+
+		w->line++;
+		w->st.bytes_in += len + (nl ? 1 : 0);
+		if (len && p[len - 1] == '\r')
+			len--;
+		if (!blank(p, len) && process_line(w, out, rej, p, len))
+			return -1;
+		p = nl ? nl + 1 : end;
+	}
+	return 0;
+}
+
+static int wctx_init(struct wctx *w, const struct pii_ingest *ing, struct st_error *err)
+{
+	size_t max = ing->o.max_record;
+
+	memset(w, 0, sizeof(*w));
+	w->ing = ing;
+	st_buf_init(&w->out, max * 4 + 4096);
+	st_buf_init(&w->scratch, max * 4 + 4096);
+	st_buf_init(&w->rej, max * 8 + 4096);
+	w->tmp = st_malloc(max + 1);
+	if (!w->tmp)
+		return st_error_oom(err);
+	return pii_hasher_new(&w->h, ing->key, err);
+}
+
+static void wctx_release(struct wctx *w)
+{
+	pii_hasher_free(w->h);
+	pii_json_tape_release(&w->tape);
+	st_buf_release(&w->out);
+	st_buf_release(&w->scratch);
+	st_buf_release(&w->rej);
+	if (w->tmp)
+		sodium_memzero(w->tmp, w->ing->o.max_record + 1);
+	st_free(w->tmp);
+	memset(w, 0, sizeof(*w));
+}
+
+static void stats_add(struct pii_ingest_stats *to, const struct pii_ingest_stats *from)
+{
+	to->in += from->in;
+	to->out += from->out;
+	to->rejected += from->rejected;
+	to->bytes_in += from->bytes_in;
+	to->bytes_out += from->bytes_out;
+	for (int r = 0; r < PII_R_COUNT; r++)
+		to->by_reason[r] += from->by_reason[r];
 }
 
 /* Base64 in pieces: whole 3-byte groups are encoded as they come, the rest is carried. */
@@ -850,7 +922,7 @@ struct b64 {
 	size_t ncarry;
 };
 
-static int b64_feed(struct b64 *b, struct outbuf *o, const char *p, size_t n,
+static int b64_feed(struct b64 *b, struct sink *o, const char *p, size_t n,
 		    struct st_error *err)
 {
 	unsigned char chunk[6144];
@@ -870,172 +942,430 @@ static int b64_feed(struct b64 *b, struct outbuf *o, const char *p, size_t n,
 		c -= b->ncarry;
 		if (c) {
 			sodium_bin2base64(enc, sizeof(enc), chunk, c, sodium_base64_VARIANT_ORIGINAL);
-			if (out_add(o, enc, strlen(enc), err))
+			if (sink_add(o, enc, strlen(enc), err))
 				return -1;
 		}
 	}
 	return 0;
 }
 
-static int b64_end(struct b64 *b, struct outbuf *o, struct st_error *err)
+static int b64_end(struct b64 *b, struct sink *o, struct st_error *err)
 {
 	char enc[8];
 
 	if (!b->ncarry)
 		return 0;
 	sodium_bin2base64(enc, sizeof(enc), b->carry, b->ncarry, sodium_base64_VARIANT_ORIGINAL);
-	return out_add(o, enc, strlen(enc), err);
+	return sink_add(o, enc, strlen(enc), err);
 }
 
-/* Streams an over-long line, whose first n bytes are at head (inside buf), into the
- * rejects file as base64, reading on to its newline, so that memory stays bounded and
- * nothing is lost. Leaves what follows the newline at buf[*keep_off], *keep_len bytes. */
-static int reject_long(struct pii_ingest *ing, struct outbuf *rej, int fd, const char *head,
-		       size_t n, char *buf, size_t cap, size_t *keep_off, size_t *keep_len,
-		       int *eof)
+/* ---- the reader and the pipeline ---- */
+
+struct reader {
+	int fd, eof;
+	char *buf;
+	size_t cap, off, have;
+	uint64_t line; /* lines handed out so far */
+};
+
+/* Streams an over-long line, whose first bytes are buffered, into the rejects file as
+ * base64, reading on to its newline, so that memory stays bounded and nothing is lost. */
+static int reject_long(struct reader *rd, struct sink *rej, struct pii_ingest_stats *st,
+		       size_t max, struct st_error *err)
 {
 	struct b64 b = {{0}, 0};
-	const char *p = head, *end = head + n;
 	char hdr[256];
 
-	ing->st->in++;
-	ing->st->rejected++;
-	ing->st->by_reason[PII_R_TOO_LONG]++;
+	rd->line++;
+	st->in++;
+	st->rejected++;
+	st->by_reason[PII_R_TOO_LONG]++;
 	snprintf(hdr, sizeof(hdr),
 		 "{\"line\":%llu,\"code\":\"too-long\",\"reason\":\"record longer than %zu bytes\","
 		 "\"record_base64\":\"",
-		 (unsigned long long)ing->line, ing->o.max_record);
-	if (out_add(rej, hdr, strlen(hdr), ing->err))
+		 (unsigned long long)rd->line, max);
+	if (sink_add(rej, hdr, strlen(hdr), err))
 		return -1;
-	*keep_off = *keep_len = 0;
 	for (;;) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		const char *seg = nl ? nl : end;
+		const char *p = rd->buf + rd->off;
+		const char *nl = memchr(p, '\n', rd->have);
+		size_t seg = nl ? (size_t)(nl - p) : rd->have;
 		ssize_t r;
 
-		ing->st->bytes_in += (size_t)(seg - p) + (nl ? 1 : 0);
-		if (b64_feed(&b, rej, p, (size_t)(seg - p), ing->err))
+		st->bytes_in += seg + (nl ? 1 : 0);
+		if (b64_feed(&b, rej, p, seg, err))
 			return -1;
 		if (nl) {
-			*keep_off = (size_t)(nl + 1 - buf);
-			*keep_len = (size_t)(end - nl - 1);
+			rd->off += seg + 1;
+			rd->have -= seg + 1;
 			break;
 		}
+		rd->off = rd->have = 0;
 		do
-			r = read(fd, buf, cap);
+			r = read(rd->fd, rd->buf, rd->cap);
 		while (r < 0 && errno == EINTR);
 		if (r < 0)
-			return st_error_set(ing->err, ST_E_SYSTEM, "cannot read input: %s",
-					    strerror(errno));
+			return st_error_set(err, ST_E_SYSTEM, "cannot read input: %s", strerror(errno));
 		if (r == 0) {
-			*eof = 1;
+			rd->eof = 1;
 			break;
 		}
-		p = buf;
-		end = buf + r;
+		rd->have = (size_t)r;
 	}
-	if (b64_end(&b, rej, ing->err))
+	if (b64_end(&b, rej, err))
 		return -1;
-	return out_add(rej, "\"}\n", 3, ing->err);
+	return sink_add(rej, "\"}\n", 3, err);
 }
 
-static int blank(const char *s, size_t n)
+/* Fills the buffer and returns the next chunk of whole lines (at most about want bytes,
+ * at least one line): 1 with p, n and first set, 0 at the end, 2 when the next line is over
+ * the limit (the caller streams it with reject_long()), or -1 on a read error. */
+static int next_chunk(struct reader *rd, size_t want, size_t max, const char **p, size_t *n,
+		      uint64_t *first, struct st_error *err)
 {
-	for (size_t i = 0; i < n; i++)
-		if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r')
-			return 0;
-	return 1;
+	for (;;) {
+		char *start = rd->buf + rd->off;
+		size_t look = rd->have < want ? rd->have : want;
+		char *last = NULL;
+
+		/* The last newline within the first `want` bytes ends the chunk. */
+		for (char *q = start + look; q > start;)
+			if (*--q == '\n') {
+				last = q;
+				break;
+			}
+		if (!last && rd->have > want) {
+			last = memchr(start + look, '\n', rd->have - look);
+		}
+		if (last && (size_t)(last - start) <= rd->have) {
+			const char *firstnl = memchr(start, '\n', (size_t)(last - start) + 1);
+
+			if ((size_t)(firstnl - start) > max + 1)
+				return 2;
+			*p = start;
+			*n = (size_t)(last - start) + 1;
+			*first = rd->line + 1;
+			for (const char *q = start; q <= last; q++)
+				rd->line += *q == '\n';
+			rd->off += *n;
+			rd->have -= *n;
+			return 1;
+		}
+		if (rd->have > max + 1)
+			return 2;
+		if (rd->eof) {
+			if (!rd->have)
+				return 0;
+			*p = start;
+			*n = rd->have;
+			*first = ++rd->line;
+			rd->off += rd->have;
+			rd->have = 0;
+			return 1;
+		}
+		if (rd->off) {
+			memmove(rd->buf, start, rd->have);
+			rd->off = 0;
+		}
+		{
+			ssize_t r;
+
+			do
+				r = read(rd->fd, rd->buf + rd->have, rd->cap - rd->have);
+			while (r < 0 && errno == EINTR);
+			if (r < 0)
+				return st_error_set(err, ST_E_SYSTEM, "cannot read input: %s",
+						    strerror(errno));
+			if (r == 0)
+				rd->eof = 1;
+			rd->have += (size_t)r;
+		}
+	}
 }
 
-int pii_ingest_run(struct pii_ingest *ing, int in_fd, int out_fd, int rej_fd,
-		   struct pii_ingest_stats *stats, struct st_error *err)
-{
-	size_t cap = ing->o.max_record + 65536, have = 0, off = 0;
-	struct outbuf out = {out_fd, "the output", NULL, 0, 1 << 16};
-	struct outbuf rej = {rej_fd, "the rejects file", NULL, 0, 1 << 16};
-	char *buf = st_malloc(cap);
-	int eof = 0, ret = -1;
+#define CHUNK (1u << 20)
 
-	memset(stats, 0, sizeof(*stats));
-	ing->st = stats;
-	ing->err = err;
-	ing->line = 0;
-	out.p = st_malloc(out.cap);
-	rej.p = st_malloc(rej.cap);
-	if (!buf || !out.p || !rej.p) {
+/* A chunk of lines in flight between the reader, a worker and the writer. */
+struct batch {
+	char *data;
+	size_t n;
+	uint64_t first_line;
+	struct sink out, rej;
+	struct pii_ingest_stats st;
+	int state; /* 0 free, 1 queued, 2 taken, 3 done */
+	int failed;
+	struct st_error err;
+};
+
+struct pool {
+	struct pii_ingest *ing;
+	struct batch *b;
+	size_t nb;
+	uint64_t head, tail; /* batches [head, tail) are in flight, in input order */
+	uint64_t next;       /* the next batch a worker takes */
+	int stop;
+	pthread_mutex_t mu;
+	pthread_cond_t work, done;
+};
+
+static void *pool_worker(void *arg)
+{
+	struct pool *pl = arg;
+	struct wctx w;
+	struct st_error err = ST_ERROR_INIT;
+	int ok = !wctx_init(&w, pl->ing, &err);
+
+	for (;;) {
+		struct batch *b;
+
+		pthread_mutex_lock(&pl->mu);
+		while (!pl->stop && pl->next == pl->tail)
+			pthread_cond_wait(&pl->work, &pl->mu);
+		if (pl->stop && pl->next == pl->tail) {
+			pthread_mutex_unlock(&pl->mu);
+			break;
+		}
+		b = &pl->b[pl->next++ % pl->nb];
+		b->state = 2;
+		pthread_mutex_unlock(&pl->mu);
+		if (!ok) {
+			b->err = err;
+			b->failed = 1;
+		} else {
+			memset(&w.st, 0, sizeof(w.st));
+			st_error_init(&w.err);
+			if (process_chunk(&w, &b->out, &b->rej, b->data, b->n, b->first_line)) {
+				b->err = w.err;
+				b->failed = 1;
+			}
+			b->st = w.st;
+		}
+		pthread_mutex_lock(&pl->mu);
+		b->state = 3;
+		pthread_cond_broadcast(&pl->done);
+		pthread_mutex_unlock(&pl->mu);
+	}
+	if (ok)
+		wctx_release(&w);
+	return NULL;
+}
+
+/* Writes out the oldest batch once it is done. Waits for it when wait is set. Returns 1 when
+ * one was written, 0 when none was ready, -1 on error. */
+static int pool_drain_one(struct pool *pl, int wait, struct sink *out, struct sink *rej,
+			  struct pii_ingest_stats *st, struct st_error *err)
+{
+	struct batch *b;
+	int ret;
+
+	pthread_mutex_lock(&pl->mu);
+	if (pl->head == pl->tail) {
+		pthread_mutex_unlock(&pl->mu);
+		return 0;
+	}
+	b = &pl->b[pl->head % pl->nb];
+	while (wait && b->state != 3)
+		pthread_cond_wait(&pl->done, &pl->mu);
+	if (b->state != 3) {
+		pthread_mutex_unlock(&pl->mu);
+		return 0;
+	}
+	pthread_mutex_unlock(&pl->mu);
+	ret = 1;
+	if (b->failed) {
+		*err = b->err;
+		ret = -1;
+	} else if (sink_add(out, b->out.b.p, b->out.b.len, err) ||
+		   sink_add(rej, b->rej.b.p, b->rej.b.len, err)) {
+		ret = -1;
+	}
+	stats_add(st, &b->st);
+	st_buf_reset(&b->out.b);
+	st_buf_reset(&b->rej.b);
+	pthread_mutex_lock(&pl->mu);
+	b->state = 0;
+	pl->head++;
+	pthread_mutex_unlock(&pl->mu);
+	return ret;
+}
+
+static int run_threaded(struct pii_ingest *ing, struct reader *rd, struct sink *out,
+			struct sink *rej, struct pii_ingest_stats *st, int nthreads,
+			struct st_error *err)
+{
+	struct pool pl;
+	pthread_t th[64];
+	int started = 0, ret = -1;
+	uint64_t progress_mark = 0;
+
+	memset(&pl, 0, sizeof(pl));
+	pl.ing = ing;
+	pl.nb = (size_t)nthreads * 3;
+	pl.b = st_calloc(pl.nb, sizeof(*pl.b));
+	pthread_mutex_init(&pl.mu, NULL);
+	pthread_cond_init(&pl.work, NULL);
+	pthread_cond_init(&pl.done, NULL);
+	if (!pl.b) {
 		st_error_oom(err);
 		goto out;
 	}
+	for (size_t i = 0; i < pl.nb; i++) {
+		pl.b[i].data = st_malloc(CHUNK + ing->o.max_record + 2);
+		pl.b[i].out.fd = pl.b[i].rej.fd = -1;
+		st_buf_init(&pl.b[i].out.b, (CHUNK + ing->o.max_record) * 4 + 4096);
+		st_buf_init(&pl.b[i].rej.b, (CHUNK + ing->o.max_record) * 8 + 4096);
+		if (!pl.b[i].data) {
+			st_error_oom(err);
+			goto out;
+		}
+	}
+	for (; started < nthreads; started++)
+		if (pthread_create(&th[started], NULL, pool_worker, &pl))
+			break;
+	if (!started) {
+		st_error_set(err, ST_E_SYSTEM, "cannot start worker threads");
+		goto out;
+	}
 	for (;;) {
-		char *start = buf + off, *nl = memchr(start, '\n', have);
+		const char *p;
+		size_t n;
+		uint64_t first;
+		int r;
 
-		if (!nl && !eof) {
-			ssize_t r;
-
-			if (have > ing->o.max_record + 1) {
-				size_t keep_off, keep_len;
-
-				/* No newline within the limit: quarantine the line, streaming. */
-				ing->line++;
-				if (reject_long(ing, &rej, in_fd, start, have, buf, cap, &keep_off,
-						&keep_len, &eof))
-					goto out;
-				off = keep_off;
-				have = keep_len;
-				continue;
-			}
-			if (off) {
-				memmove(buf, start, have);
-				off = 0;
-				start = buf;
-			}
-			do
-				r = read(in_fd, buf + have, cap - have);
-			while (r < 0 && errno == EINTR);
-			if (r < 0) {
-				st_error_set(err, ST_E_SYSTEM, "cannot read input: %s", strerror(errno));
-				goto out;
-			}
-			if (r == 0)
-				eof = 1;
-			have += (size_t)r;
+		/* Keep every slot busy; write finished batches in order as they come. */
+		while (pl.tail - pl.head == pl.nb) {
+			if (pool_drain_one(&pl, 1, out, rej, st, err) < 0)
+				goto stop;
+		}
+		while ((r = pool_drain_one(&pl, 0, out, rej, st, err)) > 0)
+			;
+		if (r < 0)
+			goto stop;
+		r = next_chunk(rd, CHUNK, ing->o.max_record, &p, &n, &first, err);
+		if (r < 0)
+			goto stop;
+		if (r == 0)
+			break;
+		if (r == 2) {
+			/* Everything before the long line is written first, to keep the order. */
+			while ((r = pool_drain_one(&pl, 1, out, rej, st, err)) > 0)
+				;
+			if (r < 0 || reject_long(rd, rej, st, ing->o.max_record, err))
+				goto stop;
 			continue;
 		}
-		if (!nl && !have)
-			break;
 		{
-			size_t len = nl ? (size_t)(nl - start) : have;
+			struct batch *b = &pl.b[pl.tail % pl.nb];
 
-			ing->line++;
-			stats->bytes_in += len + (nl ? 1 : 0);
-			if (len && start[len - 1] == '\r')
-				len--;
-			if (len > ing->o.max_record) {
-				ing->reason = PII_R_TOO_LONG;
-				snprintf(ing->why, sizeof(ing->why), "record longer than %zu bytes",
-					 ing->o.max_record);
-				stats->in++;
-				if (write_reject(ing, &rej, start, len))
-					goto out;
-			} else if (!blank(start, len) && process_line(ing, &out, &rej, start, len)) {
-				goto out;
-			}
-			if (nl) {
-				off += (size_t)(nl - start) + 1;
-				have -= (size_t)(nl - start) + 1;
-			} else {
-				have = 0;
-			}
+			memcpy(b->data, p, n);
+			b->n = n;
+			b->first_line = first;
+			b->failed = 0;
+			memset(&b->st, 0, sizeof(b->st));
+			pthread_mutex_lock(&pl.mu);
+			b->state = 1;
+			pl.tail++;
+			pthread_cond_signal(&pl.work);
+			pthread_mutex_unlock(&pl.mu);
 		}
-		if (ing->o.progress && ing->o.progress_every && stats->in % ing->o.progress_every == 0)
-			ing->o.progress(ing->o.progress_ctx, stats->in, stats->bytes_in);
+		if (ing->o.progress && ing->o.progress_every &&
+		    st->in / ing->o.progress_every > progress_mark) {
+			progress_mark = st->in / ing->o.progress_every;
+			ing->o.progress(ing->o.progress_ctx, st->in, st->bytes_in);
+		}
 	}
-	if (out_flush(&out, err) || out_flush(&rej, err))
+	while (pl.head < pl.tail) {
+		if (pool_drain_one(&pl, 1, out, rej, st, err) < 0)
+			goto stop;
+	}
+	ret = 0;
+stop:
+	pthread_mutex_lock(&pl.mu);
+	pl.stop = 1;
+	pthread_cond_broadcast(&pl.work);
+	pthread_mutex_unlock(&pl.mu);
+	for (int i = 0; i < started; i++)
+		pthread_join(th[i], NULL);
+out:
+	for (size_t i = 0; pl.b && i < pl.nb; i++) {
+		st_free(pl.b[i].data);
+		st_buf_release(&pl.b[i].out.b);
+		st_buf_release(&pl.b[i].rej.b);
+	}
+	st_free(pl.b);
+	pthread_mutex_destroy(&pl.mu);
+	pthread_cond_destroy(&pl.work);
+	pthread_cond_destroy(&pl.done);
+	return ret;
+}
+
+static int run_serial(struct pii_ingest *ing, struct reader *rd, struct sink *out,
+		      struct sink *rej, struct pii_ingest_stats *st, struct st_error *err)
+{
+	struct wctx w;
+	uint64_t progress_mark = 0;
+	int ret = -1;
+
+	if (wctx_init(&w, ing, err))
 		goto out;
+	for (;;) {
+		const char *p;
+		size_t n;
+		uint64_t first;
+		int r = next_chunk(rd, 1 << 16, ing->o.max_record, &p, &n, &first, err);
+
+		if (r < 0)
+			goto out;
+		if (r == 0)
+			break;
+		if (r == 2) {
+			if (reject_long(rd, rej, &w.st, ing->o.max_record, err))
+				goto out;
+			continue;
+		}
+		if (process_chunk(&w, out, rej, p, n, first)) {
+			*err = w.err;
+			goto out;
+		}
+		if (ing->o.progress && ing->o.progress_every &&
+		    w.st.in / ing->o.progress_every > progress_mark) {
+			progress_mark = w.st.in / ing->o.progress_every;
+			ing->o.progress(ing->o.progress_ctx, w.st.in, w.st.bytes_in);
+		}
+	}
 	ret = 0;
 out:
-	st_free(buf);
-	st_free(out.p);
-	st_free(rej.p);
+	stats_add(st, &w.st);
+	if (w.ing)
+		wctx_release(&w);
+	return ret;
+}
+
+int pii_ingest_run(struct pii_ingest *ing, int in_fd, int out_fd, int rej_fd, int threads,
+		   struct pii_ingest_stats *stats, struct st_error *err)
+{
+	struct reader rd = {in_fd, 0, NULL, 0, 0, 0, 0};
+	struct sink out = {out_fd, "the output", {0}}, rej = {rej_fd, "the rejects file", {0}};
+	int ret = -1;
+
+	memset(stats, 0, sizeof(*stats));
+	rd.cap = 2 * (CHUNK + ing->o.max_record + 2);
+	rd.buf = st_malloc(rd.cap);
+	st_buf_init(&out.b, 1 << 20);
+	st_buf_init(&rej.b, 1 << 20);
+	if (!rd.buf) {
+		st_error_oom(err);
+		goto out;
+	}
+	if (threads > 1)
+		ret = run_threaded(ing, &rd, &out, &rej, stats, threads, err);
+	else
+		ret = run_serial(ing, &rd, &out, &rej, stats, err);
+	if (!ret && (sink_flush(&out, err) || sink_flush(&rej, err)))
+		ret = -1;
+out:
+	st_free(rd.buf);
+	st_buf_release(&out.b);
+	st_buf_release(&rej.b);
 	return ret;
 }

@@ -57,8 +57,10 @@ int pii_ingest_new(struct pii_ingest **out, struct catalog *c, const struct pii_
  * out_fd in the input's format and field order, and writes each rejected record to rej_fd as
  * a JSON line {line, code, reason, record or record_base64}. Memory stays bounded whatever
  * the input: a record longer than the limit is streamed to the rejects file. Fills stats
- * (in = out + rejected always). Returns 0, or -1 with err on an I/O or system failure. */
-int pii_ingest_run(struct pii_ingest *ing, int in_fd, int out_fd, int rej_fd,
+ * (in = out + rejected always). With threads > 1, that many workers rewrite chunks of
+ * lines in parallel and the output keeps the input order. Returns 0, or -1 with err on an
+ * I/O or system failure. */
+int pii_ingest_run(struct pii_ingest *ing, int in_fd, int out_fd, int rej_fd, int threads,
 		   struct pii_ingest_stats *stats, struct st_error *err);
 /* Frees the plan, buffers and subkeys. NULL is fine. */
 void pii_ingest_free(struct pii_ingest *ing);

@@ -128,9 +128,10 @@ steward() {
 }
 
 # run CMD...: runs a command with stdout in $OUT, stderr in $ERR and the status in $RC.
+# Standard input is $STDIN (see expect_exit_stdin), else /dev/null.
 run() {
 	RC=0
-	"$@" >"$OUT" 2>"$ERR" </dev/null || RC=$?
+	"$@" >"$OUT" 2>"$ERR" <"${STDIN:-/dev/null}" || RC=$?
 }
 
 # init_ws [DIR]: creates the workspace (default $WS), as a check.
@@ -167,6 +168,15 @@ expect_exit() {
 	else
 		fail "exit $want: $(show_cmd "$@")" "$(last_output)"
 	fi
+}
+
+# expect_exit_stdin CODE FILE CMD...: expect_exit with FILE on standard input.
+expect_exit_stdin() {
+	local want="$1" file="$2"
+	shift 2
+	STDIN=$file
+	expect_exit "$want" "$@"
+	STDIN=
 }
 
 # check DESC CMD...: passes when CMD succeeds.
