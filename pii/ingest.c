@@ -20,7 +20,7 @@ static const char *const reject_codes[PII_R_COUNT] = {
 	"malformed-json", "invalid-utf8", "invalid-escape", "too-deep", "too-long",
 	"duplicate-key", "not-an-object", "missing-label", "unknown-label", "unknown-field",
 	"missing-field", "wrong-type", "out-of-range", "null-not-allowed", "invalid-value",
-	"ragged-row",
+	"ragged-row", "malformed-csv",
 };
 
 const char *pii_reject_code(int reason)
@@ -64,7 +64,7 @@ struct wctx {
 	const struct pii_ingest *ing;
 	struct pii_hasher *h;
 	struct pii_jtape tape;
-	struct st_buf out, scratch, rej;
+	struct st_buf out, val, rej;
 	char *tmp;       /* unescape space, max_record + 1 bytes */
 	struct pii_ingest_stats st;
 	uint64_t line;
@@ -255,6 +255,11 @@ int pii_ingest_new(struct pii_ingest **out, struct catalog *c, const struct pii_
 	if (!ing->o.label)
 		ing->o.label = "event_type";
 	ing->pattern = len > 2 && !strcmp(o->dataset + len - 2, ".*");
+	if (ing->pattern && o->format == PII_FMT_CSV) {
+		st_error_set(err, ST_E_USAGE, "CSV input goes to one dataset, not to '%s'",
+			     o->dataset);
+		goto out;
+	}
 	if (ing->pattern) {
 		char ns[256];
 
@@ -390,7 +395,8 @@ static int emit_value(struct wctx *w, const char *line, const struct pii_jnode *
 		      const struct spec *s);
 
 /* Writes a pseudonym (or a typed one inside scanned text) for value text v. */
-static int emit_hash(struct wctx *w, const struct spec *s, const char *v, size_t len)
+/* The pseudonym of value text v, into w->val. */
+static int hash_text(struct wctx *w, const struct spec *s, const char *v, size_t len)
 {
 	char norm[PII_NORM_MAX], ps[PII_PSEUDONYM_MAX];
 	int n;
@@ -406,27 +412,20 @@ static int emit_hash(struct wctx *w, const struct spec *s, const char *v, size_t
 	sodium_memzero(norm, sizeof(norm));
 	if (n < 0)
 		return -2;
-	if (st_buf_add(&w->out, "\"", 1) || st_buf_add(&w->out, ps, (size_t)n) ||
-	    st_buf_add(&w->out, "\"", 1))
-		return reject(w, PII_R_TOO_LONG, "record '%s' grows too long", s->path);
-	return 0;
+	return st_buf_add(&w->val, ps, (size_t)n) ? -3 : 0;
 }
 
-/* Free text: each detected value becomes <kind:pseudonym>. */
-static int emit_scanned(struct wctx *w, const char *line, const struct pii_jnode *n,
-			const struct spec *s)
+/* Free text: each detected value becomes <kind:pseudonym>, into w->val. Sets *found. */
+static int scan_text(struct wctx *w, const struct spec *s, const char *text, size_t len,
+		     size_t *found)
 {
 	struct pii_match m[64];
-	size_t len, found, at = 0;
-	const char *text = str_text(w, line, n, &len);
+	size_t at = 0;
 
-	found = pii_detect(text, len, m, 64);
-	if (!found)
-		return st_buf_add(&w->out, line + n->start, n->end - n->start) ? -3 : 0;
-	if (found > 64)
+	*found = pii_detect(text, len, m, 64);
+	if (*found > 64)
 		return reject(w, PII_R_VALUE, "field '%s' holds too many personal values", s->path);
-	st_buf_reset(&w->scratch);
-	for (size_t i = 0; i < found; i++) {
+	for (size_t i = 0; i < *found; i++) {
 		char norm[PII_NORM_MAX], ps[PII_PSEUDONYM_MAX];
 		const char *v = text + m[i].start;
 		size_t vlen = m[i].end - m[i].start;
@@ -446,14 +445,56 @@ static int emit_scanned(struct wctx *w, const char *line, const struct pii_jnode
 		sodium_memzero(norm, sizeof(norm));
 		if (k < 0)
 			return -2;
-		if (st_buf_add(&w->scratch, text + at, m[i].start - at) ||
-		    st_buf_addf(&w->scratch, "<%s:%s>", pii_kind_name(m[i].kind), ps))
+		if (st_buf_add(&w->val, text + at, m[i].start - at) ||
+		    st_buf_addf(&w->val, "<%s:%s>", pii_kind_name(m[i].kind), ps))
 			return -3;
 		at = m[i].end;
 	}
-	if (st_buf_add(&w->scratch, text + at, len - at) ||
-	    pii_json_quote(&w->out, w->scratch.p, w->scratch.len))
-		return -3;
+	return st_buf_add(&w->val, text + at, len - at) ? -3 : 0;
+}
+
+/* Applies s's transform to value text (a decoded string, or a number's text). On 0, *res
+ * is the text to write: w->val, or text itself when nothing changed. Returns -1 when the
+ * record is rejected, -2 on a system error, -3 when it grows past its bound. */
+static int transform_text(struct wctx *w, const struct spec *s, const char *text, size_t len,
+			  const char **res, size_t *rlen)
+{
+	char buf[PII_NORM_MAX];
+	size_t found = 1;
+	int r = 0;
+
+	st_buf_reset(&w->val);
+	switch (s->transform) {
+	case PII_T_HASH:
+		r = hash_text(w, s, text, len);
+		break;
+	case PII_T_MASK:
+	case PII_T_TRUNCATE:
+		r = s->transform == PII_T_MASK ? pii_mask(text, len, buf, sizeof(buf))
+					       : pii_truncate(s->trunc, text, len, buf, sizeof(buf));
+		if (r < 0)
+			return reject(w, PII_R_VALUE,
+				      s->transform == PII_T_MASK ? "field '%s' is too long to mask"
+								 : "field '%s' cannot be truncated",
+				      s->path);
+		r = st_buf_add(&w->val, buf, (size_t)r) ? -3 : 0;
+		sodium_memzero(buf, sizeof(buf));
+		break;
+	default:
+		if (s->scan)
+			r = scan_text(w, s, text, len, &found);
+		else
+			found = 0;
+	}
+	if (r)
+		return r;
+	if (!found) {
+		*res = text;
+		*rlen = len;
+	} else {
+		*res = w->val.p ? w->val.p : "";
+		*rlen = w->val.len;
+	}
 	return 0;
 }
 
@@ -461,10 +502,8 @@ static int emit_scanned(struct wctx *w, const char *line, const struct pii_jnode
 static int emit_scalar(struct wctx *w, const char *line, const struct pii_jnode *n,
 		       const struct spec *s)
 {
-	const char *raw = line + n->start;
-	size_t rlen = n->end - n->start, len;
-	const char *text;
-	char buf[PII_NORM_MAX];
+	const char *raw = line + n->start, *text, *res;
+	size_t rlen = n->end - n->start, len, outlen;
 	int is_int = 1, r;
 
 	switch (s->type) {
@@ -500,36 +539,18 @@ static int emit_scalar(struct wctx *w, const char *line, const struct pii_jnode 
 					      s->path);
 		}
 	}
-	switch (s->transform) {
-	case PII_T_HASH:
-		if (n->type == PII_J_STR) {
-			text = str_text(w, line, n, &len);
-			return emit_hash(w, s, text, len);
-		}
-		return emit_hash(w, s, raw, rlen);
-	case PII_T_MASK:
-	case PII_T_TRUNCATE:
-		if (n->type == PII_J_STR)
-			text = str_text(w, line, n, &len);
-		else
-			text = raw, len = rlen;
-		r = s->transform == PII_T_MASK
-			    ? pii_mask(text, len, buf, sizeof(buf))
-			    : pii_truncate(s->trunc, text, len, buf, sizeof(buf));
-		if (r < 0)
-			return reject(w, PII_R_VALUE,
-				      s->transform == PII_T_MASK ? "field '%s' is too long to mask"
-								 : "field '%s' cannot be truncated",
-				      s->path);
-		if (pii_json_quote(&w->out, buf, (size_t)r))
-			return -3;
-		sodium_memzero(buf, sizeof(buf));
-		return 0;
-	default:
-		if (s->scan && n->type == PII_J_STR)
-			return emit_scanned(w, line, n, s);
+	/* Kept values are copied byte for byte, escapes and all. */
+	if (s->transform == PII_T_KEEP && !s->scan)
 		return st_buf_add(&w->out, raw, rlen) ? -3 : 0;
-	}
+	if (n->type == PII_J_STR)
+		text = str_text(w, line, n, &len);
+	else
+		text = raw, len = rlen;
+	if ((r = transform_text(w, s, text, len, &res, &outlen)))
+		return r;
+	if (res == text)
+		return st_buf_add(&w->out, raw, rlen) ? -3 : 0;
+	return pii_json_quote(&w->out, res, outlen) ? -3 : 0;
 }
 
 /* Whether two member keys are equal, decoding escapes when either has them. */
@@ -884,7 +905,7 @@ static int wctx_init(struct wctx *w, const struct pii_ingest *ing, struct st_err
 	memset(w, 0, sizeof(*w));
 	w->ing = ing;
 	st_buf_init(&w->out, max * 4 + 4096);
-	st_buf_init(&w->scratch, max * 4 + 4096);
+	st_buf_init(&w->val, max * 4 + 4096);
 	st_buf_init(&w->rej, max * 8 + 4096);
 	w->tmp = st_malloc(max + 1);
 	if (!w->tmp)
@@ -897,7 +918,7 @@ static void wctx_release(struct wctx *w)
 	pii_hasher_free(w->h);
 	pii_json_tape_release(&w->tape);
 	st_buf_release(&w->out);
-	st_buf_release(&w->scratch);
+	st_buf_release(&w->val);
 	st_buf_release(&w->rej);
 	if (w->tmp)
 		sodium_memzero(w->tmp, w->ing->o.max_record + 1);
@@ -1341,6 +1362,442 @@ out:
 	return ret;
 }
 
+/* ---- CSV (RFC 4180) ---- */
+
+/* The RFC 4180 states that matter for finding where a record ends. */
+enum { CSV_START, CSV_PLAIN, CSV_QUOTED, CSV_QUOTE };
+
+/* Steps the record-end scanner over byte c. Returns 1 when c ends the record. A quote counts
+ * only at the start of a field or inside a quoted one, so a stray quote in a plain field
+ * cannot swallow the following lines (the split reports it). */
+static int csv_step(int *state, char c)
+{
+	if (*state == CSV_QUOTED) {
+		if (c == '"')
+			*state = CSV_QUOTE;
+		return 0;
+	}
+	if (*state == CSV_QUOTE && c == '"') {
+		*state = CSV_QUOTED; /* a doubled quote */
+		return 0;
+	}
+	/* Outside quotes (a closing quote has ended its field). */
+	if (c == '\n') {
+		*state = CSV_START;
+		return 1;
+	}
+	*state = c == ',' ? CSV_START : (*state == CSV_START && c == '"') ? CSV_QUOTED : CSV_PLAIN;
+	return 0;
+}
+
+/* Finds the end of the CSV record at p (n bytes buffered): its newline outside quotes.
+ * Returns that offset, or -1 when the buffered bytes end inside the record. Sets *newlines
+ * to the line breaks inside the record's quoted fields. */
+static ssize_t csv_record_end(const char *p, size_t n, uint64_t *newlines)
+{
+	int state = CSV_START;
+
+	*newlines = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (csv_step(&state, p[i]))
+			return (ssize_t)i;
+		*newlines += p[i] == '\n';
+	}
+	return -1;
+}
+
+struct csv_field {
+	const char *p; /* decoded text (into w->tmp for quoted fields) */
+	size_t n;
+	int quoted;
+};
+
+/* Splits one record (its bytes without the final line break) into fields, decoding quoted
+ * ones into w->tmp. Returns the field count, or -1 on a malformed record (reason set). */
+static ssize_t csv_split(struct wctx *w, const char *rec, size_t len, struct csv_field *f,
+			 size_t max)
+{
+	size_t i = 0, nf = 0, o = 0;
+
+	if (len && rec[len - 1] == '\r')
+		len--;
+	for (;;) {
+		struct csv_field *x = &f[nf];
+
+		if (nf == max)
+			return reject(w, PII_R_RAGGED, "%s", "the record has too many fields");
+		x->quoted = i < len && rec[i] == '"';
+		if (x->quoted) {
+			x->p = w->tmp + o;
+			for (i++;; i++) {
+				if (i >= len)
+					return reject(w, PII_R_CSV, "%s", "unterminated quoted field");
+				if (rec[i] == '"') {
+					if (i + 1 < len && rec[i + 1] == '"') {
+						w->tmp[o++] = '"';
+						i++;
+						continue;
+					}
+					i++;
+					break;
+				}
+				w->tmp[o++] = rec[i];
+			}
+			x->n = (size_t)(w->tmp + o - x->p);
+			if (i < len && rec[i] != ',')
+				return reject(w, PII_R_CSV, "%s", "text after a closing quote");
+		} else {
+			x->p = rec + i;
+			while (i < len && rec[i] != ',') {
+				if (rec[i] == '"')
+					return reject(w, PII_R_CSV, "%s",
+						      "a quote inside an unquoted field");
+				i++;
+			}
+			x->n = (size_t)(rec + i - x->p);
+		}
+		nf++;
+		if (i >= len)
+			return (ssize_t)nf;
+		i++; /* the comma */
+	}
+}
+
+static int csv_needs_quotes(const char *p, size_t n)
+{
+	if (n && (p[0] == ' ' || p[n - 1] == ' '))
+		return 1;
+	for (size_t i = 0; i < n; i++)
+		if (p[i] == ',' || p[i] == '"' || p[i] == '\n' || p[i] == '\r')
+			return 1;
+	return 0;
+}
+
+static int csv_put(struct st_buf *b, const char *p, size_t n, int force_quotes)
+{
+	size_t run = 0;
+
+	if (!force_quotes && !csv_needs_quotes(p, n))
+		return st_buf_add(b, p, n);
+	if (st_buf_add(b, "\"", 1))
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (p[i] == '"') {
+			if (st_buf_add(b, p + run, i + 1 - run) || st_buf_add(b, "\"", 1))
+				return -1;
+			run = i + 1;
+		}
+	return st_buf_add(b, p + run, n - run) || st_buf_add(b, "\"", 1);
+}
+
+static int valid_number(const char *p, size_t n)
+{
+	struct pii_jtape t = {0};
+	struct pii_jerr e;
+	int ok = n && (p[0] == '-' || (p[0] >= '0' && p[0] <= '9')) &&
+		 !pii_json_parse(p, n, &t, &e);
+
+	pii_json_tape_release(&t);
+	return ok;
+}
+
+/* Checks a CSV value against its type. Returns 0, or -1 with the reason set. */
+static int csv_check(struct wctx *w, const struct spec *s, const struct csv_field *f)
+{
+	int is_int;
+
+	switch (s->type) {
+	case F_INT:
+	case F_INT64:
+		if (!f->n || !int_in_range(f->p, f->n, s->type == F_INT ? INT32_MIN : INT64_MIN,
+					   s->type == F_INT ? INT32_MAX : INT64_MAX, &is_int))
+			return reject(w, f->n && is_int ? PII_R_RANGE : PII_R_TYPE,
+				      f->n && is_int ? "field '%s' is out of range"
+						     : "field '%s' must be an integer",
+				      s->path);
+		return 0;
+	case F_FLOAT:
+	case F_DECIMAL:
+		return valid_number(f->p, f->n) ? 0
+						: reject(w, PII_R_TYPE, "field '%s' must be a number",
+							 s->path);
+	case F_BOOL:
+		if ((f->n == 4 && !memcmp(f->p, "true", 4)) || (f->n == 5 && !memcmp(f->p, "false", 5)))
+			return 0;
+		return reject(w, PII_R_TYPE, "field '%s' must be true or false", s->path);
+	case F_DATE:
+	case F_TIMESTAMP:
+		return valid_date(f->p, f->n, s->type == F_TIMESTAMP)
+			       ? 0
+			       : reject(w, PII_R_VALUE, "field '%s' is not a date or timestamp", s->path);
+	case F_OBJECT:
+	case F_ARRAY:
+		return reject(w, PII_R_TYPE, "field '%s' cannot be a CSV column", s->path);
+	default:
+		return 0;
+	}
+}
+
+#define CSV_MAX_COLUMNS 1024
+
+struct csv_state {
+	const struct spec *col[CSV_MAX_COLUMNS]; /* NULL: an unknown column, dropped */
+	size_t ncols;
+	struct csv_field f[CSV_MAX_COLUMNS];
+};
+
+/* Reads the header: every column must name a field of the dataset (or be dropped under
+ * --unknown drop) and every required field must have a column. Writes the output header. */
+static int csv_header(struct wctx *w, struct csv_state *cs, const char *rec, size_t len,
+		      struct sink *out, struct st_error *err)
+{
+	const struct spec *root = &w->ing->plans[0].root;
+	ssize_t nf;
+
+	if (len >= 3 && !memcmp(rec, "\xef\xbb\xbf", 3)) {
+		rec += 3;
+		len -= 3;
+	}
+	nf = csv_split(w, rec, len, cs->f, CSV_MAX_COLUMNS);
+	if (nf < 0)
+		return st_error_set(err, ST_E_INVALID, "cannot read the CSV header: %s", w->why);
+	cs->ncols = (size_t)nf;
+	st_buf_reset(&w->out);
+	for (size_t i = 0, first = 1; i < cs->ncols; i++) {
+		const struct spec *sp = find_spec(root, cs->f[i].p, cs->f[i].n);
+
+		for (size_t j = 0; sp && j < i; j++)
+			if (cs->col[j] == sp)
+				return st_error_set(err, ST_E_INVALID, "column '%s' appears twice",
+						    sp->name);
+		if (!sp && w->ing->o.unknown != PII_UNKNOWN_DROP)
+			return st_error_set(err, ST_E_INVALID,
+					    "column %zu of the CSV header is not a field of '%s'", i + 1,
+					    w->ing->plans[0].name);
+		cs->col[i] = sp;
+		if (!sp || sp->transform == PII_T_DROP)
+			continue;
+		if ((!first && st_buf_add(&w->out, ",", 1)) ||
+		    csv_put(&w->out, sp->name, sp->name_len, 0))
+			return st_error_oom(err);
+		first = 0;
+	}
+	for (size_t k = 0; k < root->nfields; k++) {
+		size_t i;
+
+		for (i = 0; i < cs->ncols && cs->col[i] != &root->fields[k]; i++)
+			;
+		if (i == cs->ncols && root->fields[k].required)
+			return st_error_set(err, ST_E_INVALID, "required field '%s' has no column",
+					    root->fields[k].path);
+	}
+	if (st_buf_add(&w->out, "\r\n", 2))
+		return st_error_oom(err);
+	return sink_add(out, w->out.p, w->out.len, err);
+}
+
+static int csv_row(struct wctx *w, struct csv_state *cs, struct sink *out, struct sink *rej,
+		   const char *rec, size_t len)
+{
+	ssize_t nf;
+	int first = 1;
+
+	w->st.in++;
+	st_buf_reset(&w->out);
+	nf = csv_split(w, rec, len, cs->f, CSV_MAX_COLUMNS);
+	if (nf < 0)
+		return write_reject(w, rej, rec, len);
+	if ((size_t)nf != cs->ncols) {
+		char why[64];
+
+		snprintf(why, sizeof(why), "%zd fields where the header has %zu", nf, cs->ncols);
+		reject(w, PII_R_RAGGED, "%s", why);
+		return write_reject(w, rej, rec, len);
+	}
+	for (size_t i = 0; i < cs->ncols; i++) {
+		const struct spec *sp = cs->col[i];
+		const struct csv_field *f = &cs->f[i];
+		const char *res;
+		size_t rlen;
+		int r;
+
+		if (!sp)
+			continue;
+		if (!f->n && !f->quoted) {
+			/* An empty unquoted field is an absent value. */
+			if (sp->required) {
+				reject(w, PII_R_MISSING_FIELD, "required field '%s' is empty", sp->path);
+				return write_reject(w, rej, rec, len);
+			}
+			res = "";
+			rlen = 0;
+		} else {
+			if (csv_check(w, sp, f))
+				return write_reject(w, rej, rec, len);
+			r = transform_text(w, sp, f->p, f->n, &res, &rlen);
+			if (r == -1)
+				return write_reject(w, rej, rec, len);
+			if (r == -2)
+				return -1;
+			if (r == -3) {
+				reject(w, PII_R_TOO_LONG, "%s", "the record grows too long");
+				return write_reject(w, rej, rec, len);
+			}
+		}
+		if (sp->transform == PII_T_DROP)
+			continue;
+		if ((!first && st_buf_add(&w->out, ",", 1)) ||
+		    csv_put(&w->out, res, rlen, f->quoted && !rlen))
+			return st_error_oom(&w->err);
+		first = 0;
+	}
+	if (st_buf_add(&w->out, "\r\n", 2))
+		return st_error_oom(&w->err);
+	w->st.out++;
+	w->st.bytes_out += w->out.len;
+	return sink_add(out, w->out.p, w->out.len, &w->err);
+}
+
+/* Streams an over-long CSV record, quotes respected, into the rejects file. */
+static int csv_reject_long(struct reader *rd, struct sink *rej, struct pii_ingest_stats *st,
+			   size_t max, struct st_error *err)
+{
+	struct b64 b = {{0}, 0};
+	char hdr[256];
+	int state = CSV_START;
+
+	st->in++;
+	st->rejected++;
+	st->by_reason[PII_R_TOO_LONG]++;
+	snprintf(hdr, sizeof(hdr),
+		 "{\"line\":%llu,\"code\":\"too-long\",\"reason\":\"record longer than %zu bytes\","
+		 "\"record_base64\":\"",
+		 (unsigned long long)rd->line + 1, max);
+	if (sink_add(rej, hdr, strlen(hdr), err))
+		return -1;
+	for (;;) {
+		const char *p = rd->buf + rd->off;
+		size_t i = 0;
+		int done = 0;
+		ssize_t r;
+
+		for (; i < rd->have; i++) {
+			rd->line += p[i] == '\n';
+			if (csv_step(&state, p[i])) {
+				done = 1;
+				break;
+			}
+		}
+		st->bytes_in += i + (size_t)done;
+		if (b64_feed(&b, rej, p, i, err))
+			return -1;
+		if (done) {
+			rd->off += i + 1;
+			rd->have -= i + 1;
+			break;
+		}
+		rd->off = rd->have = 0;
+		do
+			r = read(rd->fd, rd->buf, rd->cap);
+		while (r < 0 && errno == EINTR);
+		if (r < 0)
+			return st_error_set(err, ST_E_SYSTEM, "cannot read input: %s", strerror(errno));
+		if (r == 0) {
+			rd->eof = 1;
+			rd->line++;
+			break;
+		}
+		rd->have = (size_t)r;
+	}
+	if (b64_end(&b, rej, err))
+		return -1;
+	return sink_add(rej, "\"}\n", 3, err);
+}
+
+/* CSV is read serially: a record may span lines, so chunks cannot be cut at any newline. */
+static int run_csv(struct pii_ingest *ing, struct reader *rd, struct sink *out,
+		   struct sink *rej, struct pii_ingest_stats *st, struct st_error *err)
+{
+	struct csv_state *cs = st_calloc(1, sizeof(*cs));
+	struct wctx w;
+	int header = 1, ret = -1;
+
+	memset(&w, 0, sizeof(w));
+	if (!cs) {
+		st_error_oom(err);
+		goto out;
+	}
+	if (wctx_init(&w, ing, err))
+		goto out;
+	for (;;) {
+		const char *p = rd->buf + rd->off;
+		uint64_t inner;
+		ssize_t end = csv_record_end(p, rd->have, &inner);
+		size_t len;
+
+		if (end < 0 && !rd->eof) {
+			ssize_t r;
+
+			if (rd->have > ing->o.max_record + 1) {
+				if (header) {
+					st_error_set(err, ST_E_INVALID,
+						     "the CSV header is longer than %zu bytes",
+						     ing->o.max_record);
+					goto out;
+				}
+				if (csv_reject_long(rd, rej, &w.st, ing->o.max_record, err))
+					goto out;
+				continue;
+			}
+			if (rd->off) {
+				memmove(rd->buf, p, rd->have);
+				rd->off = 0;
+			}
+			do
+				r = read(rd->fd, rd->buf + rd->have, rd->cap - rd->have);
+			while (r < 0 && errno == EINTR);
+			if (r < 0) {
+				st_error_set(err, ST_E_SYSTEM, "cannot read input: %s", strerror(errno));
+				goto out;
+			}
+			if (r == 0)
+				rd->eof = 1;
+			rd->have += (size_t)r;
+			continue;
+		}
+		if (end < 0 && !rd->have)
+			break;
+		len = end < 0 ? rd->have : (size_t)end;
+		w.line = rd->line + 1;
+		rd->line += 1 + inner;
+		w.st.bytes_in += len + (end < 0 ? 0 : 1);
+		if (header) {
+			if (csv_header(&w, cs, p, len, out, err))
+				goto out;
+			header = 0;
+		} else if (len > ing->o.max_record) {
+			w.st.in++;
+			reject(&w, PII_R_TOO_LONG, "record longer than the limit%s", "");
+			if (write_reject(&w, rej, p, len))
+				goto fail;
+		} else if (!blank(p, len) && csv_row(&w, cs, out, rej, p, len)) {
+			goto fail;
+		}
+		rd->off += len + (end < 0 ? 0 : 1);
+		rd->have -= len + (end < 0 ? 0 : 1);
+	}
+	ret = 0;
+	goto out;
+fail:
+	*err = w.err;
+out:
+	stats_add(st, &w.st);
+	if (w.ing)
+		wctx_release(&w);
+	st_free(cs);
+	return ret;
+}
+
 int pii_ingest_run(struct pii_ingest *ing, int in_fd, int out_fd, int rej_fd, int threads,
 		   struct pii_ingest_stats *stats, struct st_error *err)
 {
@@ -1357,7 +1814,9 @@ int pii_ingest_run(struct pii_ingest *ing, int in_fd, int out_fd, int rej_fd, in
 		st_error_oom(err);
 		goto out;
 	}
-	if (threads > 1)
+	if (ing->o.format == PII_FMT_CSV)
+		ret = run_csv(ing, &rd, &out, &rej, stats, err);
+	else if (threads > 1)
 		ret = run_threaded(ing, &rd, &out, &rej, stats, threads, err);
 	else
 		ret = run_serial(ing, &rd, &out, &rej, stats, err);
