@@ -24,7 +24,8 @@ struct cli_cmd {
 extern const struct cli_cmd cli_cmd_init, cli_cmd_catalog, cli_cmd_search, cli_cmd_show,
 	cli_cmd_lineage, cli_cmd_version, cli_cmd_key, cli_cmd_pii, cli_cmd_ingest;
 /* Subcommands of `steward pii`, each in its cmd_pii_*.c file. */
-extern const struct cli_cmd cli_cmd_pii_hash, cli_cmd_pii_map, cli_cmd_pii_check;
+extern const struct cli_cmd cli_cmd_pii_hash, cli_cmd_pii_map, cli_cmd_pii_check,
+	cli_cmd_pii_scan;
 
 /* Prints "error: <message>" (with file:line:col when located) to stderr and returns the
  * exit code for err's code. */

@@ -1,8 +1,8 @@
-/* `steward pii <hash>`: the verb table of the PII commands. */
+/* `steward pii <hash|map|check|scan>`: the verb table of the PII commands. */
 #include "cli.h"
 
 static const struct cli_cmd *const pii_cmds[] = {
-	&cli_cmd_pii_hash,
+	&cli_cmd_pii_hash, &cli_cmd_pii_map, &cli_cmd_pii_check, &cli_cmd_pii_scan,
 };
 
 static int cmd_pii(int argc, char **argv, struct cli_ctx *ctx)
@@ -11,6 +11,6 @@ static int cmd_pii(int argc, char **argv, struct cli_ctx *ctx)
 }
 
 const struct cli_cmd cli_cmd_pii = {
-	"pii", "pseudonyms of values",
-	"usage: steward pii <hash> [<args>]\n", cmd_pii,
+	"pii", "pseudonyms, the PII map, PII checks and scans",
+	"usage: steward pii <hash|map|check|scan> [<args>]\n", cmd_pii,
 };

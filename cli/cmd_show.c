@@ -1,5 +1,6 @@
 /* `steward show NAME`: the dataset card. */
 #include "cli.h"
+#include "pii_map.h"
 
 #include <getopt.h>
 #include <jansson.h>
@@ -9,8 +10,9 @@
 static const char usage[] =
 	"usage: steward show NAME [--version N] [--json]\n\n"
 	"Shows the dataset card: metadata, the field tree with type, pii, category and\n"
-	"transform, versions, upstream and downstream datasets, and the glossary terms that\n"
-	"refer to it. For a glossary term, shows what it relates to.\n\n"
+	"transform, the class a field inherits through column lineage when it is stronger\n"
+	"than the one it declares, versions, upstream and downstream datasets, and the\n"
+	"glossary terms that refer to it. For a glossary term, shows what it relates to.\n\n"
 	"  --version N  a specific version (default: the latest)\n"
 	"  --json       print the card as JSON\n\n"
 	"Exit status: 0, or 4 when there is no such dataset.\n";
@@ -45,7 +47,21 @@ static json_t *split_tags(const char *tags)
 	return a;
 }
 
-static int print_json(const struct catalog_card *k)
+/* Field i of the card as the propagation saw it, when it inherits a class stronger than it
+ * declares: fills src with the field it inherits from. g may be NULL. */
+static int derived_tag(const struct pii_graph *g, size_t i, const struct catalog_field *cf,
+		       struct pii_field *f, struct pii_field *src)
+{
+	if (!g || i >= pii_graph_nroots(g))
+		return 0;
+	pii_graph_field(g, i, f);
+	if (strcmp(f->path, cf->path) || !f->derived)
+		return 0;
+	pii_graph_field(g, f->from, src);
+	return 1;
+}
+
+static int print_json(const struct catalog_card *k, const struct pii_graph *g)
 {
 	json_t *o, *fields = json_array(), *versions = json_array();
 	int ret;
@@ -54,19 +70,24 @@ static int print_json(const struct catalog_card *k)
 		json_array_append_new(versions, json_integer(k->versions[i]));
 	for (size_t i = 0; i < k->nfields; i++) {
 		const struct catalog_field *f = &k->fields[i];
-		json_t *from = json_array();
+		json_t *from = json_array(), *fo;
+		struct pii_field pf, src;
 
 		for (size_t j = 0; j < f->nfrom; j++)
 			json_array_append_new(from, json_string(f->from[j]));
-		json_array_append_new(
-			fields,
-			json_pack("{s:s, s:s?, s:s?, s:b, s:b, s:s, s:s?, s:s?, s:s?, s:b, s:s?, "
-				  "s:s?, s:o}",
-				  "path", f->path, "type", f->type, "items", f->item_type, "required",
-				  f->required, "nullable", f->nullable, "pii", f->pii, "category",
-				  f->category, "transform", f->transform, "normalize", f->normalize,
-				  "scan", f->scan, "pii_reason", f->pii_reason, "description",
-				  f->description, "from", from));
+		fo = json_pack("{s:s, s:s?, s:s?, s:b, s:b, s:s, s:s?, s:s?, s:s?, s:b, s:s?, "
+			       "s:s?, s:o}",
+			       "path", f->path, "type", f->type, "items", f->item_type, "required",
+			       f->required, "nullable", f->nullable, "pii", f->pii, "category",
+			       f->category, "transform", f->transform, "normalize", f->normalize,
+			       "scan", f->scan, "pii_reason", f->pii_reason, "description",
+			       f->description, "from", from);
+		if (fo && derived_tag(g, i, f, &pf, &src))
+			json_object_set_new(fo, "derived",
+					    json_pack("{s:s, s:s++}", "class",
+						      pii_map_class_name(pf.cls), "from",
+						      src.dataset, ".", src.path));
+		json_array_append_new(fields, fo);
 	}
 	o = json_pack("{s:s, s:s, s:I, s:o, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:o, s:b, "
 		      "s:s?, s:s, s:s?}",
@@ -115,7 +136,7 @@ static const char *leaf(const char *path)
 	return dot ? dot + 1 : path;
 }
 
-static void print_fields(const struct catalog_card *k)
+static void print_fields(const struct catalog_card *k, const struct pii_graph *g)
 {
 	int namew = 5, typew = 4, catw = 8;
 
@@ -134,6 +155,7 @@ static void print_fields(const struct catalog_card *k)
 	       "TYPE", "PII", catw, "CATEGORY", "TRANSFORM");
 	for (size_t i = 0; i < k->nfields; i++) {
 		const struct catalog_field *f = &k->fields[i];
+		struct pii_field pf, src;
 		char name[512], type[128];
 
 		snprintf(name, sizeof(name), "%*s%s%s", 2 * f->depth, "", leaf(f->path),
@@ -152,12 +174,15 @@ static void print_fields(const struct catalog_card *k)
 		putchar('\n');
 		for (size_t j = 0; j < f->nfrom; j++)
 			printf("  %*s  <- %s\n", namew, "", f->from[j]);
+		if (derived_tag(g, i, f, &pf, &src))
+			printf("  %*s  <- derived %s from %s.%s\n", namew, "",
+			       pii_map_class_name(pf.cls), src.dataset, src.path);
 		if (f->pii_reason)
 			printf("  %*s  pii_reason: %s\n", namew, "", f->pii_reason);
 	}
 }
 
-static void print_text(const struct catalog_card *k)
+static void print_text(const struct catalog_card *k, const struct pii_graph *g)
 {
 	char versions[256] = "", line[32];
 	size_t off = 0;
@@ -187,7 +212,7 @@ static void print_text(const struct catalog_card *k)
 		meta_line("compatibility", k->compatibility);
 	printf("  %-13s %s%s\n", "declared in", k->file, line);
 	if (k->nfields)
-		print_fields(k);
+		print_fields(k, g);
 	print_refs("Upstream", k->upstream, k->nupstream);
 	print_refs("Downstream", k->downstream, k->ndownstream);
 	print_refs("Glossary terms", k->terms, k->nterms);
@@ -204,6 +229,7 @@ static int cmd_show(int argc, char **argv, struct cli_ctx *ctx)
 	struct catalog_card card = {0};
 	struct st_error err = ST_ERROR_INIT;
 	struct catalog *cat = NULL;
+	struct pii_graph *g = NULL;
 	int c, code = 0, json = 0;
 	long version = 0;
 
@@ -232,15 +258,24 @@ static int cmd_show(int argc, char **argv, struct cli_ctx *ctx)
 		code = cli_fail(&err);
 		goto out;
 	}
+	/* Derived tags are extra: without them the card is still worth printing. */
+	if (pii_graph_dataset(cat, card.name, card.version, &g, &err)) {
+		char msg[2048];
+
+		st_error_format(&err, msg, sizeof(msg));
+		fprintf(stderr, "warning: cannot work out inherited pii classes: %s\n", msg);
+		st_error_init(&err);
+	}
 	if (json) {
-		if (print_json(&card)) {
+		if (print_json(&card, g)) {
 			st_error_set(&err, ST_E_SYSTEM, "cannot print the card");
 			code = cli_fail(&err);
 		}
 	} else {
-		print_text(&card);
+		print_text(&card, g);
 	}
 out:
+	pii_graph_free(g);
 	catalog_card_release(&card);
 	catalog_free(cat);
 	catalog_workspace_release(&ws);

@@ -1,0 +1,313 @@
+/* `steward pii map`: every personal-data field, declared or derived through column lineage,
+ * grouped by data category. `steward pii check`: fields declared pii none that inherit
+ * personal data without a pii_reason. */
+#include "cli.h"
+#include "pii_map.h"
+
+#include <getopt.h>
+#include <jansson.h>
+#include <string.h>
+
+#define CHAIN_MAX 64
+
+static const char map_usage[] =
+	"usage: steward pii map [--json]\n\n"
+	"Lists every field that holds personal data, grouped by data category: the fields\n"
+	"declared with a pii class, and the fields that inherit a stronger class than they\n"
+	"declare from the fields they are derived from (from:). For each: dataset, field,\n"
+	"class, transform, owner, system, and for a derived class the field it comes from.\n"
+	"Only the latest version of each dataset counts.\n\n"
+	"  --json   print {categories: [{category, name, fields: [{dataset, field, class,\n"
+	"           declared, derived, derived_from, origin, transform, owner, system,\n"
+	"           kind}]}], totals: {fields, declared, derived, datasets, categories,\n"
+	"           by_class}}\n\n"
+	"Exit status: 0.\n";
+
+static const char check_usage[] =
+	"usage: steward pii check [--json]\n\n"
+	"Lists the fields declared 'pii: none' that inherit personal data through from:\n"
+	"and state no pii_reason, each with the chain back to the field whose class is\n"
+	"declared. Declare the field's class, or say in pii_reason why it carries no\n"
+	"personal data (an aggregate count, say).\n\n"
+	"  --json   print {findings: [{dataset, field, class, from, chain: [{field, class,\n"
+	"           declared}], file, line, col}], count}\n\n"
+	"Exit status: 0 when no field inherits without a reason, 1 when some do.\n";
+
+static int cmd_map(int argc, char **argv, struct cli_ctx *ctx);
+static int cmd_check(int argc, char **argv, struct cli_ctx *ctx);
+
+const struct cli_cmd cli_cmd_pii_map = {"map", "list every PII field, declared and derived",
+					map_usage, cmd_map};
+const struct cli_cmd cli_cmd_pii_check = {
+	"check", "find fields that inherit PII without a pii_reason", check_usage, cmd_check};
+
+/* Parses [--json] and no arguments. Returns -1 to go on, else the exit code. */
+static int parse(int argc, char **argv, struct cli_ctx *ctx, const struct cli_cmd *cmd, int *json)
+{
+	static const struct option opts[] = {
+		{"json", no_argument, NULL, 'j'}, CLI_COMMON_OPTIONS, {0}};
+	int c, code = 0;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		if (c == 'j')
+			*json = 1;
+		else if (cli_common_option(c, optarg, ctx, cmd, &code)) {
+			if (c == 'h')
+				return code;
+		} else
+			return cli_option_error(ctx, c, argv);
+	}
+	if (argc > optind)
+		return cli_usage_error(ctx, "'%s' takes no arguments", ctx->verb);
+	return -1;
+}
+
+/* Prints v compactly and frees it. */
+static void dump(json_t *v)
+{
+	json_dumpf(v, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
+	json_decref(v);
+}
+
+/* "dataset.path" of field i as a JSON string. */
+static json_t *field_name(const struct pii_graph *g, size_t i)
+{
+	struct pii_field f;
+
+	if (i == PII_MAP_NO_FIELD)
+		return json_null();
+	pii_graph_field(g, i, &f);
+	return json_sprintf("%s.%s", f.dataset, f.path);
+}
+
+/* ---- pii map ---- */
+
+static int same_category(const struct pii_map *m, size_t i, size_t j)
+{
+	const char *a = m->rows[i].category, *b = m->rows[j].category;
+
+	return (!a && !b) || (a && b && !strcmp(a, b));
+}
+
+static void map_json(const struct pii_graph *g, const struct pii_map *m)
+{
+	fputs("{\n  \"categories\": [", stdout);
+	for (size_t i = 0; i < m->n; i++) {
+		const struct pii_map_row *r = &m->rows[i];
+		struct pii_field f;
+
+		if (!i || !same_category(m, i, i - 1)) {
+			fputs(i ? "\n      ]\n    },\n    {\n      \"category\": "
+				: "\n    {\n      \"category\": ",
+			      stdout);
+			dump(r->category ? json_string(r->category) : json_null());
+			fputs(",\n      \"name\": ", stdout);
+			dump(r->category_name ? json_string(r->category_name) : json_null());
+			fputs(",\n      \"fields\": [\n        ", stdout);
+		} else {
+			fputs(",\n        ", stdout);
+		}
+		pii_graph_field(g, r->field, &f);
+		dump(json_pack(
+			"{s:s, s:s, s:s, s:s, s:b, s:o, s:o, s:s?, s:s?, s:s?, s:s}", "dataset",
+			f.dataset, "field", f.path, "class", pii_map_class_name(f.cls), "declared",
+			pii_map_class_name(f.declared), "derived", f.derived, "derived_from",
+			field_name(g, f.from), "origin", field_name(g, r->origin), "transform",
+			f.transform, "owner", f.owner, "system", f.system, "kind", f.kind));
+	}
+	fputs(m->n ? "\n      ]\n    }\n  ],\n  \"totals\": " : "],\n  \"totals\": ", stdout);
+	dump(json_pack("{s:I, s:I, s:I, s:I, s:I, s:{s:I, s:I, s:I, s:I}}", "fields",
+		       (json_int_t)m->n, "declared", (json_int_t)m->ndeclared, "derived",
+		       (json_int_t)m->nderived, "datasets", (json_int_t)m->ndatasets, "categories",
+		       (json_int_t)m->ncategories, "by_class", "sensitive",
+		       (json_int_t)m->by_class[PII_MAP_SENSITIVE], "direct",
+		       (json_int_t)m->by_class[PII_MAP_DIRECT], "indirect",
+		       (json_int_t)m->by_class[PII_MAP_INDIRECT], "pseudonymous",
+		       (json_int_t)m->by_class[PII_MAP_PSEUDONYMOUS]));
+	fputs("\n}\n", stdout);
+}
+
+static int width(const char *s)
+{
+	return s ? (int)strlen(s) : 1;
+}
+
+static void map_text(const struct pii_graph *g, const struct pii_map *m)
+{
+	int dw = 7, fw = 5, cw = 12, tw = 9, ow = 5, sw = 6;
+
+	for (size_t i = 0; i < m->n; i++) {
+		struct pii_field f;
+
+		pii_graph_field(g, m->rows[i].field, &f);
+		dw = width(f.dataset) > dw ? width(f.dataset) : dw;
+		fw = width(f.path) > fw ? width(f.path) : fw;
+		tw = width(f.transform) > tw ? width(f.transform) : tw;
+		ow = width(f.owner) > ow ? width(f.owner) : ow;
+		sw = width(f.system) > sw ? width(f.system) : sw;
+	}
+	for (size_t i = 0; i < m->n; i++) {
+		const struct pii_map_row *r = &m->rows[i];
+		struct pii_field f, src;
+
+		if (!i || !same_category(m, i, i - 1)) {
+			if (!r->category)
+				printf("%s(no category)\n", i ? "\n" : "");
+			else if (r->category_name)
+				printf("%s%s (%s)\n", i ? "\n" : "", r->category, r->category_name);
+			else
+				printf("%s%s\n", i ? "\n" : "", r->category);
+			printf("  %-*s  %-*s  %-*s  %-*s  %-*s  %-*s  %s\n", dw, "DATASET", fw,
+			       "FIELD", cw, "CLASS", tw, "TRANSFORM", ow, "OWNER", sw, "SYSTEM",
+			       "SOURCE");
+		}
+		pii_graph_field(g, r->field, &f);
+		printf("  %-*s  %-*s  %-*s  %-*s  %-*s  %-*s  ", dw, f.dataset, fw, f.path, cw,
+		       pii_map_class_name(f.cls), tw, f.transform ? f.transform : "-", ow,
+		       f.owner ? f.owner : "-", sw, f.system ? f.system : "-");
+		if (f.derived) {
+			pii_graph_field(g, f.from, &src);
+			printf("derived from %s.%s\n", src.dataset, src.path);
+		} else {
+			puts("declared");
+		}
+	}
+	if (m->n)
+		putchar('\n');
+	printf("%zu PII field%s in %zu dataset%s: %zu declared, %zu derived; %zu sensitive, %zu "
+	       "direct, %zu indirect, %zu pseudonymous\n",
+	       m->n, m->n == 1 ? "" : "s", m->ndatasets, m->ndatasets == 1 ? "" : "s", m->ndeclared,
+	       m->nderived, m->by_class[PII_MAP_SENSITIVE], m->by_class[PII_MAP_DIRECT],
+	       m->by_class[PII_MAP_INDIRECT], m->by_class[PII_MAP_PSEUDONYMOUS]);
+}
+
+static int cmd_map(int argc, char **argv, struct cli_ctx *ctx)
+{
+	struct catalog_workspace ws = {0};
+	struct st_error err = ST_ERROR_INIT;
+	struct catalog *cat = NULL;
+	struct pii_graph *g = NULL;
+	struct pii_map m = {0};
+	int json = 0, code = parse(argc, argv, ctx, &cli_cmd_pii_map, &json);
+
+	if (code >= 0)
+		return code;
+	code = cli_open_catalog(ctx, &ws, &cat);
+	if (code)
+		return code;
+	if (pii_graph_catalog(cat, &g, &err) || pii_map_build(cat, g, &m, &err)) {
+		code = cli_fail(&err);
+		goto out;
+	}
+	if (json)
+		map_json(g, &m);
+	else
+		map_text(g, &m);
+out:
+	pii_map_release(&m);
+	pii_graph_free(g);
+	catalog_free(cat);
+	catalog_workspace_release(&ws);
+	return code;
+}
+
+/* ---- pii check ---- */
+
+/* How a field of a chain got its class: "declared direct", "inherits direct". */
+static void print_link(const struct pii_field *f)
+{
+	printf(" <- %s.%s (%s %s%s)", f->dataset, f->path, f->derived ? "inherits" : "declared",
+	       pii_map_class_name(f->cls),
+	       f->transform && !strcmp(f->transform, "hash") ? ", transform hash" : "");
+}
+
+static void check_text(const struct pii_graph *g, const struct pii_findings *fs)
+{
+	size_t chain[CHAIN_MAX];
+
+	for (size_t i = 0; i < fs->n; i++) {
+		const struct pii_finding *x = &fs->v[i];
+		struct pii_field f, src;
+		size_t n = pii_graph_chain(g, x->field, chain, CHAIN_MAX);
+
+		pii_graph_field(g, x->field, &f);
+		pii_graph_field(g, f.from, &src);
+		if (x->file)
+			printf("%s:%u:%u: ", x->file, x->line, x->col);
+		printf("'%s.%s' is declared pii none but inherits %s from '%s.%s'\n", f.dataset,
+		       f.path, pii_map_class_name(f.cls), src.dataset, src.path);
+		printf("  %s.%s", f.dataset, f.path);
+		for (size_t k = 0; k < n; k++) {
+			pii_graph_field(g, chain[k], &src);
+			print_link(&src);
+		}
+		putchar('\n');
+	}
+	if (fs->n)
+		printf("%zu field%s declared pii none inherit%s personal data without a "
+		       "pii_reason\n",
+		       fs->n, fs->n == 1 ? "" : "s", fs->n == 1 ? "s" : "");
+	else
+		puts("no field declared pii none inherits personal data without a pii_reason");
+}
+
+static void check_json(const struct pii_graph *g, const struct pii_findings *fs)
+{
+	size_t chain[CHAIN_MAX];
+
+	fputs("{\n  \"findings\": [", stdout);
+	for (size_t i = 0; i < fs->n; i++) {
+		const struct pii_finding *x = &fs->v[i];
+		size_t n = pii_graph_chain(g, x->field, chain, CHAIN_MAX);
+		json_t *links = json_array();
+		struct pii_field f, src;
+
+		pii_graph_field(g, x->field, &f);
+		for (size_t k = 0; k < n; k++) {
+			pii_graph_field(g, chain[k], &src);
+			json_array_append_new(links, json_pack("{s:o, s:s, s:b}", "field",
+							       field_name(g, chain[k]), "class",
+							       pii_map_class_name(src.cls),
+							       "declared", !src.derived));
+		}
+		fputs(i ? ",\n    " : "\n    ", stdout);
+		dump(json_pack("{s:s, s:s, s:s, s:o, s:o, s:s?, s:i, s:i}", "dataset", f.dataset,
+			       "field", f.path, "class", pii_map_class_name(f.cls), "from",
+			       field_name(g, f.from), "chain", links, "file", x->file, "line",
+			       (int)x->line, "col", (int)x->col));
+	}
+	printf("%s],\n  \"count\": %zu\n}\n", fs->n ? "\n  " : "", fs->n);
+}
+
+static int cmd_check(int argc, char **argv, struct cli_ctx *ctx)
+{
+	struct catalog_workspace ws = {0};
+	struct st_error err = ST_ERROR_INIT;
+	struct catalog *cat = NULL;
+	struct pii_graph *g = NULL;
+	struct pii_findings fs = {0};
+	int json = 0, code = parse(argc, argv, ctx, &cli_cmd_pii_check, &json);
+
+	if (code >= 0)
+		return code;
+	code = cli_open_catalog(ctx, &ws, &cat);
+	if (code)
+		return code;
+	if (pii_graph_catalog(cat, &g, &err) || pii_check(cat, g, &fs, &err)) {
+		code = cli_fail(&err);
+		goto out;
+	}
+	if (json)
+		check_json(g, &fs);
+	else
+		check_text(g, &fs);
+	code = fs.n ? ST_FINDINGS : 0;
+out:
+	pii_findings_release(&fs);
+	pii_graph_free(g);
+	catalog_free(cat);
+	catalog_workspace_release(&ws);
+	return code;
+}
