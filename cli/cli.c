@@ -55,7 +55,25 @@ int cli_find_workspace(const struct cli_ctx *ctx, struct catalog_workspace *ws)
 
 	if (catalog_workspace_find(ws, ctx->home, &err))
 		return cli_fail(&err);
+	if (cli_audit_begin(ctx, ws)) {
+		catalog_workspace_release(ws);
+		st_error_set(&err, ST_E_SYSTEM, "cannot write the audit record; refusing to go on");
+		return cli_fail(&err);
+	}
 	return 0;
+}
+
+int cli_audit_begin(const struct cli_ctx *ctx, const struct catalog_workspace *ws)
+{
+	(void)ctx;
+	(void)ws;
+	return 0;
+}
+
+void cli_audit_end(const struct cli_ctx *ctx, int exit_code)
+{
+	(void)ctx;
+	(void)exit_code;
 }
 
 int cli_open_catalog(const struct cli_ctx *ctx, struct catalog_workspace *ws,

@@ -9,8 +9,10 @@
 #include "error.h"
 
 struct cli_ctx {
-	const char *home; /* --home, or NULL */
-	const char *verb; /* full verb for messages, e.g. "catalog load" */
+	const char *home;   /* --home, or NULL */
+	const char *verb;   /* full verb for messages, e.g. "catalog load" */
+	const char *action; /* audit vocabulary, e.g. "catalog.search"; set by each command */
+	const char *object; /* what it acts on (a dataset, a category), or NULL; never PII */
 };
 
 struct cli_cmd {
@@ -34,8 +36,16 @@ int cli_fail(const struct st_error *err);
 int cli_usage_error(const struct cli_ctx *ctx, const char *fmt, ...) ST_PRINTF(2, 3);
 /* Prints a command's help text to stdout; returns 0. */
 int cli_help(const struct cli_cmd *cmd);
-/* Finds the workspace. Returns 0, or an exit code after printing the error. */
+/* Finds the workspace, then records the command's ctx->action and ctx->object through
+ * cli_audit_begin() before any data is read. Returns 0, or an exit code after printing. */
 int cli_find_workspace(const struct cli_ctx *ctx, struct catalog_workspace *ws);
+/* The audit seam. Every command that reads or changes a workspace passes through
+ * cli_audit_begin() once, before it returns data (from cli_find_workspace()), and main()
+ * calls cli_audit_end() once with the exit code. The tamper-evident audit log (audit.db)
+ * plugs in here; until then they record nothing and succeed. A non-zero return from
+ * cli_audit_begin() means the record could not be written: the command then fails closed. */
+int cli_audit_begin(const struct cli_ctx *ctx, const struct catalog_workspace *ws);
+void cli_audit_end(const struct cli_ctx *ctx, int exit_code);
 /* Finds the workspace and opens its catalog. Returns 0, or an exit code after printing. */
 int cli_open_catalog(const struct cli_ctx *ctx, struct catalog_workspace *ws,
 		     struct catalog **cat);

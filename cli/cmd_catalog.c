@@ -63,6 +63,7 @@ static int cmd_load(int argc, char **argv, struct cli_ctx *ctx)
 	}
 	if (optind >= argc)
 		return cli_usage_error(ctx, "no paths to load");
+	ctx->action = flags & CATALOG_LOAD_DRY_RUN ? "catalog.check" : "catalog.load";
 	code = cli_open_catalog(ctx, &ws, &cat);
 	if (code)
 		return code;

@@ -172,6 +172,8 @@ static int cmd_ingest(int argc, char **argv, struct cli_ctx *ctx)
 	o.dataset = argv[optind];
 	if (threads > 64)
 		return cli_usage_error(ctx, "--threads is at most 64");
+	ctx->action = "pii.ingest";
+	ctx->object = o.dataset;
 	if ((code = cli_open_catalog(ctx, &ws, &cat)))
 		return code;
 	if (catalog_config_load(&cfg, &ws, &err))

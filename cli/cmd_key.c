@@ -28,6 +28,7 @@ static int keys_dir(const struct cli_ctx *ctx, struct catalog_workspace *ws, cha
 static int key_verb(int argc, char **argv, struct cli_ctx *ctx, const struct cli_cmd *cmd,
 		    int nargs, int *json, int (*fn)(const char *dir, char **args, int json))
 {
+	static char action[32];
 	static const struct option opts[] = {{"json", no_argument, NULL, 'j'}, CLI_COMMON_OPTIONS,
 					     {0}};
 	struct catalog_workspace ws = {0};
@@ -48,6 +49,9 @@ static int key_verb(int argc, char **argv, struct cli_ctx *ctx, const struct cli
 	}
 	if (argc - optind != nargs)
 		return cli_usage_error(ctx, nargs ? "give one key id" : "no arguments expected");
+	snprintf(action, sizeof(action), "key.%s", cmd->name);
+	ctx->action = action;
+	ctx->object = nargs ? argv[optind] : NULL;
 	code = keys_dir(ctx, &ws, &dir);
 	if (code)
 		return code;

@@ -245,6 +245,8 @@ static int cmd_lineage(int argc, char **argv, struct cli_ctx *ctx)
 							  : "no dataset name given");
 	if (!dir)
 		dir = CATALOG_UP;
+	ctx->action = "catalog.lineage";
+	ctx->object = argv[optind];
 	code = cli_open_catalog(ctx, &ws, &cat);
 	if (code)
 		return code;

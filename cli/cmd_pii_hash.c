@@ -135,6 +135,8 @@ static int cmd_hash(int argc, char **argv, struct cli_ctx *ctx)
 				       norm);
 	if (catalog_category_check(run.category, &err))
 		return cli_fail(&err);
+	ctx->action = "pii.hash";
+	ctx->object = run.category;
 	if ((code = cli_find_workspace(ctx, &ws)))
 		return code;
 	if (catalog_config_load(&cfg, &ws, &err) ||

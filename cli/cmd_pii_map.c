@@ -194,6 +194,7 @@ static int cmd_map(int argc, char **argv, struct cli_ctx *ctx)
 
 	if (code >= 0)
 		return code;
+	ctx->action = "pii.map";
 	code = cli_open_catalog(ctx, &ws, &cat);
 	if (code)
 		return code;
@@ -292,6 +293,7 @@ static int cmd_check(int argc, char **argv, struct cli_ctx *ctx)
 
 	if (code >= 0)
 		return code;
+	ctx->action = "pii.check";
 	code = cli_open_catalog(ctx, &ws, &cat);
 	if (code)
 		return code;

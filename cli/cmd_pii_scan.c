@@ -153,6 +153,8 @@ static int cmd_scan(int argc, char **argv, struct cli_ctx *ctx)
 		st_error_set(&err, ST_E_NOTFOUND, "cannot open '%s'", argv[optind]);
 		return cli_fail(&err);
 	}
+	ctx->action = "pii.scan";
+	ctx->object = dataset;
 	if ((code = cli_open_catalog(ctx, &ws, &cat)))
 		goto out;
 	if (pii_scan(cat, dataset, fd, (uint64_t)sample, &r, &err)) {

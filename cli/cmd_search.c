@@ -132,6 +132,7 @@ static int cmd_search(int argc, char **argv, struct cli_ctx *ctx)
 		return cli_usage_error(ctx, argc - optind ? "give the query as one argument (quote it)"
 							  : "no query given");
 	o.limit = (size_t)limit;
+	ctx->action = "catalog.search"; /* the query may hold PII: it is not the object */
 	code = cli_open_catalog(ctx, &ws, &cat);
 	if (code)
 		return code;

@@ -251,6 +251,8 @@ static int cmd_show(int argc, char **argv, struct cli_ctx *ctx)
 	if (argc - optind != 1)
 		return cli_usage_error(ctx, argc - optind ? "'show' takes one dataset name"
 							  : "no dataset name given");
+	ctx->action = "catalog.show";
+	ctx->object = argv[optind];
 	code = cli_open_catalog(ctx, &ws, &cat);
 	if (code)
 		return code;

@@ -68,8 +68,12 @@ int main(int argc, char **argv)
 	}
 	for (size_t k = 0; k < sizeof(commands) / sizeof(*commands); k++)
 		if (!strcmp(argv[i], commands[k]->name)) {
+			int code;
+
 			ctx.verb = commands[k]->name;
-			return commands[k]->exec(argc - i, argv + i, &ctx);
+			code = commands[k]->exec(argc - i, argv + i, &ctx);
+			cli_audit_end(&ctx, code);
+			return code;
 		}
 	fprintf(stderr, "error: '%s' is not a steward command\nsee 'steward --help'\n", argv[i]);
 	return ST_E_USAGE;
