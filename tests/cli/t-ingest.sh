@@ -35,6 +35,12 @@ expect_jq 'keys_unsorted == ["id","email","small","score","ok","born","card","ip
 expect_stderr_contains 'ingest t.person: 1 records in, 1 out, 0 rejected'
 expect_equal 600 "$(stat -c %a rej.jsonl)" 'the rejects file is mode 0600'
 
+# \u escapes are decoded before normalizing: one address, one pseudonym.
+printf '%s\n' '{"id":42,"email":"ann@example.com"}' '{"id":42,"email":"\u0041nn@Example.com"}' >esc.jsonl
+expect_exit_stdin 0 esc.jsonl steward ingest t.person
+expect_equal 1 "$(jq -r .email "$OUT" | sort -u | wc -l)" 'escaped and plain spellings hash alike'
+expect_equal "$email" "$(jq -r .email "$OUT" | head -n 1)" 'and match the first record'
+
 # ---- one reject per reason, with line numbers; counts reconcile ----
 cat >bad.jsonl <<'JSONL'
 {"id":1}
