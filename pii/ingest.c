@@ -550,6 +550,11 @@ static int emit_scalar(struct wctx *w, const char *line, const struct pii_jnode 
 		return r;
 	if (res == text)
 		return st_buf_add(&w->out, raw, rlen) ? -3 : 0;
+	if (s->transform == PII_T_HASH) /* a pseudonym needs no escaping */
+		return st_buf_add(&w->out, "\"", 1) || st_buf_add(&w->out, res, outlen) ||
+			       st_buf_add(&w->out, "\"", 1)
+			       ? -3
+			       : 0;
 	return pii_json_quote(&w->out, res, outlen) ? -3 : 0;
 }
 
@@ -1050,11 +1055,7 @@ static int next_chunk(struct reader *rd, size_t want, size_t max, const char **p
 		char *last = NULL;
 
 		/* The last newline within the first `want` bytes ends the chunk. */
-		for (char *q = start + look; q > start;)
-			if (*--q == '\n') {
-				last = q;
-				break;
-			}
+		last = look ? memrchr(start, '\n', look) : NULL;
 		if (!last && rd->have > want) {
 			last = memchr(start + look, '\n', rd->have - look);
 		}
@@ -1066,8 +1067,9 @@ static int next_chunk(struct reader *rd, size_t want, size_t max, const char **p
 			*p = start;
 			*n = (size_t)(last - start) + 1;
 			*first = rd->line + 1;
-			for (const char *q = start; q <= last; q++)
-				rd->line += *q == '\n';
+			for (const char *q = start; (q = memchr(q, '\n', (size_t)(last + 1 - q)));
+			     q++)
+				rd->line++;
 			rd->off += *n;
 			rd->have -= *n;
 			return 1;

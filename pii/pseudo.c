@@ -3,6 +3,7 @@
  * the construction and test vectors. */
 #include "pii.h"
 #include "alloc.h"
+#include "blake2b.h"
 
 #include <sodium.h>
 #include <string.h>
@@ -12,7 +13,7 @@
 struct sub {
 	char *category;
 	const char *seen;                /* the caller's pointer last seen for it */
-	crypto_generichash_state *state; /* keyed with the subkey; guarded memory */
+	struct pii_b2b *state;           /* keyed with the subkey; guarded memory */
 };
 
 struct pii_hasher {
@@ -93,7 +94,7 @@ static struct sub *find_sub(struct pii_hasher *h, const char *category, struct s
 	}
 	crypto_kdf_derive_from_key(subkey, sizeof(subkey), category_id(category), KDF_CONTEXT,
 				   h->master);
-	crypto_generichash_init(s->state, subkey, sizeof(subkey), PII_TAG_BYTES);
+	pii_b2b_init(s->state, subkey, sizeof(subkey), PII_TAG_BYTES);
 	sodium_memzero(subkey, sizeof(subkey));
 	h->n++;
 	return s;
@@ -102,17 +103,13 @@ static struct sub *find_sub(struct pii_hasher *h, const char *category, struct s
 int pii_pseudonym(struct pii_hasher *h, const char *category, const char *value, size_t len,
 		  char *out, struct st_error *err)
 {
-	crypto_generichash_state st;
 	unsigned char tag[PII_TAG_BYTES];
 	struct sub *s = find_sub(h, category ? category : "", err);
 	size_t idlen = strlen(h->id);
 
 	if (!s)
 		return -1;
-	memcpy(&st, s->state, sizeof(st));
-	crypto_generichash_update(&st, (const unsigned char *)value, len);
-	crypto_generichash_final(&st, tag, sizeof(tag));
-	sodium_memzero(&st, sizeof(st));
+	pii_b2b_digest(s->state, (const unsigned char *)value, len, tag);
 	memcpy(out, h->id, idlen);
 	out[idlen] = ':';
 	sodium_bin2base64(out + idlen + 1, PII_PSEUDONYM_MAX - idlen - 1, tag, sizeof(tag),
