@@ -32,10 +32,12 @@ static uint64_t rotr(uint64_t x, int n)
 
 static uint64_t load64(const unsigned char *p)
 {
-	uint64_t v = 0;
+	uint64_t v;
 
-	for (int i = 7; i >= 0; i--)
-		v = (v << 8) | p[i];
+	memcpy(&v, p, 8);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	v = __builtin_bswap64(v);
+#endif
 	return v;
 }
 
@@ -65,18 +67,31 @@ static void compress(uint64_t h[8], const unsigned char block[128], uint64_t t, 
 	v[12] ^= t; /* the high word of the counter stays 0 below 2^64 bytes */
 	if (last)
 		v[14] = ~v[14];
-	for (int r = 0; r < 12; r++) {
-		const uint8_t *s = sigma[r];
-
-		G(0, 4, 8, 12, m[s[0]], m[s[1]]);
-		G(1, 5, 9, 13, m[s[2]], m[s[3]]);
-		G(2, 6, 10, 14, m[s[4]], m[s[5]]);
-		G(3, 7, 11, 15, m[s[6]], m[s[7]]);
-		G(0, 5, 10, 15, m[s[8]], m[s[9]]);
-		G(1, 6, 11, 12, m[s[10]], m[s[11]]);
-		G(2, 7, 8, 13, m[s[12]], m[s[13]]);
-		G(3, 4, 9, 14, m[s[14]], m[s[15]]);
-	}
+	/* Rounds written out, so that every message index is a constant the compiler folds. */
+#define ROUND(r)                                                                               \
+	do {                                                                                   \
+		G(0, 4, 8, 12, m[sigma[r][0]], m[sigma[r][1]]);                                \
+		G(1, 5, 9, 13, m[sigma[r][2]], m[sigma[r][3]]);                                \
+		G(2, 6, 10, 14, m[sigma[r][4]], m[sigma[r][5]]);                               \
+		G(3, 7, 11, 15, m[sigma[r][6]], m[sigma[r][7]]);                               \
+		G(0, 5, 10, 15, m[sigma[r][8]], m[sigma[r][9]]);                               \
+		G(1, 6, 11, 12, m[sigma[r][10]], m[sigma[r][11]]);                             \
+		G(2, 7, 8, 13, m[sigma[r][12]], m[sigma[r][13]]);                              \
+		G(3, 4, 9, 14, m[sigma[r][14]], m[sigma[r][15]]);                              \
+	} while (0)
+	ROUND(0);
+	ROUND(1);
+	ROUND(2);
+	ROUND(3);
+	ROUND(4);
+	ROUND(5);
+	ROUND(6);
+	ROUND(7);
+	ROUND(8);
+	ROUND(9);
+	ROUND(10);
+	ROUND(11);
+#undef ROUND
 	for (int i = 0; i < 8; i++)
 		h[i] ^= v[i] ^ v[i + 8];
 }

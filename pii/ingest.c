@@ -345,6 +345,28 @@ static const char *str_text(struct wctx *w, const char *line, const struct pii_j
 	return w->tmp;
 }
 
+/* Finds the field named key. Records mostly list fields in schema order, so the field after
+ * the previous match (*hint) is tried first. */
+static const struct spec *find_spec_from(const struct spec *obj, const char *key, size_t klen,
+					 size_t *hint)
+{
+	if (*hint < obj->nfields) {
+		const struct spec *f = &obj->fields[*hint];
+
+		if (f->name_len == klen && !memcmp(f->name, key, klen)) {
+			(*hint)++;
+			return f;
+		}
+	}
+	for (size_t i = 0; i < obj->nfields; i++)
+		if (obj->fields[i].name_len == klen && klen && obj->fields[i].name[0] == key[0] &&
+		    !memcmp(obj->fields[i].name, key, klen)) {
+			*hint = i + 1;
+			return &obj->fields[i];
+		}
+	return NULL;
+}
+
 static const struct spec *find_spec(const struct spec *obj, const char *key, size_t klen)
 {
 	for (size_t i = 0; i < obj->nfields; i++)
@@ -592,6 +614,7 @@ static int emit_object(struct wctx *w, const char *line, const struct pii_jnode 
 {
 	struct pii_jtape *t = &w->tape;
 	unsigned char seen_small[64], *seen = seen_small;
+	size_t hint = 0;
 	int first = 1, ret = -1;
 
 	if (s->nfields > sizeof(seen_small) && !(seen = st_calloc(s->nfields, 1)))
@@ -611,7 +634,7 @@ static int emit_object(struct wctx *w, const char *line, const struct pii_jnode 
 			klen = pii_json_unescape(key, klen, w->tmp);
 			key = w->tmp;
 		}
-		f = find_spec(s, key, klen);
+		f = find_spec_from(s, key, klen, &hint);
 		if (!f) {
 			/* Dropped unknown fields are checked for duplicates too: whichever copy a
 			 * later reader would pick, the record is ambiguous. */
