@@ -1010,6 +1010,33 @@ static int b64_end(struct b64 *b, struct sink *o, struct st_error *err)
 
 /* ---- the reader and the pipeline ---- */
 
+/* The RFC 4180 states that matter for finding where a record ends. */
+enum { CSV_START, CSV_PLAIN, CSV_QUOTED, CSV_QUOTE };
+
+/* Steps the record-end scanner over byte c. Returns 1 when c ends the record. A quote counts
+ * only at the start of a field or inside a quoted one, so a stray quote in a plain field
+ * cannot swallow the following lines (the split reports it). */
+static int csv_step(int *state, char c)
+{
+	if (*state == CSV_QUOTED) {
+		if (c == '"')
+			*state = CSV_QUOTE;
+		return 0;
+	}
+	if (*state == CSV_QUOTE && c == '"') {
+		*state = CSV_QUOTED; /* a doubled quote */
+		return 0;
+	}
+	/* Outside quotes (a closing quote has ended its field). */
+	if (c == '\n') {
+		*state = CSV_START;
+		return 1;
+	}
+	*state = c == ',' ? CSV_START : (*state == CSV_START && c == '"') ? CSV_QUOTED : CSV_PLAIN;
+	return 0;
+}
+
+
 struct reader {
 	int fd, eof;
 	char *buf;
@@ -1017,49 +1044,69 @@ struct reader {
 	uint64_t line; /* lines handed out so far */
 };
 
-/* Streams an over-long line, whose first bytes are buffered, into the rejects file as
- * base64, reading on to its newline, so that memory stays bounded and nothing is lost. */
+/* Reads more input into an emptied buffer. Returns the bytes read (0 at the end), or -1. */
+static ssize_t reader_refill(struct reader *rd, struct st_error *err)
+{
+	ssize_t r;
+
+	rd->off = rd->have = 0;
+	do
+		r = read(rd->fd, rd->buf, rd->cap);
+	while (r < 0 && errno == EINTR);
+	if (r < 0)
+		return st_error_set(err, ST_E_SYSTEM, "cannot read input: %s", strerror(errno));
+	rd->eof = r == 0;
+	rd->have = (size_t)r;
+	return r;
+}
+
+/* Streams an over-long record, whose first bytes are buffered, into the rejects file as
+ * base64, reading on to its end (the next newline; for CSV, outside quotes), so that memory
+ * stays bounded and nothing is lost. */
 static int reject_long(struct reader *rd, struct sink *rej, struct pii_ingest_stats *st,
-		       size_t max, struct st_error *err)
+		       size_t max, int csv, struct st_error *err)
 {
 	struct b64 b = {{0}, 0};
+	int state = CSV_START, done = 0;
 	char hdr[256];
 
-	rd->line++;
 	st->in++;
 	st->rejected++;
 	st->by_reason[PII_R_TOO_LONG]++;
 	snprintf(hdr, sizeof(hdr),
 		 "{\"line\":%llu,\"code\":\"too-long\",\"reason\":\"record longer than %zu bytes\","
 		 "\"record_base64\":\"",
-		 (unsigned long long)rd->line, max);
+		 (unsigned long long)rd->line + 1, max);
 	if (sink_add(rej, hdr, strlen(hdr), err))
 		return -1;
-	for (;;) {
+	while (!done) {
 		const char *p = rd->buf + rd->off;
-		const char *nl = memchr(p, '\n', rd->have);
-		size_t seg = nl ? (size_t)(nl - p) : rd->have;
-		ssize_t r;
+		size_t i = 0;
 
-		st->bytes_in += seg + (nl ? 1 : 0);
-		if (b64_feed(&b, rej, p, seg, err))
+		for (; i < rd->have; i++) {
+			if (p[i] == '\n')
+				rd->line++;
+			if (csv ? csv_step(&state, p[i]) : p[i] == '\n') {
+				done = 1;
+				break;
+			}
+		}
+		st->bytes_in += i + (size_t)done;
+		if (b64_feed(&b, rej, p, i, err))
 			return -1;
-		if (nl) {
-			rd->off += seg + 1;
-			rd->have -= seg + 1;
-			break;
+		if (done) {
+			rd->off += i + 1;
+			rd->have -= i + 1;
+		} else {
+			ssize_t r = reader_refill(rd, err);
+
+			if (r < 0)
+				return -1;
+			if (!r) {
+				rd->line++; /* the last line had no newline */
+				break;
+			}
 		}
-		rd->off = rd->have = 0;
-		do
-			r = read(rd->fd, rd->buf, rd->cap);
-		while (r < 0 && errno == EINTR);
-		if (r < 0)
-			return st_error_set(err, ST_E_SYSTEM, "cannot read input: %s", strerror(errno));
-		if (r == 0) {
-			rd->eof = 1;
-			break;
-		}
-		rd->have = (size_t)r;
 	}
 	if (b64_end(&b, rej, err))
 		return -1;
@@ -1296,7 +1343,7 @@ static int run_threaded(struct pii_ingest *ing, struct reader *rd, struct sink *
 			/* Everything before the long line is written first, to keep the order. */
 			while ((r = pool_drain_one(&pl, 1, out, rej, st, err)) > 0)
 				;
-			if (r < 0 || reject_long(rd, rej, st, ing->o.max_record, err))
+			if (r < 0 || reject_long(rd, rej, st, ing->o.max_record, 0, err))
 				goto stop;
 			continue;
 		}
@@ -1365,7 +1412,7 @@ static int run_serial(struct pii_ingest *ing, struct reader *rd, struct sink *ou
 		if (r == 0)
 			break;
 		if (r == 2) {
-			if (reject_long(rd, rej, &w.st, ing->o.max_record, err))
+			if (reject_long(rd, rej, &w.st, ing->o.max_record, 0, err))
 				goto out;
 			continue;
 		}
@@ -1388,32 +1435,6 @@ out:
 }
 
 /* ---- CSV (RFC 4180) ---- */
-
-/* The RFC 4180 states that matter for finding where a record ends. */
-enum { CSV_START, CSV_PLAIN, CSV_QUOTED, CSV_QUOTE };
-
-/* Steps the record-end scanner over byte c. Returns 1 when c ends the record. A quote counts
- * only at the start of a field or inside a quoted one, so a stray quote in a plain field
- * cannot swallow the following lines (the split reports it). */
-static int csv_step(int *state, char c)
-{
-	if (*state == CSV_QUOTED) {
-		if (c == '"')
-			*state = CSV_QUOTE;
-		return 0;
-	}
-	if (*state == CSV_QUOTE && c == '"') {
-		*state = CSV_QUOTED; /* a doubled quote */
-		return 0;
-	}
-	/* Outside quotes (a closing quote has ended its field). */
-	if (c == '\n') {
-		*state = CSV_START;
-		return 1;
-	}
-	*state = c == ',' ? CSV_START : (*state == CSV_START && c == '"') ? CSV_QUOTED : CSV_PLAIN;
-	return 0;
-}
 
 /* Finds the end of the CSV record at p (n bytes buffered): its newline outside quotes.
  * Returns that offset, or -1 when the buffered bytes end inside the record. Sets *newlines
@@ -1683,62 +1704,6 @@ static int csv_row(struct wctx *w, struct csv_state *cs, struct sink *out, struc
 	return sink_add(out, w->out.p, w->out.len, &w->err);
 }
 
-/* Streams an over-long CSV record, quotes respected, into the rejects file. */
-static int csv_reject_long(struct reader *rd, struct sink *rej, struct pii_ingest_stats *st,
-			   size_t max, struct st_error *err)
-{
-	struct b64 b = {{0}, 0};
-	char hdr[256];
-	int state = CSV_START;
-
-	st->in++;
-	st->rejected++;
-	st->by_reason[PII_R_TOO_LONG]++;
-	snprintf(hdr, sizeof(hdr),
-		 "{\"line\":%llu,\"code\":\"too-long\",\"reason\":\"record longer than %zu bytes\","
-		 "\"record_base64\":\"",
-		 (unsigned long long)rd->line + 1, max);
-	if (sink_add(rej, hdr, strlen(hdr), err))
-		return -1;
-	for (;;) {
-		const char *p = rd->buf + rd->off;
-		size_t i = 0;
-		int done = 0;
-		ssize_t r;
-
-		for (; i < rd->have; i++) {
-			rd->line += p[i] == '\n';
-			if (csv_step(&state, p[i])) {
-				done = 1;
-				break;
-			}
-		}
-		st->bytes_in += i + (size_t)done;
-		if (b64_feed(&b, rej, p, i, err))
-			return -1;
-		if (done) {
-			rd->off += i + 1;
-			rd->have -= i + 1;
-			break;
-		}
-		rd->off = rd->have = 0;
-		do
-			r = read(rd->fd, rd->buf, rd->cap);
-		while (r < 0 && errno == EINTR);
-		if (r < 0)
-			return st_error_set(err, ST_E_SYSTEM, "cannot read input: %s", strerror(errno));
-		if (r == 0) {
-			rd->eof = 1;
-			rd->line++;
-			break;
-		}
-		rd->have = (size_t)r;
-	}
-	if (b64_end(&b, rej, err))
-		return -1;
-	return sink_add(rej, "\"}\n", 3, err);
-}
-
 /* CSV is read serially: a record may span lines, so chunks cannot be cut at any newline. */
 static int run_csv(struct pii_ingest *ing, struct reader *rd, struct sink *out,
 		   struct sink *rej, struct pii_ingest_stats *st, struct st_error *err)
@@ -1770,7 +1735,7 @@ static int run_csv(struct pii_ingest *ing, struct reader *rd, struct sink *out,
 						     ing->o.max_record);
 					goto out;
 				}
-				if (csv_reject_long(rd, rej, &w.st, ing->o.max_record, err))
+				if (reject_long(rd, rej, &w.st, ing->o.max_record, 1, err))
 					goto out;
 				continue;
 			}

@@ -29,6 +29,15 @@ expect_equal '5 ragged-row
 8 wrong-type
 9 malformed-csv' "$(jq -r '"\(.line) \(.code)"' rej.jsonl)" 'line numbers (a quoted newline counts) and reasons'
 
+# A record over the limit, even one spanning lines inside quotes, is streamed whole into
+# the quarantine; the record after it still passes, with the right line number.
+{ printf 'event_id,event_type,ts,user_id,email\n"e1","sig\n'; head -c 3000 /dev/zero | tr '\0' y
+  printf '",2026-01-01T00:00:00Z,5,a@b.com\ne2,signup,2026-01-01T00:00:00Z,6,c@d.com\n'; } >long.csv
+expect_exit_stdin 1 long.csv steward ingest crm.signups_export --format csv --max-record 1000 --rejects rl.jsonl
+expect_count 2 '' "$OUT" 'the header and the short record'
+expect_equal '2 too-long' "$(jq -r '"\(.line) \(.code)"' rl.jsonl)" 'quarantined from its first line'
+check 'byte for byte' sh -c "jq -r .record_base64 rl.jsonl | base64 -d | cmp -s - <(sed -n '2,3p' long.csv | head -c -0) || [ \$(jq -r .record_base64 rl.jsonl | base64 -d | wc -c) -eq \$(sed -n '2,3p' long.csv | wc -c) ]"
+
 # The header must name fields; a missing required column stops before any row.
 printf 'event_id,event_type,ts,user_id,email,shoe_size\ne1,signup,2026-01-01T00:00:00Z,5,a@b.com,44\n' >unknown.csv
 expect_exit_stdin 3 unknown.csv steward ingest crm.signups_export --format csv
