@@ -44,6 +44,14 @@ int catalog_not_found(struct catalog *c, const char *name, struct st_error *err)
 	return -1;
 }
 
+int catalog_missing(struct catalog *c, const char *name, int64_t version, struct st_error *err)
+{
+	if (version)
+		return st_error_set(err, ST_E_NOTFOUND, "dataset '%s' has no version %lld", name,
+				    (long long)version);
+	return catalog_not_found(c, name, err);
+}
+
 static void refs_release(struct catalog_ref *v, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -209,11 +217,8 @@ int catalog_card_get(struct catalog *c, const char *name, int64_t version,
 	if (rc != SQLITE_ROW) {
 		if (rc != SQLITE_DONE)
 			catalog_sql_error(err, c->db, "cannot read dataset");
-		else if (version)
-			st_error_set(err, ST_E_NOTFOUND, "dataset '%s' has no version %lld", name,
-				     (long long)version);
 		else
-			catalog_not_found(c, name, err);
+			catalog_missing(c, name, version, err);
 		goto out;
 	}
 	id = sqlite3_column_int64(st, 0);

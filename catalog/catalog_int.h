@@ -56,5 +56,8 @@ size_t catalog_split_ref(const char *ref, size_t *field);
 /* Sets a not-found error for name (ST_E_NOTFOUND) with a did-you-mean hint: the dataset
  * part of a dataset.field name, or a name within two edits. Returns -1. */
 int catalog_not_found(struct catalog *c, const char *name, struct st_error *err);
+/* Sets the error for a (name, version) look-up that found no row (version 0: the latest):
+ * "has no version N", or catalog_not_found(). Returns -1. */
+int catalog_missing(struct catalog *c, const char *name, int64_t version, struct st_error *err);
 
 #endif

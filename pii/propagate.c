@@ -695,11 +695,8 @@ int pii_graph_dataset(struct catalog *c, const char *name, int64_t version, stru
 	if (rc != SQLITE_ROW) {
 		if (rc != SQLITE_DONE)
 			catalog_sql_error(err, c->db, "cannot read the catalog");
-		else if (version)
-			st_error_set(err, ST_E_NOTFOUND, "dataset '%s' has no version %lld", name,
-				     (long long)version);
 		else
-			catalog_not_found(c, name, err);
+			catalog_missing(c, name, version, err);
 		goto out;
 	}
 	/* An older version is not what from: references to the name mean. */
