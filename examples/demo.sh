@@ -27,4 +27,8 @@ run show dw.revenue_daily
 run lineage bi.revenue --up
 run lineage events.signup --down
 run lineage dw.revenue_daily.net_revenue_usd --up
+run key init
+run pii check
+printf '\n%s$ steward ingest '"'"'events.*'"'"' < examples/events.jsonl | head -n 2%s\n' "$bold" "$plain"
+"$steward" --home "$ws" ingest 'events.*' --rejects "$ws/rejects.jsonl" <examples/events.jsonl | head -n 2
 printf '\nThe workspace is in %s; try: build/cli/steward --home %s search "email"\n' "$ws" "$ws"
