@@ -233,7 +233,8 @@ static int walk_dir(struct loader *L, const char *dir, int depth)
 		}
 		n++;
 	}
-	qsort(names, n, sizeof(*names), cmp_names);
+	if (n > 1) /* qsort(NULL, 0) is undefined */
+		qsort(names, n, sizeof(*names), cmp_names);
 	for (size_t i = 0; i < n; i++) {
 		struct st_buf path;
 		struct stat lsb, sb;

@@ -221,7 +221,8 @@ int catalog_search(struct catalog *c, const char *query, const struct catalog_se
 			goto out;
 	}
 	/* The second list may repeat certified rows when unfiltered: keep the boosted one. */
-	qsort(cands, ncands, sizeof(*cands), by_score);
+	if (ncands > 1)
+		qsort(cands, ncands, sizeof(*cands), by_score);
 	if (catalog_prepare(c->db, &fetch,
 			    "SELECT name, kind, description, owner, version FROM datasets"
 			    " WHERE id = ?1",

@@ -97,7 +97,8 @@ int catalog_taxonomy_parse(struct catalog_taxonomy **out, const unsigned char *t
 		if (!c->key)
 			goto bad;
 	}
-	qsort(t->v, t->n, sizeof(*t->v), by_key);
+	if (t->n > 1)
+		qsort(t->v, t->n, sizeof(*t->v), by_key);
 	*out = t;
 	t = NULL;
 	ret = 0;

@@ -22,6 +22,8 @@ int st_buf_add_slow(struct st_buf *b, const void *data, size_t n) ST_WUR;
 /* The common case, where the bytes fit, stays inline: it is on the ingest hot path. */
 static inline int st_buf_add(struct st_buf *b, const void *data, size_t n)
 {
+	if (!n)
+		return 0; /* also keeps memcpy away from a NULL source, which is undefined */
 	if (b->p && n < b->cap - b->len && n <= b->max - b->len) {
 		memcpy(b->p + b->len, data, n);
 		b->len += n;
