@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds steward with gcc and with clang (warnings are errors in both) and runs every test
-# in both builds. Ends with one line: "N passed, N failed".
+# Builds steward with gcc, with clang, and with clang under sanitizers (warnings are errors
+# in all) and runs every test in each build. Ends with one line: "N passed, N failed".
 set -u
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
@@ -30,20 +30,28 @@ PY
   failed=$((failed + f))
 }
 
-for cc in gcc clang; do
-  dir="build-test-$cc"
-  echo "== $cc build"
+# Three builds: gcc, clang, and clang with AddressSanitizer, UndefinedBehaviorSanitizer
+# and LeakSanitizer (any report fails the test that triggered it).
+for lane in gcc clang sanitize; do
+  dir="build-test-$lane"
+  echo "== $lane build"
   if [ ! -f "$dir/build.ninja" ]; then
-    CC=$cc meson setup "$dir" >/dev/null || { failed=$((failed + 1)); status=1; continue; }
+    case $lane in
+      sanitize) CC=clang meson setup "$dir" -Dbuildtype=debugoptimized \
+                  -Db_sanitize=address,undefined -Db_lundef=false >/dev/null ;;
+      *) CC=$lane meson setup "$dir" >/dev/null ;;
+    esac || { failed=$((failed + 1)); status=1; continue; }
   fi
   if ! ninja -C "$dir"; then
-    echo "error: the $cc build failed"
+    echo "error: the $lane build failed"
     failed=$((failed + 1))
     status=1
     continue
   fi
-  echo "== $cc tests"
-  meson test -C "$dir" --print-errorlogs --num-processes 2 || status=1
+  echo "== $lane tests"
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+  UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+    meson test -C "$dir" --print-errorlogs --num-processes 2 --timeout-multiplier 3 || status=1
   count "$dir/meson-logs/testlog.json"
 done
 
