@@ -421,9 +421,12 @@ record counts "steward counts reconcile" "$count_problems" problems '<=0' "$note
 
 # --- report ----------------------------------------------------------------------
 
+load_end=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)
 mkdir -p "$(dirname "$out_json")"
 echo
-MODE=$mode CPU=$cpu NPROC=$(nproc) MEM_MB=$mem_mb KERNEL=$(uname -sr) LOAD=$load VERSION=$version \
+echo "load average at the end: $load_end (at the start: $load)"
+echo
+MODE=$mode CPU=$cpu NPROC=$(nproc) MEM_MB=$mem_mb KERNEL=$(uname -sr) LOAD=$load LOAD_END=$load_end VERSION=$version \
 LIBS=$libs COMMIT=$commit BINARY=$steward_src BIN_SHA=$bin_sha RUNS=$runs NODE_V=$node_v PYTHON_V=$python_v INPUT_MB=$in_mb \
 "$PYTHON" - "$results" "$out_json" <<'PY'
 import datetime, json, os, sys
@@ -516,7 +519,7 @@ env = os.environ
 doc = dict(benchmark="ingest", mode=env["MODE"],
            date=datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
            machine=dict(nproc=int(env["NPROC"]), cpu=env["CPU"], mem_mb=int(env["MEM_MB"]),
-                        kernel=env["KERNEL"], load_average=env["LOAD"]),
+                        kernel=env["KERNEL"], load_average=env["LOAD"], load_average_end=env["LOAD_END"]),
            steward=dict(version=env["VERSION"], libraries=env["LIBS"], commit=env["COMMIT"],
                         binary=env["BINARY"], binary_sha256_prefix=env["BIN_SHA"]),
            baselines=dict(node=env["NODE_V"], python=env["PYTHON_V"]),
