@@ -123,7 +123,7 @@ int cli_parse_count(const struct cli_ctx *ctx, const char *opt, const char *s, l
 	long v;
 
 	v = strtol(s, &end, 10);
-	if (!*s || *end || v <= 0 || v > 1000000) {
+	if (!*s || *end || v <= 0 || v > (1L << 30)) {
 		cli_usage_error(ctx, "%s needs a positive number, not '%s'", opt, s);
 		return -1;
 	}

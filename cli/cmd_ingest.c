@@ -186,6 +186,16 @@ static int cmd_ingest(int argc, char **argv, struct cli_ctx *ctx)
 		goto out;
 	}
 	o.unknown = unknown && !strcmp(unknown, "drop") ? PII_UNKNOWN_DROP : PII_UNKNOWN_REJECT;
+	if (!max_record && catalog_config_str(&cfg, "ingest.max_record_bytes") &&
+	    cli_parse_count(ctx, "ingest.max_record_bytes in steward.yaml",
+			    catalog_config_str(&cfg, "ingest.max_record_bytes"), &max_record)) {
+		code = ST_E_USAGE;
+		goto out;
+	}
+	if (max_record > (64L << 20)) {
+		code = cli_usage_error(ctx, "the record limit is at most %ld bytes", 64L << 20);
+		goto out;
+	}
 	o.max_record = (size_t)max_record;
 	o.country_code = pii_country_calling_code(catalog_config_str(&cfg, "pii.default_country"));
 	if (isatty(STDERR_FILENO)) {

@@ -104,6 +104,17 @@ jq -r .record_base64 rej.jsonl | base64 -d >long2
 test_cmp long1 long2 'the long one is quarantined whole, byte for byte'
 expect_equal 1 "$(jq -r .line rej.jsonl)" 'with its line number'
 
+# The limit and the unknown-field policy can come from steward.yaml.
+printf 'version: 1\ningest:\n  max_record_bytes: 1000\n  unknown_fields: drop\n' >"$WS/steward.yaml"
+expect_exit_stdin 1 long.jsonl steward ingest t.person --rejects rej.jsonl
+expect_equal 'too-long' "$(jq -r .code rej.jsonl)" 'ingest.max_record_bytes applies'
+expect_exit_stdin 0 unknown.jsonl steward ingest t.person
+expect_jq 'has("extra") | not' 'ingest.unknown_fields: drop applies'
+printf 'version: 1\ningest:\n  max_record_bytes: lots\n' >"$WS/steward.yaml"
+expect_exit_stdin 2 long.jsonl steward ingest t.person
+expect_stderr_line "error: ingest.max_record_bytes in steward.yaml needs a positive number, not 'lots'"
+printf 'version: 1\n' >"$WS/steward.yaml"
+
 # ---- the sample event stream ----
 expect_exit 0 steward catalog load "$CORPUS"
 python3 "$STEWARD_SHARED/corpus/gen_events.py" --count 20000 --bad-rate 0.01 >events.jsonl
