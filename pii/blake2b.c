@@ -129,14 +129,13 @@ void pii_b2b_digest(const struct pii_b2b *s, const unsigned char *in, size_t n,
 		in += 128;
 		n -= 128;
 	}
-	memset(block, 0, sizeof(block));
-	if (n)
-		memcpy(block, in, n);
+	memcpy(block, in, n);
+	memset(block + n, 0, sizeof(block) - n);
 	t += n;
 	compress(h, block, t, 1);
-	sodium_memzero(block, sizeof(block));
+	sodium_memzero(block, n); /* the value's bytes; the rest was zero */
 out:
+	/* h now holds the digest itself, which is no secret: it becomes the pseudonym. */
 	for (size_t i = 0; i < s->outlen; i++)
 		out[i] = (unsigned char)(h[i / 8] >> (8 * (i % 8)));
-	sodium_memzero(h, sizeof(h));
 }

@@ -431,7 +431,8 @@ static int hash_text(struct wctx *w, const struct spec *s, const char *v, size_t
 		len = (size_t)n;
 	}
 	n = pii_pseudonym(w->h, s->category, v, len, ps, &w->err);
-	sodium_memzero(norm, sizeof(norm));
+	if (v == norm)
+		sodium_memzero(norm, len); /* only the bytes the normalizer wrote */
 	if (n < 0)
 		return -2;
 	return st_buf_add(&w->val, ps, (size_t)n) ? -3 : 0;

@@ -40,7 +40,8 @@ static int new_node(struct parser *p, int type, uint32_t *idx)
 {
 	struct pii_jnode *n;
 
-	if (p->t->n >= UINT32_MAX || st_grow(&p->t->v, &p->t->cap, p->t->n + 1, sizeof(*p->t->v)))
+	if (p->t->n >= p->t->cap &&
+	    (p->t->n >= UINT32_MAX || st_grow(&p->t->v, &p->t->cap, p->t->n + 1, sizeof(*p->t->v))))
 		return fail(p, PII_JE_NOMEM, "out of memory");
 	n = &p->t->v[p->t->n];
 	memset(n, 0, sizeof(*n));

@@ -159,6 +159,51 @@ static int format_ipv4(const unsigned char *b, char *out)
 	return o;
 }
 
+/* RFC 5952 text: lowercase hex without leading zeros, the longest run of two or more zero
+ * groups (the first, on a tie) written as "::". No printf: this is on the ingest hot path. */
+static int format_ipv6(const unsigned char *b, char *out)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned g[8];
+	int best = -1, bestlen = 1, o = 0;
+
+	for (int i = 0; i < 8; i++)
+		g[i] = (unsigned)b[2 * i] << 8 | b[2 * i + 1];
+	for (int i = 0; i < 8;) {
+		int j = i;
+
+		while (j < 8 && !g[j])
+			j++;
+		if (j - i > bestlen) {
+			best = i;
+			bestlen = j - i;
+		}
+		i = j == i ? i + 1 : j;
+	}
+	for (int i = 0, sep = 0; i < 8; i++) {
+		if (i == best) {
+			out[o++] = ':';
+			out[o++] = ':';
+			i += bestlen - 1;
+			sep = 0;
+			continue;
+		}
+		if (sep)
+			out[o++] = ':';
+		sep = 1;
+		for (int shift = 12, started = 0; shift >= 0; shift -= 4) {
+			unsigned d = (g[i] >> shift) & 15;
+
+			if (d || started || !shift) {
+				out[o++] = hex[d];
+				started = 1;
+			}
+		}
+	}
+	out[o] = '\0';
+	return o;
+}
+
 static int norm_ip(const char *v, size_t len, char *out)
 {
 	unsigned char bin[16];
@@ -176,7 +221,7 @@ static int norm_ip(const char *v, size_t len, char *out)
 	/* ::ffff:a.b.c.d is the IPv4 address a.b.c.d. */
 	if (!memcmp(bin, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12))
 		return format_ipv4(bin + 12, out);
-	return inet_ntop(AF_INET6, bin, out, PII_NORM_MAX) ? (int)strlen(out) : -1;
+	return format_ipv6(bin, out);
 }
 
 int pii_normalize(int norm, const char *value, size_t len, const char *country_code,

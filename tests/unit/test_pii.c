@@ -5,6 +5,7 @@
 #include "harness.h"
 #include "pii.h"
 
+#include <arpa/inet.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
@@ -134,6 +135,44 @@ static void test_normalizers(void)
 	CHECK(pii_country_calling_code("XX") == NULL);
 }
 
+/* The IPv6 formatter agrees with inet_ntop (RFC 5952) on addresses with zero runs of every
+ * length and place. IPv4-compatible ::a.b.c.d is left out: inet_ntop writes it dotted. */
+static void test_ipv6_format(void)
+{
+	unsigned char bin[16];
+	char text[64], want[64], got[PII_NORM_MAX];
+	size_t bad = 0, runs = 0;
+
+	for (int i = 0; i < 20000; i++) {
+		randombytes_buf(bin, sizeof(bin));
+		for (int g = 0; g < 8; g++)
+			if (randombytes_uniform(3) == 0)
+				bin[2 * g] = bin[2 * g + 1] = 0;
+		if (randombytes_uniform(4) == 0)
+			bin[2 * randombytes_uniform(8)] = 0; /* short groups */
+		if (!memcmp(bin, "\0\0\0\0\0\0\0\0\0\0", 10) &&
+		    ((bin[10] == 0 && bin[11] == 0) || (bin[10] == 0xff && bin[11] == 0xff)))
+			continue;
+		inet_ntop(AF_INET6, bin, want, sizeof(want));
+		/* Feed an uncompressed spelling so the normalizer does the work. */
+		snprintf(text, sizeof(text), "%x:%x:%x:%x:%x:%x:%x:%x", bin[0] << 8 | bin[1],
+			 bin[2] << 8 | bin[3], bin[4] << 8 | bin[5], bin[6] << 8 | bin[7],
+			 bin[8] << 8 | bin[9], bin[10] << 8 | bin[11], bin[12] << 8 | bin[13],
+			 bin[14] << 8 | bin[15]);
+		if (pii_normalize(PII_NORM_IP, text, strlen(text), NULL, got) < 0 || strcmp(got, want)) {
+			if (!bad++)
+				printf("#   %s: got %s, want %s\n", text, got, want);
+		}
+		runs++;
+	}
+	printf("# %zu addresses compared\n", runs);
+	CHECK(bad == 0);
+	check_norm(PII_NORM_IP, "::", NULL, "::");
+	check_norm(PII_NORM_IP, "1:0:0:2:0:0:0:3", NULL, "1:0:0:2::3");
+	check_norm(PII_NORM_IP, "1:0:0:2:3:0:0:4", NULL, "1::2:3:0:0:4");
+	check_norm(PII_NORM_IP, "1:2:3:4:5:6:7:0", NULL, "1:2:3:4:5:6:7:0");
+}
+
 static void test_transforms(void)
 {
 	char out[64];
@@ -212,6 +251,7 @@ int main(void)
 	test_b2b_matches_libsodium();
 	test_vectors();
 	test_normalizers();
+	test_ipv6_format();
 	test_transforms();
 	test_detectors();
 	return t_done();
