@@ -38,9 +38,7 @@ int catalog_not_found(struct catalog *c, const char *name, struct st_error *err)
 			     name, hint);
 	else
 		st_error_set(err, ST_E_NOTFOUND, "no dataset '%s' in the catalog", name);
-	for (size_t i = 0; i < n; i++)
-		st_free(names[i]);
-	st_free(names);
+	st_free_strv(names, n);
 	return -1;
 }
 
@@ -82,9 +80,7 @@ void catalog_card_release(struct catalog_card *k)
 		st_free(f->normalize);
 		st_free(f->pii_reason);
 		st_free(f->description);
-		for (size_t j = 0; j < f->nfrom; j++)
-			st_free(f->from[j]);
-		st_free(f->from);
+		st_free_strv(f->from, f->nfrom);
 	}
 	st_free(k->fields);
 	refs_release(k->upstream, k->nupstream);
@@ -301,9 +297,7 @@ int catalog_names_in(struct catalog *c, const char *ns, char ***names, size_t *n
 	}
 	sqlite3_finalize(st);
 	if (bad || rc != SQLITE_DONE) {
-		for (size_t i = 0; i < *n; i++)
-			st_free((*names)[i]);
-		st_free(*names);
+		st_free_strv(*names, *n);
 		*names = NULL;
 		*n = 0;
 		return bad ? st_error_oom(err) : catalog_sql_error(err, c->db, "cannot list datasets");

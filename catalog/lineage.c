@@ -346,9 +346,7 @@ int catalog_lineage_get(struct catalog *c, const char *target, int dir, int dept
 	ret = 0;
 out:
 	st_free(kind);
-	for (size_t i = 0; i < w.nedge_keys; i++)
-		st_free(w.edge_keys[i]);
-	st_free(w.edge_keys);
+	st_free_strv(w.edge_keys, w.nedge_keys);
 	index_release(&w.nodes);
 	index_release(&w.edges);
 	if (ret)

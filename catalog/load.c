@@ -260,9 +260,7 @@ static int walk_dir(struct loader *L, const char *dir, int depth)
 	}
 	ret = 0;
 out:
-	for (size_t i = 0; i < n; i++)
-		st_free(names[i]);
-	st_free(names);
+	st_free_strv(names, n);
 	closedir(d);
 	return ret;
 }
@@ -1627,9 +1625,7 @@ static int save_meta(struct loader *L)
 
 void catalog_load_stats_release(struct catalog_load_stats *s)
 {
-	for (size_t i = 0; i < s->nremoved; i++)
-		st_free(s->removed[i]);
-	st_free(s->removed);
+	st_free_strv(s->removed, s->nremoved);
 	memset(s, 0, sizeof(*s));
 }
 

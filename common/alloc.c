@@ -95,3 +95,10 @@ void st_free(void *p)
 {
 	free(p);
 }
+
+void st_free_strv(char **v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++)
+		free(v[i]);
+	free(v);
+}

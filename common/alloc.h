@@ -20,5 +20,7 @@ char *st_strdup(const char *s);
 char *st_strndup(const char *s, size_t n);
 /* Releases memory from the functions above. NULL is fine. */
 void st_free(void *p);
+/* Frees n strings and the array that holds them. NULL is fine. */
+void st_free_strv(char **v, size_t n);
 
 #endif

@@ -313,9 +313,7 @@ int pii_ingest_new(struct pii_ingest **out, struct catalog *c, const struct pii_
 	ing = NULL;
 	ret = 0;
 out:
-	for (size_t i = 0; i < nnames; i++)
-		st_free(names[i]);
-	st_free(names);
+	st_free_strv(names, nnames);
 	pii_ingest_free(ing);
 	return ret;
 }
@@ -620,7 +618,8 @@ static int emit_object(struct wctx *w, const char *line, const struct pii_jnode 
 
 	if (s->nfields > sizeof(seen_small) && !(seen = st_calloc(s->nfields, 1)))
 		return -3;
-	memset(seen, 0, s->nfields < sizeof(seen_small) ? sizeof(seen_small) : 0);
+	if (seen == seen_small)
+		memset(seen, 0, s->nfields); /* a larger one comes zeroed from st_calloc */
 	if (st_buf_add(&w->out, "{", 1)) {
 		ret = -3;
 		goto out;
