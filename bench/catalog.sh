@@ -27,71 +27,26 @@ Writes bench/out/catalog.json. Exit status: 0 all goals met, 1 a goal missed,
 EOF
 }
 
-quick=0
-keep=
-while [ $# -gt 0 ]; do
-	case $1 in
-	--quick) quick=1 ;;
-	--keep) [ $# -ge 2 ] || { usage >&2; exit 2; }; keep=$2; shift ;;
-	--keep=*) keep=${1#--keep=} ;;
-	-h | --help) usage; exit 0 ;;
-	*) echo "error: unknown option '$1'" >&2; usage >&2; exit 2 ;;
-	esac
-	shift
-done
-
-here=$(cd "$(dirname "$0")" && pwd)
-root=$(dirname "$here")
-shared=${STEWARD_SHARED:-$(cd "$root/.." && pwd)/shared}
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
 gen=$shared/corpus/gen_catalog.py
-tmp=${BENCH_TMP:-/tmp/steward-bench}
 load_runs=${LOAD_RUNS:-3}
 hf_runs=${HF_RUNS:-20}
 hf_warmup=${HF_WARMUP:-3}
 out_json=$here/out/catalog.json
 
-die() { echo "error: $*" >&2; exit 3; }
-
 # --- tools -------------------------------------------------------------------
 
-apt_install() {
-	echo "installing $1 (apt-get) ..."
-	local sudo=
-	[ "$(id -u)" = 0 ] || sudo=sudo
-	$sudo apt-get install -y "$1" >/dev/null 2>&1 ||
-		{ $sudo apt-get update >/dev/null 2>&1 && $sudo apt-get install -y "$1" >/dev/null 2>&1; } ||
-		die "cannot install '$1'"
-}
 command -v /usr/bin/time >/dev/null || apt_install time
 command -v hyperfine >/dev/null || apt_install hyperfine
 command -v python3 >/dev/null || die "python3 is needed (gen_catalog.py and the report)"
 [ -f "$gen" ] || die "no generator at '$gen' (set STEWARD_SHARED)"
 
-if [ -z "${STEWARD:-}" ]; then
-	STEWARD=$root/build/cli/steward
-	if [ -f "$root/build/build.ninja" ] && command -v ninja >/dev/null; then
-		ninja -C "$root/build" >/dev/null || die "build failed: ninja -C '$root/build'"
-	fi
-fi
-[ -x "$STEWARD" ] || die "no steward binary at '$STEWARD' (build with: ninja -C build)"
+find_steward
 
 # --- scratch -------------------------------------------------------------------
 
-mkdir -p "$tmp"
-run=$(mktemp -d "$tmp/run.XXXXXX")
-data=${keep:-$run/data}
-mkdir -p "$data"
-results=$run/results.tsv
-: >"$results"
-cleanup() {
-	local rc=$?
-	if [ "$rc" -ge 3 ]; then
-		echo "benchmark failed; logs kept in $run" >&2
-	else
-		rm -rf "$run"
-	fi
-}
-trap cleanup EXIT
+make_scratch
 
 # --- helpers -------------------------------------------------------------------
 
@@ -110,11 +65,6 @@ timed() {
 	t_cpu=$(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.2f", u + s }')
 }
 
-# stats N...: prints "median min max".
-stats() {
-	printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 }
-		END { m = NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2; print m, a[1], a[NR] }'
-}
 
 # hf NAME CMD...: hyperfine (no shell) on CMD; sets h_mean h_max h_min h_sd (ms).
 hf() {
@@ -133,12 +83,8 @@ r = json.load(open(sys.argv[1]))["results"][0]
 print(" ".join("%.2f" % (1000 * (r[k] or 0)) for k in ("mean", "max", "min", "stddev")))' "$run/$name.json")
 }
 
-# record ID LABEL VALUE UNIT GOAL DETAIL [KEY=VALUE...]: one result row.
+# Rows for record (bench/lib.sh): ID LABEL VALUE UNIT GOAL DETAIL [KEY=VALUE...].
 # GOAL is the upper bound in UNIT, or '-' for a figure reported for information.
-record() {
-	local IFS=$'\t'
-	echo "$*" >>"$results"
-}
 
 # generate N PER_FILE DIR: runs gen_catalog.py unless --keep already holds the
 # same catalog (a stamp beside DIR records the options and the generator's hash).

@@ -30,45 +30,20 @@ Writes bench/out/ingest.json. Exit status: 0 all goals met, 1 a goal missed,
 EOF
 }
 
-quick=0
-keep=
-while [ $# -gt 0 ]; do
-	case $1 in
-	--quick) quick=1 ;;
-	--keep) [ $# -ge 2 ] || { usage >&2; exit 2; }; keep=$2; shift ;;
-	--keep=*) keep=${1#--keep=} ;;
-	-h | --help) usage; exit 0 ;;
-	*) echo "error: unknown option '$1'" >&2; usage >&2; exit 2 ;;
-	esac
-	shift
-done
-
-here=$(cd "$(dirname "$0")" && pwd)
-root=$(dirname "$here")
-shared=${STEWARD_SHARED:-$(cd "$root/.." && pwd)/shared}
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
 gen=$shared/corpus/gen_events.py
 corpus_catalog=$shared/corpus/catalog
 base_node=$shared/bench/baseline_node.js
 base_python=$shared/bench/baseline_python.py
-tmp=${BENCH_TMP:-/tmp/steward-bench}
 runs=${RUNS:-3}
 out_json=$here/out/ingest.json
 dataset='events.*'
-
-die() { echo "error: $*" >&2; exit 3; }
 
 case $runs in '' | *[!0-9]* | 0) echo "error: RUNS must be a positive integer" >&2; exit 2 ;; esac
 
 # --- tools -------------------------------------------------------------------
 
-apt_install() {
-	echo "installing $1 (apt-get) ..."
-	local sudo=
-	[ "$(id -u)" = 0 ] || sudo=sudo
-	$sudo apt-get install -y "$1" >/dev/null 2>&1 ||
-		{ $sudo apt-get update >/dev/null 2>&1 && $sudo apt-get install -y "$1" >/dev/null 2>&1; } ||
-		die "cannot install '$1'"
-}
 command -v /usr/bin/time >/dev/null || apt_install time
 NODE=${NODE:-node}
 PYTHON=${PYTHON:-python3}
@@ -83,31 +58,11 @@ for f in "$gen" "$base_node" "$base_python"; do
 done
 [ -d "$corpus_catalog" ] || die "missing catalog '$corpus_catalog' (set STEWARD_SHARED)"
 
-if [ -z "${STEWARD:-}" ]; then
-	STEWARD=$root/build/cli/steward
-	if [ -f "$root/build/build.ninja" ] && command -v ninja >/dev/null; then
-		ninja -C "$root/build" >/dev/null || die "build failed: ninja -C '$root/build'"
-	fi
-fi
-[ -x "$STEWARD" ] || die "no steward binary at '$STEWARD' (build with: ninja -C build)"
+find_steward
 
 # --- scratch -------------------------------------------------------------------
 
-mkdir -p "$tmp"
-run=$(mktemp -d "$tmp/run.XXXXXX")
-data=${keep:-$run/data}
-mkdir -p "$data"
-results=$run/results.tsv
-: >"$results"
-cleanup() {
-	local rc=$?
-	if [ "$rc" -ge 3 ]; then
-		echo "benchmark failed; logs kept in $run" >&2
-	else
-		rm -rf "$run"
-	fi
-}
-trap cleanup EXIT
+make_scratch
 
 # Every run uses a private copy of the binary, so that a rebuild of build/ by someone else
 # during the benchmark cannot swap it between rounds.
@@ -118,18 +73,9 @@ bin_sha=$(sha256sum "$STEWARD" | cut -c1-12)
 
 # --- helpers -------------------------------------------------------------------
 
-# stats N...: prints "median min max".
-stats() {
-	printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 }
-		END { m = NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2; print m, a[1], a[NR] }'
-}
 
-# record ID LABEL VALUE UNIT GOAL DETAIL [KEY=VALUE...]: one result row.
+# Rows for record (bench/lib.sh): ID LABEL VALUE UNIT GOAL DETAIL [KEY=VALUE...].
 # GOAL is '<=N' or '>=N' in UNIT, or '-' for a figure reported for information.
-record() {
-	local IFS=$'\t'
-	echo "$*" >>"$results"
-}
 
 # generate N FILE: runs gen_events.py --count N unless --keep already holds the same
 # stream (a stamp beside FILE records the options and the generator's hash).
