@@ -20,10 +20,11 @@ struct catalog_workspace {
 };
 
 /* Creates (or re-initialises) a workspace in dir, creating dir if needed, with a
- * commented steward.yaml and .steward/catalog.db (mode 0700/0600). Sets *existed to 1
- * when dir already was a workspace (its files are kept and its database migrated).
- * Returns 0, or -1 with err set. */
-int catalog_workspace_create(const char *dir, int *existed, struct st_error *err);
+ * commented steward.yaml that makes the login name admin the workspace's admin, and
+ * .steward/catalog.db (mode 0700/0600). Sets *existed to 1 when dir already was a
+ * workspace (its files are kept and its database migrated). Returns 0, or -1 with err. */
+int catalog_workspace_create(const char *dir, const char *admin, int *existed,
+			     struct st_error *err);
 /* Finds the workspace: explicit_home if not NULL, else $STEWARD_HOME, else the nearest
  * directory at or above the current one that holds .steward/. Fills ws (release with
  * catalog_workspace_release()). Returns 0, or -1 with err (ST_E_NOTFOUND if none). */
@@ -71,6 +72,22 @@ int catalog_open_path(struct catalog **out, const char *path, struct st_error *e
 void catalog_free(struct catalog *c);
 /* The underlying SQLite handle, for other steward modules that keep tables beside it. */
 struct sqlite3 *catalog_db(struct catalog *c);
+
+/* ---- SQLite helpers shared by steward's modules -------------------------------------- */
+
+struct sqlite3_stmt;
+
+/* Records SQLite's current error on db as ST_E_SYSTEM with what as context. Returns -1. */
+int catalog_sql_error(struct st_error *err, struct sqlite3 *db, const char *what);
+/* Runs SQL with no result rows. Returns 0, or -1 with err. */
+int catalog_exec(struct sqlite3 *db, const char *sql, struct st_error *err);
+/* Prepares sql into *st (finalize it with sqlite3_finalize()). Returns 0, or -1 with err
+ * and *st NULL. */
+int catalog_prepare(struct sqlite3 *db, struct sqlite3_stmt **st, const char *sql,
+		    struct st_error *err);
+/* Copies column i of the current row as a new string (NULL for SQL NULL or out of memory;
+ * *oom is set on the latter). */
+char *catalog_col_strdup(struct sqlite3_stmt *st, int i, int *oom);
 
 /* ---- Loading -------------------------------------------------------------------------- */
 

@@ -15,16 +15,6 @@ struct catalog {
 	struct catalog_taxonomy *tax;    /* loaded on first use */
 };
 
-/* Records SQLite's current error on db as ST_E_SYSTEM with what as context. Returns -1. */
-int catalog_sql_error(struct st_error *err, sqlite3 *db, const char *what);
-/* Runs SQL with no result rows. Returns 0, or -1 with err. */
-int catalog_exec(sqlite3 *db, const char *sql, struct st_error *err);
-/* Prepares sql into *st. Returns 0, or -1 with err. */
-int catalog_prepare(sqlite3 *db, sqlite3_stmt **st, const char *sql, struct st_error *err);
-/* Copies column i of the current row as a new string (NULL for SQL NULL or out of memory;
- * *oom is set on the latter). */
-char *catalog_col_strdup(sqlite3_stmt *st, int i, int *oom);
-
 /* ---- Taxonomy (taxonomy.c) ---- */
 struct catalog_category {
 	char *key, *name, *description, *parent, *deprecated, *replaced_by;

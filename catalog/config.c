@@ -12,7 +12,8 @@
 
 #define MAX_CONFIG (1u << 20)
 
-static const char *const sections[] = {"version", "pii", "ingest", "roles", "targets", "audit"};
+static const char *const sections[] = {"version", "pii", "ingest", "roles", "targets", "audit",
+					"requests"};
 
 void catalog_config_release(struct catalog_config *cfg)
 {
@@ -40,7 +41,21 @@ int catalog_config_load(struct catalog_config *cfg, const struct catalog_workspa
 		return st_error_set(err, ST_E_SYSTEM, "cannot read '%s': %s", ws->config,
 				    strerror(errno));
 	}
-	if (fstat(fd, &sb) || sb.st_size > (off_t)MAX_CONFIG) {
+	if (fstat(fd, &sb)) {
+		st_error_set(err, ST_E_SYSTEM, "cannot read '%s': %s", ws->config, strerror(errno));
+		goto out;
+	}
+	/* Roles and targets live here: a file others could change is a way round them. */
+	if (sb.st_mode & 0026) {
+		st_error_set(err, ST_E_DENIED, "'%s' is open to others (mode %04o); run 'chmod 600 %s'",
+			     ws->config, (unsigned)(sb.st_mode & 07777), ws->config);
+		goto out;
+	}
+	if (sb.st_uid != geteuid() && sb.st_uid != 0) {
+		st_error_set(err, ST_E_DENIED, "'%s' belongs to another user", ws->config);
+		goto out;
+	}
+	if (sb.st_size > (off_t)MAX_CONFIG) {
 		st_error_set(err, ST_E_INVALID, "'%s' is too large", ws->config);
 		goto out;
 	}

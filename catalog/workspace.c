@@ -22,7 +22,19 @@ static const char config_template[] =
 	"\n"
 	"pii:\n"
 	"  # Country for phone numbers written without a country code (ISO 3166 alpha-2).\n"
-	"  default_country: US\n";
+	"  default_country: US\n"
+	"\n"
+	"# Who may do what. Anyone not listed is denied. Roles, weakest first: viewer (search,\n"
+	"# show, lineage), engineer (+ load, ingest), steward (+ pii map/scan/check, keys),\n"
+	"# dpo (+ requests, pseudonym look-ups, audit, reports), admin (everything).\n"
+	"roles:\n"
+	"  users:\n"
+	"    \"%s\": admin\n"
+	"  groups: {}\n"
+	"\n"
+	"# Where data-subject requests are carried out: dataset name -> target URI, e.g.\n"
+	"#   prod.users: \"sqlite:/srv/prod.db?table=users\"\n"
+	"targets: {}\n";
 
 static char *join(const char *a, const char *b)
 {
@@ -117,7 +129,8 @@ static int make_dir(const char *path, mode_t mode, struct st_error *err)
 	return st_error_set(err, ST_E_SYSTEM, "cannot create '%s': %s", path, strerror(errno));
 }
 
-int catalog_workspace_create(const char *dir, int *existed, struct st_error *err)
+int catalog_workspace_create(const char *dir, const char *admin, int *existed,
+			     struct st_error *err)
 {
 	struct catalog_workspace ws = {0};
 	struct catalog *c = NULL;
@@ -132,15 +145,32 @@ int catalog_workspace_create(const char *dir, int *existed, struct st_error *err
 	*existed = is_dir(probe);
 	if (make_dir(probe, 0700, err) || fill(&ws, dir, err))
 		goto out;
-	fd = open(ws.config, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd >= 0) {
-		ssize_t n = write(fd, config_template, sizeof(config_template) - 1);
-
-		if (n != (ssize_t)sizeof(config_template) - 1 || close(fd)) {
-			st_error_set(err, ST_E_SYSTEM, "cannot write '%s': %s", ws.config,
-				     strerror(errno));
+	for (const char *p = admin; *p; p++)
+		if (*p == '"' || *p == '\\' || (unsigned char)*p < 0x20) {
+			st_error_set(err, ST_E_INVALID, "cannot write a role for user '%s'", admin);
 			goto out;
 		}
+	fd = open(ws.config, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd >= 0) {
+		struct st_buf text;
+		ssize_t n;
+
+		st_buf_init(&text, 1u << 16);
+		if (st_buf_addf(&text, config_template, admin)) {
+			st_buf_release(&text);
+			close(fd);
+			unlink(ws.config);
+			st_error_oom(err);
+			goto out;
+		}
+		n = write(fd, st_buf_str(&text), text.len);
+		if (n != (ssize_t)text.len || close(fd)) {
+			st_error_set(err, ST_E_SYSTEM, "cannot write '%s': %s", ws.config,
+				     strerror(errno));
+			st_buf_release(&text);
+			goto out;
+		}
+		st_buf_release(&text);
 	} else if (errno != EEXIST) {
 		st_error_set(err, ST_E_SYSTEM, "cannot create '%s': %s", ws.config,
 			     strerror(errno));

@@ -13,6 +13,8 @@ struct cli_ctx {
 	const char *verb;   /* full verb for messages, e.g. "catalog load" */
 	const char *action; /* audit vocabulary, e.g. "catalog.search"; set by each command */
 	const char *object; /* what it acts on (a dataset, a category), or NULL; never PII */
+	const char *purpose; /* why, when the command takes --purpose */
+	char counts[256];    /* a small JSON object of what it did, for the audit record */
 };
 
 struct cli_cmd {
@@ -24,7 +26,8 @@ struct cli_cmd {
 
 /* Command entries, each defined in its cmd_*.c file. */
 extern const struct cli_cmd cli_cmd_init, cli_cmd_catalog, cli_cmd_search, cli_cmd_show,
-	cli_cmd_lineage, cli_cmd_version, cli_cmd_key, cli_cmd_pii, cli_cmd_ingest;
+	cli_cmd_lineage, cli_cmd_version, cli_cmd_key, cli_cmd_pii, cli_cmd_ingest, cli_cmd_audit,
+	cli_cmd_request;
 /* Subcommands of `steward pii`, each in its cmd_pii_*.c file. */
 extern const struct cli_cmd cli_cmd_pii_hash, cli_cmd_pii_map, cli_cmd_pii_check,
 	cli_cmd_pii_scan;
@@ -36,16 +39,24 @@ int cli_fail(const struct st_error *err);
 int cli_usage_error(const struct cli_ctx *ctx, const char *fmt, ...) ST_PRINTF(2, 3);
 /* Prints a command's help text to stdout; returns 0. */
 int cli_help(const struct cli_cmd *cmd);
-/* Finds the workspace, then records the command's ctx->action and ctx->object through
- * cli_audit_begin() before any data is read. Returns 0, or an exit code after printing. */
+/* Finds the workspace, then passes through cli_audit_begin() before any data is read.
+ * Returns 0, or an exit code after printing. */
 int cli_find_workspace(const struct cli_ctx *ctx, struct catalog_workspace *ws);
 /* The audit seam. Every command that reads or changes a workspace passes through
- * cli_audit_begin() once, before it returns data (from cli_find_workspace()), and main()
- * calls cli_audit_end() once with the exit code. The tamper-evident audit log (audit.db)
- * plugs in here; until then they record nothing and succeed. A non-zero return from
- * cli_audit_begin() means the record could not be written: the command then fails closed. */
+ * cli_audit_begin() once, before it returns data (from cli_find_workspace()): it opens
+ * audit.db, resolves the actor's role from steward.yaml, and either records a denied
+ * attempt (printing which role is needed; ST_E_DENIED) or writes the command as pending.
+ * When the record cannot be written the command fails closed. Returns 0, or an exit code
+ * after printing. main() then calls cli_audit_end() once with the exit code, which chains
+ * the record with its outcome and returns the exit code to use (ST_E_SYSTEM, printed, if
+ * the record could not be completed). */
 int cli_audit_begin(const struct cli_ctx *ctx, const struct catalog_workspace *ws);
-void cli_audit_end(const struct cli_ctx *ctx, int exit_code);
+int cli_audit_end(const struct cli_ctx *ctx, int exit_code);
+struct audit_log;
+struct audit_actor;
+/* The open audit log and the actor, after cli_audit_begin() succeeded (else NULL). */
+struct audit_log *cli_audit_log(void);
+const struct audit_actor *cli_audit_actor(void);
 /* Finds the workspace and opens its catalog. Returns 0, or an exit code after printing. */
 int cli_open_catalog(const struct cli_ctx *ctx, struct catalog_workspace *ws,
 		     struct catalog **cat);
@@ -67,6 +78,18 @@ int cli_isatty_out(void);
  * with *exit_code set to 0), else 0. */
 int cli_common_option(int c, const char *arg, struct cli_ctx *ctx, const struct cli_cmd *cmd,
 		      int *exit_code);
+
+struct option;
+/* Parses options with getopt_long() (opts must include CLI_COMMON_OPTIONS): the common
+ * ones are handled here, errors reported, and every other option goes to own(c, optarg,
+ * u), which returns -1 to go on or an exit code to stop with. Leaves optind at the first
+ * argument. Returns -1 to go on, or an exit code (0 after --help). */
+int cli_getopt(int argc, char **argv, struct cli_ctx *ctx, const struct cli_cmd *cmd,
+	       const struct option *opts, int (*own)(int c, const char *arg, void *u), void *u);
+struct json_t;
+/* Prints doc as indented JSON and a newline on stdout, then releases it; NULL means out
+ * of memory. Returns 0, or an exit code after printing. */
+int cli_print_json(struct json_t *doc);
 
 /* Reports a getopt_long() failure ('?' or ':'; the option string must start with ':').
  * Returns ST_E_USAGE. */

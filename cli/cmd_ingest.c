@@ -1,6 +1,7 @@
 /* `steward ingest DATASET`: the ETL pre-ingest hook. Records on stdin, records with their
  * PII replaced on stdout, rejected records in a 0600 quarantine file, a summary on stderr. */
 #include "cli.h"
+#include "audit.h"
 #include "alloc.h"
 #include "ingest.h"
 #include "pii.h"
@@ -102,6 +103,9 @@ static void summary(const char *dataset, const struct pii_ingest_stats *s, const
 	fprintf(stderr, "ingest %s: %llu records in, %llu out, %llu rejected", dataset,
 		(unsigned long long)s->in, (unsigned long long)s->out,
 		(unsigned long long)s->rejected);
+	if (s->suppressed)
+		fprintf(stderr, ", %llu suppressed (subjects who objected or were erased)",
+			(unsigned long long)s->suppressed);
 	if (s->rejected)
 		fprintf(stderr, " (quarantined in '%s')", rejects);
 	fputc('\n', stderr);
@@ -132,7 +136,8 @@ static int cmd_ingest(int argc, char **argv, struct cli_ctx *ctx)
 	struct catalog *cat = NULL;
 	struct timespec t0, t1;
 	const char *rejects = NULL, *unknown = NULL;
-	char *dir = NULL, shown[4096] = "";
+	char *dir = NULL, shown[4096] = "", **sup_cat = NULL, **sup_pseu = NULL;
+	size_t nsup = 0;
 	long threads = 1, max_record = 0;
 	int c, code = 0, rfd = -1;
 
@@ -206,8 +211,12 @@ static int cmd_ingest(int argc, char **argv, struct cli_ctx *ctx)
 		st_error_oom(&err);
 		goto fail;
 	}
-	if (pii_keyring_open(&kr, dir, 1, &err))
+	if (pii_keyring_open(&kr, dir, 1, &err) ||
+	    audit_suppression_load(audit_db(cli_audit_log()), &sup_cat, &sup_pseu, &nsup, &err))
 		goto fail;
+	o.suppress_categories = (const char *const *)sup_cat;
+	o.suppress_pseudonyms = (const char *const *)sup_pseu;
+	o.nsuppress = nsup;
 	if (pii_ingest_new(&ing, cat, pii_keyring_current(&kr), &o, &problems, &err)) {
 		for (size_t i = 0; i < problems.n; i++)
 			fprintf(stderr, "error: %s\n", problems.v[i].msg);
@@ -236,6 +245,10 @@ static int cmd_ingest(int argc, char **argv, struct cli_ctx *ctx)
 	if (!stats.rejected && !rejects)
 		unlink(shown); /* an empty default quarantine is just noise */
 	code = stats.rejected ? ST_FINDINGS : 0;
+	snprintf(ctx->counts, sizeof(ctx->counts),
+		 "{\"in\":%llu,\"out\":%llu,\"rejected\":%llu,\"suppressed\":%llu}",
+		 (unsigned long long)stats.in, (unsigned long long)stats.out,
+		 (unsigned long long)stats.rejected, (unsigned long long)stats.suppressed);
 	goto out;
 fail:
 	code = cli_fail(&err);
@@ -243,6 +256,8 @@ out:
 	if (rfd >= 0)
 		close(rfd);
 	pii_ingest_free(ing);
+	st_free_strv(sup_cat, nsup);
+	st_free_strv(sup_pseu, nsup);
 	pii_keyring_release(&kr);
 	catalog_config_release(&cfg);
 	st_diags_release(&problems);

@@ -1,19 +1,27 @@
 /* `steward init [DIR]`: creates a workspace (steward.yaml and .steward/catalog.db). */
 #include "cli.h"
 
+#include "audit.h"
+
 #include <getopt.h>
+#include <sys/stat.h>
 
 static const char usage[] =
 	"usage: steward init [DIR]\n\n"
 	"Creates a steward workspace in DIR (default: the current directory): steward.yaml\n"
-	"for configuration and .steward/ (mode 0700) for catalog.db and, later, audit.db and\n"
-	"keys. Running it again on a workspace keeps its files and migrates its database.\n";
+	"for configuration, with you as its admin, and .steward/ (mode 0700) for catalog.db,\n"
+	"audit.db, the audit signing key and keys. Running it again on a workspace (an admin's\n"
+	"job) keeps its files and migrates its database.\n";
 
 static int cmd_init(int argc, char **argv, struct cli_ctx *ctx)
 {
 	static const struct option opts[] = {CLI_COMMON_OPTIONS, {0}};
 	struct st_error err = ST_ERROR_INIT;
+	struct catalog_workspace ws;
+	struct audit_actor me;
 	const char *dir = ".";
+	char probe[4096];
+	struct stat sb;
 	int c, existed, code;
 
 	optind = 1;
@@ -32,8 +40,23 @@ static int cmd_init(int argc, char **argv, struct cli_ctx *ctx)
 		dir = argv[optind];
 	else if (ctx->home)
 		dir = ctx->home;
-	if (catalog_workspace_create(dir, &existed, &err))
+	ctx->action = "workspace.init";
+	ctx->home = dir;
+	snprintf(probe, sizeof(probe), "%s/.steward", dir);
+	if (!stat(probe, &sb)) {
+		/* Re-initialising is an admin's job, and is recorded before anything changes. */
+		if ((code = cli_find_workspace(ctx, &ws)))
+			return code;
+		catalog_workspace_release(&ws);
+	}
+	audit_actor_self(&me);
+	if (catalog_workspace_create(dir, me.name, &existed, &err))
 		return cli_fail(&err);
+	if (!existed) {
+		if ((code = cli_find_workspace(ctx, &ws)))
+			return code;
+		catalog_workspace_release(&ws);
+	}
 	printf("%s steward workspace in '%s'\n", existed ? "reinitialized existing" : "initialized",
 	       dir);
 	return 0;

@@ -11,12 +11,14 @@
 #define MAX_LINE 4096
 
 static const char usage[] =
-	"usage: steward pii hash --category CAT [--normalize email|phone|ip|none] [--key ID]\n"
-	"                        (VALUE... | --stdin)\n\n"
+	"usage: steward pii hash --category CAT --purpose TEXT [--normalize email|phone|ip|none]\n"
+	"                        [--key ID] (VALUE... | --stdin)\n\n"
 	"Prints the pseudonym of each value, one per line, as steward ingest writes it: the\n"
 	"value is normalized (by default as its category implies: e-mail, phone and IP\n"
 	"categories), then hashed with the category's subkey of the current key.\n\n"
 	"  --category CAT   the data category, e.g. user.contact.email (required)\n"
+	"  --purpose TEXT   why you look the person up, e.g. a ticket number (required; it\n"
+	"                   goes to the audit log, so never put personal data in it)\n"
 	"  --normalize N    override the normalizer\n"
 	"  --key ID         use an older key that is not retired (e.g. k1)\n"
 	"  --stdin          read values from standard input, one per line, so that they\n"
@@ -97,6 +99,7 @@ static int cmd_hash(int argc, char **argv, struct cli_ctx *ctx)
 					     {"normalize", required_argument, NULL, 'n'},
 					     {"key", required_argument, NULL, 'k'},
 					     {"stdin", no_argument, NULL, 's'},
+					     {"purpose", required_argument, NULL, 'p'},
 					     CLI_COMMON_OPTIONS,
 					     {0}};
 	struct catalog_workspace ws = {0};
@@ -117,6 +120,7 @@ static int cmd_hash(int argc, char **argv, struct cli_ctx *ctx)
 		case 'n': norm = optarg; break;
 		case 'k': key_id = optarg; break;
 		case 's': from_stdin = 1; break;
+		case 'p': ctx->purpose = optarg; break;
 		default:
 			if (!cli_common_option(c, optarg, ctx, &cli_cmd_pii_hash, &code))
 				return cli_option_error(ctx, c, argv);
@@ -126,6 +130,9 @@ static int cmd_hash(int argc, char **argv, struct cli_ctx *ctx)
 	}
 	if (!run.category)
 		return cli_usage_error(ctx, "--category is required");
+	if (!ctx->purpose || !*ctx->purpose)
+		return cli_usage_error(ctx, "--purpose is required: a pseudonym look-up is audited "
+					    "with its reason");
 	if (from_stdin == (optind < argc))
 		return cli_usage_error(ctx, from_stdin ? "give values or --stdin, not both"
 						       : "no values given (or use --stdin)");

@@ -7,7 +7,7 @@
 
 static const struct cli_cmd *const commands[] = {
 	&cli_cmd_init, &cli_cmd_catalog, &cli_cmd_search, &cli_cmd_show, &cli_cmd_lineage,
-	&cli_cmd_key, &cli_cmd_pii, &cli_cmd_ingest, &cli_cmd_version,
+	&cli_cmd_key, &cli_cmd_pii, &cli_cmd_ingest, &cli_cmd_request, &cli_cmd_audit, &cli_cmd_version,
 };
 
 static void usage(FILE *out)
@@ -72,8 +72,7 @@ int main(int argc, char **argv)
 
 			ctx.verb = commands[k]->name;
 			code = commands[k]->exec(argc - i, argv + i, &ctx);
-			cli_audit_end(&ctx, code);
-			return code;
+			return cli_audit_end(&ctx, code);
 		}
 	fprintf(stderr, "error: '%s' is not a steward command\nsee 'steward --help'\n", argv[i]);
 	return ST_E_USAGE;

@@ -40,6 +40,7 @@ struct spec {
 	char *name, *path, *category;
 	size_t name_len;
 	int type, required, nullable, scan, transform, norm, trunc;
+	int suppress;        /* its category is on the suppression list */
 	struct spec *fields; /* object members */
 	size_t nfields;
 	struct spec *items;  /* array element */
@@ -69,6 +70,7 @@ struct wctx {
 	struct pii_ingest_stats st;
 	uint64_t line;
 	int reason;      /* set by the rewrite when it rejects */
+	int suppressed;  /* the record belongs to a suppressed subject */
 	char why[256];
 	struct st_error err;
 };
@@ -169,6 +171,17 @@ static int check_field(struct spec *s, const struct catalog_field *f, const char
 		return 1;
 	}
 	return 0;
+}
+
+/* Flags the fields whose category is on the suppression list, so only they are checked. */
+static void mark_suppressed(struct spec *s, const struct pii_ingest_opts *o)
+{
+	for (size_t i = 0; s->category && !s->suppress && i < o->nsuppress; i++)
+		s->suppress = !strcmp(o->suppress_categories[i], s->category);
+	for (size_t i = 0; i < s->nfields; i++)
+		mark_suppressed(&s->fields[i], o);
+	if (s->items)
+		mark_suppressed(s->items, o);
 }
 
 static int build_plan(struct plan *p, struct catalog *c, const char *name, struct st_diags *d,
@@ -295,6 +308,7 @@ int pii_ingest_new(struct pii_ingest **out, struct catalog *c, const struct pii_
 			goto out;
 		ing->nplans++;
 		bad |= r;
+		mark_suppressed(&ing->plans[i].root, o);
 	}
 	if (bad) {
 		st_error_set(err, ST_E_INVALID,
@@ -413,6 +427,59 @@ static int valid_date(const char *s, size_t n, int timestamp)
 
 static int emit_value(struct wctx *w, const char *line, const struct pii_jnode *n,
 		      const struct spec *s);
+
+/* Whether (category, pseudonym) is on the sorted suppression list. */
+static int on_list(const struct pii_ingest_opts *o, const char *cat, const char *p, size_t plen)
+{
+	size_t lo = 0, hi = o->nsuppress;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(o->suppress_categories[mid], cat);
+
+		if (!c) {
+			c = strncmp(o->suppress_pseudonyms[mid], p, plen);
+			if (!c && o->suppress_pseudonyms[mid][plen])
+				c = 1;
+		}
+		if (!c)
+			return 1;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return 0;
+}
+
+/* Marks the record suppressed when value text v of field s identifies a subject on the
+ * suppression list: as it is (already a pseudonym) or hashed under the current key.
+ * Returns 0, or -2 on a system error. */
+static int check_suppressed(struct wctx *w, const struct spec *s, const char *v, size_t len)
+{
+	char norm[PII_NORM_MAX], ps[PII_PSEUDONYM_MAX];
+	int n;
+
+	if (w->suppressed || on_list(&w->ing->o, s->category, v, len)) {
+		w->suppressed = 1;
+		return 0;
+	}
+	if (s->norm != PII_NORM_NONE) {
+		n = pii_normalize(s->norm, v, len, w->ing->o.country_code, norm);
+		if (n < 0)
+			return 0; /* not a value of that kind: it identifies nobody */
+		v = norm;
+		len = (size_t)n;
+	}
+	n = pii_pseudonym(w->h, s->category, v, len, ps, &w->err);
+	if (v == norm)
+		sodium_memzero(norm, len);
+	if (n < 0)
+		return -2;
+	if (on_list(&w->ing->o, s->category, ps, (size_t)n))
+		w->suppressed = 1;
+	return 0;
+}
 
 /* Writes a pseudonym (or a typed one inside scanned text) for value text v. */
 /* The pseudonym of value text v, into w->val. */
@@ -559,6 +626,14 @@ static int emit_scalar(struct wctx *w, const char *line, const struct pii_jnode 
 								: "field '%s' is not a timestamp",
 					      s->path);
 		}
+	}
+	if (s->suppress) {
+		if (n->type == PII_J_STR)
+			text = str_text(w, line, n, &len);
+		else
+			text = raw, len = rlen;
+		if (check_suppressed(w, s, text, len))
+			return -2;
 	}
 	/* Kept values are copied byte for byte, escapes and all. */
 	if (s->transform == PII_T_KEEP && !s->scan)
@@ -865,6 +940,7 @@ static int process_line(struct wctx *w, struct sink *out, struct sink *rej, cons
 		return write_reject(w, rej, line, len);
 	}
 	st_buf_reset(&w->out);
+	w->suppressed = 0;
 	if (pii_json_parse(line, len, &w->tape, &je)) {
 		if (je.code == PII_JE_NOMEM)
 			return st_error_oom(&w->err);
@@ -888,6 +964,10 @@ static int process_line(struct wctx *w, struct sink *out, struct sink *rej, cons
 		/* The rewritten record outgrew its bound: quarantine it rather than cut it. */
 		reject(w, PII_R_TOO_LONG, "%s", "the record grows too long when rewritten");
 		return write_reject(w, rej, line, len);
+	}
+	if (w->suppressed) {
+		w->st.suppressed++;
+		return 0;
 	}
 	if (st_buf_add(&w->out, "\n", 1))
 		return st_error_oom(&w->err);
@@ -959,6 +1039,7 @@ static void stats_add(struct pii_ingest_stats *to, const struct pii_ingest_stats
 	to->in += from->in;
 	to->out += from->out;
 	to->rejected += from->rejected;
+	to->suppressed += from->suppressed;
 	to->bytes_in += from->bytes_in;
 	to->bytes_out += from->bytes_out;
 	for (int r = 0; r < PII_R_COUNT; r++)
@@ -1650,6 +1731,7 @@ static int csv_row(struct wctx *w, struct csv_state *cs, struct sink *out, struc
 
 	w->st.in++;
 	st_buf_reset(&w->out);
+	w->suppressed = 0;
 	nf = csv_split(w, rec, len, cs->f, CSV_MAX_COLUMNS);
 	if (nf < 0)
 		return write_reject(w, rej, rec, len);
@@ -1680,6 +1762,8 @@ static int csv_row(struct wctx *w, struct csv_state *cs, struct sink *out, struc
 		} else {
 			if (csv_check(w, sp, f))
 				return write_reject(w, rej, rec, len);
+			if (sp->suppress && check_suppressed(w, sp, f->p, f->n))
+				return -1;
 			r = transform_text(w, sp, f->p, f->n, &res, &rlen);
 			if (r == -1)
 				return write_reject(w, rej, rec, len);
@@ -1696,6 +1780,10 @@ static int csv_row(struct wctx *w, struct csv_state *cs, struct sink *out, struc
 		    csv_put(&w->out, res, rlen, f->quoted && !rlen))
 			return st_error_oom(&w->err);
 		first = 0;
+	}
+	if (w->suppressed) {
+		w->st.suppressed++;
+		return 0;
 	}
 	if (st_buf_add(&w->out, "\r\n", 2))
 		return st_error_oom(&w->err);

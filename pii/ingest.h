@@ -35,10 +35,17 @@ struct pii_ingest_opts {
 	void (*progress)(void *ctx, uint64_t records, uint64_t bytes);
 	void *progress_ctx;
 	uint64_t progress_every;
+	/* The suppression list: subjects who objected or were erased, as (category,
+	 * pseudonym) pairs in two parallel arrays sorted by category, then pseudonym. A record
+	 * with a field of one of these categories whose value (hashed under the current key,
+	 * or as it is when it already is a pseudonym) is on the list is dropped and counted as
+	 * suppressed. Borrowed for the ingest's life. */
+	const char *const *suppress_categories, *const *suppress_pseudonyms;
+	size_t nsuppress;
 };
 
 struct pii_ingest_stats {
-	uint64_t in, out, rejected;
+	uint64_t in, out, rejected, suppressed; /* in = out + rejected + suppressed */
 	uint64_t bytes_in, bytes_out;
 	uint64_t by_reason[PII_R_COUNT];
 };
@@ -55,9 +62,10 @@ int pii_ingest_new(struct pii_ingest **out, struct catalog *c, const struct pii_
 		   struct st_error *err);
 /* Reads records from in_fd until end of input, writes the records that pass, transformed, to
  * out_fd in the input's format and field order, and writes each rejected record to rej_fd as
- * a JSON line {line, code, reason, record or record_base64}. Memory stays bounded whatever
+ * a JSON line {line, code, reason, record or record_base64}. Records of suppressed subjects
+ * are written nowhere and counted. Memory stays bounded whatever
  * the input: a record longer than the limit is streamed to the rejects file. Fills stats
- * (in = out + rejected always). With threads > 1, that many workers rewrite chunks of
+ * (in = out + rejected + suppressed always). With threads > 1, that many workers rewrite chunks of
  * lines in parallel and the output keeps the input order. Returns 0, or -1 with err on an
  * I/O or system failure. */
 int pii_ingest_run(struct pii_ingest *ing, int in_fd, int out_fd, int rej_fd, int threads,

@@ -145,6 +145,14 @@ init_ws() {
 	fi
 }
 
+# write_config [DIR]: replaces DIR's (default $WS) steward.yaml with standard input plus a
+# roles section that keeps the current user admin, mode 0600 as steward requires.
+write_config() {
+	local dir="${1:-$WS}"
+	{ cat; printf 'roles:\n  users:\n    "%s": admin\n' "$(id -un)"; } >"$dir/steward.yaml"
+	chmod 600 "$dir/steward.yaml"
+}
+
 # require PROGRAM...: skips the whole script (exit 77) when a program is missing.
 require() {
 	local p

@@ -29,7 +29,7 @@ printf 'event_id,event_type,ts,user_id,email,phone,full_name,ip\ne5,signup,2026-
 expect_exit_stdin 0 canary.csv steward ingest crm.signups_export --format csv
 cat "$OUT" >>canary.out
 cat "$ERR" >>canary.err
-expect_exit 0 steward pii hash --category user.contact.email "$c_email"
+expect_exit 0 steward pii hash --purpose test --category user.contact.email "$c_email"
 
 found_in() { # FILE...: prints the canaries found in the files
 	for c in "$c_email" "$c_phone" "$c_name" "$c_ip" "$c_card" "$c_addr" "$c_user" "$c_session" \

@@ -19,7 +19,7 @@ expect_exit_stdin 1 edge.csv steward ingest crm.signups_export --format csv --re
 expect_stderr_contains 'ingest crm.signups_export: 7 records in, 2 out, 5 rejected'
 expect_equal 'event_id,event_type,ts,user_id,email,full_name' "$(head -n 1 "$OUT" | tr -d '\r')" 'the header, BOM gone'
 expect_equal 3 "$(wc -l <"$OUT")" 'header and two rows'
-expect_exit 0 steward pii hash --category user.contact.email a@b.com
+expect_exit 0 steward pii hash --purpose test --category user.contact.email a@b.com
 a=$(cat "$OUT")
 expect_exit_stdin 1 edge.csv steward ingest crm.signups_export --format csv --rejects rej.jsonl
 check 'quoted fields decoded, e-mail normalized and hashed' grep -q "^e1,signup,2026-01-01T00:00:00Z,k1:[A-Za-z0-9_-]*,$a,k1:" "$OUT"

@@ -22,9 +22,9 @@ printf '%s\n' '{"id":42,"email":" Ann@Example.COM","small":7,"score":null,"ok":t
 expect_exit_stdin 0 good.jsonl steward ingest t.person --rejects rej.jsonl
 id=$(jq -r .id "$OUT")
 email=$(jq -r .email "$OUT")
-expect_exit 0 steward pii hash --category user.unique_id 42
+expect_exit 0 steward pii hash --purpose test --category user.unique_id 42
 expect_equal "$(cat "$OUT")" "$id" 'id: the pseudonym pii hash gives'
-expect_exit 0 steward pii hash --category user.contact.email ann@example.com
+expect_exit 0 steward pii hash --purpose test --category user.contact.email ann@example.com
 expect_equal "$(cat "$OUT")" "$email" 'email: hashed after normalization'
 expect_exit_stdin 0 good.jsonl steward ingest t.person --rejects rej.jsonl
 expect_jq '.born == "1990" and .card == "************1111" and (has("secret") | not)' 'truncate, mask, drop'
@@ -105,15 +105,15 @@ test_cmp long1 long2 'the long one is quarantined whole, byte for byte'
 expect_equal 1 "$(jq -r .line rej.jsonl)" 'with its line number'
 
 # The limit and the unknown-field policy can come from steward.yaml.
-printf 'version: 1\ningest:\n  max_record_bytes: 1000\n  unknown_fields: drop\n' >"$WS/steward.yaml"
+printf 'version: 1\ningest:\n  max_record_bytes: 1000\n  unknown_fields: drop\n' | write_config
 expect_exit_stdin 1 long.jsonl steward ingest t.person --rejects rej.jsonl
 expect_equal 'too-long' "$(jq -r .code rej.jsonl)" 'ingest.max_record_bytes applies'
 expect_exit_stdin 0 unknown.jsonl steward ingest t.person
 expect_jq 'has("extra") | not' 'ingest.unknown_fields: drop applies'
-printf 'version: 1\ningest:\n  max_record_bytes: lots\n' >"$WS/steward.yaml"
+printf 'version: 1\ningest:\n  max_record_bytes: lots\n' | write_config
 expect_exit_stdin 2 long.jsonl steward ingest t.person
 expect_stderr_line "error: ingest.max_record_bytes in steward.yaml needs a positive number, not 'lots'"
-printf 'version: 1\n' >"$WS/steward.yaml"
+printf 'version: 1\n' | write_config
 
 # ---- the sample event stream ----
 expect_exit 0 steward catalog load "$CORPUS"

@@ -26,7 +26,7 @@ expect_stdout_contains 'k2     2        current'
 chmod 640 "$K/k2.key"
 expect_exit 6 steward key list
 expect_stderr_line "error: key file '$K/k2.key' is accessible by group or others (mode 0640); run 'chmod 600 $K/k2.key'"
-expect_exit 6 steward pii hash --category user.name x
+expect_exit 6 steward pii hash --purpose test --category user.name x
 chmod 600 "$K/k2.key"
 
 mv "$K/k1.key" "$TMP/k1.real"
@@ -68,7 +68,7 @@ expect_exit 4 steward key retire k9
 expect_stderr_line "error: no key 'k9'"
 expect_exit 0 steward key retire k1
 check 'the retired key file is gone' test ! -e "$K/k1.key"
-expect_exit 4 steward pii hash --key k1 --category user.name x
+expect_exit 4 steward pii hash --purpose test --key k1 --category user.name x
 expect_stderr_line "error: key 'k1' is retired"
 expect_exit 3 steward key retire k1
 expect_stderr_line "error: key 'k1' is already retired"

@@ -1,0 +1,359 @@
+/* steward's audit library: the hash-chained, signed access log in audit.db, roles and
+ * permissions, data-subject requests and compliance reports. It never prints or exits, and
+ * never stores a raw personal value: subjects are pseudonyms everywhere in audit.db. */
+#ifndef AUDIT_H
+#define AUDIT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "catalog.h"
+#include "error.h"
+
+struct sqlite3;
+
+/* ---- Roles (roles.c) ---------------------------------------------------------------- */
+
+/* Roles, weakest first: each one may do everything the ones before it may. */
+enum audit_role {
+	AUDIT_ROLE_NONE,     /* not in steward.yaml: denied everything */
+	AUDIT_ROLE_VIEWER,   /* search, show, lineage */
+	AUDIT_ROLE_ENGINEER, /* + load, ingest */
+	AUDIT_ROLE_STEWARD,  /* + pii map/scan/check, keys */
+	AUDIT_ROLE_DPO,      /* + requests, pseudonym look-ups, audit, reports */
+	AUDIT_ROLE_ADMIN     /* everything */
+};
+
+/* The name of a role ("viewer", ...; "none" for AUDIT_ROLE_NONE). Static string. */
+const char *audit_role_name(int role);
+/* The role called name, or -1. */
+int audit_role_parse(const char *name);
+/* The weakest role allowed to perform action (an audit vocabulary word such as
+ * "catalog.search"), or -1 when action is not in the vocabulary. */
+int audit_action_role(const char *action);
+/* Whether action reads or changes personal data, so that its record ends in a signed
+ * checkpoint. */
+int audit_action_touches_pii(const char *action);
+
+/* Who is running this process: the login name of the real uid from the password database
+ * (never from the environment), or "uid:N" when it has none. */
+struct audit_actor {
+	char name[64];
+	uid_t uid;
+	int role; /* enum audit_role, from audit_role_resolve() */
+};
+
+/* Fills actor's name and uid for the real uid. */
+void audit_actor_self(struct audit_actor *actor);
+/* Sets actor->role from the `roles:` section of cfg: `users:` maps login names and
+ * `groups:` maps group names to roles; the strongest that applies wins, and someone in
+ * neither gets AUDIT_ROLE_NONE. Returns 0, or -1 with err (ST_E_INVALID, located) when the
+ * section is malformed or names an unknown role. */
+int audit_role_resolve(const struct catalog_config *cfg, const char *config_path,
+		       struct audit_actor *actor, struct st_error *err);
+
+/* ---- The log (log.c) ---------------------------------------------------------------- */
+
+enum audit_outcome { AUDIT_OK, AUDIT_DENIED, AUDIT_ERROR };
+
+#define AUDIT_HASH_BYTES 32
+#define AUDIT_PK_BYTES 32
+#define AUDIT_SIG_BYTES 64
+/* A checkpoint is signed every this many records when steward.yaml sets no
+ * audit.checkpoint_every. */
+#define AUDIT_CHECKPOINT_EVERY 1000
+
+/* What a command is; the library adds the time, host, pid and version. Strings are
+ * borrowed. object and purpose may be NULL and must never hold a raw personal value. */
+struct audit_entry {
+	const struct audit_actor *actor;
+	const char *action; /* vocabulary word, e.g. "pii.ingest" */
+	const char *object; /* a dataset, a category, a request id, ... */
+	const char *purpose;
+};
+
+struct audit_log;
+
+/* Opens (creating on first use) audit.db and the checkpoint signing key audit.key in
+ * state_dir. version is this program's version, stored in every record. Fails closed:
+ * an audit.db without owner write permission, a signing key readable or writable by
+ * others, or a database that cannot be written is refused (ST_E_DENIED or ST_E_SYSTEM),
+ * because a command that cannot be recorded must not run. Rows left in `pending` by
+ * killed processes are chained as interrupted errors. checkpoint_every is how often a
+ * checkpoint is signed (0: AUDIT_CHECKPOINT_EVERY). Returns 0 with *out (free with
+ * audit_free()), or -1 with err. */
+int audit_open(struct audit_log **out, const char *state_dir, const char *version,
+	       long checkpoint_every, struct st_error *err);
+/* Closes the log. A command begun and not ended stays pending, and is chained as
+ * interrupted by the next open. NULL is fine. */
+void audit_free(struct audit_log *log);
+/* The underlying database, for the request and report code. */
+struct sqlite3 *audit_db(struct audit_log *log);
+
+/* Writes e as a pending command before it returns any data. Returns 0, or -1 with err:
+ * the caller must then not go on. At most one command is pending per handle. */
+int audit_begin(struct audit_log *log, const struct audit_entry *e, struct st_error *err);
+/* Ends the pending command: appends its chained record with outcome, reason (a short
+ * cause, no PII; may be NULL) and counts (a small JSON object, may be NULL), and signs a
+ * checkpoint when the action touches PII or the periodic interval is reached. Returns 0,
+ * or -1 with err (the pending row then stays, to be chained as interrupted). */
+int audit_end(struct audit_log *log, int outcome, const char *reason, const char *counts,
+	      struct st_error *err);
+/* Appends a finished record at once (a denied attempt). Same contract as audit_end(). */
+int audit_append(struct audit_log *log, const struct audit_entry *e, int outcome,
+		 const char *reason, const char *counts, struct st_error *err);
+
+struct audit_checkpoint {
+	int64_t seq, ts_ms;
+	unsigned char hash[AUDIT_HASH_BYTES];
+	unsigned char public_key[AUDIT_PK_BYTES];
+	unsigned char signature[AUDIT_SIG_BYTES];
+};
+
+/* Signs the head of the chain unless its head is already signed, and fills cp with the
+ * head checkpoint. Returns 0 (seq 0 when the log is empty), or -1 with err. */
+int audit_checkpoint(struct audit_log *log, struct audit_checkpoint *cp, struct st_error *err);
+/* The newest checkpoint in db, or seq 0 when there is none. Returns 0, or -1 with err. */
+int audit_checkpoint_head(struct sqlite3 *db, struct audit_checkpoint *cp, struct st_error *err);
+/* Writes cp to path as a small JSON document for someone else to hold (the anchor),
+ * through a temporary file and rename. Returns 0, or -1 with err. */
+int audit_checkpoint_export(const struct audit_checkpoint *cp, const char *path,
+			    struct st_error *err);
+/* Reads an anchor written by audit_checkpoint_export() and checks its own signature.
+ * Returns 0, or -1 with err (ST_E_INVALID for a malformed or badly signed anchor). */
+int audit_anchor_read(const char *path, struct audit_checkpoint *cp, struct st_error *err);
+
+struct audit_verify_result {
+	int64_t records;     /* records read */
+	int64_t checkpoints; /* checkpoints checked */
+	int64_t bad_seq;     /* the first seq found wrong; 0 when intact */
+	char problem[256];   /* what is wrong there; empty when intact */
+	struct audit_checkpoint head; /* the newest valid checkpoint (seq 0 if none) */
+	int64_t head_seq;    /* the last record's seq */
+	int anchored;        /* an anchor was given and matched */
+};
+
+/* Recomputes the whole chain of db and checks every checkpoint's signature and hash, and,
+ * when anchor is not NULL, that the log still holds the anchor's record unchanged and was
+ * signed by the anchor's key. Returns 0 when intact, 1 when tampered (res->bad_seq and
+ * res->problem say where and how), or -1 with err when db cannot be read as an audit log.
+ * Reads only; db may be any handle, such as a deserialized image. */
+int audit_verify_db(struct sqlite3 *db, const struct audit_checkpoint *anchor,
+		    struct audit_verify_result *res, struct st_error *err);
+
+/* One record, as audit_query() reports it. Strings live until the callback returns. */
+struct audit_row {
+	int64_t seq, ts_ms, uid, pid;
+	const char *actor, *role, *action, *object, *purpose, *outcome, *reason, *counts, *host,
+		*version;
+	int pii;
+};
+
+struct audit_filter {
+	int64_t since_ms, until_ms; /* 0: unbounded; until is exclusive */
+	const char *actor, *action, *object; /* NULL: any; action may end in ".*" */
+	const char *outcome;
+	int pii_only;
+	int64_t limit; /* 0: all */
+};
+
+/* Calls cb for every record that passes f, oldest first, until cb returns non-zero.
+ * Returns 0, or -1 with err. */
+int audit_query(struct sqlite3 *db, const struct audit_filter *f,
+		int (*cb)(void *ctx, const struct audit_row *row), void *ctx, struct st_error *err);
+/* The outcome's name ("ok", "denied", "error"). */
+const char *audit_outcome_name(int outcome);
+/* The current UTC time in milliseconds. */
+int64_t audit_now_ms(void);
+
+/* ---- Dates (dates.c) ---------------------------------------------------------------- */
+
+/* A calendar date (proleptic Gregorian, UTC). */
+struct audit_date {
+	int y, m, d;
+};
+
+/* Parses YYYY-MM-DD, checking the day against the month (leap years included). Returns 0,
+ * or -1 when s is not such a date. */
+int audit_date_parse(const char *s, struct audit_date *out);
+/* Writes YYYY-MM-DD into out (11 bytes). */
+void audit_date_format(struct audit_date d, char *out);
+/* d plus months calendar months, clamped to the end of the month: 31 Jan + 1 month is
+ * 28 Feb, or 29 Feb in a leap year. */
+struct audit_date audit_date_add_months(struct audit_date d, int months);
+/* d plus days days (negative goes back). */
+struct audit_date audit_date_add_days(struct audit_date d, long days);
+/* Days from a to b (negative when b is earlier). */
+long audit_date_diff(struct audit_date a, struct audit_date b);
+/* The UTC date of a time in milliseconds since the epoch. */
+struct audit_date audit_date_from_ms(int64_t ms);
+/* Midnight UTC at the start of d, in milliseconds since the epoch. */
+int64_t audit_date_to_ms(struct audit_date d);
+/* Parses YYYY-MM-DD (midnight UTC) or YYYY-MM-DDTHH:MM[:SS][Z] (UTC). Returns 0, or -1. */
+int audit_time_parse(const char *s, int64_t *ms);
+/* Writes ms as YYYY-MM-DDTHH:MM:SS.mmmZ into out (at least 25 bytes). */
+void audit_time_format(int64_t ms, char *out, size_t n);
+
+/* ---- Data-subject requests (request.c) ---------------------------------------------- */
+
+enum audit_req_kind { AUDIT_REQ_ERASE, AUDIT_REQ_ACCESS, AUDIT_REQ_OBJECT };
+enum audit_regime { AUDIT_GDPR, AUDIT_CCPA };
+
+#define AUDIT_ID_MAX 32
+#define AUDIT_PSEUDONYM_MAX 48 /* as PII_PSEUDONYM_MAX */
+
+struct audit_request {
+	char id[AUDIT_ID_MAX];
+	int kind, regime;
+	char category[128];
+	char pseudonym[AUDIT_PSEUDONYM_MAX]; /* under the key current when it was received */
+	struct audit_date received, due; /* due: the statutory deadline */
+	int extended;
+	struct audit_date extended_due;  /* when extended */
+	char extension_reason[512];
+	int completed;
+	int64_t created_ms, completed_ms;
+	char created_by[64];
+	char bundle[1024]; /* access requests: where the bundle was written, or empty */
+};
+
+/* The names of kinds ("erase", "access", "object") and regimes ("gdpr", "ccpa"), and the
+ * reverse (-1 when unknown). */
+const char *audit_req_kind_name(int kind);
+int audit_req_kind_parse(const char *s);
+const char *audit_regime_name(int regime);
+int audit_regime_parse(const char *s);
+/* The statutory deadline: GDPR one calendar month after receipt, clamped to the month's
+ * end (Art. 12(3)); CCPA 45 days. */
+struct audit_date audit_request_due(int regime, struct audit_date received);
+/* The deadline after the one extension: GDPR two more months, CCPA 45 more days. */
+struct audit_date audit_request_extended_due(int regime, struct audit_date due);
+/* The deadline in force (extended or not). */
+struct audit_date audit_request_deadline(const struct audit_request *r);
+/* Whether r is open past its deadline on day today. */
+int audit_request_overdue(const struct audit_request *r, struct audit_date today);
+
+/* Records a new request for the subject known by pseudonyms (one per live key, the current
+ * key's first, all in category) and writes its id (R-YYYYMMDD-NNNN) into id. Returns 0, or
+ * -1 with err. */
+int audit_request_create(struct audit_log *log, const struct audit_actor *actor, int kind,
+			 int regime, const char *category, const char *const *pseudonyms,
+			 size_t npseudonyms, struct audit_date received, char *id,
+			 struct st_error *err);
+/* Reads request id. Returns 0, or -1 with err (ST_E_NOTFOUND when there is none). */
+int audit_request_get(struct sqlite3 *db, const char *id, struct audit_request *r,
+		      struct st_error *err);
+/* Extends request id's deadline once, recording reason. Returns 0, or -1 with err
+ * (ST_E_INVALID when it was extended already or is completed). */
+int audit_request_extend(struct audit_log *log, const struct audit_actor *actor,
+			 const char *id, const char *reason, struct st_error *err);
+/* Calls cb for every request (oldest first) until it returns non-zero. Returns 0, or -1. */
+int audit_request_each(struct sqlite3 *db, int (*cb)(void *ctx, const struct audit_request *r),
+		       void *ctx, struct st_error *err);
+/* Appends an event to request id's timeline. Returns 0, or -1 with err. */
+int audit_request_event(struct sqlite3 *db, const char *id, const char *actor,
+			const char *event, const char *detail, struct st_error *err);
+
+/* One entry of a request's timeline or target evidence, for `request show`. */
+struct audit_req_event {
+	int64_t ts_ms;
+	const char *actor, *event, *detail;
+};
+struct audit_req_target {
+	const char *dataset, *uri, *status, *detail;
+	int64_t matched, changed, files, http_status, attempts, elapsed_ms, runs, updated_ms;
+	int has_counts; /* matched/changed were recorded */
+};
+/* Calls ev for each event of request id's timeline, then tg for each of its targets;
+ * either may be NULL. Returns 0, or -1. */
+int audit_request_history(struct sqlite3 *db, const char *id,
+			  int (*ev)(void *ctx, const struct audit_req_event *e),
+			  int (*tg)(void *ctx, const struct audit_req_target *t), void *ctx,
+			  struct st_error *err);
+
+/* The suppression list: subjects ingest must drop. Loads every (category, pseudonym) into
+ * two parallel new arrays sorted by category then pseudonym (free with st_free_strv()).
+ * Returns 0, or -1 with err. */
+int audit_suppression_load(struct sqlite3 *db, char ***categories, char ***pseudonyms,
+			   size_t *n, struct st_error *err);
+
+/* ---- Plans and runs (plan.c, run.c) --------------------------------------------------- */
+
+/* One dataset that may hold the subject, and how a request reaches it. */
+struct audit_plan_item {
+	char *dataset, *kind, *description, *domain, *owner;
+	char *match_field;    /* the field compared with the subject's identifier */
+	char *match_category; /* its data category; NULL when it has none (manual work) */
+	int match_mode;       /* enum audit_match_mode: raw values or pseudonyms */
+	int direct;           /* matched by the request's own category (else resolved) */
+	/* When the match field is of another category: a field of the request's category,
+	 * used to find the subject (and resolve the match field's identifier) when no other
+	 * target gives that identifier. NULL when there is none. */
+	char *alt_field;
+	int alt_mode;
+	int erase_action;     /* enum audit_erase_action */
+	int erasure_declared; /* the descriptor has an erasure: block (else delete is assumed) */
+	char **nullify;       /* nullify: the fields set to null */
+	size_t nnullify;
+	char *erasure_reason;
+	char *subject_field, *subject_category; /* the dataset's subject field, if any */
+	int subject_mode;
+	char **fields, **categories; /* every field with a category, for access bundles */
+	size_t nfields;
+	char *uri; /* the bound target; NULL when none (manual work) */
+};
+
+struct audit_plan {
+	struct audit_plan_item *v;
+	size_t n, cap;
+	char **stray; /* targets in steward.yaml naming datasets not in the catalog */
+	size_t nstray;
+};
+
+struct catalog;
+struct pii_keyring;
+
+/* Builds the plan for request r from the catalog (the latest version of every dataset)
+ * and the `targets:` map of cfg: every dataset with a field of r's category, and every
+ * dataset with a `subject` field. Each is matched on its erasure `match` field, else its
+ * subject field, else a field of r's category; a match field of another category is
+ * reached through identifiers resolved from other targets (alt_field). Direct matches
+ * come first. Fills plan (release with audit_plan_release()).
+ * Returns 0, or -1 with err (ST_E_INVALID, located in config_path, for a malformed
+ * targets map or URI). */
+int audit_plan_build(struct catalog *c, const struct catalog_config *cfg,
+		     const char *config_path, const struct audit_request *r,
+		     struct audit_plan *plan, struct st_error *err);
+/* Frees everything in plan. */
+void audit_plan_release(struct audit_plan *plan);
+
+struct audit_run_opts {
+	const char *exports_dir;  /* access bundles are written here (created 0700) */
+	const char *country_code; /* for phone numbers without one; may be NULL */
+	long connect_timeout_ms, timeout_ms, backoff_ms; /* HTTP; 0: defaults */
+	int max_attempts;                                /* HTTP; 0: 3 */
+};
+
+struct audit_run_result {
+	size_t targets, done, failed, manual; /* bound targets, and datasets without one */
+	size_t run;       /* targets carried out by this run */
+	int completed;    /* the request is completed (now or before) */
+	char bundle[1024]; /* access: the bundle written by this run */
+};
+
+/* Carries request id out against every bound target of plan that is not done yet, with
+ * the secrets of kr (current and previous keys). Erase and object requests put every
+ * pseudonym of the subject on the suppression list first. Each target's outcome and
+ * evidence is committed as soon as it is known, so an interrupted run resumes where it
+ * stopped, and a target done before is not run again. Identifiers found in the subject
+ * fields of matched rows are kept (as pseudonyms) to reach datasets keyed by another
+ * identifier. An access request re-reads every target and writes one JSON bundle. The
+ * request is completed when every bound target is done. Returns 0 (res says what
+ * happened; failed targets are not an error), or -1 with err. */
+int audit_request_run(struct audit_log *log, const struct audit_actor *actor,
+		      const struct audit_plan *plan, const char *id, const struct pii_keyring *kr,
+		      const struct audit_run_opts *o, struct audit_run_result *res,
+		      struct st_error *err);
+
+#endif

@@ -1,0 +1,1179 @@
+/* audit.db: one hash-chained record per command, Ed25519-signed checkpoints, verification
+ * of the chain against them and an optional external anchor, and queries over the log. */
+#include "audit.h"
+#include "alloc.h"
+#include "embedded.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <sodium.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define AUDIT_SCHEMA_VERSION 1
+#define SK_BYTES crypto_sign_SECRETKEYBYTES
+#define RECORD_DOMAIN "steward.audit.v1"
+#define CHECKPOINT_DOMAIN "steward.checkpoint.v1"
+#define NULL_LEN 0xffffffffu
+
+struct audit_log {
+	sqlite3 *db;
+	char *path, *key_path;
+	char version[32];
+	char host[256];
+	long every;
+	unsigned char *sk; /* sodium_malloc'd signing key, read-only */
+	unsigned char pk[AUDIT_PK_BYTES];
+	int64_t pending_id; /* 0 when no command is pending */
+	int pending_pii;
+};
+
+static const char *const outcome_names[] = {"ok", "denied", "error"};
+
+const char *audit_outcome_name(int outcome)
+{
+	if (outcome < 0 || outcome > AUDIT_ERROR)
+		return "?";
+	return outcome_names[outcome];
+}
+
+int64_t audit_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+struct sqlite3 *audit_db(struct audit_log *log)
+{
+	return log->db;
+}
+
+/* ---- Canonical encoding -------------------------------------------------------------- */
+
+static void put_u64(crypto_hash_sha256_state *h, uint64_t v)
+{
+	unsigned char b[8];
+
+	for (int i = 7; i >= 0; i--, v >>= 8)
+		b[i] = (unsigned char)(v & 0xff);
+	crypto_hash_sha256_update(h, b, sizeof(b));
+}
+
+static void put_str(crypto_hash_sha256_state *h, const char *s)
+{
+	unsigned char b[4];
+	uint32_t n = s ? (uint32_t)strlen(s) : NULL_LEN;
+
+	b[0] = (unsigned char)(n >> 24);
+	b[1] = (unsigned char)(n >> 16);
+	b[2] = (unsigned char)(n >> 8);
+	b[3] = (unsigned char)n;
+	crypto_hash_sha256_update(h, b, sizeof(b));
+	if (s)
+		crypto_hash_sha256_update(h, (const unsigned char *)s, n);
+}
+
+/* The record hash: SHA-256 over the domain tag, seq, prev and every column in table order,
+ * integers as 8 big-endian bytes and strings as a 4-byte big-endian length (0xffffffff
+ * for NULL) and their bytes. docs/audit.md gives the same in Python. */
+static void record_hash(const struct audit_row *r, const unsigned char *prev, unsigned char *out)
+{
+	crypto_hash_sha256_state h;
+
+	crypto_hash_sha256_init(&h);
+	crypto_hash_sha256_update(&h, (const unsigned char *)RECORD_DOMAIN, sizeof(RECORD_DOMAIN));
+	put_u64(&h, (uint64_t)r->seq);
+	crypto_hash_sha256_update(&h, prev, AUDIT_HASH_BYTES);
+	put_u64(&h, (uint64_t)r->ts_ms);
+	put_str(&h, r->actor);
+	put_u64(&h, (uint64_t)r->uid);
+	put_str(&h, r->role);
+	put_str(&h, r->action);
+	put_str(&h, r->object);
+	put_str(&h, r->purpose);
+	put_str(&h, r->outcome);
+	put_str(&h, r->reason);
+	put_str(&h, r->counts);
+	put_str(&h, r->host);
+	put_u64(&h, (uint64_t)r->pid);
+	put_str(&h, r->version);
+	put_u64(&h, (uint64_t)(r->pii != 0));
+	crypto_hash_sha256_final(&h, out);
+}
+
+/* The signed message of a checkpoint: domain tag, seq, hash and time. */
+static void checkpoint_message(const struct audit_checkpoint *cp, unsigned char *msg, size_t *len)
+{
+	size_t n = sizeof(CHECKPOINT_DOMAIN);
+
+	memcpy(msg, CHECKPOINT_DOMAIN, n);
+	for (int i = 0; i < 8; i++)
+		msg[n + (size_t)i] = (unsigned char)((uint64_t)cp->seq >> (56 - 8 * i));
+	n += 8;
+	memcpy(msg + n, cp->hash, AUDIT_HASH_BYTES);
+	n += AUDIT_HASH_BYTES;
+	for (int i = 0; i < 8; i++)
+		msg[n + (size_t)i] = (unsigned char)((uint64_t)cp->ts_ms >> (56 - 8 * i));
+	*len = n + 8;
+}
+
+#define CHECKPOINT_MSG_MAX (sizeof(CHECKPOINT_DOMAIN) + 16 + AUDIT_HASH_BYTES)
+
+static int checkpoint_valid(const struct audit_checkpoint *cp)
+{
+	unsigned char msg[CHECKPOINT_MSG_MAX];
+	size_t len;
+
+	checkpoint_message(cp, msg, &len);
+	return crypto_sign_verify_detached(cp->signature, msg, len, cp->public_key) == 0;
+}
+
+/* ---- Opening ------------------------------------------------------------------------- */
+
+static int migrate(sqlite3 *db, struct st_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int ret = -1, version = 0;
+
+	if (catalog_prepare(db, &st, "PRAGMA user_version", err))
+		goto out;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		version = sqlite3_column_int(st, 0);
+	if (version > AUDIT_SCHEMA_VERSION) {
+		st_error_set(err, ST_E_SYSTEM,
+			     "audit.db has schema version %d, newer than this steward supports (%d)",
+			     version, AUDIT_SCHEMA_VERSION);
+		goto out;
+	}
+	if (version == AUDIT_SCHEMA_VERSION) {
+		ret = 0;
+		goto out;
+	}
+	if (catalog_exec(db, "BEGIN IMMEDIATE", err))
+		goto out;
+	if (catalog_exec(db, (const char *)st_embed_audit_v1, err) ||
+	    catalog_exec(db, "PRAGMA user_version = 1", err) || catalog_exec(db, "COMMIT", err)) {
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+		goto out;
+	}
+	ret = 0;
+out:
+	sqlite3_finalize(st);
+	return ret;
+}
+
+static int meta_get(sqlite3 *db, const char *key, char *out, size_t n, struct st_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int ret = -1, rc;
+
+	out[0] = '\0';
+	if (catalog_prepare(db, &st, "SELECT value FROM meta WHERE key = ?", err))
+		goto out;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		snprintf(out, n, "%s", (const char *)sqlite3_column_text(st, 0));
+	else if (rc != SQLITE_DONE) {
+		catalog_sql_error(err, db, "cannot read the audit log");
+		goto out;
+	}
+	ret = 0;
+out:
+	sqlite3_finalize(st);
+	return ret;
+}
+
+static int meta_put(sqlite3 *db, const char *key, const char *value, struct st_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int ret = -1;
+
+	if (catalog_prepare(db, &st, "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", err))
+		goto out;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		catalog_sql_error(err, db, "cannot write the audit log");
+		goto out;
+	}
+	ret = 0;
+out:
+	sqlite3_finalize(st);
+	return ret;
+}
+
+/* Writes a new signing key to path (mode 0600, never through a symlink) and keeps it. */
+static int key_create(struct audit_log *log, struct st_error *err)
+{
+	int fd = -1, ret = -1;
+
+	if (crypto_sign_keypair(log->pk, log->sk)) {
+		st_error_set(err, ST_E_SYSTEM, "cannot make the audit signing key");
+		goto out;
+	}
+	fd = open(log->key_path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		st_error_set(err, ST_E_SYSTEM, "cannot create '%s': %s", log->key_path,
+			     strerror(errno));
+		goto out;
+	}
+	if (write(fd, log->sk, SK_BYTES) != (ssize_t)SK_BYTES || fsync(fd)) {
+		st_error_set(err, ST_E_SYSTEM, "cannot write '%s': %s", log->key_path,
+			     strerror(errno));
+		unlink(log->key_path);
+		goto out;
+	}
+	ret = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
+/* Reads the signing key, refusing one that others could read or replace. */
+static int key_load(struct audit_log *log, struct st_error *err)
+{
+	unsigned char pk[AUDIT_PK_BYTES];
+	struct stat sb;
+	int fd, ret = -1;
+	ssize_t n;
+
+	fd = open(log->key_path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return st_error_set(err, errno == ENOENT ? ST_E_DENIED : ST_E_SYSTEM,
+				    "cannot open the audit signing key '%s': %s", log->key_path,
+				    strerror(errno));
+	if (fstat(fd, &sb) || !S_ISREG(sb.st_mode)) {
+		st_error_set(err, ST_E_DENIED, "'%s' is not a regular file", log->key_path);
+		goto out;
+	}
+	if (sb.st_uid != geteuid()) {
+		st_error_set(err, ST_E_DENIED, "'%s' belongs to another user", log->key_path);
+		goto out;
+	}
+	if (sb.st_mode & 077) {
+		st_error_set(err, ST_E_DENIED,
+			     "'%s' is open to group or others (mode %04o); run 'chmod 600 %s'",
+			     log->key_path, (unsigned)(sb.st_mode & 07777), log->key_path);
+		goto out;
+	}
+	n = read(fd, log->sk, SK_BYTES);
+	if (n != (ssize_t)SK_BYTES || sb.st_size != (off_t)SK_BYTES) {
+		st_error_set(err, ST_E_DENIED, "'%s' is not an audit signing key", log->key_path);
+		goto out;
+	}
+	crypto_sign_ed25519_sk_to_pk(pk, log->sk);
+	memcpy(log->pk, pk, sizeof(pk));
+	ret = 0;
+out:
+	close(fd);
+	return ret;
+}
+
+/* Loads or creates the signing key and checks it against the public key the log records. */
+static int setup_key(struct audit_log *log, struct st_error *err)
+{
+	char hex[2 * AUDIT_PK_BYTES + 1], want[2 * AUDIT_PK_BYTES + 8];
+	int ret = -1;
+
+	if (meta_get(log->db, "public_key", want, sizeof(want), err))
+		return -1;
+	if (!want[0] && access(log->key_path, F_OK) && errno == ENOENT) {
+		if (key_create(log, err))
+			goto out;
+	} else if (key_load(log, err)) {
+		goto out;
+	}
+	sodium_bin2hex(hex, sizeof(hex), log->pk, sizeof(log->pk));
+	if (!want[0]) {
+		if (meta_put(log->db, "public_key", hex, err))
+			goto out;
+	} else if (strcmp(want, hex)) {
+		st_error_set(err, ST_E_DENIED,
+			     "'%s' is not the key this audit log is signed with", log->key_path);
+		goto out;
+	}
+	ret = 0;
+out:
+	sodium_mprotect_readonly(log->sk);
+	return ret;
+}
+
+static int append_locked(struct audit_log *log, struct audit_row *r, struct st_error *err);
+
+/* Chains the rows that killed processes left in `pending` as interrupted errors. */
+static int recover_pending(struct audit_log *log, struct st_error *err)
+{
+	sqlite3_stmt *st = NULL, *del = NULL;
+	int ret = -1, rc, began = 0;
+
+	if (catalog_prepare(log->db, &st,
+			    "SELECT id, ts_ms, actor, uid, role, action, object, purpose, host, pid,"
+			    " version, pii FROM pending ORDER BY id",
+			    err) ||
+	    catalog_prepare(log->db, &del, "DELETE FROM pending WHERE id = ?", err))
+		goto out;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct audit_row r = {0};
+		const char *host = (const char *)sqlite3_column_text(st, 8);
+		pid_t pid = (pid_t)sqlite3_column_int64(st, 9);
+
+		if (host && !strcmp(host, log->host) && (pid == getpid() || !kill(pid, 0) ||
+							 errno != ESRCH))
+			continue; /* still running */
+		if (!began) {
+			sqlite3_reset(st);
+			if (catalog_exec(log->db, "BEGIN IMMEDIATE", err))
+				goto out;
+			began = 1;
+			continue; /* re-read under the write lock */
+		}
+		r.ts_ms = sqlite3_column_int64(st, 1);
+		r.actor = (const char *)sqlite3_column_text(st, 2);
+		r.uid = sqlite3_column_int64(st, 3);
+		r.role = (const char *)sqlite3_column_text(st, 4);
+		r.action = (const char *)sqlite3_column_text(st, 5);
+		r.object = (const char *)sqlite3_column_text(st, 6);
+		r.purpose = (const char *)sqlite3_column_text(st, 7);
+		r.host = host;
+		r.pid = pid;
+		r.version = (const char *)sqlite3_column_text(st, 10);
+		r.pii = sqlite3_column_int(st, 11);
+		r.outcome = "error";
+		r.reason = "interrupted before it ended";
+		if (!r.actor || !r.role || !r.action || !r.host || !r.version) {
+			st_error_set(err, ST_E_SYSTEM, "audit.db holds a malformed pending record");
+			goto out;
+		}
+		if (append_locked(log, &r, err))
+			goto out;
+		sqlite3_bind_int64(del, 1, sqlite3_column_int64(st, 0));
+		if (sqlite3_step(del) != SQLITE_DONE) {
+			catalog_sql_error(err, log->db, "cannot write the audit log");
+			goto out;
+		}
+		sqlite3_reset(del);
+	}
+	if (rc != SQLITE_DONE) {
+		catalog_sql_error(err, log->db, "cannot read the audit log");
+		goto out;
+	}
+	if (began && catalog_exec(log->db, "COMMIT", err))
+		goto out;
+	began = 0;
+	ret = 0;
+out:
+	sqlite3_finalize(st);
+	sqlite3_finalize(del);
+	if (began)
+		sqlite3_exec(log->db, "ROLLBACK", NULL, NULL, NULL);
+	return ret;
+}
+
+void audit_free(struct audit_log *log)
+{
+	if (!log)
+		return;
+	sqlite3_close(log->db);
+	sodium_free(log->sk);
+	st_free(log->path);
+	st_free(log->key_path);
+	st_free(log);
+}
+
+static char *path_join(const char *dir, const char *name)
+{
+	size_t a = strlen(dir), b = strlen(name);
+	char *p = st_malloc(a + b + 2);
+
+	if (p) {
+		memcpy(p, dir, a);
+		p[a] = '/';
+		memcpy(p + a + 1, name, b + 1);
+	}
+	return p;
+}
+
+int audit_open(struct audit_log **out, const char *state_dir, const char *version,
+	       long checkpoint_every, struct st_error *err)
+{
+	struct audit_log *log;
+	struct stat sb;
+	int ret = -1;
+
+	*out = NULL;
+	if (sodium_init() < 0)
+		return st_error_set(err, ST_E_SYSTEM, "cannot initialise libsodium");
+	log = st_calloc(1, sizeof(*log));
+	if (!log)
+		return st_error_oom(err);
+	log->every = checkpoint_every > 0 ? checkpoint_every : AUDIT_CHECKPOINT_EVERY;
+	snprintf(log->version, sizeof(log->version), "%s", version);
+	if (gethostname(log->host, sizeof(log->host) - 1))
+		snprintf(log->host, sizeof(log->host), "unknown");
+	log->path = path_join(state_dir, "audit.db");
+	log->key_path = path_join(state_dir, "audit.key");
+	log->sk = sodium_malloc(SK_BYTES);
+	if (!log->path || !log->key_path || !log->sk) {
+		st_error_oom(err);
+		goto out;
+	}
+	if (!lstat(log->path, &sb)) {
+		if (!S_ISREG(sb.st_mode)) {
+			st_error_set(err, ST_E_DENIED, "'%s' is not a regular file", log->path);
+			goto out;
+		}
+		if (!(sb.st_mode & S_IWUSR)) {
+			st_error_set(err, ST_E_DENIED,
+				     "the audit log '%s' is read-only; commands that cannot be "
+				     "recorded do not run",
+				     log->path);
+			goto out;
+		}
+	} else {
+		/* Created here first, so the log and its -wal and -shm files are 0600. */
+		int fd = open(log->path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+
+		if (fd < 0 && errno != EEXIST) {
+			st_error_set(err, ST_E_SYSTEM, "cannot create the audit log '%s': %s",
+				     log->path, strerror(errno));
+			goto out;
+		}
+		if (fd >= 0)
+			close(fd);
+	}
+	if (sqlite3_open_v2(log->path, &log->db,
+			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOFOLLOW,
+			    NULL) != SQLITE_OK) {
+		st_error_set(err, ST_E_SYSTEM, "cannot open the audit log '%s': %s", log->path,
+			     log->db ? sqlite3_errmsg(log->db) : "out of memory");
+		goto out;
+	}
+	if (sqlite3_db_readonly(log->db, "main")) {
+		st_error_set(err, ST_E_DENIED, "the audit log '%s' cannot be written", log->path);
+		goto out;
+	}
+	sqlite3_busy_timeout(log->db, 10000);
+	if (catalog_exec(log->db,
+			 "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
+			 " PRAGMA foreign_keys = ON",
+			 err) ||
+	    migrate(log->db, err) || setup_key(log, err) || recover_pending(log, err)) {
+		st_error_prefix(err, "audit log '%s'", log->path);
+		goto out;
+	}
+	*out = log;
+	log = NULL;
+	ret = 0;
+out:
+	audit_free(log);
+	return ret;
+}
+
+/* ---- Appending ----------------------------------------------------------------------- */
+
+static int sign_head(struct audit_log *log, int64_t seq, const unsigned char *hash,
+		     struct audit_checkpoint *cp, struct st_error *err)
+{
+	unsigned char msg[CHECKPOINT_MSG_MAX];
+	sqlite3_stmt *st = NULL;
+	size_t len;
+	int ret = -1;
+
+	memset(cp, 0, sizeof(*cp));
+	cp->seq = seq;
+	cp->ts_ms = audit_now_ms();
+	memcpy(cp->hash, hash, AUDIT_HASH_BYTES);
+	memcpy(cp->public_key, log->pk, AUDIT_PK_BYTES);
+	checkpoint_message(cp, msg, &len);
+	sodium_mprotect_readonly(log->sk);
+	if (crypto_sign_detached(cp->signature, NULL, msg, len, log->sk)) {
+		st_error_set(err, ST_E_SYSTEM, "cannot sign the audit checkpoint");
+		goto out;
+	}
+	if (catalog_prepare(log->db, &st,
+			    "INSERT OR IGNORE INTO checkpoints (seq, ts_ms, hash, public_key, signature)"
+			    " VALUES (?, ?, ?, ?, ?)",
+			    err))
+		goto out;
+	sqlite3_bind_int64(st, 1, cp->seq);
+	sqlite3_bind_int64(st, 2, cp->ts_ms);
+	sqlite3_bind_blob(st, 3, cp->hash, AUDIT_HASH_BYTES, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 4, cp->public_key, AUDIT_PK_BYTES, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 5, cp->signature, AUDIT_SIG_BYTES, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		catalog_sql_error(err, log->db, "cannot write the audit checkpoint");
+		goto out;
+	}
+	ret = 0;
+out:
+	sqlite3_finalize(st);
+	return ret;
+}
+
+/* Reads the last record's seq and hash (0 and zeros for an empty log). */
+static int chain_head(sqlite3 *db, int64_t *seq, unsigned char *hash, struct st_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int ret = -1, rc;
+
+	*seq = 0;
+	memset(hash, 0, AUDIT_HASH_BYTES);
+	if (catalog_prepare(db, &st, "SELECT seq, hash FROM records ORDER BY seq DESC LIMIT 1",
+			    err))
+		goto out;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		if (sqlite3_column_bytes(st, 1) != AUDIT_HASH_BYTES) {
+			st_error_set(err, ST_E_SYSTEM,
+				     "the audit log's last record is damaged; run 'steward audit verify'");
+			goto out;
+		}
+		*seq = sqlite3_column_int64(st, 0);
+		memcpy(hash, sqlite3_column_blob(st, 1), AUDIT_HASH_BYTES);
+	} else if (rc != SQLITE_DONE) {
+		catalog_sql_error(err, db, "cannot read the audit log");
+		goto out;
+	}
+	ret = 0;
+out:
+	sqlite3_finalize(st);
+	return ret;
+}
+
+/* Appends r (seq, host, pid and version are filled here) inside an open write transaction,
+ * and signs a checkpoint when r touches PII or the interval is reached. */
+static int append_locked(struct audit_log *log, struct audit_row *r, struct st_error *err)
+{
+	unsigned char prev[AUDIT_HASH_BYTES], hash[AUDIT_HASH_BYTES];
+	struct audit_checkpoint cp;
+	sqlite3_stmt *st = NULL;
+	int64_t last;
+	int ret = -1;
+
+	if (chain_head(log->db, &last, prev, err))
+		goto out;
+	r->seq = last + 1;
+	record_hash(r, prev, hash);
+	if (catalog_prepare(log->db, &st,
+			    "INSERT INTO records (seq, ts_ms, actor, uid, role, action, object, purpose,"
+			    " outcome, reason, counts, host, pid, version, pii, prev, hash)"
+			    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			    err))
+		goto out;
+	sqlite3_bind_int64(st, 1, r->seq);
+	sqlite3_bind_int64(st, 2, r->ts_ms);
+	sqlite3_bind_text(st, 3, r->actor, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, r->uid);
+	sqlite3_bind_text(st, 5, r->role, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, r->action, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 7, r->object, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 8, r->purpose, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 9, r->outcome, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 10, r->reason, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 11, r->counts, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 12, r->host, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 13, r->pid);
+	sqlite3_bind_text(st, 14, r->version, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 15, r->pii != 0);
+	sqlite3_bind_blob(st, 16, prev, AUDIT_HASH_BYTES, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 17, hash, AUDIT_HASH_BYTES, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		catalog_sql_error(err, log->db, "cannot write the audit log");
+		goto out;
+	}
+	if ((r->pii || r->seq % log->every == 0) && sign_head(log, r->seq, hash, &cp, err))
+		goto out;
+	ret = 0;
+out:
+	sqlite3_finalize(st);
+	return ret;
+}
+
+static void row_from_entry(struct audit_log *log, const struct audit_entry *e,
+			   struct audit_row *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->ts_ms = audit_now_ms();
+	r->actor = e->actor->name;
+	r->uid = (int64_t)e->actor->uid;
+	r->role = audit_role_name(e->actor->role);
+	r->action = e->action;
+	r->object = e->object;
+	r->purpose = e->purpose;
+	r->host = log->host;
+	r->pid = (int64_t)getpid();
+	r->version = log->version;
+	r->pii = audit_action_touches_pii(e->action);
+}
+
+int audit_begin(struct audit_log *log, const struct audit_entry *e, struct st_error *err)
+{
+	struct audit_row r;
+	sqlite3_stmt *st = NULL;
+	int ret = -1;
+
+	if (log->pending_id)
+		return st_error_set(err, ST_E_SYSTEM, "a command is already being recorded");
+	row_from_entry(log, e, &r);
+	if (catalog_prepare(log->db, &st,
+			    "INSERT INTO pending (ts_ms, actor, uid, role, action, object, purpose,"
+			    " host, pid, version, pii) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			    err))
+		goto out;
+	sqlite3_bind_int64(st, 1, r.ts_ms);
+	sqlite3_bind_text(st, 2, r.actor, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, r.uid);
+	sqlite3_bind_text(st, 4, r.role, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, r.action, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, r.object, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 7, r.purpose, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 8, r.host, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 9, r.pid);
+	sqlite3_bind_text(st, 10, r.version, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 11, r.pii);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		catalog_sql_error(err, log->db, "cannot write the audit log");
+		goto out;
+	}
+	log->pending_id = sqlite3_last_insert_rowid(log->db);
+	ret = 0;
+out:
+	sqlite3_finalize(st);
+	return ret;
+}
+
+int audit_end(struct audit_log *log, int outcome, const char *reason, const char *counts,
+	      struct st_error *err)
+{
+	sqlite3_stmt *st = NULL, *del = NULL;
+	struct audit_row r = {0};
+	int ret = -1, began = 0;
+
+	if (!log->pending_id)
+		return st_error_set(err, ST_E_SYSTEM, "no command is being recorded");
+	if (catalog_exec(log->db, "BEGIN IMMEDIATE", err))
+		goto out;
+	began = 1;
+	if (catalog_prepare(log->db, &st,
+			    "SELECT ts_ms, actor, uid, role, action, object, purpose, host, pid,"
+			    " version, pii FROM pending WHERE id = ?",
+			    err) ||
+	    catalog_prepare(log->db, &del, "DELETE FROM pending WHERE id = ?", err))
+		goto out;
+	sqlite3_bind_int64(st, 1, log->pending_id);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		st_error_set(err, ST_E_SYSTEM, "the pending audit record vanished");
+		goto out;
+	}
+	r.ts_ms = sqlite3_column_int64(st, 0);
+	r.actor = (const char *)sqlite3_column_text(st, 1);
+	r.uid = sqlite3_column_int64(st, 2);
+	r.role = (const char *)sqlite3_column_text(st, 3);
+	r.action = (const char *)sqlite3_column_text(st, 4);
+	r.object = (const char *)sqlite3_column_text(st, 5);
+	r.purpose = (const char *)sqlite3_column_text(st, 6);
+	r.host = (const char *)sqlite3_column_text(st, 7);
+	r.pid = sqlite3_column_int64(st, 8);
+	r.version = (const char *)sqlite3_column_text(st, 9);
+	r.pii = sqlite3_column_int(st, 10);
+	r.outcome = audit_outcome_name(outcome);
+	r.reason = reason;
+	r.counts = counts;
+	if (append_locked(log, &r, err))
+		goto out;
+	sqlite3_bind_int64(del, 1, log->pending_id);
+	if (sqlite3_step(del) != SQLITE_DONE) {
+		catalog_sql_error(err, log->db, "cannot write the audit log");
+		goto out;
+	}
+	if (catalog_exec(log->db, "COMMIT", err))
+		goto out;
+	began = 0;
+	log->pending_id = 0;
+	ret = 0;
+out:
+	sqlite3_finalize(st);
+	sqlite3_finalize(del);
+	if (began)
+		sqlite3_exec(log->db, "ROLLBACK", NULL, NULL, NULL);
+	return ret;
+}
+
+int audit_append(struct audit_log *log, const struct audit_entry *e, int outcome,
+		 const char *reason, const char *counts, struct st_error *err)
+{
+	struct audit_row r;
+	int ret = -1, began = 0;
+
+	row_from_entry(log, e, &r);
+	r.outcome = audit_outcome_name(outcome);
+	r.reason = reason;
+	r.counts = counts;
+	if (catalog_exec(log->db, "BEGIN IMMEDIATE", err))
+		goto out;
+	began = 1;
+	if (append_locked(log, &r, err) || catalog_exec(log->db, "COMMIT", err))
+		goto out;
+	began = 0;
+	ret = 0;
+out:
+	if (began)
+		sqlite3_exec(log->db, "ROLLBACK", NULL, NULL, NULL);
+	return ret;
+}
+
+/* ---- Checkpoints --------------------------------------------------------------------- */
+
+static int read_checkpoint(sqlite3_stmt *st, struct audit_checkpoint *cp)
+{
+	memset(cp, 0, sizeof(*cp));
+	cp->seq = sqlite3_column_int64(st, 0);
+	cp->ts_ms = sqlite3_column_int64(st, 1);
+	if (sqlite3_column_bytes(st, 2) != AUDIT_HASH_BYTES ||
+	    sqlite3_column_bytes(st, 3) != AUDIT_PK_BYTES ||
+	    sqlite3_column_bytes(st, 4) != AUDIT_SIG_BYTES)
+		return -1;
+	memcpy(cp->hash, sqlite3_column_blob(st, 2), AUDIT_HASH_BYTES);
+	memcpy(cp->public_key, sqlite3_column_blob(st, 3), AUDIT_PK_BYTES);
+	memcpy(cp->signature, sqlite3_column_blob(st, 4), AUDIT_SIG_BYTES);
+	return 0;
+}
+
+int audit_checkpoint_head(struct sqlite3 *db, struct audit_checkpoint *cp, struct st_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int ret = -1, rc;
+
+	memset(cp, 0, sizeof(*cp));
+	if (catalog_prepare(db, &st,
+			    "SELECT seq, ts_ms, hash, public_key, signature FROM checkpoints"
+			    " ORDER BY seq DESC LIMIT 1",
+			    err))
+		goto out;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && read_checkpoint(st, cp)) {
+		st_error_set(err, ST_E_SYSTEM, "the newest audit checkpoint is damaged");
+		goto out;
+	} else if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		catalog_sql_error(err, db, "cannot read the audit log");
+		goto out;
+	}
+	ret = 0;
+out:
+	sqlite3_finalize(st);
+	return ret;
+}
+
+int audit_checkpoint(struct audit_log *log, struct audit_checkpoint *cp, struct st_error *err)
+{
+	unsigned char hash[AUDIT_HASH_BYTES];
+	int64_t seq;
+	int ret = -1, began = 0;
+
+	if (catalog_exec(log->db, "BEGIN IMMEDIATE", err))
+		goto out;
+	began = 1;
+	if (chain_head(log->db, &seq, hash, err) || audit_checkpoint_head(log->db, cp, err))
+		goto out;
+	if (seq && cp->seq != seq && sign_head(log, seq, hash, cp, err))
+		goto out;
+	if (catalog_exec(log->db, "COMMIT", err))
+		goto out;
+	began = 0;
+	ret = 0;
+out:
+	if (began)
+		sqlite3_exec(log->db, "ROLLBACK", NULL, NULL, NULL);
+	return ret;
+}
+
+int audit_checkpoint_export(const struct audit_checkpoint *cp, const char *path,
+			    struct st_error *err)
+{
+	char hash[2 * AUDIT_HASH_BYTES + 1], pk[2 * AUDIT_PK_BYTES + 1],
+		sig[2 * AUDIT_SIG_BYTES + 1], tmp[4096];
+	json_t *doc = NULL;
+	char *text = NULL;
+	int fd = -1, ret = -1;
+	size_t len;
+
+	sodium_bin2hex(hash, sizeof(hash), cp->hash, sizeof(cp->hash));
+	sodium_bin2hex(pk, sizeof(pk), cp->public_key, sizeof(cp->public_key));
+	sodium_bin2hex(sig, sizeof(sig), cp->signature, sizeof(cp->signature));
+	doc = json_pack("{s:s, s:i, s:I, s:I, s:s, s:s, s:s}", "format", "steward-audit-anchor",
+			"version", 1, "seq", (json_int_t)cp->seq, "ts_ms", (json_int_t)cp->ts_ms,
+			"hash", hash, "public_key", pk, "signature", sig);
+	text = doc ? json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+	if (!text) {
+		st_error_oom(err);
+		goto out;
+	}
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp-XXXXXX", path) >= sizeof(tmp)) {
+		st_error_set(err, ST_E_USAGE, "'%s' is too long a path", path);
+		goto out;
+	}
+	fd = mkstemp(tmp);
+	if (fd < 0) {
+		st_error_set(err, ST_E_SYSTEM, "cannot write '%s': %s", path, strerror(errno));
+		goto out;
+	}
+	len = strlen(text);
+	if (write(fd, text, len) != (ssize_t)len || write(fd, "\n", 1) != 1 || fsync(fd) ||
+	    close(fd)) {
+		fd = -1;
+		st_error_set(err, ST_E_SYSTEM, "cannot write '%s': %s", path, strerror(errno));
+		unlink(tmp);
+		goto out;
+	}
+	fd = -1;
+	if (rename(tmp, path)) {
+		st_error_set(err, ST_E_SYSTEM, "cannot write '%s': %s", path, strerror(errno));
+		unlink(tmp);
+		goto out;
+	}
+	ret = 0;
+out:
+	if (fd >= 0) {
+		close(fd);
+		unlink(tmp);
+	}
+	free(text);
+	json_decref(doc);
+	return ret;
+}
+
+static int hex_field(json_t *doc, const char *key, unsigned char *out, size_t n)
+{
+	const char *s = json_string_value(json_object_get(doc, key));
+	size_t got = 0;
+
+	if (!s || strlen(s) != 2 * n)
+		return -1;
+	if (sodium_hex2bin(out, n, s, strlen(s), NULL, &got, NULL) || got != n)
+		return -1;
+	return 0;
+}
+
+int audit_anchor_read(const char *path, struct audit_checkpoint *cp, struct st_error *err)
+{
+	json_error_t jerr;
+	json_t *doc, *seq, *ts;
+	int ret = -1;
+
+	memset(cp, 0, sizeof(*cp));
+	doc = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+	if (!doc) {
+		if (jerr.line < 0 || !strncmp(jerr.text, "unable to open", 14))
+			return st_error_set(err, ST_E_NOTFOUND, "cannot read the anchor '%s'", path);
+		return st_error_set_at(err, ST_E_INVALID, path, (unsigned)jerr.line,
+				       (unsigned)jerr.column, "not a steward anchor: %s", jerr.text);
+	}
+	seq = json_object_get(doc, "seq");
+	ts = json_object_get(doc, "ts_ms");
+	if (!json_is_object(doc) ||
+	    strcmp(json_string_value(json_object_get(doc, "format")) ? json_string_value(
+		   json_object_get(doc, "format")) : "", "steward-audit-anchor") ||
+	    !json_is_integer(seq) || json_integer_value(seq) < 1 || !json_is_integer(ts) ||
+	    hex_field(doc, "hash", cp->hash, sizeof(cp->hash)) ||
+	    hex_field(doc, "public_key", cp->public_key, sizeof(cp->public_key)) ||
+	    hex_field(doc, "signature", cp->signature, sizeof(cp->signature))) {
+		st_error_set(err, ST_E_INVALID, "'%s' is not a steward anchor", path);
+		goto out;
+	}
+	cp->seq = json_integer_value(seq);
+	cp->ts_ms = json_integer_value(ts);
+	if (!checkpoint_valid(cp)) {
+		st_error_set(err, ST_E_INVALID, "the anchor '%s' has a bad signature", path);
+		goto out;
+	}
+	ret = 0;
+out:
+	json_decref(doc);
+	return ret;
+}
+
+/* ---- Verification -------------------------------------------------------------------- */
+
+static void tampered(struct audit_verify_result *res, int64_t seq, const char *fmt, ...)
+	ST_PRINTF(3, 4);
+
+static void tampered(struct audit_verify_result *res, int64_t seq, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (res->bad_seq && res->bad_seq <= seq)
+		return; /* keep the first */
+	res->bad_seq = seq;
+	va_start(ap, fmt);
+	vsnprintf(res->problem, sizeof(res->problem), fmt, ap);
+	va_end(ap);
+}
+
+static const char *col_text(sqlite3_stmt *st, int i, int *bad)
+{
+	int t = sqlite3_column_type(st, i);
+
+	if (t == SQLITE_NULL)
+		return NULL;
+	if (t != SQLITE_TEXT)
+		*bad = 1;
+	return (const char *)sqlite3_column_text(st, i);
+}
+
+static int64_t col_int(sqlite3_stmt *st, int i, int *bad)
+{
+	if (sqlite3_column_type(st, i) != SQLITE_INTEGER)
+		*bad = 1;
+	return sqlite3_column_int64(st, i);
+}
+
+/* Checks one checkpoint against the record it names (hash of seq, or NULL if missing). */
+static void check_checkpoint(sqlite3_stmt *cst, const unsigned char *pk, const unsigned char *hash,
+			     struct audit_verify_result *res)
+{
+	struct audit_checkpoint cp;
+
+	if (read_checkpoint(cst, &cp)) {
+		tampered(res, cp.seq, "the checkpoint at seq %lld is malformed", (long long)cp.seq);
+		return;
+	}
+	res->checkpoints++;
+	if (!checkpoint_valid(&cp)) {
+		tampered(res, cp.seq, "the checkpoint signature at seq %lld does not verify",
+			 (long long)cp.seq);
+	} else if (pk && memcmp(cp.public_key, pk, AUDIT_PK_BYTES)) {
+		tampered(res, cp.seq, "the checkpoint at seq %lld is signed by another key",
+			 (long long)cp.seq);
+	} else if (!hash) {
+		tampered(res, cp.seq, "the checkpoint at seq %lld names a record that is missing",
+			 (long long)cp.seq);
+	} else if (memcmp(cp.hash, hash, AUDIT_HASH_BYTES)) {
+		tampered(res, cp.seq,
+			 "record %lld does not match its signed checkpoint (a record up to it was "
+			 "changed and the chain recomputed)",
+			 (long long)cp.seq);
+	} else if (!res->bad_seq || cp.seq < res->bad_seq) {
+		res->head = cp;
+	}
+}
+
+int audit_verify_db(struct sqlite3 *db, const struct audit_checkpoint *anchor,
+		    struct audit_verify_result *res, struct st_error *err)
+{
+	unsigned char prev[AUDIT_HASH_BYTES] = {0}, hash[AUDIT_HASH_BYTES],
+		pk[AUDIT_PK_BYTES], *pkp = NULL;
+	char pkhex[2 * AUDIT_PK_BYTES + 8];
+	sqlite3_stmt *st = NULL, *cst = NULL;
+	int ret = -1, rc, crc, anchor_seen = 0, txn = 0;
+	size_t got = 0;
+
+	memset(res, 0, sizeof(*res));
+	/* One read transaction, so records and checkpoints are read from one snapshot. */
+	if (sqlite3_get_autocommit(db)) {
+		if (catalog_exec(db, "BEGIN", err))
+			goto out;
+		txn = 1;
+	}
+	if (meta_get(db, "public_key", pkhex, sizeof(pkhex), err))
+		goto out;
+	if (pkhex[0]) {
+		if (sodium_hex2bin(pk, sizeof(pk), pkhex, strlen(pkhex), NULL, &got, NULL) ||
+		    got != sizeof(pk)) {
+			tampered(res, 1, "the log's public key is malformed");
+		} else {
+			pkp = pk;
+		}
+	}
+	if (catalog_prepare(db, &st,
+			    "SELECT seq, ts_ms, actor, uid, role, action, object, purpose, outcome,"
+			    " reason, counts, host, pid, version, pii, prev, hash FROM records"
+			    " ORDER BY seq",
+			    err) ||
+	    catalog_prepare(db, &cst,
+			    "SELECT seq, ts_ms, hash, public_key, signature FROM checkpoints"
+			    " ORDER BY seq",
+			    err))
+		goto out;
+	crc = sqlite3_step(cst);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct audit_row r = {0};
+		int bad = 0;
+		int64_t want = res->head_seq + 1;
+
+		r.seq = col_int(st, 0, &bad);
+		r.ts_ms = col_int(st, 1, &bad);
+		r.actor = col_text(st, 2, &bad);
+		r.uid = col_int(st, 3, &bad);
+		r.role = col_text(st, 4, &bad);
+		r.action = col_text(st, 5, &bad);
+		r.object = col_text(st, 6, &bad);
+		r.purpose = col_text(st, 7, &bad);
+		r.outcome = col_text(st, 8, &bad);
+		r.reason = col_text(st, 9, &bad);
+		r.counts = col_text(st, 10, &bad);
+		r.host = col_text(st, 11, &bad);
+		r.pid = col_int(st, 12, &bad);
+		r.version = col_text(st, 13, &bad);
+		r.pii = (int)col_int(st, 14, &bad);
+		res->records++;
+		if (r.seq != want) {
+			tampered(res, want, r.seq > want ? "record %lld is missing"
+							 : "record %lld is out of order",
+				 (long long)want);
+		} else if (bad || sqlite3_column_bytes(st, 15) != AUDIT_HASH_BYTES ||
+			   sqlite3_column_bytes(st, 16) != AUDIT_HASH_BYTES) {
+			tampered(res, r.seq, "record %lld is malformed", (long long)r.seq);
+		} else if (memcmp(sqlite3_column_blob(st, 15), prev, AUDIT_HASH_BYTES)) {
+			tampered(res, r.seq, "record %lld does not link to record %lld",
+				 (long long)r.seq, (long long)r.seq - 1);
+		} else {
+			record_hash(&r, prev, hash);
+			if (memcmp(hash, sqlite3_column_blob(st, 16), AUDIT_HASH_BYTES))
+				tampered(res, r.seq, "record %lld was changed", (long long)r.seq);
+		}
+		/* Later records chain from what is stored, so one change names one record. */
+		if (sqlite3_column_bytes(st, 16) == AUDIT_HASH_BYTES)
+			memcpy(prev, sqlite3_column_blob(st, 16), AUDIT_HASH_BYTES);
+		res->head_seq = r.seq > res->head_seq ? r.seq : res->head_seq + 1;
+		while (crc == SQLITE_ROW && sqlite3_column_int64(cst, 0) <= r.seq) {
+			int match = sqlite3_column_int64(cst, 0) == r.seq;
+
+			check_checkpoint(cst, pkp, match ? prev : NULL, res);
+			crc = sqlite3_step(cst);
+		}
+		if (anchor && anchor->seq == r.seq) {
+			anchor_seen = 1;
+			if (memcmp(anchor->hash, prev, AUDIT_HASH_BYTES))
+				tampered(res, r.seq, "record %lld differs from the anchor",
+					 (long long)r.seq);
+		}
+	}
+	if (rc != SQLITE_DONE) {
+		catalog_sql_error(err, db, "cannot read the audit log");
+		goto out;
+	}
+	for (; crc == SQLITE_ROW; crc = sqlite3_step(cst))
+		check_checkpoint(cst, pkp, NULL, res);
+	if (crc != SQLITE_DONE) {
+		catalog_sql_error(err, db, "cannot read the audit log");
+		goto out;
+	}
+	if (anchor) {
+		if (pkp && memcmp(anchor->public_key, pkp, AUDIT_PK_BYTES))
+			tampered(res, 1, "the log is signed by another key than the anchor's");
+		else if (!anchor_seen)
+			tampered(res, anchor->seq,
+				 "the log ends at seq %lld, before the anchor's seq %lld: records "
+				 "were removed",
+				 (long long)res->head_seq, (long long)anchor->seq);
+		else if (!res->bad_seq)
+			res->anchored = 1;
+	}
+	ret = res->bad_seq ? 1 : 0;
+out:
+	sqlite3_finalize(st);
+	sqlite3_finalize(cst);
+	if (txn)
+		sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	return ret;
+}
+
+/* ---- Queries ------------------------------------------------------------------------- */
+
+int audit_query(struct sqlite3 *db, const struct audit_filter *f,
+		int (*cb)(void *ctx, const struct audit_row *row), void *ctx, struct st_error *err)
+{
+	char sql[1024];
+	char action_like[128];
+	sqlite3_stmt *st = NULL;
+	int ret = -1, rc, k = 1;
+	size_t len;
+
+	len = (size_t)snprintf(sql, sizeof(sql),
+			       "SELECT seq, ts_ms, actor, uid, role, action, object, purpose, outcome,"
+			       " reason, counts, host, pid, version, pii FROM records WHERE 1");
+#define ADD(cond) len += (size_t)snprintf(sql + len, sizeof(sql) - len, "%s", cond)
+	if (f->since_ms)
+		ADD(" AND ts_ms >= ?");
+	if (f->until_ms)
+		ADD(" AND ts_ms < ?");
+	if (f->actor)
+		ADD(" AND actor = ?");
+	if (f->action)
+		ADD(" AND (action = ? OR action LIKE ? ESCAPE '\\')");
+	if (f->object)
+		ADD(" AND object = ?");
+	if (f->outcome)
+		ADD(" AND outcome = ?");
+	if (f->pii_only)
+		ADD(" AND pii = 1");
+	ADD(" ORDER BY seq");
+	if (f->limit > 0)
+		ADD(" LIMIT ?");
+#undef ADD
+	if (catalog_prepare(db, &st, sql, err))
+		goto out;
+	if (f->since_ms)
+		sqlite3_bind_int64(st, k++, f->since_ms);
+	if (f->until_ms)
+		sqlite3_bind_int64(st, k++, f->until_ms);
+	if (f->actor)
+		sqlite3_bind_text(st, k++, f->actor, -1, SQLITE_STATIC);
+	if (f->action) {
+		size_t n = strlen(f->action);
+
+		/* "pii.*" matches every pii action; other text matches only itself. */
+		action_like[0] = '\0';
+		if (n >= 2 && n < sizeof(action_like) && !strcmp(f->action + n - 2, ".*"))
+			snprintf(action_like, sizeof(action_like), "%.*s.%%", (int)(n - 2),
+				 f->action);
+		sqlite3_bind_text(st, k++, f->action, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, k++, action_like, -1, SQLITE_STATIC);
+	}
+	if (f->object)
+		sqlite3_bind_text(st, k++, f->object, -1, SQLITE_STATIC);
+	if (f->outcome)
+		sqlite3_bind_text(st, k++, f->outcome, -1, SQLITE_STATIC);
+	if (f->limit > 0)
+		sqlite3_bind_int64(st, k++, f->limit);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct audit_row r;
+
+		r.seq = sqlite3_column_int64(st, 0);
+		r.ts_ms = sqlite3_column_int64(st, 1);
+		r.actor = (const char *)sqlite3_column_text(st, 2);
+		r.uid = sqlite3_column_int64(st, 3);
+		r.role = (const char *)sqlite3_column_text(st, 4);
+		r.action = (const char *)sqlite3_column_text(st, 5);
+		r.object = (const char *)sqlite3_column_text(st, 6);
+		r.purpose = (const char *)sqlite3_column_text(st, 7);
+		r.outcome = (const char *)sqlite3_column_text(st, 8);
+		r.reason = (const char *)sqlite3_column_text(st, 9);
+		r.counts = (const char *)sqlite3_column_text(st, 10);
+		r.host = (const char *)sqlite3_column_text(st, 11);
+		r.pid = sqlite3_column_int64(st, 12);
+		r.version = (const char *)sqlite3_column_text(st, 13);
+		r.pii = sqlite3_column_int(st, 14);
+		if (cb(ctx, &r))
+			break;
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		catalog_sql_error(err, db, "cannot read the audit log");
+		goto out;
+	}
+	ret = 0;
+out:
+	sqlite3_finalize(st);
+	return ret;
+}

@@ -1,0 +1,276 @@
+/* Request plans: from the catalog, every dataset that may hold a data subject, how the
+ * subject is matched there (raw value or pseudonym, by the field's PII class), the erasure
+ * action its descriptor declares, and the target steward.yaml binds it to. */
+#include "audit.h"
+#include "alloc.h"
+#include "pii_map.h"
+#include "target.h"
+#include "ydoc.h"
+
+#include <jansson.h>
+#include <string.h>
+
+static void item_release(struct audit_plan_item *it)
+{
+	st_free(it->dataset);
+	st_free(it->kind);
+	st_free(it->description);
+	st_free(it->domain);
+	st_free(it->owner);
+	st_free(it->match_field);
+	st_free(it->match_category);
+	st_free(it->alt_field);
+	st_free_strv(it->nullify, it->nnullify);
+	st_free(it->erasure_reason);
+	st_free(it->subject_field);
+	st_free(it->subject_category);
+	st_free_strv(it->fields, it->nfields);
+	st_free_strv(it->categories, it->nfields);
+	st_free(it->uri);
+	memset(it, 0, sizeof(*it));
+}
+
+void audit_plan_release(struct audit_plan *plan)
+{
+	for (size_t i = 0; i < plan->n; i++)
+		item_release(&plan->v[i]);
+	st_free(plan->v);
+	st_free_strv(plan->stray, plan->nstray);
+	memset(plan, 0, sizeof(*plan));
+}
+
+static const struct catalog_field *find_field(const struct catalog_card *card, const char *path)
+{
+	for (size_t i = 0; path && i < card->nfields; i++)
+		if (!strcmp(card->fields[i].path, path))
+			return &card->fields[i];
+	return NULL;
+}
+
+static int mode_of(const struct catalog_field *f)
+{
+	return f->pii && !strcmp(f->pii, "pseudonymous") ? AUDIT_MATCH_PSEUDONYM : AUDIT_MATCH_RAW;
+}
+
+static char *dup_or_null(const char *s, int *oom)
+{
+	char *p;
+
+	if (!s)
+		return NULL;
+	if (!(p = st_strdup(s)))
+		*oom = 1;
+	return p;
+}
+
+/* Reads the descriptor's erasure block (compact JSON in the card) into it. */
+static int read_erasure(const struct catalog_card *card, struct audit_plan_item *it,
+			const char **match, int *oom)
+{
+	json_t *e, *cols;
+	const char *action;
+
+	*match = NULL;
+	it->erase_action = AUDIT_ERASE_DELETE;
+	if (!card->erasure)
+		return 0;
+	if (!(e = json_loads(card->erasure, 0, NULL)))
+		return -1;
+	it->erasure_declared = 1;
+	action = json_string_value(json_object_get(e, "action"));
+	if (action && !strcmp(action, "nullify"))
+		it->erase_action = AUDIT_ERASE_NULLIFY;
+	cols = json_object_get(e, "columns");
+	if (json_array_size(cols)) {
+		it->nullify = st_calloc(json_array_size(cols), sizeof(char *));
+		if (!it->nullify)
+			*oom = 1;
+		for (size_t i = 0; it->nullify && i < json_array_size(cols); i++) {
+			const char *s = json_string_value(json_array_get(cols, i));
+
+			if (s)
+				it->nullify[it->nnullify++] = dup_or_null(s, oom);
+		}
+	}
+	it->erasure_reason = dup_or_null(json_string_value(json_object_get(e, "reason")), oom);
+	/* match lives as long as the card: find it there rather than in e. */
+	if (json_string_value(json_object_get(e, "match")))
+		for (size_t i = 0; i < card->nfields; i++)
+			if (!strcmp(card->fields[i].path,
+				    json_string_value(json_object_get(e, "match"))))
+				*match = card->fields[i].path;
+	json_decref(e);
+	return 0;
+}
+
+/* Fills it for card when the dataset may hold the subject; sets *keep. */
+static int plan_dataset(const struct catalog_card *card, const struct audit_request *r,
+			struct audit_plan_item *it, int *keep, struct st_error *err)
+{
+	const struct catalog_field *m, *alt = NULL, *subject = find_field(card, card->subject);
+	const char *ematch;
+	int oom = 0, ret = -1;
+
+	*keep = 0;
+	memset(it, 0, sizeof(*it));
+	if (read_erasure(card, it, &ematch, &oom)) {
+		st_error_set(err, ST_E_SYSTEM, "the erasure of '%s' is damaged in catalog.db",
+			     card->name);
+		goto out;
+	}
+	/* The descriptor's match field (erasure match, else subject); else, and as the way to
+	 * find the subject when that field is of another category, a top-level field of the
+	 * request's category (the subject field first). */
+	m = ematch ? find_field(card, ematch) : subject;
+	if (subject && subject->category && !strcmp(subject->category, r->category))
+		alt = subject;
+	for (size_t i = 0; !alt && i < card->nfields; i++)
+		if (card->fields[i].category && !strcmp(card->fields[i].category, r->category) &&
+		    card->fields[i].depth == 0)
+			alt = &card->fields[i];
+	if (!m) {
+		m = alt;
+		alt = NULL;
+	}
+	if (!m) {
+		ret = 0;
+		goto out;
+	}
+	if (m->category && !strcmp(m->category, r->category))
+		alt = NULL;
+	it->direct = m->category && !strcmp(m->category, r->category);
+	*keep = 1;
+	it->dataset = dup_or_null(card->name, &oom);
+	it->kind = dup_or_null(card->kind, &oom);
+	it->description = dup_or_null(card->description, &oom);
+	it->domain = dup_or_null(card->domain, &oom);
+	it->owner = dup_or_null(card->owner, &oom);
+	it->match_field = dup_or_null(m->path, &oom);
+	it->match_category = dup_or_null(m->category, &oom);
+	it->match_mode = mode_of(m);
+	if (alt) {
+		it->alt_field = dup_or_null(alt->path, &oom);
+		it->alt_mode = mode_of(alt);
+	}
+	if (subject) {
+		it->subject_field = dup_or_null(subject->path, &oom);
+		it->subject_category = dup_or_null(subject->category, &oom);
+		it->subject_mode = mode_of(subject);
+	}
+	it->fields = st_calloc(card->nfields + 1, sizeof(char *));
+	it->categories = st_calloc(card->nfields + 1, sizeof(char *));
+	if (!it->fields || !it->categories)
+		oom = 1;
+	for (size_t i = 0; !oom && i < card->nfields; i++)
+		if (card->fields[i].category) {
+			it->fields[it->nfields] = dup_or_null(card->fields[i].path, &oom);
+			it->categories[it->nfields++] = dup_or_null(card->fields[i].category, &oom);
+		}
+	if (oom) {
+		st_error_oom(err);
+		goto out;
+	}
+	ret = 0;
+out:
+	if (ret || !*keep)
+		item_release(it);
+	return ret;
+}
+
+/* Binds targets from cfg to plan items; lists the stray ones. */
+static int bind_targets(const struct catalog_config *cfg, const char *config_path,
+			struct audit_plan *plan, struct st_error *err)
+{
+	const struct catalog_ynode *t = cfg->doc ? catalog_ymap_get(cfg->doc->root, "targets")
+						 : NULL;
+	size_t cap = 0;
+
+	if (!t || (t->type == CATALOG_Y_SCALAR && catalog_yscalar_kind(t) == CATALOG_YS_NULL))
+		return 0;
+	if (t->type != CATALOG_Y_MAP)
+		return st_error_set_at(err, ST_E_INVALID, config_path, t->line, t->col,
+				       "'targets' must map dataset names to target URIs");
+	for (size_t i = 0; i < t->n; i++) {
+		const struct catalog_ynode *k = t->kids[2 * i], *v = t->kids[2 * i + 1];
+		size_t j;
+
+		if (v->type != CATALOG_Y_SCALAR || catalog_yscalar_kind(v) == CATALOG_YS_NULL)
+			return st_error_set_at(err, ST_E_INVALID, config_path, v->line, v->col,
+					       "the target of '%s' must be a URI", k->value);
+		if (audit_target_check_uri(v->value, err)) {
+			/* The cause names the URI, which may hold a path: keep it, add where. */
+			char cause[sizeof(err->msg)];
+
+			memcpy(cause, err->msg, sizeof(cause));
+			return st_error_set_at(err, ST_E_INVALID, config_path, v->line, v->col,
+					       "target of '%s': %s", k->value, cause);
+		}
+		for (j = 0; j < plan->n; j++)
+			if (!strcmp(plan->v[j].dataset, k->value))
+				break;
+		if (j < plan->n) {
+			st_free(plan->v[j].uri);
+			if (!(plan->v[j].uri = st_strdup(v->value)))
+				return st_error_oom(err);
+			continue;
+		}
+		if (st_grow(&plan->stray, &cap, plan->nstray + 1, sizeof(char *)) ||
+		    !(plan->stray[plan->nstray] = st_strdup(k->value)))
+			return st_error_oom(err);
+		plan->nstray++;
+	}
+	return 0;
+}
+
+int audit_plan_build(struct catalog *c, const struct catalog_config *cfg,
+		     const char *config_path, const struct audit_request *r,
+		     struct audit_plan *plan, struct st_error *err)
+{
+	struct pii_graph *g = NULL;
+	struct catalog_card card = {0};
+	const char *last = NULL;
+	int ret = -1;
+
+	memset(plan, 0, sizeof(*plan));
+	if (pii_graph_catalog(c, &g, err))
+		goto out;
+	/* Two passes: datasets matched by the request's own category first. */
+	for (int pass = 0; pass < 2; pass++) {
+		last = NULL;
+		for (size_t i = 0; i < pii_graph_count(g); i++) {
+			struct pii_field f;
+			struct audit_plan_item it;
+			int keep;
+
+			pii_graph_field(g, i, &f);
+			if (last && !strcmp(last, f.dataset))
+				continue;
+			last = f.dataset;
+			if (catalog_card_get(c, f.dataset, 0, &card, err) ||
+			    plan_dataset(&card, r, &it, &keep, err))
+				goto out;
+			catalog_card_release(&card);
+			if (!keep)
+				continue;
+			if ((it.direct || it.alt_field) != !pass) {
+				item_release(&it);
+				continue;
+			}
+			if (st_grow(&plan->v, &plan->cap, plan->n + 1, sizeof(*plan->v))) {
+				item_release(&it);
+				st_error_oom(err);
+				goto out;
+			}
+			plan->v[plan->n++] = it;
+		}
+	}
+	if (bind_targets(cfg, config_path, plan, err))
+		goto out;
+	ret = 0;
+out:
+	catalog_card_release(&card);
+	pii_graph_free(g);
+	if (ret)
+		audit_plan_release(plan);
+	return ret;
+}

@@ -1,0 +1,165 @@
+/* Roles and least privilege: who the actor is (from the password database, never the
+ * environment), which role steward.yaml gives them, and the weakest role each action needs. */
+#include "audit.h"
+#include "ydoc.h"
+
+#include <grp.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char *const role_names[] = {"none", "viewer", "engineer", "steward", "dpo", "admin"};
+
+/* The action vocabulary and the weakest role for each. A trailing '*' matches a prefix. */
+static const struct {
+	const char *action;
+	int role;
+	int pii; /* reads or changes personal data: its record ends in a signed checkpoint */
+} actions[] = {
+	{"catalog.search", AUDIT_ROLE_VIEWER, 0},
+	{"catalog.show", AUDIT_ROLE_VIEWER, 0},
+	{"catalog.lineage", AUDIT_ROLE_VIEWER, 0},
+	{"catalog.load", AUDIT_ROLE_ENGINEER, 0},
+	{"catalog.check", AUDIT_ROLE_ENGINEER, 0},
+	{"pii.ingest", AUDIT_ROLE_ENGINEER, 1},
+	{"pii.map", AUDIT_ROLE_STEWARD, 0},
+	{"pii.check", AUDIT_ROLE_STEWARD, 0},
+	{"pii.scan", AUDIT_ROLE_STEWARD, 1},
+	{"key.init", AUDIT_ROLE_STEWARD, 0},
+	{"key.rotate", AUDIT_ROLE_STEWARD, 0},
+	{"key.retire", AUDIT_ROLE_STEWARD, 0},
+	{"key.list", AUDIT_ROLE_STEWARD, 0},
+	{"pii.hash", AUDIT_ROLE_DPO, 1},
+	{"request.new", AUDIT_ROLE_DPO, 1},
+	{"request.extend", AUDIT_ROLE_DPO, 0},
+	{"request.plan", AUDIT_ROLE_DPO, 0},
+	{"request.run", AUDIT_ROLE_DPO, 1},
+	{"request.list", AUDIT_ROLE_DPO, 0},
+	{"request.show", AUDIT_ROLE_DPO, 0},
+	{"audit.verify", AUDIT_ROLE_DPO, 0},
+	{"audit.log", AUDIT_ROLE_DPO, 0},
+	{"audit.checkpoint", AUDIT_ROLE_DPO, 0},
+	{"report", AUDIT_ROLE_DPO, 0},
+	{"workspace.init", AUDIT_ROLE_ADMIN, 0},
+};
+
+const char *audit_role_name(int role)
+{
+	if (role < 0 || role > AUDIT_ROLE_ADMIN)
+		return "?";
+	return role_names[role];
+}
+
+int audit_role_parse(const char *name)
+{
+	for (int i = AUDIT_ROLE_VIEWER; i <= AUDIT_ROLE_ADMIN; i++)
+		if (!strcmp(name, role_names[i]))
+			return i;
+	return -1;
+}
+
+int audit_action_role(const char *action)
+{
+	for (size_t i = 0; i < sizeof(actions) / sizeof(*actions); i++)
+		if (!strcmp(action, actions[i].action))
+			return actions[i].role;
+	return -1;
+}
+
+int audit_action_touches_pii(const char *action)
+{
+	for (size_t i = 0; i < sizeof(actions) / sizeof(*actions); i++)
+		if (!strcmp(action, actions[i].action))
+			return actions[i].pii;
+	return 0;
+}
+
+void audit_actor_self(struct audit_actor *actor)
+{
+	struct passwd *pw;
+
+	memset(actor, 0, sizeof(*actor));
+	actor->uid = getuid();
+	pw = getpwuid(actor->uid);
+	if (pw && pw->pw_name && strlen(pw->pw_name) < sizeof(actor->name))
+		snprintf(actor->name, sizeof(actor->name), "%s", pw->pw_name);
+	else
+		snprintf(actor->name, sizeof(actor->name), "uid:%lu", (unsigned long)actor->uid);
+}
+
+/* Whether the actor belongs to group name (primary or supplementary). */
+static int in_group(const struct audit_actor *actor, const char *name)
+{
+	struct passwd *pw = getpwuid(actor->uid);
+	struct group *gr = getgrnam(name);
+	gid_t groups[256];
+	int n = (int)(sizeof(groups) / sizeof(*groups));
+
+	if (!gr || !pw)
+		return 0;
+	if (pw->pw_gid == gr->gr_gid)
+		return 1;
+	if (getgrouplist(pw->pw_name, pw->pw_gid, groups, &n) < 0)
+		n = (int)(sizeof(groups) / sizeof(*groups)); /* too many: the first ones */
+	for (int i = 0; i < n; i++)
+		if (groups[i] == gr->gr_gid)
+			return 1;
+	return 0;
+}
+
+/* Reads one `users:` or `groups:` mapping; raises *role for each entry that applies. */
+static int read_map(const struct catalog_ynode *map, const char *file, int groups,
+		    const struct audit_actor *actor, int *role, struct st_error *err)
+{
+	if (!map)
+		return 0;
+	if (map->type != CATALOG_Y_MAP)
+		return st_error_set_at(err, ST_E_INVALID, file, map->line, map->col,
+				       "'roles.%s' must map names to roles",
+				       groups ? "groups" : "users");
+	for (size_t i = 0; i < map->n; i++) {
+		const struct catalog_ynode *k = map->kids[2 * i], *v = map->kids[2 * i + 1];
+		int r;
+
+		if (v->type != CATALOG_Y_SCALAR || (r = audit_role_parse(v->value)) < 0)
+			return st_error_set_at(err, ST_E_INVALID, file, v->line, v->col,
+					       "unknown role '%s' (the roles are viewer, engineer, "
+					       "steward, dpo and admin)",
+					       v->type == CATALOG_Y_SCALAR ? v->value : "");
+		if (groups ? in_group(actor, k->value) : !strcmp(k->value, actor->name))
+			if (r > *role)
+				*role = r;
+	}
+	return 0;
+}
+
+int audit_role_resolve(const struct catalog_config *cfg, const char *config_path,
+		       struct audit_actor *actor, struct st_error *err)
+{
+	const struct catalog_ynode *roles = cfg->doc ? catalog_ymap_get(cfg->doc->root, "roles")
+						     : NULL;
+	int role = AUDIT_ROLE_NONE;
+
+	actor->role = AUDIT_ROLE_NONE;
+	if (!roles || (roles->type == CATALOG_Y_SCALAR &&
+		       catalog_yscalar_kind(roles) == CATALOG_YS_NULL))
+		return 0;
+	if (roles->type != CATALOG_Y_MAP)
+		return st_error_set_at(err, ST_E_INVALID, config_path, roles->line, roles->col,
+				       "'roles' must be a mapping with 'users' and 'groups'");
+	for (size_t i = 0; i < roles->n; i++) {
+		const struct catalog_ynode *k = roles->kids[2 * i];
+
+		if (strcmp(k->value, "users") && strcmp(k->value, "groups"))
+			return st_error_set_at(err, ST_E_INVALID, config_path, k->line, k->col,
+					       "unknown setting 'roles.%s' (use 'users' or 'groups')",
+					       k->value);
+	}
+	if (read_map(catalog_ymap_get(roles, "users"), config_path, 0, actor, &role, err) ||
+	    read_map(catalog_ymap_get(roles, "groups"), config_path, 1, actor, &role, err))
+		return -1;
+	actor->role = role;
+	return 0;
+}

@@ -1,0 +1,97 @@
+/* Data-subject request targets: carrying one request out against one bound system
+ * (a SQLite table, a directory of JSON lines, or an HTTP endpoint) and recording evidence.
+ * Raw values of the subject are never given to a target: rows are matched by pseudonym. */
+#ifndef AUDIT_TARGET_H
+#define AUDIT_TARGET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "pii.h"
+
+/* How a dataset's match field holds the subject's identifier. */
+enum audit_match_mode {
+	AUDIT_MATCH_PSEUDONYM, /* the field holds pseudonyms ("k1:..."): compared as they are */
+	AUDIT_MATCH_RAW        /* the field holds raw values: each is normalized and hashed */
+};
+
+/* Decides whether a stored value belongs to the subject. Never holds the raw value. */
+struct audit_matcher {
+	int mode;                 /* enum audit_match_mode */
+	const char *category;     /* the match field's data category, e.g. "user.unique_id" */
+	int norm;                 /* enum pii_norm for raw values */
+	const char *country_code; /* for phone numbers, may be NULL */
+	char **pseudonyms;        /* the subject's pseudonyms in category, sorted (strcmp) */
+	size_t npseudonyms;
+	struct pii_hasher *hasher; /* raw mode: hashes values under the current key */
+};
+
+/* Whether len bytes of value (a stored field value as text; integers as decimal text)
+ * belong to the subject: normalized and hashed in raw mode, compared as is in pseudonym
+ * mode. Returns 1 or 0, or -1 with err when hashing fails. A value the normalizer rejects
+ * does not match. */
+int audit_matcher_test(const struct audit_matcher *m, const char *value, size_t len,
+		       struct st_error *err);
+
+enum audit_job_kind { AUDIT_JOB_ERASE, AUDIT_JOB_ACCESS, AUDIT_JOB_OBJECT };
+enum audit_erase_action { AUDIT_ERASE_DELETE, AUDIT_ERASE_NULLIFY };
+
+/* One request against one target. Every pointer is borrowed for the call. */
+struct audit_target_job {
+	const char *request_id;  /* e.g. "R-20261122-0001" */
+	int kind;                /* enum audit_job_kind */
+	const char *dataset;     /* the catalog dataset the target is bound to */
+	const char *uri;         /* "sqlite:PATH?table=T", "jsonl:DIR", "http(s)://..." */
+	int erase_action;        /* enum audit_erase_action (erase only) */
+	const char *match_field; /* column, or top-level JSON key, compared with the subject */
+	const char *const *nullify; /* nullify: the columns/keys set to null */
+	size_t nnullify;
+	/* Optional: a field whose values in the matched rows identify the subject in another
+	 * category (the dataset's `subject` field). They are returned in subject_values so the
+	 * caller can find the subject in other datasets. NULL: not collected. */
+	const char *subject_field;
+	const struct audit_matcher *match;
+	/* HTTP: the category and pseudonym sent in the body; timeouts and retries. */
+	const char *category, *pseudonym;
+	long connect_timeout_ms, timeout_ms; /* 0: 5000 and 30000 */
+	int max_attempts;                    /* 0: 3 */
+	long backoff_ms;                     /* first retry delay, doubled each time; 0: 500 */
+};
+
+/* What happened at one target. Never holds PII except subject_values and rows (below). */
+struct audit_evidence {
+	int64_t matched;    /* rows or records that belong to the subject */
+	int64_t changed;    /* rows deleted or updated, records dropped or rewritten */
+	int64_t files;      /* jsonl: files rewritten */
+	long http_status;   /* http: last status, 0 if none */
+	int attempts;       /* http: requests made; 1 for local targets */
+	int64_t elapsed_ms;
+	char detail[256];   /* short cause when the target failed; never PII */
+	/* Values of job->subject_field in the matched rows, as text (NUL-terminated). They may
+	 * be raw identifiers: the caller hashes them, then frees them with
+	 * audit_evidence_release(), which wipes them. */
+	char **subject_values;
+	size_t nsubject_values;
+	/* Access requests: the subject's rows as a JSON array text (for sqlite and jsonl) or the
+	 * endpoint's response body (http); NULL otherwise. Wiped and freed on release. */
+	char *rows_json;
+};
+
+/* Carries job out. Local targets (sqlite, jsonl) change nothing unless every step succeeds:
+ * sqlite runs in one transaction with PRAGMA secure_delete=ON; jsonl rewrites each affected
+ * file through a temporary file, fsync and rename. Running a job again after success
+ * matches nothing and changes nothing. HTTP POSTs {"id","action","category","pseudonym"}
+ * and retries timeouts, connection errors, 429 and 5xx with exponential backoff; any 2xx
+ * is success. Fills ev in every case (release with audit_evidence_release()). Returns 0 when
+ * the target is done, or -1 with err and ev->detail set (ST_E_INVALID for a bad URI or a
+ * missing table/column, ST_E_SYSTEM for I/O, database or network failures). */
+int audit_target_run(const struct audit_target_job *job, struct audit_evidence *ev,
+		     struct st_error *err);
+/* Wipes and frees subject_values and rows_json. */
+void audit_evidence_release(struct audit_evidence *ev);
+/* Checks a target URI's syntax without touching it. Returns 0, or -1 with err
+ * (ST_E_INVALID, naming the problem). */
+int audit_target_check_uri(const char *uri, struct st_error *err);
+
+#endif

@@ -1,0 +1,124 @@
+-- audit.db, schema version 1: the hash-chained access log with its signed checkpoints,
+-- data-subject requests with their evidence, and the suppression list ingest honours.
+-- Nothing here holds a raw personal value: subjects appear only as pseudonyms.
+
+CREATE TABLE meta (
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+) STRICT;
+
+-- One row per command. hash = SHA-256 over the canonical encoding in docs/audit.md,
+-- which covers seq, prev (the previous record's hash, 32 zero bytes for seq 1) and every
+-- other column.
+CREATE TABLE records (
+  seq INTEGER PRIMARY KEY,
+  ts_ms INTEGER NOT NULL,
+  actor TEXT NOT NULL,
+  uid INTEGER NOT NULL,
+  role TEXT NOT NULL,
+  action TEXT NOT NULL,
+  object TEXT,
+  purpose TEXT,
+  outcome TEXT NOT NULL,
+  reason TEXT,
+  counts TEXT,
+  host TEXT NOT NULL,
+  pid INTEGER NOT NULL,
+  version TEXT NOT NULL,
+  pii INTEGER NOT NULL,
+  prev BLOB NOT NULL,
+  hash BLOB NOT NULL
+) STRICT;
+CREATE INDEX records_ts ON records (ts_ms);
+
+-- Ed25519 signatures over (seq, hash, ts_ms) of a record: see docs/audit.md.
+CREATE TABLE checkpoints (
+  seq INTEGER PRIMARY KEY,
+  ts_ms INTEGER NOT NULL,
+  hash BLOB NOT NULL,
+  public_key BLOB NOT NULL,
+  signature BLOB NOT NULL
+) STRICT;
+
+-- Commands under way. A command writes its row here before it returns any data and turns
+-- it into a chained record when it ends; a row left by a killed process is chained as an
+-- interrupted error by the next command.
+CREATE TABLE pending (
+  id INTEGER PRIMARY KEY,
+  ts_ms INTEGER NOT NULL,
+  actor TEXT NOT NULL,
+  uid INTEGER NOT NULL,
+  role TEXT NOT NULL,
+  action TEXT NOT NULL,
+  object TEXT,
+  purpose TEXT,
+  host TEXT NOT NULL,
+  pid INTEGER NOT NULL,
+  version TEXT NOT NULL,
+  pii INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE requests (
+  id TEXT PRIMARY KEY,
+  kind TEXT NOT NULL CHECK (kind IN ('erase', 'access', 'object')),
+  regime TEXT NOT NULL CHECK (regime IN ('gdpr', 'ccpa')),
+  category TEXT NOT NULL,
+  pseudonym TEXT NOT NULL,
+  received TEXT NOT NULL,          -- YYYY-MM-DD
+  due TEXT NOT NULL,               -- YYYY-MM-DD, the statutory deadline
+  extended_due TEXT,               -- set once by `request extend`
+  extension_reason TEXT,
+  status TEXT NOT NULL CHECK (status IN ('open', 'completed')),
+  created_ms INTEGER NOT NULL,
+  completed_ms INTEGER,
+  created_by TEXT NOT NULL,
+  bundle TEXT                      -- access requests: the path of the written bundle
+) STRICT;
+
+-- Every pseudonym the subject is known by: the one given, and those resolved from the
+-- subject fields of matched rows.
+CREATE TABLE request_ids (
+  request_id TEXT NOT NULL REFERENCES requests (id),
+  category TEXT NOT NULL,
+  pseudonym TEXT NOT NULL,
+  source TEXT NOT NULL,
+  PRIMARY KEY (request_id, category, pseudonym)
+) STRICT;
+
+-- Per-target state and evidence of the latest attempt.
+CREATE TABLE request_targets (
+  request_id TEXT NOT NULL REFERENCES requests (id),
+  dataset TEXT NOT NULL,
+  uri TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('pending', 'done', 'failed')),
+  matched INTEGER,
+  changed INTEGER,
+  files INTEGER,
+  http_status INTEGER,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  elapsed_ms INTEGER,
+  detail TEXT,
+  runs INTEGER NOT NULL DEFAULT 0,
+  updated_ms INTEGER,
+  PRIMARY KEY (request_id, dataset)
+) STRICT;
+
+-- The timeline shown by `request show`.
+CREATE TABLE request_events (
+  id INTEGER PRIMARY KEY,
+  request_id TEXT NOT NULL REFERENCES requests (id),
+  ts_ms INTEGER NOT NULL,
+  actor TEXT NOT NULL,
+  event TEXT NOT NULL,
+  detail TEXT
+) STRICT;
+CREATE INDEX request_events_req ON request_events (request_id, id);
+
+-- Subjects whose records ingest drops from now on (objections and completed erasures).
+CREATE TABLE suppressed (
+  category TEXT NOT NULL,
+  pseudonym TEXT NOT NULL,
+  request_id TEXT NOT NULL,
+  added_ms INTEGER NOT NULL,
+  PRIMARY KEY (category, pseudonym)
+) STRICT;
