@@ -938,7 +938,9 @@ static int jl_scan(struct jl *c, struct jfile *f, FILE *in, FILE *out, int64_t *
 		json_decref(root);
 		root = NULL;
 	}
-	if (ferror(in)) {
+	/* getline() also stops on out of memory, without an error flag: not the end, and
+	 * taking it for one would drop the rest of the file */
+	if (ferror(in) || !feof(in)) {
 		st_error_set(err, ST_E_SYSTEM, "cannot read '%s': %s", f->path, strerror(errno));
 		goto out;
 	}

@@ -67,7 +67,7 @@ struct audit_evidence {
 	long http_status;   /* http: last status, 0 if none */
 	int attempts;       /* http: requests made; 1 for local targets */
 	int64_t elapsed_ms;
-	char detail[256];   /* short cause when the target failed; never PII */
+	char detail[256];   /* the cause when it failed, or a note (e.g. lines kept unparsed); no PII */
 	/* Values of job->subject_field in the matched rows, as text (NUL-terminated). They may
 	 * be raw identifiers: the caller hashes them, then frees them with
 	 * audit_evidence_release(), which wipes them. */
