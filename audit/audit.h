@@ -100,7 +100,9 @@ int audit_begin(struct audit_log *log, const struct audit_entry *e, struct st_er
  * or -1 with err (the pending row then stays, to be chained as interrupted). */
 int audit_end(struct audit_log *log, int outcome, const char *reason, const char *counts,
 	      struct st_error *err);
-/* Appends a finished record at once (a denied attempt). Same contract as audit_end(). */
+/* Appends a finished record at once (a denied attempt). Same contract as audit_end().
+ * When the caller has begun a write transaction on audit_db(log) (BEGIN IMMEDIATE), the
+ * record joins it and is kept only if the caller commits; bulk writers use this. */
 int audit_append(struct audit_log *log, const struct audit_entry *e, int outcome,
 		 const char *reason, const char *counts, struct st_error *err);
 

@@ -720,6 +720,8 @@ int audit_append(struct audit_log *log, const struct audit_entry *e, int outcome
 	r.outcome = audit_outcome_name(outcome);
 	r.reason = reason;
 	r.counts = counts;
+	if (!sqlite3_get_autocommit(log->db)) /* the caller's transaction holds the lock */
+		return append_locked(log, &r, err);
 	if (catalog_exec(log->db, "BEGIN IMMEDIATE", err))
 		goto out;
 	began = 1;
