@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # steward demo: installs what is missing, builds, then loads the bundled example catalog
-# into a fresh workspace and shows a search, a dataset card and lineage trees.
+# into a fresh workspace and shows a search, a dataset card and lineage trees, ingest, and
+# (examples/request-demo.sh) an erasure request carried out across example targets.
 set -eu
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
@@ -32,3 +33,6 @@ run pii check
 printf '\n%s$ steward ingest '"'"'events.*'"'"' < examples/events.jsonl | head -n 2%s\n' "$bold" "$plain"
 "$steward" --home "$ws" ingest 'events.*' --rejects "$ws/rejects.jsonl" <examples/events.jsonl | head -n 2
 printf '\nThe workspace is in %s; try: build/cli/steward --home %s search "email"\n' "$ws" "$ws"
+
+printf '\n%s==== a data-subject request (examples/request-demo.sh) ====%s\n' "$bold" "$plain"
+STEWARD_DEMO_BUILT=1 examples/request-demo.sh
