@@ -309,6 +309,25 @@ out:
 	return ret;
 }
 
+#define PENDING_COLUMNS \
+	"ts_ms, actor, uid, role, action, object, purpose, host, pid, version, pii"
+
+/* Reads PENDING_COLUMNS, starting at column at, into r (strings borrowed from st). */
+static void pending_row(sqlite3_stmt *st, int at, struct audit_row *r)
+{
+	r->ts_ms = sqlite3_column_int64(st, at);
+	r->actor = (const char *)sqlite3_column_text(st, at + 1);
+	r->uid = sqlite3_column_int64(st, at + 2);
+	r->role = (const char *)sqlite3_column_text(st, at + 3);
+	r->action = (const char *)sqlite3_column_text(st, at + 4);
+	r->object = (const char *)sqlite3_column_text(st, at + 5);
+	r->purpose = (const char *)sqlite3_column_text(st, at + 6);
+	r->host = (const char *)sqlite3_column_text(st, at + 7);
+	r->pid = sqlite3_column_int64(st, at + 8);
+	r->version = (const char *)sqlite3_column_text(st, at + 9);
+	r->pii = sqlite3_column_int(st, at + 10);
+}
+
 static int append_locked(struct audit_log *log, struct audit_row *r, struct st_error *err);
 
 /* Chains the rows that killed processes left in `pending` as interrupted errors. */
@@ -318,8 +337,7 @@ static int recover_pending(struct audit_log *log, struct st_error *err)
 	int ret = -1, rc, began = 0;
 
 	if (catalog_prepare(log->db, &st,
-			    "SELECT id, ts_ms, actor, uid, role, action, object, purpose, host, pid,"
-			    " version, pii FROM pending ORDER BY id",
+			    "SELECT id, " PENDING_COLUMNS " FROM pending ORDER BY id",
 			    err) ||
 	    catalog_prepare(log->db, &del, "DELETE FROM pending WHERE id = ?", err))
 		goto out;
@@ -338,17 +356,7 @@ static int recover_pending(struct audit_log *log, struct st_error *err)
 			began = 1;
 			continue; /* re-read under the write lock */
 		}
-		r.ts_ms = sqlite3_column_int64(st, 1);
-		r.actor = (const char *)sqlite3_column_text(st, 2);
-		r.uid = sqlite3_column_int64(st, 3);
-		r.role = (const char *)sqlite3_column_text(st, 4);
-		r.action = (const char *)sqlite3_column_text(st, 5);
-		r.object = (const char *)sqlite3_column_text(st, 6);
-		r.purpose = (const char *)sqlite3_column_text(st, 7);
-		r.host = host;
-		r.pid = pid;
-		r.version = (const char *)sqlite3_column_text(st, 10);
-		r.pii = sqlite3_column_int(st, 11);
+		pending_row(st, 1, &r);
 		r.outcome = "error";
 		r.reason = "interrupted before it ended";
 		if (!r.actor || !r.role || !r.action || !r.host || !r.version) {
@@ -627,8 +635,8 @@ int audit_begin(struct audit_log *log, const struct audit_entry *e, struct st_er
 		return st_error_set(err, ST_E_SYSTEM, "a command is already being recorded");
 	row_from_entry(log, e, &r);
 	if (catalog_prepare(log->db, &st,
-			    "INSERT INTO pending (ts_ms, actor, uid, role, action, object, purpose,"
-			    " host, pid, version, pii) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			    "INSERT INTO pending (" PENDING_COLUMNS ")"
+			    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 			    err))
 		goto out;
 	sqlite3_bind_int64(st, 1, r.ts_ms);
@@ -666,8 +674,7 @@ int audit_end(struct audit_log *log, int outcome, const char *reason, const char
 		goto out;
 	began = 1;
 	if (catalog_prepare(log->db, &st,
-			    "SELECT ts_ms, actor, uid, role, action, object, purpose, host, pid,"
-			    " version, pii FROM pending WHERE id = ?",
+			    "SELECT " PENDING_COLUMNS " FROM pending WHERE id = ?",
 			    err) ||
 	    catalog_prepare(log->db, &del, "DELETE FROM pending WHERE id = ?", err))
 		goto out;
@@ -676,17 +683,7 @@ int audit_end(struct audit_log *log, int outcome, const char *reason, const char
 		st_error_set(err, ST_E_SYSTEM, "the pending audit record vanished");
 		goto out;
 	}
-	r.ts_ms = sqlite3_column_int64(st, 0);
-	r.actor = (const char *)sqlite3_column_text(st, 1);
-	r.uid = sqlite3_column_int64(st, 2);
-	r.role = (const char *)sqlite3_column_text(st, 3);
-	r.action = (const char *)sqlite3_column_text(st, 4);
-	r.object = (const char *)sqlite3_column_text(st, 5);
-	r.purpose = (const char *)sqlite3_column_text(st, 6);
-	r.host = (const char *)sqlite3_column_text(st, 7);
-	r.pid = sqlite3_column_int64(st, 8);
-	r.version = (const char *)sqlite3_column_text(st, 9);
-	r.pii = sqlite3_column_int(st, 10);
+	pending_row(st, 0, &r);
 	r.outcome = audit_outcome_name(outcome);
 	r.reason = reason;
 	r.counts = counts;

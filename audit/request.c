@@ -10,6 +10,15 @@
 static const char *const kinds[] = {"erase", "access", "object"};
 static const char *const regimes[] = {"gdpr", "ccpa"};
 
+/* The index of s in names[0..n), or -1. */
+static int name_index(const char *const *names, int n, const char *s)
+{
+	for (int i = 0; i < n; i++)
+		if (!strcmp(s, names[i]))
+			return i;
+	return -1;
+}
+
 const char *audit_req_kind_name(int kind)
 {
 	return kind >= 0 && kind <= AUDIT_REQ_OBJECT ? kinds[kind] : "?";
@@ -17,10 +26,7 @@ const char *audit_req_kind_name(int kind)
 
 int audit_req_kind_parse(const char *s)
 {
-	for (int i = 0; i <= AUDIT_REQ_OBJECT; i++)
-		if (!strcmp(s, kinds[i]))
-			return i;
-	return -1;
+	return name_index(kinds, AUDIT_REQ_OBJECT + 1, s);
 }
 
 const char *audit_regime_name(int regime)
@@ -30,10 +36,7 @@ const char *audit_regime_name(int regime)
 
 int audit_regime_parse(const char *s)
 {
-	for (int i = 0; i <= AUDIT_CCPA; i++)
-		if (!strcmp(s, regimes[i]))
-			return i;
-	return -1;
+	return name_index(regimes, AUDIT_CCPA + 1, s);
 }
 
 struct audit_date audit_request_due(int regime, struct audit_date received)
