@@ -176,8 +176,8 @@ struct audit_date {
 	int y, m, d;
 };
 
-/* Parses YYYY-MM-DD, checking the day against the month (leap years included). Returns 0,
- * or -1 when s is not such a date. */
+/* Parses YYYY-MM-DD (years 1970 to 9000), checking the day against the month (leap years
+ * included). Returns 0, or -1 when s is not such a date. */
 int audit_date_parse(const char *s, struct audit_date *out);
 /* Writes YYYY-MM-DD into out (11 bytes). */
 void audit_date_format(struct audit_date d, char *out);
@@ -246,8 +246,9 @@ int audit_request_create(struct audit_log *log, const struct audit_actor *actor,
 /* Reads request id. Returns 0, or -1 with err (ST_E_NOTFOUND when there is none). */
 int audit_request_get(struct sqlite3 *db, const char *id, struct audit_request *r,
 		      struct st_error *err);
-/* Extends request id's deadline once, recording reason. Returns 0, or -1 with err
- * (ST_E_INVALID when it was extended already or is completed). */
+/* Extends request id's deadline once, recording reason. The extension must be decided
+ * within the first deadline. Returns 0, or -1 with err (ST_E_INVALID when it was extended
+ * already, is completed, or is past its first deadline). */
 int audit_request_extend(struct audit_log *log, const struct audit_actor *actor,
 			 const char *id, const char *reason, struct st_error *err);
 /* Calls cb for every request (oldest first) until it returns non-zero. Returns 0, or -1. */

@@ -69,7 +69,7 @@ static int parse_date_prefix(const char *s, struct audit_date *out)
 	if (digits(s, 4, &d.y) || s[4] != '-' || digits(s + 5, 2, &d.m) || s[7] != '-' ||
 	    digits(s + 8, 2, &d.d))
 		return -1;
-	if (d.y < 1970 || d.m < 1 || d.m > 12 || d.d < 1 || d.d > month_days(d.y, d.m))
+	if (d.y < 1970 || d.y > 9000 || d.m < 1 || d.m > 12 || d.d < 1 || d.d > month_days(d.y, d.m))
 		return -1;
 	*out = d;
 	return 0;

@@ -249,6 +249,9 @@ static int key_load(struct audit_log *log, struct st_error *err)
 	ssize_t n;
 
 	fd = open(log->key_path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 && errno == ELOOP)
+		return st_error_set(err, ST_E_DENIED, "'%s' is a symbolic link; refusing to use it",
+				    log->key_path);
 	if (fd < 0)
 		return st_error_set(err, errno == ENOENT ? ST_E_DENIED : ST_E_SYSTEM,
 				    "cannot open the audit signing key '%s': %s", log->key_path,
@@ -441,6 +444,12 @@ int audit_open(struct audit_log **out, const char *state_dir, const char *versio
 			st_error_set(err, ST_E_DENIED, "'%s' is not a regular file", log->path);
 			goto out;
 		}
+		if (sb.st_mode & 0026) {
+			st_error_set(err, ST_E_DENIED,
+				     "the audit log '%s' is open to others (mode %04o); run 'chmod 600 %s'",
+				     log->path, (unsigned)(sb.st_mode & 07777), log->path);
+			goto out;
+		}
 		if (!(sb.st_mode & S_IWUSR)) {
 			st_error_set(err, ST_E_DENIED,
 				     "the audit log '%s' is read-only; commands that cannot be "
@@ -448,6 +457,12 @@ int audit_open(struct audit_log **out, const char *state_dir, const char *versio
 				     log->path);
 			goto out;
 		}
+	} else if (!lstat(log->key_path, &sb)) {
+		st_error_set(err, ST_E_DENIED,
+			     "the audit log '%s' is missing but its signing key is there: the log was "
+			     "removed; restore it, or move '%s' away to start a new log",
+			     log->path, log->key_path);
+		goto out;
 	} else {
 		/* Created here first, so the log and its -wal and -shm files are 0600. */
 		int fd = open(log->path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);

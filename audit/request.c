@@ -264,6 +264,14 @@ int audit_request_extend(struct audit_log *log, const struct audit_actor *actor,
 		st_error_set(err, ST_E_INVALID, "request '%s' is completed", id);
 		goto out;
 	}
+	if (audit_date_diff(r.due, audit_date_from_ms(audit_now_ms())) > 0) {
+		audit_date_format(r.due, due);
+		st_error_set(err, ST_E_INVALID,
+			     "request '%s' is past its deadline (%s); an extension must be decided "
+			     "before it",
+			     id, due);
+		goto out;
+	}
 	if (r.extended) {
 		audit_date_format(r.extended_due, due);
 		st_error_set(err, ST_E_INVALID,

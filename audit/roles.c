@@ -123,11 +123,14 @@ static int read_map(const struct catalog_ynode *map, const char *file, int group
 		const struct catalog_ynode *k = map->kids[2 * i], *v = map->kids[2 * i + 1];
 		int r;
 
-		if (v->type != CATALOG_Y_SCALAR || (r = audit_role_parse(v->value)) < 0)
+		if (v->type != CATALOG_Y_SCALAR)
+			return st_error_set_at(err, ST_E_INVALID, file, v->line, v->col,
+					       "the role of '%s' must be one role name", k->value);
+		if ((r = audit_role_parse(v->value)) < 0)
 			return st_error_set_at(err, ST_E_INVALID, file, v->line, v->col,
 					       "unknown role '%s' (the roles are viewer, engineer, "
 					       "steward, dpo and admin)",
-					       v->type == CATALOG_Y_SCALAR ? v->value : "");
+					       v->value);
 		if (groups ? in_group(actor, k->value) : !strcmp(k->value, actor->name))
 			if (r > *role)
 				*role = r;

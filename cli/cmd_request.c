@@ -210,6 +210,8 @@ static int cmd_new(int argc, char **argv, struct cli_ctx *ctx)
 	if (o.received && audit_date_parse(o.received, &received))
 		return cli_usage_error(ctx, "--received needs a date such as 2026-01-31, not '%s'",
 				       o.received);
+	if (audit_date_diff(audit_date_from_ms(audit_now_ms()), received) > 0)
+		return cli_usage_error(ctx, "--received '%s' is in the future", o.received);
 	if (catalog_category_check(category, &err))
 		return cli_fail(&err);
 	ctx->action = "request.new";
@@ -856,12 +858,16 @@ static int cmd_show(int argc, char **argv, struct cli_ctx *ctx)
 		goto out;
 	}
 	if (st.json) {
-		json_t *doc = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:s?, s:s, s:b,"
+		char first[11];
+		json_t *doc;
+
+		audit_date_format(r.due, first);
+		doc = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:s?, s:s, s:b,"
 					" s:s?, s:s?, s:O, s:O}",
 					"id", r.id, "kind", audit_req_kind_name(r.kind), "regime",
 					audit_regime_name(r.regime), "category", r.category,
 					"pseudonym", r.pseudonym, "received", rec, "due", due,
-					"extended", r.extended,
+					"statutory_due", first, "extended", r.extended,
 					"extension_reason", r.extended ? r.extension_reason : NULL,
 					"status", r.completed ? "completed" : "open", "overdue",
 					overdue, "completed", r.completed ? done : NULL, "bundle",

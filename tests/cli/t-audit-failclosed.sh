@@ -72,6 +72,13 @@ all_refused 6 "error: the audit log '$DB' is read-only; commands that cannot be 
 refused 6 "error: the audit log '$DB' is read-only; commands that cannot be recorded do not run" audit verify
 chmod 0600 "$DB"
 expect_equal "$n0/0" "$(state)" 'nothing was recorded or left pending while it was read-only'
+# ---- an audit.db others could write or read (they could forge pending rows) ----
+chmod 0666 "$DB"
+refused 6 "error: the audit log '$DB' is open to others (mode 0666); run 'chmod 600 $DB'" search person
+chmod 0604 "$DB"
+refused 6 "error: the audit log '$DB' is open to others (mode 0604); run 'chmod 600 $DB'" search person
+chmod 0600 "$DB"
+expect_equal "$n0/0" "$(state)" 'nothing was recorded while it was open to others'
 expect_exit 0 steward search person
 expect_stdout_contains 't.person'
 expect_exit 0 steward audit verify
@@ -103,7 +110,7 @@ refused 6 "error: audit log '$DB': '$KEY' is not an audit signing key" search pe
 # A symbolic link to the real key is not followed.
 rm "$KEY"
 ln -s "$TMP/audit.key" "$KEY"
-refused 5 "error: audit log '$DB': cannot open the audit signing key '$KEY': Too many levels of symbolic links" search person
+refused 6 "error: audit log '$DB': '$KEY' is a symbolic link; refusing to use it" search person
 rm "$KEY"
 mv "$TMP/audit.key" "$KEY"
 expect_equal "$s0" "$(state)" 'nothing was recorded or left pending while the key was wrong'

@@ -157,6 +157,8 @@ printf '  users:\n    "%s": admin\n    "somebody-else": Viewer\n' "$ME" | bad_ro
 	"5:22: unknown role 'Viewer' (the roles are viewer, engineer, steward, dpo and admin)"
 printf '  groups:\n    "%s": none\n' "$GROUP" | bad_roles \
 	"4:$((${#GROUP} + 9)): unknown role 'none' (the roles are viewer, engineer, steward, dpo and admin)"
+printf '  users:\n    "%s": [admin, dpo]\n' "$ME" | bad_roles \
+	"4:$((${#ME} + 9)): the role of '$ME' must be one role name"
 printf '  people:\n    "%s": admin\n' "$ME" | bad_roles \
 	"3:3: unknown setting 'roles.people' (use 'users' or 'groups')"
 printf '  users: ["%s"]\n' "$ME" | bad_roles \
@@ -196,7 +198,7 @@ test_cmp "$TMP/denials.want" "$TMP/denials" 'the denials, in order, with the rol
 expect_jq '[.[] | select(.action == "pii.hash")] | all(.purpose == "ticket 42" or .purpose == "p")' \
 	'a denied look-up still records its stated purpose'
 expect_exit 0 steward audit log --outcome error --action catalog.search --json
-expect_jq 'length == 6 and all(.[]; .role == "none")' 'the malformed roles sections are recorded as errors'
+expect_jq 'length == 7 and all(.[]; .role == "none")' 'the malformed roles sections are recorded as errors'
 
 # The subject never reached the workspace in clear.
 check 'the canary value is nowhere in the workspace' sh -c "! grep -rqa -e '$CANARY' '$WS'"

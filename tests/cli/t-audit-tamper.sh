@@ -241,13 +241,18 @@ expect_stdout_line 'audit log intact: 7 records, 1 checkpoints verified' \
 expect_exit 1 steward audit verify --anchor "$TMP/anchor.json"
 expect_stdout_line 'audit log tampered: first bad seq 8: record 8 differs from the anchor'
 
-# The log replaced by a fresh one (audit.db removed; the key stays).
+# The log removed while its key stays: refused, nothing recreated.
 use replaced
 rm "$WS/.steward/audit.db"
+expect_exit 6 steward audit verify
+expect_stderr_line "error: the audit log '$WS/.steward/audit.db' is missing but its signing key is there: the log was removed; restore it, or move '$WS/.steward/audit.key' away to start a new log"
+check 'no new audit.db' test ! -e "$WS/.steward/audit.db"
+# Replaced by a fresh log and key: plain verify passes; the anchor catches it.
+mv "$WS/.steward/audit.key" "$TMP/old-audit.key"
 expect_exit 0 steward audit verify
 expect_stdout_line 'audit log intact: 0 records, 0 checkpoints verified'
 expect_exit 1 steward audit verify --anchor "$TMP/anchor.json"
-expect_stdout_line "audit log tampered: first bad seq 8: the log ends at seq 1, before the anchor's seq 8: records were removed"
+expect_stdout_line "audit log tampered: first bad seq 1: the log is signed by another key than the anchor's"
 
 # An anchor exported by another workspace: another key.
 expect_exit 0 "$STEWARD" --home "$TMP/other" audit checkpoint --export "$TMP/other-anchor.json"

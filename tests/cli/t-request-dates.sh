@@ -61,17 +61,18 @@ due() {
 	expect_equal "$3" "$(field "$ID" .due)" "$2: received $1, due $3"
 }
 due 2026-01-31 gdpr 2026-02-28
-due 2028-01-31 gdpr 2028-02-29
+due 2024-01-31 gdpr 2024-02-29
 due 2026-03-31 gdpr 2026-04-30
-due 2026-12-15 gdpr 2027-01-15
-due 2100-01-31 gdpr 2100-02-28
+due 2025-12-15 gdpr 2026-01-15
 due 2000-01-31 gdpr 2000-02-29
 due 2026-08-31 gdpr 2026-09-30
 # ---- CCPA: 45 days ----
-due 2028-01-20 ccpa 2028-03-05
+due 2024-01-20 ccpa 2024-03-05
+due 2025-12-31 ccpa 2026-02-14
+due 2023-12-20 ccpa 2024-02-03
+# (the far future and 2100 are the unit test's: a request cannot be received tomorrow)
+new erase --subject "$SUBJECT" --regime ccpa
 CCPA_ID=$ID
-due 2026-12-31 ccpa 2027-02-14
-due 2027-12-20 ccpa 2028-02-03
 # --regime defaults to gdpr
 new access --subject "$SUBJECT" --received 2026-01-31
 expect_equal 'gdpr 2026-02-28 access' "$(field "$ID" '"\(.regime) \(.due) \(.kind)"')" 'gdpr is the default regime'
@@ -81,7 +82,7 @@ new object --subject "$SUBJECT" --received 2020-01-15
 OLD_ID=$ID
 expect_exit 0 steward request show "$OLD_ID" --json
 expect_jq 'keys_unsorted == ["id", "kind", "regime", "category", "pseudonym", "received", "due",
-	"extended", "extension_reason", "status", "overdue", "completed", "bundle", "timeline", "targets"]' \
+	"statutory_due", "extended", "extension_reason", "status", "overdue", "completed", "bundle", "timeline", "targets"]' \
 	'request show --json fields'
 expect_jq '.id == "'"$OLD_ID"'" and .kind == "object" and .regime == "gdpr" and
 	.category == "user.contact.email" and .received == "2020-01-15" and .due == "2020-02-15" and
@@ -143,8 +144,20 @@ expect_stdout_line "$(printf '%-16s %-7s %-5s %-26s %-10s %-10s%s %s' "$TODAY_ID
 
 # CCPA: 45 more days.
 expect_exit 0 steward request extend "$CCPA_ID" --reason 'volume of requests'
-expect_stdout_line "$CCPA_ID: deadline extended to 2028-04-19"
-expect_equal '2028-04-19 true' "$(field "$CCPA_ID" '"\(.due) \(.extended)"')" 'ccpa: 2028-03-05 + 45 days'
+ccpa_ext=$(expected_due "$today" ccpa extended)
+expect_stdout_line "$CCPA_ID: deadline extended to $ccpa_ext"
+expect_equal "$ccpa_ext true $(expected_due "$today" ccpa)" "$(field "$CCPA_ID" '"\(.due) \(.extended) \(.statutory_due)"')" \
+	'ccpa: 45 more days; the statutory deadline is kept'
+
+# An extension is decided within the first deadline, not after it.
+expect_exit 3 steward request extend "$OLD_ID" --reason 'too late'
+expect_stderr_line "error: request '$OLD_ID' is past its deadline (2020-02-15); an extension must be decided before it"
+
+# A request is not received in the future.
+expect_exit 2 steward request new erase --subject "$SUBJECT" --received 2999-01-01
+expect_stderr_line "error: --received '2999-01-01' is in the future"
+expect_exit 2 steward request new erase --subject "$SUBJECT" --received 9999-12-15
+expect_stderr_line "error: --received needs a date such as 2026-01-31, not '9999-12-15'"
 
 # Extension errors.
 expect_exit 2 steward request extend "$OLD_ID"
