@@ -359,4 +359,58 @@ int audit_request_run(struct audit_log *log, const struct audit_actor *actor,
 		      const struct audit_run_opts *o, struct audit_run_result *res,
 		      struct st_error *err);
 
+/* ---- Reports (report.c) ------------------------------------------------------------- */
+
+/* The formats a report is rendered in (docs/reports.md describes each). */
+enum audit_report_format {
+	AUDIT_REPORT_MD,   /* GitHub-flavoured Markdown */
+	AUDIT_REPORT_HTML, /* one self-contained page: inline style, no script, prints well */
+	AUDIT_REPORT_JSON, /* one document with stable keys */
+	AUDIT_REPORT_CSV   /* one RFC 4180 table of section,table,row,key,value */
+};
+
+/* The name of a format ("md", "html", "json", "csv"; "?" when unknown), and the reverse
+ * (-1 when unknown). */
+const char *audit_report_format_name(int format);
+int audit_report_format_parse(const char *s);
+/* Parses a period, YYYY-MM with a year from 1970 and a month 01-12. Returns 0 with *year
+ * and *month set, or -1 when s is not one. */
+int audit_report_period_parse(const char *s, int *year, int *month);
+
+/* What the header of a report says besides the period. Strings are borrowed for the build. */
+struct audit_report_meta {
+	const char *workspace;           /* the workspace directory */
+	const char *version;             /* the version of the program making the report */
+	const struct audit_actor *actor; /* who makes it; NULL leaves it out */
+	int64_t now_ms;                  /* when it is made; 0: now */
+};
+
+struct audit_report;
+
+/* Builds the compliance report of the calendar month year-month (UTC: records with ts_ms
+ * from its first midnight to the next month's, exclusive) from the audit log db and the
+ * catalog c: accesses to personal data by actor, role, action and object; denied attempts;
+ * ingest runs with their counts; data-subject requests against their deadlines (open and
+ * overdue as of the month's end, or of now_ms while it runs); the PII map of the latest
+ * catalog; and the verified state of the audit chain. Reads only. Subjects appear by
+ * request id and category, never by pseudonym or value. Returns 0 with *out (free with
+ * audit_report_free()), or -1 with err and *out NULL: ST_E_USAGE when the month is not a
+ * month or has not begun at now_ms. */
+int audit_report_build(struct sqlite3 *db, struct catalog *c, int year, int month,
+		       const struct audit_report_meta *meta, struct audit_report **out,
+		       struct st_error *err);
+/* Renders r in format (enum audit_report_format) into a new string *text of *len bytes,
+ * NUL-terminated, that the caller frees with st_free(). Every value is escaped for the
+ * format. Returns 0, or -1 with err (ST_E_SYSTEM when out of memory or over 512 MiB) and
+ * *text NULL. */
+int audit_report_render(const struct audit_report *r, int format, char **text, size_t *len,
+			struct st_error *err);
+/* Renders r in format and writes it to path through a temporary file in the same
+ * directory and a rename, so path is either the old file or the whole new one, mode 0600.
+ * Returns 0, or -1 with err (path is then untouched and no temporary file is left). */
+int audit_report_save(const struct audit_report *r, int format, const char *path,
+		      struct st_error *err);
+/* Frees a report. NULL is fine. */
+void audit_report_free(struct audit_report *r);
+
 #endif
