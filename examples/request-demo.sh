@@ -109,4 +109,5 @@ run request list
 run audit log --action 'request.*'
 run audit verify
 run audit checkpoint --export "$ws/anchor.json"
-printf '\nThe workspace is in %s.\n' "$ws"
+run report --period "$(date -u +%Y-%m)" --format html --output "$ws/report.html"
+printf '\nThe workspace is in %s; the month'"'"'s compliance report is %s/report.html.\n' "$ws" "$ws"
