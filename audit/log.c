@@ -248,31 +248,16 @@ static int key_load(struct audit_log *log, struct st_error *err)
 	int fd, ret = -1;
 	ssize_t n;
 
-	fd = open(log->key_path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0 && errno == ELOOP)
-		return st_error_set(err, ST_E_DENIED, "'%s' is a symbolic link; refusing to use it",
-				    log->key_path);
-	if (fd < 0)
-		return st_error_set(err, errno == ENOENT ? ST_E_DENIED : ST_E_SYSTEM,
-				    "cannot open the audit signing key '%s': %s", log->key_path,
-				    strerror(errno));
-	if (fstat(fd, &sb) || !S_ISREG(sb.st_mode)) {
-		st_error_set(err, ST_E_DENIED, "'%s' is not a regular file", log->key_path);
-		goto out;
-	}
-	if (sb.st_uid != geteuid()) {
-		st_error_set(err, ST_E_DENIED, "'%s' belongs to another user", log->key_path);
-		goto out;
-	}
-	if (sb.st_mode & 077) {
-		st_error_set(err, ST_E_DENIED,
-			     "'%s' is open to group or others (mode %04o); run 'chmod 600 %s'",
-			     log->key_path, (unsigned)(sb.st_mode & 07777), log->key_path);
-		goto out;
+	fd = catalog_open_private(log->key_path, "audit signing key", &sb, err);
+	if (fd < 0) {
+		if (err->code == ST_E_NOTFOUND) /* a log that cannot be signed is not written */
+			err->code = ST_E_DENIED;
+		return -1;
 	}
 	n = read(fd, log->sk, SK_BYTES);
 	if (n != (ssize_t)SK_BYTES || sb.st_size != (off_t)SK_BYTES) {
-		st_error_set(err, ST_E_DENIED, "'%s' is not an audit signing key", log->key_path);
+		st_error_set(err, ST_E_DENIED, "'%s' is not an audit signing key (it must be %d bytes)",
+			     log->key_path, (int)SK_BYTES);
 		goto out;
 	}
 	crypto_sign_ed25519_sk_to_pk(pk, log->sk);

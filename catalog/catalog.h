@@ -35,6 +35,14 @@ int catalog_workspace_find(struct catalog_workspace *ws, const char *explicit_ho
 char *catalog_workspace_path(const struct catalog_workspace *ws, const char *name);
 /* Frees the strings in ws. */
 void catalog_workspace_release(struct catalog_workspace *ws);
+struct stat;
+/* Opens a secret file (a key) for reading after ssh's checks: never through a symbolic
+ * link, a regular file, owned by this user, with no access for group or others. what
+ * names it in messages ("key file"). Returns the descriptor (the caller closes it) and
+ * fills *sb, or -1 with err saying why it is refused (ST_E_DENIED; ST_E_NOTFOUND when it
+ * does not exist). */
+int catalog_open_private(const char *path, const char *what, struct stat *sb,
+			 struct st_error *err);
 
 /* ---- Configuration (steward.yaml) ----------------------------------------------------- */
 

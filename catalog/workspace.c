@@ -185,3 +185,40 @@ out:
 	umask(old);
 	return ret;
 }
+
+int catalog_open_private(const char *path, const char *what, struct stat *sb,
+			 struct st_error *err)
+{
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd < 0) {
+		if (errno == ELOOP)
+			return st_error_set(err, ST_E_DENIED,
+					    "%s '%s' is a symbolic link; refusing to use it", what, path);
+		return st_error_set(err, errno == ENOENT ? ST_E_NOTFOUND : ST_E_SYSTEM,
+				    "cannot open %s '%s': %s", what, path, strerror(errno));
+	}
+	if (fstat(fd, sb)) {
+		st_error_set(err, ST_E_SYSTEM, "cannot stat %s '%s': %s", what, path, strerror(errno));
+		goto bad;
+	}
+	if (!S_ISREG(sb->st_mode)) {
+		st_error_set(err, ST_E_DENIED, "%s '%s' is not a regular file", what, path);
+		goto bad;
+	}
+	if (sb->st_uid != geteuid()) {
+		st_error_set(err, ST_E_DENIED, "%s '%s' belongs to another user (uid %ld)", what, path,
+			     (long)sb->st_uid);
+		goto bad;
+	}
+	if (sb->st_mode & 077) {
+		st_error_set(err, ST_E_DENIED,
+			     "%s '%s' is accessible by group or others (mode %04o); run 'chmod 600 %s'",
+			     what, path, (unsigned)(sb->st_mode & 07777), path);
+		goto bad;
+	}
+	return fd;
+bad:
+	close(fd);
+	return -1;
+}

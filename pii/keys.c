@@ -4,6 +4,7 @@
 #include "pii.h"
 #include "alloc.h"
 #include "buf.h"
+#include "catalog.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -43,45 +44,6 @@ static int path_in(char *out, size_t n, const char *dir, const char *name, const
 	return 0;
 }
 
-/* Opens a key or keyring file for reading after ssh's checks. Returns the descriptor and
- * fills *sb, or -1 with err saying why the file is refused. */
-static int open_checked(const char *path, struct stat *sb, struct st_error *err)
-{
-	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-
-	if (fd < 0) {
-		if (errno == ELOOP)
-			return st_error_set(err, ST_E_DENIED,
-					    "key file '%s' is a symbolic link; refusing to use it", path);
-		return st_error_set(err, errno == ENOENT ? ST_E_NOTFOUND : ST_E_SYSTEM,
-				    "cannot open key file '%s': %s", path, strerror(errno));
-	}
-	if (fstat(fd, sb)) {
-		st_error_set(err, ST_E_SYSTEM, "cannot stat key file '%s': %s", path, strerror(errno));
-		goto bad;
-	}
-	if (!S_ISREG(sb->st_mode)) {
-		st_error_set(err, ST_E_DENIED, "key file '%s' is not a regular file", path);
-		goto bad;
-	}
-	if (sb->st_uid != geteuid()) {
-		st_error_set(err, ST_E_DENIED, "key file '%s' belongs to another user (uid %ld)", path,
-			     (long)sb->st_uid);
-		goto bad;
-	}
-	if (sb->st_mode & 077) {
-		st_error_set(err, ST_E_DENIED,
-			     "key file '%s' is accessible by group or others (mode %04o); run "
-			     "'chmod 600 %s'",
-			     path, (unsigned)(sb->st_mode & 07777), path);
-		goto bad;
-	}
-	return fd;
-bad:
-	close(fd);
-	return -1;
-}
-
 static int check_dir(const char *dir, struct st_error *err)
 {
 	struct stat sb;
@@ -113,7 +75,7 @@ static int load_secret(struct pii_key *k, const char *dir, struct st_error *err)
 
 	if (path_in(path, sizeof(path), dir, k->id, ".key", err))
 		return -1;
-	fd = open_checked(path, &sb, err);
+	fd = catalog_open_private(path, "key file", &sb, err);
 	if (fd < 0)
 		return -1;
 	if (sb.st_size != PII_KEY_BYTES) {
@@ -274,7 +236,7 @@ int pii_keyring_open(struct pii_keyring *kr, const char *dir, int load_secrets,
 		return st_error_oom(err);
 	if (path_in(path, sizeof(path), dir, KEYRING, "", err))
 		return -1;
-	fd = open_checked(path, &sb, err);
+	fd = catalog_open_private(path, "key file", &sb, err);
 	if (fd < 0) {
 		if (err->code == ST_E_NOTFOUND)
 			st_error_set(err, ST_E_NOTFOUND, "no keys in '%s' (run 'steward key init')",

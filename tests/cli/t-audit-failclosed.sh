@@ -87,13 +87,13 @@ expect_stdout_line "audit log intact: $((n0 + 1)) records, 0 checkpoints verifie
 # ---- the signing key ----
 s0=$(state)
 chmod 0644 "$KEY"
-all_refused 6 "error: audit log '$DB': '$KEY' is open to group or others (mode 0644); run 'chmod 600 $KEY'"
+all_refused 6 "error: audit log '$DB': audit signing key '$KEY' is accessible by group or others (mode 0644); run 'chmod 600 $KEY'"
 chmod 0640 "$KEY"
-refused 6 "error: audit log '$DB': '$KEY' is open to group or others (mode 0640); run 'chmod 600 $KEY'" search person
+refused 6 "error: audit log '$DB': audit signing key '$KEY' is accessible by group or others (mode 0640); run 'chmod 600 $KEY'" search person
 chmod 0600 "$KEY"
 
 mv "$KEY" "$TMP/audit.key"
-all_refused 6 "error: audit log '$DB': cannot open the audit signing key '$KEY': No such file or directory"
+all_refused 6 "error: audit log '$DB': cannot open audit signing key '$KEY': No such file or directory"
 check 'no new key is made while the log names its public key' test ! -e "$KEY"
 
 # Another workspace's key in its place.
@@ -105,12 +105,12 @@ refused 6 "error: audit log '$DB': '$KEY' is not the key this audit log is signe
 
 # A truncated key.
 head -c 10 "$TMP/audit.key" >"$KEY"
-refused 6 "error: audit log '$DB': '$KEY' is not an audit signing key" search person
+refused 6 "error: audit log '$DB': '$KEY' is not an audit signing key (it must be 64 bytes)" search person
 
 # A symbolic link to the real key is not followed.
 rm "$KEY"
 ln -s "$TMP/audit.key" "$KEY"
-refused 6 "error: audit log '$DB': '$KEY' is a symbolic link; refusing to use it" search person
+refused 6 "error: audit log '$DB': audit signing key '$KEY' is a symbolic link; refusing to use it" search person
 rm "$KEY"
 mv "$TMP/audit.key" "$KEY"
 expect_equal "$s0" "$(state)" 'nothing was recorded or left pending while the key was wrong'

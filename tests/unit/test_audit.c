@@ -816,7 +816,8 @@ static void test_fail_closed(void)
 	chmod(key, 0644);
 	CHECK(open_log(&log, d, 0) == -1 && err.code == ST_E_DENIED && !log);
 	snprintf(want, sizeof(want),
-		 "audit log '%s': '%s' is open to group or others (mode 0644); run 'chmod 600 %s'",
+		 "audit log '%s': audit signing key '%s' is accessible by group or others (mode 0644); "
+		 "run 'chmod 600 %s'",
 		 db, key, key);
 	CHECK_STR(err.msg, want);
 	chmod(key, 0600);
@@ -826,7 +827,7 @@ static void test_fail_closed(void)
 	rename(key, other);
 	CHECK(open_log(&log, d, 0) == -1 && err.code == ST_E_DENIED && !log);
 	snprintf(want, sizeof(want),
-		 "audit log '%s': cannot open the audit signing key '%s': No such file or directory",
+		 "audit log '%s': cannot open audit signing key '%s': No such file or directory",
 		 db, key);
 	CHECK_STR(err.msg, want);
 	CHECK(access(key, F_OK) == -1);
@@ -844,7 +845,7 @@ static void test_fail_closed(void)
 	/* A truncated key. */
 	if (truncate(key, 10) == 0) {
 		CHECK(open_log(&log, d, 0) == -1 && err.code == ST_E_DENIED && !log);
-		snprintf(want, sizeof(want), "audit log '%s': '%s' is not an audit signing key", db,
+		snprintf(want, sizeof(want), "audit log '%s': '%s' is not an audit signing key (it must be 64 bytes)", db,
 			 key);
 		CHECK_STR(err.msg, want);
 	}
