@@ -1,6 +1,7 @@
 /* audit.db: one hash-chained record per command, Ed25519-signed checkpoints, verification
  * of the chain against them and an optional external anchor, and queries over the log. */
 #include "audit.h"
+#include "audit_int.h"
 #include "alloc.h"
 #include "embedded.h"
 
@@ -797,15 +798,34 @@ out:
 	return ret;
 }
 
+int audit_write_json(const char *path, struct json_t *doc, int wipe, struct st_error *err)
+{
+	char *text = doc ? json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
+	size_t len = text ? strlen(text) : 0;
+	char *nl = text ? realloc(text, len + 2) : NULL;
+	int ret = -1;
+
+	if (!nl) {
+		st_error_oom(err);
+		goto out;
+	}
+	text = nl;
+	memcpy(text + len, "\n", 2);
+	ret = catalog_write_private(path, text, len + 1, err);
+out:
+	if (text && wipe)
+		sodium_memzero(text, len);
+	free(text);
+	return ret;
+}
+
 int audit_checkpoint_export(const struct audit_checkpoint *cp, const char *path,
 			    struct st_error *err)
 {
 	char hash[2 * AUDIT_HASH_BYTES + 1], pk[2 * AUDIT_PK_BYTES + 1],
-		sig[2 * AUDIT_SIG_BYTES + 1], tmp[4096];
-	json_t *doc = NULL;
-	char *text = NULL;
-	int fd = -1, ret = -1;
-	size_t len;
+		sig[2 * AUDIT_SIG_BYTES + 1];
+	json_t *doc;
+	int ret;
 
 	sodium_bin2hex(hash, sizeof(hash), cp->hash, sizeof(cp->hash));
 	sodium_bin2hex(pk, sizeof(pk), cp->public_key, sizeof(cp->public_key));
@@ -813,41 +833,7 @@ int audit_checkpoint_export(const struct audit_checkpoint *cp, const char *path,
 	doc = json_pack("{s:s, s:i, s:I, s:I, s:s, s:s, s:s}", "format", "steward-audit-anchor",
 			"version", 1, "seq", (json_int_t)cp->seq, "ts_ms", (json_int_t)cp->ts_ms,
 			"hash", hash, "public_key", pk, "signature", sig);
-	text = doc ? json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
-	if (!text) {
-		st_error_oom(err);
-		goto out;
-	}
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp-XXXXXX", path) >= sizeof(tmp)) {
-		st_error_set(err, ST_E_USAGE, "'%s' is too long a path", path);
-		goto out;
-	}
-	fd = mkstemp(tmp);
-	if (fd < 0) {
-		st_error_set(err, ST_E_SYSTEM, "cannot write '%s': %s", path, strerror(errno));
-		goto out;
-	}
-	len = strlen(text);
-	if (write(fd, text, len) != (ssize_t)len || write(fd, "\n", 1) != 1 || fsync(fd) ||
-	    close(fd)) {
-		fd = -1;
-		st_error_set(err, ST_E_SYSTEM, "cannot write '%s': %s", path, strerror(errno));
-		unlink(tmp);
-		goto out;
-	}
-	fd = -1;
-	if (rename(tmp, path)) {
-		st_error_set(err, ST_E_SYSTEM, "cannot write '%s': %s", path, strerror(errno));
-		unlink(tmp);
-		goto out;
-	}
-	ret = 0;
-out:
-	if (fd >= 0) {
-		close(fd);
-		unlink(tmp);
-	}
-	free(text);
+	ret = audit_write_json(path, doc, 0, err);
 	json_decref(doc);
 	return ret;
 }

@@ -1466,54 +1466,15 @@ int audit_report_render(const struct audit_report *r, int format, char **text, s
 int audit_report_save(const struct audit_report *r, int format, const char *path,
 		      struct st_error *err)
 {
-	char tmp[4096];
 	char *text = NULL;
-	size_t len = 0, done = 0;
-	int fd = -1, ret = -1;
+	size_t len = 0;
+	int ret = -1;
 
-	tmp[0] = '\0';
-	if (audit_report_render(r, format, &text, &len, err))
+	if (audit_report_render(r, format, &text, &len, err) ||
+	    catalog_write_private(path, text, len, err))
 		goto out;
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp-XXXXXX", path) >= sizeof(tmp)) {
-		tmp[0] = '\0';
-		st_error_set(err, ST_E_USAGE, "'%s' is too long a path", path);
-		goto out;
-	}
-	/* mkstemp() creates the file 0600, owner only, whatever the umask. */
-	if ((fd = mkstemp(tmp)) < 0) {
-		tmp[0] = '\0';
-		st_error_set(err, ST_E_SYSTEM, "cannot write '%s': %s", path, strerror(errno));
-		goto out;
-	}
-	while (done < len) {
-		ssize_t n = write(fd, text + done, len - done);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			st_error_set(err, ST_E_SYSTEM, "cannot write '%s': %s", path,
-				     n < 0 ? strerror(errno) : "short write");
-			goto out;
-		}
-		done += (size_t)n;
-	}
-	if (fsync(fd) || close(fd)) {
-		fd = -1;
-		st_error_set(err, ST_E_SYSTEM, "cannot write '%s': %s", path, strerror(errno));
-		goto out;
-	}
-	fd = -1;
-	if (rename(tmp, path)) {
-		st_error_set(err, ST_E_SYSTEM, "cannot write '%s': %s", path, strerror(errno));
-		goto out;
-	}
-	tmp[0] = '\0';
 	ret = 0;
 out:
-	if (fd >= 0)
-		close(fd);
-	if (tmp[0])
-		unlink(tmp);
 	st_free(text);
 	return ret;
 }

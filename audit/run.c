@@ -2,6 +2,7 @@
  * the subject's other identifiers along the way, committing each target's evidence as it
  * is known, and writing the access bundle. Identifiers are only ever pseudonyms here. */
 #include "audit.h"
+#include "audit_int.h"
 #include "alloc.h"
 #include "pii.h"
 #include "target.h"
@@ -317,11 +318,9 @@ static int bundle_add(struct run *R, const struct audit_plan_item *it, const cha
 /* Writes the access bundle through a temporary file and rename; mode 0600. */
 static int bundle_write(struct run *R, char *path, size_t pathn, struct st_error *err)
 {
-	char tmp[1100], when[40];
+	char when[40];
 	json_t *doc = NULL, *manual = json_array();
-	char *text = NULL;
-	int fd = -1, ret = -1;
-	size_t len;
+	int ret = -1;
 
 	if (mkdir(R->o->exports_dir, 0700) && errno != EEXIST)
 		return st_error_set(err, ST_E_SYSTEM, "cannot create '%s': %s", R->o->exports_dir,
@@ -334,35 +333,14 @@ static int bundle_write(struct run *R, char *path, size_t pathn, struct st_error
 			"generated", when, "regime", audit_regime_name(R->req.regime), "subject",
 			"category", R->req.category, "pseudonym", R->req.pseudonym, "datasets",
 			R->bundle_items, "not_covered_manual_work", manual ? manual : json_null());
-	text = doc ? json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
-	if (!text) {
-		st_error_oom(err);
-		goto out;
-	}
-	if ((size_t)snprintf(path, pathn, "%s/%s.json", R->o->exports_dir, R->req.id) >= pathn ||
-	    (size_t)snprintf(tmp, sizeof(tmp), "%s.tmp-XXXXXX", path) >= sizeof(tmp)) {
+	if ((size_t)snprintf(path, pathn, "%s/%s.json", R->o->exports_dir, R->req.id) >= pathn) {
 		st_error_set(err, ST_E_SYSTEM, "'%s' is too long a path", R->o->exports_dir);
 		goto out;
 	}
-	if ((fd = mkstemp(tmp)) < 0) {
-		st_error_set(err, ST_E_SYSTEM, "cannot write '%s': %s", path, strerror(errno));
+	if (audit_write_json(path, doc, 1, err))
 		goto out;
-	}
-	len = strlen(text);
-	if (write(fd, text, len) != (ssize_t)len || write(fd, "\n", 1) != 1 || fsync(fd) ||
-	    rename(tmp, path)) {
-		st_error_set(err, ST_E_SYSTEM, "cannot write '%s': %s", path, strerror(errno));
-		unlink(tmp);
-		goto out;
-	}
 	ret = 0;
 out:
-	if (fd >= 0)
-		close(fd);
-	if (text) {
-		sodium_memzero(text, strlen(text));
-		free(text);
-	}
 	json_decref(doc);
 	return ret;
 }

@@ -43,6 +43,10 @@ struct stat;
  * does not exist). */
 int catalog_open_private(const char *path, const char *what, struct stat *sb,
 			 struct st_error *err);
+/* Writes len bytes of data to path whole or not at all: a temporary file beside it (mode
+ * 0600), fsync, then rename over path, which ends up mode 0600. Returns 0, or -1 with err
+ * (no temporary file is left behind). */
+int catalog_write_private(const char *path, const void *data, size_t len, struct st_error *err);
 
 /* ---- Configuration (steward.yaml) ----------------------------------------------------- */
 

@@ -222,3 +222,53 @@ bad:
 	close(fd);
 	return -1;
 }
+
+int catalog_write_private(const char *path, const void *data, size_t len, struct st_error *err)
+{
+	char tmp[PATH_MAX + 16];
+	size_t done = 0;
+	int fd = -1, ret = -1;
+
+	tmp[0] = '\0';
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp-XXXXXX", path) >= sizeof(tmp)) {
+		tmp[0] = '\0';
+		st_error_set(err, ST_E_USAGE, "'%s' is too long a path", path);
+		goto out;
+	}
+	/* mkstemp() creates the file 0600, owner only, whatever the umask. */
+	if ((fd = mkstemp(tmp)) < 0) {
+		tmp[0] = '\0';
+		st_error_set(err, ST_E_SYSTEM, "cannot write '%s': %s", path, strerror(errno));
+		goto out;
+	}
+	while (done < len) {
+		ssize_t n = write(fd, (const char *)data + done, len - done);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			st_error_set(err, ST_E_SYSTEM, "cannot write '%s': %s", path,
+				     n < 0 ? strerror(errno) : "short write");
+			goto out;
+		}
+		done += (size_t)n;
+	}
+	if (fsync(fd) || close(fd)) {
+		fd = -1;
+		st_error_set(err, ST_E_SYSTEM, "cannot write '%s': %s", path, strerror(errno));
+		goto out;
+	}
+	fd = -1;
+	if (rename(tmp, path)) {
+		st_error_set(err, ST_E_SYSTEM, "cannot write '%s': %s", path, strerror(errno));
+		goto out;
+	}
+	tmp[0] = '\0';
+	ret = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	if (tmp[0])
+		unlink(tmp);
+	return ret;
+}
