@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <sodium.h>
@@ -462,7 +463,8 @@ int audit_open(struct audit_log **out, const char *state_dir, const char *versio
 			close(fd);
 	}
 	if (sqlite3_open_v2(log->path, &log->db,
-			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOFOLLOW,
+			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOFOLLOW |
+				    SQLITE_OPEN_NOMUTEX,
 			    NULL) != SQLITE_OK) {
 		st_error_set(err, ST_E_SYSTEM, "cannot open the audit log '%s': %s", log->path,
 			     log->db ? sqlite3_errmsg(log->db) : "out of memory");
@@ -473,6 +475,10 @@ int audit_open(struct audit_log **out, const char *state_dir, const char *versio
 		goto out;
 	}
 	sqlite3_busy_timeout(log->db, 10000);
+	/* Every command opens and closes the log: keeping the WAL file saves creating and
+	 * syncing it anew each time. Closing still folds it into audit.db, so a copy of
+	 * audit.db alone holds every record of the commands that ended. */
+	sqlite3_file_control(log->db, "main", SQLITE_FCNTL_PERSIST_WAL, &(int){1});
 	if (catalog_exec(log->db,
 			 "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
 			 " PRAGMA foreign_keys = ON",
@@ -923,9 +929,151 @@ static int64_t col_int(sqlite3_stmt *st, int i, int *bad)
 	return sqlite3_column_int64(st, i);
 }
 
-/* Checks one checkpoint against the record it names (hash of seq, or NULL if missing). */
+/* ---- Signature checks in parallel ------------------------------------------------------
+ * An Ed25519 verification costs about as much as reading and hashing a hundred records, and
+ * a log with many PII commands has a checkpoint every few records, so the signatures are
+ * checked by worker threads while the calling thread recomputes the chain. */
+
+#define SIG_BATCH 256 /* checkpoints handed over at once */
+#define SIG_QUEUE 16   /* batches waiting */
+#define SIG_THREADS_MAX 8
+
+struct sigbatch {
+	struct audit_checkpoint v[SIG_BATCH];
+	size_t n;
+};
+
+struct sigpool {
+	pthread_mutex_t mu;
+	pthread_cond_t have;
+	struct sigbatch q[SIG_QUEUE];
+	size_t head, count;
+	struct sigbatch fill; /* being filled by the calling thread */
+	int done;
+	int64_t bad_seq; /* the lowest seq whose signature does not verify; 0 if none */
+	pthread_t th[SIG_THREADS_MAX];
+	int nth;
+};
+
+/* Checks a batch; returns the lowest bad seq in it, or 0. */
+static int64_t sig_check(const struct sigbatch *b)
+{
+	int64_t bad = 0;
+
+	for (size_t i = 0; i < b->n; i++)
+		if (!checkpoint_valid(&b->v[i]) && (!bad || b->v[i].seq < bad))
+			bad = b->v[i].seq;
+	return bad;
+}
+
+static void sig_bad(struct sigpool *p, int64_t bad)
+{
+	if (bad && (!p->bad_seq || bad < p->bad_seq))
+		p->bad_seq = bad;
+}
+
+static void *sig_worker(void *arg)
+{
+	struct sigpool *p = arg;
+	struct sigbatch batch, *b = &batch;
+	int64_t bad;
+
+	for (;;) {
+		pthread_mutex_lock(&p->mu);
+		while (!p->count && !p->done)
+			pthread_cond_wait(&p->have, &p->mu);
+		if (!p->count) {
+			pthread_mutex_unlock(&p->mu);
+			break;
+		}
+		*b = p->q[p->head];
+		p->head = (p->head + 1) % SIG_QUEUE;
+		p->count--;
+		pthread_mutex_unlock(&p->mu);
+		bad = sig_check(b);
+		pthread_mutex_lock(&p->mu);
+		sig_bad(p, bad);
+		pthread_mutex_unlock(&p->mu);
+	}
+	return NULL;
+}
+
+/* Starts the workers; with none (one CPU, or threads unavailable) signatures are checked
+ * on the calling thread. */
+static void sigpool_start(struct sigpool *p)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	int want = cpus > SIG_THREADS_MAX ? SIG_THREADS_MAX : (int)cpus;
+
+	memset(p, 0, sizeof(*p));
+	if (cpus < 2 || pthread_mutex_init(&p->mu, NULL))
+		return;
+	pthread_cond_init(&p->have, NULL);
+	for (int i = 0; i < want; i++)
+		if (!pthread_create(&p->th[p->nth], NULL, sig_worker, p))
+			p->nth++;
+	if (!p->nth) {
+		pthread_cond_destroy(&p->have);
+		pthread_mutex_destroy(&p->mu);
+	}
+}
+
+/* Hands the batch being filled to the workers (or checks it here without any). */
+static void sigpool_flush(struct sigpool *p)
+{
+	if (!p->fill.n)
+		return;
+	if (p->nth)
+		pthread_mutex_lock(&p->mu);
+	if (!p->nth || p->count == SIG_QUEUE) {
+		/* No workers, or they are behind: check this batch here rather than wait. */
+		int64_t bad;
+
+		if (p->nth)
+			pthread_mutex_unlock(&p->mu);
+		bad = sig_check(&p->fill);
+		if (p->nth)
+			pthread_mutex_lock(&p->mu);
+		sig_bad(p, bad);
+	} else {
+		p->q[(p->head + p->count) % SIG_QUEUE] = p->fill;
+		p->count++;
+		pthread_cond_signal(&p->have);
+	}
+	if (p->nth)
+		pthread_mutex_unlock(&p->mu);
+	p->fill.n = 0;
+}
+
+static void sigpool_push(struct sigpool *p, const struct audit_checkpoint *cp)
+{
+	p->fill.v[p->fill.n++] = *cp;
+	if (p->fill.n == SIG_BATCH)
+		sigpool_flush(p);
+}
+
+/* Waits for every queued check. Returns the lowest bad seq, or 0. */
+static int64_t sigpool_finish(struct sigpool *p)
+{
+	sigpool_flush(p);
+	if (!p->nth)
+		return p->bad_seq;
+	pthread_mutex_lock(&p->mu);
+	p->done = 1;
+	pthread_cond_broadcast(&p->have);
+	pthread_mutex_unlock(&p->mu);
+	for (int i = 0; i < p->nth; i++)
+		pthread_join(p->th[i], NULL);
+	pthread_cond_destroy(&p->have);
+	pthread_mutex_destroy(&p->mu);
+	p->nth = 0;
+	return p->bad_seq;
+}
+
+/* Checks one checkpoint against the record it names (hash of seq, or NULL if missing);
+ * its signature goes to the pool. */
 static void check_checkpoint(sqlite3_stmt *cst, const unsigned char *pk, const unsigned char *hash,
-			     struct audit_verify_result *res)
+			     struct sigpool *pool, struct audit_verify_result *res)
 {
 	struct audit_checkpoint cp;
 
@@ -934,10 +1082,8 @@ static void check_checkpoint(sqlite3_stmt *cst, const unsigned char *pk, const u
 		return;
 	}
 	res->checkpoints++;
-	if (!checkpoint_valid(&cp)) {
-		tampered(res, cp.seq, "the checkpoint signature at seq %lld does not verify",
-			 (long long)cp.seq);
-	} else if (pk && memcmp(cp.public_key, pk, AUDIT_PK_BYTES)) {
+	sigpool_push(pool, &cp);
+	if (pk && memcmp(cp.public_key, pk, AUDIT_PK_BYTES)) {
 		tampered(res, cp.seq, "the checkpoint at seq %lld is signed by another key",
 			 (long long)cp.seq);
 	} else if (!hash) {
@@ -953,6 +1099,39 @@ static void check_checkpoint(sqlite3_stmt *cst, const unsigned char *pk, const u
 	}
 }
 
+/* After a bad signature: the newest checkpoint below res->bad_seq whose signature
+ * verifies and whose hash is the record's becomes the head (seq 0 if none). */
+static int find_head(sqlite3 *db, struct audit_verify_result *res, struct st_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int ret = -1, rc;
+
+	memset(&res->head, 0, sizeof(res->head));
+	if (catalog_prepare(db, &st,
+			    "SELECT c.seq, c.ts_ms, c.hash, c.public_key, c.signature FROM checkpoints c"
+			    " JOIN records r ON r.seq = c.seq AND r.hash = c.hash WHERE c.seq < ?"
+			    " ORDER BY c.seq DESC",
+			    err))
+		goto out;
+	sqlite3_bind_int64(st, 1, res->bad_seq);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct audit_checkpoint cp;
+
+		if (!read_checkpoint(st, &cp) && checkpoint_valid(&cp)) {
+			res->head = cp;
+			break;
+		}
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		catalog_sql_error(err, db, "cannot read the audit log");
+		goto out;
+	}
+	ret = 0;
+out:
+	sqlite3_finalize(st);
+	return ret;
+}
+
 int audit_verify_db(struct sqlite3 *db, const struct audit_checkpoint *anchor,
 		    struct audit_verify_result *res, struct st_error *err)
 {
@@ -960,10 +1139,15 @@ int audit_verify_db(struct sqlite3 *db, const struct audit_checkpoint *anchor,
 		pk[AUDIT_PK_BYTES], *pkp = NULL;
 	char pkhex[2 * AUDIT_PK_BYTES + 8];
 	sqlite3_stmt *st = NULL, *cst = NULL;
+	struct sigpool *pool = st_malloc(sizeof(*pool));
 	int ret = -1, rc, crc, anchor_seen = 0, txn = 0;
+	int64_t bad_sig;
 	size_t got = 0;
 
 	memset(res, 0, sizeof(*res));
+	if (!pool)
+		return st_error_oom(err);
+	sigpool_start(pool);
 	/* One read transaction, so records and checkpoints are read from one snapshot. */
 	if (sqlite3_get_autocommit(db)) {
 		if (catalog_exec(db, "BEGIN", err))
@@ -1034,7 +1218,7 @@ int audit_verify_db(struct sqlite3 *db, const struct audit_checkpoint *anchor,
 		while (crc == SQLITE_ROW && sqlite3_column_int64(cst, 0) <= r.seq) {
 			int match = sqlite3_column_int64(cst, 0) == r.seq;
 
-			check_checkpoint(cst, pkp, match ? prev : NULL, res);
+			check_checkpoint(cst, pkp, match ? prev : NULL, pool, res);
 			crc = sqlite3_step(cst);
 		}
 		if (anchor && anchor->seq == r.seq) {
@@ -1049,11 +1233,19 @@ int audit_verify_db(struct sqlite3 *db, const struct audit_checkpoint *anchor,
 		goto out;
 	}
 	for (; crc == SQLITE_ROW; crc = sqlite3_step(cst))
-		check_checkpoint(cst, pkp, NULL, res);
+		check_checkpoint(cst, pkp, NULL, pool, res);
 	if (crc != SQLITE_DONE) {
 		catalog_sql_error(err, db, "cannot read the audit log");
 		goto out;
 	}
+	/* A bad signature is the first thing to say about its seq, whatever else is wrong. */
+	if ((bad_sig = sigpool_finish(pool)) && (!res->bad_seq || bad_sig <= res->bad_seq)) {
+		res->bad_seq = 0;
+		tampered(res, bad_sig, "the checkpoint signature at seq %lld does not verify",
+			 (long long)bad_sig);
+	}
+	if (res->bad_seq && res->head.seq >= res->bad_seq && find_head(db, res, err))
+		goto out;
 	if (anchor) {
 		if (pkp && memcmp(anchor->public_key, pkp, AUDIT_PK_BYTES))
 			tampered(res, 1, "the log is signed by another key than the anchor's");
@@ -1067,6 +1259,8 @@ int audit_verify_db(struct sqlite3 *db, const struct audit_checkpoint *anchor,
 	}
 	ret = res->bad_seq ? 1 : 0;
 out:
+	sigpool_finish(pool);
+	st_free(pool);
 	sqlite3_finalize(st);
 	sqlite3_finalize(cst);
 	if (txn)
