@@ -104,7 +104,7 @@ static void check_norm(int kind, const char *in, const char *cc, const char *wan
 		return;
 	}
 	if (n < 0)
-		strcpy(out, "(rejected)");
+		snprintf(out, sizeof(out), "(rejected)");
 	t_streq(out, want, in, __FILE__, __LINE__);
 }
 
