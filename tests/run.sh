@@ -38,7 +38,9 @@ for lane in gcc clang sanitize; do
   if [ ! -f "$dir/build.ninja" ]; then
     case $lane in
       sanitize) CC=clang meson setup "$dir" -Dbuildtype=debugoptimized \
-                  -Db_sanitize=address,undefined -Db_lundef=false >/dev/null ;;
+                  -Db_sanitize=address,undefined -Db_lundef=false \
+                  -Dc_args=-fno-sanitize-recover=all -Dc_link_args=-fno-sanitize-recover=all \
+                  >/dev/null ;;
       *) CC=$lane meson setup "$dir" >/dev/null ;;
     esac || { failed=$((failed + 1)); status=1; continue; }
   fi
