@@ -131,6 +131,16 @@ int catalog_load(struct catalog *c, const char *const *paths, size_t npaths, uns
 /* Frees the lists inside stats. */
 void catalog_load_stats_release(struct catalog_load_stats *stats);
 
+/* A scrubber for free text in descriptors. Given len bytes of text, it returns a new
+ * NUL-terminated copy (freed with st_free()) with the personal data it detects replaced,
+ * and sets *found to how many values it replaced; it returns NULL with *found 0 when it
+ * finds nothing, and NULL with *found non-zero when it runs out of memory. */
+typedef char *(*catalog_scrub_fn)(const char *text, size_t len, size_t *found, void *ctx);
+/* Makes catalog_load() pass descriptions and pii_reason texts through fn before storing
+ * them; each text that held personal data gets a warning (without the value). A catalog
+ * should describe data, not hold it. */
+void catalog_set_scrubber(struct catalog *c, catalog_scrub_fn fn, void *ctx);
+
 /* Checks key against the embedded data category taxonomy. Returns 0 if it is a category,
  * or -1 with err: ST_E_INVALID "unknown category 'x'" with a did-you-mean hint. */
 int catalog_category_check(const char *key, struct st_error *err);

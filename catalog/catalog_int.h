@@ -13,6 +13,8 @@ struct catalog {
 	sqlite3 *db;
 	struct catalog_jschema *schema;  /* loaded on first use */
 	struct catalog_taxonomy *tax;    /* loaded on first use */
+	catalog_scrub_fn scrub;          /* free text in descriptors; NULL: stored as written */
+	void *scrub_ctx;
 };
 
 /* ---- Taxonomy (taxonomy.c) ---- */

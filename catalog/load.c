@@ -140,6 +140,12 @@ static int bind_text(sqlite3_stmt *st, int i, const char *s)
 	return s ? sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(st, i);
 }
 
+void catalog_set_scrubber(struct catalog *c, catalog_scrub_fn fn, void *ctx)
+{
+	c->scrub = fn;
+	c->scrub_ctx = ctx;
+}
+
 /* Steps a statement that returns no rows and resets it. Returns 0, or -1 with err. */
 static int step_done(struct loader *L, sqlite3_stmt *st, const char *what)
 {
@@ -533,6 +539,40 @@ struct docctx {
 	struct st_buf path;
 };
 
+/* Binds len bytes of free text (NULL: SQL NULL) after the catalog's scrubber; a text that
+ * held personal data is stored redacted, with a warning at the node. Returns 0, or -1 when
+ * the load must stop. */
+static int bind_free_text(struct docctx *d, sqlite3_stmt *st, int i, const char *text,
+			  size_t len, const struct catalog_ynode *at, const char *what)
+{
+	struct loader *L = d->L;
+	size_t found = 0;
+	char *clean;
+
+	if (!text)
+		return sqlite3_bind_null(st, i) == SQLITE_OK ? 0 : -1;
+	clean = L->c->scrub ? L->c->scrub(text, len, &found, L->c->scrub_ctx) : NULL;
+	if (found && !clean) {
+		st_error_oom(L->err);
+		return -1;
+	}
+	if (found && diag(L, ST_SEV_WARNING, d->file, at,
+			  "%s holds what looks like personal data (%zu value%s); it is stored with "
+			  "%s replaced",
+			  what, found, found == 1 ? "" : "s", found == 1 ? "it" : "them")) {
+		st_free(clean);
+		return -1;
+	}
+	if (clean) {
+		sqlite3_bind_text(st, i, clean, -1, SQLITE_TRANSIENT);
+		st_free(clean);
+		return 0;
+	}
+	sqlite3_bind_text(st, i, text, (int)len, SQLITE_TRANSIENT);
+	return 0;
+}
+
+
 static int check_dupes(struct docctx *d, const struct catalog_ynode *list)
 {
 	for (size_t i = 1; i < list->n; i++) {
@@ -609,7 +649,7 @@ static int walk_field(struct docctx *d, const struct catalog_ynode *f, int depth
 	const struct catalog_ynode *sub = catalog_ymap_get(f, "fields");
 	const struct catalog_ynode *items = catalog_ymap_get(f, "items");
 	const char *item_type = items ? sval(catalog_ymap_get(items, "type")) : NULL;
-	const struct catalog_ynode *desc = catalog_ymap_get(f, "description");
+	const struct catalog_ynode *desc = catalog_ymap_get(f, "description"), *reason;
 	sqlite3_stmt *st = L->st[S_FIELD_INS];
 	size_t parent_len = d->path.len, dlen;
 	int ret = -1;
@@ -647,15 +687,16 @@ static int walk_field(struct docctx *d, const struct catalog_ynode *f, int depth
 	bind_text(st, 10, cat);
 	bind_text(st, 11, sval(catalog_ymap_get(f, "transform")));
 	bind_text(st, 12, sval(catalog_ymap_get(f, "normalize")));
-	bind_text(st, 13, sval(catalog_ymap_get(f, "pii_reason")));
+	reason = catalog_ymap_get(f, "pii_reason");
+	if (bind_free_text(d, st, 13, sval(reason), sval(reason) ? reason->len : 0, reason,
+			   "the pii_reason"))
+		goto out;
 	sqlite3_bind_int(st, 14, flag(catalog_ymap_get(f, "scan")));
-	if (sval(desc)) {
-		for (dlen = desc->len; dlen && strchr(" \t\n", desc->value[dlen - 1]); dlen--)
-			;
-		sqlite3_bind_text(st, 15, desc->value, (int)dlen, SQLITE_STATIC);
-	} else {
-		sqlite3_bind_null(st, 15);
-	}
+	for (dlen = sval(desc) ? desc->len : 0; dlen && strchr(" \t\n", desc->value[dlen - 1]);
+	     dlen--)
+		;
+	if (bind_free_text(d, st, 15, sval(desc), dlen, desc, "the description"))
+		goto out;
 	sqlite3_bind_int(st, 16, (int)f->line);
 	sqlite3_bind_int(st, 17, (int)f->col);
 	if (step_done(L, st, "cannot store field") ||
@@ -821,7 +862,9 @@ static int store_dataset(struct docctx *d, const struct catalog_ynode *root, int
 	bind_text(st, 1, d->name);
 	sqlite3_bind_int64(st, 2, version);
 	bind_text(st, 3, sval(catalog_ymap_get(root, "kind")));
-	bind_text(st, 4, desc);
+	if (bind_free_text(d, st, 4, desc, desc ? strlen(desc) : 0,
+			   catalog_ymap_get(root, "description"), "the description"))
+		goto out;
 	bind_text(st, 5, sval(catalog_ymap_get(root, "owner")));
 	bind_text(st, 6, sval(catalog_ymap_get(root, "domain")));
 	bind_text(st, 7, sval(catalog_ymap_get(root, "system")));

@@ -1,6 +1,8 @@
 /* Helpers shared by the verbs: error printing, usage, workspace opening, dispatch. */
 #include "cli.h"
+#include "alloc.h"
 #include "audit.h"
+#include "pii.h"
 #include "version.h"
 
 #include <stdarg.h>
@@ -100,6 +102,8 @@ int cli_audit_begin(const struct cli_ctx *ctx, const struct catalog_workspace *w
 	struct st_error err = ST_ERROR_INIT, cfg_err = ST_ERROR_INIT;
 	struct catalog_config cfg = {0};
 	struct audit_entry e = {&audit_state.actor, ctx->action, ctx->object, ctx->purpose};
+	char *purpose = NULL;
+	size_t found = 0;
 	int need, code = 0, cfg_failed;
 
 	if (audit_state.log) { /* one record per command */
@@ -110,6 +114,13 @@ int cli_audit_begin(const struct cli_ctx *ctx, const struct catalog_workspace *w
 	if (need < 0) {
 		st_error_set(&err, ST_E_SYSTEM, "'%s' has no audit action",
 			     ctx->verb ? ctx->verb : "?");
+		return cli_fail(&err);
+	}
+	/* A purpose is free text: personal data typed into it is not recorded. */
+	if (ctx->purpose && (purpose = pii_redact(ctx->purpose, strlen(ctx->purpose), &found)))
+		e.purpose = purpose;
+	if (found && !purpose) {
+		st_error_oom(&err);
 		return cli_fail(&err);
 	}
 	audit_actor_self(&audit_state.actor);
@@ -150,6 +161,7 @@ int cli_audit_begin(const struct cli_ctx *ctx, const struct catalog_workspace *w
 	audit_state.begun = 1;
 	audit_state.reason[0] = '\0';
 out:
+	st_free(purpose);
 	catalog_config_release(&cfg);
 	if (code) {
 		audit_free(audit_state.log);

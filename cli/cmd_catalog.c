@@ -1,5 +1,6 @@
 /* `steward catalog load|schema`: loading descriptors, and printing the descriptor schema. */
 #include "cli.h"
+#include "pii.h"
 
 #include <getopt.h>
 #include <string.h>
@@ -37,6 +38,13 @@ static const struct cli_cmd cmd_catalog_load = {
 	"load", "load descriptor files and directories", load_usage, cmd_load,
 };
 
+/* Descriptions and pii_reason texts are stored with detected personal data replaced. */
+static char *scrub(const char *text, size_t len, size_t *found, void *ctx)
+{
+	(void)ctx;
+	return pii_redact(text, len, found);
+}
+
 static int cmd_load(int argc, char **argv, struct cli_ctx *ctx)
 {
 	static const struct option opts[] = {{"check", no_argument, NULL, 'c'}, CLI_COMMON_OPTIONS,
@@ -67,6 +75,7 @@ static int cmd_load(int argc, char **argv, struct cli_ctx *ctx)
 	code = cli_open_catalog(ctx, &ws, &cat);
 	if (code)
 		return code;
+	catalog_set_scrubber(cat, scrub, NULL);
 	st_diags_init(&diags, 0);
 	code = catalog_load(cat, (const char *const *)argv + optind, (size_t)(argc - optind), flags,
 			    &stats, &diags, &err);

@@ -280,7 +280,8 @@ static int cmd_extend(int argc, char **argv, struct cli_ctx *ctx)
 	struct session s = {0};
 	struct audit_request r;
 	const char *reason = NULL, *id = NULL;
-	char due[11];
+	char due[11], *clean = NULL;
+	size_t found = 0;
 	int code;
 
 	if ((code = cli_getopt(argc, argv, ctx, &cli_cmd_request_extend, opts, reason_opt, &reason)) >=
@@ -296,6 +297,13 @@ static int cmd_extend(int argc, char **argv, struct cli_ctx *ctx)
 	ctx->object = id;
 	if ((code = session_open(&s, ctx, 0, 0)))
 		goto out;
+	/* The reason is free text shown in reports: personal data typed into it is replaced. */
+	if ((clean = pii_redact(reason, strlen(reason), &found)))
+		reason = clean;
+	if (found && !clean) {
+		code = cli_fail((st_error_oom(&err), &err));
+		goto out;
+	}
 	if (audit_request_extend(cli_audit_log(), cli_audit_actor(), id, reason, &err) ||
 	    audit_request_get(audit_db(cli_audit_log()), id, &r, &err)) {
 		code = cli_fail(&err);
@@ -304,6 +312,7 @@ static int cmd_extend(int argc, char **argv, struct cli_ctx *ctx)
 	audit_date_format(r.extended_due, due);
 	printf("%s: deadline extended to %s\n", id, due);
 out:
+	st_free(clean);
 	session_release(&s);
 	return code;
 }

@@ -1,6 +1,7 @@
 /* Detectors for PII inside free text. Each candidate is validated (Luhn, mod-97, RRN
  * checksum, address parsers) so that ordinary numbers and words are left alone. */
 #include "pii.h"
+#include "buf.h"
 
 #include <arpa/inet.h>
 #include <string.h>
@@ -389,4 +390,37 @@ size_t pii_detect(const char *t, size_t len, struct pii_match *out, size_t max)
 		i = e;
 	}
 	return found;
+}
+
+char *pii_redact(const char *text, size_t len, size_t *found)
+{
+	struct pii_match m[64];
+	struct st_buf out;
+	size_t at = 0, n, done = 0;
+
+	*found = 0;
+	st_buf_init(&out, len + 64 * 16 + 1);
+	do {
+		n = pii_detect(text + at, len - at, m, 64);
+		if (!n)
+			break;
+		*found += n < 64 ? n : 64;
+		for (size_t i = 0; i < n && i < 64; i++) {
+			if (st_buf_add(&out, text + done, at + m[i].start - done) ||
+			    st_buf_addf(&out, "<%s>", pii_kind_name(m[i].kind)))
+				goto oom;
+			done = at + m[i].end;
+		}
+		at = done; /* more than 64: go on after the last one replaced */
+	} while (n > 64);
+	if (!*found) {
+		st_buf_release(&out);
+		return NULL;
+	}
+	if (st_buf_add(&out, text + done, len - done))
+		goto oom;
+	return st_buf_detach(&out);
+oom:
+	st_buf_release(&out);
+	return NULL;
 }

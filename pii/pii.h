@@ -50,6 +50,11 @@ const char *pii_kind_category(int kind);
  * at most max of them in out and returns how many were found in all (which may be more
  * than max). */
 size_t pii_detect(const char *text, size_t len, struct pii_match *out, size_t max);
+/* Returns a new NUL-terminated copy of len bytes of text (free with st_free()) with every
+ * detected value replaced by its kind in angle brackets ("<email>"), and sets *found to the
+ * number replaced; returns NULL with *found 0 when nothing is found, NULL with *found
+ * non-zero on out of memory. No key is needed and nothing of the value is kept. */
+char *pii_redact(const char *text, size_t len, size_t *found);
 /* Single-value checks, exposed for tests and for `pii scan`. Each returns 1 or 0. */
 int pii_luhn_ok(const char *digits, size_t n);
 int pii_iban_ok(const char *s, size_t n);
