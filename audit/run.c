@@ -224,9 +224,10 @@ static int record_target(struct run *R, const struct audit_plan_item *it, const 
 	if (catalog_prepare(R->db, &st,
 			    "INSERT INTO request_targets (request_id, dataset, uri, status, matched,"
 			    " changed, files, http_status, attempts, elapsed_ms, detail, runs, updated_ms)"
-			    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 1, ?12)"
+			    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, coalesce(?9, 0), ?10, ?11, 1, ?12)"
 			    " ON CONFLICT (request_id, dataset) DO UPDATE SET uri = ?3, status = ?4,"
-			    " matched = ?5, changed = ?6, files = ?7, http_status = ?8, attempts = ?9,"
+			    " matched = ?5, changed = ?6, files = ?7, http_status = ?8,"
+			    " attempts = coalesce(?9, attempts),"
 			    " elapsed_ms = ?10, detail = ?11, runs = runs + 1, updated_ms = ?12",
 			    err))
 		goto out;

@@ -145,7 +145,7 @@ static int cmd_search(int argc, char **argv, struct cli_ctx *ctx)
 	else if (hits.n)
 		print_text(&hits);
 	if (!hits.total && !json)
-		fprintf(stderr, "no matches for '%s'\n", argv[optind]);
+		fputs("no matches\n", stderr); /* the query may hold personal data: not echoed */
 	else if (hits.total > hits.n && !json)
 		fprintf(stderr, "%zu of %zu matches; use --limit for more\n", hits.n, hits.total);
 	if (hits.restricted)

@@ -62,7 +62,7 @@ expect_stdout_line 'catalog would have: 27 datasets (28 versions)'
 sqlite3 "$DB" .dump >"$TMP/dump-after-check.sql"
 test_cmp "$TMP/dump-before-check.sql" "$TMP/dump-after-check.sql" '--check left the database as it was'
 expect_exit 0 steward search wombat
-expect_stderr_line "no matches for 'wombat'" 'after --check: the new word is not searchable'
+expect_stderr_line 'no matches' 'after --check: the new word is not searchable'
 expect_exit 0 steward show glossary.revenue
 cp "$CORPUS/glossary/terms.yaml" cat/glossary/terms.yaml
 expect_exit 0 steward catalog load cat
