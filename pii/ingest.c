@@ -1539,6 +1539,10 @@ struct csv_field {
 	int quoted;
 };
 
+#define CSV_MAX_COLUMNS 1024 /* fields per record, the header included */
+#define CSV_STR_(x) #x
+#define CSV_STR(x) CSV_STR_(x)
+
 /* Splits one record (its bytes without the final line break) into fields, decoding quoted
  * ones into w->tmp. Returns the field count, or -1 on a malformed record (reason set). */
 static ssize_t csv_split(struct wctx *w, const char *rec, size_t len, struct csv_field *f,
@@ -1552,7 +1556,8 @@ static ssize_t csv_split(struct wctx *w, const char *rec, size_t len, struct csv
 		struct csv_field *x = &f[nf];
 
 		if (nf == max)
-			return reject(w, PII_R_RAGGED, "%s", "the record has too many fields");
+			return reject(w, PII_R_RAGGED, "%s",
+				      "the record has more than " CSV_STR(CSV_MAX_COLUMNS) " fields");
 		x->quoted = i < len && rec[i] == '"';
 		if (x->quoted) {
 			x->p = w->tmp + o;
@@ -1665,7 +1670,6 @@ static int csv_check(struct wctx *w, const struct spec *s, const struct csv_fiel
 	}
 }
 
-#define CSV_MAX_COLUMNS 1024
 
 struct csv_state {
 	const struct spec *col[CSV_MAX_COLUMNS]; /* NULL: an unknown column, dropped */

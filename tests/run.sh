@@ -57,5 +57,15 @@ for lane in gcc clang sanitize; do
   count "$dir/meson-logs/testlog.json"
 done
 
+# One valgrind pass over a few CLI tests that between them run every verb (memory errors
+# and definite leaks fail them; the whole CLI suite under valgrind takes too long for CI,
+# see docs/testing.md).
+if [ -f build-test-gcc/build.ninja ]; then
+  echo "== valgrind (CLI tests with every steward run under valgrind)"
+  meson test -C build-test-gcc --setup valgrind --print-errorlogs --num-processes 2 \
+    t-leak-canary.sh t-request-erase.sh t-ingest-canary.sh t-show.sh || status=1
+  count build-test-gcc/meson-logs/testlog-valgrind.json
+fi
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ] && [ "$status" -eq 0 ]

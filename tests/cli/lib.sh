@@ -122,9 +122,16 @@ done_testing() {
 
 # ---- running steward ----
 
-# steward ARGS...: the binary on the test workspace.
+# steward ARGS...: the binary on the test workspace. With STEWARD_VALGRIND=1 (meson test
+# --setup valgrind) it runs under valgrind, and a memory error or a definite leak makes it
+# exit 97, which fails the check that ran it.
 steward() {
-	"$STEWARD" --home "$WS" "$@"
+	if [ "${STEWARD_VALGRIND:-}" = 1 ]; then
+		valgrind -q --error-exitcode=97 --leak-check=full --errors-for-leak-kinds=definite \
+			--show-leak-kinds=definite "$STEWARD" --home "$WS" "$@"
+	else
+		"$STEWARD" --home "$WS" "$@"
+	fi
 }
 
 # run CMD...: runs a command with stdout in $OUT, stderr in $ERR and the status in $RC.
