@@ -25,6 +25,7 @@
 #define RECORD_DOMAIN "steward.audit.v1"
 #define CHECKPOINT_DOMAIN "steward.checkpoint.v1"
 #define NULL_LEN 0xffffffffu
+#define AUDIT_ANCHOR_MAX (64 << 10) /* an anchor is a few hundred bytes */
 
 struct audit_log {
 	sqlite3 *db;
@@ -860,11 +861,16 @@ static int hex_field(json_t *doc, const char *key, unsigned char *out, size_t n)
 
 int audit_anchor_read(const char *path, struct audit_checkpoint *cp, struct st_error *err)
 {
+	struct stat sb;
 	json_error_t jerr;
 	json_t *doc, *seq, *ts;
 	int ret = -1;
 
 	memset(cp, 0, sizeof(*cp));
+	if (!stat(path, &sb) && sb.st_size > AUDIT_ANCHOR_MAX)
+		return st_error_set(err, ST_E_INVALID,
+				    "'%s' is not a steward anchor (over %d KiB)", path,
+				    AUDIT_ANCHOR_MAX >> 10);
 	doc = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
 	if (!doc) {
 		if (jerr.line < 0 || !strncmp(jerr.text, "unable to open", 14))

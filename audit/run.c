@@ -395,7 +395,21 @@ static int run_one(struct run *R, size_t i, int use_alt, size_t *added, struct s
 	job.timeout_ms = R->o->timeout_ms;
 	job.max_attempts = R->o->max_attempts;
 	job.backoff_ms = R->o->backoff_ms;
-	ok = !audit_target_run(&job, &ev, &terr);
+	/* The identifiers an erasure finds must be kept before it deletes the rows holding
+	 * them: a run killed in between could not find them again. So a local target that
+	 * resolves identifiers is read first (as for an objection, which changes nothing). */
+	ok = 1;
+	if (job.kind == AUDIT_JOB_ERASE && job.subject_field && strncmp(job.uri, "http", 4)) {
+		job.kind = AUDIT_JOB_OBJECT;
+		ok = !audit_target_run(&job, &ev, &terr);
+		if (ok && resolve(R, it, &ev, added, err))
+			goto out;
+		audit_evidence_release(&ev);
+		memset(&ev, 0, sizeof(ev));
+		job.kind = AUDIT_JOB_ERASE;
+	}
+	if (ok)
+		ok = !audit_target_run(&job, &ev, &terr);
 	if (ok && resolve(R, it, &ev, added, err))
 		goto out;
 	if (ok && R->req.kind == AUDIT_REQ_ACCESS && bundle_add(R, it, ev.rows_json, err))

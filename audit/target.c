@@ -11,12 +11,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <limits.h>
 #include <sodium.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -893,6 +895,45 @@ static int jl_write_nullified(const struct audit_target_job *job, json_t *root,
 	return ret;
 }
 
+/* Temporary files are DIR/.NAME.jsonl.steward-tmp.XXXXXX: hidden, and never *.jsonl. */
+#define JL_TMP_MARK ".steward-tmp."
+
+/* The longest line a jsonl target may hold; a longer one stops the job, changing nothing. */
+#define JL_MAX_LINE (64u << 20)
+
+/* Reads one line (newline included; NUL bytes kept) into *line, growing it up to max
+ * bytes. Returns its length, 0 at the end of the file, -1 on a read error or out of memory,
+ * -2 when the line is longer than max (nothing more of it is read). */
+static ssize_t jl_getline(char **line, size_t *cap, FILE *in, size_t max)
+{
+	size_t len = 0;
+	int ch;
+
+	while ((ch = getc_unlocked(in)) != EOF) {
+		if (len + 1 >= *cap) {
+			size_t want = *cap ? *cap * 2 : 4096;
+			char *p;
+
+			if (len >= max)
+				return -2;
+			if (want > max + 2)
+				want = max + 2;
+			if (!(p = st_realloc(*line, want)))
+				return -1;
+			*line = p;
+			*cap = want;
+		}
+		(*line)[len++] = (char)ch;
+		if (ch == '\n')
+			break;
+	}
+	if (ch == EOF && ferror(in))
+		return -1;
+	if (len)
+		(*line)[len] = '\0';
+	return (ssize_t)len;
+}
+
 /* Reads one file line by line. Without out (the first pass), counts the subject's records
  * and collects from them; with out, writes the file's new content there: records of the
  * subject dropped or nullified, every other line copied byte for byte. */
@@ -901,13 +942,14 @@ static int jl_scan(struct jl *c, struct jfile *f, FILE *in, FILE *out, int64_t *
 {
 	const struct audit_target_job *job = c->job;
 	char *line = NULL;
-	size_t cap = 0, body;
+	size_t cap = 0, body, lineno = 0;
 	ssize_t n;
 	json_t *root = NULL;
 	json_error_t jerr;
 	int ret = -1, r;
 
-	while ((n = getline(&line, &cap, in)) > 0) {
+	while ((n = jl_getline(&line, &cap, in, JL_MAX_LINE)) > 0) {
+		lineno++;
 		body = (size_t)n;
 		if (body && line[body - 1] == '\n')
 			body--;
@@ -940,10 +982,17 @@ static int jl_scan(struct jl *c, struct jfile *f, FILE *in, FILE *out, int64_t *
 		json_decref(root);
 		root = NULL;
 	}
-	/* getline() also stops on out of memory, without an error flag: not the end, and
-	 * taking it for one would drop the rest of the file */
-	if (ferror(in) || !feof(in)) {
-		st_error_set(err, ST_E_SYSTEM, "cannot read '%s': %s", f->path, strerror(errno));
+	if (n == -2) {
+		st_error_set(err, ST_E_INVALID,
+			     "line %zu of '%s' is longer than %u MiB; the target was not changed",
+			     lineno + 1, f->path, JL_MAX_LINE >> 20);
+		goto out;
+	}
+	/* A failed read or allocation is not the end: taking it for one would drop the rest
+	 * of the file. */
+	if (n < 0 || ferror(in) || !feof(in)) {
+		st_error_set(err, ST_E_SYSTEM, "cannot read '%s': %s", f->path,
+			     n < 0 && !ferror(in) ? "out of memory" : strerror(errno));
 		goto out;
 	}
 	ret = 0;
@@ -954,7 +1003,7 @@ out:
 	json_decref(root);
 	if (line) {
 		sodium_memzero(line, cap);
-		free(line); /* getline's allocator */
+		st_free(line);
 	}
 	return ret;
 }
@@ -997,7 +1046,7 @@ static int jl_rewrite(struct jl *c, struct jfile *f, struct st_error *err)
 
 	st_buf_init(&tmp, PATH_MAX_LEN);
 	if (st_buf_add(&tmp, f->path, (size_t)(slash - f->path) + 1) ||
-	    st_buf_addf(&tmp, ".%s.XXXXXX", slash + 1)) {
+	    st_buf_addf(&tmp, ".%s" JL_TMP_MARK "XXXXXX", slash + 1)) {
 		st_error_set(err, ST_E_SYSTEM, "path '%s' is too long", f->path);
 		goto out;
 	}
@@ -1072,6 +1121,50 @@ static int fsync_dir(const char *dir, struct st_error *err)
 
 /* Runs job on a directory of JSON lines files. Every affected file is rewritten to a
  * temporary file first; only when all of them are written are they renamed into place. */
+/* Locks the directory itself (flock on it, held until *fd is closed), so two runs never
+ * rewrite one directory at once, then removes the temporary files a killed run left: they
+ * hold copies of other people's records that later erasures would never reach. Returns the
+ * number removed, or -1 with err. */
+static int jl_lock_and_clean(const char *dir, int *fd, struct st_error *err)
+{
+	struct dirent *e;
+	DIR *d = NULL;
+	int removed = 0, ret = -1, dfd;
+
+	*fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (*fd < 0)
+		return st_error_set(err, ST_E_SYSTEM, "cannot open directory '%s': %s", dir,
+				    strerror(errno));
+	if (flock(*fd, LOCK_EX | LOCK_NB)) {
+		st_error_set(err, ST_E_SYSTEM,
+			     errno == EWOULDBLOCK ? "another steward is changing '%s'; run again later"
+						  : "cannot lock '%s'",
+			     dir);
+		goto out;
+	}
+	if ((dfd = dup(*fd)) < 0 || !(d = fdopendir(dfd))) {
+		if (dfd >= 0)
+			close(dfd);
+		st_error_set(err, ST_E_SYSTEM, "cannot read directory '%s': %s", dir,
+			     strerror(errno));
+		goto out;
+	}
+	while ((e = readdir(d)))
+		if (e->d_name[0] == '.' && strstr(e->d_name, ".jsonl" JL_TMP_MARK)) {
+			if (unlinkat(dirfd(d), e->d_name, 0) && errno != ENOENT) {
+				st_error_set(err, ST_E_SYSTEM, "cannot remove '%s/%s': %s", dir,
+					     e->d_name, strerror(errno));
+				goto out;
+			}
+			removed++;
+		}
+	ret = removed;
+out:
+	if (d)
+		closedir(d);
+	return ret;
+}
+
 static int run_jsonl(const struct audit_target_job *job, const struct target_uri *u,
 		     struct audit_evidence *ev, struct st_error *err)
 {
@@ -1083,10 +1176,11 @@ static int run_jsonl(const struct audit_target_job *job, const struct target_uri
 	struct stat sb;
 	int64_t matched = 0;
 	FILE *in = NULL;
-	int ret = -1;
+	int ret = -1, lock = -1, stale = 0;
 
 	st_buf_init(&rows, ROWS_MAX);
-	if (jl_list(u->path, &files, &nfiles, err))
+	if ((stale = jl_lock_and_clean(u->path, &lock, err)) < 0 ||
+	    jl_list(u->path, &files, &nfiles, err))
 		goto out;
 	for (size_t i = 0; i < nfiles; i++) {
 		in = jl_open(files[i].path, &files[i].sb, err);
@@ -1130,8 +1224,14 @@ static int run_jsonl(const struct audit_target_job *job, const struct target_uri
 			 "kept %lld line%s that %s not JSON objects as they were",
 			 (long long)c.unparsed, c.unparsed == 1 ? "" : "s",
 			 c.unparsed == 1 ? "is" : "are");
+	else if (stale)
+		snprintf(ev->detail, sizeof(ev->detail),
+			 "removed %d temporary file%s an interrupted run left", stale,
+			 stale == 1 ? "" : "s");
 	ret = 0;
 out:
+	if (lock >= 0)
+		close(lock);
 	if (in)
 		fclose(in);
 	jfiles_free(files, nfiles);
