@@ -1854,6 +1854,12 @@ static int run_csv(struct pii_ingest *ing, struct reader *rd, struct sink *out,
 		rd->line += 1 + inner;
 		w.st.bytes_in += len + (end < 0 ? 0 : 1);
 		if (header) {
+			/* The header is unquoted into w.tmp too: it has the records' limit. */
+			if (len > ing->o.max_record) {
+				st_error_set(err, ST_E_INVALID, "the CSV header is longer than %zu bytes",
+					     ing->o.max_record);
+				goto out;
+			}
 			if (csv_header(&w, cs, p, len, out, err))
 				goto out;
 			header = 0;

@@ -42,6 +42,11 @@ python3 -c "print(','.join('c%d' % i for i in range(1025)))" >wide.csv
 expect_exit_stdin 3 wide.csv steward ingest crm.signups_export --format csv
 expect_stderr_line 'error: cannot read the CSV header: the record has more than 1024 fields'
 
+# ---- a CSV header: the record limit; a quoted header spanning lines once overflowed ----
+python3 -c "print('event_id,\"' + 'x' * 1500 + '\n' + 'y' * 1500 + '\"'); print('a,b')" >longhdr.csv
+expect_exit_stdin 3 longhdr.csv steward ingest crm.signups_export --format csv --max-record 1000
+expect_stderr_line 'error: the CSV header is longer than 1000 bytes'
+
 # ---- a line of a jsonl target: 64 MiB; the target is left as it was ----
 mkdir lake
 expect_exit 0 steward pii hash --purpose test --category user.unique_id 42
