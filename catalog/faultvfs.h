@@ -13,10 +13,11 @@
  *                          the Nth, as on a transient error
  *   STEWARD_FAULT_COUNT=1  print "steward-fault: writes=W syncs=S" to stderr at exit
  *
- * When any of them is set it registers the shim as SQLite's default VFS. The shim wraps the
- * default VFS it finds ("unix") and forwards every other method unchanged. Later calls do
- * nothing; the function is thread-safe and cannot fail (if the shim cannot be registered,
- * databases open on the ordinary VFS and the counts stay 0). */
+ * When STEWARD_FAIL_WRITE, STEWARD_FAIL_SYNC or STEWARD_FAULT_COUNT is set it registers the
+ * shim as SQLite's default VFS, for every database the process opens from then on. The shim
+ * wraps the default VFS it finds ("unix") and forwards every other method unchanged. Later
+ * calls do nothing; the function is thread-safe and cannot fail (if the shim cannot be
+ * registered, databases open on the ordinary VFS and STEWARD_FAULT_COUNT prints nothing). */
 void catalog_faultvfs_init(void);
 
 #endif

@@ -250,7 +250,10 @@ static int walk_dir(struct loader *L, const char *dir, int depth)
 		if (st_buf_addf(&path, "%s%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/",
 				names[i])) {
 			st_buf_release(&path);
-			r = diag(L, ST_SEV_ERROR, dir, NULL, "path too long under this directory");
+			if (strlen(dir) + strlen(names[i]) + 2 <= PATH_MAX)
+				r = st_error_oom(L->err); /* it fits: the allocation failed */
+			else
+				r = diag(L, ST_SEV_ERROR, dir, NULL, "path too long under this directory");
 		} else if (lstat(path.p, &lsb) || stat(path.p, &sb)) {
 			r = diag(L, ST_SEV_ERROR, path.p, NULL, "cannot read: %s", strerror(errno));
 		} else if (S_ISDIR(sb.st_mode)) {

@@ -28,7 +28,9 @@ static void print_diags(const struct st_diags *d)
 		else
 			fprintf(stderr, "%s: %s\n", sev, x->msg);
 	}
-	if (d->nerrors + d->nwarnings > d->n)
+	/* Below the cap, a problem is missing only because memory ran out, which the load's
+	 * own error then says. */
+	if (d->nerrors + d->nwarnings > d->n && d->n >= d->max)
 		fprintf(stderr, "(%zu more problems not shown)\n", d->nerrors + d->nwarnings - d->n);
 }
 

@@ -304,9 +304,9 @@ int pii_ingest_new(struct pii_ingest **out, struct catalog *c, const struct pii_
 	for (size_t i = 0; i < nnames; i++) {
 		int r = build_plan(&ing->plans[i], c, names[i], problems, err);
 
+		ing->nplans++; /* a half-built plan is freed with the rest */
 		if (r < 0)
 			goto out;
-		ing->nplans++;
 		bad |= r;
 		mark_suppressed(&ing->plans[i].root, o);
 	}
