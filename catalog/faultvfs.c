@@ -332,22 +332,18 @@ static long env_count(const char *name)
 	return v ? strtol(v, NULL, 10) : 0;
 }
 
-static void print_counts(void)
-{
-	fprintf(stderr, "steward-fault: writes=%ld syncs=%ld\n", atomic_load(&nwrite),
-		atomic_load(&nsync));
-}
+static int counting; /* STEWARD_FAULT_COUNT is set and the shim is registered */
 
 static void setup(void)
 {
 	const char *mode = getenv("STEWARD_FAIL_MODE");
 	const char *count = getenv("STEWARD_FAULT_COUNT");
-	int counting = count && *count && strcmp(count, "0");
+	int want_count = count && *count && strcmp(count, "0");
 
 	fail_write = env_count("STEWARD_FAIL_WRITE");
 	fail_sync = env_count("STEWARD_FAIL_SYNC");
 	fail_once = mode && !strcmp(mode, "once");
-	if (fail_write <= 0 && fail_sync <= 0 && !counting)
+	if (fail_write <= 0 && fail_sync <= 0 && !want_count)
 		return;
 	real_vfs = sqlite3_vfs_find(NULL);
 	if (!real_vfs)
@@ -378,8 +374,14 @@ static void setup(void)
 	}
 	if (sqlite3_vfs_register(&fault_vfs, 1) != SQLITE_OK)
 		return;
-	if (counting)
-		atexit(print_counts);
+	counting = want_count;
+}
+
+int catalog_faultvfs_counts(long *writes, long *syncs)
+{
+	*writes = atomic_load(&nwrite);
+	*syncs = atomic_load(&nsync);
+	return counting;
 }
 
 void catalog_faultvfs_init(void)
@@ -391,6 +393,12 @@ void catalog_faultvfs_init(void)
 
 void catalog_faultvfs_init(void)
 {
+}
+
+int catalog_faultvfs_counts(long *writes, long *syncs)
+{
+	*writes = *syncs = 0;
+	return 0;
 }
 
 #endif
