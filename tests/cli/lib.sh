@@ -31,8 +31,8 @@ unset STEWARD_HOME
 # shellcheck disable=SC2034 # used by the test scripts
 {
 	TESTS_DIR=$STEWARD_SRC/tests/cli
-	FIXTURES=$TESTS_DIR/fixtures
-	EXPECTED=$TESTS_DIR/expected
+	FIXTURES=$STEWARD_SRC/tests/fixtures
+	EXPECTED=$STEWARD_SRC/tests/fixtures/expected
 	CORPUS=$STEWARD_SHARED/corpus/catalog
 	CSV_DIR=$STEWARD_SHARED/corpus/csv
 }

@@ -1,12 +1,12 @@
 #!/bin/sh
 # steward audit verify against a log edited behind steward's back with the sqlite3 CLI: a
 # changed field, a deleted record, swapped records, a forged checkpoint, a chain recomputed
-# after an edit (tests/fixtures/audit_chain.py reimplements the documented hash encoding and
+# after an edit (tests/helpers/audit_chain.py reimplements the documented hash encoding and
 # must reproduce every stored hash), a log cut short or replaced (caught only with an
 # exported anchor), anchors from another workspace, --json, and the exit 2 errors.
 . "$(dirname "$0")/lib.sh"
 require sqlite3 python3 jq
-CHAIN=$STEWARD_SRC/tests/fixtures/audit_chain.py
+CHAIN=$STEWARD_SRC/tests/helpers/audit_chain.py
 
 # ---- a base workspace with a known log: 8 records, a signed checkpoint at seq 6 ----
 init_ws                                                   # 1 workspace.init

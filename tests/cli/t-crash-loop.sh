@@ -454,7 +454,7 @@ for b in bad[:20]:
 sys.exit(1 if bad else 0)
 PY
 
-python3 "$STEWARD_SRC/tests/fixtures/http_target.py" port http.log &
+python3 "$STEWARD_SRC/tests/helpers/http_target.py" port http.log &
 server=$!
 for _ in $(seq 100); do [ -s port ] && break; sleep 0.05; done
 port=$(cat port)

@@ -1,7 +1,7 @@
 #!/bin/sh
-# One fixture per error class (tests/cli/fixtures/errors/): each load fails with exit 3 and
+# One fixture per error class (tests/fixtures/errors/): each load fails with exit 3 and
 # exactly one diagnostic, `file:line:col: error: message`, whose text is in
-# tests/cli/expected/load-errors.txt. Then everything at once: all errors are reported.
+# tests/fixtures/expected/load-errors.txt. Then everything at once: all errors are reported.
 . "$(dirname "$0")/lib.sh"
 
 init_ws

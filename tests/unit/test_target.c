@@ -1,6 +1,6 @@
 /* Unit tests for audit/target.c and target_http.c: the matcher, target URIs, erase, access
  * and object requests against real SQLite files and JSON lines directories, and the HTTP
- * target against tests/fixtures/http_target.py (retries, timeouts, what the endpoint gets). */
+ * target against tests/helpers/http_target.py (retries, timeouts, what the endpoint gets). */
 #include "alloc.h"
 #include "harness.h"
 #include "pii.h"
@@ -722,7 +722,7 @@ static int start_server(void)
 		printf("# STEWARD_SRC is not set: no http tests\n");
 		return -1;
 	}
-	snprintf(script, sizeof(script), "%s/tests/fixtures/http_target.py", src);
+	snprintf(script, sizeof(script), "%s/tests/helpers/http_target.py", src);
 	snprintf(portfile, sizeof(portfile), "%s", path_in("http.port"));
 	snprintf(logfile, sizeof(logfile), "%s", path_in("http.log"));
 	fflush(stdout);
