@@ -4,7 +4,6 @@
 #include "audit_int.h"
 #include "alloc.h"
 #include "embedded.h"
-#include "faultvfs.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -464,7 +463,6 @@ int audit_open(struct audit_log **out, const char *state_dir, const char *versio
 		if (fd >= 0)
 			close(fd);
 	}
-	catalog_faultvfs_init();
 	if (sqlite3_open_v2(log->path, &log->db,
 			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOFOLLOW |
 				    SQLITE_OPEN_NOMUTEX,

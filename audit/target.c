@@ -5,7 +5,6 @@
 #include "target_int.h"
 #include "alloc.h"
 #include "buf.h"
-#include "faultvfs.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -646,7 +645,6 @@ static int run_sqlite(const struct audit_target_job *job, const struct target_ur
 		st_error_set(err, ST_E_INVALID, "path '%s' is too long", u->path);
 		goto out;
 	}
-	catalog_faultvfs_init();
 	rc = sqlite3_open_v2(st_buf_str(&path), &s.db, SQLITE_OPEN_READWRITE, NULL);
 	if (rc != SQLITE_OK) {
 		if (!s.db)

@@ -2,7 +2,6 @@
 #include "catalog_int.h"
 #include "alloc.h"
 #include "embedded.h"
-#include "faultvfs.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -106,7 +105,6 @@ int catalog_open_path(struct catalog **out, const char *path, struct st_error *e
 
 	if (!c)
 		return st_error_oom(err);
-	catalog_faultvfs_init();
 	if (sqlite3_open_v2(path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
 	    SQLITE_OK) {
 		if (!c->db) {

@@ -1,7 +1,6 @@
 /* steward's entry point: global options, then one verb from the command table. */
 #include "cli.h"
 #include "version.h"
-#include "faultvfs.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -73,14 +72,8 @@ int main(int argc, char **argv)
 			int code;
 
 			ctx.verb = commands[k]->name;
-			long writes, syncs;
-
 			code = commands[k]->exec(argc - i, argv + i, &ctx);
-			code = cli_audit_end(&ctx, code);
-			/* Test builds: the fault-injection harness reads how many writes to fail. */
-			if (catalog_faultvfs_counts(&writes, &syncs))
-				fprintf(stderr, "steward-fault: writes=%ld syncs=%ld\n", writes, syncs);
-			return code;
+			return cli_audit_end(&ctx, code);
 		}
 	fprintf(stderr, "error: '%s' is not a steward command\nsee 'steward --help'\n", argv[i]);
 	return ST_E_USAGE;

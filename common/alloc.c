@@ -1,4 +1,4 @@
-/* Allocation wrappers with an optional failure injector for fault-injection tests. */
+/* Allocation wrappers; test builds let the fault injector (tests/support) fail them. */
 #include "alloc.h"
 
 #include <stdint.h>
@@ -6,18 +6,11 @@
 #include <string.h>
 
 #ifdef STEWARD_TEST_BUILD
-/* STEWARD_FAIL_ALLOC=N makes the Nth allocation (1-based) and all later ones fail. It is
- * honoured only in test builds, so a production binary ignores the environment. */
-static long fail_at = -1;
-static long alloc_count;
+int (*st_alloc_fail_hook)(void);
 
 static int injected_failure(void)
 {
-	if (fail_at < 0) {
-		const char *v = getenv("STEWARD_FAIL_ALLOC");
-		fail_at = v ? strtol(v, NULL, 10) : 0;
-	}
-	return fail_at > 0 && ++alloc_count >= fail_at;
+	return st_alloc_fail_hook && st_alloc_fail_hook();
 }
 #else
 static int injected_failure(void)

@@ -1,5 +1,5 @@
 /* Allocation wrappers shared by every module. They never abort: callers see NULL and
- * report "out of memory". Test builds can make the Nth allocation fail on purpose. */
+ * report "out of memory". Test builds can make allocations fail on purpose. */
 #ifndef ST_ALLOC_H
 #define ST_ALLOC_H
 
@@ -22,5 +22,11 @@ char *st_strndup(const char *s, size_t n);
 void st_free(void *p);
 /* Frees n strings and the array that holds them. NULL is fine. */
 void st_free_strv(char **v, size_t n);
+
+#ifdef STEWARD_TEST_BUILD
+/* Test builds only: when set, every allocation above first calls it and fails (returns
+ * NULL) when it returns nonzero. Set by the fault injector in tests/support before main(). */
+extern int (*st_alloc_fail_hook)(void);
+#endif
 
 #endif

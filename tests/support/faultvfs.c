@@ -1,8 +1,7 @@
-/* The fault-injection VFS (see faultvfs.h): a pass-through wrapper around SQLite's default
- * VFS that counts xWrite and xSync calls and fails the Nth one. Test builds only. */
-#include "faultvfs.h"
-
-#ifdef STEWARD_TEST_BUILD
+/* The fault-injection VFS (see faults.h): a pass-through wrapper around SQLite's default
+ * VFS that counts xWrite and xSync calls and fails the Nth one. Linked into test builds
+ * only, by tests/support/meson.build. */
+#include "faults.h"
 
 #include <pthread.h>
 #include <sqlite3.h>
@@ -377,28 +376,14 @@ static void setup(void)
 	counting = want_count;
 }
 
-int catalog_faultvfs_counts(long *writes, long *syncs)
+int st_test_faultvfs_counts(long *writes, long *syncs)
 {
 	*writes = atomic_load(&nwrite);
 	*syncs = atomic_load(&nsync);
 	return counting;
 }
 
-void catalog_faultvfs_init(void)
+void st_test_faultvfs_init(void)
 {
 	pthread_once(&once, setup);
 }
-
-#else
-
-void catalog_faultvfs_init(void)
-{
-}
-
-int catalog_faultvfs_counts(long *writes, long *syncs)
-{
-	*writes = *syncs = 0;
-	return 0;
-}
-
-#endif
