@@ -4,6 +4,8 @@
 #include "audit_int.h"
 #include "alloc.h"
 #include "embedded.h"
+#include "sql.h"
+#include "file.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -147,7 +149,7 @@ static int migrate(sqlite3 *db, struct st_error *err)
 	sqlite3_stmt *st = NULL;
 	int ret = -1, version = 0;
 
-	if (catalog_prepare(db, &st, "PRAGMA user_version", err))
+	if (st_sql_prepare(db, &st, "PRAGMA user_version", err))
 		goto out;
 	if (sqlite3_step(st) == SQLITE_ROW)
 		version = sqlite3_column_int(st, 0);
@@ -161,10 +163,10 @@ static int migrate(sqlite3 *db, struct st_error *err)
 		ret = 0;
 		goto out;
 	}
-	if (catalog_exec(db, "BEGIN IMMEDIATE", err))
+	if (st_sql_exec(db, "BEGIN IMMEDIATE", err))
 		goto out;
-	if (catalog_exec(db, (const char *)st_embed_audit_v1, err) ||
-	    catalog_exec(db, "PRAGMA user_version = 1", err) || catalog_exec(db, "COMMIT", err)) {
+	if (st_sql_exec(db, (const char *)st_embed_audit_v1, err) ||
+	    st_sql_exec(db, "PRAGMA user_version = 1", err) || st_sql_exec(db, "COMMIT", err)) {
 		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 		goto out;
 	}
@@ -180,14 +182,14 @@ static int meta_get(sqlite3 *db, const char *key, char *out, size_t n, struct st
 	int ret = -1, rc;
 
 	out[0] = '\0';
-	if (catalog_prepare(db, &st, "SELECT value FROM meta WHERE key = ?", err))
+	if (st_sql_prepare(db, &st, "SELECT value FROM meta WHERE key = ?", err))
 		goto out;
 	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW)
 		snprintf(out, n, "%s", (const char *)sqlite3_column_text(st, 0));
 	else if (rc != SQLITE_DONE) {
-		catalog_sql_error(err, db, "cannot read the audit log");
+		st_sql_error(err, db, "cannot read the audit log");
 		goto out;
 	}
 	ret = 0;
@@ -201,12 +203,12 @@ static int meta_put(sqlite3 *db, const char *key, const char *value, struct st_e
 	sqlite3_stmt *st = NULL;
 	int ret = -1;
 
-	if (catalog_prepare(db, &st, "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", err))
+	if (st_sql_prepare(db, &st, "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", err))
 		goto out;
 	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_DONE) {
-		catalog_sql_error(err, db, "cannot write the audit log");
+		st_sql_error(err, db, "cannot write the audit log");
 		goto out;
 	}
 	ret = 0;
@@ -251,7 +253,7 @@ static int key_load(struct audit_log *log, struct st_error *err)
 	int fd, ret = -1;
 	ssize_t n;
 
-	fd = catalog_open_private(log->key_path, "audit signing key", &sb, err);
+	fd = st_file_open_private(log->key_path, "audit signing key", &sb, err);
 	if (fd < 0) {
 		if (err->code == ST_E_NOTFOUND) /* a log that cannot be signed is not written */
 			err->code = ST_E_DENIED;
@@ -327,10 +329,10 @@ static int recover_pending(struct audit_log *log, struct st_error *err)
 	sqlite3_stmt *st = NULL, *del = NULL;
 	int ret = -1, rc, began = 0;
 
-	if (catalog_prepare(log->db, &st,
+	if (st_sql_prepare(log->db, &st,
 			    "SELECT id, " PENDING_COLUMNS " FROM pending ORDER BY id",
 			    err) ||
-	    catalog_prepare(log->db, &del, "DELETE FROM pending WHERE id = ?", err))
+	    st_sql_prepare(log->db, &del, "DELETE FROM pending WHERE id = ?", err))
 		goto out;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct audit_row r = {0};
@@ -342,7 +344,7 @@ static int recover_pending(struct audit_log *log, struct st_error *err)
 			continue; /* still running */
 		if (!began) {
 			sqlite3_reset(st);
-			if (catalog_exec(log->db, "BEGIN IMMEDIATE", err))
+			if (st_sql_exec(log->db, "BEGIN IMMEDIATE", err))
 				goto out;
 			began = 1;
 			continue; /* re-read under the write lock */
@@ -358,16 +360,16 @@ static int recover_pending(struct audit_log *log, struct st_error *err)
 			goto out;
 		sqlite3_bind_int64(del, 1, sqlite3_column_int64(st, 0));
 		if (sqlite3_step(del) != SQLITE_DONE) {
-			catalog_sql_error(err, log->db, "cannot write the audit log");
+			st_sql_error(err, log->db, "cannot write the audit log");
 			goto out;
 		}
 		sqlite3_reset(del);
 	}
 	if (rc != SQLITE_DONE) {
-		catalog_sql_error(err, log->db, "cannot read the audit log");
+		st_sql_error(err, log->db, "cannot read the audit log");
 		goto out;
 	}
-	if (began && catalog_exec(log->db, "COMMIT", err))
+	if (began && st_sql_exec(log->db, "COMMIT", err))
 		goto out;
 	began = 0;
 	ret = 0;
@@ -480,7 +482,7 @@ int audit_open(struct audit_log **out, const char *state_dir, const char *versio
 	 * syncing it anew each time. Closing still folds it into audit.db, so a copy of
 	 * audit.db alone holds every record of the commands that ended. */
 	sqlite3_file_control(log->db, "main", SQLITE_FCNTL_PERSIST_WAL, &(int){1});
-	if (catalog_exec(log->db,
+	if (st_sql_exec(log->db,
 			 "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
 			 " PRAGMA foreign_keys = ON",
 			 err) ||
@@ -517,7 +519,7 @@ static int sign_head(struct audit_log *log, int64_t seq, const unsigned char *ha
 		st_error_set(err, ST_E_SYSTEM, "cannot sign the audit checkpoint");
 		goto out;
 	}
-	if (catalog_prepare(log->db, &st,
+	if (st_sql_prepare(log->db, &st,
 			    "INSERT OR IGNORE INTO checkpoints (seq, ts_ms, hash, public_key, signature)"
 			    " VALUES (?, ?, ?, ?, ?)",
 			    err))
@@ -528,7 +530,7 @@ static int sign_head(struct audit_log *log, int64_t seq, const unsigned char *ha
 	sqlite3_bind_blob(st, 4, cp->public_key, AUDIT_PK_BYTES, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 5, cp->signature, AUDIT_SIG_BYTES, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_DONE) {
-		catalog_sql_error(err, log->db, "cannot write the audit checkpoint");
+		st_sql_error(err, log->db, "cannot write the audit checkpoint");
 		goto out;
 	}
 	ret = 0;
@@ -545,7 +547,7 @@ static int chain_head(sqlite3 *db, int64_t *seq, unsigned char *hash, struct st_
 
 	*seq = 0;
 	memset(hash, 0, AUDIT_HASH_BYTES);
-	if (catalog_prepare(db, &st, "SELECT seq, hash FROM records ORDER BY seq DESC LIMIT 1",
+	if (st_sql_prepare(db, &st, "SELECT seq, hash FROM records ORDER BY seq DESC LIMIT 1",
 			    err))
 		goto out;
 	rc = sqlite3_step(st);
@@ -558,7 +560,7 @@ static int chain_head(sqlite3 *db, int64_t *seq, unsigned char *hash, struct st_
 		*seq = sqlite3_column_int64(st, 0);
 		memcpy(hash, sqlite3_column_blob(st, 1), AUDIT_HASH_BYTES);
 	} else if (rc != SQLITE_DONE) {
-		catalog_sql_error(err, db, "cannot read the audit log");
+		st_sql_error(err, db, "cannot read the audit log");
 		goto out;
 	}
 	ret = 0;
@@ -581,7 +583,7 @@ static int append_locked(struct audit_log *log, struct audit_row *r, struct st_e
 		goto out;
 	r->seq = last + 1;
 	record_hash(r, prev, hash);
-	if (catalog_prepare(log->db, &st,
+	if (st_sql_prepare(log->db, &st,
 			    "INSERT INTO records (seq, ts_ms, actor, uid, role, action, object, purpose,"
 			    " outcome, reason, counts, host, pid, version, pii, prev, hash)"
 			    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -605,7 +607,7 @@ static int append_locked(struct audit_log *log, struct audit_row *r, struct st_e
 	sqlite3_bind_blob(st, 16, prev, AUDIT_HASH_BYTES, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 17, hash, AUDIT_HASH_BYTES, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_DONE) {
-		catalog_sql_error(err, log->db, "cannot write the audit log");
+		st_sql_error(err, log->db, "cannot write the audit log");
 		goto out;
 	}
 	if ((r->pii || r->seq % log->every == 0) && sign_head(log, r->seq, hash, &cp, err))
@@ -642,7 +644,7 @@ int audit_begin(struct audit_log *log, const struct audit_entry *e, struct st_er
 	if (log->pending_id)
 		return st_error_set(err, ST_E_SYSTEM, "a command is already being recorded");
 	row_from_entry(log, e, &r);
-	if (catalog_prepare(log->db, &st,
+	if (st_sql_prepare(log->db, &st,
 			    "INSERT INTO pending (" PENDING_COLUMNS ")"
 			    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 			    err))
@@ -659,7 +661,7 @@ int audit_begin(struct audit_log *log, const struct audit_entry *e, struct st_er
 	sqlite3_bind_text(st, 10, r.version, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 11, r.pii);
 	if (sqlite3_step(st) != SQLITE_DONE) {
-		catalog_sql_error(err, log->db, "cannot write the audit log");
+		st_sql_error(err, log->db, "cannot write the audit log");
 		goto out;
 	}
 	log->pending_id = sqlite3_last_insert_rowid(log->db);
@@ -678,13 +680,13 @@ int audit_end(struct audit_log *log, int outcome, const char *reason, const char
 
 	if (!log->pending_id)
 		return st_error_set(err, ST_E_SYSTEM, "no command is being recorded");
-	if (catalog_exec(log->db, "BEGIN IMMEDIATE", err))
+	if (st_sql_exec(log->db, "BEGIN IMMEDIATE", err))
 		goto out;
 	began = 1;
-	if (catalog_prepare(log->db, &st,
+	if (st_sql_prepare(log->db, &st,
 			    "SELECT " PENDING_COLUMNS " FROM pending WHERE id = ?",
 			    err) ||
-	    catalog_prepare(log->db, &del, "DELETE FROM pending WHERE id = ?", err))
+	    st_sql_prepare(log->db, &del, "DELETE FROM pending WHERE id = ?", err))
 		goto out;
 	sqlite3_bind_int64(st, 1, log->pending_id);
 	if (sqlite3_step(st) != SQLITE_ROW) {
@@ -699,10 +701,10 @@ int audit_end(struct audit_log *log, int outcome, const char *reason, const char
 		goto out;
 	sqlite3_bind_int64(del, 1, log->pending_id);
 	if (sqlite3_step(del) != SQLITE_DONE) {
-		catalog_sql_error(err, log->db, "cannot write the audit log");
+		st_sql_error(err, log->db, "cannot write the audit log");
 		goto out;
 	}
-	if (catalog_exec(log->db, "COMMIT", err))
+	if (st_sql_exec(log->db, "COMMIT", err))
 		goto out;
 	began = 0;
 	log->pending_id = 0;
@@ -727,10 +729,10 @@ int audit_append(struct audit_log *log, const struct audit_entry *e, int outcome
 	r.counts = counts;
 	if (!sqlite3_get_autocommit(log->db)) /* the caller's transaction holds the lock */
 		return append_locked(log, &r, err);
-	if (catalog_exec(log->db, "BEGIN IMMEDIATE", err))
+	if (st_sql_exec(log->db, "BEGIN IMMEDIATE", err))
 		goto out;
 	began = 1;
-	if (append_locked(log, &r, err) || catalog_exec(log->db, "COMMIT", err))
+	if (append_locked(log, &r, err) || st_sql_exec(log->db, "COMMIT", err))
 		goto out;
 	began = 0;
 	ret = 0;
@@ -763,7 +765,7 @@ int audit_checkpoint_head(struct sqlite3 *db, struct audit_checkpoint *cp, struc
 	int ret = -1, rc;
 
 	memset(cp, 0, sizeof(*cp));
-	if (catalog_prepare(db, &st,
+	if (st_sql_prepare(db, &st,
 			    "SELECT seq, ts_ms, hash, public_key, signature FROM checkpoints"
 			    " ORDER BY seq DESC LIMIT 1",
 			    err))
@@ -773,7 +775,7 @@ int audit_checkpoint_head(struct sqlite3 *db, struct audit_checkpoint *cp, struc
 		st_error_set(err, ST_E_SYSTEM, "the newest audit checkpoint is damaged");
 		goto out;
 	} else if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		catalog_sql_error(err, db, "cannot read the audit log");
+		st_sql_error(err, db, "cannot read the audit log");
 		goto out;
 	}
 	ret = 0;
@@ -788,14 +790,14 @@ int audit_checkpoint(struct audit_log *log, struct audit_checkpoint *cp, struct 
 	int64_t seq;
 	int ret = -1, began = 0;
 
-	if (catalog_exec(log->db, "BEGIN IMMEDIATE", err))
+	if (st_sql_exec(log->db, "BEGIN IMMEDIATE", err))
 		goto out;
 	began = 1;
 	if (chain_head(log->db, &seq, hash, err) || audit_checkpoint_head(log->db, cp, err))
 		goto out;
 	if (seq && cp->seq != seq && sign_head(log, seq, hash, cp, err))
 		goto out;
-	if (catalog_exec(log->db, "COMMIT", err))
+	if (st_sql_exec(log->db, "COMMIT", err))
 		goto out;
 	began = 0;
 	ret = 0;
@@ -818,7 +820,7 @@ int audit_write_json(const char *path, struct json_t *doc, int wipe, struct st_e
 	}
 	text = nl;
 	memcpy(text + len, "\n", 2);
-	ret = catalog_write_private(path, text, len + 1, err);
+	ret = st_file_write_private(path, text, len + 1, err);
 out:
 	if (text && wipe)
 		sodium_memzero(text, len);
@@ -1113,7 +1115,7 @@ static int find_head(sqlite3 *db, struct audit_verify_result *res, struct st_err
 	int ret = -1, rc;
 
 	memset(&res->head, 0, sizeof(res->head));
-	if (catalog_prepare(db, &st,
+	if (st_sql_prepare(db, &st,
 			    "SELECT c.seq, c.ts_ms, c.hash, c.public_key, c.signature FROM checkpoints c"
 			    " JOIN records r ON r.seq = c.seq AND r.hash = c.hash WHERE c.seq < ?"
 			    " ORDER BY c.seq DESC",
@@ -1129,7 +1131,7 @@ static int find_head(sqlite3 *db, struct audit_verify_result *res, struct st_err
 		}
 	}
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		catalog_sql_error(err, db, "cannot read the audit log");
+		st_sql_error(err, db, "cannot read the audit log");
 		goto out;
 	}
 	ret = 0;
@@ -1156,7 +1158,7 @@ int audit_verify_db(struct sqlite3 *db, const struct audit_checkpoint *anchor,
 	sigpool_start(pool);
 	/* One read transaction, so records and checkpoints are read from one snapshot. */
 	if (sqlite3_get_autocommit(db)) {
-		if (catalog_exec(db, "BEGIN", err))
+		if (st_sql_exec(db, "BEGIN", err))
 			goto out;
 		txn = 1;
 	}
@@ -1170,12 +1172,12 @@ int audit_verify_db(struct sqlite3 *db, const struct audit_checkpoint *anchor,
 			pkp = pk;
 		}
 	}
-	if (catalog_prepare(db, &st,
+	if (st_sql_prepare(db, &st,
 			    "SELECT seq, ts_ms, actor, uid, role, action, object, purpose, outcome,"
 			    " reason, counts, host, pid, version, pii, prev, hash FROM records"
 			    " ORDER BY seq",
 			    err) ||
-	    catalog_prepare(db, &cst,
+	    st_sql_prepare(db, &cst,
 			    "SELECT seq, ts_ms, hash, public_key, signature FROM checkpoints"
 			    " ORDER BY seq",
 			    err))
@@ -1235,13 +1237,13 @@ int audit_verify_db(struct sqlite3 *db, const struct audit_checkpoint *anchor,
 		}
 	}
 	if (rc != SQLITE_DONE) {
-		catalog_sql_error(err, db, "cannot read the audit log");
+		st_sql_error(err, db, "cannot read the audit log");
 		goto out;
 	}
 	for (; crc == SQLITE_ROW; crc = sqlite3_step(cst))
 		check_checkpoint(cst, pkp, NULL, pool, res);
 	if (crc != SQLITE_DONE) {
-		catalog_sql_error(err, db, "cannot read the audit log");
+		st_sql_error(err, db, "cannot read the audit log");
 		goto out;
 	}
 	/* A bad signature is the first thing to say about its seq, whatever else is wrong. */
@@ -1307,7 +1309,7 @@ int audit_query(struct sqlite3 *db, const struct audit_filter *f,
 	if (f->limit > 0)
 		ADD(" LIMIT ?");
 #undef ADD
-	if (catalog_prepare(db, &st, sql, err))
+	if (st_sql_prepare(db, &st, sql, err))
 		goto out;
 	if (f->since_ms)
 		sqlite3_bind_int64(st, k++, f->since_ms);
@@ -1354,7 +1356,7 @@ int audit_query(struct sqlite3 *db, const struct audit_filter *f,
 			break;
 	}
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		catalog_sql_error(err, db, "cannot read the audit log");
+		st_sql_error(err, db, "cannot read the audit log");
 		goto out;
 	}
 	ret = 0;

@@ -5,7 +5,6 @@
 #include "alloc.h"
 #include "pii_map.h"
 #include "target.h"
-#include "ydoc.h"
 
 #include <jansson.h>
 #include <string.h>
@@ -177,49 +176,56 @@ out:
 	return ret;
 }
 
+struct target_bind {
+	struct audit_plan *plan;
+	const char *file;
+	size_t cap; /* of plan->stray */
+};
+
+/* One `targets:` entry: bound to its plan item, or listed as stray. */
+static int bind_target(const struct catalog_config_entry *e, void *u, struct st_error *err)
+{
+	struct target_bind *b = u;
+	struct audit_plan *plan = b->plan;
+	size_t j;
+
+	if (!e->value || e->is_null)
+		return st_error_set_at(err, ST_E_INVALID, b->file, e->line, e->col,
+				       "the target of '%s' must be a URI", e->key);
+	if (audit_target_check_uri(e->value, err)) {
+		/* The cause names the URI, which may hold a path: keep it, add where. */
+		char cause[sizeof(err->msg)];
+
+		memcpy(cause, err->msg, sizeof(cause));
+		return st_error_set_at(err, ST_E_INVALID, b->file, e->line, e->col,
+				       "target of '%s': %s", e->key, cause);
+	}
+	for (j = 0; j < plan->n; j++)
+		if (!strcmp(plan->v[j].dataset, e->key))
+			break;
+	if (j < plan->n) {
+		st_free(plan->v[j].uri);
+		if (!(plan->v[j].uri = st_strdup(e->value)))
+			return st_error_oom(err);
+		return 0;
+	}
+	if (st_grow(&plan->stray, &b->cap, plan->nstray + 1, sizeof(char *)) ||
+	    !(plan->stray[plan->nstray] = st_strdup(e->key)))
+		return st_error_oom(err);
+	plan->nstray++;
+	return 0;
+}
+
 /* Binds targets from cfg to plan items; lists the stray ones. */
 static int bind_targets(const struct catalog_config *cfg, const char *config_path,
 			struct audit_plan *plan, struct st_error *err)
 {
-	const struct catalog_ynode *t = cfg->doc ? catalog_ymap_get(cfg->doc->root, "targets")
-						 : NULL;
-	size_t cap = 0;
+	struct target_bind b = {plan, config_path, 0};
 
-	if (!t || (t->type == CATALOG_Y_SCALAR && catalog_yscalar_kind(t) == CATALOG_YS_NULL))
-		return 0;
-	if (t->type != CATALOG_Y_MAP)
-		return st_error_set_at(err, ST_E_INVALID, config_path, t->line, t->col,
-				       "'targets' must map dataset names to target URIs");
-	for (size_t i = 0; i < t->n; i++) {
-		const struct catalog_ynode *k = t->kids[2 * i], *v = t->kids[2 * i + 1];
-		size_t j;
-
-		if (v->type != CATALOG_Y_SCALAR || catalog_yscalar_kind(v) == CATALOG_YS_NULL)
-			return st_error_set_at(err, ST_E_INVALID, config_path, v->line, v->col,
-					       "the target of '%s' must be a URI", k->value);
-		if (audit_target_check_uri(v->value, err)) {
-			/* The cause names the URI, which may hold a path: keep it, add where. */
-			char cause[sizeof(err->msg)];
-
-			memcpy(cause, err->msg, sizeof(cause));
-			return st_error_set_at(err, ST_E_INVALID, config_path, v->line, v->col,
-					       "target of '%s': %s", k->value, cause);
-		}
-		for (j = 0; j < plan->n; j++)
-			if (!strcmp(plan->v[j].dataset, k->value))
-				break;
-		if (j < plan->n) {
-			st_free(plan->v[j].uri);
-			if (!(plan->v[j].uri = st_strdup(v->value)))
-				return st_error_oom(err);
-			continue;
-		}
-		if (st_grow(&plan->stray, &cap, plan->nstray + 1, sizeof(char *)) ||
-		    !(plan->stray[plan->nstray] = st_strdup(k->value)))
-			return st_error_oom(err);
-		plan->nstray++;
-	}
-	return 0;
+	return catalog_config_each(cfg, "targets", "'targets' must map dataset names to target URIs",
+				   bind_target, &b, err)
+		       ? -1
+		       : 0;
 }
 
 int audit_plan_build(struct catalog *c, const struct catalog_config *cfg,

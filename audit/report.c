@@ -5,6 +5,8 @@
 #include "alloc.h"
 #include "buf.h"
 #include "pii_map.h"
+#include "sql.h"
+#include "file.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -330,7 +332,7 @@ static int sql_rows(sqlite3 *db, const char *sql, const struct span *sp, struct 
 	sqlite3_stmt *st = NULL;
 	int ret = -1, rc;
 
-	if (catalog_prepare(db, &st, sql, err))
+	if (st_sql_prepare(db, &st, sql, err))
 		goto out;
 	sqlite3_bind_int64(st, 1, sp->start);
 	sqlite3_bind_int64(st, 2, sp->end);
@@ -349,7 +351,7 @@ static int sql_rows(sqlite3 *db, const char *sql, const struct span *sp, struct 
 		}
 	}
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		catalog_sql_error(err, db, "cannot read the audit log");
+		st_sql_error(err, db, "cannot read the audit log");
 		goto out;
 	}
 	ret = 0;
@@ -366,12 +368,12 @@ static int sql_count(sqlite3 *db, const char *sql, const struct span *sp, int64_
 	int ret = -1;
 
 	*n = 0;
-	if (catalog_prepare(db, &st, sql, err))
+	if (st_sql_prepare(db, &st, sql, err))
 		goto out;
 	sqlite3_bind_int64(st, 1, sp->start);
 	sqlite3_bind_int64(st, 2, sp->end);
 	if (sqlite3_step(st) != SQLITE_ROW) {
-		catalog_sql_error(err, db, "cannot read the audit log");
+		st_sql_error(err, db, "cannot read the audit log");
 		goto out;
 	}
 	*n = sqlite3_column_int64(st, 0);
@@ -1471,7 +1473,7 @@ int audit_report_save(const struct audit_report *r, int format, const char *path
 	int ret = -1;
 
 	if (audit_report_render(r, format, &text, &len, err) ||
-	    catalog_write_private(path, text, len, err))
+	    st_file_write_private(path, text, len, err))
 		goto out;
 	ret = 0;
 out:

@@ -2,6 +2,7 @@
  * the timeline, per-target evidence and the suppression list. Subjects are pseudonyms. */
 #include "audit.h"
 #include "alloc.h"
+#include "sql.h"
 
 #include <sqlite3.h>
 #include <stdio.h>
@@ -63,7 +64,7 @@ int audit_request_overdue(const struct audit_request *r, struct audit_date today
 static int step_done(sqlite3 *db, sqlite3_stmt *st, struct st_error *err)
 {
 	if (sqlite3_step(st) != SQLITE_DONE)
-		return catalog_sql_error(err, db, "cannot write the audit log");
+		return st_sql_error(err, db, "cannot write the audit log");
 	return 0;
 }
 
@@ -73,7 +74,7 @@ int audit_request_event(struct sqlite3 *db, const char *id, const char *actor,
 	sqlite3_stmt *st = NULL;
 	int ret = -1;
 
-	if (catalog_prepare(db, &st,
+	if (st_sql_prepare(db, &st,
 			    "INSERT INTO request_events (request_id, ts_ms, actor, event, detail)"
 			    " VALUES (?, ?, ?, ?, ?)",
 			    err))
@@ -98,7 +99,7 @@ static int next_id(sqlite3 *db, char *id, struct st_error *err)
 
 	audit_date_format(audit_date_from_ms(audit_now_ms()), day);
 	snprintf(prefix, sizeof(prefix), "R-%.4s%.2s%.2s-", day, day + 5, day + 8);
-	if (catalog_prepare(db, &st,
+	if (st_sql_prepare(db, &st,
 			    "SELECT max(CAST(substr(id, 12) AS INTEGER)) FROM requests"
 			    " WHERE substr(id, 1, 11) = ?",
 			    err))
@@ -125,18 +126,18 @@ int audit_request_create(struct audit_log *log, const struct audit_actor *actor,
 
 	if (!npseudonyms)
 		return st_error_set(err, ST_E_SYSTEM, "a request needs the subject's pseudonym");
-	if (catalog_exec(db, "BEGIN IMMEDIATE", err))
+	if (st_sql_exec(db, "BEGIN IMMEDIATE", err))
 		goto out;
 	began = 1;
 	if (next_id(db, id, err))
 		goto out;
 	audit_date_format(received, rec);
 	audit_date_format(audit_request_due(regime, received), due);
-	if (catalog_prepare(db, &st,
+	if (st_sql_prepare(db, &st,
 			    "INSERT INTO requests (id, kind, regime, category, pseudonym, received, due,"
 			    " status, created_ms, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, 'open', ?, ?)",
 			    err) ||
-	    catalog_prepare(db, &ids,
+	    st_sql_prepare(db, &ids,
 			    "INSERT OR IGNORE INTO request_ids (request_id, category, pseudonym, source)"
 			    " VALUES (?, ?, ?, 'request')",
 			    err))
@@ -164,7 +165,7 @@ int audit_request_create(struct audit_log *log, const struct audit_actor *actor,
 		 audit_req_kind_name(kind), audit_regime_name(regime), category, pseudonyms[0],
 		 rec, due);
 	if (audit_request_event(db, id, actor->name, "received", detail, err) ||
-	    catalog_exec(db, "COMMIT", err))
+	    st_sql_exec(db, "COMMIT", err))
 		goto out;
 	began = 0;
 	ret = 0;
@@ -228,7 +229,7 @@ int audit_request_get(struct sqlite3 *db, const char *id, struct audit_request *
 	int ret = -1, rc;
 
 	memset(r, 0, sizeof(*r));
-	if (catalog_prepare(db, &st, "SELECT " REQUEST_COLUMNS " FROM requests WHERE id = ?", err))
+	if (st_sql_prepare(db, &st, "SELECT " REQUEST_COLUMNS " FROM requests WHERE id = ?", err))
 		goto out;
 	sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
@@ -237,7 +238,7 @@ int audit_request_get(struct sqlite3 *db, const char *id, struct audit_request *
 		goto out;
 	}
 	if (rc != SQLITE_ROW) {
-		catalog_sql_error(err, db, "cannot read the audit log");
+		st_sql_error(err, db, "cannot read the audit log");
 		goto out;
 	}
 	ret = read_request(st, r, err);
@@ -255,7 +256,7 @@ int audit_request_extend(struct audit_log *log, const struct audit_actor *actor,
 	char due[11], detail[700];
 	int ret = -1, began = 0;
 
-	if (catalog_exec(db, "BEGIN IMMEDIATE", err))
+	if (st_sql_exec(db, "BEGIN IMMEDIATE", err))
 		goto out;
 	began = 1;
 	if (audit_request_get(db, id, &r, err))
@@ -280,7 +281,7 @@ int audit_request_extend(struct audit_log *log, const struct audit_actor *actor,
 		goto out;
 	}
 	audit_date_format(audit_request_extended_due(r.regime, r.due), due);
-	if (catalog_prepare(db, &st,
+	if (st_sql_prepare(db, &st,
 			    "UPDATE requests SET extended_due = ?, extension_reason = ? WHERE id = ?",
 			    err))
 		goto out;
@@ -291,7 +292,7 @@ int audit_request_extend(struct audit_log *log, const struct audit_actor *actor,
 		goto out;
 	snprintf(detail, sizeof(detail), "deadline extended to %s: %s", due, reason);
 	if (audit_request_event(db, id, actor->name, "extended", detail, err) ||
-	    catalog_exec(db, "COMMIT", err))
+	    st_sql_exec(db, "COMMIT", err))
 		goto out;
 	began = 0;
 	ret = 0;
@@ -308,7 +309,7 @@ int audit_request_each(struct sqlite3 *db, int (*cb)(void *ctx, const struct aud
 	sqlite3_stmt *st = NULL;
 	int ret = -1, rc;
 
-	if (catalog_prepare(db, &st,
+	if (st_sql_prepare(db, &st,
 			    "SELECT " REQUEST_COLUMNS " FROM requests ORDER BY created_ms, id", err))
 		goto out;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -320,7 +321,7 @@ int audit_request_each(struct sqlite3 *db, int (*cb)(void *ctx, const struct aud
 			break;
 	}
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		catalog_sql_error(err, db, "cannot read the audit log");
+		st_sql_error(err, db, "cannot read the audit log");
 		goto out;
 	}
 	ret = 0;
@@ -337,11 +338,11 @@ int audit_request_history(struct sqlite3 *db, const char *id,
 	sqlite3_stmt *st = NULL, *ts = NULL;
 	int ret = -1, rc = SQLITE_DONE;
 
-	if (catalog_prepare(db, &st,
+	if (st_sql_prepare(db, &st,
 			    "SELECT ts_ms, actor, event, detail FROM request_events"
 			    " WHERE request_id = ? ORDER BY id",
 			    err) ||
-	    catalog_prepare(db, &ts,
+	    st_sql_prepare(db, &ts,
 			    "SELECT dataset, uri, status, detail, matched, changed, files, http_status,"
 			    " attempts, elapsed_ms, runs, updated_ms FROM request_targets"
 			    " WHERE request_id = ? ORDER BY dataset",
@@ -358,7 +359,7 @@ int audit_request_history(struct sqlite3 *db, const char *id,
 			break;
 	}
 	if (ev && rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		catalog_sql_error(err, db, "cannot read the audit log");
+		st_sql_error(err, db, "cannot read the audit log");
 		goto out;
 	}
 	sqlite3_bind_text(ts, 1, id, -1, SQLITE_STATIC);
@@ -382,7 +383,7 @@ int audit_request_history(struct sqlite3 *db, const char *id,
 			break;
 	}
 	if (tg && rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		catalog_sql_error(err, db, "cannot read the audit log");
+		st_sql_error(err, db, "cannot read the audit log");
 		goto out;
 	}
 	ret = 0;
@@ -401,7 +402,7 @@ int audit_suppression_load(struct sqlite3 *db, char ***categories, char ***pseud
 
 	*categories = *pseudonyms = NULL;
 	*n = 0;
-	if (catalog_prepare(db, &st,
+	if (st_sql_prepare(db, &st,
 			    "SELECT category, pseudonym FROM suppressed ORDER BY category, pseudonym",
 			    err))
 		goto out;
@@ -411,8 +412,8 @@ int audit_suppression_load(struct sqlite3 *db, char ***categories, char ***pseud
 			st_error_oom(err);
 			goto out;
 		}
-		(*categories)[*n] = catalog_col_strdup(st, 0, &oom);
-		(*pseudonyms)[*n] = catalog_col_strdup(st, 1, &oom);
+		(*categories)[*n] = st_sql_col_strdup(st, 0, &oom);
+		(*pseudonyms)[*n] = st_sql_col_strdup(st, 1, &oom);
 		(*n)++;
 		if (oom || !(*categories)[*n - 1] || !(*pseudonyms)[*n - 1]) {
 			st_error_oom(err);
@@ -420,7 +421,7 @@ int audit_suppression_load(struct sqlite3 *db, char ***categories, char ***pseud
 		}
 	}
 	if (rc != SQLITE_DONE) {
-		catalog_sql_error(err, db, "cannot read the suppression list");
+		st_sql_error(err, db, "cannot read the suppression list");
 		goto out;
 	}
 	ret = 0;

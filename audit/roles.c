@@ -1,7 +1,6 @@
 /* Roles and least privilege: who the actor is (from the password database, never the
  * environment), which role steward.yaml gives them, and the weakest role each action needs. */
 #include "audit.h"
-#include "ydoc.h"
 
 #include <grp.h>
 #include <pwd.h>
@@ -109,60 +108,60 @@ static int in_group(const struct audit_actor *actor, const char *name)
 	return 0;
 }
 
-/* Reads one `users:` or `groups:` mapping; raises *role for each entry that applies. */
-static int read_map(const struct catalog_ynode *map, const char *file, int groups,
-		    const struct audit_actor *actor, int *role, struct st_error *err)
-{
-	if (!map)
-		return 0;
-	if (map->type != CATALOG_Y_MAP)
-		return st_error_set_at(err, ST_E_INVALID, file, map->line, map->col,
-				       "'roles.%s' must map names to roles",
-				       groups ? "groups" : "users");
-	for (size_t i = 0; i < map->n; i++) {
-		const struct catalog_ynode *k = map->kids[2 * i], *v = map->kids[2 * i + 1];
-		int r;
+struct role_scan {
+	const struct audit_actor *actor;
+	const char *file;
+	int groups; /* 1 while reading roles.groups */
+	int role;   /* the highest role that applies so far */
+};
 
-		if (v->type != CATALOG_Y_SCALAR)
-			return st_error_set_at(err, ST_E_INVALID, file, v->line, v->col,
-					       "the role of '%s' must be one role name", k->value);
-		if ((r = audit_role_parse(v->value)) < 0)
-			return st_error_set_at(err, ST_E_INVALID, file, v->line, v->col,
-					       "unknown role '%s' (the roles are viewer, engineer, "
-					       "steward, dpo and admin)",
-					       v->value);
-		if (groups ? in_group(actor, k->value) : !strcmp(k->value, actor->name))
-			if (r > *role)
-				*role = r;
-	}
+/* One entry of `roles.users` or `roles.groups`: raises the role when it applies. */
+static int role_entry(const struct catalog_config_entry *e, void *u, struct st_error *err)
+{
+	struct role_scan *s = u;
+	int r;
+
+	if (!e->value)
+		return st_error_set_at(err, ST_E_INVALID, s->file, e->line, e->col,
+				       "the role of '%s' must be one role name", e->key);
+	if ((r = audit_role_parse(e->value)) < 0)
+		return st_error_set_at(err, ST_E_INVALID, s->file, e->line, e->col,
+				       "unknown role '%s' (the roles are viewer, engineer, "
+				       "steward, dpo and admin)",
+				       e->value);
+	if (s->groups ? in_group(s->actor, e->key) : !strcmp(e->key, s->actor->name))
+		if (r > s->role)
+			s->role = r;
+	return 0;
+}
+
+/* A key directly under `roles`: only users and groups. */
+static int roles_key(const struct catalog_config_entry *e, void *u, struct st_error *err)
+{
+	const struct role_scan *s = u;
+
+	if (strcmp(e->key, "users") && strcmp(e->key, "groups"))
+		return st_error_set_at(err, ST_E_INVALID, s->file, e->key_line, e->key_col,
+				       "unknown setting 'roles.%s' (use 'users' or 'groups')",
+				       e->key);
 	return 0;
 }
 
 int audit_role_resolve(const struct catalog_config *cfg, const char *config_path,
 		       struct audit_actor *actor, struct st_error *err)
 {
-	const struct catalog_ynode *roles = cfg->doc ? catalog_ymap_get(cfg->doc->root, "roles")
-						     : NULL;
-	int role = AUDIT_ROLE_NONE;
+	struct role_scan s = {actor, config_path, 0, AUDIT_ROLE_NONE};
 
 	actor->role = AUDIT_ROLE_NONE;
-	if (!roles || (roles->type == CATALOG_Y_SCALAR &&
-		       catalog_yscalar_kind(roles) == CATALOG_YS_NULL))
-		return 0;
-	if (roles->type != CATALOG_Y_MAP)
-		return st_error_set_at(err, ST_E_INVALID, config_path, roles->line, roles->col,
-				       "'roles' must be a mapping with 'users' and 'groups'");
-	for (size_t i = 0; i < roles->n; i++) {
-		const struct catalog_ynode *k = roles->kids[2 * i];
-
-		if (strcmp(k->value, "users") && strcmp(k->value, "groups"))
-			return st_error_set_at(err, ST_E_INVALID, config_path, k->line, k->col,
-					       "unknown setting 'roles.%s' (use 'users' or 'groups')",
-					       k->value);
-	}
-	if (read_map(catalog_ymap_get(roles, "users"), config_path, 0, actor, &role, err) ||
-	    read_map(catalog_ymap_get(roles, "groups"), config_path, 1, actor, &role, err))
+	if (catalog_config_each(cfg, "roles", "'roles' must be a mapping with 'users' and 'groups'",
+				roles_key, &s, err) ||
+	    catalog_config_each(cfg, "roles.users", "'roles.users' must map names to roles",
+				role_entry, &s, err))
 		return -1;
-	actor->role = role;
+	s.groups = 1;
+	if (catalog_config_each(cfg, "roles.groups", "'roles.groups' must map names to roles",
+				role_entry, &s, err))
+		return -1;
+	actor->role = s.role;
 	return 0;
 }

@@ -6,6 +6,7 @@
 #include "alloc.h"
 #include "pii.h"
 #include "target.h"
+#include "sql.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -94,7 +95,7 @@ static int load_ids(struct run *R, struct st_error *err)
 	sqlite3_stmt *st = NULL;
 	int ret = -1, rc;
 
-	if (catalog_prepare(R->db, &st,
+	if (st_sql_prepare(R->db, &st,
 			    "SELECT category, pseudonym FROM request_ids WHERE request_id = ?"
 			    " ORDER BY rowid",
 			    err))
@@ -107,7 +108,7 @@ static int load_ids(struct run *R, struct st_error *err)
 			goto out;
 		}
 	if (rc != SQLITE_DONE) {
-		catalog_sql_error(err, R->db, "cannot read the audit log");
+		st_sql_error(err, R->db, "cannot read the audit log");
 		goto out;
 	}
 	ret = 0;
@@ -123,11 +124,11 @@ static int store_id(struct run *R, const char *cat, const char *p, const char *s
 	sqlite3_stmt *st = NULL, *sup = NULL;
 	int ret = -1;
 
-	if (catalog_prepare(R->db, &st,
+	if (st_sql_prepare(R->db, &st,
 			    "INSERT OR IGNORE INTO request_ids (request_id, category, pseudonym, source)"
 			    " VALUES (?, ?, ?, ?)",
 			    err) ||
-	    catalog_prepare(R->db, &sup,
+	    st_sql_prepare(R->db, &sup,
 			    "INSERT OR IGNORE INTO suppressed (category, pseudonym, request_id, added_ms)"
 			    " VALUES (?, ?, ?, ?)",
 			    err))
@@ -137,7 +138,7 @@ static int store_id(struct run *R, const char *cat, const char *p, const char *s
 	sqlite3_bind_text(st, 3, p, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 4, source, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_DONE) {
-		catalog_sql_error(err, R->db, "cannot write the audit log");
+		st_sql_error(err, R->db, "cannot write the audit log");
 		goto out;
 	}
 	if (R->req.kind != AUDIT_REQ_ACCESS) {
@@ -146,7 +147,7 @@ static int store_id(struct run *R, const char *cat, const char *p, const char *s
 		sqlite3_bind_text(sup, 3, R->req.id, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(sup, 4, audit_now_ms());
 		if (sqlite3_step(sup) != SQLITE_DONE) {
-			catalog_sql_error(err, R->db, "cannot write the suppression list");
+			st_sql_error(err, R->db, "cannot write the suppression list");
 			goto out;
 		}
 	}
@@ -218,10 +219,10 @@ static int record_target(struct run *R, const struct audit_plan_item *it, const 
 	char event[512];
 	int ret = -1, began = 0;
 
-	if (catalog_exec(R->db, "BEGIN IMMEDIATE", err))
+	if (st_sql_exec(R->db, "BEGIN IMMEDIATE", err))
 		goto out;
 	began = 1;
-	if (catalog_prepare(R->db, &st,
+	if (st_sql_prepare(R->db, &st,
 			    "INSERT INTO request_targets (request_id, dataset, uri, status, matched,"
 			    " changed, files, http_status, attempts, elapsed_ms, detail, runs, updated_ms)"
 			    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, coalesce(?9, 0), ?10, ?11, 1, ?12)"
@@ -246,7 +247,7 @@ static int record_target(struct run *R, const struct audit_plan_item *it, const 
 	sqlite3_bind_text(st, 11, detail && *detail ? detail : NULL, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 12, audit_now_ms());
 	if (sqlite3_step(st) != SQLITE_DONE) {
-		catalog_sql_error(err, R->db, "cannot write the audit log");
+		st_sql_error(err, R->db, "cannot write the audit log");
 		goto out;
 	}
 	if (ev && ev->http_status)
@@ -260,7 +261,7 @@ static int record_target(struct run *R, const struct audit_plan_item *it, const 
 	else
 		snprintf(event, sizeof(event), "%s %s: %s", it->dataset, status, detail);
 	if (audit_request_event(R->db, R->req.id, R->actor->name, "target", event, err) ||
-	    catalog_exec(R->db, "COMMIT", err))
+	    st_sql_exec(R->db, "COMMIT", err))
 		goto out;
 	began = 0;
 	ret = 0;
@@ -277,7 +278,7 @@ static int load_state(struct run *R, struct st_error *err)
 	sqlite3_stmt *st = NULL;
 	int ret = -1;
 
-	if (catalog_prepare(R->db, &st,
+	if (st_sql_prepare(R->db, &st,
 			    "SELECT status FROM request_targets WHERE request_id = ? AND dataset = ?",
 			    err))
 		goto out;
@@ -441,10 +442,10 @@ static int complete(struct run *R, struct st_error *err)
 	int ret = -1, began = 0;
 	struct audit_date today = audit_date_from_ms(audit_now_ms());
 
-	if (catalog_exec(R->db, "BEGIN IMMEDIATE", err))
+	if (st_sql_exec(R->db, "BEGIN IMMEDIATE", err))
 		goto out;
 	began = 1;
-	if (catalog_prepare(R->db, &st,
+	if (st_sql_prepare(R->db, &st,
 			    "UPDATE requests SET status = 'completed', completed_ms = ?, bundle = ?"
 			    " WHERE id = ?",
 			    err))
@@ -453,7 +454,7 @@ static int complete(struct run *R, struct st_error *err)
 	sqlite3_bind_text(st, 2, R->req.bundle[0] ? R->req.bundle : NULL, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, R->req.id, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_DONE) {
-		catalog_sql_error(err, R->db, "cannot write the audit log");
+		st_sql_error(err, R->db, "cannot write the audit log");
 		goto out;
 	}
 	audit_date_format(audit_request_deadline(&R->req), due);
@@ -461,7 +462,7 @@ static int complete(struct run *R, struct st_error *err)
 		 audit_date_diff(audit_request_deadline(&R->req), today) > 0 ? "late" : "on time",
 		 due);
 	if (audit_request_event(R->db, R->req.id, R->actor->name, "completed", detail, err) ||
-	    catalog_exec(R->db, "COMMIT", err))
+	    st_sql_exec(R->db, "COMMIT", err))
 		goto out;
 	began = 0;
 	ret = 0;

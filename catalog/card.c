@@ -2,6 +2,7 @@
  * Also the "no such dataset" error with a did-you-mean hint, shared with lineage. */
 #include "catalog_int.h"
 #include "alloc.h"
+#include "sql.h"
 
 #include <string.h>
 
@@ -18,10 +19,10 @@ int catalog_not_found(struct catalog *c, const char *name, struct st_error *err)
 		memcpy(prefix, name, dl);
 		prefix[dl] = '\0';
 	}
-	if (!catalog_prepare(c->db, &st, "SELECT DISTINCT name FROM datasets", err)) {
+	if (!st_sql_prepare(c->db, &st, "SELECT DISTINCT name FROM datasets", err)) {
 		while (!bad && sqlite3_step(st) == SQLITE_ROW) {
 			if (st_grow(&names, &cap, n + 1, sizeof(*names)) ||
-			    !(names[n] = catalog_col_strdup(st, 0, &bad))) {
+			    !(names[n] = st_sql_col_strdup(st, 0, &bad))) {
 				bad = 1;
 				break;
 			}
@@ -98,7 +99,7 @@ static int get_refs(struct catalog *c, const char *sql, int64_t id, const char *
 	size_t cap = 0;
 	int rc, bad = 0;
 
-	if (catalog_prepare(c->db, &st, sql, err))
+	if (st_sql_prepare(c->db, &st, sql, err))
 		return -1;
 	sqlite3_bind_int64(st, 1, id);
 	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
@@ -107,8 +108,8 @@ static int get_refs(struct catalog *c, const char *sql, int64_t id, const char *
 			bad = 1;
 			break;
 		}
-		(*out)[*n].name = catalog_col_strdup(st, 0, &bad);
-		(*out)[*n].kind = catalog_col_strdup(st, 1, &bad);
+		(*out)[*n].name = st_sql_col_strdup(st, 0, &bad);
+		(*out)[*n].kind = st_sql_col_strdup(st, 1, &bad);
 		(*n)++;
 		if (bad)
 			break;
@@ -117,7 +118,7 @@ static int get_refs(struct catalog *c, const char *sql, int64_t id, const char *
 	if (bad)
 		return st_error_oom(err);
 	if (rc != SQLITE_DONE)
-		return catalog_sql_error(err, c->db, "cannot read dataset");
+		return st_sql_error(err, c->db, "cannot read dataset");
 	return 0;
 }
 
@@ -130,12 +131,12 @@ static int get_fields(struct catalog *c, int64_t id, struct catalog_card *k,
 	size_t cap = 0;
 	int rc, bad = 0, ret = -1;
 
-	if (catalog_prepare(c->db, &st,
+	if (st_sql_prepare(c->db, &st,
 			    "SELECT path, type, item_type, pii, category, transform, normalize,"
 			    " pii_reason, description, depth, required, nullable, scan FROM fields"
 			    " WHERE dataset_id = ?1 ORDER BY ord",
 			    err) ||
-	    catalog_prepare(c->db, &from,
+	    st_sql_prepare(c->db, &from,
 			    "SELECT src_ds || '.' || src_field FROM field_edges"
 			    " WHERE dataset_id = ?1 AND dst_field = ?2 ORDER BY rowid",
 			    err))
@@ -149,15 +150,15 @@ static int get_fields(struct catalog *c, int64_t id, struct catalog_card *k,
 			goto nomem;
 		f = &k->fields[k->nfields++];
 		memset(f, 0, sizeof(*f));
-		f->path = catalog_col_strdup(st, 0, &bad);
-		f->type = catalog_col_strdup(st, 1, &bad);
-		f->item_type = catalog_col_strdup(st, 2, &bad);
-		f->pii = catalog_col_strdup(st, 3, &bad);
-		f->category = catalog_col_strdup(st, 4, &bad);
-		f->transform = catalog_col_strdup(st, 5, &bad);
-		f->normalize = catalog_col_strdup(st, 6, &bad);
-		f->pii_reason = catalog_col_strdup(st, 7, &bad);
-		f->description = catalog_col_strdup(st, 8, &bad);
+		f->path = st_sql_col_strdup(st, 0, &bad);
+		f->type = st_sql_col_strdup(st, 1, &bad);
+		f->item_type = st_sql_col_strdup(st, 2, &bad);
+		f->pii = st_sql_col_strdup(st, 3, &bad);
+		f->category = st_sql_col_strdup(st, 4, &bad);
+		f->transform = st_sql_col_strdup(st, 5, &bad);
+		f->normalize = st_sql_col_strdup(st, 6, &bad);
+		f->pii_reason = st_sql_col_strdup(st, 7, &bad);
+		f->description = st_sql_col_strdup(st, 8, &bad);
 		f->depth = sqlite3_column_int(st, 9);
 		f->required = sqlite3_column_int(st, 10);
 		f->nullable = sqlite3_column_int(st, 11);
@@ -168,7 +169,7 @@ static int get_fields(struct catalog *c, int64_t id, struct catalog_card *k,
 		sqlite3_bind_text(from, 2, f->path, -1, SQLITE_STATIC);
 		while (sqlite3_step(from) == SQLITE_ROW) {
 			if (st_grow(&f->from, &fcap, f->nfrom + 1, sizeof(*f->from)) ||
-			    !(f->from[f->nfrom] = catalog_col_strdup(from, 0, &bad))) {
+			    !(f->from[f->nfrom] = st_sql_col_strdup(from, 0, &bad))) {
 				sqlite3_reset(from);
 				goto nomem;
 			}
@@ -177,7 +178,7 @@ static int get_fields(struct catalog *c, int64_t id, struct catalog_card *k,
 		sqlite3_reset(from);
 	}
 	if (rc != SQLITE_DONE) {
-		catalog_sql_error(err, c->db, "cannot read fields");
+		st_sql_error(err, c->db, "cannot read fields");
 		goto out;
 	}
 	ret = 0;
@@ -199,7 +200,7 @@ int catalog_card_get(struct catalog *c, const char *name, int64_t version,
 	int ret = -1, bad = 0, rc;
 
 	memset(k, 0, sizeof(*k));
-	if (catalog_prepare(c->db, &st,
+	if (st_sql_prepare(c->db, &st,
 			    "SELECT d.id, d.name, d.kind, d.description, d.owner, d.domain, d.system,"
 			    " d.location, d.format, d.retention, d.subject, d.compatibility, d.job,"
 			    " d.erasure, d.tags, f.display, d.version, d.line, d.certified"
@@ -212,7 +213,7 @@ int catalog_card_get(struct catalog *c, const char *name, int64_t version,
 	rc = sqlite3_step(st);
 	if (rc != SQLITE_ROW) {
 		if (rc != SQLITE_DONE)
-			catalog_sql_error(err, c->db, "cannot read dataset");
+			st_sql_error(err, c->db, "cannot read dataset");
 		else
 			catalog_missing(c, name, version, err);
 		goto out;
@@ -224,7 +225,7 @@ int catalog_card_get(struct catalog *c, const char *name, int64_t version,
 				&k->compatibility, &k->job, &k->erasure, &k->tags, &k->file};
 
 		for (int i = 0; i < 15; i++)
-			*dst[i] = catalog_col_strdup(st, i + 1, &bad);
+			*dst[i] = st_sql_col_strdup(st, i + 1, &bad);
 	}
 	k->version = sqlite3_column_int64(st, 16);
 	k->line = (unsigned)sqlite3_column_int(st, 17);
@@ -233,7 +234,7 @@ int catalog_card_get(struct catalog *c, const char *name, int64_t version,
 	st = NULL;
 	if (bad)
 		goto nomem;
-	if (catalog_prepare(c->db, &st, "SELECT version FROM datasets WHERE name = ?1 ORDER BY version",
+	if (st_sql_prepare(c->db, &st, "SELECT version FROM datasets WHERE name = ?1 ORDER BY version",
 			    err))
 		goto out;
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
@@ -281,7 +282,7 @@ int catalog_names_in(struct catalog *c, const char *ns, char ***names, size_t *n
 	*names = NULL;
 	*n = 0;
 	/* Names are namespace.name, so the namespace is everything before the one dot. */
-	if (catalog_prepare(c->db, &st,
+	if (st_sql_prepare(c->db, &st,
 			    "SELECT DISTINCT name FROM datasets WHERE name >= ?1 || '.'"
 			    " AND name < ?1 || '/' ORDER BY name",
 			    err))
@@ -289,7 +290,7 @@ int catalog_names_in(struct catalog *c, const char *ns, char ***names, size_t *n
 	sqlite3_bind_text(st, 1, ns, -1, SQLITE_STATIC);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (st_grow(names, &cap, *n + 1, sizeof(**names)) ||
-		    !((*names)[*n] = catalog_col_strdup(st, 0, &bad))) {
+		    !((*names)[*n] = st_sql_col_strdup(st, 0, &bad))) {
 			bad = 1;
 			break;
 		}
@@ -300,7 +301,7 @@ int catalog_names_in(struct catalog *c, const char *ns, char ***names, size_t *n
 		st_free_strv(*names, *n);
 		*names = NULL;
 		*n = 0;
-		return bad ? st_error_oom(err) : catalog_sql_error(err, c->db, "cannot list datasets");
+		return bad ? st_error_oom(err) : st_sql_error(err, c->db, "cannot list datasets");
 	}
 	return 0;
 }

@@ -32,21 +32,9 @@ int catalog_workspace_find(struct catalog_workspace *ws, const char *explicit_ho
 			   struct st_error *err);
 /* Builds the path of a file inside ws's state directory into a new string the caller
  * frees with st_free(). Returns NULL on out of memory. */
-char *catalog_workspace_path(const struct catalog_workspace *ws, const char *name);
+char *catalog_workspace_state_path(const struct catalog_workspace *ws, const char *name);
 /* Frees the strings in ws. */
 void catalog_workspace_release(struct catalog_workspace *ws);
-struct stat;
-/* Opens a secret file (a key) for reading after ssh's checks: never through a symbolic
- * link, a regular file, owned by this user, with no access for group or others. what
- * names it in messages ("key file"). Returns the descriptor (the caller closes it) and
- * fills *sb, or -1 with err saying why it is refused (ST_E_DENIED; ST_E_NOTFOUND when it
- * does not exist). */
-int catalog_open_private(const char *path, const char *what, struct stat *sb,
-			 struct st_error *err);
-/* Writes len bytes of data to path whole or not at all: a temporary file beside it (mode
- * 0600), fsync, then rename over path, which ends up mode 0600. Returns 0, or -1 with err
- * (no temporary file is left behind). */
-int catalog_write_private(const char *path, const void *data, size_t len, struct st_error *err);
 
 /* ---- Configuration (steward.yaml) ----------------------------------------------------- */
 
@@ -54,6 +42,7 @@ struct catalog_ydoc;
 
 struct catalog_config {
 	struct catalog_ydoc *doc; /* NULL when there is no steward.yaml */
+	const char *file;         /* the file it came from (the workspace's), for messages */
 };
 
 /* Reads ws's steward.yaml. A missing file is not an error (every setting has a default);
@@ -64,6 +53,22 @@ int catalog_config_load(struct catalog_config *cfg, const struct catalog_workspa
 /* The scalar at a dotted path such as "pii.default_country", or NULL. Valid until the
  * config is released. */
 const char *catalog_config_str(const struct catalog_config *cfg, const char *path);
+/* One key of a mapping in steward.yaml, with where it was written. */
+struct catalog_config_entry {
+	const char *key;
+	const char *value; /* the value's text when it is a scalar, else NULL */
+	int is_null;       /* the value is a null scalar (empty, ~ or null) */
+	unsigned key_line, key_col, line, col; /* 1-based, of the key and of its value */
+};
+/* Calls fn(entry, u, err) for each key of the mapping at a dotted path ("targets",
+ * "roles.users"), in file order, and stops at the first nonzero return, which it returns.
+ * An absent or null setting has no entries (returns 0). When the setting is something
+ * other than a mapping, sets err (ST_E_INVALID) to not_map, located in the config file,
+ * and returns -1. */
+int catalog_config_each(const struct catalog_config *cfg, const char *path, const char *not_map,
+			int (*fn)(const struct catalog_config_entry *e, void *u,
+				  struct st_error *err),
+			void *u, struct st_error *err);
 /* Frees the parsed configuration. */
 void catalog_config_release(struct catalog_config *cfg);
 
@@ -84,22 +89,6 @@ int catalog_open_path(struct catalog **out, const char *path, struct st_error *e
 void catalog_free(struct catalog *c);
 /* The underlying SQLite handle, for other steward modules that keep tables beside it. */
 struct sqlite3 *catalog_db(struct catalog *c);
-
-/* ---- SQLite helpers shared by steward's modules -------------------------------------- */
-
-struct sqlite3_stmt;
-
-/* Records SQLite's current error on db as ST_E_SYSTEM with what as context. Returns -1. */
-int catalog_sql_error(struct st_error *err, struct sqlite3 *db, const char *what);
-/* Runs SQL with no result rows. Returns 0, or -1 with err. */
-int catalog_exec(struct sqlite3 *db, const char *sql, struct st_error *err);
-/* Prepares sql into *st (finalize it with sqlite3_finalize()). Returns 0, or -1 with err
- * and *st NULL. */
-int catalog_prepare(struct sqlite3 *db, struct sqlite3_stmt **st, const char *sql,
-		    struct st_error *err);
-/* Copies column i of the current row as a new string (NULL for SQL NULL or out of memory;
- * *oom is set on the latter). */
-char *catalog_col_strdup(struct sqlite3_stmt *st, int i, int *oom);
 
 /* ---- Loading -------------------------------------------------------------------------- */
 
@@ -144,6 +133,12 @@ void catalog_set_scrubber(struct catalog *c, catalog_scrub_fn fn, void *ctx);
 /* Checks key against the embedded data category taxonomy. Returns 0 if it is a category,
  * or -1 with err: ST_E_INVALID "unknown category 'x'" with a did-you-mean hint. */
 int catalog_category_check(const char *key, struct st_error *err);
+
+/* The display name of data category key in the embedded taxonomy (loaded into c on
+ * first use), in *name: valid as long as c, NULL when key is no category. Returns 0, or -1
+ * with err when the taxonomy cannot be loaded. */
+int catalog_category_name(struct catalog *c, const char *key, const char **name,
+			  struct st_error *err);
 
 /* Returns the embedded descriptor JSON Schema (NUL-terminated, static) and its length. */
 const char *catalog_descriptor_schema(size_t *len);
@@ -224,6 +219,86 @@ void catalog_card_release(struct catalog_card *card);
  * Returns 0, or -1 with err. */
 int catalog_names_in(struct catalog *c, const char *ns, char ***names, size_t *n,
 		     struct st_error *err);
+
+/* ---- Fields and their from: edges, for graph builders (fieldgraph.c) ------------------ */
+
+/* A dataset row. Strings are valid only during the callback that receives it. */
+struct catalog_graph_dataset {
+	int64_t id;
+	const char *name;
+	size_t name_len;
+	const char *kind, *owner, *system; /* NULL when unset */
+	int latest; /* 1 when it is the latest version of its name */
+};
+/* A field row: its declared pii class (text), category, transform, and whether a
+ * pii_reason explains it. path or pii is NULL only when SQLite ran out of memory. */
+struct catalog_graph_field {
+	int64_t dataset_id;
+	const char *path, *pii, *category, *transform;
+	int has_reason;
+};
+/* A from: edge: field dst_field of dataset dataset_id comes from src_ds.src_field (src_ds
+ * and src_field are NULL only when SQLite ran out of memory). */
+struct catalog_graph_edge {
+	int64_t dataset_id;
+	const char *dst_field, *src_ds, *src_field;
+};
+/* The callbacks of catalog_graph_scan(); each returns 0 to go on, or -1 with err to stop. */
+struct catalog_graph_visitor {
+	int (*dataset)(const struct catalog_graph_dataset *d, void *u, struct st_error *err);
+	int (*fields_total)(int64_t n, void *u, struct st_error *err); /* before the fields */
+	int (*field)(const struct catalog_graph_field *f, void *u, struct st_error *err);
+	int (*edge)(const struct catalog_graph_edge *e, void *u, struct st_error *err);
+};
+/* Hands every latest-version dataset to v->dataset (by id), then the count of all fields,
+ * every field of every version (by dataset id, in declared order) and every edge. Returns
+ * 0, or -1 with err (a callback's error or ST_E_SYSTEM for the database). */
+int catalog_graph_scan(struct catalog *c, const struct catalog_graph_visitor *v, void *u,
+		       struct st_error *err);
+
+struct catalog_graph_reader;
+/* Prepares the look-ups of a walk over c (which must outlive it). Returns 0 with *out
+ * (free with catalog_graph_reader_free()), or -1 with err. */
+int catalog_graph_reader_new(struct catalog *c, struct catalog_graph_reader **out,
+			     struct st_error *err);
+/* Finalizes the look-ups and frees r. NULL is fine. */
+void catalog_graph_reader_free(struct catalog_graph_reader *r);
+/* Hands dataset name at version (0: the latest) to fn. Returns 0, or -1 with err: fn's, or
+ * ST_E_NOTFOUND with a did-you-mean hint when there is no such dataset or version. */
+int catalog_graph_start(struct catalog_graph_reader *r, const char *name, int64_t version,
+			int (*fn)(const struct catalog_graph_dataset *d, void *u,
+				  struct st_error *err),
+			void *u, struct st_error *err);
+/* Hands the latest version of dataset name to fn. Returns 1 when there is one, 0 when no
+ * document declares it, or -1 with err. */
+int catalog_graph_latest(struct catalog_graph_reader *r, const char *name,
+			 int (*fn)(const struct catalog_graph_dataset *d, void *u,
+				   struct st_error *err),
+			 void *u, struct st_error *err);
+/* Hands each field of dataset dataset_id to fn, in declared order. Returns 0, or -1. */
+int catalog_graph_fields(struct catalog_graph_reader *r, int64_t dataset_id,
+			 int (*fn)(const struct catalog_graph_field *f, void *u,
+				   struct st_error *err),
+			 void *u, struct st_error *err);
+/* Hands field path of dataset dataset_id to fn. Returns 1 when it exists, 0 when not, or
+ * -1 with err. */
+int catalog_graph_field(struct catalog_graph_reader *r, int64_t dataset_id, const char *path,
+			int (*fn)(const struct catalog_graph_field *f, void *u,
+				  struct st_error *err),
+			void *u, struct st_error *err);
+/* Where field path of dataset dataset_id is declared: the descriptor file's display name
+ * (a new string in *file, freed with st_free()), line and column. Returns 1 when found, 0
+ * when not (nothing filled), or -1 with err. */
+int catalog_graph_field_where(struct catalog_graph_reader *r, int64_t dataset_id,
+			      const char *path, char **file, unsigned *line, unsigned *col,
+			      struct st_error *err);
+/* Hands each from: edge into field dst_field of dataset dataset_id to fn, in declared
+ * order. Returns 0, or -1 with err. */
+int catalog_graph_sources(struct catalog_graph_reader *r, int64_t dataset_id,
+			  const char *dst_field,
+			  int (*fn)(const struct catalog_graph_edge *e, void *u,
+				    struct st_error *err),
+			  void *u, struct st_error *err);
 
 /* ---- Lineage -------------------------------------------------------------------------- */
 

@@ -32,6 +32,7 @@ int catalog_config_load(struct catalog_config *cfg, const struct catalog_workspa
 	int fd, ret = -1, r;
 
 	memset(cfg, 0, sizeof(*cfg));
+	cfg->file = ws->config;
 	memset(&p, 0, sizeof(p));
 	st_diags_init(&diags, 4);
 	fd = open(ws->config, O_RDONLY | O_CLOEXEC);
@@ -121,7 +122,8 @@ out:
 	return ret;
 }
 
-const char *catalog_config_str(const struct catalog_config *cfg, const char *path)
+/* The node at a dotted path such as "pii.default_country", or NULL. */
+static const struct catalog_ynode *find(const struct catalog_config *cfg, const char *path)
 {
 	const struct catalog_ynode *n = cfg->doc ? cfg->doc->root : NULL;
 	char key[128];
@@ -137,7 +139,50 @@ const char *catalog_config_str(const struct catalog_config *cfg, const char *pat
 		n = catalog_ymap_get(n, key);
 		path += len + (dot ? 1 : 0);
 	}
-	if (!n || n->type != CATALOG_Y_SCALAR || catalog_yscalar_kind(n) == CATALOG_YS_NULL)
+	return n;
+}
+
+static int is_null(const struct catalog_ynode *n)
+{
+	return n->type == CATALOG_Y_SCALAR && catalog_yscalar_kind(n) == CATALOG_YS_NULL;
+}
+
+const char *catalog_config_str(const struct catalog_config *cfg, const char *path)
+{
+	const struct catalog_ynode *n = find(cfg, path);
+
+	if (!n || n->type != CATALOG_Y_SCALAR || is_null(n))
 		return NULL;
 	return n->value;
+}
+
+int catalog_config_each(const struct catalog_config *cfg, const char *path, const char *not_map,
+			int (*fn)(const struct catalog_config_entry *e, void *u,
+				  struct st_error *err),
+			void *u, struct st_error *err)
+{
+	const struct catalog_ynode *map = find(cfg, path);
+
+	if (!map || is_null(map))
+		return 0;
+	if (map->type != CATALOG_Y_MAP)
+		return st_error_set_at(err, ST_E_INVALID, cfg->file, map->line, map->col, "%s",
+				       not_map);
+	for (size_t i = 0; i < map->n; i++) {
+		const struct catalog_ynode *k = map->kids[2 * i], *v = map->kids[2 * i + 1];
+		struct catalog_config_entry e = {
+			.key = k->value,
+			.value = v->type == CATALOG_Y_SCALAR ? v->value : NULL,
+			.is_null = is_null(v),
+			.key_line = k->line,
+			.key_col = k->col,
+			.line = v->line,
+			.col = v->col,
+		};
+		int r;
+
+		if ((r = fn(&e, u, err)))
+			return r;
+	}
+	return 0;
 }

@@ -1,47 +1,11 @@
-/* catalog.db: opening, pragmas, versioned migrations and small SQLite helpers. */
+/* catalog.db: opening a database file, pragmas and versioned migrations. */
 #include "catalog_int.h"
 #include "alloc.h"
 #include "embedded.h"
+#include "sql.h"
 
 #include <stdio.h>
 #include <string.h>
-
-int catalog_sql_error(struct st_error *err, sqlite3 *db, const char *what)
-{
-	return st_error_set(err, ST_E_SYSTEM, "%s: %s", what, sqlite3_errmsg(db));
-}
-
-int catalog_exec(sqlite3 *db, const char *sql, struct st_error *err)
-{
-	char *msg = NULL;
-
-	if (sqlite3_exec(db, sql, NULL, NULL, &msg) == SQLITE_OK)
-		return 0;
-	st_error_set(err, ST_E_SYSTEM, "database: %s", msg ? msg : sqlite3_errmsg(db));
-	sqlite3_free(msg);
-	return -1;
-}
-
-int catalog_prepare(sqlite3 *db, sqlite3_stmt **st, const char *sql, struct st_error *err)
-{
-	if (sqlite3_prepare_v2(db, sql, -1, st, NULL) == SQLITE_OK)
-		return 0;
-	*st = NULL;
-	return catalog_sql_error(err, db, "cannot prepare query");
-}
-
-char *catalog_col_strdup(sqlite3_stmt *st, int i, int *oom)
-{
-	const unsigned char *s = sqlite3_column_text(st, i);
-	char *p;
-
-	if (!s)
-		return NULL;
-	p = st_strndup((const char *)s, (size_t)sqlite3_column_bytes(st, i));
-	if (!p)
-		*oom = 1;
-	return p;
-}
 
 size_t catalog_split_ref(const char *ref, size_t *field)
 {
@@ -66,7 +30,7 @@ static int migrate(sqlite3 *db, struct st_error *err)
 	int ret = -1, version = 0;
 	char sql[64];
 
-	if (catalog_prepare(db, &st, "PRAGMA user_version", err))
+	if (st_sql_prepare(db, &st, "PRAGMA user_version", err))
 		goto out;
 	if (sqlite3_step(st) == SQLITE_ROW)
 		version = sqlite3_column_int(st, 0);
@@ -80,13 +44,13 @@ static int migrate(sqlite3 *db, struct st_error *err)
 		ret = 0;
 		goto out;
 	}
-	if (catalog_exec(db, "BEGIN IMMEDIATE", err))
+	if (st_sql_exec(db, "BEGIN IMMEDIATE", err))
 		goto out;
 	for (int v = version; v < CATALOG_SCHEMA_VERSION; v++)
-		if (catalog_exec(db, (const char *)migrations[v], err))
+		if (st_sql_exec(db, (const char *)migrations[v], err))
 			goto rollback;
 	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", CATALOG_SCHEMA_VERSION);
-	if (catalog_exec(db, sql, err) || catalog_exec(db, "COMMIT", err))
+	if (st_sql_exec(db, sql, err) || st_sql_exec(db, "COMMIT", err))
 		goto rollback;
 	ret = 0;
 	goto out;
@@ -117,7 +81,7 @@ int catalog_open_path(struct catalog **out, const char *path, struct st_error *e
 	}
 	sqlite3_busy_timeout(c->db, 5000);
 	sqlite3_extended_result_codes(c->db, 1);
-	if (catalog_exec(c->db,
+	if (st_sql_exec(c->db,
 			 "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
 			 "PRAGMA foreign_keys = ON;"
 			 "PRAGMA temp_store = MEMORY",
@@ -132,18 +96,6 @@ int catalog_open_path(struct catalog **out, const char *path, struct st_error *e
 	ret = 0;
 out:
 	catalog_free(c);
-	return ret;
-}
-
-int catalog_open(struct catalog **out, const struct catalog_workspace *ws, struct st_error *err)
-{
-	char *path = catalog_workspace_path(ws, "catalog.db");
-	int ret;
-
-	if (!path)
-		return st_error_oom(err);
-	ret = catalog_open_path(out, path, err);
-	st_free(path);
 	return ret;
 }
 

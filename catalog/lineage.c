@@ -4,6 +4,7 @@
 #include "catalog_int.h"
 #include "alloc.h"
 #include "buf.h"
+#include "sql.h"
 
 #include <string.h>
 
@@ -212,7 +213,7 @@ static int walk_dir(struct walk *w, int dir, int cap)
 	int ret = -1, rc;
 	int up = dir == CATALOG_UP;
 
-	if (catalog_prepare(w->c->db, &st, neighbours_sql[w->g->column][up ? 0 : 1], w->err))
+	if (st_sql_prepare(w->c->db, &st, neighbours_sql[w->g->column][up ? 0 : 1], w->err))
 		return -1;
 	if (st_grow(&queue, &qcap, 1, sizeof(*queue))) {
 		st_error_oom(w->err);
@@ -256,7 +257,7 @@ static int walk_dir(struct walk *w, int dir, int cap)
 		}
 		sqlite3_reset(st);
 		if (rc != SQLITE_DONE) {
-			catalog_sql_error(w->err, w->c->db, "cannot read lineage");
+			st_sql_error(w->err, w->c->db, "cannot read lineage");
 			goto out;
 		}
 	}
@@ -286,15 +287,15 @@ static int lookup_root(struct catalog *c, const char *target, int column, char *
 
 	*kind = NULL;
 	*known = 0;
-	if (catalog_prepare(c->db, &st, sql[column], err))
+	if (st_sql_prepare(c->db, &st, sql[column], err))
 		return -1;
 	bind_target(st, target, column);
 	if (sqlite3_step(st) == SQLITE_ROW) {
-		*kind = catalog_col_strdup(st, 0, &bad);
+		*kind = st_sql_col_strdup(st, 0, &bad);
 		*known = sqlite3_column_int(st, 1);
 		ret = bad ? st_error_oom(err) : 0;
 	} else {
-		catalog_sql_error(err, c->db, "cannot read lineage");
+		st_sql_error(err, c->db, "cannot read lineage");
 	}
 	sqlite3_finalize(st);
 	return ret;

@@ -7,6 +7,8 @@
 #include "buf.h"
 #include "embedded.h"
 #include "ydoc.h"
+#include "sql.h"
+#include "utf8.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -155,7 +157,7 @@ static int step_done(struct loader *L, sqlite3_stmt *st, const char *what)
 	sqlite3_reset(st);
 	if (rc == SQLITE_DONE)
 		return 0;
-	return catalog_sql_error(L->err, L->db, what);
+	return st_sql_error(L->err, L->db, what);
 }
 
 static int touch(struct loader *L, const char *name)
@@ -413,13 +415,13 @@ static int forget_file(struct loader *L, int64_t file_id, int drop_row)
 		sqlite3_stmt *st;
 		int r;
 
-		if (catalog_prepare(L->db, &st, sql[i], L->err))
+		if (st_sql_prepare(L->db, &st, sql[i], L->err))
 			return -1;
 		sqlite3_bind_int64(st, 1, file_id);
 		r = sqlite3_step(st);
 		sqlite3_finalize(st);
 		if (r != SQLITE_DONE)
-			return catalog_sql_error(L->err, L->db, "cannot remove old descriptors");
+			return st_sql_error(L->err, L->db, "cannot remove old descriptors");
 	}
 	return 0;
 }
@@ -443,7 +445,7 @@ static int classify(struct loader *L)
 		if (rc != SQLITE_ROW) {
 			sqlite3_reset(get);
 			if (rc != SQLITE_DONE)
-				return catalog_sql_error(L->err, L->db, "cannot read file list");
+				return st_sql_error(L->err, L->db, "cannot read file list");
 			f->state = F_NEW;
 			L->stats->files_new++;
 			continue;
@@ -490,7 +492,7 @@ static int classify(struct loader *L)
 		}
 	}
 	/* Files that were loaded from under these paths before and are gone now. */
-	if (catalog_prepare(L->db, &st, "SELECT id, path FROM files", L->err))
+	if (st_sql_prepare(L->db, &st, "SELECT id, path FROM files", L->err))
 		return -1;
 	{
 		int64_t *gone = NULL;
@@ -1046,7 +1048,7 @@ static void prepare_file(const struct catalog_jschema *schema, struct file_entry
 			     "file is UTF-16; descriptors must be UTF-8");
 		goto out;
 	}
-	if (catalog_utf8_check(data, len, &line, &col)) {
+	if (st_utf8_check(data, len, &line, &col)) {
 		st_diags_add(&p->diags, ST_SEV_ERROR, f->display, line, col,
 			     "invalid UTF-8; descriptors must be UTF-8");
 		goto out;
@@ -1141,7 +1143,7 @@ static int store_file(struct loader *L, struct parsed *p)
 		sqlite3_bind_int64(up, 7, (int64_t)p->ndocs);
 		if (sqlite3_step(up) != SQLITE_ROW) {
 			sqlite3_reset(up);
-			return catalog_sql_error(L->err, L->db, "cannot store file");
+			return st_sql_error(L->err, L->db, "cannot store file");
 		}
 		f->id = sqlite3_column_int64(up, 0);
 		sqlite3_reset(up);
@@ -1316,7 +1318,7 @@ static int version_fields(struct loader *L, struct version *v)
 	sqlite3_stmt *st;
 	int bad = 0, rc;
 
-	if (catalog_prepare(L->db, &st,
+	if (st_sql_prepare(L->db, &st,
 			    "SELECT path, type, item_type, required, nullable, line, col FROM fields"
 			    " WHERE dataset_id = ?1 ORDER BY ord",
 			    L->err))
@@ -1331,9 +1333,9 @@ static int version_fields(struct loader *L, struct version *v)
 		}
 		f = &v->f[v->n++];
 		memset(f, 0, sizeof(*f));
-		f->path = catalog_col_strdup(st, 0, &bad);
-		f->type = catalog_col_strdup(st, 1, &bad);
-		f->item_type = catalog_col_strdup(st, 2, &bad);
+		f->path = st_sql_col_strdup(st, 0, &bad);
+		f->type = st_sql_col_strdup(st, 1, &bad);
+		f->item_type = st_sql_col_strdup(st, 2, &bad);
 		f->required = sqlite3_column_int(st, 3);
 		f->nullable = sqlite3_column_int(st, 4);
 		f->line = (unsigned)sqlite3_column_int(st, 5);
@@ -1343,7 +1345,7 @@ static int version_fields(struct loader *L, struct version *v)
 	if (bad)
 		return oom(L);
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-		return catalog_sql_error(L->err, L->db, "cannot read fields");
+		return st_sql_error(L->err, L->db, "cannot read fields");
 	return 0;
 }
 
@@ -1443,11 +1445,11 @@ static int check_versions(struct loader *L)
 	sqlite3_stmt *names = NULL, *vers = NULL;
 	int ret = -1, rc;
 
-	if (catalog_prepare(L->db, &names,
+	if (st_sql_prepare(L->db, &names,
 			    "SELECT name FROM datasets GROUP BY name HAVING count(*) > 1"
 			    " AND max(gen) = ?1",
 			    L->err) ||
-	    catalog_prepare(L->db, &vers,
+	    st_sql_prepare(L->db, &vers,
 			    "SELECT d.id, d.version, d.compatibility, f.display, d.line, d.col, d.gen"
 			    " FROM datasets d JOIN files f ON f.id = d.file_id WHERE d.name = ?1"
 			    " ORDER BY d.version",
@@ -1469,8 +1471,8 @@ static int check_versions(struct loader *L)
 			memset(&cur, 0, sizeof(cur));
 			cur.id = sqlite3_column_int64(vers, 0);
 			cur.version = sqlite3_column_int64(vers, 1);
-			cur.compat = catalog_col_strdup(vers, 2, &oomf);
-			cur.file = catalog_col_strdup(vers, 3, &oomf);
+			cur.compat = st_sql_col_strdup(vers, 2, &oomf);
+			cur.file = st_sql_col_strdup(vers, 3, &oomf);
 			cur.line = (unsigned)sqlite3_column_int(vers, 4);
 			cur.col = (unsigned)sqlite3_column_int(vers, 5);
 			if (oomf || version_fields(L, &cur)) {
@@ -1497,7 +1499,7 @@ static int check_versions(struct loader *L)
 			goto out;
 	}
 	if (rc != SQLITE_DONE) {
-		catalog_sql_error(L->err, L->db, "cannot check versions");
+		st_sql_error(L->err, L->db, "cannot check versions");
 		goto out;
 	}
 	ret = 0;
@@ -1553,7 +1555,7 @@ static int check_references(struct loader *L)
 				snprintf(sql, sizeof(sql),
 					 "%sd.gen <> ?1 AND %s IN (SELECT name FROM temp.gone)%s",
 					 q[i].head, q[i].ref, q[i].tail);
-			if (catalog_prepare(L->db, &st, sql, L->err))
+			if (st_sql_prepare(L->db, &st, sql, L->err))
 				return -1;
 			sqlite3_bind_int64(st, 1, L->gen);
 			while (!r && (rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -1600,7 +1602,7 @@ static int finish_stats(struct loader *L)
 	int ret = -1, bad = 0;
 	size_t cap = 0;
 
-	if (catalog_prepare(L->db, &st, "SELECT count(*), count(DISTINCT name) FROM datasets",
+	if (st_sql_prepare(L->db, &st, "SELECT count(*), count(DISTINCT name) FROM datasets",
 			    L->err))
 		goto out;
 	if (sqlite3_step(st) == SQLITE_ROW) {
@@ -1608,7 +1610,7 @@ static int finish_stats(struct loader *L)
 		L->stats->names = (size_t)sqlite3_column_int64(st, 1);
 	}
 	sqlite3_finalize(st);
-	if (catalog_prepare(L->db, &st,
+	if (st_sql_prepare(L->db, &st,
 			    "SELECT name FROM temp.gone WHERE name NOT IN (SELECT name FROM datasets)"
 			    " ORDER BY name",
 			    L->err))
@@ -1617,7 +1619,7 @@ static int finish_stats(struct loader *L)
 		struct catalog_load_stats *s = L->stats;
 
 		if (st_grow(&s->removed, &cap, s->nremoved + 1, sizeof(char *)) ||
-		    !(s->removed[s->nremoved] = catalog_col_strdup(st, 0, &bad))) {
+		    !(s->removed[s->nremoved] = st_sql_col_strdup(st, 0, &bad))) {
 			oom(L);
 			goto out;
 		}
@@ -1634,19 +1636,19 @@ static int next_gen(struct loader *L)
 	sqlite3_stmt *st;
 	int ret = -1;
 
-	if (catalog_prepare(L->db, &st, "SELECT value FROM meta WHERE key = 'gen'", L->err))
+	if (st_sql_prepare(L->db, &st, "SELECT value FROM meta WHERE key = 'gen'", L->err))
 		return -1;
 	L->gen = 1;
 	if (sqlite3_step(st) == SQLITE_ROW)
 		L->gen = sqlite3_column_int64(st, 0) + 1;
 	sqlite3_finalize(st);
-	if (catalog_prepare(L->db, &st, "SELECT value FROM meta WHERE key = 'loader'", L->err))
+	if (st_sql_prepare(L->db, &st, "SELECT value FROM meta WHERE key = 'loader'", L->err))
 		return -1;
 	/* A different validator invalidates every stored hash: everything is checked again. */
 	if (sqlite3_step(st) != SQLITE_ROW ||
 	    strcmp((const char *)sqlite3_column_text(st, 0), L->version_tag)) {
 		sqlite3_finalize(st);
-		return catalog_exec(L->db, "UPDATE files SET hash = x'', size = -1", L->err);
+		return st_sql_exec(L->db, "UPDATE files SET hash = x'', size = -1", L->err);
 	}
 	ret = 0;
 	sqlite3_finalize(st);
@@ -1658,7 +1660,7 @@ static int save_meta(struct loader *L)
 	sqlite3_stmt *st;
 	int r;
 
-	if (catalog_prepare(L->db, &st,
+	if (st_sql_prepare(L->db, &st,
 			    "INSERT OR REPLACE INTO meta(key, value) VALUES ('gen', ?1), ('loader', ?2)",
 			    L->err))
 		return -1;
@@ -1666,7 +1668,7 @@ static int save_meta(struct loader *L)
 	sqlite3_bind_text(st, 2, L->version_tag, -1, SQLITE_STATIC);
 	r = sqlite3_step(st);
 	sqlite3_finalize(st);
-	return r == SQLITE_DONE ? 0 : catalog_sql_error(L->err, L->db, "cannot save load state");
+	return r == SQLITE_DONE ? 0 : st_sql_error(L->err, L->db, "cannot save load state");
 }
 
 void catalog_load_stats_release(struct catalog_load_stats *s)
@@ -1683,14 +1685,14 @@ static int prepare_all(struct loader *L)
 		return -1;
 	if (!L->c->tax && catalog_taxonomy_load(&L->c->tax, L->err))
 		return -1;
-	if (catalog_exec(L->db,
+	if (st_sql_exec(L->db,
 			 "CREATE TEMP TABLE IF NOT EXISTS touched(name TEXT PRIMARY KEY);"
 			 "CREATE TEMP TABLE IF NOT EXISTS gone(name TEXT PRIMARY KEY);"
 			 "DELETE FROM temp.touched; DELETE FROM temp.gone;",
 			 L->err))
 		return -1;
 	for (int i = 0; i < S_COUNT; i++)
-		if (catalog_prepare(L->db, &L->st[i], sql_text[i], L->err))
+		if (st_sql_prepare(L->db, &L->st[i], sql_text[i], L->err))
 			return -1;
 	return 0;
 }
@@ -1719,8 +1721,8 @@ int catalog_load(struct catalog *c, const char *const *paths, size_t npaths, uns
 		goto out;
 	stats->files = L.nfiles;
 	/* A large page cache pays off only for loads; short reads start faster without. */
-	if (catalog_exec(L.db, "PRAGMA cache_size = -65536", err) ||
-	    catalog_exec(L.db, "BEGIN IMMEDIATE", err))
+	if (st_sql_exec(L.db, "PRAGMA cache_size = -65536", err) ||
+	    st_sql_exec(L.db, "BEGIN IMMEDIATE", err))
 		goto out;
 	in_tx = 1;
 	if (prepare_all(&L) || next_gen(&L) || classify(&L))
@@ -1729,7 +1731,7 @@ int catalog_load(struct catalog *c, const char *const *paths, size_t npaths, uns
 		goto out;
 	/* Nothing new, changed or gone: the cross-file checks and the index stand as they were. */
 	if (stats->files_new + stats->files_changed + stats->files_removed &&
-	    (check_versions(&L) || check_references(&L) || catalog_exec(L.db, reindex_sql, err)))
+	    (check_versions(&L) || check_references(&L) || st_sql_exec(L.db, reindex_sql, err)))
 		goto out;
 	if (finish_stats(&L))
 		goto out;
@@ -1742,7 +1744,7 @@ int catalog_load(struct catalog *c, const char *const *paths, size_t npaths, uns
 		ret = 0;
 		goto out;
 	}
-	if (save_meta(&L) || catalog_exec(L.db, "COMMIT", err))
+	if (save_meta(&L) || st_sql_exec(L.db, "COMMIT", err))
 		goto out;
 	in_tx = 0;
 	ret = 0;

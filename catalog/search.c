@@ -5,6 +5,7 @@
 #include "catalog_int.h"
 #include "alloc.h"
 #include "buf.h"
+#include "sql.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -101,7 +102,7 @@ static int rank_into(struct catalog *c, const char *sql, const char *fq,
 	sqlite3_stmt *st;
 	int rc;
 
-	if (catalog_prepare(c->db, &st, sql, err))
+	if (st_sql_prepare(c->db, &st, sql, err))
 		return -1;
 	bind_query(st, fq, o);
 	sqlite3_bind_int(st, 7, certified);
@@ -118,7 +119,7 @@ static int rank_into(struct catalog *c, const char *sql, const char *fq,
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
-		return catalog_sql_error(err, c->db, "search failed");
+		return st_sql_error(err, c->db, "search failed");
 	return 0;
 }
 
@@ -128,13 +129,13 @@ static int64_t count_matches(struct catalog *c, const char *sql, const char *fq,
 	sqlite3_stmt *st;
 	int64_t n = -1;
 
-	if (catalog_prepare(c->db, &st, sql, err))
+	if (st_sql_prepare(c->db, &st, sql, err))
 		return -1;
 	bind_query(st, fq, o);
 	if (sqlite3_step(st) == SQLITE_ROW)
 		n = sqlite3_column_int64(st, 0);
 	else
-		catalog_sql_error(err, c->db, "search failed");
+		st_sql_error(err, c->db, "search failed");
 	sqlite3_finalize(st);
 	return n;
 }
@@ -146,10 +147,10 @@ static int fetch_hit(sqlite3_stmt *st, const struct cand *k, struct catalog_hit 
 	sqlite3_bind_int64(st, 1, k->id);
 	memset(h, 0, sizeof(*h));
 	if (sqlite3_step(st) == SQLITE_ROW) {
-		h->name = catalog_col_strdup(st, 0, &bad);
-		h->kind = catalog_col_strdup(st, 1, &bad);
-		h->description = catalog_col_strdup(st, 2, &bad);
-		h->owner = catalog_col_strdup(st, 3, &bad);
+		h->name = st_sql_col_strdup(st, 0, &bad);
+		h->kind = st_sql_col_strdup(st, 1, &bad);
+		h->description = st_sql_col_strdup(st, 2, &bad);
+		h->owner = st_sql_col_strdup(st, 3, &bad);
 		h->version = sqlite3_column_int64(st, 4);
 	}
 	sqlite3_reset(st);
@@ -223,7 +224,7 @@ int catalog_search(struct catalog *c, const char *query, const struct catalog_se
 	/* The second list may repeat certified rows when unfiltered: keep the boosted one. */
 	if (ncands > 1)
 		qsort(cands, ncands, sizeof(*cands), by_score);
-	if (catalog_prepare(c->db, &fetch,
+	if (st_sql_prepare(c->db, &fetch,
 			    "SELECT name, kind, description, owner, version FROM datasets"
 			    " WHERE id = ?1",
 			    err))

@@ -178,3 +178,16 @@ out:
 	catalog_taxonomy_free(t);
 	return ret;
 }
+
+int catalog_category_name(struct catalog *c, const char *key, const char **name,
+			  struct st_error *err)
+{
+	const struct catalog_category *cat;
+
+	*name = NULL;
+	if (!c->tax && catalog_taxonomy_load(&c->tax, err))
+		return -1;
+	cat = catalog_taxonomy_find(c->tax, key);
+	*name = cat ? cat->name : NULL;
+	return 0;
+}

@@ -66,8 +66,4 @@ struct catalog_ynode *catalog_ymap_get(const struct catalog_ynode *map, const ch
 /* For a boolean scalar, stores 1 or 0 in *out and returns 0; returns -1 if it is not one. */
 int catalog_yscalar_bool(const struct catalog_ynode *n, int *out);
 
-/* Checks that len bytes are valid UTF-8 (no overlongs, surrogates or values past U+10FFFF).
- * Returns 0, or -1 with the 1-based line and column of the first bad byte. */
-int catalog_utf8_check(const unsigned char *s, size_t len, unsigned *line, unsigned *col);
-
 #endif

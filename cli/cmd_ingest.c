@@ -55,7 +55,7 @@ static int open_rejects(const char *path, const struct catalog_workspace *ws, ch
 	int fd;
 
 	if (!path) {
-		char *dir = catalog_workspace_path(ws, "quarantine");
+		char *dir = catalog_workspace_state_path(ws, "quarantine");
 		time_t now = time(NULL);
 		struct tm tm;
 		char stamp[32];
@@ -207,7 +207,7 @@ static int cmd_ingest(int argc, char **argv, struct cli_ctx *ctx)
 		o.progress = progress;
 		o.progress_every = 100000;
 	}
-	if (!(dir = catalog_workspace_path(&ws, "keys"))) {
+	if (!(dir = catalog_workspace_state_path(&ws, "keys"))) {
 		st_error_oom(&err);
 		goto fail;
 	}

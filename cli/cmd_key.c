@@ -13,7 +13,7 @@ static int keys_dir(const struct cli_ctx *ctx, struct catalog_workspace *ws, cha
 
 	if (code)
 		return code;
-	*dir = catalog_workspace_path(ws, "keys");
+	*dir = catalog_workspace_state_path(ws, "keys");
 	if (!*dir) {
 		struct st_error err = ST_ERROR_INIT;
 

@@ -147,7 +147,7 @@ static int cmd_hash(int argc, char **argv, struct cli_ctx *ctx)
 	if ((code = cli_find_workspace(ctx, &ws)))
 		return code;
 	if (catalog_config_load(&cfg, &ws, &err) ||
-	    !(dir = catalog_workspace_path(&ws, "keys")) ||
+	    !(dir = catalog_workspace_state_path(&ws, "keys")) ||
 	    pii_keyring_open(&kr, dir, 1, &err)) {
 		if (!dir && !err.code)
 			st_error_oom(&err);

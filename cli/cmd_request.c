@@ -54,7 +54,7 @@ static int session_open(struct session *s, const struct cli_ctx *ctx, int catalo
 	    (catalog && catalog_open(&s->cat, &s->ws, &err)))
 		return cli_fail(&err);
 	if (keys) {
-		if (!(s->keydir = catalog_workspace_path(&s->ws, "keys"))) {
+		if (!(s->keydir = catalog_workspace_state_path(&s->ws, "keys"))) {
 			st_error_oom(&err);
 			return cli_fail(&err);
 		}
@@ -591,7 +591,7 @@ static int cmd_run(int argc, char **argv, struct cli_ctx *ctx)
 		code = cli_fail(&err);
 		goto out;
 	}
-	exports = o.exports ? st_strdup(o.exports) : catalog_workspace_path(&s.ws, "exports");
+	exports = o.exports ? st_strdup(o.exports) : catalog_workspace_state_path(&s.ws, "exports");
 	if (!exports) {
 		st_error_oom(&err);
 		code = cli_fail(&err);

@@ -5,7 +5,7 @@
 #include "alloc.h"
 #include "buf.h"
 #include "json.h"
-#include "ydoc.h"
+#include "utf8.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -891,7 +891,7 @@ static int utf8_valid(const char *s, size_t n)
 {
 	unsigned line, col;
 
-	return !catalog_utf8_check((const unsigned char *)s, n, &line, &col);
+	return !st_utf8_check((const unsigned char *)s, n, &line, &col);
 }
 
 /* The rejects entry for a record held whole in memory. */

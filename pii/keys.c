@@ -5,6 +5,7 @@
 #include "alloc.h"
 #include "buf.h"
 #include "catalog.h"
+#include "file.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -75,7 +76,7 @@ static int load_secret(struct pii_key *k, const char *dir, struct st_error *err)
 
 	if (path_in(path, sizeof(path), dir, k->id, ".key", err))
 		return -1;
-	fd = catalog_open_private(path, "key file", &sb, err);
+	fd = st_file_open_private(path, "key file", &sb, err);
 	if (fd < 0)
 		return -1;
 	if (sb.st_size != PII_KEY_BYTES) {
@@ -236,7 +237,7 @@ int pii_keyring_open(struct pii_keyring *kr, const char *dir, int load_secrets,
 		return st_error_oom(err);
 	if (path_in(path, sizeof(path), dir, KEYRING, "", err))
 		return -1;
-	fd = catalog_open_private(path, "key file", &sb, err);
+	fd = st_file_open_private(path, "key file", &sb, err);
 	if (fd < 0) {
 		if (err->code == ST_E_NOTFOUND)
 			st_error_set(err, ST_E_NOTFOUND, "no keys in '%s' (run 'steward key init')",

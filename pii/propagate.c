@@ -2,9 +2,10 @@
  * pseudonymous across a hash, unless it states a pii_reason. Built at query time as an
  * in-memory graph of fields (the whole catalog, or one dataset and its upstream). */
 #include "pii_map.h"
-#include "catalog_int.h"
+#include "catalog.h"
 #include "alloc.h"
 #include "buf.h"
+#include "sql.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -261,15 +262,14 @@ void pii_graph_free(struct pii_graph *g)
 	st_free(g);
 }
 
-/* Adds a dataset from a row (id, name, kind, owner, system) of st. With by_name, it is
- * the latest version of its name and from: references to that name find it. */
-static int add_dataset(struct pii_graph *g, sqlite3_stmt *st, int by_name, uint32_t *idx,
-		       struct st_error *err)
+/* Adds dataset d. With by_name, it is the latest version of its name and from: references
+ * to that name find it. */
+static int add_dataset(struct pii_graph *g, const struct catalog_graph_dataset *d_in, int by_name,
+		       uint32_t *idx, struct st_error *err)
 {
-	const unsigned char *name = sqlite3_column_text(st, 1);
 	struct dataset *d;
 
-	if (!name)
+	if (!d_in->name)
 		return st_error_oom(err);
 	if (g->nds >= MAX_NODES)
 		return st_error_set(err, ST_E_SYSTEM, "the PII graph exceeds %zu datasets",
@@ -278,11 +278,11 @@ static int add_dataset(struct pii_graph *g, sqlite3_stmt *st, int by_name, uint3
 		return st_error_oom(err);
 	d = &g->ds[g->nds];
 	memset(d, 0, sizeof(*d));
-	d->id = sqlite3_column_int64(st, 0);
-	if (add_text(g, (const char *)name, (size_t)sqlite3_column_bytes(st, 1), &d->name, err) ||
-	    intern(g, sqlite3_column_text(st, 2), &d->kind, err) ||
-	    intern(g, sqlite3_column_text(st, 3), &d->owner, err) ||
-	    intern(g, sqlite3_column_text(st, 4), &d->system, err))
+	d->id = d_in->id;
+	if (add_text(g, d_in->name, d_in->name_len, &d->name, err) ||
+	    intern(g, (const unsigned char *)d_in->kind, &d->kind, err) ||
+	    intern(g, (const unsigned char *)d_in->owner, &d->owner, err) ||
+	    intern(g, (const unsigned char *)d_in->system, &d->system, err))
 		return -1;
 	*idx = (uint32_t)g->nds++;
 	if (by_name && table_add(g, T_NAMES, *idx))
@@ -290,23 +290,19 @@ static int add_dataset(struct pii_graph *g, sqlite3_stmt *st, int by_name, uint3
 	return 0;
 }
 
-/* Adds a field of dataset ds from a row of st whose columns from col on are path, pii,
- * category, transform and whether it has a pii_reason. */
-static int add_node(struct pii_graph *g, uint32_t ds, sqlite3_stmt *st, int col, uint32_t *idx,
-		    struct st_error *err)
+/* Adds field f to dataset ds. */
+static int add_node(struct pii_graph *g, uint32_t ds, const struct catalog_graph_field *f,
+		    uint32_t *idx, struct st_error *err)
 {
-	const unsigned char *path = sqlite3_column_text(st, col);
-	const char *pii = (const char *)sqlite3_column_text(st, col + 1);
-	const unsigned char *transform = sqlite3_column_text(st, col + 3);
-	int cls = pii_map_class_parse(pii);
+	int cls = pii_map_class_parse(f->pii);
 	struct node *n;
 
-	if (!path || !pii)
+	if (!f->path || !f->pii)
 		return st_error_oom(err);
 	if (cls < 0)
 		return st_error_set(err, ST_E_INVALID,
 				    "field '%s.%s' has an unknown pii class '%s'",
-				    text(g, g->ds[ds].name), path, pii);
+				    text(g, g->ds[ds].name), f->path, f->pii);
 	if (g->nnodes >= MAX_NODES)
 		return st_error_set(err, ST_E_SYSTEM, "the PII graph exceeds %zu fields",
 				    MAX_NODES);
@@ -317,13 +313,13 @@ static int add_node(struct pii_graph *g, uint32_t ds, sqlite3_stmt *st, int col,
 	n->ds = ds;
 	n->src = NO_NODE;
 	n->declared = (uint8_t)cls;
-	if (sqlite3_column_int(st, col + 4))
+	if (f->has_reason)
 		n->flags |= F_REASON;
-	if (transform && !strcmp((const char *)transform, "hash"))
+	if (f->transform && !strcmp(f->transform, "hash"))
 		n->flags |= F_HASH;
-	if (intern(g, path, &n->path, err) ||
-	    intern(g, sqlite3_column_text(st, col + 2), &n->category, err) ||
-	    intern(g, transform, &n->transform, err))
+	if (intern(g, (const unsigned char *)f->path, &n->path, err) ||
+	    intern(g, (const unsigned char *)f->category, &n->category, err) ||
+	    intern(g, (const unsigned char *)f->transform, &n->transform, err))
 		return -1;
 	*idx = (uint32_t)g->nnodes++;
 	return table_add(g, T_FIELDS, *idx) ? st_error_oom(err) : 0;
@@ -457,81 +453,75 @@ out:
 
 /* ---- the whole catalog ---- */
 
-enum { C_DATASETS, C_NFIELDS, C_FIELDS, C_EDGES, C_COUNT };
-
-static const char *const catalog_sql[C_COUNT] = {
-	[C_DATASETS] = "SELECT id, name, kind, owner, system FROM datasets d WHERE NOT EXISTS"
-		       " (SELECT 1 FROM datasets n WHERE n.name = d.name AND n.version > d.version)"
-		       " ORDER BY id",
-	[C_NFIELDS] = "SELECT count(*) FROM fields",
-	[C_FIELDS] = "SELECT dataset_id, path, pii, category, transform, pii_reason IS NOT NULL"
-		     " FROM fields ORDER BY dataset_id, ord",
-	[C_EDGES] = "SELECT dataset_id, dst_field, src_ds, src_field"
-		    " FROM field_edges",
+/* The state of a scan of the whole catalog: the dataset the last field belonged to. */
+struct scan {
+	struct pii_graph *g;
+	int64_t last_id;
+	uint32_t ds;
 };
+
+static int scan_dataset(const struct catalog_graph_dataset *d, void *u, struct st_error *err)
+{
+	struct scan *s = u;
+	uint32_t idx;
+
+	return add_dataset(s->g, d, 1, &idx, err);
+}
+
+/* Sizes the tables up front: a million fields would otherwise be rehashed many times. */
+static int scan_total(int64_t total, void *u, struct st_error *err)
+{
+	struct scan *s = u;
+	size_t n = total < 0 ? 0 : (size_t)total;
+
+	n = n < MAX_NODES ? n : MAX_NODES;
+	if (st_grow(&s->g->nodes, &s->g->nodes_cap, n, sizeof(*s->g->nodes)) ||
+	    table_reserve(s->g, T_FIELDS, n))
+		return st_error_oom(err);
+	return 0;
+}
+
+/* A field: skipped when it belongs to an older version. */
+static int scan_field(const struct catalog_graph_field *f, void *u, struct st_error *err)
+{
+	struct scan *s = u;
+	uint32_t idx;
+
+	if (f->dataset_id != s->last_id) {
+		s->ds = ds_by_id(s->g, f->dataset_id);
+		s->last_id = f->dataset_id;
+	}
+	return s->ds != NO_NODE ? add_node(s->g, s->ds, f, &idx, err) : 0;
+}
+
+/* An edge between latest versions; an older version's edge is skipped. */
+static int scan_edge(const struct catalog_graph_edge *e, void *u, struct st_error *err)
+{
+	struct scan *s = u;
+	struct pii_graph *g = s->g;
+	struct key k = {0, 0, e->src_ds};
+	uint32_t ds, dst, src, sds;
+
+	ds = ds_by_id(g, e->dataset_id);
+	if (ds == NO_NODE || !k.s)
+		return 0;
+	dst = find_field(g, ds, (const unsigned char *)e->dst_field);
+	sds = table_find(g, T_NAMES, &k);
+	src = sds == NO_NODE ? NO_NODE : find_field(g, sds, (const unsigned char *)e->src_field);
+	if (dst != NO_NODE && src != NO_NODE)
+		return add_edge(g, src, dst, err);
+	return 0;
+}
 
 /* Reads the latest version of every dataset, their fields and the from: edges between
  * them. Older versions' fields and edges are skipped. */
-static int load_catalog(struct pii_graph *g, sqlite3 *db, struct st_error *err)
+static int load_catalog(struct pii_graph *g, struct catalog *c, struct st_error *err)
 {
-	sqlite3_stmt *st[C_COUNT] = {NULL};
-	int64_t last_id = -1;
-	uint32_t ds = NO_NODE, idx;
-	size_t nfields;
-	int rc, ret = -1;
+	static const struct catalog_graph_visitor v = {scan_dataset, scan_total, scan_field,
+						      scan_edge};
+	struct scan s = {g, -1, NO_NODE};
 
-	for (int i = 0; i < C_COUNT; i++)
-		if (catalog_prepare(db, &st[i], catalog_sql[i], err))
-			goto out;
-	while ((rc = sqlite3_step(st[C_DATASETS])) == SQLITE_ROW)
-		if (add_dataset(g, st[C_DATASETS], 1, &idx, err))
-			goto out;
-	if (rc != SQLITE_DONE || sqlite3_step(st[C_NFIELDS]) != SQLITE_ROW)
-		goto sqlerr;
-	/* Sized up front: a table of a million fields would otherwise be rehashed many times. */
-	nfields = (size_t)sqlite3_column_int64(st[C_NFIELDS], 0);
-	nfields = nfields < MAX_NODES ? nfields : MAX_NODES;
-	if (st_grow(&g->nodes, &g->nodes_cap, nfields, sizeof(*g->nodes)) ||
-	    table_reserve(g, T_FIELDS, nfields)) {
-		st_error_oom(err);
-		goto out;
-	}
-	while ((rc = sqlite3_step(st[C_FIELDS])) == SQLITE_ROW) {
-		int64_t id = sqlite3_column_int64(st[C_FIELDS], 0);
-
-		if (id != last_id) {
-			ds = ds_by_id(g, id);
-			last_id = id;
-		}
-		if (ds != NO_NODE && add_node(g, ds, st[C_FIELDS], 1, &idx, err))
-			goto out;
-	}
-	if (rc != SQLITE_DONE)
-		goto sqlerr;
-	while ((rc = sqlite3_step(st[C_EDGES])) == SQLITE_ROW) {
-		sqlite3_stmt *e = st[C_EDGES];
-		struct key k = {0, 0, (const char *)sqlite3_column_text(e, 2)};
-		uint32_t dst, src, sds;
-
-		ds = ds_by_id(g, sqlite3_column_int64(e, 0));
-		if (ds == NO_NODE || !k.s)
-			continue; /* an older version's edge */
-		dst = find_field(g, ds, sqlite3_column_text(e, 1));
-		sds = table_find(g, T_NAMES, &k);
-		src = sds == NO_NODE ? NO_NODE : find_field(g, sds, sqlite3_column_text(e, 3));
-		if (dst != NO_NODE && src != NO_NODE && add_edge(g, src, dst, err))
-			goto out;
-	}
-	if (rc != SQLITE_DONE)
-		goto sqlerr;
-	ret = 0;
-	goto out;
-sqlerr:
-	catalog_sql_error(err, db, "cannot read the catalog");
-out:
-	for (int i = 0; i < C_COUNT; i++)
-		sqlite3_finalize(st[i]);
-	return ret;
+	return catalog_graph_scan(c, &v, &s, err);
 }
 
 int pii_graph_catalog(struct catalog *c, struct pii_graph **out, struct st_error *err)
@@ -542,7 +532,7 @@ int pii_graph_catalog(struct catalog *c, struct pii_graph **out, struct st_error
 	*out = NULL;
 	if (!g)
 		return st_error_oom(err);
-	if (load_catalog(g, c->db, err) || propagate(g, err))
+	if (load_catalog(g, c, err) || propagate(g, err))
 		goto out;
 	*out = g;
 	g = NULL;
@@ -554,36 +544,34 @@ out:
 
 /* ---- one dataset and its upstream ---- */
 
-enum { W_START, W_FIELDS, W_EDGES, W_LATEST, W_FIELD, W_COUNT };
-
-static const char *const walk_sql[W_COUNT] = {
-	[W_START] = "SELECT id, name, kind, owner, system, version = (SELECT max(version) FROM"
-		    " datasets n WHERE n.name = d.name) FROM datasets d WHERE name = ?1"
-		    " AND (?2 = 0 OR version = ?2) ORDER BY version DESC LIMIT 1",
-	[W_FIELDS] = "SELECT path, pii, category, transform, pii_reason IS NOT NULL FROM fields"
-		     " WHERE dataset_id = ?1 ORDER BY ord",
-	[W_EDGES] = "SELECT src_ds, src_field FROM field_edges WHERE dataset_id = ?1"
-		    " AND dst_field = ?2 ORDER BY rowid",
-	[W_LATEST] = "SELECT id, name, kind, owner, system FROM datasets WHERE name = ?1"
-		     " ORDER BY version DESC LIMIT 1",
-	[W_FIELD] = "SELECT path, pii, category, transform, pii_reason IS NOT NULL FROM fields"
-		    " WHERE dataset_id = ?1 AND path = ?2 ORDER BY ord LIMIT 1",
-};
-
 struct walk {
 	struct pii_graph *g;
-	sqlite3 *db;
-	sqlite3_stmt *st[W_COUNT];
-	struct st_error *err;
+	struct catalog_graph_reader *r;
+	uint32_t ds;   /* the dataset being added to */
+	uint32_t node; /* the node added last */
+	int by_name;   /* the dataset being added is the latest version of its name */
 };
+
+static int walk_add_dataset(const struct catalog_graph_dataset *d, void *u, struct st_error *err)
+{
+	struct walk *w = u;
+
+	return add_dataset(w->g, d, w->by_name >= 0 ? w->by_name : d->latest, &w->ds, err);
+}
+
+static int walk_add_node(const struct catalog_graph_field *f, void *u, struct st_error *err)
+{
+	struct walk *w = u;
+
+	return add_node(w->g, w->ds, f, &w->node, err);
+}
 
 /* Finds the latest version of dataset name, loading it on first use. Stores NO_NODE in
  * *ds when no document declares it. */
-static int walk_dataset(struct walk *w, const char *name, uint32_t *ds)
+static int walk_dataset(struct walk *w, const char *name, uint32_t *ds, struct st_error *err)
 {
 	struct pii_graph *g = w->g;
 	struct key k = {0, 0, name};
-	sqlite3_stmt *st = w->st[W_LATEST];
 	int rc;
 
 	*ds = table_find(g, T_NAMES, &k);
@@ -592,86 +580,87 @@ static int walk_dataset(struct walk *w, const char *name, uint32_t *ds)
 			*ds = NO_NODE;
 		return 0;
 	}
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		rc = add_dataset(g, st, 1, ds, w->err);
-		sqlite3_reset(st);
-		return rc;
+	w->by_name = 1;
+	rc = catalog_graph_latest(w->r, name, walk_add_dataset, w, err);
+	if (rc < 0)
+		return -1;
+	if (rc > 0) {
+		*ds = w->ds;
+		return 0;
 	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
-		return catalog_sql_error(w->err, w->db, "cannot read the catalog");
 	/* Remember the external name, so that it is looked up once. */
 	if (st_grow(&g->ds, &g->ds_cap, g->nds + 1, sizeof(*g->ds)))
-		return st_error_oom(w->err);
+		return st_error_oom(err);
 	memset(&g->ds[g->nds], 0, sizeof(*g->ds));
 	g->ds[g->nds].external = 1;
-	if (add_text(g, name, strlen(name), &g->ds[g->nds].name, w->err))
+	if (add_text(g, name, strlen(name), &g->ds[g->nds].name, err))
 		return -1;
 	if (table_add(g, T_NAMES, (uint32_t)g->nds++))
-		return st_error_oom(w->err);
+		return st_error_oom(err);
 	*ds = NO_NODE;
 	return 0;
 }
 
 /* Finds field path of dataset ds, loading it on first use; *idx is NO_NODE when the
  * dataset has no such field. */
-static int walk_field(struct walk *w, uint32_t ds, const char *path, uint32_t *idx)
+static int walk_field(struct walk *w, uint32_t ds, const char *path, uint32_t *idx,
+		      struct st_error *err)
 {
-	sqlite3_stmt *st = w->st[W_FIELD];
-	int rc, ret = 0;
+	int rc;
 
 	*idx = find_field(w->g, ds, (const unsigned char *)path);
 	if (*idx != NO_NODE)
 		return 0;
 	if (w->g->nnodes >= PII_MAP_WALK_MAX)
-		return st_error_set(w->err, ST_E_SYSTEM, "the walk upstream exceeds %d fields",
+		return st_error_set(err, ST_E_SYSTEM, "the walk upstream exceeds %d fields",
 				    PII_MAP_WALK_MAX);
-	sqlite3_bind_int64(st, 1, w->g->ds[ds].id);
-	sqlite3_bind_text(st, 2, path, -1, SQLITE_TRANSIENT);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		ret = add_node(w->g, ds, st, 0, idx, w->err);
-	} else if (rc != SQLITE_DONE) {
-		ret = catalog_sql_error(w->err, w->db, "cannot read the catalog");
-	}
-	sqlite3_reset(st);
-	return ret;
+	w->ds = ds;
+	rc = catalog_graph_field(w->r, w->g->ds[ds].id, path, walk_add_node, w, err);
+	if (rc > 0)
+		*idx = w->node;
+	return rc < 0 ? -1 : 0;
+}
+
+/* One from: edge into the node being expanded (w->node on entry is its index). */
+struct expand {
+	struct walk *w;
+	uint32_t head;
+};
+
+static int walk_source(const struct catalog_graph_edge *e, void *u, struct st_error *err)
+{
+	struct expand *x = u;
+	uint32_t ds, src = NO_NODE;
+
+	if (!e->src_ds || !e->src_field)
+		return st_error_oom(err);
+	if (walk_dataset(x->w, e->src_ds, &ds, err) ||
+	    (ds != NO_NODE && walk_field(x->w, ds, e->src_field, &src, err)))
+		return -1;
+	if (ds != NO_NODE && src != NO_NODE)
+		return add_edge(x->w->g, src, x->head, err);
+	return 0;
 }
 
 /* Breadth-first upstream: nodes are expanded in the order they were added, each once. */
-static int walk_up(struct walk *w)
+static int walk_up(struct walk *w, struct st_error *err)
 {
 	struct pii_graph *g = w->g;
-	sqlite3_stmt *st = w->st[W_EDGES];
 
 	for (size_t head = 0; head < g->nnodes; head++) {
+		struct expand x = {w, (uint32_t)head};
 		const struct node *n = &g->nodes[head];
+
+		/* the path is copied: the walk may grow the text buffer under it */
+		char *path = st_strdup(text(g, n->path));
 		int rc;
 
-		sqlite3_bind_int64(st, 1, g->ds[n->ds].id);
-		sqlite3_bind_text(st, 2, text(g, n->path), -1, SQLITE_TRANSIENT);
-		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-			const char *sds = (const char *)sqlite3_column_text(st, 0);
-			const char *sfield = (const char *)sqlite3_column_text(st, 1);
-			uint32_t ds, src = NO_NODE;
-
-			if (!sds || !sfield) {
-				sqlite3_reset(st);
-				return st_error_oom(w->err);
-			}
-			if (walk_dataset(w, sds, &ds) ||
-			    (ds != NO_NODE && walk_field(w, ds, sfield, &src)) ||
-			    (ds != NO_NODE && src != NO_NODE &&
-			     add_edge(g, src, (uint32_t)head, w->err))) {
-				sqlite3_reset(st);
-				return -1;
-			}
-		}
-		sqlite3_reset(st);
-		if (rc != SQLITE_DONE)
-			return catalog_sql_error(w->err, w->db, "cannot read the catalog");
+		if (!path)
+			return st_error_oom(err);
+		rc = catalog_graph_sources(w->r, g->ds[n->ds].id, path, walk_source, &x, err);
+		st_free(path);
+		if (rc)
+			return -1;
 	}
 	return 0;
 }
@@ -679,46 +668,28 @@ static int walk_up(struct walk *w)
 int pii_graph_dataset(struct catalog *c, const char *name, int64_t version, struct pii_graph **out,
 		      struct st_error *err)
 {
-	struct walk w = {graph_new(), c->db, {NULL}, err};
-	uint32_t ds, idx;
-	int rc, ret = -1;
+	struct walk w = {graph_new(), NULL, NO_NODE, NO_NODE, -1};
+	int ret = -1;
 
 	*out = NULL;
 	if (!w.g)
 		return st_error_oom(err);
-	for (int i = 0; i < W_COUNT; i++)
-		if (catalog_prepare(c->db, &w.st[i], walk_sql[i], err))
-			goto out;
-	sqlite3_bind_text(w.st[W_START], 1, name, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(w.st[W_START], 2, version);
-	rc = sqlite3_step(w.st[W_START]);
-	if (rc != SQLITE_ROW) {
-		if (rc != SQLITE_DONE)
-			catalog_sql_error(err, c->db, "cannot read the catalog");
-		else
-			catalog_missing(c, name, version, err);
+	if (catalog_graph_reader_new(c, &w.r, err))
 		goto out;
-	}
 	/* An older version is not what from: references to the name mean. */
-	if (add_dataset(w.g, w.st[W_START], sqlite3_column_int(w.st[W_START], 5), &ds, err))
+	w.by_name = -1;
+	if (catalog_graph_start(w.r, name, version, walk_add_dataset, &w, err))
 		goto out;
-	sqlite3_bind_int64(w.st[W_FIELDS], 1, w.g->ds[ds].id);
-	while ((rc = sqlite3_step(w.st[W_FIELDS])) == SQLITE_ROW)
-		if (add_node(w.g, ds, w.st[W_FIELDS], 0, &idx, err))
-			goto out;
-	if (rc != SQLITE_DONE) {
-		catalog_sql_error(err, c->db, "cannot read the catalog");
+	if (catalog_graph_fields(w.r, w.g->ds[w.ds].id, walk_add_node, &w, err))
 		goto out;
-	}
 	w.g->nroots = w.g->nnodes;
-	if (walk_up(&w) || propagate(w.g, err))
+	if (walk_up(&w, err) || propagate(w.g, err))
 		goto out;
 	*out = w.g;
 	w.g = NULL;
 	ret = 0;
 out:
-	for (int i = 0; i < W_COUNT; i++)
-		sqlite3_finalize(w.st[i]);
+	catalog_graph_reader_free(w.r);
 	pii_graph_free(w.g);
 	return ret;
 }
@@ -808,8 +779,6 @@ int pii_map_build(struct catalog *c, const struct pii_graph *g, struct pii_map *
 	int ret = -1;
 
 	memset(m, 0, sizeof(*m));
-	if (!c->tax && catalog_taxonomy_load(&c->tax, err))
-		return -1;
 	seen = st_calloc(g->nds ? g->nds : 1, 1);
 	if (!seen)
 		return st_error_oom(err);
@@ -851,12 +820,11 @@ int pii_map_build(struct catalog *c, const struct pii_graph *g, struct pii_map *
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++) {
-		const struct catalog_category *cat;
-
 		m->rows[i] = rows[i].row;
-		cat = m->rows[i].category ? catalog_taxonomy_find(c->tax, m->rows[i].category)
-					  : NULL;
-		m->rows[i].category_name = cat ? cat->name : NULL;
+		m->rows[i].category_name = NULL;
+		if (m->rows[i].category &&
+		    catalog_category_name(c, m->rows[i].category, &m->rows[i].category_name, err))
+			goto out;
 		if (!i || !m->rows[i].category != !m->rows[i - 1].category ||
 		    (m->rows[i].category && strcmp(m->rows[i].category, m->rows[i - 1].category)))
 			m->ncategories++;
@@ -884,10 +852,10 @@ void pii_findings_release(struct pii_findings *f)
 int pii_check(struct catalog *c, const struct pii_graph *g, struct pii_findings *out,
 	      struct st_error *err)
 {
-	sqlite3_stmt *st = NULL;
+	struct catalog_graph_reader *r = NULL;
 	struct sort_row *order = NULL;
 	size_t cap = 0, nfound = 0;
-	int bad = 0, ret = -1;
+	int ret = -1;
 
 	memset(out, 0, sizeof(*out));
 	for (size_t i = 0; i < g->nnodes; i++) {
@@ -912,38 +880,19 @@ int pii_check(struct catalog *c, const struct pii_graph *g, struct pii_findings 
 	for (size_t i = 0; i < nfound; i++)
 		out->v[i].field = order[i].row.field;
 	out->n = nfound;
-	if (catalog_prepare(c->db, &st,
-			    "SELECT fl.display, f.line, f.col FROM datasets d"
-			    " JOIN files fl ON fl.id = d.file_id"
-			    " JOIN fields f ON f.dataset_id = d.id WHERE d.id = ?1 AND f.path = ?2",
-			    err))
+	if (catalog_graph_reader_new(c, &r, err))
 		goto out;
 	for (size_t i = 0; i < out->n; i++) {
 		struct pii_finding *f = &out->v[i];
 		const struct node *n = &g->nodes[f->field];
-		int rc;
 
-		sqlite3_bind_int64(st, 1, g->ds[n->ds].id);
-		sqlite3_bind_text(st, 2, text(g, n->path), -1, SQLITE_STATIC);
-		rc = sqlite3_step(st);
-		if (rc == SQLITE_ROW) {
-			f->file = catalog_col_strdup(st, 0, &bad);
-			f->line = (unsigned)sqlite3_column_int(st, 1);
-			f->col = (unsigned)sqlite3_column_int(st, 2);
-		}
-		sqlite3_reset(st);
-		if (bad) {
-			st_error_oom(err);
+		if (catalog_graph_field_where(r, g->ds[n->ds].id, text(g, n->path), &f->file,
+					      &f->line, &f->col, err) < 0)
 			goto out;
-		}
-		if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-			catalog_sql_error(err, c->db, "cannot read the catalog");
-			goto out;
-		}
 	}
 	ret = 0;
 out:
-	sqlite3_finalize(st);
+	catalog_graph_reader_free(r);
 	st_free(order);
 	if (ret)
 		pii_findings_release(out);

@@ -9,6 +9,7 @@
 #include "catalog.h"
 #include "fuzz.h"
 #include "pii_map.h"
+#include "sql.h"
 
 /* Bounds on the read-back, so one input costs milliseconds, not seconds. */
 #define MAX_DATASETS 16
@@ -61,7 +62,7 @@ static struct catalog *empty_catalog(void)
 	memcpy(copy, pristine, (size_t)pristine_len);
 	if (sqlite3_deserialize(catalog_db(cat), "main", copy, pristine_len, pristine_len,
 				SQLITE_DESERIALIZE_FREEONCLOSE | SQLITE_DESERIALIZE_RESIZEABLE) ||
-	    catalog_exec(catalog_db(cat), "PRAGMA foreign_keys = ON", &err))
+	    st_sql_exec(catalog_db(cat), "PRAGMA foreign_keys = ON", &err))
 		fuzz_die("cannot empty the catalog", &err);
 	return cat;
 }
@@ -120,7 +121,7 @@ static void read_back(struct catalog *c)
 	}
 	pii_graph_free(pg);
 	/* Names straight from the table: search would miss names without a matching word. */
-	if (catalog_prepare(catalog_db(c), &st, "SELECT DISTINCT name FROM datasets ORDER BY name "
+	if (st_sql_prepare(catalog_db(c), &st, "SELECT DISTINCT name FROM datasets ORDER BY name "
 				"LIMIT " ST_FUZZ_STR(MAX_DATASETS), &err))
 		return;
 	while (sqlite3_step(st) == SQLITE_ROW) {

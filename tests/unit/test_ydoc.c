@@ -3,6 +3,7 @@
 #include "alloc.h"
 #include "harness.h"
 #include "ydoc.h"
+#include "utf8.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -183,13 +184,13 @@ static void test_utf8(void)
 	const unsigned char too_big[] = "\xf4\x90\x80\x80";
 	const unsigned char stray[] = "x\n\ny\x80";
 
-	CHECK(catalog_utf8_check(good, sizeof(good) - 1, &line, &col) == 0);
-	CHECK(catalog_utf8_check(overlong, sizeof(overlong) - 1, &line, &col) == -1 && line == 2 &&
+	CHECK(st_utf8_check(good, sizeof(good) - 1, &line, &col) == 0);
+	CHECK(st_utf8_check(overlong, sizeof(overlong) - 1, &line, &col) == -1 && line == 2 &&
 	      col == 1);
-	CHECK(catalog_utf8_check(surrogate, sizeof(surrogate) - 1, &line, &col) == -1 && col == 3);
-	CHECK(catalog_utf8_check(truncated, sizeof(truncated) - 1, &line, &col) == -1);
-	CHECK(catalog_utf8_check(too_big, sizeof(too_big) - 1, &line, &col) == -1);
-	CHECK(catalog_utf8_check(stray, sizeof(stray) - 1, &line, &col) == -1 && line == 3 &&
+	CHECK(st_utf8_check(surrogate, sizeof(surrogate) - 1, &line, &col) == -1 && col == 3);
+	CHECK(st_utf8_check(truncated, sizeof(truncated) - 1, &line, &col) == -1);
+	CHECK(st_utf8_check(too_big, sizeof(too_big) - 1, &line, &col) == -1);
+	CHECK(st_utf8_check(stray, sizeof(stray) - 1, &line, &col) == -1 && line == 3 &&
 	      col == 2);
 }
 
