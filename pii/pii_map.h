@@ -1,4 +1,4 @@
-/* PII propagation along column lineage (pii/propagate.c): the class a field inherits from
+/* PII propagation along column lineage (pii/pii_map.c): the class a field inherits from
  * the fields it is derived from, the PII map of the whole catalog and `pii check`. Computed
  * at query time from catalog.db; nothing is stored. */
 #ifndef PII_MAP_H

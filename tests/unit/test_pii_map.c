@@ -1,4 +1,4 @@
-/* Unit tests for PII propagation (pii/propagate.c): inheritance, chains, hashing, the
+/* Unit tests for PII propagation (pii/pii_map.c): inheritance, chains, hashing, the
  * strongest of several sources, pii_reason, cycles, declared classes, the map and the check. */
 #include "catalog.h"
 #include "harness.h"
