@@ -33,8 +33,7 @@ struct run {
 	const struct audit_run_opts *o;
 	struct audit_request req;
 	struct idset ids;
-	struct pii_hasher *hashers[16]; /* hashers[0]: the current key */
-	size_t nhashers;
+	struct pii_hashers hashers; /* v[0]: the current key's */
 	int *state;   /* per plan item: 0 to do, 1 done, 2 failed, 3 waiting */
 	json_t *bundle_items;
 };
@@ -186,18 +185,13 @@ static int resolve(struct run *R, const struct audit_plan_item *it, struct audit
 			*added += (size_t)r;
 			continue;
 		}
-		for (size_t k = 0; k < R->nhashers; k++) {
-			char nv[PII_NORM_MAX], out[PII_PSEUDONYM_MAX];
-			int n = (int)strlen(v), r;
+		for (size_t k = 0; k < R->hashers.n; k++) {
+			char out[PII_PSEUDONYM_MAX];
+			int r = pii_pseudonymize(R->hashers.v[k], norm, it->subject_category, v,
+						 strlen(v), R->o->country_code, out, err);
 
-			if (norm != PII_NORM_NONE &&
-			    (n = pii_normalize(norm, v, strlen(v), R->o->country_code, nv)) < 0) {
-				sodium_memzero(nv, sizeof(nv));
+			if (r == PII_NOT_OF_KIND)
 				break; /* not a value of that kind: it identifies nobody */
-			}
-			r = pii_pseudonym(R->hashers[k], it->subject_category,
-					  norm != PII_NORM_NONE ? nv : v, (size_t)n, out, err);
-			sodium_memzero(nv, sizeof(nv));
 			if (r < 0)
 				return -1;
 			r = idset_add(&R->ids, it->subject_category, out);
@@ -370,7 +364,7 @@ static int run_one(struct run *R, size_t i, int use_alt, size_t *added, struct s
 	m.country_code = R->o->country_code;
 	m.pseudonyms = pseu;
 	m.npseudonyms = np;
-	m.hasher = R->hashers[0];
+	m.hasher = R->hashers.v[0];
 	job.request_id = R->req.id;
 	job.kind = R->req.kind == AUDIT_REQ_ERASE    ? AUDIT_JOB_ERASE
 		   : R->req.kind == AUDIT_REQ_ACCESS ? AUDIT_JOB_ACCESS
@@ -473,27 +467,6 @@ out:
 	return ret;
 }
 
-static int make_hashers(struct run *R, const struct pii_keyring *kr, struct st_error *err)
-{
-	const struct pii_key *cur = pii_keyring_current(kr);
-
-	if (!cur || !cur->secret)
-		return st_error_set(err, ST_E_NOTFOUND, "no current key (run 'steward key init')");
-	if (pii_hasher_new(&R->hashers[R->nhashers], cur, err))
-		return -1;
-	R->nhashers++;
-	for (size_t i = 0; i < kr->n && R->nhashers < sizeof(R->hashers) / sizeof(*R->hashers);
-	     i++) {
-		if (&kr->keys[i] == cur || kr->keys[i].status == PII_KEY_RETIRED ||
-		    !kr->keys[i].secret)
-			continue;
-		if (pii_hasher_new(&R->hashers[R->nhashers], &kr->keys[i], err))
-			return -1;
-		R->nhashers++;
-	}
-	return 0;
-}
-
 int audit_request_run(struct audit_log *log, const struct audit_actor *actor,
 		      const struct audit_plan *plan, const char *id, const struct pii_keyring *kr,
 		      const struct audit_run_opts *o, struct audit_run_result *res,
@@ -529,7 +502,7 @@ int audit_request_run(struct audit_log *log, const struct audit_actor *actor,
 		st_error_oom(err);
 		goto out;
 	}
-	if (make_hashers(&R, kr, err) || load_ids(&R, err) || load_state(&R, err))
+	if (pii_hashers_init(&R.hashers, kr, err) || load_ids(&R, err) || load_state(&R, err))
 		goto out;
 	if (R.req.kind != AUDIT_REQ_ACCESS && suppress_all(&R, err))
 		goto out;
@@ -615,8 +588,7 @@ int audit_request_run(struct audit_log *log, const struct audit_actor *actor,
 	res->completed = !res->failed;
 	ret = 0;
 out:
-	for (size_t i = 0; i < R.nhashers; i++)
-		pii_hasher_free(R.hashers[i]);
+	pii_hashers_release(&R.hashers);
 	idset_release(&R.ids);
 	st_free(R.state);
 	json_decref(R.bundle_items);

@@ -59,9 +59,9 @@ static int span_cmp(const void *key, const void *elem)
 int audit_matcher_test(const struct audit_matcher *m, const char *value, size_t len,
 		       struct st_error *err)
 {
-	char norm[PII_NORM_MAX], pseudo[PII_PSEUDONYM_MAX];
+	char pseudo[PII_PSEUDONYM_MAX];
 	struct span key = {value ? value : "", value ? len : 0};
-	int ret = -1, n;
+	int n;
 
 	if (!m->npseudonyms)
 		return 0;
@@ -73,25 +73,16 @@ int audit_matcher_test(const struct audit_matcher *m, const char *value, size_t 
 	if (!m->hasher || !m->category)
 		return st_error_set(err, ST_E_INVALID,
 				    "matching raw values needs a hasher and a category");
-	if (m->norm != PII_NORM_NONE) {
-		n = pii_normalize(m->norm, key.p, key.n, m->country_code, norm);
-		if (n < 0) {
-			ret = 0; /* not an address, number, ...: not the subject's */
-			goto out;
-		}
-		key.p = norm;
-		key.n = (size_t)n;
-	}
-	n = pii_pseudonym(m->hasher, m->category, key.p, key.n, pseudo, err);
+	n = pii_pseudonymize(m->hasher, m->norm, m->category, key.p, key.n, m->country_code, pseudo,
+			     err);
+	if (n == PII_NOT_OF_KIND)
+		return 0; /* not an address, number, ...: not the subject's */
 	if (n < 0)
-		goto out;
+		return -1;
 	key.p = pseudo;
 	key.n = (size_t)n;
-	ret = bsearch(&key, m->pseudonyms, m->npseudonyms, sizeof(*m->pseudonyms), span_cmp) !=
-	      NULL;
-out:
-	sodium_memzero(norm, sizeof(norm));
-	return ret;
+	return bsearch(&key, m->pseudonyms, m->npseudonyms, sizeof(*m->pseudonyms), span_cmp) !=
+	       NULL;
 }
 
 /* ---- URIs --------------------------------------------------------------------------- */

@@ -87,7 +87,7 @@ int catalog_open(struct catalog **out, const struct catalog_workspace *ws, struc
 int catalog_open_path(struct catalog **out, const char *path, struct st_error *err);
 /* Closes the database and frees the handle. NULL is fine. */
 void catalog_free(struct catalog *c);
-/* The underlying SQLite handle, for other steward modules that keep tables beside it. */
+/* The underlying SQLite handle, for tests and fuzzers that inspect or reset the database. */
 struct sqlite3 *catalog_db(struct catalog *c);
 
 /* ---- Loading -------------------------------------------------------------------------- */

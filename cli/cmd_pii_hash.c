@@ -41,25 +41,16 @@ struct hash_run {
 /* Hashes one value; problems name the value's position, never the value. */
 static int hash_one(struct hash_run *r, const char *v, size_t len)
 {
-	char norm[PII_NORM_MAX], out[PII_PSEUDONYM_MAX];
+	char out[PII_PSEUDONYM_MAX];
 	struct st_error err = ST_ERROR_INIT;
 	int n;
 
 	r->n++;
-	if (r->norm == PII_NORM_NONE) {
-		n = pii_pseudonym(r->h, r->category, v, len, out, &err);
-	} else {
-		n = pii_normalize(r->norm, v, len, r->country, norm);
-		if (n < 0) {
-			sodium_memzero(norm, sizeof(norm));
-			st_error_set(&err, ST_E_INVALID, "value %zu is not a valid %s", r->n,
-				     r->norm == PII_NORM_EMAIL   ? "e-mail address"
-				     : r->norm == PII_NORM_PHONE ? "phone number"
-								 : "IP address");
-			return cli_fail(&err);
-		}
-		n = pii_pseudonym(r->h, r->category, norm, (size_t)n, out, &err);
-		sodium_memzero(norm, sizeof(norm));
+	n = pii_pseudonymize(r->h, r->norm, r->category, v, len, r->country, out, &err);
+	if (n == PII_NOT_OF_KIND) {
+		st_error_set(&err, ST_E_INVALID, "value %zu is not a valid %s", r->n,
+			     pii_norm_noun(r->norm));
+		return cli_fail(&err);
 	}
 	if (n < 0)
 		return cli_fail(&err);

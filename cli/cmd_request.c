@@ -135,39 +135,27 @@ static int subject_pseudonyms(const struct pii_keyring *kr, const char *category
 			      char out[][AUDIT_PSEUDONYM_MAX], size_t max, size_t *n,
 			      struct st_error *err)
 {
-	const struct pii_key *cur = pii_keyring_current(kr);
 	int norm = pii_norm_for_category(category), ret = -1;
-	char nv[PII_NORM_MAX];
-	int nlen = (int)len;
+	struct pii_hashers hs;
 
 	*n = 0;
-	if (norm != PII_NORM_NONE && (nlen = pii_normalize(norm, value, len, country, nv)) < 0) {
-		st_error_set(err, ST_E_INVALID, "the subject is not a valid %s",
-			     norm == PII_NORM_EMAIL   ? "e-mail address"
-			     : norm == PII_NORM_PHONE ? "phone number"
-						      : "IP address");
+	if (pii_hashers_init(&hs, kr, err))
 		goto out;
-	}
-	for (size_t pass = 0; pass < 2; pass++)
-		for (size_t i = 0; i < kr->n && *n < max; i++) {
-			const struct pii_key *k = &kr->keys[i];
-			struct pii_hasher *h = NULL;
-			int r;
+	for (size_t i = 0; i < hs.n && *n < max; i++) {
+		int r = pii_pseudonymize(hs.v[i], norm, category, value, len, country, out[*n], err);
 
-			if ((pass == 0) != (k == cur) || k->status == PII_KEY_RETIRED || !k->secret)
-				continue;
-			if (pii_hasher_new(&h, k, err))
-				goto out;
-			r = pii_pseudonym(h, category, norm != PII_NORM_NONE ? nv : value,
-					  (size_t)nlen, out[*n], err);
-			pii_hasher_free(h);
-			if (r < 0)
-				goto out;
-			(*n)++;
+		if (r == PII_NOT_OF_KIND) {
+			st_error_set(err, ST_E_INVALID, "the subject is not a valid %s",
+				     pii_norm_noun(norm));
+			goto out;
 		}
+		if (r < 0)
+			goto out;
+		(*n)++;
+	}
 	ret = 0;
 out:
-	sodium_memzero(nv, sizeof(nv));
+	pii_hashers_release(&hs);
 	return ret;
 }
 

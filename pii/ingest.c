@@ -457,23 +457,17 @@ static int on_list(const struct pii_ingest_opts *o, const char *cat, const char 
  * Returns 0, or -2 on a system error. */
 static int check_suppressed(struct wctx *w, const struct spec *s, const char *v, size_t len)
 {
-	char norm[PII_NORM_MAX], ps[PII_PSEUDONYM_MAX];
+	char ps[PII_PSEUDONYM_MAX];
 	int n;
 
 	if (w->suppressed || on_list(&w->ing->o, s->category, v, len)) {
 		w->suppressed = 1;
 		return 0;
 	}
-	if (s->norm != PII_NORM_NONE) {
-		n = pii_normalize(s->norm, v, len, w->ing->o.country_code, norm);
-		if (n < 0)
-			return 0; /* not a value of that kind: it identifies nobody */
-		v = norm;
-		len = (size_t)n;
-	}
-	n = pii_pseudonym(w->h, s->category, v, len, ps, &w->err);
-	if (v == norm)
-		sodium_memzero(norm, len);
+	n = pii_pseudonymize(w->h, s->norm, s->category, v, len, w->ing->o.country_code, ps,
+			     &w->err);
+	if (n == PII_NOT_OF_KIND)
+		return 0; /* not a value of that kind: it identifies nobody */
 	if (n < 0)
 		return -2;
 	if (on_list(&w->ing->o, s->category, ps, (size_t)n))
@@ -481,23 +475,15 @@ static int check_suppressed(struct wctx *w, const struct spec *s, const char *v,
 	return 0;
 }
 
-/* Writes a pseudonym (or a typed one inside scanned text) for value text v. */
 /* The pseudonym of value text v, into w->val. */
 static int hash_text(struct wctx *w, const struct spec *s, const char *v, size_t len)
 {
-	char norm[PII_NORM_MAX], ps[PII_PSEUDONYM_MAX];
-	int n;
+	char ps[PII_PSEUDONYM_MAX];
+	int n = pii_pseudonymize(w->h, s->norm, s->category, v, len, w->ing->o.country_code, ps,
+				 &w->err);
 
-	if (s->norm != PII_NORM_NONE) {
-		n = pii_normalize(s->norm, v, len, w->ing->o.country_code, norm);
-		if (n < 0)
-			return reject(w, PII_R_VALUE, "field '%s' cannot be normalized", s->path);
-		v = norm;
-		len = (size_t)n;
-	}
-	n = pii_pseudonym(w->h, s->category, v, len, ps, &w->err);
-	if (v == norm)
-		sodium_memzero(norm, len); /* only the bytes the normalizer wrote */
+	if (n == PII_NOT_OF_KIND)
+		return reject(w, PII_R_VALUE, "field '%s' cannot be normalized", s->path);
 	if (n < 0)
 		return -2;
 	return st_buf_add(&w->val, ps, (size_t)n) ? -3 : 0;
@@ -514,23 +500,20 @@ static int scan_text(struct wctx *w, const struct spec *s, const char *text, siz
 	if (*found > 64)
 		return reject(w, PII_R_VALUE, "field '%s' holds too many personal values", s->path);
 	for (size_t i = 0; i < *found; i++) {
-		char norm[PII_NORM_MAX], ps[PII_PSEUDONYM_MAX];
-		const char *v = text + m[i].start;
+		char ps[PII_PSEUDONYM_MAX];
+		const char *v = text + m[i].start, *category = pii_kind_category(m[i].kind);
 		size_t vlen = m[i].end - m[i].start;
-		int norm_kind = m[i].kind == PII_EMAIL ? PII_NORM_EMAIL
-				: m[i].kind == PII_PHONE ? PII_NORM_PHONE
-				: m[i].kind == PII_IP	 ? PII_NORM_IP
-							 : PII_NORM_NONE;
-		int k = norm_kind == PII_NORM_NONE
-				? -1
-				: pii_normalize(norm_kind, v, vlen, w->ing->o.country_code, norm);
+		int norm = m[i].kind == PII_EMAIL   ? PII_NORM_EMAIL
+			   : m[i].kind == PII_PHONE ? PII_NORM_PHONE
+			   : m[i].kind == PII_IP    ? PII_NORM_IP
+						    : PII_NORM_NONE;
+		int k = pii_pseudonymize(w->h, norm, category, v, vlen, w->ing->o.country_code, ps,
+					 &w->err);
 
-		if (k >= 0) {
-			v = norm;
-			vlen = (size_t)k;
-		}
-		k = pii_pseudonym(w->h, pii_kind_category(m[i].kind), v, vlen, ps, &w->err);
-		sodium_memzero(norm, sizeof(norm));
+		/* a detected value the normalizer does not take is hashed as it is written */
+		if (k == PII_NOT_OF_KIND)
+			k = pii_pseudonymize(w->h, PII_NORM_NONE, category, v, vlen, NULL, ps,
+					     &w->err);
 		if (k < 0)
 			return -2;
 		if (st_buf_add(&w->val, text + at, m[i].start - at) ||

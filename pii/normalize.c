@@ -242,3 +242,17 @@ int pii_normalize(int norm, const char *value, size_t len, const char *country_c
 		return (int)len;
 	}
 }
+
+const char *pii_norm_noun(int norm)
+{
+	switch (norm) {
+	case PII_NORM_EMAIL:
+		return "e-mail address";
+	case PII_NORM_PHONE:
+		return "phone number";
+	case PII_NORM_IP:
+		return "IP address";
+	default:
+		return "value";
+	}
+}

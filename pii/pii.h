@@ -27,6 +27,9 @@ int pii_norm_for_category(const char *category);
  * the value is not of that kind (out is then undefined). */
 int pii_normalize(int norm, const char *value, size_t len, const char *country_code,
 		  char *out);
+/* What a normalizer takes, for messages: "e-mail address", "phone number", "IP address"
+ * (or "value" for PII_NORM_NONE). */
+const char *pii_norm_noun(int norm);
 /* The ITU calling code for an ISO 3166 alpha-2 country ("KR" -> "82"), or NULL. */
 const char *pii_country_calling_code(const char *iso2);
 
@@ -143,5 +146,27 @@ int pii_pseudonym(struct pii_hasher *h, const char *category, const char *value,
 		  char *out, struct st_error *err);
 /* Wipes the subkeys and frees the hasher. NULL is fine. */
 void pii_hasher_free(struct pii_hasher *h);
+
+#define PII_NOT_OF_KIND (-2)
+/* The one way a raw value becomes a pseudonym: normalizes len bytes of value with norm
+ * (PII_NORM_NONE: taken as it is; country_code as for pii_normalize()), then computes its
+ * pseudonym under category with h into out (PII_PSEUDONYM_MAX bytes). The normalized copy
+ * is wiped before returning. Returns the pseudonym's length; PII_NOT_OF_KIND when the value
+ * is not of norm's kind (nothing written, err untouched); or -1 with err. */
+int pii_pseudonymize(struct pii_hasher *h, int norm, const char *category, const char *value,
+		     size_t len, const char *country_code, char *out, struct st_error *err);
+
+#define PII_HASHERS_MAX 16
+/* One hasher per live key (not retired, secret loaded): v[0] is the current key's. */
+struct pii_hashers {
+	struct pii_hasher *v[PII_HASHERS_MAX];
+	size_t n;
+};
+/* Prepares hs for the live keys of kr, the current key's first, at most PII_HASHERS_MAX.
+ * Returns 0, or -1 with err (ST_E_NOTFOUND when kr has no current key with its secret).
+ * Release hs with pii_hashers_release() in every case. */
+int pii_hashers_init(struct pii_hashers *hs, const struct pii_keyring *kr, struct st_error *err);
+/* Frees the hashers (wiping their subkeys) and empties hs. */
+void pii_hashers_release(struct pii_hashers *hs);
 
 #endif

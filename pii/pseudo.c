@@ -134,3 +134,50 @@ int pii_pseudonym(struct pii_hasher *h, const char *category, const char *value,
 	sodium_memzero(tag, sizeof(tag));
 	return (int)idlen + 1 + PII_TAG_BYTES / 3 * 4;
 }
+
+int pii_pseudonymize(struct pii_hasher *h, int norm, const char *category, const char *value,
+		     size_t len, const char *country_code, char *out, struct st_error *err)
+{
+	char nv[PII_NORM_MAX];
+	int n;
+
+	if (norm == PII_NORM_NONE)
+		return pii_pseudonym(h, category, value, len, out, err);
+	n = pii_normalize(norm, value, len, country_code, nv);
+	if (n < 0) {
+		sodium_memzero(nv, sizeof(nv)); /* the normalizer may have written part of it */
+		return PII_NOT_OF_KIND;
+	}
+	len = (size_t)n;
+	n = pii_pseudonym(h, category, nv, len, out, err);
+	sodium_memzero(nv, len); /* only the bytes the normalizer wrote: this is per value */
+	return n;
+}
+
+int pii_hashers_init(struct pii_hashers *hs, const struct pii_keyring *kr, struct st_error *err)
+{
+	const struct pii_key *cur = pii_keyring_current(kr);
+
+	memset(hs, 0, sizeof(*hs));
+	if (!cur || !cur->secret)
+		return st_error_set(err, ST_E_NOTFOUND, "no current key (run 'steward key init')");
+	if (pii_hasher_new(&hs->v[0], cur, err))
+		return -1;
+	hs->n = 1;
+	for (size_t i = 0; i < kr->n && hs->n < PII_HASHERS_MAX; i++) {
+		if (&kr->keys[i] == cur || kr->keys[i].status == PII_KEY_RETIRED ||
+		    !kr->keys[i].secret)
+			continue;
+		if (pii_hasher_new(&hs->v[hs->n], &kr->keys[i], err))
+			return -1;
+		hs->n++;
+	}
+	return 0;
+}
+
+void pii_hashers_release(struct pii_hashers *hs)
+{
+	for (size_t i = 0; i < hs->n; i++)
+		pii_hasher_free(hs->v[i]);
+	memset(hs, 0, sizeof(*hs));
+}
