@@ -91,6 +91,16 @@ fresh_loads() {
 	summarize "load$tag" steward
 }
 
+# catalog_size TAG N PER_FILE: generates (or reuses) the catalog $data/catTAG of N datasets,
+# records its row genTAG and runs fresh_loads on it (which sets wall_med ... rss_max).
+catalog_size() {
+	local tag=$1 n=$2 per_file=$3
+	generate "$n" "$per_file" "$data/cat$tag"
+	record "gen$tag" "$(printf '%-4s' "$tag") generate (gen_catalog.py)" "$g_wall" s - \
+		"$g_files files, $g_mb MB$g_note" "files=$g_files" "megabytes=$g_mb"
+	fresh_loads "$tag" "$data/cat$tag" "$n"
+}
+
 # check_unchanged TAG DIR: a reload of DIR into $run/ws-TAG must skip every file.
 check_unchanged() {
 	"$STEWARD" --home "$run/ws-$1" catalog load "$2" >"$run/reload-$1.log" 2>&1 ||
@@ -115,11 +125,7 @@ echo
 
 echo "10k: 10000 datasets, one file each"
 cat10k=$data/cat10k
-generate 10000 1 "$cat10k"
-record gen10k "10k  generate (gen_catalog.py)" "$g_wall" s - "$g_files files, $g_mb MB$g_note" \
-	"files=$g_files" "megabytes=$g_mb"
-
-fresh_loads 10k "$cat10k" 10000
+catalog_size 10k 10000 1
 record load10k "10k  load into a fresh workspace" "$wall_med" s 1.5 \
 	"median of $load_runs ($wall_min-$wall_max s), CPU $cpu_med s, peak RSS $rss_max MB" \
 	"runs_s=$wall_runs" "min_s=$wall_min" "max_s=$wall_max" "cpu_s=$cpu_med" "cpu_runs_s=$cpu_runs" \
@@ -139,11 +145,7 @@ if [ "$quick" = 0 ]; then
 	echo
 	echo "100k: 100000 datasets, 50 per file"
 	cat100k=$data/cat100k
-	generate 100000 50 "$cat100k"
-	record gen100k "100k generate (gen_catalog.py)" "$g_wall" s - "$g_files files, $g_mb MB$g_note" \
-		"files=$g_files" "megabytes=$g_mb"
-
-	fresh_loads 100k "$cat100k" 100000
+	catalog_size 100k 100000 50
 	record load100k "100k load into a fresh workspace" "$wall_med" s 20 \
 		"median of $load_runs ($wall_min-$wall_max s), CPU $cpu_med s" \
 		"runs_s=$wall_runs" "min_s=$wall_min" "max_s=$wall_max" "cpu_s=$cpu_med" "cpu_runs_s=$cpu_runs"
