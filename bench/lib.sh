@@ -96,6 +96,7 @@ machine_info() {
 	[ "$quick" = 0 ] || mode=quick
 }
 
+# loadavg: prints the 1, 5 and 15 minute load averages.
 loadavg() { cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown; }
 
 # stamp_ok PATH WANT: with --keep, whether PATH exists with a stamp (PATH.stamp) equal to

@@ -79,7 +79,9 @@ def cmd_stats(a):
         by = sorted(texts, key=float)
         vals = [float(x) for x in by]
         p95 = by[vals.index(percentile(vals, 95))]
-        print(metric, plain(median(vals)), by[0], by[-1], p95, len(by), ",".join(texts))
+        k = len(by)
+        med = by[k // 2] if k % 2 else plain(median(vals))
+        print(metric, med, by[0], by[-1], p95, k, ",".join(texts))
 
 
 def cmd_ratio(a):
