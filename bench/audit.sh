@@ -3,6 +3,7 @@
 # records, and erasing one subject from 1M-row SQLite targets with `request run`, against
 # absolute goals (there is no hand-written baseline for the audit code).
 # Usage: bench/audit.sh [--quick] [--keep DIR]   (see bench/README.md)
+# shellcheck disable=SC2154 # M_med, M_max, ... are set by summarize (bench/lib.sh)
 set -eu
 
 usage() {
@@ -39,7 +40,6 @@ EOF
 
 # shellcheck source=bench/lib.sh
 . "$(dirname "$0")/lib.sh"
-out_json=$here/out/audit.json
 append_runs=${APPEND_RUNS:-100}
 verify_runs=${VERIFY_RUNS:-3}
 erase_runs=${ERASE_RUNS:-5}
@@ -80,24 +80,14 @@ fi
 make_scratch
 
 # Private copies, so that a rebuild of build/ during the benchmark cannot swap them.
-steward_src=$STEWARD
-STEWARD=$run/steward
+private_steward
 AB=$run/audit_bench
-{ cp "$steward_src" "$STEWARD" && cp "$AUDIT_BENCH" "$AB"; } || die "cannot copy the binaries"
-bin_sha=$(sha256sum "$STEWARD" | cut -c1-12)
+cp "$AUDIT_BENCH" "$AB" || die "cannot copy '$AUDIT_BENCH'"
 
 # --- helpers -------------------------------------------------------------------
 
 # Rows for record (bench/lib.sh): ID LABEL VALUE UNIT GOAL DETAIL [KEY=VALUE...].
 # GOAL is the upper bound in UNIT, or '-' for a figure reported for information.
-
-# pctl P N...: the P-th percentile (nearest rank) of N..., e.g. pctl 95 ...
-pctl() {
-	local p=$1
-	shift
-	printf '%s\n' "$@" | sort -g | awk -v p="$p" '{ a[NR] = $1 }
-		END { i = int(p / 100 * NR); if (i < p / 100 * NR) i++; if (i < 1) i = 1; print a[i] }'
-}
 
 # ms A B: milliseconds from $EPOCHREALTIME A to B.
 ms() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", (b - a) * 1000 }'; }
@@ -113,11 +103,6 @@ new_ws() {
 	"$STEWARD" init "$1" >"$run/init.log" 2>&1 || { cat "$run/init.log" >&2; die "steward init $1 failed"; }
 }
 
-# stamp_ok PATH WANT: with --keep, whether PATH exists with a stamp equal to WANT.
-stamp_ok() {
-	[ -n "$keep" ] && [ -e "$1" ] && [ "$(cat "$1.stamp" 2>/dev/null)" = "$2" ]
-}
-
 # The generated logs depend on the helper and the log format.
 log_src_hash=$(cat "$root/bench/audit_bench.c" "$root/audit/log.c" "$root/schemas/audit-v1.sql" |
 	sha256sum | cut -c1-16)
@@ -127,7 +112,7 @@ log_src_hash=$(cat "$root/bench/audit_bench.c" "$root/audit/log.c" "$root/schema
 # and, with --keep, reused when its stamp matches. Sets a_ws (a copy in $run with
 # --keep), a_fill (s, or - when reused), a_rate (records/s while filling) and a_note.
 audit_log() {
-	local tag=$1 n=$2 pii=$3 dir=$data/audit-$1 want t0 opt
+	local tag=$1 n=$2 pii=$3 dir=$data/audit-$1 want opt
 	want="records $n pii $pii $log_src_hash"
 	if stamp_ok "$dir" "$want"; then
 		echo "  reusing $dir"
@@ -139,10 +124,8 @@ audit_log() {
 		new_ws "$dir"
 		opt=()
 		[ "$pii" = mix ] || opt=(--pii "$pii")
-		t0=$EPOCHREALTIME
-		"$AB" fill "$dir" "$n" "${opt[@]}" >"$run/fill-$tag.log" 2>&1 ||
-			{ cat "$run/fill-$tag.log" >&2; die "audit_bench fill $n failed"; }
-		a_fill=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }')
+		measure "fill-$tag" --log "$run/fill-$tag.log" --check "$AB" fill "$dir" "$n" "${opt[@]}"
+		a_fill=$t_wall
 		a_rate=$(sed -nE 's/^.*: ([0-9]+) records\/s.*$/\1/p' "$run/fill-$tag.log")
 		a_note=
 		echo "$want" >"$dir.stamp"
@@ -175,66 +158,32 @@ append_cost() {
 	done
 }
 
-# summarize_fsync TAG: sets f_med f_p95 (ms) from the probe during append_cost TAG.
+# summarize_fsync TAG: sets fsync_med fsync_p95 (ms) from the probe during append_cost TAG.
 summarize_fsync() {
-	local lat
-	read -ra lat < <(paste -sd' ' - <"$run/fsync-$1.txt")
-	read -r f_med _ _ < <(stats "${lat[@]}")
-	f_p95=$(pctl 95 "${lat[@]}")
+	sample_columns "fsync_$1" probe "$run/fsync-$1.txt" fsync
+	summarize "fsync_$1" probe
 }
 
-# summarize_append FILE: sets p_med p_p95 p_min p_max (total, ms), p_phases (the median of
-# each phase, as text) and p_runs (every total, comma-separated).
+# summarize_append NAME FILE: samples the per-run lines of audit_bench append in FILE as NAME
+# and sets total_med total_p95 total_min total_max total_runs (the total, ms), the median
+# of each phase (roles_med open_med begin_med end_med close_med) and p_phases (them as text).
 summarize_append() {
-	local f=$1 totals
-	read -ra totals < <(awk '{ print $1 }' "$f" | paste -sd' ' -)
-	read -r p_med p_min p_max < <(stats "${totals[@]}")
-	p_p95=$(pctl 95 "${totals[@]}")
-	p_runs=$(IFS=,; echo "${totals[*]}")
-	p_phases=$(for c in 2 3 4 5 6; do
-		read -ra col < <(awk -v c="$c" '{ print $c }' "$f" | paste -sd' ' -)
-		read -r m _ _ < <(stats "${col[@]}")
-		printf '%s ' "$m"
-	done)
-	read -r ph_roles ph_open ph_begin ph_end ph_close <<<"$p_phases"
-	p_phases="roles $ph_roles, open $ph_open, begin $ph_begin, end $ph_end, close $ph_close ms"
-}
-
-# hf NAME CMD...: hyperfine (no shell) on CMD; sets h_med h_mean h_min h_max (ms).
-hf() {
-	local name=$1
-	shift
-	local cmd
-	cmd=$(printf '%q ' "$@")
-	if ! hyperfine -N --style basic --warmup 3 --runs "$hf_runs" \
-		--export-json "$run/$name.json" "$cmd" >"$run/$name.log" 2>&1; then
-		cat "$run/$name.log" >&2
-		die "hyperfine failed: $cmd"
-	fi
-	read -r h_med h_mean h_min h_max < <(python3 -c '
-import json, sys
-r = json.load(open(sys.argv[1]))["results"][0]
-print(" ".join("%.2f" % (1000 * r[k]) for k in ("median", "mean", "min", "max")))' "$run/$name.json")
+	sample_columns "$1" steward "$2" total roles open begin end close
+	summarize "$1" steward
+	p_phases="roles $roles_med, open $open_med, begin $begin_med, end $end_med, close $close_med ms"
 }
 
 # verify_log TAG HOME N: VERIFY_RUNS timed runs of `steward audit verify --json`, each
-# checked to report an intact log of at least N records. Sets v_med v_min v_max (s),
-# v_cpu (median, s), v_rss (MB, the largest), v_walls, v_records and v_checkpoints.
+# checked to report an intact log of at least N records, sampled as verify_TAG steward.
+# Sets wall_med wall_min wall_max wall_runs (s), cpu_med (s), rss_max (MB), v_records and
+# v_checkpoints.
 check_problems=0
 check_notes=()
 verify_log() {
-	local tag=$1 home=$2 n=$3 i walls=() cpus=() t0 t1 kb user sys st
-	v_rss=0
+	local tag=$1 home=$2 n=$3 i st
 	for i in $(seq "$verify_runs"); do
-		t0=$EPOCHREALTIME
-		/usr/bin/time -f '%M %U %S' -o "$run/verify.time" \
-			"$STEWARD" --home "$home" audit verify --json >"$run/verify-$tag.json" 2>"$run/verify.err" ||
-			{ cat "$run/verify.err" >&2; die "audit verify of the $tag log failed"; }
-		t1=$EPOCHREALTIME
-		read -r kb user sys <"$run/verify.time"
-		walls+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')")
-		cpus+=("$(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.2f", u + s }')")
-		v_rss=$(awk -v a="$v_rss" -v k="$kb" 'BEGIN { m = k / 1024; printf "%.1f", (m > a ? m : a) }')
+		measure verify --out "$run/verify-$tag.json" --check --sample "verify_$tag" steward \
+			"$STEWARD" --home "$home" audit verify --json
 		read -r st v_records v_checkpoints < <(python3 -c '
 import json, sys
 d = json.load(open(sys.argv[1]))
@@ -244,26 +193,15 @@ print(d["status"], d["records"], d["checkpoints"])' "$run/verify-$tag.json")
 			check_notes+=("verify $tag: $st, $v_records records")
 			echo "  VERIFY PROBLEM ($tag): $st, $v_records records"
 		fi
-		echo "  audit verify $i/$verify_runs: ${walls[-1]} s (CPU ${cpus[-1]} s), $v_records records, $v_checkpoints checkpoints, $st"
+		echo "  audit verify $i/$verify_runs: $t_wall s (CPU $t_cpu s), $v_records records, $v_checkpoints checkpoints, $st"
 	done
-	read -r v_med v_min v_max < <(stats "${walls[@]}")
-	read -r v_cpu _ _ < <(stats "${cpus[@]}")
-	v_walls=$(IFS=,; echo "${walls[*]}")
+	summarize "verify_$tag" steward
 }
 
 # --- header --------------------------------------------------------------------
 
-cpu=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null || true)
-[ -n "$cpu" ] || cpu=$(lscpu 2>/dev/null | awk -F': *' '/Model name/ { print $2; exit }' || true)
-mem_mb=$(awk '/^MemTotal/ { printf "%.0f", $2 / 1024 }' /proc/meminfo 2>/dev/null || echo 0)
-load=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)
+machine_info
 fs=$(df -PT "$run" 2>/dev/null | awk 'NR == 2 { print $2 " on " $1 }' || echo unknown)
-version=$("$STEWARD" version | head -1)
-libs=$("$STEWARD" version | tail -n +2 | paste -sd, - | sed 's/,/, /g')
-commit=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)
-[ -z "$(git -C "$root" status --porcelain --untracked-files=no 2>/dev/null)" ] || commit="$commit+dirty"
-mode=full
-[ "$quick" = 0 ] || mode=quick
 
 echo "steward audit benchmark ($mode)"
 echo "machine: $(nproc) CPUs, $cpu, $mem_mb MB RAM, $(uname -sr), load average $load"
@@ -286,41 +224,41 @@ settle
 append_cost a "$ws_a" "$append_runs" catalog.search pii.ingest
 declare -A med
 for a in catalog.search pii.ingest; do
-	summarize_append "$run/append-a-$a.txt"
 	id=append_${a#*.}
-	note="median of $append_runs fresh processes, p95 $p_p95 ms, $p_min-$p_max ms; $p_phases"
+	summarize_append "$id" "$run/append-a-$a.txt"
+	note="median of $append_runs fresh processes, p95 $total_p95 ms, $total_min-$total_max ms; $p_phases"
 	[ "$a" = catalog.search ] || note="signs a checkpoint; $note"
-	echo "  $a: median $p_med ms, p95 $p_p95 ms ($p_phases)"
-	record "$id" "audit adds to one command: $a" "$p_med" ms 2 "$note" \
-		"p95_ms=$p_p95" "min_ms=$p_min" "max_ms=$p_max" "roles_ms=$ph_roles" "open_ms=$ph_open" \
-		"begin_ms=$ph_begin" "end_ms=$ph_end" "close_ms=$ph_close" "runs_ms=$p_runs"
-	med[$id]=$p_med
+	echo "  $a: median $total_med ms, p95 $total_p95 ms ($p_phases)"
+	record "$id" "audit adds to one command: $a" "$total_med" ms 2 "$note" \
+		"p95_ms=$total_p95" "min_ms=$total_min" "max_ms=$total_max" "roles_ms=$roles_med" "open_ms=$open_med" \
+		"begin_ms=$begin_med" "end_ms=$end_med" "close_ms=$close_med" "runs_ms=$total_runs"
+	med[$id]=$total_med
 done
 
 summarize_fsync a
-echo "  disk probe during the loop: 4 KiB append + fdatasync, median $f_med ms, p95 $f_p95 ms"
-record fsync_probe "disk: 4 KiB append + fdatasync (probe)" "$f_med" ms - \
-	"median of $append_runs, one per round of the loop above, p95 $f_p95 ms; the audit sequence makes several such commits (audit.db is synchronous=FULL)" \
-	"p95_ms=$f_p95"
+echo "  disk probe during the loop: 4 KiB append + fdatasync, median $fsync_med ms, p95 $fsync_p95 ms"
+record fsync_probe "disk: 4 KiB append + fdatasync (probe)" "$fsync_med" ms - \
+	"median of $append_runs, one per round of the loop above, p95 $fsync_p95 ms; the audit sequence makes several such commits (audit.db is synchronous=FULL)" \
+	"p95_ms=$fsync_p95"
 
 # The same sequence repeated in one process: what stays when nothing is cold.
 "$AB" append "$ws_a" catalog.search --repeat "$append_runs" >"$run/append-warm.txt" 2>"$run/append.err" ||
 	{ cat "$run/append.err" >&2; die "audit_bench append --repeat failed"; }
-summarize_append "$run/append-warm.txt"
-record append_warm "same for catalog.search, $append_runs in one process" "$p_med" ms - \
-	"median, p95 $p_p95 ms; $p_phases" "p95_ms=$p_p95" "min_ms=$p_min" "max_ms=$p_max"
+summarize_append append_warm "$run/append-warm.txt"
+record append_warm "same for catalog.search, $append_runs in one process" "$total_med" ms - \
+	"median, p95 $total_p95 ms; $p_phases" "p95_ms=$total_p95" "min_ms=$total_min" "max_ms=$total_max"
 
 # Context: whole processes in the same (small) workspace.
 "$STEWARD" --home "$ws_a" catalog load "$root/examples/catalog" >"$run/load.log" 2>&1 ||
 	{ cat "$run/load.log" >&2; die "catalog load of examples/catalog failed"; }
 hits=$("$STEWARD" --home "$ws_a" search order --json |
 	python3 -c 'import json, sys; print(len(json.load(sys.stdin)))')
-hf search "$STEWARD" --home "$ws_a" search order
+hf search "$hf_runs" 3 "$STEWARD" --home "$ws_a" search order
 echo "  steward search order (whole process): median $h_med ms, $hits result(s)"
 record search_process "whole process: steward search order" "$h_med" ms - \
 	"hyperfine median of $hf_runs (mean $h_mean, $h_min-$h_max ms), examples/catalog, $hits result(s); includes the audit (catalog.search above: ${med[append_search]} ms)" \
 	"mean_ms=$h_mean" "min_ms=$h_min" "max_ms=$h_max" "results=$hits"
-hf version "$STEWARD" version
+hf version "$hf_runs" 3 "$STEWARD" version
 record version_process "whole process: steward version (not audited)" "$h_med" ms - \
 	"hyperfine median of $hf_runs (mean $h_mean, $h_min-$h_max ms): process start-up alone" \
 	"mean_ms=$h_mean" "min_ms=$h_min" "max_ms=$h_max"
@@ -338,17 +276,17 @@ record "fill_$tag_n" "$tag_n-record log: generate (audit_bench fill)" "$a_fill" 
 	"records_per_s=${a_rate:--}"
 settle
 verify_log "$tag_n" "$ws_v" "$log_n"
-rate=$(awk -v r="$v_records" -v t="$v_med" 'BEGIN { printf "%.0f", r / t }')
+rate=$(awk -v r="$v_records" -v t="$wall_med" 'BEGIN { printf "%.0f", r / t }')
 goal=3
 [ "$log_n" = 1000000 ] || goal=-
-record verify "audit verify, $tag_n records" "$v_med" s "$goal" \
-	"median of $verify_runs ($v_min-$v_max s), CPU $v_cpu s, peak RSS $v_rss MB; $v_records records, $v_checkpoints checkpoints; $rate records/s" \
-	"runs_s=$v_walls" "min_s=$v_min" "max_s=$v_max" "cpu_s=$v_cpu" "peak_rss_mb=$v_rss" "records=$v_records" \
+record verify "audit verify, $tag_n records" "$wall_med" s "$goal" \
+	"median of $verify_runs ($wall_min-$wall_max s), CPU $cpu_med s, peak RSS $rss_max MB; $v_records records, $v_checkpoints checkpoints; $rate records/s" \
+	"runs_s=$wall_runs" "min_s=$wall_min" "max_s=$wall_max" "cpu_s=$cpu_med" "peak_rss_mb=$rss_max" "records=$v_records" \
 	"checkpoints=$v_checkpoints" "records_per_s=$rate"
 record verify_rate "audit verify throughput, $tag_n records" "$rate" records/s - \
 	"records / median wall time" "records=$v_records"
 cps_mix=$v_checkpoints
-t_mix=$v_med
+t_mix=$wall_med
 
 # The same size with no PII actions: checkpoints every 1000 records only, so the
 # difference is the cost of checking the signatures of the PII checkpoints.
@@ -356,24 +294,24 @@ echo "   the same with no PII actions (a checkpoint every 1000 records only)"
 audit_log "$tag_n-nopii" "$log_n" 0
 settle
 verify_log "$tag_n-nopii" "$a_ws" "$log_n"
-rate=$(awk -v r="$v_records" -v t="$v_med" 'BEGIN { printf "%.0f", r / t }')
-per_sig=$(awk -v a="$t_mix" -v b="$v_med" -v ca="$cps_mix" -v cb="$v_checkpoints" \
+rate=$(awk -v r="$v_records" -v t="$wall_med" 'BEGIN { printf "%.0f", r / t }')
+per_sig=$(awk -v a="$t_mix" -v b="$wall_med" -v ca="$cps_mix" -v cb="$v_checkpoints" \
 	'BEGIN { printf "%.1f", (ca > cb ? (a - b) / (ca - cb) * 1e6 : 0) }')
-record verify_nopii "audit verify, $tag_n records, no PII actions" "$v_med" s - \
-	"median of $verify_runs ($v_min-$v_max s); $v_checkpoints checkpoints; $rate records/s; each extra checkpoint of the mix costs ~$per_sig us" \
-	"runs_s=$v_walls" "records=$v_records" "checkpoints=$v_checkpoints" "records_per_s=$rate" \
+record verify_nopii "audit verify, $tag_n records, no PII actions" "$wall_med" s - \
+	"median of $verify_runs ($wall_min-$wall_max s); $v_checkpoints checkpoints; $rate records/s; each extra checkpoint of the mix costs ~$per_sig us" \
+	"runs_s=$wall_runs" "records=$v_records" "checkpoints=$v_checkpoints" "records_per_s=$rate" \
 	"us_per_checkpoint=$per_sig"
 rm -rf "$run/audit-$tag_n-nopii"
 
 # The append cost on the big log (information: the log's size should not matter).
 settle
 append_cost big "$ws_v" 30 catalog.search
-summarize_append "$run/append-big-catalog.search.txt"
+summarize_append append_big "$run/append-big-catalog.search.txt"
 summarize_fsync big
-echo "  catalog.search append on the $tag_n log: median $p_med ms, p95 $p_p95 ms (disk probe: median $f_med ms)"
-record append_big "audit adds to catalog.search, $tag_n-record log" "$p_med" ms - \
-	"median of 30 fresh processes, p95 $p_p95 ms; $p_phases; disk probe median $f_med ms" \
-	"p95_ms=$p_p95" "fsync_probe_ms=$f_med"
+echo "  catalog.search append on the $tag_n log: median $total_med ms, p95 $total_p95 ms (disk probe: median $fsync_med ms)"
+record append_big "audit adds to catalog.search, $tag_n-record log" "$total_med" ms - \
+	"median of 30 fresh processes, p95 $total_p95 ms; $p_phases; disk probe median $fsync_med ms" \
+	"p95_ms=$total_p95" "fsync_probe_ms=$fsync_med"
 rm -rf "$run/audit-$tag_n" "$run/audit-append"
 
 # --- 3. erasure against SQLite targets ------------------------------------------------------
@@ -532,9 +470,9 @@ count_rows() {
 }
 
 settle
-declare -A e_walls e_cpus e_elapsed e_new
+# Samples erase_CASE steward: wall, cpu and rss of `request run`, target (its evidence's
+# elapsed_ms) and new (ms of `request new`), one per round.
 cases="raw pseu pseu_ix"
-for c in $cases; do e_walls[$c]=; e_cpus[$c]=; e_elapsed[$c]=; e_new[$c]=; done
 for i in $(seq "$erase_runs"); do
 	v=${subjects[$((i - 1))]}
 	msg=
@@ -551,12 +489,9 @@ for i in $(seq "$erase_runs"); do
 			>"$run/new.out" 2>"$run/new.err" || { cat "$run/new.err" >&2; die "request new failed"; }
 		t1=$EPOCHREALTIME
 		rid=$(cat "$run/new.out")
-		rc=0
-		t2=$EPOCHREALTIME
-		/usr/bin/time -f '%M %U %S' -o "$run/run.time" \
-			"$STEWARD" --home "$ws_e" request run "$rid" >"$run/run-$c-$i.out" 2>"$run/run-$c-$i.err" || rc=$?
-		t3=$EPOCHREALTIME
-		read -r _ user sys < <(tail -n 1 "$run/run.time")
+		measure run --out "$run/run-$c-$i.out" --err "$run/run-$c-$i.err" --sample "erase_$c" steward \
+			"$STEWARD" --home "$ws_e" request run "$rid"
+		rc=$t_rc
 		after=$(count_rows "$db" "$table")
 		"$STEWARD" --home "$ws_e" request show "$rid" --json >"$run/show.json" 2>"$run/show.err" ||
 			{ cat "$run/show.err" >&2; die "request show failed"; }
@@ -575,24 +510,14 @@ print(t["matched"], t["changed"], t["elapsed_ms"])' "$run/show.json" "$ds")
 			echo "  ERASURE PROBLEM ($c, subject $v):${bad#;}"
 			head -c 2000 "$run/run-$c-$i.err" >&2
 		fi
-		e_walls[$c]+="$(awk -v a="$t2" -v b="$t3" 'BEGIN { printf "%.3f", b - a }') "
-		e_cpus[$c]+="$(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.2f", u + s }') "
-		e_elapsed[$c]+="$elapsed "
-		e_new[$c]+="$(ms "$t0" "$t1") "
-		msg+="  $c $(ms "$t2" "$t3") ms"
+		sample "erase_$c" steward target "$elapsed" new "$(ms "$t0" "$t1")"
+		msg+="  $c $(awk -v w="$t_wall" 'BEGIN { printf "%.1f", w * 1000 }') ms"
 	done
 	echo "  round $i/$erase_runs (subject $v):$msg"
 done
 
 for c in $cases; do
-	read -ra w <<<"${e_walls[$c]}"
-	read -ra cu <<<"${e_cpus[$c]}"
-	read -ra el <<<"${e_elapsed[$c]}"
-	read -ra nw <<<"${e_new[$c]}"
-	read -r m_wall m_min m_max < <(stats "${w[@]}")
-	read -r m_cpu _ _ < <(stats "${cu[@]}")
-	read -r m_el _ _ < <(stats "${el[@]}")
-	read -r m_new _ _ < <(stats "${nw[@]}")
+	summarize "erase_$c" steward
 	case $c in
 	raw) label="raw int64 id (every row hashed)" ;;
 	pseu) label="pseudonymous key, no index" ;;
@@ -600,10 +525,10 @@ for c in $cases; do
 	esac
 	goal=1
 	[ "$rows_n" = 1000000 ] || goal=-
-	record "erase_$c" "erase one subject, $rtag rows: $label" "$m_wall" s "$goal" \
-		"request run, whole process: median of $erase_runs ($m_min-$m_max s), CPU $m_cpu s; target time $m_el ms (evidence elapsed_ms); request new $m_new ms" \
-		"runs_s=$(IFS=,; echo "${w[*]}")" "min_s=$m_min" "max_s=$m_max" "cpu_s=$m_cpu" \
-		"target_ms=$m_el" "target_runs_ms=$(IFS=,; echo "${el[*]}")" "request_new_ms=$m_new"
+	record "erase_$c" "erase one subject, $rtag rows: $label" "$wall_med" s "$goal" \
+		"request run, whole process: median of $erase_runs ($wall_min-$wall_max s), CPU $cpu_med s; target time $target_med ms (evidence elapsed_ms); request new $new_med ms" \
+		"runs_s=$wall_runs" "min_s=$wall_min" "max_s=$wall_max" "cpu_s=$cpu_med" \
+		"target_ms=$target_med" "target_runs_ms=$target_runs" "request_new_ms=$new_med"
 done
 
 checked=$((3 * erase_runs + 2 * verify_runs))
@@ -613,120 +538,23 @@ record checks "erasures and verifies are correct" "$check_problems" problems 0 "
 
 # --- report ----------------------------------------------------------------------
 
-load_end=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)
-mkdir -p "$(dirname "$out_json")"
-echo
-echo "load average at the end: $load_end (at the start: $load)"
-echo
-MODE=$mode CPU=$cpu NPROC=$(nproc) MEM_MB=$mem_mb KERNEL=$(uname -sr) LOAD=$load LOAD_END=$load_end \
-VERSION=$version LIBS=$libs COMMIT=$commit BINARY=$steward_src BIN_SHA=$bin_sha FS=$fs \
-APPEND_RUNS=$append_runs VERIFY_RUNS=$verify_runs ERASE_RUNS=$erase_runs HF_RUNS=$hf_runs \
-LOG_N=$log_n ROWS_N=$rows_n APPEND_LOG_N=$append_log_n \
-python3 - "$results" "$out_json" <<'PY'
-import datetime, json, os, sys
-
-def crashed(*exc):  # a bug in the report is a benchmark failure (3), not a missed goal (1)
-    sys.__excepthook__(*exc)
-    sys.stdout.flush()
-    os._exit(3)
-sys.excepthook = crashed
-
-def num(s):
-    if "," in s:
-        return [num(x) for x in s.split(",")]
-    try:
-        return float(s) if "." in s or "e" in s else int(s)
-    except ValueError:
-        return s
-
-def fmt(v, unit):
-    if v is None:
-        return "-"
-    if unit == "s":
-        return "%.3f s" % v if v < 1 else "%.2f s" % v
-    if unit == "ms":
-        return "%.2f ms" % v
-    if unit == "records/s":
-        return "{:,.0f}/s".format(v)
-    if unit == "problems":
-        return "ok" if v == 0 else "%d bad" % v
-    return "%g %s" % (v, unit)
-
-rows = []
-for line in open(sys.argv[1]):
-    f = line.rstrip("\n").split("\t")
-    rid, label, value, unit, goal, detail = f[:6]
-    extra = {k: num(v) for k, v in (kv.split("=", 1) for kv in f[6:])}
-    for k in list(extra):
-        if k.endswith("runs_s") or k.endswith("runs_ms"):
-            if not isinstance(extra[k], list):
-                extra[k] = [extra[k]]
-    value = None if value == "-" else num(value)
-    goal = None if goal == "-" else num(goal)
-    status = "info" if goal is None else ("PASS" if value <= goal else "FAIL")
-    rows.append(dict(id=rid, label=label, value=value, unit=unit, goal=goal, status=status,
-                     detail=detail, **extra))
-
-goals = [("append_search", "the audit adds <= 2 ms to a command: catalog.search (median, fresh process)"),
-         ("append_ingest", "the audit adds <= 2 ms to a command: pii.ingest, which signs a checkpoint"),
-         ("verify", "audit verify on 1M records in <= 3 s"),
-         ("erase_raw", "erase one subject from a 1M-row SQLite table in <= 1 s: raw int64 id (full scan)"),
-         ("erase_pseu", "erase one subject from a 1M-row SQLite table in <= 1 s: pseudonymous key, no index"),
-         ("erase_pseu_ix", "erase one subject from a 1M-row SQLite table in <= 1 s: pseudonymous key, indexed"),
-         ("checks", "erasures remove exactly the subject's rows; verify reports intact")]
-by_id = {r["id"]: r for r in rows}
-
-head = ("measurement", "result", "goal", "status", "detail")
-table = [(r["label"], fmt(r["value"], r["unit"]),
-          "-" if r["goal"] is None else ("none" if r["unit"] == "problems" else "<= " + fmt(r["goal"], r["unit"])),
-          r["status"], r["detail"]) for r in rows]
-w = [max(len(x[i]) for x in table + [head]) for i in range(5)]
-line = lambda x: "  ".join((x[i].rjust(w[i]) if i in (1, 2) else x[i].ljust(w[i])) for i in range(5)).rstrip()
-print(line(head))
-print("  ".join("-" * n for n in w))
-for t in table:
-    print(line(t))
-
-summary = []
-for gid, text in goals:
-    r = by_id.get(gid)
-    if r is None or r["status"] == "info":
-        summary.append(dict(id=gid, goal=text, status="SKIP", value=None if r is None else r["value"],
-                            unit=None if r is None else r["unit"]))
-    else:
-        summary.append(dict(id=gid, goal=text, status=r["status"], value=r["value"], unit=r["unit"],
-                            limit=r["goal"]))
-judged = [g for g in summary if g["status"] != "SKIP"]
-met = sum(g["status"] == "PASS" for g in judged)
-
-env = os.environ
-doc = dict(benchmark="audit", mode=env["MODE"],
-           date=datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-           machine=dict(nproc=int(env["NPROC"]), cpu=env["CPU"], mem_mb=int(env["MEM_MB"]),
-                        kernel=env["KERNEL"], scratch_fs=env["FS"], load_average=env["LOAD"],
-                        load_average_end=env["LOAD_END"]),
-           steward=dict(version=env["VERSION"], libraries=env["LIBS"], commit=env["COMMIT"],
-                        binary=env["BINARY"], binary_sha256_prefix=env["BIN_SHA"]),
-           baseline=None,
-           method=dict(append=dict(log_records=int(env["APPEND_LOG_N"]), fresh_processes=int(env["APPEND_RUNS"]),
-                                   statistic="median of the audit work (roles, open, begin, end, close) per process"),
-                       verify=dict(log_records=int(env["LOG_N"]), runs=int(env["VERIFY_RUNS"]),
-                                   statistic="median wall time of the whole process"),
-                       erase=dict(rows=int(env["ROWS_N"]), runs_per_target=int(env["ERASE_RUNS"]),
-                                  statistic="median wall time of `request run`, whole process"),
-                       hyperfine_runs=int(env["HF_RUNS"])),
-           results=rows, goals=summary, all_met=met == len(judged))
-with open(sys.argv[2], "w") as f:
-    json.dump(doc, f, indent=2)
-    f.write("\n")
-
-print()
-print("results: %s" % os.path.abspath(sys.argv[2]))
-skipped = len(summary) - len(judged)
-print("goals: %d of %d met%s (absolute goals; no baseline)" % (met, len(judged),
-      ", %d skipped (--quick: sizes below 1M)" % skipped if skipped else ""))
-for g in summary:
-    got = "" if g["value"] is None else "  (%s)" % fmt(g["value"], g["unit"])
-    print("%-4s  %s%s" % (g["status"], g["goal"], got))
-sys.exit(0 if met == len(judged) else 1)
-PY
+report_load_end
+report audit --goals-note "absolute goals; no baseline" --skipped "--quick: sizes below 1M" \
+	--meta machine.scratch_fs="$fs" --meta machine.load_average="$load" \
+	--meta machine.load_average_end="$load_end" \
+	--meta steward.binary="$steward_src" --meta steward.binary_sha256_prefix="$bin_sha" \
+	--meta baseline:=null \
+	--meta method.append.log_records:="$append_log_n" --meta method.append.fresh_processes:="$append_runs" \
+	--meta "method.append.statistic=median of the audit work (roles, open, begin, end, close) per process" \
+	--meta method.verify.log_records:="$log_n" --meta method.verify.runs:="$verify_runs" \
+	--meta "method.verify.statistic=median wall time of the whole process" \
+	--meta method.erase.rows:="$rows_n" --meta method.erase.runs_per_target:="$erase_runs" \
+	--meta "method.erase.statistic=median wall time of \`request run\`, whole process" \
+	--meta method.hyperfine_runs:="$hf_runs" \
+	--goal "append_search=the audit adds <= 2 ms to a command: catalog.search (median, fresh process)" \
+	--goal "append_ingest=the audit adds <= 2 ms to a command: pii.ingest, which signs a checkpoint" \
+	--goal "verify=audit verify on 1M records in <= 3 s" \
+	--goal "erase_raw=erase one subject from a 1M-row SQLite table in <= 1 s: raw int64 id (full scan)" \
+	--goal "erase_pseu=erase one subject from a 1M-row SQLite table in <= 1 s: pseudonymous key, no index" \
+	--goal "erase_pseu_ix=erase one subject from a 1M-row SQLite table in <= 1 s: pseudonymous key, indexed" \
+	--goal "checks=erasures remove exactly the subject's rows; verify reports intact"

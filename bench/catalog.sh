@@ -2,6 +2,7 @@
 # Catalog benchmark: loads generated catalogs of 10k and 100k datasets into fresh
 # workspaces, then times search and lineage on the 100k one, against the goals.
 # Usage: bench/catalog.sh [--quick] [--keep DIR]   (see bench/README.md)
+# shellcheck disable=SC2154 # M_med, M_max, ... are set by summarize (bench/lib.sh)
 set -eu
 
 usage() {
@@ -33,7 +34,6 @@ gen=$shared/corpus/gen_catalog.py
 load_runs=${LOAD_RUNS:-3}
 hf_runs=${HF_RUNS:-20}
 hf_warmup=${HF_WARMUP:-3}
-out_json=$here/out/catalog.json
 
 # --- tools -------------------------------------------------------------------
 
@@ -50,39 +50,6 @@ make_scratch
 
 # --- helpers -------------------------------------------------------------------
 
-# timed LOG CMD...: runs CMD under /usr/bin/time, output to LOG; sets t_wall (s),
-# t_cpu (user + system, s) and t_rss (MB, peak resident set size).
-timed() {
-	local log=$1
-	shift
-	if ! /usr/bin/time -f '%e %M %U %S' -o "$run/time.out" "$@" >"$log" 2>&1; then
-		cat "$log" >&2
-		die "command failed: $*"
-	fi
-	local kb user sys
-	read -r t_wall kb user sys <"$run/time.out"
-	t_rss=$(awk -v k="$kb" 'BEGIN { printf "%.1f", k / 1024 }')
-	t_cpu=$(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.2f", u + s }')
-}
-
-
-# hf NAME CMD...: hyperfine (no shell) on CMD; sets h_mean h_max h_min h_sd (ms).
-hf() {
-	local name=$1
-	shift
-	local cmd
-	cmd=$(printf '%q ' "$@")
-	if ! hyperfine -N --style basic --warmup "$hf_warmup" --runs "$hf_runs" \
-		--export-json "$run/$name.json" "$cmd" >"$run/$name.log" 2>&1; then
-		cat "$run/$name.log" >&2
-		die "hyperfine failed: $cmd"
-	fi
-	read -r h_mean h_max h_min h_sd < <(python3 -c '
-import json, sys
-r = json.load(open(sys.argv[1]))["results"][0]
-print(" ".join("%.2f" % (1000 * (r[k] or 0)) for k in ("mean", "max", "min", "stddev")))' "$run/$name.json")
-}
-
 # Rows for record (bench/lib.sh): ID LABEL VALUE UNIT GOAL DETAIL [KEY=VALUE...].
 # GOAL is the upper bound in UNIT, or '-' for a figure reported for information.
 
@@ -91,13 +58,13 @@ print(" ".join("%.2f" % (1000 * (r[k] or 0)) for k in ("mean", "max", "min", "st
 generate() {
 	local n=$1 per_file=$2 dir=$3 want
 	want="--datasets $n --per-file $per_file $(sha256sum "$gen" | cut -c1-16)"
-	if [ -n "$keep" ] && [ -d "$dir" ] && [ "$(cat "$dir.stamp" 2>/dev/null)" = "$want" ]; then
+	if stamp_ok "$dir" "$want"; then
 		echo "  reusing $dir"
 		g_wall=-
 		g_note=", reused (--keep)"
 	else
 		rm -rf "$dir" "$dir.stamp"
-		timed "$run/gen.log" python3 "$gen" --datasets "$n" --per-file "$per_file" --out "$dir"
+		measure gen --log "$run/gen.log" --check python3 "$gen" --datasets "$n" --per-file "$per_file" --out "$dir"
 		echo "$want" >"$dir.stamp"
 		g_wall=$t_wall
 		g_note=
@@ -108,26 +75,30 @@ generate() {
 }
 
 # fresh_loads TAG DIR N: LOAD_RUNS loads of DIR, each into a new workspace
-# $run/ws-TAG (the last one is kept); sets l_med l_min l_max l_rss l_cpu (median)
-# and l_walls l_cpus (every run, comma-separated).
+# $run/ws-TAG (the last one is kept), sampled as loadTAG steward; sets wall_med wall_min
+# wall_max wall_runs, cpu_med cpu_runs and rss_max (see summarize in bench/lib.sh).
 fresh_loads() {
-	local tag=$1 dir=$2 n=$3 ws=$run/ws-$1 i walls=() cpus=() rss=0
+	local tag=$1 dir=$2 n=$3 ws=$run/ws-$1 i
 	for i in $(seq "$load_runs"); do
 		rm -rf "$ws"
 		"$STEWARD" init "$ws" >/dev/null
-		timed "$run/load-$tag.log" "$STEWARD" --home "$ws" catalog load "$dir"
+		measure "load-$tag" --log "$run/load-$tag.log" --check --sample "load$tag" steward \
+			"$STEWARD" --home "$ws" catalog load "$dir"
 		grep -q "^catalog: $n datasets" "$run/load-$tag.log" ||
 			{ cat "$run/load-$tag.log" >&2; die "load of $dir did not give $n datasets"; }
 		echo "  load $i/$load_runs: $t_wall s (CPU $t_cpu s), peak RSS $t_rss MB"
-		walls+=("$t_wall")
-		cpus+=("$t_cpu")
-		rss=$(awk -v a="$rss" -v b="$t_rss" 'BEGIN { print (b > a ? b : a) }')
 	done
-	read -r l_med l_min l_max < <(stats "${walls[@]}")
-	read -r l_cpu _ _ < <(stats "${cpus[@]}")
-	l_rss=$rss
-	l_walls=$(IFS=,; echo "${walls[*]}")
-	l_cpus=$(IFS=,; echo "${cpus[*]}")
+	summarize "load$tag" steward
+}
+
+# catalog_size TAG N PER_FILE: generates (or reuses) the catalog $data/catTAG of N datasets,
+# records its row genTAG and runs fresh_loads on it (which sets wall_med ... rss_max).
+catalog_size() {
+	local tag=$1 n=$2 per_file=$3
+	generate "$n" "$per_file" "$data/cat$tag"
+	record "gen$tag" "$(printf '%-4s' "$tag") generate (gen_catalog.py)" "$g_wall" s - \
+		"$g_files files, $g_mb MB$g_note" "files=$g_files" "megabytes=$g_mb"
+	fresh_loads "$tag" "$data/cat$tag" "$n"
 }
 
 # check_unchanged TAG DIR: a reload of DIR into $run/ws-TAG must skip every file.
@@ -140,15 +111,7 @@ check_unchanged() {
 
 # --- header --------------------------------------------------------------------
 
-cpu=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null || true)
-[ -n "$cpu" ] || cpu=$(lscpu 2>/dev/null | awk -F': *' '/Model name/ { print $2; exit }' || true)
-mem_mb=$(awk '/^MemTotal/ { printf "%.0f", $2 / 1024 }' /proc/meminfo 2>/dev/null || echo 0)
-version=$("$STEWARD" version | head -1)
-libs=$("$STEWARD" version | tail -n +2 | paste -sd, - | sed 's/,/, /g')
-commit=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)
-[ -z "$(git -C "$root" status --porcelain --untracked-files=no 2>/dev/null)" ] || commit="$commit+dirty"
-mode=full
-[ "$quick" = 0 ] || mode=quick
+machine_info
 
 echo "steward catalog benchmark ($mode)"
 echo "machine: $(nproc) CPUs, $cpu, $mem_mb MB RAM, $(uname -sr)"
@@ -162,19 +125,15 @@ echo
 
 echo "10k: 10000 datasets, one file each"
 cat10k=$data/cat10k
-generate 10000 1 "$cat10k"
-record gen10k "10k  generate (gen_catalog.py)" "$g_wall" s - "$g_files files, $g_mb MB$g_note" \
-	"files=$g_files" "megabytes=$g_mb"
-
-fresh_loads 10k "$cat10k" 10000
-record load10k "10k  load into a fresh workspace" "$l_med" s 1.5 \
-	"median of $load_runs ($l_min-$l_max s), CPU $l_cpu s, peak RSS $l_rss MB" \
-	"runs_s=$l_walls" "min_s=$l_min" "max_s=$l_max" "cpu_s=$l_cpu" "cpu_runs_s=$l_cpus" \
-	"peak_rss_mb=$l_rss"
+catalog_size 10k 10000 1
+record load10k "10k  load into a fresh workspace" "$wall_med" s 1.5 \
+	"median of $load_runs ($wall_min-$wall_max s), CPU $cpu_med s, peak RSS $rss_max MB" \
+	"runs_s=$wall_runs" "min_s=$wall_min" "max_s=$wall_max" "cpu_s=$cpu_med" "cpu_runs_s=$cpu_runs" \
+	"peak_rss_mb=$rss_max"
 
 check_unchanged 10k "$cat10k"
-hf reload10k "$STEWARD" --home "$run/ws-10k" catalog load "$cat10k"
-timed "$run/reload-10k.log" "$STEWARD" --home "$run/ws-10k" catalog load "$cat10k"
+hf reload10k "$hf_runs" "$hf_warmup" "$STEWARD" --home "$run/ws-10k" catalog load "$cat10k"
+measure reload-10k --log "$run/reload-10k.log" --check "$STEWARD" --home "$run/ws-10k" catalog load "$cat10k"
 record reload10k "10k  reload, nothing changed" "$(awk -v m="$h_mean" 'BEGIN { printf "%.4f", m / 1000 }')" s 0.3 \
 	"mean of $hf_runs (max $h_max ms), peak RSS $t_rss MB" \
 	"mean_ms=$h_mean" "max_ms=$h_max" "min_ms=$h_min" "stddev_ms=$h_sd" "peak_rss_mb=$t_rss"
@@ -186,19 +145,15 @@ if [ "$quick" = 0 ]; then
 	echo
 	echo "100k: 100000 datasets, 50 per file"
 	cat100k=$data/cat100k
-	generate 100000 50 "$cat100k"
-	record gen100k "100k generate (gen_catalog.py)" "$g_wall" s - "$g_files files, $g_mb MB$g_note" \
-		"files=$g_files" "megabytes=$g_mb"
-
-	fresh_loads 100k "$cat100k" 100000
-	record load100k "100k load into a fresh workspace" "$l_med" s 20 \
-		"median of $load_runs ($l_min-$l_max s), CPU $l_cpu s" \
-		"runs_s=$l_walls" "min_s=$l_min" "max_s=$l_max" "cpu_s=$l_cpu" "cpu_runs_s=$l_cpus"
-	record rss100k "100k load, peak RSS" "$l_rss" MB 300 "max of $load_runs loads" "peak_rss_mb=$l_rss"
+	catalog_size 100k 100000 50
+	record load100k "100k load into a fresh workspace" "$wall_med" s 20 \
+		"median of $load_runs ($wall_min-$wall_max s), CPU $cpu_med s" \
+		"runs_s=$wall_runs" "min_s=$wall_min" "max_s=$wall_max" "cpu_s=$cpu_med" "cpu_runs_s=$cpu_runs"
+	record rss100k "100k load, peak RSS" "$rss_max" MB 300 "max of $load_runs loads" "peak_rss_mb=$rss_max"
 	ws=$run/ws-100k
 
 	check_unchanged 100k "$cat100k"
-	timed "$run/reload-100k.log" "$STEWARD" --home "$ws" catalog load "$cat100k"
+	measure reload-100k --log "$run/reload-100k.log" --check "$STEWARD" --home "$ws" catalog load "$cat100k"
 	record reload100k "100k reload, nothing changed" "$t_wall" s - "one run, peak RSS $t_rss MB" \
 		"peak_rss_mb=$t_rss"
 	echo "  unchanged reload: $t_wall s"
@@ -219,7 +174,7 @@ if [ "$quick" = 0 ]; then
 	for q in "order:order" "two:order payment" "name:$src"; do
 		id=${q%%:*}
 		query=${q#*:}
-		hf "search-$id" "$STEWARD" --home "$ws" search "$query"
+		hf "search-$id" "$hf_runs" "$hf_warmup" "$STEWARD" --home "$ws" search "$query"
 		hits=$("$STEWARD" --home "$ws" search "$query" --json |
 			python3 -c 'import json, sys; print(len(json.load(sys.stdin)))')
 		echo "  search '$query': mean $h_mean ms, max $h_max ms, $hits result(s)"
@@ -231,7 +186,7 @@ if [ "$quick" = 0 ]; then
 	for root_ds in "src:$src" "mart:$mart"; do
 		layer=${root_ds%%:*}
 		name=${root_ds#*:}
-		hf "lineage-$layer" "$STEWARD" --home "$ws" lineage "$name" --down --depth 20
+		hf "lineage-$layer" "$hf_runs" "$hf_warmup" "$STEWARD" --home "$ws" lineage "$name" --down --depth 20
 		read -r nodes edges < <("$STEWARD" --home "$ws" lineage "$name" --down --depth 20 --json |
 			python3 -c 'import json, sys; d = json.load(sys.stdin); print(len(d["nodes"]), len(d["edges"]))')
 		echo "  lineage $name --down: mean $h_mean ms, max $h_max ms, $nodes nodes"
@@ -243,93 +198,16 @@ fi
 
 # --- report ----------------------------------------------------------------------
 
-mkdir -p "$(dirname "$out_json")"
-echo
-MODE=$mode CPU=$cpu NPROC=$(nproc) MEM_MB=$mem_mb KERNEL=$(uname -sr) VERSION=$version LIBS=$libs \
-COMMIT=$commit LOAD_RUNS=$load_runs HF_RUNS=$hf_runs HF_WARMUP=$hf_warmup \
-python3 - "$results" "$out_json" <<'PY'
-import datetime, json, os, sys
-
-def num(s):
-    if "," in s:
-        return [num(x) for x in s.split(",")]
-    try:
-        return float(s) if "." in s or "e" in s else int(s)
-    except ValueError:
-        return s
-
-def fmt(v, unit):
-    if v == "-":
-        return "-"
-    if unit == "s":
-        return "%.3f s" % v if v < 1 else "%.2f s" % v
-    if unit == "ms":
-        return "%.1f ms" % v
-    return "%.0f %s" % (v, unit)
-
-rows = []
-for line in open(sys.argv[1]):
-    f = line.rstrip("\n").split("\t")
-    rid, label, value, unit, goal, detail = f[:6]
-    extra = {k: [num(x) for x in v.split(",")] if k.endswith("runs_s") else num(v)
-             for k, v in (kv.split("=", 1) for kv in f[6:])}
-    value = num(value)
-    goal = None if goal == "-" else num(goal)
-    status = "info" if goal is None else ("PASS" if value <= goal else "FAIL")
-    rows.append(dict(id=rid, label=label, value=None if value == "-" else value, unit=unit,
-                     goal=goal, status=status, detail=detail, **extra))
-
-goals = [("load10k", "10k descriptors load in <= 1.5 s"),
-         ("reload10k", "unchanged reload of the 10k in <= 0.3 s"),
-         ("load100k", "100k datasets load in <= 20 s"),
-         ("rss100k", "100k load peak RSS <= 300 MB"),
-         ("search_order", "search (one word) in <= 30 ms at 100k"),
-         ("search_two", "search (two words) in <= 30 ms at 100k"),
-         ("search_name", "search (full name) in <= 30 ms at 100k"),
-         ("lineage_src", "lineage --down of a src dataset in <= 100 ms at 100k"),
-         ("lineage_mart", "lineage --down of a mart dataset in <= 100 ms at 100k")]
-by_id = {r["id"]: r for r in rows}
-
-head = ("measurement", "result", "goal", "status", "detail")
-table = [(r["label"], fmt(r["value"] if r["value"] is not None else "-", r["unit"]),
-          "<= " + fmt(r["goal"], r["unit"]) if r["goal"] is not None else "-",
-          r["status"], r["detail"]) for r in rows]
-w = [max(len(x[i]) for x in table + [head]) for i in range(5)]
-line = lambda x: "  ".join((x[i].rjust(w[i]) if i in (1, 2) else x[i].ljust(w[i])) for i in range(5)).rstrip()
-print(line(head))
-print("  ".join("-" * n for n in w))
-for t in table:
-    print(line(t))
-
-summary = []
-for gid, text in goals:
-    r = by_id.get(gid)
-    if r is None:
-        summary.append(dict(id=gid, goal=text, status="SKIP", value=None, unit=None))
-    else:
-        summary.append(dict(id=gid, goal=text, status=r["status"], value=r["value"], unit=r["unit"]))
-judged = [g for g in summary if g["status"] != "SKIP"]
-met = sum(g["status"] == "PASS" for g in judged)
-
-env = os.environ
-doc = dict(benchmark="catalog", mode=env["MODE"],
-           date=datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-           machine=dict(nproc=int(env["NPROC"]), cpu=env["CPU"], mem_mb=int(env["MEM_MB"]), kernel=env["KERNEL"]),
-           steward=dict(version=env["VERSION"], libraries=env["LIBS"], commit=env["COMMIT"]),
-           method=dict(load_runs=int(env["LOAD_RUNS"]), load_statistic="median",
-                       hyperfine_runs=int(env["HF_RUNS"]), hyperfine_warmup=int(env["HF_WARMUP"]),
-                       hyperfine_statistic="mean"),
-           results=rows, goals=summary, all_met=met == len(judged))
-with open(sys.argv[2], "w") as f:
-    json.dump(doc, f, indent=2)
-    f.write("\n")
-
-print()
-print("results: %s" % os.path.abspath(sys.argv[2]))
-print("goals: %d of %d met%s" % (met, len(judged), ", %d skipped (--quick)" % (len(summary) - len(judged))
-                                 if len(summary) > len(judged) else ""))
-for g in summary:
-    got = "" if g["value"] is None else "  (%s)" % fmt(g["value"], g["unit"])
-    print("%-4s  %s%s" % (g["status"], g["goal"], got))
-sys.exit(0 if met == len(judged) else 1)
-PY
+report catalog --format 'ms=%.1f ms' --format 'MB=%.0f MB' \
+	--meta method.load_runs:="$load_runs" --meta method.load_statistic=median \
+	--meta method.hyperfine_runs:="$hf_runs" --meta method.hyperfine_warmup:="$hf_warmup" \
+	--meta method.hyperfine_statistic=mean \
+	--goal "load10k=10k descriptors load in <= 1.5 s" \
+	--goal "reload10k=unchanged reload of the 10k in <= 0.3 s" \
+	--goal "load100k=100k datasets load in <= 20 s" \
+	--goal "rss100k=100k load peak RSS <= 300 MB" \
+	--goal "search_order=search (one word) in <= 30 ms at 100k" \
+	--goal "search_two=search (two words) in <= 30 ms at 100k" \
+	--goal "search_name=search (full name) in <= 30 ms at 100k" \
+	--goal "lineage_src=lineage --down of a src dataset in <= 100 ms at 100k" \
+	--goal "lineage_mart=lineage --down of a mart dataset in <= 100 ms at 100k"
