@@ -59,11 +59,11 @@ _steward_takes_value() {
 # Dataset names that start with $3, from `steward [--home $2] search --json` (program $1).
 # search needs a word with a letter or digit, so an empty word gets no names.
 _steward_datasets() {
-	local prog=$1 word=$3 query=$3 home=()
-	[ -z "$2" ] || home=(--home "$2")
+	local prog=$1 word=$3 query=$3 where=()
+	[ -z "$2" ] || where=(--home "$2")
 	query=${query//[^[:alnum:]._-]/ }
 	[ -n "${query//[^[:alnum:]]/}" ] || return 0
-	"$prog" "${home[@]}" search --json --limit 1000 -- "$query" 2>/dev/null </dev/null |
+	"$prog" "${where[@]}" search --json --limit 1000 -- "$query" 2>/dev/null </dev/null |
 		sed -n 's/^    "name": "\([^"\\]*\)",\{0,1\}$/\1/p' |
 		while IFS= read -r name; do
 			case $name in "$word"*) printf '%s\n' "$name" ;; esac
@@ -131,7 +131,7 @@ _steward() {
 	[ "$COMP_CWORD" -lt "${#COMP_WORDS[@]}" ] || w+=("")
 
 	local prog=${w[0]} cur=${w[-1]} n=$((${#w[@]} - 1))
-	[[ $prog == "~/"* ]] && prog=$HOME/${prog#"~/"}
+	[[ $prog == \~/* ]] && prog=$HOME/${prog#\~/}
 	local home='' verb='' sub='' prev='' args=() before=1
 	# Walk the words before the current one: the --home value, the verb, its subcommand,
 	# the positional arguments, and the option whose value is being typed.
@@ -163,7 +163,7 @@ _steward() {
 			fi ;;
 		esac
 	done
-	[[ $home == "~/"* ]] && home=$HOME/${home#"~/"}
+	[[ $home == \~/* ]] && home=$HOME/${home#\~/}
 	local cmd=$verb
 	[ -n "$sub" ] && cmd="$verb $sub"
 

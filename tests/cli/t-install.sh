@@ -28,6 +28,7 @@ else
 fi
 check "the descriptor schema is installed: ${SCHEMA#"$DEST"}" \
 	cmp "$STEWARD_SRC/schemas/descriptor.schema.json" "$SCHEMA"
+# shellcheck disable=SC2016 # expanded by that sh
 check "the installed schema is what 'steward catalog schema' prints" \
 	sh -c '"$1" catalog schema | cmp - "$2"' sh "$BIN" "$SCHEMA"
 
@@ -88,8 +89,11 @@ missing=
 for o in $(grep -oE -- '--[a-z][a-z-]*' "$TMP/help" | sort -u); do
 	grep -qE -- "(^|[^a-z-])$o([^a-z-]|\$)" "$TMP/page.src" || missing="$missing $o"
 done
-[ -z "$missing" ] && pass "steward(1) names every option of steward --help" ||
+if [ -z "$missing" ]; then
+	pass "steward(1) names every option of steward --help"
+else
 	fail "steward(1) names every option of steward --help" "missing:$missing"
+fi
 while read -r verb; do
 	f=$MAN1/steward-$verb.1
 	[ -f "$f" ] || continue
