@@ -312,3 +312,19 @@ int cli_print_json(struct json_t *doc)
 	putchar('\n');
 	return 0;
 }
+
+int cli_no_options(int c, const char *arg, void *u)
+{
+	(void)c;
+	(void)arg;
+	(void)u;
+	return -1;
+}
+
+int cli_json_option(int c, const char *arg, void *u)
+{
+	(void)arg;
+	if (c == 'j')
+		*(int *)u = 1;
+	return -1;
+}

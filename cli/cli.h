@@ -86,6 +86,11 @@ struct option;
  * argument. Returns -1 to go on, or an exit code (0 after --help). */
 int cli_getopt(int argc, char **argv, struct cli_ctx *ctx, const struct cli_cmd *cmd,
 	       const struct option *opts, int (*own)(int c, const char *arg, void *u), void *u);
+/* own() callbacks for cli_getopt(): cli_no_options for a command with only the common
+ * options; cli_json_option for one whose only own option is --json ('j'), which sets the
+ * int that u points to. */
+int cli_no_options(int c, const char *arg, void *u);
+int cli_json_option(int c, const char *arg, void *u);
 struct json_t;
 /* Prints doc as indented JSON and a newline on stdout, then releases it; NULL means out
  * of memory. Returns 0, or an exit code after printing. */

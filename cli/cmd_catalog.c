@@ -47,6 +47,14 @@ static char *scrub(const char *text, size_t len, size_t *found, void *ctx)
 	return pii_redact(text, len, found);
 }
 
+static int load_opt(int c, const char *arg, void *u)
+{
+	(void)arg;
+	if (c == 'c')
+		*(unsigned *)u |= CATALOG_LOAD_DRY_RUN;
+	return -1;
+}
+
 static int cmd_load(int argc, char **argv, struct cli_ctx *ctx)
 {
 	static const struct option opts[] = {{"check", no_argument, NULL, 'c'}, CLI_COMMON_OPTIONS,
@@ -57,20 +65,10 @@ static int cmd_load(int argc, char **argv, struct cli_ctx *ctx)
 	struct st_diags diags;
 	struct catalog *cat = NULL;
 	unsigned flags = 0;
-	int c, code = 0;
+	int code = 0;
 
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		if (c == 'c') {
-			flags |= CATALOG_LOAD_DRY_RUN;
-		} else if (cli_common_option(c, optarg, ctx, &cmd_catalog_load, &code)) {
-			if (c == 'h')
-				return code;
-		} else {
-			return cli_option_error(ctx, c, argv);
-		}
-	}
+	if ((code = cli_getopt(argc, argv, ctx, &cmd_catalog_load, opts, load_opt, &flags)) >= 0)
+		return code;
 	if (optind >= argc)
 		return cli_usage_error(ctx, "no paths to load");
 	ctx->action = flags & CATALOG_LOAD_DRY_RUN ? "catalog.check" : "catalog.load";

@@ -117,6 +117,41 @@ static void summary(const char *dataset, const struct pii_ingest_stats *s, const
 		secs > 0 ? (double)s->bytes_in / 1e6 / secs : 0.0);
 }
 
+struct ingest_args {
+	struct cli_ctx *ctx;
+	struct pii_ingest_opts *o;
+	const char *rejects, *unknown;
+	long threads, max_record;
+};
+
+static int ingest_opt(int c, const char *arg, void *u)
+{
+	struct ingest_args *a = u;
+
+	switch (c) {
+	case 'f':
+		if (!strcmp(arg, "jsonl"))
+			a->o->format = PII_FMT_JSONL;
+		else if (!strcmp(arg, "csv"))
+			a->o->format = PII_FMT_CSV;
+		else
+			return cli_usage_error(a->ctx, "unknown format '%s' (jsonl or csv)", arg);
+		break;
+	case 'l': a->o->label = arg; break;
+	case 'r': a->rejects = arg; break;
+	case 'u': a->unknown = arg; break;
+	case 'm':
+		if (cli_parse_count(a->ctx, "--max-record", arg, &a->max_record))
+			return ST_E_USAGE;
+		break;
+	case 't':
+		if (cli_parse_count(a->ctx, "--threads", arg, &a->threads))
+			return ST_E_USAGE;
+		break;
+	}
+	return -1;
+}
+
 static int cmd_ingest(int argc, char **argv, struct cli_ctx *ctx)
 {
 	static const struct option opts[] = {
@@ -138,40 +173,17 @@ static int cmd_ingest(int argc, char **argv, struct cli_ctx *ctx)
 	const char *rejects = NULL, *unknown = NULL;
 	char *dir = NULL, shown[4096] = "", **sup_cat = NULL, **sup_pseu = NULL;
 	size_t nsup = 0;
-	long threads = 1, max_record = 0;
-	int c, code = 0, rfd = -1;
+	struct ingest_args a = {ctx, &o, NULL, NULL, 1, 0};
+	long threads, max_record;
+	int code = 0, rfd = -1;
 
 	st_diags_init(&problems, 0);
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'f':
-			if (!strcmp(optarg, "jsonl"))
-				o.format = PII_FMT_JSONL;
-			else if (!strcmp(optarg, "csv"))
-				o.format = PII_FMT_CSV;
-			else
-				return cli_usage_error(ctx, "unknown format '%s' (jsonl or csv)", optarg);
-			break;
-		case 'l': o.label = optarg; break;
-		case 'r': rejects = optarg; break;
-		case 'u': unknown = optarg; break;
-		case 'm':
-			if (cli_parse_count(ctx, "--max-record", optarg, &max_record))
-				return ST_E_USAGE;
-			break;
-		case 't':
-			if (cli_parse_count(ctx, "--threads", optarg, &threads))
-				return ST_E_USAGE;
-			break;
-		default:
-			if (!cli_common_option(c, optarg, ctx, &cli_cmd_ingest, &code))
-				return cli_option_error(ctx, c, argv);
-			if (c == 'h')
-				return code;
-		}
-	}
+	if ((code = cli_getopt(argc, argv, ctx, &cli_cmd_ingest, opts, ingest_opt, &a)) >= 0)
+		return code;
+	rejects = a.rejects;
+	unknown = a.unknown;
+	threads = a.threads;
+	max_record = a.max_record;
 	if (argc - optind != 1)
 		return cli_usage_error(ctx, "give one dataset name or pattern");
 	o.dataset = argv[optind];

@@ -22,18 +22,10 @@ static int cmd_init(int argc, char **argv, struct cli_ctx *ctx)
 	const char *dir = ".";
 	char probe[4096];
 	struct stat sb;
-	int c, existed, code;
+	int existed, code;
 
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		if (cli_common_option(c, optarg, ctx, &cli_cmd_init, &code)) {
-			if (c == 'h')
-				return code;
-			continue;
-		}
-		return cli_option_error(ctx, c, argv);
-	}
+	if ((code = cli_getopt(argc, argv, ctx, &cli_cmd_init, opts, cli_no_options, NULL)) >= 0)
+		return code;
 	if (argc - optind > 1)
 		return cli_usage_error(ctx, "'init' takes at most one directory");
 	if (optind < argc)

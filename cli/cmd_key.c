@@ -33,20 +33,11 @@ static int key_verb(int argc, char **argv, struct cli_ctx *ctx, const struct cli
 					     {0}};
 	struct catalog_workspace ws = {0};
 	char *dir = NULL;
-	int c, code = 0;
+	int code = 0;
 
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		if (c == 'j' && json) {
-			*json = 1;
-		} else if (cli_common_option(c, optarg, ctx, cmd, &code)) {
-			if (c == 'h')
-				return code;
-		} else {
-			return cli_option_error(ctx, c, argv);
-		}
-	}
+	if ((code = cli_getopt(argc, argv, ctx, cmd, json ? opts : opts + 1,
+			       json ? cli_json_option : cli_no_options, json)) >= 0)
+		return code;
 	if (argc - optind != nargs)
 		return cli_usage_error(ctx, nargs ? "give one key id" : "no arguments expected");
 	snprintf(action, sizeof(action), "key.%s", cmd->name);

@@ -202,6 +202,34 @@ static void print_dot(const struct catalog_lineage *g)
 	puts("}");
 }
 
+struct lineage_args {
+	struct cli_ctx *ctx;
+	int dir, format;
+	long depth;
+};
+
+static int lineage_opt(int c, const char *arg, void *u)
+{
+	struct lineage_args *a = u;
+
+	switch (c) {
+	case 'u': a->dir |= CATALOG_UP; break;
+	case 'd': a->dir |= CATALOG_DOWN; break;
+	case 'b': a->dir = CATALOG_BOTH; break;
+	case 'j':
+	case 'g':
+		if (a->format && a->format != c)
+			return cli_usage_error(a->ctx, "--json and --dot cannot be combined");
+		a->format = c;
+		break;
+	case 'n':
+		if (cli_parse_count(a->ctx, "--depth", arg, &a->depth))
+			return ST_E_USAGE;
+		break;
+	}
+	return -1;
+}
+
 static int cmd_lineage(int argc, char **argv, struct cli_ctx *ctx)
 {
 	static const struct option opts[] = {
@@ -213,33 +241,15 @@ static int cmd_lineage(int argc, char **argv, struct cli_ctx *ctx)
 	struct catalog_lineage g = {0};
 	struct st_error err = ST_ERROR_INIT;
 	struct catalog *cat = NULL;
-	int c, code = 0, dir = 0, format = 0;
-	long depth = CATALOG_LINEAGE_DEFAULT_DEPTH;
+	struct lineage_args a = {ctx, 0, 0, CATALOG_LINEAGE_DEFAULT_DEPTH};
+	int code = 0, dir, format;
+	long depth;
 
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'u': dir |= CATALOG_UP; break;
-		case 'd': dir |= CATALOG_DOWN; break;
-		case 'b': dir = CATALOG_BOTH; break;
-		case 'j':
-		case 'g':
-			if (format && format != c)
-				return cli_usage_error(ctx, "--json and --dot cannot be combined");
-			format = c;
-			break;
-		case 'n':
-			if (cli_parse_count(ctx, "--depth", optarg, &depth))
-				return ST_E_USAGE;
-			break;
-		default:
-			if (!cli_common_option(c, optarg, ctx, &cli_cmd_lineage, &code))
-				return cli_option_error(ctx, c, argv);
-			if (c == 'h')
-				return code;
-		}
-	}
+	if ((code = cli_getopt(argc, argv, ctx, &cli_cmd_lineage, opts, lineage_opt, &a)) >= 0)
+		return code;
+	dir = a.dir;
+	format = a.format;
+	depth = a.depth;
 	if (argc - optind != 1)
 		return cli_usage_error(ctx, argc - optind ? "'lineage' takes one name"
 							  : "no dataset name given");

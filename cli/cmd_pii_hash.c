@@ -84,6 +84,27 @@ static int hash_stdin(struct hash_run *r)
 	return code;
 }
 
+struct hash_args {
+	struct cli_ctx *ctx;
+	struct hash_run *run;
+	const char *key_id, *norm;
+	int from_stdin;
+};
+
+static int hash_opt(int c, const char *arg, void *u)
+{
+	struct hash_args *a = u;
+
+	switch (c) {
+	case 'c': a->run->category = arg; break;
+	case 'n': a->norm = arg; break;
+	case 'k': a->key_id = arg; break;
+	case 's': a->from_stdin = 1; break;
+	case 'p': a->ctx->purpose = arg; break;
+	}
+	return -1;
+}
+
 static int cmd_hash(int argc, char **argv, struct cli_ctx *ctx)
 {
 	static const struct option opts[] = {{"category", required_argument, NULL, 'c'},
@@ -99,26 +120,16 @@ static int cmd_hash(int argc, char **argv, struct cli_ctx *ctx)
 	struct st_error err = ST_ERROR_INIT;
 	struct hash_run run = {0};
 	const struct pii_key *key;
-	const char *key_id = NULL, *norm = NULL;
+	struct hash_args a = {ctx, &run, NULL, NULL, 0};
+	const char *key_id, *norm;
 	char *dir = NULL;
-	int c, code = 0, from_stdin = 0;
+	int code = 0, from_stdin;
 
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'c': run.category = optarg; break;
-		case 'n': norm = optarg; break;
-		case 'k': key_id = optarg; break;
-		case 's': from_stdin = 1; break;
-		case 'p': ctx->purpose = optarg; break;
-		default:
-			if (!cli_common_option(c, optarg, ctx, &cli_cmd_pii_hash, &code))
-				return cli_option_error(ctx, c, argv);
-			if (c == 'h')
-				return code;
-		}
-	}
+	if ((code = cli_getopt(argc, argv, ctx, &cli_cmd_pii_hash, opts, hash_opt, &a)) >= 0)
+		return code;
+	key_id = a.key_id;
+	norm = a.norm;
+	from_stdin = a.from_stdin;
 	if (!run.category)
 		return cli_usage_error(ctx, "--category is required");
 	if (!ctx->purpose || !*ctx->purpose)

@@ -46,19 +46,10 @@ static int parse(int argc, char **argv, struct cli_ctx *ctx, const struct cli_cm
 {
 	static const struct option opts[] = {
 		{"json", no_argument, NULL, 'j'}, CLI_COMMON_OPTIONS, {0}};
-	int c, code = 0;
+	int code;
 
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		if (c == 'j')
-			*json = 1;
-		else if (cli_common_option(c, optarg, ctx, cmd, &code)) {
-			if (c == 'h')
-				return code;
-		} else
-			return cli_option_error(ctx, c, argv);
-	}
+	if ((code = cli_getopt(argc, argv, ctx, cmd, opts, cli_json_option, json)) >= 0)
+		return code;
 	if (argc > optind)
 		return cli_usage_error(ctx, "'%s' takes no arguments", ctx->verb);
 	return -1;

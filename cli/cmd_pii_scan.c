@@ -112,6 +112,26 @@ static void print_json(const char *dataset, const struct pii_scan_report *r)
 	json_decref(o);
 }
 
+struct scan_args {
+	struct cli_ctx *ctx;
+	const char *dataset;
+	int json;
+	long sample;
+};
+
+static int scan_opt(int c, const char *arg, void *u)
+{
+	struct scan_args *a = u;
+
+	if (c == 'd')
+		a->dataset = arg;
+	else if (c == 'j')
+		a->json = 1;
+	else if (c == 'n' && cli_parse_count(a->ctx, "--sample", arg, &a->sample))
+		return ST_E_USAGE;
+	return -1;
+}
+
 static int cmd_scan(int argc, char **argv, struct cli_ctx *ctx)
 {
 	static const struct option opts[] = {{"dataset", required_argument, NULL, 'd'},
@@ -124,26 +144,15 @@ static int cmd_scan(int argc, char **argv, struct cli_ctx *ctx)
 	struct st_error err = ST_ERROR_INIT;
 	struct catalog *cat = NULL;
 	const char *dataset = NULL;
-	long sample = 0;
-	int c, code = 0, json = 0, fd = -1;
+	struct scan_args a = {ctx, NULL, 0, 0};
+	long sample;
+	int code = 0, json, fd = -1;
 
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'd': dataset = optarg; break;
-		case 'j': json = 1; break;
-		case 'n':
-			if (cli_parse_count(ctx, "--sample", optarg, &sample))
-				return ST_E_USAGE;
-			break;
-		default:
-			if (!cli_common_option(c, optarg, ctx, &cli_cmd_pii_scan, &code))
-				return cli_option_error(ctx, c, argv);
-			if (c == 'h')
-				return code;
-		}
-	}
+	if ((code = cli_getopt(argc, argv, ctx, &cli_cmd_pii_scan, opts, scan_opt, &a)) >= 0)
+		return code;
+	dataset = a.dataset;
+	json = a.json;
+	sample = a.sample;
 	if (argc - optind != 1)
 		return cli_usage_error(ctx, "give one sample file (or - for standard input)");
 	if (!dataset)

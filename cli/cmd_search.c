@@ -91,6 +91,32 @@ static void print_text(const struct catalog_hits *hits)
 	}
 }
 
+struct search_args {
+	struct cli_ctx *ctx;
+	struct catalog_search_opts *o;
+	int json;
+	long limit;
+};
+
+static int search_opt(int c, const char *arg, void *u)
+{
+	struct search_args *a = u;
+
+	switch (c) {
+	case 'k': a->o->kind = arg; break;
+	case 't': a->o->tag = arg; break;
+	case 'o': a->o->owner = arg; break;
+	case 'd': a->o->domain = arg; break;
+	case 'p': a->o->pii_only = 1; break;
+	case 'j': a->json = 1; break;
+	case 'n':
+		if (cli_parse_count(a->ctx, "--limit", arg, &a->limit))
+			return ST_E_USAGE;
+		break;
+	}
+	return -1;
+}
+
 static int cmd_search(int argc, char **argv, struct cli_ctx *ctx)
 {
 	static const struct option opts[] = {
@@ -104,30 +130,14 @@ static int cmd_search(int argc, char **argv, struct cli_ctx *ctx)
 	struct catalog_hits hits = {0};
 	struct st_error err = ST_ERROR_INIT;
 	struct catalog *cat = NULL;
-	int c, code = 0, json = 0;
-	long limit = 20;
+	struct search_args a = {ctx, &o, 0, 20};
+	int code = 0, json;
+	long limit;
 
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'k': o.kind = optarg; break;
-		case 't': o.tag = optarg; break;
-		case 'o': o.owner = optarg; break;
-		case 'd': o.domain = optarg; break;
-		case 'p': o.pii_only = 1; break;
-		case 'j': json = 1; break;
-		case 'n':
-			if (cli_parse_count(ctx, "--limit", optarg, &limit))
-				return ST_E_USAGE;
-			break;
-		default:
-			if (!cli_common_option(c, optarg, ctx, &cli_cmd_search, &code))
-				return cli_option_error(ctx, c, argv);
-			if (c == 'h')
-				return code;
-		}
-	}
+	if ((code = cli_getopt(argc, argv, ctx, &cli_cmd_search, opts, search_opt, &a)) >= 0)
+		return code;
+	json = a.json;
+	limit = a.limit;
 	if (argc - optind != 1)
 		return cli_usage_error(ctx, argc - optind ? "give the query as one argument (quote it)"
 							  : "no query given");

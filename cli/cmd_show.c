@@ -219,6 +219,23 @@ static void print_text(const struct catalog_card *k, const struct pii_graph *g)
 	print_refs("Related", k->related, k->nrelated);
 }
 
+struct show_opts {
+	struct cli_ctx *ctx;
+	int json;
+	long version;
+};
+
+static int show_opt(int c, const char *arg, void *u)
+{
+	struct show_opts *o = u;
+
+	if (c == 'j')
+		o->json = 1;
+	else if (c == 'V' && cli_parse_count(o->ctx, "--version", arg, &o->version))
+		return ST_E_USAGE;
+	return -1;
+}
+
 static int cmd_show(int argc, char **argv, struct cli_ctx *ctx)
 {
 	static const struct option opts[] = {{"json", no_argument, NULL, 'j'},
@@ -230,24 +247,14 @@ static int cmd_show(int argc, char **argv, struct cli_ctx *ctx)
 	struct st_error err = ST_ERROR_INIT;
 	struct catalog *cat = NULL;
 	struct pii_graph *g = NULL;
-	int c, code = 0, json = 0;
-	long version = 0;
+	struct show_opts so = {ctx, 0, 0};
+	int code = 0, json;
+	long version;
 
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		if (c == 'j') {
-			json = 1;
-		} else if (c == 'V') {
-			if (cli_parse_count(ctx, "--version", optarg, &version))
-				return ST_E_USAGE;
-		} else if (cli_common_option(c, optarg, ctx, &cli_cmd_show, &code)) {
-			if (c == 'h')
-				return code;
-		} else {
-			return cli_option_error(ctx, c, argv);
-		}
-	}
+	if ((code = cli_getopt(argc, argv, ctx, &cli_cmd_show, opts, show_opt, &so)) >= 0)
+		return code;
+	json = so.json;
+	version = so.version;
 	if (argc - optind != 1)
 		return cli_usage_error(ctx, argc - optind ? "'show' takes one dataset name"
 							  : "no dataset name given");
