@@ -345,7 +345,8 @@ struct audit_run_result {
 	char bundle[1024]; /* access: the bundle written by this run */
 };
 
-/* Carries request id out against every bound target of plan that is not done yet, with
+/* Carries request req (as audit_request_get() read it; plan was built from it) out
+ * against every bound target of plan that is not done yet, with
  * the secrets of kr (current and previous keys). Erase and object requests put every
  * pseudonym of the subject on the suppression list first. Each target's outcome and
  * evidence is committed as soon as it is known, so an interrupted run resumes where it
@@ -355,8 +356,9 @@ struct audit_run_result {
  * request is completed when every bound target is done. Returns 0 (res says what
  * happened; failed targets are not an error), or -1 with err. */
 int audit_request_run(struct audit_log *log, const struct audit_actor *actor,
-		      const struct audit_plan *plan, const char *id, const struct pii_keyring *kr,
-		      const struct audit_run_opts *o, struct audit_run_result *res,
+		      const struct audit_plan *plan, const struct audit_request *req,
+		      const struct pii_keyring *kr, const struct audit_run_opts *o,
+		      struct audit_run_result *res,
 		      struct st_error *err);
 
 /* ---- Reports (report.c) ------------------------------------------------------------- */

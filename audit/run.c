@@ -468,9 +468,9 @@ out:
 }
 
 int audit_request_run(struct audit_log *log, const struct audit_actor *actor,
-		      const struct audit_plan *plan, const char *id, const struct pii_keyring *kr,
-		      const struct audit_run_opts *o, struct audit_run_result *res,
-		      struct st_error *err)
+		      const struct audit_plan *plan, const struct audit_request *req,
+		      const struct pii_keyring *kr, const struct audit_run_opts *o,
+		      struct audit_run_result *res, struct st_error *err)
 {
 	struct run R = {0};
 	size_t added;
@@ -482,8 +482,7 @@ int audit_request_run(struct audit_log *log, const struct audit_actor *actor,
 	R.actor = actor;
 	R.plan = plan;
 	R.o = o;
-	if (audit_request_get(R.db, id, &R.req, err))
-		goto out;
+	R.req = *req;
 	for (size_t i = 0; i < plan->n; i++) {
 		if (plan->v[i].uri)
 			res->targets++;

@@ -17,6 +17,7 @@
  * which becomes the record's reason. */
 static struct {
 	struct audit_log *log;
+	struct catalog_config cfg; /* steward.yaml, parsed once per command */
 	struct audit_actor actor;
 	int begun;
 	char reason[1024];
@@ -100,7 +101,7 @@ static long checkpoint_every(const struct catalog_config *cfg)
 int cli_audit_begin(const struct cli_ctx *ctx, const struct catalog_workspace *ws)
 {
 	struct st_error err = ST_ERROR_INIT, cfg_err = ST_ERROR_INIT;
-	struct catalog_config cfg = {0};
+	struct catalog_config *cfg = &audit_state.cfg;
 	struct audit_entry e = {&audit_state.actor, ctx->action, ctx->object, ctx->purpose};
 	char *purpose = NULL;
 	size_t found = 0;
@@ -124,10 +125,10 @@ int cli_audit_begin(const struct cli_ctx *ctx, const struct catalog_workspace *w
 		return cli_fail(&err);
 	}
 	audit_actor_self(&audit_state.actor);
-	cfg_failed = catalog_config_load(&cfg, ws, &cfg_err) ||
-		     audit_role_resolve(&cfg, ws->config, &audit_state.actor, &cfg_err);
+	cfg_failed = catalog_config_load(cfg, ws, &cfg_err) ||
+		     audit_role_resolve(cfg, ws->config, &audit_state.actor, &cfg_err);
 	if (audit_open(&audit_state.log, ws->state_dir, STEWARD_VERSION,
-		       cfg_failed ? 0 : checkpoint_every(&cfg), &err)) {
+		       cfg_failed ? 0 : checkpoint_every(cfg), &err)) {
 		code = cli_fail(&err);
 		goto out;
 	}
@@ -162,12 +163,17 @@ int cli_audit_begin(const struct cli_ctx *ctx, const struct catalog_workspace *w
 	audit_state.reason[0] = '\0';
 out:
 	st_free(purpose);
-	catalog_config_release(&cfg);
 	if (code) {
+		catalog_config_release(cfg);
 		audit_free(audit_state.log);
 		audit_state.log = NULL;
 	}
 	return code;
+}
+
+const struct catalog_config *cli_config(void)
+{
+	return &audit_state.cfg;
 }
 
 int cli_audit_end(const struct cli_ctx *ctx, int exit_code)
@@ -190,6 +196,7 @@ int cli_audit_end(const struct cli_ctx *ctx, int exit_code)
 	}
 	audit_state.begun = 0;
 out:
+	catalog_config_release(&audit_state.cfg);
 	audit_free(audit_state.log);
 	audit_state.log = NULL;
 	return exit_code;

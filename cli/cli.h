@@ -57,6 +57,10 @@ struct audit_actor;
 /* The open audit log and the actor, after cli_audit_begin() succeeded (else NULL). */
 struct audit_log *cli_audit_log(void);
 const struct audit_actor *cli_audit_actor(void);
+/* The workspace's steward.yaml as cli_audit_begin() parsed it (empty before that, or when
+ * there is no file); valid until cli_audit_end(). Verbs read settings here rather than
+ * parsing the file again. */
+const struct catalog_config *cli_config(void);
 /* Finds the workspace and opens its catalog. Returns 0, or an exit code after printing. */
 int cli_open_catalog(const struct cli_ctx *ctx, struct catalog_workspace *ws,
 		     struct catalog **cat);

@@ -162,7 +162,7 @@ static int cmd_ingest(int argc, char **argv, struct cli_ctx *ctx)
 		{0}};
 	struct pii_ingest_opts o = {0};
 	struct catalog_workspace ws = {0};
-	struct catalog_config cfg = {0};
+	const struct catalog_config *cfg;
 	struct pii_keyring kr = {0};
 	struct pii_ingest_stats stats;
 	struct st_error err = ST_ERROR_INIT;
@@ -193,19 +193,18 @@ static int cmd_ingest(int argc, char **argv, struct cli_ctx *ctx)
 	ctx->object = o.dataset;
 	if ((code = cli_open_catalog(ctx, &ws, &cat)))
 		return code;
-	if (catalog_config_load(&cfg, &ws, &err))
-		goto fail;
+	cfg = cli_config();
 	if (!unknown)
-		unknown = catalog_config_str(&cfg, "ingest.unknown_fields");
+		unknown = catalog_config_str(cfg, "ingest.unknown_fields");
 	if (unknown && strcmp(unknown, "reject") && strcmp(unknown, "drop")) {
 		code = cli_usage_error(ctx, "unknown-field policy must be reject or drop, not '%s'",
 				       unknown);
 		goto out;
 	}
 	o.unknown = unknown && !strcmp(unknown, "drop") ? PII_UNKNOWN_DROP : PII_UNKNOWN_REJECT;
-	if (!max_record && catalog_config_str(&cfg, "ingest.max_record_bytes") &&
+	if (!max_record && catalog_config_str(cfg, "ingest.max_record_bytes") &&
 	    cli_parse_count(ctx, "ingest.max_record_bytes in steward.yaml",
-			    catalog_config_str(&cfg, "ingest.max_record_bytes"), &max_record)) {
+			    catalog_config_str(cfg, "ingest.max_record_bytes"), &max_record)) {
 		code = ST_E_USAGE;
 		goto out;
 	}
@@ -214,7 +213,7 @@ static int cmd_ingest(int argc, char **argv, struct cli_ctx *ctx)
 		goto out;
 	}
 	o.max_record = (size_t)max_record;
-	o.country_code = pii_country_calling_code(catalog_config_str(&cfg, "pii.default_country"));
+	o.country_code = pii_country_calling_code(catalog_config_str(cfg, "pii.default_country"));
 	if (isatty(STDERR_FILENO)) {
 		o.progress = progress;
 		o.progress_every = 100000;
@@ -271,7 +270,6 @@ out:
 	st_free_strv(sup_cat, nsup);
 	st_free_strv(sup_pseu, nsup);
 	pii_keyring_release(&kr);
-	catalog_config_release(&cfg);
 	st_diags_release(&problems);
 	st_free(dir);
 	catalog_free(cat);

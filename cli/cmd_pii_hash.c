@@ -115,7 +115,6 @@ static int cmd_hash(int argc, char **argv, struct cli_ctx *ctx)
 					     CLI_COMMON_OPTIONS,
 					     {0}};
 	struct catalog_workspace ws = {0};
-	struct catalog_config cfg = {0};
 	struct pii_keyring kr = {0};
 	struct st_error err = ST_ERROR_INIT;
 	struct hash_run run = {0};
@@ -148,8 +147,7 @@ static int cmd_hash(int argc, char **argv, struct cli_ctx *ctx)
 	ctx->object = run.category;
 	if ((code = cli_find_workspace(ctx, &ws)))
 		return code;
-	if (catalog_config_load(&cfg, &ws, &err) ||
-	    !(dir = catalog_workspace_state_path(&ws, "keys")) ||
+	if (!(dir = catalog_workspace_state_path(&ws, "keys")) ||
 	    pii_keyring_open(&kr, dir, 1, &err)) {
 		if (!dir && !err.code)
 			st_error_oom(&err);
@@ -164,7 +162,7 @@ static int cmd_hash(int argc, char **argv, struct cli_ctx *ctx)
 		code = cli_fail(&err);
 		goto out;
 	}
-	run.country = pii_country_calling_code(catalog_config_str(&cfg, "pii.default_country"));
+	run.country = pii_country_calling_code(catalog_config_str(cli_config(), "pii.default_country"));
 	if (pii_hasher_new(&run.h, key, &err)) {
 		code = cli_fail(&err);
 		goto out;
@@ -176,7 +174,6 @@ static int cmd_hash(int argc, char **argv, struct cli_ctx *ctx)
 out:
 	pii_hasher_free(run.h);
 	pii_keyring_release(&kr);
-	catalog_config_release(&cfg);
 	st_free(dir);
 	catalog_workspace_release(&ws);
 	return code;

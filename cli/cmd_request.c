@@ -21,7 +21,7 @@ extern const struct cli_cmd cli_cmd_request_new, cli_cmd_request_extend, cli_cmd
 /* Everything a request command may hold open; released by session_release(). */
 struct session {
 	struct catalog_workspace ws;
-	struct catalog_config cfg;
+	const struct catalog_config *cfg; /* cli_config() */
 	struct catalog *cat;
 	struct pii_keyring kr;
 	char *keydir;
@@ -32,7 +32,6 @@ static void session_release(struct session *s)
 {
 	catalog_free(s->cat);
 	pii_keyring_release(&s->kr);
-	catalog_config_release(&s->cfg);
 	st_free(s->keydir);
 	if (s->have_ws)
 		catalog_workspace_release(&s->ws);
@@ -50,8 +49,8 @@ static int session_open(struct session *s, const struct cli_ctx *ctx, int catalo
 	if ((code = cli_find_workspace(ctx, &s->ws)))
 		return code;
 	s->have_ws = 1;
-	if (catalog_config_load(&s->cfg, &s->ws, &err) ||
-	    (catalog && catalog_open(&s->cat, &s->ws, &err)))
+	s->cfg = cli_config();
+	if (catalog && catalog_open(&s->cat, &s->ws, &err))
 		return cli_fail(&err);
 	if (keys) {
 		if (!(s->keydir = catalog_workspace_state_path(&s->ws, "keys"))) {
@@ -224,7 +223,7 @@ static int cmd_new(int argc, char **argv, struct cli_ctx *ctx)
 	}
 	if (subject_pseudonyms(&s.kr, category, value, len,
 			       pii_country_calling_code(
-				       catalog_config_str(&s.cfg, "pii.default_country")),
+				       catalog_config_str(s.cfg, "pii.default_country")),
 			       pseu, 8, &np, &err)) {
 		code = cli_fail(&err);
 		goto out;
@@ -383,7 +382,7 @@ static int load_request_plan(struct session *s, const char *id, struct audit_req
 	struct st_error err = ST_ERROR_INIT;
 
 	if (audit_request_get(audit_db(cli_audit_log()), id, r, &err) ||
-	    audit_plan_build(s->cat, &s->cfg, s->ws.config, r, p, &err))
+	    audit_plan_build(s->cat, s->cfg, s->ws.config, r, p, &err))
 		return cli_fail(&err);
 	return 0;
 }
@@ -524,7 +523,7 @@ static int run_request(struct session *s, const char *id, const struct audit_run
 		fprintf(stderr, "warning: steward.yaml binds a target to '%s', which is not in the "
 				"catalog\n",
 			p.stray[i]);
-	if (audit_request_run(cli_audit_log(), cli_audit_actor(), &p, id, &s->kr, ro, res, &err))
+	if (audit_request_run(cli_audit_log(), cli_audit_actor(), &p, &r, &s->kr, ro, res, &err))
 		code = cli_fail(&err);
 	audit_plan_release(&p);
 	return code;
@@ -565,12 +564,12 @@ static int cmd_run(int argc, char **argv, struct cli_ctx *ctx)
 	ctx->object = o.due ? "due" : id;
 	if ((code = session_open(&s, ctx, 1, 1)))
 		goto out;
-	ro.country_code = pii_country_calling_code(catalog_config_str(&s.cfg,
+	ro.country_code = pii_country_calling_code(catalog_config_str(s.cfg,
 								       "pii.default_country"));
-	ro.connect_timeout_ms = config_long(&s.cfg, "requests.http_connect_timeout_ms");
-	ro.timeout_ms = config_long(&s.cfg, "requests.http_timeout_ms");
-	ro.backoff_ms = config_long(&s.cfg, "requests.http_backoff_ms");
-	ro.max_attempts = (int)config_long(&s.cfg, "requests.http_attempts");
+	ro.connect_timeout_ms = config_long(s.cfg, "requests.http_connect_timeout_ms");
+	ro.timeout_ms = config_long(s.cfg, "requests.http_timeout_ms");
+	ro.backoff_ms = config_long(s.cfg, "requests.http_backoff_ms");
+	ro.max_attempts = (int)config_long(s.cfg, "requests.http_attempts");
 	if (ro.connect_timeout_ms < 0 || ro.timeout_ms < 0 || ro.backoff_ms < 0 ||
 	    ro.max_attempts < 0 || ro.max_attempts > 20) {
 		st_error_set(&err, ST_E_INVALID,
