@@ -1,9 +1,25 @@
-/* Private to audit/target*.c: the HTTP target (target_http.c), called by the dispatcher
- * in target.c. Not part of the audit library's interface. */
+/* Private to audit/target*.c: what the dispatcher in target.c calls in each target
+ * (target_sqlite.c, target_jsonl.c, target_http.c), and the matcher and evidence helpers of
+ * target_match.c that the local targets share. Not part of the audit library's interface. */
 #ifndef AUDIT_TARGET_INT_H
 #define AUDIT_TARGET_INT_H
 
 #include "target.h"
+
+struct json_t;
+struct st_buf;
+
+#define ROWS_MAX ((size_t)64 << 20) /* an access request's rows as JSON text */
+#define PATH_MAX_LEN 4096
+
+enum target_kind { TARGET_SQLITE, TARGET_JSONL, TARGET_HTTP };
+
+/* A target URI split by target.c. */
+struct target_uri {
+	int kind;    /* enum target_kind */
+	char *path;  /* sqlite: the database file; jsonl: the directory */
+	char *table; /* sqlite */
+};
 
 /* Checks an http:// or https:// URI: it must parse and name a host. Returns 0, or -1 with
  * err (ST_E_INVALID). */
@@ -15,5 +31,37 @@ int audit_http_run(const struct audit_target_job *job, struct audit_evidence *ev
 /* Writes uri without user information, query or fragment into out (n bytes), for error
  * messages: a URI may carry credentials or tokens. */
 void audit_http_redact(const char *uri, char *out, size_t n);
+
+/* Runs a checked job on the table u names: everything in one transaction, rolled back on
+ * any failure. Fills ev's counts, subject values and, for access, rows_json. Returns 0, or
+ * -1 with err. (target_sqlite.c) */
+int audit_sqlite_run(const struct audit_target_job *job, const struct target_uri *u,
+		     struct audit_evidence *ev, struct st_error *err);
+/* Runs a checked job on the directory of JSON lines files u names; an erase replaces each
+ * changed file whole. Fills ev's counts, files, subject values, detail and, for access,
+ * rows_json. Returns 0, or -1 with err. (target_jsonl.c) */
+int audit_jsonl_run(const struct audit_target_job *job, const struct target_uri *u,
+		    struct audit_evidence *ev, struct st_error *err);
+
+/* Subject values as they are collected: an array that grows, moved into ev at the end
+ * (target_match.c). Start it zeroed. */
+struct audit_values {
+	char **v;
+	size_t n, cap;
+};
+
+/* Appends a copy of s (n bytes). Returns 0, or -1 when out of memory. */
+int audit_values_add(struct audit_values *vs, const char *s, size_t n);
+/* Wipes and frees what vs holds; vs is zeroed. */
+void audit_values_release(struct audit_values *vs);
+/* Sorts the values, drops duplicates and hands them to ev; vs is left empty. */
+void audit_values_finish(struct audit_values *vs, struct audit_evidence *ev);
+/* Appends row to an access request's rows, "[" row "," row ... "]" in rows (a buffer
+ * bounded at ROWS_MAX). Returns 0, or -1 with err when out of memory or over the bound. */
+int audit_rows_add(struct st_buf *rows, struct json_t *row, struct st_error *err);
+/* Closes the array and hands it to ev->rows_json. Returns 0, or -1 with err. */
+int audit_rows_finish(struct st_buf *rows, struct audit_evidence *ev, struct st_error *err);
+/* Wipes and releases rows. */
+void audit_rows_release(struct st_buf *rows);
 
 #endif

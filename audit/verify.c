@@ -1,0 +1,468 @@
+/* Verifying audit.db: recomputing the chain, checking every checkpoint (signatures on
+ * worker threads) and an optional external anchor, and writing and reading anchors. */
+#include "audit.h"
+#include "audit_int.h"
+#include "alloc.h"
+#include "sql.h"
+
+#include <jansson.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <sodium.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define AUDIT_ANCHOR_MAX (64 << 10) /* an anchor is a few hundred bytes */
+
+/* ---- Anchors ------------------------------------------------------------------------- */
+
+int audit_checkpoint_export(const struct audit_checkpoint *cp, const char *path,
+			    struct st_error *err)
+{
+	char hash[2 * AUDIT_HASH_BYTES + 1], pk[2 * AUDIT_PK_BYTES + 1],
+		sig[2 * AUDIT_SIG_BYTES + 1];
+	json_t *doc;
+	int ret;
+
+	sodium_bin2hex(hash, sizeof(hash), cp->hash, sizeof(cp->hash));
+	sodium_bin2hex(pk, sizeof(pk), cp->public_key, sizeof(cp->public_key));
+	sodium_bin2hex(sig, sizeof(sig), cp->signature, sizeof(cp->signature));
+	doc = json_pack("{s:s, s:i, s:I, s:I, s:s, s:s, s:s}", "format", "steward-audit-anchor",
+			"version", 1, "seq", (json_int_t)cp->seq, "ts_ms", (json_int_t)cp->ts_ms,
+			"hash", hash, "public_key", pk, "signature", sig);
+	ret = audit_write_json(path, doc, 0, err);
+	json_decref(doc);
+	return ret;
+}
+
+static int hex_field(json_t *doc, const char *key, unsigned char *out, size_t n)
+{
+	const char *s = json_string_value(json_object_get(doc, key));
+	size_t got = 0;
+
+	if (!s || strlen(s) != 2 * n)
+		return -1;
+	if (sodium_hex2bin(out, n, s, strlen(s), NULL, &got, NULL) || got != n)
+		return -1;
+	return 0;
+}
+
+int audit_anchor_read(const char *path, struct audit_checkpoint *cp, struct st_error *err)
+{
+	struct stat sb;
+	json_error_t jerr;
+	json_t *doc, *seq, *ts;
+	int ret = -1;
+
+	memset(cp, 0, sizeof(*cp));
+	if (!stat(path, &sb) && sb.st_size > AUDIT_ANCHOR_MAX)
+		return st_error_set(err, ST_E_INVALID,
+				    "'%s' is not a steward anchor (over %d KiB)", path,
+				    AUDIT_ANCHOR_MAX >> 10);
+	doc = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+	if (!doc) {
+		if (jerr.line < 0 || !strncmp(jerr.text, "unable to open", 14))
+			return st_error_set(err, ST_E_NOTFOUND, "cannot read the anchor '%s'", path);
+		return st_error_set_at(err, ST_E_INVALID, path, (unsigned)jerr.line,
+				       (unsigned)jerr.column, "not a steward anchor: %s", jerr.text);
+	}
+	seq = json_object_get(doc, "seq");
+	ts = json_object_get(doc, "ts_ms");
+	if (!json_is_object(doc) ||
+	    strcmp(json_string_value(json_object_get(doc, "format")) ? json_string_value(
+		   json_object_get(doc, "format")) : "", "steward-audit-anchor") ||
+	    !json_is_integer(seq) || json_integer_value(seq) < 1 || !json_is_integer(ts) ||
+	    hex_field(doc, "hash", cp->hash, sizeof(cp->hash)) ||
+	    hex_field(doc, "public_key", cp->public_key, sizeof(cp->public_key)) ||
+	    hex_field(doc, "signature", cp->signature, sizeof(cp->signature))) {
+		st_error_set(err, ST_E_INVALID, "'%s' is not a steward anchor", path);
+		goto out;
+	}
+	cp->seq = json_integer_value(seq);
+	cp->ts_ms = json_integer_value(ts);
+	if (!audit_checkpoint_valid(cp)) {
+		st_error_set(err, ST_E_INVALID, "the anchor '%s' has a bad signature", path);
+		goto out;
+	}
+	ret = 0;
+out:
+	json_decref(doc);
+	return ret;
+}
+
+/* ---- Verification -------------------------------------------------------------------- */
+
+static void tampered(struct audit_verify_result *res, int64_t seq, const char *fmt, ...)
+	ST_PRINTF(3, 4);
+
+static void tampered(struct audit_verify_result *res, int64_t seq, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (res->bad_seq && res->bad_seq <= seq)
+		return; /* keep the first */
+	res->bad_seq = seq;
+	va_start(ap, fmt);
+	vsnprintf(res->problem, sizeof(res->problem), fmt, ap);
+	va_end(ap);
+}
+
+static const char *col_text(sqlite3_stmt *st, int i, int *bad)
+{
+	int t = sqlite3_column_type(st, i);
+
+	if (t == SQLITE_NULL)
+		return NULL;
+	if (t != SQLITE_TEXT)
+		*bad = 1;
+	return (const char *)sqlite3_column_text(st, i);
+}
+
+static int64_t col_int(sqlite3_stmt *st, int i, int *bad)
+{
+	if (sqlite3_column_type(st, i) != SQLITE_INTEGER)
+		*bad = 1;
+	return sqlite3_column_int64(st, i);
+}
+
+/* ---- Signature checks in parallel ------------------------------------------------------
+ * An Ed25519 verification costs about as much as reading and hashing a hundred records, and
+ * a log with many PII commands has a checkpoint every few records, so the signatures are
+ * checked by worker threads while the calling thread recomputes the chain. */
+
+#define SIG_BATCH 256 /* checkpoints handed over at once */
+#define SIG_QUEUE 16   /* batches waiting */
+#define SIG_THREADS_MAX 8
+
+struct sigbatch {
+	struct audit_checkpoint v[SIG_BATCH];
+	size_t n;
+};
+
+struct sigpool {
+	pthread_mutex_t mu;
+	pthread_cond_t have;
+	struct sigbatch q[SIG_QUEUE];
+	size_t head, count;
+	struct sigbatch fill; /* being filled by the calling thread */
+	int done;
+	int64_t bad_seq; /* the lowest seq whose signature does not verify; 0 if none */
+	pthread_t th[SIG_THREADS_MAX];
+	int nth;
+};
+
+/* Checks a batch; returns the lowest bad seq in it, or 0. */
+static int64_t sig_check(const struct sigbatch *b)
+{
+	int64_t bad = 0;
+
+	for (size_t i = 0; i < b->n; i++)
+		if (!audit_checkpoint_valid(&b->v[i]) && (!bad || b->v[i].seq < bad))
+			bad = b->v[i].seq;
+	return bad;
+}
+
+static void sig_bad(struct sigpool *p, int64_t bad)
+{
+	if (bad && (!p->bad_seq || bad < p->bad_seq))
+		p->bad_seq = bad;
+}
+
+static void *sig_worker(void *arg)
+{
+	struct sigpool *p = arg;
+	struct sigbatch batch, *b = &batch;
+	int64_t bad;
+
+	for (;;) {
+		pthread_mutex_lock(&p->mu);
+		while (!p->count && !p->done)
+			pthread_cond_wait(&p->have, &p->mu);
+		if (!p->count) {
+			pthread_mutex_unlock(&p->mu);
+			break;
+		}
+		*b = p->q[p->head];
+		p->head = (p->head + 1) % SIG_QUEUE;
+		p->count--;
+		pthread_mutex_unlock(&p->mu);
+		bad = sig_check(b);
+		pthread_mutex_lock(&p->mu);
+		sig_bad(p, bad);
+		pthread_mutex_unlock(&p->mu);
+	}
+	return NULL;
+}
+
+/* Starts the workers; with none (one CPU, or threads unavailable) signatures are checked
+ * on the calling thread. */
+static void sigpool_start(struct sigpool *p)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	int want = cpus > SIG_THREADS_MAX ? SIG_THREADS_MAX : (int)cpus;
+
+	memset(p, 0, sizeof(*p));
+	if (cpus < 2 || pthread_mutex_init(&p->mu, NULL))
+		return;
+	pthread_cond_init(&p->have, NULL);
+	for (int i = 0; i < want; i++)
+		if (!pthread_create(&p->th[p->nth], NULL, sig_worker, p))
+			p->nth++;
+	if (!p->nth) {
+		pthread_cond_destroy(&p->have);
+		pthread_mutex_destroy(&p->mu);
+	}
+}
+
+/* Hands the batch being filled to the workers (or checks it here without any). */
+static void sigpool_flush(struct sigpool *p)
+{
+	if (!p->fill.n)
+		return;
+	if (p->nth)
+		pthread_mutex_lock(&p->mu);
+	if (!p->nth || p->count == SIG_QUEUE) {
+		/* No workers, or they are behind: check this batch here rather than wait. */
+		int64_t bad;
+
+		if (p->nth)
+			pthread_mutex_unlock(&p->mu);
+		bad = sig_check(&p->fill);
+		if (p->nth)
+			pthread_mutex_lock(&p->mu);
+		sig_bad(p, bad);
+	} else {
+		p->q[(p->head + p->count) % SIG_QUEUE] = p->fill;
+		p->count++;
+		pthread_cond_signal(&p->have);
+	}
+	if (p->nth)
+		pthread_mutex_unlock(&p->mu);
+	p->fill.n = 0;
+}
+
+static void sigpool_push(struct sigpool *p, const struct audit_checkpoint *cp)
+{
+	p->fill.v[p->fill.n++] = *cp;
+	if (p->fill.n == SIG_BATCH)
+		sigpool_flush(p);
+}
+
+/* Waits for every queued check. Returns the lowest bad seq, or 0. */
+static int64_t sigpool_finish(struct sigpool *p)
+{
+	sigpool_flush(p);
+	if (!p->nth)
+		return p->bad_seq;
+	pthread_mutex_lock(&p->mu);
+	p->done = 1;
+	pthread_cond_broadcast(&p->have);
+	pthread_mutex_unlock(&p->mu);
+	for (int i = 0; i < p->nth; i++)
+		pthread_join(p->th[i], NULL);
+	pthread_cond_destroy(&p->have);
+	pthread_mutex_destroy(&p->mu);
+	p->nth = 0;
+	return p->bad_seq;
+}
+
+/* Checks one checkpoint against the record it names (hash of seq, or NULL if missing);
+ * its signature goes to the pool. */
+static void check_checkpoint(sqlite3_stmt *cst, const unsigned char *pk, const unsigned char *hash,
+			     struct sigpool *pool, struct audit_verify_result *res)
+{
+	struct audit_checkpoint cp;
+
+	if (audit_read_checkpoint(cst, &cp)) {
+		tampered(res, cp.seq, "the checkpoint at seq %lld is malformed", (long long)cp.seq);
+		return;
+	}
+	res->checkpoints++;
+	sigpool_push(pool, &cp);
+	if (pk && memcmp(cp.public_key, pk, AUDIT_PK_BYTES)) {
+		tampered(res, cp.seq, "the checkpoint at seq %lld is signed by another key",
+			 (long long)cp.seq);
+	} else if (!hash) {
+		tampered(res, cp.seq, "the checkpoint at seq %lld names a record that is missing",
+			 (long long)cp.seq);
+	} else if (memcmp(cp.hash, hash, AUDIT_HASH_BYTES)) {
+		tampered(res, cp.seq,
+			 "record %lld does not match its signed checkpoint (a record up to it was "
+			 "changed and the chain recomputed)",
+			 (long long)cp.seq);
+	} else if (!res->bad_seq || cp.seq < res->bad_seq) {
+		res->head = cp;
+	}
+}
+
+/* After a bad signature: the newest checkpoint below res->bad_seq whose signature
+ * verifies and whose hash is the record's becomes the head (seq 0 if none). */
+static int find_head(sqlite3 *db, struct audit_verify_result *res, struct st_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int ret = -1, rc;
+
+	memset(&res->head, 0, sizeof(res->head));
+	if (st_sql_prepare(db, &st,
+			    "SELECT c.seq, c.ts_ms, c.hash, c.public_key, c.signature FROM checkpoints c"
+			    " JOIN records r ON r.seq = c.seq AND r.hash = c.hash WHERE c.seq < ?"
+			    " ORDER BY c.seq DESC",
+			    err))
+		goto out;
+	sqlite3_bind_int64(st, 1, res->bad_seq);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct audit_checkpoint cp;
+
+		if (!audit_read_checkpoint(st, &cp) && audit_checkpoint_valid(&cp)) {
+			res->head = cp;
+			break;
+		}
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		st_sql_error(err, db, "cannot read the audit log");
+		goto out;
+	}
+	ret = 0;
+out:
+	sqlite3_finalize(st);
+	return ret;
+}
+
+int audit_verify_db(struct sqlite3 *db, const struct audit_checkpoint *anchor,
+		    struct audit_verify_result *res, struct st_error *err)
+{
+	unsigned char prev[AUDIT_HASH_BYTES] = {0}, hash[AUDIT_HASH_BYTES],
+		pk[AUDIT_PK_BYTES], *pkp = NULL;
+	char pkhex[2 * AUDIT_PK_BYTES + 8];
+	sqlite3_stmt *st = NULL, *cst = NULL;
+	struct sigpool *pool = st_malloc(sizeof(*pool));
+	int ret = -1, rc, crc, anchor_seen = 0, txn = 0;
+	int64_t bad_sig;
+	size_t got = 0;
+
+	memset(res, 0, sizeof(*res));
+	if (!pool)
+		return st_error_oom(err);
+	sigpool_start(pool);
+	/* One read transaction, so records and checkpoints are read from one snapshot. */
+	if (sqlite3_get_autocommit(db)) {
+		if (st_sql_exec(db, "BEGIN", err))
+			goto out;
+		txn = 1;
+	}
+	if (audit_meta_get(db, "public_key", pkhex, sizeof(pkhex), err))
+		goto out;
+	if (pkhex[0]) {
+		if (sodium_hex2bin(pk, sizeof(pk), pkhex, strlen(pkhex), NULL, &got, NULL) ||
+		    got != sizeof(pk)) {
+			tampered(res, 1, "the log's public key is malformed");
+		} else {
+			pkp = pk;
+		}
+	}
+	if (st_sql_prepare(db, &st,
+			    "SELECT seq, ts_ms, actor, uid, role, action, object, purpose, outcome,"
+			    " reason, counts, host, pid, version, pii, prev, hash FROM records"
+			    " ORDER BY seq",
+			    err) ||
+	    st_sql_prepare(db, &cst,
+			    "SELECT seq, ts_ms, hash, public_key, signature FROM checkpoints"
+			    " ORDER BY seq",
+			    err))
+		goto out;
+	crc = sqlite3_step(cst);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct audit_row r = {0};
+		int bad = 0;
+		int64_t want = res->head_seq + 1;
+
+		r.seq = col_int(st, 0, &bad);
+		r.ts_ms = col_int(st, 1, &bad);
+		r.actor = col_text(st, 2, &bad);
+		r.uid = col_int(st, 3, &bad);
+		r.role = col_text(st, 4, &bad);
+		r.action = col_text(st, 5, &bad);
+		r.object = col_text(st, 6, &bad);
+		r.purpose = col_text(st, 7, &bad);
+		r.outcome = col_text(st, 8, &bad);
+		r.reason = col_text(st, 9, &bad);
+		r.counts = col_text(st, 10, &bad);
+		r.host = col_text(st, 11, &bad);
+		r.pid = col_int(st, 12, &bad);
+		r.version = col_text(st, 13, &bad);
+		r.pii = (int)col_int(st, 14, &bad);
+		res->records++;
+		if (r.seq != want) {
+			tampered(res, want, r.seq > want ? "record %lld is missing"
+							 : "record %lld is out of order",
+				 (long long)want);
+		} else if (bad || sqlite3_column_bytes(st, 15) != AUDIT_HASH_BYTES ||
+			   sqlite3_column_bytes(st, 16) != AUDIT_HASH_BYTES) {
+			tampered(res, r.seq, "record %lld is malformed", (long long)r.seq);
+		} else if (memcmp(sqlite3_column_blob(st, 15), prev, AUDIT_HASH_BYTES)) {
+			tampered(res, r.seq, "record %lld does not link to record %lld",
+				 (long long)r.seq, (long long)r.seq - 1);
+		} else {
+			audit_record_hash(&r, prev, hash);
+			if (memcmp(hash, sqlite3_column_blob(st, 16), AUDIT_HASH_BYTES))
+				tampered(res, r.seq, "record %lld was changed", (long long)r.seq);
+		}
+		/* Later records chain from what is stored, so one change names one record. */
+		if (sqlite3_column_bytes(st, 16) == AUDIT_HASH_BYTES)
+			memcpy(prev, sqlite3_column_blob(st, 16), AUDIT_HASH_BYTES);
+		res->head_seq = r.seq > res->head_seq ? r.seq : res->head_seq + 1;
+		while (crc == SQLITE_ROW && sqlite3_column_int64(cst, 0) <= r.seq) {
+			int match = sqlite3_column_int64(cst, 0) == r.seq;
+
+			check_checkpoint(cst, pkp, match ? prev : NULL, pool, res);
+			crc = sqlite3_step(cst);
+		}
+		if (anchor && anchor->seq == r.seq) {
+			anchor_seen = 1;
+			if (memcmp(anchor->hash, prev, AUDIT_HASH_BYTES))
+				tampered(res, r.seq, "record %lld differs from the anchor",
+					 (long long)r.seq);
+		}
+	}
+	if (rc != SQLITE_DONE) {
+		st_sql_error(err, db, "cannot read the audit log");
+		goto out;
+	}
+	for (; crc == SQLITE_ROW; crc = sqlite3_step(cst))
+		check_checkpoint(cst, pkp, NULL, pool, res);
+	if (crc != SQLITE_DONE) {
+		st_sql_error(err, db, "cannot read the audit log");
+		goto out;
+	}
+	/* A bad signature is the first thing to say about its seq, whatever else is wrong. */
+	if ((bad_sig = sigpool_finish(pool)) && (!res->bad_seq || bad_sig <= res->bad_seq)) {
+		res->bad_seq = 0;
+		tampered(res, bad_sig, "the checkpoint signature at seq %lld does not verify",
+			 (long long)bad_sig);
+	}
+	if (res->bad_seq && res->head.seq >= res->bad_seq && find_head(db, res, err))
+		goto out;
+	if (anchor) {
+		if (pkp && memcmp(anchor->public_key, pkp, AUDIT_PK_BYTES))
+			tampered(res, 1, "the log is signed by another key than the anchor's");
+		else if (!anchor_seen)
+			tampered(res, anchor->seq,
+				 "the log ends at seq %lld, before the anchor's seq %lld: records "
+				 "were removed",
+				 (long long)res->head_seq, (long long)anchor->seq);
+		else if (!res->bad_seq)
+			res->anchored = 1;
+	}
+	ret = res->bad_seq ? 1 : 0;
+out:
+	sigpool_finish(pool);
+	st_free(pool);
+	sqlite3_finalize(st);
+	sqlite3_finalize(cst);
+	if (txn)
+		sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	return ret;
+}

@@ -1,0 +1,153 @@
+/* Private to pii/ingest*.c: the plan and API (ingest.c), CSV (ingest_csv.c), the pipeline
+ * (ingest_pipeline.c) and the record path (ingest_record.c); each calls only files after
+ * it in this list, never back. Not part of the pii library's interface. */
+#ifndef PII_INGEST_INT_H
+#define PII_INGEST_INT_H
+
+#include "ingest.h"
+#include "buf.h"
+#include "json.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- the plan (ingest.c) ---- */
+
+enum ftype { F_STRING, F_INT, F_INT64, F_FLOAT, F_DECIMAL, F_BOOL, F_DATE, F_TIMESTAMP,
+	     F_OBJECT, F_ARRAY };
+
+struct spec {
+	char *name, *path, *category;
+	size_t name_len;
+	int type, required, nullable, scan, transform, norm, trunc;
+	int suppress;        /* its category is on the suppression list */
+	struct spec *fields; /* object members */
+	size_t nfields;
+	struct spec *items;  /* array element */
+};
+
+struct plan {
+	char *name;
+	const char *short_name; /* after the dot */
+	struct spec root;       /* an object */
+};
+
+struct pii_ingest {
+	struct pii_ingest_opts o;
+	struct plan *plans;
+	size_t nplans;
+	int pattern;
+	const struct pii_key *key;
+};
+
+/* ---- the record path (ingest_record.c) ---- */
+
+/* What one thread needs to rewrite records: its own tape, buffers and subkey cache. */
+struct wctx {
+	const struct pii_ingest *ing;
+	struct pii_hasher *h;
+	struct pii_jtape tape;
+	struct st_buf out, val, rej;
+	char *tmp;       /* unescape space, max_record + 1 bytes */
+	struct pii_ingest_stats st;
+	uint64_t line;
+	int reason;      /* set by the rewrite when it rejects */
+	int suppressed;  /* the record belongs to a suppressed subject */
+	char why[256];
+	struct st_error err;
+};
+
+/* Sets up w for ing: buffers bounded by ing's max_record and a hasher of ing's key.
+ * Returns 0, or -1 with err. Release w with ing_wctx_release() in every case once
+ * w->ing is set. */
+int ing_wctx_init(struct wctx *w, const struct pii_ingest *ing, struct st_error *err);
+/* Frees what w holds, the unescape space wiped; w is zeroed. */
+void ing_wctx_release(struct wctx *w);
+/* Rejects the record: sets w->reason and w->why (fmt with one string a). Returns -1. */
+int ing_reject(struct wctx *w, int reason, const char *fmt, const char *a);
+/* The member of object spec obj named key (klen bytes), or NULL. */
+const struct spec *ing_find_spec(const struct spec *obj, const char *key, size_t klen);
+/* 1 when the integer text s (n bytes, JSON grammar already checked) is within [min, max];
+ * *is_int is 0 when s holds a character other than a digit after an optional '-'. */
+int ing_int_in_range(const char *s, size_t n, int64_t min, int64_t max, int *is_int);
+/* 1 when s (n bytes) is a date YYYY-MM-DD; with timestamp, also when the date is followed
+ * by 'T' or ' ' and a time (HH:MM...). */
+int ing_valid_date(const char *s, size_t n, int timestamp);
+/* Marks the record suppressed when value text v of field s identifies a subject on the
+ * suppression list: as it is (already a pseudonym) or hashed under the current key.
+ * Returns 0, or -2 on a system error. */
+int ing_check_suppressed(struct wctx *w, const struct spec *s, const char *v, size_t len);
+/* Applies s's transform to value text (a decoded string, or a number's text). On 0, *res
+ * is the text to write: w->val, or text itself when nothing changed. Returns -1 when the
+ * record is rejected, -2 on a system error, -3 when it grows past its bound. */
+int ing_transform_text(struct wctx *w, const struct spec *s, const char *text, size_t len,
+		       const char **res, size_t *rlen);
+/* Validates the parsed object obj of line (on w->tape) against spec s and appends its
+ * rewrite to w->out. Returns 0, -1 when the record is rejected (w->reason set), -2 on a
+ * system error (w->err), -3 when the rewrite grows past its bound. */
+int ing_emit_object(struct wctx *w, const char *line, const struct pii_jnode *obj,
+		    const struct spec *s);
+/* The plan for the parsed record line: the one dataset, or the one its label field names.
+ * NULL when it has none (the record is rejected, w->reason set). */
+const struct plan *ing_pick_plan(struct wctx *w, const char *line);
+
+/* ---- the pipeline (ingest_pipeline.c) ---- */
+
+/* Where rewritten records and reject entries go: a buffered file descriptor, or (fd < 0)
+ * memory that a worker fills for the writer. */
+struct sink {
+	int fd;
+	const char *what;
+	struct st_buf b;
+};
+
+/* The RFC 4180 states that matter for finding where a record ends. */
+enum { CSV_START, CSV_PLAIN, CSV_QUOTED, CSV_QUOTE };
+
+struct reader {
+	int fd, eof;
+	char *buf;
+	size_t cap, off, have;
+	uint64_t line; /* lines handed out so far */
+};
+
+#define CHUNK (1u << 20)
+
+/* Writes out what o buffers (a file descriptor sink). Returns 0, or -1 with err. */
+int ing_sink_flush(struct sink *o, struct st_error *err);
+/* Appends n bytes at p to o, writing through when its buffer fills. Returns 0, or -1 with
+ * err. */
+int ing_sink_add(struct sink *o, const char *p, size_t n, struct st_error *err);
+/* Writes the rejects entry for a record held whole in memory (line, len bytes), with
+ * w->line, w->reason and w->why, and counts it. Returns 0, or -1 with w->err. */
+int ing_write_reject(struct wctx *w, struct sink *rej, const char *line, size_t len);
+/* 1 when s (n bytes) holds only spaces, tabs and carriage returns. */
+int ing_blank(const char *s, size_t n);
+/* Adds the counts of from to to. */
+void ing_stats_add(struct pii_ingest_stats *to, const struct pii_ingest_stats *from);
+/* Steps the record-end scanner (*state, from CSV_START) over byte c. Returns 1 when c ends
+ * the record. A quote counts only at the start of a field or inside a quoted one, so a
+ * stray quote in a plain field cannot swallow the following lines. */
+int ing_csv_step(int *state, char c);
+/* Streams an over-long record, whose first bytes are buffered in rd, into rej as base64,
+ * reading on to its end (the next newline; with csv, outside quotes), and counts it in st.
+ * Returns 0, or -1 with err. */
+int ing_reject_long(struct reader *rd, struct sink *rej, struct pii_ingest_stats *st,
+		    size_t max, int csv, struct st_error *err);
+/* Rewrites JSON lines from rd on nthreads worker threads, writing to out and rej in input
+ * order, and adds the counts to st. Returns 0, or -1 with err. */
+int ing_run_threaded(struct pii_ingest *ing, struct reader *rd, struct sink *out,
+		     struct sink *rej, struct pii_ingest_stats *st, int nthreads,
+		     struct st_error *err);
+/* The same on the calling thread. Returns 0, or -1 with err. */
+int ing_run_serial(struct pii_ingest *ing, struct reader *rd, struct sink *out,
+		   struct sink *rej, struct pii_ingest_stats *st, struct st_error *err);
+
+/* ---- CSV (ingest_csv.c) ---- */
+
+/* Rewrites CSV from rd serially (a record may span lines): the header first, then each
+ * row, to out and rej; adds the counts to st. Returns 0, or -1 with err. */
+int ing_run_csv(struct pii_ingest *ing, struct reader *rd, struct sink *out,
+		struct sink *rej, struct pii_ingest_stats *st, struct st_error *err);
+
+#endif

@@ -1,0 +1,538 @@
+/* The ingest record path: validating one parsed record against its plan and rewriting it,
+ * copying untouched values byte for byte and writing only the values it pseudonymizes,
+ * masks, truncates or drops; and the per-thread context that does it. */
+#include "ingest.h"
+#include "ingest_int.h"
+#include "alloc.h"
+#include "buf.h"
+#include "json.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+/* ---- rewriting one record ---- */
+
+int ing_reject(struct wctx *w, int reason, const char *fmt, const char *a)
+{
+	w->reason = reason;
+	snprintf(w->why, sizeof(w->why), fmt, a);
+	return -1;
+}
+
+/* The decoded text of a string node (quotes stripped, escapes decoded), in w->tmp when
+ * it had escapes, else pointing into the line. */
+static const char *str_text(struct wctx *w, const char *line, const struct pii_jnode *n,
+			    size_t *len)
+{
+	const char *body = line + n->start + 1;
+	size_t blen = n->end - n->start - 2;
+
+	if (!n->escaped) {
+		*len = blen;
+		return body;
+	}
+	*len = pii_json_unescape(body, blen, w->tmp);
+	return w->tmp;
+}
+
+/* Finds the field named key. Records mostly list fields in schema order, so the field after
+ * the previous match (*hint) is tried first. */
+static const struct spec *find_spec_from(const struct spec *obj, const char *key, size_t klen,
+					 size_t *hint)
+{
+	if (*hint < obj->nfields) {
+		const struct spec *f = &obj->fields[*hint];
+
+		if (f->name_len == klen && !memcmp(f->name, key, klen)) {
+			(*hint)++;
+			return f;
+		}
+	}
+	for (size_t i = 0; i < obj->nfields; i++)
+		if (obj->fields[i].name_len == klen && klen && obj->fields[i].name[0] == key[0] &&
+		    !memcmp(obj->fields[i].name, key, klen)) {
+			*hint = i + 1;
+			return &obj->fields[i];
+		}
+	return NULL;
+}
+
+const struct spec *ing_find_spec(const struct spec *obj, const char *key, size_t klen)
+{
+	for (size_t i = 0; i < obj->nfields; i++)
+		if (obj->fields[i].name_len == klen && klen && obj->fields[i].name[0] == key[0] &&
+		    !memcmp(obj->fields[i].name, key, klen))
+			return &obj->fields[i];
+	return NULL;
+}
+
+/* Integer text within [min, max]? JSON grammar is already checked. */
+int ing_int_in_range(const char *s, size_t n, int64_t min, int64_t max, int *is_int)
+{
+	int neg = s[0] == '-';
+	uint64_t v = 0, lim = neg ? (uint64_t)(-(min + 1)) + 1 : (uint64_t)max;
+
+	*is_int = 1;
+	for (size_t i = neg; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9') {
+			*is_int = 0;
+			return 0;
+		}
+		if (v > (lim - (uint64_t)(s[i] - '0')) / 10)
+			return 0;
+		v = v * 10 + (uint64_t)(s[i] - '0');
+	}
+	return 1;
+}
+
+int ing_valid_date(const char *s, size_t n, int timestamp)
+{
+	int month, day;
+
+	if (n < 10 || s[4] != '-' || s[7] != '-')
+		return 0;
+	for (int i = 0; i < 10; i++)
+		if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
+			return 0;
+	month = (s[5] - '0') * 10 + (s[6] - '0');
+	day = (s[8] - '0') * 10 + (s[9] - '0');
+	if (month < 1 || month > 12 || day < 1 || day > 31)
+		return 0;
+	if (!timestamp)
+		return n == 10;
+	return n == 10 || ((s[10] == 'T' || s[10] == ' ') && n >= 16 && s[13] == ':');
+}
+
+static int emit_value(struct wctx *w, const char *line, const struct pii_jnode *n,
+		      const struct spec *s);
+
+/* Whether (category, pseudonym) is on the sorted suppression list. */
+static int on_list(const struct pii_ingest_opts *o, const char *cat, const char *p, size_t plen)
+{
+	size_t lo = 0, hi = o->nsuppress;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(o->suppress_categories[mid], cat);
+
+		if (!c) {
+			c = strncmp(o->suppress_pseudonyms[mid], p, plen);
+			if (!c && o->suppress_pseudonyms[mid][plen])
+				c = 1;
+		}
+		if (!c)
+			return 1;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return 0;
+}
+
+/* Marks the record suppressed when value text v of field s identifies a subject on the
+ * suppression list: as it is (already a pseudonym) or hashed under the current key.
+ * Returns 0, or -2 on a system error. */
+int ing_check_suppressed(struct wctx *w, const struct spec *s, const char *v, size_t len)
+{
+	char ps[PII_PSEUDONYM_MAX];
+	int n;
+
+	if (w->suppressed || on_list(&w->ing->o, s->category, v, len)) {
+		w->suppressed = 1;
+		return 0;
+	}
+	n = pii_pseudonymize(w->h, s->norm, s->category, v, len, w->ing->o.country_code, ps,
+			     &w->err);
+	if (n == PII_NOT_OF_KIND)
+		return 0; /* not a value of that kind: it identifies nobody */
+	if (n < 0)
+		return -2;
+	if (on_list(&w->ing->o, s->category, ps, (size_t)n))
+		w->suppressed = 1;
+	return 0;
+}
+
+/* The pseudonym of value text v, into w->val. */
+static int hash_text(struct wctx *w, const struct spec *s, const char *v, size_t len)
+{
+	char ps[PII_PSEUDONYM_MAX];
+	int n = pii_pseudonymize(w->h, s->norm, s->category, v, len, w->ing->o.country_code, ps,
+				 &w->err);
+
+	if (n == PII_NOT_OF_KIND)
+		return ing_reject(w, PII_R_VALUE, "field '%s' cannot be normalized", s->path);
+	if (n < 0)
+		return -2;
+	return st_buf_add(&w->val, ps, (size_t)n) ? -3 : 0;
+}
+
+/* Free text: each detected value becomes <kind:pseudonym>, into w->val. Sets *found. */
+static int scan_text(struct wctx *w, const struct spec *s, const char *text, size_t len,
+		     size_t *found)
+{
+	struct pii_match m[64];
+	size_t at = 0;
+
+	*found = pii_detect(text, len, m, 64);
+	if (*found > 64)
+		return ing_reject(w, PII_R_VALUE, "field '%s' holds too many personal values",
+				  s->path);
+	for (size_t i = 0; i < *found; i++) {
+		char ps[PII_PSEUDONYM_MAX];
+		const char *v = text + m[i].start, *category = pii_kind_category(m[i].kind);
+		size_t vlen = m[i].end - m[i].start;
+		int norm = m[i].kind == PII_EMAIL   ? PII_NORM_EMAIL
+			   : m[i].kind == PII_PHONE ? PII_NORM_PHONE
+			   : m[i].kind == PII_IP    ? PII_NORM_IP
+						    : PII_NORM_NONE;
+		int k = pii_pseudonymize(w->h, norm, category, v, vlen, w->ing->o.country_code, ps,
+					 &w->err);
+
+		/* a detected value the normalizer does not take is hashed as it is written */
+		if (k == PII_NOT_OF_KIND)
+			k = pii_pseudonymize(w->h, PII_NORM_NONE, category, v, vlen, NULL, ps,
+					     &w->err);
+		if (k < 0)
+			return -2;
+		if (st_buf_add(&w->val, text + at, m[i].start - at) ||
+		    st_buf_addf(&w->val, "<%s:%s>", pii_kind_name(m[i].kind), ps))
+			return -3;
+		at = m[i].end;
+	}
+	return st_buf_add(&w->val, text + at, len - at) ? -3 : 0;
+}
+
+/* Applies s's transform to value text (a decoded string, or a number's text). On 0, *res
+ * is the text to write: w->val, or text itself when nothing changed. Returns -1 when the
+ * record is rejected, -2 on a system error, -3 when it grows past its bound. */
+int ing_transform_text(struct wctx *w, const struct spec *s, const char *text, size_t len,
+		       const char **res, size_t *rlen)
+{
+	char buf[PII_NORM_MAX];
+	size_t found = 1;
+	int r = 0;
+
+	st_buf_reset(&w->val);
+	switch (s->transform) {
+	case PII_T_HASH:
+		r = hash_text(w, s, text, len);
+		break;
+	case PII_T_MASK:
+	case PII_T_TRUNCATE:
+		r = s->transform == PII_T_MASK ? pii_mask(text, len, buf, sizeof(buf))
+					       : pii_truncate(s->trunc, text, len, buf, sizeof(buf));
+		if (r < 0)
+			return ing_reject(w, PII_R_VALUE,
+					  s->transform == PII_T_MASK
+						  ? "field '%s' is too long to mask"
+						  : "field '%s' cannot be truncated",
+					  s->path);
+		r = st_buf_add(&w->val, buf, (size_t)r) ? -3 : 0;
+		sodium_memzero(buf, sizeof(buf));
+		break;
+	default:
+		if (s->scan)
+			r = scan_text(w, s, text, len, &found);
+		else
+			found = 0;
+	}
+	if (r)
+		return r;
+	if (!found) {
+		*res = text;
+		*rlen = len;
+	} else {
+		*res = w->val.p ? w->val.p : "";
+		*rlen = w->val.len;
+	}
+	return 0;
+}
+
+/* Checks a scalar against its type and writes it, transformed. */
+static int emit_scalar(struct wctx *w, const char *line, const struct pii_jnode *n,
+		       const struct spec *s)
+{
+	const char *raw = line + n->start, *text, *res;
+	size_t rlen = n->end - n->start, len, outlen;
+	int is_int = 1, r;
+
+	switch (s->type) {
+	case F_INT:
+	case F_INT64:
+		if (n->type != PII_J_NUM)
+			return ing_reject(w, PII_R_TYPE, "field '%s' must be an integer", s->path);
+		if (!ing_int_in_range(raw, rlen, s->type == F_INT ? INT32_MIN : INT64_MIN,
+				      s->type == F_INT ? INT32_MAX : INT64_MAX, &is_int))
+			return ing_reject(w, is_int ? PII_R_RANGE : PII_R_TYPE,
+					  is_int ? "field '%s' is out of range"
+						 : "field '%s' must be an integer",
+					  s->path);
+		break;
+	case F_FLOAT:
+	case F_DECIMAL:
+		if (n->type != PII_J_NUM)
+			return ing_reject(w, PII_R_TYPE, "field '%s' must be a number", s->path);
+		break;
+	case F_BOOL:
+		if (n->type != PII_J_TRUE && n->type != PII_J_FALSE)
+			return ing_reject(w, PII_R_TYPE, "field '%s' must be true or false",
+					  s->path);
+		break;
+	default:
+		if (n->type != PII_J_STR)
+			return ing_reject(w, PII_R_TYPE, "field '%s' must be a string", s->path);
+		if (s->type == F_DATE || s->type == F_TIMESTAMP) {
+			text = str_text(w, line, n, &len);
+			if (!ing_valid_date(text, len, s->type == F_TIMESTAMP))
+				return ing_reject(w, PII_R_VALUE,
+						  s->type == F_DATE
+							  ? "field '%s' is not a date (YYYY-MM-DD)"
+							  : "field '%s' is not a timestamp",
+						  s->path);
+		}
+	}
+	if (s->suppress) {
+		if (n->type == PII_J_STR)
+			text = str_text(w, line, n, &len);
+		else
+			text = raw, len = rlen;
+		if (ing_check_suppressed(w, s, text, len))
+			return -2;
+	}
+	/* Kept values are copied byte for byte, escapes and all. */
+	if (s->transform == PII_T_KEEP && !s->scan)
+		return st_buf_add(&w->out, raw, rlen) ? -3 : 0;
+	if (n->type == PII_J_STR)
+		text = str_text(w, line, n, &len);
+	else
+		text = raw, len = rlen;
+	if ((r = ing_transform_text(w, s, text, len, &res, &outlen)))
+		return r;
+	if (res == text)
+		return st_buf_add(&w->out, raw, rlen) ? -3 : 0;
+	if (s->transform == PII_T_HASH) /* a pseudonym needs no escaping */
+		return st_buf_add(&w->out, "\"", 1) || st_buf_add(&w->out, res, outlen) ||
+			       st_buf_add(&w->out, "\"", 1)
+			       ? -3
+			       : 0;
+	return pii_json_quote(&w->out, res, outlen) ? -3 : 0;
+}
+
+/* Whether two member keys are equal, decoding escapes when either has them. */
+static int same_key(struct wctx *w, const char *line, const struct pii_jnode *a,
+		    const struct pii_jnode *b)
+{
+	size_t al = a->key_end - a->key_start, bl = b->key_end - b->key_start;
+
+	if (!a->key_escaped && !b->key_escaped)
+		return al == bl && !memcmp(line + a->key_start, line + b->key_start, al);
+	{
+		char *x = w->tmp, *y;
+		size_t xl = pii_json_unescape(line + a->key_start, al, x);
+
+		y = x + xl + 1;
+		return xl == pii_json_unescape(line + b->key_start, bl, y) && !memcmp(x, y, xl);
+	}
+}
+
+/* Whether member m (the k-th of obj) repeats the key of an earlier member. */
+static int dup_unknown(struct wctx *w, const char *line, const struct pii_jnode *obj,
+		       uint32_t k, const struct pii_jnode *m)
+{
+	const struct pii_jtape *t = &w->tape;
+
+	for (uint32_t j = obj->first, q = 0; q < k; j = t->v[j].next, q++)
+		if (same_key(w, line, &t->v[j], m))
+			return 1;
+	return 0;
+}
+
+int ing_emit_object(struct wctx *w, const char *line, const struct pii_jnode *obj,
+		    const struct spec *s)
+{
+	struct pii_jtape *t = &w->tape;
+	unsigned char seen_small[64], *seen = seen_small;
+	size_t hint = 0;
+	int first = 1, ret = -1;
+
+	if (s->nfields > sizeof(seen_small) && !(seen = st_calloc(s->nfields, 1)))
+		return -3;
+	if (seen == seen_small)
+		memset(seen, 0, s->nfields); /* a larger one comes zeroed from st_calloc */
+	if (st_buf_add(&w->out, "{", 1)) {
+		ret = -3;
+		goto out;
+	}
+	for (uint32_t i = obj->count ? obj->first : 0, k = 0; k < obj->count; i = t->v[i].next, k++) {
+		const struct pii_jnode *m = &t->v[i];
+		const char *key = line + m->key_start;
+		size_t klen = m->key_end - m->key_start;
+		const struct spec *f;
+
+		if (m->key_escaped) {
+			klen = pii_json_unescape(key, klen, w->tmp);
+			key = w->tmp;
+		}
+		f = find_spec_from(s, key, klen, &hint);
+		if (!f) {
+			/* Dropped unknown fields are checked for duplicates too: whichever copy a
+			 * later reader would pick, the record is ambiguous. */
+			if (w->ing->o.unknown == PII_UNKNOWN_DROP && !dup_unknown(w, line, obj, k, m))
+				continue;
+			ret = ing_reject(w,
+					 w->ing->o.unknown == PII_UNKNOWN_DROP
+						 ? PII_R_DUP_KEY
+						 : PII_R_UNKNOWN_FIELD,
+					 w->ing->o.unknown == PII_UNKNOWN_DROP
+						 ? "duplicate key in '%s'"
+						 : "a field not in the schema, under '%s'",
+					 *s->path ? s->path : "the record");
+			goto out;
+		}
+		/* Duplicate keys, escaped spellings included: a later value must never win. */
+		if (seen[f - s->fields]) {
+			ret = ing_reject(w, PII_R_DUP_KEY, "duplicate key '%s'", f->path);
+			goto out;
+		}
+		seen[f - s->fields] = 1;
+		if (f->transform == PII_T_DROP && m->type != PII_J_NULL) {
+			/* Dropped, but checked first: a value of the wrong type means drift. */
+			size_t mark = w->out.len;
+			int r = emit_value(w, line, m, f);
+
+			w->out.len = mark;
+			if (w->out.p)
+				w->out.p[mark] = '\0';
+			if (r) {
+				ret = r;
+				goto out;
+			}
+			continue;
+		}
+		if ((!first && st_buf_add(&w->out, ",", 1)) ||
+		    st_buf_add(&w->out, line + m->key_start - 1, m->key_end - m->key_start + 2) ||
+		    st_buf_add(&w->out, ":", 1)) {
+			ret = -3;
+			goto out;
+		}
+		first = 0;
+		if ((ret = emit_value(w, line, m, f)))
+			goto out;
+	}
+	for (size_t k = 0; k < s->nfields; k++)
+		if (s->fields[k].required && !seen[k]) {
+			ret = ing_reject(w, PII_R_MISSING_FIELD, "required field '%s' is missing",
+					 s->fields[k].path);
+			goto out;
+		}
+	ret = st_buf_add(&w->out, "}", 1) ? -3 : 0;
+out:
+	if (seen != seen_small)
+		st_free(seen);
+	return ret;
+}
+
+static int emit_value(struct wctx *w, const char *line, const struct pii_jnode *n,
+		      const struct spec *s)
+{
+	struct pii_jtape *t = &w->tape;
+
+	if (n->type == PII_J_NULL) {
+		if (!s->nullable)
+			return ing_reject(w, PII_R_NULL, "field '%s' must not be null", s->path);
+		return st_buf_add(&w->out, "null", 4) ? -3 : 0;
+	}
+	if (s->type == F_OBJECT) {
+		if (n->type != PII_J_OBJ)
+			return ing_reject(w, PII_R_TYPE, "field '%s' must be an object", s->path);
+		return ing_emit_object(w, line, n, s);
+	}
+	if (s->type == F_ARRAY) {
+		int first = 1, r;
+
+		if (n->type != PII_J_ARR)
+			return ing_reject(w, PII_R_TYPE, "field '%s' must be an array", s->path);
+		if (st_buf_add(&w->out, "[", 1))
+			return -3;
+		for (uint32_t i = n->count ? n->first : 0, k = 0; k < n->count; i = t->v[i].next, k++) {
+			if (!first && st_buf_add(&w->out, ",", 1))
+				return -3;
+			first = 0;
+			if (t->v[i].type == PII_J_NULL)
+				return ing_reject(w, PII_R_NULL, "an element of '%s' is null",
+						  s->path);
+			if ((r = emit_value(w, line, &t->v[i], s->items)))
+				return r;
+		}
+		return st_buf_add(&w->out, "]", 1) ? -3 : 0;
+	}
+	if (n->type == PII_J_OBJ || n->type == PII_J_ARR)
+		return ing_reject(w, PII_R_TYPE, "field '%s' must be a scalar", s->path);
+	return emit_scalar(w, line, n, s);
+}
+
+/* Picks the plan for a record: the one dataset, or the one its label field names. */
+const struct plan *ing_pick_plan(struct wctx *w, const char *line)
+{
+	const struct pii_jnode *root = &w->tape.v[0];
+	size_t lablen = strlen(w->ing->o.label);
+
+	if (!w->ing->pattern)
+		return &w->ing->plans[0];
+	for (uint32_t i = root->count ? root->first : 0, k = 0; k < root->count;
+	     i = w->tape.v[i].next, k++) {
+		const struct pii_jnode *m = &w->tape.v[i];
+		size_t klen = m->key_end - m->key_start, vlen;
+		const char *key = line + m->key_start, *v;
+
+		if (m->key_escaped) {
+			klen = pii_json_unescape(key, klen, w->tmp);
+			key = w->tmp;
+		}
+		if (klen != lablen || memcmp(key, w->ing->o.label, lablen))
+			continue;
+		if (m->type != PII_J_STR)
+			break;
+		v = str_text(w, line, m, &vlen);
+		for (size_t p = 0; p < w->ing->nplans; p++)
+			if (strlen(w->ing->plans[p].short_name) == vlen &&
+			    !memcmp(w->ing->plans[p].short_name, v, vlen))
+				return &w->ing->plans[p];
+		ing_reject(w, PII_R_UNKNOWN_LABEL, "'%s' names no dataset in the pattern",
+			   w->ing->o.label);
+		return NULL;
+	}
+	ing_reject(w, PII_R_NO_LABEL, "the label field '%s' is missing or not a string",
+		   w->ing->o.label);
+	return NULL;
+}
+
+int ing_wctx_init(struct wctx *w, const struct pii_ingest *ing, struct st_error *err)
+{
+	size_t max = ing->o.max_record;
+
+	memset(w, 0, sizeof(*w));
+	w->ing = ing;
+	st_buf_init(&w->out, max * 4 + 4096);
+	st_buf_init(&w->val, max * 4 + 4096);
+	st_buf_init(&w->rej, max * 8 + 4096);
+	w->tmp = st_malloc(max + 1);
+	if (!w->tmp)
+		return st_error_oom(err);
+	return pii_hasher_new(&w->h, ing->key, err);
+}
+
+void ing_wctx_release(struct wctx *w)
+{
+	pii_hasher_free(w->h);
+	pii_json_tape_release(&w->tape);
+	st_buf_release(&w->out);
+	st_buf_release(&w->val);
+	st_buf_release(&w->rej);
+	if (w->tmp)
+		sodium_memzero(w->tmp, w->ing->o.max_record + 1);
+	st_free(w->tmp);
+	memset(w, 0, sizeof(*w));
+}
