@@ -41,7 +41,8 @@ static const char *const scan_sql[C_COUNT] = {
 	[C_NFIELDS] = "SELECT count(*) FROM fields",
 	[C_FIELDS] = "SELECT dataset_id, path, pii, category, transform, pii_reason IS NOT NULL"
 		     " FROM fields ORDER BY dataset_id, ord",
-	[C_EDGES] = "SELECT dataset_id, dst_field, src_ds, src_field FROM field_edges",
+	[C_EDGES] = "SELECT dataset_id, dst_field, src_ds, src_field"
+		    " FROM field_edges",
 };
 
 int catalog_graph_scan(struct catalog *c, const struct catalog_graph_visitor *v, void *u,
