@@ -42,9 +42,13 @@ case $KILLS in '' | *[!0-9]*) echo "Bail out! CRASH_KILLS must be a number"; exi
 N_LOAD=$((KILLS * 4 / 11))
 N_INGEST=$((KILLS * 4 / 11))
 N_REQ=$((KILLS - N_LOAD - N_INGEST))
+EVENTS=25000 # ingest's input: 25,000 generated events, 13 MB
 [ $# -gt 0 ] || set -- load ingest request
-for phase in "$@"; do
-	case $phase in load | ingest | request) ;; *) echo "Bail out! unknown phase '$phase' (load, ingest or request)"; exit 99 ;; esac
+for spec in "$@"; do
+	case $spec in
+	load | ingest | request | load:[1-9]/[1-9] | ingest:[1-9]/[1-9] | request:[1-9]/[1-9]) ;;
+	*) echo "Bail out! unknown phase '$spec' (load, ingest or request, optionally :PART/PARTS)"; exit 99 ;;
+	esac
 done
 note "CRASH_SEED=$SEED CRASH_KILLS=$KILLS: $N_LOAD loads, $N_INGEST ingests, $N_REQ request runs to kill; this run: $*"
 
@@ -153,9 +157,9 @@ after_kill() {
 		'no pending record is left after the next command'
 }
 
-# start_phase WANTED: resets the counters of a phase that wants WANTED kills to land.
+# start_phase: resets the counters of a phase that wants $WANT kills to land.
 start_phase() {
-	wanted=$1 kills=0 iters=0 missed=0 interrupted=0 checks0=$checks phase_failed=0 tphase=$(now_ms)
+	wanted=$WANT kills=0 iters=0 missed=0 interrupted=0 checks0=$checks phase_failed=0 tphase=$(now_ms)
 }
 
 # end_phase NAME WINDOW: one summary line for a command's kills: how many landed.
@@ -168,7 +172,7 @@ end_phase() {
 	else
 		fail "$_msg" "$phase_failed checks failed (above)"
 	fi
-	summary="$summary $1=$kills"
+	summary="$summary $spec=$kills"
 	landed=$((landed + kills))
 }
 
@@ -191,8 +195,8 @@ T0=$(now_ms)
 phase_load() {
 	WL=$TMP/wl
 	init_ws "$WL"
-	python3 "$STEWARD_SHARED/corpus/gen_catalog.py" --datasets 1200 --seed 1 --out cat-a >/dev/null
-	python3 "$STEWARD_SHARED/corpus/gen_catalog.py" --datasets 400 --seed 2 --out cat-new >/dev/null
+	python3 "$STEWARD_SHARED/corpus/gen_catalog.py" --datasets 600 --seed 1 --out cat-a >/dev/null
+	python3 "$STEWARD_SHARED/corpus/gen_catalog.py" --datasets 200 --seed 2 --out cat-new >/dev/null
 python3 - cat-a cat-new cat-b <<'PY'
 import os, random, re, shutil, sys
 a, new, b = sys.argv[1:4]
@@ -215,7 +219,7 @@ added = 0
 for d, _, fs in sorted(os.walk(new)):
     for f in sorted(fs):
         rel = os.path.relpath(os.path.join(d, f), new)
-        if rel not in names and added < 150:
+        if rel not in names and added < 75:
             os.makedirs(os.path.dirname(os.path.join(b, rel)), exist_ok=True)
             shutil.copy(os.path.join(d, f), os.path.join(b, rel))
             added += 1
@@ -238,11 +242,11 @@ PY
 	expect_equal B "$(state_of "$TMP/catalog-b.db")" 'the catalog at B is found at B (A and B differ)'
 	note "load: A has $n_a dataset versions, B $n_b; an un-killed load of B over A takes $T_LOAD ms"
 
-	start_phase "$N_LOAD"
+	start_phase
 	at_a=0 at_b=0
-	fractions 1 $((N_LOAD * 3)) >fr-load
+	fractions "$FKEY" $((WANT * 3)) >fr-load
 	exec 6<fr-load
-	while [ "$kills" -lt "$N_LOAD" ] && [ "$iters" -lt $((N_LOAD * 3)) ]; do
+	while [ "$kills" -lt "$WANT" ] && [ "$iters" -lt $((WANT * 3)) ]; do
 		iters=$((iters + 1))
 		read -r f <&6
 		d=$(delay_for "$f" "$T_LOAD")
@@ -305,23 +309,23 @@ phase_ingest() {
 	init_ws "$WI"
 	expect_exit 0 "$STEWARD" --home "$WI" key init
 	expect_exit 0 "$STEWARD" --home "$WI" catalog load "$CORPUS"
-	python3 "$STEWARD_SHARED/corpus/gen_events.py" --count 60000 --bad-rate 0.01 --seed 11 >events.jsonl
+	python3 "$STEWARD_SHARED/corpus/gen_events.py" --count "$EVENTS" --bad-rate 0.01 --seed 11 >events.jsonl
 	size=$(wc -c <events.jsonl)
 	expect_exit_stdin 1 events.jsonl "$STEWARD" --home "$WI" ingest 'events.*' --label event_type --rejects rej-full.jsonl
 	cp "$OUT" out-full.jsonl
-	expect_stderr_contains 'ingest events.*: 60000 records in'
+	expect_stderr_contains "ingest events.*: $EVENTS records in"
 	check 'the full run rejected some records' test -s rej-full.jsonl
 	expect_exit_stdin 1 events.jsonl "$STEWARD" --home "$WI" ingest 'events.*' --label event_type --threads 2 --rejects rej-full2.jsonl
 	check '--threads 2 writes the same output' cmp out-full.jsonl "$OUT"
 	check '--threads 2 writes the same rejects' cmp rej-full.jsonl rej-full2.jsonl
 	note "ingest: $(wc -l <out-full.jsonl) records out, $(wc -l <rej-full.jsonl) rejected, from $size bytes"
 
-	start_phase "$N_INGEST"
+	start_phase
 	partial=0 at_end=0
-	fractions 2 $((N_INGEST * 3)) >fr-ingest
+	fractions "$FKEY" $((WANT * 3)) >fr-ingest
 	exec 6<fr-ingest
 	mkfifo in.fifo
-	while [ "$kills" -lt "$N_INGEST" ] && [ "$iters" -lt $((N_INGEST * 3)) ]; do
+	while [ "$kills" -lt "$WANT" ] && [ "$iters" -lt $((WANT * 3)) ]; do
 		iters=$((iters + 1))
 		read -r f <&6
 		threads=$((iters % 2 + 1))
@@ -372,7 +376,7 @@ is_prefix() {
 # to their own address), two enrollments and about 14 lake lines in about 13 files.
 phase_request() {
 	WR=$TMP/wr
-	NSUB=$((N_REQ * 3 + 1))
+	NSUB=$((WANT * 3 + 1))
 	init_ws "$WR"
 	expect_exit 0 "$STEWARD" --home "$WR" key init
 	expect_exit 0 "$STEWARD" --home "$WR" catalog load "$STEWARD_SRC/examples/catalog"
@@ -384,7 +388,7 @@ phase_request() {
 python3 - pristine "$NSUB" pseudonyms.txt <<'PY'
 import json, os, random, sqlite3, sys
 out, nsub, pseu = sys.argv[1], int(sys.argv[2]), [l.strip() for l in open(sys.argv[3])]
-NU, NO, NE, NF, NL = 20000, 25000, 25000, 80, 200
+NU, NO, NE, NF, NL = 8000, 10000, 10000, 80, 100
 rnd = random.Random(42)
 os.makedirs(out + "/lake")
 db = sqlite3.connect(out + "/prod.db")
@@ -416,7 +420,7 @@ db.commit()
 for f in range(NF):
     with open("%s/lake/part-%03d.jsonl" % (out, f), "w") as fh:
         for l in range(NL):
-            if rnd.random() < 0.08:
+            if rnd.random() < 0.16:
                 uid = pseu[rnd.randint(1, nsub) - 1]
             else:
                 uid = "k1:other-%06d" % other()
@@ -458,11 +462,11 @@ YAML
 	check 'request 1: exactly the subject is gone from the targets' check_targets "$done_ids" '' ''
 	note "request run: an un-killed run takes $T_REQ ms ($(jq -r '[.targets[] | "\(.dataset) \(.elapsed_ms)"] | join(", ")' "$TMP/.show.json") ms)"
 
-	start_phase "$N_REQ"
+	start_phase
 	dup=0 stages=
-	fractions 3 $((N_REQ * 3)) >fr-request
+	fractions "$FKEY" $((WANT * 3)) >fr-request
 	exec 6<fr-request
-	while [ "$kills" -lt "$N_REQ" ] && [ "$iters" -lt $((N_REQ * 3)) ]; do
+	while [ "$kills" -lt "$WANT" ] && [ "$iters" -lt $((WANT * 3)) ]; do
 		iters=$((iters + 1))
 		k=$((iters + 1))
 		read -r f <&6
@@ -660,8 +664,20 @@ no_erased_in_lake() {
 		$(find targets/lake -type f)
 }
 
-for phase in "$@"; do
+# each PHASE[:PART/PARTS]: that part of the phase's kills, with its own seed (FKEY)
+for spec in "$@"; do
+	phase=${spec%%:*} part=1 parts=1
+	case $spec in *:*) part=${spec#*:} parts=${part#*/} part=${part%/*} ;; esac
+	case $phase in
+	load) n=$N_LOAD key=1 ;;
+	ingest) n=$N_INGEST key=2 ;;
+	request) n=$N_REQ key=3 ;;
+	esac
+	WANT=$((n * part / parts - n * (part - 1) / parts)) FKEY=$((key + 10 * (part - 1)))
+	note "$spec: $WANT of the $n kills of $phase to land"
 	"phase_$phase"
+	cd "$TMP" && rm -rf "$TMP"/* || exit 99 # the next phase starts afresh
+	[ -z "$HTTP_PID" ] || { kill "$HTTP_PID" 2>/dev/null; HTTP_PID=; }
 done
 
 T1=$(now_ms)

@@ -181,9 +181,11 @@ has_line() {
 judge() {
 	local nerr=0 crash= other= garbled= last= l t
 	why=
+	err1= # the first stderr line, for the report of a point the batched check finds wrong
 	outcome=failed
 	while IFS= read -r l || [ -n "$l" ]; do
 		last=$l
+		[ -n "$err1" ] || err1=$l
 		case $l in
 		*Sanitizer* | *'runtime error'* | *==[0-9]*==* | *'Segmentation fault'* | *Aborted* | \
 			*'core dumped'* | *Assertion* | *stack-overflow*) crash=1 ;;
@@ -447,6 +449,7 @@ sweep() {
 	esac
 	[ "$mode" = once ] && key=$((key + 500))
 	: >"$TMP/bad"
+	: >"$TMP/kept-info"
 	for n in $(points "$total"); do
 		[ "$mode" = once ] && [ "$n" -gt "$total" ] && continue
 		[ "$n" -ge "$from" ] && [ "$n" -le "$to" ] || continue
@@ -477,6 +480,7 @@ sweep() {
 		else
 			keep_last=$KEEP/$n # moved there by the next fresh
 			kept="$kept $n"
+			echo "$n $rc $err1" >>"$TMP/kept-info"
 			nkept=$((nkept + 1))
 		fi
 		covered=$((covered + 1))
@@ -485,7 +489,11 @@ sweep() {
 	keep_last=
 	check_kept "$name"
 	while read -r n line; do
-		report_point "$n" '?' "" "$line" /dev/null
+		while read -r k rc err1; do
+			[ "$k" = "$n" ] && break
+		done <"$TMP/kept-info"
+		echo "$err1" >"$TMP/fault.err"
+		report_point "$n" "$rc" "" "$line" "$TMP/fault.err"
 	done <"$TMP/bad"
 	last=$((total + 1))
 	[ "$mode" = once ] && last=$total
