@@ -18,6 +18,7 @@
 #   TMP       a fresh temporary directory, removed on exit
 #   WS        the workspace that `steward` (the function) uses: $TMP/ws
 #   OUT ERR   stdout and stderr of the last `run`/`expect_exit`; RC is its exit status
+#   HTTP_PORT HTTP_PID  the HTTP test server's, after start_http_target
 #   FIXTURES EXPECTED CORPUS CSV_DIR
 set -u
 
@@ -46,7 +47,8 @@ TMP=$(mktemp -d "${TMPDIR:-/tmp}/steward-cli.XXXXXX") || {
 	echo "Bail out! cannot create a temporary directory"
 	exit 99
 }
-trap 'rm -rf "$TMP"' EXIT
+HTTP_PID= # the HTTP test server of start_http_target, killed on exit
+trap '[ -z "$HTTP_PID" ] || kill "$HTTP_PID" 2>/dev/null; rm -rf "$TMP"' EXIT
 trap 'exit 130' HUP INT TERM
 WS=$TMP/ws
 OUT=$TMP/.stdout
@@ -169,6 +171,28 @@ require() {
 			exit 77
 		fi
 	done
+}
+
+# start_http_target LOGFILE [ARGS...]: starts tests/helpers/http_target.py (the stand-in
+# erasure endpoint; ARGS go to it before its own) in the background, logging every POST to
+# LOGFILE, and returns once it listens: it reads the server's "ready PORT" line through a
+# fifo, no polling. Sets HTTP_PORT and HTTP_PID; the server is killed when the script exits.
+# Bails out when the server ends without that line.
+start_http_target() {
+	local log="$1" line=
+	shift
+	rm -f "$TMP/.http-ready"
+	mkfifo "$TMP/.http-ready" || { echo "Bail out! cannot create a fifo in $TMP"; exit 99; }
+	python3 "$STEWARD_SRC/tests/helpers/http_target.py" --ready "$@" "$TMP/.http-port" "$log" \
+		</dev/null >"$TMP/.http-ready" &
+	HTTP_PID=$!
+	# the open returns when the server has opened its end; the read, at its line or its end
+	IFS= read -r line <"$TMP/.http-ready"
+	rm -f "$TMP/.http-ready"
+	case $line in
+	'ready '[0-9]*) HTTP_PORT=${line#ready } ;;
+	*) echo "Bail out! the HTTP test server did not start (it said '$line')"; exit 99 ;;
+	esac
 }
 
 # ---- checks ----

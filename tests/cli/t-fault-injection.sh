@@ -1,15 +1,27 @@
 #!/bin/sh
 # Fault injection: one representative command per module (catalog load, ingest, request new,
 # request run, audit verify, report) with its Nth allocation (STEWARD_FAIL_ALLOC), Nth SQLite
-# write (STEWARD_FAIL_WRITE) or Nth SQLite sync (STEWARD_FAIL_SYNC) failing, for N from 1 to
-# the first N at which the command succeeds. Every N must end in a clean failure (exit 1..6
-# with one "error: ..." line on stderr, no crash, hang or sanitizer report) or in success;
-# afterwards, without faults, every database passes integrity_check, the audit chain
-# verifies and the workspace still works. Writes and syncs fail from the Nth on
-# (STEWARD_FAIL_MODE=after, a full or dead disk) and, separately, only the Nth (once, a
-# transient error). Allocations are covered for every N up to STEWARD_FAULT_ALL (150), then
-# at STEWARD_FAULT_SAMPLE (100) seeded random points per command (STEWARD_FAULT_SEED);
-# STEWARD_FAULT_FULL=1 covers every point. Needs a test build (meson -Dtest_build=true).
+# write (STEWARD_FAIL_WRITE) or Nth SQLite sync (STEWARD_FAIL_SYNC) failing.
+#
+# usage: t-fault-injection.sh [SHARD...]   (none: every command and kind)
+#   SHARD is COMMAND or COMMAND-KIND, optionally with :FROM-TO (only the N in that range);
+#   COMMAND is load, ingest, new, run, verify or report; KIND is alloc, write, sync or io
+#   (write and sync). tests/cli/meson.build registers one test per shard.
+#
+# Every N must end in a clean failure (exit 1..6 with one "error: ..." line on stderr, no
+# crash or sanitizer report) or in success with the right result; this is judged on every
+# point, in the shell, without starting another process. Writes and syncs fail from the Nth
+# on (STEWARD_FAIL_MODE=after, a full or dead disk) and, separately, only the Nth (once, a
+# transient error). Allocations: every N up to STEWARD_FAULT_ALL (150), then
+# STEWARD_FAULT_SAMPLE (110) seeded random points (STEWARD_FAULT_SEED), then the last ones.
+#
+# The state afterwards: every point's workspace is kept and, in batches, one sqlite3 process
+# runs integrity_check on its three databases (and, for load, checks that the catalog is
+# either empty or whole). The expensive checks (audit verify and a healthy re-run of the
+# command without faults) run on a seeded sample, one point in STEWARD_FAULT_CHECK_EVERY (8),
+# on the first and last points, and on every point whose run looked wrong.
+# STEWARD_FAULT_FULL=1 covers every point and runs every check on each. A hang is caught by
+# meson's test timeout. Needs a test build (meson -Dtest_build=true).
 #
 # The workspaces live in /dev/shm when TMPDIR is not set: every command fsyncs audit.db,
 # which on a disk costs more than the rest of the run, and the fault points are counted by
@@ -18,22 +30,57 @@ if [ -z "${TMPDIR:-}" ] && [ -d /dev/shm ] && [ -w /dev/shm ]; then
 	TMPDIR=/dev/shm
 fi
 . "$(dirname "$0")/lib.sh"
-require sqlite3 timeout awk
+require sqlite3 awk
 unset STEWARD_FAIL_ALLOC STEWARD_FAIL_WRITE STEWARD_FAIL_SYNC STEWARD_FAIL_MODE STEWARD_FAULT_COUNT
 
 ALL=${STEWARD_FAULT_ALL:-150}
-SAMPLE=${STEWARD_FAULT_SAMPLE:-100}
+SAMPLE=${STEWARD_FAULT_SAMPLE:-110}
 SEED=${STEWARD_FAULT_SEED:-4242}
+EVERY=${STEWARD_FAULT_CHECK_EVERY:-8}
+BATCH=40 # kept workspaces per integrity_check batch
 if [ -n "${STEWARD_FAULT_FULL:-}" ]; then
 	ALL=100000000
 	SAMPLE=0
+	EVERY=1
 fi
+for v in "$ALL" "$SAMPLE" "$SEED" "$EVERY"; do
+	case $v in '' | *[!0-9]*) echo "Bail out! STEWARD_FAULT_* must be numbers"; exit 99 ;; esac
+done
+[ "$EVERY" -ge 1 ] || EVERY=1
+
+# ---- the shards to run: "COMMAND KIND FROM TO" lines ----
+shards=$TMP/shards
+: >"$shards"
+[ $# -gt 0 ] || set -- load ingest new run verify report
+shard_names="$*"
+for spec in "$@"; do
+	range=
+	case $spec in *:*) range=${spec#*:} spec=${spec%%:*} ;; esac
+	name=${spec%%-*}
+	kinds=alloc,write,sync
+	case $spec in *-*) kinds=${spec#*-} ;; esac
+	[ "$kinds" = io ] && kinds=write,sync
+	from=1 to=100000000
+	if [ -n "$range" ]; then
+		from=${range%-*} to=${range#*-}
+		[ -n "$to" ] || to=100000000
+	fi
+	case $name in load | ingest | new | run | verify | report) ;; *) name= ;; esac
+	case $kinds in alloc | write | sync | write,sync | alloc,write,sync) ;; *) name= ;; esac
+	case $from$to in '' | *[!0-9]*) name= ;; esac
+	[ -n "$name" ] || {
+		echo "Bail out! unknown shard '$spec${range:+:$range}' (COMMAND[-alloc|-write|-sync|-io][:FROM-TO])"
+		exit 99
+	}
+	for kind in $(echo "$kinds" | tr , ' '); do
+		echo "$name $kind $from $to" >>"$shards"
+	done
+done
+
 EX=$STEWARD_SRC/examples
 W=$TMP/w # every point runs on a fresh copy of a template here (steward.yaml names its paths)
 SUBJECT=user.contact.email:ann@example.com
 PERIOD=$(date -u +%Y-%m)
-LIMIT=60 # seconds: a command still running then counts as hung
-started=$(date +%s)
 
 # ---- templates: the state each command starts from ----
 ws() { "$STEWARD" --home "$W" "$@"; }
@@ -62,6 +109,8 @@ expect_exit 0 ws catalog load "$EX/catalog"
 load_line=$(tail -n 1 "$OUT")
 cp "$OUT" "$TMP/load.out"
 expect_stdout_line 'catalog: 31 datasets (32 versions)'
+# what a whole load leaves in catalog.db (the batched check: empty or whole, never in part)
+load_rows=$(sqlite3 "$W/.steward/catalog.db" 'SELECT (SELECT count(*) FROM datasets) || " " || (SELECT count(*) FROM files)')
 expect_exit 0 ws key init
 cp -a "$W" "$TMP/tpl-ingest"
 cp -a "$W" "$TMP/tpl-new"
@@ -82,24 +131,27 @@ erased="$(sqlite3 "$W/targets.db" 'SELECT group_concat(id) FROM users; SELECT qu
 expect_equal '2 NULL ' "$erased" 'the request erased the subject from the target'
 cp -a "$W" "$TMP/tpl-verify"
 cp -a "$W" "$TMP/tpl-report"
+rm -rf "$W"
 
 # ---- one point ----
 
-# cmd NAME [VAR=VALUE...]: runs the command under test on $W with the environment additions,
-# under a time limit; stdout in $OUT, stderr in $ERR, status in $RC.
+# cmd NAME [VAR=VALUE...]: runs the command under test on $W with the environment additions
+# (through eval: `env` would cost a process a point); stdout in $OUT, stderr in $ERR, status in
+# $RC. No time limit: meson's test timeout catches a hang.
 cmd() {
-	local name="$1"
+	local name="$1" vars=
 	shift
+	for a in "$@"; do
+		vars="$vars ${a%%=*}=${a#*=}" # the values are numbers and words
+	done
 	RC=0
 	case $name in
-	load) env "$@" timeout -k 5 $LIMIT "$STEWARD" --home "$W" catalog load "$EX/catalog" </dev/null ;;
-	ingest) env "$@" timeout -k 5 $LIMIT "$STEWARD" --home "$W" ingest 'events.*' --label event_type \
-		<"$EX/events.jsonl" ;;
-	new) env "$@" timeout -k 5 $LIMIT "$STEWARD" --home "$W" request new erase --subject "$SUBJECT" \
-		</dev/null ;;
-	run) env "$@" timeout -k 5 $LIMIT "$STEWARD" --home "$W" request run "$ID" </dev/null ;;
-	verify) env "$@" timeout -k 5 $LIMIT "$STEWARD" --home "$W" audit verify </dev/null ;;
-	report) env "$@" timeout -k 5 $LIMIT "$STEWARD" --home "$W" report --period "$PERIOD" </dev/null ;;
+	load) eval "$vars \"\$STEWARD\" --home \"\$W\" catalog load \"\$EX/catalog\"" </dev/null ;;
+	ingest) eval "$vars \"\$STEWARD\" --home \"\$W\" ingest 'events.*' --label event_type" <"$EX/events.jsonl" ;;
+	new) eval "$vars \"\$STEWARD\" --home \"\$W\" request new erase --subject \"\$SUBJECT\"" </dev/null ;;
+	run) eval "$vars \"\$STEWARD\" --home \"\$W\" request run \"\$ID\"" </dev/null ;;
+	verify) eval "$vars \"\$STEWARD\" --home \"\$W\" audit verify" </dev/null ;;
+	report) eval "$vars \"\$STEWARD\" --home \"\$W\" report --period \"\$PERIOD\"" </dev/null ;;
 	esac >"$OUT" 2>"$ERR" || RC=$?
 }
 
@@ -114,38 +166,60 @@ title() {
 	esac
 }
 
-# judge NAME: how the faulted run ended. Sets outcome (failed, findings or ok) and why (empty
-# when the run ended cleanly, else what was wrong).
+# has_line FILE LINE: FILE has LINE, exactly (in the shell: no process).
+has_line() {
+	local l
+	while IFS= read -r l; do
+		[ "$l" = "$2" ] && return 0
+	done <"$1"
+	return 1
+}
+
+# judge NAME: how the faulted run ended, read in the shell (no process but cmp on a success
+# of ingest). Sets outcome (failed, findings or ok) and why (empty when the run ended
+# cleanly, else what was wrong).
 judge() {
-	local nerr summary_re='^$'
-	# ingest's summary goes to stderr too, also when the command fails after it
-	[ "$1" = ingest ] && summary_re='^ingest [^ ]*: [0-9]+ records in, |^  [0-9.]+ MB in '
+	local nerr=0 crash= other= garbled= last= l t
 	why=
+	err1= # the first stderr line, for the report of a point the batched check finds wrong
 	outcome=failed
-	if grep -qE 'Sanitizer|runtime error|==[0-9]+==|Segmentation fault|Aborted|core dumped|Assertion|stack-overflow' "$ERR"; then
-		why='a sanitizer or crash report'
-	fi
+	while IFS= read -r l || [ -n "$l" ]; do
+		last=$l
+		[ -n "$err1" ] || err1=$l
+		case $l in
+		*Sanitizer* | *'runtime error'* | *==[0-9]*==* | *'Segmentation fault'* | *Aborted* | \
+			*'core dumped'* | *Assertion* | *stack-overflow*) crash=1 ;;
+		esac
+		case $l in
+		'error: '*)
+			nerr=$((nerr + 1))
+			t=${l%"${l##*[! ]}"} # without trailing blanks
+			case $l in *'(null)'* | *%* | *[![:print:]]*) garbled=1 ;; esac
+			case $t in *: | error:) garbled=1 ;; esac ;;
+		# ingest's summary goes to stderr too, also when the command fails after it
+		'ingest '*': '[0-9]*' records in, '* | '  '[0-9.]*' MB in '*) [ "$1" = ingest ] || other=1 ;;
+		*) other=1 ;;
+		esac
+	done <"$ERR"
+	[ -z "$crash" ] || why='a sanitizer or crash report'
 	case $RC in
 	0) outcome=ok ;;
 	[1-6]) ;;
-	124 | 137) why="${why:+$why; }hung (killed after $LIMIT s)" ;;
 	*) if [ "$RC" -gt 128 ]; then
 		why="${why:+$why; }killed by signal $((RC - 128))"
 	else
 		why="${why:+$why; }exit $RC"
 	fi ;;
 	esac
-	nerr=$(grep -c '^error: ' "$ERR")
 	# When the disk keeps failing, the command's own error is followed by the audit
 	# record's: both are true, and the second says the log misses this command's outcome.
-	if [ "$nerr" -eq 2 ] && [ "$RC" -eq 5 ] &&
-		tail -n 1 "$ERR" | grep -q '^error: cannot complete the audit record: '; then
-		nerr=1
+	if [ "$nerr" -eq 2 ] && [ "$RC" -eq 5 ]; then
+		case $last in 'error: cannot complete the audit record: '*) nerr=1 ;; esac
 	fi
 	if [ "$outcome" = ok ]; then
 		[ "$nerr" -eq 0 ] || why="${why:+$why; }exit 0 with an error message"
 		case $1 in
-		load) grep -qFx "$load_line" "$OUT" || why="${why:+$why; }exit 0 without the full catalog" ;;
+		load) has_line "$OUT" "$load_line" || why="${why:+$why; }exit 0 without the full catalog" ;;
 		ingest) cmp -s "$OUT" "$TMP/ingest.expected" || why="${why:+$why; }exit 0 with different output" ;;
 		esac
 		return
@@ -161,16 +235,16 @@ judge() {
 	fi
 	if [ "$nerr" -ne 1 ]; then
 		why="${why:+$why; }$nerr error lines"
-	elif grep -vE '^error: ' "$ERR" | grep -qvE "$summary_re"; then
+	elif [ -n "$other" ]; then
 		why="${why:+$why; }more than the error line on stderr"
-	elif grep '^error: ' "$ERR" | grep -qE '\(null\)|%|[^[:print:]]|: *$|^error: *$'; then
+	elif [ -n "$garbled" ]; then
 		why="${why:+$why; }a garbled message"
 	fi
 }
 
-# healthy ARGS...: steward on $W without faults, under the time limit (see run).
+# healthy ARGS...: steward on $W without faults (see run).
 healthy() {
-	run timeout -k 5 $LIMIT "$STEWARD" --home "$W" "$@"
+	run "$STEWARD" --home "$W" "$@"
 }
 
 # after NAME: without faults, the databases are intact, the audit chain verifies and the
@@ -179,9 +253,10 @@ after() {
 	local got id
 	why=
 	got=$(sqlite3 "$W/.steward/catalog.db" "ATTACH '$W/.steward/audit.db' AS a;
-		ATTACH '$W/targets.db' AS t; PRAGMA main.integrity_check; PRAGMA a.integrity_check;
-		PRAGMA t.integrity_check" 2>&1 | tr '\n' ' ')
-	[ "$got" = 'ok ok ok ' ] || why="integrity_check: $got"
+		ATTACH '$W/targets.db' AS t; SELECT group_concat(integrity_check, ' ') FROM
+		(SELECT * FROM main.pragma_integrity_check UNION ALL SELECT * FROM a.pragma_integrity_check
+		 UNION ALL SELECT * FROM t.pragma_integrity_check)" 2>&1)
+	[ "$got" = 'ok ok ok' ] || why="integrity_check: $got"
 	healthy audit verify
 	[ "$RC" -eq 0 ] || why="${why:+$why; }audit verify exits $RC: $(head -n 3 "$ERR" "$OUT" | tr '\n' ' ')"
 	case $1 in
@@ -240,12 +315,19 @@ points() {
 	echo $((total + 1))
 }
 
+# sampled N TOTAL KEY: the point gets the full after-check: one in $EVERY by a seeded hash of
+# N and the shard (KEY), and always the first and the last two.
+sampled() {
+	[ "$1" -eq 1 ] || [ "$1" -ge "$2" ] && return 0
+	[ $(((($1 + $3) * 2654435761 + SEED * 40503) % 1000003 % EVERY)) -eq 0 ]
+}
+
 # first_alloc NAME: the first N at which STEWARD_FAIL_ALLOC=N lets the command succeed,
 # found by doubling, then bisection (allocations fail from the Nth on, so success is monotonic).
 first_alloc() {
 	local name="$1" lo=0 hi=1 mid
 	while :; do
-		rm -rf "$W" && cp -a "$TMP/tpl-$name" "$W"
+		fresh "$TMP/tpl-$name"
 		cmd "$name" STEWARD_FAIL_ALLOC=$hi
 		[ "$RC" -eq 0 ] && break
 		lo=$hi
@@ -254,7 +336,7 @@ first_alloc() {
 	done
 	while [ $((hi - lo)) -gt 1 ]; do
 		mid=$(((lo + hi) / 2))
-		rm -rf "$W" && cp -a "$TMP/tpl-$name" "$W"
+		fresh "$TMP/tpl-$name"
 		cmd "$name" STEWARD_FAIL_ALLOC=$mid
 		if [ "$RC" -eq 0 ]; then hi=$mid; else lo=$mid; fi
 	done
@@ -263,34 +345,125 @@ first_alloc() {
 
 # io_count NAME: "writes syncs" of a fault-free run, from STEWARD_FAULT_COUNT.
 io_count() {
-	rm -rf "$W" && cp -a "$TMP/tpl-$1" "$W"
+	fresh "$TMP/tpl-$1"
 	cmd "$1" STEWARD_FAULT_COUNT=1
 	sed -n 's/^steward-fault: writes=\([0-9]*\) syncs=\([0-9]*\)$/\1 \2/p' "$ERR" | tail -n 1
 }
 
+# ---- fresh workspaces ----
+# tests/helpers/fault_ws (built by meson) moves or removes the last point's workspace and
+# copies the template in its place without starting a process; without it, mv/rm and cp do.
+: "${STEWARD_FAULT_WS:=$(dirname "$(dirname "$STEWARD")")/tests/cli/fault_ws}"
+if [ -x "$STEWARD_FAULT_WS" ]; then
+	mkfifo "$TMP/ws.in" "$TMP/ws.out" || exit 99
+	"$STEWARD_FAULT_WS" "$W" <"$TMP/ws.in" >"$TMP/ws.out" &
+	exec 3>"$TMP/ws.in" 4<"$TMP/ws.out" # it ends when the script does (end of its input)
+else
+	note "no $STEWARD_FAULT_WS: fresh workspaces by mv, rm and cp"
+	STEWARD_FAULT_WS=
+fi
+
+# ws_do REQUEST: one request to the helper (see tests/helpers/fault_ws.c).
+ws_do() {
+	local answer
+	echo "$1" >&3
+	IFS= read -r answer <&4 || answer='error: the workspace helper ended'
+	[ "$answer" = ok ] || { echo "Bail out! fault_ws: $answer"; exit 99; }
+}
+
+# fresh TEMPLATE [KEEP]: $W becomes a copy of TEMPLATE; the workspace there before is moved to
+# KEEP, or removed.
+fresh() {
+	if [ -n "$STEWARD_FAULT_WS" ]; then
+		ws_do "fresh ${2:--} $1"
+	else
+		if [ -n "${2:-}" ]; then mv "$W" "$2" 2>/dev/null; else rm -rf "$W"; fi
+		cp -a "$1" "$W"
+	fi
+}
+
+# ---- the batched integrity check of the kept workspaces ----
+KEEP=$TMP/keep # the workspace after point N of the current sweep is $KEEP/N
+mkdir "$KEEP"
+kept=
+nkept=0
+# a load's catalog: "ok" when empty or whole
+rows="(SELECT count(*) FROM datasets) || ' ' || (SELECT count(*) FROM files)"
+load_sql="SELECT CASE WHEN $rows IN ('0 0', '$load_rows') THEN 'ok' ELSE 'catalog in part: ' || $rows END;"
+
+# check_kept NAME: one sqlite3 process checks every kept workspace (integrity_check of its
+# three databases; for load, the catalog empty or whole) and removes them. A point with a
+# problem is added to $TMP/bad as "N what", for sweep to report.
+check_kept() {
+	local n
+	[ -n "$kept" ] || return 0
+	for n in $kept; do
+		printf '.print @ %s\n' "$n"
+		printf ".open '%s/%s/.steward/catalog.db'\n" "$KEEP" "$n"
+		printf "ATTACH '%s/%s/.steward/audit.db' AS a;\n" "$KEEP" "$n"
+		printf "ATTACH '%s/%s/targets.db' AS t;\n" "$KEEP" "$n"
+		printf 'PRAGMA main.integrity_check;\nPRAGMA a.integrity_check;\nPRAGMA t.integrity_check;\n'
+		[ "$1" = load ] && printf '%s\n' "$load_sql"
+	done | sqlite3 -batch 2>&1 | awk -v want="$([ "$1" = load ] && echo 4 || echo 3)" '
+		function flush() { if (n != "" && (got != want || msg != "")) print n, "integrity_check: " (msg == "" ? "missing lines" : msg) }
+		/^@ / { flush(); n = $2; got = 0; msg = ""; next }
+		$0 == "ok" { got++; next }
+		{ msg = msg (msg == "" ? "" : " | ") $0 }
+		END { flush() }' >>"$TMP/bad"
+	for n in $kept; do
+		if [ -n "$STEWARD_FAULT_WS" ]; then ws_do "remove $KEEP/$n"; else rm -rf "${KEEP:?}/$n"; fi
+	done
+	kept=
+	nkept=0
+}
+
 summary=$TMP/summary
 : >"$summary"
+keep_last=
+: >"$TMP/problems"
 total_points=0
 total_problems=0
+total_after=0
 
-# sweep NAME KIND MODE TOTAL: every point of one command and kind: one check, a summary row.
+# report_point N RC BAD WHY ERRFILE: one point with a problem, counted and described.
+report_point() {
+	problems=$((problems + 1))
+	printf '%s, %s=N (%s): %s\n' "$(title "$name")" "$var" "$mode" \
+		"${3:-exit $2}${4:+; afterwards: $4}" >>"$TMP/problems"
+	[ "$problems" -le 5 ] && details="$details
+$var=$1 (mode $mode): exit $2${3:+, $3}${4:+; afterwards: $4}
+  stderr: $(head -n 4 "$5" | tr '\n' '|')"
+}
+
+# sweep NAME KIND MODE TOTAL FROM TO: the points of one command and kind: one check, a
+# summary row.
 sweep() {
-	local name="$1" kind="$2" mode="$3" total="$4" var covered=0 failed=0 ok=0 findings=0
-	local problems=0 details='' desc last_ok=no t0 n bad rc last
+	local kind="$2" total="$4" from="$5" to="$6" covered=0 failed=0 ok=0 findings=0
+	local desc last_ok=no t0 n bad rc last key nafter=0 line
+	name=$1 mode=$3 problems=0 details=
 	t0=$(date +%s)
 	case $kind in
-	alloc) var=STEWARD_FAIL_ALLOC ;;
-	write) var=STEWARD_FAIL_WRITE ;;
-	sync) var=STEWARD_FAIL_SYNC ;;
+	alloc) var=STEWARD_FAIL_ALLOC key=0 ;;
+	write) var=STEWARD_FAIL_WRITE key=1000 ;;
+	sync) var=STEWARD_FAIL_SYNC key=2000 ;;
 	esac
+	[ "$mode" = once ] && key=$((key + 500))
+	: >"$TMP/bad"
+	: >"$TMP/kept-info"
 	for n in $(points "$total"); do
 		[ "$mode" = once ] && [ "$n" -gt "$total" ] && continue
-		rm -rf "$W" && cp -a "$TMP/tpl-$name" "$W"
+		[ "$n" -ge "$from" ] && [ "$n" -le "$to" ] || continue
+		if [ "$nkept" -ge "$BATCH" ]; then
+			fresh "$TMP/tpl-$name" $keep_last
+			keep_last=
+			check_kept "$name"
+		fi
+		fresh "$TMP/tpl-$name" $keep_last
+		keep_last=
 		cmd "$name" "$var=$n" STEWARD_FAIL_MODE="$mode"
 		judge "$name"
 		bad=$why
 		rc=$RC
-		cp "$ERR" "$TMP/fault.err" # after() runs more commands
 		case $outcome in
 		ok) ok=$((ok + 1)) ;;
 		findings) findings=$((findings + 1)) ;;
@@ -298,54 +471,94 @@ sweep() {
 		esac
 		[ "$n" -gt "$total" ] && [ "$outcome" = ok ] && last_ok=yes
 		[ -n "${STEWARD_FAULT_VERBOSE:-}" ] && note "$name $kind $mode N=$n: exit $rc $(head -n 1 "$ERR")"
-		after "$name"
-		if [ -n "$bad$why" ]; then
-			problems=$((problems + 1))
-			printf '%s, %s=N (%s): %s\n' "$(title "$name")" "$var" "$mode" \
-				"${bad:-exit $rc}${why:+; afterwards: $why}" >>"$TMP/problems"
-			[ "$problems" -le 5 ] && details="$details
-$var=$n (mode $mode): exit $rc${bad:+, $bad}${why:+; afterwards: $why}
-  stderr: $(head -n 4 "$TMP/fault.err" | tr '\n' '|')"
+		why=
+		if [ -n "$bad" ] || sampled "$n" "$total" "$key"; then
+			cp "$ERR" "$TMP/fault.err" # after() runs more commands
+			after "$name"
+			nafter=$((nafter + 1))
+			[ -z "$bad$why" ] || report_point "$n" "$rc" "$bad" "$why" "$TMP/fault.err"
+		else
+			keep_last=$KEEP/$n # moved there by the next fresh
+			kept="$kept $n"
+			echo "$n $rc $err1" >>"$TMP/kept-info"
+			nkept=$((nkept + 1))
 		fi
 		covered=$((covered + 1))
 	done
+	fresh "$TMP/tpl-$name" $keep_last
+	keep_last=
+	check_kept "$name"
+	while read -r n line; do
+		while read -r k rc err1; do
+			[ "$k" = "$n" ] && break
+		done <"$TMP/kept-info"
+		echo "$err1" >"$TMP/fault.err"
+		report_point "$n" "$rc" "" "$line" "$TMP/fault.err"
+	done <"$TMP/bad"
 	last=$((total + 1))
 	[ "$mode" = once ] && last=$total
-	desc="$(title "$name"), $var=N ($mode), N in 1..$last: $covered covered, each ends cleanly"
+	[ "$to" -lt "$last" ] && last=$to
+	desc="$(title "$name"), $var=N ($mode), N in $from..$last: $covered covered, each ends cleanly"
 	if [ "$problems" -eq 0 ]; then
 		pass "$desc"
 	else
 		fail "$desc" "$problems points with problems (first 5):$details"
 	fi
-	[ "$mode" = once ] || [ "$last_ok" = yes ] ||
+	[ "$mode" = once ] || [ "$last_ok" = yes ] || [ "$to" -le "$total" ] ||
 		note "$(title "$name") $kind: N=$((total + 1)) did not succeed"
-	printf '%-13s %-5s %-5s %6d %7d %6d %8d %8d %8d %5ds\n' "$(title "$name")" "$kind" "$mode" \
-		"$total" "$covered" "$failed" "$findings" "$ok" "$problems" $(($(date +%s) - t0)) >>"$summary"
+	printf '%-13s %-5s %-5s %6d %7d %6d %8d %8d %6d %8d %5ds\n' "$(title "$name")" "$kind" "$mode" \
+		"$total" "$covered" "$failed" "$findings" "$ok" "$nafter" "$problems" $(($(date +%s) - t0)) >>"$summary"
 	total_points=$((total_points + covered))
 	total_problems=$((total_problems + problems))
+	total_after=$((total_after + nafter))
 }
 
-for name in load ingest new run verify report; do
-	first=$(first_alloc "$name")
-	# shellcheck disable=SC2046 # two numbers
-	set -- $(io_count "$name")
-	if [ "$first" -eq 0 ] || [ $# -ne 2 ]; then
-		fail "$(title "$name"): count its fault points" "first success at STEWARD_FAIL_ALLOC=$first; counts: $*"
-		continue
-	fi
-	note "$(title "$name"): $((first - 1)) allocations, $1 SQLite writes, $2 syncs"
-	sweep "$name" alloc after $((first - 1))
-	sweep "$name" write after "$1"
-	sweep "$name" write once "$1"
-	sweep "$name" sync after "$2"
-	sweep "$name" sync once "$2"
-done
+started=$(date +%s)
+counted=
+while read -r name kind from to; do
+	case " $counted " in
+	*" $name "*) ;;
+	*)
+		# only what this shard needs: the allocations take about 2 log2(calls) runs to count
+		allocs=? writes=? syncs=?
+		if grep -q "^$name alloc " "$shards"; then
+			first=$(first_alloc "$name")
+			[ "$first" -gt 0 ] || {
+				fail "$(title "$name"): count its allocations" "no success up to STEWARD_FAIL_ALLOC=10000000"
+				continue
+			}
+			allocs=$((first - 1))
+		fi
+		if grep -qE "^$name (write|sync) " "$shards"; then
+			# shellcheck disable=SC2046 # two numbers
+			set -- $(io_count "$name")
+			[ $# -eq 2 ] || {
+				fail "$(title "$name"): count its writes and syncs" "STEWARD_FAULT_COUNT=1 printed: $*"
+				continue
+			}
+			writes=$1 syncs=$2
+		fi
+		counted="$counted $name"
+		note "$(title "$name"): $allocs allocations, $writes SQLite writes, $syncs syncs" ;;
+	esac
+	case $kind in
+	alloc) sweep "$name" alloc after "$allocs" "$from" "$to" ;;
+	write)
+		sweep "$name" write after "$writes" "$from" "$to"
+		sweep "$name" write once "$writes" "$from" "$to" ;;
+	sync)
+		sweep "$name" sync after "$syncs" "$from" "$to"
+		sweep "$name" sync once "$syncs" "$from" "$to" ;;
+	esac
+done <"$shards"
 
 note "fault-injection points covered. calls: allocations, SQLite writes or syncs the command makes"
 note "without faults; covered: the N run (allocations: every N up to $ALL, then $SAMPLE sampled with"
 note "seed $SEED, then N = calls; mode after: also N = calls + 1, past the last); failed: exit 1..6"
-note "with an error message; findings: exit 1 without one (records rejected, a target not done); ok: exit 0."
-note "$(printf '%-13s %-5s %-5s %6s %7s %6s %8s %8s %8s %6s' command kind mode calls covered failed findings ok problems time)"
+note "with an error message; findings: exit 1 without one (records rejected, a target not done); ok: exit 0;"
+note "after: points given audit verify and a healthy re-run (1 in $EVERY, the first and last, any that looked"
+note "wrong); every point's databases pass integrity_check."
+note "$(printf '%-13s %-5s %-5s %6s %7s %6s %8s %8s %6s %8s %6s' command kind mode calls covered failed findings ok after problems time)"
 while IFS= read -r line; do
 	note "$line"
 done <"$summary"
@@ -355,5 +568,5 @@ if [ -s "$TMP/problems" ]; then
 		note "$line"
 	done
 fi
-note "fault injection: $total_points points covered, $total_problems with problems, $(($(date +%s) - started)) s"
+note "fault injection $shard_names: $total_points points covered ($total_after fully re-checked), $total_problems with problems, $(($(date +%s) - started)) s"
 done_testing

@@ -34,11 +34,8 @@ printf '{"label":"click","user_id":"%s","payload":"a"}\n{"label":"view",  "user_
 printf '{"label":"view","user_id":"%s","payload":"c"}\n' "$k_bob" >targets/lake/2026-11-02.jsonl
 ino=$(stat -c %i targets/lake/2026-11-02.jsonl)
 
-python3 "$STEWARD_SRC/tests/helpers/http_target.py" port http.log &
-server=$!
-trap 'kill $server 2>/dev/null' EXIT
-for _ in $(seq 100); do [ -s port ] && break; sleep 0.05; done
-port=$(cat port)
+start_http_target "$TMP/http.log"
+port=$HTTP_PORT
 export no_proxy='*'
 
 config() {
