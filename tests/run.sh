@@ -1,71 +1,260 @@
 #!/usr/bin/env bash
-# Builds steward with gcc, with clang, and with clang under sanitizers (warnings are errors
-# in all) and runs every test in each build. Ends with one line: "N passed, N failed".
+# The test runner: builds steward in lanes (warnings are errors in all) and runs the tests in
+# each. Ends with the skipped tests and their reasons, the wall time of each lane, the ten
+# slowest tests, and one last line: "N passed, N failed, N skipped".
+#
+#   tests/run.sh          what CI runs (.ci/run): gcc, clang (release build), sanitize, valgrind
+#   tests/run.sh --quick  the gcc lane alone (one test build, every test): the edit-test loop
+#   tests/run.sh --full   the CI lanes with the full fault matrix (STEWARD_FAULT_FULL=1),
+#                         valgrind over every CLI test, and a minute of each fuzz target
 set -u
 here=$(cd "$(dirname "$0")/.." && pwd)
-cd "$here"
+cd "$here" || exit 2
 
-tools/install-deps || { echo "0 passed, 1 failed"; exit 1; }
+usage='usage: tests/run.sh [--quick | --full]'
+mode=ci
+case $# in
+0) ;;
+1) case $1 in
+   --quick) mode=quick ;;
+   --full) mode=full ;;
+   -h | --help) echo "$usage"; exit 0 ;;
+   *) echo "$usage" >&2; exit 2 ;;
+   esac ;;
+*) echo "$usage" >&2; exit 2 ;;
+esac
 
-passed=0
-failed=0
-status=0
+tools/install-deps || { echo "error: tools/install-deps failed"; echo "0 passed, 1 failed, 0 skipped"; exit 1; }
 
-# count LOGFILE: adds the results in meson's testlog.json to the totals.
-count() {
-  local p f
-  read -r p f < <(python3 - "$1" <<'PY'
-import json, sys
-p = f = 0
-for line in open(sys.argv[1]):
-    r = json.loads(line)["result"]
-    if r in ("OK", "EXPECTEDFAIL", "SKIP"):
-        p += 1
-    else:
-        f += 1
-print(p, f)
-PY
-)
-  passed=$((passed + p))
-  failed=$((failed + f))
+results=$(mktemp -d "${TMPDIR:-/tmp}/steward-run.XXXXXX") || exit 2
+trap 'rm -rf "$results"' EXIT
+# $results/lanes: one line per lane, "LANE WALL-SECONDS CPU-SECONDS NOTE"; $results/LANE.json:
+# its testlog (meson's JSON lines, or the same fields written here for the fuzz lane);
+# $results/extra: one line per failure that is not a test ("LANE WHAT"), such as a failed build.
+: >"$results/lanes"
+: >"$results/extra"
+
+# cpu_now: sets cpu to the CPU seconds (user + system) of this script's finished children so
+# far, builds and tests included: on a shared machine a fairer measure of a lane's work than
+# its wall time. (`times` must run in this shell, not in a subshell, to see them.)
+cpu_now() {
+	times >"$results/times"
+	cpu=$(awk 'NR == 2 { split($1, u, /[ms]/); split($2, s, /[ms]/); printf "%d\n", u[1] * 60 + u[2] + s[1] * 60 + s[2] }' "$results/times")
 }
 
-# Three builds: gcc, clang, and clang with AddressSanitizer, UndefinedBehaviorSanitizer
-# and LeakSanitizer (any report fails the test that triggered it).
-for lane in gcc clang sanitize; do
-  dir="build-test-$lane"
-  echo "== $lane build"
-  if [ ! -f "$dir/build.ninja" ]; then
-    case $lane in
-      sanitize) CC=clang meson setup "$dir" -Dbuildtype=debugoptimized \
-                  -Db_sanitize=address,undefined -Db_lundef=false \
-                  -Dc_args=-fno-sanitize-recover=all -Dc_link_args=-fno-sanitize-recover=all \
-                  >/dev/null ;;
-      *) CC=$lane meson setup "$dir" >/dev/null ;;
-    esac || { failed=$((failed + 1)); status=1; continue; }
-  fi
-  if ! ninja -C "$dir"; then
-    echo "error: the $lane build failed"
-    failed=$((failed + 1))
-    status=1
-    continue
-  fi
-  echo "== $lane tests"
-  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
-  UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-    meson test -C "$dir" --print-errorlogs --num-processes 2 --timeout-multiplier 3 || status=1
-  count "$dir/meson-logs/testlog.json"
-done
+# lane_start: notes the wall clock and CPU time at the start of a lane.
+lane_start() {
+	t0=$(date +%s)
+	cpu_now
+	c0=$cpu
+}
 
-# One valgrind pass over a few CLI tests that between them run every verb (memory errors
-# and definite leaks fail them; the whole CLI suite under valgrind takes too long for CI,
-# see docs/testing.md).
-if [ -f build-test-gcc/build.ninja ]; then
-  echo "== valgrind (CLI tests with every steward run under valgrind)"
-  meson test -C build-test-gcc --setup valgrind --print-errorlogs --num-processes 2 \
-    t-leak-canary.sh t-request-erase.sh t-ingest-canary.sh t-show.sh || status=1
-  count build-test-gcc/meson-logs/testlog-valgrind.json
+# lane_done LANE NOTE: records the lane's wall time and CPU time since lane_start.
+lane_done() {
+	cpu_now
+	echo "$1 $(($(date +%s) - t0)) $((cpu - c0)) $2" >>"$results/lanes"
+}
+
+# build LANE DIR CC [OPTION...]: configures DIR on first use (later, the options are set
+# again, so a build directory left by an older run.sh gets the lane's options) and builds it.
+# The output goes to $results/LANE.build, shown when the build fails.
+build() {
+	local lane="$1" dir="$2" cc="$3"
+	shift 3
+	{
+		if [ ! -f "$dir/build.ninja" ]; then
+			CC=$cc meson setup "$dir" "$@"
+		elif [ $# -gt 0 ]; then
+			meson configure "$dir" "$@"
+		fi && ninja -C "$dir"
+	} >"$results/$lane.build" 2>&1 && return 0
+	tail -n 40 "$results/$lane.build"
+	echo "error: the $lane build failed (configure or compile; $dir)"
+	echo "$lane the build failed" >>"$results/extra"
+	return 1
+}
+
+# option DIR NAME: the value of a meson option in a configured build directory.
+option() {
+	meson introspect "$1" --buildoptions | python3 -c '
+import json, sys
+print(next((str(o["value"]).lower() for o in json.load(sys.stdin) if o["name"] == sys.argv[1]), "?"))' "$2"
+}
+
+# tests LANE DIR [MESON TEST ARGS...]: runs the tests of DIR; keeps the testlog as LANE.json.
+# A failure of meson itself (no testlog, or an error exit with no failed test in the log)
+# counts as one failure.
+tests() {
+	local lane="$1" dir="$2" log rc=0
+	shift 2
+	log=$dir/meson-logs/testlog.json
+	case " $* " in *" --setup valgrind "*) log=$dir/meson-logs/testlog-valgrind.json ;; esac
+	rm -f "$log"
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+		meson test -C "$dir" --print-errorlogs "$@" || rc=$?
+	if [ -f "$log" ]; then
+		cp "$log" "$results/$lane.json"
+	fi
+	if [ "$rc" -ne 0 ] && { [ ! -f "$log" ] ||
+		! grep -qE '"result": "(FAIL|TIMEOUT|ERROR|UNEXPECTEDPASS)"' "$log"; }; then
+		echo "$lane meson test exited $rc" >>"$results/extra"
+	fi
+}
+
+# The fault-injection tests read STEWARD_FAULT_FULL: set for --full (every point), never
+# inherited otherwise. Tests in the plain lanes run with the timeouts meson.build gives them,
+# no multiplier; under --full the full fault matrix does several times the CI work by design.
+unset STEWARD_FAULT_FULL
+plain_mult=()
+san_mult=(--timeout-multiplier 3) # instrumented code is several times slower by construction
+if [ "$mode" = full ]; then
+	export STEWARD_FAULT_FULL=1
+	plain_mult=(--timeout-multiplier 4)
+	san_mult=(--timeout-multiplier 12)
 fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ] && [ "$status" -eq 0 ]
+# ---- gcc: a test build (fault-injection variables honoured) ----
+lane_start
+echo "== gcc lane (build-test-gcc: gcc, -Dtest_build=true)"
+gcc_ok=0
+if build gcc build-test-gcc gcc -Dtest_build=true; then
+	gcc_ok=1
+	tests gcc build-test-gcc "${plain_mult[@]}"
+fi
+lane_done gcc "gcc, test build"
+
+if [ "$mode" != quick ]; then
+	# ---- clang: a release build as a packager makes it (default options: buildtype
+	# release, test_build off); the fault-injection tests skip with their reason there, and
+	# t-release-build.sh checks that the fault variables change nothing ----
+	lane_start
+	dir=build-release-clang
+	echo "== clang lane ($dir: clang, meson's default options, a release build)"
+	ok=1
+	if [ -f "$dir/build.ninja" ] && [ "$(option "$dir" test_build)" = true ]; then
+		# configured when the default was different: start again from the defaults
+		rm -rf "$dir"
+	fi
+	build clang "$dir" clang || ok=0
+	if [ "$ok" = 1 ] && [ "$(option "$dir" test_build)" != false ]; then
+		echo "error: the clang lane is not a release build: meson_options.txt defaults test_build to true, so a packager's build would honour STEWARD_FAIL_* (the tests run anyway)"
+		echo "clang default options make a test build" >>"$results/extra"
+	fi
+	[ "$ok" = 1 ] && tests clang "$dir" "${plain_mult[@]}"
+	lane_done clang "clang, release build, default options"
+
+	# ---- sanitize: clang with AddressSanitizer, UndefinedBehaviorSanitizer and
+	# LeakSanitizer (any report fails the test that triggered it), a test build ----
+	lane_start
+	echo "== sanitize lane (build-test-sanitize: clang, ASan+UBSan+LSan, -Dtest_build=true)"
+	if build sanitize build-test-sanitize clang -Dtest_build=true -Dbuildtype=debugoptimized \
+		-Db_sanitize=address,undefined -Db_lundef=false \
+		-Dc_args=-fno-sanitize-recover=all -Dc_link_args=-fno-sanitize-recover=all; then
+		tests sanitize build-test-sanitize "${san_mult[@]}"
+	fi
+	lane_done sanitize "clang, ASan+UBSan+LSan, test build"
+
+	# ---- valgrind: the gcc build with every steward run under valgrind (memory errors and
+	# definite leaks fail the check that ran it). CI: four CLI tests that between them run
+	# every verb; --full: every CLI test (about 30 minutes on 2 CPUs). The valgrind setup in
+	# tests/cli/meson.build multiplies the timeouts (valgrind is slower by construction). ----
+	# (the full fault matrix ran in the gcc and sanitize lanes; the fault-injection test does
+	# not run steward under valgrind, so here it runs its CI points)
+	unset STEWARD_FAULT_FULL
+	lane_start
+	if [ "$gcc_ok" = 1 ]; then
+		if [ "$mode" = full ]; then
+			echo "== valgrind lane (build-test-gcc, meson test --setup valgrind, every CLI test)"
+			tests valgrind build-test-gcc --setup valgrind --suite cli
+		else
+			echo "== valgrind lane (build-test-gcc, meson test --setup valgrind, four CLI tests)"
+			tests valgrind build-test-gcc --setup valgrind \
+				t-leak-canary.sh t-request-erase.sh t-ingest-canary.sh t-show.sh
+		fi
+		lane_done valgrind "gcc build under valgrind"
+	else
+		echo "== valgrind lane: not run (the gcc build failed)"
+		lane_done valgrind "not run: the gcc build failed"
+	fi
+fi
+
+# ---- fuzz (--full): a minute of each target (tests/fuzz/run.sh builds build-fuzz: clang,
+# libFuzzer, ASan+UBSan); one result per target ----
+if [ "$mode" = full ]; then
+	lane_start
+	echo "== fuzz lane (build-fuzz, tests/fuzz/run.sh TARGET 60)"
+	for target in fuzz_load fuzz_ingest_json fuzz_csv fuzz_audit_verify fuzz_config; do
+		s=$(date +%s)
+		rc=0
+		tests/fuzz/run.sh "$target" 60 >"$results/fuzz.out" 2>&1 || rc=$?
+		cat "$results/fuzz.out"
+		python3 - "$target" "$rc" "$(($(date +%s) - s))" "$results/fuzz.out" >>"$results/fuzz.json" <<'PY'
+import json, sys
+name, rc, secs, out = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+print(json.dumps({"name": name, "result": "OK" if rc == 0 else "FAIL", "duration": secs,
+                  "stdout": open(out, errors="replace").read()}))
+PY
+	done
+	lane_done fuzz "libFuzzer, 60 s per target"
+fi
+
+# ---- summary ----
+python3 - "$results" <<'PY'
+import json, os, re, sys
+
+res = sys.argv[1]
+lanes = [l.split(" ", 3) for l in open(os.path.join(res, "lanes")).read().splitlines()]
+extra = [l.split(" ", 1) for l in open(os.path.join(res, "extra")).read().splitlines()]
+passed = failed = skipped = 0
+skips, subskips, failures, timed = [], [], [], []
+for lane, _secs, _cpu, _note in lanes:
+    path = os.path.join(res, lane + ".json")
+    if not os.path.exists(path):
+        continue
+    for line in open(path):
+        r = json.loads(line)
+        name = r["name"].split(" / ")[-1]
+        out = r.get("stdout") or ""
+        timed.append((float(r.get("duration") or 0), name, lane))
+        if r["result"] in ("OK", "EXPECTEDFAIL"):
+            passed += 1
+        elif r["result"] == "SKIP":
+            skipped += 1
+            m = re.search(r"^1\.\.0\s*#\s*SKIP\b:?\s*(.*)$", out, re.M | re.I) or \
+                re.search(r"#\s*SKIP\b:?\s*(.*)$", out, re.M | re.I)
+            if m and m.group(1).strip():
+                why = m.group(1).strip()
+            else:
+                lines = [l for l in out.splitlines() if l.strip()]
+                why = lines[-1].strip() if lines else "no reason printed"
+            skips.append((lane, name, why))
+        else:
+            failed += 1
+            failures.append((lane, name, r["result"]))
+        if r["result"] in ("OK", "EXPECTEDFAIL"):
+            for m in re.finditer(r"^ok \d+ - (.*?)\s*#\s*SKIP\s*(.*)$", out, re.M | re.I):
+                subskips.append((lane, name, m.group(1), m.group(2)))
+for lane, what in extra:
+    failed += 1
+    failures.append((lane, "-", what))
+
+print()
+print("== summary")
+for lane, secs, cpu, note in lanes:
+    s = int(secs)
+    print(f"lane {lane}: {s // 60} min {s % 60:02d} s wall, {int(cpu)} s CPU ({note})")
+if timed:
+    print("the ten slowest tests:")
+    for d, name, lane in sorted(timed, reverse=True)[:10]:
+        print(f"  {d:7.1f} s  {name} ({lane})")
+if subskips:
+    print(f"checks skipped inside tests that passed ({len(subskips)}, not counted as skipped tests):")
+    for lane, name, what, why in subskips:
+        print(f"  {lane}: {name}: {what}: {why}")
+for lane, name, what in failures:
+    print(f"failed: {lane}: {name}: {what}")
+for lane, name, why in skips:
+    print(f"skipped: {lane}: {name}: {why}")
+print(f"{passed} passed, {failed} failed, {skipped} skipped")
+sys.exit(1 if failed else 0)
+PY

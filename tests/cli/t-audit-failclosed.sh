@@ -165,19 +165,22 @@ expect_jq 'length == 1 and .[0].role == "none" and
 	'the unreadable configuration is recorded as an error'
 
 # ---- a command killed mid-way is chained as interrupted by the next one ----
-mkfifo "$TMP/fifo"
-"$STEWARD" --home "$WS" ingest t.person <"$TMP/fifo" >"$TMP/killed.out" 2>&1 &
+# The ingest reads from one fifo and writes to another. A command is pending in the log before
+# it returns any data, so its first output byte means it is running and recorded as pending.
+# Its output is flushed 64 KiB at a time: 3000 records give more than that, and as nobody reads
+# on after that first byte and the input stays open, it is still running when it is killed.
+mkfifo "$TMP/in.fifo" "$TMP/out.fifo"
+"$STEWARD" --home "$WS" ingest t.person <"$TMP/in.fifo" >"$TMP/out.fifo" 2>"$TMP/killed.err" &
 pid=$!
-exec 3>"$TMP/fifo" # lets the ingest start; it waits for its input
-i=0
-while [ "$(q 'SELECT count(*) FROM pending')" != 1 ] && [ $i -lt 300 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
+exec 3>"$TMP/in.fifo" 4<"$TMP/out.fifo"
+awk 'BEGIN { for (i = 1; i <= 3000; i++) printf "{\"id\":%d,\"email\":\"person%d@example.com\"}\n", i, i }' >&3 &
+feeder=$!
+check 'the running ingest writes its first output' sh -c 'dd bs=1 count=1 2>/dev/null | grep -q .' <&4
 expect_equal 1 "$(q 'SELECT count(*) FROM pending')" 'the running ingest is pending in the log'
 kill -9 "$pid"
 wait "$pid" 2>/dev/null
-exec 3>&-
+exec 3>&- 4<&-
+wait "$feeder" 2>/dev/null # ends on its own (all written) or on a broken pipe
 expect_equal 1 "$(q 'SELECT count(*) FROM pending')" 'the killed ingest is still pending'
 expect_exit 0 steward search person
 expect_equal 0 "$(q 'SELECT count(*) FROM pending')" 'the next command chained it'
