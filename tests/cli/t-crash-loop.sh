@@ -653,6 +653,7 @@ lake_check() {
 }
 
 # no_erased_in_lake DONE: no line of an erased subject in any file under the lake.
+# shellcheck disable=SC2046 # one word per file
 no_erased_in_lake() {
 	awk -v done="$1" '
 		BEGIN {
@@ -676,7 +677,7 @@ for spec in "$@"; do
 	WANT=$((n * part / parts - n * (part - 1) / parts)) FKEY=$((key + 10 * (part - 1)))
 	note "$spec: $WANT of the $n kills of $phase to land"
 	"phase_$phase"
-	cd "$TMP" && rm -rf "$TMP"/* || exit 99 # the next phase starts afresh
+	cd "$TMP" && rm -rf "${TMP:?}"/* || exit 99 # the next phase starts afresh
 	[ -z "$HTTP_PID" ] || { kill "$HTTP_PID" 2>/dev/null; HTTP_PID=; }
 done
 

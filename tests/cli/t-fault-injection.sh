@@ -194,8 +194,9 @@ judge() {
 		'error: '*)
 			nerr=$((nerr + 1))
 			t=${l%"${l##*[! ]}"} # without trailing blanks
-			case $l in *'(null)'* | *%* | *[![:print:]]*) garbled=1 ;; esac
-			case $t in *: | error:) garbled=1 ;; esac ;;
+			# (control characters: the shell's classes are per byte, and UTF-8 is fine)
+			case $l in *'(null)'* | *%* | *[[:cntrl:]]*) garbled=1 ;; esac
+			case $t in *:) garbled=1 ;; esac ;;
 		# ingest's summary goes to stderr too, also when the command fails after it
 		'ingest '*': '[0-9]*' records in, '* | '  '[0-9.]*' MB in '*) [ "$1" = ingest ] || other=1 ;;
 		*) other=1 ;;
