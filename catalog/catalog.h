@@ -293,7 +293,8 @@ int catalog_graph_field_where(struct catalog_graph_reader *r, int64_t dataset_id
 			      const char *path, char **file, unsigned *line, unsigned *col,
 			      struct st_error *err);
 /* Hands each from: edge into field dst_field of dataset dataset_id to fn, in declared
- * order. Returns 0, or -1 with err. */
+ * order. dst_field is copied when bound, so fn may invalidate it; the edge's own strings
+ * are SQLite's. Returns 0, or -1 with err. */
 int catalog_graph_sources(struct catalog_graph_reader *r, int64_t dataset_id,
 			  const char *dst_field,
 			  int (*fn)(const struct catalog_graph_edge *e, void *u,

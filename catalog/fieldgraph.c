@@ -108,7 +108,7 @@ static const char *const walk_sql[W_COUNT] = {
 		    " AND (?2 = 0 OR version = ?2) ORDER BY version DESC LIMIT 1",
 	[W_FIELDS] = "SELECT path, pii, category, transform, pii_reason IS NOT NULL FROM fields"
 		     " WHERE dataset_id = ?1 ORDER BY ord",
-	[W_EDGES] = "SELECT src_ds, src_field FROM field_edges WHERE dataset_id = ?1"
+	[W_EDGES] = "SELECT src_ds, src_field, dst_field FROM field_edges WHERE dataset_id = ?1"
 		    " AND dst_field = ?2 ORDER BY rowid",
 	[W_LATEST] = "SELECT id, name, kind, owner, system FROM datasets WHERE name = ?1"
 		     " ORDER BY version DESC LIMIT 1",
@@ -266,7 +266,7 @@ int catalog_graph_sources(struct catalog_graph_reader *r, int64_t dataset_id,
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct catalog_graph_edge e = {
 			.dataset_id = dataset_id,
-			.dst_field = dst_field,
+			.dst_field = (const char *)sqlite3_column_text(st, 2),
 			.src_ds = (const char *)sqlite3_column_text(st, 0),
 			.src_field = (const char *)sqlite3_column_text(st, 1),
 		};

@@ -651,15 +651,9 @@ static int walk_up(struct walk *w, struct st_error *err)
 		struct expand x = {w, (uint32_t)head};
 		const struct node *n = &g->nodes[head];
 
-		/* the path is copied: the walk may grow the text buffer under it */
-		char *path = st_strdup(text(g, n->path));
-		int rc;
-
-		if (!path)
-			return st_error_oom(err);
-		rc = catalog_graph_sources(w->r, g->ds[n->ds].id, path, walk_source, &x, err);
-		st_free(path);
-		if (rc)
+		/* the path is copied when bound, so the walk may grow the text buffer under it */
+		if (catalog_graph_sources(w->r, g->ds[n->ds].id, text(g, n->path), walk_source, &x,
+					  err))
 			return -1;
 	}
 	return 0;
