@@ -509,7 +509,7 @@ static int build_ingest(struct audit_report *r, sqlite3 *db, const struct span *
 	struct section *s = section(
 		r, SEC_INGEST, "ingest", "Ingest runs",
 		"Runs of 'steward ingest', oldest first (denied attempts are in section 2): "
-		"records read, written with personal data replaced, rejected to the quarantine "
+		"records read, written with personal data replaced, rejected to the rejects file "
 		"and dropped for suppressed subjects. A run that failed before it counted has no "
 		"counts.");
 	struct value *runs = fact(r, s, "run_count", "Runs");

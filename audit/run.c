@@ -33,7 +33,7 @@ struct run {
 	const struct audit_run_opts *o;
 	struct audit_request req;
 	struct idset ids;
-	struct pii_hashers hashers; /* v[0]: the current key's */
+	struct pii_pseudonymizers pseudonymizers; /* v[0]: the current key's */
 	int *state;   /* per plan item: 0 to do, 1 done, 2 failed, 3 waiting */
 	json_t *bundle_items;
 };
@@ -185,9 +185,9 @@ static int resolve(struct run *R, const struct audit_plan_item *it, struct audit
 			*added += (size_t)r;
 			continue;
 		}
-		for (size_t k = 0; k < R->hashers.n; k++) {
+		for (size_t k = 0; k < R->pseudonymizers.n; k++) {
 			char out[PII_PSEUDONYM_MAX];
-			int r = pii_pseudonymize(R->hashers.v[k], norm, it->subject_category, v,
+			int r = pii_pseudonymize(R->pseudonymizers.v[k], norm, it->subject_category, v,
 						 strlen(v), R->o->country_code, out, err);
 
 			if (r == PII_NOT_OF_KIND)
@@ -364,7 +364,7 @@ static int run_one(struct run *R, size_t i, int use_alt, size_t *added, struct s
 	m.country_code = R->o->country_code;
 	m.pseudonyms = pseu;
 	m.npseudonyms = np;
-	m.hasher = R->hashers.v[0];
+	m.pseudonymizer = R->pseudonymizers.v[0];
 	job.request_id = R->req.id;
 	job.kind = R->req.kind == AUDIT_REQ_ERASE    ? AUDIT_JOB_ERASE
 		   : R->req.kind == AUDIT_REQ_ACCESS ? AUDIT_JOB_ACCESS
@@ -501,7 +501,7 @@ int audit_request_run(struct audit_log *log, const struct audit_actor *actor,
 		st_error_oom(err);
 		goto out;
 	}
-	if (pii_hashers_init(&R.hashers, kr, err) || load_ids(&R, err) || load_state(&R, err))
+	if (pii_pseudonymizers_init(&R.pseudonymizers, kr, err) || load_ids(&R, err) || load_state(&R, err))
 		goto out;
 	if (R.req.kind != AUDIT_REQ_ACCESS && suppress_all(&R, err))
 		goto out;
@@ -587,7 +587,7 @@ int audit_request_run(struct audit_log *log, const struct audit_actor *actor,
 	res->completed = !res->failed;
 	ret = 0;
 out:
-	pii_hashers_release(&R.hashers);
+	pii_pseudonymizers_release(&R.pseudonymizers);
 	idset_release(&R.ids);
 	st_free(R.state);
 	json_decref(R.bundle_items);

@@ -24,7 +24,7 @@ struct audit_matcher {
 	const char *country_code; /* for phone numbers, may be NULL */
 	char **pseudonyms;        /* the subject's pseudonyms in category, sorted (strcmp) */
 	size_t npseudonyms;
-	struct pii_hasher *hasher; /* raw mode: hashes values under the current key */
+	struct pii_pseudonymizer *pseudonymizer; /* raw mode: hashes values under the current key */
 };
 
 /* Whether len bytes of value (a stored field value as text; integers as decimal text)

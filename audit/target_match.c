@@ -44,10 +44,10 @@ int audit_matcher_test(const struct audit_matcher *m, const char *value, size_t 
 			       span_cmp) != NULL;
 	if (m->mode != AUDIT_MATCH_RAW)
 		return st_error_set(err, ST_E_INVALID, "unknown match mode %d", m->mode);
-	if (!m->hasher || !m->category)
+	if (!m->pseudonymizer || !m->category)
 		return st_error_set(err, ST_E_INVALID,
-				    "matching raw values needs a hasher and a category");
-	n = pii_pseudonymize(m->hasher, m->norm, m->category, key.p, key.n, m->country_code, pseudo,
+				    "matching raw values needs a pseudonymizer and a category");
+	n = pii_pseudonymize(m->pseudonymizer, m->norm, m->category, key.p, key.n, m->country_code, pseudo,
 			     err);
 	if (n == PII_NOT_OF_KIND)
 		return 0; /* not an address, number, ...: not the subject's */

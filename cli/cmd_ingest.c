@@ -1,5 +1,5 @@
 /* `steward ingest DATASET`: the ETL pre-ingest hook. Records on stdin, records with their
- * PII replaced on stdout, rejected records in a 0600 quarantine file, a summary on stderr. */
+ * PII replaced on stdout, rejected records in a 0600 rejects file, a summary on stderr. */
 #include "cli.h"
 #include "audit.h"
 #include "alloc.h"
@@ -25,8 +25,8 @@ static const char usage[] =
 	"DATASET may be a pattern such as 'events.*': the label field then names the dataset.\n\n"
 	"  --format F       jsonl (default) or csv\n"
 	"  --label FIELD    the field that names the dataset under a pattern (event_type)\n"
-	"  --rejects FILE   the quarantine for rejected records, created with mode 0600; it\n"
-	"                   holds raw PII (default: .steward/quarantine/ in the workspace)\n"
+	"  --rejects FILE   the rejects file for rejected records, created with mode 0600; it\n"
+	"                   holds raw PII (default: a new file in .steward/quarantine/)\n"
 	"  --unknown P      a field that is not in the schema: reject the record (default)\n"
 	"                   or drop the field\n"
 	"  --max-record N   the longest record accepted, in bytes (default 1048576)\n"
@@ -45,7 +45,7 @@ static void progress(void *ctx, uint64_t records, uint64_t bytes)
 	fprintf(stderr, "\r  %llu records, %.1f MB", (unsigned long long)records, (double)bytes / 1e6);
 }
 
-/* Opens the quarantine: a new or truncated regular file of mode 0600, never standard
+/* Opens the rejects file: a new or truncated regular file of mode 0600, never standard
  * output, never through a symlink. Writes its path to shown. */
 static int open_rejects(const char *path, const struct catalog_workspace *ws, char *shown,
 			size_t n, struct st_error *err)
@@ -107,7 +107,7 @@ static void summary(const char *dataset, const struct pii_ingest_stats *s, const
 		fprintf(stderr, ", %llu suppressed (subjects who objected or were erased)",
 			(unsigned long long)s->suppressed);
 	if (s->rejected)
-		fprintf(stderr, " (quarantined in '%s')", rejects);
+		fprintf(stderr, " (rejects in '%s')", rejects);
 	fputc('\n', stderr);
 	for (int r = 0; r < PII_R_COUNT; r++)
 		if (s->by_reason[r])
@@ -254,7 +254,7 @@ static int cmd_ingest(int argc, char **argv, struct cli_ctx *ctx)
 	summary(o.dataset, &stats, shown,
 		(double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 	if (!stats.rejected && !rejects)
-		unlink(shown); /* an empty default quarantine is just noise */
+		unlink(shown); /* an empty default rejects file is just noise */
 	code = stats.rejected ? ST_FINDINGS : 0;
 	snprintf(ctx->counts, sizeof(ctx->counts),
 		 "{\"in\":%llu,\"out\":%llu,\"rejected\":%llu,\"suppressed\":%llu}",

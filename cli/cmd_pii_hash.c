@@ -31,7 +31,7 @@ const struct cli_cmd cli_cmd_pii_hash = {"hash", "print the pseudonym of a value
 					 cmd_hash};
 
 struct hash_run {
-	struct pii_hasher *h;
+	struct pii_pseudonymizer *h;
 	const char *category;
 	const char *country;
 	int norm;
@@ -163,7 +163,7 @@ static int cmd_hash(int argc, char **argv, struct cli_ctx *ctx)
 		goto out;
 	}
 	run.country = pii_country_calling_code(catalog_config_str(cli_config(), "pii.default_country"));
-	if (pii_hasher_new(&run.h, key, &err)) {
+	if (pii_pseudonymizer_new(&run.h, key, &err)) {
 		code = cli_fail(&err);
 		goto out;
 	}
@@ -172,7 +172,7 @@ static int cmd_hash(int argc, char **argv, struct cli_ctx *ctx)
 	for (int i = optind; !code && i < argc; i++)
 		code = hash_one(&run, argv[i], strlen(argv[i]));
 out:
-	pii_hasher_free(run.h);
+	pii_pseudonymizer_free(run.h);
 	pii_keyring_release(&kr);
 	st_free(dir);
 	catalog_workspace_release(&ws);

@@ -135,10 +135,10 @@ static int subject_pseudonyms(const struct pii_keyring *kr, const char *category
 			      struct st_error *err)
 {
 	int norm = pii_norm_for_category(category), ret = -1;
-	struct pii_hashers hs;
+	struct pii_pseudonymizers hs;
 
 	*n = 0;
-	if (pii_hashers_init(&hs, kr, err))
+	if (pii_pseudonymizers_init(&hs, kr, err))
 		goto out;
 	for (size_t i = 0; i < hs.n && *n < max; i++) {
 		int r = pii_pseudonymize(hs.v[i], norm, category, value, len, country, out[*n], err);
@@ -154,7 +154,7 @@ static int subject_pseudonyms(const struct pii_keyring *kr, const char *category
 	}
 	ret = 0;
 out:
-	pii_hashers_release(&hs);
+	pii_pseudonymizers_release(&hs);
 	return ret;
 }
 

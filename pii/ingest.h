@@ -1,6 +1,6 @@
 /* The pre-ingest hook: streams records (JSON lines or CSV), validates each against its
  * dataset's latest schema, replaces PII as each field declares, and sends every record it
- * cannot pass to a rejects quarantine with its line number and reason. */
+ * cannot pass to the rejects file with its line number and reason. */
 #ifndef PII_INGEST_H
 #define PII_INGEST_H
 

@@ -45,7 +45,7 @@ struct pii_ingest {
 /* What one thread needs to rewrite records: its own tape, buffers and subkey cache. */
 struct wctx {
 	const struct pii_ingest *ing;
-	struct pii_hasher *h;
+	struct pii_pseudonymizer *h;
 	struct pii_jtape tape;
 	struct st_buf out, val, rej;
 	char *tmp;       /* unescape space, max_record + 1 bytes */
@@ -57,7 +57,7 @@ struct wctx {
 	struct st_error err;
 };
 
-/* Sets up w for ing: buffers bounded by ing's max_record and a hasher of ing's key.
+/* Sets up w for ing: buffers bounded by ing's max_record and a pseudonymizer of ing's key.
  * Returns 0, or -1 with err. Release w with ing_wctx_release() in every case once
  * w->ing is set. */
 int ing_wctx_init(struct wctx *w, const struct pii_ingest *ing, struct st_error *err);

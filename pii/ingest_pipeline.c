@@ -141,7 +141,7 @@ static int process_line(struct wctx *w, struct sink *out, struct sink *rej, cons
 	if (r == -2)
 		return -1;
 	if (r == -3) {
-		/* The rewritten record outgrew its bound: quarantine it rather than cut it. */
+		/* The rewritten record outgrew its bound: reject it whole rather than cut it. */
 		ing_reject(w, PII_R_TOO_LONG, "%s", "the record grows too long when rewritten");
 		return ing_write_reject(w, rej, line, len);
 	}

@@ -521,12 +521,12 @@ int ing_wctx_init(struct wctx *w, const struct pii_ingest *ing, struct st_error 
 	w->tmp = st_malloc(max + 1);
 	if (!w->tmp)
 		return st_error_oom(err);
-	return pii_hasher_new(&w->h, ing->key, err);
+	return pii_pseudonymizer_new(&w->h, ing->key, err);
 }
 
 void ing_wctx_release(struct wctx *w)
 {
-	pii_hasher_free(w->h);
+	pii_pseudonymizer_free(w->h);
 	pii_json_tape_release(&w->tape);
 	st_buf_release(&w->out);
 	st_buf_release(&w->val);

@@ -132,20 +132,20 @@ const char *pii_key_status_name(int status);
 #define PII_TAG_BYTES 18      /* 144 bits */
 #define PII_PSEUDONYM_MAX 48  /* "k123:" + 24 characters, NUL included, with room */
 
-struct pii_hasher;
+struct pii_pseudonymizer;
 
-/* Prepares a hasher for key (which must have its secret loaded). Subkeys are derived per
- * category on first use and kept in guarded memory. Free with pii_hasher_free(). Returns
+/* Prepares a pseudonymizer for key (which must have its secret loaded). Subkeys are derived per
+ * category on first use and kept in guarded memory. Free with pii_pseudonymizer_free(). Returns
  * 0, or -1 with err. */
-int pii_hasher_new(struct pii_hasher **out, const struct pii_key *key, struct st_error *err);
+int pii_pseudonymizer_new(struct pii_pseudonymizer **out, const struct pii_key *key, struct st_error *err);
 /* Computes the pseudonym of an already normalized value under category: "k1:" and the
  * unpadded base64url encoding of BLAKE2b-144 keyed with the category's subkey (see
  * docs/pseudonyms.md). Writes it to out (PII_PSEUDONYM_MAX bytes). Returns its length, or
  * -1 with err (out of memory). */
-int pii_pseudonym(struct pii_hasher *h, const char *category, const char *value, size_t len,
+int pii_pseudonym(struct pii_pseudonymizer *h, const char *category, const char *value, size_t len,
 		  char *out, struct st_error *err);
-/* Wipes the subkeys and frees the hasher. NULL is fine. */
-void pii_hasher_free(struct pii_hasher *h);
+/* Wipes the subkeys and frees the pseudonymizer. NULL is fine. */
+void pii_pseudonymizer_free(struct pii_pseudonymizer *h);
 
 #define PII_NOT_OF_KIND (-2)
 /* The one way a raw value becomes a pseudonym: normalizes len bytes of value with norm
@@ -153,20 +153,20 @@ void pii_hasher_free(struct pii_hasher *h);
  * pseudonym under category with h into out (PII_PSEUDONYM_MAX bytes). The normalized copy
  * is wiped before returning. Returns the pseudonym's length; PII_NOT_OF_KIND when the value
  * is not of norm's kind (nothing written, err untouched); or -1 with err. */
-int pii_pseudonymize(struct pii_hasher *h, int norm, const char *category, const char *value,
+int pii_pseudonymize(struct pii_pseudonymizer *h, int norm, const char *category, const char *value,
 		     size_t len, const char *country_code, char *out, struct st_error *err);
 
-#define PII_HASHERS_MAX 16
-/* One hasher per live key (not retired, secret loaded): v[0] is the current key's. */
-struct pii_hashers {
-	struct pii_hasher *v[PII_HASHERS_MAX];
+#define PII_PSEUDONYMIZERS_MAX 16
+/* One pseudonymizer per live key (not retired, secret loaded): v[0] is the current key's. */
+struct pii_pseudonymizers {
+	struct pii_pseudonymizer *v[PII_PSEUDONYMIZERS_MAX];
 	size_t n;
 };
-/* Prepares hs for the live keys of kr, the current key's first, at most PII_HASHERS_MAX.
+/* Prepares hs for the live keys of kr, the current key's first, at most PII_PSEUDONYMIZERS_MAX.
  * Returns 0, or -1 with err (ST_E_NOTFOUND when kr has no current key with its secret).
- * Release hs with pii_hashers_release() in every case. */
-int pii_hashers_init(struct pii_hashers *hs, const struct pii_keyring *kr, struct st_error *err);
-/* Frees the hashers (wiping their subkeys) and empties hs. */
-void pii_hashers_release(struct pii_hashers *hs);
+ * Release hs with pii_pseudonymizers_release() in every case. */
+int pii_pseudonymizers_init(struct pii_pseudonymizers *hs, const struct pii_keyring *kr, struct st_error *err);
+/* Frees the pseudonymizers (wiping their subkeys) and empties hs. */
+void pii_pseudonymizers_release(struct pii_pseudonymizers *hs);
 
 #endif

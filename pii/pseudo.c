@@ -16,16 +16,16 @@ struct sub {
 	struct pii_b2b *state;           /* keyed with the subkey; guarded memory */
 };
 
-struct pii_hasher {
+struct pii_pseudonymizer {
 	char id[PII_KEY_ID_MAX];
 	const unsigned char *master; /* borrowed from the keyring */
 	struct sub *subs;
 	size_t n, cap;
 };
 
-int pii_hasher_new(struct pii_hasher **out, const struct pii_key *key, struct st_error *err)
+int pii_pseudonymizer_new(struct pii_pseudonymizer **out, const struct pii_key *key, struct st_error *err)
 {
-	struct pii_hasher *h;
+	struct pii_pseudonymizer *h;
 
 	if (!key->secret)
 		return st_error_set(err, ST_E_SYSTEM, "key '%s' is not loaded", key->id);
@@ -40,7 +40,7 @@ int pii_hasher_new(struct pii_hasher **out, const struct pii_key *key, struct st
 	return 0;
 }
 
-void pii_hasher_free(struct pii_hasher *h)
+void pii_pseudonymizer_free(struct pii_pseudonymizer *h)
 {
 	if (!h)
 		return;
@@ -64,7 +64,7 @@ static uint64_t category_id(const char *category)
 	return id;
 }
 
-static struct sub *find_sub(struct pii_hasher *h, const char *category, struct st_error *err)
+static struct sub *find_sub(struct pii_pseudonymizer *h, const char *category, struct st_error *err)
 {
 	unsigned char subkey[crypto_generichash_KEYBYTES];
 	struct sub *s;
@@ -118,7 +118,7 @@ static void base64url(const unsigned char *t, char *out)
 	*out = '\0';
 }
 
-int pii_pseudonym(struct pii_hasher *h, const char *category, const char *value, size_t len,
+int pii_pseudonym(struct pii_pseudonymizer *h, const char *category, const char *value, size_t len,
 		  char *out, struct st_error *err)
 {
 	unsigned char tag[PII_TAG_BYTES];
@@ -135,7 +135,7 @@ int pii_pseudonym(struct pii_hasher *h, const char *category, const char *value,
 	return (int)idlen + 1 + PII_TAG_BYTES / 3 * 4;
 }
 
-int pii_pseudonymize(struct pii_hasher *h, int norm, const char *category, const char *value,
+int pii_pseudonymize(struct pii_pseudonymizer *h, int norm, const char *category, const char *value,
 		     size_t len, const char *country_code, char *out, struct st_error *err)
 {
 	char nv[PII_NORM_MAX];
@@ -154,30 +154,30 @@ int pii_pseudonymize(struct pii_hasher *h, int norm, const char *category, const
 	return n;
 }
 
-int pii_hashers_init(struct pii_hashers *hs, const struct pii_keyring *kr, struct st_error *err)
+int pii_pseudonymizers_init(struct pii_pseudonymizers *hs, const struct pii_keyring *kr, struct st_error *err)
 {
 	const struct pii_key *cur = pii_keyring_current(kr);
 
 	memset(hs, 0, sizeof(*hs));
 	if (!cur || !cur->secret)
 		return st_error_set(err, ST_E_NOTFOUND, "no current key (run 'steward key init')");
-	if (pii_hasher_new(&hs->v[0], cur, err))
+	if (pii_pseudonymizer_new(&hs->v[0], cur, err))
 		return -1;
 	hs->n = 1;
-	for (size_t i = 0; i < kr->n && hs->n < PII_HASHERS_MAX; i++) {
+	for (size_t i = 0; i < kr->n && hs->n < PII_PSEUDONYMIZERS_MAX; i++) {
 		if (&kr->keys[i] == cur || kr->keys[i].status == PII_KEY_RETIRED ||
 		    !kr->keys[i].secret)
 			continue;
-		if (pii_hasher_new(&hs->v[hs->n], &kr->keys[i], err))
+		if (pii_pseudonymizer_new(&hs->v[hs->n], &kr->keys[i], err))
 			return -1;
 		hs->n++;
 	}
 	return 0;
 }
 
-void pii_hashers_release(struct pii_hashers *hs)
+void pii_pseudonymizers_release(struct pii_pseudonymizers *hs)
 {
 	for (size_t i = 0; i < hs->n; i++)
-		pii_hasher_free(hs->v[i]);
+		pii_pseudonymizer_free(hs->v[i]);
 	memset(hs, 0, sizeof(*hs));
 }

@@ -42,11 +42,11 @@ static int in_fd = -1, null_fd = -1;
  * category, then pseudonym, as pii_ingest_opts requires. */
 static void make_suppression(const struct pii_key *key)
 {
-	struct pii_hasher *h = NULL;
+	struct pii_pseudonymizer *h = NULL;
 	struct st_error err = ST_ERROR_INIT;
 
-	if (pii_hasher_new(&h, key, &err))
-		fuzz_die("cannot make a hasher", &err);
+	if (pii_pseudonymizer_new(&h, key, &err))
+		fuzz_die("cannot make a pseudonymizer", &err);
 	for (size_t i = 0; i < NSUPPRESS; i++) {
 		const char *category = suppress_values[i][0], *value = suppress_values[i][1];
 		char norm[PII_NORM_MAX];
@@ -62,7 +62,7 @@ static void make_suppression(const struct pii_key *key)
 		sup_cat[i] = category;
 		sup_pseu[i] = sup_pseu_buf[i];
 	}
-	pii_hasher_free(h);
+	pii_pseudonymizer_free(h);
 	for (size_t i = 1; i < NSUPPRESS; i++) /* insertion sort: four entries */
 		for (size_t j = i; j > 0; j--) {
 			int c = strcmp(sup_cat[j - 1], sup_cat[j]);

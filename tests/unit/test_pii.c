@@ -79,18 +79,18 @@ static void test_vectors(void)
 	unsigned char secret[PII_KEY_BYTES];
 	struct pii_key key = {"k1", 1, PII_KEY_CURRENT, "", secret};
 	struct st_error err = ST_ERROR_INIT;
-	struct pii_hasher *h = NULL;
+	struct pii_pseudonymizer *h = NULL;
 	char out[PII_PSEUDONYM_MAX];
 
 	for (int i = 0; i < PII_KEY_BYTES; i++)
 		secret[i] = (unsigned char)i;
-	CHECK(pii_hasher_new(&h, &key, &err) == 0);
+	CHECK(pii_pseudonymizer_new(&h, &key, &err) == 0);
 	for (size_t i = 0; i < sizeof(v) / sizeof(*v); i++) {
 		CHECK(pii_pseudonym(h, v[i].category, v[i].value, strlen(v[i].value), out, &err) ==
 		      27);
 		CHECK_STR(out, v[i].want);
 	}
-	pii_hasher_free(h);
+	pii_pseudonymizer_free(h);
 }
 
 static void check_norm(int kind, const char *in, const char *cc, const char *want)

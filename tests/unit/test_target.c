@@ -27,7 +27,7 @@
 
 static const char *tmp;
 static struct pii_keyring kr;
-static struct pii_hasher *hasher;
+static struct pii_pseudonymizer *pseudonymizer;
 static struct st_error err;
 static struct audit_evidence ev;
 
@@ -39,7 +39,7 @@ static void pseudo(const char *category, const char *value, char *out)
 {
 	struct st_error e = ST_ERROR_INIT;
 
-	if (pii_pseudonym(hasher, category, value, strlen(value), out, &e) < 0) {
+	if (pii_pseudonym(pseudonymizer, category, value, strlen(value), out, &e) < 0) {
 		fprintf(stderr, "pii_pseudonym: %s\n", e.msg);
 		exit(2);
 	}
@@ -48,7 +48,7 @@ static void pseudo(const char *category, const char *value, char *out)
 static struct audit_matcher matcher(int mode, const char *category, int norm, char **ps,
 				    size_t n)
 {
-	struct audit_matcher m = {mode, category, norm, NULL, ps, n, hasher};
+	struct audit_matcher m = {mode, category, norm, NULL, ps, n, pseudonymizer};
 
 	return m;
 }
@@ -205,7 +205,7 @@ static void test_matcher(void)
 	CHECK(audit_matcher_test(&pm, "k0:aaa", 6, &err) == 0);
 	CHECK(audit_matcher_test(&pm, RAW_EMAIL, strlen(RAW_EMAIL), &err) == 0);
 	CHECK(audit_matcher_test(&none, RAW_EMAIL, strlen(RAW_EMAIL), &err) == 0);
-	nohash.hasher = NULL;
+	nohash.pseudonymizer = NULL;
 	CHECK(audit_matcher_test(&nohash, RAW_EMAIL, strlen(RAW_EMAIL), &err) == -1);
 	CHECK(err.code == ST_E_INVALID);
 }
@@ -944,7 +944,7 @@ int main(void)
 	tmp = t_tmpdir();
 	snprintf(keys, sizeof(keys), "%s/keys", tmp);
 	if (pii_keyring_create(keys, &err) || pii_keyring_open(&kr, keys, 1, &err) ||
-	    !(key = pii_keyring_current(&kr)) || pii_hasher_new(&hasher, key, &err)) {
+	    !(key = pii_keyring_current(&kr)) || pii_pseudonymizer_new(&pseudonymizer, key, &err)) {
 		fprintf(stderr, "keyring: %s\n", err.msg);
 		return 2;
 	}
@@ -965,7 +965,7 @@ int main(void)
 
 	stop_server();
 	audit_evidence_release(&ev);
-	pii_hasher_free(hasher);
+	pii_pseudonymizer_free(pseudonymizer);
 	pii_keyring_release(&kr);
 	return t_done();
 }
