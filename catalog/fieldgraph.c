@@ -150,28 +150,103 @@ void catalog_graph_reader_free(struct catalog_graph_reader *r)
 	st_free(r);
 }
 
-/* Steps st for one dataset row and hands it to fn; resets st. Returns 1 when there was a
- * row (and fn returned 0), 0 when there was none, or -1 with err. */
+/* Steps st and hands each row to row (every row, or only the first when once); resets st.
+ * Returns the number of rows handed over, or -1 with err (a read error, or row failing). */
+static int step_rows(struct catalog_graph_reader *r, sqlite3_stmt *st, int once,
+		     int (*row)(sqlite3_stmt *st, void *ctx, struct st_error *err), void *ctx,
+		     struct st_error *err)
+{
+	int rc, n = 0;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (row(st, ctx, err)) {
+			n = -1;
+			goto out;
+		}
+		n++;
+		if (once)
+			goto out;
+	}
+	if (rc != SQLITE_DONE)
+		n = st_sql_error(err, r->c->db, READ_ERROR);
+out:
+	sqlite3_reset(st);
+	return n;
+}
+
+/* The callers' callbacks, with what step_rows' row functions need to call them. */
+struct dataset_call {
+	int (*fn)(const struct catalog_graph_dataset *d, void *u, struct st_error *err);
+	void *u;
+};
+struct field_call {
+	int (*fn)(const struct catalog_graph_field *f, void *u, struct st_error *err);
+	void *u;
+	int64_t dataset_id;
+};
+struct edge_call {
+	int (*fn)(const struct catalog_graph_edge *e, void *u, struct st_error *err);
+	void *u;
+	int64_t dataset_id;
+};
+struct where_call {
+	char **file;
+	unsigned *line, *col;
+};
+
+static int dataset_row(sqlite3_stmt *st, void *ctx, struct st_error *err)
+{
+	const struct dataset_call *c = ctx;
+	struct catalog_graph_dataset d = {0};
+
+	row_dataset(st, &d);
+	d.latest = sqlite3_column_count(st) > 5 ? sqlite3_column_int(st, 5) : 1;
+	return c->fn(&d, c->u, err);
+}
+
+static int field_row(sqlite3_stmt *st, void *ctx, struct st_error *err)
+{
+	const struct field_call *c = ctx;
+	struct catalog_graph_field f = {.dataset_id = c->dataset_id};
+
+	row_field(st, 0, &f);
+	return c->fn(&f, c->u, err);
+}
+
+static int edge_row(sqlite3_stmt *st, void *ctx, struct st_error *err)
+{
+	const struct edge_call *c = ctx;
+	struct catalog_graph_edge e = {
+		.dataset_id = c->dataset_id,
+		.dst_field = (const char *)sqlite3_column_text(st, 2),
+		.src_ds = (const char *)sqlite3_column_text(st, 0),
+		.src_field = (const char *)sqlite3_column_text(st, 1),
+	};
+
+	return c->fn(&e, c->u, err);
+}
+
+static int where_row(sqlite3_stmt *st, void *ctx, struct st_error *err)
+{
+	const struct where_call *c = ctx;
+	int oom = 0;
+
+	*c->file = st_sql_col_strdup(st, 0, &oom);
+	*c->line = (unsigned)sqlite3_column_int(st, 1);
+	*c->col = (unsigned)sqlite3_column_int(st, 2);
+	return oom ? st_error_oom(err) : 0;
+}
+
+/* Steps st for one dataset row and hands it to fn. Returns 1 when there was a row (and fn
+ * returned 0), 0 when there was none, or -1 with err. */
 static int one_dataset(struct catalog_graph_reader *r, sqlite3_stmt *st,
 		       int (*fn)(const struct catalog_graph_dataset *d, void *u,
 				 struct st_error *err),
 		       void *u, struct st_error *err)
 {
-	int rc = sqlite3_step(st), ret;
+	struct dataset_call c = {fn, u};
 
-	if (rc == SQLITE_ROW) {
-		struct catalog_graph_dataset d = {0};
-
-		row_dataset(st, &d);
-		d.latest = sqlite3_column_count(st) > 5 ? sqlite3_column_int(st, 5) : 1;
-		ret = fn(&d, u, err) ? -1 : 1;
-	} else if (rc == SQLITE_DONE) {
-		ret = 0;
-	} else {
-		ret = st_sql_error(err, r->c->db, READ_ERROR);
-	}
-	sqlite3_reset(st);
-	return ret;
+	return step_rows(r, st, 1, dataset_row, &c, err);
 }
 
 int catalog_graph_start(struct catalog_graph_reader *r, const char *name, int64_t version,
@@ -206,25 +281,10 @@ int catalog_graph_fields(struct catalog_graph_reader *r, int64_t dataset_id,
 				   struct st_error *err),
 			 void *u, struct st_error *err)
 {
-	sqlite3_stmt *st = r->st[W_FIELDS];
-	int rc, ret = -1;
+	struct field_call c = {fn, u, dataset_id};
 
-	sqlite3_bind_int64(st, 1, dataset_id);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct catalog_graph_field f = {.dataset_id = dataset_id};
-
-		row_field(st, 0, &f);
-		if (fn(&f, u, err))
-			goto out;
-	}
-	if (rc != SQLITE_DONE) {
-		st_sql_error(err, r->c->db, READ_ERROR);
-		goto out;
-	}
-	ret = 0;
-out:
-	sqlite3_reset(st);
-	return ret;
+	sqlite3_bind_int64(r->st[W_FIELDS], 1, dataset_id);
+	return step_rows(r, r->st[W_FIELDS], 0, field_row, &c, err) < 0 ? -1 : 0;
 }
 
 int catalog_graph_field(struct catalog_graph_reader *r, int64_t dataset_id, const char *path,
@@ -233,23 +293,11 @@ int catalog_graph_field(struct catalog_graph_reader *r, int64_t dataset_id, cons
 			void *u, struct st_error *err)
 {
 	sqlite3_stmt *st = r->st[W_FIELD];
-	int rc, ret;
+	struct field_call c = {fn, u, dataset_id};
 
 	sqlite3_bind_int64(st, 1, dataset_id);
 	sqlite3_bind_text(st, 2, path, -1, SQLITE_TRANSIENT);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		struct catalog_graph_field f = {.dataset_id = dataset_id};
-
-		row_field(st, 0, &f);
-		ret = fn(&f, u, err) ? -1 : 1;
-	} else if (rc == SQLITE_DONE) {
-		ret = 0;
-	} else {
-		ret = st_sql_error(err, r->c->db, READ_ERROR);
-	}
-	sqlite3_reset(st);
-	return ret;
+	return step_rows(r, st, 1, field_row, &c, err);
 }
 
 int catalog_graph_sources(struct catalog_graph_reader *r, int64_t dataset_id,
@@ -259,29 +307,11 @@ int catalog_graph_sources(struct catalog_graph_reader *r, int64_t dataset_id,
 			  void *u, struct st_error *err)
 {
 	sqlite3_stmt *st = r->st[W_EDGES];
-	int rc, ret = -1;
+	struct edge_call c = {fn, u, dataset_id};
 
 	sqlite3_bind_int64(st, 1, dataset_id);
 	sqlite3_bind_text(st, 2, dst_field, -1, SQLITE_TRANSIENT);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct catalog_graph_edge e = {
-			.dataset_id = dataset_id,
-			.dst_field = (const char *)sqlite3_column_text(st, 2),
-			.src_ds = (const char *)sqlite3_column_text(st, 0),
-			.src_field = (const char *)sqlite3_column_text(st, 1),
-		};
-
-		if (fn(&e, u, err))
-			goto out;
-	}
-	if (rc != SQLITE_DONE) {
-		st_sql_error(err, r->c->db, READ_ERROR);
-		goto out;
-	}
-	ret = 0;
-out:
-	sqlite3_reset(st);
-	return ret;
+	return step_rows(r, st, 0, edge_row, &c, err) < 0 ? -1 : 0;
 }
 
 int catalog_graph_field_where(struct catalog_graph_reader *r, int64_t dataset_id,
@@ -289,21 +319,9 @@ int catalog_graph_field_where(struct catalog_graph_reader *r, int64_t dataset_id
 			      struct st_error *err)
 {
 	sqlite3_stmt *st = r->st[W_WHERE];
-	int rc, oom = 0, ret;
+	struct where_call c = {file, line, col};
 
 	sqlite3_bind_int64(st, 1, dataset_id);
 	sqlite3_bind_text(st, 2, path, -1, SQLITE_TRANSIENT);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		*file = st_sql_col_strdup(st, 0, &oom);
-		*line = (unsigned)sqlite3_column_int(st, 1);
-		*col = (unsigned)sqlite3_column_int(st, 2);
-		ret = oom ? st_error_oom(err) : 1;
-	} else if (rc == SQLITE_DONE) {
-		ret = 0;
-	} else {
-		ret = st_sql_error(err, r->c->db, READ_ERROR);
-	}
-	sqlite3_reset(st);
-	return ret;
+	return step_rows(r, st, 1, where_row, &c, err);
 }
