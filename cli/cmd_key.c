@@ -29,13 +29,14 @@ static int key_verb(int argc, char **argv, struct cli_ctx *ctx, const struct cli
 		    int nargs, int *json, int (*fn)(const char *dir, char **args, int json))
 {
 	static char action[32];
-	static const struct option opts[] = {{"json", no_argument, NULL, 'j'}, CLI_COMMON_OPTIONS,
-					     {0}};
+	static const struct option json_opts[] = {{"json", no_argument, NULL, 'j'},
+						  CLI_COMMON_OPTIONS, {0}};
+	static const struct option plain_opts[] = {CLI_COMMON_OPTIONS, {0}};
 	struct catalog_workspace ws = {0};
 	char *dir = NULL;
 	int code = 0;
 
-	if ((code = cli_getopt(argc, argv, ctx, cmd, json ? opts : opts + 1,
+	if ((code = cli_getopt(argc, argv, ctx, cmd, json ? json_opts : plain_opts,
 			       json ? cli_json_option : cli_no_options, json)) >= 0)
 		return code;
 	if (argc - optind != nargs)
