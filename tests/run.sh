@@ -123,7 +123,39 @@ if build gcc build-test-gcc gcc -Dtest_build=true; then
 fi
 lane_done gcc "gcc, test build"
 
+# valgrind_lane: the gcc build with every steward run under valgrind (memory errors and
+# definite leaks fail the check that ran it). CI: four CLI tests that between them run every
+# verb; --full: every CLI test (about 30 minutes on 2 CPUs). The valgrind setup in
+# tests/cli/meson.build multiplies the timeouts (valgrind is slower by construction). The
+# full fault matrix runs in the gcc and sanitize lanes; the fault-injection test does not
+# run steward under valgrind, so here it runs its CI points.
+valgrind_lane() {
+	unset STEWARD_FAULT_FULL
+	lane_start
+	if [ "$mode" = full ]; then
+		echo "== valgrind lane (build-test-gcc, meson test --setup valgrind, every CLI test)"
+		tests valgrind build-test-gcc --setup valgrind --suite cli
+	else
+		echo "== valgrind lane (build-test-gcc, meson test --setup valgrind, four CLI tests)"
+		tests valgrind build-test-gcc --setup valgrind \
+			t-leak-canary.sh t-request-erase.sh t-ingest-canary.sh t-show.sh
+	fi
+	lane_done valgrind "gcc build under valgrind, beside the clang and sanitize lanes"
+}
+
 if [ "$mode" != quick ]; then
+	# ---- valgrind, in the background: it is mostly one long test (t-leak-canary under
+	# valgrind), so it runs beside the clang and sanitize lanes instead of after them, and
+	# its output is shown when it has ended ----
+	valgrind_pid=
+	if [ "$gcc_ok" = 1 ]; then
+		valgrind_lane >"$results/valgrind.out" 2>&1 &
+		valgrind_pid=$!
+	else
+		echo "== valgrind lane: not run (the gcc build failed)"
+		echo "valgrind 0 0 not run: the gcc build failed" >>"$results/lanes"
+	fi
+
 	# ---- clang: a release build as a packager makes it (default options: buildtype
 	# release, test_build off); the fault-injection tests skip with their reason there, and
 	# t-release-build.sh checks that the fault variables change nothing ----
@@ -154,28 +186,11 @@ if [ "$mode" != quick ]; then
 	fi
 	lane_done sanitize "clang, ASan+UBSan+LSan, test build"
 
-	# ---- valgrind: the gcc build with every steward run under valgrind (memory errors and
-	# definite leaks fail the check that ran it). CI: four CLI tests that between them run
-	# every verb; --full: every CLI test (about 30 minutes on 2 CPUs). The valgrind setup in
-	# tests/cli/meson.build multiplies the timeouts (valgrind is slower by construction). ----
-	# (the full fault matrix ran in the gcc and sanitize lanes; the fault-injection test does
-	# not run steward under valgrind, so here it runs its CI points)
-	unset STEWARD_FAULT_FULL
-	lane_start
-	if [ "$gcc_ok" = 1 ]; then
-		if [ "$mode" = full ]; then
-			echo "== valgrind lane (build-test-gcc, meson test --setup valgrind, every CLI test)"
-			tests valgrind build-test-gcc --setup valgrind --suite cli
-		else
-			echo "== valgrind lane (build-test-gcc, meson test --setup valgrind, four CLI tests)"
-			tests valgrind build-test-gcc --setup valgrind \
-				t-leak-canary.sh t-request-erase.sh t-ingest-canary.sh t-show.sh
-		fi
-		lane_done valgrind "gcc build under valgrind"
-	else
-		echo "== valgrind lane: not run (the gcc build failed)"
-		lane_done valgrind "not run: the gcc build failed"
+	if [ -n "$valgrind_pid" ]; then
+		wait "$valgrind_pid" || true
+		cat "$results/valgrind.out"
 	fi
+
 fi
 
 # ---- fuzz (--full): a minute of each target (tests/fuzz/run.sh builds build-fuzz: clang,
