@@ -312,10 +312,22 @@ test_cmp() {
 	fi
 }
 
-# expect_jq FILTER [DESC] [FILE]: jq -e FILTER is true on FILE (default: the last stdout).
+# expect_jq FILTER [DESC|EXPECTED] [FILE]: jq -e FILTER is true on FILE (default: the last
+# stdout). When the second argument is a JSON text (an array, object, string, number, true,
+# false or null, as jq reads it), it is the value FILTER must give instead, compared as
+# compact JSON, output for output; a description never parses as JSON.
 expect_jq() {
 	local filter="$1"
-	local desc="${2:-jq: $1}" file="${3:-$OUT}"
+	local desc="${2:-jq: $1}" file="${3:-$OUT}" want got
+	if [ $# -ge 2 ] && want=$(printf '%s' "$2" | jq -c . 2>/dev/null) && [ -n "$want" ]; then
+		desc="jq: $filter == $(printf '%s' "$want" | head -c 200)"
+		if got=$(jq -c "$filter" "$file" 2>&1) && [ "$got" = "$want" ]; then
+			pass "$desc"
+		else
+			fail "$desc" "expected: $want" "actual:   $got"
+		fi
+		return
+	fi
 	if jq -e "$filter" "$file" >"$TMP/.jq" 2>&1; then
 		pass "$desc"
 	else
