@@ -790,14 +790,16 @@ static const char *visited_noun(const char *uri, int64_t n)
 static void print_verified(const struct audit_req_target *t)
 {
 	printf(" visited %lld %s, ", (long long)t->visited, visited_noun(t->uri, t->visited));
-	if (t->matched)
-		printf("matched %lld, erased %lld", (long long)t->matched, (long long)t->erased);
+	if (t->remaining < 0 && !t->matched && !t->erased)
+		printf("unverified"); /* the endpoint said nothing about rows */
+	else if (t->remaining < 0)
+		printf("matched %lld, erased %lld, unverified", (long long)t->matched,
+		       (long long)t->erased);
+	else if (t->matched)
+		printf("matched %lld, erased %lld, remaining %lld", (long long)t->matched,
+		       (long long)t->erased, (long long)t->remaining);
 	else
-		printf("matched 0 rows");
-	if (t->remaining < 0)
-		printf(", unverified");
-	else
-		printf(", remaining %lld", (long long)t->remaining);
+		printf("matched 0 rows, remaining %lld", (long long)t->remaining);
 	if (t->skipped)
 		printf(", skipped %lld file%s", (long long)t->skipped, t->skipped == 1 ? "" : "s");
 }
@@ -822,7 +824,10 @@ static int show_target(void *u, const struct audit_req_target *t)
 			json_object_set_new(o, "elapsed_ms", json_integer(t->elapsed_ms));
 			json_object_set_new(o, "visited", json_integer(t->visited));
 			json_object_set_new(o, "skipped", json_integer(t->skipped));
-			json_object_set_new(o, "matched_nothing", json_boolean(!t->matched));
+			/* an unverified target does not know that it matched nothing */
+			json_object_set_new(o, "matched_nothing",
+					    json_boolean(!t->matched && !(t->has_remaining &&
+									  t->remaining < 0)));
 		}
 		if (o && t->has_counts && t->has_remaining) {
 			json_object_set_new(o, "erased", json_integer(t->erased));

@@ -35,6 +35,7 @@ targets:
   prod.orders: "sqlite:$TMP/prod.db?table=orders"
   prod.enrollments: "sqlite:$TMP/prod.db?table=enrollments"
   lake.client_log: "$1"
+${2:-}
 YAML
 }
 
@@ -91,6 +92,30 @@ check 'a file outside the globs is not touched' grep -q "$k_bob" lake3/dt=1/keep
 config "jsonl:$TMP/lake3?match=*.log,"
 expect_exit 3 steward request plan "$id4"
 expect_stderr_line "error: $WS/steward.yaml:6:20: target of 'lake.client_log': target 'jsonl:$TMP/lake3?match=*.log,' has an empty glob in its match list (use jsonl:DIR?match=GLOB,GLOB)"
+
+# ---- an HTTP target without a verify URL: done, unverified, counted apart ----
+start_http_target "$TMP/http.log"
+export no_proxy='*'
+config "jsonl:$TMP/lake" "  ml.user_features: \"http://127.0.0.1:$HTTP_PORT/ok\""
+sqlite3 prod.db "INSERT INTO users VALUES (7, 'frank@example.com', 'Frank F', NULL)"
+expect_exit 0 steward request new erase --subject user.unique_id:7
+id5=$(cat "$OUT")
+expect_exit 0 steward request run "$id5"
+expect_stdout_line "$id5: 5 targets, 5 done, 0 not done (and datasets needing manual work: see 'request plan'); completed"
+expect_stdout_line "  1 target unverified (no re-scan could check the erasure): see 'request show $id5'"
+expect_exit 0 steward request show "$id5"
+expect_stdout_line '  status:    completed, 1 target unverified'
+expect_stdout_contains ' endpoint'
+expect_stdout_contains ', unverified, HTTP 200, 1 attempt, '
+expect_stdout_contains 'every target done, on time (due '
+expect_stdout_contains '; 1 target unverified'
+expect_exit 0 steward request show "$id5" --json
+expect_jq '.status == "completed" and .unverified_targets == 1' 'completed, one target unverified'
+expect_jq '.targets[] | select(.dataset == "ml.user_features") | [.remaining, .verified, .matched_nothing]' '[null,false,false]'
+expect_jq '.targets[] | select(.dataset == "prod.users") | [.remaining, .verified]' '[0,true]'
+expect_exit 0 steward report --period "$(date -u +%Y-%m)" --format json
+expect_jq "[.requests.erasure_evidence[] | select(.id == \"$id5\" and .dataset == \"ml.user_features\") | [.remaining, .result]]" '[[null,"unverified"]]'
+expect_jq '.requests.targets_unverified' '1'
 
 expect_exit 0 steward audit verify
 done_testing

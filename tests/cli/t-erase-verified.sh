@@ -100,5 +100,14 @@ check 'sqlite3: no byte of the address or pseudonym left in the file (secure_del
 check 'no raw value of the subject in the workspace' sh -c \
 	"! grep -rqaE 'canary-verified|$c_id' '$WS'"
 
+# the monthly report: the evidence per target, 0 matched said as such, unverified counted apart
+expect_exit 0 steward report --period "$(date -u +%Y-%m)" --format json
+expect_jq '.requests | [.erasure_targets, .targets_unverified, .targets_matched_nothing]' '[4,0,1]'
+expect_jq "[.requests.erasure_evidence[] | select(.id == \"$id\") | [.dataset, .visited, .matched, .erased, .remaining, .result]]" \
+	'[["lake.client_log",4,3,3,0,"erased, verified"],["prod.enrollments",1,0,0,0,"matched 0 rows, verified"],["prod.orders",1,1,1,0,"erased, verified"],["prod.users",1,1,1,0,"erased, verified"]]'
+expect_exit 0 steward report --period "$(date -u +%Y-%m)"
+expect_stdout_line '- **Erasure targets that matched 0 rows:** 1'
+expect_stdout_contains "| $id | prod.enrollments | done | 1 | 0 | 0 | 0 | matched 0 rows, verified |"
+
 expect_exit 0 steward audit verify
 done_testing
