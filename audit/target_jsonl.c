@@ -40,8 +40,8 @@ struct walk {
 	const char *globs; /* comma-separated */
 	struct jfile *f;
 	size_t n, cap;
-	long skipped;      /* files the globs do not match, symbolic links, other file types */
-	struct st_buf shown; /* the first skipped names, for the evidence */
+	char **skipped;    /* files the globs do not match, symbolic links, other file types */
+	size_t nskipped, capskipped;
 	int stale;         /* temporary files of an interrupted run, removed */
 };
 
@@ -49,7 +49,7 @@ struct walk {
  * glob a user would write. */
 #define JL_TMP_MARK ".steward-tmp."
 #define JL_GLOB_MAX 256
-#define JL_SHOWN_MAX 160 /* bytes of skipped names kept for the evidence */
+#define JL_SHOWN_MAX 160 /* about how many bytes of skipped names the evidence shows */
 
 static void jfiles_free(struct jfile *f, size_t n)
 {
@@ -103,21 +103,22 @@ static int glob_match(const char *globs, const char *name)
 	}
 }
 
-/* Counts a file the walk does not read, and names the first few in the evidence. */
-static void walk_skip(struct walk *w, const char *rel, const char *why)
+/* Keeps the name of a file the walk does not read (rel, and why when it is not only a
+ * name the globs do not match), for the evidence. */
+static int walk_skip(struct walk *w, const char *rel, const char *why, struct st_error *err)
 {
-	size_t before = w->shown.len;
+	struct st_buf b;
 
-	w->skipped++;
-	if (w->shown.len >= JL_SHOWN_MAX)
-		return;
-	if (st_buf_adds(&w->shown, before ? ", " : "") || st_buf_adds(&w->shown, rel) ||
-	    (why && (st_buf_adds(&w->shown, " (") || st_buf_adds(&w->shown, why) ||
-		     st_buf_adds(&w->shown, ")")))) {
-		w->shown.len = before; /* over the bound: the count still says it */
-		if (w->shown.p)
-			w->shown.p[before] = '\0';
+	st_buf_init(&b, PATH_MAX_LEN + 64);
+	if (st_buf_adds(&b, rel) ||
+	    (why && (st_buf_adds(&b, " (") || st_buf_adds(&b, why) || st_buf_adds(&b, ")"))) ||
+	    st_grow(&w->skipped, &w->capskipped, w->nskipped + 1, sizeof(*w->skipped)) ||
+	    !(w->skipped[w->nskipped] = st_buf_detach(&b))) {
+		st_buf_release(&b);
+		return st_error_oom(err);
 	}
+	w->nskipped++;
+	return 0;
 }
 
 static char *path_join(const char *dir, const char *name)
@@ -197,7 +198,9 @@ static int walk_dir(struct walk *w, int dfd, const char *path, const char *rel, 
 			continue;
 		}
 		if (!glob_match(w->globs, name)) {
-			walk_skip(w, subrel, S_ISLNK(sb.st_mode) ? "symbolic link, not followed" : NULL);
+			if (walk_skip(w, subrel,
+				      S_ISLNK(sb.st_mode) ? "symbolic link, not followed" : NULL, err))
+				goto out;
 			continue;
 		}
 		if (S_ISLNK(sb.st_mode)) {
@@ -207,7 +210,8 @@ static int walk_dir(struct walk *w, int dfd, const char *path, const char *rel, 
 			goto out;
 		}
 		if (!S_ISREG(sb.st_mode)) {
-			walk_skip(w, subrel, "not a regular file");
+			if (walk_skip(w, subrel, "not a regular file", err))
+				goto out;
 			continue;
 		}
 		if (st_grow(&w->f, &w->cap, w->n + 1, sizeof(*w->f))) {
@@ -868,16 +872,31 @@ static int jl_commit(struct jfile *files, size_t nfiles, struct audit_evidence *
 	return 0;
 }
 
-/* Notes for the evidence: lines are never skipped, but files may be, and they are named. */
-static void jl_detail(const struct walk *w, struct audit_evidence *ev)
+static int str_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Notes for the evidence: lines are never skipped, but files may be, and the first of them
+ * (in name order) are named. */
+static void jl_detail(struct walk *w, struct audit_evidence *ev)
 {
 	int n = 0;
+	size_t shown = 0, i;
 
-	if (w->skipped)
-		n = snprintf(ev->detail, sizeof(ev->detail),
-			     "skipped %ld file%s the globs do not match: %s%s", w->skipped,
-			     w->skipped == 1 ? "" : "s", st_buf_str(&w->shown),
-			     w->shown.len >= JL_SHOWN_MAX ? ", ..." : "");
+	if (w->nskipped)
+		qsort(w->skipped, w->nskipped, sizeof(*w->skipped), str_cmp);
+	for (i = 0; i < w->nskipped && shown < JL_SHOWN_MAX; i++)
+		shown += strlen(w->skipped[i]) + 2;
+	if (w->nskipped) {
+		n = snprintf(ev->detail, sizeof(ev->detail), "skipped %zu file%s the globs do not match: ",
+			     w->nskipped, w->nskipped == 1 ? "" : "s");
+		for (size_t k = 0; k < i && n >= 0 && (size_t)n < sizeof(ev->detail); k++)
+			n += snprintf(ev->detail + n, sizeof(ev->detail) - (size_t)n, "%s%s",
+				      k ? ", " : "", w->skipped[k]);
+		if (i < w->nskipped && n >= 0 && (size_t)n < sizeof(ev->detail))
+			n += snprintf(ev->detail + n, sizeof(ev->detail) - (size_t)n, ", ...");
+	}
 	if (w->stale && n >= 0 && (size_t)n < sizeof(ev->detail))
 		snprintf(ev->detail + n, sizeof(ev->detail) - (size_t)n,
 			 "%sremoved %d temporary file%s an interrupted run left", n ? "; " : "",
@@ -895,7 +914,6 @@ int audit_jsonl_run(const struct audit_target_job *job, const struct target_uri 
 	int ret = -1, lock = -1, dfd;
 
 	st_buf_init(&rows, ROWS_MAX);
-	st_buf_init(&w.shown, JL_SHOWN_MAX + 256);
 	w.root = u->path;
 	w.globs = u->globs ? u->globs : AUDIT_JSONL_GLOBS;
 	if (jl_lock(u->path, &lock, err))
@@ -933,7 +951,7 @@ int audit_jsonl_run(const struct audit_target_job *job, const struct target_uri 
 		goto out;
 	ev->visited = (long)w.n;
 	ev->matched = matched;
-	ev->skipped = w.skipped;
+	ev->skipped = (long)w.nskipped;
 	audit_values_finish(&vs, ev);
 	jl_detail(&w, ev);
 	ret = 0;
@@ -941,7 +959,7 @@ out:
 	if (lock >= 0)
 		close(lock);
 	jfiles_free(w.f, w.n);
-	st_buf_release(&w.shown);
+	st_free_strv(w.skipped, w.nskipped);
 	audit_values_release(&vs);
 	audit_rows_release(&rows);
 	return ret;

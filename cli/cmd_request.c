@@ -786,7 +786,8 @@ static const char *visited_noun(const char *uri, int64_t n)
 	return n == 1 ? "endpoint" : "endpoints";
 }
 
-/* An erasure's verified evidence: visited, matched (0 said as such), erased, remaining. */
+/* An erasure's verified evidence: visited, matched (0 said as such), erased, remaining.
+ * Skipped files are named in the detail. */
 static void print_verified(const struct audit_req_target *t)
 {
 	printf(" visited %lld %s, ", (long long)t->visited, visited_noun(t->uri, t->visited));
@@ -800,8 +801,6 @@ static void print_verified(const struct audit_req_target *t)
 		       (long long)t->erased, (long long)t->remaining);
 	else
 		printf("matched 0 rows, remaining %lld", (long long)t->remaining);
-	if (t->skipped)
-		printf(", skipped %lld file%s", (long long)t->skipped, t->skipped == 1 ? "" : "s");
 }
 
 static int show_target(void *u, const struct audit_req_target *t)

@@ -75,7 +75,8 @@ expect_jq '[.timeline[] | select(.event == "target") | .detail] | map(select(sta
 	'["lake.client_log done: 3 matched, 3 erased, 0 remaining; skipped 1 file the globs do not match: dt=2026-11-03/_SUCCESS"]'
 expect_exit 0 steward request show "$id"
 expect_stdout_line '  status:    completed'
-expect_stdout_contains 'lake.client_log          done    visited 4 files, matched 3, erased 3, remaining 0, skipped 1 file, '
+expect_stdout_contains 'lake.client_log          done    visited 4 files, matched 3, erased 3, remaining 0, 1 attempt, '
+expect_stdout_contains '  skipped 1 file the globs do not match: dt=2026-11-03/_SUCCESS'
 expect_stdout_contains 'prod.enrollments         done    visited 1 table, matched 0 rows, remaining 0, '
 
 # what is left, byte for byte: the other person's lines, their line ends and the gzip format
