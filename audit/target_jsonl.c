@@ -163,7 +163,10 @@ static int walk_dir(struct walk *w, int dfd, const char *path, const char *rel, 
 		sub = path_join(path, name);
 		subrel = *rel ? path_join(rel, name) : st_strdup(name);
 		if (!sub || !subrel) {
-			st_error_set(err, ST_E_SYSTEM, "path '%s/%s' is too long", path, name);
+			if (strlen(path) + strlen(name) + 2 > PATH_MAX_LEN)
+				st_error_set(err, ST_E_SYSTEM, "path '%s/%s' is too long", path, name);
+			else
+				st_error_oom(err);
 			goto out;
 		}
 		if (name[0] == '.' && strstr(name, JL_TMP_MARK)) {
