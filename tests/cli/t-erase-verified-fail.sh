@@ -3,7 +3,9 @@
 # parsed fails the target with FILE:LINE:COL and changes nothing, and the request stays open;
 # rows a SQLite trigger puts back are found by the re-scan after the erasure, so the target
 # fails and the request is not completed until a run verifies 0 remaining; the jsonl glob
-# list (jsonl:DIR?match=GLOB,...) and its error. (t-erase-verified.sh: the successful path.)
+# list (jsonl:DIR?match=GLOB,...) and its error; an HTTP target without a verify URL is done
+# but unverified, shown and counted apart; an audit.db of schema 1 is migrated.
+# (t-erase-verified.sh: the successful path.)
 . "$(dirname "$0")/lib.sh"
 require sqlite3 jq gzip zcat cmp
 init_ws
@@ -116,6 +118,18 @@ expect_jq '.targets[] | select(.dataset == "prod.users") | [.remaining, .verifie
 expect_exit 0 steward report --period "$(date -u +%Y-%m)" --format json
 expect_jq "[.requests.erasure_evidence[] | select(.id == \"$id5\" and .dataset == \"ml.user_features\") | [.remaining, .result]]" '[[null,"unverified"]]'
 expect_jq '.requests.targets_unverified' '1'
+
+# ---- an audit.db of schema 1 (before the verified evidence) is migrated on open ----
+DB=$WS/.steward/audit.db
+sqlite3 "$DB" 'ALTER TABLE request_targets DROP COLUMN visited; ALTER TABLE request_targets DROP COLUMN erased;
+ALTER TABLE request_targets DROP COLUMN remaining; ALTER TABLE request_targets DROP COLUMN skipped;
+PRAGMA user_version = 1;'
+expect_exit 0 steward request show "$id5" --json
+expect_equal "$(sqlite3 "$DB" 'PRAGMA user_version')" 2 'audit.db: schema 1 migrated to 2'
+expect_jq '.status == "completed" and .unverified_targets == 0' 'evidence recorded before verification: not counted as unverified'
+expect_jq '.targets[] | select(.dataset == "prod.users") | has("remaining") | not' 'old evidence has no remaining'
+expect_exit 0 steward request show "$id5"
+expect_stdout_contains 'prod.users               done    matched 1, changed 1, 1 attempt, '
 
 expect_exit 0 steward audit verify
 done_testing
