@@ -648,6 +648,9 @@ static int jl_scan(struct jl *c, struct jfile *f, struct jin *in, int pass, stru
 
 	while ((n = jl_getline(&line, &cap, in, JL_MAX_LINE)) > 0) {
 		lineno++;
+		/* a last line cut short by a read error (a truncated gzip stream) is the error */
+		if (line[n - 1] != '\n' && jin_error(in, &why))
+			break;
 		body = (size_t)n;
 		if (body && line[body - 1] == '\n')
 			body--;

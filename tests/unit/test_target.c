@@ -847,6 +847,25 @@ static void test_jsonl_unparsable(void)
 	file_is(a, line);
 	unlink(path_in("bad/c.jsonl.gz"));
 
+	/* a gzip file cut short is a read error, not the end of the file */
+	{
+		char gzp[700], big[1024], text[4096];
+		struct stat sb;
+
+		for (size_t i = 0; i + 1 < sizeof(big); i++)
+			big[i] = "0123456789abcdef"[(i * 7 + i / 13) % 16];
+		big[sizeof(big) - 1] = '\0';
+		snprintf(text, sizeof(text), "%s{\"user\":\"x\",\"pad\":\"%s\"}\n", line, big);
+		snprintf(gzp, sizeof(gzp), "%s/d.jsonl.gz", dir);
+		write_gz(gzp, text);
+		CHECK(stat(gzp, &sb) == 0 && truncate(gzp, sb.st_size - 12) == 0);
+		CHECK(run(&job) == -1);
+		CHECK_HAS(err.msg, "cannot read '");
+		CHECK_HAS(err.msg, "d.jsonl.gz': ");
+		file_is(a, line);
+		unlink(gzp);
+	}
+
 	/* partitions deeper than the bound */
 	{
 		char deep[700];
