@@ -564,8 +564,8 @@ static const struct column overdue_cols[] = {
 };
 
 static const struct column evidence_cols[] = {
-	{"id", "Request", 0},	     {"dataset", "Dataset", 0},	  {"status", "Status", 0},
-	{"visited", "Visited", 1},   {"matched", "Matched", 1},	  {"erased", "Erased", 1},
+	{"id", "Request", 0},	       {"dataset", "Dataset", 0}, {"status", "Status", 0},
+	{"visited", "Visited", 1},     {"matched", "Matched", 1}, {"erased", "Erased", 1},
 	{"remaining", "Remaining", 1}, {"result", "Result", 0},
 };
 
@@ -574,7 +574,7 @@ struct req_ctx {
 	sqlite3 *db;
 	const struct span *sp;
 	struct table *completed, *extensions, *overdue, *evidence;
-	const char *req_id;                 /* the request evidence_row() is called for */
+	const char *req_id;		      /* the request evidence_row() is called for */
 	int64_t targets, unverified, nothing; /* erasure targets of completed erasures */
 	int64_t received, done, on_time, late, open, late_open;
 	long *days;
@@ -749,10 +749,11 @@ static int build_requests(struct audit_report *r, sqlite3 *db, const struct span
 	struct value *overdue = fact(r, s, "overdue_count", "Overdue");
 	struct value *median = fact(r, s, "median_days_to_complete", "Median days to complete");
 	struct value *extensions = fact(r, s, "extension_count", "Extensions granted");
-	struct value *etargets = fact(r, s, "erasure_targets", "Erasure targets (completed erasures)");
+	struct value *etargets =
+		fact(r, s, "erasure_targets", "Erasure targets (completed erasures)");
 	struct value *unverified = fact(r, s, "targets_unverified", "Erasure targets unverified");
-	struct value *nothing = fact(r, s, "targets_matched_nothing",
-				     "Erasure targets that matched 0 rows");
+	struct value *nothing =
+		fact(r, s, "targets_matched_nothing", "Erasure targets that matched 0 rows");
 	struct req_ctx q = {0};
 	int ret = -1;
 

@@ -1,7 +1,6 @@
-/* The JSON lines target: a directory tree of JSON lines files (Hive-style partition folders
- * at any depth, plain or gzip), read line by line; an erase rewrites each changed file
- * (temporary file, fsync, rename) under a lock on the tree, then reads every file again to
- * verify that nothing of the subject is left. */
+/* The JSON lines target: a tree of JSON lines files (Hive partition folders, plain or gzip)
+ * read line by line; an erase rewrites each changed file (temporary file, fsync, rename) under
+ * a lock on the tree, then reads every file again to verify nothing of the subject is left. */
 #include "target.h"
 #include "target_int.h"
 #include "alloc.h"
@@ -26,11 +25,11 @@
 /* ---- Files of the tree ---------------------------------------------------------------- */
 
 struct jfile {
-	char *path;     /* DIR/REL */
-	char *tmp;      /* the rewritten content, until renamed over path */
-	struct stat sb; /* as first read, to notice a writer in between */
-	int gz;         /* the name ends in .gz: read and written with zlib */
-	long matched;   /* lines of the subject */
+	char *path;	 /* DIR/REL */
+	char *tmp;	 /* the rewritten content, until renamed over path */
+	struct stat sb;	 /* as first read, to notice a writer in between */
+	int gz;		 /* the name ends in .gz: read and written with zlib */
+	long matched;	 /* lines of the subject */
 	int64_t changed; /* lines dropped or rewritten in tmp */
 };
 
@@ -40,9 +39,9 @@ struct walk {
 	const char *globs; /* comma-separated */
 	struct jfile *f;
 	size_t n, cap;
-	char **skipped;    /* files the globs do not match, symbolic links, other file types */
+	char **skipped; /* files the globs do not match, symbolic links, other file types */
 	size_t nskipped, capskipped;
-	int stale;         /* temporary files of an interrupted run, removed */
+	int stale; /* temporary files of an interrupted run, removed */
 };
 
 /* Temporary files are .NAME.steward-tmp.XXXXXX beside NAME: hidden, and matched by no
@@ -94,7 +93,8 @@ static int glob_match(const char *globs, const char *name)
 		if ((size_t)(end - p) < sizeof(g)) {
 			memcpy(g, p, (size_t)(end - p));
 			g[end - p] = '\0';
-			if (!fnmatch(g, name, FNM_CASEFOLD) || (gz && !fnmatch(g, stem, FNM_CASEFOLD)))
+			if (!fnmatch(g, name, FNM_CASEFOLD) ||
+			    (gz && !fnmatch(g, stem, FNM_CASEFOLD)))
 				return 1;
 		}
 		if (!*end)
@@ -164,7 +164,8 @@ static int walk_dir(struct walk *w, int dfd, const char *path, const char *rel, 
 		subrel = *rel ? path_join(rel, name) : st_strdup(name);
 		if (!sub || !subrel) {
 			if (strlen(path) + strlen(name) + 2 > PATH_MAX_LEN)
-				st_error_set(err, ST_E_SYSTEM, "path '%s/%s' is too long", path, name);
+				st_error_set(err, ST_E_SYSTEM, "path '%s/%s' is too long", path,
+					     name);
 			else
 				st_error_oom(err);
 			goto out;
@@ -179,21 +180,24 @@ static int walk_dir(struct walk *w, int dfd, const char *path, const char *rel, 
 			continue;
 		}
 		if (fstatat(dirfd(d), name, &sb, AT_SYMLINK_NOFOLLOW)) {
-			st_error_set(err, ST_E_SYSTEM, "cannot read '%s': %s", sub, strerror(errno));
+			st_error_set(err, ST_E_SYSTEM, "cannot read '%s': %s", sub,
+				     strerror(errno));
 			goto out;
 		}
 		if (S_ISDIR(sb.st_mode)) {
 			if (depth + 1 > AUDIT_JSONL_MAX_DEPTH) {
-				st_error_set(err, ST_E_INVALID,
-					     "'%s' is more than %d folders deep; the target was not "
-					     "changed",
-					     sub, AUDIT_JSONL_MAX_DEPTH);
+				st_error_set(
+					err, ST_E_INVALID,
+					"'%s' is more than %d folders deep; the target was not "
+					"changed",
+					sub, AUDIT_JSONL_MAX_DEPTH);
 				goto out;
 			}
-			cfd = openat(dirfd(d), name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			cfd = openat(dirfd(d), name,
+				     O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			if (cfd < 0) {
-				st_error_set(err, ST_E_SYSTEM, "cannot open directory '%s': %s", sub,
-					     strerror(errno));
+				st_error_set(err, ST_E_SYSTEM, "cannot open directory '%s': %s",
+					     sub, strerror(errno));
 				goto out;
 			}
 			if (walk_dir(w, cfd, sub, subrel, depth + 1, err))
@@ -202,14 +206,16 @@ static int walk_dir(struct walk *w, int dfd, const char *path, const char *rel, 
 		}
 		if (!glob_match(w->globs, name)) {
 			if (walk_skip(w, subrel,
-				      S_ISLNK(sb.st_mode) ? "symbolic link, not followed" : NULL, err))
+				      S_ISLNK(sb.st_mode) ? "symbolic link, not followed" : NULL,
+				      err))
 				goto out;
 			continue;
 		}
 		if (S_ISLNK(sb.st_mode)) {
-			st_error_set(err, ST_E_INVALID,
-				     "'%s' is a symbolic link (steward rewrites regular files only)",
-				     sub);
+			st_error_set(
+				err, ST_E_INVALID,
+				"'%s' is a symbolic link (steward rewrites regular files only)",
+				sub);
 			goto out;
 		}
 		if (!S_ISREG(sb.st_mode)) {
@@ -407,8 +413,8 @@ static const char *skip_value(const char *p, const char *end)
 				return p; /* the end of the enclosing object */
 			if (!--depth)
 				return p + 1;
-		} else if (!depth && (*p == ',' || *p == ' ' || *p == '\t' || *p == '\r' ||
-				      *p == '\n'))
+		} else if (!depth &&
+			   (*p == ',' || *p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
 			return p;
 	}
 	return p;
@@ -437,7 +443,8 @@ static int rec_each(const struct rec *r, const char *key, int (*fn)(json_t *v, v
 		ks = p;
 		p = skip_value(p, end);
 		k = json_loadb(ks, (size_t)(p - ks), JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
-		same = k && json_string_length(k) == klen && !memcmp(json_string_value(k), key, klen);
+		same = k && json_string_length(k) == klen &&
+		       !memcmp(json_string_value(k), key, klen);
 		json_decref(k);
 		p = skip_ws(p, end);
 		if (p == end || *p != ':')
@@ -445,7 +452,8 @@ static int rec_each(const struct rec *r, const char *key, int (*fn)(json_t *v, v
 		vs = p = skip_ws(p + 1, end);
 		p = skip_value(p, end);
 		if (same) {
-			v = json_loadb(vs, (size_t)(p - vs), JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+			v = json_loadb(vs, (size_t)(p - vs), JSON_DECODE_ANY | JSON_ALLOW_NUL,
+				       NULL);
 			if (v)
 				ret = fn(v, u);
 			json_decref(v);
@@ -622,8 +630,8 @@ static int jl_parse(const struct jfile *f, size_t lineno, const char *p, size_t 
 		json_decref(r->root);
 		r->root = NULL;
 		return st_error_set(err, ST_E_INVALID,
-				    "%s:%zu: not a JSON object; the target was not changed", f->path,
-				    lineno);
+				    "%s:%zu: not a JSON object; the target was not changed",
+				    f->path, lineno);
 	}
 	return 0;
 }
@@ -671,8 +679,8 @@ static int jl_scan(struct jl *c, struct jfile *f, struct jin *in, int pass, stru
 			} else {
 				++*count;
 				if (job->erase_action == AUDIT_ERASE_NULLIFY) {
-					int w = jl_write_nullified(job, r.root, skip != 0, line + body,
-								   out, err);
+					int w = jl_write_nullified(job, r.root, skip != 0,
+								   line + body, out, err);
 
 					if (w < 0)
 						goto out;
@@ -895,8 +903,9 @@ static void jl_detail(struct walk *w, struct audit_evidence *ev)
 	for (i = 0; i < w->nskipped && shown < JL_SHOWN_MAX; i++)
 		shown += strlen(w->skipped[i]) + 2;
 	if (w->nskipped) {
-		n = snprintf(ev->detail, sizeof(ev->detail), "skipped %zu file%s the globs do not match: ",
-			     w->nskipped, w->nskipped == 1 ? "" : "s");
+		n = snprintf(ev->detail, sizeof(ev->detail),
+			     "skipped %zu file%s the globs do not match: ", w->nskipped,
+			     w->nskipped == 1 ? "" : "s");
 		for (size_t k = 0; k < i && n >= 0 && (size_t)n < sizeof(ev->detail); k++)
 			n += snprintf(ev->detail + n, sizeof(ev->detail) - (size_t)n, "%s%s",
 				      k ? ", " : "", w->skipped[k]);
