@@ -267,6 +267,11 @@ struct audit_req_target {
 	const char *dataset, *uri, *status, *detail;
 	int64_t matched, changed, files, http_status, attempts, elapsed_ms, runs, updated_ms;
 	int has_counts; /* matched/changed were recorded */
+	/* The verified evidence (schema 2): tables or files visited, rows erased, rows a
+	 * re-scan found left (-1: unverified), files skipped; has_remaining is 0 when not an
+	 * erasure or recorded before verification existed. */
+	int64_t visited, erased, remaining, skipped;
+	int has_remaining;
 };
 /* Calls ev for each event of request id's timeline, then tg for each of its targets;
  * either may be NULL. Returns 0, or -1. */
@@ -341,6 +346,7 @@ struct audit_run_opts {
 struct audit_run_result {
 	size_t targets, done, failed, manual; /* bound targets, and datasets without one */
 	size_t run;       /* targets carried out by this run */
+	size_t unverified; /* erasures: targets done whose erasure no re-scan verified */
 	int completed;    /* the request is completed (now or before) */
 	char bundle[1024]; /* access: the bundle written by this run */
 };
@@ -352,8 +358,10 @@ struct audit_run_result {
  * evidence is committed as soon as it is known, so an interrupted run resumes where it
  * stopped, and a target done before is not run again. Identifiers found in the subject
  * fields of matched rows are kept (as pseudonyms) to reach datasets keyed by another
- * identifier. An access request re-reads every target and writes one JSON bundle. The
- * request is completed when every bound target is done. Returns 0 (res says what
+ * identifier. An access request re-reads every target and writes one JSON bundle. An
+ * erasure's target is re-scanned after it: one where rows of the subject remain is failed
+ * (and runs again next time), one that cannot verify is done but counted in
+ * res->unverified. The request is completed when every bound target is done. Returns 0 (res says what
  * happened; failed targets are not an error), or -1 with err. */
 int audit_request_run(struct audit_log *log, const struct audit_actor *actor,
 		      const struct audit_plan *plan, const struct audit_request *req,

@@ -19,7 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define AUDIT_SCHEMA_VERSION 1
+#define AUDIT_SCHEMA_VERSION 2
 #define SK_BYTES crypto_sign_SECRETKEYBYTES
 #define RECORD_DOMAIN "steward.audit.v1"
 #define CHECKPOINT_DOMAIN "steward.checkpoint.v1"
@@ -141,6 +141,14 @@ int audit_checkpoint_valid(const struct audit_checkpoint *cp)
 
 /* ---- Opening ------------------------------------------------------------------------- */
 
+/* Schema 1 -> 2: the verified evidence of each target (files or tables visited, rows
+ * erased, rows a re-scan still found, -1 when the target cannot verify, files skipped). */
+#define MIGRATE_1_2                                                                   \
+	"ALTER TABLE request_targets ADD COLUMN visited INTEGER;"                    \
+	"ALTER TABLE request_targets ADD COLUMN erased INTEGER;"                     \
+	"ALTER TABLE request_targets ADD COLUMN remaining INTEGER;"                  \
+	"ALTER TABLE request_targets ADD COLUMN skipped INTEGER;"
+
 static int migrate(sqlite3 *db, struct st_error *err)
 {
 	sqlite3_stmt *st = NULL;
@@ -162,8 +170,11 @@ static int migrate(sqlite3 *db, struct st_error *err)
 	}
 	if (st_sql_exec(db, "BEGIN IMMEDIATE", err))
 		goto out;
-	if (st_sql_exec(db, (const char *)st_embed_audit_v1, err) ||
-	    st_sql_exec(db, "PRAGMA user_version = 1", err) || st_sql_exec(db, "COMMIT", err)) {
+	/* A new audit.db gets the whole current schema; an older one each step after its
+	 * version, all in this one transaction. */
+	if ((version == 0 && st_sql_exec(db, (const char *)st_embed_audit_v1, err)) ||
+	    (version == 1 && st_sql_exec(db, MIGRATE_1_2, err)) ||
+	    st_sql_exec(db, "PRAGMA user_version = 2", err) || st_sql_exec(db, "COMMIT", err)) {
 		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 		goto out;
 	}

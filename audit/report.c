@@ -563,11 +563,19 @@ static const struct column overdue_cols[] = {
 	{"days_overdue", "Days overdue", 1},
 };
 
+static const struct column evidence_cols[] = {
+	{"id", "Request", 0},	       {"dataset", "Dataset", 0}, {"status", "Status", 0},
+	{"visited", "Visited", 1},     {"matched", "Matched", 1}, {"erased", "Erased", 1},
+	{"remaining", "Remaining", 1}, {"result", "Result", 0},
+};
+
 struct req_ctx {
 	struct audit_report *r;
 	sqlite3 *db;
 	const struct span *sp;
-	struct table *completed, *extensions, *overdue;
+	struct table *completed, *extensions, *overdue, *evidence;
+	const char *req_id;		      /* the request evidence_row() is called for */
+	int64_t targets, unverified, nothing; /* erasure targets of completed erasures */
 	int64_t received, done, on_time, late, open, late_open;
 	long *days;
 	size_t ndays, capdays;
@@ -582,6 +590,49 @@ static int ext_event(void *u, const struct audit_req_event *e)
 
 	if (!strcmp(e->event, "extended"))
 		q->extended_ms = e->ts_ms;
+	return 0;
+}
+
+/* The result column of the erasure evidence. */
+static const char *evidence_result(const struct audit_req_target *t, int unverified, int nothing)
+{
+	if (!t->has_counts)
+		return "not run: no identifier of its category is known";
+	if (!t->has_remaining)
+		return nothing ? "matched 0 rows" : "erased before verification existed";
+	if (unverified)
+		return "unverified";
+	return nothing ? "matched 0 rows, verified" : "erased, verified";
+}
+
+/* One target of an erasure completed in the period: its verified evidence. A target that
+ * matched 0 rows, and one that no re-scan could verify, say so and are counted apart. */
+static int evidence_row(void *u, const struct audit_req_target *t)
+{
+	struct req_ctx *q = u;
+	struct audit_report *r = q->r;
+	struct value *v = row(r, q->evidence);
+	int unverified = t->has_counts && t->has_remaining && t->remaining < 0;
+	int nothing = t->has_counts && !t->matched && !unverified; /* unverified: not known */
+
+	if (!v)
+		return 1;
+	q->targets++;
+	q->unverified += unverified;
+	q->nothing += nothing;
+	set_text(r, &v[0], q->req_id);
+	set_text(r, &v[1], t->dataset);
+	set_text(r, &v[2], t->status);
+	if (t->has_counts) {
+		set_int(&v[3], t->visited);
+		set_int(&v[4], t->matched);
+	}
+	if (t->has_counts && t->has_remaining) {
+		set_int(&v[5], t->erased);
+		if (t->remaining >= 0)
+			set_int(&v[6], t->remaining);
+	}
+	set_text(r, &v[7], evidence_result(t, unverified, nothing));
 	return 0;
 }
 
@@ -622,6 +673,13 @@ static int request_row(void *u, const struct audit_request *req)
 		set_date(r, &v[5], done);
 		set_int(&v[6], days);
 		set_text(r, &v[7], late ? "late" : "on time");
+		if (req->kind == AUDIT_REQ_ERASE) {
+			q->req_id = req->id;
+			if (audit_request_history(q->db, req->id, NULL, evidence_row, q, q->err))
+				return q->failed = 1;
+			if (r->oom)
+				return 1;
+		}
 	}
 	/* Open at the moment the report speaks for: received by then, not completed by then. */
 	open = received_ms <= q->sp->as_of &&
@@ -677,8 +735,11 @@ static int build_requests(struct audit_report *r, sqlite3 *db, const struct span
 		"period, on time when completed on or before the deadline in force (the extended "
 		"one after an extension). Open and overdue: as of the end of the period, or of the "
 		"generation time while the period runs. Days to complete count calendar days from "
-		"receipt to completion. Extensions: those granted in the period. Subjects are "
-		"shown by data category only.");
+		"receipt to completion. Extensions: those granted in the period. Erasure evidence: "
+		"each target of the erasures completed in the period, re-scanned after the erasure "
+		"(remaining is what the re-scan found; unverified targets, such as HTTP endpoints "
+		"without a verify URL, and targets that matched 0 rows are counted apart). "
+		"Subjects are shown by data category only.");
 	struct value *as_of = fact(r, s, "as_of", "As of");
 	struct value *received = fact(r, s, "received", "Received");
 	struct value *completed = fact(r, s, "completed_count", "Completed");
@@ -688,6 +749,11 @@ static int build_requests(struct audit_report *r, sqlite3 *db, const struct span
 	struct value *overdue = fact(r, s, "overdue_count", "Overdue");
 	struct value *median = fact(r, s, "median_days_to_complete", "Median days to complete");
 	struct value *extensions = fact(r, s, "extension_count", "Extensions granted");
+	struct value *etargets =
+		fact(r, s, "erasure_targets", "Erasure targets (completed erasures)");
+	struct value *unverified = fact(r, s, "targets_unverified", "Erasure targets unverified");
+	struct value *nothing =
+		fact(r, s, "targets_matched_nothing", "Erasure targets that matched 0 rows");
 	struct req_ctx q = {0};
 	int ret = -1;
 
@@ -701,6 +767,8 @@ static int build_requests(struct audit_report *r, sqlite3 *db, const struct span
 			  sizeof(overdue_cols) / sizeof(*overdue_cols));
 	q.extensions = table(r, s, "extensions", "Extensions", extension_cols,
 			     sizeof(extension_cols) / sizeof(*extension_cols));
+	q.evidence = table(r, s, "erasure_evidence", "Erasure evidence", evidence_cols,
+			   sizeof(evidence_cols) / sizeof(*evidence_cols));
 	if (audit_request_each(db, request_row, &q, err) || q.failed)
 		goto out;
 	set_date(r, as_of, sp->as_of_date);
@@ -720,6 +788,9 @@ static int build_requests(struct audit_report *r, sqlite3 *db, const struct span
 		median->r = ((double)lo + (double)hi) / 2;
 	}
 	set_int(extensions, q.extensions ? (int64_t)q.extensions->nrows : 0);
+	set_int(etargets, q.targets);
+	set_int(unverified, q.unverified);
+	set_int(nothing, q.nothing);
 	ret = 0;
 out:
 	st_free(q.days);

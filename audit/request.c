@@ -344,7 +344,8 @@ int audit_request_history(struct sqlite3 *db, const char *id,
 			    err) ||
 	    st_sql_prepare(db, &ts,
 			    "SELECT dataset, uri, status, detail, matched, changed, files, http_status,"
-			    " attempts, elapsed_ms, runs, updated_ms FROM request_targets"
+			    " attempts, elapsed_ms, runs, updated_ms, visited, erased, remaining,"
+			    " skipped FROM request_targets"
 			    " WHERE request_id = ? ORDER BY dataset",
 			    err))
 		goto out;
@@ -379,6 +380,11 @@ int audit_request_history(struct sqlite3 *db, const char *id,
 		t.elapsed_ms = sqlite3_column_int64(ts, 9);
 		t.runs = sqlite3_column_int64(ts, 10);
 		t.updated_ms = sqlite3_column_int64(ts, 11);
+		t.visited = sqlite3_column_int64(ts, 12);
+		t.erased = sqlite3_column_int64(ts, 13);
+		t.has_remaining = sqlite3_column_type(ts, 14) != SQLITE_NULL;
+		t.remaining = sqlite3_column_int64(ts, 14);
+		t.skipped = sqlite3_column_int64(ts, 15);
 		if (tg(ctx, &t))
 			break;
 	}

@@ -218,12 +218,15 @@ static int record_target(struct run *R, const struct audit_plan_item *it, const 
 	began = 1;
 	if (st_sql_prepare(R->db, &st,
 			    "INSERT INTO request_targets (request_id, dataset, uri, status, matched,"
-			    " changed, files, http_status, attempts, elapsed_ms, detail, runs, updated_ms)"
-			    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, coalesce(?9, 0), ?10, ?11, 1, ?12)"
+			    " changed, files, http_status, attempts, elapsed_ms, detail, runs, updated_ms,"
+			    " visited, erased, remaining, skipped)"
+			    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, coalesce(?9, 0), ?10, ?11, 1, ?12,"
+			    " ?13, ?14, ?15, ?16)"
 			    " ON CONFLICT (request_id, dataset) DO UPDATE SET uri = ?3, status = ?4,"
 			    " matched = ?5, changed = ?6, files = ?7, http_status = ?8,"
 			    " attempts = coalesce(?9, attempts),"
-			    " elapsed_ms = ?10, detail = ?11, runs = runs + 1, updated_ms = ?12",
+			    " elapsed_ms = ?10, detail = ?11, runs = runs + 1, updated_ms = ?12,"
+			    " visited = ?13, erased = ?14, remaining = ?15, skipped = ?16",
 			    err))
 		goto out;
 	sqlite3_bind_text(st, 1, R->req.id, -1, SQLITE_STATIC);
@@ -237,6 +240,13 @@ static int record_target(struct run *R, const struct audit_plan_item *it, const 
 		sqlite3_bind_int64(st, 8, ev->http_status);
 		sqlite3_bind_int64(st, 9, ev->attempts);
 		sqlite3_bind_int64(st, 10, ev->elapsed_ms);
+		sqlite3_bind_int64(st, 13, ev->visited);
+		sqlite3_bind_int64(st, 16, ev->skipped);
+		/* remaining and erased are an erasure's: NULL for access and objection */
+		if (R->req.kind == AUDIT_REQ_ERASE) {
+			sqlite3_bind_int64(st, 14, ev->erased);
+			sqlite3_bind_int64(st, 15, ev->remaining);
+		}
 	}
 	sqlite3_bind_text(st, 11, detail && *detail ? detail : NULL, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 12, audit_now_ms());
@@ -248,9 +258,14 @@ static int record_target(struct run *R, const struct audit_plan_item *it, const 
 		snprintf(event, sizeof(event), "%s %s: HTTP %ld after %d attempt%s%s%s", it->dataset,
 			 status, ev->http_status, ev->attempts, ev->attempts == 1 ? "" : "s",
 			 detail && *detail ? "; " : "", detail ? detail : "");
+	else if (ev && R->req.kind == AUDIT_REQ_ERASE && ev->remaining >= 0)
+		snprintf(event, sizeof(event), "%s %s: %ld matched, %ld erased, %ld remaining%s%s",
+			 it->dataset, status, ev->matched, ev->erased, ev->remaining,
+			 detail && *detail ? "; " : "", detail ? detail : "");
 	else if (ev)
-		snprintf(event, sizeof(event), "%s %s: %lld matched, %lld changed%s%s", it->dataset,
-			 status, (long long)ev->matched, (long long)ev->changed,
+		snprintf(event, sizeof(event), "%s %s: %ld matched, %lld changed%s%s%s", it->dataset,
+			 status, ev->matched, (long long)ev->changed,
+			 R->req.kind == AUDIT_REQ_ERASE ? ", unverified" : "",
 			 detail && *detail ? "; " : "", detail ? detail : "");
 	else
 		snprintf(event, sizeof(event), "%s %s: %s", it->dataset, status, detail);
@@ -409,6 +424,17 @@ static int run_one(struct run *R, size_t i, int use_alt, size_t *added, struct s
 		goto out;
 	if (ok && R->req.kind == AUDIT_REQ_ACCESS && bundle_add(R, it, ev.rows_json, err))
 		goto out;
+	/* Verified, never assumed: an erasure that leaves rows of the subject behind (a
+	 * trigger put them back, a writer added them) is not done, and runs again. */
+	if (ok && job.kind == AUDIT_JOB_ERASE && ev.remaining > 0) {
+		size_t n = strlen(ev.detail);
+
+		ok = 0;
+		snprintf(terr.msg, sizeof(terr.msg),
+			 "verification found %ld row%s of the subject left after the erasure%s%s",
+			 ev.remaining, ev.remaining == 1 ? "" : "s", n ? "; " : "", ev.detail);
+		ev.detail[0] = '\0';
+	}
 	R->state[i] = ok ? ST_DONE : ST_FAILED;
 	if (record_target(R, it, ok ? "done" : "failed", &ev,
 			  ok ? (ev.detail[0] ? ev.detail : NULL) : (ev.detail[0] ? ev.detail : terr.msg),
@@ -429,11 +455,35 @@ static int has_ids(const struct run *R, const char *cat)
 	return 0;
 }
 
-static int complete(struct run *R, struct st_error *err)
+/* How many targets of the request are done without a verification (erasures only). */
+static int count_unverified(struct run *R, size_t *n, struct st_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int ret = -1;
+
+	*n = 0;
+	if (st_sql_prepare(R->db, &st,
+			    "SELECT count(*) FROM request_targets WHERE request_id = ? AND"
+			    " status = 'done' AND remaining = -1",
+			    err))
+		goto out;
+	sqlite3_bind_text(st, 1, R->req.id, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		st_sql_error(err, R->db, "cannot read the audit log");
+		goto out;
+	}
+	*n = (size_t)sqlite3_column_int64(st, 0);
+	ret = 0;
+out:
+	sqlite3_finalize(st);
+	return ret;
+}
+
+static int complete(struct run *R, size_t unverified, struct st_error *err)
 {
 	sqlite3_stmt *st = NULL;
 	char due[11], detail[128];
-	int ret = -1, began = 0;
+	int ret = -1, began = 0, n;
 	struct audit_date today = audit_date_from_ms(audit_now_ms());
 
 	if (st_sql_exec(R->db, "BEGIN IMMEDIATE", err))
@@ -452,9 +502,12 @@ static int complete(struct run *R, struct st_error *err)
 		goto out;
 	}
 	audit_date_format(audit_request_deadline(&R->req), due);
-	snprintf(detail, sizeof(detail), "every target done, %s (due %s)",
-		 audit_date_diff(audit_request_deadline(&R->req), today) > 0 ? "late" : "on time",
-		 due);
+	n = snprintf(detail, sizeof(detail), "every target done, %s (due %s)",
+		     audit_date_diff(audit_request_deadline(&R->req), today) > 0 ? "late" : "on time",
+		     due);
+	if (unverified && n > 0 && (size_t)n < sizeof(detail))
+		snprintf(detail + n, sizeof(detail) - (size_t)n, "; %zu target%s unverified",
+			 unverified, unverified == 1 ? "" : "s");
 	if (audit_request_event(R->db, R->req.id, R->actor->name, "completed", detail, err) ||
 	    st_sql_exec(R->db, "COMMIT", err))
 		goto out;
@@ -580,8 +633,13 @@ int audit_request_run(struct audit_log *log, const struct audit_actor *actor,
 			goto out;
 		snprintf(R.req.bundle, sizeof(R.req.bundle), "%s", res->bundle);
 	}
+	if (R.req.kind == AUDIT_REQ_ERASE && count_unverified(&R, &res->unverified, err))
+		goto out;
+	/* An unverified target (an HTTP endpoint without a verify URL) does not hold the
+	 * request open: it completes, and the evidence, `request show` and the report count
+	 * the unverified targets apart. A target with rows left is failed, and does. */
 	if (!res->failed && !R.req.completed) {
-		if (complete(&R, err))
+		if (complete(&R, res->unverified, err))
 			goto out;
 	}
 	res->completed = !res->failed;

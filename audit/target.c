@@ -27,11 +27,37 @@ static int is_ident(const char *s)
 	return 1;
 }
 
+/* Checks a jsonl target's ?match= list: comma-separated file name globs, none empty and
+ * none with a '/' (they match names, not paths). */
+static int check_globs(const char *globs, const char *uri, struct st_error *err)
+{
+	const char *p = globs, *end;
+
+	for (;;) {
+		end = strchr(p, ',');
+		if (!end)
+			end = p + strlen(p);
+		if (end == p)
+			return st_error_set(err, ST_E_INVALID,
+					    "target '%s' has an empty glob in its match list (use "
+					    "jsonl:DIR?match=GLOB,GLOB)",
+					    uri);
+		if (memchr(p, '/', (size_t)(end - p)))
+			return st_error_set(err, ST_E_INVALID,
+					    "target '%s': a glob matches file names and cannot hold '/'",
+					    uri);
+		if (!*end)
+			return 0;
+		p = end + 1;
+	}
+}
+
 static void uri_release(struct target_uri *u)
 {
 	st_free(u->path);
 	st_free(u->table);
-	u->path = u->table = NULL;
+	st_free(u->globs);
+	u->path = u->table = u->globs = NULL;
 }
 
 /* Splits uri into u (release with uri_release() in every case). Returns 0, or -1 with err
@@ -70,12 +96,18 @@ static int parse_uri(const char *uri, struct target_uri *u, struct st_error *err
 	}
 	if (has_prefix(uri, "jsonl:")) {
 		path = uri + strlen("jsonl:");
-		if (!*path)
+		q = strrchr(path, '?');
+		if (q && strncmp(q, "?match=", 7))
+			q = NULL; /* a '?' in the directory's name */
+		if (!*path || q == path)
 			return st_error_set(err, ST_E_INVALID,
 					    "target '%s' names no directory (use jsonl:DIR)", uri);
+		if (q && check_globs(q + 7, uri, err))
+			return -1;
 		u->kind = TARGET_JSONL;
-		u->path = st_strdup(path);
-		return u->path ? 0 : st_error_oom(err);
+		u->path = q ? st_strndup(path, (size_t)(q - path)) : st_strdup(path);
+		u->globs = st_strdup(q ? q + 7 : AUDIT_JSONL_GLOBS);
+		return u->path && u->globs ? 0 : st_error_oom(err);
 	}
 	if (has_prefix(uri, "http://") || has_prefix(uri, "https://")) {
 		u->kind = TARGET_HTTP;
@@ -149,6 +181,7 @@ int audit_target_run(const struct audit_target_job *job, struct audit_evidence *
 	int ret = -1;
 
 	memset(ev, 0, sizeof(*ev));
+	ev->remaining = -1; /* unverified until a target's re-scan says otherwise */
 	if (parse_uri(job->uri, &u, err) || check_job(job, &u, err))
 		goto out;
 	if (u.kind != TARGET_HTTP)

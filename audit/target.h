@@ -34,6 +34,10 @@ struct audit_matcher {
 int audit_matcher_test(const struct audit_matcher *m, const char *value, size_t len,
 		       struct st_error *err);
 
+/* The jsonl target's default file name globs, and how deep it walks partition folders. */
+#define AUDIT_JSONL_GLOBS "*.jsonl,*.ndjson,*.json"
+#define AUDIT_JSONL_MAX_DEPTH 16
+
 enum audit_job_kind { AUDIT_JOB_ERASE, AUDIT_JOB_ACCESS, AUDIT_JOB_OBJECT };
 enum audit_erase_action { AUDIT_ERASE_DELETE, AUDIT_ERASE_NULLIFY };
 
@@ -59,9 +63,15 @@ struct audit_target_job {
 	long backoff_ms;                     /* first retry delay, doubled each time; 0: 500 */
 };
 
-/* What happened at one target. Never holds PII except subject_values and rows (below). */
+/* What happened at one target. Never holds PII except subject_values and rows (below).
+ * visited: tables (sqlite, 1), files read (jsonl) or endpoints asked (http); matched: the
+ * subject's rows or records found; erased: those deleted or nullified (erase only);
+ * remaining: the subject's rows a re-scan after the erasure still finds. Every target
+ * starts at remaining -1 (unverified); an erase that verifies sets it, so a target that
+ * cannot verify (HTTP without a verify URL) leaves -1. Not an erasure: -1. */
 struct audit_evidence {
-	int64_t matched;    /* rows or records that belong to the subject */
+	long visited, matched, erased, remaining; /* remaining: -1 = unverified */
+	long skipped;       /* jsonl: files in the tree the globs do not match (listed in detail) */
 	int64_t changed;    /* rows deleted or updated, records dropped or rewritten */
 	int64_t files;      /* jsonl: files rewritten */
 	long http_status;   /* http: last status, 0 if none */
@@ -80,7 +90,15 @@ struct audit_evidence {
 
 /* Carries job out. Local targets (sqlite, jsonl) change nothing unless every step succeeds:
  * sqlite runs in one transaction with PRAGMA secure_delete=ON; jsonl rewrites each affected
- * file through a temporary file, fsync and rename. Running a job again after success
+ * file through a temporary file, fsync and rename. After an erase, a local target is
+ * re-scanned for the subject (sqlite: a count on the match condition; jsonl: every matched
+ * file read again) and ev->remaining says how many rows are left (0 when verified clean).
+ * A jsonl target walks its directory tree (partition folders at any depth up to
+ * AUDIT_JSONL_MAX_DEPTH, symbolic links never followed) and reads the files whose names
+ * match its globs (jsonl:DIR?match=GLOB,GLOB; default AUDIT_JSONL_GLOBS, case-insensitive,
+ * each also matching NAME.gz, read and written with zlib); other files are counted in
+ * ev->skipped and named in ev->detail. A line that is not a JSON object fails the job
+ * with "FILE:LINE: ..." and nothing is changed. Running a job again after success
  * matches nothing and changes nothing. HTTP POSTs {"id","action","category","pseudonym"}
  * and retries timeouts, connection errors, 429 and 5xx with exponential backoff; any 2xx
  * is success. Fills ev in every case (release with audit_evidence_release()). Returns 0 when

@@ -19,6 +19,7 @@ struct target_uri {
 	int kind;    /* enum target_kind */
 	char *path;  /* sqlite: the database file; jsonl: the directory */
 	char *table; /* sqlite */
+	char *globs; /* jsonl: the file name globs, comma-separated (AUDIT_JSONL_GLOBS if none given) */
 };
 
 /* Checks an http:// or https:// URI: it must parse and name a host. Returns 0, or -1 with

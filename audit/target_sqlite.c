@@ -333,6 +333,35 @@ out:
 	return ret;
 }
 
+/* The re-scan after an erase: counts the rows the match condition still selects, in a
+ * transaction of its own after the erase committed (a trigger or another writer may have
+ * put rows back). */
+static int sq_verify(struct sq *s, long *remaining, struct st_error *err)
+{
+	struct st_buf sql;
+	sqlite3_stmt *st = NULL;
+	int ret = -1;
+
+	st_buf_init(&sql, SQL_MAX);
+	if (st_buf_adds(&sql, "SELECT count(*) FROM ") || add_ident(&sql, s->table) ||
+	    st_buf_adds(&sql, " WHERE ") || add_cond(s, &sql)) {
+		st_error_oom(err);
+		goto out;
+	}
+	if (sq_prepare(s, &st, &sql, "cannot verify", err))
+		goto out;
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sq_fail(s, err, "cannot verify");
+		goto out;
+	}
+	*remaining = (long)sqlite3_column_int64(st, 0);
+	ret = 0;
+out:
+	sqlite3_finalize(st);
+	st_buf_release(&sql);
+	return ret;
+}
+
 /* Runs job on a table: everything in one transaction, rolled back on any failure. */
 int audit_sqlite_run(const struct audit_target_job *job, const struct target_uri *u,
 		      struct audit_evidence *ev, struct st_error *err)
@@ -398,10 +427,16 @@ int audit_sqlite_run(const struct audit_target_job *job, const struct target_uri
 	 * checkpoint; one is tried now, and left to SQLite if readers hold it off */
 	if (changed)
 		sqlite3_exec(s.db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
+	/* verified, never assumed */
+	if (job->kind == AUDIT_JOB_ERASE && sq_verify(&s, &ev->remaining, err))
+		goto out;
 	if (job->kind == AUDIT_JOB_ACCESS && audit_rows_finish(&rows, ev, err))
 		goto out;
-	ev->matched = matched;
+	ev->visited = 1;
+	ev->matched = (long)matched;
 	ev->changed = changed;
+	if (job->kind == AUDIT_JOB_ERASE)
+		ev->erased = (long)changed;
 	audit_values_finish(&vs, ev);
 	ret = 0;
 out:

@@ -618,6 +618,10 @@ static int cmd_run(int argc, char **argv, struct cli_ctx *ctx)
 		       res.targets == 1 ? "" : "s", res.done, res.failed,
 		       res.manual ? " (and datasets needing manual work: see 'request plan')" : "",
 		       res.completed ? "completed" : "open");
+		if (res.unverified)
+			printf("  %zu target%s unverified (no re-scan could check the erasure): see "
+			       "'request show %s'\n",
+			       res.unverified, res.unverified == 1 ? "" : "s", rid);
 		if (res.failed)
 			audit_request_history(audit_db(cli_audit_log()), rid, NULL,
 					      print_targets, NULL, &err);
@@ -746,6 +750,7 @@ static const char show_usage[] =
 struct show_state {
 	int json;
 	json_t *events, *targets;
+	size_t unverified; /* erasure targets done without verification */
 };
 
 static int show_event(void *u, const struct audit_req_event *e)
@@ -761,6 +766,41 @@ static int show_event(void *u, const struct audit_req_event *e)
 						       e->detail));
 	printf("  %s  %-9s %-10s %s\n", when, e->actor, e->event, e->detail ? e->detail : "");
 	return 0;
+}
+
+static int count_unverified(void *u, const struct audit_req_target *t)
+{
+	struct show_state *st = u;
+
+	st->unverified += !strcmp(t->status, "done") && t->has_remaining && t->remaining < 0;
+	return 0;
+}
+
+/* What a target visits: "table", "file" or "endpoint", by its URI. */
+static const char *visited_noun(const char *uri, int64_t n)
+{
+	if (!strncmp(uri, "sqlite:", 7))
+		return n == 1 ? "table" : "tables";
+	if (!strncmp(uri, "jsonl:", 6))
+		return n == 1 ? "file" : "files";
+	return n == 1 ? "endpoint" : "endpoints";
+}
+
+/* An erasure's verified evidence: visited, matched (0 said as such), erased, remaining.
+ * Skipped files are named in the detail. */
+static void print_verified(const struct audit_req_target *t)
+{
+	printf(" visited %lld %s, ", (long long)t->visited, visited_noun(t->uri, t->visited));
+	if (t->remaining < 0 && !t->matched && !t->erased)
+		printf("unverified"); /* the endpoint said nothing about rows */
+	else if (t->remaining < 0)
+		printf("matched %lld, erased %lld, unverified", (long long)t->matched,
+		       (long long)t->erased);
+	else if (t->matched)
+		printf("matched %lld, erased %lld, remaining %lld", (long long)t->matched,
+		       (long long)t->erased, (long long)t->remaining);
+	else
+		printf("matched 0 rows, remaining %lld", (long long)t->remaining);
 }
 
 static int show_target(void *u, const struct audit_req_target *t)
@@ -781,11 +821,28 @@ static int show_target(void *u, const struct audit_req_target *t)
 			json_object_set_new(o, "files", json_integer(t->files));
 			json_object_set_new(o, "http_status", json_integer(t->http_status));
 			json_object_set_new(o, "elapsed_ms", json_integer(t->elapsed_ms));
+			json_object_set_new(o, "visited", json_integer(t->visited));
+			json_object_set_new(o, "skipped", json_integer(t->skipped));
+			/* an unverified target does not know that it matched nothing */
+			json_object_set_new(o, "matched_nothing",
+					    json_boolean(!t->matched && !(t->has_remaining &&
+									  t->remaining < 0)));
+		}
+		if (o && t->has_counts && t->has_remaining) {
+			json_object_set_new(o, "erased", json_integer(t->erased));
+			/* remaining: null when unverified, and "verified" says which */
+			json_object_set_new(o, "remaining", t->remaining < 0 ? json_null()
+									  : json_integer(t->remaining));
+			json_object_set_new(o, "verified", json_boolean(t->remaining >= 0));
 		}
 		return !o || json_array_append_new(st->targets, o);
 	}
 	printf("  %-24s %-7s", t->dataset, t->status);
-	if (t->has_counts)
+	if (t->has_counts && t->has_remaining)
+		print_verified(t);
+	else if (t->has_counts && !t->matched)
+		printf(" matched 0 rows, changed 0");
+	else if (t->has_counts)
 		printf(" matched %lld, changed %lld", (long long)t->matched, (long long)t->changed);
 	if (t->http_status)
 		printf(", HTTP %lld", (long long)t->http_status);
@@ -826,16 +883,25 @@ static int cmd_show(int argc, char **argv, struct cli_ctx *ctx)
 	audit_date_format(audit_request_deadline(&r), due);
 	audit_time_format(r.completed_ms, done, sizeof(done));
 	overdue = audit_request_overdue(&r, audit_date_from_ms(audit_now_ms()));
+	if (audit_request_history(audit_db(cli_audit_log()), id, NULL, count_unverified, &st,
+				  &err)) {
+		code = cli_fail(&err);
+		goto out;
+	}
 	if (st.json) {
 		st.events = json_array();
 		st.targets = json_array();
 	} else {
 		printf("request %s\n  kind:      %s (%s)\n  subject:   %s %s\n  received:  %s\n"
-		       "  due:       %s%s%s%s\n  status:    %s\n",
+		       "  due:       %s%s%s%s\n  status:    %s",
 		       r.id, audit_req_kind_name(r.kind), audit_regime_name(r.regime), r.category,
 		       r.pseudonym, rec, due, r.extended ? " (extended: " : "",
 		       r.extended ? r.extension_reason : "", r.extended ? ")" : "",
 		       r.completed ? "completed" : overdue ? "OVERDUE" : "open");
+		if (st.unverified)
+			printf(", %zu target%s unverified", st.unverified,
+			       st.unverified == 1 ? "" : "s");
+		printf("\n");
 		if (r.completed)
 			printf("  completed: %s\n", done);
 		if (r.bundle[0])
@@ -869,6 +935,14 @@ static int cmd_show(int argc, char **argv, struct cli_ctx *ctx)
 					overdue, "completed", r.completed ? done : NULL, "bundle",
 					r.bundle[0] ? r.bundle : NULL, "timeline", st.events, "targets",
 					st.targets);
+
+		/* erasures are verified: how many targets could not be (HTTP without verify) */
+		if (doc && r.kind == AUDIT_REQ_ERASE &&
+		    json_object_set_new(doc, "unverified_targets",
+					json_integer((json_int_t)st.unverified))) {
+			json_decref(doc);
+			doc = NULL;
+		}
 
 		code = cli_print_json(doc);
 	}

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # steward request demo: an erasure request carried out across the example catalog's targets:
-# a SQLite production database, a JSON-lines lake and two HTTP services, then the evidence,
-# a replay that the suppression list stops, and the audit log's verification.
+# a SQLite production database, a JSON-lines lake partitioned the Hive way and gzipped
+# (lake/dt=YYYY-MM-DD/part-0.jsonl.gz) and two HTTP services; every local target is re-scanned
+# after the erasure, the evidence says what remains, and an independent check reads the
+# targets again; then a replay that the suppression list stops, and the log's verification.
 set -eu
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
@@ -28,7 +30,7 @@ run() {
 "$steward" --home "$ws" catalog load examples/catalog >/dev/null
 "$steward" --home "$ws" key init >/dev/null
 
-say "the production database (prod.users, prod.orders, prod.enrollments) and a lake partition"
+say "the production database (prod.users, prod.orders, prod.enrollments) and a partitioned gzip lake"
 python3 - "$ws/targets/prod.db" <<'PY'
 import sqlite3, sys
 db = sqlite3.connect(sys.argv[1])
@@ -53,12 +55,23 @@ db.commit()
 PY
 "$steward" --home "$ws" ingest 'events.*' --rejects "$ws/rejects.jsonl" <examples/events.jsonl \
   2>/dev/null | python3 -c '
-import json, sys
+import collections, gzip, json, os, sys
+parts = collections.defaultdict(list)
 for line in sys.stdin:
     e = json.loads(line)
-    print(json.dumps({"label": e["event_type"], "user_id": e["user_id"], "payload": e["event_id"]}))
-' >"$ws/targets/lake/2026-11-21.jsonl"
-printf '%s\n' "prod.db: 3 users, 9 orders, 9 enrollments; lake: $(wc -l <"$ws/targets/lake/2026-11-21.jsonl") events, user ids pseudonymized"
+    parts[e["ts"][:10]].append(json.dumps({"label": e["event_type"], "user_id": e["user_id"],
+                                           "payload": e["event_id"]}))
+for dt, lines in parts.items():
+    d = os.path.join(sys.argv[1], "dt=" + dt)
+    os.makedirs(d)
+    with gzip.open(os.path.join(d, "part-0.jsonl.gz"), "wt") as f:
+        f.write("\n".join(lines) + "\n")
+open(os.path.join(sys.argv[1], "_SUCCESS"), "w").close()  # what Spark leaves: listed as skipped
+' "$ws/targets/lake"
+lake_lines() { find "$ws/targets/lake" -name '*.jsonl.gz' -exec zcat {} + | wc -l; }
+echo "prod.db: 3 users, 9 orders, 9 enrollments; lake: $(lake_lines) events in" \
+  "$(find "$ws/targets/lake" -name '*.jsonl.gz' | wc -l) gzip partitions, user ids pseudonymized"
+(cd "$ws/targets" && find lake -type f | sort | head -3 && echo "...")
 
 say "two downstream services that accept erasures over HTTP"
 python3 examples/erasure_endpoint.py "$ws/port" "$ws/endpoint.log" &
@@ -78,6 +91,8 @@ sed -i "s|^targets: {}|targets:\\
   lake.client_log: \"jsonl:$ws/targets/lake\"\\
   ml.user_features: \"http://127.0.0.1:$port/features/erase\"\\
   ml.recommendations: \"http://127.0.0.1:$port/flaky\"|" "$ws/steward.yaml"
+# h-http: ml.user_features gets a verify URL here (the endpoint answers the remaining count),
+# so its evidence says remaining 0 like the local targets; without one it is "unverified".
 sed -n '/^targets:/,$p' "$ws/steward.yaml"
 
 say "Jiho Kim asks to be erased; only the pseudonym of the address is kept"
@@ -97,7 +112,25 @@ print("orders of the subject, kept for tax law without the buyer:",
       db.execute("SELECT count(*) FROM orders WHERE user_id IS NULL").fetchone()[0])
 print("enrollments:", db.execute("SELECT count(*) FROM enrollments").fetchone()[0])
 PY
-echo "lake lines: $(wc -l <"$ws/targets/lake/2026-11-21.jsonl")"
+echo "lake lines: $(lake_lines), every partition still valid gzip: $(find "$ws/targets/lake" -name '*.gz' -exec gzip -t {} + && echo yes)"
+
+say "an independent check, outside steward: nothing of the subject is left in the local targets"
+subject_id=$("$steward" --home "$ws" pii hash --purpose demo-check --category user.unique_id 1801019)
+python3 - "$ws/targets/prod.db" "$ws/targets/lake" "$subject_id" <<'PY'
+import gzip, os, sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+rows = db.execute("SELECT (SELECT count(*) FROM users WHERE id = 1801019 OR lower(email) ="
+                  " 'jiho.kim@example.com') + (SELECT count(*) FROM orders WHERE user_id ="
+                  " 1801019 OR lower(billing_email) = 'jiho.kim@example.com') +"
+                  " (SELECT count(*) FROM enrollments WHERE user_id = 1801019)").fetchone()[0]
+hits = 0
+for root, _, files in os.walk(sys.argv[2]):
+    for name in files:
+        path = os.path.join(root, name)
+        data = gzip.open(path).read() if name.endswith(".gz") else open(path, "rb").read()
+        hits += data.count(sys.argv[3].encode())
+print("sqlite3: %d rows of the subject; lake: %d lines with the subject's pseudonym" % (rows, hits))
+PY
 echo "the services received:"
 cat "$ws/endpoint.log"
 

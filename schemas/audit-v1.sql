@@ -1,5 +1,6 @@
--- audit.db, schema version 1: the hash-chained access log with its signed checkpoints,
--- data-subject requests with their evidence, and the suppression list ingest honours.
+-- audit.db, schema version 2 (audit/log.c migrates older ones): the hash-chained access
+-- log with its signed checkpoints, data-subject requests with their evidence, and the
+-- suppression list ingest honours.
 -- Nothing here holds a raw personal value: subjects appear only as pseudonyms.
 
 CREATE TABLE meta (
@@ -100,6 +101,14 @@ CREATE TABLE request_targets (
   detail TEXT,
   runs INTEGER NOT NULL DEFAULT 0,
   updated_ms INTEGER,
+  -- schema 2: the verified evidence. visited: tables or files read (or endpoints asked);
+  -- erased: rows deleted or nullified; remaining: the subject's rows a re-scan after the
+  -- erasure found, -1 when the target cannot verify (unverified), NULL when not an
+  -- erasure; skipped: files in a jsonl tree that its globs do not match.
+  visited INTEGER,
+  erased INTEGER,
+  remaining INTEGER,
+  skipped INTEGER,
   PRIMARY KEY (request_id, dataset)
 ) STRICT;
 

@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #define EMAIL "user.contact.email"
 #define UID "user.unique_id"
@@ -529,8 +530,8 @@ static void test_sqlite_errors(void)
 /* ---- JSON lines --------------------------------------------------------------------- */
 
 /* Lines of a JSON lines file: the subject's (P), someone else's, odd spacing that must
- * survive byte for byte, a line that is not JSON, a blank line, an array, CRLF, and a
- * last line without its newline. */
+ * survive byte for byte, a blank line, CRLF, and a last line without its newline. (A line
+ * that is not a JSON object fails the target: test_jsonl_unparsable.) */
 static char *jsonl_text(void)
 {
 	static char text[4096];
@@ -538,10 +539,8 @@ static char *jsonl_text(void)
 	snprintf(text, sizeof(text),
 		 "{\"user\": \"%s\", \"email\": \"x@y.com\", \"n\": 1}\n"
 		 "{ \"user\":\"%s\" ,\"email\":\"o@y.com\"}\n"
-		 "not json at all\n"
 		 "\n"
 		 "{\"user\": \"%s\", \"email\": null, \"note\": \"hi\"}\r\n"
-		 "[1, 2]\n"
 		 "{\"user\": 42}\n"
 		 "{\"user\": \"%s\", \"user2\": 1, \"email\": \"z@y.com\"}",
 		 p_uid, p_other, p_uid, p_uid);
@@ -586,7 +585,8 @@ static void test_jsonl_delete(void)
 	ib = inode(b);
 	CHECK(run(&job) == 0);
 	CHECK(ev.matched == 3 && ev.changed == 3 && ev.files == 1);
-	CHECK_STR(ev.detail, "kept 2 lines that are not JSON objects as they were");
+	CHECK(ev.visited == 2 && ev.erased == 3 && ev.remaining == 0 && ev.skipped == 2);
+	CHECK_STR(ev.detail, "skipped 2 files the globs do not match: c.txt, d.jsonl/inner");
 	CHECK(ev.nsubject_values == 2);
 	if (ev.nsubject_values == 2) {
 		CHECK_STR(ev.subject_values[0], "x@y.com");
@@ -594,9 +594,7 @@ static void test_jsonl_delete(void)
 	}
 	snprintf(want, sizeof(want),
 		 "{ \"user\":\"%s\" ,\"email\":\"o@y.com\"}\n"
-		 "not json at all\n"
 		 "\n"
-		 "[1, 2]\n"
 		 "{\"user\": 42}\n",
 		 p_other);
 	file_is(a, want);
@@ -646,10 +644,8 @@ static void test_jsonl_nullify_access(void)
 	snprintf(want, sizeof(want),
 		 "{\"user\":\"%s\",\"email\":null,\"n\":1}\n"
 		 "{ \"user\":\"%s\" ,\"email\":\"o@y.com\"}\n"
-		 "not json at all\n"
 		 "\n"
 		 "{\"user\": \"%s\", \"email\": null, \"note\": \"hi\"}\r\n"
-		 "[1, 2]\n"
 		 "{\"user\": 42}\n"
 		 "{\"user\":\"%s\",\"user2\":1,\"email\":null}",
 		 p_uid, p_other, p_uid, p_uid);
@@ -707,6 +703,221 @@ static void test_jsonl_errors(void)
 		file_is(a, jsonl_text());
 		chmod(dir, 0755);
 	}
+}
+
+/* Writes text to path gzip-compressed. */
+static void write_gz(const char *path, const char *text)
+{
+	gzFile gz = gzopen(path, "wb");
+
+	if (!gz || gzwrite(gz, text, (unsigned)strlen(text)) != (int)strlen(text) ||
+	    gzclose(gz) != Z_OK) {
+		fprintf(stderr, "cannot write %s\n", path);
+		exit(2);
+	}
+}
+
+/* Reads a gzip file whole; NULL when it is not valid gzip. */
+static char *read_gz(const char *path)
+{
+	static char buf[8192];
+	gzFile gz = gzopen(path, "rb");
+	int n, direct;
+
+	if (!gz)
+		return NULL;
+	n = gzread(gz, buf, sizeof(buf) - 1);
+	direct = gzdirect(gz);
+	if (gzclose(gz) != Z_OK || n < 0 || direct)
+		return NULL;
+	buf[n] = '\0';
+	return buf;
+}
+
+/* A tree of partitions: gzip, upper case, BOM, CRLF, repeated keys, a file of another
+ * kind, a symbolic link to a directory; every subject line found at any depth, verified. */
+static void test_jsonl_tree(void)
+{
+	const char *dir = path_in("tree");
+	char p[700], line[2048], want[2048], *gz;
+	const char *keys[] = {"email"};
+	struct audit_matcher m = matcher(AUDIT_MATCH_PSEUDONYM, UID, PII_NORM_NONE, uids, 1);
+	struct audit_target_job job = {.request_id = "R-8", .kind = AUDIT_JOB_ERASE,
+				       .uri = uri_of("jsonl:%s", dir),
+				       .erase_action = AUDIT_ERASE_DELETE, .match_field = "user",
+				       .match = &m};
+
+	mkdir(dir, 0755);
+	snprintf(line, sizeof(line), "{\"user\":\"%s\",\"n\":1}\n{\"user\":\"%s\",\"n\":2}\n", p_uid,
+		 p_other);
+	snprintf(p, sizeof(p), "%s/dt=2026-11-01", dir);
+	mkdir(p, 0755);
+	snprintf(p, sizeof(p), "%s/dt=2026-11-01/part-0.jsonl.gz", dir);
+	write_gz(p, line);
+	snprintf(line, sizeof(line),
+		 "\xEF\xBB\xBF{\"user\":\"%s\"}\r\n{\"user\": \"%s\"}\r\n"
+		 "{\"user\":\"%s\",\"user\":\"%s\"}\r\n",
+		 p_uid, p_other, p_uid, p_other);
+	t_write(dir, "dt=2026-11-02/h=1/PART-1.NDJSON", line);
+	t_write(dir, "dt=2026-11-02/_SUCCESS", "");
+	snprintf(p, sizeof(p), "%s/elsewhere", tmp);
+	mkdir(p, 0755);
+	snprintf(line, sizeof(line), "{\"user\":\"%s\"}\n", p_uid);
+	t_write(p, "out.jsonl", line);
+	snprintf(want, sizeof(want), "%s/dt=2026-11-02/outside", dir);
+	CHECK(symlink(p, want) == 0);
+
+	CHECK(run(&job) == 0);
+	CHECK(ev.visited == 2 && ev.matched == 3 && ev.erased == 3 && ev.remaining == 0);
+	CHECK(ev.files == 2 && ev.skipped == 2);
+	CHECK_STR(ev.detail, "skipped 2 files the globs do not match: dt=2026-11-02/_SUCCESS, "
+			     "dt=2026-11-02/outside (symbolic link, not followed)");
+	snprintf(p, sizeof(p), "%s/dt=2026-11-01/part-0.jsonl.gz", dir);
+	gz = read_gz(p);
+	snprintf(want, sizeof(want), "{\"user\":\"%s\",\"n\":2}\n", p_other);
+	CHECK_STR(gz, want);
+	snprintf(p, sizeof(p), "%s/dt=2026-11-02/h=1/PART-1.NDJSON", dir);
+	snprintf(want, sizeof(want), "{\"user\": \"%s\"}\r\n", p_other);
+	file_is(p, want);
+	snprintf(p, sizeof(p), "%s/elsewhere/out.jsonl", tmp);
+	CHECK(count_in_file(p, p_uid) == 1); /* a link out of the tree is not followed */
+	CHECK_STR(ls(path_in("tree/dt=2026-11-02/h=1")), "PART-1.NDJSON");
+
+	/* nullify: a repeated key counts when any occurrence still holds something */
+	snprintf(line, sizeof(line), "\xEF\xBB\xBF{\"user\":\"%s\",\"email\":\"a@b.c\",\"email\":null}\n",
+		 p_uid);
+	t_write(dir, "n.json", line);
+	job.erase_action = AUDIT_ERASE_NULLIFY;
+	job.nullify = keys;
+	job.nnullify = 1;
+	CHECK(run(&job) == 0);
+	CHECK(ev.matched == 1 && ev.erased == 1 && ev.remaining == 0);
+	snprintf(p, sizeof(p), "%s/n.json", dir);
+	snprintf(want, sizeof(want), "\xEF\xBB\xBF{\"user\":\"%s\",\"email\":null}\n", p_uid);
+	file_is(p, want);
+
+	/* the globs are configurable */
+	job.erase_action = AUDIT_ERASE_DELETE;
+	job.uri = uri_of("jsonl:%s?match=*.json", dir);
+	CHECK(run(&job) == 0);
+	CHECK(ev.visited == 1 && ev.matched == 1 && ev.remaining == 0 && ev.skipped == 4);
+	file_is(p, "");
+}
+
+/* A line that is not a JSON object fails the job with FILE:LINE, and nothing changes. */
+static void test_jsonl_unparsable(void)
+{
+	const char *dir = path_in("bad");
+	char a[700], b[700], line[1024], bad[1024];
+	struct audit_matcher m = matcher(AUDIT_MATCH_PSEUDONYM, UID, PII_NORM_NONE, uids, 1);
+	struct audit_target_job job = {.request_id = "R-9", .kind = AUDIT_JOB_ERASE,
+				       .uri = uri_of("jsonl:%s", dir),
+				       .erase_action = AUDIT_ERASE_DELETE, .match_field = "user",
+				       .match = &m};
+	static const char *const lines[] = {"not json at all\n", "[1, 2]\n", "{\"user\": 1,}\n",
+					    "{\"user\": \"\\u0000\"}\n"};
+	static const char *const causes[] = {":2:3: invalid JSON; the target was not changed",
+					     ":2: not a JSON object; the target was not changed",
+					     ":2:12: invalid JSON; the target was not changed",
+					     ":2:17: a NUL character; the target was not changed"};
+
+	mkdir(dir, 0755);
+	snprintf(line, sizeof(line), "{\"user\":\"%s\"}\n", p_uid);
+	t_write(dir, "a.jsonl", line);
+	snprintf(a, sizeof(a), "%s/a.jsonl", dir);
+	snprintf(b, sizeof(b), "%s/p/b.jsonl", dir);
+	for (size_t i = 0; i < sizeof(lines) / sizeof(*lines); i++) {
+		snprintf(bad, sizeof(bad), "%s%s", line, lines[i]);
+		t_write(dir, "p/b.jsonl", bad);
+		CHECK(run(&job) == -1);
+		CHECK(err.code == ST_E_INVALID);
+		CHECK(!strncmp(err.msg, b, strlen(b)));
+		CHECK_STR(err.msg + strlen(b), causes[i]);
+		CHECK_STR(ev.detail, err.msg);
+		file_is(a, line);
+		file_is(b, bad);
+		CHECK_STR(ls(dir), "a.jsonl p");
+	}
+
+	/* a .gz file that is not gzip */
+	t_write(dir, "p/b.jsonl", line);
+	t_write(dir, "c.jsonl.gz", line);
+	CHECK(run(&job) == -1);
+	CHECK_HAS(err.msg, "c.jsonl.gz' is not gzip data; the target was not changed");
+	file_is(a, line);
+	unlink(path_in("bad/c.jsonl.gz"));
+
+	/* a gzip file cut short is a read error, not the end of the file */
+	{
+		char gzp[700], big[1024], text[4096];
+		struct stat sb;
+
+		for (size_t i = 0; i + 1 < sizeof(big); i++)
+			big[i] = "0123456789abcdef"[(i * 7 + i / 13) % 16];
+		big[sizeof(big) - 1] = '\0';
+		snprintf(text, sizeof(text), "%s{\"user\":\"x\",\"pad\":\"%s\"}\n", line, big);
+		snprintf(gzp, sizeof(gzp), "%s/d.jsonl.gz", dir);
+		write_gz(gzp, text);
+		CHECK(stat(gzp, &sb) == 0 && truncate(gzp, sb.st_size - 12) == 0);
+		CHECK(run(&job) == -1);
+		CHECK_HAS(err.msg, "cannot read '");
+		CHECK_HAS(err.msg, "d.jsonl.gz': ");
+		file_is(a, line);
+		unlink(gzp);
+	}
+
+	/* partitions deeper than the bound */
+	{
+		char deep[700];
+		size_t n = (size_t)snprintf(deep, sizeof(deep), "%s", dir);
+
+		for (int i = 0; i <= AUDIT_JSONL_MAX_DEPTH; i++) {
+			n += (size_t)snprintf(deep + n, sizeof(deep) - n, "/d");
+			mkdir(deep, 0755);
+		}
+		CHECK(run(&job) == -1);
+		CHECK_HAS(err.msg, "is more than 16 folders deep; the target was not changed");
+		file_is(a, line);
+	}
+
+	/* bad glob lists */
+	job.uri = uri_of("jsonl:%s?match=", dir);
+	CHECK(run(&job) == -1);
+	CHECK_HAS(err.msg, "has an empty glob in its match list");
+	job.uri = uri_of("jsonl:%s?match=a/*.jsonl", dir);
+	CHECK(run(&job) == -1);
+	CHECK_HAS(err.msg, "a glob matches file names and cannot hold '/'");
+}
+
+/* The re-scan after an erase finds what a trigger put back. */
+static void test_sqlite_verify(void)
+{
+	const char *db = path_in("verify.db");
+	struct audit_matcher m = matcher(AUDIT_MATCH_PSEUDONYM, UID, PII_NORM_NONE, uids, 1);
+	struct audit_target_job job = {.request_id = "R-10", .kind = AUDIT_JOB_ERASE,
+				       .uri = uri_of("sqlite:%s?table=t", db),
+				       .erase_action = AUDIT_ERASE_DELETE, .match_field = "u",
+				       .match = &m};
+	char sql[1024];
+
+	snprintf(sql, sizeof(sql),
+		 "CREATE TABLE t (id INTEGER PRIMARY KEY, u TEXT);"
+		 "INSERT INTO t VALUES (1, '%s'), (2, '%s'), (3, '%s');"
+		 "CREATE TRIGGER back AFTER DELETE ON t WHEN old.id = 1 BEGIN "
+		 "INSERT INTO t VALUES (100, old.u); END;",
+		 p_uid, p_uid, p_other);
+	db_exec(db, sql);
+	CHECK(run(&job) == 0);
+	CHECK(ev.visited == 1 && ev.matched == 2 && ev.erased == 2 && ev.remaining == 1);
+	db_exec(db, "DROP TRIGGER back");
+	CHECK(run(&job) == 0);
+	CHECK(ev.matched == 1 && ev.erased == 1 && ev.remaining == 0);
+	CHECK(db_int(db, "SELECT count(*) FROM t") == 1);
+
+	/* not an erasure: unverified, nothing to verify */
+	job.kind = AUDIT_JOB_OBJECT;
+	CHECK(run(&job) == 0);
+	CHECK(ev.remaining == -1 && ev.erased == 0);
 }
 
 /* ---- HTTP --------------------------------------------------------------------------- */
@@ -961,6 +1172,9 @@ int main(void)
 	test_jsonl_delete();
 	test_jsonl_nullify_access();
 	test_jsonl_errors();
+	test_jsonl_tree();
+	test_jsonl_unparsable();
+	test_sqlite_verify();
 	test_http();
 
 	stop_server();
