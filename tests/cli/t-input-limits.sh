@@ -63,7 +63,7 @@ expect_exit 0 steward request new erase --subject user.unique_id:42
 id=$(cat "$OUT")
 expect_exit 1 steward request run "$id"
 expect_exit 0 steward request show "$id" --json
-expect_jq '.targets[0] | [.status, .detail]' "[\"failed\",\"line 2 of '$TMP/lake/a.jsonl' is longer than 64 MiB; the target was not changed\"]"
+expect_jq '.targets[0] | [.status, .detail]' "[\"failed\",\"$TMP/lake/a.jsonl:2: the line is longer than 64 MiB; the target was not changed\"]"
 expect_equal "$before" "$(cksum <lake/a.jsonl)" 'the target file is unchanged'
 
 done_testing
