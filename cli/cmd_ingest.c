@@ -3,6 +3,7 @@
 #include "cli.h"
 #include "audit.h"
 #include "alloc.h"
+#include "file.h"
 #include "ingest.h"
 #include "pii.h"
 
@@ -45,14 +46,14 @@ static void progress(void *ctx, uint64_t records, uint64_t bytes)
 	fprintf(stderr, "\r  %llu records, %.1f MB", (unsigned long long)records, (double)bytes / 1e6);
 }
 
-/* Opens the rejects file: a new or truncated regular file of mode 0600, never standard
- * output, never through a symlink. Writes its path to shown. */
-static int open_rejects(const char *path, const struct catalog_workspace *ws, char *shown,
-			size_t n, struct st_error *err)
+/* Opens the rejects file through st_file_open_output(): a user's path is never in
+ * .steward/, never standard input or output, never another user's file; the default is a
+ * new file in .steward/quarantine/. Writes its path to shown. */
+static int open_rejects(const char *path, const struct catalog_workspace *ws,
+			struct st_file_output *out, char *shown, size_t n, struct st_error *err)
 {
+	const struct st_output_guard guard = {path ? ws->state_dir : NULL, NULL, 0};
 	char def[4096];
-	struct stat sb, out;
-	int fd;
 
 	if (!path) {
 		char *dir = catalog_workspace_state_path(ws, "quarantine");
@@ -73,28 +74,10 @@ static int open_rejects(const char *path, const struct catalog_workspace *ws, ch
 		st_free(dir);
 		path = def;
 	}
-	fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0 && errno == ELOOP)
-		return st_error_set(err, ST_E_USAGE,
-				    "rejects file '%s' is a symbolic link; give a regular file", path);
-	if (fd < 0)
-		return st_error_set(err, ST_E_SYSTEM, "cannot open rejects file '%s': %s", path,
-				    strerror(errno));
-	if (fstat(fd, &sb) || !S_ISREG(sb.st_mode) ||
-	    (!fstat(STDOUT_FILENO, &out) && out.st_dev == sb.st_dev && out.st_ino == sb.st_ino)) {
-		close(fd);
-		return st_error_set(err, ST_E_USAGE,
-				    "rejects file '%s' must be a regular file other than the output",
-				    path);
-	}
-	/* Truncate only once it is known to be a file of ours, never the output. */
-	if (ftruncate(fd, 0) || fchmod(fd, 0600)) {
-		close(fd);
-		return st_error_set(err, ST_E_SYSTEM, "cannot set the mode of '%s': %s", path,
-				    strerror(errno));
-	}
+	if (st_file_open_output(out, path, "rejects file", &guard, 0, err))
+		return -1;
 	snprintf(shown, n, "%s", path);
-	return fd;
+	return 0;
 }
 
 static void summary(const char *dataset, const struct pii_ingest_stats *s, const char *rejects,
@@ -175,7 +158,8 @@ static int cmd_ingest(int argc, char **argv, struct cli_ctx *ctx)
 	size_t nsup = 0;
 	struct ingest_args a = {ctx, &o, NULL, NULL, 1, 0};
 	long threads, max_record;
-	int code = 0, rfd = -1;
+	struct st_file_output rej = {.fd = -1, .dirfd = -1};
+	int code = 0;
 
 	st_diags_init(&problems, 0);
 	if ((code = cli_getopt(argc, argv, ctx, &cli_cmd_ingest, opts, ingest_opt, &a)) >= 0)
@@ -233,11 +217,10 @@ static int cmd_ingest(int argc, char **argv, struct cli_ctx *ctx)
 			fprintf(stderr, "error: %s\n", problems.v[i].msg);
 		goto fail;
 	}
-	rfd = open_rejects(rejects, &ws, shown, sizeof(shown), &err);
-	if (rfd < 0)
+	if (open_rejects(rejects, &ws, &rej, shown, sizeof(shown), &err))
 		goto fail;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	if (pii_ingest_run(ing, STDIN_FILENO, STDOUT_FILENO, rfd, (int)threads, &stats, &err)) {
+	if (pii_ingest_run(ing, STDIN_FILENO, STDOUT_FILENO, rej.fd, (int)threads, &stats, &err)) {
 		if (o.progress)
 			fputc('\n', stderr);
 		goto fail;
@@ -245,12 +228,8 @@ static int cmd_ingest(int argc, char **argv, struct cli_ctx *ctx)
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (o.progress && stats.in >= o.progress_every)
 		fputc('\n', stderr);
-	if (close(rfd)) {
-		rfd = -1;
-		st_error_set(&err, ST_E_SYSTEM, "cannot write rejects file '%s'", shown);
+	if (st_file_output_commit(&rej, &err))
 		goto fail;
-	}
-	rfd = -1;
 	summary(o.dataset, &stats, shown,
 		(double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 	if (!stats.rejected && !rejects)
@@ -264,8 +243,7 @@ static int cmd_ingest(int argc, char **argv, struct cli_ctx *ctx)
 fail:
 	code = cli_fail(&err);
 out:
-	if (rfd >= 0)
-		close(rfd);
+	st_file_output_release(&rej);
 	pii_ingest_free(ing);
 	st_free_strv(sup_cat, nsup);
 	st_free_strv(sup_pseu, nsup);
