@@ -69,8 +69,8 @@ int catalog_open_path(struct catalog **out, const char *path, struct st_error *e
 
 	if (!c)
 		return st_error_oom(err);
-	if (sqlite3_open_v2(path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
-	    SQLITE_OK) {
+	if (sqlite3_open_v2(path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOFOLLOW,
+			    NULL) != SQLITE_OK) {
 		if (!c->db) {
 			st_error_oom(err);
 			goto out;
