@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,13 +18,17 @@
 #include <unistd.h>
 
 static const char usage[] =
-	"usage: steward ingest DATASET [--format jsonl|csv] [--label FIELD] [--rejects FILE]\n"
-	"                      [--unknown reject|drop] [--max-record BYTES] [--threads N]\n\n"
+	"usage: steward ingest DATASET [--purpose TEXT] [--format jsonl|csv] [--label FIELD]\n"
+	"                      [--rejects FILE] [--unknown reject|drop] [--max-record BYTES]\n"
+	"                      [--threads N]\n\n"
 	"Reads records on standard input and writes them to standard output with every field\n"
 	"transformed as its descriptor says (hash, drop, mask, truncate, keep) and free-text\n"
 	"fields scanned for PII. Each record is validated against the latest version of its\n"
 	"schema; records that fail go to the rejects file with their line number and reason.\n"
 	"DATASET may be a pattern such as 'events.*': the label field then names the dataset.\n\n"
+	"  --purpose TEXT   why these records are pseudonymized, recorded in the audit log;\n"
+	"                   needed below the admin role unless steward.yaml declares the\n"
+	"                   pipeline under ingest.pipelines (see docs/ingest.md)\n"
 	"  --format F       jsonl (default) or csv\n"
 	"  --label FIELD    the field that names the dataset under a pattern (event_type)\n"
 	"  --rejects FILE   the rejects file for rejected records, created with mode 0600; it\n"
@@ -33,7 +38,8 @@ static const char usage[] =
 	"  --max-record N   the longest record accepted, in bytes (default 1048576)\n"
 	"  --threads N      worker threads (output order is kept)\n\n"
 	"A summary goes to standard error. Exit status: 0 all records passed, 1 some were\n"
-	"rejected, 3 the plan is refused (PII without a transform), 4 no such dataset or key.\n";
+	"rejected, 3 the plan is refused (PII without a transform), 4 no such dataset or key,\n"
+	"6 refused (no role that may ingest, or no purpose).\n";
 
 static int cmd_ingest(int argc, char **argv, struct cli_ctx *ctx);
 
@@ -100,6 +106,58 @@ static void summary(const char *dataset, const struct pii_ingest_stats *s, const
 		secs > 0 ? (double)s->bytes_in / 1e6 / secs : 0.0);
 }
 
+struct pipeline_match {
+	const char *dataset, *purpose;
+	const char *file;
+};
+
+static int pipeline_entry(const struct catalog_config_entry *e, void *u, struct st_error *err)
+{
+	struct pipeline_match *m = u;
+
+	if (!e->value || e->is_null || !*e->value) /* located at the key when there is no value */
+		return st_error_set_at(err, ST_E_INVALID, m->file,
+				       e->is_null ? e->key_line : e->line,
+				       e->is_null ? e->key_col : e->col,
+				       "ingest.pipelines: the purpose of '%s' must be a text",
+				       e->key);
+	if (!m->purpose && !fnmatch(e->key, m->dataset, 0))
+		m->purpose = e->value;
+	return 0;
+}
+
+/* The ingest's purpose (cli_ctx.admit): --purpose, else the first ingest.pipelines entry
+ * whose pattern matches the dataset argument. A role below admin needs one (an admin too
+ * with ingest.require_purpose: always): records of chosen values come back pseudonymized,
+ * which is a pseudonym look-up, and pii hash needs a purpose for that. */
+static int admit_purpose(const struct cli_ctx *ctx, const struct catalog_config *cfg, int role,
+			 const char **purpose, char *reason, size_t reason_len, struct st_error *err)
+{
+	struct pipeline_match m = {ctx->object, NULL, cfg->file};
+	const char *req = catalog_config_str(cfg, "ingest.require_purpose");
+	int always;
+
+	if (req && strcmp(req, "always") && strcmp(req, "below_admin"))
+		return st_error_set(err, ST_E_INVALID,
+				    "ingest.require_purpose in '%s' must be always or below_admin, "
+				    "not '%s'",
+				    cfg->file, req);
+	always = req && !strcmp(req, "always");
+	if (catalog_config_each(cfg, "ingest.pipelines",
+				"ingest.pipelines must map dataset names or patterns to purposes",
+				pipeline_entry, &m, err))
+		return -1;
+	if (!*purpose)
+		*purpose = m.purpose;
+	if (*purpose || (role >= AUDIT_ROLE_ADMIN && !always))
+		return 0;
+	snprintf(reason, reason_len, "needs a purpose");
+	return st_error_set(err, ST_E_DENIED,
+			    "'steward ingest' of '%s' needs a purpose ('%s' role): give --purpose "
+			    "TEXT, or declare the pipeline under ingest.pipelines in steward.yaml",
+			    ctx->object, audit_role_name(role));
+}
+
 struct ingest_args {
 	struct cli_ctx *ctx;
 	struct pii_ingest_opts *o;
@@ -121,6 +179,12 @@ static int ingest_opt(int c, const char *arg, void *u)
 			return cli_usage_error(a->ctx, "unknown format '%s' (jsonl or csv)", arg);
 		break;
 	case 'l': a->o->label = arg; break;
+	case 'p':
+		if (!*arg)
+			return cli_usage_error(a->ctx, "--purpose needs a text: why the records are "
+						       "pseudonymized");
+		a->ctx->purpose = arg;
+		break;
 	case 'r': a->rejects = arg; break;
 	case 'u': a->unknown = arg; break;
 	case 'm':
@@ -141,7 +205,8 @@ static int cmd_ingest(int argc, char **argv, struct cli_ctx *ctx)
 		{"format", required_argument, NULL, 'f'},  {"label", required_argument, NULL, 'l'},
 		{"rejects", required_argument, NULL, 'r'}, {"unknown", required_argument, NULL, 'u'},
 		{"max-record", required_argument, NULL, 'm'},
-		{"threads", required_argument, NULL, 't'}, CLI_COMMON_OPTIONS,
+		{"threads", required_argument, NULL, 't'},
+		{"purpose", required_argument, NULL, 'p'}, CLI_COMMON_OPTIONS,
 		{0}};
 	struct pii_ingest_opts o = {0};
 	struct catalog_workspace ws = {0};
@@ -175,6 +240,7 @@ static int cmd_ingest(int argc, char **argv, struct cli_ctx *ctx)
 		return cli_usage_error(ctx, "--threads is at most 64");
 	ctx->action = "pii.ingest";
 	ctx->object = o.dataset;
+	ctx->admit = admit_purpose;
 	if ((code = cli_open_catalog(ctx, &ws, &cat)))
 		return code;
 	cfg = cli_config();
