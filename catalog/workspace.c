@@ -308,7 +308,7 @@ static int check_trust(struct catalog_workspace *ws, struct st_error *err)
 	/* Every command writes its audit record there: no access is a refusal, not a miss. */
 	if (faccessat(AT_FDCWD, ws->state_dir, R_OK | W_OK | X_OK, AT_EACCESS) ||
 	    (have_cf && faccessat(AT_FDCWD, ws->config, R_OK, AT_EACCESS))) {
-		if (errno != EACCES && errno != EPERM && errno != EROFS)
+		if (errno != EACCES && errno != EPERM)
 			return st_error_set(err, ST_E_SYSTEM, "cannot use the workspace '%s': %s",
 					    ws->home, strerror(errno));
 		return st_error_set(err, ST_E_DENIED,
