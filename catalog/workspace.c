@@ -17,6 +17,9 @@
 #define STATE_DIR ".steward"
 #define CONFIG_FILE "steward.yaml"
 
+/* The state files every command opens for writing. */
+static const char *const state_dbs[] = {"audit.db", "catalog.db"};
+
 static const char config_template[] =
 	"# steward workspace configuration. See docs/configuration.md.\n"
 	"version: 1\n"
@@ -315,6 +318,24 @@ static int check_trust(struct catalog_workspace *ws, struct st_error *err)
 				    "cannot use the workspace '%s': permission denied (it belongs to "
 				    "uid %ld)",
 				    ws->home, (long)st.st_uid);
+	}
+	/* The databases every command opens (a shared workspace may let the directory in but
+	 * not them): the same refusal, rather than "unable to open database file". */
+	for (size_t i = 0; i < sizeof(state_dbs) / sizeof(*state_dbs); i++) {
+		char *path = join(ws->state_dir, state_dbs[i]);
+		struct stat db;
+		int denied;
+
+		if (!path)
+			return st_error_oom(err);
+		denied = !lstat(path, &db) && faccessat(AT_FDCWD, path, R_OK | W_OK, AT_EACCESS) &&
+			 (errno == EACCES || errno == EPERM);
+		st_free(path);
+		if (denied)
+			return st_error_set(err, ST_E_DENIED,
+					    "cannot use the workspace '%s': permission denied on '%s' "
+					    "(it belongs to uid %ld)",
+					    ws->home, state_dbs[i], (long)db.st_uid);
 	}
 	return 0;
 }

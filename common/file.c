@@ -22,7 +22,9 @@ int st_file_open_private(const char *path, const char *what, struct stat *sb,
 		if (errno == ELOOP)
 			return st_error_set(err, ST_E_DENIED,
 					    "%s '%s' is a symbolic link; refusing to use it", what, path);
-		return st_error_set(err, errno == ENOENT ? ST_E_NOTFOUND : ST_E_SYSTEM,
+		return st_error_set(err, errno == ENOENT ? ST_E_NOTFOUND
+				    : errno == EACCES || errno == EPERM ? ST_E_DENIED
+									: ST_E_SYSTEM,
 				    "cannot open %s '%s': %s", what, path, strerror(errno));
 	}
 	if (fstat(fd, sb)) {

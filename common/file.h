@@ -11,8 +11,8 @@ struct stat;
 /* Opens a secret file (a key) for reading after ssh's checks: never through a symbolic
  * link, a regular file, owned by this user, with no access for group or others. what
  * names it in messages ("key file"). Returns the descriptor (the caller closes it) and
- * fills *sb, or -1 with err saying why it is refused (ST_E_DENIED; ST_E_NOTFOUND when it
- * does not exist). */
+ * fills *sb, or -1 with err saying why it is refused (ST_E_DENIED, also when the user may
+ * not read it; ST_E_NOTFOUND when it does not exist). */
 int st_file_open_private(const char *path, const char *what, struct stat *sb,
 			 struct st_error *err);
 /* Writes len bytes of data to path whole or not at all: a temporary file beside it (mode

@@ -105,7 +105,15 @@ expect_stderr_line "error: cannot use the workspace '$WS': permission denied (it
 (cd "$WS/deep" && run as_nobody "$STEWARD" search person)
 expect_equal 6 "$RC" 'found by walking up: exit 6 too'
 expect_stderr_line "error: cannot use the workspace '$WS': permission denied (it belongs to uid 0)"
-chmod 700 "$WS" "$TMP"
+# A workspace shared with a group lets the user into .steward/ but not into its databases.
+chgrp 65534 "$WS/.steward" "$WS/steward.yaml"
+chmod 770 "$WS/.steward"
+chmod 640 "$WS/steward.yaml"
+run as_nobody "$STEWARD" --home "$WS" search person
+expect_equal 6 "$RC" 'a database that cannot be opened: exit 6'
+expect_stderr_line "error: cannot use the workspace '$WS': permission denied on 'audit.db' (it belongs to uid 0)"
+chmod 700 "$WS" "$TMP" "$WS/.steward"
+chmod 600 "$WS/steward.yaml"
 expect_exit 0 steward search person
 
 done_testing
