@@ -118,10 +118,12 @@ struct audit_checkpoint {
 int audit_checkpoint(struct audit_log *log, struct audit_checkpoint *cp, struct st_error *err);
 /* The newest checkpoint in db, or seq 0 when there is none. Returns 0, or -1 with err. */
 int audit_checkpoint_head(struct sqlite3 *db, struct audit_checkpoint *cp, struct st_error *err);
+struct st_output_guard;
 /* Writes cp to path as a small JSON document for someone else to hold (the anchor),
- * through a temporary file and rename. Returns 0, or -1 with err. */
+ * through st_file_write_output() with guard g (a path the user named). Returns 0, or -1
+ * with err. */
 int audit_checkpoint_export(const struct audit_checkpoint *cp, const char *path,
-			    struct st_error *err);
+			    const struct st_output_guard *g, struct st_error *err);
 /* Reads an anchor written by audit_checkpoint_export() and checks its own signature.
  * Returns 0, or -1 with err (ST_E_INVALID for a malformed or badly signed anchor). */
 int audit_anchor_read(const char *path, struct audit_checkpoint *cp, struct st_error *err);
@@ -338,6 +340,7 @@ void audit_plan_release(struct audit_plan *plan);
 
 struct audit_run_opts {
 	const char *exports_dir;  /* access bundles are written here (created 0700) */
+	const struct st_output_guard *exports_guard; /* checks on a bundle path; NULL: none */
 	const char *country_code; /* for phone numbers without one; may be NULL */
 	long connect_timeout_ms, timeout_ms, backoff_ms; /* HTTP; 0: defaults */
 	int max_attempts;                                /* HTTP; 0: 3 */
@@ -416,10 +419,11 @@ int audit_report_build(struct sqlite3 *db, struct catalog *c, int year, int mont
 int audit_report_render(const struct audit_report *r, int format, char **text, size_t *len,
 			struct st_error *err);
 /* Renders r in format and writes it to path through a temporary file in the same
- * directory and a rename, so path is either the old file or the whole new one, mode 0600.
- * Returns 0, or -1 with err (path is then untouched and no temporary file is left). */
+ * directory and a rename, so path is either the old file or the whole new one, mode 0600;
+ * path is a user's, checked with guard g (st_file_write_output()). Returns 0, or -1 with
+ * err (path is then untouched and no temporary file is left). */
 int audit_report_save(const struct audit_report *r, int format, const char *path,
-		      struct st_error *err);
+		      const struct st_output_guard *g, struct st_error *err);
 /* Frees a report. NULL is fine. */
 void audit_report_free(struct audit_report *r);
 

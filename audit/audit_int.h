@@ -12,10 +12,13 @@ struct sqlite3_stmt;
 struct audit_row;
 struct audit_checkpoint;
 
-/* Writes doc as indented JSON and a newline to path (mode 0600) through a temporary file
- * and rename; with wipe, the text is wiped from memory afterwards (it holds personal
- * data). NULL doc means out of memory. Returns 0, or -1 with err. */
-int audit_write_json(const char *path, struct json_t *doc, int wipe, struct st_error *err);
+struct st_output_guard;
+/* Writes doc as indented JSON and a newline to path (mode 0600) through
+ * st_file_write_output() with guard g (what names the file in messages); with wipe, the
+ * text is wiped from memory afterwards (it holds personal data). NULL doc means out of
+ * memory. Returns 0, or -1 with err. */
+int audit_write_json(const char *path, const char *what, const struct st_output_guard *g,
+		     struct json_t *doc, int wipe, struct st_error *err);
 
 /* The log's canonical encoding and reads, defined in log.c for verify.c. */
 

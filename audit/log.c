@@ -815,7 +815,8 @@ out:
 	return ret;
 }
 
-int audit_write_json(const char *path, struct json_t *doc, int wipe, struct st_error *err)
+int audit_write_json(const char *path, const char *what, const struct st_output_guard *g,
+		     struct json_t *doc, int wipe, struct st_error *err)
 {
 	char *text = doc ? json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER) : NULL;
 	size_t len = text ? strlen(text) : 0;
@@ -828,7 +829,7 @@ int audit_write_json(const char *path, struct json_t *doc, int wipe, struct st_e
 	}
 	text = nl;
 	memcpy(text + len, "\n", 2);
-	ret = st_file_write_private(path, text, len + 1, err);
+	ret = st_file_write_output(path, what, g, text, len + 1, err);
 out:
 	if (text && wipe)
 		sodium_memzero(text, len);

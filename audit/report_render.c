@@ -463,14 +463,14 @@ int audit_report_render(const struct audit_report *r, int format, char **text, s
 }
 
 int audit_report_save(const struct audit_report *r, int format, const char *path,
-		      struct st_error *err)
+		      const struct st_output_guard *g, struct st_error *err)
 {
 	char *text = NULL;
 	size_t len = 0;
 	int ret = -1;
 
 	if (audit_report_render(r, format, &text, &len, err) ||
-	    st_file_write_private(path, text, len, err))
+	    st_file_write_output(path, "report file", g, text, len, err))
 		goto out;
 	ret = 0;
 out:

@@ -348,7 +348,7 @@ static int bundle_write(struct run *R, char *path, size_t pathn, struct st_error
 		st_error_set(err, ST_E_SYSTEM, "'%s' is too long a path", R->o->exports_dir);
 		goto out;
 	}
-	if (audit_write_json(path, doc, 1, err))
+	if (audit_write_json(path, "access bundle", R->o->exports_guard, doc, 1, err))
 		goto out;
 	ret = 0;
 out:

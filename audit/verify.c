@@ -20,7 +20,7 @@
 /* ---- Anchors ------------------------------------------------------------------------- */
 
 int audit_checkpoint_export(const struct audit_checkpoint *cp, const char *path,
-			    struct st_error *err)
+			    const struct st_output_guard *g, struct st_error *err)
 {
 	char hash[2 * AUDIT_HASH_BYTES + 1], pk[2 * AUDIT_PK_BYTES + 1],
 		sig[2 * AUDIT_SIG_BYTES + 1];
@@ -33,7 +33,7 @@ int audit_checkpoint_export(const struct audit_checkpoint *cp, const char *path,
 	doc = json_pack("{s:s, s:i, s:I, s:I, s:s, s:s, s:s}", "format", "steward-audit-anchor",
 			"version", 1, "seq", (json_int_t)cp->seq, "ts_ms", (json_int_t)cp->ts_ms,
 			"hash", hash, "public_key", pk, "signature", sig);
-	ret = audit_write_json(path, doc, 0, err);
+	ret = audit_write_json(path, "anchor file", g, doc, 0, err);
 	json_decref(doc);
 	return ret;
 }

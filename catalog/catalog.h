@@ -17,6 +17,7 @@ struct catalog_workspace {
 	char *home;      /* absolute path of the workspace directory */
 	char *state_dir; /* home/.steward */
 	char *config;    /* home/steward.yaml */
+	long trusted_uid; /* another owner the user trusts here (safe_directories), else 0 */
 };
 
 /* Creates (or re-initialises) a workspace in dir, creating dir if needed, with a
@@ -27,9 +28,22 @@ int catalog_workspace_create(const char *dir, const char *admin, int *existed,
 			     struct st_error *err);
 /* Finds the workspace: explicit_home if not NULL, else $STEWARD_HOME, else the nearest
  * directory at or above the current one that holds .steward/. Fills ws (release with
- * catalog_workspace_release()). Returns 0, or -1 with err (ST_E_NOTFOUND if none). */
+ * catalog_workspace_release()). As git does since CVE-2022-24765, refuses (ST_E_DENIED) a
+ * .steward/ or steward.yaml owned by anyone but the user or root, unless the user's own
+ * configuration (catalog_safe_directories()) lists the workspace; refuses either as a
+ * symbolic link; and reports a workspace the user may not read or write as ST_E_DENIED,
+ * never as missing. Returns 0, or -1 with err (ST_E_NOTFOUND if none). */
 int catalog_workspace_find(struct catalog_workspace *ws, const char *explicit_home,
 			   struct st_error *err);
+/* The user's own configuration file: $XDG_CONFIG_HOME/steward/config.yaml, else
+ * $HOME/.config/steward/config.yaml, written into out (n bytes). Returns 0, or -1 when
+ * neither variable is set or the path does not fit. */
+int catalog_user_config_path(char *out, size_t n);
+/* Whether the user trusts the workspace at home (an absolute, resolved path) although
+ * someone else owns it: '*' or a path naming it in $STEWARD_SAFE_DIRECTORIES (separated by
+ * ':') or in the safe_directories list of the user's configuration file. Returns 1 or 0, or
+ * -1 with err (a configuration file that cannot be read or parsed, located). */
+int catalog_safe_directory(const char *home, struct st_error *err);
 /* Builds the path of a file inside ws's state directory into a new string the caller
  * frees with st_free(). Returns NULL on out of memory. */
 char *catalog_workspace_state_path(const struct catalog_workspace *ws, const char *name);

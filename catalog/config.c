@@ -35,12 +35,17 @@ int catalog_config_load(struct catalog_config *cfg, const struct catalog_workspa
 	cfg->file = ws->config;
 	memset(&p, 0, sizeof(p));
 	st_diags_init(&diags, 4);
-	fd = open(ws->config, O_RDONLY | O_CLOEXEC);
+	fd = open(ws->config, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return 0; /* no file: every setting has its default */
-		return st_error_set(err, ST_E_SYSTEM, "cannot read '%s': %s", ws->config,
-				    strerror(errno));
+		if (errno == ELOOP)
+			return st_error_set(err, ST_E_DENIED,
+					    "'%s' is a symbolic link; steward reads its configuration "
+					    "only from a regular file in the workspace",
+					    ws->config);
+		return st_error_set(err, errno == EACCES ? ST_E_DENIED : ST_E_SYSTEM,
+				    "cannot read '%s': %s", ws->config, strerror(errno));
 	}
 	if (fstat(fd, &sb)) {
 		st_error_set(err, ST_E_SYSTEM, "cannot read '%s': %s", ws->config, strerror(errno));
@@ -52,7 +57,8 @@ int catalog_config_load(struct catalog_config *cfg, const struct catalog_workspa
 			     ws->config, (unsigned)(sb.st_mode & 07777), ws->config);
 		goto out;
 	}
-	if (sb.st_uid != geteuid() && sb.st_uid != 0) {
+	if (sb.st_uid != geteuid() && sb.st_uid != 0 &&
+	    (!ws->trusted_uid || (long)sb.st_uid != ws->trusted_uid)) {
 		st_error_set(err, ST_E_DENIED, "'%s' belongs to another user", ws->config);
 		goto out;
 	}

@@ -4,6 +4,7 @@
 #include "embedded.h"
 #include "sql.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -69,14 +70,16 @@ int catalog_open_path(struct catalog **out, const char *path, struct st_error *e
 
 	if (!c)
 		return st_error_oom(err);
-	if (sqlite3_open_v2(path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
-	    SQLITE_OK) {
+	if (sqlite3_open_v2(path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOFOLLOW,
+			    NULL) != SQLITE_OK) {
 		if (!c->db) {
 			st_error_oom(err);
 			goto out;
 		}
-		st_error_set(err, ST_E_SYSTEM, "cannot open '%s': %s", path,
-			     sqlite3_errmsg(c->db));
+		/* Permission denied is not a missing or broken database. */
+		st_error_set(err, sqlite3_system_errno(c->db) == EACCES ? ST_E_DENIED : ST_E_SYSTEM,
+			     "cannot open '%s': %s%s", path, sqlite3_errmsg(c->db),
+			     sqlite3_system_errno(c->db) == EACCES ? " (permission denied)" : "");
 		goto out;
 	}
 	sqlite3_busy_timeout(c->db, 5000);

@@ -154,6 +154,32 @@ int cli_audit_begin(const struct cli_ctx *ctx, const struct catalog_workspace *w
 			cli_fail(&err);
 		goto out;
 	}
+	if (ctx->admit) {
+		const char *p = ctx->purpose;
+		char why[256] = "";
+
+		if (ctx->admit(ctx, cfg, audit_state.actor.role, &p, why, sizeof(why), &err)) {
+			const int outcome = err.code == ST_E_DENIED ? AUDIT_DENIED : AUDIT_ERROR;
+
+			code = cli_fail(&err);
+			if (why[0])
+				snprintf(audit_state.reason, sizeof(audit_state.reason), "%s", why);
+			if (audit_append(audit_state.log, &e, outcome, audit_state.reason, NULL, &err))
+				cli_fail(&err);
+			goto out;
+		}
+		if (p != ctx->purpose) { /* from steward.yaml: redacted like --purpose */
+			st_free(purpose);
+			found = 0;
+			purpose = p ? pii_redact(p, strlen(p), &found) : NULL;
+			if (found && !purpose) {
+				st_error_oom(&err);
+				code = cli_fail(&err);
+				goto out;
+			}
+			e.purpose = purpose ? purpose : p;
+		}
+	}
 	if (audit_begin(audit_state.log, &e, &err)) {
 		st_error_prefix(&err, "cannot write the audit record, so the command does not run");
 		code = cli_fail(&err);

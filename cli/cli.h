@@ -15,6 +15,12 @@ struct cli_ctx {
 	const char *object; /* what it acts on (a dataset, a category), or NULL; never PII */
 	const char *purpose; /* why, when the command takes --purpose */
 	char counts[256];    /* a small JSON object of what it did, for the audit record */
+	/* Called by cli_audit_begin() once steward.yaml is read and the actor's role (role)
+	 * allows the verb, before the record is written: may set *purpose (which starts as
+	 * ctx->purpose) from the configuration, or refuse the command (err; ST_E_DENIED is
+	 * recorded as a denial, with reason when it is set). NULL for most verbs. */
+	int (*admit)(const struct cli_ctx *ctx, const struct catalog_config *cfg, int role,
+		     const char **purpose, char *reason, size_t reason_len, struct st_error *err);
 };
 
 struct cli_cmd {

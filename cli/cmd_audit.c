@@ -2,6 +2,7 @@
  * exporting the head for someone else to hold, and reading the log. */
 #include "cli.h"
 #include "audit.h"
+#include "file.h"
 
 #include <getopt.h>
 #include <jansson.h>
@@ -149,6 +150,7 @@ static int cmd_checkpoint(int argc, char **argv, struct cli_ctx *ctx)
 	struct st_error err = ST_ERROR_INIT;
 	struct catalog_workspace ws;
 	struct audit_checkpoint cp;
+	struct st_output_guard guard = {0};
 	const char *export = NULL;
 	char h[2 * AUDIT_HASH_BYTES + 1], when[40];
 	int code;
@@ -159,15 +161,14 @@ static int cmd_checkpoint(int argc, char **argv, struct cli_ctx *ctx)
 	ctx->action = "audit.checkpoint";
 	if ((code = cli_find_workspace(ctx, &ws)))
 		return code;
-	catalog_workspace_release(&ws);
-	if (audit_checkpoint(cli_audit_log(), &cp, &err))
-		return cli_fail(&err);
-	if (!cp.seq) {
-		st_error_set(&err, ST_E_NOTFOUND, "the audit log is empty");
+	guard.state_dir = ws.state_dir; /* an anchor never goes into .steward/ */
+	if (audit_checkpoint(cli_audit_log(), &cp, &err) ||
+	    (!cp.seq && st_error_set(&err, ST_E_NOTFOUND, "the audit log is empty")) ||
+	    (export && audit_checkpoint_export(&cp, export, &guard, &err))) {
+		catalog_workspace_release(&ws);
 		return cli_fail(&err);
 	}
-	if (export && audit_checkpoint_export(&cp, export, &err))
-		return cli_fail(&err);
+	catalog_workspace_release(&ws);
 	hex(cp.hash, sizeof(cp.hash), h, sizeof(h));
 	audit_time_format(cp.ts_ms, when, sizeof(when));
 	printf("checkpoint seq %lld, %s, %s\n", (long long)cp.seq, when, h);

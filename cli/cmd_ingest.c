@@ -3,11 +3,13 @@
 #include "cli.h"
 #include "audit.h"
 #include "alloc.h"
+#include "file.h"
 #include "ingest.h"
 #include "pii.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,13 +18,17 @@
 #include <unistd.h>
 
 static const char usage[] =
-	"usage: steward ingest DATASET [--format jsonl|csv] [--label FIELD] [--rejects FILE]\n"
-	"                      [--unknown reject|drop] [--max-record BYTES] [--threads N]\n\n"
+	"usage: steward ingest DATASET [--purpose TEXT] [--format jsonl|csv] [--label FIELD]\n"
+	"                      [--rejects FILE] [--unknown reject|drop] [--max-record BYTES]\n"
+	"                      [--threads N]\n\n"
 	"Reads records on standard input and writes them to standard output with every field\n"
 	"transformed as its descriptor says (hash, drop, mask, truncate, keep) and free-text\n"
 	"fields scanned for PII. Each record is validated against the latest version of its\n"
 	"schema; records that fail go to the rejects file with their line number and reason.\n"
 	"DATASET may be a pattern such as 'events.*': the label field then names the dataset.\n\n"
+	"  --purpose TEXT   why these records are pseudonymized, recorded in the audit log;\n"
+	"                   needed below the admin role unless steward.yaml declares the\n"
+	"                   pipeline under ingest.pipelines (see docs/ingest.md)\n"
 	"  --format F       jsonl (default) or csv\n"
 	"  --label FIELD    the field that names the dataset under a pattern (event_type)\n"
 	"  --rejects FILE   the rejects file for rejected records, created with mode 0600; it\n"
@@ -32,7 +38,8 @@ static const char usage[] =
 	"  --max-record N   the longest record accepted, in bytes (default 1048576)\n"
 	"  --threads N      worker threads (output order is kept)\n\n"
 	"A summary goes to standard error. Exit status: 0 all records passed, 1 some were\n"
-	"rejected, 3 the plan is refused (PII without a transform), 4 no such dataset or key.\n";
+	"rejected, 3 the plan is refused (PII without a transform), 4 no such dataset or key,\n"
+	"6 refused (no role that may ingest, or no purpose).\n";
 
 static int cmd_ingest(int argc, char **argv, struct cli_ctx *ctx);
 
@@ -45,14 +52,14 @@ static void progress(void *ctx, uint64_t records, uint64_t bytes)
 	fprintf(stderr, "\r  %llu records, %.1f MB", (unsigned long long)records, (double)bytes / 1e6);
 }
 
-/* Opens the rejects file: a new or truncated regular file of mode 0600, never standard
- * output, never through a symlink. Writes its path to shown. */
-static int open_rejects(const char *path, const struct catalog_workspace *ws, char *shown,
-			size_t n, struct st_error *err)
+/* Opens the rejects file through st_file_open_output(): a user's path is never in
+ * .steward/, never standard input or output, never another user's file; the default is a
+ * new file in .steward/quarantine/. Writes its path to shown. */
+static int open_rejects(const char *path, const struct catalog_workspace *ws,
+			struct st_file_output *out, char *shown, size_t n, struct st_error *err)
 {
+	const struct st_output_guard guard = {path ? ws->state_dir : NULL, NULL, 0};
 	char def[4096];
-	struct stat sb, out;
-	int fd;
 
 	if (!path) {
 		char *dir = catalog_workspace_state_path(ws, "quarantine");
@@ -73,28 +80,10 @@ static int open_rejects(const char *path, const struct catalog_workspace *ws, ch
 		st_free(dir);
 		path = def;
 	}
-	fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0 && errno == ELOOP)
-		return st_error_set(err, ST_E_USAGE,
-				    "rejects file '%s' is a symbolic link; give a regular file", path);
-	if (fd < 0)
-		return st_error_set(err, ST_E_SYSTEM, "cannot open rejects file '%s': %s", path,
-				    strerror(errno));
-	if (fstat(fd, &sb) || !S_ISREG(sb.st_mode) ||
-	    (!fstat(STDOUT_FILENO, &out) && out.st_dev == sb.st_dev && out.st_ino == sb.st_ino)) {
-		close(fd);
-		return st_error_set(err, ST_E_USAGE,
-				    "rejects file '%s' must be a regular file other than the output",
-				    path);
-	}
-	/* Truncate only once it is known to be a file of ours, never the output. */
-	if (ftruncate(fd, 0) || fchmod(fd, 0600)) {
-		close(fd);
-		return st_error_set(err, ST_E_SYSTEM, "cannot set the mode of '%s': %s", path,
-				    strerror(errno));
-	}
+	if (st_file_open_output(out, path, "rejects file", &guard, 0, err))
+		return -1;
 	snprintf(shown, n, "%s", path);
-	return fd;
+	return 0;
 }
 
 static void summary(const char *dataset, const struct pii_ingest_stats *s, const char *rejects,
@@ -115,6 +104,58 @@ static void summary(const char *dataset, const struct pii_ingest_stats *s, const
 				(unsigned long long)s->by_reason[r]);
 	fprintf(stderr, "  %.1f MB in %.2f s (%.1f MB/s)\n", (double)s->bytes_in / 1e6, secs,
 		secs > 0 ? (double)s->bytes_in / 1e6 / secs : 0.0);
+}
+
+struct pipeline_match {
+	const char *dataset, *purpose;
+	const char *file;
+};
+
+static int pipeline_entry(const struct catalog_config_entry *e, void *u, struct st_error *err)
+{
+	struct pipeline_match *m = u;
+
+	if (!e->value || e->is_null || !*e->value) /* located at the key when there is no value */
+		return st_error_set_at(err, ST_E_INVALID, m->file,
+				       e->is_null ? e->key_line : e->line,
+				       e->is_null ? e->key_col : e->col,
+				       "ingest.pipelines: the purpose of '%s' must be a text",
+				       e->key);
+	if (!m->purpose && !fnmatch(e->key, m->dataset, 0))
+		m->purpose = e->value;
+	return 0;
+}
+
+/* The ingest's purpose (cli_ctx.admit): --purpose, else the first ingest.pipelines entry
+ * whose pattern matches the dataset argument. A role below admin needs one (an admin too
+ * with ingest.require_purpose: always): records of chosen values come back pseudonymized,
+ * which is a pseudonym look-up, and pii hash needs a purpose for that. */
+static int admit_purpose(const struct cli_ctx *ctx, const struct catalog_config *cfg, int role,
+			 const char **purpose, char *reason, size_t reason_len, struct st_error *err)
+{
+	struct pipeline_match m = {ctx->object, NULL, cfg->file};
+	const char *req = catalog_config_str(cfg, "ingest.require_purpose");
+	int always;
+
+	if (req && strcmp(req, "always") && strcmp(req, "below_admin"))
+		return st_error_set(err, ST_E_INVALID,
+				    "ingest.require_purpose in '%s' must be always or below_admin, "
+				    "not '%s'",
+				    cfg->file, req);
+	always = req && !strcmp(req, "always");
+	if (catalog_config_each(cfg, "ingest.pipelines",
+				"ingest.pipelines must map dataset names or patterns to purposes",
+				pipeline_entry, &m, err))
+		return -1;
+	if (!*purpose)
+		*purpose = m.purpose;
+	if (*purpose || (role >= AUDIT_ROLE_ADMIN && !always))
+		return 0;
+	snprintf(reason, reason_len, "needs a purpose");
+	return st_error_set(err, ST_E_DENIED,
+			    "'steward ingest' of '%s' needs a purpose ('%s' role): give --purpose "
+			    "TEXT, or declare the pipeline under ingest.pipelines in steward.yaml",
+			    ctx->object, audit_role_name(role));
 }
 
 struct ingest_args {
@@ -138,6 +179,12 @@ static int ingest_opt(int c, const char *arg, void *u)
 			return cli_usage_error(a->ctx, "unknown format '%s' (jsonl or csv)", arg);
 		break;
 	case 'l': a->o->label = arg; break;
+	case 'p':
+		if (!*arg)
+			return cli_usage_error(a->ctx, "--purpose needs a text: why the records are "
+						       "pseudonymized");
+		a->ctx->purpose = arg;
+		break;
 	case 'r': a->rejects = arg; break;
 	case 'u': a->unknown = arg; break;
 	case 'm':
@@ -158,7 +205,8 @@ static int cmd_ingest(int argc, char **argv, struct cli_ctx *ctx)
 		{"format", required_argument, NULL, 'f'},  {"label", required_argument, NULL, 'l'},
 		{"rejects", required_argument, NULL, 'r'}, {"unknown", required_argument, NULL, 'u'},
 		{"max-record", required_argument, NULL, 'm'},
-		{"threads", required_argument, NULL, 't'}, CLI_COMMON_OPTIONS,
+		{"threads", required_argument, NULL, 't'},
+		{"purpose", required_argument, NULL, 'p'}, CLI_COMMON_OPTIONS,
 		{0}};
 	struct pii_ingest_opts o = {0};
 	struct catalog_workspace ws = {0};
@@ -175,7 +223,8 @@ static int cmd_ingest(int argc, char **argv, struct cli_ctx *ctx)
 	size_t nsup = 0;
 	struct ingest_args a = {ctx, &o, NULL, NULL, 1, 0};
 	long threads, max_record;
-	int code = 0, rfd = -1;
+	struct st_file_output rej = {.fd = -1, .dirfd = -1};
+	int code = 0;
 
 	st_diags_init(&problems, 0);
 	if ((code = cli_getopt(argc, argv, ctx, &cli_cmd_ingest, opts, ingest_opt, &a)) >= 0)
@@ -191,6 +240,7 @@ static int cmd_ingest(int argc, char **argv, struct cli_ctx *ctx)
 		return cli_usage_error(ctx, "--threads is at most 64");
 	ctx->action = "pii.ingest";
 	ctx->object = o.dataset;
+	ctx->admit = admit_purpose;
 	if ((code = cli_open_catalog(ctx, &ws, &cat)))
 		return code;
 	cfg = cli_config();
@@ -233,11 +283,10 @@ static int cmd_ingest(int argc, char **argv, struct cli_ctx *ctx)
 			fprintf(stderr, "error: %s\n", problems.v[i].msg);
 		goto fail;
 	}
-	rfd = open_rejects(rejects, &ws, shown, sizeof(shown), &err);
-	if (rfd < 0)
+	if (open_rejects(rejects, &ws, &rej, shown, sizeof(shown), &err))
 		goto fail;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	if (pii_ingest_run(ing, STDIN_FILENO, STDOUT_FILENO, rfd, (int)threads, &stats, &err)) {
+	if (pii_ingest_run(ing, STDIN_FILENO, STDOUT_FILENO, rej.fd, (int)threads, &stats, &err)) {
 		if (o.progress)
 			fputc('\n', stderr);
 		goto fail;
@@ -245,12 +294,8 @@ static int cmd_ingest(int argc, char **argv, struct cli_ctx *ctx)
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	if (o.progress && stats.in >= o.progress_every)
 		fputc('\n', stderr);
-	if (close(rfd)) {
-		rfd = -1;
-		st_error_set(&err, ST_E_SYSTEM, "cannot write rejects file '%s'", shown);
+	if (st_file_output_commit(&rej, &err))
 		goto fail;
-	}
-	rfd = -1;
 	summary(o.dataset, &stats, shown,
 		(double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 	if (!stats.rejected && !rejects)
@@ -264,8 +309,7 @@ static int cmd_ingest(int argc, char **argv, struct cli_ctx *ctx)
 fail:
 	code = cli_fail(&err);
 out:
-	if (rfd >= 0)
-		close(rfd);
+	st_file_output_release(&rej);
 	pii_ingest_free(ing);
 	st_free_strv(sup_cat, nsup);
 	st_free_strv(sup_pseu, nsup);

@@ -3,6 +3,7 @@
 #include "cli.h"
 #include "alloc.h"
 #include "audit.h"
+#include "file.h"
 #include "version.h"
 
 #include <getopt.h>
@@ -87,7 +88,9 @@ static int cmd_report(int argc, char **argv, struct cli_ctx *ctx)
 		goto out;
 	}
 	if (o.output) {
-		if (audit_report_save(rep, format, o.output, &err)) {
+		const struct st_output_guard guard = {ws.state_dir, NULL, 0};
+
+		if (audit_report_save(rep, format, o.output, &guard, &err)) {
 			code = cli_fail(&err);
 			goto out;
 		}

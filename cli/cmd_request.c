@@ -3,6 +3,7 @@
 #include "cli.h"
 #include "alloc.h"
 #include "audit.h"
+#include "file.h"
 #include "pii.h"
 #include "target.h"
 
@@ -548,6 +549,7 @@ static int cmd_run(int argc, char **argv, struct cli_ctx *ctx)
 	struct session s = {0};
 	struct run_opts o = {0};
 	struct audit_run_opts ro = {0};
+	struct st_output_guard exports_guard = {0};
 	struct due_list due = {0};
 	char *exports = NULL;
 	const char *id = NULL;
@@ -585,6 +587,14 @@ static int cmd_run(int argc, char **argv, struct cli_ctx *ctx)
 		goto out;
 	}
 	ro.exports_dir = exports;
+	if (o.exports) { /* the default is steward's own place in .steward/ */
+		exports_guard.state_dir = s.ws.state_dir;
+		ro.exports_guard = &exports_guard;
+		if (st_file_check_output_dir(o.exports, "exports directory", &exports_guard, &err)) {
+			code = cli_fail(&err);
+			goto out;
+		}
+	}
 	if (o.due) {
 		if (audit_request_each(audit_db(cli_audit_log()), collect_open, &due, &err) ||
 		    (due.oom && st_error_oom(&err))) {

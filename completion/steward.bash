@@ -25,7 +25,7 @@ _steward_options() {
 	search) o="--kind --tag --owner --domain --pii --limit --json" ;;
 	show) o="--version --json" ;;
 	lineage) o="--up --down --both --depth --json --dot" ;;
-	ingest) o="--format --label --rejects --unknown --max-record --threads" ;;
+	ingest) o="--purpose --format --label --rejects --unknown --max-record --threads" ;;
 	"pii hash") o="--category --purpose --normalize --key --stdin" ;;
 	"pii scan") o="--dataset --sample --json" ;;
 	"request new") o="--subject --received --regime" ;;

@@ -5,6 +5,7 @@
 #include "alloc.h"
 #include "buf.h"
 #include "json.h"
+#include "utf8.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -120,6 +121,13 @@ static int csv_put(struct st_buf *b, const char *p, size_t n, int force_quotes)
 	return st_buf_add(b, p + run, n - run) || st_buf_add(b, "\"", 1);
 }
 
+static int utf8_ok(const char *p, size_t n)
+{
+	unsigned line, col;
+
+	return !st_utf8_check((const unsigned char *)p, n, &line, &col);
+}
+
 static int valid_number(const char *p, size_t n)
 {
 	struct pii_jtape t = {0};
@@ -148,9 +156,11 @@ static int csv_check(struct wctx *w, const struct spec *s, const struct csv_fiel
 		return 0;
 	case F_FLOAT:
 	case F_DECIMAL:
-		return valid_number(f->p, f->n)
-			       ? 0
-			       : ing_reject(w, PII_R_TYPE, "field '%s' must be a number", s->path);
+		if (!valid_number(f->p, f->n))
+			return ing_reject(w, PII_R_TYPE, "field '%s' must be a number", s->path);
+		if (ing_number_finite(f->p, f->n) <= 0) /* out of memory leaves it rejected */
+			return ing_reject(w, PII_R_RANGE, "field '%s' is out of range", s->path);
+		return 0;
 	case F_BOOL:
 		if ((f->n == 4 && !memcmp(f->p, "true", 4)) || (f->n == 5 && !memcmp(f->p, "false", 5)))
 			return 0;
@@ -188,6 +198,8 @@ static int csv_header(struct wctx *w, struct csv_state *cs, const char *rec, siz
 		rec += 3;
 		len -= 3;
 	}
+	if (!utf8_ok(rec, len))
+		return st_error_set(err, ST_E_INVALID, "cannot read the CSV header: invalid UTF-8");
 	nf = csv_split(w, rec, len, cs->f, CSV_MAX_COLUMNS);
 	if (nf < 0)
 		return st_error_set(err, ST_E_INVALID, "cannot read the CSV header: %s", w->why);
@@ -245,6 +257,20 @@ static int csv_row(struct wctx *w, struct csv_state *cs, struct sink *out, struc
 		ing_reject(w, PII_R_RAGGED, "%s", why);
 		return ing_write_reject(w, rej, rec, len);
 	}
+	/* Every column, dropped ones too, as the JSON reader checks the whole line. */
+	for (size_t i = 0; i < cs->ncols; i++)
+		if (!utf8_ok(cs->f[i].p, cs->f[i].n)) {
+			char why[64];
+
+			if (cs->col[i])
+				ing_reject(w, PII_R_UTF8, "invalid UTF-8 in field '%s'",
+					   cs->col[i]->path);
+			else {
+				snprintf(why, sizeof(why), "invalid UTF-8 in column %zu", i + 1);
+				ing_reject(w, PII_R_UTF8, "%s", why);
+			}
+			return ing_write_reject(w, rej, rec, len);
+		}
 	for (size_t i = 0; i < cs->ncols; i++) {
 		const struct spec *sp = cs->col[i];
 		const struct csv_field *f = &cs->f[i];

@@ -70,6 +70,9 @@ const struct spec *ing_find_spec(const struct spec *obj, const char *key, size_t
 /* 1 when the integer text s (n bytes, JSON grammar already checked) is within [min, max];
  * *is_int is 0 when s holds a character other than a digit after an optional '-'. */
 int ing_int_in_range(const char *s, size_t n, int64_t min, int64_t max, int *is_int);
+/* 1 when the number text s (n bytes, JSON grammar already checked) is within a double's
+ * range (1e400 is not; 1e-400 rounds to 0 and is), 0 when it is not, -1 out of memory. */
+int ing_number_finite(const char *s, size_t n);
 /* 1 when s (n bytes) is a date YYYY-MM-DD; with timestamp, also when the date is followed
  * by 'T' or ' ' and a time (HH:MM...). */
 int ing_valid_date(const char *s, size_t n, int timestamp);

@@ -7,8 +7,11 @@
 #include "buf.h"
 #include "json.h"
 
+#include <errno.h>
+#include <math.h>
 #include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* ---- rewriting one record ---- */
@@ -84,6 +87,25 @@ int ing_int_in_range(const char *s, size_t n, int64_t min, int64_t max, int *is_
 		v = v * 10 + (uint64_t)(s[i] - '0');
 	}
 	return 1;
+}
+
+int ing_number_finite(const char *s, size_t n)
+{
+	char small[64], *buf = n < sizeof(small) ? small : st_malloc(n + 1);
+	double v;
+	int ok;
+
+	if (!buf)
+		return -1;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	errno = 0;
+	v = strtod(buf, NULL);
+	/* Underflow only loses digits (1e-400 is 0); overflow has no double at all. */
+	ok = !(errno == ERANGE && isinf(v));
+	if (buf != small)
+		st_free(buf);
+	return ok;
 }
 
 int ing_valid_date(const char *s, size_t n, int timestamp)
@@ -274,6 +296,10 @@ static int emit_scalar(struct wctx *w, const char *line, const struct pii_jnode 
 	case F_DECIMAL:
 		if (n->type != PII_J_NUM)
 			return ing_reject(w, PII_R_TYPE, "field '%s' must be a number", s->path);
+		if ((r = ing_number_finite(raw, rlen)) < 0)
+			return -3;
+		if (!r)
+			return ing_reject(w, PII_R_RANGE, "field '%s' is out of range", s->path);
 		break;
 	case F_BOOL:
 		if (n->type != PII_J_TRUE && n->type != PII_J_FALSE)
@@ -349,6 +375,77 @@ static int dup_unknown(struct wctx *w, const char *line, const struct pii_jnode 
 	return 0;
 }
 
+struct keyref {
+	const char *p;
+	size_t n;
+};
+
+static int keyref_cmp(const void *a, const void *b)
+{
+	const struct keyref *x = a, *y = b;
+	int c = memcmp(x->p, y->p, x->n < y->n ? x->n : y->n);
+
+	return c ? c : (x->n > y->n) - (x->n < y->n);
+}
+
+/* Whether object obj repeats a key (escaped spellings decoded): sorted, so a dropped
+ * object of many members costs n log n. Returns 1, 0, or -1 when out of memory. */
+static int obj_has_dup(const struct wctx *w, const char *line, const struct pii_jnode *obj)
+{
+	const struct pii_jtape *t = &w->tape;
+	struct keyref *refs = NULL;
+	char *dec = NULL;
+	size_t need = 0, at = 0;
+	uint32_t i, k;
+	int ret = -1;
+
+	if (obj->count < 2)
+		return 0;
+	for (i = obj->first, k = 0; k < obj->count; i = t->v[i].next, k++)
+		if (t->v[i].key_escaped)
+			need += t->v[i].key_end - t->v[i].key_start;
+	if (!(refs = st_calloc(obj->count, sizeof(*refs))) || (need && !(dec = st_malloc(need))))
+		goto out;
+	for (i = obj->first, k = 0; k < obj->count; i = t->v[i].next, k++) {
+		const struct pii_jnode *m = &t->v[i];
+		size_t n = m->key_end - m->key_start;
+
+		if (m->key_escaped) {
+			refs[k].p = dec + at;
+			refs[k].n = pii_json_unescape(line + m->key_start, n, dec + at);
+			at += n;
+		} else {
+			refs[k].p = line + m->key_start;
+			refs[k].n = n;
+		}
+	}
+	qsort(refs, obj->count, sizeof(*refs), keyref_cmp);
+	ret = 0;
+	for (k = 1; k < obj->count && !ret; k++)
+		ret = !keyref_cmp(&refs[k - 1], &refs[k]);
+out:
+	st_free(refs);
+	st_free(dec);
+	return ret;
+}
+
+/* Whether a value that is dropped unread (an unknown field under --unknown drop) holds an
+ * object with a repeated key at any depth: 1, 0, or -1 when out of memory. */
+static int dup_anywhere(const struct wctx *w, const char *line, const struct pii_jnode *v)
+{
+	const struct pii_jtape *t = &w->tape;
+	int r;
+
+	if (v->type != PII_J_OBJ && v->type != PII_J_ARR)
+		return 0;
+	if (v->type == PII_J_OBJ && (r = obj_has_dup(w, line, v)))
+		return r;
+	for (uint32_t i = v->first, k = 0; k < v->count; i = t->v[i].next, k++)
+		if ((r = dup_anywhere(w, line, &t->v[i])))
+			return r;
+	return 0;
+}
+
 int ing_emit_object(struct wctx *w, const char *line, const struct pii_jnode *obj,
 		    const struct spec *s)
 {
@@ -377,10 +474,20 @@ int ing_emit_object(struct wctx *w, const char *line, const struct pii_jnode *ob
 		}
 		f = find_spec_from(s, key, klen, &hint);
 		if (!f) {
-			/* Dropped unknown fields are checked for duplicates too: whichever copy a
-			 * later reader would pick, the record is ambiguous. */
-			if (w->ing->o.unknown == PII_UNKNOWN_DROP && !dup_unknown(w, line, obj, k, m))
-				continue;
+			/* Dropped unknown fields are checked for duplicates too, inside them as
+			 * well: whichever copy a later reader would pick, the record is
+			 * ambiguous, and docs/ingest.md promises a duplicate key is never let
+			 * through. */
+			if (w->ing->o.unknown == PII_UNKNOWN_DROP && !dup_unknown(w, line, obj, k, m)) {
+				int d = dup_anywhere(w, line, m);
+
+				if (d < 0) {
+					ret = -3;
+					goto out;
+				}
+				if (!d)
+					continue;
+			}
 			ret = ing_reject(w,
 					 w->ing->o.unknown == PII_UNKNOWN_DROP
 						 ? PII_R_DUP_KEY

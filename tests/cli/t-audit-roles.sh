@@ -69,7 +69,7 @@ as engineer
 allowed 0 search person
 allowed 0 catalog load "$FIXTURES/ingest/people.yaml"
 expect_stdout_contains 'catalog: 2 datasets'
-allowed 0 ingest t.person
+allowed 0 ingest t.person --purpose 'nightly load'
 expect_jq '.id | startswith("k1:")' 'ingest ran: the id is a pseudonym'
 denied steward engineer 'pii map' pii map
 denied steward engineer 'key list' key list

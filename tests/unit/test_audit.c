@@ -486,7 +486,7 @@ static void test_log_basics(void)
 
 	/* The anchor: exported, read back, checked. */
 	st_error_init(&err);
-	CHECK(audit_checkpoint_export(&cp, anchor_path, &err) == 0);
+	CHECK(audit_checkpoint_export(&cp, anchor_path, NULL, &err) == 0);
 	CHECK(stat(anchor_path, &sb) == 0 && sb.st_size > 0);
 	st_error_init(&err);
 	CHECK(audit_anchor_read(anchor_path, &anchor, &err) == 0);
