@@ -304,7 +304,13 @@ struct audit_plan_item {
 	int subject_mode;
 	char **fields, **categories; /* every field with a category, for access bundles */
 	size_t nfields;
-	char *uri; /* the bound target; NULL when none (manual work) */
+	char *uri; /* the bound target as shown and stored (audit_target_redact() of target_uri:
+		    * no credentials); NULL when none (manual work) */
+	char *verify; /* its verify URL as shown (redacted); NULL when none */
+	/* The target as steward.yaml gives it, credentials included: for the target alone,
+	 * never shown, stored or put in a message. token_file is absolute or relative to the
+	 * current directory (plan.c resolves it against steward.yaml's directory). */
+	char *target_uri, *verify_uri, *token_file, *token_env;
 };
 
 struct audit_plan {
@@ -336,6 +342,7 @@ struct audit_run_opts {
 	const char *country_code; /* for phone numbers without one; may be NULL */
 	long connect_timeout_ms, timeout_ms, backoff_ms; /* HTTP; 0: defaults */
 	int max_attempts;                                /* HTTP; 0: 3 */
+	long retry_after_max_s; /* HTTP: longest Retry-After waited for; 0: 60; -1: none */
 };
 
 struct audit_run_result {

@@ -852,7 +852,8 @@ static void test_http(void)
 
 	job.uri = url("/ok");
 	CHECK(run(&job) == 0);
-	CHECK(ev.http_status == 200 && ev.attempts == 1 && !ev.rows_json && !ev.detail[0]);
+	CHECK(ev.http_status == 200 && ev.attempts == 1 && !ev.rows_json && ev.remaining == -1);
+	CHECK_STR(ev.detail, "unverified: no verify url"); /* an erasure without a verify url */
 	log = slurp(logfile);
 	snprintf(want, sizeof(want),
 		 "{\"path\": \"/ok\", \"content_type\": \"application/json\", \"body\": "
