@@ -263,7 +263,7 @@ static int add_token(const struct audit_target_job *job, struct curl_slist **hea
 		     struct st_error *err)
 {
 	char buf[TOKEN_MAX + 2], line[sizeof("Authorization: Bearer ") + TOKEN_MAX + 1];
-	const char *t = NULL, *what = job->token_file ? "token file" : "token_env";
+	const char *t = NULL;
 	struct curl_slist *more;
 	struct stat sb;
 	size_t len = 0;
@@ -309,9 +309,9 @@ static int add_token(const struct audit_target_job *job, struct curl_slist **hea
 				     job->token_file, TOKEN_MAX);
 		else
 			st_error_set(err, ST_E_INVALID,
-				     "the environment variable '%s' (%s) holds no bearer token (at "
-				     "most %d visible ASCII characters)",
-				     job->token_env, what, TOKEN_MAX);
+				     "the environment variable '%s' (token_env) holds no bearer token "
+				     "(at most %d visible ASCII characters)",
+				     job->token_env, TOKEN_MAX);
 		goto out;
 	}
 	snprintf(line, sizeof(line), "Authorization: Bearer %.*s", (int)len, t);
