@@ -459,7 +459,8 @@ static const char run_usage[] =
 	"'steward ingest' drops their records from then on. An access request writes a JSON\n"
 	"bundle of the subject's records (default: .steward/exports/ID.json, mode 0600: it\n"
 	"holds personal data, so deliver it and delete it). --due runs every open request,\n"
-	"the nearest deadline first.\n"
+	"the nearest deadline first. One run per request at a time: a second run of a request\n"
+	"being run is refused (exit 6), naming the run that holds it.\n"
 	"Exit status: 0 when every request run is completed, 1 when a target failed.\n";
 
 struct run_opts {

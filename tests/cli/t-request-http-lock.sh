@@ -63,7 +63,13 @@ config "{url: \"$u/ok\", token_file: \"$TMP/token\"}" "\"$u/ok\""
 new_request
 expect_exit 0 steward request run "$id"
 expect_count 1 '"authorization": "Bearer file-T0ken-9b2"\}$' headers.log 'token_file: its line sent as the bearer token'
-check 'no token anywhere in the workspace' sh -c "! grep -rqaE 'T0ken' '$WS'"
+printf 'two words\n' >token
+new_request
+lines=$(wc -l <http.log)
+expect_exit 1 steward request run "$id"
+expect_stdout_contains "target '$u/ok': token file '$TMP/token' holds no bearer token (one line of at most 4096 visible ASCII characters)"
+expect_equal $((lines + 1)) "$(wc -l <http.log)" 'a token file without a token: that target not called (the other is)'
+check 'no token anywhere in the workspace' sh -c "! grep -rqaE 'T0ken|two words' '$WS'"
 
 # ---- one run per request: a run held on the endpoint, a second refused ----
 config "\"$u/hold\"" "\"$u/ok\""
