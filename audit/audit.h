@@ -360,8 +360,11 @@ struct audit_run_result {
  * stopped, and a target done before is not run again. Identifiers found in the subject
  * fields of matched rows are kept (as pseudonyms) to reach datasets keyed by another
  * identifier. An access request re-reads every target and writes one JSON bundle. The
- * request is completed when every bound target is done. Returns 0 (res says what
- * happened; failed targets are not an error), or -1 with err. */
+ * request is completed when every bound target is done. One run per request at a time:
+ * the run takes the request's lock (.steward/locks/ID.lock, audit/run_lock.h) and reads
+ * the request again under it; when another process holds it, fails with ST_E_DENIED naming
+ * that run (pid, user, host, since) before anything is run or written. Returns 0 (res says
+ * what happened; failed targets are not an error), or -1 with err. */
 int audit_request_run(struct audit_log *log, const struct audit_actor *actor,
 		      const struct audit_plan *plan, const struct audit_request *req,
 		      const struct pii_keyring *kr, const struct audit_run_opts *o,
