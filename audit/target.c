@@ -149,7 +149,7 @@ int audit_target_run(const struct audit_target_job *job, struct audit_evidence *
 	int ret = -1;
 
 	memset(ev, 0, sizeof(*ev));
-	ev->remaining = -1; /* unverified until a target says otherwise */
+	ev->remaining = -1; /* unverified until a target's re-scan says otherwise */
 	if (parse_uri(job->uri, &u, err) || check_job(job, &u, err))
 		goto out;
 	if (u.kind != TARGET_HTTP)

@@ -68,14 +68,15 @@ struct audit_target_job {
 	const char *token_file, *token_env;
 };
 
-/* What happened at one target. Never holds PII except subject_values and rows (below). */
+/* What happened at one target. Never holds PII except subject_values and rows (below).
+ * remaining: -1 (unverified) unless a target verifies; HTTP: what its verify URL answered
+ * after an erasure. visited and erased are filled by the local targets' re-scan (h-erase). */
 struct audit_evidence {
-	int64_t matched;    /* rows or records that belong to the subject */
+	long visited, matched, erased, remaining; /* remaining: -1 = unverified */
 	int64_t changed;    /* rows deleted or updated, records dropped or rewritten */
 	int64_t files;      /* jsonl: files rewritten */
 	long http_status;   /* http: last status, 0 if none */
-	int attempts;       /* http: requests made (the verify call's included); 1 for local targets */
-	long remaining;     /* remaining: -1 = unverified; http: what the verify URL answered */
+	int attempts;       /* http: requests made; 1 for local targets */
 	int64_t elapsed_ms;
 	char detail[256];   /* the cause when it failed, or a note (e.g. lines kept unparsed); no PII */
 	/* Values of job->subject_field in the matched rows, as text (NUL-terminated). They may
