@@ -311,7 +311,13 @@ struct audit_plan_item {
 	int subject_mode;
 	char **fields, **categories; /* every field with a category, for access bundles */
 	size_t nfields;
-	char *uri; /* the bound target; NULL when none (manual work) */
+	char *uri; /* the bound target as shown and stored (audit_target_redact() of target_uri:
+		    * no credentials); NULL when none (manual work) */
+	char *verify; /* its verify URL as shown (redacted); NULL when none */
+	/* The target as steward.yaml gives it, credentials included: for the target alone,
+	 * never shown, stored or put in a message. token_file is absolute or relative to the
+	 * current directory (plan.c resolves it against steward.yaml's directory). */
+	char *target_uri, *verify_uri, *token_file, *token_env;
 };
 
 struct audit_plan {
@@ -344,6 +350,7 @@ struct audit_run_opts {
 	const char *country_code; /* for phone numbers without one; may be NULL */
 	long connect_timeout_ms, timeout_ms, backoff_ms; /* HTTP; 0: defaults */
 	int max_attempts;                                /* HTTP; 0: 3 */
+	long retry_after_max_s; /* HTTP: longest Retry-After waited for; 0: 60; -1: none */
 };
 
 struct audit_run_result {
@@ -364,8 +371,12 @@ struct audit_run_result {
  * identifier. An access request re-reads every target and writes one JSON bundle. An
  * erasure's target is re-scanned after it: one where rows of the subject remain is failed
  * (and runs again next time), one that cannot verify is done but counted in
- * res->unverified. The request is completed when every bound target is done. Returns 0 (res says what
- * happened; failed targets are not an error), or -1 with err. */
+ * res->unverified. The request is completed when every bound target is done. One run per
+ * request at a time: the run takes the request's lock (.steward/locks/ID.lock,
+ * audit/run_lock.h) and reads the request again under it; when another process holds it,
+ * fails with ST_E_DENIED naming that run (pid, user, host, since) before anything is run or
+ * written. Returns 0 (res says what happened; failed targets are not an error), or -1 with
+ * err. */
 int audit_request_run(struct audit_log *log, const struct audit_actor *actor,
 		      const struct audit_plan *plan, const struct audit_request *req,
 		      const struct pii_keyring *kr, const struct audit_run_opts *o,

@@ -6,8 +6,13 @@
 #include "pii_map.h"
 #include "target.h"
 
+#include "file.h"
+
 #include <jansson.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static void item_release(struct audit_plan_item *it)
 {
@@ -26,6 +31,11 @@ static void item_release(struct audit_plan_item *it)
 	st_free_strv(it->fields, it->nfields);
 	st_free_strv(it->categories, it->nfields);
 	st_free(it->uri);
+	st_free(it->verify);
+	st_free(it->target_uri);
+	st_free(it->verify_uri);
+	st_free(it->token_file);
+	st_free(it->token_env);
 	memset(it, 0, sizeof(*it));
 }
 
@@ -178,41 +188,190 @@ out:
 
 struct target_bind {
 	struct audit_plan *plan;
+	const struct catalog_config *cfg;
 	const char *file;
 	size_t cap; /* of plan->stray */
 };
 
-/* One `targets:` entry: bound to its plan item, or listed as stray. */
+/* A target's settings: a URI, or a mapping {url, verify, token_file, token_env}. The
+ * strings are borrowed from the configuration. */
+enum { CONF_URL, CONF_VERIFY, CONF_TOKEN_FILE, CONF_TOKEN_ENV, CONF_N };
+static const char *const conf_keys[CONF_N] = {"url", "verify", "token_file", "token_env"};
+
+struct target_conf {
+	const char *dataset, *file;
+	const char *v[CONF_N];
+	unsigned line[CONF_N], col[CONF_N];
+};
+
+static int conf_key(const struct catalog_config_entry *e, void *u, struct st_error *err)
+{
+	struct target_conf *c = u;
+	size_t i;
+
+	for (i = 0; i < CONF_N; i++)
+		if (!strcmp(e->key, conf_keys[i]))
+			break;
+	if (i == CONF_N)
+		return st_error_set_at(err, ST_E_INVALID, c->file, e->key_line, e->key_col,
+				       "unknown key '%s' in the target of '%s' (use url, verify, "
+				       "token_file or token_env)",
+				       e->key, c->dataset);
+	if (!e->value || e->is_null || !*e->value)
+		return st_error_set_at(err, ST_E_INVALID, c->file, e->line, e->col,
+				       "'%s' in the target of '%s' must be a non-empty string", e->key,
+				       c->dataset);
+	c->v[i] = e->value;
+	c->line[i] = e->line;
+	c->col[i] = e->col;
+	return 0;
+}
+
+static int is_http(const char *uri)
+{
+	return !strncasecmp(uri, "http:", 5) || !strncasecmp(uri, "https:", 6);
+}
+
+static int is_env_name(const char *s)
+{
+	if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') || *s == '_'))
+		return 0;
+	for (s++; *s; s++)
+		if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') ||
+		      (*s >= '0' && *s <= '9') || *s == '_'))
+			return 0;
+	return 1;
+}
+
+/* Checks one URI of a target (url or verify), adding where it was written. */
+static int check_uri_at(const struct target_conf *c, int i, struct st_error *err)
+{
+	char cause[sizeof(err->msg)];
+
+	if (!audit_target_check_uri(c->v[i], err))
+		return 0;
+	/* The cause names the URI redacted, or a path: keep it, add where. */
+	memcpy(cause, err->msg, sizeof(cause));
+	return st_error_set_at(err, ST_E_INVALID, c->file, c->line[i], c->col[i],
+			       i == CONF_URL ? "target of '%s': %s" : "verify url of '%s': %s",
+			       c->dataset, cause);
+}
+
+/* token_file, absolute or relative to the directory of steward.yaml, into *out; refused
+ * unless only its owner may read it, like the key files. */
+static int token_path(const struct target_conf *c, char **out, struct st_error *err)
+{
+	const char *f = c->v[CONF_TOKEN_FILE], *slash = strrchr(c->file, '/');
+	size_t dir = f[0] == '/' || !slash ? 0 : (size_t)(slash - c->file) + 1;
+	char cause[sizeof(err->msg)];
+	struct stat sb;
+	int fd;
+
+	if (!(*out = st_malloc(dir + strlen(f) + 1)))
+		return st_error_oom(err);
+	memcpy(*out, c->file, dir);
+	memcpy(*out + dir, f, strlen(f) + 1);
+	if ((fd = st_file_open_private(*out, "token file", &sb, err)) < 0) {
+		memcpy(cause, err->msg, sizeof(cause));
+		return st_error_set_at(err, err->code, c->file, c->line[CONF_TOKEN_FILE],
+				       c->col[CONF_TOKEN_FILE], "target of '%s': %s", c->dataset,
+				       cause);
+	}
+	close(fd);
+	return 0;
+}
+
+/* Reads e (a URI or a mapping) into c and checks it. */
+static int read_conf(const struct target_bind *b, const struct catalog_config_entry *e,
+		     struct target_conf *c, struct st_error *err)
+{
+	memset(c, 0, sizeof(*c));
+	c->dataset = e->key;
+	c->file = b->file;
+	if (e->map) {
+		if (catalog_config_each_in(b->cfg, e, "", conf_key, c, err))
+			return -1;
+		if (!c->v[CONF_URL])
+			return st_error_set_at(err, ST_E_INVALID, b->file, e->line, e->col,
+					       "the target of '%s' has no 'url'", e->key);
+	} else if (e->value && !e->is_null) {
+		c->v[CONF_URL] = e->value;
+		c->line[CONF_URL] = e->line;
+		c->col[CONF_URL] = e->col;
+	} else {
+		return st_error_set_at(err, ST_E_INVALID, b->file, e->line, e->col,
+				       "the target of '%s' must be a URI", e->key);
+	}
+	if (check_uri_at(c, CONF_URL, err))
+		return -1;
+	for (int i = CONF_VERIFY; i < CONF_N; i++)
+		if (c->v[i] && !is_http(c->v[CONF_URL]))
+			return st_error_set_at(err, ST_E_INVALID, b->file, c->line[i], c->col[i],
+					       "'%s' in the target of '%s' needs an http:// or "
+					       "https:// url",
+					       conf_keys[i], e->key);
+	if (c->v[CONF_VERIFY] && !is_http(c->v[CONF_VERIFY]))
+		return st_error_set_at(err, ST_E_INVALID, b->file, c->line[CONF_VERIFY],
+				       c->col[CONF_VERIFY],
+				       "the verify url of '%s' must be http:// or https://", e->key);
+	if (c->v[CONF_VERIFY] && check_uri_at(c, CONF_VERIFY, err))
+		return -1;
+	if (c->v[CONF_TOKEN_FILE] && c->v[CONF_TOKEN_ENV])
+		return st_error_set_at(err, ST_E_INVALID, b->file, c->line[CONF_TOKEN_ENV],
+				       c->col[CONF_TOKEN_ENV],
+				       "the target of '%s' gives both token_file and token_env", e->key);
+	if (c->v[CONF_TOKEN_ENV] && !is_env_name(c->v[CONF_TOKEN_ENV]))
+		return st_error_set_at(err, ST_E_INVALID, b->file, c->line[CONF_TOKEN_ENV],
+				       c->col[CONF_TOKEN_ENV],
+				       "invalid token_env '%s' in the target of '%s' (letters, digits "
+				       "and '_', not starting with a digit)",
+				       c->v[CONF_TOKEN_ENV], e->key);
+	return 0;
+}
+
+/* One `targets:` entry: bound to its plan item, or listed as stray. The URIs leave the
+ * configuration here: what is shown and stored is their redacted form. */
 static int bind_target(const struct catalog_config_entry *e, void *u, struct st_error *err)
 {
 	struct target_bind *b = u;
 	struct audit_plan *plan = b->plan;
+	struct audit_plan_item *it;
+	struct target_conf c;
+	char *token_file = NULL;
 	size_t j;
 
-	if (!e->value || e->is_null)
-		return st_error_set_at(err, ST_E_INVALID, b->file, e->line, e->col,
-				       "the target of '%s' must be a URI", e->key);
-	if (audit_target_check_uri(e->value, err)) {
-		/* The cause names the URI, which may hold a path: keep it, add where. */
-		char cause[sizeof(err->msg)];
-
-		memcpy(cause, err->msg, sizeof(cause));
-		return st_error_set_at(err, ST_E_INVALID, b->file, e->line, e->col,
-				       "target of '%s': %s", e->key, cause);
-	}
+	if (read_conf(b, e, &c, err))
+		return -1;
 	for (j = 0; j < plan->n; j++)
 		if (!strcmp(plan->v[j].dataset, e->key))
 			break;
-	if (j < plan->n) {
-		st_free(plan->v[j].uri);
-		if (!(plan->v[j].uri = st_strdup(e->value)))
+	if (j == plan->n) {
+		if (st_grow(&plan->stray, &b->cap, plan->nstray + 1, sizeof(char *)) ||
+		    !(plan->stray[plan->nstray] = st_strdup(e->key)))
 			return st_error_oom(err);
+		plan->nstray++;
 		return 0;
 	}
-	if (st_grow(&plan->stray, &b->cap, plan->nstray + 1, sizeof(char *)) ||
-	    !(plan->stray[plan->nstray] = st_strdup(e->key)))
+	if (c.v[CONF_TOKEN_FILE] && token_path(&c, &token_file, err)) {
+		st_free(token_file);
+		return -1;
+	}
+	it = &plan->v[j];
+	st_free(it->uri);
+	st_free(it->verify);
+	st_free(it->target_uri);
+	st_free(it->verify_uri);
+	st_free(it->token_file);
+	st_free(it->token_env);
+	it->uri = audit_target_redacted(c.v[CONF_URL]);
+	it->verify = c.v[CONF_VERIFY] ? audit_target_redacted(c.v[CONF_VERIFY]) : NULL;
+	it->target_uri = st_strdup(c.v[CONF_URL]);
+	it->verify_uri = c.v[CONF_VERIFY] ? st_strdup(c.v[CONF_VERIFY]) : NULL;
+	it->token_file = token_file;
+	it->token_env = c.v[CONF_TOKEN_ENV] ? st_strdup(c.v[CONF_TOKEN_ENV]) : NULL;
+	if (!it->uri || !it->target_uri || (c.v[CONF_VERIFY] && (!it->verify || !it->verify_uri)) ||
+	    (c.v[CONF_TOKEN_ENV] && !it->token_env))
 		return st_error_oom(err);
-	plan->nstray++;
 	return 0;
 }
 
@@ -220,9 +379,10 @@ static int bind_target(const struct catalog_config_entry *e, void *u, struct st_
 static int bind_targets(const struct catalog_config *cfg, const char *config_path,
 			struct audit_plan *plan, struct st_error *err)
 {
-	struct target_bind b = {plan, config_path, 0};
+	struct target_bind b = {plan, cfg, config_path, 0};
 
-	return catalog_config_each(cfg, "targets", "'targets' must map dataset names to target URIs",
+	return catalog_config_each(cfg, "targets",
+				   "'targets' must map dataset names to target URIs or mappings",
 				   bind_target, &b, err)
 		       ? -1
 		       : 0;

@@ -5,6 +5,7 @@
 #include "audit_int.h"
 #include "alloc.h"
 #include "pii.h"
+#include "run_lock.h"
 #include "target.h"
 #include "sql.h"
 
@@ -385,7 +386,11 @@ static int run_one(struct run *R, size_t i, int use_alt, size_t *added, struct s
 		   : R->req.kind == AUDIT_REQ_ACCESS ? AUDIT_JOB_ACCESS
 						     : AUDIT_JOB_OBJECT;
 	job.dataset = it->dataset;
-	job.uri = it->uri;
+	job.uri = it->target_uri; /* it->uri is the redacted form, for records */
+	job.verify_uri = it->verify_uri;
+	job.token_file = it->token_file;
+	job.token_env = it->token_env;
+	job.retry_after_max_s = R->o->retry_after_max_s;
 	job.erase_action = it->erase_action;
 	job.match_field = use_alt ? it->alt_field : it->match_field;
 	job.nullify = (const char *const *)it->nullify;
@@ -526,6 +531,7 @@ int audit_request_run(struct audit_log *log, const struct audit_actor *actor,
 		      struct audit_run_result *res, struct st_error *err)
 {
 	struct run R = {0};
+	struct audit_run_lock *lock = NULL;
 	size_t added;
 	int ret = -1, progress;
 
@@ -535,7 +541,11 @@ int audit_request_run(struct audit_log *log, const struct audit_actor *actor,
 	R.actor = actor;
 	R.plan = plan;
 	R.o = o;
-	R.req = *req;
+	/* One run per request at a time; the request is read again under the lock, as the
+	 * run that held it may have changed it. */
+	if (audit_run_lock_acquire(R.db, req->id, actor->name, &lock, err) ||
+	    audit_request_get(R.db, req->id, &R.req, err))
+		goto out;
 	for (size_t i = 0; i < plan->n; i++) {
 		if (plan->v[i].uri)
 			res->targets++;
@@ -645,6 +655,7 @@ int audit_request_run(struct audit_log *log, const struct audit_actor *actor,
 	res->completed = !res->failed;
 	ret = 0;
 out:
+	audit_run_lock_release(lock);
 	pii_pseudonymizers_release(&R.pseudonymizers);
 	idset_release(&R.ids);
 	st_free(R.state);

@@ -116,7 +116,7 @@ static int parse_uri(const char *uri, struct target_uri *u, struct st_error *err
 	if (has_prefix(uri, "http:") || has_prefix(uri, "https:")) {
 		char shown[256];
 
-		audit_http_redact(uri, shown, sizeof(shown));
+		audit_target_redact(uri, shown, sizeof(shown));
 		return st_error_set(err, ST_E_INVALID, "invalid url '%s' (use http://HOST/...)",
 				    shown);
 	}

@@ -46,7 +46,8 @@ struct audit_target_job {
 	const char *request_id;  /* e.g. "R-20261122-0001" */
 	int kind;                /* enum audit_job_kind */
 	const char *dataset;     /* the catalog dataset the target is bound to */
-	const char *uri;         /* "sqlite:PATH?table=T", "jsonl:DIR", "http(s)://..." */
+	const char *uri;         /* "sqlite:PATH?table=T", "jsonl:DIR", "http(s)://..."; may hold
+				  * credentials: only audit_target_redact() output is ever shown */
 	int erase_action;        /* enum audit_erase_action (erase only) */
 	const char *match_field; /* column, or top-level JSON key, compared with the subject */
 	const char *const *nullify; /* nullify: the columns/keys set to null */
@@ -61,14 +62,23 @@ struct audit_target_job {
 	long connect_timeout_ms, timeout_ms; /* 0: 5000 and 30000 */
 	int max_attempts;                    /* 0: 3 */
 	long backoff_ms;                     /* first retry delay, doubled each time; 0: 500 */
+	/* The longest Retry-After (429, 503) waited for; a longer one fails the target at once.
+	 * 0: 60 s; negative: none is waited for (every Retry-After over 0 fails). */
+	long retry_after_max_s;
+	/* HTTP, optional: the URL that answers how many records of the subject remain after an
+	 * erasure (docs/audit.md), and where the bearer token comes from: a file that only its
+	 * owner may read, or an environment variable. NULL: none. */
+	const char *verify_uri;
+	const char *token_file, *token_env;
 };
 
 /* What happened at one target. Never holds PII except subject_values and rows (below).
  * visited: tables (sqlite, 1), files read (jsonl) or endpoints asked (http); matched: the
  * subject's rows or records found; erased: those deleted or nullified (erase only);
- * remaining: the subject's rows a re-scan after the erasure still finds. Every target
- * starts at remaining -1 (unverified); an erase that verifies sets it, so a target that
- * cannot verify (HTTP without a verify URL) leaves -1. Not an erasure: -1. */
+ * remaining: the subject's rows a re-scan after the erasure still finds (HTTP: what its
+ * verify URL answered). Every target starts at remaining -1 (unverified); an erase that
+ * verifies sets it, so a target that cannot verify (HTTP without a verify URL) leaves -1.
+ * Not an erasure: -1. */
 struct audit_evidence {
 	long visited, matched, erased, remaining; /* remaining: -1 = unverified */
 	long skipped;       /* jsonl: files in the tree the globs do not match (listed in detail) */
@@ -100,14 +110,24 @@ struct audit_evidence {
  * ev->skipped and named in ev->detail. A line that is not a JSON object fails the job
  * with "FILE:LINE: ..." and nothing is changed. Running a job again after success
  * matches nothing and changes nothing. HTTP POSTs {"id","action","category","pseudonym"}
- * and retries timeouts, connection errors, 429 and 5xx with exponential backoff; any 2xx
- * is success. Fills ev in every case (release with audit_evidence_release()). Returns 0 when
+ * with an Idempotency-Key derived from the request id and the dataset, and retries
+ * timeouts, connection errors, 429 and 5xx with exponential backoff (or after the
+ * Retry-After of a 429 or 503, within job->retry_after_max_s); any 2xx is success; an
+ * erasure with a verify URL then asks it how many records remain (ev->remaining), and
+ * fails unless none do. Fills ev in every case (release with audit_evidence_release()). Returns 0 when
  * the target is done, or -1 with err and ev->detail set (ST_E_INVALID for a bad URI or a
  * missing table/column, ST_E_SYSTEM for I/O, database or network failures). */
 int audit_target_run(const struct audit_target_job *job, struct audit_evidence *ev,
 		     struct st_error *err);
 /* Wipes and frees subject_values and rows_json. */
 void audit_evidence_release(struct audit_evidence *ev);
+/* The one form in which a target URI is shown or stored: an http(s) URL without its user
+ * information (user:password@), query and fragment, which may hold credentials or tokens;
+ * other URIs as they are. Writes it into out (n bytes, always NUL-terminated when n > 0)
+ * and returns its full length, like snprintf. */
+size_t audit_target_redact(const char *uri, char *out, size_t n);
+/* The same as a new string (free with st_free()), or NULL when out of memory. */
+char *audit_target_redacted(const char *uri);
 /* Checks a target URI's syntax without touching it. Returns 0, or -1 with err
  * (ST_E_INVALID, naming the problem). */
 int audit_target_check_uri(const char *uri, struct st_error *err);

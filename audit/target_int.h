@@ -29,9 +29,6 @@ int audit_http_check_uri(const char *uri, struct st_error *err);
  * access requests, rows_json. Returns 0 on a 2xx answer, or -1 with err. */
 int audit_http_run(const struct audit_target_job *job, struct audit_evidence *ev,
 		   struct st_error *err);
-/* Writes uri without user information, query or fragment into out (n bytes), for error
- * messages: a URI may carry credentials or tokens. */
-void audit_http_redact(const char *uri, char *out, size_t n);
 
 /* Runs a checked job on the table u names: everything in one transaction, rolled back on
  * any failure. Fills ev's counts, subject values and, for access, rows_json. Returns 0, or

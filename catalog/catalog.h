@@ -73,6 +73,7 @@ struct catalog_config_entry {
 	const char *value; /* the value's text when it is a scalar, else NULL */
 	int is_null;       /* the value is a null scalar (empty, ~ or null) */
 	unsigned key_line, key_col, line, col; /* 1-based, of the key and of its value */
+	const void *map;   /* the value when it is a mapping (for catalog_config_each_in), else NULL */
 };
 /* Calls fn(entry, u, err) for each key of the mapping at a dotted path ("targets",
  * "roles.users"), in file order, and stops at the first nonzero return, which it returns.
@@ -83,6 +84,15 @@ int catalog_config_each(const struct catalog_config *cfg, const char *path, cons
 			int (*fn)(const struct catalog_config_entry *e, void *u,
 				  struct st_error *err),
 			void *u, struct st_error *err);
+/* Calls fn(entry, u, err) for each key of the mapping that entry e (given by
+ * catalog_config_each or by this function) holds as its value, in file order, and stops at
+ * the first nonzero return, which it returns. When e's value is not a mapping, sets err
+ * (ST_E_INVALID) to not_map, located at the value, and returns -1. */
+int catalog_config_each_in(const struct catalog_config *cfg, const struct catalog_config_entry *e,
+			   const char *not_map,
+			   int (*fn)(const struct catalog_config_entry *e, void *u,
+				     struct st_error *err),
+			   void *u, struct st_error *err);
 /* Frees the parsed configuration. */
 void catalog_config_release(struct catalog_config *cfg);
 

@@ -162,6 +162,31 @@ const char *catalog_config_str(const struct catalog_config *cfg, const char *pat
 	return n->value;
 }
 
+/* Calls fn for each key of map (a mapping node). */
+static int each_of(const struct catalog_ynode *map,
+		   int (*fn)(const struct catalog_config_entry *e, void *u, struct st_error *err),
+		   void *u, struct st_error *err)
+{
+	for (size_t i = 0; i < map->n; i++) {
+		const struct catalog_ynode *k = map->kids[2 * i], *v = map->kids[2 * i + 1];
+		struct catalog_config_entry e = {
+			.key = k->value,
+			.value = v->type == CATALOG_Y_SCALAR ? v->value : NULL,
+			.is_null = is_null(v),
+			.key_line = k->line,
+			.key_col = k->col,
+			.line = v->line,
+			.col = v->col,
+			.map = v->type == CATALOG_Y_MAP ? v : NULL,
+		};
+		int r;
+
+		if ((r = fn(&e, u, err)))
+			return r;
+	}
+	return 0;
+}
+
 int catalog_config_each(const struct catalog_config *cfg, const char *path, const char *not_map,
 			int (*fn)(const struct catalog_config_entry *e, void *u,
 				  struct st_error *err),
@@ -174,21 +199,17 @@ int catalog_config_each(const struct catalog_config *cfg, const char *path, cons
 	if (map->type != CATALOG_Y_MAP)
 		return st_error_set_at(err, ST_E_INVALID, cfg->file, map->line, map->col, "%s",
 				       not_map);
-	for (size_t i = 0; i < map->n; i++) {
-		const struct catalog_ynode *k = map->kids[2 * i], *v = map->kids[2 * i + 1];
-		struct catalog_config_entry e = {
-			.key = k->value,
-			.value = v->type == CATALOG_Y_SCALAR ? v->value : NULL,
-			.is_null = is_null(v),
-			.key_line = k->line,
-			.key_col = k->col,
-			.line = v->line,
-			.col = v->col,
-		};
-		int r;
+	return each_of(map, fn, u, err);
+}
 
-		if ((r = fn(&e, u, err)))
-			return r;
-	}
-	return 0;
+int catalog_config_each_in(const struct catalog_config *cfg, const struct catalog_config_entry *e,
+			   const char *not_map,
+			   int (*fn)(const struct catalog_config_entry *e, void *u,
+				     struct st_error *err),
+			   void *u, struct st_error *err)
+{
+	if (!e->map)
+		return st_error_set_at(err, ST_E_INVALID, cfg->file, e->line, e->col, "%s",
+				       not_map);
+	return each_of(e->map, fn, u, err);
 }

@@ -360,14 +360,16 @@ static json_t *plan_json(const struct audit_request *r, const struct audit_plan 
 			json_array_append_new(nl, json_string(it->nullify[k]));
 		json_array_append_new(
 			it->uri ? items : manual,
-			json_pack("{s:s, s:s?, s:s, s:s?, s:s, s:b, s:s?, s:s, s:o, s:s?, s:s?}",
+			json_pack("{s:s, s:s?, s:s, s:s?, s:s, s:b, s:s?, s:s, s:o, s:s?, s:s?, "
+				  "s:s?, s:s?}",
 				  "dataset", it->dataset, "kind", it->kind, "match_field",
 				  it->match_field, "match_category", it->match_category, "match",
 				  it->match_mode == AUDIT_MATCH_PSEUDONYM ? "pseudonym" : "raw",
 				  "resolved", !it->direct, "or_field", it->alt_field, "erasure",
 				  it->erase_action == AUDIT_ERASE_NULLIFY ? "nullify" : "delete",
 				  "nullify", nl ? nl : json_null(), "reason", it->erasure_reason,
-				  "target", it->uri));
+				  "target", it->uri, "verify", it->verify, "token",
+				  it->token_file ? "file" : it->token_env ? "env" : NULL));
 	}
 	for (size_t i = 0; stray && i < p->nstray; i++)
 		json_array_append_new(stray, json_string(p->stray[i]));
@@ -421,8 +423,10 @@ static int cmd_plan(int argc, char **argv, struct cli_ctx *ctx)
 			manual++;
 			continue;
 		}
-		printf("%-26s %-40s %-28s %s\n", p.v[i].dataset, match_text(&p.v[i], a, sizeof(a)),
-		       erase_text(&p.v[i], b, sizeof(b)), p.v[i].uri);
+		printf("%-26s %-40s %-28s %s%s%s%s\n", p.v[i].dataset,
+		       match_text(&p.v[i], a, sizeof(a)), erase_text(&p.v[i], b, sizeof(b)),
+		       p.v[i].uri, p.v[i].verify ? " (verify " : "",
+		       p.v[i].verify ? p.v[i].verify : "", p.v[i].verify ? ")" : "");
 	}
 	if (manual) {
 		printf("\nno target bound (manual work, or bind one under 'targets' in "
@@ -456,7 +460,8 @@ static const char run_usage[] =
 	"'steward ingest' drops their records from then on. An access request writes a JSON\n"
 	"bundle of the subject's records (default: .steward/exports/ID.json, mode 0600: it\n"
 	"holds personal data, so deliver it and delete it). --due runs every open request,\n"
-	"the nearest deadline first.\n"
+	"the nearest deadline first. One run per request at a time: a second run of a request\n"
+	"being run is refused (exit 6), naming the run that holds it.\n"
 	"Exit status: 0 when every request run is completed, 1 when a target failed.\n";
 
 struct run_opts {
@@ -572,14 +577,19 @@ static int cmd_run(int argc, char **argv, struct cli_ctx *ctx)
 	ro.timeout_ms = config_long(s.cfg, "requests.http_timeout_ms");
 	ro.backoff_ms = config_long(s.cfg, "requests.http_backoff_ms");
 	ro.max_attempts = (int)config_long(s.cfg, "requests.http_attempts");
+	ro.retry_after_max_s = config_long(s.cfg, "requests.http_retry_after_max_s");
 	if (ro.connect_timeout_ms < 0 || ro.timeout_ms < 0 || ro.backoff_ms < 0 ||
-	    ro.max_attempts < 0 || ro.max_attempts > 20) {
+	    ro.max_attempts < 0 || ro.max_attempts > 20 || ro.retry_after_max_s < 0 ||
+	    ro.retry_after_max_s > 3600) {
 		st_error_set(&err, ST_E_INVALID,
-			     "'requests' settings in '%s' need whole numbers (http_attempts at most 20)",
+			     "'requests' settings in '%s' need whole numbers (http_attempts at most 20, "
+			     "http_retry_after_max_s at most 3600)",
 			     s.ws.config);
 		code = cli_fail(&err);
 		goto out;
 	}
+	if (!ro.retry_after_max_s && catalog_config_str(s.cfg, "requests.http_retry_after_max_s"))
+		ro.retry_after_max_s = -1; /* 0 given: no Retry-After is waited for */
 	exports = o.exports ? st_strdup(o.exports) : catalog_workspace_state_path(&s.ws, "exports");
 	if (!exports) {
 		st_error_oom(&err);

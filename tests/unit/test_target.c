@@ -252,6 +252,34 @@ static void test_uris(void)
 	CHECK(!strstr(err.msg, "secret") && !strstr(err.msg, "t0k"));
 }
 
+/* The one redaction of target URIs: what is shown and stored holds no credentials. */
+static void test_redact(void)
+{
+	static const char *const cases[][2] = {
+		{"https://user:secret@example.com/dsr?token=t0k#frag", "https://example.com/dsr"},
+		{"http://u:p/ss@host:8080/x?y", "http://host:8080/x"},  /* '/' in the password */
+		{"http://u:p?w@host/x", "http://host/x"},                 /* '?' in the password */
+		{"HTTPS://a:b@c@host/", "HTTPS://host/"},
+		{"https://host/erase?api_key=k3y&access_token=a", "https://host/erase"},
+		{"http:host?token=x", "http:host"},
+		{"sqlite:/odd?name.db?table=t", "sqlite:/odd?name.db?table=t"},
+		{"jsonl:/data/a@b", "jsonl:/data/a@b"},
+	};
+	char out[64], *s;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		CHECK(audit_target_redact(cases[i][0], out, sizeof(out)) == strlen(cases[i][1]));
+		CHECK_STR(out, cases[i][1]);
+		s = audit_target_redacted(cases[i][0]);
+		CHECK_STR(s, cases[i][1]);
+		st_free(s);
+	}
+	/* cut short, always terminated, the full length returned */
+	CHECK(audit_target_redact("https://u:p@example.com/long", out, 9) == 24);
+	CHECK_STR(out, "https://");
+	CHECK(audit_target_redact("https://u:p@example.com/long", NULL, 0) == 24);
+}
+
 /* ---- SQLite ------------------------------------------------------------------------- */
 
 static const char *make_db(const char *name)
@@ -1063,7 +1091,8 @@ static void test_http(void)
 
 	job.uri = url("/ok");
 	CHECK(run(&job) == 0);
-	CHECK(ev.http_status == 200 && ev.attempts == 1 && !ev.rows_json && !ev.detail[0]);
+	CHECK(ev.http_status == 200 && ev.attempts == 1 && !ev.rows_json && ev.remaining == -1);
+	CHECK_STR(ev.detail, "unverified: no verify url"); /* an erasure without a verify url */
 	log = slurp(logfile);
 	snprintf(want, sizeof(want),
 		 "{\"path\": \"/ok\", \"content_type\": \"application/json\", \"body\": "
@@ -1165,6 +1194,7 @@ int main(void)
 
 	test_matcher();
 	test_uris();
+	test_redact();
 	test_sqlite_access();
 	test_sqlite_delete();
 	test_sqlite_nullify();
