@@ -16,7 +16,13 @@ static long put_escaped(FILE *f, const char *s, size_t len, unsigned flags, int 
 {
 	char chunk[512];
 	long total = 0;
+	size_t plain = 0;
 
+	/* the common case, printable ASCII, is written as it is */
+	while (plain < len && (unsigned char)s[plain] >= 0x20 && (unsigned char)s[plain] < 0x7F)
+		plain++;
+	if (plain == len)
+		return count || !len || fwrite(s, 1, len, f) == len ? (long)len : -1;
 	while (len) {
 		size_t used, n = st_escape(s, len, &used, chunk, sizeof(chunk), flags);
 
@@ -44,7 +50,7 @@ int cli_fwrite_escaped(const char *s, size_t len, unsigned flags, FILE *f)
  * text, as printf would pad the raw text. */
 static void put_string(FILE *f, const char *s, size_t len, int left, long width)
 {
-	long w = put_escaped(f, s, len, 0, 1);
+	long w = width > 0 ? put_escaped(f, s, len, 0, 1) : 0;
 
 	for (; !left && w < width; w++)
 		fputc(' ', f);
