@@ -29,7 +29,7 @@ static struct {
  * an audit record (object, purpose, reason) or an error message passes through redact().
  * Personal data in an argument is any value the free-text detectors find (an e-mail, a
  * phone, card or resident registration number, an IP address...), the VALUE of a
- * CATEGORY:VALUE subject, and a bare number of 5 digits or more (a user id). Each is
+ * --subject CATEGORY:VALUE, and a bare number of 5 digits or more (a user id). Each is
  * replaced by a typed redaction ("<email>", "<subject>", "<number>"), never by a pseudonym:
  * no key is needed, and the log does not link a mistyped value to a person. */
 
@@ -52,29 +52,17 @@ void cli_args(int argc, char **argv)
 	args.argv = argv;
 }
 
-/* Whether s[0, n) is a data category's shape: dotted lowercase words. */
-static int category_shaped(const char *s, size_t n)
-{
-	int dots = 0;
-
-	if (!n || s[0] == '.' || s[n - 1] == '.')
-		return 0;
-	for (size_t i = 0; i < n; i++) {
-		if (s[i] == '.')
-			dots++;
-		else if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
-			return 0;
-	}
-	return dots > 0;
-}
-
-/* Adds the personal data in one argument (its value after '=' for --opt=value) to v. */
-static size_t arg_spans(const char *a, struct arg_span *v, size_t n, size_t max)
+/* Adds the personal data in one argument (its value after '=' for --opt=value) to v;
+ * subject says that it is the value of --subject. */
+static size_t arg_spans(const char *a, int subject, struct arg_span *v, size_t n, size_t max)
 {
 	struct pii_match m[8];
 	const char *eq = !strncmp(a, "--", 2) ? strchr(a, '=') : NULL;
 	const char *val = eq ? eq + 1 : a, *colon = strchr(val, ':');
 	size_t len = strlen(val), digits = strspn(val, "0123456789"), k;
+
+	if (eq && !strncmp(a, "--subject=", 10))
+		subject = 1;
 
 	/* the detectors' kinds first: of two spans as long, the first found is used */
 	k = pii_detect(a, strlen(a), m, sizeof(m) / sizeof(*m));
@@ -83,8 +71,7 @@ static size_t arg_spans(const char *a, struct arg_span *v, size_t n, size_t max)
 					   pii_kind_name(m[i].kind)};
 	/* a subject of 1 or 2 characters says little, and would be found all over a message;
 	 * "-" is standard input */
-	if (colon && strlen(colon + 1) >= 3 && category_shaped(val, (size_t)(colon - val)) &&
-	    n < max)
+	if (subject && colon && strlen(colon + 1) >= 3 && n < max)
 		v[n++] = (struct arg_span){colon + 1, strlen(colon + 1), "subject"};
 	if (digits >= 5 && digits == len && n < max)
 		v[n++] = (struct arg_span){val, len, "number"};
@@ -114,7 +101,8 @@ static void redact(const char *text, int detectors, char *out)
 	size_t n = 0, o = 0, k, done = 0;
 
 	for (int i = 1; i < args.argc; i++)
-		n = arg_spans(args.argv[i], v, n, ARG_SPANS_MAX);
+		n = arg_spans(args.argv[i], !strcmp(args.argv[i - 1], "--subject"), v, n,
+			      ARG_SPANS_MAX);
 	out[0] = '\0';
 	while (*text && o < REDACT_MAX - 1) {
 		size_t best = n;

@@ -16,7 +16,7 @@ c_card='4111111111111111'
 c_rrn='900101-1234568'
 c_ip='203.0.113.77'
 c_user='931770042'
-canaries="$c_email|\\$c_phone|$c_card|$c_rrn|$c_ip|$c_user"
+canaries="$c_email|\\$c_phone|$c_card|$c_rrn|$c_ip|$c_user|Canary Kim Xq"
 
 all_out=$TMP/all-output
 : >"$all_out"
@@ -75,6 +75,9 @@ any ingest "$c_email"
 any ingest events.signup --purpose "$c_email" --rejects "$TMP/$c_email"
 any request new erase --subject "user.contact.email:$c_email"
 any request new erase "--subject=user.unique_id:$c_user"
+# a subject the detectors do not know, echoed by no message but kept out of them all the same
+any request new erase --subject "user.name.full:Canary Kim Xq" --received "Canary Kim Xq"
+any request new erase "--subject=user.name.full:Canary Kim Xq" --regime "Canary Kim Xq"
 any request new "$c_email" --subject user.unique_id:1
 any request extend "$c_email" --reason x
 any request extend "$id" --reason "call $c_phone"
@@ -90,6 +93,13 @@ any catalog load "$TMP/$c_email.yaml"
 any "$c_email"
 any pii "$c_email"
 any request "$c_ip"
+
+expect_exit 2 steward request new erase --subject "user.name.full:Canary Kim Xq" --received "Canary Kim Xq"
+keep
+expect_stderr_line "error: --received needs a date such as 2026-01-31, not '<subject>'"
+expect_exit 4 steward show file.yaml:12:3
+keep
+expect_stderr_line "error: no dataset 'file.yaml:12:3' in the catalog"
 
 # ---- what the log holds ----
 expect_exit 0 steward audit log --action catalog.show --json
