@@ -23,12 +23,172 @@ static struct {
 	char reason[1024];
 } audit_state;
 
+/* ---- Redaction of arguments ------------------------------------------------------------
+ * The one place where what a person typed is kept out of the audit log and of error
+ * messages: the command line is registered with cli_args(), and every text that goes into
+ * an audit record (object, purpose, reason) or an error message passes through redact().
+ * Personal data in an argument is any value the free-text detectors find (an e-mail, a
+ * phone, card or resident registration number, an IP address...), the VALUE of a
+ * --subject CATEGORY:VALUE, and a bare number of 5 digits or more (a user id). Each is
+ * replaced by a typed redaction ("<email>", "<subject>", "<number>"), never by a pseudonym:
+ * no key is needed, and the log does not link a mistyped value to a person. */
+
+#define ARG_SPANS_MAX 64
+
+struct arg_span {
+	const char *p; /* inside argv */
+	size_t len;
+	const char *label; /* a pii kind name, "subject" or "number" */
+};
+
+static struct {
+	int argc;
+	char **argv;
+} args;
+
+void cli_args(int argc, char **argv)
+{
+	args.argc = argc;
+	args.argv = argv;
+}
+
+/* Adds the personal data in one argument (its value after '=' for --opt=value) to v;
+ * subject says that it is the value of --subject. */
+static size_t arg_spans(const char *a, int subject, struct arg_span *v, size_t n, size_t max)
+{
+	struct pii_match m[8];
+	const char *eq = !strncmp(a, "--", 2) ? strchr(a, '=') : NULL;
+	const char *val = eq ? eq + 1 : a, *colon = strchr(val, ':');
+	size_t len = strlen(val), digits = strspn(val, "0123456789"), k;
+
+	if (eq && !strncmp(a, "--subject=", 10))
+		subject = 1;
+
+	/* the detectors' kinds first: of two spans as long, the first found is used */
+	k = pii_detect(a, strlen(a), m, sizeof(m) / sizeof(*m));
+	for (size_t i = 0; i < k && i < sizeof(m) / sizeof(*m) && n < max; i++)
+		v[n++] = (struct arg_span){a + m[i].start, m[i].end - m[i].start,
+					   pii_kind_name(m[i].kind)};
+	/* a subject of 1 or 2 characters says little, and would be found all over a message;
+	 * "-" is standard input */
+	if (subject && colon && strlen(colon + 1) >= 3 && n < max)
+		v[n++] = (struct arg_span){colon + 1, strlen(colon + 1), "subject"};
+	if (digits >= 5 && digits == len && n < max)
+		v[n++] = (struct arg_span){val, len, "number"};
+	return n;
+}
+
+#define REDACT_MAX 2048 /* longer texts are cut, in messages and in audit records */
+
+/* Appends len bytes of s to out (REDACT_MAX bytes) at *o, as many as fit. */
+static void put(char *out, size_t *o, const char *s, size_t len)
+{
+	if (len > REDACT_MAX - 1 - *o)
+		len = REDACT_MAX - 1 - *o;
+	memcpy(out + *o, s, len);
+	*o += len;
+	out[*o] = '\0';
+}
+
+/* Writes text into out (REDACT_MAX bytes) with the personal data of every argument
+ * replaced, and with detectors also every value the free-text detectors find in text
+ * itself. Allocates nothing, so that it works when memory has run out. */
+static void redact(const char *text, int detectors, char *out)
+{
+	struct arg_span v[ARG_SPANS_MAX];
+	struct pii_match m[32];
+	char tmp[REDACT_MAX], label[32];
+	size_t n = 0, o = 0, k, done = 0;
+
+	for (int i = 1; i < args.argc; i++)
+		n = arg_spans(args.argv[i], !strcmp(args.argv[i - 1], "--subject"), v, n,
+			      ARG_SPANS_MAX);
+	out[0] = '\0';
+	while (*text && o < REDACT_MAX - 1) {
+		size_t best = n;
+
+		for (size_t i = 0; i < n; i++) /* the longest span that starts here */
+			if (v[i].len && !strncmp(text, v[i].p, v[i].len) &&
+			    (best == n || v[i].len > v[best].len))
+				best = i;
+		if (best < n) {
+			snprintf(label, sizeof(label), "<%s>", v[best].label);
+			put(out, &o, label, strlen(label));
+			text += v[best].len;
+		} else {
+			put(out, &o, text++, 1);
+		}
+	}
+	if (!detectors)
+		return;
+	k = pii_detect(out, o, m, sizeof(m) / sizeof(*m));
+	if (k > sizeof(m) / sizeof(*m))
+		k = sizeof(m) / sizeof(*m); /* more than that: cut after the last one replaced */
+	if (!k)
+		return;
+	memcpy(tmp, out, o + 1);
+	o = 0;
+	for (size_t i = 0; i < k; i++) {
+		put(out, &o, tmp + done, m[i].start - done);
+		snprintf(label, sizeof(label), "<%s>", pii_kind_name(m[i].kind));
+		put(out, &o, label, strlen(label));
+		done = m[i].end;
+	}
+	if (k < sizeof(m) / sizeof(*m))
+		put(out, &o, tmp + done, strlen(tmp + done));
+}
+
+/* What an audit record keeps of text: redact()ed with the detectors, then escaped like any
+ * output, so that the log holds neither personal data nor control characters nor invalid
+ * UTF-8 (which no JSON export could carry). out is REDACT_MAX bytes. */
+static const char *audit_text(const char *text, char *out)
+{
+	char tmp[REDACT_MAX];
+	size_t used, n;
+
+	if (!text)
+		return NULL;
+	redact(text, 1, tmp);
+	n = st_escape(tmp, strlen(tmp), &used, out, REDACT_MAX - 1, 0);
+	out[n] = '\0';
+	return out;
+}
+
+void cli_vline(FILE *f, const char *fmt, va_list ap)
+{
+	char line[REDACT_MAX], clean[REDACT_MAX];
+
+	vsnprintf(line, sizeof(line), fmt, ap);
+	redact(line, 1, clean);
+	cli_fprintf(f, "%s\n", clean);
+}
+
+void cli_line(FILE *f, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	cli_vline(f, fmt, ap);
+	va_end(ap);
+}
+
+void cli_error(const char *fmt, ...)
+{
+	char line[REDACT_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	cli_line(stderr, "error: %s", line);
+}
+
 int cli_fail(const struct st_error *err)
 {
 	char line[2048];
 
 	st_error_format(err, line, sizeof(line));
-	fprintf(stderr, "error: %s\n", line);
+	cli_error("%s", line);
 	snprintf(audit_state.reason, sizeof(audit_state.reason), "%s", err->msg);
 	return err->code > 0 ? err->code : ST_E_SYSTEM;
 }
@@ -37,12 +197,11 @@ int cli_usage_error(const struct cli_ctx *ctx, const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("error: ", stderr);
 	va_start(ap, fmt);
 	vsnprintf(audit_state.reason, sizeof(audit_state.reason), fmt, ap);
 	va_end(ap);
-	fputs(audit_state.reason, stderr);
-	fprintf(stderr, "\nsee 'steward %s --help'\n", ctx->verb ? ctx->verb : "");
+	cli_error("%s", audit_state.reason);
+	cli_fprintf(stderr, "see 'steward %s --help'\n", ctx->verb ? ctx->verb : "");
 	return ST_E_USAGE;
 }
 
@@ -103,8 +262,7 @@ int cli_audit_begin(const struct cli_ctx *ctx, const struct catalog_workspace *w
 	struct st_error err = ST_ERROR_INIT, cfg_err = ST_ERROR_INIT;
 	struct catalog_config *cfg = &audit_state.cfg;
 	struct audit_entry e = {&audit_state.actor, ctx->action, ctx->object, ctx->purpose};
-	char *purpose = NULL;
-	size_t found = 0;
+	char purpose[REDACT_MAX], object[REDACT_MAX], reason[REDACT_MAX];
 	int need, code = 0, cfg_failed;
 
 	if (audit_state.log) { /* one record per command */
@@ -117,13 +275,9 @@ int cli_audit_begin(const struct cli_ctx *ctx, const struct catalog_workspace *w
 			     ctx->verb ? ctx->verb : "?");
 		return cli_fail(&err);
 	}
-	/* A purpose is free text: personal data typed into it is not recorded. */
-	if (ctx->purpose && (purpose = pii_redact(ctx->purpose, strlen(ctx->purpose), &found)))
-		e.purpose = purpose;
-	if (found && !purpose) {
-		st_error_oom(&err);
-		return cli_fail(&err);
-	}
+	/* What the person typed is recorded with its personal data replaced. */
+	e.purpose = audit_text(ctx->purpose, purpose);
+	e.object = audit_text(ctx->object, object);
 	audit_actor_self(&audit_state.actor);
 	cfg_failed = catalog_config_load(cfg, ws, &cfg_err) ||
 		     audit_role_resolve(cfg, ws->config, &audit_state.actor, &cfg_err);
@@ -134,9 +288,10 @@ int cli_audit_begin(const struct cli_ctx *ctx, const struct catalog_workspace *w
 	}
 	if (cfg_failed) {
 		code = cli_fail(&cfg_err);
+		audit_text(audit_state.reason, reason);
 		if (audit_append(audit_state.log, &e,
-				 cfg_err.code == ST_E_DENIED ? AUDIT_DENIED : AUDIT_ERROR,
-				 audit_state.reason, NULL, &err))
+				 cfg_err.code == ST_E_DENIED ? AUDIT_DENIED : AUDIT_ERROR, reason, NULL,
+				 &err))
 			cli_fail(&err);
 		goto out;
 	}
@@ -150,6 +305,7 @@ int cli_audit_begin(const struct cli_ctx *ctx, const struct catalog_workspace *w
 		code = cli_fail(&err);
 		snprintf(audit_state.reason, sizeof(audit_state.reason), "needs the '%s' role",
 			 audit_role_name(need));
+		/* the reason names a role: no argument in it */
 		if (audit_append(audit_state.log, &e, AUDIT_DENIED, audit_state.reason, NULL, &err))
 			cli_fail(&err);
 		goto out;
@@ -168,17 +324,8 @@ int cli_audit_begin(const struct cli_ctx *ctx, const struct catalog_workspace *w
 				cli_fail(&err);
 			goto out;
 		}
-		if (p != ctx->purpose) { /* from steward.yaml: redacted like --purpose */
-			st_free(purpose);
-			found = 0;
-			purpose = p ? pii_redact(p, strlen(p), &found) : NULL;
-			if (found && !purpose) {
-				st_error_oom(&err);
-				code = cli_fail(&err);
-				goto out;
-			}
-			e.purpose = purpose ? purpose : p;
-		}
+		if (p != ctx->purpose) /* from steward.yaml: redacted like --purpose */
+			e.purpose = audit_text(p, purpose);
 	}
 	if (audit_begin(audit_state.log, &e, &err)) {
 		st_error_prefix(&err, "cannot write the audit record, so the command does not run");
@@ -188,7 +335,6 @@ int cli_audit_begin(const struct cli_ctx *ctx, const struct catalog_workspace *w
 	audit_state.begun = 1;
 	audit_state.reason[0] = '\0';
 out:
-	st_free(purpose);
 	if (code) {
 		catalog_config_release(cfg);
 		audit_free(audit_state.log);
@@ -205,7 +351,7 @@ const struct catalog_config *cli_config(void)
 int cli_audit_end(const struct cli_ctx *ctx, int exit_code)
 {
 	struct st_error err = ST_ERROR_INIT;
-	char reason[1100];
+	char reason[1100], clean[REDACT_MAX];
 	int outcome = exit_code == 0 || exit_code == ST_FINDINGS ? AUDIT_OK : AUDIT_ERROR;
 
 	if (!audit_state.begun)
@@ -214,7 +360,8 @@ int cli_audit_end(const struct cli_ctx *ctx, int exit_code)
 		snprintf(reason, sizeof(reason), "exit %d", exit_code);
 	else
 		snprintf(reason, sizeof(reason), "%s", audit_state.reason);
-	if (audit_end(audit_state.log, outcome, reason[0] ? reason : NULL,
+	audit_text(reason, clean);
+	if (audit_end(audit_state.log, outcome, clean[0] ? clean : NULL,
 		      ctx->counts[0] ? ctx->counts : NULL, &err)) {
 		st_error_prefix(&err, "cannot complete the audit record");
 		cli_fail(&err);
@@ -253,9 +400,9 @@ int cli_dispatch(const struct cli_cmd *const *table, size_t n, int argc, char **
 	    !strcmp(argv[1], "help")) {
 		FILE *out = argc < 2 ? stderr : stdout;
 
-		fprintf(out, "usage: steward %s <command> [<args>]\n\ncommands:\n", parent);
+		cli_fprintf(out, "usage: steward %s <command> [<args>]\n\ncommands:\n", parent);
 		for (size_t i = 0; i < n; i++)
-			fprintf(out, "  %-10s %s\n", table[i]->name, table[i]->summary);
+			cli_fprintf(out, "  %-10s %s\n", table[i]->name, table[i]->summary);
 		return argc < 2 ? ST_E_USAGE : 0;
 	}
 	for (size_t i = 0; i < n; i++)
@@ -264,8 +411,8 @@ int cli_dispatch(const struct cli_cmd *const *table, size_t n, int argc, char **
 			ctx->verb = verb;
 			return table[i]->exec(argc - 1, argv + 1, ctx);
 		}
-	fprintf(stderr, "error: '%s' is not a 'steward %s' command\nsee 'steward %s --help'\n",
-		argv[1], parent, parent);
+	cli_error("'%s' is not a 'steward %s' command", argv[1], parent);
+	cli_fprintf(stderr, "see 'steward %s --help'\n", parent);
 	return ST_E_USAGE;
 }
 
@@ -335,7 +482,7 @@ int cli_getopt(int argc, char **argv, struct cli_ctx *ctx, const struct cli_cmd 
 int cli_print_json(struct json_t *doc)
 {
 	struct st_error err = ST_ERROR_INIT;
-	int r = !doc || json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	int r = !doc || cli_json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 
 	json_decref(doc);
 	if (r) {

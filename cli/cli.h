@@ -3,10 +3,12 @@
 #ifndef CLI_H
 #define CLI_H
 
+#include <stdarg.h>
 #include <stdio.h>
 
 #include "catalog.h"
 #include "error.h"
+#include "escape.h"
 
 struct cli_ctx {
 	const char *home;   /* --home, or NULL */
@@ -38,8 +40,19 @@ extern const struct cli_cmd cli_cmd_init, cli_cmd_catalog, cli_cmd_search, cli_c
 extern const struct cli_cmd cli_cmd_pii_hash, cli_cmd_pii_map, cli_cmd_pii_check,
 	cli_cmd_pii_scan;
 
-/* Prints "error: <message>" (with file:line:col when located) to stderr and returns the
- * exit code for err's code. */
+/* Registers the command line (main() does, first): the arguments whose personal data
+ * the audit record and error messages replace (cli.c says which). */
+void cli_args(int argc, char **argv);
+/* The diagnostics printer: prints the formatted text and a newline to f (stderr), with
+ * personal data replaced (the arguments', and any the free-text detectors find) and control
+ * characters escaped. Every error, warning and load problem goes through it. */
+void cli_line(FILE *f, const char *fmt, ...) ST_PRINTF(2, 3);
+void cli_vline(FILE *f, const char *fmt, va_list ap) ST_PRINTF(2, 0);
+/* cli_line(stderr, "error: <formatted>"). */
+void cli_error(const char *fmt, ...) ST_PRINTF(1, 2);
+/* Prints "error: <message>" (with file:line:col when located) to stderr as cli_error()
+ * does, keeps the message as the audit record's reason, and returns the exit code for
+ * err's code. */
 int cli_fail(const struct st_error *err);
 /* Prints "error: <formatted>" and the usage hint for ctx's verb; returns ST_E_USAGE. */
 int cli_usage_error(const struct cli_ctx *ctx, const char *fmt, ...) ST_PRINTF(2, 3);
@@ -105,6 +118,23 @@ struct json_t;
 /* Prints doc as indented JSON and a newline on stdout, then releases it; NULL means out
  * of memory. Returns 0, or an exit code after printing. */
 int cli_print_json(struct json_t *doc);
+
+/* Printing (print.c). Every value that comes from the user or from storage is printed
+ * through these, so that control characters reach no terminal: cli_printf() and
+ * cli_fprintf() are printf() with every %s and %c argument escaped by st_escape() (the
+ * format itself is the program's and passes unchanged); width pads the escaped text.
+ * They return 0, or -1 after a write error. */
+int cli_printf(const char *fmt, ...) ST_PRINTF(1, 2);
+int cli_fprintf(FILE *f, const char *fmt, ...) ST_PRINTF(2, 3);
+int cli_vfprintf(FILE *f, const char *fmt, va_list ap) ST_PRINTF(2, 0);
+/* Writes s (NULL: nothing) to f escaped, as a value on one line. */
+void cli_fputs_value(const char *s, FILE *f);
+/* Writes len bytes of s to f escaped with st_escape() flags (ST_ESC_KEEP_NL for text whose
+ * lines are its own). Returns 0, or -1 after a write error. */
+int cli_fwrite_escaped(const char *s, size_t len, unsigned flags, FILE *f);
+/* json_dumpf() with DEL, C1 controls and text-reordering characters also written as \u
+ * escapes (jansson escapes the C0 ones). Returns 0, or -1 (out of memory, write error). */
+int cli_json_dumpf(const struct json_t *doc, FILE *f, size_t flags);
 
 /* Reports a getopt_long() failure ('?' or ':'; the option string must start with ':').
  * Returns ST_E_USAGE. */

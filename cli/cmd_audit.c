@@ -104,7 +104,7 @@ static int cmd_verify(int argc, char **argv, struct cli_ctx *ctx)
 			json_object_set_new(doc, "checkpoint",
 					    json_pack("{s:I, s:s, s:s}", "seq", (json_int_t)res.head.seq,
 						      "time", when, "hash", h));
-		if (!doc || json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER)) {
+		if (!doc || cli_json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER)) {
 			json_decref(doc);
 			st_error_oom(&err);
 			cli_fail(&err);
@@ -115,20 +115,20 @@ static int cmd_verify(int argc, char **argv, struct cli_ctx *ctx)
 		return r ? ST_FINDINGS : 0;
 	}
 	if (r) {
-		printf("audit log tampered: first bad seq %lld: %s\n", (long long)res.bad_seq,
+		cli_printf("audit log tampered: first bad seq %lld: %s\n", (long long)res.bad_seq,
 		       res.problem);
 		snprintf(ctx->counts, sizeof(ctx->counts), "{\"bad_seq\":%lld}",
 			 (long long)res.bad_seq);
 		return ST_FINDINGS;
 	}
-	printf("audit log intact: %lld records, %lld checkpoints verified\n",
+	cli_printf("audit log intact: %lld records, %lld checkpoints verified\n",
 	       (long long)res.records, (long long)res.checkpoints);
 	if (res.head.seq)
-		printf("head checkpoint: seq %lld, %s, %s\n", (long long)res.head.seq, when, h);
+		cli_printf("head checkpoint: seq %lld, %s, %s\n", (long long)res.head.seq, when, h);
 	if (res.anchored)
-		printf("anchor: seq %lld matches\n", (long long)anchor.seq);
+		cli_printf("anchor: seq %lld matches\n", (long long)anchor.seq);
 	else
-		printf("no anchor given: a log cut short or re-signed by someone with the files "
+		cli_printf("no anchor given: a log cut short or re-signed by someone with the files "
 		       "is caught only with --anchor\n");
 	return 0;
 }
@@ -171,9 +171,9 @@ static int cmd_checkpoint(int argc, char **argv, struct cli_ctx *ctx)
 	catalog_workspace_release(&ws);
 	hex(cp.hash, sizeof(cp.hash), h, sizeof(h));
 	audit_time_format(cp.ts_ms, when, sizeof(when));
-	printf("checkpoint seq %lld, %s, %s\n", (long long)cp.seq, when, h);
+	cli_printf("checkpoint seq %lld, %s, %s\n", (long long)cp.seq, when, h);
 	if (export)
-		printf("exported to '%s'; keep it where this machine's users cannot change it\n",
+		cli_printf("exported to '%s'; keep it where this machine's users cannot change it\n",
 		       export);
 	snprintf(ctx->counts, sizeof(ctx->counts), "{\"seq\":%lld}", (long long)cp.seq);
 	return 0;
@@ -230,7 +230,7 @@ static int print_row(void *u, const struct audit_row *r)
 
 		return !o || json_array_append_new(out->arr, o);
 	}
-	printf("%6lld  %s  %-10s %-8s %-17s %-7s %s%s%s%s%s\n", (long long)r->seq, when, r->actor,
+	cli_printf("%6lld  %s  %-10s %-8s %-17s %-7s %s%s%s%s%s\n", (long long)r->seq, when, r->actor,
 	       r->role, r->action, r->outcome, r->object ? r->object : "-",
 	       r->purpose ? "  purpose: " : "", r->purpose ? r->purpose : "",
 	       r->reason ? "  reason: " : "", r->reason ? r->reason : "");
@@ -287,7 +287,7 @@ static int cmd_log(int argc, char **argv, struct cli_ctx *ctx)
 		return cli_fail(&err);
 	}
 	if (o.json) {
-		code = json_dumpf(out.arr, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		code = cli_json_dumpf(out.arr, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		putchar('\n');
 		json_decref(out.arr);
 		if (code) {

@@ -22,16 +22,16 @@ static void print_diags(const struct st_diags *d)
 		const char *sev = x->severity == ST_SEV_ERROR ? "error" : "warning";
 
 		if (x->line && x->col)
-			fprintf(stderr, "%s:%u:%u: %s: %s\n", x->file, x->line, x->col, sev, x->msg);
+			cli_line(stderr, "%s:%u:%u: %s: %s", x->file, x->line, x->col, sev, x->msg);
 		else if (x->file[0])
-			fprintf(stderr, "%s: %s: %s\n", x->file, sev, x->msg);
+			cli_line(stderr, "%s: %s: %s", x->file, sev, x->msg);
 		else
-			fprintf(stderr, "%s: %s\n", sev, x->msg);
+			cli_line(stderr, "%s: %s", sev, x->msg);
 	}
 	/* Below the cap, a problem is missing only because memory ran out, which the load's
 	 * own error then says. */
 	if (d->nerrors + d->nwarnings > d->n && d->n >= d->max)
-		fprintf(stderr, "(%zu more problems not shown)\n", d->nerrors + d->nwarnings - d->n);
+		cli_fprintf(stderr, "(%zu more problems not shown)\n", d->nerrors + d->nwarnings - d->n);
 }
 
 static int cmd_load(int argc, char **argv, struct cli_ctx *ctx);
@@ -84,25 +84,26 @@ static int cmd_load(int argc, char **argv, struct cli_ctx *ctx)
 		code = cli_fail(&err);
 		goto out;
 	}
-	printf("%s %zu file%s: %zu new, %zu changed, %zu unchanged, %zu removed; %zu document%s "
+	cli_printf("%s %zu file%s: %zu new, %zu changed, %zu unchanged, %zu removed; %zu document%s "
 	       "read\n",
 	       flags & CATALOG_LOAD_DRY_RUN ? "checked" : "loaded", stats.files,
 	       stats.files == 1 ? "" : "s", stats.files_new, stats.files_changed,
 	       stats.files_unchanged, stats.files_removed, stats.documents,
 	       stats.documents == 1 ? "" : "s");
 	if (stats.nremoved) {
-		printf("removed %zu dataset%s whose descriptor is gone:", stats.nremoved,
+		cli_printf("removed %zu dataset%s whose descriptor is gone:", stats.nremoved,
 		       stats.nremoved == 1 ? "" : "s");
 		for (size_t i = 0; i < stats.nremoved; i++)
-			printf(" %s", stats.removed[i]);
+			cli_printf(" %s", stats.removed[i]);
 		putchar('\n');
 	}
-	printf("catalog%s: %zu dataset%s (%zu version%s)%s",
+	cli_printf("catalog%s: %zu dataset%s (%zu version%s)",
 	       flags & CATALOG_LOAD_DRY_RUN ? " would have" : "", stats.names,
-	       stats.names == 1 ? "" : "s", stats.datasets, stats.datasets == 1 ? "" : "s",
-	       diags.nwarnings ? "" : "\n");
-	if (diags.nwarnings)
-		printf(", %zu warning%s\n", diags.nwarnings, diags.nwarnings == 1 ? "" : "s");
+	       stats.names == 1 ? "" : "s", stats.datasets, stats.datasets == 1 ? "" : "s");
+	if (!diags.nwarnings)
+		putchar('\n');
+	else
+		cli_printf(", %zu warning%s\n", diags.nwarnings, diags.nwarnings == 1 ? "" : "s");
 out:
 	st_diags_release(&diags);
 	catalog_load_stats_release(&stats);

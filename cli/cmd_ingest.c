@@ -49,7 +49,7 @@ const struct cli_cmd cli_cmd_ingest = {"ingest", "pseudonymize records before th
 static void progress(void *ctx, uint64_t records, uint64_t bytes)
 {
 	(void)ctx;
-	fprintf(stderr, "\r  %llu records, %.1f MB", (unsigned long long)records, (double)bytes / 1e6);
+	cli_fprintf(stderr, "\r  %llu records, %.1f MB", (unsigned long long)records, (double)bytes / 1e6);
 }
 
 /* Opens the rejects file through st_file_open_output(): a user's path is never in
@@ -89,20 +89,20 @@ static int open_rejects(const char *path, const struct catalog_workspace *ws,
 static void summary(const char *dataset, const struct pii_ingest_stats *s, const char *rejects,
 		    double secs)
 {
-	fprintf(stderr, "ingest %s: %llu records in, %llu out, %llu rejected", dataset,
+	cli_fprintf(stderr, "ingest %s: %llu records in, %llu out, %llu rejected", dataset,
 		(unsigned long long)s->in, (unsigned long long)s->out,
 		(unsigned long long)s->rejected);
 	if (s->suppressed)
-		fprintf(stderr, ", %llu suppressed (subjects who objected or were erased)",
+		cli_fprintf(stderr, ", %llu suppressed (subjects who objected or were erased)",
 			(unsigned long long)s->suppressed);
 	if (s->rejected)
-		fprintf(stderr, " (rejects in '%s')", rejects);
+		cli_fprintf(stderr, " (rejects in '%s')", rejects);
 	fputc('\n', stderr);
 	for (int r = 0; r < PII_R_COUNT; r++)
 		if (s->by_reason[r])
-			fprintf(stderr, "  %-18s %llu\n", pii_reject_code(r),
+			cli_fprintf(stderr, "  %-18s %llu\n", pii_reject_code(r),
 				(unsigned long long)s->by_reason[r]);
-	fprintf(stderr, "  %.1f MB in %.2f s (%.1f MB/s)\n", (double)s->bytes_in / 1e6, secs,
+	cli_fprintf(stderr, "  %.1f MB in %.2f s (%.1f MB/s)\n", (double)s->bytes_in / 1e6, secs,
 		secs > 0 ? (double)s->bytes_in / 1e6 / secs : 0.0);
 }
 
@@ -280,7 +280,7 @@ static int cmd_ingest(int argc, char **argv, struct cli_ctx *ctx)
 	o.nsuppress = nsup;
 	if (pii_ingest_new(&ing, cat, pii_keyring_current(&kr), &o, &problems, &err)) {
 		for (size_t i = 0; i < problems.n; i++)
-			fprintf(stderr, "error: %s\n", problems.v[i].msg);
+			cli_error("%s", problems.v[i].msg);
 		goto fail;
 	}
 	if (open_rejects(rejects, &ws, &rej, shown, sizeof(shown), &err))

@@ -49,7 +49,7 @@ static int cmd_init(int argc, char **argv, struct cli_ctx *ctx)
 			return code;
 		catalog_workspace_release(&ws);
 	}
-	printf("%s steward workspace in '%s'\n", existed ? "reinitialized existing" : "initialized",
+	cli_printf("%s steward workspace in '%s'\n", existed ? "reinitialized existing" : "initialized",
 	       dir);
 	return 0;
 }

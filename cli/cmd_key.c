@@ -61,7 +61,7 @@ static int do_init(const char *dir, char **args, int json)
 	(void)json;
 	if (pii_keyring_create(dir, &err))
 		return cli_fail(&err);
-	printf("created key k1 in '%s'\n", dir);
+	cli_printf("created key k1 in '%s'\n", dir);
 	return 0;
 }
 
@@ -77,7 +77,7 @@ static int do_rotate(const char *dir, char **args, int json)
 	if (pii_keyring_open(&kr, dir, 0, &err) || pii_keyring_rotate(&kr, id, sizeof(id), &err))
 		code = cli_fail(&err);
 	else
-		printf("%s is the current key; older keys stay for look-ups until retired\n", id);
+		cli_printf("%s is the current key; older keys stay for look-ups until retired\n", id);
 	pii_keyring_release(&kr);
 	return code;
 }
@@ -92,7 +92,7 @@ static int do_retire(const char *dir, char **args, int json)
 	if (pii_keyring_open(&kr, dir, 0, &err) || pii_keyring_retire(&kr, args[0], &err))
 		code = cli_fail(&err);
 	else
-		printf("retired %s; its pseudonyms can no longer be computed\n", args[0]);
+		cli_printf("retired %s; its pseudonyms can no longer be computed\n", args[0]);
 	pii_keyring_release(&kr);
 	return code;
 }
@@ -110,9 +110,9 @@ static int do_list(const char *dir, char **args, int json)
 		return cli_fail(&err);
 	}
 	if (!json) {
-		printf("%-6s %-8s %-9s %s\n", "ID", "VERSION", "STATUS", "CREATED");
+		cli_printf("%-6s %-8s %-9s %s\n", "ID", "VERSION", "STATUS", "CREATED");
 		for (size_t i = 0; i < kr.n; i++)
-			printf("%-6s %-8d %-9s %s\n", kr.keys[i].id, kr.keys[i].version,
+			cli_printf("%-6s %-8d %-9s %s\n", kr.keys[i].id, kr.keys[i].version,
 			       pii_key_status_name(kr.keys[i].status), kr.keys[i].created);
 	} else {
 		arr = json_array();
@@ -122,7 +122,7 @@ static int do_list(const char *dir, char **args, int json)
 							     kr.keys[i].version, "status",
 							     pii_key_status_name(kr.keys[i].status),
 							     "created", kr.keys[i].created));
-		json_dumpf(arr, stdout, JSON_INDENT(2));
+		cli_json_dumpf(arr, stdout, JSON_INDENT(2));
 		putchar('\n');
 		json_decref(arr);
 	}

@@ -71,7 +71,7 @@ struct tree {
 
 static void label(const struct catalog_lnode *n)
 {
-	printf("%s (%s)", n->name, n->kind ? n->kind : "external");
+	cli_printf("%s (%s)", n->name, n->kind ? n->kind : "external");
 }
 
 static void print_tree(struct tree *t, size_t node, size_t plen)
@@ -86,7 +86,7 @@ static void print_tree(struct tree *t, size_t node, size_t plen)
 
 		if (!(n->sides & t->dir))
 			continue;
-		printf("%.*s%s", (int)plen, t->prefix, last ? "└── " : "├── ");
+		cli_printf("%.*s%s", (int)plen, t->prefix, last ? "└── " : "├── ");
 		label(n);
 		if (t->state[kid] == 1) {
 			puts("  (cycle)");
@@ -126,13 +126,15 @@ static int print_text(const struct catalog_lineage *g, int dir)
 			adj_release(&t.adj);
 			return -1;
 		}
+		if (dir == CATALOG_BOTH && s)
+			putchar('\n');
 		if (dir == CATALOG_BOTH)
-			printf("%s%s of %s:\n", s ? "\n" : "",
+			cli_printf("%s of %s:\n",
 			       sides[s] == CATALOG_UP ? "upstream" : "downstream", g->nodes[0].name);
 		label(&g->nodes[0]);
 		putchar('\n');
 		if (t.adj.start[1] == t.adj.start[0])
-			printf("  (no %s lineage)\n", sides[s] == CATALOG_UP ? "upstream" : "downstream");
+			cli_printf("  (no %s lineage)\n", sides[s] == CATALOG_UP ? "upstream" : "downstream");
 		print_tree(&t, 0, 0);
 		st_free(t.state);
 		adj_release(&t.adj);
@@ -164,7 +166,7 @@ static int print_json(const struct catalog_lineage *g, int dir)
 		      g->truncated, "nodes", nodes, "edges", edges);
 	if (!o)
 		return -1;
-	ret = json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	ret = cli_json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	putchar('\n');
 	json_decref(o);
 	return ret;
@@ -173,10 +175,15 @@ static int print_json(const struct catalog_lineage *g, int dir)
 static void dot_string(const char *s)
 {
 	putchar('"');
-	for (; *s; s++) {
-		if (*s == '"' || *s == '\\')
+	while (*s) {
+		size_t run = strcspn(s, "\"\\");
+
+		cli_fwrite_escaped(s, run, 0, stdout);
+		s += run;
+		if (*s) {
 			putchar('\\');
-		putchar(*s);
+			putchar(*s++);
+		}
 	}
 	putchar('"');
 }
@@ -189,7 +196,7 @@ static void print_dot(const struct catalog_lineage *g)
 
 		fputs("  ", stdout);
 		dot_string(n->name);
-		printf(" [label=\"%s\\n%s\"%s%s];\n", n->name, n->kind ? n->kind : "external",
+		cli_printf(" [label=\"%s\\n%s\"%s%s];\n", n->name, n->kind ? n->kind : "external",
 		       n->kind ? "" : ", style=dashed", i ? "" : ", penwidth=2");
 	}
 	for (size_t i = 0; i < g->nedges; i++) {
@@ -276,7 +283,7 @@ static int cmd_lineage(int argc, char **argv, struct cli_ctx *ctx)
 		goto out;
 	}
 	if (g.truncated)
-		fprintf(stderr, "note: the depth limit of %d cut the graph; use --depth for more\n",
+		cli_fprintf(stderr, "note: the depth limit of %d cut the graph; use --depth for more\n",
 			g.depth);
 out:
 	catalog_lineage_release(&g);

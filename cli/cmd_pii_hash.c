@@ -46,6 +46,10 @@ static int hash_one(struct hash_run *r, const char *v, size_t len)
 	int n;
 
 	r->n++;
+	if (pii_subject_check(v, len, &err)) {
+		st_error_prefix(&err, "value %zu is refused", r->n);
+		return cli_fail(&err);
+	}
 	n = pii_pseudonymize(r->h, r->norm, r->category, v, len, r->country, out, &err);
 	if (n == PII_NOT_OF_KIND) {
 		st_error_set(&err, ST_E_INVALID, "value %zu is not a valid %s", r->n,
@@ -61,14 +65,15 @@ static int hash_one(struct hash_run *r, const char *v, size_t len)
 static int hash_stdin(struct hash_run *r)
 {
 	char line[MAX_LINE + 2];
-	int code = 0;
+	int code = 0, ch = 0;
 
-	while (!code && fgets(line, sizeof(line), stdin)) {
-		size_t len = strlen(line);
+	while (!code && ch != EOF) {
+		size_t len = 0;
 
-		if (len && line[len - 1] == '\n')
-			line[--len] = '\0';
-		else if (len > MAX_LINE) {
+		/* byte by byte, so that a NUL inside a line is seen and refused, not cut at */
+		while ((ch = getchar()) != EOF && ch != '\n' && len <= MAX_LINE)
+			line[len++] = (char)ch;
+		if (len > MAX_LINE) {
 			struct st_error err = ST_ERROR_INIT;
 
 			st_error_set(&err, ST_E_INVALID, "value %zu is longer than %d bytes", r->n + 1,
@@ -76,8 +81,11 @@ static int hash_stdin(struct hash_run *r)
 			code = cli_fail(&err);
 			break;
 		}
+		if (ch == EOF && !len)
+			break;
 		if (len && line[len - 1] == '\r')
-			line[--len] = '\0';
+			len--;
+		line[len] = '\0';
 		code = hash_one(r, line, len);
 	}
 	sodium_memzero(line, sizeof(line));

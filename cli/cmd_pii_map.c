@@ -58,7 +58,7 @@ static int parse(int argc, char **argv, struct cli_ctx *ctx, const struct cli_cm
 /* Prints v compactly and frees it. */
 static void dump(json_t *v)
 {
-	json_dumpf(v, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
+	cli_json_dumpf(v, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
 	json_decref(v);
 }
 
@@ -144,30 +144,32 @@ static void map_text(const struct pii_graph *g, const struct pii_map *m)
 		struct pii_field f, src;
 
 		if (!i || !same_category(m, i, i - 1)) {
+			if (i)
+				putchar('\n');
 			if (!r->category)
-				printf("%s(no category)\n", i ? "\n" : "");
+				cli_printf("(no category)\n");
 			else if (r->category_name)
-				printf("%s%s (%s)\n", i ? "\n" : "", r->category, r->category_name);
+				cli_printf("%s (%s)\n", r->category, r->category_name);
 			else
-				printf("%s%s\n", i ? "\n" : "", r->category);
-			printf("  %-*s  %-*s  %-*s  %-*s  %-*s  %-*s  %s\n", dw, "DATASET", fw,
+				cli_printf("%s\n", r->category);
+			cli_printf("  %-*s  %-*s  %-*s  %-*s  %-*s  %-*s  %s\n", dw, "DATASET", fw,
 			       "FIELD", cw, "CLASS", tw, "TRANSFORM", ow, "OWNER", sw, "SYSTEM",
 			       "SOURCE");
 		}
 		pii_graph_field(g, r->field, &f);
-		printf("  %-*s  %-*s  %-*s  %-*s  %-*s  %-*s  ", dw, f.dataset, fw, f.path, cw,
+		cli_printf("  %-*s  %-*s  %-*s  %-*s  %-*s  %-*s  ", dw, f.dataset, fw, f.path, cw,
 		       pii_map_class_name(f.cls), tw, f.transform ? f.transform : "-", ow,
 		       f.owner ? f.owner : "-", sw, f.system ? f.system : "-");
 		if (f.derived) {
 			pii_graph_field(g, f.from, &src);
-			printf("derived from %s.%s\n", src.dataset, src.path);
+			cli_printf("derived from %s.%s\n", src.dataset, src.path);
 		} else {
 			puts("declared");
 		}
 	}
 	if (m->n)
 		putchar('\n');
-	printf("%zu PII field%s in %zu dataset%s: %zu declared, %zu derived; %zu sensitive, %zu "
+	cli_printf("%zu PII field%s in %zu dataset%s: %zu declared, %zu derived; %zu sensitive, %zu "
 	       "direct, %zu indirect, %zu pseudonymous\n",
 	       m->n, m->n == 1 ? "" : "s", m->ndatasets, m->ndatasets == 1 ? "" : "s", m->ndeclared,
 	       m->nderived, m->by_class[PII_MAP_SENSITIVE], m->by_class[PII_MAP_DIRECT],
@@ -210,7 +212,7 @@ out:
 /* How a field of a chain got its class: "declared direct", "inherits direct". */
 static void print_link(const struct pii_field *f)
 {
-	printf(" <- %s.%s (%s %s%s)", f->dataset, f->path, f->derived ? "inherits" : "declared",
+	cli_printf(" <- %s.%s (%s %s%s)", f->dataset, f->path, f->derived ? "inherits" : "declared",
 	       pii_map_class_name(f->cls),
 	       f->transform && !strcmp(f->transform, "hash") ? ", transform hash" : "");
 }
@@ -227,10 +229,10 @@ static void check_text(const struct pii_graph *g, const struct pii_findings *fs)
 		pii_graph_field(g, x->field, &f);
 		pii_graph_field(g, f.from, &src);
 		if (x->file)
-			printf("%s:%u:%u: ", x->file, x->line, x->col);
-		printf("'%s.%s' is declared pii none but inherits %s from '%s.%s'\n", f.dataset,
+			cli_printf("%s:%u:%u: ", x->file, x->line, x->col);
+		cli_printf("'%s.%s' is declared pii none but inherits %s from '%s.%s'\n", f.dataset,
 		       f.path, pii_map_class_name(f.cls), src.dataset, src.path);
-		printf("  %s.%s", f.dataset, f.path);
+		cli_printf("  %s.%s", f.dataset, f.path);
 		for (size_t k = 0; k < n; k++) {
 			pii_graph_field(g, chain[k], &src);
 			print_link(&src);
@@ -238,7 +240,7 @@ static void check_text(const struct pii_graph *g, const struct pii_findings *fs)
 		putchar('\n');
 	}
 	if (fs->n)
-		printf("%zu field%s declared pii none inherit%s personal data without a "
+		cli_printf("%zu field%s declared pii none inherit%s personal data without a "
 		       "pii_reason\n",
 		       fs->n, fs->n == 1 ? "" : "s", fs->n == 1 ? "s" : "");
 	else
@@ -270,7 +272,9 @@ static void check_json(const struct pii_graph *g, const struct pii_findings *fs)
 			       field_name(g, f.from), "chain", links, "file", x->file, "line",
 			       (int)x->line, "col", (int)x->col));
 	}
-	printf("%s],\n  \"count\": %zu\n}\n", fs->n ? "\n  " : "", fs->n);
+	if (fs->n)
+		fputs("\n  ", stdout);
+	cli_printf("],\n  \"count\": %zu\n}\n", fs->n);
 }
 
 static int cmd_check(int argc, char **argv, struct cli_ctx *ctx)

@@ -43,30 +43,30 @@ static void print_text(const char *dataset, const struct pii_scan_report *r)
 {
 	size_t w = 5;
 
-	printf("pii scan %s: %llu records read, %llu unreadable\n\n", dataset,
+	cli_printf("pii scan %s: %llu records read, %llu unreadable\n\n", dataset,
 	       (unsigned long long)r->records, (unsigned long long)r->unreadable);
 	for (size_t i = 0; i < r->n; i++)
 		w = strlen(r->v[i].path) > w ? strlen(r->v[i].path) : w;
-	printf("%-*s  %7s", (int)w, "FIELD", "VALUES");
+	cli_printf("%-*s  %7s", (int)w, "FIELD", "VALUES");
 	for (int k = 0; k < PII_KIND_COUNT; k++)
-		printf("  %6s", pii_kind_name(k));
-	printf("  DECLARED\n");
+		cli_printf("  %6s", pii_kind_name(k));
+	cli_printf("  DECLARED\n");
 	for (size_t i = 0; i < r->n; i++) {
 		const struct pii_scan_field *f = &r->v[i];
 
-		printf("%-*s  %7llu", (int)w, f->path, (unsigned long long)f->values);
+		cli_printf("%-*s  %7llu", (int)w, f->path, (unsigned long long)f->values);
 		for (int k = 0; k < PII_KIND_COUNT; k++) {
 			if (!f->hits[k])
-				printf("  %6s", "-");
+				cli_printf("  %6s", "-");
 			else
-				printf("  %5.1f%%", 100.0 * (double)f->hits[k] / (double)f->values);
+				cli_printf("  %5.1f%%", 100.0 * (double)f->hits[k] / (double)f->values);
 		}
-		printf("  %s%s%s\n", f->pii ? f->pii : "(not in schema)", f->scan ? ", scan" : "",
+		cli_printf("  %s%s%s\n", f->pii ? f->pii : "(not in schema)", f->scan ? ", scan" : "",
 		       f->flagged ? "  <- flagged" : "");
 	}
 	if (!r->flagged)
 		return;
-	printf("\nflagged:\n");
+	cli_printf("\nflagged:\n");
 	for (size_t i = 0; i < r->n; i++) {
 		const struct pii_scan_field *f = &r->v[i];
 		char p[160];
@@ -74,7 +74,7 @@ static void print_text(const char *dataset, const struct pii_scan_report *r)
 		if (!f->flagged)
 			continue;
 		proposal(f, p, sizeof(p));
-		printf("  %s: %s, yet %.1f%% of its values hold %s; propose %s\n", f->path,
+		cli_printf("  %s: %s, yet %.1f%% of its values hold %s; propose %s\n", f->path,
 		       f->pii ? "tagged none" : "not in the schema",
 		       100.0 * (double)f->hits[f->proposal] / (double)f->values,
 		       pii_kind_name(f->proposal), p);
@@ -107,7 +107,7 @@ static void print_json(const char *dataset, const struct pii_scan_report *r)
 	o = json_pack("{s:s, s:I, s:I, s:o}", "dataset", dataset, "records",
 		      (json_int_t)r->records, "unreadable", (json_int_t)r->unreadable, "fields",
 		      fields);
-	json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	cli_json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	putchar('\n');
 	json_decref(o);
 }

@@ -94,7 +94,7 @@ static int cmd_report(int argc, char **argv, struct cli_ctx *ctx)
 			code = cli_fail(&err);
 			goto out;
 		}
-		printf("report for %s written to '%s' (%s)\n", o.period, o.output,
+		cli_printf("report for %s written to '%s' (%s)\n", o.period, o.output,
 		       audit_report_format_name(format));
 		goto out;
 	}
@@ -102,7 +102,14 @@ static int cmd_report(int argc, char **argv, struct cli_ctx *ctx)
 		code = cli_fail(&err);
 		goto out;
 	}
-	if (fwrite(text, 1, len, stdout) != len || fflush(stdout)) {
+	/* On standard output (a terminal, perhaps) the document's values are escaped like
+	 * every other output; its own layout (line breaks, CSV's CRLF) is kept. */
+	if (cli_fwrite_escaped(text, len,
+			       format == AUDIT_REPORT_JSON  ? ST_ESC_JSON
+			       : format == AUDIT_REPORT_CSV ? ST_ESC_KEEP_NL | ST_ESC_KEEP_CR
+							    : ST_ESC_KEEP_NL,
+			       stdout) ||
+	    fflush(stdout)) {
 		st_error_set(&err, ST_E_SYSTEM, "cannot write the report to standard output");
 		code = cli_fail(&err);
 	}

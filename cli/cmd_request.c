@@ -222,6 +222,11 @@ static int cmd_new(int argc, char **argv, struct cli_ctx *ctx)
 		}
 		memcpy(value, colon + 1, len + 1);
 	}
+	if (pii_subject_check(value, len, &err)) {
+		st_error_prefix(&err, "the subject is refused");
+		code = cli_fail(&err);
+		goto out;
+	}
 	if (subject_pseudonyms(&s.kr, category, value, len,
 			       pii_country_calling_code(
 				       catalog_config_str(s.cfg, "pii.default_country")),
@@ -298,7 +303,7 @@ static int cmd_extend(int argc, char **argv, struct cli_ctx *ctx)
 		goto out;
 	}
 	audit_date_format(r.extended_due, due);
-	printf("%s: deadline extended to %s\n", id, due);
+	cli_printf("%s: deadline extended to %s\n", id, due);
 out:
 	st_free(clean);
 	session_release(&s);
@@ -415,30 +420,30 @@ static int cmd_plan(int argc, char **argv, struct cli_ctx *ctx)
 		goto out;
 	}
 	audit_date_format(audit_request_deadline(&r), due);
-	printf("request %s: %s %s, subject %s %s, due %s\n\n", r.id, audit_regime_name(r.regime),
+	cli_printf("request %s: %s %s, subject %s %s, due %s\n\n", r.id, audit_regime_name(r.regime),
 	       audit_req_kind_name(r.kind), r.category, r.pseudonym, due);
-	printf("%-26s %-40s %-28s %s\n", "DATASET", "MATCH", "ERASURE", "TARGET");
+	cli_printf("%-26s %-40s %-28s %s\n", "DATASET", "MATCH", "ERASURE", "TARGET");
 	for (size_t i = 0; i < p.n; i++) {
 		if (!p.v[i].uri) {
 			manual++;
 			continue;
 		}
-		printf("%-26s %-40s %-28s %s%s%s%s\n", p.v[i].dataset,
+		cli_printf("%-26s %-40s %-28s %s%s%s%s\n", p.v[i].dataset,
 		       match_text(&p.v[i], a, sizeof(a)), erase_text(&p.v[i], b, sizeof(b)),
 		       p.v[i].uri, p.v[i].verify ? " (verify " : "",
 		       p.v[i].verify ? p.v[i].verify : "", p.v[i].verify ? ")" : "");
 	}
 	if (manual) {
-		printf("\nno target bound (manual work, or bind one under 'targets' in "
+		cli_printf("\nno target bound (manual work, or bind one under 'targets' in "
 		       "steward.yaml):\n");
 		for (size_t i = 0; i < p.n; i++)
 			if (!p.v[i].uri)
-				printf("  %-24s %-40s %s\n", p.v[i].dataset,
+				cli_printf("  %-24s %-40s %s\n", p.v[i].dataset,
 				       match_text(&p.v[i], a, sizeof(a)),
 				       erase_text(&p.v[i], b, sizeof(b)));
 	}
 	for (size_t i = 0; i < p.nstray; i++)
-		fprintf(stderr, "warning: steward.yaml binds a target to '%s', which is not in the "
+		cli_fprintf(stderr, "warning: steward.yaml binds a target to '%s', which is not in the "
 				"catalog\n",
 			p.stray[i]);
 	snprintf(ctx->counts, sizeof(ctx->counts), "{\"datasets\":%zu,\"manual\":%d}", p.n,
@@ -526,7 +531,7 @@ static int run_request(struct session *s, const char *id, const struct audit_run
 	if ((code = load_request_plan(s, id, &r, &p)))
 		return code;
 	for (size_t i = 0; i < p.nstray; i++)
-		fprintf(stderr, "warning: steward.yaml binds a target to '%s', which is not in the "
+		cli_fprintf(stderr, "warning: steward.yaml binds a target to '%s', which is not in the "
 				"catalog\n",
 			p.stray[i]);
 	if (audit_request_run(cli_audit_log(), cli_audit_actor(), &p, &r, &s->kr, ro, res, &err))
@@ -539,7 +544,7 @@ static int print_targets(void *u, const struct audit_req_target *t)
 {
 	(void)u;
 	if (strcmp(t->status, "done"))
-		printf("  %-24s %-7s %s\n", t->dataset, t->status, t->detail ? t->detail : "");
+		cli_printf("  %-24s %-7s %s\n", t->dataset, t->status, t->detail ? t->detail : "");
 	return 0;
 }
 
@@ -634,22 +639,22 @@ static int cmd_run(int argc, char **argv, struct cli_ctx *ctx)
 			goto out;
 		total_run += res.run;
 		failed += res.failed;
-		printf("%s: %zu target%s, %zu done, %zu not done%s; %s\n", rid, res.targets,
+		cli_printf("%s: %zu target%s, %zu done, %zu not done%s; %s\n", rid, res.targets,
 		       res.targets == 1 ? "" : "s", res.done, res.failed,
 		       res.manual ? " (and datasets needing manual work: see 'request plan')" : "",
 		       res.completed ? "completed" : "open");
 		if (res.unverified)
-			printf("  %zu target%s unverified (no re-scan could check the erasure): see "
+			cli_printf("  %zu target%s unverified (no re-scan could check the erasure): see "
 			       "'request show %s'\n",
 			       res.unverified, res.unverified == 1 ? "" : "s", rid);
 		if (res.failed)
 			audit_request_history(audit_db(cli_audit_log()), rid, NULL,
 					      print_targets, NULL, &err);
 		if (res.bundle[0])
-			printf("access bundle: %s\n", res.bundle);
+			cli_printf("access bundle: %s\n", res.bundle);
 	}
 	if (o.due && !due.n)
-		printf("no open requests\n");
+		cli_printf("no open requests\n");
 	snprintf(ctx->counts, sizeof(ctx->counts), "{\"targets_run\":%zu,\"not_done\":%zu}",
 		 total_run, failed);
 	code = failed ? ST_FINDINGS : 0;
@@ -707,7 +712,7 @@ static int list_one(void *u, const struct audit_request *r)
 					  "received", rec, "due", due, "extended", r->extended,
 					  "status", r->completed ? "completed" : "open", "overdue",
 					  overdue));
-	printf("%-16s %-7s %-5s %-26s %-10s %-10s%s %s\n", r->id, audit_req_kind_name(r->kind),
+	cli_printf("%-16s %-7s %-5s %-26s %-10s %-10s%s %s\n", r->id, audit_req_kind_name(r->kind),
 	       audit_regime_name(r->regime), r->category, rec, due, r->extended ? "*" : " ",
 	       r->completed ? "completed" : overdue ? "OVERDUE" : "open");
 	return 0;
@@ -737,7 +742,7 @@ static int cmd_list(int argc, char **argv, struct cli_ctx *ctx)
 		goto out;
 	}
 	if (!l.json)
-		printf("%-16s %-7s %-5s %-26s %-10s %-11s %s\n", "ID", "KIND", "LAW", "SUBJECT",
+		cli_printf("%-16s %-7s %-5s %-26s %-10s %-11s %s\n", "ID", "KIND", "LAW", "SUBJECT",
 		       "RECEIVED", "DUE", "STATUS");
 	if (audit_request_each(audit_db(cli_audit_log()), list_one, &l, &err)) {
 		code = cli_fail(&err);
@@ -749,7 +754,7 @@ static int cmd_list(int argc, char **argv, struct cli_ctx *ctx)
 		if (code)
 			goto out;
 	} else if (l.overdue) {
-		fprintf(stderr, "%zu request%s overdue\n", l.overdue, l.overdue == 1 ? " is" : "s are");
+		cli_fprintf(stderr, "%zu request%s overdue\n", l.overdue, l.overdue == 1 ? " is" : "s are");
 	}
 	snprintf(ctx->counts, sizeof(ctx->counts), "{\"listed\":%zu,\"overdue\":%zu}", l.n,
 		 l.overdue);
@@ -784,7 +789,7 @@ static int show_event(void *u, const struct audit_req_event *e)
 					     json_pack("{s:s, s:s, s:s, s:s?}", "time", when, "actor",
 						       e->actor, "event", e->event, "detail",
 						       e->detail));
-	printf("  %s  %-9s %-10s %s\n", when, e->actor, e->event, e->detail ? e->detail : "");
+	cli_printf("  %s  %-9s %-10s %s\n", when, e->actor, e->event, e->detail ? e->detail : "");
 	return 0;
 }
 
@@ -810,17 +815,17 @@ static const char *visited_noun(const char *uri, int64_t n)
  * Skipped files are named in the detail. */
 static void print_verified(const struct audit_req_target *t)
 {
-	printf(" visited %lld %s, ", (long long)t->visited, visited_noun(t->uri, t->visited));
+	cli_printf(" visited %lld %s, ", (long long)t->visited, visited_noun(t->uri, t->visited));
 	if (t->remaining < 0 && !t->matched && !t->erased)
-		printf("unverified"); /* the endpoint said nothing about rows */
+		cli_printf("unverified"); /* the endpoint said nothing about rows */
 	else if (t->remaining < 0)
-		printf("matched %lld, erased %lld, unverified", (long long)t->matched,
+		cli_printf("matched %lld, erased %lld, unverified", (long long)t->matched,
 		       (long long)t->erased);
 	else if (t->matched)
-		printf("matched %lld, erased %lld, remaining %lld", (long long)t->matched,
+		cli_printf("matched %lld, erased %lld, remaining %lld", (long long)t->matched,
 		       (long long)t->erased, (long long)t->remaining);
 	else
-		printf("matched 0 rows, remaining %lld", (long long)t->remaining);
+		cli_printf("matched 0 rows, remaining %lld", (long long)t->remaining);
 }
 
 static int show_target(void *u, const struct audit_req_target *t)
@@ -857,20 +862,20 @@ static int show_target(void *u, const struct audit_req_target *t)
 		}
 		return !o || json_array_append_new(st->targets, o);
 	}
-	printf("  %-24s %-7s", t->dataset, t->status);
+	cli_printf("  %-24s %-7s", t->dataset, t->status);
 	if (t->has_counts && t->has_remaining)
 		print_verified(t);
 	else if (t->has_counts && !t->matched)
-		printf(" matched 0 rows, changed 0");
+		cli_printf(" matched 0 rows, changed 0");
 	else if (t->has_counts)
-		printf(" matched %lld, changed %lld", (long long)t->matched, (long long)t->changed);
+		cli_printf(" matched %lld, changed %lld", (long long)t->matched, (long long)t->changed);
 	if (t->http_status)
-		printf(", HTTP %lld", (long long)t->http_status);
+		cli_printf(", HTTP %lld", (long long)t->http_status);
 	if (t->attempts)
-		printf(", %lld attempt%s", (long long)t->attempts, t->attempts == 1 ? "" : "s");
+		cli_printf(", %lld attempt%s", (long long)t->attempts, t->attempts == 1 ? "" : "s");
 	if (t->has_counts)
-		printf(", %lld ms", (long long)t->elapsed_ms);
-	printf("  (%s)%s%s\n", t->uri, t->detail ? "  " : "", t->detail ? t->detail : "");
+		cli_printf(", %lld ms", (long long)t->elapsed_ms);
+	cli_printf("  (%s)%s%s\n", t->uri, t->detail ? "  " : "", t->detail ? t->detail : "");
 	return 0;
 }
 
@@ -912,28 +917,28 @@ static int cmd_show(int argc, char **argv, struct cli_ctx *ctx)
 		st.events = json_array();
 		st.targets = json_array();
 	} else {
-		printf("request %s\n  kind:      %s (%s)\n  subject:   %s %s\n  received:  %s\n"
+		cli_printf("request %s\n  kind:      %s (%s)\n  subject:   %s %s\n  received:  %s\n"
 		       "  due:       %s%s%s%s\n  status:    %s",
 		       r.id, audit_req_kind_name(r.kind), audit_regime_name(r.regime), r.category,
 		       r.pseudonym, rec, due, r.extended ? " (extended: " : "",
 		       r.extended ? r.extension_reason : "", r.extended ? ")" : "",
 		       r.completed ? "completed" : overdue ? "OVERDUE" : "open");
 		if (st.unverified)
-			printf(", %zu target%s unverified", st.unverified,
+			cli_printf(", %zu target%s unverified", st.unverified,
 			       st.unverified == 1 ? "" : "s");
-		printf("\n");
+		cli_printf("\n");
 		if (r.completed)
-			printf("  completed: %s\n", done);
+			cli_printf("  completed: %s\n", done);
 		if (r.bundle[0])
-			printf("  bundle:    %s\n", r.bundle);
-		printf("\ntimeline:\n");
+			cli_printf("  bundle:    %s\n", r.bundle);
+		cli_printf("\ntimeline:\n");
 	}
 	if (audit_request_history(audit_db(cli_audit_log()), id, show_event, NULL, &st, &err)) {
 		code = cli_fail(&err);
 		goto out;
 	}
 	if (!st.json)
-		printf("\ntargets:\n");
+		cli_printf("\ntargets:\n");
 	if (audit_request_history(audit_db(cli_audit_log()), id, NULL, show_target, &st,
 				  &err)) {
 		code = cli_fail(&err);

@@ -40,29 +40,40 @@ static void print_json(const struct catalog_hits *hits)
 						"certified", h->certified, "owner", h->owner,
 						"description", h->description));
 	}
-	json_dumpf(arr, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
+	cli_json_dumpf(arr, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
 	putchar('\n');
 	json_decref(arr);
 }
 
-/* Prints up to width columns of s, on one line, cutting at a character boundary. */
+/* Prints up to width columns of s, on one line, cutting at a character boundary; line
+ * breaks and tabs become spaces and other controls are escaped. */
 static void print_clipped(const char *s, int width)
 {
-	int col = 0;
+	size_t i = 0, start = 0;
+	int col = 0, cut = 0;
 
-	for (; s && *s && col < width; s++) {
-		unsigned char ch = (unsigned char)*s;
+	for (; s && s[i] && col < width; i++) {
+		unsigned char ch = (unsigned char)s[i];
 
-		if (ch == '\n' || ch == '\t')
-			ch = ' ';
 		if ((ch & 0xC0) != 0x80)
 			col++;
-		if (col == width && s[1]) {
-			fputs("…", stdout);
-			return;
+		if (col == width && s[i + 1]) {
+			cut = 1;
+			break;
 		}
-		putchar(ch);
 	}
+	while (!cut && s && (s[i] & 0xC0) == 0x80) /* the rest of the last character */
+		i++;
+	for (size_t j = 0; j < i; j++)
+		if (s[j] == '\n' || s[j] == '\t') {
+			cli_fwrite_escaped(s + start, j - start, 0, stdout);
+			putchar(' ');
+			start = j + 1;
+		}
+	if (s)
+		cli_fwrite_escaped(s + start, i - start, 0, stdout);
+	if (cut)
+		fputs("…", stdout);
 }
 
 static void print_text(const struct catalog_hits *hits)
@@ -76,12 +87,12 @@ static void print_text(const struct catalog_hits *hits)
 		kindw = k > kindw ? k : kindw;
 	}
 	namew = namew > 40 ? 40 : namew;
-	printf("%-6s  %-*s  %-*s  %s\n", "SCORE", namew, "NAME", kindw, "KIND", "DESCRIPTION");
+	cli_printf("%-6s  %-*s  %-*s  %s\n", "SCORE", namew, "NAME", kindw, "KIND", "DESCRIPTION");
 	for (size_t i = 0; i < hits->n; i++) {
 		const struct catalog_hit *h = &hits->v[i];
 		int rest = width - 6 - namew - kindw - 6;
 
-		printf("%6.2f  %-*s  %-*s  ", h->score, namew, h->name, kindw, h->kind);
+		cli_printf("%6.2f  %-*s  %-*s  ", h->score, namew, h->name, kindw, h->kind);
 		if (h->certified) {
 			fputs("[certified] ", stdout);
 			rest -= 12;
@@ -157,9 +168,9 @@ static int cmd_search(int argc, char **argv, struct cli_ctx *ctx)
 	if (!hits.total && !json)
 		fputs("no matches\n", stderr); /* the query may hold personal data: not echoed */
 	else if (hits.total > hits.n && !json)
-		fprintf(stderr, "%zu of %zu matches; use --limit for more\n", hits.n, hits.total);
+		cli_fprintf(stderr, "%zu of %zu matches; use --limit for more\n", hits.n, hits.total);
 	if (hits.restricted)
-		fprintf(stderr,
+		cli_fprintf(stderr,
 			"note: over %d datasets match, so only those matching in their name, tags or\n"
 			"glossary terms were ranked; add words or filters to narrow the search\n",
 			CATALOG_SEARCH_RANK_ALL);

@@ -107,7 +107,7 @@ static int print_json(const struct catalog_card *k, const struct pii_graph *g)
 	json_object_set_new(o, "terms", refs_json(k->terms, k->nterms));
 	if (!strcmp(k->kind, "term"))
 		json_object_set_new(o, "related", refs_json(k->related, k->nrelated));
-	ret = json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	ret = cli_json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	putchar('\n');
 	json_decref(o);
 	return ret;
@@ -116,16 +116,16 @@ static int print_json(const struct catalog_card *k, const struct pii_graph *g)
 static void meta_line(const char *label, const char *value)
 {
 	if (value && *value)
-		printf("  %-13s %s\n", label, value);
+		cli_printf("  %-13s %s\n", label, value);
 }
 
 static void print_refs(const char *title, const struct catalog_ref *v, size_t n)
 {
 	if (!n)
 		return;
-	printf("\n%s\n", title);
+	cli_printf("\n%s\n", title);
 	for (size_t i = 0; i < n; i++)
-		printf("  %s (%s)\n", v[i].name, v[i].kind ? v[i].kind : "external");
+		cli_printf("  %s (%s)\n", v[i].name, v[i].kind ? v[i].kind : "external");
 }
 
 /* The last segment of a dotted path: what the tree shows at each level. */
@@ -151,7 +151,7 @@ static void print_fields(const struct catalog_card *k, const struct pii_graph *g
 		typew = t > typew ? t : typew;
 		catw = c > catw ? c : catw;
 	}
-	printf("\nFields (* required)\n  %-*s  %-*s  %-12s  %-*s  %s\n", namew, "FIELD", typew,
+	cli_printf("\nFields (* required)\n  %-*s  %-*s  %-12s  %-*s  %s\n", namew, "FIELD", typew,
 	       "TYPE", "PII", catw, "CATEGORY", "TRANSFORM");
 	for (size_t i = 0; i < k->nfields; i++) {
 		const struct catalog_field *f = &k->fields[i];
@@ -163,22 +163,22 @@ static void print_fields(const struct catalog_card *k, const struct pii_graph *g
 		snprintf(type, sizeof(type), "%s%s%s%s", f->type ? f->type : "-",
 			 f->item_type ? "<" : "", f->item_type ? f->item_type : "",
 			 f->item_type ? ">" : "");
-		printf("  %-*s  %-*s  %-12s  %-*s  %s", namew, name, typew, type, f->pii, catw,
+		cli_printf("  %-*s  %-*s  %-12s  %-*s  %s", namew, name, typew, type, f->pii, catw,
 		       f->category ? f->category : "-", f->transform ? f->transform : "-");
 		if (f->normalize)
-			printf(" (normalize %s)", f->normalize);
+			cli_printf(" (normalize %s)", f->normalize);
 		if (f->scan)
-			printf(" (scan)");
+			cli_printf(" (scan)");
 		if (f->nullable)
-			printf(" nullable");
+			cli_printf(" nullable");
 		putchar('\n');
 		for (size_t j = 0; j < f->nfrom; j++)
-			printf("  %*s  <- %s\n", namew, "", f->from[j]);
+			cli_printf("  %*s  <- %s\n", namew, "", f->from[j]);
 		if (derived_tag(g, i, f, &pf, &src))
-			printf("  %*s  <- derived %s from %s.%s\n", namew, "",
+			cli_printf("  %*s  <- derived %s from %s.%s\n", namew, "",
 			       pii_map_class_name(pf.cls), src.dataset, src.path);
 		if (f->pii_reason)
-			printf("  %*s  pii_reason: %s\n", namew, "", f->pii_reason);
+			cli_printf("  %*s  pii_reason: %s\n", namew, "", f->pii_reason);
 	}
 }
 
@@ -187,10 +187,13 @@ static void print_text(const struct catalog_card *k, const struct pii_graph *g)
 	char versions[256] = "", line[32];
 	size_t off = 0;
 
-	printf("%s  (%s, version %lld)%s\n", k->name, k->kind, (long long)k->version,
+	cli_printf("%s  (%s, version %lld)%s\n", k->name, k->kind, (long long)k->version,
 	       k->certified ? "  [certified]" : "");
-	if (k->description)
-		printf("\n  %s\n\n", k->description);
+	if (k->description) { /* multi-line text: its own line breaks stay */
+		fputs("\n  ", stdout);
+		cli_fwrite_escaped(k->description, strlen(k->description), ST_ESC_KEEP_NL, stdout);
+		fputs("\n\n", stdout);
+	}
 	else
 		putchar('\n');
 	for (size_t i = 0; i < k->nversions && off < sizeof(versions) - 24; i++)
@@ -210,7 +213,7 @@ static void print_text(const struct catalog_card *k, const struct pii_graph *g)
 	meta_line("versions", versions);
 	if (k->nversions > 1)
 		meta_line("compatibility", k->compatibility);
-	printf("  %-13s %s%s\n", "declared in", k->file, line);
+	cli_printf("  %-13s %s%s\n", "declared in", k->file, line);
 	if (k->nfields)
 		print_fields(k, g);
 	print_refs("Upstream", k->upstream, k->nupstream);
@@ -272,7 +275,7 @@ static int cmd_show(int argc, char **argv, struct cli_ctx *ctx)
 		char msg[2048];
 
 		st_error_format(&err, msg, sizeof(msg));
-		fprintf(stderr, "warning: cannot work out inherited pii classes: %s\n", msg);
+		cli_line(stderr, "warning: cannot work out inherited pii classes: %s", msg);
 		st_error_init(&err);
 	}
 	if (json) {

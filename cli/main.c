@@ -4,6 +4,8 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 
 static const struct cli_cmd *const commands[] = {
 	&cli_cmd_init, &cli_cmd_catalog, &cli_cmd_search, &cli_cmd_show, &cli_cmd_lineage,
@@ -17,7 +19,7 @@ static void usage(FILE *out)
 	      "A data governance and PII catalog.\n\ncommands:\n",
 	      out);
 	for (size_t i = 0; i < sizeof(commands) / sizeof(*commands); i++)
-		fprintf(out, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
+		cli_fprintf(out, "  %-10s %s\n", commands[i]->name, commands[i]->summary);
 	fputs("\nEvery command takes --help. The workspace is --home DIR, else $STEWARD_HOME,\n"
 	      "else the nearest directory above the current one that holds .steward/.\n"
 	      "Exit codes: 0 ok, 1 findings, 2 usage, 3 invalid input, 4 not found,\n"
@@ -25,14 +27,29 @@ static void usage(FILE *out)
 	      out);
 }
 
+/* Keeps raw records and key material out of core dumps and away from other processes of
+ * the same user (ptrace, /proc/PID/mem): every command, so that no verb can forget it. */
+static int no_core_dumps(void)
+{
+	const struct rlimit none = {0, 0};
+
+	return setrlimit(RLIMIT_CORE, &none) || prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) ? -1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct cli_ctx ctx = {0};
 	int i = 1;
 
+	cli_args(argc, argv);
+	if (no_core_dumps()) {
+		cli_error("cannot disable core dumps, so no command runs");
+		return ST_E_SYSTEM;
+	}
+
 	while (i < argc && argv[i][0] == '-') {
 		if (!strcmp(argv[i], "--home") && i + 1 >= argc) {
-			fprintf(stderr, "error: option '--home' needs a value\n");
+			cli_error("option '--home' needs a value");
 			return ST_E_USAGE;
 		} else if (!strcmp(argv[i], "--home")) {
 			ctx.home = argv[i + 1];
@@ -44,10 +61,10 @@ int main(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		} else if (!strcmp(argv[i], "--version")) {
-			printf("steward %s\n", STEWARD_VERSION);
+			cli_printf("steward %s\n", STEWARD_VERSION);
 			return 0;
 		} else {
-			fprintf(stderr, "error: unknown option '%s'\n", argv[i]);
+			cli_error("unknown option '%s'", argv[i]);
 			usage(stderr);
 			return ST_E_USAGE;
 		}
@@ -64,7 +81,7 @@ int main(int argc, char **argv)
 		for (size_t k = 0; k < sizeof(commands) / sizeof(*commands); k++)
 			if (!strcmp(argv[i + 1], commands[k]->name))
 				return cli_help(commands[k]);
-		fprintf(stderr, "error: no help for '%s'\n", argv[i + 1]);
+		cli_error("no help for '%s'", argv[i + 1]);
 		return ST_E_USAGE;
 	}
 	for (size_t k = 0; k < sizeof(commands) / sizeof(*commands); k++)
@@ -75,6 +92,7 @@ int main(int argc, char **argv)
 			code = commands[k]->exec(argc - i, argv + i, &ctx);
 			return cli_audit_end(&ctx, code);
 		}
-	fprintf(stderr, "error: '%s' is not a steward command\nsee 'steward --help'\n", argv[i]);
+	cli_error("'%s' is not a steward command", argv[i]);
+	fputs("see 'steward --help'\n", stderr);
 	return ST_E_USAGE;
 }

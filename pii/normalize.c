@@ -1,6 +1,7 @@
 /* Normalizers: canonical e-mail, E.164 phone and IP address text, so that equivalent inputs
  * give the same pseudonym. */
 #include "pii.h"
+#include "utf8.h"
 
 #include <arpa/inet.h>
 #include <string.h>
@@ -255,4 +256,29 @@ const char *pii_norm_noun(int norm)
 	default:
 		return "value";
 	}
+}
+
+int pii_subject_check(const char *value, size_t len, struct st_error *err)
+{
+	const unsigned char *u = (const unsigned char *)value;
+	unsigned line, col;
+
+	if (!len)
+		return st_error_set(err, ST_E_INVALID, "it is empty");
+	if (len > PII_SUBJECT_MAX)
+		return st_error_set(err, ST_E_INVALID, "it is longer than %d bytes",
+				    PII_SUBJECT_MAX);
+	for (size_t i = 0; i < len; i++) {
+		if (!u[i])
+			return st_error_set(err, ST_E_INVALID, "it holds a NUL byte (byte %zu)",
+					    i + 1);
+		if (u[i] < 0x20 || u[i] == 0x7F || (u[i] == 0xC2 && i + 1 < len &&
+						      u[i + 1] >= 0x80 && u[i + 1] <= 0x9F))
+			return st_error_set(err, ST_E_INVALID,
+					    "it holds a control character (byte %zu)", i + 1);
+	}
+	if (st_utf8_check(u, len, &line, &col))
+		return st_error_set(err, ST_E_INVALID, "it is not valid UTF-8 (character %u)",
+				    col);
+	return 0;
 }

@@ -27,6 +27,13 @@ int pii_norm_for_category(const char *category);
  * the value is not of that kind (out is then undefined). */
 int pii_normalize(int norm, const char *value, size_t len, const char *country_code,
 		  char *out);
+#define PII_SUBJECT_MAX (PII_NORM_MAX - 1) /* longest subject value, in bytes */
+/* The one check of a subject value typed or piped in (a request's subject, a value to
+ * look up): len bytes of valid UTF-8, 1 to PII_SUBJECT_MAX of them, with no NUL and no
+ * control character (C0, DEL, C1), so that a stray byte can never give another person's
+ * pseudonym. Returns 0, or -1 with err (ST_E_INVALID) saying what is wrong and at which
+ * byte, never the value. */
+int pii_subject_check(const char *value, size_t len, struct st_error *err);
 /* What a normalizer takes, for messages: "e-mail address", "phone number", "IP address"
  * (or "value" for PII_NORM_NONE). */
 const char *pii_norm_noun(int norm);

@@ -66,7 +66,7 @@ static uint64_t category_id(const char *category)
 
 static struct sub *find_sub(struct pii_pseudonymizer *h, const char *category, struct st_error *err)
 {
-	unsigned char subkey[crypto_generichash_KEYBYTES];
+	unsigned char *subkey;
 	struct sub *s;
 
 	/* Callers pass the same category strings again and again: pointers first. */
@@ -86,16 +86,21 @@ static struct sub *find_sub(struct pii_pseudonymizer *h, const char *category, s
 	s->category = st_strdup(category);
 	s->seen = category;
 	s->state = sodium_malloc(sizeof(*s->state));
-	if (!s->category || !s->state) {
+	/* The subkey is key material too: it is derived in guarded memory, never on the
+	 * stack, and sodium_free() wipes it. */
+	subkey = sodium_malloc(crypto_generichash_KEYBYTES);
+	if (!s->category || !s->state || !subkey) {
 		st_free(s->category);
 		sodium_free(s->state);
+		sodium_free(subkey);
 		st_error_oom(err);
 		return NULL;
 	}
-	crypto_kdf_derive_from_key(subkey, sizeof(subkey), category_id(category), KDF_CONTEXT,
-				   h->master);
-	pii_b2b_init(s->state, subkey, sizeof(subkey), PII_TAG_BYTES);
-	sodium_memzero(subkey, sizeof(subkey));
+	crypto_kdf_derive_from_key(subkey, crypto_generichash_KEYBYTES, category_id(category),
+				   KDF_CONTEXT, h->master);
+	pii_b2b_init(s->state, subkey, crypto_generichash_KEYBYTES, PII_TAG_BYTES);
+	sodium_free(subkey);
+	sodium_mprotect_readonly(s->state); /* only read from now on; sodium_free() wipes it */
 	h->n++;
 	return s;
 }
