@@ -612,9 +612,17 @@ static int setup(struct audit_log *log, struct st_error *err)
 			refuse(log, AUDIT_LOG_EMPTY, err);
 			goto out;
 		}
+		/* The schema is committed before the key exists, so that a log is never empty
+		 * while its key is there (audit_open() refuses that before opening it). */
 		if (st_sql_exec(log->db, (const char *)st_embed_audit_v1, err) ||
-		    st_sql_exec(log->db, "PRAGMA user_version = 2", err))
+		    st_sql_exec(log->db, "PRAGMA user_version = 2", err) ||
+		    st_sql_exec(log->db, "COMMIT", err))
 			goto out;
+		began = 0;
+		if (st_sql_exec(log->db, "BEGIN IMMEDIATE", err))
+			goto out;
+		began = 1;
+		version = AUDIT_SCHEMA_VERSION;
 	}
 	if (audit_meta_get(log->db, "public_key", want, sizeof(want), err))
 		goto out;
@@ -812,8 +820,8 @@ static int log_open(struct audit_log **out, const char *state_dir, const char *v
 				     log->path);
 			goto out;
 		}
-		/* Empty: nothing is opened, so nothing is written into it. (A log being created
-		 * is never empty once its key exists: it is switched to WAL first.) */
+		/* Empty: refused before SQLite opens it, which would delete a -wal file beside an
+		 * empty database (the old log's last frames) and write a header. */
 		if (!sb.st_size && !lstat(log->key_path, &sb)) {
 			refuse(log, AUDIT_LOG_EMPTY, err);
 			goto out;
@@ -850,11 +858,10 @@ static int log_open(struct audit_log **out, const char *state_dir, const char *v
 	 * syncing it anew each time. Closing still folds it into audit.db, so a copy of
 	 * audit.db alone holds every record of the commands that ended. */
 	sqlite3_file_control(log->db, "main", SQLITE_FCNTL_PERSIST_WAL, &(int){1});
-	if (st_sql_exec(log->db,
-			 "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
-			 " PRAGMA foreign_keys = ON",
-			 err) ||
-	    setup(log, err) || audit_cover_setup(log->db, err) || recover_pending(log, err)) {
+	/* setup() comes before the switch to WAL, so a log it refuses is not written to. */
+	if (st_sql_exec(log->db, "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON", err) ||
+	    setup(log, err) || st_sql_exec(log->db, "PRAGMA journal_mode = WAL", err) ||
+	    audit_cover_setup(log->db, err) || recover_pending(log, err)) {
 		int rc = sqlite3_errcode(log->db);
 
 		if (!log->state && (rc == SQLITE_NOTADB || rc == SQLITE_CORRUPT))
