@@ -46,6 +46,12 @@ int audit_meta_get(struct sqlite3 *db, const char *key, char *out, size_t n,
  * covers is NULL). See docs/audit.md. */
 void audit_record_mac(const unsigned char *mk, int64_t seq, const unsigned char *prev_mac,
 		      const unsigned char *hash, const unsigned char *covers, unsigned char *out);
+/* The same in two steps, for many records: the BLAKE2b state keyed with mk (secret: wipe it
+ * with sodium_memzero()), then each record's mac from a copy of it. */
+void audit_mac_keyed(crypto_generichash_state *keyed, const unsigned char *mk);
+void audit_record_mac_keyed(const crypto_generichash_state *keyed, int64_t seq,
+			    const unsigned char *prev_mac, const unsigned char *hash,
+			    const unsigned char *covers, unsigned char *out);
 /* The mac subkey of the open log whose database is db, readable until
  * audit_mac_key_done(db); NULL when db is not an open log's (a copy, an image): the macs
  * are then not checked. */
@@ -62,7 +68,8 @@ int audit_pending_valid(const unsigned char *mk, int64_t id, struct sqlite3_stmt
 extern const char *const audit_covered_tables[AUDIT_COVERED_TABLES];
 /* Creates db's temporary triggers that note every row a command writes to a covered table
  * in pending_rows, under the pending id set with audit_cover_set_pending() (0 at first).
- * Only this connection's writes are noted. Returns 0, or -1 with err. */
+ * Only this connection's writes are noted. audit_begin() sets them up for the request.*
+ * actions, the ones that write covered tables. Returns 0, or -1 with err. */
 int audit_cover_setup(struct sqlite3 *db, struct st_error *err);
 int audit_cover_set_pending(struct sqlite3 *db, int64_t pending_id, struct st_error *err);
 /* Inside a write transaction: lists every row noted under pending_id in `covered` under

@@ -232,8 +232,10 @@ int audit_cover_setup(sqlite3 *db, struct st_error *err)
 	char sql[4096];
 	size_t len;
 
+	/* The temporary schema lives in memory: no temporary file is made for it. */
 	len = (size_t)snprintf(sql, sizeof(sql),
-			       "CREATE TEMP TABLE audit_cur (id INTEGER NOT NULL);"
+			       "PRAGMA temp_store = MEMORY;"
+			       " CREATE TEMP TABLE audit_cur (id INTEGER NOT NULL);"
 			       " INSERT INTO audit_cur VALUES (0);");
 	for (int i = 0; i < AUDIT_COVERED_TABLES; i++) {
 		const char *t = audit_covered_tables[i];

@@ -380,6 +380,7 @@ int audit_verify_db(struct sqlite3 *db, const struct audit_checkpoint *anchor,
 	sqlite3_stmt *st = NULL, *cst = NULL, *vst = NULL;
 	struct sigpool *pool = st_malloc(sizeof(*pool));
 	const unsigned char *mk = audit_mac_key(db);
+	crypto_generichash_state keyed;
 	int ret = -1, rc, crc, vrc, anchor_seen = 0, txn = 0;
 	int64_t bad_sig;
 	size_t got = 0;
@@ -390,6 +391,8 @@ int audit_verify_db(struct sqlite3 *db, const struct audit_checkpoint *anchor,
 			audit_mac_key_done(db);
 		return st_error_oom(err);
 	}
+	if (mk)
+		audit_mac_keyed(&keyed, mk);
 	sigpool_start(pool);
 	/* One read transaction, so records and checkpoints are read from one snapshot. */
 	if (sqlite3_get_autocommit(db)) {
@@ -491,7 +494,8 @@ int audit_verify_db(struct sqlite3 *db, const struct audit_checkpoint *anchor,
 			} else if (sqlite3_column_bytes(st, 16) == AUDIT_HASH_BYTES &&
 				   (sqlite3_column_type(st, 17) == SQLITE_NULL ||
 				    sqlite3_column_bytes(st, 17) == AUDIT_HASH_BYTES)) {
-				audit_record_mac(mk, r.seq, prev_mac, sqlite3_column_blob(st, 16),
+				audit_record_mac_keyed(&keyed, r.seq, prev_mac,
+						       sqlite3_column_blob(st, 16),
 						 sqlite3_column_type(st, 17) == SQLITE_NULL
 							 ? NULL
 							 : sqlite3_column_blob(st, 17),
@@ -555,8 +559,10 @@ int audit_verify_db(struct sqlite3 *db, const struct audit_checkpoint *anchor,
 	}
 	ret = res->bad_seq ? 1 : 0;
 out:
-	if (mk)
+	if (mk) {
+		sodium_memzero(&keyed, sizeof(keyed));
 		audit_mac_key_done(db);
+	}
 	sodium_memzero(mac, sizeof(mac));
 	sigpool_finish(pool);
 	st_free(pool);
