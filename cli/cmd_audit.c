@@ -14,10 +14,11 @@
 
 static const char verify_usage[] =
 	"usage: steward audit verify [--anchor FILE] [--json]\n\n"
-	"Recomputes the audit log's hash chain and checks every signed checkpoint. With\n"
-	"--anchor, also checks that the log still holds the exported checkpoint FILE unchanged\n"
-	"and is signed by its key: only this catches a log that was cut short or rewritten\n"
-	"by someone holding the files (see docs/audit.md).\n"
+	"Recomputes the audit log's hash chain and every record's key-bound mac, checks the\n"
+	"request evidence and the suppression list against the records that wrote them, and\n"
+	"checks every signed checkpoint. With --anchor, also checks that the log still holds\n"
+	"the exported checkpoint FILE unchanged and is signed by its key: only this catches a\n"
+	"log that was cut short, or rewritten by someone holding the key (see docs/audit.md).\n"
 	"Exit status: 0 intact, 1 tampered (the first bad seq is named), 2 on errors.\n";
 
 static const char checkpoint_usage[] =
