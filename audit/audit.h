@@ -114,6 +114,7 @@ enum audit_log_state {
 	AUDIT_LOG_USABLE,   /* it can be used, or fails for another reason */
 	AUDIT_LOG_MISSING,  /* removed */
 	AUDIT_LOG_EMPTY,    /* 0 bytes, or a log without records made without the key */
+	AUDIT_LOG_TRUNCATED, /* shorter than its SQLite header says */
 	AUDIT_LOG_REPLACED, /* record 1 does not verify under the key */
 	AUDIT_LOG_FOREIGN,  /* signed with another key */
 	AUDIT_LOG_DAMAGED   /* not a database, or a damaged one */

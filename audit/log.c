@@ -544,12 +544,37 @@ static int refuse(struct audit_log *log, int state, struct st_error *err)
 				    "the audit log '%s' is empty but the workspace has an audit key; "
 				    "the log was truncated or replaced " RECOVER_SEE,
 				    log->path);
+	case AUDIT_LOG_TRUNCATED:
+		return st_error_set(err, ST_E_DENIED,
+				    "the audit log '%s' is shorter than its header says but the "
+				    "workspace has an audit key; the log was truncated " RECOVER_SEE,
+				    log->path);
 	default:
 		return st_error_set(err, ST_E_DENIED,
 				    "the audit log '%s' was not written with the workspace's audit key "
 				    "(record 1 does not verify); the log was replaced " RECOVER_SEE,
 				    log->path);
 	}
+}
+
+/* Whether the SQLite file at path is shorter than the page count its header gives (a file
+ * cut short: a clean one is never shorter, whatever its WAL holds). */
+static int cut_short(const char *path, off_t size)
+{
+	unsigned char h[100];
+	uint32_t page, pages;
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, h, sizeof(h)) : -1;
+
+	if (fd >= 0)
+		close(fd);
+	if (n != (ssize_t)sizeof(h) || memcmp(h, "SQLite format 3", 16) ||
+	    memcmp(h + 24, h + 92, 4)) /* the page count is valid only when these agree */
+		return 0;
+	page = (uint32_t)h[16] << 8 | h[17];
+	page = page == 1 ? 65536 : page;
+	pages = (uint32_t)h[28] << 24 | (uint32_t)h[29] << 16 | (uint32_t)h[30] << 8 | h[31];
+	return (uint64_t)size < (uint64_t)page * pages;
 }
 
 /* Record 1 must verify under the key: a log put in place of this one does not. */
@@ -842,6 +867,10 @@ static int log_open(struct audit_log **out, const char *state_dir, const char *v
 			refuse(log, AUDIT_LOG_EMPTY, err);
 			goto out;
 		}
+		if (cut_short(log->path, sb.st_size) && !lstat(log->key_path, &sb)) {
+			refuse(log, AUDIT_LOG_TRUNCATED, err);
+			goto out;
+		}
 	} else if (!lstat(log->key_path, &sb)) {
 		refuse(log, AUDIT_LOG_MISSING, err);
 		goto out;
@@ -884,6 +913,8 @@ static int log_open(struct audit_log **out, const char *state_dir, const char *v
 			log->state = AUDIT_LOG_DAMAGED;
 		if (!log->state || log->state >= AUDIT_LOG_FOREIGN)
 			st_error_prefix(err, "audit log '%s'", log->path);
+		/* Closing would fold the WAL into a file that is not this log: leave both be. */
+		sqlite3_db_config(log->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
 		goto out;
 	}
 	log->next = open_logs;
@@ -1266,8 +1297,8 @@ out:
 	return ret;
 }
 
-static const char *const state_names[] = {"usable", "missing", "empty", "replaced", "foreign",
-					  "damaged"};
+static const char *const state_names[] = {"usable",   "missing", "empty",    "truncated",
+					  "replaced", "foreign", "damaged"};
 
 /* Writes the new log into log->path (a temporary name): the schema, the public key, and
  * record 1 saying what was recovered, signed. */

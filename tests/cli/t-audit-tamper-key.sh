@@ -94,6 +94,15 @@ done
 check 'audit.db is still 0 bytes: nothing was written into it' test ! -s "$(DB)"
 check 'audit.key is untouched' cmp -s "$TMP/key.before" "$WS/.steward/audit.key"
 
+# Cut short (not to 0 bytes): shorter than its SQLite header says; nothing is written to it.
+use cut
+sz=$(stat -c %s "$(DB)")
+truncate -s 8192 "$(DB)"
+check 'the log was longer than 8 KiB' test "$sz" -gt 8192
+expect_exit 6 steward search person
+expect_stderr_line "error: the audit log '$(DB)' is shorter than its header says but the workspace has an audit key; the log was truncated (see 'steward audit recover --help')"
+expect_equal 8192 "$(stat -c %s "$(DB)")" 'the cut log is left as it is'
+
 # ---- (3) audit.db replaced by a fresh log ----
 use fresh-schema
 rm -f "$(DB)" "$(DB)-wal" "$(DB)-shm"
@@ -231,6 +240,22 @@ expect_jq ".[0].counts.old_state == \"replaced\" and .[0].counts.old_sha256 == \
 expect_exit 0 steward search person
 expect_exit 0 steward audit verify
 expect_stdout_contains 'audit log intact: 3 records, '
+
+# Cut short, then recovered: the state is named.
+WS=$TMP/cut
+expect_exit 0 steward audit recover --reason 'ticket 11'
+expect_stdout_contains "audit log recovered: the old log (8192 bytes, sha256 "
+expect_exit 0 steward audit log --json
+expect_jq '.[0].counts.old_state == "truncated" and .[0].counts.old_size == 8192'
+
+# Damaged (not a database): recovered too.
+use damaged
+printf 'this is not an SQLite database, only text that is long enough\n' >"$(DB)"
+expect_exit 5 steward search person
+expect_stderr_line "error: audit log '$(DB)': database: file is not a database"
+expect_exit 0 steward audit recover --reason 'ticket 12'
+expect_exit 0 steward audit log --json
+expect_jq '.[0].counts.old_state == "damaged" and .[0].counts.old_size == 62'
 
 # ---- (6) a version 1 log is upgraded: every record bound, every covered row listed ----
 use upgrade
