@@ -169,11 +169,14 @@ struct audit_verify_result {
 	int anchored;        /* an anchor was given and matched */
 };
 
-/* Recomputes the whole chain of db and checks every checkpoint's signature and hash, and,
+/* Recomputes the whole chain of db, every record's covered rows and the request tables and
+ * suppression list against them, and checks every checkpoint's signature and hash, and,
  * when anchor is not NULL, that the log still holds the anchor's record unchanged and was
- * signed by the anchor's key. Returns 0 when intact, 1 when tampered (res->bad_seq and
- * res->problem say where and how), or -1 with err when db cannot be read as an audit log.
- * Reads only; db may be any handle, such as a deserialized image. */
+ * signed by the anchor's key. When db is an open log's (audit_db()), every record's mac and
+ * every pending row's mac are checked under its key too. Returns 0 when intact, 1 when
+ * tampered (res->bad_seq and res->problem say where and how), or -1 with err when db cannot
+ * be read as an audit log. Reads only; db may be any handle, such as a deserialized image
+ * (whose macs are then not checked). */
 int audit_verify_db(struct sqlite3 *db, const struct audit_checkpoint *anchor,
 		    struct audit_verify_result *res, struct st_error *err);
 
