@@ -161,9 +161,6 @@ static void u64_be(uint64_t v, unsigned char *b)
 		b[i] = (unsigned char)(v & 0xff);
 }
 
-/* mac = BLAKE2b-256 keyed with the subkey over "steward.mac.v1\0" || seq || prev mac ||
- * hash || covers (zeros when NULL). prev mac chains the macs, so no record can be dropped
- * or moved without the key either. */
 /* The domain tag, a constant prefix, goes into the keyed state: BLAKE2b compresses the key
  * block once more input comes, so a record's mac then costs one compression, not two. */
 void audit_mac_keyed(crypto_generichash_state *keyed, const unsigned char *mk)
@@ -172,6 +169,9 @@ void audit_mac_keyed(crypto_generichash_state *keyed, const unsigned char *mk)
 	crypto_generichash_update(keyed, (const unsigned char *)MAC_DOMAIN, sizeof(MAC_DOMAIN));
 }
 
+/* mac = BLAKE2b-256 keyed with the subkey over "steward.mac.v1\0" || seq || prev mac ||
+ * hash || covers (zeros when NULL). prev mac chains the macs, so no record can be dropped
+ * or moved without the key either. */
 void audit_record_mac_keyed(const crypto_generichash_state *keyed, int64_t seq,
 			    const unsigned char *prev_mac, const unsigned char *hash,
 			    const unsigned char *covers, unsigned char *out)
@@ -482,8 +482,9 @@ static int upgrade_v2(struct audit_log *log, struct st_error *err)
 			goto out;
 		}
 		audit_record_mac(mk, seq, prev, sqlite3_column_blob(st, 1), c, mac);
-		sqlite3_bind_blob(up, 1, c, c ? AUDIT_HASH_BYTES : 0, SQLITE_STATIC);
-		if (!c)
+		if (c)
+			sqlite3_bind_blob(up, 1, c, AUDIT_HASH_BYTES, SQLITE_STATIC);
+		else
 			sqlite3_bind_null(up, 1);
 		sqlite3_bind_blob(up, 2, mac, AUDIT_MAC_BYTES, SQLITE_STATIC);
 		sqlite3_bind_int64(up, 3, seq);
