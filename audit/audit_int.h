@@ -74,7 +74,9 @@ int audit_cover_setup(struct sqlite3 *db, struct st_error *err);
 int audit_cover_set_pending(struct sqlite3 *db, int64_t pending_id, struct st_error *err);
 /* Inside a write transaction: lists every row noted under pending_id in `covered` under
  * record seq (a deleted row as a deletion), drops the notes, and writes the covers digest of
- * seq to out, with *has 1; *has 0 when nothing was noted. Returns 0, or -1 with err. */
+ * seq to out, with *has 1; *has 0 when nothing was noted or pending_id is 0 (no recorded
+ * command). Entries already under seq or later were forged and are dropped first. Returns
+ * 0, or -1 with err. */
 int audit_cover_claim(struct sqlite3 *db, int64_t pending_id, int64_t seq, unsigned char *out,
 		      int *has, struct st_error *err);
 /* Lists every row of every covered table under seq (upgrading a log), as claim does. */

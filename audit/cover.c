@@ -342,6 +342,18 @@ int audit_cover_claim(sqlite3 *db, int64_t pending_id, int64_t seq, unsigned cha
 	int ret = -1, rc, any = 0;
 
 	*has = 0;
+	if (!pending_id) /* rows written outside a recorded command are never covered */
+		return 0;
+	/* Entries under seq or later were not written by steward: seq is not chained yet. */
+	if (st_sql_prepare(db, &del, "DELETE FROM covered WHERE seq >= ?", err))
+		goto out;
+	sqlite3_bind_int64(del, 1, seq);
+	if (sqlite3_step(del) != SQLITE_DONE) {
+		st_sql_error(err, db, "cannot write the audit log");
+		goto out;
+	}
+	sqlite3_finalize(del);
+	del = NULL;
 	if (st_sql_prepare(db, &notes,
 			    "SELECT tbl, rid FROM pending_rows WHERE pending_id = ? ORDER BY tbl, rid",
 			    err))

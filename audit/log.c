@@ -1066,7 +1066,7 @@ int audit_begin(struct audit_log *log, const struct audit_entry *e, struct st_er
 {
 	unsigned char mac[AUDIT_MAC_BYTES];
 	struct audit_row r;
-	sqlite3_stmt *st = NULL, *up = NULL;
+	sqlite3_stmt *st = NULL, *up = NULL, *stale = NULL;
 	const unsigned char *mk = NULL;
 	int64_t id;
 	int ret = -1, began = 0;
@@ -1088,7 +1088,8 @@ int audit_begin(struct audit_log *log, const struct audit_entry *e, struct st_er
 			    "INSERT INTO pending (" AUDIT_PENDING_COLUMNS ")"
 			    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 			    err) ||
-	    st_sql_prepare(log->db, &up, "UPDATE pending SET mac = ? WHERE id = ?", err))
+	    st_sql_prepare(log->db, &up, "UPDATE pending SET mac = ? WHERE id = ?", err) ||
+	    st_sql_prepare(log->db, &stale, "DELETE FROM pending_rows WHERE pending_id = ?", err))
 		goto out;
 	sqlite3_bind_int64(st, 1, r.ts_ms);
 	sqlite3_bind_text(st, 2, r.actor, -1, SQLITE_STATIC);
@@ -1106,6 +1107,12 @@ int audit_begin(struct audit_log *log, const struct audit_entry *e, struct st_er
 		goto out;
 	}
 	id = sqlite3_last_insert_rowid(log->db);
+	/* Notes under a new id were put there by someone guessing it, to have rows covered. */
+	sqlite3_bind_int64(stale, 1, id);
+	if (sqlite3_step(stale) != SQLITE_DONE) {
+		st_sql_error(err, log->db, "cannot write the audit log");
+		goto out;
+	}
 	if (!(mk = mk_open(log))) {
 		st_error_set(err, ST_E_SYSTEM, "the audit mac key is not loaded");
 		goto out;
@@ -1128,6 +1135,7 @@ out:
 		mk_close(log);
 	sqlite3_finalize(st);
 	sqlite3_finalize(up);
+	sqlite3_finalize(stale);
 	if (began)
 		sqlite3_exec(log->db, "ROLLBACK", NULL, NULL, NULL);
 	return ret;

@@ -466,8 +466,16 @@ int audit_verify_db(struct sqlite3 *db, const struct audit_checkpoint *anchor,
 			int has = 0, stored = sqlite3_column_type(st, 17) != SQLITE_NULL;
 
 			audit_covers_init(&ch);
-			while (vrc == SQLITE_ROW && sqlite3_column_int64(vst, 0) < r.seq)
-				vrc = sqlite3_step(vst); /* of a missing record: named already */
+			/* Entries under a seq with no record: a missing one (named already) or
+			 * made up. */
+			for (; vrc == SQLITE_ROW && sqlite3_column_int64(vst, 0) < r.seq;
+			     vrc = sqlite3_step(vst)) {
+				int64_t at = sqlite3_column_int64(vst, 0);
+
+				tampered(res, at > 0 ? at : 1,
+					 "covered rows name record %lld, which is not in the log",
+					 (long long)at);
+			}
 			for (; vrc == SQLITE_ROW && sqlite3_column_int64(vst, 0) == r.seq;
 			     vrc = sqlite3_step(vst)) {
 				const char *t = (const char *)sqlite3_column_text(vst, 1);
@@ -532,6 +540,11 @@ int audit_verify_db(struct sqlite3 *db, const struct audit_checkpoint *anchor,
 	}
 	for (; crc == SQLITE_ROW; crc = sqlite3_step(cst))
 		check_checkpoint(cst, pkp, NULL, pool, res);
+	/* Covered entries under a record that does not exist (yet): not steward's. */
+	if (vrc == SQLITE_ROW)
+		tampered(res, sqlite3_column_int64(vst, 0),
+			 "covered rows name record %lld, which is not in the log",
+			 (long long)sqlite3_column_int64(vst, 0));
 	if (crc != SQLITE_DONE || (vrc != SQLITE_ROW && vrc != SQLITE_DONE)) {
 		st_sql_error(err, db, "cannot read the audit log");
 		goto out;
