@@ -505,9 +505,14 @@ static void key_format(const unsigned char *key, size_t n, char *out, size_t out
 
 			if (len > n - i - 5)
 				break;
-			for (size_t k = 0; k < len && k < 64 && o + 1 < outn; k++)
-				out[o++] = key[i] == 'b' ? "0123456789abcdef"[s[k] >> 4 & 0xf]
-					 : s[k] < 0x20 || s[k] == 0x7f ? '?' : (char)s[k];
+			for (size_t k = 0; k < len && k < 64 && o + 2 < outn; k++) {
+				if (key[i] == 'b') {
+					out[o++] = "0123456789abcdef"[s[k] >> 4];
+					out[o++] = "0123456789abcdef"[s[k] & 0xf];
+				} else {
+					out[o++] = s[k] < 0x20 || s[k] == 0x7f ? '?' : (char)s[k];
+				}
+			}
 			if (len > 64 && o + 4 < outn)
 				o += (size_t)snprintf(out + o, outn - o, "...");
 			i += 5 + len;
