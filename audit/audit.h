@@ -79,8 +79,10 @@ struct audit_log;
  * state_dir. version is this program's version, stored in every record. Fails closed:
  * an audit.db without owner write permission, a signing key readable or writable by
  * others, or a database that cannot be written is refused (ST_E_DENIED or ST_E_SYSTEM),
- * because a command that cannot be recorded must not run. Rows left in `pending` by
- * killed processes are chained as interrupted errors. checkpoint_every is how often a
+ * because a command that cannot be recorded must not run. While audit.key exists, a
+ * missing or empty audit.db, a fresh one, or one whose record 1 does not verify under the
+ * key is refused too (ST_E_DENIED, naming 'steward audit recover'). Rows left in `pending`
+ * by killed processes are chained as interrupted errors. checkpoint_every is how often a
  * checkpoint is signed (0: AUDIT_CHECKPOINT_EVERY). Returns 0 with *out (free with
  * audit_free()), or -1 with err. */
 int audit_open(struct audit_log **out, const char *state_dir, const char *version,
@@ -105,6 +107,37 @@ int audit_end(struct audit_log *log, int outcome, const char *reason, const char
  * record joins it and is kept only if the caller commits; bulk writers use this. */
 int audit_append(struct audit_log *log, const struct audit_entry *e, int outcome,
 		 const char *reason, const char *counts, struct st_error *err);
+
+/* Why audit.db cannot be used while the workspace has its audit key: the states that
+ * audit_recover() repairs. */
+enum audit_log_state {
+	AUDIT_LOG_USABLE,   /* it can be used, or fails for another reason */
+	AUDIT_LOG_MISSING,  /* removed */
+	AUDIT_LOG_EMPTY,    /* 0 bytes, or a log without records made without the key */
+	AUDIT_LOG_TRUNCATED, /* shorter than its SQLite header says */
+	AUDIT_LOG_REPLACED, /* record 1 does not verify under the key */
+	AUDIT_LOG_FOREIGN,  /* signed with another key */
+	AUDIT_LOG_DAMAGED   /* not a database, or a damaged one */
+};
+
+/* What audit_recover() did. */
+struct audit_recovery {
+	int old_state;         /* enum audit_log_state */
+	char moved_to[1024];   /* where the old audit.db went; empty when it was missing */
+	int64_t old_size;      /* its size in bytes */
+	unsigned char old_sha256[AUDIT_HASH_BYTES]; /* and SHA-256 */
+};
+
+/* Starts a new audit.db in state_dir when the old one cannot be used while the workspace
+ * has its audit key (missing, empty, replaced, signed with another key, or damaged), for
+ * an admin: the old file (with its -wal) is moved aside to audit.db.bad-TIME, and the new
+ * log's record 1, action audit.recover by actor with reason as its purpose (no personal
+ * data), names the old file's state, size and SHA-256, and is signed by a checkpoint.
+ * The key stays. Returns 0 with *out filled, or -1 with err: ST_E_INVALID when the log is
+ * usable (nothing to recover), else the error that stops the log from opening or the
+ * recovery. */
+int audit_recover(const char *state_dir, const char *version, const struct audit_actor *actor,
+		  const char *reason, struct audit_recovery *out, struct st_error *err);
 
 struct audit_checkpoint {
 	int64_t seq, ts_ms;
@@ -138,11 +171,14 @@ struct audit_verify_result {
 	int anchored;        /* an anchor was given and matched */
 };
 
-/* Recomputes the whole chain of db and checks every checkpoint's signature and hash, and,
+/* Recomputes the whole chain of db, every record's covered rows and the request tables and
+ * suppression list against them, and checks every checkpoint's signature and hash, and,
  * when anchor is not NULL, that the log still holds the anchor's record unchanged and was
- * signed by the anchor's key. Returns 0 when intact, 1 when tampered (res->bad_seq and
- * res->problem say where and how), or -1 with err when db cannot be read as an audit log.
- * Reads only; db may be any handle, such as a deserialized image. */
+ * signed by the anchor's key. When db is an open log's (audit_db()), every record's mac and
+ * every pending row's mac are checked under its key too. Returns 0 when intact, 1 when
+ * tampered (res->bad_seq and res->problem say where and how), or -1 with err when db cannot
+ * be read as an audit log. Reads only; db may be any handle, such as a deserialized image
+ * (whose macs are then not checked). */
 int audit_verify_db(struct sqlite3 *db, const struct audit_checkpoint *anchor,
 		    struct audit_verify_result *res, struct st_error *err);
 

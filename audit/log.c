@@ -1,5 +1,6 @@
-/* audit.db: one hash-chained record per command, Ed25519-signed checkpoints and queries
- * over the log; verifying the chain and anchors is in verify.c. */
+/* audit.db: one hash-chained record per command, each bound to audit.key by a keyed mac,
+ * Ed25519-signed checkpoints, the refusal of a missing, emptied or replaced log and its
+ * audited recovery, and queries over the log; verifying is in verify.c. */
 #include "audit.h"
 #include "audit_int.h"
 #include "alloc.h"
@@ -19,11 +20,16 @@
 #include <time.h>
 #include <unistd.h>
 
-#define AUDIT_SCHEMA_VERSION 2
+#define AUDIT_SCHEMA_VERSION 3
 #define SK_BYTES crypto_sign_SECRETKEYBYTES
 #define RECORD_DOMAIN "steward.audit.v1"
 #define CHECKPOINT_DOMAIN "steward.checkpoint.v1"
+#define MAC_DOMAIN "steward.mac.v1"
+#define PENDING_DOMAIN "steward.pending.v1"
+#define KDF_CONTEXT "stewaudt" /* crypto_kdf context of the mac subkey, id 1 */
+#define KDF_MAC_ID 1
 #define NULL_LEN 0xffffffffu
+#define RECOVER_SEE "(see 'steward audit recover --help')"
 
 struct audit_log {
 	sqlite3 *db;
@@ -32,10 +38,18 @@ struct audit_log {
 	char host[256];
 	long every;
 	unsigned char *sk; /* sodium_malloc'd signing key, read-only */
+	unsigned char *mk; /* sodium_malloc'd mac subkey, no access but while in use */
+	int mk_ready, mk_users;
 	unsigned char pk[AUDIT_PK_BYTES];
 	int64_t pending_id; /* 0 when no command is pending */
 	int pending_pii;
+	int noting;             /* the covered-row triggers are set up (audit_cover_setup()) */
+	int state;              /* enum audit_log_state: why the log cannot be used */
+	struct audit_log *next; /* in open_logs */
 };
+
+/* The open logs, so that verifying an open log's database finds its mac subkey. */
+static struct audit_log *open_logs;
 
 static const char *const outcome_names[] = {"ok", "denied", "error"};
 
@@ -139,7 +153,7 @@ int audit_checkpoint_valid(const struct audit_checkpoint *cp)
 	return crypto_sign_verify_detached(cp->signature, msg, len, cp->public_key) == 0;
 }
 
-/* ---- Opening ------------------------------------------------------------------------- */
+/* ---- The key binding ------------------------------------------------------------------ */
 
 /* Schema 1 -> 2: the verified evidence of each target (files or tables visited, rows
  * erased, rows a re-scan still found, -1 when the target cannot verify, files skipped). */
@@ -149,40 +163,103 @@ int audit_checkpoint_valid(const struct audit_checkpoint *cp)
 	"ALTER TABLE request_targets ADD COLUMN remaining INTEGER;"                  \
 	"ALTER TABLE request_targets ADD COLUMN skipped INTEGER;"
 
-static int migrate(sqlite3 *db, struct st_error *err)
+static void u64_be(uint64_t v, unsigned char *b)
 {
-	sqlite3_stmt *st = NULL;
-	int ret = -1, version = 0;
-
-	if (st_sql_prepare(db, &st, "PRAGMA user_version", err))
-		goto out;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		version = sqlite3_column_int(st, 0);
-	if (version > AUDIT_SCHEMA_VERSION) {
-		st_error_set(err, ST_E_SYSTEM,
-			     "audit.db has schema version %d, newer than this steward supports (%d)",
-			     version, AUDIT_SCHEMA_VERSION);
-		goto out;
-	}
-	if (version == AUDIT_SCHEMA_VERSION) {
-		ret = 0;
-		goto out;
-	}
-	if (st_sql_exec(db, "BEGIN IMMEDIATE", err))
-		goto out;
-	/* A new audit.db gets the whole current schema; an older one each step after its
-	 * version, all in this one transaction. */
-	if ((version == 0 && st_sql_exec(db, (const char *)st_embed_audit_v1, err)) ||
-	    (version == 1 && st_sql_exec(db, MIGRATE_1_2, err)) ||
-	    st_sql_exec(db, "PRAGMA user_version = 2", err) || st_sql_exec(db, "COMMIT", err)) {
-		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-		goto out;
-	}
-	ret = 0;
-out:
-	sqlite3_finalize(st);
-	return ret;
+	for (int i = 7; i >= 0; i--, v >>= 8)
+		b[i] = (unsigned char)(v & 0xff);
 }
+
+/* The domain tag, a constant prefix, goes into the keyed state: BLAKE2b compresses the key
+ * block once more input comes, so a record's mac then costs one compression, not two. */
+void audit_mac_keyed(crypto_generichash_state *keyed, const unsigned char *mk)
+{
+	crypto_generichash_init(keyed, mk, AUDIT_MAC_BYTES, AUDIT_MAC_BYTES);
+	crypto_generichash_update(keyed, (const unsigned char *)MAC_DOMAIN, sizeof(MAC_DOMAIN));
+}
+
+/* mac = BLAKE2b-256 keyed with the subkey over "steward.mac.v1\0" || seq || prev mac ||
+ * hash || covers (zeros when NULL). prev mac chains the macs, so no record can be dropped
+ * or moved without the key either. */
+void audit_record_mac_keyed(const crypto_generichash_state *keyed, int64_t seq,
+			    const unsigned char *prev_mac, const unsigned char *hash,
+			    const unsigned char *covers, unsigned char *out)
+{
+	static const unsigned char zeros[AUDIT_HASH_BYTES];
+	crypto_generichash_state h = *keyed;
+	unsigned char b[8];
+
+	u64_be((uint64_t)seq, b);
+	crypto_generichash_update(&h, b, sizeof(b));
+	crypto_generichash_update(&h, prev_mac, AUDIT_MAC_BYTES);
+	crypto_generichash_update(&h, hash, AUDIT_HASH_BYTES);
+	crypto_generichash_update(&h, covers ? covers : zeros, AUDIT_HASH_BYTES);
+	crypto_generichash_final(&h, out, AUDIT_MAC_BYTES);
+	sodium_memzero(&h, sizeof(h));
+}
+
+void audit_record_mac(const unsigned char *mk, int64_t seq, const unsigned char *prev_mac,
+		      const unsigned char *hash, const unsigned char *covers, unsigned char *out)
+{
+	crypto_generichash_state keyed;
+
+	audit_mac_keyed(&keyed, mk);
+	audit_record_mac_keyed(&keyed, seq, prev_mac, hash, covers, out);
+	sodium_memzero(&keyed, sizeof(keyed));
+}
+
+/* Makes the subkey readable for a while; mk_close() takes access away again. */
+static const unsigned char *mk_open(struct audit_log *log)
+{
+	if (!log->mk_ready)
+		return NULL;
+	if (!log->mk_users++)
+		sodium_mprotect_readonly(log->mk);
+	return log->mk;
+}
+
+static void mk_close(struct audit_log *log)
+{
+	if (log->mk_ready && log->mk_users > 0 && !--log->mk_users)
+		sodium_mprotect_noaccess(log->mk);
+}
+
+const unsigned char *audit_mac_key(sqlite3 *db)
+{
+	for (struct audit_log *l = open_logs; l; l = l->next)
+		if (l->db == db)
+			return mk_open(l);
+	return NULL;
+}
+
+void audit_mac_key_done(sqlite3 *db)
+{
+	for (struct audit_log *l = open_logs; l; l = l->next)
+		if (l->db == db)
+			mk_close(l);
+}
+
+/* Derives the mac subkey from the signing key's 32-byte seed (the first half of audit.key):
+ * crypto_kdf_derive_from_key(32, 1, "stewaudt", seed). */
+static int derive_mac_key(struct audit_log *log, struct st_error *err)
+{
+	int rc;
+
+	sodium_mprotect_readonly(log->sk);
+	sodium_mprotect_readwrite(log->mk);
+	rc = crypto_kdf_derive_from_key(log->mk, AUDIT_MAC_BYTES, KDF_MAC_ID, KDF_CONTEXT, log->sk);
+	sodium_mprotect_noaccess(log->mk);
+	if (rc)
+		return st_error_set(err, ST_E_SYSTEM, "cannot derive the audit mac key");
+	log->mk_ready = 1;
+	return 0;
+}
+
+/* The mac of a pending row: keyed BLAKE2b over the SHA-256 of its id and columns, so that
+ * a pending row steward did not write is never chained as a record. */
+static void pending_mac(const unsigned char *mk, int64_t id, const struct audit_row *r,
+			unsigned char *out);
+
+/* ---- Opening ------------------------------------------------------------------------- */
 
 int audit_meta_get(sqlite3 *db, const char *key, char *out, size_t n, struct st_error *err)
 {
@@ -281,39 +358,41 @@ out:
 	return ret;
 }
 
-/* Loads or creates the signing key and checks it against the public key the log records. */
-static int setup_key(struct audit_log *log, struct st_error *err)
+/* Reads the last record's seq, hash and mac (0 and zeros for an empty log). */
+static int chain_head(sqlite3 *db, int64_t *seq, unsigned char *hash, unsigned char *mac,
+		      struct st_error *err)
 {
-	char hex[2 * AUDIT_PK_BYTES + 1], want[2 * AUDIT_PK_BYTES + 8];
-	int ret = -1;
+	sqlite3_stmt *st = NULL;
+	int ret = -1, rc;
 
-	if (audit_meta_get(log->db, "public_key", want, sizeof(want), err))
-		return -1;
-	if (!want[0] && access(log->key_path, F_OK) && errno == ENOENT) {
-		if (key_create(log, err))
-			goto out;
-	} else if (key_load(log, err)) {
+	*seq = 0;
+	memset(hash, 0, AUDIT_HASH_BYTES);
+	memset(mac, 0, AUDIT_MAC_BYTES);
+	if (st_sql_prepare(db, &st,
+			    "SELECT seq, hash, mac FROM records ORDER BY seq DESC LIMIT 1", err))
 		goto out;
-	}
-	sodium_bin2hex(hex, sizeof(hex), log->pk, sizeof(log->pk));
-	if (!want[0]) {
-		if (meta_put(log->db, "public_key", hex, err))
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		if (sqlite3_column_bytes(st, 1) != AUDIT_HASH_BYTES ||
+		    sqlite3_column_bytes(st, 2) != AUDIT_MAC_BYTES) {
+			st_error_set(err, ST_E_SYSTEM,
+				     "the audit log's last record is damaged; run 'steward audit verify'");
 			goto out;
-	} else if (strcmp(want, hex)) {
-		st_error_set(err, ST_E_DENIED,
-			     "'%s' is not the key this audit log is signed with", log->key_path);
+		}
+		*seq = sqlite3_column_int64(st, 0);
+		memcpy(hash, sqlite3_column_blob(st, 1), AUDIT_HASH_BYTES);
+		memcpy(mac, sqlite3_column_blob(st, 2), AUDIT_MAC_BYTES);
+	} else if (rc != SQLITE_DONE) {
+		st_sql_error(err, db, "cannot read the audit log");
 		goto out;
 	}
 	ret = 0;
 out:
-	sodium_mprotect_readonly(log->sk);
+	sqlite3_finalize(st);
 	return ret;
 }
 
-#define PENDING_COLUMNS \
-	"ts_ms, actor, uid, role, action, object, purpose, host, pid, version, pii"
-
-/* Reads PENDING_COLUMNS, starting at column at, into r (strings borrowed from st). */
+/* Reads AUDIT_PENDING_COLUMNS, starting at column at, into r (strings borrowed from st). */
 static void pending_row(sqlite3_stmt *st, int at, struct audit_row *r)
 {
 	r->ts_ms = sqlite3_column_int64(st, at);
@@ -329,16 +408,327 @@ static void pending_row(sqlite3_stmt *st, int at, struct audit_row *r)
 	r->pii = sqlite3_column_int(st, at + 10);
 }
 
-static int append_locked(struct audit_log *log, struct audit_row *r, struct st_error *err);
+static void pending_mac(const unsigned char *mk, int64_t id, const struct audit_row *r,
+			unsigned char *out)
+{
+	crypto_hash_sha256_state h;
+	unsigned char d[AUDIT_HASH_BYTES];
 
-/* Chains the rows that killed processes left in `pending` as interrupted errors. */
+	crypto_hash_sha256_init(&h);
+	crypto_hash_sha256_update(&h, (const unsigned char *)PENDING_DOMAIN, sizeof(PENDING_DOMAIN));
+	put_u64(&h, (uint64_t)id);
+	put_u64(&h, (uint64_t)r->ts_ms);
+	put_str(&h, r->actor);
+	put_u64(&h, (uint64_t)r->uid);
+	put_str(&h, r->role);
+	put_str(&h, r->action);
+	put_str(&h, r->object);
+	put_str(&h, r->purpose);
+	put_str(&h, r->host);
+	put_u64(&h, (uint64_t)r->pid);
+	put_str(&h, r->version);
+	put_u64(&h, (uint64_t)(r->pii != 0));
+	crypto_hash_sha256_final(&h, d);
+	crypto_generichash(out, AUDIT_MAC_BYTES, d, sizeof(d), mk, AUDIT_MAC_BYTES);
+}
+
+int audit_pending_valid(const unsigned char *mk, int64_t id, sqlite3_stmt *st, int at)
+{
+	unsigned char mac[AUDIT_MAC_BYTES];
+	struct audit_row r = {0};
+
+	if (sqlite3_column_bytes(st, at + 11) != AUDIT_MAC_BYTES)
+		return 0;
+	pending_row(st, at, &r);
+	pending_mac(mk, id, &r, mac);
+	return !sodium_memcmp(mac, sqlite3_column_blob(st, at + 11), AUDIT_MAC_BYTES);
+}
+
+/* Version 2 to 3: the mac, covers and covered rows. Every record is bound to the key as it
+ * stands, and the rows of the covered tables are listed under the last record. Runs inside
+ * setup()'s transaction, with the key loaded. */
+static int upgrade_v3(struct audit_log *log, struct st_error *err)
+{
+	unsigned char prev[AUDIT_MAC_BYTES] = {0}, mac[AUDIT_MAC_BYTES], covers[AUDIT_HASH_BYTES];
+	sqlite3_stmt *st = NULL, *up = NULL, *pend = NULL, *pup = NULL;
+	const unsigned char *mk = NULL;
+	int64_t last = 0;
+	int ret = -1, rc, has = 0;
+
+	if (st_sql_exec(log->db,
+			 "ALTER TABLE records ADD COLUMN covers BLOB;"
+			 " ALTER TABLE records ADD COLUMN mac BLOB;"
+			 " ALTER TABLE pending ADD COLUMN mac BLOB;"
+			 " CREATE TABLE covered (seq INTEGER NOT NULL, tbl TEXT NOT NULL,"
+			 "  key BLOB NOT NULL, rid INTEGER NOT NULL, digest BLOB,"
+			 "  PRIMARY KEY (seq, tbl, key)) STRICT;"
+			 " CREATE INDEX covered_key ON covered (tbl, key, seq);"
+			 " CREATE TABLE pending_rows (pending_id INTEGER NOT NULL, tbl TEXT NOT NULL,"
+			 "  rid INTEGER NOT NULL, PRIMARY KEY (pending_id, tbl, rid))"
+			 "  STRICT, WITHOUT ROWID;",
+			 err) ||
+	    st_sql_prepare(log->db, &st, "SELECT max(seq) FROM records", err))
+		goto out;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		last = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	st = NULL;
+	if (last && audit_cover_all(log->db, last, covers, &has, err))
+		goto out;
+	mk = mk_open(log);
+	if (st_sql_prepare(log->db, &st, "SELECT seq, hash FROM records ORDER BY seq", err) ||
+	    st_sql_prepare(log->db, &up, "UPDATE records SET covers = ?, mac = ? WHERE seq = ?",
+			    err))
+		goto out;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t seq = sqlite3_column_int64(st, 0);
+		const unsigned char *c = seq == last && has ? covers : NULL;
+
+		if (sqlite3_column_bytes(st, 1) != AUDIT_HASH_BYTES) {
+			st_error_set(err, ST_E_SYSTEM,
+				     "record %lld is damaged; the log cannot be upgraded", (long long)seq);
+			goto out;
+		}
+		audit_record_mac(mk, seq, prev, sqlite3_column_blob(st, 1), c, mac);
+		if (c)
+			sqlite3_bind_blob(up, 1, c, AUDIT_HASH_BYTES, SQLITE_STATIC);
+		else
+			sqlite3_bind_null(up, 1);
+		sqlite3_bind_blob(up, 2, mac, AUDIT_MAC_BYTES, SQLITE_STATIC);
+		sqlite3_bind_int64(up, 3, seq);
+		if (sqlite3_step(up) != SQLITE_DONE) {
+			st_sql_error(err, log->db, "cannot write the audit log");
+			goto out;
+		}
+		sqlite3_reset(up);
+		memcpy(prev, mac, sizeof(prev));
+	}
+	if (rc != SQLITE_DONE) {
+		st_sql_error(err, log->db, "cannot read the audit log");
+		goto out;
+	}
+	if (st_sql_prepare(log->db, &pend, "SELECT id, " AUDIT_PENDING_COLUMNS " FROM pending",
+			    err) ||
+	    st_sql_prepare(log->db, &pup, "UPDATE pending SET mac = ? WHERE id = ?", err))
+		goto out;
+	while ((rc = sqlite3_step(pend)) == SQLITE_ROW) {
+		struct audit_row r = {0};
+
+		pending_row(pend, 1, &r);
+		pending_mac(mk, sqlite3_column_int64(pend, 0), &r, mac);
+		sqlite3_bind_blob(pup, 1, mac, AUDIT_MAC_BYTES, SQLITE_STATIC);
+		sqlite3_bind_int64(pup, 2, sqlite3_column_int64(pend, 0));
+		if (sqlite3_step(pup) != SQLITE_DONE) {
+			st_sql_error(err, log->db, "cannot write the audit log");
+			goto out;
+		}
+		sqlite3_reset(pup);
+	}
+	if (rc != SQLITE_DONE) {
+		st_sql_error(err, log->db, "cannot read the audit log");
+		goto out;
+	}
+	ret = st_sql_exec(log->db, "PRAGMA user_version = 3", err);
+out:
+	if (mk)
+		mk_close(log);
+	sodium_memzero(mac, sizeof(mac));
+	sqlite3_finalize(st);
+	sqlite3_finalize(up);
+	sqlite3_finalize(pend);
+	sqlite3_finalize(pup);
+	return ret;
+}
+
+/* The log's refusals while the workspace has an audit key (state: enum audit_log_state). */
+static int refuse(struct audit_log *log, int state, struct st_error *err)
+{
+	log->state = state;
+	switch (state) {
+	case AUDIT_LOG_MISSING:
+		return st_error_set(err, ST_E_DENIED,
+				    "the audit log '%s' is missing but the workspace has an audit key; "
+				    "the log was removed " RECOVER_SEE,
+				    log->path);
+	case AUDIT_LOG_EMPTY:
+		return st_error_set(err, ST_E_DENIED,
+				    "the audit log '%s' is empty but the workspace has an audit key; "
+				    "the log was truncated or replaced " RECOVER_SEE,
+				    log->path);
+	case AUDIT_LOG_TRUNCATED:
+		return st_error_set(err, ST_E_DENIED,
+				    "the audit log '%s' is shorter than its header says but the "
+				    "workspace has an audit key; the log was truncated " RECOVER_SEE,
+				    log->path);
+	default:
+		return st_error_set(err, ST_E_DENIED,
+				    "the audit log '%s' was not written with the workspace's audit key "
+				    "(record 1 does not verify); the log was replaced " RECOVER_SEE,
+				    log->path);
+	}
+}
+
+/* Whether the SQLite file at path is shorter than the page count its header gives (a file
+ * cut short: a clean one is never shorter, whatever its WAL holds). */
+static int cut_short(const char *path, off_t size)
+{
+	unsigned char h[100];
+	uint32_t page, pages;
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, h, sizeof(h)) : -1;
+
+	if (fd >= 0)
+		close(fd);
+	if (n != (ssize_t)sizeof(h) || memcmp(h, "SQLite format 3", 16) ||
+	    memcmp(h + 24, h + 92, 4)) /* the page count is valid only when these agree */
+		return 0;
+	page = (uint32_t)h[16] << 8 | h[17];
+	page = page == 1 ? 65536 : page;
+	pages = (uint32_t)h[28] << 24 | (uint32_t)h[29] << 16 | (uint32_t)h[30] << 8 | h[31];
+	return (uint64_t)size < (uint64_t)page * pages;
+}
+
+/* Record 1 must verify under the key: a log put in place of this one does not. */
+static int check_first(struct audit_log *log, struct st_error *err)
+{
+	static const unsigned char zeros[AUDIT_MAC_BYTES];
+	unsigned char mac[AUDIT_MAC_BYTES];
+	sqlite3_stmt *st = NULL;
+	const unsigned char *mk = NULL;
+	int ret = -1, rc, ok;
+
+	if (st_sql_prepare(log->db, &st, "SELECT hash, covers, mac FROM records WHERE seq = 1",
+			    err))
+		goto out;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		ret = 0;
+		goto out;
+	}
+	if (rc != SQLITE_ROW) {
+		st_sql_error(err, log->db, "cannot read the audit log");
+		goto out;
+	}
+	mk = mk_open(log);
+	ok = mk && sqlite3_column_bytes(st, 0) == AUDIT_HASH_BYTES &&
+	     sqlite3_column_bytes(st, 2) == AUDIT_MAC_BYTES &&
+	     (sqlite3_column_type(st, 1) == SQLITE_NULL ||
+	      sqlite3_column_bytes(st, 1) == AUDIT_HASH_BYTES);
+	if (ok) {
+		audit_record_mac(mk, 1, zeros, sqlite3_column_blob(st, 0),
+				 sqlite3_column_type(st, 1) == SQLITE_NULL ? NULL
+									   : sqlite3_column_blob(st, 1),
+				 mac);
+		ok = !sodium_memcmp(mac, sqlite3_column_blob(st, 2), AUDIT_MAC_BYTES);
+	}
+	if (!ok) {
+		refuse(log, AUDIT_LOG_REPLACED, err);
+		goto out;
+	}
+	ret = 0;
+out:
+	if (mk)
+		mk_close(log);
+	sqlite3_finalize(st);
+	return ret;
+}
+
+/* Under the write lock: creates or upgrades the schema, loads or creates the signing key and
+ * derives the mac subkey, and refuses a log that is not this key's: an empty or fresh one
+ * while the key is there, one signed with another key, one whose record 1 does not verify. */
+static int setup(struct audit_log *log, struct st_error *err)
+{
+	char hex[2 * AUDIT_PK_BYTES + 1], want[2 * AUDIT_PK_BYTES + 8];
+	sqlite3_stmt *st = NULL;
+	struct stat sb;
+	int ret = -1, version = 0, began = 0, have_key;
+
+	if (st_sql_exec(log->db, "BEGIN IMMEDIATE", err))
+		goto out;
+	began = 1;
+	if (st_sql_prepare(log->db, &st, "PRAGMA user_version", err))
+		goto out;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		version = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	st = NULL;
+	if (version > AUDIT_SCHEMA_VERSION) {
+		st_error_set(err, ST_E_SYSTEM,
+			     "audit.db has schema version %d, newer than this steward supports (%d)",
+			     version, AUDIT_SCHEMA_VERSION);
+		goto out;
+	}
+	have_key = !lstat(log->key_path, &sb);
+	if (!version) {
+		if (have_key) {
+			refuse(log, AUDIT_LOG_EMPTY, err);
+			goto out;
+		}
+		/* The schema is committed before the key exists, so that a log is never empty
+		 * while its key is there (audit_open() refuses that before opening it). */
+		if (st_sql_exec(log->db, (const char *)st_embed_audit_v1, err) ||
+		    st_sql_exec(log->db, "PRAGMA user_version = 3", err) ||
+		    st_sql_exec(log->db, "COMMIT", err))
+			goto out;
+		began = 0;
+		if (st_sql_exec(log->db, "BEGIN IMMEDIATE", err))
+			goto out;
+		began = 1;
+		version = AUDIT_SCHEMA_VERSION;
+	}
+	if (audit_meta_get(log->db, "public_key", want, sizeof(want), err))
+		goto out;
+	if (!want[0] && have_key) { /* a log made without the key: empty, or someone else's */
+		int64_t n = 0;
+
+		if (st_sql_prepare(log->db, &st, "SELECT count(*) FROM records", err))
+			goto out;
+		if (sqlite3_step(st) == SQLITE_ROW)
+			n = sqlite3_column_int64(st, 0);
+		refuse(log, n ? AUDIT_LOG_REPLACED : AUDIT_LOG_EMPTY, err);
+		goto out;
+	}
+	if (!want[0] ? key_create(log, err) : key_load(log, err))
+		goto out;
+	sodium_mprotect_readonly(log->sk);
+	sodium_bin2hex(hex, sizeof(hex), log->pk, sizeof(log->pk));
+	if (!want[0]) {
+		if (meta_put(log->db, "public_key", hex, err))
+			goto out;
+	} else if (strcmp(want, hex)) {
+		log->state = AUDIT_LOG_FOREIGN;
+		st_error_set(err, ST_E_DENIED,
+			     "'%s' is not the key this audit log is signed with", log->key_path);
+		goto out;
+	}
+	if (derive_mac_key(log, err) ||
+	    (version < 2 && st_sql_exec(log->db, MIGRATE_1_2, err)) ||
+	    (version < 3 && upgrade_v3(log, err)) ||
+	    check_first(log, err) || st_sql_exec(log->db, "COMMIT", err))
+		goto out;
+	began = 0;
+	ret = 0;
+out:
+	sqlite3_finalize(st);
+	sodium_mprotect_readonly(log->sk);
+	if (began)
+		sqlite3_exec(log->db, "ROLLBACK", NULL, NULL, NULL);
+	return ret;
+}
+
+static int append_locked(struct audit_log *log, struct audit_row *r, int64_t pending_id,
+			 struct st_error *err);
+
+/* Chains the rows that killed processes left in `pending` as interrupted errors. A row
+ * whose mac does not verify was not written by steward and is left alone (verify names it). */
 static int recover_pending(struct audit_log *log, struct st_error *err)
 {
 	sqlite3_stmt *st = NULL, *del = NULL;
+	const unsigned char *mk = mk_open(log);
 	int ret = -1, rc, began = 0;
 
 	if (st_sql_prepare(log->db, &st,
-			    "SELECT id, " PENDING_COLUMNS " FROM pending ORDER BY id",
+			    "SELECT id, " AUDIT_PENDING_COLUMNS ", mac FROM pending ORDER BY id",
 			    err) ||
 	    st_sql_prepare(log->db, &del, "DELETE FROM pending WHERE id = ?", err))
 		goto out;
@@ -346,10 +736,13 @@ static int recover_pending(struct audit_log *log, struct st_error *err)
 		struct audit_row r = {0};
 		const char *host = (const char *)sqlite3_column_text(st, 8);
 		pid_t pid = (pid_t)sqlite3_column_int64(st, 9);
+		int64_t id = sqlite3_column_int64(st, 0);
 
 		if (host && !strcmp(host, log->host) && (pid == getpid() || !kill(pid, 0) ||
 							 errno != ESRCH))
 			continue; /* still running */
+		if (!mk || !audit_pending_valid(mk, id, st, 1))
+			continue; /* forged */
 		if (!began) {
 			sqlite3_reset(st);
 			if (st_sql_exec(log->db, "BEGIN IMMEDIATE", err))
@@ -364,9 +757,9 @@ static int recover_pending(struct audit_log *log, struct st_error *err)
 			st_error_set(err, ST_E_SYSTEM, "audit.db holds a malformed pending record");
 			goto out;
 		}
-		if (append_locked(log, &r, err))
+		if (append_locked(log, &r, id, err))
 			goto out;
-		sqlite3_bind_int64(del, 1, sqlite3_column_int64(st, 0));
+		sqlite3_bind_int64(del, 1, id);
 		if (sqlite3_step(del) != SQLITE_DONE) {
 			st_sql_error(err, log->db, "cannot write the audit log");
 			goto out;
@@ -382,6 +775,8 @@ static int recover_pending(struct audit_log *log, struct st_error *err)
 	began = 0;
 	ret = 0;
 out:
+	if (mk)
+		mk_close(log);
 	sqlite3_finalize(st);
 	sqlite3_finalize(del);
 	if (began)
@@ -393,8 +788,14 @@ void audit_free(struct audit_log *log)
 {
 	if (!log)
 		return;
+	for (struct audit_log **p = &open_logs; *p; p = &(*p)->next)
+		if (*p == log) {
+			*p = log->next;
+			break;
+		}
 	sqlite3_close(log->db);
 	sodium_free(log->sk);
+	sodium_free(log->mk); /* wipes it */
 	st_free(log->path);
 	st_free(log->key_path);
 	st_free(log);
@@ -413,30 +814,48 @@ static char *path_join(const char *dir, const char *name)
 	return p;
 }
 
-int audit_open(struct audit_log **out, const char *state_dir, const char *version,
-	       long checkpoint_every, struct st_error *err)
+/* A log handle with its paths and key buffers, not opened yet. */
+static struct audit_log *log_new(const char *state_dir, const char *version, long every,
+				 struct st_error *err)
 {
-	struct audit_log *log;
-	struct stat sb;
-	int ret = -1;
+	struct audit_log *log = st_calloc(1, sizeof(*log));
 
-	*out = NULL;
-	if (sodium_init() < 0)
-		return st_error_set(err, ST_E_SYSTEM, "cannot initialise libsodium");
-	log = st_calloc(1, sizeof(*log));
-	if (!log)
-		return st_error_oom(err);
-	log->every = checkpoint_every > 0 ? checkpoint_every : AUDIT_CHECKPOINT_EVERY;
+	if (!log) {
+		st_error_oom(err);
+		return NULL;
+	}
+	log->every = every > 0 ? every : AUDIT_CHECKPOINT_EVERY;
 	snprintf(log->version, sizeof(log->version), "%s", version);
 	if (gethostname(log->host, sizeof(log->host) - 1))
 		snprintf(log->host, sizeof(log->host), "unknown");
 	log->path = path_join(state_dir, "audit.db");
 	log->key_path = path_join(state_dir, "audit.key");
 	log->sk = sodium_malloc(SK_BYTES);
-	if (!log->path || !log->key_path || !log->sk) {
+	log->mk = sodium_malloc(AUDIT_MAC_BYTES);
+	if (!log->path || !log->key_path || !log->sk || !log->mk) {
 		st_error_oom(err);
-		goto out;
+		audit_free(log);
+		return NULL;
 	}
+	sodium_mprotect_noaccess(log->mk);
+	return log;
+}
+
+/* audit_open(), also telling in *state why a log that cannot be used cannot (0 when that is
+ * not something `audit recover` repairs). */
+static int log_open(struct audit_log **out, const char *state_dir, const char *version,
+		    long checkpoint_every, int *state, struct st_error *err)
+{
+	struct audit_log *log;
+	struct stat sb;
+	int ret = -1;
+
+	*out = NULL;
+	*state = AUDIT_LOG_USABLE;
+	if (sodium_init() < 0)
+		return st_error_set(err, ST_E_SYSTEM, "cannot initialise libsodium");
+	if (!(log = log_new(state_dir, version, checkpoint_every, err)))
+		return -1;
 	if (!lstat(log->path, &sb)) {
 		if (!S_ISREG(sb.st_mode)) {
 			st_error_set(err, ST_E_DENIED, "'%s' is not a regular file", log->path);
@@ -455,11 +874,18 @@ int audit_open(struct audit_log **out, const char *state_dir, const char *versio
 				     log->path);
 			goto out;
 		}
+		/* Empty: refused before SQLite opens it, which would delete a -wal file beside an
+		 * empty database (the old log's last frames) and write a header. */
+		if (!sb.st_size && !lstat(log->key_path, &sb)) {
+			refuse(log, AUDIT_LOG_EMPTY, err);
+			goto out;
+		}
+		if (cut_short(log->path, sb.st_size) && !lstat(log->key_path, &sb)) {
+			refuse(log, AUDIT_LOG_TRUNCATED, err);
+			goto out;
+		}
 	} else if (!lstat(log->key_path, &sb)) {
-		st_error_set(err, ST_E_DENIED,
-			     "the audit log '%s' is missing but its signing key is there: the log was "
-			     "removed; restore it, or move '%s' away to start a new log",
-			     log->path, log->key_path);
+		refuse(log, AUDIT_LOG_MISSING, err);
 		goto out;
 	} else {
 		/* Created here first, so the log and its -wal and -shm files are 0600. */
@@ -490,21 +916,40 @@ int audit_open(struct audit_log **out, const char *state_dir, const char *versio
 	 * syncing it anew each time. Closing still folds it into audit.db, so a copy of
 	 * audit.db alone holds every record of the commands that ended. */
 	sqlite3_file_control(log->db, "main", SQLITE_FCNTL_PERSIST_WAL, &(int){1});
-	if (st_sql_exec(log->db,
-			 "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
-			 " PRAGMA foreign_keys = ON",
-			 err) ||
-	    migrate(log->db, err) || setup_key(log, err) || recover_pending(log, err)) {
-		st_error_prefix(err, "audit log '%s'", log->path);
+	/* setup() comes before the switch to WAL, so a log it refuses is not written to. */
+	if (st_sql_exec(log->db, "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON", err) ||
+	    setup(log, err) || st_sql_exec(log->db, "PRAGMA journal_mode = WAL", err) ||
+	    recover_pending(log, err)) {
+		int rc = sqlite3_errcode(log->db);
+
+		if (!log->state && (rc == SQLITE_NOTADB || rc == SQLITE_CORRUPT))
+			log->state = AUDIT_LOG_DAMAGED;
+		if (!log->state || log->state >= AUDIT_LOG_FOREIGN)
+			st_error_prefix(err, "audit log '%s'", log->path);
+		/* Closing would fold the WAL into a file that is not this log: leave both be. */
+		sqlite3_db_config(log->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
 		goto out;
 	}
+	log->next = open_logs;
+	open_logs = log;
 	*out = log;
 	log = NULL;
 	ret = 0;
 out:
+	if (log)
+		*state = log->state;
 	audit_free(log);
 	return ret;
 }
+
+int audit_open(struct audit_log **out, const char *state_dir, const char *version,
+	       long checkpoint_every, struct st_error *err)
+{
+	int state;
+
+	return log_open(out, state_dir, version, checkpoint_every, &state, err);
+}
+
 
 /* ---- Appending ----------------------------------------------------------------------- */
 
@@ -547,54 +992,35 @@ out:
 	return ret;
 }
 
-/* Reads the last record's seq and hash (0 and zeros for an empty log). */
-static int chain_head(sqlite3 *db, int64_t *seq, unsigned char *hash, struct st_error *err)
-{
-	sqlite3_stmt *st = NULL;
-	int ret = -1, rc;
-
-	*seq = 0;
-	memset(hash, 0, AUDIT_HASH_BYTES);
-	if (st_sql_prepare(db, &st, "SELECT seq, hash FROM records ORDER BY seq DESC LIMIT 1",
-			    err))
-		goto out;
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		if (sqlite3_column_bytes(st, 1) != AUDIT_HASH_BYTES) {
-			st_error_set(err, ST_E_SYSTEM,
-				     "the audit log's last record is damaged; run 'steward audit verify'");
-			goto out;
-		}
-		*seq = sqlite3_column_int64(st, 0);
-		memcpy(hash, sqlite3_column_blob(st, 1), AUDIT_HASH_BYTES);
-	} else if (rc != SQLITE_DONE) {
-		st_sql_error(err, db, "cannot read the audit log");
-		goto out;
-	}
-	ret = 0;
-out:
-	sqlite3_finalize(st);
-	return ret;
-}
-
 /* Appends r (seq, host, pid and version are filled here) inside an open write transaction,
  * and signs a checkpoint when r touches PII or the interval is reached. */
-static int append_locked(struct audit_log *log, struct audit_row *r, struct st_error *err)
+static int append_locked(struct audit_log *log, struct audit_row *r, int64_t pending_id,
+			 struct st_error *err)
 {
-	unsigned char prev[AUDIT_HASH_BYTES], hash[AUDIT_HASH_BYTES];
+	unsigned char prev[AUDIT_HASH_BYTES], hash[AUDIT_HASH_BYTES], prev_mac[AUDIT_MAC_BYTES],
+		mac[AUDIT_MAC_BYTES], covers[AUDIT_HASH_BYTES];
 	struct audit_checkpoint cp;
 	sqlite3_stmt *st = NULL;
+	const unsigned char *mk;
 	int64_t last;
-	int ret = -1;
+	int ret = -1, has;
 
-	if (chain_head(log->db, &last, prev, err))
+	if (chain_head(log->db, &last, prev, prev_mac, err))
 		goto out;
 	r->seq = last + 1;
 	audit_record_hash(r, prev, hash);
+	if (audit_cover_claim(log->db, pending_id, r->seq, covers, &has, err))
+		goto out;
+	if (!(mk = mk_open(log))) {
+		st_error_set(err, ST_E_SYSTEM, "the audit mac key is not loaded");
+		goto out;
+	}
+	audit_record_mac(mk, r->seq, prev_mac, hash, has ? covers : NULL, mac);
+	mk_close(log);
 	if (st_sql_prepare(log->db, &st,
 			    "INSERT INTO records (seq, ts_ms, actor, uid, role, action, object, purpose,"
-			    " outcome, reason, counts, host, pid, version, pii, prev, hash)"
-			    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			    " outcome, reason, counts, host, pid, version, pii, prev, hash, covers, mac)"
+			    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 			    err))
 		goto out;
 	sqlite3_bind_int64(st, 1, r->seq);
@@ -614,6 +1040,9 @@ static int append_locked(struct audit_log *log, struct audit_row *r, struct st_e
 	sqlite3_bind_int(st, 15, r->pii != 0);
 	sqlite3_bind_blob(st, 16, prev, AUDIT_HASH_BYTES, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 17, hash, AUDIT_HASH_BYTES, SQLITE_STATIC);
+	if (has)
+		sqlite3_bind_blob(st, 18, covers, AUDIT_HASH_BYTES, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 19, mac, AUDIT_MAC_BYTES, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_DONE) {
 		st_sql_error(err, log->db, "cannot write the audit log");
 		goto out;
@@ -645,17 +1074,32 @@ static void row_from_entry(struct audit_log *log, const struct audit_entry *e,
 
 int audit_begin(struct audit_log *log, const struct audit_entry *e, struct st_error *err)
 {
+	unsigned char mac[AUDIT_MAC_BYTES];
 	struct audit_row r;
-	sqlite3_stmt *st = NULL;
-	int ret = -1;
+	sqlite3_stmt *st = NULL, *up = NULL, *stale = NULL;
+	const unsigned char *mk = NULL;
+	int64_t id;
+	int ret = -1, began = 0;
 
 	if (log->pending_id)
 		return st_error_set(err, ST_E_SYSTEM, "a command is already being recorded");
 	row_from_entry(log, e, &r);
+	/* Only the request commands write covered rows; setting up the triggers that note
+	 * them costs about half a millisecond, which the other commands are spared. */
+	if (!log->noting && !strncmp(e->action, "request.", 8)) {
+		if (audit_cover_setup(log->db, err))
+			return -1;
+		log->noting = 1;
+	}
+	if (st_sql_exec(log->db, "BEGIN IMMEDIATE", err))
+		goto out;
+	began = 1;
 	if (st_sql_prepare(log->db, &st,
-			    "INSERT INTO pending (" PENDING_COLUMNS ")"
+			    "INSERT INTO pending (" AUDIT_PENDING_COLUMNS ")"
 			    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-			    err))
+			    err) ||
+	    st_sql_prepare(log->db, &up, "UPDATE pending SET mac = ? WHERE id = ?", err) ||
+	    st_sql_prepare(log->db, &stale, "DELETE FROM pending_rows WHERE pending_id = ?", err))
 		goto out;
 	sqlite3_bind_int64(st, 1, r.ts_ms);
 	sqlite3_bind_text(st, 2, r.actor, -1, SQLITE_STATIC);
@@ -672,10 +1116,38 @@ int audit_begin(struct audit_log *log, const struct audit_entry *e, struct st_er
 		st_sql_error(err, log->db, "cannot write the audit log");
 		goto out;
 	}
-	log->pending_id = sqlite3_last_insert_rowid(log->db);
+	id = sqlite3_last_insert_rowid(log->db);
+	/* Notes under a new id were put there by someone guessing it, to have rows covered. */
+	sqlite3_bind_int64(stale, 1, id);
+	if (sqlite3_step(stale) != SQLITE_DONE) {
+		st_sql_error(err, log->db, "cannot write the audit log");
+		goto out;
+	}
+	if (!(mk = mk_open(log))) {
+		st_error_set(err, ST_E_SYSTEM, "the audit mac key is not loaded");
+		goto out;
+	}
+	pending_mac(mk, id, &r, mac);
+	sqlite3_bind_blob(up, 1, mac, AUDIT_MAC_BYTES, SQLITE_STATIC);
+	sqlite3_bind_int64(up, 2, id);
+	if (sqlite3_step(up) != SQLITE_DONE) {
+		st_sql_error(err, log->db, "cannot write the audit log");
+		goto out;
+	}
+	if ((log->noting && audit_cover_set_pending(log->db, id, err)) ||
+	    st_sql_exec(log->db, "COMMIT", err))
+		goto out;
+	began = 0;
+	log->pending_id = id;
 	ret = 0;
 out:
+	if (mk)
+		mk_close(log);
 	sqlite3_finalize(st);
+	sqlite3_finalize(up);
+	sqlite3_finalize(stale);
+	if (began)
+		sqlite3_exec(log->db, "ROLLBACK", NULL, NULL, NULL);
 	return ret;
 }
 
@@ -692,7 +1164,7 @@ int audit_end(struct audit_log *log, int outcome, const char *reason, const char
 		goto out;
 	began = 1;
 	if (st_sql_prepare(log->db, &st,
-			    "SELECT " PENDING_COLUMNS " FROM pending WHERE id = ?",
+			    "SELECT " AUDIT_PENDING_COLUMNS " FROM pending WHERE id = ?",
 			    err) ||
 	    st_sql_prepare(log->db, &del, "DELETE FROM pending WHERE id = ?", err))
 		goto out;
@@ -705,14 +1177,15 @@ int audit_end(struct audit_log *log, int outcome, const char *reason, const char
 	r.outcome = audit_outcome_name(outcome);
 	r.reason = reason;
 	r.counts = counts;
-	if (append_locked(log, &r, err))
+	if (append_locked(log, &r, log->pending_id, err))
 		goto out;
 	sqlite3_bind_int64(del, 1, log->pending_id);
 	if (sqlite3_step(del) != SQLITE_DONE) {
 		st_sql_error(err, log->db, "cannot write the audit log");
 		goto out;
 	}
-	if (st_sql_exec(log->db, "COMMIT", err))
+	if ((log->noting && audit_cover_set_pending(log->db, 0, err)) ||
+	    st_sql_exec(log->db, "COMMIT", err))
 		goto out;
 	began = 0;
 	log->pending_id = 0;
@@ -736,11 +1209,11 @@ int audit_append(struct audit_log *log, const struct audit_entry *e, int outcome
 	r.reason = reason;
 	r.counts = counts;
 	if (!sqlite3_get_autocommit(log->db)) /* the caller's transaction holds the lock */
-		return append_locked(log, &r, err);
+		return append_locked(log, &r, 0, err);
 	if (st_sql_exec(log->db, "BEGIN IMMEDIATE", err))
 		goto out;
 	began = 1;
-	if (append_locked(log, &r, err) || st_sql_exec(log->db, "COMMIT", err))
+	if (append_locked(log, &r, 0, err) || st_sql_exec(log->db, "COMMIT", err))
 		goto out;
 	began = 0;
 	ret = 0;
@@ -794,14 +1267,14 @@ out:
 
 int audit_checkpoint(struct audit_log *log, struct audit_checkpoint *cp, struct st_error *err)
 {
-	unsigned char hash[AUDIT_HASH_BYTES];
+	unsigned char hash[AUDIT_HASH_BYTES], mac[AUDIT_MAC_BYTES];
 	int64_t seq;
 	int ret = -1, began = 0;
 
 	if (st_sql_exec(log->db, "BEGIN IMMEDIATE", err))
 		goto out;
 	began = 1;
-	if (chain_head(log->db, &seq, hash, err) || audit_checkpoint_head(log->db, cp, err))
+	if (chain_head(log->db, &seq, hash, mac, err) || audit_checkpoint_head(log->db, cp, err))
 		goto out;
 	if (seq && cp->seq != seq && sign_head(log, seq, hash, cp, err))
 		goto out;
@@ -812,6 +1285,212 @@ int audit_checkpoint(struct audit_log *log, struct audit_checkpoint *cp, struct 
 out:
 	if (began)
 		sqlite3_exec(log->db, "ROLLBACK", NULL, NULL, NULL);
+	return ret;
+}
+
+/* ---- Recovery ------------------------------------------------------------------------- */
+
+/* Size and SHA-256 of the file at path (never through a symlink). */
+static int file_digest(const char *path, int64_t *size, unsigned char *sha,
+		       struct st_error *err)
+{
+	crypto_hash_sha256_state h;
+	unsigned char buf[65536];
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC), ret = -1;
+	ssize_t n;
+
+	*size = 0;
+	if (fd < 0)
+		return st_error_set(err, ST_E_SYSTEM, "cannot read '%s': %s", path, strerror(errno));
+	crypto_hash_sha256_init(&h);
+	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+		crypto_hash_sha256_update(&h, buf, (size_t)n);
+		*size += n;
+	}
+	if (n < 0) {
+		st_error_set(err, ST_E_SYSTEM, "cannot read '%s': %s", path, strerror(errno));
+		goto out;
+	}
+	crypto_hash_sha256_final(&h, sha);
+	ret = 0;
+out:
+	close(fd);
+	return ret;
+}
+
+static const char *const state_names[] = {"usable",   "missing", "empty",    "truncated",
+					  "replaced", "foreign", "damaged"};
+
+/* Writes the new log into log->path (a temporary name): the schema, the public key, and
+ * record 1 saying what was recovered, signed. */
+static int recover_write(struct audit_log *log, const struct audit_actor *actor,
+			 const char *reason, const char *counts, const char *object,
+			 struct st_error *err)
+{
+	unsigned char hash[AUDIT_HASH_BYTES], mac[AUDIT_MAC_BYTES];
+	char hex[2 * AUDIT_PK_BYTES + 1];
+	struct audit_checkpoint cp;
+	struct audit_row r = {0};
+	int64_t seq;
+	int ret = -1, began = 0;
+
+	if (sqlite3_open_v2(log->path, &log->db,
+			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_NOMUTEX,
+			    NULL) != SQLITE_OK) {
+		st_error_set(err, ST_E_SYSTEM, "cannot open '%s': %s", log->path,
+			     log->db ? sqlite3_errmsg(log->db) : "out of memory");
+		goto out;
+	}
+	if (st_sql_exec(log->db, "PRAGMA synchronous = FULL; BEGIN IMMEDIATE", err))
+		goto out;
+	began = 1;
+	sodium_bin2hex(hex, sizeof(hex), log->pk, sizeof(log->pk));
+	if (st_sql_exec(log->db, (const char *)st_embed_audit_v1, err) ||
+	    st_sql_exec(log->db, "PRAGMA user_version = 3", err) ||
+	    meta_put(log->db, "public_key", hex, err))
+		goto out;
+	r.ts_ms = audit_now_ms();
+	r.actor = actor->name;
+	r.uid = (int64_t)actor->uid;
+	r.role = audit_role_name(actor->role);
+	r.action = "audit.recover";
+	r.object = object;
+	r.purpose = reason;
+	r.outcome = "ok";
+	r.counts = counts;
+	r.host = log->host;
+	r.pid = (int64_t)getpid();
+	r.version = log->version;
+	if (append_locked(log, &r, 0, err) || chain_head(log->db, &seq, hash, mac, err) ||
+	    sign_head(log, seq, hash, &cp, err))
+		goto out;
+	if (st_sql_exec(log->db, "COMMIT", err))
+		goto out;
+	began = 0;
+	ret = 0;
+out:
+	if (began)
+		sqlite3_exec(log->db, "ROLLBACK", NULL, NULL, NULL);
+	if (log->db && sqlite3_close(log->db) != SQLITE_OK && !ret)
+		ret = st_error_set(err, ST_E_SYSTEM, "cannot close '%s'", log->path);
+	log->db = NULL;
+	return ret;
+}
+
+/* Renames from to to when from exists. */
+static int move_aside(const char *from, const char *to, struct st_error *err)
+{
+	if (rename(from, to) && errno != ENOENT)
+		return st_error_set(err, ST_E_SYSTEM, "cannot move '%s' to '%s': %s", from, to,
+				    strerror(errno));
+	return 0;
+}
+
+int audit_recover(const char *state_dir, const char *version, const struct audit_actor *actor,
+		  const char *reason, struct audit_recovery *out, struct st_error *err)
+{
+	char sha[2 * AUDIT_HASH_BYTES + 1], counts[1536], stamp[32], from[1200], to[1200];
+	struct audit_log *log = NULL, *probe = NULL;
+	const char *base;
+	struct stat sb;
+	struct tm tm;
+	time_t now = time(NULL);
+	int ret = -1, state, fd, n;
+
+	memset(out, 0, sizeof(*out));
+	if (!log_open(&probe, state_dir, version, 0, &state, err)) {
+		audit_free(probe);
+		return st_error_set(err, ST_E_INVALID,
+				    "the audit log in '%s' opens under the workspace's audit key; there "
+				    "is nothing to recover (run 'steward audit verify')",
+				    state_dir);
+	}
+	if (state == AUDIT_LOG_USABLE)
+		return -1; /* err says why it does not open */
+	st_error_init(err);
+	out->old_state = state;
+	if (!(log = log_new(state_dir, version, 0, err)))
+		return -1;
+	if (key_load(log, err))
+		goto out;
+	sodium_mprotect_readonly(log->sk);
+	if (derive_mac_key(log, err))
+		goto out;
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+	if (!lstat(log->path, &sb)) {
+		if (file_digest(log->path, &out->old_size, out->old_sha256, err))
+			goto out;
+		for (int i = 1; i < 100; i++) {
+			n = i == 1 ? snprintf(out->moved_to, sizeof(out->moved_to), "%s.bad-%s",
+					      log->path, stamp)
+				   : snprintf(out->moved_to, sizeof(out->moved_to), "%s.bad-%s-%d",
+					      log->path, stamp, i);
+			if (n < 0 || (size_t)n >= sizeof(out->moved_to) - 8) {
+				st_error_set(err, ST_E_SYSTEM, "the path '%s' is too long", log->path);
+				goto out;
+			}
+			if (lstat(out->moved_to, &sb))
+				break;
+		}
+		sodium_bin2hex(sha, sizeof(sha), out->old_sha256, sizeof(out->old_sha256));
+		base = strrchr(out->moved_to, '/');
+		base = base ? base + 1 : out->moved_to;
+		snprintf(counts, sizeof(counts),
+			 "{\"old_state\":\"%s\",\"old_file\":\"%s\",\"old_size\":%lld,"
+			 "\"old_sha256\":\"%s\"}",
+			 state_names[state], base, (long long)out->old_size, sha);
+	} else {
+		base = NULL;
+		snprintf(counts, sizeof(counts), "{\"old_state\":\"%s\"}", state_names[state]);
+	}
+	/* The new log is written under a temporary name, then renamed into place. */
+	snprintf(from, sizeof(from), "%s", log->path);
+	n = snprintf(to, sizeof(to), "%s.recover", from);
+	if (n < 0 || (size_t)n >= sizeof(to)) {
+		st_error_set(err, ST_E_SYSTEM, "the path '%s' is too long", from);
+		goto out;
+	}
+	unlink(to); /* left by a recovery that failed */
+	fd = open(to, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		st_error_set(err, ST_E_SYSTEM, "cannot create '%s': %s", to, strerror(errno));
+		goto out;
+	}
+	close(fd);
+	st_free(log->path);
+	if (!(log->path = st_strdup(to))) {
+		st_error_oom(err);
+		unlink(to);
+		goto out;
+	}
+	if (recover_write(log, actor, reason, counts, base, err)) {
+		unlink(to);
+		goto out;
+	}
+	if (base) {
+		char a[1300], b[1300];
+
+		snprintf(a, sizeof(a), "%s-wal", from);
+		snprintf(b, sizeof(b), "%s-wal", out->moved_to);
+		if (move_aside(from, out->moved_to, err) || move_aside(a, b, err))
+			goto out;
+		snprintf(a, sizeof(a), "%s-shm", from);
+		unlink(a);
+	}
+	if (rename(to, from)) {
+		st_error_set(err, ST_E_SYSTEM, "cannot move '%s' to '%s': %s", to, from,
+			     strerror(errno));
+		goto out;
+	}
+	fd = open(state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+	ret = 0;
+out:
+	audit_free(log);
 	return ret;
 }
 

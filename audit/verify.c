@@ -1,5 +1,6 @@
-/* Verifying audit.db: recomputing the chain, checking every checkpoint (signatures on
- * worker threads) and an optional external anchor, and writing and reading anchors. */
+/* Verifying audit.db: recomputing the chain and, with the key, every record's mac, checking
+ * the rows each record covers and every checkpoint (signatures on worker threads) and an
+ * optional external anchor, and writing and reading anchors. */
 #include "audit.h"
 #include "audit_int.h"
 #include "alloc.h"
@@ -331,21 +332,67 @@ out:
 	return ret;
 }
 
+/* A covered row that is wrong (cover.c): rows no record wrote are named at the last seq. */
+static void cover_bad(void *ctx, int64_t seq, const char *msg)
+{
+	struct audit_verify_result *res = ctx;
+
+	tampered(res, seq ? seq : res->head_seq ? res->head_seq : 1, "%s", msg);
+}
+
+/* Pending rows must carry steward's mac: a forged one could become a record. */
+static int check_pending(sqlite3 *db, const unsigned char *mk, struct audit_verify_result *res,
+			 struct st_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int ret = -1, rc;
+
+	if (st_sql_prepare(db, &st,
+			    "SELECT id, " AUDIT_PENDING_COLUMNS ", mac FROM pending ORDER BY id", err))
+		goto out;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t id = sqlite3_column_int64(st, 0);
+		char msg[128];
+
+		if (audit_pending_valid(mk, id, st, 1))
+			continue;
+		snprintf(msg, sizeof(msg), "pending row %lld was not written by steward",
+			 (long long)id);
+		cover_bad(res, 0, msg);
+	}
+	if (rc != SQLITE_DONE) {
+		st_sql_error(err, db, "cannot read the audit log");
+		goto out;
+	}
+	ret = 0;
+out:
+	sqlite3_finalize(st);
+	return ret;
+}
+
 int audit_verify_db(struct sqlite3 *db, const struct audit_checkpoint *anchor,
 		    struct audit_verify_result *res, struct st_error *err)
 {
 	unsigned char prev[AUDIT_HASH_BYTES] = {0}, hash[AUDIT_HASH_BYTES],
-		pk[AUDIT_PK_BYTES], *pkp = NULL;
+		pk[AUDIT_PK_BYTES], *pkp = NULL, prev_mac[AUDIT_MAC_BYTES] = {0},
+		mac[AUDIT_MAC_BYTES], covers[AUDIT_HASH_BYTES];
 	char pkhex[2 * AUDIT_PK_BYTES + 8];
-	sqlite3_stmt *st = NULL, *cst = NULL;
+	sqlite3_stmt *st = NULL, *cst = NULL, *vst = NULL;
 	struct sigpool *pool = st_malloc(sizeof(*pool));
-	int ret = -1, rc, crc, anchor_seen = 0, txn = 0;
+	const unsigned char *mk = audit_mac_key(db);
+	crypto_generichash_state keyed;
+	int ret = -1, rc, crc, vrc, anchor_seen = 0, txn = 0;
 	int64_t bad_sig;
 	size_t got = 0;
 
 	memset(res, 0, sizeof(*res));
-	if (!pool)
+	if (!pool) {
+		if (mk)
+			audit_mac_key_done(db);
 		return st_error_oom(err);
+	}
+	if (mk)
+		audit_mac_keyed(&keyed, mk);
 	sigpool_start(pool);
 	/* One read transaction, so records and checkpoints are read from one snapshot. */
 	if (sqlite3_get_autocommit(db)) {
@@ -365,15 +412,18 @@ int audit_verify_db(struct sqlite3 *db, const struct audit_checkpoint *anchor,
 	}
 	if (st_sql_prepare(db, &st,
 			    "SELECT seq, ts_ms, actor, uid, role, action, object, purpose, outcome,"
-			    " reason, counts, host, pid, version, pii, prev, hash FROM records"
+			    " reason, counts, host, pid, version, pii, prev, hash, covers, mac FROM records"
 			    " ORDER BY seq",
 			    err) ||
 	    st_sql_prepare(db, &cst,
 			    "SELECT seq, ts_ms, hash, public_key, signature FROM checkpoints"
 			    " ORDER BY seq",
-			    err))
+			    err) ||
+	    st_sql_prepare(db, &vst,
+			    "SELECT seq, tbl, key, digest FROM covered ORDER BY seq, tbl, key", err))
 		goto out;
 	crc = sqlite3_step(cst);
+	vrc = sqlite3_step(vst);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct audit_row r = {0};
 		int bad = 0;
@@ -410,6 +460,63 @@ int audit_verify_db(struct sqlite3 *db, const struct audit_checkpoint *anchor,
 			if (memcmp(hash, sqlite3_column_blob(st, 16), AUDIT_HASH_BYTES))
 				tampered(res, r.seq, "record %lld was changed", (long long)r.seq);
 		}
+		/* The rows this record covers: the entries of covered under its seq. */
+		{
+			crypto_hash_sha256_state ch;
+			int has = 0, stored = sqlite3_column_type(st, 17) != SQLITE_NULL;
+
+			audit_covers_init(&ch);
+			/* Entries under a seq with no record: a missing one (named already) or
+			 * made up. */
+			for (; vrc == SQLITE_ROW && sqlite3_column_int64(vst, 0) < r.seq;
+			     vrc = sqlite3_step(vst)) {
+				int64_t at = sqlite3_column_int64(vst, 0);
+
+				tampered(res, at > 0 ? at : 1,
+					 "covered rows name record %lld, which is not in the log",
+					 (long long)at);
+			}
+			for (; vrc == SQLITE_ROW && sqlite3_column_int64(vst, 0) == r.seq;
+			     vrc = sqlite3_step(vst)) {
+				const char *t = (const char *)sqlite3_column_text(vst, 1);
+
+				has = 1;
+				audit_covers_add(&ch, t ? t : "", sqlite3_column_blob(vst, 2),
+						 (size_t)sqlite3_column_bytes(vst, 2),
+						 sqlite3_column_bytes(vst, 3) == AUDIT_HASH_BYTES
+							 ? sqlite3_column_blob(vst, 3)
+							 : NULL);
+			}
+			crypto_hash_sha256_final(&ch, covers);
+			if (stored && sqlite3_column_bytes(st, 17) != AUDIT_HASH_BYTES)
+				tampered(res, r.seq, "record %lld is malformed", (long long)r.seq);
+			else if (has != stored ||
+				 (has && memcmp(covers, sqlite3_column_blob(st, 17), AUDIT_HASH_BYTES)))
+				tampered(res, r.seq, "the list of rows record %lld covers was changed",
+					 (long long)r.seq);
+		}
+		/* The mac: only the holder of audit.key can make it. */
+		if (mk) {
+			if (sqlite3_column_bytes(st, 18) != AUDIT_MAC_BYTES) {
+				tampered(res, r.seq, "record %lld is malformed", (long long)r.seq);
+			} else if (sqlite3_column_bytes(st, 16) == AUDIT_HASH_BYTES &&
+				   (sqlite3_column_type(st, 17) == SQLITE_NULL ||
+				    sqlite3_column_bytes(st, 17) == AUDIT_HASH_BYTES)) {
+				audit_record_mac_keyed(&keyed, r.seq, prev_mac,
+						       sqlite3_column_blob(st, 16),
+						 sqlite3_column_type(st, 17) == SQLITE_NULL
+							 ? NULL
+							 : sqlite3_column_blob(st, 17),
+						 mac);
+				if (sodium_memcmp(mac, sqlite3_column_blob(st, 18), AUDIT_MAC_BYTES))
+					tampered(res, r.seq,
+						 "record %lld does not verify under the audit key (it "
+						 "was rewritten and its hash recomputed)",
+						 (long long)r.seq);
+			}
+			if (sqlite3_column_bytes(st, 18) == AUDIT_MAC_BYTES)
+				memcpy(prev_mac, sqlite3_column_blob(st, 18), AUDIT_MAC_BYTES);
+		}
 		/* Later records chain from what is stored, so one change names one record. */
 		if (sqlite3_column_bytes(st, 16) == AUDIT_HASH_BYTES)
 			memcpy(prev, sqlite3_column_blob(st, 16), AUDIT_HASH_BYTES);
@@ -433,10 +540,17 @@ int audit_verify_db(struct sqlite3 *db, const struct audit_checkpoint *anchor,
 	}
 	for (; crc == SQLITE_ROW; crc = sqlite3_step(cst))
 		check_checkpoint(cst, pkp, NULL, pool, res);
-	if (crc != SQLITE_DONE) {
+	/* Covered entries under a record that does not exist (yet): not steward's. */
+	if (vrc == SQLITE_ROW)
+		tampered(res, sqlite3_column_int64(vst, 0),
+			 "covered rows name record %lld, which is not in the log",
+			 (long long)sqlite3_column_int64(vst, 0));
+	if (crc != SQLITE_DONE || (vrc != SQLITE_ROW && vrc != SQLITE_DONE)) {
 		st_sql_error(err, db, "cannot read the audit log");
 		goto out;
 	}
+	if (audit_cover_check(db, cover_bad, res, err) || (mk && check_pending(db, mk, res, err)))
+		goto out;
 	/* A bad signature is the first thing to say about its seq, whatever else is wrong. */
 	if ((bad_sig = sigpool_finish(pool)) && (!res->bad_seq || bad_sig <= res->bad_seq)) {
 		res->bad_seq = 0;
@@ -458,10 +572,16 @@ int audit_verify_db(struct sqlite3 *db, const struct audit_checkpoint *anchor,
 	}
 	ret = res->bad_seq ? 1 : 0;
 out:
+	if (mk) {
+		sodium_memzero(&keyed, sizeof(keyed));
+		audit_mac_key_done(db);
+	}
+	sodium_memzero(mac, sizeof(mac));
 	sigpool_finish(pool);
 	st_free(pool);
 	sqlite3_finalize(st);
 	sqlite3_finalize(cst);
+	sqlite3_finalize(vst);
 	if (txn)
 		sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 	return ret;

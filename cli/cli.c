@@ -78,7 +78,7 @@ static size_t arg_spans(const char *a, int subject, struct arg_span *v, size_t n
 	return n;
 }
 
-#define REDACT_MAX 2048 /* longer texts are cut, in messages and in audit records */
+#define REDACT_MAX CLI_AUDIT_TEXT_MAX /* longer texts are cut, in messages and audit records */
 
 /* Appends len bytes of s to out (REDACT_MAX bytes) at *o, as many as fit. */
 static void put(char *out, size_t *o, const char *s, size_t len)
@@ -138,10 +138,7 @@ static void redact(const char *text, int detectors, char *out)
 		put(out, &o, tmp + done, strlen(tmp + done));
 }
 
-/* What an audit record keeps of text: redact()ed with the detectors, then escaped like any
- * output, so that the log holds neither personal data nor control characters nor invalid
- * UTF-8 (which no JSON export could carry). out is REDACT_MAX bytes. */
-static const char *audit_text(const char *text, char *out)
+const char *cli_audit_text(const char *text, char *out)
 {
 	char tmp[REDACT_MAX];
 	size_t used, n;
@@ -276,8 +273,8 @@ int cli_audit_begin(const struct cli_ctx *ctx, const struct catalog_workspace *w
 		return cli_fail(&err);
 	}
 	/* What the person typed is recorded with its personal data replaced. */
-	e.purpose = audit_text(ctx->purpose, purpose);
-	e.object = audit_text(ctx->object, object);
+	e.purpose = cli_audit_text(ctx->purpose, purpose);
+	e.object = cli_audit_text(ctx->object, object);
 	audit_actor_self(&audit_state.actor);
 	cfg_failed = catalog_config_load(cfg, ws, &cfg_err) ||
 		     audit_role_resolve(cfg, ws->config, &audit_state.actor, &cfg_err);
@@ -288,7 +285,7 @@ int cli_audit_begin(const struct cli_ctx *ctx, const struct catalog_workspace *w
 	}
 	if (cfg_failed) {
 		code = cli_fail(&cfg_err);
-		audit_text(audit_state.reason, reason);
+		cli_audit_text(audit_state.reason, reason);
 		if (audit_append(audit_state.log, &e,
 				 cfg_err.code == ST_E_DENIED ? AUDIT_DENIED : AUDIT_ERROR, reason, NULL,
 				 &err))
@@ -325,7 +322,7 @@ int cli_audit_begin(const struct cli_ctx *ctx, const struct catalog_workspace *w
 			goto out;
 		}
 		if (p != ctx->purpose) /* from steward.yaml: redacted like --purpose */
-			e.purpose = audit_text(p, purpose);
+			e.purpose = cli_audit_text(p, purpose);
 	}
 	if (audit_begin(audit_state.log, &e, &err)) {
 		st_error_prefix(&err, "cannot write the audit record, so the command does not run");
@@ -360,7 +357,7 @@ int cli_audit_end(const struct cli_ctx *ctx, int exit_code)
 		snprintf(reason, sizeof(reason), "exit %d", exit_code);
 	else
 		snprintf(reason, sizeof(reason), "%s", audit_state.reason);
-	audit_text(reason, clean);
+	cli_audit_text(reason, clean);
 	if (audit_end(audit_state.log, outcome, clean[0] ? clean : NULL,
 		      ctx->counts[0] ? ctx->counts : NULL, &err)) {
 		st_error_prefix(&err, "cannot complete the audit record");

@@ -74,6 +74,15 @@ int cli_audit_end(const struct cli_ctx *ctx, int exit_code);
 struct audit_log;
 struct audit_actor;
 /* The open audit log and the actor, after cli_audit_begin() succeeded (else NULL). */
+/* The size of the buffer cli_audit_text() fills; longer texts are cut. */
+#define CLI_AUDIT_TEXT_MAX 2048
+/* What an audit record keeps of text (an object, a purpose, a reason): the personal data
+ * of every argument and whatever the detectors find replaced by typed redactions, then
+ * escaped like any output, so that the log holds neither personal data nor control
+ * characters nor invalid UTF-8. The one way text reaches an audit record; commands that
+ * write a record without cli_audit_begin() (audit recover) use it too. Writes into out
+ * (CLI_AUDIT_TEXT_MAX bytes) and returns it, or NULL when text is NULL. */
+const char *cli_audit_text(const char *text, char *out);
 struct audit_log *cli_audit_log(void);
 const struct audit_actor *cli_audit_actor(void);
 /* The workspace's steward.yaml as cli_audit_begin() parsed it (empty before that, or when

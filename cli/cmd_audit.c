@@ -1,8 +1,12 @@
-/* `steward audit verify|checkpoint|log`: checking the hash chain and its signatures,
- * exporting the head for someone else to hold, and reading the log. */
+/* `steward audit verify|checkpoint|log|recover`: checking the hash chain, its macs and
+ * signatures, exporting the head for someone else to hold, reading the log, and starting a
+ * new log, audited, when the old one was removed, emptied or replaced. */
 #include "cli.h"
+#include "alloc.h"
 #include "audit.h"
 #include "file.h"
+#include "pii.h"
+#include "version.h"
 
 #include <getopt.h>
 #include <jansson.h>
@@ -11,10 +15,11 @@
 
 static const char verify_usage[] =
 	"usage: steward audit verify [--anchor FILE] [--json]\n\n"
-	"Recomputes the audit log's hash chain and checks every signed checkpoint. With\n"
-	"--anchor, also checks that the log still holds the exported checkpoint FILE unchanged\n"
-	"and is signed by its key: only this catches a log that was cut short or rewritten\n"
-	"by someone holding the files (see docs/audit.md).\n"
+	"Recomputes the audit log's hash chain and every record's key-bound mac, checks the\n"
+	"request evidence and the suppression list against the records that wrote them, and\n"
+	"checks every signed checkpoint. With --anchor, also checks that the log still holds\n"
+	"the exported checkpoint FILE unchanged and is signed by its key: only this catches a\n"
+	"log that was cut short, or rewritten by someone holding the key (see docs/audit.md).\n"
 	"Exit status: 0 intact, 1 tampered (the first bad seq is named), 2 on errors.\n";
 
 static const char checkpoint_usage[] =
@@ -30,7 +35,18 @@ static const char log_usage[] =
 	"--until is exclusive. ACTION is a word such as catalog.search, or a prefix such as\n"
 	"'request.*'.\n";
 
-extern const struct cli_cmd cli_cmd_audit_verify, cli_cmd_audit_checkpoint, cli_cmd_audit_log;
+static const char recover_usage[] =
+	"usage: steward audit recover --reason TEXT\n\n"
+	"Starts a new audit log when the old one cannot be used while the workspace has its\n"
+	"audit key: removed, emptied (0 bytes), replaced by a fresh or another log, or damaged.\n"
+	"The old file is moved aside to .steward/audit.db.bad-TIME, never deleted. Record 1 of\n"
+	"the new log (action audit.recover, TEXT as its purpose) names the old file's state,\n"
+	"size and SHA-256, and is signed. Needs the 'admin' role. Anchors of the old log do not\n"
+	"match the new one: export a new anchor ('steward audit checkpoint --export FILE').\n"
+	"Exit status: 0 recovered, 3 when the log is usable (nothing to recover), 6 denied.\n";
+
+extern const struct cli_cmd cli_cmd_audit_verify, cli_cmd_audit_checkpoint, cli_cmd_audit_log,
+	cli_cmd_audit_recover;
 
 
 static void hex(const unsigned char *b, size_t n, char *out, size_t outn)
@@ -299,14 +315,115 @@ static int cmd_log(int argc, char **argv, struct cli_ctx *ctx)
 	return 0;
 }
 
+/* ---- recover --------------------------------------------------------------------------- */
+
+static int recover_opt(int c, const char *arg, void *u)
+{
+	(void)c;
+	*(const char **)u = arg;
+	return -1;
+}
+
+/* Records the attempt in the log when it is usable after all (a denial, or nothing to
+ * recover); a log that cannot be used cannot record it. */
+static void record_if_usable(const struct catalog_workspace *ws, const struct cli_ctx *ctx,
+			     const struct audit_actor *actor, const char *purpose, int outcome,
+			     const char *reason)
+{
+	struct st_error err = ST_ERROR_INIT;
+	struct audit_entry e = {actor, ctx->action, "audit.db", purpose};
+	struct audit_log *log = NULL;
+
+	if (!audit_open(&log, ws->state_dir, STEWARD_VERSION, 0, &err) &&
+	    audit_append(log, &e, outcome, reason, NULL, &err))
+		cli_fail(&err);
+	audit_free(log);
+}
+
+static int cmd_recover(int argc, char **argv, struct cli_ctx *ctx)
+{
+	static const struct option opts[] = {CLI_COMMON_OPTIONS,
+					     {"reason", required_argument, NULL, 'r'},
+					     {0}};
+	struct st_error err = ST_ERROR_INIT;
+	struct catalog_workspace ws;
+	struct catalog_config cfg;
+	struct audit_actor actor;
+	struct audit_recovery rec;
+	const char *reason = NULL;
+	char purpose_buf[CLI_AUDIT_TEXT_MAX], reason_buf[CLI_AUDIT_TEXT_MAX];
+	const char *purpose;
+	char sha[2 * AUDIT_HASH_BYTES + 1];
+	int code;
+
+	if ((code = cli_getopt(argc, argv, ctx, &cli_cmd_audit_recover, opts, recover_opt,
+			       &reason)) >= 0)
+		return code;
+	if (optind < argc)
+		return cli_usage_error(ctx, "unexpected argument '%s'", argv[optind]);
+	if (!reason || !*reason)
+		return cli_usage_error(ctx, "--reason is required: say why the log is recovered");
+	if (strlen(reason) > 1000)
+		return cli_usage_error(ctx, "--reason is over 1000 bytes");
+	ctx->action = "audit.recover";
+	if (catalog_workspace_find(&ws, ctx->home, &err))
+		return cli_fail(&err);
+	memset(&cfg, 0, sizeof(cfg));
+	audit_actor_self(&actor);
+	if (catalog_config_load(&cfg, &ws, &err) ||
+	    audit_role_resolve(&cfg, ws.config, &actor, &err)) {
+		code = cli_fail(&err);
+		goto out;
+	}
+	/* The reason is free text: personal data typed into it is not recorded. */
+	purpose = cli_audit_text(reason, purpose_buf);
+	if (actor.role < AUDIT_ROLE_ADMIN) {
+		const int has = actor.role;
+
+		st_error_set(&err, ST_E_DENIED, "'steward %s' needs the 'admin' role; '%s' has %s%s%s",
+			     ctx->verb, actor.name, has ? "the '" : "no role",
+			     has ? audit_role_name(has) : "",
+			     has ? "' role" : " (see 'roles' in steward.yaml)");
+		code = cli_fail(&err);
+		record_if_usable(&ws, ctx, &actor, purpose, AUDIT_DENIED,
+				 "needs the 'admin' role");
+		goto out;
+	}
+	if (audit_recover(ws.state_dir, STEWARD_VERSION, &actor, purpose, &rec,
+			  &err)) {
+		code = cli_fail(&err);
+		if (err.code == ST_E_INVALID)
+			record_if_usable(&ws, ctx, &actor, purpose, AUDIT_ERROR,
+					 cli_audit_text(err.msg, reason_buf));
+		goto out;
+	}
+	if (rec.moved_to[0]) {
+		sodium_bin2hex(sha, sizeof(sha), rec.old_sha256, sizeof(rec.old_sha256));
+		cli_printf("audit log recovered: the old log (%lld bytes, sha256 %s) is kept as '%s'\n",
+		       (long long)rec.old_size, sha, rec.moved_to);
+	} else {
+		cli_printf("audit log recovered: the old log was missing\n");
+	}
+	cli_printf("the new log begins with record 1 (audit.recover), signed; export a new anchor "
+	       "with 'steward audit checkpoint --export FILE'\n");
+	code = 0;
+out:
+	catalog_config_release(&cfg);
+	catalog_workspace_release(&ws);
+	return code;
+}
+
 const struct cli_cmd cli_cmd_audit_verify = {"verify", "check the hash chain and signatures",
 					     verify_usage, cmd_verify};
 const struct cli_cmd cli_cmd_audit_checkpoint = {"checkpoint", "sign and export the head",
 						 checkpoint_usage, cmd_checkpoint};
 const struct cli_cmd cli_cmd_audit_log = {"log", "list audit records", log_usage, cmd_log};
+const struct cli_cmd cli_cmd_audit_recover = {"recover", "start a new log after a lost one",
+					      recover_usage, cmd_recover};
 
 static const struct cli_cmd *const audit_cmds[] = {&cli_cmd_audit_verify,
-						   &cli_cmd_audit_checkpoint, &cli_cmd_audit_log};
+						   &cli_cmd_audit_checkpoint, &cli_cmd_audit_log,
+						   &cli_cmd_audit_recover};
 
 static int cmd_audit(int argc, char **argv, struct cli_ctx *ctx)
 {
@@ -315,5 +432,5 @@ static int cmd_audit(int argc, char **argv, struct cli_ctx *ctx)
 }
 
 const struct cli_cmd cli_cmd_audit = {"audit", "verify and read the audit log",
-				      "usage: steward audit verify|checkpoint|log [<args>]\n",
+				      "usage: steward audit verify|checkpoint|log|recover [<args>]\n",
 				      cmd_audit};

@@ -9,7 +9,7 @@ _steward_subcommands() {
 	key) echo "init rotate retire list" ;;
 	pii) echo "hash map check scan" ;;
 	request) echo "new extend plan run list show" ;;
-	audit) echo "verify checkpoint log" ;;
+	audit) echo "verify checkpoint log recover" ;;
 	esac
 }
 
@@ -35,6 +35,7 @@ _steward_options() {
 	"audit verify") o="--anchor --json" ;;
 	"audit checkpoint") o="--export" ;;
 	"audit log") o="--since --until --actor --action --object --outcome --limit --json" ;;
+	"audit recover") o="--reason" ;;
 	report) o="--period --format --output" ;;
 	version) echo "--help"; return ;;
 	*) return ;;
@@ -105,7 +106,7 @@ _steward_values() {
 		_steward_words "catalog.search catalog.show catalog.lineage catalog.load catalog.check
 			pii.ingest pii.map pii.check pii.scan pii.hash key.init key.rotate key.retire
 			key.list request.new request.extend request.plan request.run request.list
-			request.show audit.verify audit.log audit.checkpoint report workspace.init
+			request.show audit.verify audit.log audit.checkpoint audit.recover report workspace.init
 			catalog.* pii.* key.* request.* audit.*" "$cur" ;;
 	--period) _steward_words "$(date -u +%Y-%m 2>/dev/null)" "$cur" ;;
 	--dataset)

@@ -1,7 +1,7 @@
--- audit.db, schema version 2 (audit/log.c migrates older ones): the hash-chained access
--- log with its signed checkpoints, data-subject requests with their evidence, and the
--- suppression list ingest honours.
--- Nothing here holds a raw personal value: subjects appear only as pseudonyms.
+-- audit.db, schema version 3 (a fresh install; audit/log.c upgrades versions 1 and 2):
+-- the hash-chained, key-bound access log with its signed checkpoints, data-subject requests
+-- with their evidence, and the suppression list ingest honours. Nothing here holds a raw
+-- personal value: subjects appear only as pseudonyms.
 
 CREATE TABLE meta (
   key TEXT PRIMARY KEY,
@@ -10,7 +10,9 @@ CREATE TABLE meta (
 
 -- One row per command. hash = SHA-256 over the canonical encoding in docs/audit.md,
 -- which covers seq, prev (the previous record's hash, 32 zero bytes for seq 1) and every
--- other column.
+-- other column up to pii. covers = SHA-256 over the rows of `covered` with this seq (NULL
+-- when the command wrote no covered row). mac = keyed BLAKE2b under a subkey of audit.key
+-- over seq, the previous record's mac, hash and covers: only the key holder can make it.
 CREATE TABLE records (
   seq INTEGER PRIMARY KEY,
   ts_ms INTEGER NOT NULL,
@@ -28,9 +30,24 @@ CREATE TABLE records (
   version TEXT NOT NULL,
   pii INTEGER NOT NULL,
   prev BLOB NOT NULL,
-  hash BLOB NOT NULL
+  hash BLOB NOT NULL,
+  covers BLOB,
+  mac BLOB
 ) STRICT;
 CREATE INDEX records_ts ON records (ts_ms);
+
+-- The rows of the request tables and the suppression list each record's command wrote:
+-- the row's primary key and a digest of all its columns (digest NULL: the command deleted
+-- it). The newest entry of a key must match the row as it is now.
+CREATE TABLE covered (
+  seq INTEGER NOT NULL,
+  tbl TEXT NOT NULL,
+  key BLOB NOT NULL,
+  rid INTEGER NOT NULL,
+  digest BLOB,
+  PRIMARY KEY (seq, tbl, key)
+) STRICT;
+CREATE INDEX covered_key ON covered (tbl, key, seq);
 
 -- Ed25519 signatures over (seq, hash, ts_ms) of a record: see docs/audit.md.
 CREATE TABLE checkpoints (
@@ -56,8 +73,18 @@ CREATE TABLE pending (
   host TEXT NOT NULL,
   pid INTEGER NOT NULL,
   version TEXT NOT NULL,
-  pii INTEGER NOT NULL
+  pii INTEGER NOT NULL,
+  mac BLOB
 ) STRICT;
+
+-- The covered rows (table and rowid) a pending command wrote, written in the same
+-- transaction as the row; its record lists them in `covered` when it is chained.
+CREATE TABLE pending_rows (
+  pending_id INTEGER NOT NULL,
+  tbl TEXT NOT NULL,
+  rid INTEGER NOT NULL,
+  PRIMARY KEY (pending_id, tbl, rid)
+) STRICT, WITHOUT ROWID;
 
 CREATE TABLE requests (
   id TEXT PRIMARY KEY,

@@ -187,22 +187,23 @@ expect_equal '0: rechained 6 records' "$RC: $(cat "$OUT")" 'records 3 to 8 recha
 run python3 "$CHAIN" check "$WS/.steward/audit.db"
 expect_equal '0: 8 records match' "$RC: $(cat "$OUT")" 'the rewritten chain links and hashes'
 expect_exit 1 steward audit verify
-expect_stdout_line 'audit log tampered: first bad seq 6: record 6 does not match its signed checkpoint (a record up to it was changed and the chain recomputed)'
+expect_stdout_line 'audit log tampered: first bad seq 3: record 3 does not verify under the audit key (it was rewritten and its hash recomputed)' \
+	'the recomputed chain lacks the key-bound mac (before h-log: seq 6, by its checkpoint)'
 
-# After the last checkpoint, a rewritten chain is only caught by an anchor. Here the head is
-# exported (signing seq 8), then record 7 is rewritten, the chain recomputed and the new
-# checkpoint dropped: the log alone verifies, the anchor does not.
+# After the last checkpoint, a rewritten chain is caught by the key-bound mac (before h-log,
+# only by an anchor). Here the head is exported (signing seq 8), then record 7 is rewritten,
+# the chain recomputed and the new checkpoint dropped: neither the log nor the anchor verifies.
 use rechained-tail
 expect_exit 0 steward audit checkpoint --export "$TMP/tail-anchor.json"   # signs 8; this is 9
 expect_stdout_contains 'checkpoint seq 8, '
 expect_stdout_line "exported to '$TMP/tail-anchor.json'; keep it where this machine's users cannot change it"
 q "UPDATE records SET outcome = 'ok', reason = NULL WHERE seq = 7; DELETE FROM checkpoints WHERE seq = 8"
 run python3 "$CHAIN" rechain "$WS/.steward/audit.db" 7
-expect_exit 0 steward audit verify
-expect_stdout_line 'audit log intact: 9 records, 1 checkpoints verified' \
-	'a rewrite after the last checkpoint is invisible without an anchor'
+expect_exit 1 steward audit verify
+expect_stdout_line 'audit log tampered: first bad seq 7: record 7 does not verify under the audit key (it was rewritten and its hash recomputed)' \
+	'a rewrite after the last checkpoint is caught without an anchor'
 expect_exit 1 steward audit verify --anchor "$TMP/tail-anchor.json"
-expect_stdout_line 'audit log tampered: first bad seq 8: record 8 differs from the anchor'
+expect_stdout_line 'audit log tampered: first bad seq 7: record 7 does not verify under the audit key (it was rewritten and its hash recomputed)'
 
 # ---- (f) a log cut short, or replaced, and anchors ----
 use truncated
@@ -245,7 +246,7 @@ expect_stdout_line 'audit log tampered: first bad seq 8: record 8 differs from t
 use replaced
 rm "$WS/.steward/audit.db"
 expect_exit 6 steward audit verify
-expect_stderr_line "error: the audit log '$WS/.steward/audit.db' is missing but its signing key is there: the log was removed; restore it, or move '$WS/.steward/audit.key' away to start a new log"
+expect_stderr_line "error: the audit log '$WS/.steward/audit.db' is missing but the workspace has an audit key; the log was removed (see 'steward audit recover --help')"
 check 'no new audit.db' test ! -e "$WS/.steward/audit.db"
 # Replaced by a fresh log and key: plain verify passes; the anchor catches it.
 mv "$WS/.steward/audit.key" "$TMP/old-audit.key"

@@ -2,7 +2,7 @@
  * audit/log.c: calendar arithmetic (month-end clamping, leap years, century years), date and
  * time parsing, overdue requests; then the log itself in a temporary directory: records,
  * checkpoints, anchors, verification and what it catches, interrupted commands and the
- * fail-closed refusals of audit_open(). */
+ * fail-closed refusals of audit_open(), the key-bound macs, covered rows and recovery. */
 #include "audit.h"
 #include "harness.h"
 
@@ -898,6 +898,111 @@ static void test_many_checkpoints(void)
 	audit_free(log);
 }
 
+/* The key binding (h-log, issue 11): macs, covered rows, forged pending rows, the refusal of
+ * an emptied log and its recovery. */
+static void test_key_binding(void)
+{
+	struct audit_log *log = NULL;
+	struct audit_verify_result res;
+	struct audit_recovery rec;
+	struct audit_entry e = {&actor, "request.new", NULL, NULL};
+	const char *ps[] = {"k1:test-pseudonym"};
+	char d[700], db[800], id[AUDIT_ID_MAX], want[1200];
+	struct stat sb;
+	pid_t pid;
+	int status = -1;
+
+	/* A mac changed, or missing: named at its record. */
+	if ((log = fresh("t-mac", 4, 0))) {
+		CHECK(count(log, "SELECT count(*) FROM records WHERE length(mac) = 32") == 4);
+		exec(log, "UPDATE records SET mac = zeroblob(32) WHERE seq = 3");
+		expect_tampered(log, NULL, 3,
+				"record 3 does not verify under the audit key (it was rewritten and its "
+				"hash recomputed)",
+				__LINE__);
+		exec(log, "UPDATE records SET mac = NULL WHERE seq = 2");
+		expect_tampered(log, NULL, 2, "record 2 is malformed", __LINE__);
+		audit_free(log);
+	}
+	/* Rows written by a request command killed before it ended are covered by the record
+	 * the next open chains for it. */
+	if (!(log = fresh("t-cover", 1, 0)))
+		return;
+	audit_free(log);
+	snprintf(d, sizeof(d), "%s/t-cover", t_tmpdir());
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		struct audit_log *l = NULL;
+
+		if (open_log(&l, d, 0) || audit_begin(l, &e, &err) ||
+		    audit_request_create(l, &actor, AUDIT_REQ_OBJECT, AUDIT_GDPR, "user.name", ps, 1,
+					 audit_date_from_ms(audit_now_ms()), id, &err))
+			_exit(3);
+		_exit(0); /* killed: no audit_end */
+	}
+	CHECK(pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+	      WEXITSTATUS(status) == 0);
+	if (!CHECK(open_log(&log, d, 0) == 0))
+		return;
+	CHECK(count(log, "SELECT count(*) FROM records WHERE seq = 2 AND action = 'request.new'"
+			 " AND covers IS NOT NULL") == 1);
+	CHECK(count(log, "SELECT count(*) FROM covered WHERE seq = 2") == 3);
+	CHECK(count(log, "SELECT count(*) FROM pending_rows") == 0);
+	CHECK(verify(log, NULL, &res) == 0);
+	exec(log, "UPDATE request_events SET detail = 'x'");
+	expect_tampered(log, NULL, 2, "request_events row (1) was changed after record 2 wrote it",
+			__LINE__);
+	exec(log, "DELETE FROM request_events");
+	expect_tampered(log, NULL, 2, "request_events row (1) written by record 2 was deleted",
+			__LINE__);
+	audit_free(log);
+	log = NULL;
+	/* A pending row steward did not write is not chained, and verify names it. */
+	if ((log = fresh("t-pending", 2, 0))) {
+		exec(log, "INSERT INTO pending (ts_ms, actor, uid, role, action, host, pid, version,"
+			  " pii) VALUES (0, 'm', 0, 'admin', 'catalog.search', 'elsewhere', 1, '0', 0)");
+		snprintf(want, sizeof(want), "pending row %lld was not written by steward",
+			 (long long)count(log, "SELECT max(id) FROM pending"));
+		audit_free(log);
+		snprintf(db, sizeof(db), "%s/t-pending", t_tmpdir());
+		log = NULL;
+		if (CHECK(open_log(&log, db, 0) == 0)) {
+			CHECK(count(log, "SELECT count(*) FROM pending WHERE actor = 'm'") == 1);
+			CHECK(count(log, "SELECT count(*) FROM records WHERE actor = 'm'") == 0);
+			expect_tampered(log, NULL, 2, want, __LINE__);
+		}
+		audit_free(log);
+		log = NULL;
+	}
+
+	/* Emptied while the key is there: refused, untouched, then recovered. */
+	snprintf(db, sizeof(db), "%s/audit.db", d);
+	CHECK(truncate(db, 0) == 0);
+	CHECK(open_log(&log, d, 0) == -1 && err.code == ST_E_DENIED && !log);
+	snprintf(want, sizeof(want),
+		 "the audit log '%s' is empty but the workspace has an audit key; the log was "
+		 "truncated or replaced (see 'steward audit recover --help')",
+		 db);
+	CHECK_STR(err.msg, want);
+	CHECK(stat(db, &sb) == 0 && sb.st_size == 0);
+	st_error_init(&err);
+	CHECK(audit_recover(d, "9.9.9-test", &actor, "test", &rec, &err) == 0 &&
+	      rec.old_state == AUDIT_LOG_EMPTY && rec.old_size == 0 && rec.moved_to[0]);
+	CHECK(stat(rec.moved_to, &sb) == 0 && sb.st_size == 0);
+	if (!CHECK(open_log(&log, d, 0) == 0))
+		return;
+	CHECK(count(log, "SELECT count(*) FROM records WHERE seq = 1 AND action = 'audit.recover'"
+			 " AND purpose = 'test'") == 1);
+	CHECK(count(log, "SELECT count(*) FROM checkpoints WHERE seq = 1") == 1);
+	CHECK(verify(log, NULL, &res) == 0 && res.records == 1);
+	/* A usable log has nothing to recover. */
+	st_error_init(&err);
+	CHECK(audit_recover(d, "9.9.9-test", &actor, "test", &rec, &err) == -1 &&
+	      err.code == ST_E_INVALID);
+	audit_free(log);
+}
+
 int main(void)
 {
 	test_dates();
@@ -912,5 +1017,6 @@ int main(void)
 	test_interrupted();
 	test_fail_closed();
 	test_many_checkpoints();
+	test_key_binding();
 	return t_done();
 }
