@@ -6,6 +6,7 @@
 #include "embedded.h"
 #include "sql.h"
 #include "file.h"
+#include "merkle.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -19,10 +20,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#define AUDIT_SCHEMA_VERSION 1
+#define AUDIT_SCHEMA_VERSION 2
 #define SK_BYTES crypto_sign_SECRETKEYBYTES
 #define RECORD_DOMAIN "steward.audit.v1"
 #define CHECKPOINT_DOMAIN "steward.checkpoint.v1"
+#define CHECKPOINT_DOMAIN_V2 "steward.checkpoint.v2"
 #define NULL_LEN 0xffffffffu
 
 struct audit_log {
@@ -112,23 +114,33 @@ void audit_record_hash(const struct audit_row *r, const unsigned char *prev, uns
 	crypto_hash_sha256_final(&h, out);
 }
 
-/* The signed message of a checkpoint: domain tag, seq, hash and time. */
-static void checkpoint_message(const struct audit_checkpoint *cp, unsigned char *msg, size_t *len)
+static size_t put_be64(unsigned char *at, int64_t v)
 {
-	size_t n = sizeof(CHECKPOINT_DOMAIN);
-
-	memcpy(msg, CHECKPOINT_DOMAIN, n);
 	for (int i = 0; i < 8; i++)
-		msg[n + (size_t)i] = (unsigned char)((uint64_t)cp->seq >> (56 - 8 * i));
-	n += 8;
-	memcpy(msg + n, cp->hash, AUDIT_HASH_BYTES);
-	n += AUDIT_HASH_BYTES;
-	for (int i = 0; i < 8; i++)
-		msg[n + (size_t)i] = (unsigned char)((uint64_t)cp->ts_ms >> (56 - 8 * i));
-	*len = n + 8;
+		at[i] = (unsigned char)((uint64_t)v >> (56 - 8 * i));
+	return 8;
 }
 
-#define CHECKPOINT_MSG_MAX (sizeof(CHECKPOINT_DOMAIN) + 16 + AUDIT_HASH_BYTES)
+/* The signed message of a checkpoint: domain tag, seq, hash and time; in format 2 also the
+ * tree size and root. */
+static void checkpoint_message(const struct audit_checkpoint *cp, unsigned char *msg, size_t *len)
+{
+	size_t n = cp->version == 2 ? sizeof(CHECKPOINT_DOMAIN_V2) : sizeof(CHECKPOINT_DOMAIN);
+
+	memcpy(msg, cp->version == 2 ? CHECKPOINT_DOMAIN_V2 : CHECKPOINT_DOMAIN, n);
+	n += put_be64(msg + n, cp->seq);
+	memcpy(msg + n, cp->hash, AUDIT_HASH_BYTES);
+	n += AUDIT_HASH_BYTES;
+	n += put_be64(msg + n, cp->ts_ms);
+	if (cp->version == 2) {
+		n += put_be64(msg + n, cp->tree_size);
+		memcpy(msg + n, cp->root, AUDIT_HASH_BYTES);
+		n += AUDIT_HASH_BYTES;
+	}
+	*len = n;
+}
+
+#define CHECKPOINT_MSG_MAX (sizeof(CHECKPOINT_DOMAIN_V2) + 24 + 2 * AUDIT_HASH_BYTES)
 
 int audit_checkpoint_valid(const struct audit_checkpoint *cp)
 {
@@ -140,6 +152,12 @@ int audit_checkpoint_valid(const struct audit_checkpoint *cp)
 }
 
 /* ---- Opening ------------------------------------------------------------------------- */
+
+/* Schema 1 to 2: the Merkle tree (built from the records in the same transaction) and the
+ * root of format 2 checkpoints. Fresh logs get schemas/audit-v1.sql, which has both. */
+#define MIGRATE_1_2 \
+	"ALTER TABLE checkpoints ADD COLUMN root BLOB;" \
+	" CREATE TABLE merkle (pos INTEGER PRIMARY KEY, hash BLOB NOT NULL) STRICT;"
 
 static int migrate(sqlite3 *db, struct st_error *err)
 {
@@ -162,8 +180,18 @@ static int migrate(sqlite3 *db, struct st_error *err)
 	}
 	if (st_sql_exec(db, "BEGIN IMMEDIATE", err))
 		goto out;
-	if (st_sql_exec(db, (const char *)st_embed_audit_v1, err) ||
-	    st_sql_exec(db, "PRAGMA user_version = 1", err) || st_sql_exec(db, "COMMIT", err)) {
+	/* Another process may have migrated it meanwhile: read the version again, locked. */
+	sqlite3_reset(st);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		version = sqlite3_column_int(st, 0);
+	sqlite3_reset(st);
+	if (version == 0 ? st_sql_exec(db, (const char *)st_embed_audit_v1, err)
+	    : version == 1 ? st_sql_exec(db, MIGRATE_1_2, err) || merkle_build(db, err)
+			   : 0) {
+		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+		goto out;
+	}
+	if (st_sql_exec(db, "PRAGMA user_version = 2", err) || st_sql_exec(db, "COMMIT", err)) {
 		sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 		goto out;
 	}
@@ -497,7 +525,10 @@ out:
 
 /* ---- Appending ----------------------------------------------------------------------- */
 
-static int sign_head(struct audit_log *log, int64_t seq, const unsigned char *hash,
+/* Signs a format 2 checkpoint of record seq (whose hash is hash) and the Merkle tree of
+ * records 1..seq, and stores it; with replace, over a checkpoint already there (a format 1
+ * one of the same record). */
+static int sign_head(struct audit_log *log, int64_t seq, const unsigned char *hash, int replace,
 		     struct audit_checkpoint *cp, struct st_error *err)
 {
 	unsigned char msg[CHECKPOINT_MSG_MAX];
@@ -506,10 +537,14 @@ static int sign_head(struct audit_log *log, int64_t seq, const unsigned char *ha
 	int ret = -1;
 
 	memset(cp, 0, sizeof(*cp));
+	cp->version = 2;
 	cp->seq = seq;
+	cp->tree_size = seq;
 	cp->ts_ms = audit_now_ms();
 	memcpy(cp->hash, hash, AUDIT_HASH_BYTES);
 	memcpy(cp->public_key, log->pk, AUDIT_PK_BYTES);
+	if (merkle_root(log->db, seq, cp->root, err))
+		goto out;
 	checkpoint_message(cp, msg, &len);
 	sodium_mprotect_readonly(log->sk);
 	if (crypto_sign_detached(cp->signature, NULL, msg, len, log->sk)) {
@@ -517,8 +552,12 @@ static int sign_head(struct audit_log *log, int64_t seq, const unsigned char *ha
 		goto out;
 	}
 	if (st_sql_prepare(log->db, &st,
-			    "INSERT OR IGNORE INTO checkpoints (seq, ts_ms, hash, public_key, signature)"
-			    " VALUES (?, ?, ?, ?, ?)",
+			    replace ? "INSERT OR REPLACE INTO checkpoints"
+				      " (seq, ts_ms, hash, public_key, signature, root)"
+				      " VALUES (?, ?, ?, ?, ?, ?)"
+				    : "INSERT OR IGNORE INTO checkpoints"
+				      " (seq, ts_ms, hash, public_key, signature, root)"
+				      " VALUES (?, ?, ?, ?, ?, ?)",
 			    err))
 		goto out;
 	sqlite3_bind_int64(st, 1, cp->seq);
@@ -526,6 +565,7 @@ static int sign_head(struct audit_log *log, int64_t seq, const unsigned char *ha
 	sqlite3_bind_blob(st, 3, cp->hash, AUDIT_HASH_BYTES, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 4, cp->public_key, AUDIT_PK_BYTES, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 5, cp->signature, AUDIT_SIG_BYTES, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 6, cp->root, AUDIT_HASH_BYTES, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_DONE) {
 		st_sql_error(err, log->db, "cannot write the audit checkpoint");
 		goto out;
@@ -607,7 +647,9 @@ static int append_locked(struct audit_log *log, struct audit_row *r, struct st_e
 		st_sql_error(err, log->db, "cannot write the audit log");
 		goto out;
 	}
-	if ((r->pii || r->seq % log->every == 0) && sign_head(log, r->seq, hash, &cp, err))
+	if (merkle_append(log->db, r->seq, prev, hash, err))
+		goto out;
+	if ((r->pii || r->seq % log->every == 0) && sign_head(log, r->seq, hash, 0, &cp, err))
 		goto out;
 	ret = 0;
 out:
@@ -746,6 +788,7 @@ int audit_read_checkpoint(sqlite3_stmt *st, struct audit_checkpoint *cp)
 	memset(cp, 0, sizeof(*cp));
 	cp->seq = sqlite3_column_int64(st, 0);
 	cp->ts_ms = sqlite3_column_int64(st, 1);
+	cp->version = 1;
 	if (sqlite3_column_bytes(st, 2) != AUDIT_HASH_BYTES ||
 	    sqlite3_column_bytes(st, 3) != AUDIT_PK_BYTES ||
 	    sqlite3_column_bytes(st, 4) != AUDIT_SIG_BYTES)
@@ -753,6 +796,13 @@ int audit_read_checkpoint(sqlite3_stmt *st, struct audit_checkpoint *cp)
 	memcpy(cp->hash, sqlite3_column_blob(st, 2), AUDIT_HASH_BYTES);
 	memcpy(cp->public_key, sqlite3_column_blob(st, 3), AUDIT_PK_BYTES);
 	memcpy(cp->signature, sqlite3_column_blob(st, 4), AUDIT_SIG_BYTES);
+	if (sqlite3_column_type(st, 5) != SQLITE_NULL) {
+		if (sqlite3_column_bytes(st, 5) != AUDIT_HASH_BYTES)
+			return -1;
+		cp->version = 2;
+		cp->tree_size = cp->seq;
+		memcpy(cp->root, sqlite3_column_blob(st, 5), AUDIT_HASH_BYTES);
+	}
 	return 0;
 }
 
@@ -763,7 +813,7 @@ int audit_checkpoint_head(struct sqlite3 *db, struct audit_checkpoint *cp, struc
 
 	memset(cp, 0, sizeof(*cp));
 	if (st_sql_prepare(db, &st,
-			    "SELECT seq, ts_ms, hash, public_key, signature FROM checkpoints"
+			    "SELECT " AUDIT_CHECKPOINT_COLUMNS " FROM checkpoints"
 			    " ORDER BY seq DESC LIMIT 1",
 			    err))
 		goto out;
@@ -792,7 +842,8 @@ int audit_checkpoint(struct audit_log *log, struct audit_checkpoint *cp, struct 
 	began = 1;
 	if (chain_head(log->db, &seq, hash, err) || audit_checkpoint_head(log->db, cp, err))
 		goto out;
-	if (seq && cp->seq != seq && sign_head(log, seq, hash, cp, err))
+	if (seq && (cp->seq != seq || cp->version < 2) &&
+	    sign_head(log, seq, hash, cp->seq == seq, cp, err))
 		goto out;
 	if (st_sql_exec(log->db, "COMMIT", err))
 		goto out;

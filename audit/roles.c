@@ -40,6 +40,8 @@ static const struct {
 	{"audit.verify", AUDIT_ROLE_DPO, 0},
 	{"audit.log", AUDIT_ROLE_DPO, 0},
 	{"audit.checkpoint", AUDIT_ROLE_DPO, 0},
+	{"audit.prove", AUDIT_ROLE_DPO, 0},
+	{"audit.consistency", AUDIT_ROLE_DPO, 0},
 	{"report", AUDIT_ROLE_DPO, 0},
 	{"workspace.init", AUDIT_ROLE_ADMIN, 0},
 };

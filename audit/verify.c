@@ -4,6 +4,7 @@
 #include "audit_int.h"
 #include "alloc.h"
 #include "sql.h"
+#include "merkle.h"
 
 #include <jansson.h>
 #include <pthread.h>
@@ -23,7 +24,7 @@ int audit_checkpoint_export(const struct audit_checkpoint *cp, const char *path,
 			    struct st_error *err)
 {
 	char hash[2 * AUDIT_HASH_BYTES + 1], pk[2 * AUDIT_PK_BYTES + 1],
-		sig[2 * AUDIT_SIG_BYTES + 1];
+		sig[2 * AUDIT_SIG_BYTES + 1], root[2 * AUDIT_HASH_BYTES + 1];
 	json_t *doc;
 	int ret;
 
@@ -33,6 +34,16 @@ int audit_checkpoint_export(const struct audit_checkpoint *cp, const char *path,
 	doc = json_pack("{s:s, s:i, s:I, s:I, s:s, s:s, s:s}", "format", "steward-audit-anchor",
 			"version", 1, "seq", (json_int_t)cp->seq, "ts_ms", (json_int_t)cp->ts_ms,
 			"hash", hash, "public_key", pk, "signature", sig);
+	/* A format 2 checkpoint adds its tree; the anchor format stays 1, extended. */
+	if (doc && cp->version == 2) {
+		sodium_bin2hex(root, sizeof(root), cp->root, sizeof(cp->root));
+		if (json_object_set_new(doc, "checkpoint_version", json_integer(2)) ||
+		    json_object_set_new(doc, "tree_size", json_integer(cp->tree_size)) ||
+		    json_object_set_new(doc, "root", json_string(root))) {
+			json_decref(doc);
+			doc = NULL;
+		}
+	}
 	ret = audit_write_json(path, doc, 0, err);
 	json_decref(doc);
 	return ret;
@@ -83,6 +94,19 @@ int audit_anchor_read(const char *path, struct audit_checkpoint *cp, struct st_e
 	}
 	cp->seq = json_integer_value(seq);
 	cp->ts_ms = json_integer_value(ts);
+	cp->version = 1;
+	if (json_object_get(doc, "checkpoint_version")) {
+		json_t *v = json_object_get(doc, "checkpoint_version"),
+		       *size = json_object_get(doc, "tree_size");
+
+		if (!json_is_integer(v) || json_integer_value(v) != 2 || !json_is_integer(size) ||
+		    hex_field(doc, "root", cp->root, sizeof(cp->root))) {
+			st_error_set(err, ST_E_INVALID, "'%s' is not a steward anchor", path);
+			goto out;
+		}
+		cp->version = 2;
+		cp->tree_size = json_integer_value(size);
+	}
 	if (!audit_checkpoint_valid(cp)) {
 		st_error_set(err, ST_E_INVALID, "the anchor '%s' has a bad signature", path);
 		goto out;
@@ -269,10 +293,12 @@ static int64_t sigpool_finish(struct sigpool *p)
 	return p->bad_seq;
 }
 
-/* Checks one checkpoint against the record it names (hash of seq, or NULL if missing);
- * its signature goes to the pool. */
+/* Checks one checkpoint against the record it names (hash of seq, or NULL if missing) and
+ * the Merkle tree of the records up to it (root, or NULL when unknown); its signature goes
+ * to the pool. */
 static void check_checkpoint(sqlite3_stmt *cst, const unsigned char *pk, const unsigned char *hash,
-			     struct sigpool *pool, struct audit_verify_result *res)
+			     const unsigned char *root, struct sigpool *pool,
+			     struct audit_verify_result *res)
 {
 	struct audit_checkpoint cp;
 
@@ -293,6 +319,10 @@ static void check_checkpoint(sqlite3_stmt *cst, const unsigned char *pk, const u
 			 "record %lld does not match its signed checkpoint (a record up to it was "
 			 "changed and the chain recomputed)",
 			 (long long)cp.seq);
+	} else if (cp.version == 2 && (!root || memcmp(cp.root, root, AUDIT_HASH_BYTES))) {
+		tampered(res, cp.seq,
+			 "the Merkle root signed at seq %lld is not the root of records 1 to %lld",
+			 (long long)cp.seq, (long long)cp.seq);
 	} else if (!res->bad_seq || cp.seq < res->bad_seq) {
 		res->head = cp;
 	}
@@ -307,7 +337,8 @@ static int find_head(sqlite3 *db, struct audit_verify_result *res, struct st_err
 
 	memset(&res->head, 0, sizeof(res->head));
 	if (st_sql_prepare(db, &st,
-			    "SELECT c.seq, c.ts_ms, c.hash, c.public_key, c.signature FROM checkpoints c"
+			    "SELECT c.seq, c.ts_ms, c.hash, c.public_key, c.signature, c.root"
+			    " FROM checkpoints c"
 			    " JOIN records r ON r.seq = c.seq AND r.hash = c.hash WHERE c.seq < ?"
 			    " ORDER BY c.seq DESC",
 			    err))
@@ -337,15 +368,21 @@ int audit_verify_db(struct sqlite3 *db, const struct audit_checkpoint *anchor,
 	unsigned char prev[AUDIT_HASH_BYTES] = {0}, hash[AUDIT_HASH_BYTES],
 		pk[AUDIT_PK_BYTES], *pkp = NULL;
 	char pkhex[2 * AUDIT_PK_BYTES + 8];
-	sqlite3_stmt *st = NULL, *cst = NULL;
+	unsigned char nodes[64][MERKLE_HASH], root[MERKLE_HASH];
+	sqlite3_stmt *st = NULL, *cst = NULL, *mst = NULL;
 	struct sigpool *pool = st_malloc(sizeof(*pool));
-	int ret = -1, rc, crc, anchor_seen = 0, txn = 0;
-	int64_t bad_sig;
+	struct merkle_stream *tree = st_malloc(sizeof(*tree));
+	int ret = -1, rc, crc, mrc, anchor_seen = 0, txn = 0;
+	int64_t bad_sig, npos = 0;
 	size_t got = 0;
 
 	memset(res, 0, sizeof(*res));
-	if (!pool)
+	if (!pool || !tree) {
+		st_free(pool);
+		st_free(tree);
 		return st_error_oom(err);
+	}
+	merkle_stream_init(tree);
 	sigpool_start(pool);
 	/* One read transaction, so records and checkpoints are read from one snapshot. */
 	if (sqlite3_get_autocommit(db)) {
@@ -369,11 +406,12 @@ int audit_verify_db(struct sqlite3 *db, const struct audit_checkpoint *anchor,
 			    " ORDER BY seq",
 			    err) ||
 	    st_sql_prepare(db, &cst,
-			    "SELECT seq, ts_ms, hash, public_key, signature FROM checkpoints"
-			    " ORDER BY seq",
-			    err))
+			    "SELECT " AUDIT_CHECKPOINT_COLUMNS " FROM checkpoints ORDER BY seq",
+			    err) ||
+	    st_sql_prepare(db, &mst, "SELECT pos, hash FROM merkle ORDER BY pos", err))
 		goto out;
 	crc = sqlite3_step(cst);
+	mrc = sqlite3_step(mst);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct audit_row r = {0};
 		int bad = 0;
@@ -414,10 +452,29 @@ int audit_verify_db(struct sqlite3 *db, const struct audit_checkpoint *anchor,
 		if (sqlite3_column_bytes(st, 16) == AUDIT_HASH_BYTES)
 			memcpy(prev, sqlite3_column_blob(st, 16), AUDIT_HASH_BYTES);
 		res->head_seq = r.seq > res->head_seq ? r.seq : res->head_seq + 1;
+		/* The Merkle tree is recomputed from the stored hashes, and the nodes stored
+		 * for proofs must be the same. Nodes beyond the last record are not read: the
+		 * next append replaces them (a cut tail is caught by an anchor). */
+		for (int i = 0, k = merkle_stream_push(tree, prev, nodes); i < k; i++, npos++) {
+			while (mrc == SQLITE_ROW && sqlite3_column_int64(mst, 0) < npos)
+				mrc = sqlite3_step(mst);
+			if (mrc == SQLITE_ROW && sqlite3_column_int64(mst, 0) == npos &&
+			    sqlite3_column_bytes(mst, 1) == MERKLE_HASH &&
+			    !memcmp(sqlite3_column_blob(mst, 1), nodes[i], MERKLE_HASH)) {
+				mrc = sqlite3_step(mst);
+			} else {
+				tampered(res, r.seq, "the stored Merkle tree does not match record %lld",
+					 (long long)r.seq);
+			}
+		}
 		while (crc == SQLITE_ROW && sqlite3_column_int64(cst, 0) <= r.seq) {
 			int match = sqlite3_column_int64(cst, 0) == r.seq;
+			int known = match && tree->size == r.seq;
 
-			check_checkpoint(cst, pkp, match ? prev : NULL, pool, res);
+			if (known && sqlite3_column_type(cst, 5) != SQLITE_NULL)
+				merkle_stream_root(tree, root);
+			check_checkpoint(cst, pkp, match ? prev : NULL, known ? root : NULL, pool,
+					 res);
 			crc = sqlite3_step(cst);
 		}
 		if (anchor && anchor->seq == r.seq) {
@@ -432,8 +489,8 @@ int audit_verify_db(struct sqlite3 *db, const struct audit_checkpoint *anchor,
 		goto out;
 	}
 	for (; crc == SQLITE_ROW; crc = sqlite3_step(cst))
-		check_checkpoint(cst, pkp, NULL, pool, res);
-	if (crc != SQLITE_DONE) {
+		check_checkpoint(cst, pkp, NULL, NULL, pool, res);
+	if (crc != SQLITE_DONE || (mrc != SQLITE_ROW && mrc != SQLITE_DONE)) {
 		st_sql_error(err, db, "cannot read the audit log");
 		goto out;
 	}
@@ -460,8 +517,10 @@ int audit_verify_db(struct sqlite3 *db, const struct audit_checkpoint *anchor,
 out:
 	sigpool_finish(pool);
 	st_free(pool);
+	st_free(tree);
 	sqlite3_finalize(st);
 	sqlite3_finalize(cst);
+	sqlite3_finalize(mst);
 	if (txn)
 		sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 	return ret;

@@ -1,5 +1,6 @@
 /* `steward audit verify|checkpoint|log`: checking the hash chain and its signatures,
- * exporting the head for someone else to hold, and reading the log. */
+ * exporting the head for someone else to hold, and reading the log. The proof verbs are in
+ * cmd_audit_proof.c. */
 #include "cli.h"
 #include "audit.h"
 
@@ -29,7 +30,8 @@ static const char log_usage[] =
 	"--until is exclusive. ACTION is a word such as catalog.search, or a prefix such as\n"
 	"'request.*'.\n";
 
-extern const struct cli_cmd cli_cmd_audit_verify, cli_cmd_audit_checkpoint, cli_cmd_audit_log;
+extern const struct cli_cmd cli_cmd_audit_verify, cli_cmd_audit_checkpoint, cli_cmd_audit_log,
+	cli_cmd_audit_prove, cli_cmd_audit_consistency, cli_cmd_audit_check_proof;
 
 
 static void hex(const unsigned char *b, size_t n, char *out, size_t outn)
@@ -304,8 +306,9 @@ const struct cli_cmd cli_cmd_audit_checkpoint = {"checkpoint", "sign and export 
 						 checkpoint_usage, cmd_checkpoint};
 const struct cli_cmd cli_cmd_audit_log = {"log", "list audit records", log_usage, cmd_log};
 
-static const struct cli_cmd *const audit_cmds[] = {&cli_cmd_audit_verify,
-						   &cli_cmd_audit_checkpoint, &cli_cmd_audit_log};
+static const struct cli_cmd *const audit_cmds[] = {
+	&cli_cmd_audit_verify,	&cli_cmd_audit_checkpoint,  &cli_cmd_audit_log,
+	&cli_cmd_audit_prove, &cli_cmd_audit_consistency, &cli_cmd_audit_check_proof};
 
 static int cmd_audit(int argc, char **argv, struct cli_ctx *ctx)
 {
@@ -314,5 +317,6 @@ static int cmd_audit(int argc, char **argv, struct cli_ctx *ctx)
 }
 
 const struct cli_cmd cli_cmd_audit = {"audit", "verify and read the audit log",
-				      "usage: steward audit verify|checkpoint|log [<args>]\n",
+				      "usage: steward audit verify|checkpoint|log|prove|consistency|"
+				      "check-proof [<args>]\n",
 				      cmd_audit};
