@@ -355,8 +355,8 @@ static int check_inclusion(json_t *doc, struct audit_proof_result *res)
 	if (memcmp(root, cp.root, AUDIT_HASH_BYTES))
 		return rejected(res, "the proof's root is not the signed root");
 	if (index != seq - 1)
-		return rejected(res, "leaf index %lld is not the index of record %lld (%lld)",
-				(long long)index, (long long)seq, (long long)(seq - 1));
+		return rejected(res, "leaf index %lld is not the index of record %lld",
+				(long long)index, (long long)seq);
 	if (index < 0 || index >= size)
 		return rejected(res, "record %lld is not in a tree of %lld records",
 				(long long)seq, (long long)size);
