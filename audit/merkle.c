@@ -69,9 +69,18 @@ int merkle_stream_push(struct merkle_stream *s, const unsigned char *data,
 		       unsigned char (*nodes)[MERKLE_HASH])
 {
 	unsigned char h[MERKLE_HASH];
-	int level = 0;
 
 	merkle_leaf(data, h);
+	return merkle_stream_add(s, h, nodes);
+}
+
+int merkle_stream_add(struct merkle_stream *s, const unsigned char *leaf_hash,
+		      unsigned char (*nodes)[MERKLE_HASH])
+{
+	unsigned char h[MERKLE_HASH];
+	int level = 0;
+
+	memcpy(h, leaf_hash, MERKLE_HASH);
 	while (level < 63 && ((uint64_t)s->size >> level) & 1) {
 		merkle_node(s->stack[level], h, h);
 		memcpy(nodes[level], h, MERKLE_HASH);

@@ -32,8 +32,12 @@ struct merkle_stream {
 };
 
 void merkle_stream_init(struct merkle_stream *s);
-/* Appends leaf data (32 bytes). The internal nodes it completes are written to nodes (room
- * for 64), lowest level first, which is their order in the table; returns their count. */
+/* Appends a leaf by its leaf hash. The internal nodes it completes are written to nodes
+ * (room for 64), lowest level first, which is their order in the table; returns their
+ * count. */
+int merkle_stream_add(struct merkle_stream *s, const unsigned char *leaf_hash,
+		      unsigned char (*nodes)[MERKLE_HASH]);
+/* The same for leaf data of 32 bytes (a record's hash), hashed with merkle_leaf(). */
 int merkle_stream_push(struct merkle_stream *s, const unsigned char *data,
 		       unsigned char (*nodes)[MERKLE_HASH]);
 /* Writes the root of the leaves pushed so far (SHA-256 of nothing when none). */
