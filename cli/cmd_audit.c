@@ -11,7 +11,8 @@
 
 static const char verify_usage[] =
 	"usage: steward audit verify [--anchor FILE] [--json]\n\n"
-	"Recomputes the audit log's hash chain and checks every signed checkpoint. With\n"
+	"Recomputes the audit log's hash chain and Merkle tree and checks every signed\n"
+	"checkpoint (the record it names and the tree root it signs). With\n"
 	"--anchor, also checks that the log still holds the exported checkpoint FILE unchanged\n"
 	"and is signed by its key: only this catches a log that was cut short or rewritten\n"
 	"by someone holding the files (see docs/audit.md).\n"
