@@ -119,13 +119,12 @@ struct reader {
 	sqlite3_stmt *leaf, *node;
 };
 
+/* Statements are prepared when first needed: appending a record mostly needs none. */
 static int reader_open(struct reader *r, sqlite3 *db, struct st_error *err)
 {
+	(void)err;
 	r->db = db;
 	r->leaf = r->node = NULL;
-	if (st_sql_prepare(db, &r->leaf, "SELECT hash FROM records WHERE seq = ?", err) ||
-	    st_sql_prepare(db, &r->node, "SELECT hash FROM merkle WHERE pos = ?", err))
-		return -1;
 	return 0;
 }
 
@@ -171,8 +170,14 @@ static int subtree(struct reader *r, int level, int64_t index, unsigned char *ou
 {
 	unsigned char data[MERKLE_HASH];
 
-	if (level > 0)
+	if (level > 0) {
+		if (!r->node &&
+		    st_sql_prepare(r->db, &r->node, "SELECT hash FROM merkle WHERE pos = ?", err))
+			return -1;
 		return read_hash(r, r->node, merkle_pos(level, index), out, err);
+	}
+	if (!r->leaf && st_sql_prepare(r->db, &r->leaf, "SELECT hash FROM records WHERE seq = ?", err))
+		return -1;
 	if (read_hash(r, r->leaf, index + 1, data, err))
 		return -1;
 	merkle_leaf(data, out);
@@ -220,7 +225,9 @@ int merkle_append(sqlite3 *db, int64_t seq, const unsigned char *prev, const uns
 				    (long long)seq);
 	if (!top)
 		return 0; /* an odd leaf completes no node */
-	/* A node left by records cut from the end is replaced: the tree follows the records. */
+	/* A node left by records cut from the end is replaced: the tree follows the records.
+	 * A node of level 1 needs only this record's and the previous one's hash; only higher
+	 * ones read stored nodes. */
 	if (reader_open(&r, db, err) ||
 	    st_sql_prepare(db, &ins, "INSERT OR REPLACE INTO merkle (pos, hash) VALUES (?, ?)", err))
 		goto out;
