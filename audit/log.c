@@ -525,6 +525,40 @@ out:
 
 /* ---- Appending ----------------------------------------------------------------------- */
 
+/* The Merkle root of records 1..seq (the head) for a new checkpoint. Stored nodes are
+ * trusted only as far as the newest valid format 2 checkpoint at or before seq vouches for
+ * them: otherwise a writer of audit.db without the key could change old nodes and have
+ * steward sign a root over records that never were. Without such a checkpoint, or when the
+ * nodes do not fold to its root, the tree is rebuilt from the records. */
+static int tree_root(struct audit_log *log, int64_t seq, unsigned char *root, struct st_error *err)
+{
+	struct audit_checkpoint prev;
+	sqlite3_stmt *st = NULL;
+	int ret = -1, rc, got = 0;
+
+	if (st_sql_prepare(log->db, &st,
+			    "SELECT " AUDIT_CHECKPOINT_COLUMNS " FROM checkpoints"
+			    " WHERE root IS NOT NULL AND seq <= ? ORDER BY seq DESC LIMIT 1",
+			    err))
+		goto out;
+	sqlite3_bind_int64(st, 1, seq);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && !audit_read_checkpoint(st, &prev) && prev.version == 2 &&
+	    !memcmp(prev.public_key, log->pk, AUDIT_PK_BYTES) && audit_checkpoint_valid(&prev)) {
+		if ((got = merkle_root_after(log->db, prev.seq, prev.root, seq, root, err)) < 0)
+			goto out;
+	} else if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		st_sql_error(err, log->db, "cannot read the audit log");
+		goto out;
+	}
+	if (!got && (merkle_build(log->db, err) || merkle_root(log->db, seq, root, err)))
+		goto out;
+	ret = 0;
+out:
+	sqlite3_finalize(st);
+	return ret;
+}
+
 /* Signs a format 2 checkpoint of record seq (whose hash is hash) and the Merkle tree of
  * records 1..seq, and stores it; with replace, over a checkpoint already there (a format 1
  * one of the same record). */
@@ -543,7 +577,7 @@ static int sign_head(struct audit_log *log, int64_t seq, const unsigned char *ha
 	cp->ts_ms = audit_now_ms();
 	memcpy(cp->hash, hash, AUDIT_HASH_BYTES);
 	memcpy(cp->public_key, log->pk, AUDIT_PK_BYTES);
-	if (merkle_root(log->db, seq, cp->root, err))
+	if (tree_root(log, seq, cp->root, err))
 		goto out;
 	checkpoint_message(cp, msg, &len);
 	sodium_mprotect_readonly(log->sk);

@@ -298,6 +298,89 @@ out:
 	return ret;
 }
 
+int merkle_root_after(sqlite3 *db, int64_t c, const unsigned char *want, int64_t n,
+		      unsigned char *root, struct st_error *err)
+{
+	unsigned char nodes[64][MERKLE_HASH], got[MERKLE_HASH];
+	struct merkle_stream *s = sodium_malloc(sizeof(*s));
+	struct reader r = {0};
+	sqlite3_stmt *st = NULL, *ins = NULL;
+	int64_t at = 0, pos;
+	int ret = -1, rc;
+
+	if (!s)
+		return st_error_oom(err);
+	merkle_stream_init(s);
+	if (c < 1 || c > n) {
+		st_error_set(err, ST_E_SYSTEM, "no Merkle tree of %lld records extends to %lld",
+			     (long long)c, (long long)n);
+		goto out;
+	}
+	reader_open(&r, db, err);
+	/* The frontier of c leaves: one complete subtree per bit of c, largest first. */
+	for (int level = 62; level >= 0; level--) {
+		if (!((c >> level) & 1))
+			continue;
+		if (subtree(&r, level, at >> level, s->stack[level], err))
+			goto out;
+		at += ONE << level;
+	}
+	s->size = c;
+	merkle_stream_root(s, got);
+	if (memcmp(got, want, MERKLE_HASH)) {
+		ret = 0; /* the stored nodes are not the signed tree */
+		goto out;
+	}
+	if (st_sql_prepare(db, &st,
+			    "SELECT seq, hash FROM records WHERE seq > ? AND seq <= ? ORDER BY seq",
+			    err) ||
+	    st_sql_prepare(db, &ins, "INSERT OR REPLACE INTO merkle (pos, hash) VALUES (?, ?)", err))
+		goto out;
+	sqlite3_bind_int64(st, 1, c);
+	sqlite3_bind_int64(st, 2, n);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int k;
+
+		if (sqlite3_column_int64(st, 0) != s->size + 1 ||
+		    sqlite3_column_bytes(st, 1) != MERKLE_HASH) {
+			st_error_set(err, ST_E_SYSTEM,
+				     "record %lld is missing or damaged; run 'steward audit verify'",
+				     (long long)(s->size + 1));
+			goto out;
+		}
+		pos = s->size - popcount64((uint64_t)s->size);
+		k = merkle_stream_push(s, sqlite3_column_blob(st, 1), nodes);
+		/* The nodes are stored again: a changed one is repaired. */
+		for (int i = 0; i < k; i++) {
+			sqlite3_bind_int64(ins, 1, pos + i);
+			sqlite3_bind_blob(ins, 2, nodes[i], MERKLE_HASH, SQLITE_STATIC);
+			if (sqlite3_step(ins) != SQLITE_DONE) {
+				st_sql_error(err, db, "cannot write the audit log");
+				goto out;
+			}
+			sqlite3_reset(ins);
+		}
+	}
+	if (rc != SQLITE_DONE) {
+		st_sql_error(err, db, "cannot read the audit log");
+		goto out;
+	}
+	if (s->size != n) {
+		st_error_set(err, ST_E_SYSTEM,
+			     "record %lld is missing or damaged; run 'steward audit verify'",
+			     (long long)(s->size + 1));
+		goto out;
+	}
+	merkle_stream_root(s, root);
+	ret = 1;
+out:
+	sqlite3_finalize(st);
+	sqlite3_finalize(ins);
+	reader_close(&r);
+	sodium_free(s);
+	return ret;
+}
+
 int merkle_root(sqlite3 *db, int64_t size, unsigned char *root, struct st_error *err)
 {
 	struct reader r = {0};

@@ -51,6 +51,13 @@ int merkle_append(struct sqlite3 *db, int64_t seq, const unsigned char *prev,
 /* Rebuilds the whole `merkle` table from the records' hashes, inside the caller's write
  * transaction (the migration from schema 1). Returns 0, or -1 with err. */
 int merkle_build(struct sqlite3 *db, struct st_error *err);
+/* The root of the first n records for a new checkpoint, trusting stored nodes only as far
+ * as a signed root vouches for them: the complete subtrees of the first c records must fold
+ * to want (the root a valid checkpoint of c <= n records signed); the records c+1..n are
+ * hashed anew and their nodes stored again. Returns 1 with root, 0 when the stored subtrees
+ * are not the signed tree (nothing written), or -1 with err. */
+int merkle_root_after(struct sqlite3 *db, int64_t c, const unsigned char *want, int64_t n,
+		      unsigned char *root, struct st_error *err);
 /* Writes the root of the tree of the first size (>= 1) records to root, from the stored
  * nodes. Returns 0, or -1 with err (ST_E_SYSTEM when a node is missing). */
 int merkle_root(struct sqlite3 *db, int64_t size, unsigned char *root, struct st_error *err);

@@ -301,6 +301,21 @@ expect_exit 1 steward audit verify
 expect_stdout_line 'audit log tampered: first bad seq 6: the stored Merkle tree does not match record 6'
 expect_exit 5 steward audit prove 7
 expect_stderr_contains 'error: the proof of record 7 does not hold (the audit path does not lead from the leaf to the signed root): the audit log is damaged'
+# The attack: a writer without the key replaces the largest complete subtree of the head
+# (records 1 to 2^L), as if over other records, so that the next signed root would cover
+# records that never were. steward trusts stored nodes only as far as a signed root vouches
+# for them: the next checkpoint's root is still the records' own, and the node is repaired.
+WS=$TMP/ws
+cp -a "$WS" "$TMP/forged-node"
+WS=$TMP/forged-node
+N=$(q 'SELECT max(seq) FROM records')
+L=$(python3 -c "import sys; print(int(sys.argv[1]).bit_length() - 1)" "$N")
+q "UPDATE merkle SET hash = randomblob(32) WHERE pos = $(((1 << L) - 2))"
+expect_exit 0 steward audit checkpoint                         # signs N
+expect_equal "$($PY6962 root "$WS/.steward/audit.db" "$N")" "$(q "SELECT lower(hex(root)) FROM checkpoints WHERE seq = $N")" \
+	"a forged node is not signed: the root signed at $N is the RFC 6962 root of the records"
+expect_exit 0 steward audit verify
+expect_stdout_contains 'audit log intact: '
 WS=$TMP/ws
 cp -a "$WS" "$TMP/node2"
 WS=$TMP/node2
