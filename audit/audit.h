@@ -144,7 +144,8 @@ struct audit_verify_result {
 	int anchored;        /* an anchor was given and matched */
 };
 
-/* Recomputes the whole chain of db and checks every checkpoint's signature and hash, and,
+/* Recomputes the whole chain of db and its Merkle tree, checks every stored tree node and
+ * every checkpoint's signature, hash and (format 2) root, and,
  * when anchor is not NULL, that the log still holds the anchor's record unchanged and was
  * signed by the anchor's key. Returns 0 when intact, 1 when tampered (res->bad_seq and
  * res->problem say where and how), or -1 with err when db cannot be read as an audit log.

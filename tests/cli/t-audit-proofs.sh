@@ -367,5 +367,9 @@ expect_exit 0 steward audit verify --anchor "$TMP/v1-anchor.json"
 expect_stdout_line 'anchor: seq 18 matches'
 expect_exit 2 steward audit consistency "$TMP/v1-anchor.json"
 expect_stderr_line "error: the anchor '$TMP/v1-anchor.json' has no Merkle root (it was exported before steward kept one); check it with 'steward audit verify --anchor'"
+expect_exit 0 steward audit verify --json
+expect_jq ".checkpoint.seq == $H and .checkpoint.tree_size == $H and
+	.checkpoint.root == \"$(q "SELECT lower(hex(root)) FROM checkpoints WHERE seq = $H")\"" \
+	'verify --json names the tree of a format 2 head checkpoint'
 
 done_testing
