@@ -155,14 +155,23 @@ static int64_t col_int(sqlite3_stmt *st, int i, int *bad)
 /* ---- Signature checks in parallel ------------------------------------------------------
  * An Ed25519 verification costs about as much as reading and hashing a hundred records, and
  * a log with many PII commands has a checkpoint every few records, so the signatures are
- * checked by worker threads while the calling thread recomputes the chain. */
+ * checked by worker threads while the calling thread recomputes the chain and the tree. The
+ * workers also fold the Merkle root a format 2 checkpoint signs (about 10 hashes at 1M
+ * records) from the complete subtrees the calling thread hands over with it. */
 
-#define SIG_BATCH 256 /* checkpoints handed over at once */
-#define SIG_QUEUE 16   /* batches waiting */
+#define SIG_BATCH 64 /* checkpoints handed over at once */
+#define SIG_QUEUE 16 /* batches waiting */
 #define SIG_THREADS_MAX 8
+#define FRONTIER_MAX 24 /* subtrees handed over: trees of up to 2^24 - 1 records */
+
+struct sigitem {
+	struct audit_checkpoint cp;
+	int nf; /* the subtrees in f, lowest first, whose fold must be cp.root; -1: none */
+	unsigned char f[FRONTIER_MAX][MERKLE_HASH];
+};
 
 struct sigbatch {
-	struct audit_checkpoint v[SIG_BATCH];
+	struct sigitem v[SIG_BATCH];
 	size_t n;
 };
 
@@ -174,32 +183,57 @@ struct sigpool {
 	struct sigbatch fill; /* being filled by the calling thread */
 	int done;
 	int64_t bad_seq; /* the lowest seq whose signature does not verify; 0 if none */
+	int64_t bad_root; /* the lowest seq whose signed root is not the records'; 0 if none */
 	pthread_t th[SIG_THREADS_MAX];
 	int nth;
 };
 
-/* Checks a batch; returns the lowest bad seq in it, or 0. */
-static int64_t sig_check(const struct sigbatch *b)
+/* Whether the fold of the item's subtrees is the root its checkpoint signs. */
+static int root_matches(const struct sigitem *it)
+{
+	unsigned char acc[MERKLE_HASH];
+
+	if (it->nf < 1)
+		return it->nf < 0;
+	memcpy(acc, it->f[0], MERKLE_HASH);
+	for (int i = 1; i < it->nf; i++)
+		merkle_node(it->f[i], acc, acc);
+	return !memcmp(acc, it->cp.root, MERKLE_HASH);
+}
+
+/* Checks a batch; returns the lowest seq in it whose signature does not verify (or 0), and
+ * sets *bad_root to the lowest whose root does not match (or 0). */
+static int64_t sig_check(const struct sigbatch *b, int64_t *bad_root)
 {
 	int64_t bad = 0;
 
-	for (size_t i = 0; i < b->n; i++)
-		if (!audit_checkpoint_valid(&b->v[i]) && (!bad || b->v[i].seq < bad))
-			bad = b->v[i].seq;
+	*bad_root = 0;
+	for (size_t i = 0; i < b->n; i++) {
+		int64_t seq = b->v[i].cp.seq;
+
+		if (!audit_checkpoint_valid(&b->v[i].cp)) {
+			if (!bad || seq < bad)
+				bad = seq;
+		} else if (!root_matches(&b->v[i]) && (!*bad_root || seq < *bad_root)) {
+			*bad_root = seq;
+		}
+	}
 	return bad;
 }
 
-static void sig_bad(struct sigpool *p, int64_t bad)
+static void sig_bad(struct sigpool *p, int64_t bad, int64_t bad_root)
 {
 	if (bad && (!p->bad_seq || bad < p->bad_seq))
 		p->bad_seq = bad;
+	if (bad_root && (!p->bad_root || bad_root < p->bad_root))
+		p->bad_root = bad_root;
 }
 
 static void *sig_worker(void *arg)
 {
 	struct sigpool *p = arg;
 	struct sigbatch batch, *b = &batch;
-	int64_t bad;
+	int64_t bad, bad_root;
 
 	for (;;) {
 		pthread_mutex_lock(&p->mu);
@@ -213,9 +247,9 @@ static void *sig_worker(void *arg)
 		p->head = (p->head + 1) % SIG_QUEUE;
 		p->count--;
 		pthread_mutex_unlock(&p->mu);
-		bad = sig_check(b);
+		bad = sig_check(b, &bad_root);
 		pthread_mutex_lock(&p->mu);
-		sig_bad(p, bad);
+		sig_bad(p, bad, bad_root);
 		pthread_mutex_unlock(&p->mu);
 	}
 	return NULL;
@@ -250,14 +284,14 @@ static void sigpool_flush(struct sigpool *p)
 		pthread_mutex_lock(&p->mu);
 	if (!p->nth || p->count == SIG_QUEUE) {
 		/* No workers, or they are behind: check this batch here rather than wait. */
-		int64_t bad;
+		int64_t bad, bad_root;
 
 		if (p->nth)
 			pthread_mutex_unlock(&p->mu);
-		bad = sig_check(&p->fill);
+		bad = sig_check(&p->fill, &bad_root);
 		if (p->nth)
 			pthread_mutex_lock(&p->mu);
-		sig_bad(p, bad);
+		sig_bad(p, bad, bad_root);
 	} else {
 		p->q[(p->head + p->count) % SIG_QUEUE] = p->fill;
 		p->count++;
@@ -268,9 +302,28 @@ static void sigpool_flush(struct sigpool *p)
 	p->fill.n = 0;
 }
 
-static void sigpool_push(struct sigpool *p, const struct audit_checkpoint *cp)
+/* Queues cp; with tree, also the check that its root is the root of tree (whose size is
+ * cp's seq). A tree with more subtrees than a batch item holds is folded here. */
+static void sigpool_push(struct sigpool *p, const struct audit_checkpoint *cp,
+			 const struct merkle_stream *tree)
 {
-	p->fill.v[p->fill.n++] = *cp;
+	struct sigitem *it = &p->fill.v[p->fill.n++];
+
+	it->cp = *cp;
+	it->nf = -1;
+	if (tree && cp->version == 2) {
+		it->nf = 0;
+		for (int level = 0; level < 64 && it->nf <= FRONTIER_MAX; level++) {
+			if (!(((uint64_t)tree->size >> level) & 1))
+				continue;
+			if (it->nf == FRONTIER_MAX) {
+				it->nf = 1;
+				merkle_stream_root(tree, it->f[0]);
+				break;
+			}
+			memcpy(it->f[it->nf++], tree->stack[level], MERKLE_HASH);
+		}
+	}
 	if (p->fill.n == SIG_BATCH)
 		sigpool_flush(p);
 }
@@ -294,10 +347,10 @@ static int64_t sigpool_finish(struct sigpool *p)
 }
 
 /* Checks one checkpoint against the record it names (hash of seq, or NULL if missing) and
- * the Merkle tree of the records up to it (root, or NULL when unknown); its signature goes
- * to the pool. */
+ * the Merkle tree of the records up to it (tree, or NULL when unknown); its signature and
+ * the fold of its root go to the pool. */
 static void check_checkpoint(sqlite3_stmt *cst, const unsigned char *pk, const unsigned char *hash,
-			     const unsigned char *root, struct sigpool *pool,
+			     const struct merkle_stream *tree, struct sigpool *pool,
 			     struct audit_verify_result *res)
 {
 	struct audit_checkpoint cp;
@@ -307,7 +360,7 @@ static void check_checkpoint(sqlite3_stmt *cst, const unsigned char *pk, const u
 		return;
 	}
 	res->checkpoints++;
-	sigpool_push(pool, &cp);
+	sigpool_push(pool, &cp, hash && tree ? tree : NULL);
 	if (pk && memcmp(cp.public_key, pk, AUDIT_PK_BYTES)) {
 		tampered(res, cp.seq, "the checkpoint at seq %lld is signed by another key",
 			 (long long)cp.seq);
@@ -319,7 +372,7 @@ static void check_checkpoint(sqlite3_stmt *cst, const unsigned char *pk, const u
 			 "record %lld does not match its signed checkpoint (a record up to it was "
 			 "changed and the chain recomputed)",
 			 (long long)cp.seq);
-	} else if (cp.version == 2 && (!root || memcmp(cp.root, root, AUDIT_HASH_BYTES))) {
+	} else if (cp.version == 2 && !tree) {
 		tampered(res, cp.seq,
 			 "the Merkle root signed at seq %lld is not the root of records 1 to %lld",
 			 (long long)cp.seq, (long long)cp.seq);
@@ -368,7 +421,7 @@ int audit_verify_db(struct sqlite3 *db, const struct audit_checkpoint *anchor,
 	unsigned char prev[AUDIT_HASH_BYTES] = {0}, hash[AUDIT_HASH_BYTES],
 		pk[AUDIT_PK_BYTES], *pkp = NULL;
 	char pkhex[2 * AUDIT_PK_BYTES + 8];
-	unsigned char nodes[64][MERKLE_HASH], root[MERKLE_HASH];
+	unsigned char nodes[64][MERKLE_HASH];
 	sqlite3_stmt *st = NULL, *cst = NULL, *mst = NULL;
 	struct sigpool *pool = st_malloc(sizeof(*pool));
 	struct merkle_stream *tree = st_malloc(sizeof(*tree));
@@ -469,12 +522,9 @@ int audit_verify_db(struct sqlite3 *db, const struct audit_checkpoint *anchor,
 		}
 		while (crc == SQLITE_ROW && sqlite3_column_int64(cst, 0) <= r.seq) {
 			int match = sqlite3_column_int64(cst, 0) == r.seq;
-			int known = match && tree->size == r.seq;
 
-			if (known && sqlite3_column_type(cst, 5) != SQLITE_NULL)
-				merkle_stream_root(tree, root);
-			check_checkpoint(cst, pkp, match ? prev : NULL, known ? root : NULL, pool,
-					 res);
+			check_checkpoint(cst, pkp, match ? prev : NULL,
+					 match && tree->size == r.seq ? tree : NULL, pool, res);
 			crc = sqlite3_step(cst);
 		}
 		if (anchor && anchor->seq == r.seq) {
@@ -494,8 +544,13 @@ int audit_verify_db(struct sqlite3 *db, const struct audit_checkpoint *anchor,
 		st_sql_error(err, db, "cannot read the audit log");
 		goto out;
 	}
+	bad_sig = sigpool_finish(pool);
+	if (pool->bad_root)
+		tampered(res, pool->bad_root,
+			 "the Merkle root signed at seq %lld is not the root of records 1 to %lld",
+			 (long long)pool->bad_root, (long long)pool->bad_root);
 	/* A bad signature is the first thing to say about its seq, whatever else is wrong. */
-	if ((bad_sig = sigpool_finish(pool)) && (!res->bad_seq || bad_sig <= res->bad_seq)) {
+	if (bad_sig && (!res->bad_seq || bad_sig <= res->bad_seq)) {
 		res->bad_seq = 0;
 		tampered(res, bad_sig, "the checkpoint signature at seq %lld does not verify",
 			 (long long)bad_sig);

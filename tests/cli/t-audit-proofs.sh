@@ -330,6 +330,24 @@ WS=$TMP/root
 q "UPDATE checkpoints SET root = zeroblob(32) WHERE seq = 10"
 expect_exit 1 steward audit verify
 expect_stdout_line 'audit log tampered: first bad seq 10: the checkpoint signature at seq 10 does not verify'
+# Signed again with the key (a key holder, or a bug): the signature holds, the root is not
+# the records'.
+python3 - "$WS/.steward" 10 <<'PY'
+import os, sqlite3, struct, sys
+sys.path.insert(0, os.path.join(os.environ["STEWARD_SRC"], "tests", "helpers"))
+import audit_v1
+d, seq = sys.argv[1], int(sys.argv[2])
+db = sqlite3.connect(d + "/audit.db")
+ts, h = db.execute("SELECT ts_ms, hash FROM checkpoints WHERE seq = ?", (seq,)).fetchone()
+root = bytes(32)
+msg = (b"steward.checkpoint.v2\0" + struct.pack(">q", seq) + h + struct.pack(">q", ts)
+       + struct.pack(">q", seq) + root)
+sig, _ = audit_v1.sign(open(d + "/audit.key", "rb").read(), msg)
+db.execute("UPDATE checkpoints SET root = ?, signature = ? WHERE seq = ?", (root, sig, seq))
+db.commit()
+PY
+expect_exit 1 steward audit verify
+expect_stdout_line 'audit log tampered: first bad seq 10: the Merkle root signed at seq 10 is not the root of records 1 to 10'
 
 # ---- a schema 1 log: migrated, its format 1 checkpoints still verify ----
 WS=$TMP/v1
