@@ -473,6 +473,7 @@ int audit_public_key_read(const char *arg, unsigned char *pk, struct st_error *e
 {
 	json_error_t jerr;
 	json_t *doc = NULL;
+	struct stat sb;
 	char text[256];
 	size_t len = 0, got = 0;
 	FILE *f = NULL;
@@ -483,6 +484,10 @@ int audit_public_key_read(const char *arg, unsigned char *pk, struct st_error *e
 	    got == AUDIT_PK_BYTES)
 		return 0;
 	/* Else a file: an anchor (its public_key) or the key in hex. */
+	if (!stat(arg, &sb) && sb.st_size > PROOF_FILE_MAX) {
+		st_error_set(err, ST_E_INVALID, "'%s' holds no public key", arg);
+		goto out;
+	}
 	doc = json_load_file(arg, JSON_REJECT_DUPLICATES, &jerr);
 	if (doc) {
 		if (hex_of(json_object_get(doc, "public_key"), pk, AUDIT_PK_BYTES))
