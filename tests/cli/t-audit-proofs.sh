@@ -74,7 +74,7 @@ expect_equal 'e3b0c442 6e340b9c fac54203 aeb6bcfe d37ee418 4e3bbb1f 76e67dad ddb
 init_ws                                                    # 1
 expect_exit 0 steward key init                             # 2
 expect_exit 0 steward catalog load "$FIXTURES/ingest/people.yaml"   # 3
-for i in 1 2 3 4 5 6; do expect_exit 0 steward search person; done  # 4-9
+for _ in 1 2 3 4 5 6; do expect_exit 0 steward search person; done  # 4-9
 expect_exit 0 steward pii hash --purpose 'ticket 9' --category user.name x   # 10, signed
 expect_exit 4 steward show no.such                         # 11
 expect_equal 10 "$(q 'SELECT group_concat(seq) FROM checkpoints WHERE root IS NOT NULL')" \
@@ -229,19 +229,19 @@ expect_equal "2: error: 'abc' is neither a public key (64 hex digits) nor a file
 cd "$STEWARD_SRC" || exit 1
 
 # ---- consistency ----
-expect_exit 0 steward audit checkpoint --export "$TMP/anchor.json"   # signs 18; this is 22
+expect_exit 0 steward audit checkpoint --export "$TMP/anchor.json"   # signs 18; this is 19
 expect_jq '.version == 1 and .checkpoint_version == 2 and .seq == 18 and .tree_size == 18 and
 	(.root | test("^[0-9a-f]{64}$"))' 'the anchor carries the tree size and root' "$TMP/anchor.json"
 expect_equal "$(jq -r .root "$TMP/anchor.json")" "$($PY6962 root "$WS/.steward/audit.db" 18)" \
 	"the anchor's root is the RFC 6962 root of records 1-18"
-expect_exit 0 steward audit verify --anchor "$TMP/anchor.json"       # 23
+expect_exit 0 steward audit verify --anchor "$TMP/anchor.json"       # 20
 expect_stdout_line 'anchor: seq 18 matches'
-for i in 1 2 3 4 5; do expect_exit 0 steward search person; done     # 24-25
+for _ in 1 2 3 4 5; do expect_exit 0 steward search person; done     # 21-25
 expect_exit 0 steward audit consistency "$TMP/anchor.json"           # signs 25; this is 26
 expect_stdout_line 'consistency proof: the log of 25 records extends the anchor'"'"'s log of 18 records'
 expect_stdout_contains "old root:    $(jq -r .root "$TMP/anchor.json") (seq 18, "
 expect_stdout_line 'verified: records 1 to 18 are unchanged since the anchor'
-expect_exit 0 steward audit consistency "$TMP/anchor.json" --json    # against 26; this is 30
+expect_exit 0 steward audit consistency "$TMP/anchor.json" --json    # signs 26; this is 27
 cp "$OUT" "$TMP/c.json"
 expect_jq '.type == "consistency" and .old.tree_size == 18 and .new.tree_size == 26 and
 	.old.version == 2 and .new.version == 2 and (.path | length) == 5' 'the consistency proof document' "$TMP/c.json"
