@@ -139,15 +139,23 @@ struct audit_recovery {
 int audit_recover(const char *state_dir, const char *version, const struct audit_actor *actor,
 		  const char *reason, struct audit_recovery *out, struct st_error *err);
 
+/* A signed checkpoint. Format 1 signs seq, hash and ts_ms; format 2 (written since the
+ * Merkle tree) also the tree size (= seq: records are the leaves 0..seq-1) and the tree's
+ * root. docs/audit.md gives both byte for byte. */
 struct audit_checkpoint {
 	int64_t seq, ts_ms;
 	unsigned char hash[AUDIT_HASH_BYTES];
 	unsigned char public_key[AUDIT_PK_BYTES];
 	unsigned char signature[AUDIT_SIG_BYTES];
+	int version;       /* 1 or 2 */
+	int64_t tree_size; /* version 2: seq; 0 in version 1 */
+	unsigned char root[AUDIT_HASH_BYTES]; /* version 2: the Merkle root; zeros in version 1 */
 };
 
-/* Signs the head of the chain unless its head is already signed, and fills cp with the
- * head checkpoint. Returns 0 (seq 0 when the log is empty), or -1 with err. */
+/* Signs the head of the chain unless it already has a format 2 checkpoint, and fills cp
+ * with the head checkpoint. A format 1 checkpoint of the head (left by a log made before
+ * the Merkle tree) is replaced by a format 2 one over the same record. Returns 0 (seq 0
+ * when the log is empty), or -1 with err. */
 int audit_checkpoint(struct audit_log *log, struct audit_checkpoint *cp, struct st_error *err);
 /* The newest checkpoint in db, or seq 0 when there is none. Returns 0, or -1 with err. */
 int audit_checkpoint_head(struct sqlite3 *db, struct audit_checkpoint *cp, struct st_error *err);
@@ -171,8 +179,9 @@ struct audit_verify_result {
 	int anchored;        /* an anchor was given and matched */
 };
 
-/* Recomputes the whole chain of db, every record's covered rows and the request tables and
- * suppression list against them, and checks every checkpoint's signature and hash, and,
+/* Recomputes the whole chain of db and its Merkle tree, every record's covered rows and the
+ * request tables and suppression list against them, checks every stored tree node and every
+ * checkpoint's signature, hash and (format 2) root, and,
  * when anchor is not NULL, that the log still holds the anchor's record unchanged and was
  * signed by the anchor's key. When db is an open log's (audit_db()), every record's mac and
  * every pending row's mac are checked under its key too. Returns 0 when intact, 1 when
@@ -181,6 +190,58 @@ struct audit_verify_result {
  * (whose macs are then not checked). */
 int audit_verify_db(struct sqlite3 *db, const struct audit_checkpoint *anchor,
 		    struct audit_verify_result *res, struct st_error *err);
+
+/* ---- Proofs of the Merkle tree (proof.c, merkle.c) ----------------------------------- */
+
+struct json_t;
+
+/* Builds the inclusion proof of record seq against checkpoint cp (a format 2 checkpoint of
+ * db's log; seq <= cp->seq) as a JSON document (docs/audit.md, "Proofs"): the record, its
+ * hash (the leaf data), leaf index, tree size, root, the audit path and the checkpoint with
+ * its signature and public key. Returns 0 with *out (the caller decrefs it), or -1 with err
+ * (ST_E_NOTFOUND when seq is not in the signed tree). */
+int audit_prove(struct sqlite3 *db, const struct audit_checkpoint *cp, int64_t seq,
+		struct json_t **out, struct st_error *err);
+/* Builds the consistency proof that the log of checkpoint cp extends the one of old (both
+ * format 2, signed with the same key, old->seq <= cp->seq) as a JSON document. Returns 0
+ * with *out, or -1 with err. */
+int audit_prove_consistency(struct sqlite3 *db, const struct audit_checkpoint *old,
+			    const struct audit_checkpoint *cp, struct json_t **out,
+			    struct st_error *err);
+/* Writes to root the Merkle root of db's first size (>= 1) records, from the stored tree.
+ * Returns 0, or -1 with err. */
+int audit_merkle_root_at(struct sqlite3 *db, int64_t size, unsigned char *root,
+			 struct st_error *err);
+
+enum audit_proof_type { AUDIT_PROOF_INCLUSION = 1, AUDIT_PROOF_CONSISTENCY };
+
+/* What audit_proof_check() found; the sizes, times and roots are filled as far as read. */
+struct audit_proof_result {
+	int type;          /* enum audit_proof_type, 0 when unknown */
+	int64_t seq;       /* inclusion: the record */
+	int64_t tree_size, ts_ms; /* the (new) checkpoint */
+	int64_t old_size, old_ts_ms; /* consistency: the old checkpoint */
+	unsigned char root[AUDIT_HASH_BYTES], old_root[AUDIT_HASH_BYTES];
+	unsigned char public_key[AUDIT_PK_BYTES]; /* the key the signatures were checked with */
+	int key_given;      /* public_key was given, not taken from the proof */
+	int key_seen;       /* public_key is set */
+	int record_checked; /* inclusion: the record's content was hashed to the leaf */
+	char problem[256];  /* why the proof is rejected */
+};
+
+/* Checks a proof document on its own: every signature (with public_key when not NULL,
+ * which every checkpoint must then be signed with; else with the key in the proof), the
+ * record's hash, and the path against the signed root(s). Needs no audit log. Returns 0
+ * when the proof holds, 1 when it is rejected (res->problem says why). */
+int audit_proof_check(struct json_t *doc, const unsigned char *public_key,
+		      struct audit_proof_result *res) ST_WUR;
+/* Reads a proof document from path (a JSON object with "format": "steward-audit-proof").
+ * Returns 0 with *out (the caller decrefs it), or -1 with err (ST_E_NOTFOUND when it cannot
+ * be read, ST_E_INVALID when it is not a proof). */
+int audit_proof_read(const char *path, struct json_t **out, struct st_error *err);
+/* Reads a public key given as 64 hex digits, or as a file holding them or an anchor.
+ * Returns 0 with pk (AUDIT_PK_BYTES), or -1 with err. */
+int audit_public_key_read(const char *arg, unsigned char *pk, struct st_error *err);
 
 /* One record, as audit_query() reports it. Strings live until the callback returns. */
 struct audit_row {

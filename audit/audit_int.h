@@ -30,8 +30,11 @@ void audit_record_hash(const struct audit_row *r, const unsigned char *prev, uns
 /* Returns 1 when cp's signature verifies under its own public key over its seq, hash and
  * time, 0 otherwise. */
 int audit_checkpoint_valid(const struct audit_checkpoint *cp);
-/* Fills cp from the current row of st (seq, ts_ms, hash, public_key, signature). Returns
- * 0, or -1 when a blob has the wrong length (cp->seq and ts_ms are still set). */
+/* The checkpoints columns audit_read_checkpoint() reads, in its order. */
+#define AUDIT_CHECKPOINT_COLUMNS "seq, ts_ms, hash, public_key, signature, root"
+/* Fills cp from the current row of st (AUDIT_CHECKPOINT_COLUMNS; a NULL root is a format 1
+ * checkpoint). Returns 0, or -1 when a blob has the wrong length (cp->seq and ts_ms are
+ * still set). */
 int audit_read_checkpoint(struct sqlite3_stmt *st, struct audit_checkpoint *cp);
 /* Copies the meta value of key into out (n bytes); empty when there is none. Returns 0,
  * or -1 with err when db cannot be read. */

@@ -7,6 +7,7 @@
 #include "embedded.h"
 #include "sql.h"
 #include "file.h"
+#include "merkle.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -20,10 +21,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#define AUDIT_SCHEMA_VERSION 3
+#define AUDIT_SCHEMA_VERSION 4
 #define SK_BYTES crypto_sign_SECRETKEYBYTES
 #define RECORD_DOMAIN "steward.audit.v1"
 #define CHECKPOINT_DOMAIN "steward.checkpoint.v1"
+#define CHECKPOINT_DOMAIN_V2 "steward.checkpoint.v2"
 #define MAC_DOMAIN "steward.mac.v1"
 #define PENDING_DOMAIN "steward.pending.v1"
 #define KDF_CONTEXT "stewaudt" /* crypto_kdf context of the mac subkey, id 1 */
@@ -126,23 +128,33 @@ void audit_record_hash(const struct audit_row *r, const unsigned char *prev, uns
 	crypto_hash_sha256_final(&h, out);
 }
 
-/* The signed message of a checkpoint: domain tag, seq, hash and time. */
-static void checkpoint_message(const struct audit_checkpoint *cp, unsigned char *msg, size_t *len)
+static size_t put_be64(unsigned char *at, int64_t v)
 {
-	size_t n = sizeof(CHECKPOINT_DOMAIN);
-
-	memcpy(msg, CHECKPOINT_DOMAIN, n);
 	for (int i = 0; i < 8; i++)
-		msg[n + (size_t)i] = (unsigned char)((uint64_t)cp->seq >> (56 - 8 * i));
-	n += 8;
-	memcpy(msg + n, cp->hash, AUDIT_HASH_BYTES);
-	n += AUDIT_HASH_BYTES;
-	for (int i = 0; i < 8; i++)
-		msg[n + (size_t)i] = (unsigned char)((uint64_t)cp->ts_ms >> (56 - 8 * i));
-	*len = n + 8;
+		at[i] = (unsigned char)((uint64_t)v >> (56 - 8 * i));
+	return 8;
 }
 
-#define CHECKPOINT_MSG_MAX (sizeof(CHECKPOINT_DOMAIN) + 16 + AUDIT_HASH_BYTES)
+/* The signed message of a checkpoint: domain tag, seq, hash and time; in format 2 also the
+ * tree size and root. */
+static void checkpoint_message(const struct audit_checkpoint *cp, unsigned char *msg, size_t *len)
+{
+	size_t n = cp->version == 2 ? sizeof(CHECKPOINT_DOMAIN_V2) : sizeof(CHECKPOINT_DOMAIN);
+
+	memcpy(msg, cp->version == 2 ? CHECKPOINT_DOMAIN_V2 : CHECKPOINT_DOMAIN, n);
+	n += put_be64(msg + n, cp->seq);
+	memcpy(msg + n, cp->hash, AUDIT_HASH_BYTES);
+	n += AUDIT_HASH_BYTES;
+	n += put_be64(msg + n, cp->ts_ms);
+	if (cp->version == 2) {
+		n += put_be64(msg + n, cp->tree_size);
+		memcpy(msg + n, cp->root, AUDIT_HASH_BYTES);
+		n += AUDIT_HASH_BYTES;
+	}
+	*len = n;
+}
+
+#define CHECKPOINT_MSG_MAX (sizeof(CHECKPOINT_DOMAIN_V2) + 24 + 2 * AUDIT_HASH_BYTES)
 
 int audit_checkpoint_valid(const struct audit_checkpoint *cp)
 {
@@ -162,6 +174,12 @@ int audit_checkpoint_valid(const struct audit_checkpoint *cp)
 	"ALTER TABLE request_targets ADD COLUMN erased INTEGER;"                     \
 	"ALTER TABLE request_targets ADD COLUMN remaining INTEGER;"                  \
 	"ALTER TABLE request_targets ADD COLUMN skipped INTEGER;"
+
+/* Schema 3 to 4: the Merkle tree (built from the records in the same transaction, by
+ * merkle_build()) and the root of format 2 checkpoints. */
+#define MIGRATE_3_4 \
+	"ALTER TABLE checkpoints ADD COLUMN root BLOB;" \
+	" CREATE TABLE merkle (pos INTEGER PRIMARY KEY, hash BLOB NOT NULL) STRICT;"
 
 static void u64_be(uint64_t v, unsigned char *b)
 {
@@ -528,7 +546,7 @@ static int upgrade_v3(struct audit_log *log, struct st_error *err)
 		st_sql_error(err, log->db, "cannot read the audit log");
 		goto out;
 	}
-	ret = st_sql_exec(log->db, "PRAGMA user_version = 3", err);
+	ret = st_sql_exec(log->db, "PRAGMA user_version = 4", err);
 out:
 	if (mk)
 		mk_close(log);
@@ -667,7 +685,7 @@ static int setup(struct audit_log *log, struct st_error *err)
 		/* The schema is committed before the key exists, so that a log is never empty
 		 * while its key is there (audit_open() refuses that before opening it). */
 		if (st_sql_exec(log->db, (const char *)st_embed_audit_v1, err) ||
-		    st_sql_exec(log->db, "PRAGMA user_version = 3", err) ||
+		    st_sql_exec(log->db, "PRAGMA user_version = 4", err) ||
 		    st_sql_exec(log->db, "COMMIT", err))
 			goto out;
 		began = 0;
@@ -704,6 +722,8 @@ static int setup(struct audit_log *log, struct st_error *err)
 	if (derive_mac_key(log, err) ||
 	    (version < 2 && st_sql_exec(log->db, MIGRATE_1_2, err)) ||
 	    (version < 3 && upgrade_v3(log, err)) ||
+	    (version < 4 &&
+	     (st_sql_exec(log->db, MIGRATE_3_4, err) || merkle_build(log->db, err))) ||
 	    check_first(log, err) || st_sql_exec(log->db, "COMMIT", err))
 		goto out;
 	began = 0;
@@ -953,7 +973,44 @@ int audit_open(struct audit_log **out, const char *state_dir, const char *versio
 
 /* ---- Appending ----------------------------------------------------------------------- */
 
-static int sign_head(struct audit_log *log, int64_t seq, const unsigned char *hash,
+/* The Merkle root of records 1..seq (the head) for a new checkpoint. Stored nodes are
+ * trusted only as far as the newest valid format 2 checkpoint at or before seq vouches for
+ * them: otherwise a writer of audit.db without the key could change old nodes and have
+ * steward sign a root over records that never were. Without such a checkpoint, or when the
+ * nodes do not fold to its root, the tree is rebuilt from the records. */
+static int tree_root(struct audit_log *log, int64_t seq, unsigned char *root, struct st_error *err)
+{
+	struct audit_checkpoint prev;
+	sqlite3_stmt *st = NULL;
+	int ret = -1, rc, got = 0;
+
+	if (st_sql_prepare(log->db, &st,
+			    "SELECT " AUDIT_CHECKPOINT_COLUMNS " FROM checkpoints"
+			    " WHERE root IS NOT NULL AND seq <= ? ORDER BY seq DESC LIMIT 1",
+			    err))
+		goto out;
+	sqlite3_bind_int64(st, 1, seq);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && !audit_read_checkpoint(st, &prev) && prev.version == 2 &&
+	    !memcmp(prev.public_key, log->pk, AUDIT_PK_BYTES) && audit_checkpoint_valid(&prev)) {
+		if ((got = merkle_root_after(log->db, prev.seq, prev.root, seq, root, err)) < 0)
+			goto out;
+	} else if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		st_sql_error(err, log->db, "cannot read the audit log");
+		goto out;
+	}
+	if (!got && (merkle_build(log->db, err) || merkle_root(log->db, seq, root, err)))
+		goto out;
+	ret = 0;
+out:
+	sqlite3_finalize(st);
+	return ret;
+}
+
+/* Signs a format 2 checkpoint of record seq (whose hash is hash) and the Merkle tree of
+ * records 1..seq, and stores it; with replace, over a checkpoint already there (a format 1
+ * one of the same record). */
+static int sign_head(struct audit_log *log, int64_t seq, const unsigned char *hash, int replace,
 		     struct audit_checkpoint *cp, struct st_error *err)
 {
 	unsigned char msg[CHECKPOINT_MSG_MAX];
@@ -962,10 +1019,14 @@ static int sign_head(struct audit_log *log, int64_t seq, const unsigned char *ha
 	int ret = -1;
 
 	memset(cp, 0, sizeof(*cp));
+	cp->version = 2;
 	cp->seq = seq;
+	cp->tree_size = seq;
 	cp->ts_ms = audit_now_ms();
 	memcpy(cp->hash, hash, AUDIT_HASH_BYTES);
 	memcpy(cp->public_key, log->pk, AUDIT_PK_BYTES);
+	if (tree_root(log, seq, cp->root, err))
+		goto out;
 	checkpoint_message(cp, msg, &len);
 	sodium_mprotect_readonly(log->sk);
 	if (crypto_sign_detached(cp->signature, NULL, msg, len, log->sk)) {
@@ -973,8 +1034,12 @@ static int sign_head(struct audit_log *log, int64_t seq, const unsigned char *ha
 		goto out;
 	}
 	if (st_sql_prepare(log->db, &st,
-			    "INSERT OR IGNORE INTO checkpoints (seq, ts_ms, hash, public_key, signature)"
-			    " VALUES (?, ?, ?, ?, ?)",
+			    replace ? "INSERT OR REPLACE INTO checkpoints"
+				      " (seq, ts_ms, hash, public_key, signature, root)"
+				      " VALUES (?, ?, ?, ?, ?, ?)"
+				    : "INSERT OR IGNORE INTO checkpoints"
+				      " (seq, ts_ms, hash, public_key, signature, root)"
+				      " VALUES (?, ?, ?, ?, ?, ?)",
 			    err))
 		goto out;
 	sqlite3_bind_int64(st, 1, cp->seq);
@@ -982,6 +1047,7 @@ static int sign_head(struct audit_log *log, int64_t seq, const unsigned char *ha
 	sqlite3_bind_blob(st, 3, cp->hash, AUDIT_HASH_BYTES, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 4, cp->public_key, AUDIT_PK_BYTES, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 5, cp->signature, AUDIT_SIG_BYTES, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 6, cp->root, AUDIT_HASH_BYTES, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_DONE) {
 		st_sql_error(err, log->db, "cannot write the audit checkpoint");
 		goto out;
@@ -1047,7 +1113,9 @@ static int append_locked(struct audit_log *log, struct audit_row *r, int64_t pen
 		st_sql_error(err, log->db, "cannot write the audit log");
 		goto out;
 	}
-	if ((r->pii || r->seq % log->every == 0) && sign_head(log, r->seq, hash, &cp, err))
+	if (merkle_append(log->db, r->seq, prev, hash, err))
+		goto out;
+	if ((r->pii || r->seq % log->every == 0) && sign_head(log, r->seq, hash, 0, &cp, err))
 		goto out;
 	ret = 0;
 out:
@@ -1230,6 +1298,7 @@ int audit_read_checkpoint(sqlite3_stmt *st, struct audit_checkpoint *cp)
 	memset(cp, 0, sizeof(*cp));
 	cp->seq = sqlite3_column_int64(st, 0);
 	cp->ts_ms = sqlite3_column_int64(st, 1);
+	cp->version = 1;
 	if (sqlite3_column_bytes(st, 2) != AUDIT_HASH_BYTES ||
 	    sqlite3_column_bytes(st, 3) != AUDIT_PK_BYTES ||
 	    sqlite3_column_bytes(st, 4) != AUDIT_SIG_BYTES)
@@ -1237,6 +1306,13 @@ int audit_read_checkpoint(sqlite3_stmt *st, struct audit_checkpoint *cp)
 	memcpy(cp->hash, sqlite3_column_blob(st, 2), AUDIT_HASH_BYTES);
 	memcpy(cp->public_key, sqlite3_column_blob(st, 3), AUDIT_PK_BYTES);
 	memcpy(cp->signature, sqlite3_column_blob(st, 4), AUDIT_SIG_BYTES);
+	if (sqlite3_column_type(st, 5) != SQLITE_NULL) {
+		if (sqlite3_column_bytes(st, 5) != AUDIT_HASH_BYTES)
+			return -1;
+		cp->version = 2;
+		cp->tree_size = cp->seq;
+		memcpy(cp->root, sqlite3_column_blob(st, 5), AUDIT_HASH_BYTES);
+	}
 	return 0;
 }
 
@@ -1247,7 +1323,7 @@ int audit_checkpoint_head(struct sqlite3 *db, struct audit_checkpoint *cp, struc
 
 	memset(cp, 0, sizeof(*cp));
 	if (st_sql_prepare(db, &st,
-			    "SELECT seq, ts_ms, hash, public_key, signature FROM checkpoints"
+			    "SELECT " AUDIT_CHECKPOINT_COLUMNS " FROM checkpoints"
 			    " ORDER BY seq DESC LIMIT 1",
 			    err))
 		goto out;
@@ -1276,7 +1352,8 @@ int audit_checkpoint(struct audit_log *log, struct audit_checkpoint *cp, struct 
 	began = 1;
 	if (chain_head(log->db, &seq, hash, mac, err) || audit_checkpoint_head(log->db, cp, err))
 		goto out;
-	if (seq && cp->seq != seq && sign_head(log, seq, hash, cp, err))
+	if (seq && (cp->seq != seq || cp->version < 2) &&
+	    sign_head(log, seq, hash, cp->seq == seq, cp, err))
 		goto out;
 	if (st_sql_exec(log->db, "COMMIT", err))
 		goto out;
@@ -1346,7 +1423,7 @@ static int recover_write(struct audit_log *log, const struct audit_actor *actor,
 	began = 1;
 	sodium_bin2hex(hex, sizeof(hex), log->pk, sizeof(log->pk));
 	if (st_sql_exec(log->db, (const char *)st_embed_audit_v1, err) ||
-	    st_sql_exec(log->db, "PRAGMA user_version = 3", err) ||
+	    st_sql_exec(log->db, "PRAGMA user_version = 4", err) ||
 	    meta_put(log->db, "public_key", hex, err))
 		goto out;
 	r.ts_ms = audit_now_ms();
@@ -1362,7 +1439,7 @@ static int recover_write(struct audit_log *log, const struct audit_actor *actor,
 	r.pid = (int64_t)getpid();
 	r.version = log->version;
 	if (append_locked(log, &r, 0, err) || chain_head(log->db, &seq, hash, mac, err) ||
-	    sign_head(log, seq, hash, &cp, err))
+	    sign_head(log, seq, hash, 0, &cp, err))
 		goto out;
 	if (st_sql_exec(log->db, "COMMIT", err))
 		goto out;

@@ -41,6 +41,8 @@ static const struct {
 	{"audit.log", AUDIT_ROLE_DPO, 0},
 	{"audit.checkpoint", AUDIT_ROLE_DPO, 0},
 	{"audit.recover", AUDIT_ROLE_ADMIN, 0},
+	{"audit.prove", AUDIT_ROLE_DPO, 0},
+	{"audit.consistency", AUDIT_ROLE_DPO, 0},
 	{"report", AUDIT_ROLE_DPO, 0},
 	{"workspace.init", AUDIT_ROLE_ADMIN, 0},
 };

@@ -5,6 +5,7 @@
 #include "audit_int.h"
 #include "alloc.h"
 #include "sql.h"
+#include "merkle.h"
 
 #include <jansson.h>
 #include <pthread.h>
@@ -24,7 +25,7 @@ int audit_checkpoint_export(const struct audit_checkpoint *cp, const char *path,
 			    const struct st_output_guard *g, struct st_error *err)
 {
 	char hash[2 * AUDIT_HASH_BYTES + 1], pk[2 * AUDIT_PK_BYTES + 1],
-		sig[2 * AUDIT_SIG_BYTES + 1];
+		sig[2 * AUDIT_SIG_BYTES + 1], root[2 * AUDIT_HASH_BYTES + 1];
 	json_t *doc;
 	int ret;
 
@@ -34,6 +35,16 @@ int audit_checkpoint_export(const struct audit_checkpoint *cp, const char *path,
 	doc = json_pack("{s:s, s:i, s:I, s:I, s:s, s:s, s:s}", "format", "steward-audit-anchor",
 			"version", 1, "seq", (json_int_t)cp->seq, "ts_ms", (json_int_t)cp->ts_ms,
 			"hash", hash, "public_key", pk, "signature", sig);
+	/* A format 2 checkpoint adds its tree; the anchor format stays 1, extended. */
+	if (doc && cp->version == 2) {
+		sodium_bin2hex(root, sizeof(root), cp->root, sizeof(cp->root));
+		if (json_object_set_new(doc, "checkpoint_version", json_integer(2)) ||
+		    json_object_set_new(doc, "tree_size", json_integer(cp->tree_size)) ||
+		    json_object_set_new(doc, "root", json_string(root))) {
+			json_decref(doc);
+			doc = NULL;
+		}
+	}
 	ret = audit_write_json(path, "anchor file", g, doc, 0, err);
 	json_decref(doc);
 	return ret;
@@ -84,6 +95,19 @@ int audit_anchor_read(const char *path, struct audit_checkpoint *cp, struct st_e
 	}
 	cp->seq = json_integer_value(seq);
 	cp->ts_ms = json_integer_value(ts);
+	cp->version = 1;
+	if (json_object_get(doc, "checkpoint_version")) {
+		json_t *v = json_object_get(doc, "checkpoint_version"),
+		       *size = json_object_get(doc, "tree_size");
+
+		if (!json_is_integer(v) || json_integer_value(v) != 2 || !json_is_integer(size) ||
+		    hex_field(doc, "root", cp->root, sizeof(cp->root))) {
+			st_error_set(err, ST_E_INVALID, "'%s' is not a steward anchor", path);
+			goto out;
+		}
+		cp->version = 2;
+		cp->tree_size = json_integer_value(size);
+	}
 	if (!audit_checkpoint_valid(cp)) {
 		st_error_set(err, ST_E_INVALID, "the anchor '%s' has a bad signature", path);
 		goto out;
@@ -132,14 +156,23 @@ static int64_t col_int(sqlite3_stmt *st, int i, int *bad)
 /* ---- Signature checks in parallel ------------------------------------------------------
  * An Ed25519 verification costs about as much as reading and hashing a hundred records, and
  * a log with many PII commands has a checkpoint every few records, so the signatures are
- * checked by worker threads while the calling thread recomputes the chain. */
+ * checked by worker threads while the calling thread recomputes the chain and the tree. The
+ * workers also fold the Merkle root a format 2 checkpoint signs (about 10 hashes at 1M
+ * records) from the complete subtrees the calling thread hands over with it. */
 
-#define SIG_BATCH 256 /* checkpoints handed over at once */
-#define SIG_QUEUE 16   /* batches waiting */
+#define SIG_BATCH 64 /* checkpoints handed over at once */
+#define SIG_QUEUE 16 /* batches waiting */
 #define SIG_THREADS_MAX 8
+#define FRONTIER_MAX 24 /* subtrees handed over: trees of up to 2^24 - 1 records */
+
+struct sigitem {
+	struct audit_checkpoint cp;
+	int nf; /* the subtrees in f, lowest first, whose fold must be cp.root; -1: none */
+	unsigned char f[FRONTIER_MAX][MERKLE_HASH];
+};
 
 struct sigbatch {
-	struct audit_checkpoint v[SIG_BATCH];
+	struct sigitem v[SIG_BATCH];
 	size_t n;
 };
 
@@ -151,32 +184,57 @@ struct sigpool {
 	struct sigbatch fill; /* being filled by the calling thread */
 	int done;
 	int64_t bad_seq; /* the lowest seq whose signature does not verify; 0 if none */
+	int64_t bad_root; /* the lowest seq whose signed root is not the records'; 0 if none */
 	pthread_t th[SIG_THREADS_MAX];
 	int nth;
 };
 
-/* Checks a batch; returns the lowest bad seq in it, or 0. */
-static int64_t sig_check(const struct sigbatch *b)
+/* Whether the fold of the item's subtrees is the root its checkpoint signs. */
+static int root_matches(const struct sigitem *it)
+{
+	unsigned char acc[MERKLE_HASH];
+
+	if (it->nf < 1)
+		return it->nf < 0;
+	memcpy(acc, it->f[0], MERKLE_HASH);
+	for (int i = 1; i < it->nf; i++)
+		merkle_node(it->f[i], acc, acc);
+	return !memcmp(acc, it->cp.root, MERKLE_HASH);
+}
+
+/* Checks a batch; returns the lowest seq in it whose signature does not verify (or 0), and
+ * sets *bad_root to the lowest whose root does not match (or 0). */
+static int64_t sig_check(const struct sigbatch *b, int64_t *bad_root)
 {
 	int64_t bad = 0;
 
-	for (size_t i = 0; i < b->n; i++)
-		if (!audit_checkpoint_valid(&b->v[i]) && (!bad || b->v[i].seq < bad))
-			bad = b->v[i].seq;
+	*bad_root = 0;
+	for (size_t i = 0; i < b->n; i++) {
+		int64_t seq = b->v[i].cp.seq;
+
+		if (!audit_checkpoint_valid(&b->v[i].cp)) {
+			if (!bad || seq < bad)
+				bad = seq;
+		} else if (!root_matches(&b->v[i]) && (!*bad_root || seq < *bad_root)) {
+			*bad_root = seq;
+		}
+	}
 	return bad;
 }
 
-static void sig_bad(struct sigpool *p, int64_t bad)
+static void sig_bad(struct sigpool *p, int64_t bad, int64_t bad_root)
 {
 	if (bad && (!p->bad_seq || bad < p->bad_seq))
 		p->bad_seq = bad;
+	if (bad_root && (!p->bad_root || bad_root < p->bad_root))
+		p->bad_root = bad_root;
 }
 
 static void *sig_worker(void *arg)
 {
 	struct sigpool *p = arg;
 	struct sigbatch batch, *b = &batch;
-	int64_t bad;
+	int64_t bad, bad_root;
 
 	for (;;) {
 		pthread_mutex_lock(&p->mu);
@@ -190,9 +248,9 @@ static void *sig_worker(void *arg)
 		p->head = (p->head + 1) % SIG_QUEUE;
 		p->count--;
 		pthread_mutex_unlock(&p->mu);
-		bad = sig_check(b);
+		bad = sig_check(b, &bad_root);
 		pthread_mutex_lock(&p->mu);
-		sig_bad(p, bad);
+		sig_bad(p, bad, bad_root);
 		pthread_mutex_unlock(&p->mu);
 	}
 	return NULL;
@@ -227,14 +285,14 @@ static void sigpool_flush(struct sigpool *p)
 		pthread_mutex_lock(&p->mu);
 	if (!p->nth || p->count == SIG_QUEUE) {
 		/* No workers, or they are behind: check this batch here rather than wait. */
-		int64_t bad;
+		int64_t bad, bad_root;
 
 		if (p->nth)
 			pthread_mutex_unlock(&p->mu);
-		bad = sig_check(&p->fill);
+		bad = sig_check(&p->fill, &bad_root);
 		if (p->nth)
 			pthread_mutex_lock(&p->mu);
-		sig_bad(p, bad);
+		sig_bad(p, bad, bad_root);
 	} else {
 		p->q[(p->head + p->count) % SIG_QUEUE] = p->fill;
 		p->count++;
@@ -245,9 +303,28 @@ static void sigpool_flush(struct sigpool *p)
 	p->fill.n = 0;
 }
 
-static void sigpool_push(struct sigpool *p, const struct audit_checkpoint *cp)
+/* Queues cp; with tree, also the check that its root is the root of tree (whose size is
+ * cp's seq). A tree with more subtrees than a batch item holds is folded here. */
+static void sigpool_push(struct sigpool *p, const struct audit_checkpoint *cp,
+			 const struct merkle_stream *tree)
 {
-	p->fill.v[p->fill.n++] = *cp;
+	struct sigitem *it = &p->fill.v[p->fill.n++];
+
+	it->cp = *cp;
+	it->nf = -1;
+	if (tree && cp->version == 2) {
+		it->nf = 0;
+		for (int level = 0; level < 64 && it->nf <= FRONTIER_MAX; level++) {
+			if (!(((uint64_t)tree->size >> level) & 1))
+				continue;
+			if (it->nf == FRONTIER_MAX) {
+				it->nf = 1;
+				merkle_stream_root(tree, it->f[0]);
+				break;
+			}
+			memcpy(it->f[it->nf++], tree->stack[level], MERKLE_HASH);
+		}
+	}
 	if (p->fill.n == SIG_BATCH)
 		sigpool_flush(p);
 }
@@ -270,10 +347,12 @@ static int64_t sigpool_finish(struct sigpool *p)
 	return p->bad_seq;
 }
 
-/* Checks one checkpoint against the record it names (hash of seq, or NULL if missing);
- * its signature goes to the pool. */
+/* Checks one checkpoint against the record it names (hash of seq, or NULL if missing) and
+ * the Merkle tree of the records up to it (tree, or NULL when unknown); its signature and
+ * the fold of its root go to the pool. */
 static void check_checkpoint(sqlite3_stmt *cst, const unsigned char *pk, const unsigned char *hash,
-			     struct sigpool *pool, struct audit_verify_result *res)
+			     const struct merkle_stream *tree, struct sigpool *pool,
+			     struct audit_verify_result *res)
 {
 	struct audit_checkpoint cp;
 
@@ -282,7 +361,7 @@ static void check_checkpoint(sqlite3_stmt *cst, const unsigned char *pk, const u
 		return;
 	}
 	res->checkpoints++;
-	sigpool_push(pool, &cp);
+	sigpool_push(pool, &cp, hash && tree ? tree : NULL);
 	if (pk && memcmp(cp.public_key, pk, AUDIT_PK_BYTES)) {
 		tampered(res, cp.seq, "the checkpoint at seq %lld is signed by another key",
 			 (long long)cp.seq);
@@ -294,6 +373,10 @@ static void check_checkpoint(sqlite3_stmt *cst, const unsigned char *pk, const u
 			 "record %lld does not match its signed checkpoint (a record up to it was "
 			 "changed and the chain recomputed)",
 			 (long long)cp.seq);
+	} else if (cp.version == 2 && !tree) {
+		tampered(res, cp.seq,
+			 "the Merkle root signed at seq %lld is not the root of records 1 to %lld",
+			 (long long)cp.seq, (long long)cp.seq);
 	} else if (!res->bad_seq || cp.seq < res->bad_seq) {
 		res->head = cp;
 	}
@@ -308,7 +391,8 @@ static int find_head(sqlite3 *db, struct audit_verify_result *res, struct st_err
 
 	memset(&res->head, 0, sizeof(res->head));
 	if (st_sql_prepare(db, &st,
-			    "SELECT c.seq, c.ts_ms, c.hash, c.public_key, c.signature FROM checkpoints c"
+			    "SELECT c.seq, c.ts_ms, c.hash, c.public_key, c.signature, c.root"
+			    " FROM checkpoints c"
 			    " JOIN records r ON r.seq = c.seq AND r.hash = c.hash WHERE c.seq < ?"
 			    " ORDER BY c.seq DESC",
 			    err))
@@ -377,22 +461,27 @@ int audit_verify_db(struct sqlite3 *db, const struct audit_checkpoint *anchor,
 		pk[AUDIT_PK_BYTES], *pkp = NULL, prev_mac[AUDIT_MAC_BYTES] = {0},
 		mac[AUDIT_MAC_BYTES], covers[AUDIT_HASH_BYTES];
 	char pkhex[2 * AUDIT_PK_BYTES + 8];
-	sqlite3_stmt *st = NULL, *cst = NULL, *vst = NULL;
+	unsigned char nodes[64][MERKLE_HASH];
+	sqlite3_stmt *st = NULL, *cst = NULL, *mst = NULL, *vst = NULL;
 	struct sigpool *pool = st_malloc(sizeof(*pool));
+	struct merkle_stream *tree = st_malloc(sizeof(*tree));
 	const unsigned char *mk = audit_mac_key(db);
 	crypto_generichash_state keyed;
-	int ret = -1, rc, crc, vrc, anchor_seen = 0, txn = 0;
-	int64_t bad_sig;
+	int ret = -1, rc, crc, mrc, vrc, anchor_seen = 0, txn = 0;
+	int64_t bad_sig, npos = 0;
 	size_t got = 0;
 
 	memset(res, 0, sizeof(*res));
-	if (!pool) {
+	if (!pool || !tree) {
+		st_free(pool);
+		st_free(tree);
 		if (mk)
 			audit_mac_key_done(db);
 		return st_error_oom(err);
 	}
 	if (mk)
 		audit_mac_keyed(&keyed, mk);
+	merkle_stream_init(tree);
 	sigpool_start(pool);
 	/* One read transaction, so records and checkpoints are read from one snapshot. */
 	if (sqlite3_get_autocommit(db)) {
@@ -416,13 +505,14 @@ int audit_verify_db(struct sqlite3 *db, const struct audit_checkpoint *anchor,
 			    " ORDER BY seq",
 			    err) ||
 	    st_sql_prepare(db, &cst,
-			    "SELECT seq, ts_ms, hash, public_key, signature FROM checkpoints"
-			    " ORDER BY seq",
+			    "SELECT " AUDIT_CHECKPOINT_COLUMNS " FROM checkpoints ORDER BY seq",
 			    err) ||
+	    st_sql_prepare(db, &mst, "SELECT pos, hash FROM merkle ORDER BY pos", err) ||
 	    st_sql_prepare(db, &vst,
 			    "SELECT seq, tbl, key, digest FROM covered ORDER BY seq, tbl, key", err))
 		goto out;
 	crc = sqlite3_step(cst);
+	mrc = sqlite3_step(mst);
 	vrc = sqlite3_step(vst);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct audit_row r = {0};
@@ -460,6 +550,10 @@ int audit_verify_db(struct sqlite3 *db, const struct audit_checkpoint *anchor,
 			if (memcmp(hash, sqlite3_column_blob(st, 16), AUDIT_HASH_BYTES))
 				tampered(res, r.seq, "record %lld was changed", (long long)r.seq);
 		}
+		/* Later records chain from what is stored, so one change names one record. */
+		if (sqlite3_column_bytes(st, 16) == AUDIT_HASH_BYTES)
+			memcpy(prev, sqlite3_column_blob(st, 16), AUDIT_HASH_BYTES);
+		res->head_seq = r.seq > res->head_seq ? r.seq : res->head_seq + 1;
 		/* The rows this record covers: the entries of covered under its seq. */
 		{
 			crypto_hash_sha256_state ch;
@@ -517,14 +611,26 @@ int audit_verify_db(struct sqlite3 *db, const struct audit_checkpoint *anchor,
 			if (sqlite3_column_bytes(st, 18) == AUDIT_MAC_BYTES)
 				memcpy(prev_mac, sqlite3_column_blob(st, 18), AUDIT_MAC_BYTES);
 		}
-		/* Later records chain from what is stored, so one change names one record. */
-		if (sqlite3_column_bytes(st, 16) == AUDIT_HASH_BYTES)
-			memcpy(prev, sqlite3_column_blob(st, 16), AUDIT_HASH_BYTES);
-		res->head_seq = r.seq > res->head_seq ? r.seq : res->head_seq + 1;
+		/* The Merkle tree is recomputed from the stored hashes, and the nodes stored
+		 * for proofs must be the same. Nodes beyond the last record are not read: the
+		 * next append replaces them (a cut tail is caught by an anchor). */
+		for (int i = 0, k = merkle_stream_push(tree, prev, nodes); i < k; i++, npos++) {
+			while (mrc == SQLITE_ROW && sqlite3_column_int64(mst, 0) < npos)
+				mrc = sqlite3_step(mst);
+			if (mrc == SQLITE_ROW && sqlite3_column_int64(mst, 0) == npos &&
+			    sqlite3_column_bytes(mst, 1) == MERKLE_HASH &&
+			    !memcmp(sqlite3_column_blob(mst, 1), nodes[i], MERKLE_HASH)) {
+				mrc = sqlite3_step(mst);
+			} else {
+				tampered(res, r.seq, "the stored Merkle tree does not match record %lld",
+					 (long long)r.seq);
+			}
+		}
 		while (crc == SQLITE_ROW && sqlite3_column_int64(cst, 0) <= r.seq) {
 			int match = sqlite3_column_int64(cst, 0) == r.seq;
 
-			check_checkpoint(cst, pkp, match ? prev : NULL, pool, res);
+			check_checkpoint(cst, pkp, match ? prev : NULL,
+					 match && tree->size == r.seq ? tree : NULL, pool, res);
 			crc = sqlite3_step(cst);
 		}
 		if (anchor && anchor->seq == r.seq) {
@@ -539,20 +645,26 @@ int audit_verify_db(struct sqlite3 *db, const struct audit_checkpoint *anchor,
 		goto out;
 	}
 	for (; crc == SQLITE_ROW; crc = sqlite3_step(cst))
-		check_checkpoint(cst, pkp, NULL, pool, res);
+		check_checkpoint(cst, pkp, NULL, NULL, pool, res);
 	/* Covered entries under a record that does not exist (yet): not steward's. */
 	if (vrc == SQLITE_ROW)
 		tampered(res, sqlite3_column_int64(vst, 0),
 			 "covered rows name record %lld, which is not in the log",
 			 (long long)sqlite3_column_int64(vst, 0));
-	if (crc != SQLITE_DONE || (vrc != SQLITE_ROW && vrc != SQLITE_DONE)) {
+	if (crc != SQLITE_DONE || (mrc != SQLITE_ROW && mrc != SQLITE_DONE) ||
+	    (vrc != SQLITE_ROW && vrc != SQLITE_DONE)) {
 		st_sql_error(err, db, "cannot read the audit log");
 		goto out;
 	}
 	if (audit_cover_check(db, cover_bad, res, err) || (mk && check_pending(db, mk, res, err)))
 		goto out;
+	bad_sig = sigpool_finish(pool);
+	if (pool->bad_root)
+		tampered(res, pool->bad_root,
+			 "the Merkle root signed at seq %lld is not the root of records 1 to %lld",
+			 (long long)pool->bad_root, (long long)pool->bad_root);
 	/* A bad signature is the first thing to say about its seq, whatever else is wrong. */
-	if ((bad_sig = sigpool_finish(pool)) && (!res->bad_seq || bad_sig <= res->bad_seq)) {
+	if (bad_sig && (!res->bad_seq || bad_sig <= res->bad_seq)) {
 		res->bad_seq = 0;
 		tampered(res, bad_sig, "the checkpoint signature at seq %lld does not verify",
 			 (long long)bad_sig);
@@ -579,8 +691,10 @@ out:
 	sodium_memzero(mac, sizeof(mac));
 	sigpool_finish(pool);
 	st_free(pool);
+	st_free(tree);
 	sqlite3_finalize(st);
 	sqlite3_finalize(cst);
+	sqlite3_finalize(mst);
 	sqlite3_finalize(vst);
 	if (txn)
 		sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);

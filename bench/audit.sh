@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Audit benchmark: what the audit log adds to one command, `audit verify` on a log of 1M
-# records, and erasing one subject from 1M-row SQLite targets with `request run`, against
-# absolute goals (there is no hand-written baseline for the audit code).
+# records, Merkle proofs of one record in it, and erasing one subject from 1M-row SQLite
+# targets with `request run`, against absolute goals (there is no hand-written baseline for
+# the audit code).
 # Usage: bench/audit.sh [--quick] [--keep DIR]   (see bench/README.md)
 # shellcheck disable=SC2154 # M_med, M_max, ... are set by summarize (bench/lib.sh)
 set -eu
@@ -15,6 +16,8 @@ Benchmarks the audit log and data-subject erasure and checks the goals:
     process each time, on a log of 100k records: catalog.search and
     pii.ingest (which signs a checkpoint)
   - `steward audit verify` on a log of 1M generated records
+  - Merkle proofs on that log: an inclusion proof of one record (built and
+    checked, audit_bench prove) and `steward audit prove` as a whole process
   - `steward request run` of an erasure against 1M-row SQLite tables: a raw
     int64 id (every row hashed), a pseudonymous key without and with an index
 
@@ -30,6 +33,7 @@ Environment:
   AUDIT_BENCH    the helper (default build/bench/audit_bench, built with ninja)
   APPEND_RUNS    fresh processes per action for the append cost (default 100)
   VERIFY_RUNS    timed `audit verify` runs per log; the median is judged (default 3)
+  PROVE_RUNS     inclusion proofs of random records timed on the big log (default 200)
   ERASE_RUNS     erasure requests per target, one subject each (default 5)
   HF_RUNS        hyperfine runs for the whole-process context (default 30)
 
@@ -42,6 +46,7 @@ EOF
 . "$(dirname "$0")/lib.sh"
 append_runs=${APPEND_RUNS:-100}
 verify_runs=${VERIFY_RUNS:-3}
+prove_runs=${PROVE_RUNS:-200}
 erase_runs=${ERASE_RUNS:-5}
 hf_runs=${HF_RUNS:-30}
 if [ "$quick" = 1 ]; then
@@ -55,7 +60,7 @@ else
 	rows_n=1000000
 fi
 append_log_n=100000
-for v in "$append_runs" "$verify_runs" "$erase_runs" "$hf_runs"; do
+for v in "$append_runs" "$verify_runs" "$prove_runs" "$erase_runs" "$hf_runs"; do
 	case $v in '' | *[!0-9]* | 0) echo "error: run counts must be positive integers" >&2; exit 2 ;; esac
 done
 
@@ -104,7 +109,8 @@ new_ws() {
 }
 
 # The generated logs depend on the helper and the log format.
-log_src_hash=$(cat "$root/bench/audit_bench.c" "$root/audit/log.c" "$root/schemas/audit-v1.sql" |
+log_src_hash=$(cat "$root/bench/audit_bench.c" "$root/audit/log.c" "$root/audit/merkle.c" \
+	"$root/schemas/audit-v1.sql" |
 	sha256sum | cut -c1-16)
 
 # audit_log TAG N PII: a workspace whose audit log holds N generated records (PII: the
@@ -287,6 +293,28 @@ record verify_rate "audit verify throughput, $tag_n records" "$rate" records/s -
 	"records / median wall time" "records=$v_records"
 cps_mix=$v_checkpoints
 t_mix=$wall_med
+
+# Merkle proofs on the same log: the library work of `audit prove` (build the inclusion
+# proof of a random record from the stored tree and check it) and of `audit consistency`,
+# then `steward audit prove` as a whole process (open, sign the head, prove, record).
+"$AB" prove "$ws_v" "$prove_runs" >"$run/prove.txt" 2>"$run/prove.err" ||
+	{ cat "$run/prove.err" >&2; die "audit_bench prove failed"; }
+sample_columns prove merkle "$run/prove.txt" inclusion consistency pathlen
+summarize prove merkle
+echo "  inclusion proof of one record (built and checked): median $inclusion_med ms, p95 $inclusion_p95 ms, $pathlen_med hashes; consistency proof: median $consistency_med ms"
+goal=10
+[ "$log_n" = 1000000 ] || goal=-
+record prove "inclusion proof of one record, $tag_n records" "$inclusion_med" ms "$goal" \
+	"built from the stored tree and checked, median of $prove_runs random records ($inclusion_min-$inclusion_max ms, p95 $inclusion_p95 ms); $pathlen_med hashes" \
+	"p95_ms=$inclusion_p95" "min_ms=$inclusion_min" "max_ms=$inclusion_max" "path_hashes=$pathlen_med"
+record consistency "consistency proof, $tag_n records" "$consistency_med" ms - \
+	"from a random prefix to the head, median of $prove_runs (p95 $consistency_p95 ms)" \
+	"p95_ms=$consistency_p95"
+hf prove_process "$hf_runs" 3 "$STEWARD" --home "$ws_v" audit prove "$((log_n / 2))" --json
+echo "  steward audit prove (whole process): median $h_med ms"
+record prove_process "whole process: steward audit prove, $tag_n records" "$h_med" ms - \
+	"hyperfine median of $hf_runs (mean $h_mean, $h_min-$h_max ms): open, sign the head, prove, check, record" \
+	"mean_ms=$h_mean" "min_ms=$h_min" "max_ms=$h_max"
 
 # The same size with no PII actions: checkpoints every 1000 records only, so the
 # difference is the cost of checking the signatures of the PII checkpoints.
@@ -548,12 +576,15 @@ report audit --goals-note "absolute goals; no baseline" --skipped "--quick: size
 	--meta "method.append.statistic=median of the audit work (roles, open, begin, end, close) per process" \
 	--meta method.verify.log_records:="$log_n" --meta method.verify.runs:="$verify_runs" \
 	--meta "method.verify.statistic=median wall time of the whole process" \
+	--meta method.prove.runs:="$prove_runs" \
+	--meta "method.prove.statistic=median of the library work per proof (audit_bench prove)" \
 	--meta method.erase.rows:="$rows_n" --meta method.erase.runs_per_target:="$erase_runs" \
 	--meta "method.erase.statistic=median wall time of \`request run\`, whole process" \
 	--meta method.hyperfine_runs:="$hf_runs" \
 	--goal "append_search=the audit adds <= 2 ms to a command: catalog.search (median, fresh process)" \
 	--goal "append_ingest=the audit adds <= 2 ms to a command: pii.ingest, which signs a checkpoint" \
 	--goal "verify=audit verify on 1M records in <= 3 s" \
+	--goal "prove=an inclusion proof of one record of 1M in <= 10 ms" \
 	--goal "erase_raw=erase one subject from a 1M-row SQLite table in <= 1 s: raw int64 id (full scan)" \
 	--goal "erase_pseu=erase one subject from a 1M-row SQLite table in <= 1 s: pseudonymous key, no index" \
 	--goal "erase_pseu_ix=erase one subject from a 1M-row SQLite table in <= 1 s: pseudonymous key, indexed" \

@@ -1,11 +1,13 @@
 /* A helper for bench/audit.sh: fills a workspace's audit log with realistic records in bulk
- * (`fill`), and times the audit work that one command adds, phase by phase (`append`).
+ * (`fill`), times the audit work that one command adds, phase by phase (`append`), and the
+ * Merkle proofs of a log (`prove`).
  * Usage: audit_bench fill HOME N [--batch B] [--pii PERMILLE] | append HOME ACTION [--repeat K]
- *      | fsync DIR K (the disk's commit latency, for context) */
+ *      | prove HOME K | fsync DIR K (the disk's commit latency, for context) */
 #include "audit.h"
 #include "catalog.h"
 #include "version.h"
 
+#include <jansson.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sqlite3.h>
@@ -343,6 +345,73 @@ static int cmd_append(const char *home, const char *action, long repeat)
 	return 0;
 }
 
+/* ---- prove ----------------------------------------------------------------------------- */
+
+/* Signs the head of HOME's log (unless it is signed), then k times builds the inclusion
+ * proof of a record spread over the log and checks it, and a consistency proof from a
+ * checkpoint-sized prefix, printing one line each: "inclusion_ms consistency_ms path_len"
+ * (what `steward audit prove` and `consistency` do between opening the log and printing). */
+static int cmd_prove(const char *home, long k)
+{
+	struct st_error err = ST_ERROR_INIT;
+	struct catalog_workspace ws = {0};
+	struct audit_log *log = NULL;
+	struct audit_checkpoint cp, old;
+	struct audit_proof_result res;
+	json_t *doc = NULL;
+	double t0, t1, t2;
+	int ret = -1, have_ws = 0;
+
+	if (catalog_workspace_find(&ws, home, &err)) {
+		fail("workspace", &err);
+		goto out;
+	}
+	have_ws = 1;
+	if (audit_open(&log, ws.state_dir, STEWARD_VERSION, 0, &err) ||
+	    audit_checkpoint(log, &cp, &err)) {
+		fail("open", &err);
+		goto out;
+	}
+	for (long i = 0; i < k; i++) {
+		int64_t seq = 1 + (int64_t)rnd((unsigned)cp.tree_size);
+		size_t n;
+
+		t0 = now_ms();
+		if (audit_prove(audit_db(log), &cp, seq, &doc, &err)) {
+			fail("prove", &err);
+			goto out;
+		}
+		if (audit_proof_check(doc, cp.public_key, &res)) {
+			fprintf(stderr, "audit_bench: the proof of %lld does not hold: %s\n",
+				(long long)seq, res.problem);
+			goto out;
+		}
+		n = json_array_size(json_object_get(doc, "path"));
+		json_decref(doc);
+		doc = NULL;
+		t1 = now_ms();
+		/* A consistency proof from a signed prefix, as from an old anchor. */
+		old = cp;
+		old.seq = old.tree_size = seq;
+		if (audit_merkle_root_at(audit_db(log), seq, old.root, &err) ||
+		    audit_prove_consistency(audit_db(log), &old, &cp, &doc, &err)) {
+			fail("consistency", &err);
+			goto out;
+		}
+		json_decref(doc);
+		doc = NULL;
+		t2 = now_ms();
+		printf("%.3f %.3f %zu\n", t1 - t0, t2 - t1, n);
+	}
+	ret = 0;
+out:
+	json_decref(doc);
+	audit_free(log);
+	if (have_ws)
+		catalog_workspace_release(&ws);
+	return ret ? 1 : 0;
+}
+
 /* ---- fsync ----------------------------------------------------------------------------- */
 
 /* The disk's own commit latency, for context: k times, appends 4 KiB to DIR/fsync-probe
@@ -384,6 +453,7 @@ static int usage(void)
 {
 	fputs("usage: audit_bench fill HOME N [--batch B] [--pii PERMILLE]\n"
 	      "       audit_bench append HOME ACTION [--repeat K]\n"
+	      "       audit_bench prove HOME K\n"
 	      "       audit_bench fsync DIR K\n",
 	      stderr);
 	return 2;
@@ -406,6 +476,8 @@ int main(int argc, char **argv)
 
 	if (argc == 4 && !strcmp(argv[1], "fsync"))
 		return number(argv[3], &n) || n < 1 ? usage() : cmd_fsync(argv[2], n);
+	if (argc == 4 && !strcmp(argv[1], "prove"))
+		return number(argv[3], &n) || n < 1 ? usage() : cmd_prove(argv[2], n);
 	if (argc < 4)
 		return usage();
 	for (int i = 4; i < argc; i += 2) {

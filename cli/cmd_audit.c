@@ -1,6 +1,7 @@
-/* `steward audit verify|checkpoint|log|recover`: checking the hash chain, its macs and
- * signatures, exporting the head for someone else to hold, reading the log, and starting a
- * new log, audited, when the old one was removed, emptied or replaced. */
+/* `steward audit verify|checkpoint|log|recover`: checking the hash chain, its macs, Merkle
+ * tree and signatures, exporting the head for someone else to hold, reading the log, and
+ * starting a new log, audited, when the old one was removed, emptied or replaced. The proof
+ * verbs are in cmd_audit_proof.c. */
 #include "cli.h"
 #include "alloc.h"
 #include "audit.h"
@@ -15,11 +16,12 @@
 
 static const char verify_usage[] =
 	"usage: steward audit verify [--anchor FILE] [--json]\n\n"
-	"Recomputes the audit log's hash chain and every record's key-bound mac, checks the\n"
-	"request evidence and the suppression list against the records that wrote them, and\n"
-	"checks every signed checkpoint. With --anchor, also checks that the log still holds\n"
-	"the exported checkpoint FILE unchanged and is signed by its key: only this catches a\n"
-	"log that was cut short, or rewritten by someone holding the key (see docs/audit.md).\n"
+	"Recomputes the audit log's hash chain, Merkle tree and every record's key-bound mac,\n"
+	"checks the request evidence and the suppression list against the records that wrote\n"
+	"them, and checks every signed checkpoint (the record it names and the tree root it\n"
+	"signs). With --anchor, also checks that the log still holds the exported checkpoint\n"
+	"FILE unchanged and is signed by its key: only this catches a log that was cut short,\n"
+	"or rewritten by someone holding the key (see docs/audit.md).\n"
 	"Exit status: 0 intact, 1 tampered (the first bad seq is named), 2 on errors.\n";
 
 static const char checkpoint_usage[] =
@@ -46,7 +48,8 @@ static const char recover_usage[] =
 	"Exit status: 0 recovered, 3 when the log is usable (nothing to recover), 6 denied.\n";
 
 extern const struct cli_cmd cli_cmd_audit_verify, cli_cmd_audit_checkpoint, cli_cmd_audit_log,
-	cli_cmd_audit_recover;
+	cli_cmd_audit_recover, cli_cmd_audit_prove, cli_cmd_audit_consistency,
+	cli_cmd_audit_check_proof;
 
 
 static void hex(const unsigned char *b, size_t n, char *out, size_t outn)
@@ -116,10 +119,18 @@ static int cmd_verify(int argc, char **argv, struct cli_ctx *ctx)
 			json_object_set_new(doc, "bad_seq", json_integer(res.bad_seq));
 			json_object_set_new(doc, "problem", json_string(res.problem));
 		}
-		if (doc && res.head.seq)
-			json_object_set_new(doc, "checkpoint",
-					    json_pack("{s:I, s:s, s:s}", "seq", (json_int_t)res.head.seq,
-						      "time", when, "hash", h));
+		if (doc && res.head.seq) {
+			json_t *cp = json_pack("{s:I, s:s, s:s}", "seq", (json_int_t)res.head.seq,
+					       "time", when, "hash", h);
+
+			/* A format 2 checkpoint also names the Merkle tree it signed. */
+			if (cp && res.head.version == 2) {
+				hex(res.head.root, sizeof(res.head.root), h, sizeof(h));
+				json_object_set_new(cp, "tree_size", json_integer(res.head.tree_size));
+				json_object_set_new(cp, "root", json_string(h));
+			}
+			json_object_set_new(doc, "checkpoint", cp);
+		}
 		if (!doc || cli_json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER)) {
 			json_decref(doc);
 			st_error_oom(&err);
@@ -421,9 +432,10 @@ const struct cli_cmd cli_cmd_audit_log = {"log", "list audit records", log_usage
 const struct cli_cmd cli_cmd_audit_recover = {"recover", "start a new log after a lost one",
 					      recover_usage, cmd_recover};
 
-static const struct cli_cmd *const audit_cmds[] = {&cli_cmd_audit_verify,
-						   &cli_cmd_audit_checkpoint, &cli_cmd_audit_log,
-						   &cli_cmd_audit_recover};
+static const struct cli_cmd *const audit_cmds[] = {
+	&cli_cmd_audit_verify, &cli_cmd_audit_checkpoint,  &cli_cmd_audit_log,
+	&cli_cmd_audit_recover, &cli_cmd_audit_prove, &cli_cmd_audit_consistency,
+	&cli_cmd_audit_check_proof};
 
 static int cmd_audit(int argc, char **argv, struct cli_ctx *ctx)
 {
@@ -432,5 +444,6 @@ static int cmd_audit(int argc, char **argv, struct cli_ctx *ctx)
 }
 
 const struct cli_cmd cli_cmd_audit = {"audit", "verify and read the audit log",
-				      "usage: steward audit verify|checkpoint|log|recover [<args>]\n",
+				      "usage: steward audit verify|checkpoint|log|recover|prove|"
+				      "consistency|check-proof [<args>]\n",
 				      cmd_audit};

@@ -9,7 +9,7 @@ _steward_subcommands() {
 	key) echo "init rotate retire list" ;;
 	pii) echo "hash map check scan" ;;
 	request) echo "new extend plan run list show" ;;
-	audit) echo "verify checkpoint log recover" ;;
+	audit) echo "verify checkpoint log recover prove consistency check-proof" ;;
 	esac
 }
 
@@ -36,6 +36,8 @@ _steward_options() {
 	"audit checkpoint") o="--export" ;;
 	"audit log") o="--since --until --actor --action --object --outcome --limit --json" ;;
 	"audit recover") o="--reason" ;;
+	"audit prove" | "audit consistency") o="--json" ;;
+	"audit check-proof") o="--public-key --json" ;;
 	report) o="--period --format --output" ;;
 	version) echo "--help"; return ;;
 	*) return ;;
@@ -50,7 +52,7 @@ _steward_takes_value() {
 		--normalize | --key | --dataset | --sample | --format | --label | --rejects | \
 		--unknown | --max-record | --threads | --subject | --received | --regime | --reason | \
 		--exports | --anchor | --export | --since | --until | --actor | --action | --object | \
-		--outcome | --period | --output)
+		--outcome | --period | --output | --public-key)
 		return 0 ;;
 	--version) [ "$1" = show ] ;;
 	*) return 1 ;;
@@ -91,7 +93,7 @@ _steward_values() {
 	local verb=$1 opt=$2 prog=$3 home=$4 cur=$5
 	case $opt in
 	--home | --exports) _steward_paths -d "$cur" ;;
-	--rejects | --output | --anchor | --export) _steward_paths -f "$cur" ;;
+	--rejects | --output | --anchor | --export | --public-key) _steward_paths -f "$cur" ;;
 	--format)
 		case $verb in
 		ingest) _steward_words "jsonl csv" "$cur" ;;
@@ -106,7 +108,8 @@ _steward_values() {
 		_steward_words "catalog.search catalog.show catalog.lineage catalog.load catalog.check
 			pii.ingest pii.map pii.check pii.scan pii.hash key.init key.rotate key.retire
 			key.list request.new request.extend request.plan request.run request.list
-			request.show audit.verify audit.log audit.checkpoint audit.recover report workspace.init
+			request.show audit.verify audit.log audit.checkpoint audit.recover audit.prove
+			audit.consistency report workspace.init
 			catalog.* pii.* key.* request.* audit.*" "$cur" ;;
 	--period) _steward_words "$(date -u +%Y-%m 2>/dev/null)" "$cur" ;;
 	--dataset)
@@ -223,6 +226,7 @@ _steward() {
 		fi ;;
 	"pii scan") [ ${#args[@]} -eq 0 ] && _steward_paths -f "$cur" ;;
 	"request new") [ ${#args[@]} -eq 0 ] && _steward_words "erase access object" "$cur" ;;
+	"audit consistency" | "audit check-proof") [ ${#args[@]} -eq 0 ] && _steward_paths -f "$cur" ;;
 	esac
 	return 0
 }

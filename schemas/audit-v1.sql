@@ -1,7 +1,7 @@
--- audit.db, schema version 3 (a fresh install; audit/log.c upgrades versions 1 and 2):
--- the hash-chained, key-bound access log with its signed checkpoints, data-subject requests
--- with their evidence, and the suppression list ingest honours. Nothing here holds a raw
--- personal value: subjects appear only as pseudonyms.
+-- audit.db, schema version 4 (a fresh install; audit/log.c upgrades versions 1 to 3): the
+-- hash-chained, key-bound access log, the Merkle tree over it and its signed checkpoints,
+-- data-subject requests with their evidence, and the suppression list ingest honours.
+-- Nothing here holds a raw personal value: subjects appear only as pseudonyms.
 
 CREATE TABLE meta (
   key TEXT PRIMARY KEY,
@@ -49,13 +49,25 @@ CREATE TABLE covered (
 ) STRICT;
 CREATE INDEX covered_key ON covered (tbl, key, seq);
 
--- Ed25519 signatures over (seq, hash, ts_ms) of a record: see docs/audit.md.
+-- Ed25519 signatures over (seq, hash, ts_ms) of a record and, from format v2 on, the root
+-- of the Merkle tree of records 1..seq (tree size = seq): see docs/audit.md. root is NULL
+-- in a v1 checkpoint.
 CREATE TABLE checkpoints (
   seq INTEGER PRIMARY KEY,
   ts_ms INTEGER NOT NULL,
   hash BLOB NOT NULL,
   public_key BLOB NOT NULL,
-  signature BLOB NOT NULL
+  signature BLOB NOT NULL,
+  root BLOB
+) STRICT;
+
+-- The RFC 6962 Merkle tree over the records (leaf data: each record's hash), as the roots of
+-- its complete subtrees above the leaves, numbered in the order they complete: the node at
+-- level L >= 1 and index i is at pos m - popcount(m) - 1 - (ctz(m) - L) with m = (i + 1) << L.
+-- Written in the transaction that chains the record; proofs read O(log n) rows.
+CREATE TABLE merkle (
+  pos INTEGER PRIMARY KEY,
+  hash BLOB NOT NULL
 ) STRICT;
 
 -- Commands under way. A command writes its row here before it returns any data and turns

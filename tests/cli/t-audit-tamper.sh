@@ -175,7 +175,7 @@ expect_stdout_line 'audit log tampered: first bad seq 6: the checkpoint at seq 6
 	'a tail cut that leaves its checkpoint is caught'
 
 use checkpoint-no-record
-q "INSERT INTO checkpoints SELECT 20, ts_ms, hash, public_key, signature FROM checkpoints WHERE seq = 6"
+q "INSERT INTO checkpoints SELECT 20, ts_ms, hash, public_key, signature, root FROM checkpoints WHERE seq = 6"
 expect_exit 1 steward audit verify
 expect_stdout_line 'audit log tampered: first bad seq 20: the checkpoint signature at seq 20 does not verify'
 

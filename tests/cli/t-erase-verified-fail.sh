@@ -126,13 +126,9 @@ expect_jq_eq '.requests.targets_unverified' '1'
 
 # ---- an audit.db of schema 1 (before the verified evidence) is migrated on open ----
 DB=$WS/.steward/audit.db
-sqlite3 "$DB" 'ALTER TABLE request_targets DROP COLUMN visited; ALTER TABLE request_targets DROP COLUMN erased;
-ALTER TABLE request_targets DROP COLUMN remaining; ALTER TABLE request_targets DROP COLUMN skipped;
-DROP TABLE covered; DROP TABLE pending_rows; ALTER TABLE records DROP COLUMN covers;
-ALTER TABLE records DROP COLUMN mac; ALTER TABLE pending DROP COLUMN mac;
-PRAGMA user_version = 1;'
+python3 "$STEWARD_SRC/tests/helpers/audit_v1.py" "$WS/.steward" 1 >/dev/null
 expect_exit 0 steward request show "$id5" --json
-expect_equal "$(sqlite3 "$DB" 'PRAGMA user_version')" 3 'audit.db: schema 1 migrated to 3'
+expect_equal "$(sqlite3 "$DB" 'PRAGMA user_version')" 4 'audit.db: schema 1 migrated to 4'
 expect_jq '.status == "completed" and .unverified_targets == 0' 'evidence recorded before verification: not counted as unverified'
 expect_jq '.targets[] | select(.dataset == "prod.users") | has("remaining") | not' 'old evidence has no remaining'
 expect_exit 0 steward request show "$id5"
