@@ -459,7 +459,7 @@ int audit_pending_valid(const unsigned char *mk, int64_t id, sqlite3_stmt *st, i
 		return 0;
 	pending_row(st, at, &r);
 	pending_mac(mk, id, &r, mac);
-	return !sodium_memcmp(mac, sqlite3_column_blob(st, at + 11), AUDIT_MAC_BYTES);
+	return !crypto_verify_32(mac, sqlite3_column_blob(st, at + 11));
 }
 
 /* Version 2 to 3: the mac, covers and covered rows. Every record is bound to the key as it
@@ -637,7 +637,7 @@ static int check_first(struct audit_log *log, struct st_error *err)
 				 sqlite3_column_type(st, 1) == SQLITE_NULL ? NULL
 									   : sqlite3_column_blob(st, 1),
 				 mac);
-		ok = !sodium_memcmp(mac, sqlite3_column_blob(st, 2), AUDIT_MAC_BYTES);
+		ok = !crypto_verify_32(mac, sqlite3_column_blob(st, 2));
 	}
 	if (!ok) {
 		refuse(log, AUDIT_LOG_REPLACED, err);

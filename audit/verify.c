@@ -602,7 +602,7 @@ int audit_verify_db(struct sqlite3 *db, const struct audit_checkpoint *anchor,
 							 ? NULL
 							 : sqlite3_column_blob(st, 17),
 						 mac);
-				if (sodium_memcmp(mac, sqlite3_column_blob(st, 18), AUDIT_MAC_BYTES))
+				if (crypto_verify_32(mac, sqlite3_column_blob(st, 18)))
 					tampered(res, r.seq,
 						 "record %lld does not verify under the audit key (it "
 						 "was rewritten and its hash recomputed)",
