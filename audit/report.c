@@ -3,6 +3,7 @@
  * only by request id and category. */
 #include "audit.h"
 #include "report_int.h"
+#include "target.h"
 #include "alloc.h"
 #include "buf.h"
 #include "pii_map.h"
@@ -613,7 +614,8 @@ static int evidence_row(void *u, const struct audit_req_target *t)
 	struct audit_report *r = q->r;
 	struct value *v = row(r, q->evidence);
 	int unverified = t->has_counts && t->has_remaining && t->remaining < 0;
-	int nothing = t->has_counts && !t->matched && !unverified; /* unverified: not known */
+	int nothing = t->has_counts && !t->matched && !unverified && /* unverified: not known */
+		      audit_target_counts_rows(t->uri);
 
 	if (!v)
 		return 1;
@@ -625,10 +627,12 @@ static int evidence_row(void *u, const struct audit_req_target *t)
 	set_text(r, &v[2], t->status);
 	if (t->has_counts) {
 		set_int(&v[3], t->visited);
-		set_int(&v[4], t->matched);
+		if (audit_target_counts_rows(t->uri)) /* else not known: left empty */
+			set_int(&v[4], t->matched);
 	}
 	if (t->has_counts && t->has_remaining) {
-		set_int(&v[5], t->erased);
+		if (audit_target_counts_rows(t->uri))
+			set_int(&v[5], t->erased);
 		if (t->remaining >= 0)
 			set_int(&v[6], t->remaining);
 	}

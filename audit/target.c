@@ -126,6 +126,11 @@ static int parse_uri(const char *uri, struct target_uri *u, struct st_error *err
 			    uri);
 }
 
+int audit_target_counts_rows(const char *uri)
+{
+	return uri && (has_prefix(uri, "sqlite:") || has_prefix(uri, "jsonl:"));
+}
+
 int audit_target_check_uri(const char *uri, struct st_error *err)
 {
 	struct target_uri u;

@@ -98,6 +98,12 @@ struct audit_evidence {
 	char *rows_json;
 };
 
+/* Whether the target at uri counts the subject's rows itself (sqlite:, jsonl:), so that
+ * matched 0 means it held nothing of the subject. An HTTP target only knows what its
+ * service answers: how many records remain, when it has a verify URL, never how many it
+ * held. Returns 1 or 0. */
+int audit_target_counts_rows(const char *uri);
+
 /* Carries job out. Local targets (sqlite, jsonl) change nothing unless every step succeeds:
  * sqlite runs in one transaction with PRAGMA secure_delete=ON; jsonl rewrites each affected
  * file through a temporary file, fsync and rename. After an erase, a local target is

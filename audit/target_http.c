@@ -503,6 +503,7 @@ int audit_http_run(const struct audit_target_job *job, struct audit_evidence *ev
 	c.headers = headers;
 	if (exchange(h, job, &c, &ev->attempts, &ev->http_status, err))
 		goto out;
+	ev->visited = 1; /* one endpoint, which answered */
 	if (job->kind == AUDIT_JOB_ACCESS && access_rows(&c.r, shown, ev, err))
 		goto out;
 	if (job->kind == AUDIT_JOB_ERASE) {

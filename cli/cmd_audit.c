@@ -155,7 +155,7 @@ static int cmd_verify(int argc, char **argv, struct cli_ctx *ctx)
 	if (res.anchored)
 		cli_printf("anchor: seq %lld matches\n", (long long)anchor.seq);
 	else
-		cli_printf("no anchor given: a log cut short or re-signed by someone with the files "
+		cli_printf("no anchor given: a log cut short or re-signed by someone with the key "
 		       "is caught only with --anchor\n");
 	return 0;
 }

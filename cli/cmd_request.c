@@ -816,7 +816,9 @@ static const char *visited_noun(const char *uri, int64_t n)
 static void print_verified(const struct audit_req_target *t)
 {
 	cli_printf(" visited %lld %s, ", (long long)t->visited, visited_noun(t->uri, t->visited));
-	if (t->remaining < 0 && !t->matched && !t->erased)
+	if (!audit_target_counts_rows(t->uri) && t->remaining >= 0)
+		cli_printf("remaining %lld (its verify url says)", (long long)t->remaining);
+	else if (t->remaining < 0 && !t->matched && !t->erased)
 		cli_printf("unverified"); /* the endpoint said nothing about rows */
 	else if (t->remaining < 0)
 		cli_printf("matched %lld, erased %lld, unverified", (long long)t->matched,
@@ -850,8 +852,8 @@ static int show_target(void *u, const struct audit_req_target *t)
 			json_object_set_new(o, "skipped", json_integer(t->skipped));
 			/* an unverified target does not know that it matched nothing */
 			json_object_set_new(o, "matched_nothing",
-					    json_boolean(!t->matched && !(t->has_remaining &&
-									  t->remaining < 0)));
+					    json_boolean(!t->matched && audit_target_counts_rows(t->uri) &&
+							 !(t->has_remaining && t->remaining < 0)));
 		}
 		if (o && t->has_counts && t->has_remaining) {
 			json_object_set_new(o, "erased", json_integer(t->erased));

@@ -5,7 +5,9 @@ usage: erasure_endpoint.py PORTFILE LOGFILE
 
 Listens on 127.0.0.1 (a free port, written to PORTFILE), logs every POST body as one JSON
 line to LOGFILE and answers 200, except that /flaky answers 503 to its first call, to show
-steward retrying.
+steward retrying. The service holds every subject until it is told to erase them:
+/features/verify answers {"remaining": 1} for a subject (category and pseudonym) that
+/features/erase was not told about yet, and {"remaining": 0} after.
 """
 import json
 import os
@@ -13,6 +15,7 @@ import sys
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 calls = {}
+erased = set()
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -21,11 +24,19 @@ class Handler(BaseHTTPRequestHandler):
         calls[self.path] = calls.get(self.path, 0) + 1
         with open(sys.argv[2], "a", encoding="utf-8") as log:
             log.write(json.dumps({"path": self.path, "body": json.loads(body or b"{}")}) + "\n")
+        doc = json.loads(body or b"{}")
+        who = (doc.get("category"), doc.get("pseudonym"))
         status = 503 if self.path == "/flaky" and calls[self.path] == 1 else 200
+        if self.path == "/features/erase":
+            erased.add(who)
+        if self.path == "/features/verify":
+            answer = {"remaining": 0 if who in erased else 1}
+        else:
+            answer = {"erased": True} if status == 200 else {"retry": True}
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.end_headers()
-        self.wfile.write(b'{"erased": true}' if status == 200 else b'{"retry": true}')
+        self.wfile.write(json.dumps(answer).encode())
 
     def log_message(self, *args):
         pass

@@ -89,10 +89,13 @@ sed -i "s|^targets: {}|targets:\\
   prod.orders: \"sqlite:$ws/targets/prod.db?table=orders\"\\
   prod.enrollments: \"sqlite:$ws/targets/prod.db?table=enrollments\"\\
   lake.client_log: \"jsonl:$ws/targets/lake\"\\
-  ml.user_features: \"http://127.0.0.1:$port/features/erase\"\\
+  ml.user_features:\\
+    url: \"http://127.0.0.1:$port/features/erase\"\\
+    verify: \"http://127.0.0.1:$port/features/verify\"\\
   ml.recommendations: \"http://127.0.0.1:$port/flaky\"|" "$ws/steward.yaml"
-# h-http: ml.user_features gets a verify URL here (the endpoint answers the remaining count),
-# so its evidence says remaining 0 like the local targets; without one it is "unverified".
+# ml.user_features has a verify URL (the service answers how many records of the subject it
+# still holds), so its evidence says remaining 0 like the local targets; ml.recommendations
+# has none, so its evidence says "unverified".
 sed -n '/^targets:/,$p' "$ws/steward.yaml"
 
 say "Jiho Kim asks to be erased; only the pseudonym of the address is kept"

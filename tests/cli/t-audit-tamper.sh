@@ -44,7 +44,7 @@ expect_equal '0: 8 records match' "$RC: $(cat "$OUT")" \
 expect_exit 0 steward audit verify
 expect_stdout_line 'audit log intact: 8 records, 1 checkpoints verified'
 expect_stdout_contains 'head checkpoint: seq 6, '
-expect_stdout_line 'no anchor given: a log cut short or re-signed by someone with the files is caught only with --anchor'
+expect_stdout_line 'no anchor given: a log cut short or re-signed by someone with the key is caught only with --anchor'
 expect_stderr_empty
 run python3 "$CHAIN" check "$WS/.steward/audit.db"
 expect_equal '0: 9 records match' "$RC: $(cat "$OUT")" \

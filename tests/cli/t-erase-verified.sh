@@ -1,5 +1,5 @@
 #!/bin/sh
-# Erasure is verified, never assumed (issue 11): an erasure over a partitioned JSON-lines lake
+# Erasure is verified, never assumed (issue 11): an erasure over a partitioned JSON-lines lake,
 # (dt=.../part-0.jsonl.gz, an uppercase .JSONL, a BOM line, CRLF lines, a duplicate key) and
 # SQLite targets, each re-scanned after it: the evidence says visited, matched, erased and
 # remaining 0, a target that matched nothing says so, and an independent zcat/grep/sqlite3
@@ -55,22 +55,25 @@ targets:
   prod.orders: "sqlite:$TMP/prod.db?table=orders"
   prod.enrollments: "sqlite:$TMP/prod.db?table=enrollments"
   lake.client_log: "$1"
+  ml.user_features:
+    url: "http://127.0.0.1:$HTTP_PORT/store/erase"
+    verify: "http://127.0.0.1:$HTTP_PORT/store/verify"
 YAML
-	# h-http: the acceptance's HTTP target with a verify URL goes here (ml.user_features:
-	# "http://127.0.0.1:$port/ok" with its verify URL, tests/helpers/http_target.py), and
-	# its evidence joins the remaining-0 checks below.
 }
+# an HTTP service that holds the subject until it is told to erase, and answers its verify URL
+start_http_target "$TMP/http.log"
+export no_proxy='*'
 config "jsonl:$TMP/lake"
 
 expect_exit 0 steward request new erase --subject "user.contact.email:$c_email"
 id=$(cat "$OUT")
 expect_exit 0 steward request run "$id"
-expect_stdout_line "$id: 4 targets, 4 done, 0 not done (and datasets needing manual work: see 'request plan'); completed"
+expect_stdout_line "$id: 5 targets, 5 done, 0 not done (and datasets needing manual work: see 'request plan'); completed"
 
 expect_exit 0 steward request show "$id" --json
 expect_jq '.status == "completed" and .unverified_targets == 0' 'the request is completed, every target verified'
 expect_jq_eq '[.targets[] | [.dataset, .status, .remaining, .verified]]' \
-	'[["lake.client_log","done",0,true],["prod.enrollments","done",0,true],["prod.orders","done",0,true],["prod.users","done",0,true]]'
+	'[["lake.client_log","done",0,true],["ml.user_features","done",0,true],["prod.enrollments","done",0,true],["prod.orders","done",0,true],["prod.users","done",0,true]]'
 expect_jq_eq '.targets[] | select(.dataset == "lake.client_log") | [.visited, .matched, .erased, .files, .skipped]' '[4,3,3,3,1]'
 expect_jq_eq '.targets[] | select(.dataset == "lake.client_log") | .detail' \
 	'"skipped 1 file the globs do not match: dt=2026-11-03/_SUCCESS"'
@@ -83,6 +86,15 @@ expect_stdout_line '  status:    completed'
 expect_stdout_contains 'lake.client_log          done    visited 4 files, matched 3, erased 3, remaining 0, 1 attempt, '
 expect_stdout_contains '  skipped 1 file the globs do not match: dt=2026-11-03/_SUCCESS'
 expect_stdout_contains 'prod.enrollments         done    visited 1 table, matched 0 rows, remaining 0, '
+expect_stdout_contains 'ml.user_features         done    visited 1 endpoint, remaining 0 (its verify url says), HTTP 200, 1 attempt, '
+
+# the HTTP service was told the subject's pseudonym (never a raw value), then asked
+expect_equal '/store/erase /store/verify' "$(jq -r .path "$TMP/http.log" | tr '\n' ' ' | sed 's/ $//')" \
+	'the HTTP service got one erasure and one verify call'
+check 'the HTTP service got pseudonyms only: no raw value of the subject' sh -c \
+	"! grep -qE 'canary-verified|$c_id' '$TMP/http.log'"
+expect_equal 1 "$(jq -r 'select(.path == "/store/erase") | .body.pseudonym' "$TMP/http.log" | grep -c '^k1:')" \
+	'the erasure named the subject by a pseudonym'
 
 # what is left, byte for byte: the other person's lines, their line ends and the gzip format
 check 'gzip: still valid gzip' gzip -t lake/dt=2026-11-01/part-0.jsonl.gz
@@ -108,9 +120,9 @@ check 'no raw value of the subject in the workspace' sh -c \
 
 # the monthly report: the evidence per target, 0 matched said as such, unverified counted apart
 expect_exit 0 steward report --period "$(date -u +%Y-%m)" --format json
-expect_jq_eq '.requests | [.erasure_targets, .targets_unverified, .targets_matched_nothing]' '[4,0,1]'
+expect_jq_eq '.requests | [.erasure_targets, .targets_unverified, .targets_matched_nothing]' '[5,0,1]'
 expect_jq_eq "[.requests.erasure_evidence[] | select(.id == \"$id\") | [.dataset, .visited, .matched, .erased, .remaining, .result]]" \
-	'[["lake.client_log",4,3,3,0,"erased, verified"],["prod.enrollments",1,0,0,0,"matched 0 rows, verified"],["prod.orders",1,1,1,0,"erased, verified"],["prod.users",1,1,1,0,"erased, verified"]]'
+	'[["lake.client_log",4,3,3,0,"erased, verified"],["ml.user_features",1,null,null,0,"erased, verified"],["prod.enrollments",1,0,0,0,"matched 0 rows, verified"],["prod.orders",1,1,1,0,"erased, verified"],["prod.users",1,1,1,0,"erased, verified"]]'
 expect_exit 0 steward report --period "$(date -u +%Y-%m)"
 expect_stdout_line '- **Erasure targets that matched 0 rows:** 1'
 expect_stdout_contains "| $id | prod.enrollments | done | 1 | 0 | 0 | 0 | matched 0 rows, verified |"
