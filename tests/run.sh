@@ -38,8 +38,9 @@ trap 'rm -rf "$results"' EXIT
 # far, builds and tests included: on a shared machine a fairer measure of a lane's work than
 # its wall time. (`times` must run in this shell, not in a subshell, to see them.)
 cpu_now() {
-	times >"$results/times.$BASHPID" # per process: the valgrind lane runs beside the others
-	cpu=$(awk 'NR == 2 { split($1, u, /[ms]/); split($2, s, /[ms]/); printf "%d\n", u[1] * 60 + u[2] + s[1] * 60 + s[2] }' "$results/times.$BASHPID")
+	local f="$results/times.$BASHPID" # per process: the valgrind lane runs beside the others
+	times >"$f"
+	cpu=$(awk 'NR == 2 { split($1, u, /[ms]/); split($2, s, /[ms]/); printf "%d\n", u[1] * 60 + u[2] + s[1] * 60 + s[2] }' "$f")
 }
 
 # lane_start: notes the wall clock and CPU time at the start of a lane.
