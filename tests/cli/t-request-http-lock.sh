@@ -3,47 +3,10 @@
 # at a time: a run held on tests/helpers/http_target.py's /hold, a second refused naming its
 # holder, nothing of the first damaged; a lock file left by a dead run blocks nothing.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib-http.sh"
 require python3 jq
-init_ws
-expect_exit 0 steward key init
-expect_exit 0 steward catalog load "$STEWARD_SRC/examples/catalog"
-cd "$TMP" || exit 99
-
-mkfifo held release || { echo "Bail out! cannot make fifos"; exit 99; }
-start_http_target "$TMP/http.log" --headers "$TMP/headers.log" --hold "$TMP/held" "$TMP/release"
-u=http://127.0.0.1:$HTTP_PORT
-export no_proxy='*'
-
-# config RECS FEATURES: the two ml.* datasets bound (YAML values); the others stay manual.
-config() {
-	write_config <<YAML
-version: 1
-requests:
-  http_backoff_ms: 1
-  http_timeout_ms: 20000
-  http_retry_after_max_s: 5
-targets:
-  ml.user_features: $2
-  ml.recommendations: $1
-YAML
-}
-# new_request: an erasure of one user id; the id in $id.
-n=0
-new_request() {
-	n=$((n + 1))
-	expect_exit 0 steward request new erase --subject "user.unique_id:77700$n"
-	id=$(cat "$OUT")
-}
-# posts PATH: how many POSTs the endpoint saw on PATH (its log is one json.dumps line each).
-posts() { grep -c "^{\"path\": \"$1\"" http.log; }
-# keys PATH: the distinct Idempotency-Keys of PATH's POSTs ("null" when absent).
-keys() {
-	grep "^{\"path\": \"$1\"" headers.log |
-		sed 's/.*"idempotency_key": "*\([^",]*\)"*, .*/\1/' | sort -u
-}
-# filters of request show --json's targets
-recs='.targets[] | select(.dataset == "ml.recommendations")'
-feat='.targets[] | select(.dataset == "ml.user_features")'
+mkfifo "$TMP/held" "$TMP/release" || { echo "Bail out! cannot make fifos"; exit 99; }
+http_workspace --headers "$TMP/headers.log" --hold "$TMP/held" "$TMP/release"
 
 # ---- the bearer token: from the environment, then from a file ----
 config "{url: \"$u/ok\", verify: \"$u/verify-0\", token_env: STEWARD_TEST_TOKEN}" "\"$u/ok\""

@@ -4,38 +4,9 @@
 # the bound fails the target at once, a value within it is retried (and still counts
 # against http_attempts).
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib-http.sh"
 require python3
-init_ws
-expect_exit 0 steward key init
-expect_exit 0 steward catalog load "$STEWARD_SRC/examples/catalog"
-cd "$TMP" || exit 99
-
-start_http_target "$TMP/http.log"
-u=http://127.0.0.1:$HTTP_PORT
-export no_proxy='*'
-
-# config RECS FEATURES: the two ml.* datasets bound (YAML values); the others stay manual.
-config() {
-	write_config <<YAML
-version: 1
-requests:
-  http_backoff_ms: 1
-  http_timeout_ms: 20000
-  http_retry_after_max_s: 5
-targets:
-  ml.user_features: $2
-  ml.recommendations: $1
-YAML
-}
-# new_request: an erasure of one user id; the id in $id.
-n=0
-new_request() {
-	n=$((n + 1))
-	expect_exit 0 steward request new erase --subject "user.unique_id:77700$n"
-	id=$(cat "$OUT")
-}
-# posts PATH: how many POSTs the endpoint saw on PATH (its log is one json.dumps line each).
-posts() { grep -c "^{\"path\": \"$1\"" http.log; }
+http_workspace
 
 # ---- Retry-After beyond the bound fails at once; an HTTP-date is read ----
 config "\"$u/503-after-3600\"" "\"$u/ok\""
