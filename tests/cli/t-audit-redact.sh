@@ -4,7 +4,7 @@
 # in every argument position of every verb (the object, --purpose, --reason, a subject, an
 # option's value, an unknown verb). Afterwards audit.db (an SQL dump, and the raw bytes of
 # the database and its -wal file), `audit log` in text and JSON, and everything the
-# commands printed are searched for the canaries. (branch h-redact)
+# commands printed are searched for the canaries.
 . "$(dirname "$0")/lib.sh"
 require sqlite3
 init_ws

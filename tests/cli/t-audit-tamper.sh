@@ -188,9 +188,9 @@ run python3 "$CHAIN" check "$WS/.steward/audit.db"
 expect_equal '0: 8 records match' "$RC: $(cat "$OUT")" 'the rewritten chain links and hashes'
 expect_exit 1 steward audit verify
 expect_stdout_line 'audit log tampered: first bad seq 3: record 3 does not verify under the audit key (it was rewritten and its hash recomputed)' \
-	'the recomputed chain lacks the key-bound mac (before h-log: seq 6, by its checkpoint)'
+	'the recomputed chain lacks the key-bound mac (before the key binding: seq 6, by its checkpoint)'
 
-# After the last checkpoint, a rewritten chain is caught by the key-bound mac (before h-log,
+# After the last checkpoint, a rewritten chain is caught by the key-bound mac (before the key binding,
 # only by an anchor). Here the head is exported (signing seq 8), then record 7 is rewritten,
 # the chain recomputed and the new checkpoint dropped: neither the log nor the anchor verifies.
 use rechained-tail

@@ -6,7 +6,7 @@
 # open of the writing end returns, and the command then waits for records while the test
 # reads /proc; no sleep. A process that is not dumpable has its /proc/PID owned by root, so
 # the commands run as another user than root (nobody, through setpriv, when the test runs
-# as root), in a workspace of that user's. (branch h-redact)
+# as root), in a workspace of that user's.
 . "$(dirname "$0")/lib.sh"
 me=$(id -u)
 if [ "$me" = 0 ]; then

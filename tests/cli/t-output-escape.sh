@@ -3,7 +3,7 @@
 # read back from the catalog and the audit log, and `catalog load` diagnostics quoting a
 # YAML key are printed with C0 controls, DEL, C1 controls, invalid UTF-8 and text-reordering
 # characters escaped (\n, \a, \x1b, \x7f, \xff, \u009b, \u202e: docs/cli.md, "Output").
-# JSON output stays valid JSON and escapes the same characters as \u00XX. (branch h-redact)
+# JSON output stays valid JSON and escapes the same characters as \u00XX.
 . "$(dirname "$0")/lib.sh"
 require python3
 init_ws

@@ -3,7 +3,7 @@
 # refused with a message that names the problem and never the value: before, a subject
 # `x@example.com\0junk` read from standard input got another pseudonym than
 # `x@example.com`, so that its erasure matched nobody and still completed. The same check
-# guards `pii hash`. (branch h-redact)
+# guards `pii hash`.
 . "$(dirname "$0")/lib.sh"
 require sqlite3
 init_ws

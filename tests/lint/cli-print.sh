@@ -2,7 +2,7 @@
 # The printing check: every verb prints through cli/print.c (cli_printf, cli_fprintf,
 # cli_line, cli_json_dumpf), which escapes the values it is given (docs/cli.md, "Output"),
 # so no file in cli/ but print.c calls printf(), fprintf(), vprintf(), vfprintf() or
-# json_dumpf() itself. (h-redact)
+# json_dumpf() itself.
 src=${STEWARD_SRC:?}
 hits=$(grep -nE '(^|[^_[:alnum:]])(printf|fprintf|vprintf|vfprintf|json_dumpf)\(' "$src"/cli/*.c |
 	grep -v "^$src/cli/print.c:")

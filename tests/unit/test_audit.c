@@ -898,7 +898,7 @@ static void test_many_checkpoints(void)
 	audit_free(log);
 }
 
-/* The key binding (h-log, issue 11): macs, covered rows, forged pending rows, the refusal of
+/* The key binding (issue 11): macs, covered rows, forged pending rows, the refusal of
  * an emptied log and its recovery. */
 static void test_key_binding(void)
 {

@@ -1,5 +1,5 @@
 /* Unit tests for st_escape() (common/escape.c), the escaper of every text output, and for
- * pii_subject_check() (pii/normalize.c), the check of every subject value. (h-redact) */
+ * pii_subject_check() (pii/normalize.c), the check of every subject value. */
 #include "escape.h"
 #include "harness.h"
 #include "pii.h"
