@@ -8,11 +8,6 @@
 # (t-erase-verified.sh: the successful path.)
 . "$(dirname "$0")/lib.sh"
 require sqlite3 jq gzip zcat cmp
-# expect_jq_eq FILTER EXPECTED: jq -c FILTER on the last stdout gives the JSON EXPECTED.
-# (expect_jq's second argument is a description, not a value.)
-expect_jq_eq() {
-	expect_equal "$(printf '%s' "$2" | jq -c .)" "$(jq -c "$1" "$OUT" 2>&1)" "jq: $1 == $2"
-}
 init_ws
 expect_exit 0 steward key init
 expect_exit 0 steward catalog load "$STEWARD_SRC/examples/catalog"
@@ -61,7 +56,7 @@ check 'the unparsable file is unchanged' cmp lake2.orig/dt=2026-12-02/part-0.jso
 check 'and so is the other partition, though it holds the subject' cmp lake2.orig/dt=2026-12-01/part-0.jsonl lake2/dt=2026-12-01/part-0.jsonl
 expect_exit 0 steward request show "$id2" --json
 expect_jq '.status == "open"' 'the request stays open'
-expect_jq_eq '.targets[] | select(.dataset == "lake.client_log") | .status' '"failed"'
+expect_jq '.targets[] | select(.dataset == "lake.client_log") | .status' '"failed"'
 
 # ---- rows the erasure cannot keep out: a trigger puts them back, the re-scan finds them ----
 sqlite3 prod.db "CREATE TRIGGER keep_enrollments AFTER DELETE ON enrollments WHEN old.user_id = 6
@@ -74,7 +69,7 @@ expect_stdout_contains "$id3: 4 targets, 3 done, 1 not done"
 expect_stdout_line '  prod.enrollments         failed  verification found 1 row of the subject left after the erasure'
 expect_exit 0 steward request show "$id3" --json
 expect_jq '.status == "open"' 'rows left: the request is not completed'
-expect_jq_eq '.targets[] | select(.dataset == "prod.enrollments") | [.status, .matched, .erased, .remaining, .verified]' '["failed",1,1,1,true]'
+expect_jq '.targets[] | select(.dataset == "prod.enrollments") | [.status, .matched, .erased, .remaining, .verified]' '["failed",1,1,1,true]'
 expect_equal "$(sqlite3 prod.db 'SELECT count(*) FROM enrollments WHERE user_id = 6')" 1 'sqlite3: the row the trigger put back'
 expect_equal "$(sqlite3 prod.db 'SELECT count(*) FROM users WHERE id = 6')" 0 'the other targets were erased'
 sqlite3 prod.db 'DROP TRIGGER keep_enrollments'
@@ -92,7 +87,7 @@ expect_exit 0 steward request new erase --subject user.unique_id:2
 id4=$(cat "$OUT")
 expect_exit 0 steward request run "$id4"
 expect_exit 0 steward request show "$id4" --json
-expect_jq_eq '.targets[] | select(.dataset == "lake.client_log") | [.visited, .matched, .remaining, .skipped, .detail]' \
+expect_jq '.targets[] | select(.dataset == "lake.client_log") | [.visited, .matched, .remaining, .skipped, .detail]' \
 	'[1,1,0,1,"skipped 1 file the globs do not match: dt=1/keep.jsonl"]'
 expect_equal "$(zcat lake3/dt=1/events.LOG.gz | wc -c)" 0 'a glob matches NAME.gz too, case-insensitively'
 check 'a file outside the globs is not touched' grep -q "$k_bob" lake3/dt=1/keep.jsonl
@@ -118,11 +113,11 @@ expect_stdout_contains 'every target done, on time (due '
 expect_stdout_contains '; 1 target unverified'
 expect_exit 0 steward request show "$id5" --json
 expect_jq '.status == "completed" and .unverified_targets == 1' 'completed, one target unverified'
-expect_jq_eq '.targets[] | select(.dataset == "ml.user_features") | [.remaining, .verified, .matched_nothing]' '[null,false,false]'
-expect_jq_eq '.targets[] | select(.dataset == "prod.users") | [.remaining, .verified]' '[0,true]'
+expect_jq '.targets[] | select(.dataset == "ml.user_features") | [.remaining, .verified, .matched_nothing]' '[null,false,false]'
+expect_jq '.targets[] | select(.dataset == "prod.users") | [.remaining, .verified]' '[0,true]'
 expect_exit 0 steward report --period "$(date -u +%Y-%m)" --format json
-expect_jq_eq "[.requests.erasure_evidence[] | select(.id == \"$id5\" and .dataset == \"ml.user_features\") | [.remaining, .result]]" '[[null,"unverified"]]'
-expect_jq_eq '.requests.targets_unverified' '1'
+expect_jq "[.requests.erasure_evidence[] | select(.id == \"$id5\" and .dataset == \"ml.user_features\") | [.remaining, .result]]" '[[null,"unverified"]]'
+expect_jq '.requests.targets_unverified' '1'
 
 # ---- an audit.db of schema 1 (before the verified evidence) is migrated on open ----
 DB=$WS/.steward/audit.db

@@ -6,11 +6,6 @@
 # check finds nothing of the subject. (t-erase-verified-fail.sh: unparsable lines, rows left.)
 . "$(dirname "$0")/lib.sh"
 require sqlite3 jq gzip zcat cmp
-# expect_jq_eq FILTER EXPECTED: jq -c FILTER on the last stdout gives the JSON EXPECTED.
-# (expect_jq's second argument is a description, not a value.)
-expect_jq_eq() {
-	expect_equal "$(printf '%s' "$2" | jq -c .)" "$(jq -c "$1" "$OUT" 2>&1)" "jq: $1 == $2"
-}
 init_ws
 expect_exit 0 steward key init
 expect_exit 0 steward catalog load "$STEWARD_SRC/examples/catalog"
@@ -72,14 +67,14 @@ expect_stdout_line "$id: 5 targets, 5 done, 0 not done (and datasets needing man
 
 expect_exit 0 steward request show "$id" --json
 expect_jq '.status == "completed" and .unverified_targets == 0' 'the request is completed, every target verified'
-expect_jq_eq '[.targets[] | [.dataset, .status, .remaining, .verified]]' \
+expect_jq '[.targets[] | [.dataset, .status, .remaining, .verified]]' \
 	'[["lake.client_log","done",0,true],["ml.user_features","done",0,true],["prod.enrollments","done",0,true],["prod.orders","done",0,true],["prod.users","done",0,true]]'
-expect_jq_eq '.targets[] | select(.dataset == "lake.client_log") | [.visited, .matched, .erased, .files, .skipped]' '[4,3,3,3,1]'
-expect_jq_eq '.targets[] | select(.dataset == "lake.client_log") | .detail' \
+expect_jq '.targets[] | select(.dataset == "lake.client_log") | [.visited, .matched, .erased, .files, .skipped]' '[4,3,3,3,1]'
+expect_jq '.targets[] | select(.dataset == "lake.client_log") | .detail' \
 	'"skipped 1 file the globs do not match: dt=2026-11-03/_SUCCESS"'
-expect_jq_eq '.targets[] | select(.dataset == "prod.enrollments") | [.visited, .matched, .matched_nothing]' '[1,0,true]'
-expect_jq_eq '.targets[] | select(.dataset == "prod.orders") | [.matched, .erased, .remaining]' '[1,1,0]'
-expect_jq_eq '[.timeline[] | select(.event == "target") | .detail] | map(select(startswith("lake.client_log")))' \
+expect_jq '.targets[] | select(.dataset == "prod.enrollments") | [.visited, .matched, .matched_nothing]' '[1,0,true]'
+expect_jq '.targets[] | select(.dataset == "prod.orders") | [.matched, .erased, .remaining]' '[1,1,0]'
+expect_jq '[.timeline[] | select(.event == "target") | .detail] | map(select(startswith("lake.client_log")))' \
 	'["lake.client_log done: 3 matched, 3 erased, 0 remaining; skipped 1 file the globs do not match: dt=2026-11-03/_SUCCESS"]'
 expect_exit 0 steward request show "$id"
 expect_stdout_line '  status:    completed'
@@ -120,8 +115,8 @@ check 'no raw value of the subject in the workspace' sh -c \
 
 # the monthly report: the evidence per target, 0 matched said as such, unverified counted apart
 expect_exit 0 steward report --period "$(date -u +%Y-%m)" --format json
-expect_jq_eq '.requests | [.erasure_targets, .targets_unverified, .targets_matched_nothing]' '[5,0,1]'
-expect_jq_eq "[.requests.erasure_evidence[] | select(.id == \"$id\") | [.dataset, .visited, .matched, .erased, .remaining, .result]]" \
+expect_jq '.requests | [.erasure_targets, .targets_unverified, .targets_matched_nothing]' '[5,0,1]'
+expect_jq "[.requests.erasure_evidence[] | select(.id == \"$id\") | [.dataset, .visited, .matched, .erased, .remaining, .result]]" \
 	'[["lake.client_log",4,3,3,0,"erased, verified"],["ml.user_features",1,null,null,0,"erased, verified"],["prod.enrollments",1,0,0,0,"matched 0 rows, verified"],["prod.orders",1,1,1,0,"erased, verified"],["prod.users",1,1,1,0,"erased, verified"]]'
 expect_exit 0 steward report --period "$(date -u +%Y-%m)"
 expect_stdout_line '- **Erasure targets that matched 0 rows:** 1'
