@@ -1,5 +1,6 @@
 # Shared by the HTTP target tests (t-request-http.sh, t-request-http-retry.sh,
-# t-request-http-lock.sh), sourced after lib.sh: a workspace with a key and the example
+# t-request-http-lock.sh, t-request-secrets.sh, t-request-target-config.sh; the last two bind
+# targets with a config of their own), sourced after lib.sh: a workspace with a key and the example
 # catalog, tests/helpers/http_target.py started, and helpers to bind the ml.* datasets and
 # read what the endpoint saw.
 

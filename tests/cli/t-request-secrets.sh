@@ -5,20 +5,15 @@
 # report and every file under .steward/ (audit.db included), while the endpoint still gets
 # them. (t-request-target-config.sh: the mapping form of a target and token_file checks.)
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib-http.sh"
 require python3 jq
-init_ws
-expect_exit 0 steward key init
-expect_exit 0 steward catalog load "$STEWARD_SRC/examples/catalog"
-cd "$TMP" || exit 99
-
-start_http_target "$TMP/http.log" --headers "$TMP/headers.log"
+http_workspace --headers "$TMP/headers.log"
 hp=127.0.0.1:$HTTP_PORT
-u=http://$hp
-export no_proxy='*'
 secrets='hunter2pw|tok3n-q|acc3ss-q|k3y-q|v3rifypw|vt0k-q|Zm9vOmJhcg'
 all=$TMP/all-output # every stdout and stderr of the commands below
 
 # config RECS FEATURES: the two ml.* datasets bound (YAML values); the others stay manual.
+# Its own, not lib-http.sh's: the messages below are located by line in this steward.yaml.
 config() {
 	write_config <<YAML
 version: 1

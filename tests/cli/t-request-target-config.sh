@@ -3,18 +3,13 @@
 # checked with located messages before anything runs, and a token_file is refused unless
 # only its owner may read it (like the key files): nothing is called, no evidence changes.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib-http.sh"
 require python3 jq
-init_ws
-expect_exit 0 steward key init
-expect_exit 0 steward catalog load "$STEWARD_SRC/examples/catalog"
-cd "$TMP" || exit 99
-
-start_http_target "$TMP/http.log" --headers "$TMP/headers.log"
+http_workspace --headers "$TMP/headers.log"
 hp=127.0.0.1:$HTTP_PORT
-u=http://$hp
-export no_proxy='*'
 
 # config RECS FEATURES: the two ml.* datasets bound (YAML values); the others stay manual.
+# Its own, not lib-http.sh's: the messages below are located by line in this steward.yaml.
 config() {
 	write_config <<YAML
 version: 1
