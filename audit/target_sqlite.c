@@ -297,13 +297,16 @@ out:
 	return ret;
 }
 
-/* The erase: DELETE or UPDATE ... SET col = NULL over the subject's rows. */
-static int sq_erase(struct sq *s, int64_t *changed, struct st_error *err)
+/* The erase: DELETE or UPDATE ... SET col = NULL over the subject's rows. A DELETE also
+ * returns the subject values of the rows it removes (vs), so that it is the only pass over
+ * the table before the re-scan: with raw values, a pass hashes every row. */
+static int sq_erase(struct sq *s, struct audit_values *vs, int64_t *changed, struct st_error *err)
 {
 	const struct audit_target_job *job = s->job;
 	struct st_buf sql;
 	sqlite3_stmt *st = NULL;
-	int ret = -1, oom = 0;
+	int ret = -1, oom = 0, rc;
+	const unsigned char *v;
 
 	st_buf_init(&sql, SQL_MAX);
 	if (job->erase_action == AUDIT_ERASE_DELETE) {
@@ -315,13 +318,26 @@ static int sq_erase(struct sq *s, int64_t *changed, struct st_error *err)
 			oom = (i && st_buf_adds(&sql, ", ")) || add_ident(&sql, job->nullify[i]) ||
 			      st_buf_adds(&sql, " = NULL");
 	}
-	if (oom || st_buf_adds(&sql, " WHERE ") || add_cond(s, &sql)) {
+	if (oom || st_buf_adds(&sql, " WHERE ") || add_cond(s, &sql) ||
+	    (job->erase_action == AUDIT_ERASE_DELETE &&
+	     (st_buf_adds(&sql, " RETURNING ") ||
+	      (job->subject_field ? add_ident(&sql, job->subject_field)
+				  : st_buf_adds(&sql, "1"))))) {
 		st_error_oom(err);
 		goto out;
 	}
 	if (sq_prepare(s, &st, &sql, "cannot erase from", err))
 		goto out;
-	if (sqlite3_step(st) != SQLITE_DONE) {
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (!job->subject_field || sqlite3_column_type(st, 0) == SQLITE_NULL)
+			continue;
+		v = sqlite3_column_text(st, 0);
+		if (!v || audit_values_add(vs, (const char *)v, (size_t)sqlite3_column_bytes(st, 0))) {
+			st_error_oom(err);
+			goto out;
+		}
+	}
+	if (rc != SQLITE_DONE) {
 		sq_fail(s, err, "cannot erase from");
 		goto out;
 	}
@@ -416,10 +432,16 @@ int audit_sqlite_run(const struct audit_target_job *job, const struct target_uri
 	if (sq_exec(&s, job->kind == AUDIT_JOB_ERASE ? "BEGIN IMMEDIATE" : "BEGIN", err))
 		goto out;
 	in_tx = 1;
-	if (sq_check_columns(&s, err) || sq_select(&s, &vs, &rows, &matched, err))
+	if (sq_check_columns(&s, err))
 		goto out;
-	if (job->kind == AUDIT_JOB_ERASE && matched && sq_erase(&s, &changed, err))
+	if (job->kind == AUDIT_JOB_ERASE && job->erase_action == AUDIT_ERASE_DELETE) {
+		if (sq_erase(&s, &vs, &changed, err))
+			goto out;
+		matched = changed;
+	} else if (sq_select(&s, &vs, &rows, &matched, err) ||
+		   (job->kind == AUDIT_JOB_ERASE && matched && sq_erase(&s, &vs, &changed, err))) {
 		goto out;
+	}
 	if (sq_exec(&s, "COMMIT", err))
 		goto out;
 	in_tx = 0;
