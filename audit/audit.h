@@ -172,6 +172,7 @@ int audit_anchor_read(const char *path, struct audit_checkpoint *cp, struct st_e
 struct audit_verify_result {
 	int64_t records;     /* records read */
 	int64_t checkpoints; /* checkpoints checked */
+	int64_t signatures;  /* of which Ed25519 signatures verified (the others by their mac) */
 	int64_t bad_seq;     /* the first seq found wrong; 0 when intact */
 	char problem[256];   /* what is wrong there; empty when intact */
 	struct audit_checkpoint head; /* the newest valid checkpoint (seq 0 if none) */
@@ -181,10 +182,11 @@ struct audit_verify_result {
 
 /* Recomputes the whole chain of db and its Merkle tree, every record's covered rows and the
  * request tables and suppression list against them, checks every stored tree node and every
- * checkpoint's signature, hash and (format 2) root, and,
+ * checkpoint's hash, (format 2) root and signature, and,
  * when anchor is not NULL, that the log still holds the anchor's record unchanged and was
  * signed by the anchor's key. When db is an open log's (audit_db()), every record's mac and
- * every pending row's mac are checked under its key too. Returns 0 when intact, 1 when
+ * every pending row's mac are checked under its key too, and a checkpoint whose mac verifies
+ * under it has only the head's signature checked (res->signatures counts the Ed25519 checks). Returns 0 when intact, 1 when
  * tampered (res->bad_seq and res->problem say where and how), or -1 with err when db cannot
  * be read as an audit log. Reads only; db may be any handle, such as a deserialized image
  * (whose macs are then not checked). */

@@ -58,6 +58,11 @@ void audit_mac_keyed(crypto_generichash_state *keyed, const unsigned char *mk);
 void audit_record_mac_keyed(const crypto_generichash_state *keyed, int64_t seq,
 			    const unsigned char *prev_mac, const unsigned char *hash,
 			    const unsigned char *covers, unsigned char *out);
+/* Writes to out the mac of a checkpoint: keyed BLAKE2b under mk over the domain tag, the
+ * checkpoint's signed message and its signature. It lets the key's holder check a
+ * checkpoint without an Ed25519 verification; only the key's holder can make either. */
+void audit_checkpoint_mac(const unsigned char *mk, const struct audit_checkpoint *cp,
+			  unsigned char *out);
 /* The mac subkey of the open log whose database is db, readable until
  * audit_mac_key_done(db); NULL when db is not an open log's (a copy, an image): the macs
  * are then not checked. */

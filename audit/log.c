@@ -1,6 +1,9 @@
 /* audit.db: one hash-chained record per command, each bound to audit.key by a keyed mac,
  * Ed25519-signed checkpoints, the refusal of a missing, emptied or replaced log and its
  * audited recovery, and queries over the log; verifying is in verify.c. */
+/* SHA256_Init and co. are deprecated in OpenSSL 3 in favour of EVP, whose per-call cost is
+ * more than hashing a whole record; they run the CPU's SHA instructions (as merkle.c does). */
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include "audit.h"
 #include "audit_int.h"
 #include "alloc.h"
@@ -12,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <openssl/sha.h>
 #include <signal.h>
 #include <sodium.h>
 #include <sqlite3.h>
@@ -21,12 +25,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#define AUDIT_SCHEMA_VERSION 4
+#define AUDIT_SCHEMA_VERSION 5
+#define STR_(x) #x
+#define STR(x) STR_(x)
 #define SK_BYTES crypto_sign_SECRETKEYBYTES
 #define RECORD_DOMAIN "steward.audit.v1"
 #define CHECKPOINT_DOMAIN "steward.checkpoint.v1"
 #define CHECKPOINT_DOMAIN_V2 "steward.checkpoint.v2"
 #define MAC_DOMAIN "steward.mac.v1"
+#define CHECKPOINT_MAC_DOMAIN "steward.checkpoint-mac.v1"
 #define PENDING_DOMAIN "steward.pending.v1"
 #define KDF_CONTEXT "stewaudt" /* crypto_kdf context of the mac subkey, id 1 */
 #define KDF_MAC_ID 1
@@ -47,6 +54,7 @@ struct audit_log {
 	int pending_pii;
 	int noting;             /* the covered-row triggers are set up (audit_cover_setup()) */
 	int state;              /* enum audit_log_state: why the log cannot be used */
+	int opened;             /* audit_open() succeeded: closing folds the WAL in */
 	struct audit_log *next; /* in open_logs */
 };
 
@@ -77,16 +85,16 @@ struct sqlite3 *audit_db(struct audit_log *log)
 
 /* ---- Canonical encoding -------------------------------------------------------------- */
 
-static void put_u64(crypto_hash_sha256_state *h, uint64_t v)
+static void put_u64(SHA256_CTX *h, uint64_t v)
 {
 	unsigned char b[8];
 
 	for (int i = 7; i >= 0; i--, v >>= 8)
 		b[i] = (unsigned char)(v & 0xff);
-	crypto_hash_sha256_update(h, b, sizeof(b));
+	SHA256_Update(h, b, sizeof(b));
 }
 
-static void put_str(crypto_hash_sha256_state *h, const char *s)
+static void put_str(SHA256_CTX *h, const char *s)
 {
 	unsigned char b[4];
 	uint32_t n = s ? (uint32_t)strlen(s) : NULL_LEN;
@@ -95,9 +103,9 @@ static void put_str(crypto_hash_sha256_state *h, const char *s)
 	b[1] = (unsigned char)(n >> 16);
 	b[2] = (unsigned char)(n >> 8);
 	b[3] = (unsigned char)n;
-	crypto_hash_sha256_update(h, b, sizeof(b));
+	SHA256_Update(h, b, sizeof(b));
 	if (s)
-		crypto_hash_sha256_update(h, (const unsigned char *)s, n);
+		SHA256_Update(h, s, n);
 }
 
 /* The record hash: SHA-256 over the domain tag, seq, prev and every column in table order,
@@ -105,12 +113,12 @@ static void put_str(crypto_hash_sha256_state *h, const char *s)
  * for NULL) and their bytes. docs/audit.md gives the same in Python. */
 void audit_record_hash(const struct audit_row *r, const unsigned char *prev, unsigned char *out)
 {
-	crypto_hash_sha256_state h;
+	SHA256_CTX h;
 
-	crypto_hash_sha256_init(&h);
-	crypto_hash_sha256_update(&h, (const unsigned char *)RECORD_DOMAIN, sizeof(RECORD_DOMAIN));
+	SHA256_Init(&h);
+	SHA256_Update(&h, RECORD_DOMAIN, sizeof(RECORD_DOMAIN));
 	put_u64(&h, (uint64_t)r->seq);
-	crypto_hash_sha256_update(&h, prev, AUDIT_HASH_BYTES);
+	SHA256_Update(&h, prev, AUDIT_HASH_BYTES);
 	put_u64(&h, (uint64_t)r->ts_ms);
 	put_str(&h, r->actor);
 	put_u64(&h, (uint64_t)r->uid);
@@ -125,7 +133,7 @@ void audit_record_hash(const struct audit_row *r, const unsigned char *prev, uns
 	put_u64(&h, (uint64_t)r->pid);
 	put_str(&h, r->version);
 	put_u64(&h, (uint64_t)(r->pii != 0));
-	crypto_hash_sha256_final(&h, out);
+	SHA256_Final(out, &h);
 }
 
 static size_t put_be64(unsigned char *at, int64_t v)
@@ -181,6 +189,10 @@ int audit_checkpoint_valid(const struct audit_checkpoint *cp)
 	"ALTER TABLE checkpoints ADD COLUMN root BLOB;" \
 	" CREATE TABLE merkle (pos INTEGER PRIMARY KEY, hash BLOB NOT NULL) STRICT;"
 
+/* Schema 4 to 5: the mac of each checkpoint (audit_checkpoint_mac(), filled by
+ * upgrade_v5()). */
+#define MIGRATE_4_5 "ALTER TABLE checkpoints ADD COLUMN mac BLOB"
+
 static void u64_be(uint64_t v, unsigned char *b)
 {
 	for (int i = 7; i >= 0; i--, v >>= 8)
@@ -223,6 +235,23 @@ void audit_record_mac(const unsigned char *mk, int64_t seq, const unsigned char 
 	audit_mac_keyed(&keyed, mk);
 	audit_record_mac_keyed(&keyed, seq, prev_mac, hash, covers, out);
 	sodium_memzero(&keyed, sizeof(keyed));
+}
+
+void audit_checkpoint_mac(const unsigned char *mk, const struct audit_checkpoint *cp,
+			  unsigned char *out)
+{
+	unsigned char msg[CHECKPOINT_MSG_MAX];
+	crypto_generichash_state h;
+	size_t len;
+
+	checkpoint_message(cp, msg, &len);
+	crypto_generichash_init(&h, mk, AUDIT_MAC_BYTES, AUDIT_MAC_BYTES);
+	crypto_generichash_update(&h, (const unsigned char *)CHECKPOINT_MAC_DOMAIN,
+				  sizeof(CHECKPOINT_MAC_DOMAIN));
+	crypto_generichash_update(&h, msg, len);
+	crypto_generichash_update(&h, cp->signature, AUDIT_SIG_BYTES);
+	crypto_generichash_final(&h, out, AUDIT_MAC_BYTES);
+	sodium_memzero(&h, sizeof(h));
 }
 
 /* Makes the subkey readable for a while; mk_close() takes access away again. */
@@ -429,11 +458,11 @@ static void pending_row(sqlite3_stmt *st, int at, struct audit_row *r)
 static void pending_mac(const unsigned char *mk, int64_t id, const struct audit_row *r,
 			unsigned char *out)
 {
-	crypto_hash_sha256_state h;
+	SHA256_CTX h;
 	unsigned char d[AUDIT_HASH_BYTES];
 
-	crypto_hash_sha256_init(&h);
-	crypto_hash_sha256_update(&h, (const unsigned char *)PENDING_DOMAIN, sizeof(PENDING_DOMAIN));
+	SHA256_Init(&h);
+	SHA256_Update(&h, PENDING_DOMAIN, sizeof(PENDING_DOMAIN));
 	put_u64(&h, (uint64_t)id);
 	put_u64(&h, (uint64_t)r->ts_ms);
 	put_str(&h, r->actor);
@@ -446,7 +475,7 @@ static void pending_mac(const unsigned char *mk, int64_t id, const struct audit_
 	put_u64(&h, (uint64_t)r->pid);
 	put_str(&h, r->version);
 	put_u64(&h, (uint64_t)(r->pii != 0));
-	crypto_hash_sha256_final(&h, d);
+	SHA256_Final(d, &h);
 	crypto_generichash(out, AUDIT_MAC_BYTES, d, sizeof(d), mk, AUDIT_MAC_BYTES);
 }
 
@@ -460,6 +489,54 @@ int audit_pending_valid(const unsigned char *mk, int64_t id, sqlite3_stmt *st, i
 	pending_row(st, at, &r);
 	pending_mac(mk, id, &r, mac);
 	return !crypto_verify_32(mac, sqlite3_column_blob(st, at + 11));
+}
+
+/* Version 4 to 5: the mac of each checkpoint whose signature verifies under the log's key
+ * (one that does not keeps no mac, so that verify still names its signature). Runs inside
+ * setup()'s transaction, with the key loaded. */
+static int upgrade_v5(struct audit_log *log, struct st_error *err)
+{
+	unsigned char mac[AUDIT_MAC_BYTES];
+	sqlite3_stmt *st = NULL, *up = NULL;
+	const unsigned char *mk = NULL;
+	int ret = -1, rc;
+
+	if (st_sql_exec(log->db, MIGRATE_4_5, err) ||
+	    st_sql_prepare(log->db, &st,
+			    "SELECT " AUDIT_CHECKPOINT_COLUMNS " FROM checkpoints ORDER BY seq", err) ||
+	    st_sql_prepare(log->db, &up, "UPDATE checkpoints SET mac = ? WHERE seq = ?", err))
+		goto out;
+	if (!(mk = mk_open(log))) {
+		st_error_set(err, ST_E_SYSTEM, "the audit mac key is not loaded");
+		goto out;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct audit_checkpoint cp;
+
+		if (audit_read_checkpoint(st, &cp) ||
+		    memcmp(cp.public_key, log->pk, AUDIT_PK_BYTES) || !audit_checkpoint_valid(&cp))
+			continue;
+		audit_checkpoint_mac(mk, &cp, mac);
+		sqlite3_bind_blob(up, 1, mac, AUDIT_MAC_BYTES, SQLITE_STATIC);
+		sqlite3_bind_int64(up, 2, cp.seq);
+		if (sqlite3_step(up) != SQLITE_DONE) {
+			st_sql_error(err, log->db, "cannot write the audit log");
+			goto out;
+		}
+		sqlite3_reset(up);
+	}
+	if (rc != SQLITE_DONE) {
+		st_sql_error(err, log->db, "cannot read the audit log");
+		goto out;
+	}
+	ret = 0;
+out:
+	if (mk)
+		mk_close(log);
+	sodium_memzero(mac, sizeof(mac));
+	sqlite3_finalize(st);
+	sqlite3_finalize(up);
+	return ret;
 }
 
 /* Version 2 to 3: the mac, covers and covered rows. Every record is bound to the key as it
@@ -546,7 +623,7 @@ static int upgrade_v3(struct audit_log *log, struct st_error *err)
 		st_sql_error(err, log->db, "cannot read the audit log");
 		goto out;
 	}
-	ret = st_sql_exec(log->db, "PRAGMA user_version = 4", err);
+	ret = 0;
 out:
 	if (mk)
 		mk_close(log);
@@ -685,7 +762,7 @@ static int setup(struct audit_log *log, struct st_error *err)
 		/* The schema is committed before the key exists, so that a log is never empty
 		 * while its key is there (audit_open() refuses that before opening it). */
 		if (st_sql_exec(log->db, (const char *)st_embed_audit_v1, err) ||
-		    st_sql_exec(log->db, "PRAGMA user_version = 4", err) ||
+		    st_sql_exec(log->db, "PRAGMA user_version = " STR(AUDIT_SCHEMA_VERSION), err) ||
 		    st_sql_exec(log->db, "COMMIT", err))
 			goto out;
 		began = 0;
@@ -719,12 +796,17 @@ static int setup(struct audit_log *log, struct st_error *err)
 			     "'%s' is not the key this audit log is signed with", log->key_path);
 		goto out;
 	}
-	if (derive_mac_key(log, err) ||
+	/* A log with macs (schema 3 on) is checked before any upgrade writes to it; an older
+	 * one gets its macs from the upgrade, so record 1 verifies after it. */
+	if (derive_mac_key(log, err) || (version >= 3 && check_first(log, err)) ||
 	    (version < 2 && st_sql_exec(log->db, MIGRATE_1_2, err)) ||
 	    (version < 3 && upgrade_v3(log, err)) ||
 	    (version < 4 &&
 	     (st_sql_exec(log->db, MIGRATE_3_4, err) || merkle_build(log->db, err))) ||
-	    check_first(log, err) || st_sql_exec(log->db, "COMMIT", err))
+	    (version < 5 && upgrade_v5(log, err)) ||
+	    (version < AUDIT_SCHEMA_VERSION &&
+	     st_sql_exec(log->db, "PRAGMA user_version = " STR(AUDIT_SCHEMA_VERSION), err)) ||
+	    (version < 3 && check_first(log, err)) || st_sql_exec(log->db, "COMMIT", err))
 		goto out;
 	began = 0;
 	ret = 0;
@@ -804,10 +886,40 @@ out:
 	return ret;
 }
 
+/* Makes every committed write to the log durable: under synchronous = NORMAL a commit
+ * leaves its WAL frames unsynced, and this syncs the WAL file (checkpoints sync by
+ * themselves). */
+static int wal_sync(struct audit_log *log, struct st_error *err)
+{
+	sqlite3_file *wal = NULL;
+
+	if (sqlite3_file_control(log->db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &wal) !=
+		    SQLITE_OK ||
+	    !wal || !wal->pMethods)
+		return st_error_set(err, ST_E_SYSTEM, "cannot find the audit log's WAL file");
+	if (wal->pMethods->xSync(wal, SQLITE_SYNC_NORMAL) != SQLITE_OK)
+		return st_error_set(err, ST_E_SYSTEM, "cannot sync the audit log '%s-wal'",
+				    log->path);
+	return 0;
+}
+
 void audit_free(struct audit_log *log)
 {
+	int frames = -1, done = -1;
+
 	if (!log)
 		return;
+	/* Folds the WAL into audit.db, syncing both, without waiting for a reader; when a
+	 * reader holds frames back, those are synced where they are. Closing then empties the
+	 * WAL if nothing holds it. */
+	if (log->opened &&
+	    (sqlite3_wal_checkpoint_v2(log->db, "main", SQLITE_CHECKPOINT_PASSIVE, &frames,
+				       &done) != SQLITE_OK ||
+	     done < frames)) {
+		struct st_error ignored = ST_ERROR_INIT;
+
+		wal_sync(log, &ignored);
+	}
 	for (struct audit_log **p = &open_logs; *p; p = &(*p)->next)
 		if (*p == log) {
 			*p = log->next;
@@ -932,12 +1044,18 @@ static int log_open(struct audit_log **out, const char *state_dir, const char *v
 		goto out;
 	}
 	sqlite3_busy_timeout(log->db, 10000);
-	/* Every command opens and closes the log: keeping the WAL file saves creating and
-	 * syncing it anew each time. Closing still folds it into audit.db, so a copy of
-	 * audit.db alone holds every record of the commands that ended. */
+	/* Every command opens and closes the log: keeping the WAL file saves creating it anew
+	 * each time. Closing folds it into audit.db and empties it (journal_size_limit), so a
+	 * copy of audit.db alone holds every record of the commands that ended, and the next
+	 * open has no WAL frames to read back. Commits are not synced one by one (synchronous
+	 * NORMAL): wal_sync() makes a command's pending record durable before the command
+	 * acts, and audit_free() everything before the command exits. */
 	sqlite3_file_control(log->db, "main", SQLITE_FCNTL_PERSIST_WAL, &(int){1});
 	/* setup() comes before the switch to WAL, so a log it refuses is not written to. */
-	if (st_sql_exec(log->db, "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON", err) ||
+	if (st_sql_exec(log->db,
+			"PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;"
+			" PRAGMA journal_size_limit = 0",
+			err) ||
 	    setup(log, err) || st_sql_exec(log->db, "PRAGMA journal_mode = WAL", err) ||
 	    recover_pending(log, err)) {
 		int rc = sqlite3_errcode(log->db);
@@ -952,6 +1070,7 @@ static int log_open(struct audit_log **out, const char *state_dir, const char *v
 	}
 	log->next = open_logs;
 	open_logs = log;
+	log->opened = 1;
 	*out = log;
 	log = NULL;
 	ret = 0;
@@ -1013,7 +1132,8 @@ out:
 static int sign_head(struct audit_log *log, int64_t seq, const unsigned char *hash, int replace,
 		     struct audit_checkpoint *cp, struct st_error *err)
 {
-	unsigned char msg[CHECKPOINT_MSG_MAX];
+	unsigned char msg[CHECKPOINT_MSG_MAX], mac[AUDIT_MAC_BYTES];
+	const unsigned char *mk;
 	sqlite3_stmt *st = NULL;
 	size_t len;
 	int ret = -1;
@@ -1033,13 +1153,19 @@ static int sign_head(struct audit_log *log, int64_t seq, const unsigned char *ha
 		st_error_set(err, ST_E_SYSTEM, "cannot sign the audit checkpoint");
 		goto out;
 	}
+	if (!(mk = mk_open(log))) {
+		st_error_set(err, ST_E_SYSTEM, "the audit mac key is not loaded");
+		goto out;
+	}
+	audit_checkpoint_mac(mk, cp, mac);
+	mk_close(log);
 	if (st_sql_prepare(log->db, &st,
 			    replace ? "INSERT OR REPLACE INTO checkpoints"
-				      " (seq, ts_ms, hash, public_key, signature, root)"
-				      " VALUES (?, ?, ?, ?, ?, ?)"
+				      " (seq, ts_ms, hash, public_key, signature, root, mac)"
+				      " VALUES (?, ?, ?, ?, ?, ?, ?)"
 				    : "INSERT OR IGNORE INTO checkpoints"
-				      " (seq, ts_ms, hash, public_key, signature, root)"
-				      " VALUES (?, ?, ?, ?, ?, ?)",
+				      " (seq, ts_ms, hash, public_key, signature, root, mac)"
+				      " VALUES (?, ?, ?, ?, ?, ?, ?)",
 			    err))
 		goto out;
 	sqlite3_bind_int64(st, 1, cp->seq);
@@ -1048,6 +1174,7 @@ static int sign_head(struct audit_log *log, int64_t seq, const unsigned char *ha
 	sqlite3_bind_blob(st, 4, cp->public_key, AUDIT_PK_BYTES, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 5, cp->signature, AUDIT_SIG_BYTES, SQLITE_STATIC);
 	sqlite3_bind_blob(st, 6, cp->root, AUDIT_HASH_BYTES, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 7, mac, AUDIT_MAC_BYTES, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_DONE) {
 		st_sql_error(err, log->db, "cannot write the audit checkpoint");
 		goto out;
@@ -1207,6 +1334,10 @@ int audit_begin(struct audit_log *log, const struct audit_entry *e, struct st_er
 		goto out;
 	began = 0;
 	log->pending_id = id;
+	/* On disk before the command acts: a crash or power cut from here on still leaves a
+	 * pending record, chained as interrupted by the next open. */
+	if (wal_sync(log, err))
+		goto out;
 	ret = 0;
 out:
 	if (mk)
@@ -1423,7 +1554,7 @@ static int recover_write(struct audit_log *log, const struct audit_actor *actor,
 	began = 1;
 	sodium_bin2hex(hex, sizeof(hex), log->pk, sizeof(log->pk));
 	if (st_sql_exec(log->db, (const char *)st_embed_audit_v1, err) ||
-	    st_sql_exec(log->db, "PRAGMA user_version = 4", err) ||
+	    st_sql_exec(log->db, "PRAGMA user_version = " STR(AUDIT_SCHEMA_VERSION), err) ||
 	    meta_put(log->db, "public_key", hex, err))
 		goto out;
 	r.ts_ms = audit_now_ms();

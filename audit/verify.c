@@ -167,6 +167,8 @@ static int64_t col_int(sqlite3_stmt *st, int i, int *bad)
 
 struct sigitem {
 	struct audit_checkpoint cp;
+	int sig;     /* check the signature: the checkpoint has no mac that verifies */
+	int mac_bad; /* it has a mac, and a wrong one */
 	int nf; /* the subtrees in f, lowest first, whose fold must be cp.root; -1: none */
 	unsigned char f[FRONTIER_MAX][MERKLE_HASH];
 };
@@ -185,6 +187,7 @@ struct sigpool {
 	int done;
 	int64_t bad_seq; /* the lowest seq whose signature does not verify; 0 if none */
 	int64_t bad_root; /* the lowest seq whose signed root is not the records'; 0 if none */
+	int64_t bad_mac;  /* the lowest seq whose mac alone is wrong; 0 if none */
 	pthread_t th[SIG_THREADS_MAX];
 	int nth;
 };
@@ -202,39 +205,45 @@ static int root_matches(const struct sigitem *it)
 	return !memcmp(acc, it->cp.root, MERKLE_HASH);
 }
 
+static void lowest(int64_t *at, int64_t seq)
+{
+	if (seq && (!*at || seq < *at))
+		*at = seq;
+}
+
 /* Checks a batch; returns the lowest seq in it whose signature does not verify (or 0), and
- * sets *bad_root to the lowest whose root does not match (or 0). */
-static int64_t sig_check(const struct sigbatch *b, int64_t *bad_root)
+ * sets *bad_root to the lowest whose root does not match and *bad_mac to the lowest whose
+ * mac alone is wrong (or 0). */
+static int64_t sig_check(const struct sigbatch *b, int64_t *bad_root, int64_t *bad_mac)
 {
 	int64_t bad = 0;
 
-	*bad_root = 0;
+	*bad_root = *bad_mac = 0;
 	for (size_t i = 0; i < b->n; i++) {
 		int64_t seq = b->v[i].cp.seq;
 
-		if (!audit_checkpoint_valid(&b->v[i].cp)) {
-			if (!bad || seq < bad)
-				bad = seq;
-		} else if (!root_matches(&b->v[i]) && (!*bad_root || seq < *bad_root)) {
-			*bad_root = seq;
-		}
+		if (b->v[i].sig && !audit_checkpoint_valid(&b->v[i].cp))
+			lowest(&bad, seq);
+		else if (!root_matches(&b->v[i]))
+			lowest(bad_root, seq);
+		else if (b->v[i].mac_bad)
+			lowest(bad_mac, seq);
 	}
 	return bad;
 }
 
-static void sig_bad(struct sigpool *p, int64_t bad, int64_t bad_root)
+static void sig_bad(struct sigpool *p, int64_t bad, int64_t bad_root, int64_t bad_mac)
 {
-	if (bad && (!p->bad_seq || bad < p->bad_seq))
-		p->bad_seq = bad;
-	if (bad_root && (!p->bad_root || bad_root < p->bad_root))
-		p->bad_root = bad_root;
+	lowest(&p->bad_seq, bad);
+	lowest(&p->bad_root, bad_root);
+	lowest(&p->bad_mac, bad_mac);
 }
 
 static void *sig_worker(void *arg)
 {
 	struct sigpool *p = arg;
 	struct sigbatch batch, *b = &batch;
-	int64_t bad, bad_root;
+	int64_t bad, bad_root, bad_mac;
 
 	for (;;) {
 		pthread_mutex_lock(&p->mu);
@@ -248,9 +257,9 @@ static void *sig_worker(void *arg)
 		p->head = (p->head + 1) % SIG_QUEUE;
 		p->count--;
 		pthread_mutex_unlock(&p->mu);
-		bad = sig_check(b, &bad_root);
+		bad = sig_check(b, &bad_root, &bad_mac);
 		pthread_mutex_lock(&p->mu);
-		sig_bad(p, bad, bad_root);
+		sig_bad(p, bad, bad_root, bad_mac);
 		pthread_mutex_unlock(&p->mu);
 	}
 	return NULL;
@@ -285,14 +294,14 @@ static void sigpool_flush(struct sigpool *p)
 		pthread_mutex_lock(&p->mu);
 	if (!p->nth || p->count == SIG_QUEUE) {
 		/* No workers, or they are behind: check this batch here rather than wait. */
-		int64_t bad, bad_root;
+		int64_t bad, bad_root, bad_mac;
 
 		if (p->nth)
 			pthread_mutex_unlock(&p->mu);
-		bad = sig_check(&p->fill, &bad_root);
+		bad = sig_check(&p->fill, &bad_root, &bad_mac);
 		if (p->nth)
 			pthread_mutex_lock(&p->mu);
-		sig_bad(p, bad, bad_root);
+		sig_bad(p, bad, bad_root, bad_mac);
 	} else {
 		p->q[(p->head + p->count) % SIG_QUEUE] = p->fill;
 		p->count++;
@@ -306,11 +315,13 @@ static void sigpool_flush(struct sigpool *p)
 /* Queues cp; with tree, also the check that its root is the root of tree (whose size is
  * cp's seq). A tree with more subtrees than a batch item holds is folded here. */
 static void sigpool_push(struct sigpool *p, const struct audit_checkpoint *cp,
-			 const struct merkle_stream *tree)
+			 const struct merkle_stream *tree, int sig, int mac_bad)
 {
 	struct sigitem *it = &p->fill.v[p->fill.n++];
 
 	it->cp = *cp;
+	it->sig = sig;
+	it->mac_bad = mac_bad;
 	it->nf = -1;
 	if (tree && cp->version == 2) {
 		it->nf = 0;
@@ -348,20 +359,30 @@ static int64_t sigpool_finish(struct sigpool *p)
 }
 
 /* Checks one checkpoint against the record it names (hash of seq, or NULL if missing) and
- * the Merkle tree of the records up to it (tree, or NULL when unknown); its signature and
- * the fold of its root go to the pool. */
+ * the Merkle tree of the records up to it (tree, or NULL when unknown); the fold of its root
+ * goes to the pool, and so does its signature unless its mac verifies under mk (only the
+ * key's holder can make either; the mac costs a hash, the signature an Ed25519 check). */
 static void check_checkpoint(sqlite3_stmt *cst, const unsigned char *pk, const unsigned char *hash,
-			     const struct merkle_stream *tree, struct sigpool *pool,
-			     struct audit_verify_result *res)
+			     const struct merkle_stream *tree, const unsigned char *mk,
+			     struct sigpool *pool, struct audit_verify_result *res)
 {
+	unsigned char mac[AUDIT_MAC_BYTES];
 	struct audit_checkpoint cp;
+	int sig = 1, mac_bad = 0;
 
 	if (audit_read_checkpoint(cst, &cp)) {
 		tampered(res, cp.seq, "the checkpoint at seq %lld is malformed", (long long)cp.seq);
 		return;
 	}
 	res->checkpoints++;
-	sigpool_push(pool, &cp, hash && tree ? tree : NULL);
+	if (mk && sqlite3_column_bytes(cst, 6) == AUDIT_MAC_BYTES) {
+		audit_checkpoint_mac(mk, &cp, mac);
+		mac_bad = sig = crypto_verify_32(mac, sqlite3_column_blob(cst, 6)) != 0;
+	} else if (mk && sqlite3_column_type(cst, 6) != SQLITE_NULL) {
+		mac_bad = 1;
+	}
+	res->signatures += sig;
+	sigpool_push(pool, &cp, hash && tree ? tree : NULL, sig, mac_bad);
 	if (pk && memcmp(cp.public_key, pk, AUDIT_PK_BYTES)) {
 		tampered(res, cp.seq, "the checkpoint at seq %lld is signed by another key",
 			 (long long)cp.seq);
@@ -505,7 +526,7 @@ int audit_verify_db(struct sqlite3 *db, const struct audit_checkpoint *anchor,
 			    " ORDER BY seq",
 			    err) ||
 	    st_sql_prepare(db, &cst,
-			    "SELECT " AUDIT_CHECKPOINT_COLUMNS " FROM checkpoints ORDER BY seq",
+			    "SELECT " AUDIT_CHECKPOINT_COLUMNS ", mac FROM checkpoints ORDER BY seq",
 			    err) ||
 	    st_sql_prepare(db, &mst, "SELECT pos, hash FROM merkle ORDER BY pos", err) ||
 	    st_sql_prepare(db, &vst,
@@ -559,7 +580,6 @@ int audit_verify_db(struct sqlite3 *db, const struct audit_checkpoint *anchor,
 			crypto_hash_sha256_state ch;
 			int has = 0, stored = sqlite3_column_type(st, 17) != SQLITE_NULL;
 
-			audit_covers_init(&ch);
 			/* Entries under a seq with no record: a missing one (named already) or
 			 * made up. */
 			for (; vrc == SQLITE_ROW && sqlite3_column_int64(vst, 0) < r.seq;
@@ -574,6 +594,8 @@ int audit_verify_db(struct sqlite3 *db, const struct audit_checkpoint *anchor,
 			     vrc = sqlite3_step(vst)) {
 				const char *t = (const char *)sqlite3_column_text(vst, 1);
 
+				if (!has)
+					audit_covers_init(&ch);
 				has = 1;
 				audit_covers_add(&ch, t ? t : "", sqlite3_column_blob(vst, 2),
 						 (size_t)sqlite3_column_bytes(vst, 2),
@@ -581,7 +603,8 @@ int audit_verify_db(struct sqlite3 *db, const struct audit_checkpoint *anchor,
 							 ? sqlite3_column_blob(vst, 3)
 							 : NULL);
 			}
-			crypto_hash_sha256_final(&ch, covers);
+			if (has) /* most records cover no row: no digest to make */
+				crypto_hash_sha256_final(&ch, covers);
 			if (stored && sqlite3_column_bytes(st, 17) != AUDIT_HASH_BYTES)
 				tampered(res, r.seq, "record %lld is malformed", (long long)r.seq);
 			else if (has != stored ||
@@ -630,7 +653,7 @@ int audit_verify_db(struct sqlite3 *db, const struct audit_checkpoint *anchor,
 			int match = sqlite3_column_int64(cst, 0) == r.seq;
 
 			check_checkpoint(cst, pkp, match ? prev : NULL,
-					 match && tree->size == r.seq ? tree : NULL, pool, res);
+					 match && tree->size == r.seq ? tree : NULL, mk, pool, res);
 			crc = sqlite3_step(cst);
 		}
 		if (anchor && anchor->seq == r.seq) {
@@ -645,7 +668,7 @@ int audit_verify_db(struct sqlite3 *db, const struct audit_checkpoint *anchor,
 		goto out;
 	}
 	for (; crc == SQLITE_ROW; crc = sqlite3_step(cst))
-		check_checkpoint(cst, pkp, NULL, NULL, pool, res);
+		check_checkpoint(cst, pkp, NULL, NULL, mk, pool, res);
 	/* Covered entries under a record that does not exist (yet): not steward's. */
 	if (vrc == SQLITE_ROW)
 		tampered(res, sqlite3_column_int64(vst, 0),
@@ -659,6 +682,17 @@ int audit_verify_db(struct sqlite3 *db, const struct audit_checkpoint *anchor,
 	if (audit_cover_check(db, cover_bad, res, err) || (mk && check_pending(db, mk, res, err)))
 		goto out;
 	bad_sig = sigpool_finish(pool);
+	/* The head's signature is checked even when its mac verified: it is what anchors and
+	 * proofs hand to others. */
+	if (res->head.seq && !audit_checkpoint_valid(&res->head) &&
+	    (!bad_sig || res->head.seq < bad_sig))
+		bad_sig = res->head.seq;
+	res->signatures += res->head.seq != 0;
+	/* A wrong mac on a checkpoint whose signature and root are right is said last. */
+	if (pool->bad_mac)
+		tampered(res, pool->bad_mac,
+			 "the checkpoint at seq %lld does not verify under the audit key",
+			 (long long)pool->bad_mac);
 	if (pool->bad_root)
 		tampered(res, pool->bad_root,
 			 "the Merkle root signed at seq %lld is not the root of records 1 to %lld",

@@ -110,9 +110,10 @@ static int cmd_verify(int argc, char **argv, struct cli_ctx *ctx)
 	hex(res.head.hash, sizeof(res.head.hash), h, sizeof(h));
 	audit_time_format(res.head.ts_ms, when, sizeof(when));
 	if (o.json) {
-		json_t *doc = json_pack("{s:s, s:I, s:I, s:I, s:b}", "status",
+		json_t *doc = json_pack("{s:s, s:I, s:I, s:I, s:I, s:b}", "status",
 					r ? "tampered" : "intact", "records", (json_int_t)res.records,
-					"checkpoints", (json_int_t)res.checkpoints, "last_seq",
+					"checkpoints", (json_int_t)res.checkpoints, "signatures",
+					(json_int_t)res.signatures, "last_seq",
 					(json_int_t)res.head_seq, "anchored", res.anchored);
 
 		if (doc && r) {

@@ -1,4 +1,4 @@
--- audit.db, schema version 4 (a fresh install; audit/log.c upgrades versions 1 to 3): the
+-- audit.db, schema version 5 (a fresh install; audit/log.c upgrades versions 1 to 4): the
 -- hash-chained, key-bound access log, the Merkle tree over it and its signed checkpoints,
 -- data-subject requests with their evidence, and the suppression list ingest honours.
 -- Nothing here holds a raw personal value: subjects appear only as pseudonyms.
@@ -51,14 +51,17 @@ CREATE INDEX covered_key ON covered (tbl, key, seq);
 
 -- Ed25519 signatures over (seq, hash, ts_ms) of a record and, from format v2 on, the root
 -- of the Merkle tree of records 1..seq (tree size = seq): see docs/audit.md. root is NULL
--- in a v1 checkpoint.
+-- in a v1 checkpoint. mac = keyed BLAKE2b under the subkey over the signed message and the
+-- signature (audit_checkpoint_mac()), so the key's holder checks a checkpoint without an
+-- Ed25519 verification; NULL for one whose signature did not verify when schema 5 came.
 CREATE TABLE checkpoints (
   seq INTEGER PRIMARY KEY,
   ts_ms INTEGER NOT NULL,
   hash BLOB NOT NULL,
   public_key BLOB NOT NULL,
   signature BLOB NOT NULL,
-  root BLOB
+  root BLOB,
+  mac BLOB
 ) STRICT;
 
 -- The RFC 6962 Merkle tree over the records (leaf data: each record's hash), as the roots of

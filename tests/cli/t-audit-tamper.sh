@@ -175,7 +175,7 @@ expect_stdout_line 'audit log tampered: first bad seq 6: the checkpoint at seq 6
 	'a tail cut that leaves its checkpoint is caught'
 
 use checkpoint-no-record
-q "INSERT INTO checkpoints SELECT 20, ts_ms, hash, public_key, signature, root FROM checkpoints WHERE seq = 6"
+q "INSERT INTO checkpoints SELECT 20, ts_ms, hash, public_key, signature, root, mac FROM checkpoints WHERE seq = 6"
 expect_exit 1 steward audit verify
 expect_stdout_line 'audit log tampered: first bad seq 20: the checkpoint signature at seq 20 does not verify'
 
@@ -264,7 +264,7 @@ expect_stdout_line "audit log tampered: first bad seq 1: the log is signed by an
 # ---- (g) --json ----
 use json
 expect_exit 0 steward audit verify --json
-expect_jq 'keys_unsorted == ["status", "records", "checkpoints", "last_seq", "anchored", "checkpoint"]'
+expect_jq 'keys_unsorted == ["status", "records", "checkpoints", "signatures", "last_seq", "anchored", "checkpoint"]'
 expect_jq '.status == "intact" and .records == 8 and .checkpoints == 1 and .last_seq == 8 and
 	.anchored == false' 'intact: counts'
 expect_jq '.checkpoint.seq == 6 and (.checkpoint.hash | test("^[0-9a-f]{64}$")) and

@@ -4,7 +4,8 @@ the migration tests.
 
 usage: audit_v1.py STATE_DIR [VERSION]
 
-VERSION (default 1) is the schema to go back to: 3, before the Merkle tree (drops table
+VERSION (default 1) is the schema to go back to: 4, before the checkpoints' macs (drops
+that column); 3, also before the Merkle tree (drops table
 merkle and the checkpoints' root column, and signs every checkpoint again in format 1,
 "steward.checkpoint.v1\\0" || seq || hash || ts_ms, docs/audit.md, with STATE_DIR/audit.key);
 2, also before the key binding (drops the macs, covers and the covered rows); 1, also before
@@ -43,7 +44,7 @@ def sign(secret_key, msg):
 
 
 def main(argv):
-    if len(argv) not in (2, 3) or (len(argv) == 3 and argv[2] not in ("1", "2", "3")):
+    if len(argv) not in (2, 3) or (len(argv) == 3 and argv[2] not in ("1", "2", "3", "4")):
         sys.stderr.write(__doc__)
         return 2
     version = int(argv[2]) if len(argv) == 3 else 1
@@ -51,6 +52,13 @@ def main(argv):
         sk = f.read()
     db = sqlite3.connect(os.path.join(argv[1], "audit.db"))
     rows = db.execute("SELECT seq, ts_ms, hash FROM checkpoints ORDER BY seq").fetchall()
+    db.execute("ALTER TABLE checkpoints DROP COLUMN mac")
+    if version == 4:
+        db.execute("PRAGMA user_version = 4")
+        db.commit()
+        db.close()
+        print("%d checkpoints" % len(rows))
+        return 0
     db.execute("DROP TABLE merkle")
     db.execute("ALTER TABLE checkpoints DROP COLUMN root")
     for seq, ts_ms, h in rows:

@@ -1,0 +1,109 @@
+#!/bin/sh
+# The checkpoints' macs (schema 5) and the log at rest: verify checks a checkpoint by its mac
+# under audit.key and only the head's Ed25519 signature, so a checkpoint edited without the
+# key (an older one, not the head) is still caught and named; one with no mac (made before
+# schema 5) is checked by its signature; a schema 4 log and a schema 3 one are upgraded once
+# and open again. After every command the WAL is empty, so audit.db alone holds every record.
+. "$(dirname "$0")/lib.sh"
+require sqlite3 python3 jq
+V1=$STEWARD_SRC/tests/helpers/audit_v1.py
+
+q() { sqlite3 "$WS/.steward/audit.db" "$@"; }
+
+# ---- a log with three signed checkpoints ----
+init_ws
+expect_exit 0 steward key init
+for t in 1 2 3; do
+	expect_exit 0 steward pii hash --purpose "ticket $t" --category user.name "x$t"
+done
+expect_exit 0 steward search nothing
+CPS=$(q 'SELECT count(*) FROM checkpoints')
+FIRST=$(q 'SELECT min(seq) FROM checkpoints')
+check 'at least three checkpoints' test "$CPS" -ge 3
+expect_equal "$CPS" "$(q 'SELECT count(*) FROM checkpoints WHERE length(mac) = 32')" \
+	'every checkpoint has a 32-byte mac'
+expect_equal 5 "$(q 'PRAGMA user_version')" 'a new log is schema 5'
+
+BASE=$TMP/base
+cp -a "$WS" "$BASE"
+use() {
+	WS=$TMP/$1
+	cp -a "$BASE" "$WS"
+}
+
+# ---- intact: one signature, the head's; the others by their macs ----
+use intact
+expect_exit 0 steward audit verify --json
+expect_jq .status '"intact"'
+expect_jq .checkpoints "$CPS"
+expect_jq .signatures 1
+
+# ---- the log at rest: an empty WAL, and audit.db alone holds every record ----
+expect_equal 0 "$(stat -c %s "$WS/.steward/audit.db-wal")" 'the WAL is empty after a command'
+RECORDS=$(q 'SELECT count(*) FROM records')
+mkdir -p "$TMP/alone/.steward"
+cp "$WS/steward.yaml" "$TMP/alone/"
+cp "$WS/.steward/audit.db" "$WS/.steward/audit.key" "$WS/.steward/catalog.db" "$TMP/alone/.steward/"
+expect_exit 0 steward --home "$TMP/alone" audit verify --json
+expect_jq .status '"intact"'
+expect_jq .records "$RECORDS"
+
+# ---- an older checkpoint edited without the key: its time ----
+use older-time
+q "UPDATE checkpoints SET ts_ms = ts_ms - 1000 WHERE seq = $FIRST"
+expect_exit 1 steward audit verify
+expect_stdout_line "audit log tampered: first bad seq $FIRST: the checkpoint signature at seq $FIRST does not verify"
+
+# ---- its mac alone: another checkpoint's, or garbage ----
+use older-mac
+q "UPDATE checkpoints SET mac = (SELECT mac FROM checkpoints WHERE seq > $FIRST ORDER BY seq LIMIT 1) WHERE seq = $FIRST"
+expect_exit 1 steward audit verify
+expect_stdout_line "audit log tampered: first bad seq $FIRST: the checkpoint at seq $FIRST does not verify under the audit key"
+use older-mac-short
+q "UPDATE checkpoints SET mac = X'00' WHERE seq = $FIRST"
+expect_exit 1 steward audit verify
+expect_stdout_line "audit log tampered: first bad seq $FIRST: the checkpoint at seq $FIRST does not verify under the audit key"
+
+# ---- no mac (a checkpoint from before schema 5): its signature is checked instead ----
+use no-mac
+q "UPDATE checkpoints SET mac = NULL WHERE seq = $FIRST"
+expect_exit 0 steward audit verify --json
+expect_jq .status '"intact"'
+expect_jq .signatures 2
+use no-mac-forged
+q "UPDATE checkpoints SET mac = NULL, ts_ms = ts_ms + 1 WHERE seq = $FIRST"
+expect_exit 1 steward audit verify
+expect_stdout_line "audit log tampered: first bad seq $FIRST: the checkpoint signature at seq $FIRST does not verify"
+
+# ---- schema 4: upgraded once, every checkpoint gets its mac, and it opens again ----
+use v4
+run python3 "$V1" "$WS/.steward" 4
+expect_equal "0: $CPS checkpoints" "$RC: $(cat "$OUT")" 'audit_v1.py went back to schema 4'
+expect_equal 0 "$(q "SELECT count(*) FROM pragma_table_info('checkpoints') WHERE name = 'mac'")" \
+	'schema 4 has no checkpoint mac'
+expect_exit 0 steward audit verify --json
+expect_jq .status '"intact"'
+expect_equal 5 "$(q 'PRAGMA user_version')" 'schema 4 upgraded to 5'
+expect_equal 0 "$(q 'SELECT count(*) FROM checkpoints WHERE mac IS NULL')" \
+	'every checkpoint got its mac'
+expect_exit 0 steward audit verify --json
+expect_jq .signatures 1
+
+# A checkpoint forged before the upgrade gets no mac, and is still named.
+use v4-forged
+run python3 "$V1" "$WS/.steward" 4
+q "UPDATE checkpoints SET ts_ms = ts_ms + 1 WHERE seq = $FIRST"
+expect_exit 1 steward audit verify
+expect_stdout_line "audit log tampered: first bad seq $FIRST: the checkpoint signature at seq $FIRST does not verify"
+expect_equal 1 "$(q "SELECT count(*) FROM checkpoints WHERE mac IS NULL AND seq = $FIRST")" \
+	'the forged checkpoint got no mac'
+
+# ---- schema 3 (before the Merkle tree) goes to 5 in one open, and opens again ----
+use v3
+run python3 "$V1" "$WS/.steward" 3
+expect_exit 0 steward audit verify
+expect_equal 5 "$(q 'PRAGMA user_version')" 'schema 3 upgraded to 5'
+expect_exit 0 steward audit verify
+expect_stdout_contains 'audit log intact: '
+
+done_testing
