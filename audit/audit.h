@@ -450,6 +450,7 @@ struct audit_run_opts {
 	long connect_timeout_ms, timeout_ms, backoff_ms; /* HTTP; 0: defaults */
 	int max_attempts;                                /* HTTP; 0: 3 */
 	long retry_after_max_s; /* HTTP: longest Retry-After waited for; 0: 60; -1: none */
+	int skip_held;          /* a request another run holds is skipped (res->held), not an error */
 };
 
 struct audit_run_result {
@@ -458,6 +459,7 @@ struct audit_run_result {
 	size_t unverified; /* erasures: targets done whose erasure no re-scan verified */
 	int completed;    /* the request is completed (now or before) */
 	char bundle[1024]; /* access: the bundle written by this run */
+	char held[1024];   /* skip_held: why the request was skipped (who runs it); else "" */
 };
 
 /* Carries request req (as audit_request_get() read it; plan was built from it) out
@@ -474,7 +476,7 @@ struct audit_run_result {
  * request at a time: the run takes the request's lock (.steward/locks/ID.lock,
  * audit/run_lock.h) and reads the request again under it; when another process holds it,
  * fails with ST_E_DENIED naming that run (pid, user, host, since) before anything is run or
- * written. Returns 0 (res says what happened; failed targets are not an error), or -1 with
+ * written, or with o->skip_held returns 0 with that message in res->held. Returns 0 (res says what happened; failed targets are not an error), or -1 with
  * err. */
 int audit_request_run(struct audit_log *log, const struct audit_actor *actor,
 		      const struct audit_plan *plan, const struct audit_request *req,

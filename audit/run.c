@@ -533,7 +533,7 @@ int audit_request_run(struct audit_log *log, const struct audit_actor *actor,
 	struct run R = {0};
 	struct audit_run_lock *lock = NULL;
 	size_t added;
-	int ret = -1, progress;
+	int ret = -1, progress, locked;
 
 	memset(res, 0, sizeof(*res));
 	R.log = log;
@@ -543,8 +543,13 @@ int audit_request_run(struct audit_log *log, const struct audit_actor *actor,
 	R.o = o;
 	/* One run per request at a time; the request is read again under the lock, as the
 	 * run that held it may have changed it. */
-	if (audit_run_lock_acquire(R.db, req->id, actor->name, &lock, err) ||
-	    audit_request_get(R.db, req->id, &R.req, err))
+	if ((locked = audit_run_lock_acquire(R.db, req->id, actor->name, &lock, err)) > 0 &&
+	    o->skip_held) {
+		snprintf(res->held, sizeof(res->held), "%s", err->msg);
+		ret = 0;
+		goto out;
+	}
+	if (locked || audit_request_get(R.db, req->id, &R.req, err))
 		goto out;
 	for (size_t i = 0; i < plan->n; i++) {
 		if (plan->v[i].uri)

@@ -122,11 +122,13 @@ int audit_run_lock_acquire(struct sqlite3 *db, const char *id, const char *actor
 			goto out;
 		}
 		if (flock(fd, LOCK_EX | LOCK_NB)) {
-			if (errno == EWOULDBLOCK)
+			if (errno == EWOULDBLOCK) {
 				held(fd, id, err);
-			else
+				ret = 1;
+			} else {
 				st_error_set(err, ST_E_SYSTEM, "cannot lock '%s': %s", lk->path,
 					     strerror(errno));
+			}
 			goto out;
 		}
 		/* The holder before us removes the file when it is done: a lock on a file no

@@ -12,9 +12,9 @@ struct audit_run_lock;
  * audit database db (mode 0600, the directory 0700), locked with flock(LOCK_EX | LOCK_NB),
  * which the kernel drops when the holder ends however it ends (no stale lock), and filled
  * with the holder's pid, user (actor), host and start time. Returns 0 with *out (free with
- * audit_run_lock_release(); NULL when db is not a file, which has nothing to lock), or -1
- * with err: ST_E_DENIED naming the holder when another process holds the lock, ST_E_SYSTEM
- * when the file cannot be made. */
+ * audit_run_lock_release(); NULL when db is not a file, which has nothing to lock), 1 with
+ * err ST_E_DENIED naming the holder when another process holds the lock, or -1 with err
+ * ST_E_SYSTEM when the file cannot be made. */
 int audit_run_lock_acquire(struct sqlite3 *db, const char *id, const char *actor,
 			   struct audit_run_lock **out, struct st_error *err);
 /* Removes the lock file and drops the lock. NULL is fine. */

@@ -466,7 +466,8 @@ static const char run_usage[] =
 	"bundle of the subject's records (default: .steward/exports/ID.json, mode 0600: it\n"
 	"holds personal data, so deliver it and delete it). --due runs every open request,\n"
 	"the nearest deadline first. One run per request at a time: a second run of a request\n"
-	"being run is refused (exit 6), naming the run that holds it.\n"
+	"being run is refused (exit 6), naming the run that holds it; --due skips it and runs\n"
+	"the others.\n"
 	"Exit status: 0 when every request run is completed, 1 when a target failed.\n";
 
 struct run_opts {
@@ -602,6 +603,7 @@ static int cmd_run(int argc, char **argv, struct cli_ctx *ctx)
 		goto out;
 	}
 	ro.exports_dir = exports;
+	ro.skip_held = o.due;
 	if (o.exports) { /* the default is steward's own place in .steward/ */
 		exports_guard.state_dir = s.ws.state_dir;
 		ro.exports_guard = &exports_guard;
@@ -637,6 +639,10 @@ static int cmd_run(int argc, char **argv, struct cli_ctx *ctx)
 
 		if ((code = run_request(&s, rid, &ro, &res)))
 			goto out;
+		if (res.held[0]) { /* --due: that run carries it out */
+			cli_printf("%s: skipped: %s\n", rid, res.held);
+			continue;
+		}
 		total_run += res.run;
 		failed += res.failed;
 		cli_printf("%s: %zu target%s, %zu done, %zu not done%s; %s\n", rid, res.targets,
