@@ -6,6 +6,7 @@
 #include "target.h"
 #include "alloc.h"
 #include "buf.h"
+#include "escape.h"
 #include "pii_map.h"
 #include "sql.h"
 #include "file.h"
@@ -59,75 +60,21 @@ int audit_report_period_parse(const char *s, int *year, int *month)
 	return 0;
 }
 
-/* Decodes one UTF-8 sequence of at most n bytes into *cp. Returns its length, or 0 when
- * the bytes are not well-formed UTF-8 (overlong forms and surrogates included). */
-static size_t utf8_decode(const unsigned char *p, size_t n, uint32_t *cp)
-{
-	uint32_t c;
-	size_t len;
-
-	if (p[0] < 0x80) {
-		*cp = p[0];
-		return 1;
-	}
-	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
-		len = 2;
-		c = p[0] & 0x1f;
-	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
-		len = 3;
-		c = p[0] & 0x0f;
-	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-		len = 4;
-		c = p[0] & 0x07;
-	} else {
-		return 0;
-	}
-	if (n < len)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		c = c << 6 | (p[i] & 0x3f);
-	}
-	if ((len == 3 && c < 0x800) || (len == 4 && (c < 0x10000 || c > 0x10ffff)) ||
-	    (c >= 0xd800 && c <= 0xdfff))
-		return 0;
-	*cp = c;
-	return len;
-}
-
-/* A copy of s that every format can show as it is: valid UTF-8 (a bad byte becomes U+FFFD),
- * control characters as spaces, and no bidirectional overrides that could make a line read
- * otherwise than it is stored (U+FFFD instead). NULL when out of memory. */
+/* A copy of s that every format can show as it is: control characters, bytes that are not
+ * UTF-8 and characters that reorder or hide text escaped as st_escape() does for every
+ * value on its way to a terminal (common/escape.h), the one escaping step there is. NULL
+ * when out of memory. */
 static char *clean_text(const char *s)
 {
-	static const char repl[] = "\xef\xbf\xbd";
-	const unsigned char *p = (const unsigned char *)s;
-	size_t n = strlen(s), k = 0;
-	char *out = st_malloc(3 * n + 1);
+	size_t n = strlen(s), k = 0, used = 0, cap = 4 * n + 16; /* \xHH: 4 bytes a byte */
+	char *out = st_malloc(cap);
 
 	if (!out)
 		return NULL;
-	for (size_t i = 0; i < n;) {
-		uint32_t cp = 0;
-		size_t len = utf8_decode(p + i, n - i, &cp);
-
-		if (!len) {
-			memcpy(out + k, repl, 3);
-			k += 3;
-			i++;
-			continue;
-		}
-		if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0)) {
-			out[k++] = ' ';
-		} else if ((cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069)) {
-			memcpy(out + k, repl, 3);
-			k += 3;
-		} else {
-			memcpy(out + k, p + i, len);
-			k += len;
-		}
-		i += len;
+	for (size_t i = 0; i < n; i += used) {
+		k += st_escape(s + i, n - i, &used, out + k, cap - k - 1, 0);
+		if (!used)
+			break;
 	}
 	out[k] = '\0';
 	return out;

@@ -3,7 +3,8 @@
 # read back from the catalog and the audit log, and `catalog load` diagnostics quoting a
 # YAML key are printed with C0 controls, DEL, C1 controls, invalid UTF-8 and text-reordering
 # characters escaped (\n, \a, \x1b, \x7f, \xff, \u009b, \u202e: docs/cli.md, "Output").
-# JSON output stays valid JSON and escapes the same characters as \u00XX.
+# JSON output stays valid JSON and escapes the same characters as \u00XX. The monthly report
+# in its four formats shows a request's extension reason with the same escapes.
 . "$(dirname "$0")/lib.sh"
 require python3
 init_ws
@@ -65,6 +66,21 @@ check 'show --json is valid JSON' python3 -m json.tool "$OUT"
 expect_exit 0 steward search demo
 expect_stdout_contains 'esc.demo  table  a\x7fb\u009bc\x1b[31md\u202ee'
 check 'search is clean' clean "$OUT"
+
+# ---- the monthly report, written to files: the same escapes ----
+expect_exit 0 steward key init
+expect_exit 0 steward request new erase --subject user.unique_id:42
+rid=$(cat "$OUT")
+expect_exit 0 steward request extend "$rid" --reason "$(printf 'r\033[2Js\342\200\256t\302\233u')"
+period=$(date -u +%Y-%m)
+for f in md html json csv; do
+	expect_exit 0 steward report --period "$period" --format "$f" --output "report.$f"
+	tr -d '\r' <"report.$f" >"report.$f.lf" # CSV lines end in CRLF
+	check "report --format $f is clean" clean "report.$f.lf"
+	check "report --format $f shows the reason's ESC escaped" grep -qF 'x1b' "report.$f"
+	check "report --format $f shows U+202E and U+009B escaped" grep -qF 'u202et' "report.$f"
+done
+check 'report --format json is valid JSON' python3 -m json.tool report.json
 
 # ---- the audit log ----
 expect_exit 0 steward audit log --action catalog.show
