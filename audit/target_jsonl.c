@@ -844,21 +844,78 @@ static int fsync_parent(const char *path, struct st_error *err)
 	return ret;
 }
 
-/* Locks the tree's top directory (flock on it, held until *fd is closed), so two runs
- * never rewrite one tree at once. */
-static int jl_lock(const char *dir, int *fd, struct st_error *err)
+#define LOCK_DEPTH_MAX 64 /* directories above a tree that its lock marks */
+
+/* A tree's lock: its top directory, and the directories above it. */
+struct jl_lock {
+	int fd;                    /* the top directory, flock(LOCK_EX) */
+	int up[LOCK_DEPTH_MAX];    /* the directories above it, flock(LOCK_SH) */
+	size_t nup;
+};
+
+static void jl_unlock(struct jl_lock *lk)
 {
-	*fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (*fd < 0)
+	if (lk->fd >= 0)
+		close(lk->fd);
+	for (size_t i = 0; i < lk->nup; i++)
+		close(lk->up[i]);
+	lk->fd = -1;
+	lk->nup = 0;
+}
+
+static int jl_flock(int fd, int op, const char *dir, struct st_error *err)
+{
+	if (!flock(fd, op | LOCK_NB))
+		return 0;
+	if (errno != EWOULDBLOCK)
+		return st_error_set(err, ST_E_SYSTEM, "cannot lock '%s': %s", dir, strerror(errno));
+	return st_error_set(err, ST_E_SYSTEM,
+			    op == LOCK_EX ? "another steward is changing '%s' or a folder in it; run "
+					    "again later"
+					  : "another steward is changing '%s'; run again later",
+			    dir);
+}
+
+/* Locks the tree for this run (held until jl_unlock()): flock(LOCK_EX) on its top
+ * directory, and flock(LOCK_SH) on every directory above it (by its real path), so that two
+ * runs never rewrite one file at once, even when one target's folder is inside another's:
+ * a run on a tree is refused while a run holds the tree, a tree around it, or a tree in it.
+ * A directory above that cannot be opened for reading is passed over. */
+static int jl_lock(const char *dir, struct jl_lock *lk, struct st_error *err)
+{
+	char real[PATH_MAX], up[PATH_MAX];
+	int fd;
+
+	lk->fd = -1;
+	lk->nup = 0;
+	if (!realpath(dir, real))
 		return st_error_set(err, ST_E_SYSTEM, "cannot open directory '%s': %s", dir,
 				    strerror(errno));
-	if (flock(*fd, LOCK_EX | LOCK_NB))
-		return st_error_set(err, ST_E_SYSTEM,
-				    errno == EWOULDBLOCK ? "another steward is changing '%s'; run "
-							   "again later"
-							 : "cannot lock '%s'",
-				    dir);
+	for (size_t i = 0; real[i] && lk->nup < LOCK_DEPTH_MAX; i++) {
+		if (real[i] != '/' || !real[i + 1])
+			continue;
+		memcpy(up, real, i);
+		up[i ? i : 1] = '\0'; /* "/", "/a", "/a/b", ... */
+		if (!i)
+			up[0] = '/';
+		if ((fd = open(up, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+			continue;
+		lk->up[lk->nup++] = fd;
+		if (jl_flock(fd, LOCK_SH, up, err))
+			goto fail;
+	}
+	lk->fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (lk->fd < 0) {
+		st_error_set(err, ST_E_SYSTEM, "cannot open directory '%s': %s", dir,
+			     strerror(errno));
+		goto fail;
+	}
+	if (jl_flock(lk->fd, LOCK_EX, dir, err))
+		goto fail;
 	return 0;
+fail:
+	jl_unlock(lk);
+	return -1;
 }
 
 /* Renames every rewritten file into place, checking that no one wrote it meanwhile. */
@@ -925,15 +982,16 @@ int audit_jsonl_run(const struct audit_target_job *job, const struct target_uri 
 	struct audit_values vs = {0};
 	struct st_buf rows;
 	struct jl c = {job, &vs, &rows};
+	struct jl_lock lock = {.fd = -1};
 	long matched = 0, remaining = 0;
-	int ret = -1, lock = -1, dfd;
+	int ret = -1, dfd;
 
 	st_buf_init(&rows, ROWS_MAX);
 	w.root = u->path;
 	w.globs = u->globs ? u->globs : AUDIT_JSONL_GLOBS;
 	if (jl_lock(u->path, &lock, err))
 		goto out;
-	if ((dfd = dup(lock)) < 0) {
+	if ((dfd = dup(lock.fd)) < 0) {
 		st_error_set(err, ST_E_SYSTEM, "cannot read directory '%s': %s", u->path,
 			     strerror(errno));
 		goto out;
@@ -971,8 +1029,7 @@ int audit_jsonl_run(const struct audit_target_job *job, const struct target_uri 
 	jl_detail(&w, ev);
 	ret = 0;
 out:
-	if (lock >= 0)
-		close(lock);
+	jl_unlock(&lock);
 	jfiles_free(w.f, w.n);
 	st_free_strv(w.skipped, w.nskipped);
 	audit_values_release(&vs);
