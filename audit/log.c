@@ -491,6 +491,18 @@ int audit_pending_valid(const unsigned char *mk, int64_t id, sqlite3_stmt *st, i
 	return !crypto_verify_32(mac, sqlite3_column_blob(st, at + 11));
 }
 
+/* Runs up, an "UPDATE ... SET mac = ?1 WHERE <key> = ?2" of an upgrade, for one row. */
+static int set_mac(struct audit_log *log, sqlite3_stmt *up, const unsigned char *mac, int64_t key,
+		   struct st_error *err)
+{
+	sqlite3_bind_blob(up, 1, mac, AUDIT_MAC_BYTES, SQLITE_STATIC);
+	sqlite3_bind_int64(up, 2, key);
+	if (sqlite3_step(up) != SQLITE_DONE)
+		return st_sql_error(err, log->db, "cannot write the audit log");
+	sqlite3_reset(up);
+	return 0;
+}
+
 /* Version 4 to 5: the mac of each checkpoint whose signature verifies under the log's key
  * (one that does not keeps no mac, so that verify still names its signature). Runs inside
  * setup()'s transaction, with the key loaded. */
@@ -517,13 +529,8 @@ static int upgrade_v5(struct audit_log *log, struct st_error *err)
 		    memcmp(cp.public_key, log->pk, AUDIT_PK_BYTES) || !audit_checkpoint_valid(&cp))
 			continue;
 		audit_checkpoint_mac(mk, &cp, mac);
-		sqlite3_bind_blob(up, 1, mac, AUDIT_MAC_BYTES, SQLITE_STATIC);
-		sqlite3_bind_int64(up, 2, cp.seq);
-		if (sqlite3_step(up) != SQLITE_DONE) {
-			st_sql_error(err, log->db, "cannot write the audit log");
+		if (set_mac(log, up, mac, cp.seq, err))
 			goto out;
-		}
-		sqlite3_reset(up);
 	}
 	if (rc != SQLITE_DONE) {
 		st_sql_error(err, log->db, "cannot read the audit log");
@@ -611,13 +618,8 @@ static int upgrade_v3(struct audit_log *log, struct st_error *err)
 
 		pending_row(pend, 1, &r);
 		pending_mac(mk, sqlite3_column_int64(pend, 0), &r, mac);
-		sqlite3_bind_blob(pup, 1, mac, AUDIT_MAC_BYTES, SQLITE_STATIC);
-		sqlite3_bind_int64(pup, 2, sqlite3_column_int64(pend, 0));
-		if (sqlite3_step(pup) != SQLITE_DONE) {
-			st_sql_error(err, log->db, "cannot write the audit log");
+		if (set_mac(log, pup, mac, sqlite3_column_int64(pend, 0), err))
 			goto out;
-		}
-		sqlite3_reset(pup);
 	}
 	if (rc != SQLITE_DONE) {
 		st_sql_error(err, log->db, "cannot read the audit log");
