@@ -45,6 +45,7 @@ struct ol_ds {
 	int64_t id, version;
 	char *name, *kind, *description, *owner, *system, *location, *job, *loaded_at, *subject;
 	char *ns, *olname; /* its OpenLineage identity */
+	char *writer;      /* the job that writes it: job, else "steward:<name>" */
 	char **up;         /* lineage.upstream, sorted, without duplicates */
 	size_t nup;
 	int has_from;      /* a field declares from: */
@@ -96,6 +97,7 @@ static void ds_release(struct ol_ds *d)
 	st_free(d->subject);
 	st_free(d->ns);
 	st_free(d->olname);
+	st_free(d->writer);
 	st_free_strv(d->up, d->nup);
 }
 
@@ -260,28 +262,14 @@ out:
 	return ret;
 }
 
-/* The job that writes d: its lineage.job, else steward's synthetic one. Writes into buf. */
-static const char *job_of(const struct ol_ds *d, char *buf, size_t n, int *synthetic)
-{
-	*synthetic = !d->job;
-	if (d->job)
-		return d->job;
-	snprintf(buf, n, "%s%s", CATALOG_OL_SYNTHETIC_JOB, d->name);
-	return buf;
-}
-
 /* Orders datasets by the job that writes them, then by their input set, then by name:
  * the outputs of one event end up next to each other. */
-static struct ol_export *sort_ctx;
-
-static int cmp_job_inputs(const void *pa, const void *pb)
+static int cmp_job_inputs(const void *pa, const void *pb, void *u)
 {
-	const struct ol_ds *a = &sort_ctx->ds[*(const size_t *)pa];
-	const struct ol_ds *b = &sort_ctx->ds[*(const size_t *)pb];
-	char ba[600], bb[600];
-	int sa, sb, r;
+	const struct ol_export *x = u;
+	const struct ol_ds *a = &x->ds[*(const size_t *)pa], *b = &x->ds[*(const size_t *)pb];
+	int r = strcmp(a->writer, b->writer);
 
-	r = strcmp(job_of(a, ba, sizeof(ba), &sa), job_of(b, bb, sizeof(bb), &sb));
 	for (size_t i = 0; !r && i < a->nup && i < b->nup; i++)
 		r = strcmp(a->up[i], b->up[i]);
 	if (!r)
@@ -291,11 +279,7 @@ static int cmp_job_inputs(const void *pa, const void *pb)
 
 static int same_event(const struct ol_ds *a, const struct ol_ds *b)
 {
-	char ba[600], bb[600];
-	int sa, sb;
-
-	if (strcmp(job_of(a, ba, sizeof(ba), &sa), job_of(b, bb, sizeof(bb), &sb)) ||
-	    a->nup != b->nup)
+	if (strcmp(a->writer, b->writer) || a->nup != b->nup)
 		return 0;
 	for (size_t i = 0; i < a->nup; i++)
 		if (strcmp(a->up[i], b->up[i]))
@@ -323,28 +307,34 @@ static int plan_events(struct ol_export *x)
 			}
 	}
 	for (size_t i = 0; i < x->nds; i++) {
-		const struct ol_ds *d = &x->ds[i];
+		struct ol_ds *d = &x->ds[i];
+		struct st_buf b;
 
-		if (d->job || d->nup || d->has_from || !d->read)
-			x->order[x->norder++] = i;
+		if (!(d->job || d->nup || d->has_from || !d->read))
+			continue;
+		st_buf_init(&b, 1u << 20);
+		if (d->job ? st_buf_adds(&b, d->job)
+			   : st_buf_addf(&b, "%s%s", CATALOG_OL_SYNTHETIC_JOB, d->name)) {
+			st_buf_release(&b);
+			return st_error_oom(x->err);
+		}
+		if (!(d->writer = st_buf_detach(&b)))
+			return st_error_oom(x->err);
+		x->order[x->norder++] = i;
 	}
-	sort_ctx = x;
-	qsort(x->order, x->norder, sizeof(*x->order), cmp_job_inputs);
-	sort_ctx = NULL;
+	qsort_r(x->order, x->norder, sizeof(*x->order), cmp_job_inputs, x);
 	for (size_t i = 0; i < x->norder; i++) {
 		struct ol_ds *d = &x->ds[x->order[i]];
 		struct ol_event *e;
-		char buf[600];
-		int synthetic;
 
 		if (!i || !same_event(&x->ds[x->order[i - 1]], d)) {
 			if (st_grow(&x->ev, &x->evcap, x->nev + 1, sizeof(*x->ev)))
 				return st_error_oom(x->err);
 			e = &x->ev[x->nev++];
 			memset(e, 0, sizeof(*e));
-			if (!(e->job = st_strdup(job_of(d, buf, sizeof(buf), &synthetic))))
+			if (!(e->job = st_strdup(d->writer)))
 				return st_error_oom(x->err);
-			e->synthetic = synthetic;
+			e->synthetic = !d->job;
 			if (!(e->outs = st_calloc(x->norder - i, sizeof(*e->outs))))
 				return st_error_oom(x->err);
 		}
