@@ -51,6 +51,12 @@ expect_stderr_line "error: no dataset or job 'airflow:revenue_dayly' in the cata
 expect_exit 4 steward export openlineage dw.dim_user nothing.like.it
 expect_stderr_line "error: no dataset or job 'nothing.like.it' in the catalog"
 expect_stdout_empty 'one unknown name among known ones: nothing is written'
+# a name that holds personal data is not repeated in the message (nor in the audit log)
+expect_exit 4 steward export openlineage ann.k7@example.com
+expect_stderr_line "error: no dataset or job '<email>' in the catalog"
+expect_exit 0 steward audit log --action catalog.export --json
+expect_stdout_contains '"reason": "no dataset or job '\''<email>'\'' in the catalog"'
+expect_stdout_lacks 'ann.k7'
 expect_exit 4 steward export openlineage glossary.revenue
 expect_stderr_line "error: 'glossary.revenue' is a glossary term, which OpenLineage has no place for"
 rm -f "$TMP/none.ndjson"
