@@ -46,6 +46,7 @@ struct ol_ds {
 	char *name, *kind, *description, *owner, *system, *location, *job, *loaded_at, *subject;
 	char *ns, *olname; /* its OpenLineage identity */
 	char *writer;      /* the job that writes it: job, else "steward:<name>" */
+	char *job_ns;      /* the namespace of an observed dataset's job, else NULL */
 	char **up;         /* lineage.upstream, sorted, without duplicates */
 	size_t nup;
 	int has_from;      /* a field declares from: */
@@ -56,6 +57,7 @@ struct ol_ds {
 /* One event: a job and the outputs that share their input set. */
 struct ol_event {
 	char *job;        /* lineage.job, or the synthetic "steward:<dataset>" */
+	const char *ns;   /* its namespace */
 	int synthetic;
 	size_t *outs;     /* indexes into datasets, by name */
 	size_t nouts;
@@ -74,6 +76,10 @@ struct ol_export {
 	size_t norder;
 	sqlite3_stmt *st_fields, *st_tags, *st_cols;
 	struct st_error *err;
+	/* what OpenLineage import adds to catalog.db, when this catalog has it: observed rows
+	 * (datasets, fields, field_edges.observed), their edges' transformations
+	 * (field_edges.ttype, tsubtype, masking) and descriptors' claims (ol_claims) */
+	int observed_ds, observed_fields, edge_types, claims;
 };
 
 const char *catalog_ol_facet_url(const char *key)
@@ -98,6 +104,7 @@ static void ds_release(struct ol_ds *d)
 	st_free(d->ns);
 	st_free(d->olname);
 	st_free(d->writer);
+	st_free(d->job_ns);
 	st_free_strv(d->up, d->nup);
 }
 
@@ -142,10 +149,28 @@ static struct ol_ds *find_ds(struct ol_export *x, const char *name)
 	return NULL;
 }
 
-/* The (namespace, name) a dataset is exported under (contract: namespace "steward" and
- * the steward name verbatim), unless its descriptor claims another with an `openlineage:`
- * key; the database holds that claim in datasets.ol_namespace and ol_name when the
- * catalog has those columns (the import's migration adds them). */
+/* Whether catalog.db has column col in table (col NULL: the table). */
+static int has_column(struct ol_export *x, const char *table, const char *col)
+{
+	sqlite3_stmt *st = NULL;
+	int r = 0;
+
+	if (sqlite3_prepare_v2(x->c->db,
+			       col ? "SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2"
+				   : "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1",
+			       -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+		if (col)
+			sqlite3_bind_text(st, 2, col, -1, SQLITE_STATIC);
+		r = sqlite3_step(st) == SQLITE_ROW;
+	}
+	sqlite3_finalize(st);
+	return r;
+}
+
+/* The (namespace, name) a dataset is exported under (contract 2): namespace "steward" and
+ * the steward name verbatim, unless its descriptor claims another with an `openlineage:`
+ * key, which the import keeps in ol_claims. */
 static int load_identities(struct ol_export *x)
 {
 	sqlite3_stmt *st = NULL;
@@ -157,14 +182,13 @@ static int load_identities(struct ol_export *x)
 			bad = 1;
 	if (bad)
 		return st_error_oom(x->err);
-	/* without the columns the statement does not prepare: every dataset keeps the default */
-	if (sqlite3_prepare_v2(x->c->db,
-			       "SELECT ol_namespace, ol_name FROM datasets WHERE id = ?1"
-			       " AND ol_namespace IS NOT NULL AND ol_name IS NOT NULL",
-			       -1, &st, NULL) != SQLITE_OK) {
-		sqlite3_finalize(st);
+	if (!x->claims)
 		return 0;
-	}
+	if (st_sql_prepare(x->c->db, &st,
+			   "SELECT namespace, name FROM ol_claims WHERE dataset_id = ?1"
+			   " ORDER BY namespace, name LIMIT 1",
+			   x->err))
+		return -1;
 	for (size_t i = 0; i < x->nds && !bad; i++) {
 		struct ol_ds *d = &x->ds[i];
 		char *ns, *name;
@@ -197,9 +221,19 @@ static int load_datasets(struct ol_export *x)
 	int ret = -1, bad = 0, rc;
 
 	if (st_sql_prepare(x->c->db, &st,
+			   x->observed_ds
+				   ? "SELECT d.id, d.version, d.name, d.kind, d.description, d.owner,"
+				     " d.system, d.location, d.job, f.loaded_at, d.subject,"
+				     " EXISTS (SELECT 1 FROM field_edges e WHERE e.dataset_id = d.id),"
+				     " d.observed"
+				     " FROM datasets d JOIN files f ON f.id = d.file_id"
+				     " WHERE d.kind <> 'term' AND NOT EXISTS (SELECT 1 FROM datasets n"
+				     " WHERE n.name = d.name AND n.version > d.version)"
+				     " ORDER BY d.name"
+				   :
 			   "SELECT d.id, d.version, d.name, d.kind, d.description, d.owner, d.system,"
 			   " d.location, d.job, f.loaded_at, d.subject,"
-			   " EXISTS (SELECT 1 FROM field_edges e WHERE e.dataset_id = d.id)"
+			   " EXISTS (SELECT 1 FROM field_edges e WHERE e.dataset_id = d.id), 0"
 			   " FROM datasets d JOIN files f ON f.id = d.file_id"
 			   " WHERE d.kind <> 'term' AND NOT EXISTS (SELECT 1 FROM datasets n"
 			   " WHERE n.name = d.name AND n.version > d.version)"
@@ -236,6 +270,18 @@ static int load_datasets(struct ol_export *x)
 			st_error_oom(x->err);
 			goto out;
 		}
+		/* an observed dataset's job is "namespace/name", as its last run named it */
+		if (sqlite3_column_int(st, 12) && d->job && strchr(d->job, '/')) {
+			char *slash = strchr(d->job, '/'), *name = st_strdup(slash + 1);
+
+			if (!name || !(d->job_ns = st_strndup(d->job, (size_t)(slash - d->job)))) {
+				st_free(name);
+				st_error_oom(x->err);
+				goto out;
+			}
+			st_free(d->job);
+			d->job = name;
+		}
 		sqlite3_reset(up);
 		sqlite3_bind_int64(up, 1, d->id);
 		while ((rc = sqlite3_step(up)) == SQLITE_ROW) {
@@ -270,6 +316,8 @@ static int cmp_job_inputs(const void *pa, const void *pb, void *u)
 	const struct ol_ds *a = &x->ds[*(const size_t *)pa], *b = &x->ds[*(const size_t *)pb];
 	int r = strcmp(a->writer, b->writer);
 
+	if (!r)
+		r = strcmp(a->job_ns ? a->job_ns : "", b->job_ns ? b->job_ns : "");
 	for (size_t i = 0; !r && i < a->nup && i < b->nup; i++)
 		r = strcmp(a->up[i], b->up[i]);
 	if (!r)
@@ -279,7 +327,8 @@ static int cmp_job_inputs(const void *pa, const void *pb, void *u)
 
 static int same_event(const struct ol_ds *a, const struct ol_ds *b)
 {
-	if (strcmp(a->writer, b->writer) || a->nup != b->nup)
+	if (strcmp(a->writer, b->writer) || a->nup != b->nup ||
+	    strcmp(a->job_ns ? a->job_ns : "", b->job_ns ? b->job_ns : ""))
 		return 0;
 	for (size_t i = 0; i < a->nup; i++)
 		if (strcmp(a->up[i], b->up[i]))
@@ -335,6 +384,7 @@ static int plan_events(struct ol_export *x)
 			if (!(e->job = st_strdup(d->writer)))
 				return st_error_oom(x->err);
 			e->synthetic = !d->job;
+			e->ns = d->job_ns ? d->job_ns : CATALOG_OL_NAMESPACE;
 			if (!(e->outs = st_calloc(x->norder - i, sizeof(*e->outs))))
 				return st_error_oom(x->err);
 		}
@@ -575,6 +625,9 @@ static int lineage_facet(struct ol_export *x, const struct ol_ds *d, json_t *fac
 		const char *tr = (const char *)sqlite3_column_text(x->st_cols, 3);
 		const char *cls = (const char *)sqlite3_column_text(x->st_cols, 4);
 		const char *src_cls = (const char *)sqlite3_column_text(x->st_cols, 5);
+		/* an edge an event observed keeps the transformation the event gave it */
+		const char *otype = (const char *)sqlite3_column_text(x->st_cols, 6);
+		const char *osub = (const char *)sqlite3_column_text(x->st_cols, 7);
 		const struct ol_ds *s;
 		json_t *entry, *inputs, *in, *t, *ts;
 		int masking, identity;
@@ -597,9 +650,10 @@ static int lineage_facet(struct ol_export *x, const struct ol_ds *d, json_t *fac
 		    put_str(in, "name", s ? s->olname : src_ds) ||
 		    put_str(in, "field", src_field) || put(in, "transformations", ts = json_array()) ||
 		    !(t = json_object()) || json_array_append_new(ts, t) ||
-		    put_str(t, "type", "DIRECT") ||
-		    put_str(t, "subtype", identity ? "IDENTITY" : "TRANSFORMATION") ||
-		    put(t, "masking", json_boolean(masking)))
+		    put_str(t, "type", otype ? otype : "DIRECT") ||
+		    put_str(t, "subtype", otype ? osub : identity ? "IDENTITY" : "TRANSFORMATION") ||
+		    put(t, "masking",
+			json_boolean(otype ? sqlite3_column_int(x->st_cols, 8) : masking)))
 			goto oom;
 	}
 	if (rc != SQLITE_DONE) {
@@ -752,7 +806,7 @@ static int write_event(struct ol_export *x, const struct ol_event *e, catalog_ol
 	    put_str(ev, "producer", x->producer) ||
 	    put_str(ev, "schemaURL", OL_SPEC "#/$defs/RunEvent") ||
 	    put(ev, "run", json_incref(run = json_object())) || put(ev, "job", job = json_object()) ||
-	    put_str(job, "namespace", CATALOG_OL_NAMESPACE) || put_str(job, "name", e->job))
+	    put_str(job, "namespace", e->ns) || put_str(job, "name", e->job))
 		goto oom;
 	if (e->synthetic) {
 		char desc[600];
@@ -817,19 +871,41 @@ int catalog_ol_export(struct catalog *c, const struct catalog_ol_opts *o, catalo
 	/* one snapshot: a load that commits meanwhile is not half seen */
 	if (st_sql_exec(c->db, "BEGIN", err))
 		return -1;
+	x.observed_ds = has_column(&x, "datasets", "observed");
+	x.observed_fields = has_column(&x, "fields", "observed");
+	x.edge_types = has_column(&x, "field_edges", "ttype") &&
+		       has_column(&x, "field_edges", "observed");
+	x.claims = has_column(&x, "ol_claims", NULL);
 	if (load_datasets(&x) || plan_events(&x) || select_events(&x))
 		goto out;
+	/* a field an event named without a steward_pii class: nobody has tagged it yet */
 	if (st_sql_prepare(c->db, &x.st_fields,
-			   "SELECT path, depth, type, pii, category, transform, normalize,"
-			   " pii_reason, description FROM fields WHERE dataset_id = ?1 ORDER BY ord",
+			   x.observed_fields
+				   ? "SELECT path, depth, type,"
+				     " CASE WHEN observed = 1 THEN 'unknown' ELSE pii END, category,"
+				     " transform, normalize, pii_reason, description FROM fields"
+				     " WHERE dataset_id = ?1 ORDER BY ord"
+				   : "SELECT path, depth, type, pii, category, transform, normalize,"
+				     " pii_reason, description FROM fields WHERE dataset_id = ?1"
+				     " ORDER BY ord",
 			   err) ||
 	    st_sql_prepare(c->db, &x.st_tags,
 			   "SELECT tag FROM tags WHERE dataset_id = ?1 ORDER BY tag", err) ||
 	    st_sql_prepare(c->db, &x.st_cols,
+			   x.edge_types
+				   ? "SELECT e.dst_field, e.src_ds, e.src_field, f.transform, f.pii,"
+				     " (SELECT sf.pii FROM fields sf JOIN datasets sd"
+				     "  ON sd.id = sf.dataset_id WHERE sd.name = e.src_ds"
+				     "  AND sf.path = e.src_field ORDER BY sd.version DESC LIMIT 1),"
+				     " CASE WHEN e.observed = 1 THEN e.ttype END, e.tsubtype, e.masking"
+				     " FROM field_edges e LEFT JOIN fields f"
+				     " ON f.dataset_id = e.dataset_id AND f.path = e.dst_field"
+				     " WHERE e.dataset_id = ?1 ORDER BY e.rowid"
+				   :
 			   "SELECT e.dst_field, e.src_ds, e.src_field, f.transform, f.pii,"
 			   " (SELECT sf.pii FROM fields sf JOIN datasets sd ON sd.id = sf.dataset_id"
 			   "  WHERE sd.name = e.src_ds AND sf.path = e.src_field"
-			   "  ORDER BY sd.version DESC LIMIT 1)"
+			   "  ORDER BY sd.version DESC LIMIT 1), NULL, NULL, 0"
 			   " FROM field_edges e LEFT JOIN fields f"
 			   " ON f.dataset_id = e.dataset_id AND f.path = e.dst_field"
 			   " WHERE e.dataset_id = ?1 ORDER BY e.rowid",
