@@ -59,7 +59,7 @@ struct ol_event {
 	char *job;        /* lineage.job, or the synthetic "steward:<dataset>" */
 	const char *ns;   /* its namespace */
 	int synthetic;
-	size_t *outs;     /* indexes into datasets, by name */
+	size_t *outs;     /* indexes into datasets, by name: a run of the export's order[] */
 	size_t nouts;
 	int selected;
 };
@@ -113,10 +113,8 @@ static void export_release(struct ol_export *x)
 	for (size_t i = 0; i < x->nds; i++)
 		ds_release(&x->ds[i]);
 	st_free(x->ds);
-	for (size_t i = 0; i < x->nev; i++) {
+	for (size_t i = 0; i < x->nev; i++)
 		st_free(x->ev[i].job);
-		st_free(x->ev[i].outs);
-	}
 	st_free(x->ev);
 	st_free(x->order);
 	sqlite3_finalize(x->st_fields);
@@ -385,11 +383,10 @@ static int plan_events(struct ol_export *x)
 				return st_error_oom(x->err);
 			e->synthetic = !d->job;
 			e->ns = d->job_ns ? d->job_ns : CATALOG_OL_NAMESPACE;
-			if (!(e->outs = st_calloc(x->norder - i, sizeof(*e->outs))))
-				return st_error_oom(x->err);
+			e->outs = &x->order[i]; /* the outputs of one event are next to each other */
 		}
 		e = &x->ev[x->nev - 1];
-		e->outs[e->nouts++] = x->order[i];
+		e->nouts++;
 		d->event = (long)(x->nev - 1);
 	}
 	return 0;
@@ -476,6 +473,15 @@ static int put_str(json_t *o, const char *key, const char *s)
 	return s && *s ? put(o, key, json_string(s)) : 0;
 }
 
+/* The error of a step that failed without saying why: jansson and the allocators only
+ * return NULL, so it ran out of memory. Returns -1. */
+static int failed(struct ol_export *x)
+{
+	if (!x->err->msg[0])
+		st_error_oom(x->err);
+	return -1;
+}
+
 /* A new facet object with _producer and the _schemaURL of key. */
 static json_t *facet_new(const struct ol_export *x, const char *key)
 {
@@ -519,7 +525,7 @@ static int fields_facets(struct ol_export *x, const struct ol_ds *d, json_t *fac
 	int ret = -1, rc;
 
 	if (!schema || !pii || !top || !piif)
-		goto oom;
+		goto out;
 	stack[0] = top;
 	sqlite3_reset(x->st_fields);
 	sqlite3_bind_int64(x->st_fields, 1, d->id);
@@ -532,7 +538,7 @@ static int fields_facets(struct ol_export *x, const struct ol_ds *d, json_t *fac
 		if (!path || !cls || !f || !p) {
 			json_decref(f);
 			json_decref(p);
-			goto oom;
+			goto out;
 		}
 		if (depth < 0 || depth > 63 || !stack[depth]) {
 			json_decref(f);
@@ -543,19 +549,20 @@ static int fields_facets(struct ol_export *x, const struct ol_ds *d, json_t *fac
 		}
 		leaf = strrchr(path, '.');
 		leaf = leaf ? leaf + 1 : path;
+		/* f and p belong to their parents first: nothing leaks when a later step fails */
+		if (json_array_append_new(stack[depth], f)) {
+			json_decref(p);
+			goto out;
+		}
+		if (put(piif, path, p))
+			goto out;
 		if (put_str(f, "name", leaf) ||
 		    put_str(f, "type", (const char *)sqlite3_column_text(x->st_fields, 2)) ||
 		    put_str(f, "description", (const char *)sqlite3_column_text(x->st_fields, 8)) ||
 		    put(f, "ordinal_position", json_integer((json_int_t)++pos[depth])) ||
-		    json_array_append_new(stack[depth], f)) {
-			json_decref(p);
-			goto oom;
-		}
+		    put(f, "fields", kids = json_array()))
+			goto out;
 		/* the next deeper field is this one's child */
-		if (!(kids = json_array()) || json_object_set_new(f, "fields", kids)) {
-			json_decref(p);
-			goto oom;
-		}
 		stack[depth + 1] = kids;
 		pos[depth + 1] = 0;
 		if (put_str(p, "class", cls) ||
@@ -563,8 +570,8 @@ static int fields_facets(struct ol_export *x, const struct ol_ds *d, json_t *fac
 		    put_str(p, "transform", (const char *)sqlite3_column_text(x->st_fields, 5)) ||
 		    put_str(p, "normalize", (const char *)sqlite3_column_text(x->st_fields, 6)) ||
 		    put_str(p, "reason", (const char *)sqlite3_column_text(x->st_fields, 7)) ||
-		    put(p, "derived", json_false()) || put(piif, path, p))
-			goto oom;
+		    put(p, "derived", json_false()))
+			goto out;
 	}
 	if (rc != SQLITE_DONE) {
 		st_sql_error(x->err, x->c->db, READ_ERROR);
@@ -574,12 +581,11 @@ static int fields_facets(struct ol_export *x, const struct ol_ds *d, json_t *fac
 	    (d->subject && put_str(pii, "subject", d->subject)) ||
 	    put(facets, "schema", json_incref(schema)) ||
 	    put(facets, "steward_pii", json_incref(pii)))
-		goto oom;
+		goto out;
 	ret = 0;
-	goto out;
-oom:
-	st_error_oom(x->err);
 out:
+	if (ret)
+		failed(x);
 	json_decref(schema);
 	json_decref(pii);
 	json_decref(top);
@@ -615,7 +621,7 @@ static int lineage_facet(struct ol_export *x, const struct ol_ds *d, json_t *fac
 	if (!d->has_from)
 		return 0;
 	if (!(facet = facet_new(x, "columnLineage")) || !(fields = json_object()))
-		goto oom;
+		goto out;
 	sqlite3_reset(x->st_cols);
 	sqlite3_bind_int64(x->st_cols, 1, d->id);
 	while ((rc = sqlite3_step(x->st_cols)) == SQLITE_ROW) {
@@ -633,7 +639,7 @@ static int lineage_facet(struct ol_export *x, const struct ol_ds *d, json_t *fac
 		int masking, identity;
 
 		if (!dst || !src_ds || !src_field)
-			goto oom;
+			goto out;
 		masking = (tr && (!strcmp(tr, "hash") || !strcmp(tr, "drop"))) ||
 			  (cls && !strcmp(cls, "pseudonymous") &&
 			   !(src_cls && !strcmp(src_cls, "pseudonymous")));
@@ -641,7 +647,7 @@ static int lineage_facet(struct ol_export *x, const struct ol_ds *d, json_t *fac
 		if (!(entry = json_object_get(fields, dst))) {
 			if (put(fields, dst, entry = json_object()) ||
 			    put(entry, "inputFields", json_array()))
-				goto oom;
+				goto out;
 		}
 		inputs = json_object_get(entry, "inputFields");
 		s = find_ds(x, src_ds);
@@ -654,7 +660,7 @@ static int lineage_facet(struct ol_export *x, const struct ol_ds *d, json_t *fac
 		    put_str(t, "subtype", otype ? osub : identity ? "IDENTITY" : "TRANSFORMATION") ||
 		    put(t, "masking",
 			json_boolean(otype ? sqlite3_column_int(x->st_cols, 8) : masking)))
-			goto oom;
+			goto out;
 	}
 	if (rc != SQLITE_DONE) {
 		st_sql_error(x->err, x->c->db, READ_ERROR);
@@ -664,15 +670,15 @@ static int lineage_facet(struct ol_export *x, const struct ol_ds *d, json_t *fac
 	ret = put(facet, "fields", fields);
 	fields = NULL;
 	if (ret)
-		goto oom;
+		goto out;
 	ret = put(facets, "columnLineage", facet);
 	facet = NULL;
 	if (ret)
-		goto oom;
+		goto out;
 	return 0;
-oom:
-	st_error_oom(x->err);
 out:
+	if (ret)
+		failed(x);
 	json_decref(facet);
 	json_decref(fields);
 	return ret;
@@ -693,13 +699,13 @@ static json_t *dataset_facets(struct ol_export *x, const struct ol_ds *d, int wi
 	if (d->description && *d->description) {
 		if (!(f = facet_new(x, "documentation")) || put(facets, "documentation", f) ||
 		    put_str(f, "description", d->description))
-			goto oom;
+			goto fail;
 	}
 	if (d->owner && *d->owner) {
 		if (!(f = facet_new(x, "ownership")) || put(facets, "ownership", f) ||
 		    put(f, "owners", a = json_array()) || !(o = json_object()) ||
 		    json_array_append_new(a, o) || put_str(o, "name", d->owner))
-			goto oom;
+			goto fail;
 	}
 	sqlite3_reset(x->st_tags);
 	sqlite3_bind_int64(x->st_tags, 1, d->id);
@@ -708,13 +714,13 @@ static json_t *dataset_facets(struct ol_export *x, const struct ol_ds *d, int wi
 		const char *tag = (const char *)sqlite3_column_text(x->st_tags, 0);
 
 		if (!tag)
-			goto oom;
+			goto fail;
 		if (!a && (!(f = facet_new(x, "tags")) || put(facets, "tags", f) ||
 			   put(f, "tags", a = json_array())))
-			goto oom;
+			goto fail;
 		if (!(o = json_object()) || json_array_append_new(a, o) || put_str(o, "key", tag) ||
 		    put_str(o, "value", "true") || put_str(o, "source", "STEWARD"))
-			goto oom;
+			goto fail;
 	}
 	if (rc != SQLITE_DONE) {
 		st_sql_error(x->err, x->c->db, READ_ERROR);
@@ -724,7 +730,7 @@ static json_t *dataset_facets(struct ol_export *x, const struct ol_ds *d, int wi
 		if (!(f = facet_new(x, "dataSource")) || put(facets, "dataSource", f) ||
 		    put_str(f, "name", d->system) ||
 		    (d->location && is_uri(d->location) && put_str(f, "uri", d->location)))
-			goto oom;
+			goto fail;
 	}
 	{
 		char type[64];
@@ -736,16 +742,15 @@ static json_t *dataset_facets(struct ol_export *x, const struct ol_ds *d, int wi
 		type[i] = '\0';
 		if (!(f = facet_new(x, "datasetType")) || put(facets, "datasetType", f) ||
 		    put_str(f, "datasetType", type))
-			goto oom;
+			goto fail;
 	}
 	snprintf(ver, sizeof(ver), "%lld", (long long)d->version);
 	if (!(f = facet_new(x, "version")) || put(facets, "version", f) ||
 	    put_str(f, "datasetVersion", ver))
-		goto oom;
+		goto fail;
 	return facets;
-oom:
-	st_error_oom(x->err);
 fail:
+	failed(x);
 	json_decref(facets);
 	return NULL;
 }
@@ -759,7 +764,7 @@ static json_t *dataset_entry(struct ol_export *x, const char *name, int facets_t
 
 	if (!o || put_str(o, "namespace", d ? d->ns : CATALOG_OL_NAMESPACE) ||
 	    put_str(o, "name", d ? d->olname : name))
-		goto oom;
+		goto fail;
 	if (d && facets_too) {
 		json_t *f = dataset_facets(x, d, with_lineage);
 
@@ -767,9 +772,8 @@ static json_t *dataset_entry(struct ol_export *x, const char *name, int facets_t
 			goto fail;
 	}
 	return o;
-oom:
-	st_error_oom(x->err);
 fail:
+	failed(x);
 	json_decref(o);
 	return NULL;
 }
@@ -807,7 +811,7 @@ static int write_event(struct ol_export *x, const struct ol_event *e, catalog_ol
 	    put_str(ev, "schemaURL", OL_SPEC "#/$defs/RunEvent") ||
 	    put(ev, "run", json_incref(run = json_object())) || put(ev, "job", job = json_object()) ||
 	    put_str(job, "namespace", e->ns) || put_str(job, "name", e->job))
-		goto oom;
+		goto out;
 	if (e->synthetic) {
 		char desc[600];
 		json_t *doc;
@@ -818,41 +822,40 @@ static int write_event(struct ol_export *x, const struct ol_event *e, catalog_ol
 		if (put(job, "facets", jf = json_object()) ||
 		    !(doc = facet_new(x, "job_documentation")) || put(jf, "documentation", doc) ||
 		    put_str(doc, "description", desc))
-			goto oom;
+			goto out;
 	}
 	if (put(ev, "inputs", ins = json_array()) || put(ev, "outputs", outs = json_array()))
-		goto oom;
+		goto out;
 	for (size_t i = 0; i < first->nup; i++) {
 		const struct ol_ds *s = find_ds(x, first->up[i]);
 		/* a source nothing writes carries its facets here */
 		json_t *in = dataset_entry(x, first->up[i], s && s->event < 0, 0);
 
 		if (!in || json_array_append_new(ins, in))
-			goto fail;
+			goto out;
 	}
 	for (size_t i = 0; i < e->nouts; i++) {
 		json_t *out = dataset_entry(x, x->ds[e->outs[i]].name, 1, 1);
 
 		if (!out || json_array_append_new(outs, out))
-			goto fail;
+			goto out;
 		stats->datasets++;
 	}
 	if (!(text = json_dumps(ev, JSON_COMPACT | JSON_PRESERVE_ORDER)))
-		goto oom;
+		goto out;
 	run_id(text, strlen(text), id);
 	free(text);
 	text = NULL;
 	if (put_str(run, "runId", id) ||
 	    !(text = json_dumps(ev, JSON_COMPACT | JSON_PRESERVE_ORDER)))
-		goto oom;
+		goto out;
 	if (fn(text, strlen(text), u, x->err))
-		goto fail;
+		goto out;
 	stats->events++;
 	ret = 0;
-	goto fail;
-oom:
-	st_error_oom(x->err);
-fail:
+out:
+	if (ret)
+		failed(x);
 	free(text);
 	json_decref(run);
 	json_decref(ev);
@@ -866,6 +869,7 @@ int catalog_ol_export(struct catalog *c, const struct catalog_ol_opts *o, catalo
 	int ret = -1;
 
 	memset(stats, 0, sizeof(*stats));
+	st_error_init(err); /* failed() tells an unexplained failure by an empty message */
 	snprintf(x.producer, sizeof(x.producer), "%s%s", CATALOG_OL_PRODUCER_BASE,
 		 o->version ? o->version : "unknown");
 	/* one snapshot: a load that commits meanwhile is not half seen */

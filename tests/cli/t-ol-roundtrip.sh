@@ -46,6 +46,18 @@ expect_exit 0 steward lineage import "$TMP/catalog.ndjson"
 compare "$A" "cli:$WS"
 expect_equal 0 "$RC" 'exported and imported, the catalog has the same datasets, fields, dataset edges and column edges'
 expect_stdout_line 'equal: 28 datasets, 198 fields, 36 dataset edges, 30 column edges'
+# steward's own cases: nested fields, an external upstream, one job with two input sets
+WS=$TMP/ws-cases
+init_ws "$WS"
+expect_exit 0 steward catalog load "$FIXTURES/olout"
+expect_exit 0 steward export openlineage --out "$TMP/cases.ndjson"
+WS=$TMP/ws-cases-import
+init_ws "$WS"
+expect_exit 0 steward lineage import "$TMP/cases.ndjson"
+compare "db:$TMP/ws-cases/.steward/catalog.db" "cli:$WS"
+expect_equal 0 "$RC" "steward's own cases, exported and imported, are equal"
+expect_stdout_line 'equal: 4 datasets, 18 fields, 3 dataset edges, 7 column edges'
+WS=$TMP/ws-import
 # column lineage of the imported catalog, through the lineage command
 expect_exit 0 steward lineage dw.dim_user.user_key --up --depth 1 --json
 expect_jq '[.edges[] | [.from, .to]]' '[["prod.users.id","dw.dim_user.user_key"]]'
