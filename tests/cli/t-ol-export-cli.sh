@@ -81,6 +81,16 @@ test_cmp "$TMP/all.ndjson" "$TMP/old.ndjson" 'an existing output file is replace
 expect_equal 600 "$(stat -c %a "$TMP/old.ndjson")" 'and is mode 0600 afterwards'
 ls -A "$TMP" | grep -F '.tmp-' >"$TMP/tmps" || true
 expect_count 0 . "$TMP/tmps" 'no temporary file is left beside it'
+if [ "$(id -u)" = 0 ]; then
+	printf 'theirs\n' >"$TMP/theirs.ndjson"
+	chmod 666 "$TMP/theirs.ndjson"
+	chown 65534 "$TMP/theirs.ndjson"
+	expect_exit 6 steward export openlineage --out "$TMP/theirs.ndjson"
+	expect_stderr_line "error: output file '$TMP/theirs.ndjson' belongs to another user (uid 65534); remove it or choose another path"
+	expect_equal theirs "$(cat "$TMP/theirs.ndjson")" "another user's file is untouched"
+else
+	skip "an output file owned by another user is refused" "needs root to chown"
+fi
 expect_exit 2 steward export openlineage --out ''
 expect_stderr_line 'error: --out needs a file name'
 expect_exit 2 steward export openlineage --output x
@@ -91,6 +101,27 @@ expect_exit 2 steward export dot
 expect_stderr_line "error: 'dot' is not a 'steward export' command"
 expect_exit 0 steward export openlineage --help
 expect_stdout_line 'usage: steward export openlineage [NAME...] [--out FILE]'
+
+# ---- bash completion: the verb, its subcommand, its option, dataset names ----
+cat >"$TMP/complete.bash" <<'EOF'
+. "$STEWARD_SRC/completion/steward.bash" || exit 3
+COMP_WORDS=("$@")
+COMP_CWORD=$(($# - 1))
+COMP_LINE="$*"
+COMP_POINT=${#COMP_LINE}
+_steward steward "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}"
+[ ${#COMPREPLY[@]} -eq 0 ] || printf '%s\n' "${COMPREPLY[@]}"
+EOF
+export STEWARD_SRC
+tab() { run bash --norc --noprofile "$TMP/complete.bash" "$@"; }
+tab "$STEWARD" ex
+expect_stdout_line export 'steward ex<TAB> proposes export'
+tab "$STEWARD" export ''
+expect_stdout_line openlineage 'steward export <TAB> proposes openlineage'
+tab "$STEWARD" export openlineage --o
+expect_stdout_line --out 'steward export openlineage --o<TAB> proposes --out'
+tab "$STEWARD" --home "$WS" export openlineage dw.dim_
+expect_stdout_line dw.dim_user 'steward export openlineage dw.dim_<TAB> proposes dataset names'
 
 # a source that nothing writes selects the events that read it
 WS=$TMP/ws-cases
