@@ -102,6 +102,23 @@ expect_stderr_line "error: 'dot' is not a 'steward export' command"
 expect_exit 0 steward export openlineage --help
 expect_stdout_line 'usage: steward export openlineage [NAME...] [--out FILE]'
 
+# ---- stored text is escaped as in every JSON output, and stays the same string ----
+WS=$TMP/ws-escape
+init_ws "$WS"
+cat >"$TMP/esc.yaml" <<'EOF'
+kind: table
+name: x.esc
+description: "right-to-left \u202E override, a C1 \u0085 control, a tab\t and a bell \a"
+columns:
+  - {name: a, type: string, pii: none}
+EOF
+expect_exit 0 steward catalog load "$TMP/esc.yaml"
+expect_exit 0 steward export openlineage
+expect_count 0 "$(printf '\342\200\256')" "$OUT" 'no raw U+202E reaches the output'
+expect_stdout_contains 'right-to-left \u202e override, a C1 \u0085 control, a tab\t and a bell \u0007'
+expect_jq '.outputs[0].facets.documentation.description | explode | map(select(. == 8238 or . == 133 or . == 7)) | length' 3
+WS=$TMP/ws
+
 # ---- bash completion: the verb, its subcommand, its option, dataset names ----
 cat >"$TMP/complete.bash" <<'EOF'
 . "$STEWARD_SRC/completion/steward.bash" || exit 3
