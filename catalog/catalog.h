@@ -362,4 +362,46 @@ int catalog_lineage_get(struct catalog *c, const char *target, int dir, int dept
 /* Frees the graph. */
 void catalog_lineage_release(struct catalog_lineage *g);
 
+/* ---- OpenLineage export (openlineage_export.c) ----------------------------------------- */
+
+/* The namespace of steward's datasets and jobs in OpenLineage, unless a descriptor's
+ * `openlineage:` key names another for its dataset. */
+#define CATALOG_OL_NAMESPACE "steward"
+/* The job of a dataset whose descriptor names no lineage.job: this prefix and its name. */
+#define CATALOG_OL_SYNTHETIC_JOB "steward:"
+/* _producer of every event and facet: this and steward's version. */
+#define CATALOG_OL_PRODUCER_BASE "https://github.com/steward-dev/steward/tree/"
+/* _schemaURL of the steward_pii dataset facet (schemas/openlineage-steward-pii-facet.json). */
+#define CATALOG_OL_PII_FACET_URL \
+	"https://steward.dev/spec/facets/1-0-0/StewardPiiDatasetFacet.json#/$defs/StewardPiiDatasetFacet"
+
+struct catalog_ol_opts {
+	const char *const *names; /* datasets or jobs to export; none: the whole catalog */
+	size_t nnames;
+	const char *version;      /* steward's version, for _producer */
+};
+
+struct catalog_ol_stats {
+	size_t events;   /* lines written */
+	size_t datasets; /* output datasets in them */
+};
+
+/* Receives one event: len bytes of compact JSON without a newline. Returns 0, or -1 with
+ * err to stop the export. */
+typedef int (*catalog_ol_write_fn)(const char *line, size_t len, void *u, struct st_error *err);
+
+/* Exports the latest version of every dataset of c as OpenLineage RunEvents (spec 2-0-2),
+ * handing each to fn in a stable order: one COMPLETE event per job (lineage.job, else the
+ * synthetic "steward:<dataset>") and input set, with the facets docs/interop.md lists,
+ * eventTime the time the outputs' files were loaded, and a run id derived from the event's
+ * content, so that the same catalog gives the same bytes. With o->names, only the events
+ * of those jobs, and of those datasets (the event that writes one, else those that read
+ * it). Returns 0, or -1 with err: ST_E_NOTFOUND for a name that is no dataset or job (with
+ * a hint), fn's error, or ST_E_SYSTEM. stats holds what was written either way. */
+int catalog_ol_export(struct catalog *c, const struct catalog_ol_opts *o, catalog_ol_write_fn fn,
+		      void *u, struct catalog_ol_stats *stats, struct st_error *err);
+/* The _schemaURL steward writes for facet key ("schema", "steward_pii", ...; the job's
+ * documentation facet is "job_documentation"), or NULL. Static. */
+const char *catalog_ol_facet_url(const char *key);
+
 #endif

@@ -10,6 +10,7 @@ _steward_subcommands() {
 	pii) echo "hash map check scan" ;;
 	request) echo "new extend plan run list show" ;;
 	audit) echo "verify checkpoint log recover prove consistency check-proof" ;;
+	export) echo "openlineage" ;;
 	esac
 }
 
@@ -18,7 +19,7 @@ _steward_subcommands() {
 _steward_options() {
 	local o
 	case $1 in
-	init | catalog | key | pii | request | audit) o= ;;
+	init | catalog | key | pii | request | audit | export) o= ;;
 	"catalog load") o="--check" ;;
 	"catalog schema" | "key init" | "key rotate" | "key retire") o= ;;
 	"key list" | "pii map" | "pii check" | "request plan" | "request show") o="--json" ;;
@@ -39,6 +40,7 @@ _steward_options() {
 	"audit prove" | "audit consistency") o="--json" ;;
 	"audit check-proof") o="--public-key --json" ;;
 	report) o="--period --format --output" ;;
+	"export openlineage") o="--out" ;;
 	version) echo "--help"; return ;;
 	*) return ;;
 	esac
@@ -52,7 +54,7 @@ _steward_takes_value() {
 		--normalize | --key | --dataset | --sample | --format | --label | --rejects | \
 		--unknown | --max-record | --threads | --subject | --received | --regime | --reason | \
 		--exports | --anchor | --export | --since | --until | --actor | --action | --object | \
-		--outcome | --period | --output | --public-key)
+		--outcome | --period | --output | --public-key | --out)
 		return 0 ;;
 	--version) [ "$1" = show ] ;;
 	*) return 1 ;;
@@ -93,7 +95,7 @@ _steward_values() {
 	local verb=$1 opt=$2 prog=$3 home=$4 cur=$5
 	case $opt in
 	--home | --exports) _steward_paths -d "$cur" ;;
-	--rejects | --output | --anchor | --export | --public-key) _steward_paths -f "$cur" ;;
+	--rejects | --output | --anchor | --export | --public-key | --out) _steward_paths -f "$cur" ;;
 	--format)
 		case $verb in
 		ingest) _steward_words "jsonl csv" "$cur" ;;
@@ -106,6 +108,7 @@ _steward_values() {
 	--outcome) _steward_words "ok denied error" "$cur" ;;
 	--action)
 		_steward_words "catalog.search catalog.show catalog.lineage catalog.load catalog.check
+			catalog.export
 			pii.ingest pii.map pii.check pii.scan pii.hash key.init key.rotate key.retire
 			key.list request.new request.extend request.plan request.run request.list
 			request.show audit.verify audit.log audit.checkpoint audit.recover audit.prove
@@ -191,13 +194,13 @@ _steward() {
 		case $cur in
 		-*) _steward_words "--home --help --version" "$cur" ;;
 		*) _steward_words "init catalog search show lineage key pii ingest request audit
-			report version help" "$cur" ;;
+			report export version help" "$cur" ;;
 		esac
 		return 0
 	fi
 	if [ "$verb" = help ]; then
 		[ ${#args[@]} -eq 0 ] && _steward_words "init catalog search show lineage key pii
-			ingest request audit report version" "$cur"
+			ingest request audit report export version" "$cur"
 		return 0
 	fi
 	local subs
@@ -224,6 +227,10 @@ _steward() {
 			# shellcheck disable=SC2207 # one name per line
 			COMPREPLY=($(_steward_datasets "$prog" "$home" "$cur"))
 		fi ;;
+	"export openlineage")
+		local IFS=$'\n'
+		# shellcheck disable=SC2207 # one name per line
+		COMPREPLY=($(_steward_datasets "$prog" "$home" "$cur")) ;;
 	"pii scan") [ ${#args[@]} -eq 0 ] && _steward_paths -f "$cur" ;;
 	"request new") [ ${#args[@]} -eq 0 ] && _steward_words "erase access object" "$cur" ;;
 	"audit consistency" | "audit check-proof") [ ${#args[@]} -eq 0 ] && _steward_paths -f "$cur" ;;
