@@ -98,7 +98,7 @@ void catalog_config_release(struct catalog_config *cfg);
 
 /* ---- Catalog database ----------------------------------------------------------------- */
 
-#define CATALOG_SCHEMA_VERSION 1
+#define CATALOG_SCHEMA_VERSION 2
 
 struct catalog;
 
@@ -125,6 +125,8 @@ struct catalog_load_stats {
 	size_t datasets_loaded; /* rows written by this load */
 	char **removed;         /* names that no longer exist after the load */
 	size_t nremoved;
+	size_t manifests;        /* dbt manifests named or found (also counted in files) */
+	size_t manifests_parsed; /* dbt manifests read and written again by this load */
 };
 
 /* catalog_load() flags */
