@@ -632,9 +632,13 @@ static int pii_value(struct mfload *m, struct col *c, const char *key, const cha
 	if (!strcmp(key, "normalize") &&
 	    !one_of(v, normalizers, sizeof(normalizers) / sizeof(*normalizers)))
 		return err_at(m, "%s: unknown normalizer \"%s\"", where, v);
-	if (*dst && strcmp(*dst, v))
-		return err_at(m, "%s: \"%s\" conflicts with \"%s\" set for column '%s' before", where,
-			      v, *dst, c->name);
+	if (*dst && strcmp(*dst, v)) {
+		if (!strcmp(key, "pii") && c->ppath)
+			return err_at(m, "%s: \"%s\" conflicts with \"%s\" from %s", where, v, *dst,
+				      c->ppath);
+		return err_at(m, "%s: \"%s\" conflicts with \"%s\" set before for column '%s'",
+			      where, v, *dst, c->name);
+	}
 	if (!*dst && !(*dst = st_strdup(v)))
 		return oom(m->x);
 	if (!strcmp(key, "pii") && !c->ppath && !(c->ppath = st_strdup(where)))
@@ -1396,8 +1400,6 @@ static int store_exposures(struct mfload *m)
 		     prop(m, id, "dbt.maturity", jstr(e, "maturity")) ||
 		     prop(m, id, "dbt.path", jstr(e, "original_file_path")) ||
 		     prop(m, id, "dbt.package", pkg) ||
-		     prop(m, id, "dbt.owner_email", jstr(ow, "email") && jstr(ow, "name")
-							    ? jstr(ow, "email") : NULL) ||
 		     prop_json(m, id, "dbt.meta", json_object_get(e, "meta")) ||
 		     store_edges(m, id, nm.p, one) || touch(m, nm.p);
 		json_decref(one);
@@ -1436,7 +1438,8 @@ static int materialize(struct catalog_dbt_ctx *x, const char *display, int64_t f
 	m.root = json_loadb((const char *)data, len, 0, &je);
 	if (!m.root) {
 		ret = diag(x, ST_SEV_ERROR, display, je.line > 0 ? (unsigned)je.line : 0,
-			   je.column > 0 ? (unsigned)je.column : 0, "invalid JSON: %s", je.text);
+			   je.line > 0 ? (unsigned)(je.column > 0 ? je.column : 1) : 0,
+			   "invalid JSON: %s", je.text);
 		goto out;
 	}
 	m.meta = json_object_get(m.root, "metadata");
@@ -1450,7 +1453,7 @@ static int materialize(struct catalog_dbt_ctx *x, const char *display, int64_t f
 	if (m.version < DBT_MIN_VERSION || m.version > DBT_MAX_VERSION) {
 		ret = diag(x, ST_SEV_ERROR, display, 0, 0,
 			   "metadata.dbt_schema_version: unsupported dbt manifest \"%s\"; steward "
-			   "reads manifest v%d to v%d (dbt 0.19 to 1.11)",
+			   "reads manifest v%d to v%d",
 			   url, DBT_MIN_VERSION, DBT_MAX_VERSION);
 		goto out;
 	}
@@ -1459,8 +1462,8 @@ static int materialize(struct catalog_dbt_ctx *x, const char *display, int64_t f
 		m.catalog = json_loadb((const char *)cdata, clen, 0, &je);
 		if (!m.catalog) {
 			ret = diag(x, ST_SEV_ERROR, cat_display, je.line > 0 ? (unsigned)je.line : 0,
-				   je.column > 0 ? (unsigned)je.column : 0, "invalid JSON: %s",
-				   je.text);
+				   je.line > 0 ? (unsigned)(je.column > 0 ? je.column : 1) : 0,
+				   "invalid JSON: %s", je.text);
 			goto out;
 		}
 	}
@@ -1626,7 +1629,8 @@ int catalog_dbt_extension(struct catalog_dbt_ctx *x, const char *file, int64_t f
 			       "'extends' must name a dbt unique_id or a dbt dataset");
 	if (st_sql_prepare(x->db, &s.ins,
 			    "INSERT INTO dbt_extends(file_id, ord, target, key, value, line, col)"
-			    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+			    " VALUES (?1, (SELECT count(*) FROM dbt_extends WHERE file_id = ?1) + 0 * ?2,"
+			    " ?3, ?4, ?5, ?6, ?7)",
 			    x->err))
 		return -1;
 	if (ext_row(&s, "extends", s.target, catalog_ymap_get(root, "extends")))
@@ -1880,10 +1884,10 @@ static int apply_one(struct apply *a, int64_t id, const char *name, const char *
 	for (size_t i = 0; i < a->n; i++)
 		if (a->v[i].id == id && !strcmp(a->v[i].key, key) && strcmp(a->v[i].value, value)) {
 			ret = diag(x, ST_SEV_ERROR, file, line, col,
-				   "%s%s%s '%s' of '%s' conflicts with '%s' set at %s:%u:%u",
-				   fpath ? "field '" : "", fpath ? fpath : "", fpath ? "':" : "",
-				   fkey ? fkey : key, name, a->v[i].value, a->v[i].file, a->v[i].line,
-				   a->v[i].col);
+				   "%s%s%s'%s': %s '%s' conflicts with '%s' set at %s:%u:%u",
+				   fpath ? "field '" : "", fpath ? fpath : "", fpath ? "' of " : "",
+				   name, fkey ? fkey : key, value, a->v[i].value, a->v[i].file,
+				   a->v[i].line, a->v[i].col);
 			goto out;
 		}
 	if (cur && strcmp(cur, value) && !(fkey && !strcmp(fkey, "pii") && !strcmp(cur, "unknown"))) {
@@ -1893,9 +1897,9 @@ static int apply_one(struct apply *a, int64_t id, const char *name, const char *
 			mine |= a->v[i].id == id && !strcmp(a->v[i].key, key);
 		if (!mine) {
 			ret = diag(x, ST_SEV_ERROR, file, line, col,
-				   "%s%s%s%s '%s' conflicts with '%s' from the dbt manifest of '%s'",
-				   fpath ? "field '" : "", fpath ? fpath : "", fpath ? "': " : "",
-				   fkey ? fkey : key, value, cur, name);
+				   "%s%s%s'%s': %s '%s' conflicts with '%s' from the dbt manifest",
+				   fpath ? "field '" : "", fpath ? fpath : "", fpath ? "' of " : "",
+				   name, fkey ? fkey : key, value, cur);
 			goto out;
 		}
 	}
