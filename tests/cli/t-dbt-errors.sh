@@ -1,3 +1,57 @@
 #!/bin/sh
+# Errors in dbt artifacts point into the JSON (file: JSON path: message), nothing is
+# loaded when any is found, and a manifest version steward does not read is refused with
+# the versions it reads.
 . "$(dirname "$0")/lib.sh"
+require sqlite3
+
+DB=$WS/.steward/catalog.db
+init_ws
+cp -R "$FIXTURES/dbt" "$TMP/dbt"
+cd "$TMP/dbt/badpii" || exit 99
+
+expect_exit 3 steward catalog load manifest.json
+expect_stderr_line 'manifest.json: error: nodes."model.shop.orders".columns.email.meta.pii: unknown class "emial"'
+expect_stderr_line "manifest.json: error: nodes.\"model.shop.orders\".columns.phone.meta.category: unknown category 'user.contact.phon'"
+expect_stderr_line 'manifest.json: error: nodes."model.shop.orders".columns.name.tags[0]: "indirect" conflicts with "direct" from nodes."model.shop.orders".columns.name.meta.pii'
+expect_stderr_line 'manifest.json: error: nodes."model.shop.orders".columns.age.meta.pii: must be a string'
+expect_stderr_line 'error: 4 errors found; the catalog was not changed'
+expect_equal 0 "$(sqlite3 "$DB" 'SELECT count(*) FROM datasets')" 'nothing was loaded'
+expect_equal 0 "$(sqlite3 "$DB" 'SELECT count(*) FROM files')" 'not even the file row'
+
+cd "$TMP/dbt" || exit 99
+expect_exit 3 steward catalog load v13/manifest.json
+expect_stderr_line 'v13/manifest.json: error: metadata.dbt_schema_version: unsupported dbt manifest "https://schemas.getdbt.com/dbt/manifest/v13.json"; steward reads manifest v1 to v12'
+sed 's|manifest/v4.json|manifest/v0.json|' v4/manifest.json >v0.json
+expect_exit 3 steward catalog load v0.json
+expect_stderr_line 'v0.json: error: metadata.dbt_schema_version: unsupported dbt manifest "https://schemas.getdbt.com/dbt/manifest/v0.json"; steward reads manifest v1 to v12'
+
+printf '{"metadata": {"generated_at": "x"}}\n' >plain.json
+printf '{"metadata":\n  {"dbt_schema_version": }\n' >broken.json
+expect_exit 3 steward catalog load plain.json broken.json
+expect_stderr_line 'plain.json: error: not a dbt manifest: metadata.dbt_schema_version is missing'
+expect_stderr_line "broken.json:2:26: error: invalid JSON: unexpected token near '}'"
+
+# A broken catalog.json beside a good manifest is an error too, and nothing changes.
+expect_exit 0 steward catalog load v4/manifest.json
+printf '{"nodes": ' >v4/catalog.json
+expect_exit 3 steward catalog load v4/manifest.json
+expect_stderr_line 'v4/catalog.json:1:10: error: invalid JSON: unexpected token near end of file'
+expect_equal 8 "$(sqlite3 "$DB" 'SELECT count(*) FROM datasets')" 'the catalog kept the last good load'
+
+# A descriptor may not declare a dbt dataset's name: it extends it instead.
+mkdir desc
+cat >desc/clash.yaml <<'YAML'
+kind: table
+name: warehouse-raw.orders
+fields:
+  - {name: id, type: int, pii: none}
+YAML
+rm v4/catalog.json
+expect_exit 3 steward catalog load v4/manifest.json desc
+expect_stderr_line "desc/clash.yaml:2:7: error: dataset 'warehouse-raw.orders' version 1 is already declared at v4/manifest.json:0:0"
+init_ws "$TMP/ws2"
+expect_exit 3 "$STEWARD" --home "$TMP/ws2" catalog load v4/manifest.json desc
+expect_stderr_line "v4/manifest.json: error: sources.\"source.shop.raw.orders\": dataset 'warehouse-raw.orders' is already declared by a descriptor or another manifest (a descriptor adds to a dbt dataset with 'extends')"
+
 done_testing
