@@ -84,22 +84,13 @@ static int step_done(struct catalog_dbt_ctx *x, sqlite3_stmt *st, const char *wh
 	return rc == SQLITE_DONE ? 0 : st_sql_error(x->err, x->db, what);
 }
 
-int catalog_dbt_is_json(const char *path)
-{
-	size_t n = strlen(path);
-
-	return n > 5 && !strcmp(path + n - 5, ".json");
-}
-
-int catalog_dbt_sniff(const char *path, const char *base)
+/* Whether the first 4 KiB of path name a dbt_schema_version: dbt writes metadata first. */
+static int names_dbt_schema(const char *path)
 {
 	char head[4097];
 	ssize_t r;
-	int fd;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
-	if (strcmp(base, "manifest.json"))
-		return 0;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return 0;
 	r = read(fd, head, sizeof(head) - 1);
@@ -108,6 +99,18 @@ int catalog_dbt_sniff(const char *path, const char *base)
 		return 0;
 	head[r] = '\0';
 	return strstr(head, "\"dbt_schema_version\"") != NULL;
+}
+
+int catalog_dbt_is_json(const char *path)
+{
+	size_t n = strlen(path);
+
+	return n > 5 && !strcmp(path + n - 5, ".json") && names_dbt_schema(path);
+}
+
+int catalog_dbt_sniff(const char *path, const char *base)
+{
+	return !strcmp(base, "manifest.json") && names_dbt_schema(path);
 }
 
 int catalog_dbt_is_extension(const struct catalog_ynode *root)

@@ -30,7 +30,8 @@ struct catalog_dbt_input {
  * manifest.json and its first 4 KiB name a metadata.dbt_schema_version. */
 int catalog_dbt_sniff(const char *path, const char *base);
 
-/* Whether a file named explicitly is to be read as a dbt manifest (it ends in .json). */
+/* Whether a file named explicitly is to be read as a dbt manifest: it ends in .json and its
+ * first 4 KiB name a dbt_schema_version (any other file is a descriptor, as before). */
 int catalog_dbt_is_json(const char *path);
 
 /* The dbt step of a load, after every descriptor is stored: decides which manifests changed

@@ -26,11 +26,16 @@ sed 's|manifest/v4.json|manifest/v0.json|' v4/manifest.json >v0.json
 expect_exit 3 steward catalog load v0.json
 expect_stderr_line 'v0.json: error: metadata.dbt_schema_version: unsupported dbt manifest "https://schemas.getdbt.com/dbt/manifest/v0.json"; steward reads manifest v1 to v12'
 
-printf '{"metadata": {"generated_at": "x"}}\n' >plain.json
+printf '{"dbt_schema_version": "https://schemas.getdbt.com/dbt/manifest/v12.json"}\n' >plain.json
 printf '{"metadata":\n  {"dbt_schema_version": }\n' >broken.json
 expect_exit 3 steward catalog load plain.json broken.json
 expect_stderr_line 'plain.json: error: not a dbt manifest: metadata.dbt_schema_version is missing'
 expect_stderr_line "broken.json:2:26: error: invalid JSON: unexpected token near '}'"
+# Any other JSON file named on the command line is a descriptor, as before (JSON is YAML).
+printf '{"kind": "table", "name": "x.json_descriptor", "fields": [{"name": "a", "type": "int", "pii": "none"}]}\n' >desc.json
+init_ws "$TMP/ws3"
+expect_exit 0 "$STEWARD" --home "$TMP/ws3" catalog load desc.json
+expect_stdout_line 'catalog: 1 dataset (1 version)'
 
 # A broken catalog.json beside a good manifest is an error too, and nothing changes.
 expect_exit 0 steward catalog load v4/manifest.json
