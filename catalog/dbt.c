@@ -651,18 +651,53 @@ static int pii_value(struct mfload *m, struct col *c, const char *key, const cha
 
 static const char *const pii_keys[] = {"pii", "category", "transform", "normalize", "pii_reason"};
 
-/* PII settings from a meta object (column meta or config.meta) at path. */
+static int warn_at(struct mfload *m, const char *fmt, ...) ST_PRINTF(2, 3);
+
+/* A warning in the manifest, its message starting with a JSON path. */
+static int warn_at(struct mfload *m, const char *fmt, ...)
+{
+	char msg[1536];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return diag(m->x, ST_SEV_WARNING, m->file, 0, 0, "%s", msg);
+}
+
+/* PII settings from a meta object (column meta or config.meta) at path. category,
+ * transform, normalize and pii_reason are read only from a meta that sets pii (or as
+ * pii_category, pii_transform, pii_normalize): a bare `category` may mean something else
+ * to the team. pii: false means none; other values that are not strings (true, a number,
+ * an object) say no class: a warning, and the column stays unknown. */
 static int pii_from_meta(struct mfload *m, struct col *c, const json_t *meta, const char *path)
 {
+	static const char *const alt[] = {NULL, "pii_category", "pii_transform", "pii_normalize",
+					  NULL};
+	int has_pii = json_object_get(meta, "pii") && !json_is_null(json_object_get(meta, "pii"));
+
 	for (size_t i = 0; i < sizeof(pii_keys) / sizeof(*pii_keys); i++) {
-		const json_t *v = json_object_get(meta, pii_keys[i]);
+		const char *key = pii_keys[i];
+		const json_t *v = has_pii || !i ? json_object_get(meta, key) : NULL;
 		char where[2048];
 
+		if ((!v || json_is_null(v)) && alt[i]) {
+			key = alt[i];
+			v = json_object_get(meta, key);
+		}
 		if (!v || json_is_null(v))
 			continue;
-		snprintf(where, sizeof(where), "%s.%s", path, pii_keys[i]);
+		snprintf(where, sizeof(where), "%s.%s", path, key);
+		if (!i && json_is_false(v)) {
+			if (pii_value(m, c, "pii", "none", where) && m->x->err->code)
+				return -1;
+			continue;
+		}
 		if (!json_is_string(v)) {
-			if (err_at(m, "%s: must be a string", where))
+			if (warn_at(m, "%s: not a %s; the column stays unknown (use a string such as "
+				       "%s)",
+				    where, i ? "string" : "pii class",
+				    i ? "user.contact.email" : "direct, indirect or none"))
 				return -1;
 			continue;
 		}
@@ -695,6 +730,13 @@ static int pii_from_tags(struct mfload *m, struct col *c, const json_t *tags, co
 			if (strncmp(s, map[k].prefix, n))
 				continue;
 			snprintf(where, sizeof(where), "%s[%zu]", path, i);
+			/* A tag such as pii:yes is a team's own convention: a warning, not an error. */
+			if (!strcmp(map[k].key, "pii") &&
+			    !one_of(s + n, classes, sizeof(classes) / sizeof(*classes))) {
+				if (warn_at(m, "%s: tag \"%s\" names no pii class; ignored", where, s))
+					return -1;
+				continue;
+			}
 			if (pii_value(m, c, map[k].key, s + n, where) && m->x->err->code)
 				return -1;
 		}

@@ -14,10 +14,24 @@ expect_exit 3 steward catalog load manifest.json
 expect_stderr_line 'manifest.json: error: nodes."model.shop.orders".columns.email.meta.pii: unknown class "emial"'
 expect_stderr_line "manifest.json: error: nodes.\"model.shop.orders\".columns.phone.meta.category: unknown category 'user.contact.phon'"
 expect_stderr_line 'manifest.json: error: nodes."model.shop.orders".columns.name.tags[0]: "indirect" conflicts with "direct" from nodes."model.shop.orders".columns.name.meta.pii'
-expect_stderr_line 'manifest.json: error: nodes."model.shop.orders".columns.age.meta.pii: must be a string'
-expect_stderr_line 'error: 4 errors found; the catalog was not changed'
+# Conventions of a team's own are warnings, and the column stays unknown; a category
+# outside a meta that sets pii means something else and is left alone; pii: false is none.
+expect_stderr_line 'manifest.json: warning: nodes."model.shop.orders".columns.age.meta.pii: not a pii class; the column stays unknown (use a string such as direct, indirect or none)'
+expect_stderr_line 'manifest.json: warning: nodes."model.shop.orders".columns.flag.meta.pii: not a pii class; the column stays unknown (use a string such as direct, indirect or none)'
+expect_stderr_line 'manifest.json: warning: nodes."model.shop.orders".columns.segment.tags[0]: tag "pii:yes" names no pii class; ignored'
+expect_stderr_lacks finance
+expect_stderr_line 'error: 3 errors found; the catalog was not changed'
 expect_equal 0 "$(sqlite3 "$DB" 'SELECT count(*) FROM datasets')" 'nothing was loaded'
 expect_equal 0 "$(sqlite3 "$DB" 'SELECT count(*) FROM files')" 'not even the file row'
+sed 's/"emial"/"direct"/; s/"user.contact.phon"/"user.contact.phone_number"/; s/"pii:indirect"/"pii:direct"/' manifest.json >m.json && mv m.json manifest.json
+expect_exit 0 steward catalog load manifest.json
+expect_stdout_line 'catalog: 1 dataset (1 version), 3 warnings'
+expect_exit 0 steward show model.shop.orders --json
+expect_jq '[.fields[] | [.path, .pii, .category]]' '[["email","direct",null],["phone","direct","user.contact.phone_number"],["name","direct",null],["age","unknown",null],["flag","unknown",null],["segment","unknown",null],["status","none",null]]'
+# The rest in a fresh workspace.
+WS=$TMP/ws4
+DB=$WS/.steward/catalog.db
+init_ws
 
 cd "$TMP/dbt" || exit 99
 expect_exit 3 steward catalog load v13/manifest.json
