@@ -411,8 +411,9 @@ static int relation(struct mfload *m, const struct rel *r, char **ident, char **
 				continue;
 			char b[512];
 
-			ret = err_at(m, "%s.%s: no %s", r->section, qk(r->uid, b, sizeof(b)),
-				     i == 1 ? "schema" : "alias, identifier or name");
+			err_at(m, "%s.%s: no %s", r->section, qk(r->uid, b, sizeof(b)),
+			       i == 1 ? "schema" : "alias, identifier or name");
+			ret = -1;
 			goto out;
 		}
 		if (!(p = st_strdup(parts[i])))
@@ -547,8 +548,11 @@ static int collect_rels(struct mfload *m)
 	for (size_t i = 0; i < m->nrels; i++) {
 		char *ident, *name;
 
-		if (relation(m, &m->rels[i], &ident, &name))
-			return m->x->err->code ? -1 : 0;
+		if (relation(m, &m->rels[i], &ident, &name)) {
+			if (m->x->err->code)
+				return -1;
+			continue; /* reported */
+		}
 		if (dataset_for(m, i, ident, name) && m->x->err->code)
 			return -1;
 	}
@@ -1319,6 +1323,8 @@ static int store_tests(struct mfload *m)
 		if (!target || !(at = json_object_get(m->dsof, target)))
 			continue; /* on an ephemeral or disabled node, or not resolvable */
 		d = &m->ds[json_integer_value(at)];
+		if (!d->id)
+			continue; /* not stored: reported */
 		colname = jstr(kw, "column_name") ? jstr(kw, "column_name") : jstr(t, "column_name");
 		if (!strcmp(tname, "accepted_values")) {
 			const json_t *vals = json_object_get(kw, "values");
