@@ -23,7 +23,6 @@
 #define DBT_MAX_VERSION 12
 #define DBT_MAPPING "dbt-mapping-1" /* change it when the mapping changes: manifests reload */
 #define HASH_LEN 32
-#define MAX_EPHEMERAL_DEPTH 64
 
 /* ---- small helpers ---- */
 
@@ -1149,8 +1148,9 @@ out:
 }
 
 /* Adds the datasets that node uid stands for to set: itself, or through an ephemeral
- * model, the datasets it is built from. */
-static int upstream_of(struct mfload *m, const char *uid, json_t *set, int depth)
+ * model, the datasets it is built from. seen holds the ephemeral models already walked,
+ * so a cycle or a diamond among them costs one visit each. */
+static int upstream_of(struct mfload *m, const char *uid, json_t *set, json_t *seen)
 {
 	json_t *at = json_object_get(m->dsof, uid), *eph, *deps, *dep;
 	size_t i;
@@ -1160,24 +1160,28 @@ static int upstream_of(struct mfload *m, const char *uid, json_t *set, int depth
 			       ? oom(m->x)
 			       : 0;
 	eph = json_object_get(m->ephemeral, uid);
-	if (!eph || depth > MAX_EPHEMERAL_DEPTH)
-		return 0; /* not a dataset (disabled, a metric, a macro) */
+	if (!eph || json_object_get(seen, uid))
+		return 0; /* not a dataset (disabled, a metric, a macro), or walked already */
+	if (json_object_set_new(seen, uid, json_true()))
+		return oom(m->x);
 	deps = json_object_get(json_object_get(eph, "depends_on"), "nodes");
 	json_array_foreach(deps, i, dep)
-		if (json_string_value(dep) &&
-		    upstream_of(m, json_string_value(dep), set, depth + 1))
+		if (json_string_value(dep) && upstream_of(m, json_string_value(dep), set, seen))
 			return -1;
 	return 0;
 }
 
 static int store_edges(struct mfload *m, int64_t id, const char *name, json_t *nodes_of)
 {
-	json_t *set = json_object(), *v;
+	json_t *set = json_object(), *seen = json_object(), *v;
 	const char *src;
 	int ret = -1;
 
-	if (!set)
+	if (!set || !seen) {
+		json_decref(set);
+		json_decref(seen);
 		return oom(m->x);
+	}
 	for (size_t i = 0; i < json_array_size(nodes_of); i++) {
 		json_t *deps = json_object_get(json_object_get(json_array_get(nodes_of, i),
 							      "depends_on"),
@@ -1186,7 +1190,7 @@ static int store_edges(struct mfload *m, int64_t id, const char *name, json_t *n
 
 		json_array_foreach(deps, k, dep)
 			if (json_string_value(dep) &&
-			    upstream_of(m, json_string_value(dep), set, 0))
+			    upstream_of(m, json_string_value(dep), set, seen))
 				goto out;
 	}
 	json_object_foreach(set, src, v) {
@@ -1203,6 +1207,7 @@ static int store_edges(struct mfload *m, int64_t id, const char *name, json_t *n
 	ret = 0;
 out:
 	json_decref(set);
+	json_decref(seen);
 	return ret;
 }
 
