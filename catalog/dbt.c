@@ -971,6 +971,32 @@ static int touch(struct mfload *m, const char *name)
 	return step_done(m->x, m->q[Q_TOUCH], "cannot record change");
 }
 
+/* Whether dataset name (version 1) comes from another dbt manifest: 1 with its display
+ * name in *file (a new string), 0 when a descriptor declares it, -1 with x->err. */
+static int other_manifest(struct mfload *m, const char *name, char **file)
+{
+	sqlite3_stmt *st;
+	int rc, bad = 0, ret;
+
+	*file = NULL;
+	if (st_sql_prepare(m->x->db, &st,
+			    "SELECT f.display FROM datasets d JOIN files f ON f.id = d.file_id"
+			    " JOIN dbt_manifests x ON x.file_id = d.file_id"
+			    " WHERE d.name = ?1 AND d.version = 1",
+			    m->x->err))
+		return -1;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*file = st_sql_col_strdup(st, 0, &bad);
+	sqlite3_finalize(st);
+	if (bad)
+		return oom(m->x);
+	ret = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : st_sql_error(m->x->err, m->x->db,
+									 "cannot read dataset");
+	return ret;
+}
+
 /* Writes dataset d: its row, aliases, properties, tags and fields. */
 static int store_ds(struct mfload *m, struct dset *d)
 {
@@ -1028,10 +1054,20 @@ static int store_ds(struct mfload *m, struct dset *d)
 		sqlite3_reset(st);
 		sqlite3_clear_bindings(st);
 		if (rc == SQLITE_CONSTRAINT_UNIQUE) {
-			ret = err_at(m, "%s.%s: dataset '%s' is already declared by a descriptor or "
-					"another manifest (a descriptor adds to a dbt dataset with "
-					"'extends')",
-				     first->section, qk(first->uid, b1, sizeof(b1)), d->name);
+			char *other = NULL;
+			int r = other_manifest(m, d->name, &other);
+
+			if (r > 0) /* two projects on one table: the first keeps it */
+				ret = warn_at(m, "%s.%s: dataset '%s' is already declared by %s; it is "
+						 "kept there, and lineage joins it by name",
+					      first->section, qk(first->uid, b1, sizeof(b1)), d->name,
+					      other);
+			else if (!r)
+				ret = err_at(m, "%s.%s: dataset '%s' is already declared by a "
+						"descriptor (a descriptor adds to a dbt dataset with "
+						"'extends')",
+					     first->section, qk(first->uid, b1, sizeof(b1)), d->name);
+			st_free(other);
 			goto out;
 		}
 		if (rc != SQLITE_DONE) {
@@ -1422,8 +1458,17 @@ static int store_exposures(struct mfload *m)
 		sqlite3_reset(st);
 		sqlite3_clear_bindings(st);
 		if (rc == SQLITE_CONSTRAINT_UNIQUE) {
-			rc = err_at(m, "exposures.%s: dataset '%s' is already declared",
-				    qk(uid, b1, sizeof(b1)), nm.p);
+			char *other = NULL;
+			int r = other_manifest(m, nm.p, &other);
+
+			rc = r < 0   ? -1
+			     : r > 0 ? warn_at(m, "exposures.%s: dataset '%s' is already declared by "
+						  "%s; it is kept there",
+					       qk(uid, b1, sizeof(b1)), nm.p, other)
+				     : err_at(m, "exposures.%s: dataset '%s' is already declared by a "
+						 "descriptor",
+					      qk(uid, b1, sizeof(b1)), nm.p);
+			st_free(other);
 			st_buf_release(&nm);
 			st_buf_release(&tb);
 			if (rc)

@@ -71,6 +71,16 @@ expect_exit 3 steward catalog load v4/manifest.json desc
 expect_stderr_line "desc/clash.yaml:2:7: error: dataset 'warehouse-raw.orders' version 1 is already declared at v4/manifest.json:0:0"
 init_ws "$TMP/ws2"
 expect_exit 3 "$STEWARD" --home "$TMP/ws2" catalog load v4/manifest.json desc
-expect_stderr_line "v4/manifest.json: error: sources.\"source.shop.raw.orders\": dataset 'warehouse-raw.orders' is already declared by a descriptor or another manifest (a descriptor adds to a dbt dataset with 'extends')"
+expect_stderr_line "v4/manifest.json: error: sources.\"source.shop.raw.orders\": dataset 'warehouse-raw.orders' is already declared by a descriptor (a descriptor adds to a dbt dataset with 'extends')"
+
+# Two projects on the same tables (a dbt mesh, or a copy): the first manifest keeps each
+# dataset, the second warns and links its lineage to it by name.
+mkdir v4b
+cp v4/manifest.json v4b/manifest.json
+init_ws "$TMP/ws5"
+expect_exit 0 "$STEWARD" --home "$TMP/ws5" catalog load v4/manifest.json v4b/manifest.json
+expect_stdout_line 'catalog: 8 datasets (8 versions), 8 warnings'
+expect_stderr_line "v4b/manifest.json: warning: nodes.\"model.shop.orders\": dataset 'warehouse-analytics.orders' is already declared by v4/manifest.json; it is kept there, and lineage joins it by name"
+expect_stderr_line "v4b/manifest.json: warning: exposures.\"exposure.shop.weekly_kpis\": dataset 'shop-exposures.weekly_kpis' is already declared by v4/manifest.json; it is kept there"
 
 done_testing
