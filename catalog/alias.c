@@ -15,10 +15,10 @@ int catalog_resolve_alias(struct catalog *c, const char *ref, char **out, struct
 
 	*out = NULL;
 	if (st_sql_prepare(c->db, &st,
-			    "SELECT d.name FROM aliases a JOIN datasets d ON d.id = a.dataset_id"
-			    " WHERE a.alias = ?1 AND NOT EXISTS (SELECT 1 FROM datasets x"
-			    " WHERE x.name = ?2) ORDER BY d.version DESC LIMIT 1",
-			    err))
+			   "SELECT d.name FROM aliases a JOIN datasets d ON d.id = a.dataset_id"
+			   " WHERE a.alias = ?1 AND NOT EXISTS (SELECT 1 FROM datasets x"
+			   " WHERE x.name = ?2) ORDER BY d.version DESC LIMIT 1",
+			   err))
 		return -1;
 	/* The longest prefix that is an alias, ending at a dot: the rest is a field path. */
 	for (size_t len = n; len > 0; len--) {

@@ -52,11 +52,8 @@ static int oom(struct catalog_dbt_ctx *x)
 	return st_error_oom(x->err);
 }
 
-static int diag(struct catalog_dbt_ctx *x, int sev, const char *file, unsigned line, unsigned col,
-		const char *fmt, ...) ST_PRINTF(6, 7);
-
-static int diag(struct catalog_dbt_ctx *x, int sev, const char *file, unsigned line, unsigned col,
-		const char *fmt, ...)
+int catalog_dbt_diag(struct catalog_dbt_ctx *x, int sev, const char *file, unsigned line,
+		     unsigned col, const char *fmt, ...)
 {
 	char msg[1536];
 	va_list ap;
@@ -69,12 +66,12 @@ static int diag(struct catalog_dbt_ctx *x, int sev, const char *file, unsigned l
 	return 0;
 }
 
-static int bind_text(sqlite3_stmt *st, int i, const char *s)
+int catalog_dbt_bind(sqlite3_stmt *st, int i, const char *s)
 {
 	return s ? sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(st, i);
 }
 
-static int step_done(struct catalog_dbt_ctx *x, sqlite3_stmt *st, const char *what)
+int catalog_dbt_step(struct catalog_dbt_ctx *x, sqlite3_stmt *st, const char *what)
 {
 	int rc = sqlite3_step(st);
 
@@ -132,13 +129,15 @@ static int read_all(struct catalog_dbt_ctx *x, const char *path, const char *dis
 	if (fd < 0 && missing_ok && errno == ENOENT)
 		return 1;
 	if (fd < 0 || fstat(fd, &sb)) {
-		diag(x, ST_SEV_ERROR, display, 0, 0, "cannot read: %s", strerror(errno));
+		catalog_dbt_diag(x, ST_SEV_ERROR, display, 0, 0, "cannot read: %s",
+				 strerror(errno));
 		goto fail;
 	}
 	if (sb.st_size > (off_t)DBT_MAX_FILE) {
-		diag(x, ST_SEV_ERROR, display, 0, 0,
-		     "file is %lld bytes, over the limit of %u bytes for a dbt artifact",
-		     (long long)sb.st_size, DBT_MAX_FILE);
+		catalog_dbt_diag(
+			x, ST_SEV_ERROR, display, 0, 0,
+			"file is %lld bytes, over the limit of %u bytes for a dbt artifact",
+			(long long)sb.st_size, DBT_MAX_FILE);
 		goto fail;
 	}
 	if (!(p = st_malloc((size_t)sb.st_size + 1))) {
@@ -151,8 +150,8 @@ static int read_all(struct catalog_dbt_ctx *x, const char *path, const char *dis
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0) {
-			diag(x, ST_SEV_ERROR, display, 0, 0, "cannot read: %s",
-			     r < 0 ? strerror(errno) : "file shrank while reading");
+			catalog_dbt_diag(x, ST_SEV_ERROR, display, 0, 0, "cannot read: %s",
+					 r < 0 ? strerror(errno) : "file shrank while reading");
 			goto fail;
 		}
 		n += (size_t)r;
@@ -177,9 +176,10 @@ enum { FOLD_KEEP, FOLD_LOWER, FOLD_UPPER };
 static int fold_of(const char *adapter)
 {
 	static const char *const upper[] = {"snowflake", "oracle", "exasol", "db2", "firebolt"};
-	static const char *const lower[] = {"postgres", "redshift", "duckdb", "databricks", "spark",
-					    "trino", "athena", "materialize", "sqlite", "glue",
-					    "greenplum", "vertica", "risingwave", "starrocks"};
+	static const char *const lower[] = {"postgres",	  "redshift", "duckdb",	   "databricks",
+					    "spark",	  "trino",    "athena",	   "materialize",
+					    "sqlite",	  "glue",     "greenplum", "vertica",
+					    "risingwave", "starrocks"};
 
 	for (size_t i = 0; adapter && i < sizeof(upper) / sizeof(*upper); i++)
 		if (!strcmp(adapter, upper[i]))
@@ -235,10 +235,10 @@ enum { R_MODEL, R_SNAPSHOT, R_SEED, R_SOURCE };
 
 struct rel {
 	const char *uid;
-	json_t *node;   /* the manifest's node */
-	json_t *cat;    /* its catalog.json entry, or NULL */
+	json_t *node; /* the manifest's node */
+	json_t *cat;  /* its catalog.json entry, or NULL */
 	const char *section;
-	int rank;       /* R_*: which node of a dataset speaks first */
+	int rank; /* R_*: which node of a dataset speaks first */
 };
 
 struct col {
@@ -259,22 +259,34 @@ struct dset {
 };
 
 enum {
-	Q_DS_INS, Q_FIELD_INS, Q_TAG_INS, Q_EDGE_INS, Q_ALIAS_INS, Q_PROP_INS, Q_FPROP_INS,
-	Q_CONS_INS, Q_TOUCH, Q_COUNT
+	Q_DS_INS,
+	Q_FIELD_INS,
+	Q_TAG_INS,
+	Q_EDGE_INS,
+	Q_ALIAS_INS,
+	Q_PROP_INS,
+	Q_FPROP_INS,
+	Q_CONS_INS,
+	Q_TOUCH,
+	Q_COUNT
 };
 
 static const char *const q_sql[Q_COUNT] = {
-	[Q_DS_INS] = "INSERT INTO datasets(name, version, kind, description, owner, system, location,"
-		     " tags, certified, npii, file_id, line, col, gen) VALUES (?1, 1, ?2, ?3, ?4, ?5,"
-		     " ?6, ?7, ?8, ?9, ?10, 0, 0, ?11)",
+	[Q_DS_INS] =
+		"INSERT INTO datasets(name, version, kind, description, owner, system, location,"
+		" tags, certified, npii, file_id, line, col, gen) VALUES (?1, 1, ?2, ?3, ?4, ?5,"
+		" ?6, ?7, ?8, ?9, ?10, 0, 0, ?11)",
 	[Q_FIELD_INS] = "INSERT INTO fields(dataset_id, ord, path, depth, type, pii, category,"
 			" transform, normalize, pii_reason, description, line, col)"
 			" VALUES (?1, ?2, ?3, 0, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 0, 0)",
 	[Q_TAG_INS] = "INSERT OR IGNORE INTO tags(dataset_id, tag) VALUES (?1, ?2)",
-	[Q_EDGE_INS] = "INSERT INTO edges(dataset_id, src, dst, line, col) VALUES (?1, ?2, ?3, 0, 0)",
-	[Q_ALIAS_INS] = "INSERT OR IGNORE INTO aliases(alias, dataset_id, origin) VALUES (?1, ?2, 'dbt')",
-	[Q_PROP_INS] = "INSERT INTO dataset_props(dataset_id, ord, key, value)"
-		       " VALUES (?1, (SELECT count(*) FROM dataset_props WHERE dataset_id = ?1), ?2, ?3)",
+	[Q_EDGE_INS] =
+		"INSERT INTO edges(dataset_id, src, dst, line, col) VALUES (?1, ?2, ?3, 0, 0)",
+	[Q_ALIAS_INS] =
+		"INSERT OR IGNORE INTO aliases(alias, dataset_id, origin) VALUES (?1, ?2, 'dbt')",
+	[Q_PROP_INS] =
+		"INSERT INTO dataset_props(dataset_id, ord, key, value)"
+		" VALUES (?1, (SELECT count(*) FROM dataset_props WHERE dataset_id = ?1), ?2, ?3)",
 	[Q_FPROP_INS] = "INSERT OR REPLACE INTO field_props(dataset_id, path, key, value)"
 			" VALUES (?1, ?2, ?3, ?4)",
 	[Q_CONS_INS] = "INSERT INTO constraints(dataset_id, ord, kind, field, detail, ref_ds,"
@@ -294,9 +306,9 @@ struct mfload {
 	size_t nrels, rcap;
 	struct dset *ds;
 	size_t nds, dcap;
-	json_t *dsof;      /* unique_id -> dataset index */
+	json_t *dsof;	   /* unique_id -> dataset index */
 	json_t *ephemeral; /* unique_id -> node */
-	json_t *names;     /* steward name -> dataset index */
+	json_t *names;	   /* steward name -> dataset index */
 	sqlite3_stmt *q[Q_COUNT];
 };
 
@@ -347,7 +359,7 @@ static int err_at(struct mfload *m, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	return diag(m->x, ST_SEV_ERROR, m->file, 0, 0, "%s", msg);
+	return catalog_dbt_diag(m->x, ST_SEV_ERROR, m->file, 0, 0, "%s", msg);
 }
 
 /* The dbt schema version N of ".../manifest/vN.json", or -1. */
@@ -419,9 +431,12 @@ static int relation(struct mfload *m, const struct rel *r, char **ident, char **
 			goto nomem;
 		if (!quoted(r->node, m->meta, keys[i], m->adapter))
 			fold(p, m->fold);
-		if (st_buf_adds(&id, p) || st_buf_add(&id, "\x1f", 1) ||
-		    add_clean(&nm, p) ||
-		    st_buf_add(&nm, i == 0 ? "-" : i == 1 ? "." : "", i == 2 ? 0 : 1)) {
+		if (st_buf_adds(&id, p) || st_buf_add(&id, "\x1f", 1) || add_clean(&nm, p) ||
+		    st_buf_add(&nm,
+			       i == 0	? "-"
+			       : i == 1 ? "."
+					: "",
+			       i == 2 ? 0 : 1)) {
 			st_free(p);
 			goto nomem;
 		}
@@ -457,9 +472,9 @@ static int add_rel(struct mfload *m, const char *section, const char *uid, json_
 	r->node = node;
 	r->section = section;
 	r->rank = rank;
-	r->cat = json_object_get(json_object_get(m->catalog, !strcmp(section, "sources") ? "sources"
-										       : "nodes"),
-				 uid);
+	r->cat = json_object_get(
+		json_object_get(m->catalog, !strcmp(section, "sources") ? "sources" : "nodes"),
+		uid);
 	return 0;
 }
 
@@ -476,9 +491,10 @@ static int dataset_for(struct mfload *m, size_t ri, char *ident, char *name)
 		d = &m->ds[di];
 		if (strcmp(d->ident, ident)) {
 			char b1[512], b2[512];
-			int r1 = err_at(m, "%s.%s: relation maps to dataset '%s', as does %s; rename one",
-					r->section, qk(r->uid, b1, sizeof(b1)), name,
-					qk(m->rels[d->rels[0]].uid, b2, sizeof(b2)));
+			int r1 = err_at(
+				m, "%s.%s: relation maps to dataset '%s', as does %s; rename one",
+				r->section, qk(r->uid, b1, sizeof(b1)), name,
+				qk(m->rels[d->rels[0]].uid, b2, sizeof(b2)));
 
 			st_free(ident);
 			st_free(name);
@@ -528,12 +544,14 @@ static int collect_rels(struct mfload *m)
 
 		if (sec && !json_is_object(sec))
 			return err_at(m, "%s: not an object", sections[s]);
-		json_object_foreach(sec, uid, n) {
+		json_object_foreach(sec, uid, n)
+		{
 			const char *rtype = jstr(n, "resource_type");
 			const char *mat = jstr(json_object_get(n, "config"), "materialized");
 			int rank;
 
-			if (!json_is_object(n) || !rtype || (rank = rank_of(rtype)) < 0 || !enabled(n))
+			if (!json_is_object(n) || !rtype || (rank = rank_of(rtype)) < 0 ||
+			    !enabled(n))
 				continue;
 			if (rank == R_MODEL && mat && !strcmp(mat, "ephemeral")) {
 				if (json_object_set(m->ephemeral, uid, n))
@@ -560,12 +578,13 @@ static int collect_rels(struct mfload *m)
 
 /* ---- columns and their PII ---- */
 
-static const char *const classes[] = {"none", "direct", "indirect", "sensitive", "pseudonymous",
-				      "unknown"};
-static const char *const transforms[] = {"keep", "hash", "drop", "mask", "truncate"};
-static const char *const normalizers[] = {"email", "phone", "ip"};
+const char *const catalog_dbt_classes[CATALOG_DBT_NCLASSES] = {
+	"none", "direct", "indirect", "sensitive", "pseudonymous", "unknown"};
+const char *const catalog_dbt_transforms[CATALOG_DBT_NTRANSFORMS] = {"keep", "hash", "drop", "mask",
+								     "truncate"};
+const char *const catalog_dbt_normalizers[CATALOG_DBT_NNORMALIZERS] = {"email", "phone", "ip"};
 
-static int one_of(const char *v, const char *const *set, size_t n)
+int catalog_dbt_one_of(const char *v, const char *const *set, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		if (!strcmp(v, set[i]))
@@ -628,15 +647,16 @@ static int pii_value(struct mfload *m, struct col *c, const char *key, const cha
 						 : &c->reason;
 	struct st_error e = ST_ERROR_INIT;
 
-	if (!strcmp(key, "pii") && !one_of(v, classes, sizeof(classes) / sizeof(*classes)))
+	if (!strcmp(key, "pii") &&
+	    !catalog_dbt_one_of(v, catalog_dbt_classes, CATALOG_DBT_NCLASSES))
 		return err_at(m, "%s: unknown class \"%s\"", where, v);
 	if (!strcmp(key, "category") && catalog_category_check(v, &e))
 		return err_at(m, "%s: %s", where, e.msg);
 	if (!strcmp(key, "transform") &&
-	    !one_of(v, transforms, sizeof(transforms) / sizeof(*transforms)))
+	    !catalog_dbt_one_of(v, catalog_dbt_transforms, CATALOG_DBT_NTRANSFORMS))
 		return err_at(m, "%s: unknown transform \"%s\"", where, v);
 	if (!strcmp(key, "normalize") &&
-	    !one_of(v, normalizers, sizeof(normalizers) / sizeof(*normalizers)))
+	    !catalog_dbt_one_of(v, catalog_dbt_normalizers, CATALOG_DBT_NNORMALIZERS))
 		return err_at(m, "%s: unknown normalizer \"%s\"", where, v);
 	if (*dst && strcmp(*dst, v)) {
 		if (!strcmp(key, "pii") && c->ppath)
@@ -665,7 +685,7 @@ static int warn_at(struct mfload *m, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	return diag(m->x, ST_SEV_WARNING, m->file, 0, 0, "%s", msg);
+	return catalog_dbt_diag(m->x, ST_SEV_WARNING, m->file, 0, 0, "%s", msg);
 }
 
 /* PII settings from a meta object (column meta or config.meta) at path. category,
@@ -697,8 +717,9 @@ static int pii_from_meta(struct mfload *m, struct col *c, const json_t *meta, co
 			continue;
 		}
 		if (!json_is_string(v)) {
-			if (warn_at(m, "%s: not a %s; the column stays unknown (use a string such as "
-				       "%s)",
+			if (warn_at(m,
+				    "%s: not a %s; the column stays unknown (use a string such as "
+				    "%s)",
 				    where, i ? "string" : "pii class",
 				    i ? "user.contact.email" : "direct, indirect or none"))
 				return -1;
@@ -723,7 +744,8 @@ static int pii_from_tags(struct mfload *m, struct col *c, const json_t *tags, co
 	size_t i;
 	json_t *t;
 
-	json_array_foreach(tags, i, t) {
+	json_array_foreach(tags, i, t)
+	{
 		const char *s = json_string_value(t);
 		char where[2048];
 
@@ -733,10 +755,12 @@ static int pii_from_tags(struct mfload *m, struct col *c, const json_t *tags, co
 			if (strncmp(s, map[k].prefix, n))
 				continue;
 			snprintf(where, sizeof(where), "%s[%zu]", path, i);
-			/* A tag such as pii:yes is a team's own convention: a warning, not an error. */
+			/* A tag such as pii:yes is a team's own convention: a warning, not an
+			 * error. */
 			if (!strcmp(map[k].key, "pii") &&
-			    !one_of(s + n, classes, sizeof(classes) / sizeof(*classes))) {
-				if (warn_at(m, "%s: tag \"%s\" names no pii class; ignored", where, s))
+			    !catalog_dbt_one_of(s + n, catalog_dbt_classes, CATALOG_DBT_NCLASSES)) {
+				if (warn_at(m, "%s: tag \"%s\" names no pii class; ignored", where,
+					    s))
 					return -1;
 				continue;
 			}
@@ -778,7 +802,8 @@ static int build_cols(struct mfload *m, struct dset *d)
 			continue;
 		if (!(v = st_calloc(want, sizeof(*v))))
 			return oom(m->x);
-		json_object_foreach(cols, cname, cv) {
+		json_object_foreach(cols, cname, cv)
+		{
 			v[n].index = json_integer_value(json_object_get(cv, "index"));
 			v[n].seq = n;
 			v[n].key = cname;
@@ -804,7 +829,8 @@ static int build_cols(struct mfload *m, struct dset *d)
 		const char *cname;
 		char b1[512], b2[512], path[2048];
 
-		json_object_foreach(cols, cname, cv) {
+		json_object_foreach(cols, cname, cv)
+		{
 			const char *nm = jstr(cv, "name");
 			json_t *cfg = json_object_get(cv, "config");
 			json_t *tags = json_object_get(cv, "tags");
@@ -853,9 +879,9 @@ static int prop(struct mfload *m, int64_t id, const char *key, const char *value
 	if (!value)
 		return 0;
 	sqlite3_bind_int64(st, 1, id);
-	bind_text(st, 2, key);
-	bind_text(st, 3, value);
-	return step_done(m->x, st, "cannot store dataset property");
+	catalog_dbt_bind(st, 2, key);
+	catalog_dbt_bind(st, 3, value);
+	return catalog_dbt_step(m->x, st, "cannot store dataset property");
 }
 
 static int prop_json(struct mfload *m, int64_t id, const char *key, const json_t *v)
@@ -889,10 +915,12 @@ static int bind_scrubbed(struct mfload *m, sqlite3_stmt *st, int i, const char *
 	clean = c->scrub ? c->scrub(text, n, &found, c->scrub_ctx) : NULL;
 	if (found && !clean)
 		return oom(m->x);
-	if (found && diag(m->x, ST_SEV_WARNING, m->file, 0, 0,
-			  "%s: holds what looks like personal data (%zu value%s); it is stored with "
-			  "%s replaced",
-			  where, found, found == 1 ? "" : "s", found == 1 ? "it" : "them")) {
+	if (found &&
+	    catalog_dbt_diag(
+		    m->x, ST_SEV_WARNING, m->file, 0, 0,
+		    "%s: holds what looks like personal data (%zu value%s); it is stored with "
+		    "%s replaced",
+		    where, found, found == 1 ? "" : "s", found == 1 ? "it" : "them")) {
 		st_free(clean);
 		return -1;
 	}
@@ -922,9 +950,8 @@ static const char *owner_of(struct mfload *m, const json_t *n)
 		const char *k;
 		json_t *v;
 
-		json_object_foreach(json_object_get(m->root, "groups"), k, v)
-			if (jstr(v, "name") && !strcmp(jstr(v, "name"), g))
-				grp = v;
+		json_object_foreach(json_object_get(m->root, "groups"), k,
+				    v) if (jstr(v, "name") && !strcmp(jstr(v, "name"), g)) grp = v;
 	}
 	go = json_object_get(grp, "owner");
 	return jstr(go, "name") ? jstr(go, "name") : jstr(go, "email");
@@ -959,16 +986,16 @@ static int add_tags(json_t *set, const json_t *tags)
 	size_t i;
 	json_t *t;
 
-	json_array_foreach(tags, i, t)
-		if (json_string_value(t) && json_object_set_new(set, json_string_value(t), json_true()))
-			return -1;
+	json_array_foreach(tags, i, t) if (json_string_value(t) &&
+					   json_object_set_new(set, json_string_value(t),
+							       json_true())) return -1;
 	return 0;
 }
 
 static int touch(struct mfload *m, const char *name)
 {
-	bind_text(m->q[Q_TOUCH], 1, name);
-	return step_done(m->x, m->q[Q_TOUCH], "cannot record change");
+	catalog_dbt_bind(m->q[Q_TOUCH], 1, name);
+	return catalog_dbt_step(m->x, m->q[Q_TOUCH], "cannot record change");
 }
 
 /* Whether dataset name (version 1) comes from another dbt manifest: 1 with its display
@@ -980,10 +1007,10 @@ static int other_manifest(struct mfload *m, const char *name, char **file)
 
 	*file = NULL;
 	if (st_sql_prepare(m->x->db, &st,
-			    "SELECT f.display FROM datasets d JOIN files f ON f.id = d.file_id"
-			    " JOIN dbt_manifests x ON x.file_id = d.file_id"
-			    " WHERE d.name = ?1 AND d.version = 1",
-			    m->x->err))
+			   "SELECT f.display FROM datasets d JOIN files f ON f.id = d.file_id"
+			   " JOIN dbt_manifests x ON x.file_id = d.file_id"
+			   " WHERE d.name = ?1 AND d.version = 1",
+			   m->x->err))
 		return -1;
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
@@ -992,8 +1019,9 @@ static int other_manifest(struct mfload *m, const char *name, char **file)
 	sqlite3_finalize(st);
 	if (bad)
 		return oom(m->x);
-	ret = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : st_sql_error(m->x->err, m->x->db,
-									 "cannot read dataset");
+	ret = rc == SQLITE_ROW	  ? 1
+	      : rc == SQLITE_DONE ? 0
+				  : st_sql_error(m->x->err, m->x->db, "cannot read dataset");
 	return ret;
 }
 
@@ -1024,26 +1052,28 @@ static int store_ds(struct mfload *m, struct dset *d)
 		if (add_tags(tagset, json_object_get(n, "tags")))
 			goto nomem;
 	}
-	json_object_foreach(tagset, tag, tv) {
+	json_object_foreach(tagset, tag, tv)
+	{
 		if (st_buf_addf(&tb, "%s%s", tb.len ? " " : "", tag))
 			goto nomem;
 		certified |= !strcmp(tag, "certified");
 	}
 	for (size_t i = 0; i < d->ncols; i++)
-		if (d->cols[i].pii && strcmp(d->cols[i].pii, "none") && strcmp(d->cols[i].pii, "unknown"))
+		if (d->cols[i].pii && strcmp(d->cols[i].pii, "none") &&
+		    strcmp(d->cols[i].pii, "unknown"))
 			npii++;
 	if (location_of(first, &loc))
 		goto nomem;
 	snprintf(where, sizeof(where), "%s.%s.description", first->section,
 		 qk(first->uid, b1, sizeof(b1)));
-	bind_text(st, 1, d->name);
-	bind_text(st, 2, kind_of_rank(first->rank));
+	catalog_dbt_bind(st, 1, d->name);
+	catalog_dbt_bind(st, 2, kind_of_rank(first->rank));
 	if (bind_scrubbed(m, st, 3, desc, where))
 		goto out;
-	bind_text(st, 4, owner);
-	bind_text(st, 5, m->adapter);
-	bind_text(st, 6, st_buf_str(&loc));
-	bind_text(st, 7, st_buf_str(&tb));
+	catalog_dbt_bind(st, 4, owner);
+	catalog_dbt_bind(st, 5, m->adapter);
+	catalog_dbt_bind(st, 6, st_buf_str(&loc));
+	catalog_dbt_bind(st, 7, st_buf_str(&tb));
 	sqlite3_bind_int(st, 8, certified);
 	sqlite3_bind_int64(st, 9, npii);
 	sqlite3_bind_int64(st, 10, m->file_id);
@@ -1058,15 +1088,19 @@ static int store_ds(struct mfload *m, struct dset *d)
 			int r = other_manifest(m, d->name, &other);
 
 			if (r > 0) /* two projects on one table: the first keeps it */
-				ret = warn_at(m, "%s.%s: dataset '%s' is already declared by %s; it is "
-						 "kept there, and lineage joins it by name",
-					      first->section, qk(first->uid, b1, sizeof(b1)), d->name,
-					      other);
+				ret = warn_at(
+					m,
+					"%s.%s: dataset '%s' is already declared by %s; it is "
+					"kept there, and lineage joins it by name",
+					first->section, qk(first->uid, b1, sizeof(b1)), d->name,
+					other);
 			else if (!r)
-				ret = err_at(m, "%s.%s: dataset '%s' is already declared by a "
-						"descriptor (a descriptor adds to a dbt dataset with "
-						"'extends')",
-					     first->section, qk(first->uid, b1, sizeof(b1)), d->name);
+				ret = err_at(m,
+					     "%s.%s: dataset '%s' is already declared by a "
+					     "descriptor (a descriptor adds to a dbt dataset with "
+					     "'extends')",
+					     first->section, qk(first->uid, b1, sizeof(b1)),
+					     d->name);
 			st_free(other);
 			goto out;
 		}
@@ -1078,10 +1112,11 @@ static int store_ds(struct mfload *m, struct dset *d)
 	d->id = sqlite3_last_insert_rowid(m->x->db);
 	if (touch(m, d->name))
 		goto out;
-	json_object_foreach(tagset, tag, tv) {
+	json_object_foreach(tagset, tag, tv)
+	{
 		sqlite3_bind_int64(m->q[Q_TAG_INS], 1, d->id);
-		bind_text(m->q[Q_TAG_INS], 2, tag);
-		if (step_done(m->x, m->q[Q_TAG_INS], "cannot store tag"))
+		catalog_dbt_bind(m->q[Q_TAG_INS], 2, tag);
+		if (catalog_dbt_step(m->x, m->q[Q_TAG_INS], "cannot store tag"))
 			goto out;
 	}
 	for (size_t k = 0; k < d->nrels; k++) {
@@ -1092,21 +1127,22 @@ static int store_ds(struct mfload *m, struct dset *d)
 
 		sqlite3_bind_text(m->q[Q_ALIAS_INS], 1, r->uid, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(m->q[Q_ALIAS_INS], 2, d->id);
-		if (step_done(m->x, m->q[Q_ALIAS_INS], "cannot store alias") ||
+		if (catalog_dbt_step(m->x, m->q[Q_ALIAS_INS], "cannot store alias") ||
 		    prop(m, d->id, "dbt.unique_id", r->uid) ||
 		    prop(m, d->id, "dbt.resource_type", jstr(r->node, "resource_type")) ||
 		    prop(m, d->id, "dbt.materialized", jstr(cfg, "materialized")) ||
 		    prop(m, d->id, "dbt.path", jstr(r->node, "original_file_path")) ||
 		    prop(m, d->id, "dbt.package", jstr(r->node, "package_name")) ||
-		    prop(m, d->id, "dbt.group", jstr(r->node, "group") ? jstr(r->node, "group")
-									: jstr(cfg, "group")) ||
+		    prop(m, d->id, "dbt.group",
+			 jstr(r->node, "group") ? jstr(r->node, "group") : jstr(cfg, "group")) ||
 		    prop(m, d->id, "dbt.access", jstr(r->node, "access")) ||
 		    prop(m, d->id, "dbt.loader", jstr(r->node, "loader")) ||
 		    prop_json(m, d->id, "dbt.meta", json_object_get(r->node, "meta")) ||
 		    prop(m, d->id, "dbt.catalog_type",
 			 jstr(json_object_get(r->cat, "metadata"), "type")))
 			goto out;
-		json_object_foreach(stats, sk, sv) {
+		json_object_foreach(stats, sk, sv)
+		{
 			char key[600], val[600];
 			const json_t *v = json_object_get(sv, "value");
 
@@ -1116,11 +1152,13 @@ static int store_ds(struct mfload *m, struct dset *d)
 			if (json_is_string(v))
 				snprintf(val, sizeof(val), "%s", json_string_value(v));
 			else if (json_is_integer(v))
-				snprintf(val, sizeof(val), "%lld", (long long)json_integer_value(v));
+				snprintf(val, sizeof(val), "%lld",
+					 (long long)json_integer_value(v));
 			else if (json_is_number(v))
 				snprintf(val, sizeof(val), "%g", json_number_value(v));
 			else
-				snprintf(val, sizeof(val), "%s", json_is_true(v) ? "true" : "false");
+				snprintf(val, sizeof(val), "%s",
+					 json_is_true(v) ? "true" : "false");
 			if (prop(m, d->id, key, val))
 				goto out;
 		}
@@ -1131,24 +1169,26 @@ static int store_ds(struct mfload *m, struct dset *d)
 
 		for (size_t j = 0; j < i; j++)
 			if (!strcmp(d->cols[j].name, c->name)) {
-				ret = err_at(m, "%s.%s: columns '%s' and '%s' have the same name in steward",
+				ret = err_at(m,
+					     "%s.%s: columns '%s' and '%s' have the same name in "
+					     "steward",
 					     first->section, qk(first->uid, b1, sizeof(b1)),
 					     d->cols[j].name, c->name);
 				goto out;
 			}
 		sqlite3_bind_int64(f, 1, d->id);
 		sqlite3_bind_int64(f, 2, (int64_t)i);
-		bind_text(f, 3, c->name);
-		bind_text(f, 4, c->type);
-		bind_text(f, 5, c->pii ? c->pii : "unknown");
-		bind_text(f, 6, c->category);
-		bind_text(f, 7, c->transform);
-		bind_text(f, 8, c->normalize);
+		catalog_dbt_bind(f, 3, c->name);
+		catalog_dbt_bind(f, 4, c->type);
+		catalog_dbt_bind(f, 5, c->pii ? c->pii : "unknown");
+		catalog_dbt_bind(f, 6, c->category);
+		catalog_dbt_bind(f, 7, c->transform);
+		catalog_dbt_bind(f, 8, c->normalize);
 		snprintf(where, sizeof(where), "%s.%s.columns.%s", first->section,
 			 qk(first->uid, b1, sizeof(b1)), c->name);
 		if (bind_scrubbed(m, f, 9, c->reason, where) ||
 		    bind_scrubbed(m, f, 10, c->desc, where) ||
-		    step_done(m->x, f, "cannot store field"))
+		    catalog_dbt_step(m->x, f, "cannot store field"))
 			goto out;
 		if (c->tags || c->meta) {
 			sqlite3_stmt *p = m->q[Q_FPROP_INS];
@@ -1163,11 +1203,11 @@ static int store_ds(struct mfload *m, struct dset *d)
 				if (!(s = json_dumps(vals[k], JSON_COMPACT | JSON_SORT_KEYS)))
 					goto nomem;
 				sqlite3_bind_int64(p, 1, d->id);
-				bind_text(p, 2, c->name);
-				bind_text(p, 3, keys[k]);
-				bind_text(p, 4, s);
+				catalog_dbt_bind(p, 2, c->name);
+				catalog_dbt_bind(p, 3, keys[k]);
+				catalog_dbt_bind(p, 4, s);
 				free(s);
-				if (step_done(m->x, p, "cannot store field property"))
+				if (catalog_dbt_step(m->x, p, "cannot store field property"))
 					goto out;
 			}
 		}
@@ -1201,9 +1241,9 @@ static int upstream_of(struct mfload *m, const char *uid, json_t *set, json_t *s
 	if (json_object_set_new(seen, uid, json_true()))
 		return oom(m->x);
 	deps = json_object_get(json_object_get(eph, "depends_on"), "nodes");
-	json_array_foreach(deps, i, dep)
-		if (json_string_value(dep) && upstream_of(m, json_string_value(dep), set, seen))
-			return -1;
+	json_array_foreach(deps, i,
+			   dep) if (json_string_value(dep) &&
+				    upstream_of(m, json_string_value(dep), set, seen)) return -1;
 	return 0;
 }
 
@@ -1219,25 +1259,25 @@ static int store_edges(struct mfload *m, int64_t id, const char *name, json_t *n
 		return oom(m->x);
 	}
 	for (size_t i = 0; i < json_array_size(nodes_of); i++) {
-		json_t *deps = json_object_get(json_object_get(json_array_get(nodes_of, i),
-							      "depends_on"),
-					       "nodes"), *dep;
+		json_t *deps = json_object_get(
+			       json_object_get(json_array_get(nodes_of, i), "depends_on"), "nodes"),
+		       *dep;
 		size_t k;
 
-		json_array_foreach(deps, k, dep)
-			if (json_string_value(dep) &&
-			    upstream_of(m, json_string_value(dep), set, seen))
-				goto out;
+		json_array_foreach(deps, k, dep) if (json_string_value(dep) &&
+						     upstream_of(m, json_string_value(dep), set,
+								 seen)) goto out;
 	}
-	json_object_foreach(set, src, v) {
+	json_object_foreach(set, src, v)
+	{
 		sqlite3_stmt *e = m->q[Q_EDGE_INS];
 
 		if (!strcmp(src, name))
 			continue;
 		sqlite3_bind_int64(e, 1, id);
-		bind_text(e, 2, src);
-		bind_text(e, 3, name);
-		if (step_done(m->x, e, "cannot store lineage"))
+		catalog_dbt_bind(e, 2, src);
+		catalog_dbt_bind(e, 3, name);
+		if (catalog_dbt_step(m->x, e, "cannot store lineage"))
 			goto out;
 	}
 	ret = 0;
@@ -1303,7 +1343,8 @@ static const char *resolve_call(struct mfload *m, const json_t *t, const char *t
 
 	if (!kind)
 		return NULL;
-	json_array_foreach(deps, i, dep) {
+	json_array_foreach(deps, i, dep)
+	{
 		const char *uid = json_string_value(dep);
 		const json_t *n;
 
@@ -1339,7 +1380,8 @@ static int store_tests(struct mfload *m)
 	json_t *nodes = json_object_get(m->root, "nodes"), *t;
 	const char *uid;
 
-	json_object_foreach(nodes, uid, t) {
+	json_object_foreach(nodes, uid, t)
+	{
 		const json_t *tm = json_object_get(t, "test_metadata");
 		const json_t *kw = json_object_get(tm, "kwargs");
 		const char *tname = jstr(tm, "name"), *ns = jstr(tm, "namespace");
@@ -1366,7 +1408,8 @@ static int store_tests(struct mfload *m)
 		d = &m->ds[json_integer_value(at)];
 		if (!d->id)
 			continue; /* not stored: reported */
-		colname = jstr(kw, "column_name") ? jstr(kw, "column_name") : jstr(t, "column_name");
+		colname =
+			jstr(kw, "column_name") ? jstr(kw, "column_name") : jstr(t, "column_name");
 		if (!strcmp(tname, "accepted_values")) {
 			const json_t *vals = json_object_get(kw, "values");
 
@@ -1381,11 +1424,12 @@ static int store_tests(struct mfload *m)
 				size_t i;
 				json_t *dep;
 
-				json_array_foreach(deps, i, dep)
-					if (json_string_value(dep) &&
-					    strcmp(json_string_value(dep), target) &&
-					    (tat = json_object_get(m->dsof, json_string_value(dep))))
-						break;
+				json_array_foreach(
+					deps, i,
+					dep) if (json_string_value(dep) &&
+						 strcmp(json_string_value(dep), target) &&
+						 (tat = json_object_get(
+							  m->dsof, json_string_value(dep)))) break;
 			}
 			if (!tat)
 				continue;
@@ -1393,14 +1437,14 @@ static int store_tests(struct mfload *m)
 			ref_field = test_col(m, &m->ds[json_integer_value(tat)], jstr(kw, "field"));
 		}
 		sqlite3_bind_int64(st, 1, d->id);
-		bind_text(st, 2, tname);
-		bind_text(st, 3, test_col(m, d, colname));
-		bind_text(st, 4, detail);
-		bind_text(st, 5, ref_ds);
-		bind_text(st, 6, ref_field);
-		bind_text(st, 7, uid);
+		catalog_dbt_bind(st, 2, tname);
+		catalog_dbt_bind(st, 3, test_col(m, d, colname));
+		catalog_dbt_bind(st, 4, detail);
+		catalog_dbt_bind(st, 5, ref_ds);
+		catalog_dbt_bind(st, 6, ref_field);
+		catalog_dbt_bind(st, 7, uid);
 		free(detail);
-		r = step_done(m->x, st, "cannot store constraint");
+		r = catalog_dbt_step(m->x, st, "cannot store constraint");
 		if (r)
 			return -1;
 	}
@@ -1413,7 +1457,8 @@ static int store_exposures(struct mfload *m)
 	json_t *exps = json_object_get(m->root, "exposures"), *e;
 	const char *uid;
 
-	json_object_foreach(exps, uid, e) {
+	json_object_foreach(exps, uid, e)
+	{
 		const char *type = jstr(e, "type"), *pkg = jstr(e, "package_name");
 		const json_t *ow = json_object_get(e, "owner");
 		const char *owner = jstr(ow, "name") ? jstr(ow, "name") : jstr(ow, "email");
@@ -1432,24 +1477,25 @@ static int store_exposures(struct mfload *m)
 		if (add_clean(&nm, pkg ? pkg : "dbt") || st_buf_adds(&nm, "-exposures.") ||
 		    add_clean(&nm, jstr(e, "name")))
 			goto nomem;
-		json_array_foreach(json_object_get(e, "tags"), i, t)
-			if (json_string_value(t) &&
-			    st_buf_addf(&tb, "%s%s", tb.len ? " " : "", json_string_value(t)))
-				goto nomem;
+		json_array_foreach(json_object_get(e, "tags"), i,
+				   t) if (json_string_value(t) &&
+					  st_buf_addf(&tb, "%s%s", tb.len ? " " : "",
+						      json_string_value(t))) goto nomem;
 		snprintf(where, sizeof(where), "exposures.%s.description", qk(uid, b1, sizeof(b1)));
-		bind_text(st, 1, nm.p);
-		bind_text(st, 2, type && !strcmp(type, "dashboard") ? "dashboard"
-				 : type && !strcmp(type, "ml")	     ? "model"
-								     : "application");
+		catalog_dbt_bind(st, 1, nm.p);
+		catalog_dbt_bind(st, 2,
+				 type && !strcmp(type, "dashboard") ? "dashboard"
+				 : type && !strcmp(type, "ml")	    ? "model"
+								    : "application");
 		if (bind_scrubbed(m, st, 3, jstr(e, "description"), where)) {
 			st_buf_release(&nm);
 			st_buf_release(&tb);
 			return -1;
 		}
-		bind_text(st, 4, owner);
-		bind_text(st, 5, m->adapter);
-		bind_text(st, 6, jstr(e, "url"));
-		bind_text(st, 7, st_buf_str(&tb));
+		catalog_dbt_bind(st, 4, owner);
+		catalog_dbt_bind(st, 5, m->adapter);
+		catalog_dbt_bind(st, 6, jstr(e, "url"));
+		catalog_dbt_bind(st, 7, st_buf_str(&tb));
 		sqlite3_bind_int(st, 8, 0);
 		sqlite3_bind_int64(st, 9, 0);
 		sqlite3_bind_int64(st, 10, m->file_id);
@@ -1462,11 +1508,13 @@ static int store_exposures(struct mfload *m)
 			int r = other_manifest(m, nm.p, &other);
 
 			rc = r < 0   ? -1
-			     : r > 0 ? warn_at(m, "exposures.%s: dataset '%s' is already declared by "
-						  "%s; it is kept there",
+			     : r > 0 ? warn_at(m,
+					       "exposures.%s: dataset '%s' is already declared by "
+					       "%s; it is kept there",
 					       qk(uid, b1, sizeof(b1)), nm.p, other)
-				     : err_at(m, "exposures.%s: dataset '%s' is already declared by a "
-						 "descriptor",
+				     : err_at(m,
+					      "exposures.%s: dataset '%s' is already declared by a "
+					      "descriptor",
 					      qk(uid, b1, sizeof(b1)), nm.p);
 			st_free(other);
 			st_buf_release(&nm);
@@ -1481,11 +1529,12 @@ static int store_exposures(struct mfload *m)
 			return st_sql_error(m->x->err, m->x->db, "cannot store exposure");
 		}
 		id = sqlite3_last_insert_rowid(m->x->db);
-		json_array_foreach(json_object_get(e, "tags"), i, t) {
+		json_array_foreach(json_object_get(e, "tags"), i, t)
+		{
 			sqlite3_bind_int64(m->q[Q_TAG_INS], 1, id);
-			bind_text(m->q[Q_TAG_INS], 2, json_string_value(t));
+			catalog_dbt_bind(m->q[Q_TAG_INS], 2, json_string_value(t));
 			if (json_string_value(t) &&
-			    step_done(m->x, m->q[Q_TAG_INS], "cannot store tag"))
+			    catalog_dbt_step(m->x, m->q[Q_TAG_INS], "cannot store tag"))
 				goto fail;
 		}
 		sqlite3_bind_text(m->q[Q_ALIAS_INS], 1, uid, -1, SQLITE_STATIC);
@@ -1494,7 +1543,7 @@ static int store_exposures(struct mfload *m)
 			json_decref(one);
 			goto nomem;
 		}
-		rc = step_done(m->x, m->q[Q_ALIAS_INS], "cannot store alias") ||
+		rc = catalog_dbt_step(m->x, m->q[Q_ALIAS_INS], "cannot store alias") ||
 		     prop(m, id, "dbt.unique_id", uid) ||
 		     prop(m, id, "dbt.resource_type", "exposure") ||
 		     prop(m, id, "dbt.exposure_type", type) ||
@@ -1538,33 +1587,37 @@ static int materialize(struct catalog_dbt_ctx *x, const char *display, int64_t f
 	*version = 0;
 	m.root = json_loadb((const char *)data, len, 0, &je);
 	if (!m.root) {
-		ret = diag(x, ST_SEV_ERROR, display, je.line > 0 ? (unsigned)je.line : 0,
-			   je.line > 0 ? (unsigned)(je.column > 0 ? je.column : 1) : 0,
-			   "invalid JSON: %s", je.text);
+		ret = catalog_dbt_diag(x, ST_SEV_ERROR, display,
+				       je.line > 0 ? (unsigned)je.line : 0,
+				       je.line > 0 ? (unsigned)(je.column > 0 ? je.column : 1) : 0,
+				       "invalid JSON: %s", je.text);
 		goto out;
 	}
 	m.meta = json_object_get(m.root, "metadata");
 	url = jstr(m.meta, "dbt_schema_version");
 	if (!json_is_object(m.root) || !url) {
-		ret = diag(x, ST_SEV_ERROR, display, 0, 0,
-			   "not a dbt manifest: metadata.dbt_schema_version is missing");
+		ret = catalog_dbt_diag(
+			x, ST_SEV_ERROR, display, 0, 0,
+			"not a dbt manifest: metadata.dbt_schema_version is missing");
 		goto out;
 	}
 	m.version = schema_version(url);
 	if (m.version < DBT_MIN_VERSION || m.version > DBT_MAX_VERSION) {
-		ret = diag(x, ST_SEV_ERROR, display, 0, 0,
-			   "metadata.dbt_schema_version: unsupported dbt manifest \"%s\"; steward "
-			   "reads manifest v%d to v%d",
-			   url, DBT_MIN_VERSION, DBT_MAX_VERSION);
+		ret = catalog_dbt_diag(
+			x, ST_SEV_ERROR, display, 0, 0,
+			"metadata.dbt_schema_version: unsupported dbt manifest \"%s\"; steward "
+			"reads manifest v%d to v%d",
+			url, DBT_MIN_VERSION, DBT_MAX_VERSION);
 		goto out;
 	}
 	*version = m.version;
 	if (cdata) {
 		m.catalog = json_loadb((const char *)cdata, clen, 0, &je);
 		if (!m.catalog) {
-			ret = diag(x, ST_SEV_ERROR, cat_display, je.line > 0 ? (unsigned)je.line : 0,
-				   je.line > 0 ? (unsigned)(je.column > 0 ? je.column : 1) : 0,
-				   "invalid JSON: %s", je.text);
+			ret = catalog_dbt_diag(
+				x, ST_SEV_ERROR, cat_display, je.line > 0 ? (unsigned)je.line : 0,
+				je.line > 0 ? (unsigned)(je.column > 0 ? je.column : 1) : 0,
+				"invalid JSON: %s", je.text);
 			goto out;
 		}
 	}
@@ -1574,7 +1627,8 @@ static int materialize(struct catalog_dbt_ctx *x, const char *display, int64_t f
 		goto nomem;
 	if (jstr(m.meta, "project_name") && !(*project = st_strdup(jstr(m.meta, "project_name"))))
 		goto nomem;
-	if (!(m.dsof = json_object()) || !(m.ephemeral = json_object()) || !(m.names = json_object()))
+	if (!(m.dsof = json_object()) || !(m.ephemeral = json_object()) ||
+	    !(m.names = json_object()))
 		goto nomem;
 	for (int i = 0; i < Q_COUNT; i++)
 		if (st_sql_prepare(x->db, &m.q[i], q_sql[i], x->err))
@@ -1616,582 +1670,11 @@ out:
 	return x->err->code ? -1 : 0;
 }
 
-/* ---- extensions: descriptors that add to a dbt dataset ---- */
-
-struct ext_store {
-	struct catalog_dbt_ctx *x;
-	const char *file, *target;
-	int64_t file_id;
-	int ord;
-	sqlite3_stmt *ins;
-};
-
-static int ext_row(struct ext_store *s, const char *key, const char *value,
-		   const struct catalog_ynode *at)
-{
-	sqlite3_bind_int64(s->ins, 1, s->file_id);
-	sqlite3_bind_int(s->ins, 2, s->ord++);
-	bind_text(s->ins, 3, s->target);
-	bind_text(s->ins, 4, key);
-	bind_text(s->ins, 5, value);
-	sqlite3_bind_int(s->ins, 6, (int)at->line);
-	sqlite3_bind_int(s->ins, 7, (int)at->col);
-	return step_done(s->x, s->ins, "cannot store extension");
-}
-
-static const char *scalar(const struct catalog_ynode *n)
-{
-	if (!n || n->type != CATALOG_Y_SCALAR || catalog_yscalar_kind(n) == CATALOG_YS_NULL)
-		return NULL;
-	return n->value;
-}
-
-static int ext_bad(struct ext_store *s, const struct catalog_ynode *at, const char *fmt, ...)
-	ST_PRINTF(3, 4);
-
-static int ext_bad(struct ext_store *s, const struct catalog_ynode *at, const char *fmt, ...)
-{
-	char msg[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	return diag(s->x, ST_SEV_ERROR, s->file, at->line, at->col, "%s", msg);
-}
-
-/* A field entry of an extension: name plus PII settings and a description. */
-static int ext_field(struct ext_store *s, const struct catalog_ynode *f)
-{
-	static const char *const keys[] = {"pii", "category", "transform", "normalize",
-					   "pii_reason", "description"};
-	const struct catalog_ynode *name = catalog_ymap_get(f, "name");
-	struct st_error e = ST_ERROR_INIT;
-
-	if (f->type != CATALOG_Y_MAP || !scalar(name))
-		return ext_bad(s, f, "a field of an extension needs a 'name'");
-	for (size_t i = 0; i < f->n; i++) {
-		const struct catalog_ynode *k = f->kids[2 * i], *v = f->kids[2 * i + 1];
-		const char *val = scalar(v);
-		char key[600];
-		size_t j;
-
-		if (!strcmp(k->value, "name"))
-			continue;
-		for (j = 0; j < sizeof(keys) / sizeof(*keys); j++)
-			if (!strcmp(k->value, keys[j]))
-				break;
-		if (j == sizeof(keys) / sizeof(*keys)) {
-			if (ext_bad(s, k, "'%s' cannot be set by an extension; use pii, category, "
-					  "transform, normalize, pii_reason or description",
-				    k->value))
-				return -1;
-			continue;
-		}
-		if (!val) {
-			if (ext_bad(s, v, "'%s' must be a string", k->value))
-				return -1;
-			continue;
-		}
-		if ((j == 0 && !one_of(val, classes, 5)) ||
-		    (j == 2 && !one_of(val, transforms, sizeof(transforms) / sizeof(*transforms))) ||
-		    (j == 3 && !one_of(val, normalizers, sizeof(normalizers) / sizeof(*normalizers)))) {
-			if (ext_bad(s, v, "unknown %s '%s'", j == 0 ? "pii class" : k->value, val))
-				return -1;
-			continue;
-		}
-		if (j == 1 && catalog_category_check(val, &e)) {
-			if (ext_bad(s, v, "%s", e.msg))
-				return -1;
-			continue;
-		}
-		snprintf(key, sizeof(key), "field.%s.%s", name->value, keys[j]);
-		if (ext_row(s, key, val, v))
-			return -1;
-	}
-	return 0;
-}
-
-int catalog_dbt_extension(struct catalog_dbt_ctx *x, const char *file, int64_t file_id,
-			  const struct catalog_ynode *root)
-{
-	static const char *const plain[] = {"description", "owner", "domain", "retention",
-					    "subject"};
-	struct ext_store s;
-	int ret = -1;
-
-	memset(&s, 0, sizeof(s));
-	s.x = x;
-	s.file = file;
-	s.file_id = file_id;
-	s.target = scalar(catalog_ymap_get(root, "extends"));
-	if (!s.target)
-		return ext_bad(&s, catalog_ymap_get(root, "extends"),
-			       "'extends' must name a dbt unique_id or a dbt dataset");
-	if (st_sql_prepare(x->db, &s.ins,
-			    "INSERT INTO dbt_extends(file_id, ord, target, key, value, line, col)"
-			    " VALUES (?1, (SELECT count(*) FROM dbt_extends WHERE file_id = ?1) + 0 * ?2,"
-			    " ?3, ?4, ?5, ?6, ?7)",
-			    x->err))
-		return -1;
-	if (ext_row(&s, "extends", s.target, catalog_ymap_get(root, "extends")))
-		goto out;
-	for (size_t i = 0; i < root->n; i++) {
-		const struct catalog_ynode *k = root->kids[2 * i], *v = root->kids[2 * i + 1];
-		size_t j;
-
-		if (!strcmp(k->value, "extends"))
-			continue;
-		for (j = 0; j < sizeof(plain) / sizeof(*plain); j++)
-			if (!strcmp(k->value, plain[j]))
-				break;
-		if (j < sizeof(plain) / sizeof(*plain)) {
-			if (!scalar(v)) {
-				if (ext_bad(&s, v, "'%s' must be a string", k->value))
-					goto out;
-			} else if (ext_row(&s, k->value, v->value, v)) {
-				goto out;
-			}
-		} else if (!strcmp(k->value, "tags")) {
-			for (size_t t = 0; v->type == CATALOG_Y_SEQ && t < v->n; t++)
-				if (scalar(v->kids[t]) && ext_row(&s, "tag", v->kids[t]->value, v->kids[t]))
-					goto out;
-			if (v->type != CATALOG_Y_SEQ && ext_bad(&s, v, "'tags' must be a list"))
-				goto out;
-		} else if (!strcmp(k->value, "erasure")) {
-			const struct catalog_ynode *a = catalog_ymap_get(v, "action");
-			const struct catalog_ynode *cols = catalog_ymap_get(v, "columns");
-			json_t *ej = json_object();
-			char *txt = NULL;
-			int r = 0;
-
-			if (v->type != CATALOG_Y_MAP || !scalar(a) ||
-			    (strcmp(a->value, "delete") && strcmp(a->value, "nullify"))) {
-				json_decref(ej);
-				if (ext_bad(&s, v, "'erasure' needs 'action: delete' or 'action: nullify'"))
-					goto out;
-				continue;
-			}
-			for (size_t p = 0; ej && p < v->n; p++) {
-				const struct catalog_ynode *pk = v->kids[2 * p], *pv = v->kids[2 * p + 1];
-
-				if (!strcmp(pk->value, "columns")) {
-					json_t *arr = json_array();
-
-					for (size_t c = 0; cols->type == CATALOG_Y_SEQ && c < cols->n; c++)
-						if (scalar(cols->kids[c]))
-							json_array_append_new(arr,
-									      json_string(cols->kids[c]->value));
-					json_object_set_new(ej, "columns", arr);
-				} else if (scalar(pv) && (!strcmp(pk->value, "action") ||
-							  !strcmp(pk->value, "match") ||
-							  !strcmp(pk->value, "reason"))) {
-					json_object_set_new(ej, pk->value, json_string(pv->value));
-				} else {
-					r = ext_bad(&s, pk, "unknown erasure setting '%s'", pk->value);
-				}
-			}
-			if (!ej || !(txt = json_dumps(ej, JSON_COMPACT | JSON_SORT_KEYS))) {
-				json_decref(ej);
-				oom(x);
-				goto out;
-			}
-			json_decref(ej);
-			if (!r)
-				r = ext_row(&s, "erasure", txt, v);
-			free(txt);
-			if (r && x->err->code)
-				goto out;
-		} else if (!strcmp(k->value, "fields") || !strcmp(k->value, "columns")) {
-			if (v->type != CATALOG_Y_SEQ) {
-				if (ext_bad(&s, v, "'%s' must be a list", k->value))
-					goto out;
-				continue;
-			}
-			for (size_t f = 0; f < v->n; f++)
-				if (ext_field(&s, v->kids[f]) && x->err->code)
-					goto out;
-		} else if (ext_bad(&s, k,
-				   "'%s' cannot be set by an extension; use description, owner, "
-				   "domain, retention, subject, tags, erasure or fields",
-				   k->value)) {
-			goto out;
-		}
-	}
-	ret = 0;
-out:
-	sqlite3_finalize(s.ins);
-	(void)ret;
-	return x->err->code ? -1 : 0;
-}
-
-/* One value an extension set, remembered to tell conflicts between extensions apart. */
-struct applied {
-	int64_t id;
-	char *key, *value, *file;
-	unsigned line, col;
-};
-
-struct apply {
-	struct catalog_dbt_ctx *x;
-	struct applied *v;
-	size_t n, cap;
-};
-
-static void apply_release(struct apply *a)
-{
-	for (size_t i = 0; i < a->n; i++) {
-		st_free(a->v[i].key);
-		st_free(a->v[i].value);
-		st_free(a->v[i].file);
-	}
-	st_free(a->v);
-}
-
-/* Resolves an extension's target: a dbt unique_id, or the name of a dataset a manifest
- * declared. Returns 1 with *id, *gen and the name (a new string), 0 when none, -1. */
-static int resolve_target(struct catalog_dbt_ctx *x, const char *target, int64_t *id,
-			  int64_t *gen, char **name)
-{
-	sqlite3_stmt *st;
-	int rc, bad = 0;
-
-	if (st_sql_prepare(x->db, &st,
-			    "SELECT d.id, d.gen, d.name FROM aliases a JOIN datasets d ON d.id = a.dataset_id"
-			    " WHERE a.alias = ?1 UNION ALL SELECT d.id, d.gen, d.name FROM datasets d"
-			    " JOIN dbt_manifests m ON m.file_id = d.file_id WHERE d.name = ?1 LIMIT 1",
-			    x->err))
-		return -1;
-	sqlite3_bind_text(st, 1, target, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		*id = sqlite3_column_int64(st, 0);
-		*gen = sqlite3_column_int64(st, 1);
-		*name = st_sql_col_strdup(st, 2, &bad);
-	}
-	sqlite3_finalize(st);
-	if (bad)
-		return oom(x);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return st_sql_error(x->err, x->db, "cannot resolve extension");
-	return rc == SQLITE_ROW;
-}
-
-static int sql_exec_bound(struct catalog_dbt_ctx *x, const char *sql, int64_t id, const char *a,
-			  const char *b, const char *c)
-{
-	sqlite3_stmt *st;
-	int rc;
-
-	if (st_sql_prepare(x->db, &st, sql, x->err))
-		return -1;
-	sqlite3_bind_int64(st, 1, id);
-	bind_text(st, 2, a);
-	bind_text(st, 3, b);
-	bind_text(st, 4, c);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : st_sql_error(x->err, x->db, "cannot apply extension");
-}
-
-/* Reads one text value with a bound id and text parameter. Returns 1 with *out (new or
- * NULL), 0 when there is no row, -1. */
-static int sql_text(struct catalog_dbt_ctx *x, const char *sql, int64_t id, const char *a,
-		    char **out)
-{
-	sqlite3_stmt *st;
-	int rc, bad = 0;
-
-	*out = NULL;
-	if (st_sql_prepare(x->db, &st, sql, x->err))
-		return -1;
-	sqlite3_bind_int64(st, 1, id);
-	bind_text(st, 2, a);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		*out = st_sql_col_strdup(st, 0, &bad);
-	sqlite3_finalize(st);
-	if (bad)
-		return oom(x);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-		return st_sql_error(x->err, x->db, "cannot apply extension");
-	return rc == SQLITE_ROW;
-}
-
-/* Applies one value of an extension to dataset id (name). Merge rule: an extension fills
- * what dbt leaves unset (a pii class of unknown counts as unset) and adds tags; a value
- * dbt or another extension already set differently is a conflict. */
-static int apply_one(struct apply *a, int64_t id, const char *name, const char *key,
-		     const char *value, const char *file, unsigned line, unsigned col)
-{
-	struct catalog_dbt_ctx *x = a->x;
-	static const char *const ds_cols[] = {"description", "owner", "domain", "retention",
-					      "subject", "erasure"};
-	char sql[512], *cur = NULL;
-	const char *fpath = NULL, *fkey = NULL;
-	char fbuf[512];
-	struct applied *ap;
-	int r, ret = -1;
-
-	if (!strcmp(key, "extends"))
-		return 0;
-	if (!strcmp(key, "tag")) {
-		if (sql_exec_bound(x, "INSERT OR IGNORE INTO tags(dataset_id, tag) VALUES (?1, ?2)", id,
-				   value, NULL, NULL) ||
-		    sql_exec_bound(x,
-				   "UPDATE datasets SET tags = trim(tags || ' ' || ?2),"
-				   " certified = certified OR ?2 = 'certified'"
-				   " WHERE id = ?1 AND (' ' || tags || ' ') NOT LIKE ('% ' || ?2 || ' %')",
-				   id, value, NULL, NULL))
-			return -1;
-		return 0;
-	}
-	if (!strncmp(key, "field.", 6)) {
-		static const char *const fkeys[] = {"pii", "category", "transform", "normalize",
-						    "pii_reason", "description"};
-		const char *dot = strrchr(key, '.');
-
-		if (!one_of(dot + 1, fkeys, sizeof(fkeys) / sizeof(*fkeys)))
-			return 0;
-
-		snprintf(fbuf, sizeof(fbuf), "%.*s", (int)(dot - key - 6), key + 6);
-		fpath = fbuf;
-		fkey = dot + 1;
-		r = sql_text(x, "SELECT 1 FROM fields WHERE dataset_id = ?1 AND path = ?2", id, fpath,
-			     &cur);
-		st_free(cur);
-		cur = NULL;
-		if (r < 0)
-			return -1;
-		if (!r)
-			return diag(x, ST_SEV_ERROR, file, line, col,
-				    "field '%s' is not a column of dbt dataset '%s'", fpath, name);
-		snprintf(sql, sizeof(sql), "SELECT %s FROM fields WHERE dataset_id = ?1 AND path = ?2",
-			 fkey);
-		r = sql_text(x, sql, id, fpath, &cur);
-	} else {
-		size_t j;
-
-		for (j = 0; j < sizeof(ds_cols) / sizeof(*ds_cols); j++)
-			if (!strcmp(key, ds_cols[j]))
-				break;
-		if (j == sizeof(ds_cols) / sizeof(*ds_cols))
-			return 0;
-		snprintf(sql, sizeof(sql), "SELECT %s FROM datasets WHERE id = ?1 AND ?2 IS NULL", key);
-		r = sql_text(x, sql, id, NULL, &cur);
-	}
-	if (r < 0)
-		return -1;
-	for (size_t i = 0; i < a->n; i++)
-		if (a->v[i].id == id && !strcmp(a->v[i].key, key) && strcmp(a->v[i].value, value)) {
-			ret = diag(x, ST_SEV_ERROR, file, line, col,
-				   "%s%s%s'%s': %s '%s' conflicts with '%s' set at %s:%u:%u",
-				   fpath ? "field '" : "", fpath ? fpath : "", fpath ? "' of " : "",
-				   name, fkey ? fkey : key, value, a->v[i].value, a->v[i].file,
-				   a->v[i].line, a->v[i].col);
-			goto out;
-		}
-	if (cur && strcmp(cur, value) && !(fkey && !strcmp(fkey, "pii") && !strcmp(cur, "unknown"))) {
-		int mine = 0;
-
-		for (size_t i = 0; i < a->n; i++)
-			mine |= a->v[i].id == id && !strcmp(a->v[i].key, key);
-		if (!mine) {
-			ret = diag(x, ST_SEV_ERROR, file, line, col,
-				   "%s%s%s'%s': %s '%s' conflicts with '%s' from the dbt manifest",
-				   fpath ? "field '" : "", fpath ? fpath : "", fpath ? "' of " : "",
-				   name, fkey ? fkey : key, value, cur);
-			goto out;
-		}
-	}
-	if (fpath) {
-		snprintf(sql, sizeof(sql),
-			 "UPDATE fields SET %s = ?3 WHERE dataset_id = ?1 AND path = ?2", fkey);
-		if (sql_exec_bound(x, sql, id, fpath, value, NULL))
-			goto out;
-	} else {
-		snprintf(sql, sizeof(sql), "UPDATE datasets SET %s = ?2 WHERE id = ?1", key);
-		if (sql_exec_bound(x, sql, id, value, NULL, NULL))
-			goto out;
-	}
-	if (st_grow(&a->v, &a->cap, a->n + 1, sizeof(*a->v))) {
-		oom(x);
-		goto out;
-	}
-	ap = &a->v[a->n++];
-	memset(ap, 0, sizeof(*ap));
-	ap->id = id;
-	ap->line = line;
-	ap->col = col;
-	if (!(ap->key = st_strdup(key)) || !(ap->value = st_strdup(value)) ||
-	    !(ap->file = st_strdup(file))) {
-		oom(x);
-		goto out;
-	}
-	ret = 0;
-out:
-	st_free(cur);
-	return ret;
-}
-
-/* After the values: subject and erasure name fields; npii counts the classes. */
-static int check_applied(struct catalog_dbt_ctx *x, int64_t id, const char *name,
-			 const char *file, unsigned line, unsigned col)
-{
-	char *subject = NULL, *erasure = NULL, *hit = NULL;
-	json_t *e = NULL;
-	int ret = -1, r;
-
-	if (sql_text(x, "SELECT subject FROM datasets WHERE id = ?1 AND ?2 IS NULL", id, NULL,
-		     &subject) < 0 ||
-	    sql_text(x, "SELECT erasure FROM datasets WHERE id = ?1 AND ?2 IS NULL", id, NULL,
-		     &erasure) < 0)
-		goto out;
-	if (subject) {
-		if ((r = sql_text(x, "SELECT 1 FROM fields WHERE dataset_id = ?1 AND path = ?2", id,
-				  subject, &hit)) < 0)
-			goto out;
-		st_free(hit);
-		hit = NULL;
-		if (!r && diag(x, ST_SEV_ERROR, file, line, col, "subject '%s' is not a field of '%s'",
-			       subject, name))
-			goto out;
-	}
-	if (erasure && (e = json_loads(erasure, 0, NULL))) {
-		const char *match = json_string_value(json_object_get(e, "match"));
-		json_t *cols = json_object_get(e, "columns"), *c;
-		size_t i;
-
-		if (match) {
-			if ((r = sql_text(x, "SELECT 1 FROM fields WHERE dataset_id = ?1 AND path = ?2",
-					  id, match, &hit)) < 0)
-				goto out;
-			st_free(hit);
-			hit = NULL;
-			if (!r && diag(x, ST_SEV_ERROR, file, line, col,
-				       "erasure match '%s' is not a field of '%s'", match, name))
-				goto out;
-		}
-		json_array_foreach(cols, i, c) {
-			if ((r = sql_text(x, "SELECT 1 FROM fields WHERE dataset_id = ?1 AND path = ?2",
-					  id, json_string_value(c), &hit)) < 0)
-				goto out;
-			st_free(hit);
-			hit = NULL;
-			if (!r && diag(x, ST_SEV_ERROR, file, line, col,
-				       "erasure column '%s' is not a field of '%s'",
-				       json_string_value(c), name))
-				goto out;
-		}
-		if (!match && !subject &&
-		    diag(x, ST_SEV_ERROR, file, line, col,
-			 "erasure needs 'match' or a dataset 'subject' to find the subject's rows"))
-			goto out;
-	}
-	if (sql_exec_bound(x,
-			   "UPDATE datasets SET npii = (SELECT count(*) FROM fields f WHERE"
-			   " f.dataset_id = ?1 AND f.pii NOT IN ('none', 'unknown')) WHERE id = ?1",
-			   id, NULL, NULL, NULL))
-		goto out;
-	ret = 0;
-out:
-	json_decref(e);
-	st_free(subject);
-	st_free(erasure);
-	return ret;
-}
-
-/* Applies every extension whose target was written by this load. */
-static int apply_extensions(struct catalog_dbt_ctx *x)
-{
-	sqlite3_stmt *st = NULL;
-	struct apply a;
-	int64_t cur_file = -1, id = 0, gen = 0;
-	char *name = NULL, *cur_target = NULL, *file = NULL;
-	unsigned eline = 0, ecol = 0;
-	int ret = -1, rc, skip = 0, bad = 0;
-
-	memset(&a, 0, sizeof(a));
-	a.x = x;
-	if (st_sql_prepare(x->db, &st,
-			    "SELECT e.file_id, e.target, e.key, e.value, e.line, e.col, f.display"
-			    " FROM dbt_extends e JOIN files f ON f.id = e.file_id"
-			    " ORDER BY f.path, e.file_id, e.ord",
-			    x->err))
-		goto out;
-	for (;;) {
-		const char *target, *key, *value;
-		int64_t fid;
-		unsigned line, col;
-
-		rc = sqlite3_step(st);
-		if (rc != SQLITE_ROW)
-			break;
-		fid = sqlite3_column_int64(st, 0);
-		target = (const char *)sqlite3_column_text(st, 1);
-		key = (const char *)sqlite3_column_text(st, 2);
-		value = (const char *)sqlite3_column_text(st, 3);
-		line = (unsigned)sqlite3_column_int(st, 4);
-		col = (unsigned)sqlite3_column_int(st, 5);
-		if (!target || !key || !value) {
-			oom(x);
-			goto out;
-		}
-		if (!strcmp(key, "extends")) { /* a new document starts */
-			if (name && !skip && check_applied(x, id, name, file, eline, ecol))
-				goto out;
-			st_free(name);
-			st_free(cur_target);
-			st_free(file);
-			name = file = NULL;
-			cur_file = fid;
-			eline = line;
-			ecol = col;
-			if (!(cur_target = st_strdup(target)) ||
-			    !(file = st_sql_col_strdup(st, 6, &bad)) || bad) {
-				oom(x);
-				goto out;
-			}
-			rc = resolve_target(x, target, &id, &gen, &name);
-			if (rc < 0)
-				goto out;
-			skip = !rc || gen != x->gen;
-			if (!rc && diag(x, ST_SEV_ERROR, file, line, col,
-					"'extends: %s' names no dbt unique_id or dataset loaded from a "
-					"dbt manifest",
-					target))
-				goto out;
-			continue;
-		}
-		if (skip || fid != cur_file)
-			continue;
-		if (apply_one(&a, id, name, key, value, file, line, col) && x->err->code)
-			goto out;
-		if (sql_exec_bound(x, "INSERT OR IGNORE INTO temp.touched(name) VALUES (?2)", 0, name,
-				   NULL, NULL))
-			goto out;
-	}
-	if (rc != SQLITE_DONE) {
-		st_sql_error(x->err, x->db, "cannot read extensions");
-		goto out;
-	}
-	if (name && !skip && check_applied(x, id, name, file, eline, ecol))
-		goto out;
-	ret = 0;
-out:
-	sqlite3_finalize(st);
-	st_free(name);
-	st_free(cur_target);
-	st_free(file);
-	apply_release(&a);
-	return ret;
-}
-
 /* ---- the dbt step of a load ---- */
 
 struct mf {
 	char *display, *abs, *cat_abs, *cat_display;
-	int64_t id; /* files.id, 0 when new */
+	int64_t id;		    /* files.id, 0 when new */
 	int64_t size, mtime, inode; /* combined stat data of the manifest and its catalog.json */
 	int known, named, stat_same, ov_same;
 	unsigned char hash[HASH_LEN];
@@ -2210,10 +1693,11 @@ static int overlay_digest(struct catalog_dbt_ctx *x, unsigned char out[HASH_LEN]
 	sqlite3_stmt *st;
 	int rc;
 
-	if (st_sql_prepare(x->db, &st,
-			    "SELECT e.target, e.key, e.value, e.line, e.col, f.path FROM dbt_extends e"
-			    " JOIN files f ON f.id = e.file_id ORDER BY f.path, e.ord",
-			    x->err))
+	if (st_sql_prepare(
+		    x->db, &st,
+		    "SELECT e.target, e.key, e.value, e.line, e.col, f.path FROM dbt_extends e"
+		    " JOIN files f ON f.id = e.file_id ORDER BY f.path, e.ord",
+		    x->err))
 		return -1;
 	crypto_generichash_init(&h, NULL, 0, HASH_LEN);
 	crypto_generichash_update(&h, (const unsigned char *)DBT_MAPPING, sizeof(DBT_MAPPING));
@@ -2222,7 +1706,8 @@ static int overlay_digest(struct catalog_dbt_ctx *x, unsigned char out[HASH_LEN]
 			const unsigned char *t = sqlite3_column_text(st, i);
 
 			if (t)
-				crypto_generichash_update(&h, t, (size_t)sqlite3_column_bytes(st, i) + 1);
+				crypto_generichash_update(&h, t,
+							  (size_t)sqlite3_column_bytes(st, i) + 1);
 		}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
@@ -2322,17 +1807,18 @@ static int reload(struct catalog_dbt_ctx *x, struct mf *f, const unsigned char o
 	crypto_generichash_final(&h, hash, HASH_LEN);
 	if (f->known && f->has_hash && f->ov_same && !memcmp(hash, f->hash, HASH_LEN)) {
 		/* The same bytes under new stat data: remember the stat data only. */
-		if (st_sql_prepare(x->db, &st,
-				    "UPDATE files SET display = ?2, size = ?3, mtime_ns = ?4, inode = ?5"
-				    " WHERE id = ?1",
-				    x->err))
+		if (st_sql_prepare(
+			    x->db, &st,
+			    "UPDATE files SET display = ?2, size = ?3, mtime_ns = ?4, inode = ?5"
+			    " WHERE id = ?1",
+			    x->err))
 			goto out;
 		sqlite3_bind_int64(st, 1, f->id);
-		bind_text(st, 2, f->display);
+		catalog_dbt_bind(st, 2, f->display);
 		sqlite3_bind_int64(st, 3, f->size);
 		sqlite3_bind_int64(st, 4, f->mtime);
 		sqlite3_bind_int64(st, 5, f->inode);
-		if (step_done(x, st, "cannot update file list"))
+		if (catalog_dbt_step(x, st, "cannot update file list"))
 			goto out;
 		if (f->named)
 			x->stats->files_unchanged++;
@@ -2349,15 +1835,17 @@ static int reload(struct catalog_dbt_ctx *x, struct mf *f, const unsigned char o
 	}
 	x->stats->manifests_parsed++;
 	*materialized = 1;
-	if (st_sql_prepare(x->db, &st,
-			    "INSERT INTO files(path, display, hash, size, mtime_ns, inode, ndocs, loaded_at)"
-			    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, strftime('%Y-%m-%dT%H:%M:%fZ'))"
-			    " ON CONFLICT(path) DO UPDATE SET display = ?2, hash = ?3, size = ?4,"
-			    " mtime_ns = ?5, inode = ?6, loaded_at = excluded.loaded_at RETURNING id",
-			    x->err))
+	if (st_sql_prepare(
+		    x->db, &st,
+		    "INSERT INTO files(path, display, hash, size, mtime_ns, inode, ndocs, "
+		    "loaded_at)"
+		    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, strftime('%Y-%m-%dT%H:%M:%fZ'))"
+		    " ON CONFLICT(path) DO UPDATE SET display = ?2, hash = ?3, size = ?4,"
+		    " mtime_ns = ?5, inode = ?6, loaded_at = excluded.loaded_at RETURNING id",
+		    x->err))
 		goto out;
-	bind_text(st, 1, f->abs);
-	bind_text(st, 2, f->display);
+	catalog_dbt_bind(st, 1, f->abs);
+	catalog_dbt_bind(st, 2, f->display);
 	sqlite3_bind_blob(st, 3, hash, HASH_LEN, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 4, f->size);
 	sqlite3_bind_int64(st, 5, f->mtime);
@@ -2373,17 +1861,17 @@ static int reload(struct catalog_dbt_ctx *x, struct mf *f, const unsigned char o
 			clen, &version, &adapter, &project))
 		goto out;
 	if (st_sql_prepare(x->db, &st,
-			    "INSERT OR REPLACE INTO dbt_manifests(file_id, schema_version, adapter,"
-			    " project, catalog_path, overlays) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-			    x->err))
+			   "INSERT OR REPLACE INTO dbt_manifests(file_id, schema_version, adapter,"
+			   " project, catalog_path, overlays) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+			   x->err))
 		goto out;
 	sqlite3_bind_int64(st, 1, f->id);
 	sqlite3_bind_int(st, 2, version);
-	bind_text(st, 3, adapter);
-	bind_text(st, 4, project);
-	bind_text(st, 5, has_cat ? f->cat_abs : NULL);
+	catalog_dbt_bind(st, 3, adapter);
+	catalog_dbt_bind(st, 4, project);
+	catalog_dbt_bind(st, 5, has_cat ? f->cat_abs : NULL);
 	sqlite3_bind_blob(st, 6, ov, HASH_LEN, SQLITE_TRANSIENT);
-	if (step_done(x, st, "cannot store manifest"))
+	if (catalog_dbt_step(x, st, "cannot store manifest"))
 		goto out;
 	ret = 0;
 out:
@@ -2415,9 +1903,9 @@ int catalog_dbt_load(struct catalog_dbt_ctx *x, const struct catalog_dbt_input *
 	x->stats->manifests = nv;
 	/* Manifests loaded before: their stored state, and the ones not named this time. */
 	if (st_sql_prepare(x->db, &st,
-			    "SELECT f.id, f.path, f.display, f.hash, f.size, f.mtime_ns, f.inode,"
-			    " m.overlays FROM dbt_manifests m JOIN files f ON f.id = m.file_id",
-			    x->err))
+			   "SELECT f.id, f.path, f.display, f.hash, f.size, f.mtime_ns, f.inode,"
+			   " m.overlays FROM dbt_manifests m JOIN files f ON f.id = m.file_id",
+			   x->err))
 		goto out;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *path = (const char *)sqlite3_column_text(st, 1);
@@ -2463,7 +1951,8 @@ int catalog_dbt_load(struct catalog_dbt_ctx *x, const struct catalog_dbt_input *
 		int64_t size = f->size, mtime = f->mtime, inode = f->inode;
 
 		if (stat_sig(f)) {
-			if (diag(x, ST_SEV_ERROR, f->display, 0, 0, "cannot read: %s", strerror(errno)))
+			if (catalog_dbt_diag(x, ST_SEV_ERROR, f->display, 0, 0, "cannot read: %s",
+					     strerror(errno)))
 				goto out;
 			continue;
 		}
@@ -2487,7 +1976,7 @@ int catalog_dbt_load(struct catalog_dbt_ctx *x, const struct catalog_dbt_input *
 		sqlite3_finalize(q);
 		ov_changed = rc != SQLITE_ROW;
 	}
-	if ((materialized || ov_changed) && apply_extensions(x))
+	if ((materialized || ov_changed) && catalog_dbt_apply_extensions(x))
 		goto out;
 	ret = 0;
 out:

@@ -48,4 +48,32 @@ int catalog_dbt_is_extension(const struct catalog_ynode *root);
 int catalog_dbt_extension(struct catalog_dbt_ctx *x, const char *file, int64_t file_id,
 			  const struct catalog_ynode *root);
 
+/* ---- shared by dbt.c and dbt_extend.c ---- */
+
+/* Appends a problem to x->diags (file:line:col when line is not 0). Returns 0, or -1 with
+ * x->err when memory ran out. */
+int catalog_dbt_diag(struct catalog_dbt_ctx *x, int sev, const char *file, unsigned line,
+		     unsigned col, const char *fmt, ...) ST_PRINTF(6, 7);
+/* Binds s, or NULL as SQL NULL. Returns SQLite's code. */
+int catalog_dbt_bind(sqlite3_stmt *st, int i, const char *s);
+/* Steps a statement that returns no rows, then resets it and clears its bindings.
+ * Returns 0, or -1 with x->err (what: the context). */
+int catalog_dbt_step(struct catalog_dbt_ctx *x, sqlite3_stmt *st, const char *what);
+/* Whether v is one of the n words of set. */
+int catalog_dbt_one_of(const char *v, const char *const *set, size_t n);
+
+/* PII classes (unknown last: a manifest may say it, an extension may not), transforms and
+ * normalisers. */
+#define CATALOG_DBT_NCLASSES 6
+#define CATALOG_DBT_NTRANSFORMS 5
+#define CATALOG_DBT_NNORMALIZERS 3
+extern const char *const catalog_dbt_classes[CATALOG_DBT_NCLASSES];
+extern const char *const catalog_dbt_transforms[CATALOG_DBT_NTRANSFORMS];
+extern const char *const catalog_dbt_normalizers[CATALOG_DBT_NNORMALIZERS];
+
+/* Applies every stored extension whose target dataset this load wrote (gen), checking
+ * conflicts, and reports extensions that name no dbt dataset. Returns 0, or -1 with
+ * x->err. */
+int catalog_dbt_apply_extensions(struct catalog_dbt_ctx *x);
+
 #endif
