@@ -76,6 +76,12 @@ expect_exit 1 steward pii check
 expect_stdout_line "v4/manifest.json: 'warehouse-analytics.orders.order_id' has pii class unknown: tag it before its data is ingested"
 expect_stdout_line '10 fields have pii class unknown'
 expect_stdout_lacks "'warehouse-analytics.orders.status'"
+# Tagging comes before ingestion: a dataset with unknown columns is refused.
+expect_exit 0 steward key init
+printf '{"order_id": 1}\n' >"$TMP/rec.jsonl"
+expect_exit_stdin 3 "$TMP/rec.jsonl" steward ingest warehouse-analytics.orders --purpose test
+expect_stderr_line "error: warehouse-analytics.orders: field 'order_id' has pii class unknown: tag it before ingesting data"
+expect_stderr_line "error: 2 fields cannot be ingested as declared; give every field a pii class ('steward pii check' lists the unknown ones) and a transform"
 expect_exit 0 steward pii map
 expect_stdout_line '  warehouse-analytics.stg_customers  full_name    direct        -          -         postgres  declared'
 # search finds a dataset by a unique_id and by a word.
