@@ -650,7 +650,8 @@ static int pii_value(struct mfload *m, struct col *c, const char *key, const cha
 	if (!strcmp(key, "pii") &&
 	    !catalog_dbt_one_of(v, catalog_dbt_classes, CATALOG_DBT_NCLASSES))
 		return err_at(m, "%s: unknown class \"%s\"", where, v);
-	if (!strcmp(key, "category") && catalog_category_check(v, &e))
+	if (!strcmp(key, "category") && !catalog_taxonomy_find(m->x->c->tax, v) &&
+	    catalog_category_check(v, &e))
 		return err_at(m, "%s: %s", where, e.msg);
 	if (!strcmp(key, "transform") &&
 	    !catalog_dbt_one_of(v, catalog_dbt_transforms, CATALOG_DBT_NTRANSFORMS))

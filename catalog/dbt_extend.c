@@ -102,7 +102,8 @@ static int ext_field(struct ext_store *s, const struct catalog_ynode *f)
 				return -1;
 			continue;
 		}
-		if (j == 1 && catalog_category_check(val, &e)) {
+		if (j == 1 && !catalog_taxonomy_find(s->x->c->tax, val) &&
+		    catalog_category_check(val, &e)) {
 			if (ext_bad(s, v, "%s", e.msg))
 				return -1;
 			continue;
