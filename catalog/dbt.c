@@ -254,6 +254,7 @@ struct dset {
 	size_t nrels, cap;
 	const char *exposure; /* exposure unique_id, for exposures */
 	int64_t id;
+	int relation_done;
 	struct col *cols;
 	size_t ncols, ccap;
 };
@@ -1026,6 +1027,24 @@ static int other_manifest(struct mfload *m, const char *name, char **file)
 	return ret;
 }
 
+/* The relation as the database names it, folded: database.schema.identifier (for
+ * matching lineage from other tools, such as OpenLineage's dbt integration). Once per
+ * dataset. */
+static int relation_prop(struct mfload *m, struct dset *d)
+{
+	char rel[4096];
+	size_t n = 0;
+
+	if (d->relation_done++)
+		return 0;
+	for (const char *p = d->ident; *p && n + 1 < sizeof(rel); p++)
+		rel[n++] = *p == '\x1f' ? '.' : *p;
+	while (n && rel[n - 1] == '.')
+		n--;
+	rel[n] = '\0';
+	return prop(m, d->id, "dbt.relation", rel);
+}
+
 /* Writes dataset d: its row, aliases, properties, tags and fields. */
 static int store_ds(struct mfload *m, struct dset *d)
 {
@@ -1129,7 +1148,7 @@ static int store_ds(struct mfload *m, struct dset *d)
 		sqlite3_bind_text(m->q[Q_ALIAS_INS], 1, r->uid, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(m->q[Q_ALIAS_INS], 2, d->id);
 		if (catalog_dbt_step(m->x, m->q[Q_ALIAS_INS], "cannot store alias") ||
-		    prop(m, d->id, "dbt.unique_id", r->uid) ||
+		    prop(m, d->id, "dbt.unique_id", r->uid) || relation_prop(m, d) ||
 		    prop(m, d->id, "dbt.resource_type", jstr(r->node, "resource_type")) ||
 		    prop(m, d->id, "dbt.materialized", jstr(cfg, "materialized")) ||
 		    prop(m, d->id, "dbt.path", jstr(r->node, "original_file_path")) ||
