@@ -52,34 +52,6 @@ static int oom(struct catalog_dbt_ctx *x)
 	return st_error_oom(x->err);
 }
 
-int catalog_dbt_diag(struct catalog_dbt_ctx *x, int sev, const char *file, unsigned line,
-		     unsigned col, const char *fmt, ...)
-{
-	char msg[1536];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	if (st_diags_add(x->diags, sev, file, line, col, "%s", msg))
-		return oom(x);
-	return 0;
-}
-
-int catalog_dbt_bind(sqlite3_stmt *st, int i, const char *s)
-{
-	return s ? sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(st, i);
-}
-
-int catalog_dbt_step(struct catalog_dbt_ctx *x, sqlite3_stmt *st, const char *what)
-{
-	int rc = sqlite3_step(st);
-
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	return rc == SQLITE_DONE ? 0 : st_sql_error(x->err, x->db, what);
-}
-
 /* Whether the first 4 KiB of path name a dbt_schema_version: dbt writes metadata first. */
 static int names_dbt_schema(const char *path)
 {
@@ -578,20 +550,6 @@ static int collect_rels(struct mfload *m)
 }
 
 /* ---- columns and their PII ---- */
-
-const char *const catalog_dbt_classes[CATALOG_DBT_NCLASSES] = {
-	"none", "direct", "indirect", "sensitive", "pseudonymous", "unknown"};
-const char *const catalog_dbt_transforms[CATALOG_DBT_NTRANSFORMS] = {"keep", "hash", "drop", "mask",
-								     "truncate"};
-const char *const catalog_dbt_normalizers[CATALOG_DBT_NNORMALIZERS] = {"email", "phone", "ip"};
-
-int catalog_dbt_one_of(const char *v, const char *const *set, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (!strcmp(v, set[i]))
-			return 1;
-	return 0;
-}
 
 static struct col *find_col(struct dset *d, const char *name)
 {
