@@ -103,6 +103,21 @@ expect_jq '[.fields[] | [.path, .type, .pii]]' '[["CUSTOMER_ID","NUMBER","unknow
 expect_jq '[.constraints[] | [.kind, .field, .ref_dataset, .ref_field]]' \
 	'[["unique","CUSTOMER_ID",null,null],["relationships","CUSTOMER_ID","RAW-CRM.CUSTOMERS","ID"]]'
 
+# ---- the shape of dbt 0.20 (manifest v2): disabled nodes in a list, no attached_node ----
+mkdir v2
+python3 - v4/manifest.json v2/manifest.json <<'PY'
+import json, sys
+m = json.load(open(sys.argv[1]))
+m["metadata"]["dbt_schema_version"] = "https://schemas.getdbt.com/dbt/manifest/v2.json"
+m["metadata"]["dbt_version"] = "0.20.2"
+m["disabled"] = [n[0] for n in m["disabled"].values()]
+json.dump(m, open(sys.argv[2], "w"))
+PY
+init_ws "$TMP/ws3"
+expect_exit 0 "$STEWARD" --home "$TMP/ws3" catalog load v2/manifest.json
+expect_stdout_line 'catalog: 8 datasets (8 versions)'
+expect_equal 5 "$(sqlite3 "$TMP/ws3/.steward/catalog.db" 'SELECT count(*) FROM constraints')" 'v2: the same constraints'
+
 # ---- a manifest.json met in a directory walk is loaded; other JSON files are not ----
 mkdir -p proj/target proj/other
 cp v4/manifest.json v4/catalog.json proj/target/
