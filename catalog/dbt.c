@@ -1429,6 +1429,73 @@ static int store_tests(struct mfload *m)
 	return 0;
 }
 
+/* One constraint of a model contract (dbt 1.5 and later), on column col (NULL: from the
+ * model's list, whose columns it names). */
+static int contract_one(struct mfload *m, struct dset *d, const struct rel *r, const json_t *c,
+			const char *col)
+{
+	const char *type = jstr(c, "type"), *kind, *ref_ds = NULL, *ref_field = NULL;
+	const json_t *cols = json_object_get(c, "columns");
+	sqlite3_stmt *st = m->q[Q_CONS_INS];
+
+	if (!type)
+		return 0;
+	if (!strcmp(type, "not_null") || !strcmp(type, "unique") || !strcmp(type, "primary_key"))
+		kind = type;
+	else if (!strcmp(type, "foreign_key"))
+		kind = "relationships";
+	else
+		return 0; /* check, custom: not mapped */
+	if (!strcmp(kind, "relationships")) {
+		const char *to = resolve_call(m, r->node, jstr(c, "to"));
+		json_t *at = to ? json_object_get(m->dsof, to) : NULL;
+
+		if (!at)
+			return 0; /* an expression only (before dbt 1.9): not resolvable */
+		ref_ds = m->ds[json_integer_value(at)].name;
+		ref_field = test_col(
+			m, &m->ds[json_integer_value(at)],
+			json_string_value(json_array_get(json_object_get(c, "to_columns"), 0)));
+	}
+	if (!col && !(col = json_string_value(json_array_get(cols, 0))))
+		return 0;
+	sqlite3_bind_int64(st, 1, d->id);
+	catalog_dbt_bind(st, 2, kind);
+	catalog_dbt_bind(st, 3, test_col(m, d, col));
+	catalog_dbt_bind(st, 4, NULL);
+	catalog_dbt_bind(st, 5, ref_ds);
+	catalog_dbt_bind(st, 6, ref_field);
+	catalog_dbt_bind(st, 7, "contract");
+	return catalog_dbt_step(m->x, st, "cannot store constraint");
+}
+
+/* Model contracts: column and model constraints become constraints too (a foreign key with
+ * a ref() target a join key, as a relationships test is). */
+static int store_contracts(struct mfload *m)
+{
+	for (size_t i = 0; i < m->nds; i++) {
+		struct dset *d = &m->ds[i];
+
+		for (size_t k = 0; d->id && k < d->nrels; k++) {
+			const struct rel *r = &m->rels[d->rels[k]];
+			json_t *cols = json_object_get(r->node, "columns"), *cv, *c;
+			const char *cname;
+			size_t j;
+
+			json_object_foreach(cols, cname, cv)
+			{
+				const char *nm = jstr(cv, "name") ? jstr(cv, "name") : cname;
+
+				json_array_foreach(json_object_get(cv, "constraints"), j,
+						   c) if (contract_one(m, d, r, c, nm)) return -1;
+			}
+			json_array_foreach(json_object_get(r->node, "constraints"), j,
+					   c) if (contract_one(m, d, r, c, NULL)) return -1;
+		}
+	}
+	return 0;
+}
+
 /* Exposures become dashboards (dashboard), models (ml) or applications (the rest). */
 static int store_exposures(struct mfload *m)
 {
@@ -1636,7 +1703,7 @@ static int materialize(struct catalog_dbt_ctx *x, const char *display, int64_t f
 			goto out;
 		x->stats->datasets_loaded++;
 	}
-	if (store_tests(&m) || store_exposures(&m))
+	if (store_tests(&m) || store_contracts(&m) || store_exposures(&m))
 		goto out;
 	ret = 0;
 	goto out;

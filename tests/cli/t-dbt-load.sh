@@ -101,7 +101,8 @@ expect_equal 'seed.acme.customers source.acme.crm.customers' \
 expect_exit 0 steward show model.acme.dim_customers --json
 expect_jq '[.fields[] | [.path, .type, .pii]]' '[["CUSTOMER_ID","NUMBER","unknown"],["EMAIL","TEXT","direct"]]'
 expect_jq '[.constraints[] | [.kind, .field, .ref_dataset, .ref_field]]' \
-	'[["unique","CUSTOMER_ID",null,null],["relationships","CUSTOMER_ID","RAW-CRM.CUSTOMERS","ID"]]'
+	'[["unique","CUSTOMER_ID",null,null],["relationships","CUSTOMER_ID","RAW-CRM.CUSTOMERS","ID"],["not_null","CUSTOMER_ID",null,null],["primary_key","CUSTOMER_ID",null,null],["relationships","CUSTOMER_ID","RAW-CRM.CUSTOMERS","ID"]]'
+expect_jq '[.constraints[] | .origin] | map(select(. == "contract")) | length' '3'
 
 # ---- the shape of dbt 0.20 (manifest v2): disabled nodes in a list, no attached_node ----
 mkdir v2
