@@ -981,10 +981,16 @@ static int load_doc(struct loader *L, const char *file, int64_t file_id,
 	sqlite3_bind_text(dup, 1, d.name, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(dup, 2, version);
 	if (sqlite3_step(dup) == SQLITE_ROW) {
-		r = diag(L, ST_SEV_ERROR, file, catalog_ymap_get(root, "name"),
-			 "dataset '%s' version %lld is already declared at %s:%d:%d", d.name,
-			 (long long)version, (const char *)sqlite3_column_text(dup, 0),
-			 sqlite3_column_int(dup, 1), sqlite3_column_int(dup, 2));
+		if (sqlite3_column_int(dup, 1))
+			r = diag(L, ST_SEV_ERROR, file, catalog_ymap_get(root, "name"),
+				 "dataset '%s' version %lld is already declared at %s:%d:%d", d.name,
+				 (long long)version, (const char *)sqlite3_column_text(dup, 0),
+				 sqlite3_column_int(dup, 1), sqlite3_column_int(dup, 2));
+		else /* a dbt manifest has no lines */
+			r = diag(L, ST_SEV_ERROR, file, catalog_ymap_get(root, "name"),
+				 "dataset '%s' is already declared by the dbt manifest %s (add to it "
+				 "with 'extends')",
+				 d.name, (const char *)sqlite3_column_text(dup, 0));
 		sqlite3_reset(dup);
 		return r;
 	}

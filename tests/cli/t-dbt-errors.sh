@@ -68,7 +68,7 @@ fields:
 YAML
 rm v4/catalog.json
 expect_exit 3 steward catalog load v4/manifest.json desc
-expect_stderr_line "desc/clash.yaml:2:7: error: dataset 'warehouse-raw.orders' version 1 is already declared at v4/manifest.json:0:0"
+expect_stderr_line "desc/clash.yaml:2:7: error: dataset 'warehouse-raw.orders' is already declared by the dbt manifest v4/manifest.json (add to it with 'extends')"
 init_ws "$TMP/ws2"
 expect_exit 3 "$STEWARD" --home "$TMP/ws2" catalog load v4/manifest.json desc
 expect_stderr_line "v4/manifest.json: error: sources.\"source.shop.raw.orders\": dataset 'warehouse-raw.orders' is already declared by a descriptor (a descriptor adds to a dbt dataset with 'extends')"
