@@ -465,8 +465,10 @@ static int dataset_for(struct mfload *m, size_t ri, char *ident, char *name)
 		if (strcmp(d->ident, ident)) {
 			char b1[512], b2[512];
 			int r1 = err_at(
-				m, "%s.%s: relation maps to dataset '%s', as does %s; rename one",
+				m,
+				"%s.%s: relation maps to dataset '%s', as does %s.%s; rename one",
 				r->section, qk(r->uid, b1, sizeof(b1)), name,
+				m->rels[d->rels[0]].section,
 				qk(m->rels[d->rels[0]].uid, b2, sizeof(b2)));
 
 			st_free(ident);
@@ -830,6 +832,30 @@ static int build_cols(struct mfload *m, struct dset *d)
 	return 0;
 }
 
+/* Columns that clean to one field name (order id, order_id) cannot both be fields. */
+static int check_cols(struct mfload *m, struct dset *d)
+{
+	const struct rel *first = &m->rels[d->rels[0]];
+	json_t *seen = json_object();
+	char b1[512];
+	int ret = 0;
+
+	if (!seen)
+		return oom(m->x);
+	for (size_t i = 0; !ret && i < d->ncols; i++) {
+		json_t *at = json_object_get(seen, d->cols[i].name);
+
+		if (at)
+			ret = err_at(m, "%s.%s: two columns have the name '%s' in steward",
+				     first->section, qk(first->uid, b1, sizeof(b1)),
+				     d->cols[i].name);
+		else if (json_object_set_new(seen, d->cols[i].name, json_true()))
+			ret = oom(m->x);
+	}
+	json_decref(seen);
+	return m->x->err->code ? -1 : 0;
+}
+
 /* ---- storing ---- */
 
 static int prop(struct mfload *m, int64_t id, const char *key, const char *value)
@@ -1145,15 +1171,6 @@ static int store_ds(struct mfload *m, struct dset *d)
 		struct col *c = &d->cols[i];
 		sqlite3_stmt *f = m->q[Q_FIELD_INS];
 
-		for (size_t j = 0; j < i; j++)
-			if (!strcmp(d->cols[j].name, c->name)) {
-				ret = err_at(m,
-					     "%s.%s: columns '%s' and '%s' have the same name in "
-					     "steward",
-					     first->section, qk(first->uid, b1, sizeof(b1)),
-					     d->cols[j].name, c->name);
-				goto out;
-			}
 		sqlite3_bind_int64(f, 1, d->id);
 		sqlite3_bind_int64(f, 2, (int64_t)i);
 		catalog_dbt_bind(f, 3, c->name);
@@ -1681,7 +1698,7 @@ static int materialize(struct catalog_dbt_ctx *x, const char *display, int64_t f
 	if (collect_rels(&m))
 		goto out;
 	for (size_t i = 0; i < m.nds; i++)
-		if (build_cols(&m, &m.ds[i]))
+		if (build_cols(&m, &m.ds[i]) || check_cols(&m, &m.ds[i]))
 			goto out;
 	if (x->diags->nerrors > errors0) { /* nothing is stored from a manifest with errors */
 		ret = 0;

@@ -83,4 +83,83 @@ expect_stdout_line 'catalog: 8 datasets (8 versions), 8 warnings'
 expect_stderr_line "v4b/manifest.json: warning: nodes.\"model.shop.orders\": dataset 'warehouse-analytics.orders' is already declared by v4/manifest.json; it is kept there, and lineage joins it by name"
 expect_stderr_line "v4b/manifest.json: warning: exposures.\"exposure.shop.weekly_kpis\": dataset 'shop-exposures.weekly_kpis' is already declared by v4/manifest.json; it is kept there"
 
+# ---- more ways a manifest can be wrong, made from the v4 fixture ----
+WS=$TMP/ws6
+init_ws
+python3 - v4/manifest.json more.json <<'PY'
+import json, sys
+m = json.load(open(sys.argv[1]))
+n = m["nodes"]
+del n["model.shop.stg_customers"]["schema"]
+# Two relations that clean to one name: "weird table" and weird_table.
+n["model.shop.weird1"] = dict(n["model.shop.orders"], unique_id="model.shop.weird1", alias="weird table", columns={})
+n["model.shop.weird2"] = dict(n["model.shop.orders"], unique_id="model.shop.weird2", alias="weird_table", columns={})
+# Two columns that clean to one field name.
+n["model.shop.orders"]["columns"]["order id"] = {"name": "order id", "meta": {}, "tags": []}
+n["model.shop.orders"]["columns"]["order_id"] = {"name": "order_id", "meta": {}, "tags": []}
+n["model.shop.customers"]["columns"]["email"]["meta"]["transform"] = "shred"
+n["model.shop.customers"]["columns"]["email"]["meta"]["normalize"] = "e-mail"
+json.dump(m, open(sys.argv[2], "w"), indent=1)
+PY
+expect_exit 3 steward catalog load more.json missing.json
+expect_stderr_line 'missing.json: error: cannot read: No such file or directory'
+expect_stderr_line 'more.json: error: nodes."model.shop.stg_customers": no schema'
+expect_stderr_line "more.json: error: nodes.\"model.shop.weird2\": relation maps to dataset 'warehouse-analytics.weird_table', as does nodes.\"model.shop.weird1\"; rename one"
+expect_stderr_line 'more.json: error: nodes."model.shop.customers".columns.email.meta.transform: unknown transform "shred"'
+expect_stderr_line 'more.json: error: nodes."model.shop.customers".columns.email.meta.normalize: unknown normalizer "e-mail"'
+expect_stderr_line "more.json: error: nodes.\"model.shop.orders\": two columns have the name 'order_id' in steward"
+expect_stderr_line 'error: 6 errors found; the catalog was not changed'
+python3 - more.json <<'PY'
+import json, sys
+m = json.load(open(sys.argv[1]))
+n = m["nodes"]
+n["model.shop.stg_customers"]["schema"] = "analytics"
+del n["model.shop.weird2"]
+del n["model.shop.customers"]["columns"]["email"]["meta"]["transform"]
+del n["model.shop.customers"]["columns"]["email"]["meta"]["normalize"]
+json.dump(m, open(sys.argv[1], "w"), indent=1)
+PY
+expect_exit 3 steward catalog load more.json
+expect_stderr_line "more.json: error: nodes.\"model.shop.orders\": two columns have the name 'order_id' in steward"
+expect_exit 0 steward catalog load v4/manifest.json
+
+# ---- extensions: what they may not say ----
+mkdir -p ext2
+cat >ext2/bad.yaml <<'YAML'
+extends: [model.shop.orders]
+---
+extends: model.shop.orders
+subject: order_id
+tags: gdpr
+owner: [a, b]
+erasure: {action: nullify, match: nope, columns: [status, nope2], colour: red}
+columns: {name: status}
+---
+extends: model.shop.customers
+columns:
+  - pii: none
+  - {name: email, transform: shred, normalize: e-mail, pii_reason: [x]}
+YAML
+expect_exit 3 steward catalog load v4/manifest.json ext2
+expect_stderr_line "ext2/bad.yaml:1:10: error: 'extends' must name a dbt unique_id or a dbt dataset"
+expect_stderr_line "ext2/bad.yaml:5:7: error: 'tags' must be a list"
+expect_stderr_line "ext2/bad.yaml:6:8: error: 'owner' must be a string"
+expect_stderr_line "ext2/bad.yaml:7:67: error: unknown erasure setting 'colour'"
+expect_stderr_line "ext2/bad.yaml:8:10: error: 'columns' must be a list"
+expect_stderr_line "ext2/bad.yaml:12:5: error: a field of an extension needs a 'name'"
+expect_stderr_line "ext2/bad.yaml:13:30: error: unknown transform 'shred'"
+expect_stderr_line "ext2/bad.yaml:13:48: error: unknown normalize 'e-mail'"
+expect_stderr_line "ext2/bad.yaml:13:68: error: 'pii_reason' must be a string"
+cat >ext2/bad.yaml <<'YAML'
+extends: model.shop.orders
+erasure: {action: nullify, match: nope, columns: [status, nope2]}
+---
+extends: warehouse-raw.orders
+erasure: {action: delete}
+YAML
+expect_exit 3 steward catalog load v4/manifest.json ext2
+expect_stderr_line "ext2/bad.yaml:1:10: error: erasure match 'nope' is not a field of 'warehouse-analytics.orders'"
+expect_stderr_line "ext2/bad.yaml:1:10: error: erasure column 'nope2' is not a field of 'warehouse-analytics.orders'"
+expect_stderr_line "ext2/bad.yaml:4:10: error: erasure needs 'match' or a dataset 'subject' to find the subject's rows"
+
 done_testing
