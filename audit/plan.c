@@ -112,13 +112,52 @@ static int read_erasure(const struct catalog_card *card, struct audit_plan_item 
 	return 0;
 }
 
+/* A join key for a dataset with no field of its own to match on: a relationships
+ * constraint (a dbt test) whose field holds values of another dataset's field that has a
+ * category. Sets *m to the field, and *cat and *mode to what the referenced field holds.
+ * Returns 0 (with *m NULL when there is none), or -1 with err. */
+static int join_key(struct catalog *c, const struct catalog_card *card,
+		    const struct catalog_field **m, char **cat, int *mode, struct st_error *err)
+{
+	*m = NULL;
+	for (size_t i = 0; !*m && i < card->nconstraints; i++) {
+		const struct catalog_constraint *x = &card->constraints[i];
+		struct catalog_card ref = {0};
+		const struct catalog_field *rf, *own;
+
+		if (strcmp(x->kind, "relationships") || !x->field || !x->ref_ds || !x->ref_field ||
+		    !(own = find_field(card, x->field)) || !strcmp(x->ref_ds, card->name))
+			continue;
+		if (catalog_card_get(c, x->ref_ds, 0, &ref, err)) {
+			catalog_card_release(&ref);
+			if (err->code != ST_E_NOTFOUND)
+				return -1;
+			st_error_init(err);
+			continue;
+		}
+		rf = find_field(&ref, x->ref_field);
+		if (rf && rf->category) {
+			if (!(*cat = st_strdup(rf->category))) {
+				catalog_card_release(&ref);
+				return st_error_oom(err);
+			}
+			*mode = mode_of(rf);
+			*m = own;
+		}
+		catalog_card_release(&ref);
+	}
+	return 0;
+}
+
 /* Fills it for card when the dataset may hold the subject; sets *keep. */
-static int plan_dataset(const struct catalog_card *card, const struct audit_request *r,
-			struct audit_plan_item *it, int *keep, struct st_error *err)
+static int plan_dataset(struct catalog *c, const struct catalog_card *card,
+			const struct audit_request *r, struct audit_plan_item *it, int *keep,
+			struct st_error *err)
 {
 	const struct catalog_field *m, *alt = NULL, *subject = find_field(card, card->subject);
 	const char *ematch;
-	int oom = 0, ret = -1;
+	char *join_cat = NULL;
+	int oom = 0, ret = -1, join_mode = 0;
 
 	*keep = 0;
 	memset(it, 0, sizeof(*it));
@@ -141,13 +180,22 @@ static int plan_dataset(const struct catalog_card *card, const struct audit_requ
 		m = alt;
 		alt = NULL;
 	}
+	if (!m && join_key(c, card, &m, &join_cat, &join_mode, err))
+		goto out;
 	if (!m) {
 		ret = 0;
 		goto out;
 	}
-	if (m->category && !strcmp(m->category, r->category))
-		alt = NULL;
-	it->direct = m->category && !strcmp(m->category, r->category);
+	if (join_cat) { /* matched through a join key: it holds the referenced field's values */
+		it->direct = !strcmp(join_cat, r->category);
+		*keep = 1;
+		it->match_category = join_cat;
+		join_cat = NULL;
+	} else {
+		if (m->category && !strcmp(m->category, r->category))
+			alt = NULL;
+		it->direct = m->category && !strcmp(m->category, r->category);
+	}
 	*keep = 1;
 	it->dataset = dup_or_null(card->name, &oom);
 	it->kind = dup_or_null(card->kind, &oom);
@@ -155,8 +203,12 @@ static int plan_dataset(const struct catalog_card *card, const struct audit_requ
 	it->domain = dup_or_null(card->domain, &oom);
 	it->owner = dup_or_null(card->owner, &oom);
 	it->match_field = dup_or_null(m->path, &oom);
-	it->match_category = dup_or_null(m->category, &oom);
-	it->match_mode = mode_of(m);
+	if (!it->match_category) {
+		it->match_category = dup_or_null(m->category, &oom);
+		it->match_mode = mode_of(m);
+	} else {
+		it->match_mode = join_mode;
+	}
 	if (alt) {
 		it->alt_field = dup_or_null(alt->path, &oom);
 		it->alt_mode = mode_of(alt);
@@ -181,6 +233,7 @@ static int plan_dataset(const struct catalog_card *card, const struct audit_requ
 	}
 	ret = 0;
 out:
+	st_free(join_cat);
 	if (ret || !*keep)
 		item_release(it);
 	return ret;
@@ -413,7 +466,7 @@ int audit_plan_build(struct catalog *c, const struct catalog_config *cfg,
 				continue;
 			last = f.dataset;
 			if (catalog_card_get(c, f.dataset, 0, &card, err) ||
-			    plan_dataset(&card, r, &it, &keep, err))
+			    plan_dataset(c, &card, r, &it, &keep, err))
 				goto out;
 			catalog_card_release(&card);
 			if (!keep)

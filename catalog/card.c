@@ -81,9 +81,28 @@ void catalog_card_release(struct catalog_card *k)
 		st_free(f->normalize);
 		st_free(f->pii_reason);
 		st_free(f->description);
+		st_free(f->tags);
+		st_free(f->meta);
 		st_free_strv(f->from, f->nfrom);
 	}
 	st_free(k->fields);
+	st_free_strv(k->aliases, k->naliases);
+	for (size_t i = 0; i < k->nconstraints; i++) {
+		struct catalog_constraint *x = &k->constraints[i];
+
+		st_free(x->kind);
+		st_free(x->field);
+		st_free(x->detail);
+		st_free(x->ref_ds);
+		st_free(x->ref_field);
+		st_free(x->origin);
+	}
+	st_free(k->constraints);
+	for (size_t i = 0; i < k->nprops; i++) {
+		st_free(k->props[i].key);
+		st_free(k->props[i].value);
+	}
+	st_free(k->props);
 	refs_release(k->upstream, k->nupstream);
 	refs_release(k->downstream, k->ndownstream);
 	refs_release(k->terms, k->nterms);
@@ -133,8 +152,12 @@ static int get_fields(struct catalog *c, int64_t id, struct catalog_card *k,
 
 	if (st_sql_prepare(c->db, &st,
 			    "SELECT path, type, item_type, pii, category, transform, normalize,"
-			    " pii_reason, description, depth, required, nullable, scan FROM fields"
-			    " WHERE dataset_id = ?1 ORDER BY ord",
+			    " pii_reason, description, depth, required, nullable, scan,"
+			    " (SELECT value FROM field_props p WHERE p.dataset_id = ?1"
+			    "  AND p.path = fields.path AND p.key = 'tags'),"
+			    " (SELECT value FROM field_props p WHERE p.dataset_id = ?1"
+			    "  AND p.path = fields.path AND p.key = 'meta')"
+			    " FROM fields WHERE dataset_id = ?1 ORDER BY ord",
 			    err) ||
 	    st_sql_prepare(c->db, &from,
 			    "SELECT src_ds || '.' || src_field FROM field_edges"
@@ -163,6 +186,8 @@ static int get_fields(struct catalog *c, int64_t id, struct catalog_card *k,
 		f->required = sqlite3_column_int(st, 10);
 		f->nullable = sqlite3_column_int(st, 11);
 		f->scan = sqlite3_column_int(st, 12);
+		f->tags = st_sql_col_strdup(st, 13, &bad);
+		f->meta = st_sql_col_strdup(st, 14, &bad);
 		if (bad)
 			goto nomem;
 		sqlite3_bind_int64(from, 1, id);
@@ -191,8 +216,97 @@ out:
 	return ret;
 }
 
+static int card_get(struct catalog *c, const char *name, int64_t version,
+		    struct catalog_card *k, struct st_error *err);
+
+/* Aliases, properties and constraints: the parts of a card dbt fills. */
+static int get_extras(struct catalog *c, int64_t id, struct catalog_card *k,
+		      struct st_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	size_t cap = 0;
+	int bad = 0, ret = -1, rc;
+
+	if (st_sql_prepare(c->db, &st,
+			    "SELECT alias FROM aliases WHERE dataset_id = ?1 ORDER BY alias", err))
+		goto out;
+	sqlite3_bind_int64(st, 1, id);
+	while (!bad && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (st_grow(&k->aliases, &cap, k->naliases + 1, sizeof(*k->aliases)))
+			goto nomem;
+		if ((k->aliases[k->naliases] = st_sql_col_strdup(st, 0, &bad)))
+			k->naliases++;
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	cap = 0;
+	if (bad)
+		goto nomem;
+	if (st_sql_prepare(c->db, &st,
+			    "SELECT key, value FROM dataset_props WHERE dataset_id = ?1 ORDER BY ord",
+			    err))
+		goto out;
+	sqlite3_bind_int64(st, 1, id);
+	while (!bad && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct catalog_prop *p;
+
+		if (st_grow(&k->props, &cap, k->nprops + 1, sizeof(*k->props)))
+			goto nomem;
+		p = &k->props[k->nprops++];
+		p->key = st_sql_col_strdup(st, 0, &bad);
+		p->value = st_sql_col_strdup(st, 1, &bad);
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	cap = 0;
+	if (bad)
+		goto nomem;
+	if (st_sql_prepare(c->db, &st,
+			    "SELECT kind, field, detail, ref_ds, ref_field, origin FROM constraints"
+			    " WHERE dataset_id = ?1 ORDER BY ord",
+			    err))
+		goto out;
+	sqlite3_bind_int64(st, 1, id);
+	while (!bad && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct catalog_constraint *x;
+
+		if (st_grow(&k->constraints, &cap, k->nconstraints + 1, sizeof(*k->constraints)))
+			goto nomem;
+		x = &k->constraints[k->nconstraints++];
+		x->kind = st_sql_col_strdup(st, 0, &bad);
+		x->field = st_sql_col_strdup(st, 1, &bad);
+		x->detail = st_sql_col_strdup(st, 2, &bad);
+		x->ref_ds = st_sql_col_strdup(st, 3, &bad);
+		x->ref_field = st_sql_col_strdup(st, 4, &bad);
+		x->origin = st_sql_col_strdup(st, 5, &bad);
+	}
+	if (bad)
+		goto nomem;
+	ret = 0;
+	goto out;
+nomem:
+	st_error_oom(err);
+out:
+	sqlite3_finalize(st);
+	return ret;
+}
+
 int catalog_card_get(struct catalog *c, const char *name, int64_t version,
 		     struct catalog_card *k, struct st_error *err)
+{
+	char *real = NULL;
+	int r;
+
+	memset(k, 0, sizeof(*k));
+	if (catalog_resolve_alias(c, name, &real, err) < 0)
+		return -1;
+	r = card_get(c, real ? real : name, version, k, err);
+	st_free(real);
+	return r;
+}
+
+static int card_get(struct catalog *c, const char *name, int64_t version,
+		    struct catalog_card *k, struct st_error *err)
 {
 	sqlite3_stmt *st = NULL;
 	int64_t id;
@@ -261,7 +375,8 @@ int catalog_card_get(struct catalog *c, const char *name, int64_t version,
 		     "  OR EXISTS (SELECT 1 FROM fields f WHERE f.dataset_id = k.id"
 		     "  AND f.path = l.field)) LIMIT 1)"
 		     " FROM term_links l WHERE l.dataset_id = ?1 ORDER BY l.rowid",
-		     id, name, &k->related, &k->nrelated, err))
+		     id, name, &k->related, &k->nrelated, err) ||
+	    get_extras(c, id, k, err))
 		goto out;
 	ret = 0;
 	goto out;

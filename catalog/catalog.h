@@ -98,7 +98,7 @@ void catalog_config_release(struct catalog_config *cfg);
 
 /* ---- Catalog database ----------------------------------------------------------------- */
 
-#define CATALOG_SCHEMA_VERSION 1
+#define CATALOG_SCHEMA_VERSION 2
 
 struct catalog;
 
@@ -125,6 +125,8 @@ struct catalog_load_stats {
 	size_t datasets_loaded; /* rows written by this load */
 	char **removed;         /* names that no longer exist after the load */
 	size_t nremoved;
+	size_t manifests;        /* dbt manifests named or found (also counted in files) */
+	size_t manifests_parsed; /* dbt manifests read and written again by this load */
 };
 
 /* catalog_load() flags */
@@ -166,6 +168,12 @@ int catalog_category_name(struct catalog *c, const char *key, const char **name,
 
 /* Returns the embedded descriptor JSON Schema (NUL-terminated, static) and its length. */
 const char *catalog_descriptor_schema(size_t *len);
+
+/* Resolves an alias of a dataset (a dbt unique_id), alone or followed by .field, unless a
+ * dataset has that very name. Returns 1 with *out the steward name (plus the field part), a
+ * new string freed with st_free(); 0 with *out NULL when ref is no alias; -1 with err.
+ * catalog_card_get(), catalog_lineage_get() and catalog_search() call it themselves. */
+int catalog_resolve_alias(struct catalog *c, const char *ref, char **out, struct st_error *err);
 
 /* ---- Search --------------------------------------------------------------------------- */
 
@@ -209,6 +217,20 @@ struct catalog_field {
 	int depth, required, nullable, scan;
 	char **from; /* dataset.field paths this field is derived from */
 	size_t nfrom;
+	char *tags, *meta; /* from a dbt column: JSON array and object, else NULL */
+};
+
+/* A constraint on a dataset (from a dbt generic test): kind not_null, unique,
+ * accepted_values (detail: the values as a JSON array) or relationships (field holds values
+ * of ref_ds.ref_field, a join key). field is NULL for a dataset-wide one; origin names the
+ * test. */
+struct catalog_constraint {
+	char *kind, *field, *detail, *ref_ds, *ref_field, *origin;
+};
+
+/* A property of a dataset, such as dbt.materialized or dbt.path. */
+struct catalog_prop {
+	char *key, *value;
 };
 
 struct catalog_ref {
@@ -228,6 +250,12 @@ struct catalog_card {
 	size_t nfields;
 	struct catalog_ref *upstream, *downstream, *terms, *related;
 	size_t nupstream, ndownstream, nterms, nrelated;
+	char **aliases; /* other names it answers to (dbt unique_ids) */
+	size_t naliases;
+	struct catalog_constraint *constraints;
+	size_t nconstraints;
+	struct catalog_prop *props;
+	size_t nprops;
 };
 
 /* Fills card with dataset name at version (0 = latest). Returns 0, or -1 with err

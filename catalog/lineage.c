@@ -301,8 +301,25 @@ static int lookup_root(struct catalog *c, const char *target, int column, char *
 	return ret;
 }
 
+static int lineage_get(struct catalog *c, const char *target, int dir, int depth,
+		       struct catalog_lineage *g, struct st_error *err);
+
 int catalog_lineage_get(struct catalog *c, const char *target, int dir, int depth,
 			struct catalog_lineage *g, struct st_error *err)
+{
+	char *real = NULL;
+	int r;
+
+	memset(g, 0, sizeof(*g));
+	if (catalog_resolve_alias(c, target, &real, err) < 0)
+		return -1;
+	r = lineage_get(c, real ? real : target, dir, depth, g, err);
+	st_free(real);
+	return r;
+}
+
+static int lineage_get(struct catalog *c, const char *target, int dir, int depth,
+		       struct catalog_lineage *g, struct st_error *err)
 {
 	struct walk w;
 	char *kind = NULL;

@@ -3,6 +3,7 @@
  * is rolled back if any problem was found. Cross-file checks (duplicates, versions,
  * references) run inside the transaction, before it commits. */
 #include "catalog_int.h"
+#include "dbt_int.h"
 #include "alloc.h"
 #include "buf.h"
 #include "embedded.h"
@@ -36,6 +37,7 @@ struct file_entry {
 	struct stat sb;
 	int64_t id;
 	int state;
+	int dbt; /* a dbt manifest: catalog/dbt.c reads it */
 };
 
 struct root {
@@ -58,6 +60,7 @@ struct loader {
 	struct root *roots;
 	size_t nroots, roots_cap;
 	sqlite3_stmt *st[16];
+	struct catalog_dbt_ctx dbt;
 };
 
 /* Prepared statements, indexed by the enum below. */
@@ -264,6 +267,9 @@ static int walk_dir(struct loader *L, const char *dir, int depth)
 				r = walk_dir(L, path.p, depth + 1);
 		} else if (S_ISREG(sb.st_mode) && has_yaml_ext(names[i])) {
 			r = add_file(L, path.p, &sb);
+		} else if (S_ISREG(sb.st_mode) && catalog_dbt_sniff(path.p, names[i])) {
+			if (!(r = add_file(L, path.p, &sb)))
+				L->files[L->nfiles - 1].dbt = 1;
 		}
 		st_buf_release(&path);
 		if (r)
@@ -307,6 +313,8 @@ static int collect(struct loader *L, const char *const *paths, size_t npaths)
 		L->nroots++;
 		if (r->is_dir ? walk_dir(L, paths[i], 0) : add_file(L, paths[i], &sb))
 			return -1;
+		if (!r->is_dir && catalog_dbt_is_json(paths[i]))
+			L->files[L->nfiles - 1].dbt = 1;
 	}
 	if (!L->nfiles)
 		return 0;
@@ -406,6 +414,7 @@ static int forget_file(struct loader *L, int64_t file_id, int drop_row)
 		"INSERT OR IGNORE INTO temp.gone(name) SELECT name FROM datasets WHERE file_id = ?1",
 		"DELETE FROM search_fts WHERE rowid IN (SELECT id FROM datasets WHERE file_id = ?1)",
 		"DELETE FROM datasets WHERE file_id = ?1",
+		"DELETE FROM dbt_extends WHERE file_id = ?1",
 		"DELETE FROM files WHERE id = ?1",
 	};
 	size_t n = sizeof(sql) / sizeof(*sql) - (drop_row ? 0 : 1);
@@ -440,6 +449,8 @@ static int classify(struct loader *L)
 		size_t len;
 		int rc;
 
+		if (f->dbt)
+			continue; /* catalog_dbt_load() decides */
 		sqlite3_bind_text(get, 1, f->abs, -1, SQLITE_STATIC);
 		rc = sqlite3_step(get);
 		if (rc != SQLITE_ROW) {
@@ -957,6 +968,8 @@ static int load_doc(struct loader *L, const char *file, int64_t file_id,
 	int64_t version = 1;
 	int r, ret = -1;
 
+	if (catalog_dbt_is_extension(root))
+		return catalog_dbt_extension(&L->dbt, file, file_id, root);
 	memset(&d, 0, sizeof(d));
 	d.L = L;
 	d.file = file;
@@ -968,10 +981,16 @@ static int load_doc(struct loader *L, const char *file, int64_t file_id,
 	sqlite3_bind_text(dup, 1, d.name, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(dup, 2, version);
 	if (sqlite3_step(dup) == SQLITE_ROW) {
-		r = diag(L, ST_SEV_ERROR, file, catalog_ymap_get(root, "name"),
-			 "dataset '%s' version %lld is already declared at %s:%d:%d", d.name,
-			 (long long)version, (const char *)sqlite3_column_text(dup, 0),
-			 sqlite3_column_int(dup, 1), sqlite3_column_int(dup, 2));
+		if (sqlite3_column_int(dup, 1))
+			r = diag(L, ST_SEV_ERROR, file, catalog_ymap_get(root, "name"),
+				 "dataset '%s' version %lld is already declared at %s:%d:%d", d.name,
+				 (long long)version, (const char *)sqlite3_column_text(dup, 0),
+				 sqlite3_column_int(dup, 1), sqlite3_column_int(dup, 2));
+		else /* a dbt manifest has no lines */
+			r = diag(L, ST_SEV_ERROR, file, catalog_ymap_get(root, "name"),
+				 "dataset '%s' is already declared by the dbt manifest %s (add to it "
+				 "with 'extends')",
+				 d.name, (const char *)sqlite3_column_text(dup, 0));
 		sqlite3_reset(dup);
 		return r;
 	}
@@ -1087,7 +1106,10 @@ static void prepare_file(const struct catalog_jschema *schema, struct file_entry
 		}
 		pd = &p->docs[p->ndocs++];
 		pd->doc = doc;
-		r = catalog_jschema_validate(schema, doc->root, f->display, &p->diags);
+		/* An extension of a dbt dataset is checked by catalog_dbt_extension(). */
+		r = catalog_dbt_is_extension(doc->root)
+			    ? 0
+			    : catalog_jschema_validate(schema, doc->root, f->display, &p->diags);
 		if (r < 0) {
 			st_error_oom(&p->err);
 			break;
@@ -1255,7 +1277,7 @@ static int load_files(struct loader *L)
 	int ret = -1;
 
 	for (size_t i = 0; i < L->nfiles; i++) {
-		if (L->files[i].state == F_UNCHANGED)
+		if (L->files[i].state == F_UNCHANGED || L->files[i].dbt)
 			continue;
 		if (st_grow(&todo, &cap, ntodo + 1, sizeof(*todo))) {
 			oom(L);
@@ -1631,6 +1653,30 @@ out:
 	return ret;
 }
 
+static int forget_for_dbt(void *u, int64_t file_id)
+{
+	return forget_file(u, file_id, 0);
+}
+
+/* The dbt step (catalog/dbt.c): the manifests among the files, after the descriptors. */
+static int load_dbt(struct loader *L)
+{
+	struct catalog_dbt_input *in = st_calloc(L->nfiles + 1, sizeof(*in));
+	size_t n = 0;
+	int r;
+
+	if (!in)
+		return oom(L);
+	for (size_t i = 0; i < L->nfiles; i++)
+		if (L->files[i].dbt) {
+			in[n].display = L->files[i].display;
+			in[n++].abs = L->files[i].abs;
+		}
+	r = catalog_dbt_load(&L->dbt, in, n);
+	st_free(in);
+	return r;
+}
+
 static int next_gen(struct loader *L)
 {
 	sqlite3_stmt *st;
@@ -1727,7 +1773,8 @@ int catalog_load(struct catalog *c, const char *const *paths, size_t npaths, uns
 	in_tx = 1;
 	if (prepare_all(&L) || next_gen(&L) || classify(&L))
 		goto out;
-	if (load_files(&L))
+	L.dbt = (struct catalog_dbt_ctx){c, L.db, L.gen, diags, err, stats, forget_for_dbt, &L};
+	if (load_files(&L) || load_dbt(&L))
 		goto out;
 	/* Nothing new, changed or gone: the cross-file checks and the index stand as they were. */
 	if (stats->files_new + stats->files_changed + stats->files_removed &&

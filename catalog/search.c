@@ -159,8 +159,26 @@ static int fetch_hit(sqlite3_stmt *st, const struct cand *k, struct catalog_hit 
 	return bad || !h->name ? -1 : 0;
 }
 
+static int search(struct catalog *c, const char *query, const struct catalog_search_opts *o,
+		  struct catalog_hits *hits, struct st_error *err);
+
+/* A query that is exactly an alias (a dbt unique_id) searches for the dataset's name. */
 int catalog_search(struct catalog *c, const char *query, const struct catalog_search_opts *o,
 		   struct catalog_hits *hits, struct st_error *err)
+{
+	char *real = NULL;
+	int r;
+
+	memset(hits, 0, sizeof(*hits));
+	if (strlen(query) <= MAX_QUERY && catalog_resolve_alias(c, query, &real, err) < 0)
+		return -1;
+	r = search(c, real ? real : query, o, hits, err);
+	st_free(real);
+	return r;
+}
+
+static int search(struct catalog *c, const char *query, const struct catalog_search_opts *o,
+		  struct catalog_hits *hits, struct st_error *err)
 {
 	int filtered = o->kind || o->tag || o->owner || o->domain || o->pii_only;
 	/* Without filters the index alone ranks; with them each match is joined first. */

@@ -12,6 +12,10 @@ static const char load_usage[] =
 	"is printed as file:line:col; the load applies in one transaction only if there are\n"
 	"no errors. Unchanged files are skipped. Datasets whose file disappeared from a\n"
 	"loaded directory are removed.\n\n"
+	"A path ending in .json, and a file named manifest.json that names a\n"
+	"dbt_schema_version met in a directory, is a dbt manifest (v1 to v12); the\n"
+	"catalog.json beside it adds column types and table statistics. Problems in it are\n"
+	"printed as file: JSON path: message (docs/interop.md).\n\n"
 	"  --check    validate only; change nothing\n\n"
 	"Exit status: 0 loaded (warnings are fine), 3 errors found and nothing changed.\n";
 
@@ -90,6 +94,9 @@ static int cmd_load(int argc, char **argv, struct cli_ctx *ctx)
 	       stats.files == 1 ? "" : "s", stats.files_new, stats.files_changed,
 	       stats.files_unchanged, stats.files_removed, stats.documents,
 	       stats.documents == 1 ? "" : "s");
+	if (stats.manifests || stats.manifests_parsed)
+		cli_printf("dbt: %zu manifest%s named or found, %zu parsed\n", stats.manifests,
+			   stats.manifests == 1 ? "" : "s", stats.manifests_parsed);
 	if (stats.nremoved) {
 		cli_printf("removed %zu dataset%s whose descriptor is gone:", stats.nremoved,
 		       stats.nremoved == 1 ? "" : "s");

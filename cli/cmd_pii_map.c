@@ -28,10 +28,12 @@ static const char check_usage[] =
 	"Lists the fields declared 'pii: none' that inherit personal data through from:\n"
 	"and state no pii_reason, each with the chain back to the field whose class is\n"
 	"declared. Declare the field's class, or say in pii_reason why it carries no\n"
-	"personal data (an aggregate count, say).\n\n"
+	"personal data (an aggregate count, say). Also lists the fields whose class is\n"
+	"unknown (dbt columns with no pii in their meta or tags): tag them before ingestion.\n\n"
 	"  --json   print {findings: [{dataset, field, class, from, chain: [{field, class,\n"
 	"           declared}], file, line, col}], count}\n\n"
-	"Exit status: 0 when no field inherits without a reason, 1 when some do.\n";
+	"Exit status: 0 when no field inherits without a reason and none is unknown, 1 when\n"
+	"some do or are.\n";
 
 static int cmd_map(int argc, char **argv, struct cli_ctx *ctx);
 static int cmd_check(int argc, char **argv, struct cli_ctx *ctx);
@@ -219,17 +221,26 @@ static void print_link(const struct pii_field *f)
 
 static void check_text(const struct pii_graph *g, const struct pii_findings *fs)
 {
-	size_t chain[CHAIN_MAX];
+	size_t chain[CHAIN_MAX], nunknown = 0;
 
 	for (size_t i = 0; i < fs->n; i++) {
 		const struct pii_finding *x = &fs->v[i];
 		struct pii_field f, src;
-		size_t n = pii_graph_chain(g, x->field, chain, CHAIN_MAX);
+		size_t n;
 
 		pii_graph_field(g, x->field, &f);
-		pii_graph_field(g, f.from, &src);
-		if (x->file)
+		if (x->file && x->line)
 			cli_printf("%s:%u:%u: ", x->file, x->line, x->col);
+		else if (x->file)
+			cli_printf("%s: ", x->file);
+		if (x->unknown) {
+			cli_printf("'%s.%s' has pii class unknown: tag it before its data is ingested\n",
+				   f.dataset, f.path);
+			nunknown++;
+			continue;
+		}
+		n = pii_graph_chain(g, x->field, chain, CHAIN_MAX);
+		pii_graph_field(g, f.from, &src);
 		cli_printf("'%s.%s' is declared pii none but inherits %s from '%s.%s'\n", f.dataset,
 		       f.path, pii_map_class_name(f.cls), src.dataset, src.path);
 		cli_printf("  %s.%s", f.dataset, f.path);
@@ -239,12 +250,16 @@ static void check_text(const struct pii_graph *g, const struct pii_findings *fs)
 		}
 		putchar('\n');
 	}
-	if (fs->n)
+	if (fs->n - nunknown)
 		cli_printf("%zu field%s declared pii none inherit%s personal data without a "
 		       "pii_reason\n",
-		       fs->n, fs->n == 1 ? "" : "s", fs->n == 1 ? "s" : "");
+		       fs->n - nunknown, fs->n - nunknown == 1 ? "" : "s",
+		       fs->n - nunknown == 1 ? "s" : "");
 	else
 		puts("no field declared pii none inherits personal data without a pii_reason");
+	if (nunknown)
+		cli_printf("%zu field%s %s pii class unknown\n", nunknown, nunknown == 1 ? "" : "s",
+			   nunknown == 1 ? "has" : "have");
 }
 
 static void check_json(const struct pii_graph *g, const struct pii_findings *fs)
@@ -254,11 +269,19 @@ static void check_json(const struct pii_graph *g, const struct pii_findings *fs)
 	fputs("{\n  \"findings\": [", stdout);
 	for (size_t i = 0; i < fs->n; i++) {
 		const struct pii_finding *x = &fs->v[i];
-		size_t n = pii_graph_chain(g, x->field, chain, CHAIN_MAX);
+		size_t n = x->unknown ? 0 : pii_graph_chain(g, x->field, chain, CHAIN_MAX);
 		json_t *links = json_array();
 		struct pii_field f, src;
 
 		pii_graph_field(g, x->field, &f);
+		if (x->unknown) {
+			json_decref(links);
+			fputs(i ? ",\n    " : "\n    ", stdout);
+			dump(json_pack("{s:s, s:s, s:s, s:s?, s:i, s:i}", "dataset", f.dataset,
+				       "field", f.path, "class", "unknown", "file", x->file, "line",
+				       (int)x->line, "col", (int)x->col));
+			continue;
+		}
 		for (size_t k = 0; k < n; k++) {
 			pii_graph_field(g, chain[k], &src);
 			json_array_append_new(links, json_pack("{s:o, s:s, s:b}", "field",

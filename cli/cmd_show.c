@@ -82,6 +82,10 @@ static int print_json(const struct catalog_card *k, const struct pii_graph *g)
 			       f->category, "transform", f->transform, "normalize", f->normalize,
 			       "scan", f->scan, "pii_reason", f->pii_reason, "description",
 			       f->description, "from", from);
+		if (fo && f->tags)
+			json_object_set_new(fo, "tags", json_loads(f->tags, 0, NULL));
+		if (fo && f->meta)
+			json_object_set_new(fo, "meta", json_loads(f->meta, 0, NULL));
 		if (fo && derived_tag(g, i, f, &pf, &src))
 			json_object_set_new(fo, "derived",
 					    json_pack("{s:s, s:s++}", "class",
@@ -107,6 +111,36 @@ static int print_json(const struct catalog_card *k, const struct pii_graph *g)
 	json_object_set_new(o, "terms", refs_json(k->terms, k->nterms));
 	if (!strcmp(k->kind, "term"))
 		json_object_set_new(o, "related", refs_json(k->related, k->nrelated));
+	if (k->naliases) {
+		json_t *a = json_array();
+
+		for (size_t i = 0; i < k->naliases; i++)
+			json_array_append_new(a, json_string(k->aliases[i]));
+		json_object_set_new(o, "aliases", a);
+	}
+	if (k->nprops) {
+		json_t *p = json_array();
+
+		for (size_t i = 0; i < k->nprops; i++)
+			json_array_append_new(p, json_pack("{s:s, s:s}", "key", k->props[i].key,
+							   "value", k->props[i].value));
+		json_object_set_new(o, "properties", p);
+	}
+	if (k->nconstraints) {
+		json_t *c = json_array();
+
+		for (size_t i = 0; i < k->nconstraints; i++) {
+			const struct catalog_constraint *x = &k->constraints[i];
+			json_t *co = json_pack("{s:s, s:s?, s:s?, s:s?, s:s?}", "kind", x->kind,
+					       "field", x->field, "ref_dataset", x->ref_ds,
+					       "ref_field", x->ref_field, "origin", x->origin);
+
+			if (co && x->detail)
+				json_object_set_new(co, "values", json_loads(x->detail, 0, NULL));
+			json_array_append_new(c, co);
+		}
+		json_object_set_new(o, "constraints", c);
+	}
 	ret = cli_json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	putchar('\n');
 	json_decref(o);
@@ -182,6 +216,44 @@ static void print_fields(const struct catalog_card *k, const struct pii_graph *g
 	}
 }
 
+/* Constraints: one line each, "not_null customer_id", "relationships customer_id ->
+ * shop.customers.customer_id", "accepted_values status: [...]". */
+static void print_constraints(const struct catalog_card *k)
+{
+	if (!k->nconstraints)
+		return;
+	cli_printf("\nConstraints\n");
+	for (size_t i = 0; i < k->nconstraints; i++) {
+		const struct catalog_constraint *x = &k->constraints[i];
+
+		cli_printf("  %-16s %s", x->kind, x->field ? x->field : "(table)");
+		if (x->ref_ds)
+			cli_printf(" -> %s.%s", x->ref_ds, x->ref_field ? x->ref_field : "?");
+		if (x->detail)
+			cli_printf(" in %s", x->detail);
+		putchar('\n');
+	}
+}
+
+/* Aliases and properties (dbt's unique_id, materialization, file, meta...). */
+static void print_extras(const struct catalog_card *k)
+{
+	if (k->naliases) {
+		cli_printf("\nAliases\n");
+		for (size_t i = 0; i < k->naliases; i++)
+			cli_printf("  %s\n", k->aliases[i]);
+	}
+	if (k->nprops) {
+		int w = 4;
+
+		for (size_t i = 0; i < k->nprops; i++)
+			w = (int)strlen(k->props[i].key) > w ? (int)strlen(k->props[i].key) : w;
+		cli_printf("\nProperties\n");
+		for (size_t i = 0; i < k->nprops; i++)
+			cli_printf("  %-*s  %s\n", w, k->props[i].key, k->props[i].value);
+	}
+}
+
 static void print_text(const struct catalog_card *k, const struct pii_graph *g)
 {
 	char versions[256] = "", line[32];
@@ -199,7 +271,10 @@ static void print_text(const struct catalog_card *k, const struct pii_graph *g)
 	for (size_t i = 0; i < k->nversions && off < sizeof(versions) - 24; i++)
 		off += (size_t)snprintf(versions + off, sizeof(versions) - off, "%s%lld",
 					i ? ", " : "", (long long)k->versions[i]);
-	snprintf(line, sizeof(line), ":%u", k->line);
+	if (k->line)
+		snprintf(line, sizeof(line), ":%u", k->line);
+	else
+		line[0] = '\0'; /* a dbt manifest: no lines */
 	meta_line("owner", k->owner);
 	meta_line("domain", k->domain);
 	meta_line("system", k->system);
@@ -216,6 +291,8 @@ static void print_text(const struct catalog_card *k, const struct pii_graph *g)
 	cli_printf("  %-13s %s%s\n", "declared in", k->file, line);
 	if (k->nfields)
 		print_fields(k, g);
+	print_constraints(k);
+	print_extras(k);
 	print_refs("Upstream", k->upstream, k->nupstream);
 	print_refs("Downstream", k->downstream, k->ndownstream);
 	print_refs("Glossary terms", k->terms, k->nterms);

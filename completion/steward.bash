@@ -101,7 +101,7 @@ _steward_values() {
 		ingest) _steward_words "jsonl csv" "$cur" ;;
 		report) _steward_words "md html json csv" "$cur" ;;
 		esac ;;
-	--kind) _steward_words "event table topic file model dashboard source term" "$cur" ;;
+	--kind) _steward_words "event table topic file model dashboard source term application" "$cur" ;;
 	--unknown) _steward_words "reject drop" "$cur" ;;
 	--normalize) _steward_words "email phone ip none" "$cur" ;;
 	--regime) _steward_words "gdpr ccpa" "$cur" ;;

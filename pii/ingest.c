@@ -70,13 +70,19 @@ static int problem(struct st_diags *d, const char *ds, const char *path, const c
 }
 
 /* Checks that a field's transform is explicit and applies to its type, and fills the
- * transform details. Adds a problem and returns 1 when it cannot start. */
+ * transform details. Adds a problem and returns 1 when it cannot start, 2 when the field
+ * has no pii class yet. */
 static int check_field(struct spec *s, const struct catalog_field *f, const char *ds,
 		       struct st_diags *d)
 {
 	int sensitive = f->pii && (!strcmp(f->pii, "direct") || !strcmp(f->pii, "indirect") ||
 				   !strcmp(f->pii, "sensitive"));
 
+	/* A column from a dbt manifest nobody classified yet: tagging comes before ingestion. */
+	if (f->pii && !strcmp(f->pii, "unknown")) {
+		problem(d, ds, f->path, "has pii class %s: tag it before ingesting data", f->pii);
+		return 2;
+	}
 	s->transform = f->transform ? pii_transform_parse(f->transform) : PII_T_KEEP;
 	s->norm = f->normalize ? pii_norm_parse(f->normalize) : pii_norm_for_category(f->category);
 	s->scan = f->scan;
@@ -169,7 +175,7 @@ static int build_plan(struct plan *p, struct catalog *c, const char *name, struc
 		}
 		bad |= check_field(s, f, name, d);
 	}
-	ret = bad ? 1 : 0;
+	ret = bad; /* 1: a transform is missing or wrong; 2: a class is unknown */
 	goto out;
 nomem:
 	st_error_oom(err);
@@ -248,6 +254,13 @@ int pii_ingest_new(struct pii_ingest **out, struct catalog *c, const struct pii_
 			goto out;
 		bad |= r;
 		mark_suppressed(&ing->plans[i].root, o);
+	}
+	if (bad & 2) {
+		st_error_set(err, ST_E_INVALID,
+			     "%zu field%s cannot be ingested as declared; give every field a pii "
+			     "class ('steward pii check' lists the unknown ones) and a transform",
+			     problems->nerrors, problems->nerrors == 1 ? "" : "s");
+		goto out;
 	}
 	if (bad) {
 		st_error_set(err, ST_E_INVALID,

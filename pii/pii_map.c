@@ -14,7 +14,7 @@
 #define MAX_TEXT ((size_t)1 << 30) /* names, paths and labels of one graph */
 #define MAX_NODES ((size_t)1 << 28)
 
-enum { F_REASON = 1, F_HASH = 2, F_QUEUED = 4 };
+enum { F_REASON = 1, F_HASH = 2, F_QUEUED = 4, F_UNKNOWN = 8 };
 
 /* One field. Strings are offsets into the graph's text; 0 stands for NULL. */
 struct node {
@@ -294,11 +294,17 @@ static int add_dataset(struct pii_graph *g, const struct catalog_graph_dataset *
 static int add_node(struct pii_graph *g, uint32_t ds, const struct catalog_graph_field *f,
 		    uint32_t *idx, struct st_error *err)
 {
-	int cls = pii_map_class_parse(f->pii);
+	int cls = pii_map_class_parse(f->pii), unknown = 0;
 	struct node *n;
 
 	if (!f->path || !f->pii)
 		return st_error_oom(err);
+	/* Not classified yet (a dbt column without a class): it passes nothing on, and pii
+	 * check reports it. */
+	if (cls < 0 && !strcmp(f->pii, "unknown")) {
+		cls = PII_MAP_NONE;
+		unknown = 1;
+	}
 	if (cls < 0)
 		return st_error_set(err, ST_E_INVALID,
 				    "field '%s.%s' has an unknown pii class '%s'",
@@ -315,6 +321,8 @@ static int add_node(struct pii_graph *g, uint32_t ds, const struct catalog_graph
 	n->declared = (uint8_t)cls;
 	if (f->has_reason)
 		n->flags |= F_REASON;
+	if (unknown)
+		n->flags |= F_UNKNOWN;
 	if (f->transform && !strcmp(f->transform, "hash"))
 		n->flags |= F_HASH;
 	if (intern(g, (const unsigned char *)f->path, &n->path, err) ||
@@ -855,7 +863,8 @@ int pii_check(struct catalog *c, const struct pii_graph *g, struct pii_findings 
 	for (size_t i = 0; i < g->nnodes; i++) {
 		const struct node *n = &g->nodes[i];
 
-		if (n->declared != PII_MAP_NONE || n->derived == PII_MAP_NONE)
+		if (!(n->flags & F_UNKNOWN) &&
+		    (n->declared != PII_MAP_NONE || n->derived == PII_MAP_NONE))
 			continue;
 		if (st_grow(&order, &cap, nfound + 1, sizeof(*order))) {
 			st_error_oom(err);
@@ -871,8 +880,10 @@ int pii_check(struct catalog *c, const struct pii_graph *g, struct pii_findings 
 		st_error_oom(err);
 		goto out;
 	}
-	for (size_t i = 0; i < nfound; i++)
+	for (size_t i = 0; i < nfound; i++) {
 		out->v[i].field = order[i].row.field;
+		out->v[i].unknown = (g->nodes[order[i].row.field].flags & F_UNKNOWN) != 0;
+	}
 	out->n = nfound;
 	if (catalog_graph_reader_new(c, &r, err))
 		goto out;

@@ -113,7 +113,8 @@ void pii_map_release(struct pii_map *m);
 struct pii_finding {
 	size_t field; /* declared pii: none, inherits personal data, states no pii_reason */
 	char *file;   /* the descriptor file it is declared in, as loaded; NULL if unknown */
-	unsigned line, col;
+	unsigned line, col; /* 0 when the source has no lines (a dbt manifest) */
+	int unknown;  /* instead: its class is unknown (not classified yet) */
 };
 
 struct pii_findings {
@@ -122,7 +123,7 @@ struct pii_findings {
 };
 
 /* Finds the fields of g declared pii: none that inherit personal data and state no
- * pii_reason, with where each is declared. Returns 0 with out filled (possibly empty;
+ * pii_reason, and the fields whose class is unknown (f->unknown), with where each is declared. Returns 0 with out filled (possibly empty;
  * release with pii_findings_release()), or -1 with err and out empty. */
 int pii_check(struct catalog *c, const struct pii_graph *g, struct pii_findings *out,
 	      struct st_error *err);

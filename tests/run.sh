@@ -199,7 +199,7 @@ fi
 if [ "$mode" = full ]; then
 	lane_start
 	echo "== fuzz lane (build-fuzz, tests/fuzz/run.sh TARGET 60)"
-	for target in fuzz_load fuzz_ingest_json fuzz_csv fuzz_audit_verify fuzz_config; do
+	for target in fuzz_load fuzz_dbt fuzz_ingest_json fuzz_csv fuzz_audit_verify fuzz_config; do
 		s=$(date +%s)
 		rc=0
 		tests/fuzz/run.sh "$target" 60 >"$results/fuzz.out" 2>&1 || rc=$?

@@ -11,6 +11,11 @@
 #include "pii_map.h"
 #include "sql.h"
 
+/* The file the input is written to; fuzz_dbt.c makes it a dbt manifest. */
+#ifndef FUZZ_INPUT_NAME
+#define FUZZ_INPUT_NAME "input.yaml"
+#endif
+
 /* Bounds on the read-back, so one input costs milliseconds, not seconds. */
 #define MAX_DATASETS 16
 #define MAX_FIELDS 32
@@ -33,7 +38,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 	(void)argc;
 	(void)argv;
-	desc_path = fuzz_path("input.yaml");
+	desc_path = fuzz_path(FUZZ_INPUT_NAME);
 	fresh = getenv("STEWARD_FUZZ_FRESH_CATALOG") != NULL;
 	debug = getenv("STEWARD_FUZZ_DEBUG") != NULL;
 	if (fresh)
