@@ -180,6 +180,7 @@ struct catalog_hit {
 	char *name, *kind, *description, *owner;
 	int64_t version;
 	int certified;
+	int observed; /* only OpenLineage events name it; such hits come after declared ones */
 	double score; /* higher is better */
 };
 
@@ -209,6 +210,8 @@ struct catalog_field {
 		*description;
 	int depth, required, nullable, scan;
 	char **from; /* dataset.field paths this field is derived from */
+	char **from_how; /* for each: an OpenLineage edge's transformation ("DIRECT/IDENTITY",
+			  * "DIRECT/TRANSFORMATION, masking"), NULL for a descriptor's from: */
 	size_t nfrom;
 };
 
@@ -261,13 +264,27 @@ struct catalog_graph_field {
 	int64_t dataset_id;
 	const char *path, *pii, *category, *transform;
 	int has_reason;
+	const char *type; /* as declared or observed; NULL when unknown */
+	/* 0: a descriptor declares it; CATALOG_OBSERVED: only OpenLineage events name it, and
+	 * no descriptor tags it; CATALOG_OBSERVED_TAGGED: the same, with the class of a
+	 * steward_pii facet */
+	int observed;
 };
+#define CATALOG_OBSERVED 1
+#define CATALOG_OBSERVED_TAGGED 2
 /* A from: edge: field dst_field of dataset dataset_id comes from src_ds.src_field (src_ds
  * and src_field are NULL only when SQLite ran out of memory). */
 struct catalog_graph_edge {
 	int64_t dataset_id;
 	const char *dst_field, *src_ds, *src_field;
+	int flow; /* CATALOG_FLOW_*: what the edge carries of the source's class */
 };
+/* A descriptor's from: and OpenLineage DIRECT edges carry the class; a masking edge
+ * (OpenLineage masking: true) carries it as a hash does, pseudonymous at most; an INDIRECT
+ * edge (a filter, join, group by, ...) carries none. */
+#define CATALOG_FLOW_CARRIES 0
+#define CATALOG_FLOW_MASKING 1
+#define CATALOG_FLOW_INDIRECT 2
 /* The callbacks of catalog_graph_scan(); each returns 0 to go on, or -1 with err to stop. */
 struct catalog_graph_visitor {
 	int (*dataset)(const struct catalog_graph_dataset *d, void *u, struct st_error *err);

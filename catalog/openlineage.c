@@ -822,9 +822,14 @@ static int apply_dataset(struct catalog_ol_import *im, const json_t *d, int64_t 
 
 /* ---- one event ---- */
 
-static int terminal(const char *state)
+/* Where a state stands in a run's life: START, then RUNNING, then an end. */
+static int rank(const char *state)
 {
-	return !strcmp(state, "COMPLETE") || !strcmp(state, "ABORT") || !strcmp(state, "FAIL");
+	if (!strcmp(state, "START"))
+		return 0;
+	if (!strcmp(state, "COMPLETE") || !strcmp(state, "ABORT") || !strcmp(state, "FAIL"))
+		return 2;
+	return 1;
 }
 
 /* Validates the facets of one container against the facet schemas for its place. */
@@ -923,8 +928,9 @@ static int apply_event(struct catalog_ol_import *im, const json_t *ev, const cha
 		state = "OTHER";
 	utc_key(jstr(ev, "eventTime"), when, sizeof(when));
 	snprintf(jobname, sizeof(jobname), "%s/%s", jstr(job, "namespace"), jstr(job, "name"));
-	/* A START or RUNNING that arrives after its run ended, or any event older than the
-	 * run's last, changes nothing. */
+	/* An event of an earlier stage of its run than the one recorded (a START after the
+	 * COMPLETE), or older at the same stage, changes nothing. OTHER events add metadata at
+	 * any time and change no state. */
 	st = im->q[Q_RUN_GET];
 	sqlite3_bind_text(st, 1, run_id, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
@@ -932,8 +938,8 @@ static int apply_event(struct catalog_ol_import *im, const json_t *ev, const cha
 		const char *had = (const char *)sqlite3_column_text(st, 0);
 		const char *at = (const char *)sqlite3_column_text(st, 1);
 
-		if ((terminal(had) && (!strcmp(state, "START") || !strcmp(state, "RUNNING"))) ||
-		    strcmp(when, at) < 0) {
+		if (strcmp(state, "OTHER") &&
+		    (rank(state) < rank(had) || (rank(state) == rank(had) && strcmp(when, at) < 0))) {
 			snprintf(why, n, "superseded: run '%s' is already %s", run_id, had);
 			sqlite3_reset(st);
 			im->stats->superseded++;
