@@ -893,8 +893,7 @@ static int check_event(struct catalog_ol_import *im, const json_t *ev, char *why
 enum { EV_APPLIED, EV_REJECTED, EV_IGNORED };
 
 /* Applies one valid event. Returns EV_APPLIED or EV_IGNORED (with why), or -1 with err. */
-static int apply_event(struct catalog_ol_import *im, const json_t *ev, const char *raw,
-		       size_t raw_len, char *why, size_t n)
+static int apply_event(struct catalog_ol_import *im, const json_t *ev, char *why, size_t n)
 {
 	const json_t *run = json_object_get(ev, "run"), *job = json_object_get(ev, "job");
 	const json_t *inputs = json_object_get(ev, "inputs"), *outputs = json_object_get(ev, "outputs");
@@ -909,12 +908,12 @@ static int apply_event(struct catalog_ol_import *im, const json_t *ev, const cha
 
 	if (!run || !job) {
 		snprintf(why, n, "not a RunEvent (%s)", run ? "no job" : "no run");
+		im->stats->not_run++;
 		return EV_IGNORED;
 	}
-	/* The event as read when there is its text (NDJSON), else as parsed (an array). */
-	if (raw)
-		crypto_generichash(hash, sizeof(hash), (const unsigned char *)raw, raw_len, NULL, 0);
-	else if (hash_of(im, &ev, 1, hash))
+	/* The event as parsed: the same event in an array, in NDJSON or pretty-printed is
+	 * the same event. */
+	if (hash_of(im, &ev, 1, hash))
 		return -1;
 	sqlite3_bind_blob(im->q[Q_EVENT_ADD], 1, hash, sizeof(hash), SQLITE_STATIC);
 	if (done(im, im->q[Q_EVENT_ADD], "cannot store event"))
@@ -1004,10 +1003,11 @@ struct feed {
 	void *u;
 };
 
-/* Handles one parsed value (ev NULL: it did not parse, why says so; raw: its text) found
- * at line (0: none) or array index index (-1: none). Returns 0, or -1 with err. */
-static int one_raw(struct feed *f, const json_t *ev, const char *raw, size_t raw_len,
-		   const char *text, size_t text_len, size_t line, long index, char *why)
+/* Handles one parsed value (ev NULL: it did not parse, why says so, and text is what was
+ * skipped) found at line (0: none) or array index index (-1: none). Returns 0, or -1 with
+ * err. */
+static int one(struct feed *f, const json_t *ev, const char *text, size_t text_len,
+	       size_t line, long index, char *why)
 {
 	struct catalog_ol_import *im = f->im;
 	struct catalog_ol_reject r;
@@ -1015,7 +1015,7 @@ static int one_raw(struct feed *f, const json_t *ev, const char *raw, size_t raw
 
 	im->stats->read++;
 	if (ev && !check_event(im, ev, why, 600)) {
-		rc = apply_event(im, ev, raw, raw_len, why, 600);
+		rc = apply_event(im, ev, why, 600);
 		if (rc < 0)
 			return -1;
 	}
@@ -1037,12 +1037,6 @@ static int one_raw(struct feed *f, const json_t *ev, const char *raw, size_t raw
 	r.text = text;
 	r.text_len = text_len;
 	return f->reject ? f->reject(&r, f->u, im->err) : 0;
-}
-
-static int one(struct feed *f, const json_t *ev, const char *text, size_t text_len,
-	       size_t line, long index, char *why)
-{
-	return one_raw(f, ev, NULL, 0, text, text_len, line, index, why);
 }
 
 static size_t count_lines(const char *p, const char *end)
@@ -1079,8 +1073,8 @@ static int feed_stream(struct feed *f, const char *data, size_t len)
 		if (!ev) {
 			const char *q = p;
 
-			snprintf(why, sizeof(why), "invalid JSON: %d:%d: %s", jerr.line, jerr.column,
-				 jerr.text);
+			snprintf(why, sizeof(why), "invalid JSON: %zu:%d: %s",
+				 line + (size_t)(jerr.line > 0 ? jerr.line - 1 : 0), jerr.column, jerr.text);
 			/* Skip to the next line that starts a value. */
 			while (q < end && !(*q == '{' && (q == data || q[-1] == '\n')) )
 				q++;
@@ -1093,7 +1087,7 @@ static int feed_stream(struct feed *f, const char *data, size_t len)
 			p = q;
 			continue;
 		}
-		if (one_raw(f, ev, start, jerr.position, NULL, 0, line, -1, why)) {
+		if (one(f, ev, NULL, 0, line, -1, why)) {
 			json_decref(ev);
 			return -1;
 		}

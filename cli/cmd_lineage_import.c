@@ -283,11 +283,12 @@ static int cmd_import(int argc, char **argv, struct cli_ctx *ctx)
 		 "{\"read\":%zu,\"applied\":%zu,\"rejected\":%zu,\"ignored\":%zu}", stats.read,
 		 stats.applied, stats.rejected, stats.ignored);
 	if (o.json) {
-		json_t *j = json_pack("{sI sI sI sI sI sI sI sI sI}", "read", (json_int_t)stats.read,
+		json_t *j = json_pack("{sI sI sI sI sI sI sI sI sI sI}", "read", (json_int_t)stats.read,
 				      "applied", (json_int_t)stats.applied, "rejected",
 				      (json_int_t)stats.rejected, "ignored", (json_int_t)stats.ignored,
 				      "duplicates", (json_int_t)stats.duplicates, "superseded",
-				      (json_int_t)stats.superseded, "datasets_new",
+				      (json_int_t)stats.superseded, "not_run_events",
+				      (json_int_t)stats.not_run, "datasets_new",
 				      (json_int_t)stats.datasets_new, "fields",
 				      (json_int_t)stats.fields, "column_edges",
 				      (json_int_t)stats.column_edges);
@@ -296,9 +297,12 @@ static int cmd_import(int argc, char **argv, struct cli_ctx *ctx)
 			goto out;
 	} else {
 		cli_printf("imported %zu event%s: %zu applied, %zu rejected, %zu ignored"
-			   " (%zu already imported, %zu superseded)\n",
+			   " (%zu already imported, %zu superseded",
 			   stats.read, stats.read == 1 ? "" : "s", stats.applied, stats.rejected,
 			   stats.ignored, stats.duplicates, stats.superseded);
+		if (stats.not_run)
+			cli_printf(", %zu not a RunEvent", stats.not_run);
+		cli_printf(")\n");
 		cli_printf("%zu new dataset%s, %zu field%s, %zu column edge%s\n", stats.datasets_new,
 			   stats.datasets_new == 1 ? "" : "s", stats.fields,
 			   stats.fields == 1 ? "" : "s", stats.column_edges,
