@@ -3,9 +3,10 @@
 
   gen_ol_events.py [--count N] [--datasets D] [--seed S]
 
-Each run of a job reads one or two of D tables and writes a third, and sends a START event
+D jobs each write one of D tables from the same one (80%) or two other tables on every run
+(a scheduler's jobs do not change their inputs between runs); each run sends a START event
 that names the datasets and a COMPLETE event whose datasets carry their facets: a schema
-facet (5 to 8 fields, some named like personal data) and a dataSource facet; outputs carry a columnLineage facet with DIRECT/IDENTITY, DIRECT/TRANSFORMATION
+facet (4 to 6 fields, some named like personal data) and a dataSource facet; outputs carry a columnLineage facet with DIRECT/IDENTITY, DIRECT/TRANSFORMATION
 with masking, and INDIRECT/JOIN edges, plus documentation, ownership and dataSource facets.
 Standard library only; the same arguments always give the same bytes.
 """
@@ -40,16 +41,20 @@ def main():
     ns = "postgres://warehouse.example:5432"
     tables = []
     for i in range(a.datasets):
-        fields = rnd.sample(WORDS, rnd.randint(5, 8))
+        fields = rnd.sample(WORDS, rnd.randint(4, 6))
         tables.append(("shop.public.t%05d" % i, fields))
+    inputs = []
+    for i in range(a.datasets):
+        k = 1 if rnd.random() < 0.8 else 2
+        inputs.append(sorted({(i + 1 + rnd.randrange(a.datasets - 1)) % a.datasets for _ in range(k)}))
     out = sys.stdout
     n = 0
     run = 0
     while n < a.count:
         run += 1
+        # A job always writes the same table from the same inputs, as a scheduler's do.
         dst = rnd.randrange(a.datasets)
-        srcs = [rnd.randrange(a.datasets) for _ in range(rnd.randint(1, 2))]
-        srcs = [s for s in srcs if s != dst] or [(dst + 1) % a.datasets]
+        srcs = inputs[dst]
         run_id = str(uuid.UUID(int=rnd.getrandbits(128), version=4))
         job = {"namespace": "airflow", "name": "dag_%04d.task_%d" % (dst % 997, dst % 7)}
 
@@ -67,7 +72,7 @@ def main():
                 cols = {}
                 for f in fields:
                     if f in src_fields:
-                        masking = f in ("email", "phone") and rnd.random() < 0.3
+                        masking = f in ("email", "phone") and (idx + len(f)) % 3 == 0
                         t = {"type": "DIRECT", "subtype": "TRANSFORMATION" if masking else "IDENTITY",
                              "masking": masking}
                         cols[f] = {"inputFields": [
