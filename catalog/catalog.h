@@ -375,15 +375,18 @@ int catalog_ol_import_new(struct catalog *c, struct catalog_ol_import **out,
 			  struct st_error *err);
 /* Frees an import. NULL is fine. */
 void catalog_ol_import_free(struct catalog_ol_import *im);
-/* Imports the RunEvents in len bytes of data read from source (a JSON array, NDJSON, or one
- * event) in one transaction. Each event is validated against the spec's schema and its
- * facets' schemas; an invalid one goes to reject(r, u, err) (NULL: dropped), counted in
- * stats (which it adds to; zero it first). An event imported before, or superseded by a
- * later state of its run, is ignored. The observed datasets are rebuilt before the commit.
- * Returns 0, or -1 with err (nothing of this source is kept; stats may count part of it). */
-int catalog_ol_import_buffer(struct catalog_ol_import *im, const char *source, const char *data,
-			     size_t len, catalog_ol_reject_fn reject, void *u,
-			     struct catalog_ol_stats *stats, struct st_error *err);
+/* The most one event, or a JSON array of events, may take. */
+#define CATALOG_OL_INPUT_MAX ((size_t)1 << 31)
+/* Imports the RunEvents read from fd (named source in messages and rejects): a JSON array,
+ * NDJSON or one event, in one transaction; NDJSON is read in chunks, so memory stays bounded
+ * by the largest event. Each event is validated against the spec's schema and its facets'
+ * schemas; an invalid one goes to reject(r, u, err) (NULL: dropped), counted in stats (which
+ * it adds to; zero it first). An event imported before, or superseded by a later state of
+ * its run, is ignored. The observed datasets are rebuilt before the commit. Returns 0, or -1
+ * with err (nothing of this source is kept; stats may count part of it). */
+int catalog_ol_import_fd(struct catalog_ol_import *im, const char *source, int fd,
+			 catalog_ol_reject_fn reject, void *u, struct catalog_ol_stats *stats,
+			 struct st_error *err);
 /* Removes the observed rows (datasets, fields, edges and column edges made from events),
  * inside the caller's transaction; catalog_load() does so before it loads. Returns 0, or -1. */
 int catalog_ol_unsync(struct catalog *c, struct st_error *err);

@@ -7,6 +7,7 @@
 #include "embedded.h"
 #include "sql.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <stdint.h>
 #include <sodium.h>
@@ -15,6 +16,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 /* Where a facet schema applies, from the base facet its schema extends. */
 enum { AT_DATASET = 1, AT_INPUT = 2, AT_OUTPUT = 4, AT_RUN = 8, AT_JOB = 16 };
@@ -1001,6 +1003,7 @@ struct feed {
 	const char *source;
 	catalog_ol_reject_fn reject;
 	void *u;
+	size_t line; /* of the next byte */
 };
 
 /* Handles one parsed value (ev NULL: it did not parse, why says so, and text is what was
@@ -1048,21 +1051,22 @@ static size_t count_lines(const char *p, const char *end)
 	return n;
 }
 
-/* A stream of JSON values: NDJSON, or one event (pretty or not) per file. A value that
- * does not parse is rejected up to the next line that starts with '{'. */
-static int feed_stream(struct feed *f, const char *data, size_t len)
+/* A stream of JSON values: NDJSON, or one event (pretty or not) per file, read in chunks.
+ * Parses the values in data[0, len) and sets *used to what it consumed: everything when eof,
+ * else up to the start of a value the chunk cuts. A value that does not parse is rejected
+ * up to the next line that starts with '{'. Returns 0, or -1 with err. */
+static int feed_stream(struct feed *f, const char *data, size_t len, int eof, size_t *used)
 {
 	const char *p = data, *end = data + len;
-	size_t line = 1;
 	char why[600];
 
 	while (p < end) {
 		json_error_t jerr;
 		json_t *ev;
-		const char *start;
+		const char *start, *q;
 
 		while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')) {
-			line += *p == '\n';
+			f->line += *p == '\n';
 			p++;
 		}
 		if (p >= end)
@@ -1070,79 +1074,141 @@ static int feed_stream(struct feed *f, const char *data, size_t len)
 		start = p;
 		ev = json_loadb(p, (size_t)(end - p), JSON_DISABLE_EOF_CHECK | JSON_REJECT_DUPLICATES,
 				&jerr);
+		if (!ev && !eof && (size_t)jerr.position >= (size_t)(end - p))
+			break; /* cut by the chunk: read more */
 		if (!ev) {
-			const char *q = p;
-
 			snprintf(why, sizeof(why), "invalid JSON: %zu:%d: %s",
-				 line + (size_t)(jerr.line > 0 ? jerr.line - 1 : 0), jerr.column, jerr.text);
-			/* Skip to the next line that starts a value. */
-			while (q < end && !(*q == '{' && (q == data || q[-1] == '\n')) )
-				q++;
-			if (q == p)
-				for (q++; q < end && !(*q == '{' && q[-1] == '\n'); q++)
-					;
-			if (one(f, NULL, start, (size_t)(q - start), line, -1, why))
+				 f->line + (size_t)(jerr.line > 0 ? jerr.line - 1 : 0), jerr.column,
+				 jerr.text);
+			/* Skip to the next line that starts a value (all of it at the end of the
+			 * chunk: the rest comes with the next). */
+			for (q = p + 1; q < end && !(*q == '{' && q[-1] == '\n'); q++)
+				;
+			if (q == end && !eof)
+				break;
+			if (one(f, NULL, start, (size_t)(q - start), f->line, -1, why))
 				return -1;
-			line += count_lines(p, q);
+			f->line += count_lines(p, q);
 			p = q;
 			continue;
 		}
-		if (one(f, ev, NULL, 0, line, -1, why)) {
+		if (one(f, ev, NULL, 0, f->line, -1, why)) {
 			json_decref(ev);
 			return -1;
 		}
 		json_decref(ev);
-		line += count_lines(p, p + jerr.position);
+		f->line += count_lines(p, p + jerr.position);
 		p += jerr.position;
 	}
+	*used = (size_t)(p - data);
 	return 0;
 }
 
-int catalog_ol_import_buffer(struct catalog_ol_import *im, const char *source, const char *data,
-			     size_t len, catalog_ol_reject_fn reject, void *u,
-			     struct catalog_ol_stats *stats, struct st_error *err)
+/* Reads more of fd into *buf after *len bytes, growing it up to INPUT_MAX. Sets *eof at
+ * the end. Returns 0, or -1 with err. */
+static int read_more(int fd, const char *source, char **buf, size_t *cap, size_t *len, int *eof,
+		     struct st_error *err)
 {
-	struct feed f = {im, source, reject, u};
-	const char *p = data, *end = data + len;
-	int ret = -1;
+	ssize_t r;
+
+	if (*len == *cap) {
+		char *nb;
+
+		if (*cap >= CATALOG_OL_INPUT_MAX)
+			return st_error_set(err, ST_E_INVALID, "'%s': an event is larger than %zu bytes",
+					    source, (size_t)CATALOG_OL_INPUT_MAX);
+		if (!(nb = st_realloc(*buf, *cap * 2)))
+			return st_error_oom(err);
+		*buf = nb;
+		*cap *= 2;
+	}
+	do
+		r = read(fd, *buf + *len, *cap - *len);
+	while (r < 0 && errno == EINTR);
+	if (r < 0)
+		return st_error_set(err, ST_E_SYSTEM, "cannot read '%s': %s", source, strerror(errno));
+	*len += (size_t)r;
+	*eof = r == 0;
+	return 0;
+}
+
+/* A JSON array of events: parsed whole (it cannot be cut), up to CATALOG_OL_INPUT_MAX. */
+static int feed_array(struct feed *f, int fd, char **buf, size_t *cap, size_t *len, int eof)
+{
+	json_error_t jerr;
+	json_t *arr, *ev;
+	char why[600];
+	size_t i;
+
+	while (!eof)
+		if (read_more(fd, f->source, buf, cap, len, &eof, f->im->err))
+			return -1;
+	arr = json_loadb(*buf, *len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!arr) {
+		snprintf(why, sizeof(why), "invalid JSON: %d:%d: %s", jerr.line, jerr.column,
+			 jerr.text);
+		return one(f, NULL, NULL, 0, (size_t)jerr.line, -1, why);
+	}
+	json_array_foreach(arr, i, ev)
+	{
+		if (one(f, ev, NULL, 0, 0, (long)i, why)) {
+			json_decref(arr);
+			return -1;
+		}
+	}
+	json_decref(arr);
+	return 0;
+}
+
+int catalog_ol_import_fd(struct catalog_ol_import *im, const char *source, int fd,
+			 catalog_ol_reject_fn reject, void *u, struct catalog_ol_stats *stats,
+			 struct st_error *err)
+{
+	struct feed f = {im, source, reject, u, 1};
+	size_t cap = 1 << 22, len = 0, off = 0, used;
+	char *buf = st_malloc(cap);
+	int eof = 0, ret = -1;
 
 	im->stats = stats;
 	im->err = err;
-	if (len >= 3 && !memcmp(p, "\xef\xbb\xbf", 3))
-		p += 3;
+	if (!buf)
+		return st_error_oom(err);
 	if (st_sql_exec(im->db, "PRAGMA cache_size = -65536", err) ||
-	    st_sql_exec(im->db, "BEGIN IMMEDIATE", err))
+	    st_sql_exec(im->db, "BEGIN IMMEDIATE", err)) {
+		st_free(buf);
 		return -1;
-	while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
-		p++;
-	if (p < end && *p == '[') {
-		json_error_t jerr;
-		json_t *arr = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
-		char why[600];
-		size_t i;
-		json_t *ev;
-
-		if (!arr) {
-			snprintf(why, sizeof(why), "invalid JSON: %d:%d: %s", jerr.line, jerr.column,
-				 jerr.text);
-			if (one(&f, NULL, NULL, 0, (size_t)jerr.line, -1, why))
+	}
+	/* Enough to see the first character that is not space. */
+	do {
+		if (read_more(fd, source, &buf, &cap, &len, &eof, err))
+			goto out;
+		if (len >= 3 && !memcmp(buf, "\xef\xbb\xbf", 3))
+			off = 3;
+		while (off < len && strchr(" \t\r\n", buf[off]))
+			f.line += buf[off++] == '\n';
+	} while (off == len && !eof);
+	if (off < len && buf[off] == '[') {
+		if (feed_array(&f, fd, &buf, &cap, &len, eof))
+			goto out;
+	} else {
+		for (;;) {
+			if (feed_stream(&f, buf + off, len - off, eof, &used))
+				goto out;
+			off += used;
+			if (eof)
+				break;
+			memmove(buf, buf + off, len - off);
+			len -= off;
+			off = 0;
+			if (read_more(fd, source, &buf, &cap, &len, &eof, err))
 				goto out;
 		}
-		json_array_foreach(arr, i, ev)
-		{
-			if (one(&f, ev, NULL, 0, 0, (long)i, why)) {
-				json_decref(arr);
-				goto out;
-			}
-		}
-		json_decref(arr);
-	} else if (feed_stream(&f, p, (size_t)(end - p))) {
-		goto out;
 	}
 	if (catalog_ol_sync(im->c, err) || st_sql_exec(im->db, "COMMIT", err))
 		goto out;
 	ret = 0;
 out:
+	st_free(buf);
 	if (ret) {
 		sqlite3_exec(im->db, "ROLLBACK", NULL, NULL, NULL);
 		cache_clear(im); /* it may hold rows that were rolled back */

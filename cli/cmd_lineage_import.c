@@ -37,8 +37,6 @@ static int cmd_import(int argc, char **argv, struct cli_ctx *ctx);
 const struct cli_cmd cli_cmd_lineage_import = {"import", "import OpenLineage events", usage,
 					       cmd_import};
 
-/* At most this many bytes in one input: a bound, not a limit a real export meets. */
-#define INPUT_MAX ((size_t)2 << 30)
 /* Reasons printed on standard error; the rest are counted. */
 #define SHOWN_MAX 20
 
@@ -47,48 +45,6 @@ struct run {
 	int has_out;
 	size_t shown;
 };
-
-static int read_all(int fd, const char *name, char **data, size_t *len, struct st_error *err)
-{
-	size_t cap = 1 << 16, n = 0;
-	char *buf = st_malloc(cap);
-
-	if (!buf)
-		return st_error_oom(err);
-	for (;;) {
-		ssize_t r;
-
-		if (n == cap) {
-			char *nb;
-
-			if (cap >= INPUT_MAX) {
-				st_free(buf);
-				return st_error_set(err, ST_E_USAGE, "'%s' is larger than %zu bytes",
-						    name, INPUT_MAX);
-			}
-			if (!(nb = st_realloc(buf, cap * 2))) {
-				st_free(buf);
-				return st_error_oom(err);
-			}
-			buf = nb;
-			cap *= 2;
-		}
-		r = read(fd, buf + n, cap - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			st_error_set(err, ST_E_SYSTEM, "cannot read '%s': %s", name, strerror(errno));
-			st_free(buf);
-			return -1;
-		}
-		if (!r)
-			break;
-		n += (size_t)r;
-	}
-	*data = buf;
-	*len = n;
-	return 0;
-}
 
 static int on_reject(const struct catalog_ol_reject *r, void *u, struct st_error *err)
 {
@@ -152,8 +108,6 @@ static int cmp_str(const void *a, const void *b)
 static int import_one(struct catalog_ol_import *im, const char *path, struct run *run,
 		      struct catalog_ol_stats *stats, struct st_error *err)
 {
-	char *data = NULL;
-	size_t len = 0;
 	int fd = 0, ret;
 
 	if (strcmp(path, "-")) {
@@ -162,16 +116,9 @@ static int import_one(struct catalog_ol_import *im, const char *path, struct run
 			return st_error_set(err, errno == ENOENT ? ST_E_NOTFOUND : ST_E_SYSTEM,
 					    "cannot open '%s': %s", path, strerror(errno));
 	}
-	ret = read_all(fd, strcmp(path, "-") ? path : "standard input", &data, &len, err);
+	ret = catalog_ol_import_fd(im, path, fd, on_reject, run, stats, err);
 	if (fd)
 		close(fd);
-	if (ret)
-		return -1;
-	ret = catalog_ol_import_buffer(im, strcmp(path, "-") ? path : "-", data, len, on_reject,
-				       run, stats, err);
-	st_free(data);
-	if (ret)
-		st_error_prefix(err, "'%s'", path);
 	return ret;
 }
 

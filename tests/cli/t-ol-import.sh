@@ -120,4 +120,21 @@ expect_equal 'COMPLETE' "$(q "SELECT state FROM ol_runs WHERE run_id = '0191f1a2
 python3 "$FIG" "$TMP/reversed.ndjson" >"$TMP/rev.json"
 expect_jq '[.applied, .ignored]' '[1,1]' "$TMP/rev.json"
 
+# ---- read in chunks: pretty-printed events across the 4 MB reads, and a broken one ----
+python3 - "$OL/events/client-python-example_full_event.json" "$TMP/many.json" <<'PY'
+import json, sys, uuid
+ev = json.load(open(sys.argv[1]))
+with open(sys.argv[2], "w") as out:
+    for i in range(3000):
+        ev["run"]["runId"] = str(uuid.UUID(int=(7 << 100) + i, version=4))
+        out.write(json.dumps(ev, indent=2) + "\n")
+        if i == 2000:
+            out.write('{"eventType": "START", oops\n')
+PY
+check 'the file is larger than one read' test "$(stat -c %s "$TMP/many.json")" -gt 4194304
+expect_exit 1 steward lineage import "$TMP/many.json"
+expect_stdout_line 'imported 3001 events: 3000 applied, 1 rejected, 0 ignored (0 already imported, 0 superseded)'
+line=$(grep -n 'oops' "$TMP/many.json" | cut -d: -f1)
+expect_stderr_line "$TMP/many.json:$line: rejected: invalid JSON: $line:27: string or '}' expected near 'oops'"
+
 done_testing
