@@ -1224,7 +1224,9 @@ static const char unsync_sql[] =
 	"DELETE FROM edges WHERE observed = 1;"
 	"DELETE FROM field_edges WHERE observed = 1;";
 
-int catalog_ol_unsync(struct catalog *c, struct st_error *err)
+/* Whether any event named a dataset: 1, 0, or -1 with err. A catalog without any costs a
+ * descriptor load nothing more. */
+static int any_events(struct catalog *c, struct st_error *err)
 {
 	sqlite3_stmt *st = NULL;
 	int any = 0;
@@ -1234,6 +1236,15 @@ int catalog_ol_unsync(struct catalog *c, struct st_error *err)
 	if (sqlite3_step(st) == SQLITE_ROW)
 		any = sqlite3_column_int(st, 0);
 	sqlite3_finalize(st);
+	return any;
+}
+
+int catalog_ol_unsync(struct catalog *c, struct st_error *err)
+{
+	int any = any_events(c, err);
+
+	if (any < 0)
+		return -1;
 	return any ? st_sql_exec(c->db, unsync_sql, err) : 0;
 }
 
@@ -1310,7 +1321,11 @@ static const char sync_sql[] =
 
 int catalog_ol_sync(struct catalog *c, struct st_error *err)
 {
-	if (catalog_ol_unsync(c, err))
+	int any = any_events(c, err);
+
+	if (any <= 0)
+		return any;
+	if (st_sql_exec(c->db, unsync_sql, err))
 		return -1;
 	if (st_sql_exec(c->db,
 			 "INSERT OR IGNORE INTO files(path, display, hash, size, mtime_ns, inode,"
