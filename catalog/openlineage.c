@@ -95,6 +95,7 @@ struct catalog_ol_import {
 
 /* ---- set-up ---- */
 
+/* Where a facet file's facet may appear, from the base facets its schema extends. */
 static unsigned facet_places(const char *text)
 {
 	static const struct {
@@ -113,6 +114,8 @@ static unsigned facet_places(const char *text)
 	return at;
 }
 
+/* Loads the embedded spec: OpenLineage.json as the root, every facet file beside it, and
+ * compiles the event schema and each facet's schema with the places it may appear. */
 static int load_schemas(struct catalog_ol_import *im, struct st_error *err)
 {
 	const struct st_embed_entry *e;
@@ -157,8 +160,7 @@ static int load_schemas(struct catalog_ol_import *im, struct st_error *err)
 				json_decref(doc);
 				return -1;
 			}
-			/* The key lives in the schema set, which outlives the import. */
-			f->key = NULL;
+			/* A facet file defines one facet, the one property of its root. */
 			f->at = facet_places((const char *)e->data);
 			if (!(f->key = st_strdup(key))) {
 				json_decref(doc);
