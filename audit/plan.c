@@ -441,6 +441,39 @@ static int bind_targets(const struct catalog_config *cfg, const char *config_pat
 		       : 0;
 }
 
+/* Gives the card's fields that carry no category but inherit personal data through column
+ * lineage (a descriptor's from:, an OpenLineage DIRECT edge) the category up their chain,
+ * so that erasure finds the subject's data where it was copied to. A field that inherits
+ * only pseudonymous data (across a hash or a masking edge) is left alone: its values are
+ * not the subject's. g's fields from..to are the card's dataset. Returns 0, or -1 on out of
+ * memory. */
+static int inherit_categories(const struct pii_graph *g, size_t from, size_t to,
+			      struct catalog_card *card)
+{
+	size_t chain[64];
+
+	for (size_t i = from; i < to; i++) {
+		struct pii_field f, src;
+		size_t n;
+
+		pii_graph_field(g, i, &f);
+		if (!f.derived || f.cls <= PII_MAP_PSEUDONYMOUS || f.category)
+			continue;
+		n = pii_graph_chain(g, i, chain, sizeof(chain) / sizeof(*chain));
+		for (size_t k = 0; k < n; k++) {
+			pii_graph_field(g, chain[k], &src);
+			if (!src.category)
+				continue;
+			for (size_t j = 0; j < card->nfields; j++)
+				if (!card->fields[j].category && !strcmp(card->fields[j].path, f.path) &&
+				    !(card->fields[j].category = st_strdup(src.category)))
+					return -1;
+			break;
+		}
+	}
+	return 0;
+}
+
 int audit_plan_build(struct catalog *c, const struct catalog_config *cfg,
 		     const char *config_path, const struct audit_request *r,
 		     struct audit_plan *plan, struct st_error *err)
@@ -461,12 +494,24 @@ int audit_plan_build(struct catalog *c, const struct catalog_config *cfg,
 			struct audit_plan_item it;
 			int keep;
 
+			size_t end = i + 1;
+
 			pii_graph_field(g, i, &f);
 			if (last && !strcmp(last, f.dataset))
 				continue;
 			last = f.dataset;
-			if (catalog_card_get(c, f.dataset, 0, &card, err) ||
-			    plan_dataset(c, &card, r, &it, &keep, err))
+			for (struct pii_field e; end < pii_graph_count(g); end++) {
+				pii_graph_field(g, end, &e);
+				if (strcmp(e.dataset, f.dataset))
+					break;
+			}
+			if (catalog_card_get(c, f.dataset, 0, &card, err))
+				goto out;
+			if (inherit_categories(g, i, end, &card)) {
+				st_error_oom(err);
+				goto out;
+			}
+			if (plan_dataset(c, &card, r, &it, &keep, err))
 				goto out;
 			catalog_card_release(&card);
 			if (!keep)

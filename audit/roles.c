@@ -23,6 +23,7 @@ static const struct {
 	{"catalog.load", AUDIT_ROLE_ENGINEER, 0},
 	{"catalog.check", AUDIT_ROLE_ENGINEER, 0},
 	{"catalog.export", AUDIT_ROLE_VIEWER, 0},
+	{"catalog.import", AUDIT_ROLE_ENGINEER, 0},
 	{"pii.ingest", AUDIT_ROLE_ENGINEER, 1},
 	{"pii.map", AUDIT_ROLE_STEWARD, 0},
 	{"pii.check", AUDIT_ROLE_STEWARD, 0},

@@ -84,6 +84,7 @@ void catalog_card_release(struct catalog_card *k)
 		st_free(f->tags);
 		st_free(f->meta);
 		st_free_strv(f->from, f->nfrom);
+		st_free_strv(f->from_how, f->nfrom);
 	}
 	st_free(k->fields);
 	st_free_strv(k->aliases, k->naliases);
@@ -160,14 +161,15 @@ static int get_fields(struct catalog *c, int64_t id, struct catalog_card *k,
 			    " FROM fields WHERE dataset_id = ?1 ORDER BY ord",
 			    err) ||
 	    st_sql_prepare(c->db, &from,
-			    "SELECT src_ds || '.' || src_field FROM field_edges"
+			    "SELECT src_ds || '.' || src_field, ttype || coalesce('/' || tsubtype, '')"
+			    " || CASE WHEN masking THEN ', masking' ELSE '' END FROM field_edges"
 			    " WHERE dataset_id = ?1 AND dst_field = ?2 ORDER BY rowid",
 			    err))
 		goto out;
 	sqlite3_bind_int64(st, 1, id);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct catalog_field *f;
-		size_t fcap = 0;
+		size_t fcap = 0, hcap = 0;
 
 		if (st_grow(&k->fields, &cap, k->nfields + 1, sizeof(*k->fields)))
 			goto nomem;
@@ -194,11 +196,17 @@ static int get_fields(struct catalog *c, int64_t id, struct catalog_card *k,
 		sqlite3_bind_text(from, 2, f->path, -1, SQLITE_STATIC);
 		while (sqlite3_step(from) == SQLITE_ROW) {
 			if (st_grow(&f->from, &fcap, f->nfrom + 1, sizeof(*f->from)) ||
+			    st_grow(&f->from_how, &hcap, f->nfrom + 1, sizeof(*f->from_how)) ||
 			    !(f->from[f->nfrom] = st_sql_col_strdup(from, 0, &bad))) {
 				sqlite3_reset(from);
 				goto nomem;
 			}
+			f->from_how[f->nfrom] = st_sql_col_strdup(from, 1, &bad);
 			f->nfrom++;
+			if (bad) {
+				sqlite3_reset(from);
+				goto nomem;
+			}
 		}
 		sqlite3_reset(from);
 	}

@@ -9,6 +9,7 @@
 #include "error.h"
 
 struct sqlite3;
+struct json_t;
 
 /* ---- Workspace ------------------------------------------------------------------------ */
 
@@ -98,7 +99,7 @@ void catalog_config_release(struct catalog_config *cfg);
 
 /* ---- Catalog database ----------------------------------------------------------------- */
 
-#define CATALOG_SCHEMA_VERSION 2
+#define CATALOG_SCHEMA_VERSION 3
 
 struct catalog;
 
@@ -187,6 +188,7 @@ struct catalog_hit {
 	char *name, *kind, *description, *owner;
 	int64_t version;
 	int certified;
+	int observed; /* only OpenLineage events name it; such hits come after declared ones */
 	double score; /* higher is better */
 };
 
@@ -216,6 +218,8 @@ struct catalog_field {
 		*description;
 	int depth, required, nullable, scan;
 	char **from; /* dataset.field paths this field is derived from */
+	char **from_how; /* for each: an OpenLineage edge's transformation ("DIRECT/IDENTITY",
+			  * "DIRECT/TRANSFORMATION, masking"), NULL for a descriptor's from: */
 	size_t nfrom;
 	char *tags, *meta; /* from a dbt column: JSON array and object, else NULL */
 };
@@ -288,13 +292,27 @@ struct catalog_graph_field {
 	int64_t dataset_id;
 	const char *path, *pii, *category, *transform;
 	int has_reason;
+	const char *type; /* as declared or observed; NULL when unknown */
+	/* 0: a descriptor declares it; CATALOG_OBSERVED: only OpenLineage events name it, and
+	 * no descriptor tags it; CATALOG_OBSERVED_TAGGED: the same, with the class of a
+	 * steward_pii facet */
+	int observed;
 };
+#define CATALOG_OBSERVED 1
+#define CATALOG_OBSERVED_TAGGED 2
 /* A from: edge: field dst_field of dataset dataset_id comes from src_ds.src_field (src_ds
  * and src_field are NULL only when SQLite ran out of memory). */
 struct catalog_graph_edge {
 	int64_t dataset_id;
 	const char *dst_field, *src_ds, *src_field;
+	int flow; /* CATALOG_FLOW_*: what the edge carries of the source's class */
 };
+/* A descriptor's from: and OpenLineage DIRECT edges carry the class; a masking edge
+ * (OpenLineage masking: true) carries it as a hash does, pseudonymous at most; an INDIRECT
+ * edge (a filter, join, group by, ...) carries none. */
+#define CATALOG_FLOW_CARRIES 0
+#define CATALOG_FLOW_MASKING 1
+#define CATALOG_FLOW_INDIRECT 2
 /* The callbacks of catalog_graph_scan(); each returns 0 to go on, or -1 with err to stop. */
 struct catalog_graph_visitor {
 	int (*dataset)(const struct catalog_graph_dataset *d, void *u, struct st_error *err);
@@ -352,6 +370,71 @@ int catalog_graph_sources(struct catalog_graph_reader *r, int64_t dataset_id,
 			  int (*fn)(const struct catalog_graph_edge *e, void *u,
 				    struct st_error *err),
 			  void *u, struct st_error *err);
+
+/* ---- OpenLineage events in (openlineage.c) ------------------------------------------- */
+
+struct catalog_ol_stats {
+	size_t read, applied, rejected, ignored; /* read = applied + rejected + ignored */
+	size_t duplicates;   /* ignored: the same event was imported before */
+	size_t superseded;   /* ignored: of an earlier stage of its run, or older at the same */
+	size_t not_run;      /* ignored: a DatasetEvent or JobEvent (valid, but no run) */
+	size_t datasets_new; /* OpenLineage datasets seen for the first time */
+	size_t fields, column_edges;
+};
+
+/* An event that is not imported, and why. Valid only during the callback. */
+struct catalog_ol_reject {
+	const char *source;   /* the file, as named */
+	size_t line;          /* where the event starts (NDJSON, one event per file); 0: none */
+	long index;           /* its index in a JSON array; -1: none */
+	const char *reason;
+	const struct json_t *event; /* the event, when it parsed */
+	const char *text;     /* else its text, text_len bytes */
+	size_t text_len;
+};
+typedef int (*catalog_ol_reject_fn)(const struct catalog_ol_reject *r, void *u,
+				    struct st_error *err);
+
+struct catalog_ol_import;
+/* Prepares an import into c (which must outlive it): the embedded OpenLineage schemas
+ * compiled and the statements prepared. Returns 0 with *out (free with
+ * catalog_ol_import_free()), or -1 with err. */
+int catalog_ol_import_new(struct catalog *c, struct catalog_ol_import **out,
+			  struct st_error *err);
+/* Frees an import. NULL is fine. */
+void catalog_ol_import_free(struct catalog_ol_import *im);
+/* The most one event, or a JSON array of events, may take. */
+#define CATALOG_OL_INPUT_MAX ((size_t)1 << 31)
+/* Imports the RunEvents read from fd (named source in messages and rejects): a JSON array,
+ * NDJSON or one event, in one transaction; NDJSON is read in chunks, so memory stays bounded
+ * by the largest event. Each event is validated against the spec's schema and its facets'
+ * schemas; an invalid one goes to reject(r, u, err) (NULL: dropped), counted in stats (which
+ * it adds to; zero it first). An event imported before, or superseded by a later state of
+ * its run, is ignored. The observed datasets are rebuilt before the commit. Returns 0, or -1
+ * with err (nothing of this source is kept; stats may count part of it). */
+int catalog_ol_import_fd(struct catalog_ol_import *im, const char *source, int fd,
+			 catalog_ol_reject_fn reject, void *u, struct catalog_ol_stats *stats,
+			 struct st_error *err);
+/* Removes the observed rows (datasets, fields, edges and column edges made from events),
+ * inside the caller's transaction; catalog_load() does so before it loads. Returns 0, or -1. */
+int catalog_ol_unsync(struct catalog *c, struct st_error *err);
+/* Rebuilds the observed rows from what the events said, inside the caller's transaction: a
+ * dataset a descriptor claims (openlineage: key, a symlink, or the same name) is that
+ * descriptor's; the others are observed datasets. Returns 0, or -1 with err. */
+int catalog_ol_sync(struct catalog *c, struct st_error *err);
+
+/* What OpenLineage says of a catalog dataset. */
+struct catalog_ol_info {
+	int found;       /* some event named it */
+	int observed;    /* no descriptor declares it */
+	char *namespace, *name;            /* its OpenLineage identity */
+	char *job, *run_id, *run_state, *run_time; /* the last run that wrote it; NULL: none */
+};
+/* Fills info for dataset (a steward name). Returns 0 (info->found 0 when no event named
+ * it), or -1 with err. Release info with catalog_ol_info_release() in every case. */
+int catalog_ol_info_get(struct catalog *c, const char *dataset, struct catalog_ol_info *info,
+			struct st_error *err);
+void catalog_ol_info_release(struct catalog_ol_info *info);
 
 /* ---- Lineage -------------------------------------------------------------------------- */
 

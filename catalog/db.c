@@ -23,7 +23,8 @@ size_t catalog_split_ref(const char *ref, size_t *field)
 }
 
 /* Migrations, oldest first; entry i brings the schema from version i to i + 1. */
-static const unsigned char *const migrations[] = {st_embed_catalog_v1, st_embed_catalog_v2_dbt};
+static const unsigned char *const migrations[] = {st_embed_catalog_v1, st_embed_catalog_v2_dbt,
+						  st_embed_catalog_v2_openlineage};
 
 static int migrate(sqlite3 *db, struct st_error *err)
 {

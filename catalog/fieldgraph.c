@@ -20,7 +20,13 @@ static void row_dataset(sqlite3_stmt *st, struct catalog_graph_dataset *d)
 	d->system = (const char *)sqlite3_column_text(st, 4);
 }
 
-/* Fills f from columns path, pii, category, transform, has-reason of st from col on. */
+/* The columns row_field() reads. */
+#define FIELD_COLS "path, pii, category, transform, pii_reason IS NOT NULL, observed, type"
+/* How a column edge carries a class (CATALOG_FLOW_*): an OpenLineage INDIRECT edge carries
+ * none, a masking one is a hash; a descriptor's from: (ttype NULL) carries it. */
+#define EDGE_FLOW "CASE WHEN ttype = 'INDIRECT' THEN 2 WHEN masking THEN 1 ELSE 0 END"
+
+/* Fills f from columns FIELD_COLS of st from col on. */
 static void row_field(sqlite3_stmt *st, int col, struct catalog_graph_field *f)
 {
 	f->path = (const char *)sqlite3_column_text(st, col);
@@ -28,6 +34,8 @@ static void row_field(sqlite3_stmt *st, int col, struct catalog_graph_field *f)
 	f->category = (const char *)sqlite3_column_text(st, col + 2);
 	f->transform = (const char *)sqlite3_column_text(st, col + 3);
 	f->has_reason = sqlite3_column_int(st, col + 4);
+	f->observed = sqlite3_column_int(st, col + 5);
+	f->type = (const char *)sqlite3_column_text(st, col + 6);
 }
 
 /* ---- the whole catalog ---- */
@@ -39,9 +47,8 @@ static const char *const scan_sql[C_COUNT] = {
 		       " (SELECT 1 FROM datasets n WHERE n.name = d.name AND n.version > d.version)"
 		       " ORDER BY id",
 	[C_NFIELDS] = "SELECT count(*) FROM fields",
-	[C_FIELDS] = "SELECT dataset_id, path, pii, category, transform, pii_reason IS NOT NULL"
-		     " FROM fields ORDER BY dataset_id, ord",
-	[C_EDGES] = "SELECT dataset_id, dst_field, src_ds, src_field"
+	[C_FIELDS] = "SELECT dataset_id, " FIELD_COLS " FROM fields ORDER BY dataset_id, ord",
+	[C_EDGES] = "SELECT dataset_id, dst_field, src_ds, src_field, " EDGE_FLOW
 		    " FROM field_edges",
 };
 
@@ -82,6 +89,7 @@ int catalog_graph_scan(struct catalog *c, const struct catalog_graph_visitor *v,
 			.dst_field = (const char *)sqlite3_column_text(e, 1),
 			.src_ds = (const char *)sqlite3_column_text(e, 2),
 			.src_field = (const char *)sqlite3_column_text(e, 3),
+			.flow = sqlite3_column_int(e, 4),
 		};
 
 		if (v->edge(&edge, u, err))
@@ -106,14 +114,13 @@ static const char *const walk_sql[W_COUNT] = {
 	[W_START] = "SELECT id, name, kind, owner, system, version = (SELECT max(version) FROM"
 		    " datasets n WHERE n.name = d.name) FROM datasets d WHERE name = ?1"
 		    " AND (?2 = 0 OR version = ?2) ORDER BY version DESC LIMIT 1",
-	[W_FIELDS] = "SELECT path, pii, category, transform, pii_reason IS NOT NULL FROM fields"
-		     " WHERE dataset_id = ?1 ORDER BY ord",
-	[W_EDGES] = "SELECT src_ds, src_field, dst_field FROM field_edges WHERE dataset_id = ?1"
-		    " AND dst_field = ?2 ORDER BY rowid",
+	[W_FIELDS] = "SELECT " FIELD_COLS " FROM fields WHERE dataset_id = ?1 ORDER BY ord",
+	[W_EDGES] = "SELECT src_ds, src_field, dst_field, " EDGE_FLOW " FROM field_edges"
+		    " WHERE dataset_id = ?1 AND dst_field = ?2 ORDER BY rowid",
 	[W_LATEST] = "SELECT id, name, kind, owner, system FROM datasets WHERE name = ?1"
 		     " ORDER BY version DESC LIMIT 1",
-	[W_FIELD] = "SELECT path, pii, category, transform, pii_reason IS NOT NULL FROM fields"
-		    " WHERE dataset_id = ?1 AND path = ?2 ORDER BY ord LIMIT 1",
+	[W_FIELD] = "SELECT " FIELD_COLS " FROM fields WHERE dataset_id = ?1 AND path = ?2"
+		    " ORDER BY ord LIMIT 1",
 	[W_WHERE] = "SELECT fl.display, f.line, f.col FROM datasets d"
 		    " JOIN files fl ON fl.id = d.file_id"
 		    " JOIN fields f ON f.dataset_id = d.id WHERE d.id = ?1 AND f.path = ?2",
@@ -221,6 +228,7 @@ static int edge_row(sqlite3_stmt *st, void *ctx, struct st_error *err)
 		.dst_field = (const char *)sqlite3_column_text(st, 2),
 		.src_ds = (const char *)sqlite3_column_text(st, 0),
 		.src_field = (const char *)sqlite3_column_text(st, 1),
+		.flow = sqlite3_column_int(st, 3),
 	};
 
 	return c->fn(&e, c->u, err);

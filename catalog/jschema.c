@@ -1,6 +1,7 @@
-/* Subset JSON Schema validator over YAML nodes. Supported keywords are listed in `known`;
- * loading a schema that uses anything else fails, so the schema cannot silently outgrow
- * the validator. */
+/* Subset JSON Schema validator over YAML nodes (descriptors), and a compiled validator over
+ * JSON documents (OpenLineage events) that follows $ref across several schema files.
+ * Supported keywords are listed in `known`; loading a schema that uses anything else fails,
+ * so the schema cannot silently outgrow the validator. */
 #include "jschema.h"
 #include "alloc.h"
 #include "buf.h"
@@ -16,17 +17,33 @@ struct pattern {
 	regex_t re;
 };
 
+struct jnode;
+
+/* A schema compiled for JSON documents, and the json_t it came from. */
+struct memo {
+	const json_t *src;
+	struct jnode *node;
+};
+
 struct catalog_jschema {
 	json_t *root;
+	json_t *docs; /* further documents by file name, reachable through $ref */
 	struct pattern *pats;
 	size_t npats, pats_cap;
+	struct memo *memo;
+	size_t nmemo, memo_cap;
 };
 
 static const char *const known[] = {
 	"$schema", "$id", "title", "description", "markdownDescription", "default", "examples",
 	"type", "properties", "additionalProperties", "required", "enum", "items", "$ref",
 	"definitions", "pattern", "minimum", "maximum", "minLength", "minItems", "uniqueItems",
+	/* draft 2020-12, as the OpenLineage schemas use it */
+	"$defs", "allOf", "anyOf", "oneOf", "not", "const", "format", "dependentRequired",
+	"deprecated", "example", "documentation",
 };
+
+static void jnode_free(struct jnode *n);
 
 void catalog_jschema_free(struct catalog_jschema *s)
 {
@@ -35,7 +52,11 @@ void catalog_jschema_free(struct catalog_jschema *s)
 	for (size_t i = 0; i < s->npats; i++)
 		regfree(&s->pats[i].re);
 	st_free(s->pats);
+	for (size_t i = 0; i < s->nmemo; i++)
+		jnode_free(s->memo[i].node);
+	st_free(s->memo);
 	json_decref(s->root);
+	json_decref(s->docs);
 	st_free(s);
 }
 
@@ -65,7 +86,8 @@ static int prepare(struct catalog_jschema *s, const json_t *node, struct st_erro
 				return st_error_set(err, ST_E_SYSTEM, "bad schema pattern '%s'",
 						    json_string_value(val));
 			s->pats[s->npats++].owner = node;
-		} else if (!strcmp(key, "properties") || !strcmp(key, "definitions")) {
+		} else if (!strcmp(key, "properties") || !strcmp(key, "definitions") ||
+			   !strcmp(key, "$defs")) {
 			const char *k2;
 			json_t *v2;
 
@@ -74,9 +96,19 @@ static int prepare(struct catalog_jschema *s, const json_t *node, struct st_erro
 				if (prepare(s, v2, err))
 					return -1;
 			}
-		} else if (!strcmp(key, "items") || !strcmp(key, "additionalProperties")) {
+		} else if (!strcmp(key, "items") || !strcmp(key, "additionalProperties") ||
+			   !strcmp(key, "not")) {
 			if (prepare(s, val, err))
 				return -1;
+		} else if (!strcmp(key, "allOf") || !strcmp(key, "anyOf") || !strcmp(key, "oneOf")) {
+			size_t i2;
+			json_t *v2;
+
+			json_array_foreach(val, i2, v2)
+			{
+				if (prepare(s, v2, err))
+					return -1;
+			}
 		}
 	}
 	return 0;
@@ -105,6 +137,23 @@ int catalog_jschema_load(struct catalog_jschema **out, const char *text, size_t 
 out:
 	catalog_jschema_free(s);
 	return ret;
+}
+
+int catalog_jschema_add(struct catalog_jschema *s, const char *name, const char *text,
+			size_t len, struct st_error *err)
+{
+	json_error_t jerr;
+	json_t *doc;
+
+	if (!s->docs && !(s->docs = json_object()))
+		return st_error_oom(err);
+	doc = json_loadb(text, len, 0, &jerr);
+	if (!doc)
+		return st_error_set(err, ST_E_SYSTEM, "embedded schema '%s': %d:%d: %s", name,
+				    jerr.line, jerr.column, jerr.text);
+	if (json_object_set_new(s->docs, name, doc))
+		return st_error_oom(err);
+	return prepare(s, doc, err);
 }
 
 static size_t edit_distance(const char *a, const char *b)
@@ -412,4 +461,707 @@ int catalog_jschema_validate(const struct catalog_jschema *s, const struct catal
 
 	validate(&v, s->root, doc, NULL);
 	return v.oom ? -1 : v.errors;
+}
+
+/* ---- compiled validation of JSON documents ---- */
+
+enum { JT_OBJECT = 1, JT_ARRAY = 2, JT_STRING = 4, JT_INTEGER = 8, JT_NUMBER = 16,
+       JT_BOOLEAN = 32, JT_NULL = 64 };
+enum { FMT_NONE, FMT_URI, FMT_DATETIME, FMT_UUID };
+
+/* One schema object with its keywords looked up once. */
+struct jnode {
+	const json_t *src;
+	unsigned types; /* 0: any */
+	const json_t *enm, *cnst, *required, *depreq;
+	int fmt;
+	int has_min, has_max, addl_false, unique;
+	double min, max;
+	json_int_t min_items, min_length;
+	const regex_t *re;
+	const char *title;
+	struct jnode *ref, *not, *addl, *items;
+	struct jnode **all, **any, **one;
+	size_t nall, nany, none;
+	const char **pkeys;
+	struct jnode **pvals;
+	size_t nprops;
+};
+
+/* The schema a validation runs in: the set, and the document a relative $ref is in. */
+struct jdoc {
+	struct catalog_jschema *s;
+	const json_t *doc;
+};
+
+static void jnode_free(struct jnode *n)
+{
+	if (!n)
+		return;
+	st_free(n->all);
+	st_free(n->any);
+	st_free(n->one);
+	st_free(n->pkeys);
+	st_free(n->pvals);
+	st_free(n);
+}
+
+/* Follows a JSON pointer ("/$defs/Run") from doc. */
+static const json_t *pointer(const json_t *doc, const char *ptr)
+{
+	char seg[256];
+
+	while (doc && *ptr == '/') {
+		size_t n = 0;
+
+		ptr++;
+		while (*ptr && *ptr != '/' && n < sizeof(seg) - 1) {
+			if (ptr[0] == '~' && (ptr[1] == '0' || ptr[1] == '1')) {
+				seg[n++] = ptr[1] == '0' ? '~' : '/';
+				ptr += 2;
+			} else {
+				seg[n++] = *ptr++;
+			}
+		}
+		seg[n] = '\0';
+		if (json_is_array(doc))
+			doc = json_array_get(doc, strtoul(seg, NULL, 10));
+		else
+			doc = json_object_get(doc, seg);
+	}
+	return *ptr ? NULL : doc;
+}
+
+/* Resolves ref against the document at: "#/pointer" in it, or "URL/FILE#/pointer" in the
+ * document named FILE (the last path element before '#'), or "FILE" alone. */
+static const json_t *resolve_ref(const struct catalog_jschema *s, const json_t *at,
+				 const char *ref, const json_t **doc)
+{
+	const char *hash = strchr(ref, '#');
+	size_t len = hash ? (size_t)(hash - ref) : strlen(ref);
+	const char *slash;
+	char file[256];
+
+	if (len) {
+		for (slash = ref + len; slash > ref && slash[-1] != '/'; slash--)
+			;
+		len = (size_t)(ref + len - slash);
+		if (len >= sizeof(file))
+			return NULL;
+		memcpy(file, slash, len);
+		file[len] = '\0';
+		at = json_object_get(s->docs, file);
+		if (!at) {
+			/* The root document, by the last element of its $id. */
+			const char *id = json_string_value(json_object_get(s->root, "$id"));
+			size_t il = id ? strlen(id) : 0;
+
+			if (il <= len || strcmp(id + il - len, file) || id[il - len - 1] != '/')
+				return NULL;
+			at = s->root;
+		}
+	}
+	*doc = at;
+	return hash ? pointer(at, hash + 1) : at;
+}
+
+static struct jnode *compile(struct jdoc *d, const json_t *schema, struct st_error *err);
+
+static int compile_list(struct jdoc *d, const json_t *arr, struct jnode ***out, size_t *n,
+			struct st_error *err)
+{
+	size_t i;
+	json_t *v;
+
+	if (!json_is_array(arr) || !json_array_size(arr))
+		return 0;
+	if (!(*out = st_calloc(json_array_size(arr), sizeof(**out))))
+		return st_error_oom(err);
+	json_array_foreach(arr, i, v)
+	{
+		if (!((*out)[i] = compile(d, v, err)))
+			return -1;
+	}
+	*n = json_array_size(arr);
+	return 0;
+}
+
+static unsigned type_bit(const char *t)
+{
+	static const char *const names[] = {"object", "array", "string", "integer",
+					    "number", "boolean", "null"};
+
+	for (unsigned i = 0; i < sizeof(names) / sizeof(*names); i++)
+		if (t && !strcmp(t, names[i]))
+			return 1u << i;
+	return 0;
+}
+
+/* Compiles one schema object (once: the memo also ends recursion through $ref). */
+static struct jnode *compile(struct jdoc *d, const json_t *schema, struct st_error *err)
+{
+	struct catalog_jschema *s = d->s;
+	struct jnode *n;
+	const json_t *j;
+	const char *ref, *k;
+	json_t *v;
+
+	for (size_t i = 0; i < s->nmemo; i++)
+		if (s->memo[i].src == schema)
+			return s->memo[i].node;
+	if (!json_is_object(schema) && !json_is_true(schema)) {
+		st_error_set(err, ST_E_SYSTEM, "schema is not an object");
+		return NULL;
+	}
+	if (st_grow(&s->memo, &s->memo_cap, s->nmemo + 1, sizeof(*s->memo)) ||
+	    !(n = st_calloc(1, sizeof(*n)))) {
+		st_error_oom(err);
+		return NULL;
+	}
+	n->src = schema;
+	s->memo[s->nmemo].src = schema;
+	s->memo[s->nmemo++].node = n;
+	if (!json_is_object(schema))
+		return n;
+	j = json_object_get(schema, "type");
+	if (json_is_string(j))
+		n->types = type_bit(json_string_value(j));
+	for (size_t i = 0; json_is_array(j) && i < json_array_size(j); i++)
+		n->types |= type_bit(json_string_value(json_array_get(j, i)));
+	n->enm = json_object_get(schema, "enum");
+	n->cnst = json_object_get(schema, "const");
+	n->required = json_object_get(schema, "required");
+	n->depreq = json_object_get(schema, "dependentRequired");
+	n->title = json_string_value(json_object_get(schema, "title"));
+	if ((k = json_string_value(json_object_get(schema, "format")))) {
+		if (!strcmp(k, "uri"))
+			n->fmt = FMT_URI;
+		else if (!strcmp(k, "date-time"))
+			n->fmt = FMT_DATETIME;
+		else if (!strcmp(k, "uuid"))
+			n->fmt = FMT_UUID;
+	}
+	if ((j = json_object_get(schema, "minimum")) && json_is_number(j)) {
+		n->has_min = 1;
+		n->min = json_number_value(j);
+	}
+	if ((j = json_object_get(schema, "maximum")) && json_is_number(j)) {
+		n->has_max = 1;
+		n->max = json_number_value(j);
+	}
+	n->min_items = json_integer_value(json_object_get(schema, "minItems"));
+	n->min_length = json_integer_value(json_object_get(schema, "minLength"));
+	n->unique = json_is_true(json_object_get(schema, "uniqueItems"));
+	for (size_t i = 0; i < s->npats; i++)
+		if (s->pats[i].owner == schema)
+			n->re = &s->pats[i].re;
+	if ((ref = json_string_value(json_object_get(schema, "$ref")))) {
+		struct jdoc there = *d;
+		const json_t *target = resolve_ref(s, d->doc, ref, &there.doc);
+
+		if (!target) {
+			st_error_set(err, ST_E_SYSTEM, "schema reference '%s' does not resolve", ref);
+			return NULL;
+		}
+		if (!(n->ref = compile(&there, target, err)))
+			return NULL;
+	}
+	if (compile_list(d, json_object_get(schema, "allOf"), &n->all, &n->nall, err) ||
+	    compile_list(d, json_object_get(schema, "anyOf"), &n->any, &n->nany, err) ||
+	    compile_list(d, json_object_get(schema, "oneOf"), &n->one, &n->none, err))
+		return NULL;
+	if ((j = json_object_get(schema, "not")) && !(n->not = compile(d, j, err)))
+		return NULL;
+	if ((j = json_object_get(schema, "items")) && !(n->items = compile(d, j, err)))
+		return NULL;
+	j = json_object_get(schema, "additionalProperties");
+	n->addl_false = json_is_false(j);
+	if (json_is_object(j) && !(n->addl = compile(d, j, err)))
+		return NULL;
+	j = json_object_get(schema, "properties");
+	if (json_is_object(j) && json_object_size(j)) {
+		size_t np = json_object_size(j), i = 0;
+
+		n->pkeys = st_calloc(np, sizeof(*n->pkeys));
+		n->pvals = st_calloc(np, sizeof(*n->pvals));
+		if (!n->pkeys || !n->pvals) {
+			st_error_oom(err);
+			return NULL;
+		}
+		json_object_foreach((json_t *)j, k, v)
+		{
+			n->pkeys[i] = k;
+			if (!(n->pvals[i++] = compile(d, v, err)))
+				return NULL;
+		}
+		n->nprops = np;
+	}
+	return n;
+}
+
+int catalog_jschema_compile(struct catalog_jschema *s, const char *ref,
+			    const struct catalog_jschema_node **out, struct st_error *err)
+{
+	struct jdoc d = {s, s->root};
+	const json_t *target = resolve_ref(s, s->root, ref, &d.doc);
+	struct jnode *n;
+
+	if (!target)
+		return st_error_set(err, ST_E_SYSTEM, "schema reference '%s' does not resolve", ref);
+	if (!(n = compile(&d, target, err)))
+		return -1;
+	*out = (const struct catalog_jschema_node *)n;
+	return 0;
+}
+
+/* ---- formats ---- */
+
+static int is_hexdigit(int c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+/* An absolute URI (RFC 3986): a scheme, ':', then only characters a URI may hold. */
+static int is_uri(const char *t)
+{
+	const char *p = t;
+
+	if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z')))
+		return 0;
+	while ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') ||
+	       *p == '+' || *p == '-' || *p == '.')
+		p++;
+	if (*p++ != ':')
+		return 0;
+	for (; *p; p++) {
+		unsigned char c = (unsigned char)*p;
+
+		if (c == '%') {
+			if (!is_hexdigit(p[1]) || !is_hexdigit(p[2]))
+				return 0;
+			p += 2;
+		} else if (c <= ' ' || c >= 0x7f || c == '"' || c == '<' || c == '>' || c == '\\' ||
+			   c == '^' || c == '`' || c == '{' || c == '|' || c == '}') {
+			return 0;
+		}
+	}
+	return 1;
+}
+
+static int digits(const char *p, int n, int *out)
+{
+	*out = 0;
+	for (int i = 0; i < n; i++) {
+		if (p[i] < '0' || p[i] > '9')
+			return 0;
+		*out = *out * 10 + (p[i] - '0');
+	}
+	return 1;
+}
+
+/* An RFC 3339 date-time: 2020-12-28T19:51:01.641Z, or with an offset such as +02:00. */
+static int is_datetime(const char *p)
+{
+	static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	int y, mo, d, h, mi, s, oh, om;
+
+	if (!digits(p, 4, &y) || p[4] != '-' || !digits(p + 5, 2, &mo) || p[7] != '-' ||
+	    !digits(p + 8, 2, &d) || (p[10] != 'T' && p[10] != 't') || !digits(p + 11, 2, &h) ||
+	    p[13] != ':' || !digits(p + 14, 2, &mi) || p[16] != ':' || !digits(p + 17, 2, &s))
+		return 0;
+	if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] ||
+	    (mo == 2 && d == 29 && (y % 4 || (y % 100 == 0 && y % 400))) || h > 23 || mi > 59 ||
+	    s > 60)
+		return 0;
+	p += 19;
+	if (*p == '.') {
+		if (*++p < '0' || *p > '9')
+			return 0;
+		while (*p >= '0' && *p <= '9')
+			p++;
+	}
+	if ((*p == 'Z' || *p == 'z') && !p[1])
+		return 1;
+	return (*p == '+' || *p == '-') && digits(p + 1, 2, &oh) && p[3] == ':' &&
+	       digits(p + 4, 2, &om) && !p[6] && oh < 24 && om < 60;
+}
+
+static int is_uuid(const char *p)
+{
+	for (int i = 0; i < 36; i++) {
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			if (p[i] != '-')
+				return 0;
+		} else if (!is_hexdigit(p[i])) {
+			return 0;
+		}
+	}
+	return !p[36];
+}
+
+/* ---- the walk ---- */
+
+#define JPATH_MAX 48
+
+/* A walk: the path to the node being checked, and the first problem found. */
+struct jwalk {
+	const char *key[JPATH_MAX]; /* NULL: an array index */
+	size_t idx[JPATH_MAX];
+	int depth;
+	char msg[600];
+	int msg_depth; /* the path depth of the problem: deeper is more specific */
+};
+
+static void path_text(const struct jwalk *w, char *out, size_t n)
+{
+	size_t len = 0;
+
+	out[0] = '\0';
+	for (int i = 0; i < w->depth && len < n; i++) {
+		int r = w->key[i] ? snprintf(out + len, n - len, "%s%s", i ? "." : "", w->key[i])
+				  : snprintf(out + len, n - len, "[%zu]", w->idx[i]);
+
+		if (r < 0)
+			break;
+		len += (size_t)r;
+	}
+}
+
+static int jfail(struct jwalk *w, const char *fmt, ...) ST_PRINTF(2, 3);
+
+/* Records the problem and where it is; returns 1. */
+static int jfail(struct jwalk *w, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(w->msg, sizeof(w->msg), fmt, ap);
+	va_end(ap);
+	w->msg_depth = w->depth;
+	return 1;
+}
+
+/* The subject of a message: 'path', or "the document" at the top. */
+static const char *subject(const struct jwalk *w, char *buf, size_t n)
+{
+	char p[400];
+
+	if (!w->depth)
+		return "the document";
+	path_text(w, p, sizeof(p));
+	snprintf(buf, n, "'%s'", p);
+	return buf;
+}
+
+static const char *jtype_words(unsigned t)
+{
+	switch (t) {
+	case JT_OBJECT: return "an object";
+	case JT_ARRAY: return "an array";
+	case JT_INTEGER: return "an integer";
+	case JT_NUMBER: return "a number";
+	case JT_BOOLEAN: return "true or false";
+	case JT_NULL: return "null";
+	default: return "a string";
+	}
+}
+
+static unsigned jtype_of(const json_t *x)
+{
+	switch (json_typeof(x)) {
+	case JSON_OBJECT: return JT_OBJECT;
+	case JSON_ARRAY: return JT_ARRAY;
+	case JSON_STRING: return JT_STRING;
+	case JSON_INTEGER: return JT_INTEGER | JT_NUMBER;
+	case JSON_REAL: {
+		double v = json_real_value(x);
+
+		return JT_NUMBER | (v == (double)(json_int_t)v ? JT_INTEGER : 0);
+	}
+	case JSON_TRUE:
+	case JSON_FALSE: return JT_BOOLEAN;
+	default: return JT_NULL;
+	}
+}
+
+/* A value quoted for a message, cut at 60 bytes. */
+static const char *quoted(const json_t *x, char *buf, size_t n)
+{
+	const char *t = json_string_value(x);
+
+	if (!t)
+		return "a value of another type";
+	snprintf(buf, n, "'%.60s%s'", t, strlen(t) > 60 ? "..." : "");
+	return buf;
+}
+
+static int jcheck(struct jwalk *w, const struct jnode *n, const json_t *x);
+
+/* Tries n on x without keeping its problem; returns 0 when x matches. */
+static int jtry(struct jwalk *w, const struct jnode *n, const json_t *x, char *msg, size_t len,
+		int *depth)
+{
+	int r = jcheck(w, n, x);
+
+	if (r) {
+		snprintf(msg, len, "%s", w->msg);
+		*depth = w->msg_depth;
+	}
+	return r;
+}
+
+static int check_enum_json(struct jwalk *w, const struct jnode *n, const json_t *x)
+{
+	const char *cands[64], *t = json_string_value(x), *hint;
+	char sub[420], list[400] = "", val[80];
+	size_t i, nc = 0, len = 0;
+	json_t *e;
+
+	json_array_foreach(n->enm, i, e)
+	{
+		if (json_equal(e, (json_t *)x))
+			return 0;
+		if (json_is_string(e) && nc < 64)
+			cands[nc++] = json_string_value(e);
+	}
+	subject(w, sub, sizeof(sub));
+	hint = t ? catalog_suggest(t, cands, nc) : NULL;
+	if (hint)
+		return jfail(w, "%s is %s (did you mean '%s'?)", sub, quoted(x, val, sizeof(val)),
+			     hint);
+	for (i = 0; i < nc && len < sizeof(list); i++) {
+		int r = snprintf(list + len, sizeof(list) - len, "%s%s", i ? ", " : "", cands[i]);
+
+		if (r < 0)
+			break;
+		len += (size_t)r;
+	}
+	return jfail(w, "%s is %s, not one of %s", sub, quoted(x, val, sizeof(val)), list);
+}
+
+static int check_object(struct jwalk *w, const struct jnode *n, const json_t *x)
+{
+	char sub[420];
+	const char *k;
+	json_t *v;
+	size_t i;
+
+	json_array_foreach(n->required, i, v)
+	{
+		const char *rk = json_string_value(v);
+
+		if (rk && !json_object_get(x, rk)) {
+			if (!w->depth)
+				return jfail(w, "missing required key '%s'", rk);
+			return jfail(w, "%s is missing required key '%s'", subject(w, sub, sizeof(sub)),
+				     rk);
+		}
+	}
+	if (n->depreq)
+		json_object_foreach((json_t *)n->depreq, k, v)
+		{
+			size_t j;
+			json_t *dep;
+
+			if (!json_object_get(x, k))
+				continue;
+			json_array_foreach(v, j, dep)
+			{
+				const char *dk = json_string_value(dep);
+
+				if (dk && !json_object_get(x, dk))
+					return jfail(w, "%s has '%s' but not '%s'",
+						     subject(w, sub, sizeof(sub)), k, dk);
+			}
+		}
+	if (!n->nprops && !n->addl && !n->addl_false)
+		return 0;
+	if (w->depth >= JPATH_MAX)
+		return jfail(w, "%s is nested too deeply", subject(w, sub, sizeof(sub)));
+	json_object_foreach((json_t *)x, k, v)
+	{
+		const struct jnode *sub_n = NULL;
+		int r;
+
+		for (i = 0; i < n->nprops; i++)
+			if (!strcmp(n->pkeys[i], k)) {
+				sub_n = n->pvals[i];
+				break;
+			}
+		if (!sub_n && n->addl_false) {
+			if (!w->depth)
+				return jfail(w, "unknown key '%s'", k);
+			return jfail(w, "unknown key '%s' in %s", k, subject(w, sub, sizeof(sub)));
+		}
+		if (!sub_n)
+			sub_n = n->addl;
+		if (!sub_n)
+			continue;
+		w->key[w->depth++] = k;
+		r = jcheck(w, sub_n, v);
+		w->depth--;
+		if (r)
+			return 1;
+	}
+	return 0;
+}
+
+static int check_array(struct jwalk *w, const struct jnode *n, const json_t *x)
+{
+	char sub[420];
+	size_t i;
+	json_t *v;
+
+	if (n->min_items && (json_int_t)json_array_size(x) < n->min_items)
+		return jfail(w, "%s needs at least %lld items", subject(w, sub, sizeof(sub)),
+			     (long long)n->min_items);
+	if (n->unique)
+		for (i = 1; i < json_array_size(x); i++)
+			for (size_t k = 0; k < i; k++)
+				if (json_equal(json_array_get(x, i), json_array_get(x, k)))
+					return jfail(w, "%s lists an item twice",
+						     subject(w, sub, sizeof(sub)));
+	if (!n->items)
+		return 0;
+	if (w->depth >= JPATH_MAX)
+		return jfail(w, "%s is nested too deeply", subject(w, sub, sizeof(sub)));
+	json_array_foreach(x, i, v)
+	{
+		int r;
+
+		w->key[w->depth] = NULL;
+		w->idx[w->depth++] = i;
+		r = jcheck(w, n->items, v);
+		w->depth--;
+		if (r)
+			return 1;
+	}
+	return 0;
+}
+
+/* Checks x against n, cheap keywords first; stops at the first problem (returns 1). */
+static int jcheck(struct jwalk *w, const struct jnode *n, const json_t *x)
+{
+	unsigned t = jtype_of(x);
+	char sub[420], val[80];
+
+	if (n->types && !(n->types & t)) {
+		unsigned want = n->types;
+
+		if (want & (want - 1))
+			return jfail(w, "%s has the wrong type", subject(w, sub, sizeof(sub)));
+		return jfail(w, "%s must be %s", subject(w, sub, sizeof(sub)), jtype_words(want));
+	}
+	if (n->cnst && !json_equal((json_t *)n->cnst, (json_t *)x))
+		return jfail(w, "%s must be %s", subject(w, sub, sizeof(sub)),
+			     quoted(n->cnst, val, sizeof(val)));
+	if (n->enm && check_enum_json(w, n, x))
+		return 1;
+	if (t == JT_STRING) {
+		const char *s = json_string_value(x);
+
+		if (n->fmt == FMT_URI && !is_uri(s))
+			return jfail(w, "%s must be a URI, not %s", subject(w, sub, sizeof(sub)),
+				     quoted(x, val, sizeof(val)));
+		if (n->fmt == FMT_DATETIME && !is_datetime(s))
+			return jfail(w, "%s must be an RFC 3339 date-time, not %s",
+				     subject(w, sub, sizeof(sub)), quoted(x, val, sizeof(val)));
+		if (n->fmt == FMT_UUID && !is_uuid(s))
+			return jfail(w, "%s must be a UUID, not %s", subject(w, sub, sizeof(sub)),
+				     quoted(x, val, sizeof(val)));
+		if (n->min_length && (json_int_t)json_string_length(x) < n->min_length)
+			return jfail(w, "%s is too short", subject(w, sub, sizeof(sub)));
+		if (n->re && regexec(n->re, s, 0, NULL, 0)) {
+			if (n->title)
+				return jfail(w, "%s is %s (expected %s)", subject(w, sub, sizeof(sub)),
+					     quoted(x, val, sizeof(val)), n->title);
+			return jfail(w, "%s is %s, which is not valid", subject(w, sub, sizeof(sub)),
+				     quoted(x, val, sizeof(val)));
+		}
+	}
+	if (t & JT_NUMBER) {
+		double v = json_number_value(x);
+
+		if (n->has_min && v < n->min)
+			return jfail(w, "%s must be at least %g", subject(w, sub, sizeof(sub)), n->min);
+		if (n->has_max && v > n->max)
+			return jfail(w, "%s must be at most %g", subject(w, sub, sizeof(sub)), n->max);
+	}
+	if (t == JT_OBJECT && (n->required || n->depreq)) {
+		/* Required keys before anything below them: the clearer message. */
+		struct jnode shallow = *n;
+
+		shallow.nprops = 0;
+		shallow.addl = NULL;
+		shallow.addl_false = 0;
+		if (check_object(w, &shallow, x))
+			return 1;
+	}
+	if (n->not) {
+		struct jwalk scratch = *w;
+
+		if (!jcheck(&scratch, n->not, x))
+			return jfail(w, "%s matches a schema it must not",
+				     subject(w, sub, sizeof(sub)));
+	}
+	if (n->ref && jcheck(w, n->ref, x))
+		return 1;
+	for (size_t i = 0; i < n->nall; i++)
+		if (jcheck(w, n->all[i], x))
+			return 1;
+	if (n->nany || n->none) {
+		/* The problem reported for a failed choice is the one found deepest in the
+		 * document: the branch that got furthest is the one that was meant. */
+		const struct jnode *const *alts = n->nany ? (const struct jnode *const *)n->any
+							  : (const struct jnode *const *)n->one;
+		size_t nalts = n->nany ? n->nany : n->none, matched = 0;
+		char best[sizeof(w->msg)] = "", msg[sizeof(w->msg)];
+		int best_depth = -1, depth = 0;
+
+		for (size_t i = 0; i < nalts; i++) {
+			if (!jtry(w, alts[i], x, msg, sizeof(msg), &depth)) {
+				matched++;
+				if (n->nany)
+					break;
+			} else if (depth > best_depth) {
+				best_depth = depth;
+				memcpy(best, msg, sizeof(best));
+			}
+		}
+		if (!matched) {
+			memcpy(w->msg, best, sizeof(best));
+			w->msg_depth = best_depth;
+			return 1;
+		}
+		if (matched > 1)
+			return jfail(w, "%s matches more than one schema of a oneOf",
+				     subject(w, sub, sizeof(sub)));
+	}
+	if (t == JT_OBJECT && check_object(w, n, x))
+		return 1;
+	if (t == JT_ARRAY && check_array(w, n, x))
+		return 1;
+	return 0;
+}
+
+int catalog_jschema_check_at(const struct catalog_jschema_node *node, const json_t *doc,
+			     const char *at, char *why, size_t n)
+{
+	struct jwalk w;
+
+	w.depth = 0;
+	if (at && *at)
+		w.key[w.depth++] = at;
+	w.msg[0] = '\0';
+	w.msg_depth = 0;
+	if (!jcheck(&w, (const struct jnode *)node, doc))
+		return 0;
+	snprintf(why, n, "%s", w.msg);
+	return 1;
+}
+
+int catalog_jschema_check(const struct catalog_jschema_node *node, const json_t *doc,
+			  char *why, size_t n)
+{
+	return catalog_jschema_check_at(node, doc, NULL, why, n);
 }

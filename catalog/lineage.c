@@ -280,7 +280,8 @@ static int lookup_root(struct catalog *c, const char *target, int column, char *
 		"  WHERE k.name = ?1 AND f.path = ?2 LIMIT 1),"
 		" EXISTS (SELECT 1 FROM datasets k JOIN fields f ON f.dataset_id = k.id"
 		"  WHERE k.name = ?1 AND f.path = ?2)"
-		" OR EXISTS (SELECT 1 FROM field_edges WHERE src_ds = ?1 AND src_field = ?2)",
+		" OR EXISTS (SELECT 1 FROM field_edges WHERE src_ds = ?1 AND src_field = ?2)"
+		" OR EXISTS (SELECT 1 FROM field_edges WHERE dst_ds = ?1 AND dst_field = ?2)",
 	};
 	sqlite3_stmt *st;
 	int bad = 0, ret = -1;

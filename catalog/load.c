@@ -67,7 +67,7 @@ struct loader {
 enum {
 	S_FILE_GET, S_FILE_UPSERT, S_FILE_STAT, S_DS_DUP, S_DS_INS, S_DS_NPII, S_FIELD_INS,
 	S_TAG_INS, S_EDGE_INS, S_FEDGE_INS, S_TERM_INS, S_TOUCH, S_FIELD_HAS, S_FILE_NDOCS,
-	S_COUNT
+	S_OL_CLAIM, S_COUNT
 };
 
 static const char *const sql_text[S_COUNT] = {
@@ -99,6 +99,8 @@ static const char *const sql_text[S_COUNT] = {
 	[S_TOUCH] = "INSERT OR IGNORE INTO temp.touched(name) VALUES (?1)",
 	[S_FIELD_HAS] = "SELECT 1 FROM fields WHERE dataset_id = ?1 AND path = ?2",
 	[S_FILE_NDOCS] = "UPDATE files SET ndocs = ?2 WHERE id = ?1",
+	[S_OL_CLAIM] = "INSERT OR IGNORE INTO ol_claims(dataset_id, namespace, name)"
+		       " VALUES (?1, ?2, ?3)",
 };
 
 /* ---- small helpers ---- */
@@ -855,6 +857,7 @@ static int store_dataset(struct docctx *d, const struct catalog_ynode *root, int
 	const struct catalog_ynode *tags = catalog_ymap_get(root, "tags");
 	const struct catalog_ynode *lineage = catalog_ymap_get(root, "lineage");
 	const struct catalog_ynode *erasure = catalog_ymap_get(root, "erasure");
+	const struct catalog_ynode *ol = catalog_ymap_get(root, "openlineage");
 	const char *compat = sval(catalog_ymap_get(root, "compatibility"));
 	char *desc = trimmed(sval(catalog_ymap_get(root, "description")));
 	char *erasure_json = NULL;
@@ -906,6 +909,14 @@ static int store_dataset(struct docctx *d, const struct catalog_ynode *root, int
 		sqlite3_bind_int64(L->st[S_TAG_INS], 1, d->dataset_id);
 		bind_text(L->st[S_TAG_INS], 2, tags->kids[i]->value);
 		if (step_done(L, L->st[S_TAG_INS], "cannot store tag"))
+			goto out;
+	}
+	if (ol && sval(catalog_ymap_get(ol, "namespace")) && sval(catalog_ymap_get(ol, "name"))) {
+		/* The OpenLineage identity it claims (openlineage.c makes the two one). */
+		sqlite3_bind_int64(L->st[S_OL_CLAIM], 1, d->dataset_id);
+		bind_text(L->st[S_OL_CLAIM], 2, sval(catalog_ymap_get(ol, "namespace")));
+		bind_text(L->st[S_OL_CLAIM], 3, sval(catalog_ymap_get(ol, "name")));
+		if (step_done(L, L->st[S_OL_CLAIM], "cannot store openlineage identity"))
 			goto out;
 	}
 	ret = 0;
@@ -1771,7 +1782,8 @@ int catalog_load(struct catalog *c, const char *const *paths, size_t npaths, uns
 	    st_sql_exec(L.db, "BEGIN IMMEDIATE", err))
 		goto out;
 	in_tx = 1;
-	if (prepare_all(&L) || next_gen(&L) || classify(&L))
+	/* Observed datasets (openlineage.c) step aside while descriptors load. */
+	if (prepare_all(&L) || next_gen(&L) || catalog_ol_unsync(c, err) || classify(&L))
 		goto out;
 	L.dbt = (struct catalog_dbt_ctx){c, L.db, L.gen, diags, err, stats, forget_for_dbt, &L};
 	if (load_files(&L) || load_dbt(&L))
@@ -1780,7 +1792,7 @@ int catalog_load(struct catalog *c, const char *const *paths, size_t npaths, uns
 	if (stats->files_new + stats->files_changed + stats->files_removed &&
 	    (check_versions(&L) || check_references(&L) || st_sql_exec(L.db, reindex_sql, err)))
 		goto out;
-	if (finish_stats(&L))
+	if (finish_stats(&L) || catalog_ol_sync(c, err))
 		goto out;
 	if (diags->nerrors) {
 		st_error_set(err, ST_E_INVALID, "%zu error%s found; the catalog was not changed",

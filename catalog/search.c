@@ -152,6 +152,7 @@ static int fetch_hit(sqlite3_stmt *st, const struct cand *k, struct catalog_hit 
 		h->description = st_sql_col_strdup(st, 2, &bad);
 		h->owner = st_sql_col_strdup(st, 3, &bad);
 		h->version = sqlite3_column_int64(st, 4);
+		h->observed = sqlite3_column_int(st, 5);
 	}
 	sqlite3_reset(st);
 	h->certified = k->certified;
@@ -243,7 +244,7 @@ static int search(struct catalog *c, const char *query, const struct catalog_sea
 	if (ncands > 1)
 		qsort(cands, ncands, sizeof(*cands), by_score);
 	if (st_sql_prepare(c->db, &fetch,
-			    "SELECT name, kind, description, owner, version FROM datasets"
+			    "SELECT name, kind, description, owner, version, observed FROM datasets"
 			    " WHERE id = ?1",
 			    err))
 		goto out;
@@ -261,6 +262,15 @@ static int search(struct catalog *c, const char *query, const struct catalog_sea
 		}
 		hits->n++;
 	}
+	/* Observed datasets (OpenLineage, no descriptor) after the declared ones, each group
+	 * in rank order. */
+	for (size_t i = 1; i < hits->n; i++)
+		for (size_t j = i; j > 0 && hits->v[j - 1].observed > hits->v[j].observed; j--) {
+			struct catalog_hit t = hits->v[j];
+
+			hits->v[j] = hits->v[j - 1];
+			hits->v[j - 1] = t;
+		}
 	ret = 0;
 out:
 	if (ret)

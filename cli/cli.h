@@ -39,6 +39,8 @@ extern const struct cli_cmd cli_cmd_init, cli_cmd_catalog, cli_cmd_search, cli_c
 /* Subcommands of `steward pii`, each in its cmd_pii_*.c file. */
 extern const struct cli_cmd cli_cmd_pii_hash, cli_cmd_pii_map, cli_cmd_pii_check,
 	cli_cmd_pii_scan;
+/* `steward lineage import` (cmd_lineage_import.c); `steward lineage NAME` dispatches to it. */
+extern const struct cli_cmd cli_cmd_lineage_import;
 
 /* Registers the command line (main() does, first): the arguments whose personal data
  * the audit record and error messages replace (cli.c says which). */

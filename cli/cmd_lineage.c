@@ -7,7 +7,8 @@
 #include <string.h>
 
 static const char usage[] =
-	"usage: steward lineage NAME[.FIELD] [--up|--down|--both] [--depth N] [--json|--dot]\n\n"
+	"usage: steward lineage NAME[.FIELD] [--up|--down|--both] [--depth N] [--json|--dot]\n"
+	"       steward lineage import [--rejects FILE] [--json] FILE|DIR|-...\n\n"
 	"Follows lineage from a dataset (lineage.upstream) or, given dataset.field, from a\n"
 	"column (from:). Prints a tree; a node met again is marked '(see above)'. Cycles end.\n"
 	"Undeclared datasets and fields are shown as external.\n\n"
@@ -252,6 +253,11 @@ static int cmd_lineage(int argc, char **argv, struct cli_ctx *ctx)
 	int code = 0, dir, format;
 	long depth;
 
+	/* A dataset name always has a dot, so 'import' can only be the subcommand. */
+	if (argc > 1 && !strcmp(argv[1], "import")) {
+		ctx->verb = "lineage import";
+		return cli_cmd_lineage_import.exec(argc - 1, argv + 1, ctx);
+	}
 	if ((code = cli_getopt(argc, argv, ctx, &cli_cmd_lineage, opts, lineage_opt, &a)) >= 0)
 		return code;
 	dir = a.dir;

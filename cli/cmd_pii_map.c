@@ -28,12 +28,28 @@ static const char check_usage[] =
 	"Lists the fields declared 'pii: none' that inherit personal data through from:\n"
 	"and state no pii_reason, each with the chain back to the field whose class is\n"
 	"declared. Declare the field's class, or say in pii_reason why it carries no\n"
-	"personal data (an aggregate count, say). Also lists the fields whose class is\n"
-	"unknown (dbt columns with no pii in their meta or tags): tag them before ingestion.\n\n"
-	"  --json   print {findings: [{dataset, field, class, from, chain: [{field, class,\n"
-	"           declared}], file, line, col}], count}\n\n"
-	"Exit status: 0 when no field inherits without a reason and none is unknown, 1 when\n"
-	"some do or are.\n";
+	"personal data (an aggregate count, say). Also lists the fields whose class is
+"
+	"unknown (dbt columns with no pii in their meta or tags): tag them before ingestion.
+"
+	"Then the untagged personal data observed in lineage: fields that only OpenLineage
+"
+	"events name (steward lineage import) and no descriptor tags, which inherit a class
+"
+	"through column lineage or whose name and type match a detector's field rule.
+"
+	"Claim the dataset with a descriptor (openlineage: {namespace, name}) and tag them.
+
+"
+	"  --json   print {findings: [{dataset, field, class, from, chain: [{field, class,
+"
+	"           declared}], file, line, col}], count}; an observed finding has
+"
+	"           observed: true and reason 'inherits' or 'name' (with rule, category)
+
+"
+	"Exit status: 0 when there is nothing to report, 1 when there is.
+";
 
 static int cmd_map(int argc, char **argv, struct cli_ctx *ctx);
 static int cmd_check(int argc, char **argv, struct cli_ctx *ctx);
@@ -221,24 +237,27 @@ static void print_link(const struct pii_field *f)
 
 static void check_text(const struct pii_graph *g, const struct pii_findings *fs)
 {
-	size_t chain[CHAIN_MAX], nunknown = 0;
+	size_t chain[CHAIN_MAX], ndeclared = 0, nunknown = 0, nobserved = 0;
 
 	for (size_t i = 0; i < fs->n; i++) {
 		const struct pii_finding *x = &fs->v[i];
 		struct pii_field f, src;
 		size_t n;
 
+		if (x->kind != PII_FINDING_DECLARED_NONE && x->kind != PII_FINDING_UNKNOWN)
+			continue;
 		pii_graph_field(g, x->field, &f);
 		if (x->file && x->line)
 			cli_printf("%s:%u:%u: ", x->file, x->line, x->col);
 		else if (x->file)
 			cli_printf("%s: ", x->file);
-		if (x->unknown) {
+		if (x->kind == PII_FINDING_UNKNOWN) {
 			cli_printf("'%s.%s' has pii class unknown: tag it before its data is ingested\n",
 				   f.dataset, f.path);
 			nunknown++;
 			continue;
 		}
+		ndeclared++;
 		n = pii_graph_chain(g, x->field, chain, CHAIN_MAX);
 		pii_graph_field(g, f.from, &src);
 		cli_printf("'%s.%s' is declared pii none but inherits %s from '%s.%s'\n", f.dataset,
@@ -250,16 +269,45 @@ static void check_text(const struct pii_graph *g, const struct pii_findings *fs)
 		}
 		putchar('\n');
 	}
-	if (fs->n - nunknown)
+	if (ndeclared)
 		cli_printf("%zu field%s declared pii none inherit%s personal data without a "
 		       "pii_reason\n",
-		       fs->n - nunknown, fs->n - nunknown == 1 ? "" : "s",
-		       fs->n - nunknown == 1 ? "s" : "");
+		       ndeclared, ndeclared == 1 ? "" : "s", ndeclared == 1 ? "s" : "");
 	else
 		puts("no field declared pii none inherits personal data without a pii_reason");
 	if (nunknown)
 		cli_printf("%zu field%s %s pii class unknown\n", nunknown, nunknown == 1 ? "" : "s",
 			   nunknown == 1 ? "has" : "have");
+	for (size_t i = 0; i < fs->n; i++) {
+		const struct pii_finding *x = &fs->v[i];
+		struct pii_field f, src;
+		size_t n;
+
+		if (x->kind != PII_FINDING_OBSERVED_INHERITS && x->kind != PII_FINDING_OBSERVED_NAMED)
+			continue;
+		if (!nobserved++)
+			puts("untagged personal data observed in lineage:");
+		pii_graph_field(g, x->field, &f);
+		if (x->kind == PII_FINDING_OBSERVED_NAMED) {
+			cli_printf("  '%s.%s' (%s) is named like %s data (%s, %s); no descriptor tags it\n",
+				   f.dataset, f.path, f.type ? f.type : "no type", x->rule->rule,
+				   x->rule->cls, x->rule->category);
+			continue;
+		}
+		pii_graph_field(g, f.from, &src);
+		cli_printf("  '%s.%s' inherits %s from '%s.%s'; no descriptor tags it\n", f.dataset,
+			   f.path, pii_map_class_name(f.cls), src.dataset, src.path);
+		cli_printf("    %s.%s", f.dataset, f.path);
+		n = pii_graph_chain(g, x->field, chain, CHAIN_MAX);
+		for (size_t k = 0; k < n; k++) {
+			pii_graph_field(g, chain[k], &src);
+			print_link(&src);
+		}
+		putchar('\n');
+	}
+	if (nobserved)
+		cli_printf("%zu observed field%s hold%s untagged personal data\n", nobserved,
+			   nobserved == 1 ? "" : "s", nobserved == 1 ? "s" : "");
 }
 
 static void check_json(const struct pii_graph *g, const struct pii_findings *fs)
@@ -272,6 +320,8 @@ static void check_json(const struct pii_graph *g, const struct pii_findings *fs)
 		size_t n = x->unknown ? 0 : pii_graph_chain(g, x->field, chain, CHAIN_MAX);
 		json_t *links = json_array();
 		struct pii_field f, src;
+
+		json_t *o;
 
 		pii_graph_field(g, x->field, &f);
 		if (x->unknown) {
@@ -290,10 +340,22 @@ static void check_json(const struct pii_graph *g, const struct pii_findings *fs)
 							       "declared", !src.derived));
 		}
 		fputs(i ? ",\n    " : "\n    ", stdout);
-		dump(json_pack("{s:s, s:s, s:s, s:o, s:o, s:s?, s:i, s:i}", "dataset", f.dataset,
-			       "field", f.path, "class", pii_map_class_name(f.cls), "from",
-			       field_name(g, f.from), "chain", links, "file", x->file, "line",
-			       (int)x->line, "col", (int)x->col));
+		o = json_pack("{s:s, s:s, s:s, s:o, s:o, s:s?, s:i, s:i}", "dataset", f.dataset,
+			      "field", f.path, "class", pii_map_class_name(f.cls), "from",
+			      field_name(g, f.from), "chain", links, "file", x->file, "line",
+			      (int)x->line, "col", (int)x->col);
+		if (o && x->kind != PII_FINDING_DECLARED_NONE) {
+			json_object_set_new(o, "observed", json_true());
+			json_object_set_new(o, "reason", json_string(x->kind == PII_FINDING_OBSERVED_NAMED
+									     ? "name" : "inherits"));
+			json_object_set_new(o, "type", f.type ? json_string(f.type) : json_null());
+			if (x->rule) {
+				json_object_set_new(o, "rule", json_string(x->rule->rule));
+				json_object_set_new(o, "class", json_string(x->rule->cls));
+				json_object_set_new(o, "category", json_string(x->rule->category));
+			}
+		}
+		dump(o);
 	}
 	if (fs->n)
 		fputs("\n  ", stdout);

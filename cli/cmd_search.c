@@ -40,6 +40,8 @@ static void print_json(const struct catalog_hits *hits)
 						h->score,
 						"certified", h->certified, "owner", h->owner,
 						"description", h->description));
+		if (h->observed)
+			json_object_set_new(json_array_get(arr, i), "observed", json_true());
 	}
 	cli_json_dumpf(arr, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
 	putchar('\n');
@@ -97,6 +99,10 @@ static void print_text(const struct catalog_hits *hits)
 		if (h->certified) {
 			fputs("[certified] ", stdout);
 			rest -= 12;
+		}
+		if (h->observed) {
+			fputs("[observed] ", stdout);
+			rest -= 11;
 		}
 		print_clipped(h->description, !cli_isatty_out() ? 1 << 20 : rest > 10 ? rest : 10);
 		putchar('\n');

@@ -61,7 +61,29 @@ static int derived_tag(const struct pii_graph *g, size_t i, const struct catalog
 	return 1;
 }
 
-static int print_json(const struct catalog_card *k, const struct pii_graph *g)
+/* What OpenLineage says of the dataset, for the card; NULL when no event named it. */
+static json_t *ol_json(const struct catalog_ol_info *ol)
+{
+	if (!ol->found)
+		return json_null();
+	return json_pack("{s:s?, s:s?, s:b, s:s?, s:{s:s?, s:s?, s:s?}}", "namespace", ol->namespace,
+			 "name", ol->name, "observed", ol->observed, "job", ol->job, "last_run",
+			 "id", ol->run_id, "state", ol->run_state, "time", ol->run_time);
+}
+
+/* Whether field i of the card is observed in lineage and no descriptor tags it. */
+static int untagged(const struct pii_graph *g, size_t i, const struct catalog_field *cf)
+{
+	struct pii_field f;
+
+	if (!g || i >= pii_graph_nroots(g))
+		return 0;
+	pii_graph_field(g, i, &f);
+	return !strcmp(f.path, cf->path) && f.observed == CATALOG_OBSERVED;
+}
+
+static int print_json(const struct catalog_card *k, const struct pii_graph *g,
+		      const struct catalog_ol_info *ol)
 {
 	json_t *o, *fields = json_array(), *versions = json_array();
 	int ret;
@@ -70,11 +92,17 @@ static int print_json(const struct catalog_card *k, const struct pii_graph *g)
 		json_array_append_new(versions, json_integer(k->versions[i]));
 	for (size_t i = 0; i < k->nfields; i++) {
 		const struct catalog_field *f = &k->fields[i];
-		json_t *from = json_array(), *fo;
+		json_t *from = json_array(), *how = NULL, *fo;
 		struct pii_field pf, src;
 
-		for (size_t j = 0; j < f->nfrom; j++)
+		for (size_t j = 0; j < f->nfrom; j++) {
 			json_array_append_new(from, json_string(f->from[j]));
+			if (f->from_how[j] && !how)
+				how = json_array();
+		}
+		for (size_t j = 0; how && j < f->nfrom; j++)
+			json_array_append_new(how, f->from_how[j] ? json_string(f->from_how[j])
+								  : json_null());
 		fo = json_pack("{s:s, s:s?, s:s?, s:b, s:b, s:s, s:s?, s:s?, s:s?, s:b, s:s?, "
 			       "s:s?, s:o}",
 			       "path", f->path, "type", f->type, "items", f->item_type, "required",
@@ -86,6 +114,12 @@ static int print_json(const struct catalog_card *k, const struct pii_graph *g)
 			json_object_set_new(fo, "tags", json_loads(f->tags, 0, NULL));
 		if (fo && f->meta)
 			json_object_set_new(fo, "meta", json_loads(f->meta, 0, NULL));
+		if (fo && untagged(g, i, f))
+			json_object_set_new(fo, "untagged", json_true());
+		if (fo && how)
+			json_object_set_new(fo, "from_transformations", how);
+		else
+			json_decref(how);
 		if (fo && derived_tag(g, i, f, &pf, &src))
 			json_object_set_new(fo, "derived",
 					    json_pack("{s:s, s:s++}", "class",
@@ -105,6 +139,8 @@ static int print_json(const struct catalog_card *k, const struct pii_graph *g)
 		return -1;
 	json_object_set_new(o, "erasure", k->erasure ? json_loads(k->erasure, 0, NULL) : json_null());
 	json_object_set_new(o, "source", json_pack("{s:s, s:i}", "file", k->file, "line", k->line));
+	json_object_set_new(o, "observed", json_boolean(ol->observed));
+	json_object_set_new(o, "openlineage", ol_json(ol));
 	json_object_set_new(o, "fields", fields);
 	json_object_set_new(o, "upstream", refs_json(k->upstream, k->nupstream));
 	json_object_set_new(o, "downstream", refs_json(k->downstream, k->ndownstream));
@@ -197,8 +233,9 @@ static void print_fields(const struct catalog_card *k, const struct pii_graph *g
 		snprintf(type, sizeof(type), "%s%s%s%s", f->type ? f->type : "-",
 			 f->item_type ? "<" : "", f->item_type ? f->item_type : "",
 			 f->item_type ? ">" : "");
-		cli_printf("  %-*s  %-*s  %-12s  %-*s  %s", namew, name, typew, type, f->pii, catw,
-		       f->category ? f->category : "-", f->transform ? f->transform : "-");
+		cli_printf("  %-*s  %-*s  %-12s  %-*s  %s", namew, name, typew, type,
+			   untagged(g, i, f) ? "untagged" : f->pii, catw,
+			   f->category ? f->category : "-", f->transform ? f->transform : "-");
 		if (f->normalize)
 			cli_printf(" (normalize %s)", f->normalize);
 		if (f->scan)
@@ -207,7 +244,10 @@ static void print_fields(const struct catalog_card *k, const struct pii_graph *g
 			cli_printf(" nullable");
 		putchar('\n');
 		for (size_t j = 0; j < f->nfrom; j++)
-			cli_printf("  %*s  <- %s\n", namew, "", f->from[j]);
+			if (f->from_how[j])
+				cli_printf("  %*s  <- %s (%s)\n", namew, "", f->from[j], f->from_how[j]);
+			else
+				cli_printf("  %*s  <- %s\n", namew, "", f->from[j]);
 		if (derived_tag(g, i, f, &pf, &src))
 			cli_printf("  %*s  <- derived %s from %s.%s\n", namew, "",
 			       pii_map_class_name(pf.cls), src.dataset, src.path);
@@ -254,7 +294,8 @@ static void print_extras(const struct catalog_card *k)
 	}
 }
 
-static void print_text(const struct catalog_card *k, const struct pii_graph *g)
+static void print_text(const struct catalog_card *k, const struct pii_graph *g,
+		       const struct catalog_ol_info *ol)
 {
 	char versions[256] = "", line[32];
 	size_t off = 0;
@@ -288,7 +329,17 @@ static void print_text(const struct catalog_card *k, const struct pii_graph *g)
 	meta_line("versions", versions);
 	if (k->nversions > 1)
 		meta_line("compatibility", k->compatibility);
-	cli_printf("  %-13s %s%s\n", "declared in", k->file, line);
+	if (ol->observed) {
+		cli_printf("  %-13s OpenLineage events only, no descriptor (observed)\n", "observed in");
+	} else {
+		cli_printf("  %-13s %s%s\n", "declared in", k->file, line);
+	}
+	if (ol->found) {
+		cli_printf("  %-13s %s %s\n", "openlineage", ol->namespace, ol->name);
+		if (ol->run_id)
+			cli_printf("  %-13s %s %s at %s (run %s)\n", "last run", ol->job,
+				   ol->run_state, ol->run_time, ol->run_id);
+	}
 	if (k->nfields)
 		print_fields(k, g);
 	print_constraints(k);
@@ -324,6 +375,7 @@ static int cmd_show(int argc, char **argv, struct cli_ctx *ctx)
 					     {0}};
 	struct catalog_workspace ws = {0};
 	struct catalog_card card = {0};
+	struct catalog_ol_info ol = {0};
 	struct st_error err = ST_ERROR_INIT;
 	struct catalog *cat = NULL;
 	struct pii_graph *g = NULL;
@@ -347,6 +399,10 @@ static int cmd_show(int argc, char **argv, struct cli_ctx *ctx)
 		code = cli_fail(&err);
 		goto out;
 	}
+	if (catalog_ol_info_get(cat, card.name, &ol, &err)) {
+		code = cli_fail(&err);
+		goto out;
+	}
 	/* Derived tags are extra: without them the card is still worth printing. */
 	if (pii_graph_dataset(cat, card.name, card.version, &g, &err)) {
 		char msg[2048];
@@ -356,15 +412,16 @@ static int cmd_show(int argc, char **argv, struct cli_ctx *ctx)
 		st_error_init(&err);
 	}
 	if (json) {
-		if (print_json(&card, g)) {
+		if (print_json(&card, g, &ol)) {
 			st_error_set(&err, ST_E_SYSTEM, "cannot print the card");
 			code = cli_fail(&err);
 		}
 	} else {
-		print_text(&card, g);
+		print_text(&card, g, &ol);
 	}
 out:
 	pii_graph_free(g);
+	catalog_ol_info_release(&ol);
 	catalog_card_release(&card);
 	catalog_free(cat);
 	catalog_workspace_release(&ws);

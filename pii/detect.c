@@ -424,3 +424,85 @@ oom:
 	st_buf_release(&out);
 	return NULL;
 }
+
+/* ---- field rules: personal data by a field's name and type ---- */
+
+enum { TY_TEXT = 1, TY_NUMBER = 2, TY_DATE = 4 };
+
+static const struct {
+	const char *names; /* normalised names, separated by '|' */
+	unsigned types;
+	struct pii_field_rule r;
+} field_rules[] = {
+	{"email|emailaddress|mail|mailaddress|useremail|customeremail|contactemail", TY_TEXT,
+	 {"email", "direct", "user.contact.email"}},
+	{"phone|phonenumber|mobile|mobilenumber|mobilephone|telephone|msisdn|cellphone", TY_TEXT | TY_NUMBER,
+	 {"phone", "direct", "user.contact.phone_number"}},
+	{"ip|ipaddress|ipaddr|clientip|remoteip|sourceip|userip", TY_TEXT,
+	 {"ip_address", "indirect", "user.device.ip_address"}},
+	{"ssn|socialsecuritynumber|nationalid|nationalidnumber|taxid", TY_TEXT | TY_NUMBER,
+	 {"government_id", "sensitive", "user.government_id"}},
+	{"cardnumber|creditcard|creditcardnumber|ccnumber|pan", TY_TEXT | TY_NUMBER,
+	 {"card_number", "sensitive", "user.financial.credit_card"}},
+	{"iban|bankaccount|accountnumber", TY_TEXT,
+	 {"iban", "sensitive", "user.financial.bank_account"}},
+	{"firstname|lastname|fullname|surname|givenname|familyname|customername",
+	 TY_TEXT, {"person_name", "direct", "user.name"}},
+	{"birthdate|dateofbirth|dob|birthday", TY_TEXT | TY_DATE,
+	 {"date_of_birth", "indirect", "user.demographic.date_of_birth"}},
+	{"address|streetaddress|homeaddress|street|postcode|postalcode|zipcode|zip", TY_TEXT,
+	 {"postal_address", "direct", "user.contact.address"}},
+};
+
+static unsigned type_family(const char *type)
+{
+	char t[64];
+	size_t n = 0;
+
+	for (; type && *type && n + 1 < sizeof(t); type++)
+		t[n++] = (char)(*type >= 'A' && *type <= 'Z' ? *type + 32 : *type);
+	t[n] = '\0';
+	if (strstr(t, "char") || strstr(t, "string") || strstr(t, "text") || strstr(t, "clob") ||
+	    strstr(t, "json") || strstr(t, "inet") || strstr(t, "uuid"))
+		return TY_TEXT;
+	if (strstr(t, "date") || strstr(t, "time"))
+		return TY_DATE;
+	if (strstr(t, "int") || strstr(t, "num") || strstr(t, "dec") || strstr(t, "long"))
+		return TY_NUMBER;
+	return 0;
+}
+
+const struct pii_field_rule *pii_field_rule_match(const char *name, const char *type)
+{
+	const char *last = strrchr(name, '.');
+	char norm[64];
+	size_t n = 0;
+	unsigned fam = type ? type_family(type) : TY_TEXT | TY_NUMBER | TY_DATE;
+
+	for (const char *p = last ? last + 1 : name; *p; p++) {
+		char c = *p;
+
+		if (c == '_' || c == '-' || c == ' ')
+			continue;
+		if (n + 1 >= sizeof(norm))
+			return NULL;
+		norm[n++] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+	}
+	norm[n] = '\0';
+	if (!n)
+		return NULL;
+	for (size_t i = 0; i < sizeof(field_rules) / sizeof(*field_rules); i++) {
+		const char *w = field_rules[i].names;
+
+		if (!(field_rules[i].types & fam))
+			continue;
+		while (*w) {
+			size_t len = strcspn(w, "|");
+
+			if (len == n && !memcmp(w, norm, n))
+				return &field_rules[i].r;
+			w += len + (w[len] == '|');
+		}
+	}
+	return NULL;
+}

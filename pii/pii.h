@@ -65,6 +65,18 @@ size_t pii_detect(const char *text, size_t len, struct pii_match *out, size_t ma
  * number replaced; returns NULL with *found 0 when nothing is found, NULL with *found
  * non-zero on out of memory. No key is needed and nothing of the value is kept. */
 char *pii_redact(const char *text, size_t len, size_t *found);
+
+/* A field rule of the detectors: a field whose name and type say it holds personal data. */
+struct pii_field_rule {
+	const char *rule;     /* "email", "phone", ... */
+	const char *cls;      /* the class it implies: "direct", "indirect" or "sensitive" */
+	const char *category; /* a taxonomy key */
+};
+/* The rule a field named name (the last element of a dotted path is what counts; case, '_',
+ * '-' and spaces are ignored) of type type (NULL: unknown, which any rule accepts) matches,
+ * or NULL. The rules are names such as email, phone_number, ip_address, first_name,
+ * date_of_birth, with the types that can hold them (text; a date for a birth date). */
+const struct pii_field_rule *pii_field_rule_match(const char *name, const char *type);
 /* Single-value checks, exposed for tests and for `pii scan`. Each returns 1 or 0. */
 int pii_luhn_ok(const char *digits, size_t n);
 int pii_iban_ok(const char *s, size_t n);

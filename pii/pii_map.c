@@ -14,11 +14,11 @@
 #define MAX_TEXT ((size_t)1 << 30) /* names, paths and labels of one graph */
 #define MAX_NODES ((size_t)1 << 28)
 
-enum { F_REASON = 1, F_HASH = 2, F_QUEUED = 4, F_UNKNOWN = 8 };
+enum { F_REASON = 1, F_HASH = 2, F_QUEUED = 4, F_OBSERVED = 8, F_TAGGED = 16, F_UNKNOWN = 32 };
 
 /* One field. Strings are offsets into the graph's text; 0 stands for NULL. */
 struct node {
-	uint32_t ds, path, category, transform;
+	uint32_t ds, path, category, transform, type;
 	uint32_t src; /* the field it inherits from, or NO_NODE */
 	uint8_t declared, derived, flags;
 };
@@ -45,6 +45,7 @@ struct key {
 
 struct edge {
 	uint32_t src, dst;
+	int flow; /* CATALOG_FLOW_* */
 };
 
 struct pii_graph {
@@ -325,22 +326,29 @@ static int add_node(struct pii_graph *g, uint32_t ds, const struct catalog_graph
 		n->flags |= F_UNKNOWN;
 	if (f->transform && !strcmp(f->transform, "hash"))
 		n->flags |= F_HASH;
+	if (f->observed)
+		n->flags |= F_OBSERVED | (f->observed == CATALOG_OBSERVED_TAGGED ? F_TAGGED : 0);
 	if (intern(g, (const unsigned char *)f->path, &n->path, err) ||
 	    intern(g, (const unsigned char *)f->category, &n->category, err) ||
-	    intern(g, (const unsigned char *)f->transform, &n->transform, err))
+	    intern(g, (const unsigned char *)f->transform, &n->transform, err) ||
+	    intern(g, (const unsigned char *)f->type, &n->type, err))
 		return -1;
 	*idx = (uint32_t)g->nnodes++;
 	return table_add(g, T_FIELDS, *idx) ? st_error_oom(err) : 0;
 }
 
-static int add_edge(struct pii_graph *g, uint32_t src, uint32_t dst, struct st_error *err)
+static int add_edge(struct pii_graph *g, uint32_t src, uint32_t dst, int flow,
+		    struct st_error *err)
 {
+	if (flow == CATALOG_FLOW_INDIRECT)
+		return 0; /* a filter or a join key: no value of the source reaches dst */
 	if (g->nedges >= UINT32_MAX)
 		return st_error_set(err, ST_E_SYSTEM, "the PII graph exceeds %u edges", UINT32_MAX);
 	if (st_grow(&g->edges, &g->edges_cap, g->nedges + 1, sizeof(*g->edges)))
 		return st_error_oom(err);
 	g->edges[g->nedges].src = src;
 	g->edges[g->nedges].dst = dst;
+	g->edges[g->nedges].flow = flow;
 	g->nedges++;
 	return 0;
 }
@@ -395,6 +403,7 @@ static int passes(const struct node *n)
 static int propagate(struct pii_graph *g, struct st_error *err)
 {
 	uint32_t *first = NULL, *out = NULL, *queue = NULL;
+	unsigned char *masked = NULL;
 	size_t n = g->nnodes, head = 0, len = 0;
 	int ret = -1;
 
@@ -403,7 +412,8 @@ static int propagate(struct pii_graph *g, struct st_error *err)
 	first = st_calloc(n + 1, sizeof(*first));
 	out = st_calloc(g->nedges ? g->nedges : 1, sizeof(*out));
 	queue = st_calloc(n, sizeof(*queue));
-	if (!first || !out || !queue) {
+	masked = st_calloc(g->nedges ? g->nedges : 1, 1);
+	if (!first || !out || !queue || !masked) {
 		st_error_oom(err);
 		goto out;
 	}
@@ -416,6 +426,7 @@ static int propagate(struct pii_graph *g, struct st_error *err)
 	for (size_t e = 0; e < g->nedges; e++) {
 		uint32_t s = g->edges[e].src;
 
+		masked[first[s] + queue[s]] = g->edges[e].flow == CATALOG_FLOW_MASKING;
 		out[first[s] + queue[s]++] = g->edges[e].dst;
 	}
 	memset(queue, 0, n * sizeof(*queue));
@@ -437,8 +448,10 @@ static int propagate(struct pii_graph *g, struct st_error *err)
 			int v = cls, before = effective(d);
 
 			/* A field declared pseudonymous is the keyed hash of its source: that is
-			 * where the hashing happens, so it inherits no more than pseudonymous. */
-			if (d->declared == PII_MAP_PSEUDONYMOUS && v > PII_MAP_PSEUDONYMOUS)
+			 * where the hashing happens, so it inherits no more than pseudonymous. A
+			 * masking edge is such a hash too. */
+			if ((d->declared == PII_MAP_PSEUDONYMOUS || masked[e]) &&
+			    v > PII_MAP_PSEUDONYMOUS)
 				v = PII_MAP_PSEUDONYMOUS;
 			if ((d->flags & F_REASON) || v <= d->derived)
 				continue;
@@ -456,6 +469,7 @@ out:
 	st_free(first);
 	st_free(out);
 	st_free(queue);
+	st_free(masked);
 	return ret;
 }
 
@@ -517,7 +531,7 @@ static int scan_edge(const struct catalog_graph_edge *e, void *u, struct st_erro
 	sds = table_find(g, T_NAMES, &k);
 	src = sds == NO_NODE ? NO_NODE : find_field(g, sds, (const unsigned char *)e->src_field);
 	if (dst != NO_NODE && src != NO_NODE)
-		return add_edge(g, src, dst, err);
+		return add_edge(g, src, dst, e->flow, err);
 	return 0;
 }
 
@@ -646,7 +660,7 @@ static int walk_source(const struct catalog_graph_edge *e, void *u, struct st_er
 	    (ds != NO_NODE && walk_field(x->w, ds, e->src_field, &src, err)))
 		return -1;
 	if (ds != NO_NODE && src != NO_NODE)
-		return add_edge(x->w->g, src, x->head, err);
+		return add_edge(x->w->g, src, x->head, e->flow, err);
 	return 0;
 }
 
@@ -726,6 +740,9 @@ void pii_graph_field(const struct pii_graph *g, size_t i, struct pii_field *f)
 	f->derived = n->derived > n->declared;
 	f->has_reason = (n->flags & F_REASON) != 0;
 	f->from = f->derived ? n->src : PII_MAP_NO_FIELD;
+	f->type = text(g, n->type);
+	f->observed = n->flags & F_TAGGED ? CATALOG_OBSERVED_TAGGED
+					   : (n->flags & F_OBSERVED ? CATALOG_OBSERVED : 0);
 }
 
 size_t pii_graph_chain(const struct pii_graph *g, size_t i, size_t *out, size_t max)
@@ -756,6 +773,8 @@ void pii_map_release(struct pii_map *m)
 struct sort_row {
 	struct pii_map_row row;
 	const char *dataset;
+	int kind;                          /* pii check: the finding's kind */
+	const struct pii_field_rule *rule; /* and the rule it matches */
 };
 
 static int row_cmp(const void *pa, const void *pb)
@@ -862,16 +881,32 @@ int pii_check(struct catalog *c, const struct pii_graph *g, struct pii_findings 
 	memset(out, 0, sizeof(*out));
 	for (size_t i = 0; i < g->nnodes; i++) {
 		const struct node *n = &g->nodes[i];
+		const struct pii_field_rule *rule = NULL;
+		int kind;
 
-		if (!(n->flags & F_UNKNOWN) &&
-		    (n->declared != PII_MAP_NONE || n->derived == PII_MAP_NONE))
+		if (n->flags & F_UNKNOWN) {
+			kind = PII_FINDING_UNKNOWN;
+		} else if ((n->flags & F_OBSERVED) && !(n->flags & F_TAGGED)) {
+			if (n->derived > n->declared)
+				kind = PII_FINDING_OBSERVED_INHERITS;
+			else if (n->declared == PII_MAP_NONE &&
+				 (rule = pii_field_rule_match(text(g, n->path), text(g, n->type))))
+				kind = PII_FINDING_OBSERVED_NAMED;
+			else
+				continue;
+		} else if (n->declared != PII_MAP_NONE || n->derived == PII_MAP_NONE) {
 			continue;
+		} else {
+			kind = PII_FINDING_DECLARED_NONE;
+		}
 		if (st_grow(&order, &cap, nfound + 1, sizeof(*order))) {
 			st_error_oom(err);
 			goto out;
 		}
 		memset(&order[nfound], 0, sizeof(*order));
 		order[nfound].row.field = i;
+		order[nfound].kind = kind;
+		order[nfound].rule = rule;
 		order[nfound++].dataset = text(g, g->ds[n->ds].name);
 	}
 	if (nfound)
@@ -882,7 +917,9 @@ int pii_check(struct catalog *c, const struct pii_graph *g, struct pii_findings 
 	}
 	for (size_t i = 0; i < nfound; i++) {
 		out->v[i].field = order[i].row.field;
-		out->v[i].unknown = (g->nodes[order[i].row.field].flags & F_UNKNOWN) != 0;
+		out->v[i].kind = order[i].kind;
+		out->v[i].rule = order[i].rule;
+		out->v[i].unknown = order[i].kind == PII_FINDING_UNKNOWN;
 	}
 	out->n = nfound;
 	if (catalog_graph_reader_new(c, &r, err))

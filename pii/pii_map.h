@@ -9,6 +9,7 @@
 
 #include "catalog.h"
 #include "error.h"
+#include "pii.h"
 
 /* PII classes, weakest first: a larger value is a stronger class. */
 enum pii_map_class {
@@ -49,6 +50,8 @@ struct pii_field {
 	int derived;        /* 1 when cls is inherited through from: (stronger than declared) */
 	int has_reason;     /* a pii_reason: it inherits nothing and passes nothing on */
 	size_t from;        /* when derived: the field it inherits from; else PII_MAP_NO_FIELD */
+	const char *type;   /* as declared or observed; NULL when unknown */
+	int observed;       /* catalog_graph_field.observed: 0 declared by a descriptor */
 };
 
 /* Builds the graph of the whole catalog: the latest version of every dataset, every field
@@ -110,11 +113,21 @@ void pii_map_release(struct pii_map *m);
 
 /* ---- pii check ------------------------------------------------------------------------ */
 
+/* What a finding is about. */
+enum pii_finding_kind {
+	PII_FINDING_DECLARED_NONE,     /* declared pii: none, inherits, states no pii_reason */
+	PII_FINDING_OBSERVED_INHERITS, /* observed in lineage, untagged, inherits a class */
+	PII_FINDING_OBSERVED_NAMED,    /* observed in lineage, untagged, named like PII */
+	PII_FINDING_UNKNOWN            /* its class is unknown: not classified yet (dbt) */
+};
+
 struct pii_finding {
-	size_t field; /* declared pii: none, inherits personal data, states no pii_reason */
+	size_t field; /* the field, in the graph */
+	int kind;     /* enum pii_finding_kind */
+	const struct pii_field_rule *rule; /* PII_FINDING_OBSERVED_NAMED: the rule it matches */
 	char *file;   /* the descriptor file it is declared in, as loaded; NULL if unknown */
 	unsigned line, col; /* 0 when the source has no lines (a dbt manifest) */
-	int unknown;  /* instead: its class is unknown (not classified yet) */
+	int unknown;  /* kind is PII_FINDING_UNKNOWN */
 };
 
 struct pii_findings {
@@ -123,7 +136,11 @@ struct pii_findings {
 };
 
 /* Finds the fields of g declared pii: none that inherit personal data and state no
- * pii_reason, and the fields whose class is unknown (f->unknown), with where each is declared. Returns 0 with out filled (possibly empty;
+ * pii_reason, and the fields whose class is unknown (f->unknown), with where each is declared;
+ * and the untagged personal data observed in
+ * lineage: fields only OpenLineage events name (no descriptor, no steward_pii class) that
+ * inherit a class through column lineage, or whose name and type match a field rule of the
+ * detectors (pii_field_rule_match()). Returns 0 with out filled (possibly empty;
  * release with pii_findings_release()), or -1 with err and out empty. */
 int pii_check(struct catalog *c, const struct pii_graph *g, struct pii_findings *out,
 	      struct st_error *err);

@@ -243,6 +243,28 @@ static void test_detectors(void)
 	CHECK_STR(pii_kind_category(PII_CARD), "user.financial.credit_card");
 }
 
+/* The detectors' field rules: name (last path element, case, '_', '-' and spaces ignored)
+ * and type family together. */
+static void test_field_rules(void)
+{
+	const struct pii_field_rule *r;
+
+	r = pii_field_rule_match("contact.Email_Address", "VARCHAR(255)");
+	CHECK(r && !strcmp(r->rule, "email") && !strcmp(r->cls, "direct") &&
+	      !strcmp(r->category, "user.contact.email"));
+	r = pii_field_rule_match("phone-number", "BIGINT");
+	CHECK(r && !strcmp(r->rule, "phone"));
+	r = pii_field_rule_match("date_of_birth", "DATE");
+	CHECK(r && !strcmp(r->category, "user.demographic.date_of_birth"));
+	r = pii_field_rule_match("ip_address", NULL);
+	CHECK(r && !strcmp(r->cls, "indirect"));
+	CHECK(pii_field_rule_match("email", "BOOLEAN") == NULL);     /* a flag, not an address */
+	CHECK(pii_field_rule_match("first_name", "INTEGER") == NULL); /* wrong type */
+	CHECK(pii_field_rule_match("email_count", "BIGINT") == NULL); /* the whole name counts */
+	CHECK(pii_field_rule_match("zipper", "STRING") == NULL);
+	CHECK(pii_field_rule_match("", "STRING") == NULL);
+}
+
 int main(void)
 {
 	if (sodium_init() < 0)
@@ -254,5 +276,6 @@ int main(void)
 	test_ipv6_format();
 	test_transforms();
 	test_detectors();
+	test_field_rules();
 	return t_done();
 }

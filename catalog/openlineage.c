@@ -1,0 +1,1390 @@
+/* `steward lineage import`: OpenLineage RunEvents validated against the embedded spec, kept
+ * by OpenLineage identity in the ol_* tables, and turned into observed datasets, fields and
+ * column edges (catalog_ol_sync) that a descriptor can claim. */
+#include "catalog_int.h"
+#include "alloc.h"
+#include "buf.h"
+#include "embedded.h"
+#include "sql.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdint.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Where a facet schema applies, from the base facet its schema extends. */
+enum { AT_DATASET = 1, AT_INPUT = 2, AT_OUTPUT = 4, AT_RUN = 8, AT_JOB = 16 };
+
+struct facet_schema {
+	const char *key; /* the facet's name in an event: "schema", "columnLineage" */
+	unsigned at;
+	const struct catalog_jschema_node *node;
+};
+
+enum {
+	Q_EVENT_ADD, Q_RUN_GET, Q_RUN_PUT, Q_DS_GET, Q_ALIAS_GET, Q_NAME_TAKEN,
+	Q_DS_ADD, Q_DS_FACETS, Q_DS_RUN, Q_ALIAS_ADD, Q_FIELDS_DEL, Q_FIELD_ADD, Q_FIELD_PII,
+	Q_FEDGES_DEL, Q_FEDGE_ADD, Q_EDGE_ADD, Q_FH_GET, Q_FH_PUT, Q_COUNT
+};
+
+static const char *const q_sql[Q_COUNT] = {
+	[Q_EVENT_ADD] = "INSERT OR IGNORE INTO ol_events(hash) VALUES (?1)",
+	[Q_RUN_GET] = "SELECT state, time FROM ol_runs WHERE run_id = ?1",
+	[Q_RUN_PUT] = "INSERT OR REPLACE INTO ol_runs(run_id, job, state, time) VALUES (?1, ?2, ?3, ?4)",
+	[Q_DS_GET] = "SELECT id FROM ol_datasets WHERE namespace = ?1 AND name = ?2",
+	[Q_ALIAS_GET] = "SELECT ds FROM ol_aliases WHERE namespace = ?1 AND name = ?2 ORDER BY ds"
+			" LIMIT 1",
+	[Q_NAME_TAKEN] = "SELECT 1 FROM ol_datasets WHERE steward = ?1",
+	[Q_DS_ADD] = "INSERT INTO ol_datasets(namespace, name, steward) VALUES (?1, ?2, ?3)",
+	[Q_DS_FACETS] = "UPDATE ol_datasets SET kind = coalesce(?2, kind),"
+			" description = coalesce(?3, description), owner = coalesce(?4, owner),"
+			" tags = coalesce(?5, tags), system = coalesce(?6, system),"
+			" location = coalesce(?7, location) WHERE id = ?1",
+	[Q_DS_RUN] = "UPDATE ol_datasets SET job = ?2, run_id = ?3, run_state = ?4, run_time = ?5"
+		     " WHERE id = ?1 AND (run_time IS NULL OR run_time <= ?5)",
+	[Q_ALIAS_ADD] = "INSERT OR IGNORE INTO ol_aliases(namespace, name, ds) VALUES (?1, ?2, ?3)",
+	[Q_FIELDS_DEL] = "DELETE FROM ol_fields WHERE ds = ?1",
+	[Q_FIELD_ADD] = "INSERT OR IGNORE INTO ol_fields(ds, path, ord, depth, type, description)"
+			" VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[Q_FIELD_PII] = "UPDATE ol_fields SET pii = ?3, category = ?4, transform = ?5"
+			" WHERE ds = ?1 AND path = ?2",
+	[Q_FEDGES_DEL] = "DELETE FROM ol_field_edges WHERE ds = ?1",
+	[Q_FEDGE_ADD] = "INSERT OR IGNORE INTO ol_field_edges(ds, field, src, src_field, ttype,"
+			" tsubtype, masking, description) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	[Q_EDGE_ADD] = "INSERT OR IGNORE INTO ol_edges(ds, src) VALUES (?1, ?2)",
+	[Q_FH_GET] = "SELECT facets_hash = ?2 FROM ol_datasets WHERE id = ?1",
+	[Q_FH_PUT] = "UPDATE ol_datasets SET facets_hash = ?2 WHERE id = ?1",
+};
+
+/* The datasets met in this import, by namespace '\0' name: their id and the hash of the
+ * facets last applied, so that a dataset named again costs no query. */
+struct ds_slot {
+	char *key;
+	size_t klen;
+	int64_t id;
+	unsigned char hash[16];
+	int has_hash;
+	unsigned char part[4][16]; /* of the schema, steward_pii, columnLineage and card facets */
+	unsigned parts;            /* bit k: part[k] is set */
+};
+
+#define CACHE_MAX ((size_t)1 << 22)
+
+#define HBUF_MAX (64 << 20)
+
+struct catalog_ol_import {
+	struct catalog *c;
+	struct st_buf hbuf; /* scratch for hash_of() */
+	struct ds_slot *cache;
+	size_t cache_cap, cache_n;
+	sqlite3 *db;
+	struct catalog_jschema *schema;
+	const struct catalog_jschema_node *event;
+	struct facet_schema *facets;
+	size_t nfacets;
+	sqlite3_stmt *q[Q_COUNT];
+	struct catalog_ol_stats *stats;
+	struct st_error *err;
+};
+
+/* ---- set-up ---- */
+
+/* Where a facet file's facet may appear, from the base facets its schema extends. */
+static unsigned facet_places(const char *text)
+{
+	static const struct {
+		const char *base;
+		unsigned at;
+	} bases[] = {
+		{"#/$defs/DatasetFacet\"", AT_DATASET}, {"#/$defs/InputDatasetFacet\"", AT_INPUT},
+		{"#/$defs/OutputDatasetFacet\"", AT_OUTPUT}, {"#/$defs/RunFacet\"", AT_RUN},
+		{"#/$defs/JobFacet\"", AT_JOB},
+	};
+	unsigned at = 0;
+
+	for (size_t i = 0; i < sizeof(bases) / sizeof(*bases); i++)
+		if (strstr(text, bases[i].base))
+			at |= bases[i].at;
+	return at;
+}
+
+/* Loads the embedded spec: OpenLineage.json as the root, every facet file beside it, and
+ * compiles the event schema and each facet's schema with the places it may appear. */
+static int load_schemas(struct catalog_ol_import *im, struct st_error *err)
+{
+	const struct st_embed_entry *e;
+	size_t n = 0;
+
+	if (catalog_jschema_load(&im->schema, (const char *)st_embed_ol_OpenLineage,
+				 st_embed_ol_OpenLineage_len, err))
+		return -1;
+	for (size_t i = 0; i < st_embedded_index_len; i++) {
+		e = &st_embedded_index[i];
+		if (!strncmp(e->name, "ol_", 3) && strcmp(e->name, "ol_OpenLineage")) {
+			char file[128];
+
+			snprintf(file, sizeof(file), "%s.json", e->name + 3);
+			if (catalog_jschema_add(im->schema, file, (const char *)e->data, e->len, err))
+				return -1;
+			n++;
+		}
+	}
+	if (catalog_jschema_compile(im->schema, "#", &im->event, err))
+		return -1;
+	if (!(im->facets = st_calloc(n ? n : 1, sizeof(*im->facets))))
+		return st_error_oom(err);
+	for (size_t i = 0; i < st_embedded_index_len; i++) {
+		json_t *doc, *props;
+		const char *key;
+		json_t *v;
+		char ref[256];
+
+		e = &st_embedded_index[i];
+		if (strncmp(e->name, "ol_", 3) || !strcmp(e->name, "ol_OpenLineage"))
+			continue;
+		doc = json_loadb((const char *)e->data, e->len, 0, NULL);
+		props = json_object_get(doc, "properties");
+		json_object_foreach(props, key, v)
+		{
+			struct facet_schema *f = &im->facets[im->nfacets];
+
+			(void)v;
+			snprintf(ref, sizeof(ref), "%s.json#/properties/%s", e->name + 3, key);
+			if (catalog_jschema_compile(im->schema, ref, &f->node, err)) {
+				json_decref(doc);
+				return -1;
+			}
+			/* A facet file defines one facet, the one property of its root. */
+			f->at = facet_places((const char *)e->data);
+			if (!(f->key = st_strdup(key))) {
+				json_decref(doc);
+				return st_error_oom(err);
+			}
+			im->nfacets++;
+			break;
+		}
+		json_decref(doc);
+	}
+	return 0;
+}
+
+static void cache_clear(struct catalog_ol_import *im)
+{
+	for (size_t i = 0; i < im->cache_cap; i++)
+		st_free(im->cache[i].key);
+	st_free(im->cache);
+	im->cache = NULL;
+	im->cache_cap = im->cache_n = 0;
+}
+
+static size_t cache_hash(const char *k, size_t n)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)k[i]) * 1099511628211ULL;
+	return (size_t)h;
+}
+
+/* The slot for key (found, or empty for it); NULL when the cache is full or out of memory
+ * (the caller then asks the database). */
+static struct ds_slot *cache_slot(struct catalog_ol_import *im, const char *key, size_t n)
+{
+	size_t i;
+
+	if (im->cache_n * 2 >= im->cache_cap) {
+		size_t cap = im->cache_cap ? im->cache_cap * 2 : 1024;
+		struct ds_slot *v;
+
+		if (cap > CACHE_MAX || !(v = st_calloc(cap, sizeof(*v))))
+			return NULL;
+		for (size_t k = 0; k < im->cache_cap; k++) {
+			struct ds_slot *o = &im->cache[k];
+
+			if (!o->key)
+				continue;
+			for (i = cache_hash(o->key, o->klen) & (cap - 1); v[i].key; i = (i + 1) & (cap - 1))
+				;
+			v[i] = *o;
+		}
+		st_free(im->cache);
+		im->cache = v;
+		im->cache_cap = cap;
+	}
+	for (i = cache_hash(key, n) & (im->cache_cap - 1); im->cache[i].key;
+	     i = (i + 1) & (im->cache_cap - 1))
+		if (im->cache[i].klen == n && !memcmp(im->cache[i].key, key, n))
+			return &im->cache[i];
+	return &im->cache[i];
+}
+
+void catalog_ol_import_free(struct catalog_ol_import *im)
+{
+	if (!im)
+		return;
+	cache_clear(im);
+	st_buf_release(&im->hbuf);
+	st_sql_finalize(im->q, Q_COUNT);
+	for (size_t i = 0; i < im->nfacets; i++)
+		st_free((char *)im->facets[i].key);
+	st_free(im->facets);
+	catalog_jschema_free(im->schema);
+	st_free(im);
+}
+
+int catalog_ol_import_new(struct catalog *c, struct catalog_ol_import **out, struct st_error *err)
+{
+	struct catalog_ol_import *im = st_calloc(1, sizeof(*im));
+
+	if (!im)
+		return st_error_oom(err);
+	im->c = c;
+	im->db = c->db;
+	st_buf_init(&im->hbuf, HBUF_MAX);
+	if (sodium_init() < 0) {
+		st_error_set(err, ST_E_SYSTEM, "cannot initialise libsodium");
+		goto fail;
+	}
+	if (load_schemas(im, err))
+		goto fail;
+	for (int i = 0; i < Q_COUNT; i++)
+		if (st_sql_prepare(im->db, &im->q[i], q_sql[i], err))
+			goto fail;
+	*out = im;
+	return 0;
+fail:
+	catalog_ol_import_free(im);
+	return -1;
+}
+
+/* ---- small helpers ---- */
+
+static const char *jstr(const json_t *o, const char *key)
+{
+	return json_string_value(json_object_get(o, key));
+}
+
+static void bind_str(sqlite3_stmt *st, int i, const char *s)
+{
+	if (s)
+		sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+static int done(struct catalog_ol_import *im, sqlite3_stmt *st, const char *what)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (rc == SQLITE_DONE || rc == SQLITE_ROW)
+		return 0;
+	return st_sql_error(im->err, im->db, what);
+}
+
+/* An RFC 3339 time (already validated) as a UTC text that sorts: 2020-12-28T19:51:01.641000Z. */
+static void utc_key(const char *t, char *out, size_t n)
+{
+	struct tm tm = {0};
+	long frac = 0, fdigits = 0;
+	const char *p = t + 19;
+	time_t secs;
+	int sign = 0, oh = 0, om = 0;
+
+	tm.tm_year = atoi(t) - 1900;
+	tm.tm_mon = atoi(t + 5) - 1;
+	tm.tm_mday = atoi(t + 8);
+	tm.tm_hour = atoi(t + 11);
+	tm.tm_min = atoi(t + 14);
+	tm.tm_sec = atoi(t + 17);
+	if (*p == '.')
+		for (p++; *p >= '0' && *p <= '9'; p++)
+			if (fdigits < 6) {
+				frac = frac * 10 + (*p - '0');
+				fdigits++;
+			}
+	while (fdigits < 6) {
+		frac *= 10;
+		fdigits++;
+	}
+	if (*p == '+' || *p == '-') {
+		sign = *p == '+' ? 1 : -1;
+		oh = atoi(p + 1);
+		om = atoi(p + 4);
+	}
+	secs = timegm(&tm) - sign * (oh * 3600 + om * 60);
+	gmtime_r(&secs, &tm);
+	if (snprintf(out, n, "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", (tm.tm_year + 1900) % 10000,
+		     tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+		     (int)(frac % 1000000)) < 0)
+		out[0] = '\0';
+}
+
+/* One part of a steward name from OpenLineage text: letters, digits, '_' and '-' kept, any
+ * other run of characters becomes one sep, and seps at the ends are dropped. */
+static void name_part(const char *in, char sep, char *out, size_t n)
+{
+	size_t len = 0;
+
+	for (const char *p = in; *p && len + 1 < n; p++) {
+		char c = *p;
+		int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+			 c == '_' || c == '-';
+
+		if (ok)
+			out[len++] = c;
+		else if (len && out[len - 1] != sep)
+			out[len++] = sep;
+	}
+	while (len && out[len - 1] == sep)
+		len--;
+	out[len] = '\0';
+}
+
+static int steward_name_ok(const char *s)
+{
+	const char *dot = strchr(s, '.');
+	size_t len = strlen(s);
+
+	if (!dot || dot == s || dot == s + len - 1 || strchr(dot + 1, '.') || len > 200)
+		return 0;
+	for (const char *p = s; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || *p == '_' || *p == '-' || *p == '.'))
+			return 0;
+	return 1;
+}
+
+/* The steward name an OpenLineage dataset is observed under: the name itself in namespace
+ * 'steward' (contract of `export openlineage`), else <namespace>.<name> with every other
+ * character run turned into '-' and '_', and -2, -3, ... when that is taken. */
+static int make_name(struct catalog_ol_import *im, const char *ns, const char *name, char *out,
+		     size_t n)
+{
+	sqlite3_stmt *st = im->q[Q_NAME_TAKEN];
+	char a[64], b[128];
+
+	if (!strcmp(ns, "steward") && steward_name_ok(name) && strlen(name) < n) {
+		snprintf(out, n, "%s", name);
+	} else {
+		name_part(ns, '-', a, sizeof(a));
+		name_part(name, '_', b, sizeof(b));
+		snprintf(out, n, "%s.%s", a[0] ? a : "ol", b[0] ? b : "dataset");
+	}
+	char base[200];
+
+	snprintf(base, sizeof(base), "%.190s", out);
+	for (int k = 2; k < 100000; k++) {
+		int rc;
+
+		sqlite3_bind_text(st, 1, out, -1, SQLITE_STATIC);
+		rc = sqlite3_step(st);
+		sqlite3_reset(st);
+		if (rc == SQLITE_DONE)
+			return 0;
+		if (rc != SQLITE_ROW)
+			return st_sql_error(im->err, im->db, "cannot name dataset");
+		if (snprintf(out, n, "%.190s-%d", base, k) < 0)
+			break;
+	}
+	return st_error_set(im->err, ST_E_SYSTEM, "cannot name dataset '%s'", name);
+}
+
+/* The ol_datasets id of (ns, name): itself, a dataset that names it as a symlink, or a new
+ * row. Returns the id, or -1 with im->err. */
+static int64_t dataset_id_db(struct catalog_ol_import *im, const char *ns, const char *name)
+{
+	sqlite3_stmt *st;
+	char sname[256];
+	int rc;
+
+	for (int q = Q_DS_GET; q <= Q_ALIAS_GET; q++) {
+		st = im->q[q];
+		sqlite3_bind_text(st, 1, ns, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW) {
+			int64_t id = sqlite3_column_int64(st, 0);
+
+			sqlite3_reset(st);
+			return id;
+		}
+		sqlite3_reset(st);
+		if (rc != SQLITE_DONE)
+			return st_sql_error(im->err, im->db, "cannot read datasets");
+	}
+	if (make_name(im, ns, name, sname, sizeof(sname)))
+		return -1;
+	st = im->q[Q_DS_ADD];
+	sqlite3_bind_text(st, 1, ns, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, sname, -1, SQLITE_STATIC);
+	if (done(im, st, "cannot store dataset"))
+		return -1;
+	im->stats->datasets_new++;
+	return sqlite3_last_insert_rowid(im->db);
+}
+
+static struct ds_slot *dataset_slot(struct catalog_ol_import *im, const char *ns,
+				    const char *name, int64_t *id)
+{
+	size_t nl = strlen(ns), ml = strlen(name);
+	char key[1024];
+	struct ds_slot *slot = NULL;
+
+	if (nl + ml + 1 <= sizeof(key)) {
+		memcpy(key, ns, nl + 1);
+		memcpy(key + nl + 1, name, ml);
+		slot = cache_slot(im, key, nl + 1 + ml);
+		if (slot && slot->key) {
+			*id = slot->id;
+			return slot;
+		}
+	}
+	if ((*id = dataset_id_db(im, ns, name)) < 0)
+		return NULL;
+	if (slot && (slot->key = st_malloc(nl + 1 + ml))) {
+		memcpy(slot->key, key, nl + 1 + ml);
+		slot->klen = nl + 1 + ml;
+		slot->id = *id;
+		slot->has_hash = 0;
+		slot->parts = 0;
+		im->cache_n++;
+		return slot;
+	}
+	return NULL;
+}
+
+/* The ol_datasets id of (ns, name). Returns it, or -1 with im->err. */
+static int64_t dataset_id(struct catalog_ol_import *im, const char *ns, const char *name)
+{
+	int64_t id;
+
+	dataset_slot(im, ns, name, &id);
+	return id;
+}
+
+/* Appends a JSON value to b in a compact form that tells values apart (a type byte, then
+ * the content), keys in document order. Returns 0, or -1 when b is full or out of memory. */
+static int flatten(struct st_buf *b, const json_t *x)
+{
+	char tag = (char)('0' + json_typeof(x));
+	const char *k;
+	json_t *v;
+	size_t i;
+
+	if (st_buf_add(b, &tag, 1))
+		return -1;
+	switch (json_typeof(x)) {
+	case JSON_OBJECT:
+		json_object_foreach((json_t *)x, k, v)
+		{
+			if (st_buf_add(b, k, strlen(k) + 1) || flatten(b, v))
+				return -1;
+		}
+		return st_buf_add(b, "}", 1);
+	case JSON_ARRAY:
+		json_array_foreach(x, i, v)
+		{
+			if (flatten(b, v))
+				return -1;
+		}
+		return st_buf_add(b, "]", 1);
+	case JSON_STRING:
+		return st_buf_add(b, json_string_value(x), json_string_length(x) + 1);
+	case JSON_INTEGER: {
+		json_int_t n = json_integer_value(x);
+
+		return st_buf_add(b, &n, sizeof(n));
+	}
+	case JSON_REAL: {
+		double d = json_real_value(x);
+
+		return st_buf_add(b, &d, sizeof(d));
+	}
+	default:
+		return 0;
+	}
+}
+
+/* A 16-byte BLAKE2b of values xs[0..n) flattened (NULL entries skipped). */
+static int hash_of(struct catalog_ol_import *im, const json_t *const *xs, size_t n,
+		   unsigned char *out)
+{
+	st_buf_reset(&im->hbuf);
+	for (size_t i = 0; i < n; i++)
+		if (xs[i] && flatten(&im->hbuf, xs[i]))
+			return st_error_set(im->err, ST_E_INVALID, "an event is larger than %d bytes",
+					    HBUF_MAX);
+	crypto_generichash(out, 16, (const unsigned char *)im->hbuf.p, im->hbuf.len, NULL, 0);
+	return 0;
+}
+
+/* ---- facets ---- */
+
+static int add_fields(struct catalog_ol_import *im, int64_t ds, const json_t *list,
+		      struct st_buf *path, int depth, int64_t *ord)
+{
+	size_t i, base = path->len;
+	json_t *f;
+
+	if (depth > 16)
+		return 0;
+	json_array_foreach(list, i, f)
+	{
+		const char *name = jstr(f, "name");
+		sqlite3_stmt *st = im->q[Q_FIELD_ADD];
+
+		if (!name)
+			continue;
+		path->len = base;
+		if ((base && st_buf_add(path, ".", 1)) || st_buf_adds(path, name))
+			return st_error_oom(im->err);
+		sqlite3_bind_int64(st, 1, ds);
+		sqlite3_bind_text(st, 2, st_buf_str(path), -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(st, 3, (*ord)++);
+		sqlite3_bind_int(st, 4, depth);
+		bind_str(st, 5, jstr(f, "type"));
+		bind_str(st, 6, jstr(f, "description"));
+		if (done(im, st, "cannot store field"))
+			return -1;
+		im->stats->fields++;
+		if (add_fields(im, ds, json_object_get(f, "fields"), path, depth + 1, ord))
+			return -1;
+	}
+	path->len = base;
+	if (path->p)
+		path->p[base] = '\0';
+	return 0;
+}
+
+/* The schema facet replaces the dataset's fields. */
+static int apply_schema(struct catalog_ol_import *im, int64_t ds, const json_t *facet)
+{
+	struct st_buf path;
+	int64_t ord = 0;
+	int r;
+
+	sqlite3_bind_int64(im->q[Q_FIELDS_DEL], 1, ds);
+	if (done(im, im->q[Q_FIELDS_DEL], "cannot store fields"))
+		return -1;
+	st_buf_init(&path, 4096);
+	r = add_fields(im, ds, json_object_get(facet, "fields"), &path, 0, &ord);
+	st_buf_release(&path);
+	return r;
+}
+
+/* steward's own facet (written by `export openlineage`): the classes of the fields. A
+ * derived class is not stored: propagation computes it again. */
+static int apply_steward_pii(struct catalog_ol_import *im, int64_t ds, const json_t *facet)
+{
+	const char *name;
+	json_t *f;
+
+	json_object_foreach(json_object_get(facet, "fields"), name, f)
+	{
+		sqlite3_stmt *st = im->q[Q_FIELD_PII];
+		const char *cls = jstr(f, "class");
+
+		if (!json_is_object(f) || json_is_true(json_object_get(f, "derived")))
+			continue;
+		if (cls && strcmp(cls, "none") && strcmp(cls, "direct") && strcmp(cls, "indirect") &&
+		    strcmp(cls, "sensitive") && strcmp(cls, "pseudonymous"))
+			cls = NULL; /* 'unknown' and anything newer: no class */
+		sqlite3_bind_int64(st, 1, ds);
+		sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+		bind_str(st, 3, cls);
+		bind_str(st, 4, jstr(f, "category"));
+		bind_str(st, 5, jstr(f, "transform"));
+		if (done(im, st, "cannot store field class"))
+			return -1;
+	}
+	return 0;
+}
+
+/* columnLineage replaces the column edges into the dataset. Each transformation of an
+ * input field is an edge; an input field without transformations is DIRECT, of the
+ * deprecated field-level transformationType (MASKED is masking). */
+static int apply_column_lineage(struct catalog_ol_import *im, int64_t ds, const json_t *facet)
+{
+	const char *field;
+	json_t *f;
+
+	sqlite3_bind_int64(im->q[Q_FEDGES_DEL], 1, ds);
+	if (done(im, im->q[Q_FEDGES_DEL], "cannot store column lineage"))
+		return -1;
+	json_object_foreach(json_object_get(facet, "fields"), field, f)
+	{
+		const char *old = jstr(f, "transformationType");
+		size_t i;
+		json_t *in;
+
+		json_array_foreach(json_object_get(f, "inputFields"), i, in)
+		{
+			const json_t *ts = json_object_get(in, "transformations");
+			int64_t src = dataset_id(im, jstr(in, "namespace"), jstr(in, "name"));
+			size_t nt = json_array_size(ts);
+
+			if (src < 0)
+				return -1;
+			for (size_t k = 0; k < (nt ? nt : 1); k++) {
+				const json_t *t = nt ? json_array_get(ts, k) : NULL;
+				sqlite3_stmt *st = im->q[Q_FEDGE_ADD];
+				const char *type = t ? jstr(t, "type") : "DIRECT";
+				const char *sub = t ? jstr(t, "subtype") : old;
+				int masking = t ? json_is_true(json_object_get(t, "masking"))
+						: old && !strcmp(old, "MASKED");
+
+				sqlite3_bind_int64(st, 1, ds);
+				sqlite3_bind_text(st, 2, field, -1, SQLITE_STATIC);
+				sqlite3_bind_int64(st, 3, src);
+				sqlite3_bind_text(st, 4, jstr(in, "field"), -1, SQLITE_STATIC);
+				bind_str(st, 5, type ? type : "DIRECT");
+				bind_str(st, 6, sub ? sub : "");
+				sqlite3_bind_int(st, 7, masking);
+				bind_str(st, 8, t ? jstr(t, "description") : NULL);
+				if (done(im, st, "cannot store column lineage"))
+					return -1;
+				if (sqlite3_changes(im->db))
+					im->stats->column_edges++;
+			}
+		}
+	}
+	return 0;
+}
+
+/* The words of the datasetType facet as steward kinds. */
+static const char *kind_of(const char *type)
+{
+	static const char *const map[][2] = {
+		{"TABLE", "table"}, {"VIEW", "table"},	  {"STREAM", "topic"}, {"TOPIC", "topic"},
+		{"FILE", "file"},   {"MODEL", "model"}, {"DASHBOARD", "dashboard"},
+	};
+
+	for (size_t i = 0; type && i < sizeof(map) / sizeof(*map); i++)
+		if (!strcasecmp(type, map[i][0]))
+			return map[i][1];
+	return NULL;
+}
+
+/* The card-level facets: documentation, ownership, tags, dataSource, datasetType, and the
+ * symlinks that give the dataset more identities. */
+static int apply_card(struct catalog_ol_import *im, int64_t ds, const json_t *facets)
+{
+	const json_t *own = json_object_get(json_object_get(facets, "ownership"), "owners");
+	const json_t *tags = json_object_get(json_object_get(facets, "tags"), "tags");
+	const json_t *src = json_object_get(facets, "dataSource");
+	const json_t *links = json_object_get(json_object_get(facets, "symlinks"), "identifiers");
+	sqlite3_stmt *st = im->q[Q_DS_FACETS];
+	struct st_buf owners, tagtext;
+	size_t i;
+	json_t *v;
+	int ret = -1;
+
+	st_buf_init(&owners, 4096);
+	st_buf_init(&tagtext, 1 << 16);
+	json_array_foreach(own, i, v)
+	{
+		if (jstr(v, "name") &&
+		    st_buf_addf(&owners, "%s%s", owners.len ? ", " : "", jstr(v, "name")))
+			goto nomem;
+	}
+	json_array_foreach(tags, i, v)
+	{
+		const char *key = jstr(v, "key"), *val = jstr(v, "value");
+		size_t start = tagtext.len;
+
+		if (!key)
+			continue;
+		if (st_buf_addf(&tagtext, "%s%s", tagtext.len ? " " : "", key) ||
+		    (val && *val && strcmp(val, "true") && st_buf_addf(&tagtext, ":%s", val)))
+			goto nomem;
+		for (size_t k = start + (start ? 1 : 0); k < tagtext.len; k++)
+			if (tagtext.p[k] == ' ' || tagtext.p[k] == '\t' || tagtext.p[k] == '\n')
+				tagtext.p[k] = '_';
+	}
+	sqlite3_bind_int64(st, 1, ds);
+	bind_str(st, 2, kind_of(jstr(json_object_get(facets, "datasetType"), "datasetType")));
+	bind_str(st, 3, jstr(json_object_get(facets, "documentation"), "description"));
+	bind_str(st, 4, owners.len ? st_buf_str(&owners) : NULL);
+	bind_str(st, 5, json_object_get(facets, "tags") ? st_buf_str(&tagtext) : NULL);
+	bind_str(st, 6, jstr(src, "name"));
+	bind_str(st, 7, jstr(src, "uri"));
+	if (done(im, st, "cannot store dataset facets"))
+		goto out;
+	json_array_foreach(links, i, v)
+	{
+		sqlite3_stmt *a = im->q[Q_ALIAS_ADD];
+
+		if (!jstr(v, "namespace") || !jstr(v, "name"))
+			continue;
+		sqlite3_bind_text(a, 1, jstr(v, "namespace"), -1, SQLITE_STATIC);
+		sqlite3_bind_text(a, 2, jstr(v, "name"), -1, SQLITE_STATIC);
+		sqlite3_bind_int64(a, 3, ds);
+		if (done(im, a, "cannot store symlink"))
+			goto out;
+	}
+	ret = 0;
+	goto out;
+nomem:
+	st_error_oom(im->err);
+out:
+	st_buf_release(&owners);
+	st_buf_release(&tagtext);
+	return ret;
+}
+
+static int apply_dataset(struct catalog_ol_import *im, const json_t *d, int64_t *id)
+{
+	const json_t *facets = json_object_get(d, "facets");
+	unsigned char hash[16];
+	struct ds_slot *slot;
+	sqlite3_stmt *st;
+	int same;
+
+	slot = dataset_slot(im, jstr(d, "namespace"), jstr(d, "name"), id);
+	if (*id < 0)
+		return -1;
+	if (!facets || !json_object_size(facets))
+		return 0;
+	/* Runs of a job send the same facets again and again: applied once. */
+	if (hash_of(im, &facets, 1, hash))
+		return -1;
+	if (slot && slot->has_hash) {
+		same = !memcmp(slot->hash, hash, sizeof(hash));
+	} else {
+		st = im->q[Q_FH_GET];
+		sqlite3_bind_int64(st, 1, *id);
+		sqlite3_bind_blob(st, 2, hash, sizeof(hash), SQLITE_STATIC);
+		same = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 1;
+		sqlite3_reset(st);
+	}
+	if (slot) {
+		memcpy(slot->hash, hash, sizeof(hash));
+		slot->has_hash = 1;
+	}
+	if (same)
+		return 0;
+	st = im->q[Q_FH_PUT];
+	sqlite3_bind_int64(st, 1, *id);
+	sqlite3_bind_blob(st, 2, hash, sizeof(hash), SQLITE_STATIC);
+	if (done(im, st, "cannot store dataset"))
+		return -1;
+	/* Of facets that changed, apply only the parts that did. */
+	for (int k = 0; k < 4; k++) {
+		static const char *const parts[] = {"schema", "steward_pii", "columnLineage", NULL};
+		const json_t *f = parts[k] ? json_object_get(facets, parts[k]) : facets;
+		unsigned char h[16];
+		int r = 0;
+
+		if (!f)
+			continue;
+		if (k == 3) {
+			/* The card: everything but the three parts above. */
+			const json_t *card[16];
+			size_t nc = 0;
+			const char *key;
+			json_t *v;
+
+			json_object_foreach((json_t *)facets, key, v)
+			{
+				if (strcmp(key, "schema") && strcmp(key, "steward_pii") &&
+				    strcmp(key, "columnLineage") && nc < 16)
+					card[nc++] = v;
+			}
+			if (hash_of(im, card, nc, h))
+				return -1;
+		} else if (hash_of(im, &f, 1, h)) {
+			return -1;
+		}
+		if (slot && (slot->parts & (1u << k)) && !memcmp(slot->part[k], h, sizeof(h)))
+			continue;
+		if (k == 0)
+			r = apply_schema(im, *id, f);
+		else if (k == 1)
+			r = apply_steward_pii(im, *id, f);
+		else if (k == 2)
+			r = apply_column_lineage(im, *id, f);
+		else
+			r = apply_card(im, *id, facets);
+		if (r)
+			return -1;
+		if (slot) {
+			memcpy(slot->part[k], h, sizeof(h));
+			slot->parts |= 1u << k;
+		}
+	}
+	return 0;
+}
+
+/* ---- one event ---- */
+
+/* Where a state stands in a run's life: START, then RUNNING, then an end. */
+static int rank(const char *state)
+{
+	if (!strcmp(state, "START"))
+		return 0;
+	if (!strcmp(state, "COMPLETE") || !strcmp(state, "ABORT") || !strcmp(state, "FAIL"))
+		return 2;
+	return 1;
+}
+
+/* Validates the facets of one container against the facet schemas for its place. */
+static int check_facets(struct catalog_ol_import *im, const json_t *facets, unsigned at,
+			const char *where, char *why, size_t n)
+{
+	const char *key;
+	json_t *v;
+
+	json_object_foreach((json_t *)facets, key, v)
+	{
+		for (size_t i = 0; i < im->nfacets; i++) {
+			const struct facet_schema *f = &im->facets[i];
+			char path[300];
+
+			if (!(f->at & at) || strcmp(f->key, key))
+				continue;
+			snprintf(path, sizeof(path), "%s.%s", where, key);
+			if (catalog_jschema_check_at(f->node, v, path, why, n))
+				return 1;
+			break;
+		}
+	}
+	return 0;
+}
+
+/* Whether an event is valid: the event schema, then each facet against its own schema. */
+static int check_event(struct catalog_ol_import *im, const json_t *ev, char *why, size_t n)
+{
+	static const struct {
+		const char *list, *box;
+		unsigned at;
+	} boxes[] = {
+		{"inputs", "facets", AT_DATASET},   {"inputs", "inputFacets", AT_INPUT},
+		{"outputs", "facets", AT_DATASET},  {"outputs", "outputFacets", AT_OUTPUT},
+	};
+	char where[200];
+
+	if (catalog_jschema_check(im->event, ev, why, n))
+		return 1;
+	if (check_facets(im, json_object_get(json_object_get(ev, "run"), "facets"), AT_RUN,
+			 "run.facets", why, n) ||
+	    check_facets(im, json_object_get(json_object_get(ev, "job"), "facets"), AT_JOB,
+			 "job.facets", why, n))
+		return 1;
+	for (size_t b = 0; b < sizeof(boxes) / sizeof(*boxes); b++) {
+		size_t i;
+		json_t *d;
+
+		json_array_foreach(json_object_get(ev, boxes[b].list), i, d)
+		{
+			snprintf(where, sizeof(where), "%s[%zu].%s", boxes[b].list, i, boxes[b].box);
+			if (check_facets(im, json_object_get(d, boxes[b].box), boxes[b].at, where,
+					 why, n))
+				return 1;
+		}
+	}
+	return 0;
+}
+
+enum { EV_APPLIED, EV_REJECTED, EV_IGNORED };
+
+/* Applies one valid event. Returns EV_APPLIED or EV_IGNORED (with why), or -1 with err. */
+static int apply_event(struct catalog_ol_import *im, const json_t *ev, char *why, size_t n)
+{
+	const json_t *run = json_object_get(ev, "run"), *job = json_object_get(ev, "job");
+	const json_t *inputs = json_object_get(ev, "inputs"), *outputs = json_object_get(ev, "outputs");
+	const char *state = jstr(ev, "eventType"), *run_id = jstr(run, "runId");
+	unsigned char hash[16];
+	char when[64], jobname[1024];
+	int64_t *in_ids = NULL;
+	sqlite3_stmt *st;
+	size_t i;
+	json_t *d;
+	int rc, ret = -1;
+
+	if (!run || !job) {
+		snprintf(why, n, "not a RunEvent (%s)", run ? "no job" : "no run");
+		im->stats->not_run++;
+		return EV_IGNORED;
+	}
+	/* The event as parsed: the same event in an array, in NDJSON or pretty-printed is
+	 * the same event. */
+	if (hash_of(im, &ev, 1, hash))
+		return -1;
+	sqlite3_bind_blob(im->q[Q_EVENT_ADD], 1, hash, sizeof(hash), SQLITE_STATIC);
+	if (done(im, im->q[Q_EVENT_ADD], "cannot store event"))
+		return -1;
+	if (!sqlite3_changes(im->db)) {
+		snprintf(why, n, "already imported");
+		im->stats->duplicates++;
+		return EV_IGNORED;
+	}
+	if (!state)
+		state = "OTHER";
+	utc_key(jstr(ev, "eventTime"), when, sizeof(when));
+	snprintf(jobname, sizeof(jobname), "%s/%s", jstr(job, "namespace"), jstr(job, "name"));
+	/* An event of an earlier stage of its run than the one recorded (a START after the
+	 * COMPLETE), or older at the same stage, changes nothing. OTHER events add metadata at
+	 * any time and change no state. */
+	st = im->q[Q_RUN_GET];
+	sqlite3_bind_text(st, 1, run_id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		const char *had = (const char *)sqlite3_column_text(st, 0);
+		const char *at = (const char *)sqlite3_column_text(st, 1);
+
+		if (strcmp(state, "OTHER") &&
+		    (rank(state) < rank(had) || (rank(state) == rank(had) && strcmp(when, at) < 0))) {
+			snprintf(why, n, "superseded: run '%s' is already %s", run_id, had);
+			sqlite3_reset(st);
+			im->stats->superseded++;
+			return EV_IGNORED;
+		}
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return st_sql_error(im->err, im->db, "cannot read runs");
+	if (strcmp(state, "OTHER")) {
+		st = im->q[Q_RUN_PUT];
+		sqlite3_bind_text(st, 1, run_id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, jobname, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, state, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, when, -1, SQLITE_STATIC);
+		if (done(im, st, "cannot store run"))
+			return -1;
+	}
+	if (json_array_size(inputs) &&
+	    !(in_ids = st_calloc(json_array_size(inputs), sizeof(*in_ids))))
+		return st_error_oom(im->err);
+	json_array_foreach(inputs, i, d)
+	{
+		if (apply_dataset(im, d, &in_ids[i]))
+			goto out;
+	}
+	json_array_foreach(outputs, i, d)
+	{
+		int64_t id;
+
+		if (apply_dataset(im, d, &id))
+			goto out;
+		st = im->q[Q_DS_RUN];
+		sqlite3_bind_int64(st, 1, id);
+		sqlite3_bind_text(st, 2, jobname, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, run_id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, state, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 5, when, -1, SQLITE_STATIC);
+		if (done(im, st, "cannot store run"))
+			goto out;
+		for (size_t k = 0; k < json_array_size(inputs); k++) {
+			if (in_ids[k] == id)
+				continue;
+			sqlite3_bind_int64(im->q[Q_EDGE_ADD], 1, id);
+			sqlite3_bind_int64(im->q[Q_EDGE_ADD], 2, in_ids[k]);
+			if (done(im, im->q[Q_EDGE_ADD], "cannot store lineage"))
+				goto out;
+		}
+	}
+	ret = EV_APPLIED;
+out:
+	st_free(in_ids);
+	return ret;
+}
+
+/* ---- input formats ---- */
+
+struct feed {
+	struct catalog_ol_import *im;
+	const char *source;
+	catalog_ol_reject_fn reject;
+	void *u;
+	size_t line; /* of the next byte */
+};
+
+/* Handles one parsed value (ev NULL: it did not parse, why says so, and text is what was
+ * skipped) found at line (0: none) or array index index (-1: none). Returns 0, or -1 with
+ * err. */
+static int one(struct feed *f, const json_t *ev, const char *text, size_t text_len,
+	       size_t line, long index, char *why)
+{
+	struct catalog_ol_import *im = f->im;
+	struct catalog_ol_reject r;
+	int rc = EV_REJECTED;
+
+	im->stats->read++;
+	if (ev && !check_event(im, ev, why, 600)) {
+		rc = apply_event(im, ev, why, 600);
+		if (rc < 0)
+			return -1;
+	}
+	if (rc == EV_APPLIED) {
+		im->stats->applied++;
+		return 0;
+	}
+	if (rc == EV_IGNORED) {
+		im->stats->ignored++;
+		return 0;
+	}
+	im->stats->rejected++;
+	memset(&r, 0, sizeof(r));
+	r.source = f->source;
+	r.line = line;
+	r.index = index;
+	r.reason = why;
+	r.event = ev;
+	r.text = text;
+	r.text_len = text_len;
+	return f->reject ? f->reject(&r, f->u, im->err) : 0;
+}
+
+static size_t count_lines(const char *p, const char *end)
+{
+	size_t n = 0;
+
+	for (; p < end; p++)
+		n += *p == '\n';
+	return n;
+}
+
+/* A stream of JSON values: NDJSON, or one event (pretty or not) per file, read in chunks.
+ * Parses the values in data[0, len) and sets *used to what it consumed: everything when eof,
+ * else up to the start of a value the chunk cuts. A value that does not parse is rejected
+ * up to the next line that starts with '{'. Returns 0, or -1 with err. */
+static int feed_stream(struct feed *f, const char *data, size_t len, int eof, size_t *used)
+{
+	const char *p = data, *end = data + len;
+	char why[600];
+
+	while (p < end) {
+		json_error_t jerr;
+		json_t *ev;
+		const char *start, *q;
+
+		while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')) {
+			f->line += *p == '\n';
+			p++;
+		}
+		if (p >= end)
+			break;
+		start = p;
+		ev = json_loadb(p, (size_t)(end - p), JSON_DISABLE_EOF_CHECK | JSON_REJECT_DUPLICATES,
+				&jerr);
+		if (!ev && !eof && (size_t)jerr.position >= (size_t)(end - p))
+			break; /* cut by the chunk: read more */
+		if (!ev) {
+			snprintf(why, sizeof(why), "invalid JSON: %zu:%d: %s",
+				 f->line + (size_t)(jerr.line > 0 ? jerr.line - 1 : 0), jerr.column,
+				 jerr.text);
+			/* Skip to the next line that starts a value (all of it at the end of the
+			 * chunk: the rest comes with the next). */
+			for (q = p + 1; q < end && !(*q == '{' && q[-1] == '\n'); q++)
+				;
+			if (q == end && !eof)
+				break;
+			if (one(f, NULL, start, (size_t)(q - start), f->line, -1, why))
+				return -1;
+			f->line += count_lines(p, q);
+			p = q;
+			continue;
+		}
+		if (one(f, ev, NULL, 0, f->line, -1, why)) {
+			json_decref(ev);
+			return -1;
+		}
+		json_decref(ev);
+		f->line += count_lines(p, p + jerr.position);
+		p += jerr.position;
+	}
+	*used = (size_t)(p - data);
+	return 0;
+}
+
+/* Reads more of fd into *buf after *len bytes, growing it up to INPUT_MAX. Sets *eof at
+ * the end. Returns 0, or -1 with err. */
+static int read_more(int fd, const char *source, char **buf, size_t *cap, size_t *len, int *eof,
+		     struct st_error *err)
+{
+	ssize_t r;
+
+	if (*len == *cap) {
+		char *nb;
+
+		if (*cap >= CATALOG_OL_INPUT_MAX)
+			return st_error_set(err, ST_E_INVALID, "'%s': an event is larger than %zu bytes",
+					    source, (size_t)CATALOG_OL_INPUT_MAX);
+		if (!(nb = st_realloc(*buf, *cap * 2)))
+			return st_error_oom(err);
+		*buf = nb;
+		*cap *= 2;
+	}
+	do
+		r = read(fd, *buf + *len, *cap - *len);
+	while (r < 0 && errno == EINTR);
+	if (r < 0)
+		return st_error_set(err, ST_E_SYSTEM, "cannot read '%s': %s", source, strerror(errno));
+	*len += (size_t)r;
+	*eof = r == 0;
+	return 0;
+}
+
+/* A JSON array of events: parsed whole (it cannot be cut), up to CATALOG_OL_INPUT_MAX. */
+static int feed_array(struct feed *f, int fd, char **buf, size_t *cap, size_t *len, int eof)
+{
+	json_error_t jerr;
+	json_t *arr, *ev;
+	char why[600];
+	size_t i;
+
+	while (!eof)
+		if (read_more(fd, f->source, buf, cap, len, &eof, f->im->err))
+			return -1;
+	arr = json_loadb(*buf, *len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!arr) {
+		snprintf(why, sizeof(why), "invalid JSON: %d:%d: %s", jerr.line, jerr.column,
+			 jerr.text);
+		return one(f, NULL, NULL, 0, (size_t)jerr.line, -1, why);
+	}
+	json_array_foreach(arr, i, ev)
+	{
+		if (one(f, ev, NULL, 0, 0, (long)i, why)) {
+			json_decref(arr);
+			return -1;
+		}
+	}
+	json_decref(arr);
+	return 0;
+}
+
+int catalog_ol_import_fd(struct catalog_ol_import *im, const char *source, int fd,
+			 catalog_ol_reject_fn reject, void *u, struct catalog_ol_stats *stats,
+			 struct st_error *err)
+{
+	struct feed f = {im, source, reject, u, 1};
+	size_t cap = 1 << 22, len = 0, off = 0, used;
+	char *buf = st_malloc(cap);
+	int eof = 0, ret = -1;
+
+	im->stats = stats;
+	im->err = err;
+	if (!buf)
+		return st_error_oom(err);
+	if (st_sql_exec(im->db, "PRAGMA cache_size = -65536", err) ||
+	    st_sql_exec(im->db, "BEGIN IMMEDIATE", err)) {
+		st_free(buf);
+		return -1;
+	}
+	/* Enough to see the first character that is not space. */
+	do {
+		if (read_more(fd, source, &buf, &cap, &len, &eof, err))
+			goto out;
+		if (len >= 3 && !memcmp(buf, "\xef\xbb\xbf", 3))
+			off = 3;
+		while (off < len && strchr(" \t\r\n", buf[off]))
+			f.line += buf[off++] == '\n';
+	} while (off == len && !eof);
+	if (off < len && buf[off] == '[') {
+		if (feed_array(&f, fd, &buf, &cap, &len, eof))
+			goto out;
+	} else {
+		for (;;) {
+			if (feed_stream(&f, buf + off, len - off, eof, &used))
+				goto out;
+			off += used;
+			if (eof)
+				break;
+			memmove(buf, buf + off, len - off);
+			len -= off;
+			off = 0;
+			if (read_more(fd, source, &buf, &cap, &len, &eof, err))
+				goto out;
+		}
+	}
+	if (catalog_ol_sync(im->c, err) || st_sql_exec(im->db, "COMMIT", err))
+		goto out;
+	ret = 0;
+out:
+	st_free(buf);
+	if (ret) {
+		sqlite3_exec(im->db, "ROLLBACK", NULL, NULL, NULL);
+		cache_clear(im); /* it may hold rows that were rolled back */
+	}
+	return ret;
+}
+
+/* ---- observed rows ---- */
+
+static const char unsync_sql[] =
+	"DELETE FROM search_fts WHERE rowid IN (SELECT id FROM datasets WHERE observed = 1);"
+	"DELETE FROM datasets WHERE observed = 1;"
+	"DELETE FROM edges WHERE observed = 1;"
+	"DELETE FROM field_edges WHERE observed = 1;";
+
+/* Whether any event named a dataset: 1, 0, or -1 with err. A catalog without any costs a
+ * descriptor load nothing more. */
+static int any_events(struct catalog *c, struct st_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int any = 0;
+
+	if (st_sql_prepare(c->db, &st, "SELECT EXISTS (SELECT 1 FROM ol_datasets)", err))
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		any = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return any;
+}
+
+int catalog_ol_unsync(struct catalog *c, struct st_error *err)
+{
+	int any = any_events(c, err);
+
+	if (any < 0)
+		return -1;
+	return any ? st_sql_exec(c->db, unsync_sql, err) : 0;
+}
+
+/* Each OpenLineage dataset goes to its target: the declared dataset that claims it (its own
+ * identity or one of its symlinks; a symlink in namespace 'steward' names one directly), a
+ * declared dataset of the same name, or else the observed dataset of its own name. Run with
+ * the observed rows removed, so that every dataset left is declared. */
+static const char targets_sql[] =
+	"CREATE TEMP TABLE IF NOT EXISTS ol_target(ds INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+	" declared INTEGER NOT NULL);"
+	"DELETE FROM temp.ol_target;"
+	"INSERT INTO temp.ol_target(ds, name, declared) SELECT o.id, coalesce("
+	" (SELECT d.name FROM ol_claims c JOIN datasets d ON d.id = c.dataset_id"
+	"   WHERE c.namespace = o.namespace AND c.name = o.name AND d.observed = 0"
+	"   ORDER BY d.version DESC LIMIT 1),"
+	" (SELECT d.name FROM ol_aliases a JOIN ol_claims c ON c.namespace = a.namespace"
+	"   AND c.name = a.name JOIN datasets d ON d.id = c.dataset_id WHERE a.ds = o.id"
+	"   AND d.observed = 0 ORDER BY d.name LIMIT 1),"
+	" (SELECT d.name FROM ol_aliases a JOIN datasets d ON d.name = a.name"
+	"   WHERE a.ds = o.id AND a.namespace = 'steward' AND d.observed = 0 ORDER BY d.name"
+	"   LIMIT 1),"
+	" (SELECT d.name FROM datasets d WHERE d.name = o.steward AND d.observed = 0 LIMIT 1),"
+	" o.steward), 0 FROM ol_datasets o;"
+	"UPDATE temp.ol_target SET declared = 1 WHERE name IN (SELECT name FROM datasets"
+	" WHERE observed = 0);";
+
+/* Computes temp.ol_target. */
+static int targets(struct catalog *c, struct st_error *err)
+{
+	return st_sql_exec(c->db, targets_sql, err);
+}
+
+static const char sync_sql[] =
+	"INSERT INTO datasets(name, version, kind, description, owner, system, location, job,"
+	" tags, file_id, line, col, gen, observed)"
+	" SELECT t.name, 1, o.kind, o.description, o.owner, o.system, o.location, o.job, o.tags,"
+	" (SELECT id FROM files WHERE path = 'openlineage:'), 0, 0, 0, 1"
+	" FROM temp.ol_target t JOIN ol_datasets o ON o.id = t.ds WHERE t.declared = 0;"
+	"INSERT INTO fields(dataset_id, ord, path, depth, type, pii, category, transform,"
+	" description, line, col, observed)"
+	" SELECT d.id, f.ord, f.path, f.depth, f.type, coalesce(f.pii, 'none'), f.category,"
+	" f.transform, f.description, 0, 0, CASE WHEN f.pii IS NULL THEN 1 ELSE 2 END"
+	" FROM temp.ol_target t JOIN datasets d ON d.name = t.name AND d.observed = 1"
+	" JOIN ol_fields f ON f.ds = t.ds WHERE t.declared = 0;"
+	"UPDATE datasets SET npii = (SELECT count(*) FROM fields f WHERE f.dataset_id = datasets.id"
+	" AND f.pii <> 'none') WHERE observed = 1;"
+	"WITH RECURSIVE split(id, rest, tag) AS ("
+	" SELECT id, tags || ' ', NULL FROM datasets WHERE observed = 1 AND tags <> ''"
+	" UNION ALL SELECT id, substr(rest, instr(rest, ' ') + 1),"
+	" substr(rest, 1, instr(rest, ' ') - 1) FROM split WHERE rest <> '')"
+	" INSERT OR IGNORE INTO tags(dataset_id, tag) SELECT id, tag FROM split"
+	" WHERE tag IS NOT NULL AND tag <> '';"
+	"INSERT INTO edges(dataset_id, src, dst, line, col, observed)"
+	" SELECT DISTINCT d.id, ts.name, td.name, 0, 0, 1 FROM ol_edges e"
+	" JOIN temp.ol_target td ON td.ds = e.ds JOIN temp.ol_target ts ON ts.ds = e.src"
+	" JOIN datasets d ON d.name = td.name AND d.version = (SELECT max(version) FROM datasets x"
+	"  WHERE x.name = td.name)"
+	" WHERE ts.name <> td.name AND NOT EXISTS (SELECT 1 FROM edges y WHERE y.dataset_id = d.id"
+	"  AND y.src = ts.name);"
+	"INSERT INTO field_edges(dataset_id, src_ds, src_field, dst_ds, dst_field, line, col,"
+	" observed, ttype, tsubtype, masking)"
+	" SELECT d.id, ts.name, e.src_field, td.name, e.field, 0, 0, 1, e.ttype,"
+	" nullif(e.tsubtype, ''), e.masking FROM ol_field_edges e"
+	" JOIN temp.ol_target td ON td.ds = e.ds JOIN temp.ol_target ts ON ts.ds = e.src"
+	" JOIN datasets d ON d.name = td.name AND d.version = (SELECT max(version) FROM datasets x"
+	"  WHERE x.name = td.name)"
+	" WHERE NOT EXISTS (SELECT 1 FROM field_edges y WHERE y.dataset_id = d.id"
+	"  AND y.dst_field = e.field AND y.src_ds = ts.name AND y.src_field = e.src_field"
+	"  AND y.observed = 0);"
+	"INSERT INTO search_fts(rowid, name, description, fields, tags, owner, terms)"
+	" SELECT d.id, d.name, d.description,"
+	"  (SELECT group_concat(f.path || coalesce(' ' || f.description, ''), ' ') FROM fields f"
+	"   WHERE f.dataset_id = d.id), d.tags, d.owner, NULL FROM datasets d WHERE d.observed = 1;";
+
+int catalog_ol_sync(struct catalog *c, struct st_error *err)
+{
+	int any = any_events(c, err);
+
+	if (any <= 0)
+		return any;
+	if (st_sql_exec(c->db, unsync_sql, err))
+		return -1;
+	if (st_sql_exec(c->db,
+			 "INSERT OR IGNORE INTO files(path, display, hash, size, mtime_ns, inode,"
+			 " ndocs, loaded_at) VALUES ('openlineage:', 'openlineage', x'', -1, 0, 0, 0,"
+			 " strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))",
+			 err))
+		return -1;
+	return targets(c, err) || st_sql_exec(c->db, sync_sql, err) ? -1 : 0;
+}
+
+/* ---- what the card shows ---- */
+
+void catalog_ol_info_release(struct catalog_ol_info *info)
+{
+	st_free(info->namespace);
+	st_free(info->name);
+	st_free(info->job);
+	st_free(info->run_id);
+	st_free(info->run_state);
+	st_free(info->run_time);
+	memset(info, 0, sizeof(*info));
+}
+
+int catalog_ol_info_get(struct catalog *c, const char *dataset, struct catalog_ol_info *info,
+			struct st_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int ret = -1, bad = 0;
+
+	memset(info, 0, sizeof(*info));
+	if (targets(c, err) ||
+	    st_sql_prepare(c->db, &st,
+			    "SELECT o.namespace, o.name, o.job, o.run_id, o.run_state, o.run_time,"
+			    " (SELECT observed FROM datasets WHERE name = ?1 ORDER BY version DESC"
+			    "  LIMIT 1) FROM ol_datasets o JOIN temp.ol_target t ON t.ds = o.id"
+			    " WHERE t.name = ?1 ORDER BY o.run_time IS NULL, o.run_time DESC, o.id",
+			    err))
+		goto out;
+	sqlite3_bind_text(st, 1, dataset, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		info->found = 1;
+		info->namespace = st_sql_col_strdup(st, 0, &bad);
+		info->name = st_sql_col_strdup(st, 1, &bad);
+		info->job = st_sql_col_strdup(st, 2, &bad);
+		info->run_id = st_sql_col_strdup(st, 3, &bad);
+		info->run_state = st_sql_col_strdup(st, 4, &bad);
+		info->run_time = st_sql_col_strdup(st, 5, &bad);
+		info->observed = sqlite3_column_int(st, 6);
+	}
+	if (bad) {
+		st_error_oom(err);
+		goto out;
+	}
+	ret = 0;
+out:
+	sqlite3_finalize(st);
+	if (ret)
+		catalog_ol_info_release(info);
+	return ret;
+}
