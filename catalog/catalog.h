@@ -492,7 +492,7 @@ struct catalog_ol_opts {
 	const char *version;      /* steward's version, for _producer */
 };
 
-struct catalog_ol_stats {
+struct catalog_ol_export_stats {
 	size_t events;   /* lines written */
 	size_t datasets; /* output datasets in them */
 };
@@ -510,7 +510,7 @@ typedef int (*catalog_ol_write_fn)(const char *line, size_t len, void *u, struct
  * it). Returns 0, or -1 with err: ST_E_NOTFOUND for a name that is no dataset or job (with
  * a hint), fn's error, or ST_E_SYSTEM. stats holds what was written either way. */
 int catalog_ol_export(struct catalog *c, const struct catalog_ol_opts *o, catalog_ol_write_fn fn,
-		      void *u, struct catalog_ol_stats *stats, struct st_error *err);
+		      void *u, struct catalog_ol_export_stats *stats, struct st_error *err);
 /* The _schemaURL steward writes for facet key ("schema", "steward_pii", ...; the job's
  * documentation facet is "job_documentation"), or NULL. Static. */
 const char *catalog_ol_facet_url(const char *key);

@@ -795,7 +795,7 @@ static void run_id(const char *text, size_t len, char out[37])
 
 /* Builds event i and hands its line to the writer. */
 static int write_event(struct ol_export *x, const struct ol_event *e, catalog_ol_write_fn fn,
-		       void *u, struct catalog_ol_stats *stats)
+		       void *u, struct catalog_ol_export_stats *stats)
 {
 	const struct ol_ds *first = &x->ds[e->outs[0]];
 	json_t *ev = json_object(), *run = NULL, *job, *ins, *outs, *jf;
@@ -863,7 +863,7 @@ out:
 }
 
 int catalog_ol_export(struct catalog *c, const struct catalog_ol_opts *o, catalog_ol_write_fn fn,
-		      void *u, struct catalog_ol_stats *stats, struct st_error *err)
+		      void *u, struct catalog_ol_export_stats *stats, struct st_error *err)
 {
 	struct ol_export x = {.c = c, .o = o, .err = err};
 	int ret = -1;

@@ -68,7 +68,7 @@ static int cmd_export_openlineage(int argc, char **argv, struct cli_ctx *ctx)
 					     {0}};
 	struct st_error err = ST_ERROR_INIT;
 	struct st_file_output out = {.fd = -1, .dirfd = -1};
-	struct catalog_ol_stats stats = {0};
+	struct catalog_ol_export_stats stats = {0};
 	struct catalog_ol_opts o = {0};
 	struct catalog_workspace ws;
 	struct catalog *cat = NULL;

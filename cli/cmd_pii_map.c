@@ -28,28 +28,16 @@ static const char check_usage[] =
 	"Lists the fields declared 'pii: none' that inherit personal data through from:\n"
 	"and state no pii_reason, each with the chain back to the field whose class is\n"
 	"declared. Declare the field's class, or say in pii_reason why it carries no\n"
-	"personal data (an aggregate count, say). Also lists the fields whose class is
-"
-	"unknown (dbt columns with no pii in their meta or tags): tag them before ingestion.
-"
-	"Then the untagged personal data observed in lineage: fields that only OpenLineage
-"
-	"events name (steward lineage import) and no descriptor tags, which inherit a class
-"
-	"through column lineage or whose name and type match a detector's field rule.
-"
-	"Claim the dataset with a descriptor (openlineage: {namespace, name}) and tag them.
-
-"
-	"  --json   print {findings: [{dataset, field, class, from, chain: [{field, class,
-"
-	"           declared}], file, line, col}], count}; an observed finding has
-"
-	"           observed: true and reason 'inherits' or 'name' (with rule, category)
-
-"
-	"Exit status: 0 when there is nothing to report, 1 when there is.
-";
+	"personal data (an aggregate count, say). Also lists the fields whose class is\n"
+	"unknown (dbt columns with no pii in their meta or tags): tag them before ingestion.\n"
+	"Then the untagged personal data observed in lineage: fields that only OpenLineage\n"
+	"events name (steward lineage import) and no descriptor tags, which inherit a class\n"
+	"through column lineage or whose name and type match a detector's field rule.\n"
+	"Claim the dataset with a descriptor (openlineage: {namespace, name}) and tag them.\n\n"
+	"  --json   print {findings: [{dataset, field, class, from, chain: [{field, class,\n"
+	"           declared}], file, line, col}], count}; an observed finding has\n"
+	"           observed: true and reason 'inherits' or 'name' (with rule, category)\n\n"
+	"Exit status: 0 when there is nothing to report, 1 when there is.\n";
 
 static int cmd_map(int argc, char **argv, struct cli_ctx *ctx);
 static int cmd_check(int argc, char **argv, struct cli_ctx *ctx);

@@ -33,7 +33,7 @@ static int collect(const char *line, size_t len, void *u, struct st_error *err)
 }
 
 /* Exports names (n of them) into l; returns catalog_ol_export()'s result. */
-static int export(const char *const *names, size_t n, struct lines *l, struct catalog_ol_stats *s,
+static int export(const char *const *names, size_t n, struct lines *l, struct catalog_ol_export_stats *s,
 		  struct st_error *err)
 {
 	const struct catalog_ol_opts o = {names, n, "9.9.9"};
@@ -64,7 +64,7 @@ static const char *job_of(const struct lines *l, size_t i, char *out, size_t n)
 static void test_export(const char *src)
 {
 	struct lines l = {.fail_at = 0}, again = {.fail_at = 0};
-	struct catalog_ol_stats s;
+	struct catalog_ol_export_stats s;
 	struct st_error err = ST_ERROR_INIT;
 	char path[512], job[128];
 	const char *paths[1] = {path};
