@@ -73,8 +73,7 @@ static const char *const sql_text[S_COUNT] = {
 	[S_FILE_UPSERT] = "INSERT INTO files(path, display, hash, size, mtime_ns, inode, ndocs, loaded_at)"
 			  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, strftime('%Y-%m-%dT%H:%M:%fZ'))"
 			  " ON CONFLICT(path) DO UPDATE SET display = ?2, hash = ?3, size = ?4,"
-			  " mtime_ns = ?5, inode = ?6, ndocs = ?7, loaded_at = excluded.loaded_at"
-			  " RETURNING id",
+			  " mtime_ns = ?5, inode = ?6, ndocs = ?7, loaded_at = excluded.loaded_at",
 	[S_FILE_STAT] = "UPDATE files SET display = ?2, size = ?3, mtime_ns = ?4, inode = ?5"
 			" WHERE id = ?1",
 	[S_DS_DUP] = "SELECT f.display, d.line, d.col FROM datasets d JOIN files f ON f.id = d.file_id"
@@ -570,6 +569,8 @@ struct docctx {
 	int64_t ord;
 	int64_t npii;
 	struct st_buf path;
+	struct st_buf paths; /* the paths of the fields written, each as a size_t length and bytes */
+	int paths_lost;      /* one did not fit: has_field() asks the database */
 };
 
 /* Binds len bytes of free text (NULL: SQL NULL) after the catalog's scrubber; a text that
@@ -814,6 +815,9 @@ static int walk_field(struct docctx *d, const struct catalog_ynode *f, int depth
 	sqlite3_bind_int(st, 17, (int)f->col);
 	if (step_done(L, st, "cannot store field") || store_from(d, k.from))
 		goto out;
+	if (!d->paths_lost && (st_buf_add(&d->paths, &d->path.len, sizeof(d->path.len)) ||
+			       st_buf_add(&d->paths, d->path.p, d->path.len)))
+		d->paths_lost = 1;
 	if (strcmp(pii, "none"))
 		d->npii++;
 	if (sub && walk_fields(d, sub, depth + 1))
@@ -867,11 +871,23 @@ static json_t *to_json(const struct catalog_ynode *n)
 	return j;
 }
 
-/* Whether the dataset just written has a field at path. */
+/* Whether the dataset just written has a field at path: from the paths walk_field() kept,
+ * or, when they did not all fit, from the database. */
 static int has_field(struct docctx *d, const char *path)
 {
 	sqlite3_stmt *st = d->L->st[S_FIELD_HAS];
 	int found;
+
+	if (!d->paths_lost) {
+		size_t n = strlen(path), len;
+
+		for (size_t i = 0; i < d->paths.len; i += sizeof(len) + len) {
+			memcpy(&len, d->paths.p + i, sizeof(len));
+			if (len == n && !memcmp(d->paths.p + i + sizeof(len), path, n))
+				return 1;
+		}
+		return 0;
+	}
 
 	sqlite3_bind_int64(st, 1, d->dataset_id);
 	sqlite3_bind_text(st, 2, path, -1, SQLITE_STATIC);
@@ -1068,6 +1084,7 @@ static int load_doc(struct loader *L, const char *file, int64_t file_id,
 	d.L = L;
 	d.file = file;
 	st_buf_init(&d.path, 4096);
+	st_buf_init(&d.paths, 1 << 20);
 	d.name = sval(catalog_ymap_get(root, "name"));
 	vnode = catalog_ymap_get(root, "version");
 	if (vnode)
@@ -1100,6 +1117,7 @@ static int load_doc(struct loader *L, const char *file, int64_t file_id,
 	ret = 0;
 out:
 	st_buf_release(&d.path);
+	st_buf_release(&d.paths);
 	return ret;
 }
 
@@ -1248,12 +1266,12 @@ static int store_file(struct loader *L, struct parsed *p)
 		sqlite3_bind_int64(up, 5, mtime_ns(&f->sb));
 		sqlite3_bind_int64(up, 6, (int64_t)f->sb.st_ino);
 		sqlite3_bind_int64(up, 7, (int64_t)p->ndocs);
-		if (sqlite3_step(up) != SQLITE_ROW) {
-			sqlite3_reset(up);
-			return st_sql_error(L->err, L->db, "cannot store file");
-		}
-		f->id = sqlite3_column_int64(up, 0);
-		sqlite3_reset(up);
+		if (step_done(L, up, "cannot store file"))
+			return -1;
+		/* A new file's row is inserted (classify() found none under its path); a changed
+		 * file's row is updated and keeps its id. No RETURNING: it doubled the cost. */
+		if (f->state == F_NEW)
+			f->id = sqlite3_last_insert_rowid(L->db);
 	}
 	for (size_t i = 0; i < p->ndocs; i++) {
 		if (copy_diags(L, &p->diags, done, p->docs[i].diag_end))
