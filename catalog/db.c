@@ -71,7 +71,12 @@ int catalog_open_path(struct catalog **out, const char *path, struct st_error *e
 
 	if (!c)
 		return st_error_oom(err);
-	if (sqlite3_open_v2(path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOFOLLOW,
+	/* One thread at a time uses a catalog (the loader's parse workers never touch the
+	 * database), so the connection needs no mutex of its own: SQLite's per-call locking
+	 * costs a lot once the process has threads. */
+	if (sqlite3_open_v2(path, &c->db,
+			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOFOLLOW |
+				    SQLITE_OPEN_NOMUTEX,
 			    NULL) != SQLITE_OK) {
 		if (!c->db) {
 			st_error_oom(err);

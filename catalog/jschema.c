@@ -12,9 +12,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A pattern of dot-separated words of [A-Za-z0-9_-] (the descriptor schema's names and
+ * paths) is matched by hand: regexec() costs more than the rest of validation. min and max
+ * count the words (max 0: no limit); min 0 means the regex is used. */
 struct pattern {
 	const json_t *owner;
 	regex_t re;
+	unsigned min, max;
 };
 
 struct jnode;
@@ -24,6 +28,54 @@ struct memo {
 	const json_t *src;
 	struct jnode *node;
 };
+
+#define WORD_RE "[A-Za-z0-9_-]+"
+
+/* Recognises ^W(\.W)...$ with W = WORD_RE, optionally ending in (\.W)* or (\.W)+, and
+ * sets the word counts; leaves them 0 for any other pattern. */
+static void words_pattern(struct pattern *p, const char *re)
+{
+	size_t wl = strlen(WORD_RE);
+	unsigned n = 1;
+
+	if (*re++ != '^' || strncmp(re, WORD_RE, wl))
+		return;
+	for (re += wl; !strncmp(re, "\\." WORD_RE, wl + 2); re += wl + 2)
+		n++;
+	if (!strcmp(re, "$")) {
+		p->min = p->max = n;
+	} else if (!strncmp(re, "(\\." WORD_RE ")", wl + 4) && re[wl + 5] == '$' && !re[wl + 6] &&
+		   (re[wl + 4] == '*' || re[wl + 4] == '+')) {
+		p->min = n + (re[wl + 4] == '+');
+		p->max = 0;
+	}
+}
+
+static int word_byte(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '_' || c == '-';
+}
+
+/* Whether s (up to its NUL, as regexec() reads it) matches the pattern. */
+static int pattern_matches(const struct pattern *p, const char *s)
+{
+	unsigned words = 1;
+	size_t run = 0;
+
+	if (!p->min)
+		return !regexec(&p->re, s, 0, NULL, 0);
+	for (;; s++) {
+		if (word_byte((unsigned char)*s)) {
+			run++;
+		} else if (*s == '.' && run) {
+			words++;
+			run = 0;
+		} else {
+			return !*s && run && words >= p->min && (!p->max || words <= p->max);
+		}
+	}
+}
 
 struct catalog_jschema {
 	json_t *root;
@@ -85,6 +137,8 @@ static int prepare(struct catalog_jschema *s, const json_t *node, struct st_erro
 				    REG_EXTENDED | REG_NOSUB))
 				return st_error_set(err, ST_E_SYSTEM, "bad schema pattern '%s'",
 						    json_string_value(val));
+			s->pats[s->npats].min = s->pats[s->npats].max = 0;
+			words_pattern(&s->pats[s->npats], json_string_value(val));
 			s->pats[s->npats++].owner = node;
 		} else if (!strcmp(key, "properties") || !strcmp(key, "definitions") ||
 			   !strcmp(key, "$defs")) {
@@ -269,10 +323,21 @@ static const char *type_words(const char *t)
 	return "a string";
 }
 
+/* How messages name the node under key: made only when a message needs it. */
+static const char *what_of(char what[160], const char *key)
+{
+	if (key)
+		snprintf(what, 160, "'%s'", key);
+	else
+		snprintf(what, 160, "the document");
+	return what;
+}
+
 /* Returns 1 if the node has an acceptable type, else reports and returns 0. */
 static int check_type(struct vctx *v, const json_t *schema, const struct catalog_ynode *n,
-		      const char *what)
+		      const char *key)
 {
+	char what[160];
 	const json_t *type = json_object_get(schema, "type");
 	size_t i;
 	json_t *t;
@@ -282,7 +347,7 @@ static int check_type(struct vctx *v, const json_t *schema, const struct catalog
 	if (json_is_string(type)) {
 		if (type_matches(json_string_value(type), n))
 			return 1;
-		report(v, n, "%s must be %s", what, type_words(json_string_value(type)));
+		report(v, n, "%s must be %s", what_of(what, key), type_words(json_string_value(type)));
 		return 0;
 	}
 	json_array_foreach(type, i, t)
@@ -290,7 +355,7 @@ static int check_type(struct vctx *v, const json_t *schema, const struct catalog
 		if (json_is_string(t) && type_matches(json_string_value(t), n))
 			return 1;
 	}
-	report(v, n, "%s has the wrong type", what);
+	report(v, n, "%s has the wrong type", what_of(what, key));
 	return 0;
 }
 
@@ -399,11 +464,7 @@ static void validate(struct vctx *v, const json_t *schema, const struct catalog_
 	schema = resolve(v, schema);
 	if (!schema || v->oom)
 		return;
-	if (key)
-		snprintf(what, sizeof(what), "'%s'", key);
-	else
-		snprintf(what, sizeof(what), "the document");
-	if (!check_type(v, schema, n, what))
+	if (!check_type(v, schema, n, key))
 		return;
 	if (n->type == CATALOG_Y_MAP) {
 		validate_map(v, schema, n);
@@ -412,7 +473,7 @@ static void validate(struct vctx *v, const json_t *schema, const struct catalog_
 
 		j = json_object_get(schema, "minItems");
 		if (json_is_integer(j) && (json_int_t)n->n < json_integer_value(j))
-			report(v, n, "%s needs at least %lld items", what,
+			report(v, n, "%s needs at least %lld items", what_of(what, key),
 			       (long long)json_integer_value(j));
 		for (size_t i = 0; items && i < n->n; i++)
 			validate(v, items, n->kids[i], key);
@@ -422,7 +483,7 @@ static void validate(struct vctx *v, const json_t *schema, const struct catalog_
 					if (n->kids[i]->type == CATALOG_Y_SCALAR &&
 					    n->kids[k]->type == CATALOG_Y_SCALAR &&
 					    !strcmp(n->kids[i]->value, n->kids[k]->value)) {
-						report(v, n->kids[i], "%s lists '%s' twice", what,
+						report(v, n->kids[i], "%s lists '%s' twice", what_of(what, key),
 						       n->kids[i]->value);
 						break;
 					}
@@ -433,7 +494,7 @@ static void validate(struct vctx *v, const json_t *schema, const struct catalog_
 		if (json_is_array(j))
 			check_enum(v, j, n, key ? key : "value");
 		p = find_pattern(v, schema);
-		if (p && regexec(&p->re, n->value, 0, NULL, 0)) {
+		if (p && !pattern_matches(p, n->value)) {
 			const char *title = json_string_value(json_object_get(schema, "title"));
 
 			if (title)
@@ -444,13 +505,13 @@ static void validate(struct vctx *v, const json_t *schema, const struct catalog_
 		}
 		j = json_object_get(schema, "minLength");
 		if (json_is_integer(j) && (json_int_t)n->len < json_integer_value(j))
-			report(v, n, "%s is too short", what);
+			report(v, n, "%s is too short", what_of(what, key));
 		j = json_object_get(schema, "minimum");
 		if (json_is_number(j) && strtod(n->value, NULL) < json_number_value(j))
-			report(v, n, "%s must be at least %g", what, json_number_value(j));
+			report(v, n, "%s must be at least %g", what_of(what, key), json_number_value(j));
 		j = json_object_get(schema, "maximum");
 		if (json_is_number(j) && strtod(n->value, NULL) > json_number_value(j))
-			report(v, n, "%s must be at most %g", what, json_number_value(j));
+			report(v, n, "%s must be at most %g", what_of(what, key), json_number_value(j));
 	}
 }
 

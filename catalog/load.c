@@ -18,6 +18,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <sodium.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,8 +76,7 @@ static const char *const sql_text[S_COUNT] = {
 	[S_FILE_UPSERT] = "INSERT INTO files(path, display, hash, size, mtime_ns, inode, ndocs, loaded_at)"
 			  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, strftime('%Y-%m-%dT%H:%M:%fZ'))"
 			  " ON CONFLICT(path) DO UPDATE SET display = ?2, hash = ?3, size = ?4,"
-			  " mtime_ns = ?5, inode = ?6, ndocs = ?7, loaded_at = excluded.loaded_at"
-			  " RETURNING id",
+			  " mtime_ns = ?5, inode = ?6, ndocs = ?7, loaded_at = excluded.loaded_at",
 	[S_FILE_STAT] = "UPDATE files SET display = ?2, size = ?3, mtime_ns = ?4, inode = ?5"
 			" WHERE id = ?1",
 	[S_DS_DUP] = "SELECT f.display, d.line, d.col FROM datasets d JOIN files f ON f.id = d.file_id"
@@ -142,9 +142,13 @@ static int flag(const struct catalog_ynode *n)
 	return n && !catalog_yscalar_bool(n, &b) ? b : 0;
 }
 
+/* Binds text without a copy (a copy per value was a malloc, memcpy and free for each of
+ * about a million values in a large load): s must stay valid until the statement has been
+ * stepped. Every caller binds every parameter before each step, so a binding whose text
+ * is gone is never read. */
 static int bind_text(sqlite3_stmt *st, int i, const char *s)
 {
-	return s ? sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(st, i);
+	return s ? sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC) : sqlite3_bind_null(st, i);
 }
 
 void catalog_set_scrubber(struct catalog *c, catalog_scrub_fn fn, void *ctx)
@@ -193,12 +197,14 @@ static int has_yaml_ext(const char *name)
 	return (n > 5 && !strcmp(name + n - 5, ".yaml")) || (n > 4 && !strcmp(name + n - 4, ".yml"));
 }
 
-static int add_file(struct loader *L, const char *display, const struct stat *sb)
+/* Adds a file; real is its real path when the caller knows it (NULL: resolved here). */
+static int add_file(struct loader *L, const char *display, const char *real,
+		    const struct stat *sb)
 {
 	struct file_entry *f;
-	char *abs = realpath(display, NULL);
+	char *abs = real ? NULL : realpath(display, NULL);
 
-	if (!abs)
+	if (!real && !abs)
 		return diag(L, ST_SEV_ERROR, display, NULL, "cannot resolve path: %s",
 			    strerror(errno));
 	if (st_grow(&L->files, &L->files_cap, L->nfiles + 1, sizeof(*L->files))) {
@@ -208,7 +214,7 @@ static int add_file(struct loader *L, const char *display, const struct stat *sb
 	f = &L->files[L->nfiles];
 	memset(f, 0, sizeof(*f));
 	f->display = st_strdup(display);
-	f->abs = st_strdup(abs);
+	f->abs = st_strdup(real ? real : abs);
 	free(abs);
 	f->sb = *sb;
 	L->nfiles++;
@@ -222,7 +228,22 @@ static int cmp_names(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static int walk_dir(struct loader *L, const char *dir, int depth)
+/* The real path of a directory entry that is not a symbolic link: real_dir/name. Returns 0
+ * with it in real, 1 when it is longer than PATH_MAX (realpath() then decides), -1 when out
+ * of memory. */
+static int real_child(struct st_buf *real, const char *real_dir, const char *name)
+{
+	size_t n = strlen(real_dir);
+
+	if (n + strlen(name) + 2 > PATH_MAX)
+		return 1;
+	return st_buf_addf(real, "%s%s%s", real_dir, real_dir[n - 1] == '/' ? "" : "/", name);
+}
+
+/* Walks dir, whose real path is real_dir (NULL: unknown). An entry that is not a symbolic
+ * link has the real path real_dir/name, so only links need realpath(), which costs a
+ * system call per path component. */
+static int walk_dir(struct loader *L, const char *dir, const char *real_dir, int depth)
 {
 	char **names = NULL;
 	size_t n = 0, cap = 0;
@@ -249,11 +270,12 @@ static int walk_dir(struct loader *L, const char *dir, int depth)
 	if (n > 1) /* qsort(NULL, 0) is undefined */
 		qsort(names, n, sizeof(*names), cmp_names);
 	for (size_t i = 0; i < n; i++) {
-		struct st_buf path;
+		struct st_buf path, real;
 		struct stat lsb, sb;
 		int r = 0;
 
 		st_buf_init(&path, PATH_MAX);
+		st_buf_init(&real, PATH_MAX);
 		if (st_buf_addf(&path, "%s%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/",
 				names[i])) {
 			st_buf_release(&path);
@@ -261,19 +283,24 @@ static int walk_dir(struct loader *L, const char *dir, int depth)
 				r = st_error_oom(L->err); /* it fits: the allocation failed */
 			else
 				r = diag(L, ST_SEV_ERROR, dir, NULL, "path too long under this directory");
-		} else if (lstat(path.p, &lsb) || stat(path.p, &sb)) {
+		} else if (lstat(path.p, &lsb) || (S_ISLNK(lsb.st_mode) ? stat(path.p, &sb)
+									 : (sb = lsb, 0))) {
 			r = diag(L, ST_SEV_ERROR, path.p, NULL, "cannot read: %s", strerror(errno));
+		} else if (real_dir && !S_ISLNK(lsb.st_mode) &&
+			   real_child(&real, real_dir, names[i]) < 0) {
+			r = st_error_oom(L->err);
 		} else if (S_ISDIR(sb.st_mode)) {
 			/* Symlinked directories are not followed, so the walk cannot loop. */
 			if (!S_ISLNK(lsb.st_mode))
-				r = walk_dir(L, path.p, depth + 1);
+				r = walk_dir(L, path.p, real.len ? real.p : NULL, depth + 1);
 		} else if (S_ISREG(sb.st_mode) && has_yaml_ext(names[i])) {
-			r = add_file(L, path.p, &sb);
+			r = add_file(L, path.p, real.len ? real.p : NULL, &sb);
 		} else if (S_ISREG(sb.st_mode) && catalog_dbt_sniff(path.p, names[i])) {
-			if (!(r = add_file(L, path.p, &sb)))
+			if (!(r = add_file(L, path.p, real.len ? real.p : NULL, &sb)))
 				L->files[L->nfiles - 1].dbt = 1;
 		}
 		st_buf_release(&path);
+		st_buf_release(&real);
 		if (r)
 			goto out;
 	}
@@ -313,7 +340,7 @@ static int collect(struct loader *L, const char *const *paths, size_t npaths)
 		if (!r->abs)
 			return oom(L);
 		L->nroots++;
-		if (r->is_dir ? walk_dir(L, paths[i], 0) : add_file(L, paths[i], &sb))
+		if (r->is_dir ? walk_dir(L, paths[i], r->abs, 0) : add_file(L, paths[i], NULL, &sb))
 			return -1;
 		if (!r->is_dir && catalog_dbt_is_json(paths[i]))
 			L->files[L->nfiles - 1].dbt = 1;
@@ -555,6 +582,8 @@ struct docctx {
 	int64_t ord;
 	int64_t npii;
 	struct st_buf path;
+	struct st_buf paths; /* the paths of the fields written, each as a size_t length and bytes */
+	int paths_lost;      /* one did not fit: has_field() asks the database */
 };
 
 /* Binds len bytes of free text (NULL: SQL NULL) after the catalog's scrubber; a text that
@@ -586,13 +615,37 @@ static int bind_free_text(struct docctx *d, sqlite3_stmt *st, int i, const char 
 		st_free(clean);
 		return 0;
 	}
-	sqlite3_bind_text(st, i, text, (int)len, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, i, text, (int)len, SQLITE_STATIC); /* as bind_text() */
 	return 0;
 }
 
 
 static int check_dupes(struct docctx *d, const struct catalog_ynode *list)
 {
+	const struct catalog_ynode *names[256];
+
+	/* Each field's name looked up once: the pairwise loop below looked every name up
+	 * again for each later field. Longer lists take that slower path. */
+	if (list->n <= sizeof(names) / sizeof(*names)) {
+		for (size_t i = 0; i < list->n; i++)
+			names[i] = catalog_ymap_get(list->kids[i], "name");
+		for (size_t i = 1; i < list->n; i++) {
+			const struct catalog_ynode *an = names[i];
+
+			for (size_t j = 0; an && j < i; j++) {
+				const struct catalog_ynode *bn = names[j];
+
+				if (bn && an->len == bn->len && !memcmp(an->value, bn->value, an->len)) {
+					if (diag(d->L, ST_SEV_ERROR, d->file, an,
+						 "duplicate field '%s' (first at line %u)", an->value,
+						 bn->line))
+						return -1;
+					break;
+				}
+			}
+		}
+		return 0;
+	}
 	for (size_t i = 1; i < list->n; i++) {
 		const struct catalog_ynode *an = catalog_ymap_get(list->kids[i], "name");
 
@@ -657,21 +710,77 @@ static int store_from(struct docctx *d, const struct catalog_ynode *from)
 	return 0;
 }
 
+/* A field's keys, found in one pass over its mapping (a look-up per key was most of the
+ * loader's own time); the first of duplicate keys wins, as with catalog_ymap_get(). */
+struct fkeys {
+	const struct catalog_ynode *name, *type, *pii, *category, *fields, *items, *description,
+		*required, *nullable, *transform, *normalize, *pii_reason, *scan, *from;
+};
+
+static void field_keys(const struct catalog_ynode *f, struct fkeys *k)
+{
+#define SLOT(key, member) {key, sizeof(key) - 1, offsetof(struct fkeys, member)}
+	static const struct {
+		const char *key;
+		size_t len, off;
+	} slots[] = {
+		SLOT("name", name),
+		SLOT("type", type),
+		SLOT("pii", pii),
+		SLOT("category", category),
+		SLOT("fields", fields),
+		SLOT("items", items),
+		SLOT("description", description),
+		SLOT("required", required),
+		SLOT("nullable", nullable),
+		SLOT("transform", transform),
+		SLOT("normalize", normalize),
+		SLOT("pii_reason", pii_reason),
+		SLOT("scan", scan),
+		SLOT("from", from),
+	};
+#undef SLOT
+
+	memset(k, 0, sizeof(*k));
+	if (!f || f->type != CATALOG_Y_MAP)
+		return;
+	for (size_t i = 0; i < f->n; i++) {
+		const struct catalog_ynode *key = f->kids[2 * i];
+
+		if (key->type != CATALOG_Y_SCALAR)
+			continue;
+		for (size_t j = 0; j < sizeof(slots) / sizeof(*slots); j++) {
+			const struct catalog_ynode **slot =
+				(const struct catalog_ynode **)((char *)k + slots[j].off);
+
+			if (key->len == slots[j].len && !memcmp(key->value, slots[j].key, key->len)) {
+				if (!*slot)
+					*slot = f->kids[2 * i + 1];
+				break;
+			}
+		}
+	}
+}
+
 static int walk_field(struct docctx *d, const struct catalog_ynode *f, int depth)
 {
 	struct loader *L = d->L;
-	const struct catalog_ynode *namen = catalog_ymap_get(f, "name");
-	const char *type = sval(catalog_ymap_get(f, "type"));
-	const char *pii = sval(catalog_ymap_get(f, "pii"));
-	const char *cat = sval(catalog_ymap_get(f, "category"));
-	const struct catalog_ynode *sub = catalog_ymap_get(f, "fields");
-	const struct catalog_ynode *items = catalog_ymap_get(f, "items");
-	const char *item_type = items ? sval(catalog_ymap_get(items, "type")) : NULL;
-	const struct catalog_ynode *desc = catalog_ymap_get(f, "description"), *reason;
+	struct fkeys k;
+	const struct catalog_ynode *namen, *sub, *items, *desc, *reason;
+	const char *type, *pii, *cat, *item_type;
 	sqlite3_stmt *st = L->st[S_FIELD_INS];
 	size_t parent_len = d->path.len, dlen;
 	int ret = -1;
 
+	field_keys(f, &k);
+	namen = k.name;
+	type = sval(k.type);
+	pii = sval(k.pii);
+	cat = sval(k.category);
+	sub = k.fields;
+	items = k.items;
+	item_type = items ? sval(catalog_ymap_get(items, "type")) : NULL;
+	desc = k.description;
 	if ((parent_len && st_buf_add(&d->path, ".", 1)) ||
 	    st_buf_add(&d->path, namen->value, namen->len)) {
 		if (diag(L, ST_SEV_ERROR, d->file, f, "field path too long"))
@@ -690,7 +799,7 @@ static int walk_field(struct docctx *d, const struct catalog_ynode *f, int depth
 		char msg[512];
 
 		if (catalog_category_deprecation(L->c->tax, cat, msg, sizeof(msg)) &&
-		    diag(L, ST_SEV_WARNING, d->file, catalog_ymap_get(f, "category"), "%s", msg))
+		    diag(L, ST_SEV_WARNING, d->file, k.category, "%s", msg))
 			goto out;
 	}
 	sqlite3_bind_int64(st, 1, d->dataset_id);
@@ -699,17 +808,17 @@ static int walk_field(struct docctx *d, const struct catalog_ynode *f, int depth
 	sqlite3_bind_int(st, 4, depth);
 	bind_text(st, 5, type);
 	bind_text(st, 6, item_type);
-	sqlite3_bind_int(st, 7, flag(catalog_ymap_get(f, "required")));
-	sqlite3_bind_int(st, 8, flag(catalog_ymap_get(f, "nullable")));
+	sqlite3_bind_int(st, 7, flag(k.required));
+	sqlite3_bind_int(st, 8, flag(k.nullable));
 	bind_text(st, 9, pii);
 	bind_text(st, 10, cat);
-	bind_text(st, 11, sval(catalog_ymap_get(f, "transform")));
-	bind_text(st, 12, sval(catalog_ymap_get(f, "normalize")));
-	reason = catalog_ymap_get(f, "pii_reason");
+	bind_text(st, 11, sval(k.transform));
+	bind_text(st, 12, sval(k.normalize));
+	reason = k.pii_reason;
 	if (bind_free_text(d, st, 13, sval(reason), sval(reason) ? reason->len : 0, reason,
 			   "the pii_reason"))
 		goto out;
-	sqlite3_bind_int(st, 14, flag(catalog_ymap_get(f, "scan")));
+	sqlite3_bind_int(st, 14, flag(k.scan));
 	for (dlen = sval(desc) ? desc->len : 0; dlen && strchr(" \t\n", desc->value[dlen - 1]);
 	     dlen--)
 		;
@@ -717,9 +826,11 @@ static int walk_field(struct docctx *d, const struct catalog_ynode *f, int depth
 		goto out;
 	sqlite3_bind_int(st, 16, (int)f->line);
 	sqlite3_bind_int(st, 17, (int)f->col);
-	if (step_done(L, st, "cannot store field") ||
-	    store_from(d, catalog_ymap_get(f, "from")))
+	if (step_done(L, st, "cannot store field") || store_from(d, k.from))
 		goto out;
+	if (!d->paths_lost && (st_buf_add(&d->paths, &d->path.len, sizeof(d->path.len)) ||
+			       st_buf_add(&d->paths, d->path.p, d->path.len)))
+		d->paths_lost = 1;
 	if (strcmp(pii, "none"))
 		d->npii++;
 	if (sub && walk_fields(d, sub, depth + 1))
@@ -773,11 +884,23 @@ static json_t *to_json(const struct catalog_ynode *n)
 	return j;
 }
 
-/* Whether the dataset just written has a field at path. */
+/* Whether the dataset just written has a field at path: from the paths walk_field() kept,
+ * or, when they did not all fit, from the database. */
 static int has_field(struct docctx *d, const char *path)
 {
 	sqlite3_stmt *st = d->L->st[S_FIELD_HAS];
 	int found;
+
+	if (!d->paths_lost) {
+		size_t n = strlen(path), len;
+
+		for (size_t i = 0; i < d->paths.len; i += sizeof(len) + len) {
+			memcpy(&len, d->paths.p + i, sizeof(len));
+			if (len == n && !memcmp(d->paths.p + i + sizeof(len), path, n))
+				return 1;
+		}
+		return 0;
+	}
 
 	sqlite3_bind_int64(st, 1, d->dataset_id);
 	sqlite3_bind_text(st, 2, path, -1, SQLITE_STATIC);
@@ -985,6 +1108,7 @@ static int load_doc(struct loader *L, const char *file, int64_t file_id,
 	d.L = L;
 	d.file = file;
 	st_buf_init(&d.path, 4096);
+	st_buf_init(&d.paths, 1 << 20);
 	d.name = sval(catalog_ymap_get(root, "name"));
 	vnode = catalog_ymap_get(root, "version");
 	if (vnode)
@@ -1023,6 +1147,7 @@ static int load_doc(struct loader *L, const char *file, int64_t file_id,
 	ret = 0;
 out:
 	st_buf_release(&d.path);
+	st_buf_release(&d.paths);
 	return ret;
 }
 
@@ -1174,12 +1299,12 @@ static int store_file(struct loader *L, struct parsed *p)
 		sqlite3_bind_int64(up, 5, mtime_ns(&f->sb));
 		sqlite3_bind_int64(up, 6, (int64_t)f->sb.st_ino);
 		sqlite3_bind_int64(up, 7, (int64_t)p->ndocs);
-		if (sqlite3_step(up) != SQLITE_ROW) {
-			sqlite3_reset(up);
-			return st_sql_error(L->err, L->db, "cannot store file");
-		}
-		f->id = sqlite3_column_int64(up, 0);
-		sqlite3_reset(up);
+		if (step_done(L, up, "cannot store file"))
+			return -1;
+		/* A new file's row is inserted (classify() found none under its path); a changed
+		 * file's row is updated and keeps its id. No RETURNING: it doubled the cost. */
+		if (f->state == F_NEW)
+			f->id = sqlite3_last_insert_rowid(L->db);
 	}
 	for (size_t i = 0; i < p->ndocs; i++) {
 		if (copy_diags(L, &p->diags, done, p->docs[i].diag_end))

@@ -83,8 +83,20 @@ void catalog_ydoc_free(struct catalog_ydoc *doc)
 int catalog_yparser_init(struct catalog_yparser *p, const char *file, const unsigned char *data,
 			 size_t len, struct st_error *err)
 {
+	int r;
+
 	memset(p, 0, sizeof(*p));
 	p->file = file;
+	r = catalog_yfast_scan(data, len, &p->fast, &p->nfast, &p->fast_cap);
+	if (r < 0) {
+		p->failed = 1;
+		return st_error_oom(err);
+	}
+	if (r > 0)
+		return 0; /* plain block YAML: the events are ready, libyaml is not needed */
+	st_free(p->fast);
+	p->fast = NULL;
+	p->fast_cap = 0;
 	if (!yaml_parser_initialize(&p->parser)) {
 		p->failed = 1;
 		return st_error_oom(err);
@@ -97,10 +109,35 @@ int catalog_yparser_init(struct catalog_yparser *p, const char *file, const unsi
 
 void catalog_yparser_release(struct catalog_yparser *p)
 {
+	st_free(p->fast);
+	p->fast = NULL;
+	p->nfast = p->ifast = p->fast_cap = 0;
 	if (p->inited)
 		yaml_parser_delete(&p->parser);
 	memset(&p->parser, 0, sizeof(p->parser));
 	p->inited = 0;
+}
+
+/* The next event, from the fast path's list or from libyaml. Returns 1, or 0 when libyaml
+ * failed (parse_error() says why). */
+static int next_event(struct catalog_yparser *p, yaml_event_t *ev)
+{
+	if (!p->fast)
+		return yaml_parser_parse(&p->parser, ev);
+	if (p->ifast >= p->nfast) { /* cannot happen: the list ends with the stream's end */
+		memset(ev, 0, sizeof(*ev));
+		ev->type = YAML_STREAM_END_EVENT;
+		return 1;
+	}
+	*ev = p->fast[p->ifast++];
+	return 1;
+}
+
+/* Frees an event from next_event(): the fast path's own point into the input. */
+static void drop_event(const struct catalog_yparser *p, yaml_event_t *ev)
+{
+	if (!p->fast)
+		yaml_event_delete(ev);
 }
 
 static int parse_error(struct catalog_yparser *p, struct st_error *err)
@@ -435,33 +472,33 @@ int catalog_yparser_next(struct catalog_yparser *p, struct catalog_ydoc **out,
 		return 0;
 	p->started = 1;
 	for (;;) {
-		if (!yaml_parser_parse(&p->parser, &ev))
+		if (!next_event(p, &ev))
 			return parse_error(p, err);
 		if (ev.type == YAML_STREAM_END_EVENT) {
-			yaml_event_delete(&ev);
+			drop_event(p, &ev);
 			p->done = 1;
 			return 0;
 		}
 		if (ev.type == YAML_DOCUMENT_START_EVENT)
 			break;
-		yaml_event_delete(&ev);
+		drop_event(p, &ev);
 	}
 	c.doc = st_calloc(1, sizeof(*c.doc));
 	if (!c.doc || !(c.doc->arena = st_calloc(1, sizeof(*c.doc->arena)))) {
-		yaml_event_delete(&ev);
+		drop_event(p, &ev);
 		st_error_oom(err);
 		goto out;
 	}
 	c.doc->line = (unsigned)ev.start_mark.line + 1;
 	c.doc->col = (unsigned)ev.start_mark.column + 1;
-	yaml_event_delete(&ev);
+	drop_event(p, &ev);
 	for (;;) {
-		if (!yaml_parser_parse(&p->parser, &ev)) {
+		if (!next_event(p, &ev)) {
 			parse_error(p, err);
 			goto out;
 		}
 		r = compose_event(&c, &ev);
-		yaml_event_delete(&ev);
+		drop_event(p, &ev);
 		if (r < 0)
 			goto out;
 		if (r == 1)

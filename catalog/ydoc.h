@@ -43,6 +43,8 @@ struct catalog_yparser {
 	yaml_parser_t parser;
 	const char *file;
 	int inited, started, done, failed;
+	yaml_event_t *fast; /* the whole stream from catalog_yfast_scan(), or NULL: libyaml */
+	size_t nfast, ifast, fast_cap;
 };
 
 /* Starts parsing len bytes of data (not copied: it must outlive the parser). file names the
@@ -58,6 +60,14 @@ int catalog_yparser_next(struct catalog_yparser *p, struct catalog_ydoc **doc,
 void catalog_yparser_release(struct catalog_yparser *p);
 /* Frees a document and all its nodes. NULL is fine. */
 void catalog_ydoc_free(struct catalog_ydoc *doc);
+
+/* The fast path for plain block YAML (yfast.c): scans len bytes into the events libyaml
+ * would give for them, in *events (grown as needed; *cap is its capacity, the caller frees
+ * it with st_free). Scalar values point into data, which must outlive the events; they
+ * must not be given to yaml_event_delete(). Returns 1 with *n events, 0 when the input is
+ * not something it is sure of (then libyaml must parse it), or -1 when out of memory. */
+int catalog_yfast_scan(const unsigned char *data, size_t len, yaml_event_t **events, size_t *n,
+		       size_t *cap);
 
 /* Classifies a scalar: quoted scalars are strings; plain ones may be null, bool, int, float. */
 int catalog_yscalar_kind(const struct catalog_ynode *n);

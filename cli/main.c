@@ -1,5 +1,6 @@
 /* steward's entry point: global options, then one verb from the command table. */
 #include "cli.h"
+#include "sql.h"
 #include "version.h"
 
 #include <stdlib.h>
@@ -42,6 +43,7 @@ int main(int argc, char **argv)
 	int i = 1;
 
 	cli_args(argc, argv);
+	st_sql_process_init();
 	if (no_core_dumps()) {
 		cli_error("cannot disable core dumps, so no command runs");
 		return ST_E_SYSTEM;

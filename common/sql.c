@@ -7,6 +7,11 @@
 #include <stdio.h>
 #include <string.h>
 
+void st_sql_process_init(void)
+{
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 int st_sql_error(struct st_error *err, sqlite3 *db, const char *what)
 {
 	return st_error_set(err, ST_E_SYSTEM, "%s: %s", what, sqlite3_errmsg(db));

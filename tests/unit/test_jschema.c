@@ -4,6 +4,7 @@
 #include "ydoc.h"
 
 #include <jansson.h>
+#include <stdio.h>
 #include <string.h>
 
 static const char schema[] =
@@ -148,6 +149,58 @@ static int run(struct catalog_jschema *s, const char *text)
 	return n;
 }
 
+/* The descriptor schema's name and path patterns, matched by hand (p), and the same patterns
+ * written so that the validator leaves them to regexec() (r). */
+#define W "[A-Za-z0-9_-]"
+static const char words_schema[] =
+	"{\"type\": \"object\", \"properties\": {"
+	"\"p1\": {\"pattern\": \"^" W "+$\"}, \"r1\": {\"pattern\": \"^" W "{1,}$\"},"
+	"\"p2\": {\"pattern\": \"^" W "+\\\\." W "+$\"}, \"r2\": {\"pattern\": \"^" W "{1,}\\\\." W "{1,}$\"},"
+	"\"p3\": {\"pattern\": \"^" W "+\\\\." W "+(\\\\." W "+)*$\"},"
+	"\"r3\": {\"pattern\": \"^" W "{1,}\\\\." W "{1,}(\\\\." W "{1,})*$\"},"
+	"\"p4\": {\"pattern\": \"^" W "+\\\\." W "+(\\\\." W "+)+$\"},"
+	"\"r4\": {\"pattern\": \"^" W "{1,}\\\\." W "{1,}(\\\\." W "{1,}){1,}$\"}}}";
+
+/* Every string of up to 6 characters over a small alphabet (word bytes, dots and others)
+ * gets the same verdict from the hand matcher as from the regex. Returns the mismatches. */
+static int words_differential(void)
+{
+	static const char alphabet[] = "aZ0_-./ ";
+	struct catalog_jschema *w = NULL;
+	struct st_error err = ST_ERROR_INIT;
+	int bad = 0;
+	size_t k = sizeof(alphabet) - 1;
+
+	if (catalog_jschema_load(&w, words_schema, strlen(words_schema), &err))
+		return -1;
+	for (size_t len = 0; len <= 6; len++) {
+		size_t total = 1;
+
+		for (size_t i = 0; i < len; i++)
+			total *= len > 4 ? 4 : k; /* longer strings: a-Z-.-/ only */
+		for (size_t code = 0; code < total; code++) {
+			char v[8], doc[256];
+			size_t c = code, base = len > 4 ? 4 : k;
+			int errs[5] = {0};
+
+			for (size_t i = 0; i < len; i++, c /= base)
+				v[i] = len > 4 ? "a-./"[c % base] : alphabet[c % base];
+			v[len] = '\0';
+			for (int p = 1; p <= 4; p++) {
+				snprintf(doc, sizeof(doc), "p%d: \"%s\"\n", p, v);
+				int np = run(w, doc);
+				snprintf(doc, sizeof(doc), "r%d: \"%s\"\n", p, v);
+				errs[p] = np != run(w, doc);
+			}
+			for (int p = 1; p <= 4; p++)
+				if (errs[p] && bad++ < 5)
+					printf("# pattern %d disagrees on '%s'\n", p, v);
+		}
+	}
+	catalog_jschema_free(w);
+	return bad;
+}
+
 int main(void)
 {
 	struct catalog_jschema *s = NULL;
@@ -193,6 +246,8 @@ int main(void)
 	CHECK(catalog_jschema_load(&s, "{", 1, &err) == -1);
 
 	json_tests();
+	CHECK(words_differential() == 0);
+
 	CHECK_STR(catalog_suggest("ownr", words, 3), "owner");
 	CHECK(catalog_suggest("zzzzzzz", words, 3) == NULL);
 	st_diags_release(&d);
