@@ -539,4 +539,34 @@ int audit_report_save(const struct audit_report *r, int format, const char *path
 /* Frees a report. NULL is fine. */
 void audit_report_free(struct audit_report *r);
 
+/* ---- API tokens (token.c) ----------------------------------------------------------- */
+
+/* A token's text with its NUL: "stw_" + 16 hex digits (its id) + "_" + 43 base64url
+ * characters (its secret). */
+#define AUDIT_TOKEN_MAX 80
+
+struct audit_token {
+	char id[17];
+	char user[64];
+	int64_t created_ms, expires_ms, revoked_ms; /* expires 0: never; revoked 0: not */
+};
+
+/* Makes a token for user that expires at expires_ms (0: never), writes its text into out
+ * (outn >= AUDIT_TOKEN_MAX; shown once: only its SHA-256 is kept, with a mac under the
+ * audit key) and its id into id_out (17 bytes). Inside the caller's audit record (the log
+ * must be open). Returns 0, or -1 with err. */
+int audit_token_new(struct audit_log *log, const char *user, int64_t expires_ms, char *out,
+		    size_t outn, char *id_out, struct st_error *err);
+/* Checks token (its text) and fills t. Returns 0 when it is known, intact, not revoked and
+ * not expired, else -1 with err (ST_E_DENIED: "not a steward token", "unknown token",
+ * "token 'ID' was revoked", "... has expired", "... was changed in audit.db"). */
+int audit_token_check(struct audit_log *log, const char *token, struct audit_token *t,
+		      struct st_error *err);
+/* Revokes token id (a revoked one stays so). Returns 0, or -1 with err (ST_E_NOTFOUND). */
+int audit_token_revoke(struct audit_log *log, const char *id, struct st_error *err);
+/* Calls fn for every token, oldest first, until it returns nonzero. Returns 0, or -1 with
+ * err. */
+int audit_token_each(struct audit_log *log, int (*fn)(void *u, const struct audit_token *t),
+		     void *u, struct st_error *err);
+
 #endif

@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <openssl/sha.h>
 #include <signal.h>
 #include <sodium.h>
@@ -25,7 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define AUDIT_SCHEMA_VERSION 5
+#define AUDIT_SCHEMA_VERSION 6
 #define STR_(x) #x
 #define STR(x) STR_(x)
 #define SK_BYTES crypto_sign_SECRETKEYBYTES
@@ -58,8 +59,11 @@ struct audit_log {
 	struct audit_log *next; /* in open_logs */
 };
 
-/* The open logs, so that verifying an open log's database finds its mac subkey. */
+/* The open logs, so that verifying an open log's database finds its mac subkey, and that a
+ * second log of one file in this process (the server's workers) is not opened by hand; with
+ * the mutex that guards the list. */
 static struct audit_log *open_logs;
+static pthread_mutex_t open_logs_mu = PTHREAD_MUTEX_INITIALIZER;
 
 static const char *const outcome_names[] = {"ok", "denied", "error"};
 
@@ -193,6 +197,12 @@ int audit_checkpoint_valid(const struct audit_checkpoint *cp)
  * upgrade_v5()). */
 #define MIGRATE_4_5 "ALTER TABLE checkpoints ADD COLUMN mac BLOB"
 
+/* Schema 5 to 6: the API tokens of `steward serve` (token.c). */
+#define MIGRATE_5_6                                                                        \
+	"CREATE TABLE tokens (id TEXT PRIMARY KEY, user TEXT NOT NULL, hash BLOB NOT NULL,"  \
+	" created_ms INTEGER NOT NULL, expires_ms INTEGER NOT NULL,"                        \
+	" revoked_ms INTEGER NOT NULL, mac BLOB NOT NULL) STRICT"
+
 static void u64_be(uint64_t v, unsigned char *b)
 {
 	for (int i = 7; i >= 0; i--, v >>= 8)
@@ -270,19 +280,43 @@ static void mk_close(struct audit_log *log)
 		sodium_mprotect_noaccess(log->mk);
 }
 
+/* The open log whose database is db, or NULL. */
+static struct audit_log *log_of(sqlite3 *db)
+{
+	struct audit_log *l;
+
+	pthread_mutex_lock(&open_logs_mu);
+	for (l = open_logs; l && l->db != db; l = l->next)
+		;
+	pthread_mutex_unlock(&open_logs_mu);
+	return l;
+}
+
+/* Whether this process has a log of the file at path open. */
+static int path_open(const char *path)
+{
+	struct audit_log *l;
+
+	pthread_mutex_lock(&open_logs_mu);
+	for (l = open_logs; l && strcmp(l->path, path); l = l->next)
+		;
+	pthread_mutex_unlock(&open_logs_mu);
+	return l != NULL;
+}
+
 const unsigned char *audit_mac_key(sqlite3 *db)
 {
-	for (struct audit_log *l = open_logs; l; l = l->next)
-		if (l->db == db)
-			return mk_open(l);
-	return NULL;
+	struct audit_log *l = log_of(db);
+
+	return l ? mk_open(l) : NULL;
 }
 
 void audit_mac_key_done(sqlite3 *db)
 {
-	for (struct audit_log *l = open_logs; l; l = l->next)
-		if (l->db == db)
-			mk_close(l);
+	struct audit_log *l = log_of(db);
+
+	if (l)
+		mk_close(l);
 }
 
 /* Derives the mac subkey from the signing key's 32-byte seed (the first half of audit.key):
@@ -806,6 +840,7 @@ static int setup(struct audit_log *log, struct st_error *err)
 	    (version < 4 &&
 	     (st_sql_exec(log->db, MIGRATE_3_4, err) || merkle_build(log->db, err))) ||
 	    (version < 5 && upgrade_v5(log, err)) ||
+	    (version < 6 && st_sql_exec(log->db, MIGRATE_5_6, err)) ||
 	    (version < AUDIT_SCHEMA_VERSION &&
 	     st_sql_exec(log->db, "PRAGMA user_version = " STR(AUDIT_SCHEMA_VERSION), err)) ||
 	    (version < 3 && check_first(log, err)) || st_sql_exec(log->db, "COMMIT", err))
@@ -922,11 +957,13 @@ void audit_free(struct audit_log *log)
 
 		wal_sync(log, &ignored);
 	}
+	pthread_mutex_lock(&open_logs_mu);
 	for (struct audit_log **p = &open_logs; *p; p = &(*p)->next)
 		if (*p == log) {
 			*p = log->next;
 			break;
 		}
+	pthread_mutex_unlock(&open_logs_mu);
 	sqlite3_close(log->db);
 	sodium_free(log->sk);
 	sodium_free(log->mk); /* wipes it */
@@ -1009,12 +1046,16 @@ static int log_open(struct audit_log **out, const char *state_dir, const char *v
 			goto out;
 		}
 		/* Empty: refused before SQLite opens it, which would delete a -wal file beside an
-		 * empty database (the old log's last frames) and write a header. */
+		 * empty database (the old log's last frames) and write a header. Cut short: its
+		 * header is read by hand, unless this process has the file open in SQLite
+		 * already, which checked it then: closing a descriptor of the file would drop
+		 * every POSIX lock SQLite holds on it in this process. */
 		if (!sb.st_size && !lstat(log->key_path, &sb)) {
 			refuse(log, AUDIT_LOG_EMPTY, err);
 			goto out;
 		}
-		if (cut_short(log->path, sb.st_size) && !lstat(log->key_path, &sb)) {
+		if (!path_open(log->path) && cut_short(log->path, sb.st_size) &&
+		    !lstat(log->key_path, &sb)) {
 			refuse(log, AUDIT_LOG_TRUNCATED, err);
 			goto out;
 		}
@@ -1070,8 +1111,10 @@ static int log_open(struct audit_log **out, const char *state_dir, const char *v
 		sqlite3_db_config(log->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
 		goto out;
 	}
+	pthread_mutex_lock(&open_logs_mu);
 	log->next = open_logs;
 	open_logs = log;
+	pthread_mutex_unlock(&open_logs_mu);
 	log->opened = 1;
 	*out = log;
 	log = NULL;

@@ -47,6 +47,11 @@ static const struct {
 	{"audit.consistency", AUDIT_ROLE_DPO, 0},
 	{"report", AUDIT_ROLE_DPO, 0},
 	{"workspace.init", AUDIT_ROLE_ADMIN, 0},
+	{"serve", AUDIT_ROLE_ADMIN, 0},
+	{"token.new", AUDIT_ROLE_ADMIN, 0},
+	{"token.list", AUDIT_ROLE_ADMIN, 0},
+	{"token.revoke", AUDIT_ROLE_ADMIN, 0},
+	{"serve.whoami", AUDIT_ROLE_VIEWER, 0},
 };
 
 const char *audit_role_name(int role)

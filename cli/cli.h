@@ -35,7 +35,7 @@ struct cli_cmd {
 /* Command entries, each defined in its cmd_*.c file. */
 extern const struct cli_cmd cli_cmd_init, cli_cmd_catalog, cli_cmd_search, cli_cmd_show,
 	cli_cmd_lineage, cli_cmd_version, cli_cmd_key, cli_cmd_pii, cli_cmd_ingest, cli_cmd_audit,
-	cli_cmd_request, cli_cmd_report, cli_cmd_export;
+	cli_cmd_request, cli_cmd_report, cli_cmd_export, cli_cmd_serve, cli_cmd_token;
 /* Subcommands of `steward pii`, each in its cmd_pii_*.c file. */
 extern const struct cli_cmd cli_cmd_pii_hash, cli_cmd_pii_map, cli_cmd_pii_check,
 	cli_cmd_pii_scan;

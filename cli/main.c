@@ -11,7 +11,7 @@
 static const struct cli_cmd *const commands[] = {
 	&cli_cmd_init, &cli_cmd_catalog, &cli_cmd_search, &cli_cmd_show, &cli_cmd_lineage,
 	&cli_cmd_key, &cli_cmd_pii, &cli_cmd_ingest, &cli_cmd_request, &cli_cmd_audit,
-	&cli_cmd_report, &cli_cmd_export, &cli_cmd_version,
+	&cli_cmd_report, &cli_cmd_export, &cli_cmd_serve, &cli_cmd_token, &cli_cmd_version,
 };
 
 static void usage(FILE *out)

@@ -11,6 +11,7 @@ _steward_subcommands() {
 	request) echo "new extend plan run list show" ;;
 	audit) echo "verify checkpoint log recover prove consistency check-proof" ;;
 	export) echo "openlineage" ;;
+	token) echo "new list revoke" ;;
 	esac
 }
 
@@ -19,7 +20,7 @@ _steward_subcommands() {
 _steward_options() {
 	local o
 	case $1 in
-	init | catalog | key | pii | request | audit | export) o= ;;
+	init | catalog | key | pii | request | audit | export | token) o= ;;
 	"catalog load") o="--check" ;;
 	"catalog schema" | "key init" | "key rotate" | "key retire") o= ;;
 	"key list" | "pii map" | "pii check" | "request plan" | "request show") o="--json" ;;
@@ -41,6 +42,10 @@ _steward_options() {
 	"audit check-proof") o="--public-key --json" ;;
 	report) o="--period --format --output" ;;
 	"export openlineage") o="--out" ;;
+	serve) o="--listen --socket --no-tcp --threads" ;;
+	"token new") o="--expires" ;;
+	"token list") o="--json" ;;
+	"token revoke") o= ;;
 	version) echo "--help"; return ;;
 	*) return ;;
 	esac
@@ -54,7 +59,7 @@ _steward_takes_value() {
 		--normalize | --key | --dataset | --sample | --format | --label | --rejects | \
 		--unknown | --max-record | --threads | --subject | --received | --regime | --reason | \
 		--exports | --anchor | --export | --since | --until | --actor | --action | --object | \
-		--outcome | --period | --output | --public-key | --out)
+		--outcome | --period | --output | --public-key | --out | --listen | --socket | --expires)
 		return 0 ;;
 	--version) [ "$1" = show ] ;;
 	*) return 1 ;;
@@ -95,7 +100,7 @@ _steward_values() {
 	local verb=$1 opt=$2 prog=$3 home=$4 cur=$5
 	case $opt in
 	--home | --exports) _steward_paths -d "$cur" ;;
-	--rejects | --output | --anchor | --export | --public-key | --out) _steward_paths -f "$cur" ;;
+	--rejects | --output | --anchor | --export | --public-key | --out | --socket) _steward_paths -f "$cur" ;;
 	--format)
 		case $verb in
 		ingest) _steward_words "jsonl csv" "$cur" ;;
@@ -112,8 +117,8 @@ _steward_values() {
 			pii.ingest pii.map pii.check pii.scan pii.hash key.init key.rotate key.retire
 			key.list request.new request.extend request.plan request.run request.list
 			request.show audit.verify audit.log audit.checkpoint audit.recover audit.prove
-			audit.consistency report workspace.init
-			catalog.* pii.* key.* request.* audit.*" "$cur" ;;
+			audit.consistency report workspace.init serve serve.whoami token.new token.list
+			token.revoke catalog.* pii.* key.* request.* audit.* serve.* token.*" "$cur" ;;
 	--period) _steward_words "$(date -u +%Y-%m 2>/dev/null)" "$cur" ;;
 	--dataset)
 		local IFS=$'\n'
@@ -194,13 +199,13 @@ _steward() {
 		case $cur in
 		-*) _steward_words "--home --help --version" "$cur" ;;
 		*) _steward_words "init catalog search show lineage key pii ingest request audit
-			report export version help" "$cur" ;;
+			report export serve token version help" "$cur" ;;
 		esac
 		return 0
 	fi
 	if [ "$verb" = help ]; then
 		[ ${#args[@]} -eq 0 ] && _steward_words "init catalog search show lineage key pii
-			ingest request audit report export version" "$cur"
+			ingest request audit report export serve token version" "$cur"
 		return 0
 	fi
 	local subs

@@ -1,4 +1,4 @@
--- audit.db, schema version 5 (a fresh install; audit/log.c upgrades versions 1 to 4): the
+-- audit.db, schema version 6 (a fresh install; audit/log.c upgrades versions 1 to 5): the
 -- hash-chained, key-bound access log, the Merkle tree over it and its signed checkpoints,
 -- data-subject requests with their evidence, and the suppression list ingest honours.
 -- Nothing here holds a raw personal value: subjects appear only as pseudonyms.
@@ -172,4 +172,17 @@ CREATE TABLE suppressed (
   request_id TEXT NOT NULL,
   added_ms INTEGER NOT NULL,
   PRIMARY KEY (category, pseudonym)
+) STRICT;
+
+-- API tokens of `steward serve` (audit/token.c): only the SHA-256 of a token's secret is
+-- kept; mac = keyed BLAKE2b under the audit subkey over every other column, so a token
+-- written or revived without the key is refused. expires_ms and revoked_ms are 0 for never.
+CREATE TABLE tokens (
+  id TEXT PRIMARY KEY,
+  user TEXT NOT NULL,
+  hash BLOB NOT NULL,
+  created_ms INTEGER NOT NULL,
+  expires_ms INTEGER NOT NULL,
+  revoked_ms INTEGER NOT NULL,
+  mac BLOB NOT NULL
 ) STRICT;

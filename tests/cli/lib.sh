@@ -20,6 +20,7 @@
 #   OUT ERR   stdout and stderr of the last `run`/`expect_exit`; RC is its exit status
 #   HTTP_PORT HTTP_PID  the HTTP test server's, after start_http_target
 #   FIXTURES EXPECTED CORPUS CSV_DIR
+#   AUDIT_SCHEMA  audit.db's schema version, as audit/log.c defines it
 set -u
 
 : "${STEWARD_SRC:=$(cd "$(dirname "$0")/../.." && pwd)}"
@@ -36,6 +37,7 @@ unset STEWARD_HOME
 	EXPECTED=$STEWARD_SRC/tests/fixtures/expected
 	CORPUS=$STEWARD_SHARED/corpus/catalog
 	CSV_DIR=$STEWARD_SHARED/corpus/csv
+	AUDIT_SCHEMA=$(sed -n 's/^#define AUDIT_SCHEMA_VERSION \([0-9]*\)$/\1/p' "$STEWARD_SRC/audit/log.c")
 }
 
 if [ ! -x "$STEWARD" ]; then

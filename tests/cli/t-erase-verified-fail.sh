@@ -123,7 +123,7 @@ expect_jq '.requests.targets_unverified' '1'
 DB=$WS/.steward/audit.db
 python3 "$STEWARD_SRC/tests/helpers/audit_v1.py" "$WS/.steward" 1 >/dev/null
 expect_exit 0 steward request show "$id5" --json
-expect_equal "$(sqlite3 "$DB" 'PRAGMA user_version')" 5 'audit.db: schema 1 migrated to 5'
+expect_equal "$(sqlite3 "$DB" 'PRAGMA user_version')" "$AUDIT_SCHEMA" 'audit.db: schema 1 migrated to the current one'
 expect_jq '.status == "completed" and .unverified_targets == 0' 'evidence recorded before verification: not counted as unverified'
 expect_jq '.targets[] | select(.dataset == "prod.users") | has("remaining") | not' 'old evidence has no remaining'
 expect_exit 0 steward request show "$id5"

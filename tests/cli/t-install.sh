@@ -38,7 +38,7 @@ commands_of() {
 	sed -n '/^commands:$/,/^$/p' | sed -n 's/^  \([a-z][a-z]*\) .*/\1/p'
 }
 "$STEWARD" --help | commands_of >"$TMP/verbs"
-expect_count 13 . "$TMP/verbs" "steward --help lists the 13 verbs of the command table"
+expect_count 15 . "$TMP/verbs" "steward --help lists the 15 verbs of the command table"
 PAGES=
 for page in steward $(sed 's/^/steward-/' "$TMP/verbs"); do
 	if [ -f "$MAN1/$page.1" ]; then

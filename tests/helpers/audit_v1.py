@@ -4,8 +4,8 @@ the migration tests.
 
 usage: audit_v1.py STATE_DIR [VERSION]
 
-VERSION (default 1) is the schema to go back to: 4, before the checkpoints' macs (drops
-that column); 3, also before the Merkle tree (drops table
+VERSION (default 1) is the schema to go back to: 4, before the checkpoints' macs and the
+API tokens (drops that column and table); 3, also before the Merkle tree (drops table
 merkle and the checkpoints' root column, and signs every checkpoint again in format 1,
 "steward.checkpoint.v1\\0" || seq || hash || ts_ms, docs/audit.md, with STATE_DIR/audit.key);
 2, also before the key binding (drops the macs, covers and the covered rows); 1, also before
@@ -52,6 +52,7 @@ def main(argv):
         sk = f.read()
     db = sqlite3.connect(os.path.join(argv[1], "audit.db"))
     rows = db.execute("SELECT seq, ts_ms, hash FROM checkpoints ORDER BY seq").fetchall()
+    db.execute("DROP TABLE IF EXISTS tokens")
     db.execute("ALTER TABLE checkpoints DROP COLUMN mac")
     if version == 4:
         db.execute("PRAGMA user_version = 4")

@@ -1,0 +1,640 @@
+/* The HTTP server: where it listens (TCP, loopback by default, and a Unix socket), who the
+ * caller is (the socket peer's uid; bearer tokens over TCP), the audit record of every
+ * request, the routes under /api/v1, the access log, and a clean stop on SIGTERM. */
+#include "serve.h"
+#include "audit.h"
+#include "alloc.h"
+#include "escape.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#define BODY_MAX ((size_t)1 << 20) /* bytes of a request body */
+#define CONN_LIMIT 256             /* connections at once */
+#define PER_IP_LIMIT 64            /* connections at once from one address */
+#define CONN_TIMEOUT_S 30          /* an idle or slow connection is closed after this */
+#define CONN_MEMORY (64 * 1024)    /* per connection: headers and the URL */
+#define TEXT_MAX 512               /* a path or a message as logged */
+
+struct server;
+
+/* A listening endpoint: what the request handler is given, so that it knows where a
+ * connection came in. */
+struct endpoint {
+	struct server *s;
+	int on_socket;
+};
+
+struct server {
+	const struct serve_opts *o;
+	struct endpoint tcp_ep, unix_ep;
+	pthread_key_t key;     /* per worker thread: its audit log (struct audit_log *) */
+	pthread_mutex_t ident; /* the password database and steward.yaml, read per request */
+	pthread_mutex_t out;   /* one access line at a time */
+	struct MHD_Daemon *tcp, *unx;
+	int unix_fd;
+};
+
+/* One request, from its first byte to its access line. */
+struct request {
+	struct timespec start;
+	int status;
+	size_t bytes, body;
+	int on_socket;
+	char user[64];
+	char method[16], path[TEXT_MAX], version[16]; /* as logged: the path without its query */
+};
+
+/* ---- Time, text and the access log --------------------------------------------------- */
+
+static double since(const struct timespec *t0)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* s escaped (st_escape()) into out, cut to fit: what a log line or a record may show. */
+static const char *escaped(const char *s, char *out, size_t n)
+{
+	size_t used, k;
+
+	k = st_escape(s, strlen(s), &used, out, n - 1, 0);
+	out[k] = '\0';
+	return out;
+}
+
+/* The URL as logged: its path, escaped; a query, which may carry a search term or another
+ * personal value, is never logged, only that there was one. */
+static const char *logged_path(const char *url, char *out, size_t n)
+{
+	const char *q = strchr(url, '?');
+	char path[TEXT_MAX];
+
+	snprintf(path, sizeof(path), "%.*s%s", (int)(q ? q - url : (long)strlen(url)), url,
+		 q ? "?..." : "");
+	return escaped(path, out, n);
+}
+
+/* One line in the Common Log Format, with the time in UTC and the seconds taken. */
+static void access_line(struct server *s, struct MHD_Connection *c, const struct request *r)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	char host[NI_MAXHOST] = "-", when[64], user[128];
+	time_t now = time(NULL);
+	struct tm tm;
+
+	if (r->on_socket)
+		snprintf(host, sizeof(host), "unix");
+	else if (ci && ci->client_addr &&
+		 getnameinfo(ci->client_addr,
+			     ci->client_addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+								    : sizeof(struct sockaddr_in),
+			     host, sizeof(host), NULL, 0, NI_NUMERICHOST))
+		snprintf(host, sizeof(host), "?");
+	gmtime_r(&now, &tm);
+	strftime(when, sizeof(when), "%d/%b/%Y:%H:%M:%S +0000", &tm);
+	pthread_mutex_lock(&s->out);
+	fprintf(stderr, "%s - %s [%s] \"%s %s %s\" %d %zu %.6f\n", host,
+		r->user[0] ? escaped(r->user, user, sizeof(user)) : "-", when, r->method, r->path,
+		r->version, r->status, r->bytes, since(&r->start));
+	fflush(stderr);
+	pthread_mutex_unlock(&s->out);
+}
+
+/* ---- Responses ------------------------------------------------------------------------ */
+
+/* Queues doc (taken) as the JSON answer with status; the security headers go on every one. */
+static enum MHD_Result reply_json(struct MHD_Connection *c, struct request *r, int status,
+				  json_t *doc)
+{
+	char *text = doc ? json_dumps(doc, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
+	struct MHD_Response *res;
+	enum MHD_Result ret;
+	size_t len;
+
+	json_decref(doc);
+	if (!text) {
+		status = MHD_HTTP_INTERNAL_SERVER_ERROR;
+		text = strdup("{\"error\":{\"status\":500,\"message\":\"out of memory\"}}");
+		if (!text)
+			return MHD_NO;
+	}
+	len = strlen(text);
+	res = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
+	if (!res) {
+		free(text);
+		return MHD_NO;
+	}
+	MHD_add_response_header(res, "Content-Type", "application/json");
+	MHD_add_response_header(res, "Cache-Control", "no-store");
+	MHD_add_response_header(res, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(res, "Content-Security-Policy", "default-src 'none'");
+	if (status == MHD_HTTP_UNAUTHORIZED)
+		MHD_add_response_header(res, "WWW-Authenticate", "Bearer realm=\"steward\"");
+	r->status = status;
+	r->bytes = len;
+	ret = MHD_queue_response(c, (unsigned)status, res);
+	MHD_destroy_response(res);
+	return ret;
+}
+
+/* {"error": {"status": S, "message": M}}: messages follow the CLI's rules (lowercase, no
+ * full stop, the subject in quotes). */
+static enum MHD_Result reply_error(struct MHD_Connection *c, struct request *r, int status,
+				   const char *fmt, ...) ST_PRINTF(4, 5);
+
+static enum MHD_Result reply_error(struct MHD_Connection *c, struct request *r, int status,
+				   const char *fmt, ...)
+{
+	char msg[TEXT_MAX], clean[TEXT_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return reply_json(c, r, status,
+			  json_pack("{s:{s:i, s:s}}", "error", "status", status, "message",
+				    escaped(msg, clean, sizeof(clean))));
+}
+
+/* ---- Who is asking -------------------------------------------------------------------- */
+
+/* The peer of a Unix-socket connection, by SO_PEERCRED: its uid and login name. Returns 0,
+ * or -1 when the kernel does not say. */
+static int peer_actor(struct MHD_Connection *c, struct audit_actor *a)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	struct passwd pw, *found = NULL;
+	char buf[4096];
+
+	memset(a, 0, sizeof(*a));
+	if (!ci || getsockopt(ci->connect_fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) ||
+	    len != sizeof(cred))
+		return -1;
+	a->uid = cred.uid;
+	if (!getpwuid_r(cred.uid, &pw, buf, sizeof(buf), &found) && found &&
+	    strlen(pw.pw_name) < sizeof(a->name))
+		snprintf(a->name, sizeof(a->name), "%s", pw.pw_name);
+	else
+		snprintf(a->name, sizeof(a->name), "uid:%lu", (unsigned long)cred.uid);
+	return 0;
+}
+
+/* The actor's role from steward.yaml, read again for every request so that a change to
+ * `roles:` holds at once. Returns 0, or -1 with err. */
+static int resolve_role(struct server *s, struct audit_actor *a, struct st_error *err)
+{
+	struct catalog_config cfg = {0};
+	int ret;
+
+	pthread_mutex_lock(&s->ident); /* getpwuid(), getgrnam(): not reentrant */
+	ret = catalog_config_load(&cfg, s->o->ws, err) ||
+	      audit_role_resolve(&cfg, s->o->ws->config, a, err);
+	pthread_mutex_unlock(&s->ident);
+	catalog_config_release(&cfg);
+	return ret ? -1 : 0;
+}
+
+/* ---- The audit log, one handle per worker thread --------------------------------------- */
+
+static void close_log(void *p)
+{
+	audit_free(p);
+}
+
+static struct audit_log *worker_log(struct server *s, struct st_error *err)
+{
+	struct audit_log *log = pthread_getspecific(s->key);
+
+	if (log)
+		return log;
+	if (audit_open(&log, s->o->ws->state_dir, s->o->version, 0, err))
+		return NULL;
+	if (pthread_setspecific(s->key, log)) {
+		audit_free(log);
+		st_error_set(err, ST_E_SYSTEM, "cannot keep the audit log of a worker");
+		return NULL;
+	}
+	return log;
+}
+
+/* ---- Routes --------------------------------------------------------------------------- */
+
+/* A route: its path under /api/v1, the audit action it is recorded as (NULL: not recorded,
+ * needs no one) and its handler, which answers through reply_json(). */
+struct route {
+	const char *path;
+	const char *action;
+	enum MHD_Result (*fn)(struct server *s, struct MHD_Connection *c, struct request *r,
+			      const struct audit_actor *a);
+};
+
+static enum MHD_Result get_health(struct server *s, struct MHD_Connection *c,
+				  struct request *r, const struct audit_actor *a)
+{
+	(void)a;
+	return reply_json(c, r, MHD_HTTP_OK,
+			  json_pack("{s:s, s:s}", "status", "ok", "version", s->o->version));
+}
+
+static enum MHD_Result get_whoami(struct server *s, struct MHD_Connection *c,
+				  struct request *r, const struct audit_actor *a)
+{
+	(void)s;
+	return reply_json(c, r, MHD_HTTP_OK,
+			  json_pack("{s:s, s:s, s:s}", "user", a->name, "role",
+				    audit_role_name(a->role), "via",
+				    r->on_socket ? "socket" : "token"));
+}
+
+static const struct route routes[] = {
+	{"/api/v1/health", NULL, get_health},
+	{"/api/v1/whoami", "serve.whoami", get_whoami},
+};
+
+/* Runs route rt for actor a inside its audit record: denied (and recorded so) when a's role
+ * is below the action's, else written as pending, answered, and chained with its outcome.
+ * When the record cannot be written the request is not answered (fail closed: 503). */
+static enum MHD_Result run_route(struct server *s, struct MHD_Connection *c, struct request *r,
+				 const struct route *rt, struct audit_actor *a, const char *url)
+{
+	struct st_error err = ST_ERROR_INIT;
+	char object[TEXT_MAX];
+	struct audit_entry e = {a, rt->action, NULL, NULL};
+	struct audit_log *log;
+	enum MHD_Result ret;
+	int need = audit_action_role(rt->action);
+
+	e.object = logged_path(url, object, sizeof(object));
+	if (!(log = worker_log(s, &err)))
+		return reply_error(c, r, MHD_HTTP_SERVICE_UNAVAILABLE,
+				   "the audit log cannot be written, so nothing is answered: %s",
+				   err.msg);
+	if (need < 0 || a->role < need) {
+		char reason[128];
+
+		snprintf(reason, sizeof(reason), "needs the '%s' role",
+			 audit_role_name(need < 0 ? AUDIT_ROLE_ADMIN : need));
+		if (audit_append(log, &e, AUDIT_DENIED, reason, NULL, &err))
+			return reply_error(c, r, MHD_HTTP_SERVICE_UNAVAILABLE,
+					   "the audit log cannot be written: %s", err.msg);
+		return reply_error(c, r, MHD_HTTP_FORBIDDEN, "'%s' needs the '%s' role; '%s' has %s%s%s",
+				   rt->path, audit_role_name(need < 0 ? AUDIT_ROLE_ADMIN : need),
+				   a->name, a->role ? "the '" : "no role",
+				   a->role ? audit_role_name(a->role) : "", a->role ? "' role" : "");
+	}
+	if (audit_begin(log, &e, &err))
+		return reply_error(c, r, MHD_HTTP_SERVICE_UNAVAILABLE,
+				   "the audit log cannot be written, so nothing is answered: %s",
+				   err.msg);
+	ret = rt->fn(s, c, r, a);
+	if (audit_end(log, r->status < 400 ? AUDIT_OK : AUDIT_ERROR, NULL, NULL, &err))
+		return MHD_NO; /* the answer is queued; the connection is closed instead */
+	return ret;
+}
+
+/* Records a request refused before anyone could be named (no token, a bad one): actor
+ * "(anonymous)", which no login name can be, with the reason. Returns 0, or -1 with err. */
+static int record_anonymous(struct server *s, const struct route *rt, const char *url,
+			    const char *reason, struct st_error *err)
+{
+	struct audit_actor a = {.uid = (uid_t)-1};
+	struct audit_entry e = {&a, rt->action, NULL, NULL};
+	char object[TEXT_MAX], why[TEXT_MAX];
+	struct audit_log *log = worker_log(s, err);
+
+	snprintf(a.name, sizeof(a.name), "(anonymous)");
+	e.object = logged_path(url, object, sizeof(object));
+	return log ? audit_append(log, &e, AUDIT_DENIED, escaped(reason, why, sizeof(why)), NULL, err)
+		   : -1;
+}
+
+/* The caller over TCP: the user a bearer token names. Returns 0 with *a filled, or -1 with
+ * err (ST_E_DENIED: no token, or one that is not good). */
+static int token_actor(struct server *s, struct MHD_Connection *c, struct audit_actor *a,
+		       struct st_error *err)
+{
+	const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+						    MHD_HTTP_HEADER_AUTHORIZATION);
+	struct audit_token t;
+	struct audit_log *log;
+	struct passwd pw, *found = NULL;
+	char buf[4096];
+
+	memset(a, 0, sizeof(*a));
+	if (!h || strncasecmp(h, "Bearer ", 7))
+		return st_error_set(err, ST_E_DENIED,
+				    "a bearer token is needed ('Authorization: Bearer TOKEN'; see "
+				    "'steward token new')");
+	if (!(log = worker_log(s, err)))
+		return -1;
+	if (audit_token_check(log, h + 7, &t, err))
+		return -1;
+	snprintf(a->name, sizeof(a->name), "%s", t.user);
+	a->uid = !getpwnam_r(t.user, &pw, buf, sizeof(buf), &found) && found ? pw.pw_uid
+									      : (uid_t)-1;
+	return 0;
+}
+
+/* Who is asking: the socket's peer, or (over TCP) the user of a bearer token; then their
+ * role. Returns 0 with *a filled, or -1 after queueing the error answer into *ret (a request
+ * refused for want of a name is recorded as "(anonymous)"). */
+static int authenticate(struct server *s, struct MHD_Connection *c, struct request *r,
+			const struct route *rt, const char *url, struct audit_actor *a,
+			enum MHD_Result *ret)
+{
+	struct st_error err = ST_ERROR_INIT, rec = ST_ERROR_INIT;
+
+	if (r->on_socket ? peer_actor(c, a) && st_error_set(&err, ST_E_DENIED,
+							     "cannot tell who is connected")
+			 : token_actor(s, c, a, &err)) {
+		if (err.code != ST_E_DENIED) {
+			*ret = reply_error(c, r, MHD_HTTP_SERVICE_UNAVAILABLE, "%s", err.msg);
+			return -1;
+		}
+		if (record_anonymous(s, rt, url, err.msg, &rec)) {
+			*ret = reply_error(c, r, MHD_HTTP_SERVICE_UNAVAILABLE,
+					   "the audit log cannot be written: %s", rec.msg);
+			return -1;
+		}
+		*ret = reply_error(c, r, MHD_HTTP_UNAUTHORIZED, "%s", err.msg);
+		return -1;
+	}
+	snprintf(r->user, sizeof(r->user), "%s", a->name);
+	if (resolve_role(s, a, &err)) {
+		*ret = reply_error(c, r, MHD_HTTP_INTERNAL_SERVER_ERROR, "%s", err.msg);
+		return -1;
+	}
+	return 0;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+				  const char *method, const char *version, const char *upload,
+				  size_t *upload_size, void **req_cls)
+{
+	const struct endpoint *ep = cls;
+	struct server *s = ep->s;
+	struct request *r = *req_cls;
+	struct audit_actor a;
+	enum MHD_Result ret;
+	const struct route *rt = NULL;
+	const char *cl;
+
+	(void)upload;
+	if (!r) { /* the headers are in: the request starts */
+		if (!(r = st_calloc(1, sizeof(*r))))
+			return MHD_NO;
+		clock_gettime(CLOCK_MONOTONIC, &r->start);
+		r->on_socket = ep->on_socket;
+		escaped(method, r->method, sizeof(r->method));
+		escaped(version ? version : "-", r->version, sizeof(r->version));
+		logged_path(url, r->path, sizeof(r->path));
+		*req_cls = r;
+		cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+		if (cl && strtoull(cl, NULL, 10) > BODY_MAX) /* refused before it is read */
+			return reply_error(c, r, MHD_HTTP_CONTENT_TOO_LARGE,
+					   "the request body is over %zu bytes", BODY_MAX);
+		return MHD_YES;
+	}
+	if (*upload_size) { /* a body: counted, bounded, and (for now) not wanted */
+		r->body += *upload_size;
+		*upload_size = 0;
+		if (r->body > BODY_MAX)
+			return reply_error(c, r, MHD_HTTP_CONTENT_TOO_LARGE,
+					   "the request body is over %zu bytes", BODY_MAX);
+		return MHD_YES;
+	}
+	for (size_t i = 0; i < sizeof(routes) / sizeof(*routes); i++)
+		if (!strcmp(url, routes[i].path))
+			rt = &routes[i];
+	if (!rt) {
+		char path[TEXT_MAX];
+
+		return reply_error(c, r, MHD_HTTP_NOT_FOUND, "no such page '%s'",
+				   logged_path(url, path, sizeof(path)));
+	}
+	if (strcmp(method, "GET") && strcmp(method, "HEAD"))
+		return reply_error(c, r, MHD_HTTP_METHOD_NOT_ALLOWED, "'%s' takes GET only",
+				   rt->path);
+	if (r->body)
+		return reply_error(c, r, MHD_HTTP_BAD_REQUEST, "'%s' takes no request body",
+				   rt->path);
+	if (!rt->action)
+		return rt->fn(s, c, r, NULL);
+	if (authenticate(s, c, r, rt, url, &a, &ret))
+		return ret;
+	return run_route(s, c, r, rt, &a, url);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	const struct endpoint *ep = cls;
+	struct server *s = ep->s;
+	struct request *r = *req_cls;
+	const union MHD_ConnectionInfo *ci;
+
+	(void)toe;
+	if (!r)
+		return;
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_HTTP_STATUS);
+	if (ci && !r->status)
+		r->status = (int)ci->http_status;
+	access_line(s, c, r);
+	st_free(r);
+	*req_cls = NULL;
+}
+
+/* ---- Listening ------------------------------------------------------------------------ */
+
+/* Parses "HOST:PORT" (HOST may be [v6]) into a socket address. Returns 0, or -1 with err. */
+static int parse_listen(const char *spec, struct sockaddr_storage *ss, socklen_t *len,
+			struct st_error *err)
+{
+	char host[256];
+	const char *colon = strrchr(spec, ':'), *h = spec;
+	size_t hlen;
+	struct addrinfo hints = {0}, *ai = NULL;
+	int rc;
+
+	if (!colon || colon == spec || !colon[1])
+		return st_error_set(err, ST_E_USAGE, "'%s' is not HOST:PORT", spec);
+	hlen = (size_t)(colon - spec);
+	if (spec[0] == '[' && colon[-1] == ']') {
+		h = spec + 1;
+		hlen -= 2;
+	}
+	if (hlen >= sizeof(host))
+		return st_error_set(err, ST_E_USAGE, "'%s' is not HOST:PORT", spec);
+	memcpy(host, h, hlen);
+	host[hlen] = '\0';
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
+	if ((rc = getaddrinfo(host, colon + 1, &hints, &ai)))
+		return st_error_set(err, ST_E_USAGE, "'%s' is not HOST:PORT with a numeric address: %s",
+				    spec, gai_strerror(rc));
+	memcpy(ss, ai->ai_addr, ai->ai_addrlen);
+	*len = ai->ai_addrlen;
+	freeaddrinfo(ai);
+	return 0;
+}
+
+/* A listening Unix socket at path (mode 0660: the owner and the group may connect); a
+ * leftover socket of a server that is gone is replaced, anything else there is refused. */
+static int listen_unix(const char *path, struct st_error *err)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct stat sb;
+	int fd = -1;
+	mode_t old;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return st_error_set(err, ST_E_USAGE, "socket path '%s' is too long", path);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	if (!lstat(path, &sb)) {
+		int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+		if (!S_ISSOCK(sb.st_mode) || probe < 0 ||
+		    !connect(probe, (struct sockaddr *)&sa, sizeof(sa))) {
+			if (probe >= 0)
+				close(probe);
+			return st_error_set(err, ST_E_SYSTEM, "'%s' is in use", path);
+		}
+		close(probe);
+		unlink(path); /* a socket nobody listens on */
+	}
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return st_error_set(err, ST_E_SYSTEM, "cannot make a socket: %s", strerror(errno));
+	old = umask(0117);
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || listen(fd, 128)) {
+		umask(old);
+		st_error_set(err, ST_E_SYSTEM, "cannot listen on '%s': %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	umask(old);
+	return fd;
+}
+
+static struct MHD_Daemon *start(struct endpoint *ep, unsigned threads, const struct sockaddr *sa,
+				int fd)
+{
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC;
+
+	if (sa)
+		flags |= sa->sa_family == AF_INET6 ? MHD_USE_IPv6 : 0;
+	return MHD_start_daemon(
+		flags, 0, NULL, NULL, on_request, ep, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
+		ep, MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT,
+		(unsigned)CONN_LIMIT, MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)PER_IP_LIMIT,
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONN_TIMEOUT_S,
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONN_MEMORY,
+		sa ? MHD_OPTION_SOCK_ADDR : MHD_OPTION_LISTEN_SOCKET,
+		sa ? (void *)sa : (void *)(intptr_t)fd, MHD_OPTION_END);
+}
+
+int serve_run(const struct serve_opts *o, struct st_error *err)
+{
+	struct server s = {.o = o, .unix_fd = -1};
+	struct sockaddr_storage ss;
+	socklen_t sslen = 0;
+	sigset_t set, old;
+	unsigned threads = o->threads;
+	int sig = 0, ret = -1, have_key = 0;
+
+	if (!threads) {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+		threads = n > 0 && n < 64 ? (unsigned)n : 2;
+	}
+	if (!o->listen && !o->socket)
+		return st_error_set(err, ST_E_USAGE, "nothing to listen on");
+	if (o->listen && parse_listen(o->listen, &ss, &sslen, err))
+		return -1;
+	s.tcp_ep.s = s.unix_ep.s = &s;
+	s.unix_ep.on_socket = 1;
+	if (pthread_key_create(&s.key, close_log))
+		return st_error_set(err, ST_E_SYSTEM, "cannot make the workers' keys");
+	have_key = 1;
+	pthread_mutex_init(&s.ident, NULL);
+	pthread_mutex_init(&s.out, NULL);
+	/* The workers inherit this mask: only the main thread takes the stop signals. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &set, &old);
+	signal(SIGPIPE, SIG_IGN);
+	if (o->socket && (s.unix_fd = listen_unix(o->socket, err)) < 0)
+		goto out;
+	if (o->listen && !(s.tcp = start(&s.tcp_ep, threads, (struct sockaddr *)&ss, -1))) {
+		st_error_set(err, ST_E_SYSTEM, "cannot listen on '%s': %s", o->listen,
+			     strerror(errno ? errno : EADDRINUSE));
+		goto out;
+	}
+	if (s.unix_fd >= 0) {
+		if (!(s.unx = start(&s.unix_ep, threads, NULL, s.unix_fd))) {
+			st_error_set(err, ST_E_SYSTEM, "cannot serve on '%s'", o->socket);
+			goto out;
+		}
+		s.unix_fd = -1; /* the daemon's now */
+	}
+	if (s.tcp) {
+		const union MHD_DaemonInfo *di = MHD_get_daemon_info(s.tcp, MHD_DAEMON_INFO_BIND_PORT);
+		char host[NI_MAXHOST] = "?";
+
+		getnameinfo((struct sockaddr *)&ss, sslen, host, sizeof(host), NULL, 0, NI_NUMERICHOST);
+		printf(ss.ss_family == AF_INET6 ? "listening on http://[%s]:%u\n"
+						: "listening on http://%s:%u\n",
+		       host, di ? (unsigned)di->port : 0);
+	}
+	if (s.unx)
+		printf("listening on unix:%s\n", o->socket);
+	fflush(stdout);
+	while (sigwait(&set, &sig) || (sig != SIGTERM && sig != SIGINT))
+		;
+	printf("stopping on %s\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+	fflush(stdout);
+	ret = 0;
+out:
+	/* Stop accepting, let the requests in flight finish, join the workers (whose audit
+	 * logs their key's destructor closes). */
+	if (s.tcp) {
+		MHD_quiesce_daemon(s.tcp);
+		MHD_stop_daemon(s.tcp);
+	}
+	if (s.unx) {
+		MHD_quiesce_daemon(s.unx);
+		MHD_stop_daemon(s.unx);
+	}
+	if (s.unix_fd >= 0)
+		close(s.unix_fd);
+	if (o->socket && (s.unx || s.unix_fd >= 0 || ret == 0))
+		unlink(o->socket);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	pthread_mutex_destroy(&s.ident);
+	pthread_mutex_destroy(&s.out);
+	if (have_key)
+		pthread_key_delete(s.key);
+	return ret;
+}
