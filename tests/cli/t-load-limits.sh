@@ -54,7 +54,7 @@ expect_stderr_line "error: no help for 'nosuch'"
 # A database written by a newer steward is refused, not changed.
 sqlite3 "$WS/.steward/catalog.db" 'PRAGMA user_version = 99'
 expect_exit 5 steward search x
-expect_stderr_line 'error: catalog.db has schema version 99, newer than this steward supports (2)'
+expect_stderr_line "error: catalog.db has schema version 99, newer than this steward supports ($CATALOG_SCHEMA)"
 expect_equal 99 "$(sqlite3 "$WS/.steward/catalog.db" 'PRAGMA user_version')" 'user_version is untouched'
 
 done_testing
