@@ -21,6 +21,7 @@
 #   HTTP_PORT HTTP_PID  the HTTP test server's, after start_http_target
 #   FIXTURES EXPECTED CORPUS CSV_DIR
 #   AUDIT_SCHEMA  audit.db's schema version, as audit/log.c defines it
+#   CATALOG_SCHEMA  catalog.db's, as catalog/catalog.h defines it
 set -u
 
 : "${STEWARD_SRC:=$(cd "$(dirname "$0")/../.." && pwd)}"
@@ -37,6 +38,7 @@ unset STEWARD_HOME
 	EXPECTED=$STEWARD_SRC/tests/fixtures/expected
 	CORPUS=$STEWARD_SHARED/corpus/catalog
 	CSV_DIR=$STEWARD_SHARED/corpus/csv
+	CATALOG_SCHEMA=$(sed -n 's/^#define CATALOG_SCHEMA_VERSION \([0-9]*\)$/\1/p' "$STEWARD_SRC/catalog/catalog.h")
 	AUDIT_SCHEMA=$(sed -n 's/^#define AUDIT_SCHEMA_VERSION \([0-9]*\)$/\1/p' "$STEWARD_SRC/audit/log.c")
 }
 
