@@ -930,10 +930,12 @@ static int wal_sync(struct audit_log *log, struct st_error *err)
 {
 	sqlite3_file *wal = NULL;
 
+	/* No WAL open: the log is not in WAL mode (a file system without shared memory), and
+	 * its rollback journal syncs every commit itself. */
 	if (sqlite3_file_control(log->db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &wal) !=
 		    SQLITE_OK ||
 	    !wal || !wal->pMethods)
-		return st_error_set(err, ST_E_SYSTEM, "cannot find the audit log's WAL file");
+		return 0;
 	if (wal->pMethods->xSync(wal, SQLITE_SYNC_NORMAL) != SQLITE_OK)
 		return st_error_set(err, ST_E_SYSTEM, "cannot sync the audit log '%s-wal'",
 				    log->path);
