@@ -69,6 +69,27 @@ static int names_dbt_schema(const char *path)
 	return strstr(head, "\"dbt_schema_version\"") != NULL;
 }
 
+int catalog_dbt_is_project(const char *dir)
+{
+	char path[4096];
+	struct stat sb;
+	int n = snprintf(path, sizeof(path), "%s/dbt_project.yml", dir);
+
+	return n > 0 && (size_t)n < sizeof(path) && !stat(path, &sb) && S_ISREG(sb.st_mode);
+}
+
+int catalog_dbt_own(const char *name, int is_dir)
+{
+	static const char *const dirs[] = {"models", "seeds",	     "snapshots",  "analyses",
+					   "macros", "tests",	     "data",	   "target",
+					   "logs",   "dbt_packages", "dbt_modules"};
+	static const char *const files[] = {"dbt_project.yml", "packages.yml", "dependencies.yml",
+					    "selectors.yml",   "profiles.yml", "package-lock.yml"};
+
+	return is_dir ? catalog_dbt_one_of(name, dirs, sizeof(dirs) / sizeof(*dirs))
+		      : catalog_dbt_one_of(name, files, sizeof(files) / sizeof(*files));
+}
+
 int catalog_dbt_is_json(const char *path)
 {
 	size_t n = strlen(path);

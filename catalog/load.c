@@ -220,7 +220,9 @@ static int cmp_names(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static int walk_dir(struct loader *L, const char *dir, int depth)
+/* Walks dir for descriptors and dbt manifests; with dbt_only, for manifests alone (the
+ * YAML under a dbt project's own directories is dbt's, not steward's). */
+static int walk_dir(struct loader *L, const char *dir, int depth, int dbt_only)
 {
 	char **names = NULL;
 	size_t n = 0, cap = 0;
@@ -246,6 +248,7 @@ static int walk_dir(struct loader *L, const char *dir, int depth)
 	}
 	if (n > 1) /* qsort(NULL, 0) is undefined */
 		qsort(names, n, sizeof(*names), cmp_names);
+	int project = !dbt_only && catalog_dbt_is_project(dir);
 	for (size_t i = 0; i < n; i++) {
 		struct st_buf path;
 		struct stat lsb, sb;
@@ -264,8 +267,10 @@ static int walk_dir(struct loader *L, const char *dir, int depth)
 		} else if (S_ISDIR(sb.st_mode)) {
 			/* Symlinked directories are not followed, so the walk cannot loop. */
 			if (!S_ISLNK(lsb.st_mode))
-				r = walk_dir(L, path.p, depth + 1);
-		} else if (S_ISREG(sb.st_mode) && has_yaml_ext(names[i])) {
+				r = walk_dir(L, path.p, depth + 1,
+					     dbt_only || (project && catalog_dbt_own(names[i], 1)));
+		} else if (S_ISREG(sb.st_mode) && has_yaml_ext(names[i]) && !dbt_only &&
+			   !(project && catalog_dbt_own(names[i], 0))) {
 			r = add_file(L, path.p, &sb);
 		} else if (S_ISREG(sb.st_mode) && catalog_dbt_sniff(path.p, names[i])) {
 			if (!(r = add_file(L, path.p, &sb)))
@@ -311,7 +316,7 @@ static int collect(struct loader *L, const char *const *paths, size_t npaths)
 		if (!r->abs)
 			return oom(L);
 		L->nroots++;
-		if (r->is_dir ? walk_dir(L, paths[i], 0) : add_file(L, paths[i], &sb))
+		if (r->is_dir ? walk_dir(L, paths[i], 0, 0) : add_file(L, paths[i], &sb))
 			return -1;
 		if (!r->is_dir && catalog_dbt_is_json(paths[i]))
 			L->files[L->nfiles - 1].dbt = 1;

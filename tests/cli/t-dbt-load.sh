@@ -128,5 +128,18 @@ init_ws "$TMP/ws2"
 expect_exit 0 "$STEWARD" --home "$TMP/ws2" catalog load proj
 expect_stdout_line 'dbt: 1 manifest named or found, 1 parsed'
 expect_stdout_line 'catalog: 8 datasets (8 versions)'
+# A dbt project directory: its own YAML (dbt_project.yml, models/*.yml) is dbt's, not
+# steward's, and is not read; descriptors elsewhere in it are.
+mkdir -p proj/models proj/steward proj/dbt_packages/util/models
+printf 'name: shop\nversion: "1.0.0"\nprofile: shop\n' >proj/dbt_project.yml
+printf 'version: 2\nmodels:\n  - name: orders\n    columns:\n      - name: order_id\n' >proj/models/schema.yml
+cp proj/models/schema.yml proj/dbt_packages/util/models/schema.yml
+printf 'packages:\n  - package: dbt-labs/dbt_utils\n' >proj/packages.yml
+printf 'extends: model.shop.orders\ncolumns:\n  - {name: order_id, pii: none}\n' >proj/steward/orders.yaml
+init_ws "$TMP/ws4"
+expect_exit 0 "$STEWARD" --home "$TMP/ws4" catalog load proj
+expect_stdout_line 'loaded 2 files: 2 new, 0 changed, 0 unchanged, 0 removed; 1 document read'
+expect_stdout_line 'catalog: 8 datasets (8 versions)'
+expect_stderr_empty
 
 done_testing
