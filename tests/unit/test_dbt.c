@@ -29,10 +29,12 @@ static const char manifest[] =
 	"   {\"materialized\": \"ephemeral\"}, \"depends_on\": {\"nodes\": [\"source.p.s.t\"]}},\n"
 	"  \"test.p.nn\": {\"resource_type\": \"test\", \"column_name\": \"id\", \"test_metadata\":"
 	"   {\"name\": \"not_null\", \"kwargs\": {\"column_name\": \"id\", \"model\":"
-	"   \"{{ get_where_subquery(ref('a')) }}\"}}, \"depends_on\": {\"nodes\": [\"model.p.a\"]}}\n"
+	"   \"{{ get_where_subquery(ref('a')) }}\"}}, \"depends_on\": {\"nodes\": "
+	"[\"model.p.a\"]}}\n"
 	" },\n"
 	" \"sources\": {\"source.p.s.t\": {\"resource_type\": \"source\", \"name\": \"t\","
-	"  \"source_name\": \"s\", \"database\": \"dw\", \"schema\": \"raw\", \"identifier\": \"t\"}}\n"
+	"  \"source_name\": \"s\", \"database\": \"dw\", \"schema\": \"raw\", \"identifier\": "
+	"\"t\"}}\n"
 	"}\n";
 
 static int load(const char *path)
