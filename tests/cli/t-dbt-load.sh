@@ -82,6 +82,10 @@ printf '{"order_id": 1}\n' >"$TMP/rec.jsonl"
 expect_exit_stdin 3 "$TMP/rec.jsonl" steward ingest warehouse-analytics.orders --purpose test
 expect_stderr_line "error: warehouse-analytics.orders: field 'order_id' has pii class unknown: tag it before ingesting data"
 expect_stderr_line "error: 2 fields cannot be ingested as declared; give every field a pii class ('steward pii check' lists the unknown ones) and a transform"
+# pii scan proposes a class for an unknown column whose values hold personal data.
+printf '{"id": 1, "customer_id": 3, "status": "ann@example.com"}\n' >"$TMP/o.jsonl"
+expect_exit 1 steward pii scan "$TMP/o.jsonl" --dataset source.shop.raw.orders
+expect_stdout_line '  status: of pii class unknown, yet 100.0% of its values hold email; propose pii: direct, category: user.contact.email, transform: hash'
 expect_exit 0 steward pii map
 expect_stdout_line '  warehouse-analytics.stg_customers  full_name    direct        -          -         postgres  declared'
 # search finds a dataset by a unique_id and by a word.
