@@ -432,7 +432,8 @@ struct pii_keyring;
 /* Builds the plan for request r from the catalog (the latest version of every dataset)
  * and the `targets:` map of cfg: every dataset with a field of r's category, and every
  * dataset with a `subject` field. Each is matched on its erasure `match` field, else its
- * subject field, else a field of r's category; a match field of another category is
+ * subject field, else a field of r's category, else a join key (a relationships
+ * constraint whose referenced field has a category); a match field of another category is
  * reached through identifiers resolved from other targets (alt_field). Direct matches
  * come first. Fills plan (release with audit_plan_release()).
  * Returns 0, or -1 with err (ST_E_INVALID, located in config_path, for a malformed

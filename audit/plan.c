@@ -188,7 +188,6 @@ static int plan_dataset(struct catalog *c, const struct catalog_card *card,
 	}
 	if (join_cat) { /* matched through a join key: it holds the referenced field's values */
 		it->direct = !strcmp(join_cat, r->category);
-		*keep = 1;
 		it->match_category = join_cat;
 		join_cat = NULL;
 	} else {

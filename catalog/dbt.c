@@ -69,6 +69,27 @@ static int names_dbt_schema(const char *path)
 	return strstr(head, "\"dbt_schema_version\"") != NULL;
 }
 
+int catalog_dbt_is_project(const char *dir)
+{
+	char path[4096];
+	struct stat sb;
+	int n = snprintf(path, sizeof(path), "%s/dbt_project.yml", dir);
+
+	return n > 0 && (size_t)n < sizeof(path) && !stat(path, &sb) && S_ISREG(sb.st_mode);
+}
+
+int catalog_dbt_own(const char *name, int is_dir)
+{
+	static const char *const dirs[] = {"models", "seeds",	     "snapshots",  "analyses",
+					   "macros", "tests",	     "data",	   "target",
+					   "logs",   "dbt_packages", "dbt_modules"};
+	static const char *const files[] = {"dbt_project.yml", "packages.yml", "dependencies.yml",
+					    "selectors.yml",   "profiles.yml", "package-lock.yml"};
+
+	return is_dir ? catalog_dbt_one_of(name, dirs, sizeof(dirs) / sizeof(*dirs))
+		      : catalog_dbt_one_of(name, files, sizeof(files) / sizeof(*files));
+}
+
 int catalog_dbt_is_json(const char *path)
 {
 	size_t n = strlen(path);
@@ -201,6 +222,29 @@ static int add_clean(struct st_buf *b, const char *s)
 	return 0;
 }
 
+/* Appends column name s as a field path: like add_clean(), but a dot between two names
+ * stays, making a nested field (BigQuery's catalog names struct members parent.member). */
+static int add_clean_path(struct st_buf *b, const char *s)
+{
+	size_t start = b->len;
+
+	if (add_clean(b, s))
+		return -1;
+	for (size_t i = 0; s[i]; i++)
+		if (s[i] == '.' && i && s[i + 1] && s[i - 1] != '.' && s[i + 1] != '.')
+			b->p[start + i] = '.';
+	return 0;
+}
+
+static int depth_of(const char *path)
+{
+	int n = 0;
+
+	for (; *path; path++)
+		n += *path == '.';
+	return n;
+}
+
 /* ---- one manifest ---- */
 
 enum { R_MODEL, R_SNAPSHOT, R_SEED, R_SOURCE };
@@ -217,6 +261,7 @@ struct col {
 	char *name;
 	char *type, *desc, *pii, *category, *transform, *normalize, *reason;
 	char *ppath; /* JSON path of what set pii, for messages */
+	int skip;    /* its name is another column's in steward: not stored */
 	json_t *meta, *tags;
 };
 
@@ -251,7 +296,7 @@ static const char *const q_sql[Q_COUNT] = {
 		" ?6, ?7, ?8, ?9, ?10, 0, 0, ?11)",
 	[Q_FIELD_INS] = "INSERT INTO fields(dataset_id, ord, path, depth, type, pii, category,"
 			" transform, normalize, pii_reason, description, line, col)"
-			" VALUES (?1, ?2, ?3, 0, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 0, 0)",
+			" VALUES (?1, ?2, ?3, ?11, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 0, 0)",
 	[Q_TAG_INS] = "INSERT OR IGNORE INTO tags(dataset_id, tag) VALUES (?1, ?2)",
 	[Q_EDGE_INS] =
 		"INSERT INTO edges(dataset_id, src, dst, line, col) VALUES (?1, ?2, ?3, 0, 0)",
@@ -322,6 +367,7 @@ static void mf_release(struct mfload *m)
 }
 
 static int err_at(struct mfload *m, const char *fmt, ...) ST_PRINTF(2, 3);
+static int warn_at(struct mfload *m, const char *fmt, ...) ST_PRINTF(2, 3);
 
 /* An error in the manifest, its message starting with a JSON path. */
 static int err_at(struct mfload *m, const char *fmt, ...)
@@ -464,12 +510,12 @@ static int dataset_for(struct mfload *m, size_t ri, char *ident, char *name)
 		d = &m->ds[di];
 		if (strcmp(d->ident, ident)) {
 			char b1[512], b2[512];
-			int r1 = err_at(
-				m,
-				"%s.%s: relation maps to dataset '%s', as does %s.%s; rename one",
-				r->section, qk(r->uid, b1, sizeof(b1)), name,
-				m->rels[d->rels[0]].section,
-				qk(m->rels[d->rels[0]].uid, b2, sizeof(b2)));
+			int r1 = warn_at(m,
+					 "%s.%s: relation maps to dataset '%s', as does %s.%s; it "
+					 "is skipped",
+					 r->section, qk(r->uid, b1, sizeof(b1)), name,
+					 m->rels[d->rels[0]].section,
+					 qk(m->rels[d->rels[0]].uid, b2, sizeof(b2)));
 
 			st_free(ident);
 			st_free(name);
@@ -576,7 +622,7 @@ static struct col *get_col(struct mfload *m, struct dset *d, const char *name, i
 	c = &d->cols[d->ncols];
 	memset(c, 0, sizeof(*c));
 	st_buf_init(&b, 4096);
-	if (add_clean(&b, name) || !(c->name = st_buf_detach(&b))) {
+	if (add_clean_path(&b, name) || !(c->name = st_buf_detach(&b))) {
 		st_buf_release(&b);
 		oom(m->x);
 		return NULL;
@@ -832,7 +878,8 @@ static int build_cols(struct mfload *m, struct dset *d)
 	return 0;
 }
 
-/* Columns that clean to one field name (order id, order_id) cannot both be fields. */
+/* Columns that clean to one field name (order id, order_id) cannot both be fields: the
+ * later one is skipped, with a warning. */
 static int check_cols(struct mfload *m, struct dset *d)
 {
 	const struct rel *first = &m->rels[d->rels[0]];
@@ -845,11 +892,14 @@ static int check_cols(struct mfload *m, struct dset *d)
 	for (size_t i = 0; !ret && i < d->ncols; i++) {
 		json_t *at = json_object_get(seen, d->cols[i].name);
 
-		if (at)
-			ret = err_at(m, "%s.%s: two columns have the name '%s' in steward",
-				     first->section, qk(first->uid, b1, sizeof(b1)),
-				     d->cols[i].name);
-		else if (json_object_set_new(seen, d->cols[i].name, json_true()))
+		if (at) {
+			d->cols[i].skip = 1;
+			ret = warn_at(
+				m,
+				"%s.%s: two columns have the name '%s' in steward; the second is "
+				"skipped",
+				first->section, qk(first->uid, b1, sizeof(b1)), d->cols[i].name);
+		} else if (json_object_set_new(seen, d->cols[i].name, json_true()))
 			ret = oom(m->x);
 	}
 	json_decref(seen);
@@ -1063,7 +1113,7 @@ static int store_ds(struct mfload *m, struct dset *d)
 		certified |= !strcmp(tag, "certified");
 	}
 	for (size_t i = 0; i < d->ncols; i++)
-		if (d->cols[i].pii && strcmp(d->cols[i].pii, "none") &&
+		if (!d->cols[i].skip && d->cols[i].pii && strcmp(d->cols[i].pii, "none") &&
 		    strcmp(d->cols[i].pii, "unknown"))
 			npii++;
 	if (location_of(first, &loc))
@@ -1171,6 +1221,9 @@ static int store_ds(struct mfload *m, struct dset *d)
 		struct col *c = &d->cols[i];
 		sqlite3_stmt *f = m->q[Q_FIELD_INS];
 
+		if (c->skip)
+			continue;
+		sqlite3_bind_int64(f, 11, depth_of(c->name));
 		sqlite3_bind_int64(f, 1, d->id);
 		sqlite3_bind_int64(f, 2, (int64_t)i);
 		catalog_dbt_bind(f, 3, c->name);

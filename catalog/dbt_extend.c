@@ -24,8 +24,40 @@ struct ext_store {
 	sqlite3_stmt *ins;
 };
 
+static int ext_store_row(struct ext_store *s, const char *key, const char *value,
+			 const struct catalog_ynode *at);
+
 static int ext_row(struct ext_store *s, const char *key, const char *value,
 		   const struct catalog_ynode *at)
+{
+	size_t n = strlen(key), found = 0;
+	char *clean = NULL;
+	int r;
+
+	/* Free text passes the catalog's scrubber, as a descriptor's does. */
+	if ((!strcmp(key, "description") || (n > 12 && !strcmp(key + n - 12, ".description")) ||
+	     (n > 11 && !strcmp(key + n - 11, ".pii_reason"))) &&
+	    s->x->c->scrub) {
+		clean = s->x->c->scrub(value, strlen(value), &found, s->x->c->scrub_ctx);
+		if (found && !clean)
+			return oom(s->x);
+		if (found &&
+		    catalog_dbt_diag(s->x, ST_SEV_WARNING, s->file, at->line, at->col,
+				     "the %s holds what looks like personal data (%zu "
+				     "value%s); it is stored with %s replaced",
+				     strstr(key, "pii_reason") ? "pii_reason" : "description",
+				     found, found == 1 ? "" : "s", found == 1 ? "it" : "them")) {
+			st_free(clean);
+			return -1;
+		}
+	}
+	r = ext_store_row(s, key, clean ? clean : value, at);
+	st_free(clean);
+	return r;
+}
+
+static int ext_store_row(struct ext_store *s, const char *key, const char *value,
+			 const struct catalog_ynode *at)
 {
 	sqlite3_bind_int64(s->ins, 1, s->file_id);
 	sqlite3_bind_int(s->ins, 2, s->ord++);

@@ -30,6 +30,16 @@ struct catalog_dbt_input {
  * manifest.json and its first 4 KiB name a metadata.dbt_schema_version. */
 int catalog_dbt_sniff(const char *path, const char *base);
 
+/* Whether dir is a dbt project: it holds dbt_project.yml. */
+int catalog_dbt_is_project(const char *dir);
+
+/* Whether an entry of a dbt project's directory belongs to dbt (is_dir: a directory whose
+ * YAML is dbt's: models, seeds, snapshots, analyses, macros, tests, data, target, logs,
+ * dbt_packages, dbt_modules; else a file: dbt_project.yml, packages.yml, dependencies.yml,
+ * selectors.yml, profiles.yml, package-lock.yml). The loader reads no descriptor there,
+ * only manifests. */
+int catalog_dbt_own(const char *name, int is_dir);
+
 /* Whether a file named explicitly is to be read as a dbt manifest: it ends in .json and its
  * first 4 KiB name a dbt_schema_version (any other file is a descriptor, as before). */
 int catalog_dbt_is_json(const char *path);

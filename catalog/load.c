@@ -240,10 +240,13 @@ static int real_child(struct st_buf *real, const char *real_dir, const char *nam
 	return st_buf_addf(real, "%s%s%s", real_dir, real_dir[n - 1] == '/' ? "" : "/", name);
 }
 
-/* Walks dir, whose real path is real_dir (NULL: unknown). An entry that is not a symbolic
- * link has the real path real_dir/name, so only links need realpath(), which costs a
- * system call per path component. */
-static int walk_dir(struct loader *L, const char *dir, const char *real_dir, int depth)
+/* Walks dir, whose real path is real_dir (NULL: unknown), for descriptors and dbt
+ * manifests; with dbt_only, for manifests alone (the YAML under a dbt project's own
+ * directories is dbt's, not steward's). An entry that is not a symbolic link has the real
+ * path real_dir/name, so only links need realpath(), which costs a system call per path
+ * component. */
+static int walk_dir(struct loader *L, const char *dir, const char *real_dir, int depth,
+		    int dbt_only)
 {
 	char **names = NULL;
 	size_t n = 0, cap = 0;
@@ -269,6 +272,7 @@ static int walk_dir(struct loader *L, const char *dir, const char *real_dir, int
 	}
 	if (n > 1) /* qsort(NULL, 0) is undefined */
 		qsort(names, n, sizeof(*names), cmp_names);
+	int project = !dbt_only && catalog_dbt_is_project(dir);
 	for (size_t i = 0; i < n; i++) {
 		struct st_buf path, real;
 		struct stat lsb, sb;
@@ -292,8 +296,10 @@ static int walk_dir(struct loader *L, const char *dir, const char *real_dir, int
 		} else if (S_ISDIR(sb.st_mode)) {
 			/* Symlinked directories are not followed, so the walk cannot loop. */
 			if (!S_ISLNK(lsb.st_mode))
-				r = walk_dir(L, path.p, real.len ? real.p : NULL, depth + 1);
-		} else if (S_ISREG(sb.st_mode) && has_yaml_ext(names[i])) {
+				r = walk_dir(L, path.p, real.len ? real.p : NULL, depth + 1,
+					     dbt_only || (project && catalog_dbt_own(names[i], 1)));
+		} else if (S_ISREG(sb.st_mode) && has_yaml_ext(names[i]) && !dbt_only &&
+			   !(project && catalog_dbt_own(names[i], 0))) {
 			r = add_file(L, path.p, real.len ? real.p : NULL, &sb);
 		} else if (S_ISREG(sb.st_mode) && catalog_dbt_sniff(path.p, names[i])) {
 			if (!(r = add_file(L, path.p, real.len ? real.p : NULL, &sb)))
@@ -340,7 +346,8 @@ static int collect(struct loader *L, const char *const *paths, size_t npaths)
 		if (!r->abs)
 			return oom(L);
 		L->nroots++;
-		if (r->is_dir ? walk_dir(L, paths[i], r->abs, 0) : add_file(L, paths[i], NULL, &sb))
+		if (r->is_dir ? walk_dir(L, paths[i], r->abs, 0, 0)
+			      : add_file(L, paths[i], NULL, &sb))
 			return -1;
 		if (!r->is_dir && catalog_dbt_is_json(paths[i]))
 			L->files[L->nfiles - 1].dbt = 1;

@@ -75,7 +75,9 @@ static void print_text(const char *dataset, const struct pii_scan_report *r)
 			continue;
 		proposal(f, p, sizeof(p));
 		cli_printf("  %s: %s, yet %.1f%% of its values hold %s; propose %s\n", f->path,
-		       f->pii ? "tagged none" : "not in the schema",
+		       !f->pii			    ? "not in the schema"
+		       : !strcmp(f->pii, "unknown") ? "of pii class unknown"
+						    : "tagged none",
 		       100.0 * (double)f->hits[f->proposal] / (double)f->values,
 		       pii_kind_name(f->proposal), p);
 	}

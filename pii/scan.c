@@ -111,14 +111,16 @@ static int walk(struct walk *w, const struct pii_jnode *n)
 	return 0;
 }
 
-/* Marks fields declared none (or missing from the schema) that hold PII, and proposes. */
+/* Marks fields declared none, of class unknown (a dbt column not classified yet) or missing
+ * from the schema that hold PII, and proposes. */
 static void judge(struct pii_scan_report *r)
 {
 	for (size_t i = 0; i < r->n; i++) {
 		struct pii_scan_field *f = &r->v[i];
 		double best = 0;
 
-		if ((f->pii && strcmp(f->pii, "none")) || f->scan || !f->values)
+		if ((f->pii && strcmp(f->pii, "none") && strcmp(f->pii, "unknown")) || f->scan ||
+		    !f->values)
 			continue;
 		for (int k = 0; k < PII_KIND_COUNT; k++) {
 			double share = (double)f->hits[k] / (double)f->values;

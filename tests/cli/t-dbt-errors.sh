@@ -104,11 +104,11 @@ PY
 expect_exit 3 steward catalog load more.json missing.json
 expect_stderr_line 'missing.json: error: cannot read: No such file or directory'
 expect_stderr_line 'more.json: error: nodes."model.shop.stg_customers": no schema'
-expect_stderr_line "more.json: error: nodes.\"model.shop.weird2\": relation maps to dataset 'warehouse-analytics.weird_table', as does nodes.\"model.shop.weird1\"; rename one"
+expect_stderr_line "more.json: warning: nodes.\"model.shop.weird2\": relation maps to dataset 'warehouse-analytics.weird_table', as does nodes.\"model.shop.weird1\"; it is skipped"
 expect_stderr_line 'more.json: error: nodes."model.shop.customers".columns.email.meta.transform: unknown transform "shred"'
 expect_stderr_line 'more.json: error: nodes."model.shop.customers".columns.email.meta.normalize: unknown normalizer "e-mail"'
-expect_stderr_line "more.json: error: nodes.\"model.shop.orders\": two columns have the name 'order_id' in steward"
-expect_stderr_line 'error: 6 errors found; the catalog was not changed'
+expect_stderr_line "more.json: warning: nodes.\"model.shop.orders\": two columns have the name 'order_id' in steward; the second is skipped"
+expect_stderr_line 'error: 4 errors found; the catalog was not changed'
 python3 - more.json <<'PY'
 import json, sys
 m = json.load(open(sys.argv[1]))
@@ -119,8 +119,24 @@ del n["model.shop.customers"]["columns"]["email"]["meta"]["transform"]
 del n["model.shop.customers"]["columns"]["email"]["meta"]["normalize"]
 json.dump(m, open(sys.argv[1], "w"), indent=1)
 PY
-expect_exit 3 steward catalog load more.json
-expect_stderr_line "more.json: error: nodes.\"model.shop.orders\": two columns have the name 'order_id' in steward"
+expect_exit 0 steward catalog load more.json
+expect_stdout_line 'catalog: 9 datasets (9 versions), 1 warning'
+expect_equal 'order_id' "$(sqlite3 "$WS/.steward/catalog.db" "SELECT group_concat(f.path) FROM fields f JOIN datasets d ON d.id = f.dataset_id WHERE d.name = 'warehouse-analytics.orders' AND f.path LIKE 'order%'")" 'one order_id field'
+# A BigQuery-style nested column (parent.member) is a nested field.
+python3 - more.json <<'PY'
+import json, sys
+m = json.load(open(sys.argv[1]))
+c = m["nodes"]["model.shop.customers"]["columns"]
+c["address"] = {"name": "address", "data_type": "STRUCT<city STRING>", "meta": {}, "tags": []}
+c["address.city"] = {"name": "address.city", "data_type": "STRING", "meta": {"pii": "indirect", "category": "user.contact.address.city"}, "tags": []}
+c["bad..name."] = {"name": "bad..name.", "meta": {}, "tags": []}
+json.dump(m, open(sys.argv[1], "w"), indent=1)
+PY
+expect_exit 0 steward catalog load more.json
+expect_exit 0 steward show model.shop.customers --json
+expect_jq '[.fields[] | select(.path | startswith("address") or startswith("bad")) | [.path, .type, .pii]]' '[["address","STRUCT<city STRING>","unknown"],["address.city","STRING","indirect"],["bad__name_",null,"unknown"]]'
+expect_exit 0 steward lineage model.shop.customers.address.city
+expect_stdout_line 'warehouse-analytics.customers.address.city (table)'
 expect_exit 0 steward catalog load v4/manifest.json
 
 # ---- extensions: what they may not say ----

@@ -28,6 +28,18 @@ expect_equal 3 "$(q "SELECT npii FROM datasets WHERE name = 'warehouse-analytics
 expect_exit 0 steward search gdpr --pii
 expect_stdout_contains 'warehouse-analytics.customers'
 
+# Free text in an extension passes the scrubber, as a descriptor's does.
+mkdir scrub
+printf 'extends: model.shop.orders\ncolumns:\n  - {name: order_id, pii: none, pii_reason: ask ann@example.com why}\n' >scrub/x.yaml
+expect_exit 0 steward catalog load v4/manifest.json ext scrub
+expect_stderr_line 'scrub/x.yaml:3:45: warning: the pii_reason holds what looks like personal data (1 value); it is stored with it replaced'
+expect_stderr_lacks 'ann@example.com'
+expect_equal 'ask <email> why' "$(q "SELECT f.pii_reason FROM fields f JOIN datasets d ON d.id = f.dataset_id WHERE d.name = 'warehouse-analytics.orders' AND f.path = 'order_id'")" 'stored redacted'
+expect_equal 0 "$(q "SELECT count(*) FROM dbt_extends WHERE value LIKE '%ann@%'")" 'not even in the stored extension'
+rm scrub/x.yaml
+expect_exit 0 steward catalog load v4/manifest.json ext scrub
+expect_equal unknown "$(q "SELECT f.pii FROM fields f JOIN datasets d ON d.id = f.dataset_id WHERE d.name = 'warehouse-analytics.orders' AND f.path = 'order_id'")" 'the extension gone with its file'
+
 # ---- conflicts ----
 expect_exit 3 steward catalog load v4/manifest.json ext ext-conflict
 expect_stderr_line "ext-conflict/customers.yaml:4:10: error: field 'email' of 'warehouse-analytics.customers': pii 'indirect' conflicts with 'direct' from the dbt manifest"

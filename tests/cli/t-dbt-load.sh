@@ -82,6 +82,10 @@ printf '{"order_id": 1}\n' >"$TMP/rec.jsonl"
 expect_exit_stdin 3 "$TMP/rec.jsonl" steward ingest warehouse-analytics.orders --purpose test
 expect_stderr_line "error: warehouse-analytics.orders: field 'order_id' has pii class unknown: tag it before ingesting data"
 expect_stderr_line "error: 2 fields cannot be ingested as declared; give every field a pii class ('steward pii check' lists the unknown ones) and a transform"
+# pii scan proposes a class for an unknown column whose values hold personal data.
+printf '{"id": 1, "customer_id": 3, "status": "ann@example.com"}\n' >"$TMP/o.jsonl"
+expect_exit 1 steward pii scan "$TMP/o.jsonl" --dataset source.shop.raw.orders
+expect_stdout_line '  status: of pii class unknown, yet 100.0% of its values hold email; propose pii: direct, category: user.contact.email, transform: hash'
 expect_exit 0 steward pii map
 expect_stdout_line '  warehouse-analytics.stg_customers  full_name    direct        -          -         postgres  declared'
 # search finds a dataset by a unique_id and by a word.
@@ -128,5 +132,18 @@ init_ws "$TMP/ws2"
 expect_exit 0 "$STEWARD" --home "$TMP/ws2" catalog load proj
 expect_stdout_line 'dbt: 1 manifest named or found, 1 parsed'
 expect_stdout_line 'catalog: 8 datasets (8 versions)'
+# A dbt project directory: its own YAML (dbt_project.yml, models/*.yml) is dbt's, not
+# steward's, and is not read; descriptors elsewhere in it are.
+mkdir -p proj/models proj/steward proj/dbt_packages/util/models
+printf 'name: shop\nversion: "1.0.0"\nprofile: shop\n' >proj/dbt_project.yml
+printf 'version: 2\nmodels:\n  - name: orders\n    columns:\n      - name: order_id\n' >proj/models/schema.yml
+cp proj/models/schema.yml proj/dbt_packages/util/models/schema.yml
+printf 'packages:\n  - package: dbt-labs/dbt_utils\n' >proj/packages.yml
+printf 'extends: model.shop.orders\ncolumns:\n  - {name: order_id, pii: none}\n' >proj/steward/orders.yaml
+init_ws "$TMP/ws4"
+expect_exit 0 "$STEWARD" --home "$TMP/ws4" catalog load proj
+expect_stdout_line 'loaded 2 files: 2 new, 0 changed, 0 unchanged, 0 removed; 1 document read'
+expect_stdout_line 'catalog: 8 datasets (8 versions)'
+expect_stderr_empty
 
 done_testing
