@@ -36,7 +36,8 @@ enum {
 static const char *const q_sql[Q_COUNT] = {
 	[Q_EVENT_ADD] = "INSERT OR IGNORE INTO ol_events(hash) VALUES (?1)",
 	[Q_RUN_GET] = "SELECT state, time FROM ol_runs WHERE run_id = ?1",
-	[Q_RUN_PUT] = "INSERT OR REPLACE INTO ol_runs(run_id, job, state, time) VALUES (?1, ?2, ?3, ?4)",
+	[Q_RUN_PUT] = "INSERT INTO ol_runs(run_id, job, state, time) VALUES (?1, ?2, ?3, ?4)"
+		      " ON CONFLICT(run_id) DO UPDATE SET job = ?2, state = ?3, time = ?4",
 	[Q_DS_GET] = "SELECT id FROM ol_datasets WHERE namespace = ?1 AND name = ?2",
 	[Q_ALIAS_GET] = "SELECT ds FROM ol_aliases WHERE namespace = ?1 AND name = ?2 ORDER BY ds"
 			" LIMIT 1",
