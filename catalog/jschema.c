@@ -782,7 +782,23 @@ static int is_hexdigit(int c)
 	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
 
-/* An absolute URI (RFC 3986): a scheme, ':', then only characters a URI may hold. */
+/* The characters a URI may hold after its scheme (RFC 3986: unreserved, reserved and '%'). */
+static int uri_char(unsigned char c)
+{
+	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
+		return 1;
+	switch (c) {
+	case '-': case '.': case '_': case '~': case ':': case '/': case '?': case '#': case '[':
+	case ']': case '@': case '!': case '$': case '&': case '\'': case '(': case ')': case '*':
+	case '+': case ',': case ';': case '=': case '%':
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* An absolute URI (RFC 3986): a scheme, ':', then only characters a URI may hold, with '%'
+ * followed by two hex digits. */
 static int is_uri(const char *t)
 {
 	const char *p = t;
@@ -795,15 +811,12 @@ static int is_uri(const char *t)
 	if (*p++ != ':')
 		return 0;
 	for (; *p; p++) {
-		unsigned char c = (unsigned char)*p;
-
-		if (c == '%') {
+		if (!uri_char((unsigned char)*p))
+			return 0;
+		if (*p == '%') {
 			if (!is_hexdigit(p[1]) || !is_hexdigit(p[2]))
 				return 0;
 			p += 2;
-		} else if (c <= ' ' || c >= 0x7f || c == '"' || c == '<' || c == '>' || c == '\\' ||
-			   c == '^' || c == '`' || c == '{' || c == '|' || c == '}') {
-			return 0;
 		}
 	}
 	return 1;

@@ -36,7 +36,8 @@ enum {
 static const char *const q_sql[Q_COUNT] = {
 	[Q_EVENT_ADD] = "INSERT OR IGNORE INTO ol_events(hash) VALUES (?1)",
 	[Q_RUN_GET] = "SELECT state, time FROM ol_runs WHERE run_id = ?1",
-	[Q_RUN_PUT] = "INSERT OR REPLACE INTO ol_runs(run_id, job, state, time) VALUES (?1, ?2, ?3, ?4)",
+	[Q_RUN_PUT] = "INSERT INTO ol_runs(run_id, job, state, time) VALUES (?1, ?2, ?3, ?4)"
+		      " ON CONFLICT(run_id) DO UPDATE SET job = ?2, state = ?3, time = ?4",
 	[Q_DS_GET] = "SELECT id FROM ol_datasets WHERE namespace = ?1 AND name = ?2",
 	[Q_ALIAS_GET] = "SELECT ds FROM ol_aliases WHERE namespace = ?1 AND name = ?2 ORDER BY ds"
 			" LIMIT 1",
@@ -268,6 +269,14 @@ fail:
 static const char *jstr(const json_t *o, const char *key)
 {
 	return json_string_value(json_object_get(o, key));
+}
+
+/* Facet key of facets, unless it is absent or marked _deleted. */
+static const json_t *present(const json_t *facets, const char *key)
+{
+	const json_t *f = json_object_get(facets, key);
+
+	return f && !json_is_true(json_object_get(f, "_deleted")) ? f : NULL;
 }
 
 static void bind_str(sqlite3_stmt *st, int i, const char *s)
@@ -609,30 +618,33 @@ static int apply_steward_pii(struct catalog_ol_import *im, int64_t ds, const jso
 	return 0;
 }
 
-/* columnLineage replaces the column edges into the dataset. Each transformation of an
- * input field is an edge; an input field without transformations is DIRECT, of the
- * deprecated field-level transformationType (MASKED is masking). */
-static int apply_column_lineage(struct catalog_ol_import *im, int64_t ds, const json_t *facet)
+/* Stores the edges into ds of one facet's field map: fields.F.<inputs>[] (inputFields in
+ * columnLineage, inputs in the lineage facet, where only DATASET inputs with a field count).
+ * Each transformation of an input field is an edge; an input field without transformations
+ * is DIRECT, of the deprecated field-level transformationType (MASKED is masking). */
+static int add_field_edges(struct catalog_ol_import *im, int64_t ds, const json_t *fields,
+			   const char *inputs)
 {
 	const char *field;
 	json_t *f;
 
-	sqlite3_bind_int64(im->q[Q_FEDGES_DEL], 1, ds);
-	if (done(im, im->q[Q_FEDGES_DEL], "cannot store column lineage"))
-		return -1;
-	json_object_foreach(json_object_get(facet, "fields"), field, f)
+	json_object_foreach((json_t *)fields, field, f)
 	{
 		const char *old = jstr(f, "transformationType");
 		size_t i;
 		json_t *in;
 
-		json_array_foreach(json_object_get(f, "inputFields"), i, in)
+		json_array_foreach(json_object_get(f, inputs), i, in)
 		{
 			const json_t *ts = json_object_get(in, "transformations");
-			int64_t src = dataset_id(im, jstr(in, "namespace"), jstr(in, "name"));
+			const char *kind = jstr(in, "type");
 			size_t nt = json_array_size(ts);
+			int64_t src;
 
-			if (src < 0)
+			if ((kind && strcmp(kind, "DATASET")) || !jstr(in, "namespace") ||
+			    !jstr(in, "name") || !jstr(in, "field"))
+				continue;
+			if ((src = dataset_id(im, jstr(in, "namespace"), jstr(in, "name"))) < 0)
 				return -1;
 			for (size_t k = 0; k < (nt ? nt : 1); k++) {
 				const json_t *t = nt ? json_array_get(ts, k) : NULL;
@@ -660,6 +672,38 @@ static int apply_column_lineage(struct catalog_ol_import *im, int64_t ds, const 
 	return 0;
 }
 
+/* The columnLineage and lineage facets replace the column edges into the dataset; the
+ * lineage facet's dataset-level DATASET inputs are dataset edges. */
+static int apply_column_lineage(struct catalog_ol_import *im, int64_t ds, const json_t *cl,
+				const json_t *lin)
+{
+	size_t i;
+	json_t *in;
+
+	sqlite3_bind_int64(im->q[Q_FEDGES_DEL], 1, ds);
+	if (done(im, im->q[Q_FEDGES_DEL], "cannot store column lineage") ||
+	    add_field_edges(im, ds, json_object_get(cl, "fields"), "inputFields") ||
+	    add_field_edges(im, ds, json_object_get(lin, "fields"), "inputs"))
+		return -1;
+	json_array_foreach(json_object_get(lin, "inputs"), i, in)
+	{
+		const char *kind = jstr(in, "type");
+		int64_t src;
+
+		if ((kind && strcmp(kind, "DATASET")) || !jstr(in, "namespace") || !jstr(in, "name"))
+			continue;
+		if ((src = dataset_id(im, jstr(in, "namespace"), jstr(in, "name"))) < 0)
+			return -1;
+		if (src == ds)
+			continue;
+		sqlite3_bind_int64(im->q[Q_EDGE_ADD], 1, ds);
+		sqlite3_bind_int64(im->q[Q_EDGE_ADD], 2, src);
+		if (done(im, im->q[Q_EDGE_ADD], "cannot store lineage"))
+			return -1;
+	}
+	return 0;
+}
+
 /* The words of the datasetType facet as steward kinds. */
 static const char *kind_of(const char *type)
 {
@@ -678,10 +722,10 @@ static const char *kind_of(const char *type)
  * symlinks that give the dataset more identities. */
 static int apply_card(struct catalog_ol_import *im, int64_t ds, const json_t *facets)
 {
-	const json_t *own = json_object_get(json_object_get(facets, "ownership"), "owners");
-	const json_t *tags = json_object_get(json_object_get(facets, "tags"), "tags");
-	const json_t *src = json_object_get(facets, "dataSource");
-	const json_t *links = json_object_get(json_object_get(facets, "symlinks"), "identifiers");
+	const json_t *own = json_object_get(present(facets, "ownership"), "owners");
+	const json_t *tags = json_object_get(present(facets, "tags"), "tags");
+	const json_t *src = present(facets, "dataSource");
+	const json_t *links = json_object_get(present(facets, "symlinks"), "identifiers");
 	sqlite3_stmt *st = im->q[Q_DS_FACETS];
 	struct st_buf owners, tagtext;
 	size_t i;
@@ -711,10 +755,10 @@ static int apply_card(struct catalog_ol_import *im, int64_t ds, const json_t *fa
 				tagtext.p[k] = '_';
 	}
 	sqlite3_bind_int64(st, 1, ds);
-	bind_str(st, 2, kind_of(jstr(json_object_get(facets, "datasetType"), "datasetType")));
-	bind_str(st, 3, jstr(json_object_get(facets, "documentation"), "description"));
+	bind_str(st, 2, kind_of(jstr(present(facets, "datasetType"), "datasetType")));
+	bind_str(st, 3, jstr(present(facets, "documentation"), "description"));
 	bind_str(st, 4, owners.len ? st_buf_str(&owners) : NULL);
-	bind_str(st, 5, json_object_get(facets, "tags") ? st_buf_str(&tagtext) : NULL);
+	bind_str(st, 5, present(facets, "tags") ? st_buf_str(&tagtext) : NULL);
 	bind_str(st, 6, jstr(src, "name"));
 	bind_str(st, 7, jstr(src, "uri"));
 	if (done(im, st, "cannot store dataset facets"))
@@ -780,14 +824,17 @@ static int apply_dataset(struct catalog_ol_import *im, const json_t *d, int64_t 
 	/* Of facets that changed, apply only the parts that did. */
 	for (int k = 0; k < 4; k++) {
 		static const char *const parts[] = {"schema", "steward_pii", "columnLineage", NULL};
-		const json_t *f = parts[k] ? json_object_get(facets, parts[k]) : facets;
+		const json_t *f = parts[k] ? present(facets, parts[k]) : facets;
+		const json_t *lin = present(facets, "lineage"), *both[2];
 		unsigned char h[16];
 		int r = 0;
 
-		if (!f)
+		if (k == 2 && !f && !lin)
+			continue;
+		if (k != 2 && !f)
 			continue;
 		if (k == 3) {
-			/* The card: everything but the three parts above. */
+			/* The card: everything but the parts above. */
 			const json_t *card[16];
 			size_t nc = 0;
 			const char *key;
@@ -796,10 +843,15 @@ static int apply_dataset(struct catalog_ol_import *im, const json_t *d, int64_t 
 			json_object_foreach((json_t *)facets, key, v)
 			{
 				if (strcmp(key, "schema") && strcmp(key, "steward_pii") &&
-				    strcmp(key, "columnLineage") && nc < 16)
+				    strcmp(key, "columnLineage") && strcmp(key, "lineage") && nc < 16)
 					card[nc++] = v;
 			}
 			if (hash_of(im, card, nc, h))
+				return -1;
+		} else if (k == 2) {
+			both[0] = f;
+			both[1] = lin;
+			if (hash_of(im, both, 2, h))
 				return -1;
 		} else if (hash_of(im, &f, 1, h)) {
 			return -1;
@@ -811,7 +863,7 @@ static int apply_dataset(struct catalog_ol_import *im, const json_t *d, int64_t 
 		else if (k == 1)
 			r = apply_steward_pii(im, *id, f);
 		else if (k == 2)
-			r = apply_column_lineage(im, *id, f);
+			r = apply_column_lineage(im, *id, f, lin);
 		else
 			r = apply_card(im, *id, facets);
 		if (r)

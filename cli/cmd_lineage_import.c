@@ -43,6 +43,7 @@ const struct cli_cmd cli_cmd_lineage_import = {"import", "import OpenLineage eve
 struct run {
 	struct st_file_output out;
 	int has_out;
+	struct stat out_sb; /* the rejects file, never read as input */
 	size_t shown;
 };
 
@@ -138,7 +139,13 @@ static int import_path(struct catalog_ol_import *im, const char *path, struct ru
 		return st_error_set(err, ST_E_SYSTEM, "cannot read directory '%s': %s", path,
 				    strerror(errno));
 	while ((e = readdir(d))) {
+		struct stat fsb;
+
 		if (e->d_name[0] == '.' || !event_file(e->d_name))
+			continue;
+		/* The rejects file may be in the directory: it is no input. */
+		if (run->has_out && !fstatat(dirfd(d), e->d_name, &fsb, 0) &&
+		    fsb.st_dev == run->out_sb.st_dev && fsb.st_ino == run->out_sb.st_ino)
 			continue;
 		size_t len = strlen(path) + strlen(e->d_name) + 2;
 
@@ -159,6 +166,46 @@ out:
 	closedir(d);
 	st_free_strv(names, n);
 	return ret;
+}
+
+/* Opens the rejects file through st_file_open_output(): never in .steward/, never one of
+ * the named input files (which it would truncate before they are read). Returns 0, or an
+ * exit code after printing. */
+static int open_rejects(const char *path, const struct catalog_workspace *ws, int nin,
+			char **in, struct run *run)
+{
+	struct st_error err = ST_ERROR_INIT;
+	struct st_output_guard guard = {ws->state_dir, NULL, 0};
+	int *fds = st_calloc((size_t)nin + 1, sizeof(int)), code = 0;
+	size_t n = 0;
+
+	if (!fds) {
+		st_error_oom(&err);
+		return cli_fail(&err);
+	}
+	for (int i = 0; i < nin; i++) {
+		struct stat sb;
+		int fd;
+
+		if (strcmp(in[i], "-") && !stat(in[i], &sb) && S_ISREG(sb.st_mode) &&
+		    (fd = open(in[i], O_RDONLY | O_CLOEXEC | O_NONBLOCK)) >= 0)
+			fds[n++] = fd;
+	}
+	guard.inputs = fds;
+	guard.ninputs = n;
+	if (st_file_open_output(&run->out, path, "rejects file", &guard, 0, &err) ||
+	    fstat(run->out.fd, &run->out_sb)) {
+		if (!err.code)
+			st_error_set(&err, ST_E_SYSTEM, "cannot stat '%s': %s", path, strerror(errno));
+		code = cli_fail(&err);
+		st_file_output_release(&run->out);
+	} else {
+		run->has_out = 1;
+	}
+	for (size_t i = 0; i < n; i++)
+		close(fds[i]);
+	st_free(fds);
+	return code;
 }
 
 struct opts {
@@ -202,15 +249,8 @@ static int cmd_import(int argc, char **argv, struct cli_ctx *ctx)
 	ctx->action = "catalog.import";
 	if ((code = cli_open_catalog(ctx, &ws, &cat)))
 		return code;
-	if (o.rejects) {
-		const struct st_output_guard guard = {ws.state_dir, NULL, 0};
-
-		if (st_file_open_output(&run.out, o.rejects, "rejects file", &guard, 0, &err)) {
-			code = cli_fail(&err);
-			goto out;
-		}
-		run.has_out = 1;
-	}
+	if (o.rejects && (code = open_rejects(o.rejects, &ws, argc - optind, argv + optind, &run)))
+		goto out;
 	if (catalog_ol_import_new(cat, &im, &err)) {
 		code = cli_fail(&err);
 		goto out;

@@ -26,7 +26,7 @@ _steward_options() {
 	"key list" | "pii map" | "pii check" | "request plan" | "request show") o="--json" ;;
 	search) o="--kind --tag --owner --domain --pii --limit --json" ;;
 	show) o="--version --json" ;;
-	lineage) o="--up --down --both --depth --json --dot" ;;
+	lineage) o="--up --down --both --depth --json --dot --rejects" ;; # --rejects: lineage import
 	ingest) o="--purpose --format --label --rejects --unknown --max-record --threads" ;;
 	"pii hash") o="--category --purpose --normalize --key --stdin" ;;
 	"pii scan") o="--dataset --sample --json" ;;
@@ -113,7 +113,7 @@ _steward_values() {
 	--outcome) _steward_words "ok denied error" "$cur" ;;
 	--action)
 		_steward_words "catalog.search catalog.show catalog.lineage catalog.load catalog.check
-			catalog.export
+			catalog.export catalog.import
 			pii.ingest pii.map pii.check pii.scan pii.hash key.init key.rotate key.retire
 			key.list request.new request.extend request.plan request.run request.list
 			request.show audit.verify audit.log audit.checkpoint audit.recover audit.prove

@@ -78,6 +78,17 @@ check 'nothing written in .steward' test ! -e "$WS/.steward/rejects.jsonl"
 ln -s "$TMP/elsewhere" "$TMP/link.jsonl"
 expect_exit 2 steward lineage import --rejects "$TMP/link.jsonl" "$TMP/bad.ndjson"
 check 'a symbolic link is not followed' test ! -e "$TMP/elsewhere"
+# The rejects file is never one of the inputs: it would be emptied before it is read.
+cp "$TMP/bad.ndjson" "$TMP/bad.copy"
+expect_exit 2 steward lineage import --rejects "$TMP/bad.ndjson" "$TMP/bad.ndjson"
+expect_stderr_line "error: rejects file '$TMP/bad.ndjson' is the same file as an input of this command"
+test_cmp "$TMP/bad.copy" "$TMP/bad.ndjson" 'the input is untouched'
+# Inside a directory being imported it is no input either (it would read what it writes).
+mkdir "$TMP/dir"
+cp "$TMP/bad.ndjson" "$TMP/dir/a.ndjson"
+expect_exit 1 steward lineage import --rejects "$TMP/dir/rejects.jsonl" "$TMP/dir"
+expect_stdout_line 'imported 12 events: 0 applied, 10 rejected, 2 ignored (1 already imported, 0 superseded, 1 not a RunEvent)'
+expect_count 10 . "$TMP/dir/rejects.jsonl" 'the rejects file holds the ten, and was not read'
 expect_exit 4 steward lineage import "$TMP/nope.ndjson"
 expect_stderr_line "error: cannot open '$TMP/nope.ndjson': No such file or directory"
 expect_exit 2 steward lineage import

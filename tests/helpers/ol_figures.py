@@ -9,8 +9,9 @@ Reads RunEvents (a JSON array, NDJSON, or one event per file; a directory's *.js
 them (run and job present), and applies them in order the way docs/interop.md says an
 import does: an event already seen is ignored; within a run, an event of an earlier stage
 (START < RUNNING < COMPLETE/ABORT/FAIL) or older at the same stage is ignored, OTHER never
-is; a dataset's schema facet replaces its fields, its columnLineage facet its column
-edges. Prints {"events", "applied", "ignored", "datasets", "fields", "column_edges",
+is; a dataset's schema facet replaces its fields, its columnLineage and lineage facets its
+column edges (lineage: DATASET inputs with a field), the lineage facet's DATASET inputs add
+dataset edges; a facet marked _deleted is not there. Prints {"events", "applied", "ignored", "datasets", "fields", "column_edges",
 "edges"} as JSON, where datasets counts every (namespace, name) named by an applied event
 (inputs, outputs, columnLineage input fields).
 """
@@ -84,23 +85,32 @@ def main():
                 for d in ev.get(side) or []:
                     ds = (d["namespace"], d["name"])
                     datasets.add(ds)
-                    facets = d.get("facets") or {}
+                    facets = {k: v for k, v in (d.get("facets") or {}).items()
+                              if not v.get("_deleted")}
                     if "schema" in facets:
                         fields[ds] = set(flat(facets["schema"].get("fields")))
-                    if "columnLineage" in facets:
+                    if "columnLineage" in facets or "lineage" in facets:
                         cl = set()
-                        for fname, f in facets["columnLineage"].get("fields", {}).items():
-                            old = f.get("transformationType")
-                            for inp in f.get("inputFields", []):
+                        for facet, key in (("columnLineage", "inputFields"), ("lineage", "inputs")):
+                            for fname, f in (facets.get(facet) or {}).get("fields", {}).items():
+                                old = f.get("transformationType")
+                                for inp in f.get(key, []):
+                                    if inp.get("type", "DATASET") != "DATASET" or "field" not in inp:
+                                        continue
+                                    src = (inp["namespace"], inp["name"])
+                                    datasets.add(src)
+                                    for t in inp.get("transformations") or [None]:
+                                        if t is None:
+                                            cl.add((fname, src, inp["field"], "DIRECT", old or ""))
+                                        else:
+                                            cl.add((fname, src, inp["field"], t["type"],
+                                                    t.get("subtype", "")))
+                        for inp in (facets.get("lineage") or {}).get("inputs", []):
+                            if inp.get("type", "DATASET") == "DATASET" and "namespace" in inp:
                                 src = (inp["namespace"], inp["name"])
                                 datasets.add(src)
-                                ts = inp.get("transformations") or [None]
-                                for t in ts:
-                                    if t is None:
-                                        cl.add((fname, src, inp["field"], "DIRECT", old or ""))
-                                    else:
-                                        cl.add((fname, src, inp["field"], t["type"],
-                                                t.get("subtype", "")))
+                                if src != ds:
+                                    edges.add((src, ds))
                         colin[ds] = cl
                     if side == "inputs":
                         ins.append(ds)
