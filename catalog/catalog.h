@@ -210,6 +210,10 @@ int catalog_search(struct catalog *c, const char *query, const struct catalog_se
 		   struct catalog_hits *hits, struct st_error *err);
 /* Frees every hit. */
 void catalog_hits_release(struct catalog_hits *hits);
+struct json_t;
+/* The hits as `search --json` and the API give them: an array of {name, kind, version,
+ * score, certified, owner, description[, observed]}. NULL on out of memory. */
+struct json_t *catalog_hits_json(const struct catalog_hits *hits);
 
 /* ---- Dataset cards -------------------------------------------------------------------- */
 
@@ -472,6 +476,10 @@ int catalog_lineage_get(struct catalog *c, const char *target, int dir, int dept
 			struct catalog_lineage *g, struct st_error *err);
 /* Frees the graph. */
 void catalog_lineage_release(struct catalog_lineage *g);
+/* The graph walked in direction dir as `lineage --json` and the API give it: {root, column,
+ * direction, depth, truncated, nodes: [{name, kind, external, depth}], edges: [{from, to}]}.
+ * NULL on out of memory. */
+struct json_t *catalog_lineage_json(const struct catalog_lineage *g, int dir);
 
 /* ---- OpenLineage export (openlineage_export.c) ----------------------------------------- */
 

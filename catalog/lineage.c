@@ -6,6 +6,8 @@
 #include "buf.h"
 #include "sql.h"
 
+#include <jansson.h>
+
 #include <string.h>
 
 /* Open-addressing set of node names mapping to their index in the graph. */
@@ -371,4 +373,32 @@ out:
 	if (ret)
 		catalog_lineage_release(g);
 	return ret;
+}
+
+json_t *catalog_lineage_json(const struct catalog_lineage *g, int dir)
+{
+	json_t *nodes = json_array(), *edges = json_array();
+
+	for (size_t i = 0; nodes && i < g->nnodes; i++)
+		if (json_array_append_new(nodes, json_pack("{s:s, s:s?, s:b, s:i}", "name",
+							   g->nodes[i].name, "kind",
+							   g->nodes[i].kind, "external",
+							   g->nodes[i].kind == NULL, "depth",
+							   g->nodes[i].depth)))
+			goto oom;
+	for (size_t i = 0; edges && i < g->nedges; i++)
+		if (json_array_append_new(edges, json_pack("{s:s, s:s}", "from",
+							   g->nodes[g->edges[i].from].name, "to",
+							   g->nodes[g->edges[i].to].name)))
+			goto oom;
+	if (!nodes || !edges || !g->nnodes)
+		goto oom;
+	return json_pack("{s:s, s:b, s:s, s:i, s:b, s:o, s:o}", "root", g->nodes[0].name, "column",
+			 g->column, "direction",
+			 dir == CATALOG_UP ? "up" : dir == CATALOG_DOWN ? "down" : "both", "depth",
+			 g->depth, "truncated", g->truncated, "nodes", nodes, "edges", edges);
+oom:
+	json_decref(nodes);
+	json_decref(edges);
+	return NULL;
 }

@@ -7,6 +7,7 @@
 #include "buf.h"
 #include "sql.h"
 
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -280,4 +281,24 @@ out:
 	st_buf_release(&fq);
 	st_buf_release(&narrow);
 	return ret;
+}
+
+json_t *catalog_hits_json(const struct catalog_hits *hits)
+{
+	json_t *arr = json_array();
+
+	for (size_t i = 0; arr && i < hits->n; i++) {
+		const struct catalog_hit *h = &hits->v[i];
+		json_t *o = json_pack("{s:s, s:s, s:I, s:f, s:b, s:s?, s:s?}", "name", h->name,
+				      "kind", h->kind, "version", (json_int_t)h->version, "score",
+				      h->score, "certified", h->certified, "owner", h->owner,
+				      "description", h->description);
+
+		if (!o || (h->observed && json_object_set_new(o, "observed", json_true())) ||
+		    json_array_append_new(arr, o)) {
+			json_decref(arr);
+			return NULL;
+		}
+	}
+	return arr;
 }

@@ -143,28 +143,11 @@ static int print_text(const struct catalog_lineage *g, int dir)
 	return 0;
 }
 
-static const char *dir_name(int dir)
-{
-	return dir == CATALOG_UP ? "up" : dir == CATALOG_DOWN ? "down" : "both";
-}
-
 static int print_json(const struct catalog_lineage *g, int dir)
 {
-	json_t *nodes = json_array(), *edges = json_array(), *o;
+	json_t *o = catalog_lineage_json(g, dir);
 	int ret;
 
-	for (size_t i = 0; i < g->nnodes; i++)
-		json_array_append_new(nodes, json_pack("{s:s, s:s?, s:b, s:i}", "name",
-						       g->nodes[i].name, "kind", g->nodes[i].kind,
-						       "external", g->nodes[i].kind == NULL, "depth",
-						       g->nodes[i].depth));
-	for (size_t i = 0; i < g->nedges; i++)
-		json_array_append_new(edges, json_pack("{s:s, s:s}", "from",
-						       g->nodes[g->edges[i].from].name, "to",
-						       g->nodes[g->edges[i].to].name));
-	o = json_pack("{s:s, s:b, s:s, s:i, s:b, s:o, s:o}", "root", g->nodes[0].name, "column",
-		      g->column, "direction", dir_name(dir), "depth", g->depth, "truncated",
-		      g->truncated, "nodes", nodes, "edges", edges);
 	if (!o)
 		return -1;
 	ret = cli_json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);

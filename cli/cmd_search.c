@@ -28,21 +28,8 @@ const struct cli_cmd cli_cmd_search = {"search", "search the catalog", usage, cm
 
 static void print_json(const struct catalog_hits *hits)
 {
-	json_t *arr = json_array();
+	json_t *arr = catalog_hits_json(hits);
 
-	for (size_t i = 0; arr && i < hits->n; i++) {
-		const struct catalog_hit *h = &hits->v[i];
-
-		json_array_append_new(arr,
-				      json_pack("{s:s, s:s, s:I, s:f, s:b, s:s?, s:s?}", "name",
-						h->name, "kind", h->kind, "version",
-						(json_int_t)h->version, "score",
-						h->score,
-						"certified", h->certified, "owner", h->owner,
-						"description", h->description));
-		if (h->observed)
-			json_object_set_new(json_array_get(arr, i), "observed", json_true());
-	}
 	cli_json_dumpf(arr, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(6));
 	putchar('\n');
 	json_decref(arr);

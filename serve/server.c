@@ -43,6 +43,7 @@ struct server {
 	const struct serve_opts *o;
 	struct endpoint tcp_ep, unix_ep;
 	pthread_key_t key;     /* per worker thread: its audit log (struct audit_log *) */
+	pthread_key_t cat_key; /* per worker thread: its catalog (struct catalog *) */
 	pthread_mutex_t ident; /* the password database and steward.yaml, read per request */
 	pthread_mutex_t out;   /* one access line at a time */
 	struct MHD_Daemon *tcp, *unx;
@@ -124,7 +125,9 @@ static void access_line(struct server *s, struct MHD_Connection *c, const struct
 static enum MHD_Result reply_json(struct MHD_Connection *c, struct request *r, int status,
 				  json_t *doc)
 {
-	char *text = doc ? json_dumps(doc, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
+	char *text = doc ? json_dumps(doc, JSON_COMPACT | JSON_ENSURE_ASCII |
+						    JSON_REAL_PRECISION(6))
+			 : NULL;
 	struct MHD_Response *res;
 	enum MHD_Result ret;
 	size_t len;
@@ -238,45 +241,200 @@ static struct audit_log *worker_log(struct server *s, struct st_error *err)
 	return log;
 }
 
+static void close_catalog(void *p)
+{
+	catalog_free(p);
+}
+
+/* The worker's catalog, opened at its first use. NULL with err when it cannot be. */
+static struct catalog *worker_catalog(struct server *s, struct st_error *err)
+{
+	struct catalog *c = pthread_getspecific(s->cat_key);
+
+	if (c)
+		return c;
+	if (catalog_open(&c, s->o->ws, err))
+		return NULL;
+	if (pthread_setspecific(s->cat_key, c)) {
+		catalog_free(c);
+		st_error_set(err, ST_E_SYSTEM, "cannot keep the catalog of a worker");
+		return NULL;
+	}
+	return c;
+}
+
+/* ---- Query parameters ------------------------------------------------------------------ */
+
+static const char *arg(struct MHD_Connection *c, const char *name)
+{
+	const char *v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, name);
+
+	return v && *v ? v : NULL;
+}
+
+/* A whole number in [lo, hi] from parameter name (def when absent). Returns 0, or -1 after
+ * queueing a 400 answer into *ret. */
+static int arg_count(struct MHD_Connection *c, struct request *r, const char *name, long lo,
+		     long hi, long def, long *out, enum MHD_Result *ret)
+{
+	const char *v = arg(c, name);
+	char *end;
+	long n;
+
+	*out = def;
+	if (!v)
+		return 0;
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (errno || *end || end == v || n < lo || n > hi) {
+		*ret = reply_error(c, r, MHD_HTTP_BAD_REQUEST,
+				   "parameter '%s' must be a whole number from %ld to %ld", name, lo,
+				   hi);
+		return -1;
+	}
+	*out = n;
+	return 0;
+}
+
+/* The answer to a library error: 404 for what is not there, 400 for bad input, else 500. */
+static enum MHD_Result reply_failure(struct MHD_Connection *c, struct request *r,
+				     const struct st_error *err)
+{
+	int status = err->code == ST_E_NOTFOUND  ? MHD_HTTP_NOT_FOUND
+		     : err->code == ST_E_INVALID ? MHD_HTTP_BAD_REQUEST
+		     : err->code == ST_E_DENIED  ? MHD_HTTP_FORBIDDEN
+						 : MHD_HTTP_INTERNAL_SERVER_ERROR;
+
+	return reply_error(c, r, status, "%s", err->msg);
+}
+
 /* ---- Routes --------------------------------------------------------------------------- */
 
-/* A route: its path under /api/v1, the audit action it is recorded as (NULL: not recorded,
- * needs no one) and its handler, which answers through reply_json(). */
+/* A route: its path under /api/v1 (with prefix, the path is followed by a name, which is
+ * the record's object), the audit action it is recorded as (NULL: not recorded, needs no
+ * one) and its handler, which answers through reply_json(). */
 struct route {
 	const char *path;
+	int prefix;
 	const char *action;
 	enum MHD_Result (*fn)(struct server *s, struct MHD_Connection *c, struct request *r,
-			      const struct audit_actor *a);
+			      const struct audit_actor *a, const char *name);
 };
 
 static enum MHD_Result get_health(struct server *s, struct MHD_Connection *c,
-				  struct request *r, const struct audit_actor *a)
+				  struct request *r, const struct audit_actor *a, const char *name)
 {
 	(void)a;
+	(void)name;
 	return reply_json(c, r, MHD_HTTP_OK,
 			  json_pack("{s:s, s:s}", "status", "ok", "version", s->o->version));
 }
 
 static enum MHD_Result get_whoami(struct server *s, struct MHD_Connection *c,
-				  struct request *r, const struct audit_actor *a)
+				  struct request *r, const struct audit_actor *a, const char *name)
 {
 	(void)s;
+	(void)name;
 	return reply_json(c, r, MHD_HTTP_OK,
 			  json_pack("{s:s, s:s, s:s}", "user", a->name, "role",
 				    audit_role_name(a->role), "via",
 				    r->on_socket ? "socket" : "token"));
 }
 
+#define PAGE_MAX 1000 /* results a page */
+
+/* GET /api/v1/search?q=...: `search --json` in a page, with the CLI's filters (kind, tag,
+ * owner, domain, pii=1) and ranking: {total, offset, limit, results}. */
+static enum MHD_Result get_search(struct server *s, struct MHD_Connection *c, struct request *r,
+				  const struct audit_actor *a, const char *name)
+{
+	struct catalog_search_opts o = {0};
+	struct catalog_hits hits = {0};
+	struct st_error err = ST_ERROR_INIT;
+	struct catalog *cat;
+	const char *q = arg(c, "q"), *pii = arg(c, "pii");
+	enum MHD_Result ret;
+	long limit, offset;
+	json_t *all, *page;
+
+	(void)a;
+	(void)name;
+	if (!q)
+		return reply_error(c, r, MHD_HTTP_BAD_REQUEST, "no query given (parameter 'q')");
+	if (arg_count(c, r, "limit", 1, PAGE_MAX, 20, &limit, &ret) ||
+	    arg_count(c, r, "offset", 0, 100000, 0, &offset, &ret))
+		return ret;
+	if (pii && strcmp(pii, "1") && strcmp(pii, "true") && strcmp(pii, "0") &&
+	    strcmp(pii, "false"))
+		return reply_error(c, r, MHD_HTTP_BAD_REQUEST, "parameter 'pii' must be 1 or 0");
+	o.kind = arg(c, "kind");
+	o.tag = arg(c, "tag");
+	o.owner = arg(c, "owner");
+	o.domain = arg(c, "domain");
+	o.pii_only = pii && (!strcmp(pii, "1") || !strcmp(pii, "true"));
+	o.limit = (size_t)(limit + offset);
+	if (!(cat = worker_catalog(s, &err)) || catalog_search(cat, q, &o, &hits, &err)) {
+		catalog_hits_release(&hits);
+		return reply_failure(c, r, &err);
+	}
+	all = catalog_hits_json(&hits);
+	page = json_array();
+	for (size_t i = (size_t)offset; all && page && i < json_array_size(all); i++)
+		json_array_append(page, json_array_get(all, i));
+	json_decref(all);
+	ret = reply_json(c, r, MHD_HTTP_OK,
+			 page ? json_pack("{s:I, s:i, s:i, s:o}", "total", (json_int_t)hits.total,
+					  "offset", (int)offset, "limit", (int)limit, "results", page)
+			      : NULL);
+	catalog_hits_release(&hits);
+	return ret;
+}
+
+/* GET /api/v1/lineage/NAME[.FIELD]?dir=up|down|both&depth=N: `lineage --json`. */
+static enum MHD_Result get_lineage(struct server *s, struct MHD_Connection *c,
+				   struct request *r, const struct audit_actor *a, const char *name)
+{
+	struct catalog_lineage g = {0};
+	struct st_error err = ST_ERROR_INIT;
+	struct catalog *cat;
+	const char *d = arg(c, "dir");
+	enum MHD_Result ret;
+	int dir = CATALOG_UP;
+	long depth;
+
+	(void)a;
+	if (d && !strcmp(d, "down"))
+		dir = CATALOG_DOWN;
+	else if (d && !strcmp(d, "both"))
+		dir = CATALOG_BOTH;
+	else if (d && strcmp(d, "up"))
+		return reply_error(c, r, MHD_HTTP_BAD_REQUEST,
+				   "parameter 'dir' must be up, down or both");
+	if (arg_count(c, r, "depth", 1, 100, CATALOG_LINEAGE_DEFAULT_DEPTH, &depth, &ret))
+		return ret;
+	if (!(cat = worker_catalog(s, &err)) ||
+	    catalog_lineage_get(cat, name, dir, (int)depth, &g, &err)) {
+		catalog_lineage_release(&g);
+		return reply_failure(c, r, &err);
+	}
+	ret = reply_json(c, r, MHD_HTTP_OK, catalog_lineage_json(&g, dir));
+	catalog_lineage_release(&g);
+	return ret;
+}
+
 static const struct route routes[] = {
-	{"/api/v1/health", NULL, get_health},
-	{"/api/v1/whoami", "serve.whoami", get_whoami},
+	{"/api/v1/health", 0, NULL, get_health},
+	{"/api/v1/whoami", 0, "serve.whoami", get_whoami},
+	{"/api/v1/search", 0, "catalog.search", get_search},
+	{"/api/v1/lineage/", 1, "catalog.lineage", get_lineage},
 };
 
 /* Runs route rt for actor a inside its audit record: denied (and recorded so) when a's role
  * is below the action's, else written as pending, answered, and chained with its outcome.
  * When the record cannot be written the request is not answered (fail closed: 503). */
 static enum MHD_Result run_route(struct server *s, struct MHD_Connection *c, struct request *r,
-				 const struct route *rt, struct audit_actor *a, const char *url)
+				 const struct route *rt, struct audit_actor *a, const char *url,
+				 const char *name)
 {
 	struct st_error err = ST_ERROR_INIT;
 	char object[TEXT_MAX];
@@ -307,7 +465,7 @@ static enum MHD_Result run_route(struct server *s, struct MHD_Connection *c, str
 		return reply_error(c, r, MHD_HTTP_SERVICE_UNAVAILABLE,
 				   "the audit log cannot be written, so nothing is answered: %s",
 				   err.msg);
-	ret = rt->fn(s, c, r, a);
+	ret = rt->fn(s, c, r, a, name);
 	if (audit_end(log, r->status < 400 ? AUDIT_OK : AUDIT_ERROR, NULL, NULL, &err))
 		return MHD_NO; /* the answer is queued; the connection is closed instead */
 	return ret;
@@ -398,7 +556,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	struct audit_actor a;
 	enum MHD_Result ret;
 	const struct route *rt = NULL;
-	const char *cl;
+	const char *cl, *name = NULL;
 
 	(void)upload;
 	if (!r) { /* the headers are in: the request starts */
@@ -425,8 +583,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		return MHD_YES;
 	}
 	for (size_t i = 0; i < sizeof(routes) / sizeof(*routes); i++)
-		if (!strcmp(url, routes[i].path))
+		if (routes[i].prefix ? !strncmp(url, routes[i].path, strlen(routes[i].path)) &&
+					       url[strlen(routes[i].path)]
+				     : !strcmp(url, routes[i].path)) {
 			rt = &routes[i];
+			name = rt->prefix ? url + strlen(rt->path) : NULL;
+		}
 	if (!rt) {
 		char path[TEXT_MAX];
 
@@ -440,10 +602,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		return reply_error(c, r, MHD_HTTP_BAD_REQUEST, "'%s' takes no request body",
 				   rt->path);
 	if (!rt->action)
-		return rt->fn(s, c, r, NULL);
+		return rt->fn(s, c, r, NULL, name);
 	if (authenticate(s, c, r, rt, url, &a, &ret))
 		return ret;
-	return run_route(s, c, r, rt, &a, url);
+	return run_route(s, c, r, rt, &a, url, name);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
@@ -576,6 +738,10 @@ int serve_run(const struct serve_opts *o, struct st_error *err)
 	s.unix_ep.on_socket = 1;
 	if (pthread_key_create(&s.key, close_log))
 		return st_error_set(err, ST_E_SYSTEM, "cannot make the workers' keys");
+	if (pthread_key_create(&s.cat_key, close_catalog)) {
+		pthread_key_delete(s.key);
+		return st_error_set(err, ST_E_SYSTEM, "cannot make the workers' keys");
+	}
 	have_key = 1;
 	pthread_mutex_init(&s.ident, NULL);
 	pthread_mutex_init(&s.out, NULL);
@@ -634,7 +800,9 @@ out:
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	pthread_mutex_destroy(&s.ident);
 	pthread_mutex_destroy(&s.out);
-	if (have_key)
+	if (have_key) {
 		pthread_key_delete(s.key);
+		pthread_key_delete(s.cat_key);
+	}
 	return ret;
 }

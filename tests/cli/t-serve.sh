@@ -34,6 +34,8 @@ expect_stderr_line "error: --expires must be at most 3650 days, or 'never'"
 expect_exit 4 steward token revoke 0123456789abcdef
 expect_stderr_line "error: no token '0123456789abcdef'"
 
+expect_exit 0 steward catalog load "$STEWARD_SRC/examples/catalog"
+
 # ---- tokens: one for me (admin), one for bob (no role) ----
 expect_exit 0 steward token new "$me"
 tok=$(cat "$OUT")
@@ -138,6 +140,31 @@ head -c 1100000 /dev/zero >big
 get big --unix-socket "$TMP/s.sock" -X POST --data-binary @big http://localhost/api/v1/whoami
 expect_equal 413 "$(cat big.code)" 'a body over 1 MiB: 413'
 
+# ---- the data: the same JSON as the CLI's --json, from the same library calls ----
+get search --unix-socket "$TMP/s.sock" 'http://localhost/api/v1/search?q=revenue&limit=5'
+expect_equal 200 "$(cat search.code)" 'search: 200'
+expect_exit 0 steward search revenue --limit 5 --json
+jq -S . "$OUT" >cli.json
+check 'search: the results are what search --json prints' sh -c 'jq -S .results search.json | cmp - cli.json'
+expect_exit 0 steward search revenue --limit 50 --json
+jq -S '.[2:4]' "$OUT" >cli-page.json
+get page --unix-socket "$TMP/s.sock" 'http://localhost/api/v1/search?q=revenue&limit=2&offset=2'
+check 'search: a page (offset 2, limit 2) is that slice' sh -c 'jq -S .results page.json | cmp - cli-page.json'
+expect_jq "[.total, .offset, .limit]" "[$(jq length "$OUT"), 2, 2]" page.json
+get lin --unix-socket "$TMP/s.sock" 'http://localhost/api/v1/lineage/bi.revenue?dir=both&depth=2'
+expect_exit 0 steward lineage bi.revenue --both --depth 2 --json
+check 'lineage: what lineage --json prints' sh -c "jq -S . lin.json | cmp - \"\$(jq -S . '$OUT' >cli-lin.json; echo cli-lin.json)\""
+get nods --unix-socket "$TMP/s.sock" http://localhost/api/v1/lineage/no.such
+expect_equal 404 "$(cat nods.code)" 'lineage of an unknown dataset: 404'
+expect_jq .error.message "\"no dataset 'no.such' in the catalog\"" nods.json
+get noq --unix-socket "$TMP/s.sock" http://localhost/api/v1/search
+expect_jq .error.message '"no query given (parameter '"'"'q'"'"')"' noq.json
+get lim --unix-socket "$TMP/s.sock" 'http://localhost/api/v1/search?q=x&limit=5000'
+expect_equal 400 "$(cat lim.code)" 'a limit over 1000: 400'
+expect_jq .error.message "\"parameter 'limit' must be a whole number from 1 to 1000\"" lim.json
+get dirx --unix-socket "$TMP/s.sock" 'http://localhost/api/v1/lineage/bi.revenue?dir=sideways'
+expect_jq .error.message "\"parameter 'dir' must be up, down or both\"" dirx.json
+
 # ---- stop ----
 kill -TERM "$pid"
 IFS= read -r l3 <&3
@@ -150,8 +177,8 @@ check 'the socket is removed' test ! -e "$TMP/s.sock"
 
 # ---- the access log and the audit log ----
 check 'one access line a request, Common Log Format' sh -c \
-	"grep -Ecv '^(127\\.0\\.0\\.1|unix) - [^ ]+ \\[[0-9]{2}/[A-Z][a-z]{2}/[0-9]{4}:[0-9:]{8} \\+0000\\] \"(GET|POST) /api/v1/[a-z]+ HTTP/1\\.1\" [0-9]{3} [0-9]+ [0-9.]+\$' serve.err | grep -qx 0"
-expect_equal 23 "$(grep -c ' HTTP/1.1" ' serve.err)" 'twenty-three requests logged'
+	"grep -Ecv '^(127\\.0\\.0\\.1|unix) - [^ ]+ \\[[0-9]{2}/[A-Z][a-z]{2}/[0-9]{4}:[0-9:]{8} \\+0000\\] \"(GET|POST) /api/v1/[a-z]+(/[a-z.]+)? HTTP/1\\.1\" [0-9]{3} [0-9]+ [0-9.]+\$' serve.err | grep -qx 0"
+expect_equal 30 "$(grep -c ' HTTP/1.1" ' serve.err)" 'thirty requests logged'
 check 'the access log holds no query' sh -c "! grep -q canary-q serve.err"
 check 'no token anywhere: access log, audit.db' sh -c \
 	"! grep -qF '${tok#stw_*_}' serve.err && ! sqlite3 '$WS/.steward/audit.db' .dump | grep -qF '${tok#stw_*_}'"
@@ -159,6 +186,8 @@ check 'no query in audit.db' sh -c "! sqlite3 '$WS/.steward/audit.db' .dump | gr
 expect_exit 0 steward audit log --json --action serve.whoami
 expect_jq '[.[:9][] | [.actor, .outcome]]' "[[\"(anonymous)\",\"denied\"],[\"$me\",\"ok\"],[\"$me\",\"ok\"],[\"bob\",\"denied\"],[\"(anonymous)\",\"denied\"],[\"(anonymous)\",\"denied\"],[\"(anonymous)\",\"denied\"],[\"(anonymous)\",\"denied\"],[\"(anonymous)\",\"denied\"]]"
 expect_jq 'length' 19
+expect_exit 0 steward audit log --json --action catalog.search --actor "$me"
+check 'API searches are recorded under the caller, with no query' sh -c "jq -e 'length >= 5 and all(.[]; .object == null or (.object | test(\"revenue\") | not))' '$OUT' >/dev/null"
 expect_exit 0 steward audit log --json --action serve
 expect_jq '[.[] | .outcome]' '["error","error","error","ok"]' # the three that could not listen
 expect_exit 0 steward audit verify
