@@ -59,6 +59,7 @@ struct loader {
 	struct root *roots;
 	size_t nroots, roots_cap;
 	sqlite3_stmt *st[16];
+	sqlite3_stmt *fields_ins[33]; /* INSERT INTO fields of n rows, prepared on first use */
 };
 
 /* Prepared statements, indexed by the enum below. */
@@ -558,9 +559,30 @@ out:
 
 /* ---- one document ---- */
 
+/* Free text ready to bind: the text as written, or the scrubber's copy (owned). */
+struct ftext {
+	const char *p; /* NULL: SQL NULL */
+	size_t len;
+	char *owned;
+};
+
+/* A field row waiting in a batch: one INSERT of many rows costs much less than a
+ * statement per row. Texts point into the document, which outlives the batch. */
+#define FIELD_BATCH 32
+#define FIELD_COLS 17
+
+struct frow {
+	int64_t ord;
+	size_t path_off, path_len; /* in docctx.batch_paths */
+	int depth, required, nullable, scan;
+	const char *type, *item_type, *pii, *cat, *transform, *normalize;
+	struct ftext reason, desc;
+	unsigned line, col;
+};
+
 /* One document, written in a single pass: the dataset row, then each field while it is
- * checked. Rows of a document with problems may be written too; the load as a whole is
- * rolled back when any error was found, so they never become visible. */
+ * checked (in batches). Rows of a document with problems may be written too; the load as a
+ * whole is rolled back when any error was found, so they never become visible. */
 struct docctx {
 	struct loader *L;
 	const char *file;
@@ -571,20 +593,27 @@ struct docctx {
 	struct st_buf path;
 	struct st_buf paths; /* the paths of the fields written, each as a size_t length and bytes */
 	int paths_lost;      /* one did not fit: has_field() asks the database */
+	struct frow rows[FIELD_BATCH];
+	size_t nrows;
+	struct st_buf batch_paths;
 };
 
 /* Binds len bytes of free text (NULL: SQL NULL) after the catalog's scrubber; a text that
  * held personal data is stored redacted, with a warning at the node. Returns 0, or -1 when
  * the load must stop. */
-static int bind_free_text(struct docctx *d, sqlite3_stmt *st, int i, const char *text,
-			  size_t len, const struct catalog_ynode *at, const char *what)
+/* Passes len bytes of free text (NULL: SQL NULL) through the catalog's scrubber into out; a
+ * text that held personal data is kept redacted, with a warning at the node. Returns 0, or
+ * -1 when the load must stop. The caller frees out->owned. */
+static int scrub_text(struct docctx *d, const char *text, size_t len,
+		      const struct catalog_ynode *at, const char *what, struct ftext *out)
 {
 	struct loader *L = d->L;
 	size_t found = 0;
 	char *clean;
 
+	memset(out, 0, sizeof(*out));
 	if (!text)
-		return sqlite3_bind_null(st, i) == SQLITE_OK ? 0 : -1;
+		return 0;
 	clean = L->c->scrub ? L->c->scrub(text, len, &found, L->c->scrub_ctx) : NULL;
 	if (found && !clean) {
 		st_error_oom(L->err);
@@ -598,12 +627,118 @@ static int bind_free_text(struct docctx *d, sqlite3_stmt *st, int i, const char 
 		return -1;
 	}
 	if (clean) {
-		sqlite3_bind_text(st, i, clean, -1, SQLITE_TRANSIENT);
-		st_free(clean);
+		out->owned = clean;
+		out->p = clean;
+		out->len = strlen(clean);
 		return 0;
 	}
-	sqlite3_bind_text(st, i, text, (int)len, SQLITE_STATIC); /* as bind_text() */
+	out->p = text;
+	out->len = len;
 	return 0;
+}
+
+/* Binds text that scrub_text() made (without a copy, as bind_text()). */
+static void bind_ftext(sqlite3_stmt *st, int i, const struct ftext *t)
+{
+	if (t->p)
+		sqlite3_bind_text(st, i, t->p, (int)t->len, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+/* Binds free text after the catalog's scrubber (see scrub_text()), copied. */
+static int bind_free_text(struct docctx *d, sqlite3_stmt *st, int i, const char *text,
+			  size_t len, const struct catalog_ynode *at, const char *what)
+{
+	struct ftext t;
+
+	if (scrub_text(d, text, len, at, what, &t))
+		return -1;
+	if (t.p)
+		sqlite3_bind_text(st, i, t.p, (int)t.len, t.owned ? SQLITE_TRANSIENT : SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, i);
+	st_free(t.owned);
+	return 0;
+}
+
+static void rows_release(struct docctx *d)
+{
+	for (size_t r = 0; r < d->nrows; r++) {
+		st_free(d->rows[r].reason.owned);
+		st_free(d->rows[r].desc.owned);
+	}
+	d->nrows = 0;
+	st_buf_reset(&d->batch_paths);
+}
+
+/* The INSERT of n field rows, prepared once per load. */
+static sqlite3_stmt *fields_stmt(struct loader *L, size_t n)
+{
+	struct st_buf sql;
+
+	if (n == 1)
+		return L->st[S_FIELD_INS]; /* the same columns, numbered ?1 to ?17 */
+	if (L->fields_ins[n])
+		return L->fields_ins[n];
+	st_buf_init(&sql, 1 << 16);
+	if (st_buf_adds(&sql, "INSERT INTO fields(dataset_id, ord, path, depth, type, item_type,"
+			      " required, nullable, pii, category, transform, normalize, pii_reason,"
+			      " scan, description, line, col) VALUES "))
+		goto fail;
+	for (size_t r = 0; r < n; r++)
+		if (st_buf_adds(&sql, r ? ",(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+					: "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"))
+			goto fail;
+	if (st_sql_prepare(L->db, &L->fields_ins[n], sql.p, L->err))
+		L->fields_ins[n] = NULL;
+	st_buf_release(&sql);
+	return L->fields_ins[n];
+fail:
+	st_buf_release(&sql);
+	oom(L);
+	return NULL;
+}
+
+/* Writes the waiting field rows in one statement. Returns 0, or -1 with err. */
+static int flush_fields(struct docctx *d)
+{
+	struct loader *L = d->L;
+	sqlite3_stmt *st;
+	int ret = -1;
+
+	if (!d->nrows)
+		return 0;
+	st = fields_stmt(L, d->nrows);
+	if (!st)
+		goto out;
+	for (size_t r = 0; r < d->nrows; r++) {
+		const struct frow *w = &d->rows[r];
+		int b = (int)r * FIELD_COLS;
+
+		sqlite3_bind_int64(st, b + 1, d->dataset_id);
+		sqlite3_bind_int64(st, b + 2, w->ord);
+		sqlite3_bind_text(st, b + 3, d->batch_paths.p + w->path_off, (int)w->path_len,
+				  SQLITE_STATIC);
+		sqlite3_bind_int(st, b + 4, w->depth);
+		bind_text(st, b + 5, w->type);
+		bind_text(st, b + 6, w->item_type);
+		sqlite3_bind_int(st, b + 7, w->required);
+		sqlite3_bind_int(st, b + 8, w->nullable);
+		bind_text(st, b + 9, w->pii);
+		bind_text(st, b + 10, w->cat);
+		bind_text(st, b + 11, w->transform);
+		bind_text(st, b + 12, w->normalize);
+		bind_ftext(st, b + 13, &w->reason);
+		sqlite3_bind_int(st, b + 14, w->scan);
+		bind_ftext(st, b + 15, &w->desc);
+		sqlite3_bind_int(st, b + 16, (int)w->line);
+		sqlite3_bind_int(st, b + 17, (int)w->col);
+	}
+	ret = step_done(L, st, "cannot store field");
+out:
+	rows_release(d);
+	return ret;
 }
 
 
@@ -755,7 +890,7 @@ static int walk_field(struct docctx *d, const struct catalog_ynode *f, int depth
 	struct fkeys k;
 	const struct catalog_ynode *namen, *sub, *items, *desc, *reason;
 	const char *type, *pii, *cat, *item_type;
-	sqlite3_stmt *st = L->st[S_FIELD_INS];
+	struct frow *w;
 	size_t parent_len = d->path.len, dlen;
 	int ret = -1;
 
@@ -789,31 +924,38 @@ static int walk_field(struct docctx *d, const struct catalog_ynode *f, int depth
 		    diag(L, ST_SEV_WARNING, d->file, k.category, "%s", msg))
 			goto out;
 	}
-	sqlite3_bind_int64(st, 1, d->dataset_id);
-	sqlite3_bind_int64(st, 2, d->ord++);
-	sqlite3_bind_text(st, 3, d->path.p, (int)d->path.len, SQLITE_STATIC);
-	sqlite3_bind_int(st, 4, depth);
-	bind_text(st, 5, type);
-	bind_text(st, 6, item_type);
-	sqlite3_bind_int(st, 7, flag(k.required));
-	sqlite3_bind_int(st, 8, flag(k.nullable));
-	bind_text(st, 9, pii);
-	bind_text(st, 10, cat);
-	bind_text(st, 11, sval(k.transform));
-	bind_text(st, 12, sval(k.normalize));
-	reason = k.pii_reason;
-	if (bind_free_text(d, st, 13, sval(reason), sval(reason) ? reason->len : 0, reason,
-			   "the pii_reason"))
+	w = &d->rows[d->nrows];
+	memset(w, 0, sizeof(*w));
+	w->ord = d->ord++;
+	w->path_off = d->batch_paths.len;
+	w->path_len = d->path.len;
+	if (st_buf_add(&d->batch_paths, d->path.p, d->path.len + 1)) {
+		oom(L);
 		goto out;
-	sqlite3_bind_int(st, 14, flag(k.scan));
+	}
+	w->depth = depth;
+	w->type = type;
+	w->item_type = item_type;
+	w->required = flag(k.required);
+	w->nullable = flag(k.nullable);
+	w->pii = pii;
+	w->cat = cat;
+	w->transform = sval(k.transform);
+	w->normalize = sval(k.normalize);
+	reason = k.pii_reason;
+	w->scan = flag(k.scan);
+	w->line = f->line;
+	w->col = f->col;
+	d->nrows++; /* now rows_release() frees its texts */
+	if (scrub_text(d, sval(reason), sval(reason) ? reason->len : 0, reason, "the pii_reason",
+		       &w->reason))
+		goto out;
 	for (dlen = sval(desc) ? desc->len : 0; dlen && strchr(" \t\n", desc->value[dlen - 1]);
 	     dlen--)
 		;
-	if (bind_free_text(d, st, 15, sval(desc), dlen, desc, "the description"))
+	if (scrub_text(d, sval(desc), dlen, desc, "the description", &w->desc))
 		goto out;
-	sqlite3_bind_int(st, 16, (int)f->line);
-	sqlite3_bind_int(st, 17, (int)f->col);
-	if (step_done(L, st, "cannot store field") || store_from(d, k.from))
+	if ((d->nrows == FIELD_BATCH && flush_fields(d)) || store_from(d, k.from))
 		goto out;
 	if (!d->paths_lost && (st_buf_add(&d->paths, &d->path.len, sizeof(d->path.len)) ||
 			       st_buf_add(&d->paths, d->path.p, d->path.len)))
@@ -1085,6 +1227,7 @@ static int load_doc(struct loader *L, const char *file, int64_t file_id,
 	d.file = file;
 	st_buf_init(&d.path, 4096);
 	st_buf_init(&d.paths, 1 << 20);
+	st_buf_init(&d.batch_paths, (size_t)FIELD_BATCH * 4100);
 	d.name = sval(catalog_ymap_get(root, "name"));
 	vnode = catalog_ymap_get(root, "version");
 	if (vnode)
@@ -1104,7 +1247,7 @@ static int load_doc(struct loader *L, const char *file, int64_t file_id,
 	if (!fields)
 		fields = catalog_ymap_get(root, "columns");
 	if (check_shape(&d, root) || store_dataset(&d, root, file_id, version) ||
-	    store_links(&d, root) || (fields && walk_fields(&d, fields, 0)) ||
+	    store_links(&d, root) || (fields && walk_fields(&d, fields, 0)) || flush_fields(&d) ||
 	    check_subject(&d, root))
 		goto out;
 	if (d.npii) {
@@ -1118,6 +1261,8 @@ static int load_doc(struct loader *L, const char *file, int64_t file_id,
 out:
 	st_buf_release(&d.path);
 	st_buf_release(&d.paths);
+	rows_release(&d);
+	st_buf_release(&d.batch_paths);
 	return ret;
 }
 
@@ -1876,6 +2021,8 @@ int catalog_load(struct catalog *c, const char *const *paths, size_t npaths, uns
 out:
 	for (int i = 0; i < S_COUNT; i++)
 		sqlite3_finalize(L.st[i]);
+	for (size_t i = 0; i < sizeof(L.fields_ins) / sizeof(*L.fields_ins); i++)
+		sqlite3_finalize(L.fields_ins[i]);
 	if (in_tx)
 		sqlite3_exec(L.db, "ROLLBACK", NULL, NULL, NULL);
 	for (size_t i = 0; i < L.nfiles; i++) {
