@@ -6,6 +6,7 @@
 #include "alloc.h"
 #include "buf.h"
 #include "embedded.h"
+#include "rowbatch.h"
 #include "ydoc.h"
 #include "sql.h"
 #include "utf8.h"
@@ -60,6 +61,8 @@ struct loader {
 	size_t nroots, roots_cap;
 	sqlite3_stmt *st[16];
 	sqlite3_stmt *fields_ins[33]; /* INSERT INTO fields of n rows, prepared on first use */
+	/* Rows nothing reads before the cross-file checks, written many to a statement. */
+	struct catalog_rowbatch fedges, tags, edges;
 };
 
 /* Prepared statements, indexed by the enum below. */
@@ -813,20 +816,20 @@ static int walk_items(struct docctx *d, const struct catalog_ynode *items, int d
 static int store_from(struct docctx *d, const struct catalog_ynode *from)
 {
 	struct loader *L = d->L;
-	sqlite3_stmt *fe = L->st[S_FEDGE_INS];
+	struct catalog_rowbatch *b = &L->fedges;
+	static const char what[] = "cannot store column lineage";
 
 	for (size_t i = 0; from && i < from->n; i++) {
 		const struct catalog_ynode *r = from->kids[i];
 		size_t fo, dl = catalog_split_ref(r->value, &fo);
 
-		sqlite3_bind_int64(fe, 1, d->dataset_id);
-		sqlite3_bind_text(fe, 2, r->value, (int)dl, SQLITE_STATIC);
-		sqlite3_bind_text(fe, 3, r->value + fo, -1, SQLITE_STATIC);
-		sqlite3_bind_text(fe, 4, d->name, -1, SQLITE_STATIC);
-		sqlite3_bind_text(fe, 5, d->path.p, (int)d->path.len, SQLITE_STATIC);
-		sqlite3_bind_int(fe, 6, (int)r->line);
-		sqlite3_bind_int(fe, 7, (int)r->col);
-		if (step_done(L, fe, "cannot store column lineage"))
+		if (catalog_rowbatch_int(b, d->dataset_id, L->err, what) ||
+		    catalog_rowbatch_text(b, r->value, dl, L->err, what) ||
+		    catalog_rowbatch_text(b, r->value + fo, strlen(r->value + fo), L->err, what) ||
+		    catalog_rowbatch_text(b, d->name, strlen(d->name), L->err, what) ||
+		    catalog_rowbatch_text(b, d->path.p, d->path.len, L->err, what) ||
+		    catalog_rowbatch_int(b, (int)r->line, L->err, what) ||
+		    catalog_rowbatch_int(b, (int)r->col, L->err, what))
 			return -1;
 	}
 	return 0;
@@ -1157,9 +1160,11 @@ static int store_dataset(struct docctx *d, const struct catalog_ynode *root, int
 	if (touch(L, d->name))
 		goto out;
 	for (size_t i = 0; tags && i < tags->n; i++) {
-		sqlite3_bind_int64(L->st[S_TAG_INS], 1, d->dataset_id);
-		bind_text(L->st[S_TAG_INS], 2, tags->kids[i]->value);
-		if (step_done(L, L->st[S_TAG_INS], "cannot store tag"))
+		const char *tag = tags->kids[i]->value;
+
+		if (catalog_rowbatch_int(&L->tags, d->dataset_id, L->err, "cannot store tag") ||
+		    catalog_rowbatch_text(&L->tags, tag, tag ? strlen(tag) : 0, L->err,
+					  "cannot store tag"))
 			goto out;
 	}
 	ret = 0;
@@ -1183,14 +1188,14 @@ static int store_links(struct docctx *d, const struct catalog_ynode *root)
 	if (strcmp(sval(catalog_ymap_get(root, "kind")), "term"))
 		related = NULL; /* reported by check_shape() */
 	for (size_t i = 0; up && i < up->n; i++) {
-		sqlite3_stmt *e = L->st[S_EDGE_INS];
+		struct catalog_rowbatch *b = &L->edges;
+		const char *src = up->kids[i]->value, *what = "cannot store lineage";
 
-		sqlite3_bind_int64(e, 1, d->dataset_id);
-		bind_text(e, 2, up->kids[i]->value);
-		bind_text(e, 3, d->name);
-		sqlite3_bind_int(e, 4, (int)up->kids[i]->line);
-		sqlite3_bind_int(e, 5, (int)up->kids[i]->col);
-		if (step_done(L, e, "cannot store lineage"))
+		if (catalog_rowbatch_int(b, d->dataset_id, L->err, what) ||
+		    catalog_rowbatch_text(b, src, src ? strlen(src) : 0, L->err, what) ||
+		    catalog_rowbatch_text(b, d->name, d->name ? strlen(d->name) : 0, L->err, what) ||
+		    catalog_rowbatch_int(b, (int)up->kids[i]->line, L->err, what) ||
+		    catalog_rowbatch_int(b, (int)up->kids[i]->col, L->err, what))
 			return -1;
 	}
 	for (size_t i = 0; related && i < related->n; i++) {
@@ -1981,6 +1986,13 @@ int catalog_load(struct catalog *c, const char *const *paths, size_t npaths, uns
 	L.err = err;
 	L.stats = stats;
 	L.serial = !!(flags & CATALOG_LOAD_SERIAL);
+	catalog_rowbatch_init(&L.fedges, L.db,
+			      "INSERT INTO field_edges(dataset_id, src_ds, src_field, dst_ds, dst_field,"
+			      " line, col) VALUES ",
+			      7);
+	catalog_rowbatch_init(&L.tags, L.db, "INSERT OR IGNORE INTO tags(dataset_id, tag) VALUES ", 2);
+	catalog_rowbatch_init(&L.edges, L.db,
+			      "INSERT INTO edges(dataset_id, src, dst, line, col) VALUES ", 5);
 	snprintf(L.version_tag, sizeof(L.version_tag), "1:%zu:%zu", st_embed_descriptor_schema_len,
 		 st_embed_taxonomy_len);
 	if (sodium_init() < 0) {
@@ -1997,7 +2009,9 @@ int catalog_load(struct catalog *c, const char *const *paths, size_t npaths, uns
 	in_tx = 1;
 	if (prepare_all(&L) || next_gen(&L) || classify(&L))
 		goto out;
-	if (load_files(&L))
+	if (load_files(&L) || catalog_rowbatch_flush(&L.fedges, err, "cannot store column lineage") ||
+	    catalog_rowbatch_flush(&L.tags, err, "cannot store tag") ||
+	    catalog_rowbatch_flush(&L.edges, err, "cannot store lineage"))
 		goto out;
 	/* Nothing new, changed or gone: the cross-file checks and the index stand as they were. */
 	if (stats->files_new + stats->files_changed + stats->files_removed &&
@@ -2023,6 +2037,9 @@ out:
 		sqlite3_finalize(L.st[i]);
 	for (size_t i = 0; i < sizeof(L.fields_ins) / sizeof(*L.fields_ins); i++)
 		sqlite3_finalize(L.fields_ins[i]);
+	catalog_rowbatch_release(&L.fedges);
+	catalog_rowbatch_release(&L.tags);
+	catalog_rowbatch_release(&L.edges);
 	if (in_tx)
 		sqlite3_exec(L.db, "ROLLBACK", NULL, NULL, NULL);
 	for (size_t i = 0; i < L.nfiles; i++) {
