@@ -594,7 +594,7 @@ struct docctx {
 	int64_t ord;
 	int64_t npii;
 	struct st_buf path;
-	struct st_buf paths; /* the paths of the fields written, each as a size_t length and bytes */
+	struct st_buf paths; /* the paths of the fields written: a size_t length, then bytes */
 	int paths_lost;      /* one did not fit: has_field() asks the database */
 	struct frow rows[FIELD_BATCH];
 	size_t nrows;
@@ -658,7 +658,8 @@ static int bind_free_text(struct docctx *d, sqlite3_stmt *st, int i, const char 
 	if (scrub_text(d, text, len, at, what, &t))
 		return -1;
 	if (t.p)
-		sqlite3_bind_text(st, i, t.p, (int)t.len, t.owned ? SQLITE_TRANSIENT : SQLITE_STATIC);
+		sqlite3_bind_text(st, i, t.p, (int)t.len,
+				  t.owned ? SQLITE_TRANSIENT : SQLITE_STATIC);
 	else
 		sqlite3_bind_null(st, i);
 	st_free(t.owned);
@@ -685,9 +686,10 @@ static sqlite3_stmt *fields_stmt(struct loader *L, size_t n)
 	if (L->fields_ins[n])
 		return L->fields_ins[n];
 	st_buf_init(&sql, 1 << 16);
-	if (st_buf_adds(&sql, "INSERT INTO fields(dataset_id, ord, path, depth, type, item_type,"
-			      " required, nullable, pii, category, transform, normalize, pii_reason,"
-			      " scan, description, line, col) VALUES "))
+	if (st_buf_adds(&sql,
+			"INSERT INTO fields(dataset_id, ord, path, depth, type, item_type,"
+			" required, nullable, pii, category, transform, normalize, pii_reason,"
+			" scan, description, line, col) VALUES "))
 		goto fail;
 	for (size_t r = 0; r < n; r++)
 		if (st_buf_adds(&sql, r ? ",(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
@@ -760,13 +762,14 @@ static int check_dupes(struct docctx *d, const struct catalog_ynode *list)
 			for (size_t j = 0; an && j < i; j++) {
 				const struct catalog_ynode *bn = names[j];
 
-				if (bn && an->len == bn->len && !memcmp(an->value, bn->value, an->len)) {
-					if (diag(d->L, ST_SEV_ERROR, d->file, an,
-						 "duplicate field '%s' (first at line %u)", an->value,
-						 bn->line))
-						return -1;
-					break;
-				}
+				if (!bn || an->len != bn->len ||
+				    memcmp(an->value, bn->value, an->len))
+					continue;
+				if (diag(d->L, ST_SEV_ERROR, d->file, an,
+					 "duplicate field '%s' (first at line %u)", an->value,
+					 bn->line))
+					return -1;
+				break;
 			}
 		}
 		return 0;
@@ -878,11 +881,11 @@ static void field_keys(const struct catalog_ynode *f, struct fkeys *k)
 			const struct catalog_ynode **slot =
 				(const struct catalog_ynode **)((char *)k + slots[j].off);
 
-			if (key->len == slots[j].len && !memcmp(key->value, slots[j].key, key->len)) {
-				if (!*slot)
-					*slot = f->kids[2 * i + 1];
-				break;
-			}
+			if (key->len != slots[j].len || memcmp(key->value, slots[j].key, key->len))
+				continue;
+			if (!*slot)
+				*slot = f->kids[2 * i + 1];
+			break;
 		}
 	}
 }
@@ -1193,7 +1196,8 @@ static int store_links(struct docctx *d, const struct catalog_ynode *root)
 
 		if (catalog_rowbatch_int(b, d->dataset_id, L->err, what) ||
 		    catalog_rowbatch_text(b, src, src ? strlen(src) : 0, L->err, what) ||
-		    catalog_rowbatch_text(b, d->name, d->name ? strlen(d->name) : 0, L->err, what) ||
+		    catalog_rowbatch_text(b, d->name, d->name ? strlen(d->name) : 0, L->err,
+					  what) ||
 		    catalog_rowbatch_int(b, (int)up->kids[i]->line, L->err, what) ||
 		    catalog_rowbatch_int(b, (int)up->kids[i]->col, L->err, what))
 			return -1;
@@ -1987,10 +1991,11 @@ int catalog_load(struct catalog *c, const char *const *paths, size_t npaths, uns
 	L.stats = stats;
 	L.serial = !!(flags & CATALOG_LOAD_SERIAL);
 	catalog_rowbatch_init(&L.fedges, L.db,
-			      "INSERT INTO field_edges(dataset_id, src_ds, src_field, dst_ds, dst_field,"
-			      " line, col) VALUES ",
+			      "INSERT INTO field_edges(dataset_id, src_ds, src_field, dst_ds,"
+			      " dst_field, line, col) VALUES ",
 			      7);
-	catalog_rowbatch_init(&L.tags, L.db, "INSERT OR IGNORE INTO tags(dataset_id, tag) VALUES ", 2);
+	catalog_rowbatch_init(&L.tags, L.db,
+			      "INSERT OR IGNORE INTO tags(dataset_id, tag) VALUES ", 2);
 	catalog_rowbatch_init(&L.edges, L.db,
 			      "INSERT INTO edges(dataset_id, src, dst, line, col) VALUES ", 5);
 	snprintf(L.version_tag, sizeof(L.version_tag), "1:%zu:%zu", st_embed_descriptor_schema_len,
@@ -2009,7 +2014,8 @@ int catalog_load(struct catalog *c, const char *const *paths, size_t npaths, uns
 	in_tx = 1;
 	if (prepare_all(&L) || next_gen(&L) || classify(&L))
 		goto out;
-	if (load_files(&L) || catalog_rowbatch_flush(&L.fedges, err, "cannot store column lineage") ||
+	if (load_files(&L) ||
+	    catalog_rowbatch_flush(&L.fedges, err, "cannot store column lineage") ||
 	    catalog_rowbatch_flush(&L.tags, err, "cannot store tag") ||
 	    catalog_rowbatch_flush(&L.edges, err, "cannot store lineage"))
 		goto out;
