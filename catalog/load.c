@@ -62,7 +62,7 @@ struct loader {
 	sqlite3_stmt *st[16];
 	sqlite3_stmt *fields_ins[33]; /* INSERT INTO fields of n rows, prepared on first use */
 	/* Rows nothing reads before the cross-file checks, written many to a statement. */
-	struct catalog_rowbatch fedges, tags, edges;
+	struct catalog_rowbatch fedges, tags, edges, touched;
 };
 
 /* Prepared statements, indexed by the enum below. */
@@ -170,8 +170,9 @@ static int step_done(struct loader *L, sqlite3_stmt *st, const char *what)
 
 static int touch(struct loader *L, const char *name)
 {
-	bind_text(L->st[S_TOUCH], 1, name);
-	return step_done(L, L->st[S_TOUCH], "cannot record change");
+	/* Batched: temp.touched is a set read only when the search index is rebuilt. */
+	return catalog_rowbatch_text(&L->touched, name, name ? strlen(name) : 0, L->err,
+				     "cannot record change");
 }
 
 /* Text with trailing white space (as left by folded block scalars) removed. */
@@ -1214,8 +1215,7 @@ static int store_links(struct docctx *d, const struct catalog_ynode *root)
 		sqlite3_bind_int(t, 5, (int)r->col);
 		if (step_done(L, t, "cannot store term link"))
 			return -1;
-		sqlite3_bind_text(L->st[S_TOUCH], 1, r->value, (int)dl, SQLITE_STATIC);
-		if (step_done(L, L->st[S_TOUCH], "cannot record change"))
+		if (catalog_rowbatch_text(&L->touched, r->value, dl, L->err, "cannot record change"))
 			return -1;
 	}
 	return 0;
@@ -1998,6 +1998,8 @@ int catalog_load(struct catalog *c, const char *const *paths, size_t npaths, uns
 			      "INSERT OR IGNORE INTO tags(dataset_id, tag) VALUES ", 2);
 	catalog_rowbatch_init(&L.edges, L.db,
 			      "INSERT INTO edges(dataset_id, src, dst, line, col) VALUES ", 5);
+	catalog_rowbatch_init(&L.touched, L.db, "INSERT OR IGNORE INTO temp.touched(name) VALUES ",
+			      1);
 	snprintf(L.version_tag, sizeof(L.version_tag), "1:%zu:%zu", st_embed_descriptor_schema_len,
 		 st_embed_taxonomy_len);
 	if (sodium_init() < 0) {
@@ -2017,7 +2019,8 @@ int catalog_load(struct catalog *c, const char *const *paths, size_t npaths, uns
 	if (load_files(&L) ||
 	    catalog_rowbatch_flush(&L.fedges, err, "cannot store column lineage") ||
 	    catalog_rowbatch_flush(&L.tags, err, "cannot store tag") ||
-	    catalog_rowbatch_flush(&L.edges, err, "cannot store lineage"))
+	    catalog_rowbatch_flush(&L.edges, err, "cannot store lineage") ||
+	    catalog_rowbatch_flush(&L.touched, err, "cannot record change"))
 		goto out;
 	/* Nothing new, changed or gone: the cross-file checks and the index stand as they were. */
 	if (stats->files_new + stats->files_changed + stats->files_removed &&
@@ -2046,6 +2049,7 @@ out:
 	catalog_rowbatch_release(&L.fedges);
 	catalog_rowbatch_release(&L.tags);
 	catalog_rowbatch_release(&L.edges);
+	catalog_rowbatch_release(&L.touched);
 	if (in_tx)
 		sqlite3_exec(L.db, "ROLLBACK", NULL, NULL, NULL);
 	for (size_t i = 0; i < L.nfiles; i++) {
