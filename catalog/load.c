@@ -60,9 +60,9 @@ struct loader {
 	struct root *roots;
 	size_t nroots, roots_cap;
 	sqlite3_stmt *st[16];
-	sqlite3_stmt *fields_ins[33]; /* INSERT INTO fields of n rows, prepared on first use */
-	/* Rows nothing reads before the cross-file checks, written many to a statement. */
-	struct catalog_rowbatch fedges, tags, edges, touched;
+	/* Rows nothing reads before the cross-file checks (but has_field(), see there),
+	 * written many to a statement: a statement per row cost more than the rows. */
+	struct catalog_rowbatch fields, fedges, tags, edges, touched;
 };
 
 /* Prepared statements, indexed by the enum below. */
@@ -570,23 +570,9 @@ struct ftext {
 	char *owned;
 };
 
-/* A field row waiting in a batch: one INSERT of many rows costs much less than a
- * statement per row. Texts point into the document, which outlives the batch. */
-#define FIELD_BATCH 32
-#define FIELD_COLS 17
-
-struct frow {
-	int64_t ord;
-	size_t path_off, path_len; /* in docctx.batch_paths */
-	int depth, required, nullable, scan;
-	const char *type, *item_type, *pii, *cat, *transform, *normalize;
-	struct ftext reason, desc;
-	unsigned line, col;
-};
-
 /* One document, written in a single pass: the dataset row, then each field while it is
- * checked (in batches). Rows of a document with problems may be written too; the load as a
- * whole is rolled back when any error was found, so they never become visible. */
+ * checked. Rows of a document with problems may be written too; the load as a whole is
+ * rolled back when any error was found, so they never become visible. */
 struct docctx {
 	struct loader *L;
 	const char *file;
@@ -597,9 +583,6 @@ struct docctx {
 	struct st_buf path;
 	struct st_buf paths; /* the paths of the fields written: a size_t length, then bytes */
 	int paths_lost;      /* one did not fit: has_field() asks the database */
-	struct frow rows[FIELD_BATCH];
-	size_t nrows;
-	struct st_buf batch_paths;
 };
 
 /* Binds len bytes of free text (NULL: SQL NULL) after the catalog's scrubber; a text that
@@ -641,15 +624,6 @@ static int scrub_text(struct docctx *d, const char *text, size_t len,
 	return 0;
 }
 
-/* Binds text that scrub_text() made (without a copy, as bind_text()). */
-static void bind_ftext(sqlite3_stmt *st, int i, const struct ftext *t)
-{
-	if (t->p)
-		sqlite3_bind_text(st, i, t->p, (int)t->len, SQLITE_STATIC);
-	else
-		sqlite3_bind_null(st, i);
-}
-
 /* Binds free text after the catalog's scrubber (see scrub_text()), copied. */
 static int bind_free_text(struct docctx *d, sqlite3_stmt *st, int i, const char *text,
 			  size_t len, const struct catalog_ynode *at, const char *what)
@@ -666,87 +640,6 @@ static int bind_free_text(struct docctx *d, sqlite3_stmt *st, int i, const char 
 	st_free(t.owned);
 	return 0;
 }
-
-static void rows_release(struct docctx *d)
-{
-	for (size_t r = 0; r < d->nrows; r++) {
-		st_free(d->rows[r].reason.owned);
-		st_free(d->rows[r].desc.owned);
-	}
-	d->nrows = 0;
-	st_buf_reset(&d->batch_paths);
-}
-
-/* The INSERT of n field rows, prepared once per load. */
-static sqlite3_stmt *fields_stmt(struct loader *L, size_t n)
-{
-	struct st_buf sql;
-
-	if (n == 1)
-		return L->st[S_FIELD_INS]; /* the same columns, numbered ?1 to ?17 */
-	if (L->fields_ins[n])
-		return L->fields_ins[n];
-	st_buf_init(&sql, 1 << 16);
-	if (st_buf_adds(&sql,
-			"INSERT INTO fields(dataset_id, ord, path, depth, type, item_type,"
-			" required, nullable, pii, category, transform, normalize, pii_reason,"
-			" scan, description, line, col) VALUES "))
-		goto fail;
-	for (size_t r = 0; r < n; r++)
-		if (st_buf_adds(&sql, r ? ",(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
-					: "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"))
-			goto fail;
-	if (st_sql_prepare(L->db, &L->fields_ins[n], sql.p, L->err))
-		L->fields_ins[n] = NULL;
-	st_buf_release(&sql);
-	return L->fields_ins[n];
-fail:
-	st_buf_release(&sql);
-	oom(L);
-	return NULL;
-}
-
-/* Writes the waiting field rows in one statement. Returns 0, or -1 with err. */
-static int flush_fields(struct docctx *d)
-{
-	struct loader *L = d->L;
-	sqlite3_stmt *st;
-	int ret = -1;
-
-	if (!d->nrows)
-		return 0;
-	st = fields_stmt(L, d->nrows);
-	if (!st)
-		goto out;
-	for (size_t r = 0; r < d->nrows; r++) {
-		const struct frow *w = &d->rows[r];
-		int b = (int)r * FIELD_COLS;
-
-		sqlite3_bind_int64(st, b + 1, d->dataset_id);
-		sqlite3_bind_int64(st, b + 2, w->ord);
-		sqlite3_bind_text(st, b + 3, d->batch_paths.p + w->path_off, (int)w->path_len,
-				  SQLITE_STATIC);
-		sqlite3_bind_int(st, b + 4, w->depth);
-		bind_text(st, b + 5, w->type);
-		bind_text(st, b + 6, w->item_type);
-		sqlite3_bind_int(st, b + 7, w->required);
-		sqlite3_bind_int(st, b + 8, w->nullable);
-		bind_text(st, b + 9, w->pii);
-		bind_text(st, b + 10, w->cat);
-		bind_text(st, b + 11, w->transform);
-		bind_text(st, b + 12, w->normalize);
-		bind_ftext(st, b + 13, &w->reason);
-		sqlite3_bind_int(st, b + 14, w->scan);
-		bind_ftext(st, b + 15, &w->desc);
-		sqlite3_bind_int(st, b + 16, (int)w->line);
-		sqlite3_bind_int(st, b + 17, (int)w->col);
-	}
-	ret = step_done(L, st, "cannot store field");
-out:
-	rows_release(d);
-	return ret;
-}
-
 
 static int check_dupes(struct docctx *d, const struct catalog_ynode *list)
 {
@@ -891,13 +784,50 @@ static void field_keys(const struct catalog_ynode *f, struct fkeys *k)
 	}
 }
 
+/* Adds text (NUL-terminated, or NULL) to a row of a batch. */
+static int batch_str(struct loader *L, struct catalog_rowbatch *b, const char *s,
+		     const char *what)
+{
+	return catalog_rowbatch_text(b, s, s ? strlen(s) : 0, L->err, what);
+}
+
+/* The field row of d->path, in column order (the texts are copied). */
+static int add_field_row(struct docctx *d, int depth, const struct fkeys *k,
+			 const struct ftext *reason, const struct ftext *desc,
+			 const struct catalog_ynode *f)
+{
+	struct loader *L = d->L;
+	struct catalog_rowbatch *b = &L->fields;
+	static const char what[] = "cannot store field";
+	const struct catalog_ynode *items = k->items;
+
+	if (catalog_rowbatch_int(b, d->dataset_id, L->err, what) ||
+	    catalog_rowbatch_int(b, d->ord++, L->err, what) ||
+	    catalog_rowbatch_text(b, d->path.p, d->path.len, L->err, what) ||
+	    catalog_rowbatch_int(b, depth, L->err, what) ||
+	    batch_str(L, b, sval(k->type), what) ||
+	    batch_str(L, b, items ? sval(catalog_ymap_get(items, "type")) : NULL, what) ||
+	    catalog_rowbatch_int(b, flag(k->required), L->err, what) ||
+	    catalog_rowbatch_int(b, flag(k->nullable), L->err, what) ||
+	    batch_str(L, b, sval(k->pii), what) || batch_str(L, b, sval(k->category), what) ||
+	    batch_str(L, b, sval(k->transform), what) ||
+	    batch_str(L, b, sval(k->normalize), what) ||
+	    catalog_rowbatch_text(b, reason->p, reason->len, L->err, what) ||
+	    catalog_rowbatch_int(b, flag(k->scan), L->err, what) ||
+	    catalog_rowbatch_text(b, desc->p, desc->len, L->err, what) ||
+	    catalog_rowbatch_int(b, (int)f->line, L->err, what) ||
+	    catalog_rowbatch_int(b, (int)f->col, L->err, what))
+		return -1;
+	return 0;
+}
+
 static int walk_field(struct docctx *d, const struct catalog_ynode *f, int depth)
 {
 	struct loader *L = d->L;
 	struct fkeys k;
 	const struct catalog_ynode *namen, *sub, *items, *desc, *reason;
-	const char *type, *pii, *cat, *item_type;
-	struct frow *w;
+	const char *type, *pii, *cat;
+	struct ftext rt = {0}, dt = {0};
 	size_t parent_len = d->path.len, dlen;
 	int ret = -1;
 
@@ -908,7 +838,6 @@ static int walk_field(struct docctx *d, const struct catalog_ynode *f, int depth
 	cat = sval(k.category);
 	sub = k.fields;
 	items = k.items;
-	item_type = items ? sval(catalog_ymap_get(items, "type")) : NULL;
 	desc = k.description;
 	if ((parent_len && st_buf_add(&d->path, ".", 1)) ||
 	    st_buf_add(&d->path, namen->value, namen->len)) {
@@ -931,38 +860,15 @@ static int walk_field(struct docctx *d, const struct catalog_ynode *f, int depth
 		    diag(L, ST_SEV_WARNING, d->file, k.category, "%s", msg))
 			goto out;
 	}
-	w = &d->rows[d->nrows];
-	memset(w, 0, sizeof(*w));
-	w->ord = d->ord++;
-	w->path_off = d->batch_paths.len;
-	w->path_len = d->path.len;
-	if (st_buf_add(&d->batch_paths, d->path.p, d->path.len + 1)) {
-		oom(L);
-		goto out;
-	}
-	w->depth = depth;
-	w->type = type;
-	w->item_type = item_type;
-	w->required = flag(k.required);
-	w->nullable = flag(k.nullable);
-	w->pii = pii;
-	w->cat = cat;
-	w->transform = sval(k.transform);
-	w->normalize = sval(k.normalize);
 	reason = k.pii_reason;
-	w->scan = flag(k.scan);
-	w->line = f->line;
-	w->col = f->col;
-	d->nrows++; /* now rows_release() frees its texts */
 	if (scrub_text(d, sval(reason), sval(reason) ? reason->len : 0, reason, "the pii_reason",
-		       &w->reason))
+		       &rt))
 		goto out;
 	for (dlen = sval(desc) ? desc->len : 0; dlen && strchr(" \t\n", desc->value[dlen - 1]);
 	     dlen--)
 		;
-	if (scrub_text(d, sval(desc), dlen, desc, "the description", &w->desc))
-		goto out;
-	if ((d->nrows == FIELD_BATCH && flush_fields(d)) || store_from(d, k.from))
+	if (scrub_text(d, sval(desc), dlen, desc, "the description", &dt) ||
+	    add_field_row(d, depth, &k, &rt, &dt, f) || store_from(d, k.from))
 		goto out;
 	if (!d->paths_lost && (st_buf_add(&d->paths, &d->path.len, sizeof(d->path.len)) ||
 			       st_buf_add(&d->paths, d->path.p, d->path.len)))
@@ -976,6 +882,8 @@ static int walk_field(struct docctx *d, const struct catalog_ynode *f, int depth
 done:
 	ret = 0;
 out:
+	st_free(rt.owned);
+	st_free(dt.owned);
 	if (d->path.p) {
 		d->path.len = parent_len;
 		d->path.p[parent_len] = '\0';
@@ -1020,8 +928,9 @@ static json_t *to_json(const struct catalog_ynode *n)
 	return j;
 }
 
-/* Whether the dataset just written has a field at path: from the paths walk_field() kept,
- * or, when they did not all fit, from the database. */
+/* Whether the dataset just written has a field at path (1 or 0): from the paths walk_field()
+ * kept, or, when they did not all fit, from the database after writing the waiting field
+ * rows (-1 with err when that fails). */
 static int has_field(struct docctx *d, const char *path)
 {
 	sqlite3_stmt *st = d->L->st[S_FIELD_HAS];
@@ -1037,6 +946,8 @@ static int has_field(struct docctx *d, const char *path)
 		}
 		return 0;
 	}
+	if (catalog_rowbatch_flush(&d->L->fields, d->L->err, "cannot store field"))
+		return -1;
 
 	sqlite3_bind_int64(st, 1, d->dataset_id);
 	sqlite3_bind_text(st, 2, path, -1, SQLITE_STATIC);
@@ -1054,21 +965,26 @@ static int check_subject(struct docctx *d, const struct catalog_ynode *root)
 	const struct catalog_ynode *match = catalog_ymap_get(erasure, "match");
 	const struct catalog_ynode *cols = catalog_ymap_get(erasure, "columns");
 	const char *action = sval(catalog_ymap_get(erasure, "action"));
+	int h = 1;
 
-	if (sval(subject) && !has_field(d, subject->value) &&
-	    diag(L, ST_SEV_ERROR, d->file, subject, "subject '%s' is not a field of '%s'",
-		 subject->value, d->name))
+	if (sval(subject) && ((h = has_field(d, subject->value)) < 0 ||
+			      (!h && diag(L, ST_SEV_ERROR, d->file, subject,
+					  "subject '%s' is not a field of '%s'", subject->value,
+					  d->name))))
 		return -1;
 	if (!erasure)
 		return 0;
-	if (sval(match) && !has_field(d, match->value) &&
-	    diag(L, ST_SEV_ERROR, d->file, match, "erasure match '%s' is not a field of '%s'",
-		 match->value, d->name))
+	if (sval(match) && ((h = has_field(d, match->value)) < 0 ||
+			    (!h && diag(L, ST_SEV_ERROR, d->file, match,
+					"erasure match '%s' is not a field of '%s'", match->value,
+					d->name))))
 		return -1;
 	for (size_t i = 0; cols && i < cols->n; i++)
-		if (sval(cols->kids[i]) && !has_field(d, cols->kids[i]->value) &&
-		    diag(L, ST_SEV_ERROR, d->file, cols->kids[i],
-			 "erasure column '%s' is not a field of '%s'", cols->kids[i]->value, d->name))
+		if (sval(cols->kids[i]) &&
+		    ((h = has_field(d, cols->kids[i]->value)) < 0 ||
+		     (!h && diag(L, ST_SEV_ERROR, d->file, cols->kids[i],
+				 "erasure column '%s' is not a field of '%s'", cols->kids[i]->value,
+				 d->name))))
 			return -1;
 	if (action && !strcmp(action, "nullify") && (!cols || !cols->n) &&
 	    diag(L, ST_SEV_ERROR, d->file, erasure,
@@ -1215,7 +1131,8 @@ static int store_links(struct docctx *d, const struct catalog_ynode *root)
 		sqlite3_bind_int(t, 5, (int)r->col);
 		if (step_done(L, t, "cannot store term link"))
 			return -1;
-		if (catalog_rowbatch_text(&L->touched, r->value, dl, L->err, "cannot record change"))
+		if (catalog_rowbatch_text(&L->touched, r->value, dl, L->err,
+					  "cannot record change"))
 			return -1;
 	}
 	return 0;
@@ -1236,7 +1153,6 @@ static int load_doc(struct loader *L, const char *file, int64_t file_id,
 	d.file = file;
 	st_buf_init(&d.path, 4096);
 	st_buf_init(&d.paths, 1 << 20);
-	st_buf_init(&d.batch_paths, (size_t)FIELD_BATCH * 4100);
 	d.name = sval(catalog_ymap_get(root, "name"));
 	vnode = catalog_ymap_get(root, "version");
 	if (vnode)
@@ -1256,7 +1172,7 @@ static int load_doc(struct loader *L, const char *file, int64_t file_id,
 	if (!fields)
 		fields = catalog_ymap_get(root, "columns");
 	if (check_shape(&d, root) || store_dataset(&d, root, file_id, version) ||
-	    store_links(&d, root) || (fields && walk_fields(&d, fields, 0)) || flush_fields(&d) ||
+	    store_links(&d, root) || (fields && walk_fields(&d, fields, 0)) ||
 	    check_subject(&d, root))
 		goto out;
 	if (d.npii) {
@@ -1270,8 +1186,6 @@ static int load_doc(struct loader *L, const char *file, int64_t file_id,
 out:
 	st_buf_release(&d.path);
 	st_buf_release(&d.paths);
-	rows_release(&d);
-	st_buf_release(&d.batch_paths);
 	return ret;
 }
 
@@ -1990,6 +1904,11 @@ int catalog_load(struct catalog *c, const char *const *paths, size_t npaths, uns
 	L.err = err;
 	L.stats = stats;
 	L.serial = !!(flags & CATALOG_LOAD_SERIAL);
+	catalog_rowbatch_init(&L.fields, L.db,
+			      "INSERT INTO fields(dataset_id, ord, path, depth, type, item_type,"
+			      " required, nullable, pii, category, transform, normalize,"
+			      " pii_reason, scan, description, line, col) VALUES ",
+			      17);
 	catalog_rowbatch_init(&L.fedges, L.db,
 			      "INSERT INTO field_edges(dataset_id, src_ds, src_field, dst_ds,"
 			      " dst_field, line, col) VALUES ",
@@ -2016,7 +1935,7 @@ int catalog_load(struct catalog *c, const char *const *paths, size_t npaths, uns
 	in_tx = 1;
 	if (prepare_all(&L) || next_gen(&L) || classify(&L))
 		goto out;
-	if (load_files(&L) ||
+	if (load_files(&L) || catalog_rowbatch_flush(&L.fields, err, "cannot store field") ||
 	    catalog_rowbatch_flush(&L.fedges, err, "cannot store column lineage") ||
 	    catalog_rowbatch_flush(&L.tags, err, "cannot store tag") ||
 	    catalog_rowbatch_flush(&L.edges, err, "cannot store lineage") ||
@@ -2044,8 +1963,7 @@ int catalog_load(struct catalog *c, const char *const *paths, size_t npaths, uns
 out:
 	for (int i = 0; i < S_COUNT; i++)
 		sqlite3_finalize(L.st[i]);
-	for (size_t i = 0; i < sizeof(L.fields_ins) / sizeof(*L.fields_ins); i++)
-		sqlite3_finalize(L.fields_ins[i]);
+	catalog_rowbatch_release(&L.fields);
 	catalog_rowbatch_release(&L.fedges);
 	catalog_rowbatch_release(&L.tags);
 	catalog_rowbatch_release(&L.edges);

@@ -11,6 +11,11 @@ void catalog_rowbatch_init(struct catalog_rowbatch *b, sqlite3 *db, const char *
 	b->db = db;
 	b->head = head;
 	b->ncols = ncols;
+	b->max_rows = (size_t)sqlite3_limit(db, SQLITE_LIMIT_VARIABLE_NUMBER, -1) / (size_t)ncols;
+	if (b->max_rows > CATALOG_ROWBATCH_MAX)
+		b->max_rows = CATALOG_ROWBATCH_MAX;
+	if (!b->max_rows)
+		b->max_rows = 1;
 	st_buf_init(&b->text, (size_t)1 << 30); /* what 64 rows of one load can hold */
 }
 
@@ -81,7 +86,7 @@ out:
 static int added(struct catalog_rowbatch *b, struct st_error *err, const char *what)
 {
 	b->nvals++;
-	if (b->nvals == (size_t)CATALOG_ROWBATCH_MAX * (size_t)b->ncols)
+	if (b->nvals == b->max_rows * (size_t)b->ncols)
 		return catalog_rowbatch_flush(b, err, what);
 	return 0;
 }

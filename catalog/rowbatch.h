@@ -1,4 +1,5 @@
-/* Rows for one table gathered and written many to an INSERT: the loader's edge and tag rows.
+/* Rows for one table gathered and written many to an INSERT: the loader's field, edge and
+ * tag rows.
  * A statement per row cost the loader more than the rows themselves. Internal to catalog/. */
 #ifndef CATALOG_ROWBATCH_H
 #define CATALOG_ROWBATCH_H
@@ -10,7 +11,8 @@
 #include "buf.h"
 #include "error.h"
 
-#define CATALOG_ROWBATCH_MAX 64 /* rows per statement */
+#define CATALOG_ROWBATCH_MAX 64  /* rows per statement */
+#define CATALOG_ROWBATCH_COLS 17 /* columns per row */
 
 struct catalog_rowval {
 	int kind; /* SQLITE_INTEGER, SQLITE_TEXT or SQLITE_NULL */
@@ -22,14 +24,15 @@ struct catalog_rowbatch {
 	sqlite3 *db;
 	const char *head; /* "INSERT ... VALUES " */
 	int ncols;
+	size_t max_rows; /* CATALOG_ROWBATCH_MAX, or fewer when SQLite allows fewer variables */
 	sqlite3_stmt *st[CATALOG_ROWBATCH_MAX + 1]; /* of n rows, prepared on first use */
-	struct catalog_rowval vals[CATALOG_ROWBATCH_MAX * 8];
+	struct catalog_rowval vals[CATALOG_ROWBATCH_MAX * CATALOG_ROWBATCH_COLS];
 	size_t nvals;
 	struct st_buf text;
 };
 
 /* Sets up an empty batch for head (a string constant ending in "VALUES ") with ncols
- * columns (at most 8). Release with catalog_rowbatch_release(). */
+ * columns (at most CATALOG_ROWBATCH_COLS). Release with catalog_rowbatch_release(). */
 void catalog_rowbatch_init(struct catalog_rowbatch *b, sqlite3 *db, const char *head, int ncols);
 /* Adds the next value of the current row: an integer, or len bytes of text (copied; NULL is
  * SQL NULL). A full row is written with the others once the batch is full. Return 0, or -1

@@ -60,4 +60,25 @@ expect_exit 3 steward catalog load cat
 expect_stderr_contains "wide.yaml:3:10: error: subject 'f75' is not a field of 't.wide'"
 expect_stderr_contains "error: erasure column 'ctx.nope' is not a field of 't.wide'"
 
+# Field paths of more than 1 MB in one dataset: the subject and erasure checks then ask the
+# database, after writing the rows still waiting.
+long=$(printf '%03900d' 0 | tr 0 x)
+{
+	printf 'kind: table\nname: t.long\nsubject: %s_299\nerasure:\n  action: nullify\n' "$long"
+	printf '  match: %s_150\n  columns: [%s_298, %s_300]\ncolumns:\n' "$long" "$long" "$long"
+	i=0
+	while [ $i -lt 300 ]; do
+		printf '  - {name: %s_%d, type: int64, pii: none}\n' "$long" $i
+		i=$((i + 1))
+	done
+} >cat/wide.yaml
+expect_exit 3 steward catalog load cat
+# (The message is cut at its 1 KB bound; its location says which column it is.)
+expect_stderr_contains "cat/wide.yaml:7:3919: error: erasure column 'xxxx"
+expect_equal 1 "$(grep -c ': error: ' "$ERR")" 'only the missing column is reported'
+sed 's/_300\]/_297]/' cat/wide.yaml >cat/w2 && mv cat/w2 cat/wide.yaml
+expect_exit 0 steward catalog load cat
+expect_equal 300 "$(sqlite3 "$DB" "SELECT count(*) FROM fields f JOIN datasets d ON d.id = f.dataset_id WHERE d.name = 't.long'")" \
+	'every long field stored'
+
 done_testing
