@@ -60,8 +60,10 @@ struct loader {
 	struct root *roots;
 	size_t nroots, roots_cap;
 	sqlite3_stmt *st[16];
-	/* Rows nothing reads before the cross-file checks (but has_field(), see there),
-	 * written many to a statement: a statement per row cost more than the rows. */
+	/* Rows written many to a statement (a statement per row cost more than the rows),
+	 * flushed when pass 2 ends. Code that reads these tables during pass 2 must flush
+	 * the batch first, as has_field() does. The single-row statements S_FIELD_INS,
+	 * S_FEDGE_INS, S_EDGE_INS, S_TAG_INS and S_TOUCH are left for other callers. */
 	struct catalog_rowbatch fields, fedges, tags, edges, touched;
 };
 

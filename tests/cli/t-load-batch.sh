@@ -1,8 +1,9 @@
 #!/bin/sh
-# Field rows are written in batches of up to 32 per statement: a dataset of 75 fields (three
-# batches) with nested fields across a batch boundary, texts the scrubber redacts in
-# different batches, and a subject and erasure columns in the last batch, stores the same
-# rows, order, redactions and warnings as one statement per row did.
+# Field rows are written in batches of up to 64 per statement (58 where SQLite allows 999
+# variables): a dataset of 78 fields (more than one batch) with nested fields, texts the
+# scrubber redacts, and a subject and erasure columns near the end, stores the same rows,
+# order, redactions and warnings as one statement per row did; with more than 1 MB of field
+# paths, the subject and erasure checks ask the database after writing the waiting rows.
 . "$(dirname "$0")/lib.sh"
 require sqlite3
 
