@@ -347,7 +347,8 @@ static int check_type(struct vctx *v, const json_t *schema, const struct catalog
 	if (json_is_string(type)) {
 		if (type_matches(json_string_value(type), n))
 			return 1;
-		report(v, n, "%s must be %s", what_of(what, key), type_words(json_string_value(type)));
+		report(v, n, "%s must be %s", what_of(what, key),
+		       type_words(json_string_value(type)));
 		return 0;
 	}
 	json_array_foreach(type, i, t)
@@ -483,8 +484,8 @@ static void validate(struct vctx *v, const json_t *schema, const struct catalog_
 					if (n->kids[i]->type == CATALOG_Y_SCALAR &&
 					    n->kids[k]->type == CATALOG_Y_SCALAR &&
 					    !strcmp(n->kids[i]->value, n->kids[k]->value)) {
-						report(v, n->kids[i], "%s lists '%s' twice", what_of(what, key),
-						       n->kids[i]->value);
+						report(v, n->kids[i], "%s lists '%s' twice",
+						       what_of(what, key), n->kids[i]->value);
 						break;
 					}
 	} else {
@@ -508,10 +509,12 @@ static void validate(struct vctx *v, const json_t *schema, const struct catalog_
 			report(v, n, "%s is too short", what_of(what, key));
 		j = json_object_get(schema, "minimum");
 		if (json_is_number(j) && strtod(n->value, NULL) < json_number_value(j))
-			report(v, n, "%s must be at least %g", what_of(what, key), json_number_value(j));
+			report(v, n, "%s must be at least %g", what_of(what, key),
+			       json_number_value(j));
 		j = json_object_get(schema, "maximum");
 		if (json_is_number(j) && strtod(n->value, NULL) > json_number_value(j))
-			report(v, n, "%s must be at most %g", what_of(what, key), json_number_value(j));
+			report(v, n, "%s must be at most %g", what_of(what, key),
+			       json_number_value(j));
 	}
 }
 

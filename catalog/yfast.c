@@ -14,18 +14,18 @@
 struct fs {
 	const unsigned char *s;
 	size_t n, i;
-	size_t ls;     /* where the current line starts */
-	unsigned line; /* 0-based, as libyaml's marks */
+	size_t ls;	   /* where the current line starts */
+	unsigned line;	   /* 0-based, as libyaml's marks */
 	size_t cpos, ccol; /* a byte of the current line and its column, to count on from */
 	yaml_event_t *ev;
 	size_t nev, cap;
 };
 
-#define TRY(x)                                                                                   \
-	do {                                                                                     \
-		int r_ = (x);                                                                    \
-		if (r_ <= 0)                                                                     \
-			return r_;                                                               \
+#define TRY(x)                                                                                     \
+	do {                                                                                       \
+		int r_ = (x);                                                                      \
+		if (r_ <= 0)                                                                       \
+			return r_;                                                                 \
 	} while (0)
 
 static int at(const struct fs *f, size_t i)

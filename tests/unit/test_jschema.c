@@ -155,7 +155,8 @@ static int run(struct catalog_jschema *s, const char *text)
 static const char words_schema[] =
 	"{\"type\": \"object\", \"properties\": {"
 	"\"p1\": {\"pattern\": \"^" W "+$\"}, \"r1\": {\"pattern\": \"^" W "{1,}$\"},"
-	"\"p2\": {\"pattern\": \"^" W "+\\\\." W "+$\"}, \"r2\": {\"pattern\": \"^" W "{1,}\\\\." W "{1,}$\"},"
+	"\"p2\": {\"pattern\": \"^" W "+\\\\." W "+$\"},"
+	"\"r2\": {\"pattern\": \"^" W "{1,}\\\\." W "{1,}$\"},"
 	"\"p3\": {\"pattern\": \"^" W "+\\\\." W "+(\\\\." W "+)*$\"},"
 	"\"r3\": {\"pattern\": \"^" W "{1,}\\\\." W "{1,}(\\\\." W "{1,})*$\"},"
 	"\"p4\": {\"pattern\": \"^" W "+\\\\." W "+(\\\\." W "+)+$\"},"

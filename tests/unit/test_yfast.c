@@ -60,9 +60,9 @@ static void libyaml_free(struct evs *e)
 
 static const char *type_name(int t)
 {
-	static const char *const names[] = {"none", "stream-start", "stream-end", "doc-start",
-					    "doc-end", "alias", "scalar", "seq-start", "seq-end",
-					    "map-start", "map-end"};
+	static const char *const names[] = {"none",    "stream-start", "stream-end", "doc-start",
+					    "doc-end", "alias",	       "scalar",     "seq-start",
+					    "seq-end", "map-start",    "map-end"};
 
 	return t >= 0 && t <= 10 ? names[t] : "?";
 }
@@ -102,21 +102,23 @@ static void compare(const unsigned char *text, size_t len, const char *what)
 			why = "mark differs";
 		else if (a->type == YAML_SCALAR_EVENT &&
 			 (a->data.scalar.length != b->data.scalar.length ||
-			  memcmp(a->data.scalar.value, b->data.scalar.value, a->data.scalar.length) ||
+			  memcmp(a->data.scalar.value, b->data.scalar.value,
+				 a->data.scalar.length) ||
 			  b->data.scalar.style != YAML_PLAIN_SCALAR_STYLE || b->data.scalar.tag ||
 			  b->data.scalar.anchor))
 			why = "scalar differs";
-		else if ((a->type == YAML_MAPPING_START_EVENT && (b->data.mapping_start.anchor ||
-								  b->data.mapping_start.tag)) ||
-			 (a->type == YAML_SEQUENCE_START_EVENT && (b->data.sequence_start.anchor ||
-								   b->data.sequence_start.tag)))
+		else if ((a->type == YAML_MAPPING_START_EVENT &&
+			  (b->data.mapping_start.anchor || b->data.mapping_start.tag)) ||
+			 (a->type == YAML_SEQUENCE_START_EVENT &&
+			  (b->data.sequence_start.anchor || b->data.sequence_start.tag)))
 			why = "anchor or tag";
 	}
 	if (why) {
 		if (mismatches++ < 5) {
 			printf("# %s: %s", what, why);
 			if (i && i <= fast.n)
-				printf(" at event %zu (%s %zu:%zu)", i - 1, type_name(fast.v[i - 1].type),
+				printf(" at event %zu (%s %zu:%zu)", i - 1,
+				       type_name(fast.v[i - 1].type),
 				       (size_t)fast.v[i - 1].start_mark.line,
 				       (size_t)fast.v[i - 1].start_mark.column);
 			printf("\n# input: ");
@@ -135,11 +137,13 @@ static const char *const plain[] = {
 	"redshift://synthetic/mart.coupon_cart_7957\ntags: [synthetic, mart]\ncolumns:\n"
 	"  - {name: id, type: int64, pii: none}\n"
 	"  - {name: user_count_1, type: int64, pii: none, from: [raw.c_1813.invoice_code_1]}\n"
-	"lineage:\n  upstream: [raw.campaign_coupon_1813]\n  job: synthetic:mart.coupon_cart_7957\n",
+	"lineage:\n  upstream: [raw.campaign_coupon_1813]\n  job: "
+	"synthetic:mart.coupon_cart_7957\n",
 	"---\nkind: table\nname: a.b\ncolumns:\n  - {name: id, type: int64, pii: none}\n---\n"
 	"kind: table\nname: a.c\n",
 	"# comment\nkind: table   # trailing\nname: a.b\n\nfields:\n- name: id\n  type: int64\n"
-	"  pii: none\n- name: email\n  type: string\n  pii: direct\n  category: user.contact.email\n"
+	"  pii: none\n- name: email\n  type: string\n  pii: direct\n  category: "
+	"user.contact.email\n"
 	"  fields:\n    - name: x\n      type: int\nowner: team\n",
 	"kind: table\nname: a.b\ndescription: Ünïcödé text, 日本語 and ° signs\nerasure:\n"
 	"  action: delete\n  match: id\ntags: []\nempty: {}\n",
@@ -148,20 +152,79 @@ static const char *const plain[] = {
 
 /* Inputs that must be declined, or be given the same events (a check of the checker). */
 static const char *const hard[] = {
-	"a: 'quoted'\n", "a: \"x\"\n", "a: |\n  text\n", "a: >\n  folded\n", "a: &x 1\nb: *x\n",
-	"a: !!str 1\n", "a:\tb\n", "a: b\r\n", "a: b\n  continued\n", "a:\nb: 1\n", "a: b: c\n",
-	"- a\n- b\n", "a: [x,\n  y]\n", "a: [x, ]\n", "a: {x}\n", "a: {x: }\n", "? a\n: b\n",
-	"%YAML 1.1\n---\na: 1\n", "---\n", "--- a: 1\n", "a: 1\n...\n", "a: 1\n---\n",
-	"a: x #c\nb: y#c\n", "a: [x]#c\n", "a: x\n  # c\nb: y\n", "a:\n  - x\n  -\n", "a: - x\n",
-	"a:\n- x\n- y\nb: 1\n", "a:\n  - b: 1\n    c: 2\n  - d: 3\n", "a:\n  - b:\n    - x\n",
-	"a:\n    - x\n  - y\n", "a:\n  b: 1\n   c: 2\n", "a: 1\n a: 2\n", "a: x:y\n", "a: [x:y]\n",
-	"a: [x: y]\n", "a: {x: y:z}\n", "a: ---\n", "a: ...x\n", "a: -\n", "a: -x\n", "a: ~\n",
-	"a: <<\n", "<<: {b: 1}\n", "a: \xc2\x85\n", "a: \xe2\x80\xa8x\n", "a: \xef\xbb\xbfx\n",
-	"a: \xc3\n", "a: \xed\xa0\x80\n", "a: x\x7f\n", "a: x\0y\n", "a: [a, [b, [c, [d]]]]\n",
-	"a.b-c/d: 1\n", "9: x\n", "_: y\n", "a: x # c\n# c2\n   # c3\nb: y\n", "a:   \n  b: 1\n",
-	"a: #c\n  b: 1\n", "a:#c\n", "a: [ x , y ]\n", "a: {  x: y ,z: w}\n", "a: { x: y}\n",
-	"a: x,y]\n", "a: x}\n", "a: (x)\n", "a: $x\n", "a: =x\n", "a: +1\n", "a: /x\n",
-	"a:\n  - {b: 1}\n  - [c]\n  - d\n", "a:\n  -  x\n", "a:\n  - - x\n", "a:\n  -\tx\n",
+	"a: 'quoted'\n",
+	"a: \"x\"\n",
+	"a: |\n  text\n",
+	"a: >\n  folded\n",
+	"a: &x 1\nb: *x\n",
+	"a: !!str 1\n",
+	"a:\tb\n",
+	"a: b\r\n",
+	"a: b\n  continued\n",
+	"a:\nb: 1\n",
+	"a: b: c\n",
+	"- a\n- b\n",
+	"a: [x,\n  y]\n",
+	"a: [x, ]\n",
+	"a: {x}\n",
+	"a: {x: }\n",
+	"? a\n: b\n",
+	"%YAML 1.1\n---\na: 1\n",
+	"---\n",
+	"--- a: 1\n",
+	"a: 1\n...\n",
+	"a: 1\n---\n",
+	"a: x #c\nb: y#c\n",
+	"a: [x]#c\n",
+	"a: x\n  # c\nb: y\n",
+	"a:\n  - x\n  -\n",
+	"a: - x\n",
+	"a:\n- x\n- y\nb: 1\n",
+	"a:\n  - b: 1\n    c: 2\n  - d: 3\n",
+	"a:\n  - b:\n    - x\n",
+	"a:\n    - x\n  - y\n",
+	"a:\n  b: 1\n   c: 2\n",
+	"a: 1\n a: 2\n",
+	"a: x:y\n",
+	"a: [x:y]\n",
+	"a: [x: y]\n",
+	"a: {x: y:z}\n",
+	"a: ---\n",
+	"a: ...x\n",
+	"a: -\n",
+	"a: -x\n",
+	"a: ~\n",
+	"a: <<\n",
+	"<<: {b: 1}\n",
+	"a: \xc2\x85\n",
+	"a: \xe2\x80\xa8x\n",
+	"a: \xef\xbb\xbfx\n",
+	"a: \xc3\n",
+	"a: \xed\xa0\x80\n",
+	"a: x\x7f\n",
+	"a: x\0y\n",
+	"a: [a, [b, [c, [d]]]]\n",
+	"a.b-c/d: 1\n",
+	"9: x\n",
+	"_: y\n",
+	"a: x # c\n# c2\n   # c3\nb: y\n",
+	"a:   \n  b: 1\n",
+	"a: #c\n  b: 1\n",
+	"a:#c\n",
+	"a: [ x , y ]\n",
+	"a: {  x: y ,z: w}\n",
+	"a: { x: y}\n",
+	"a: x,y]\n",
+	"a: x}\n",
+	"a: (x)\n",
+	"a: $x\n",
+	"a: =x\n",
+	"a: +1\n",
+	"a: /x\n",
+	"a:\n  - {b: 1}\n  - [c]\n  - d\n",
+	"a:\n  -  x\n",
+	"a:\n  - - x\n",
+	"a:\n  -\tx\n",
 };
 
 /* A small deterministic generator (xorshift64*), so that every run tests the same inputs. */
@@ -190,7 +253,8 @@ static void mutate_all(const char *seed, size_t rounds)
 		memcpy(buf, seed, len);
 		for (int edits = 1 + (int)(next_rand() % 2); edits > 0; edits--) {
 			size_t pos = n ? (size_t)(next_rand() % n) : 0;
-			unsigned char c = (unsigned char)alphabet[next_rand() % (sizeof(alphabet) - 1)];
+			unsigned char c =
+				(unsigned char)alphabet[next_rand() % (sizeof(alphabet) - 1)];
 
 			switch (next_rand() % 3) {
 			case 0:

@@ -1,0 +1,116 @@
+/* Rows gathered per table and written up to CATALOG_ROWBATCH_MAX to one INSERT, in the
+ * order they were added (so rowids come out as with one statement per row). */
+#include "rowbatch.h"
+#include "sql.h"
+
+#include <string.h>
+
+void catalog_rowbatch_init(struct catalog_rowbatch *b, sqlite3 *db, const char *head, int ncols)
+{
+	memset(b, 0, sizeof(*b));
+	b->db = db;
+	b->head = head;
+	b->ncols = ncols;
+	b->max_rows = (size_t)sqlite3_limit(db, SQLITE_LIMIT_VARIABLE_NUMBER, -1) / (size_t)ncols;
+	if (b->max_rows > CATALOG_ROWBATCH_MAX)
+		b->max_rows = CATALOG_ROWBATCH_MAX;
+	if (!b->max_rows)
+		b->max_rows = 1;
+	st_buf_init(&b->text, (size_t)1 << 30); /* what 64 rows of one load can hold */
+}
+
+void catalog_rowbatch_release(struct catalog_rowbatch *b)
+{
+	for (size_t i = 0; i <= CATALOG_ROWBATCH_MAX; i++)
+		sqlite3_finalize(b->st[i]);
+	st_buf_release(&b->text);
+	memset(b, 0, sizeof(*b));
+}
+
+/* The INSERT of n rows, prepared once. */
+static sqlite3_stmt *stmt(struct catalog_rowbatch *b, size_t n, struct st_error *err)
+{
+	struct st_buf sql;
+	int bad = 0;
+
+	if (b->st[n])
+		return b->st[n];
+	st_buf_init(&sql, 1 << 16);
+	bad |= st_buf_adds(&sql, b->head);
+	for (size_t r = 0; r < n; r++) {
+		bad |= st_buf_adds(&sql, r ? ",(" : "(");
+		for (int c = 0; c < b->ncols; c++)
+			bad |= st_buf_adds(&sql, c ? ",?" : "?");
+		bad |= st_buf_adds(&sql, ")");
+	}
+	if (bad)
+		st_error_oom(err);
+	else if (st_sql_prepare(b->db, &b->st[n], sql.p, err))
+		b->st[n] = NULL;
+	st_buf_release(&sql);
+	return b->st[n];
+}
+
+int catalog_rowbatch_flush(struct catalog_rowbatch *b, struct st_error *err, const char *what)
+{
+	size_t n = b->nvals / (size_t)b->ncols;
+	sqlite3_stmt *st;
+	int rc, ret = -1;
+
+	if (!n)
+		return 0;
+	st = stmt(b, n, err);
+	if (!st)
+		goto out;
+	for (size_t i = 0; i < n * (size_t)b->ncols; i++) {
+		const struct catalog_rowval *v = &b->vals[i];
+
+		if (v->kind == SQLITE_INTEGER)
+			sqlite3_bind_int64(st, (int)i + 1, v->i);
+		else if (v->kind == SQLITE_TEXT)
+			sqlite3_bind_text(st, (int)i + 1, b->text.p + v->off, (int)v->len,
+					  SQLITE_STATIC);
+		else
+			sqlite3_bind_null(st, (int)i + 1);
+	}
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	ret = rc == SQLITE_DONE ? 0 : st_sql_error(err, b->db, what);
+out:
+	b->nvals = 0;
+	st_buf_reset(&b->text);
+	return ret;
+}
+
+/* Counts a value in; writes the batch when the last row is complete and the batch full. */
+static int added(struct catalog_rowbatch *b, struct st_error *err, const char *what)
+{
+	b->nvals++;
+	if (b->nvals == b->max_rows * (size_t)b->ncols)
+		return catalog_rowbatch_flush(b, err, what);
+	return 0;
+}
+
+int catalog_rowbatch_int(struct catalog_rowbatch *b, int64_t v, struct st_error *err,
+			 const char *what)
+{
+	struct catalog_rowval *x = &b->vals[b->nvals];
+
+	x->kind = SQLITE_INTEGER;
+	x->i = v;
+	return added(b, err, what);
+}
+
+int catalog_rowbatch_text(struct catalog_rowbatch *b, const char *s, size_t len,
+			  struct st_error *err, const char *what)
+{
+	struct catalog_rowval *x = &b->vals[b->nvals];
+
+	x->kind = s ? SQLITE_TEXT : SQLITE_NULL;
+	x->off = b->text.len;
+	x->len = len;
+	/* The NUL keeps the buffer allocated, so an empty text is text, not NULL. */
+	if (s && (st_buf_add(&b->text, s, len) || st_buf_add(&b->text, "", 1)))
+		return st_error_oom(err);
+	return added(b, err, what);
+}
