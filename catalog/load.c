@@ -558,7 +558,8 @@ static int classify(struct loader *L)
 
 			probe.abs = (char *)path;
 			if (!under_roots(L, path) ||
-			    bsearch(&probe, L->files, L->nfiles, sizeof(*L->files), cmp_files))
+			    (L->nfiles && /* bsearch() takes no NULL array */
+			     bsearch(&probe, L->files, L->nfiles, sizeof(*L->files), cmp_files)))
 				continue;
 			if (st_grow(&gone, &cap, ngone + 1, sizeof(*gone))) {
 				st_free(gone);

@@ -415,7 +415,8 @@ static int select_events(struct ol_export *x)
 				for (size_t j = 0; j < x->ev[i].nouts; j++) {
 					const struct ol_ds *w = &x->ds[x->ev[i].outs[j]];
 
-					if (bsearch(&name, w->up, w->nup, sizeof(*w->up), cmp_str))
+					if (w->nup && /* bsearch() takes no NULL array */
+					    bsearch(&name, w->up, w->nup, sizeof(*w->up), cmp_str))
 						x->ev[i].selected = found = 1;
 				}
 		}
