@@ -4,6 +4,7 @@
  * Mapping and merge rules: docs/interop.md, section "dbt". */
 #include "dbt_int.h"
 #include "alloc.h"
+#include "file.h"
 #include "buf.h"
 #include "sql.h"
 
@@ -114,8 +115,8 @@ static int read_all(struct catalog_dbt_ctx *x, const char *path, const char *dis
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	unsigned char *p = NULL;
+	const char *why;
 	struct stat sb;
-	size_t n = 0;
 
 	*out = NULL;
 	*len = 0;
@@ -137,22 +138,13 @@ static int read_all(struct catalog_dbt_ctx *x, const char *path, const char *dis
 		close(fd);
 		return oom(x) - 1;
 	}
-	while (n < (size_t)sb.st_size) {
-		ssize_t r = read(fd, p + n, (size_t)sb.st_size - n);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0) {
-			catalog_dbt_diag(x, ST_SEV_ERROR, display, 0, 0, "cannot read: %s",
-					 r < 0 ? strerror(errno) : "file shrank while reading");
-			goto fail;
-		}
-		n += (size_t)r;
+	if ((why = st_file_read_exact(fd, p, (size_t)sb.st_size))) {
+		catalog_dbt_diag(x, ST_SEV_ERROR, display, 0, 0, "cannot read: %s", why);
+		goto fail;
 	}
 	close(fd);
-	p[n] = '\0';
 	*out = p;
-	*len = n;
+	*len = (size_t)sb.st_size;
 	return 0;
 fail:
 	if (fd >= 0)

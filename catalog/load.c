@@ -5,6 +5,7 @@
 #include "catalog_int.h"
 #include "dbt_int.h"
 #include "alloc.h"
+#include "file.h"
 #include "buf.h"
 #include "embedded.h"
 #include "rowbatch.h"
@@ -396,7 +397,7 @@ static int read_file(const struct file_entry *f, struct st_diags *diags, struct 
 		     unsigned char **out, size_t *len)
 {
 	unsigned char *p = NULL;
-	size_t n = 0;
+	const char *why;
 	int fd = open(f->display, O_RDONLY | O_CLOEXEC);
 	struct stat sb;
 
@@ -417,22 +418,13 @@ static int read_file(const struct file_entry *f, struct st_diags *diags, struct 
 		st_error_oom(err);
 		goto fail;
 	}
-	while (n < (size_t)sb.st_size) {
-		ssize_t r = read(fd, p + n, (size_t)sb.st_size - n);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0) {
-			st_diags_add(diags, ST_SEV_ERROR, f->display, 0, 0, "cannot read: %s",
-				     r < 0 ? strerror(errno) : "file shrank while reading");
-			goto fail;
-		}
-		n += (size_t)r;
+	if ((why = st_file_read_exact(fd, p, (size_t)sb.st_size))) {
+		st_diags_add(diags, ST_SEV_ERROR, f->display, 0, 0, "cannot read: %s", why);
+		goto fail;
 	}
 	close(fd);
-	p[n] = '\0';
 	*out = p;
-	*len = n;
+	*len = (size_t)sb.st_size;
 	return 0;
 fail:
 	if (fd >= 0)

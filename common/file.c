@@ -448,3 +448,20 @@ out:
 	st_file_output_release(&out);
 	return ret;
 }
+
+const char *st_file_read_exact(int fd, unsigned char *buf, size_t size)
+{
+	size_t n = 0;
+
+	while (n < size) {
+		ssize_t r = read(fd, buf + n, size - n);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return r < 0 ? strerror(errno) : "file shrank while reading";
+		n += (size_t)r;
+	}
+	buf[n] = '\0';
+	return NULL;
+}

@@ -69,4 +69,9 @@ void st_file_output_release(struct st_file_output *out);
 int st_file_write_output(const char *path, const char *what, const struct st_output_guard *g,
 			 const void *data, size_t len, struct st_error *err);
 
+/* Reads the size bytes of the file open as fd into buf (size + 1 bytes) and puts a NUL
+ * after them. Returns NULL, or the cause for "cannot read: <cause>": the read error, or
+ * "file shrank while reading". */
+const char *st_file_read_exact(int fd, unsigned char *buf, size_t size);
+
 #endif
