@@ -21,162 +21,14 @@ static int cmd_show(int argc, char **argv, struct cli_ctx *ctx);
 
 const struct cli_cmd cli_cmd_show = {"show", "show a dataset card", usage, cmd_show};
 
-static json_t *refs_json(const struct catalog_ref *v, size_t n)
-{
-	json_t *a = json_array();
-
-	for (size_t i = 0; a && i < n; i++)
-		json_array_append_new(a, json_pack("{s:s, s:s?, s:b}", "name", v[i].name, "kind",
-						   v[i].kind, "external", v[i].kind == NULL));
-	return a;
-}
-
-static json_t *split_tags(const char *tags)
-{
-	json_t *a = json_array();
-	const char *p = tags;
-
-	while (a && p && *p) {
-		const char *sp = strchr(p, ' ');
-		size_t n = sp ? (size_t)(sp - p) : strlen(p);
-
-		if (n)
-			json_array_append_new(a, json_stringn(p, n));
-		p = sp ? sp + 1 : NULL;
-	}
-	return a;
-}
-
-/* Field i of the card as the propagation saw it, when it inherits a class stronger than it
- * declares: fills src with the field it inherits from. g may be NULL. */
-static int derived_tag(const struct pii_graph *g, size_t i, const struct catalog_field *cf,
-		       struct pii_field *f, struct pii_field *src)
-{
-	if (!g || i >= pii_graph_nroots(g))
-		return 0;
-	pii_graph_field(g, i, f);
-	if (strcmp(f->path, cf->path) || !f->derived)
-		return 0;
-	pii_graph_field(g, f->from, src);
-	return 1;
-}
-
-/* What OpenLineage says of the dataset, for the card; NULL when no event named it. */
-static json_t *ol_json(const struct catalog_ol_info *ol)
-{
-	if (!ol->found)
-		return json_null();
-	return json_pack("{s:s?, s:s?, s:b, s:s?, s:{s:s?, s:s?, s:s?}}", "namespace", ol->namespace,
-			 "name", ol->name, "observed", ol->observed, "job", ol->job, "last_run",
-			 "id", ol->run_id, "state", ol->run_state, "time", ol->run_time);
-}
-
-/* Whether field i of the card is observed in lineage and no descriptor tags it. */
-static int untagged(const struct pii_graph *g, size_t i, const struct catalog_field *cf)
-{
-	struct pii_field f;
-
-	if (!g || i >= pii_graph_nroots(g))
-		return 0;
-	pii_graph_field(g, i, &f);
-	return !strcmp(f.path, cf->path) && f.observed == CATALOG_OBSERVED;
-}
-
 static int print_json(const struct catalog_card *k, const struct pii_graph *g,
 		      const struct catalog_ol_info *ol)
 {
-	json_t *o, *fields = json_array(), *versions = json_array();
+	json_t *o = pii_card_json(k, g, ol);
 	int ret;
 
-	for (size_t i = 0; i < k->nversions; i++)
-		json_array_append_new(versions, json_integer(k->versions[i]));
-	for (size_t i = 0; i < k->nfields; i++) {
-		const struct catalog_field *f = &k->fields[i];
-		json_t *from = json_array(), *how = NULL, *fo;
-		struct pii_field pf, src;
-
-		for (size_t j = 0; j < f->nfrom; j++) {
-			json_array_append_new(from, json_string(f->from[j]));
-			if (f->from_how[j] && !how)
-				how = json_array();
-		}
-		for (size_t j = 0; how && j < f->nfrom; j++)
-			json_array_append_new(how, f->from_how[j] ? json_string(f->from_how[j])
-								  : json_null());
-		fo = json_pack("{s:s, s:s?, s:s?, s:b, s:b, s:s, s:s?, s:s?, s:s?, s:b, s:s?, "
-			       "s:s?, s:o}",
-			       "path", f->path, "type", f->type, "items", f->item_type, "required",
-			       f->required, "nullable", f->nullable, "pii", f->pii, "category",
-			       f->category, "transform", f->transform, "normalize", f->normalize,
-			       "scan", f->scan, "pii_reason", f->pii_reason, "description",
-			       f->description, "from", from);
-		if (fo && f->tags)
-			json_object_set_new(fo, "tags", json_loads(f->tags, 0, NULL));
-		if (fo && f->meta)
-			json_object_set_new(fo, "meta", json_loads(f->meta, 0, NULL));
-		if (fo && untagged(g, i, f))
-			json_object_set_new(fo, "untagged", json_true());
-		if (fo && how)
-			json_object_set_new(fo, "from_transformations", how);
-		else
-			json_decref(how);
-		if (fo && derived_tag(g, i, f, &pf, &src))
-			json_object_set_new(fo, "derived",
-					    json_pack("{s:s, s:s++}", "class",
-						      pii_map_class_name(pf.cls), "from",
-						      src.dataset, ".", src.path));
-		json_array_append_new(fields, fo);
-	}
-	o = json_pack("{s:s, s:s, s:I, s:o, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?, s:o, s:b, "
-		      "s:s?, s:s, s:s?}",
-		      "name", k->name, "kind", k->kind, "version", (json_int_t)k->version,
-		      "versions", versions, "description", k->description, "owner", k->owner,
-		      "domain", k->domain, "system", k->system, "location", k->location, "format",
-		      k->format, "retention", k->retention, "tags", split_tags(k->tags),
-		      "certified", k->certified, "subject", k->subject, "compatibility",
-		      k->compatibility, "job", k->job);
 	if (!o)
 		return -1;
-	json_object_set_new(o, "erasure", k->erasure ? json_loads(k->erasure, 0, NULL) : json_null());
-	json_object_set_new(o, "source", json_pack("{s:s, s:i}", "file", k->file, "line", k->line));
-	json_object_set_new(o, "observed", json_boolean(ol->observed));
-	json_object_set_new(o, "openlineage", ol_json(ol));
-	json_object_set_new(o, "fields", fields);
-	json_object_set_new(o, "upstream", refs_json(k->upstream, k->nupstream));
-	json_object_set_new(o, "downstream", refs_json(k->downstream, k->ndownstream));
-	json_object_set_new(o, "terms", refs_json(k->terms, k->nterms));
-	if (!strcmp(k->kind, "term"))
-		json_object_set_new(o, "related", refs_json(k->related, k->nrelated));
-	if (k->naliases) {
-		json_t *a = json_array();
-
-		for (size_t i = 0; i < k->naliases; i++)
-			json_array_append_new(a, json_string(k->aliases[i]));
-		json_object_set_new(o, "aliases", a);
-	}
-	if (k->nprops) {
-		json_t *p = json_array();
-
-		for (size_t i = 0; i < k->nprops; i++)
-			json_array_append_new(p, json_pack("{s:s, s:s}", "key", k->props[i].key,
-							   "value", k->props[i].value));
-		json_object_set_new(o, "properties", p);
-	}
-	if (k->nconstraints) {
-		json_t *c = json_array();
-
-		for (size_t i = 0; i < k->nconstraints; i++) {
-			const struct catalog_constraint *x = &k->constraints[i];
-			json_t *co = json_pack("{s:s, s:s?, s:s?, s:s?, s:s?}", "kind", x->kind,
-					       "field", x->field, "ref_dataset", x->ref_ds,
-					       "ref_field", x->ref_field, "origin", x->origin);
-
-			if (co && x->detail)
-				json_object_set_new(co, "values", json_loads(x->detail, 0, NULL));
-			json_array_append_new(c, co);
-		}
-		json_object_set_new(o, "constraints", c);
-	}
 	ret = cli_json_dumpf(o, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	putchar('\n');
 	json_decref(o);
@@ -234,7 +86,7 @@ static void print_fields(const struct catalog_card *k, const struct pii_graph *g
 			 f->item_type ? "<" : "", f->item_type ? f->item_type : "",
 			 f->item_type ? ">" : "");
 		cli_printf("  %-*s  %-*s  %-12s  %-*s  %s", namew, name, typew, type,
-			   untagged(g, i, f) ? "untagged" : f->pii, catw,
+			   pii_card_field_untagged(g, i, f) ? "untagged" : f->pii, catw,
 			   f->category ? f->category : "-", f->transform ? f->transform : "-");
 		if (f->normalize)
 			cli_printf(" (normalize %s)", f->normalize);
@@ -248,7 +100,7 @@ static void print_fields(const struct catalog_card *k, const struct pii_graph *g
 				cli_printf("  %*s  <- %s (%s)\n", namew, "", f->from[j], f->from_how[j]);
 			else
 				cli_printf("  %*s  <- %s\n", namew, "", f->from[j]);
-		if (derived_tag(g, i, f, &pf, &src))
+		if (pii_card_field_derived(g, i, f, &pf, &src))
 			cli_printf("  %*s  <- derived %s from %s.%s\n", namew, "",
 			       pii_map_class_name(pf.cls), src.dataset, src.path);
 		if (f->pii_reason)

@@ -147,4 +147,20 @@ int pii_check(struct catalog *c, const struct pii_graph *g, struct pii_findings 
 /* Frees the findings and zeroes f. */
 void pii_findings_release(struct pii_findings *f);
 
+/* ---- The dataset card as JSON (card_json.c) ---------------------------------------- */
+
+struct json_t;
+/* Card k as `show --json` prints it and `steward serve` answers it: its metadata, fields
+ * (with the class each inherits through g, which may be NULL, and what OpenLineage left
+ * untagged), versions, neighbours, terms, aliases, properties and constraints, and ol.
+ * NULL on out of memory. */
+struct json_t *pii_card_json(const struct catalog_card *k, const struct pii_graph *g,
+			     const struct catalog_ol_info *ol);
+/* Field i of card field cf as the propagation saw it, when it inherits a class stronger than
+ * it declares: fills f and src (the field it inherits from) and returns 1, else 0. */
+int pii_card_field_derived(const struct pii_graph *g, size_t i, const struct catalog_field *cf,
+			   struct pii_field *f, struct pii_field *src);
+/* Whether field i of the card is observed in lineage and no descriptor tags it. */
+int pii_card_field_untagged(const struct pii_graph *g, size_t i, const struct catalog_field *cf);
+
 #endif

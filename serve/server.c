@@ -3,6 +3,7 @@
  * request, the routes under /api/v1, the access log, and a clean stop on SIGTERM. */
 #include "serve.h"
 #include "audit.h"
+#include "pii_map.h"
 #include "alloc.h"
 #include "escape.h"
 
@@ -13,6 +14,7 @@
 #include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -422,11 +424,43 @@ static enum MHD_Result get_lineage(struct server *s, struct MHD_Connection *c,
 	return ret;
 }
 
+/* GET /api/v1/datasets/NAME[?version=N]: the card, as `show --json` prints it. */
+static enum MHD_Result get_dataset(struct server *s, struct MHD_Connection *c,
+				   struct request *r, const struct audit_actor *a, const char *name)
+{
+	struct catalog_card card = {0};
+	struct catalog_ol_info ol = {0};
+	struct st_error err = ST_ERROR_INIT, gerr = ST_ERROR_INIT;
+	struct pii_graph *g = NULL;
+	struct catalog *cat;
+	enum MHD_Result ret;
+	long version;
+
+	(void)a;
+	if (arg_count(c, r, "version", 1, INT32_MAX, 0, &version, &ret))
+		return ret;
+	if (!(cat = worker_catalog(s, &err)) ||
+	    catalog_card_get(cat, name, version, &card, &err) ||
+	    catalog_ol_info_get(cat, card.name, &ol, &err)) {
+		ret = reply_failure(c, r, &err);
+		goto out;
+	}
+	/* Derived classes are extra, as in the CLI: the card is answered without them. */
+	pii_graph_dataset(cat, card.name, card.version, &g, &gerr);
+	ret = reply_json(c, r, MHD_HTTP_OK, pii_card_json(&card, g, &ol));
+out:
+	pii_graph_free(g);
+	catalog_ol_info_release(&ol);
+	catalog_card_release(&card);
+	return ret;
+}
+
 static const struct route routes[] = {
 	{"/api/v1/health", 0, NULL, get_health},
 	{"/api/v1/whoami", 0, "serve.whoami", get_whoami},
 	{"/api/v1/search", 0, "catalog.search", get_search},
 	{"/api/v1/lineage/", 1, "catalog.lineage", get_lineage},
+	{"/api/v1/datasets/", 1, "catalog.show", get_dataset},
 };
 
 /* Runs route rt for actor a inside its audit record: denied (and recorded so) when a's role
