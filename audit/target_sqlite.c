@@ -247,6 +247,20 @@ out:
 	return ret;
 }
 
+/* Keeps the subject value in column 0 of the current row of st (none when NULL). Returns
+ * 0, or -1 with err on out of memory. */
+static int sq_subject_value(struct audit_values *vs, sqlite3_stmt *st, struct st_error *err)
+{
+	const unsigned char *v;
+
+	if (sqlite3_column_type(st, 0) == SQLITE_NULL)
+		return 0;
+	v = sqlite3_column_text(st, 0);
+	if (!v || audit_values_add(vs, (const char *)v, (size_t)sqlite3_column_bytes(st, 0)))
+		return st_error_oom(err);
+	return 0;
+}
+
 /* The SELECT pass: counts the subject's rows and collects subject values and, for access
  * requests, the rows. */
 static int sq_select(struct sq *s, struct audit_values *vs, struct st_buf *rows, int64_t *matched,
@@ -256,7 +270,6 @@ static int sq_select(struct sq *s, struct audit_values *vs, struct st_buf *rows,
 	struct st_buf sql;
 	sqlite3_stmt *st = NULL;
 	int ret = -1, rc, first = 0;
-	const unsigned char *v;
 
 	st_buf_init(&sql, SQL_MAX);
 	if (st_buf_adds(&sql, "SELECT ") ||
@@ -276,13 +289,8 @@ static int sq_select(struct sq *s, struct audit_values *vs, struct st_buf *rows,
 	*matched = 0;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		++*matched;
-		if (job->subject_field && sqlite3_column_type(st, 0) != SQLITE_NULL) {
-			v = sqlite3_column_text(st, 0);
-			if (!v || audit_values_add(vs, (const char *)v, (size_t)sqlite3_column_bytes(st, 0))) {
-				st_error_oom(err);
-				goto out;
-			}
-		}
+		if (job->subject_field && sq_subject_value(vs, st, err))
+			goto out;
 		if (job->kind == AUDIT_JOB_ACCESS && sq_add_row(rows, st, first, err))
 			goto out;
 	}
@@ -306,7 +314,6 @@ static int sq_erase(struct sq *s, struct audit_values *vs, int64_t *changed, str
 	struct st_buf sql;
 	sqlite3_stmt *st = NULL;
 	int ret = -1, oom = 0, rc;
-	const unsigned char *v;
 
 	st_buf_init(&sql, SQL_MAX);
 	if (job->erase_action == AUDIT_ERASE_DELETE) {
@@ -328,15 +335,9 @@ static int sq_erase(struct sq *s, struct audit_values *vs, int64_t *changed, str
 	}
 	if (sq_prepare(s, &st, &sql, "cannot erase from", err))
 		goto out;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (!job->subject_field || sqlite3_column_type(st, 0) == SQLITE_NULL)
-			continue;
-		v = sqlite3_column_text(st, 0);
-		if (!v || audit_values_add(vs, (const char *)v, (size_t)sqlite3_column_bytes(st, 0))) {
-			st_error_oom(err);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (job->subject_field && sq_subject_value(vs, st, err))
 			goto out;
-		}
-	}
 	if (rc != SQLITE_DONE) {
 		sq_fail(s, err, "cannot erase from");
 		goto out;
