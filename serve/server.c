@@ -82,17 +82,6 @@ static const char *escaped(const char *s, char *out, size_t n)
 	return out;
 }
 
-/* The URL as logged: its path, escaped; a query, which may carry a search term or another
- * personal value, is never logged, only that there was one. */
-static const char *logged_path(const char *url, char *out, size_t n)
-{
-	const char *q = strchr(url, '?');
-	char path[TEXT_MAX];
-
-	snprintf(path, sizeof(path), "%.*s%s", (int)(q ? q - url : (long)strlen(url)), url,
-		 q ? "?..." : "");
-	return escaped(path, out, n);
-}
 
 /* One line in the Common Log Format, with the time in UTC and the seconds taken. */
 static void access_line(struct server *s, struct MHD_Connection *c, const struct request *r)
@@ -477,7 +466,7 @@ static enum MHD_Result run_route(struct server *s, struct MHD_Connection *c, str
 	enum MHD_Result ret;
 	int need = audit_action_role(rt->action);
 
-	e.object = logged_path(url, object, sizeof(object));
+	e.object = escaped(url, object, sizeof(object));
 	if (!(log = worker_log(s, &err)))
 		return reply_error(c, r, MHD_HTTP_SERVICE_UNAVAILABLE,
 				   "the audit log cannot be written, so nothing is answered: %s",
@@ -516,7 +505,7 @@ static int record_anonymous(struct server *s, const struct route *rt, const char
 	struct audit_log *log = worker_log(s, err);
 
 	snprintf(a.name, sizeof(a.name), "(anonymous)");
-	e.object = logged_path(url, object, sizeof(object));
+	e.object = escaped(url, object, sizeof(object));
 	return log ? audit_append(log, &e, AUDIT_DENIED, escaped(reason, why, sizeof(why)), NULL, err)
 		   : -1;
 }
@@ -600,7 +589,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		r->on_socket = ep->on_socket;
 		escaped(method, r->method, sizeof(r->method));
 		escaped(version ? version : "-", r->version, sizeof(r->version));
-		logged_path(url, r->path, sizeof(r->path));
+		/* libmicrohttpd hands over the path without its query (parsed into arguments),
+		 * so a search term or another personal value in a query is never logged. */
+		escaped(url, r->path, sizeof(r->path));
 		*req_cls = r;
 		cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 		if (cl && strtoull(cl, NULL, 10) > BODY_MAX) /* refused before it is read */
@@ -627,7 +618,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		char path[TEXT_MAX];
 
 		return reply_error(c, r, MHD_HTTP_NOT_FOUND, "no such page '%s'",
-				   logged_path(url, path, sizeof(path)));
+				   escaped(url, path, sizeof(path)));
 	}
 	if (strcmp(method, "GET") && strcmp(method, "HEAD"))
 		return reply_error(c, r, MHD_HTTP_METHOD_NOT_ALLOWED, "'%s' takes GET only",
