@@ -45,6 +45,10 @@ int audit_meta_get(struct sqlite3 *db, const char *key, char *out, size_t n,
 #define AUDIT_PENDING_COLUMNS \
 	"ts_ms, actor, uid, role, action, object, purpose, host, pid, version, pii"
 
+/* Writes v as 8 big-endian bytes at at, the encoding of integers in every hashed or signed
+ * message of the log (log.c). Returns 8. */
+size_t audit_put_be64(unsigned char *at, int64_t v);
+
 /* The key binding (log.c). AUDIT_MAC_BYTES of keyed BLAKE2b under a subkey of audit.key. */
 #define AUDIT_MAC_BYTES 32
 /* Writes to out the mac of record seq: keyed BLAKE2b under mk over the domain tag, seq, the

@@ -140,7 +140,7 @@ void audit_record_hash(const struct audit_row *r, const unsigned char *prev, uns
 	SHA256_Final(out, &h);
 }
 
-static size_t put_be64(unsigned char *at, int64_t v)
+size_t audit_put_be64(unsigned char *at, int64_t v)
 {
 	for (int i = 0; i < 8; i++)
 		at[i] = (unsigned char)((uint64_t)v >> (56 - 8 * i));
@@ -154,12 +154,12 @@ static void checkpoint_message(const struct audit_checkpoint *cp, unsigned char 
 	size_t n = cp->version == 2 ? sizeof(CHECKPOINT_DOMAIN_V2) : sizeof(CHECKPOINT_DOMAIN);
 
 	memcpy(msg, cp->version == 2 ? CHECKPOINT_DOMAIN_V2 : CHECKPOINT_DOMAIN, n);
-	n += put_be64(msg + n, cp->seq);
+	n += audit_put_be64(msg + n, cp->seq);
 	memcpy(msg + n, cp->hash, AUDIT_HASH_BYTES);
 	n += AUDIT_HASH_BYTES;
-	n += put_be64(msg + n, cp->ts_ms);
+	n += audit_put_be64(msg + n, cp->ts_ms);
 	if (cp->version == 2) {
-		n += put_be64(msg + n, cp->tree_size);
+		n += audit_put_be64(msg + n, cp->tree_size);
 		memcpy(msg + n, cp->root, AUDIT_HASH_BYTES);
 		n += AUDIT_HASH_BYTES;
 	}
@@ -203,12 +203,6 @@ int audit_checkpoint_valid(const struct audit_checkpoint *cp)
 	" created_ms INTEGER NOT NULL, expires_ms INTEGER NOT NULL,"                        \
 	" revoked_ms INTEGER NOT NULL, mac BLOB NOT NULL) STRICT"
 
-static void u64_be(uint64_t v, unsigned char *b)
-{
-	for (int i = 7; i >= 0; i--, v >>= 8)
-		b[i] = (unsigned char)(v & 0xff);
-}
-
 /* The domain tag, a constant prefix, goes into the keyed state: BLAKE2b compresses the key
  * block once more input comes, so a record's mac then costs one compression, not two. */
 void audit_mac_keyed(crypto_generichash_state *keyed, const unsigned char *mk)
@@ -228,7 +222,7 @@ void audit_record_mac_keyed(const crypto_generichash_state *keyed, int64_t seq,
 	crypto_generichash_state h = *keyed;
 	unsigned char b[8];
 
-	u64_be((uint64_t)seq, b);
+	audit_put_be64(b, seq);
 	crypto_generichash_update(&h, b, sizeof(b));
 	crypto_generichash_update(&h, prev_mac, AUDIT_MAC_BYTES);
 	crypto_generichash_update(&h, hash, AUDIT_HASH_BYTES);

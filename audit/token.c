@@ -26,11 +26,9 @@ static void token_mac(const unsigned char *mk, const char *id, const char *user,
 	crypto_generichash_state h;
 	unsigned char b[24];
 
-	for (int i = 0; i < 8; i++) {
-		b[i] = (unsigned char)((uint64_t)created >> (56 - 8 * i));
-		b[8 + i] = (unsigned char)((uint64_t)expires >> (56 - 8 * i));
-		b[16 + i] = (unsigned char)((uint64_t)revoked >> (56 - 8 * i));
-	}
+	audit_put_be64(b, created);
+	audit_put_be64(b + 8, expires);
+	audit_put_be64(b + 16, revoked);
 	crypto_generichash_init(&h, mk, AUDIT_MAC_BYTES, AUDIT_MAC_BYTES);
 	crypto_generichash_update(&h, (const unsigned char *)TOKEN_DOMAIN, sizeof(TOKEN_DOMAIN));
 	crypto_generichash_update(&h, (const unsigned char *)id, strlen(id) + 1);
