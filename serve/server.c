@@ -1,9 +1,9 @@
 /* The HTTP server: where it listens (TCP, loopback by default, and a Unix socket), who the
  * caller is (the socket peer's uid; bearer tokens over TCP), the audit record of every
- * request, the routes under /api/v1, the access log, and a clean stop on SIGTERM. */
+ * request, the route tables, the request body, the access log, and a clean stop on SIGTERM. */
 #include "serve.h"
+#include "serve_int.h"
 #include "audit.h"
-#include "pii_map.h"
 #include "alloc.h"
 #include "escape.h"
 
@@ -25,42 +25,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#define BODY_MAX ((size_t)1 << 20) /* bytes of a request body */
 #define CONN_LIMIT 256             /* connections at once */
 #define PER_IP_LIMIT 64            /* connections at once from one address */
 #define CONN_TIMEOUT_S 30          /* an idle or slow connection is closed after this */
 #define CONN_MEMORY (64 * 1024)    /* per connection: headers and the URL */
-#define TEXT_MAX 512               /* a path or a message as logged */
-
-struct server;
-
-/* A listening endpoint: what the request handler is given, so that it knows where a
- * connection came in. */
-struct endpoint {
-	struct server *s;
-	int on_socket;
-};
-
-struct server {
-	const struct serve_opts *o;
-	struct endpoint tcp_ep, unix_ep;
-	pthread_key_t key;     /* per worker thread: its audit log (struct audit_log *) */
-	pthread_key_t cat_key; /* per worker thread: its catalog (struct catalog *) */
-	pthread_mutex_t ident; /* the password database and steward.yaml, read per request */
-	pthread_mutex_t out;   /* one access line at a time */
-	struct MHD_Daemon *tcp, *unx;
-	int unix_fd;
-};
-
-/* One request, from its first byte to its access line. */
-struct request {
-	struct timespec start;
-	int status;
-	size_t bytes, body;
-	int on_socket;
-	char user[64];
-	char method[16], path[TEXT_MAX], version[16]; /* as logged: the path without its query */
-};
 
 /* ---- Time, text and the access log --------------------------------------------------- */
 
@@ -73,7 +41,7 @@ static double since(const struct timespec *t0)
 }
 
 /* s escaped (st_escape()) into out, cut to fit: what a log line or a record may show. */
-static const char *escaped(const char *s, char *out, size_t n)
+const char *serve_escaped(const char *s, char *out, size_t n)
 {
 	size_t used, k;
 
@@ -104,7 +72,7 @@ static void access_line(struct server *s, struct MHD_Connection *c, const struct
 	strftime(when, sizeof(when), "%d/%b/%Y:%H:%M:%S +0000", &tm);
 	pthread_mutex_lock(&s->out);
 	fprintf(stderr, "%s - %s [%s] \"%s %s %s\" %d %zu %.6f\n", host,
-		r->user[0] ? escaped(r->user, user, sizeof(user)) : "-", when, r->method, r->path,
+		r->user[0] ? serve_escaped(r->user, user, sizeof(user)) : "-", when, r->method, r->path,
 		r->version, r->status, r->bytes, since(&r->start));
 	fflush(stderr);
 	pthread_mutex_unlock(&s->out);
@@ -113,7 +81,7 @@ static void access_line(struct server *s, struct MHD_Connection *c, const struct
 /* ---- Responses ------------------------------------------------------------------------ */
 
 /* Queues doc (taken) as the JSON answer with status; the security headers go on every one. */
-static enum MHD_Result reply_json(struct MHD_Connection *c, struct request *r, int status,
+enum MHD_Result serve_reply_json(struct MHD_Connection *c, struct request *r, int status,
 				  json_t *doc)
 {
 	char *text = doc ? json_dumps(doc, JSON_COMPACT | JSON_ENSURE_ASCII |
@@ -149,23 +117,18 @@ static enum MHD_Result reply_json(struct MHD_Connection *c, struct request *r, i
 	return ret;
 }
 
-/* {"error": {"status": S, "message": M}}: messages follow the CLI's rules (lowercase, no
- * full stop, the subject in quotes). */
-static enum MHD_Result reply_error(struct MHD_Connection *c, struct request *r, int status,
-				   const char *fmt, ...) ST_PRINTF(4, 5);
-
-static enum MHD_Result reply_error(struct MHD_Connection *c, struct request *r, int status,
+enum MHD_Result serve_reply_error(struct MHD_Connection *c, struct request *r, int status,
 				   const char *fmt, ...)
 {
-	char msg[TEXT_MAX], clean[TEXT_MAX];
+	char msg[SERVE_TEXT_MAX], clean[SERVE_TEXT_MAX];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	return reply_json(c, r, status,
+	return serve_reply_json(c, r, status,
 			  json_pack("{s:{s:i, s:s}}", "error", "status", status, "message",
-				    escaped(msg, clean, sizeof(clean))));
+				    serve_escaped(msg, clean, sizeof(clean))));
 }
 
 /* ---- Who is asking -------------------------------------------------------------------- */
@@ -216,7 +179,7 @@ static void close_log(void *p)
 	audit_free(p);
 }
 
-static struct audit_log *worker_log(struct server *s, struct st_error *err)
+struct audit_log *serve_worker_log(struct server *s, struct st_error *err)
 {
 	struct audit_log *log = pthread_getspecific(s->key);
 
@@ -238,7 +201,7 @@ static void close_catalog(void *p)
 }
 
 /* The worker's catalog, opened at its first use. NULL with err when it cannot be. */
-static struct catalog *worker_catalog(struct server *s, struct st_error *err)
+struct catalog *serve_worker_catalog(struct server *s, struct st_error *err)
 {
 	struct catalog *c = pthread_getspecific(s->cat_key);
 
@@ -256,7 +219,7 @@ static struct catalog *worker_catalog(struct server *s, struct st_error *err)
 
 /* ---- Query parameters ------------------------------------------------------------------ */
 
-static const char *arg(struct MHD_Connection *c, const char *name)
+const char *serve_arg(struct MHD_Connection *c, const char *name)
 {
 	const char *v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, name);
 
@@ -265,10 +228,10 @@ static const char *arg(struct MHD_Connection *c, const char *name)
 
 /* A whole number in [lo, hi] from parameter name (def when absent). Returns 0, or -1 after
  * queueing a 400 answer into *ret. */
-static int arg_count(struct MHD_Connection *c, struct request *r, const char *name, long lo,
+int serve_arg_count(struct MHD_Connection *c, struct request *r, const char *name, long lo,
 		     long hi, long def, long *out, enum MHD_Result *ret)
 {
-	const char *v = arg(c, name);
+	const char *v = serve_arg(c, name);
 	char *end;
 	long n;
 
@@ -278,7 +241,7 @@ static int arg_count(struct MHD_Connection *c, struct request *r, const char *na
 	errno = 0;
 	n = strtol(v, &end, 10);
 	if (errno || *end || end == v || n < lo || n > hi) {
-		*ret = reply_error(c, r, MHD_HTTP_BAD_REQUEST,
+		*ret = serve_reply_error(c, r, MHD_HTTP_BAD_REQUEST,
 				   "parameter '%s' must be a whole number from %ld to %ld", name, lo,
 				   hi);
 		return -1;
@@ -288,7 +251,7 @@ static int arg_count(struct MHD_Connection *c, struct request *r, const char *na
 }
 
 /* The answer to a library error: 404 for what is not there, 400 for bad input, else 500. */
-static enum MHD_Result reply_failure(struct MHD_Connection *c, struct request *r,
+enum MHD_Result serve_reply_failure(struct MHD_Connection *c, struct request *r,
 				     const struct st_error *err)
 {
 	int status = err->code == ST_E_NOTFOUND  ? MHD_HTTP_NOT_FOUND
@@ -296,179 +259,28 @@ static enum MHD_Result reply_failure(struct MHD_Connection *c, struct request *r
 		     : err->code == ST_E_DENIED  ? MHD_HTTP_FORBIDDEN
 						 : MHD_HTTP_INTERNAL_SERVER_ERROR;
 
-	return reply_error(c, r, status, "%s", err->msg);
+	return serve_reply_error(c, r, status, "%s", err->msg);
 }
 
 /* ---- Routes --------------------------------------------------------------------------- */
-
-/* A route: its path under /api/v1 (with prefix, the path is followed by a name, which is
- * the record's object), the audit action it is recorded as (NULL: not recorded, needs no
- * one) and its handler, which answers through reply_json(). */
-struct route {
-	const char *path;
-	int prefix;
-	const char *action;
-	enum MHD_Result (*fn)(struct server *s, struct MHD_Connection *c, struct request *r,
-			      const struct audit_actor *a, const char *name);
-};
-
-static enum MHD_Result get_health(struct server *s, struct MHD_Connection *c,
-				  struct request *r, const struct audit_actor *a, const char *name)
-{
-	(void)a;
-	(void)name;
-	return reply_json(c, r, MHD_HTTP_OK,
-			  json_pack("{s:s, s:s}", "status", "ok", "version", s->o->version));
-}
-
-static enum MHD_Result get_whoami(struct server *s, struct MHD_Connection *c,
-				  struct request *r, const struct audit_actor *a, const char *name)
-{
-	(void)s;
-	(void)name;
-	return reply_json(c, r, MHD_HTTP_OK,
-			  json_pack("{s:s, s:s, s:s}", "user", a->name, "role",
-				    audit_role_name(a->role), "via",
-				    r->on_socket ? "socket" : "token"));
-}
-
-#define PAGE_MAX 1000 /* results a page */
-
-/* GET /api/v1/search?q=...: `search --json` in a page, with the CLI's filters (kind, tag,
- * owner, domain, pii=1) and ranking: {total, offset, limit, results}. */
-static enum MHD_Result get_search(struct server *s, struct MHD_Connection *c, struct request *r,
-				  const struct audit_actor *a, const char *name)
-{
-	struct catalog_search_opts o = {0};
-	struct catalog_hits hits = {0};
-	struct st_error err = ST_ERROR_INIT;
-	struct catalog *cat;
-	const char *q = arg(c, "q"), *pii = arg(c, "pii");
-	enum MHD_Result ret;
-	long limit, offset;
-	json_t *all, *page;
-
-	(void)a;
-	(void)name;
-	if (!q)
-		return reply_error(c, r, MHD_HTTP_BAD_REQUEST, "no query given (parameter 'q')");
-	if (arg_count(c, r, "limit", 1, PAGE_MAX, 20, &limit, &ret) ||
-	    arg_count(c, r, "offset", 0, 100000, 0, &offset, &ret))
-		return ret;
-	if (pii && strcmp(pii, "1") && strcmp(pii, "true") && strcmp(pii, "0") &&
-	    strcmp(pii, "false"))
-		return reply_error(c, r, MHD_HTTP_BAD_REQUEST, "parameter 'pii' must be 1 or 0");
-	o.kind = arg(c, "kind");
-	o.tag = arg(c, "tag");
-	o.owner = arg(c, "owner");
-	o.domain = arg(c, "domain");
-	o.pii_only = pii && (!strcmp(pii, "1") || !strcmp(pii, "true"));
-	o.limit = (size_t)(limit + offset);
-	if (!(cat = worker_catalog(s, &err)) || catalog_search(cat, q, &o, &hits, &err)) {
-		catalog_hits_release(&hits);
-		return reply_failure(c, r, &err);
-	}
-	all = catalog_hits_json(&hits);
-	page = json_array();
-	for (size_t i = (size_t)offset; all && page && i < json_array_size(all); i++)
-		json_array_append(page, json_array_get(all, i));
-	json_decref(all);
-	ret = reply_json(c, r, MHD_HTTP_OK,
-			 page ? json_pack("{s:I, s:i, s:i, s:o}", "total", (json_int_t)hits.total,
-					  "offset", (int)offset, "limit", (int)limit, "results", page)
-			      : NULL);
-	catalog_hits_release(&hits);
-	return ret;
-}
-
-/* GET /api/v1/lineage/NAME[.FIELD]?dir=up|down|both&depth=N: `lineage --json`. */
-static enum MHD_Result get_lineage(struct server *s, struct MHD_Connection *c,
-				   struct request *r, const struct audit_actor *a, const char *name)
-{
-	struct catalog_lineage g = {0};
-	struct st_error err = ST_ERROR_INIT;
-	struct catalog *cat;
-	const char *d = arg(c, "dir");
-	enum MHD_Result ret;
-	int dir = CATALOG_UP;
-	long depth;
-
-	(void)a;
-	if (d && !strcmp(d, "down"))
-		dir = CATALOG_DOWN;
-	else if (d && !strcmp(d, "both"))
-		dir = CATALOG_BOTH;
-	else if (d && strcmp(d, "up"))
-		return reply_error(c, r, MHD_HTTP_BAD_REQUEST,
-				   "parameter 'dir' must be up, down or both");
-	if (arg_count(c, r, "depth", 1, 100, CATALOG_LINEAGE_DEFAULT_DEPTH, &depth, &ret))
-		return ret;
-	if (!(cat = worker_catalog(s, &err)) ||
-	    catalog_lineage_get(cat, name, dir, (int)depth, &g, &err)) {
-		catalog_lineage_release(&g);
-		return reply_failure(c, r, &err);
-	}
-	ret = reply_json(c, r, MHD_HTTP_OK, catalog_lineage_json(&g, dir));
-	catalog_lineage_release(&g);
-	return ret;
-}
-
-/* GET /api/v1/datasets/NAME[?version=N]: the card, as `show --json` prints it. */
-static enum MHD_Result get_dataset(struct server *s, struct MHD_Connection *c,
-				   struct request *r, const struct audit_actor *a, const char *name)
-{
-	struct catalog_card card = {0};
-	struct catalog_ol_info ol = {0};
-	struct st_error err = ST_ERROR_INIT, gerr = ST_ERROR_INIT;
-	struct pii_graph *g = NULL;
-	struct catalog *cat;
-	enum MHD_Result ret;
-	long version;
-
-	(void)a;
-	if (arg_count(c, r, "version", 1, INT32_MAX, 0, &version, &ret))
-		return ret;
-	if (!(cat = worker_catalog(s, &err)) ||
-	    catalog_card_get(cat, name, version, &card, &err) ||
-	    catalog_ol_info_get(cat, card.name, &ol, &err)) {
-		ret = reply_failure(c, r, &err);
-		goto out;
-	}
-	/* Derived classes are extra, as in the CLI: the card is answered without them. */
-	pii_graph_dataset(cat, card.name, card.version, &g, &gerr);
-	ret = reply_json(c, r, MHD_HTTP_OK, pii_card_json(&card, g, &ol));
-out:
-	pii_graph_free(g);
-	catalog_ol_info_release(&ol);
-	catalog_card_release(&card);
-	return ret;
-}
-
-static const struct route routes[] = {
-	{"/api/v1/health", 0, NULL, get_health},
-	{"/api/v1/whoami", 0, "serve.whoami", get_whoami},
-	{"/api/v1/search", 0, "catalog.search", get_search},
-	{"/api/v1/lineage/", 1, "catalog.lineage", get_lineage},
-	{"/api/v1/datasets/", 1, "catalog.show", get_dataset},
-};
 
 /* Runs route rt for actor a inside its audit record: denied (and recorded so) when a's role
  * is below the action's, else written as pending, answered, and chained with its outcome.
  * When the record cannot be written the request is not answered (fail closed: 503). */
 static enum MHD_Result run_route(struct server *s, struct MHD_Connection *c, struct request *r,
-				 const struct route *rt, struct audit_actor *a, const char *url,
+				 const struct serve_route *rt, struct audit_actor *a, const char *url,
 				 const char *name)
 {
 	struct st_error err = ST_ERROR_INIT;
-	char object[TEXT_MAX];
+	char object[SERVE_TEXT_MAX];
 	struct audit_entry e = {a, rt->action, NULL, NULL};
 	struct audit_log *log;
 	enum MHD_Result ret;
 	int need = audit_action_role(rt->action);
 
-	e.object = escaped(url, object, sizeof(object));
-	if (!(log = worker_log(s, &err)))
-		return reply_error(c, r, MHD_HTTP_SERVICE_UNAVAILABLE,
+	e.object = serve_escaped(url, object, sizeof(object));
+	if (!(log = serve_worker_log(s, &err)))
+		return serve_reply_error(c, r, MHD_HTTP_SERVICE_UNAVAILABLE,
 				   "the audit log cannot be written, so nothing is answered: %s",
 				   err.msg);
 	if (need < 0 || a->role < need) {
@@ -477,15 +289,15 @@ static enum MHD_Result run_route(struct server *s, struct MHD_Connection *c, str
 		snprintf(reason, sizeof(reason), "needs the '%s' role",
 			 audit_role_name(need < 0 ? AUDIT_ROLE_ADMIN : need));
 		if (audit_append(log, &e, AUDIT_DENIED, reason, NULL, &err))
-			return reply_error(c, r, MHD_HTTP_SERVICE_UNAVAILABLE,
+			return serve_reply_error(c, r, MHD_HTTP_SERVICE_UNAVAILABLE,
 					   "the audit log cannot be written: %s", err.msg);
-		return reply_error(c, r, MHD_HTTP_FORBIDDEN, "'%s' needs the '%s' role; '%s' has %s%s%s",
+		return serve_reply_error(c, r, MHD_HTTP_FORBIDDEN, "'%s' needs the '%s' role; '%s' has %s%s%s",
 				   rt->path, audit_role_name(need < 0 ? AUDIT_ROLE_ADMIN : need),
 				   a->name, a->role ? "the '" : "no role",
 				   a->role ? audit_role_name(a->role) : "", a->role ? "' role" : "");
 	}
 	if (audit_begin(log, &e, &err))
-		return reply_error(c, r, MHD_HTTP_SERVICE_UNAVAILABLE,
+		return serve_reply_error(c, r, MHD_HTTP_SERVICE_UNAVAILABLE,
 				   "the audit log cannot be written, so nothing is answered: %s",
 				   err.msg);
 	ret = rt->fn(s, c, r, a, name);
@@ -496,17 +308,17 @@ static enum MHD_Result run_route(struct server *s, struct MHD_Connection *c, str
 
 /* Records a request refused before anyone could be named (no token, a bad one): actor
  * "(anonymous)", which no login name can be, with the reason. Returns 0, or -1 with err. */
-static int record_anonymous(struct server *s, const struct route *rt, const char *url,
+static int record_anonymous(struct server *s, const struct serve_route *rt, const char *url,
 			    const char *reason, struct st_error *err)
 {
 	struct audit_actor a = {.uid = (uid_t)-1};
 	struct audit_entry e = {&a, rt->action, NULL, NULL};
-	char object[TEXT_MAX], why[TEXT_MAX];
-	struct audit_log *log = worker_log(s, err);
+	char object[SERVE_TEXT_MAX], why[SERVE_TEXT_MAX];
+	struct audit_log *log = serve_worker_log(s, err);
 
 	snprintf(a.name, sizeof(a.name), "(anonymous)");
-	e.object = escaped(url, object, sizeof(object));
-	return log ? audit_append(log, &e, AUDIT_DENIED, escaped(reason, why, sizeof(why)), NULL, err)
+	e.object = serve_escaped(url, object, sizeof(object));
+	return log ? audit_append(log, &e, AUDIT_DENIED, serve_escaped(reason, why, sizeof(why)), NULL, err)
 		   : -1;
 }
 
@@ -527,7 +339,7 @@ static int token_actor(struct server *s, struct MHD_Connection *c, struct audit_
 		return st_error_set(err, ST_E_DENIED,
 				    "a bearer token is needed ('Authorization: Bearer TOKEN'; see "
 				    "'steward token new')");
-	if (!(log = worker_log(s, err)))
+	if (!(log = serve_worker_log(s, err)))
 		return -1;
 	if (audit_token_check(log, h + 7, &t, err))
 		return -1;
@@ -541,7 +353,7 @@ static int token_actor(struct server *s, struct MHD_Connection *c, struct audit_
  * role. Returns 0 with *a filled, or -1 after queueing the error answer into *ret (a request
  * refused for want of a name is recorded as "(anonymous)"). */
 static int authenticate(struct server *s, struct MHD_Connection *c, struct request *r,
-			const struct route *rt, const char *url, struct audit_actor *a,
+			const struct serve_route *rt, const char *url, struct audit_actor *a,
 			enum MHD_Result *ret)
 {
 	struct st_error err = ST_ERROR_INIT, rec = ST_ERROR_INIT;
@@ -550,24 +362,32 @@ static int authenticate(struct server *s, struct MHD_Connection *c, struct reque
 							     "cannot tell who is connected")
 			 : token_actor(s, c, a, &err)) {
 		if (err.code != ST_E_DENIED) {
-			*ret = reply_error(c, r, MHD_HTTP_SERVICE_UNAVAILABLE, "%s", err.msg);
+			*ret = serve_reply_error(c, r, MHD_HTTP_SERVICE_UNAVAILABLE, "%s", err.msg);
 			return -1;
 		}
 		if (record_anonymous(s, rt, url, err.msg, &rec)) {
-			*ret = reply_error(c, r, MHD_HTTP_SERVICE_UNAVAILABLE,
+			*ret = serve_reply_error(c, r, MHD_HTTP_SERVICE_UNAVAILABLE,
 					   "the audit log cannot be written: %s", rec.msg);
 			return -1;
 		}
-		*ret = reply_error(c, r, MHD_HTTP_UNAUTHORIZED, "%s", err.msg);
+		*ret = serve_reply_error(c, r, MHD_HTTP_UNAUTHORIZED, "%s", err.msg);
 		return -1;
 	}
 	snprintf(r->user, sizeof(r->user), "%s", a->name);
 	if (resolve_role(s, a, &err)) {
-		*ret = reply_error(c, r, MHD_HTTP_INTERNAL_SERVER_ERROR, "%s", err.msg);
+		*ret = serve_reply_error(c, r, MHD_HTTP_INTERNAL_SERVER_ERROR, "%s", err.msg);
 		return -1;
 	}
 	return 0;
 }
+
+/* Every route table: the API's, and the pages'. */
+static const struct {
+	const struct serve_route *routes;
+	const size_t *n;
+} tables[] = {
+	{serve_api_routes, &serve_api_route_count},
+};
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
 				  const char *method, const char *version, const char *upload,
@@ -578,54 +398,70 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	struct request *r = *req_cls;
 	struct audit_actor a;
 	enum MHD_Result ret;
-	const struct route *rt = NULL;
+	const struct serve_route *rt = NULL;
 	const char *cl, *name = NULL;
+	unsigned methods;
 
-	(void)upload;
 	if (!r) { /* the headers are in: the request starts */
 		if (!(r = st_calloc(1, sizeof(*r))))
 			return MHD_NO;
 		clock_gettime(CLOCK_MONOTONIC, &r->start);
 		r->on_socket = ep->on_socket;
-		escaped(method, r->method, sizeof(r->method));
-		escaped(version ? version : "-", r->version, sizeof(r->version));
+		serve_escaped(method, r->method, sizeof(r->method));
+		serve_escaped(version ? version : "-", r->version, sizeof(r->version));
 		/* libmicrohttpd hands over the path without its query (parsed into arguments),
 		 * so a search term or another personal value in a query is never logged. */
-		escaped(url, r->path, sizeof(r->path));
+		serve_escaped(url, r->path, sizeof(r->path));
 		*req_cls = r;
 		cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-		if (cl && strtoull(cl, NULL, 10) > BODY_MAX) /* refused before it is read */
-			return reply_error(c, r, MHD_HTTP_CONTENT_TOO_LARGE,
-					   "the request body is over %zu bytes", BODY_MAX);
+		if (cl && strtoull(cl, NULL, 10) > SERVE_BODY_MAX) /* refused before it is read */
+			return serve_reply_error(c, r, MHD_HTTP_CONTENT_TOO_LARGE,
+					   "the request body is over %zu bytes", SERVE_BODY_MAX);
 		return MHD_YES;
 	}
-	if (*upload_size) { /* a body: counted, bounded, and (for now) not wanted */
-		r->body += *upload_size;
+	if (*upload_size) { /* a body: kept (for the routes that take one), bounded */
+		char *grown;
+
+		if (*upload_size > SERVE_BODY_MAX - r->body_len)
+			return serve_reply_error(c, r, MHD_HTTP_CONTENT_TOO_LARGE,
+						 "the request body is over %zu bytes", SERVE_BODY_MAX);
+		if (!(grown = st_realloc(r->body, r->body_len + *upload_size + 1)))
+			return MHD_NO;
+		memcpy(grown + r->body_len, upload, *upload_size);
+		r->body = grown;
+		r->body_len += *upload_size;
+		r->body[r->body_len] = '\0';
 		*upload_size = 0;
-		if (r->body > BODY_MAX)
-			return reply_error(c, r, MHD_HTTP_CONTENT_TOO_LARGE,
-					   "the request body is over %zu bytes", BODY_MAX);
 		return MHD_YES;
 	}
-	for (size_t i = 0; i < sizeof(routes) / sizeof(*routes); i++)
-		if (routes[i].prefix ? !strncmp(url, routes[i].path, strlen(routes[i].path)) &&
-					       url[strlen(routes[i].path)]
-				     : !strcmp(url, routes[i].path)) {
-			rt = &routes[i];
-			name = rt->prefix ? url + strlen(rt->path) : NULL;
+	for (size_t t = 0; t < sizeof(tables) / sizeof(*tables); t++)
+		for (size_t i = 0; i < *tables[t].n; i++) {
+			const struct serve_route *x = &tables[t].routes[i];
+			size_t len = strlen(x->path);
+
+			if (x->prefix ? !strncmp(url, x->path, len) && url[len] : !strcmp(url, x->path)) {
+				rt = x;
+				name = x->prefix ? url + len : NULL;
+			}
 		}
 	if (!rt) {
-		char path[TEXT_MAX];
+		char path[SERVE_TEXT_MAX];
 
-		return reply_error(c, r, MHD_HTTP_NOT_FOUND, "no such page '%s'",
-				   escaped(url, path, sizeof(path)));
+		return serve_reply_error(c, r, MHD_HTTP_NOT_FOUND, "no such page '%s'",
+					 serve_escaped(url, path, sizeof(path)));
 	}
-	if (strcmp(method, "GET") && strcmp(method, "HEAD"))
-		return reply_error(c, r, MHD_HTTP_METHOD_NOT_ALLOWED, "'%s' takes GET only",
-				   rt->path);
-	if (r->body)
-		return reply_error(c, r, MHD_HTTP_BAD_REQUEST, "'%s' takes no request body",
-				   rt->path);
+	methods = rt->methods ? rt->methods : SERVE_GET;
+	if (!strcmp(method, "POST") ? !(methods & SERVE_POST)
+				    : (strcmp(method, "GET") && strcmp(method, "HEAD")) ||
+					      !(methods & SERVE_GET))
+		return serve_reply_error(c, r, MHD_HTTP_METHOD_NOT_ALLOWED, "'%s' takes %s",
+					 rt->path,
+					 methods == SERVE_GET    ? "GET only"
+					 : methods == SERVE_POST ? "POST only"
+								 : "GET or POST");
+	if (r->body && strcmp(method, "POST"))
+		return serve_reply_error(c, r, MHD_HTTP_BAD_REQUEST, "'%s' takes no request body",
+					 rt->path);
 	if (!rt->action)
 		return rt->fn(s, c, r, NULL, name);
 	if (authenticate(s, c, r, rt, url, &a, &ret))
@@ -648,6 +484,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
 	if (ci && !r->status)
 		r->status = (int)ci->http_status;
 	access_line(s, c, r);
+	st_free(r->body);
 	st_free(r);
 	*req_cls = NULL;
 }

@@ -1,0 +1,105 @@
+/* What the server's files share: the server and a request as the handlers see them, the
+ * route tables (the API's in api.c), and the answer, parameter and per-worker helpers that
+ * server.c defines. Internal to serve/. */
+#ifndef SERVE_INT_H
+#define SERVE_INT_H
+
+#include "serve.h"
+#include "audit.h"
+#include "error.h"
+
+#include <jansson.h>
+#include <microhttpd.h>
+#include <pthread.h>
+#include <stddef.h>
+#include <time.h>
+
+#define SERVE_BODY_MAX ((size_t)1 << 20) /* bytes of a request body */
+#define SERVE_TEXT_MAX 512               /* a path or a message as logged */
+
+struct server;
+
+/* A listening endpoint: what the request handler is given, so that it knows where a
+ * connection came in. */
+struct endpoint {
+	struct server *s;
+	int on_socket;
+};
+
+struct server {
+	const struct serve_opts *o;
+	struct endpoint tcp_ep, unix_ep;
+	pthread_key_t key;     /* per worker thread: its audit log (struct audit_log *) */
+	pthread_key_t cat_key; /* per worker thread: its catalog (struct catalog *) */
+	pthread_mutex_t ident; /* the password database and steward.yaml, read per request */
+	pthread_mutex_t out;   /* one access line at a time */
+	struct MHD_Daemon *tcp, *unx;
+	int unix_fd;
+};
+
+/* One request, from its first byte to its access line. */
+struct request {
+	struct timespec start;
+	int status;
+	size_t bytes;
+	char *body;      /* the request body as received (NUL-terminated; NULL when none) */
+	size_t body_len; /* its length, at most SERVE_BODY_MAX */
+	int on_socket;
+	char user[64];
+	char method[16], path[SERVE_TEXT_MAX], version[16]; /* as logged: no query */
+};
+
+#define SERVE_GET 1u  /* a route's methods: GET (and HEAD) */
+#define SERVE_POST 2u /* POST, with a body */
+
+/* A route: its path (with prefix, the path is followed by a name, which is the record's
+ * object), the audit action it is recorded as (NULL: not recorded, needs no one), its
+ * handler, which answers through serve_reply_json() or another serve_reply_*(), and the
+ * methods it takes (0 means SERVE_GET). */
+struct serve_route {
+	const char *path;
+	int prefix;
+	const char *action;
+	enum MHD_Result (*fn)(struct server *s, struct MHD_Connection *c, struct request *r,
+			      const struct audit_actor *a, const char *name);
+	unsigned methods;
+};
+
+/* The API's routes under /api/v1 (api.c), serve_api_route_count of them. */
+extern const struct serve_route serve_api_routes[];
+extern const size_t serve_api_route_count;
+
+/* s escaped (st_escape()) into out (n bytes), cut to fit: what a log line, a record or a
+ * message may show. Returns out. */
+const char *serve_escaped(const char *s, char *out, size_t n);
+
+/* Queues doc (taken; NULL answers 500) as the JSON answer with status; the security
+ * headers go on every answer. */
+enum MHD_Result serve_reply_json(struct MHD_Connection *c, struct request *r, int status,
+				 json_t *doc);
+
+/* {"error": {"status": S, "message": M}}: messages follow the CLI's rules (lowercase, no
+ * full stop, the subject in quotes); M is escaped. */
+enum MHD_Result serve_reply_error(struct MHD_Connection *c, struct request *r, int status,
+				  const char *fmt, ...) ST_PRINTF(4, 5);
+
+/* The answer to a library error: 404 for what is not there, 400 for bad input, 403 for a
+ * denial, else 500, with err's message. */
+enum MHD_Result serve_reply_failure(struct MHD_Connection *c, struct request *r,
+				    const struct st_error *err);
+
+/* Query parameter name, or NULL when absent or empty. */
+const char *serve_arg(struct MHD_Connection *c, const char *name);
+
+/* A whole number in [lo, hi] from parameter name (def when absent) into *out. Returns 0, or
+ * -1 after queueing a 400 answer into *ret. */
+int serve_arg_count(struct MHD_Connection *c, struct request *r, const char *name, long lo,
+		    long hi, long def, long *out, enum MHD_Result *ret);
+
+/* The calling worker thread's audit log, opened at its first use. NULL with err. */
+struct audit_log *serve_worker_log(struct server *s, struct st_error *err);
+
+/* The calling worker thread's catalog, opened at its first use. NULL with err. */
+struct catalog *serve_worker_catalog(struct server *s, struct st_error *err);
+
+#endif
