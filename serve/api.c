@@ -8,24 +8,24 @@
 #include <stdint.h>
 #include <string.h>
 
-static enum MHD_Result get_health(struct server *s, struct MHD_Connection *c,
-				  struct request *r, const struct audit_actor *a, const char *name)
+static enum MHD_Result get_health(struct server *s, struct MHD_Connection *c, struct request *r,
+				  const struct audit_actor *a, const char *name)
 {
 	(void)a;
 	(void)name;
 	return serve_reply_json(c, r, MHD_HTTP_OK,
-			  json_pack("{s:s, s:s}", "status", "ok", "version", s->o->version));
+				json_pack("{s:s, s:s}", "status", "ok", "version", s->o->version));
 }
 
-static enum MHD_Result get_whoami(struct server *s, struct MHD_Connection *c,
-				  struct request *r, const struct audit_actor *a, const char *name)
+static enum MHD_Result get_whoami(struct server *s, struct MHD_Connection *c, struct request *r,
+				  const struct audit_actor *a, const char *name)
 {
 	(void)s;
 	(void)name;
 	return serve_reply_json(c, r, MHD_HTTP_OK,
-			  json_pack("{s:s, s:s, s:s}", "user", a->name, "role",
-				    audit_role_name(a->role), "via",
-				    r->on_socket ? "socket" : "token"));
+				json_pack("{s:s, s:s, s:s}", "user", a->name, "role",
+					  audit_role_name(a->role), "via",
+					  r->on_socket ? "socket" : "token"));
 }
 
 #define PAGE_MAX 1000 /* results a page */
@@ -47,13 +47,15 @@ static enum MHD_Result get_search(struct server *s, struct MHD_Connection *c, st
 	(void)a;
 	(void)name;
 	if (!q)
-		return serve_reply_error(c, r, MHD_HTTP_BAD_REQUEST, "no query given (parameter 'q')");
+		return serve_reply_error(c, r, MHD_HTTP_BAD_REQUEST,
+					 "no query given (parameter 'q')");
 	if (serve_arg_count(c, r, "limit", 1, PAGE_MAX, 20, &limit, &ret) ||
 	    serve_arg_count(c, r, "offset", 0, 100000, 0, &offset, &ret))
 		return ret;
 	if (pii && strcmp(pii, "1") && strcmp(pii, "true") && strcmp(pii, "0") &&
 	    strcmp(pii, "false"))
-		return serve_reply_error(c, r, MHD_HTTP_BAD_REQUEST, "parameter 'pii' must be 1 or 0");
+		return serve_reply_error(c, r, MHD_HTTP_BAD_REQUEST,
+					 "parameter 'pii' must be 1 or 0");
 	o.kind = serve_arg(c, "kind");
 	o.tag = serve_arg(c, "tag");
 	o.owner = serve_arg(c, "owner");
@@ -70,16 +72,17 @@ static enum MHD_Result get_search(struct server *s, struct MHD_Connection *c, st
 		json_array_append(page, json_array_get(all, i));
 	json_decref(all);
 	ret = serve_reply_json(c, r, MHD_HTTP_OK,
-			 page ? json_pack("{s:I, s:i, s:i, s:o}", "total", (json_int_t)hits.total,
-					  "offset", (int)offset, "limit", (int)limit, "results", page)
-			      : NULL);
+			       page ? json_pack("{s:I, s:i, s:i, s:o}", "total",
+						(json_int_t)hits.total, "offset", (int)offset,
+						"limit", (int)limit, "results", page)
+				    : NULL);
 	catalog_hits_release(&hits);
 	return ret;
 }
 
 /* GET /api/v1/lineage/NAME[.FIELD]?dir=up|down|both&depth=N: `lineage --json`. */
-static enum MHD_Result get_lineage(struct server *s, struct MHD_Connection *c,
-				   struct request *r, const struct audit_actor *a, const char *name)
+static enum MHD_Result get_lineage(struct server *s, struct MHD_Connection *c, struct request *r,
+				   const struct audit_actor *a, const char *name)
 {
 	struct catalog_lineage g = {0};
 	struct st_error err = ST_ERROR_INIT;
@@ -96,7 +99,7 @@ static enum MHD_Result get_lineage(struct server *s, struct MHD_Connection *c,
 		dir = CATALOG_BOTH;
 	else if (d && strcmp(d, "up"))
 		return serve_reply_error(c, r, MHD_HTTP_BAD_REQUEST,
-				   "parameter 'dir' must be up, down or both");
+					 "parameter 'dir' must be up, down or both");
 	if (serve_arg_count(c, r, "depth", 1, 100, CATALOG_LINEAGE_DEFAULT_DEPTH, &depth, &ret))
 		return ret;
 	if (!(cat = serve_worker_catalog(s, &err)) ||
@@ -110,8 +113,8 @@ static enum MHD_Result get_lineage(struct server *s, struct MHD_Connection *c,
 }
 
 /* GET /api/v1/datasets/NAME[?version=N]: the card, as `show --json` prints it. */
-static enum MHD_Result get_dataset(struct server *s, struct MHD_Connection *c,
-				   struct request *r, const struct audit_actor *a, const char *name)
+static enum MHD_Result get_dataset(struct server *s, struct MHD_Connection *c, struct request *r,
+				   const struct audit_actor *a, const char *name)
 {
 	struct catalog_card card = {0};
 	struct catalog_ol_info ol = {0};

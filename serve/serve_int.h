@@ -1,6 +1,6 @@
 /* What the server's files share: the server and a request as the handlers see them, the
- * route tables (the API's in api.c), and the answer, parameter and per-worker helpers that
- * server.c defines. Internal to serve/. */
+ * route tables (the API's in api.c), the answers and parameters (reply.c) and the handles of
+ * each worker thread (worker.c). Internal to serve/. */
 #ifndef SERVE_INT_H
 #define SERVE_INT_H
 
@@ -101,5 +101,10 @@ struct audit_log *serve_worker_log(struct server *s, struct st_error *err);
 
 /* The calling worker thread's catalog, opened at its first use. NULL with err. */
 struct catalog *serve_worker_catalog(struct server *s, struct st_error *err);
+
+/* The thread-key destructors of a worker's audit log and catalog (the server creates the
+ * keys with them). */
+void serve_close_log(void *p);
+void serve_close_catalog(void *p);
 
 #endif

@@ -40,17 +40,6 @@ static double since(const struct timespec *t0)
 	return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
-/* s escaped (st_escape()) into out, cut to fit: what a log line or a record may show. */
-const char *serve_escaped(const char *s, char *out, size_t n)
-{
-	size_t used, k;
-
-	k = st_escape(s, strlen(s), &used, out, n - 1, 0);
-	out[k] = '\0';
-	return out;
-}
-
-
 /* One line in the Common Log Format, with the time in UTC and the seconds taken. */
 static void access_line(struct server *s, struct MHD_Connection *c, const struct request *r)
 {
@@ -76,59 +65,6 @@ static void access_line(struct server *s, struct MHD_Connection *c, const struct
 		r->version, r->status, r->bytes, since(&r->start));
 	fflush(stderr);
 	pthread_mutex_unlock(&s->out);
-}
-
-/* ---- Responses ------------------------------------------------------------------------ */
-
-/* Queues doc (taken) as the JSON answer with status; the security headers go on every one. */
-enum MHD_Result serve_reply_json(struct MHD_Connection *c, struct request *r, int status,
-				  json_t *doc)
-{
-	char *text = doc ? json_dumps(doc, JSON_COMPACT | JSON_ENSURE_ASCII |
-						    JSON_REAL_PRECISION(6))
-			 : NULL;
-	struct MHD_Response *res;
-	enum MHD_Result ret;
-	size_t len;
-
-	json_decref(doc);
-	if (!text) {
-		status = MHD_HTTP_INTERNAL_SERVER_ERROR;
-		text = strdup("{\"error\":{\"status\":500,\"message\":\"out of memory\"}}");
-		if (!text)
-			return MHD_NO;
-	}
-	len = strlen(text);
-	res = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
-	if (!res) {
-		free(text);
-		return MHD_NO;
-	}
-	MHD_add_response_header(res, "Content-Type", "application/json");
-	MHD_add_response_header(res, "Cache-Control", "no-store");
-	MHD_add_response_header(res, "X-Content-Type-Options", "nosniff");
-	MHD_add_response_header(res, "Content-Security-Policy", "default-src 'none'");
-	if (status == MHD_HTTP_UNAUTHORIZED)
-		MHD_add_response_header(res, "WWW-Authenticate", "Bearer realm=\"steward\"");
-	r->status = status;
-	r->bytes = len;
-	ret = MHD_queue_response(c, (unsigned)status, res);
-	MHD_destroy_response(res);
-	return ret;
-}
-
-enum MHD_Result serve_reply_error(struct MHD_Connection *c, struct request *r, int status,
-				   const char *fmt, ...)
-{
-	char msg[SERVE_TEXT_MAX], clean[SERVE_TEXT_MAX];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	return serve_reply_json(c, r, status,
-			  json_pack("{s:{s:i, s:s}}", "error", "status", status, "message",
-				    serve_escaped(msg, clean, sizeof(clean))));
 }
 
 /* ---- Who is asking -------------------------------------------------------------------- */
@@ -170,96 +106,6 @@ static int resolve_role(struct server *s, struct audit_actor *a, struct st_error
 	pthread_mutex_unlock(&s->ident);
 	catalog_config_release(&cfg);
 	return ret ? -1 : 0;
-}
-
-/* ---- The audit log, one handle per worker thread --------------------------------------- */
-
-static void close_log(void *p)
-{
-	audit_free(p);
-}
-
-struct audit_log *serve_worker_log(struct server *s, struct st_error *err)
-{
-	struct audit_log *log = pthread_getspecific(s->key);
-
-	if (log)
-		return log;
-	if (audit_open(&log, s->o->ws->state_dir, s->o->version, 0, err))
-		return NULL;
-	if (pthread_setspecific(s->key, log)) {
-		audit_free(log);
-		st_error_set(err, ST_E_SYSTEM, "cannot keep the audit log of a worker");
-		return NULL;
-	}
-	return log;
-}
-
-static void close_catalog(void *p)
-{
-	catalog_free(p);
-}
-
-/* The worker's catalog, opened at its first use. NULL with err when it cannot be. */
-struct catalog *serve_worker_catalog(struct server *s, struct st_error *err)
-{
-	struct catalog *c = pthread_getspecific(s->cat_key);
-
-	if (c)
-		return c;
-	if (catalog_open(&c, s->o->ws, err))
-		return NULL;
-	if (pthread_setspecific(s->cat_key, c)) {
-		catalog_free(c);
-		st_error_set(err, ST_E_SYSTEM, "cannot keep the catalog of a worker");
-		return NULL;
-	}
-	return c;
-}
-
-/* ---- Query parameters ------------------------------------------------------------------ */
-
-const char *serve_arg(struct MHD_Connection *c, const char *name)
-{
-	const char *v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, name);
-
-	return v && *v ? v : NULL;
-}
-
-/* A whole number in [lo, hi] from parameter name (def when absent). Returns 0, or -1 after
- * queueing a 400 answer into *ret. */
-int serve_arg_count(struct MHD_Connection *c, struct request *r, const char *name, long lo,
-		     long hi, long def, long *out, enum MHD_Result *ret)
-{
-	const char *v = serve_arg(c, name);
-	char *end;
-	long n;
-
-	*out = def;
-	if (!v)
-		return 0;
-	errno = 0;
-	n = strtol(v, &end, 10);
-	if (errno || *end || end == v || n < lo || n > hi) {
-		*ret = serve_reply_error(c, r, MHD_HTTP_BAD_REQUEST,
-				   "parameter '%s' must be a whole number from %ld to %ld", name, lo,
-				   hi);
-		return -1;
-	}
-	*out = n;
-	return 0;
-}
-
-/* The answer to a library error: 404 for what is not there, 400 for bad input, else 500. */
-enum MHD_Result serve_reply_failure(struct MHD_Connection *c, struct request *r,
-				     const struct st_error *err)
-{
-	int status = err->code == ST_E_NOTFOUND  ? MHD_HTTP_NOT_FOUND
-		     : err->code == ST_E_INVALID ? MHD_HTTP_BAD_REQUEST
-		     : err->code == ST_E_DENIED  ? MHD_HTTP_FORBIDDEN
-						 : MHD_HTTP_INTERNAL_SERVER_ERROR;
-
-	return serve_reply_error(c, r, status, "%s", err->msg);
 }
 
 /* ---- Routes --------------------------------------------------------------------------- */
@@ -598,9 +444,9 @@ int serve_run(const struct serve_opts *o, struct st_error *err)
 		return -1;
 	s.tcp_ep.s = s.unix_ep.s = &s;
 	s.unix_ep.on_socket = 1;
-	if (pthread_key_create(&s.key, close_log))
+	if (pthread_key_create(&s.key, serve_close_log))
 		return st_error_set(err, ST_E_SYSTEM, "cannot make the workers' keys");
-	if (pthread_key_create(&s.cat_key, close_catalog)) {
+	if (pthread_key_create(&s.cat_key, serve_close_catalog)) {
 		pthread_key_delete(s.key);
 		return st_error_set(err, ST_E_SYSTEM, "cannot make the workers' keys");
 	}

@@ -1,0 +1,119 @@
+/* What a handler answers with: JSON answers and errors (with the security headers), the
+ * answer to a library error, query parameters, and the escaping of any text shown. */
+#include "serve_int.h"
+#include "alloc.h"
+#include "escape.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* s escaped (st_escape()) into out, cut to fit: what a log line or a record may show. */
+const char *serve_escaped(const char *s, char *out, size_t n)
+{
+	size_t used, k;
+
+	k = st_escape(s, strlen(s), &used, out, n - 1, 0);
+	out[k] = '\0';
+	return out;
+}
+
+/* ---- Responses ------------------------------------------------------------------------ */
+
+/* Queues doc (taken) as the JSON answer with status; the security headers go on every one. */
+enum MHD_Result serve_reply_json(struct MHD_Connection *c, struct request *r, int status,
+				 json_t *doc)
+{
+	char *text =
+		doc ? json_dumps(doc, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(6))
+		    : NULL;
+	struct MHD_Response *res;
+	enum MHD_Result ret;
+	size_t len;
+
+	json_decref(doc);
+	if (!text) {
+		status = MHD_HTTP_INTERNAL_SERVER_ERROR;
+		text = strdup("{\"error\":{\"status\":500,\"message\":\"out of memory\"}}");
+		if (!text)
+			return MHD_NO;
+	}
+	len = strlen(text);
+	res = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
+	if (!res) {
+		free(text);
+		return MHD_NO;
+	}
+	MHD_add_response_header(res, "Content-Type", "application/json");
+	MHD_add_response_header(res, "Cache-Control", "no-store");
+	MHD_add_response_header(res, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(res, "Content-Security-Policy", "default-src 'none'");
+	if (status == MHD_HTTP_UNAUTHORIZED)
+		MHD_add_response_header(res, "WWW-Authenticate", "Bearer realm=\"steward\"");
+	r->status = status;
+	r->bytes = len;
+	ret = MHD_queue_response(c, (unsigned)status, res);
+	MHD_destroy_response(res);
+	return ret;
+}
+
+enum MHD_Result serve_reply_error(struct MHD_Connection *c, struct request *r, int status,
+				  const char *fmt, ...)
+{
+	char msg[SERVE_TEXT_MAX], clean[SERVE_TEXT_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return serve_reply_json(c, r, status,
+				json_pack("{s:{s:i, s:s}}", "error", "status", status, "message",
+					  serve_escaped(msg, clean, sizeof(clean))));
+}
+
+/* ---- Query parameters ------------------------------------------------------------------ */
+
+const char *serve_arg(struct MHD_Connection *c, const char *name)
+{
+	const char *v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, name);
+
+	return v && *v ? v : NULL;
+}
+
+/* A whole number in [lo, hi] from parameter name (def when absent). Returns 0, or -1 after
+ * queueing a 400 answer into *ret. */
+int serve_arg_count(struct MHD_Connection *c, struct request *r, const char *name, long lo, long hi,
+		    long def, long *out, enum MHD_Result *ret)
+{
+	const char *v = serve_arg(c, name);
+	char *end;
+	long n;
+
+	*out = def;
+	if (!v)
+		return 0;
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (errno || *end || end == v || n < lo || n > hi) {
+		*ret = serve_reply_error(c, r, MHD_HTTP_BAD_REQUEST,
+					 "parameter '%s' must be a whole number from %ld to %ld",
+					 name, lo, hi);
+		return -1;
+	}
+	*out = n;
+	return 0;
+}
+
+/* The answer to a library error: 404 for what is not there, 400 for bad input, else 500. */
+enum MHD_Result serve_reply_failure(struct MHD_Connection *c, struct request *r,
+				    const struct st_error *err)
+{
+	int status = err->code == ST_E_NOTFOUND	 ? MHD_HTTP_NOT_FOUND
+		     : err->code == ST_E_INVALID ? MHD_HTTP_BAD_REQUEST
+		     : err->code == ST_E_DENIED	 ? MHD_HTTP_FORBIDDEN
+						 : MHD_HTTP_INTERNAL_SERVER_ERROR;
+
+	return serve_reply_error(c, r, status, "%s", err->msg);
+}

@@ -1,0 +1,47 @@
+/* The handles each worker thread keeps for itself: its audit log and its catalog, opened at
+ * first use and closed by the thread-key destructors when the thread ends. */
+#include "serve_int.h"
+#include "catalog.h"
+
+void serve_close_log(void *p)
+{
+	audit_free(p);
+}
+
+struct audit_log *serve_worker_log(struct server *s, struct st_error *err)
+{
+	struct audit_log *log = pthread_getspecific(s->key);
+
+	if (log)
+		return log;
+	if (audit_open(&log, s->o->ws->state_dir, s->o->version, 0, err))
+		return NULL;
+	if (pthread_setspecific(s->key, log)) {
+		audit_free(log);
+		st_error_set(err, ST_E_SYSTEM, "cannot keep the audit log of a worker");
+		return NULL;
+	}
+	return log;
+}
+
+void serve_close_catalog(void *p)
+{
+	catalog_free(p);
+}
+
+/* The worker's catalog, opened at its first use. NULL with err when it cannot be. */
+struct catalog *serve_worker_catalog(struct server *s, struct st_error *err)
+{
+	struct catalog *c = pthread_getspecific(s->cat_key);
+
+	if (c)
+		return c;
+	if (catalog_open(&c, s->o->ws, err))
+		return NULL;
+	if (pthread_setspecific(s->cat_key, c)) {
+		catalog_free(c);
+		st_error_set(err, ST_E_SYSTEM, "cannot keep the catalog of a worker");
+		return NULL;
+	}
+	return c;
+}
