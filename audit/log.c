@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <limits.h>
 #include <pthread.h>
 #include <openssl/sha.h>
 #include <signal.h>
@@ -40,6 +41,10 @@
 #define KDF_MAC_ID 1
 #define NULL_LEN 0xffffffffu
 #define RECOVER_SEE "(see 'steward audit recover --help')"
+/* Frames (pages) the WAL may hold before a command's end folds it into audit.db: each
+ * command adds about five, and the next open reads them all back. */
+#define WAL_FOLD_FRAMES 64
+#define BUSY_MS 10000 /* how long a command waits for another one's write */
 
 struct audit_log {
 	sqlite3 *db;
@@ -55,7 +60,9 @@ struct audit_log {
 	int pending_pii;
 	int noting;             /* the covered-row triggers are set up (audit_cover_setup()) */
 	int state;              /* enum audit_log_state: why the log cannot be used */
-	int opened;             /* audit_open() succeeded: closing folds the WAL in */
+	int opened;             /* audit_open() succeeded: closing makes the WAL durable */
+	int wal_frames;         /* frames in the WAL after the last commit (the WAL hook) */
+	int unsynced;           /* a commit since the last sync of the WAL */
 	struct audit_log *next; /* in open_logs */
 };
 
@@ -919,39 +926,90 @@ out:
 
 /* Makes every committed write to the log durable: under synchronous = NORMAL a commit
  * leaves its WAL frames unsynced, and this syncs the WAL file (checkpoints sync by
- * themselves). */
+ * themselves). By its own descriptor: SQLite's first sync of a WAL it opened also syncs the
+ * directory, which the WAL, kept from command to command, does not need; SQLite syncs
+ * a new WAL's header, and the directory with it, itself. */
 static int wal_sync(struct audit_log *log, struct st_error *err)
 {
 	sqlite3_file *wal = NULL;
+	char path[PATH_MAX];
+	int fd, rc;
 
 	/* No WAL open: the log is not in WAL mode (a file system without shared memory), and
 	 * its rollback journal syncs every commit itself. */
 	if (sqlite3_file_control(log->db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &wal) !=
 		    SQLITE_OK ||
-	    !wal || !wal->pMethods)
+	    !wal || !wal->pMethods) {
+		log->unsynced = 0;
 		return 0;
-	if (wal->pMethods->xSync(wal, SQLITE_SYNC_NORMAL) != SQLITE_OK)
+	}
+	/* Closing this descriptor drops no lock: SQLite locks audit.db and the -shm file,
+	 * never the WAL. */
+	if ((size_t)snprintf(path, sizeof(path), "%s-wal", log->path) >= sizeof(path) ||
+	    (fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		rc = wal->pMethods->xSync(wal, SQLITE_SYNC_NORMAL) == SQLITE_OK ? 0 : -1;
+	else {
+		rc = st_fdatasync(fd);
+		close(fd);
+	}
+	if (rc)
 		return st_error_set(err, ST_E_SYSTEM, "cannot sync the audit log '%s-wal'",
 				    log->path);
+	log->unsynced = 0;
 	return 0;
+}
+
+/* The WAL hook: after each commit, the frames the WAL holds. Setting it also turns off
+ * SQLite's automatic checkpoints; wal_settle() folds the WAL in instead. */
+static int on_wal_commit(void *p, sqlite3 *db, const char *name, int frames)
+{
+	struct audit_log *log = p;
+
+	(void)db;
+	(void)name;
+	log->wal_frames = frames;
+	log->unsynced = 1;
+	return SQLITE_OK;
+}
+
+/* Makes every commit so far durable, once a command's record is complete. Past
+ * WAL_FOLD_FRAMES the WAL is folded into audit.db and emptied (a checkpoint syncs both
+ * files; emptying matters because the next command to open the log alone rebuilds the WAL
+ * index from the frames, forgetting they were folded in). It waits for no one: a reader or
+ * writer in another process that holds the WAL leaves it as it is, and what was not folded
+ * is synced in place. Below WAL_FOLD_FRAMES the WAL alone is synced, and the next command
+ * reads back those few frames when it opens the log. Returns 0, or -1 with err. */
+static int wal_settle(struct audit_log *log, struct st_error *err)
+{
+	int frames = -1, done = -1;
+
+	if (!log->unsynced)
+		return 0;
+	if (log->wal_frames >= WAL_FOLD_FRAMES) {
+		int rc;
+
+		sqlite3_busy_timeout(log->db, 0);
+		rc = sqlite3_wal_checkpoint_v2(log->db, "main", SQLITE_CHECKPOINT_TRUNCATE, &frames,
+					       &done);
+		sqlite3_busy_timeout(log->db, BUSY_MS);
+		if ((rc == SQLITE_OK || rc == SQLITE_BUSY) && frames >= 0 && done >= frames) {
+			log->unsynced = 0;
+			return 0;
+		}
+	}
+	return wal_sync(log, err);
 }
 
 void audit_free(struct audit_log *log)
 {
-	int frames = -1, done = -1;
-
 	if (!log)
 		return;
-	/* Folds the WAL into audit.db, syncing both, without waiting for a reader; when a
-	 * reader holds frames back, those are synced where they are. Closing then empties the
-	 * WAL if nothing holds it. */
-	if (log->opened &&
-	    (sqlite3_wal_checkpoint_v2(log->db, "main", SQLITE_CHECKPOINT_PASSIVE, &frames,
-				       &done) != SQLITE_OK ||
-	     done < frames)) {
+	/* What was written since the last sync (records appended outside a command, or a
+	 * command that did not end) is made durable; closing does not checkpoint. */
+	if (log->opened) {
 		struct st_error ignored = ST_ERROR_INIT;
 
-		wal_sync(log, &ignored);
+		wal_settle(log, &ignored);
 	}
 	pthread_mutex_lock(&open_logs_mu);
 	for (struct audit_log **p = &open_logs; *p; p = &(*p)->next)
@@ -1082,14 +1140,17 @@ static int log_open(struct audit_log **out, const char *state_dir, const char *v
 		st_error_set(err, ST_E_DENIED, "the audit log '%s' cannot be written", log->path);
 		goto out;
 	}
-	sqlite3_busy_timeout(log->db, 10000);
+	sqlite3_busy_timeout(log->db, BUSY_MS);
 	/* Every command opens and closes the log: keeping the WAL file saves creating it anew
-	 * each time. Closing folds it into audit.db and empties it (journal_size_limit), so a
-	 * copy of audit.db alone holds every record of the commands that ended, and the next
-	 * open has no WAL frames to read back. Commits are not synced one by one (synchronous
-	 * NORMAL): wal_sync() makes a command's pending record durable before the command
-	 * acts, and audit_free() everything before the command exits. */
+	 * each time, and closing does not fold it into audit.db (a checkpoint syncs two files
+	 * and restarts the WAL, whose new header is synced again by the next command). Commits
+	 * are not synced one by one (synchronous NORMAL): wal_sync() makes a command's pending
+	 * record durable before the command acts, and wal_settle() its complete record before
+	 * it ends, folding the WAL in once it holds WAL_FOLD_FRAMES (journal_size_limit then
+	 * empties it). */
 	sqlite3_file_control(log->db, "main", SQLITE_FCNTL_PERSIST_WAL, &(int){1});
+	sqlite3_db_config(log->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+	sqlite3_wal_hook(log->db, on_wal_commit, log);
 	/* setup() comes before the switch to WAL, so a log it refuses is not written to. */
 	if (st_sql_exec(log->db,
 			"PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;"
@@ -1103,9 +1164,7 @@ static int log_open(struct audit_log **out, const char *state_dir, const char *v
 			log->state = AUDIT_LOG_DAMAGED;
 		if (!log->state || log->state >= AUDIT_LOG_FOREIGN)
 			st_error_prefix(err, "audit log '%s'", log->path);
-		/* Closing would fold the WAL into a file that is not this log: leave both be. */
-		sqlite3_db_config(log->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
-		goto out;
+		goto out; /* closing never folds the WAL into a file that is not this log */
 	}
 	pthread_mutex_lock(&open_logs_mu);
 	log->next = open_logs;
@@ -1435,6 +1494,10 @@ out:
 	sqlite3_finalize(del);
 	if (began)
 		sqlite3_exec(log->db, "ROLLBACK", NULL, NULL, NULL);
+	/* The record is complete: on disk before the command says it is done (after the
+	 * statements are finalized, which a checkpoint needs). */
+	if (!ret && wal_settle(log, err))
+		ret = -1;
 	return ret;
 }
 

@@ -465,3 +465,19 @@ const char *st_file_read_exact(int fd, unsigned char *buf, size_t size)
 	buf[n] = '\0';
 	return NULL;
 }
+
+int (*st_sync_fail_hook)(void);
+
+int st_fdatasync(int fd)
+{
+	int rc;
+
+	if (st_sync_fail_hook && st_sync_fail_hook()) {
+		errno = EIO;
+		return -1;
+	}
+	do
+		rc = fdatasync(fd);
+	while (rc && errno == EINTR);
+	return rc;
+}

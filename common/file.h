@@ -74,4 +74,12 @@ int st_file_write_output(const char *path, const char *what, const struct st_out
  * "file shrank while reading". */
 const char *st_file_read_exact(int fd, unsigned char *buf, size_t size);
 
+ /* Set by the test builds' fault injector (tests/support) before main(): st_fdatasync()
+ * fails with EIO, as on a dead disk, when it returns nonzero. NULL in the product. */
+extern int (*st_sync_fail_hook)(void);
+
+/* fdatasync(fd), again after EINTR. Returns 0, or -1 with errno. The syncs steward makes
+ * outside SQLite go through here, so that the fault injector counts them with SQLite's. */
+int st_fdatasync(int fd);
+
 #endif

@@ -38,9 +38,29 @@ expect_jq .status '"intact"'
 expect_jq .checkpoints "$CPS"
 expect_jq .signatures 1
 
-# ---- the log at rest: an empty WAL, and audit.db alone holds every record ----
-expect_equal 0 "$(stat -c %s "$WS/.steward/audit.db-wal")" 'the WAL is empty after a command'
+# ---- the log at rest: the last commands' frames in the WAL (below the fold), kept from
+# command to command; a copy of audit.db with its WAL holds every record, and once the WAL
+# is folded in, audit.db alone does ----
+wal=$(stat -c %s "$WS/.steward/audit.db-wal")
+check 'the WAL holds the last commands, under 64 pages' [ "$wal" -gt 0 -a "$wal" -lt $((64 * 4120 + 32)) ]
+RECORDS=$(q 'SELECT count(*) FROM records') # sqlite3, the last to close it, folds the WAL in
+mkdir -p "$TMP/alone/.steward"
+cp "$WS/steward.yaml" "$TMP/alone/"
+cp "$WS/.steward/audit.db" "$WS/.steward/audit.db-wal" "$WS/.steward/audit.key" "$WS/.steward/catalog.db" "$TMP/alone/.steward/"
+expect_exit 0 steward --home "$TMP/alone" audit verify --json
+expect_jq .status '"intact"'
+expect_jq .records "$RECORDS"
+# commands go on until one folds the WAL in (each adds a few pages; 64 fold it)
+steward search order >/dev/null
+i=1
+while [ "$(stat -c %s "$WS/.steward/audit.db-wal")" -gt 0 ] && [ $i -lt 40 ]; do
+	steward search order >/dev/null
+	i=$((i + 1))
+done
+check "more than one command before the fold ($i)" [ "$i" -gt 1 ]
+expect_equal 0 "$(stat -c %s "$WS/.steward/audit.db-wal")" "a command's end folds the WAL in and empties it (after $i commands)"
 RECORDS=$(q 'SELECT count(*) FROM records')
+rm -rf "$TMP/alone"
 mkdir -p "$TMP/alone/.steward"
 cp "$WS/steward.yaml" "$TMP/alone/"
 cp "$WS/.steward/audit.db" "$WS/.steward/audit.key" "$WS/.steward/catalog.db" "$TMP/alone/.steward/"

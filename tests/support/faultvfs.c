@@ -1,7 +1,8 @@
 /* The fault-injection VFS (see faults.h): a pass-through wrapper around SQLite's default
- * VFS that counts xWrite and xSync calls and fails the Nth one. Linked into test builds
- * only, by tests/support/meson.build. */
+ * VFS that counts xWrite and xSync calls (with st_fdatasync()'s) and fails the Nth one.
+ * Linked into test builds only, by tests/support/meson.build. */
 #include "faults.h"
+#include "file.h"
 
 #include <pthread.h>
 #include <sqlite3.h>
@@ -333,6 +334,12 @@ static long env_count(const char *name)
 
 static int counting; /* STEWARD_FAULT_COUNT is set and the shim is registered */
 
+/* st_fdatasync()'s hook: the syncs steward makes by itself are counted with SQLite's. */
+static int sync_fails(void)
+{
+	return injected(&nsync, fail_sync);
+}
+
 static void setup(void)
 {
 	const char *mode = getenv("STEWARD_FAIL_MODE");
@@ -373,6 +380,7 @@ static void setup(void)
 	}
 	if (sqlite3_vfs_register(&fault_vfs, 1) != SQLITE_OK)
 		return;
+	st_sync_fail_hook = sync_fails;
 	counting = want_count;
 }
 

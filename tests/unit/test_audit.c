@@ -725,6 +725,7 @@ static void test_tamper(void)
 		snprintf(b, sizeof(b), "%s/t-fork-b", t_tmpdir());
 		mkdir(b, 0700);
 		copy_file(a, b, "audit.db");
+		copy_file(a, b, "audit.db-wal"); /* the last commands' records, not yet folded in */
 		copy_file(a, b, "audit.key");
 		log = NULL;
 		other = NULL;
