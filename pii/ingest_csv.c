@@ -130,12 +130,12 @@ static int utf8_ok(const char *p, size_t n)
 
 static int valid_number(const char *p, size_t n)
 {
-	struct pii_jtape t = {0};
-	struct pii_jerr e;
+	struct st_jtape t = {0};
+	struct st_jerr e;
 	int ok = n && (p[0] == '-' || (p[0] >= '0' && p[0] <= '9')) &&
-		 !pii_json_parse(p, n, &t, &e);
+		 !st_json_parse(p, n, &t, &e);
 
-	pii_json_tape_release(&t);
+	st_json_tape_release(&t);
 	return ok;
 }
 

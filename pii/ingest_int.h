@@ -46,7 +46,7 @@ struct pii_ingest {
 struct wctx {
 	const struct pii_ingest *ing;
 	struct pii_pseudonymizer *h;
-	struct pii_jtape tape;
+	struct st_jtape tape;
 	struct st_buf out, val, rej;
 	char *tmp;       /* unescape space, max_record + 1 bytes */
 	struct pii_ingest_stats st;
@@ -88,7 +88,7 @@ int ing_transform_text(struct wctx *w, const struct spec *s, const char *text, s
 /* Validates the parsed object obj of line (on w->tape) against spec s and appends its
  * rewrite to w->out. Returns 0, -1 when the record is rejected (w->reason set), -2 on a
  * system error (w->err), -3 when the rewrite grows past its bound. */
-int ing_emit_object(struct wctx *w, const char *line, const struct pii_jnode *obj,
+int ing_emit_object(struct wctx *w, const char *line, const struct st_jnode *obj,
 		    const struct spec *s);
 /* The plan for the parsed record line: the one dataset, or the one its label field names.
  * NULL when it has none (the record is rejected, w->reason set). */

@@ -83,9 +83,9 @@ int ing_write_reject(struct wctx *w, struct sink *rej, const char *line, size_t 
 	st_buf_reset(b);
 	r = st_buf_addf(b, "{\"line\":%llu,\"code\":\"%s\",\"reason\":", (unsigned long long)w->line,
 			pii_reject_code(w->reason)) ||
-	    pii_json_quote(b, w->why, strlen(w->why));
+	    st_json_quote(b, w->why, strlen(w->why));
 	if (!r && utf8_valid(line, len)) {
-		r = st_buf_adds(b, ",\"record\":") || pii_json_quote(b, line, len);
+		r = st_buf_adds(b, ",\"record\":") || st_json_quote(b, line, len);
 	} else if (!r) {
 		size_t b64 = sodium_base64_ENCODED_LEN(len, sodium_base64_VARIANT_ORIGINAL);
 		char *enc = st_malloc(b64);
@@ -110,7 +110,7 @@ static int process_line(struct wctx *w, struct sink *out, struct sink *rej, cons
 {
 	static const int jerr_reason[] = {0, PII_R_MALFORMED, PII_R_UTF8, PII_R_ESCAPE, PII_R_DEPTH,
 					  0};
-	struct pii_jerr je;
+	struct st_jerr je;
 	const struct plan *plan;
 	int r;
 
@@ -121,14 +121,14 @@ static int process_line(struct wctx *w, struct sink *out, struct sink *rej, cons
 	}
 	st_buf_reset(&w->out);
 	w->suppressed = 0;
-	if (pii_json_parse(line, len, &w->tape, &je)) {
-		if (je.code == PII_JE_NOMEM)
+	if (st_json_parse(line, len, &w->tape, &je)) {
+		if (je.code == ST_JE_NOMEM)
 			return st_error_oom(&w->err);
 		w->reason = jerr_reason[je.code];
 		snprintf(w->why, sizeof(w->why), "%s at byte %zu", je.msg, je.offset + 1);
 		return ing_write_reject(w, rej, line, len);
 	}
-	if (w->tape.v[0].type != PII_J_OBJ) {
+	if (w->tape.v[0].type != ST_J_OBJ) {
 		ing_reject(w, PII_R_NOT_OBJECT, "%s", "the record is not a JSON object");
 		return ing_write_reject(w, rej, line, len);
 	}

@@ -25,7 +25,7 @@ int ing_reject(struct wctx *w, int reason, const char *fmt, const char *a)
 
 /* The decoded text of a string node (quotes stripped, escapes decoded), in w->tmp when
  * it had escapes, else pointing into the line. */
-static const char *str_text(struct wctx *w, const char *line, const struct pii_jnode *n,
+static const char *str_text(struct wctx *w, const char *line, const struct st_jnode *n,
 			    size_t *len)
 {
 	const char *body = line + n->start + 1;
@@ -35,7 +35,7 @@ static const char *str_text(struct wctx *w, const char *line, const struct pii_j
 		*len = blen;
 		return body;
 	}
-	*len = pii_json_unescape(body, blen, w->tmp);
+	*len = st_json_unescape(body, blen, w->tmp);
 	return w->tmp;
 }
 
@@ -131,7 +131,7 @@ int ing_valid_date(const char *s, size_t n, int timestamp)
 	return n == 10 || ((s[10] == 'T' || s[10] == ' ') && n >= 16 && s[13] == ':');
 }
 
-static int emit_value(struct wctx *w, const char *line, const struct pii_jnode *n,
+static int emit_value(struct wctx *w, const char *line, const struct st_jnode *n,
 		      const struct spec *s);
 
 /* Whether (category, pseudonym) is on the sorted suppression list. */
@@ -278,7 +278,7 @@ int ing_transform_text(struct wctx *w, const struct spec *s, const char *text, s
 }
 
 /* Checks a scalar against its type and writes it, transformed. */
-static int emit_scalar(struct wctx *w, const char *line, const struct pii_jnode *n,
+static int emit_scalar(struct wctx *w, const char *line, const struct st_jnode *n,
 		       const struct spec *s)
 {
 	const char *raw = line + n->start, *text, *res;
@@ -288,7 +288,7 @@ static int emit_scalar(struct wctx *w, const char *line, const struct pii_jnode 
 	switch (s->type) {
 	case F_INT:
 	case F_INT64:
-		if (n->type != PII_J_NUM)
+		if (n->type != ST_J_NUM)
 			return ing_reject(w, PII_R_TYPE, "field '%s' must be an integer", s->path);
 		if (!ing_int_in_range(raw, rlen, s->type == F_INT ? INT32_MIN : INT64_MIN,
 				      s->type == F_INT ? INT32_MAX : INT64_MAX, &is_int))
@@ -299,7 +299,7 @@ static int emit_scalar(struct wctx *w, const char *line, const struct pii_jnode 
 		break;
 	case F_FLOAT:
 	case F_DECIMAL:
-		if (n->type != PII_J_NUM)
+		if (n->type != ST_J_NUM)
 			return ing_reject(w, PII_R_TYPE, "field '%s' must be a number", s->path);
 		if ((r = ing_number_finite(raw, rlen)) < 0)
 			return -3;
@@ -307,12 +307,12 @@ static int emit_scalar(struct wctx *w, const char *line, const struct pii_jnode 
 			return ing_reject(w, PII_R_RANGE, "field '%s' is out of range", s->path);
 		break;
 	case F_BOOL:
-		if (n->type != PII_J_TRUE && n->type != PII_J_FALSE)
+		if (n->type != ST_J_TRUE && n->type != ST_J_FALSE)
 			return ing_reject(w, PII_R_TYPE, "field '%s' must be true or false",
 					  s->path);
 		break;
 	default:
-		if (n->type != PII_J_STR)
+		if (n->type != ST_J_STR)
 			return ing_reject(w, PII_R_TYPE, "field '%s' must be a string", s->path);
 		if (s->type == F_DATE || s->type == F_TIMESTAMP) {
 			text = str_text(w, line, n, &len);
@@ -325,7 +325,7 @@ static int emit_scalar(struct wctx *w, const char *line, const struct pii_jnode 
 		}
 	}
 	if (s->suppress) {
-		if (n->type == PII_J_STR)
+		if (n->type == ST_J_STR)
 			text = str_text(w, line, n, &len);
 		else
 			text = raw, len = rlen;
@@ -335,7 +335,7 @@ static int emit_scalar(struct wctx *w, const char *line, const struct pii_jnode 
 	/* Kept values are copied byte for byte, escapes and all. */
 	if (s->transform == PII_T_KEEP && !s->scan)
 		return st_buf_add(&w->out, raw, rlen) ? -3 : 0;
-	if (n->type == PII_J_STR)
+	if (n->type == ST_J_STR)
 		text = str_text(w, line, n, &len);
 	else
 		text = raw, len = rlen;
@@ -348,12 +348,12 @@ static int emit_scalar(struct wctx *w, const char *line, const struct pii_jnode 
 			       st_buf_add(&w->out, "\"", 1)
 			       ? -3
 			       : 0;
-	return pii_json_quote(&w->out, res, outlen) ? -3 : 0;
+	return st_json_quote(&w->out, res, outlen) ? -3 : 0;
 }
 
 /* Whether two member keys are equal, decoding escapes when either has them. */
-static int same_key(struct wctx *w, const char *line, const struct pii_jnode *a,
-		    const struct pii_jnode *b)
+static int same_key(struct wctx *w, const char *line, const struct st_jnode *a,
+		    const struct st_jnode *b)
 {
 	size_t al = a->key_end - a->key_start, bl = b->key_end - b->key_start;
 
@@ -361,18 +361,18 @@ static int same_key(struct wctx *w, const char *line, const struct pii_jnode *a,
 		return al == bl && !memcmp(line + a->key_start, line + b->key_start, al);
 	{
 		char *x = w->tmp, *y;
-		size_t xl = pii_json_unescape(line + a->key_start, al, x);
+		size_t xl = st_json_unescape(line + a->key_start, al, x);
 
 		y = x + xl + 1;
-		return xl == pii_json_unescape(line + b->key_start, bl, y) && !memcmp(x, y, xl);
+		return xl == st_json_unescape(line + b->key_start, bl, y) && !memcmp(x, y, xl);
 	}
 }
 
 /* Whether member m (the k-th of obj) repeats the key of an earlier member. */
-static int dup_unknown(struct wctx *w, const char *line, const struct pii_jnode *obj,
-		       uint32_t k, const struct pii_jnode *m)
+static int dup_unknown(struct wctx *w, const char *line, const struct st_jnode *obj,
+		       uint32_t k, const struct st_jnode *m)
 {
-	const struct pii_jtape *t = &w->tape;
+	const struct st_jtape *t = &w->tape;
 
 	for (uint32_t j = obj->first, q = 0; q < k; j = t->v[j].next, q++)
 		if (same_key(w, line, &t->v[j], m))
@@ -395,9 +395,9 @@ static int keyref_cmp(const void *a, const void *b)
 
 /* Whether object obj repeats a key (escaped spellings decoded): sorted, so a dropped
  * object of many members costs n log n. Returns 1, 0, or -1 when out of memory. */
-static int obj_has_dup(const struct wctx *w, const char *line, const struct pii_jnode *obj)
+static int obj_has_dup(const struct wctx *w, const char *line, const struct st_jnode *obj)
 {
-	const struct pii_jtape *t = &w->tape;
+	const struct st_jtape *t = &w->tape;
 	struct keyref *refs = NULL;
 	char *dec = NULL;
 	size_t need = 0, at = 0;
@@ -412,12 +412,12 @@ static int obj_has_dup(const struct wctx *w, const char *line, const struct pii_
 	if (!(refs = st_calloc(obj->count, sizeof(*refs))) || (need && !(dec = st_malloc(need))))
 		goto out;
 	for (i = obj->first, k = 0; k < obj->count; i = t->v[i].next, k++) {
-		const struct pii_jnode *m = &t->v[i];
+		const struct st_jnode *m = &t->v[i];
 		size_t n = m->key_end - m->key_start;
 
 		if (m->key_escaped) {
 			refs[k].p = dec + at;
-			refs[k].n = pii_json_unescape(line + m->key_start, n, dec + at);
+			refs[k].n = st_json_unescape(line + m->key_start, n, dec + at);
 			at += n;
 		} else {
 			refs[k].p = line + m->key_start;
@@ -436,14 +436,14 @@ out:
 
 /* Whether a value that is dropped unread (an unknown field under --unknown drop) holds an
  * object with a repeated key at any depth: 1, 0, or -1 when out of memory. */
-static int dup_anywhere(const struct wctx *w, const char *line, const struct pii_jnode *v)
+static int dup_anywhere(const struct wctx *w, const char *line, const struct st_jnode *v)
 {
-	const struct pii_jtape *t = &w->tape;
+	const struct st_jtape *t = &w->tape;
 	int r;
 
-	if (v->type != PII_J_OBJ && v->type != PII_J_ARR)
+	if (v->type != ST_J_OBJ && v->type != ST_J_ARR)
 		return 0;
-	if (v->type == PII_J_OBJ && (r = obj_has_dup(w, line, v)))
+	if (v->type == ST_J_OBJ && (r = obj_has_dup(w, line, v)))
 		return r;
 	for (uint32_t i = v->first, k = 0; k < v->count; i = t->v[i].next, k++)
 		if ((r = dup_anywhere(w, line, &t->v[i])))
@@ -451,10 +451,10 @@ static int dup_anywhere(const struct wctx *w, const char *line, const struct pii
 	return 0;
 }
 
-int ing_emit_object(struct wctx *w, const char *line, const struct pii_jnode *obj,
+int ing_emit_object(struct wctx *w, const char *line, const struct st_jnode *obj,
 		    const struct spec *s)
 {
-	struct pii_jtape *t = &w->tape;
+	struct st_jtape *t = &w->tape;
 	unsigned char seen_small[64], *seen = seen_small;
 	size_t hint = 0;
 	int first = 1, ret = -1;
@@ -468,13 +468,13 @@ int ing_emit_object(struct wctx *w, const char *line, const struct pii_jnode *ob
 		goto out;
 	}
 	for (uint32_t i = obj->count ? obj->first : 0, k = 0; k < obj->count; i = t->v[i].next, k++) {
-		const struct pii_jnode *m = &t->v[i];
+		const struct st_jnode *m = &t->v[i];
 		const char *key = line + m->key_start;
 		size_t klen = m->key_end - m->key_start;
 		const struct spec *f;
 
 		if (m->key_escaped) {
-			klen = pii_json_unescape(key, klen, w->tmp);
+			klen = st_json_unescape(key, klen, w->tmp);
 			key = w->tmp;
 		}
 		f = find_spec_from(s, key, klen, &hint);
@@ -509,7 +509,7 @@ int ing_emit_object(struct wctx *w, const char *line, const struct pii_jnode *ob
 			goto out;
 		}
 		seen[f - s->fields] = 1;
-		if (f->transform == PII_T_DROP && m->type != PII_J_NULL) {
+		if (f->transform == PII_T_DROP && m->type != ST_J_NULL) {
 			/* Dropped, but checked first: a value of the wrong type means drift. */
 			size_t mark = w->out.len;
 			int r = emit_value(w, line, m, f);
@@ -546,25 +546,25 @@ out:
 	return ret;
 }
 
-static int emit_value(struct wctx *w, const char *line, const struct pii_jnode *n,
+static int emit_value(struct wctx *w, const char *line, const struct st_jnode *n,
 		      const struct spec *s)
 {
-	struct pii_jtape *t = &w->tape;
+	struct st_jtape *t = &w->tape;
 
-	if (n->type == PII_J_NULL) {
+	if (n->type == ST_J_NULL) {
 		if (!s->nullable)
 			return ing_reject(w, PII_R_NULL, "field '%s' must not be null", s->path);
 		return st_buf_add(&w->out, "null", 4) ? -3 : 0;
 	}
 	if (s->type == F_OBJECT) {
-		if (n->type != PII_J_OBJ)
+		if (n->type != ST_J_OBJ)
 			return ing_reject(w, PII_R_TYPE, "field '%s' must be an object", s->path);
 		return ing_emit_object(w, line, n, s);
 	}
 	if (s->type == F_ARRAY) {
 		int first = 1, r;
 
-		if (n->type != PII_J_ARR)
+		if (n->type != ST_J_ARR)
 			return ing_reject(w, PII_R_TYPE, "field '%s' must be an array", s->path);
 		if (st_buf_add(&w->out, "[", 1))
 			return -3;
@@ -572,7 +572,7 @@ static int emit_value(struct wctx *w, const char *line, const struct pii_jnode *
 			if (!first && st_buf_add(&w->out, ",", 1))
 				return -3;
 			first = 0;
-			if (t->v[i].type == PII_J_NULL)
+			if (t->v[i].type == ST_J_NULL)
 				return ing_reject(w, PII_R_NULL, "an element of '%s' is null",
 						  s->path);
 			if ((r = emit_value(w, line, &t->v[i], s->items)))
@@ -580,7 +580,7 @@ static int emit_value(struct wctx *w, const char *line, const struct pii_jnode *
 		}
 		return st_buf_add(&w->out, "]", 1) ? -3 : 0;
 	}
-	if (n->type == PII_J_OBJ || n->type == PII_J_ARR)
+	if (n->type == ST_J_OBJ || n->type == ST_J_ARR)
 		return ing_reject(w, PII_R_TYPE, "field '%s' must be a scalar", s->path);
 	return emit_scalar(w, line, n, s);
 }
@@ -588,24 +588,24 @@ static int emit_value(struct wctx *w, const char *line, const struct pii_jnode *
 /* Picks the plan for a record: the one dataset, or the one its label field names. */
 const struct plan *ing_pick_plan(struct wctx *w, const char *line)
 {
-	const struct pii_jnode *root = &w->tape.v[0];
+	const struct st_jnode *root = &w->tape.v[0];
 	size_t lablen = strlen(w->ing->o.label);
 
 	if (!w->ing->pattern)
 		return &w->ing->plans[0];
 	for (uint32_t i = root->count ? root->first : 0, k = 0; k < root->count;
 	     i = w->tape.v[i].next, k++) {
-		const struct pii_jnode *m = &w->tape.v[i];
+		const struct st_jnode *m = &w->tape.v[i];
 		size_t klen = m->key_end - m->key_start, vlen;
 		const char *key = line + m->key_start, *v;
 
 		if (m->key_escaped) {
-			klen = pii_json_unescape(key, klen, w->tmp);
+			klen = st_json_unescape(key, klen, w->tmp);
 			key = w->tmp;
 		}
 		if (klen != lablen || memcmp(key, w->ing->o.label, lablen))
 			continue;
-		if (m->type != PII_J_STR)
+		if (m->type != ST_J_STR)
 			break;
 		v = str_text(w, line, m, &vlen);
 		for (size_t p = 0; p < w->ing->nplans; p++)
@@ -639,7 +639,7 @@ int ing_wctx_init(struct wctx *w, const struct pii_ingest *ing, struct st_error 
 void ing_wctx_release(struct wctx *w)
 {
 	pii_pseudonymizer_free(w->h);
-	pii_json_tape_release(&w->tape);
+	st_json_tape_release(&w->tape);
 	st_buf_release(&w->out);
 	st_buf_release(&w->val);
 	st_buf_release(&w->rej);

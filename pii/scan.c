@@ -47,13 +47,13 @@ static struct pii_scan_field *field(struct pii_scan_report *r, const char *path,
 struct walk {
 	struct pii_scan_report *r;
 	const char *line;
-	struct pii_jtape *t;
+	struct st_jtape *t;
 	struct st_buf path;
 	char *tmp;
 	struct st_error *err;
 };
 
-static int count_value(struct walk *w, const struct pii_jnode *n)
+static int count_value(struct walk *w, const struct st_jnode *n)
 {
 	struct pii_scan_field *f = field(w->r, w->path.p ? w->path.p : "", w->path.len, w->err);
 	struct pii_match m[32];
@@ -63,11 +63,11 @@ static int count_value(struct walk *w, const struct pii_jnode *n)
 
 	if (!f)
 		return -1;
-	if (n->type == PII_J_STR) {
+	if (n->type == ST_J_STR) {
 		text++;
 		len -= 2;
 		if (n->escaped) {
-			len = pii_json_unescape(text, len, w->tmp);
+			len = st_json_unescape(text, len, w->tmp);
 			text = w->tmp;
 		}
 	}
@@ -82,16 +82,16 @@ static int count_value(struct walk *w, const struct pii_jnode *n)
 	return 0;
 }
 
-static int walk(struct walk *w, const struct pii_jnode *n)
+static int walk(struct walk *w, const struct st_jnode *n)
 {
-	if (n->type == PII_J_OBJ || n->type == PII_J_ARR) {
+	if (n->type == ST_J_OBJ || n->type == ST_J_ARR) {
 		size_t base = w->path.len;
 
 		for (uint32_t i = n->count ? n->first : 0, k = 0; k < n->count;
 		     i = w->t->v[i].next, k++) {
-			const struct pii_jnode *c = &w->t->v[i];
+			const struct st_jnode *c = &w->t->v[i];
 
-			if (n->type == PII_J_OBJ) {
+			if (n->type == ST_J_OBJ) {
 				size_t klen = c->key_end - c->key_start;
 
 				if ((base && st_buf_add(&w->path, ".", 1)) ||
@@ -106,7 +106,7 @@ static int walk(struct walk *w, const struct pii_jnode *n)
 		}
 		return 0;
 	}
-	if (n->type == PII_J_STR || n->type == PII_J_NUM)
+	if (n->type == ST_J_STR || n->type == ST_J_NUM)
 		return count_value(w, n);
 	return 0;
 }
@@ -140,7 +140,7 @@ int pii_scan(struct catalog *c, const char *dataset, int fd, uint64_t sample,
 	     struct pii_scan_report *r, struct st_error *err)
 {
 	struct catalog_card card;
-	struct pii_jtape tape = {0};
+	struct st_jtape tape = {0};
 	struct walk w;
 	char *buf = st_malloc(SCAN_MAX_LINE * 2);
 	size_t have = 0;
@@ -173,7 +173,7 @@ int pii_scan(struct catalog *c, const char *dataset, int fd, uint64_t sample,
 	}
 	while (!sample || r->records + r->unreadable < sample) {
 		char *nl = memchr(buf, '\n', have);
-		struct pii_jerr je;
+		struct st_jerr je;
 		size_t len;
 
 		if (!nl && !eof && have < SCAN_MAX_LINE * 2) {
@@ -193,8 +193,8 @@ int pii_scan(struct catalog *c, const char *dataset, int fd, uint64_t sample,
 		if (!nl && !have)
 			break;
 		len = nl ? (size_t)(nl - buf) : have;
-		if (len > SCAN_MAX_LINE || pii_json_parse(buf, len, &tape, &je) ||
-		    tape.v[0].type != PII_J_OBJ) {
+		if (len > SCAN_MAX_LINE || st_json_parse(buf, len, &tape, &je) ||
+		    tape.v[0].type != ST_J_OBJ) {
 			r->unreadable++;
 		} else {
 			r->records++;
@@ -214,7 +214,7 @@ int pii_scan(struct catalog *c, const char *dataset, int fd, uint64_t sample,
 	ret = 0;
 out:
 	catalog_card_release(&card);
-	pii_json_tape_release(&tape);
+	st_json_tape_release(&tape);
 	st_buf_release(&w.path);
 	if (w.tmp)
 		sodium_memzero(w.tmp, SCAN_MAX_LINE + 1);

@@ -1,0 +1,738 @@
+/* Strict JSON reader onto a tape of value spans; unescaping and quoting helpers. */
+#include "json.h"
+#include "alloc.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Bytes that end the fast scan of a string: '"', '\\', control characters, non-ASCII. */
+static int stop(unsigned char c)
+{
+	return c < 0x20 || c == '"' || c == '\\' || c >= 0x80;
+}
+
+struct parser {
+	const unsigned char *s;
+	size_t len, i;
+	struct st_jtape *t;
+	struct st_jerr *e;
+};
+
+static int fail(struct parser *p, int code, const char *msg)
+{
+	p->e->code = code;
+	p->e->offset = p->i;
+	p->e->msg = msg;
+	return -1;
+}
+
+static void skip_ws(struct parser *p)
+{
+	while (p->i < p->len) {
+		unsigned char c = p->s[p->i];
+
+		if (c != ' ' && c != '\t' && c != '\n' && c != '\r')
+			break;
+		p->i++;
+	}
+}
+
+static int new_node(struct parser *p, int type, uint32_t *idx)
+{
+	struct st_jnode *n;
+
+	if (p->t->n >= p->t->cap &&
+	    (p->t->n >= UINT32_MAX || st_grow(&p->t->v, &p->t->cap, p->t->n + 1, sizeof(*p->t->v))))
+		return fail(p, ST_JE_NOMEM, "out of memory");
+	n = &p->t->v[p->t->n];
+	memset(n, 0, sizeof(*n));
+	n->type = (uint8_t)type;
+	n->start = (uint32_t)p->i;
+	*idx = (uint32_t)p->t->n++;
+	return 0;
+}
+
+static int hex4(const unsigned char *s, unsigned *v)
+{
+	*v = 0;
+	for (int k = 0; k < 4; k++) {
+		unsigned char c = s[k];
+		unsigned d;
+
+		if (c >= '0' && c <= '9')
+			d = c - '0';
+		else if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')
+			d = (unsigned)((c | 0x20) - 'a' + 10);
+		else
+			return -1;
+		*v = (*v << 4) | d;
+	}
+	return 0;
+}
+
+/* Validates one UTF-8 sequence at p->i (first byte >= 0x80) and steps over it. */
+static int utf8_step(struct parser *p)
+{
+	const unsigned char *s = p->s + p->i;
+	size_t left = p->len - p->i, need;
+	uint32_t cp, min;
+
+	if ((s[0] & 0xE0) == 0xC0)
+		need = 1, cp = s[0] & 0x1F, min = 0x80;
+	else if ((s[0] & 0xF0) == 0xE0)
+		need = 2, cp = s[0] & 0x0F, min = 0x800;
+	else if ((s[0] & 0xF8) == 0xF0)
+		need = 3, cp = s[0] & 0x07, min = 0x10000;
+	else
+		return fail(p, ST_JE_UTF8, "invalid UTF-8");
+	if (left <= need)
+		return fail(p, ST_JE_UTF8, "invalid UTF-8");
+	for (size_t k = 1; k <= need; k++) {
+		if ((s[k] & 0xC0) != 0x80)
+			return fail(p, ST_JE_UTF8, "invalid UTF-8");
+		cp = (cp << 6) | (s[k] & 0x3F);
+	}
+	if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+		return fail(p, ST_JE_UTF8, "invalid UTF-8");
+	p->i += need + 1;
+	return 0;
+}
+
+/* Scans a string starting at the opening quote; sets *escaped. */
+static int scan_string(struct parser *p, uint8_t *escaped)
+{
+	const unsigned char *s = p->s;
+
+	*escaped = 0;
+	p->i++;
+	for (;;) {
+		unsigned char c;
+
+		/* Eight bytes at a time while none of them needs a look. */
+		while (p->len - p->i >= 8) {
+			uint64_t x, q = 0x2222222222222222ULL, b = 0x5c5c5c5c5c5c5c5cULL;
+			const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
+
+			memcpy(&x, s + p->i, 8);
+			if (((x - ones * 0x20) | ((x ^ q) - ones) | ((x ^ b) - ones) | x) & high)
+				break;
+			p->i += 8;
+		}
+		while (p->i < p->len && !stop(s[p->i]))
+			p->i++;
+		if (p->i >= p->len)
+			return fail(p, ST_JE_SYNTAX, "unterminated string");
+		c = s[p->i];
+		if (c == '"') {
+			p->i++;
+			return 0;
+		}
+		if (c >= 0x80) {
+			if (utf8_step(p))
+				return -1;
+			continue;
+		}
+		if (c < 0x20)
+			return fail(p, ST_JE_SYNTAX, "control character in a string");
+		/* A backslash escape. */
+		*escaped = 1;
+		if (p->i + 1 >= p->len)
+			return fail(p, ST_JE_SYNTAX, "unterminated string");
+		c = s[p->i + 1];
+		if (c == 'u') {
+			unsigned v, lo;
+
+			if (p->len - p->i < 6 || hex4(s + p->i + 2, &v))
+				return fail(p, ST_JE_ESCAPE, "invalid \\u escape");
+			if (v >= 0xDC00 && v <= 0xDFFF)
+				return fail(p, ST_JE_ESCAPE, "lone surrogate in a \\u escape");
+			if (v >= 0xD800 && v <= 0xDBFF) {
+				if (p->len - p->i < 12 || s[p->i + 6] != '\\' || s[p->i + 7] != 'u' ||
+				    hex4(s + p->i + 8, &lo) || lo < 0xDC00 || lo > 0xDFFF)
+					return fail(p, ST_JE_ESCAPE, "lone surrogate in a \\u escape");
+				p->i += 12;
+			} else {
+				p->i += 6;
+			}
+		} else if (c == '"' || c == '\\' || c == '/' || c == 'b' || c == 'f' || c == 'n' ||
+			   c == 'r' || c == 't') {
+			p->i += 2;
+		} else {
+			return fail(p, ST_JE_ESCAPE, "invalid escape");
+		}
+	}
+}
+
+static int scan_number(struct parser *p)
+{
+	const unsigned char *s = p->s;
+	size_t i = p->i;
+
+	if (i < p->len && s[i] == '-')
+		i++;
+	if (i >= p->len)
+		goto bad;
+	if (s[i] == '0') {
+		i++;
+	} else if (s[i] >= '1' && s[i] <= '9') {
+		while (i < p->len && s[i] >= '0' && s[i] <= '9')
+			i++;
+	} else {
+		goto bad;
+	}
+	if (i < p->len && s[i] == '.') {
+		size_t d = ++i;
+
+		while (i < p->len && s[i] >= '0' && s[i] <= '9')
+			i++;
+		if (i == d)
+			goto bad;
+	}
+	if (i < p->len && (s[i] == 'e' || s[i] == 'E')) {
+		size_t d;
+
+		i++;
+		if (i < p->len && (s[i] == '+' || s[i] == '-'))
+			i++;
+		d = i;
+		while (i < p->len && s[i] >= '0' && s[i] <= '9')
+			i++;
+		if (i == d)
+			goto bad;
+	}
+	p->i = i;
+	return 0;
+bad:
+	p->i = i;
+	return fail(p, ST_JE_SYNTAX, "invalid number");
+}
+
+static int literal(struct parser *p, const char *word, size_t n)
+{
+	if (p->len - p->i < n || memcmp(p->s + p->i, word, n))
+		return fail(p, ST_JE_SYNTAX, "unexpected character");
+	p->i += n;
+	return 0;
+}
+
+int st_json_parse(const char *buf, size_t len, struct st_jtape *t, struct st_jerr *e)
+{
+	struct parser p = {(const unsigned char *)buf, len, 0, t, e};
+	uint32_t stack[ST_JSON_MAX_DEPTH], last[ST_JSON_MAX_DEPTH];
+	size_t depth = 0;
+
+	t->n = 0;
+	memset(e, 0, sizeof(*e));
+	if (len >= UINT32_MAX)
+		return fail(&p, ST_JE_SYNTAX, "record too long");
+	skip_ws(&p);
+	for (;;) {
+		uint32_t idx, key_start = 0, key_end = 0;
+		uint8_t key_escaped = 0;
+		struct st_jnode *parent = depth ? &t->v[stack[depth - 1]] : NULL;
+		unsigned char c;
+
+		/* In an object, a member starts with its key. */
+		if (parent && parent->type == ST_J_OBJ) {
+			if (p.i >= len || p.s[p.i] != '"')
+				return fail(&p, ST_JE_SYNTAX, "expected a string key");
+			key_start = (uint32_t)p.i + 1;
+			if (scan_string(&p, &key_escaped))
+				return -1;
+			key_end = (uint32_t)p.i - 1;
+			skip_ws(&p);
+			if (p.i >= len || p.s[p.i] != ':')
+				return fail(&p, ST_JE_SYNTAX, "expected ':'");
+			p.i++;
+			skip_ws(&p);
+		}
+		if (p.i >= len)
+			return fail(&p, ST_JE_SYNTAX, "unexpected end of input");
+		c = p.s[p.i];
+		switch (c) {
+		case '{':
+		case '[':
+			if (new_node(&p, c == '{' ? ST_J_OBJ : ST_J_ARR, &idx))
+				return -1;
+			break;
+		case '"':
+			if (new_node(&p, ST_J_STR, &idx) || scan_string(&p, &t->v[idx].escaped))
+				return -1;
+			break;
+		case 't':
+			if (new_node(&p, ST_J_TRUE, &idx) || literal(&p, "true", 4))
+				return -1;
+			break;
+		case 'f':
+			if (new_node(&p, ST_J_FALSE, &idx) || literal(&p, "false", 5))
+				return -1;
+			break;
+		case 'n':
+			if (new_node(&p, ST_J_NULL, &idx) || literal(&p, "null", 4))
+				return -1;
+			break;
+		default:
+			if (c != '-' && (c < '0' || c > '9')) {
+				if (c == 0xEF && len - p.i >= 3 && p.s[p.i + 1] == 0xBB && p.s[p.i + 2] == 0xBF)
+					return fail(&p, ST_JE_SYNTAX, "unexpected byte order mark");
+				return fail(&p, ST_JE_SYNTAX, "unexpected character");
+			}
+			if (new_node(&p, ST_J_NUM, &idx) || scan_number(&p))
+				return -1;
+		}
+		t->v[idx].key_start = key_start;
+		t->v[idx].key_end = key_end;
+		t->v[idx].key_escaped = key_escaped;
+		if (depth) {
+			struct st_jnode *par = &t->v[stack[depth - 1]];
+
+			if (par->count++ == 0)
+				par->first = idx;
+			else
+				t->v[last[depth - 1]].next = idx;
+			last[depth - 1] = idx;
+		}
+		if (t->v[idx].type == ST_J_OBJ || t->v[idx].type == ST_J_ARR) {
+			if (depth == ST_JSON_MAX_DEPTH)
+				return fail(&p, ST_JE_DEPTH, "nesting too deep");
+			stack[depth++] = idx;
+			p.i++;
+			skip_ws(&p);
+			if (p.i < len && p.s[p.i] == (t->v[idx].type == ST_J_OBJ ? '}' : ']')) {
+				p.i++;
+				t->v[idx].end = (uint32_t)p.i;
+				depth--;
+			} else {
+				continue;
+			}
+		} else {
+			t->v[idx].end = (uint32_t)p.i;
+		}
+		/* After a value: a comma, or the end of one or more containers. */
+		for (;;) {
+			skip_ws(&p);
+			if (!depth) {
+				if (p.i != len)
+					return fail(&p, ST_JE_SYNTAX, "text after the record");
+				return 0;
+			}
+			if (p.i >= len)
+				return fail(&p, ST_JE_SYNTAX, "unexpected end of input");
+			c = p.s[p.i];
+			if (c == ',') {
+				p.i++;
+				skip_ws(&p);
+				break;
+			}
+			if (c != (t->v[stack[depth - 1]].type == ST_J_OBJ ? '}' : ']'))
+				return fail(&p, ST_JE_SYNTAX, t->v[stack[depth - 1]].type == ST_J_OBJ
+									? "expected ',' or '}'"
+									: "expected ',' or ']'");
+			p.i++;
+			t->v[stack[--depth]].end = (uint32_t)p.i;
+		}
+	}
+}
+
+void st_json_tape_release(struct st_jtape *t)
+{
+	st_free(t->v);
+	memset(t, 0, sizeof(*t));
+}
+
+static size_t put_utf8(char *o, unsigned cp)
+{
+	if (cp < 0x80) {
+		o[0] = (char)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		o[0] = (char)(0xC0 | (cp >> 6));
+		o[1] = (char)(0x80 | (cp & 0x3F));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		o[0] = (char)(0xE0 | (cp >> 12));
+		o[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+		o[2] = (char)(0x80 | (cp & 0x3F));
+		return 3;
+	}
+	o[0] = (char)(0xF0 | (cp >> 18));
+	o[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+	o[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+	o[3] = (char)(0x80 | (cp & 0x3F));
+	return 4;
+}
+
+size_t st_json_unescape(const char *s, size_t n, char *out)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned v, lo;
+
+		if (s[i] != '\\') {
+			out[o++] = s[i];
+			continue;
+		}
+		switch (s[++i]) {
+		case 'b': out[o++] = '\b'; break;
+		case 'f': out[o++] = '\f'; break;
+		case 'n': out[o++] = '\n'; break;
+		case 'r': out[o++] = '\r'; break;
+		case 't': out[o++] = '\t'; break;
+		case 'u':
+			hex4((const unsigned char *)s + i + 1, &v);
+			i += 4;
+			if (v >= 0xD800 && v <= 0xDBFF) {
+				hex4((const unsigned char *)s + i + 3, &lo);
+				v = 0x10000 + ((v - 0xD800) << 10) + (lo - 0xDC00);
+				i += 6;
+			}
+			o += put_utf8(out + o, v);
+			break;
+		default: out[o++] = s[i]; break;
+		}
+	}
+	out[o] = '\0';
+	return o;
+}
+
+int st_json_quote(struct st_buf *b, const char *s, size_t n)
+{
+	static const char hexd[] = "0123456789abcdef";
+	size_t run = 0;
+
+	if (st_buf_add(b, "\"", 1))
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		char esc[6] = {'\\', 'u', '0', '0', 0, 0};
+
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		if (st_buf_add(b, s + run, i - run))
+			return -1;
+		run = i + 1;
+		if (c == '"' || c == '\\') {
+			esc[1] = (char)c;
+			if (st_buf_add(b, esc, 2))
+				return -1;
+		} else if (c == '\n' || c == '\t' || c == '\r') {
+			esc[1] = c == '\n' ? 'n' : c == '\t' ? 't' : 'r';
+			if (st_buf_add(b, esc, 2))
+				return -1;
+		} else {
+			esc[4] = hexd[c >> 4];
+			esc[5] = hexd[c & 15];
+			if (st_buf_add(b, esc, 6))
+				return -1;
+		}
+	}
+	if (st_buf_add(b, s + run, n - run) || st_buf_add(b, "\"", 1))
+		return -1;
+	return 0;
+}
+
+/* ---- Reading a parsed text ------------------------------------------------------------ */
+
+#define KEY_STACK 256 /* keys up to this many bytes are unescaped on the stack */
+
+/* Key or string bytes [s, s + n) of a node, unescaped into small (KEY_STACK bytes) or a new
+ * buffer (*heap, to be freed): the bytes, with their length in *len; NULL when out of
+ * memory. */
+static const char *plain(const char *s, size_t n, int escaped, char *small, char **heap,
+			 size_t *len)
+{
+	char *out = small;
+
+	*heap = NULL;
+	if (!escaped) {
+		*len = n;
+		return s;
+	}
+	if (n + 1 > KEY_STACK && !(out = *heap = st_malloc(n + 1)))
+		return NULL;
+	*len = st_json_unescape(s, n, out);
+	return out;
+}
+
+int st_json_key_is(const char *buf, const struct st_jnode *n, const char *key, size_t len)
+{
+	char small[KEY_STACK], *heap;
+	size_t klen;
+	const char *k;
+	int eq;
+
+	if (!n->key_escaped)
+		return n->key_end - n->key_start == len &&
+		       !memcmp(buf + n->key_start, key, len);
+	if (len > n->key_end - n->key_start) /* unescaping never makes a key longer */
+		return 0;
+	k = plain(buf + n->key_start, n->key_end - n->key_start, 1, small, &heap, &klen);
+	eq = k && klen == len && !memcmp(k, key, len);
+	st_free(heap);
+	return eq;
+}
+
+int st_json_str_is(const char *buf, const struct st_jnode *n, const char *s, size_t len)
+{
+	char small[KEY_STACK], *heap;
+	size_t vlen, raw;
+	const char *v;
+	int eq;
+
+	if (n->type != ST_J_STR)
+		return 0;
+	raw = n->end - n->start - 2;
+	if (!n->escaped)
+		return raw == len && !memcmp(buf + n->start + 1, s, len);
+	if (len > raw)
+		return 0;
+	v = plain(buf + n->start + 1, raw, 1, small, &heap, &vlen);
+	eq = v && vlen == len && !memcmp(v, s, len);
+	st_free(heap);
+	return eq;
+}
+
+uint32_t st_json_get(const char *buf, const struct st_jtape *t, uint32_t obj, const char *key)
+{
+	size_t len = strlen(key);
+	uint32_t found = 0;
+
+	if (t->v[obj].type != ST_J_OBJ)
+		return 0;
+	for (uint32_t i = t->v[obj].first; i; i = t->v[i].next)
+		if (st_json_key_is(buf, &t->v[i], key, len))
+			found = i;
+	return found;
+}
+
+/* FNV-1a of len bytes. */
+static uint64_t fnv(const char *s, size_t len)
+{
+	uint64_t h = 1469598103934665603ull;
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
+	return h;
+}
+
+/* The hash of member node n's key (unescaped). Returns 0 with *h, or -1 when out of
+ * memory. */
+static int key_hash(const char *buf, const struct st_jnode *n, uint64_t *h)
+{
+	char small[KEY_STACK], *heap;
+	size_t len;
+	const char *k = plain(buf + n->key_start, n->key_end - n->key_start, n->key_escaped, small,
+			      &heap, &len);
+
+	if (!k)
+		return -1;
+	*h = fnv(k, len);
+	st_free(heap);
+	return 0;
+}
+
+int st_jindex_init(struct st_jindex *ix, const char *buf, const struct st_jtape *t, uint32_t obj)
+{
+	size_t slots = 8;
+
+	memset(ix, 0, sizeof(*ix));
+	if (t->v[obj].type != ST_J_OBJ)
+		return 0;
+	while (slots < (size_t)t->v[obj].count * 2)
+		slots <<= 1;
+	if (!(ix->slot = st_calloc(slots, sizeof(*ix->slot))))
+		return -1;
+	ix->mask = slots - 1;
+	for (uint32_t i = t->v[obj].first; i; i = t->v[i].next) {
+		uint64_t h;
+		size_t at;
+
+		if (key_hash(buf, &t->v[i], &h)) {
+			st_jindex_release(ix);
+			return -1;
+		}
+		/* A later duplicate takes the earlier one's slot: the last one wins. */
+		for (at = h & ix->mask; ix->slot[at]; at = (at + 1) & ix->mask) {
+			const struct st_jnode *o = &t->v[ix->slot[at] - 1];
+			char small[KEY_STACK], *heap;
+			size_t len;
+			const char *k = plain(buf + o->key_start, o->key_end - o->key_start,
+					      o->key_escaped, small, &heap, &len);
+			int same = k && st_json_key_is(buf, &t->v[i], k, len);
+
+			st_free(heap);
+			if (same)
+				break;
+		}
+		ix->slot[at] = i + 1;
+	}
+	return 0;
+}
+
+uint32_t st_jindex_get(const struct st_jindex *ix, const char *buf, const struct st_jtape *t,
+		       const char *key, size_t len)
+{
+	if (!ix->slot)
+		return 0;
+	for (size_t at = fnv(key, len) & ix->mask; ix->slot[at]; at = (at + 1) & ix->mask)
+		if (st_json_key_is(buf, &t->v[ix->slot[at] - 1], key, len))
+			return ix->slot[at] - 1;
+	return 0;
+}
+
+void st_jindex_release(struct st_jindex *ix)
+{
+	st_free(ix->slot);
+	memset(ix, 0, sizeof(*ix));
+}
+
+/* Bytes [s, s + n), unescaped when escaped, in a new string. */
+static char *dup_text(const char *s, size_t n, int escaped, size_t *len, int *oom)
+{
+	char *out = st_malloc(n + 1);
+	size_t l;
+
+	if (oom)
+		*oom = !out;
+	if (!out)
+		return NULL;
+	if (escaped)
+		l = st_json_unescape(s, n, out);
+	else {
+		memcpy(out, s, n);
+		out[n] = '\0';
+		l = n;
+	}
+	if (len)
+		*len = l;
+	return out;
+}
+
+char *st_json_strdup(const char *buf, const struct st_jnode *n, size_t *len, int *oom)
+{
+	if (n->type != ST_J_STR) {
+		if (oom)
+			*oom = 0;
+		return NULL;
+	}
+	return dup_text(buf + n->start + 1, n->end - n->start - 2, n->escaped, len, oom);
+}
+
+char *st_json_keydup(const char *buf, const struct st_jnode *n, size_t *len, int *oom)
+{
+	return dup_text(buf + n->key_start, n->key_end - n->key_start, n->key_escaped, len, oom);
+}
+
+int st_json_int(const char *buf, const struct st_jnode *n, int64_t *out)
+{
+	char num[32];
+	size_t len = n->end - n->start;
+	char *end;
+	long long v;
+
+	if (n->type != ST_J_NUM || len >= sizeof(num) ||
+	    memchr(buf + n->start, '.', len) || memchr(buf + n->start, 'e', len) ||
+	    memchr(buf + n->start, 'E', len))
+		return -1;
+	memcpy(num, buf + n->start, len);
+	num[len] = '\0';
+	errno = 0;
+	v = strtoll(num, &end, 10);
+	if (errno || *end)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int st_json_double(const char *buf, const struct st_jnode *n, double *out)
+{
+	char small[64], *num = small;
+	size_t len = n->end - n->start;
+	char *end;
+	double v;
+	int ret = -1;
+
+	if (n->type != ST_J_NUM || (len >= sizeof(small) && !(num = st_malloc(len + 1))))
+		return -1;
+	memcpy(num, buf + n->start, len);
+	num[len] = '\0';
+	errno = 0;
+	v = strtod(num, &end);
+	if (!*end && !(errno == ERANGE && (v == HUGE_VAL || v == -HUGE_VAL))) {
+		*out = v;
+		ret = 0;
+	}
+	if (num != small)
+		st_free(num);
+	return ret;
+}
+
+/* Two members with one key in object obj: the second of them into *dup. Returns 1 when found, 0 when not, -1 when out of memory. */
+static int object_duplicate(const char *buf, const struct st_jtape *t, uint32_t obj,
+			    uint32_t *dup)
+{
+	struct st_jindex ix;
+	int found = 0;
+
+	if (t->v[obj].count <= 8) {
+		for (uint32_t a = t->v[obj].first; a && !found; a = t->v[a].next)
+			for (uint32_t b = t->v[a].next; b && !found; b = t->v[b].next) {
+				char small[KEY_STACK], *heap;
+				size_t len;
+				const struct st_jnode *na = &t->v[a];
+				const char *k = plain(buf + na->key_start, na->key_end - na->key_start,
+						      na->key_escaped, small, &heap, &len);
+
+				if (!k)
+					return -1;
+				if (st_json_key_is(buf, &t->v[b], k, len)) {
+					*dup = b;
+					found = 1;
+				}
+				st_free(heap);
+			}
+		return found;
+	}
+	/* Large: the index keeps one member per key, so a member it does not return for its
+	 * own key has a twin. */
+	if (st_jindex_init(&ix, buf, t, obj))
+		return -1;
+	for (uint32_t i = t->v[obj].first; i && !found; i = t->v[i].next) {
+		char small[KEY_STACK], *heap;
+		size_t len;
+		const struct st_jnode *ni = &t->v[i];
+		const char *k = plain(buf + ni->key_start, ni->key_end - ni->key_start,
+				      ni->key_escaped, small, &heap, &len);
+
+		if (!k) {
+			st_jindex_release(&ix);
+			return -1;
+		}
+		if (st_jindex_get(&ix, buf, t, k, len) != i) {
+			*dup = st_jindex_get(&ix, buf, t, k, len);
+			found = 1;
+		}
+		st_free(heap);
+	}
+	st_jindex_release(&ix);
+	return found;
+}
+
+int st_json_find_duplicate(const char *buf, const struct st_jtape *t, uint32_t *dup)
+{
+	*dup = 0;
+	for (size_t i = 0; i < t->n; i++) {
+		int r;
+
+		if (t->v[i].type != ST_J_OBJ || t->v[i].count < 2)
+			continue;
+		if ((r = object_duplicate(buf, t, (uint32_t)i, dup)) != 0)
+			return r < 0 ? -1 : 0;
+	}
+	return 0;
+}

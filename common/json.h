@@ -1,0 +1,112 @@
+/* A strict RFC 8259 JSON reader: it validates the whole text (grammar, UTF-8, escapes,
+ * depth) and records each value's byte span on a flat tape, with no allocation per value.
+ * The pre-ingest hook copies untouched values through and rewrites only the ones it
+ * transforms; the dbt and OpenLineage readers walk large documents with the lookups below. */
+#ifndef ST_JSON_H
+#define ST_JSON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+
+enum st_jtype { ST_J_OBJ, ST_J_ARR, ST_J_STR, ST_J_NUM, ST_J_TRUE, ST_J_FALSE,
+		 ST_J_NULL };
+
+struct st_jnode {
+	uint8_t type;
+	uint8_t escaped;     /* the string value has backslash escapes */
+	uint8_t key_escaped; /* the member key has backslash escapes */
+	uint32_t start, end; /* value bytes [start, end), quotes included for strings */
+	uint32_t key_start, key_end; /* member key bytes, quotes excluded; equal when none */
+	uint32_t next;       /* next sibling on the tape, 0 for none */
+	uint32_t first;      /* first child of a container, 0 for none */
+	uint32_t count;      /* children of a container */
+};
+
+struct st_jtape {
+	struct st_jnode *v;
+	size_t n, cap;
+};
+
+enum st_jerr_code { ST_JE_SYNTAX = 1, ST_JE_UTF8, ST_JE_ESCAPE, ST_JE_DEPTH, ST_JE_NOMEM };
+
+struct st_jerr {
+	int code;
+	size_t offset;   /* byte where the problem was found */
+	const char *msg; /* static text */
+};
+
+#define ST_JSON_MAX_DEPTH 64
+
+/* Parses len bytes (one JSON text; trailing white space allowed) onto tape, which is
+ * reset first and reused across calls. Node 0 is the root. Returns 0, or -1 with e. */
+int st_json_parse(const char *buf, size_t len, struct st_jtape *tape, struct st_jerr *e);
+/* Frees the tape's memory. */
+void st_json_tape_release(struct st_jtape *tape);
+/* Decodes the JSON string body s[0, n) (no quotes; escapes already validated) as UTF-8
+ * into out, which needs n + 1 bytes. Returns the decoded length. */
+size_t st_json_unescape(const char *s, size_t n, char *out);
+/* Appends s[0, n) as a JSON string, quotes included, escaping what JSON requires. Returns
+ * 0, or -1 when the buffer's bound is reached. */
+int st_json_quote(struct st_buf *b, const char *s, size_t n);
+
+/* ---- Reading a parsed text (buf is the text the tape was made from) ------------------ */
+
+/* Member key of object obj, unescaped (key_len bytes), or 0 when none. Linear in the
+ * object's members, so the last of duplicate keys is found (as jansson keeps the last);
+ * index a large object instead (st_jindex). */
+uint32_t st_json_get(const char *buf, const struct st_jtape *t, uint32_t obj, const char *key);
+
+/* A hash index of one object's members by key, for objects with many members (a dbt
+ * manifest's nodes). */
+struct st_jindex {
+	uint32_t *slot; /* node index + 1, 0 for an empty slot */
+	size_t mask;    /* slots - 1 (a power of two) */
+};
+
+/* Indexes object obj. Returns 0, or -1 when out of memory. Release with
+ * st_jindex_release(). */
+int st_jindex_init(struct st_jindex *ix, const char *buf, const struct st_jtape *t, uint32_t obj);
+/* The member named key (len bytes, unescaped), or 0 when none (the last of duplicates). */
+uint32_t st_jindex_get(const struct st_jindex *ix, const char *buf, const struct st_jtape *t,
+		       const char *key, size_t len);
+/* Frees the index. */
+void st_jindex_release(struct st_jindex *ix);
+
+/* Whether member node n's key is key (len bytes, unescaped). */
+int st_json_key_is(const char *buf, const struct st_jnode *n, const char *key, size_t len);
+/* Whether string node n's value is s (len bytes, unescaped). 0 for a node that is not a
+ * string. */
+int st_json_str_is(const char *buf, const struct st_jnode *n, const char *s, size_t len);
+
+/* String node n's value, unescaped, in a new NUL-terminated string (st_free() it), its
+ * length in *len when len is not NULL. NULL when n is not a string or memory runs out
+ * (*oom says which when not NULL). A value with a NUL (\u0000) is cut there by C string
+ * functions: check *len against strlen() where that matters. */
+char *st_json_strdup(const char *buf, const struct st_jnode *n, size_t *len, int *oom);
+/* Member key of node n, unescaped, the same way. */
+char *st_json_keydup(const char *buf, const struct st_jnode *n, size_t *len, int *oom);
+
+/* Number node n as a whole number in *out: 0, or -1 when n is not a number, has a
+ * fraction or exponent, or is out of range. */
+int st_json_int(const char *buf, const struct st_jnode *n, int64_t *out);
+/* Number node n as a double in *out: 0, or -1 when n is not a number or overflows. */
+int st_json_double(const char *buf, const struct st_jnode *n, double *out);
+
+/* The first member or element of container c, then the next after node i; 0 at the end.
+ * for (uint32_t i = st_json_first(t, c); i; i = st_json_next(t, i)) */
+static inline uint32_t st_json_first(const struct st_jtape *t, uint32_t c)
+{
+	return t->v[c].first;
+}
+static inline uint32_t st_json_next(const struct st_jtape *t, uint32_t i)
+{
+	return t->v[i].next;
+}
+
+/* The first object on the tape with two members of one key: 0 when there is none, else
+ * the index of the second of them. Returns -1 when out of memory. */
+int st_json_find_duplicate(const char *buf, const struct st_jtape *t, uint32_t *dup);
+
+#endif
