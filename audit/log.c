@@ -63,7 +63,25 @@ struct audit_log {
 	int opened;             /* audit_open() succeeded: closing makes the WAL durable */
 	int wal_frames;         /* frames in the WAL after the last commit (the WAL hook) */
 	int unsynced;           /* a commit since the last sync of the WAL */
+	uint64_t commit_gen;    /* the writer's count of commits at this log's last one */
+	struct writer *writer;  /* shared with the other logs of this file in this process */
 	struct audit_log *next; /* in open_logs */
+};
+
+/* The logs of one file in this process (the server's workers) share a writer: threads take
+ * turns at the file's write lock on a mutex, which wakes the next one at once, rather than
+ * in SQLite's busy handler, which sleeps between tries (up to 100 ms a try) and serialises
+ * them all the same; processes still meet at SQLite's lock. And they share syncs (group
+ * commit): a thread that needs its commit durable waits for a sync in progress, and one
+ * sync covers every commit made before it started. */
+struct writer {
+	pthread_mutex_t mu;      /* taken around each record's write transaction */
+	pthread_mutex_t sync_mu; /* guards what follows */
+	pthread_cond_t synced;   /* a sync ended */
+	uint64_t committed;      /* commits to the file by these logs so far */
+	uint64_t durable;        /* the commits a finished sync covers */
+	int syncing;             /* a sync is in progress */
+	int refs;
 };
 
 /* The open logs, so that verifying an open log's database finds its mac subkey, and that a
@@ -71,6 +89,18 @@ struct audit_log {
  * the mutex that guards the list. */
 static struct audit_log *open_logs;
 static pthread_mutex_t open_logs_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static void writer_lock(struct audit_log *log)
+{
+	if (log->writer)
+		pthread_mutex_lock(&log->writer->mu);
+}
+
+static void writer_unlock(struct audit_log *log)
+{
+	if (log->writer)
+		pthread_mutex_unlock(&log->writer->mu);
+}
 
 static const char *const outcome_names[] = {"ok", "denied", "error"};
 
@@ -924,16 +954,31 @@ out:
 	return ret;
 }
 
-/* Makes every committed write to the log durable: under synchronous = NORMAL a commit
- * leaves its WAL frames unsynced, and this syncs the WAL file (checkpoints sync by
- * themselves). By its own descriptor: SQLite's first sync of a WAL it opened also syncs the
- * directory, which the WAL, kept from command to command, does not need; SQLite syncs
- * a new WAL's header, and the directory with it, itself. */
-static int wal_sync(struct audit_log *log, struct st_error *err)
+/* Syncs the WAL file by its own descriptor: SQLite's first sync of a WAL it opened also
+ * syncs the directory, which the WAL, kept from command to command, does not need (SQLite
+ * syncs a new WAL's header, and the directory with it, itself). Closing the descriptor drops
+ * no lock: SQLite locks audit.db and the -shm file, never the WAL. Returns 0 or -1. */
+static int sync_wal_file(struct audit_log *log, sqlite3_file *wal)
 {
-	sqlite3_file *wal = NULL;
 	char path[PATH_MAX];
 	int fd, rc;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s-wal", log->path) >= sizeof(path) ||
+	    (fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		return wal->pMethods->xSync(wal, SQLITE_SYNC_NORMAL) == SQLITE_OK ? 0 : -1;
+	rc = st_fdatasync(fd);
+	close(fd);
+	return rc;
+}
+
+/* Makes every committed write to the log durable: under synchronous = NORMAL a commit
+ * leaves its WAL frames unsynced, and this syncs the WAL file (checkpoints sync by
+ * themselves), or waits for another thread's sync that covers this log's last commit. */
+static int wal_sync(struct audit_log *log, struct st_error *err)
+{
+	struct writer *w = log->writer;
+	sqlite3_file *wal = NULL;
+	int rc = 0;
 
 	/* No WAL open: the log is not in WAL mode (a file system without shared memory), and
 	 * its rollback journal syncs every commit itself. */
@@ -943,14 +988,28 @@ static int wal_sync(struct audit_log *log, struct st_error *err)
 		log->unsynced = 0;
 		return 0;
 	}
-	/* Closing this descriptor drops no lock: SQLite locks audit.db and the -shm file,
-	 * never the WAL. */
-	if ((size_t)snprintf(path, sizeof(path), "%s-wal", log->path) >= sizeof(path) ||
-	    (fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
-		rc = wal->pMethods->xSync(wal, SQLITE_SYNC_NORMAL) == SQLITE_OK ? 0 : -1;
+	if (!w)
+		rc = sync_wal_file(log, wal);
 	else {
-		rc = st_fdatasync(fd);
-		close(fd);
+		pthread_mutex_lock(&w->sync_mu);
+		while (!rc && w->durable < log->commit_gen) {
+			uint64_t target;
+
+			if (w->syncing) {
+				pthread_cond_wait(&w->synced, &w->sync_mu);
+				continue;
+			}
+			w->syncing = 1;
+			target = w->committed;
+			pthread_mutex_unlock(&w->sync_mu);
+			rc = sync_wal_file(log, wal);
+			pthread_mutex_lock(&w->sync_mu);
+			w->syncing = 0;
+			if (!rc && target > w->durable)
+				w->durable = target;
+			pthread_cond_broadcast(&w->synced);
+		}
+		pthread_mutex_unlock(&w->sync_mu);
 	}
 	if (rc)
 		return st_error_set(err, ST_E_SYSTEM, "cannot sync the audit log '%s-wal'",
@@ -969,6 +1028,11 @@ static int on_wal_commit(void *p, sqlite3 *db, const char *name, int frames)
 	(void)name;
 	log->wal_frames = frames;
 	log->unsynced = 1;
+	if (log->writer) { /* its frames are written: a sync from now on covers them */
+		pthread_mutex_lock(&log->writer->sync_mu);
+		log->commit_gen = ++log->writer->committed;
+		pthread_mutex_unlock(&log->writer->sync_mu);
+	}
 	return SQLITE_OK;
 }
 
@@ -1017,6 +1081,12 @@ void audit_free(struct audit_log *log)
 			*p = log->next;
 			break;
 		}
+	if (log->writer && !--log->writer->refs) {
+		pthread_mutex_destroy(&log->writer->mu);
+		pthread_mutex_destroy(&log->writer->sync_mu);
+		pthread_cond_destroy(&log->writer->synced);
+		st_free(log->writer);
+	}
 	pthread_mutex_unlock(&open_logs_mu);
 	sqlite3_close(log->db);
 	sodium_free(log->sk);
@@ -1167,9 +1237,29 @@ static int log_open(struct audit_log **out, const char *state_dir, const char *v
 		goto out; /* closing never folds the WAL into a file that is not this log */
 	}
 	pthread_mutex_lock(&open_logs_mu);
-	log->next = open_logs;
-	open_logs = log;
+	for (struct audit_log *l = open_logs; l && !log->writer; l = l->next)
+		if (l->writer && !strcmp(l->path, log->path))
+			log->writer = l->writer;
+	if (!log->writer && (log->writer = st_calloc(1, sizeof(*log->writer)))) {
+		pthread_mutex_init(&log->writer->mu, NULL);
+		pthread_mutex_init(&log->writer->sync_mu, NULL);
+		pthread_cond_init(&log->writer->synced, NULL);
+	}
+	if (log->writer) {
+		log->writer->refs++;
+		log->next = open_logs;
+		open_logs = log;
+		if (log->unsynced) { /* what opening wrote (a recovered record) is counted too */
+			pthread_mutex_lock(&log->writer->sync_mu);
+			log->commit_gen = ++log->writer->committed;
+			pthread_mutex_unlock(&log->writer->sync_mu);
+		}
+	}
 	pthread_mutex_unlock(&open_logs_mu);
+	if (!log->writer) {
+		st_error_set(err, ST_E_SYSTEM, "out of memory");
+		goto out;
+	}
 	log->opened = 1;
 	*out = log;
 	log = NULL;
@@ -1374,7 +1464,7 @@ int audit_begin(struct audit_log *log, const struct audit_entry *e, struct st_er
 	sqlite3_stmt *st = NULL, *up = NULL, *stale = NULL;
 	const unsigned char *mk = NULL;
 	int64_t id;
-	int ret = -1, began = 0;
+	int ret = -1, began = 0, locked = 0;
 
 	if (log->pending_id)
 		return st_error_set(err, ST_E_SYSTEM, "a command is already being recorded");
@@ -1386,6 +1476,8 @@ int audit_begin(struct audit_log *log, const struct audit_entry *e, struct st_er
 			return -1;
 		log->noting = 1;
 	}
+	writer_lock(log);
+	locked = 1;
 	if (st_sql_exec(log->db, "BEGIN IMMEDIATE", err))
 		goto out;
 	began = 1;
@@ -1434,6 +1526,10 @@ int audit_begin(struct audit_log *log, const struct audit_entry *e, struct st_er
 		goto out;
 	began = 0;
 	log->pending_id = id;
+	/* Synced outside the writer lock, so that the other threads' commits go on meanwhile
+	 * and one sync often covers several of them. */
+	writer_unlock(log);
+	locked = 0;
 	/* On disk before the command acts: a crash or power cut from here on still leaves a
 	 * pending record, chained as interrupted by the next open. */
 	if (wal_sync(log, err))
@@ -1447,6 +1543,8 @@ out:
 	sqlite3_finalize(stale);
 	if (began)
 		sqlite3_exec(log->db, "ROLLBACK", NULL, NULL, NULL);
+	if (locked)
+		writer_unlock(log);
 	return ret;
 }
 
@@ -1459,6 +1557,7 @@ int audit_end(struct audit_log *log, int outcome, const char *reason, const char
 
 	if (!log->pending_id)
 		return st_error_set(err, ST_E_SYSTEM, "no command is being recorded");
+	writer_lock(log);
 	if (st_sql_exec(log->db, "BEGIN IMMEDIATE", err))
 		goto out;
 	began = 1;
@@ -1496,6 +1595,7 @@ out:
 		sqlite3_exec(log->db, "ROLLBACK", NULL, NULL, NULL);
 	/* The record is complete: on disk before the command says it is done (after the
 	 * statements are finalized, which a checkpoint needs). */
+	writer_unlock(log); /* the sync below is outside it, as in audit_begin() */
 	if (!ret && wal_settle(log, err))
 		ret = -1;
 	return ret;
@@ -1513,6 +1613,7 @@ int audit_append(struct audit_log *log, const struct audit_entry *e, int outcome
 	r.counts = counts;
 	if (!sqlite3_get_autocommit(log->db)) /* the caller's transaction holds the lock */
 		return append_locked(log, &r, 0, err);
+	writer_lock(log);
 	if (st_sql_exec(log->db, "BEGIN IMMEDIATE", err))
 		goto out;
 	began = 1;
@@ -1523,6 +1624,7 @@ int audit_append(struct audit_log *log, const struct audit_entry *e, int outcome
 out:
 	if (began)
 		sqlite3_exec(log->db, "ROLLBACK", NULL, NULL, NULL);
+	writer_unlock(log);
 	return ret;
 }
 

@@ -7,6 +7,7 @@
 #include "harness.h"
 
 #include <sqlite3.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1004,6 +1005,59 @@ static void test_key_binding(void)
 	audit_free(log);
 }
 
+/* Threads with a log each on one file (the server's workers): they take turns at the
+ * writer lock and share syncs; every record is there and the log verifies. */
+struct worker {
+	const char *dir;
+	int records, failed;
+	char msg[sizeof(((struct st_error *)0)->msg)];
+};
+
+static void *work(void *p)
+{
+	struct worker *w = p;
+	struct st_error e = ST_ERROR_INIT;
+	struct audit_log *log = NULL;
+	struct audit_entry en = {&actor, "catalog.search", "obj", NULL};
+
+	if (audit_open(&log, w->dir, "9.9.9-test", 0, &e)) {
+		w->failed = 1;
+		snprintf(w->msg, sizeof(w->msg), "%s", e.msg);
+		return NULL;
+	}
+	for (int i = 0; i < w->records && !w->failed; i++)
+		if (audit_begin(log, &en, &e) || audit_end(log, AUDIT_OK, NULL, NULL, &e)) {
+			w->failed = 1;
+			snprintf(w->msg, sizeof(w->msg), "%s", e.msg);
+		}
+	audit_free(log);
+	return NULL;
+}
+
+static void test_threads(void)
+{
+	struct audit_log *log = fresh("t-threads", 1, 0);
+	struct audit_verify_result res;
+	struct worker w[4];
+	pthread_t th[4];
+	char d[700];
+
+	if (!CHECK(log))
+		return;
+	snprintf(d, sizeof(d), "%s/t-threads", t_tmpdir());
+	for (int i = 0; i < 4; i++) {
+		w[i] = (struct worker){d, 40, 0, ""};
+		CHECK(pthread_create(&th[i], NULL, work, &w[i]) == 0);
+	}
+	for (int i = 0; i < 4; i++) {
+		pthread_join(th[i], NULL);
+		if (!CHECK(!w[i].failed))
+			printf("# thread %d: %s\n", i, w[i].msg);
+	}
+	CHECK(verify(log, NULL, &res) == 0 && res.records == 1 + 4 * 40);
+	audit_free(log);
+}
+
 int main(void)
 {
 	test_dates();
@@ -1019,5 +1073,6 @@ int main(void)
 	test_fail_closed();
 	test_many_checkpoints();
 	test_key_binding();
+	test_threads();
 	return t_done();
 }
