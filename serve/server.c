@@ -14,6 +14,7 @@
 #include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
+#include <sodium.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -364,6 +365,8 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
 	if (ci && !r->status)
 		r->status = (int)ci->http_status;
 	access_line(s, c, r);
+	if (r->body) /* a form may hold a subject's value or a token */
+		sodium_memzero(r->body, r->body_len);
 	st_free(r->body);
 	st_free(r);
 	*req_cls = NULL;
