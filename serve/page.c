@@ -32,9 +32,15 @@ void page_begin(struct page *p, struct MHD_Connection *c, struct request *r,
 	for (size_t i = 0; i < sizeof(nav) / sizeof(*nav); i++)
 		html_f(&p->h, "<a href=\"%s\">%s</a>", nav[i].href, nav[i].label);
 	html_raw(&p->h, "</nav>");
-	if (a)
+	if (a) {
 		html_f(&p->h, "<span class=\"who\" id=\"who\">%s (%s)</span>", a->name,
 		       a->role ? audit_role_name(a->role) : "no role");
+		if (!r->on_socket) {
+			html_raw(&p->h, "<form method=\"post\" action=\"/logout\" class=\"logout\">");
+			page_csrf_field(p);
+			html_raw(&p->h, "<button type=\"submit\">Log out</button></form>");
+		}
+	}
 	html_f(&p->h, "</header>\n<main>\n<h1>%s</h1>\n", title);
 }
 
@@ -204,6 +210,18 @@ enum MHD_Result page_login(struct server *s, struct MHD_Connection *c, struct re
 	sodium_memzero(token, sizeof(token));
 	sodium_memzero(cookie, sizeof(cookie));
 	return ret;
+}
+
+/* POST /logout: the token cookie is dropped (the token itself stays good until it expires
+ * or is revoked). */
+enum MHD_Result page_logout(struct server *s, struct MHD_Connection *c, struct request *r,
+			    const struct audit_actor *a, const char *name)
+{
+	(void)s;
+	(void)a;
+	(void)name;
+	return serve_reply_redirect(c, r, "/login",
+				    SERVE_TOKEN_COOKIE "=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict");
 }
 
 /* ---- Search --------------------------------------------------------------------------- */

@@ -10,6 +10,7 @@ const struct serve_route serve_page_routes[] = {
 	{"/static/", 1, NULL, page_static, SERVE_GET},
 	{"/login", 0, NULL, page_login_form, PAGE_GET},
 	{"/login", 0, NULL, page_login, PAGE_POST}, /* records the login itself */
+	{"/logout", 0, "serve.whoami", page_logout, PAGE_POST},
 	{"/", 0, "catalog.search", page_search, PAGE_GET},
 	{"/search", 0, "catalog.search", page_search, PAGE_GET},
 	{"/datasets/", 1, "catalog.show", page_card, PAGE_GET},

@@ -36,6 +36,7 @@ void page_dataset_link(struct page *p, const char *name, const char *kind);
 PAGE_HANDLER(page_search);
 PAGE_HANDLER(page_login_form);
 PAGE_HANDLER(page_login);
+PAGE_HANDLER(page_logout);
 PAGE_HANDLER(page_static);
 PAGE_HANDLER(page_card);
 PAGE_HANDLER(page_lineage);
