@@ -76,7 +76,7 @@ static void fields(struct page *p, const struct catalog_card *k, const struct pi
 			if (f->from_how[j])
 				html_f(&p->h, " <span class=\"muted\">(%s)</span>", f->from_how[j]);
 		}
-		html_f(&p->h, "</td><td><a href=\"/lineage/%U.%U?dir=up\">lineage</a>",
+		html_f(&p->h, "</td><td><a class=\"field-lineage\" href=\"/lineage/%U.%U?dir=up\">lineage</a>",
 		       k->name, f->path);
 		if (f->description)
 			html_f(&p->h, "<div class=\"muted\">%s</div>", f->description);

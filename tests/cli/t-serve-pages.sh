@@ -33,6 +33,7 @@ vic=$(cat "$OUT")
 mkfifo serve.out
 "$STEWARD" --home "$WS" serve --listen 127.0.0.1:0 --threads 2 >serve.out 2>serve.err &
 pid=$!
+HTTP_PID=$pid # lib.sh's exit trap stops it if the script ends early
 exec 3<serve.out
 IFS= read -r l1 <&3
 U=http://127.0.0.1:${l1##*:}
@@ -191,6 +192,7 @@ check 'the audit status says the log is intact' sh -c "curl -s -H '$A' '$U/audit
 kill -TERM "$pid"
 IFS= read -r l2 <&3
 wait "$pid"
+HTTP_PID=
 exec 3<&-
 check 'the subject of the filed request is kept nowhere' sh -c \
 	"! grep -rqF 'canary-page' '$WS/.steward' serve.err"
