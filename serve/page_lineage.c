@@ -9,6 +9,7 @@
 #include "pii_map.h"
 
 #include <graphviz/gvc.h>
+#include <graphviz/gvplugin.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -17,6 +18,10 @@
 #define DEPTH_MAX 100   /* the deepest a URL may ask for, and the walk that counts what is hidden */
 #define DOT_MAX ((size_t)64 << 20)
 #define PII_CACHE 64    /* datasets whose classes a column graph looks up */
+
+/* The plugin libraries linked in (libgvplugin_dot_layout, libgvplugin_core). */
+extern gvplugin_library_t gvplugin_dot_layout_LTX_library;
+extern gvplugin_library_t gvplugin_core_LTX_library;
 
 /* Graphviz keeps global state (its parser, its error handler): one layout at a time. */
 static pthread_mutex_t gv_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -38,9 +43,16 @@ static int layout_svg(const char *dot, struct st_buf *out, struct st_error *err)
 
 	pthread_mutex_lock(&gv_lock);
 	if (!gvc) {
+		static const lt_symlist_t none[] = {{NULL, NULL}};
+
 		agseterr(AGMAX);
 		agseterrf(quiet);
-		gvc = gvContext();
+		/* Only the two plugins linked in: the dot layout and the SVG renderer, with text
+		 * widths from Graphviz's own font metrics (no pango, fontconfig or config file). */
+		if ((gvc = gvContextPlugins(none, 0))) {
+			gvAddLibrary(gvc, &gvplugin_dot_layout_LTX_library);
+			gvAddLibrary(gvc, &gvplugin_core_LTX_library);
+		}
 	}
 	if (!gvc || !(g = agmemread(dot))) {
 		st_error_set(err, ST_E_SYSTEM, "graphviz cannot read the graph");
@@ -295,8 +307,10 @@ enum MHD_Result page_lineage(struct server *s, struct MHD_Connection *c, struct 
 			     "one hop more</a>",
 		       hidden, name, dname, depth + 1);
 	if (npii)
-		html_f(&p.h, " · <span class=\"pii\" id=\"pii-edges\">%zu edges carry personal "
-			     "data</span>",
+		html_f(&p.h, npii == 1 ? " · <span class=\"pii\" id=\"pii-edges\">%zu edge carries "
+					 "personal data</span>"
+				       : " · <span class=\"pii\" id=\"pii-edges\">%zu edges carry "
+					 "personal data</span>",
 		       npii);
 	html_f(&p.h, " · download <a href=\"/lineage/%U?dir=%s&amp;depth=%ld&amp;format=svg\">SVG"
 		     "</a>, <a href=\"/lineage/%U?dir=%s&amp;depth=%ld&amp;format=dot\">DOT</a>, "

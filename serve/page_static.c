@@ -27,6 +27,8 @@ static const char css[] =
 	"form.search input,form.search select{margin:.2em}\n"
 	".graph{overflow:auto;border:1px solid #e1e4e8;background:#fff;padding:.5em}\n"
 	".graph svg{max-width:100%;height:auto}\n"
+	/* Graphviz measures text with Helvetica's metrics: draw it in a face of the same widths */
+	".graph svg text{font-family:'Liberation Sans',Arimo,Helvetica,Arial,sans-serif}\n"
 	".group h2{margin-bottom:.2em}.late{color:#b00020;font-weight:600}\n"
 	"tr.path td{background:#e8f0fe}\n"
 	"td.tree{white-space:pre}\n";

@@ -57,8 +57,12 @@ check 'a screenshot of each step' sh -c "[ \$(ls '$shots'/*.png | wc -l) -ge 6 ]
 
 kill -TERM "$pid"
 IFS= read -r l2 <&3
-wait "$pid"
+expect_equal 'stopping on SIGTERM' "$l2" 'the server stops on SIGTERM'
+rc=0
+wait "$pid" || rc=$?
 HTTP_PID=
+expect_equal 0 "$rc" 'and exits 0'
+check 'it wrote nothing but access lines on stderr' sh -c "! grep -v ' HTTP/1.1\" ' serve.err"
 exec 3<&-
 expect_exit 0 steward audit log --json --action catalog.lineage --actor "$me"
 expect_jq '[.[] | .object] | index("/lineage/dw.fact_enrollment.user_key") != null' true

@@ -191,8 +191,12 @@ check 'the audit status says the log is intact' sh -c "curl -s -H '$A' '$U/audit
 # ---- stop, then what was recorded ----
 kill -TERM "$pid"
 IFS= read -r l2 <&3
-wait "$pid"
+expect_equal 'stopping on SIGTERM' "$l2" 'the server stops on SIGTERM'
+rc=0
+wait "$pid" || rc=$?
 HTTP_PID=
+expect_equal 0 "$rc" 'and exits 0'
+check 'it wrote nothing but access lines on stderr' sh -c "! grep -v ' HTTP/1.1\" ' serve.err"
 exec 3<&-
 check 'the subject of the filed request is kept nowhere' sh -c \
 	"! grep -rqF 'canary-page' '$WS/.steward' serve.err"
