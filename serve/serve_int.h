@@ -52,7 +52,7 @@ struct request {
 
 #define SERVE_GET 1u  /* a route's methods: GET (and HEAD) */
 #define SERVE_POST 2u /* POST, with a body */
-/* An HTML page (pages.c): its errors are pages, over TCP its token may come from the login
+/* An HTML page (page*.c): its errors are pages, over TCP its token may come from the login
  * cookie, and a POST to it must carry the form's CSRF token (checked before it runs). */
 #define SERVE_PAGE 4u
 #define SERVE_METHODS (SERVE_GET | SERVE_POST)
@@ -74,7 +74,7 @@ struct serve_route {
 extern const struct serve_route serve_api_routes[];
 extern const size_t serve_api_route_count;
 
-/* The pages' routes (pages.c and pages_*.c), serve_page_route_count of them. */
+/* The pages' routes (page_routes.c; the handlers in page*.c), serve_page_route_count of them. */
 extern const struct serve_route serve_page_routes[];
 extern const size_t serve_page_route_count;
 
@@ -84,8 +84,8 @@ extern const size_t serve_page_route_count;
 #define SERVE_CSRF_LEN 44
 
 /* The form's CSRF token for the caller of connection c (csrf.c): an HMAC, under a key drawn
- * when the server starts, of what the caller authenticated with (over the socket their uid,
- * over TCP their token), so it is good for that caller only and until the server stops. */
+ * when the server starts, of what the caller authenticated with (over the socket their
+ * name, over TCP their token), so it is good for that caller only and until the server stops. */
 void serve_csrf_token(struct MHD_Connection *c, const struct request *r,
 		      char out[SERVE_CSRF_LEN]);
 /* The same for a browser that is not logged in yet: bound to nonce, the login form's cookie. */
@@ -127,8 +127,8 @@ enum MHD_Result serve_reply_json(struct MHD_Connection *c, struct request *r, in
 				 json_t *doc);
 
 /* {"error": {"status": S, "message": M}} (on a page's request, an error page that says M):
- * messages follow the CLI's rules (lowercase, no
- * full stop, the subject in quotes); M is escaped. */
+ * messages follow the CLI's rules (lowercase, no full stop, the subject in quotes); M is
+ * escaped. */
 enum MHD_Result serve_reply_error(struct MHD_Connection *c, struct request *r, int status,
 				  const char *fmt, ...) ST_PRINTF(4, 5);
 

@@ -49,7 +49,8 @@ csrf_of() { grep -o 'name="csrf" value="[^"]*"' "$1" | head -n 1 | sed 's/.*valu
 # ---- no token: a page that says how to log in ----
 get anon "$U/search?q=revenue"
 expect_equal 401 "$(cat anon.code)" 'a page without a token: 401'
-check 'the 401 page links to the login form' grep -q 'href="/login"' anon.html
+check 'the 401 page says why and links to the login form' sh -c \
+	"grep -qF 'a token is needed: log in at &#39;/login&#39; with one (see &#39;steward token new&#39;)' anon.html && grep -q 'href=\"/login\"' anon.html"
 check 'an error page is HTML' grep -qi '^Content-Type: text/html' anon.h
 
 # ---- the headers of a page ----
