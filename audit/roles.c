@@ -52,6 +52,7 @@ static const struct {
 	{"token.list", AUDIT_ROLE_ADMIN, 0},
 	{"token.revoke", AUDIT_ROLE_ADMIN, 0},
 	{"serve.whoami", AUDIT_ROLE_VIEWER, 0},
+	{"serve.login", AUDIT_ROLE_VIEWER, 0}, /* a browser's login (recorded by the server) */
 };
 
 const char *audit_role_name(int role)

@@ -481,6 +481,20 @@ void catalog_lineage_release(struct catalog_lineage *g);
  * NULL on out of memory. */
 struct json_t *catalog_lineage_json(const struct catalog_lineage *g, int dir);
 
+struct st_buf;
+/* What a rendering of the graph adds to the plain DOT of `lineage --dot` (NULL: nothing). */
+struct catalog_dot_style {
+	const char *url_prefix; /* each node links to url_prefix + its dataset's name
+				 * (percent-encoded; a column node adds #f-FIELD); NULL: no links */
+	const unsigned char *pii_edges;    /* per edge: 1 marks it as carrying personal data */
+	const unsigned char *marked_nodes; /* per node: 1 highlights it (a chosen path) */
+};
+/* Appends the graph g as Graphviz DOT to out: what `lineage --dot` prints, and what the
+ * server lays out as SVG with style. Names are escaped for DOT strings (quotes, backslashes,
+ * control characters). Returns 0, or -1 when out of memory or over out's bound. */
+int catalog_lineage_dot(const struct catalog_lineage *g, const struct catalog_dot_style *style,
+			struct st_buf *out);
+
 /* ---- OpenLineage export (openlineage_export.c) ----------------------------------------- */
 
 /* The namespace of steward's datasets and jobs in OpenLineage, unless a descriptor's

@@ -4,6 +4,7 @@
 #include "catalog_int.h"
 #include "alloc.h"
 #include "buf.h"
+#include "escape.h"
 #include "sql.h"
 
 #include <jansson.h>
@@ -401,4 +402,108 @@ oom:
 	json_decref(nodes);
 	json_decref(edges);
 	return NULL;
+}
+
+/* Appends s as a DOT quoted string's content: '"' and '\' escaped, control characters as
+ * st_escape() writes them. Returns 0, or -1 when out of memory or over the bound. */
+static int dot_text(struct st_buf *b, const char *s)
+{
+	char chunk[256];
+
+	while (*s) {
+		size_t run = strcspn(s, "\"\\"), used;
+
+		while (run) {
+			size_t n = st_escape(s, run, &used, chunk, sizeof(chunk), 0);
+
+			if (st_buf_add(b, chunk, n))
+				return -1;
+			s += used;
+			run -= used;
+		}
+		if (*s && (st_buf_add(b, "\\", 1) || st_buf_add(b, s++, 1)))
+			return -1;
+	}
+	return 0;
+}
+
+/* Appends s to b with every byte that is not unreserved in a URL written as %XX. */
+static int url_text(struct st_buf *b, const char *s)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		    c == '.' || c == '-' || c == '_' || c == '~') {
+			if (st_buf_add(b, s, 1))
+				return -1;
+		} else if (st_buf_addf(b, "%%%02X", c)) {
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Appends the card a node links to: the node's dataset (of a column node, the part before the
+ * field: a dataset name has exactly one dot), with the field as the fragment. */
+static int url_node(struct st_buf *b, const char *name, int column)
+{
+	const char *dot = strchr(name, '.');
+	const char *field = column && dot ? strchr(dot + 1, '.') : NULL;
+	char ds[1024];
+
+	if (!field)
+		return url_text(b, name);
+	if ((size_t)(field - name) >= sizeof(ds))
+		return -1;
+	memcpy(ds, name, (size_t)(field - name));
+	ds[field - name] = '\0';
+	return url_text(b, ds) || st_buf_adds(b, "#f-") || url_text(b, field + 1);
+}
+
+int catalog_lineage_dot(const struct catalog_lineage *g, const struct catalog_dot_style *st,
+			struct st_buf *out)
+{
+	if (st_buf_adds(out, "digraph lineage {\n  rankdir=LR;\n  node [shape=box, "
+			     "fontname=\"Helvetica\"];\n"))
+		return -1;
+	for (size_t i = 0; i < g->nnodes; i++) {
+		const struct catalog_lnode *n = &g->nodes[i];
+
+		if (st_buf_adds(out, "  \"") || dot_text(out, n->name) ||
+		    st_buf_adds(out, "\" [label=\"") || dot_text(out, n->name) ||
+		    st_buf_adds(out, "\\n") || dot_text(out, n->kind ? n->kind : "external") ||
+		    st_buf_addf(out, "\"%s%s", n->kind ? "" : ", style=dashed", i ? "" : ", penwidth=2"))
+			return -1;
+		if (st && st->url_prefix &&
+		    (st_buf_addf(out, ", id=\"node%zu\", URL=\"", i) ||
+		     st_buf_adds(out, st->url_prefix) ||
+		     url_node(out, n->name, g->column) ||
+		     st_buf_adds(out, "\", tooltip=\"") || dot_text(out, n->name) ||
+		     st_buf_adds(out, "\"")))
+			return -1;
+		if (st && st->marked_nodes && st->marked_nodes[i] &&
+		    st_buf_adds(out, ", color=\"#1f6feb\", penwidth=3, class=\"path\""))
+			return -1;
+		if (st_buf_adds(out, "];\n"))
+			return -1;
+	}
+	for (size_t i = 0; i < g->nedges; i++) {
+		if (st_buf_adds(out, "  \"") || dot_text(out, g->nodes[g->edges[i].from].name) ||
+		    st_buf_adds(out, "\" -> \"") || dot_text(out, g->nodes[g->edges[i].to].name) ||
+		    st_buf_adds(out, "\""))
+			return -1;
+		if (st && (st->pii_edges && st->pii_edges[i]) &&
+		    st_buf_addf(out, " [id=\"edge%zu\", class=\"pii\", color=\"#c62828\", "
+				     "penwidth=2.5, label=\"PII\", fontcolor=\"#c62828\", "
+				     "fontname=\"Helvetica\"]",
+				i))
+			return -1;
+		else if (st && !(st->pii_edges && st->pii_edges[i]) && st->url_prefix &&
+			 st_buf_addf(out, " [id=\"edge%zu\"]", i))
+			return -1;
+		if (st_buf_adds(out, ";\n"))
+			return -1;
+	}
+	return st_buf_adds(out, "}\n");
 }

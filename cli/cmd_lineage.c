@@ -1,6 +1,7 @@
 /* `steward lineage NAME[.FIELD]`: lineage as a tree, JSON or Graphviz DOT. */
 #include "cli.h"
 #include "alloc.h"
+#include "buf.h"
 
 #include <getopt.h>
 #include <jansson.h>
@@ -156,41 +157,18 @@ static int print_json(const struct catalog_lineage *g, int dir)
 	return ret;
 }
 
-static void dot_string(const char *s)
+/* The DOT is built by the library (catalog_lineage_dot(), which the server lays out as
+ * SVG too), its names escaped there. */
+static int print_dot(const struct catalog_lineage *g)
 {
-	putchar('"');
-	while (*s) {
-		size_t run = strcspn(s, "\"\\");
+	struct st_buf b;
+	int ret;
 
-		cli_fwrite_escaped(s, run, 0, stdout);
-		s += run;
-		if (*s) {
-			putchar('\\');
-			putchar(*s++);
-		}
-	}
-	putchar('"');
-}
-
-static void print_dot(const struct catalog_lineage *g)
-{
-	puts("digraph lineage {\n  rankdir=LR;\n  node [shape=box, fontname=\"Helvetica\"];");
-	for (size_t i = 0; i < g->nnodes; i++) {
-		const struct catalog_lnode *n = &g->nodes[i];
-
-		fputs("  ", stdout);
-		dot_string(n->name);
-		cli_printf(" [label=\"%s\\n%s\"%s%s];\n", n->name, n->kind ? n->kind : "external",
-		       n->kind ? "" : ", style=dashed", i ? "" : ", penwidth=2");
-	}
-	for (size_t i = 0; i < g->nedges; i++) {
-		fputs("  ", stdout);
-		dot_string(g->nodes[g->edges[i].from].name);
-		fputs(" -> ", stdout);
-		dot_string(g->nodes[g->edges[i].to].name);
-		puts(";");
-	}
-	puts("}");
+	st_buf_init(&b, (size_t)1 << 30);
+	ret = catalog_lineage_dot(g, NULL, &b) ||
+	      fwrite(b.p ? b.p : "", 1, b.len, stdout) != b.len ? -1 : 0;
+	st_buf_release(&b);
+	return ret;
 }
 
 struct lineage_args {
@@ -263,7 +241,7 @@ static int cmd_lineage(int argc, char **argv, struct cli_ctx *ctx)
 	if (format == 'j')
 		code = print_json(&g, dir);
 	else if (format == 'g')
-		print_dot(&g);
+		code = print_dot(&g);
 	else
 		code = print_text(&g, dir);
 	if (code) {

@@ -129,36 +129,6 @@ static int read_value(char *buf, size_t n, size_t *len)
 	return 0;
 }
 
-/* The subject's pseudonyms under every live key, the current key's first. */
-static int subject_pseudonyms(const struct pii_keyring *kr, const char *category,
-			      const char *value, size_t len, const char *country,
-			      char out[][AUDIT_PSEUDONYM_MAX], size_t max, size_t *n,
-			      struct st_error *err)
-{
-	int norm = pii_norm_for_category(category), ret = -1;
-	struct pii_pseudonymizers hs;
-
-	*n = 0;
-	if (pii_pseudonymizers_init(&hs, kr, err))
-		goto out;
-	for (size_t i = 0; i < hs.n && *n < max; i++) {
-		int r = pii_pseudonymize(hs.v[i], norm, category, value, len, country, out[*n], err);
-
-		if (r == PII_NOT_OF_KIND) {
-			st_error_set(err, ST_E_INVALID, "the subject is not a valid %s",
-				     pii_norm_noun(norm));
-			goto out;
-		}
-		if (r < 0)
-			goto out;
-		(*n)++;
-	}
-	ret = 0;
-out:
-	pii_pseudonymizers_release(&hs);
-	return ret;
-}
-
 static int cmd_new(int argc, char **argv, struct cli_ctx *ctx)
 {
 	static const struct option opts[] = {CLI_COMMON_OPTIONS,
@@ -227,7 +197,7 @@ static int cmd_new(int argc, char **argv, struct cli_ctx *ctx)
 		code = cli_fail(&err);
 		goto out;
 	}
-	if (subject_pseudonyms(&s.kr, category, value, len,
+	if (pii_subject_pseudonyms(&s.kr, category, value, len,
 			       pii_country_calling_code(
 				       catalog_config_str(s.cfg, "pii.default_country")),
 			       pseu, 8, &np, &err)) {

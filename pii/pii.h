@@ -187,5 +187,12 @@ struct pii_pseudonymizers {
 int pii_pseudonymizers_init(struct pii_pseudonymizers *hs, const struct pii_keyring *kr, struct st_error *err);
 /* Frees the pseudonymizers (wiping their subkeys) and empties hs. */
 void pii_pseudonymizers_release(struct pii_pseudonymizers *hs);
+/* A data subject's pseudonyms, as a request records them: len bytes of value (of category,
+ * normalized as the category implies; country_code as for pii_normalize()) under every live
+ * key of kr, the current key's first, into out (at most max). Sets *n. Returns 0, or -1
+ * with err (ST_E_INVALID "the subject is not a valid e-mail address", never the value). */
+int pii_subject_pseudonyms(const struct pii_keyring *kr, const char *category, const char *value,
+			   size_t len, const char *country_code, char out[][PII_PSEUDONYM_MAX],
+			   size_t max, size_t *n, struct st_error *err);
 
 #endif

@@ -186,3 +186,31 @@ void pii_pseudonymizers_release(struct pii_pseudonymizers *hs)
 		pii_pseudonymizer_free(hs->v[i]);
 	memset(hs, 0, sizeof(*hs));
 }
+
+int pii_subject_pseudonyms(const struct pii_keyring *kr, const char *category, const char *value,
+			   size_t len, const char *country, char out[][PII_PSEUDONYM_MAX],
+			   size_t max, size_t *n, struct st_error *err)
+{
+	int norm = pii_norm_for_category(category), ret = -1;
+	struct pii_pseudonymizers hs;
+
+	*n = 0;
+	if (pii_pseudonymizers_init(&hs, kr, err))
+		goto out;
+	for (size_t i = 0; i < hs.n && *n < max; i++) {
+		int r = pii_pseudonymize(hs.v[i], norm, category, value, len, country, out[*n], err);
+
+		if (r == PII_NOT_OF_KIND) {
+			st_error_set(err, ST_E_INVALID, "the subject is not a valid %s",
+				     pii_norm_noun(norm));
+			goto out;
+		}
+		if (r < 0)
+			goto out;
+		(*n)++;
+	}
+	ret = 0;
+out:
+	pii_pseudonymizers_release(&hs);
+	return ret;
+}

@@ -3,6 +3,7 @@
 #include "serve_int.h"
 #include "alloc.h"
 #include "escape.h"
+#include "html.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -59,6 +60,114 @@ enum MHD_Result serve_reply_json(struct MHD_Connection *c, struct request *r, in
 	return ret;
 }
 
+/* The pages' headers: a strict policy, nothing cached, sniffed, framed or referred. */
+#define PAGE_CSP                                                                          \
+	"default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; "        \
+	"form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+static void page_headers(struct MHD_Response *res, const char *csp)
+{
+	MHD_add_response_header(res, "Cache-Control", "no-store");
+	MHD_add_response_header(res, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(res, "Content-Security-Policy", csp ? csp : PAGE_CSP);
+	MHD_add_response_header(res, "X-Frame-Options", "DENY");
+	MHD_add_response_header(res, "Referrer-Policy", "no-referrer");
+}
+
+enum MHD_Result serve_reply_data(struct MHD_Connection *c, struct request *r, int status,
+				 const char *type, const char *data, size_t len,
+				 const char *filename)
+{
+	struct MHD_Response *res =
+		MHD_create_response_from_buffer(len, (void *)data, MHD_RESPMEM_MUST_COPY);
+	enum MHD_Result ret;
+
+	if (!res)
+		return MHD_NO;
+	MHD_add_response_header(res, "Content-Type", type);
+	page_headers(res, "default-src 'none'; style-src 'self'");
+	if (filename) {
+		char disp[256];
+
+		snprintf(disp, sizeof(disp), "attachment; filename=\"%s\"", filename);
+		MHD_add_response_header(res, "Content-Disposition", disp);
+	}
+	r->status = status;
+	r->bytes = len;
+	ret = MHD_queue_response(c, (unsigned)status, res);
+	MHD_destroy_response(res);
+	return ret;
+}
+
+enum MHD_Result serve_reply_html(struct MHD_Connection *c, struct request *r, int status,
+				 struct html *h, const char *csp)
+{
+	struct MHD_Response *res;
+	enum MHD_Result ret;
+	size_t len = h->b.len;
+	char *text;
+
+	if (h->failed || !(text = st_buf_detach(&h->b))) {
+		static const char oom[] = "<!DOCTYPE html><title>error</title><p>the page is too "
+					  "large or memory ran out</p>\n";
+
+		return serve_reply_data(c, r, MHD_HTTP_INTERNAL_SERVER_ERROR,
+					"text/html; charset=utf-8", oom, sizeof(oom) - 1, NULL);
+	}
+	res = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
+	if (!res) {
+		st_free(text);
+		return MHD_NO;
+	}
+	MHD_add_response_header(res, "Content-Type", "text/html; charset=utf-8");
+	page_headers(res, csp);
+	r->status = status;
+	r->bytes = len;
+	ret = MHD_queue_response(c, (unsigned)status, res);
+	MHD_destroy_response(res);
+	return ret;
+}
+
+enum MHD_Result serve_reply_redirect(struct MHD_Connection *c, struct request *r,
+				     const char *location, const char *cookie)
+{
+	struct MHD_Response *res = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+	enum MHD_Result ret;
+
+	if (!res)
+		return MHD_NO;
+	page_headers(res, NULL);
+	MHD_add_response_header(res, "Location", location);
+	if (cookie)
+		MHD_add_response_header(res, "Set-Cookie", cookie);
+	r->status = MHD_HTTP_SEE_OTHER;
+	ret = MHD_queue_response(c, MHD_HTTP_SEE_OTHER, res);
+	MHD_destroy_response(res);
+	return ret;
+}
+
+/* A page's error: the message (escaped) in a page of its own, with the way to log in when
+ * no one could be named. */
+static enum MHD_Result error_page(struct MHD_Connection *c, struct request *r, int status,
+				  const char *msg)
+{
+	struct html h;
+	enum MHD_Result ret;
+
+	html_init(&h);
+	html_f(&h, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+		   "<title>%d: steward</title><link rel=\"stylesheet\" href=\"/static/steward.css\">"
+		   "</head><body><header><a class=\"brand\" href=\"/\">steward</a></header><main>"
+		   "<h1>Error %d</h1><p class=\"error\" id=\"error\">%s</p>",
+	       status, status, msg);
+	if (status == MHD_HTTP_UNAUTHORIZED)
+		html_raw(&h, "<p><a href=\"/login\">Log in with a token</a></p>");
+	html_raw(&h, "</main></body></html>\n");
+	ret = serve_reply_html(c, r, status, &h, NULL);
+	html_release(&h);
+	return ret;
+}
+
 enum MHD_Result serve_reply_error(struct MHD_Connection *c, struct request *r, int status,
 				  const char *fmt, ...)
 {
@@ -68,6 +177,8 @@ enum MHD_Result serve_reply_error(struct MHD_Connection *c, struct request *r, i
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	if (r->html)
+		return error_page(c, r, status, serve_escaped(msg, clean, sizeof(clean)));
 	return serve_reply_json(c, r, status,
 				json_pack("{s:{s:i, s:s}}", "error", "status", status, "message",
 					  serve_escaped(msg, clean, sizeof(clean))));
@@ -116,4 +227,53 @@ enum MHD_Result serve_reply_failure(struct MHD_Connection *c, struct request *r,
 						 : MHD_HTTP_INTERNAL_SERVER_ERROR;
 
 	return serve_reply_error(c, r, status, "%s", err->msg);
+}
+
+/* ---- Forms ----------------------------------------------------------------------------- */
+
+static int hexval(char ch)
+{
+	return ch >= '0' && ch <= '9'	? ch - '0'
+	       : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10
+	       : ch >= 'A' && ch <= 'F' ? ch - 'A' + 10
+					: -1;
+}
+
+int serve_form(const struct request *r, const char *name, char *out, size_t n)
+{
+	size_t nl = strlen(name);
+	const char *p = r->body;
+
+	while (p && *p) {
+		const char *end = strchr(p, '&'), *eq;
+
+		if (!end)
+			end = p + strlen(p);
+		eq = memchr(p, '=', (size_t)(end - p));
+		if (eq && (size_t)(eq - p) == nl && !memcmp(p, name, nl)) {
+			size_t k = 0;
+
+			for (const char *q = eq + 1; q < end; q++) {
+				int hi, lo;
+				char ch = *q;
+
+				if (ch == '+')
+					ch = ' ';
+				else if (ch == '%' && end - q >= 3 &&
+					 (hi = hexval(q[1])) >= 0 && (lo = hexval(q[2])) >= 0) {
+					ch = (char)(hi << 4 | lo);
+					q += 2;
+				}
+				if (k + 1 >= n)
+					return -1;
+				out[k++] = ch;
+			}
+			out[k] = '\0';
+			return 1;
+		}
+		p = *end ? end + 1 : end;
+	}
+	if (n)
+		out[0] = '\0';
+	return 0;
 }

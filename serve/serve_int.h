@@ -45,12 +45,17 @@ struct request {
 	char *body;      /* the request body as received (NUL-terminated; NULL when none) */
 	size_t body_len; /* its length, at most SERVE_BODY_MAX */
 	int on_socket;
+	int html; /* a page's request: its errors are answered as pages (SERVE_PAGE) */
 	char user[64];
 	char method[16], path[SERVE_TEXT_MAX], version[16]; /* as logged: no query */
 };
 
 #define SERVE_GET 1u  /* a route's methods: GET (and HEAD) */
 #define SERVE_POST 2u /* POST, with a body */
+/* An HTML page (page*.c): its errors are pages, over TCP its token may come from the login
+ * cookie, and a POST to it must carry the form's CSRF token (checked before it runs). */
+#define SERVE_PAGE 4u
+#define SERVE_METHODS (SERVE_GET | SERVE_POST)
 
 /* A route: its path (with prefix, the path is followed by a name, which is the record's
  * object), the audit action it is recorded as (NULL: not recorded, needs no one), its
@@ -69,6 +74,49 @@ struct serve_route {
 extern const struct serve_route serve_api_routes[];
 extern const size_t serve_api_route_count;
 
+/* The pages' routes (page_routes.c; the handlers in page*.c), serve_page_route_count of them. */
+extern const struct serve_route serve_page_routes[];
+extern const size_t serve_page_route_count;
+
+/* The cookie a browser keeps its token in after the login form (HttpOnly, SameSite=Strict). */
+#define SERVE_TOKEN_COOKIE "steward_token"
+/* The length of a CSRF token, NUL included: 43 base64url characters of an HMAC-SHA256. */
+#define SERVE_CSRF_LEN 44
+
+/* The form's CSRF token for the caller of connection c (csrf.c): an HMAC, under a key drawn
+ * when the server starts, of what the caller authenticated with (over the socket their
+ * name, over TCP their token), so it is good for that caller only and until the server stops. */
+void serve_csrf_token(struct MHD_Connection *c, const struct request *r,
+		      char out[SERVE_CSRF_LEN]);
+/* The same for a browser that is not logged in yet: bound to nonce, the login form's cookie. */
+void serve_csrf_login_token(const char *nonce, char out[SERVE_CSRF_LEN]);
+/* Whether the body of POST request r carries the caller's CSRF token (field "csrf"), compared
+ * in constant time; a cross-site Sec-Fetch-Site or an Origin of another host fails too. */
+int serve_csrf_ok(struct MHD_Connection *c, const struct request *r);
+/* Whether given is the CSRF token of expected (both NUL-terminated), in constant time. */
+int serve_csrf_equal(const char *given, const char *expected);
+
+/* Field name of the form in r's body (application/x-www-form-urlencoded), decoded into out
+ * (n bytes). Returns 1 when present, 0 when absent, -1 when it does not fit. */
+int serve_form(const struct request *r, const char *name, char *out, size_t n);
+
+struct html;
+/* Queues the page h (its buffer is taken over) with status and the pages' headers: a strict
+ * Content-Security-Policy (csp NULL: only same-origin style, script and images, no inline
+ * script or style, no frames, forms to this server only), no-store, nosniff, no referrer.
+ * A page that failed to build answers 500. */
+enum MHD_Result serve_reply_html(struct MHD_Connection *c, struct request *r, int status,
+				 struct html *h, const char *csp);
+/* Queues len bytes of data (copied) as content type with status; with filename, as a
+ * download (Content-Disposition: attachment). The security headers as for JSON. */
+enum MHD_Result serve_reply_data(struct MHD_Connection *c, struct request *r, int status,
+				 const char *type, const char *data, size_t len,
+				 const char *filename);
+/* Queues a 303 See Other to location (a path of this server), with a Set-Cookie header
+ * when cookie is not NULL. */
+enum MHD_Result serve_reply_redirect(struct MHD_Connection *c, struct request *r,
+				     const char *location, const char *cookie);
+
 /* s escaped (st_escape()) into out (n bytes), cut to fit: what a log line, a record or a
  * message may show. Returns out. */
 const char *serve_escaped(const char *s, char *out, size_t n);
@@ -78,8 +126,9 @@ const char *serve_escaped(const char *s, char *out, size_t n);
 enum MHD_Result serve_reply_json(struct MHD_Connection *c, struct request *r, int status,
 				 json_t *doc);
 
-/* {"error": {"status": S, "message": M}}: messages follow the CLI's rules (lowercase, no
- * full stop, the subject in quotes); M is escaped. */
+/* {"error": {"status": S, "message": M}} (on a page's request, an error page that says M):
+ * messages follow the CLI's rules (lowercase, no full stop, the subject in quotes); M is
+ * escaped. */
 enum MHD_Result serve_reply_error(struct MHD_Connection *c, struct request *r, int status,
 				  const char *fmt, ...) ST_PRINTF(4, 5);
 

@@ -14,6 +14,7 @@
 #include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
+#include <sodium.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -142,6 +143,14 @@ static enum MHD_Result run_route(struct server *s, struct MHD_Connection *c, str
 				   a->name, a->role ? "the '" : "no role",
 				   a->role ? audit_role_name(a->role) : "", a->role ? "' role" : "");
 	}
+	if ((rt->methods & SERVE_PAGE) && !strcmp(r->method, "POST") && !serve_csrf_ok(c, r)) {
+		if (audit_append(log, &e, AUDIT_DENIED, "no valid csrf token", NULL, &err))
+			return serve_reply_error(c, r, MHD_HTTP_SERVICE_UNAVAILABLE,
+						 "the audit log cannot be written: %s", err.msg);
+		return serve_reply_error(c, r, MHD_HTTP_FORBIDDEN,
+					 "the form's csrf token is missing or wrong; load the page "
+					 "again and resend it");
+	}
 	if (audit_begin(log, &e, &err))
 		return serve_reply_error(c, r, MHD_HTTP_SERVICE_UNAVAILABLE,
 				   "the audit log cannot be written, so nothing is answered: %s",
@@ -168,26 +177,32 @@ static int record_anonymous(struct server *s, const struct serve_route *rt, cons
 		   : -1;
 }
 
-/* The caller over TCP: the user a bearer token names. Returns 0 with *a filled, or -1 with
- * err (ST_E_DENIED: no token, or one that is not good). */
-static int token_actor(struct server *s, struct MHD_Connection *c, struct audit_actor *a,
-		       struct st_error *err)
+/* The caller over TCP: the user a bearer token names (for a page, the token may come from
+ * the login form's cookie instead: never for the API, whose POSTs carry no CSRF token).
+ * Returns 0 with *a filled, or -1 with err (ST_E_DENIED: no token, or one that is not good). */
+static int token_actor(struct server *s, struct MHD_Connection *c, int page,
+		       struct audit_actor *a, struct st_error *err)
 {
 	const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 						    MHD_HTTP_HEADER_AUTHORIZATION);
+	const char *cookie = page ? MHD_lookup_connection_value(c, MHD_COOKIE_KIND,
+								 SERVE_TOKEN_COOKIE)
+				  : NULL;
 	struct audit_token t;
 	struct audit_log *log;
 	struct passwd pw, *found = NULL;
 	char buf[4096];
 
 	memset(a, 0, sizeof(*a));
-	if (!h || strncasecmp(h, "Bearer ", 7))
+	if ((!h || strncasecmp(h, "Bearer ", 7)) && !(cookie && *cookie))
 		return st_error_set(err, ST_E_DENIED,
-				    "a bearer token is needed ('Authorization: Bearer TOKEN'; see "
-				    "'steward token new')");
+				    page ? "a token is needed: log in at '/login' with one (see "
+					   "'steward token new')"
+					 : "a bearer token is needed ('Authorization: Bearer "
+					   "TOKEN'; see 'steward token new')");
 	if (!(log = serve_worker_log(s, err)))
 		return -1;
-	if (audit_token_check(log, h + 7, &t, err))
+	if (audit_token_check(log, h && !strncasecmp(h, "Bearer ", 7) ? h + 7 : cookie, &t, err))
 		return -1;
 	snprintf(a->name, sizeof(a->name), "%s", t.user);
 	a->uid = !getpwnam_r(t.user, &pw, buf, sizeof(buf), &found) && found ? pw.pw_uid
@@ -206,7 +221,7 @@ static int authenticate(struct server *s, struct MHD_Connection *c, struct reque
 
 	if (r->on_socket ? peer_actor(c, a) && st_error_set(&err, ST_E_DENIED,
 							     "cannot tell who is connected")
-			 : token_actor(s, c, a, &err)) {
+			 : token_actor(s, c, r->html, a, &err)) {
 		if (err.code != ST_E_DENIED) {
 			*ret = serve_reply_error(c, r, MHD_HTTP_SERVICE_UNAVAILABLE, "%s", err.msg);
 			return -1;
@@ -233,7 +248,18 @@ static const struct {
 	const size_t *n;
 } tables[] = {
 	{serve_api_routes, &serve_api_route_count},
+	{serve_page_routes, &serve_page_route_count},
 };
+
+/* Whether route x takes method. */
+static int takes(const struct serve_route *x, const char *method)
+{
+	unsigned m = x->methods & SERVE_METHODS ? x->methods & SERVE_METHODS : SERVE_GET;
+
+	return !strcmp(method, "POST") ? (m & SERVE_POST) != 0
+				       : (!strcmp(method, "GET") || !strcmp(method, "HEAD")) &&
+						 (m & SERVE_GET);
+}
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
 				  const char *method, const char *version, const char *upload,
@@ -247,6 +273,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	const struct serve_route *rt = NULL;
 	const char *cl, *name = NULL;
 	unsigned methods;
+	int rt_ok = 0;
 
 	if (!r) { /* the headers are in: the request starts */
 		if (!(r = st_calloc(1, sizeof(*r))))
@@ -286,17 +313,25 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 			size_t len = strlen(x->path);
 
 			if (x->prefix ? !strncmp(url, x->path, len) && url[len] : !strcmp(url, x->path)) {
-				rt = x;
-				name = x->prefix ? url + len : NULL;
+				int ok = takes(x, method);
+
+				if (!rt || ok || !rt_ok) { /* one path may have a route per method */
+					rt = x;
+					rt_ok = ok;
+					name = x->prefix ? url + len : NULL;
+				}
 			}
 		}
 	if (!rt) {
 		char path[SERVE_TEXT_MAX];
 
+		r->html = strncmp(url, "/api/", 5) != 0; /* a browser's mistyped page: a page */
+
 		return serve_reply_error(c, r, MHD_HTTP_NOT_FOUND, "no such page '%s'",
 					 serve_escaped(url, path, sizeof(path)));
 	}
-	methods = rt->methods ? rt->methods : SERVE_GET;
+	r->html = (rt->methods & SERVE_PAGE) != 0;
+	methods = rt->methods & SERVE_METHODS ? rt->methods & SERVE_METHODS : SERVE_GET;
 	if (!strcmp(method, "POST") ? !(methods & SERVE_POST)
 				    : (strcmp(method, "GET") && strcmp(method, "HEAD")) ||
 					      !(methods & SERVE_GET))
@@ -330,6 +365,8 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
 	if (ci && !r->status)
 		r->status = (int)ci->http_status;
 	access_line(s, c, r);
+	if (r->body) /* a form may hold a subject's value or a token */
+		sodium_memzero(r->body, r->body_len);
 	st_free(r->body);
 	st_free(r);
 	*req_cls = NULL;
