@@ -170,7 +170,7 @@ except Exception:
     print(0)')
 	if [ "$c" -gt "$best" ]; then best=$c svg_name=$n; fi
 done
-svg_path="/lineage/$svg_name.svg?dir=both&depth=3"
+svg_path="/lineage/$svg_name?dir=both&depth=3&format=svg"
 code=$(curl -s -o "$run/lineage.svg" -w '%{http_code}' -H "Authorization: Bearer $token" "$url$svg_path")
 if [ "$code" = 200 ]; then
 	: >"$run/svg-times.txt"

@@ -61,7 +61,9 @@ if [ -z "$url" ]; then
   exit 1
 fi
 printf 'A demo server is running over the example catalog (pid %s).\n' "$(cat "$pidfile")"
-printf 'Its API answers a bearer token made for you (valid 7 days):\n'
+printf 'In a browser, open %s/login and paste this token, made for you (valid 7 days):\n' "$url"
+printf '  %s\n' "$token"
+printf 'The API takes it as a bearer token:\n'
 printf '  curl -H "Authorization: Bearer %s" "%s/api/v1/search?q=revenue"\n' "$token" "$url"
 printf 'Stop it with: kill $(cat build/demo-serve.pid)\n'
 printf '%s\n' "$url"
