@@ -810,7 +810,7 @@ static int count_unverified(void *u, const struct audit_req_target *t)
 /* What a target visits: "table", "file" or "endpoint", by its URI. */
 static const char *visited_noun(const char *uri, int64_t n)
 {
-	if (!strncmp(uri, "sqlite:", 7))
+	if (!strncmp(uri, "sqlite:", 7) || !strncmp(uri, "postgres:", 9))
 		return n == 1 ? "table" : "tables";
 	if (!strncmp(uri, "jsonl:", 6))
 		return n == 1 ? "file" : "files";
