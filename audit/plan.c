@@ -451,41 +451,6 @@ static int read_conf(const struct target_bind *b, const struct catalog_config_en
 	return 0;
 }
 
-/* The table a descriptor's location names, into out (n bytes): the last segment of its
- * path ("redshift://dw/analytics.dim_user", "mysql://host/db.users"), or the whole of a
- * location without a scheme ("analytics.dim_user"); "database.schema.table" loses the
- * database (the connection chooses it) and double quotes are taken off. Returns 0, or -1
- * when it names none. */
-static int location_table(const char *loc, char *out, size_t n)
-{
-	const char *p = strstr(loc, "://"), *slash, *dot;
-	size_t k = 0, len, dots = 0;
-
-	if (p) {
-		slash = strrchr(p + 3, '/');
-		if (!slash)
-			return -1; /* a host and no table */
-		p = slash + 1;
-	} else {
-		p = loc;
-	}
-	len = strcspn(p, "?#");
-	for (size_t i = 0; i < len; i++) {
-		if (p[i] == '"')
-			continue;
-		if (k + 1 >= n)
-			return -1;
-		out[k++] = p[i];
-		dots += p[i] == '.';
-	}
-	out[k] = '\0';
-	if (!k || dots > 2)
-		return -1;
-	if (dots == 2 && (dot = strchr(out, '.')))
-		memmove(out, dot + 1, strlen(dot + 1) + 1);
-	return 0;
-}
-
 /* Binds a postgres mapping to its plan item: the target URI "postgres:TABLE" from `table`
  * or the dataset's location, and where the connection string comes from. */
 static int bind_pg(const struct target_bind *b, const struct catalog_config_entry *e,
@@ -497,7 +462,7 @@ static int bind_pg(const struct target_bind *b, const struct catalog_config_entr
 
 	if (c->v[CONF_TABLE]) {
 		snprintf(table, sizeof(table), "%s", c->v[CONF_TABLE]);
-	} else if (!it->location || location_table(it->location, table, sizeof(table))) {
+	} else if (!it->location || audit_location_table(it->location, table, sizeof(table))) {
 		return st_error_set_at(err, ST_E_INVALID, b->file, e->line, e->col,
 				       it->location ? "the target of '%s' has no 'table', and its "
 						      "location '%s' names none"

@@ -257,6 +257,36 @@ out:
 	return ret;
 }
 
+int audit_location_table(const char *loc, char *out, size_t n)
+{
+	const char *p = strstr(loc, "://"), *slash, *dot;
+	size_t k = 0, len, dots = 0;
+
+	if (p) {
+		slash = strrchr(p + 3, '/');
+		if (!slash)
+			return -1; /* a host and no table */
+		p = slash + 1;
+	} else {
+		p = loc;
+	}
+	len = strcspn(p, "?#");
+	for (size_t i = 0; i < len; i++) {
+		if (p[i] == '"')
+			continue;
+		if (k + 1 >= n)
+			return -1;
+		out[k++] = p[i];
+		dots += p[i] == '.';
+	}
+	out[k] = '\0';
+	if (!k || dots > 2)
+		return -1;
+	if (dots == 2 && (dot = strchr(out, '.')))
+		memmove(out, dot + 1, strlen(dot + 1) + 1);
+	return 0;
+}
+
 int audit_pg_sample(const char *uri, const char *dsn_file, const char *dsn_env, uint64_t limit,
 		    size_t max_bytes, int fd, uint64_t *rows, struct st_error *err)
 {

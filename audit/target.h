@@ -149,6 +149,13 @@ char *audit_target_redacted(const char *uri);
  * err, which never holds the connection string or its password. */
 int audit_pg_sample(const char *uri, const char *dsn_file, const char *dsn_env, uint64_t limit,
 		    size_t max_bytes, int fd, uint64_t *rows, struct st_error *err);
+/* The table a dataset's location names, into out (n bytes, NUL-terminated): the last
+ * segment of its path ("redshift://dw/analytics.dim_user", "mysql://host/db.users"), or
+ * the whole of a location without a scheme ("analytics.dim_user"); "database.schema.table"
+ * loses the database (the connection chooses it) and double quotes are taken off. Returns
+ * 0, or -1 when it names none (or it does not fit). The result is not checked: it becomes
+ * a target URI "postgres:TABLE", which audit_target_check_uri() checks. */
+int audit_location_table(const char *loc, char *out, size_t n);
 /* Checks a target URI's syntax without touching it. Returns 0, or -1 with err
  * (ST_E_INVALID, naming the problem). */
 int audit_target_check_uri(const char *uri, struct st_error *err);

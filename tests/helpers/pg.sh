@@ -11,6 +11,7 @@
 # The cluster has a database `steward` and a role `eraser` that logs in with the password
 # $PG_PASSWORD (scram-sha-256): PG_DSN is its connection string, which the tests check
 # never appears in any output or in the audit log. pgadmin logs in without one (trust).
+PG_BIN=${PG_BIN:-$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)}
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 PG_DIR=
 PG_USER=
@@ -42,7 +43,7 @@ pg_skip() {
 pg_start() {
 	local u
 	for u in initdb pg_ctl postgres; do
-		[ -x "$PG_BIN/$u" ] || pg_skip "PostgreSQL 15 is not installed ($PG_BIN/$u)"
+		[ -x "$PG_BIN/$u" ] || pg_skip "PostgreSQL is not installed ($PG_BIN/$u; Debian's postgresql package)"
 	done
 	command -v psql >/dev/null 2>&1 || pg_skip "psql is not installed"
 	if [ "$(id -u)" -eq 0 ]; then
