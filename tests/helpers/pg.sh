@@ -75,8 +75,16 @@ maintenance_work_mem = 128MB
 max_connections = 20
 shared_buffers = 32MB
 CONF
+	# pg_ctl puts the server in a session of its own, out of reach of a test runner that
+	# kills this script's process group: a watchdog in another session stops it when this
+	# script ends however it ends (SIGKILL included), as the script's end of a fifo closes.
+	# The server and pg_ctl never hold that end (9>&-).
+	mkfifo "$PG_DIR/.alive" || pg_skip "cannot create a fifo in $PG_DIR"
+	setsid sh -c 'cat "$1" >/dev/null; if [ "$(id -u)" -eq 0 ]; then cd / && runuser -u "$2" -- "$3/pg_ctl" -D "$4" -m immediate -w stop; else "$3/pg_ctl" -D "$4" -m immediate -w stop; fi' \
+		sh "$PG_DIR/.alive" "$PG_USER" "$PG_BIN" "$PG_DIR/data" </dev/null >/dev/null 2>&1 &
+	exec 9>"$PG_DIR/.alive"
 	pg_as "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 60 start \
-		>/dev/null 2>&1 || pg_skip "the PostgreSQL server did not start: $(tail -n 1 "$PG_DIR/server.log" 2>/dev/null)"
+		>/dev/null 2>&1 9>&- || pg_skip "the PostgreSQL server did not start: $(tail -n 1 "$PG_DIR/server.log" 2>/dev/null)"
 	PG_UP=1
 	trap 'pg_stop; [ -z "$HTTP_PID" ] || kill "$HTTP_PID" 2>/dev/null; rm -rf "$TMP"' EXIT
 	pg_sql postgres "CREATE DATABASE steward" >/dev/null &&
@@ -87,7 +95,7 @@ CONF
 
 # pg_restart: starts the stopped server again.
 pg_restart() {
-	pg_as "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 60 start >/dev/null 2>&1 ||
+	pg_as "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 60 start >/dev/null 2>&1 9>&- ||
 		{ echo "Bail out! the PostgreSQL server did not start again"; exit 99; }
 	PG_UP=1
 }
