@@ -164,6 +164,19 @@ expect_jq '[.targets[] | [.dataset, .status, .matched, .erased, .remaining]]' '[
 expect_equal "$(pg_sql steward "SELECT string_agg(id::text, ',' ORDER BY id) FROM lectra.users")" 3 \
 	'psql: the subject gone, the other kept'
 
+# ---- a raw address with a quote and SQL in it: a parameter, never SQL text ----
+pg_sql steward "INSERT INTO lectra.users VALUES (5, 'o''brien+x@example.com', 'O''Brien', NULL),
+  (6, 'x'');DELETE FROM lectra.users;--@example.com', 'X', NULL)" ||
+	{ echo "Bail out! cannot add the users"; exit 99; }
+expect_exit 0 steward request new erase --subject "user.contact.email:O'Brien+x@Example.COM"
+id4=$(cat "$OUT")
+expect_exit 0 steward request run "$id4"
+keep
+expect_exit 0 steward request show "$id4" --json
+expect_jq '[.targets[] | [.dataset, .status, .matched, .erased, .remaining]]' '[["prod.users","done",1,1,0]]'
+expect_equal "$(pg_sql steward "SELECT string_agg(id::text, ',' ORDER BY id) FROM lectra.users")" 3,6 \
+	'psql: the address found through its normalized pseudonym, and only that row gone'
+
 # ---- steward.yaml: the mappings checked where they are written ----
 located() {
 	check "located: $1" sh -c 'sed -E "s/^(error: .*steward\.yaml:4:)[0-9]+: /\1C: /" "$1" |
