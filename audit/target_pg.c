@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 #define DSN_MAX 4096                /* a connection string, in its file or variable */
-#define KEYS_PER_STMT 500           /* parameters in one IN list (Redshift takes 32767) */
+#define KEYS_PER_STMT 500           /* parameters in one IN list, far below the protocol's 65535 */
 #define FETCH_SQL "FETCH FORWARD 1000 FROM steward_cur"
 #define SQL_MAX ((size_t)1 << 20)   /* one generated statement */
 #define CAUSE_MAX 400
