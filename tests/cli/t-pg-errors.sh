@@ -148,7 +148,7 @@ keep
 expect_equal "cannot connect to the database of 'postgres:lectra.users': connection to server at \"127.0.0.1\", port 1 failed: Connection refused" \
 	"$(detail_of "$id2" prod.users)" 'a connection refused: its message'
 pg_restart
-printf 'postgresql://eraser:%s@/steward?host=%s\n' "wrong-$PG_PASSWORD" "$PG_DIR" >pg.dsn
+printf 'postgresql://eraser:%s@/steward?host=%s&connect_timeout=120\n' "wrong-$PG_PASSWORD" "$PG_DIR" >pg.dsn
 expect_exit 1 steward request run "$id2"
 keep
 expect_equal "cannot connect to the database of 'postgres:lectra.users': connection to server on socket \"$PG_DIR/.s.PGSQL.5432\" failed: FATAL:  password authentication failed for user \"eraser\"" \
@@ -156,7 +156,7 @@ expect_equal "cannot connect to the database of 'postgres:lectra.users': connect
 expect_equal 2 "$(pg_sql steward "SELECT count(*) FROM lectra.users WHERE id IN ($o_id, 3)")" \
 	'psql: the subject still there after the failed runs'
 pg_sql steward "DROP TRIGGER hold ON lectra.users"
-printf 'postgresql://eraser:%s@/steward?host=%s\n' "$PG_PASSWORD" "$PG_DIR" >pg.dsn
+printf 'postgresql://eraser:%s@/steward?host=%s&connect_timeout=120\n' "$PG_PASSWORD" "$PG_DIR" >pg.dsn
 expect_exit 0 steward request run "$id2"
 keep
 expect_exit 0 steward request show "$id2" --json

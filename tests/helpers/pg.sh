@@ -90,7 +90,8 @@ CONF
 	pg_sql postgres "CREATE DATABASE steward" >/dev/null &&
 		pg_sql steward "CREATE ROLE eraser LOGIN PASSWORD '$PG_PASSWORD'" >/dev/null ||
 		{ echo "Bail out! cannot set up the test database"; exit 99; }
-	PG_DSN="host=$PG_DIR dbname=steward user=eraser password=$PG_PASSWORD"
+	# a long connect timeout: under valgrind, SCRAM authentication alone takes seconds
+	PG_DSN="host=$PG_DIR dbname=steward user=eraser password=$PG_PASSWORD connect_timeout=120"
 }
 
 # pg_restart: starts the stopped server again.
