@@ -366,7 +366,7 @@ static json_t *plan_json(const struct audit_request *r, const struct audit_plan 
 		json_array_append_new(
 			it->uri ? items : manual,
 			json_pack("{s:s, s:s?, s:s, s:s?, s:s, s:b, s:s?, s:s, s:o, s:s?, s:s?, "
-				  "s:s?, s:s?}",
+				  "s:s?, s:s?, s:s?}",
 				  "dataset", it->dataset, "kind", it->kind, "match_field",
 				  it->match_field, "match_category", it->match_category, "match",
 				  it->match_mode == AUDIT_MATCH_PSEUDONYM ? "pseudonym" : "raw",
@@ -374,7 +374,8 @@ static json_t *plan_json(const struct audit_request *r, const struct audit_plan 
 				  it->erase_action == AUDIT_ERASE_NULLIFY ? "nullify" : "delete",
 				  "nullify", nl ? nl : json_null(), "reason", it->erasure_reason,
 				  "target", it->uri, "verify", it->verify, "token",
-				  it->token_file ? "file" : it->token_env ? "env" : NULL));
+				  it->token_file ? "file" : it->token_env ? "env" : NULL, "dsn",
+				  it->dsn_file ? "file" : it->dsn_env ? "env" : NULL));
 	}
 	for (size_t i = 0; stray && i < p->nstray; i++)
 		json_array_append_new(stray, json_string(p->stray[i]));

@@ -64,7 +64,7 @@ expect_exit 0 steward request new erase --subject "user.unique_id:$c_id"
 id=$(cat "$OUT")
 expect_exit 0 steward request plan "$id" --json
 keep
-expect_jq '[.targets[] | [.dataset, .target]] | sort' '[["dw.dim_user","postgres:analytics.dim_user"],["prod.users","postgres:lectra.users"]]'
+expect_jq '[.targets[] | [.dataset, .target, .dsn]] | sort' '[["dw.dim_user","postgres:analytics.dim_user","env"],["prod.users","postgres:lectra.users","file"]]'
 expect_exit 0 steward request run "$id"
 keep
 expect_stdout_line "$id: 2 targets, 2 done, 0 not done (and datasets needing manual work: see 'request plan'); completed"
