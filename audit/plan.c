@@ -461,7 +461,11 @@ static int bind_pg(const struct target_bind *b, const struct catalog_config_entr
 	char *dsn_file = NULL;
 
 	if (c->v[CONF_TABLE]) {
-		snprintf(table, sizeof(table), "%s", c->v[CONF_TABLE]);
+		if ((size_t)snprintf(table, sizeof(table), "%s", c->v[CONF_TABLE]) >= sizeof(table))
+			return st_error_set_at(err, ST_E_INVALID, b->file, c->line[CONF_TABLE],
+					       c->col[CONF_TABLE],
+					       "the table of '%s' is over %zu bytes", e->key,
+					       sizeof(table) - 1);
 	} else if (!it->location || audit_location_table(it->location, table, sizeof(table))) {
 		return st_error_set_at(err, ST_E_INVALID, b->file, e->line, e->col,
 				       it->location ? "the target of '%s' has no 'table', and its "

@@ -56,6 +56,10 @@ located "unknown key 'tabel' in the target of 'prod.users' (use kind, dsn_file, 
 bind '{kind: postgres, dsn_env: X, table: "a.b.c"}'
 expect_exit 3 steward request plan "$id"
 located "target of 'prod.users': invalid table name 'a.b.c' in target 'postgres:a.b.c' ([SCHEMA.]TABLE: letters, digits and '_', not starting with a digit)"
+long=$(printf 't%.0s' $(seq 400))
+bind "{kind: postgres, dsn_env: X, table: $long}"
+expect_exit 3 steward request plan "$id"
+located "the table of 'prod.users' is over 299 bytes"
 bind '{url: "jsonl:/tmp", dsn_env: X}'
 expect_exit 3 steward request plan "$id"
 located "'dsn_env' in the target of 'prod.users' needs kind: postgres"
