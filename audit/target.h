@@ -109,8 +109,10 @@ struct audit_evidence {
  * held. Returns 1 or 0. */
 int audit_target_counts_rows(const char *uri);
 
-/* Carries job out. Local targets (sqlite, jsonl) change nothing unless every step succeeds:
- * sqlite runs in one transaction with PRAGMA secure_delete=ON; jsonl rewrites each affected
+/* Carries job out. Local targets (sqlite, jsonl, postgres) change nothing unless every step
+ * succeeds: sqlite runs in one transaction with PRAGMA secure_delete=ON, postgres in one
+ * transaction (audit_pg_run() in target_int.h: IN lists of parameters, cursors, the
+ * connection string from job->dsn_file or job->dsn_env, never in a message); jsonl rewrites each affected
  * file through a temporary file, fsync and rename. After an erase, a local target is
  * re-scanned for the subject (sqlite: a count on the match condition; jsonl: every matched
  * file read again) and ev->remaining says how many rows are left (0 when verified clean).

@@ -1,6 +1,7 @@
 /* Private to audit/target*.c: what the dispatcher in target.c calls in each target
- * (target_sqlite.c, target_jsonl.c, target_http.c, target_pg.c), and the matcher and evidence helpers of
- * target_match.c that the local targets share. Not part of the audit library's interface. */
+ * (target_sqlite.c, target_jsonl.c, target_http.c, target_pg.c), and the matcher and
+ * evidence helpers of target_match.c that the local targets share. Not part of the audit
+ * library's interface. */
 #ifndef AUDIT_TARGET_INT_H
 #define AUDIT_TARGET_INT_H
 
