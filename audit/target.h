@@ -112,10 +112,11 @@ int audit_target_counts_rows(const char *uri);
 /* Carries job out. Local targets (sqlite, jsonl, postgres) change nothing unless every step
  * succeeds: sqlite runs in one transaction with PRAGMA secure_delete=ON, postgres in one
  * transaction (audit_pg_run() in target_int.h: IN lists of parameters, cursors, the
- * connection string from job->dsn_file or job->dsn_env, never in a message); jsonl rewrites each affected
- * file through a temporary file, fsync and rename. After an erase, a local target is
- * re-scanned for the subject (sqlite, postgres: a count on the match condition; jsonl: every matched
- * file read again) and ev->remaining says how many rows are left (0 when verified clean).
+ * connection string from job->dsn_file or job->dsn_env, never in a message); jsonl
+ * rewrites each affected file through a temporary file, fsync and rename. After an erase, a
+ * local target is re-scanned for the subject (sqlite, postgres: a count on the match
+ * condition; jsonl: every matched file read again) and ev->remaining says how many rows are
+ * left (0 when verified clean).
  * A jsonl target walks its directory tree (partition folders at any depth up to
  * AUDIT_JSONL_MAX_DEPTH, symbolic links never followed) and reads the files whose names
  * match its globs (jsonl:DIR?match=GLOB,GLOB; default AUDIT_JSONL_GLOBS, case-insensitive,
