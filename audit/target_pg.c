@@ -121,15 +121,16 @@ out:
 	return ret;
 }
 
-/* Replaces every occurrence of secret in s (NUL-terminated, n bytes of room) by "***". */
+/* Replaces every occurrence of secret in s (NUL-terminated, n bytes of room) by "***"; the
+ * search goes on after each replacement, so a secret made of '*' cannot loop. */
 static void scrub(char *s, size_t n, const char *secret)
 {
 	size_t sl = secret ? strlen(secret) : 0;
-	char *p;
+	char *at = s, *p;
 
 	if (!sl)
 		return;
-	while ((p = strstr(s, secret))) {
+	while ((p = strstr(at, secret))) {
 		size_t tail = strlen(p + sl);
 
 		if (sl >= 3) {
@@ -140,7 +141,10 @@ static void scrub(char *s, size_t n, const char *secret)
 			memcpy(p, "***", 3);
 		} else {
 			memset(p, '*', sl);
+			at = p + sl;
+			continue;
 		}
+		at = p + 3;
 	}
 }
 

@@ -318,6 +318,16 @@ static void test_pg_no_dsn(void)
 	CHECK(audit_target_run(&job, &ev, &err) == -1);
 	CHECK(strstr(err.msg, "cannot connect to the database of 'postgres:lectra.users': ") == err.msg);
 	CHECK(!strstr(err.msg, "s3cret") && !strchr(err.msg, '\n'));
+	/* a one-letter password is cut out of the message everywhere, and the scrub ends */
+	setenv(job.dsn_env, "host=/nonexistent-steward-dir password=o", 1);
+	st_error_init(&err);
+	CHECK(audit_target_run(&job, &ev, &err) == -1);
+	CHECK(strstr(err.msg, "cannot connect to the database of 'postgres:lectra.users': ") == err.msg);
+	CHECK(!strchr(strstr(err.msg, "': ") + 3, 'o')); /* libpq's cause, scrubbed */
+	CHECK(strstr(err.msg, "c***nnecti***n t*** server") != NULL);
+	setenv(job.dsn_env, "host=/nonexistent-steward-dir password=*", 1);
+	st_error_init(&err);
+	CHECK(audit_target_run(&job, &ev, &err) == -1);
 	unsetenv(job.dsn_env);
 	CHECK(audit_target_counts_rows("postgres:t") == 1);
 	CHECK(audit_target_counts_rows("postgres://h/db") == 0);
