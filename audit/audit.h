@@ -417,6 +417,10 @@ struct audit_plan_item {
 	 * never shown, stored or put in a message. token_file is absolute or relative to the
 	 * current directory (plan.c resolves it against steward.yaml's directory). */
 	char *target_uri, *verify_uri, *token_file, *token_env;
+	/* A postgres target (kind: postgres): where its connection string comes from, a file
+	 * (resolved like token_file) or an environment variable; never the string itself. */
+	char *dsn_file, *dsn_env;
+	char *location; /* the descriptor's location: a postgres target's table by default */
 };
 
 struct audit_plan {

@@ -36,6 +36,9 @@ static void item_release(struct audit_plan_item *it)
 	st_free(it->verify_uri);
 	st_free(it->token_file);
 	st_free(it->token_env);
+	st_free(it->dsn_file);
+	st_free(it->dsn_env);
+	st_free(it->location);
 	memset(it, 0, sizeof(*it));
 }
 
@@ -201,6 +204,7 @@ static int plan_dataset(struct catalog *c, const struct catalog_card *card,
 	it->description = dup_or_null(card->description, &oom);
 	it->domain = dup_or_null(card->domain, &oom);
 	it->owner = dup_or_null(card->owner, &oom);
+	it->location = dup_or_null(card->location, &oom);
 	it->match_field = dup_or_null(m->path, &oom);
 	if (!it->match_category) {
 		it->match_category = dup_or_null(m->category, &oom);
@@ -245,15 +249,20 @@ struct target_bind {
 	size_t cap; /* of plan->stray */
 };
 
-/* A target's settings: a URI, or a mapping {url, verify, token_file, token_env}. The
- * strings are borrowed from the configuration. */
-enum { CONF_URL, CONF_VERIFY, CONF_TOKEN_FILE, CONF_TOKEN_ENV, CONF_N };
-static const char *const conf_keys[CONF_N] = {"url", "verify", "token_file", "token_env"};
+/* A target's settings: a URI, or a mapping {url, verify, token_file, token_env}, or a
+ * PostgreSQL table {kind: postgres, dsn_file | dsn_env, table}. The strings are borrowed
+ * from the configuration. */
+enum { CONF_URL, CONF_VERIFY, CONF_TOKEN_FILE, CONF_TOKEN_ENV, CONF_KIND, CONF_DSN_FILE,
+       CONF_DSN_ENV, CONF_TABLE, CONF_N };
+static const char *const conf_keys[CONF_N] = {"url",  "verify",   "token_file", "token_env",
+					      "kind", "dsn_file", "dsn_env",    "table"};
 
 struct target_conf {
 	const char *dataset, *file;
 	const char *v[CONF_N];
 	unsigned line[CONF_N], col[CONF_N];
+	const char *unknown; /* the first key of no meaning, if any, and where */
+	unsigned unknown_line, unknown_col;
 };
 
 static int conf_key(const struct catalog_config_entry *e, void *u, struct st_error *err)
@@ -264,11 +273,15 @@ static int conf_key(const struct catalog_config_entry *e, void *u, struct st_err
 	for (i = 0; i < CONF_N; i++)
 		if (!strcmp(e->key, conf_keys[i]))
 			break;
-	if (i == CONF_N)
-		return st_error_set_at(err, ST_E_INVALID, c->file, e->key_line, e->key_col,
-				       "unknown key '%s' in the target of '%s' (use url, verify, "
-				       "token_file or token_env)",
-				       e->key, c->dataset);
+	if (i == CONF_N) {
+		/* reported once the walk is over: what to propose depends on `kind` */
+		if (!c->unknown) {
+			c->unknown = e->key;
+			c->unknown_line = e->key_line;
+			c->unknown_col = e->key_col;
+		}
+		return 0;
+	}
 	if (!e->value || e->is_null || !*e->value)
 		return st_error_set_at(err, ST_E_INVALID, c->file, e->line, e->col,
 				       "'%s' in the target of '%s' must be a non-empty string", e->key,
@@ -309,11 +322,12 @@ static int check_uri_at(const struct target_conf *c, int i, struct st_error *err
 			       c->dataset, cause);
 }
 
-/* token_file, absolute or relative to the directory of steward.yaml, into *out; refused
- * unless only its owner may read it, like the key files. */
-static int token_path(const struct target_conf *c, char **out, struct st_error *err)
+/* A secret's file (token_file or dsn_file, key i), absolute or relative to the directory
+ * of steward.yaml, into *out; refused unless only its owner may read it, like the key
+ * files. */
+static int secret_path(const struct target_conf *c, int i, char **out, struct st_error *err)
 {
-	const char *f = c->v[CONF_TOKEN_FILE], *slash = strrchr(c->file, '/');
+	const char *f = c->v[i], *slash = strrchr(c->file, '/');
 	size_t dir = f[0] == '/' || !slash ? 0 : (size_t)(slash - c->file) + 1;
 	char cause[sizeof(err->msg)];
 	struct stat sb;
@@ -323,13 +337,46 @@ static int token_path(const struct target_conf *c, char **out, struct st_error *
 		return st_error_oom(err);
 	memcpy(*out, c->file, dir);
 	memcpy(*out + dir, f, strlen(f) + 1);
-	if ((fd = st_file_open_private(*out, "token file", &sb, err)) < 0) {
+	if ((fd = st_file_open_private(*out, i == CONF_DSN_FILE ? "dsn file" : "token file", &sb,
+				       err)) < 0) {
 		memcpy(cause, err->msg, sizeof(cause));
-		return st_error_set_at(err, err->code, c->file, c->line[CONF_TOKEN_FILE],
-				       c->col[CONF_TOKEN_FILE], "target of '%s': %s", c->dataset,
-				       cause);
+		return st_error_set_at(err, err->code, c->file, c->line[i], c->col[i],
+				       "target of '%s': %s", c->dataset, cause);
 	}
 	close(fd);
+	return 0;
+}
+
+/* Checks the mapping of a PostgreSQL table: kind postgres (or redshift, the same), one of
+ * dsn_file and dsn_env, and none of the keys of the other targets. */
+static int read_pg_conf(const struct target_bind *b, const struct catalog_config_entry *e,
+			struct target_conf *c, struct st_error *err)
+{
+	if (strcmp(c->v[CONF_KIND], "postgres") && strcmp(c->v[CONF_KIND], "redshift"))
+		return st_error_set_at(err, ST_E_INVALID, b->file, c->line[CONF_KIND],
+				       c->col[CONF_KIND],
+				       "unknown kind '%s' in the target of '%s' (use postgres)",
+				       c->v[CONF_KIND], e->key);
+	for (int i = CONF_URL; i <= CONF_TOKEN_ENV; i++)
+		if (c->v[i])
+			return st_error_set_at(err, ST_E_INVALID, b->file, c->line[i], c->col[i],
+					       "'%s' in the target of '%s' does not go with kind: %s",
+					       conf_keys[i], e->key, c->v[CONF_KIND]);
+	if (c->v[CONF_DSN_FILE] && c->v[CONF_DSN_ENV])
+		return st_error_set_at(err, ST_E_INVALID, b->file, c->line[CONF_DSN_ENV],
+				       c->col[CONF_DSN_ENV],
+				       "the target of '%s' gives both dsn_file and dsn_env", e->key);
+	if (!c->v[CONF_DSN_FILE] && !c->v[CONF_DSN_ENV])
+		return st_error_set_at(err, ST_E_INVALID, b->file, e->line, e->col,
+				       "the %s target of '%s' needs dsn_file or dsn_env (its "
+				       "connection string)",
+				       c->v[CONF_KIND], e->key);
+	if (c->v[CONF_DSN_ENV] && !is_env_name(c->v[CONF_DSN_ENV]))
+		return st_error_set_at(err, ST_E_INVALID, b->file, c->line[CONF_DSN_ENV],
+				       c->col[CONF_DSN_ENV],
+				       "invalid dsn_env '%s' in the target of '%s' (letters, digits "
+				       "and '_', not starting with a digit)",
+				       c->v[CONF_DSN_ENV], e->key);
 	return 0;
 }
 
@@ -343,6 +390,23 @@ static int read_conf(const struct target_bind *b, const struct catalog_config_en
 	if (e->map) {
 		if (catalog_config_each_in(b->cfg, e, "", conf_key, c, err))
 			return -1;
+		if (c->unknown)
+			return st_error_set_at(err, ST_E_INVALID, b->file, c->unknown_line,
+					       c->unknown_col,
+					       c->v[CONF_KIND]
+						       ? "unknown key '%s' in the target of '%s' (use "
+							 "kind, dsn_file, dsn_env or table)"
+						       : "unknown key '%s' in the target of '%s' (use "
+							 "url, verify, token_file or token_env)",
+					       c->unknown, c->dataset);
+		if (c->v[CONF_KIND])
+			return read_pg_conf(b, e, c, err);
+		for (int i = CONF_DSN_FILE; i < CONF_N; i++)
+			if (c->v[i])
+				return st_error_set_at(err, ST_E_INVALID, b->file, c->line[i],
+						       c->col[i],
+						       "'%s' in the target of '%s' needs kind: postgres",
+						       conf_keys[i], e->key);
 		if (!c->v[CONF_URL])
 			return st_error_set_at(err, ST_E_INVALID, b->file, e->line, e->col,
 					       "the target of '%s' has no 'url'", e->key);
@@ -356,7 +420,13 @@ static int read_conf(const struct target_bind *b, const struct catalog_config_en
 	}
 	if (check_uri_at(c, CONF_URL, err))
 		return -1;
-	for (int i = CONF_VERIFY; i < CONF_N; i++)
+	if (!strncasecmp(c->v[CONF_URL], "postgres:", 9))
+		return st_error_set_at(err, ST_E_INVALID, b->file, c->line[CONF_URL],
+				       c->col[CONF_URL],
+				       "the target of '%s' is a PostgreSQL table: write it as {kind: "
+				       "postgres, dsn_file: FILE} or {kind: postgres, dsn_env: NAME}",
+				       e->key);
+	for (int i = CONF_VERIFY; i <= CONF_TOKEN_ENV; i++)
 		if (c->v[i] && !is_http(c->v[CONF_URL]))
 			return st_error_set_at(err, ST_E_INVALID, b->file, c->line[i], c->col[i],
 					       "'%s' in the target of '%s' needs an http:// or "
@@ -378,6 +448,48 @@ static int read_conf(const struct target_bind *b, const struct catalog_config_en
 				       "invalid token_env '%s' in the target of '%s' (letters, digits "
 				       "and '_', not starting with a digit)",
 				       c->v[CONF_TOKEN_ENV], e->key);
+	return 0;
+}
+
+/* Binds a postgres mapping to its plan item: the target URI "postgres:TABLE" from `table`
+ * or the dataset's location, and where the connection string comes from. */
+static int bind_pg(const struct target_bind *b, const struct catalog_config_entry *e,
+		   const struct target_conf *c, struct audit_plan_item *it, struct st_error *err)
+{
+	char table[300], uri[320];
+	struct target_conf u = *c;
+	char *dsn_file = NULL;
+
+	if (c->v[CONF_TABLE]) {
+		if ((size_t)snprintf(table, sizeof(table), "%s", c->v[CONF_TABLE]) >= sizeof(table))
+			return st_error_set_at(err, ST_E_INVALID, b->file, c->line[CONF_TABLE],
+					       c->col[CONF_TABLE],
+					       "the table of '%s' is over %zu bytes", e->key,
+					       sizeof(table) - 1);
+	} else if (!it->location || audit_location_table(it->location, table, sizeof(table))) {
+		return st_error_set_at(err, ST_E_INVALID, b->file, e->line, e->col,
+				       it->location ? "the target of '%s' has no 'table', and its "
+						      "location '%s' names none"
+						    : "the target of '%s' has no 'table', and its "
+						      "descriptor no location%s",
+				       e->key, it->location ? it->location : "");
+	}
+	snprintf(uri, sizeof(uri), "postgres:%s", table);
+	u.v[CONF_URL] = uri;
+	u.line[CONF_URL] = c->v[CONF_TABLE] ? c->line[CONF_TABLE] : e->line;
+	u.col[CONF_URL] = c->v[CONF_TABLE] ? c->col[CONF_TABLE] : e->col;
+	if (check_uri_at(&u, CONF_URL, err))
+		return -1;
+	if (c->v[CONF_DSN_FILE] && secret_path(c, CONF_DSN_FILE, &dsn_file, err)) {
+		st_free(dsn_file);
+		return -1;
+	}
+	it->uri = st_strdup(uri);
+	it->target_uri = st_strdup(uri);
+	it->dsn_file = dsn_file;
+	it->dsn_env = c->v[CONF_DSN_ENV] ? st_strdup(c->v[CONF_DSN_ENV]) : NULL;
+	if (!it->uri || !it->target_uri || (c->v[CONF_DSN_ENV] && !it->dsn_env))
+		return st_error_oom(err);
 	return 0;
 }
 
@@ -404,10 +516,6 @@ static int bind_target(const struct catalog_config_entry *e, void *u, struct st_
 		plan->nstray++;
 		return 0;
 	}
-	if (c.v[CONF_TOKEN_FILE] && token_path(&c, &token_file, err)) {
-		st_free(token_file);
-		return -1;
-	}
 	it = &plan->v[j];
 	st_free(it->uri);
 	st_free(it->verify);
@@ -415,6 +523,16 @@ static int bind_target(const struct catalog_config_entry *e, void *u, struct st_
 	st_free(it->verify_uri);
 	st_free(it->token_file);
 	st_free(it->token_env);
+	st_free(it->dsn_file);
+	st_free(it->dsn_env);
+	it->uri = it->verify = it->target_uri = it->verify_uri = NULL;
+	it->token_file = it->token_env = it->dsn_file = it->dsn_env = NULL;
+	if (c.v[CONF_KIND])
+		return bind_pg(b, e, &c, it, err);
+	if (c.v[CONF_TOKEN_FILE] && secret_path(&c, CONF_TOKEN_FILE, &token_file, err)) {
+		st_free(token_file);
+		return -1;
+	}
 	it->uri = audit_target_redacted(c.v[CONF_URL]);
 	it->verify = c.v[CONF_VERIFY] ? audit_target_redacted(c.v[CONF_VERIFY]) : NULL;
 	it->target_uri = st_strdup(c.v[CONF_URL]);

@@ -390,6 +390,8 @@ static int run_one(struct run *R, size_t i, int use_alt, size_t *added, struct s
 	job.verify_uri = it->verify_uri;
 	job.token_file = it->token_file;
 	job.token_env = it->token_env;
+	job.dsn_file = it->dsn_file;
+	job.dsn_env = it->dsn_env;
 	job.retry_after_max_s = R->o->retry_after_max_s;
 	job.erase_action = it->erase_action;
 	job.match_field = use_alt ? it->alt_field : it->match_field;

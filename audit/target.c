@@ -1,5 +1,5 @@
 /* Data-subject request targets: target URIs and the dispatcher, which checks a job and
- * runs it on its target (target_sqlite.c, target_jsonl.c or target_http.c). */
+ * runs it on its target (target_sqlite.c, target_jsonl.c, target_http.c or target_pg.c). */
 #include "target.h"
 #include "target_int.h"
 #include "alloc.h"
@@ -50,6 +50,21 @@ static int check_globs(const char *globs, const char *uri, struct st_error *err)
 			return 0;
 		p = end + 1;
 	}
+}
+
+/* A PostgreSQL table as a target names it: TABLE or SCHEMA.TABLE, each an identifier. */
+static int is_pg_table(const char *s)
+{
+	const char *dot = strchr(s, '.');
+	char schema[256];
+
+	if (!dot)
+		return is_ident(s);
+	if ((size_t)(dot - s) >= sizeof(schema))
+		return 0;
+	memcpy(schema, s, (size_t)(dot - s));
+	schema[dot - s] = '\0';
+	return is_ident(schema) && is_ident(dot + 1);
 }
 
 static void uri_release(struct target_uri *u)
@@ -109,6 +124,29 @@ static int parse_uri(const char *uri, struct target_uri *u, struct st_error *err
 		u->globs = st_strdup(q ? q + 7 : AUDIT_JSONL_GLOBS);
 		return u->path && u->globs ? 0 : st_error_oom(err);
 	}
+	if (has_prefix(uri, "postgres://") || has_prefix(uri, "postgresql://") ||
+	    has_prefix(uri, "redshift://")) {
+		char shown[256];
+
+		/* a connection string in steward.yaml: refused, and shown without credentials */
+		audit_target_redact(uri, shown, sizeof(shown));
+		return st_error_set(err, ST_E_INVALID,
+				    "target '%s' is a connection string; a PostgreSQL target is a "
+				    "mapping {kind: postgres, dsn_file: FILE} or {kind: postgres, "
+				    "dsn_env: NAME}",
+				    shown);
+	}
+	if (has_prefix(uri, "postgres:")) {
+		path = uri + strlen("postgres:");
+		if (!is_pg_table(path))
+			return st_error_set(err, ST_E_INVALID,
+					    "invalid table name '%s' in target '%s' ([SCHEMA.]TABLE: "
+					    "letters, digits and '_', not starting with a digit)",
+					    path, uri);
+		u->kind = TARGET_PG;
+		u->path = st_strdup(path);
+		return u->path ? 0 : st_error_oom(err);
+	}
 	if (has_prefix(uri, "http://") || has_prefix(uri, "https://")) {
 		u->kind = TARGET_HTTP;
 		return audit_http_check_uri(uri, err);
@@ -128,7 +166,8 @@ static int parse_uri(const char *uri, struct target_uri *u, struct st_error *err
 
 int audit_target_counts_rows(const char *uri)
 {
-	return uri && (has_prefix(uri, "sqlite:") || has_prefix(uri, "jsonl:"));
+	return uri && (has_prefix(uri, "sqlite:") || has_prefix(uri, "jsonl:") ||
+		       (has_prefix(uri, "postgres:") && !has_prefix(uri, "postgres://")));
 }
 
 int audit_target_check_uri(const char *uri, struct st_error *err)
@@ -198,6 +237,9 @@ int audit_target_run(const struct audit_target_job *job, struct audit_evidence *
 	case TARGET_JSONL:
 		ret = audit_jsonl_run(job, &u, ev, err);
 		break;
+	case TARGET_PG:
+		ret = audit_pg_run(job, &u, ev, err);
+		break;
 	default:
 		ret = audit_http_run(job, ev, err);
 		break;
@@ -211,6 +253,60 @@ out:
 		ev->detail[n] = '\0';
 	}
 	ev->elapsed_ms = now_ms() - start;
+	uri_release(&u);
+	return ret;
+}
+
+int audit_location_table(const char *loc, char *out, size_t n)
+{
+	const char *p = strstr(loc, "://"), *slash, *dot;
+	size_t k = 0, len, dots = 0;
+
+	if (p) {
+		slash = strrchr(p + 3, '/');
+		if (!slash)
+			return -1; /* a host and no table */
+		p = slash + 1;
+	} else {
+		p = loc;
+	}
+	len = strcspn(p, "?#");
+	for (size_t i = 0; i < len; i++) {
+		if (p[i] == '"')
+			continue;
+		if (k + 1 >= n)
+			return -1;
+		out[k++] = p[i];
+		dots += p[i] == '.';
+	}
+	out[k] = '\0';
+	if (!k || dots > 2)
+		return -1;
+	if (dots == 2 && (dot = strchr(out, '.')))
+		memmove(out, dot + 1, strlen(dot + 1) + 1);
+	return 0;
+}
+
+int audit_pg_sample(const char *uri, const char *dsn_file, const char *dsn_env, uint64_t limit,
+		    size_t max_bytes, int fd, uint64_t *rows, struct st_error *err)
+{
+	struct target_uri u;
+	int ret = -1;
+
+	*rows = 0;
+	if (parse_uri(uri, &u, err))
+		goto out;
+	if (u.kind != TARGET_PG) {
+		char shown[256];
+
+		audit_target_redact(uri, shown, sizeof(shown));
+		st_error_set(err, ST_E_INVALID,
+			     "'%s' is not a PostgreSQL table (use postgres:[SCHEMA.]TABLE)", shown);
+		goto out;
+	}
+	ret = audit_pg_sample_run(&u, dsn_file, dsn_env, limit ? limit : 1, max_bytes, fd, rows,
+				  err);
+out:
 	uri_release(&u);
 	return ret;
 }

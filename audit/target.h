@@ -1,5 +1,6 @@
 /* Data-subject request targets: carrying one request out against one bound system
- * (a SQLite table, a directory of JSON lines, or an HTTP endpoint) and recording evidence.
+ * (a SQLite or PostgreSQL table, a directory of JSON lines, or an HTTP endpoint) and
+ * recording evidence.
  * Raw values of the subject are never given to a target: rows are matched by pseudonym. */
 #ifndef AUDIT_TARGET_H
 #define AUDIT_TARGET_H
@@ -46,8 +47,9 @@ struct audit_target_job {
 	const char *request_id;  /* e.g. "R-20261122-0001" */
 	int kind;                /* enum audit_job_kind */
 	const char *dataset;     /* the catalog dataset the target is bound to */
-	const char *uri;         /* "sqlite:PATH?table=T", "jsonl:DIR", "http(s)://..."; may hold
-				  * credentials: only audit_target_redact() output is ever shown */
+	const char *uri;         /* "sqlite:PATH?table=T", "jsonl:DIR", "http(s)://...",
+				  * "postgres:[SCHEMA.]TABLE"; may hold credentials: only
+				  * audit_target_redact() output is ever shown */
 	int erase_action;        /* enum audit_erase_action (erase only) */
 	const char *match_field; /* column, or top-level JSON key, compared with the subject */
 	const char *const *nullify; /* nullify: the columns/keys set to null */
@@ -70,6 +72,9 @@ struct audit_target_job {
 	 * owner may read, or an environment variable. NULL: none. */
 	const char *verify_uri;
 	const char *token_file, *token_env;
+	/* postgres: where the connection string comes from, a file that only its owner may
+	 * read or an environment variable (one of them). It is never shown. */
+	const char *dsn_file, *dsn_env;
 };
 
 /* What happened at one target. Never holds PII except subject_values and rows (below).
@@ -98,17 +103,20 @@ struct audit_evidence {
 	char *rows_json;
 };
 
-/* Whether the target at uri counts the subject's rows itself (sqlite:, jsonl:), so that
+/* Whether the target at uri counts the subject's rows itself (sqlite:, jsonl:, postgres:), so that
  * matched 0 means it held nothing of the subject. An HTTP target only knows what its
  * service answers: how many records remain, when it has a verify URL, never how many it
  * held. Returns 1 or 0. */
 int audit_target_counts_rows(const char *uri);
 
-/* Carries job out. Local targets (sqlite, jsonl) change nothing unless every step succeeds:
- * sqlite runs in one transaction with PRAGMA secure_delete=ON; jsonl rewrites each affected
- * file through a temporary file, fsync and rename. After an erase, a local target is
- * re-scanned for the subject (sqlite: a count on the match condition; jsonl: every matched
- * file read again) and ev->remaining says how many rows are left (0 when verified clean).
+/* Carries job out. Local targets (sqlite, jsonl, postgres) change nothing unless every step
+ * succeeds: sqlite runs in one transaction with PRAGMA secure_delete=ON, postgres in one
+ * transaction (audit_pg_run() in target_int.h: IN lists of parameters, cursors, the
+ * connection string from job->dsn_file or job->dsn_env, never in a message); jsonl
+ * rewrites each affected file through a temporary file, fsync and rename. After an erase, a
+ * local target is re-scanned for the subject (sqlite, postgres: a count on the match
+ * condition; jsonl: every matched file read again) and ev->remaining says how many rows are
+ * left (0 when verified clean).
  * A jsonl target walks its directory tree (partition folders at any depth up to
  * AUDIT_JSONL_MAX_DEPTH, symbolic links never followed) and reads the files whose names
  * match its globs (jsonl:DIR?match=GLOB,GLOB; default AUDIT_JSONL_GLOBS, case-insensitive,
@@ -127,13 +135,30 @@ int audit_target_run(const struct audit_target_job *job, struct audit_evidence *
 		     struct st_error *err);
 /* Wipes and frees subject_values and rows_json. */
 void audit_evidence_release(struct audit_evidence *ev);
-/* The one form in which a target URI is shown or stored: an http(s) URL without its user
- * information (user:password@), query and fragment, which may hold credentials or tokens;
- * other URIs as they are. Writes it into out (n bytes, always NUL-terminated when n > 0)
+/* The one form in which a target URI is shown or stored: an http(s) URL, or a postgres://,
+ * postgresql:// or redshift:// connection URI, without its user information
+ * (user:password@), query and fragment, which may hold credentials or tokens; other URIs
+ * as they are. Writes it into out (n bytes, always NUL-terminated when n > 0)
  * and returns its full length, like snprintf. */
 size_t audit_target_redact(const char *uri, char *out, size_t n);
 /* The same as a new string (free with st_free()), or NULL when out of memory. */
 char *audit_target_redacted(const char *uri);
+/* Writes at most limit rows (limit >= 1) of the PostgreSQL or Redshift table that uri
+ * ("postgres:[SCHEMA.]TABLE") names to fd as JSON lines, one object per row with the
+ * columns as keys, for `pii scan`; the connection string comes from dsn_file (only its
+ * owner may read it) or the variable dsn_env. The rows are the table's first (a LIMIT,
+ * which Redshift has too), read through a server-side cursor in a read-only transaction;
+ * more than max_bytes of JSON fails. *rows counts what was written. Returns 0, or -1 with
+ * err, which never holds the connection string or its password. */
+int audit_pg_sample(const char *uri, const char *dsn_file, const char *dsn_env, uint64_t limit,
+		    size_t max_bytes, int fd, uint64_t *rows, struct st_error *err);
+/* The table a dataset's location names, into out (n bytes, NUL-terminated): the last
+ * segment of its path ("redshift://dw/analytics.dim_user", "mysql://host/db.users"), or
+ * the whole of a location without a scheme ("analytics.dim_user"); "database.schema.table"
+ * loses the database (the connection chooses it) and double quotes are taken off. Returns
+ * 0, or -1 when it names none (or it does not fit). The result is not checked: it becomes
+ * a target URI "postgres:TABLE", which audit_target_check_uri() checks. */
+int audit_location_table(const char *loc, char *out, size_t n);
 /* Checks a target URI's syntax without touching it. Returns 0, or -1 with err
  * (ST_E_INVALID, naming the problem). */
 int audit_target_check_uri(const char *uri, struct st_error *err);

@@ -1,6 +1,7 @@
 /* Private to audit/target*.c: what the dispatcher in target.c calls in each target
- * (target_sqlite.c, target_jsonl.c, target_http.c), and the matcher and evidence helpers of
- * target_match.c that the local targets share. Not part of the audit library's interface. */
+ * (target_sqlite.c, target_jsonl.c, target_http.c, target_pg.c), and the matcher and
+ * evidence helpers of target_match.c that the local targets share. Not part of the audit
+ * library's interface. */
 #ifndef AUDIT_TARGET_INT_H
 #define AUDIT_TARGET_INT_H
 
@@ -12,12 +13,13 @@ struct st_buf;
 #define ROWS_MAX ((size_t)64 << 20) /* an access request's rows as JSON text */
 #define PATH_MAX_LEN 4096
 
-enum target_kind { TARGET_SQLITE, TARGET_JSONL, TARGET_HTTP };
+enum target_kind { TARGET_SQLITE, TARGET_JSONL, TARGET_HTTP, TARGET_PG };
 
 /* A target URI split by target.c. */
 struct target_uri {
 	int kind;    /* enum target_kind */
-	char *path;  /* sqlite: the database file; jsonl: the directory */
+	char *path;  /* sqlite: the database file; jsonl: the directory; postgres: the table as
+		      * named, "table" or "schema.table" */
 	char *table; /* sqlite */
 	char *globs; /* jsonl: the file name globs, comma-separated (AUDIT_JSONL_GLOBS if none given) */
 };
@@ -40,6 +42,20 @@ int audit_sqlite_run(const struct audit_target_job *job, const struct target_uri
  * rows_json. Returns 0, or -1 with err. (target_jsonl.c) */
 int audit_jsonl_run(const struct audit_target_job *job, const struct target_uri *u,
 		    struct audit_evidence *ev, struct st_error *err);
+
+/* Runs a checked job on the PostgreSQL (or Redshift) table u names, connecting with the
+ * job's dsn_file or dsn_env: the reads and the erase in one transaction, rolled back on any
+ * failure, then a count of what is left in a read-only one. Fills ev's counts, subject
+ * values and, for access, rows_json. Returns 0, or -1 with err, which never holds the
+ * connection string or its password. (target_pg.c) */
+int audit_pg_run(const struct audit_target_job *job, const struct target_uri *u,
+		 struct audit_evidence *ev, struct st_error *err);
+/* Writes at most limit rows of the table u names to fd as JSON lines (one object per row,
+ * max_bytes in all), read through a cursor in a read-only transaction; *rows counts them.
+ * Returns 0, or -1 with err. (target_pg.c) */
+int audit_pg_sample_run(const struct target_uri *u, const char *dsn_file, const char *dsn_env,
+			uint64_t limit, size_t max_bytes, int fd, uint64_t *rows,
+			struct st_error *err);
 
 /* Subject values as they are collected: an array that grows, moved into ev at the end
  * (target_match.c). Start it zeroed. */

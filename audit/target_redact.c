@@ -1,5 +1,6 @@
 /* How a target URI is shown and stored: the one redaction of credentials (user information,
- * query, fragment) in http(s) target URLs, used for every output, record and message. */
+ * query, fragment) in http(s) target URLs and PostgreSQL connection URIs, used for every
+ * output, record and message. */
 #include "target.h"
 #include "alloc.h"
 
@@ -26,7 +27,9 @@ size_t audit_target_redact(const char *uri, char *out, size_t n)
 
 	if (!uri)
 		uri = "";
-	if (!has_prefix(uri, "http:") && !has_prefix(uri, "https:")) {
+	if (!has_prefix(uri, "http:") && !has_prefix(uri, "https:") &&
+	    !has_prefix(uri, "postgres://") && !has_prefix(uri, "postgresql://") &&
+	    !has_prefix(uri, "redshift://")) {
 		put(out, n, &k, uri, strlen(uri));
 	} else if (!(auth = strstr(uri, "://"))) {
 		put(out, n, &k, uri, strcspn(uri, "?#"));

@@ -1,23 +1,36 @@
 /* `steward pii scan FILE --dataset NAME`: what the detectors find in sample records, per
- * field, and which fields tagged none hold PII. */
+ * field, and which fields tagged none hold PII. The records come from a JSON lines file, or
+ * from a PostgreSQL or Redshift table (postgres:TABLE), whose rows become JSON objects. */
 #include "cli.h"
 #include "scan.h"
+#include "target.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
+#define PG_SAMPLE_DEFAULT 10000          /* rows read from a table without --sample */
+#define PG_SAMPLE_BYTES ((size_t)64 << 20) /* the JSON of a table's sample, at most */
+
 static const char usage[] =
-	"usage: steward pii scan FILE --dataset NAME [--sample N] [--json]\n\n"
+	"usage: steward pii scan FILE --dataset NAME [--sample N] [--json]\n"
+	"       steward pii scan postgres:[[SCHEMA.]TABLE] --dataset NAME\n"
+	"                        (--dsn-file FILE | --dsn-env NAME) [--sample N] [--json]\n\n"
 	"Runs the PII detectors (e-mail, phone, card, IP, IBAN, SSN, Korean RRN) over the JSON\n"
-	"lines in FILE ('-' for standard input) and reports, per field, the share of values\n"
-	"that contain each kind. A field tagged pii: none (or missing from the schema) where\n"
-	"at least 1% of values hold PII is flagged with a proposed tag.\n\n"
-	"  --dataset NAME  the dataset whose schema the records follow (required)\n"
-	"  --sample N      read at most N records (default: all)\n"
-	"  --json          print the report as JSON\n\n"
+	"lines in FILE ('-' for standard input), or over the first rows of a PostgreSQL or\n"
+	"Redshift table (each row a JSON object of its columns; 'postgres:' alone: the table\n"
+	"of the dataset's location), and reports, per field, the share of values that contain\n"
+	"each kind. A field tagged pii: none (or missing from the schema) where at least 1% of\n"
+	"values hold PII is flagged with a proposed tag.\n\n"
+	"  --dataset NAME   the dataset whose schema the records follow (required)\n"
+	"  --sample N       read at most N records (default: all; a table: 10000)\n"
+	"  --dsn-file FILE  a table: the connection string, in a file only its owner may read\n"
+	"  --dsn-env NAME   a table: the connection string, in this environment variable\n"
+	"  --json           print the report as JSON\n\n"
 	"Exit status: 0 nothing flagged, 1 fields flagged, 4 no such dataset.\n";
 
 static int cmd_scan(int argc, char **argv, struct cli_ctx *ctx);
@@ -116,7 +129,7 @@ static void print_json(const char *dataset, const struct pii_scan_report *r)
 
 struct scan_args {
 	struct cli_ctx *ctx;
-	const char *dataset;
+	const char *dataset, *dsn_file, *dsn_env;
 	int json;
 	long sample;
 };
@@ -127,10 +140,60 @@ static int scan_opt(int c, const char *arg, void *u)
 
 	if (c == 'd')
 		a->dataset = arg;
+	else if (c == 'f')
+		a->dsn_file = arg;
+	else if (c == 'e')
+		a->dsn_env = arg;
 	else if (c == 'j')
 		a->json = 1;
 	else if (c == 'n' && cli_parse_count(a->ctx, "--sample", arg, &a->sample))
 		return ST_E_USAGE;
+	return -1;
+}
+
+/* Reads the first rows of the table src names (its dataset's location when src is
+ * "postgres:" alone) as JSON lines into an anonymous file in memory, rewound, for the scan
+ * to read as it reads a file. Returns its descriptor, or -1 with err. */
+static int sample_table(struct catalog *cat, const char *dataset, const char *src,
+			const struct scan_args *a, struct st_error *err)
+{
+	struct catalog_card card = {0};
+	char uri[320], tbl[300];
+	uint64_t rows;
+	int fd = -1;
+
+	if (!src[9]) {
+		if (catalog_card_get(cat, dataset, 0, &card, err))
+			goto fail;
+		if (!card.location || audit_location_table(card.location, tbl, sizeof(tbl))) {
+			st_error_set(err, ST_E_INVALID,
+				     "dataset '%s' has no location that names a table (give "
+				     "postgres:SCHEMA.TABLE)",
+				     dataset);
+			goto fail;
+		}
+		snprintf(uri, sizeof(uri), "postgres:%s", tbl);
+		src = uri;
+	}
+	if ((fd = memfd_create("steward-pii-scan", MFD_CLOEXEC)) < 0) {
+		st_error_set(err, ST_E_SYSTEM, "cannot hold the sample in memory: %s",
+			     strerror(errno));
+		goto fail;
+	}
+	if (audit_pg_sample(src, a->dsn_file, a->dsn_env,
+			    a->sample ? (uint64_t)a->sample : PG_SAMPLE_DEFAULT, PG_SAMPLE_BYTES, fd,
+			    &rows, err))
+		goto fail;
+	if (lseek(fd, 0, SEEK_SET) < 0) {
+		st_error_set(err, ST_E_SYSTEM, "cannot read the sample: %s", strerror(errno));
+		goto fail;
+	}
+	catalog_card_release(&card);
+	return fd;
+fail:
+	if (fd >= 0)
+		close(fd);
+	catalog_card_release(&card);
 	return -1;
 }
 
@@ -139,6 +202,8 @@ static int cmd_scan(int argc, char **argv, struct cli_ctx *ctx)
 	static const struct option opts[] = {{"dataset", required_argument, NULL, 'd'},
 					     {"sample", required_argument, NULL, 'n'},
 					     {"json", no_argument, NULL, 'j'},
+					     {"dsn-file", required_argument, NULL, 'f'},
+					     {"dsn-env", required_argument, NULL, 'e'},
 					     CLI_COMMON_OPTIONS,
 					     {0}};
 	struct catalog_workspace ws = {0};
@@ -146,9 +211,10 @@ static int cmd_scan(int argc, char **argv, struct cli_ctx *ctx)
 	struct st_error err = ST_ERROR_INIT;
 	struct catalog *cat = NULL;
 	const char *dataset = NULL;
-	struct scan_args a = {ctx, NULL, 0, 0};
+	struct scan_args a = {ctx, NULL, NULL, NULL, 0, 0};
+	const char *src;
 	long sample;
-	int code = 0, json, fd = -1;
+	int code = 0, json, fd = -1, table;
 
 	if ((code = cli_getopt(argc, argv, ctx, &cli_cmd_pii_scan, opts, scan_opt, &a)) >= 0)
 		return code;
@@ -159,16 +225,28 @@ static int cmd_scan(int argc, char **argv, struct cli_ctx *ctx)
 		return cli_usage_error(ctx, "give one sample file (or - for standard input)");
 	if (!dataset)
 		return cli_usage_error(ctx, "--dataset is required");
-	fd = strcmp(argv[optind], "-") ? open(argv[optind], O_RDONLY | O_CLOEXEC) : STDIN_FILENO;
-	if (fd < 0) {
-		st_error_set(&err, ST_E_NOTFOUND, "cannot open '%s'", argv[optind]);
-		return cli_fail(&err);
+	src = argv[optind];
+	table = !strncmp(src, "postgres:", 9);
+	if (!table && (a.dsn_file || a.dsn_env))
+		return cli_usage_error(ctx, "--dsn-file and --dsn-env go with a postgres: table");
+	if (table && !a.dsn_file == !a.dsn_env)
+		return cli_usage_error(ctx, "a postgres: table needs one of --dsn-file and --dsn-env");
+	if (!table) {
+		fd = strcmp(src, "-") ? open(src, O_RDONLY | O_CLOEXEC) : STDIN_FILENO;
+		if (fd < 0) {
+			st_error_set(&err, ST_E_NOTFOUND, "cannot open '%s'", src);
+			return cli_fail(&err);
+		}
 	}
 	ctx->action = "pii.scan";
 	ctx->object = dataset;
 	if ((code = cli_open_catalog(ctx, &ws, &cat)))
 		goto out;
-	if (pii_scan(cat, dataset, fd, (uint64_t)sample, &r, &err)) {
+	if (table && (fd = sample_table(cat, dataset, src, &a, &err)) < 0) {
+		code = cli_fail(&err);
+		goto out;
+	}
+	if (pii_scan(cat, dataset, fd, table ? 0 : (uint64_t)sample, &r, &err)) {
 		code = cli_fail(&err);
 		goto out;
 	}

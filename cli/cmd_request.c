@@ -336,7 +336,7 @@ static json_t *plan_json(const struct audit_request *r, const struct audit_plan 
 		json_array_append_new(
 			it->uri ? items : manual,
 			json_pack("{s:s, s:s?, s:s, s:s?, s:s, s:b, s:s?, s:s, s:o, s:s?, s:s?, "
-				  "s:s?, s:s?}",
+				  "s:s?, s:s?, s:s?}",
 				  "dataset", it->dataset, "kind", it->kind, "match_field",
 				  it->match_field, "match_category", it->match_category, "match",
 				  it->match_mode == AUDIT_MATCH_PSEUDONYM ? "pseudonym" : "raw",
@@ -344,7 +344,8 @@ static json_t *plan_json(const struct audit_request *r, const struct audit_plan 
 				  it->erase_action == AUDIT_ERASE_NULLIFY ? "nullify" : "delete",
 				  "nullify", nl ? nl : json_null(), "reason", it->erasure_reason,
 				  "target", it->uri, "verify", it->verify, "token",
-				  it->token_file ? "file" : it->token_env ? "env" : NULL));
+				  it->token_file ? "file" : it->token_env ? "env" : NULL, "dsn",
+				  it->dsn_file ? "file" : it->dsn_env ? "env" : NULL));
 	}
 	for (size_t i = 0; stray && i < p->nstray; i++)
 		json_array_append_new(stray, json_string(p->stray[i]));
@@ -780,7 +781,7 @@ static int count_unverified(void *u, const struct audit_req_target *t)
 /* What a target visits: "table", "file" or "endpoint", by its URI. */
 static const char *visited_noun(const char *uri, int64_t n)
 {
-	if (!strncmp(uri, "sqlite:", 7))
+	if (!strncmp(uri, "sqlite:", 7) || !strncmp(uri, "postgres:", 9))
 		return n == 1 ? "table" : "tables";
 	if (!strncmp(uri, "jsonl:", 6))
 		return n == 1 ? "file" : "files";

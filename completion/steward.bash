@@ -29,7 +29,7 @@ _steward_options() {
 	lineage) o="--up --down --both --depth --json --dot --rejects" ;; # --rejects: lineage import
 	ingest) o="--purpose --format --label --rejects --unknown --max-record --threads" ;;
 	"pii hash") o="--category --purpose --normalize --key --stdin" ;;
-	"pii scan") o="--dataset --sample --json" ;;
+	"pii scan") o="--dataset --sample --dsn-file --dsn-env --json" ;;
 	"request new") o="--subject --received --regime" ;;
 	"request extend") o="--reason" ;;
 	"request run") o="--due --exports" ;;
@@ -59,7 +59,8 @@ _steward_takes_value() {
 		--normalize | --key | --dataset | --sample | --format | --label | --rejects | \
 		--unknown | --max-record | --threads | --subject | --received | --regime | --reason | \
 		--exports | --anchor | --export | --since | --until | --actor | --action | --object | \
-		--outcome | --period | --output | --public-key | --out | --listen | --socket | --expires)
+		--outcome | --period | --output | --public-key | --out | --listen | --socket | --expires | \
+		--dsn-file | --dsn-env)
 		return 0 ;;
 	--version) [ "$1" = show ] ;;
 	*) return 1 ;;

@@ -226,6 +226,7 @@ static void test_uris(void)
 		"sqlite:/odd?name.db?table=t",        "jsonl:/data/events",
 		"jsonl:relative",                     "http://127.0.0.1:8080/erase",
 		"https://example.com/dsr?token=abc",  "HTTPS://example.com/",
+		"postgres:users",                     "postgres:analytics.dim_user",
 	};
 
 	for (size_t i = 0; i < sizeof(good) / sizeof(*good); i++) {
@@ -250,6 +251,86 @@ static void test_uris(void)
 	/* credentials and query strings stay out of messages */
 	check_bad_uri("https://user:secret@bad host/x?token=t0k", "invalid url 'https://bad host/x'");
 	CHECK(!strstr(err.msg, "secret") && !strstr(err.msg, "t0k"));
+	check_bad_uri("postgres:", "invalid table name '' in target 'postgres:'");
+	check_bad_uri("postgres:a.b.c", "invalid table name 'a.b.c'");
+	check_bad_uri("postgres:1t", "invalid table name '1t'");
+	check_bad_uri("postgres:s.t;drop", "invalid table name 's.t;drop'");
+	check_bad_uri("postgres:.t", "invalid table name '.t'");
+	/* a connection string as a target: refused, without its password */
+	check_bad_uri("postgresql://eraser:s3cret@db:5432/prod?sslmode=require",
+		      "target 'postgresql://db:5432/prod' is a connection string");
+	CHECK(!strstr(err.msg, "s3cret"));
+	check_bad_uri("redshift://u:s3cret@cluster/dw", "target 'redshift://cluster/dw' is a connection");
+}
+
+/* The table a dataset's location names, for a postgres target's default. */
+static void test_location_table(void)
+{
+	static const char *const cases[][2] = {
+		{"redshift://dw/analytics.dim_user", "analytics.dim_user"},
+		{"mysql://prod-main/lectra.users", "lectra.users"},
+		{"analytics.dim_user", "analytics.dim_user"},
+		{"users", "users"},
+		{"\"jaffle\".\"main\".\"customers\"", "main.customers"},
+		{"postgres://h/db/s.t?x=1", "s.t"},
+	};
+	char out[64];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		out[0] = '\0';
+		CHECK(audit_location_table(cases[i][0], out, sizeof(out)) == 0);
+		CHECK_STR(out, cases[i][1]);
+	}
+	CHECK(audit_location_table("redshift://dw", out, sizeof(out)) == -1);
+	CHECK(audit_location_table("s3://bucket/", out, sizeof(out)) == -1);
+	CHECK(audit_location_table("a.b.c.d", out, sizeof(out)) == -1);
+	CHECK(audit_location_table("analytics.dim_user", out, 8) == -1);
+}
+
+/* A postgres job whose connection string cannot be had fails before any connection. */
+static void test_pg_no_dsn(void)
+{
+	const char *uid = p_uid;
+	struct audit_matcher m = {AUDIT_MATCH_PSEUDONYM, UID, 0, NULL, (char **)&uid, 1, NULL};
+	struct audit_target_job job = {0};
+
+	job.kind = AUDIT_JOB_ERASE;
+	job.uri = "postgres:lectra.users";
+	job.match_field = "id";
+	job.match = &m;
+	st_error_init(&err);
+	CHECK(audit_target_run(&job, &ev, &err) == -1);
+	CHECK_STR(err.msg, "target 'postgres:lectra.users' has no dsn_file or dsn_env");
+	CHECK_STR(ev.detail, err.msg);
+	CHECK(ev.remaining == -1);
+	job.dsn_env = "STEWARD_UNIT_NO_SUCH_DSN";
+	unsetenv(job.dsn_env);
+	st_error_init(&err);
+	CHECK(audit_target_run(&job, &ev, &err) == -1);
+	CHECK_STR(err.msg, "the environment variable 'STEWARD_UNIT_NO_SUCH_DSN' (dsn_env) is not set");
+	setenv(job.dsn_env, "host=/nonexistent password=s3cret-pw nonsense", 1);
+	st_error_init(&err);
+	CHECK(audit_target_run(&job, &ev, &err) == -1);
+	CHECK_STR(err.msg, "the environment variable 'STEWARD_UNIT_NO_SUCH_DSN' (dsn_env) holds no "
+			   "valid connection string");
+	setenv(job.dsn_env, "host=/nonexistent-steward-dir password=s3cret-pw", 1);
+	st_error_init(&err);
+	CHECK(audit_target_run(&job, &ev, &err) == -1);
+	CHECK(strstr(err.msg, "cannot connect to the database of 'postgres:lectra.users': ") == err.msg);
+	CHECK(!strstr(err.msg, "s3cret") && !strchr(err.msg, '\n'));
+	/* a one-letter password is cut out of the message everywhere, and the scrub ends */
+	setenv(job.dsn_env, "host=/nonexistent-steward-dir password=o", 1);
+	st_error_init(&err);
+	CHECK(audit_target_run(&job, &ev, &err) == -1);
+	CHECK(strstr(err.msg, "cannot connect to the database of 'postgres:lectra.users': ") == err.msg);
+	CHECK(!strchr(strstr(err.msg, "': ") + 3, 'o')); /* libpq's cause, scrubbed */
+	CHECK(strstr(err.msg, "c***nnecti***n t*** server") != NULL);
+	setenv(job.dsn_env, "host=/nonexistent-steward-dir password=*", 1);
+	st_error_init(&err);
+	CHECK(audit_target_run(&job, &ev, &err) == -1);
+	unsetenv(job.dsn_env);
+	CHECK(audit_target_counts_rows("postgres:t") == 1);
+	CHECK(audit_target_counts_rows("postgres://h/db") == 0);
 }
 
 /* The one redaction of target URIs: what is shown and stored holds no credentials. */
@@ -264,6 +345,9 @@ static void test_redact(void)
 		{"http:host?token=x", "http:host"},
 		{"sqlite:/odd?name.db?table=t", "sqlite:/odd?name.db?table=t"},
 		{"jsonl:/data/a@b", "jsonl:/data/a@b"},
+		{"postgresql://eraser:pw@db:5432/prod?sslmode=require", "postgresql://db:5432/prod"},
+		{"postgres://u:p@h/d", "postgres://h/d"},
+		{"postgres:lectra.users", "postgres:lectra.users"},
 	};
 	char out[64], *s;
 
@@ -1195,6 +1279,8 @@ int main(void)
 	test_matcher();
 	test_uris();
 	test_redact();
+	test_location_table();
+	test_pg_no_dsn();
 	test_sqlite_access();
 	test_sqlite_delete();
 	test_sqlite_nullify();
