@@ -444,6 +444,27 @@ int audit_plan_build(struct catalog *c, const struct catalog_config *cfg,
 /* Frees everything in plan. */
 void audit_plan_release(struct audit_plan *plan);
 
+/* ---- As JSON (request_json.c): what the CLI's --json prints and `steward serve` answers --- */
+
+struct json_t;
+/* Request r in a list (`request list --json`): id, kind, regime, category, received, due,
+ * extended, status, and whether it is overdue on day today. NULL on out of memory. */
+struct json_t *audit_request_list_json(const struct audit_request *r, struct audit_date today);
+/* Request r as `request show --json` prints it: the list's facts, its timeline and the
+ * evidence of each target (an erasure's verification included) read from db. Returns 0
+ * with *out (the caller decrefs it), or -1 with err. */
+int audit_request_json(struct sqlite3 *db, const struct audit_request *r,
+		       struct audit_date today, struct json_t **out, struct st_error *err);
+/* Plan p of request r as `request plan --json` prints it: the bound targets, the datasets
+ * that need manual work and the targets of steward.yaml no dataset has. No credential is in
+ * it (p's shown URIs only). NULL on out of memory. */
+struct json_t *audit_plan_json(const struct audit_request *r, const struct audit_plan *p);
+/* Checkpoint cp: {seq, time, hash} and, format 2, {tree_size, root}. NULL on out of memory. */
+struct json_t *audit_checkpoint_json(const struct audit_checkpoint *cp);
+/* A verification as `audit verify --json` prints it (tampered: audit_verify_db() returned
+ * 1). NULL on out of memory. */
+struct json_t *audit_verify_json(const struct audit_verify_result *res, int tampered);
+
 struct audit_run_opts {
 	const char *exports_dir;  /* access bundles are written here (created 0700) */
 	const struct st_output_guard *exports_guard; /* checks on a bundle path; NULL: none */
