@@ -159,6 +159,9 @@ struct audit_checkpoint {
 int audit_checkpoint(struct audit_log *log, struct audit_checkpoint *cp, struct st_error *err);
 /* The newest checkpoint in db, or seq 0 when there is none. Returns 0, or -1 with err. */
 int audit_checkpoint_head(struct sqlite3 *db, struct audit_checkpoint *cp, struct st_error *err);
+/* The last record of db: its seq and time (both 0 when the log is empty), read without
+ * verifying anything. Returns 0, or -1 with err. */
+int audit_head(struct sqlite3 *db, int64_t *seq, int64_t *ts_ms, struct st_error *err);
 struct st_output_guard;
 /* Writes cp to path as a small JSON document for someone else to hold (the anchor),
  * through st_file_write_output() with guard g (a path the user named). Returns 0, or -1

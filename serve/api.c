@@ -28,8 +28,6 @@ static enum MHD_Result get_whoami(struct server *s, struct MHD_Connection *c, st
 					  r->on_socket ? "socket" : "token"));
 }
 
-#define PAGE_MAX 1000 /* results a page */
-
 /* GET /api/v1/search?q=...: `search --json` in a page, with the CLI's filters (kind, tag,
  * owner, domain, pii=1) and ranking: {total, offset, limit, results}. */
 static enum MHD_Result get_search(struct server *s, struct MHD_Connection *c, struct request *r,
@@ -39,28 +37,25 @@ static enum MHD_Result get_search(struct server *s, struct MHD_Connection *c, st
 	struct catalog_hits hits = {0};
 	struct st_error err = ST_ERROR_INIT;
 	struct catalog *cat;
-	const char *q = serve_arg(c, "q"), *pii = serve_arg(c, "pii");
+	const char *q = serve_arg(c, "q");
 	enum MHD_Result ret;
 	long limit, offset;
 	json_t *all, *page;
+	int pii;
 
 	(void)a;
 	(void)name;
 	if (!q)
 		return serve_reply_error(c, r, MHD_HTTP_BAD_REQUEST,
 					 "no query given (parameter 'q')");
-	if (serve_arg_count(c, r, "limit", 1, PAGE_MAX, 20, &limit, &ret) ||
-	    serve_arg_count(c, r, "offset", 0, 100000, 0, &offset, &ret))
+	if (serve_arg_page(c, r, 100000, &limit, &offset, &ret) ||
+	    serve_arg_flag(c, r, "pii", &pii, &ret))
 		return ret;
-	if (pii && strcmp(pii, "1") && strcmp(pii, "true") && strcmp(pii, "0") &&
-	    strcmp(pii, "false"))
-		return serve_reply_error(c, r, MHD_HTTP_BAD_REQUEST,
-					 "parameter 'pii' must be 1 or 0");
 	o.kind = serve_arg(c, "kind");
 	o.tag = serve_arg(c, "tag");
 	o.owner = serve_arg(c, "owner");
 	o.domain = serve_arg(c, "domain");
-	o.pii_only = pii && (!strcmp(pii, "1") || !strcmp(pii, "true"));
+	o.pii_only = pii;
 	o.limit = (size_t)(limit + offset);
 	if (!(cat = serve_worker_catalog(s, &err)) || catalog_search(cat, q, &o, &hits, &err)) {
 		catalog_hits_release(&hits);

@@ -147,7 +147,8 @@ static enum MHD_Result run_route(struct server *s, struct MHD_Connection *c, str
 				   "the audit log cannot be written, so nothing is answered: %s",
 				   err.msg);
 	ret = rt->fn(s, c, r, a, name);
-	if (audit_end(log, r->status < 400 ? AUDIT_OK : AUDIT_ERROR, NULL, NULL, &err))
+	if (audit_end(log, r->status < 400 ? AUDIT_OK : AUDIT_ERROR, NULL,
+		      r->counts[0] ? r->counts : NULL, &err))
 		return MHD_NO; /* the answer is queued; the connection is closed instead */
 	return ret;
 }
@@ -233,6 +234,8 @@ static const struct {
 	const size_t *n;
 } tables[] = {
 	{serve_api_routes, &serve_api_route_count},
+	{serve_api_data_routes, &serve_api_data_route_count},
+	{serve_api_lineage_routes, &serve_api_lineage_route_count},
 };
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
@@ -280,6 +283,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		*upload_size = 0;
 		return MHD_YES;
 	}
+	if (serve_check_args(c, r, &ret))
+		return ret;
 	for (size_t t = 0; t < sizeof(tables) / sizeof(*tables); t++)
 		for (size_t i = 0; i < *tables[t].n; i++) {
 			const struct serve_route *x = &tables[t].routes[i];
