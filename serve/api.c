@@ -1,9 +1,10 @@
-/* The JSON API under /api/v1: health, who is asking, search, lineage and dataset cards, each
- * the same library call and JSON builder as the CLI's `--json`. */
+/* The JSON API under /api/v1: health, its OpenAPI document, who is asking, search, lineage
+ * and dataset cards, each the same library call and JSON builder as the CLI's `--json`. */
 #include "serve_int.h"
 #include "catalog.h"
 #include "pii.h"
 #include "pii_map.h"
+#include "openapi_embed.h"
 
 #include <stdint.h>
 #include <string.h>
@@ -15,6 +16,20 @@ static enum MHD_Result get_health(struct server *s, struct MHD_Connection *c, st
 	(void)name;
 	return serve_reply_json(c, r, MHD_HTTP_OK,
 				json_pack("{s:s, s:s}", "status", "ok", "version", s->o->version));
+}
+
+/* GET /api/v1/openapi.json: the document of these routes (schemas/openapi.json), embedded
+ * at build time. Like health, it needs no one: it says nothing of the workspace. */
+static enum MHD_Result get_openapi(struct server *s, struct MHD_Connection *c,
+				   struct request *r, const struct audit_actor *a,
+				   const char *name)
+{
+	(void)s;
+	(void)a;
+	(void)name;
+	return serve_reply_bytes(c, r, MHD_HTTP_OK, "application/json",
+				 (void *)st_embed_openapi, st_embed_openapi_len,
+				 MHD_RESPMEM_PERSISTENT);
 }
 
 static enum MHD_Result get_whoami(struct server *s, struct MHD_Connection *c, struct request *r,
@@ -140,6 +155,7 @@ out:
 
 const struct serve_route serve_api_routes[] = {
 	{"/api/v1/health", 0, NULL, get_health, SERVE_GET},
+	{"/api/v1/openapi.json", 0, NULL, get_openapi, SERVE_GET},
 	{"/api/v1/whoami", 0, "serve.whoami", get_whoami, SERVE_GET},
 	{"/api/v1/search", 0, "catalog.search", get_search, SERVE_GET},
 	{"/api/v1/lineage/", 1, "catalog.lineage", get_lineage, SERVE_GET},

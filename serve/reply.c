@@ -22,31 +22,21 @@ const char *serve_escaped(const char *s, char *out, size_t n)
 
 /* ---- Responses ------------------------------------------------------------------------ */
 
-/* Queues doc (taken) as the JSON answer with status; the security headers go on every one. */
-enum MHD_Result serve_reply_json(struct MHD_Connection *c, struct request *r, int status,
-				 json_t *doc)
+/* Queues len bytes at data as the answer with status and Content-Type type; the security
+ * headers go on every answer. mode says who frees data (libmicrohttpd's MHD_RESPMEM_*). */
+enum MHD_Result serve_reply_bytes(struct MHD_Connection *c, struct request *r, int status,
+				  const char *type, void *data, size_t len,
+				  enum MHD_ResponseMemoryMode mode)
 {
-	char *text =
-		doc ? json_dumps(doc, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(6))
-		    : NULL;
-	struct MHD_Response *res;
+	struct MHD_Response *res = MHD_create_response_from_buffer(len, data, mode);
 	enum MHD_Result ret;
-	size_t len;
 
-	json_decref(doc);
-	if (!text) {
-		status = MHD_HTTP_INTERNAL_SERVER_ERROR;
-		text = strdup("{\"error\":{\"status\":500,\"message\":\"out of memory\"}}");
-		if (!text)
-			return MHD_NO;
-	}
-	len = strlen(text);
-	res = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
 	if (!res) {
-		free(text);
+		if (mode == MHD_RESPMEM_MUST_FREE)
+			free(data);
 		return MHD_NO;
 	}
-	MHD_add_response_header(res, "Content-Type", "application/json");
+	MHD_add_response_header(res, "Content-Type", type);
 	MHD_add_response_header(res, "Cache-Control", "no-store");
 	MHD_add_response_header(res, "X-Content-Type-Options", "nosniff");
 	MHD_add_response_header(res, "Content-Security-Policy", "default-src 'none'");
@@ -57,6 +47,25 @@ enum MHD_Result serve_reply_json(struct MHD_Connection *c, struct request *r, in
 	ret = MHD_queue_response(c, (unsigned)status, res);
 	MHD_destroy_response(res);
 	return ret;
+}
+
+/* Queues doc (taken) as the JSON answer with status. */
+enum MHD_Result serve_reply_json(struct MHD_Connection *c, struct request *r, int status,
+				 json_t *doc)
+{
+	char *text =
+		doc ? json_dumps(doc, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(6))
+		    : NULL;
+
+	json_decref(doc);
+	if (!text) {
+		status = MHD_HTTP_INTERNAL_SERVER_ERROR;
+		text = strdup("{\"error\":{\"status\":500,\"message\":\"out of memory\"}}");
+		if (!text)
+			return MHD_NO;
+	}
+	return serve_reply_bytes(c, r, status, "application/json", text, strlen(text),
+				 MHD_RESPMEM_MUST_FREE);
 }
 
 enum MHD_Result serve_reply_error(struct MHD_Connection *c, struct request *r, int status,

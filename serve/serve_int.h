@@ -80,6 +80,13 @@ extern const size_t serve_api_lineage_route_count;
  * message may show. Returns out. */
 const char *serve_escaped(const char *s, char *out, size_t n);
 
+/* Queues len bytes at data as the answer with status and Content-Type type, with the
+ * security headers; mode is who frees data (MHD_RESPMEM_PERSISTENT for static bytes,
+ * MHD_RESPMEM_MUST_FREE for a malloc()ed buffer, which is freed on every path). */
+enum MHD_Result serve_reply_bytes(struct MHD_Connection *c, struct request *r, int status,
+				  const char *type, void *data, size_t len,
+				  enum MHD_ResponseMemoryMode mode);
+
 /* Queues doc (taken; NULL answers 500) as the JSON answer with status; the security
  * headers go on every answer. */
 enum MHD_Result serve_reply_json(struct MHD_Connection *c, struct request *r, int status,
