@@ -271,9 +271,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	if (*upload_size) { /* a body: kept (for the routes that take one), bounded */
 		char *grown;
 
-		if (*upload_size > SERVE_BODY_MAX - r->body_len)
-			return serve_reply_error(c, r, MHD_HTTP_CONTENT_TOO_LARGE,
-						 "the request body is over %zu bytes", SERVE_BODY_MAX);
+		if (*upload_size > SERVE_BODY_MAX - r->body_len) {
+			/* A body of no stated length (chunked) that grows too large: libmicrohttpd
+			 * cannot answer in the middle of a body, so the connection is closed. */
+			r->status = MHD_HTTP_CONTENT_TOO_LARGE;
+			return MHD_NO;
+		}
 		if (!(grown = st_realloc(r->body, r->body_len + *upload_size + 1)))
 			return MHD_NO;
 		memcpy(grown + r->body_len, upload, *upload_size);
