@@ -75,6 +75,9 @@ extern const struct serve_route serve_api_data_routes[];
 extern const size_t serve_api_data_route_count;
 extern const struct serve_route serve_api_lineage_routes[];
 extern const size_t serve_api_lineage_route_count;
+/* POST /api/v1/cli (api_cli.c): the command line as a client of the server. */
+extern const struct serve_route serve_api_cli_routes[];
+extern const size_t serve_api_cli_route_count;
 
 /* s escaped (st_escape()) into out (n bytes), cut to fit: what a log line, a record or a
  * message may show. Returns out. */

@@ -236,6 +236,7 @@ static const struct {
 	{serve_api_routes, &serve_api_route_count},
 	{serve_api_data_routes, &serve_api_data_route_count},
 	{serve_api_lineage_routes, &serve_api_lineage_route_count},
+	{serve_api_cli_routes, &serve_api_cli_route_count},
 };
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
