@@ -142,6 +142,9 @@ wait "$pid"
 pid=
 exec 3<&-
 expect_equal 'stopping on SIGTERM' "$l2" 'the server stops'
+eng search revenue
+expect_equal 5 "$RC" 'no server: exit 5'
+expect_stderr_line "error: cannot reach the server at '$SRV/run/s.sock' (server.socket in steward.yaml): Couldn't connect to server"
 own audit log --json --action catalog.search
 expect_jq "[.[] | select(.actor == \"$e\") | .outcome] | length >= 2" true "$TMP/own.out"
 own audit log --json --action pii.ingest

@@ -64,6 +64,8 @@ jq -c '[., (.eventType = "X")]' "$OL" >two.json
 answer post /api/v1/lineage /api/v1/lineage 422 -H 'Content-Type: application/json' --data-binary @two.json
 answer post /api/v1/lineage /api/v1/lineage 400 -H 'Content-Type: application/json' --data-binary '{'
 answer post /api/v1/lineage /api/v1/lineage 415 --data-binary '{}'
+answer post /api/v1/cli /api/v1/cli 200 -H 'Content-Type: application/json' --data-binary '{"argv": ["search", "revenue"]}'
+answer post /api/v1/cli /api/v1/cli 403 -H 'Content-Type: application/json' --data-binary '{"argv": ["token", "list"]}'
 check "all $n answers are valid against the document's schemas for them" $H answers "$DOC" answers.txt
 echo 'get /api/v1/search 200 a4.json' >wrong.txt
 check 'a bad answer is caught: an error is not a page of search results' sh -c \
