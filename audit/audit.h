@@ -467,6 +467,8 @@ struct json_t *audit_checkpoint_json(const struct audit_checkpoint *cp);
 /* A verification as `audit verify --json` prints it (tampered: audit_verify_db() returned
  * 1). NULL on out of memory. */
 struct json_t *audit_verify_json(const struct audit_verify_result *res, int tampered);
+/* One record as `audit log --json` prints it. NULL on out of memory. */
+struct json_t *audit_row_json(const struct audit_row *r);
 
 struct audit_run_opts {
 	const char *exports_dir;  /* access bundles are written here (created 0700) */

@@ -1,6 +1,6 @@
-/* Data-subject requests, their plans and the verification of the log as JSON: what `request
- * list|show|plan --json` and `audit verify --json` print and `steward serve` answers, built
- * once here from the library's records. */
+/* Data-subject requests, their plans, the verification of the log and its records as JSON:
+ * what `request list|show|plan --json` and `audit verify|log --json` print and `steward
+ * serve` answers, built once here from the library's records. */
 #include "audit.h"
 #include "target.h"
 
@@ -188,4 +188,19 @@ json_t *audit_verify_json(const struct audit_verify_result *res, int tampered)
 		doc = NULL;
 	}
 	return doc;
+}
+
+json_t *audit_row_json(const struct audit_row *r)
+{
+	char when[40];
+
+	audit_time_format(r->ts_ms, when, sizeof(when));
+	return json_pack("{s:I, s:s, s:s, s:I, s:s, s:s, s:s?, s:s?, s:s, s:s?, s:o?, s:s, s:I, s:s,"
+			 " s:b}",
+			 "seq", (json_int_t)r->seq, "time", when, "actor", r->actor, "uid",
+			 (json_int_t)r->uid, "role", r->role, "action", r->action, "object",
+			 r->object, "purpose", r->purpose, "outcome", r->outcome, "reason",
+			 r->reason, "counts", r->counts ? json_loads(r->counts, 0, NULL) : NULL,
+			 "host", r->host, "pid", (json_int_t)r->pid, "version", r->version, "pii",
+			 r->pii);
 }

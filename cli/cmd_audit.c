@@ -225,19 +225,8 @@ static int print_row(void *u, const struct audit_row *r)
 
 	out->n++;
 	audit_time_format(r->ts_ms, when, sizeof(when));
-	if (out->json) {
-		json_t *o = json_pack("{s:I, s:s, s:s, s:I, s:s, s:s, s:s?, s:s?, s:s, s:s?, s:o?,"
-				      " s:s, s:I, s:s, s:b}",
-				      "seq", (json_int_t)r->seq, "time", when, "actor", r->actor,
-				      "uid", (json_int_t)r->uid, "role", r->role, "action", r->action,
-				      "object", r->object, "purpose", r->purpose, "outcome",
-				      r->outcome, "reason", r->reason, "counts",
-				      r->counts ? json_loads(r->counts, 0, NULL) : NULL, "host",
-				      r->host, "pid", (json_int_t)r->pid, "version", r->version, "pii",
-				      r->pii);
-
-		return !o || json_array_append_new(out->arr, o);
-	}
+	if (out->json)
+		return json_array_append_new(out->arr, audit_row_json(r));
 	cli_printf("%6lld  %s  %-10s %-8s %-17s %-7s %s%s%s%s%s\n", (long long)r->seq, when, r->actor,
 	       r->role, r->action, r->outcome, r->object ? r->object : "-",
 	       r->purpose ? "  purpose: " : "", r->purpose ? r->purpose : "",

@@ -1,6 +1,6 @@
 /* The governance reads of the API: the PII map and `pii check`, data-subject requests (a
- * page of them, one with its evidence and plan) and the audit log's status, each the same
- * library call and JSON builder as the CLI's --json. */
+ * page of them, one with its evidence and plan), the audit log's status and its records,
+ * each the same library call and JSON builder as the CLI's --json. */
 #include "serve_int.h"
 #include "audit.h"
 #include "catalog.h"
@@ -218,12 +218,84 @@ static enum MHD_Result get_audit_status(struct server *s, struct MHD_Connection 
 	return serve_reply_json(c, r, MHD_HTTP_OK, doc);
 }
 
+struct log_page {
+	long offset, limit;
+	size_t total;
+	json_t *results;
+};
+
+static int log_row(void *u, const struct audit_row *row)
+{
+	struct log_page *p = u;
+
+	if (p->total++ < (size_t)p->offset || json_array_size(p->results) >= (size_t)p->limit)
+		return 0;
+	return json_array_append_new(p->results, audit_row_json(row));
+}
+
+/* A time parameter (YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS]Z, UTC) into *ms (0 when absent).
+ * Returns 0, or -1 after queueing a 400 answer into *ret. */
+static int arg_time(struct MHD_Connection *c, struct request *r, const char *name, int64_t *ms,
+		    enum MHD_Result *ret)
+{
+	const char *v = serve_arg(c, name);
+
+	*ms = 0;
+	if (v && audit_time_parse(v, ms)) {
+		*ret = serve_reply_error(c, r, MHD_HTTP_BAD_REQUEST,
+					 "parameter '%s' must be a date such as 2026-11-01 or "
+					 "2026-11-01T09:30Z",
+					 name);
+		return -1;
+	}
+	return 0;
+}
+
+/* GET /api/v1/audit/log[?since&until&actor&action&object&outcome]: `audit log --json` in a
+ * page, oldest first, with the CLI's filters (action may end in ".*"; until is exclusive). */
+static enum MHD_Result get_audit_log(struct server *s, struct MHD_Connection *c,
+				     struct request *r, const struct audit_actor *a,
+				     const char *name)
+{
+	struct log_page p = {0};
+	struct audit_filter f;
+	struct st_error err = ST_ERROR_INIT;
+	struct audit_log *log;
+	enum MHD_Result ret;
+
+	(void)a;
+	(void)name;
+	memset(&f, 0, sizeof(f));
+	if (serve_arg_page(c, r, SERVE_OFFSET_MAX, &p.limit, &p.offset, &ret) ||
+	    arg_time(c, r, "since", &f.since_ms, &ret) || arg_time(c, r, "until", &f.until_ms, &ret))
+		return ret;
+	f.actor = serve_arg(c, "actor");
+	f.action = serve_arg(c, "action");
+	f.object = serve_arg(c, "object");
+	f.outcome = serve_arg(c, "outcome");
+	if (f.outcome && strcmp(f.outcome, "ok") && strcmp(f.outcome, "denied") &&
+	    strcmp(f.outcome, "error"))
+		return serve_reply_error(c, r, MHD_HTTP_BAD_REQUEST,
+					 "parameter 'outcome' must be ok, denied or error");
+	if (!(p.results = json_array()))
+		return serve_reply_json(c, r, MHD_HTTP_INTERNAL_SERVER_ERROR, NULL);
+	if (!(log = serve_worker_log(s, &err)) || audit_query(audit_db(log), &f, log_row, &p, &err)) {
+		json_decref(p.results);
+		return serve_reply_failure(c, r, &err);
+	}
+	return serve_reply_json(c, r, MHD_HTTP_OK,
+				json_pack("{s:I, s:i, s:i, s:o}", "total", (json_int_t)p.total,
+					  "offset", (int)p.offset, "limit", (int)p.limit, "results",
+					  p.results));
+}
+
 const struct serve_route serve_api_data_routes[] = {
 	{"/api/v1/pii/map", 0, "pii.map", get_pii_map, SERVE_GET},
 	{"/api/v1/pii/check", 0, "pii.check", get_pii_check, SERVE_GET},
 	{"/api/v1/requests", 0, "request.list", get_requests, SERVE_GET},
 	{"/api/v1/requests/", 1, "request.show", get_request, SERVE_GET},
 	{"/api/v1/audit/status", 0, "audit.verify", get_audit_status, SERVE_GET},
+	{"/api/v1/audit/log", 0, "audit.log", get_audit_log, SERVE_GET},
 };
 
 const size_t serve_api_data_route_count =

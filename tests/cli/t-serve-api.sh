@@ -113,6 +113,22 @@ expect_exit 0 steward audit verify --json
 check 'verify: the same document as audit verify --json' sh -c \
 	"[ \"\$(jq -c '.verify | keys' stv.json)\" = \"\$(jq -c keys '$OUT')\" ]"
 
+# ---- the audit log: what audit log --json prints, paged ----
+sock alog '/api/v1/audit/log?action=pii.map&limit=1000'
+expect_equal 200 "$(code alog)" 'audit log: 200'
+run steward audit log --json --action pii.map
+check 'audit log: the results are what audit log --json prints' sh -c \
+	"jq -S .results alog.json | cmp - \"\$(jq -S . '$OUT' >c7.json; echo c7.json)\""
+expect_jq '[.total, (.results | length)]' '[4, 4]' alog.json
+sock alogp '/api/v1/audit/log?action=pii.*&outcome=ok&limit=2&offset=1'
+expect_jq '[.total >= 4, .offset, .limit, (.results | length), (.results | all(.outcome == "ok"))]' '[true, 1, 2, 2, true]' alogp.json
+sock alogo '/api/v1/audit/log?outcome=fine'
+expect_jq .error.message "\"parameter 'outcome' must be ok, denied or error\"" alogo.json
+sock alogs '/api/v1/audit/log?since=yesterday'
+expect_jq .error.message "\"parameter 'since' must be a date such as 2026-11-01 or 2026-11-01T09:30Z\"" alogs.json
+sock alogf '/api/v1/audit/log?since=2999-01-01'
+expect_jq '[.total, .results]' '[0, []]' alogf.json
+
 # ---- roles: the same as the CLI's ----
 get vmap -H "Authorization: Bearer $tv" "$U/api/v1/pii/map"
 expect_equal 403 "$(code vmap)" 'a viewer: no PII map'

@@ -59,6 +59,7 @@ answer get '/api/v1/requests/{id}' "/api/v1/requests/$rid?plan=1" 200
 answer get '/api/v1/requests/{id}' /api/v1/requests/R-20990101-0001 404
 answer get /api/v1/audit/status /api/v1/audit/status 200
 answer get /api/v1/audit/status '/api/v1/audit/status?verify=1' 200
+answer get /api/v1/audit/log '/api/v1/audit/log?limit=50' 200
 answer post /api/v1/lineage /api/v1/lineage 200 -H 'Content-Type: application/json' --data-binary "@$OL"
 jq -c '[., (.eventType = "X")]' "$OL" >two.json
 answer post /api/v1/lineage /api/v1/lineage 422 -H 'Content-Type: application/json' --data-binary @two.json
