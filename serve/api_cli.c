@@ -173,11 +173,12 @@ static int sink_read(struct sink *k)
 	return 0;
 }
 
-/* Runs this binary on workspace home with args (NULL-terminated) and env, feeding it in
+/* Runs exe (steward) with args (NULL-terminated) and env, feeding it in
  * (inlen bytes) on standard input and collecting its output. Returns 0 with *status (its
  * exit status, 128 + signal when killed), or -1 with err. */
-static int run_child(char *const *args, char *const *env, const unsigned char *in, size_t inlen,
-		     struct sink *out, struct sink *errs, int *status, struct st_error *err)
+static int run_child(const char *exe, char *const *args, char *const *env,
+		     const unsigned char *in, size_t inlen, struct sink *out, struct sink *errs,
+		     int *status, struct st_error *err)
 {
 	int pin[2] = {-1, -1}, pout[2] = {-1, -1}, perr[2] = {-1, -1}, ret = -1, wstatus;
 	size_t sent = 0;
@@ -203,7 +204,7 @@ static int run_child(char *const *args, char *const *env, const unsigned char *i
 		if (dup2(pin[0], 0) < 0 || dup2(pout[1], 1) < 0 || dup2(perr[1], 2) < 0)
 			_exit(127);
 		close_range(3, ~0u, 0);
-		execve("/proc/self/exe", args, env);
+		execve(exe, args, env);
 		_exit(127);
 	}
 	close(pin[0]);
@@ -307,6 +308,11 @@ static enum MHD_Result post_cli(struct server *s, struct MHD_Connection *c, stru
 					"'/api/v1/cli' is served on the Unix socket only");
 		goto out;
 	}
+	if (!s->o->exe) {
+		ret = serve_reply_error(c, r, MHD_HTTP_SERVICE_UNAVAILABLE,
+					"this server runs no commands");
+		goto out;
+	}
 	if (!(body = json_loadb(r->body ? r->body : "", r->body_len, JSON_REJECT_DUPLICATES, &jerr))) {
 		ret = serve_reply_error(c, r, MHD_HTTP_BAD_REQUEST, "invalid JSON: %d:%d: %s",
 					jerr.line, jerr.column, jerr.text);
@@ -359,7 +365,7 @@ static enum MHD_Result post_cli(struct server *s, struct MHD_Connection *c, stru
 	env[1] = path;
 	if (home && (size_t)snprintf(homevar, sizeof(homevar), "HOME=%s", home) < sizeof(homevar))
 		env[2] = homevar;
-	if (run_child(args, env, in, inlen, &out, &errs, &status, &err)) {
+	if (run_child(s->o->exe, args, env, in, inlen, &out, &errs, &status, &err)) {
 		ret = serve_reply_failure(c, r, &err);
 		goto out;
 	}
