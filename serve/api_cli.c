@@ -11,6 +11,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sodium.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -374,7 +375,12 @@ static enum MHD_Result post_cli(struct server *s, struct MHD_Connection *c, stru
 			       json_pack("{s:i, s:o, s:o}", "exit", status, "stdout",
 					 b64(out.buf, out.len), "stderr", b64(errs.buf, errs.len)));
 out:
-	if (in) /* records on their way to ingest: raw personal data */
+	/* Records on their way to ingest are raw personal data: wiped wherever they were. */
+	if (in64)
+		sodium_memzero((char *)(uintptr_t)in64, strlen(in64));
+	if (in64 && r->body)
+		sodium_memzero(r->body, r->body_len);
+	if (in)
 		sodium_memzero(in, inlen);
 	st_free(in);
 	st_free(out.buf);
