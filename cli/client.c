@@ -244,7 +244,9 @@ int cli_client_run(const char *home, int argc, char **argv, int *code)
 	char *text = NULL;
 	int r;
 
-	if (getenv(CLI_DELEGATE_ENV) || workspace_dir(home, dir, sizeof(dir)))
+	/* init and version never concern the served workspace: they run here. */
+	if (getenv(CLI_DELEGATE_ENV) || !strcmp(argv[0], "init") || !strcmp(argv[0], "version") ||
+	    workspace_dir(home, dir, sizeof(dir)))
 		return 0;
 	if ((r = server_socket(dir, sock, sizeof(sock), &err)) > 0)
 		return 0;

@@ -121,6 +121,9 @@ eng ingest 'events.*' "$W/.steward/audit.key"
 refused "'steward ingest' takes no file through the server (its records come on standard input)"
 eng lineage import "$TMP/events.jsonl"
 refused "'steward lineage import' is not run through the server (post the events to /api/v1/lineage)"
+eng version
+expect_equal 0 "$RC" 'version runs here, not through the server'
+expect_stdout_contains 'steward '
 eng pii map
 expect_equal 6 "$RC" 'a verb above the engineer'"'"'s role: the command refuses it, exit 6'
 expect_stderr_line "error: 'steward pii map' needs the 'steward' role; '$e' has the 'engineer' role"
