@@ -159,6 +159,9 @@ struct audit_checkpoint {
 int audit_checkpoint(struct audit_log *log, struct audit_checkpoint *cp, struct st_error *err);
 /* The newest checkpoint in db, or seq 0 when there is none. Returns 0, or -1 with err. */
 int audit_checkpoint_head(struct sqlite3 *db, struct audit_checkpoint *cp, struct st_error *err);
+/* The last record of db: its seq and time (both 0 when the log is empty), read without
+ * verifying anything. Returns 0, or -1 with err. */
+int audit_head(struct sqlite3 *db, int64_t *seq, int64_t *ts_ms, struct st_error *err);
 struct st_output_guard;
 /* Writes cp to path as a small JSON document for someone else to hold (the anchor),
  * through st_file_write_output() with guard g (a path the user named). Returns 0, or -1
@@ -447,6 +450,29 @@ int audit_plan_build(struct catalog *c, const struct catalog_config *cfg,
 		     struct audit_plan *plan, struct st_error *err);
 /* Frees everything in plan. */
 void audit_plan_release(struct audit_plan *plan);
+
+/* ---- As JSON (request_json.c): what the CLI's --json prints and `steward serve` answers --- */
+
+struct json_t;
+/* Request r in a list (`request list --json`): id, kind, regime, category, received, due,
+ * extended, status, and whether it is overdue on day today. NULL on out of memory. */
+struct json_t *audit_request_list_json(const struct audit_request *r, struct audit_date today);
+/* Request r as `request show --json` prints it: the list's facts, its timeline and the
+ * evidence of each target (an erasure's verification included) read from db. Returns 0
+ * with *out (the caller decrefs it), or -1 with err. */
+int audit_request_json(struct sqlite3 *db, const struct audit_request *r,
+		       struct audit_date today, struct json_t **out, struct st_error *err);
+/* Plan p of request r as `request plan --json` prints it: the bound targets, the datasets
+ * that need manual work and the targets of steward.yaml no dataset has. No credential is in
+ * it (p's shown URIs only). NULL on out of memory. */
+struct json_t *audit_plan_json(const struct audit_request *r, const struct audit_plan *p);
+/* Checkpoint cp: {seq, time, hash} and, format 2, {tree_size, root}. NULL on out of memory. */
+struct json_t *audit_checkpoint_json(const struct audit_checkpoint *cp);
+/* A verification as `audit verify --json` prints it (tampered: audit_verify_db() returned
+ * 1). NULL on out of memory. */
+struct json_t *audit_verify_json(const struct audit_verify_result *res, int tampered);
+/* One record as `audit log --json` prints it. NULL on out of memory. */
+struct json_t *audit_row_json(const struct audit_row *r);
 
 struct audit_run_opts {
 	const char *exports_dir;  /* access bundles are written here (created 0700) */

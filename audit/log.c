@@ -1678,6 +1678,29 @@ out:
 	return ret;
 }
 
+int audit_head(struct sqlite3 *db, int64_t *seq, int64_t *ts_ms, struct st_error *err)
+{
+	sqlite3_stmt *st = NULL;
+	int ret = -1, rc;
+
+	*seq = *ts_ms = 0;
+	if (st_sql_prepare(db, &st, "SELECT seq, ts_ms FROM records ORDER BY seq DESC LIMIT 1",
+			    err))
+		goto out;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*seq = sqlite3_column_int64(st, 0);
+		*ts_ms = sqlite3_column_int64(st, 1);
+	} else if (rc != SQLITE_DONE) {
+		st_sql_error(err, db, "cannot read the audit log");
+		goto out;
+	}
+	ret = 0;
+out:
+	sqlite3_finalize(st);
+	return ret;
+}
+
 int audit_checkpoint(struct audit_log *log, struct audit_checkpoint *cp, struct st_error *err)
 {
 	unsigned char hash[AUDIT_HASH_BYTES], mac[AUDIT_MAC_BYTES];

@@ -419,6 +419,16 @@ void catalog_ol_import_free(struct catalog_ol_import *im);
 int catalog_ol_import_fd(struct catalog_ol_import *im, const char *source, int fd,
 			 catalog_ol_reject_fn reject, void *u, struct catalog_ol_stats *stats,
 			 struct st_error *err);
+/* The same import from the len bytes at data (a request body, say), read as they are:
+ * a JSON array, NDJSON or one event, with the same validation, rejects and transaction.
+ * Returns 0, or -1 with err. */
+int catalog_ol_import_mem(struct catalog_ol_import *im, const char *source, const char *data,
+			  size_t len, catalog_ol_reject_fn reject, void *u,
+			  struct catalog_ol_stats *stats, struct st_error *err);
+struct json_t;
+/* The counts of an import as `lineage import --json` prints them and `steward serve`
+ * answers them. NULL on out of memory. */
+struct json_t *catalog_ol_stats_json(const struct catalog_ol_stats *s);
 /* Removes the observed rows (datasets, fields, edges and column edges made from events),
  * inside the caller's transaction; catalog_load() does so before it loads. Returns 0, or -1. */
 int catalog_ol_unsync(struct catalog *c, struct st_error *err);

@@ -1165,6 +1165,10 @@ static int read_more(int fd, const char *source, char **buf, size_t *cap, size_t
 {
 	ssize_t r;
 
+	if (fd < 0) { /* a buffer in memory (catalog_ol_import_mem()): all of it is there */
+		*eof = 1;
+		return 0;
+	}
 	if (*len == *cap) {
 		char *nb;
 
@@ -1214,14 +1218,15 @@ static int feed_array(struct feed *f, int fd, char **buf, size_t *cap, size_t *l
 	return 0;
 }
 
-int catalog_ol_import_fd(struct catalog_ol_import *im, const char *source, int fd,
-			 catalog_ol_reject_fn reject, void *u, struct catalog_ol_stats *stats,
-			 struct st_error *err)
+/* Imports from fd, or (fd < 0) from the len bytes already in buf (cap bytes), which it
+ * takes. */
+static int import_input(struct catalog_ol_import *im, const char *source, int fd, char *buf,
+			size_t cap, size_t len, catalog_ol_reject_fn reject, void *u,
+			struct catalog_ol_stats *stats, struct st_error *err)
 {
 	struct feed f = {im, source, reject, u, 1};
-	size_t cap = 1 << 22, len = 0, off = 0, used;
-	char *buf = st_malloc(cap);
-	int eof = 0, ret = -1;
+	size_t off = 0, used;
+	int eof = fd < 0, ret = -1;
 
 	im->stats = stats;
 	im->err = err;
@@ -1268,6 +1273,40 @@ out:
 		cache_clear(im); /* it may hold rows that were rolled back */
 	}
 	return ret;
+}
+
+int catalog_ol_import_fd(struct catalog_ol_import *im, const char *source, int fd,
+			 catalog_ol_reject_fn reject, void *u, struct catalog_ol_stats *stats,
+			 struct st_error *err)
+{
+	size_t cap = 1 << 22;
+
+	return import_input(im, source, fd, st_malloc(cap), cap, 0, reject, u, stats, err);
+}
+
+int catalog_ol_import_mem(struct catalog_ol_import *im, const char *source, const char *data,
+			  size_t len, catalog_ol_reject_fn reject, void *u,
+			  struct catalog_ol_stats *stats, struct st_error *err)
+{
+	char *buf;
+
+	if (len > CATALOG_OL_INPUT_MAX)
+		return st_error_set(err, ST_E_INVALID, "'%s': an event is larger than %zu bytes",
+				    source, (size_t)CATALOG_OL_INPUT_MAX);
+	if ((buf = st_malloc(len + 1)) && len)
+		memcpy(buf, data, len);
+	return import_input(im, source, -1, buf, len + 1, len, reject, u, stats, err);
+}
+
+json_t *catalog_ol_stats_json(const struct catalog_ol_stats *s)
+{
+	return json_pack("{sI sI sI sI sI sI sI sI sI sI}", "read", (json_int_t)s->read, "applied",
+			 (json_int_t)s->applied, "rejected", (json_int_t)s->rejected, "ignored",
+			 (json_int_t)s->ignored, "duplicates", (json_int_t)s->duplicates,
+			 "superseded", (json_int_t)s->superseded, "not_run_events",
+			 (json_int_t)s->not_run, "datasets_new", (json_int_t)s->datasets_new,
+			 "fields", (json_int_t)s->fields, "column_edges",
+			 (json_int_t)s->column_edges);
 }
 
 /* ---- observed rows ---- */

@@ -8,7 +8,9 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <unistd.h>
@@ -246,6 +248,41 @@ const struct audit_actor *cli_audit_actor(void)
 	return audit_state.begun ? &audit_state.actor : NULL;
 }
 
+/* Who the command acts for: this process's user, or (STEWARD_DELEGATE=UID:NAME, which
+ * `steward serve` sets for a command a CLI sent it) the server's caller, whom the kernel
+ * named. Only the owner of .steward/ may act for another user: the owner can write the log
+ * anyway, while to anyone else the variable would be a way to sign as someone else.
+ * Returns 0, or -1 with err (ST_E_DENIED). */
+static int command_actor(const struct catalog_workspace *ws, struct audit_actor *a,
+			 struct st_error *err)
+{
+	const char *d = getenv(CLI_DELEGATE_ENV), *colon;
+	struct stat sb;
+	char *end;
+	unsigned long uid;
+
+	audit_actor_self(a);
+	if (!d)
+		return 0;
+	if (stat(ws->state_dir, &sb))
+		return st_error_set(err, ST_E_SYSTEM, "cannot use the workspace '%s': %s", ws->home,
+				    strerror(errno));
+	if (sb.st_uid != getuid())
+		return st_error_set(err, ST_E_DENIED,
+				    "%s is set, but only the workspace's owner (uid %lu) may act for "
+				    "another user",
+				    CLI_DELEGATE_ENV, (unsigned long)sb.st_uid);
+	errno = 0;
+	uid = strtoul(d, &end, 10);
+	colon = end;
+	if (errno || colon == d || *colon != ':' || !colon[1] ||
+	    strlen(colon + 1) >= sizeof(a->name))
+		return st_error_set(err, ST_E_USAGE, "%s must be UID:NAME", CLI_DELEGATE_ENV);
+	a->uid = (uid_t)uid;
+	snprintf(a->name, sizeof(a->name), "%s", colon + 1);
+	return 0;
+}
+
 static long checkpoint_every(const struct catalog_config *cfg)
 {
 	const char *s = catalog_config_str(cfg, "audit.checkpoint_every");
@@ -275,7 +312,8 @@ int cli_audit_begin(const struct cli_ctx *ctx, const struct catalog_workspace *w
 	/* What the person typed is recorded with its personal data replaced. */
 	e.purpose = cli_audit_text(ctx->purpose, purpose);
 	e.object = cli_audit_text(ctx->object, object);
-	audit_actor_self(&audit_state.actor);
+	if (command_actor(ws, &audit_state.actor, &err))
+		return cli_fail(&err);
 	cfg_failed = catalog_config_load(cfg, ws, &cfg_err) ||
 		     audit_role_resolve(cfg, ws->config, &audit_state.actor, &cfg_err);
 	if (audit_open(&audit_state.log, ws->state_dir, STEWARD_VERSION,

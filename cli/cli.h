@@ -25,6 +25,10 @@ struct cli_ctx {
 		     const char **purpose, char *reason, size_t reason_len, struct st_error *err);
 };
 
+/* The environment variable through which `steward serve` runs a command for the CLI that
+ * sent it: UID:NAME of the caller (cli.c honours it for the workspace's owner only). */
+#define CLI_DELEGATE_ENV "STEWARD_DELEGATE"
+
 struct cli_cmd {
 	const char *name;
 	const char *summary;
@@ -41,6 +45,13 @@ extern const struct cli_cmd cli_cmd_pii_hash, cli_cmd_pii_map, cli_cmd_pii_check
 	cli_cmd_pii_scan;
 /* `steward lineage import` (cmd_lineage_import.c); `steward lineage NAME` dispatches to it. */
 extern const struct cli_cmd cli_cmd_lineage_import;
+
+/* When the workspace's steward.yaml names a server socket (server: {socket: PATH}) and this
+ * process is not itself a command the server runs: sends the command (argv[0] the verb) to
+ * the server, prints what it printed and sets *code to its exit status, returning 1.
+ * Returns 0 when there is no server to send it to (the command runs here). home is --home or
+ * NULL. (client.c) */
+int cli_client_run(const char *home, int argc, char **argv, int *code);
 
 /* Registers the command line (main() does, first): the arguments whose personal data
  * the audit record and error messages replace (cli.c says which). */

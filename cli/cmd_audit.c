@@ -110,28 +110,8 @@ static int cmd_verify(int argc, char **argv, struct cli_ctx *ctx)
 	hex(res.head.hash, sizeof(res.head.hash), h, sizeof(h));
 	audit_time_format(res.head.ts_ms, when, sizeof(when));
 	if (o.json) {
-		json_t *doc = json_pack("{s:s, s:I, s:I, s:I, s:I, s:b}", "status",
-					r ? "tampered" : "intact", "records", (json_int_t)res.records,
-					"checkpoints", (json_int_t)res.checkpoints, "signatures",
-					(json_int_t)res.signatures, "last_seq",
-					(json_int_t)res.head_seq, "anchored", res.anchored);
+		json_t *doc = audit_verify_json(&res, r);
 
-		if (doc && r) {
-			json_object_set_new(doc, "bad_seq", json_integer(res.bad_seq));
-			json_object_set_new(doc, "problem", json_string(res.problem));
-		}
-		if (doc && res.head.seq) {
-			json_t *cp = json_pack("{s:I, s:s, s:s}", "seq", (json_int_t)res.head.seq,
-					       "time", when, "hash", h);
-
-			/* A format 2 checkpoint also names the Merkle tree it signed. */
-			if (cp && res.head.version == 2) {
-				hex(res.head.root, sizeof(res.head.root), h, sizeof(h));
-				json_object_set_new(cp, "tree_size", json_integer(res.head.tree_size));
-				json_object_set_new(cp, "root", json_string(h));
-			}
-			json_object_set_new(doc, "checkpoint", cp);
-		}
 		if (!doc || cli_json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER)) {
 			json_decref(doc);
 			st_error_oom(&err);
@@ -245,19 +225,8 @@ static int print_row(void *u, const struct audit_row *r)
 
 	out->n++;
 	audit_time_format(r->ts_ms, when, sizeof(when));
-	if (out->json) {
-		json_t *o = json_pack("{s:I, s:s, s:s, s:I, s:s, s:s, s:s?, s:s?, s:s, s:s?, s:o?,"
-				      " s:s, s:I, s:s, s:b}",
-				      "seq", (json_int_t)r->seq, "time", when, "actor", r->actor,
-				      "uid", (json_int_t)r->uid, "role", r->role, "action", r->action,
-				      "object", r->object, "purpose", r->purpose, "outcome",
-				      r->outcome, "reason", r->reason, "counts",
-				      r->counts ? json_loads(r->counts, 0, NULL) : NULL, "host",
-				      r->host, "pid", (json_int_t)r->pid, "version", r->version, "pii",
-				      r->pii);
-
-		return !o || json_array_append_new(out->arr, o);
-	}
+	if (out->json)
+		return json_array_append_new(out->arr, audit_row_json(r));
 	cli_printf("%6lld  %s  %-10s %-8s %-17s %-7s %s%s%s%s%s\n", (long long)r->seq, when, r->actor,
 	       r->role, r->action, r->outcome, r->object ? r->object : "-",
 	       r->purpose ? "  purpose: " : "", r->purpose ? r->purpose : "",

@@ -270,15 +270,7 @@ static int cmd_import(int argc, char **argv, struct cli_ctx *ctx)
 		 "{\"read\":%zu,\"applied\":%zu,\"rejected\":%zu,\"ignored\":%zu}", stats.read,
 		 stats.applied, stats.rejected, stats.ignored);
 	if (o.json) {
-		json_t *j = json_pack("{sI sI sI sI sI sI sI sI sI sI}", "read", (json_int_t)stats.read,
-				      "applied", (json_int_t)stats.applied, "rejected",
-				      (json_int_t)stats.rejected, "ignored", (json_int_t)stats.ignored,
-				      "duplicates", (json_int_t)stats.duplicates, "superseded",
-				      (json_int_t)stats.superseded, "not_run_events",
-				      (json_int_t)stats.not_run, "datasets_new",
-				      (json_int_t)stats.datasets_new, "fields",
-				      (json_int_t)stats.fields, "column_edges",
-				      (json_int_t)stats.column_edges);
+		json_t *j = catalog_ol_stats_json(&stats);
 
 		if ((code = cli_print_json(j)))
 			goto out;

@@ -5,7 +5,7 @@
 #include "pii_map.h"
 
 #include <getopt.h>
-#include <jansson.h>
+#include <stdint.h>
 #include <string.h>
 
 #define CHAIN_MAX 64
@@ -61,24 +61,6 @@ static int parse(int argc, char **argv, struct cli_ctx *ctx, const struct cli_cm
 	return -1;
 }
 
-/* Prints v compactly and frees it. */
-static void dump(json_t *v)
-{
-	cli_json_dumpf(v, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
-	json_decref(v);
-}
-
-/* "dataset.path" of field i as a JSON string. */
-static json_t *field_name(const struct pii_graph *g, size_t i)
-{
-	struct pii_field f;
-
-	if (i == PII_MAP_NO_FIELD)
-		return json_null();
-	pii_graph_field(g, i, &f);
-	return json_sprintf("%s.%s", f.dataset, f.path);
-}
-
 /* ---- pii map ---- */
 
 static int same_category(const struct pii_map *m, size_t i, size_t j)
@@ -86,44 +68,6 @@ static int same_category(const struct pii_map *m, size_t i, size_t j)
 	const char *a = m->rows[i].category, *b = m->rows[j].category;
 
 	return (!a && !b) || (a && b && !strcmp(a, b));
-}
-
-static void map_json(const struct pii_graph *g, const struct pii_map *m)
-{
-	fputs("{\n  \"categories\": [", stdout);
-	for (size_t i = 0; i < m->n; i++) {
-		const struct pii_map_row *r = &m->rows[i];
-		struct pii_field f;
-
-		if (!i || !same_category(m, i, i - 1)) {
-			fputs(i ? "\n      ]\n    },\n    {\n      \"category\": "
-				: "\n    {\n      \"category\": ",
-			      stdout);
-			dump(r->category ? json_string(r->category) : json_null());
-			fputs(",\n      \"name\": ", stdout);
-			dump(r->category_name ? json_string(r->category_name) : json_null());
-			fputs(",\n      \"fields\": [\n        ", stdout);
-		} else {
-			fputs(",\n        ", stdout);
-		}
-		pii_graph_field(g, r->field, &f);
-		dump(json_pack(
-			"{s:s, s:s, s:s, s:s, s:b, s:o, s:o, s:s?, s:s?, s:s?, s:s}", "dataset",
-			f.dataset, "field", f.path, "class", pii_map_class_name(f.cls), "declared",
-			pii_map_class_name(f.declared), "derived", f.derived, "derived_from",
-			field_name(g, f.from), "origin", field_name(g, r->origin), "transform",
-			f.transform, "owner", f.owner, "system", f.system, "kind", f.kind));
-	}
-	fputs(m->n ? "\n      ]\n    }\n  ],\n  \"totals\": " : "],\n  \"totals\": ", stdout);
-	dump(json_pack("{s:I, s:I, s:I, s:I, s:I, s:{s:I, s:I, s:I, s:I}}", "fields",
-		       (json_int_t)m->n, "declared", (json_int_t)m->ndeclared, "derived",
-		       (json_int_t)m->nderived, "datasets", (json_int_t)m->ndatasets, "categories",
-		       (json_int_t)m->ncategories, "by_class", "sensitive",
-		       (json_int_t)m->by_class[PII_MAP_SENSITIVE], "direct",
-		       (json_int_t)m->by_class[PII_MAP_DIRECT], "indirect",
-		       (json_int_t)m->by_class[PII_MAP_INDIRECT], "pseudonymous",
-		       (json_int_t)m->by_class[PII_MAP_PSEUDONYMOUS]));
-	fputs("\n}\n", stdout);
 }
 
 static int width(const char *s)
@@ -202,7 +146,7 @@ static int cmd_map(int argc, char **argv, struct cli_ctx *ctx)
 		goto out;
 	}
 	if (json)
-		map_json(g, &m);
+		code = cli_print_json(pii_map_json(g, &m, 0, SIZE_MAX));
 	else
 		map_text(g, &m);
 out:
@@ -298,58 +242,6 @@ static void check_text(const struct pii_graph *g, const struct pii_findings *fs)
 			   nobserved == 1 ? "" : "s", nobserved == 1 ? "s" : "");
 }
 
-static void check_json(const struct pii_graph *g, const struct pii_findings *fs)
-{
-	size_t chain[CHAIN_MAX];
-
-	fputs("{\n  \"findings\": [", stdout);
-	for (size_t i = 0; i < fs->n; i++) {
-		const struct pii_finding *x = &fs->v[i];
-		size_t n = x->unknown ? 0 : pii_graph_chain(g, x->field, chain, CHAIN_MAX);
-		json_t *links = json_array();
-		struct pii_field f, src;
-
-		json_t *o;
-
-		pii_graph_field(g, x->field, &f);
-		if (x->unknown) {
-			json_decref(links);
-			fputs(i ? ",\n    " : "\n    ", stdout);
-			dump(json_pack("{s:s, s:s, s:s, s:s?, s:i, s:i}", "dataset", f.dataset,
-				       "field", f.path, "class", "unknown", "file", x->file, "line",
-				       (int)x->line, "col", (int)x->col));
-			continue;
-		}
-		for (size_t k = 0; k < n; k++) {
-			pii_graph_field(g, chain[k], &src);
-			json_array_append_new(links, json_pack("{s:o, s:s, s:b}", "field",
-							       field_name(g, chain[k]), "class",
-							       pii_map_class_name(src.cls),
-							       "declared", !src.derived));
-		}
-		fputs(i ? ",\n    " : "\n    ", stdout);
-		o = json_pack("{s:s, s:s, s:s, s:o, s:o, s:s?, s:i, s:i}", "dataset", f.dataset,
-			      "field", f.path, "class", pii_map_class_name(f.cls), "from",
-			      field_name(g, f.from), "chain", links, "file", x->file, "line",
-			      (int)x->line, "col", (int)x->col);
-		if (o && x->kind != PII_FINDING_DECLARED_NONE) {
-			json_object_set_new(o, "observed", json_true());
-			json_object_set_new(o, "reason", json_string(x->kind == PII_FINDING_OBSERVED_NAMED
-									     ? "name" : "inherits"));
-			json_object_set_new(o, "type", f.type ? json_string(f.type) : json_null());
-			if (x->rule) {
-				json_object_set_new(o, "rule", json_string(x->rule->rule));
-				json_object_set_new(o, "class", json_string(x->rule->cls));
-				json_object_set_new(o, "category", json_string(x->rule->category));
-			}
-		}
-		dump(o);
-	}
-	if (fs->n)
-		fputs("\n  ", stdout);
-	cli_printf("],\n  \"count\": %zu\n}\n", fs->n);
-}
-
 static int cmd_check(int argc, char **argv, struct cli_ctx *ctx)
 {
 	struct catalog_workspace ws = {0};
@@ -369,9 +261,9 @@ static int cmd_check(int argc, char **argv, struct cli_ctx *ctx)
 		code = cli_fail(&err);
 		goto out;
 	}
-	if (json)
-		check_json(g, &fs);
-	else
+	if (json && (code = cli_print_json(pii_findings_json(g, &fs, 0, SIZE_MAX))))
+		goto out;
+	if (!json)
 		check_text(g, &fs);
 	code = fs.n ? ST_FINDINGS : 0;
 out:

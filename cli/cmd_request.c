@@ -323,38 +323,6 @@ static const char *match_text(const struct audit_plan_item *it, char *buf, size_
 	return buf;
 }
 
-static json_t *plan_json(const struct audit_request *r, const struct audit_plan *p)
-{
-	json_t *items = json_array(), *manual = json_array(), *stray = json_array();
-
-	for (size_t i = 0; items && manual && i < p->n; i++) {
-		const struct audit_plan_item *it = &p->v[i];
-		json_t *nl = json_array();
-
-		for (size_t k = 0; nl && k < it->nnullify; k++)
-			json_array_append_new(nl, json_string(it->nullify[k]));
-		json_array_append_new(
-			it->uri ? items : manual,
-			json_pack("{s:s, s:s?, s:s, s:s?, s:s, s:b, s:s?, s:s, s:o, s:s?, s:s?, "
-				  "s:s?, s:s?, s:s?}",
-				  "dataset", it->dataset, "kind", it->kind, "match_field",
-				  it->match_field, "match_category", it->match_category, "match",
-				  it->match_mode == AUDIT_MATCH_PSEUDONYM ? "pseudonym" : "raw",
-				  "resolved", !it->direct, "or_field", it->alt_field, "erasure",
-				  it->erase_action == AUDIT_ERASE_NULLIFY ? "nullify" : "delete",
-				  "nullify", nl ? nl : json_null(), "reason", it->erasure_reason,
-				  "target", it->uri, "verify", it->verify, "token",
-				  it->token_file ? "file" : it->token_env ? "env" : NULL, "dsn",
-				  it->dsn_file ? "file" : it->dsn_env ? "env" : NULL));
-	}
-	for (size_t i = 0; stray && i < p->nstray; i++)
-		json_array_append_new(stray, json_string(p->stray[i]));
-	return json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o}", "request", r->id, "kind",
-			 audit_req_kind_name(r->kind), "category", r->category, "pseudonym",
-			 r->pseudonym, "targets", items ? items : json_null(), "manual",
-			 manual ? manual : json_null(), "unknown_targets", stray ? stray : json_null());
-}
-
 static int load_request_plan(struct session *s, const char *id, struct audit_request *r,
 			     struct audit_plan *p)
 {
@@ -387,7 +355,7 @@ static int cmd_plan(int argc, char **argv, struct cli_ctx *ctx)
 	if ((code = session_open(&s, ctx, 1, 0)) || (code = load_request_plan(&s, id, &r, &p)))
 		goto out;
 	if (json) {
-		code = cli_print_json(plan_json(&r, &p));
+		code = cli_print_json(audit_plan_json(&r, &p));
 		goto out;
 	}
 	audit_date_format(audit_request_deadline(&r), due);
@@ -682,13 +650,7 @@ static int list_one(void *u, const struct audit_request *r)
 	audit_date_format(r->received, rec);
 	audit_date_format(audit_request_deadline(r), due);
 	if (l->json)
-		return json_array_append_new(
-			l->arr, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:s, s:b}", "id", r->id,
-					  "kind", audit_req_kind_name(r->kind), "regime",
-					  audit_regime_name(r->regime), "category", r->category,
-					  "received", rec, "due", due, "extended", r->extended,
-					  "status", r->completed ? "completed" : "open", "overdue",
-					  overdue));
+		return json_array_append_new(l->arr, audit_request_list_json(r, l->today));
 	cli_printf("%-16s %-7s %-5s %-26s %-10s %-10s%s %s\n", r->id, audit_req_kind_name(r->kind),
 	       audit_regime_name(r->regime), r->category, rec, due, r->extended ? "*" : " ",
 	       r->completed ? "completed" : overdue ? "OVERDUE" : "open");
@@ -751,21 +713,15 @@ static const char show_usage[] =
 
 struct show_state {
 	int json;
-	json_t *events, *targets;
 	size_t unverified; /* erasure targets done without verification */
 };
 
 static int show_event(void *u, const struct audit_req_event *e)
 {
-	struct show_state *st = u;
 	char when[40];
 
+	(void)u;
 	audit_time_format(e->ts_ms, when, sizeof(when));
-	if (st->json)
-		return json_array_append_new(st->events,
-					     json_pack("{s:s, s:s, s:s, s:s?}", "time", when, "actor",
-						       e->actor, "event", e->event, "detail",
-						       e->detail));
 	cli_printf("  %s  %-9s %-10s %s\n", when, e->actor, e->event, e->detail ? e->detail : "");
 	return 0;
 }
@@ -809,38 +765,10 @@ static void print_verified(const struct audit_req_target *t)
 
 static int show_target(void *u, const struct audit_req_target *t)
 {
-	struct show_state *st = u;
 	char when[40];
 
+	(void)u;
 	audit_time_format(t->updated_ms, when, sizeof(when));
-	if (st->json) {
-		json_t *o = json_pack("{s:s, s:s, s:s, s:I, s:I, s:s, s:s?}", "dataset", t->dataset,
-				      "uri", t->uri, "status", t->status, "runs", (json_int_t)t->runs,
-				      "attempts", (json_int_t)t->attempts, "updated", when, "detail",
-				      t->detail);
-
-		if (o && t->has_counts) {
-			json_object_set_new(o, "matched", json_integer(t->matched));
-			json_object_set_new(o, "changed", json_integer(t->changed));
-			json_object_set_new(o, "files", json_integer(t->files));
-			json_object_set_new(o, "http_status", json_integer(t->http_status));
-			json_object_set_new(o, "elapsed_ms", json_integer(t->elapsed_ms));
-			json_object_set_new(o, "visited", json_integer(t->visited));
-			json_object_set_new(o, "skipped", json_integer(t->skipped));
-			/* an unverified target does not know that it matched nothing */
-			json_object_set_new(o, "matched_nothing",
-					    json_boolean(!t->matched && audit_target_counts_rows(t->uri) &&
-							 !(t->has_remaining && t->remaining < 0)));
-		}
-		if (o && t->has_counts && t->has_remaining) {
-			json_object_set_new(o, "erased", json_integer(t->erased));
-			/* remaining: null when unverified, and "verified" says which */
-			json_object_set_new(o, "remaining", t->remaining < 0 ? json_null()
-									  : json_integer(t->remaining));
-			json_object_set_new(o, "verified", json_boolean(t->remaining >= 0));
-		}
-		return !o || json_array_append_new(st->targets, o);
-	}
 	cli_printf("  %-24s %-7s", t->dataset, t->status);
 	if (t->has_counts && t->has_remaining)
 		print_verified(t);
@@ -887,72 +815,47 @@ static int cmd_show(int argc, char **argv, struct cli_ctx *ctx)
 	audit_date_format(audit_request_deadline(&r), due);
 	audit_time_format(r.completed_ms, done, sizeof(done));
 	overdue = audit_request_overdue(&r, audit_date_from_ms(audit_now_ms()));
+	if (st.json) {
+		json_t *doc;
+
+		if (audit_request_json(audit_db(cli_audit_log()), &r,
+				       audit_date_from_ms(audit_now_ms()), &doc, &err)) {
+			code = cli_fail(&err);
+			goto out;
+		}
+		code = cli_print_json(doc);
+		goto out;
+	}
 	if (audit_request_history(audit_db(cli_audit_log()), id, NULL, count_unverified, &st,
 				  &err)) {
 		code = cli_fail(&err);
 		goto out;
 	}
-	if (st.json) {
-		st.events = json_array();
-		st.targets = json_array();
-	} else {
-		cli_printf("request %s\n  kind:      %s (%s)\n  subject:   %s %s\n  received:  %s\n"
-		       "  due:       %s%s%s%s\n  status:    %s",
-		       r.id, audit_req_kind_name(r.kind), audit_regime_name(r.regime), r.category,
-		       r.pseudonym, rec, due, r.extended ? " (extended: " : "",
-		       r.extended ? r.extension_reason : "", r.extended ? ")" : "",
-		       r.completed ? "completed" : overdue ? "OVERDUE" : "open");
-		if (st.unverified)
-			cli_printf(", %zu target%s unverified", st.unverified,
-			       st.unverified == 1 ? "" : "s");
-		cli_printf("\n");
-		if (r.completed)
-			cli_printf("  completed: %s\n", done);
-		if (r.bundle[0])
-			cli_printf("  bundle:    %s\n", r.bundle);
-		cli_printf("\ntimeline:\n");
-	}
+	cli_printf("request %s\n  kind:      %s (%s)\n  subject:   %s %s\n  received:  %s\n"
+		   "  due:       %s%s%s%s\n  status:    %s",
+		   r.id, audit_req_kind_name(r.kind), audit_regime_name(r.regime), r.category,
+		   r.pseudonym, rec, due, r.extended ? " (extended: " : "",
+		   r.extended ? r.extension_reason : "", r.extended ? ")" : "",
+		   r.completed ? "completed" : overdue ? "OVERDUE" : "open");
+	if (st.unverified)
+		cli_printf(", %zu target%s unverified", st.unverified, st.unverified == 1 ? "" : "s");
+	cli_printf("\n");
+	if (r.completed)
+		cli_printf("  completed: %s\n", done);
+	if (r.bundle[0])
+		cli_printf("  bundle:    %s\n", r.bundle);
+	cli_printf("\ntimeline:\n");
 	if (audit_request_history(audit_db(cli_audit_log()), id, show_event, NULL, &st, &err)) {
 		code = cli_fail(&err);
 		goto out;
 	}
-	if (!st.json)
-		cli_printf("\ntargets:\n");
+	cli_printf("\ntargets:\n");
 	if (audit_request_history(audit_db(cli_audit_log()), id, NULL, show_target, &st,
 				  &err)) {
 		code = cli_fail(&err);
 		goto out;
 	}
-	if (st.json) {
-		char first[11];
-		json_t *doc;
-
-		audit_date_format(r.due, first);
-		doc = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:b, s:s?, s:s, s:b,"
-					" s:s?, s:s?, s:O, s:O}",
-					"id", r.id, "kind", audit_req_kind_name(r.kind), "regime",
-					audit_regime_name(r.regime), "category", r.category,
-					"pseudonym", r.pseudonym, "received", rec, "due", due,
-					"statutory_due", first, "extended", r.extended,
-					"extension_reason", r.extended ? r.extension_reason : NULL,
-					"status", r.completed ? "completed" : "open", "overdue",
-					overdue, "completed", r.completed ? done : NULL, "bundle",
-					r.bundle[0] ? r.bundle : NULL, "timeline", st.events, "targets",
-					st.targets);
-
-		/* erasures are verified: how many targets could not be (HTTP without verify) */
-		if (doc && r.kind == AUDIT_REQ_ERASE &&
-		    json_object_set_new(doc, "unverified_targets",
-					json_integer((json_int_t)st.unverified))) {
-			json_decref(doc);
-			doc = NULL;
-		}
-
-		code = cli_print_json(doc);
-	}
 out:
-	json_decref(st.events);
-	json_decref(st.targets);
 	session_release(&s);
 	return code;
 }

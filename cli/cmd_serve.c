@@ -60,6 +60,7 @@ static int cmd_serve(int argc, char **argv, struct cli_ctx *ctx)
 	o.socket = a.socket;
 	o.threads = (unsigned)a.threads;
 	o.version = STEWARD_VERSION;
+	o.exe = "/proc/self/exe"; /* this binary, even once replaced on disk */
 	if (serve_run(&o, &err))
 		code = cli_fail(&err);
 	catalog_workspace_release(&ws);

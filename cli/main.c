@@ -86,6 +86,12 @@ int main(int argc, char **argv)
 		cli_error("no help for '%s'", argv[i + 1]);
 		return ST_E_USAGE;
 	}
+	{
+		int code;
+
+		if (cli_client_run(ctx.home, argc - i, argv + i, &code))
+			return code;
+	}
 	for (size_t k = 0; k < sizeof(commands) / sizeof(*commands); k++)
 		if (!strcmp(argv[i], commands[k]->name)) {
 			int code;

@@ -150,6 +150,17 @@ void pii_findings_release(struct pii_findings *f);
 /* ---- The dataset card as JSON (card_json.c) ---------------------------------------- */
 
 struct json_t;
+/* The PII map m of graph g as `pii map --json` prints it and `steward serve` answers it:
+ * {categories: [{category, name, fields: [...]}], totals}, with the rows [offset,
+ * offset + limit) grouped by category (SIZE_MAX: all of them; totals always count every
+ * row). NULL on out of memory. */
+struct json_t *pii_map_json(const struct pii_graph *g, const struct pii_map *m, size_t offset,
+			    size_t limit);
+/* The findings fs of graph g as `pii check --json` prints them: {findings: [...], count},
+ * with the findings [offset, offset + limit) (count is all of them). NULL on out of
+ * memory. */
+struct json_t *pii_findings_json(const struct pii_graph *g, const struct pii_findings *fs,
+				 size_t offset, size_t limit);
 /* Card k as `show --json` prints it and `steward serve` answers it: its metadata, fields
  * (with the class each inherits through g, which may be NULL, and what OpenLineage left
  * untagged), versions, neighbours, terms, aliases, properties and constraints, and ol.

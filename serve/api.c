@@ -1,9 +1,10 @@
-/* The JSON API under /api/v1: health, who is asking, search, lineage and dataset cards, each
- * the same library call and JSON builder as the CLI's `--json`. */
+/* The JSON API under /api/v1: health, its OpenAPI document, who is asking, search, lineage
+ * and dataset cards, each the same library call and JSON builder as the CLI's `--json`. */
 #include "serve_int.h"
 #include "catalog.h"
 #include "pii.h"
 #include "pii_map.h"
+#include "openapi_embed.h"
 
 #include <stdint.h>
 #include <string.h>
@@ -17,6 +18,20 @@ static enum MHD_Result get_health(struct server *s, struct MHD_Connection *c, st
 				json_pack("{s:s, s:s}", "status", "ok", "version", s->o->version));
 }
 
+/* GET /api/v1/openapi.json: the document of these routes (schemas/openapi.json), embedded
+ * at build time. Like health, it needs no one: it says nothing of the workspace. */
+static enum MHD_Result get_openapi(struct server *s, struct MHD_Connection *c,
+				   struct request *r, const struct audit_actor *a,
+				   const char *name)
+{
+	(void)s;
+	(void)a;
+	(void)name;
+	return serve_reply_bytes(c, r, MHD_HTTP_OK, "application/json",
+				 (void *)st_embed_openapi, st_embed_openapi_len,
+				 MHD_RESPMEM_PERSISTENT);
+}
+
 static enum MHD_Result get_whoami(struct server *s, struct MHD_Connection *c, struct request *r,
 				  const struct audit_actor *a, const char *name)
 {
@@ -28,8 +43,6 @@ static enum MHD_Result get_whoami(struct server *s, struct MHD_Connection *c, st
 					  r->on_socket ? "socket" : "token"));
 }
 
-#define PAGE_MAX 1000 /* results a page */
-
 /* GET /api/v1/search?q=...: `search --json` in a page, with the CLI's filters (kind, tag,
  * owner, domain, pii=1) and ranking: {total, offset, limit, results}. */
 static enum MHD_Result get_search(struct server *s, struct MHD_Connection *c, struct request *r,
@@ -39,28 +52,25 @@ static enum MHD_Result get_search(struct server *s, struct MHD_Connection *c, st
 	struct catalog_hits hits = {0};
 	struct st_error err = ST_ERROR_INIT;
 	struct catalog *cat;
-	const char *q = serve_arg(c, "q"), *pii = serve_arg(c, "pii");
+	const char *q = serve_arg(c, "q");
 	enum MHD_Result ret;
 	long limit, offset;
 	json_t *all, *page;
+	int pii;
 
 	(void)a;
 	(void)name;
 	if (!q)
 		return serve_reply_error(c, r, MHD_HTTP_BAD_REQUEST,
 					 "no query given (parameter 'q')");
-	if (serve_arg_count(c, r, "limit", 1, PAGE_MAX, 20, &limit, &ret) ||
-	    serve_arg_count(c, r, "offset", 0, 100000, 0, &offset, &ret))
+	if (serve_arg_page(c, r, 100000, &limit, &offset, &ret) ||
+	    serve_arg_flag(c, r, "pii", &pii, &ret))
 		return ret;
-	if (pii && strcmp(pii, "1") && strcmp(pii, "true") && strcmp(pii, "0") &&
-	    strcmp(pii, "false"))
-		return serve_reply_error(c, r, MHD_HTTP_BAD_REQUEST,
-					 "parameter 'pii' must be 1 or 0");
 	o.kind = serve_arg(c, "kind");
 	o.tag = serve_arg(c, "tag");
 	o.owner = serve_arg(c, "owner");
 	o.domain = serve_arg(c, "domain");
-	o.pii_only = pii && (!strcmp(pii, "1") || !strcmp(pii, "true"));
+	o.pii_only = pii;
 	o.limit = (size_t)(limit + offset);
 	if (!(cat = serve_worker_catalog(s, &err)) || catalog_search(cat, q, &o, &hits, &err)) {
 		catalog_hits_release(&hits);
@@ -145,6 +155,7 @@ out:
 
 const struct serve_route serve_api_routes[] = {
 	{"/api/v1/health", 0, NULL, get_health, SERVE_GET},
+	{"/api/v1/openapi.json", 0, NULL, get_openapi, SERVE_GET},
 	{"/api/v1/whoami", 0, "serve.whoami", get_whoami, SERVE_GET},
 	{"/api/v1/search", 0, "catalog.search", get_search, SERVE_GET},
 	{"/api/v1/lineage/", 1, "catalog.lineage", get_lineage, SERVE_GET},

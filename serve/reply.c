@@ -23,31 +23,21 @@ const char *serve_escaped(const char *s, char *out, size_t n)
 
 /* ---- Responses ------------------------------------------------------------------------ */
 
-/* Queues doc (taken) as the JSON answer with status; the security headers go on every one. */
-enum MHD_Result serve_reply_json(struct MHD_Connection *c, struct request *r, int status,
-				 json_t *doc)
+/* Queues len bytes at data as the answer with status and Content-Type type; the security
+ * headers go on every answer. mode says who frees data (libmicrohttpd's MHD_RESPMEM_*). */
+enum MHD_Result serve_reply_bytes(struct MHD_Connection *c, struct request *r, int status,
+				  const char *type, void *data, size_t len,
+				  enum MHD_ResponseMemoryMode mode)
 {
-	char *text =
-		doc ? json_dumps(doc, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(6))
-		    : NULL;
-	struct MHD_Response *res;
+	struct MHD_Response *res = MHD_create_response_from_buffer(len, data, mode);
 	enum MHD_Result ret;
-	size_t len;
 
-	json_decref(doc);
-	if (!text) {
-		status = MHD_HTTP_INTERNAL_SERVER_ERROR;
-		text = strdup("{\"error\":{\"status\":500,\"message\":\"out of memory\"}}");
-		if (!text)
-			return MHD_NO;
-	}
-	len = strlen(text);
-	res = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
 	if (!res) {
-		free(text);
+		if (mode == MHD_RESPMEM_MUST_FREE)
+			free(data);
 		return MHD_NO;
 	}
-	MHD_add_response_header(res, "Content-Type", "application/json");
+	MHD_add_response_header(res, "Content-Type", type);
 	MHD_add_response_header(res, "Cache-Control", "no-store");
 	MHD_add_response_header(res, "X-Content-Type-Options", "nosniff");
 	MHD_add_response_header(res, "Content-Security-Policy", "default-src 'none'");
@@ -168,6 +158,25 @@ static enum MHD_Result error_page(struct MHD_Connection *c, struct request *r, i
 	return ret;
 }
 
+/* Queues doc (taken) as the JSON answer with status. */
+enum MHD_Result serve_reply_json(struct MHD_Connection *c, struct request *r, int status,
+				 json_t *doc)
+{
+	char *text =
+		doc ? json_dumps(doc, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(6))
+		    : NULL;
+
+	json_decref(doc);
+	if (!text) {
+		status = MHD_HTTP_INTERNAL_SERVER_ERROR;
+		text = strdup("{\"error\":{\"status\":500,\"message\":\"out of memory\"}}");
+		if (!text)
+			return MHD_NO;
+	}
+	return serve_reply_bytes(c, r, status, "application/json", text, strlen(text),
+				 MHD_RESPMEM_MUST_FREE);
+}
+
 enum MHD_Result serve_reply_error(struct MHD_Connection *c, struct request *r, int status,
 				  const char *fmt, ...)
 {
@@ -215,6 +224,80 @@ int serve_arg_count(struct MHD_Connection *c, struct request *r, const char *nam
 	}
 	*out = n;
 	return 0;
+}
+
+int serve_arg_page(struct MHD_Connection *c, struct request *r, long offset_max, long *limit,
+		   long *offset, enum MHD_Result *ret)
+{
+	return serve_arg_count(c, r, "limit", 1, SERVE_PAGE_MAX, SERVE_PAGE_DEFAULT, limit, ret) ||
+			       serve_arg_count(c, r, "offset", 0, offset_max, 0, offset, ret)
+		       ? -1
+		       : 0;
+}
+
+int serve_arg_flag(struct MHD_Connection *c, struct request *r, const char *name, int *out,
+		   enum MHD_Result *ret)
+{
+	const char *v = serve_arg(c, name);
+
+	*out = v && (!strcmp(v, "1") || !strcmp(v, "true"));
+	if (v && !*out && strcmp(v, "0") && strcmp(v, "false")) {
+		*ret = serve_reply_error(c, r, MHD_HTTP_BAD_REQUEST, "parameter '%s' must be 1 or 0",
+					 name);
+		return -1;
+	}
+	return 0;
+}
+
+struct arg_scan {
+	const char *names[SERVE_ARGS_MAX]; /* the names seen (the connection keeps them) */
+	size_t n;
+	int bad; /* 1: too many, 2: twice, 3: a NUL byte */
+	char which[64];
+};
+
+static enum MHD_Result scan_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+				size_t key_size, const char *value, size_t value_size)
+{
+	struct arg_scan *a = cls;
+
+	(void)kind;
+	snprintf(a->which, sizeof(a->which), "%s", key);
+	if (strlen(key) != key_size || (value && strlen(value) != value_size)) {
+		a->bad = 3;
+		return MHD_NO;
+	}
+	for (size_t i = 0; i < a->n; i++)
+		if (!strcmp(a->names[i], key)) {
+			a->bad = 2;
+			return MHD_NO;
+		}
+	if (a->n == SERVE_ARGS_MAX) {
+		a->bad = 1;
+		return MHD_NO;
+	}
+	a->names[a->n++] = key;
+	return MHD_YES;
+}
+
+int serve_check_args(struct MHD_Connection *c, struct request *r, enum MHD_Result *ret)
+{
+	struct arg_scan a;
+
+	a.n = 0;
+	a.bad = 0;
+	MHD_get_connection_values_n(c, MHD_GET_ARGUMENT_KIND, scan_arg, &a);
+	if (!a.bad)
+		return 0;
+	if (a.bad == 1)
+		*ret = serve_reply_error(c, r, MHD_HTTP_BAD_REQUEST,
+					 "too many query parameters (at most %d)", SERVE_ARGS_MAX);
+	else
+		*ret = serve_reply_error(c, r, MHD_HTTP_BAD_REQUEST,
+					 a.bad == 2 ? "parameter '%s' is given twice"
+						    : "parameter '%s' holds a NUL byte",
+					 a.which);
+	return -1;
 }
 
 /* The answer to a library error: 404 for what is not there, 400 for bad input, else 500. */

@@ -13,6 +13,8 @@ struct serve_opts {
 	const char *socket;  /* a Unix socket path; NULL: none */
 	unsigned threads;    /* worker threads; 0: one per CPU */
 	const char *version; /* steward's version, for records and /api/v1/health */
+	const char *exe;     /* the steward binary POST /api/v1/cli runs commands with
+			      * ("/proc/self/exe"); NULL: that route runs none (503) */
 };
 
 /* Serves ws until SIGTERM or SIGINT: prints "listening on URL" on stdout for each endpoint

@@ -46,6 +46,7 @@ struct request {
 	size_t body_len; /* its length, at most SERVE_BODY_MAX */
 	int on_socket;
 	int html; /* a page's request: its errors are answered as pages (SERVE_PAGE) */
+	char counts[256]; /* a small JSON object for the audit record, set by the handler; or "" */
 	char user[64];
 	char method[16], path[SERVE_TEXT_MAX], version[16]; /* as logged: no query */
 };
@@ -70,9 +71,18 @@ struct serve_route {
 	unsigned methods;
 };
 
-/* The API's routes under /api/v1 (api.c), serve_api_route_count of them. */
+/* The API's routes under /api/v1: health, whoami, search, lineage, cards and the OpenAPI
+ * document (api.c); the PII map, pii check, requests and the audit status (api_data.c);
+ * POST lineage (api_lineage.c). Each table with its count. */
 extern const struct serve_route serve_api_routes[];
 extern const size_t serve_api_route_count;
+extern const struct serve_route serve_api_data_routes[];
+extern const size_t serve_api_data_route_count;
+extern const struct serve_route serve_api_lineage_routes[];
+extern const size_t serve_api_lineage_route_count;
+/* POST /api/v1/cli (api_cli.c): the command line as a client of the server. */
+extern const struct serve_route serve_api_cli_routes[];
+extern const size_t serve_api_cli_route_count;
 
 /* The pages' routes (page_routes.c; the handlers in page*.c), serve_page_route_count of them. */
 extern const struct serve_route serve_page_routes[];
@@ -121,6 +131,13 @@ enum MHD_Result serve_reply_redirect(struct MHD_Connection *c, struct request *r
  * message may show. Returns out. */
 const char *serve_escaped(const char *s, char *out, size_t n);
 
+/* Queues len bytes at data as the answer with status and Content-Type type, with the
+ * security headers; mode is who frees data (MHD_RESPMEM_PERSISTENT for static bytes,
+ * MHD_RESPMEM_MUST_FREE for a malloc()ed buffer, which is freed on every path). */
+enum MHD_Result serve_reply_bytes(struct MHD_Connection *c, struct request *r, int status,
+				  const char *type, void *data, size_t len,
+				  enum MHD_ResponseMemoryMode mode);
+
 /* Queues doc (taken; NULL answers 500) as the JSON answer with status; the security
  * headers go on every answer. */
 enum MHD_Result serve_reply_json(struct MHD_Connection *c, struct request *r, int status,
@@ -144,6 +161,26 @@ const char *serve_arg(struct MHD_Connection *c, const char *name);
  * -1 after queueing a 400 answer into *ret. */
 int serve_arg_count(struct MHD_Connection *c, struct request *r, const char *name, long lo,
 		    long hi, long def, long *out, enum MHD_Result *ret);
+
+#define SERVE_PAGE_DEFAULT 20 /* items a page of a list, unless limit says */
+#define SERVE_PAGE_MAX 1000   /* the most limit may ask for */
+#define SERVE_ARGS_MAX 32     /* query parameters a request may have */
+#define SERVE_OFFSET_MAX 1000000000L /* the furthest offset of a page */
+
+/* A page of a list: limit (1 to SERVE_PAGE_MAX, default SERVE_PAGE_DEFAULT) and offset (0 to
+ * offset_max, default 0). Returns 0, or -1 after queueing a 400 answer into *ret. */
+int serve_arg_page(struct MHD_Connection *c, struct request *r, long offset_max, long *limit,
+		   long *offset, enum MHD_Result *ret);
+
+/* A yes-or-no parameter: 1 or true, 0 or false (absent: 0). Returns 0 with *out, or -1
+ * after queueing a 400 answer into *ret. */
+int serve_arg_flag(struct MHD_Connection *c, struct request *r, const char *name, int *out,
+		   enum MHD_Result *ret);
+
+/* Checks the query of a request before any route sees it: at most SERVE_ARGS_MAX
+ * parameters, none given twice (which of two would count is not guessed), no NUL byte in a
+ * name or value. Returns 0, or -1 after queueing a 400 answer into *ret. */
+int serve_check_args(struct MHD_Connection *c, struct request *r, enum MHD_Result *ret);
 
 /* The calling worker thread's audit log, opened at its first use. NULL with err. */
 struct audit_log *serve_worker_log(struct server *s, struct st_error *err);

@@ -156,7 +156,8 @@ static enum MHD_Result run_route(struct server *s, struct MHD_Connection *c, str
 				   "the audit log cannot be written, so nothing is answered: %s",
 				   err.msg);
 	ret = rt->fn(s, c, r, a, name);
-	if (audit_end(log, r->status < 400 ? AUDIT_OK : AUDIT_ERROR, NULL, NULL, &err))
+	if (audit_end(log, r->status < 400 ? AUDIT_OK : AUDIT_ERROR, NULL,
+		      r->counts[0] ? r->counts : NULL, &err))
 		return MHD_NO; /* the answer is queued; the connection is closed instead */
 	return ret;
 }
@@ -248,6 +249,9 @@ static const struct {
 	const size_t *n;
 } tables[] = {
 	{serve_api_routes, &serve_api_route_count},
+	{serve_api_data_routes, &serve_api_data_route_count},
+	{serve_api_lineage_routes, &serve_api_lineage_route_count},
+	{serve_api_cli_routes, &serve_api_cli_route_count},
 	{serve_page_routes, &serve_page_route_count},
 };
 
@@ -295,9 +299,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	if (*upload_size) { /* a body: kept (for the routes that take one), bounded */
 		char *grown;
 
-		if (*upload_size > SERVE_BODY_MAX - r->body_len)
-			return serve_reply_error(c, r, MHD_HTTP_CONTENT_TOO_LARGE,
-						 "the request body is over %zu bytes", SERVE_BODY_MAX);
+		if (*upload_size > SERVE_BODY_MAX - r->body_len) {
+			/* A body of no stated length (chunked) that grows too large: libmicrohttpd
+			 * cannot answer in the middle of a body, so the connection is closed. */
+			r->status = MHD_HTTP_CONTENT_TOO_LARGE;
+			return MHD_NO;
+		}
 		if (!(grown = st_realloc(r->body, r->body_len + *upload_size + 1)))
 			return MHD_NO;
 		memcpy(grown + r->body_len, upload, *upload_size);
@@ -307,6 +314,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		*upload_size = 0;
 		return MHD_YES;
 	}
+	if (serve_check_args(c, r, &ret))
+		return ret;
 	for (size_t t = 0; t < sizeof(tables) / sizeof(*tables); t++)
 		for (size_t i = 0; i < *tables[t].n; i++) {
 			const struct serve_route *x = &tables[t].routes[i];

@@ -6,7 +6,7 @@
 set -u
 root=$(cd "$(dirname "$0")/../.." && pwd)
 usage="usage: tests/fuzz/run.sh TARGET SECONDS [JOBS]
-targets: fuzz_load fuzz_ingest_json fuzz_csv fuzz_audit_verify fuzz_config"
+targets: fuzz_load fuzz_ingest_json fuzz_csv fuzz_audit_verify fuzz_config fuzz_serve"
 
 [ $# -ge 2 ] && [ $# -le 3 ] || { echo "$usage" >&2; exit 2; }
 target=$1 seconds=$2 jobs=${3:-1}
@@ -14,6 +14,7 @@ case $target in
   fuzz_load|fuzz_ingest_json|fuzz_csv) max_len=16384 ;;
   fuzz_audit_verify|fuzz_dbt) max_len=32768 ;;
   fuzz_config) max_len=4096 ;;
+  fuzz_serve) max_len=8192 ;;
   *) echo "$usage" >&2; exit 2 ;;
 esac
 case $seconds$jobs in *[!0-9]*) echo "$usage" >&2; exit 2 ;; esac

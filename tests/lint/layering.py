@@ -22,7 +22,7 @@ PUBLIC = {
     "serve": {"serve.h"},
     "cli": {"cli.h"},
 }
-GENERATED = {"embedded.h", "version.h"}  # made by the build, for every module
+GENERATED = {"embedded.h", "version.h", "openapi_embed.h"}  # made by the build
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 
 src, build = sys.argv[1], sys.argv[2]
