@@ -345,7 +345,7 @@ static int read_secret(struct pipeline *p, const char *setting, const char *src,
 	struct stat sb;
 	int fd = -1, ret = -1;
 
-	if (p->nsecrets >= sizeof(p->secrets) / sizeof(*p->secrets) ||
+	if (sodium_init() < 0 || p->nsecrets >= sizeof(p->secrets) / sizeof(*p->secrets) ||
 	    !(buf = sodium_malloc(SECRET_MAX + 1)))
 		return st_error_oom(err);
 	p->secrets[p->nsecrets++] = buf;
