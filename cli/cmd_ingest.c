@@ -313,6 +313,7 @@ struct pipeline {
 	int found;
 	const char *brokers, *source, *output, *dlq, *group, *dataset, *purpose;
 	long session_ms, batch, batch_ms, status_ms;
+	int mirror_offsets;
 	/* client properties; the values of secret ones are in secrets[] and wiped */
 	const char *prop_names[12], *prop_values[12];
 	size_t nprops;
@@ -472,6 +473,14 @@ static int pipeline_field(const struct catalog_config_entry *e, void *u, struct 
 		return number(e, p->file, &p->batch_ms, err);
 	if (!strcmp(e->key, "status_interval_ms"))
 		return number(e, p->file, &p->status_ms, err);
+	if (!strcmp(e->key, "mirror_offsets")) {
+		if (e->value && (!strcmp(e->value, "true") || !strcmp(e->value, "false"))) {
+			p->mirror_offsets = !strcmp(e->value, "true");
+			return 0;
+		}
+		return st_error_set_at(err, ST_E_INVALID, p->file, e->line, e->col,
+				       "pipelines: 'mirror_offsets' must be true or false");
+	}
 	for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++) {
 		if (strcmp(e->key, names[i]))
 			continue;
@@ -485,7 +494,7 @@ static int pipeline_field(const struct catalog_config_entry *e, void *u, struct 
 	return st_error_set_at(err, ST_E_INVALID, p->file, e->key_line, e->key_col,
 			       "pipelines: unknown setting '%s' of '%s' (brokers, source, output, "
 			       "rejects, group, dataset, purpose, security, session_timeout_ms, "
-			       "batch_records, batch_ms, status_interval_ms)",
+			       "batch_records, batch_ms, status_interval_ms, mirror_offsets)",
 			       e->key, p->name);
 }
 
@@ -580,11 +589,12 @@ static void k_status(void *u, const struct kafka_stats *st)
 		snprintf(lag, sizeof(lag), "%lld", (long long)st->lag);
 	cli_fprintf(stderr,
 		    "ingest %s: %d partitions, lag %s, %llu in, %llu out, %llu rejected, %llu "
-		    "suppressed, %.0f records/s, %llu transactions, %llu aborted\n",
+		    "suppressed, %.0f records/s, %llu transactions, %llu aborted, %llu in the open "
+		    "one\n",
 		    ui->name, st->partitions, lag, (unsigned long long)st->in,
 		    (unsigned long long)st->out, (unsigned long long)st->rejected,
 		    (unsigned long long)st->suppressed, st->rate, (unsigned long long)st->txns,
-		    (unsigned long long)st->aborted);
+		    (unsigned long long)st->aborted, (unsigned long long)st->open);
 }
 
 static void k_event(void *u, int warning, const char *msg)
@@ -662,6 +672,7 @@ static int run_pipeline(struct cli_ctx *ctx, struct pipeline *p, struct plan_src
 	kc.batch_max = (int)p->batch;
 	kc.batch_ms = (int)p->batch_ms;
 	kc.status_ms = (int)p->status_ms;
+	kc.mirror_offsets = p->mirror_offsets;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);

@@ -27,6 +27,11 @@ struct kafka_pipeline_conf {
 	int batch_max;          /* records per transaction at most; 0: 1000 */
 	int batch_ms;           /* how long a transaction stays open at most; 0: 100 */
 	int status_ms;          /* between status calls; 0: 5000 */
+	/* Also commit the offsets outside the transaction (a plain OffsetCommit) once it is
+	 * committed. Kafka needs no such thing; librdkafka's mock cluster, which the tests run
+	 * against, keeps no transactional offsets, so without it a member taking partitions
+	 * over would start them from the beginning. */
+	int mirror_offsets;
 };
 
 struct kafka_stats {
@@ -34,6 +39,7 @@ struct kafka_stats {
 	uint64_t in, out, rejected, suppressed, bytes_in;
 	uint64_t by_reason[PII_R_COUNT];
 	uint64_t txns, aborted, aborted_records, broker_errors, rebalances, reloads;
+	uint64_t open;   /* records in the open transaction */
 	int partitions;  /* assigned now */
 	int64_t lag;     /* records behind the end of the assigned partitions; -1 unknown */
 	double secs;     /* since the start */

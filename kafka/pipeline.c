@@ -270,6 +270,13 @@ static int txn_commit(struct run *r, struct st_error *err)
 		add_stats(r->st, &r->tx);
 		r->st->txns++;
 		txn_reset(r);
+		if (r->c->mirror_offsets && offs->cnt) {
+			rd_kafka_resp_err_t e = rd_kafka_commit(r->cons, offs, 0);
+
+			if (e)
+				event(r, 1, "cannot mirror the offsets of transaction %s: %s", r->txtag,
+				      rd_kafka_err2str(e));
+		}
 	}
 	ret = 0;
 	goto out;
@@ -407,7 +414,8 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t e,
 	if (e == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
 		ke = rd_kafka_incremental_assign(rk, parts);
 		r->st->partitions = assigned_count(rk);
-		event(r, 0, "assigned partitions %s of '%s' (%d in all)", list, r->c->source,
+		if (parts->cnt)
+			event(r, 0, "assigned partitions %s of '%s' (%d in all)", list, r->c->source,
 		      r->st->partitions);
 	} else {
 		/* What the open transaction read may go to another member: abort it, so that
@@ -415,7 +423,8 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t e,
 		txn_abort(r, rd_kafka_assignment_lost(rk) ? "partitions lost" : "partitions revoked");
 		ke = rd_kafka_incremental_unassign(rk, parts);
 		r->st->partitions = assigned_count(rk);
-		event(r, 0, "%s partitions %s of '%s' (%d left)",
+		if (parts->cnt)
+			event(r, 0, "%s partitions %s of '%s' (%d left)",
 		      rd_kafka_assignment_lost(rk) ? "lost" : "revoked", list, r->c->source,
 		      r->st->partitions);
 	}
@@ -427,26 +436,49 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t e,
 	}
 }
 
-/* Lag from the positions and the cached high watermarks: -1 while any is unknown. */
+/* Lag from the positions and the cached high watermarks; a partition nothing was read from
+ * since it was assigned counts from its committed offset (its low watermark when it has
+ * none). -1 while a watermark is unknown. */
 static int64_t lag(struct run *r)
 {
-	rd_kafka_topic_partition_list_t *parts = NULL;
+	rd_kafka_topic_partition_list_t *parts = NULL, *unread = NULL;
 	int64_t sum = 0;
 
 	if (rd_kafka_assignment(r->cons, &parts))
 		return -1;
 	if (!parts->cnt || rd_kafka_position(r->cons, parts))
 		sum = -1;
+	for (int i = 0; sum >= 0 && i < parts->cnt; i++)
+		if (parts->elems[i].offset < 0) {
+			if (!unread)
+				unread = rd_kafka_topic_partition_list_new(parts->cnt);
+			rd_kafka_topic_partition_list_add(unread, r->c->source,
+							  parts->elems[i].partition);
+		}
+	if (unread && rd_kafka_committed(r->cons, unread, 2000))
+		sum = -1;
 	for (int i = 0; sum >= 0 && i < parts->cnt; i++) {
-		int64_t lo, hi;
+		rd_kafka_topic_partition_t *u = NULL;
+		int64_t lo, hi, at = parts->elems[i].offset;
 
 		if (rd_kafka_get_watermark_offsets(r->cons, r->c->source, parts->elems[i].partition,
 						   &lo, &hi) ||
-		    hi < 0 || parts->elems[i].offset < 0)
+		    hi < 0) {
 			sum = -1;
-		else if (hi > parts->elems[i].offset)
-			sum += hi - parts->elems[i].offset;
+			break;
+		}
+		if (at < 0 && unread)
+			u = rd_kafka_topic_partition_list_find(unread, r->c->source,
+							       parts->elems[i].partition);
+		if (at < 0)
+			at = u && u->offset >= 0 ? u->offset : lo;
+		if (at < 0)
+			sum = -1;
+		else if (hi > at)
+			sum += hi - at;
 	}
+	if (unread)
+		rd_kafka_topic_partition_list_destroy(unread);
 	rd_kafka_topic_partition_list_destroy(parts);
 	return sum;
 }
@@ -459,6 +491,7 @@ static void status(struct run *r, double t0, double *last, uint64_t *last_in)
 	r->st->rate = t > *last ? (double)(r->st->in - *last_in) / (t - *last) : 0;
 	r->st->lag = lag(r);
 	r->st->partitions = assigned_count(r->cons);
+	r->st->open = r->tx.in;
 	*last = t;
 	*last_in = r->st->in;
 	if (r->h->status)

@@ -36,7 +36,7 @@ expect_exit 2 steward ingest --pipeline clicks
 expect_stderr_line "error: pipeline 'clicks' names no output topic (output:, or --output-topic)"
 pipeline_config clicks '    security: {protocol: plaintext, sasl_password: hunter2}'
 expect_exit 3 steward ingest --pipeline clicks
-expect_stderr_line "error: $WS/steward.yaml:14:37: pipelines: 'sasl_password' of 'clicks' must not be written in steward.yaml: name a file (sasl_password_file) or an environment variable (sasl_password_env)"
+expect_stderr_line "error: $WS/steward.yaml:15:37: pipelines: 'sasl_password' of 'clicks' must not be written in steward.yaml: name a file (sasl_password_file) or an environment variable (sasl_password_env)"
 expect_stderr_lacks hunter2
 pipeline_config clicks '    security: {protocol: plaintext, sasl_username: steward, sasl_password_env: KAFKA_PW}'
 expect_exit 3 env -u KAFKA_PW "$STEWARD" --home "$WS" ingest --pipeline clicks
@@ -49,7 +49,7 @@ expect_stderr_contains "secret file '$TMP/pw'"
 expect_stderr_lacks "$CANARY"
 pipeline_config clicks '    bogus: 1'
 expect_exit 3 steward ingest --pipeline clicks
-expect_stderr_line "error: $WS/steward.yaml:14:5: pipelines: unknown setting 'bogus' of 'clicks' (brokers, source, output, rejects, group, dataset, purpose, security, session_timeout_ms, batch_records, batch_ms, status_interval_ms)"
+expect_stderr_line "error: $WS/steward.yaml:15:5: pipelines: unknown setting 'bogus' of 'clicks' (brokers, source, output, rejects, group, dataset, purpose, security, session_timeout_ms, batch_records, batch_ms, status_interval_ms, mirror_offsets)"
 
 # ---- a run: the password from the environment, the group and topics from steward.yaml ----
 pipeline_config clicks '    security: {protocol: plaintext, sasl_username: steward, sasl_password_env: KAFKA_PW}'
