@@ -2,7 +2,8 @@
 # steward ingest --pipeline with one member, end to end on the mock cluster: every record is in
 # the output topic as the stdin hook rewrites it, or in the dead-letter topic as it came with
 # its code, reason and source partition and offset in headers (schema-invalid records of four
-# kinds); a key rotation is picked up without a restart; SIGTERM commits, leaves, exits 0 with
+# kinds); a key rotation and an objection (the suppression list) are picked up without a
+# restart; SIGTERM commits, leaves, exits 0 with
 # the counts in --json. The broker password (from the environment) appears in no output and
 # no audit record; pipeline settings and overrides are checked with their exact messages.
 . "$(dirname "$0")/lib.sh"
@@ -66,20 +67,28 @@ expected 1001 300 b
 produce raw "$TMP/b.in"
 check 'the member commits the next 300 records' wait_committed 1300 m
 check 'it says it reloaded the plan' grep -q 'reloaded the plan' "$TMP/m.err"
+# a subject objects while it runs: the next transaction drops their records
+expect_exit 0 steward request new object --subject user.contact.email:user1301@example.com
+expect_exit 0 steward request run --due
+expected 1301 100 c
+produce raw "$TMP/c.in"
+check 'the member commits the next 100 records' wait_committed 1400 m
 stop_member m
 expect_equal 0 "$RC" 'SIGTERM: exit 0'
 check 'it left the group' grep -q "revoked partitions 0,1,2,3,4,5 of 'raw' (0 left)" "$TMP/m.err"
-expect_jq '[.in, .out, .rejected, .suppressed, .aborted_transactions]' '[1300,1114,186,0,0]' "$TMP/m.out"
-expect_jq '.by_reason' '{"malformed-json":46,"unknown-field":46,"missing-field":47,"wrong-type":47}' "$TMP/m.out"
-check 'the summary line' grep -qx 'ingest clicks: 1300 records in, 1114 out, 186 rejected, 0 suppressed; [0-9]* transactions committed, 0 aborted' "$TMP/m.err"
+expect_jq '[.in, .out, .rejected, .suppressed, .aborted_transactions]' '[1400,1199,200,1,0]' "$TMP/m.out"
+expect_jq '.by_reason' '{"malformed-json":50,"unknown-field":50,"missing-field":50,"wrong-type":50}' "$TMP/m.out"
+check 'the summary line' grep -qx 'ingest clicks: 1400 records in, 1199 out, 200 rejected, 1 suppressed; [0-9]* transactions committed, 0 aborted' "$TMP/m.err"
 
 dump raw "$TMP/src.json"
 dump clean "$TMP/out.json"
 dump dlq "$TMP/dlq.json"
-cat "$TMP/a.in" "$TMP/b.in" >"$TMP/all.in"
+cat "$TMP/a.in" "$TMP/b.in" "$TMP/c.in" >"$TMP/all.in"
 check_content 'every record once, by content, as the stdin hook makes it' --input "$TMP/all.in" \
-	--expected "$TMP/a.exp" --expected "$TMP/b.exp" --rejects "$TMP/a.rej" --rejects "$TMP/b.rej" \
+	--expected "$TMP/a.exp" --expected "$TMP/b.exp" --expected "$TMP/c.exp" \
+	--rejects "$TMP/a.rej" --rejects "$TMP/b.rej" --rejects "$TMP/c.rej" \
 	--source "$TMP/src.json" --output "$TMP/out.json" --dlq "$TMP/dlq.json" --log "$TMP/m.err"
+check "the objecting subject's record is suppressed" grep -q ' 1 suppressed;' "$TMP/.kcheck"
 check 'records after the rotation carry k2 pseudonyms' grep -q '"email":"k2:' "$TMP/b.exp"
 check 'and so does the output topic' grep -q 'email\\":\\"k2:' "$TMP/out.json"
 # a dead-letter record: the record as it came, with its reason and source in headers
