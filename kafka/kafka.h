@@ -73,8 +73,8 @@ struct kafka_hooks {
  * transaction and the member's other partitions go back to their committed offsets; so does
  * a failed commit. Records of suppressed subjects are written nowhere. Fills st (the
  * committed counts). Returns 0 after a clean stop (the last transaction committed, the
- * group left), or -1 with err when the run cannot go on (no broker, a fatal producer error,
- * the transactional id fenced). */
+ * group left), or -1 with err when the run cannot go on (a fatal producer error, the
+ * transactional id fenced, ten transactions in a row aborted). */
 int kafka_pipeline_run(const struct kafka_pipeline_conf *c, struct pii_ingest **ing,
 		       const struct kafka_hooks *h, struct kafka_stats *st, struct st_error *err);
 

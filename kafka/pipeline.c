@@ -15,6 +15,9 @@
 
 #define TXN_TIMEOUT_MS 30000
 #define RETRIES 10
+/* Aborts in a row, without a commit between them, after which the run stops: a failure that
+ * aborting does not cure (a missing topic, a denied ACL) is not retried for ever. */
+#define MAX_ABORTS 10
 
 struct run {
 	const struct kafka_pipeline_conf *c;
@@ -26,6 +29,8 @@ struct run {
 	int open;           /* a transaction is open */
 	int rewind;         /* positions must go back to the committed offsets */
 	int fatal;          /* a fatal client error: stop */
+	int aborts_in_row;  /* aborted transactions since the last commit */
+	char last_abort[600];
 	char fatal_msg[512];
 	int64_t *next;      /* per source partition: the offset after the last record, or -1 */
 	size_t nnext;
@@ -202,6 +207,8 @@ static int txn_abort(struct run *r, const char *why)
 	}
 	r->st->aborted++;
 	r->st->aborted_records += r->tx.in;
+	r->aborts_in_row++;
+	snprintf(r->last_abort, sizeof(r->last_abort), "%s", why);
 	event(r, 1, "aborted transaction %s: %s (%llu records to read again)", r->txtag, why,
 	      (unsigned long long)r->tx.in);
 	txn_reset(r);
@@ -269,6 +276,7 @@ static int txn_commit(struct run *r, struct st_error *err)
 	} else {
 		add_stats(r->st, &r->tx);
 		r->st->txns++;
+		r->aborts_in_row = 0;
 		txn_reset(r);
 		if (r->c->mirror_offsets && offs->cnt) {
 			rd_kafka_resp_err_t e = rd_kafka_commit(r->cons, offs, 0);
@@ -316,9 +324,10 @@ static int txn_begin(struct run *r, struct pii_ingest **ing, struct st_error *er
 
 /* ---- one record ---- */
 
+/* Produces one record into the open transaction. Returns 0, or 1 when the transaction must be
+ * aborted (the reason in r->last_abort). */
 static int produce(struct run *r, const char *topic, const rd_kafka_message_t *m,
-		   const char *val, size_t len, const struct pii_record_result *res,
-		   struct st_error *err)
+		   const char *val, size_t len, const struct pii_record_result *res)
 {
 	rd_kafka_headers_t *hs = rd_kafka_headers_new(8);
 	char part[16], off[24];
@@ -344,13 +353,17 @@ static int produce(struct run *r, const char *topic, const rd_kafka_message_t *m
 		rd_kafka_poll(r->prod, 50);
 	}
 	if (e) {
+		/* The topic is unknown, denied, or in error: the transaction cannot commit. */
 		rd_kafka_headers_destroy(hs);
-		return st_error_set(err, ST_E_SYSTEM, "cannot produce to '%s': %s", topic,
-				    rd_kafka_err2str(e));
+		snprintf(r->last_abort, sizeof(r->last_abort), "cannot produce to '%s': %s", topic,
+			 rd_kafka_err2str(e));
+		return 1;
 	}
 	return 0;
 }
 
+/* One record through the core into the open transaction. Returns 0, 1 when the transaction
+ * must be aborted (r->last_abort says why), or -1 with err. */
 static int process(struct run *r, const rd_kafka_message_t *m, struct st_error *err)
 {
 	struct pii_record_result res;
@@ -363,14 +376,14 @@ static int process(struct run *r, const rd_kafka_message_t *m, struct st_error *
 	switch (res.outcome) {
 	case PII_REC_PASSED:
 		r->tx.out++;
-		if (produce(r, r->c->output, m, res.out, res.out_len, NULL, err))
-			return -1;
+		if (produce(r, r->c->output, m, res.out, res.out_len, NULL))
+			return 1;
 		break;
 	case PII_REC_REJECTED:
 		r->tx.rejected++;
 		r->tx.by_reason[res.reason]++;
-		if (produce(r, r->c->rejects, m, v, m->len, &res, err))
-			return -1;
+		if (produce(r, r->c->rejects, m, v, m->len, &res))
+			return 1;
 		break;
 	default:
 		r->tx.suppressed++;
@@ -590,7 +603,7 @@ int kafka_pipeline_run(const struct kafka_pipeline_conf *c, struct pii_ingest **
 	while (!r.fatal) {
 		rd_kafka_message_t *m;
 		double t = now_s();
-		int wait;
+		int wait, k;
 
 		if (h->stop && *h->stop && !r.open)
 			break;
@@ -606,6 +619,14 @@ int kafka_pipeline_run(const struct kafka_pipeline_conf *c, struct pii_ingest **
 		}
 		wait = r.open ? (int)((deadline - t) * 1000) + 1 : 100;
 		m = rd_kafka_consumer_poll(r.cons, wait > 100 ? 100 : wait);
+		if (r.aborts_in_row >= MAX_ABORTS) {
+			if (m)
+				rd_kafka_message_destroy(m);
+			st_error_set(err, ST_E_SYSTEM,
+				     "%d transactions in a row were aborted; the last: %s", MAX_ABORTS,
+				     r.last_abort);
+			goto out;
+		}
 		if (r.rewind) {
 			/* a message fetched before the abort is read again after the rewind */
 			if (m)
@@ -631,11 +652,17 @@ int kafka_pipeline_run(const struct kafka_pipeline_conf *c, struct pii_ingest **
 			}
 			deadline = now_s() + batch_s;
 		}
-		if (process(&r, m, err)) {
-			rd_kafka_message_destroy(m);
-			goto out;
-		}
+		k = process(&r, m, err);
 		rd_kafka_message_destroy(m);
+		if (k < 0)
+			goto out;
+		if (k > 0) {
+			char why[sizeof(r.last_abort)];
+
+			snprintf(why, sizeof(why), "%s", r.last_abort);
+			if (txn_abort(&r, why))
+				break;
+		}
 	}
 	if (r.fatal) {
 		st_error_set(err, ST_E_SYSTEM, "%s", r.fatal_msg);

@@ -3,7 +3,8 @@
 # makes the open transaction abortable (it is aborted and its records read again), retriable
 # errors on the transaction's requests (AddPartitionsToTxn, TxnOffsetCommit, EndTxn) and on
 # produce, and a broker down then up again. Every input record ends up in the output or
-# dead-letter topic exactly once, by content.
+# dead-letter topic exactly once, by content. A failure that aborting does not cure stops the
+# run after ten aborted transactions in a row (exit 5) instead of looping.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/kafka_lib.sh"
 init_ws
@@ -23,7 +24,7 @@ mock error 24 51 51
 mock error 28 14
 mock error 26 15
 start_member m clicks --json
-check 'the transaction hit by the produce error is aborted' wait_line "$TMP/m.err" '^warning: ingest clicks: aborted transaction [^ ]*: commit failed: '
+check 'the transaction hit by the produce error is aborted' wait_line "$TMP/m.err" '^warning: ingest clicks: aborted transaction [^ ]*: (commit failed|cannot produce to)'
 check 'the member commits the 1000 records all the same' wait_committed 1000 m
 
 lines=$(wc -l <"$TMP/m.err")
@@ -43,5 +44,13 @@ cat "$TMP/a.in" "$TMP/b.in" >"$TMP/all.in"
 check_content 'no gap and no duplicate, by content' --input "$TMP/all.in" \
 	--expected "$TMP/a.exp" --expected "$TMP/b.exp" --rejects "$TMP/a.rej" --rejects "$TMP/b.rej" \
 	--source "$TMP/src.json" --output "$TMP/out.json" --dlq "$TMP/dlq.json" --log "$TMP/m.err"
+
+# ---- a failure that aborting does not cure: the run stops after ten aborts in a row ----
+expected 1501 100 c
+produce raw "$TMP/c.in"
+mock error 0 $(seq 80 | sed 's/.*/29/')
+expect_exit 5 timeout "$WAIT_LIMIT" "$STEWARD" --home "$WS" ingest --pipeline clicks
+expect_stderr_contains 'error: 10 transactions in a row were aborted; the last: '
+check 'each abort was reported' test "$(grep -c '^warning: ingest clicks: aborted transaction' "$ERR")" -eq 10
 
 done_testing
