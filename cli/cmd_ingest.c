@@ -658,8 +658,8 @@ static int run_pipeline(struct cli_ctx *ctx, struct pipeline *p, struct plan_src
 	struct kafka_hooks h = {&ui, k_status, k_event, k_changed, k_reload, &stop_flag};
 	struct kafka_stats st;
 	struct sigaction sa;
+	int ret;
 
-	(void)ctx;
 	kc.brokers = p->brokers;
 	kc.source = p->source;
 	kc.output = p->output;
@@ -678,8 +678,8 @@ static int run_pipeline(struct cli_ctx *ctx, struct pipeline *p, struct plan_src
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
-	if (kafka_pipeline_run(&kc, ing, &h, &st, err))
-		return -1;
+	ret = kafka_pipeline_run(&kc, ing, &h, &st, err);
+	/* the counts, also when the run stopped on an error: what was committed stays */
 	cli_fprintf(stderr,
 		    "ingest %s: %llu records in, %llu out, %llu rejected, %llu suppressed; %llu "
 		    "transactions committed, %llu aborted\n",
@@ -692,7 +692,7 @@ static int run_pipeline(struct cli_ctx *ctx, struct pipeline *p, struct plan_src
 		 "{\"in\":%llu,\"out\":%llu,\"rejected\":%llu,\"suppressed\":%llu}",
 		 (unsigned long long)st.in, (unsigned long long)st.out,
 		 (unsigned long long)st.rejected, (unsigned long long)st.suppressed);
-	return 0;
+	return ret;
 }
 
 /* With --pipeline, the dataset and the purpose come from pipelines.NAME: read before the
