@@ -679,6 +679,8 @@ static int run_pipeline(struct cli_ctx *ctx, struct pipeline *p, struct plan_src
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	ret = kafka_pipeline_run(&kc, ing, &h, &st, err);
+	if (!st.started)
+		return ret;
 	/* the counts, also when the run stopped on an error: what was committed stays */
 	cli_fprintf(stderr,
 		    "ingest %s: %llu records in, %llu out, %llu rejected, %llu suppressed; %llu "

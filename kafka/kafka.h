@@ -40,6 +40,7 @@ struct kafka_stats {
 	uint64_t by_reason[PII_R_COUNT];
 	uint64_t txns, aborted, aborted_records, broker_errors, rebalances, reloads;
 	uint64_t open;   /* records in the open transaction */
+	int started;     /* the clients were made: the counts mean something */
 	int partitions;  /* assigned now */
 	int64_t lag;     /* records behind the end of the assigned partitions; -1 unknown */
 	double secs;     /* since the start */

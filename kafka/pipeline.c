@@ -108,7 +108,8 @@ static rd_kafka_conf_t *base_conf(struct run *r, struct st_error *err)
 	    set(conf, "log.queue", "true", 0, err) || set(conf, "log_level", "4", 0, err))
 		goto fail;
 	for (size_t i = 0; i < c->nprops; i++)
-		if (set(conf, c->prop_names[i], c->prop_values[i], 1, err))
+		if (set(conf, c->prop_names[i], c->prop_values[i],
+			strstr(c->prop_names[i], "password") != NULL, err))
 			goto fail;
 	rd_kafka_conf_set_opaque(conf, r);
 	rd_kafka_conf_set_log_cb(conf, log_cb);
@@ -600,6 +601,7 @@ int kafka_pipeline_run(const struct kafka_pipeline_conf *c, struct pii_ingest **
 	next_status = t0 + status_s;
 	if (pii_ingest_worker_new(&r.w, *ing, err) || make_clients(&r, err))
 		goto out;
+	st->started = 1;
 	while (!r.fatal) {
 		rd_kafka_message_t *m;
 		double t = now_s();

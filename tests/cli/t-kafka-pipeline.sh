@@ -52,6 +52,38 @@ pipeline_config clicks '    bogus: 1'
 expect_exit 3 steward ingest --pipeline clicks
 expect_stderr_line "error: $WS/steward.yaml:15:5: pipelines: unknown setting 'bogus' of 'clicks' (brokers, source, output, rejects, group, dataset, purpose, security, session_timeout_ms, batch_records, batch_ms, status_interval_ms, mirror_offsets)"
 
+write_config <<EOF
+version: 1
+pipelines:
+  clicks: {brokers: "$KAFKA", source: raw, output: clean, rejects: dlq, group: g, dataset: k.click,
+           batch_ms: soon}
+EOF
+expect_exit 3 steward ingest --pipeline clicks
+expect_stderr_line "error: $WS/steward.yaml:4:22: pipelines: 'batch_ms' must be a positive number"
+write_config <<EOF
+version: 1
+pipelines:
+  clicks: {brokers: "$KAFKA", source: raw, output: clean, rejects: dlq, group: g, dataset: k.click,
+           mirror_offsets: maybe}
+EOF
+expect_exit 3 steward ingest --pipeline clicks
+expect_stderr_line "error: $WS/steward.yaml:4:28: pipelines: 'mirror_offsets' must be true or false"
+pipeline_config clicks '    security: {protocol: plaintext, sasl_token: x}'
+expect_exit 3 steward ingest --pipeline clicks
+expect_stderr_line "error: $WS/steward.yaml:15:37: pipelines: unknown security setting 'sasl_token' of 'clicks'"
+pipeline_config clicks '    security: {protocol: carrier-pigeon}'
+expect_exit 3 steward ingest --pipeline clicks
+expect_stderr_contains "error: Kafka property 'security.protocol': "
+expect_stderr_lacks 'records in' 'no counts when the run never started'
+expect_exit 2 steward ingest --pipeline clicks k.click t.other
+expect_stderr_line 'error: give at most one dataset with --pipeline'
+write_config <<'EOF2'
+version: 1
+pipelines: [clicks]
+EOF2
+expect_exit 3 steward ingest --pipeline clicks
+expect_stderr_line "error: $WS/steward.yaml:2:12: pipelines must map pipeline names to settings"
+
 # ---- a run: the password from the environment, the group and topics from steward.yaml ----
 pipeline_config clicks '    security: {protocol: plaintext, sasl_username: steward, sasl_password_env: KAFKA_PW}'
 expected 1 1000 a
