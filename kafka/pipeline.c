@@ -429,18 +429,20 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t e,
 		ke = rd_kafka_incremental_assign(rk, parts);
 		r->st->partitions = assigned_count(rk);
 		if (parts->cnt)
-			event(r, 0, "assigned partitions %s of '%s' (%d in all)", list, r->c->source,
-		      r->st->partitions);
+			event(r, 0, "assigned partitions %s of '%s' (%d in all)", list,
+			      r->c->source, r->st->partitions);
 	} else {
+		int lost = rd_kafka_assignment_lost(rk);
+
 		/* What the open transaction read may go to another member: abort it, so that
 		 * neither its records nor its offsets count, and rewind what stays here. */
-		txn_abort(r, rd_kafka_assignment_lost(rk) ? "partitions lost" : "partitions revoked");
+		if (parts->cnt)
+			txn_abort(r, lost ? "partitions lost" : "partitions revoked");
 		ke = rd_kafka_incremental_unassign(rk, parts);
 		r->st->partitions = assigned_count(rk);
 		if (parts->cnt)
-			event(r, 0, "%s partitions %s of '%s' (%d left)",
-		      rd_kafka_assignment_lost(rk) ? "lost" : "revoked", list, r->c->source,
-		      r->st->partitions);
+			event(r, 0, "%s partitions %s of '%s' (%d left)", lost ? "lost" : "revoked",
+			      list, r->c->source, r->st->partitions);
 	}
 	if (ke) {
 		snprintf(r->fatal_msg, sizeof(r->fatal_msg), "cannot change the assignment: %s",
