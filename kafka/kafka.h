@@ -12,11 +12,11 @@
 #include "ingest.h"
 
 struct kafka_pipeline_conf {
-	const char *brokers;  /* bootstrap servers, host:port,... */
-	const char *source;   /* the topic read */
-	const char *output;   /* the topic records that pass go to */
-	const char *rejects;  /* the dead-letter topic: rejected records, raw, with headers */
-	const char *group;    /* the consumer group */
+	const char *brokers;   /* bootstrap servers, host:port,... */
+	const char *source;    /* the topic read */
+	const char *output;    /* the topic records that pass go to */
+	const char *rejects;   /* the dead-letter topic: rejected records, raw, with headers */
+	const char *group;     /* the consumer group */
 	const char *client_id; /* NULL: "steward" */
 	/* Client properties from the pipeline's security settings (security.protocol, sasl.*,
 	 * ssl.*) as name/value pairs, set on both clients. Values may be secrets: they are
@@ -24,9 +24,9 @@ struct kafka_pipeline_conf {
 	const char *const *prop_names, *const *prop_values;
 	size_t nprops;
 	int session_timeout_ms; /* 0: 10000 */
-	int batch_max;          /* records per transaction at most; 0: 1000 */
-	int batch_ms;           /* how long a transaction stays open at most; 0: 100 */
-	int status_ms;          /* between status calls; 0: 5000 */
+	int batch_max;		/* records per transaction at most; 0: 1000 */
+	int batch_ms;		/* how long a transaction stays open at most; 0: 100 */
+	int status_ms;		/* between status calls; 0: 5000 */
 	/* Also commit the offsets outside the transaction (a plain OffsetCommit) once it is
 	 * committed. Kafka needs no such thing; librdkafka's mock cluster, which the tests run
 	 * against, keeps no transactional offsets, so without it a member taking partitions
@@ -39,12 +39,12 @@ struct kafka_stats {
 	uint64_t in, out, rejected, suppressed, bytes_in;
 	uint64_t by_reason[PII_R_COUNT];
 	uint64_t txns, aborted, aborted_records, broker_errors, rebalances, reloads;
-	uint64_t open;   /* records in the open transaction */
-	int started;     /* the clients were made: the counts mean something */
-	int partitions;  /* assigned now */
-	int64_t lag;     /* records behind the end of the assigned partitions; -1 unknown */
-	double secs;     /* since the start */
-	double rate;     /* records per second since the previous status */
+	uint64_t open;	/* records in the open transaction */
+	int started;	/* the clients were made: the counts mean something */
+	int partitions; /* assigned now */
+	int64_t lag;	/* records behind the end of the assigned partitions; -1 unknown */
+	double secs;	/* since the start */
+	double rate;	/* records per second since the previous status */
 };
 
 /* What the caller sees of a run. Every hook is called on the thread of kafka_pipeline_run. */

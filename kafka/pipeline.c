@@ -24,15 +24,15 @@ struct run {
 	const struct kafka_hooks *h;
 	rd_kafka_t *cons, *prod;
 	struct pii_ingest_worker *w;
-	char tid[256];      /* the transactional id */
-	uint64_t seq;       /* the transaction's number */
-	int open;           /* a transaction is open */
-	int rewind;         /* positions must go back to the committed offsets */
-	int fatal;          /* a fatal client error: stop */
-	int aborts_in_row;  /* aborted transactions since the last commit */
+	char tid[256];	   /* the transactional id */
+	uint64_t seq;	   /* the transaction's number */
+	int open;	   /* a transaction is open */
+	int rewind;	   /* positions must go back to the committed offsets */
+	int fatal;	   /* a fatal client error: stop */
+	int aborts_in_row; /* aborted transactions since the last commit */
 	char last_abort[600];
 	char fatal_msg[512];
-	int64_t *next;      /* per source partition: the offset after the last record, or -1 */
+	int64_t *next; /* per source partition: the offset after the last record, or -1 */
 	size_t nnext;
 	struct kafka_stats *st;
 	struct kafka_stats tx; /* counts of the open transaction */
@@ -93,7 +93,8 @@ static int set(rd_kafka_conf_t *conf, const char *name, const char *value, int s
 	if (rd_kafka_conf_set(conf, name, value, why, sizeof(why)) != RD_KAFKA_CONF_OK)
 		return secret ? st_error_set(err, ST_E_INVALID, "Kafka property '%s' is refused",
 					     name)
-			      : st_error_set(err, ST_E_INVALID, "Kafka property '%s': %s", name, why);
+			      : st_error_set(err, ST_E_INVALID, "Kafka property '%s': %s", name,
+					     why);
 	return 0;
 }
 
@@ -171,8 +172,8 @@ static int rewind_positions(struct run *r, struct st_error *err)
 	ret = 0;
 	goto out;
 fail:
-	st_error_set(err, ST_E_SYSTEM, "cannot read the committed offsets of '%s': %s", r->c->source,
-		     rd_kafka_err2str(e));
+	st_error_set(err, ST_E_SYSTEM, "cannot read the committed offsets of '%s': %s",
+		     r->c->source, rd_kafka_err2str(e));
 out:
 	if (ke)
 		rd_kafka_error_destroy(ke);
@@ -254,7 +255,8 @@ static int txn_commit(struct run *r, struct st_error *err)
 			rd_kafka_error_destroy(ke);
 		ke = NULL;
 		if (!sent && offs->cnt &&
-		    (ke = rd_kafka_send_offsets_to_transaction(r->prod, offs, md, TXN_TIMEOUT_MS))) {
+		    (ke = rd_kafka_send_offsets_to_transaction(r->prod, offs, md,
+							       TXN_TIMEOUT_MS))) {
 			if (rd_kafka_error_is_retriable(ke))
 				continue;
 			break;
@@ -283,8 +285,8 @@ static int txn_commit(struct run *r, struct st_error *err)
 			rd_kafka_resp_err_t e = rd_kafka_commit(r->cons, offs, 0);
 
 			if (e)
-				event(r, 1, "cannot mirror the offsets of transaction %s: %s", r->txtag,
-				      rd_kafka_err2str(e));
+				event(r, 1, "cannot mirror the offsets of transaction %s: %s",
+				      r->txtag, rd_kafka_err2str(e));
 		}
 	}
 	ret = 0;
@@ -327,8 +329,8 @@ static int txn_begin(struct run *r, struct pii_ingest **ing, struct st_error *er
 
 /* Produces one record into the open transaction. Returns 0, or 1 when the transaction must be
  * aborted (the reason in r->last_abort). */
-static int produce(struct run *r, const char *topic, const rd_kafka_message_t *m,
-		   const char *val, size_t len, const struct pii_record_result *res)
+static int produce(struct run *r, const char *topic, const rd_kafka_message_t *m, const char *val,
+		   size_t len, const struct pii_record_result *res)
 {
 	rd_kafka_headers_t *hs = rd_kafka_headers_new(8);
 	char part[16], off[24];
@@ -627,8 +629,8 @@ int kafka_pipeline_run(const struct kafka_pipeline_conf *c, struct pii_ingest **
 			if (m)
 				rd_kafka_message_destroy(m);
 			st_error_set(err, ST_E_SYSTEM,
-				     "%d transactions in a row were aborted; the last: %s", MAX_ABORTS,
-				     r.last_abort);
+				     "%d transactions in a row were aborted; the last: %s",
+				     MAX_ABORTS, r.last_abort);
 			goto out;
 		}
 		if (r.rewind) {

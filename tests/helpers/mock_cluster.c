@@ -37,8 +37,8 @@ static int command(rd_kafka_mock_cluster_t *mc, char *line)
 
 		for (int i = 2; i < n; i++)
 			codes[i - 2] = (rd_kafka_resp_err_t)atoi(words[i]);
-		rd_kafka_mock_push_request_errors_array(mc, (int16_t)atoi(words[1]), (size_t)(n - 2),
-							codes);
+		rd_kafka_mock_push_request_errors_array(mc, (int16_t)atoi(words[1]),
+							(size_t)(n - 2), codes);
 		return 0;
 	}
 	if (n == 2 && !strcmp(words[0], "down"))
