@@ -13,7 +13,7 @@
 #define MAX_CONFIG (1u << 20)
 
 static const char *const sections[] = {"version", "pii", "ingest", "roles", "targets", "audit",
-					"requests", "server"};
+					"requests", "server", "pipelines"};
 
 void catalog_config_release(struct catalog_config *cfg)
 {

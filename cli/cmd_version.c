@@ -1,5 +1,6 @@
 /* `steward version`: prints the program and library versions. */
 #include "cli.h"
+#include "kafka.h"
 #include "version.h"
 
 #include <jansson.h>
@@ -14,9 +15,9 @@ static int cmd_version(int argc, char **argv, struct cli_ctx *ctx)
 		return cli_help(&cli_cmd_version);
 	if (argc > 1)
 		return cli_usage_error(ctx, "'version' takes no arguments");
-	cli_printf("steward %s\nsqlite %s\nlibsodium %s\nlibyaml %s\njansson %s\n", STEWARD_VERSION,
-	       sqlite3_libversion(), sodium_version_string(), yaml_get_version_string(),
-	       JANSSON_VERSION);
+	cli_printf("steward %s\nsqlite %s\nlibsodium %s\nlibyaml %s\njansson %s\nlibrdkafka %s\n",
+		   STEWARD_VERSION, sqlite3_libversion(), sodium_version_string(),
+		   yaml_get_version_string(), JANSSON_VERSION, kafka_version());
 	return 0;
 }
 

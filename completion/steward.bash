@@ -27,7 +27,9 @@ _steward_options() {
 	search) o="--kind --tag --owner --domain --pii --limit --json" ;;
 	show) o="--version --json" ;;
 	lineage) o="--up --down --both --depth --json --dot --rejects" ;; # --rejects: lineage import
-	ingest) o="--purpose --format --label --rejects --unknown --max-record --threads" ;;
+	ingest) o="--purpose --format --label --rejects --unknown --max-record --threads --pipeline
+		   --brokers --source-topic --output-topic --rejects-topic --group --status-interval
+		   --json" ;;
 	"pii hash") o="--category --purpose --normalize --key --stdin" ;;
 	"pii scan") o="--dataset --sample --dsn-file --dsn-env --json" ;;
 	"request new") o="--subject --received --regime" ;;

@@ -70,6 +70,31 @@ int pii_ingest_new(struct pii_ingest **out, struct catalog *c, const struct pii_
  * I/O or system failure. */
 int pii_ingest_run(struct pii_ingest *ing, int in_fd, int out_fd, int rej_fd, int threads,
 		   struct pii_ingest_stats *stats, struct st_error *err);
+/* ---- one record at a time: the core that pii_ingest_run() uses, for other transports ---- */
+
+enum pii_record_outcome { PII_REC_PASSED, PII_REC_REJECTED, PII_REC_SUPPRESSED };
+
+struct pii_record_result {
+	int outcome;       /* enum pii_record_outcome */
+	const char *out;   /* PASSED: the rewritten record (JSON, no newline), out_len bytes, */
+	size_t out_len;    /* valid until the worker's next call */
+	int reason;        /* REJECTED: enum pii_reject */
+	const char *why;   /* REJECTED: the reason; names a field, never quotes a value */
+};
+
+/* One thread's buffers, JSON tape and subkey cache for pii_ingest_record(). */
+struct pii_ingest_worker;
+
+/* Makes a worker for ing (JSON records; ing must outlive it). Returns 0, or -1 with err. */
+int pii_ingest_worker_new(struct pii_ingest_worker **out, const struct pii_ingest *ing,
+			  struct st_error *err);
+/* Frees a worker, its buffers wiped. NULL is fine. */
+void pii_ingest_worker_free(struct pii_ingest_worker *w);
+/* Validates and pseudonymizes one JSON record (rec, len bytes, without a newline) with the
+ * same core as pii_ingest_run(): same checks, same transforms, same suppression list.
+ * Fills res; returns 0, or -1 with err on a system error (out of memory). */
+int pii_ingest_record(struct pii_ingest_worker *w, const char *rec, size_t len,
+		      struct pii_record_result *res, struct st_error *err);
 /* Frees the plan, buffers and subkeys. NULL is fine. */
 void pii_ingest_free(struct pii_ingest *ing);
 /* The short code of a reject reason ("malformed-json", "unknown-field", ...). */

@@ -94,6 +94,15 @@ int ing_emit_object(struct wctx *w, const char *line, const struct st_jnode *obj
  * NULL when it has none (the record is rejected, w->reason set). */
 const struct plan *ing_pick_plan(struct wctx *w, const char *line);
 
+/* What ing_process_record() made of a record. */
+enum { ING_PASSED, ING_REJECTED, ING_SUPPRESSED };
+/* The record core, shared by the stdin pipeline and pii_ingest_record() (the Kafka
+ * consumer): checks the length, parses, picks the plan, validates and rewrites one record
+ * (line, len bytes, no newline). Returns ING_PASSED with the rewrite in w->out (no
+ * newline), ING_REJECTED with w->reason and w->why, ING_SUPPRESSED, or -1 with w->err on
+ * a system error. Counts nothing. */
+int ing_process_record(struct wctx *w, const char *line, size_t len);
+
 /* ---- the pipeline (ingest_pipeline.c) ---- */
 
 /* Where rewritten records and reject entries go: a buffered file descriptor, or (fd < 0)

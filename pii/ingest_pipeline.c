@@ -105,47 +105,19 @@ int ing_write_reject(struct wctx *w, struct sink *rej, const char *line, size_t 
 	return ing_sink_add(rej, b->p, b->len, &w->err);
 }
 
+/* One line through the record core (ingest_record.c), its outcome written to out or rej. */
 static int process_line(struct wctx *w, struct sink *out, struct sink *rej, const char *line,
 			size_t len)
 {
-	static const int jerr_reason[] = {0, PII_R_MALFORMED, PII_R_UTF8, PII_R_ESCAPE, PII_R_DEPTH,
-					  0};
-	struct st_jerr je;
-	const struct plan *plan;
 	int r;
 
 	w->st.in++;
-	if (len > w->ing->o.max_record) {
-		ing_reject(w, PII_R_TOO_LONG, "record longer than the limit%s", "");
-		return ing_write_reject(w, rej, line, len);
-	}
-	st_buf_reset(&w->out);
-	w->suppressed = 0;
-	if (st_json_parse(line, len, &w->tape, &je)) {
-		if (je.code == ST_JE_NOMEM)
-			return st_error_oom(&w->err);
-		w->reason = jerr_reason[je.code];
-		snprintf(w->why, sizeof(w->why), "%s at byte %zu", je.msg, je.offset + 1);
-		return ing_write_reject(w, rej, line, len);
-	}
-	if (w->tape.v[0].type != ST_J_OBJ) {
-		ing_reject(w, PII_R_NOT_OBJECT, "%s", "the record is not a JSON object");
-		return ing_write_reject(w, rej, line, len);
-	}
-	plan = ing_pick_plan(w, line);
-	if (!plan)
-		return ing_write_reject(w, rej, line, len);
-	r = ing_emit_object(w, line, &w->tape.v[0], &plan->root);
-	if (r == -1)
-		return ing_write_reject(w, rej, line, len);
-	if (r == -2)
+	r = ing_process_record(w, line, len);
+	if (r < 0)
 		return -1;
-	if (r == -3) {
-		/* The rewritten record outgrew its bound: reject it whole rather than cut it. */
-		ing_reject(w, PII_R_TOO_LONG, "%s", "the record grows too long when rewritten");
+	if (r == ING_REJECTED)
 		return ing_write_reject(w, rej, line, len);
-	}
-	if (w->suppressed) {
+	if (r == ING_SUPPRESSED) {
 		w->st.suppressed++;
 		return 0;
 	}

@@ -621,6 +621,103 @@ const struct plan *ing_pick_plan(struct wctx *w, const char *line)
 	return NULL;
 }
 
+int ing_process_record(struct wctx *w, const char *line, size_t len)
+{
+	static const int jerr_reason[] = {0, PII_R_MALFORMED, PII_R_UTF8, PII_R_ESCAPE, PII_R_DEPTH,
+					  0};
+	struct st_jerr je;
+	const struct plan *plan;
+	int r;
+
+	st_buf_reset(&w->out);
+	w->suppressed = 0;
+	if (len > w->ing->o.max_record) {
+		ing_reject(w, PII_R_TOO_LONG, "record longer than the limit%s", "");
+		return ING_REJECTED;
+	}
+	if (st_json_parse(line, len, &w->tape, &je)) {
+		if (je.code == ST_JE_NOMEM)
+			return st_error_oom(&w->err);
+		w->reason = jerr_reason[je.code];
+		snprintf(w->why, sizeof(w->why), "%s at byte %zu", je.msg, je.offset + 1);
+		return ING_REJECTED;
+	}
+	if (w->tape.v[0].type != ST_J_OBJ) {
+		ing_reject(w, PII_R_NOT_OBJECT, "%s", "the record is not a JSON object");
+		return ING_REJECTED;
+	}
+	plan = ing_pick_plan(w, line);
+	if (!plan)
+		return ING_REJECTED;
+	r = ing_emit_object(w, line, &w->tape.v[0], &plan->root);
+	if (r == -1)
+		return ING_REJECTED;
+	if (r == -2)
+		return -1;
+	if (r == -3) {
+		/* The rewritten record outgrew its bound: reject it whole rather than cut it. */
+		ing_reject(w, PII_R_TOO_LONG, "%s", "the record grows too long when rewritten");
+		return ING_REJECTED;
+	}
+	return w->suppressed ? ING_SUPPRESSED : ING_PASSED;
+}
+
+/* ---- the public face of the core: one record at a time (the Kafka consumer) ---- */
+
+struct pii_ingest_worker {
+	struct wctx w;
+};
+
+int pii_ingest_worker_new(struct pii_ingest_worker **out, const struct pii_ingest *ing,
+			  struct st_error *err)
+{
+	struct pii_ingest_worker *k = st_calloc(1, sizeof(*k));
+
+	*out = NULL;
+	if (!k)
+		return st_error_oom(err);
+	if (ing_wctx_init(&k->w, ing, err)) {
+		pii_ingest_worker_free(k);
+		return -1;
+	}
+	*out = k;
+	return 0;
+}
+
+void pii_ingest_worker_free(struct pii_ingest_worker *k)
+{
+	if (!k)
+		return;
+	if (k->w.ing)
+		ing_wctx_release(&k->w);
+	st_free(k);
+}
+
+int pii_ingest_record(struct pii_ingest_worker *k, const char *rec, size_t len,
+		      struct pii_record_result *res, struct st_error *err)
+{
+	struct wctx *w = &k->w;
+	int r;
+
+	memset(res, 0, sizeof(*res));
+	st_error_init(&w->err);
+	r = ing_process_record(w, rec, len);
+	if (r < 0) {
+		*err = w->err;
+		return -1;
+	}
+	res->outcome = r == ING_PASSED ? PII_REC_PASSED
+		       : r == ING_REJECTED ? PII_REC_REJECTED : PII_REC_SUPPRESSED;
+	if (r == ING_PASSED) {
+		res->out = w->out.p ? w->out.p : "";
+		res->out_len = w->out.len;
+	} else if (r == ING_REJECTED) {
+		res->reason = w->reason;
+		res->why = w->why;
+	}
+	return 0;
+}
+
 int ing_wctx_init(struct wctx *w, const struct pii_ingest *ing, struct st_error *err)
 {
 	size_t max = ing->o.max_record;
