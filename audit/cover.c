@@ -229,26 +229,31 @@ void audit_covers_add(crypto_hash_sha256_state *h, const char *tbl, const void *
 
 int audit_cover_setup(sqlite3 *db, struct st_error *err)
 {
-	char sql[4096];
+	char sql[16384];
 	size_t len;
 
-	/* The temporary schema lives in memory: no temporary file is made for it. */
+	/* The temporary schema lives in memory: no temporary file is made for it. A row written
+	 * twice in one command is noted once: by a NOT EXISTS, since an outer statement's
+	 * conflict policy (an upsert's) overrides a trigger's OR IGNORE. */
 	len = (size_t)snprintf(sql, sizeof(sql),
 			       "PRAGMA temp_store = MEMORY;"
 			       " CREATE TEMP TABLE audit_cur (id INTEGER NOT NULL);"
 			       " INSERT INTO audit_cur VALUES (0);");
-	for (int i = 0; i < AUDIT_COVERED_TABLES; i++) {
+	for (int i = 0; i < AUDIT_COVERED_TABLES && len < sizeof(sql); i++) {
 		const char *t = audit_covered_tables[i];
 
-		for (int k = 0; k < 3; k++) {
+		for (int k = 0; k < 3 && len < sizeof(sql); k++) {
 			static const char *const ev[] = {"INSERT", "UPDATE", "DELETE"};
 
 			len += (size_t)snprintf(
 				sql + len, sizeof(sql) - len,
 				" CREATE TEMP TRIGGER audit_note_%s_%d AFTER %s ON main.%s BEGIN"
-				" INSERT OR IGNORE INTO pending_rows (pending_id, tbl, rid)"
-				" SELECT id, '%s', %s.rowid FROM audit_cur; END;",
-				t, k, ev[k], t, t, k == 2 ? "OLD" : "NEW");
+				" INSERT INTO pending_rows (pending_id, tbl, rid)"
+				" SELECT id, '%s', %s.rowid FROM audit_cur c WHERE NOT EXISTS"
+				" (SELECT 1 FROM pending_rows p WHERE p.pending_id = c.id"
+				" AND p.tbl = '%s' AND p.rid = %s.rowid); END;",
+				t, k, ev[k], t, t, k == 2 ? "OLD" : "NEW", t,
+				k == 2 ? "OLD" : "NEW");
 		}
 	}
 	if (len >= sizeof(sql))

@@ -39,7 +39,11 @@ struct run {
 	json_t *bundle_items;
 };
 
-enum { ST_TODO, ST_DONE, ST_FAILED, ST_WAITING };
+/* A target's state in this run. ST_ALT: it ran on its field of the request's own category
+ * (to find the identifier the others wait for), matched nothing there, and runs again on its
+ * match field once an identifier of that category is known: before, it was done, and the
+ * rows keyed by the identifier a later target found were left. */
+enum { ST_TODO, ST_DONE, ST_FAILED, ST_WAITING, ST_ALT };
 
 static void idset_release(struct idset *s)
 {
@@ -442,10 +446,19 @@ static int run_one(struct run *R, size_t i, int use_alt, size_t *added, struct s
 			 ev.remaining, ev.remaining == 1 ? "" : "s", n ? "; " : "", ev.detail);
 		ev.detail[0] = '\0';
 	}
-	R->state[i] = ok ? ST_DONE : ST_FAILED;
-	if (record_target(R, it, ok ? "done" : "failed", &ev,
-			  ok ? (ev.detail[0] ? ev.detail : NULL) : (ev.detail[0] ? ev.detail : terr.msg),
-			  err))
+	/* Run on its other field and matched nothing: it runs again on its match field once an
+	 * identifier of that category is known (one the targets after it may find). */
+	R->state[i] = !ok ? ST_FAILED : use_alt && ev.matched <= 0 ? ST_ALT : ST_DONE;
+	if (R->state[i] == ST_ALT) {
+		snprintf(terr.msg, sizeof(terr.msg),
+			 "ran on '%s'; runs again on '%s' once a %s identifier is known",
+			 it->alt_field, it->match_field, it->match_category);
+		if (record_target(R, it, "pending", &ev, terr.msg, err))
+			goto out;
+	} else if (record_target(R, it, ok ? "done" : "failed", &ev,
+				 ok ? (ev.detail[0] ? ev.detail : NULL)
+				    : (ev.detail[0] ? ev.detail : terr.msg),
+				 err))
 		goto out;
 	ret = 0;
 out:
@@ -582,7 +595,7 @@ int audit_request_run(struct audit_log *log, const struct audit_actor *actor,
 	for (;;) {
 		progress = 0;
 		for (size_t i = 0; i < plan->n; i++) {
-			if (!plan->v[i].uri || R.state[i] != ST_TODO ||
+			if (!plan->v[i].uri || (R.state[i] != ST_TODO && R.state[i] != ST_ALT) ||
 			    !has_ids(&R, plan->v[i].match_category))
 				continue;
 			added = 0;
@@ -611,11 +624,20 @@ int audit_request_run(struct audit_log *log, const struct audit_actor *actor,
 		char detail[300];
 		int failures = 0;
 
-		if (!it->uri || R.state[i] != ST_TODO)
+		if (!it->uri || (R.state[i] != ST_TODO && R.state[i] != ST_ALT))
 			continue;
 		for (size_t k = 0; k < plan->n; k++)
 			failures += R.state[k] == ST_FAILED;
-		if (!it->match_category) {
+		if (R.state[i] == ST_ALT && !failures) {
+			/* It ran, and erased and verified what its other field found; no target
+			 * knows the subject by its match category. */
+			snprintf(detail, sizeof(detail),
+				 "ran on '%s'; no target knows the subject by %s", it->alt_field,
+				 it->match_category);
+			R.state[i] = ST_DONE;
+			if (record_target(&R, it, "done", NULL, detail, err))
+				goto out;
+		} else if (!it->match_category) {
 			snprintf(detail, sizeof(detail), "its match field '%s' has no category",
 				 it->match_field);
 			R.state[i] = ST_FAILED;
