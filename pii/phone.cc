@@ -1,0 +1,83 @@
+// Phone number validation for the free-text detectors: a C interface (phone.h) over
+// libphonenumber's parser and its per-region numbering plans.
+#include "phone.h"
+
+#include <phonenumbers/logger.h>
+#include <phonenumbers/phonenumberutil.h>
+
+#include <cstring>
+#include <string>
+
+using i18n::phonenumbers::NullLogger;
+using i18n::phonenumbers::PhoneNumber;
+using i18n::phonenumbers::PhoneNumberUtil;
+
+namespace {
+
+// The library as a singleton, made silent once: a library of steward never prints.
+const PhoneNumberUtil *util()
+{
+	static PhoneNumberUtil *u = [] {
+		PhoneNumberUtil *p = PhoneNumberUtil::GetInstance();
+
+		p->SetLogger(new NullLogger());
+		return p;
+	}();
+	return u;
+}
+
+// Regions whose national numbers are written with a trunk 0 (not US, MX, BR, ...).
+bool trunk_zero(const std::string &r)
+{
+	static const char *const v[] = {"GB", "DE", "FR", "KR", "JP", "NL", "BE", "AT", "CH",
+					"AU", "IN", "CN", "TW", "TH", "TR", "IE", "NZ"};
+
+	for (const char *x : v)
+		if (r == x)
+			return true;
+	return false;
+}
+
+// 1: valid in region's plan; 2: only of a possible length there; 0: neither.
+int check_in(const PhoneNumberUtil *u, const std::string &num, const std::string &region)
+{
+	PhoneNumber n;
+
+	if (u->Parse(num, region, &n) != PhoneNumberUtil::NO_PARSING_ERROR)
+		return 0;
+	if (u->IsValidNumber(n))
+		return 1;
+	return u->IsPossibleNumber(n) ? 2 : 0;
+}
+
+} // namespace
+
+extern "C" int pii_phone_valid(const char *number, const char *regions)
+{
+	try {
+		const PhoneNumberUtil *u = util();
+		std::string num(number);
+		const char *r = regions ? regions : PII_PHONE_REGIONS;
+		int best = 0;
+
+		if (num.empty())
+			return 0;
+		if (num[0] == '+')
+			return check_in(u, num, "ZZ");
+		while (*r) {
+			size_t n = std::strcspn(r, ",");
+			std::string region(r, n);
+			int v;
+
+			r += n + (r[n] == ',');
+			if (region.size() != 2 || (num[0] != '0' && trunk_zero(region)))
+				continue;
+			if ((v = check_in(u, num, region)) == 1)
+				return 1;
+			best = v ? v : best;
+		}
+		return best;
+	} catch (...) {
+		return -1;
+	}
+}
