@@ -133,7 +133,7 @@ static void explain_line(const char *text, size_t n, unsigned long long no, int 
 	if (k > 64)
 		k = 64;
 	if (json) {
-		json_t *v = json_array();
+		json_t *v = json_array(), *o;
 
 		for (size_t i = 0; i < k; i++) {
 			json_t *ev = json_array();
@@ -147,9 +147,10 @@ static void explain_line(const char *text, size_t n, unsigned long long no, int 
 					     "end", (json_int_t)m[i].end, "score", m[i].score,
 					     "replaced", m[i].score >= PII_SCORE_THRESHOLD, "evidence", ev));
 		}
-		cli_json_dumpf(json_pack("{s:I, s:o}", "line", (json_int_t)no, "findings", v), stdout,
-			       JSON_COMPACT | JSON_PRESERVE_ORDER);
+		o = json_pack("{s:I, s:o}", "line", (json_int_t)no, "findings", v);
+		cli_json_dumpf(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
 		putchar('\n');
+		json_decref(o);
 		return;
 	}
 	for (size_t i = 0; i < k; i++) {

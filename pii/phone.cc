@@ -38,6 +38,22 @@ bool trunk_zero(const std::string &r)
 	return false;
 }
 
+// The digits a national number (trunk prefix included) has in the default regions: a
+// cheap test before the parser (about 20-40 us a region on a busy machine) is called.
+bool length_fits(const std::string &r, size_t n)
+{
+	static const struct {
+		const char *r;
+		size_t lo, hi;
+	} v[] = {{"US", 10, 11}, {"MX", 10, 12}, {"BR", 10, 12}, {"GB", 10, 11},
+		 {"DE", 6, 14},  {"FR", 10, 10}, {"KR", 9, 11},  {"JP", 10, 11}};
+
+	for (const auto &x : v)
+		if (r == x.r)
+			return n >= x.lo && n <= x.hi;
+	return true;
+}
+
 // 1: valid in region's plan; 2: only of a possible length there; 0: neither.
 int check_in(const PhoneNumberUtil *u, const std::string &num, const std::string &region)
 {
@@ -70,7 +86,8 @@ extern "C" int pii_phone_valid(const char *number, const char *regions)
 			int v;
 
 			r += n + (r[n] == ',');
-			if (region.size() != 2 || (num[0] != '0' && trunk_zero(region)))
+			if (region.size() != 2 || (num[0] != '0' && trunk_zero(region)) ||
+			    !length_fits(region, num.size()))
 				continue;
 			if ((v = check_in(u, num, region)) == 1)
 				return 1;
