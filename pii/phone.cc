@@ -66,6 +66,27 @@ int check_in(const PhoneNumberUtil *u, const std::string &num, const std::string
 	return u->IsPossibleNumber(n) ? 2 : 0;
 }
 
+// The default region a national number most likely belongs to, by its first digits and
+// length, tried first: the parser and the validation cost tens of microseconds a region.
+const char *likely_region(const std::string &d)
+{
+	size_t n = d.size();
+
+	if (n < 3 || d[0] != '0')
+		return n == 10 ? "US" : nullptr;
+	if (d[1] == '1' && d[2] == '0' && n == 11)
+		return "KR"; /* 010-1234-5678 */
+	if (d[1] == '1' && d[2] >= '5' && d[2] <= '7' && (n == 11 || n == 12))
+		return "DE"; /* 0171 1234567 */
+	if (d[1] >= '7' && d[1] <= '9' && d[2] == '0' && n == 11)
+		return "JP"; /* 090-1234-5678 */
+	if (d[1] == '7' && n == 11)
+		return "GB"; /* 07911 123456 */
+	if (n == 10 && d[1] != '0')
+		return "FR"; /* 06 12 34 56 78 */
+	return nullptr;
+}
+
 } // namespace
 
 extern "C" int pii_phone_valid(const char *number, const char *regions)
@@ -80,6 +101,10 @@ extern "C" int pii_phone_valid(const char *number, const char *regions)
 			return 0;
 		if (num[0] == '+')
 			return check_in(u, num, "ZZ");
+		const char *first = likely_region(num);
+
+		if (first && std::strstr(r, first) && (best = check_in(u, num, first)) == 1)
+			return 1;
 		while (*r) {
 			size_t n = std::strcspn(r, ",");
 			std::string region(r, n);
@@ -87,7 +112,7 @@ extern "C" int pii_phone_valid(const char *number, const char *regions)
 
 			r += n + (r[n] == ',');
 			if (region.size() != 2 || (num[0] != '0' && trunk_zero(region)) ||
-			    !length_fits(region, num.size()))
+			    !length_fits(region, num.size()) || (first && region == first))
 				continue;
 			if ((v = check_in(u, num, region)) == 1)
 				return 1;
