@@ -8,7 +8,10 @@
 #include "phone.h"
 
 #include <arpa/inet.h>
+#include <dlfcn.h>
+#include <pthread.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char *const kind_names[PII_KIND_COUNT] = {
 	"email", "phone", "card", "ip", "iban", "ssn", "krrn", "url_credentials",
@@ -775,6 +778,8 @@ static int isbn10_ok(const char *d)
 	return sum % 11 == 0;
 }
 
+static int phone_valid(const char *num);
+
 /* Phone: a cheap shape filter, then libphonenumber for the regions. A number libphonenumber
  * only finds of a possible length must have a phone's shape and be the whole token. */
 static void try_phone(const char *t, size_t len, size_t s, const struct ntok *n, int whole,
@@ -812,7 +817,7 @@ static void try_phone(const char *t, size_t len, size_t s, const struct ntok *n,
 		m = n->nd;
 	}
 	num[m] = '\0';
-	v = pii_phone_valid(num, NULL);
+	v = phone_valid(num);
 	if (v == 2 && whole && (intl || (!plain && n->nd >= 9 && n->nd <= 12))) {
 		/* a phone's shape, of a possible length, in a range the metadata does not know */
 		cand_set(c, PII_PHONE, (intl ? 65 : 60) + (ctx ? 20 : 0),
@@ -955,6 +960,40 @@ dotted:
 	try_card(t, len, s, &n, c);
 	if (c->score < PII_SCORE_THRESHOLD)
 		try_phone(t, len, s, &n, whole, c);
+}
+
+/* ---- libphonenumber, loaded on first use ------------------------------------------ */
+
+static int (*phone_fn)(const char *, const char *);
+static pthread_once_t phone_once = PTHREAD_ONCE_INIT;
+
+/* Whether this program runs from the build tree (tests, benchmarks), which may load the
+ * module built next to it; an installed steward loads only the installed one. */
+static int in_build_root(void)
+{
+	char exe[4096];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	size_t r = strlen(PII_BUILD_ROOT);
+
+	return n > 0 && (size_t)n > r && !memcmp(exe, PII_BUILD_ROOT, r) && exe[r] == '/';
+}
+
+static void phone_load(void)
+{
+	void *h = dlopen(PII_PHONE_MODULE, RTLD_NOW | RTLD_LOCAL);
+
+	if (!h && in_build_root())
+		h = dlopen(PII_PHONE_MODULE_BUILD, RTLD_NOW | RTLD_LOCAL);
+	if (h)
+		*(void **)&phone_fn = dlsym(h, "pii_phone_valid");
+}
+
+/* pii_phone_valid() of the module; without the module (not installed), 2: the shape alone
+ * decides, as for a number of a possible length. */
+static int phone_valid(const char *num)
+{
+	pthread_once(&phone_once, phone_load);
+	return phone_fn ? phone_fn(num, NULL) : 2;
 }
 
 /* ---- the scanner ------------------------------------------------------------------- */

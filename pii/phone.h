@@ -1,5 +1,6 @@
 /* Phone number validation with Google's libphonenumber (phone.cc, C++), behind a C
- * interface for the free-text detectors; no C++ exception ever crosses it. */
+ * interface for the free-text detectors; no C++ exception ever crosses it. phone.cc is built
+ * as a module (libstphone.so) that detect.c loads when it first needs it. */
 #ifndef PII_PHONE_H
 #define PII_PHONE_H
 
