@@ -967,8 +967,8 @@ dotted:
 static int (*phone_fn)(const char *, const char *);
 static pthread_once_t phone_once = PTHREAD_ONCE_INIT;
 
-/* Whether this program runs from the build tree (tests, benchmarks), which may load the
- * module built next to it; an installed steward loads only the installed one. */
+/* Whether this program runs from the build tree (tests, benchmarks): it loads the module
+ * built next to it; an installed steward loads only the installed one. */
 static int in_build_root(void)
 {
 	char exe[4096];
@@ -980,10 +980,9 @@ static int in_build_root(void)
 
 static void phone_load(void)
 {
-	void *h = dlopen(PII_PHONE_MODULE, RTLD_NOW | RTLD_LOCAL);
+	void *h = dlopen(in_build_root() ? PII_PHONE_MODULE_BUILD : PII_PHONE_MODULE,
+			 RTLD_NOW | RTLD_LOCAL);
 
-	if (!h && in_build_root())
-		h = dlopen(PII_PHONE_MODULE_BUILD, RTLD_NOW | RTLD_LOCAL);
 	if (h)
 		*(void **)&phone_fn = dlsym(h, "pii_phone_valid");
 }
