@@ -168,6 +168,43 @@ static void test_scores(void)
 	CHECK_STR(pii_kind_category(PII_URL_CRED), "user.authorization.credentials");
 }
 
+/* Random text made of the pieces the scanner cares about: every finding lies inside the
+ * text, in order, without overlap (run under ASan and UBSan in the sanitizer lane). */
+static void test_random(void)
+{
+	static const char *const pieces[] = {
+		"0", "1", "4", "9", " ", "-", ".", "/", "(", ")", "+", ":", "::", "@", "x", "DE",
+		"89", "\xef\xbc\x90", "\xef\xbc\x8d", "\xec\xa3\xbc", "\xc2\xa0", "a", "Z",
+		"https://", "ext. ", "SSN ", "tel ", "\xe2", "\xef\xbc",
+	};
+	unsigned long long x = 88172645463325252ull;
+	int bad = 0;
+
+	for (int round = 0; round < 20000; round++) {
+		char text[160];
+		struct pii_match m[16];
+		size_t len = 0, n, k;
+
+		for (int p = 0; p < 40; p++) {
+			const char *piece;
+
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			piece = pieces[x % (sizeof(pieces) / sizeof(*pieces))];
+			if (len + strlen(piece) >= sizeof(text))
+				break;
+			memcpy(text + len, piece, strlen(piece));
+			len += strlen(piece);
+		}
+		n = pii_detect_scored(text, len, 1, m, 16);
+		k = n < 16 ? n : 16;
+		for (size_t i = 0; i < k; i++)
+			if (m[i].start >= m[i].end || m[i].end > len ||
+			    (i && m[i].start < m[i - 1].end) || m[i].score < 1 || m[i].score > 100)
+				bad++;
+	}
+	CHECK(bad == 0);
+}
+
 int main(void)
 {
 	test_contexts();
@@ -176,5 +213,6 @@ int main(void)
 	test_refusals();
 	test_ids();
 	test_scores();
+	test_random();
 	return t_done();
 }
