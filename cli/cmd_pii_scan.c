@@ -1,7 +1,9 @@
 /* `steward pii scan FILE --dataset NAME`: what the detectors find in sample records, per
  * field, and which fields tagged none hold PII. The records come from a JSON lines file, or
- * from a PostgreSQL or Redshift table (postgres:TABLE), whose rows become JSON objects. */
+ * from a PostgreSQL or Redshift table (postgres:TABLE), whose rows become JSON objects; with
+ * --explain, each finding in lines of free text, with its score and evidence. */
 #include "cli.h"
+#include "alloc.h"
 #include "scan.h"
 #include "target.h"
 
@@ -9,6 +11,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <jansson.h>
+#include <sodium.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -19,7 +22,8 @@
 static const char usage[] =
 	"usage: steward pii scan FILE --dataset NAME [--sample N] [--json]\n"
 	"       steward pii scan postgres:[[SCHEMA.]TABLE] --dataset NAME\n"
-	"                        (--dsn-file FILE | --dsn-env NAME) [--sample N] [--json]\n\n"
+	"                        (--dsn-file FILE | --dsn-env NAME) [--sample N] [--json]\n"
+	"       steward pii scan --explain FILE [--json]\n\n"
 	"Runs the PII detectors (e-mail, phone, card, IP, IBAN, SSN, Korean RRN) over the JSON\n"
 	"lines in FILE ('-' for standard input), or over the first rows of a PostgreSQL or\n"
 	"Redshift table (each row a JSON object of its columns; 'postgres:' alone: the table\n"
@@ -30,7 +34,11 @@ static const char usage[] =
 	"  --sample N       read at most N records (default: all; a table: 10000)\n"
 	"  --dsn-file FILE  a table: the connection string, in a file only its owner may read\n"
 	"  --dsn-env NAME   a table: the connection string, in this environment variable\n"
-	"  --json           print the report as JSON\n\n"
+	"  --json           print the report as JSON\n"
+	"  --explain        read FILE as lines of free text and show each finding: its type,\n"
+	"                   its byte span, its score (0-100; ingest replaces it from 50) and\n"
+	"                   what decided it; the values themselves are not printed. With\n"
+	"                   --json, one JSON object per line read\n\n"
 	"Exit status: 0 nothing flagged, 1 fields flagged, 4 no such dataset.\n";
 
 static int cmd_scan(int argc, char **argv, struct cli_ctx *ctx);
@@ -127,10 +135,90 @@ static void print_json(const char *dataset, const struct pii_scan_report *r)
 	json_decref(o);
 }
 
+#define EXPLAIN_LINE_MAX (1u << 20)
+
+/* Prints the findings in one line of text (n bytes), line number no. */
+static void explain_line(const char *text, size_t n, unsigned long long no, int json)
+{
+	struct pii_match m[64];
+	size_t k = pii_detect_scored(text, n, 1, m, 64);
+
+	if (k > 64)
+		k = 64;
+	if (json) {
+		json_t *v = json_array(), *o;
+
+		for (size_t i = 0; i < k; i++) {
+			json_t *ev = json_array();
+
+			for (unsigned b = 1; b <= PII_EV_NEGCTX; b <<= 1)
+				if (m[i].evidence & b)
+					json_array_append_new(ev, json_string(pii_evidence_name(b)));
+			json_array_append_new(
+				v, json_pack("{s:s, s:I, s:I, s:i, s:b, s:o}", "type",
+					     pii_kind_name(m[i].kind), "start", (json_int_t)m[i].start,
+					     "end", (json_int_t)m[i].end, "score", m[i].score,
+					     "replaced", m[i].score >= PII_SCORE_THRESHOLD, "evidence", ev));
+		}
+		o = json_pack("{s:I, s:o}", "line", (json_int_t)no, "findings", v);
+		cli_json_dumpf(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		putchar('\n');
+		json_decref(o);
+		return;
+	}
+	for (size_t i = 0; i < k; i++) {
+		cli_printf("line %llu: %s at bytes %zu-%zu, score %d%s:", no, pii_kind_name(m[i].kind),
+			   m[i].start, m[i].end, m[i].score,
+			   m[i].score >= PII_SCORE_THRESHOLD ? "" : " (under the threshold, kept)");
+		for (unsigned b = 1; b <= PII_EV_NEGCTX; b <<= 1)
+			if (m[i].evidence & b)
+				cli_printf(" %s", pii_evidence_name(b));
+		cli_printf("\n");
+	}
+}
+
+/* `pii scan --explain FILE`: the detectors' findings in each line of FILE. */
+static int explain_file(const char *path, int json)
+{
+	struct st_error err = ST_ERROR_INIT;
+	char *buf = NULL;
+	FILE *f = strcmp(path, "-") ? fopen(path, "re") : stdin;
+	unsigned long long no = 0;
+	int code = 0;
+
+	if (!f) {
+		st_error_set(&err, ST_E_NOTFOUND, "cannot open '%s'", path);
+		return cli_fail(&err);
+	}
+	if (!(buf = st_malloc(EXPLAIN_LINE_MAX + 1))) {
+		st_error_oom(&err);
+		code = cli_fail(&err);
+		goto out;
+	}
+	while (fgets(buf, EXPLAIN_LINE_MAX + 1, f)) {
+		size_t n = strlen(buf);
+
+		if (n && buf[n - 1] == '\n')
+			buf[--n] = '\0';
+		explain_line(buf, n, ++no, json);
+	}
+	if (ferror(f)) {
+		st_error_set(&err, ST_E_SYSTEM, "cannot read '%s'", path);
+		code = cli_fail(&err);
+	}
+out:
+	if (buf)
+		sodium_memzero(buf, EXPLAIN_LINE_MAX + 1);
+	st_free(buf);
+	if (f != stdin)
+		fclose(f);
+	return code;
+}
+
 struct scan_args {
 	struct cli_ctx *ctx;
 	const char *dataset, *dsn_file, *dsn_env;
-	int json;
+	int json, explain;
 	long sample;
 };
 
@@ -146,6 +234,8 @@ static int scan_opt(int c, const char *arg, void *u)
 		a->dsn_env = arg;
 	else if (c == 'j')
 		a->json = 1;
+	else if (c == 'x')
+		a->explain = 1;
 	else if (c == 'n' && cli_parse_count(a->ctx, "--sample", arg, &a->sample))
 		return ST_E_USAGE;
 	return -1;
@@ -204,6 +294,7 @@ static int cmd_scan(int argc, char **argv, struct cli_ctx *ctx)
 					     {"json", no_argument, NULL, 'j'},
 					     {"dsn-file", required_argument, NULL, 'f'},
 					     {"dsn-env", required_argument, NULL, 'e'},
+					     {"explain", no_argument, NULL, 'x'},
 					     CLI_COMMON_OPTIONS,
 					     {0}};
 	struct catalog_workspace ws = {0};
@@ -211,7 +302,7 @@ static int cmd_scan(int argc, char **argv, struct cli_ctx *ctx)
 	struct st_error err = ST_ERROR_INIT;
 	struct catalog *cat = NULL;
 	const char *dataset = NULL;
-	struct scan_args a = {ctx, NULL, NULL, NULL, 0, 0};
+	struct scan_args a = {ctx, NULL, NULL, NULL, 0, 0, 0};
 	const char *src;
 	long sample;
 	int code = 0, json, fd = -1, table;
@@ -223,6 +314,10 @@ static int cmd_scan(int argc, char **argv, struct cli_ctx *ctx)
 	sample = a.sample;
 	if (argc - optind != 1)
 		return cli_usage_error(ctx, "give one sample file (or - for standard input)");
+	if (a.explain && dataset)
+		return cli_usage_error(ctx, "--explain reads free text, without --dataset");
+	if (a.explain)
+		return explain_file(argv[optind], json);
 	if (!dataset)
 		return cli_usage_error(ctx, "--dataset is required");
 	src = argv[optind];

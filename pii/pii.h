@@ -43,22 +43,43 @@ const char *pii_country_calling_code(const char *iso2);
 /* ---- Detectors for free text (detect.c) --------------------------------------------- */
 
 enum pii_kind { PII_EMAIL, PII_PHONE, PII_CARD, PII_IP, PII_IBAN, PII_SSN, PII_KRRN,
-		PII_KIND_COUNT };
+		PII_URL_CRED, PII_KIND_COUNT };
+
+/* What decided a finding (struct pii_match's evidence, bits). */
+#define PII_EV_PATTERN 0x01u  /* the shape: groups, lengths, issuer ranges */
+#define PII_EV_CHECKSUM 0x02u /* Luhn, mod-97, the RRN check digit */
+#define PII_EV_DATE 0x04u     /* a real date of birth (RRN) */
+#define PII_EV_PHONELIB 0x08u /* libphonenumber: valid in a region's numbering plan */
+#define PII_EV_CONTEXT 0x10u  /* a context word for the type nearby */
+#define PII_EV_NEGCTX 0x20u   /* a context word against it ("version", "ISBN", "SKU") */
+
+/* Findings scored under this (0-100) are not replaced: see docs/ingest.md. */
+#define PII_SCORE_THRESHOLD 50
 
 struct pii_match {
 	int kind;            /* enum pii_kind */
 	size_t start, end;   /* byte offsets: text[start, end) */
+	int score;           /* confidence, 0-100 */
+	unsigned evidence;   /* PII_EV_* bits */
 };
 
 /* The short name of a kind ("email", "card", ...), used in typed pseudonyms. */
 const char *pii_kind_name(int kind);
 /* The data category a detected kind is pseudonymized under (user.contact.email, ...). */
 const char *pii_kind_category(int kind);
-/* Finds PII in len bytes of UTF-8 text: e-mail addresses, phone numbers, card numbers
- * (Luhn-checked), IPv4 and IPv6 addresses, IBANs (mod-97), US SSNs and Korean resident
- * registration numbers (checksum). Matches do not overlap and come in text order. Stores
- * at most max of them in out and returns how many were found in all (which may be more
- * than max). */
+/* The name of one PII_EV_* bit ("checksum", "context word", ...), or NULL. */
+const char *pii_evidence_name(unsigned bit);
+/* Finds PII in len bytes of UTF-8 text: e-mail addresses, URL credentials (the user
+ * information of "https://user:pw@host"), phone numbers (libphonenumber, for
+ * PII_PHONE_REGIONS), card numbers (issuer ranges, Luhn), IPv4 and IPv6 addresses, IBANs
+ * (length per country, mod-97), US SSNs and Korean resident registration numbers (date,
+ * check digit). Each finding covers the whole value (digit groups included) and has a
+ * score; those under min_score are left out. Matches do not overlap and come in text
+ * order. Stores at most max of them in out and returns how many were found in all (which
+ * may be more than max). */
+size_t pii_detect_scored(const char *text, size_t len, int min_score, struct pii_match *out,
+			 size_t max);
+/* pii_detect_scored() at PII_SCORE_THRESHOLD: what ingest replaces. */
 size_t pii_detect(const char *text, size_t len, struct pii_match *out, size_t max);
 /* Returns a new NUL-terminated copy of len bytes of text (free with st_free()) with every
  * detected value replaced by its kind in angle brackets ("<email>"), and sets *found to the

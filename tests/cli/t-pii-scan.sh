@@ -44,4 +44,21 @@ expect_stderr_line 'error: --dataset is required'
 expect_exit 4 steward pii scan "$TMP/missing.jsonl" --dataset s.crm
 expect_stderr_line "error: cannot open '$TMP/missing.jsonl'"
 
+# --explain: each finding of each line of free text, with its score and evidence, never the
+# value; a look-alike shows under the threshold.
+printf '%s\n' 'SSN = 128-13-6738, IP 136.139.128.99.' 'versão 13.8.8.232' \
+	'https://ann:s3cret@host.example.com/' >"$TMP/free.txt"
+expect_exit 0 steward pii scan --explain "$TMP/free.txt"
+expect_stdout_line 'line 1: ssn at bytes 6-17, score 100: pattern context word'
+expect_stdout_line 'line 1: ip at bytes 22-36, score 90: pattern'
+expect_stdout_line 'line 2: ip at bytes 8-18, score 10 (under the threshold, kept): pattern negative context'
+expect_stdout_line 'line 3: url_credentials at bytes 8-18, score 90: pattern'
+check 'no value is printed' sh -c "! grep -q -e '6738' -e 's3cret' '$OUT'"
+expect_exit 0 steward pii scan --explain "$TMP/free.txt" --json
+expect_stdout_line '{"line":2,"findings":[{"type":"ip","start":8,"end":18,"score":10,"replaced":false,"evidence":["pattern","negative context"]}]}'
+expect_exit 2 steward pii scan --explain "$TMP/free.txt" --dataset s.crm
+expect_stderr_line 'error: --explain reads free text, without --dataset'
+expect_exit 4 steward pii scan --explain "$TMP/missing.txt"
+expect_stderr_line "error: cannot open '$TMP/missing.txt'"
+
 done_testing
