@@ -832,9 +832,7 @@ static int collect_rels(struct mfload *m)
 		if (sec && !jis(&m->doc, sec, ST_J_OBJ))
 			return err_at(m, "%s: not an object", sections[s]);
 		for (n = jobj_first(&m->doc, sec); n; n = jnext(&m->doc, n)) {
-			const char *rtype = mstr(m, n, "resource_type");
-			const char *mat = mstr(m, mget(m, n, "config"), "materialized");
-			const char *uid;
+			const char *rtype = mstr(m, n, "resource_type"), *mat, *uid;
 			int rank;
 
 			if (m->x->err->code)
@@ -842,6 +840,7 @@ static int collect_rels(struct mfload *m)
 			if (!jis(&m->doc, n, ST_J_OBJ) || !rtype || (rank = rank_of(rtype)) < 0 ||
 			    !enabled(m, n))
 				continue;
+			mat = mstr(m, mget(m, n, "config"), "materialized");
 			if (!(uid = jkey(m, &m->doc, n)))
 				return -1;
 			if (rank == R_MODEL && mat && !strcmp(mat, "ephemeral")) {
@@ -1723,11 +1722,9 @@ static int store_tests(struct mfload *m)
 	uint32_t nodes = jroot(md, "nodes");
 
 	for (uint32_t t = jobj_first(md, nodes); t; t = jnext(md, t)) {
-		uint32_t tm = mget(m, t, "test_metadata"), kw = mget(m, tm, "kwargs");
-		const char *tname = mstr(m, tm, "name"), *ns = mstr(m, tm, "namespace");
-		const char *target = mstr(m, t, "attached_node"), *colname;
 		const char *rtype = mstr(m, t, "resource_type");
-		uint32_t deps = mget(m, mget(m, t, "depends_on"), "nodes");
+		uint32_t tm, kw, deps;
+		const char *tname, *ns, *target, *colname;
 		sqlite3_stmt *st = m->q[Q_CONS_INS];
 		struct sment *at;
 		struct dset *d;
@@ -1735,10 +1732,17 @@ static int store_tests(struct mfload *m)
 		const char *ref_ds = NULL, *ref_field = NULL;
 		int r;
 
+		if (!rtype || strcmp(rtype, "test"))
+			continue;
+		tm = mget(m, t, "test_metadata");
+		kw = mget(m, tm, "kwargs");
+		tname = mstr(m, tm, "name");
+		ns = mstr(m, tm, "namespace");
+		target = mstr(m, t, "attached_node");
+		deps = mget(m, mget(m, t, "depends_on"), "nodes");
 		if (m->x->err->code)
 			return -1;
-		if (!rtype || strcmp(rtype, "test") || !enabled(m, t) || !tname ||
-		    (ns && strcmp(ns, "dbt")))
+		if (!enabled(m, t) || !tname || (ns && strcmp(ns, "dbt")))
 			continue;
 		if (strcmp(tname, "not_null") && strcmp(tname, "unique") &&
 		    strcmp(tname, "accepted_values") && strcmp(tname, "relationships"))

@@ -233,6 +233,7 @@ int st_json_parse_depth(const char *buf, size_t len, size_t max_depth, struct st
 	if (max_depth > ST_JSON_DEPTH_LIMIT)
 		max_depth = ST_JSON_DEPTH_LIMIT;
 	t->n = 0;
+	t->unique = 0;
 	memset(e, 0, sizeof(*e));
 	if (len >= UINT32_MAX)
 		return fail(&p, ST_JE_SYNTAX, "record too long");
@@ -475,8 +476,9 @@ int st_json_key_is(const char *buf, const struct st_jnode *n, const char *key, s
 	const char *k;
 	int eq;
 
-	if (!n->key_escaped)
+	if (!n->key_escaped) /* the first byte before a call to memcmp */
 		return n->key_end - n->key_start == len &&
+		       (!len || buf[n->key_start] == key[0]) &&
 		       !memcmp(buf + n->key_start, key, len);
 	if (len > n->key_end - n->key_start) /* unescaping never makes a key longer */
 		return 0;
@@ -514,8 +516,11 @@ uint32_t st_json_get(const char *buf, const struct st_jtape *t, uint32_t obj, co
 	if (t->v[obj].type != ST_J_OBJ)
 		return 0;
 	for (uint32_t i = t->v[obj].first; i; i = t->v[i].next)
-		if (st_json_key_is(buf, &t->v[i], key, len))
+		if (st_json_key_is(buf, &t->v[i], key, len)) {
 			found = i;
+			if (t->unique)
+				break;
+		}
 	return found;
 }
 
@@ -915,6 +920,7 @@ long st_json_collapse_duplicates(const char *buf, struct st_jtape *t)
 	st_free(tab.slot);
 	st_free(tab.done);
 	st_free(mem);
+	t->unique = 1;
 	return dropped;
 nomem:
 	st_free(tab.slot);

@@ -27,6 +27,7 @@ struct st_jnode {
 struct st_jtape {
 	struct st_jnode *v;
 	size_t n, cap;
+	int unique; /* every object holds each key once (st_json_collapse_duplicates) */
 };
 
 enum st_jerr_code { ST_JE_SYNTAX = 1, ST_JE_UTF8, ST_JE_ESCAPE, ST_JE_DEPTH, ST_JE_NOMEM };
@@ -60,8 +61,9 @@ int st_json_quote(struct st_buf *b, const char *s, size_t n);
 /* ---- Reading a parsed text (buf is the text the tape was made from) ------------------ */
 
 /* Member key of object obj, unescaped (key_len bytes), or 0 when none. Linear in the
- * object's members, so the last of duplicate keys is found (as jansson keeps the last);
- * index a large object instead (st_jindex). */
+ * object's members, so the last of duplicate keys is found (as jansson keeps the last;
+ * on a tape whose keys are unique, the walk stops at the key); index a large object
+ * instead (st_jindex). */
 uint32_t st_json_get(const char *buf, const struct st_jtape *t, uint32_t obj, const char *key);
 
 /* A hash index of one object's members by key, for objects with many members (a dbt
@@ -118,7 +120,8 @@ int st_json_find_duplicate(const char *buf, const struct st_jtape *t, uint32_t *
 /* Makes every object hold each key once, as jansson does when it loads a text: at the
  * place of the key's first member, with the value of its last; the other members are
  * unlinked (they stay on the tape, out of reach of st_json_first/next) and the object's
- * count drops. Returns how many members were unlinked, or -1 when out of memory. */
+ * count drops; st_json_get() then stops at the key it looks for. Returns how many members
+ * were unlinked, or -1 when out of memory. */
 long st_json_collapse_duplicates(const char *buf, struct st_jtape *t);
 
 #define ST_JDUMP_SORT_KEYS 1 /* st_json_dump: object members in byte order of their keys */
