@@ -119,8 +119,8 @@ static void collapse(void)
 	struct st_jerr e;
 	size_t at = 0;
 
-	CHECK(st_json_parse(doc, strlen(doc), &tape, &e) == 0);
-	CHECK(st_json_collapse_duplicates(doc, &tape) == 3);
+	CHECK(st_json_parse(doc, strlen(doc), &tape, &e) == 0 && !tape.unique);
+	CHECK(st_json_collapse_duplicates(doc, &tape) == 3 && tape.unique);
 	CHECK_STR(members(doc, 0), "a=3,b=4,c={\"x\":1,\"x\":2}");
 	CHECK(tape.v[0].count == 3);
 	CHECK_STR(members(doc, st_json_get(doc, &tape, 0, "c")), "x=2");
