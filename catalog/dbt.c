@@ -6,6 +6,7 @@
 #include "alloc.h"
 #include "file.h"
 #include "buf.h"
+#include "json.h"
 #include "sql.h"
 
 #include <ctype.h>
@@ -27,12 +28,227 @@
 
 /* ---- small helpers ---- */
 
-static const char *jstr(const json_t *o, const char *key)
-{
-	const char *s = json_string_value(json_object_get(o, key));
+/* A parsed JSON document (manifest.json or catalog.json): its text and its tape. Node 0 is
+ * the root; everywhere else 0 means "no such node", as NULL did for jansson's json_t. */
+struct jdoc {
+	const char *buf;
+	struct st_jtape t;
+	int loaded;
+};
 
-	return s && *s ? s : NULL;
+/* Strings read from the documents, NUL-terminated and unescaped, kept until the manifest is
+ * done: blocks of ARENA_BLOCK bytes, a longer string in a block of its own. */
+#define ARENA_BLOCK 65536
+
+struct ablock {
+	struct ablock *next;
+	size_t used, cap;
+	char data[];
+};
+
+struct arena {
+	struct ablock *head;
+};
+
+static char *arena_alloc(struct arena *a, size_t n)
+{
+	struct ablock *b = a->head;
+	char *p;
+
+	if (!b || b->cap - b->used < n) {
+		size_t cap = n > ARENA_BLOCK ? n : ARENA_BLOCK;
+
+		if (!(b = st_malloc(sizeof(*b) + cap)))
+			return NULL;
+		b->used = 0;
+		b->cap = cap;
+		if (a->head && n > ARENA_BLOCK) { /* keep filling the current block */
+			b->next = a->head->next;
+			a->head->next = b;
+		} else {
+			b->next = a->head;
+			a->head = b;
+		}
+	}
+	p = b->data + b->used;
+	b->used += n;
+	return p;
 }
+
+static void arena_release(struct arena *a)
+{
+	while (a->head) {
+		struct ablock *b = a->head;
+
+		a->head = b->next;
+		st_free(b);
+	}
+}
+
+/* A map from strings to numbers that keeps the order in which keys were first set (as a
+ * jansson object did for the sets and indexes below). */
+struct sment {
+	char *key;
+	uint64_t h;
+	int64_t val;
+};
+
+struct smap {
+	struct sment *e;
+	size_t n, cap;
+	uint32_t *slot; /* entry + 1, 0 when empty */
+	size_t nslots;
+};
+
+static uint64_t str_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ull;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return h;
+}
+
+static struct sment *smap_get(const struct smap *s, const char *key)
+{
+	uint64_t h;
+
+	if (!s->nslots)
+		return NULL;
+	h = str_hash(key);
+	for (size_t at = h & (s->nslots - 1); s->slot[at]; at = (at + 1) & (s->nslots - 1)) {
+		struct sment *e = &s->e[s->slot[at] - 1];
+
+		if (e->h == h && !strcmp(e->key, key))
+			return e;
+	}
+	return NULL;
+}
+
+/* Sets key to val (a key set before keeps its place). Returns 0, or -1 when out of
+ * memory. */
+static int smap_set(struct smap *s, const char *key, int64_t val)
+{
+	struct sment *e = smap_get(s, key);
+	size_t at;
+
+	if (e) {
+		e->val = val;
+		return 0;
+	}
+	if ((s->n + 1) * 2 > s->nslots) {
+		size_t ns = s->nslots ? s->nslots * 2 : 16;
+		uint32_t *slot = st_calloc(ns, sizeof(*slot));
+
+		if (!slot)
+			return -1;
+		for (size_t i = 0; i < s->n; i++) {
+			for (at = s->e[i].h & (ns - 1); slot[at]; at = (at + 1) & (ns - 1))
+				;
+			slot[at] = (uint32_t)i + 1;
+		}
+		st_free(s->slot);
+		s->slot = slot;
+		s->nslots = ns;
+	}
+	if (st_grow(&s->e, &s->cap, s->n + 1, sizeof(*s->e)))
+		return -1;
+	e = &s->e[s->n];
+	if (!(e->key = st_strdup(key)))
+		return -1;
+	e->h = str_hash(key);
+	e->val = val;
+	for (at = e->h & (s->nslots - 1); s->slot[at]; at = (at + 1) & (s->nslots - 1))
+		;
+	s->slot[at] = (uint32_t)++s->n;
+	return 0;
+}
+
+static void smap_release(struct smap *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		st_free(s->e[i].key);
+	st_free(s->e);
+	st_free(s->slot);
+	memset(s, 0, sizeof(*s));
+}
+
+/* ---- reading the documents ---- */
+
+static const struct st_jnode *jn(const struct jdoc *d, uint32_t n)
+{
+	return &d->t.v[n];
+}
+
+/* Member key of object o (0: none), or 0. */
+static uint32_t jget(const struct jdoc *d, uint32_t o, const char *key)
+{
+	return o ? st_json_get(d->buf, &d->t, o, key) : 0;
+}
+
+/* Member key of the document's root, or 0. */
+static uint32_t jroot(const struct jdoc *d, const char *key)
+{
+	return d->loaded ? st_json_get(d->buf, &d->t, 0, key) : 0;
+}
+
+static int jis(const struct jdoc *d, uint32_t n, int type)
+{
+	return n && jn(d, n)->type == type;
+}
+
+static int jbool(const struct jdoc *d, uint32_t n)
+{
+	return jis(d, n, ST_J_TRUE) || jis(d, n, ST_J_FALSE);
+}
+
+static int jnull(const struct jdoc *d, uint32_t n)
+{
+	return jis(d, n, ST_J_NULL);
+}
+
+/* The first member of object o, or the first element of array o; 0 when o is not one. */
+static uint32_t jobj_first(const struct jdoc *d, uint32_t o)
+{
+	return jis(d, o, ST_J_OBJ) ? st_json_first(&d->t, o) : 0;
+}
+
+static uint32_t jarr_first(const struct jdoc *d, uint32_t a)
+{
+	return jis(d, a, ST_J_ARR) ? st_json_first(&d->t, a) : 0;
+}
+
+static uint32_t jnext(const struct jdoc *d, uint32_t i)
+{
+	return st_json_next(&d->t, i);
+}
+
+static size_t jsize(const struct jdoc *d, uint32_t n, int type)
+{
+	return jis(d, n, type) ? jn(d, n)->count : 0;
+}
+
+/* Bytes s[0, n) (escaped when escaped) as a string of the arena; NULL when out of memory,
+ * with x->err. */
+static const char *jtext(struct arena *a, struct catalog_dbt_ctx *x, const char *s, size_t n,
+			 int escaped)
+{
+	char *p = arena_alloc(a, n + 1);
+
+	if (!p) {
+		st_error_oom(x->err);
+		return NULL;
+	}
+	if (escaped)
+		st_json_unescape(s, n, p);
+	else {
+		memcpy(p, s, n);
+		p[n] = '\0';
+	}
+	return p;
+}
+
+/* Document strings live in m's arena: see below (jsv, jstr, jkey, jint). */
 
 /* A JSON path element: the key bare when it is a plain word, else in double quotes. */
 static const char *qk(const char *key, char *buf, size_t n)
@@ -175,23 +391,6 @@ static int fold_of(const char *adapter)
 	return FOLD_KEEP;
 }
 
-/* Whether part (database, schema, identifier) of node n is quoted: the node's quoting
- * (sources) or config.quoting, else the project's (metadata.quoting), else the adapter's
- * default: Snowflake quotes nothing, the others quote everything. */
-static int quoted(const json_t *n, const json_t *meta, const char *part, const char *adapter)
-{
-	const json_t *q = json_object_get(n, "quoting"), *v;
-
-	if (!json_is_object(q) || !json_is_boolean(json_object_get(q, part)))
-		q = json_object_get(json_object_get(n, "config"), "quoting");
-	v = json_object_get(q, part);
-	if (!json_is_boolean(v))
-		v = json_object_get(json_object_get(meta, "quoting"), part);
-	if (json_is_boolean(v))
-		return json_is_true(v);
-	return !(adapter && !strcmp(adapter, "snowflake"));
-}
-
 static void fold(char *s, int mode)
 {
 	for (; *s; s++)
@@ -243,8 +442,8 @@ enum { R_MODEL, R_SNAPSHOT, R_SEED, R_SOURCE };
 
 struct rel {
 	const char *uid;
-	json_t *node; /* the manifest's node */
-	json_t *cat;  /* its catalog.json entry, or NULL */
+	uint32_t node; /* the manifest's node */
+	uint32_t cat;  /* its catalog.json entry, or 0 */
 	const char *section;
 	int rank; /* R_*: which node of a dataset speaks first */
 };
@@ -254,7 +453,7 @@ struct col {
 	char *type, *desc, *pii, *category, *transform, *normalize, *reason;
 	char *ppath; /* JSON path of what set pii, for messages */
 	int skip;    /* its name is another column's in steward: not stored */
-	json_t *meta, *tags;
+	uint32_t meta, tags; /* manifest nodes, or 0 */
 };
 
 struct dset {
@@ -309,18 +508,91 @@ struct mfload {
 	struct catalog_dbt_ctx *x;
 	const char *file; /* display name, for messages */
 	int64_t file_id;
-	json_t *root, *catalog, *meta;
+	struct jdoc doc, cdoc; /* the manifest, its catalog.json (cdoc.loaded 0: none) */
+	uint32_t meta;	       /* the manifest's metadata */
+	struct st_jindex nodes, sources;   /* the manifest's nodes and sources, by unique_id */
+	struct st_jindex cnodes, csources; /* the catalog.json's */
+	struct arena strs;
 	const char *adapter;
 	int fold, version;
 	struct rel *rels;
 	size_t nrels, rcap;
 	struct dset *ds;
 	size_t nds, dcap;
-	json_t *dsof;	   /* unique_id -> dataset index */
-	json_t *ephemeral; /* unique_id -> node */
-	json_t *names;	   /* steward name -> dataset index */
+	struct smap dsof;      /* unique_id -> dataset index */
+	struct smap ephemeral; /* unique_id -> node */
+	struct smap names;     /* steward name -> dataset index */
 	sqlite3_stmt *q[Q_COUNT];
 };
+
+/* String node n's value (json_string_value): NULL when n is not a string (or memory ran
+ * out, with x->err), else its text, "" included. */
+static const char *jsv(struct mfload *m, const struct jdoc *d, uint32_t n)
+{
+	const struct st_jnode *v;
+
+	if (!jis(d, n, ST_J_STR))
+		return NULL;
+	v = jn(d, n);
+	return jtext(&m->strs, m->x, d->buf + v->start + 1, v->end - v->start - 2, v->escaped);
+}
+
+/* Member key of object o when it is a string that is not empty, else NULL. */
+static const char *jstr(struct mfload *m, const struct jdoc *d, uint32_t o, const char *key)
+{
+	uint32_t n = jget(d, o, key);
+
+	if (!jis(d, n, ST_J_STR) || jn(d, n)->end - jn(d, n)->start == 2)
+		return NULL;
+	return jsv(m, d, n);
+}
+
+/* The same in the manifest. */
+static const char *mstr(struct mfload *m, uint32_t o, const char *key)
+{
+	return jstr(m, &m->doc, o, key);
+}
+
+static uint32_t mget(const struct mfload *m, uint32_t o, const char *key)
+{
+	return jget(&m->doc, o, key);
+}
+
+/* Member node n's key. */
+static const char *jkey(struct mfload *m, const struct jdoc *d, uint32_t n)
+{
+	const struct st_jnode *v = jn(d, n);
+
+	return jtext(&m->strs, m->x, d->buf + v->key_start, v->key_end - v->key_start,
+		     v->key_escaped);
+}
+
+/* Number node n as json_integer_value() has it: its value when it is a whole number, else
+ * 0. */
+static int64_t jint(const struct jdoc *d, uint32_t n)
+{
+	int64_t v;
+
+	return jis(d, n, ST_J_NUM) && !st_json_int(d->buf, jn(d, n), &v) ? v : 0;
+}
+
+/* Whether part (database, schema, identifier) of node n is quoted: the node's quoting
+ * (sources) or config.quoting, else the project's (metadata.quoting), else the adapter's
+ * default: Snowflake quotes nothing, the others quote everything. */
+static int quoted(struct mfload *m, uint32_t n, const char *part)
+{
+	const struct jdoc *d = &m->doc;
+	uint32_t q = jget(d, n, "quoting"), v;
+
+	if (!jis(d, q, ST_J_OBJ) || !jbool(d, jget(d, q, part)))
+		q = jget(d, jget(d, n, "config"), "quoting");
+	v = jget(d, q, part);
+	if (!jbool(d, v))
+		v = jget(d, jget(d, m->meta, "quoting"), part);
+	if (jbool(d, v))
+		return jis(d, v, ST_J_TRUE);
+	return !(m->adapter && !strcmp(m->adapter, "snowflake"));
+}
 
 static void col_release(struct col *c)
 {
@@ -333,8 +605,6 @@ static void col_release(struct col *c)
 	st_free(c->normalize);
 	st_free(c->reason);
 	st_free(c->ppath);
-	json_decref(c->meta);
-	json_decref(c->tags);
 }
 
 static void mf_release(struct mfload *m)
@@ -349,11 +619,16 @@ static void mf_release(struct mfload *m)
 	}
 	st_free(m->ds);
 	st_free(m->rels);
-	json_decref(m->dsof);
-	json_decref(m->ephemeral);
-	json_decref(m->names);
-	json_decref(m->root);
-	json_decref(m->catalog);
+	smap_release(&m->dsof);
+	smap_release(&m->ephemeral);
+	smap_release(&m->names);
+	st_jindex_release(&m->nodes);
+	st_jindex_release(&m->sources);
+	st_jindex_release(&m->cnodes);
+	st_jindex_release(&m->csources);
+	st_json_tape_release(&m->doc.t);
+	st_json_tape_release(&m->cdoc.t);
+	arena_release(&m->strs);
 	for (int i = 0; i < Q_COUNT; i++)
 		sqlite3_finalize(m->q[i]);
 }
@@ -401,11 +676,9 @@ static int rank_of(const char *rtype)
 	return -1;
 }
 
-static int enabled(const json_t *n)
+static int enabled(struct mfload *m, uint32_t n)
 {
-	const json_t *e = json_object_get(json_object_get(n, "config"), "enabled");
-
-	return !json_is_false(e);
+	return !jis(&m->doc, mget(m, mget(m, n, "config"), "enabled"), ST_J_FALSE);
 }
 
 /* The folded identity of node n's relation (database \x1f schema \x1f identifier) and its
@@ -417,12 +690,14 @@ static int relation(struct mfload *m, const struct rel *r, char **ident, char **
 	struct st_buf id, nm;
 	int ret = -1;
 
-	parts[0] = jstr(r->node, "database");
-	parts[1] = jstr(r->node, "schema");
-	parts[2] = r->rank == R_SOURCE ? jstr(r->node, "identifier") : jstr(r->node, "alias");
+	parts[0] = mstr(m, r->node, "database");
+	parts[1] = mstr(m, r->node, "schema");
+	parts[2] = r->rank == R_SOURCE ? mstr(m, r->node, "identifier") : mstr(m, r->node, "alias");
 	if (!parts[2])
-		parts[2] = jstr(r->node, "name");
+		parts[2] = mstr(m, r->node, "name");
 	*ident = *name = NULL;
+	if (m->x->err->code)
+		return -1;
 	st_buf_init(&id, 4096);
 	st_buf_init(&nm, 4096);
 	for (int i = 0; i < 3; i++) {
@@ -440,7 +715,7 @@ static int relation(struct mfload *m, const struct rel *r, char **ident, char **
 		}
 		if (!(p = st_strdup(parts[i])))
 			goto nomem;
-		if (!quoted(r->node, m->meta, keys[i], m->adapter))
+		if (!quoted(m, r->node, keys[i]))
 			fold(p, m->fold);
 		if (st_buf_adds(&id, p) || st_buf_add(&id, "\x1f", 1) || add_clean(&nm, p) ||
 		    st_buf_add(&nm,
@@ -472,7 +747,8 @@ out:
 	return ret;
 }
 
-static int add_rel(struct mfload *m, const char *section, const char *uid, json_t *node, int rank)
+static int add_rel(struct mfload *m, const char *section, const char *uid, uint32_t node,
+		   int rank)
 {
 	struct rel *r;
 
@@ -483,9 +759,8 @@ static int add_rel(struct mfload *m, const char *section, const char *uid, json_
 	r->node = node;
 	r->section = section;
 	r->rank = rank;
-	r->cat = json_object_get(
-		json_object_get(m->catalog, !strcmp(section, "sources") ? "sources" : "nodes"),
-		uid);
+	r->cat = st_jindex_get(!strcmp(section, "sources") ? &m->csources : &m->cnodes,
+			       m->cdoc.buf, &m->cdoc.t, uid, strlen(uid));
 	return 0;
 }
 
@@ -493,12 +768,12 @@ static int add_rel(struct mfload *m, const char *section, const char *uid, json_
 static int dataset_for(struct mfload *m, size_t ri, char *ident, char *name)
 {
 	struct rel *r = &m->rels[ri];
-	json_t *at = json_object_get(m->names, name);
+	struct sment *at = smap_get(&m->names, name);
 	struct dset *d;
 	size_t di;
 
 	if (at) {
-		di = (size_t)json_integer_value(at);
+		di = (size_t)at->val;
 		d = &m->ds[di];
 		if (strcmp(d->ident, ident)) {
 			char b1[512], b2[512];
@@ -526,7 +801,7 @@ static int dataset_for(struct mfload *m, size_t ri, char *ident, char *name)
 		memset(d, 0, sizeof(*d));
 		d->name = name;
 		d->ident = ident;
-		if (json_object_set_new(m->names, name, json_integer((json_int_t)di)))
+		if (smap_set(&m->names, name, (int64_t)di))
 			return oom(m->x);
 	}
 	if (st_grow(&d->rels, &d->cap, d->nrels + 1, sizeof(*d->rels)))
@@ -541,7 +816,7 @@ static int dataset_for(struct mfload *m, size_t ri, char *ident, char *name)
 		}
 		d->rels[k] = ri;
 	}
-	if (json_object_set_new(m->dsof, r->uid, json_integer((json_int_t)di)))
+	if (smap_set(&m->dsof, r->uid, (int64_t)di))
 		return oom(m->x);
 	return 0;
 }
@@ -552,22 +827,24 @@ static int collect_rels(struct mfload *m)
 	static const char *const sections[] = {"nodes", "sources"};
 
 	for (int s = 0; s < 2; s++) {
-		json_t *sec = json_object_get(m->root, sections[s]), *n;
-		const char *uid;
+		uint32_t sec = jroot(&m->doc, sections[s]), n;
 
-		if (sec && !json_is_object(sec))
+		if (sec && !jis(&m->doc, sec, ST_J_OBJ))
 			return err_at(m, "%s: not an object", sections[s]);
-		json_object_foreach(sec, uid, n)
-		{
-			const char *rtype = jstr(n, "resource_type");
-			const char *mat = jstr(json_object_get(n, "config"), "materialized");
+		for (n = jobj_first(&m->doc, sec); n; n = jnext(&m->doc, n)) {
+			const char *rtype = mstr(m, n, "resource_type"), *mat, *uid;
 			int rank;
 
-			if (!json_is_object(n) || !rtype || (rank = rank_of(rtype)) < 0 ||
-			    !enabled(n))
+			if (m->x->err->code)
+				return -1;
+			if (!jis(&m->doc, n, ST_J_OBJ) || !rtype || (rank = rank_of(rtype)) < 0 ||
+			    !enabled(m, n))
 				continue;
+			mat = mstr(m, mget(m, n, "config"), "materialized");
+			if (!(uid = jkey(m, &m->doc, n)))
+				return -1;
 			if (rank == R_MODEL && mat && !strcmp(mat, "ephemeral")) {
-				if (json_object_set(m->ephemeral, uid, n))
+				if (smap_set(&m->ephemeral, uid, (int64_t)n))
 					return oom(m->x);
 				continue;
 			}
@@ -693,30 +970,31 @@ static int warn_at(struct mfload *m, const char *fmt, ...)
  * pii_category, pii_transform, pii_normalize): a bare `category` may mean something else
  * to the team. pii: false means none; other values that are not strings (true, a number,
  * an object) say no class: a warning, and the column stays unknown. */
-static int pii_from_meta(struct mfload *m, struct col *c, const json_t *meta, const char *path)
+static int pii_from_meta(struct mfload *m, struct col *c, uint32_t meta, const char *path)
 {
 	static const char *const alt[] = {NULL, "pii_category", "pii_transform", "pii_normalize",
 					  NULL};
-	int has_pii = json_object_get(meta, "pii") && !json_is_null(json_object_get(meta, "pii"));
+	const struct jdoc *d = &m->doc;
+	int has_pii = mget(m, meta, "pii") && !jnull(d, mget(m, meta, "pii"));
 
 	for (size_t i = 0; i < sizeof(pii_keys) / sizeof(*pii_keys); i++) {
-		const char *key = pii_keys[i];
-		const json_t *v = has_pii || !i ? json_object_get(meta, key) : NULL;
+		const char *key = pii_keys[i], *s;
+		uint32_t v = has_pii || !i ? mget(m, meta, key) : 0;
 		char where[2048];
 
-		if ((!v || json_is_null(v)) && alt[i]) {
+		if ((!v || jnull(d, v)) && alt[i]) {
 			key = alt[i];
-			v = json_object_get(meta, key);
+			v = mget(m, meta, key);
 		}
-		if (!v || json_is_null(v))
+		if (!v || jnull(d, v))
 			continue;
 		snprintf(where, sizeof(where), "%s.%s", path, key);
-		if (!i && json_is_false(v)) {
+		if (!i && jis(d, v, ST_J_FALSE)) {
 			if (pii_value(m, c, "pii", "none", where) && m->x->err->code)
 				return -1;
 			continue;
 		}
-		if (!json_is_string(v)) {
+		if (!jis(d, v, ST_J_STR)) {
 			if (warn_at(m,
 				    "%s: not a %s; the column stays unknown (use a string such as "
 				    "%s)",
@@ -725,7 +1003,9 @@ static int pii_from_meta(struct mfload *m, struct col *c, const json_t *meta, co
 				return -1;
 			continue;
 		}
-		if (pii_value(m, c, pii_keys[i], json_string_value(v), where) && m->x->err->code)
+		if (!(s = jsv(m, d, v)))
+			return -1;
+		if (pii_value(m, c, pii_keys[i], s, where) && m->x->err->code)
 			return -1;
 	}
 	return 0;
@@ -733,7 +1013,7 @@ static int pii_from_meta(struct mfload *m, struct col *c, const json_t *meta, co
 
 /* PII settings from tags: pii:<class>, pii-category:<key>, pii-transform:<t>,
  * pii-normalize:<n>. */
-static int pii_from_tags(struct mfload *m, struct col *c, const json_t *tags, const char *path)
+static int pii_from_tags(struct mfload *m, struct col *c, uint32_t tags, const char *path)
 {
 	static const struct {
 		const char *prefix, *key;
@@ -741,14 +1021,14 @@ static int pii_from_tags(struct mfload *m, struct col *c, const json_t *tags, co
 		   {"pii-category:", "category"},
 		   {"pii-transform:", "transform"},
 		   {"pii-normalize:", "normalize"}};
-	size_t i;
-	json_t *t;
+	size_t i = 0;
 
-	json_array_foreach(tags, i, t)
-	{
-		const char *s = json_string_value(t);
+	for (uint32_t t = jarr_first(&m->doc, tags); t; t = jnext(&m->doc, t), i++) {
+		const char *s = jsv(m, &m->doc, t);
 		char where[2048];
 
+		if (m->x->err->code)
+			return -1;
 		for (size_t k = 0; s && k < sizeof(map) / sizeof(*map); k++) {
 			size_t n = strlen(map[k].prefix);
 
@@ -772,10 +1052,9 @@ static int pii_from_tags(struct mfload *m, struct col *c, const json_t *tags, co
 }
 
 struct catcol {
-	json_int_t index;
+	int64_t index;
 	size_t seq;
-	const char *key;
-	json_t *v;
+	uint32_t v; /* the column's node in catalog.json */
 };
 
 static int by_index(const void *a, const void *b)
@@ -791,32 +1070,33 @@ static int by_index(const void *a, const void *b)
  * manifest documents; descriptions, types, tags, meta and PII merged by name. */
 static int build_cols(struct mfload *m, struct dset *d)
 {
+	const struct jdoc *cd = &m->cdoc, *md = &m->doc;
+
 	for (size_t k = 0; k < d->nrels; k++) {
 		const struct rel *r = &m->rels[d->rels[k]];
-		json_t *cols = json_object_get(r->cat, "columns"), *cv;
-		size_t n = 0, want = json_object_size(cols);
+		uint32_t cols = jget(cd, r->cat, "columns");
+		size_t n = 0, want = jsize(cd, cols, ST_J_OBJ);
 		struct catcol *v;
-		const char *cname;
 
 		if (!want)
 			continue;
 		if (!(v = st_calloc(want, sizeof(*v))))
 			return oom(m->x);
-		json_object_foreach(cols, cname, cv)
-		{
-			v[n].index = json_integer_value(json_object_get(cv, "index"));
+		for (uint32_t cv = jobj_first(cd, cols); cv && n < want; cv = jnext(cd, cv)) {
+			v[n].index = jint(cd, jget(cd, cv, "index"));
 			v[n].seq = n;
-			v[n].key = cname;
 			v[n++].v = cv;
 		}
 		qsort(v, n, sizeof(*v), by_index);
 		for (size_t i = 0; i < n; i++) {
-			const char *nm = jstr(v[i].v, "name");
+			const char *nm = jstr(m, cd, v[i].v, "name");
 			struct col *c;
 
-			if (!(c = get_col(m, d, nm ? nm : v[i].key, 1)) ||
-			    set_str(m, &c->type, jstr(v[i].v, "type")) ||
-			    set_str(m, &c->desc, jstr(v[i].v, "comment"))) {
+			if (!nm && !m->x->err->code)
+				nm = jkey(m, cd, v[i].v);
+			if (!nm || !(c = get_col(m, d, nm, 1)) ||
+			    set_str(m, &c->type, jstr(m, cd, v[i].v, "type")) ||
+			    set_str(m, &c->desc, jstr(m, cd, v[i].v, "comment")) || m->x->err->code) {
 				st_free(v);
 				return -1;
 			}
@@ -825,23 +1105,22 @@ static int build_cols(struct mfload *m, struct dset *d)
 	}
 	for (size_t k = 0; k < d->nrels; k++) {
 		const struct rel *r = &m->rels[d->rels[k]];
-		json_t *cols = json_object_get(r->node, "columns"), *cv;
-		const char *cname;
+		uint32_t cols = mget(m, r->node, "columns");
 		char b1[512], b2[512], path[2048];
 
-		json_object_foreach(cols, cname, cv)
-		{
-			const char *nm = jstr(cv, "name");
-			json_t *cfg = json_object_get(cv, "config");
-			json_t *tags = json_object_get(cv, "tags");
+		for (uint32_t cv = jobj_first(md, cols); cv; cv = jnext(md, cv)) {
+			const char *nm = mstr(m, cv, "name"), *cname = jkey(m, md, cv);
+			uint32_t cfg = mget(m, cv, "config");
+			uint32_t tags = mget(m, cv, "tags"), meta = mget(m, cv, "meta");
 			struct col *c;
 
-			if (!json_is_object(cv))
+			if (!cname)
+				return -1;
+			if (!jis(md, cv, ST_J_OBJ))
 				continue;
-			if (!(c = get_col(m, d, nm ? nm : cname,
-					  json_is_true(json_object_get(cv, "quote")))) ||
-			    set_str(m, &c->desc, jstr(cv, "description")) ||
-			    set_str(m, &c->type, jstr(cv, "data_type")))
+			if (!(c = get_col(m, d, nm ? nm : cname, jis(md, mget(m, cv, "quote"), ST_J_TRUE))) ||
+			    set_str(m, &c->desc, mstr(m, cv, "description")) ||
+			    set_str(m, &c->type, mstr(m, cv, "data_type")) || m->x->err->code)
 				return -1;
 			snprintf(path, sizeof(path), "%s.%s.columns.%s", r->section,
 				 qk(r->uid, b1, sizeof(b1)), qk(cname, b2, sizeof(b2)));
@@ -849,22 +1128,22 @@ static int build_cols(struct mfload *m, struct dset *d)
 				char p2[2100];
 
 				snprintf(p2, sizeof(p2), "%s.meta", path);
-				if (pii_from_meta(m, c, json_object_get(cv, "meta"), p2))
+				if (pii_from_meta(m, c, meta, p2))
 					return -1;
 				snprintf(p2, sizeof(p2), "%s.config.meta", path);
-				if (pii_from_meta(m, c, json_object_get(cfg, "meta"), p2))
+				if (pii_from_meta(m, c, mget(m, cfg, "meta"), p2))
 					return -1;
 				snprintf(p2, sizeof(p2), "%s.tags", path);
 				if (pii_from_tags(m, c, tags, p2))
 					return -1;
 				snprintf(p2, sizeof(p2), "%s.config.tags", path);
-				if (pii_from_tags(m, c, json_object_get(cfg, "tags"), p2))
+				if (pii_from_tags(m, c, mget(m, cfg, "tags"), p2))
 					return -1;
 			}
-			if (json_object_size(json_object_get(cv, "meta")) && !c->meta)
-				c->meta = json_incref(json_object_get(cv, "meta"));
-			if (json_array_size(tags) && !c->tags)
-				c->tags = json_incref(tags);
+			if (jsize(md, meta, ST_J_OBJ) && !c->meta)
+				c->meta = meta;
+			if (jsize(md, tags, ST_J_ARR) && !c->tags)
+				c->tags = tags;
 		}
 	}
 	return 0;
@@ -875,26 +1154,23 @@ static int build_cols(struct mfload *m, struct dset *d)
 static int check_cols(struct mfload *m, struct dset *d)
 {
 	const struct rel *first = &m->rels[d->rels[0]];
-	json_t *seen = json_object();
+	struct smap seen;
 	char b1[512];
 	int ret = 0;
 
-	if (!seen)
-		return oom(m->x);
+	memset(&seen, 0, sizeof(seen));
 	for (size_t i = 0; !ret && i < d->ncols; i++) {
-		json_t *at = json_object_get(seen, d->cols[i].name);
-
-		if (at) {
+		if (smap_get(&seen, d->cols[i].name)) {
 			d->cols[i].skip = 1;
 			ret = warn_at(
 				m,
 				"%s.%s: two columns have the name '%s' in steward; the second is "
 				"skipped",
 				first->section, qk(first->uid, b1, sizeof(b1)), d->cols[i].name);
-		} else if (json_object_set_new(seen, d->cols[i].name, json_true()))
+		} else if (smap_set(&seen, d->cols[i].name, 1))
 			ret = oom(m->x);
 	}
-	json_decref(seen);
+	smap_release(&seen);
 	return m->x->err->code ? -1 : 0;
 }
 
@@ -912,17 +1188,35 @@ static int prop(struct mfload *m, int64_t id, const char *key, const char *value
 	return catalog_dbt_step(m->x, st, "cannot store dataset property");
 }
 
-static int prop_json(struct mfload *m, int64_t id, const char *key, const json_t *v)
+/* Node v of the manifest as JSON text in a new string (st_free() it): what jansson's
+ * json_dumps() wrote with JSON_COMPACT | JSON_ENCODE_ANY (| JSON_SORT_KEYS with sort).
+ * NULL with x->err when memory runs out. */
+static char *dump_json(struct mfload *m, uint32_t v, int sort)
+{
+	struct st_buf b;
+	char *s;
+
+	st_buf_init(&b, DBT_MAX_FILE);
+	if (st_json_dump(m->doc.buf, &m->doc.t, v, sort ? ST_JDUMP_SORT_KEYS : 0, &b) ||
+	    !(s = st_buf_detach(&b))) {
+		st_buf_release(&b);
+		oom(m->x);
+		return NULL;
+	}
+	return s;
+}
+
+static int prop_json(struct mfload *m, int64_t id, const char *key, uint32_t v)
 {
 	char *s;
 	int r;
 
-	if (!v || json_is_null(v) || (json_is_object(v) && !json_object_size(v)))
+	if (!v || jnull(&m->doc, v) || (jis(&m->doc, v, ST_J_OBJ) && !jn(&m->doc, v)->count))
 		return 0;
-	if (!(s = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY)))
-		return oom(m->x);
+	if (!(s = dump_json(m, v, 1)))
+		return -1;
 	r = prop(m, id, key, s);
-	free(s);
+	st_free(s);
 	return r;
 }
 
@@ -958,31 +1252,30 @@ static int bind_scrubbed(struct mfload *m, sqlite3_stmt *st, int i, const char *
 }
 
 /* The owner of node n: meta.owner (node or config), else its group's owner. */
-static const char *owner_of(struct mfload *m, const json_t *n)
+static const char *owner_of(struct mfload *m, uint32_t n)
 {
-	const json_t *cfg = json_object_get(n, "config");
-	const char *o = jstr(json_object_get(n, "meta"), "owner"), *g;
-	const json_t *grp, *go;
+	uint32_t cfg = mget(m, n, "config"), groups = jroot(&m->doc, "groups"), grp, go;
+	const char *o = mstr(m, mget(m, n, "meta"), "owner"), *g;
 
 	if (!o)
-		o = jstr(json_object_get(cfg, "meta"), "owner");
+		o = mstr(m, mget(m, cfg, "meta"), "owner");
 	if (o)
 		return o;
-	g = jstr(n, "group");
+	g = mstr(m, n, "group");
 	if (!g)
-		g = jstr(cfg, "group");
+		g = mstr(m, cfg, "group");
 	if (!g)
 		return NULL;
-	grp = json_object_get(json_object_get(m->root, "groups"), g);
-	if (!grp) { /* groups are keyed by unique_id: group.<package>.<name> */
-		const char *k;
-		json_t *v;
+	grp = mget(m, groups, g);
+	if (!grp) /* groups are keyed by unique_id: group.<package>.<name> */
+		for (uint32_t v = jobj_first(&m->doc, groups); v; v = jnext(&m->doc, v)) {
+			const char *nm = mstr(m, v, "name");
 
-		json_object_foreach(json_object_get(m->root, "groups"), k,
-				    v) if (jstr(v, "name") && !strcmp(jstr(v, "name"), g)) grp = v;
-	}
-	go = json_object_get(grp, "owner");
-	return jstr(go, "name") ? jstr(go, "name") : jstr(go, "email");
+			if (nm && !strcmp(nm, g))
+				grp = v;
+		}
+	go = mget(m, grp, "owner");
+	return mstr(m, go, "name") ? mstr(m, go, "name") : mstr(m, go, "email");
 }
 
 static const char *kind_of_rank(int rank)
@@ -991,13 +1284,15 @@ static const char *kind_of_rank(int rank)
 }
 
 /* The relation as the adapter writes it: relation_name, or database.schema.identifier. */
-static int location_of(const struct rel *r, struct st_buf *b)
+static int location_of(struct mfload *m, const struct rel *r, struct st_buf *b)
 {
-	const char *rn = jstr(r->node, "relation_name");
-	const char *parts[3] = {jstr(r->node, "database"), jstr(r->node, "schema"),
-				r->rank == R_SOURCE ? jstr(r->node, "identifier")
-						    : jstr(r->node, "alias")};
+	const char *rn = mstr(m, r->node, "relation_name");
+	const char *parts[3] = {mstr(m, r->node, "database"), mstr(m, r->node, "schema"),
+				r->rank == R_SOURCE ? mstr(m, r->node, "identifier")
+						    : mstr(m, r->node, "alias")};
 
+	if (m->x->err->code)
+		return -1;
 	if (rn)
 		return st_buf_adds(b, rn);
 	for (int i = 0, first = 1; i < 3; i++)
@@ -1009,16 +1304,17 @@ static int location_of(const struct rel *r, struct st_buf *b)
 	return 0;
 }
 
-static int add_tags(json_t *set, const json_t *tags)
+static int add_tags(struct mfload *m, struct smap *set, uint32_t tags)
 {
-	size_t i;
-	json_t *t;
+	for (uint32_t t = jarr_first(&m->doc, tags); t; t = jnext(&m->doc, t)) {
+		const char *s = jsv(m, &m->doc, t);
 
-	json_array_foreach(tags, i, t) if (json_string_value(t) &&
-					   json_object_set_new(set, json_string_value(t),
-							       json_true())) return -1;
+		if (m->x->err->code || (s && smap_set(set, s, 1)))
+			return -1;
+	}
 	return 0;
 }
+
 
 static int touch(struct mfload *m, const char *name)
 {
@@ -1075,31 +1371,31 @@ static int relation_prop(struct mfload *m, struct dset *d)
 static int store_ds(struct mfload *m, struct dset *d)
 {
 	const struct rel *first = &m->rels[d->rels[0]];
+	const struct jdoc *cd = &m->cdoc;
 	sqlite3_stmt *st = m->q[Q_DS_INS];
-	json_t *tagset = json_object();
-	const char *desc = NULL, *owner = NULL, *tag;
+	struct smap tagset;
+	const char *desc = NULL, *owner = NULL;
 	struct st_buf tb, loc;
 	int64_t npii = 0;
 	int ret = -1, certified = 0;
 	char b1[512], where[1024];
-	json_t *tv;
 
+	memset(&tagset, 0, sizeof(tagset));
 	st_buf_init(&tb, 1 << 16);
 	st_buf_init(&loc, 4096);
-	if (!tagset)
-		goto nomem;
 	for (size_t k = 0; k < d->nrels; k++) {
-		const json_t *n = m->rels[d->rels[k]].node;
+		uint32_t n = m->rels[d->rels[k]].node;
 
 		if (!desc)
-			desc = jstr(n, "description");
+			desc = mstr(m, n, "description");
 		if (!owner)
 			owner = owner_of(m, n);
-		if (add_tags(tagset, json_object_get(n, "tags")))
+		if (add_tags(m, &tagset, mget(m, n, "tags")))
 			goto nomem;
 	}
-	json_object_foreach(tagset, tag, tv)
-	{
+	for (size_t i = 0; i < tagset.n; i++) {
+		const char *tag = tagset.e[i].key;
+
 		if (st_buf_addf(&tb, "%s%s", tb.len ? " " : "", tag))
 			goto nomem;
 		certified |= !strcmp(tag, "certified");
@@ -1108,7 +1404,7 @@ static int store_ds(struct mfload *m, struct dset *d)
 		if (!d->cols[i].skip && d->cols[i].pii && strcmp(d->cols[i].pii, "none") &&
 		    strcmp(d->cols[i].pii, "unknown"))
 			npii++;
-	if (location_of(first, &loc))
+	if (location_of(m, first, &loc))
 		goto nomem;
 	snprintf(where, sizeof(where), "%s.%s.description", first->section,
 		 qk(first->uid, b1, sizeof(b1)));
@@ -1158,53 +1454,58 @@ static int store_ds(struct mfload *m, struct dset *d)
 	d->id = sqlite3_last_insert_rowid(m->x->db);
 	if (touch(m, d->name))
 		goto out;
-	json_object_foreach(tagset, tag, tv)
-	{
+	for (size_t i = 0; i < tagset.n; i++) {
 		sqlite3_bind_int64(m->q[Q_TAG_INS], 1, d->id);
-		catalog_dbt_bind(m->q[Q_TAG_INS], 2, tag);
+		catalog_dbt_bind(m->q[Q_TAG_INS], 2, tagset.e[i].key);
 		if (catalog_dbt_step(m->x, m->q[Q_TAG_INS], "cannot store tag"))
 			goto out;
 	}
 	for (size_t k = 0; k < d->nrels; k++) {
 		const struct rel *r = &m->rels[d->rels[k]];
-		const json_t *cfg = json_object_get(r->node, "config");
-		json_t *stats = json_object_get(r->cat, "stats"), *sv;
-		const char *sk;
+		uint32_t cfg = mget(m, r->node, "config");
+		uint32_t stats = jget(cd, r->cat, "stats");
 
 		sqlite3_bind_text(m->q[Q_ALIAS_INS], 1, r->uid, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(m->q[Q_ALIAS_INS], 2, d->id);
 		if (catalog_dbt_step(m->x, m->q[Q_ALIAS_INS], "cannot store alias") ||
 		    prop(m, d->id, "dbt.unique_id", r->uid) || relation_prop(m, d) ||
-		    prop(m, d->id, "dbt.resource_type", jstr(r->node, "resource_type")) ||
-		    prop(m, d->id, "dbt.materialized", jstr(cfg, "materialized")) ||
-		    prop(m, d->id, "dbt.path", jstr(r->node, "original_file_path")) ||
-		    prop(m, d->id, "dbt.package", jstr(r->node, "package_name")) ||
+		    prop(m, d->id, "dbt.resource_type", mstr(m, r->node, "resource_type")) ||
+		    prop(m, d->id, "dbt.materialized", mstr(m, cfg, "materialized")) ||
+		    prop(m, d->id, "dbt.path", mstr(m, r->node, "original_file_path")) ||
+		    prop(m, d->id, "dbt.package", mstr(m, r->node, "package_name")) ||
 		    prop(m, d->id, "dbt.group",
-			 jstr(r->node, "group") ? jstr(r->node, "group") : jstr(cfg, "group")) ||
-		    prop(m, d->id, "dbt.access", jstr(r->node, "access")) ||
-		    prop(m, d->id, "dbt.loader", jstr(r->node, "loader")) ||
-		    prop_json(m, d->id, "dbt.meta", json_object_get(r->node, "meta")) ||
+			 mstr(m, r->node, "group") ? mstr(m, r->node, "group")
+						   : mstr(m, cfg, "group")) ||
+		    prop(m, d->id, "dbt.access", mstr(m, r->node, "access")) ||
+		    prop(m, d->id, "dbt.loader", mstr(m, r->node, "loader")) ||
+		    prop_json(m, d->id, "dbt.meta", mget(m, r->node, "meta")) ||
 		    prop(m, d->id, "dbt.catalog_type",
-			 jstr(json_object_get(r->cat, "metadata"), "type")))
+			 jstr(m, cd, jget(cd, r->cat, "metadata"), "type")) ||
+		    m->x->err->code)
 			goto out;
-		json_object_foreach(stats, sk, sv)
-		{
+		for (uint32_t sv = jobj_first(cd, stats); sv; sv = jnext(cd, sv)) {
 			char key[600], val[600];
-			const json_t *v = json_object_get(sv, "value");
+			uint32_t v = jget(cd, sv, "value");
+			const char *sk = jkey(m, cd, sv), *s;
+			int64_t iv;
+			double dv;
 
-			if (!json_is_true(json_object_get(sv, "include")) || !v)
+			if (!sk)
+				goto out;
+			if (!jis(cd, jget(cd, sv, "include"), ST_J_TRUE) || !v)
 				continue;
 			snprintf(key, sizeof(key), "dbt.stats.%s", sk);
-			if (json_is_string(v))
-				snprintf(val, sizeof(val), "%s", json_string_value(v));
-			else if (json_is_integer(v))
-				snprintf(val, sizeof(val), "%lld",
-					 (long long)json_integer_value(v));
-			else if (json_is_number(v))
-				snprintf(val, sizeof(val), "%g", json_number_value(v));
+			if (jis(cd, v, ST_J_STR)) {
+				if (!(s = jsv(m, cd, v)))
+					goto out;
+				snprintf(val, sizeof(val), "%s", s);
+			} else if (jis(cd, v, ST_J_NUM) && !st_json_int(cd->buf, jn(cd, v), &iv))
+				snprintf(val, sizeof(val), "%lld", (long long)iv);
+			else if (jis(cd, v, ST_J_NUM) && !st_json_double(cd->buf, jn(cd, v), &dv))
+				snprintf(val, sizeof(val), "%g", dv);
 			else
 				snprintf(val, sizeof(val), "%s",
-					 json_is_true(v) ? "true" : "false");
+					 jis(cd, v, ST_J_TRUE) ? "true" : "false");
 			if (prop(m, d->id, key, val))
 				goto out;
 		}
@@ -1233,20 +1534,20 @@ static int store_ds(struct mfload *m, struct dset *d)
 		if (c->tags || c->meta) {
 			sqlite3_stmt *p = m->q[Q_FPROP_INS];
 			const char *keys[2] = {"tags", "meta"};
-			json_t *vals[2] = {c->tags, c->meta};
+			uint32_t vals[2] = {c->tags, c->meta};
 
 			for (int k = 0; k < 2; k++) {
 				char *s;
 
 				if (!vals[k])
 					continue;
-				if (!(s = json_dumps(vals[k], JSON_COMPACT | JSON_SORT_KEYS)))
-					goto nomem;
+				if (!(s = dump_json(m, vals[k], 1)))
+					goto out;
 				sqlite3_bind_int64(p, 1, d->id);
 				catalog_dbt_bind(p, 2, c->name);
 				catalog_dbt_bind(p, 3, keys[k]);
 				catalog_dbt_bind(p, 4, s);
-				free(s);
+				st_free(s);
 				if (catalog_dbt_step(m->x, p, "cannot store field property"))
 					goto out;
 			}
@@ -1257,7 +1558,7 @@ static int store_ds(struct mfload *m, struct dset *d)
 nomem:
 	ret = oom(m->x);
 out:
-	json_decref(tagset);
+	smap_release(&tagset);
 	st_buf_release(&tb);
 	st_buf_release(&loc);
 	return ret;
@@ -1266,51 +1567,50 @@ out:
 /* Adds the datasets that node uid stands for to set: itself, or through an ephemeral
  * model, the datasets it is built from. seen holds the ephemeral models already walked,
  * so a cycle or a diamond among them costs one visit each. */
-static int upstream_of(struct mfload *m, const char *uid, json_t *set, json_t *seen)
+static int upstream_of(struct mfload *m, const char *uid, struct smap *set, struct smap *seen)
 {
-	json_t *at = json_object_get(m->dsof, uid), *eph, *deps, *dep;
-	size_t i;
+	struct sment *at = smap_get(&m->dsof, uid), *eph;
+	uint32_t deps;
 
 	if (at)
-		return json_object_set_new(set, m->ds[json_integer_value(at)].name, json_true())
-			       ? oom(m->x)
-			       : 0;
-	eph = json_object_get(m->ephemeral, uid);
-	if (!eph || json_object_get(seen, uid))
+		return smap_set(set, m->ds[at->val].name, 1) ? oom(m->x) : 0;
+	eph = smap_get(&m->ephemeral, uid);
+	if (!eph || smap_get(seen, uid))
 		return 0; /* not a dataset (disabled, a metric, a macro), or walked already */
-	if (json_object_set_new(seen, uid, json_true()))
+	if (smap_set(seen, uid, 1))
 		return oom(m->x);
-	deps = json_object_get(json_object_get(eph, "depends_on"), "nodes");
-	json_array_foreach(deps, i,
-			   dep) if (json_string_value(dep) &&
-				    upstream_of(m, json_string_value(dep), set, seen)) return -1;
+	deps = mget(m, mget(m, (uint32_t)eph->val, "depends_on"), "nodes");
+	for (uint32_t dep = jarr_first(&m->doc, deps); dep; dep = jnext(&m->doc, dep)) {
+		const char *s = jsv(m, &m->doc, dep);
+
+		if (m->x->err->code || (s && upstream_of(m, s, set, seen)))
+			return -1;
+	}
 	return 0;
 }
 
-static int store_edges(struct mfload *m, int64_t id, const char *name, json_t *nodes_of)
+/* Lineage into dataset name (row id) from what the manifest nodes nodes_of[0, n) depend on. */
+static int store_edges(struct mfload *m, int64_t id, const char *name, const uint32_t *nodes_of,
+		       size_t n)
 {
-	json_t *set = json_object(), *seen = json_object(), *v;
-	const char *src;
+	struct smap set, seen;
 	int ret = -1;
 
-	if (!set || !seen) {
-		json_decref(set);
-		json_decref(seen);
-		return oom(m->x);
-	}
-	for (size_t i = 0; i < json_array_size(nodes_of); i++) {
-		json_t *deps = json_object_get(
-			       json_object_get(json_array_get(nodes_of, i), "depends_on"), "nodes"),
-		       *dep;
-		size_t k;
+	memset(&set, 0, sizeof(set));
+	memset(&seen, 0, sizeof(seen));
+	for (size_t i = 0; i < n; i++) {
+		uint32_t deps = mget(m, mget(m, nodes_of[i], "depends_on"), "nodes");
 
-		json_array_foreach(deps, k, dep) if (json_string_value(dep) &&
-						     upstream_of(m, json_string_value(dep), set,
-								 seen)) goto out;
+		for (uint32_t dep = jarr_first(&m->doc, deps); dep; dep = jnext(&m->doc, dep)) {
+			const char *s = jsv(m, &m->doc, dep);
+
+			if (m->x->err->code || (s && upstream_of(m, s, &set, &seen)))
+				goto out;
+		}
 	}
-	json_object_foreach(set, src, v)
-	{
+	for (size_t i = 0; i < set.n; i++) {
 		sqlite3_stmt *e = m->q[Q_EDGE_INS];
+		const char *src = set.e[i].key;
 
 		if (!strcmp(src, name))
 			continue;
@@ -1322,10 +1622,11 @@ static int store_edges(struct mfload *m, int64_t id, const char *name, json_t *n
 	}
 	ret = 0;
 out:
-	json_decref(set);
-	json_decref(seen);
+	smap_release(&set);
+	smap_release(&seen);
 	return ret;
 }
+
 
 /* The name in ref('name'), ref('package', 'name'), ref('name', v=2) or the table in
  * source('src', 'table'), written into out. Returns 1 (ref) or 2 (source), 0 if neither;
@@ -1374,29 +1675,29 @@ static int parse_call(const char *s, char *out, size_t n, char *src, size_t sn)
 }
 
 /* The node a ref()/source() text means, among test t's depends_on nodes. */
-static const char *resolve_call(struct mfload *m, const json_t *t, const char *text)
+static const char *resolve_call(struct mfload *m, uint32_t t, const char *text)
 {
 	char name[512], src[512] = "";
 	int kind = parse_call(text, name, sizeof(name), src, sizeof(src));
-	json_t *deps = json_object_get(json_object_get(t, "depends_on"), "nodes"), *dep;
-	size_t i;
+	uint32_t deps = mget(m, mget(m, t, "depends_on"), "nodes");
 
 	if (!kind)
 		return NULL;
-	json_array_foreach(deps, i, dep)
-	{
-		const char *uid = json_string_value(dep);
-		const json_t *n;
+	for (uint32_t dep = jarr_first(&m->doc, deps); dep; dep = jnext(&m->doc, dep)) {
+		const char *uid = jsv(m, &m->doc, dep), *nm;
+		uint32_t n;
 
 		if (!uid)
 			continue;
-		n = json_object_get(json_object_get(m->root, kind == 2 ? "sources" : "nodes"), uid);
+		n = st_jindex_get(kind == 2 ? &m->sources : &m->nodes, m->doc.buf, &m->doc.t, uid,
+				  strlen(uid));
 		if (!n)
 			continue;
-		if (kind == 2 && jstr(n, "source_name") && !strcmp(jstr(n, "source_name"), src) &&
-		    jstr(n, "name") && !strcmp(jstr(n, "name"), name))
+		nm = mstr(m, n, "name");
+		if (kind == 2 && mstr(m, n, "source_name") &&
+		    !strcmp(mstr(m, n, "source_name"), src) && nm && !strcmp(nm, name))
 			return uid;
-		if (kind == 1 && jstr(n, "name") && !strcmp(jstr(n, "name"), name))
+		if (kind == 1 && nm && !strcmp(nm, name))
 			return uid;
 	}
 	return NULL;
@@ -1417,64 +1718,75 @@ static const char *test_col(struct mfload *m, struct dset *d, const char *name)
 /* Generic tests (not_null, unique, accepted_values, relationships) become constraints. */
 static int store_tests(struct mfload *m)
 {
-	json_t *nodes = json_object_get(m->root, "nodes"), *t;
-	const char *uid;
+	const struct jdoc *md = &m->doc;
+	uint32_t nodes = jroot(md, "nodes");
 
-	json_object_foreach(nodes, uid, t)
-	{
-		const json_t *tm = json_object_get(t, "test_metadata");
-		const json_t *kw = json_object_get(tm, "kwargs");
-		const char *tname = jstr(tm, "name"), *ns = jstr(tm, "namespace");
-		const char *target = jstr(t, "attached_node"), *colname;
-		json_t *at, *deps = json_object_get(json_object_get(t, "depends_on"), "nodes");
+	for (uint32_t t = jobj_first(md, nodes); t; t = jnext(md, t)) {
+		const char *rtype = mstr(m, t, "resource_type");
+		uint32_t tm, kw, deps;
+		const char *tname, *ns, *target, *colname;
 		sqlite3_stmt *st = m->q[Q_CONS_INS];
+		struct sment *at;
 		struct dset *d;
 		char *detail = NULL;
 		const char *ref_ds = NULL, *ref_field = NULL;
 		int r;
 
-		if (!jstr(t, "resource_type") || strcmp(jstr(t, "resource_type"), "test") ||
-		    !enabled(t) || !tname || (ns && strcmp(ns, "dbt")))
+		if (!rtype || strcmp(rtype, "test"))
+			continue;
+		tm = mget(m, t, "test_metadata");
+		kw = mget(m, tm, "kwargs");
+		tname = mstr(m, tm, "name");
+		ns = mstr(m, tm, "namespace");
+		target = mstr(m, t, "attached_node");
+		deps = mget(m, mget(m, t, "depends_on"), "nodes");
+		if (m->x->err->code)
+			return -1;
+		if (!enabled(m, t) || !tname || (ns && strcmp(ns, "dbt")))
 			continue;
 		if (strcmp(tname, "not_null") && strcmp(tname, "unique") &&
 		    strcmp(tname, "accepted_values") && strcmp(tname, "relationships"))
 			continue;
 		if (!target)
-			target = resolve_call(m, t, jstr(kw, "model"));
-		if (!target && json_array_size(deps) == 1)
-			target = json_string_value(json_array_get(deps, 0));
-		if (!target || !(at = json_object_get(m->dsof, target)))
+			target = resolve_call(m, t, mstr(m, kw, "model"));
+		if (!target && jsize(md, deps, ST_J_ARR) == 1)
+			target = jsv(m, md, jarr_first(md, deps));
+		if (m->x->err->code)
+			return -1;
+		if (!target || !(at = smap_get(&m->dsof, target)))
 			continue; /* on an ephemeral or disabled node, or not resolvable */
-		d = &m->ds[json_integer_value(at)];
+		d = &m->ds[at->val];
 		if (!d->id)
 			continue; /* not stored: reported */
-		colname =
-			jstr(kw, "column_name") ? jstr(kw, "column_name") : jstr(t, "column_name");
+		colname = mstr(m, kw, "column_name") ? mstr(m, kw, "column_name")
+						     : mstr(m, t, "column_name");
 		if (!strcmp(tname, "accepted_values")) {
-			const json_t *vals = json_object_get(kw, "values");
+			uint32_t vals = mget(m, kw, "values");
 
-			if (vals && !(detail = json_dumps(vals, JSON_COMPACT | JSON_ENCODE_ANY)))
-				return oom(m->x);
+			if (vals && !(detail = dump_json(m, vals, 0)))
+				return -1;
 		}
 		if (!strcmp(tname, "relationships")) {
-			const char *to = resolve_call(m, t, jstr(kw, "to"));
-			json_t *tat = to ? json_object_get(m->dsof, to) : NULL;
+			const char *to = resolve_call(m, t, mstr(m, kw, "to"));
+			struct sment *tat = to ? smap_get(&m->dsof, to) : NULL;
 
-			if (!tat) { /* the other dependency */
-				size_t i;
-				json_t *dep;
+			if (!tat) /* the other dependency */
+				for (uint32_t dep = jarr_first(md, deps); dep; dep = jnext(md, dep)) {
+					const char *s = jsv(m, md, dep);
 
-				json_array_foreach(
-					deps, i,
-					dep) if (json_string_value(dep) &&
-						 strcmp(json_string_value(dep), target) &&
-						 (tat = json_object_get(
-							  m->dsof, json_string_value(dep)))) break;
-			}
+					if (s && strcmp(s, target) && (tat = smap_get(&m->dsof, s)))
+						break;
+				}
+			if (m->x->err->code)
+				return -1;
 			if (!tat)
 				continue;
-			ref_ds = m->ds[json_integer_value(tat)].name;
-			ref_field = test_col(m, &m->ds[json_integer_value(tat)], jstr(kw, "field"));
+			ref_ds = m->ds[tat->val].name;
+			ref_field = test_col(m, &m->ds[tat->val], mstr(m, kw, "field"));
+		}
+		if (m->x->err->code) {
+			st_free(detail);
+			return -1;
 		}
 		sqlite3_bind_int64(st, 1, d->id);
 		catalog_dbt_bind(st, 2, tname);
@@ -1482,8 +1794,10 @@ static int store_tests(struct mfload *m)
 		catalog_dbt_bind(st, 4, detail);
 		catalog_dbt_bind(st, 5, ref_ds);
 		catalog_dbt_bind(st, 6, ref_field);
-		catalog_dbt_bind(st, 7, uid);
-		free(detail);
+		catalog_dbt_bind(st, 7, jkey(m, md, t));
+		st_free(detail);
+		if (m->x->err->code)
+			return -1;
 		r = catalog_dbt_step(m->x, st, "cannot store constraint");
 		if (r)
 			return -1;
@@ -1493,15 +1807,15 @@ static int store_tests(struct mfload *m)
 
 /* One constraint of a model contract (dbt 1.5 and later), on column col (NULL: from the
  * model's list, whose columns it names). */
-static int contract_one(struct mfload *m, struct dset *d, const struct rel *r, const json_t *c,
+static int contract_one(struct mfload *m, struct dset *d, const struct rel *r, uint32_t c,
 			const char *col)
 {
-	const char *type = jstr(c, "type"), *kind, *ref_ds = NULL, *ref_field = NULL;
-	const json_t *cols = json_object_get(c, "columns");
+	const char *type = mstr(m, c, "type"), *kind, *ref_ds = NULL, *ref_field = NULL;
+	uint32_t cols = mget(m, c, "columns");
 	sqlite3_stmt *st = m->q[Q_CONS_INS];
 
 	if (!type)
-		return 0;
+		return m->x->err->code ? -1 : 0;
 	if (!strcmp(type, "not_null") || !strcmp(type, "unique") || !strcmp(type, "primary_key"))
 		kind = type;
 	else if (!strcmp(type, "foreign_key"))
@@ -1509,18 +1823,19 @@ static int contract_one(struct mfload *m, struct dset *d, const struct rel *r, c
 	else
 		return 0; /* check, custom: not mapped */
 	if (!strcmp(kind, "relationships")) {
-		const char *to = resolve_call(m, r->node, jstr(c, "to"));
-		json_t *at = to ? json_object_get(m->dsof, to) : NULL;
+		const char *to = resolve_call(m, r->node, mstr(m, c, "to"));
+		struct sment *at = to ? smap_get(&m->dsof, to) : NULL;
 
 		if (!at)
-			return 0; /* an expression only (before dbt 1.9): not resolvable */
-		ref_ds = m->ds[json_integer_value(at)].name;
-		ref_field = test_col(
-			m, &m->ds[json_integer_value(at)],
-			json_string_value(json_array_get(json_object_get(c, "to_columns"), 0)));
+			return m->x->err->code ? -1 : 0; /* an expression only (before dbt 1.9) */
+		ref_ds = m->ds[at->val].name;
+		ref_field = test_col(m, &m->ds[at->val],
+				     jsv(m, &m->doc, jarr_first(&m->doc, mget(m, c, "to_columns"))));
 	}
-	if (!col && !(col = json_string_value(json_array_get(cols, 0))))
-		return 0;
+	if (!col && !(col = jsv(m, &m->doc, jarr_first(&m->doc, cols))))
+		return m->x->err->code ? -1 : 0;
+	if (m->x->err->code)
+		return -1;
 	sqlite3_bind_int64(st, 1, d->id);
 	catalog_dbt_bind(st, 2, kind);
 	catalog_dbt_bind(st, 3, test_col(m, d, col));
@@ -1535,24 +1850,28 @@ static int contract_one(struct mfload *m, struct dset *d, const struct rel *r, c
  * a ref() target a join key, as a relationships test is). */
 static int store_contracts(struct mfload *m)
 {
+	const struct jdoc *md = &m->doc;
+
 	for (size_t i = 0; i < m->nds; i++) {
 		struct dset *d = &m->ds[i];
 
 		for (size_t k = 0; d->id && k < d->nrels; k++) {
 			const struct rel *r = &m->rels[d->rels[k]];
-			json_t *cols = json_object_get(r->node, "columns"), *cv, *c;
-			const char *cname;
-			size_t j;
+			uint32_t cols = mget(m, r->node, "columns"), c;
 
-			json_object_foreach(cols, cname, cv)
-			{
-				const char *nm = jstr(cv, "name") ? jstr(cv, "name") : cname;
+			for (uint32_t cv = jobj_first(md, cols); cv; cv = jnext(md, cv)) {
+				const char *nm = mstr(m, cv, "name") ? mstr(m, cv, "name")
+								     : jkey(m, md, cv);
 
-				json_array_foreach(json_object_get(cv, "constraints"), j,
-						   c) if (contract_one(m, d, r, c, nm)) return -1;
+				if (!nm)
+					return -1;
+				for (c = jarr_first(md, mget(m, cv, "constraints")); c; c = jnext(md, c))
+					if (contract_one(m, d, r, c, nm))
+						return -1;
 			}
-			json_array_foreach(json_object_get(r->node, "constraints"), j,
-					   c) if (contract_one(m, d, r, c, NULL)) return -1;
+			for (c = jarr_first(md, mget(m, r->node, "constraints")); c; c = jnext(md, c))
+				if (contract_one(m, d, r, c, NULL))
+					return -1;
 		}
 	}
 	return 0;
@@ -1561,47 +1880,49 @@ static int store_contracts(struct mfload *m)
 /* Exposures become dashboards (dashboard), models (ml) or applications (the rest). */
 static int store_exposures(struct mfload *m)
 {
-	json_t *exps = json_object_get(m->root, "exposures"), *e;
-	const char *uid;
+	const struct jdoc *md = &m->doc;
+	uint32_t exps = jroot(md, "exposures");
 
-	json_object_foreach(exps, uid, e)
-	{
-		const char *type = jstr(e, "type"), *pkg = jstr(e, "package_name");
-		const json_t *ow = json_object_get(e, "owner");
-		const char *owner = jstr(ow, "name") ? jstr(ow, "name") : jstr(ow, "email");
+	for (uint32_t e = jobj_first(md, exps); e; e = jnext(md, e)) {
+		const char *type = mstr(m, e, "type"), *pkg = mstr(m, e, "package_name");
+		uint32_t ow = mget(m, e, "owner");
+		const char *owner = mstr(m, ow, "name") ? mstr(m, ow, "name") : mstr(m, ow, "email");
+		const char *uid = jkey(m, md, e), *s;
 		sqlite3_stmt *st = m->q[Q_DS_INS];
 		struct st_buf nm, tb;
-		json_t *one, *t;
 		char b1[512], where[1024];
 		int64_t id;
-		size_t i;
+		uint32_t t;
 		int rc;
 
-		if (!json_is_object(e) || !enabled(e) || !jstr(e, "name"))
+		if (m->x->err->code)
+			return -1;
+		if (!jis(md, e, ST_J_OBJ) || !enabled(m, e) || !mstr(m, e, "name"))
 			continue;
 		st_buf_init(&nm, 4096);
 		st_buf_init(&tb, 1 << 16);
 		if (add_clean(&nm, pkg ? pkg : "dbt") || st_buf_adds(&nm, "-exposures.") ||
-		    add_clean(&nm, jstr(e, "name")))
+		    add_clean(&nm, mstr(m, e, "name")))
 			goto nomem;
-		json_array_foreach(json_object_get(e, "tags"), i,
-				   t) if (json_string_value(t) &&
-					  st_buf_addf(&tb, "%s%s", tb.len ? " " : "",
-						      json_string_value(t))) goto nomem;
+		for (t = jarr_first(md, mget(m, e, "tags")); t; t = jnext(md, t))
+			if ((s = jsv(m, md, t)) && st_buf_addf(&tb, "%s%s", tb.len ? " " : "", s))
+				goto nomem;
+		if (m->x->err->code)
+			goto fail;
 		snprintf(where, sizeof(where), "exposures.%s.description", qk(uid, b1, sizeof(b1)));
 		catalog_dbt_bind(st, 1, nm.p);
 		catalog_dbt_bind(st, 2,
 				 type && !strcmp(type, "dashboard") ? "dashboard"
 				 : type && !strcmp(type, "ml")	    ? "model"
 								    : "application");
-		if (bind_scrubbed(m, st, 3, jstr(e, "description"), where)) {
+		if (bind_scrubbed(m, st, 3, mstr(m, e, "description"), where)) {
 			st_buf_release(&nm);
 			st_buf_release(&tb);
 			return -1;
 		}
 		catalog_dbt_bind(st, 4, owner);
 		catalog_dbt_bind(st, 5, m->adapter);
-		catalog_dbt_bind(st, 6, jstr(e, "url"));
+		catalog_dbt_bind(st, 6, mstr(m, e, "url"));
 		catalog_dbt_bind(st, 7, st_buf_str(&tb));
 		sqlite3_bind_int(st, 8, 0);
 		sqlite3_bind_int64(st, 9, 0);
@@ -1636,30 +1957,26 @@ static int store_exposures(struct mfload *m)
 			return st_sql_error(m->x->err, m->x->db, "cannot store exposure");
 		}
 		id = sqlite3_last_insert_rowid(m->x->db);
-		json_array_foreach(json_object_get(e, "tags"), i, t)
-		{
+		for (t = jarr_first(md, mget(m, e, "tags")); t; t = jnext(md, t)) {
+			s = jsv(m, md, t);
 			sqlite3_bind_int64(m->q[Q_TAG_INS], 1, id);
-			catalog_dbt_bind(m->q[Q_TAG_INS], 2, json_string_value(t));
-			if (json_string_value(t) &&
-			    catalog_dbt_step(m->x, m->q[Q_TAG_INS], "cannot store tag"))
+			catalog_dbt_bind(m->q[Q_TAG_INS], 2, s);
+			if (s && catalog_dbt_step(m->x, m->q[Q_TAG_INS], "cannot store tag"))
 				goto fail;
 		}
+		if (m->x->err->code)
+			goto fail;
 		sqlite3_bind_text(m->q[Q_ALIAS_INS], 1, uid, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(m->q[Q_ALIAS_INS], 2, id);
-		if (!(one = json_array()) || json_array_append(one, e)) {
-			json_decref(one);
-			goto nomem;
-		}
 		rc = catalog_dbt_step(m->x, m->q[Q_ALIAS_INS], "cannot store alias") ||
 		     prop(m, id, "dbt.unique_id", uid) ||
 		     prop(m, id, "dbt.resource_type", "exposure") ||
 		     prop(m, id, "dbt.exposure_type", type) ||
-		     prop(m, id, "dbt.maturity", jstr(e, "maturity")) ||
-		     prop(m, id, "dbt.path", jstr(e, "original_file_path")) ||
+		     prop(m, id, "dbt.maturity", mstr(m, e, "maturity")) ||
+		     prop(m, id, "dbt.path", mstr(m, e, "original_file_path")) ||
 		     prop(m, id, "dbt.package", pkg) ||
-		     prop_json(m, id, "dbt.meta", json_object_get(e, "meta")) ||
-		     store_edges(m, id, nm.p, one) || touch(m, nm.p);
-		json_decref(one);
+		     prop_json(m, id, "dbt.meta", mget(m, e, "meta")) ||
+		     store_edges(m, id, nm.p, &e, 1) || touch(m, nm.p) || m->x->err->code;
 		if (rc)
 			goto fail;
 		st_buf_release(&nm);
@@ -1675,6 +1992,100 @@ static int store_exposures(struct mfload *m)
 	return 0;
 }
 
+/* Whether the escaped JSON string body s[0, n) holds \u0000. */
+static int has_nul_escape(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n;) {
+		if (s[i] != '\\') {
+			i++;
+			continue;
+		}
+		if (s[i + 1] == 'u') {
+			if (!memcmp(s + i + 2, "0000", 4))
+				return 1;
+			i += 6;
+		} else {
+			i += 2;
+		}
+	}
+	return 0;
+}
+
+/* Whether jansson, which steward read manifests with before the tape, refuses a text the
+ * tape took: a root that is neither an object nor an array, \u0000 in a string or a key, a
+ * whole number outside long long, a number that overflows a double. */
+static int jansson_refuses(const struct jdoc *d)
+{
+	const struct st_jtape *t = &d->t;
+
+	if (t->v[0].type != ST_J_OBJ && t->v[0].type != ST_J_ARR)
+		return 1;
+	for (size_t i = 0; i < t->n; i++) {
+		const struct st_jnode *n = &t->v[i];
+		int64_t iv;
+		double dv;
+
+		if (n->key_escaped && has_nul_escape(d->buf + n->key_start, n->key_end - n->key_start))
+			return 1;
+		if (n->type == ST_J_STR && n->escaped &&
+		    has_nul_escape(d->buf + n->start + 1, n->end - n->start - 2))
+			return 1;
+		if (n->type != ST_J_NUM)
+			continue;
+		if (!memchr(d->buf + n->start, '.', n->end - n->start) &&
+		    !memchr(d->buf + n->start, 'e', n->end - n->start) &&
+		    !memchr(d->buf + n->start, 'E', n->end - n->start)) {
+			if (st_json_int(d->buf, n, &iv))
+				return 1;
+		} else if (st_json_double(d->buf, n, &dv)) {
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* Reads the JSON text data[0, len) of file display onto d's tape, taking what jansson took,
+ * with each object's keys once (the last value, at the first place), as jansson kept them.
+ * Returns 0; -1 after a diagnostic (jansson's message for a text it refuses, as before);
+ * -2 with x->err. */
+static int doc_load(struct catalog_dbt_ctx *x, const char *display, const unsigned char *data,
+		    size_t len, struct jdoc *d)
+{
+	struct st_jerr e;
+	json_error_t je;
+	json_t *j;
+	int r;
+
+	d->buf = (const char *)data;
+	r = st_json_parse_depth(d->buf, len, ST_JSON_DEPTH_LIMIT, &d->t, &e);
+	if (r && e.code == ST_JE_NOMEM)
+		return oom(x) - 1;
+	if (!r && !jansson_refuses(d)) {
+		if (st_json_collapse_duplicates(d->buf, &d->t) < 0)
+			return oom(x) - 1;
+		d->loaded = 1;
+		return 0;
+	}
+	/* Refused: in jansson's words, which the messages always were. */
+	j = json_loadb(d->buf, len, 0, &je);
+	if (!j)
+		return catalog_dbt_diag(x, ST_SEV_ERROR, display,
+					je.line > 0 ? (unsigned)je.line : 0,
+					je.line > 0 ? (unsigned)(je.column > 0 ? je.column : 1) : 0,
+					"invalid JSON: %s", je.text) - 1;
+	json_decref(j);
+	{ /* jansson takes it (no text known to do this): the tape's words */
+		unsigned line = 1, col = 1;
+
+		for (size_t i = 0; r && i < e.offset && i < len; i++, col++)
+			if (data[i] == '\n')
+				line++, col = 0;
+		return catalog_dbt_diag(x, ST_SEV_ERROR, display, r ? line : 0, r ? col : 0,
+					"invalid JSON: %s", r ? e.msg : "unsupported value") -
+		       1;
+	}
+}
+
 /* Parses a manifest (and its catalog.json) and writes what it declares under file_id. */
 static int materialize(struct catalog_dbt_ctx *x, const char *display, int64_t file_id,
 		       const unsigned char *data, size_t len, const char *cat_display,
@@ -1682,9 +2093,9 @@ static int materialize(struct catalog_dbt_ctx *x, const char *display, int64_t f
 		       char **project)
 {
 	struct mfload m;
-	json_error_t je;
-	const char *url;
+	const char *url, *project_name;
 	size_t errors0 = x->diags->nerrors;
+	uint32_t *nodes = NULL;
 	int ret = -1;
 
 	memset(&m, 0, sizeof(m));
@@ -1692,17 +2103,13 @@ static int materialize(struct catalog_dbt_ctx *x, const char *display, int64_t f
 	m.file = display;
 	m.file_id = file_id;
 	*version = 0;
-	m.root = json_loadb((const char *)data, len, 0, &je);
-	if (!m.root) {
-		ret = catalog_dbt_diag(x, ST_SEV_ERROR, display,
-				       je.line > 0 ? (unsigned)je.line : 0,
-				       je.line > 0 ? (unsigned)(je.column > 0 ? je.column : 1) : 0,
-				       "invalid JSON: %s", je.text);
+	if (doc_load(x, display, data, len, &m.doc))
 		goto out;
-	}
-	m.meta = json_object_get(m.root, "metadata");
-	url = jstr(m.meta, "dbt_schema_version");
-	if (!json_is_object(m.root) || !url) {
+	m.meta = jroot(&m.doc, "metadata");
+	url = mstr(&m, m.meta, "dbt_schema_version");
+	if (x->err->code)
+		goto out;
+	if (!url) {
 		ret = catalog_dbt_diag(
 			x, ST_SEV_ERROR, display, 0, 0,
 			"not a dbt manifest: metadata.dbt_schema_version is missing");
@@ -1718,24 +2125,25 @@ static int materialize(struct catalog_dbt_ctx *x, const char *display, int64_t f
 		goto out;
 	}
 	*version = m.version;
-	if (cdata) {
-		m.catalog = json_loadb((const char *)cdata, clen, 0, &je);
-		if (!m.catalog) {
-			ret = catalog_dbt_diag(
-				x, ST_SEV_ERROR, cat_display, je.line > 0 ? (unsigned)je.line : 0,
-				je.line > 0 ? (unsigned)(je.column > 0 ? je.column : 1) : 0,
-				"invalid JSON: %s", je.text);
-			goto out;
-		}
-	}
-	m.adapter = jstr(m.meta, "adapter_type");
+	if (cdata && doc_load(x, cat_display, cdata, clen, &m.cdoc))
+		goto out;
+	m.adapter = mstr(&m, m.meta, "adapter_type");
+	project_name = mstr(&m, m.meta, "project_name");
+	if (x->err->code)
+		goto out;
 	m.fold = fold_of(m.adapter);
 	if (m.adapter && !(*adapter = st_strdup(m.adapter)))
 		goto nomem;
-	if (jstr(m.meta, "project_name") && !(*project = st_strdup(jstr(m.meta, "project_name"))))
+	if (project_name && !(*project = st_strdup(project_name)))
 		goto nomem;
-	if (!(m.dsof = json_object()) || !(m.ephemeral = json_object()) ||
-	    !(m.names = json_object()))
+	if ((jroot(&m.doc, "nodes") &&
+	     st_jindex_init(&m.nodes, m.doc.buf, &m.doc.t, jroot(&m.doc, "nodes"))) ||
+	    (jroot(&m.doc, "sources") &&
+	     st_jindex_init(&m.sources, m.doc.buf, &m.doc.t, jroot(&m.doc, "sources"))) ||
+	    (jroot(&m.cdoc, "nodes") &&
+	     st_jindex_init(&m.cnodes, m.cdoc.buf, &m.cdoc.t, jroot(&m.cdoc, "nodes"))) ||
+	    (jroot(&m.cdoc, "sources") &&
+	     st_jindex_init(&m.csources, m.cdoc.buf, &m.cdoc.t, jroot(&m.cdoc, "sources"))))
 		goto nomem;
 	for (int i = 0; i < Q_COUNT; i++)
 		if (st_sql_prepare(x->db, &m.q[i], q_sql[i], x->err))
@@ -1745,22 +2153,24 @@ static int materialize(struct catalog_dbt_ctx *x, const char *display, int64_t f
 	for (size_t i = 0; i < m.nds; i++)
 		if (build_cols(&m, &m.ds[i]) || check_cols(&m, &m.ds[i]))
 			goto out;
+	if (x->err->code)
+		goto out;
 	if (x->diags->nerrors > errors0) { /* nothing is stored from a manifest with errors */
 		ret = 0;
 		goto out;
 	}
 	for (size_t i = 0; i < m.nds; i++) {
-		json_t *nodes = json_array();
-		int r = 0;
+		struct dset *d = &m.ds[i];
+		int r;
 
-		if (!nodes)
+		st_free(nodes);
+		if (!(nodes = st_calloc(d->nrels ? d->nrels : 1, sizeof(*nodes))))
 			goto nomem;
-		for (size_t k = 0; k < m.ds[i].nrels && !r; k++)
-			r = json_array_append(nodes, m.rels[m.ds[i].rels[k]].node);
-		r = r ? oom(x) : store_ds(&m, &m.ds[i]);
-		if (!r && m.ds[i].id)
-			r = store_edges(&m, m.ds[i].id, m.ds[i].name, nodes);
-		json_decref(nodes);
+		for (size_t k = 0; k < d->nrels; k++)
+			nodes[k] = m.rels[d->rels[k]].node;
+		r = store_ds(&m, d);
+		if (!r && d->id)
+			r = store_edges(&m, d->id, d->name, nodes, d->nrels);
 		if (r && x->err->code)
 			goto out;
 		x->stats->datasets_loaded++;
@@ -1772,6 +2182,7 @@ static int materialize(struct catalog_dbt_ctx *x, const char *display, int64_t f
 nomem:
 	oom(x);
 out:
+	st_free(nodes);
 	mf_release(&m);
 	(void)ret; /* problems in the manifest are diagnostics; only x->err stops the load */
 	return x->err->code ? -1 : 0;

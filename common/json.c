@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -219,11 +220,20 @@ static int literal(struct parser *p, const char *word, size_t n)
 
 int st_json_parse(const char *buf, size_t len, struct st_jtape *t, struct st_jerr *e)
 {
+	return st_json_parse_depth(buf, len, ST_JSON_MAX_DEPTH, t, e);
+}
+
+int st_json_parse_depth(const char *buf, size_t len, size_t max_depth, struct st_jtape *t,
+			struct st_jerr *e)
+{
 	struct parser p = {(const unsigned char *)buf, len, 0, t, e};
-	uint32_t stack[ST_JSON_MAX_DEPTH], last[ST_JSON_MAX_DEPTH];
+	uint32_t stack[ST_JSON_DEPTH_LIMIT], last[ST_JSON_DEPTH_LIMIT];
 	size_t depth = 0;
 
+	if (max_depth > ST_JSON_DEPTH_LIMIT)
+		max_depth = ST_JSON_DEPTH_LIMIT;
 	t->n = 0;
+	t->unique = 0;
 	memset(e, 0, sizeof(*e));
 	if (len >= UINT32_MAX)
 		return fail(&p, ST_JE_SYNTAX, "record too long");
@@ -295,7 +305,7 @@ int st_json_parse(const char *buf, size_t len, struct st_jtape *t, struct st_jer
 			last[depth - 1] = idx;
 		}
 		if (t->v[idx].type == ST_J_OBJ || t->v[idx].type == ST_J_ARR) {
-			if (depth == ST_JSON_MAX_DEPTH)
+			if (depth == max_depth)
 				return fail(&p, ST_JE_DEPTH, "nesting too deep");
 			stack[depth++] = idx;
 			p.i++;
@@ -466,8 +476,9 @@ int st_json_key_is(const char *buf, const struct st_jnode *n, const char *key, s
 	const char *k;
 	int eq;
 
-	if (!n->key_escaped)
+	if (!n->key_escaped) /* the first byte before a call to memcmp */
 		return n->key_end - n->key_start == len &&
+		       (!len || buf[n->key_start] == key[0]) &&
 		       !memcmp(buf + n->key_start, key, len);
 	if (len > n->key_end - n->key_start) /* unescaping never makes a key longer */
 		return 0;
@@ -505,8 +516,11 @@ uint32_t st_json_get(const char *buf, const struct st_jtape *t, uint32_t obj, co
 	if (t->v[obj].type != ST_J_OBJ)
 		return 0;
 	for (uint32_t i = t->v[obj].first; i; i = t->v[i].next)
-		if (st_json_key_is(buf, &t->v[i], key, len))
+		if (st_json_key_is(buf, &t->v[i], key, len)) {
 			found = i;
+			if (t->unique)
+				break;
+		}
 	return found;
 }
 
@@ -735,4 +749,361 @@ int st_json_find_duplicate(const char *buf, const struct st_jtape *t, uint32_t *
 			return r < 0 ? -1 : 0;
 	}
 	return 0;
+}
+
+/* ---- One member per key, and writing a value back --------------------------------------- */
+
+/* Whether member nodes a and b have one key (unescaped). -1 when out of memory. */
+static int same_key(const char *buf, const struct st_jnode *a, const struct st_jnode *b)
+{
+	char small[KEY_STACK], *heap;
+	size_t len;
+	const char *k;
+	int eq;
+
+	if (!a->key_escaped && !b->key_escaped)
+		return a->key_end - a->key_start == b->key_end - b->key_start &&
+		       !memcmp(buf + a->key_start, buf + b->key_start, a->key_end - a->key_start);
+	k = plain(buf + a->key_start, a->key_end - a->key_start, a->key_escaped, small, &heap,
+		  &len);
+	if (!k)
+		return -1;
+	eq = st_json_key_is(buf, b, k, len);
+	st_free(heap);
+	return eq;
+}
+
+/* Scratch of st_json_collapse_duplicates: a hash table of one object's keys. */
+struct keytab {
+	uint32_t *slot; /* the key's last member + 1, 0 when empty */
+	uint8_t *done;	/* the key's member is on the new list */
+	size_t cap;
+};
+
+/* Fills tab with object obj's keys (slots cleared first): 1 when two members share a key,
+ * 0 when not, -1 when out of memory. */
+static int keytab_fill(const char *buf, const struct st_jtape *t, uint32_t obj,
+		       struct keytab *tab, size_t *mask)
+{
+	size_t slots = 16;
+	int dup = 0;
+
+	while (slots < (size_t)t->v[obj].count * 2)
+		slots <<= 1;
+	if (slots > tab->cap) {
+		uint32_t *s = st_realloc(tab->slot, slots * sizeof(*s));
+		uint8_t *d;
+
+		if (!s)
+			return -1;
+		tab->slot = s;
+		if (!(d = st_realloc(tab->done, slots)))
+			return -1;
+		tab->done = d;
+		tab->cap = slots;
+	}
+	memset(tab->slot, 0, slots * sizeof(*tab->slot));
+	memset(tab->done, 0, slots);
+	*mask = slots - 1;
+	for (uint32_t i = t->v[obj].first; i; i = t->v[i].next) {
+		uint64_t h;
+		size_t at;
+
+		if (key_hash(buf, &t->v[i], &h))
+			return -1;
+		for (at = h & *mask; tab->slot[at]; at = (at + 1) & *mask) {
+			int same = same_key(buf, &t->v[tab->slot[at] - 1], &t->v[i]);
+
+			if (same < 0)
+				return -1;
+			if (same) {
+				dup = 1;
+				break;
+			}
+		}
+		tab->slot[at] = i + 1;
+	}
+	return dup;
+}
+
+/* The slot of member i's key in a filled table. */
+static size_t keytab_find(const char *buf, const struct st_jtape *t, const struct keytab *tab,
+			  size_t mask, uint32_t i, int *oom)
+{
+	uint64_t h;
+	size_t at;
+
+	*oom = 0;
+	if (key_hash(buf, &t->v[i], &h)) {
+		*oom = 1;
+		return 0;
+	}
+	for (at = h & mask; tab->slot[at]; at = (at + 1) & mask) {
+		int same = same_key(buf, &t->v[tab->slot[at] - 1], &t->v[i]);
+
+		if (same < 0) {
+			*oom = 1;
+			return 0;
+		}
+		if (same)
+			break;
+	}
+	return at;
+}
+
+long st_json_collapse_duplicates(const char *buf, struct st_jtape *t)
+{
+	struct keytab tab = {NULL, NULL, 0};
+	uint32_t *mem = NULL;
+	size_t nmem = 0, nmem_cap = 0;
+	long dropped = 0;
+
+	for (size_t o = 0; o < t->n; o++) {
+		struct st_jnode *obj = &t->v[o];
+		uint32_t head = 0, tail = 0, count = 0;
+		size_t mask;
+		int r;
+
+		if (obj->type != ST_J_OBJ || obj->count < 2)
+			continue;
+		if (obj->count <= 8) { /* small: compare pairs before any table */
+			int dup = 0;
+
+			for (uint32_t a = obj->first; a && !dup; a = t->v[a].next)
+				for (uint32_t b = t->v[a].next; b && !dup; b = t->v[b].next)
+					if ((dup = same_key(buf, &t->v[a], &t->v[b])) < 0)
+						goto nomem;
+			if (!dup)
+				continue;
+		}
+		if ((r = keytab_fill(buf, t, (uint32_t)o, &tab, &mask)) < 0)
+			goto nomem;
+		if (!r)
+			continue;
+		/* Relink: each key at its first member's place, with its last member. The
+		 * members in their first order, since relinking changes next. */
+		if (obj->count > nmem_cap) {
+			uint32_t *nm = st_realloc(mem, (size_t)obj->count * sizeof(*mem));
+
+			if (!nm)
+				goto nomem;
+			mem = nm;
+			nmem_cap = obj->count;
+		}
+		nmem = 0;
+		for (uint32_t i = obj->first; i && nmem < obj->count; i = t->v[i].next)
+			mem[nmem++] = i;
+		for (size_t k = 0; k < nmem; k++) {
+			uint32_t i = mem[k], w;
+			int oom;
+			size_t at = keytab_find(buf, t, &tab, mask, i, &oom);
+
+			if (oom)
+				goto nomem;
+			if (tab.done[at]) {
+				dropped++;
+				continue;
+			}
+			tab.done[at] = 1;
+			w = tab.slot[at] - 1;
+			if (tail)
+				t->v[tail].next = w;
+			else
+				head = w;
+			tail = w;
+			count++;
+		}
+		t->v[tail].next = 0;
+		obj->first = head;
+		obj->count = count;
+	}
+	st_free(tab.slot);
+	st_free(tab.done);
+	st_free(mem);
+	t->unique = 1;
+	return dropped;
+nomem:
+	st_free(tab.slot);
+	st_free(tab.done);
+	st_free(mem);
+	return -1;
+}
+
+/* Appends the UTF-8 text s[0, n) as a JSON string the way jansson writes one. */
+static int dump_string(struct st_buf *b, const char *s, size_t n)
+{
+	size_t run = 0;
+
+	if (st_buf_add(b, "\"", 1))
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		char esc[8];
+		size_t elen = 2;
+
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		if (st_buf_add(b, s + run, i - run))
+			return -1;
+		run = i + 1;
+		esc[0] = '\\';
+		switch (c) {
+		case '"': esc[1] = '"'; break;
+		case '\\': esc[1] = '\\'; break;
+		case '\b': esc[1] = 'b'; break;
+		case '\f': esc[1] = 'f'; break;
+		case '\n': esc[1] = 'n'; break;
+		case '\r': esc[1] = 'r'; break;
+		case '\t': esc[1] = 't'; break;
+		default:
+			snprintf(esc, sizeof(esc), "\\u%04X", (unsigned)c);
+			elen = 6;
+		}
+		if (st_buf_add(b, esc, elen))
+			return -1;
+	}
+	if (st_buf_add(b, s + run, n - run) || st_buf_add(b, "\"", 1))
+		return -1;
+	return 0;
+}
+
+/* Appends the key or string bytes s[0, n) (escaped when escaped) as jansson writes them. */
+static int dump_text(struct st_buf *b, const char *s, size_t n, int escaped)
+{
+	char small[KEY_STACK], *heap;
+	size_t len;
+	const char *v = plain(s, n, escaped, small, &heap, &len);
+	int r;
+
+	if (!v)
+		return -1;
+	r = dump_string(b, v, len);
+	st_free(heap);
+	return r;
+}
+
+/* Appends number node n as jansson writes the value it reads from the same text. */
+static int dump_number(struct st_buf *b, const char *buf, const struct st_jnode *n)
+{
+	char out[64], *e;
+	int64_t iv;
+	double d;
+	int len;
+
+	if (st_json_int(buf, n, &iv) == 0)
+		return st_buf_addf(b, "%lld", (long long)iv);
+	if (st_json_double(buf, n, &d))
+		d = strtod(buf + n->start, NULL); /* out of range: what strtod makes of it */
+	len = snprintf(out, sizeof(out), "%.17g", d);
+	if (len < 0 || (size_t)len >= sizeof(out) - 3)
+		return -1;
+	/* A dot or an exponent, so that it reads back as a real; the exponent without '+'
+	 * and leading zeros (as jansson's jsonp_dtostr). */
+	if (!strchr(out, '.') && !strchr(out, 'e') && !strchr(out, 'n') && !strchr(out, 'i'))
+		memcpy(out + len, ".0", 3);
+	if ((e = strchr(out, 'e'))) {
+		char *start = e + 1, *end = e + 2;
+
+		if (*start == '-')
+			start++;
+		while (*end == '0')
+			end++;
+		if (end != start)
+			memmove(start, end, strlen(end) + 1);
+	}
+	return st_buf_adds(b, out);
+}
+
+struct sorted_key {
+	const char *k;
+	size_t len;
+	char *heap;
+	uint32_t node;
+};
+
+static int by_key(const void *pa, const void *pb)
+{
+	const struct sorted_key *a = pa, *b = pb;
+	size_t min = a->len < b->len ? a->len : b->len;
+	int r = memcmp(a->k, b->k, min);
+
+	if (r)
+		return r;
+	return a->len < b->len ? -1 : a->len > b->len;
+}
+
+int st_json_dump(const char *buf, const struct st_jtape *t, uint32_t n, int flags,
+		 struct st_buf *b)
+{
+	const struct st_jnode *v = &t->v[n];
+	struct sorted_key *keys;
+	size_t nk = 0;
+	int ret = -1;
+
+	switch (v->type) {
+	case ST_J_STR:
+		return dump_text(b, buf + v->start + 1, v->end - v->start - 2, v->escaped);
+	case ST_J_NUM:
+		return dump_number(b, buf, v);
+	case ST_J_TRUE:
+		return st_buf_add(b, "true", 4);
+	case ST_J_FALSE:
+		return st_buf_add(b, "false", 5);
+	case ST_J_NULL:
+		return st_buf_add(b, "null", 4);
+	case ST_J_ARR:
+		if (st_buf_add(b, "[", 1))
+			return -1;
+		for (uint32_t i = v->first; i; i = t->v[i].next)
+			if ((i != v->first && st_buf_add(b, ",", 1)) || st_json_dump(buf, t, i, flags, b))
+				return -1;
+		return st_buf_add(b, "]", 1);
+	default:
+		break;
+	}
+	if (st_buf_add(b, "{", 1))
+		return -1;
+	if (!(flags & ST_JDUMP_SORT_KEYS)) {
+		for (uint32_t i = v->first; i; i = t->v[i].next) {
+			const struct st_jnode *m = &t->v[i];
+
+			if ((i != v->first && st_buf_add(b, ",", 1)) ||
+			    dump_text(b, buf + m->key_start, m->key_end - m->key_start,
+				      m->key_escaped) ||
+			    st_buf_add(b, ":", 1) || st_json_dump(buf, t, i, flags, b))
+				return -1;
+		}
+		return st_buf_add(b, "}", 1);
+	}
+	if (!v->count)
+		return st_buf_add(b, "}", 1);
+	if (!(keys = st_calloc(v->count, sizeof(*keys))))
+		return -1;
+	for (uint32_t i = v->first; i && nk < v->count; i = t->v[i].next) {
+		const struct st_jnode *m = &t->v[i];
+		char small[KEY_STACK];
+
+		/* Escaped keys get their own copy, so that small is not shared. */
+		keys[nk].k = plain(buf + m->key_start, m->key_end - m->key_start, m->key_escaped,
+				   small, &keys[nk].heap, &keys[nk].len);
+		if (keys[nk].k == small) {
+			if (!(keys[nk].heap = st_strndup(small, keys[nk].len)))
+				goto out;
+			keys[nk].k = keys[nk].heap;
+		}
+		if (!keys[nk].k)
+			goto out;
+		keys[nk++].node = i;
+	}
+	qsort(keys, nk, sizeof(*keys), by_key);
+	for (size_t k = 0; k < nk; k++)
+		if ((k && st_buf_add(b, ",", 1)) || dump_string(b, keys[k].k, keys[k].len) ||
+		    st_buf_add(b, ":", 1) || st_json_dump(buf, t, keys[k].node, flags, b))
+			goto out;
+	ret = st_buf_add(b, "}", 1);
+out:
+	for (size_t k = 0; k < v->count; k++)
+		st_free(keys[k].heap);
+	st_free(keys);
+	return ret;
 }

@@ -27,6 +27,7 @@ struct st_jnode {
 struct st_jtape {
 	struct st_jnode *v;
 	size_t n, cap;
+	int unique; /* every object holds each key once (st_json_collapse_duplicates) */
 };
 
 enum st_jerr_code { ST_JE_SYNTAX = 1, ST_JE_UTF8, ST_JE_ESCAPE, ST_JE_DEPTH, ST_JE_NOMEM };
@@ -38,10 +39,16 @@ struct st_jerr {
 };
 
 #define ST_JSON_MAX_DEPTH 64
+#define ST_JSON_DEPTH_LIMIT 2048 /* jansson's JSON_PARSER_MAX_DEPTH */
 
 /* Parses len bytes (one JSON text; trailing white space allowed) onto tape, which is
  * reset first and reused across calls. Node 0 is the root. Returns 0, or -1 with e. */
 int st_json_parse(const char *buf, size_t len, struct st_jtape *tape, struct st_jerr *e);
+/* As st_json_parse(), with containers nested up to max_depth deep (at most
+ * ST_JSON_DEPTH_LIMIT; a larger max_depth means that). For readers that take the documents
+ * jansson takes. */
+int st_json_parse_depth(const char *buf, size_t len, size_t max_depth, struct st_jtape *tape,
+			struct st_jerr *e);
 /* Frees the tape's memory. */
 void st_json_tape_release(struct st_jtape *tape);
 /* Decodes the JSON string body s[0, n) (no quotes; escapes already validated) as UTF-8
@@ -54,8 +61,9 @@ int st_json_quote(struct st_buf *b, const char *s, size_t n);
 /* ---- Reading a parsed text (buf is the text the tape was made from) ------------------ */
 
 /* Member key of object obj, unescaped (key_len bytes), or 0 when none. Linear in the
- * object's members, so the last of duplicate keys is found (as jansson keeps the last);
- * index a large object instead (st_jindex). */
+ * object's members, so the last of duplicate keys is found (as jansson keeps the last;
+ * on a tape whose keys are unique, the walk stops at the key); index a large object
+ * instead (st_jindex). */
 uint32_t st_json_get(const char *buf, const struct st_jtape *t, uint32_t obj, const char *key);
 
 /* A hash index of one object's members by key, for objects with many members (a dbt
@@ -108,5 +116,25 @@ static inline uint32_t st_json_next(const struct st_jtape *t, uint32_t i)
 /* The first object on the tape with two members of one key: 0 when there is none, else
  * the index of the second of them. Returns -1 when out of memory. */
 int st_json_find_duplicate(const char *buf, const struct st_jtape *t, uint32_t *dup);
+
+/* Makes every object hold each key once, as jansson does when it loads a text: at the
+ * place of the key's first member, with the value of its last; the other members are
+ * unlinked (they stay on the tape, out of reach of st_json_first/next) and the object's
+ * count drops; st_json_get() then stops at the key it looks for. Returns how many members
+ * were unlinked, or -1 when out of memory. */
+long st_json_collapse_duplicates(const char *buf, struct st_jtape *t);
+
+#define ST_JDUMP_SORT_KEYS 1 /* st_json_dump: object members in byte order of their keys */
+
+/* Appends node n as compact JSON text: the bytes jansson's json_dumps() writes, with
+ * JSON_COMPACT | JSON_ENCODE_ANY (and JSON_SORT_KEYS with ST_JDUMP_SORT_KEYS), for the
+ * value it reads from the same text. Strings are written again: \" \\ \b \f \n \r \t,
+ * other control characters as \u00XX (upper-case hex), everything else as it is (UTF-8,
+ * '/'); whole numbers as %lld (-0 is 0); other numbers as %.17g with ".0" added when that
+ * has no dot or exponent, and the exponent without '+' or leading zeros. Objects are
+ * written member by member: collapse duplicate keys first. Returns 0, or -1 when out of
+ * memory or at the buffer's bound (b then holds part of the text). */
+int st_json_dump(const char *buf, const struct st_jtape *t, uint32_t n, int flags,
+		 struct st_buf *b);
 
 #endif

@@ -3,7 +3,9 @@
 #include "json.h"
 #include "alloc.h"
 
+#include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static struct st_jtape tape;
@@ -90,6 +92,112 @@ static void lookups(void)
 	CHECK(st_json_find_duplicate(doc, &tape, &dup) == 0 && dup == 0);
 }
 
+/* Keys of object obj, in order, joined by commas, with their values when numbers. */
+static const char *members(const char *doc, uint32_t obj)
+{
+	static char out[256];
+	size_t at = 0;
+
+	out[0] = '\0';
+	for (uint32_t i = st_json_first(&tape, obj); i; i = st_json_next(&tape, i)) {
+		const struct st_jnode *n = &tape.v[i];
+		char *k = st_json_keydup(doc, n, NULL, NULL);
+
+		at += (size_t)snprintf(out + at, sizeof(out) - at, "%s%s=%.*s", at ? "," : "",
+				       k ? k : "?", (int)(n->end - n->start), doc + n->start);
+		st_free(k);
+	}
+	return out;
+}
+
+/* Each key once, at its first place with its last value, as jansson loads it; the deep
+ * limit is jansson's. */
+static void collapse(void)
+{
+	const char *doc = "{\"a\":1,\"b\":2,\"\\u0061\":3,\"c\":{\"x\":1,\"x\":2},\"b\":4}";
+	char big[8192], *deep;
+	struct st_jerr e;
+	size_t at = 0;
+
+	CHECK(st_json_parse(doc, strlen(doc), &tape, &e) == 0 && !tape.unique);
+	CHECK(st_json_collapse_duplicates(doc, &tape) == 3 && tape.unique);
+	CHECK_STR(members(doc, 0), "a=3,b=4,c={\"x\":1,\"x\":2}");
+	CHECK(tape.v[0].count == 3);
+	CHECK_STR(members(doc, st_json_get(doc, &tape, 0, "c")), "x=2");
+	CHECK(st_json_collapse_duplicates(doc, &tape) == 0); /* nothing left to do */
+	/* A large object (hashed), its duplicates interleaved: the first relink of a later
+	 * member must not send the walk around in a loop. */
+	big[at++] = '{';
+	for (int k = 0; k < 20; k++)
+		at += (size_t)snprintf(big + at, sizeof(big) - at, "\"k%d\":%d,", k % 7, k);
+	big[at - 1] = '}';
+	CHECK(st_json_parse(big, at, &tape, &e) == 0);
+	CHECK(st_json_collapse_duplicates(big, &tape) == 13);
+	CHECK_STR(members(big, 0), "k0=14,k1=15,k2=16,k3=17,k4=18,k5=19,k6=13");
+	CHECK(st_json_get(big, &tape, 0, "k6") && tape.v[0].count == 7);
+
+	CHECK((deep = st_malloc(2 * ST_JSON_DEPTH_LIMIT + 3)) != NULL);
+	if (!deep)
+		return;
+	memset(deep, '[', ST_JSON_DEPTH_LIMIT + 1);
+	memset(deep + ST_JSON_DEPTH_LIMIT + 1, ']', ST_JSON_DEPTH_LIMIT + 1);
+	CHECK(st_json_parse_depth(deep + 1, 2 * ST_JSON_DEPTH_LIMIT, ST_JSON_DEPTH_LIMIT, &tape,
+				  &e) == 0);
+	CHECK(st_json_parse_depth(deep, 2 * ST_JSON_DEPTH_LIMIT + 2, ST_JSON_DEPTH_LIMIT, &tape,
+				  &e) == -1 && e.code == ST_JE_DEPTH && e.offset == ST_JSON_DEPTH_LIMIT);
+	CHECK(st_json_parse(deep + 1, 2 * ST_JSON_DEPTH_LIMIT, &tape, &e) == -1 &&
+	      e.code == ST_JE_DEPTH && e.offset == ST_JSON_MAX_DEPTH);
+	st_free(deep);
+}
+
+/* st_json_dump writes what jansson's json_dumps writes for the same text, sorted or not. */
+static void dump_like_jansson(void)
+{
+	static const char *const texts[] = {
+		"{\"b\":1,\"a\":[1.0,-0,-0.0,1e300,1E-7,0.1,123456789012345678,2.5e-320,1.5,100e0,"
+		"-1e-300,1e21,12345678.9,0.000001,-9223372036854775808,9223372036854775807,5e-324]}",
+		"[\"\\u0001\\u001f\\b\\f\\n\\r\\t\\/\\\"\\\\\xc3\xa9\\u00e9\\ud83d\\ude00\\u007f\\u2028 \x7f\"]",
+		"{\"z\":{},\"y\":[],\"\xc3\xa9\":true,\"e\":false,\"ab\":null,\"a\":{\"B\":1,\"b\":2,\"A\":3},"
+		"\"\\u0041\":\"x\",\"\":0,\"a\\n\":1}",
+		"{\"k\":1,\"j\":2,\"k\":3,\"i\":{\"q\":1,\"p\":2,\"q\":[{\"b\":1,\"a\":2}]}}",
+		"[[[[{\"x\":[1,{\"y\":\"\\u0000z\"}]}]]]]",
+		"\"top\"", "12", "-0.5e-3", "true", "null", "[]", "{}",
+	};
+	struct st_jerr e;
+
+	for (size_t k = 0; k < sizeof(texts) / sizeof(*texts); k++)
+		for (int sorted = 0; sorted < 2; sorted++) {
+			const char *text = texts[k];
+			json_error_t je;
+			json_t *j = json_loads(text, JSON_DECODE_ANY | JSON_ALLOW_NUL, &je);
+			char *want = j ? json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY |
+							     (sorted ? JSON_SORT_KEYS : 0))
+				       : NULL;
+			struct st_buf b;
+
+			st_buf_init(&b, 1 << 20);
+			CHECK(want != NULL);
+			CHECK(st_json_parse(text, strlen(text), &tape, &e) == 0);
+			CHECK(st_json_collapse_duplicates(text, &tape) >= 0);
+			CHECK(st_json_dump(text, &tape, 0, sorted ? ST_JDUMP_SORT_KEYS : 0, &b) == 0);
+			if (want && !t_streq(st_buf_str(&b), want, text, __FILE__, __LINE__))
+				printf("#   sorted=%d\n", sorted);
+			free(want);
+			json_decref(j);
+			st_buf_release(&b);
+		}
+	/* The buffer's bound is reported. */
+	{
+		struct st_buf b;
+		const char *text = "{\"a\":\"0123456789\"}";
+
+		st_buf_init(&b, 8);
+		CHECK(st_json_parse(text, strlen(text), &tape, &e) == 0);
+		CHECK(st_json_dump(text, &tape, 0, ST_JDUMP_SORT_KEYS, &b) == -1);
+		st_buf_release(&b);
+	}
+}
+
 int main(void)
 {
 	char deep[200], out[64];
@@ -139,6 +247,8 @@ int main(void)
 	CHECK_STR(st_buf_str(&b), "\"a\\\"b\\\\c\\n\\u0001\"");
 	st_buf_release(&b);
 	lookups();
+	collapse();
+	dump_like_jansson();
 	st_json_tape_release(&tape);
 	return t_done();
 }
