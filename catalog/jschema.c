@@ -897,6 +897,7 @@ struct jwalk {
 	uint8_t kesc[JPATH_MAX];    /* the key has escapes */
 	size_t idx[JPATH_MAX];
 	int depth;
+	int quiet;     /* only whether and how deep: the choices of a oneOf are tried so */
 	char msg[600];
 	int msg_depth; /* the path depth of the problem: deeper is more specific */
 };
@@ -934,10 +935,12 @@ static int jfail(struct jwalk *w, const char *fmt, ...)
 {
 	va_list ap;
 
+	w->msg_depth = w->depth;
+	if (w->quiet)
+		return 1;
 	va_start(ap, fmt);
 	vsnprintf(w->msg, sizeof(w->msg), fmt, ap);
 	va_end(ap);
-	w->msg_depth = w->depth;
 	return 1;
 }
 
@@ -946,6 +949,8 @@ static const char *subject(const struct jwalk *w, char *buf, size_t n)
 {
 	char p[400];
 
+	if (w->quiet)
+		return "";
 	if (!w->depth)
 		return "the document";
 	path_text(w, p, sizeof(p));
@@ -1024,6 +1029,8 @@ static const char *quoted(const struct jwalk *w, uint32_t x, char *buf, size_t n
 {
 	char *t;
 
+	if (w->quiet)
+		return "";
 	if (w->t->v[x].type != ST_J_STR)
 		return "a value of another type";
 	if (!(t = st_json_strdup(w->buf, &w->t->v[x], NULL, NULL)))
@@ -1162,19 +1169,6 @@ static const char *str_of(const struct jwalk *w, uint32_t x, char *small, size_t
 
 static int jcheck(struct jwalk *w, const struct jnode *n, uint32_t x);
 
-/* Tries n on x without keeping its problem; returns 0 when x matches. */
-static int jtry(struct jwalk *w, const struct jnode *n, uint32_t x, char *msg, size_t len,
-		int *depth)
-{
-	int r = jcheck(w, n, x);
-
-	if (r) {
-		snprintf(msg, len, "%s", w->msg);
-		*depth = w->msg_depth;
-	}
-	return r;
-}
-
 static int check_enum_json(struct jwalk *w, const struct jnode *n, uint32_t x)
 {
 	const char *cands[64], *hint;
@@ -1190,6 +1184,8 @@ static int check_enum_json(struct jwalk *w, const struct jnode *n, uint32_t x)
 		if (json_is_string(e) && nc < 64)
 			cands[nc++] = json_string_value(e);
 	}
+	if (w->quiet)
+		return jfail(w, "?");
 	subject(w, sub, sizeof(sub));
 	if (w->t->v[x].type == ST_J_STR)
 		t = st_json_strdup(w->buf, &w->t->v[x], NULL, NULL);
@@ -1205,6 +1201,26 @@ static int check_enum_json(struct jwalk *w, const struct jnode *n, uint32_t x)
 		len += (size_t)r;
 	}
 	return jfail(w, "%s is %s, not one of %s", sub, quoted(w, x, val, sizeof(val)), list);
+}
+
+/* Whether member node m's key is key (len bytes): inline for the common unescaped key. */
+static inline int key_eq(const char *buf, const struct st_jnode *m, const char *key, size_t len)
+{
+	if (!m->key_escaped)
+		return m->key_end - m->key_start == len && (!len || (buf[m->key_start] == key[0] &&
+					!memcmp(buf + m->key_start, key, len)));
+	return st_json_key_is(buf, m, key, len);
+}
+
+/* Whether object x has a member key. */
+static int has_key(const struct jwalk *w, uint32_t x, const char *key)
+{
+	size_t len = strlen(key);
+
+	for (uint32_t m = st_json_first(w->t, x); m; m = st_json_next(w->t, m))
+		if (key_eq(w->buf, &w->t->v[m], key, len))
+			return 1;
+	return 0;
 }
 
 /* Member key of node m, unescaped, for a message (freed by the caller); NULL on no memory. */
@@ -1225,7 +1241,7 @@ static int check_object(struct jwalk *w, const struct jnode *n, uint32_t x)
 	{
 		const char *rk = json_string_value(v);
 
-		if (rk && !st_json_get(w->buf, t, x, rk)) {
+		if (rk && !has_key(w, x, rk)) {
 			if (!w->depth)
 				return jfail(w, "missing required key '%s'", rk);
 			return jfail(w, "%s is missing required key '%s'", subject(w, sub, sizeof(sub)),
@@ -1238,13 +1254,13 @@ static int check_object(struct jwalk *w, const struct jnode *n, uint32_t x)
 			size_t j;
 			json_t *dep;
 
-			if (!st_json_get(w->buf, t, x, k))
+			if (!has_key(w, x, k))
 				continue;
 			json_array_foreach(v, j, dep)
 			{
 				const char *dk = json_string_value(dep);
 
-				if (dk && !st_json_get(w->buf, t, x, dk))
+				if (dk && !has_key(w, x, dk))
 					return jfail(w, "%s has '%s' but not '%s'",
 						     subject(w, sub, sizeof(sub)), k, dk);
 			}
@@ -1259,12 +1275,12 @@ static int check_object(struct jwalk *w, const struct jnode *n, uint32_t x)
 		int r;
 
 		for (i = 0; i < n->nprops; i++)
-			if (st_json_key_is(w->buf, mn, n->pkeys[i], n->plens[i])) {
+			if (key_eq(w->buf, mn, n->pkeys[i], n->plens[i])) {
 				sub_n = n->pvals[i];
 				break;
 			}
 		if (!sub_n && n->addl_false) {
-			char *kt = key_text(w, m);
+			char *kt = w->quiet ? NULL : key_text(w, m);
 
 			if (!w->depth)
 				r = jfail(w, "unknown key '%s'", kt ? kt : "?");
@@ -1397,6 +1413,7 @@ static int jcheck(struct jwalk *w, const struct jnode *n, uint32_t x)
 	if (n->not) {
 		struct jwalk scratch = *w;
 
+		scratch.quiet = 1;
 		if (!jcheck(&scratch, n->not, x))
 			return jfail(w, "%s matches a schema it must not",
 				     subject(w, sub, sizeof(sub)));
@@ -1411,22 +1428,25 @@ static int jcheck(struct jwalk *w, const struct jnode *n, uint32_t x)
 		 * document: the branch that got furthest is the one that was meant. */
 		const struct jnode *const *alts = n->nany ? (const struct jnode *const *)n->any
 							  : (const struct jnode *const *)n->one;
-		size_t nalts = n->nany ? n->nany : n->none, matched = 0;
-		char best[sizeof(w->msg)] = "", msg[sizeof(w->msg)];
-		int best_depth = -1, depth = 0;
+		size_t nalts = n->nany ? n->nany : n->none, matched = 0, best = 0;
+		int best_depth = -1, quiet = w->quiet;
 
+		/* Quietly: a choice that fails is worded only when no choice matches. */
+		w->quiet = 1;
 		for (size_t i = 0; i < nalts; i++) {
-			if (!jtry(w, alts[i], x, msg, sizeof(msg), &depth)) {
+			if (!jcheck(w, alts[i], x)) {
 				matched++;
 				if (n->nany)
 					break;
-			} else if (depth > best_depth) {
-				best_depth = depth;
-				memcpy(best, msg, sizeof(best));
+			} else if (w->msg_depth > best_depth) {
+				best_depth = w->msg_depth;
+				best = i;
 			}
 		}
+		w->quiet = quiet;
 		if (!matched) {
-			memcpy(w->msg, best, sizeof(best));
+			if (!quiet)
+				jcheck(w, alts[best], x); /* again, to word its problem */
 			w->msg_depth = best_depth;
 			return 1;
 		}
@@ -1450,6 +1470,7 @@ int catalog_jschema_check_at(const struct catalog_jschema_node *node, const char
 	w.buf = buf;
 	w.t = t;
 	w.depth = 0;
+	w.quiet = 0;
 	if (at && *at) {
 		w.key[0] = at;
 		w.klen[0] = (uint32_t)strlen(at);
