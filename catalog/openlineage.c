@@ -65,27 +65,44 @@ static const char *const q_sql[Q_COUNT] = {
 	[Q_FH_PUT] = "UPDATE ol_datasets SET facets_hash = ?2 WHERE id = ?1",
 };
 
+/* The latest run that wrote a dataset in this import, stored when the import ends. */
+struct run_note {
+	int set;
+	char job[1024], run_id[64], state[16], when[64];
+};
+
 /* The datasets met in this import, by namespace '\0' name: their id and the hash of the
- * facets last applied, so that a dataset named again costs no query. */
+ * facets last applied, so that a dataset named again costs no query; and what is still to
+ * be written of them when the import ends (flush_slots()). Each is allocated on its own, so
+ * that a pointer to one stays valid while the table grows. */
 struct ds_slot {
 	char *key;
 	size_t klen;
 	int64_t id;
 	unsigned char hash[16];
 	int has_hash;
+	int hash_dirty;            /* hash is not in ol_datasets yet */
 	unsigned char part[4][16]; /* of the schema, steward_pii, columnLineage and card facets */
 	unsigned parts;            /* bit k: part[k] is set */
+	struct run_note *run;      /* NULL: none pending */
 };
 
 #define CACHE_MAX ((size_t)1 << 22)
+
+/* A dataset edge src -> ds; ds 0 marks an empty slot (ids start at 1). */
+struct edge_key {
+	int64_t ds, src;
+};
 
 #define HBUF_MAX (64 << 20)
 
 struct catalog_ol_import {
 	struct catalog *c;
 	struct st_buf hbuf; /* scratch for hash_of() */
-	struct ds_slot *cache;
+	struct ds_slot **cache;
 	size_t cache_cap, cache_n;
+	struct edge_key *edges; /* the dataset edges stored in this import */
+	size_t edges_cap, edges_n;
 	sqlite3 *db;
 	struct catalog_jschema *schema;
 	const struct catalog_jschema_node *event;
@@ -187,8 +204,15 @@ static int load_schemas(struct catalog_ol_import *im, struct st_error *err)
 
 static void cache_clear(struct catalog_ol_import *im)
 {
+	st_free(im->edges);
+	im->edges = NULL;
+	im->edges_cap = im->edges_n = 0;
 	for (size_t i = 0; i < im->cache_cap; i++)
-		st_free(im->cache[i].key);
+		if (im->cache[i]) {
+			st_free(im->cache[i]->key);
+			st_free(im->cache[i]->run);
+			st_free(im->cache[i]);
+		}
 	st_free(im->cache);
 	im->cache = NULL;
 	im->cache_cap = im->cache_n = 0;
@@ -203,35 +227,37 @@ static size_t cache_hash(const char *k, size_t n)
 	return (size_t)h;
 }
 
-/* The slot for key (found, or empty for it); NULL when the cache is full or out of memory
- * (the caller then asks the database). */
-static struct ds_slot *cache_slot(struct catalog_ol_import *im, const char *key, size_t n)
+/* The bucket for key: holding its slot, or empty for it; NULL when the key is not there
+ * and the cache is full or out of memory (the caller then asks the database). */
+static struct ds_slot **cache_slot(struct catalog_ol_import *im, const char *key, size_t n)
 {
-	size_t i;
+	size_t i, h = cache_hash(key, n);
 
+	if (im->cache_cap)
+		for (i = h & (im->cache_cap - 1); im->cache[i]; i = (i + 1) & (im->cache_cap - 1))
+			if (im->cache[i]->klen == n && !memcmp(im->cache[i]->key, key, n))
+				return &im->cache[i];
 	if (im->cache_n * 2 >= im->cache_cap) {
 		size_t cap = im->cache_cap ? im->cache_cap * 2 : 1024;
-		struct ds_slot *v;
+		struct ds_slot **v;
 
 		if (cap > CACHE_MAX || !(v = st_calloc(cap, sizeof(*v))))
 			return NULL;
 		for (size_t k = 0; k < im->cache_cap; k++) {
-			struct ds_slot *o = &im->cache[k];
+			struct ds_slot *o = im->cache[k];
 
-			if (!o->key)
+			if (!o)
 				continue;
-			for (i = cache_hash(o->key, o->klen) & (cap - 1); v[i].key; i = (i + 1) & (cap - 1))
+			for (i = cache_hash(o->key, o->klen) & (cap - 1); v[i]; i = (i + 1) & (cap - 1))
 				;
-			v[i] = *o;
+			v[i] = o;
 		}
 		st_free(im->cache);
 		im->cache = v;
 		im->cache_cap = cap;
 	}
-	for (i = cache_hash(key, n) & (im->cache_cap - 1); im->cache[i].key;
-	     i = (i + 1) & (im->cache_cap - 1))
-		if (im->cache[i].klen == n && !memcmp(im->cache[i].key, key, n))
-			return &im->cache[i];
+	for (i = h & (im->cache_cap - 1); im->cache[i]; i = (i + 1) & (im->cache_cap - 1))
+		;
 	return &im->cache[i];
 }
 
@@ -502,6 +528,56 @@ static int done(struct catalog_ol_import *im, sqlite3_stmt *st, const char *what
 	return st_sql_error(im->err, im->db, what);
 }
 
+/* Whether edge src -> ds was stored in this import; else notes it (when memory allows: the
+ * caller then stores it). */
+static int edge_seen(struct catalog_ol_import *im, int64_t ds, int64_t src)
+{
+	size_t i, mask;
+
+	if (im->edges_n * 2 >= im->edges_cap) {
+		size_t cap = im->edges_cap ? im->edges_cap * 2 : 1024;
+		struct edge_key *v;
+
+		if (cap > CACHE_MAX || !(v = st_calloc(cap, sizeof(*v))))
+			return 0;
+		for (size_t k = 0; k < im->edges_cap; k++) {
+			const struct edge_key *o = &im->edges[k];
+
+			if (!o->ds)
+				continue;
+			for (i = cache_hash((const char *)o, sizeof(*o)) & (cap - 1); v[i].ds;
+			     i = (i + 1) & (cap - 1))
+				;
+			v[i] = *o;
+		}
+		st_free(im->edges);
+		im->edges = v;
+		im->edges_cap = cap;
+	}
+	mask = im->edges_cap - 1;
+	{
+		struct edge_key key = {ds, src};
+
+		for (i = cache_hash((const char *)&key, sizeof(key)) & mask; im->edges[i].ds;
+		     i = (i + 1) & mask)
+			if (im->edges[i].ds == ds && im->edges[i].src == src)
+				return 1;
+		im->edges[i] = key;
+		im->edges_n++;
+	}
+	return 0;
+}
+
+/* Stores the dataset edge src -> ds (once an import). Returns 0, or -1 with im->err. */
+static int add_edge(struct catalog_ol_import *im, int64_t ds, int64_t src)
+{
+	if (edge_seen(im, ds, src))
+		return 0;
+	sqlite3_bind_int64(im->q[Q_EDGE_ADD], 1, ds);
+	sqlite3_bind_int64(im->q[Q_EDGE_ADD], 2, src);
+	return done(im, im->q[Q_EDGE_ADD], "cannot store lineage");
+}
+
 /* An RFC 3339 time (already validated) as a UTC text that sorts: 2020-12-28T19:51:01.641000Z. */
 static void utc_key(const char *t, char *out, size_t n)
 {
@@ -650,29 +726,31 @@ static struct ds_slot *dataset_slot(struct catalog_ol_import *im, const char *ns
 {
 	size_t nl = strlen(ns), ml = strlen(name);
 	char key[1024];
-	struct ds_slot *slot = NULL;
+	struct ds_slot **b = NULL, *slot;
 
 	if (nl + ml + 1 <= sizeof(key)) {
 		memcpy(key, ns, nl + 1);
 		memcpy(key + nl + 1, name, ml);
-		slot = cache_slot(im, key, nl + 1 + ml);
-		if (slot && slot->key) {
-			*id = slot->id;
-			return slot;
+		b = cache_slot(im, key, nl + 1 + ml);
+		if (b && *b) {
+			*id = (*b)->id;
+			return *b;
 		}
 	}
 	if ((*id = dataset_id_db(im, ns, name)) < 0)
 		return NULL;
-	if (slot && (slot->key = st_malloc(nl + 1 + ml))) {
-		memcpy(slot->key, key, nl + 1 + ml);
-		slot->klen = nl + 1 + ml;
-		slot->id = *id;
-		slot->has_hash = 0;
-		slot->parts = 0;
-		im->cache_n++;
-		return slot;
+	if (!b || !(slot = st_calloc(1, sizeof(*slot))))
+		return NULL;
+	if (!(slot->key = st_malloc(nl + 1 + ml))) {
+		st_free(slot);
+		return NULL;
 	}
-	return NULL;
+	memcpy(slot->key, key, nl + 1 + ml);
+	slot->klen = nl + 1 + ml;
+	slot->id = *id;
+	*b = slot;
+	im->cache_n++;
+	return slot;
 }
 
 /* The ol_datasets id of (ns, name). Returns it, or -1 with im->err. */
@@ -913,9 +991,7 @@ static int apply_column_lineage(struct catalog_ol_import *im, int64_t ds, uint32
 			return -1;
 		if (src == ds)
 			continue;
-		sqlite3_bind_int64(im->q[Q_EDGE_ADD], 1, ds);
-		sqlite3_bind_int64(im->q[Q_EDGE_ADD], 2, src);
-		if (done(im, im->q[Q_EDGE_ADD], "cannot store lineage"))
+		if (add_edge(im, ds, src))
 			return -1;
 	}
 	return 0;
@@ -1000,7 +1076,8 @@ out:
 	return ret;
 }
 
-static int apply_dataset(struct catalog_ol_import *im, uint32_t d, int64_t *id)
+static int apply_dataset(struct catalog_ol_import *im, uint32_t d, int64_t *id,
+			 struct ds_slot **slotp)
 {
 	uint32_t facets = jget(im, d, "facets");
 	unsigned char hash[16];
@@ -1013,6 +1090,8 @@ static int apply_dataset(struct catalog_ol_import *im, uint32_t d, int64_t *id)
 	if (!ns || !name) /* the schema requires them: only memory can be short */
 		return st_error_oom(im->err);
 	slot = dataset_slot(im, ns, name, id);
+	if (slotp)
+		*slotp = slot;
 	if (*id < 0)
 		return -1;
 	if (!nkids(im, facets, ST_J_OBJ))
@@ -1035,11 +1114,15 @@ static int apply_dataset(struct catalog_ol_import *im, uint32_t d, int64_t *id)
 	}
 	if (same)
 		return 0;
-	st = im->q[Q_FH_PUT];
-	sqlite3_bind_int64(st, 1, *id);
-	sqlite3_bind_blob(st, 2, hash, sizeof(hash), SQLITE_STATIC);
-	if (done(im, st, "cannot store dataset"))
-		return -1;
+	if (slot) {
+		slot->hash_dirty = 1; /* stored when the import ends */
+	} else {
+		st = im->q[Q_FH_PUT];
+		sqlite3_bind_int64(st, 1, *id);
+		sqlite3_bind_blob(st, 2, hash, sizeof(hash), SQLITE_STATIC);
+		if (done(im, st, "cannot store dataset"))
+			return -1;
+	}
 	/* Of facets that changed, apply only the parts that did. */
 	for (int k = 0; k < 4; k++) {
 		static const char *const parts[] = {"schema", "steward_pii", "columnLineage", NULL};
@@ -1092,6 +1175,81 @@ static int apply_dataset(struct catalog_ol_import *im, uint32_t d, int64_t *id)
 		if (slot) {
 			memcpy(slot->part[k], h, sizeof(h));
 			slot->parts |= 1u << k;
+		}
+	}
+	return 0;
+}
+
+/* ---- what is written when the import ends ---- */
+
+/* Records that a run wrote dataset id (its slot, or NULL), as ol_datasets says: the run of
+ * the latest time (the later of equal ones), unless the dataset has a later one already. */
+static int put_run(struct catalog_ol_import *im, int64_t id, const char *job, const char *run_id,
+		   const char *state, const char *when)
+{
+	sqlite3_stmt *st = im->q[Q_DS_RUN];
+
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_text(st, 2, job, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, run_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, state, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, when, -1, SQLITE_STATIC);
+	return done(im, st, "cannot store run");
+}
+
+/* The same, kept in the dataset's slot until the import ends: of the runs that write a
+ * dataset many times, only the latest is stored, once. Returns 0, or -1 with im->err. */
+static int note_run(struct catalog_ol_import *im, struct ds_slot *slot, int64_t id,
+		    const char *job, const char *run_id, const char *state, const char *when)
+{
+	struct run_note *r;
+
+	if (slot && !slot->run)
+		slot->run = st_calloc(1, sizeof(*slot->run));
+	r = slot ? slot->run : NULL;
+	if (r && strlen(job) < sizeof(r->job) && strlen(run_id) < sizeof(r->run_id) &&
+	    strlen(state) < sizeof(r->state) && strlen(when) < sizeof(r->when)) {
+		if (!r->set || strcmp(r->when, when) <= 0) {
+			memcpy(r->job, job, strlen(job) + 1);
+			memcpy(r->run_id, run_id, strlen(run_id) + 1);
+			memcpy(r->state, state, strlen(state) + 1);
+			memcpy(r->when, when, strlen(when) + 1);
+			r->set = 1;
+		}
+		return 0;
+	}
+	/* Not kept: the one kept goes first, so that the order of the writes is the order of
+	 * the events. */
+	if (r && r->set) {
+		if (put_run(im, id, r->job, r->run_id, r->state, r->when))
+			return -1;
+		r->set = 0;
+	}
+	return put_run(im, id, job, run_id, state, when);
+}
+
+/* Writes what the slots keep: the facet hashes and the latest runs. Returns 0, or -1. */
+static int flush_slots(struct catalog_ol_import *im)
+{
+	for (size_t i = 0; i < im->cache_cap; i++) {
+		struct ds_slot *s = im->cache[i];
+
+		if (!s)
+			continue;
+		if (s->hash_dirty) {
+			sqlite3_stmt *st = im->q[Q_FH_PUT];
+
+			sqlite3_bind_int64(st, 1, s->id);
+			sqlite3_bind_blob(st, 2, s->hash, sizeof(s->hash), SQLITE_STATIC);
+			if (done(im, st, "cannot store dataset"))
+				return -1;
+			s->hash_dirty = 0;
+		}
+		if (s->run && s->run->set) {
+			if (put_run(im, s->id, s->run->job, s->run->run_id, s->run->state,
+				    s->run->when))
+				return -1;
+			s->run->set = 0;
 		}
 	}
 	return 0;
@@ -1244,27 +1402,18 @@ static int apply_event(struct catalog_ol_import *im, uint32_t ev, char *why, siz
 	if (nin && !(in_ids = st_calloc(nin, sizeof(*in_ids))))
 		return st_error_oom(im->err);
 	for (uint32_t d = kids(im, inputs, ST_J_ARR); d; d = st_json_next(&im->tape, d))
-		if (apply_dataset(im, d, &in_ids[i++]))
+		if (apply_dataset(im, d, &in_ids[i++], NULL))
 			goto out;
 	for (uint32_t d = kids(im, outputs, ST_J_ARR); d; d = st_json_next(&im->tape, d)) {
+		struct ds_slot *slot;
 		int64_t id;
 
-		if (apply_dataset(im, d, &id))
-			goto out;
-		st = im->q[Q_DS_RUN];
-		sqlite3_bind_int64(st, 1, id);
-		sqlite3_bind_text(st, 2, jobname, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 3, run_id, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 4, state, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 5, when, -1, SQLITE_STATIC);
-		if (done(im, st, "cannot store run"))
+		if (apply_dataset(im, d, &id, &slot) || note_run(im, slot, id, jobname, run_id, state, when))
 			goto out;
 		for (size_t k = 0; k < nin; k++) {
 			if (in_ids[k] == id)
 				continue;
-			sqlite3_bind_int64(im->q[Q_EDGE_ADD], 1, id);
-			sqlite3_bind_int64(im->q[Q_EDGE_ADD], 2, in_ids[k]);
-			if (done(im, im->q[Q_EDGE_ADD], "cannot store lineage"))
+			if (add_edge(im, id, in_ids[k]))
 				goto out;
 		}
 	}
@@ -1572,7 +1721,7 @@ int catalog_ol_import_fd(struct catalog_ol_import *im, const char *source, int f
 				goto out;
 		}
 	}
-	if (catalog_ol_sync(im->c, err) || st_sql_exec(im->db, "COMMIT", err))
+	if (flush_slots(im) || catalog_ol_sync(im->c, err) || st_sql_exec(im->db, "COMMIT", err))
 		goto out;
 	ret = 0;
 out:
