@@ -89,6 +89,15 @@ struct ds_slot {
 
 #define CACHE_MAX ((size_t)1 << 22)
 
+/* A run met in this import: its row of ol_runs as it stands, or will when the import ends
+ * (known 0: it has none). */
+struct run_slot {
+	char *run_id;
+	char *job;
+	int known, dirty; /* dirty: the row is still to be written */
+	char state[16], when[64];
+};
+
 /* A dataset edge src -> ds; ds 0 marks an empty slot (ids start at 1). */
 struct edge_key {
 	int64_t ds, src;
@@ -103,6 +112,8 @@ struct catalog_ol_import {
 	size_t cache_cap, cache_n;
 	struct edge_key *edges; /* the dataset edges stored in this import */
 	size_t edges_cap, edges_n;
+	struct run_slot **runs; /* the runs met in this import, by run id */
+	size_t runs_cap, runs_n;
 	sqlite3 *db;
 	struct catalog_jschema *schema;
 	const struct catalog_jschema_node *event;
@@ -204,6 +215,15 @@ static int load_schemas(struct catalog_ol_import *im, struct st_error *err)
 
 static void cache_clear(struct catalog_ol_import *im)
 {
+	for (size_t i = 0; i < im->runs_cap; i++)
+		if (im->runs[i]) {
+			st_free(im->runs[i]->run_id);
+			st_free(im->runs[i]->job);
+			st_free(im->runs[i]);
+		}
+	st_free(im->runs);
+	im->runs = NULL;
+	im->runs_cap = im->runs_n = 0;
 	st_free(im->edges);
 	im->edges = NULL;
 	im->edges_cap = im->edges_n = 0;
@@ -1180,6 +1200,104 @@ static int apply_dataset(struct catalog_ol_import *im, uint32_t d, int64_t *id,
 	return 0;
 }
 
+/* ---- runs ---- */
+
+/* The bucket for run id: holding its slot, or empty for it; NULL when it is not there and
+ * the table is full or out of memory. */
+static struct run_slot **run_bucket(struct catalog_ol_import *im, const char *run_id)
+{
+	size_t i, n = strlen(run_id), h = cache_hash(run_id, n);
+
+	if (im->runs_cap)
+		for (i = h & (im->runs_cap - 1); im->runs[i]; i = (i + 1) & (im->runs_cap - 1))
+			if (!strcmp(im->runs[i]->run_id, run_id))
+				return &im->runs[i];
+	if (im->runs_n * 2 >= im->runs_cap) {
+		size_t cap = im->runs_cap ? im->runs_cap * 2 : 1024;
+		struct run_slot **v;
+
+		if (cap > CACHE_MAX || !(v = st_calloc(cap, sizeof(*v))))
+			return NULL;
+		for (size_t k = 0; k < im->runs_cap; k++) {
+			struct run_slot *o = im->runs[k];
+
+			if (!o)
+				continue;
+			for (i = cache_hash(o->run_id, strlen(o->run_id)) & (cap - 1); v[i];
+			     i = (i + 1) & (cap - 1))
+				;
+			v[i] = o;
+		}
+		st_free(im->runs);
+		im->runs = v;
+		im->runs_cap = cap;
+	}
+	for (i = h & (im->runs_cap - 1); im->runs[i]; i = (i + 1) & (im->runs_cap - 1))
+		;
+	return &im->runs[i];
+}
+
+/* The slot of run run_id, read from ol_runs the first time; NULL when it cannot be kept
+ * (the caller then reads and writes ol_runs itself) or on a database error (*rc -1). */
+static struct run_slot *run_get(struct catalog_ol_import *im, const char *run_id, int *rc)
+{
+	struct run_slot **b = run_bucket(im, run_id), *r;
+	sqlite3_stmt *st = im->q[Q_RUN_GET];
+	int step;
+
+	*rc = 0;
+	if (!b)
+		return NULL;
+	if (*b)
+		return *b;
+	if (!(r = st_calloc(1, sizeof(*r))) || !(r->run_id = st_strdup(run_id))) {
+		st_free(r);
+		return NULL;
+	}
+	sqlite3_bind_text(st, 1, run_id, -1, SQLITE_STATIC);
+	step = sqlite3_step(st);
+	if (step == SQLITE_ROW) {
+		const char *had = (const char *)sqlite3_column_text(st, 0);
+		const char *at = (const char *)sqlite3_column_text(st, 1);
+
+		r->known = had && at && strlen(had) < sizeof(r->state) && strlen(at) < sizeof(r->when);
+		if (r->known) {
+			memcpy(r->state, had, strlen(had) + 1);
+			memcpy(r->when, at, strlen(at) + 1);
+		}
+	}
+	sqlite3_reset(st);
+	if ((step == SQLITE_ROW && !r->known) || (step != SQLITE_ROW && step != SQLITE_DONE)) {
+		/* Not representable here (or an error: the caller's own read says which). */
+		st_free(r->run_id);
+		st_free(r);
+		return NULL;
+	}
+	*b = r;
+	im->runs_n++;
+	return r;
+}
+
+/* Records that run r is now in state at time when, of job: written when the import ends.
+ * Returns 0, or -1 when out of memory. */
+static int run_set(struct run_slot *r, const char *job, const char *state, const char *when)
+{
+	if (strlen(state) >= sizeof(r->state) || strlen(when) >= sizeof(r->when))
+		return -1;
+	if (!r->job || strcmp(r->job, job)) {
+		char *j = st_strdup(job);
+
+		if (!j)
+			return -1;
+		st_free(r->job);
+		r->job = j;
+	}
+	memcpy(r->state, state, strlen(state) + 1);
+	memcpy(r->when, when, strlen(when) + 1);
+	r->known = r->dirty = 1;
+	return 0;
+}
+
 /* ---- what is written when the import ends ---- */
 
 /* Records that a run wrote dataset id (its slot, or NULL), as ol_datasets says: the run of
@@ -1228,9 +1346,24 @@ static int note_run(struct catalog_ol_import *im, struct ds_slot *slot, int64_t 
 	return put_run(im, id, job, run_id, state, when);
 }
 
-/* Writes what the slots keep: the facet hashes and the latest runs. Returns 0, or -1. */
+/* Writes what the slots keep: the runs' states, the facet hashes and the latest run of
+ * each dataset. Returns 0, or -1. */
 static int flush_slots(struct catalog_ol_import *im)
 {
+	for (size_t i = 0; i < im->runs_cap; i++) {
+		struct run_slot *r = im->runs[i];
+		sqlite3_stmt *st = im->q[Q_RUN_PUT];
+
+		if (!r || !r->dirty)
+			continue;
+		sqlite3_bind_text(st, 1, r->run_id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, r->job, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, r->state, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, r->when, -1, SQLITE_STATIC);
+		if (done(im, st, "cannot store run"))
+			return -1;
+		r->dirty = 0;
+	}
 	for (size_t i = 0; i < im->cache_cap; i++) {
 		struct ds_slot *s = im->cache[i];
 
@@ -1340,6 +1473,7 @@ static int apply_event(struct catalog_ol_import *im, uint32_t ev, char *why, siz
 	unsigned char hash[16];
 	char when[64], jobname[1024];
 	int64_t *in_ids = NULL;
+	struct run_slot *rs;
 	sqlite3_stmt *st;
 	int rc, ret = -1;
 
@@ -1372,9 +1506,20 @@ static int apply_event(struct catalog_ol_import *im, uint32_t ev, char *why, siz
 	/* An event of an earlier stage of its run than the one recorded (a START after the
 	 * COMPLETE), or older at the same stage, changes nothing. OTHER events add metadata at
 	 * any time and change no state. */
+	if ((rs = run_get(im, run_id, &rc))) {
+		if (rs->known && strcmp(state, "OTHER") &&
+		    (rank(state) < rank(rs->state) ||
+		     (rank(state) == rank(rs->state) && strcmp(when, rs->when) < 0))) {
+			snprintf(why, n, "superseded: run '%s' is already %s", run_id, rs->state);
+			im->stats->superseded++;
+			return EV_IGNORED;
+		}
+		if (strcmp(state, "OTHER") && run_set(rs, jobname, state, when))
+			return st_error_oom(im->err);
+	}
 	st = im->q[Q_RUN_GET];
 	sqlite3_bind_text(st, 1, run_id, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
+	rc = rs ? SQLITE_DONE : sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		const char *had = (const char *)sqlite3_column_text(st, 0);
 		const char *at = (const char *)sqlite3_column_text(st, 1);
@@ -1390,7 +1535,7 @@ static int apply_event(struct catalog_ol_import *im, uint32_t ev, char *why, siz
 	sqlite3_reset(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return st_sql_error(im->err, im->db, "cannot read runs");
-	if (strcmp(state, "OTHER")) {
+	if (!rs && strcmp(state, "OTHER")) {
 		st = im->q[Q_RUN_PUT];
 		sqlite3_bind_text(st, 1, run_id, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 2, jobname, -1, SQLITE_STATIC);
