@@ -129,6 +129,12 @@ struct catalog_ol_import {
 	struct chunk *strs;
 	int oom;
 	struct st_buf path; /* scratch for field paths */
+	/* Where each node of the event is in its flattened form (hbuf), so that the hash of a
+	 * part of the event needs no flattening of its own. */
+	struct span {
+		uint32_t s, e;
+	} *fo;
+	size_t fo_cap;
 };
 
 /* ---- set-up ---- */
@@ -292,6 +298,7 @@ void catalog_ol_import_free(struct catalog_ol_import *im)
 	st_buf_release(&im->path);
 	st_json_tape_release(&im->tape);
 	arena_release(im);
+	st_free(im->fo);
 	st_sql_finalize(im->q, Q_COUNT);
 	for (size_t i = 0; i < im->nfacets; i++)
 		st_free((char *)im->facets[i].key);
@@ -797,13 +804,28 @@ static int add_text(struct catalog_ol_import *im, struct st_buf *b, const char *
  * jansson numbers its types, then the content), keys in document order: the form that
  * event and facet hashes have always been taken of. Returns 0, or -1 when b is full or out
  * of memory. */
+static int flatten_value(struct catalog_ol_import *im, struct st_buf *b, uint32_t x,
+			 const struct st_jnode *v, const char *buf);
+
+/* Flattens node x, and notes where its form is in b (im->fo[x]). */
 static int flatten(struct catalog_ol_import *im, struct st_buf *b, uint32_t x)
+{	const struct st_jnode *v = &im->tape.v[x];
+	const char *buf = im->buf;
+
+	im->fo[x].s = (uint32_t)b->len;
+	if (flatten_value(im, b, x, v, buf))
+		return -1;
+	im->fo[x].e = (uint32_t)b->len;
+	return 0;
+}
+
+static int flatten_value(struct catalog_ol_import *im, struct st_buf *b, uint32_t x,
+			 const struct st_jnode *v, const char *buf)
 {
 	static const char tags[] = {[ST_J_OBJ] = '0', [ST_J_ARR] = '1', [ST_J_STR] = '2',
 				    [ST_J_TRUE] = '5', [ST_J_FALSE] = '6', [ST_J_NULL] = '7'};
-	const struct st_jnode *v = &im->tape.v[x];
-	const char *buf = im->buf;
 
+	(void)x;
 	switch (v->type) {
 	case ST_J_OBJ:
 		if (st_buf_add(b, "0", 1))
@@ -847,17 +869,39 @@ static int flatten(struct catalog_ol_import *im, struct st_buf *b, uint32_t x)
 	}
 }
 
-/* A 16-byte BLAKE2b of values xs[0..n) flattened (NO entries skipped). */
+/* Flattens the event (node ev) into im->hbuf, noting where each of its values is. Returns
+ * 0, or -1 with im->err. */
+static int flatten_event(struct catalog_ol_import *im, uint32_t ev)
+{
+	if (im->tape.n > im->fo_cap) {
+		struct span *v = st_realloc(im->fo, im->tape.n * sizeof(*v));
+
+		if (!v)
+			return st_error_oom(im->err);
+		im->fo = v;
+		im->fo_cap = im->tape.n;
+	}
+	st_buf_reset(&im->hbuf);
+	if (flatten(im, &im->hbuf, ev))
+		return im->oom ? st_error_oom(im->err)
+			       : st_error_set(im->err, ST_E_INVALID, "an event is larger than %d bytes",
+					      HBUF_MAX);
+	return 0;
+}
+
+/* A 16-byte BLAKE2b of values xs[0..n) of the event flattened one after the other (NO
+ * entries skipped), as if each were flattened anew: flatten_event() came first. */
 static int hash_of(struct catalog_ol_import *im, const uint32_t *xs, size_t n,
 		   unsigned char *out)
 {
-	st_buf_reset(&im->hbuf);
+	crypto_generichash_state st;
+
+	crypto_generichash_init(&st, NULL, 0, 16);
 	for (size_t i = 0; i < n; i++)
-		if (xs[i] != NO && flatten(im, &im->hbuf, xs[i]))
-			return im->oom ? st_error_oom(im->err)
-				       : st_error_set(im->err, ST_E_INVALID,
-						      "an event is larger than %d bytes", HBUF_MAX);
-	crypto_generichash(out, 16, (const unsigned char *)im->hbuf.p, im->hbuf.len, NULL, 0);
+		if (xs[i] != NO)
+			crypto_generichash_update(&st, (const unsigned char *)im->hbuf.p + im->fo[xs[i]].s,
+						  im->fo[xs[i]].e - im->fo[xs[i]].s);
+	crypto_generichash_final(&st, out, 16);
 	return 0;
 }
 
@@ -1484,7 +1528,7 @@ static int apply_event(struct catalog_ol_import *im, uint32_t ev, char *why, siz
 	}
 	/* The event as parsed: the same event in an array, in NDJSON or pretty-printed is
 	 * the same event. */
-	if (hash_of(im, &ev, 1, hash))
+	if (flatten_event(im, ev) || hash_of(im, &ev, 1, hash))
 		return -1;
 	sqlite3_bind_blob(im->q[Q_EVENT_ADD], 1, hash, sizeof(hash), SQLITE_STATIC);
 	if (done(im, im->q[Q_EVENT_ADD], "cannot store event"))
