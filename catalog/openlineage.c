@@ -219,7 +219,9 @@ static int load_schemas(struct catalog_ol_import *im, struct st_error *err)
 	return 0;
 }
 
-static void cache_clear(struct catalog_ol_import *im)
+/* Forgets the runs and edges met: they are kept for one call of catalog_ol_import_fd() (one
+ * transaction), since another process may write ol_runs between two. */
+static void runs_clear(struct catalog_ol_import *im)
 {
 	for (size_t i = 0; i < im->runs_cap; i++)
 		if (im->runs[i]) {
@@ -233,6 +235,11 @@ static void cache_clear(struct catalog_ol_import *im)
 	st_free(im->edges);
 	im->edges = NULL;
 	im->edges_cap = im->edges_n = 0;
+}
+
+static void cache_clear(struct catalog_ol_import *im)
+{
+	runs_clear(im);
 	for (size_t i = 0; i < im->cache_cap; i++)
 		if (im->cache[i]) {
 			st_free(im->cache[i]->key);
@@ -1915,6 +1922,7 @@ int catalog_ol_import_fd(struct catalog_ol_import *im, const char *source, int f
 	ret = 0;
 out:
 	st_free(buf);
+	runs_clear(im);
 	if (ret) {
 		sqlite3_exec(im->db, "ROLLBACK", NULL, NULL, NULL);
 		cache_clear(im); /* it may hold rows that were rolled back */
