@@ -2,7 +2,8 @@
  * uses, applied to YAML node trees so that every problem keeps its line and column; and a
  * compiled one for JSON documents against a set of draft 2020-12 schema files that refer to
  * each other (the OpenLineage spec: $ref into $defs and across files, allOf/anyOf/oneOf/not,
- * const, dependentRequired, formats uri, date-time and uuid). */
+ * const, dependentRequired, formats uri, date-time and uuid). The schemas are jansson trees,
+ * compiled once; the documents are read off the strict reader's tape (common/json.h). */
 #ifndef CATALOG_JSCHEMA_H
 #define CATALOG_JSCHEMA_H
 
