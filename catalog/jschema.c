@@ -548,6 +548,7 @@ struct jnode {
 	struct jnode **all, **any, **one;
 	size_t nall, nany, none;
 	const char **pkeys;
+	size_t *plens;
 	struct jnode **pvals;
 	size_t nprops;
 };
@@ -566,6 +567,7 @@ static void jnode_free(struct jnode *n)
 	st_free(n->any);
 	st_free(n->one);
 	st_free(n->pkeys);
+	st_free(n->plens);
 	st_free(n->pvals);
 	st_free(n);
 }
@@ -747,14 +749,16 @@ static struct jnode *compile(struct jdoc *d, const json_t *schema, struct st_err
 		size_t np = json_object_size(j), i = 0;
 
 		n->pkeys = st_calloc(np, sizeof(*n->pkeys));
+		n->plens = st_calloc(np, sizeof(*n->plens));
 		n->pvals = st_calloc(np, sizeof(*n->pvals));
-		if (!n->pkeys || !n->pvals) {
+		if (!n->pkeys || !n->plens || !n->pvals) {
 			st_error_oom(err);
 			return NULL;
 		}
 		json_object_foreach((json_t *)j, k, v)
 		{
 			n->pkeys[i] = k;
+			n->plens[i] = strlen(k);
 			if (!(n->pvals[i++] = compile(d, v, err)))
 				return NULL;
 		}
@@ -785,19 +789,17 @@ static int is_hexdigit(int c)
 	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
 
-/* The characters a URI may hold after its scheme (RFC 3986: unreserved, reserved and '%'). */
+/* The characters a URI may hold after its scheme (RFC 3986: unreserved, reserved and '%'),
+ * by ASCII code: '1' for each. A table: URIs are most of what an event's facets hold. */
+static const char uri_chars[129] =
+	"00000000000000000000000000000000"
+	"01011111111111111111111111110101"
+	"11111111111111111111111111110101"
+	"01111111111111111111111111100010";
+
 static int uri_char(unsigned char c)
 {
-	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
-		return 1;
-	switch (c) {
-	case '-': case '.': case '_': case '~': case ':': case '/': case '?': case '#': case '[':
-	case ']': case '@': case '!': case '$': case '&': case '\'': case '(': case ')': case '*':
-	case '+': case ',': case ';': case '=': case '%':
-		return 1;
-	default:
-		return 0;
-	}
+	return c < 128 && uri_chars[c] == '1';
 }
 
 /* An absolute URI (RFC 3986): a scheme, ':', then only characters a URI may hold, with '%'
@@ -878,13 +880,22 @@ static int is_uuid(const char *p)
 
 /* ---- the walk ---- */
 
+/* The walk reads the document off a tape (common/json.h) as the import parsed it: no tree
+ * is built. Numbers read as jansson reads them: a number without fraction or exponent is an
+ * integer, any other one a real. */
+
 #define JPATH_MAX 48
 
-/* A walk: the path to the node being checked, and the first problem found. */
+/* A walk: the document, the path to the node being checked, and the first problem found. */
 struct jwalk {
-	const char *key[JPATH_MAX]; /* NULL: an array index */
+	const char *buf;
+	const struct st_jtape *t;
+	const char *key[JPATH_MAX]; /* the raw bytes of each step's key; NULL: an array index */
+	uint32_t klen[JPATH_MAX];
+	uint8_t kesc[JPATH_MAX];    /* the key has escapes */
 	size_t idx[JPATH_MAX];
 	int depth;
+	int quiet;     /* only whether and how deep: the choices of a oneOf are tried so */
 	char msg[600];
 	int msg_depth; /* the path depth of the problem: deeper is more specific */
 };
@@ -895,9 +906,20 @@ static void path_text(const struct jwalk *w, char *out, size_t n)
 
 	out[0] = '\0';
 	for (int i = 0; i < w->depth && len < n; i++) {
-		int r = w->key[i] ? snprintf(out + len, n - len, "%s%s", i ? "." : "", w->key[i])
-				  : snprintf(out + len, n - len, "[%zu]", w->idx[i]);
+		const char *k = w->key[i];
+		size_t kl = w->klen[i];
+		char *plain = NULL;
+		int r;
 
+		if (k && w->kesc[i]) {
+			if (!(plain = st_malloc(kl + 1)))
+				break;
+			kl = st_json_unescape(k, kl, plain);
+			k = plain;
+		}
+		r = k ? snprintf(out + len, n - len, "%s%.*s", i ? "." : "", (int)kl, k)
+		      : snprintf(out + len, n - len, "[%zu]", w->idx[i]);
+		st_free(plain);
 		if (r < 0)
 			break;
 		len += (size_t)r;
@@ -911,10 +933,12 @@ static int jfail(struct jwalk *w, const char *fmt, ...)
 {
 	va_list ap;
 
+	w->msg_depth = w->depth;
+	if (w->quiet)
+		return 1;
 	va_start(ap, fmt);
 	vsnprintf(w->msg, sizeof(w->msg), fmt, ap);
 	va_end(ap);
-	w->msg_depth = w->depth;
 	return 1;
 }
 
@@ -923,6 +947,8 @@ static const char *subject(const struct jwalk *w, char *buf, size_t n)
 {
 	char p[400];
 
+	if (w->quiet)
+		return "";
 	if (!w->depth)
 		return "the document";
 	path_text(w, p, sizeof(p));
@@ -943,26 +969,50 @@ static const char *jtype_words(unsigned t)
 	}
 }
 
-static unsigned jtype_of(const json_t *x)
+/* Whether number node n is written as an integer (no fraction, no exponent). */
+static int num_is_int(const char *buf, const struct st_jnode *n)
 {
-	switch (json_typeof(x)) {
-	case JSON_OBJECT: return JT_OBJECT;
-	case JSON_ARRAY: return JT_ARRAY;
-	case JSON_STRING: return JT_STRING;
-	case JSON_INTEGER: return JT_INTEGER | JT_NUMBER;
-	case JSON_REAL: {
-		double v = json_real_value(x);
+	for (uint32_t i = n->start; i < n->end; i++)
+		if (buf[i] == '.' || buf[i] == 'e' || buf[i] == 'E')
+			return 0;
+	return 1;
+}
 
+/* The value of number node n (0 when it does not convert: the caller's parse rules it out). */
+static double num_value(const char *buf, const struct st_jnode *n)
+{
+	int64_t i;
+	double d;
+
+	if (num_is_int(buf, n))
+		return st_json_int(buf, n, &i) ? 0 : (double)i;
+	return st_json_double(buf, n, &d) ? 0 : d;
+}
+
+static unsigned jtype_of(const struct jwalk *w, uint32_t x)
+{
+	const struct st_jnode *n = &w->t->v[x];
+
+	switch (n->type) {
+	case ST_J_OBJ: return JT_OBJECT;
+	case ST_J_ARR: return JT_ARRAY;
+	case ST_J_STR: return JT_STRING;
+	case ST_J_NUM: {
+		double v;
+
+		if (num_is_int(w->buf, n))
+			return JT_INTEGER | JT_NUMBER;
+		v = num_value(w->buf, n);
 		return JT_NUMBER | (v == (double)(json_int_t)v ? JT_INTEGER : 0);
 	}
-	case JSON_TRUE:
-	case JSON_FALSE: return JT_BOOLEAN;
+	case ST_J_TRUE:
+	case ST_J_FALSE: return JT_BOOLEAN;
 	default: return JT_NULL;
 	}
 }
 
-/* A value quoted for a message, cut at 60 bytes. */
-static const char *quoted(const json_t *x, char *buf, size_t n)
+/* A schema value quoted for a message, cut at 60 bytes. */
+static const char *quoted_schema(const json_t *x, char *buf, size_t n)
 {
 	const char *t = json_string_value(x);
 
@@ -972,51 +1022,213 @@ static const char *quoted(const json_t *x, char *buf, size_t n)
 	return buf;
 }
 
-static int jcheck(struct jwalk *w, const struct jnode *n, const json_t *x);
-
-/* Tries n on x without keeping its problem; returns 0 when x matches. */
-static int jtry(struct jwalk *w, const struct jnode *n, const json_t *x, char *msg, size_t len,
-		int *depth)
+/* A document value quoted the same way. */
+static const char *quoted(const struct jwalk *w, uint32_t x, char *buf, size_t n)
 {
-	int r = jcheck(w, n, x);
+	char *t;
 
-	if (r) {
-		snprintf(msg, len, "%s", w->msg);
-		*depth = w->msg_depth;
-	}
-	return r;
+	if (w->quiet)
+		return "";
+	if (w->t->v[x].type != ST_J_STR)
+		return "a value of another type";
+	if (!(t = st_json_strdup(w->buf, &w->t->v[x], NULL, NULL)))
+		return "a value (out of memory)";
+	snprintf(buf, n, "'%.60s%s'", t, strlen(t) > 60 ? "..." : "");
+	st_free(t);
+	return buf;
 }
 
-static int check_enum_json(struct jwalk *w, const struct jnode *n, const json_t *x)
+/* Whether schema value a equals document value x, as json_equal() compares. */
+static int equal_sd(const json_t *a, const char *buf, const struct st_jtape *t, uint32_t x)
 {
-	const char *cands[64], *t = json_string_value(x), *hint;
-	char sub[420], list[400] = "", val[80];
+	const struct st_jnode *n = &t->v[x];
+
+	switch (json_typeof(a)) {
+	case JSON_OBJECT: {
+		const char *k;
+		json_t *v;
+
+		if (n->type != ST_J_OBJ || json_object_size(a) != n->count)
+			return 0;
+		json_object_foreach((json_t *)a, k, v)
+		{
+			uint32_t m = st_json_get(buf, t, x, k);
+
+			if (!m || !equal_sd(v, buf, t, m))
+				return 0;
+		}
+		return 1;
+	}
+	case JSON_ARRAY: {
+		size_t i = 0;
+
+		if (n->type != ST_J_ARR || json_array_size(a) != n->count)
+			return 0;
+		for (uint32_t m = st_json_first(t, x); m; m = st_json_next(t, m))
+			if (!equal_sd(json_array_get(a, i++), buf, t, m))
+				return 0;
+		return 1;
+	}
+	case JSON_STRING:
+		return st_json_str_is(buf, n, json_string_value(a), json_string_length(a));
+	case JSON_INTEGER: {
+		int64_t v;
+
+		return n->type == ST_J_NUM && num_is_int(buf, n) && !st_json_int(buf, n, &v) &&
+		       v == json_integer_value(a);
+	}
+	case JSON_REAL: {
+		double d;
+
+		return n->type == ST_J_NUM && !num_is_int(buf, n) && !st_json_double(buf, n, &d) &&
+		       d == json_real_value(a);
+	}
+	case JSON_TRUE: return n->type == ST_J_TRUE;
+	case JSON_FALSE: return n->type == ST_J_FALSE;
+	default: return n->type == ST_J_NULL;
+	}
+}
+
+/* Whether document values a and b are equal, the same way (out of memory: not equal). */
+static int equal_dd(const char *buf, const struct st_jtape *t, uint32_t a, uint32_t b)
+{
+	const struct st_jnode *na = &t->v[a], *nb = &t->v[b];
+
+	if (na->type != nb->type)
+		return 0;
+	switch (na->type) {
+	case ST_J_OBJ:
+		if (na->count != nb->count)
+			return 0;
+		for (uint32_t m = st_json_first(t, a); m; m = st_json_next(t, m)) {
+			char *k = st_json_keydup(buf, &t->v[m], NULL, NULL);
+			uint32_t o = k ? st_json_get(buf, t, b, k) : 0;
+
+			st_free(k);
+			if (!o || !equal_dd(buf, t, m, o))
+				return 0;
+		}
+		return 1;
+	case ST_J_ARR:
+		if (na->count != nb->count)
+			return 0;
+		for (uint32_t m = st_json_first(t, a), o = st_json_first(t, b); m;
+		     m = st_json_next(t, m), o = st_json_next(t, o))
+			if (!equal_dd(buf, t, m, o))
+				return 0;
+		return 1;
+	case ST_J_STR: {
+		char *s;
+		size_t len;
+		int eq;
+
+		if (!(s = st_json_strdup(buf, na, &len, NULL)))
+			return 0;
+		eq = st_json_str_is(buf, nb, s, len);
+		st_free(s);
+		return eq;
+	}
+	case ST_J_NUM: {
+		int64_t i, j;
+		double d, e;
+
+		if (num_is_int(buf, na) != num_is_int(buf, nb))
+			return 0;
+		if (num_is_int(buf, na))
+			return !st_json_int(buf, na, &i) && !st_json_int(buf, nb, &j) && i == j;
+		return !st_json_double(buf, na, &d) && !st_json_double(buf, nb, &e) && d == e;
+	}
+	default:
+		return 1;
+	}
+}
+
+/* A string value as a C string: in small (n bytes) when it fits, else in a new buffer
+ * (*heap, to be freed); its decoded length in *len. NULL when out of memory. */
+static const char *str_of(const struct jwalk *w, uint32_t x, char *small, size_t n,
+			  char **heap, size_t *len)
+{
+	const struct st_jnode *v = &w->t->v[x];
+	size_t raw = v->end - v->start - 2;
+	char *out = small;
+
+	*heap = NULL;
+	if (raw + 1 > n && !(out = *heap = st_malloc(raw + 1)))
+		return NULL;
+	if (v->escaped) {
+		*len = st_json_unescape(w->buf + v->start + 1, raw, out);
+	} else {
+		memcpy(out, w->buf + v->start + 1, raw);
+		out[raw] = '\0';
+		*len = raw;
+	}
+	return out;
+}
+
+static int jcheck(struct jwalk *w, const struct jnode *n, uint32_t x);
+
+static int check_enum_json(struct jwalk *w, const struct jnode *n, uint32_t x)
+{
+	const char *cands[64], *hint;
+	char sub[420], list[400] = "", val[80], *t = NULL;
 	size_t i, nc = 0, len = 0;
 	json_t *e;
+	int r;
 
 	json_array_foreach(n->enm, i, e)
 	{
-		if (json_equal(e, (json_t *)x))
+		if (equal_sd(e, w->buf, w->t, x))
 			return 0;
 		if (json_is_string(e) && nc < 64)
 			cands[nc++] = json_string_value(e);
 	}
+	if (w->quiet)
+		return jfail(w, "?");
 	subject(w, sub, sizeof(sub));
+	if (w->t->v[x].type == ST_J_STR)
+		t = st_json_strdup(w->buf, &w->t->v[x], NULL, NULL);
 	hint = t ? catalog_suggest(t, cands, nc) : NULL;
+	st_free(t);
 	if (hint)
-		return jfail(w, "%s is %s (did you mean '%s'?)", sub, quoted(x, val, sizeof(val)),
+		return jfail(w, "%s is %s (did you mean '%s'?)", sub, quoted(w, x, val, sizeof(val)),
 			     hint);
 	for (i = 0; i < nc && len < sizeof(list); i++) {
-		int r = snprintf(list + len, sizeof(list) - len, "%s%s", i ? ", " : "", cands[i]);
-
+		r = snprintf(list + len, sizeof(list) - len, "%s%s", i ? ", " : "", cands[i]);
 		if (r < 0)
 			break;
 		len += (size_t)r;
 	}
-	return jfail(w, "%s is %s, not one of %s", sub, quoted(x, val, sizeof(val)), list);
+	return jfail(w, "%s is %s, not one of %s", sub, quoted(w, x, val, sizeof(val)), list);
 }
 
-static int check_object(struct jwalk *w, const struct jnode *n, const json_t *x)
+/* Whether member node m's key is key (len bytes): inline for the common unescaped key. */
+static inline int key_eq(const char *buf, const struct st_jnode *m, const char *key, size_t len)
+{
+	if (!m->key_escaped)
+		return m->key_end - m->key_start == len && (!len || (buf[m->key_start] == key[0] &&
+					!memcmp(buf + m->key_start, key, len)));
+	return st_json_key_is(buf, m, key, len);
+}
+
+/* Whether object x has a member key. */
+static int has_key(const struct jwalk *w, uint32_t x, const char *key)
+{
+	size_t len = strlen(key);
+
+	for (uint32_t m = st_json_first(w->t, x); m; m = st_json_next(w->t, m))
+		if (key_eq(w->buf, &w->t->v[m], key, len))
+			return 1;
+	return 0;
+}
+
+/* Member key of node m, unescaped, for a message (freed by the caller); NULL on no memory. */
+static char *key_text(const struct jwalk *w, uint32_t m)
+{
+	return st_json_keydup(w->buf, &w->t->v[m], NULL, NULL);
+}
+
+/* The required and dependentRequired keys of n on object x. */
+static int check_required(struct jwalk *w, const struct jnode *n, uint32_t x)
 {
 	char sub[420];
 	const char *k;
@@ -1027,7 +1239,7 @@ static int check_object(struct jwalk *w, const struct jnode *n, const json_t *x)
 	{
 		const char *rk = json_string_value(v);
 
-		if (rk && !json_object_get(x, rk)) {
+		if (rk && !has_key(w, x, rk)) {
 			if (!w->depth)
 				return jfail(w, "missing required key '%s'", rk);
 			return jfail(w, "%s is missing required key '%s'", subject(w, sub, sizeof(sub)),
@@ -1040,42 +1252,60 @@ static int check_object(struct jwalk *w, const struct jnode *n, const json_t *x)
 			size_t j;
 			json_t *dep;
 
-			if (!json_object_get(x, k))
+			if (!has_key(w, x, k))
 				continue;
 			json_array_foreach(v, j, dep)
 			{
 				const char *dk = json_string_value(dep);
 
-				if (dk && !json_object_get(x, dk))
+				if (dk && !has_key(w, x, dk))
 					return jfail(w, "%s has '%s' but not '%s'",
 						     subject(w, sub, sizeof(sub)), k, dk);
 			}
 		}
+	return 0;
+}
+
+/* The properties and additionalProperties of n on object x. */
+static int check_object(struct jwalk *w, const struct jnode *n, uint32_t x)
+{
+	const struct st_jtape *t = w->t;
+	char sub[420];
+	size_t i;
+
 	if (!n->nprops && !n->addl && !n->addl_false)
 		return 0;
 	if (w->depth >= JPATH_MAX)
 		return jfail(w, "%s is nested too deeply", subject(w, sub, sizeof(sub)));
-	json_object_foreach((json_t *)x, k, v)
-	{
+	for (uint32_t m = st_json_first(t, x); m; m = st_json_next(t, m)) {
+		const struct st_jnode *mn = &t->v[m];
 		const struct jnode *sub_n = NULL;
 		int r;
 
 		for (i = 0; i < n->nprops; i++)
-			if (!strcmp(n->pkeys[i], k)) {
+			if (key_eq(w->buf, mn, n->pkeys[i], n->plens[i])) {
 				sub_n = n->pvals[i];
 				break;
 			}
 		if (!sub_n && n->addl_false) {
+			char *kt = w->quiet ? NULL : key_text(w, m);
+
 			if (!w->depth)
-				return jfail(w, "unknown key '%s'", k);
-			return jfail(w, "unknown key '%s' in %s", k, subject(w, sub, sizeof(sub)));
+				r = jfail(w, "unknown key '%s'", kt ? kt : "?");
+			else
+				r = jfail(w, "unknown key '%s' in %s", kt ? kt : "?",
+					  subject(w, sub, sizeof(sub)));
+			st_free(kt);
+			return r;
 		}
 		if (!sub_n)
 			sub_n = n->addl;
 		if (!sub_n)
 			continue;
-		w->key[w->depth++] = k;
-		r = jcheck(w, sub_n, v);
+		w->key[w->depth] = w->buf + mn->key_start;
+		w->klen[w->depth] = mn->key_end - mn->key_start;
+		w->kesc[w->depth++] = mn->key_escaped;
+		r = jcheck(w, sub_n, m);
 		w->depth--;
 		if (r)
 			return 1;
@@ -1083,32 +1313,31 @@ static int check_object(struct jwalk *w, const struct jnode *n, const json_t *x)
 	return 0;
 }
 
-static int check_array(struct jwalk *w, const struct jnode *n, const json_t *x)
+static int check_array(struct jwalk *w, const struct jnode *n, uint32_t x)
 {
+	const struct st_jtape *t = w->t;
 	char sub[420];
-	size_t i;
-	json_t *v;
+	size_t i = 0;
 
-	if (n->min_items && (json_int_t)json_array_size(x) < n->min_items)
+	if (n->min_items && (json_int_t)t->v[x].count < n->min_items)
 		return jfail(w, "%s needs at least %lld items", subject(w, sub, sizeof(sub)),
 			     (long long)n->min_items);
 	if (n->unique)
-		for (i = 1; i < json_array_size(x); i++)
-			for (size_t k = 0; k < i; k++)
-				if (json_equal(json_array_get(x, i), json_array_get(x, k)))
+		for (uint32_t a = st_json_first(t, x); a; a = st_json_next(t, a))
+			for (uint32_t b = st_json_first(t, x); b != a; b = st_json_next(t, b))
+				if (equal_dd(w->buf, t, a, b))
 					return jfail(w, "%s lists an item twice",
 						     subject(w, sub, sizeof(sub)));
 	if (!n->items)
 		return 0;
 	if (w->depth >= JPATH_MAX)
 		return jfail(w, "%s is nested too deeply", subject(w, sub, sizeof(sub)));
-	json_array_foreach(x, i, v)
-	{
+	for (uint32_t m = st_json_first(t, x); m; m = st_json_next(t, m), i++) {
 		int r;
 
 		w->key[w->depth] = NULL;
 		w->idx[w->depth++] = i;
-		r = jcheck(w, n->items, v);
+		r = jcheck(w, n->items, m);
 		w->depth--;
 		if (r)
 			return 1;
@@ -1116,10 +1345,45 @@ static int check_array(struct jwalk *w, const struct jnode *n, const json_t *x)
 	return 0;
 }
 
-/* Checks x against n, cheap keywords first; stops at the first problem (returns 1). */
-static int jcheck(struct jwalk *w, const struct jnode *n, const json_t *x)
+/* The string checks of n on string x: formats, length and pattern. */
+static int check_string(struct jwalk *w, const struct jnode *n, uint32_t x)
 {
-	unsigned t = jtype_of(x);
+	char sub[420], val[80], small[256], *heap;
+	const char *s;
+	size_t len;
+	int r = 0;
+
+	if (!n->fmt && !n->min_length && !n->re)
+		return 0;
+	if (!(s = str_of(w, x, small, sizeof(small), &heap, &len)))
+		return jfail(w, "%s cannot be checked: out of memory", subject(w, sub, sizeof(sub)));
+	if (n->fmt == FMT_URI && !is_uri(s))
+		r = jfail(w, "%s must be a URI, not %s", subject(w, sub, sizeof(sub)),
+			  quoted(w, x, val, sizeof(val)));
+	else if (n->fmt == FMT_DATETIME && !is_datetime(s))
+		r = jfail(w, "%s must be an RFC 3339 date-time, not %s",
+			  subject(w, sub, sizeof(sub)), quoted(w, x, val, sizeof(val)));
+	else if (n->fmt == FMT_UUID && !is_uuid(s))
+		r = jfail(w, "%s must be a UUID, not %s", subject(w, sub, sizeof(sub)),
+			  quoted(w, x, val, sizeof(val)));
+	else if (n->min_length && (json_int_t)len < n->min_length)
+		r = jfail(w, "%s is too short", subject(w, sub, sizeof(sub)));
+	else if (n->re && regexec(n->re, s, 0, NULL, 0)) {
+		if (n->title)
+			r = jfail(w, "%s is %s (expected %s)", subject(w, sub, sizeof(sub)),
+				  quoted(w, x, val, sizeof(val)), n->title);
+		else
+			r = jfail(w, "%s is %s, which is not valid", subject(w, sub, sizeof(sub)),
+				  quoted(w, x, val, sizeof(val)));
+	}
+	st_free(heap);
+	return r;
+}
+
+/* Checks x against n, cheap keywords first; stops at the first problem (returns 1). */
+static int jcheck(struct jwalk *w, const struct jnode *n, uint32_t x)
+{
+	unsigned t = jtype_of(w, x);
 	char sub[420], val[80];
 
 	if (n->types && !(n->types & t)) {
@@ -1129,54 +1393,28 @@ static int jcheck(struct jwalk *w, const struct jnode *n, const json_t *x)
 			return jfail(w, "%s has the wrong type", subject(w, sub, sizeof(sub)));
 		return jfail(w, "%s must be %s", subject(w, sub, sizeof(sub)), jtype_words(want));
 	}
-	if (n->cnst && !json_equal((json_t *)n->cnst, (json_t *)x))
+	if (n->cnst && !equal_sd(n->cnst, w->buf, w->t, x))
 		return jfail(w, "%s must be %s", subject(w, sub, sizeof(sub)),
-			     quoted(n->cnst, val, sizeof(val)));
+			     quoted_schema(n->cnst, val, sizeof(val)));
 	if (n->enm && check_enum_json(w, n, x))
 		return 1;
-	if (t == JT_STRING) {
-		const char *s = json_string_value(x);
-
-		if (n->fmt == FMT_URI && !is_uri(s))
-			return jfail(w, "%s must be a URI, not %s", subject(w, sub, sizeof(sub)),
-				     quoted(x, val, sizeof(val)));
-		if (n->fmt == FMT_DATETIME && !is_datetime(s))
-			return jfail(w, "%s must be an RFC 3339 date-time, not %s",
-				     subject(w, sub, sizeof(sub)), quoted(x, val, sizeof(val)));
-		if (n->fmt == FMT_UUID && !is_uuid(s))
-			return jfail(w, "%s must be a UUID, not %s", subject(w, sub, sizeof(sub)),
-				     quoted(x, val, sizeof(val)));
-		if (n->min_length && (json_int_t)json_string_length(x) < n->min_length)
-			return jfail(w, "%s is too short", subject(w, sub, sizeof(sub)));
-		if (n->re && regexec(n->re, s, 0, NULL, 0)) {
-			if (n->title)
-				return jfail(w, "%s is %s (expected %s)", subject(w, sub, sizeof(sub)),
-					     quoted(x, val, sizeof(val)), n->title);
-			return jfail(w, "%s is %s, which is not valid", subject(w, sub, sizeof(sub)),
-				     quoted(x, val, sizeof(val)));
-		}
-	}
-	if (t & JT_NUMBER) {
-		double v = json_number_value(x);
+	if (t == JT_STRING && check_string(w, n, x))
+		return 1;
+	if ((t & JT_NUMBER) && (n->has_min || n->has_max)) {
+		double v = num_value(w->buf, &w->t->v[x]);
 
 		if (n->has_min && v < n->min)
 			return jfail(w, "%s must be at least %g", subject(w, sub, sizeof(sub)), n->min);
 		if (n->has_max && v > n->max)
 			return jfail(w, "%s must be at most %g", subject(w, sub, sizeof(sub)), n->max);
 	}
-	if (t == JT_OBJECT && (n->required || n->depreq)) {
-		/* Required keys before anything below them: the clearer message. */
-		struct jnode shallow = *n;
-
-		shallow.nprops = 0;
-		shallow.addl = NULL;
-		shallow.addl_false = 0;
-		if (check_object(w, &shallow, x))
-			return 1;
-	}
+	/* Required keys before anything below them: the clearer message. */
+	if (t == JT_OBJECT && (n->required || n->depreq) && check_required(w, n, x))
+		return 1;
 	if (n->not) {
 		struct jwalk scratch = *w;
 
+		scratch.quiet = 1;
 		if (!jcheck(&scratch, n->not, x))
 			return jfail(w, "%s matches a schema it must not",
 				     subject(w, sub, sizeof(sub)));
@@ -1191,22 +1429,25 @@ static int jcheck(struct jwalk *w, const struct jnode *n, const json_t *x)
 		 * document: the branch that got furthest is the one that was meant. */
 		const struct jnode *const *alts = n->nany ? (const struct jnode *const *)n->any
 							  : (const struct jnode *const *)n->one;
-		size_t nalts = n->nany ? n->nany : n->none, matched = 0;
-		char best[sizeof(w->msg)] = "", msg[sizeof(w->msg)];
-		int best_depth = -1, depth = 0;
+		size_t nalts = n->nany ? n->nany : n->none, matched = 0, best = 0;
+		int best_depth = -1, quiet = w->quiet;
 
+		/* Quietly: a choice that fails is worded only when no choice matches. */
+		w->quiet = 1;
 		for (size_t i = 0; i < nalts; i++) {
-			if (!jtry(w, alts[i], x, msg, sizeof(msg), &depth)) {
+			if (!jcheck(w, alts[i], x)) {
 				matched++;
 				if (n->nany)
 					break;
-			} else if (depth > best_depth) {
-				best_depth = depth;
-				memcpy(best, msg, sizeof(best));
+			} else if (w->msg_depth > best_depth) {
+				best_depth = w->msg_depth;
+				best = i;
 			}
 		}
+		w->quiet = quiet;
 		if (!matched) {
-			memcpy(w->msg, best, sizeof(best));
+			if (!quiet)
+				jcheck(w, alts[best], x); /* again, to word its problem */
 			w->msg_depth = best_depth;
 			return 1;
 		}
@@ -1221,24 +1462,32 @@ static int jcheck(struct jwalk *w, const struct jnode *n, const json_t *x)
 	return 0;
 }
 
-int catalog_jschema_check_at(const struct catalog_jschema_node *node, const json_t *doc,
-			     const char *at, char *why, size_t n)
+int catalog_jschema_check_at(const struct catalog_jschema_node *node, const char *buf,
+			     const struct st_jtape *t, uint32_t x, const char *at, char *why,
+			     size_t n)
 {
 	struct jwalk w;
 
+	w.buf = buf;
+	w.t = t;
 	w.depth = 0;
-	if (at && *at)
-		w.key[w.depth++] = at;
+	w.quiet = 0;
+	if (at && *at) {
+		w.key[0] = at;
+		w.klen[0] = (uint32_t)strlen(at);
+		w.kesc[0] = 0;
+		w.depth = 1;
+	}
 	w.msg[0] = '\0';
 	w.msg_depth = 0;
-	if (!jcheck(&w, (const struct jnode *)node, doc))
+	if (!jcheck(&w, (const struct jnode *)node, x))
 		return 0;
 	snprintf(why, n, "%s", w.msg);
 	return 1;
 }
 
-int catalog_jschema_check(const struct catalog_jschema_node *node, const json_t *doc,
-			  char *why, size_t n)
+int catalog_jschema_check(const struct catalog_jschema_node *node, const char *buf,
+			  const struct st_jtape *t, uint32_t x, char *why, size_t n)
 {
-	return catalog_jschema_check_at(node, doc, NULL, why, n);
+	return catalog_jschema_check_at(node, buf, t, x, NULL, why, n);
 }

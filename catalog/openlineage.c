@@ -5,6 +5,7 @@
 #include "alloc.h"
 #include "buf.h"
 #include "embedded.h"
+#include "json.h"
 #include "sql.h"
 
 #include <errno.h>
@@ -23,6 +24,7 @@ enum { AT_DATASET = 1, AT_INPUT = 2, AT_OUTPUT = 4, AT_RUN = 8, AT_JOB = 16 };
 
 struct facet_schema {
 	const char *key; /* the facet's name in an event: "schema", "columnLineage" */
+	size_t klen;
 	unsigned at;
 	const struct catalog_jschema_node *node;
 };
@@ -63,27 +65,55 @@ static const char *const q_sql[Q_COUNT] = {
 	[Q_FH_PUT] = "UPDATE ol_datasets SET facets_hash = ?2 WHERE id = ?1",
 };
 
+/* The latest run that wrote a dataset in this import, stored when the import ends. */
+struct run_note {
+	int set;
+	char job[1024], run_id[64], state[16], when[64];
+};
+
 /* The datasets met in this import, by namespace '\0' name: their id and the hash of the
- * facets last applied, so that a dataset named again costs no query. */
+ * facets last applied, so that a dataset named again costs no query; and what is still to
+ * be written of them when the import ends (flush_slots()). Each is allocated on its own, so
+ * that a pointer to one stays valid while the table grows. */
 struct ds_slot {
 	char *key;
 	size_t klen;
 	int64_t id;
 	unsigned char hash[16];
 	int has_hash;
+	int hash_dirty;            /* hash is not in ol_datasets yet */
 	unsigned char part[4][16]; /* of the schema, steward_pii, columnLineage and card facets */
 	unsigned parts;            /* bit k: part[k] is set */
+	struct run_note *run;      /* NULL: none pending */
 };
 
 #define CACHE_MAX ((size_t)1 << 22)
+
+/* A run met in this import: its row of ol_runs as it stands, or will when the import ends
+ * (known 0: it has none). */
+struct run_slot {
+	char *run_id;
+	char *job;
+	int known, dirty; /* dirty: the row is still to be written */
+	char state[16], when[64];
+};
+
+/* A dataset edge src -> ds; ds 0 marks an empty slot (ids start at 1). */
+struct edge_key {
+	int64_t ds, src;
+};
 
 #define HBUF_MAX (64 << 20)
 
 struct catalog_ol_import {
 	struct catalog *c;
 	struct st_buf hbuf; /* scratch for hash_of() */
-	struct ds_slot *cache;
+	struct ds_slot **cache;
 	size_t cache_cap, cache_n;
+	struct edge_key *edges; /* the dataset edges stored in this import */
+	size_t edges_cap, edges_n;
+	struct run_slot **runs; /* the runs met in this import, by run id */
+	size_t runs_cap, runs_n;
 	sqlite3 *db;
 	struct catalog_jschema *schema;
 	const struct catalog_jschema_node *event;
@@ -92,6 +122,19 @@ struct catalog_ol_import {
 	sqlite3_stmt *q[Q_COUNT];
 	struct catalog_ol_stats *stats;
 	struct st_error *err;
+	/* The event being handled: the text its tape was made from, the tape (reused from
+	 * event to event), the strings taken from it, and whether taking one ran out of memory. */
+	const char *buf;
+	struct st_jtape tape;
+	struct chunk *strs;
+	int oom;
+	struct st_buf path; /* scratch for field paths */
+	/* Where each node of the event is in its flattened form (hbuf), so that the hash of a
+	 * part of the event needs no flattening of its own. */
+	struct span {
+		uint32_t s, e;
+	} *fo;
+	size_t fo_cap;
 };
 
 /* ---- set-up ---- */
@@ -163,6 +206,7 @@ static int load_schemas(struct catalog_ol_import *im, struct st_error *err)
 			}
 			/* A facet file defines one facet, the one property of its root. */
 			f->at = facet_places((const char *)e->data);
+			f->klen = strlen(key);
 			if (!(f->key = st_strdup(key))) {
 				json_decref(doc);
 				return st_error_oom(err);
@@ -175,10 +219,33 @@ static int load_schemas(struct catalog_ol_import *im, struct st_error *err)
 	return 0;
 }
 
+/* Forgets the runs and edges met: they are kept for one call of catalog_ol_import_fd() (one
+ * transaction), since another process may write ol_runs between two. */
+static void runs_clear(struct catalog_ol_import *im)
+{
+	for (size_t i = 0; i < im->runs_cap; i++)
+		if (im->runs[i]) {
+			st_free(im->runs[i]->run_id);
+			st_free(im->runs[i]->job);
+			st_free(im->runs[i]);
+		}
+	st_free(im->runs);
+	im->runs = NULL;
+	im->runs_cap = im->runs_n = 0;
+	st_free(im->edges);
+	im->edges = NULL;
+	im->edges_cap = im->edges_n = 0;
+}
+
 static void cache_clear(struct catalog_ol_import *im)
 {
+	runs_clear(im);
 	for (size_t i = 0; i < im->cache_cap; i++)
-		st_free(im->cache[i].key);
+		if (im->cache[i]) {
+			st_free(im->cache[i]->key);
+			st_free(im->cache[i]->run);
+			st_free(im->cache[i]);
+		}
 	st_free(im->cache);
 	im->cache = NULL;
 	im->cache_cap = im->cache_n = 0;
@@ -193,37 +260,41 @@ static size_t cache_hash(const char *k, size_t n)
 	return (size_t)h;
 }
 
-/* The slot for key (found, or empty for it); NULL when the cache is full or out of memory
- * (the caller then asks the database). */
-static struct ds_slot *cache_slot(struct catalog_ol_import *im, const char *key, size_t n)
+/* The bucket for key: holding its slot, or empty for it; NULL when the key is not there
+ * and the cache is full or out of memory (the caller then asks the database). */
+static struct ds_slot **cache_slot(struct catalog_ol_import *im, const char *key, size_t n)
 {
-	size_t i;
+	size_t i, h = cache_hash(key, n);
 
+	if (im->cache_cap)
+		for (i = h & (im->cache_cap - 1); im->cache[i]; i = (i + 1) & (im->cache_cap - 1))
+			if (im->cache[i]->klen == n && !memcmp(im->cache[i]->key, key, n))
+				return &im->cache[i];
 	if (im->cache_n * 2 >= im->cache_cap) {
 		size_t cap = im->cache_cap ? im->cache_cap * 2 : 1024;
-		struct ds_slot *v;
+		struct ds_slot **v;
 
 		if (cap > CACHE_MAX || !(v = st_calloc(cap, sizeof(*v))))
 			return NULL;
 		for (size_t k = 0; k < im->cache_cap; k++) {
-			struct ds_slot *o = &im->cache[k];
+			struct ds_slot *o = im->cache[k];
 
-			if (!o->key)
+			if (!o)
 				continue;
-			for (i = cache_hash(o->key, o->klen) & (cap - 1); v[i].key; i = (i + 1) & (cap - 1))
+			for (i = cache_hash(o->key, o->klen) & (cap - 1); v[i]; i = (i + 1) & (cap - 1))
 				;
-			v[i] = *o;
+			v[i] = o;
 		}
 		st_free(im->cache);
 		im->cache = v;
 		im->cache_cap = cap;
 	}
-	for (i = cache_hash(key, n) & (im->cache_cap - 1); im->cache[i].key;
-	     i = (i + 1) & (im->cache_cap - 1))
-		if (im->cache[i].klen == n && !memcmp(im->cache[i].key, key, n))
-			return &im->cache[i];
+	for (i = h & (im->cache_cap - 1); im->cache[i]; i = (i + 1) & (im->cache_cap - 1))
+		;
 	return &im->cache[i];
 }
+
+static void arena_release(struct catalog_ol_import *im);
 
 void catalog_ol_import_free(struct catalog_ol_import *im)
 {
@@ -231,6 +302,10 @@ void catalog_ol_import_free(struct catalog_ol_import *im)
 		return;
 	cache_clear(im);
 	st_buf_release(&im->hbuf);
+	st_buf_release(&im->path);
+	st_json_tape_release(&im->tape);
+	arena_release(im);
+	st_free(im->fo);
 	st_sql_finalize(im->q, Q_COUNT);
 	for (size_t i = 0; i < im->nfacets; i++)
 		st_free((char *)im->facets[i].key);
@@ -248,6 +323,7 @@ int catalog_ol_import_new(struct catalog *c, struct catalog_ol_import **out, str
 	im->c = c;
 	im->db = c->db;
 	st_buf_init(&im->hbuf, HBUF_MAX);
+	st_buf_init(&im->path, 4096);
 	if (sodium_init() < 0) {
 		st_error_set(err, ST_E_SYSTEM, "cannot initialise libsodium");
 		goto fail;
@@ -264,20 +340,208 @@ fail:
 	return -1;
 }
 
-/* ---- small helpers ---- */
+/* ---- reading the event's tape ---- */
 
-static const char *jstr(const json_t *o, const char *key)
+/* Strings taken from the event, NUL-terminated, in chunks that stay put until the next
+ * event: an event's strings cost no allocation each. */
+struct chunk {
+	struct chunk *next;
+	size_t len, cap;
+	char p[];
+};
+
+#define CHUNK_MIN ((size_t)64 << 10)
+
+/* n bytes that live until arena_reset(); NULL when out of memory (im->oom is set). */
+static char *arena_alloc(struct catalog_ol_import *im, size_t n)
 {
-	return json_string_value(json_object_get(o, key));
+	struct chunk *c = im->strs;
+
+	if (!c || c->cap - c->len < n) {
+		size_t cap = n > CHUNK_MIN ? n : CHUNK_MIN;
+
+		if (!(c = st_malloc(sizeof(*c) + cap))) {
+			im->oom = 1;
+			return NULL;
+		}
+		c->next = im->strs;
+		c->len = 0;
+		c->cap = cap;
+		im->strs = c;
+	}
+	c->len += n;
+	return c->p + c->len - n;
+}
+
+/* Empties the arena, keeping its newest chunk. */
+static void arena_reset(struct catalog_ol_import *im)
+{
+	struct chunk *c = im->strs, *o, *next;
+
+	if (!c)
+		return;
+	for (o = c->next; o; o = next) {
+		next = o->next;
+		st_free(o);
+	}
+	c->next = NULL;
+	c->len = 0;
+}
+
+static void arena_release(struct catalog_ol_import *im)
+{
+	arena_reset(im);
+	st_free(im->strs);
+	im->strs = NULL;
+}
+
+/* No node: what a lookup of a key that is not there returns (node 0 is a root). */
+#define NO UINT32_MAX
+
+/* Member key of object obj, or NO (also when obj is NO or not an object). */
+static uint32_t jget(const struct catalog_ol_import *im, uint32_t obj, const char *key)
+{
+	uint32_t m;
+
+	if (obj == NO)
+		return NO;
+	m = st_json_get(im->buf, &im->tape, obj, key);
+	return m ? m : NO;
+}
+
+static int is_true(const struct catalog_ol_import *im, uint32_t x)
+{
+	return x != NO && im->tape.v[x].type == ST_J_TRUE;
+}
+
+/* The first child of x when x is a container of type, else 0; then st_json_next(). */
+static uint32_t kids(const struct catalog_ol_import *im, uint32_t x, int type)
+{
+	return x != NO && im->tape.v[x].type == type ? im->tape.v[x].first : 0;
+}
+
+/* How many children x has when it is a container of type, else 0. */
+static size_t nkids(const struct catalog_ol_import *im, uint32_t x, int type)
+{
+	return x != NO && im->tape.v[x].type == type ? im->tape.v[x].count : 0;
+}
+
+/* Bytes s[0, n), unescaped when escaped, as a C string in the arena. */
+static const char *text_of(struct catalog_ol_import *im, const char *s, size_t n, int escaped)
+{
+	char *out = arena_alloc(im, n + 1);
+
+	if (!out)
+		return NULL;
+	if (escaped)
+		st_json_unescape(s, n, out);
+	else {
+		memcpy(out, s, n);
+		out[n] = '\0';
+	}
+	return out;
+}
+
+/* String node x as a C string, or NULL when x is NO or not a string. */
+static const char *jval(struct catalog_ol_import *im, uint32_t x)
+{
+	const struct st_jnode *v;
+
+	if (x == NO || im->tape.v[x].type != ST_J_STR)
+		return NULL;
+	v = &im->tape.v[x];
+	return text_of(im, im->buf + v->start + 1, v->end - v->start - 2, v->escaped);
+}
+
+/* The member key of node m as a C string (NULL when out of memory). */
+static const char *jkey(struct catalog_ol_import *im, uint32_t m)
+{
+	const struct st_jnode *v = &im->tape.v[m];
+
+	return text_of(im, im->buf + v->key_start, v->key_end - v->key_start, v->key_escaped);
+}
+
+static const char *jstr(struct catalog_ol_import *im, uint32_t o, const char *key)
+{
+	return jval(im, jget(im, o, key));
 }
 
 /* Facet key of facets, unless it is absent or marked _deleted. */
-static const json_t *present(const json_t *facets, const char *key)
+static uint32_t present(const struct catalog_ol_import *im, uint32_t facets, const char *key)
 {
-	const json_t *f = json_object_get(facets, key);
+	uint32_t f = jget(im, facets, key);
 
-	return f && !json_is_true(json_object_get(f, "_deleted")) ? f : NULL;
+	return f != NO && !is_true(im, jget(im, f, "_deleted")) ? f : NO;
 }
+
+/* Whether number node n is written as an integer (no fraction or exponent), which jansson
+ * reads as a json_int_t and any other number as a double. */
+static int num_is_int(const char *buf, const struct st_jnode *n)
+{
+	for (uint32_t i = n->start; i < n->end; i++)
+		if (buf[i] == '.' || buf[i] == 'e' || buf[i] == 'E')
+			return 0;
+	return 1;
+}
+
+/* Whether the JSON string body s[0, n) has a "\u0000" escape. */
+static int has_nul(const char *s, size_t n)
+{
+	for (size_t i = 0; i + 1 < n; i++)
+		if (s[i] == '\\') {
+			if (s[i + 1] == 'u' && i + 5 < n && !memcmp(s + i + 2, "0000", 4))
+				return 1;
+			i++;
+		}
+	return 0;
+}
+
+/* Whether jansson, whose reading the import's messages, hashes and rejects file keep, takes
+ * the text on the tape as it stands: an object or an array at the top (any value when
+ * any_root), no key twice, no "\u0000", integers within 64 bits and no real that
+ * overflows. Returns 1, 0, or -1 when out of memory. */
+static int as_jansson(const char *buf, const struct st_jtape *t, int any_root)
+{
+	uint32_t dup;
+
+	if (!any_root && t->v[0].type != ST_J_OBJ && t->v[0].type != ST_J_ARR)
+		return 0;
+	for (size_t i = 0; i < t->n; i++) {
+		const struct st_jnode *n = &t->v[i];
+		int64_t iv;
+		double d;
+
+		if (n->type == ST_J_NUM &&
+		    (num_is_int(buf, n) ? st_json_int(buf, n, &iv) : st_json_double(buf, n, &d)))
+			return 0;
+		if (n->escaped && has_nul(buf + n->start + 1, n->end - n->start - 2))
+			return 0;
+		if (n->key_escaped && has_nul(buf + n->key_start, n->key_end - n->key_start))
+			return 0;
+	}
+	if (st_json_find_duplicate(buf, t, &dup))
+		return -1;
+	return dup == 0;
+}
+
+/* Parses p[0, len) onto im->tape as the event to handle. Returns 1 when it is there as
+ * jansson reads it, 0 when not (je says why when the tape reader refused it), or -1 with
+ * err when out of memory. */
+static int tape_event(struct catalog_ol_import *im, const char *p, size_t len, int any_root,
+		      struct st_jerr *je)
+{
+	int r;
+
+	if (st_json_parse(p, len, &im->tape, je))
+		return je->code == ST_JE_NOMEM ? st_error_oom(im->err) : 0;
+	im->buf = p;
+	if ((r = as_jansson(p, &im->tape, any_root)) < 0)
+		return st_error_oom(im->err);
+	return r;
+}
+
+
+/* ---- small helpers ---- */
 
 static void bind_str(sqlite3_stmt *st, int i, const char *s)
 {
@@ -296,6 +560,56 @@ static int done(struct catalog_ol_import *im, sqlite3_stmt *st, const char *what
 	if (rc == SQLITE_DONE || rc == SQLITE_ROW)
 		return 0;
 	return st_sql_error(im->err, im->db, what);
+}
+
+/* Whether edge src -> ds was stored in this import; else notes it (when memory allows: the
+ * caller then stores it). */
+static int edge_seen(struct catalog_ol_import *im, int64_t ds, int64_t src)
+{
+	size_t i, mask;
+
+	if (im->edges_n * 2 >= im->edges_cap) {
+		size_t cap = im->edges_cap ? im->edges_cap * 2 : 1024;
+		struct edge_key *v;
+
+		if (cap > CACHE_MAX || !(v = st_calloc(cap, sizeof(*v))))
+			return 0;
+		for (size_t k = 0; k < im->edges_cap; k++) {
+			const struct edge_key *o = &im->edges[k];
+
+			if (!o->ds)
+				continue;
+			for (i = cache_hash((const char *)o, sizeof(*o)) & (cap - 1); v[i].ds;
+			     i = (i + 1) & (cap - 1))
+				;
+			v[i] = *o;
+		}
+		st_free(im->edges);
+		im->edges = v;
+		im->edges_cap = cap;
+	}
+	mask = im->edges_cap - 1;
+	{
+		struct edge_key key = {ds, src};
+
+		for (i = cache_hash((const char *)&key, sizeof(key)) & mask; im->edges[i].ds;
+		     i = (i + 1) & mask)
+			if (im->edges[i].ds == ds && im->edges[i].src == src)
+				return 1;
+		im->edges[i] = key;
+		im->edges_n++;
+	}
+	return 0;
+}
+
+/* Stores the dataset edge src -> ds (once an import). Returns 0, or -1 with im->err. */
+static int add_edge(struct catalog_ol_import *im, int64_t ds, int64_t src)
+{
+	if (edge_seen(im, ds, src))
+		return 0;
+	sqlite3_bind_int64(im->q[Q_EDGE_ADD], 1, ds);
+	sqlite3_bind_int64(im->q[Q_EDGE_ADD], 2, src);
+	return done(im, im->q[Q_EDGE_ADD], "cannot store lineage");
 }
 
 /* An RFC 3339 time (already validated) as a UTC text that sorts: 2020-12-28T19:51:01.641000Z. */
@@ -446,29 +760,31 @@ static struct ds_slot *dataset_slot(struct catalog_ol_import *im, const char *ns
 {
 	size_t nl = strlen(ns), ml = strlen(name);
 	char key[1024];
-	struct ds_slot *slot = NULL;
+	struct ds_slot **b = NULL, *slot;
 
 	if (nl + ml + 1 <= sizeof(key)) {
 		memcpy(key, ns, nl + 1);
 		memcpy(key + nl + 1, name, ml);
-		slot = cache_slot(im, key, nl + 1 + ml);
-		if (slot && slot->key) {
-			*id = slot->id;
-			return slot;
+		b = cache_slot(im, key, nl + 1 + ml);
+		if (b && *b) {
+			*id = (*b)->id;
+			return *b;
 		}
 	}
 	if ((*id = dataset_id_db(im, ns, name)) < 0)
 		return NULL;
-	if (slot && (slot->key = st_malloc(nl + 1 + ml))) {
-		memcpy(slot->key, key, nl + 1 + ml);
-		slot->klen = nl + 1 + ml;
-		slot->id = *id;
-		slot->has_hash = 0;
-		slot->parts = 0;
-		im->cache_n++;
-		return slot;
+	if (!b || !(slot = st_calloc(1, sizeof(*slot))))
+		return NULL;
+	if (!(slot->key = st_malloc(nl + 1 + ml))) {
+		st_free(slot);
+		return NULL;
 	}
-	return NULL;
+	memcpy(slot->key, key, nl + 1 + ml);
+	slot->klen = nl + 1 + ml;
+	slot->id = *id;
+	*b = slot;
+	im->cache_n++;
+	return slot;
 }
 
 /* The ol_datasets id of (ns, name). Returns it, or -1 with im->err. */
@@ -480,75 +796,133 @@ static int64_t dataset_id(struct catalog_ol_import *im, const char *ns, const ch
 	return id;
 }
 
-/* Appends a JSON value to b in a compact form that tells values apart (a type byte, then
- * the content), keys in document order. Returns 0, or -1 when b is full or out of memory. */
-static int flatten(struct st_buf *b, const json_t *x)
+/* Appends text s[0, n) (unescaped when escaped) and a NUL to b. */
+static int add_text(struct catalog_ol_import *im, struct st_buf *b, const char *s, size_t n,
+		    int escaped)
 {
-	char tag = (char)('0' + json_typeof(x));
-	const char *k;
-	json_t *v;
-	size_t i;
-
-	if (st_buf_add(b, &tag, 1))
+	if (escaped && !(s = text_of(im, s, n, 1)))
 		return -1;
-	switch (json_typeof(x)) {
-	case JSON_OBJECT:
-		json_object_foreach((json_t *)x, k, v)
-		{
-			if (st_buf_add(b, k, strlen(k) + 1) || flatten(b, v))
+	return st_buf_add(b, s, escaped ? strlen(s) + 1 : n) || (!escaped && st_buf_add(b, "", 1))
+		       ? -1
+		       : 0;
+}
+
+/* Appends a JSON value to b in a compact form that tells values apart (a type byte as
+ * jansson numbers its types, then the content), keys in document order: the form that
+ * event and facet hashes have always been taken of. Returns 0, or -1 when b is full or out
+ * of memory. */
+static int flatten_value(struct catalog_ol_import *im, struct st_buf *b, uint32_t x,
+			 const struct st_jnode *v, const char *buf);
+
+/* Flattens node x, and notes where its form is in b (im->fo[x]). */
+static int flatten(struct catalog_ol_import *im, struct st_buf *b, uint32_t x)
+{	const struct st_jnode *v = &im->tape.v[x];
+	const char *buf = im->buf;
+
+	im->fo[x].s = (uint32_t)b->len;
+	if (flatten_value(im, b, x, v, buf))
+		return -1;
+	im->fo[x].e = (uint32_t)b->len;
+	return 0;
+}
+
+static int flatten_value(struct catalog_ol_import *im, struct st_buf *b, uint32_t x,
+			 const struct st_jnode *v, const char *buf)
+{
+	static const char tags[] = {[ST_J_OBJ] = '0', [ST_J_ARR] = '1', [ST_J_STR] = '2',
+				    [ST_J_TRUE] = '5', [ST_J_FALSE] = '6', [ST_J_NULL] = '7'};
+
+	(void)x;
+	switch (v->type) {
+	case ST_J_OBJ:
+		if (st_buf_add(b, "0", 1))
+			return -1;
+		for (uint32_t m = v->first; m; m = im->tape.v[m].next) {
+			const struct st_jnode *k = &im->tape.v[m];
+
+			if (add_text(im, b, buf + k->key_start, k->key_end - k->key_start,
+				     k->key_escaped) ||
+			    flatten(im, b, m))
 				return -1;
 		}
 		return st_buf_add(b, "}", 1);
-	case JSON_ARRAY:
-		json_array_foreach(x, i, v)
-		{
-			if (flatten(b, v))
+	case ST_J_ARR:
+		if (st_buf_add(b, "1", 1))
+			return -1;
+		for (uint32_t m = v->first; m; m = im->tape.v[m].next)
+			if (flatten(im, b, m))
 				return -1;
-		}
 		return st_buf_add(b, "]", 1);
-	case JSON_STRING:
-		return st_buf_add(b, json_string_value(x), json_string_length(x) + 1);
-	case JSON_INTEGER: {
-		json_int_t n = json_integer_value(x);
+	case ST_J_STR:
+		return st_buf_add(b, "2", 1) ||
+		       add_text(im, b, buf + v->start + 1, v->end - v->start - 2, v->escaped);
+	case ST_J_NUM:
+		if (num_is_int(buf, v)) {
+			json_int_t n = 0;
+			int64_t i;
 
-		return st_buf_add(b, &n, sizeof(n));
-	}
-	case JSON_REAL: {
-		double d = json_real_value(x);
+			if (!st_json_int(buf, v, &i))
+				n = (json_int_t)i;
+			return st_buf_add(b, "3", 1) || st_buf_add(b, &n, sizeof(n));
+		} else {
+			double d = 0;
 
-		return st_buf_add(b, &d, sizeof(d));
-	}
+			if (st_json_double(buf, v, &d))
+				d = 0;
+			return st_buf_add(b, "4", 1) || st_buf_add(b, &d, sizeof(d));
+		}
 	default:
-		return 0;
+		return st_buf_add(b, &tags[v->type], 1);
 	}
 }
 
-/* A 16-byte BLAKE2b of values xs[0..n) flattened (NULL entries skipped). */
-static int hash_of(struct catalog_ol_import *im, const json_t *const *xs, size_t n,
+/* Flattens the event (node ev) into im->hbuf, noting where each of its values is. Returns
+ * 0, or -1 with im->err. */
+static int flatten_event(struct catalog_ol_import *im, uint32_t ev)
+{
+	if (im->tape.n > im->fo_cap) {
+		struct span *v = st_realloc(im->fo, im->tape.n * sizeof(*v));
+
+		if (!v)
+			return st_error_oom(im->err);
+		im->fo = v;
+		im->fo_cap = im->tape.n;
+	}
+	st_buf_reset(&im->hbuf);
+	if (flatten(im, &im->hbuf, ev))
+		return im->oom ? st_error_oom(im->err)
+			       : st_error_set(im->err, ST_E_INVALID, "an event is larger than %d bytes",
+					      HBUF_MAX);
+	return 0;
+}
+
+/* A 16-byte BLAKE2b of values xs[0..n) of the event flattened one after the other (NO
+ * entries skipped), as if each were flattened anew: flatten_event() came first. */
+static int hash_of(struct catalog_ol_import *im, const uint32_t *xs, size_t n,
 		   unsigned char *out)
 {
-	st_buf_reset(&im->hbuf);
+	crypto_generichash_state st;
+
+	crypto_generichash_init(&st, NULL, 0, 16);
 	for (size_t i = 0; i < n; i++)
-		if (xs[i] && flatten(&im->hbuf, xs[i]))
-			return st_error_set(im->err, ST_E_INVALID, "an event is larger than %d bytes",
-					    HBUF_MAX);
-	crypto_generichash(out, 16, (const unsigned char *)im->hbuf.p, im->hbuf.len, NULL, 0);
+		if (xs[i] != NO)
+			crypto_generichash_update(&st, (const unsigned char *)im->hbuf.p + im->fo[xs[i]].s,
+						  im->fo[xs[i]].e - im->fo[xs[i]].s);
+	crypto_generichash_final(&st, out, 16);
 	return 0;
 }
 
 /* ---- facets ---- */
 
-static int add_fields(struct catalog_ol_import *im, int64_t ds, const json_t *list,
+static int add_fields(struct catalog_ol_import *im, int64_t ds, uint32_t list,
 		      struct st_buf *path, int depth, int64_t *ord)
 {
-	size_t i, base = path->len;
-	json_t *f;
+	size_t base = path->len;
 
 	if (depth > 16)
 		return 0;
-	json_array_foreach(list, i, f)
-	{
-		const char *name = jstr(f, "name");
+	for (uint32_t f = kids(im, list, ST_J_ARR); f; f = st_json_next(&im->tape, f)) {
+		const char *name = jstr(im, f, "name");
 		sqlite3_stmt *st = im->q[Q_FIELD_ADD];
 
 		if (!name)
@@ -560,12 +934,12 @@ static int add_fields(struct catalog_ol_import *im, int64_t ds, const json_t *li
 		sqlite3_bind_text(st, 2, st_buf_str(path), -1, SQLITE_TRANSIENT);
 		sqlite3_bind_int64(st, 3, (*ord)++);
 		sqlite3_bind_int(st, 4, depth);
-		bind_str(st, 5, jstr(f, "type"));
-		bind_str(st, 6, jstr(f, "description"));
+		bind_str(st, 5, jstr(im, f, "type"));
+		bind_str(st, 6, jstr(im, f, "description"));
 		if (done(im, st, "cannot store field"))
 			return -1;
 		im->stats->fields++;
-		if (add_fields(im, ds, json_object_get(f, "fields"), path, depth + 1, ord))
+		if (add_fields(im, ds, jget(im, f, "fields"), path, depth + 1, ord))
 			return -1;
 	}
 	path->len = base;
@@ -575,43 +949,38 @@ static int add_fields(struct catalog_ol_import *im, int64_t ds, const json_t *li
 }
 
 /* The schema facet replaces the dataset's fields. */
-static int apply_schema(struct catalog_ol_import *im, int64_t ds, const json_t *facet)
+static int apply_schema(struct catalog_ol_import *im, int64_t ds, uint32_t facet)
 {
-	struct st_buf path;
 	int64_t ord = 0;
-	int r;
 
 	sqlite3_bind_int64(im->q[Q_FIELDS_DEL], 1, ds);
 	if (done(im, im->q[Q_FIELDS_DEL], "cannot store fields"))
 		return -1;
-	st_buf_init(&path, 4096);
-	r = add_fields(im, ds, json_object_get(facet, "fields"), &path, 0, &ord);
-	st_buf_release(&path);
-	return r;
+	st_buf_reset(&im->path);
+	return add_fields(im, ds, jget(im, facet, "fields"), &im->path, 0, &ord);
 }
 
 /* steward's own facet (written by `export openlineage`): the classes of the fields. A
  * derived class is not stored: propagation computes it again. */
-static int apply_steward_pii(struct catalog_ol_import *im, int64_t ds, const json_t *facet)
+static int apply_steward_pii(struct catalog_ol_import *im, int64_t ds, uint32_t facet)
 {
-	const char *name;
-	json_t *f;
-
-	json_object_foreach(json_object_get(facet, "fields"), name, f)
-	{
+	for (uint32_t f = kids(im, jget(im, facet, "fields"), ST_J_OBJ); f;
+	     f = st_json_next(&im->tape, f)) {
 		sqlite3_stmt *st = im->q[Q_FIELD_PII];
-		const char *cls = jstr(f, "class");
+		const char *name, *cls = jstr(im, f, "class");
 
-		if (!json_is_object(f) || json_is_true(json_object_get(f, "derived")))
+		if (im->tape.v[f].type != ST_J_OBJ || is_true(im, jget(im, f, "derived")))
 			continue;
 		if (cls && strcmp(cls, "none") && strcmp(cls, "direct") && strcmp(cls, "indirect") &&
 		    strcmp(cls, "sensitive") && strcmp(cls, "pseudonymous"))
 			cls = NULL; /* 'unknown' and anything newer: no class */
+		if (!(name = jkey(im, f)))
+			return st_error_oom(im->err);
 		sqlite3_bind_int64(st, 1, ds);
 		sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
 		bind_str(st, 3, cls);
-		bind_str(st, 4, jstr(f, "category"));
-		bind_str(st, 5, jstr(f, "transform"));
+		bind_str(st, 4, jstr(im, f, "category"));
+		bind_str(st, 5, jstr(im, f, "transform"));
 		if (done(im, st, "cannot store field class"))
 			return -1;
 	}
@@ -622,46 +991,45 @@ static int apply_steward_pii(struct catalog_ol_import *im, int64_t ds, const jso
  * columnLineage, inputs in the lineage facet, where only DATASET inputs with a field count).
  * Each transformation of an input field is an edge; an input field without transformations
  * is DIRECT, of the deprecated field-level transformationType (MASKED is masking). */
-static int add_field_edges(struct catalog_ol_import *im, int64_t ds, const json_t *fields,
+static int add_field_edges(struct catalog_ol_import *im, int64_t ds, uint32_t fields,
 			   const char *inputs)
 {
-	const char *field;
-	json_t *f;
+	const struct st_jtape *t = &im->tape;
 
-	json_object_foreach((json_t *)fields, field, f)
-	{
-		const char *old = jstr(f, "transformationType");
-		size_t i;
-		json_t *in;
+	for (uint32_t f = kids(im, fields, ST_J_OBJ); f; f = st_json_next(t, f)) {
+		const char *old = jstr(im, f, "transformationType"), *field = jkey(im, f);
 
-		json_array_foreach(json_object_get(f, inputs), i, in)
-		{
-			const json_t *ts = json_object_get(in, "transformations");
-			const char *kind = jstr(in, "type");
-			size_t nt = json_array_size(ts);
+		if (!field)
+			return st_error_oom(im->err);
+		for (uint32_t in = kids(im, jget(im, f, inputs), ST_J_ARR); in;
+		     in = st_json_next(t, in)) {
+			uint32_t ts = jget(im, in, "transformations");
+			const char *kind = jstr(im, in, "type"), *ns = jstr(im, in, "namespace");
+			const char *name = jstr(im, in, "name"), *src_field = jstr(im, in, "field");
+			size_t nt = nkids(im, ts, ST_J_ARR);
+			uint32_t tr = kids(im, ts, ST_J_ARR);
 			int64_t src;
 
-			if ((kind && strcmp(kind, "DATASET")) || !jstr(in, "namespace") ||
-			    !jstr(in, "name") || !jstr(in, "field"))
+			if ((kind && strcmp(kind, "DATASET")) || !ns || !name || !src_field)
 				continue;
-			if ((src = dataset_id(im, jstr(in, "namespace"), jstr(in, "name"))) < 0)
+			if ((src = dataset_id(im, ns, name)) < 0)
 				return -1;
-			for (size_t k = 0; k < (nt ? nt : 1); k++) {
-				const json_t *t = nt ? json_array_get(ts, k) : NULL;
+			for (size_t k = 0; k < (nt ? nt : 1); k++, tr = nt ? st_json_next(t, tr) : 0) {
+				uint32_t x = nt ? tr : NO;
 				sqlite3_stmt *st = im->q[Q_FEDGE_ADD];
-				const char *type = t ? jstr(t, "type") : "DIRECT";
-				const char *sub = t ? jstr(t, "subtype") : old;
-				int masking = t ? json_is_true(json_object_get(t, "masking"))
-						: old && !strcmp(old, "MASKED");
+				const char *type = x != NO ? jstr(im, x, "type") : "DIRECT";
+				const char *sub = x != NO ? jstr(im, x, "subtype") : old;
+				int masking = x != NO ? is_true(im, jget(im, x, "masking"))
+						      : old && !strcmp(old, "MASKED");
 
 				sqlite3_bind_int64(st, 1, ds);
 				sqlite3_bind_text(st, 2, field, -1, SQLITE_STATIC);
 				sqlite3_bind_int64(st, 3, src);
-				sqlite3_bind_text(st, 4, jstr(in, "field"), -1, SQLITE_STATIC);
+				sqlite3_bind_text(st, 4, src_field, -1, SQLITE_STATIC);
 				bind_str(st, 5, type ? type : "DIRECT");
 				bind_str(st, 6, sub ? sub : "");
 				sqlite3_bind_int(st, 7, masking);
-				bind_str(st, 8, t ? jstr(t, "description") : NULL);
+				bind_str(st, 8, x != NO ? jstr(im, x, "description") : NULL);
 				if (done(im, st, "cannot store column lineage"))
 					return -1;
 				if (sqlite3_changes(im->db))
@@ -674,31 +1042,27 @@ static int add_field_edges(struct catalog_ol_import *im, int64_t ds, const json_
 
 /* The columnLineage and lineage facets replace the column edges into the dataset; the
  * lineage facet's dataset-level DATASET inputs are dataset edges. */
-static int apply_column_lineage(struct catalog_ol_import *im, int64_t ds, const json_t *cl,
-				const json_t *lin)
+static int apply_column_lineage(struct catalog_ol_import *im, int64_t ds, uint32_t cl,
+				uint32_t lin)
 {
-	size_t i;
-	json_t *in;
-
 	sqlite3_bind_int64(im->q[Q_FEDGES_DEL], 1, ds);
 	if (done(im, im->q[Q_FEDGES_DEL], "cannot store column lineage") ||
-	    add_field_edges(im, ds, json_object_get(cl, "fields"), "inputFields") ||
-	    add_field_edges(im, ds, json_object_get(lin, "fields"), "inputs"))
+	    add_field_edges(im, ds, jget(im, cl, "fields"), "inputFields") ||
+	    add_field_edges(im, ds, jget(im, lin, "fields"), "inputs"))
 		return -1;
-	json_array_foreach(json_object_get(lin, "inputs"), i, in)
-	{
-		const char *kind = jstr(in, "type");
+	for (uint32_t in = kids(im, jget(im, lin, "inputs"), ST_J_ARR); in;
+	     in = st_json_next(&im->tape, in)) {
+		const char *kind = jstr(im, in, "type"), *ns = jstr(im, in, "namespace");
+		const char *name = jstr(im, in, "name");
 		int64_t src;
 
-		if ((kind && strcmp(kind, "DATASET")) || !jstr(in, "namespace") || !jstr(in, "name"))
+		if ((kind && strcmp(kind, "DATASET")) || !ns || !name)
 			continue;
-		if ((src = dataset_id(im, jstr(in, "namespace"), jstr(in, "name"))) < 0)
+		if ((src = dataset_id(im, ns, name)) < 0)
 			return -1;
 		if (src == ds)
 			continue;
-		sqlite3_bind_int64(im->q[Q_EDGE_ADD], 1, ds);
-		sqlite3_bind_int64(im->q[Q_EDGE_ADD], 2, src);
-		if (done(im, im->q[Q_EDGE_ADD], "cannot store lineage"))
+		if (add_edge(im, ds, src))
 			return -1;
 	}
 	return 0;
@@ -720,29 +1084,27 @@ static const char *kind_of(const char *type)
 
 /* The card-level facets: documentation, ownership, tags, dataSource, datasetType, and the
  * symlinks that give the dataset more identities. */
-static int apply_card(struct catalog_ol_import *im, int64_t ds, const json_t *facets)
+static int apply_card(struct catalog_ol_import *im, int64_t ds, uint32_t facets)
 {
-	const json_t *own = json_object_get(present(facets, "ownership"), "owners");
-	const json_t *tags = json_object_get(present(facets, "tags"), "tags");
-	const json_t *src = present(facets, "dataSource");
-	const json_t *links = json_object_get(present(facets, "symlinks"), "identifiers");
+	const struct st_jtape *t = &im->tape;
+	uint32_t own = jget(im, present(im, facets, "ownership"), "owners");
+	uint32_t tags = jget(im, present(im, facets, "tags"), "tags");
+	uint32_t src = present(im, facets, "dataSource");
+	uint32_t links = jget(im, present(im, facets, "symlinks"), "identifiers");
 	sqlite3_stmt *st = im->q[Q_DS_FACETS];
 	struct st_buf owners, tagtext;
-	size_t i;
-	json_t *v;
 	int ret = -1;
 
 	st_buf_init(&owners, 4096);
 	st_buf_init(&tagtext, 1 << 16);
-	json_array_foreach(own, i, v)
-	{
-		if (jstr(v, "name") &&
-		    st_buf_addf(&owners, "%s%s", owners.len ? ", " : "", jstr(v, "name")))
+	for (uint32_t v = kids(im, own, ST_J_ARR); v; v = st_json_next(t, v)) {
+		const char *name = jstr(im, v, "name");
+
+		if (name && st_buf_addf(&owners, "%s%s", owners.len ? ", " : "", name))
 			goto nomem;
 	}
-	json_array_foreach(tags, i, v)
-	{
-		const char *key = jstr(v, "key"), *val = jstr(v, "value");
+	for (uint32_t v = kids(im, tags, ST_J_ARR); v; v = st_json_next(t, v)) {
+		const char *key = jstr(im, v, "key"), *val = jstr(im, v, "value");
 		size_t start = tagtext.len;
 
 		if (!key)
@@ -755,22 +1117,22 @@ static int apply_card(struct catalog_ol_import *im, int64_t ds, const json_t *fa
 				tagtext.p[k] = '_';
 	}
 	sqlite3_bind_int64(st, 1, ds);
-	bind_str(st, 2, kind_of(jstr(present(facets, "datasetType"), "datasetType")));
-	bind_str(st, 3, jstr(present(facets, "documentation"), "description"));
+	bind_str(st, 2, kind_of(jstr(im, present(im, facets, "datasetType"), "datasetType")));
+	bind_str(st, 3, jstr(im, present(im, facets, "documentation"), "description"));
 	bind_str(st, 4, owners.len ? st_buf_str(&owners) : NULL);
-	bind_str(st, 5, present(facets, "tags") ? st_buf_str(&tagtext) : NULL);
-	bind_str(st, 6, jstr(src, "name"));
-	bind_str(st, 7, jstr(src, "uri"));
+	bind_str(st, 5, present(im, facets, "tags") != NO ? st_buf_str(&tagtext) : NULL);
+	bind_str(st, 6, jstr(im, src, "name"));
+	bind_str(st, 7, jstr(im, src, "uri"));
 	if (done(im, st, "cannot store dataset facets"))
 		goto out;
-	json_array_foreach(links, i, v)
-	{
+	for (uint32_t v = kids(im, links, ST_J_ARR); v; v = st_json_next(t, v)) {
 		sqlite3_stmt *a = im->q[Q_ALIAS_ADD];
+		const char *ns = jstr(im, v, "namespace"), *name = jstr(im, v, "name");
 
-		if (!jstr(v, "namespace") || !jstr(v, "name"))
+		if (!ns || !name)
 			continue;
-		sqlite3_bind_text(a, 1, jstr(v, "namespace"), -1, SQLITE_STATIC);
-		sqlite3_bind_text(a, 2, jstr(v, "name"), -1, SQLITE_STATIC);
+		sqlite3_bind_text(a, 1, ns, -1, SQLITE_STATIC);
+		sqlite3_bind_text(a, 2, name, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(a, 3, ds);
 		if (done(im, a, "cannot store symlink"))
 			goto out;
@@ -785,18 +1147,25 @@ out:
 	return ret;
 }
 
-static int apply_dataset(struct catalog_ol_import *im, const json_t *d, int64_t *id)
+static int apply_dataset(struct catalog_ol_import *im, uint32_t d, int64_t *id,
+			 struct ds_slot **slotp)
 {
-	const json_t *facets = json_object_get(d, "facets");
+	uint32_t facets = jget(im, d, "facets");
 	unsigned char hash[16];
 	struct ds_slot *slot;
 	sqlite3_stmt *st;
 	int same;
 
-	slot = dataset_slot(im, jstr(d, "namespace"), jstr(d, "name"), id);
+	const char *ns = jstr(im, d, "namespace"), *name = jstr(im, d, "name");
+
+	if (!ns || !name) /* the schema requires them: only memory can be short */
+		return st_error_oom(im->err);
+	slot = dataset_slot(im, ns, name, id);
+	if (slotp)
+		*slotp = slot;
 	if (*id < 0)
 		return -1;
-	if (!facets || !json_object_size(facets))
+	if (!nkids(im, facets, ST_J_OBJ))
 		return 0;
 	/* Runs of a job send the same facets again and again: applied once. */
 	if (hash_of(im, &facets, 1, hash))
@@ -816,34 +1185,40 @@ static int apply_dataset(struct catalog_ol_import *im, const json_t *d, int64_t 
 	}
 	if (same)
 		return 0;
-	st = im->q[Q_FH_PUT];
-	sqlite3_bind_int64(st, 1, *id);
-	sqlite3_bind_blob(st, 2, hash, sizeof(hash), SQLITE_STATIC);
-	if (done(im, st, "cannot store dataset"))
-		return -1;
+	if (slot) {
+		slot->hash_dirty = 1; /* stored when the import ends */
+	} else {
+		st = im->q[Q_FH_PUT];
+		sqlite3_bind_int64(st, 1, *id);
+		sqlite3_bind_blob(st, 2, hash, sizeof(hash), SQLITE_STATIC);
+		if (done(im, st, "cannot store dataset"))
+			return -1;
+	}
 	/* Of facets that changed, apply only the parts that did. */
 	for (int k = 0; k < 4; k++) {
 		static const char *const parts[] = {"schema", "steward_pii", "columnLineage", NULL};
-		const json_t *f = parts[k] ? present(facets, parts[k]) : facets;
-		const json_t *lin = present(facets, "lineage"), *both[2];
+		uint32_t f = parts[k] ? present(im, facets, parts[k]) : facets;
+		uint32_t lin = present(im, facets, "lineage"), both[2];
 		unsigned char h[16];
 		int r = 0;
 
-		if (k == 2 && !f && !lin)
+		if (k == 2 && f == NO && lin == NO)
 			continue;
-		if (k != 2 && !f)
+		if (k != 2 && f == NO)
 			continue;
 		if (k == 3) {
 			/* The card: everything but the parts above. */
-			const json_t *card[16];
+			uint32_t card[16];
 			size_t nc = 0;
-			const char *key;
-			json_t *v;
 
-			json_object_foreach((json_t *)facets, key, v)
-			{
-				if (strcmp(key, "schema") && strcmp(key, "steward_pii") &&
-				    strcmp(key, "columnLineage") && strcmp(key, "lineage") && nc < 16)
+			for (uint32_t v = kids(im, facets, ST_J_OBJ); v;
+			     v = st_json_next(&im->tape, v)) {
+				const struct st_jnode *m = &im->tape.v[v];
+
+				if (!st_json_key_is(im->buf, m, "schema", 6) &&
+				    !st_json_key_is(im->buf, m, "steward_pii", 11) &&
+				    !st_json_key_is(im->buf, m, "columnLineage", 13) &&
+				    !st_json_key_is(im->buf, m, "lineage", 7) && nc < 16)
 					card[nc++] = v;
 			}
 			if (hash_of(im, card, nc, h))
@@ -876,6 +1251,194 @@ static int apply_dataset(struct catalog_ol_import *im, const json_t *d, int64_t 
 	return 0;
 }
 
+/* ---- runs ---- */
+
+/* The bucket for run id: holding its slot, or empty for it; NULL when it is not there and
+ * the table is full or out of memory. */
+static struct run_slot **run_bucket(struct catalog_ol_import *im, const char *run_id)
+{
+	size_t i, n = strlen(run_id), h = cache_hash(run_id, n);
+
+	if (im->runs_cap)
+		for (i = h & (im->runs_cap - 1); im->runs[i]; i = (i + 1) & (im->runs_cap - 1))
+			if (!strcmp(im->runs[i]->run_id, run_id))
+				return &im->runs[i];
+	if (im->runs_n * 2 >= im->runs_cap) {
+		size_t cap = im->runs_cap ? im->runs_cap * 2 : 1024;
+		struct run_slot **v;
+
+		if (cap > CACHE_MAX || !(v = st_calloc(cap, sizeof(*v))))
+			return NULL;
+		for (size_t k = 0; k < im->runs_cap; k++) {
+			struct run_slot *o = im->runs[k];
+
+			if (!o)
+				continue;
+			for (i = cache_hash(o->run_id, strlen(o->run_id)) & (cap - 1); v[i];
+			     i = (i + 1) & (cap - 1))
+				;
+			v[i] = o;
+		}
+		st_free(im->runs);
+		im->runs = v;
+		im->runs_cap = cap;
+	}
+	for (i = h & (im->runs_cap - 1); im->runs[i]; i = (i + 1) & (im->runs_cap - 1))
+		;
+	return &im->runs[i];
+}
+
+/* The slot of run run_id, read from ol_runs the first time; NULL when it cannot be kept
+ * (the caller then reads and writes ol_runs itself) or on a database error (*rc -1). */
+static struct run_slot *run_get(struct catalog_ol_import *im, const char *run_id, int *rc)
+{
+	struct run_slot **b = run_bucket(im, run_id), *r;
+	sqlite3_stmt *st = im->q[Q_RUN_GET];
+	int step;
+
+	*rc = 0;
+	if (!b)
+		return NULL;
+	if (*b)
+		return *b;
+	if (!(r = st_calloc(1, sizeof(*r))) || !(r->run_id = st_strdup(run_id))) {
+		st_free(r);
+		return NULL;
+	}
+	sqlite3_bind_text(st, 1, run_id, -1, SQLITE_STATIC);
+	step = sqlite3_step(st);
+	if (step == SQLITE_ROW) {
+		const char *had = (const char *)sqlite3_column_text(st, 0);
+		const char *at = (const char *)sqlite3_column_text(st, 1);
+
+		r->known = had && at && strlen(had) < sizeof(r->state) && strlen(at) < sizeof(r->when);
+		if (r->known) {
+			memcpy(r->state, had, strlen(had) + 1);
+			memcpy(r->when, at, strlen(at) + 1);
+		}
+	}
+	sqlite3_reset(st);
+	if ((step == SQLITE_ROW && !r->known) || (step != SQLITE_ROW && step != SQLITE_DONE)) {
+		/* Not representable here (or an error: the caller's own read says which). */
+		st_free(r->run_id);
+		st_free(r);
+		return NULL;
+	}
+	*b = r;
+	im->runs_n++;
+	return r;
+}
+
+/* Records that run r is now in state at time when, of job: written when the import ends.
+ * Returns 0, or -1 when out of memory. */
+static int run_set(struct run_slot *r, const char *job, const char *state, const char *when)
+{
+	if (strlen(state) >= sizeof(r->state) || strlen(when) >= sizeof(r->when))
+		return -1;
+	if (!r->job || strcmp(r->job, job)) {
+		char *j = st_strdup(job);
+
+		if (!j)
+			return -1;
+		st_free(r->job);
+		r->job = j;
+	}
+	memcpy(r->state, state, strlen(state) + 1);
+	memcpy(r->when, when, strlen(when) + 1);
+	r->known = r->dirty = 1;
+	return 0;
+}
+
+/* ---- what is written when the import ends ---- */
+
+/* Records that a run wrote dataset id (its slot, or NULL), as ol_datasets says: the run of
+ * the latest time (the later of equal ones), unless the dataset has a later one already. */
+static int put_run(struct catalog_ol_import *im, int64_t id, const char *job, const char *run_id,
+		   const char *state, const char *when)
+{
+	sqlite3_stmt *st = im->q[Q_DS_RUN];
+
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_text(st, 2, job, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, run_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, state, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, when, -1, SQLITE_STATIC);
+	return done(im, st, "cannot store run");
+}
+
+/* The same, kept in the dataset's slot until the import ends: of the runs that write a
+ * dataset many times, only the latest is stored, once. Returns 0, or -1 with im->err. */
+static int note_run(struct catalog_ol_import *im, struct ds_slot *slot, int64_t id,
+		    const char *job, const char *run_id, const char *state, const char *when)
+{
+	struct run_note *r;
+
+	if (slot && !slot->run)
+		slot->run = st_calloc(1, sizeof(*slot->run));
+	r = slot ? slot->run : NULL;
+	if (r && strlen(job) < sizeof(r->job) && strlen(run_id) < sizeof(r->run_id) &&
+	    strlen(state) < sizeof(r->state) && strlen(when) < sizeof(r->when)) {
+		if (!r->set || strcmp(r->when, when) <= 0) {
+			memcpy(r->job, job, strlen(job) + 1);
+			memcpy(r->run_id, run_id, strlen(run_id) + 1);
+			memcpy(r->state, state, strlen(state) + 1);
+			memcpy(r->when, when, strlen(when) + 1);
+			r->set = 1;
+		}
+		return 0;
+	}
+	/* Not kept: the one kept goes first, so that the order of the writes is the order of
+	 * the events. */
+	if (r && r->set) {
+		if (put_run(im, id, r->job, r->run_id, r->state, r->when))
+			return -1;
+		r->set = 0;
+	}
+	return put_run(im, id, job, run_id, state, when);
+}
+
+/* Writes what the slots keep: the runs' states, the facet hashes and the latest run of
+ * each dataset. Returns 0, or -1. */
+static int flush_slots(struct catalog_ol_import *im)
+{
+	for (size_t i = 0; i < im->runs_cap; i++) {
+		struct run_slot *r = im->runs[i];
+		sqlite3_stmt *st = im->q[Q_RUN_PUT];
+
+		if (!r || !r->dirty)
+			continue;
+		sqlite3_bind_text(st, 1, r->run_id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, r->job, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, r->state, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, r->when, -1, SQLITE_STATIC);
+		if (done(im, st, "cannot store run"))
+			return -1;
+		r->dirty = 0;
+	}
+	for (size_t i = 0; i < im->cache_cap; i++) {
+		struct ds_slot *s = im->cache[i];
+
+		if (!s)
+			continue;
+		if (s->hash_dirty) {
+			sqlite3_stmt *st = im->q[Q_FH_PUT];
+
+			sqlite3_bind_int64(st, 1, s->id);
+			sqlite3_bind_blob(st, 2, s->hash, sizeof(s->hash), SQLITE_STATIC);
+			if (done(im, st, "cannot store dataset"))
+				return -1;
+			s->hash_dirty = 0;
+		}
+		if (s->run && s->run->set) {
+			if (put_run(im, s->id, s->run->job, s->run->run_id, s->run->state,
+				    s->run->when))
+				return -1;
+			s->run->set = 0;
+		}
+	}
+	return 0;
+}
+
 /* ---- one event ---- */
 
 /* Where a state stands in a run's life: START, then RUNNING, then an end. */
@@ -889,22 +1452,23 @@ static int rank(const char *state)
 }
 
 /* Validates the facets of one container against the facet schemas for its place. */
-static int check_facets(struct catalog_ol_import *im, const json_t *facets, unsigned at,
+static int check_facets(struct catalog_ol_import *im, uint32_t facets, unsigned at,
 			const char *where, char *why, size_t n)
 {
-	const char *key;
-	json_t *v;
+	for (uint32_t v = kids(im, facets, ST_J_OBJ); v; v = st_json_next(&im->tape, v)) {
+		const struct st_jnode *m = &im->tape.v[v];
 
-	json_object_foreach((json_t *)facets, key, v)
-	{
 		for (size_t i = 0; i < im->nfacets; i++) {
 			const struct facet_schema *f = &im->facets[i];
 			char path[300];
+			const char *key;
 
-			if (!(f->at & at) || strcmp(f->key, key))
+			if (!(f->at & at) || !st_json_key_is(im->buf, m, f->key, f->klen))
 				continue;
+			if (!(key = jkey(im, v)))
+				return st_error_oom(im->err);
 			snprintf(path, sizeof(path), "%s.%s", where, key);
-			if (catalog_jschema_check_at(f->node, v, path, why, n))
+			if (catalog_jschema_check_at(f->node, im->buf, &im->tape, v, path, why, n))
 				return 1;
 			break;
 		}
@@ -912,8 +1476,9 @@ static int check_facets(struct catalog_ol_import *im, const json_t *facets, unsi
 	return 0;
 }
 
-/* Whether an event is valid: the event schema, then each facet against its own schema. */
-static int check_event(struct catalog_ol_import *im, const json_t *ev, char *why, size_t n)
+/* Whether an event is valid: the event schema, then each facet against its own schema.
+ * Returns 0 valid, 1 not (why says so), or -1 with err. */
+static int check_event(struct catalog_ol_import *im, uint32_t ev, char *why, size_t n)
 {
 	static const struct {
 		const char *list, *box;
@@ -923,24 +1488,24 @@ static int check_event(struct catalog_ol_import *im, const json_t *ev, char *why
 		{"outputs", "facets", AT_DATASET},  {"outputs", "outputFacets", AT_OUTPUT},
 	};
 	char where[200];
+	int r;
 
-	if (catalog_jschema_check(im->event, ev, why, n))
+	if (catalog_jschema_check(im->event, im->buf, &im->tape, ev, why, n))
 		return 1;
-	if (check_facets(im, json_object_get(json_object_get(ev, "run"), "facets"), AT_RUN,
-			 "run.facets", why, n) ||
-	    check_facets(im, json_object_get(json_object_get(ev, "job"), "facets"), AT_JOB,
-			 "job.facets", why, n))
-		return 1;
+	if ((r = check_facets(im, jget(im, jget(im, ev, "run"), "facets"), AT_RUN, "run.facets",
+			      why, n)) ||
+	    (r = check_facets(im, jget(im, jget(im, ev, "job"), "facets"), AT_JOB, "job.facets",
+			      why, n)))
+		return r;
 	for (size_t b = 0; b < sizeof(boxes) / sizeof(*boxes); b++) {
-		size_t i;
-		json_t *d;
+		size_t i = 0;
 
-		json_array_foreach(json_object_get(ev, boxes[b].list), i, d)
-		{
+		for (uint32_t d = kids(im, jget(im, ev, boxes[b].list), ST_J_ARR); d;
+		     d = st_json_next(&im->tape, d), i++) {
 			snprintf(where, sizeof(where), "%s[%zu].%s", boxes[b].list, i, boxes[b].box);
-			if (check_facets(im, json_object_get(d, boxes[b].box), boxes[b].at, where,
-					 why, n))
-				return 1;
+			if ((r = check_facets(im, jget(im, d, boxes[b].box), boxes[b].at, where, why,
+					      n)))
+				return r;
 		}
 	}
 	return 0;
@@ -949,27 +1514,28 @@ static int check_event(struct catalog_ol_import *im, const json_t *ev, char *why
 enum { EV_APPLIED, EV_REJECTED, EV_IGNORED };
 
 /* Applies one valid event. Returns EV_APPLIED or EV_IGNORED (with why), or -1 with err. */
-static int apply_event(struct catalog_ol_import *im, const json_t *ev, char *why, size_t n)
+static int apply_event(struct catalog_ol_import *im, uint32_t ev, char *why, size_t n)
 {
-	const json_t *run = json_object_get(ev, "run"), *job = json_object_get(ev, "job");
-	const json_t *inputs = json_object_get(ev, "inputs"), *outputs = json_object_get(ev, "outputs");
-	const char *state = jstr(ev, "eventType"), *run_id = jstr(run, "runId");
+	uint32_t run = jget(im, ev, "run"), job = jget(im, ev, "job");
+	uint32_t inputs = jget(im, ev, "inputs"), outputs = jget(im, ev, "outputs");
+	const char *state = jstr(im, ev, "eventType"), *run_id = jstr(im, run, "runId");
+	const char *etime, *jns, *jn;
+	size_t nin = nkids(im, inputs, ST_J_ARR), i = 0;
 	unsigned char hash[16];
 	char when[64], jobname[1024];
 	int64_t *in_ids = NULL;
+	struct run_slot *rs;
 	sqlite3_stmt *st;
-	size_t i;
-	json_t *d;
 	int rc, ret = -1;
 
-	if (!run || !job) {
-		snprintf(why, n, "not a RunEvent (%s)", run ? "no job" : "no run");
+	if (run == NO || job == NO) {
+		snprintf(why, n, "not a RunEvent (%s)", run != NO ? "no job" : "no run");
 		im->stats->not_run++;
 		return EV_IGNORED;
 	}
 	/* The event as parsed: the same event in an array, in NDJSON or pretty-printed is
 	 * the same event. */
-	if (hash_of(im, &ev, 1, hash))
+	if (flatten_event(im, ev) || hash_of(im, &ev, 1, hash))
 		return -1;
 	sqlite3_bind_blob(im->q[Q_EVENT_ADD], 1, hash, sizeof(hash), SQLITE_STATIC);
 	if (done(im, im->q[Q_EVENT_ADD], "cannot store event"))
@@ -981,14 +1547,30 @@ static int apply_event(struct catalog_ol_import *im, const json_t *ev, char *why
 	}
 	if (!state)
 		state = "OTHER";
-	utc_key(jstr(ev, "eventTime"), when, sizeof(when));
-	snprintf(jobname, sizeof(jobname), "%s/%s", jstr(job, "namespace"), jstr(job, "name"));
+	etime = jstr(im, ev, "eventTime");
+	jns = jstr(im, job, "namespace");
+	jn = jstr(im, job, "name");
+	if (im->oom || !etime || !run_id || !jns || !jn) /* required: only memory is short */
+		return st_error_oom(im->err);
+	utc_key(etime, when, sizeof(when));
+	snprintf(jobname, sizeof(jobname), "%s/%s", jns, jn);
 	/* An event of an earlier stage of its run than the one recorded (a START after the
 	 * COMPLETE), or older at the same stage, changes nothing. OTHER events add metadata at
 	 * any time and change no state. */
+	if ((rs = run_get(im, run_id, &rc))) {
+		if (rs->known && strcmp(state, "OTHER") &&
+		    (rank(state) < rank(rs->state) ||
+		     (rank(state) == rank(rs->state) && strcmp(when, rs->when) < 0))) {
+			snprintf(why, n, "superseded: run '%s' is already %s", run_id, rs->state);
+			im->stats->superseded++;
+			return EV_IGNORED;
+		}
+		if (strcmp(state, "OTHER") && run_set(rs, jobname, state, when))
+			return st_error_oom(im->err);
+	}
 	st = im->q[Q_RUN_GET];
 	sqlite3_bind_text(st, 1, run_id, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
+	rc = rs ? SQLITE_DONE : sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		const char *had = (const char *)sqlite3_column_text(st, 0);
 		const char *at = (const char *)sqlite3_column_text(st, 1);
@@ -1004,7 +1586,7 @@ static int apply_event(struct catalog_ol_import *im, const json_t *ev, char *why
 	sqlite3_reset(st);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return st_sql_error(im->err, im->db, "cannot read runs");
-	if (strcmp(state, "OTHER")) {
+	if (!rs && strcmp(state, "OTHER")) {
 		st = im->q[Q_RUN_PUT];
 		sqlite3_bind_text(st, 1, run_id, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 2, jobname, -1, SQLITE_STATIC);
@@ -1013,36 +1595,27 @@ static int apply_event(struct catalog_ol_import *im, const json_t *ev, char *why
 		if (done(im, st, "cannot store run"))
 			return -1;
 	}
-	if (json_array_size(inputs) &&
-	    !(in_ids = st_calloc(json_array_size(inputs), sizeof(*in_ids))))
+	if (nin && !(in_ids = st_calloc(nin, sizeof(*in_ids))))
 		return st_error_oom(im->err);
-	json_array_foreach(inputs, i, d)
-	{
-		if (apply_dataset(im, d, &in_ids[i]))
+	for (uint32_t d = kids(im, inputs, ST_J_ARR); d; d = st_json_next(&im->tape, d))
+		if (apply_dataset(im, d, &in_ids[i++], NULL))
 			goto out;
-	}
-	json_array_foreach(outputs, i, d)
-	{
+	for (uint32_t d = kids(im, outputs, ST_J_ARR); d; d = st_json_next(&im->tape, d)) {
+		struct ds_slot *slot;
 		int64_t id;
 
-		if (apply_dataset(im, d, &id))
+		if (apply_dataset(im, d, &id, &slot) || note_run(im, slot, id, jobname, run_id, state, when))
 			goto out;
-		st = im->q[Q_DS_RUN];
-		sqlite3_bind_int64(st, 1, id);
-		sqlite3_bind_text(st, 2, jobname, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 3, run_id, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 4, state, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 5, when, -1, SQLITE_STATIC);
-		if (done(im, st, "cannot store run"))
-			goto out;
-		for (size_t k = 0; k < json_array_size(inputs); k++) {
+		for (size_t k = 0; k < nin; k++) {
 			if (in_ids[k] == id)
 				continue;
-			sqlite3_bind_int64(im->q[Q_EDGE_ADD], 1, id);
-			sqlite3_bind_int64(im->q[Q_EDGE_ADD], 2, in_ids[k]);
-			if (done(im, im->q[Q_EDGE_ADD], "cannot store lineage"))
+			if (add_edge(im, id, in_ids[k]))
 				goto out;
 		}
+	}
+	if (im->oom) {
+		st_error_oom(im->err);
+		goto out;
 	}
 	ret = EV_APPLIED;
 out:
@@ -1060,20 +1633,26 @@ struct feed {
 	size_t line; /* of the next byte */
 };
 
-/* Handles one parsed value (ev NULL: it did not parse, why says so, and text is what was
- * skipped) found at line (0: none) or array index index (-1: none). Returns 0, or -1 with
- * err. */
-static int one(struct feed *f, const json_t *ev, const char *text, size_t text_len,
-	       size_t line, long index, char *why)
+/* Handles one value: ev, a node of im->tape, or NO when it did not parse as an event (why
+ * says so; tree is what jansson made of it, if anything, else text is what was skipped),
+ * found at line (0: none) or array index index (-1: none). Returns 0, or -1 with err. */
+static int one(struct feed *f, uint32_t ev, const json_t *tree, const char *text,
+	       size_t text_len, size_t line, long index, char *why)
 {
 	struct catalog_ol_import *im = f->im;
 	struct catalog_ol_reject r;
-	int rc = EV_REJECTED;
+	json_t *made = NULL;
+	int rc = EV_REJECTED, ret;
 
 	im->stats->read++;
-	if (ev && !check_event(im, ev, why, 600)) {
-		rc = apply_event(im, ev, why, 600);
-		if (rc < 0)
+	arena_reset(im);
+	im->oom = 0;
+	if (ev != NO) {
+		int bad = check_event(im, ev, why, 600);
+
+		if (bad < 0)
+			return -1;
+		if (!bad && (rc = apply_event(im, ev, why, 600)) < 0)
 			return -1;
 	}
 	if (rc == EV_APPLIED) {
@@ -1085,15 +1664,24 @@ static int one(struct feed *f, const json_t *ev, const char *text, size_t text_l
 		return 0;
 	}
 	im->stats->rejected++;
+	if (!f->reject)
+		return 0;
+	/* The rejects file shows the event as jansson reads it: made again from its text. */
+	if (ev != NO && !(tree = made = json_loadb(im->buf + im->tape.v[ev].start,
+						   im->tape.v[ev].end - im->tape.v[ev].start,
+						   JSON_DECODE_ANY, NULL)))
+		return st_error_oom(im->err);
 	memset(&r, 0, sizeof(r));
 	r.source = f->source;
 	r.line = line;
 	r.index = index;
 	r.reason = why;
-	r.event = ev;
-	r.text = text;
-	r.text_len = text_len;
-	return f->reject ? f->reject(&r, f->u, im->err) : 0;
+	r.event = tree;
+	r.text = tree ? NULL : text;
+	r.text_len = tree ? 0 : text_len;
+	ret = f->reject(&r, f->u, im->err);
+	json_decref(made);
+	return ret;
 }
 
 static size_t count_lines(const char *p, const char *end)
@@ -1105,19 +1693,42 @@ static size_t count_lines(const char *p, const char *end)
 	return n;
 }
 
+/* The reason for a value jansson reads but the tape reader does not (nested deeper than
+ * ST_JSON_MAX_DEPTH), at byte off of the text that starts at line. */
+static void too_deep(const char *p, size_t off, size_t line, const struct st_jerr *je,
+		     char *why, size_t n)
+{
+	size_t col = 1;
+
+	for (size_t i = 0; i < off; i++) {
+		col++;
+		if (p[i] == '\n') {
+			line++;
+			col = 1;
+		}
+	}
+	snprintf(why, n, "invalid JSON: %zu:%zu: %s", line, col,
+		 je->code == ST_JE_DEPTH ? "nested more than 64 deep" : "not readable");
+}
+
 /* A stream of JSON values: NDJSON, or one event (pretty or not) per file, read in chunks.
  * Parses the values in data[0, len) and sets *used to what it consumed: everything when eof,
  * else up to the start of a value the chunk cuts. A value that does not parse is rejected
- * up to the next line that starts with '{'. Returns 0, or -1 with err. */
+ * up to the next line that starts with '{'. Returns 0, or -1 with err.
+ * A line that the tape reader takes whole, as jansson would, is one event (the common case
+ * by far); anything else goes through jansson, whose messages and positions are kept. */
 static int feed_stream(struct feed *f, const char *data, size_t len, int eof, size_t *used)
 {
+	struct catalog_ol_import *im = f->im;
 	const char *p = data, *end = data + len;
 	char why[600];
 
 	while (p < end) {
 		json_error_t jerr;
+		struct st_jerr je;
 		json_t *ev;
-		const char *start, *q;
+		const char *start, *q, *nl;
+		int r;
 
 		while (p < end && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')) {
 			f->line += *p == '\n';
@@ -1126,6 +1737,19 @@ static int feed_stream(struct feed *f, const char *data, size_t len, int eof, si
 		if (p >= end)
 			break;
 		start = p;
+		nl = memchr(p, '\n', (size_t)(end - p));
+		if (nl || eof) {
+			const char *le = nl ? nl : end;
+
+			if ((r = tape_event(im, p, (size_t)(le - p), 0, &je)) < 0)
+				return -1;
+			if (r) {
+				if (one(f, 0, NULL, NULL, 0, f->line, -1, why))
+					return -1;
+				p = le;
+				continue;
+			}
+		}
 		ev = json_loadb(p, (size_t)(end - p), JSON_DISABLE_EOF_CHECK | JSON_REJECT_DUPLICATES,
 				&jerr);
 		if (!ev && !eof && (size_t)jerr.position >= (size_t)(end - p))
@@ -1140,23 +1764,29 @@ static int feed_stream(struct feed *f, const char *data, size_t len, int eof, si
 				;
 			if (q == end && !eof)
 				break;
-			if (one(f, NULL, start, (size_t)(q - start), f->line, -1, why))
+			if (one(f, NO, NULL, start, (size_t)(q - start), f->line, -1, why))
 				return -1;
 			f->line += count_lines(p, q);
 			p = q;
 			continue;
 		}
-		if (one(f, ev, NULL, 0, f->line, -1, why)) {
-			json_decref(ev);
-			return -1;
+		/* jansson read it: the tape has it too, unless it is nested too deep for it. */
+		if ((r = tape_event(im, p, (size_t)jerr.position, 0, &je)) > 0) {
+			r = one(f, 0, NULL, NULL, 0, f->line, -1, why);
+		} else if (r == 0) {
+			too_deep(p, je.offset, f->line, &je, why, sizeof(why));
+			r = one(f, NO, ev, NULL, 0, f->line, -1, why);
 		}
 		json_decref(ev);
+		if (r)
+			return -1;
 		f->line += count_lines(p, p + jerr.position);
 		p += jerr.position;
 	}
 	*used = (size_t)(p - data);
 	return 0;
 }
+
 
 /* Reads more of fd into *buf after *len bytes, growing it up to INPUT_MAX. Sets *eof at
  * the end. Returns 0, or -1 with err. */
@@ -1193,23 +1823,51 @@ static int read_more(int fd, const char *source, char **buf, size_t *cap, size_t
 /* A JSON array of events: parsed whole (it cannot be cut), up to CATALOG_OL_INPUT_MAX. */
 static int feed_array(struct feed *f, int fd, char **buf, size_t *cap, size_t *len, int eof)
 {
+	struct catalog_ol_import *im = f->im;
 	json_error_t jerr;
+	struct st_jerr je;
 	json_t *arr, *ev;
 	char why[600];
 	size_t i;
+	long k = 0;
+	int r;
 
 	while (!eof)
-		if (read_more(fd, f->source, buf, cap, len, &eof, f->im->err))
+		if (read_more(fd, f->source, buf, cap, len, &eof, im->err))
 			return -1;
+	if ((r = tape_event(im, *buf, *len, 0, &je)) < 0)
+		return -1;
+	if (r) {
+		for (uint32_t e = st_json_first(&im->tape, 0); e; e = st_json_next(&im->tape, e))
+			if (one(f, e, NULL, NULL, 0, 0, k++, why))
+				return -1;
+		return 0;
+	}
 	arr = json_loadb(*buf, *len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!arr) {
 		snprintf(why, sizeof(why), "invalid JSON: %d:%d: %s", jerr.line, jerr.column,
 			 jerr.text);
-		return one(f, NULL, NULL, 0, (size_t)jerr.line, -1, why);
+		return one(f, NO, NULL, NULL, 0, (size_t)jerr.line, -1, why);
 	}
+	/* jansson read it and the tape reader did not: nested too deep somewhere. Each event
+	 * is written out again and read on its own. */
 	json_array_foreach(arr, i, ev)
 	{
-		if (one(f, ev, NULL, 0, 0, (long)i, why)) {
+		char *text = json_dumps(ev, JSON_COMPACT | JSON_ENCODE_ANY);
+
+		if (!text) {
+			json_decref(arr);
+			return st_error_oom(im->err);
+		}
+		if ((r = tape_event(im, text, strlen(text), 1, &je)) > 0) {
+			r = one(f, 0, NULL, NULL, 0, 0, (long)i, why);
+		} else if (r == 0) {
+			snprintf(why, sizeof(why), "invalid JSON: %s",
+				 je.code == ST_JE_DEPTH ? "nested more than 64 deep" : "not readable");
+			r = one(f, NO, ev, NULL, 0, 0, (long)i, why);
+		}
+		free(text);
+		if (r) {
 			json_decref(arr);
 			return -1;
 		}
@@ -1263,11 +1921,12 @@ static int import_input(struct catalog_ol_import *im, const char *source, int fd
 				goto out;
 		}
 	}
-	if (catalog_ol_sync(im->c, err) || st_sql_exec(im->db, "COMMIT", err))
+	if (flush_slots(im) || catalog_ol_sync(im->c, err) || st_sql_exec(im->db, "COMMIT", err))
 		goto out;
 	ret = 0;
 out:
 	st_free(buf);
+	runs_clear(im);
 	if (ret) {
 		sqlite3_exec(im->db, "ROLLBACK", NULL, NULL, NULL);
 		cache_clear(im); /* it may hold rows that were rolled back */

@@ -12,7 +12,7 @@ targets: fuzz_load fuzz_ingest_json fuzz_csv fuzz_audit_verify fuzz_config fuzz_
 target=$1 seconds=$2 jobs=${3:-1}
 case $target in
   fuzz_load|fuzz_ingest_json|fuzz_csv) max_len=16384 ;;
-  fuzz_audit_verify|fuzz_dbt) max_len=32768 ;;
+  fuzz_audit_verify|fuzz_dbt|fuzz_ol_import) max_len=32768 ;;
   fuzz_config) max_len=4096 ;;
   fuzz_serve) max_len=8192 ;;
   *) echo "$usage" >&2; exit 2 ;;

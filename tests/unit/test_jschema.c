@@ -1,6 +1,7 @@
 /* Unit tests for the subset JSON Schema validator and its did-you-mean hints. */
 #include "harness.h"
 #include "jschema.h"
+#include "json.h"
 #include "ydoc.h"
 
 #include <jansson.h>
@@ -49,18 +50,26 @@ static const char facet_schema[] =
 	"   \"dependentRequired\": {\"a\": [\"b\"]}, \"additionalProperties\": false}]}},"
 	" \"properties\": {\"f\": {\"$ref\": \"#/$defs/F\"}}}";
 
-/* Checks JSON text against a compiled node; returns 0 valid, 1 with why set, -1 bad JSON. */
-static int jrun(const struct catalog_jschema_node *n, const char *text, char *why)
+/* Checks JSON text against a compiled node (at path at, when not NULL); returns 0 valid,
+ * 1 with why set, -1 bad JSON. */
+static int jrun_at(const struct catalog_jschema_node *n, const char *text, const char *at,
+		   char *why)
 {
-	json_t *doc = json_loads(text, 0, NULL);
-	int r;
+	struct st_jtape t = {0};
+	struct st_jerr e;
+	int r = -1;
 
 	why[0] = '\0';
-	if (!doc)
-		return -1;
-	r = catalog_jschema_check(n, doc, why, 600);
-	json_decref(doc);
+	if (!st_json_parse(text, strlen(text), &t, &e))
+		r = at ? catalog_jschema_check_at(n, text, &t, 0, at, why, 600)
+		       : catalog_jschema_check(n, text, &t, 0, why, 600);
+	st_json_tape_release(&t);
 	return r;
+}
+
+static int jrun(const struct catalog_jschema_node *n, const char *text, char *why)
+{
+	return jrun_at(n, text, NULL, why);
 }
 
 #define EV_OK "\"time\": \"2020-12-28T19:51:01.641Z\", \"producer\": \"https://p.example/x\""
@@ -121,13 +130,35 @@ static void json_tests(void)
 	CHECK_STR(why, "the document has 'a' but not 'b'");
 	CHECK(jrun(facet, "{\"_producer\": \"urn:x\", \"zz\": 1}", why) == 1);
 	CHECK_STR(why, "unknown key 'zz'");
-	{
-		json_t *doc = json_loads("{\"_producer\": \"http://a b\"}", 0, NULL);
-
-		CHECK(catalog_jschema_check_at(facet, doc, "outputs[0].facets.f", why, 600) == 1);
-		CHECK_STR(why, "'outputs[0].facets.f._producer' must be a URI, not 'http://a b'");
-		json_decref(doc);
-	}
+	CHECK(jrun_at(facet, "{\"_producer\": \"http://a b\"}", "outputs[0].facets.f", why) == 1);
+	CHECK_STR(why, "'outputs[0].facets.f._producer' must be a URI, not 'http://a b'");
+	/* Escaped keys and values read as their text: paths and messages show them unescaped,
+	 * and a key escaped in the document still names its property. */
+	CHECK(jrun(facet, "{\"_pro\\u0064ucer\": \"urn:x\", \"m\\u00f6de\": 1}", why) == 1);
+	CHECK_STR(why, "unknown key 'm\xc3\xb6" "de'");
+	CHECK(jrun(facet, "{\"_producer\": \"urn:x\", \"mode\": \"bin\\u0061ry\"}", why) == 0);
+	CHECK(jrun(facet, "{\"_producer\": \"a\\tb\"}", why) == 1);
+	CHECK_STR(why, "'_producer' must be a URI, not 'a\tb'");
+	CHECK(jrun(ev, "{" EV_OK ", " RUN_OK ", \"facets\": {\"\\\"q\\\"\": {\"_producer\": 7}}}",
+		   why) == 1);
+	CHECK_STR(why, "'facets.\"q\"._producer' must be a string");
+	/* Numbers as jansson reads them: 2 and 2.0 are both integers for "type", and 2.5 is
+	 * not; minimum compares values. */
+	CHECK(jrun(facet, "{\"_producer\": \"urn:x\", \"n\": 2.0}", why) == 0);
+	CHECK(jrun(facet, "{\"_producer\": \"urn:x\", \"n\": 2.5}", why) == 1);
+	CHECK_STR(why, "'n' must be an integer");
+	CHECK(jrun(facet, "{\"_producer\": \"urn:x\", \"n\": 5e-1}", why) == 1);
+	CHECK_STR(why, "'n' must be an integer");
+	CHECK(jrun(facet, "{\"_producer\": \"urn:x\", \"n\": -1}", why) == 1);
+	CHECK_STR(why, "'n' must be at least 1");
+	/* A long value is cut at 60 bytes in messages. */
+	CHECK(jrun(facet, "{\"_producer\": \"urn:x\", \"mode\": \"0123456789012345678901234567"
+		   "8901234567890123456789012345678901234567\"}", why) == 1);
+	CHECK_STR(why, "'mode' must be 'binary'");
+	CHECK(jrun(ev, "{" EV_OK ", " RUN_OK ", \"kind\": \"0123456789012345678901234567"
+		   "8901234567890123456789012345678901234567\"}", why) == 1);
+	CHECK_STR(why, "'kind' is '012345678901234567890123456789012345678901234567890123456789...',"
+		  " not one of START, COMPLETE");
 	catalog_jschema_free(s);
 }
 
