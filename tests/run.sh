@@ -56,15 +56,19 @@ lane_done() {
 	echo "$1 $(($(date +%s) - t0)) $((cpu - c0)) $2" >>"$results/lanes"
 }
 
-# build LANE DIR CC [OPTION...]: configures DIR on first use (later, the options are set
-# again, so a build directory left by an older run.sh gets the lane's options) and builds it.
+# build LANE DIR CC [OPTION...]: configures DIR with CC (and its C++ compiler) on first use
+# (later, the options are set again, so a build directory left by an older run.sh gets the
+# lane's options) and builds it.
 # The output goes to $results/LANE.build, shown when the build fails.
 build() {
-	local lane="$1" dir="$2" cc="$3"
+	local lane="$1" dir="$2" cc="$3" cxx
 	shift 3
+	# the C++ unit (pii/phone.cc) is built by the same family: a sanitized clang build
+	# cannot load a module that gcc's sanitizer runtime was linked into
+	case $cc in clang) cxx=clang++ ;; *) cxx=g++ ;; esac
 	{
 		if [ ! -f "$dir/build.ninja" ]; then
-			CC=$cc meson setup "$dir" "$@"
+			CC=$cc CXX=$cxx meson setup "$dir" "$@"
 		elif [ $# -gt 0 ]; then
 			meson configure "$dir" "$@"
 		fi && ninja -C "$dir"
@@ -182,7 +186,8 @@ if [ "$mode" != quick ]; then
 	echo "== sanitize lane (build-test-sanitize: clang, ASan+UBSan+LSan, -Dtest_build=true)"
 	if build sanitize build-test-sanitize clang -Dtest_build=true -Dbuildtype=debugoptimized \
 		-Db_sanitize=address,undefined -Db_lundef=false \
-		-Dc_args=-fno-sanitize-recover=all -Dc_link_args=-fno-sanitize-recover=all; then
+		-Dc_args=-fno-sanitize-recover=all -Dc_link_args=-fno-sanitize-recover=all \
+		-Dcpp_args=-fno-sanitize-recover=all -Dcpp_link_args=-fno-sanitize-recover=all; then
 		tests sanitize build-test-sanitize "${san_mult[@]}"
 	fi
 	lane_done sanitize "clang, ASan+UBSan+LSan, test build"
