@@ -119,6 +119,21 @@ EOF2
 	echo "  $tag: $w_rps requests/s, p50 $w_p50 ms, p99 $w_p99 ms, $w_errors errors"
 }
 
+# drain: waits until the server has answered every request of the last wrk run (wrk stops
+# sending at its deadline; the requests still queued are answered after, and their
+# connections count against the per-client limit of the next run): the access log on stderr
+# stops growing.
+drain() {
+	local a b
+	b=$(wc -l <"$run/serve.err")
+	while :; do
+		a=$b
+		sleep 0.5
+		b=$(wc -l <"$run/serve.err")
+		[ "$a" = "$b" ] && break
+	done
+}
+
 # lua FILE PATH...: a wrk script that sends GET PATH round robin with the bearer token.
 lua() {
 	local file=$1 p
@@ -140,6 +155,7 @@ search_paths=()
 for w in "${words[@]}"; do search_paths+=("/api/v1/search?q=$w"); done
 lua "$run/search.lua" "${search_paths[@]}"
 wrk_run search "$run/search.lua"
+drain
 s_rps=$w_rps s_p99=$w_p99 s_p50=$w_p50 s_err=$w_errors
 record search_p99 "GET /api/v1/search, p99 (64 connections)" "$s_p99" ms '<=50' \
 	"p50 $s_p50 ms; $s_rps requests/s; $s_err errors; ${#words[@]} one-word queries round robin" \
@@ -149,6 +165,7 @@ card_paths=()
 for n in "${names[@]}"; do card_paths+=("/api/v1/datasets/$n"); done
 lua "$run/card.lua" "${card_paths[@]}"
 wrk_run card "$run/card.lua"
+drain
 record card_p99 "GET /api/v1/datasets/NAME, p99 (64 connections)" "$w_p99" ms '<=20' \
 	"p50 $w_p50 ms; $w_rps requests/s; $w_errors errors; ${#names[@]} cards round robin" \
 	"p50_ms=$w_p50" "rps=$w_rps" "errors=$w_errors"
