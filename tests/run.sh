@@ -112,9 +112,6 @@ tests() {
 unset STEWARD_FAULT_FULL
 plain_mult=()
 san_mult=(--timeout-multiplier 3) # instrumented code is several times slower by construction
-# One test more than CPUs: the suite waits about as much as it computes (the mock Kafka
-# cluster's rebalances, PostgreSQL's start-up, a browser), and the waits overlap the work.
-jobs=(--num-processes $(($(nproc) + 1)))
 if [ "$mode" = full ]; then
 	export STEWARD_FAULT_FULL=1
 	plain_mult=(--timeout-multiplier 4)
@@ -127,7 +124,7 @@ echo "== gcc lane (build-test-gcc: gcc, -Dtest_build=true)"
 gcc_ok=0
 if build gcc build-test-gcc gcc -Dtest_build=true; then
 	gcc_ok=1
-	tests gcc build-test-gcc "${jobs[@]}" "${plain_mult[@]}"
+	tests gcc build-test-gcc "${plain_mult[@]}"
 fi
 lane_done gcc "gcc, test build"
 
@@ -180,7 +177,7 @@ if [ "$mode" != quick ]; then
 		echo "error: the clang lane is not a release build: meson_options.txt defaults test_build to true, so a packager's build would honour STEWARD_FAIL_* (the tests run anyway)"
 		echo "clang default options make a test build" >>"$results/extra"
 	fi
-	[ "$ok" = 1 ] && tests clang "$dir" "${jobs[@]}" "${plain_mult[@]}"
+	[ "$ok" = 1 ] && tests clang "$dir" "${plain_mult[@]}"
 	lane_done clang "clang, release build, default options"
 
 	# ---- sanitize: clang with AddressSanitizer, UndefinedBehaviorSanitizer and
@@ -191,7 +188,7 @@ if [ "$mode" != quick ]; then
 		-Db_sanitize=address,undefined -Db_lundef=false \
 		-Dc_args=-fno-sanitize-recover=all -Dc_link_args=-fno-sanitize-recover=all \
 		-Dcpp_args=-fno-sanitize-recover=all -Dcpp_link_args=-fno-sanitize-recover=all; then
-		tests sanitize build-test-sanitize "${jobs[@]}" "${san_mult[@]}"
+		tests sanitize build-test-sanitize "${san_mult[@]}"
 	fi
 	lane_done sanitize "clang, ASan+UBSan+LSan, test build"
 
