@@ -72,6 +72,17 @@ class Driver:
     def current(self):
         return self.s("GET", "/url")
 
+    def wait_url(self, prefix):
+        """The page's URL once it starts with prefix: a click on a form's button returns
+        before the POST's redirect has loaded. Polled up to 400 times, 50 ms apart; the
+        URL as it is when it never does."""
+        for _ in range(400):
+            url = self.current()
+            if url.startswith(prefix):
+                return url
+            time.sleep(0.05)
+        return url
+
     def shot(self, name):
         png = base64.b64decode(self.s("GET", "/screenshot"))
         with open(os.path.join(SHOTS, name + ".png"), "wb") as f:
@@ -126,6 +137,8 @@ def main():
             return 77
         d.sid = v["sessionId"]
         try:
+            # Finding an element waits up to 10 s for it to appear (a page still loading).
+            d.s("POST", "/timeouts", {"implicit": 10000})
             scenario(d)
         except RuntimeError as e:  # an element not found, a click refused: a failure
             check("the scenario runs to its end", False, str(e).splitlines()[0][:300])
@@ -145,8 +158,8 @@ def scenario(d):
     d.go(BASE + "/login")
     d.type(d.find("#token"), TOKEN)
     d.click(d.find("form.login button"))
-    check("the login form leads to the search page", d.current().startswith(BASE + "/search"),
-          d.current())
+    url = d.wait_url(BASE + "/search")
+    check("the login form leads to the search page", url.startswith(BASE + "/search"), url)
     check("the page names the caller", "(admin)" in d.text(d.find("#who")))
 
     # Search "revenue" with the form.
