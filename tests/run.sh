@@ -3,7 +3,9 @@
 # each. Ends with the skipped tests and their reasons, the wall time of each lane, the ten
 # slowest tests, and one last line: "N passed, N failed, N skipped".
 #
-#   tests/run.sh          what CI runs (.ci/run): gcc, clang (release build), sanitize, valgrind
+#   tests/run.sh          what CI runs (.ci/run): gcc and sanitize (every test but the sanitize
+#                         lane's crash loop), clang (a release build: unit, fuzz corpora, lints
+#                         and the 'release' suite of CLI tests), valgrind (four CLI tests)
 #   tests/run.sh --quick  the gcc lane alone (one test build, every test): the edit-test loop
 #   tests/run.sh --full   the CI lanes with the full fault matrix (STEWARD_FAULT_FULL=1),
 #                         valgrind over every CLI test, and a minute of each fuzz target
@@ -177,7 +179,16 @@ if [ "$mode" != quick ]; then
 		echo "error: the clang lane is not a release build: meson_options.txt defaults test_build to true, so a packager's build would honour STEWARD_FAIL_* (the tests run anyway)"
 		echo "clang default options make a test build" >>"$results/extra"
 	fi
-	[ "$ok" = 1 ] && tests clang "$dir" "${plain_mult[@]}"
+	# the release build checks what a packager's optimized binary changes: every verb's main
+	# path, the leak canaries and the release-build check (tests/cli/meson.build's 'release'
+	# suite), with the unit tests, fuzz corpora and lints; every test runs in the clang
+	# sanitize lane below (--full: every test here too)
+	if [ "$mode" = full ]; then
+		clang_sel=()
+	else
+		clang_sel=(--suite unit --suite fuzz --suite detect --suite lint --suite release)
+	fi
+	[ "$ok" = 1 ] && tests clang "$dir" "${plain_mult[@]}" "${clang_sel[@]}"
 	lane_done clang "clang, release build, default options"
 
 	# ---- sanitize: clang with AddressSanitizer, UndefinedBehaviorSanitizer and
@@ -188,7 +199,14 @@ if [ "$mode" != quick ]; then
 		-Db_sanitize=address,undefined -Db_lundef=false \
 		-Dc_args=-fno-sanitize-recover=all -Dc_link_args=-fno-sanitize-recover=all \
 		-Dcpp_args=-fno-sanitize-recover=all -Dcpp_link_args=-fno-sanitize-recover=all; then
-		tests sanitize build-test-sanitize "${san_mult[@]}"
+		# the crash loop (SIGKILL at chosen points, then recovery) checks outcomes, which the
+		# gcc lane does; --full runs it here too
+		if [ "$mode" = full ]; then
+			san_sel=()
+		else
+			san_sel=(--no-suite crash-loop)
+		fi
+		tests sanitize build-test-sanitize "${san_mult[@]}" "${san_sel[@]}"
 	fi
 	lane_done sanitize "clang, ASan+UBSan+LSan, test build"
 
