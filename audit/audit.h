@@ -35,6 +35,10 @@ int audit_action_role(const char *action);
 /* Whether action reads or changes personal data, so that its record ends in a signed
  * checkpoint. */
 int audit_action_touches_pii(const char *action);
+/* Whether action's only effect is what it prints (search, show, lineage, lists): such a
+ * command may be recorded by one audit_append() before its output is released, instead of
+ * audit_begin() and audit_end() around it. */
+int audit_action_output_only(const char *action);
 
 /* Who is running this process: the login name of the real uid from the password database
  * (never from the environment), or "uid:N" when it has none. */
@@ -102,9 +106,11 @@ int audit_begin(struct audit_log *log, const struct audit_entry *e, struct st_er
  * or -1 with err (the pending row then stays, to be chained as interrupted). */
 int audit_end(struct audit_log *log, int outcome, const char *reason, const char *counts,
 	      struct st_error *err);
-/* Appends a finished record at once (a denied attempt). Same contract as audit_end().
- * When the caller has begun a write transaction on audit_db(log) (BEGIN IMMEDIATE), the
- * record joins it and is kept only if the caller commits; bulk writers use this. */
+/* Appends a finished record at once (a denied attempt, or a command whose output was held
+ * until now). Same contract as audit_end(): the record is durable when it returns 0. When
+ * the caller has begun a write transaction on audit_db(log) (BEGIN IMMEDIATE), the record
+ * joins it and is kept only if the caller commits (and syncs it with audit_free()); bulk
+ * writers use this. */
 int audit_append(struct audit_log *log, const struct audit_entry *e, int outcome,
 		 const char *reason, const char *counts, struct st_error *err);
 

@@ -1625,6 +1625,9 @@ out:
 	if (began)
 		sqlite3_exec(log->db, "ROLLBACK", NULL, NULL, NULL);
 	writer_unlock(log);
+	/* on disk before the caller acts on it (as audit_end(), outside the writer lock) */
+	if (!ret && wal_settle(log, err))
+		ret = -1;
 	return ret;
 }
 

@@ -16,45 +16,46 @@ static const struct {
 	const char *action;
 	int role;
 	int pii; /* reads or changes personal data: its record ends in a signed checkpoint */
+	int out; /* its only effect is what it prints: one record, before the output is shown */
 } actions[] = {
-	{"catalog.search", AUDIT_ROLE_VIEWER, 0},
-	{"catalog.show", AUDIT_ROLE_VIEWER, 0},
-	{"catalog.lineage", AUDIT_ROLE_VIEWER, 0},
-	{"catalog.load", AUDIT_ROLE_ENGINEER, 0},
-	{"catalog.check", AUDIT_ROLE_ENGINEER, 0},
-	{"catalog.export", AUDIT_ROLE_VIEWER, 0},
-	{"catalog.import", AUDIT_ROLE_ENGINEER, 0},
-	{"pii.ingest", AUDIT_ROLE_ENGINEER, 1},
-	{"pii.map", AUDIT_ROLE_STEWARD, 0},
-	{"pii.check", AUDIT_ROLE_STEWARD, 0},
-	{"pii.scan", AUDIT_ROLE_STEWARD, 1},
-	{"key.init", AUDIT_ROLE_STEWARD, 0},
-	{"key.rotate", AUDIT_ROLE_STEWARD, 0},
-	{"key.retire", AUDIT_ROLE_STEWARD, 0},
-	{"key.list", AUDIT_ROLE_STEWARD, 0},
-	{"pii.hash", AUDIT_ROLE_DPO, 1},
-	{"request.new", AUDIT_ROLE_DPO, 1},
-	{"request.extend", AUDIT_ROLE_DPO, 0},
-	{"request.plan", AUDIT_ROLE_DPO, 0},
-	{"request.run", AUDIT_ROLE_DPO, 1},
-	{"request.list", AUDIT_ROLE_DPO, 0},
-	{"request.show", AUDIT_ROLE_DPO, 0},
-	{"audit.verify", AUDIT_ROLE_DPO, 0},
-	{"audit.log", AUDIT_ROLE_DPO, 0},
-	{"audit.checkpoint", AUDIT_ROLE_DPO, 0},
-	{"audit.recover", AUDIT_ROLE_ADMIN, 0},
-	{"audit.prove", AUDIT_ROLE_DPO, 0},
-	{"audit.consistency", AUDIT_ROLE_DPO, 0},
-	{"report", AUDIT_ROLE_DPO, 0},
-	{"workspace.init", AUDIT_ROLE_ADMIN, 0},
-	{"serve", AUDIT_ROLE_ADMIN, 0},
-	{"token.new", AUDIT_ROLE_ADMIN, 0},
-	{"token.list", AUDIT_ROLE_ADMIN, 0},
-	{"token.revoke", AUDIT_ROLE_ADMIN, 0},
-	{"serve.whoami", AUDIT_ROLE_VIEWER, 0},
-	{"serve.login", AUDIT_ROLE_VIEWER, 0}, /* a browser's login (recorded by the server) */
+	{"catalog.search", AUDIT_ROLE_VIEWER, 0, 1},
+	{"catalog.show", AUDIT_ROLE_VIEWER, 0, 1},
+	{"catalog.lineage", AUDIT_ROLE_VIEWER, 0, 1},
+	{"catalog.load", AUDIT_ROLE_ENGINEER, 0, 0},
+	{"catalog.check", AUDIT_ROLE_ENGINEER, 0, 0},
+	{"catalog.export", AUDIT_ROLE_VIEWER, 0, 0},
+	{"catalog.import", AUDIT_ROLE_ENGINEER, 0, 0},
+	{"pii.ingest", AUDIT_ROLE_ENGINEER, 1, 0},
+	{"pii.map", AUDIT_ROLE_STEWARD, 0, 1},
+	{"pii.check", AUDIT_ROLE_STEWARD, 0, 1},
+	{"pii.scan", AUDIT_ROLE_STEWARD, 1, 0},
+	{"key.init", AUDIT_ROLE_STEWARD, 0, 0},
+	{"key.rotate", AUDIT_ROLE_STEWARD, 0, 0},
+	{"key.retire", AUDIT_ROLE_STEWARD, 0, 0},
+	{"key.list", AUDIT_ROLE_STEWARD, 0, 1},
+	{"pii.hash", AUDIT_ROLE_DPO, 1, 0},
+	{"request.new", AUDIT_ROLE_DPO, 1, 0},
+	{"request.extend", AUDIT_ROLE_DPO, 0, 0},
+	{"request.plan", AUDIT_ROLE_DPO, 0, 0},
+	{"request.run", AUDIT_ROLE_DPO, 1, 0},
+	{"request.list", AUDIT_ROLE_DPO, 0, 1},
+	{"request.show", AUDIT_ROLE_DPO, 0, 1},
+	{"audit.verify", AUDIT_ROLE_DPO, 0, 0},
+	{"audit.log", AUDIT_ROLE_DPO, 0, 0},
+	{"audit.checkpoint", AUDIT_ROLE_DPO, 0, 0},
+	{"audit.recover", AUDIT_ROLE_ADMIN, 0, 0},
+	{"audit.prove", AUDIT_ROLE_DPO, 0, 0},
+	{"audit.consistency", AUDIT_ROLE_DPO, 0, 0},
+	{"report", AUDIT_ROLE_DPO, 0, 0},
+	{"workspace.init", AUDIT_ROLE_ADMIN, 0, 0},
+	{"serve", AUDIT_ROLE_ADMIN, 0, 0},
+	{"token.new", AUDIT_ROLE_ADMIN, 0, 0},
+	{"token.list", AUDIT_ROLE_ADMIN, 0, 0},
+	{"token.revoke", AUDIT_ROLE_ADMIN, 0, 0},
+	{"serve.whoami", AUDIT_ROLE_VIEWER, 0, 1},
+	{"serve.login", AUDIT_ROLE_VIEWER, 0, 0}, /* a browser's login (recorded by the server) */
 	/* a command a CLI sends the server; the command's own record checks its own role */
-	{"serve.cli", AUDIT_ROLE_VIEWER, 0},
+	{"serve.cli", AUDIT_ROLE_VIEWER, 0, 0},
 };
 
 const char *audit_role_name(int role)
@@ -85,6 +86,14 @@ int audit_action_touches_pii(const char *action)
 	for (size_t i = 0; i < sizeof(actions) / sizeof(*actions); i++)
 		if (!strcmp(action, actions[i].action))
 			return actions[i].pii;
+	return 0;
+}
+
+int audit_action_output_only(const char *action)
+{
+	for (size_t i = 0; i < sizeof(actions) / sizeof(*actions); i++)
+		if (!strcmp(action, actions[i].action))
+			return actions[i].out;
 	return 0;
 }
 

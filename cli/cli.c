@@ -9,21 +9,31 @@
 #include <stdlib.h>
 #include <string.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <unistd.h>
 
 /* The command's audit state: the log it is recorded in and the last error it printed,
- * which becomes the record's reason. */
+ * which becomes the record's reason. A command whose only effect is its output
+ * (audit_action_output_only()) is recorded once, at its end: its stdout is held in memory
+ * until then (held_fd; out_fd is the real stdout meanwhile) and released only once the
+ * record is durable, so no output is ever shown without its record. */
 static struct {
 	struct audit_log *log;
 	struct catalog_config cfg; /* steward.yaml, parsed once per command */
 	struct audit_actor actor;
 	int begun;
+	int held_fd;                   /* the memory file stdout goes to, or -1 */
+	int out_fd;                    /* the real stdout while it is held */
+	char action[64];               /* the held command's entry, recorded at its end */
+	char object[CLI_AUDIT_TEXT_MAX], purpose[CLI_AUDIT_TEXT_MAX];
+	int has_object, has_purpose;
 	char reason[1024];
-} audit_state;
+} audit_state = {.held_fd = -1, .out_fd = STDOUT_FILENO};
 
 /* ---- Redaction of arguments ------------------------------------------------------------
  * The one place where what a person typed is kept out of the audit log and of error
@@ -291,6 +301,77 @@ static long checkpoint_every(const struct catalog_config *cfg)
 	return v > 0 ? v : 0;
 }
 
+/* Sends stdout to a memory file until release_output(). Returns 0, or -1 (nothing is
+ * held: the command is then recorded with audit_begin() and audit_end()). */
+static int hold_output(void)
+{
+	int mem = -1, real = -1;
+
+	fflush(stdout);
+	if ((mem = memfd_create("steward-output", MFD_CLOEXEC)) < 0 ||
+	    (real = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3)) < 0 ||
+	    dup2(mem, STDOUT_FILENO) < 0) {
+		if (mem >= 0)
+			close(mem);
+		if (real >= 0)
+			close(real);
+		return -1;
+	}
+	audit_state.held_fd = mem;
+	audit_state.out_fd = real;
+	return 0;
+}
+
+static int write_all(int fd, const char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(fd, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* Puts the real stdout back; when show is set, first copies what the command printed to it.
+ * Returns 0, or -1 when it could not all be written (errno set). */
+static int release_output(int show)
+{
+	char buf[65536];
+	int ret = 0, saved = 0;
+
+	if (audit_state.held_fd < 0)
+		return 0;
+	fflush(stdout);
+	if (dup2(audit_state.out_fd, STDOUT_FILENO) < 0) {
+		ret = -1;
+		saved = errno;
+	}
+	if (show && !ret && lseek(audit_state.held_fd, 0, SEEK_SET) == 0) {
+		ssize_t n;
+
+		while ((n = read(audit_state.held_fd, buf, sizeof(buf))) > 0 && !ret)
+			if (write_all(STDOUT_FILENO, buf, (size_t)n)) {
+				ret = -1;
+				saved = errno;
+			}
+		if (n < 0 && !ret) {
+			ret = -1;
+			saved = errno;
+		}
+	}
+	close(audit_state.held_fd);
+	close(audit_state.out_fd);
+	audit_state.held_fd = -1;
+	audit_state.out_fd = STDOUT_FILENO;
+	errno = saved;
+	return ret;
+}
+
 int cli_audit_begin(const struct cli_ctx *ctx, const struct catalog_workspace *ws)
 {
 	struct st_error err = ST_ERROR_INIT, cfg_err = ST_ERROR_INIT;
@@ -362,7 +443,15 @@ int cli_audit_begin(const struct cli_ctx *ctx, const struct catalog_workspace *w
 		if (p != ctx->purpose) /* from steward.yaml: redacted like --purpose */
 			e.purpose = cli_audit_text(p, purpose);
 	}
-	if (audit_begin(audit_state.log, &e, &err)) {
+	if (audit_action_output_only(ctx->action) &&
+	    strlen(ctx->action) < sizeof(audit_state.action) && !hold_output()) {
+		/* recorded at its end, before what it printed is shown (cli_audit_end()) */
+		snprintf(audit_state.action, sizeof(audit_state.action), "%s", ctx->action);
+		if ((audit_state.has_object = e.object != NULL))
+			snprintf(audit_state.object, sizeof(audit_state.object), "%s", e.object);
+		if ((audit_state.has_purpose = e.purpose != NULL))
+			snprintf(audit_state.purpose, sizeof(audit_state.purpose), "%s", e.purpose);
+	} else if (audit_begin(audit_state.log, &e, &err)) {
 		st_error_prefix(&err, "cannot write the audit record, so the command does not run");
 		code = cli_fail(&err);
 		goto out;
@@ -396,8 +485,26 @@ int cli_audit_end(const struct cli_ctx *ctx, int exit_code)
 	else
 		snprintf(reason, sizeof(reason), "%s", audit_state.reason);
 	cli_audit_text(reason, clean);
-	if (audit_end(audit_state.log, outcome, clean[0] ? clean : NULL,
-		      ctx->counts[0] ? ctx->counts : NULL, &err)) {
+	if (audit_state.held_fd >= 0) {
+		struct audit_entry e = {&audit_state.actor, audit_state.action,
+					audit_state.has_object ? audit_state.object : NULL,
+					audit_state.has_purpose ? audit_state.purpose : NULL};
+
+		if (audit_append(audit_state.log, &e, outcome, clean[0] ? clean : NULL,
+				 ctx->counts[0] ? ctx->counts : NULL, &err)) {
+			/* what it printed is dropped: nothing is shown without its record */
+			release_output(0);
+			st_error_prefix(&err, "cannot write the audit record, so the output is not shown");
+			cli_fail(&err);
+			exit_code = ST_E_SYSTEM;
+		} else if (release_output(1) && errno != EPIPE) {
+			st_error_set(&err, ST_E_SYSTEM, "cannot write the output: %s", strerror(errno));
+			cli_fail(&err);
+			if (!exit_code)
+				exit_code = ST_E_SYSTEM;
+		}
+	} else if (audit_end(audit_state.log, outcome, clean[0] ? clean : NULL,
+			     ctx->counts[0] ? ctx->counts : NULL, &err)) {
 		st_error_prefix(&err, "cannot complete the audit record");
 		cli_fail(&err);
 		exit_code = ST_E_SYSTEM;
@@ -467,14 +574,15 @@ int cli_parse_count(const struct cli_ctx *ctx, const char *opt, const char *s, l
 
 int cli_isatty_out(void)
 {
-	return isatty(STDOUT_FILENO);
+	return isatty(audit_state.out_fd); /* the real stdout, while the output is held */
 }
 
 int cli_term_width(void)
 {
 	struct winsize ws;
 
-	if (isatty(STDOUT_FILENO) && !ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) && ws.ws_col >= 40)
+	if (isatty(audit_state.out_fd) && !ioctl(audit_state.out_fd, TIOCGWINSZ, &ws) &&
+	    ws.ws_col >= 40)
 		return ws.ws_col;
 	return 80;
 }

@@ -193,6 +193,27 @@ expect_equal "$n2" "$(q 'SELECT seq FROM checkpoints ORDER BY seq DESC LIMIT 1')
 expect_exit 0 steward audit verify
 expect_stdout_contains 'audit log intact: '
 
+# ---- a command whose only effect is its output is recorded once, before the output is
+# shown: when that record cannot be made durable, the output is dropped ----
+run env STEWARD_FAULT_COUNT=1 "$STEWARD" --home "$WS" search person
+if grep -q '^steward-fault: ' "$ERR"; then
+	s0=$(state)
+	for cmd in 'search person' 'show t.person' 'lineage t.person' 'pii map' 'key list' 'request list'; do
+		# shellcheck disable=SC2086 # the command's words
+		run env STEWARD_FAIL_SYNC=1 "$STEWARD" --home "$WS" $cmd
+		expect_equal 5 "$RC" "exit 5 when its record cannot be synced: steward $cmd"
+		# (the WAL's own sync, or SQLite's of a new WAL header when the last command folded it)
+		check "with the reason: steward $cmd" grep -Eqx "error: cannot write the audit record, so the output is not shown: (cannot sync the audit log '$DB-wal'|database: disk I/O error)" "$ERR"
+		check "and nothing on stdout: steward $cmd" test ! -s "$OUT"
+	done
+	expect_equal "0" "$(q 'SELECT count(*) FROM pending')" 'nothing is left pending'
+	expect_exit 0 steward search person
+	expect_stdout_contains 't.person'
+	expect_equal 0 "$(q 'SELECT count(*) FROM pending')" 'a search leaves no pending row'
+else
+	skip 'output held until its record is durable' 'not a test build (STEWARD_FAIL_SYNC)'
+fi
+
 # The canary never reached the workspace.
 check 'the canary value is nowhere in the workspace' sh -c "! grep -rqa -e '$CANARY' '$WS'"
 
