@@ -3,9 +3,10 @@
 # each. Ends with the skipped tests and their reasons, the wall time of each lane, the ten
 # slowest tests, and one last line: "N passed, N failed, N skipped".
 #
-#   tests/run.sh          what CI runs (.ci/run): gcc and sanitize (every test but the sanitize
-#                         lane's crash loop), clang (a release build: unit, fuzz corpora, lints
-#                         and the 'release' suite of CLI tests), valgrind (four CLI tests)
+#   tests/run.sh          what CI runs (.ci/run): gcc (every test), sanitize (every test but
+#                         the crash loop, the fault matrix's failed writes and the Kafka
+#                         group's rebalances), clang (a release build: unit, fuzz corpora,
+#                         lints and the 'release' suite of CLI tests), valgrind (two CLI tests)
 #   tests/run.sh --quick  the gcc lane alone (one test build, every test): the edit-test loop
 #   tests/run.sh --full   the CI lanes with the full fault matrix (STEWARD_FAULT_FULL=1),
 #                         valgrind over every CLI test, and a minute of each fuzz target
@@ -131,8 +132,8 @@ fi
 lane_done gcc "gcc, test build"
 
 # valgrind_lane: the gcc build with every steward run under valgrind (memory errors and
-# definite leaks fail the check that ran it). CI: four CLI tests that between them run every
-# verb; --full: every CLI test (about 30 minutes on 2 CPUs). The valgrind setup in
+# definite leaks fail the check that ran it). CI: t-leak-canary.sh, which runs nearly every
+# verb, and t-ingest-canary.sh; --full: every CLI test (about 30 minutes on 2 CPUs). The valgrind setup in
 # tests/cli/meson.build multiplies the timeouts (valgrind is slower by construction). The
 # full fault matrix runs in the gcc and sanitize lanes; the fault-injection test does not
 # run steward under valgrind, so here it runs its CI points.
@@ -143,9 +144,8 @@ valgrind_lane() {
 		echo "== valgrind lane (build-test-gcc, meson test --setup valgrind, every CLI test)"
 		tests valgrind build-test-gcc --setup valgrind --suite cli
 	else
-		echo "== valgrind lane (build-test-gcc, meson test --setup valgrind, four CLI tests)"
-		tests valgrind build-test-gcc --setup valgrind \
-			t-leak-canary.sh t-request-erase.sh t-ingest-canary.sh t-show.sh
+		echo "== valgrind lane (build-test-gcc, meson test --setup valgrind, two CLI tests)"
+		tests valgrind build-test-gcc --setup valgrind t-leak-canary.sh t-ingest-canary.sh
 	fi
 	lane_done valgrind "gcc build under valgrind, beside the clang and sanitize lanes"
 }
@@ -199,12 +199,14 @@ if [ "$mode" != quick ]; then
 		-Db_sanitize=address,undefined -Db_lundef=false \
 		-Dc_args=-fno-sanitize-recover=all -Dc_link_args=-fno-sanitize-recover=all \
 		-Dcpp_args=-fno-sanitize-recover=all -Dcpp_link_args=-fno-sanitize-recover=all; then
-		# the crash loop (SIGKILL at chosen points, then recovery) checks outcomes, which the
-		# gcc lane does; --full runs it here too
+		# the crash loop (SIGKILL at chosen points, then recovery), the failed writes and
+		# syncs of the fault matrix, and the Kafka group's rebalances check outcomes, which
+		# the gcc lane does; the failed allocations (whose cleanup paths could leak) run
+		# here; --full runs everything here too
 		if [ "$mode" = full ]; then
 			san_sel=()
 		else
-			san_sel=(--no-suite crash-loop)
+			san_sel=(--no-suite crash-loop --no-suite fault-io --no-suite kafka-group)
 		fi
 		tests sanitize build-test-sanitize "${san_mult[@]}" "${san_sel[@]}"
 	fi
