@@ -103,14 +103,14 @@ static int rank_into(struct catalog *c, const char *sql, const char *fq,
 	sqlite3_stmt *st;
 	int rc;
 
-	if (st_sql_prepare(c->db, &st, sql, err))
+	if (st_sql_cached(c->db, &st, sql, err))
 		return -1;
 	bind_query(st, fq, o);
 	sqlite3_bind_int(st, 7, certified);
 	sqlite3_bind_int64(st, 8, limit);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (st_grow(v, cap, *n + 1, sizeof(**v))) {
-			sqlite3_finalize(st);
+			st_sql_done(st);
 			return st_error_oom(err);
 		}
 		(*v)[*n].id = sqlite3_column_int64(st, 0);
@@ -118,7 +118,7 @@ static int rank_into(struct catalog *c, const char *sql, const char *fq,
 		(*v)[*n].certified = certified;
 		(*n)++;
 	}
-	sqlite3_finalize(st);
+	st_sql_done(st);
 	if (rc != SQLITE_DONE)
 		return st_sql_error(err, c->db, "search failed");
 	return 0;
@@ -130,14 +130,14 @@ static int64_t count_matches(struct catalog *c, const char *sql, const char *fq,
 	sqlite3_stmt *st;
 	int64_t n = -1;
 
-	if (st_sql_prepare(c->db, &st, sql, err))
+	if (st_sql_cached(c->db, &st, sql, err))
 		return -1;
 	bind_query(st, fq, o);
 	if (sqlite3_step(st) == SQLITE_ROW)
 		n = sqlite3_column_int64(st, 0);
 	else
 		st_sql_error(err, c->db, "search failed");
-	sqlite3_finalize(st);
+	st_sql_done(st);
 	return n;
 }
 
@@ -244,7 +244,7 @@ static int search(struct catalog *c, const char *query, const struct catalog_sea
 	/* The second list may repeat certified rows when unfiltered: keep the boosted one. */
 	if (ncands > 1)
 		qsort(cands, ncands, sizeof(*cands), by_score);
-	if (st_sql_prepare(c->db, &fetch,
+	if (st_sql_cached(c->db, &fetch,
 			    "SELECT name, kind, description, owner, version, observed FROM datasets"
 			    " WHERE id = ?1",
 			    err))
@@ -276,7 +276,7 @@ static int search(struct catalog *c, const char *query, const struct catalog_sea
 out:
 	if (ret)
 		catalog_hits_release(hits);
-	sqlite3_finalize(fetch);
+	st_sql_done(fetch);
 	st_free(cands);
 	st_buf_release(&fq);
 	st_buf_release(&narrow);

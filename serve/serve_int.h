@@ -12,6 +12,7 @@
 #include <microhttpd.h>
 #include <pthread.h>
 #include <stddef.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #define SERVE_BODY_MAX ((size_t)1 << 20) /* bytes of a request body */
@@ -26,13 +27,31 @@ struct endpoint {
 	int on_socket;
 };
 
+#define ROLE_FILES 3      /* steward.yaml, /etc/passwd, /etc/group */
+#define ROLE_CACHE_MAX 64 /* callers whose role is kept */
+#define ROLE_TTL_S 5      /* the longest a role is kept (groups from LDAP and the like) */
+
+/* The roles resolved so far (server.c: resolve_role()), valid while stamp holds. */
+struct role_cache {
+	pthread_mutex_t mu;
+	struct stat stamp[ROLE_FILES];
+	time_t since; /* CLOCK_MONOTONIC seconds when the cache was emptied */
+	size_t n;
+	struct {
+		char name[64];
+		uid_t uid;
+		int role;
+	} v[ROLE_CACHE_MAX];
+};
+
 struct server {
 	const struct serve_opts *o;
 	struct endpoint tcp_ep, unix_ep;
 	pthread_key_t key;     /* per worker thread: its audit log (struct audit_log *) */
 	pthread_key_t cat_key; /* per worker thread: its catalog (struct catalog *) */
-	pthread_mutex_t ident; /* the password database and steward.yaml, read per request */
+	pthread_mutex_t ident; /* the password and group databases and steward.yaml, when read */
 	pthread_mutex_t out;   /* one access line at a time */
+	struct role_cache roles;
 	struct MHD_Daemon *tcp, *unx;
 	int unix_fd;
 };

@@ -94,19 +94,79 @@ static int peer_actor(struct MHD_Connection *c, struct audit_actor *a)
 	return 0;
 }
 
-/* The actor's role from steward.yaml, read again for every request so that a change to
- * `roles:` holds at once. Returns 0, or -1 with err. */
+/* What a cached role depends on: the stat of steward.yaml and of the password and group
+ * files (device, inode, size, modification and change times). A changed stamp (an edit, a
+ * rename over the file, a new member of a group) empties the cache. */
+static void role_stamp(struct server *s, struct stat st[ROLE_FILES])
+{
+	const char *files[ROLE_FILES] = {s->o->ws->config, "/etc/passwd", "/etc/group"};
+
+	memset(st, 0, ROLE_FILES * sizeof(*st));
+	for (int i = 0; i < ROLE_FILES; i++)
+		if (stat(files[i], &st[i]))
+			st[i].st_ino = (ino_t)-1, st[i].st_size = -1; /* missing: a stamp too */
+}
+
+static int same_stamp(const struct stat *a, const struct stat *b)
+{
+	for (int i = 0; i < ROLE_FILES; i++)
+		if (a[i].st_dev != b[i].st_dev || a[i].st_ino != b[i].st_ino ||
+		    a[i].st_size != b[i].st_size ||
+		    a[i].st_mtim.tv_sec != b[i].st_mtim.tv_sec ||
+		    a[i].st_mtim.tv_nsec != b[i].st_mtim.tv_nsec ||
+		    a[i].st_ctim.tv_sec != b[i].st_ctim.tv_sec ||
+		    a[i].st_ctim.tv_nsec != b[i].st_ctim.tv_nsec)
+			return 0;
+	return 1;
+}
+
+/* The actor's role from steward.yaml. Resolving it reads the file and the group database,
+ * so the answer is kept per (name, uid) until the stamp of steward.yaml, /etc/passwd or
+ * /etc/group changes, which is checked on every request (an edit of `roles:` holds from the
+ * next request on), or ROLE_TTL_S passes (for groups from other name services). A config
+ * that does not load is never kept: every request reports it. Returns 0, or -1 with err. */
 static int resolve_role(struct server *s, struct audit_actor *a, struct st_error *err)
 {
+	struct role_cache *rc = &s->roles;
 	struct catalog_config cfg = {0};
+	struct stat now[ROLE_FILES];
+	struct timespec t;
 	int ret;
 
+	role_stamp(s, now);
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	pthread_mutex_lock(&rc->mu);
+	if (!same_stamp(rc->stamp, now) || t.tv_sec - rc->since >= ROLE_TTL_S) {
+		memcpy(rc->stamp, now, sizeof(now));
+		rc->since = t.tv_sec;
+		rc->n = 0;
+	}
+	for (size_t i = 0; i < rc->n; i++)
+		if (rc->v[i].uid == a->uid && !strcmp(rc->v[i].name, a->name)) {
+			a->role = rc->v[i].role;
+			pthread_mutex_unlock(&rc->mu);
+			return 0;
+		}
+	pthread_mutex_unlock(&rc->mu);
 	pthread_mutex_lock(&s->ident); /* getpwuid(), getgrnam(): not reentrant */
 	ret = catalog_config_load(&cfg, s->o->ws, err) ||
 	      audit_role_resolve(&cfg, s->o->ws->config, a, err);
 	pthread_mutex_unlock(&s->ident);
 	catalog_config_release(&cfg);
-	return ret ? -1 : 0;
+	if (ret)
+		return -1;
+	pthread_mutex_lock(&rc->mu);
+	/* Kept only when the files are still as they were before they were read. */
+	if (same_stamp(rc->stamp, now)) {
+		if (rc->n == ROLE_CACHE_MAX)
+			rc->n = 0;
+		rc->v[rc->n].uid = a->uid;
+		rc->v[rc->n].role = a->role;
+		snprintf(rc->v[rc->n].name, sizeof(rc->v[rc->n].name), "%s", a->name);
+		rc->n++;
+	}
+	pthread_mutex_unlock(&rc->mu);
+	return 0;
 }
 
 /* ---- Routes --------------------------------------------------------------------------- */
@@ -499,6 +559,7 @@ int serve_run(const struct serve_opts *o, struct st_error *err)
 	have_key = 1;
 	pthread_mutex_init(&s.ident, NULL);
 	pthread_mutex_init(&s.out, NULL);
+	pthread_mutex_init(&s.roles.mu, NULL);
 	/* The workers inherit this mask: only the main thread takes the stop signals. */
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
@@ -554,6 +615,7 @@ out:
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	pthread_mutex_destroy(&s.ident);
 	pthread_mutex_destroy(&s.out);
+	pthread_mutex_destroy(&s.roles.mu);
 	if (have_key) {
 		pthread_key_delete(s.key);
 		pthread_key_delete(s.cat_key);
