@@ -44,6 +44,10 @@
 /* Frames (pages) the WAL may hold before a command's end folds it into audit.db: each
  * command adds about five, and the next open reads them all back. */
 #define WAL_FOLD_FRAMES 64
+/* The same when logs of the file share a writer in this process (the server's workers):
+ * there commits come many a second, each fold syncs two files under the write lock, and
+ * the next command to open the log alone reads at most this many frames (4 MiB) back. */
+#define WAL_FOLD_FRAMES_SHARED 1024
 #define BUSY_MS 10000 /* how long a command waits for another one's write */
 
 struct audit_log {
@@ -1045,11 +1049,17 @@ static int on_wal_commit(void *p, sqlite3 *db, const char *name, int frames)
  * reads back those few frames when it opens the log. Returns 0, or -1 with err. */
 static int wal_settle(struct audit_log *log, struct st_error *err)
 {
-	int frames = -1, done = -1;
+	int frames = -1, done = -1, fold = WAL_FOLD_FRAMES;
 
 	if (!log->unsynced)
 		return 0;
-	if (log->wal_frames >= WAL_FOLD_FRAMES) {
+	if (log->writer) {
+		pthread_mutex_lock(&open_logs_mu);
+		if (log->writer->refs > 1)
+			fold = WAL_FOLD_FRAMES_SHARED;
+		pthread_mutex_unlock(&open_logs_mu);
+	}
+	if (log->wal_frames >= fold) {
 		int rc;
 
 		sqlite3_busy_timeout(log->db, 0);

@@ -76,6 +76,9 @@ struct request {
  * cookie, and a POST to it must carry the form's CSRF token (checked before it runs). */
 #define SERVE_PAGE 4u
 #define SERVE_METHODS (SERVE_GET | SERVE_POST)
+/* A read of the catalog: the handler runs inside one read transaction of the worker's
+ * catalog, so that all its queries see one snapshot and take the file's locks once. */
+#define SERVE_SNAPSHOT 8u
 
 /* A route: its path (with prefix, the path is followed by a name, which is the record's
  * object), the audit action it is recorded as (NULL: not recorded, needs no one), its

@@ -5,6 +5,8 @@
 #include "serve_int.h"
 #include "audit.h"
 #include "alloc.h"
+#include "catalog.h"
+#include "sql.h"
 #include "escape.h"
 
 #include <errno.h>
@@ -14,6 +16,7 @@
 #include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
+#include <sqlite3.h>
 #include <sodium.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -182,6 +185,7 @@ static enum MHD_Result run_route(struct server *s, struct MHD_Connection *c, str
 	char object[SERVE_TEXT_MAX];
 	struct audit_entry e = {a, rt->action, NULL, NULL};
 	struct audit_log *log;
+	struct catalog *snap = NULL;
 	enum MHD_Result ret;
 	int need = audit_action_role(rt->action);
 
@@ -215,7 +219,21 @@ static enum MHD_Result run_route(struct server *s, struct MHD_Connection *c, str
 		return serve_reply_error(c, r, MHD_HTTP_SERVICE_UNAVAILABLE,
 				   "the audit log cannot be written, so nothing is answered: %s",
 				   err.msg);
+	if (rt->methods & SERVE_SNAPSHOT) {
+		struct st_error ignored = ST_ERROR_INIT;
+
+		/* Without it (a catalog that cannot be opened) the handler says why. */
+		if ((snap = serve_worker_catalog(s, &ignored)) &&
+		    st_sql_run(catalog_db(snap), "BEGIN", &ignored))
+			snap = NULL;
+	}
 	ret = rt->fn(s, c, r, a, name);
+	if (snap) {
+		struct st_error ignored = ST_ERROR_INIT;
+
+		if (st_sql_run(catalog_db(snap), "COMMIT", &ignored))
+			sqlite3_exec(catalog_db(snap), "ROLLBACK", NULL, NULL, NULL);
+	}
 	if (audit_end(log, r->status < 400 ? AUDIT_OK : AUDIT_ERROR, NULL,
 		      r->counts[0] ? r->counts : NULL, &err))
 		return MHD_NO; /* the answer is queued; the connection is closed instead */
