@@ -141,6 +141,27 @@ static int64_t count_matches(struct catalog *c, const char *sql, const char *fq,
 	return n;
 }
 
+/* Whether any certified dataset passes the filters: 1, 0, or -1 with err. */
+static int any_certified(struct catalog *c, const struct catalog_search_opts *o,
+			 struct st_error *err)
+{
+	sqlite3_stmt *st;
+	int any = -1;
+
+	if (st_sql_cached(c->db, &st,
+			  "SELECT EXISTS (SELECT 1 FROM datasets d WHERE d.certified = 1 AND"
+			  FILTER_BASE ")",
+			  err))
+		return -1;
+	bind_query(st, NULL, o);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		any = sqlite3_column_int(st, 0);
+	else
+		st_sql_error(err, c->db, "search failed");
+	st_sql_done(st);
+	return any;
+}
+
 static int fetch_hit(sqlite3_stmt *st, const struct cand *k, struct catalog_hit *h)
 {
 	int bad = 0;
@@ -232,9 +253,12 @@ static int search(struct catalog *c, const char *query, const struct catalog_sea
 
 		/* Certified matches are few: rank them all, on the full query. Every other hit
 		 * that can make the list is among the top limit + (certified count) of the
-		 * ranking of the rest. */
-		if (rank_into(c, ranked_sql, st_buf_str(&fq), o, 1, limit, &cands, &ncands, &ccap,
-			      err))
+		 * ranking of the rest. The first list reads every match of the query; it is
+		 * skipped when no certified dataset passes the filters (an index look-up). */
+		int any = any_certified(c, o, err);
+
+		if (any < 0 || (any && rank_into(c, ranked_sql, st_buf_str(&fq), o, 1, limit, &cands,
+						 &ncands, &ccap, err)))
 			goto out;
 		ncert = ncands;
 		if (rank_into(c, ranked_sql, rq, o, 0, limit + (int64_t)ncert, &cands, &ncands,
