@@ -27,15 +27,19 @@ struct endpoint {
 	int on_socket;
 };
 
-#define ROLE_FILES 3      /* steward.yaml, /etc/passwd, /etc/group */
-#define ROLE_CACHE_MAX 64 /* callers whose role is kept */
-#define ROLE_TTL_S 5      /* the longest a role is kept (groups from LDAP and the like) */
+#define ROLE_YAML_MAX (256 * 1024) /* a larger steward.yaml is read for every request */
+#define ROLE_CACHE_MAX 64          /* callers whose role is kept */
+#define ROLE_TTL_S 5               /* the longest a role is kept (groups from LDAP, say) */
 
-/* The roles resolved so far (server.c: resolve_role()), valid while stamp holds. */
+/* The roles resolved so far (server.c: resolve_role()), valid while steward.yaml holds
+ * yaml and the password and group files the stamp. */
 struct role_cache {
 	pthread_mutex_t mu;
-	struct stat stamp[ROLE_FILES];
-	time_t since; /* CLOCK_MONOTONIC seconds when the cache was emptied */
+	char *yaml; /* the bytes of steward.yaml the roles came from (NULL: none kept) */
+	size_t yaml_len;
+	struct stat stamp[2];
+	time_t since;      /* CLOCK_MONOTONIC seconds when the cache was emptied */
+	unsigned long gen; /* how many times it was */
 	size_t n;
 	struct {
 		char name[64];

@@ -10,6 +10,7 @@
 #include "escape.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <microhttpd.h>
 #include <netdb.h>
@@ -33,6 +34,8 @@
 #define PER_IP_LIMIT 64            /* connections at once from one address */
 #define CONN_TIMEOUT_S 30          /* an idle or slow connection is closed after this */
 #define CONN_MEMORY (64 * 1024)    /* per connection: headers and the URL */
+#define THREADS_PER_CPU 16         /* the default workers, up to THREADS_MAX */
+#define THREADS_MAX 64
 
 /* ---- Time, text and the access log --------------------------------------------------- */
 
@@ -97,22 +100,50 @@ static int peer_actor(struct MHD_Connection *c, struct audit_actor *a)
 	return 0;
 }
 
-/* What a cached role depends on: the stat of steward.yaml and of the password and group
- * files (device, inode, size, modification and change times). A changed stamp (an edit, a
- * rename over the file, a new member of a group) empties the cache. */
-static void role_stamp(struct server *s, struct stat st[ROLE_FILES])
+/* steward.yaml's bytes, at most ROLE_YAML_MAX (st_malloc'd, with *len), or NULL when it
+ * cannot be read or is larger: then no role is kept. */
+static char *config_bytes(const char *path, size_t *len)
 {
-	const char *files[ROLE_FILES] = {s->o->ws->config, "/etc/passwd", "/etc/group"};
+	struct stat st;
+	char *buf = NULL;
+	size_t n = 0;
+	ssize_t got = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
-	memset(st, 0, ROLE_FILES * sizeof(*st));
-	for (int i = 0; i < ROLE_FILES; i++)
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) || st.st_size < 0 || st.st_size > ROLE_YAML_MAX ||
+	    !(buf = st_malloc((size_t)st.st_size + 1)))
+		goto fail;
+	while (n <= (size_t)st.st_size &&
+	       (got = read(fd, buf + n, (size_t)st.st_size + 1 - n)) > 0)
+		n += (size_t)got;
+	if (got < 0 || n > (size_t)st.st_size) /* an error, or it grew while read */
+		goto fail;
+	close(fd);
+	*len = n;
+	return buf;
+fail:
+	close(fd);
+	st_free(buf);
+	return NULL;
+}
+
+/* The stat of the password and group files (device, inode, size, modification and change
+ * times): a new member of a group changes it. */
+static void nss_stamp(struct stat st[2])
+{
+	const char *files[2] = {"/etc/passwd", "/etc/group"};
+
+	memset(st, 0, 2 * sizeof(*st));
+	for (int i = 0; i < 2; i++)
 		if (stat(files[i], &st[i]))
 			st[i].st_ino = (ino_t)-1, st[i].st_size = -1; /* missing: a stamp too */
 }
 
 static int same_stamp(const struct stat *a, const struct stat *b)
 {
-	for (int i = 0; i < ROLE_FILES; i++)
+	for (int i = 0; i < 2; i++)
 		if (a[i].st_dev != b[i].st_dev || a[i].st_ino != b[i].st_ino ||
 		    a[i].st_size != b[i].st_size ||
 		    a[i].st_mtim.tv_sec != b[i].st_mtim.tv_sec ||
@@ -123,27 +154,39 @@ static int same_stamp(const struct stat *a, const struct stat *b)
 	return 1;
 }
 
-/* The actor's role from steward.yaml. Resolving it reads the file and the group database,
- * so the answer is kept per (name, uid) until the stamp of steward.yaml, /etc/passwd or
- * /etc/group changes, which is checked on every request (an edit of `roles:` holds from the
- * next request on), or ROLE_TTL_S passes (for groups from other name services). A config
- * that does not load is never kept: every request reports it. Returns 0, or -1 with err. */
+/* The actor's role from steward.yaml. Resolving it parses the file and reads the group
+ * database, so the answer is kept per (name, uid) while steward.yaml holds the same bytes
+ * (read and compared on every request: a few microseconds, and no edit is missed however
+ * fast it follows another), /etc/passwd and /etc/group the same stat, and for at most
+ * ROLE_TTL_S (groups from other name services). A config that does not load is never
+ * kept: every request reports it. Returns 0, or -1 with err. */
 static int resolve_role(struct server *s, struct audit_actor *a, struct st_error *err)
 {
 	struct role_cache *rc = &s->roles;
 	struct catalog_config cfg = {0};
-	struct stat now[ROLE_FILES];
+	struct stat now[2];
 	struct timespec t;
+	size_t len = 0;
+	char *yaml = config_bytes(s->o->ws->config, &len);
+	unsigned long gen;
 	int ret;
 
-	role_stamp(s, now);
+	nss_stamp(now);
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	pthread_mutex_lock(&rc->mu);
-	if (!same_stamp(rc->stamp, now) || t.tv_sec - rc->since >= ROLE_TTL_S) {
+	if (!yaml || !rc->yaml || rc->yaml_len != len || memcmp(rc->yaml, yaml, len) ||
+	    !same_stamp(rc->stamp, now) || t.tv_sec - rc->since >= ROLE_TTL_S) {
+		st_free(rc->yaml);
+		rc->yaml = yaml; /* taken (NULL: nothing is kept) */
+		rc->yaml_len = len;
+		yaml = NULL;
 		memcpy(rc->stamp, now, sizeof(now));
 		rc->since = t.tv_sec;
 		rc->n = 0;
+		rc->gen++;
 	}
+	gen = rc->gen;
+	st_free(yaml);
 	for (size_t i = 0; i < rc->n; i++)
 		if (rc->v[i].uid == a->uid && !strcmp(rc->v[i].name, a->name)) {
 			a->role = rc->v[i].role;
@@ -159,8 +202,9 @@ static int resolve_role(struct server *s, struct audit_actor *a, struct st_error
 	if (ret)
 		return -1;
 	pthread_mutex_lock(&rc->mu);
-	/* Kept only when the files are still as they were before they were read. */
-	if (same_stamp(rc->stamp, now)) {
+	/* Kept only when the file read above is still the one compared (the config just
+	 * loaded may be newer than it: then it is resolved again next time). */
+	if (rc->yaml && rc->gen == gen) {
 		if (rc->n == ROLE_CACHE_MAX)
 			rc->n = 0;
 		rc->v[rc->n].uid = a->uid;
@@ -558,9 +602,11 @@ int serve_run(const struct serve_opts *o, struct st_error *err)
 	int sig = 0, ret = -1, have_key = 0;
 
 	if (!threads) {
+		/* A worker spends most of a request waiting for the audit log's syncs, which
+		 * the workers waiting at once share: many workers a CPU. */
 		long n = sysconf(_SC_NPROCESSORS_ONLN);
 
-		threads = n > 0 && n < 64 ? (unsigned)n : 2;
+		threads = n > 0 && n < 4 ? (unsigned)n * THREADS_PER_CPU : THREADS_MAX;
 	}
 	if (!o->listen && !o->socket)
 		return st_error_set(err, ST_E_USAGE, "nothing to listen on");
@@ -634,6 +680,7 @@ out:
 	pthread_mutex_destroy(&s.ident);
 	pthread_mutex_destroy(&s.out);
 	pthread_mutex_destroy(&s.roles.mu);
+	st_free(s.roles.yaml);
 	if (have_key) {
 		pthread_key_delete(s.key);
 		pthread_key_delete(s.cat_key);
