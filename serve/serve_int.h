@@ -32,7 +32,7 @@ struct endpoint {
 #define ROLE_TTL_S 5               /* the longest a role is kept (groups from LDAP, say) */
 
 /* The roles resolved so far (server.c: resolve_role()), valid while steward.yaml holds
- * yaml and the password and group files the stamp. */
+ * yaml and the password and group files the stamp; and the uids of token users. */
 struct role_cache {
 	pthread_mutex_t mu;
 	char *yaml; /* the bytes of steward.yaml the roles came from (NULL: none kept) */
@@ -46,6 +46,15 @@ struct role_cache {
 		uid_t uid;
 		int role;
 	} v[ROLE_CACHE_MAX];
+	/* Token users' uids (server.c: user_uid()), valid while the files keep users_stamp. */
+	struct stat users_stamp[2];
+	time_t users_since;
+	unsigned long users_gen;
+	size_t nusers;
+	struct {
+		char name[64];
+		uid_t uid;
+	} users[ROLE_CACHE_MAX];
 };
 
 struct server {

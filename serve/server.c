@@ -216,6 +216,49 @@ static int resolve_role(struct server *s, struct audit_actor *a, struct st_error
 	return 0;
 }
 
+/* The uid of login name (a token's user), (uid_t)-1 when there is none. The password
+ * database is read once per name and kept while /etc/passwd and /etc/group keep their stat,
+ * for at most ROLE_TTL_S, as the roles are. */
+static uid_t user_uid(struct server *s, const char *name)
+{
+	struct role_cache *rc = &s->roles;
+	struct passwd pw, *found = NULL;
+	struct stat now[2];
+	struct timespec t;
+	char buf[4096];
+	unsigned long gen;
+	uid_t uid;
+
+	nss_stamp(now);
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	pthread_mutex_lock(&rc->mu);
+	if (!same_stamp(rc->users_stamp, now) || t.tv_sec - rc->users_since >= ROLE_TTL_S) {
+		memcpy(rc->users_stamp, now, sizeof(now));
+		rc->users_since = t.tv_sec;
+		rc->nusers = 0;
+		rc->users_gen++;
+	}
+	gen = rc->users_gen;
+	for (size_t i = 0; i < rc->nusers; i++)
+		if (!strcmp(rc->users[i].name, name)) {
+			uid = rc->users[i].uid;
+			pthread_mutex_unlock(&rc->mu);
+			return uid;
+		}
+	pthread_mutex_unlock(&rc->mu);
+	uid = !getpwnam_r(name, &pw, buf, sizeof(buf), &found) && found ? pw.pw_uid : (uid_t)-1;
+	pthread_mutex_lock(&rc->mu);
+	if (rc->users_gen == gen) {
+		if (rc->nusers == ROLE_CACHE_MAX)
+			rc->nusers = 0;
+		rc->users[rc->nusers].uid = uid;
+		snprintf(rc->users[rc->nusers].name, sizeof(rc->users[rc->nusers].name), "%s", name);
+		rc->nusers++;
+	}
+	pthread_mutex_unlock(&rc->mu);
+	return uid;
+}
+
 /* ---- Routes --------------------------------------------------------------------------- */
 
 /* Runs route rt for actor a inside its audit record: denied (and recorded so) when a's role
@@ -313,8 +356,6 @@ static int token_actor(struct server *s, struct MHD_Connection *c, int page,
 				  : NULL;
 	struct audit_token t;
 	struct audit_log *log;
-	struct passwd pw, *found = NULL;
-	char buf[4096];
 
 	memset(a, 0, sizeof(*a));
 	if ((!h || strncasecmp(h, "Bearer ", 7)) && !(cookie && *cookie))
@@ -328,8 +369,7 @@ static int token_actor(struct server *s, struct MHD_Connection *c, int page,
 	if (audit_token_check(log, h && !strncasecmp(h, "Bearer ", 7) ? h + 7 : cookie, &t, err))
 		return -1;
 	snprintf(a->name, sizeof(a->name), "%s", t.user);
-	a->uid = !getpwnam_r(t.user, &pw, buf, sizeof(buf), &found) && found ? pw.pw_uid
-									      : (uid_t)-1;
+	a->uid = user_uid(s, a->name);
 	return 0;
 }
 
