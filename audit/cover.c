@@ -350,16 +350,16 @@ int audit_cover_claim(sqlite3 *db, int64_t pending_id, int64_t seq, unsigned cha
 	if (!pending_id) /* rows written outside a recorded command are never covered */
 		return 0;
 	/* Entries under seq or later were not written by steward: seq is not chained yet. */
-	if (st_sql_prepare(db, &del, "DELETE FROM covered WHERE seq >= ?", err))
+	if (st_sql_cached(db, &del, "DELETE FROM covered WHERE seq >= ?", err))
 		goto out;
 	sqlite3_bind_int64(del, 1, seq);
 	if (sqlite3_step(del) != SQLITE_DONE) {
 		st_sql_error(err, db, "cannot write the audit log");
 		goto out;
 	}
-	sqlite3_finalize(del);
+	st_sql_done(del);
 	del = NULL;
-	if (st_sql_prepare(db, &notes,
+	if (st_sql_cached(db, &notes,
 			    "SELECT tbl, rid FROM pending_rows WHERE pending_id = ? ORDER BY tbl, rid",
 			    err))
 		goto out;
@@ -373,8 +373,8 @@ int audit_cover_claim(sqlite3 *db, int64_t pending_id, int64_t seq, unsigned cha
 			continue; /* not a covered table: nothing steward wrote */
 		if (!any) {
 			any = 1;
-			if (st_sql_prepare(db, &ins, COVER_INSERT, err) ||
-			    st_sql_prepare(db, &gone,
+			if (st_sql_cached(db, &ins, COVER_INSERT, err) ||
+			    st_sql_cached(db, &gone,
 					    "INSERT OR IGNORE INTO covered (seq, tbl, key, rid, digest)"
 					    " SELECT ?1, tbl, key, rid, NULL FROM covered"
 					    " WHERE tbl = ?2 AND rid = ?3 ORDER BY seq DESC LIMIT 1",
@@ -387,7 +387,7 @@ int audit_cover_claim(sqlite3 *db, int64_t pending_id, int64_t seq, unsigned cha
 			snprintf(sql, sizeof(sql), "SELECT rowid, * FROM main.\"%s\" WHERE rowid = ?",
 				 audit_covered_tables[i]);
 			if (pk_load(db, audit_covered_tables[i], &pk[i], err) ||
-			    st_sql_prepare(db, &rows[i], sql, err))
+			    st_sql_prepare(db, &rows[i], sql, err)) /* not kept: built here */
 				goto out;
 			loaded[i] = 1;
 		}
@@ -420,7 +420,7 @@ int audit_cover_claim(sqlite3 *db, int64_t pending_id, int64_t seq, unsigned cha
 		ret = 0;
 		goto out;
 	}
-	if (st_sql_prepare(db, &del, "DELETE FROM pending_rows WHERE pending_id = ?", err))
+	if (st_sql_cached(db, &del, "DELETE FROM pending_rows WHERE pending_id = ?", err))
 		goto out;
 	sqlite3_bind_int64(del, 1, pending_id);
 	if (sqlite3_step(del) != SQLITE_DONE) {
@@ -429,12 +429,12 @@ int audit_cover_claim(sqlite3 *db, int64_t pending_id, int64_t seq, unsigned cha
 	}
 	ret = covers_of(db, seq, out, has, err);
 out:
-	sqlite3_finalize(notes);
-	sqlite3_finalize(ins);
-	sqlite3_finalize(gone);
-	sqlite3_finalize(del);
+	st_sql_done(notes);
+	st_sql_done(ins);
+	st_sql_done(gone);
+	st_sql_done(del);
 	for (int i = 0; i < AUDIT_COVERED_TABLES; i++)
-		sqlite3_finalize(rows[i]);
+		st_sql_done(rows[i]);
 	return ret;
 }
 

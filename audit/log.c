@@ -44,6 +44,10 @@
 /* Frames (pages) the WAL may hold before a command's end folds it into audit.db: each
  * command adds about five, and the next open reads them all back. */
 #define WAL_FOLD_FRAMES 64
+/* The same when logs of the file share a writer in this process (the server's workers):
+ * there commits come many a second, each fold syncs two files under the write lock, and
+ * the next command to open the log alone reads at most this many frames (4 MiB) back. */
+#define WAL_FOLD_FRAMES_SHARED 1024
 #define BUSY_MS 10000 /* how long a command waits for another one's write */
 
 struct audit_log {
@@ -480,7 +484,7 @@ static int chain_head(sqlite3 *db, int64_t *seq, unsigned char *hash, unsigned c
 	*seq = 0;
 	memset(hash, 0, AUDIT_HASH_BYTES);
 	memset(mac, 0, AUDIT_MAC_BYTES);
-	if (st_sql_prepare(db, &st,
+	if (st_sql_cached(db, &st,
 			    "SELECT seq, hash, mac FROM records ORDER BY seq DESC LIMIT 1", err))
 		goto out;
 	rc = sqlite3_step(st);
@@ -500,7 +504,7 @@ static int chain_head(sqlite3 *db, int64_t *seq, unsigned char *hash, unsigned c
 	}
 	ret = 0;
 out:
-	sqlite3_finalize(st);
+	st_sql_done(st);
 	return ret;
 }
 
@@ -1045,11 +1049,17 @@ static int on_wal_commit(void *p, sqlite3 *db, const char *name, int frames)
  * reads back those few frames when it opens the log. Returns 0, or -1 with err. */
 static int wal_settle(struct audit_log *log, struct st_error *err)
 {
-	int frames = -1, done = -1;
+	int frames = -1, done = -1, fold = WAL_FOLD_FRAMES;
 
 	if (!log->unsynced)
 		return 0;
-	if (log->wal_frames >= WAL_FOLD_FRAMES) {
+	if (log->writer) {
+		pthread_mutex_lock(&open_logs_mu);
+		if (log->writer->refs > 1)
+			fold = WAL_FOLD_FRAMES_SHARED;
+		pthread_mutex_unlock(&open_logs_mu);
+	}
+	if (log->wal_frames >= fold) {
 		int rc;
 
 		sqlite3_busy_timeout(log->db, 0);
@@ -1088,6 +1098,7 @@ void audit_free(struct audit_log *log)
 		st_free(log->writer);
 	}
 	pthread_mutex_unlock(&open_logs_mu);
+	st_sql_cache_drop(log->db);
 	sqlite3_close(log->db);
 	sodium_free(log->sk);
 	sodium_free(log->mk); /* wipes it */
@@ -1410,7 +1421,7 @@ static int append_locked(struct audit_log *log, struct audit_row *r, int64_t pen
 	}
 	audit_record_mac(mk, r->seq, prev_mac, hash, has ? covers : NULL, mac);
 	mk_close(log);
-	if (st_sql_prepare(log->db, &st,
+	if (st_sql_cached(log->db, &st,
 			    "INSERT INTO records (seq, ts_ms, actor, uid, role, action, object, purpose,"
 			    " outcome, reason, counts, host, pid, version, pii, prev, hash, covers, mac)"
 			    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -1446,7 +1457,7 @@ static int append_locked(struct audit_log *log, struct audit_row *r, int64_t pen
 		goto out;
 	ret = 0;
 out:
-	sqlite3_finalize(st);
+	st_sql_done(st);
 	return ret;
 }
 
@@ -1488,15 +1499,15 @@ int audit_begin(struct audit_log *log, const struct audit_entry *e, struct st_er
 	}
 	writer_lock(log);
 	locked = 1;
-	if (st_sql_exec(log->db, "BEGIN IMMEDIATE", err))
+	if (st_sql_run(log->db, "BEGIN IMMEDIATE", err))
 		goto out;
 	began = 1;
-	if (st_sql_prepare(log->db, &st,
+	if (st_sql_cached(log->db, &st,
 			    "INSERT INTO pending (" AUDIT_PENDING_COLUMNS ")"
 			    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
 			    err) ||
-	    st_sql_prepare(log->db, &up, "UPDATE pending SET mac = ? WHERE id = ?", err) ||
-	    st_sql_prepare(log->db, &stale, "DELETE FROM pending_rows WHERE pending_id = ?", err))
+	    st_sql_cached(log->db, &up, "UPDATE pending SET mac = ? WHERE id = ?", err) ||
+	    st_sql_cached(log->db, &stale, "DELETE FROM pending_rows WHERE pending_id = ?", err))
 		goto out;
 	sqlite3_bind_int64(st, 1, r.ts_ms);
 	sqlite3_bind_text(st, 2, r.actor, -1, SQLITE_STATIC);
@@ -1532,7 +1543,7 @@ int audit_begin(struct audit_log *log, const struct audit_entry *e, struct st_er
 		goto out;
 	}
 	if ((log->noting && audit_cover_set_pending(log->db, id, err)) ||
-	    st_sql_exec(log->db, "COMMIT", err))
+	    st_sql_run(log->db, "COMMIT", err))
 		goto out;
 	began = 0;
 	log->pending_id = id;
@@ -1548,9 +1559,9 @@ int audit_begin(struct audit_log *log, const struct audit_entry *e, struct st_er
 out:
 	if (mk)
 		mk_close(log);
-	sqlite3_finalize(st);
-	sqlite3_finalize(up);
-	sqlite3_finalize(stale);
+	st_sql_done(st);
+	st_sql_done(up);
+	st_sql_done(stale);
 	if (began)
 		sqlite3_exec(log->db, "ROLLBACK", NULL, NULL, NULL);
 	if (locked)
@@ -1568,13 +1579,13 @@ int audit_end(struct audit_log *log, int outcome, const char *reason, const char
 	if (!log->pending_id)
 		return st_error_set(err, ST_E_SYSTEM, "no command is being recorded");
 	writer_lock(log);
-	if (st_sql_exec(log->db, "BEGIN IMMEDIATE", err))
+	if (st_sql_run(log->db, "BEGIN IMMEDIATE", err))
 		goto out;
 	began = 1;
-	if (st_sql_prepare(log->db, &st,
+	if (st_sql_cached(log->db, &st,
 			    "SELECT " AUDIT_PENDING_COLUMNS " FROM pending WHERE id = ?",
 			    err) ||
-	    st_sql_prepare(log->db, &del, "DELETE FROM pending WHERE id = ?", err))
+	    st_sql_cached(log->db, &del, "DELETE FROM pending WHERE id = ?", err))
 		goto out;
 	sqlite3_bind_int64(st, 1, log->pending_id);
 	if (sqlite3_step(st) != SQLITE_ROW) {
@@ -1593,14 +1604,14 @@ int audit_end(struct audit_log *log, int outcome, const char *reason, const char
 		goto out;
 	}
 	if ((log->noting && audit_cover_set_pending(log->db, 0, err)) ||
-	    st_sql_exec(log->db, "COMMIT", err))
+	    st_sql_run(log->db, "COMMIT", err))
 		goto out;
 	began = 0;
 	log->pending_id = 0;
 	ret = 0;
 out:
-	sqlite3_finalize(st);
-	sqlite3_finalize(del);
+	st_sql_done(st);
+	st_sql_done(del);
 	if (began)
 		sqlite3_exec(log->db, "ROLLBACK", NULL, NULL, NULL);
 	/* The record is complete: on disk before the command says it is done (after the
@@ -1624,10 +1635,10 @@ int audit_append(struct audit_log *log, const struct audit_entry *e, int outcome
 	if (!sqlite3_get_autocommit(log->db)) /* the caller's transaction holds the lock */
 		return append_locked(log, &r, 0, err);
 	writer_lock(log);
-	if (st_sql_exec(log->db, "BEGIN IMMEDIATE", err))
+	if (st_sql_run(log->db, "BEGIN IMMEDIATE", err))
 		goto out;
 	began = 1;
-	if (append_locked(log, &r, 0, err) || st_sql_exec(log->db, "COMMIT", err))
+	if (append_locked(log, &r, 0, err) || st_sql_run(log->db, "COMMIT", err))
 		goto out;
 	began = 0;
 	ret = 0;
@@ -1821,6 +1832,8 @@ static int recover_write(struct audit_log *log, const struct audit_actor *actor,
 out:
 	if (began)
 		sqlite3_exec(log->db, "ROLLBACK", NULL, NULL, NULL);
+	if (log->db)
+		st_sql_cache_drop(log->db);
 	if (log->db && sqlite3_close(log->db) != SQLITE_OK && !ret)
 		ret = st_error_set(err, ST_E_SYSTEM, "cannot close '%s'", log->path);
 	log->db = NULL;

@@ -245,7 +245,7 @@ int merkle_append(sqlite3 *db, int64_t seq, const unsigned char *prev, const uns
 	 * A node of level 1 needs only this record's and the previous one's hash; only higher
 	 * ones read stored nodes. */
 	if (reader_open(&r, db, err) ||
-	    st_sql_prepare(db, &ins, "INSERT OR REPLACE INTO merkle (pos, hash) VALUES (?, ?)", err))
+	    st_sql_cached(db, &ins, "INSERT OR REPLACE INTO merkle (pos, hash) VALUES (?, ?)", err))
 		goto out;
 	merkle_leaf(hash, cur);
 	for (int level = 1; level <= top; level++) {
@@ -264,7 +264,7 @@ int merkle_append(sqlite3 *db, int64_t seq, const unsigned char *prev, const uns
 	}
 	ret = 0;
 out:
-	sqlite3_finalize(ins);
+	st_sql_done(ins);
 	reader_close(&r);
 	return ret;
 }

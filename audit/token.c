@@ -104,7 +104,7 @@ static int token_row(sqlite3 *db, const char *id, struct audit_token *t, unsigne
 	int ret = -1, rc;
 
 	memset(t, 0, sizeof(*t));
-	if (st_sql_prepare(db, &st,
+	if (st_sql_cached(db, &st,
 			    "SELECT user, hash, created_ms, expires_ms, revoked_ms, mac FROM tokens"
 			    " WHERE id = ?",
 			    err))
@@ -143,7 +143,7 @@ static int token_row(sqlite3 *db, const char *id, struct audit_token *t, unsigne
 out:
 	if (mk)
 		audit_mac_key_done(db);
-	sqlite3_finalize(st);
+	st_sql_done(st);
 	return ret;
 }
 

@@ -14,7 +14,7 @@ int catalog_resolve_alias(struct catalog *c, const char *ref, char **out, struct
 	int ret = -1, rc;
 
 	*out = NULL;
-	if (st_sql_prepare(c->db, &st,
+	if (st_sql_cached(c->db, &st,
 			   "SELECT d.name FROM aliases a JOIN datasets d ON d.id = a.dataset_id"
 			   " WHERE a.alias = ?1 AND NOT EXISTS (SELECT 1 FROM datasets x"
 			   " WHERE x.name = ?2) ORDER BY d.version DESC LIMIT 1",
@@ -48,6 +48,6 @@ int catalog_resolve_alias(struct catalog *c, const char *ref, char **out, struct
 	}
 	ret = 0;
 out:
-	sqlite3_finalize(st);
+	st_sql_done(st);
 	return ret;
 }

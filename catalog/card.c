@@ -19,7 +19,7 @@ int catalog_not_found(struct catalog *c, const char *name, struct st_error *err)
 		memcpy(prefix, name, dl);
 		prefix[dl] = '\0';
 	}
-	if (!st_sql_prepare(c->db, &st, "SELECT DISTINCT name FROM datasets", err)) {
+	if (!st_sql_cached(c->db, &st, "SELECT DISTINCT name FROM datasets", err)) {
 		while (!bad && sqlite3_step(st) == SQLITE_ROW) {
 			if (st_grow(&names, &cap, n + 1, sizeof(*names)) ||
 			    !(names[n] = st_sql_col_strdup(st, 0, &bad))) {
@@ -31,7 +31,7 @@ int catalog_not_found(struct catalog *c, const char *name, struct st_error *err)
 			n++;
 		}
 	}
-	sqlite3_finalize(st);
+	st_sql_done(st);
 	if (!hint)
 		hint = catalog_suggest(name, (const char *const *)names, n);
 	if (hint)
@@ -119,7 +119,7 @@ static int get_refs(struct catalog *c, const char *sql, int64_t id, const char *
 	size_t cap = 0;
 	int rc, bad = 0;
 
-	if (st_sql_prepare(c->db, &st, sql, err))
+	if (st_sql_cached(c->db, &st, sql, err))
 		return -1;
 	sqlite3_bind_int64(st, 1, id);
 	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
@@ -134,7 +134,7 @@ static int get_refs(struct catalog *c, const char *sql, int64_t id, const char *
 		if (bad)
 			break;
 	}
-	sqlite3_finalize(st);
+	st_sql_done(st);
 	if (bad)
 		return st_error_oom(err);
 	if (rc != SQLITE_DONE)
@@ -151,7 +151,7 @@ static int get_fields(struct catalog *c, int64_t id, struct catalog_card *k,
 	size_t cap = 0;
 	int rc, bad = 0, ret = -1;
 
-	if (st_sql_prepare(c->db, &st,
+	if (st_sql_cached(c->db, &st,
 			    "SELECT path, type, item_type, pii, category, transform, normalize,"
 			    " pii_reason, description, depth, required, nullable, scan,"
 			    " (SELECT value FROM field_props p WHERE p.dataset_id = ?1"
@@ -160,7 +160,7 @@ static int get_fields(struct catalog *c, int64_t id, struct catalog_card *k,
 			    "  AND p.path = fields.path AND p.key = 'meta')"
 			    " FROM fields WHERE dataset_id = ?1 ORDER BY ord",
 			    err) ||
-	    st_sql_prepare(c->db, &from,
+	    st_sql_cached(c->db, &from,
 			    "SELECT src_ds || '.' || src_field, ttype || coalesce('/' || tsubtype, '')"
 			    " || CASE WHEN masking THEN ', masking' ELSE '' END FROM field_edges"
 			    " WHERE dataset_id = ?1 AND dst_field = ?2 ORDER BY rowid",
@@ -219,8 +219,8 @@ static int get_fields(struct catalog *c, int64_t id, struct catalog_card *k,
 nomem:
 	st_error_oom(err);
 out:
-	sqlite3_finalize(st);
-	sqlite3_finalize(from);
+	st_sql_done(st);
+	st_sql_done(from);
 	return ret;
 }
 
@@ -235,7 +235,7 @@ static int get_extras(struct catalog *c, int64_t id, struct catalog_card *k,
 	size_t cap = 0;
 	int bad = 0, ret = -1, rc;
 
-	if (st_sql_prepare(c->db, &st,
+	if (st_sql_cached(c->db, &st,
 			    "SELECT alias FROM aliases WHERE dataset_id = ?1 ORDER BY alias", err))
 		goto out;
 	sqlite3_bind_int64(st, 1, id);
@@ -245,12 +245,12 @@ static int get_extras(struct catalog *c, int64_t id, struct catalog_card *k,
 		if ((k->aliases[k->naliases] = st_sql_col_strdup(st, 0, &bad)))
 			k->naliases++;
 	}
-	sqlite3_finalize(st);
+	st_sql_done(st);
 	st = NULL;
 	cap = 0;
 	if (bad)
 		goto nomem;
-	if (st_sql_prepare(c->db, &st,
+	if (st_sql_cached(c->db, &st,
 			    "SELECT key, value FROM dataset_props WHERE dataset_id = ?1 ORDER BY ord",
 			    err))
 		goto out;
@@ -264,12 +264,12 @@ static int get_extras(struct catalog *c, int64_t id, struct catalog_card *k,
 		p->key = st_sql_col_strdup(st, 0, &bad);
 		p->value = st_sql_col_strdup(st, 1, &bad);
 	}
-	sqlite3_finalize(st);
+	st_sql_done(st);
 	st = NULL;
 	cap = 0;
 	if (bad)
 		goto nomem;
-	if (st_sql_prepare(c->db, &st,
+	if (st_sql_cached(c->db, &st,
 			    "SELECT kind, field, detail, ref_ds, ref_field, origin FROM constraints"
 			    " WHERE dataset_id = ?1 ORDER BY ord",
 			    err))
@@ -295,7 +295,7 @@ static int get_extras(struct catalog *c, int64_t id, struct catalog_card *k,
 nomem:
 	st_error_oom(err);
 out:
-	sqlite3_finalize(st);
+	st_sql_done(st);
 	return ret;
 }
 
@@ -322,7 +322,7 @@ static int card_get(struct catalog *c, const char *name, int64_t version,
 	int ret = -1, bad = 0, rc;
 
 	memset(k, 0, sizeof(*k));
-	if (st_sql_prepare(c->db, &st,
+	if (st_sql_cached(c->db, &st,
 			    "SELECT d.id, d.name, d.kind, d.description, d.owner, d.domain, d.system,"
 			    " d.location, d.format, d.retention, d.subject, d.compatibility, d.job,"
 			    " d.erasure, d.tags, f.display, d.version, d.line, d.certified"
@@ -352,11 +352,11 @@ static int card_get(struct catalog *c, const char *name, int64_t version,
 	k->version = sqlite3_column_int64(st, 16);
 	k->line = (unsigned)sqlite3_column_int(st, 17);
 	k->certified = sqlite3_column_int(st, 18);
-	sqlite3_finalize(st);
+	st_sql_done(st);
 	st = NULL;
 	if (bad)
 		goto nomem;
-	if (st_sql_prepare(c->db, &st, "SELECT version FROM datasets WHERE name = ?1 ORDER BY version",
+	if (st_sql_cached(c->db, &st, "SELECT version FROM datasets WHERE name = ?1 ORDER BY version",
 			    err))
 		goto out;
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
@@ -391,7 +391,7 @@ static int card_get(struct catalog *c, const char *name, int64_t version,
 nomem:
 	st_error_oom(err);
 out:
-	sqlite3_finalize(st);
+	st_sql_done(st);
 	return ret;
 }
 
@@ -405,7 +405,7 @@ int catalog_names_in(struct catalog *c, const char *ns, char ***names, size_t *n
 	*names = NULL;
 	*n = 0;
 	/* Names are namespace.name, so the namespace is everything before the one dot. */
-	if (st_sql_prepare(c->db, &st,
+	if (st_sql_cached(c->db, &st,
 			    "SELECT DISTINCT name FROM datasets WHERE name >= ?1 || '.'"
 			    " AND name < ?1 || '/' ORDER BY name",
 			    err))
@@ -419,7 +419,7 @@ int catalog_names_in(struct catalog *c, const char *ns, char ***names, size_t *n
 		}
 		(*n)++;
 	}
-	sqlite3_finalize(st);
+	st_sql_done(st);
 	if (bad || rc != SQLITE_DONE) {
 		st_free_strv(*names, *n);
 		*names = NULL;

@@ -112,6 +112,7 @@ void catalog_free(struct catalog *c)
 {
 	if (!c)
 		return;
+	st_sql_cache_drop(c->db);
 	sqlite3_close(c->db);
 	catalog_jschema_free(c->schema);
 	catalog_taxonomy_free(c->tax);

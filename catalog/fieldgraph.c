@@ -59,7 +59,7 @@ int catalog_graph_scan(struct catalog *c, const struct catalog_graph_visitor *v,
 	int rc, ret = -1;
 
 	for (int i = 0; i < C_COUNT; i++)
-		if (st_sql_prepare(c->db, &st[i], scan_sql[i], err))
+		if (st_sql_cached(c->db, &st[i], scan_sql[i], err))
 			goto out;
 	while ((rc = sqlite3_step(st[C_DATASETS])) == SQLITE_ROW) {
 		struct catalog_graph_dataset d = {.latest = 1};
@@ -102,7 +102,7 @@ int catalog_graph_scan(struct catalog *c, const struct catalog_graph_visitor *v,
 sqlerr:
 	st_sql_error(err, c->db, READ_ERROR);
 out:
-	st_sql_finalize(st, C_COUNT);
+	st_sql_done_all(st, C_COUNT);
 	return ret;
 }
 
@@ -141,7 +141,7 @@ int catalog_graph_reader_new(struct catalog *c, struct catalog_graph_reader **ou
 		return st_error_oom(err);
 	r->c = c;
 	for (int i = 0; i < W_COUNT; i++)
-		if (st_sql_prepare(c->db, &r->st[i], walk_sql[i], err)) {
+		if (st_sql_cached(c->db, &r->st[i], walk_sql[i], err)) {
 			catalog_graph_reader_free(r);
 			return -1;
 		}
@@ -153,7 +153,7 @@ void catalog_graph_reader_free(struct catalog_graph_reader *r)
 {
 	if (!r)
 		return;
-	st_sql_finalize(r->st, W_COUNT);
+	st_sql_done_all(r->st, W_COUNT);
 	st_free(r);
 }
 

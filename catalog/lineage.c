@@ -216,7 +216,7 @@ static int walk_dir(struct walk *w, int dir, int cap)
 	int ret = -1, rc;
 	int up = dir == CATALOG_UP;
 
-	if (st_sql_prepare(w->c->db, &st, neighbours_sql[w->g->column][up ? 0 : 1], w->err))
+	if (st_sql_cached(w->c->db, &st, neighbours_sql[w->g->column][up ? 0 : 1], w->err))
 		return -1;
 	if (st_grow(&queue, &qcap, 1, sizeof(*queue))) {
 		st_error_oom(w->err);
@@ -267,7 +267,7 @@ static int walk_dir(struct walk *w, int dir, int cap)
 	ret = 0;
 out:
 	st_free(queue);
-	sqlite3_finalize(st);
+	st_sql_done(st);
 	return ret;
 }
 
@@ -291,7 +291,7 @@ static int lookup_root(struct catalog *c, const char *target, int column, char *
 
 	*kind = NULL;
 	*known = 0;
-	if (st_sql_prepare(c->db, &st, sql[column], err))
+	if (st_sql_cached(c->db, &st, sql[column], err))
 		return -1;
 	bind_target(st, target, column);
 	if (sqlite3_step(st) == SQLITE_ROW) {
@@ -301,7 +301,7 @@ static int lookup_root(struct catalog *c, const char *target, int column, char *
 	} else {
 		st_sql_error(err, c->db, "cannot read lineage");
 	}
-	sqlite3_finalize(st);
+	st_sql_done(st);
 	return ret;
 }
 

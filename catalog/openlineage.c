@@ -1983,11 +1983,11 @@ static int any_events(struct catalog *c, struct st_error *err)
 	sqlite3_stmt *st = NULL;
 	int any = 0;
 
-	if (st_sql_prepare(c->db, &st, "SELECT EXISTS (SELECT 1 FROM ol_datasets)", err))
+	if (st_sql_cached(c->db, &st, "SELECT EXISTS (SELECT 1 FROM ol_datasets)", err))
 		return -1;
 	if (sqlite3_step(st) == SQLITE_ROW)
 		any = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
+	st_sql_done(st);
 	return any;
 }
 
@@ -2105,11 +2105,14 @@ int catalog_ol_info_get(struct catalog *c, const char *dataset, struct catalog_o
 			struct st_error *err)
 {
 	sqlite3_stmt *st = NULL;
-	int ret = -1, bad = 0;
+	int ret = -1, bad = 0, any;
 
 	memset(info, 0, sizeof(*info));
+	/* Without any event there is no origin to show, and no target table to compute. */
+	if ((any = any_events(c, err)) <= 0)
+		return any;
 	if (targets(c, err) ||
-	    st_sql_prepare(c->db, &st,
+	    st_sql_cached(c->db, &st,
 			    "SELECT o.namespace, o.name, o.job, o.run_id, o.run_state, o.run_time,"
 			    " (SELECT observed FROM datasets WHERE name = ?1 ORDER BY version DESC"
 			    "  LIMIT 1) FROM ol_datasets o JOIN temp.ol_target t ON t.ds = o.id"
@@ -2133,7 +2136,7 @@ int catalog_ol_info_get(struct catalog *c, const char *dataset, struct catalog_o
 	}
 	ret = 0;
 out:
-	sqlite3_finalize(st);
+	st_sql_done(st);
 	if (ret)
 		catalog_ol_info_release(info);
 	return ret;

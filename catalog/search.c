@@ -103,14 +103,14 @@ static int rank_into(struct catalog *c, const char *sql, const char *fq,
 	sqlite3_stmt *st;
 	int rc;
 
-	if (st_sql_prepare(c->db, &st, sql, err))
+	if (st_sql_cached(c->db, &st, sql, err))
 		return -1;
 	bind_query(st, fq, o);
 	sqlite3_bind_int(st, 7, certified);
 	sqlite3_bind_int64(st, 8, limit);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (st_grow(v, cap, *n + 1, sizeof(**v))) {
-			sqlite3_finalize(st);
+			st_sql_done(st);
 			return st_error_oom(err);
 		}
 		(*v)[*n].id = sqlite3_column_int64(st, 0);
@@ -118,7 +118,7 @@ static int rank_into(struct catalog *c, const char *sql, const char *fq,
 		(*v)[*n].certified = certified;
 		(*n)++;
 	}
-	sqlite3_finalize(st);
+	st_sql_done(st);
 	if (rc != SQLITE_DONE)
 		return st_sql_error(err, c->db, "search failed");
 	return 0;
@@ -130,15 +130,36 @@ static int64_t count_matches(struct catalog *c, const char *sql, const char *fq,
 	sqlite3_stmt *st;
 	int64_t n = -1;
 
-	if (st_sql_prepare(c->db, &st, sql, err))
+	if (st_sql_cached(c->db, &st, sql, err))
 		return -1;
 	bind_query(st, fq, o);
 	if (sqlite3_step(st) == SQLITE_ROW)
 		n = sqlite3_column_int64(st, 0);
 	else
 		st_sql_error(err, c->db, "search failed");
-	sqlite3_finalize(st);
+	st_sql_done(st);
 	return n;
+}
+
+/* Whether any certified dataset passes the filters: 1, 0, or -1 with err. */
+static int any_certified(struct catalog *c, const struct catalog_search_opts *o,
+			 struct st_error *err)
+{
+	sqlite3_stmt *st;
+	int any = -1;
+
+	if (st_sql_cached(c->db, &st,
+			  "SELECT EXISTS (SELECT 1 FROM datasets d WHERE d.certified = 1 AND"
+			  FILTER_BASE ")",
+			  err))
+		return -1;
+	bind_query(st, NULL, o);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		any = sqlite3_column_int(st, 0);
+	else
+		st_sql_error(err, c->db, "search failed");
+	st_sql_done(st);
+	return any;
 }
 
 static int fetch_hit(sqlite3_stmt *st, const struct cand *k, struct catalog_hit *h)
@@ -232,9 +253,12 @@ static int search(struct catalog *c, const char *query, const struct catalog_sea
 
 		/* Certified matches are few: rank them all, on the full query. Every other hit
 		 * that can make the list is among the top limit + (certified count) of the
-		 * ranking of the rest. */
-		if (rank_into(c, ranked_sql, st_buf_str(&fq), o, 1, limit, &cands, &ncands, &ccap,
-			      err))
+		 * ranking of the rest. The first list reads every match of the query; it is
+		 * skipped when no certified dataset passes the filters (an index look-up). */
+		int any = any_certified(c, o, err);
+
+		if (any < 0 || (any && rank_into(c, ranked_sql, st_buf_str(&fq), o, 1, limit, &cands,
+						 &ncands, &ccap, err)))
 			goto out;
 		ncert = ncands;
 		if (rank_into(c, ranked_sql, rq, o, 0, limit + (int64_t)ncert, &cands, &ncands,
@@ -244,7 +268,7 @@ static int search(struct catalog *c, const char *query, const struct catalog_sea
 	/* The second list may repeat certified rows when unfiltered: keep the boosted one. */
 	if (ncands > 1)
 		qsort(cands, ncands, sizeof(*cands), by_score);
-	if (st_sql_prepare(c->db, &fetch,
+	if (st_sql_cached(c->db, &fetch,
 			    "SELECT name, kind, description, owner, version, observed FROM datasets"
 			    " WHERE id = ?1",
 			    err))
@@ -276,7 +300,7 @@ static int search(struct catalog *c, const char *query, const struct catalog_sea
 out:
 	if (ret)
 		catalog_hits_release(hits);
-	sqlite3_finalize(fetch);
+	st_sql_done(fetch);
 	st_free(cands);
 	st_buf_release(&fq);
 	st_buf_release(&narrow);

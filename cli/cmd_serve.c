@@ -80,6 +80,6 @@ const struct cli_cmd cli_cmd_serve = {
 	"  --socket PATH       also listen on a Unix socket (mode 0660): the caller is the\n"
 	"                      connecting OS user, by the kernel's peer credentials\n"
 	"  --no-tcp            only the Unix socket\n"
-	"  --threads N         worker threads (default: one per CPU)\n",
+	"  --threads N         worker threads (default: 16 per CPU, at most 64)\n",
 	cmd_serve,
 };

@@ -157,9 +157,9 @@ const struct serve_route serve_api_routes[] = {
 	{"/api/v1/health", 0, NULL, get_health, SERVE_GET},
 	{"/api/v1/openapi.json", 0, NULL, get_openapi, SERVE_GET},
 	{"/api/v1/whoami", 0, "serve.whoami", get_whoami, SERVE_GET},
-	{"/api/v1/search", 0, "catalog.search", get_search, SERVE_GET},
-	{"/api/v1/lineage/", 1, "catalog.lineage", get_lineage, SERVE_GET},
-	{"/api/v1/datasets/", 1, "catalog.show", get_dataset, SERVE_GET},
+	{"/api/v1/search", 0, "catalog.search", get_search, SERVE_GET | SERVE_SNAPSHOT},
+	{"/api/v1/lineage/", 1, "catalog.lineage", get_lineage, SERVE_GET | SERVE_SNAPSHOT},
+	{"/api/v1/datasets/", 1, "catalog.show", get_dataset, SERVE_GET | SERVE_SNAPSHOT},
 };
 
 const size_t serve_api_route_count = sizeof(serve_api_routes) / sizeof(*serve_api_routes);

@@ -4,6 +4,7 @@
 
 #define PAGE_GET (SERVE_GET | SERVE_PAGE)
 #define PAGE_POST (SERVE_POST | SERVE_PAGE)
+#define PAGE_READ (PAGE_GET | SERVE_SNAPSHOT)
 
 const struct serve_route serve_page_routes[] = {
 	/* Not recorded and open to anyone: they show nothing of the workspace. */
@@ -11,10 +12,10 @@ const struct serve_route serve_page_routes[] = {
 	{"/login", 0, NULL, page_login_form, PAGE_GET},
 	{"/login", 0, NULL, page_login, PAGE_POST}, /* records the login itself */
 	{"/logout", 0, "serve.whoami", page_logout, PAGE_POST},
-	{"/", 0, "catalog.search", page_search, PAGE_GET},
-	{"/search", 0, "catalog.search", page_search, PAGE_GET},
-	{"/datasets/", 1, "catalog.show", page_card, PAGE_GET},
-	{"/lineage/", 1, "catalog.lineage", page_lineage, PAGE_GET},
+	{"/", 0, "catalog.search", page_search, PAGE_READ},
+	{"/search", 0, "catalog.search", page_search, PAGE_READ},
+	{"/datasets/", 1, "catalog.show", page_card, PAGE_READ},
+	{"/lineage/", 1, "catalog.lineage", page_lineage, PAGE_READ},
 	{"/pii/map", 0, "pii.map", page_pii_map, PAGE_GET},
 	{"/pii/untagged", 0, "pii.check", page_untagged, PAGE_GET},
 	{"/requests", 0, "request.list", page_requests, PAGE_GET},

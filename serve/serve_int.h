@@ -12,6 +12,7 @@
 #include <microhttpd.h>
 #include <pthread.h>
 #include <stddef.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #define SERVE_BODY_MAX ((size_t)1 << 20) /* bytes of a request body */
@@ -26,13 +27,44 @@ struct endpoint {
 	int on_socket;
 };
 
+#define ROLE_YAML_MAX (256 * 1024) /* a larger steward.yaml is read for every request */
+#define ROLE_CACHE_MAX 64          /* callers whose role is kept */
+#define ROLE_TTL_S 5               /* the longest a role is kept (groups from LDAP, say) */
+
+/* The roles resolved so far (server.c: resolve_role()), valid while steward.yaml holds
+ * yaml and the password and group files the stamp; and the uids of token users. */
+struct role_cache {
+	pthread_mutex_t mu;
+	char *yaml; /* the bytes of steward.yaml the roles came from (NULL: none kept) */
+	size_t yaml_len;
+	struct stat stamp[2];
+	time_t since;      /* CLOCK_MONOTONIC seconds when the cache was emptied */
+	unsigned long gen; /* how many times it was */
+	size_t n;
+	struct {
+		char name[64];
+		uid_t uid;
+		int role;
+	} v[ROLE_CACHE_MAX];
+	/* Token users' uids (server.c: user_uid()), valid while the files keep users_stamp. */
+	struct stat users_stamp[2];
+	time_t users_since;
+	unsigned long users_gen;
+	size_t nusers;
+	struct {
+		char name[64];
+		uid_t uid;
+	} users[ROLE_CACHE_MAX];
+};
+
 struct server {
 	const struct serve_opts *o;
 	struct endpoint tcp_ep, unix_ep;
 	pthread_key_t key;     /* per worker thread: its audit log (struct audit_log *) */
 	pthread_key_t cat_key; /* per worker thread: its catalog (struct catalog *) */
-	pthread_mutex_t ident; /* the password database and steward.yaml, read per request */
+	pthread_mutex_t ident; /* the password and group databases and steward.yaml, when read */
 	pthread_mutex_t out;   /* one access line at a time */
+	struct role_cache roles;
 	struct MHD_Daemon *tcp, *unx;
 	int unix_fd;
 };
@@ -57,6 +89,9 @@ struct request {
  * cookie, and a POST to it must carry the form's CSRF token (checked before it runs). */
 #define SERVE_PAGE 4u
 #define SERVE_METHODS (SERVE_GET | SERVE_POST)
+/* A read of the catalog: the handler runs inside one read transaction of the worker's
+ * catalog, so that all its queries see one snapshot and take the file's locks once. */
+#define SERVE_SNAPSHOT 8u
 
 /* A route: its path (with prefix, the path is followed by a name, which is the record's
  * object), the audit action it is recorded as (NULL: not recorded, needs no one), its

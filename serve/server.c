@@ -5,15 +5,19 @@
 #include "serve_int.h"
 #include "audit.h"
 #include "alloc.h"
+#include "catalog.h"
+#include "sql.h"
 #include "escape.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
+#include <sqlite3.h>
 #include <sodium.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -30,6 +34,8 @@
 #define PER_IP_LIMIT 64            /* connections at once from one address */
 #define CONN_TIMEOUT_S 30          /* an idle or slow connection is closed after this */
 #define CONN_MEMORY (64 * 1024)    /* per connection: headers and the URL */
+#define THREADS_PER_CPU 16         /* the default workers, up to THREADS_MAX */
+#define THREADS_MAX 64
 
 /* ---- Time, text and the access log --------------------------------------------------- */
 
@@ -94,19 +100,163 @@ static int peer_actor(struct MHD_Connection *c, struct audit_actor *a)
 	return 0;
 }
 
-/* The actor's role from steward.yaml, read again for every request so that a change to
- * `roles:` holds at once. Returns 0, or -1 with err. */
+/* steward.yaml's bytes, at most ROLE_YAML_MAX (st_malloc'd, with *len), or NULL when it
+ * cannot be read or is larger: then no role is kept. */
+static char *config_bytes(const char *path, size_t *len)
+{
+	struct stat st;
+	char *buf = NULL;
+	size_t n = 0;
+	ssize_t got = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) || st.st_size < 0 || st.st_size > ROLE_YAML_MAX ||
+	    !(buf = st_malloc((size_t)st.st_size + 1)))
+		goto fail;
+	while (n <= (size_t)st.st_size &&
+	       (got = read(fd, buf + n, (size_t)st.st_size + 1 - n)) > 0)
+		n += (size_t)got;
+	if (got < 0 || n > (size_t)st.st_size) /* an error, or it grew while read */
+		goto fail;
+	close(fd);
+	*len = n;
+	return buf;
+fail:
+	close(fd);
+	st_free(buf);
+	return NULL;
+}
+
+/* The stat of the password and group files (device, inode, size, modification and change
+ * times): a new member of a group changes it. */
+static void nss_stamp(struct stat st[2])
+{
+	const char *files[2] = {"/etc/passwd", "/etc/group"};
+
+	memset(st, 0, 2 * sizeof(*st));
+	for (int i = 0; i < 2; i++)
+		if (stat(files[i], &st[i]))
+			st[i].st_ino = (ino_t)-1, st[i].st_size = -1; /* missing: a stamp too */
+}
+
+static int same_stamp(const struct stat *a, const struct stat *b)
+{
+	for (int i = 0; i < 2; i++)
+		if (a[i].st_dev != b[i].st_dev || a[i].st_ino != b[i].st_ino ||
+		    a[i].st_size != b[i].st_size ||
+		    a[i].st_mtim.tv_sec != b[i].st_mtim.tv_sec ||
+		    a[i].st_mtim.tv_nsec != b[i].st_mtim.tv_nsec ||
+		    a[i].st_ctim.tv_sec != b[i].st_ctim.tv_sec ||
+		    a[i].st_ctim.tv_nsec != b[i].st_ctim.tv_nsec)
+			return 0;
+	return 1;
+}
+
+/* The actor's role from steward.yaml. Resolving it parses the file and reads the group
+ * database, so the answer is kept per (name, uid) while steward.yaml holds the same bytes
+ * (read and compared on every request: a few microseconds, and no edit is missed however
+ * fast it follows another), /etc/passwd and /etc/group the same stat, and for at most
+ * ROLE_TTL_S (groups from other name services). A config that does not load is never
+ * kept: every request reports it. Returns 0, or -1 with err. */
 static int resolve_role(struct server *s, struct audit_actor *a, struct st_error *err)
 {
+	struct role_cache *rc = &s->roles;
 	struct catalog_config cfg = {0};
+	struct stat now[2];
+	struct timespec t;
+	size_t len = 0;
+	char *yaml = config_bytes(s->o->ws->config, &len);
+	unsigned long gen;
 	int ret;
 
+	nss_stamp(now);
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	pthread_mutex_lock(&rc->mu);
+	if (!yaml || !rc->yaml || rc->yaml_len != len || memcmp(rc->yaml, yaml, len) ||
+	    !same_stamp(rc->stamp, now) || t.tv_sec - rc->since >= ROLE_TTL_S) {
+		st_free(rc->yaml);
+		rc->yaml = yaml; /* taken (NULL: nothing is kept) */
+		rc->yaml_len = len;
+		yaml = NULL;
+		memcpy(rc->stamp, now, sizeof(now));
+		rc->since = t.tv_sec;
+		rc->n = 0;
+		rc->gen++;
+	}
+	gen = rc->gen;
+	st_free(yaml);
+	for (size_t i = 0; i < rc->n; i++)
+		if (rc->v[i].uid == a->uid && !strcmp(rc->v[i].name, a->name)) {
+			a->role = rc->v[i].role;
+			pthread_mutex_unlock(&rc->mu);
+			return 0;
+		}
+	pthread_mutex_unlock(&rc->mu);
 	pthread_mutex_lock(&s->ident); /* getpwuid(), getgrnam(): not reentrant */
 	ret = catalog_config_load(&cfg, s->o->ws, err) ||
 	      audit_role_resolve(&cfg, s->o->ws->config, a, err);
 	pthread_mutex_unlock(&s->ident);
 	catalog_config_release(&cfg);
-	return ret ? -1 : 0;
+	if (ret)
+		return -1;
+	pthread_mutex_lock(&rc->mu);
+	/* Kept only when the file read above is still the one compared (the config just
+	 * loaded may be newer than it: then it is resolved again next time). */
+	if (rc->yaml && rc->gen == gen) {
+		if (rc->n == ROLE_CACHE_MAX)
+			rc->n = 0;
+		rc->v[rc->n].uid = a->uid;
+		rc->v[rc->n].role = a->role;
+		snprintf(rc->v[rc->n].name, sizeof(rc->v[rc->n].name), "%s", a->name);
+		rc->n++;
+	}
+	pthread_mutex_unlock(&rc->mu);
+	return 0;
+}
+
+/* The uid of login name (a token's user), (uid_t)-1 when there is none. The password
+ * database is read once per name and kept while /etc/passwd and /etc/group keep their stat,
+ * for at most ROLE_TTL_S, as the roles are. */
+static uid_t user_uid(struct server *s, const char *name)
+{
+	struct role_cache *rc = &s->roles;
+	struct passwd pw, *found = NULL;
+	struct stat now[2];
+	struct timespec t;
+	char buf[4096];
+	unsigned long gen;
+	uid_t uid;
+
+	nss_stamp(now);
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	pthread_mutex_lock(&rc->mu);
+	if (!same_stamp(rc->users_stamp, now) || t.tv_sec - rc->users_since >= ROLE_TTL_S) {
+		memcpy(rc->users_stamp, now, sizeof(now));
+		rc->users_since = t.tv_sec;
+		rc->nusers = 0;
+		rc->users_gen++;
+	}
+	gen = rc->users_gen;
+	for (size_t i = 0; i < rc->nusers; i++)
+		if (!strcmp(rc->users[i].name, name)) {
+			uid = rc->users[i].uid;
+			pthread_mutex_unlock(&rc->mu);
+			return uid;
+		}
+	pthread_mutex_unlock(&rc->mu);
+	uid = !getpwnam_r(name, &pw, buf, sizeof(buf), &found) && found ? pw.pw_uid : (uid_t)-1;
+	pthread_mutex_lock(&rc->mu);
+	if (rc->users_gen == gen) {
+		if (rc->nusers == ROLE_CACHE_MAX)
+			rc->nusers = 0;
+		rc->users[rc->nusers].uid = uid;
+		snprintf(rc->users[rc->nusers].name, sizeof(rc->users[rc->nusers].name), "%s", name);
+		rc->nusers++;
+	}
+	pthread_mutex_unlock(&rc->mu);
+	return uid;
 }
 
 /* ---- Routes --------------------------------------------------------------------------- */
@@ -122,6 +272,7 @@ static enum MHD_Result run_route(struct server *s, struct MHD_Connection *c, str
 	char object[SERVE_TEXT_MAX];
 	struct audit_entry e = {a, rt->action, NULL, NULL};
 	struct audit_log *log;
+	struct catalog *snap = NULL;
 	enum MHD_Result ret;
 	int need = audit_action_role(rt->action);
 
@@ -155,7 +306,21 @@ static enum MHD_Result run_route(struct server *s, struct MHD_Connection *c, str
 		return serve_reply_error(c, r, MHD_HTTP_SERVICE_UNAVAILABLE,
 				   "the audit log cannot be written, so nothing is answered: %s",
 				   err.msg);
+	if (rt->methods & SERVE_SNAPSHOT) {
+		struct st_error ignored = ST_ERROR_INIT;
+
+		/* Without it (a catalog that cannot be opened) the handler says why. */
+		if ((snap = serve_worker_catalog(s, &ignored)) &&
+		    st_sql_run(catalog_db(snap), "BEGIN", &ignored))
+			snap = NULL;
+	}
 	ret = rt->fn(s, c, r, a, name);
+	if (snap) {
+		struct st_error ignored = ST_ERROR_INIT;
+
+		if (st_sql_run(catalog_db(snap), "COMMIT", &ignored))
+			sqlite3_exec(catalog_db(snap), "ROLLBACK", NULL, NULL, NULL);
+	}
 	if (audit_end(log, r->status < 400 ? AUDIT_OK : AUDIT_ERROR, NULL,
 		      r->counts[0] ? r->counts : NULL, &err))
 		return MHD_NO; /* the answer is queued; the connection is closed instead */
@@ -191,8 +356,6 @@ static int token_actor(struct server *s, struct MHD_Connection *c, int page,
 				  : NULL;
 	struct audit_token t;
 	struct audit_log *log;
-	struct passwd pw, *found = NULL;
-	char buf[4096];
 
 	memset(a, 0, sizeof(*a));
 	if ((!h || strncasecmp(h, "Bearer ", 7)) && !(cookie && *cookie))
@@ -206,8 +369,7 @@ static int token_actor(struct server *s, struct MHD_Connection *c, int page,
 	if (audit_token_check(log, h && !strncasecmp(h, "Bearer ", 7) ? h + 7 : cookie, &t, err))
 		return -1;
 	snprintf(a->name, sizeof(a->name), "%s", t.user);
-	a->uid = !getpwnam_r(t.user, &pw, buf, sizeof(buf), &found) && found ? pw.pw_uid
-									      : (uid_t)-1;
+	a->uid = user_uid(s, a->name);
 	return 0;
 }
 
@@ -480,9 +642,11 @@ int serve_run(const struct serve_opts *o, struct st_error *err)
 	int sig = 0, ret = -1, have_key = 0;
 
 	if (!threads) {
+		/* A worker spends most of a request waiting for the audit log's syncs, which
+		 * the workers waiting at once share: many workers a CPU. */
 		long n = sysconf(_SC_NPROCESSORS_ONLN);
 
-		threads = n > 0 && n < 64 ? (unsigned)n : 2;
+		threads = n > 0 && n < 4 ? (unsigned)n * THREADS_PER_CPU : THREADS_MAX;
 	}
 	if (!o->listen && !o->socket)
 		return st_error_set(err, ST_E_USAGE, "nothing to listen on");
@@ -499,6 +663,7 @@ int serve_run(const struct serve_opts *o, struct st_error *err)
 	have_key = 1;
 	pthread_mutex_init(&s.ident, NULL);
 	pthread_mutex_init(&s.out, NULL);
+	pthread_mutex_init(&s.roles.mu, NULL);
 	/* The workers inherit this mask: only the main thread takes the stop signals. */
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
@@ -554,6 +719,8 @@ out:
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	pthread_mutex_destroy(&s.ident);
 	pthread_mutex_destroy(&s.out);
+	pthread_mutex_destroy(&s.roles.mu);
+	st_free(s.roles.yaml);
 	if (have_key) {
 		pthread_key_delete(s.key);
 		pthread_key_delete(s.cat_key);

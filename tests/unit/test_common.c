@@ -1,8 +1,12 @@
-/* Unit tests for common/: bounded buffers, the error object, the diagnostics list. */
+/* Unit tests for common/: bounded buffers, the error object, the diagnostics list, the
+ * statement cache. */
 #include "alloc.h"
 #include "buf.h"
 #include "error.h"
 #include "harness.h"
+#include "sql.h"
+
+#include <sqlite3.h>
 
 #include <string.h>
 
@@ -85,11 +89,49 @@ static void test_grow(void)
 	CHECK(st_calloc((size_t)-1 / 2, 4) == NULL);
 }
 
+/* The per-thread statement cache: off, statements are prepared and finalized; on, the
+ * same statement comes back reset with its bindings cleared, a nested use of the same SQL
+ * gets a statement of its own, and dropping a connection's statements lets it close. */
+static void test_sql_cache(void)
+{
+	static const char sel[] = "SELECT ?1 + 1";
+	struct st_error err = ST_ERROR_INIT;
+	sqlite3 *db = NULL;
+	sqlite3_stmt *a = NULL, *b = NULL, *c = NULL;
+
+	CHECK(sqlite3_open(":memory:", &db) == SQLITE_OK);
+	CHECK(st_sql_cached(db, &a, sel, &err) == 0 && a);
+	CHECK(sqlite3_next_stmt(db, NULL) == a);
+	st_sql_done(a); /* off: finalized */
+	CHECK(sqlite3_next_stmt(db, NULL) == NULL);
+
+	st_sql_cache_thread(1);
+	CHECK(st_sql_cached(db, &a, sel, &err) == 0);
+	sqlite3_bind_int(a, 1, 41);
+	CHECK(sqlite3_step(a) == SQLITE_ROW && sqlite3_column_int(a, 0) == 42);
+	CHECK(st_sql_cached(db, &b, sel, &err) == 0 && b && b != a); /* a is in use */
+	st_sql_done(b); /* not kept: finalized */
+	st_sql_done(a);
+	CHECK(!sqlite3_stmt_busy(a)); /* reset: no read transaction left open */
+	CHECK(st_sql_cached(db, &c, sel, &err) == 0 && c == a);
+	CHECK(sqlite3_step(c) == SQLITE_ROW && sqlite3_column_type(c, 0) == SQLITE_NULL);
+	st_sql_done(c); /* (the binding of 41 was cleared: NULL + 1 is NULL) */
+	CHECK(st_sql_run(db, "CREATE TABLE t(x)", &err) == 0);
+	CHECK(st_sql_run(db, "INSERT INTO nowhere VALUES (1)", &err) == -1);
+	CHECK_HAS(err.msg, "no such table: nowhere");
+	CHECK(st_sql_cached(db, &a, "SELECT nonsense FROM", &err) == -1 && a == NULL);
+	st_sql_cache_drop(db);
+	CHECK(sqlite3_next_stmt(db, NULL) == NULL);
+	CHECK(sqlite3_close(db) == SQLITE_OK);
+	st_sql_cache_thread(0);
+}
+
 int main(void)
 {
 	test_buf();
 	test_error();
 	test_diags();
 	test_grow();
+	test_sql_cache();
 	return t_done();
 }
