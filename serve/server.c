@@ -262,7 +262,8 @@ static uid_t user_uid(struct server *s, const char *name)
 /* ---- Routes --------------------------------------------------------------------------- */
 
 /* Runs route rt for actor a inside its audit record: denied (and recorded so) when a's role
- * is below the action's, else written as pending, answered, and chained with its outcome.
+ * is below the action's, else written as pending, answered, and chained with its outcome
+ * (a read whose only effect is its answer: answered, then recorded once before it is sent).
  * When the record cannot be written the request is not answered (fail closed: 503). */
 static enum MHD_Result run_route(struct server *s, struct MHD_Connection *c, struct request *r,
 				 const struct serve_route *rt, struct audit_actor *a, const char *url,
@@ -274,7 +275,7 @@ static enum MHD_Result run_route(struct server *s, struct MHD_Connection *c, str
 	struct audit_log *log;
 	struct catalog *snap = NULL;
 	enum MHD_Result ret;
-	int need = audit_action_role(rt->action);
+	int need = audit_action_role(rt->action), once;
 
 	e.object = serve_escaped(url, object, sizeof(object));
 	if (!(log = serve_worker_log(s, &err)))
@@ -302,7 +303,12 @@ static enum MHD_Result run_route(struct server *s, struct MHD_Connection *c, str
 					 "the form's csrf token is missing or wrong; load the page "
 					 "again and resend it");
 	}
-	if (audit_begin(log, &e, &err))
+	/* A read whose only effect is its answer is recorded once, complete, after the handler
+	 * has queued the answer and before it is sent (as the CLI holds such a command's
+	 * output): one write and one shared sync instead of two. */
+	once = audit_action_output_only(rt->action) &&
+	       (!strcmp(r->method, "GET") || !strcmp(r->method, "HEAD"));
+	if (!once && audit_begin(log, &e, &err))
 		return serve_reply_error(c, r, MHD_HTTP_SERVICE_UNAVAILABLE,
 				   "the audit log cannot be written, so nothing is answered: %s",
 				   err.msg);
@@ -321,8 +327,10 @@ static enum MHD_Result run_route(struct server *s, struct MHD_Connection *c, str
 		if (st_sql_run(catalog_db(snap), "COMMIT", &ignored))
 			sqlite3_exec(catalog_db(snap), "ROLLBACK", NULL, NULL, NULL);
 	}
-	if (audit_end(log, r->status < 400 ? AUDIT_OK : AUDIT_ERROR, NULL,
-		      r->counts[0] ? r->counts : NULL, &err))
+	if (once ? audit_append(log, &e, r->status < 400 ? AUDIT_OK : AUDIT_ERROR, NULL,
+				r->counts[0] ? r->counts : NULL, &err)
+		 : audit_end(log, r->status < 400 ? AUDIT_OK : AUDIT_ERROR, NULL,
+			     r->counts[0] ? r->counts : NULL, &err))
 		return MHD_NO; /* the answer is queued; the connection is closed instead */
 	return ret;
 }

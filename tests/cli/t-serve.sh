@@ -200,4 +200,28 @@ expect_jq '[.[] | .outcome]' '["error","error","error","ok"]' # the three that c
 expect_exit 0 steward audit verify
 expect_stdout_contains 'audit log intact: '
 
+# ---- a read is answered only once its record is durable: its sync failing (test builds,
+# the server's 2nd sync: the 1st is its own start) closes the connection, and nothing of
+# the answer is sent ----
+run env STEWARD_FAULT_COUNT=1 "$STEWARD" --home "$WS" audit verify
+if grep -q '^steward-fault: ' "$ERR"; then
+	STEWARD_FAIL_SYNC=2 STEWARD_FAIL_MODE=once "$STEWARD" --home "$WS" serve --socket "$TMP/s.sock" \
+		--no-tcp --threads 1 >serve.out 2>serve2.err &
+	pid=$!
+	exec 3<serve.out
+	IFS= read -r l1 <&3
+	rm -f lost.json
+	rc=0
+	curl -s -o lost.json --unix-socket "$TMP/s.sock" http://localhost/api/v1/whoami >/dev/null || rc=$?
+	expect_equal 52 "$rc" 'the record of a read cannot be synced: the connection closes with no reply'
+	check 'and no byte of the answer was sent' test ! -s lost.json
+	curl -s -o kept.json --unix-socket "$TMP/s.sock" http://localhost/api/v1/whoami >/dev/null
+	expect_jq .user "\"$me\"" kept.json
+	kill -TERM "$pid"
+	wait "$pid" || true
+	exec 3<&-
+else
+	skip 'a read answered only once its record is durable' 'not a test build (STEWARD_FAIL_SYNC)'
+fi
+
 done_testing
