@@ -207,7 +207,9 @@ static int explain_file(struct cli_ctx *ctx, const char *path, const char *datas
 		if ((code = cli_open_catalog(ctx, &ws, &cat)))
 			goto out;
 		if (catalog_card_get(cat, dataset, 0, &card, &err) ||
-		    (pii_detect_regions(card.detect_regions, regions, sizeof(regions)) &&
+		    (pii_detect_regions(card.detect_regions,
+					catalog_config_str(cli_config(), "pii.default_country"),
+					regions, sizeof(regions)) &&
 		     st_error_set(&err, ST_E_INVALID, "dataset '%s' declares detect regions steward "
 						      "cannot use: load the catalog again", dataset))) {
 			code = cli_fail(&err);
@@ -371,7 +373,8 @@ static int cmd_scan(int argc, char **argv, struct cli_ctx *ctx)
 		code = cli_fail(&err);
 		goto out;
 	}
-	if (pii_scan(cat, dataset, fd, table ? 0 : (uint64_t)sample, &r, &err)) {
+	if (pii_scan(cat, dataset, catalog_config_str(cli_config(), "pii.default_country"), fd,
+		     table ? 0 : (uint64_t)sample, &r, &err)) {
 		code = cli_fail(&err);
 		goto out;
 	}

@@ -84,7 +84,7 @@ static json_t *detect_json(const struct catalog_card *k)
 {
 	char all[PII_REGIONS_LEN];
 
-	if (pii_detect_regions(k->detect_regions, all, sizeof(all)))
+	if (pii_detect_regions(k->detect_regions, NULL, all, sizeof(all)))
 		all[0] = '\0'; /* the catalog holds only what its checks let through */
 	return json_pack("{s:i, s:b, s:o, s:o, s:s?}", "threshold",
 			 k->detect_threshold ? k->detect_threshold : PII_SCORE_THRESHOLD,

@@ -1043,15 +1043,18 @@ int pii_region_code(const char *s, size_t n, char out[3])
 	return 0;
 }
 
-int pii_detect_regions(const char *declared, char *out, size_t n)
+int pii_detect_regions(const char *declared, const char *workspace, char *out, size_t n)
 {
+	char ws[3];
 	size_t at = 0;
 
 	if (n < 3)
 		return -1;
 	out[0] = '\0';
-	for (int pass = 0; pass < 2; pass++) {
-		const char *p = pass ? PII_PHONE_REGIONS : declared ? declared : "";
+	if (!workspace || pii_region_code(workspace, strlen(workspace), ws))
+		ws[0] = '\0'; /* steward.yaml's own check is pii.default_country's calling code */
+	for (int pass = 0; pass < 3; pass++) {
+		const char *p = pass == 2 ? PII_PHONE_REGIONS : pass ? ws : declared ? declared : "";
 
 		while (*p) {
 			size_t k = strcspn(p, ",");

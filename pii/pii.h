@@ -109,9 +109,9 @@ const char *pii_builtin_regions(void);
 int pii_region_code(const char *s, size_t n, char out[3]);
 /* The regions list of a dataset into out (n bytes, PII_REGIONS_LEN is enough for 32
  * declared ones): declared (codes or locales separated by ',', NULL: none) first, then the
- * default list, each once. Returns 0, or -1 when an entry is no region or out is too
- * small. */
-int pii_detect_regions(const char *declared, char *out, size_t n);
+ * workspace's (pii.default_country; NULL, or not a region: none), then the built-in list,
+ * each once. Returns 0, or -1 when a declared entry is no region or out is too small. */
+int pii_detect_regions(const char *declared, const char *workspace, char *out, size_t n);
 /* Returns a new NUL-terminated copy of len bytes of text (free with st_free()) with every
  * detected value replaced by its kind in angle brackets ("<email>"), and sets *found to the
  * number replaced; returns NULL with *found 0 when nothing is found, NULL with *found

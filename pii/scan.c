@@ -140,8 +140,8 @@ static void judge(struct pii_scan_report *r)
 	}
 }
 
-int pii_scan(struct catalog *c, const char *dataset, int fd, uint64_t sample,
-	     struct pii_scan_report *r, struct st_error *err)
+int pii_scan(struct catalog *c, const char *dataset, const char *region, int fd,
+	     uint64_t sample, struct pii_scan_report *r, struct st_error *err)
 {
 	struct catalog_card card;
 	struct st_jtape tape = {0};
@@ -165,7 +165,7 @@ int pii_scan(struct catalog *c, const char *dataset, int fd, uint64_t sample,
 	}
 	/* The dataset's detect: settings, as ingest applies them. */
 	w.det.min_score = card.detect_threshold;
-	if (pii_detect_regions(card.detect_regions, w.regions, sizeof(w.regions))) {
+	if (pii_detect_regions(card.detect_regions, region, w.regions, sizeof(w.regions))) {
 		st_error_set(err, ST_E_INVALID, "dataset '%s' declares detect regions steward cannot "
 						"use: load the catalog again", dataset);
 		goto out;

@@ -183,4 +183,15 @@ for f in zero:3:21 big:3:21 word:3:21 float:3:21 typo:3:10 uk:3:24 xy:3:20 name:
 done
 expect_exit 4 steward show e.zero
 
+# ---- the workspace's country (pii.default_country) is tried after a dataset's regions ----
+write_config <<'EOF'
+pii:
+  default_country: AT
+EOF
+expect_exit_stdin 0 national.jsonl steward ingest d.plain
+jq -sc . "$OUT" >all.json
+expect_jq '[.[] | .note | test("^(ruf an|tel) <phone:k1:[A-Za-z0-9_-]{24}>( danke)?$")]' '[true,false]' all.json
+expect_exit 0 steward pii scan national.jsonl --dataset d.plain --json
+expect_jq '.fields[] | select(.path == "note") | .hits.phone.values' '1'
+
 done_testing

@@ -185,7 +185,7 @@ static void test_dataset_opts(void)
 	/* an Austrian mobile number: only of a possible length in the default regions */
 	o.min_score = 0;
 	CHECK(pii_detect_with(at, strlen(at), &o, m, 4) == 0);
-	CHECK(pii_detect_regions("de_AT", list, sizeof(list)) == 0);
+	CHECK(pii_detect_regions("de_AT", NULL, list, sizeof(list)) == 0);
 	CHECK_STR(list, "AT,US,GB,DE,FR,MX,BR,KR,JP");
 	o.regions = list;
 	CHECK(pii_detect_with(at, strlen(at), &o, m, 4) == 1 && m[0].kind == PII_PHONE &&
@@ -206,12 +206,16 @@ static void test_dataset_opts(void)
 	CHECK(pii_region_code("A1", 2, r) == -1);
 	CHECK(pii_region_code("de_", 3, r) == -1);
 	/* a dataset's list: declared first, each region once, bounded */
-	CHECK(pii_detect_regions(NULL, list, sizeof(list)) == 0);
+	CHECK(pii_detect_regions(NULL, NULL, list, sizeof(list)) == 0);
 	CHECK_STR(list, pii_builtin_regions());
-	CHECK(pii_detect_regions("IT,DE,it", list, sizeof(list)) == 0);
+	CHECK(pii_detect_regions("IT,DE,it", NULL, list, sizeof(list)) == 0);
 	CHECK_STR(list, "IT,DE,US,GB,FR,MX,BR,KR,JP");
-	CHECK(pii_detect_regions("Austria", list, sizeof(list)) == -1);
-	CHECK(pii_detect_regions("AT", list, 10) == -1);
+	CHECK(pii_detect_regions("Austria", NULL, list, sizeof(list)) == -1);
+	CHECK(pii_detect_regions("AT", NULL, list, 10) == -1);
+	CHECK(pii_detect_regions("AT", "it", list, sizeof(list)) == 0);
+	CHECK_STR(list, "AT,IT,US,GB,DE,FR,MX,BR,KR,JP");
+	CHECK(pii_detect_regions(NULL, "USA", list, sizeof(list)) == 0); /* not a region: none */
+	CHECK_STR(list, pii_builtin_regions());
 }
 
 /* Random text made of the pieces the scanner cares about: every finding lies inside the
