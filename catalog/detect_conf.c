@@ -5,6 +5,7 @@
 #include "ydoc.h"
 #include "sql.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,13 +58,20 @@ static int iso3166_known(const char *r)
 	return 0;
 }
 
+/* Adds an error at node at. Returns 1, or -1 when out of memory. */
 static int problem(struct st_diags *d, const char *file, const struct catalog_ynode *at,
-		   const char *fmt, const char *a, const char *b)
+		   const char *fmt, ...) ST_PRINTF(4, 5);
+
+static int problem(struct st_diags *d, const char *file, const struct catalog_ynode *at,
+		   const char *fmt, ...)
 {
 	char msg[512];
+	va_list ap;
 
-	snprintf(msg, sizeof(msg), fmt, a, b);
-	return st_diags_add(d, ST_SEV_ERROR, file, at->line, at->col, "%s", msg);
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return st_diags_add(d, ST_SEV_ERROR, file, at->line, at->col, "%s", msg) ? -1 : 1;
 }
 
 /* Checks the regions and writes them, normalized and each once, into out ("AT,CH").
@@ -75,30 +83,26 @@ static int check_regions(const struct catalog_ynode *list, const char *file, str
 
 	out[0] = '\0';
 	if (list->n > DETECT_REGIONS_MAX)
-		return problem(d, file, list, "'regions' lists more than %s regions", "32", "")
-			       ? -1 : 1;
+		return problem(d, file, list, "'regions' lists more than %d regions",
+			       DETECT_REGIONS_MAX);
 	for (size_t i = 0; i < list->n; i++) {
 		const struct catalog_ynode *e = list->kids[i];
 		char r[3];
-		int known;
 
 		if (region_of(e->value, r))
 			return problem(d, file, e,
 				       "invalid region '%s' (expected an ISO 3166 alpha-2 code such "
-				       "as AT, or a locale such as de_AT)%s",
-				       e->value, "")
-				       ? -1 : 1;
-		if (!(known = iso3166_known(r))) {
+				       "as AT, or a locale such as de_AT)",
+				       e->value);
+		if (!iso3166_known(r)) {
 			for (size_t k = 0; k < sizeof(iso3166_aliases) / sizeof(*iso3166_aliases); k++)
 				if (!strcmp(r, iso3166_aliases[k][0]))
 					return problem(d, file, e,
 						       "unknown region '%s' (did you mean '%s'?)",
-						       e->value, iso3166_aliases[k][1])
-						       ? -1 : 1;
+						       e->value, iso3166_aliases[k][1]);
 			return problem(d, file, e,
-				       "unknown region '%s' (not an ISO 3166 alpha-2 code)%s",
-				       e->value, "")
-				       ? -1 : 1;
+				       "unknown region '%s' (not an ISO 3166 alpha-2 code)",
+				       e->value);
 		}
 		if (at && strstr(out, r))
 			continue; /* AT and de_AT: one region */
@@ -164,19 +168,16 @@ static int check_country_field(const struct catalog_ynode *root, const struct ca
 
 	if (field_at(root, cf->value, &f, &array))
 		return problem(d, file, cf, "detect country_field '%s' is not a field of '%s'",
-			       cf->value, name)
-			       ? -1 : 1;
+			       cf->value, name);
 	if (array)
 		return problem(d, file, cf,
 			       "detect country_field '%s' lies in the array '%s'; it needs one "
 			       "value per record",
-			       cf->value, array)
-			       ? -1 : 1;
+			       cf->value, array);
 	type = catalog_ymap_get(f, "type");
 	if (type && type->type == CATALOG_Y_SCALAR && strcmp(type->value, "string"))
 		return problem(d, file, cf, "detect country_field '%s' is of type %s, not string",
-			       cf->value, type->value)
-			       ? -1 : 1;
+			       cf->value, type->value);
 	return 0;
 }
 
