@@ -104,6 +104,8 @@ void catalog_card_release(struct catalog_card *k)
 		st_free(k->props[i].value);
 	}
 	st_free(k->props);
+	st_free(k->detect_regions);
+	st_free(k->detect_country_field);
 	refs_release(k->upstream, k->nupstream);
 	refs_release(k->downstream, k->ndownstream);
 	refs_release(k->terms, k->nterms);
@@ -256,8 +258,24 @@ static int get_extras(struct catalog *c, int64_t id, struct catalog_card *k,
 		goto out;
 	sqlite3_bind_int64(st, 1, id);
 	while (!bad && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *key = (const char *)sqlite3_column_text(st, 0);
 		struct catalog_prop *p;
 
+		/* a descriptor's detect: key (detect_conf.c) has its own place on the card */
+		if (key && !strcmp(key, "detect.threshold")) {
+			k->detect_threshold = sqlite3_column_int(st, 1);
+			continue;
+		}
+		if (key && !strcmp(key, "detect.regions")) {
+			st_free(k->detect_regions);
+			k->detect_regions = st_sql_col_strdup(st, 1, &bad);
+			continue;
+		}
+		if (key && !strcmp(key, "detect.country_field")) {
+			st_free(k->detect_country_field);
+			k->detect_country_field = st_sql_col_strdup(st, 1, &bad);
+			continue;
+		}
 		if (st_grow(&k->props, &cap, k->nprops + 1, sizeof(*k->props)))
 			goto nomem;
 		p = &k->props[k->nprops++];

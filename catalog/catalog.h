@@ -264,6 +264,10 @@ struct catalog_card {
 	size_t nconstraints;
 	struct catalog_prop *props;
 	size_t nprops;
+	/* The descriptor's detect: key, for the free-text detectors (not among props): */
+	int detect_threshold;       /* the score a finding needs, 1-100; 0: not declared */
+	char *detect_regions;       /* phone regions, ISO 3166 alpha-2: "AT,CH"; NULL: none */
+	char *detect_country_field; /* the field naming each record's country; NULL: none */
 };
 
 /* Fills card with dataset name at version (0 = latest). Returns 0, or -1 with err

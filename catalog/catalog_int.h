@@ -52,4 +52,16 @@ int catalog_not_found(struct catalog *c, const char *name, struct st_error *err)
  * "has no version N", or catalog_not_found(). Returns -1. */
 int catalog_missing(struct catalog *c, const char *name, int64_t version, struct st_error *err);
 
+/* ---- A descriptor's detect: key (detect_conf.c) ---- */
+struct catalog_ynode;
+/* Checks the detect: key of the document root of dataset name (id dataset_id), which the
+ * schema already passed: its regions are ISO 3166 alpha-2 codes or locales, its
+ * country_field a string field outside any array. Problems go to d, located in file; with
+ * none, stores the settings as the dataset's detect.threshold, detect.regions (normalized:
+ * "AT,CH") and detect.country_field properties. Returns 0, or -1 with err on a system
+ * error. */
+int catalog_detect_store(sqlite3 *db, int64_t dataset_id, const char *name,
+			 const struct catalog_ynode *root, const char *file, struct st_diags *d,
+			 struct st_error *err);
+
 #endif

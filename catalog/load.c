@@ -1205,7 +1205,8 @@ static int load_doc(struct loader *L, const char *file, int64_t file_id,
 		fields = catalog_ymap_get(root, "columns");
 	if (check_shape(&d, root) || store_dataset(&d, root, file_id, version) ||
 	    store_links(&d, root) || (fields && walk_fields(&d, fields, 0)) ||
-	    check_subject(&d, root))
+	    check_subject(&d, root) ||
+	    catalog_detect_store(L->db, d.dataset_id, d.name, root, file, L->diags, L->err))
 		goto out;
 	if (d.npii) {
 		sqlite3_bind_int64(L->st[S_DS_NPII], 1, d.dataset_id);

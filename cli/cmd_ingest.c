@@ -810,6 +810,7 @@ static int cmd_ingest(int argc, char **argv, struct cli_ctx *ctx)
 	}
 	ps.o.max_record = (size_t)max_record;
 	ps.o.country_code = pii_country_calling_code(catalog_config_str(cfg, "pii.default_country"));
+	ps.o.region = catalog_config_str(cfg, "pii.default_country");
 	if (isatty(STDERR_FILENO) && !a.pipeline) {
 		ps.o.progress = progress;
 		ps.o.progress_every = 100000;

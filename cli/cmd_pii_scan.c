@@ -23,7 +23,7 @@ static const char usage[] =
 	"usage: steward pii scan FILE --dataset NAME [--sample N] [--json]\n"
 	"       steward pii scan postgres:[[SCHEMA.]TABLE] --dataset NAME\n"
 	"                        (--dsn-file FILE | --dsn-env NAME) [--sample N] [--json]\n"
-	"       steward pii scan --explain FILE [--json]\n\n"
+	"       steward pii scan --explain FILE [--dataset NAME] [--json]\n\n"
 	"Runs the PII detectors (e-mail, phone, card, IP, IBAN, SSN, Korean RRN) over the JSON\n"
 	"lines in FILE ('-' for standard input), or over the first rows of a PostgreSQL or\n"
 	"Redshift table (each row a JSON object of its columns; 'postgres:' alone: the table\n"
@@ -36,9 +36,11 @@ static const char usage[] =
 	"  --dsn-env NAME   a table: the connection string, in this environment variable\n"
 	"  --json           print the report as JSON\n"
 	"  --explain        read FILE as lines of free text and show each finding: its type,\n"
-	"                   its byte span, its score (0-100; ingest replaces it from 50) and\n"
-	"                   what decided it; the values themselves are not printed. With\n"
-	"                   --json, one JSON object per line read\n\n"
+	"                   its byte span, its score (0-100; ingest replaces it from 50, or\n"
+	"                   from the threshold of --dataset) and what decided it; the values\n"
+	"                   themselves are not printed. With --dataset, that dataset's\n"
+	"                   detect: settings (threshold, phone regions) apply. With --json,\n"
+	"                   one JSON object per line read\n\n"
 	"Exit status: 0 nothing flagged, 1 fields flagged, 4 no such dataset.\n";
 
 static int cmd_scan(int argc, char **argv, struct cli_ctx *ctx);
@@ -137,11 +139,13 @@ static void print_json(const char *dataset, const struct pii_scan_report *r)
 
 #define EXPLAIN_LINE_MAX (1u << 20)
 
-/* Prints the findings in one line of text (n bytes), line number no. */
-static void explain_line(const char *text, size_t n, unsigned long long no, int json)
+/* Prints the findings in one line of text (n bytes), line number no, under opts' regions;
+ * those scored threshold or more are replaced. */
+static void explain_line(const char *text, size_t n, unsigned long long no, int json,
+			 const struct pii_detect_opts *opts, int threshold)
 {
 	struct pii_match m[64];
-	size_t k = pii_detect_scored(text, n, 1, m, 64);
+	size_t k = pii_detect_with(text, n, opts, m, 64);
 
 	if (k > 64)
 		k = 64;
@@ -158,7 +162,7 @@ static void explain_line(const char *text, size_t n, unsigned long long no, int 
 				v, json_pack("{s:s, s:I, s:I, s:i, s:b, s:o}", "type",
 					     pii_kind_name(m[i].kind), "start", (json_int_t)m[i].start,
 					     "end", (json_int_t)m[i].end, "score", m[i].score,
-					     "replaced", m[i].score >= PII_SCORE_THRESHOLD, "evidence", ev));
+					     "replaced", m[i].score >= threshold, "evidence", ev));
 		}
 		o = json_pack("{s:I, s:o}", "line", (json_int_t)no, "findings", v);
 		cli_json_dumpf(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
@@ -169,7 +173,7 @@ static void explain_line(const char *text, size_t n, unsigned long long no, int 
 	for (size_t i = 0; i < k; i++) {
 		cli_printf("line %llu: %s at bytes %zu-%zu, score %d%s:", no, pii_kind_name(m[i].kind),
 			   m[i].start, m[i].end, m[i].score,
-			   m[i].score >= PII_SCORE_THRESHOLD ? "" : " (under the threshold, kept)");
+			   m[i].score >= threshold ? "" : " (under the threshold, kept)");
 		for (unsigned b = 1; b <= PII_EV_NEGCTX; b <<= 1)
 			if (m[i].evidence & b)
 				cli_printf(" %s", pii_evidence_name(b));
@@ -177,9 +181,16 @@ static void explain_line(const char *text, size_t n, unsigned long long no, int 
 	}
 }
 
-/* `pii scan --explain FILE`: the detectors' findings in each line of FILE. */
-static int explain_file(const char *path, int json)
+/* `pii scan --explain FILE`: the detectors' findings in each line of FILE, with the
+ * detect: settings of dataset (NULL: the defaults). */
+static int explain_file(struct cli_ctx *ctx, const char *path, const char *dataset, int json)
 {
+	struct catalog_workspace ws = {0};
+	struct catalog_card card = {0};
+	struct catalog *cat = NULL;
+	char regions[PII_REGIONS_LEN];
+	struct pii_detect_opts o = {1, NULL, ""};
+	int threshold = PII_SCORE_THRESHOLD;
 	struct st_error err = ST_ERROR_INIT;
 	char *buf = NULL;
 	FILE *f = strcmp(path, "-") ? fopen(path, "re") : stdin;
@@ -189,6 +200,23 @@ static int explain_file(const char *path, int json)
 	if (!f) {
 		st_error_set(&err, ST_E_NOTFOUND, "cannot open '%s'", path);
 		return cli_fail(&err);
+	}
+	if (dataset) {
+		ctx->action = "pii.scan";
+		ctx->object = dataset;
+		if ((code = cli_open_catalog(ctx, &ws, &cat)))
+			goto out;
+		if (catalog_card_get(cat, dataset, 0, &card, &err) ||
+		    (pii_detect_regions(card.detect_regions,
+					catalog_config_str(cli_config(), "pii.default_country"),
+					regions, sizeof(regions)) &&
+		     st_error_set(&err, ST_E_INVALID, "dataset '%s' declares detect regions steward "
+						      "cannot use: load the catalog again", dataset))) {
+			code = cli_fail(&err);
+			goto out;
+		}
+		o.regions = regions;
+		threshold = card.detect_threshold ? card.detect_threshold : PII_SCORE_THRESHOLD;
 	}
 	if (!(buf = st_malloc(EXPLAIN_LINE_MAX + 1))) {
 		st_error_oom(&err);
@@ -200,7 +228,7 @@ static int explain_file(const char *path, int json)
 
 		if (n && buf[n - 1] == '\n')
 			buf[--n] = '\0';
-		explain_line(buf, n, ++no, json);
+		explain_line(buf, n, ++no, json, &o, threshold);
 	}
 	if (ferror(f)) {
 		st_error_set(&err, ST_E_SYSTEM, "cannot read '%s'", path);
@@ -212,6 +240,9 @@ out:
 	st_free(buf);
 	if (f != stdin)
 		fclose(f);
+	catalog_card_release(&card);
+	catalog_free(cat);
+	catalog_workspace_release(&ws);
 	return code;
 }
 
@@ -314,10 +345,11 @@ static int cmd_scan(int argc, char **argv, struct cli_ctx *ctx)
 	sample = a.sample;
 	if (argc - optind != 1)
 		return cli_usage_error(ctx, "give one sample file (or - for standard input)");
-	if (a.explain && dataset)
-		return cli_usage_error(ctx, "--explain reads free text, without --dataset");
+	if (a.explain && (a.dsn_file || a.dsn_env || sample))
+		return cli_usage_error(ctx, "--explain reads a file of free text, without "
+					    "--sample, --dsn-file or --dsn-env");
 	if (a.explain)
-		return explain_file(argv[optind], json);
+		return explain_file(ctx, argv[optind], dataset, json);
 	if (!dataset)
 		return cli_usage_error(ctx, "--dataset is required");
 	src = argv[optind];
@@ -341,7 +373,8 @@ static int cmd_scan(int argc, char **argv, struct cli_ctx *ctx)
 		code = cli_fail(&err);
 		goto out;
 	}
-	if (pii_scan(cat, dataset, fd, table ? 0 : (uint64_t)sample, &r, &err)) {
+	if (pii_scan(cat, dataset, catalog_config_str(cli_config(), "pii.default_country"), fd,
+		     table ? 0 : (uint64_t)sample, &r, &err)) {
 		code = cli_fail(&err);
 		goto out;
 	}

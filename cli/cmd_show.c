@@ -146,6 +146,27 @@ static void print_extras(const struct catalog_card *k)
 	}
 }
 
+/* The free-text detectors' settings, when the dataset declares them or has a field to
+ * scan: "threshold 70; phone regions AT,CH and the default US,...; each record's country
+ * from address.country". */
+static void print_detect(const struct catalog_card *k)
+{
+	int scan = 0;
+
+	for (size_t i = 0; i < k->nfields; i++)
+		scan |= k->fields[i].scan;
+	if (!scan && !k->detect_threshold && !k->detect_regions && !k->detect_country_field)
+		return;
+	cli_printf("  %-13s threshold %d%s; phone regions %s%s%s", "detect",
+		   k->detect_threshold ? k->detect_threshold : PII_SCORE_THRESHOLD,
+		   k->detect_threshold ? "" : " (default)",
+		   k->detect_regions ? k->detect_regions : "",
+		   k->detect_regions ? " and the default " : "", pii_builtin_regions());
+	if (k->detect_country_field)
+		cli_printf("; each record's country from %s", k->detect_country_field);
+	cli_printf("\n");
+}
+
 static void print_text(const struct catalog_card *k, const struct pii_graph *g,
 		       const struct catalog_ol_info *ol)
 {
@@ -178,6 +199,7 @@ static void print_text(const struct catalog_card *k, const struct pii_graph *g,
 	meta_line("subject", k->subject);
 	meta_line("erasure", k->erasure);
 	meta_line("job", k->job);
+	print_detect(k);
 	meta_line("versions", versions);
 	if (k->nversions > 1)
 		meta_line("compatibility", k->compatibility);

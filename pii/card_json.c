@@ -63,6 +63,36 @@ int pii_card_field_untagged(const struct pii_graph *g, size_t i, const struct ca
 	return !strcmp(f.path, cf->path) && f.observed == CATALOG_OBSERVED;
 }
 
+/* The array of the regions in list ("AT,CH"). */
+static json_t *regions_json(const char *list)
+{
+	json_t *a = json_array();
+
+	for (const char *p = list; a && p && *p;) {
+		size_t n = strcspn(p, ",");
+
+		json_array_append_new(a, json_stringn(p, n));
+		p += n + (p[n] == ',');
+	}
+	return a;
+}
+
+/* The free-text detectors' settings for the dataset: the threshold in force and whether the
+ * descriptor sets it, the regions it declares, every region tried in order, the country
+ * field. */
+static json_t *detect_json(const struct catalog_card *k)
+{
+	char all[PII_REGIONS_LEN];
+
+	if (pii_detect_regions(k->detect_regions, NULL, all, sizeof(all)))
+		all[0] = '\0'; /* the catalog holds only what its checks let through */
+	return json_pack("{s:i, s:b, s:o, s:o, s:s?}", "threshold",
+			 k->detect_threshold ? k->detect_threshold : PII_SCORE_THRESHOLD,
+			 "threshold_declared", k->detect_threshold != 0, "regions",
+			 regions_json(k->detect_regions), "phone_regions", regions_json(all),
+			 "country_field", k->detect_country_field);
+}
+
 json_t *pii_card_json(const struct catalog_card *k, const struct pii_graph *g,
 		      const struct catalog_ol_info *ol)
 {
@@ -127,6 +157,8 @@ json_t *pii_card_json(const struct catalog_card *k, const struct pii_graph *g,
 	json_object_set_new(o, "terms", refs_json(k->terms, k->nterms));
 	if (!strcmp(k->kind, "term"))
 		json_object_set_new(o, "related", refs_json(k->related, k->nrelated));
+	else
+		json_object_set_new(o, "detect", detect_json(k));
 	if (k->naliases) {
 		json_t *a = json_array();
 

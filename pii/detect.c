@@ -778,12 +778,12 @@ static int isbn10_ok(const char *d)
 	return sum % 11 == 0;
 }
 
-static int phone_valid(const char *num);
+static int phone_valid(const char *num, const struct pii_detect_opts *o);
 
 /* Phone: a cheap shape filter, then libphonenumber for the regions. A number libphonenumber
  * only finds of a possible length must have a phone's shape and be the whole token. */
 static void try_phone(const char *t, size_t len, size_t s, const struct ntok *n, int whole,
-		      struct cand *c)
+		      const struct pii_detect_opts *o, struct cand *c)
 {
 	char num[NT_DIGITS + 2];
 	int intl = n->plus || (n->nd > 2 && n->d[0] == '0' && n->d[1] == '0');
@@ -817,7 +817,7 @@ static void try_phone(const char *t, size_t len, size_t s, const struct ntok *n,
 		m = n->nd;
 	}
 	num[m] = '\0';
-	v = phone_valid(num);
+	v = phone_valid(num, o);
 	if (v == 2 && whole && (intl || (!plain && n->nd >= 9 && n->nd <= 12))) {
 		/* a phone's shape, of a possible length, in a range the metadata does not know */
 		cand_set(c, PII_PHONE, (intl ? 65 : 60) + (ctx ? 20 : 0),
@@ -853,14 +853,15 @@ static void ntok_cut(struct ntok *n, int k)
 }
 
 static void classify_number(const char *t, size_t len, size_t s, struct ntok *n, int whole,
-			    struct cand *c);
+			    const struct pii_detect_opts *o, struct cand *c);
 
 /* A number starting at t[s]: the whole token, else its first groups up to a space. Sets
  * *skip to where the scanner goes on when nothing is found: past the token's groups up to
  * its first space, so that a value after it ("room 12 4111 1111 1111 1111") is still
  * read, but no digits inside a dashed or dotted run are; past all of it when it is longer
  * than any value (a tracking number "9400 1000 0000 0000 0000 00"). */
-static void match_number(const char *t, size_t len, size_t s, struct cand *c, size_t *skip)
+static void match_number(const char *t, size_t len, size_t s, const struct pii_detect_opts *o,
+			 struct cand *c, size_t *skip)
 {
 	struct ntok n;
 	int head;
@@ -871,14 +872,14 @@ static void match_number(const char *t, size_t len, size_t s, struct cand *c, si
 	for (head = 1; head < n.ng && n.sep[head] != ' '; head++)
 		;
 	*skip = n.plus || t[s] == '(' || n.nd > 19 ? n.end : n.gend[head - 1];
-	classify_number(t, len, s, &n, 1, c);
+	classify_number(t, len, s, &n, 1, o, c);
 	for (int k = n.ng - 1; c->score <= 0 && k >= 1; k--) {
 		if (n.sep[k] != ' ')
 			continue;
 		ntok_cut(&n, k);
 		if (n.nd < 7)
 			break;
-		classify_number(t, len, s, &n, 0, c);
+		classify_number(t, len, s, &n, 0, o, c);
 	}
 }
 
@@ -906,13 +907,13 @@ static size_t phone_ext(const char *t, size_t len, size_t e)
 
 /* One token (whole: not cut short): IPv4, then by its groups SSN, RRN, card or phone. */
 static void classify_number(const char *t, size_t len, size_t s, struct ntok *n0, int whole,
-			    struct cand *c)
+			    const struct pii_detect_opts *o, struct cand *c)
 {
 	struct ntok n = *n0;
 	size_t ext = phone_ext(t, len, n.end);
 
 	if (ext) { /* only a phone has an extension, and it is part of the span */
-		try_phone(t, len, s, &n, whole, c);
+		try_phone(t, len, s, &n, whole, o, c);
 		if (c->score > 0)
 			c->end = ext;
 		return;
@@ -959,7 +960,7 @@ dotted:
 	try_krrn(t, len, s, &n, c);
 	try_card(t, len, s, &n, c);
 	if (c->score < PII_SCORE_THRESHOLD)
-		try_phone(t, len, s, &n, whole, c);
+		try_phone(t, len, s, &n, whole, o, c);
 }
 
 /* ---- libphonenumber, loaded on first use ------------------------------------------ */
@@ -987,12 +988,92 @@ static void phone_load(void)
 		*(void **)&phone_fn = dlsym(h, "pii_phone_valid");
 }
 
-/* pii_phone_valid() of the module; without the module (not installed), 2: the shape alone
- * decides, as for a number of a possible length. */
-static int phone_valid(const char *num)
+/* Whether list (two-letter regions separated by ',', as pii_detect_regions() makes it) has
+ * region. */
+static int region_listed(const char *list, const char *region)
 {
+	for (const char *p = list; p[0] && p[1]; p += p[2] ? 3 : 2)
+		if (p[0] == region[0] && p[1] == region[1])
+			return 1;
+	return 0;
+}
+
+/* pii_phone_valid() of the module for o's regions, the record's own first; without the
+ * module (not installed), 2: the shape alone decides, as for a number of a possible
+ * length. */
+static int phone_valid(const char *num, const struct pii_detect_opts *o)
+{
+	char both[PII_REGIONS_LEN + 3];
+	const char *r = o->regions ? o->regions : PII_PHONE_REGIONS;
+
 	pthread_once(&phone_once, phone_load);
-	return phone_fn ? phone_fn(num, NULL) : 2;
+	if (!phone_fn)
+		return 2;
+	if (o->region[0] && !region_listed(r, o->region) && strlen(r) + 4 <= sizeof(both)) {
+		memcpy(both, o->region, 2);
+		both[2] = ',';
+		memcpy(both + 3, r, strlen(r) + 1);
+		r = both;
+	}
+	return phone_fn(num, r);
+}
+
+const char *pii_builtin_regions(void)
+{
+	return PII_PHONE_REGIONS;
+}
+
+int pii_region_code(const char *s, size_t n, char out[3])
+{
+	size_t i = 0;
+
+	/* a locale: a language of 2 or 3 letters, '_' or '-', then the region (de_AT, de-AT,
+	 * de_AT.UTF-8, gsw-CH) */
+	if (n > 3 && is_alpha(s[0]) && is_alpha(s[1]) && (s[2] == '_' || s[2] == '-'))
+		i = 3;
+	else if (n > 4 && is_alpha(s[0]) && is_alpha(s[1]) && is_alpha(s[2]) &&
+		 (s[3] == '_' || s[3] == '-'))
+		i = 4;
+	if (n - i < 2 || !is_alpha(s[i]) || !is_alpha(s[i + 1]) ||
+	    (n - i > 2 && (i == 0 || (s[i + 2] != '.' && s[i + 2] != '@'))))
+		return -1;
+	out[0] = (char)(s[i] & ~0x20);
+	out[1] = (char)(s[i + 1] & ~0x20);
+	out[2] = '\0';
+	return 0;
+}
+
+int pii_detect_regions(const char *declared, const char *workspace, char *out, size_t n)
+{
+	char ws[3];
+	size_t at = 0;
+
+	if (n < 3)
+		return -1;
+	out[0] = '\0';
+	if (!workspace || pii_region_code(workspace, strlen(workspace), ws))
+		ws[0] = '\0'; /* steward.yaml's own check is pii.default_country's calling code */
+	for (int pass = 0; pass < 3; pass++) {
+		const char *p = pass == 2 ? PII_PHONE_REGIONS : pass ? ws : declared ? declared : "";
+
+		while (*p) {
+			size_t k = strcspn(p, ",");
+			char r[3];
+
+			if (pii_region_code(p, k, r))
+				return -1;
+			p += k + (p[k] == ',');
+			if (region_listed(out, r))
+				continue;
+			if (at + (at ? 3 : 2) >= n)
+				return -1;
+			if (at)
+				out[at++] = ',';
+			memcpy(out + at, r, 3);
+			at += 2;
+		}
+	}
+	return 0;
 }
 
 /* ---- the scanner ------------------------------------------------------------------- */
@@ -1006,10 +1087,15 @@ static int runs_into_at(const char *t, size_t len, size_t i)
 	return i < len && t[i] == '@';
 }
 
-size_t pii_detect_scored(const char *t, size_t len, int min_score, struct pii_match *out,
-			 size_t max)
+size_t pii_detect_with(const char *t, size_t len, const struct pii_detect_opts *o,
+		       struct pii_match *out, size_t max)
 {
+	static const struct pii_detect_opts defaults = {0, NULL, ""};
 	size_t found = 0, i = 0, last_end = 0;
+	int min_score;
+
+	o = o ? o : &defaults;
+	min_score = o->min_score > 0 ? o->min_score : PII_SCORE_THRESHOLD;
 
 	while (i < len) {
 		unsigned char c = (unsigned char)t[i];
@@ -1044,7 +1130,7 @@ size_t pii_detect_scored(const char *t, size_t len, int min_score, struct pii_ma
 			    match_ipv6(t, len, i, &e))
 				m = (struct cand){PII_IP, 90, PII_EV_PATTERN, e};
 			else if (c != ':' && !is_alpha((char)c) && number_start(t, i))
-				match_number(t, len, i, &m, &skip);
+				match_number(t, len, i, o, &m, &skip);
 			else if (is_upper((char)c) && match_iban(t, len, i, &e))
 				m = (struct cand){PII_IBAN, 95, PII_EV_PATTERN | PII_EV_CHECKSUM, e};
 		}
@@ -1068,9 +1154,17 @@ size_t pii_detect_scored(const char *t, size_t len, int min_score, struct pii_ma
 	return found;
 }
 
+size_t pii_detect_scored(const char *t, size_t len, int min_score, struct pii_match *out,
+			 size_t max)
+{
+	struct pii_detect_opts o = {min_score > 0 ? min_score : 1, NULL, ""};
+
+	return pii_detect_with(t, len, &o, out, max);
+}
+
 size_t pii_detect(const char *t, size_t len, struct pii_match *out, size_t max)
 {
-	return pii_detect_scored(t, len, PII_SCORE_THRESHOLD, out, max);
+	return pii_detect_with(t, len, NULL, out, max);
 }
 
 char *pii_redact(const char *text, size_t len, size_t *found)

@@ -129,8 +129,8 @@ static void mark_suppressed(struct spec *s, const struct pii_ingest_opts *o)
 		mark_suppressed(s->items, o);
 }
 
-static int build_plan(struct plan *p, struct catalog *c, const char *name, struct st_diags *d,
-		      struct st_error *err)
+static int build_plan(struct plan *p, struct catalog *c, const char *name,
+		      const struct pii_ingest_opts *o, struct st_diags *d, struct st_error *err)
 {
 	struct catalog_card card;
 	int bad = 0, ret = -1;
@@ -142,6 +142,15 @@ static int build_plan(struct plan *p, struct catalog *c, const char *name, struc
 	if (!(p->name = st_strdup(name)) || !(p->root.path = st_strdup("")))
 		goto nomem;
 	p->short_name = strchr(p->name, '.') + 1;
+	p->detect.min_score = card.detect_threshold; /* 0: PII_SCORE_THRESHOLD */
+	if (pii_detect_regions(card.detect_regions, o->region, p->regions, sizeof(p->regions))) {
+		st_error_set(err, ST_E_INVALID, "dataset '%s' declares detect regions steward cannot "
+						"use: load the catalog again", name);
+		goto out;
+	}
+	p->detect.regions = p->regions;
+	if (card.detect_country_field && !(p->country_field = st_strdup(card.detect_country_field)))
+		goto nomem;
 	for (size_t i = 0; i < card.nfields; i++) {
 		const struct catalog_field *f = &card.fields[i];
 		const char *dot = strrchr(f->path, '.');
@@ -191,6 +200,7 @@ void pii_ingest_free(struct pii_ingest *ing)
 	for (size_t i = 0; i < ing->nplans; i++) {
 		spec_release(&ing->plans[i].root);
 		st_free(ing->plans[i].name);
+		st_free(ing->plans[i].country_field);
 	}
 	st_free(ing->plans);
 	st_free(ing);
@@ -247,7 +257,7 @@ int pii_ingest_new(struct pii_ingest **out, struct catalog *c, const struct pii_
 		goto out;
 	}
 	for (size_t i = 0; i < nnames; i++) {
-		int r = build_plan(&ing->plans[i], c, names[i], problems, err);
+		int r = build_plan(&ing->plans[i], c, names[i], o, problems, err);
 
 		ing->nplans++; /* a half-built plan is freed with the rest */
 		if (r < 0)

@@ -31,6 +31,9 @@ struct pii_ingest_opts {
 	int unknown;              /* enum pii_unknown_policy */
 	size_t max_record;        /* bytes per record; 0 means the default (1 MiB) */
 	const char *country_code; /* for phone numbers without one, e.g. "82"; may be NULL */
+	const char *region;       /* the workspace's country (pii.default_country, "KR"): the
+				   * detectors try it for national phone numbers after a
+				   * dataset's own regions; NULL: none */
 	/* Called every `progress_every` records with the running totals, if set. */
 	void (*progress)(void *ctx, uint64_t records, uint64_t bytes);
 	void *progress_ctx;

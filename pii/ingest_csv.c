@@ -183,6 +183,7 @@ static int csv_check(struct wctx *w, const struct spec *s, const struct csv_fiel
 struct csv_state {
 	const struct spec *col[CSV_MAX_COLUMNS]; /* NULL: an unknown column, dropped */
 	size_t ncols;
+	size_t country; /* 1 + the column of the dataset's country field; 0: none */
 	struct csv_field f[CSV_MAX_COLUMNS];
 };
 
@@ -217,6 +218,9 @@ static int csv_header(struct wctx *w, struct csv_state *cs, const char *rec, siz
 					    "column %zu of the CSV header is not a field of '%s'", i + 1,
 					    w->ing->plans[0].name);
 		cs->col[i] = sp;
+		if (sp && w->ing->plans[0].country_field &&
+		    !strcmp(sp->path, w->ing->plans[0].country_field))
+			cs->country = i + 1;
 		if (!sp || sp->transform == PII_T_DROP)
 			continue;
 		if ((!first && st_buf_add(&w->out, ",", 1)) ||
@@ -257,6 +261,10 @@ static int csv_row(struct wctx *w, struct csv_state *cs, struct sink *out, struc
 		ing_reject(w, PII_R_RAGGED, "%s", why);
 		return ing_write_reject(w, rej, rec, len);
 	}
+	w->det = w->ing->plans[0].detect;
+	if (cs->country)
+		(void)pii_region_code(cs->f[cs->country - 1].p, cs->f[cs->country - 1].n,
+				      w->det.region);
 	/* Every column, dropped ones too, as the JSON reader checks the whole line. */
 	for (size_t i = 0; i < cs->ncols; i++)
 		if (!utf8_ok(cs->f[i].p, cs->f[i].n)) {

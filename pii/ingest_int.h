@@ -30,6 +30,11 @@ struct plan {
 	char *name;
 	const char *short_name; /* after the dot */
 	struct spec root;       /* an object */
+	/* The free-text detectors' settings from the descriptor's detect: key, resolved once:
+	 * its threshold, and detect.regions pointing at regions (declared, then the defaults). */
+	struct pii_detect_opts detect;
+	char regions[PII_REGIONS_LEN];
+	char *country_field;    /* the path whose value adds a record's region; NULL: none */
 };
 
 struct pii_ingest {
@@ -51,6 +56,7 @@ struct wctx {
 	char *tmp;       /* unescape space, max_record + 1 bytes */
 	struct pii_ingest_stats st;
 	uint64_t line;
+	struct pii_detect_opts det; /* the record's: its plan's, with its country's region */
 	int reason;      /* set by the rewrite when it rejects */
 	int suppressed;  /* the record belongs to a suppressed subject */
 	char why[256];

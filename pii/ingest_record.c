@@ -3,6 +3,7 @@
  * masks, truncates or drops; and the per-thread context that does it. */
 #include "ingest.h"
 #include "ingest_int.h"
+#include "detect_int.h"
 #include "alloc.h"
 #include "buf.h"
 #include "json.h"
@@ -202,7 +203,7 @@ static int scan_text(struct wctx *w, const struct spec *s, const char *text, siz
 	struct pii_match m[64];
 	size_t at = 0;
 
-	*found = pii_detect(text, len, m, 64);
+	*found = pii_detect_with(text, len, &w->det, m, 64);
 	if (*found > 64)
 		return ing_reject(w, PII_R_VALUE, "field '%s' holds too many personal values",
 				  s->path);
@@ -649,6 +650,9 @@ int ing_process_record(struct wctx *w, const char *line, size_t len)
 	plan = ing_pick_plan(w, line);
 	if (!plan)
 		return ING_REJECTED;
+	w->det = plan->detect;
+	if (plan->country_field)
+		pii_record_region(&w->tape, line, plan->country_field, w->det.region);
 	r = ing_emit_object(w, line, &w->tape.v[0], &plan->root);
 	if (r == -1)
 		return ING_REJECTED;

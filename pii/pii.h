@@ -53,8 +53,23 @@ enum pii_kind { PII_EMAIL, PII_PHONE, PII_CARD, PII_IP, PII_IBAN, PII_SSN, PII_K
 #define PII_EV_CONTEXT 0x10u  /* a context word for the type nearby */
 #define PII_EV_NEGCTX 0x20u   /* a context word against it ("version", "ISBN", "SKU") */
 
-/* Findings scored under this (0-100) are not replaced: see docs/ingest.md. */
+/* Findings scored under this (0-100) are not replaced, unless the dataset's descriptor sets
+ * its own threshold (detect: {threshold: N}): see docs/ingest.md. */
 #define PII_SCORE_THRESHOLD 50
+
+/* The longest list of regions pii_detect_regions() makes, NUL included: 32 declared regions
+ * and the default list. */
+#define PII_REGIONS_LEN 128
+
+/* What the detectors are told of where a text comes from. */
+struct pii_detect_opts {
+	int min_score;       /* findings scored under it are left out; 0: PII_SCORE_THRESHOLD */
+	const char *regions; /* the regions a phone number written without its country code is
+			      * tried in, as pii_detect_regions() makes them; NULL: the default
+			      * list, pii_builtin_regions() */
+	char region[3];      /* one more region, tried first: the record's own (its country
+			      * field), ISO 3166 alpha-2; "": none */
+};
 
 struct pii_match {
 	int kind;            /* enum pii_kind */
@@ -70,8 +85,8 @@ const char *pii_kind_category(int kind);
 /* The name of one PII_EV_* bit ("checksum", "context word", ...), or NULL. */
 const char *pii_evidence_name(unsigned bit);
 /* Finds PII in len bytes of UTF-8 text: e-mail addresses, URL credentials (the user
- * information of "https://user:pw@host"), phone numbers (libphonenumber, for
- * PII_PHONE_REGIONS), card numbers (issuer ranges, Luhn), IPv4 and IPv6 addresses, IBANs
+ * information of "https://user:pw@host"), phone numbers (libphonenumber, for the default
+ * regions), card numbers (issuer ranges, Luhn), IPv4 and IPv6 addresses, IBANs
  * (length per country, mod-97), US SSNs and Korean resident registration numbers (date,
  * check digit). Each finding covers the whole value (digit groups included) and has a
  * score; those under min_score are left out. Matches do not overlap and come in text
@@ -81,6 +96,22 @@ size_t pii_detect_scored(const char *text, size_t len, int min_score, struct pii
 			 size_t max);
 /* pii_detect_scored() at PII_SCORE_THRESHOLD: what ingest replaces. */
 size_t pii_detect(const char *text, size_t len, struct pii_match *out, size_t max);
+/* pii_detect_scored() with a dataset's settings o (NULL: the defaults): its threshold, its
+ * phone regions and the record's region. */
+size_t pii_detect_with(const char *text, size_t len, const struct pii_detect_opts *o,
+		       struct pii_match *out, size_t max);
+/* The regions tried for national phone numbers when a dataset declares none: ISO 3166
+ * alpha-2 codes separated by ',' ("US,GB,DE,FR,MX,BR,KR,JP"). Static. */
+const char *pii_builtin_regions(void);
+/* The region of n bytes of s: an ISO 3166 alpha-2 code in any case ("AT", "at") or a
+ * locale ("de_AT", "de-AT", "gsw_CH", "de_AT.UTF-8"), upper case, into out. Returns 0, or
+ * -1 when s is neither (whether the code is assigned is not checked). */
+int pii_region_code(const char *s, size_t n, char out[3]);
+/* The regions list of a dataset into out (n bytes, PII_REGIONS_LEN is enough for 32
+ * declared ones): declared (codes or locales separated by ',', NULL: none) first, then the
+ * workspace's (pii.default_country; NULL, or not a region: none), then the built-in list,
+ * each once. Returns 0, or -1 when a declared entry is no region or out is too small. */
+int pii_detect_regions(const char *declared, const char *workspace, char *out, size_t n);
 /* Returns a new NUL-terminated copy of len bytes of text (free with st_free()) with every
  * detected value replaced by its kind in angle brackets ("<email>"), and sets *found to the
  * number replaced; returns NULL with *found 0 when nothing is found, NULL with *found

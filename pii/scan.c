@@ -3,6 +3,7 @@
 #include "alloc.h"
 #include "buf.h"
 #include "json.h"
+#include "detect_int.h"
 
 #include <sodium.h>
 
@@ -51,6 +52,9 @@ struct walk {
 	struct st_buf path;
 	char *tmp;
 	struct st_error *err;
+	struct pii_detect_opts det; /* the dataset's threshold and regions, the record's region */
+	char regions[PII_REGIONS_LEN];
+	const char *country_field;  /* the dataset's, or NULL */
 };
 
 static int count_value(struct walk *w, const struct st_jnode *n)
@@ -72,7 +76,7 @@ static int count_value(struct walk *w, const struct st_jnode *n)
 		}
 	}
 	f->values++;
-	found = pii_detect(text, len, m, 32);
+	found = pii_detect_with(text, len, &w->det, m, 32);
 	for (size_t i = 0; i < found && i < 32; i++) {
 		if (!seen[m[i].kind]++)
 			f->hits[m[i].kind]++;
@@ -136,8 +140,8 @@ static void judge(struct pii_scan_report *r)
 	}
 }
 
-int pii_scan(struct catalog *c, const char *dataset, int fd, uint64_t sample,
-	     struct pii_scan_report *r, struct st_error *err)
+int pii_scan(struct catalog *c, const char *dataset, const char *region, int fd,
+	     uint64_t sample, struct pii_scan_report *r, struct st_error *err)
 {
 	struct catalog_card card;
 	struct st_jtape tape = {0};
@@ -159,6 +163,15 @@ int pii_scan(struct catalog *c, const char *dataset, int fd, uint64_t sample,
 		st_error_oom(err);
 		goto out;
 	}
+	/* The dataset's detect: settings, as ingest applies them. */
+	w.det.min_score = card.detect_threshold;
+	if (pii_detect_regions(card.detect_regions, region, w.regions, sizeof(w.regions))) {
+		st_error_set(err, ST_E_INVALID, "dataset '%s' declares detect regions steward cannot "
+						"use: load the catalog again", dataset);
+		goto out;
+	}
+	w.det.regions = w.regions;
+	w.country_field = card.detect_country_field;
 	/* Every declared field is listed, even if the sample never fills it. */
 	for (size_t i = 0; i < card.nfields; i++) {
 		struct pii_scan_field *f = field(r, card.fields[i].path, strlen(card.fields[i].path),
@@ -199,6 +212,8 @@ int pii_scan(struct catalog *c, const char *dataset, int fd, uint64_t sample,
 		} else {
 			r->records++;
 			w.line = buf;
+			if (w.country_field)
+				pii_record_region(&tape, buf, w.country_field, w.det.region);
 			st_buf_reset(&w.path);
 			if (walk(&w, &tape.v[0]))
 				goto out;

@@ -31,11 +31,13 @@ struct pii_scan_report {
 /* The share of a field's values (0..1) a finding needs before it is flagged. */
 #define PII_SCAN_FLAG_SHARE 0.01
 
-/* Reads up to sample JSON lines (0: all) from fd and fills report for dataset's schema.
- * Lines that are not JSON objects are counted as unreadable and skipped. Returns 0, or -1
- * with err (ST_E_NOTFOUND for an unknown dataset). Release with pii_scan_release(). */
-int pii_scan(struct catalog *c, const char *dataset, int fd, uint64_t sample,
-	     struct pii_scan_report *report, struct st_error *err);
+/* Reads up to sample JSON lines (0: all) from fd and fills report for dataset's schema,
+ * with the dataset's detect: settings as ingest applies them; region is the workspace's
+ * (pii.default_country; NULL: none). Lines that are not JSON objects are counted as
+ * unreadable and skipped. Returns 0, or -1 with err (ST_E_NOTFOUND for an unknown
+ * dataset). Release with pii_scan_release(). */
+int pii_scan(struct catalog *c, const char *dataset, const char *region, int fd,
+	     uint64_t sample, struct pii_scan_report *report, struct st_error *err);
 /* Frees the report. */
 void pii_scan_release(struct pii_scan_report *report);
 

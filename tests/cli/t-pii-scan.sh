@@ -56,8 +56,8 @@ expect_stdout_line 'line 3: url_credentials at bytes 8-18, score 90: pattern'
 check 'no value is printed' sh -c "! grep -q -e '6738' -e 's3cret' '$OUT'"
 expect_exit 0 steward pii scan --explain "$TMP/free.txt" --json
 expect_stdout_line '{"line":2,"findings":[{"type":"ip","start":8,"end":18,"score":10,"replaced":false,"evidence":["pattern","negative context"]}]}'
-expect_exit 2 steward pii scan --explain "$TMP/free.txt" --dataset s.crm
-expect_stderr_line 'error: --explain reads free text, without --dataset'
+expect_exit 2 steward pii scan --explain "$TMP/free.txt" --sample 3
+expect_stderr_line 'error: --explain reads a file of free text, without --sample, --dsn-file or --dsn-env'
 expect_exit 4 steward pii scan --explain "$TMP/missing.txt"
 expect_stderr_line "error: cannot open '$TMP/missing.txt'"
 

@@ -168,6 +168,56 @@ static void test_scores(void)
 	CHECK_STR(pii_kind_category(PII_URL_CRED), "user.authorization.credentials");
 }
 
+/* A dataset's settings: its threshold, its regions (libphonenumber, the real module), the
+ * record's region; region codes and locales, and the list a dataset's regions make. */
+static void test_dataset_opts(void)
+{
+	struct pii_match m[4];
+	struct pii_detect_opts o = {70, NULL, ""};
+	char list[PII_REGIONS_LEN], r[3] = "";
+	const char *t = "number 123 45 6789", *at = "ruf an 06601234567";
+
+	CHECK(pii_detect_with(t, strlen(t), NULL, m, 4) == 1 && m[0].kind == PII_SSN &&
+	      m[0].score == 60);
+	CHECK(pii_detect_with(t, strlen(t), &o, m, 4) == 0);
+	o.min_score = 60;
+	CHECK(pii_detect_with(t, strlen(t), &o, m, 4) == 1);
+	/* an Austrian mobile number: only of a possible length in the default regions */
+	o.min_score = 0;
+	CHECK(pii_detect_with(at, strlen(at), &o, m, 4) == 0);
+	CHECK(pii_detect_regions("de_AT", NULL, list, sizeof(list)) == 0);
+	CHECK_STR(list, "AT,US,GB,DE,FR,MX,BR,KR,JP");
+	o.regions = list;
+	CHECK(pii_detect_with(at, strlen(at), &o, m, 4) == 1 && m[0].kind == PII_PHONE &&
+	      m[0].start == 7 && m[0].end == 18 && (m[0].evidence & PII_EV_PHONELIB));
+	o.regions = NULL;
+	memcpy(o.region, "AT", 3); /* the record's own region */
+	CHECK(pii_detect_with(at, strlen(at), &o, m, 4) == 1);
+	memcpy(o.region, "FR", 3);
+	CHECK(pii_detect_with(at, strlen(at), &o, m, 4) == 0);
+	/* region codes and locales */
+	CHECK(pii_region_code("at", 2, r) == 0 && !strcmp(r, "AT"));
+	CHECK(pii_region_code("de-CH", 5, r) == 0 && !strcmp(r, "CH"));
+	CHECK(pii_region_code("gsw_CH", 6, r) == 0 && !strcmp(r, "CH"));
+	CHECK(pii_region_code("de_AT.UTF-8", 11, r) == 0 && !strcmp(r, "AT"));
+	CHECK(pii_region_code("Austria", 7, r) == -1);
+	CHECK(pii_region_code("A", 1, r) == -1);
+	CHECK(pii_region_code("", 0, r) == -1);
+	CHECK(pii_region_code("A1", 2, r) == -1);
+	CHECK(pii_region_code("de_", 3, r) == -1);
+	/* a dataset's list: declared first, each region once, bounded */
+	CHECK(pii_detect_regions(NULL, NULL, list, sizeof(list)) == 0);
+	CHECK_STR(list, pii_builtin_regions());
+	CHECK(pii_detect_regions("IT,DE,it", NULL, list, sizeof(list)) == 0);
+	CHECK_STR(list, "IT,DE,US,GB,FR,MX,BR,KR,JP");
+	CHECK(pii_detect_regions("Austria", NULL, list, sizeof(list)) == -1);
+	CHECK(pii_detect_regions("AT", NULL, list, 10) == -1);
+	CHECK(pii_detect_regions("AT", "it", list, sizeof(list)) == 0);
+	CHECK_STR(list, "AT,IT,US,GB,DE,FR,MX,BR,KR,JP");
+	CHECK(pii_detect_regions(NULL, "USA", list, sizeof(list)) == 0); /* not a region: none */
+	CHECK_STR(list, pii_builtin_regions());
+}
+
 /* Random text made of the pieces the scanner cares about: every finding lies inside the
  * text, in order, without overlap (run under ASan and UBSan in the sanitizer lane). */
 static void test_random(void)
@@ -213,6 +263,7 @@ int main(void)
 	test_refusals();
 	test_ids();
 	test_scores();
+	test_dataset_opts();
 	test_random();
 	return t_done();
 }
