@@ -923,6 +923,19 @@ static void classify_number(const char *t, size_t len, size_t s, struct ntok *n0
 		if (!(n.end < len && t[n.end] == ':'))
 			return;
 	}
+	/* an IPv4 network in CIDR notation ("10.0.0.0/8"): the address, without its prefix */
+	if (n.ng == 5 && !n.plus && n.sep[1] == '.' && n.sep[2] == '.' && n.sep[3] == '.' &&
+	    n.sep[4] == '/' && n.glen[4] <= 2) {
+		const char *p = n.d + n.nd - n.glen[4];
+		int bits = n.glen[4] == 1 ? p[0] - '0' : (p[0] - '0') * 10 + (p[1] - '0');
+
+		if (bits <= 32) {
+			n.nd -= n.glen[4];
+			n.d[n.nd] = '\0';
+			n.ng = 4;
+			n.end = n.gend[3];
+		}
+	}
 	if (n.ng >= 3 && all_seps(&n, ".") && !n.plus) {
 		char buf[20];
 		unsigned char bin[4];

@@ -64,6 +64,11 @@ static void test_spans(void)
 	/* an IPv4 address at the end of a sentence, with a port */
 	CHECK_DETECT("My IP is 136.139.128.99.", "ip:136.139.128.99");
 	CHECK_DETECT("host 10.1.2.3:8080 down", "ip:10.1.2.3");
+	/* CIDR: the address without its prefix length; no prefix over 32, no second slash */
+	CHECK_DETECT("allow 10.20.30.40/24 only", "ip:10.20.30.40");
+	CHECK_DETECT("net 192.168.0.0/16.", "ip:192.168.0.0");
+	CHECK_DETECT("bad 10.1.2.3/33 here", "");
+	CHECK_DETECT("odd 1.2.3.4/5/6 here", "");
 	/* IPv6: "::" inside, at the start, at the end, in brackets */
 	CHECK_DETECT("from fe80::1ff:fe23:4567:890a, then", "ip:fe80::1ff:fe23:4567:890a");
 	CHECK_DETECT("[2001:db8::1]:443", "ip:2001:db8::1");
