@@ -100,6 +100,7 @@ machine_info() {
 # already holds the same stream (a stamp beside FILE records the options and the
 # generator's hash), so bench/ingest.sh and bench/core.sh share the files.
 # Sets g_wall, g_note, g_bytes, g_mb and g_lines.
+# shellcheck disable=SC2154 # gen and PYTHON are set by the script that sources this file
 generate() {
 	local n=$1 file=$2 want
 	want="--count $n $(sha256sum "$gen" | cut -c1-16)"

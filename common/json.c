@@ -218,6 +218,26 @@ static int literal(struct parser *p, const char *word, size_t n)
 	return 0;
 }
 
+size_t st_json_string_end(const char *buf, size_t len, size_t at, uint8_t *escaped)
+{
+	struct st_jerr e;
+	struct parser p = {(const unsigned char *)buf, len, at, NULL, &e};
+
+	if (scan_string(&p, escaped))
+		return 0;
+	return p.i;
+}
+
+size_t st_json_number_end(const char *buf, size_t len, size_t at)
+{
+	struct st_jerr e;
+	struct parser p = {(const unsigned char *)buf, len, at, NULL, &e};
+
+	if (scan_number(&p))
+		return 0;
+	return p.i;
+}
+
 int st_json_parse(const char *buf, size_t len, struct st_jtape *t, struct st_jerr *e)
 {
 	return st_json_parse_depth(buf, len, ST_JSON_MAX_DEPTH, t, e);

@@ -162,6 +162,11 @@ static int build_plan(struct plan *p, struct catalog *c, const char *name, struc
 		if (!s->name || !s->path || (f->category && !s->category))
 			goto nomem;
 		s->name_len = strlen(s->name);
+		s->plain = 1;
+		for (size_t k = 0; k < s->name_len; k++)
+			if ((unsigned char)s->name[k] < 0x20 || (unsigned char)s->name[k] >= 0x80 ||
+			    s->name[k] == '"' || s->name[k] == '\\')
+				s->plain = 0;
 		s->type = parse_type(f->type);
 		s->required = f->required;
 		s->nullable = f->nullable;

@@ -21,6 +21,7 @@ struct spec {
 	size_t name_len;
 	int type, required, nullable, scan, transform, norm, trunc;
 	int suppress;        /* its category is on the suppression list */
+	int plain;           /* the name needs no JSON escape: "name": is its key as written */
 	struct spec *fields; /* object members */
 	size_t nfields;
 	struct spec *items;  /* array element */
@@ -98,10 +99,15 @@ const struct plan *ing_pick_plan(struct wctx *w, const char *line);
 enum { ING_PASSED, ING_REJECTED, ING_SUPPRESSED };
 /* The record core, shared by the stdin pipeline and pii_ingest_record() (the Kafka
  * consumer): checks the length, parses, picks the plan, validates and rewrites one record
- * (line, len bytes, no newline). Returns ING_PASSED with the rewrite in w->out (no
+ * (line, len bytes, no newline); a compact record whose members come in schema order goes
+ * in one pass (fast_record() in ingest_record.c). Returns ING_PASSED with the rewrite in w->out (no
  * newline), ING_REJECTED with w->reason and w->why, ING_SUPPRESSED, or -1 with w->err on
  * a system error. Counts nothing. */
 int ing_process_record(struct wctx *w, const char *line, size_t len);
+/* The same by the full path alone (parse onto the tape, pick the plan, ing_emit_object()),
+ * which ing_process_record() takes for every record its one-pass fast path gives up on.
+ * The fuzz targets check that both give the same outcome, output and reason. */
+int ing_process_full(struct wctx *w, const char *line, size_t len);
 
 /* ---- the pipeline (ingest_pipeline.c) ---- */
 

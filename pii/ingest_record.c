@@ -277,12 +277,18 @@ int ing_transform_text(struct wctx *w, const struct spec *s, const char *text, s
 	return 0;
 }
 
-/* Checks a scalar against its type and writes it, transformed. */
-static int emit_scalar(struct wctx *w, const char *line, const struct st_jnode *n,
-		       const struct spec *s)
+/* What scalar_result() says to write for a value. */
+enum { SC_RAW, SC_PSEUDONYM, SC_TEXT };
+
+/* Checks scalar n against s's type, checks the suppression list and applies s's transform.
+ * On 0, *kind says what to write: SC_RAW the value's bytes as they are (escapes and all),
+ * SC_PSEUDONYM res (rlen bytes) in quotes, SC_TEXT res as a JSON string. Returns -1 when
+ * the record is rejected, -2 on a system error, -3 when it grows past its bound. */
+static int scalar_result(struct wctx *w, const char *line, const struct st_jnode *n,
+			 const struct spec *s, int *kind, const char **res, size_t *outlen)
 {
-	const char *raw = line + n->start, *text, *res;
-	size_t rlen = n->end - n->start, len, outlen;
+	const char *raw = line + n->start, *text;
+	size_t rlen = n->end - n->start, len;
 	int is_int = 1, r;
 
 	switch (s->type) {
@@ -332,23 +338,45 @@ static int emit_scalar(struct wctx *w, const char *line, const struct st_jnode *
 		if (ing_check_suppressed(w, s, text, len))
 			return -2;
 	}
+	*kind = SC_RAW;
 	/* Kept values are copied byte for byte, escapes and all. */
 	if (s->transform == PII_T_KEEP && !s->scan)
-		return st_buf_add(&w->out, raw, rlen) ? -3 : 0;
+		return 0;
 	if (n->type == ST_J_STR)
 		text = str_text(w, line, n, &len);
 	else
 		text = raw, len = rlen;
-	if ((r = ing_transform_text(w, s, text, len, &res, &outlen)))
+	if ((r = ing_transform_text(w, s, text, len, res, outlen)))
 		return r;
-	if (res == text)
-		return st_buf_add(&w->out, raw, rlen) ? -3 : 0;
-	if (s->transform == PII_T_HASH) /* a pseudonym needs no escaping */
-		return st_buf_add(&w->out, "\"", 1) || st_buf_add(&w->out, res, outlen) ||
-			       st_buf_add(&w->out, "\"", 1)
+	if (*res != text) /* a pseudonym needs no escaping */
+		*kind = s->transform == PII_T_HASH ? SC_PSEUDONYM : SC_TEXT;
+	return 0;
+}
+
+/* Appends what scalar_result() made of a value when it is not SC_RAW. */
+static int put_result(struct st_buf *out, int kind, const char *res, size_t rlen)
+{
+	if (kind == SC_PSEUDONYM)
+		return st_buf_add(out, "\"", 1) || st_buf_add(out, res, rlen) ||
+			       st_buf_add(out, "\"", 1)
 			       ? -3
 			       : 0;
-	return st_json_quote(&w->out, res, outlen) ? -3 : 0;
+	return st_json_quote(out, res, rlen) ? -3 : 0;
+}
+
+/* Checks a scalar against its type and writes it, transformed. */
+static int emit_scalar(struct wctx *w, const char *line, const struct st_jnode *n,
+		       const struct spec *s)
+{
+	const char *res = NULL;
+	size_t rlen = 0;
+	int kind = SC_RAW, r = scalar_result(w, line, n, s, &kind, &res, &rlen);
+
+	if (r)
+		return r;
+	if (kind == SC_RAW)
+		return st_buf_add(&w->out, line + n->start, n->end - n->start) ? -3 : 0;
+	return put_result(&w->out, kind, res, rlen);
 }
 
 /* Whether two member keys are equal, decoding escapes when either has them. */
@@ -621,7 +649,250 @@ const struct plan *ing_pick_plan(struct wctx *w, const char *line)
 	return NULL;
 }
 
-int ing_process_record(struct wctx *w, const char *line, size_t len)
+/* ---- the fast path: one pass over a compact record ----
+ *
+ * Most records are compact JSON whose members come in schema order and pass. For them,
+ * one pass reads, validates and rewrites at once: no tape, and the output is the input's
+ * own bytes copied in long runs, broken only where a value is transformed or a member is
+ * dropped. It uses the checks and transforms of the full path (the string and number
+ * scanners of common/json.c, scalar_result()), and it gives up on anything else: white
+ * space between tokens, an escaped key, a field it does not know, a repeated key, a
+ * missing field, a value the full path would reject. The record then goes the full way
+ * (parse onto the tape, then ing_emit_object()), which decides and words the reason, so
+ * the fast path changes no outcome and no byte of output. */
+
+struct fast {
+	struct wctx *w;
+	const char *line;
+	size_t len;
+	size_t i;        /* the next byte to read */
+	size_t pend;     /* line[pend, i) is output not yet copied to w->out */
+	size_t label_at; /* under a pattern: where the label's value should start */
+	int label_seen;
+	int depth;
+};
+
+/* Copies the pending input up to at into the output; the bytes from at on are pending. */
+static int fast_flush(struct fast *f, size_t at)
+{
+	if (st_buf_add(&f->w->out, f->line + f->pend, at - f->pend))
+		return -1;
+	f->pend = at;
+	return 0;
+}
+
+static int fast_value(struct fast *f, const struct spec *s);
+
+/* An object of spec s, at its '{'. root: the record itself. */
+static int fast_object(struct fast *f, const struct spec *s, int root)
+{
+	const char *p = f->line;
+	const struct wctx *w = f->w;
+	uint64_t seen = 0;
+	size_t hint = 0;
+	int first = 1;
+
+	if (s->nfields > 64 || ++f->depth > ST_JSON_MAX_DEPTH / 2)
+		return -1;
+	f->i++;
+	if (f->i < f->len && p[f->i] == '}')
+		f->i++;
+	else
+		for (size_t k = 0;; k++) {
+			size_t at = f->i; /* the member's key; a comma before it when k > 0 */
+			const struct spec *m = NULL;
+
+			if (hint < s->nfields && s->fields[hint].plain) {
+				const struct spec *h = &s->fields[hint];
+
+				if (f->len - at > h->name_len + 2 && p[at] == '"' &&
+				    !memcmp(p + at + 1, h->name, h->name_len) &&
+				    p[at + 1 + h->name_len] == '"' && p[at + 2 + h->name_len] == ':') {
+					m = h;
+					hint++;
+					f->i = at + 3 + h->name_len;
+				}
+			}
+			if (!m) {
+				uint8_t esc;
+				size_t end = at < f->len && p[at] == '"'
+						     ? st_json_string_end(p, f->len, at, &esc)
+						     : 0;
+
+				if (!end || esc || end >= f->len || p[end] != ':' ||
+				    !(m = find_spec_from(s, p + at + 1, end - at - 2, &hint)))
+					return -1;
+				f->i = end + 1;
+			}
+			if (seen & (UINT64_C(1) << (m - s->fields)))
+				return -1;
+			seen |= UINT64_C(1) << (m - s->fields);
+			if (f->i >= f->len)
+				return -1;
+			if (root && w->ing->pattern && m->name_len == strlen(w->ing->o.label) &&
+			    !memcmp(m->name, w->ing->o.label, m->name_len)) {
+				if (f->i != f->label_at)
+					return -1;
+				f->label_seen = 1;
+			}
+			if (m->transform == PII_T_DROP && p[f->i] != 'n') {
+				/* Checked, then left out with its comma (or the next one's). */
+				size_t mark;
+
+				if (fast_flush(f, k ? at - 1 : at))
+					return -1;
+				mark = f->w->out.len;
+				if (fast_value(f, m))
+					return -1;
+				f->w->out.len = mark;
+				if (f->w->out.p)
+					f->w->out.p[mark] = '\0';
+				f->pend = f->i;
+			} else {
+				if (first && k) { /* the first member written: its comma goes */
+					if (fast_flush(f, at - 1))
+						return -1;
+					f->pend = at;
+				}
+				first = 0;
+				if (fast_value(f, m))
+					return -1;
+			}
+			if (f->i >= f->len)
+				return -1;
+			if (p[f->i] == '}') {
+				f->i++;
+				break;
+			}
+			if (p[f->i] != ',')
+				return -1;
+			f->i++;
+		}
+	for (size_t k = 0; k < s->nfields; k++)
+		if (s->fields[k].required && !(seen & (UINT64_C(1) << k)))
+			return -1;
+	f->depth--;
+	return 0;
+}
+
+/* One value of spec s at f->i, as emit_value() takes it. */
+static int fast_value(struct fast *f, const struct spec *s)
+{
+	const char *p = f->line;
+	struct st_jnode n;
+	const char *res = NULL;
+	size_t rlen = 0;
+	int kind = SC_RAW;
+	char c = p[f->i];
+
+	if (c == 'n') {
+		if (!s->nullable || f->len - f->i < 4 || memcmp(p + f->i, "null", 4))
+			return -1;
+		f->i += 4;
+		return 0;
+	}
+	if (s->type == F_OBJECT)
+		return c == '{' ? fast_object(f, s, 0) : -1;
+	if (s->type == F_ARRAY) {
+		if (c != '[' || ++f->depth > ST_JSON_MAX_DEPTH / 2)
+			return -1;
+		f->i++;
+		if (f->i < f->len && p[f->i] == ']') {
+			f->i++;
+		} else {
+			for (;;) {
+				if (f->i >= f->len || p[f->i] == 'n' || fast_value(f, s->items) ||
+				    f->i >= f->len)
+					return -1;
+				c = p[f->i++];
+				if (c == ']')
+					break;
+				if (c != ',')
+					return -1;
+			}
+		}
+		f->depth--;
+		return 0;
+	}
+	memset(&n, 0, sizeof(n));
+	n.start = (uint32_t)f->i;
+	if (c == '"') {
+		n.type = ST_J_STR;
+		f->i = st_json_string_end(p, f->len, f->i, &n.escaped);
+	} else if (c == '-' || (c >= '0' && c <= '9')) {
+		n.type = ST_J_NUM;
+		f->i = st_json_number_end(p, f->len, f->i);
+	} else if (c == 't' && f->len - f->i >= 4 && !memcmp(p + f->i, "true", 4)) {
+		n.type = ST_J_TRUE;
+		f->i += 4;
+	} else if (c == 'f' && f->len - f->i >= 5 && !memcmp(p + f->i, "false", 5)) {
+		n.type = ST_J_FALSE;
+		f->i += 5;
+	} else {
+		return -1;
+	}
+	if (!f->i)
+		return -1;
+	n.end = (uint32_t)f->i;
+	if (scalar_result(f->w, p, &n, s, &kind, &res, &rlen))
+		return -1;
+	if (kind == SC_RAW)
+		return 0;
+	if (fast_flush(f, n.start) || put_result(&f->w->out, kind, res, rlen))
+		return -1;
+	f->pend = n.end;
+	return 0;
+}
+
+/* The plan a pattern's record names, read from the first '"label":"' in the line: the
+ * walk then checks that this is the record's own label member. NULL when there is none
+ * that the fast path can take. */
+static const struct plan *fast_plan(struct fast *f)
+{
+	const struct pii_ingest *ing = f->w->ing;
+	char needle[72];
+	size_t lab = strlen(ing->o.label), vlen;
+	const char *at, *v, *q;
+
+	if (!ing->pattern)
+		return &ing->plans[0];
+	if (lab + 4 > sizeof(needle))
+		return NULL;
+	needle[0] = '"';
+	memcpy(needle + 1, ing->o.label, lab);
+	memcpy(needle + 1 + lab, "\":\"", 3);
+	if (!(at = memmem(f->line, f->len, needle, lab + 4)))
+		return NULL;
+	v = at + lab + 4;
+	if (!(q = memchr(v, '"', f->len - (size_t)(v - f->line))))
+		return NULL;
+	vlen = (size_t)(q - v);
+	for (size_t k = 0; k < vlen; k++)
+		if ((unsigned char)v[k] < 0x20 || v[k] == '\\')
+			return NULL;
+	f->label_at = (size_t)(v - 1 - f->line);
+	for (size_t k = 0; k < ing->nplans; k++)
+		if (!strncmp(ing->plans[k].short_name, v, vlen) && !ing->plans[k].short_name[vlen])
+			return &ing->plans[k];
+	return NULL;
+}
+
+/* Rewrites the record into w->out by the fast path. Returns 0 when it did (the record
+ * passes; w->suppressed says whether it is dropped), -1 when the record must go the full
+ * way. */
+static int fast_record(struct wctx *w, const char *line, size_t len)
+{
+	struct fast f = {w, line, len, 0, 0, 0, 0, 0};
+	const struct plan *plan;
+
+	if (!len || line[0] != '{' || !(plan = fast_plan(&f)) ||
+	    fast_object(&f, &plan->root, 1) || f.i != len ||
+	    (w->ing->pattern && !f.label_seen))
+		return -1;
+	return fast_flush(&f, len);
+}
+
+int ing_process_full(struct wctx *w, const char *line, size_t len)
 {
 	static const int jerr_reason[] = {0, PII_R_MALFORMED, PII_R_UTF8, PII_R_ESCAPE, PII_R_DEPTH,
 					  0};
@@ -660,6 +931,15 @@ int ing_process_record(struct wctx *w, const char *line, size_t len)
 		return ING_REJECTED;
 	}
 	return w->suppressed ? ING_SUPPRESSED : ING_PASSED;
+}
+
+int ing_process_record(struct wctx *w, const char *line, size_t len)
+{
+	st_buf_reset(&w->out);
+	w->suppressed = 0;
+	if (len <= w->ing->o.max_record && !fast_record(w, line, len))
+		return w->suppressed ? ING_SUPPRESSED : ING_PASSED;
+	return ing_process_full(w, line, len);
 }
 
 /* ---- the public face of the core: one record at a time (the Kafka consumer) ---- */
