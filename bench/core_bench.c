@@ -7,8 +7,9 @@
  * every event records each digest's keyed state (the product's subkey for the category,
  * derived by the product) and input bytes (after the product's normalisation), so the
  * hashes-only pass hashes exactly the values the core hashed, with the product's own
- * pii_b2b_digest(), and nothing else. Then each round times both passes (CPU time of the
- * thread and wall clock), alternating which goes first, and prints one line:
+ * pii_b2b_digest(), and nothing else. Then each round times both over the events, 500 at a
+ * time, the hashes of a slice and the core on it back to back (in turn first), and prints
+ * the sums (CPU time of the thread, wall clock) in one line:
  *   round K hash_wall_s hash_cpu_s core_wall_s core_cpu_s
  * After the rounds: "events N", "hashes H" and "passed P rejected R suppressed S". --out
  * writes the first pass's output (rewritten records, one a line) for a comparison with
@@ -80,6 +81,8 @@ void __wrap_pii_b2b_digest(const struct pii_b2b *s, const unsigned char *in, siz
 	__real_pii_b2b_digest(s, in, n, out);
 }
 
+#define SLICE 500 /* events timed at a time */
+
 static double clock_s(clockid_t id)
 {
 	struct timespec ts;
@@ -96,6 +99,9 @@ static int fail(const char *what, const struct st_error *err)
 	fprintf(stderr, "core_bench: %s: %s\n", what, line);
 	return 3;
 }
+
+/* Where each line's recorded digests start (one more entry: the total). */
+static size_t *first_hash;
 
 struct lines {
 	char *buf;
@@ -166,15 +172,18 @@ static void sink(const char *p, size_t n)
 	sinkat += n + 1;
 }
 
-/* One pass of the core over every line. Counts outcomes into c[3] when c is not NULL and
+/* One pass of the core over lines [from, to). The recording pass notes where each line's
+ * hashes start (first_hash) and counts outcomes into c[3] when c is not NULL and
  * writes the passed records to out when it is not NULL. Returns 0, or -1 on a system
  * error. */
-static int core_pass(struct pii_ingest_worker *w, const struct lines *l, size_t *c, FILE *out,
-		     struct st_error *err)
+static int core_pass(struct pii_ingest_worker *w, const struct lines *l, size_t from, size_t to,
+		     size_t *c, FILE *out, struct st_error *err)
 {
 	struct pii_record_result res;
 
-	for (size_t i = 0; i < l->n; i++) {
+	for (size_t i = from; i < to; i++) {
+		if (c)
+			first_hash[i] = rec.n;
 		if (pii_ingest_record(w, l->p[i], l->len[i], &res, err))
 			return -1;
 		if (res.outcome == PII_REC_PASSED)
@@ -189,13 +198,13 @@ static int core_pass(struct pii_ingest_worker *w, const struct lines *l, size_t 
 	return 0;
 }
 
-/* One pass of the recorded digests alone. */
-static unsigned hash_pass(void)
+/* The recorded digests of lines [from, to) alone. */
+static unsigned hash_pass(size_t from, size_t to)
 {
 	unsigned char tag[64];
 	unsigned acc = 0;
 
-	for (size_t i = 0; i < rec.n; i++) {
+	for (size_t i = first_hash[from]; i < first_hash[to]; i++) {
 		__real_pii_b2b_digest(rec.v[i].state, rec.bytes + rec.v[i].off, rec.v[i].len, tag);
 		acc += tag[0];
 	}
@@ -280,14 +289,21 @@ int main(int argc, char **argv)
 			fprintf(stderr, "core_bench: cannot write '%s'\n", outpath);
 			goto out;
 		}
+		if (!(first_hash = calloc(l.n + 1, sizeof(*first_hash)))) {
+			fprintf(stderr, "core_bench: out of memory\n");
+			if (out)
+				fclose(out);
+			goto out;
+		}
 		rec.on = 1;
-		if (core_pass(w, &l, counts, out, &err)) {
+		if (core_pass(w, &l, 0, l.n, counts, out, &err)) {
 			if (out)
 				fclose(out);
 			ret = fail("core", &err);
 			goto out;
 		}
 		rec.on = 0;
+		first_hash[l.n] = rec.n;
 		if (out && fclose(out)) {
 			fprintf(stderr, "core_bench: cannot write '%s'\n", outpath);
 			goto out;
@@ -297,32 +313,35 @@ int main(int argc, char **argv)
 			goto out;
 		}
 	}
+	/* Each round goes over the events in slices of SLICE, timing the slice's hashes and its
+	 * core passes back to back (in turn first), so that both see the same load from the
+	 * rest of the machine; the round's figures are the sums. */
 	for (long r = 1; r <= rounds; r++) {
-		double hw = 0, hc = 0, cw = 0, cc = 0;
+		double t[2][2] = {{0, 0}, {0, 0}}; /* [hash, core][wall, cpu] */
 
-		for (int k = 0; k < 2; k++) {
-			int hash = (k == 0) == (r % 2 == 1); /* odd rounds: hashes first */
-			double w0, c0;
+		for (size_t from = 0, k = 0; from < l.n; from += SLICE, k++) {
+			size_t to = from + SLICE < l.n ? from + SLICE : l.n;
 
-			if ((hash && !strcmp(only, "core")) || (!hash && !strcmp(only, "hash")))
-				continue;
-			w0 = clock_s(CLOCK_MONOTONIC), c0 = clock_s(CLOCK_THREAD_CPUTIME_ID);
- w0 = clock_s(CLOCK_MONOTONIC), c0 = clock_s(CLOCK_THREAD_CPUTIME_ID);
+			for (int j = 0; j < 2; j++) {
+				int hash = (j == 0) == ((k + (size_t)r) % 2 == 0);
+				double w0, c0;
 
-			if (hash)
-				acc += hash_pass();
-			else if (core_pass(w, &l, NULL, NULL, &err)) {
-				ret = fail("core", &err);
-				goto out;
+				if ((hash && !strcmp(only, "core")) ||
+				    (!hash && !strcmp(only, "hash")))
+					continue;
+				w0 = clock_s(CLOCK_MONOTONIC);
+				c0 = clock_s(CLOCK_THREAD_CPUTIME_ID);
+				if (hash)
+					acc += hash_pass(from, to);
+				else if (core_pass(w, &l, from, to, NULL, NULL, &err)) {
+					ret = fail("core", &err);
+					goto out;
+				}
+				t[!hash][1] += clock_s(CLOCK_THREAD_CPUTIME_ID) - c0;
+				t[!hash][0] += clock_s(CLOCK_MONOTONIC) - w0;
 			}
-			if (hash)
-				hw = clock_s(CLOCK_MONOTONIC) - w0,
-				hc = clock_s(CLOCK_THREAD_CPUTIME_ID) - c0;
-			else
-				cw = clock_s(CLOCK_MONOTONIC) - w0,
-				cc = clock_s(CLOCK_THREAD_CPUTIME_ID) - c0;
 		}
-		printf("round %ld %.6f %.6f %.6f %.6f\n", r, hw, hc, cw, cc);
+		printf("round %ld %.6f %.6f %.6f %.6f\n", r, t[0][0], t[0][1], t[1][0], t[1][1]);
 		fflush(stdout);
 	}
 	printf("events %zu\nhashes %zu\npassed %zu rejected %zu suppressed %zu\n", l.n, rec.n,
@@ -340,6 +359,7 @@ out:
 	if (have_ws)
 		catalog_workspace_release(&ws);
 	st_diags_release(&problems);
+	free(first_hash);
 	free(rec.v);
 	free(rec.bytes);
 	free(l.buf);

@@ -113,12 +113,19 @@ static int scan_string(struct parser *p, uint8_t *escaped)
 
 		/* Eight bytes at a time while none of them needs a look. */
 		while (p->len - p->i >= 8) {
-			uint64_t x, q = 0x2222222222222222ULL, b = 0x5c5c5c5c5c5c5c5cULL;
+			uint64_t x, q = 0x2222222222222222ULL, b = 0x5c5c5c5c5c5c5c5cULL, hit;
 			const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
 
 			memcpy(&x, s + p->i, 8);
-			if (((x - ones * 0x20) | ((x ^ q) - ones) | ((x ^ b) - ones) | x) & high)
+			hit = ((x - ones * 0x20) | ((x ^ q) - ones) | ((x ^ b) - ones) | x) & high;
+			if (hit) {
+#if defined(__GNUC__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+				/* The lowest flag is exact (a borrow only runs upwards): the first
+				 * byte that needs a look is there. */
+				p->i += (size_t)__builtin_ctzll(hit) / 8;
+#endif
 				break;
+			}
 			p->i += 8;
 		}
 		while (p->i < p->len && !stop(s[p->i]))

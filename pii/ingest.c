@@ -142,6 +142,7 @@ static int build_plan(struct plan *p, struct catalog *c, const char *name, struc
 	if (!(p->name = st_strdup(name)) || !(p->root.path = st_strdup("")))
 		goto nomem;
 	p->short_name = strchr(p->name, '.') + 1;
+	p->short_len = strlen(p->short_name);
 	for (size_t i = 0; i < card.nfields; i++) {
 		const struct catalog_field *f = &card.fields[i];
 		const char *dot = strrchr(f->path, '.');
@@ -167,6 +168,18 @@ static int build_plan(struct plan *p, struct catalog *c, const char *name, struc
 			if ((unsigned char)s->name[k] < 0x20 || (unsigned char)s->name[k] >= 0x80 ||
 			    s->name[k] == '"' || s->name[k] == '\\')
 				s->plain = 0;
+		if (s->plain && s->name_len + 3 <= 16) {
+			unsigned char kb[16] = {0}, mb[16] = {0};
+
+			kb[0] = '"';
+			memcpy(kb + 1, s->name, s->name_len);
+			kb[1 + s->name_len] = '"';
+			kb[2 + s->name_len] = ':';
+			memset(mb, 0xff, s->name_len + 3);
+			memcpy(s->key_word, kb, 16);
+			memcpy(s->key_mask, mb, 16);
+			s->quick_key = 1;
+		}
 		s->type = parse_type(f->type);
 		s->required = f->required;
 		s->nullable = f->nullable;
@@ -217,6 +230,13 @@ int pii_ingest_new(struct pii_ingest **out, struct catalog *c, const struct pii_
 		ing->o.max_record = PII_INGEST_DEFAULT_MAX_RECORD;
 	if (!ing->o.label)
 		ing->o.label = "event_type";
+	ing->label_len = strlen(ing->o.label);
+	if (ing->label_len + 4 <= sizeof(ing->label_key)) {
+		ing->label_key[0] = '"';
+		memcpy(ing->label_key + 1, ing->o.label, ing->label_len);
+		memcpy(ing->label_key + 1 + ing->label_len, "\":\"", 3);
+		ing->label_key_len = ing->label_len + 4;
+	}
 	ing->pattern = len > 2 && !strcmp(o->dataset + len - 2, ".*");
 	if (ing->pattern && o->format == PII_FMT_CSV) {
 		st_error_set(err, ST_E_USAGE, "CSV input goes to one dataset, not to '%s'",
@@ -259,6 +279,9 @@ int pii_ingest_new(struct pii_ingest **out, struct catalog *c, const struct pii_
 			goto out;
 		bad |= r;
 		mark_suppressed(&ing->plans[i].root, o);
+		if (ing->pattern)
+			ing->plans[i].label = ing_find_spec(&ing->plans[i].root, ing->o.label,
+							    ing->label_len);
 	}
 	if (bad & 2) {
 		st_error_set(err, ST_E_INVALID,

@@ -22,6 +22,8 @@ struct spec {
 	int type, required, nullable, scan, transform, norm, trunc;
 	int suppress;        /* its category is on the suppression list */
 	int plain;           /* the name needs no JSON escape: "name": is its key as written */
+	int quick_key;       /* plain and "name": fits in 16 bytes: */
+	uint64_t key_word[2], key_mask[2]; /* those bytes as two words, and their masks */
 	struct spec *fields; /* object members */
 	size_t nfields;
 	struct spec *items;  /* array element */
@@ -30,7 +32,9 @@ struct spec {
 struct plan {
 	char *name;
 	const char *short_name; /* after the dot */
+	size_t short_len;
 	struct spec root;       /* an object */
+	const struct spec *label; /* under a pattern: the root field the label names, or NULL */
 };
 
 struct pii_ingest {
@@ -38,6 +42,9 @@ struct pii_ingest {
 	struct plan *plans;
 	size_t nplans;
 	int pattern;
+	size_t label_len;
+	char label_key[72];     /* '"label":"', label_key_len bytes; 0 when the label is longer */
+	size_t label_key_len;
 	const struct pii_key *key;
 };
 
@@ -54,6 +61,7 @@ struct wctx {
 	uint64_t line;
 	int reason;      /* set by the rewrite when it rejects */
 	int suppressed;  /* the record belongs to a suppressed subject */
+	size_t label_hint; /* where the last record's label was: the fast path looks there first */
 	char why[256];
 	struct st_error err;
 };

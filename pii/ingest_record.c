@@ -667,7 +667,8 @@ struct fast {
 	size_t len;
 	size_t i;        /* the next byte to read */
 	size_t pend;     /* line[pend, i) is output not yet copied to w->out */
-	size_t label_at; /* under a pattern: where the label's value should start */
+	const struct spec *label; /* under a pattern: the plan's label field */
+	size_t label_at; /* where the label's value should start */
 	int label_seen;
 	int depth;
 };
@@ -683,11 +684,57 @@ static int fast_flush(struct fast *f, size_t at)
 
 static int fast_value(struct fast *f, const struct spec *s);
 
+/* The index past the string whose opening quote is p[i]: plain ASCII is scanned here, eight
+ * bytes at a time; anything else (an escape, UTF-8, a control character) goes to the
+ * parser's own scanner. 0 when the string is not valid. */
+static size_t fast_string_end(const char *p, size_t len, size_t i, uint8_t *escaped)
+{
+	const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
+	const uint64_t q = 0x2222222222222222ULL, b = 0x5c5c5c5c5c5c5c5cULL;
+	size_t j = i + 1;
+
+	*escaped = 0;
+	while (len - j >= 8) {
+		uint64_t x, hit;
+
+		memcpy(&x, p + j, 8);
+		hit = ((x - ones * 0x20) | ((x ^ q) - ones) | ((x ^ b) - ones) | x) & high;
+		if (hit) {
+#if defined(__GNUC__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+			j += (size_t)__builtin_ctzll(hit) / 8; /* the lowest flag is exact */
+#endif
+			break;
+		}
+		j += 8;
+	}
+	while (j < len && (unsigned char)p[j] >= 0x20 && (unsigned char)p[j] < 0x80 &&
+	       p[j] != '"' && p[j] != '\\')
+		j++;
+	if (j < len && p[j] == '"')
+		return j + 1;
+	return st_json_string_end(p, len, i, escaped);
+}
+
+/* The index past the number at p[i]: a plain integer here, anything else by the parser's
+ * scanner. 0 when it is not a valid number. */
+static size_t fast_number_end(const char *p, size_t len, size_t i)
+{
+	size_t j = i + (p[i] == '-');
+
+	if (j < len && p[j] >= '1' && p[j] <= '9') {
+		do
+			j++;
+		while (j < len && p[j] >= '0' && p[j] <= '9');
+		if (j == len || (p[j] != '.' && p[j] != 'e' && p[j] != 'E'))
+			return j;
+	}
+	return st_json_number_end(p, len, i);
+}
+
 /* An object of spec s, at its '{'. root: the record itself. */
 static int fast_object(struct fast *f, const struct spec *s, int root)
 {
 	const char *p = f->line;
-	const struct wctx *w = f->w;
 	uint64_t seen = 0;
 	size_t hint = 0;
 	int first = 1;
@@ -704,10 +751,22 @@ static int fast_object(struct fast *f, const struct spec *s, int root)
 
 			if (hint < s->nfields && s->fields[hint].plain) {
 				const struct spec *h = &s->fields[hint];
+				int hit;
 
-				if (f->len - at > h->name_len + 2 && p[at] == '"' &&
-				    !memcmp(p + at + 1, h->name, h->name_len) &&
-				    p[at + 1 + h->name_len] == '"' && p[at + 2 + h->name_len] == ':') {
+				if (h->quick_key && f->len - at >= 16) {
+					uint64_t a, b;
+
+					memcpy(&a, p + at, 8);
+					memcpy(&b, p + at + 8, 8);
+					hit = !(((a ^ h->key_word[0]) & h->key_mask[0]) |
+						((b ^ h->key_word[1]) & h->key_mask[1]));
+				} else {
+					hit = f->len - at > h->name_len + 2 && p[at] == '"' &&
+					      !memcmp(p + at + 1, h->name, h->name_len) &&
+					      p[at + 1 + h->name_len] == '"' &&
+					      p[at + 2 + h->name_len] == ':';
+				}
+				if (hit) {
 					m = h;
 					hint++;
 					f->i = at + 3 + h->name_len;
@@ -716,7 +775,7 @@ static int fast_object(struct fast *f, const struct spec *s, int root)
 			if (!m) {
 				uint8_t esc;
 				size_t end = at < f->len && p[at] == '"'
-						     ? st_json_string_end(p, f->len, at, &esc)
+						     ? fast_string_end(p, f->len, at, &esc)
 						     : 0;
 
 				if (!end || esc || end >= f->len || p[end] != ':' ||
@@ -729,8 +788,7 @@ static int fast_object(struct fast *f, const struct spec *s, int root)
 			seen |= UINT64_C(1) << (m - s->fields);
 			if (f->i >= f->len)
 				return -1;
-			if (root && w->ing->pattern && m->name_len == strlen(w->ing->o.label) &&
-			    !memcmp(m->name, w->ing->o.label, m->name_len)) {
+			if (root && m == f->label) {
 				if (f->i != f->label_at)
 					return -1;
 				f->label_seen = 1;
@@ -818,10 +876,10 @@ static int fast_value(struct fast *f, const struct spec *s)
 	n.start = (uint32_t)f->i;
 	if (c == '"') {
 		n.type = ST_J_STR;
-		f->i = st_json_string_end(p, f->len, f->i, &n.escaped);
+		f->i = fast_string_end(p, f->len, f->i, &n.escaped);
 	} else if (c == '-' || (c >= '0' && c <= '9')) {
 		n.type = ST_J_NUM;
-		f->i = st_json_number_end(p, f->len, f->i);
+		f->i = fast_number_end(p, f->len, f->i);
 	} else if (c == 't' && f->len - f->i >= 4 && !memcmp(p + f->i, "true", 4)) {
 		n.type = ST_J_TRUE;
 		f->i += 4;
@@ -844,26 +902,26 @@ static int fast_value(struct fast *f, const struct spec *s)
 	return 0;
 }
 
-/* The plan a pattern's record names, read from the first '"label":"' in the line: the
- * walk then checks that this is the record's own label member. NULL when there is none
- * that the fast path can take. */
+/* The plan a pattern's record names, read from a '"label":"' in the line (where the last
+ * record had it, else the first): the walk then checks that this is the record's own label
+ * member. NULL when there is none that the fast path can take. */
 static const struct plan *fast_plan(struct fast *f)
 {
 	const struct pii_ingest *ing = f->w->ing;
-	char needle[72];
-	size_t lab = strlen(ing->o.label), vlen;
+	size_t nk = ing->label_key_len, hint = f->w->label_hint, vlen;
 	const char *at, *v, *q;
 
 	if (!ing->pattern)
 		return &ing->plans[0];
-	if (lab + 4 > sizeof(needle))
+	if (!nk)
 		return NULL;
-	needle[0] = '"';
-	memcpy(needle + 1, ing->o.label, lab);
-	memcpy(needle + 1 + lab, "\":\"", 3);
-	if (!(at = memmem(f->line, f->len, needle, lab + 4)))
+	/* Any '"label":"' will do: the walk checks that it is the record's own. */
+	if (hint + nk <= f->len && !memcmp(f->line + hint, ing->label_key, nk))
+		at = f->line + hint;
+	else if (!(at = memmem(f->line, f->len, ing->label_key, nk)))
 		return NULL;
-	v = at + lab + 4;
+	f->w->label_hint = (size_t)(at - f->line);
+	v = at + nk;
 	if (!(q = memchr(v, '"', f->len - (size_t)(v - f->line))))
 		return NULL;
 	vlen = (size_t)(q - v);
@@ -872,7 +930,7 @@ static const struct plan *fast_plan(struct fast *f)
 			return NULL;
 	f->label_at = (size_t)(v - 1 - f->line);
 	for (size_t k = 0; k < ing->nplans; k++)
-		if (!strncmp(ing->plans[k].short_name, v, vlen) && !ing->plans[k].short_name[vlen])
+		if (ing->plans[k].short_len == vlen && !memcmp(ing->plans[k].short_name, v, vlen))
 			return &ing->plans[k];
 	return NULL;
 }
@@ -882,10 +940,11 @@ static const struct plan *fast_plan(struct fast *f)
  * way. */
 static int fast_record(struct wctx *w, const char *line, size_t len)
 {
-	struct fast f = {w, line, len, 0, 0, 0, 0, 0};
+	struct fast f = {w, line, len, 0, 0, NULL, 0, 0, 0};
 	const struct plan *plan;
 
 	if (!len || line[0] != '{' || !(plan = fast_plan(&f)) ||
+	    (w->ing->pattern && !(f.label = plan->label)) ||
 	    fast_object(&f, &plan->root, 1) || f.i != len ||
 	    (w->ing->pattern && !f.label_seen))
 		return -1;
