@@ -843,6 +843,29 @@ static int fast_value(struct fast *f, const struct spec *s)
 	int kind = SC_RAW;
 	char c = p[f->i];
 
+	/* Most values are kept as they are: a string, or an integer of at most nine digits,
+	 * which every numeric type takes (scalar_result() would find nothing to say). */
+	if (s->transform == PII_T_KEEP && !s->scan && !s->suppress) {
+		if (c == '"' && s->type == F_STRING) {
+			uint8_t esc;
+
+			f->i = fast_string_end(p, f->len, f->i, &esc);
+			return f->i ? 0 : -1;
+		}
+		if ((s->type == F_INT || s->type == F_INT64 || s->type == F_FLOAT ||
+		     s->type == F_DECIMAL) &&
+		    (c == '-' || (c >= '1' && c <= '9'))) {
+			size_t j = f->i + (c == '-'), d = 0;
+
+			if (j < f->len && p[j] >= '1' && p[j] <= '9')
+				while (j < f->len && p[j] >= '0' && p[j] <= '9' && d <= 9)
+					j++, d++;
+			if (d && d <= 9 && j < f->len && p[j] != '.' && p[j] != 'e' && p[j] != 'E') {
+				f->i = j;
+				return 0;
+			}
+		}
+	}
 	if (c == 'n') {
 		if (!s->nullable || f->len - f->i < 4 || memcmp(p + f->i, "null", 4))
 			return -1;
