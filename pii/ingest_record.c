@@ -715,6 +715,21 @@ static size_t fast_string_end(const char *p, size_t len, size_t i, uint8_t *esca
 	return st_json_string_end(p, len, i, escaped);
 }
 
+/* The index past an integer of one to nine digits at p[i] (an optional '-', no leading
+ * zero, not followed by a fraction or exponent), which every numeric type takes; 0 for any
+ * other text. */
+static size_t short_int_end(const char *p, size_t len, size_t i)
+{
+	size_t j = i + (p[i] == '-'), d = 0;
+
+	if (j < len && p[j] >= '1' && p[j] <= '9')
+		while (j < len && p[j] >= '0' && p[j] <= '9' && d <= 9)
+			j++, d++;
+	if (d && d <= 9 && j < len && p[j] != '.' && p[j] != 'e' && p[j] != 'E')
+		return j;
+	return 0;
+}
+
 /* The index past the number at p[i]: a plain integer here, anything else by the parser's
  * scanner. 0 when it is not a valid number. */
 static size_t fast_number_end(const char *p, size_t len, size_t i)
@@ -842,6 +857,7 @@ static int fast_value(struct fast *f, const struct spec *s)
 	size_t rlen = 0;
 	int kind = SC_RAW;
 	char c = p[f->i];
+	size_t end = 0;
 
 	/* Most values are kept as they are: a string, or an integer of at most nine digits,
 	 * which every numeric type takes (scalar_result() would find nothing to say). */
@@ -854,17 +870,42 @@ static int fast_value(struct fast *f, const struct spec *s)
 		}
 		if ((s->type == F_INT || s->type == F_INT64 || s->type == F_FLOAT ||
 		     s->type == F_DECIMAL) &&
-		    (c == '-' || (c >= '1' && c <= '9'))) {
-			size_t j = f->i + (c == '-'), d = 0;
+		    (end = short_int_end(p, f->len, f->i))) {
+			f->i = end;
+			return 0;
+		}
+	}
+	/* Pseudonymized: a string, or an integer as above, hashed straight into the output. */
+	if (s->transform == PII_T_HASH && !s->suppress &&
+	    ((c == '"' && s->type == F_STRING) ||
+	     ((s->type == F_INT || s->type == F_INT64) && (end = short_int_end(p, f->len, f->i))))) {
+		char q[PII_PSEUDONYM_MAX + 2];
+		const char *text = p + f->i;
+		size_t tlen = end - f->i;
+		int k;
 
-			if (j < f->len && p[j] >= '1' && p[j] <= '9')
-				while (j < f->len && p[j] >= '0' && p[j] <= '9' && d <= 9)
-					j++, d++;
-			if (d && d <= 9 && j < f->len && p[j] != '.' && p[j] != 'e' && p[j] != 'E') {
-				f->i = j;
-				return 0;
+		if (c == '"') {
+			uint8_t esc;
+
+			if (!(end = fast_string_end(p, f->len, f->i, &esc)))
+				return -1;
+			text = p + f->i + 1;
+			tlen = end - f->i - 2;
+			if (esc) {
+				tlen = st_json_unescape(text, tlen, f->w->tmp);
+				text = f->w->tmp;
 			}
 		}
+		k = pii_pseudonymize(f->w->h, s->norm, s->category, text, tlen,
+				     f->w->ing->o.country_code, q + 1, &f->w->err);
+		if (k < 0) /* not of its kind, or a system error: the full path says */
+			return -1;
+		q[0] = '"';
+		q[k + 1] = '"';
+		if (fast_flush(f, f->i) || st_buf_add(&f->w->out, q, (size_t)k + 2))
+			return -1;
+		f->i = f->pend = end;
+		return 0;
 	}
 	if (c == 'n') {
 		if (!s->nullable || f->len - f->i < 4 || memcmp(p + f->i, "null", 4))
