@@ -168,16 +168,16 @@ static int build_plan(struct plan *p, struct catalog *c, const char *name, struc
 			if ((unsigned char)s->name[k] < 0x20 || (unsigned char)s->name[k] >= 0x80 ||
 			    s->name[k] == '"' || s->name[k] == '\\')
 				s->plain = 0;
-		if (s->plain && s->name_len + 3 <= 16) {
-			unsigned char kb[16] = {0}, mb[16] = {0};
+		if (s->plain && s->name_len + 3 <= 24) {
+			unsigned char kb[24] = {0}, mb[24] = {0};
 
 			kb[0] = '"';
 			memcpy(kb + 1, s->name, s->name_len);
 			kb[1 + s->name_len] = '"';
 			kb[2 + s->name_len] = ':';
 			memset(mb, 0xff, s->name_len + 3);
-			memcpy(s->key_word, kb, 16);
-			memcpy(s->key_mask, mb, 16);
+			memcpy(s->key_word, kb, 24);
+			memcpy(s->key_mask, mb, 24);
 			s->quick_key = 1;
 		}
 		s->type = parse_type(f->type);

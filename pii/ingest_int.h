@@ -22,8 +22,8 @@ struct spec {
 	int type, required, nullable, scan, transform, norm, trunc;
 	int suppress;        /* its category is on the suppression list */
 	int plain;           /* the name needs no JSON escape: "name": is its key as written */
-	int quick_key;       /* plain and "name": fits in 16 bytes: */
-	uint64_t key_word[2], key_mask[2]; /* those bytes as two words, and their masks */
+	int quick_key;       /* plain and "name": fits in 24 bytes: */
+	uint64_t key_word[3], key_mask[3]; /* those bytes as three words, and their masks */
 	struct spec *fields; /* object members */
 	size_t nfields;
 	struct spec *items;  /* array element */

@@ -768,13 +768,15 @@ static int fast_object(struct fast *f, const struct spec *s, int root)
 				const struct spec *h = &s->fields[hint];
 				int hit;
 
-				if (h->quick_key && f->len - at >= 16) {
-					uint64_t a, b;
+				if (h->quick_key && f->len - at >= 24) {
+					uint64_t a, b, d;
 
 					memcpy(&a, p + at, 8);
 					memcpy(&b, p + at + 8, 8);
+					memcpy(&d, p + at + 16, 8);
 					hit = !(((a ^ h->key_word[0]) & h->key_mask[0]) |
-						((b ^ h->key_word[1]) & h->key_mask[1]));
+						((b ^ h->key_word[1]) & h->key_mask[1]) |
+						((d ^ h->key_word[2]) & h->key_mask[2]));
 				} else {
 					hit = f->len - at > h->name_len + 2 && p[at] == '"' &&
 					      !memcmp(p + at + 1, h->name, h->name_len) &&
@@ -867,6 +869,16 @@ static int fast_value(struct fast *f, const struct spec *s)
 
 			f->i = fast_string_end(p, f->len, f->i, &esc);
 			return f->i ? 0 : -1;
+		}
+		if (c == '"' && (s->type == F_DATE || s->type == F_TIMESTAMP)) {
+			uint8_t esc;
+
+			if (!(end = fast_string_end(p, f->len, f->i, &esc)) || esc)
+				return -1; /* rare: the full path unescapes and checks it */
+			if (!ing_valid_date(p + f->i + 1, end - f->i - 2, s->type == F_TIMESTAMP))
+				return -1;
+			f->i = end;
+			return 0;
 		}
 		if ((s->type == F_INT || s->type == F_INT64 || s->type == F_FLOAT ||
 		     s->type == F_DECIMAL) &&
