@@ -118,9 +118,14 @@ static int check_field(struct spec *s, const struct catalog_field *f, const char
 	return 0;
 }
 
-/* Flags the fields whose category is on the suppression list, so only they are checked. */
+/* Flags the fields whose category is on the suppression list, so only they are checked, and
+ * notes each object's required fields as a bit mask. */
 static void mark_suppressed(struct spec *s, const struct pii_ingest_opts *o)
 {
+	s->required_mask = 0;
+	for (size_t i = 0; i < s->nfields && i < 64; i++)
+		if (s->fields[i].required)
+			s->required_mask |= UINT64_C(1) << i;
 	for (size_t i = 0; s->category && !s->suppress && i < o->nsuppress; i++)
 		s->suppress = !strcmp(o->suppress_categories[i], s->category);
 	for (size_t i = 0; i < s->nfields; i++)

@@ -26,6 +26,7 @@ struct spec {
 	uint64_t key_word[3], key_mask[3]; /* those bytes as three words, and their masks */
 	struct spec *fields; /* object members */
 	size_t nfields;
+	uint64_t required_mask; /* bit k: fields[k] is required (k < 64) */
 	struct spec *items;  /* array element */
 };
 
