@@ -1,6 +1,7 @@
-/* The ingest record path: validating one parsed record against its plan and rewriting it,
- * copying untouched values byte for byte and writing only the values it pseudonymizes,
- * masks, truncates or drops; and the per-thread context that does it. */
+/* The ingest record path: validating one record against its plan and rewriting it, copying
+ * untouched values byte for byte and writing only the values it pseudonymizes, masks,
+ * truncates or drops; a one-pass fast path for compact records in schema order, with the full
+ * path (parse onto the tape, then rewrite) behind it; and the per-thread context. */
 #include "ingest.h"
 #include "ingest_int.h"
 #include "alloc.h"
