@@ -121,11 +121,11 @@ summarize core core
 c_wall=$wall_med c_cpu=$cpu_med c_cpu_runs=$cpu_runs
 rate() { awk -v n="$1" -v t="$2" 'BEGIN { printf "%.0f", n / t }'; }
 
-record hash "hashes only (pii_b2b_digest), events/s" "$(rate "$events" "$h_cpu")" events/s - \
+record hash "hashes only (pii_b2b_digest), events/s" "$(rate "$events" "$h_cpu")" records/s - \
 	"median CPU $h_cpu s of $runs ($n_hashes hashes, $per_event an event); wall $h_wall s, $(rate "$events" "$h_wall") events/s" \
 	"cpu_s=$h_cpu" "wall_s=$h_wall" "cpu_runs_s=$h_cpu_runs" "hashes=$n_hashes" "hashes_per_event=$per_event" \
 	"hashes_per_s=$(rate "$n_hashes" "$h_cpu")"
-record core "record core (pii_ingest_record), events/s" "$(rate "$events" "$c_cpu")" events/s - \
+record core "record core (pii_ingest_record), events/s" "$(rate "$events" "$c_cpu")" records/s - \
 	"median CPU $c_cpu s of $runs; wall $c_wall s, $(rate "$events" "$c_wall") events/s; helper peak RSS $helper_rss MB" \
 	"cpu_s=$c_cpu" "wall_s=$c_wall" "cpu_runs_s=$c_cpu_runs" "passed=$n_pass" "rejected=$n_rej" \
 	"suppressed=$n_sup"
