@@ -116,6 +116,9 @@ static struct sub *find_sub(struct pii_pseudonymizer *h, const char *category, s
 	return s;
 }
 
+_Static_assert(PII_PSEUDONYM_MAX >= PII_KEY_ID_MAX + 1 + PII_TAG_BYTES / 3 * 4 + 1,
+	       "a pseudonym buffer holds the whole key id array, ':', the tag and a NUL");
+
 /* Unpadded base64url (RFC 4648 section 5) of the 18-byte tag: 24 characters and a NUL. A
  * tag is no secret once it is a pseudonym, so no constant-time encoder is needed. */
 static void base64url(const unsigned char *t, char *out)
@@ -144,7 +147,8 @@ int pii_pseudonym(struct pii_pseudonymizer *h, const char *category, const char 
 	if (!s)
 		return -1;
 	pii_b2b_digest(s->state, (const unsigned char *)value, len, tag);
-	memcpy(out, h->id, idlen);
+	/* The whole id array (NUL-padded, and out has room), a copy of constant size. */
+	memcpy(out, h->id, PII_KEY_ID_MAX);
 	out[idlen] = ':';
 	base64url(tag, out + idlen + 1);
 	sodium_memzero(tag, sizeof(tag));
