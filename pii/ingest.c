@@ -118,8 +118,8 @@ static int check_field(struct spec *s, const struct catalog_field *f, const char
 	return 0;
 }
 
-/* Flags the fields whose category is on the suppression list, so only they are checked, and
- * notes each object's required fields as a bit mask. */
+/* Flags the fields whose category is on the suppression list, so only they are checked;
+ * notes each object's required fields as a bit mask and what the fast path takes itself. */
 static void mark_suppressed(struct spec *s, const struct pii_ingest_opts *o)
 {
 	s->required_mask = 0;
@@ -128,6 +128,19 @@ static void mark_suppressed(struct spec *s, const struct pii_ingest_opts *o)
 			s->required_mask |= UINT64_C(1) << i;
 	for (size_t i = 0; s->category && !s->suppress && i < o->nsuppress; i++)
 		s->suppress = !strcmp(o->suppress_categories[i], s->category);
+	/* After the suppression flag: a field on the list is checked the full way. */
+	s->quick = Q_NONE;
+	if (s->transform == PII_T_KEEP && !s->scan && !s->suppress)
+		s->quick = s->type == F_STRING ? Q_KEEP_STRING
+			   : s->type == F_DATE || s->type == F_TIMESTAMP ? Q_KEEP_DATE
+			   : s->type == F_INT || s->type == F_INT64 || s->type == F_FLOAT ||
+					   s->type == F_DECIMAL
+				   ? Q_KEEP_NUMBER
+				   : Q_NONE;
+	else if (s->transform == PII_T_HASH && !s->suppress)
+		s->quick = s->type == F_STRING			     ? Q_HASH_STRING
+			   : s->type == F_INT || s->type == F_INT64 ? Q_HASH_INT
+								    : Q_NONE;
 	for (size_t i = 0; i < s->nfields; i++)
 		mark_suppressed(&s->fields[i], o);
 	if (s->items)

@@ -13,6 +13,11 @@
 
 /* ---- the plan (ingest.c) ---- */
 
+/* Values the fast path of ingest_record.c checks in its member loop: kept strings, dates,
+ * timestamps and numbers, and pseudonymized strings and integers, of fields not on the
+ * suppression list. */
+enum quick_kind { Q_NONE, Q_KEEP_STRING, Q_KEEP_DATE, Q_KEEP_NUMBER, Q_HASH_STRING, Q_HASH_INT };
+
 enum ftype { F_STRING, F_INT, F_INT64, F_FLOAT, F_DECIMAL, F_BOOL, F_DATE, F_TIMESTAMP,
 	     F_OBJECT, F_ARRAY };
 
@@ -27,6 +32,7 @@ struct spec {
 	struct spec *fields; /* object members */
 	size_t nfields;
 	uint64_t required_mask; /* bit k: fields[k] is required (k < 64) */
+	int quick;           /* enum quick_kind: what the fast path's member loop takes itself */
 	struct spec *items;  /* array element */
 };
 

@@ -782,30 +782,32 @@ static size_t fast_number_end(const char *p, size_t len, size_t i)
 static inline int fast_keep(struct fast *f, const struct spec *s)
 {
 	const char *p = f->line;
-	char c = p[f->i];
 	size_t end;
 	uint8_t esc;
 
-	if (s->transform != PII_T_KEEP || s->scan || s->suppress)
-		return 0;
-	if (c == '"' && s->type == F_STRING) {
+	switch (s->quick) {
+	case Q_KEEP_STRING:
+		if (p[f->i] != '"')
+			return 0;
 		f->i = fast_string_end(p, f->len, f->i, &esc);
 		return f->i ? 1 : -1;
-	}
-	if (c == '"' && (s->type == F_DATE || s->type == F_TIMESTAMP)) {
+	case Q_KEEP_DATE:
+		if (p[f->i] != '"')
+			return 0;
 		if (!(end = fast_string_end(p, f->len, f->i, &esc)) || esc)
 			return -1; /* rare: the full path unescapes and checks it */
 		if (!ing_valid_date(p + f->i + 1, end - f->i - 2, s->type == F_TIMESTAMP))
 			return -1;
 		f->i = end;
 		return 1;
-	}
-	if ((s->type == F_INT || s->type == F_INT64 || s->type == F_FLOAT || s->type == F_DECIMAL) &&
-	    (end = short_int_end(p, f->len, f->i))) {
+	case Q_KEEP_NUMBER:
+		if (!(end = short_int_end(p, f->len, f->i)))
+			return 0;
 		f->i = end;
 		return 1;
+	default:
+		return 0;
 	}
-	return 0;
 }
 
 /* An object of spec s, at its '{'. root: the record itself. */
@@ -926,9 +928,8 @@ static int fast_value(struct fast *f, const struct spec *s)
 	if ((r = fast_keep(f, s)))
 		return r > 0 ? 0 : -1;
 	/* Pseudonymized: a string, or an integer as above, hashed straight into the output. */
-	if (s->transform == PII_T_HASH && !s->suppress &&
-	    ((c == '"' && s->type == F_STRING) ||
-	     ((s->type == F_INT || s->type == F_INT64) && (end = short_int_end(p, f->len, f->i))))) {
+	if ((s->quick == Q_HASH_STRING && c == '"') ||
+	    (s->quick == Q_HASH_INT && (end = short_int_end(p, f->len, f->i)))) {
 		char q[PII_PSEUDONYM_MAX + 2];
 		const char *text = p + f->i;
 		size_t tlen = end - f->i;
