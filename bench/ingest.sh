@@ -72,31 +72,6 @@ private_steward
 # Rows for record (bench/lib.sh): ID LABEL VALUE UNIT GOAL DETAIL [KEY=VALUE...].
 # GOAL is '<=N' or '>=N' in UNIT, or '-' for a figure reported for information.
 
-# generate N FILE: runs gen_events.py --count N unless --keep already holds the same
-# stream (a stamp beside FILE records the options and the generator's hash).
-# Sets g_wall, g_note, g_bytes, g_mb and g_lines.
-generate() {
-	local n=$1 file=$2 want
-	want="--count $n $(sha256sum "$gen" | cut -c1-16)"
-	if stamp_ok "$file" "$want"; then
-		echo "  reusing $file"
-		g_wall=-
-		g_note=", reused (--keep)"
-	else
-		rm -f "$file" "$file.stamp"
-		measure gen --out "$file.part" --err "$run/gen.log" --check "$PYTHON" "$gen" --count "$n"
-		mv "$file.part" "$file"
-		g_wall=$t_wall
-		echo "$want" >"$file.stamp"
-		g_note=
-	fi
-	g_bytes=$(stat -c %s "$file")
-	g_mb=$(awk -v b="$g_bytes" 'BEGIN { printf "%.1f", b / 1e6 }')
-	g_lines=$(wc -l <"$file")
-	[ "$g_lines" = "$n" ] || die "$file has $g_lines lines, expected $n"
-	[ "$g_wall" = - ] || echo "  generated $file in $g_wall s: $g_lines events, $g_mb MB"
-}
-
 # run_baseline TAG NAME MEASURE_OPTION...: runs baseline NAME (node or python) with measure
 # (bench/lib.sh); it must exit 0 and write nothing to stderr (it writes malformed lines there).
 run_baseline() {

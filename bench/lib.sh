@@ -96,6 +96,33 @@ machine_info() {
 	[ "$quick" = 0 ] || mode=quick
 }
 
+# generate N FILE: runs $PYTHON $gen (shared/corpus/gen_events.py) --count N unless --keep
+# already holds the same stream (a stamp beside FILE records the options and the
+# generator's hash), so bench/ingest.sh and bench/core.sh share the files.
+# Sets g_wall, g_note, g_bytes, g_mb and g_lines.
+# shellcheck disable=SC2154 # gen and PYTHON are set by the script that sources this file
+generate() {
+	local n=$1 file=$2 want
+	want="--count $n $(sha256sum "$gen" | cut -c1-16)"
+	if stamp_ok "$file" "$want"; then
+		echo "  reusing $file"
+		g_wall=-
+		g_note=", reused (--keep)"
+	else
+		rm -f "$file" "$file.stamp"
+		measure gen --out "$file.part" --err "$run/gen.log" --check "$PYTHON" "$gen" --count "$n"
+		mv "$file.part" "$file"
+		g_wall=$t_wall
+		echo "$want" >"$file.stamp"
+		g_note=
+	fi
+	g_bytes=$(stat -c %s "$file")
+	g_mb=$(awk -v b="$g_bytes" 'BEGIN { printf "%.1f", b / 1e6 }')
+	g_lines=$(wc -l <"$file")
+	[ "$g_lines" = "$n" ] || die "$file has $g_lines lines, expected $n"
+	[ "$g_wall" = - ] || echo "  generated $file in $g_wall s: $g_lines events, $g_mb MB"
+}
+
 # loadavg: prints the 1, 5 and 15 minute load averages.
 loadavg() { cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown; }
 

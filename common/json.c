@@ -113,12 +113,19 @@ static int scan_string(struct parser *p, uint8_t *escaped)
 
 		/* Eight bytes at a time while none of them needs a look. */
 		while (p->len - p->i >= 8) {
-			uint64_t x, q = 0x2222222222222222ULL, b = 0x5c5c5c5c5c5c5c5cULL;
+			uint64_t x, q = 0x2222222222222222ULL, b = 0x5c5c5c5c5c5c5c5cULL, hit;
 			const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
 
 			memcpy(&x, s + p->i, 8);
-			if (((x - ones * 0x20) | ((x ^ q) - ones) | ((x ^ b) - ones) | x) & high)
+			hit = ((x - ones * 0x20) | ((x ^ q) - ones) | ((x ^ b) - ones) | x) & high;
+			if (hit) {
+#if defined(__GNUC__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+				/* The lowest flag is exact (a borrow only runs upwards): the first
+				 * byte that needs a look is there. */
+				p->i += (size_t)__builtin_ctzll(hit) / 8;
+#endif
 				break;
+			}
 			p->i += 8;
 		}
 		while (p->i < p->len && !stop(s[p->i]))
@@ -216,6 +223,26 @@ static int literal(struct parser *p, const char *word, size_t n)
 		return fail(p, ST_JE_SYNTAX, "unexpected character");
 	p->i += n;
 	return 0;
+}
+
+size_t st_json_string_end(const char *buf, size_t len, size_t at, uint8_t *escaped)
+{
+	struct st_jerr e;
+	struct parser p = {(const unsigned char *)buf, len, at, NULL, &e};
+
+	if (scan_string(&p, escaped))
+		return 0;
+	return p.i;
+}
+
+size_t st_json_number_end(const char *buf, size_t len, size_t at)
+{
+	struct st_jerr e;
+	struct parser p = {(const unsigned char *)buf, len, at, NULL, &e};
+
+	if (scan_number(&p))
+		return 0;
+	return p.i;
 }
 
 int st_json_parse(const char *buf, size_t len, struct st_jtape *t, struct st_jerr *e)

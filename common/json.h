@@ -49,6 +49,12 @@ int st_json_parse(const char *buf, size_t len, struct st_jtape *tape, struct st_
  * jansson takes. */
 int st_json_parse_depth(const char *buf, size_t len, size_t max_depth, struct st_jtape *tape,
 			struct st_jerr *e);
+/* The scanners of st_json_parse(), for readers that walk a text themselves: the index just
+ * past the string whose opening quote is buf[at] (*escaped set when it has backslash
+ * escapes), or past the number that starts at buf[at]; 0 when the parser would refuse it
+ * (bad UTF-8, control character, bad escape, unterminated, bad number grammar). */
+size_t st_json_string_end(const char *buf, size_t len, size_t at, uint8_t *escaped);
+size_t st_json_number_end(const char *buf, size_t len, size_t at);
 /* Frees the tape's memory. */
 void st_json_tape_release(struct st_jtape *tape);
 /* Decodes the JSON string body s[0, n) (no quotes; escapes already validated) as UTF-8

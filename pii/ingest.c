@@ -118,11 +118,29 @@ static int check_field(struct spec *s, const struct catalog_field *f, const char
 	return 0;
 }
 
-/* Flags the fields whose category is on the suppression list, so only they are checked. */
+/* Flags the fields whose category is on the suppression list, so only they are checked;
+ * notes each object's required fields as a bit mask and what the fast path takes itself. */
 static void mark_suppressed(struct spec *s, const struct pii_ingest_opts *o)
 {
+	s->required_mask = 0;
+	for (size_t i = 0; i < s->nfields && i < 64; i++)
+		if (s->fields[i].required)
+			s->required_mask |= UINT64_C(1) << i;
 	for (size_t i = 0; s->category && !s->suppress && i < o->nsuppress; i++)
 		s->suppress = !strcmp(o->suppress_categories[i], s->category);
+	/* After the suppression flag: a field on the list is checked the full way. */
+	s->quick = Q_NONE;
+	if (s->transform == PII_T_KEEP && !s->scan && !s->suppress)
+		s->quick = s->type == F_STRING ? Q_KEEP_STRING
+			   : s->type == F_DATE || s->type == F_TIMESTAMP ? Q_KEEP_DATE
+			   : s->type == F_INT || s->type == F_INT64 || s->type == F_FLOAT ||
+					   s->type == F_DECIMAL
+				   ? Q_KEEP_NUMBER
+				   : Q_NONE;
+	else if (s->transform == PII_T_HASH && !s->suppress)
+		s->quick = s->type == F_STRING			     ? Q_HASH_STRING
+			   : s->type == F_INT || s->type == F_INT64 ? Q_HASH_INT
+								    : Q_NONE;
 	for (size_t i = 0; i < s->nfields; i++)
 		mark_suppressed(&s->fields[i], o);
 	if (s->items)
@@ -151,6 +169,7 @@ static int build_plan(struct plan *p, struct catalog *c, const char *name,
 	p->detect.regions = p->regions;
 	if (card.detect_country_field && !(p->country_field = st_strdup(card.detect_country_field)))
 		goto nomem;
+	p->short_len = strlen(p->short_name);
 	for (size_t i = 0; i < card.nfields; i++) {
 		const struct catalog_field *f = &card.fields[i];
 		const char *dot = strrchr(f->path, '.');
@@ -171,6 +190,23 @@ static int build_plan(struct plan *p, struct catalog *c, const char *name,
 		if (!s->name || !s->path || (f->category && !s->category))
 			goto nomem;
 		s->name_len = strlen(s->name);
+		s->plain = 1;
+		for (size_t k = 0; k < s->name_len; k++)
+			if ((unsigned char)s->name[k] < 0x20 || (unsigned char)s->name[k] >= 0x80 ||
+			    s->name[k] == '"' || s->name[k] == '\\')
+				s->plain = 0;
+		if (s->plain && s->name_len + 3 <= 24) {
+			unsigned char kb[24] = {0}, mb[24] = {0};
+
+			kb[0] = '"';
+			memcpy(kb + 1, s->name, s->name_len);
+			kb[1 + s->name_len] = '"';
+			kb[2 + s->name_len] = ':';
+			memset(mb, 0xff, s->name_len + 3);
+			memcpy(s->key_word, kb, 24);
+			memcpy(s->key_mask, mb, 24);
+			s->quick_key = 1;
+		}
 		s->type = parse_type(f->type);
 		s->required = f->required;
 		s->nullable = f->nullable;
@@ -222,6 +258,13 @@ int pii_ingest_new(struct pii_ingest **out, struct catalog *c, const struct pii_
 		ing->o.max_record = PII_INGEST_DEFAULT_MAX_RECORD;
 	if (!ing->o.label)
 		ing->o.label = "event_type";
+	ing->label_len = strlen(ing->o.label);
+	if (ing->label_len + 4 <= sizeof(ing->label_key)) {
+		ing->label_key[0] = '"';
+		memcpy(ing->label_key + 1, ing->o.label, ing->label_len);
+		memcpy(ing->label_key + 1 + ing->label_len, "\":\"", 3);
+		ing->label_key_len = ing->label_len + 4;
+	}
 	ing->pattern = len > 2 && !strcmp(o->dataset + len - 2, ".*");
 	if (ing->pattern && o->format == PII_FMT_CSV) {
 		st_error_set(err, ST_E_USAGE, "CSV input goes to one dataset, not to '%s'",
@@ -264,6 +307,9 @@ int pii_ingest_new(struct pii_ingest **out, struct catalog *c, const struct pii_
 			goto out;
 		bad |= r;
 		mark_suppressed(&ing->plans[i].root, o);
+		if (ing->pattern)
+			ing->plans[i].label = ing_find_spec(&ing->plans[i].root, ing->o.label,
+							    ing->label_len);
 	}
 	if (bad & 2) {
 		st_error_set(err, ST_E_INVALID,

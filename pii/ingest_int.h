@@ -13,6 +13,11 @@
 
 /* ---- the plan (ingest.c) ---- */
 
+/* Values the fast path of ingest_record.c checks in its member loop: kept strings, dates,
+ * timestamps and numbers, and pseudonymized strings and integers, of fields not on the
+ * suppression list. */
+enum quick_kind { Q_NONE, Q_KEEP_STRING, Q_KEEP_DATE, Q_KEEP_NUMBER, Q_HASH_STRING, Q_HASH_INT };
+
 enum ftype { F_STRING, F_INT, F_INT64, F_FLOAT, F_DECIMAL, F_BOOL, F_DATE, F_TIMESTAMP,
 	     F_OBJECT, F_ARRAY };
 
@@ -21,20 +26,27 @@ struct spec {
 	size_t name_len;
 	int type, required, nullable, scan, transform, norm, trunc;
 	int suppress;        /* its category is on the suppression list */
+	int plain;           /* the name needs no JSON escape: "name": is its key as written */
+	int quick_key;       /* plain and "name": fits in 24 bytes: */
+	uint64_t key_word[3], key_mask[3]; /* those bytes as three words, and their masks */
 	struct spec *fields; /* object members */
 	size_t nfields;
+	uint64_t required_mask; /* bit k: fields[k] is required (k < 64) */
+	int quick;           /* enum quick_kind: what the fast path's member loop takes itself */
 	struct spec *items;  /* array element */
 };
 
 struct plan {
 	char *name;
 	const char *short_name; /* after the dot */
+	size_t short_len;
 	struct spec root;       /* an object */
 	/* The free-text detectors' settings from the descriptor's detect: key, resolved once:
 	 * its threshold, and detect.regions pointing at regions (declared, then the defaults). */
 	struct pii_detect_opts detect;
 	char regions[PII_REGIONS_LEN];
 	char *country_field;    /* the path whose value adds a record's region; NULL: none */
+	const struct spec *label; /* under a pattern: the root field the label names, or NULL */
 };
 
 struct pii_ingest {
@@ -42,6 +54,9 @@ struct pii_ingest {
 	struct plan *plans;
 	size_t nplans;
 	int pattern;
+	size_t label_len;
+	char label_key[72];     /* '"label":"', label_key_len bytes; 0 when the label is longer */
+	size_t label_key_len;
 	const struct pii_key *key;
 };
 
@@ -59,6 +74,7 @@ struct wctx {
 	struct pii_detect_opts det; /* the record's: its plan's, with its country's region */
 	int reason;      /* set by the rewrite when it rejects */
 	int suppressed;  /* the record belongs to a suppressed subject */
+	size_t label_hint; /* where the last record's label was: the fast path looks there first */
 	char why[256];
 	struct st_error err;
 };
@@ -104,10 +120,15 @@ const struct plan *ing_pick_plan(struct wctx *w, const char *line);
 enum { ING_PASSED, ING_REJECTED, ING_SUPPRESSED };
 /* The record core, shared by the stdin pipeline and pii_ingest_record() (the Kafka
  * consumer): checks the length, parses, picks the plan, validates and rewrites one record
- * (line, len bytes, no newline). Returns ING_PASSED with the rewrite in w->out (no
+ * (line, len bytes, no newline); a compact record whose members come in schema order goes
+ * in one pass (fast_record() in ingest_record.c). Returns ING_PASSED with the rewrite in w->out (no
  * newline), ING_REJECTED with w->reason and w->why, ING_SUPPRESSED, or -1 with w->err on
  * a system error. Counts nothing. */
 int ing_process_record(struct wctx *w, const char *line, size_t len);
+/* The same by the full path alone (parse onto the tape, pick the plan, ing_emit_object()),
+ * which ing_process_record() takes for every record its one-pass fast path gives up on.
+ * The fuzz targets check that both give the same outcome, output and reason. */
+int ing_process_full(struct wctx *w, const char *line, size_t len);
 
 /* ---- the pipeline (ingest_pipeline.c) ---- */
 

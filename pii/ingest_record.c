@@ -1,6 +1,7 @@
-/* The ingest record path: validating one parsed record against its plan and rewriting it,
- * copying untouched values byte for byte and writing only the values it pseudonymizes,
- * masks, truncates or drops; and the per-thread context that does it. */
+/* The ingest record path: validating one record against its plan and rewriting it, copying
+ * untouched values byte for byte and writing only the values it pseudonymizes, masks,
+ * truncates or drops; a one-pass fast path for compact records in schema order, with the full
+ * path (parse onto the tape, then rewrite) behind it; and the per-thread context. */
 #include "ingest.h"
 #include "ingest_int.h"
 #include "detect_int.h"
@@ -10,6 +11,9 @@
 
 #include <errno.h>
 #include <math.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -278,12 +282,18 @@ int ing_transform_text(struct wctx *w, const struct spec *s, const char *text, s
 	return 0;
 }
 
-/* Checks a scalar against its type and writes it, transformed. */
-static int emit_scalar(struct wctx *w, const char *line, const struct st_jnode *n,
-		       const struct spec *s)
+/* What scalar_result() says to write for a value. */
+enum { SC_RAW, SC_PSEUDONYM, SC_TEXT };
+
+/* Checks scalar n against s's type, checks the suppression list and applies s's transform.
+ * On 0, *kind says what to write: SC_RAW the value's bytes as they are (escapes and all),
+ * SC_PSEUDONYM res (rlen bytes) in quotes, SC_TEXT res as a JSON string. Returns -1 when
+ * the record is rejected, -2 on a system error, -3 when it grows past its bound. */
+static int scalar_result(struct wctx *w, const char *line, const struct st_jnode *n,
+			 const struct spec *s, int *kind, const char **res, size_t *outlen)
 {
-	const char *raw = line + n->start, *text, *res;
-	size_t rlen = n->end - n->start, len, outlen;
+	const char *raw = line + n->start, *text;
+	size_t rlen = n->end - n->start, len;
 	int is_int = 1, r;
 
 	switch (s->type) {
@@ -333,23 +343,45 @@ static int emit_scalar(struct wctx *w, const char *line, const struct st_jnode *
 		if (ing_check_suppressed(w, s, text, len))
 			return -2;
 	}
+	*kind = SC_RAW;
 	/* Kept values are copied byte for byte, escapes and all. */
 	if (s->transform == PII_T_KEEP && !s->scan)
-		return st_buf_add(&w->out, raw, rlen) ? -3 : 0;
+		return 0;
 	if (n->type == ST_J_STR)
 		text = str_text(w, line, n, &len);
 	else
 		text = raw, len = rlen;
-	if ((r = ing_transform_text(w, s, text, len, &res, &outlen)))
+	if ((r = ing_transform_text(w, s, text, len, res, outlen)))
 		return r;
-	if (res == text)
-		return st_buf_add(&w->out, raw, rlen) ? -3 : 0;
-	if (s->transform == PII_T_HASH) /* a pseudonym needs no escaping */
-		return st_buf_add(&w->out, "\"", 1) || st_buf_add(&w->out, res, outlen) ||
-			       st_buf_add(&w->out, "\"", 1)
+	if (*res != text) /* a pseudonym needs no escaping */
+		*kind = s->transform == PII_T_HASH ? SC_PSEUDONYM : SC_TEXT;
+	return 0;
+}
+
+/* Appends what scalar_result() made of a value when it is not SC_RAW. */
+static int put_result(struct st_buf *out, int kind, const char *res, size_t rlen)
+{
+	if (kind == SC_PSEUDONYM)
+		return st_buf_add(out, "\"", 1) || st_buf_add(out, res, rlen) ||
+			       st_buf_add(out, "\"", 1)
 			       ? -3
 			       : 0;
-	return st_json_quote(&w->out, res, outlen) ? -3 : 0;
+	return st_json_quote(out, res, rlen) ? -3 : 0;
+}
+
+/* Checks a scalar against its type and writes it, transformed. */
+static int emit_scalar(struct wctx *w, const char *line, const struct st_jnode *n,
+		       const struct spec *s)
+{
+	const char *res = NULL;
+	size_t rlen = 0;
+	int kind = SC_RAW, r = scalar_result(w, line, n, s, &kind, &res, &rlen);
+
+	if (r)
+		return r;
+	if (kind == SC_RAW)
+		return st_buf_add(&w->out, line + n->start, n->end - n->start) ? -3 : 0;
+	return put_result(&w->out, kind, res, rlen);
 }
 
 /* Whether two member keys are equal, decoding escapes when either has them. */
@@ -622,7 +654,423 @@ const struct plan *ing_pick_plan(struct wctx *w, const char *line)
 	return NULL;
 }
 
-int ing_process_record(struct wctx *w, const char *line, size_t len)
+/* ---- the fast path: one pass over a compact record ----
+ *
+ * Most records are compact JSON whose members come in schema order and pass. For them,
+ * one pass reads, validates and rewrites at once: no tape, and the output is the input's
+ * own bytes copied in long runs, broken only where a value is transformed or a member is
+ * dropped. It uses the checks and transforms of the full path (the string and number
+ * scanners of common/json.c, scalar_result()), and it gives up on anything else: white
+ * space between tokens, an escaped key, a field it does not know, a repeated key, a
+ * missing field, a value the full path would reject. The record then goes the full way
+ * (parse onto the tape, then ing_emit_object()), which decides and words the reason, so
+ * the fast path changes no outcome and no byte of output. */
+
+struct fast {
+	struct wctx *w;
+	const char *line;
+	size_t len;
+	size_t i;        /* the next byte to read */
+	size_t pend;     /* line[pend, i) is output not yet copied to w->out */
+	const struct spec *label; /* under a pattern: the plan's label field */
+	size_t label_at; /* where the label's value should start */
+	int label_seen;
+	int depth;
+};
+
+/* Copies the pending input up to at into the output; the bytes from at on are pending. */
+static int fast_flush(struct fast *f, size_t at)
+{
+	if (st_buf_add(&f->w->out, f->line + f->pend, at - f->pend))
+		return -1;
+	f->pend = at;
+	return 0;
+}
+
+static int fast_value(struct fast *f, const struct spec *s);
+
+/* The index past the string whose opening quote is p[i]: plain ASCII is scanned here, eight
+ * bytes at a time; anything else (an escape, UTF-8, a control character) goes to the
+ * parser's own scanner. 0 when the string is not valid. */
+static size_t fast_string_end(const char *p, size_t len, size_t i, uint8_t *escaped)
+{
+	const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
+	const uint64_t q = 0x2222222222222222ULL, b = 0x5c5c5c5c5c5c5c5cULL;
+	size_t j = i + 1;
+
+	*escaped = 0;
+#ifdef __SSE2__
+	/* Sixteen bytes at a time where SSE2 is there (every x86-64): a quote, a backslash, or
+	 * a byte below 0x20 or above 0x7f (signed, below 0x20) stops the scan. */
+	{
+		const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\'),
+			      space = _mm_set1_epi8(0x20);
+
+		while (len - j >= 16) {
+			__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + j));
+			unsigned hit = (unsigned)_mm_movemask_epi8(
+				_mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote),
+							  _mm_cmpeq_epi8(v, bslash)),
+					     _mm_cmplt_epi8(v, space)));
+
+			if (hit) {
+				j += (size_t)__builtin_ctz(hit);
+				goto bytes;
+			}
+			j += 16;
+		}
+	}
+#endif
+	while (len - j >= 8) {
+		uint64_t x, hit;
+
+		memcpy(&x, p + j, 8);
+		hit = ((x - ones * 0x20) | ((x ^ q) - ones) | ((x ^ b) - ones) | x) & high;
+		if (hit) {
+#if defined(__GNUC__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+			j += (size_t)__builtin_ctzll(hit) / 8; /* the lowest flag is exact */
+#endif
+			break;
+		}
+		j += 8;
+	}
+#ifdef __SSE2__
+bytes:
+#endif
+	while (j < len && (unsigned char)p[j] >= 0x20 && (unsigned char)p[j] < 0x80 &&
+	       p[j] != '"' && p[j] != '\\')
+		j++;
+	if (j < len && p[j] == '"')
+		return j + 1;
+	return st_json_string_end(p, len, i, escaped);
+}
+
+/* The index past an integer of one to nine digits at p[i] (an optional '-', no leading
+ * zero, not followed by a fraction or exponent), which every numeric type takes; 0 for any
+ * other text. */
+static size_t short_int_end(const char *p, size_t len, size_t i)
+{
+	size_t j = i + (p[i] == '-'), d = 0;
+
+	if (j < len && p[j] >= '1' && p[j] <= '9')
+		while (j < len && p[j] >= '0' && p[j] <= '9' && d <= 9)
+			j++, d++;
+	if (d && d <= 9 && j < len && p[j] != '.' && p[j] != 'e' && p[j] != 'E')
+		return j;
+	return 0;
+}
+
+/* The index past the number at p[i]: a plain integer here, anything else by the parser's
+ * scanner. 0 when it is not a valid number. */
+static size_t fast_number_end(const char *p, size_t len, size_t i)
+{
+	size_t j = i + (p[i] == '-');
+
+	if (j < len && p[j] >= '1' && p[j] <= '9') {
+		do
+			j++;
+		while (j < len && p[j] >= '0' && p[j] <= '9');
+		if (j == len || (p[j] != '.' && p[j] != 'e' && p[j] != 'E'))
+			return j;
+	}
+	return st_json_number_end(p, len, i);
+}
+
+/* Most values are kept as they are: a string, a date or timestamp, or an integer of at most
+ * nine digits, which every numeric type takes (scalar_result() would find nothing to say).
+ * Returns 1 when it took the value at f->i, -1 when the record must go the full way, 0 when
+ * the value is not one of those (fast_value() then takes it). */
+static inline int fast_keep(struct fast *f, const struct spec *s)
+{
+	const char *p = f->line;
+	size_t end;
+	uint8_t esc;
+
+	switch (s->quick) {
+	case Q_KEEP_STRING:
+		if (p[f->i] != '"')
+			return 0;
+		f->i = fast_string_end(p, f->len, f->i, &esc);
+		return f->i ? 1 : -1;
+	case Q_KEEP_DATE:
+		if (p[f->i] != '"')
+			return 0;
+		if (!(end = fast_string_end(p, f->len, f->i, &esc)) || esc)
+			return -1; /* rare: the full path unescapes and checks it */
+		if (!ing_valid_date(p + f->i + 1, end - f->i - 2, s->type == F_TIMESTAMP))
+			return -1;
+		f->i = end;
+		return 1;
+	case Q_KEEP_NUMBER:
+		if (!(end = short_int_end(p, f->len, f->i)))
+			return 0;
+		f->i = end;
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* An object of spec s, at its '{'. root: the record itself. */
+static int fast_object(struct fast *f, const struct spec *s, int root)
+{
+	const char *p = f->line;
+	uint64_t seen = 0;
+	size_t hint = 0;
+	int first = 1, r;
+
+	if (s->nfields > 64 || ++f->depth > ST_JSON_MAX_DEPTH / 2)
+		return -1;
+	f->i++;
+	if (f->i < f->len && p[f->i] == '}')
+		f->i++;
+	else
+		for (size_t k = 0;; k++) {
+			size_t at = f->i; /* the member's key; a comma before it when k > 0 */
+			const struct spec *m = NULL;
+
+			if (hint < s->nfields && s->fields[hint].plain) {
+				const struct spec *h = &s->fields[hint];
+				int hit;
+
+				if (h->quick_key && f->len - at >= 24) {
+					uint64_t a, b, d;
+
+					memcpy(&a, p + at, 8);
+					memcpy(&b, p + at + 8, 8);
+					memcpy(&d, p + at + 16, 8);
+					hit = !(((a ^ h->key_word[0]) & h->key_mask[0]) |
+						((b ^ h->key_word[1]) & h->key_mask[1]) |
+						((d ^ h->key_word[2]) & h->key_mask[2]));
+				} else {
+					hit = f->len - at > h->name_len + 2 && p[at] == '"' &&
+					      !memcmp(p + at + 1, h->name, h->name_len) &&
+					      p[at + 1 + h->name_len] == '"' &&
+					      p[at + 2 + h->name_len] == ':';
+				}
+				if (hit) {
+					m = h;
+					hint++;
+					f->i = at + 3 + h->name_len;
+				}
+			}
+			if (!m) {
+				uint8_t esc;
+				size_t end = at < f->len && p[at] == '"'
+						     ? fast_string_end(p, f->len, at, &esc)
+						     : 0;
+
+				if (!end || esc || end >= f->len || p[end] != ':' ||
+				    !(m = find_spec_from(s, p + at + 1, end - at - 2, &hint)))
+					return -1;
+				f->i = end + 1;
+			}
+			if (seen & (UINT64_C(1) << (m - s->fields)))
+				return -1;
+			seen |= UINT64_C(1) << (m - s->fields);
+			if (f->i >= f->len)
+				return -1;
+			if (root && m == f->label) {
+				if (f->i != f->label_at)
+					return -1;
+				f->label_seen = 1;
+			}
+			if (m->transform == PII_T_DROP && p[f->i] != 'n') {
+				/* Checked, then left out with its comma (or the next one's). */
+				size_t mark;
+
+				if (fast_flush(f, k ? at - 1 : at))
+					return -1;
+				mark = f->w->out.len;
+				if (fast_value(f, m))
+					return -1;
+				f->w->out.len = mark;
+				if (f->w->out.p)
+					f->w->out.p[mark] = '\0';
+				f->pend = f->i;
+			} else {
+				if (first && k) { /* the first member written: its comma goes */
+					if (fast_flush(f, at - 1))
+						return -1;
+					f->pend = at;
+				}
+				first = 0;
+				r = fast_keep(f, m);
+				if (r < 0 || (!r && fast_value(f, m)))
+					return -1;
+			}
+			if (f->i >= f->len)
+				return -1;
+			if (p[f->i] == '}') {
+				f->i++;
+				break;
+			}
+			if (p[f->i] != ',')
+				return -1;
+			f->i++;
+		}
+	if ((seen & s->required_mask) != s->required_mask)
+		return -1;
+	f->depth--;
+	return 0;
+}
+
+/* One value of spec s at f->i, as emit_value() takes it. */
+static int fast_value(struct fast *f, const struct spec *s)
+{
+	const char *p = f->line;
+	struct st_jnode n;
+	const char *res = NULL;
+	size_t rlen = 0;
+	int kind = SC_RAW, r;
+	char c = p[f->i];
+	size_t end = 0;
+
+	if ((r = fast_keep(f, s)))
+		return r > 0 ? 0 : -1;
+	/* Pseudonymized: a string, or an integer as above, hashed straight into the output. */
+	if ((s->quick == Q_HASH_STRING && c == '"') ||
+	    (s->quick == Q_HASH_INT && (end = short_int_end(p, f->len, f->i)))) {
+		char q[PII_PSEUDONYM_MAX + 2];
+		const char *text = p + f->i;
+		size_t tlen = end - f->i;
+		int k;
+
+		if (c == '"') {
+			uint8_t esc;
+
+			if (!(end = fast_string_end(p, f->len, f->i, &esc)))
+				return -1;
+			text = p + f->i + 1;
+			tlen = end - f->i - 2;
+			if (esc) {
+				tlen = st_json_unescape(text, tlen, f->w->tmp);
+				text = f->w->tmp;
+			}
+		}
+		k = pii_pseudonymize(f->w->h, s->norm, s->category, text, tlen,
+				     f->w->ing->o.country_code, q + 1, &f->w->err);
+		if (k < 0) /* not of its kind, or a system error: the full path says */
+			return -1;
+		q[0] = '"';
+		q[k + 1] = '"';
+		if (fast_flush(f, f->i) || st_buf_add(&f->w->out, q, (size_t)k + 2))
+			return -1;
+		f->i = f->pend = end;
+		return 0;
+	}
+	if (c == 'n') {
+		if (!s->nullable || f->len - f->i < 4 || memcmp(p + f->i, "null", 4))
+			return -1;
+		f->i += 4;
+		return 0;
+	}
+	if (s->type == F_OBJECT)
+		return c == '{' ? fast_object(f, s, 0) : -1;
+	if (s->type == F_ARRAY) {
+		if (c != '[' || ++f->depth > ST_JSON_MAX_DEPTH / 2)
+			return -1;
+		f->i++;
+		if (f->i < f->len && p[f->i] == ']') {
+			f->i++;
+		} else {
+			for (;;) {
+				if (f->i >= f->len || p[f->i] == 'n' || fast_value(f, s->items) ||
+				    f->i >= f->len)
+					return -1;
+				c = p[f->i++];
+				if (c == ']')
+					break;
+				if (c != ',')
+					return -1;
+			}
+		}
+		f->depth--;
+		return 0;
+	}
+	memset(&n, 0, sizeof(n));
+	n.start = (uint32_t)f->i;
+	if (c == '"') {
+		n.type = ST_J_STR;
+		f->i = fast_string_end(p, f->len, f->i, &n.escaped);
+	} else if (c == '-' || (c >= '0' && c <= '9')) {
+		n.type = ST_J_NUM;
+		f->i = fast_number_end(p, f->len, f->i);
+	} else if (c == 't' && f->len - f->i >= 4 && !memcmp(p + f->i, "true", 4)) {
+		n.type = ST_J_TRUE;
+		f->i += 4;
+	} else if (c == 'f' && f->len - f->i >= 5 && !memcmp(p + f->i, "false", 5)) {
+		n.type = ST_J_FALSE;
+		f->i += 5;
+	} else {
+		return -1;
+	}
+	if (!f->i)
+		return -1;
+	n.end = (uint32_t)f->i;
+	if (scalar_result(f->w, p, &n, s, &kind, &res, &rlen))
+		return -1;
+	if (kind == SC_RAW)
+		return 0;
+	if (fast_flush(f, n.start) || put_result(&f->w->out, kind, res, rlen))
+		return -1;
+	f->pend = n.end;
+	return 0;
+}
+
+/* The plan a pattern's record names, read from a '"label":"' in the line (where the last
+ * record had it, else the first): the walk then checks that this is the record's own label
+ * member. NULL when there is none that the fast path can take. */
+static const struct plan *fast_plan(struct fast *f)
+{
+	const struct pii_ingest *ing = f->w->ing;
+	size_t nk = ing->label_key_len, hint = f->w->label_hint, vlen;
+	const char *at, *v, *q;
+
+	if (!ing->pattern)
+		return &ing->plans[0];
+	if (!nk)
+		return NULL;
+	/* Any '"label":"' will do: the walk checks that it is the record's own. */
+	if (hint + nk <= f->len && !memcmp(f->line + hint, ing->label_key, nk))
+		at = f->line + hint;
+	else if (!(at = memmem(f->line, f->len, ing->label_key, nk)))
+		return NULL;
+	f->w->label_hint = (size_t)(at - f->line);
+	v = at + nk;
+	if (!(q = memchr(v, '"', f->len - (size_t)(v - f->line))))
+		return NULL;
+	vlen = (size_t)(q - v);
+	for (size_t k = 0; k < vlen; k++)
+		if ((unsigned char)v[k] < 0x20 || v[k] == '\\')
+			return NULL;
+	f->label_at = (size_t)(v - 1 - f->line);
+	for (size_t k = 0; k < ing->nplans; k++)
+		if (ing->plans[k].short_len == vlen && !memcmp(ing->plans[k].short_name, v, vlen))
+			return &ing->plans[k];
+	return NULL;
+}
+
+/* Rewrites the record into w->out by the fast path. Returns 0 when it did (the record
+ * passes; w->suppressed says whether it is dropped), -1 when the record must go the full
+ * way. */
+static int fast_record(struct wctx *w, const char *line, size_t len)
+{
+	struct fast f = {w, line, len, 0, 0, NULL, 0, 0, 0};
+	const struct plan *plan;
+
+	/* A record's own phone region comes from its parsed country field: the full way. */
+	if (!len || line[0] != '{' || !(plan = fast_plan(&f)) || plan->country_field ||
+	    (w->ing->pattern && !(f.label = plan->label)))
+		return -1;
+	w->det = plan->detect; /* the dataset's threshold and regions, for scanned text */
+	if (fast_object(&f, &plan->root, 1) || f.i != len ||
+	    (w->ing->pattern && !f.label_seen))
+		return -1;
+	return fast_flush(&f, len);
+}
+
+int ing_process_full(struct wctx *w, const char *line, size_t len)
 {
 	static const int jerr_reason[] = {0, PII_R_MALFORMED, PII_R_UTF8, PII_R_ESCAPE, PII_R_DEPTH,
 					  0};
@@ -664,6 +1112,15 @@ int ing_process_record(struct wctx *w, const char *line, size_t len)
 		return ING_REJECTED;
 	}
 	return w->suppressed ? ING_SUPPRESSED : ING_PASSED;
+}
+
+int ing_process_record(struct wctx *w, const char *line, size_t len)
+{
+	st_buf_reset(&w->out);
+	w->suppressed = 0;
+	if (len <= w->ing->o.max_record && !fast_record(w, line, len))
+		return w->suppressed ? ING_SUPPRESSED : ING_PASSED;
+	return ing_process_full(w, line, len);
 }
 
 /* ---- the public face of the core: one record at a time (the Kafka consumer) ---- */

@@ -205,6 +205,27 @@ static int format_ipv6(const unsigned char *b, char *out)
 	return o;
 }
 
+/* Whether s (n bytes) is an IPv4 address as format_ipv4() writes it: four decimal octets up
+ * to 255, without leading zeros. inet_pton() takes each such text, and reads it back as it
+ * is written. */
+static int canonical_ipv4(const char *s, size_t n)
+{
+	size_t i = 0;
+
+	for (int k = 0; k < 4; k++) {
+		size_t d = 0;
+		unsigned v = 0;
+
+		if (k && (i >= n || s[i++] != '.'))
+			return 0;
+		while (i < n && d < 4 && s[i] >= '0' && s[i] <= '9')
+			v = v * 10 + (unsigned)(s[i++] - '0'), d++;
+		if (!d || d > 3 || v > 255 || (d > 1 && s[i - d] == '0'))
+			return 0;
+	}
+	return i == n;
+}
+
 static int norm_ip(const char *v, size_t len, char *out)
 {
 	unsigned char bin[16];
@@ -213,6 +234,11 @@ static int norm_ip(const char *v, size_t len, char *out)
 	trim(&v, &len);
 	if (!len || len >= sizeof(buf))
 		return -1;
+	if (canonical_ipv4(v, len)) { /* most addresses: already in their normal form */
+		memcpy(out, v, len);
+		out[len] = '\0';
+		return (int)len;
+	}
 	memcpy(buf, v, len);
 	buf[len] = '\0';
 	if (inet_pton(AF_INET, buf, bin) == 1)

@@ -12,15 +12,23 @@
 
 struct sub {
 	char *category;
-	const char *seen;                /* the caller's pointer last seen for it */
-	struct pii_b2b *state;           /* keyed with the subkey; guarded memory */
+	struct pii_b2b *state; /* keyed with the subkey; guarded memory */
 };
+
+#define SEEN_BITS 8 /* 256 slots */
 
 struct pii_pseudonymizer {
 	char id[PII_KEY_ID_MAX];
+	size_t idlen;
 	const unsigned char *master; /* borrowed from the keyring */
 	struct sub *subs;
 	size_t n, cap;
+	/* Category pointers seen, by their address, with their subkey's index: callers such
+	 * as the ingest plans hold one copy of a category per field of each dataset. */
+	struct {
+		const char *category;
+		size_t sub;
+	} seen[1u << SEEN_BITS];
 };
 
 int pii_pseudonymizer_new(struct pii_pseudonymizer **out, const struct pii_key *key, struct st_error *err)
@@ -35,6 +43,7 @@ int pii_pseudonymizer_new(struct pii_pseudonymizer **out, const struct pii_key *
 	if (!h)
 		return st_error_oom(err);
 	memcpy(h->id, key->id, sizeof(h->id));
+	h->idlen = strlen(h->id);
 	h->master = key->secret;
 	*out = h;
 	return 0;
@@ -66,16 +75,18 @@ static uint64_t category_id(const char *category)
 
 static struct sub *find_sub(struct pii_pseudonymizer *h, const char *category, struct st_error *err)
 {
+	size_t slot = (size_t)(((uint64_t)(uintptr_t)category * 0x9e3779b97f4a7c15ULL) >>
+			       (64 - SEEN_BITS));
 	unsigned char *subkey;
 	struct sub *s;
 
 	/* Callers pass the same category strings again and again: pointers first. */
-	for (size_t i = 0; i < h->n; i++)
-		if (h->subs[i].seen == category)
-			return &h->subs[i];
+	if (h->seen[slot].category == category)
+		return &h->subs[h->seen[slot].sub];
 	for (size_t i = 0; i < h->n; i++)
 		if (!strcmp(h->subs[i].category, category)) {
-			h->subs[i].seen = category;
+			h->seen[slot].category = category;
+			h->seen[slot].sub = i;
 			return &h->subs[i];
 		}
 	if (st_grow(&h->subs, &h->cap, h->n + 1, sizeof(*h->subs))) {
@@ -84,7 +95,6 @@ static struct sub *find_sub(struct pii_pseudonymizer *h, const char *category, s
 	}
 	s = &h->subs[h->n];
 	s->category = st_strdup(category);
-	s->seen = category;
 	s->state = sodium_malloc(sizeof(*s->state));
 	/* The subkey is key material too: it is derived in guarded memory, never on the
 	 * stack, and sodium_free() wipes it. */
@@ -101,9 +111,13 @@ static struct sub *find_sub(struct pii_pseudonymizer *h, const char *category, s
 	pii_b2b_init(s->state, subkey, crypto_generichash_KEYBYTES, PII_TAG_BYTES);
 	sodium_free(subkey);
 	sodium_mprotect_readonly(s->state); /* only read from now on; sodium_free() wipes it */
-	h->n++;
+	h->seen[slot].category = category;
+	h->seen[slot].sub = h->n++;
 	return s;
 }
+
+_Static_assert(PII_PSEUDONYM_MAX >= PII_KEY_ID_MAX + 1 + PII_TAG_BYTES / 3 * 4 + 1,
+	       "a pseudonym buffer holds the whole key id array, ':', the tag and a NUL");
 
 /* Unpadded base64url (RFC 4648 section 5) of the 18-byte tag: 24 characters and a NUL. A
  * tag is no secret once it is a pseudonym, so no constant-time encoder is needed. */
@@ -128,12 +142,13 @@ int pii_pseudonym(struct pii_pseudonymizer *h, const char *category, const char 
 {
 	unsigned char tag[PII_TAG_BYTES];
 	struct sub *s = find_sub(h, category ? category : "", err);
-	size_t idlen = strlen(h->id);
+	size_t idlen = h->idlen;
 
 	if (!s)
 		return -1;
 	pii_b2b_digest(s->state, (const unsigned char *)value, len, tag);
-	memcpy(out, h->id, idlen);
+	/* The whole id array (NUL-padded, and out has room), a copy of constant size. */
+	memcpy(out, h->id, PII_KEY_ID_MAX);
 	out[idlen] = ':';
 	base64url(tag, out + idlen + 1);
 	sodium_memzero(tag, sizeof(tag));

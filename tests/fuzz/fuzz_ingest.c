@@ -11,6 +11,7 @@
 #include "catalog.h"
 #include "fuzz.h"
 #include "ingest.h"
+#include "ingest_int.h"
 #include "pii.h"
 
 /* Plan 0 rejects unknown fields and streams records over 4 KiB to the rejects (run.sh's
@@ -37,6 +38,10 @@ static const char *sup_cat[NSUPPRESS];
 static char sup_pseu_buf[NSUPPRESS][PII_PSEUDONYM_MAX];
 static const char *sup_pseu[NSUPPRESS];
 static int in_fd = -1, null_fd = -1;
+/* JSON lines: each record also goes through ing_process_record() (the one-pass fast path
+ * first) and ing_process_full() (the full path alone), which must agree. */
+static int json_lines;
+static struct wctx fast_w[NPLANS], full_w[NPLANS];
 
 /* Fills the suppression list with the pseudonyms of suppress_values under key, sorted by
  * category, then pseudonym, as pii_ingest_opts requires. */
@@ -119,13 +124,53 @@ void fuzz_ingest_setup(const unsigned char *descriptor, size_t len, const char *
 		}
 	}
 	st_diags_release(&diags);
+	json_lines = format == PII_FMT_JSONL;
+	for (int i = 0; json_lines && i < NPLANS; i++)
+		if (ing_wctx_init(&fast_w[i], plans[i], &err) ||
+		    ing_wctx_init(&full_w[i], plans[i], &err))
+			fuzz_die("cannot make the record workers", &err);
 	in_fd = fuzz_memfd("fuzz-input");
 	if ((null_fd = open("/dev/null", O_WRONLY | O_CLOEXEC)) < 0)
 		fuzz_die("cannot open /dev/null", NULL);
 }
 
+/* Aborts unless the fast path and the full path make the same of record line (len bytes)
+ * under plan i: outcome, output bytes, reason and its wording. */
+static void same_both_ways(int i, const char *line, size_t len)
+{
+	struct wctx *a = &fast_w[i], *b = &full_w[i];
+	int ra, rb;
+
+	st_error_init(&a->err);
+	st_error_init(&b->err);
+	ra = ing_process_record(a, line, len);
+	rb = ing_process_full(b, line, len);
+	if (ra == rb && (ra != ING_PASSED || (a->out.len == b->out.len &&
+					      !memcmp(a->out.p, b->out.p, a->out.len))) &&
+	    (ra != ING_REJECTED || (a->reason == b->reason && !strcmp(a->why, b->why))))
+		return;
+	fprintf(stderr, "fuzz: plan %d: the fast path and the full path differ (%d/%d): %.*s\n",
+		i, ra, rb, (int)(len < 2000 ? len : 2000), line);
+	if (ra == ING_PASSED && rb == ING_PASSED)
+		fprintf(stderr, "fast: %.*s\nfull: %.*s\n", (int)a->out.len, a->out.p,
+			(int)b->out.len, b->out.p);
+	if (ra == ING_REJECTED || rb == ING_REJECTED)
+		fprintf(stderr, "fast: %s\nfull: %s\n", ra == ING_REJECTED ? a->why : "-",
+			rb == ING_REJECTED ? b->why : "-");
+	abort();
+}
+
 void fuzz_ingest_one(const uint8_t *data, size_t size)
 {
+	for (size_t at = 0; json_lines && at < size;) {
+		const uint8_t *nl = memchr(data + at, '\n', size - at);
+		size_t len = nl ? (size_t)(nl - (data + at)) : size - at;
+
+		for (int i = 0; i < NPLANS; i++)
+			same_both_ways(i, (const char *)data + at, len);
+		at += len + 1;
+	}
+
 	for (int i = 0; i < NPLANS; i++) {
 		struct pii_ingest_stats st;
 		struct st_error err = ST_ERROR_INIT;

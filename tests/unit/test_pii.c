@@ -267,6 +267,54 @@ static void test_field_rules(void)
 	CHECK(pii_field_rule_match("", "STRING") == NULL);
 }
 
+/* IPv4 text that is already in its normal form is copied, not parsed: the normalizer must
+ * still say what inet_pton() says of every spelling (leading zeros, octets over 255, too few
+ * or too many parts, stray characters). */
+static void test_ipv4_forms(void)
+{
+	static const char *const parts[] = {"0", "1", "9", "10", "99", "100", "199", "255", "256",
+					    "300", "999", "1000", "00", "01", "001", "010", "0255",
+					    "", "a", "-1", "+1", " 1"};
+	const size_t np = sizeof(parts) / sizeof(*parts);
+	char text[64], want[PII_NORM_MAX], got[PII_NORM_MAX];
+	size_t bad = 0, runs = 0;
+
+	for (int i = 0; i < 20000; i++) {
+		unsigned char bin[4];
+		int k = 2 + (int)randombytes_uniform(4), n = 0, w, r;
+
+		for (int j = 0; j < k; j++)
+			n += snprintf(text + n, sizeof(text) - (size_t)n, "%s%s", j ? "." : "",
+				      parts[randombytes_uniform((uint32_t)np)]);
+		if (randombytes_uniform(8) == 0)
+			n += snprintf(text + n, sizeof(text) - (size_t)n, "%s",
+				      randombytes_uniform(2) ? " " : ".");
+		w = inet_pton(AF_INET, text[0] == ' ' ? text + 1 : text, bin) == 1;
+		/* trailing white space is trimmed; inet_pton() does not trim */
+		if (!w && n && text[n - 1] == ' ') {
+			text[n - 1] = '\0';
+			w = inet_pton(AF_INET, text[0] == ' ' ? text + 1 : text, bin) == 1;
+			text[n - 1] = ' ';
+		}
+		if (w)
+			snprintf(want, sizeof(want), "%u.%u.%u.%u", bin[0], bin[1], bin[2], bin[3]);
+		r = pii_normalize(PII_NORM_IP, text, (size_t)n, NULL, got) >= 0;
+		if (r != w || (w && strcmp(got, want))) {
+			if (!bad++)
+				printf("#   '%s': got %s, want %s\n", text, r ? got : "an error",
+				       w ? want : "an error");
+		}
+		runs++;
+	}
+	printf("# %zu IPv4 spellings compared with inet_pton\n", runs);
+	CHECK(bad == 0);
+	check_norm(PII_NORM_IP, "0.0.0.0", NULL, "0.0.0.0");
+	check_norm(PII_NORM_IP, "255.255.255.255", NULL, "255.255.255.255");
+	check_norm(PII_NORM_IP, "1.2.3.04", NULL, NULL);
+	check_norm(PII_NORM_IP, "1.2.3", NULL, NULL);
+	check_norm(PII_NORM_IP, "1.2.3.4.5", NULL, NULL);
+}
+
 int main(void)
 {
 	if (sodium_init() < 0)
@@ -276,6 +324,7 @@ int main(void)
 	test_vectors();
 	test_normalizers();
 	test_ipv6_format();
+	test_ipv4_forms();
 	test_transforms();
 	test_detectors();
 	test_field_rules();
