@@ -56,6 +56,9 @@ struct loader {
 	struct catalog_load_stats *stats;
 	int64_t gen;
 	int forgot; /* some file's datasets were dropped (changed or removed files) */
+	int fresh;  /* into an empty catalog: no foreign key checks, indexes built after */
+	char **index_sql; /* the CREATE INDEX statements of the indexes dropped for the load */
+	size_t nindex;
 	int serial; /* parse in this thread (fault-injection runs want a fixed order) */
 	char version_tag[64];
 	struct file_entry *files;
@@ -73,7 +76,7 @@ struct loader {
 
 /* Prepared statements, indexed by the enum below. */
 enum {
-	S_FILE_GET, S_FILE_UPSERT, S_FILE_STAT, S_DS_DUP, S_DS_INS, S_DS_NPII, S_FIELD_INS,
+	S_FILE_GET, S_FILE_UPSERT, S_FILE_STAT, S_DS_DUP, S_DS_INS, S_FIELD_INS,
 	S_TAG_INS, S_EDGE_INS, S_FEDGE_INS, S_TERM_INS, S_TOUCH, S_FIELD_HAS, S_FILE_NDOCS,
 	S_OL_CLAIM, S_COUNT
 };
@@ -90,9 +93,8 @@ static const char *const sql_text[S_COUNT] = {
 		     " WHERE d.name = ?1 AND d.version = ?2",
 	[S_DS_INS] = "INSERT INTO datasets(name, version, kind, description, owner, domain, system,"
 		     " location, format, retention, subject, compatibility, job, erasure, tags,"
-		     " certified, file_id, line, col, gen) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8,"
-		     " ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
-	[S_DS_NPII] = "UPDATE datasets SET npii = ?2 WHERE id = ?1",
+		     " certified, file_id, line, col, gen, npii) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7,"
+		     " ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)",
 	[S_FIELD_INS] = "INSERT INTO fields(dataset_id, ord, path, depth, type, item_type, required,"
 			" nullable, pii, category, transform, normalize, pii_reason, scan, description,"
 			" line, col) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13,"
@@ -594,7 +596,6 @@ struct docctx {
 	const char *name;
 	int64_t dataset_id;
 	int64_t ord;
-	int64_t npii;
 	struct st_buf path;
 	struct st_buf paths; /* the paths of the fields written: a size_t length, then bytes */
 	int paths_lost;      /* one did not fit: has_field() asks the database */
@@ -841,7 +842,7 @@ static int walk_field(struct docctx *d, const struct catalog_ynode *f, int depth
 	struct loader *L = d->L;
 	struct fkeys k;
 	const struct catalog_ynode *namen, *sub, *items, *desc, *reason;
-	const char *type, *pii, *cat;
+	const char *type, *cat;
 	struct ftext rt = {0}, dt = {0};
 	size_t parent_len = d->path.len, dlen;
 	int ret = -1;
@@ -849,7 +850,6 @@ static int walk_field(struct docctx *d, const struct catalog_ynode *f, int depth
 	field_keys(f, &k);
 	namen = k.name;
 	type = sval(k.type);
-	pii = sval(k.pii);
 	cat = sval(k.category);
 	sub = k.fields;
 	items = k.items;
@@ -888,8 +888,6 @@ static int walk_field(struct docctx *d, const struct catalog_ynode *f, int depth
 	if (!d->paths_lost && (st_buf_add(&d->paths, &d->path.len, sizeof(d->path.len)) ||
 			       st_buf_add(&d->paths, d->path.p, d->path.len)))
 		d->paths_lost = 1;
-	if (strcmp(pii, "none"))
-		d->npii++;
 	if (sub && walk_fields(d, sub, depth + 1))
 		goto out;
 	if (items && walk_items(d, items, depth + 1))
@@ -1039,8 +1037,31 @@ static int check_shape(struct docctx *d, const struct catalog_ynode *root)
 	return 0;
 }
 
+/* The fields under list whose pii is not 'none', counted as walk_field() walks them (into
+ * 'fields', and into 'fields' under 'items'), so that the dataset row is written with its
+ * count instead of updated after its fields. Where the two walks could differ (a path too
+ * long), walk_field() reports an error and the load is not committed. */
+static int64_t count_pii(const struct catalog_ynode *list)
+{
+	int64_t n = 0;
+
+	for (size_t i = 0; list && list->type == CATALOG_Y_SEQ && i < list->n; i++) {
+		struct fkeys k;
+		const char *pii;
+
+		field_keys(list->kids[i], &k);
+		pii = sval(k.pii);
+		n += pii && strcmp(pii, "none");
+		n += count_pii(k.fields);
+		for (const struct catalog_ynode *it = k.items; it && it->type == CATALOG_Y_MAP;
+		     it = catalog_ymap_get(it, "items"))
+			n += count_pii(catalog_ymap_get(it, "fields"));
+	}
+	return n;
+}
+
 static int store_dataset(struct docctx *d, const struct catalog_ynode *root, int64_t file_id,
-			 int64_t version)
+			 int64_t version, const struct catalog_ynode *fields)
 {
 	struct loader *L = d->L;
 	sqlite3_stmt *st = L->st[S_DS_INS];
@@ -1090,6 +1111,7 @@ static int store_dataset(struct docctx *d, const struct catalog_ynode *root, int
 	sqlite3_bind_int(st, 18, (int)root->line);
 	sqlite3_bind_int(st, 19, (int)root->col);
 	sqlite3_bind_int64(st, 20, L->gen);
+	sqlite3_bind_int64(st, 21, count_pii(fields));
 	if (step_done(L, st, "cannot store dataset"))
 		goto out;
 	d->dataset_id = sqlite3_last_insert_rowid(L->db);
@@ -1203,16 +1225,10 @@ static int load_doc(struct loader *L, const char *file, int64_t file_id,
 	fields = catalog_ymap_get(root, "fields");
 	if (!fields)
 		fields = catalog_ymap_get(root, "columns");
-	if (check_shape(&d, root) || store_dataset(&d, root, file_id, version) ||
+	if (check_shape(&d, root) || store_dataset(&d, root, file_id, version, fields) ||
 	    store_links(&d, root) || (fields && walk_fields(&d, fields, 0)) ||
 	    check_subject(&d, root))
 		goto out;
-	if (d.npii) {
-		sqlite3_bind_int64(L->st[S_DS_NPII], 1, d.dataset_id);
-		sqlite3_bind_int64(L->st[S_DS_NPII], 2, d.npii);
-		if (step_done(L, L->st[S_DS_NPII], "cannot store dataset"))
-			goto out;
-	}
 	L->stats->datasets_loaded++;
 	ret = 0;
 out:
@@ -2091,6 +2107,93 @@ void catalog_load_stats_release(struct catalog_load_stats *s)
 	memset(s, 0, sizeof(*s));
 }
 
+/* A load into an empty catalog (no file and no dataset) writes rows that only refer to rows
+ * it wrote itself and deletes none, so it needs neither foreign key checks nor the indexes
+ * of the tables it fills while it fills them: building an index once from all of its rows
+ * costs less than keeping it up to date row by row. Whether the catalog is empty is asked
+ * before the transaction (foreign keys can only be turned off outside one) and again inside
+ * it. Sets *fresh. */
+static int catalog_empty(struct loader *L, int *fresh)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (st_sql_prepare(L->db, &st,
+			    "SELECT NOT EXISTS (SELECT 1 FROM files) AND"
+			    " NOT EXISTS (SELECT 1 FROM datasets)",
+			    L->err))
+		return -1;
+	rc = sqlite3_step(st);
+	*fresh = rc == SQLITE_ROW && sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? 0 : st_sql_error(L->err, L->db, "cannot read catalog");
+}
+
+/* For a fresh load: drops the indexes of the tables that the descriptors fill (not the
+ * UNIQUE ones, which the load relies on), keeping their CREATE statements in L->index_sql
+ * for build_indexes(). Inside the transaction, so a rollback brings them back. */
+static int drop_indexes(struct loader *L)
+{
+	sqlite3_stmt *st;
+	size_t cap = 0;
+	int rc, bad = 0;
+
+	if (st_sql_prepare(L->db, &st,
+			    "SELECT sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
+			    " AND tbl_name IN ('datasets', 'tags', 'edges', 'field_edges',"
+			    " 'term_links') ORDER BY name",
+			    L->err))
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (st_grow(&L->index_sql, &cap, L->nindex + 1, sizeof(char *)) ||
+		    !(L->index_sql[L->nindex] = st_sql_col_strdup(st, 0, &bad))) {
+			sqlite3_finalize(st);
+			return oom(L);
+		}
+		L->nindex++;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return st_sql_error(L->err, L->db, "cannot read catalog schema");
+	if (st_sql_prepare(L->db, &st,
+			    "SELECT 'DROP INDEX ' || quote(name) FROM sqlite_master WHERE"
+			    " type = 'index' AND sql IS NOT NULL AND tbl_name IN ('datasets', 'tags',"
+			    " 'edges', 'field_edges', 'term_links')",
+			    L->err))
+		return -1;
+	{
+		struct st_buf drops;
+
+		st_buf_init(&drops, 1 << 16);
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+			bad |= st_buf_addf(&drops, "%s;", (const char *)sqlite3_column_text(st, 0));
+		sqlite3_finalize(st);
+		if (bad) {
+			st_buf_release(&drops);
+			return oom(L);
+		}
+		if (rc != SQLITE_DONE) {
+			st_buf_release(&drops);
+			return st_sql_error(L->err, L->db, "cannot read catalog schema");
+		}
+		rc = drops.len ? st_sql_exec(L->db, drops.p, L->err) : 0;
+		st_buf_release(&drops);
+		return rc;
+	}
+}
+
+/* Builds the indexes that drop_indexes() dropped, once their tables are filled. */
+static int build_indexes(struct loader *L)
+{
+	for (size_t i = 0; i < L->nindex; i++)
+		if (st_sql_exec(L->db, L->index_sql[i], L->err))
+			return -1;
+	st_free_strv(L->index_sql, L->nindex);
+	L->index_sql = NULL;
+	L->nindex = 0;
+	return 0;
+}
+
 static int prepare_all(struct loader *L)
 {
 	if (!L->c->schema && catalog_jschema_load(&L->c->schema,
@@ -2150,10 +2253,28 @@ int catalog_load(struct catalog *c, const char *const *paths, size_t npaths, uns
 		goto out;
 	stats->files = L.nfiles;
 	/* A large page cache pays off only for loads; short reads start faster without. */
-	if (st_sql_exec(L.db, "PRAGMA cache_size = -65536", err) ||
+	if (st_sql_exec(L.db, "PRAGMA cache_size = -65536", err) || catalog_empty(&L, &L.fresh) ||
+	    (L.fresh && st_sql_exec(L.db, "PRAGMA foreign_keys = OFF", err)) ||
 	    st_sql_exec(L.db, "BEGIN IMMEDIATE", err))
 		goto out;
 	in_tx = 1;
+	if (L.fresh) {
+		int still;
+
+		if (catalog_empty(&L, &still))
+			goto out;
+		if (!still) { /* another load came first: this one checks and indexes as usual */
+			L.fresh = 0;
+			in_tx = 0;
+			if (st_sql_exec(L.db, "ROLLBACK", err) ||
+			    st_sql_exec(L.db, "PRAGMA foreign_keys = ON", err) ||
+			    st_sql_exec(L.db, "BEGIN IMMEDIATE", err))
+				goto out;
+			in_tx = 1;
+		} else if (drop_indexes(&L)) {
+			goto out;
+		}
+	}
 	/* Observed datasets (openlineage.c) step aside while descriptors load. */
 	if (prepare_all(&L) || next_gen(&L) || catalog_ol_unsync(c, err) || classify(&L))
 		goto out;
@@ -2162,7 +2283,8 @@ int catalog_load(struct catalog *c, const char *const *paths, size_t npaths, uns
 	    catalog_rowbatch_flush(&L.fedges, err, "cannot store column lineage") ||
 	    catalog_rowbatch_flush(&L.tags, err, "cannot store tag") ||
 	    catalog_rowbatch_flush(&L.edges, err, "cannot store lineage") ||
-	    catalog_rowbatch_flush(&L.touched, err, "cannot record change") || load_dbt(&L))
+	    catalog_rowbatch_flush(&L.touched, err, "cannot record change") ||
+	    build_indexes(&L) || load_dbt(&L))
 		goto out;
 	/* Nothing new, changed or gone: the cross-file checks and the index stand as they were. */
 	if (stats->files_new + stats->files_changed + stats->files_removed &&
@@ -2193,6 +2315,9 @@ out:
 	catalog_rowbatch_release(&L.touched);
 	if (in_tx)
 		sqlite3_exec(L.db, "ROLLBACK", NULL, NULL, NULL);
+	if (L.fresh) /* outside the transaction, where it takes effect */
+		sqlite3_exec(L.db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL);
+	st_free_strv(L.index_sql, L.nindex);
 	for (size_t i = 0; i < L.nfiles; i++) {
 		st_free(L.files[i].display);
 		st_free(L.files[i].abs);
