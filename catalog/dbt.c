@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <sodium.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -252,6 +253,29 @@ static const char *jtext(struct arena *a, struct catalog_dbt_ctx *x, const char 
 /* Document strings live in m's arena: see below (jsv, jstr, jkey, jint). */
 
 /* A JSON path element: the key bare when it is a plain word, else in double quotes. */
+/* Writes the NULL-terminated list of strings that follows n, one after the other, into
+ * dst: what snprintf(dst, n, "%s%s...", ...) writes (cut at n - 1 bytes, NUL-terminated),
+ * without parsing a format for each of the hundreds of thousands of JSON paths a large
+ * manifest names. */
+static void join(char *dst, size_t n, ...)
+{
+	size_t at = 0;
+	const char *p;
+	va_list ap;
+
+	va_start(ap, n);
+	while ((p = va_arg(ap, const char *))) {
+		size_t len = strlen(p);
+
+		if (len > n - 1 - at)
+			len = n - 1 - at;
+		memcpy(dst + at, p, len);
+		at += len;
+	}
+	va_end(ap);
+	dst[at] = '\0';
+}
+
 static const char *qk(const char *key, char *buf, size_t n)
 {
 	size_t i;
@@ -261,7 +285,7 @@ static const char *qk(const char *key, char *buf, size_t n)
 			break;
 	if (!key[i] && i)
 		return key;
-	snprintf(buf, n, "\"%s\"", key);
+	join(buf, n, "\"", key, "\"", (char *)NULL);
 	return buf;
 }
 
@@ -1006,7 +1030,7 @@ static int pii_from_meta(struct mfload *m, struct col *c, uint32_t meta, const c
 		}
 		if (!v || jnull(d, v))
 			continue;
-		snprintf(where, sizeof(where), "%s.%s", path, key);
+		join(where, sizeof(where), path, ".", key, (char *)NULL);
 		if (!i && jis(d, v, ST_J_FALSE)) {
 			if (pii_value(m, c, "pii", "none", where) && m->x->err->code)
 				return -1;
@@ -1140,21 +1164,21 @@ static int build_cols(struct mfload *m, struct dset *d)
 			    set_str(m, &c->desc, mstr(m, cv, "description")) ||
 			    set_str(m, &c->type, mstr(m, cv, "data_type")) || m->x->err->code)
 				return -1;
-			snprintf(path, sizeof(path), "%s.%s.columns.%s", r->section,
-				 qk(r->uid, b1, sizeof(b1)), qk(cname, b2, sizeof(b2)));
+			join(path, sizeof(path), r->section, ".", qk(r->uid, b1, sizeof(b1)),
+			     ".columns.", qk(cname, b2, sizeof(b2)), (char *)NULL);
 			{
 				char p2[2100];
 
-				snprintf(p2, sizeof(p2), "%s.meta", path);
+				join(p2, sizeof(p2), path, ".meta", (char *)NULL);
 				if (pii_from_meta(m, c, meta, p2))
 					return -1;
-				snprintf(p2, sizeof(p2), "%s.config.meta", path);
+				join(p2, sizeof(p2), path, ".config.meta", (char *)NULL);
 				if (pii_from_meta(m, c, mget(m, cfg, "meta"), p2))
 					return -1;
-				snprintf(p2, sizeof(p2), "%s.tags", path);
+				join(p2, sizeof(p2), path, ".tags", (char *)NULL);
 				if (pii_from_tags(m, c, tags, p2))
 					return -1;
-				snprintf(p2, sizeof(p2), "%s.config.tags", path);
+				join(p2, sizeof(p2), path, ".config.tags", (char *)NULL);
 				if (pii_from_tags(m, c, mget(m, cfg, "tags"), p2))
 					return -1;
 			}
@@ -1456,8 +1480,8 @@ static int store_ds(struct mfload *m, struct dset *d)
 			npii++;
 	if (location_of(m, first, &loc))
 		goto nomem;
-	snprintf(where, sizeof(where), "%s.%s.description", first->section,
-		 qk(first->uid, b1, sizeof(b1)));
+	join(where, sizeof(where), first->section, ".", qk(first->uid, b1, sizeof(b1)),
+	     ".description", (char *)NULL);
 	catalog_dbt_bind(st, 1, d->name);
 	catalog_dbt_bind(st, 2, kind_of_rank(first->rank));
 	if (bind_scrubbed(m, st, 3, desc, where))
@@ -1560,8 +1584,8 @@ static int store_ds(struct mfload *m, struct dset *d)
 
 		if (c->skip)
 			continue;
-		snprintf(where, sizeof(where), "%s.%s.columns.%s", first->section,
-			 qk(first->uid, b1, sizeof(b1)), c->name);
+		join(where, sizeof(where), first->section, ".", qk(first->uid, b1, sizeof(b1)),
+		     ".columns.", c->name, (char *)NULL);
 		if (bint(m, B_FIELD, d->id) || bint(m, B_FIELD, (int64_t)i) ||
 		    btext(m, B_FIELD, c->name) || bint(m, B_FIELD, depth_of(c->name)) ||
 		    btext(m, B_FIELD, c->type) || btext(m, B_FIELD, c->pii ? c->pii : "unknown") ||
