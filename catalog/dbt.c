@@ -7,6 +7,7 @@
 #include "file.h"
 #include "buf.h"
 #include "json.h"
+#include "rowbatch.h"
 #include "sql.h"
 
 #include <ctype.h>
@@ -14,6 +15,7 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <sodium.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -251,6 +253,29 @@ static const char *jtext(struct arena *a, struct catalog_dbt_ctx *x, const char 
 /* Document strings live in m's arena: see below (jsv, jstr, jkey, jint). */
 
 /* A JSON path element: the key bare when it is a plain word, else in double quotes. */
+/* Writes the NULL-terminated list of strings that follows n, one after the other, into
+ * dst: what snprintf(dst, n, "%s%s...", ...) writes (cut at n - 1 bytes, NUL-terminated),
+ * without parsing a format for each of the hundreds of thousands of JSON paths a large
+ * manifest names. */
+static void join(char *dst, size_t n, ...)
+{
+	size_t at = 0;
+	const char *p;
+	va_list ap;
+
+	va_start(ap, n);
+	while ((p = va_arg(ap, const char *))) {
+		size_t len = strlen(p);
+
+		if (len > n - 1 - at)
+			len = n - 1 - at;
+		memcpy(dst + at, p, len);
+		at += len;
+	}
+	va_end(ap);
+	dst[at] = '\0';
+}
+
 static const char *qk(const char *key, char *buf, size_t n)
 {
 	size_t i;
@@ -260,7 +285,7 @@ static const char *qk(const char *key, char *buf, size_t n)
 			break;
 	if (!key[i] && i)
 		return key;
-	snprintf(buf, n, "\"%s\"", key);
+	join(buf, n, "\"", key, "\"", (char *)NULL);
 	return buf;
 }
 
@@ -462,46 +487,47 @@ struct dset {
 	size_t nrels, cap;
 	const char *exposure; /* exposure unique_id, for exposures */
 	int64_t id;
+	int64_t ncons; /* constraints written: the next one's ord */
 	int relation_done;
 	struct col *cols;
 	size_t ncols, ccap;
 };
 
-enum {
-	Q_DS_INS,
-	Q_FIELD_INS,
-	Q_TAG_INS,
-	Q_EDGE_INS,
-	Q_ALIAS_INS,
-	Q_PROP_INS,
-	Q_FPROP_INS,
-	Q_CONS_INS,
-	Q_TOUCH,
-	Q_COUNT
-};
+enum { Q_DS_INS, Q_COUNT };
 
 static const char *const q_sql[Q_COUNT] = {
 	[Q_DS_INS] =
 		"INSERT INTO datasets(name, version, kind, description, owner, system, location,"
 		" tags, certified, npii, file_id, line, col, gen) VALUES (?1, 1, ?2, ?3, ?4, ?5,"
 		" ?6, ?7, ?8, ?9, ?10, 0, 0, ?11)",
-	[Q_FIELD_INS] = "INSERT INTO fields(dataset_id, ord, path, depth, type, pii, category,"
-			" transform, normalize, pii_reason, description, line, col)"
-			" VALUES (?1, ?2, ?3, ?11, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 0, 0)",
-	[Q_TAG_INS] = "INSERT OR IGNORE INTO tags(dataset_id, tag) VALUES (?1, ?2)",
-	[Q_EDGE_INS] =
-		"INSERT INTO edges(dataset_id, src, dst, line, col) VALUES (?1, ?2, ?3, 0, 0)",
-	[Q_ALIAS_INS] =
-		"INSERT OR IGNORE INTO aliases(alias, dataset_id, origin) VALUES (?1, ?2, 'dbt')",
-	[Q_PROP_INS] =
-		"INSERT INTO dataset_props(dataset_id, ord, key, value)"
-		" VALUES (?1, (SELECT count(*) FROM dataset_props WHERE dataset_id = ?1), ?2, ?3)",
-	[Q_FPROP_INS] = "INSERT OR REPLACE INTO field_props(dataset_id, path, key, value)"
-			" VALUES (?1, ?2, ?3, ?4)",
-	[Q_CONS_INS] = "INSERT INTO constraints(dataset_id, ord, kind, field, detail, ref_ds,"
-		       " ref_field, origin) VALUES (?1, (SELECT count(*) FROM constraints"
-		       " WHERE dataset_id = ?1), ?2, ?3, ?4, ?5, ?6, ?7)",
-	[Q_TOUCH] = "INSERT OR IGNORE INTO temp.touched(name) VALUES (?1)",
+};
+
+/* The rows below a dataset row are gathered and written many to a statement
+ * (catalog/rowbatch.c): a statement per row was most of a manifest's load. They are
+ * flushed when the manifest is done, before anything reads them (the extensions). The
+ * ordinals of dataset_props and constraints are counted here, not by a query per row. */
+enum { B_FIELD, B_TAG, B_EDGE, B_ALIAS, B_PROP, B_FPROP, B_CONS, B_TOUCH, B_COUNT };
+
+static const struct {
+	const char *head, *what;
+	int ncols;
+} b_def[B_COUNT] = {
+	[B_FIELD] = {"INSERT INTO fields(dataset_id, ord, path, depth, type, pii, category,"
+		     " transform, normalize, pii_reason, description, line, col) VALUES ",
+		     "cannot store field", 13},
+	[B_TAG] = {"INSERT OR IGNORE INTO tags(dataset_id, tag) VALUES ", "cannot store tag", 2},
+	[B_EDGE] = {"INSERT INTO edges(dataset_id, src, dst, line, col) VALUES ",
+		    "cannot store lineage", 5},
+	[B_ALIAS] = {"INSERT OR IGNORE INTO aliases(alias, dataset_id, origin) VALUES ",
+		     "cannot store alias", 3},
+	[B_PROP] = {"INSERT INTO dataset_props(dataset_id, ord, key, value) VALUES ",
+		    "cannot store dataset property", 4},
+	[B_FPROP] = {"INSERT OR REPLACE INTO field_props(dataset_id, path, key, value) VALUES ",
+		     "cannot store field property", 4},
+	[B_CONS] = {"INSERT INTO constraints(dataset_id, ord, kind, field, detail, ref_ds,"
+		    " ref_field, origin) VALUES ",
+		    "cannot store constraint", 8},
+	[B_TOUCH] = {"INSERT OR IGNORE INTO temp.touched(name) VALUES ", "cannot record change", 1},
 };
 
 struct mfload {
@@ -523,7 +549,20 @@ struct mfload {
 	struct smap ephemeral; /* unique_id -> node */
 	struct smap names;     /* steward name -> dataset index */
 	sqlite3_stmt *q[Q_COUNT];
+	struct catalog_rowbatch *b; /* B_COUNT batches */
+	int64_t prop_id, prop_ord;  /* the dataset whose properties are being written */
 };
+
+/* Adds an integer or a text (NULL: SQL NULL) to the current row of batch i. */
+static int bint(struct mfload *m, int i, int64_t v)
+{
+	return catalog_rowbatch_int(&m->b[i], v, m->x->err, b_def[i].what);
+}
+
+static int btext(struct mfload *m, int i, const char *s)
+{
+	return catalog_rowbatch_text(&m->b[i], s, s ? strlen(s) : 0, m->x->err, b_def[i].what);
+}
 
 /* String node n's value (json_string_value): NULL when n is not a string (or memory ran
  * out, with x->err), else its text, "" included. */
@@ -631,6 +670,9 @@ static void mf_release(struct mfload *m)
 	arena_release(&m->strs);
 	for (int i = 0; i < Q_COUNT; i++)
 		sqlite3_finalize(m->q[i]);
+	for (int i = 0; m->b && i < B_COUNT; i++)
+		catalog_rowbatch_release(&m->b[i]);
+	st_free(m->b);
 }
 
 static int err_at(struct mfload *m, const char *fmt, ...) ST_PRINTF(2, 3);
@@ -988,7 +1030,7 @@ static int pii_from_meta(struct mfload *m, struct col *c, uint32_t meta, const c
 		}
 		if (!v || jnull(d, v))
 			continue;
-		snprintf(where, sizeof(where), "%s.%s", path, key);
+		join(where, sizeof(where), path, ".", key, (char *)NULL);
 		if (!i && jis(d, v, ST_J_FALSE)) {
 			if (pii_value(m, c, "pii", "none", where) && m->x->err->code)
 				return -1;
@@ -1122,21 +1164,21 @@ static int build_cols(struct mfload *m, struct dset *d)
 			    set_str(m, &c->desc, mstr(m, cv, "description")) ||
 			    set_str(m, &c->type, mstr(m, cv, "data_type")) || m->x->err->code)
 				return -1;
-			snprintf(path, sizeof(path), "%s.%s.columns.%s", r->section,
-				 qk(r->uid, b1, sizeof(b1)), qk(cname, b2, sizeof(b2)));
+			join(path, sizeof(path), r->section, ".", qk(r->uid, b1, sizeof(b1)),
+			     ".columns.", qk(cname, b2, sizeof(b2)), (char *)NULL);
 			{
 				char p2[2100];
 
-				snprintf(p2, sizeof(p2), "%s.meta", path);
+				join(p2, sizeof(p2), path, ".meta", (char *)NULL);
 				if (pii_from_meta(m, c, meta, p2))
 					return -1;
-				snprintf(p2, sizeof(p2), "%s.config.meta", path);
+				join(p2, sizeof(p2), path, ".config.meta", (char *)NULL);
 				if (pii_from_meta(m, c, mget(m, cfg, "meta"), p2))
 					return -1;
-				snprintf(p2, sizeof(p2), "%s.tags", path);
+				join(p2, sizeof(p2), path, ".tags", (char *)NULL);
 				if (pii_from_tags(m, c, tags, p2))
 					return -1;
-				snprintf(p2, sizeof(p2), "%s.config.tags", path);
+				join(p2, sizeof(p2), path, ".config.tags", (char *)NULL);
 				if (pii_from_tags(m, c, mget(m, cfg, "tags"), p2))
 					return -1;
 			}
@@ -1176,16 +1218,18 @@ static int check_cols(struct mfload *m, struct dset *d)
 
 /* ---- storing ---- */
 
+/* A dataset's properties are written in one run, right after its row: ord counts from 0
+ * for each new dataset id. */
 static int prop(struct mfload *m, int64_t id, const char *key, const char *value)
 {
-	sqlite3_stmt *st = m->q[Q_PROP_INS];
-
 	if (!value)
 		return 0;
-	sqlite3_bind_int64(st, 1, id);
-	catalog_dbt_bind(st, 2, key);
-	catalog_dbt_bind(st, 3, value);
-	return catalog_dbt_step(m->x, st, "cannot store dataset property");
+	if (id != m->prop_id) {
+		m->prop_id = id;
+		m->prop_ord = 0;
+	}
+	return bint(m, B_PROP, id) || bint(m, B_PROP, m->prop_ord++) || btext(m, B_PROP, key) ||
+	       btext(m, B_PROP, value);
 }
 
 /* Node v of the manifest as JSON text in a new string (st_free() it): what jansson's
@@ -1249,6 +1293,37 @@ static int bind_scrubbed(struct mfload *m, sqlite3_stmt *st, int i, const char *
 	sqlite3_bind_text(st, i, clean ? clean : text, clean ? -1 : (int)n, SQLITE_TRANSIENT);
 	st_free(clean);
 	return 0;
+}
+
+/* As bind_scrubbed(), into the current row of batch i. */
+static int batch_scrubbed(struct mfload *m, int i, const char *text, const char *where)
+{
+	struct catalog *c = m->x->c;
+	size_t found = 0, n;
+	char *clean;
+	int r;
+
+	if (!text)
+		return btext(m, i, NULL);
+	n = strlen(text);
+	while (n && strchr(" \t\n", text[n - 1]))
+		n--;
+	clean = c->scrub ? c->scrub(text, n, &found, c->scrub_ctx) : NULL;
+	if (found && !clean)
+		return oom(m->x);
+	if (found &&
+	    catalog_dbt_diag(
+		    m->x, ST_SEV_WARNING, m->file, 0, 0,
+		    "%s: holds what looks like personal data (%zu value%s); it is stored with "
+		    "%s replaced",
+		    where, found, found == 1 ? "" : "s", found == 1 ? "it" : "them")) {
+		st_free(clean);
+		return -1;
+	}
+	r = clean ? btext(m, i, clean)
+		  : catalog_rowbatch_text(&m->b[i], text, n, m->x->err, b_def[i].what);
+	st_free(clean);
+	return r;
 }
 
 /* The owner of node n: meta.owner (node or config), else its group's owner. */
@@ -1318,8 +1393,7 @@ static int add_tags(struct mfload *m, struct smap *set, uint32_t tags)
 
 static int touch(struct mfload *m, const char *name)
 {
-	catalog_dbt_bind(m->q[Q_TOUCH], 1, name);
-	return catalog_dbt_step(m->x, m->q[Q_TOUCH], "cannot record change");
+	return btext(m, B_TOUCH, name);
 }
 
 /* Whether dataset name (version 1) comes from another dbt manifest: 1 with its display
@@ -1406,8 +1480,8 @@ static int store_ds(struct mfload *m, struct dset *d)
 			npii++;
 	if (location_of(m, first, &loc))
 		goto nomem;
-	snprintf(where, sizeof(where), "%s.%s.description", first->section,
-		 qk(first->uid, b1, sizeof(b1)));
+	join(where, sizeof(where), first->section, ".", qk(first->uid, b1, sizeof(b1)),
+	     ".description", (char *)NULL);
 	catalog_dbt_bind(st, 1, d->name);
 	catalog_dbt_bind(st, 2, kind_of_rank(first->rank));
 	if (bind_scrubbed(m, st, 3, desc, where))
@@ -1454,21 +1528,16 @@ static int store_ds(struct mfload *m, struct dset *d)
 	d->id = sqlite3_last_insert_rowid(m->x->db);
 	if (touch(m, d->name))
 		goto out;
-	for (size_t i = 0; i < tagset.n; i++) {
-		sqlite3_bind_int64(m->q[Q_TAG_INS], 1, d->id);
-		catalog_dbt_bind(m->q[Q_TAG_INS], 2, tagset.e[i].key);
-		if (catalog_dbt_step(m->x, m->q[Q_TAG_INS], "cannot store tag"))
+	for (size_t i = 0; i < tagset.n; i++)
+		if (bint(m, B_TAG, d->id) || btext(m, B_TAG, tagset.e[i].key))
 			goto out;
-	}
 	for (size_t k = 0; k < d->nrels; k++) {
 		const struct rel *r = &m->rels[d->rels[k]];
 		uint32_t cfg = mget(m, r->node, "config");
 		uint32_t stats = jget(cd, r->cat, "stats");
 
-		sqlite3_bind_text(m->q[Q_ALIAS_INS], 1, r->uid, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(m->q[Q_ALIAS_INS], 2, d->id);
-		if (catalog_dbt_step(m->x, m->q[Q_ALIAS_INS], "cannot store alias") ||
-		    prop(m, d->id, "dbt.unique_id", r->uid) || relation_prop(m, d) ||
+		if (btext(m, B_ALIAS, r->uid) || bint(m, B_ALIAS, d->id) ||
+		    btext(m, B_ALIAS, "dbt") || prop(m, d->id, "dbt.unique_id", r->uid) || relation_prop(m, d) ||
 		    prop(m, d->id, "dbt.resource_type", mstr(m, r->node, "resource_type")) ||
 		    prop(m, d->id, "dbt.materialized", mstr(m, cfg, "materialized")) ||
 		    prop(m, d->id, "dbt.path", mstr(m, r->node, "original_file_path")) ||
@@ -1512,43 +1581,36 @@ static int store_ds(struct mfload *m, struct dset *d)
 	}
 	for (size_t i = 0; i < d->ncols; i++) {
 		struct col *c = &d->cols[i];
-		sqlite3_stmt *f = m->q[Q_FIELD_INS];
 
 		if (c->skip)
 			continue;
-		sqlite3_bind_int64(f, 11, depth_of(c->name));
-		sqlite3_bind_int64(f, 1, d->id);
-		sqlite3_bind_int64(f, 2, (int64_t)i);
-		catalog_dbt_bind(f, 3, c->name);
-		catalog_dbt_bind(f, 4, c->type);
-		catalog_dbt_bind(f, 5, c->pii ? c->pii : "unknown");
-		catalog_dbt_bind(f, 6, c->category);
-		catalog_dbt_bind(f, 7, c->transform);
-		catalog_dbt_bind(f, 8, c->normalize);
-		snprintf(where, sizeof(where), "%s.%s.columns.%s", first->section,
-			 qk(first->uid, b1, sizeof(b1)), c->name);
-		if (bind_scrubbed(m, f, 9, c->reason, where) ||
-		    bind_scrubbed(m, f, 10, c->desc, where) ||
-		    catalog_dbt_step(m->x, f, "cannot store field"))
+		join(where, sizeof(where), first->section, ".", qk(first->uid, b1, sizeof(b1)),
+		     ".columns.", c->name, (char *)NULL);
+		if (bint(m, B_FIELD, d->id) || bint(m, B_FIELD, (int64_t)i) ||
+		    btext(m, B_FIELD, c->name) || bint(m, B_FIELD, depth_of(c->name)) ||
+		    btext(m, B_FIELD, c->type) || btext(m, B_FIELD, c->pii ? c->pii : "unknown") ||
+		    btext(m, B_FIELD, c->category) || btext(m, B_FIELD, c->transform) ||
+		    btext(m, B_FIELD, c->normalize) ||
+		    batch_scrubbed(m, B_FIELD, c->reason, where) ||
+		    batch_scrubbed(m, B_FIELD, c->desc, where) || bint(m, B_FIELD, 0) ||
+		    bint(m, B_FIELD, 0))
 			goto out;
 		if (c->tags || c->meta) {
-			sqlite3_stmt *p = m->q[Q_FPROP_INS];
 			const char *keys[2] = {"tags", "meta"};
 			uint32_t vals[2] = {c->tags, c->meta};
 
 			for (int k = 0; k < 2; k++) {
 				char *s;
+				int r;
 
 				if (!vals[k])
 					continue;
 				if (!(s = dump_json(m, vals[k], 1)))
 					goto out;
-				sqlite3_bind_int64(p, 1, d->id);
-				catalog_dbt_bind(p, 2, c->name);
-				catalog_dbt_bind(p, 3, keys[k]);
-				catalog_dbt_bind(p, 4, s);
+				r = bint(m, B_FPROP, d->id) || btext(m, B_FPROP, c->name) ||
+				    btext(m, B_FPROP, keys[k]) || btext(m, B_FPROP, s);
 				st_free(s);
-				if (catalog_dbt_step(m->x, p, "cannot store field property"))
+				if (r)
 					goto out;
 			}
 		}
@@ -1609,15 +1671,12 @@ static int store_edges(struct mfload *m, int64_t id, const char *name, const uin
 		}
 	}
 	for (size_t i = 0; i < set.n; i++) {
-		sqlite3_stmt *e = m->q[Q_EDGE_INS];
 		const char *src = set.e[i].key;
 
 		if (!strcmp(src, name))
 			continue;
-		sqlite3_bind_int64(e, 1, id);
-		catalog_dbt_bind(e, 2, src);
-		catalog_dbt_bind(e, 3, name);
-		if (catalog_dbt_step(m->x, e, "cannot store lineage"))
+		if (bint(m, B_EDGE, id) || btext(m, B_EDGE, src) || btext(m, B_EDGE, name) ||
+		    bint(m, B_EDGE, 0) || bint(m, B_EDGE, 0))
 			goto out;
 	}
 	ret = 0;
@@ -1725,11 +1784,10 @@ static int store_tests(struct mfload *m)
 		const char *rtype = mstr(m, t, "resource_type");
 		uint32_t tm, kw, deps;
 		const char *tname, *ns, *target, *colname;
-		sqlite3_stmt *st = m->q[Q_CONS_INS];
 		struct sment *at;
 		struct dset *d;
 		char *detail = NULL;
-		const char *ref_ds = NULL, *ref_field = NULL;
+		const char *ref_ds = NULL, *ref_field = NULL, *origin;
 		int r;
 
 		if (!rtype || strcmp(rtype, "test"))
@@ -1788,18 +1846,14 @@ static int store_tests(struct mfload *m)
 			st_free(detail);
 			return -1;
 		}
-		sqlite3_bind_int64(st, 1, d->id);
-		catalog_dbt_bind(st, 2, tname);
-		catalog_dbt_bind(st, 3, test_col(m, d, colname));
-		catalog_dbt_bind(st, 4, detail);
-		catalog_dbt_bind(st, 5, ref_ds);
-		catalog_dbt_bind(st, 6, ref_field);
-		catalog_dbt_bind(st, 7, jkey(m, md, t));
+		colname = test_col(m, d, colname);
+		origin = jkey(m, md, t);
+		r = m->x->err->code || bint(m, B_CONS, d->id) || bint(m, B_CONS, d->ncons++) ||
+		    btext(m, B_CONS, tname) || btext(m, B_CONS, colname) ||
+		    btext(m, B_CONS, detail) || btext(m, B_CONS, ref_ds) ||
+		    btext(m, B_CONS, ref_field) || btext(m, B_CONS, origin);
 		st_free(detail);
-		if (m->x->err->code)
-			return -1;
-		r = catalog_dbt_step(m->x, st, "cannot store constraint");
-		if (r)
+		if (r || m->x->err->code)
 			return -1;
 	}
 	return 0;
@@ -1812,7 +1866,6 @@ static int contract_one(struct mfload *m, struct dset *d, const struct rel *r, u
 {
 	const char *type = mstr(m, c, "type"), *kind, *ref_ds = NULL, *ref_field = NULL;
 	uint32_t cols = mget(m, c, "columns");
-	sqlite3_stmt *st = m->q[Q_CONS_INS];
 
 	if (!type)
 		return m->x->err->code ? -1 : 0;
@@ -1836,14 +1889,12 @@ static int contract_one(struct mfload *m, struct dset *d, const struct rel *r, u
 		return m->x->err->code ? -1 : 0;
 	if (m->x->err->code)
 		return -1;
-	sqlite3_bind_int64(st, 1, d->id);
-	catalog_dbt_bind(st, 2, kind);
-	catalog_dbt_bind(st, 3, test_col(m, d, col));
-	catalog_dbt_bind(st, 4, NULL);
-	catalog_dbt_bind(st, 5, ref_ds);
-	catalog_dbt_bind(st, 6, ref_field);
-	catalog_dbt_bind(st, 7, "contract");
-	return catalog_dbt_step(m->x, st, "cannot store constraint");
+	col = test_col(m, d, col);
+	return bint(m, B_CONS, d->id) || bint(m, B_CONS, d->ncons++) || btext(m, B_CONS, kind) ||
+	       btext(m, B_CONS, col) || btext(m, B_CONS, NULL) || btext(m, B_CONS, ref_ds) ||
+	       btext(m, B_CONS, ref_field) || btext(m, B_CONS, "contract")
+		       ? -1
+		       : 0;
 }
 
 /* Model contracts: column and model constraints become constraints too (a foreign key with
@@ -1959,16 +2010,12 @@ static int store_exposures(struct mfload *m)
 		id = sqlite3_last_insert_rowid(m->x->db);
 		for (t = jarr_first(md, mget(m, e, "tags")); t; t = jnext(md, t)) {
 			s = jsv(m, md, t);
-			sqlite3_bind_int64(m->q[Q_TAG_INS], 1, id);
-			catalog_dbt_bind(m->q[Q_TAG_INS], 2, s);
-			if (s && catalog_dbt_step(m->x, m->q[Q_TAG_INS], "cannot store tag"))
+			if (s && (bint(m, B_TAG, id) || btext(m, B_TAG, s)))
 				goto fail;
 		}
 		if (m->x->err->code)
 			goto fail;
-		sqlite3_bind_text(m->q[Q_ALIAS_INS], 1, uid, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(m->q[Q_ALIAS_INS], 2, id);
-		rc = catalog_dbt_step(m->x, m->q[Q_ALIAS_INS], "cannot store alias") ||
+		rc = btext(m, B_ALIAS, uid) || bint(m, B_ALIAS, id) || btext(m, B_ALIAS, "dbt") ||
 		     prop(m, id, "dbt.unique_id", uid) ||
 		     prop(m, id, "dbt.resource_type", "exposure") ||
 		     prop(m, id, "dbt.exposure_type", type) ||
@@ -2148,6 +2195,10 @@ static int materialize(struct catalog_dbt_ctx *x, const char *display, int64_t f
 	for (int i = 0; i < Q_COUNT; i++)
 		if (st_sql_prepare(x->db, &m.q[i], q_sql[i], x->err))
 			goto out;
+	if (!(m.b = st_calloc(B_COUNT, sizeof(*m.b))))
+		goto nomem;
+	for (int i = 0; i < B_COUNT; i++)
+		catalog_rowbatch_init(&m.b[i], x->db, b_def[i].head, b_def[i].ncols);
 	if (collect_rels(&m))
 		goto out;
 	for (size_t i = 0; i < m.nds; i++)
@@ -2177,6 +2228,9 @@ static int materialize(struct catalog_dbt_ctx *x, const char *display, int64_t f
 	}
 	if (store_tests(&m) || store_contracts(&m) || store_exposures(&m))
 		goto out;
+	for (int i = 0; i < B_COUNT; i++)
+		if (catalog_rowbatch_flush(&m.b[i], x->err, b_def[i].what))
+			goto out;
 	ret = 0;
 	goto out;
 nomem:

@@ -77,11 +77,23 @@ static int pattern_matches(const struct pattern *p, const char *s)
 	}
 }
 
+/* The keywords of one schema object that validate() reads, looked up once when the schema
+ * is loaded (jansson's look-ups, several per YAML node, were half of the validation). */
+struct vinfo {
+	const json_t *owner;
+	const char *ref;
+	const json_t *type, *props, *addl, *req, *items, *min_items, *unique, *enm, *title,
+		*min_length, *minimum, *maximum;
+	size_t pat; /* index in pats + 1, or 0 */
+};
+
 struct catalog_jschema {
 	json_t *root;
 	json_t *docs; /* further documents by file name, reachable through $ref */
 	struct pattern *pats;
 	size_t npats, pats_cap;
+	struct vinfo *vi; /* every schema object prepare() saw, sorted by owner */
+	size_t nvi, vi_cap;
 	struct memo *memo;
 	size_t nmemo, memo_cap;
 };
@@ -104,6 +116,7 @@ void catalog_jschema_free(struct catalog_jschema *s)
 	for (size_t i = 0; i < s->npats; i++)
 		regfree(&s->pats[i].re);
 	st_free(s->pats);
+	st_free(s->vi);
 	for (size_t i = 0; i < s->nmemo; i++)
 		jnode_free(s->memo[i].node);
 	st_free(s->memo);
@@ -120,6 +133,9 @@ static int prepare(struct catalog_jschema *s, const json_t *node, struct st_erro
 
 	if (!json_is_object(node))
 		return 0;
+	if (st_grow(&s->vi, &s->vi_cap, s->nvi + 1, sizeof(*s->vi)))
+		return st_error_oom(err);
+	s->vi[s->nvi++].owner = node;
 	json_object_foreach((json_t *)node, key, val)
 	{
 		size_t i;
@@ -168,6 +184,48 @@ static int prepare(struct catalog_jschema *s, const json_t *node, struct st_erro
 	return 0;
 }
 
+static int cmp_vinfo(const void *a, const void *b)
+{
+	uintptr_t x = (uintptr_t)((const struct vinfo *)a)->owner;
+	uintptr_t y = (uintptr_t)((const struct vinfo *)b)->owner;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The keywords of one schema object, looked up. */
+static void fill_vinfo(const struct catalog_jschema *s, const json_t *schema, struct vinfo *vi)
+{
+	vi->owner = schema;
+	vi->ref = json_string_value(json_object_get(schema, "$ref"));
+	vi->type = json_object_get(schema, "type");
+	vi->props = json_object_get(schema, "properties");
+	vi->addl = json_object_get(schema, "additionalProperties");
+	vi->req = json_object_get(schema, "required");
+	vi->items = json_object_get(schema, "items");
+	vi->min_items = json_object_get(schema, "minItems");
+	vi->unique = json_object_get(schema, "uniqueItems");
+	vi->enm = json_object_get(schema, "enum");
+	vi->title = json_object_get(schema, "title");
+	vi->min_length = json_object_get(schema, "minLength");
+	vi->minimum = json_object_get(schema, "minimum");
+	vi->maximum = json_object_get(schema, "maximum");
+	vi->pat = 0;
+	for (size_t i = 0; i < s->npats; i++)
+		if (s->pats[i].owner == schema) {
+			vi->pat = i + 1;
+			break;
+		}
+}
+
+/* Fills and sorts s->vi once every document is prepared (patterns included). */
+static void index_vinfo(struct catalog_jschema *s)
+{
+	for (size_t i = 0; i < s->nvi; i++)
+		fill_vinfo(s, s->vi[i].owner, &s->vi[i]);
+	if (s->nvi)
+		qsort(s->vi, s->nvi, sizeof(*s->vi), cmp_vinfo);
+}
+
 int catalog_jschema_load(struct catalog_jschema **out, const char *text, size_t len,
 			 struct st_error *err)
 {
@@ -185,6 +243,7 @@ int catalog_jschema_load(struct catalog_jschema **out, const char *text, size_t 
 	}
 	if (prepare(s, s->root, err))
 		goto out;
+	index_vinfo(s);
 	*out = s;
 	s = NULL;
 	ret = 0;
@@ -207,7 +266,10 @@ int catalog_jschema_add(struct catalog_jschema *s, const char *name, const char 
 				    jerr.line, jerr.column, jerr.text);
 	if (json_object_set_new(s->docs, name, doc))
 		return st_error_oom(err);
-	return prepare(s, doc, err);
+	if (prepare(s, doc, err))
+		return -1;
+	index_vinfo(s);
+	return 0;
 }
 
 static size_t edit_distance(const char *a, const char *b)
@@ -271,10 +333,27 @@ static void report(struct vctx *v, const struct catalog_ynode *at, const char *f
 		v->oom = 1;
 }
 
+/* The looked-up keywords of schema: from the index, or (for an object the index does not
+ * hold) looked up now into *tmp. */
+static const struct vinfo *vinfo_of(const struct vctx *v, const json_t *schema,
+				    struct vinfo *tmp)
+{
+	struct vinfo key = {.owner = schema};
+	const struct vinfo *vi = v->s->nvi ? bsearch(&key, v->s->vi, v->s->nvi,
+						     sizeof(*v->s->vi), cmp_vinfo)
+					   : NULL;
+
+	if (vi)
+		return vi;
+	fill_vinfo(v->s, schema, tmp);
+	return tmp;
+}
+
 static const json_t *resolve(const struct vctx *v, const json_t *schema)
 {
 	for (int hops = 0; hops < 16 && json_is_object(schema); hops++) {
-		const char *ref = json_string_value(json_object_get(schema, "$ref"));
+		struct vinfo tmp;
+		const char *ref = vinfo_of(v, schema, &tmp)->ref;
 
 		if (!ref)
 			return schema;
@@ -334,11 +413,11 @@ static const char *what_of(char what[160], const char *key)
 }
 
 /* Returns 1 if the node has an acceptable type, else reports and returns 0. */
-static int check_type(struct vctx *v, const json_t *schema, const struct catalog_ynode *n,
+static int check_type(struct vctx *v, const struct vinfo *vi, const struct catalog_ynode *n,
 		      const char *key)
 {
 	char what[160];
-	const json_t *type = json_object_get(schema, "type");
+	const json_t *type = vi->type;
 	size_t i;
 	json_t *t;
 
@@ -393,22 +472,14 @@ static void check_enum(struct vctx *v, const json_t *en, const struct catalog_yn
 	st_buf_release(&list);
 }
 
-static const struct pattern *find_pattern(const struct vctx *v, const json_t *owner)
-{
-	for (size_t i = 0; i < v->s->npats; i++)
-		if (v->s->pats[i].owner == owner)
-			return &v->s->pats[i];
-	return NULL;
-}
-
 static void validate(struct vctx *v, const json_t *schema, const struct catalog_ynode *n,
 		     const char *key);
 
-static void validate_map(struct vctx *v, const json_t *schema, const struct catalog_ynode *n)
+static void validate_map(struct vctx *v, const struct vinfo *vi, const struct catalog_ynode *n)
 {
-	const json_t *props = json_object_get(schema, "properties");
-	const json_t *addl = json_object_get(schema, "additionalProperties");
-	const json_t *req = json_object_get(schema, "required");
+	const json_t *props = vi->props;
+	const json_t *addl = vi->addl;
+	const json_t *req = vi->req;
 	const struct catalog_ynode *name = catalog_ymap_get(n, "name");
 	size_t i;
 	json_t *r;
@@ -461,24 +532,27 @@ static void validate(struct vctx *v, const json_t *schema, const struct catalog_
 {
 	char what[160];
 	const json_t *j;
+	const struct vinfo *vi;
+	struct vinfo tmp;
 
 	schema = resolve(v, schema);
 	if (!schema || v->oom)
 		return;
-	if (!check_type(v, schema, n, key))
+	vi = vinfo_of(v, schema, &tmp);
+	if (!check_type(v, vi, n, key))
 		return;
 	if (n->type == CATALOG_Y_MAP) {
-		validate_map(v, schema, n);
+		validate_map(v, vi, n);
 	} else if (n->type == CATALOG_Y_SEQ) {
-		const json_t *items = json_object_get(schema, "items");
+		const json_t *items = vi->items;
 
-		j = json_object_get(schema, "minItems");
+		j = vi->min_items;
 		if (json_is_integer(j) && (json_int_t)n->n < json_integer_value(j))
 			report(v, n, "%s needs at least %lld items", what_of(what, key),
 			       (long long)json_integer_value(j));
 		for (size_t i = 0; items && i < n->n; i++)
 			validate(v, items, n->kids[i], key);
-		if (json_is_true(json_object_get(schema, "uniqueItems")))
+		if (json_is_true(vi->unique))
 			for (size_t i = 0; i < n->n; i++)
 				for (size_t k = 0; k < i; k++)
 					if (n->kids[i]->type == CATALOG_Y_SCALAR &&
@@ -491,12 +565,12 @@ static void validate(struct vctx *v, const json_t *schema, const struct catalog_
 	} else {
 		const struct pattern *p;
 
-		j = json_object_get(schema, "enum");
+		j = vi->enm;
 		if (json_is_array(j))
 			check_enum(v, j, n, key ? key : "value");
-		p = find_pattern(v, schema);
+		p = vi->pat ? &v->s->pats[vi->pat - 1] : NULL;
 		if (p && !pattern_matches(p, n->value)) {
-			const char *title = json_string_value(json_object_get(schema, "title"));
+			const char *title = json_string_value(vi->title);
 
 			if (title)
 				report(v, n, "invalid %s '%s' (expected %s)", key ? key : "value",
@@ -504,14 +578,14 @@ static void validate(struct vctx *v, const json_t *schema, const struct catalog_
 			else
 				report(v, n, "invalid %s '%s'", key ? key : "value", n->value);
 		}
-		j = json_object_get(schema, "minLength");
+		j = vi->min_length;
 		if (json_is_integer(j) && (json_int_t)n->len < json_integer_value(j))
 			report(v, n, "%s is too short", what_of(what, key));
-		j = json_object_get(schema, "minimum");
+		j = vi->minimum;
 		if (json_is_number(j) && strtod(n->value, NULL) < json_number_value(j))
 			report(v, n, "%s must be at least %g", what_of(what, key),
 			       json_number_value(j));
-		j = json_object_get(schema, "maximum");
+		j = vi->maximum;
 		if (json_is_number(j) && strtod(n->value, NULL) > json_number_value(j))
 			report(v, n, "%s must be at most %g", what_of(what, key),
 			       json_number_value(j));

@@ -1,5 +1,6 @@
 /* Unit tests for catalog_load(): statistics, incremental reloads, removal, dry runs,
- * rollback on error, version compatibility, and the query side on the result. */
+ * rollback on error, version compatibility, the load into an empty catalog, and the query
+ * side on the result. */
 #include "alloc.h"
 #include "catalog.h"
 #include "harness.h"
@@ -117,6 +118,75 @@ static void test_rollback_and_dry_run(void)
 	CHECK(count("SELECT count(*) FROM datasets") == before);
 }
 
+/* The indexes of the tables a fresh load builds afterwards, as one text. */
+static char *index_sql(struct catalog *c)
+{
+	sqlite3_stmt *st;
+	char *out = NULL;
+
+	if (sqlite3_prepare_v2(catalog_db(c),
+			       "SELECT group_concat(name || ':' || sql, ';') FROM (SELECT name, sql"
+			       " FROM sqlite_master WHERE type = 'index' AND tbl_name IN ('datasets',"
+			       " 'tags', 'edges', 'field_edges', 'term_links') ORDER BY name)",
+			       -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+		out = st_strdup((const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	return out;
+}
+
+/* A load into an empty catalog runs without foreign key checks and builds its indexes at
+ * the end: afterwards, and after one that failed, the catalog has the same indexes, the
+ * checks are on again, and a reload that replaces rows still cascades. */
+static void test_fresh(void)
+{
+	struct catalog *saved = cat;
+	const char *dir = t_tmpdir();
+	char root[512], *schema, *now;
+
+	CHECK(catalog_open_path(&cat, ":memory:", &err) == 0);
+	schema = index_sql(cat);
+	CHECK(schema && strstr(schema, "field_edges_src:CREATE INDEX"));
+	snprintf(root, sizeof(root), "%s/fresh", dir);
+	t_write(dir, "fresh/a.yaml",
+		"kind: table\nname: f.a\ntags: [x]\nfields:\n"
+		"  - {name: id, type: int, pii: none}\n  - {name: mail, type: string, pii: direct}\n");
+	t_write(dir, "fresh/b.yaml",
+		"kind: table\nname: f.b\nlineage: {upstream: [f.a]}\nfields:\n"
+		"  - {name: id, type: int, pii: none, from: [f.a.id]}\n"
+		"  - {name: x, type: int, pii: none, from: [f.a.nothing]}\n");
+	t_write(dir, "fresh/c.yaml", "kind: table\nname: f.c\ncolumns:\n  - {name: x}\n");
+	CHECK(load(root, 0) == -1); /* c.yaml: the fresh load is rolled back */
+	CHECK(count("SELECT count(*) FROM datasets") == 0);
+	CHECK(count("PRAGMA foreign_keys") == 1);
+	now = index_sql(cat);
+	CHECK_STR(now, schema);
+	st_free(now);
+	t_write(dir, "fresh/c.yaml", "kind: table\nname: f.c\n");
+	CHECK(load(root, 0) == 0);
+	CHECK(stats.files_new == 3 && stats.datasets == 3 && d.nwarnings == 1);
+	CHECK_STR(diag_text(0), "6:44: 'from' refers to 'f.a.nothing', but 'f.a' has no such field; "
+				"it stays in the graph as external");
+	CHECK(count("SELECT npii FROM datasets WHERE name = 'f.a'") == 1);
+	CHECK(count("PRAGMA foreign_keys") == 1);
+	CHECK(count("SELECT count(*) FROM pragma_foreign_key_check") == 0);
+	now = index_sql(cat);
+	CHECK_STR(now, schema);
+	st_free(now);
+	/* Not fresh any more: a changed file's rows go by the foreign keys' cascade. */
+	t_write(dir, "fresh/a.yaml", "kind: table\nname: f.a\nfields:\n"
+		"  - {name: id, type: int, pii: none}\n");
+	CHECK(load(root, 0) == 0);
+	CHECK(stats.files_changed == 1);
+	CHECK(count("SELECT count(*) FROM fields f JOIN datasets d ON d.id = f.dataset_id"
+		    " WHERE d.name = 'f.a'") == 1);
+	CHECK(count("SELECT count(*) FROM tags") == 0);
+	CHECK(count("SELECT count(*) FROM fields") == 3);
+	st_free(schema);
+	catalog_free(cat);
+	cat = saved;
+}
+
 static void test_versions(void)
 {
 	const char *dir = t_tmpdir();
@@ -194,6 +264,7 @@ int main(void)
 	test_sample(shared);
 	test_incremental();
 	test_rollback_and_dry_run();
+	test_fresh();
 	test_versions();
 	test_queries();
 	catalog_load_stats_release(&stats);
