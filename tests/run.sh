@@ -4,8 +4,8 @@
 # slowest tests, and one last line: "N passed, N failed, N skipped".
 #
 #   tests/run.sh          what CI runs (.ci/run): gcc (every test), sanitize (every test but
-#                         the crash loop, the fault matrix's failed writes and the Kafka
-#                         group's rebalances), clang (a release build: unit, fuzz corpora,
+#                         the crash loop, the fault matrix's failed writes and three of the
+#                         Kafka tests), clang (a release build: unit, fuzz corpora,
 #                         lints and the 'release' suite of CLI tests), valgrind (two CLI tests)
 #   tests/run.sh --quick  the gcc lane alone (one test build, every test): the edit-test loop
 #   tests/run.sh --full   the CI lanes with the full fault matrix (STEWARD_FAULT_FULL=1),
@@ -200,8 +200,8 @@ if [ "$mode" != quick ]; then
 		-Dc_args=-fno-sanitize-recover=all -Dc_link_args=-fno-sanitize-recover=all \
 		-Dcpp_args=-fno-sanitize-recover=all -Dcpp_link_args=-fno-sanitize-recover=all; then
 		# the crash loop (SIGKILL at chosen points, then recovery), the failed writes and
-		# syncs of the fault matrix, and the Kafka group's rebalances check outcomes, which
-		# the gcc lane does; the failed allocations (whose cleanup paths could leak) run
+		# syncs of the fault matrix, and the Kafka group's rebalances, killed member and
+		# broker errors check outcomes, which the gcc lane does; the failed allocations (whose cleanup paths could leak) run
 		# here; --full runs everything here too
 		if [ "$mode" = full ]; then
 			san_sel=()
