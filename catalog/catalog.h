@@ -278,6 +278,12 @@ int catalog_card_get(struct catalog *c, const char *name, int64_t version,
 /* Frees everything inside card and zeroes it. */
 void catalog_card_release(struct catalog_card *card);
 
+/* The region of s (n bytes): an ISO 3166 alpha-2 code in any case, or a locale ("de_AT",
+ * "de-AT", "gsw_CH", "de_AT.UTF-8"), upper case into out. Returns 0, or -1 when s is
+ * neither. Whether the code is assigned is not checked here. The one rule for a detect:
+ * region, a record's country field and pii.default_country (pii_region_code()). */
+int catalog_region_code(const char *s, size_t n, char out[3]);
+
 /* Lists the distinct dataset names in namespace ns ("events" for events.click, ...), in
  * name order, into a new array of new strings (free each and the array with st_free()).
  * Returns 0, or -1 with err. */

@@ -30,12 +30,9 @@ static int alpha(char c)
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
 
-/* The region of s: an alpha-2 code in any case, or a locale ("de_AT", "de-AT", "gsw_CH",
- * "de_AT.UTF-8"), upper case into out. Returns 0, or -1 when s is neither. The same rule as
- * pii_region_code(), which the layers keep apart. */
-static int region_of(const char *s, char out[3])
+int catalog_region_code(const char *s, size_t n, char out[3])
 {
-	size_t n = strlen(s), i = 0;
+	size_t i = 0;
 
 	if (n > 3 && alpha(s[0]) && alpha(s[1]) && (s[2] == '_' || s[2] == '-'))
 		i = 3;
@@ -89,7 +86,7 @@ static int check_regions(const struct catalog_ynode *list, const char *file, str
 		const struct catalog_ynode *e = list->kids[i];
 		char r[3];
 
-		if (region_of(e->value, r))
+		if (catalog_region_code(e->value, strlen(e->value), r))
 			return problem(d, file, e,
 				       "invalid region '%s' (expected an ISO 3166 alpha-2 code such "
 				       "as AT, or a locale such as de_AT)",

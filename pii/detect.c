@@ -4,6 +4,7 @@
  * libphonenumber, context words) into a score, and findings under the threshold are left
  * alone. */
 #include "pii.h"
+#include "catalog.h"
 #include "buf.h"
 #include "phone.h"
 
@@ -1038,22 +1039,7 @@ const char *pii_builtin_regions(void)
 
 int pii_region_code(const char *s, size_t n, char out[3])
 {
-	size_t i = 0;
-
-	/* a locale: a language of 2 or 3 letters, '_' or '-', then the region (de_AT, de-AT,
-	 * de_AT.UTF-8, gsw-CH) */
-	if (n > 3 && is_alpha(s[0]) && is_alpha(s[1]) && (s[2] == '_' || s[2] == '-'))
-		i = 3;
-	else if (n > 4 && is_alpha(s[0]) && is_alpha(s[1]) && is_alpha(s[2]) &&
-		 (s[3] == '_' || s[3] == '-'))
-		i = 4;
-	if (n - i < 2 || !is_alpha(s[i]) || !is_alpha(s[i + 1]) ||
-	    (n - i > 2 && (i == 0 || (s[i + 2] != '.' && s[i + 2] != '@'))))
-		return -1;
-	out[0] = (char)(s[i] & ~0x20);
-	out[1] = (char)(s[i + 1] & ~0x20);
-	out[2] = '\0';
-	return 0;
+	return catalog_region_code(s, n, out);
 }
 
 int pii_detect_regions(const char *declared, const char *workspace, char *out, size_t n)
