@@ -1264,22 +1264,21 @@ static int prop_json(struct mfload *m, int64_t id, const char *key, uint32_t v)
 	return r;
 }
 
-/* Binds free text after the catalog's scrubber, warning (without the value) when it held
- * personal data. */
-static int bind_scrubbed(struct mfload *m, sqlite3_stmt *st, int i, const char *text,
-			 const char *where)
+/* Free text as it is stored: without trailing white space (*n bytes of text), or, when the
+ * catalog's scrubber found personal data in it, *clean (st_free() it) with that replaced, and
+ * a warning that names where (never the value). Returns 0, or -1 (out of memory, or the
+ * warning stopped the load). */
+static int scrubbed(struct mfload *m, const char *text, const char *where, size_t *n,
+		    char **clean)
 {
 	struct catalog *c = m->x->c;
-	size_t found = 0, n;
-	char *clean;
+	size_t found = 0;
 
-	if (!text)
-		return sqlite3_bind_null(st, i) == SQLITE_OK ? 0 : -1;
-	n = strlen(text);
-	while (n && strchr(" \t\n", text[n - 1]))
-		n--;
-	clean = c->scrub ? c->scrub(text, n, &found, c->scrub_ctx) : NULL;
-	if (found && !clean)
+	*n = strlen(text);
+	while (*n && strchr(" \t\n", text[*n - 1]))
+		(*n)--;
+	*clean = c->scrub ? c->scrub(text, *n, &found, c->scrub_ctx) : NULL;
+	if (found && !*clean)
 		return oom(m->x);
 	if (found &&
 	    catalog_dbt_diag(
@@ -1287,9 +1286,24 @@ static int bind_scrubbed(struct mfload *m, sqlite3_stmt *st, int i, const char *
 		    "%s: holds what looks like personal data (%zu value%s); it is stored with "
 		    "%s replaced",
 		    where, found, found == 1 ? "" : "s", found == 1 ? "it" : "them")) {
-		st_free(clean);
+		st_free(*clean);
+		*clean = NULL;
 		return -1;
 	}
+	return 0;
+}
+
+/* Binds free text after the catalog's scrubber (scrubbed()). */
+static int bind_scrubbed(struct mfload *m, sqlite3_stmt *st, int i, const char *text,
+			 const char *where)
+{
+	char *clean;
+	size_t n;
+
+	if (!text)
+		return sqlite3_bind_null(st, i) == SQLITE_OK ? 0 : -1;
+	if (scrubbed(m, text, where, &n, &clean))
+		return -1;
 	sqlite3_bind_text(st, i, clean ? clean : text, clean ? -1 : (int)n, SQLITE_TRANSIENT);
 	st_free(clean);
 	return 0;
@@ -1298,28 +1312,14 @@ static int bind_scrubbed(struct mfload *m, sqlite3_stmt *st, int i, const char *
 /* As bind_scrubbed(), into the current row of batch i. */
 static int batch_scrubbed(struct mfload *m, int i, const char *text, const char *where)
 {
-	struct catalog *c = m->x->c;
-	size_t found = 0, n;
 	char *clean;
+	size_t n;
 	int r;
 
 	if (!text)
 		return btext(m, i, NULL);
-	n = strlen(text);
-	while (n && strchr(" \t\n", text[n - 1]))
-		n--;
-	clean = c->scrub ? c->scrub(text, n, &found, c->scrub_ctx) : NULL;
-	if (found && !clean)
-		return oom(m->x);
-	if (found &&
-	    catalog_dbt_diag(
-		    m->x, ST_SEV_WARNING, m->file, 0, 0,
-		    "%s: holds what looks like personal data (%zu value%s); it is stored with "
-		    "%s replaced",
-		    where, found, found == 1 ? "" : "s", found == 1 ? "it" : "them")) {
-		st_free(clean);
+	if (scrubbed(m, text, where, &n, &clean))
 		return -1;
-	}
 	r = clean ? btext(m, i, clean)
 		  : catalog_rowbatch_text(&m->b[i], text, n, m->x->err, b_def[i].what);
 	st_free(clean);
