@@ -59,6 +59,7 @@ struct audit_log {
 	unsigned char *sk; /* sodium_malloc'd signing key, read-only */
 	unsigned char *mk; /* sodium_malloc'd mac subkey, no access but while in use */
 	int mk_ready, mk_users;
+	int sk_prot, mk_prot; /* the protection each has now (enum prot): each change is a syscall */
 	unsigned char pk[AUDIT_PK_BYTES];
 	int64_t pending_id; /* 0 when no command is pending */
 	int pending_pii;
@@ -299,20 +300,38 @@ void audit_checkpoint_mac(const unsigned char *mk, const struct audit_checkpoint
 	sodium_memzero(&h, sizeof(h));
 }
 
+/* Protections of the guarded key buffers. An mprotect() costs 15-20 us in some VMs, so a
+ * buffer's protection is changed only when it differs, and an operation that uses the subkey
+ * several times holds it open once (mk_open() nests). */
+enum prot { PROT_RW, PROT_RO, PROT_NONE_ };
+
+static void protect(unsigned char *p, int *now, int want)
+{
+	if (*now == want)
+		return;
+	if (want == PROT_RO)
+		sodium_mprotect_readonly(p);
+	else if (want == PROT_NONE_)
+		sodium_mprotect_noaccess(p);
+	else
+		sodium_mprotect_readwrite(p);
+	*now = want;
+}
+
 /* Makes the subkey readable for a while; mk_close() takes access away again. */
 static const unsigned char *mk_open(struct audit_log *log)
 {
 	if (!log->mk_ready)
 		return NULL;
 	if (!log->mk_users++)
-		sodium_mprotect_readonly(log->mk);
+		protect(log->mk, &log->mk_prot, PROT_RO);
 	return log->mk;
 }
 
 static void mk_close(struct audit_log *log)
 {
-	if (log->mk_ready && log->mk_users > 0 && !--log->mk_users)
-		sodium_mprotect_noaccess(log->mk);
+	if (log->mk_users > 0 && !--log->mk_users)
+		protect(log->mk, &log->mk_prot, PROT_NONE_);
 }
 
 /* The open log whose database is db, or NULL. */
@@ -360,10 +379,11 @@ static int derive_mac_key(struct audit_log *log, struct st_error *err)
 {
 	int rc;
 
-	sodium_mprotect_readonly(log->sk);
-	sodium_mprotect_readwrite(log->mk);
+	protect(log->sk, &log->sk_prot, PROT_RO);
+	protect(log->mk, &log->mk_prot, PROT_RW);
 	rc = crypto_kdf_derive_from_key(log->mk, AUDIT_MAC_BYTES, KDF_MAC_ID, KDF_CONTEXT, log->sk);
-	sodium_mprotect_noaccess(log->mk);
+	/* readable still while an opener holds it (log_open()) */
+	protect(log->mk, &log->mk_prot, log->mk_users ? PROT_RO : PROT_NONE_);
 	if (rc)
 		return st_error_set(err, ST_E_SYSTEM, "cannot derive the audit mac key");
 	log->mk_ready = 1;
@@ -856,7 +876,7 @@ static int setup(struct audit_log *log, struct st_error *err)
 	}
 	if (!want[0] ? key_create(log, err) : key_load(log, err))
 		goto out;
-	sodium_mprotect_readonly(log->sk);
+	protect(log->sk, &log->sk_prot, PROT_RO);
 	sodium_bin2hex(hex, sizeof(hex), log->pk, sizeof(log->pk));
 	if (!want[0]) {
 		if (meta_put(log->db, "public_key", hex, err))
@@ -884,7 +904,7 @@ static int setup(struct audit_log *log, struct st_error *err)
 	ret = 0;
 out:
 	sqlite3_finalize(st);
-	sodium_mprotect_readonly(log->sk);
+	protect(log->sk, &log->sk_prot, PROT_RO);
 	if (began)
 		sqlite3_exec(log->db, "ROLLBACK", NULL, NULL, NULL);
 	return ret;
@@ -1143,7 +1163,8 @@ static struct audit_log *log_new(const char *state_dir, const char *version, lon
 		audit_free(log);
 		return NULL;
 	}
-	sodium_mprotect_noaccess(log->mk);
+	/* mk holds zeros until derive_mac_key() fills it and takes access away */
+	log->sk_prot = log->mk_prot = PROT_RW;
 	return log;
 }
 
@@ -1232,7 +1253,9 @@ static int log_open(struct audit_log **out, const char *state_dir, const char *v
 	sqlite3_file_control(log->db, "main", SQLITE_FCNTL_PERSIST_WAL, &(int){1});
 	sqlite3_db_config(log->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
 	sqlite3_wal_hook(log->db, on_wal_commit, log);
-	/* setup() comes before the switch to WAL, so a log it refuses is not written to. */
+	/* setup() comes before the switch to WAL, so a log it refuses is not written to. The
+	 * subkey, once derived, stays readable until the pending rows are recovered. */
+	log->mk_users++;
 	if (st_sql_exec(log->db,
 			"PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;"
 			" PRAGMA journal_size_limit = 0",
@@ -1247,6 +1270,7 @@ static int log_open(struct audit_log **out, const char *state_dir, const char *v
 			st_error_prefix(err, "audit log '%s'", log->path);
 		goto out; /* closing never folds the WAL into a file that is not this log */
 	}
+	mk_close(log);
 	pthread_mutex_lock(&open_logs_mu);
 	for (struct audit_log *l = open_logs; l && !log->writer; l = l->next)
 		if (l->writer && !strcmp(l->path, log->path))
@@ -1359,7 +1383,7 @@ static int sign_head(struct audit_log *log, int64_t seq, const unsigned char *ha
 	if (tree_root(log, seq, cp->root, err))
 		goto out;
 	checkpoint_message(cp, msg, &len);
-	sodium_mprotect_readonly(log->sk);
+	protect(log->sk, &log->sk_prot, PROT_RO);
 	if (crypto_sign_detached(cp->signature, NULL, msg, len, log->sk)) {
 		st_error_set(err, ST_E_SYSTEM, "cannot sign the audit checkpoint");
 		goto out;
@@ -1578,6 +1602,7 @@ int audit_end(struct audit_log *log, int outcome, const char *reason, const char
 
 	if (!log->pending_id)
 		return st_error_set(err, ST_E_SYSTEM, "no command is being recorded");
+	mk_open(log); /* held while the record, its tree and checkpoint are made */
 	writer_lock(log);
 	if (st_sql_run(log->db, "BEGIN IMMEDIATE", err))
 		goto out;
@@ -1614,6 +1639,7 @@ out:
 	st_sql_done(del);
 	if (began)
 		sqlite3_exec(log->db, "ROLLBACK", NULL, NULL, NULL);
+	mk_close(log);
 	/* The record is complete: on disk before the command says it is done (after the
 	 * statements are finalized, which a checkpoint needs). */
 	writer_unlock(log); /* the sync below is outside it, as in audit_begin() */
@@ -1634,6 +1660,7 @@ int audit_append(struct audit_log *log, const struct audit_entry *e, int outcome
 	r.counts = counts;
 	if (!sqlite3_get_autocommit(log->db)) /* the caller's transaction holds the lock */
 		return append_locked(log, &r, 0, err);
+	mk_open(log); /* held while the record (and a checkpoint) are made */
 	writer_lock(log);
 	if (st_sql_run(log->db, "BEGIN IMMEDIATE", err))
 		goto out;
@@ -1645,6 +1672,7 @@ int audit_append(struct audit_log *log, const struct audit_entry *e, int outcome
 out:
 	if (began)
 		sqlite3_exec(log->db, "ROLLBACK", NULL, NULL, NULL);
+	mk_close(log);
 	writer_unlock(log);
 	/* on disk before the caller acts on it (as audit_end(), outside the writer lock) */
 	if (!ret && wal_settle(log, err))
@@ -1876,7 +1904,7 @@ int audit_recover(const char *state_dir, const char *version, const struct audit
 		return -1;
 	if (key_load(log, err))
 		goto out;
-	sodium_mprotect_readonly(log->sk);
+	protect(log->sk, &log->sk_prot, PROT_RO);
 	if (derive_mac_key(log, err))
 		goto out;
 	gmtime_r(&now, &tm);
