@@ -7,9 +7,9 @@
 #include "audit.h"
 #include "buf.h"
 #include "file.h"
+#include "lazy_curl.h"
 #include "version.h"
 
-#include <curl/curl.h>
 #include <errno.h>
 #include <jansson.h>
 #include <pthread.h>
@@ -38,10 +38,13 @@ static void curl_init(void)
 int audit_http_check_uri(const char *uri, struct st_error *err)
 {
 	char shown[SHOWN_URL_MAX];
-	CURLU *u = curl_url();
+	CURLU *u;
 	char *host = NULL;
 	int ret = -1;
 
+	if (st_curl_load(err))
+		return -1;
+	u = curl_url();
 	audit_target_redact(uri, shown, sizeof(shown));
 	if (!u)
 		return st_error_oom(err);
@@ -452,6 +455,8 @@ int audit_http_run(const struct audit_target_job *job, struct audit_evidence *ev
 	CURL *h = NULL;
 	int ret = -1;
 
+	if (st_curl_load(err))
+		return -1;
 	audit_target_redact(job->uri, shown, sizeof(shown));
 	c.url = job->uri;
 	c.shown = shown;

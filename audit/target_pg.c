@@ -7,10 +7,10 @@
 #include "alloc.h"
 #include "buf.h"
 #include "file.h"
+#include "lazy_pq.h"
 
 #include <errno.h>
 #include <jansson.h>
-#include <libpq-fe.h>
 #include <math.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -187,6 +187,8 @@ static int pg_connect(struct pg *s, const char *dsn_file, const char *dsn_env,
 	const char *vals[] = {timeout, "steward", NULL, "UTF8", NULL};
 	int ret = -1;
 
+	if (st_pq_load(err))
+		return -1;
 	snprintf(timeout, sizeof(timeout), "%ld",
 		 connect_timeout_ms > 0 ? (connect_timeout_ms + 999) / 1000 : 5);
 	if (read_dsn(dsn_file, dsn_env, s->shown, &s->dsn, err))

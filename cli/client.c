@@ -4,8 +4,8 @@
  * here. The kernel tells the server who is asking; no workspace file is opened here. */
 #include "cli.h"
 #include "alloc.h"
+#include "lazy_curl.h"
 
-#include <curl/curl.h>
 #include <errno.h>
 #include <jansson.h>
 #include <limits.h>
@@ -250,7 +250,7 @@ int cli_client_run(const char *home, int argc, char **argv, int *code)
 		return 0;
 	if ((r = server_socket(dir, sock, sizeof(sock), &err)) > 0)
 		return 0;
-	if (r < 0) {
+	if (r < 0 || st_curl_load(&err)) {
 		*code = cli_fail(&err);
 		return 1;
 	}

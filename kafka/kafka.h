@@ -79,7 +79,8 @@ struct kafka_hooks {
 int kafka_pipeline_run(const struct kafka_pipeline_conf *c, struct pii_ingest **ing,
 		       const struct kafka_hooks *h, struct kafka_stats *st, struct st_error *err);
 
-/* The librdkafka version in use, for `steward version`. */
+/* The librdkafka version in use, for `steward version`, which loads it (on first use, as
+ * everything that uses it); "(cannot be loaded)" when that fails. */
 const char *kafka_version(void);
 
 #endif

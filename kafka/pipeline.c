@@ -4,8 +4,8 @@
 #include "kafka.h"
 #include "alloc.h"
 #include "buf.h"
+#include "lazy_rdkafka.h"
 
-#include <librdkafka/rdkafka.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -599,6 +599,8 @@ int kafka_pipeline_run(const struct kafka_pipeline_conf *c, struct pii_ingest **
 	memset(&r, 0, sizeof(r));
 	memset(st, 0, sizeof(*st));
 	st->lag = -1;
+	if (st_rdkafka_load(err))
+		return -1;
 	r.c = c;
 	r.h = h;
 	r.st = st;
@@ -694,5 +696,7 @@ out:
 
 const char *kafka_version(void)
 {
-	return rd_kafka_version_str();
+	struct st_error err = ST_ERROR_INIT;
+
+	return st_rdkafka_load(&err) ? "(cannot be loaded)" : rd_kafka_version_str();
 }

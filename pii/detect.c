@@ -6,10 +6,10 @@
 #include "pii.h"
 #include "catalog.h"
 #include "buf.h"
+#include "lazy.h"
 #include "phone.h"
 
 #include <arpa/inet.h>
-#include <dlfcn.h>
 #include <pthread.h>
 #include <string.h>
 #include <unistd.h>
@@ -993,13 +993,18 @@ static int in_build_root(void)
 	return n > 0 && (size_t)n > r && !memcmp(exe, PII_BUILD_ROOT, r) && exe[r] == '/';
 }
 
+static const struct st_lazy_sym phone_syms[] = {{"pii_phone_valid", (void **)&phone_fn}};
+static struct st_lazy phone_build =
+	ST_LAZY_INIT(PII_PHONE_MODULE_BUILD, "phone numbers", "libphonenumber8", phone_syms);
+static struct st_lazy phone_installed =
+	ST_LAZY_INIT(PII_PHONE_MODULE, "phone numbers", "libphonenumber8", phone_syms);
+
+/* Without the module (libphonenumber not installed), phone_fn stays NULL: no error. */
 static void phone_load(void)
 {
-	void *h = dlopen(in_build_root() ? PII_PHONE_MODULE_BUILD : PII_PHONE_MODULE,
-			 RTLD_NOW | RTLD_LOCAL);
+	struct st_error ignored = ST_ERROR_INIT;
 
-	if (h)
-		*(void **)&phone_fn = dlsym(h, "pii_phone_valid");
+	st_lazy_load(in_build_root() ? &phone_build : &phone_installed, &ignored);
 }
 
 /* Whether list (two-letter regions separated by ',', as pii_detect_regions() makes it) has

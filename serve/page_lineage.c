@@ -6,10 +6,9 @@
 #include "alloc.h"
 #include "buf.h"
 #include "catalog.h"
+#include "lazy_gvc.h"
 #include "pii_map.h"
 
-#include <graphviz/gvc.h>
-#include <graphviz/gvplugin.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -18,10 +17,6 @@
 #define DEPTH_MAX 100   /* the deepest a URL may ask for, and the walk that counts what is hidden */
 #define DOT_MAX ((size_t)64 << 20)
 #define PII_CACHE 64    /* datasets whose classes a column graph looks up */
-
-/* The plugin libraries linked in (libgvplugin_dot_layout, libgvplugin_core). */
-extern gvplugin_library_t gvplugin_dot_layout_LTX_library;
-extern gvplugin_library_t gvplugin_core_LTX_library;
 
 /* Graphviz keeps global state (its parser, its error handler): one layout at a time. */
 static pthread_mutex_t gv_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -41,17 +36,19 @@ static int layout_svg(const char *dot, struct st_buf *out, struct st_error *err)
 	unsigned int len = 0;
 	int ret = -1;
 
+	if (st_gvc_load(err))
+		return -1;
 	pthread_mutex_lock(&gv_lock);
 	if (!gvc) {
 		static const lt_symlist_t none[] = {{NULL, NULL}};
 
 		agseterr(AGMAX);
 		agseterrf(quiet);
-		/* Only the two plugins linked in: the dot layout and the SVG renderer, with text
+		/* Only the two plugins loaded: the dot layout and the SVG renderer, with text
 		 * widths from Graphviz's own font metrics (no pango, fontconfig or config file). */
 		if ((gvc = gvContextPlugins(none, 0))) {
-			gvAddLibrary(gvc, &gvplugin_dot_layout_LTX_library);
-			gvAddLibrary(gvc, &gvplugin_core_LTX_library);
+			gvAddLibrary(gvc, st_gvc.dot_layout);
+			gvAddLibrary(gvc, st_gvc.core);
 		}
 	}
 	if (!gvc || !(g = agmemread(dot))) {

@@ -7,9 +7,9 @@
 #include "serve.h"
 #include "audit.h"
 #include "error.h"
+#include "lazy_mhd.h"
 
 #include <jansson.h>
-#include <microhttpd.h>
 #include <pthread.h>
 #include <stddef.h>
 #include <sys/stat.h>

@@ -8,11 +8,11 @@
 #include "catalog.h"
 #include "sql.h"
 #include "escape.h"
+#include "lazy_gvc.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
-#include <microhttpd.h>
 #include <netdb.h>
 #include <pthread.h>
 #include <pwd.h>
@@ -658,6 +658,8 @@ int serve_run(const struct serve_opts *o, struct st_error *err)
 	}
 	if (!o->listen && !o->socket)
 		return st_error_set(err, ST_E_USAGE, "nothing to listen on");
+	if (st_mhd_load(err) || st_gvc_load(err)) /* loaded on first use: here, not mid-request */
+		return -1;
 	if (o->listen && parse_listen(o->listen, &ss, &sslen, err))
 		return -1;
 	s.tcp_ep.s = s.unix_ep.s = &s;
