@@ -635,7 +635,7 @@ static void kafka_json(const struct pipeline *p, const struct kafka_stats *st)
 		if (st->by_reason[r])
 			json_object_set_new(reasons, pii_reject_code(r), json_integer((json_int_t)st->by_reason[r]));
 	doc = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:o, s:I, s:I, s:I, "
-			"s:I, s:I, s:I, s:f}",
+			"s:I, s:I, s:I, s:I, s:f}",
 			"pipeline", p->name, "dataset", p->dataset, "source", p->source, "output",
 			p->output, "rejects", p->dlq, "group", p->group, "in", (json_int_t)st->in,
 			"out", (json_int_t)st->out, "rejected", (json_int_t)st->rejected,
@@ -643,7 +643,8 @@ static void kafka_json(const struct pipeline *p, const struct kafka_stats *st)
 			"transactions", (json_int_t)st->txns, "aborted_transactions",
 			(json_int_t)st->aborted, "aborted_records", (json_int_t)st->aborted_records,
 			"broker_errors", (json_int_t)st->broker_errors, "rebalances",
-			(json_int_t)st->rebalances, "reloads", (json_int_t)st->reloads, "seconds",
+			(json_int_t)st->rebalances, "reloads", (json_int_t)st->reloads,
+			"producers_replaced", (json_int_t)st->producers_replaced, "seconds",
 			st->secs);
 	cli_json_dumpf(doc, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	fputc('\n', stdout);

@@ -39,6 +39,7 @@ struct kafka_stats {
 	uint64_t in, out, rejected, suppressed, bytes_in;
 	uint64_t by_reason[PII_R_COUNT];
 	uint64_t txns, aborted, aborted_records, broker_errors, rebalances, reloads;
+	uint64_t producers_replaced; /* after an abort that did not end (pipeline.c) */
 	uint64_t open;	/* records in the open transaction */
 	int started;	/* the clients were made: the counts mean something */
 	int partitions; /* assigned now */
