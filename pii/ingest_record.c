@@ -692,7 +692,7 @@ static int fast_value(struct fast *f, const struct spec *s);
 /* The index past the string whose opening quote is p[i]: plain ASCII is scanned here, eight
  * bytes at a time; anything else (an escape, UTF-8, a control character) goes to the
  * parser's own scanner. 0 when the string is not valid. */
-static size_t fast_string_end(const char *p, size_t len, size_t i, uint8_t *escaped)
+static inline size_t fast_string_end(const char *p, size_t len, size_t i, uint8_t *escaped)
 {
 	const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
 	const uint64_t q = 0x2222222222222222ULL, b = 0x5c5c5c5c5c5c5c5cULL;
@@ -715,7 +715,9 @@ static size_t fast_string_end(const char *p, size_t len, size_t i, uint8_t *esca
 
 			if (hit) {
 				j += (size_t)__builtin_ctz(hit);
-				goto bytes;
+				if (p[j] == '"')
+					return j + 1;
+				return st_json_string_end(p, len, i, escaped);
 			}
 			j += 16;
 		}
@@ -734,9 +736,6 @@ static size_t fast_string_end(const char *p, size_t len, size_t i, uint8_t *esca
 		}
 		j += 8;
 	}
-#ifdef __SSE2__
-bytes:
-#endif
 	while (j < len && (unsigned char)p[j] >= 0x20 && (unsigned char)p[j] < 0x80 &&
 	       p[j] != '"' && p[j] != '\\')
 		j++;
@@ -786,13 +785,20 @@ static inline int fast_keep(struct fast *f, const struct spec *s)
 	size_t end;
 	uint8_t esc;
 
-	switch (s->quick) {
-	case Q_KEEP_STRING:
+	/* Tested in the order of how often they come, not by a jump table. */
+	if (s->quick == Q_KEEP_STRING) {
 		if (p[f->i] != '"')
 			return 0;
 		f->i = fast_string_end(p, f->len, f->i, &esc);
 		return f->i ? 1 : -1;
-	case Q_KEEP_DATE:
+	}
+	if (s->quick == Q_KEEP_NUMBER) {
+		if (!(end = short_int_end(p, f->len, f->i)))
+			return 0;
+		f->i = end;
+		return 1;
+	}
+	if (s->quick == Q_KEEP_DATE) {
 		if (p[f->i] != '"')
 			return 0;
 		if (!(end = fast_string_end(p, f->len, f->i, &esc)) || esc)
@@ -801,74 +807,83 @@ static inline int fast_keep(struct fast *f, const struct spec *s)
 			return -1;
 		f->i = end;
 		return 1;
-	case Q_KEEP_NUMBER:
-		if (!(end = short_int_end(p, f->len, f->i)))
-			return 0;
-		f->i = end;
-		return 1;
-	default:
-		return 0;
 	}
+	return 0;
+}
+
+/* Whether the member key whose first 24 bytes are a, b, d (as memcpy loads them) is field
+ * h's: '"name":' with a name that needs no escape, compared under h's mask. */
+static inline int quick_key_is(const struct spec *h, uint64_t a, uint64_t b, uint64_t d)
+{
+	return h->quick_key && !(((a ^ h->key_word[0]) & h->key_mask[0]) |
+				 ((b ^ h->key_word[1]) & h->key_mask[1]) |
+				 ((d ^ h->key_word[2]) & h->key_mask[2]));
 }
 
 /* An object of spec s, at its '{'. root: the record itself. */
 static int fast_object(struct fast *f, const struct spec *s, int root)
 {
 	const char *p = f->line;
+	const size_t len = f->len, nf = s->nfields;
+	const struct spec *fields = s->fields;
 	uint64_t seen = 0;
 	size_t hint = 0;
 	int first = 1, r;
 
-	if (s->nfields > 64 || ++f->depth > ST_JSON_MAX_DEPTH / 2)
+	if (nf > 64 || ++f->depth > ST_JSON_MAX_DEPTH / 2)
 		return -1;
 	f->i++;
-	if (f->i < f->len && p[f->i] == '}')
+	if (f->i < len && p[f->i] == '}')
 		f->i++;
 	else
 		for (size_t k = 0;; k++) {
-			size_t at = f->i; /* the member's key; a comma before it when k > 0 */
-			const struct spec *m = NULL;
+			size_t at = f->i, fi = nf; /* the member's key; a comma before it when k > 0 */
+			const struct spec *m;
 
-			if (hint < s->nfields && s->fields[hint].plain) {
-				const struct spec *h = &s->fields[hint];
-				int hit;
+			/* Members mostly come in schema order: the key is the next field's, or
+			 * one or two further on when the record leaves optional fields out. A
+			 * key matched here is the field's name exactly, as find_spec_from()
+			 * would match it. */
+			if (len - at >= 24) {
+				uint64_t a, b, d;
 
-				if (h->quick_key && f->len - at >= 24) {
-					uint64_t a, b, d;
-
-					memcpy(&a, p + at, 8);
-					memcpy(&b, p + at + 8, 8);
-					memcpy(&d, p + at + 16, 8);
-					hit = !(((a ^ h->key_word[0]) & h->key_mask[0]) |
-						((b ^ h->key_word[1]) & h->key_mask[1]) |
-						((d ^ h->key_word[2]) & h->key_mask[2]));
-				} else {
-					hit = f->len - at > h->name_len + 2 && p[at] == '"' &&
-					      !memcmp(p + at + 1, h->name, h->name_len) &&
-					      p[at + 1 + h->name_len] == '"' &&
-					      p[at + 2 + h->name_len] == ':';
-				}
-				if (hit) {
-					m = h;
-					hint++;
-					f->i = at + 3 + h->name_len;
-				}
+				memcpy(&a, p + at, 8);
+				memcpy(&b, p + at + 8, 8);
+				memcpy(&d, p + at + 16, 8);
+				for (size_t t = hint; t < nf && t < hint + 3; t++)
+					if (quick_key_is(&fields[t], a, b, d)) {
+						fi = t;
+						break;
+					}
 			}
-			if (!m) {
-				uint8_t esc;
-				size_t end = at < f->len && p[at] == '"'
-						     ? fast_string_end(p, f->len, at, &esc)
-						     : 0;
+			if (fi == nf && hint < nf && fields[hint].plain &&
+			    (!fields[hint].quick_key || len - at < 24)) {
+				const struct spec *h = &fields[hint];
 
-				if (!end || esc || end >= f->len || p[end] != ':' ||
+				if (len - at > h->name_len + 2 && p[at] == '"' &&
+				    !memcmp(p + at + 1, h->name, h->name_len) &&
+				    p[at + 1 + h->name_len] == '"' && p[at + 2 + h->name_len] == ':')
+					fi = hint;
+			}
+			if (fi < nf) {
+				m = &fields[fi];
+				hint = fi + 1;
+				f->i = at + 3 + m->name_len;
+			} else {
+				uint8_t esc;
+				size_t end = at < len && p[at] == '"' ? fast_string_end(p, len, at, &esc)
+								      : 0;
+
+				if (!end || esc || end >= len || p[end] != ':' ||
 				    !(m = find_spec_from(s, p + at + 1, end - at - 2, &hint)))
 					return -1;
+				fi = (size_t)(m - fields);
 				f->i = end + 1;
 			}
-			if (seen & (UINT64_C(1) << (m - s->fields)))
+			if (seen & (UINT64_C(1) << fi))
 				return -1;
-			seen |= UINT64_C(1) << (m - s->fields);
-			if (f->i >= f->len)
+			seen |= UINT64_C(1) << fi;
+			if (f->i >= len)
 				return -1;
 			if (root && m == f->label) {
 				if (f->i != f->label_at)
@@ -899,7 +914,7 @@ static int fast_object(struct fast *f, const struct spec *s, int root)
 				if (r < 0 || (!r && fast_value(f, m)))
 					return -1;
 			}
-			if (f->i >= f->len)
+			if (f->i >= len)
 				return -1;
 			if (p[f->i] == '}') {
 				f->i++;
