@@ -16,6 +16,7 @@ struct sub {
 };
 
 #define SEEN_BITS 8 /* 256 slots */
+#define SEEN_PROBES 4 /* slots looked at for a pointer */
 
 struct pii_pseudonymizer {
 	char id[PII_KEY_ID_MAX];
@@ -80,9 +81,19 @@ static struct sub *find_sub(struct pii_pseudonymizer *h, const char *category, s
 	unsigned char *subkey;
 	struct sub *s;
 
-	/* Callers pass the same category strings again and again: pointers first. */
-	if (h->seen[slot].category == category)
-		return &h->subs[h->seen[slot].sub];
+	/* Callers pass the same category strings again and again: pointers first, in the slot
+	 * and the next three (a plan holds a few dozen category pointers, which would often
+	 * share a slot), then by name. */
+	for (size_t k = 0; k < SEEN_PROBES; k++) {
+		size_t at = (slot + k) & ((1u << SEEN_BITS) - 1);
+
+		if (h->seen[at].category == category)
+			return &h->subs[h->seen[at].sub];
+		if (!h->seen[at].category) {
+			slot = at; /* a free slot: a new pointer goes there */
+			break;
+		}
+	}
 	for (size_t i = 0; i < h->n; i++)
 		if (!strcmp(h->subs[i].category, category)) {
 			h->seen[slot].category = category;
@@ -136,15 +147,28 @@ static const char b64pair[4096][2] = {
 	B64P1024(0), B64P1024(1024), B64P1024(2048), B64P1024(3072),
 };
 
-/* Unpadded base64url of the 18-byte tag: 24 characters and a NUL. A tag is no secret once
- * it is a pseudonym, so no constant-time encoder is needed. */
+/* The eight bytes at p as a big-endian number (compilers make it one load and a swap). */
+static uint64_t load_be64(const unsigned char *p)
+{
+	return (uint64_t)p[0] << 56 | (uint64_t)p[1] << 48 | (uint64_t)p[2] << 40 |
+	       (uint64_t)p[3] << 32 | (uint64_t)p[4] << 24 | (uint64_t)p[5] << 16 |
+	       (uint64_t)p[6] << 8 | (uint64_t)p[7];
+}
+
+_Static_assert(PII_TAG_BYTES == 18, "base64url() reads the tag as three groups of six bytes");
+
+/* Unpadded base64url of the 18-byte tag t (readable up to t[19]): 24 characters and a NUL,
+ * six bytes (eight characters) at a time. A tag is no secret once it is a pseudonym, so no
+ * constant-time encoder is needed. */
 static void base64url(const unsigned char *t, char *out)
 {
-	for (int i = 0; i < PII_TAG_BYTES; i += 3, out += 4) {
-		uint32_t v = (uint32_t)t[i] << 16 | (uint32_t)t[i + 1] << 8 | t[i + 2];
+	for (int i = 0; i < PII_TAG_BYTES; i += 6, out += 8) {
+		uint64_t v = load_be64(t + i);
 
-		memcpy(out, b64pair[v >> 12], 2);
-		memcpy(out + 2, b64pair[v & 4095], 2);
+		memcpy(out, b64pair[v >> 52], 2);
+		memcpy(out + 2, b64pair[(v >> 40) & 4095], 2);
+		memcpy(out + 4, b64pair[(v >> 28) & 4095], 2);
+		memcpy(out + 6, b64pair[(v >> 16) & 4095], 2);
 	}
 	*out = '\0';
 }
@@ -152,18 +176,20 @@ static void base64url(const unsigned char *t, char *out)
 int pii_pseudonym(struct pii_pseudonymizer *h, const char *category, const char *value, size_t len,
 		  char *out, struct st_error *err)
 {
-	unsigned char tag[PII_TAG_BYTES];
+	unsigned char tag[PII_TAG_BYTES + 6]; /* base64url() reads two bytes past the tag */
 	struct sub *s = find_sub(h, category ? category : "", err);
 	size_t idlen = h->idlen;
 
 	if (!s)
 		return -1;
 	pii_b2b_digest(s->state, (const unsigned char *)value, len, tag);
+	memset(tag + PII_TAG_BYTES, 0, sizeof(tag) - PII_TAG_BYTES);
 	/* The whole id array (NUL-padded, and out has room), a copy of constant size. */
 	memcpy(out, h->id, PII_KEY_ID_MAX);
 	out[idlen] = ':';
 	base64url(tag, out + idlen + 1);
-	sodium_memzero(tag, sizeof(tag));
+	/* The tag is not wiped: it is no secret, being the pseudonym itself, which the caller
+	 * writes out (as blake2b.c says of the digest). */
 	return (int)idlen + 1 + PII_TAG_BYTES / 3 * 4;
 }
 
