@@ -688,6 +688,7 @@ static int fast_flush(struct fast *f, size_t at)
 }
 
 static int fast_value(struct fast *f, const struct spec *s);
+static int fast_other(struct fast *f, const struct spec *s);
 
 /* The index past the string whose opening quote is p[i]: plain ASCII is scanned here, eight
  * bytes at a time; anything else (an escape, UTF-8, a control character) goes to the
@@ -751,9 +752,30 @@ static size_t short_int_end(const char *p, size_t len, size_t i)
 {
 	size_t j = i + (p[i] == '-'), d = 0;
 
-	if (j < len && p[j] >= '1' && p[j] <= '9')
+	if (j < len && p[j] >= '1' && p[j] <= '9') {
+#if defined(__GNUC__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+		/* Eight bytes at once: a byte of nd is not 0 where the byte is not a digit (its
+		 * high nibble is not 3, or its low one is over 9). */
+		if (len - j >= 8) {
+			uint64_t x, nd;
+
+			memcpy(&x, p + j, 8);
+			nd = ((x & 0xF0F0F0F0F0F0F0F0ULL) ^ 0x3030303030303030ULL) |
+			     (((x & 0x0F0F0F0F0F0F0F0FULL) + 0x0606060606060606ULL) &
+			      0xF0F0F0F0F0F0F0F0ULL);
+			if (nd) {
+				d = (size_t)__builtin_ctzll(nd) / 8; /* 1 to 7 digits */
+				j += d;
+				goto after;
+			}
+		}
+#endif
 		while (j < len && p[j] >= '0' && p[j] <= '9' && d <= 9)
 			j++, d++;
+	}
+#if defined(__GNUC__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+after:
+#endif
 	if (d && d <= 9 && j < len && p[j] != '.' && p[j] != 'e' && p[j] != 'E')
 		return j;
 	return 0;
@@ -779,33 +801,32 @@ static size_t fast_number_end(const char *p, size_t len, size_t i)
  * nine digits, which every numeric type takes (scalar_result() would find nothing to say).
  * Returns 1 when it took the value at f->i, -1 when the record must go the full way, 0 when
  * the value is not one of those (fast_value() then takes it). */
-static inline int fast_keep(struct fast *f, const struct spec *s)
+static inline int fast_keep(const char *p, size_t len, size_t *at, const struct spec *s)
 {
-	const char *p = f->line;
-	size_t end;
+	size_t i = *at, end;
 	uint8_t esc;
 
 	/* Tested in the order of how often they come, not by a jump table. */
 	if (s->quick == Q_KEEP_STRING) {
-		if (p[f->i] != '"')
+		if (p[i] != '"')
 			return 0;
-		f->i = fast_string_end(p, f->len, f->i, &esc);
-		return f->i ? 1 : -1;
+		*at = fast_string_end(p, len, i, &esc);
+		return *at ? 1 : -1;
 	}
 	if (s->quick == Q_KEEP_NUMBER) {
-		if (!(end = short_int_end(p, f->len, f->i)))
+		if (!(end = short_int_end(p, len, i)))
 			return 0;
-		f->i = end;
+		*at = end;
 		return 1;
 	}
 	if (s->quick == Q_KEEP_DATE) {
-		if (p[f->i] != '"')
+		if (p[i] != '"')
 			return 0;
-		if (!(end = fast_string_end(p, f->len, f->i, &esc)) || esc)
+		if (!(end = fast_string_end(p, len, i, &esc)) || esc)
 			return -1; /* rare: the full path unescapes and checks it */
-		if (!ing_valid_date(p + f->i + 1, end - f->i - 2, s->type == F_TIMESTAMP))
+		if (!ing_valid_date(p + i + 1, end - i - 2, s->type == F_TIMESTAMP))
 			return -1;
-		f->i = end;
+		*at = end;
 		return 1;
 	}
 	return 0;
@@ -820,25 +841,26 @@ static inline int quick_key_is(const struct spec *h, uint64_t a, uint64_t b, uin
 				 ((d ^ h->key_word[2]) & h->key_mask[2]));
 }
 
-/* An object of spec s, at its '{'. root: the record itself. */
+/* An object of spec s, at its '{'. root: the record itself. The read position is kept in
+ * a local, and handed to f->i only around the calls that take f. */
 static int fast_object(struct fast *f, const struct spec *s, int root)
 {
 	const char *p = f->line;
 	const size_t len = f->len, nf = s->nfields;
-	const struct spec *fields = s->fields;
+	const struct spec *fields = s->fields, *label = root ? f->label : NULL;
 	uint64_t seen = 0;
-	size_t hint = 0;
+	size_t hint = 0, i = f->i + 1;
 	int first = 1, r;
 
 	if (nf > 64 || ++f->depth > ST_JSON_MAX_DEPTH / 2)
 		return -1;
-	f->i++;
-	if (f->i < len && p[f->i] == '}')
-		f->i++;
+	if (i < len && p[i] == '}')
+		i++;
 	else
 		for (size_t k = 0;; k++) {
-			size_t at = f->i, fi = nf; /* the member's key; a comma before it when k > 0 */
+			size_t at = i, fi = nf; /* the member's key; a comma before it when k > 0 */
 			const struct spec *m;
+			char c;
 
 			/* Members mostly come in schema order: the key is the next field's, or
 			 * one or two further on when the record leaves optional fields out. A
@@ -868,7 +890,7 @@ static int fast_object(struct fast *f, const struct spec *s, int root)
 			if (fi < nf) {
 				m = &fields[fi];
 				hint = fi + 1;
-				f->i = at + 3 + m->name_len;
+				i = at + 3 + m->name_len;
 			} else {
 				uint8_t esc;
 				size_t end = at < len && p[at] == '"' ? fast_string_end(p, len, at, &esc)
@@ -878,31 +900,33 @@ static int fast_object(struct fast *f, const struct spec *s, int root)
 				    !(m = find_spec_from(s, p + at + 1, end - at - 2, &hint)))
 					return -1;
 				fi = (size_t)(m - fields);
-				f->i = end + 1;
+				i = end + 1;
 			}
 			if (seen & (UINT64_C(1) << fi))
 				return -1;
 			seen |= UINT64_C(1) << fi;
-			if (f->i >= len)
+			if (i >= len)
 				return -1;
-			if (root && m == f->label) {
-				if (f->i != f->label_at)
+			if (m == label) {
+				if (i != f->label_at)
 					return -1;
 				f->label_seen = 1;
 			}
-			if (m->transform == PII_T_DROP && p[f->i] != 'n') {
+			if (m->transform == PII_T_DROP && p[i] != 'n') {
 				/* Checked, then left out with its comma (or the next one's). */
 				size_t mark;
 
 				if (fast_flush(f, k ? at - 1 : at))
 					return -1;
 				mark = f->w->out.len;
+				f->i = i;
 				if (fast_value(f, m))
 					return -1;
+				i = f->i;
 				f->w->out.len = mark;
 				if (f->w->out.p)
 					f->w->out.p[mark] = '\0';
-				f->pend = f->i;
+				f->pend = i;
 			} else {
 				if (first && k) { /* the first member written: its comma goes */
 					if (fast_flush(f, at - 1))
@@ -910,39 +934,52 @@ static int fast_object(struct fast *f, const struct spec *s, int root)
 					f->pend = at;
 				}
 				first = 0;
-				r = fast_keep(f, m);
-				if (r < 0 || (!r && fast_value(f, m)))
+				r = fast_keep(p, len, &i, m);
+				if (r < 0)
 					return -1;
+				if (!r) {
+					f->i = i;
+					if (fast_other(f, m))
+						return -1;
+					i = f->i;
+				}
 			}
-			if (f->i >= len)
+			if (i >= len)
 				return -1;
-			if (p[f->i] == '}') {
-				f->i++;
+			c = p[i++];
+			if (c == '}')
 				break;
-			}
-			if (p[f->i] != ',')
+			if (c != ',')
 				return -1;
-			f->i++;
 		}
 	if ((seen & s->required_mask) != s->required_mask)
 		return -1;
 	f->depth--;
+	f->i = i;
 	return 0;
 }
 
 /* One value of spec s at f->i, as emit_value() takes it. */
 static int fast_value(struct fast *f, const struct spec *s)
 {
+	int r = fast_keep(f->line, f->len, &f->i, s);
+
+	if (r)
+		return r > 0 ? 0 : -1;
+	return fast_other(f, s);
+}
+
+/* A value of spec s at f->i that fast_keep() did not take. */
+static int fast_other(struct fast *f, const struct spec *s)
+{
 	const char *p = f->line;
 	struct st_jnode n;
 	const char *res = NULL;
 	size_t rlen = 0;
-	int kind = SC_RAW, r;
+	int kind = SC_RAW;
 	char c = p[f->i];
 	size_t end = 0;
 
-	if ((r = fast_keep(f, s)))
-		return r > 0 ? 0 : -1;
 	/* Pseudonymized: a string, or an integer as above, hashed straight into the output. */
 	if ((s->quick == Q_HASH_STRING && c == '"') ||
 	    (s->quick == Q_HASH_INT && (end = short_int_end(p, f->len, f->i)))) {
