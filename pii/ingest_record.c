@@ -676,6 +676,7 @@ struct fast {
 	size_t label_at; /* where the label's value should start */
 	int label_seen;
 	int depth;
+	const uint64_t *bm; /* the line's special64() map, or NULL */
 };
 
 /* Copies the pending input up to at into the output; the bytes from at on are pending. */
@@ -690,16 +691,68 @@ static int fast_flush(struct fast *f, size_t at)
 static int fast_value(struct fast *f, const struct spec *s);
 static int fast_other(struct fast *f, const struct spec *s);
 
-/* The index past the string whose opening quote is p[i]: plain ASCII is scanned here, eight
- * bytes at a time; anything else (an escape, UTF-8, a control character) goes to the
- * parser's own scanner. 0 when the string is not valid. */
-static inline size_t fast_string_end(const char *p, size_t len, size_t i, uint8_t *escaped)
+#ifdef __SSE2__
+/* Bit k of the result: byte k of the 64 at p is a quote, a backslash, or below 0x20 or above
+ * 0x7f (signed, below 0x20): a byte that ends plain ASCII text in a string. */
+static inline uint64_t special64(const char *p)
+{
+	const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\'),
+		      space = _mm_set1_epi8(0x20);
+	uint64_t bits = 0;
+
+	for (int k = 0; k < 4; k++) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * k));
+		unsigned m = (unsigned)_mm_movemask_epi8(
+			_mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)),
+				     _mm_cmplt_epi8(v, space)));
+
+		bits |= (uint64_t)m << (16 * k);
+	}
+	return bits;
+}
+
+/* Fills bm (len / 64 + 1 words) with special64() of the line: one pass with no branch on
+ * the data, after which a string's end is a bit search rather than a scan that each member
+ * waits for. The bytes after the line count as special (the last word is read from a copy
+ * padded with NULs), so a search always ends within the map. */
+static void fast_bitmap(uint64_t *bm, const char *p, size_t len)
+{
+	char tail[64];
+	size_t w = 0, at = 0;
+
+	for (; len - at >= 64; at += 64)
+		bm[w++] = special64(p + at);
+	memset(tail, 0, sizeof(tail));
+	memcpy(tail, p + at, len - at);
+	bm[w] = special64(tail);
+}
+#endif
+
+/* The index past the string whose opening quote is p[i]: plain ASCII is taken here (with bm,
+ * the line's special64() map, by a bit search; without, scanned eight bytes at a time);
+ * anything else (an escape, UTF-8, a control character) goes to the parser's own scanner.
+ * 0 when the string is not valid. */
+static inline size_t fast_string_end(const uint64_t *bm, const char *p, size_t len, size_t i,
+				     uint8_t *escaped)
 {
 	const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
 	const uint64_t q = 0x2222222222222222ULL, b = 0x5c5c5c5c5c5c5c5cULL;
 	size_t j = i + 1;
 
 	*escaped = 0;
+#ifdef __SSE2__
+	if (bm) {
+		size_t w = j >> 6;
+		uint64_t x = bm[w] & (~UINT64_C(0) << (j & 63));
+
+		while (!x)
+			x = bm[++w];
+		j = (w << 6) + (size_t)__builtin_ctzll(x);
+		if (j < len && p[j] == '"')
+			return j + 1;
+		return st_json_string_end(p, len, i, escaped);
+	}
+#endif
 #ifdef __SSE2__
 	/* Sixteen bytes at a time where SSE2 is there (every x86-64): a quote, a backslash, or
 	 * a byte below 0x20 or above 0x7f (signed, below 0x20) stops the scan. */
@@ -801,7 +854,8 @@ static size_t fast_number_end(const char *p, size_t len, size_t i)
  * nine digits, which every numeric type takes (scalar_result() would find nothing to say).
  * Returns 1 when it took the value at f->i, -1 when the record must go the full way, 0 when
  * the value is not one of those (fast_value() then takes it). */
-static inline int fast_keep(const char *p, size_t len, size_t *at, const struct spec *s)
+static inline int fast_keep(const uint64_t *bm, const char *p, size_t len, size_t *at,
+			    const struct spec *s)
 {
 	size_t i = *at, end;
 	uint8_t esc;
@@ -810,7 +864,7 @@ static inline int fast_keep(const char *p, size_t len, size_t *at, const struct 
 	if (s->quick == Q_KEEP_STRING) {
 		if (p[i] != '"')
 			return 0;
-		*at = fast_string_end(p, len, i, &esc);
+		*at = fast_string_end(bm, p, len, i, &esc);
 		return *at ? 1 : -1;
 	}
 	if (s->quick == Q_KEEP_NUMBER) {
@@ -822,7 +876,7 @@ static inline int fast_keep(const char *p, size_t len, size_t *at, const struct 
 	if (s->quick == Q_KEEP_DATE) {
 		if (p[i] != '"')
 			return 0;
-		if (!(end = fast_string_end(p, len, i, &esc)) || esc)
+		if (!(end = fast_string_end(bm, p, len, i, &esc)) || esc)
 			return -1; /* rare: the full path unescapes and checks it */
 		if (!ing_valid_date(p + i + 1, end - i - 2, s->type == F_TIMESTAMP))
 			return -1;
@@ -893,7 +947,7 @@ static int fast_object(struct fast *f, const struct spec *s, int root)
 				i = at + 3 + m->name_len;
 			} else {
 				uint8_t esc;
-				size_t end = at < len && p[at] == '"' ? fast_string_end(p, len, at, &esc)
+				size_t end = at < len && p[at] == '"' ? fast_string_end(f->bm, p, len, at, &esc)
 								      : 0;
 
 				if (!end || esc || end >= len || p[end] != ':' ||
@@ -934,7 +988,7 @@ static int fast_object(struct fast *f, const struct spec *s, int root)
 					f->pend = at;
 				}
 				first = 0;
-				r = fast_keep(p, len, &i, m);
+				r = fast_keep(f->bm, p, len, &i, m);
 				if (r < 0)
 					return -1;
 				if (!r) {
@@ -962,7 +1016,7 @@ static int fast_object(struct fast *f, const struct spec *s, int root)
 /* One value of spec s at f->i, as emit_value() takes it. */
 static int fast_value(struct fast *f, const struct spec *s)
 {
-	int r = fast_keep(f->line, f->len, &f->i, s);
+	int r = fast_keep(f->bm, f->line, f->len, &f->i, s);
 
 	if (r)
 		return r > 0 ? 0 : -1;
@@ -991,7 +1045,7 @@ static int fast_other(struct fast *f, const struct spec *s)
 		if (c == '"') {
 			uint8_t esc;
 
-			if (!(end = fast_string_end(p, f->len, f->i, &esc)))
+			if (!(end = fast_string_end(f->bm, p, f->len, f->i, &esc)))
 				return -1;
 			text = p + f->i + 1;
 			tlen = end - f->i - 2;
@@ -1044,7 +1098,7 @@ static int fast_other(struct fast *f, const struct spec *s)
 	n.start = (uint32_t)f->i;
 	if (c == '"') {
 		n.type = ST_J_STR;
-		f->i = fast_string_end(p, f->len, f->i, &n.escaped);
+		f->i = fast_string_end(f->bm, p, f->len, f->i, &n.escaped);
 	} else if (c == '-' || (c >= '0' && c <= '9')) {
 		n.type = ST_J_NUM;
 		f->i = fast_number_end(p, f->len, f->i);
@@ -1108,7 +1162,7 @@ static const struct plan *fast_plan(struct fast *f)
  * way. */
 static int fast_record(struct wctx *w, const char *line, size_t len)
 {
-	struct fast f = {w, line, len, 0, 0, NULL, 0, 0, 0};
+	struct fast f = {w, line, len, 0, 0, NULL, 0, 0, 0, NULL};
 	const struct plan *plan;
 
 	/* A record's own phone region comes from its parsed country field: the full way. */
@@ -1116,6 +1170,19 @@ static int fast_record(struct wctx *w, const char *line, size_t len)
 	    (w->ing->pattern && !(f.label = plan->label)))
 		return -1;
 	w->det = plan->detect; /* the dataset's threshold and regions, for scanned text */
+#ifdef __SSE2__
+	if (len / 64 + 1 > w->bm_words) {
+		size_t n = len / 64 + 1;
+		uint64_t *bm = st_realloc(w->bm, n * sizeof(*bm));
+
+		if (!bm)
+			return -1; /* the full way needs no map */
+		w->bm = bm;
+		w->bm_words = n;
+	}
+	fast_bitmap(w->bm, line, len);
+	f.bm = w->bm;
+#endif
 	if (fast_object(&f, &plan->root, 1) || f.i != len ||
 	    (w->ing->pattern && !f.label_seen))
 		return -1;
@@ -1253,6 +1320,7 @@ void ing_wctx_release(struct wctx *w)
 	st_buf_release(&w->out);
 	st_buf_release(&w->val);
 	st_buf_release(&w->rej);
+	st_free(w->bm);
 	if (w->tmp)
 		sodium_memzero(w->tmp, w->ing->o.max_record + 1);
 	st_free(w->tmp);
