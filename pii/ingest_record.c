@@ -728,6 +728,20 @@ static void fast_bitmap(uint64_t *bm, const char *p, size_t len)
 }
 #endif
 
+#ifdef __SSE2__
+/* The index of the first special byte at or after j in the map bm of a line (len / 64 + 1
+ * words, j <= len): at most len when the line has none from j on. */
+static inline size_t bm_next(const uint64_t *bm, size_t j)
+{
+	size_t w = j >> 6;
+	uint64_t x = bm[w] & (~UINT64_C(0) << (j & 63));
+
+	while (!x)
+		x = bm[++w];
+	return (w << 6) + (size_t)__builtin_ctzll(x);
+}
+#endif
+
 /* The index past the string whose opening quote is p[i]: plain ASCII is taken here (with bm,
  * the line's special64() map, by a bit search; without, scanned eight bytes at a time);
  * anything else (an escape, UTF-8, a control character) goes to the parser's own scanner.
@@ -742,12 +756,7 @@ static inline size_t fast_string_end(const uint64_t *bm, const char *p, size_t l
 	*escaped = 0;
 #ifdef __SSE2__
 	if (bm) {
-		size_t w = j >> 6;
-		uint64_t x = bm[w] & (~UINT64_C(0) << (j & 63));
-
-		while (!x)
-			x = bm[++w];
-		j = (w << 6) + (size_t)__builtin_ctzll(x);
+		j = bm_next(bm, j);
 		if (j < len && p[j] == '"')
 			return j + 1;
 		return st_json_string_end(p, len, i, escaped);
@@ -1144,12 +1153,25 @@ static const struct plan *fast_plan(struct fast *f)
 		return NULL;
 	f->w->label_hint = (size_t)(at - f->line);
 	v = at + nk;
-	if (!(q = memchr(v, '"', f->len - (size_t)(v - f->line))))
-		return NULL;
-	vlen = (size_t)(q - v);
-	for (size_t k = 0; k < vlen; k++)
-		if ((unsigned char)v[k] < 0x20 || v[k] == '\\')
+	/* The value's end: with the map, its first special byte when that is a quote (then
+	 * there is no backslash or control character before it); else by a scan. */
+	q = NULL;
+#ifdef __SSE2__
+	if (f->bm) {
+		size_t j = bm_next(f->bm, (size_t)(v - f->line));
+
+		if (j < f->len && f->line[j] == '"')
+			q = f->line + j;
+	}
+#endif
+	if (!q) {
+		if (!(q = memchr(v, '"', f->len - (size_t)(v - f->line))))
 			return NULL;
+		for (size_t k = 0; k < (size_t)(q - v); k++)
+			if ((unsigned char)v[k] < 0x20 || v[k] == '\\')
+				return NULL;
+	}
+	vlen = (size_t)(q - v);
 	f->label_at = (size_t)(v - 1 - f->line);
 	for (size_t k = 0; k < ing->nplans; k++)
 		if (ing->plans[k].short_len == vlen && !memcmp(ing->plans[k].short_name, v, vlen))
@@ -1165,11 +1187,8 @@ static int fast_record(struct wctx *w, const char *line, size_t len)
 	struct fast f = {w, line, len, 0, 0, NULL, 0, 0, 0, NULL};
 	const struct plan *plan;
 
-	/* A record's own phone region comes from its parsed country field: the full way. */
-	if (!len || line[0] != '{' || !(plan = fast_plan(&f)) || plan->country_field ||
-	    (w->ing->pattern && !(f.label = plan->label)))
+	if (!len || line[0] != '{')
 		return -1;
-	w->det = plan->detect; /* the dataset's threshold and regions, for scanned text */
 #ifdef __SSE2__
 	if (len / 64 + 1 > w->bm_words) {
 		size_t n = len / 64 + 1;
@@ -1183,6 +1202,11 @@ static int fast_record(struct wctx *w, const char *line, size_t len)
 	fast_bitmap(w->bm, line, len);
 	f.bm = w->bm;
 #endif
+	/* A record's own phone region comes from its parsed country field: the full way. */
+	if (!(plan = fast_plan(&f)) || plan->country_field ||
+	    (w->ing->pattern && !(f.label = plan->label)))
+		return -1;
+	w->det = plan->detect; /* the dataset's threshold and regions, for scanned text */
 	if (fast_object(&f, &plan->root, 1) || f.i != len ||
 	    (w->ing->pattern && !f.label_seen))
 		return -1;
