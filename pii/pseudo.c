@@ -147,28 +147,19 @@ static const char b64pair[4096][2] = {
 	B64P1024(0), B64P1024(1024), B64P1024(2048), B64P1024(3072),
 };
 
-/* The eight bytes at p as a big-endian number (compilers make it one load and a swap). */
-static uint64_t load_be64(const unsigned char *p)
-{
-	return (uint64_t)p[0] << 56 | (uint64_t)p[1] << 48 | (uint64_t)p[2] << 40 |
-	       (uint64_t)p[3] << 32 | (uint64_t)p[4] << 24 | (uint64_t)p[5] << 16 |
-	       (uint64_t)p[6] << 8 | (uint64_t)p[7];
-}
+_Static_assert(PII_TAG_BYTES % 3 == 0, "base64url() takes the tag three bytes at a time");
 
-_Static_assert(PII_TAG_BYTES == 18, "base64url() reads the tag as three groups of six bytes");
-
-/* Unpadded base64url of the 18-byte tag t (readable up to t[19]): 24 characters and a NUL,
- * six bytes (eight characters) at a time. A tag is no secret once it is a pseudonym, so no
- * constant-time encoder is needed. */
+/* Unpadded base64url of the 18-byte tag t: 24 characters and a NUL, three bytes (four
+ * characters) at a time. The tag is read a byte at a time on purpose: pii_b2b_digest() has
+ * just written it byte by byte, and a wider load would wait for those stores. A tag is no
+ * secret once it is a pseudonym, so no constant-time encoder is needed. */
 static void base64url(const unsigned char *t, char *out)
 {
-	for (int i = 0; i < PII_TAG_BYTES; i += 6, out += 8) {
-		uint64_t v = load_be64(t + i);
+	for (int i = 0; i < PII_TAG_BYTES; i += 3, out += 4) {
+		uint32_t v = (uint32_t)t[i] << 16 | (uint32_t)t[i + 1] << 8 | t[i + 2];
 
-		memcpy(out, b64pair[v >> 52], 2);
-		memcpy(out + 2, b64pair[(v >> 40) & 4095], 2);
-		memcpy(out + 4, b64pair[(v >> 28) & 4095], 2);
-		memcpy(out + 6, b64pair[(v >> 16) & 4095], 2);
+		memcpy(out, b64pair[v >> 12], 2);
+		memcpy(out + 2, b64pair[v & 4095], 2);
 	}
 	*out = '\0';
 }
@@ -176,14 +167,13 @@ static void base64url(const unsigned char *t, char *out)
 int pii_pseudonym(struct pii_pseudonymizer *h, const char *category, const char *value, size_t len,
 		  char *out, struct st_error *err)
 {
-	unsigned char tag[PII_TAG_BYTES + 6]; /* base64url() reads two bytes past the tag */
+	unsigned char tag[PII_TAG_BYTES];
 	struct sub *s = find_sub(h, category ? category : "", err);
 	size_t idlen = h->idlen;
 
 	if (!s)
 		return -1;
 	pii_b2b_digest(s->state, (const unsigned char *)value, len, tag);
-	memset(tag + PII_TAG_BYTES, 0, sizeof(tag) - PII_TAG_BYTES);
 	/* The whole id array (NUL-padded, and out has room), a copy of constant size. */
 	memcpy(out, h->id, PII_KEY_ID_MAX);
 	out[idlen] = ':';
