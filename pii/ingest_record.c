@@ -747,7 +747,7 @@ static inline size_t bm_next(const uint64_t *bm, size_t j)
 #endif
 
 /* The index past the string whose opening quote is p[i]: plain ASCII is taken here (with bm,
- * the line's special64() map, by a bit search; without, scanned eight bytes at a time);
+ * the line's fast_bitmap(), by a bit search; without, scanned eight bytes at a time);
  * anything else (an escape, UTF-8, a control character) goes to the parser's own scanner.
  * 0 when the string is not valid. */
 static inline size_t fast_string_end(const uint64_t *bm, const char *p, size_t len, size_t i,
@@ -951,7 +951,8 @@ static int fast_object(struct fast *f, const struct spec *s, int root)
 
 				if (len - at > h->name_len + 2 && p[at] == '"' &&
 				    !memcmp(p + at + 1, h->name, h->name_len) &&
-				    p[at + 1 + h->name_len] == '"' && p[at + 2 + h->name_len] == ':')
+				    p[at + 1 + h->name_len] == '"' &&
+				    p[at + 2 + h->name_len] == ':')
 					fi = hint;
 			}
 			if (fi < nf) {
@@ -960,8 +961,9 @@ static int fast_object(struct fast *f, const struct spec *s, int root)
 				i = at + 3 + m->name_len;
 			} else {
 				uint8_t esc;
-				size_t end = at < len && p[at] == '"' ? fast_string_end(f->bm, p, len, at, &esc)
-								      : 0;
+				size_t end = at < len && p[at] == '"'
+						     ? fast_string_end(f->bm, p, len, at, &esc)
+						     : 0;
 
 				if (!end || esc || end >= len || p[end] != ':' ||
 				    !(m = find_spec_from(s, p + at + 1, end - at - 2, &hint)))
@@ -1051,6 +1053,7 @@ static int fast_other(struct fast *f, const struct spec *s)
 	if ((s->quick == Q_HASH_STRING && c == '"') ||
 	    (s->quick == Q_HASH_INT && (end = short_int_end(p, f->len, f->i)))) {
 		char q[PII_PSEUDONYM_MAX + 2];
+		struct st_buf *o;
 		const char *text = p + f->i;
 		size_t tlen = end - f->i;
 		int k;
@@ -1067,14 +1070,35 @@ static int fast_other(struct fast *f, const struct spec *s)
 				text = f->w->tmp;
 			}
 		}
-		k = pii_pseudonymize(f->w->h, s->norm, s->category, text, tlen,
-				     f->w->ing->o.country_code, q + 1, &f->w->err);
-		if (k < 0) /* not of its kind, or a system error: the full path says */
-			return -1;
-		q[0] = '"';
-		q[k + 1] = '"';
-		if (fast_flush(f, f->i) || st_buf_add(&f->w->out, q, (size_t)k + 2))
-			return -1;
+		/* Where the output has room for the pending input, the quotes and the longest
+		 * pseudonym, it is written there directly; else through q. */
+		o = &f->w->out;
+		if (o->p && f->i - f->pend + PII_PSEUDONYM_MAX + 3 < o->cap - o->len &&
+		    f->i - f->pend + PII_PSEUDONYM_MAX + 2 <= o->max - o->len) {
+			char *at = o->p + o->len;
+			size_t pn = f->i - f->pend;
+
+			memcpy(at, p + f->pend, pn);
+			at[pn] = '"';
+			k = pii_pseudonymize(f->w->h, s->norm, s->category, text, tlen,
+					     f->w->ing->o.country_code, at + pn + 1, &f->w->err);
+			if (k < 0) { /* not of its kind, or a system error: the full path says */
+				o->p[o->len] = '\0';
+				return -1;
+			}
+			at[pn + 1 + (size_t)k] = '"';
+			at[pn + 2 + (size_t)k] = '\0';
+			o->len += pn + 2 + (size_t)k;
+		} else {
+			k = pii_pseudonymize(f->w->h, s->norm, s->category, text, tlen,
+					     f->w->ing->o.country_code, q + 1, &f->w->err);
+			if (k < 0)
+				return -1;
+			q[0] = '"';
+			q[k + 1] = '"';
+			if (fast_flush(f, f->i) || st_buf_add(o, q, (size_t)k + 2))
+				return -1;
+		}
 		f->i = f->pend = end;
 		return 0;
 	}

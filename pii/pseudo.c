@@ -132,8 +132,9 @@ _Static_assert(PII_PSEUDONYM_MAX >= PII_KEY_ID_MAX + 1 + PII_TAG_BYTES / 3 * 4 +
 
 /* base64url's alphabet (RFC 4648 section 5) as arithmetic, so that the pair table below
  * is a constant: 0-25 'A'-'Z', 26-51 'a'-'z', 52-61 '0'-'9', 62 '-', 63 '_'. */
-#define B64(x) ((char)((x) < 26 ? 'A' + (x) : (x) < 52 ? 'a' + (x) - 26 : (x) < 62 ? '0' + (x) - 52 \
-		       : (x) == 62 ? '-' : '_'))
+#define B64(x)                                                                                 \
+	((char)((x) < 26 ? 'A' + (x) : (x) < 52 ? 'a' + (x) - 26 : (x) < 62 ? '0' + (x) - 52     \
+		: (x) == 62 ? '-' : '_'))
 #define B64P1(i) {B64((i) >> 6), B64((i) & 63)}
 #define B64P4(i) B64P1(i), B64P1((i) + 1), B64P1((i) + 2), B64P1((i) + 3)
 #define B64P16(i) B64P4(i), B64P4((i) + 4), B64P4((i) + 8), B64P4((i) + 12)
