@@ -758,7 +758,9 @@ static inline size_t fast_string_end(const uint64_t *bm, const char *p, size_t l
 	size_t j = i + 1;
 
 	*escaped = 0;
-#ifdef __SSE2__
+#ifndef __SSE2__
+	(void)bm;
+#else
 	if (bm) {
 		j = bm_next(bm, j);
 		if (j < len && p[j] == '"')
