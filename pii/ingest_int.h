@@ -75,6 +75,8 @@ struct wctx {
 	int reason;      /* set by the rewrite when it rejects */
 	int suppressed;  /* the record belongs to a suppressed subject */
 	size_t label_hint; /* where the last record's label was: the fast path looks there first */
+	uint64_t *bm;    /* the fast path's map of the line's special bytes, bm_words words */
+	size_t bm_words;
 	char why[256];
 	struct st_error err;
 };

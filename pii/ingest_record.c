@@ -676,6 +676,7 @@ struct fast {
 	size_t label_at; /* where the label's value should start */
 	int label_seen;
 	int depth;
+	const uint64_t *bm; /* the line's special64() map, or NULL */
 };
 
 /* Copies the pending input up to at into the output; the bytes from at on are pending. */
@@ -688,17 +689,85 @@ static int fast_flush(struct fast *f, size_t at)
 }
 
 static int fast_value(struct fast *f, const struct spec *s);
+static int fast_other(struct fast *f, const struct spec *s);
 
-/* The index past the string whose opening quote is p[i]: plain ASCII is scanned here, eight
- * bytes at a time; anything else (an escape, UTF-8, a control character) goes to the
- * parser's own scanner. 0 when the string is not valid. */
-static size_t fast_string_end(const char *p, size_t len, size_t i, uint8_t *escaped)
+#ifdef __SSE2__
+/* Bit k of the result: byte k of the 16 at p is a quote, a backslash, or below 0x20 or above
+ * 0x7f (signed, below 0x20): a byte that ends plain ASCII text in a string. */
+static inline unsigned special16(const char *p)
+{
+	const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\'),
+		      space = _mm_set1_epi8(0x20);
+	__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+
+	return (unsigned)_mm_movemask_epi8(_mm_or_si128(
+		_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)),
+		_mm_cmplt_epi8(v, space)));
+}
+
+/* Fills bm (len / 64 + 1 words) with the line's special bytes, special16() 64 bytes a word:
+ * one pass with no branch on the data, after which a string's end is a bit search rather
+ * than a scan each member waits for. The bytes after the line count as special, so that a
+ * search always ends within the map. */
+static void fast_bitmap(uint64_t *bm, const char *p, size_t len)
+{
+	size_t w = 0, at = 0;
+	unsigned k = 0;
+	uint64_t bits = 0;
+
+	for (; len - at >= 64; at += 64)
+		bm[w++] = (uint64_t)special16(p + at) | (uint64_t)special16(p + at + 16) << 16 |
+			  (uint64_t)special16(p + at + 32) << 32 |
+			  (uint64_t)special16(p + at + 48) << 48;
+	/* The last word: sixteen bytes at a time while they are in the line, then byte by
+	 * byte (no copy, whose narrow stores a wide load would wait for). */
+	for (; len - at >= 16; at += 16, k += 16)
+		bits |= (uint64_t)special16(p + at) << k;
+	for (; at < len; at++, k++) {
+		signed char c = (signed char)p[at];
+
+		bits |= (uint64_t)(c < 0x20 || c == '"' || c == '\\') << k;
+	}
+	bm[w] = bits | ~UINT64_C(0) << k; /* k < 64 */
+}
+#endif
+
+#ifdef __SSE2__
+/* The index of the first special byte at or after j in the map bm of a line (len / 64 + 1
+ * words, j <= len): at most len when the line has none from j on. */
+static inline size_t bm_next(const uint64_t *bm, size_t j)
+{
+	size_t w = j >> 6;
+	uint64_t x = bm[w] & (~UINT64_C(0) << (j & 63));
+
+	while (!x)
+		x = bm[++w];
+	return (w << 6) + (size_t)__builtin_ctzll(x);
+}
+#endif
+
+/* The index past the string whose opening quote is p[i]: plain ASCII is taken here (with bm,
+ * the line's fast_bitmap(), by a bit search; without, scanned eight bytes at a time);
+ * anything else (an escape, UTF-8, a control character) goes to the parser's own scanner.
+ * 0 when the string is not valid. */
+static inline size_t fast_string_end(const uint64_t *bm, const char *p, size_t len, size_t i,
+				     uint8_t *escaped)
 {
 	const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
 	const uint64_t q = 0x2222222222222222ULL, b = 0x5c5c5c5c5c5c5c5cULL;
 	size_t j = i + 1;
 
 	*escaped = 0;
+#ifndef __SSE2__
+	(void)bm;
+#else
+	if (bm) {
+		j = bm_next(bm, j);
+		if (j < len && p[j] == '"')
+			return j + 1;
+		return st_json_string_end(p, len, i, escaped);
+	}
+#endif
 #ifdef __SSE2__
 	/* Sixteen bytes at a time where SSE2 is there (every x86-64): a quote, a backslash, or
 	 * a byte below 0x20 or above 0x7f (signed, below 0x20) stops the scan. */
@@ -715,7 +784,9 @@ static size_t fast_string_end(const char *p, size_t len, size_t i, uint8_t *esca
 
 			if (hit) {
 				j += (size_t)__builtin_ctz(hit);
-				goto bytes;
+				if (p[j] == '"')
+					return j + 1;
+				return st_json_string_end(p, len, i, escaped);
 			}
 			j += 16;
 		}
@@ -734,9 +805,6 @@ static size_t fast_string_end(const char *p, size_t len, size_t i, uint8_t *esca
 		}
 		j += 8;
 	}
-#ifdef __SSE2__
-bytes:
-#endif
 	while (j < len && (unsigned char)p[j] >= 0x20 && (unsigned char)p[j] < 0x80 &&
 	       p[j] != '"' && p[j] != '\\')
 		j++;
@@ -752,9 +820,30 @@ static size_t short_int_end(const char *p, size_t len, size_t i)
 {
 	size_t j = i + (p[i] == '-'), d = 0;
 
-	if (j < len && p[j] >= '1' && p[j] <= '9')
+	if (j < len && p[j] >= '1' && p[j] <= '9') {
+#if defined(__GNUC__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+		/* Eight bytes at once: a byte of nd is not 0 where the byte is not a digit (its
+		 * high nibble is not 3, or its low one is over 9). */
+		if (len - j >= 8) {
+			uint64_t x, nd;
+
+			memcpy(&x, p + j, 8);
+			nd = ((x & 0xF0F0F0F0F0F0F0F0ULL) ^ 0x3030303030303030ULL) |
+			     (((x & 0x0F0F0F0F0F0F0F0FULL) + 0x0606060606060606ULL) &
+			      0xF0F0F0F0F0F0F0F0ULL);
+			if (nd) {
+				d = (size_t)__builtin_ctzll(nd) / 8; /* 1 to 7 digits */
+				j += d;
+				goto after;
+			}
+		}
+#endif
 		while (j < len && p[j] >= '0' && p[j] <= '9' && d <= 9)
 			j++, d++;
+	}
+#if defined(__GNUC__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+after:
+#endif
 	if (d && d <= 9 && j < len && p[j] != '.' && p[j] != 'e' && p[j] != 'E')
 		return j;
 	return 0;
@@ -780,114 +869,135 @@ static size_t fast_number_end(const char *p, size_t len, size_t i)
  * nine digits, which every numeric type takes (scalar_result() would find nothing to say).
  * Returns 1 when it took the value at f->i, -1 when the record must go the full way, 0 when
  * the value is not one of those (fast_value() then takes it). */
-static inline int fast_keep(struct fast *f, const struct spec *s)
+static inline int fast_keep(const uint64_t *bm, const char *p, size_t len, size_t *at,
+			    const struct spec *s)
 {
-	const char *p = f->line;
-	size_t end;
+	size_t i = *at, end;
 	uint8_t esc;
 
-	switch (s->quick) {
-	case Q_KEEP_STRING:
-		if (p[f->i] != '"')
+	/* Tested in the order of how often they come, not by a jump table. */
+	if (s->quick == Q_KEEP_STRING) {
+		if (p[i] != '"')
 			return 0;
-		f->i = fast_string_end(p, f->len, f->i, &esc);
-		return f->i ? 1 : -1;
-	case Q_KEEP_DATE:
-		if (p[f->i] != '"')
-			return 0;
-		if (!(end = fast_string_end(p, f->len, f->i, &esc)) || esc)
-			return -1; /* rare: the full path unescapes and checks it */
-		if (!ing_valid_date(p + f->i + 1, end - f->i - 2, s->type == F_TIMESTAMP))
-			return -1;
-		f->i = end;
-		return 1;
-	case Q_KEEP_NUMBER:
-		if (!(end = short_int_end(p, f->len, f->i)))
-			return 0;
-		f->i = end;
-		return 1;
-	default:
-		return 0;
+		*at = fast_string_end(bm, p, len, i, &esc);
+		return *at ? 1 : -1;
 	}
+	if (s->quick == Q_KEEP_NUMBER) {
+		if (!(end = short_int_end(p, len, i)))
+			return 0;
+		*at = end;
+		return 1;
+	}
+	if (s->quick == Q_KEEP_DATE) {
+		if (p[i] != '"')
+			return 0;
+		if (!(end = fast_string_end(bm, p, len, i, &esc)) || esc)
+			return -1; /* rare: the full path unescapes and checks it */
+		if (!ing_valid_date(p + i + 1, end - i - 2, s->type == F_TIMESTAMP))
+			return -1;
+		*at = end;
+		return 1;
+	}
+	return 0;
 }
 
-/* An object of spec s, at its '{'. root: the record itself. */
+/* Whether the member key whose first 24 bytes are a, b, d (as memcpy loads them) is field
+ * h's: '"name":' with a name that needs no escape, compared under h's mask. */
+static inline int quick_key_is(const struct spec *h, uint64_t a, uint64_t b, uint64_t d)
+{
+	return h->quick_key && !(((a ^ h->key_word[0]) & h->key_mask[0]) |
+				 ((b ^ h->key_word[1]) & h->key_mask[1]) |
+				 ((d ^ h->key_word[2]) & h->key_mask[2]));
+}
+
+/* An object of spec s, at its '{'. root: the record itself. The read position is kept in
+ * a local, and handed to f->i only around the calls that take f. */
 static int fast_object(struct fast *f, const struct spec *s, int root)
 {
 	const char *p = f->line;
+	const size_t len = f->len, nf = s->nfields;
+	const struct spec *fields = s->fields, *label = root ? f->label : NULL;
 	uint64_t seen = 0;
-	size_t hint = 0;
+	size_t hint = 0, i = f->i + 1;
 	int first = 1, r;
 
-	if (s->nfields > 64 || ++f->depth > ST_JSON_MAX_DEPTH / 2)
+	if (nf > 64 || ++f->depth > ST_JSON_MAX_DEPTH / 2)
 		return -1;
-	f->i++;
-	if (f->i < f->len && p[f->i] == '}')
-		f->i++;
+	if (i < len && p[i] == '}')
+		i++;
 	else
 		for (size_t k = 0;; k++) {
-			size_t at = f->i; /* the member's key; a comma before it when k > 0 */
-			const struct spec *m = NULL;
+			size_t at = i, fi = nf; /* the member's key; a comma before it when k > 0 */
+			const struct spec *m;
+			char c;
 
-			if (hint < s->nfields && s->fields[hint].plain) {
-				const struct spec *h = &s->fields[hint];
-				int hit;
+			/* Members mostly come in schema order: the key is the next field's, or
+			 * one or two further on when the record leaves optional fields out. A
+			 * key matched here is the field's name exactly, as find_spec_from()
+			 * would match it. */
+			if (len - at >= 24) {
+				uint64_t a, b, d;
 
-				if (h->quick_key && f->len - at >= 24) {
-					uint64_t a, b, d;
-
-					memcpy(&a, p + at, 8);
-					memcpy(&b, p + at + 8, 8);
-					memcpy(&d, p + at + 16, 8);
-					hit = !(((a ^ h->key_word[0]) & h->key_mask[0]) |
-						((b ^ h->key_word[1]) & h->key_mask[1]) |
-						((d ^ h->key_word[2]) & h->key_mask[2]));
-				} else {
-					hit = f->len - at > h->name_len + 2 && p[at] == '"' &&
-					      !memcmp(p + at + 1, h->name, h->name_len) &&
-					      p[at + 1 + h->name_len] == '"' &&
-					      p[at + 2 + h->name_len] == ':';
-				}
-				if (hit) {
-					m = h;
-					hint++;
-					f->i = at + 3 + h->name_len;
-				}
+				memcpy(&a, p + at, 8);
+				memcpy(&b, p + at + 8, 8);
+				memcpy(&d, p + at + 16, 8);
+				for (size_t t = hint; t < nf && t < hint + 3; t++)
+					if (quick_key_is(&fields[t], a, b, d)) {
+						fi = t;
+						break;
+					}
 			}
-			if (!m) {
+			if (fi == nf && hint < nf && fields[hint].plain &&
+			    (!fields[hint].quick_key || len - at < 24)) {
+				const struct spec *h = &fields[hint];
+
+				if (len - at > h->name_len + 2 && p[at] == '"' &&
+				    !memcmp(p + at + 1, h->name, h->name_len) &&
+				    p[at + 1 + h->name_len] == '"' &&
+				    p[at + 2 + h->name_len] == ':')
+					fi = hint;
+			}
+			if (fi < nf) {
+				m = &fields[fi];
+				hint = fi + 1;
+				i = at + 3 + m->name_len;
+			} else {
 				uint8_t esc;
-				size_t end = at < f->len && p[at] == '"'
-						     ? fast_string_end(p, f->len, at, &esc)
+				size_t end = at < len && p[at] == '"'
+						     ? fast_string_end(f->bm, p, len, at, &esc)
 						     : 0;
 
-				if (!end || esc || end >= f->len || p[end] != ':' ||
+				if (!end || esc || end >= len || p[end] != ':' ||
 				    !(m = find_spec_from(s, p + at + 1, end - at - 2, &hint)))
 					return -1;
-				f->i = end + 1;
+				fi = (size_t)(m - fields);
+				i = end + 1;
 			}
-			if (seen & (UINT64_C(1) << (m - s->fields)))
+			if (seen & (UINT64_C(1) << fi))
 				return -1;
-			seen |= UINT64_C(1) << (m - s->fields);
-			if (f->i >= f->len)
+			seen |= UINT64_C(1) << fi;
+			if (i >= len)
 				return -1;
-			if (root && m == f->label) {
-				if (f->i != f->label_at)
+			if (m == label) {
+				if (i != f->label_at)
 					return -1;
 				f->label_seen = 1;
 			}
-			if (m->transform == PII_T_DROP && p[f->i] != 'n') {
+			if (m->transform == PII_T_DROP && p[i] != 'n') {
 				/* Checked, then left out with its comma (or the next one's). */
 				size_t mark;
 
 				if (fast_flush(f, k ? at - 1 : at))
 					return -1;
 				mark = f->w->out.len;
+				f->i = i;
 				if (fast_value(f, m))
 					return -1;
+				i = f->i;
 				f->w->out.len = mark;
 				if (f->w->out.p)
 					f->w->out.p[mark] = '\0';
-				f->pend = f->i;
+				f->pend = i;
 			} else {
 				if (first && k) { /* the first member written: its comma goes */
 					if (fast_flush(f, at - 1))
@@ -895,43 +1005,57 @@ static int fast_object(struct fast *f, const struct spec *s, int root)
 					f->pend = at;
 				}
 				first = 0;
-				r = fast_keep(f, m);
-				if (r < 0 || (!r && fast_value(f, m)))
+				r = fast_keep(f->bm, p, len, &i, m);
+				if (r < 0)
 					return -1;
+				if (!r) {
+					f->i = i;
+					if (fast_other(f, m))
+						return -1;
+					i = f->i;
+				}
 			}
-			if (f->i >= f->len)
+			if (i >= len)
 				return -1;
-			if (p[f->i] == '}') {
-				f->i++;
+			c = p[i++];
+			if (c == '}')
 				break;
-			}
-			if (p[f->i] != ',')
+			if (c != ',')
 				return -1;
-			f->i++;
 		}
 	if ((seen & s->required_mask) != s->required_mask)
 		return -1;
 	f->depth--;
+	f->i = i;
 	return 0;
 }
 
 /* One value of spec s at f->i, as emit_value() takes it. */
 static int fast_value(struct fast *f, const struct spec *s)
 {
+	int r = fast_keep(f->bm, f->line, f->len, &f->i, s);
+
+	if (r)
+		return r > 0 ? 0 : -1;
+	return fast_other(f, s);
+}
+
+/* A value of spec s at f->i that fast_keep() did not take. */
+static int fast_other(struct fast *f, const struct spec *s)
+{
 	const char *p = f->line;
 	struct st_jnode n;
 	const char *res = NULL;
 	size_t rlen = 0;
-	int kind = SC_RAW, r;
+	int kind = SC_RAW;
 	char c = p[f->i];
 	size_t end = 0;
 
-	if ((r = fast_keep(f, s)))
-		return r > 0 ? 0 : -1;
 	/* Pseudonymized: a string, or an integer as above, hashed straight into the output. */
 	if ((s->quick == Q_HASH_STRING && c == '"') ||
 	    (s->quick == Q_HASH_INT && (end = short_int_end(p, f->len, f->i)))) {
 		char q[PII_PSEUDONYM_MAX + 2];
+		struct st_buf *o;
 		const char *text = p + f->i;
 		size_t tlen = end - f->i;
 		int k;
@@ -939,7 +1063,7 @@ static int fast_value(struct fast *f, const struct spec *s)
 		if (c == '"') {
 			uint8_t esc;
 
-			if (!(end = fast_string_end(p, f->len, f->i, &esc)))
+			if (!(end = fast_string_end(f->bm, p, f->len, f->i, &esc)))
 				return -1;
 			text = p + f->i + 1;
 			tlen = end - f->i - 2;
@@ -948,14 +1072,35 @@ static int fast_value(struct fast *f, const struct spec *s)
 				text = f->w->tmp;
 			}
 		}
-		k = pii_pseudonymize(f->w->h, s->norm, s->category, text, tlen,
-				     f->w->ing->o.country_code, q + 1, &f->w->err);
-		if (k < 0) /* not of its kind, or a system error: the full path says */
-			return -1;
-		q[0] = '"';
-		q[k + 1] = '"';
-		if (fast_flush(f, f->i) || st_buf_add(&f->w->out, q, (size_t)k + 2))
-			return -1;
+		/* Where the output has room for the pending input, the quotes and the longest
+		 * pseudonym, it is written there directly; else through q. */
+		o = &f->w->out;
+		if (o->p && f->i - f->pend + PII_PSEUDONYM_MAX + 3 < o->cap - o->len &&
+		    f->i - f->pend + PII_PSEUDONYM_MAX + 2 <= o->max - o->len) {
+			char *at = o->p + o->len;
+			size_t pn = f->i - f->pend;
+
+			memcpy(at, p + f->pend, pn);
+			at[pn] = '"';
+			k = pii_pseudonymize(f->w->h, s->norm, s->category, text, tlen,
+					     f->w->ing->o.country_code, at + pn + 1, &f->w->err);
+			if (k < 0) { /* not of its kind, or a system error: the full path says */
+				o->p[o->len] = '\0';
+				return -1;
+			}
+			at[pn + 1 + (size_t)k] = '"';
+			at[pn + 2 + (size_t)k] = '\0';
+			o->len += pn + 2 + (size_t)k;
+		} else {
+			k = pii_pseudonymize(f->w->h, s->norm, s->category, text, tlen,
+					     f->w->ing->o.country_code, q + 1, &f->w->err);
+			if (k < 0)
+				return -1;
+			q[0] = '"';
+			q[k + 1] = '"';
+			if (fast_flush(f, f->i) || st_buf_add(o, q, (size_t)k + 2))
+				return -1;
+		}
 		f->i = f->pend = end;
 		return 0;
 	}
@@ -992,7 +1137,7 @@ static int fast_value(struct fast *f, const struct spec *s)
 	n.start = (uint32_t)f->i;
 	if (c == '"') {
 		n.type = ST_J_STR;
-		f->i = fast_string_end(p, f->len, f->i, &n.escaped);
+		f->i = fast_string_end(f->bm, p, f->len, f->i, &n.escaped);
 	} else if (c == '-' || (c >= '0' && c <= '9')) {
 		n.type = ST_J_NUM;
 		f->i = fast_number_end(p, f->len, f->i);
@@ -1038,12 +1183,25 @@ static const struct plan *fast_plan(struct fast *f)
 		return NULL;
 	f->w->label_hint = (size_t)(at - f->line);
 	v = at + nk;
-	if (!(q = memchr(v, '"', f->len - (size_t)(v - f->line))))
-		return NULL;
-	vlen = (size_t)(q - v);
-	for (size_t k = 0; k < vlen; k++)
-		if ((unsigned char)v[k] < 0x20 || v[k] == '\\')
+	/* The value's end: with the map, its first special byte when that is a quote (then
+	 * there is no backslash or control character before it); else by a scan. */
+	q = NULL;
+#ifdef __SSE2__
+	if (f->bm) {
+		size_t j = bm_next(f->bm, (size_t)(v - f->line));
+
+		if (j < f->len && f->line[j] == '"')
+			q = f->line + j;
+	}
+#endif
+	if (!q) {
+		if (!(q = memchr(v, '"', f->len - (size_t)(v - f->line))))
 			return NULL;
+		for (size_t k = 0; k < (size_t)(q - v); k++)
+			if ((unsigned char)v[k] < 0x20 || v[k] == '\\')
+				return NULL;
+	}
+	vlen = (size_t)(q - v);
 	f->label_at = (size_t)(v - 1 - f->line);
 	for (size_t k = 0; k < ing->nplans; k++)
 		if (ing->plans[k].short_len == vlen && !memcmp(ing->plans[k].short_name, v, vlen))
@@ -1056,11 +1214,26 @@ static const struct plan *fast_plan(struct fast *f)
  * way. */
 static int fast_record(struct wctx *w, const char *line, size_t len)
 {
-	struct fast f = {w, line, len, 0, 0, NULL, 0, 0, 0};
+	struct fast f = {w, line, len, 0, 0, NULL, 0, 0, 0, NULL};
 	const struct plan *plan;
 
+	if (!len || line[0] != '{')
+		return -1;
+#ifdef __SSE2__
+	if (len / 64 + 1 > w->bm_words) {
+		size_t n = len / 64 + 1;
+		uint64_t *bm = st_realloc(w->bm, n * sizeof(*bm));
+
+		if (!bm)
+			return -1; /* the full way needs no map */
+		w->bm = bm;
+		w->bm_words = n;
+	}
+	fast_bitmap(w->bm, line, len);
+	f.bm = w->bm;
+#endif
 	/* A record's own phone region comes from its parsed country field: the full way. */
-	if (!len || line[0] != '{' || !(plan = fast_plan(&f)) || plan->country_field ||
+	if (!(plan = fast_plan(&f)) || plan->country_field ||
 	    (w->ing->pattern && !(f.label = plan->label)))
 		return -1;
 	w->det = plan->detect; /* the dataset's threshold and regions, for scanned text */
@@ -1201,6 +1374,7 @@ void ing_wctx_release(struct wctx *w)
 	st_buf_release(&w->out);
 	st_buf_release(&w->val);
 	st_buf_release(&w->rej);
+	st_free(w->bm);
 	if (w->tmp)
 		sodium_memzero(w->tmp, w->ing->o.max_record + 1);
 	st_free(w->tmp);

@@ -35,7 +35,8 @@ int pii_norm_for_category(const char *category)
 
 static int is_space(char c)
 {
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+	/* ' ', or '\t' '\n' '\v' '\f' '\r', which are 9 to 13. */
+	return c == ' ' || (unsigned char)(c - '\t') <= '\r' - '\t';
 }
 
 static void trim(const char **s, size_t *len)
@@ -212,16 +213,29 @@ static int canonical_ipv4(const char *s, size_t n)
 {
 	size_t i = 0;
 
+	if (n < 7 || n > 15)
+		return 0;
 	for (int k = 0; k < 4; k++) {
-		size_t d = 0;
-		unsigned v = 0;
+		unsigned v, c;
 
 		if (k && (i >= n || s[i++] != '.'))
 			return 0;
-		while (i < n && d < 4 && s[i] >= '0' && s[i] <= '9')
-			v = v * 10 + (unsigned)(s[i++] - '0'), d++;
-		if (!d || d > 3 || v > 255 || (d > 1 && s[i - d] == '0'))
+		/* One to three digits, no leading zero, at most 255. */
+		if (i >= n || (v = (unsigned)(unsigned char)s[i] - '0') > 9)
 			return 0;
+		i++;
+		if (i < n && (c = (unsigned)(unsigned char)s[i] - '0') <= 9) {
+			if (!v)
+				return 0;
+			v = v * 10 + c;
+			i++;
+			if (i < n && (c = (unsigned)(unsigned char)s[i] - '0') <= 9) {
+				v = v * 10 + c;
+				i++;
+				if (v > 255 || (i < n && (unsigned)(unsigned char)s[i] - '0' <= 9))
+					return 0;
+			}
+		}
 	}
 	return i == n;
 }
