@@ -128,6 +128,11 @@ struct sqlite3 *audit_db(struct audit_log *log)
 	return log->db;
 }
 
+const unsigned char *audit_log_public_key(const struct audit_log *log)
+{
+	return log->pk;
+}
+
 /* ---- Canonical encoding -------------------------------------------------------------- */
 
 static void put_u64(SHA256_CTX *h, uint64_t v)
@@ -1648,6 +1653,45 @@ out:
 	writer_unlock(log);
 	/* on disk before the caller acts on it (as audit_end(), outside the writer lock) */
 	if (!ret && wal_settle(log, err))
+		ret = -1;
+	return ret;
+}
+
+int audit_append_many(struct audit_log *log, const struct audit_item *items, size_t n,
+		      struct st_error *err)
+{
+	struct audit_row r;
+	const unsigned char *mk;
+	int ret = -1, began = 0;
+
+	if (!n)
+		return 0;
+	if (!sqlite3_get_autocommit(log->db))
+		return st_error_set(err, ST_E_SYSTEM, "a batch of audit records needs the log to itself");
+	writer_lock(log);
+	mk = mk_open(log); /* once for the batch: append_locked()'s opens nest inside it */
+	if (st_sql_run(log->db, "BEGIN IMMEDIATE", err))
+		goto out;
+	began = 1;
+	for (size_t i = 0; i < n; i++) {
+		row_from_entry(log, items[i].e, &r);
+		r.outcome = audit_outcome_name(items[i].outcome);
+		r.reason = items[i].reason;
+		r.counts = items[i].counts;
+		if (append_locked(log, &r, 0, err))
+			goto out;
+	}
+	if (st_sql_run(log->db, "COMMIT", err))
+		goto out;
+	began = 0;
+	ret = 0;
+out:
+	if (began)
+		sqlite3_exec(log->db, "ROLLBACK", NULL, NULL, NULL);
+	if (mk)
+		mk_close(log);
+	writer_unlock(log);
+	if (!ret && wal_settle(log, err)) /* durable before any of them is acted on */
 		ret = -1;
 	return ret;
 }

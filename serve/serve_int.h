@@ -65,6 +65,7 @@ struct server {
 	pthread_mutex_t ident; /* the password and group databases and steward.yaml, when read */
 	pthread_mutex_t out;   /* one access line at a time */
 	struct role_cache roles;
+	struct audit_group *group; /* the workers' audit records, written in groups */
 	struct MHD_Daemon *tcp, *unx;
 	int unix_fd;
 };

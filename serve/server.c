@@ -287,7 +287,7 @@ static enum MHD_Result run_route(struct server *s, struct MHD_Connection *c, str
 
 		snprintf(reason, sizeof(reason), "needs the '%s' role",
 			 audit_role_name(need < 0 ? AUDIT_ROLE_ADMIN : need));
-		if (audit_append(log, &e, AUDIT_DENIED, reason, NULL, &err))
+		if (audit_group_append(s->group, log, &e, AUDIT_DENIED, reason, NULL, &err))
 			return serve_reply_error(c, r, MHD_HTTP_SERVICE_UNAVAILABLE,
 					   "the audit log cannot be written: %s", err.msg);
 		return serve_reply_error(c, r, MHD_HTTP_FORBIDDEN, "'%s' needs the '%s' role; '%s' has %s%s%s",
@@ -296,7 +296,8 @@ static enum MHD_Result run_route(struct server *s, struct MHD_Connection *c, str
 				   a->role ? audit_role_name(a->role) : "", a->role ? "' role" : "");
 	}
 	if ((rt->methods & SERVE_PAGE) && !strcmp(r->method, "POST") && !serve_csrf_ok(c, r)) {
-		if (audit_append(log, &e, AUDIT_DENIED, "no valid csrf token", NULL, &err))
+		if (audit_group_append(s->group, log, &e, AUDIT_DENIED, "no valid csrf token", NULL,
+				       &err))
 			return serve_reply_error(c, r, MHD_HTTP_SERVICE_UNAVAILABLE,
 						 "the audit log cannot be written: %s", err.msg);
 		return serve_reply_error(c, r, MHD_HTTP_FORBIDDEN,
@@ -305,7 +306,8 @@ static enum MHD_Result run_route(struct server *s, struct MHD_Connection *c, str
 	}
 	/* A read whose only effect is its answer is recorded once, complete, after the handler
 	 * has queued the answer and before it is sent (as the CLI holds such a command's
-	 * output): one write and one shared sync instead of two. */
+	 * output): one write and one shared sync instead of two, and the writes of requests
+	 * recorded at the same time are grouped (one transaction and one sync for them all). */
 	once = audit_action_output_only(rt->action) &&
 	       (!strcmp(r->method, "GET") || !strcmp(r->method, "HEAD"));
 	if (!once && audit_begin(log, &e, &err))
@@ -327,7 +329,7 @@ static enum MHD_Result run_route(struct server *s, struct MHD_Connection *c, str
 		if (st_sql_run(catalog_db(snap), "COMMIT", &ignored))
 			sqlite3_exec(catalog_db(snap), "ROLLBACK", NULL, NULL, NULL);
 	}
-	if (once ? audit_append(log, &e, r->status < 400 ? AUDIT_OK : AUDIT_ERROR, NULL,
+	if (once ? audit_group_append(s->group, log, &e, r->status < 400 ? AUDIT_OK : AUDIT_ERROR, NULL,
 				r->counts[0] ? r->counts : NULL, &err)
 		 : audit_end(log, r->status < 400 ? AUDIT_OK : AUDIT_ERROR, NULL,
 			     r->counts[0] ? r->counts : NULL, &err))
@@ -347,7 +349,8 @@ static int record_anonymous(struct server *s, const struct serve_route *rt, cons
 
 	snprintf(a.name, sizeof(a.name), "(anonymous)");
 	e.object = serve_escaped(url, object, sizeof(object));
-	return log ? audit_append(log, &e, AUDIT_DENIED, serve_escaped(reason, why, sizeof(why)), NULL, err)
+	return log ? audit_group_append(s->group, log, &e, AUDIT_DENIED,
+					serve_escaped(reason, why, sizeof(why)), NULL, err)
 		   : -1;
 }
 
@@ -662,10 +665,15 @@ int serve_run(const struct serve_opts *o, struct st_error *err)
 		return -1;
 	s.tcp_ep.s = s.unix_ep.s = &s;
 	s.unix_ep.on_socket = 1;
-	if (pthread_key_create(&s.key, serve_close_log))
+	if (!(s.group = audit_group_new()))
+		return st_error_oom(err);
+	if (pthread_key_create(&s.key, serve_close_log)) {
+		audit_group_free(s.group);
 		return st_error_set(err, ST_E_SYSTEM, "cannot make the workers' keys");
+	}
 	if (pthread_key_create(&s.cat_key, serve_close_catalog)) {
 		pthread_key_delete(s.key);
+		audit_group_free(s.group);
 		return st_error_set(err, ST_E_SYSTEM, "cannot make the workers' keys");
 	}
 	have_key = 1;
@@ -729,6 +737,7 @@ out:
 	pthread_mutex_destroy(&s.out);
 	pthread_mutex_destroy(&s.roles.mu);
 	st_free(s.roles.yaml);
+	audit_group_free(s.group);
 	if (have_key) {
 		pthread_key_delete(s.key);
 		pthread_key_delete(s.cat_key);
