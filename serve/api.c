@@ -44,7 +44,9 @@ static enum MHD_Result get_whoami(struct server *s, struct MHD_Connection *c, st
 }
 
 /* GET /api/v1/search?q=...: `search --json` in a page, with the CLI's filters (kind, tag,
- * owner, domain, pii=1) and ranking: {total, offset, limit, results}. */
+ * owner, domain, pii=1) and ranking: {total, offset, limit, results}. The answer is kept
+ * (cache.c) for the same query, filters and page until the catalog changes; the answer does
+ * not depend on who asks (the route's role check and audit record come first, every time). */
 static enum MHD_Result get_search(struct server *s, struct MHD_Connection *c, struct request *r,
 				  const struct audit_actor *a, const char *name)
 {
@@ -55,8 +57,12 @@ static enum MHD_Result get_search(struct server *s, struct MHD_Connection *c, st
 	const char *q = serve_arg(c, "q");
 	enum MHD_Result ret;
 	long limit, offset;
-	json_t *all, *page;
-	int pii;
+	json_t *all, *page, *doc;
+	unsigned char key[SERVE_CACHE_KEY];
+	char lim[24], off[24], *text;
+	uint64_t gen = 0;
+	size_t len = 0;
+	int pii, keep;
 
 	(void)a;
 	(void)name;
@@ -72,7 +78,19 @@ static enum MHD_Result get_search(struct server *s, struct MHD_Connection *c, st
 	o.domain = serve_arg(c, "domain");
 	o.pii_only = pii;
 	o.limit = (size_t)(limit + offset);
-	if (!(cat = serve_worker_catalog(s, &err)) || catalog_search(cat, q, &o, &hits, &err)) {
+	if (!(cat = serve_worker_catalog(s, &err)))
+		return serve_reply_failure(c, r, &err);
+	if ((keep = serve_cache_begin(s, cat, &gen))) {
+		const char *parts[] = {q, o.kind, o.tag, o.owner, o.domain, pii ? "1" : "0", lim, off};
+
+		snprintf(lim, sizeof(lim), "%ld", limit);
+		snprintf(off, sizeof(off), "%ld", offset);
+		serve_cache_key(key, parts, sizeof(parts) / sizeof(*parts));
+		if ((text = serve_cache_get(s, key, gen, &len)))
+			return serve_reply_bytes(c, r, MHD_HTTP_OK, "application/json", text, len,
+						 MHD_RESPMEM_MUST_FREE);
+	}
+	if (catalog_search(cat, q, &o, &hits, &err)) {
 		catalog_hits_release(&hits);
 		return serve_reply_failure(c, r, &err);
 	}
@@ -81,13 +99,16 @@ static enum MHD_Result get_search(struct server *s, struct MHD_Connection *c, st
 	for (size_t i = (size_t)offset; all && page && i < json_array_size(all); i++)
 		json_array_append(page, json_array_get(all, i));
 	json_decref(all);
-	ret = serve_reply_json(c, r, MHD_HTTP_OK,
-			       page ? json_pack("{s:I, s:i, s:i, s:o}", "total",
-						(json_int_t)hits.total, "offset", (int)offset,
-						"limit", (int)limit, "results", page)
-				    : NULL);
+	doc = page ? json_pack("{s:I, s:i, s:i, s:o}", "total", (json_int_t)hits.total, "offset",
+			       (int)offset, "limit", (int)limit, "results", page)
+		   : NULL;
 	catalog_hits_release(&hits);
-	return ret;
+	if (!keep || !(text = serve_json_text(doc)))
+		return serve_reply_json(c, r, MHD_HTTP_OK, doc);
+	json_decref(doc);
+	serve_cache_put(s, key, gen, text, strlen(text));
+	return serve_reply_bytes(c, r, MHD_HTTP_OK, "application/json", text, strlen(text),
+				 MHD_RESPMEM_MUST_FREE);
 }
 
 /* GET /api/v1/lineage/NAME[.FIELD]?dir=up|down|both&depth=N: `lineage --json`. */

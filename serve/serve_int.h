@@ -12,6 +12,7 @@
 #include <microhttpd.h>
 #include <pthread.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -19,6 +20,8 @@
 #define SERVE_TEXT_MAX 512               /* a path or a message as logged */
 
 struct server;
+struct sqlite3;
+struct sqlite3_stmt;
 
 /* A listening endpoint: what the request handler is given, so that it knows where a
  * connection came in. */
@@ -57,6 +60,34 @@ struct role_cache {
 	} users[ROLE_CACHE_MAX];
 };
 
+/* The search API's kept answers (cache.c). */
+#define SERVE_CACHE_SLOTS 256                 /* answers kept at most */
+#define SERVE_CACHE_BODY_MAX (256 * 1024)     /* a larger answer is not kept */
+#define SERVE_CACHE_BYTES_MAX (16 * 1024 * 1024) /* all of them together */
+#define SERVE_CACHE_KEY 32                    /* bytes of a key: a BLAKE2b digest */
+
+struct serve_cache_entry {
+	unsigned char key[SERVE_CACHE_KEY];
+	uint64_t gen;  /* the catalog generation it was computed in */
+	uint64_t used; /* when it was last read or written (a tick) */
+	char *body;    /* NULL: a free slot */
+	size_t len;
+};
+
+struct serve_cache {
+	int on;                  /* 0: nothing is kept (--no-search-cache) */
+	pthread_mutex_t watch_mu; /* guards the watch and the generation */
+	struct sqlite3 *watch;    /* a connection of its own to catalog.db (cache.c: look()) */
+	struct sqlite3_stmt *watch_read;
+	unsigned version;         /* its data version at the last look */
+	int looked;
+	uint64_t gen;             /* the catalog's generation */
+	pthread_mutex_t mu;       /* guards what follows */
+	uint64_t tick;
+	size_t bytes;
+	struct serve_cache_entry v[SERVE_CACHE_SLOTS];
+};
+
 struct server {
 	const struct serve_opts *o;
 	struct endpoint tcp_ep, unix_ep;
@@ -66,6 +97,7 @@ struct server {
 	pthread_mutex_t out;   /* one access line at a time */
 	struct role_cache roles;
 	struct audit_group *group; /* the workers' audit records, written in groups */
+	struct serve_cache cache;  /* the search API's answers */
 	struct MHD_Daemon *tcp, *unx;
 	int unix_fd;
 };
@@ -174,6 +206,10 @@ enum MHD_Result serve_reply_bytes(struct MHD_Connection *c, struct request *r, i
 				  const char *type, void *data, size_t len,
 				  enum MHD_ResponseMemoryMode mode);
 
+/* doc as the API writes it (compact, ASCII), malloc()ed (free()), or NULL (doc NULL, out of
+ * memory); doc is not taken. */
+char *serve_json_text(json_t *doc);
+
 /* Queues doc (taken; NULL answers 500) as the JSON answer with status; the security
  * headers go on every answer. */
 enum MHD_Result serve_reply_json(struct MHD_Connection *c, struct request *r, int status,
@@ -228,5 +264,25 @@ struct catalog *serve_worker_catalog(struct server *s, struct st_error *err);
  * keys with them). */
 void serve_close_log(void *p);
 void serve_close_catalog(void *p);
+
+/* ---- The search API's kept answers (cache.c) ---------------------------------------------- */
+
+/* Sets up k (on: 0 keeps nothing), and frees what it keeps. */
+void serve_cache_init(struct serve_cache *k, int on);
+void serve_cache_release(struct serve_cache *k);
+/* To be called first in a read route holding its catalog snapshot (SERVE_SNAPSHOT), before
+ * anything reads cat: begins the snapshot and sets *gen, the catalog generation it belongs
+ * to. Returns 1 when answers of *gen may be read and kept; 0 when not (the cache is off, no
+ * snapshot is held, or cat changed since this thread's last look: a new generation begins). */
+int serve_cache_begin(struct server *s, struct catalog *cat, uint64_t *gen);
+/* The key of an answer: a digest of n parts (NULL parts, absent, differ from empty ones). */
+void serve_cache_key(unsigned char key[SERVE_CACHE_KEY], const char *const *parts, size_t n);
+/* A copy (st_malloc'd, NUL-terminated, *len bytes) of the answer kept under key in
+ * generation gen, or NULL. */
+char *serve_cache_get(struct server *s, const unsigned char *key, uint64_t gen, size_t *len);
+/* Keeps a copy of len bytes of body under key for generation gen (not when gen is over, or
+ * the answer over SERVE_CACHE_BODY_MAX); the least recently used answers make room. */
+void serve_cache_put(struct server *s, const unsigned char *key, uint64_t gen, const char *body,
+		     size_t len);
 
 #endif

@@ -667,13 +667,16 @@ int serve_run(const struct serve_opts *o, struct st_error *err)
 	s.unix_ep.on_socket = 1;
 	if (!(s.group = audit_group_new()))
 		return st_error_oom(err);
+	serve_cache_init(&s.cache, !o->no_search_cache);
 	if (pthread_key_create(&s.key, serve_close_log)) {
 		audit_group_free(s.group);
+		serve_cache_release(&s.cache);
 		return st_error_set(err, ST_E_SYSTEM, "cannot make the workers' keys");
 	}
 	if (pthread_key_create(&s.cat_key, serve_close_catalog)) {
 		pthread_key_delete(s.key);
 		audit_group_free(s.group);
+		serve_cache_release(&s.cache);
 		return st_error_set(err, ST_E_SYSTEM, "cannot make the workers' keys");
 	}
 	have_key = 1;
@@ -738,6 +741,7 @@ out:
 	pthread_mutex_destroy(&s.roles.mu);
 	st_free(s.roles.yaml);
 	audit_group_free(s.group);
+	serve_cache_release(&s.cache);
 	if (have_key) {
 		pthread_key_delete(s.key);
 		pthread_key_delete(s.cat_key);
