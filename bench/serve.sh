@@ -88,21 +88,31 @@ mapfile -t names < <(sqlite3 "$ws/.steward/catalog.db" \
 
 token=$("$STEWARD" --home "$ws" token new "$(id -un)" --expires 1 2>"$run/token.err" | grep -o 'stw_[A-Za-z0-9_-]*' | head -1)
 [ -n "$token" ] || { cat "$run/token.err" >&2; die "steward token new failed"; }
-fifo=$run/serve.out
-mkfifo "$fifo"
-"$STEWARD" --home "$ws" serve --listen 127.0.0.1:0 >"$fifo" 2>"$run/serve.err" &
-serve_pid=$!
-exec 7<"$fifo"
-url=
-while read -r line <&7; do
-	case $line in "listening on http://"*) url=${line#listening on }; break ;; esac
-done
-[ -n "$url" ] || { cat "$run/serve.err" >&2; die "steward serve did not start"; }
-# the readiness line is read; the rest of stdout drains to nowhere
-cat <&7 >/dev/null &
-stop_server() { kill -TERM "$serve_pid" 2>/dev/null && wait "$serve_pid" 2>/dev/null || true; }
+: >"$run/serve.err"
+servers=0
+# start_server [ARGS...]: starts `steward serve` on a free loopback port (with ARGS); sets
+# serve_pid and url. Its access log goes to serve.err, which every server appends to.
+start_server() {
+	local fifo=$run/serve$servers.out line
+	servers=$((servers + 1))
+	mkfifo "$fifo"
+	"$STEWARD" --home "$ws" serve --listen 127.0.0.1:0 "$@" >"$fifo" 2>>"$run/serve.err" &
+	serve_pid=$!
+	exec 7<"$fifo"
+	url=
+	while read -r line <&7; do
+		case $line in "listening on http://"*) url=${line#listening on }; break ;; esac
+	done
+	[ -n "$url" ] || { cat "$run/serve.err" >&2; die "steward serve did not start"; }
+	# the readiness line is read; the rest of stdout drains to nowhere
+	cat <&7 >/dev/null &
+	exec 7<&-
+	echo "server: $url (pid $serve_pid${*:+, $*})"
+}
+serve_pid=
+stop_server() { [ -z "$serve_pid" ] || { kill -TERM "$serve_pid" 2>/dev/null && wait "$serve_pid" 2>/dev/null; } || true; }
 trap 'stop_server; cleanup' EXIT
-echo "server: $url (pid $serve_pid)"
+start_server
 
 # cpu_ticks: the server's user + system CPU so far, in clock ticks (/proc/PID/stat).
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$serve_pid/stat"; }
@@ -252,6 +262,23 @@ if [ "$code" = 200 ]; then
 else
 	echo "  $svg_path: HTTP $code (no SVG route in this build)"
 	record svg "lineage SVG of ~200 nodes" - ms - "skipped: $svg_path answered HTTP $code"
+fi
+
+# --- 2b. search with no kept answers ------------------------------------------------------------
+
+# The server keeps search answers until the catalog changes (serve/cache.c), so the runs
+# above repeat ten queries and mostly read kept answers. The same mixed run on a server that
+# runs every search (--no-search-cache) gives the cost of the search itself.
+if "$STEWARD" serve --help 2>/dev/null | grep -q -- --no-search-cache; then
+	echo "2b. search, every query run (--no-search-cache)"
+	stop_server
+	start_server --no-search-cache
+	wrk_run search-uncached "$run/search.lua"
+	record search_uncached "search, no kept answers (--no-search-cache), p99" "$w_p99" ms - \
+		"the mixed run again on a server that runs every search; p50 $w_p50 ms; $w_rps requests/s; $w_errors errors; server CPU $w_cpu ms a request" \
+		"p50_ms=$w_p50" "rps=$w_rps" "errors=$w_errors" "cpu_ms=$w_cpu"
+	stop_server
+	serve_pid=
 fi
 
 # --- 3. the same searches as one process each -----------------------------------------------

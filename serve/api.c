@@ -62,7 +62,7 @@ static enum MHD_Result get_search(struct server *s, struct MHD_Connection *c, st
 	char lim[24], off[24], *text;
 	uint64_t gen = 0;
 	size_t len = 0;
-	int pii, keep;
+	int pii, keep, claim = 0;
 
 	(void)a;
 	(void)name;
@@ -86,12 +86,13 @@ static enum MHD_Result get_search(struct server *s, struct MHD_Connection *c, st
 		snprintf(lim, sizeof(lim), "%ld", limit);
 		snprintf(off, sizeof(off), "%ld", offset);
 		serve_cache_key(key, parts, sizeof(parts) / sizeof(*parts));
-		if ((text = serve_cache_get(s, key, gen, &len)))
+		if ((text = serve_cache_get(s, key, gen, &len, &claim)))
 			return serve_reply_bytes(c, r, MHD_HTTP_OK, "application/json", text, len,
 						 MHD_RESPMEM_MUST_FREE);
 	}
 	if (catalog_search(cat, q, &o, &hits, &err)) {
 		catalog_hits_release(&hits);
+		serve_cache_abandon(s, claim);
 		return serve_reply_failure(c, r, &err);
 	}
 	all = catalog_hits_json(&hits);
@@ -103,10 +104,12 @@ static enum MHD_Result get_search(struct server *s, struct MHD_Connection *c, st
 			       (int)offset, "limit", (int)limit, "results", page)
 		   : NULL;
 	catalog_hits_release(&hits);
-	if (!keep || !(text = serve_json_text(doc)))
+	if (!keep || !(text = serve_json_text(doc))) {
+		serve_cache_abandon(s, claim);
 		return serve_reply_json(c, r, MHD_HTTP_OK, doc);
+	}
 	json_decref(doc);
-	serve_cache_put(s, key, gen, text, strlen(text));
+	serve_cache_put(s, key, gen, text, strlen(text), claim);
 	return serve_reply_bytes(c, r, MHD_HTTP_OK, "application/json", text, strlen(text),
 				 MHD_RESPMEM_MUST_FREE);
 }

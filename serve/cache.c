@@ -16,6 +16,7 @@ void serve_cache_init(struct serve_cache *k, int on)
 {
 	memset(k, 0, sizeof(*k));
 	pthread_mutex_init(&k->mu, NULL);
+	pthread_cond_init(&k->done, NULL);
 	pthread_mutex_init(&k->watch_mu, NULL);
 	k->on = on;
 	k->gen = 1;
@@ -28,6 +29,7 @@ void serve_cache_release(struct serve_cache *k)
 	sqlite3_finalize(k->watch_read);
 	sqlite3_close(k->watch);
 	pthread_mutex_destroy(&k->mu);
+	pthread_cond_destroy(&k->done);
 	pthread_mutex_destroy(&k->watch_mu);
 	memset(k, 0, sizeof(*k));
 }
@@ -120,16 +122,27 @@ void serve_cache_key(unsigned char key[SERVE_CACHE_KEY], const char *const *part
 	crypto_generichash_final(&h, key, SERVE_CACHE_KEY);
 }
 
-char *serve_cache_get(struct server *s, const unsigned char *key, uint64_t gen, size_t *len)
+char *serve_cache_get(struct server *s, const unsigned char *key, uint64_t gen, size_t *len,
+		      int *claim)
 {
 	struct serve_cache *k = &s->cache;
 	char *copy = NULL;
 
+	*claim = 0;
 	pthread_mutex_lock(&k->mu);
-	for (size_t i = 0; i < SERVE_CACHE_SLOTS; i++) {
-		struct serve_cache_entry *e = &k->v[i];
+	for (;;) {
+		struct serve_cache_pending *free_p = NULL, *busy = NULL;
+		size_t i;
 
-		if (e->body && e->gen == gen && !memcmp(e->key, key, SERVE_CACHE_KEY)) {
+		for (i = 0; i < SERVE_CACHE_SLOTS; i++) {
+			struct serve_cache_entry *e = &k->v[i];
+
+			if (e->body && e->gen == gen && !memcmp(e->key, key, SERVE_CACHE_KEY))
+				break;
+		}
+		if (i < SERVE_CACHE_SLOTS) {
+			struct serve_cache_entry *e = &k->v[i];
+
 			if ((copy = st_malloc(e->len + 1))) {
 				memcpy(copy, e->body, e->len + 1);
 				*len = e->len;
@@ -137,9 +150,50 @@ char *serve_cache_get(struct server *s, const unsigned char *key, uint64_t gen, 
 			}
 			break;
 		}
+		/* Not kept: another thread may be computing it in this generation. Then this one
+		 * waits for that answer rather than compute it too (when a broad word is asked
+		 * by many callers at once, a single ranking rather than one a caller). */
+		for (i = 0; i < SERVE_CACHE_PENDING; i++) {
+			struct serve_cache_pending *p = &k->pending[i];
+
+			if (!p->busy)
+				free_p = free_p ? free_p : p;
+			else if (p->gen == gen && !memcmp(p->key, key, SERVE_CACHE_KEY))
+				busy = p;
+		}
+		if (busy) {
+			pthread_cond_wait(&k->done, &k->mu);
+			continue;
+		}
+		if (free_p) { /* this thread computes it (else it computes it unannounced) */
+			memcpy(free_p->key, key, SERVE_CACHE_KEY);
+			free_p->gen = gen;
+			free_p->busy = 1;
+			*claim = (int)(free_p - k->pending) + 1;
+		}
+		break;
 	}
 	pthread_mutex_unlock(&k->mu);
 	return copy;
+}
+
+/* Ends the computation claim announced (serve_cache_get()), waking the threads that wait. Under
+ * k->mu. */
+static void unclaim(struct serve_cache *k, int claim)
+{
+	if (claim > 0 && claim <= SERVE_CACHE_PENDING) {
+		k->pending[claim - 1].busy = 0;
+		pthread_cond_broadcast(&k->done);
+	}
+}
+
+void serve_cache_abandon(struct server *s, int claim)
+{
+	if (!claim)
+		return;
+	pthread_mutex_lock(&s->cache.mu);
+	unclaim(&s->cache, claim);
+	pthread_mutex_unlock(&s->cache.mu);
 }
 
 /* Empties entry e. */
@@ -152,24 +206,22 @@ static void drop(struct serve_cache *k, struct serve_cache_entry *e)
 }
 
 void serve_cache_put(struct server *s, const unsigned char *key, uint64_t gen, const char *body,
-		     size_t len)
+		     size_t len, int claim)
 {
 	struct serve_cache *k = &s->cache;
 	struct serve_cache_entry *slot = NULL;
 	uint64_t now;
-	char *copy;
+	char *copy = NULL;
 
-	if (len > SERVE_CACHE_BODY_MAX || !(copy = st_malloc(len + 1)))
-		return;
-	memcpy(copy, body, len);
-	copy[len] = '\0';
 	pthread_mutex_lock(&k->watch_mu);
 	now = k->gen;
 	pthread_mutex_unlock(&k->watch_mu);
-	if (gen != now) { /* over already */
-		st_free(copy);
+	if (gen != now || len > SERVE_CACHE_BODY_MAX || !(copy = st_malloc(len + 1))) {
+		serve_cache_abandon(s, claim); /* over already, too large, or no memory */
 		return;
 	}
+	memcpy(copy, body, len);
+	copy[len] = '\0';
 	pthread_mutex_lock(&k->mu);
 	/* Answers of past generations go first; then the same key's; then the least used. */
 	for (size_t i = 0; i < SERVE_CACHE_SLOTS; i++) {
@@ -200,5 +252,6 @@ void serve_cache_put(struct server *s, const unsigned char *key, uint64_t gen, c
 	slot->len = len;
 	slot->used = ++k->tick;
 	k->bytes += len;
+	unclaim(k, claim);
 	pthread_mutex_unlock(&k->mu);
 }

@@ -74,6 +74,15 @@ struct serve_cache_entry {
 	size_t len;
 };
 
+#define SERVE_CACHE_PENDING 64 /* answers being computed, announced, at once */
+
+/* An answer a thread is computing, so that others asking the same wait for it. */
+struct serve_cache_pending {
+	unsigned char key[SERVE_CACHE_KEY];
+	uint64_t gen;
+	int busy;
+};
+
 struct serve_cache {
 	int on;                  /* 0: nothing is kept (--no-search-cache) */
 	pthread_mutex_t watch_mu; /* guards the watch and the generation */
@@ -83,6 +92,8 @@ struct serve_cache {
 	int looked;
 	uint64_t gen;             /* the catalog's generation */
 	pthread_mutex_t mu;       /* guards what follows */
+	pthread_cond_t done;      /* a pending answer was kept or given up */
+	struct serve_cache_pending pending[SERVE_CACHE_PENDING];
 	uint64_t tick;
 	size_t bytes;
 	struct serve_cache_entry v[SERVE_CACHE_SLOTS];
@@ -278,11 +289,17 @@ int serve_cache_begin(struct server *s, struct catalog *cat, uint64_t *gen);
 /* The key of an answer: a digest of n parts (NULL parts, absent, differ from empty ones). */
 void serve_cache_key(unsigned char key[SERVE_CACHE_KEY], const char *const *parts, size_t n);
 /* A copy (st_malloc'd, NUL-terminated, *len bytes) of the answer kept under key in
- * generation gen, or NULL. */
-char *serve_cache_get(struct server *s, const unsigned char *key, uint64_t gen, size_t *len);
+ * generation gen, or NULL. While another thread computes that answer (it claimed it), waits
+ * for it. On NULL, *claim may be set (nonzero): this thread computes the answer, and must
+ * end the claim with serve_cache_put() or serve_cache_abandon(), on every path. */
+char *serve_cache_get(struct server *s, const unsigned char *key, uint64_t gen, size_t *len,
+		      int *claim);
 /* Keeps a copy of len bytes of body under key for generation gen (not when gen is over, or
- * the answer over SERVE_CACHE_BODY_MAX); the least recently used answers make room. */
+ * the answer over SERVE_CACHE_BODY_MAX); the least recently used answers make room. Ends
+ * claim (0: none). */
 void serve_cache_put(struct server *s, const unsigned char *key, uint64_t gen, const char *body,
-		     size_t len);
+		     size_t len, int claim);
+/* Ends claim (0: none) with no answer kept: the threads waiting for it compute their own. */
+void serve_cache_abandon(struct server *s, int claim);
 
 #endif
