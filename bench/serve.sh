@@ -15,7 +15,9 @@ workspace, starts `steward serve` on 127.0.0.1 with a bearer token, and runs wrk
 connections, 2 threads) against the search API (five broad words and five dataset names,
 round robin; then each kind alone) and the dataset card API, reading wrk's latency
 percentiles and the server's CPU time per request; then times a lineage SVG of about 200
-nodes, and runs the same searches as one `steward search` process each for the ratio.
+nodes; runs the mixed search and the card runs again on a server that keeps no answers
+(--no-cache, when the binary has it); and runs the same searches as one `steward search`
+process each for the ratio.
 
   --quick     5 s per wrk run instead of DURATION
   --keep DIR  keep the generated catalog and the loaded workspace in DIR and reuse them
@@ -264,18 +266,23 @@ else
 	record svg "lineage SVG of ~200 nodes" - ms - "skipped: $svg_path answered HTTP $code"
 fi
 
-# --- 2b. search with no kept answers ------------------------------------------------------------
+# --- 2b. search and card with no kept answers ---------------------------------------------
 
-# The server keeps search answers until the catalog changes (serve/cache.c), so the runs
-# above repeat ten queries and mostly read kept answers. The same mixed run on a server that
-# runs every search (--no-search-cache) gives the cost of the search itself.
-if "$STEWARD" serve --help 2>/dev/null | grep -q -- --no-search-cache; then
-	echo "2b. search, every query run (--no-search-cache)"
+# The server keeps search and card answers until the catalog changes (serve/cache.c), so the
+# runs above, which repeat ten queries and 200 cards, mostly read kept answers. The same mixed
+# search run and card run on a server that computes every answer (--no-cache) give the cost
+# of the search and the card themselves.
+if "$STEWARD" serve --help 2>/dev/null | grep -q -- --no-cache; then
+	echo "2b. search and card, every answer computed (--no-cache)"
 	stop_server
-	start_server --no-search-cache
+	start_server --no-cache
 	wrk_run search-uncached "$run/search.lua"
-	record search_uncached "search, no kept answers (--no-search-cache), p99" "$w_p99" ms - \
+	record search_uncached "search, no kept answers (--no-cache), p99" "$w_p99" ms - \
 		"the mixed run again on a server that runs every search; p50 $w_p50 ms; $w_rps requests/s; $w_errors errors; server CPU $w_cpu ms a request" \
+		"p50_ms=$w_p50" "rps=$w_rps" "errors=$w_errors" "cpu_ms=$w_cpu"
+	wrk_run card-uncached "$run/card.lua"
+	record card_uncached "card, no kept answers (--no-cache), p99" "$w_p99" ms - \
+		"the card run again on a server that computes every card; p50 $w_p50 ms; $w_rps requests/s; $w_errors errors; server CPU $w_cpu ms a request" \
 		"p50_ms=$w_p50" "rps=$w_rps" "errors=$w_errors" "cpu_ms=$w_cpu"
 	stop_server
 	serve_pid=

@@ -37,7 +37,7 @@ static int cmd_serve(int argc, char **argv, struct cli_ctx *ctx)
 					     {"socket", required_argument, NULL, 's'},
 					     {"no-tcp", no_argument, NULL, 'n'},
 					     {"threads", required_argument, NULL, 't'},
-					     {"no-search-cache", no_argument, NULL, 'c'},
+					     {"no-cache", no_argument, NULL, 'c'},
 					     CLI_COMMON_OPTIONS,
 					     {0}};
 	struct serve_args a = {ctx, "127.0.0.1:8080", NULL, 0, 0, 0};
@@ -61,7 +61,7 @@ static int cmd_serve(int argc, char **argv, struct cli_ctx *ctx)
 	o.listen = a.no_tcp ? NULL : a.listen;
 	o.socket = a.socket;
 	o.threads = (unsigned)a.threads;
-	o.no_search_cache = a.no_cache;
+	o.no_cache = a.no_cache;
 	o.version = STEWARD_VERSION;
 	o.exe = "/proc/self/exe"; /* this binary, even once replaced on disk */
 	if (serve_run(&o, &err))
@@ -73,7 +73,7 @@ static int cmd_serve(int argc, char **argv, struct cli_ctx *ctx)
 const struct cli_cmd cli_cmd_serve = {
 	"serve", "serve the workspace over HTTP (an API; a Unix socket for local users)",
 	"usage: steward serve [--listen HOST:PORT] [--socket PATH] [--no-tcp] [--threads N]\n"
-	"                     [--no-search-cache]\n\n"
+	"                     [--no-cache]\n\n"
 	"Serves the workspace over HTTP until SIGTERM or SIGINT, then lets the requests in\n"
 	"flight finish and exits 0. It prints 'listening on URL' for each endpoint once it\n"
 	"accepts connections, and one access line per request on stderr (Common Log Format;\n"
@@ -85,7 +85,7 @@ const struct cli_cmd cli_cmd_serve = {
 	"                      connecting OS user, by the kernel's peer credentials\n"
 	"  --no-tcp            only the Unix socket\n"
 	"  --threads N         worker threads (default: 16 per CPU, at most 64)\n"
-	"  --no-search-cache   run every search: keep no answer of the search API until the\n"
-	"                      catalog changes (to measure, or to rule the cache out)\n",
+	"  --no-cache          compute every answer: keep no search or card answer of the\n"
+	"                      API until the catalog changes (to measure, or to rule it out)\n",
 	cmd_serve,
 };

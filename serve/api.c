@@ -53,16 +53,14 @@ static enum MHD_Result get_search(struct server *s, struct MHD_Connection *c, st
 	struct catalog_search_opts o = {0};
 	struct catalog_hits hits = {0};
 	struct st_error err = ST_ERROR_INIT;
+	struct serve_kept kc;
 	struct catalog *cat;
 	const char *q = serve_arg(c, "q");
 	enum MHD_Result ret;
 	long limit, offset;
-	json_t *all, *page, *doc;
-	unsigned char key[SERVE_CACHE_KEY];
-	char lim[24], off[24], *text;
-	uint64_t gen = 0;
-	size_t len = 0;
-	int pii, keep, claim = 0;
+	json_t *all, *page;
+	char lim[24], off[24];
+	int pii;
 
 	(void)a;
 	(void)name;
@@ -78,21 +76,21 @@ static enum MHD_Result get_search(struct server *s, struct MHD_Connection *c, st
 	o.domain = serve_arg(c, "domain");
 	o.pii_only = pii;
 	o.limit = (size_t)(limit + offset);
+	snprintf(lim, sizeof(lim), "%ld", limit);
+	snprintf(off, sizeof(off), "%ld", offset);
 	if (!(cat = serve_worker_catalog(s, &err)))
 		return serve_reply_failure(c, r, &err);
-	if ((keep = serve_cache_begin(s, cat, &gen))) {
-		const char *parts[] = {q, o.kind, o.tag, o.owner, o.domain, pii ? "1" : "0", lim, off};
+	{
+		const char *parts[] = {"search", q, o.kind, o.tag, o.owner, o.domain,
+				       pii ? "1" : "0", lim, off};
 
-		snprintf(lim, sizeof(lim), "%ld", limit);
-		snprintf(off, sizeof(off), "%ld", offset);
-		serve_cache_key(key, parts, sizeof(parts) / sizeof(*parts));
-		if ((text = serve_cache_get(s, key, gen, &len, &claim)))
-			return serve_reply_bytes(c, r, MHD_HTTP_OK, "application/json", text, len,
-						 MHD_RESPMEM_MUST_FREE);
+		if (serve_cache_answer(s, c, r, cat, parts, sizeof(parts) / sizeof(*parts), &kc,
+				       &ret))
+			return ret;
 	}
 	if (catalog_search(cat, q, &o, &hits, &err)) {
 		catalog_hits_release(&hits);
-		serve_cache_abandon(s, claim);
+		serve_cache_skip(s, &kc);
 		return serve_reply_failure(c, r, &err);
 	}
 	all = catalog_hits_json(&hits);
@@ -100,18 +98,13 @@ static enum MHD_Result get_search(struct server *s, struct MHD_Connection *c, st
 	for (size_t i = (size_t)offset; all && page && i < json_array_size(all); i++)
 		json_array_append(page, json_array_get(all, i));
 	json_decref(all);
-	doc = page ? json_pack("{s:I, s:i, s:i, s:o}", "total", (json_int_t)hits.total, "offset",
-			       (int)offset, "limit", (int)limit, "results", page)
-		   : NULL;
+	ret = serve_cache_reply(s, c, r, &kc,
+				page ? json_pack("{s:I, s:i, s:i, s:o}", "total",
+						 (json_int_t)hits.total, "offset", (int)offset,
+						 "limit", (int)limit, "results", page)
+				     : NULL);
 	catalog_hits_release(&hits);
-	if (!keep || !(text = serve_json_text(doc))) {
-		serve_cache_abandon(s, claim);
-		return serve_reply_json(c, r, MHD_HTTP_OK, doc);
-	}
-	json_decref(doc);
-	serve_cache_put(s, key, gen, text, strlen(text), claim);
-	return serve_reply_bytes(c, r, MHD_HTTP_OK, "application/json", text, strlen(text),
-				 MHD_RESPMEM_MUST_FREE);
+	return ret;
 }
 
 /* GET /api/v1/lineage/NAME[.FIELD]?dir=up|down|both&depth=N: `lineage --json`. */
@@ -146,7 +139,8 @@ static enum MHD_Result get_lineage(struct server *s, struct MHD_Connection *c, s
 	return ret;
 }
 
-/* GET /api/v1/datasets/NAME[?version=N]: the card, as `show --json` prints it. */
+/* GET /api/v1/datasets/NAME[?version=N]: the card, as `show --json` prints it; kept as the
+ * search's answers are (cache.c), by name and version. */
 static enum MHD_Result get_dataset(struct server *s, struct MHD_Connection *c, struct request *r,
 				   const struct audit_actor *a, const char *name)
 {
@@ -154,22 +148,36 @@ static enum MHD_Result get_dataset(struct server *s, struct MHD_Connection *c, s
 	struct catalog_ol_info ol = {0};
 	struct st_error err = ST_ERROR_INIT, gerr = ST_ERROR_INIT;
 	struct pii_graph *g = NULL;
+	struct serve_kept kc;
 	struct catalog *cat;
 	enum MHD_Result ret;
 	long version;
+	char ver[24];
 
 	(void)a;
 	if (serve_arg_count(c, r, "version", 1, INT32_MAX, 0, &version, &ret))
 		return ret;
-	if (!(cat = serve_worker_catalog(s, &err)) ||
-	    catalog_card_get(cat, name, version, &card, &err) ||
+	snprintf(ver, sizeof(ver), "%ld", version);
+	if (!(cat = serve_worker_catalog(s, &err)))
+		return serve_reply_failure(c, r, &err);
+	{
+		const char *parts[] = {"card", name, ver};
+
+		if (serve_cache_answer(s, c, r, cat, parts, sizeof(parts) / sizeof(*parts), &kc,
+				       &ret))
+			return ret;
+	}
+	if (catalog_card_get(cat, name, version, &card, &err) ||
 	    catalog_ol_info_get(cat, card.name, &ol, &err)) {
+		serve_cache_skip(s, &kc);
 		ret = serve_reply_failure(c, r, &err);
 		goto out;
 	}
-	/* Derived classes are extra, as in the CLI: the card is answered without them. */
-	pii_graph_dataset(cat, card.name, card.version, &g, &gerr);
-	ret = serve_reply_json(c, r, MHD_HTTP_OK, pii_card_json(&card, g, &ol));
+	/* Derived classes are extra, as in the CLI: the card is answered without them (and
+	 * such a card is not kept). */
+	if (pii_graph_dataset(cat, card.name, card.version, &g, &gerr))
+		serve_cache_skip(s, &kc);
+	ret = serve_cache_reply(s, c, r, &kc, pii_card_json(&card, g, &ol));
 out:
 	pii_graph_free(g);
 	catalog_ol_info_release(&ol);

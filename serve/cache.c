@@ -1,9 +1,9 @@
-/* The search API's answers, kept while the catalog is unchanged: a broad word ranks tens of
- * thousands of matches (milliseconds of FTS5), and callers repeat queries. An answer is kept
- * under a digest of its query, filters and page, and the catalog's generation: every commit to
- * catalog.db, by this process or another, starts a new generation, which no kept answer
- * belongs to. Access control and the request's audit record are the route's, as for any
- * answer (server.c: run_route()); only the answer's body comes from here. */
+/* The API's search and card answers, kept while the catalog is unchanged: a broad word ranks
+ * tens of thousands of matches (milliseconds of FTS5), a card is some 30 queries, and callers
+ * repeat both. An answer is kept under a digest of its route and parameters and under the
+ * catalog's generation, which any commit to catalog.db (this process's or another's) ends.
+ * Access control and the request's audit record are the route's, as for any answer
+ * (server.c: run_route()); only the answer's body comes from here. */
 #include "serve_int.h"
 #include "alloc.h"
 #include "sql.h"
@@ -254,4 +254,49 @@ void serve_cache_put(struct server *s, const unsigned char *key, uint64_t gen, c
 	k->bytes += len;
 	unclaim(k, claim);
 	pthread_mutex_unlock(&k->mu);
+}
+
+/* ---- A route's answer ---------------------------------------------------------------------- */
+
+int serve_cache_answer(struct server *s, struct MHD_Connection *c, struct request *r,
+		       struct catalog *cat, const char *const *parts, size_t n,
+		       struct serve_kept *kc, enum MHD_Result *ret)
+{
+	char *text;
+	size_t len = 0;
+
+	memset(kc, 0, sizeof(*kc));
+	if (!(kc->keep = serve_cache_begin(s, cat, &kc->gen)))
+		return 0;
+	serve_cache_key(kc->key, parts, n);
+	if (!(text = serve_cache_get(s, kc->key, kc->gen, &len, &kc->claim)))
+		return 0;
+	*ret = serve_reply_bytes(c, r, MHD_HTTP_OK, "application/json", text, len,
+				 MHD_RESPMEM_MUST_FREE);
+	return 1;
+}
+
+void serve_cache_skip(struct server *s, struct serve_kept *kc)
+{
+	serve_cache_abandon(s, kc->claim);
+	kc->claim = 0;
+	kc->keep = 0;
+}
+
+enum MHD_Result serve_cache_reply(struct server *s, struct MHD_Connection *c, struct request *r,
+				  struct serve_kept *kc, json_t *doc)
+{
+	char *text;
+	size_t len;
+
+	if (!kc->keep || !(text = serve_json_text(doc))) {
+		serve_cache_skip(s, kc);
+		return serve_reply_json(c, r, MHD_HTTP_OK, doc);
+	}
+	json_decref(doc);
+	len = strlen(text);
+	serve_cache_put(s, kc->key, kc->gen, text, len, kc->claim);
+	kc->claim = 0;
+	return serve_reply_bytes(c, r, MHD_HTTP_OK, "application/json", text, len,
+				 MHD_RESPMEM_MUST_FREE);
 }

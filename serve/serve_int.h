@@ -84,7 +84,7 @@ struct serve_cache_pending {
 };
 
 struct serve_cache {
-	int on;                  /* 0: nothing is kept (--no-search-cache) */
+	int on;                  /* 0: nothing is kept (--no-cache) */
 	pthread_mutex_t watch_mu; /* guards the watch and the generation */
 	struct sqlite3 *watch;    /* a connection of its own to catalog.db (cache.c: look()) */
 	struct sqlite3_stmt *watch_read;
@@ -301,5 +301,26 @@ void serve_cache_put(struct server *s, const unsigned char *key, uint64_t gen, c
 		     size_t len, int claim);
 /* Ends claim (0: none) with no answer kept: the threads waiting for it compute their own. */
 void serve_cache_abandon(struct server *s, int claim);
+
+/* A read route's answer through the cache: what serve_cache_answer() found out. */
+struct serve_kept {
+	int keep;  /* the answer may be kept */
+	int claim; /* this thread computes it (see serve_cache_get()) */
+	uint64_t gen;
+	unsigned char key[SERVE_CACHE_KEY];
+};
+/* For a read route whose answer depends only on the catalog and on parts (the route's name
+ * first, then its parameters), called before anything reads cat: when an answer is kept,
+ * queues it as the 200 answer into *ret and returns 1. Else returns 0 with kc set: the route
+ * computes its answer, then either gives it to serve_cache_reply() or, on any other path,
+ * calls serve_cache_skip(). */
+int serve_cache_answer(struct server *s, struct MHD_Connection *c, struct request *r,
+		       struct catalog *cat, const char *const *parts, size_t n,
+		       struct serve_kept *kc, enum MHD_Result *ret);
+/* Queues doc (taken; NULL answers 500) as the 200 JSON answer, and keeps its text under kc. */
+enum MHD_Result serve_cache_reply(struct server *s, struct MHD_Connection *c, struct request *r,
+				  struct serve_kept *kc, json_t *doc);
+/* Gives the answer of kc up: nothing is kept (an error, or an answer not to keep). */
+void serve_cache_skip(struct server *s, struct serve_kept *kc);
 
 #endif

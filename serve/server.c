@@ -667,7 +667,7 @@ int serve_run(const struct serve_opts *o, struct st_error *err)
 	s.unix_ep.on_socket = 1;
 	if (!(s.group = audit_group_new()))
 		return st_error_oom(err);
-	serve_cache_init(&s.cache, !o->no_search_cache);
+	serve_cache_init(&s.cache, !o->no_cache);
 	if (pthread_key_create(&s.key, serve_close_log)) {
 		audit_group_free(s.group);
 		serve_cache_release(&s.cache);
