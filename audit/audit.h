@@ -122,10 +122,15 @@ struct audit_item {
 };
 /* Appends n finished records in one write transaction and one sync, in order, each chained,
  * mac'd and checkpointed exactly as audit_append() would (the server's group commit,
- * group.c). All or none: when it returns 0 every record is durable; on -1 (with err) none
- * was written. Not inside a transaction of the caller's. */
+ * group.c). All or none: when it returns 0 every record is durable (in the WAL: it never
+ * folds the WAL into audit.db; call audit_fold() after); on -1 (with err) none was written.
+ * Not inside a transaction of the caller's. */
 int audit_append_many(struct audit_log *log, const struct audit_item *items, size_t n,
 		      struct st_error *err);
+/* Folds the WAL into audit.db and empties it when its last commit left it past the fold
+ * size, as audit_end() does; waits for no one (another connection's reader or writer leaves
+ * it as it is, to be tried again). Durability is not at stake: the frames were synced. */
+void audit_fold(struct audit_log *log);
 
 /* Group commit for the threads of one process that share a log file (the server's workers,
  * each with its own audit_log of the same audit.db): concurrent appends are written by

@@ -112,6 +112,13 @@ int audit_group_append(struct audit_group *g, struct audit_log *log, const struc
 		g->writing = 0;
 		if (g->head && g->head != &me) /* the next batch's writer */
 			pthread_cond_signal(&g->head->wake);
+		if (me.done) {
+			/* The batch's threads go on (and the next batch is written) while this one
+			 * folds the WAL, when it is due: a fold copies and syncs megabytes. */
+			pthread_mutex_unlock(&g->mu);
+			audit_fold(log);
+			pthread_mutex_lock(&g->mu);
+		}
 	}
 	pthread_mutex_unlock(&g->mu);
 	pthread_cond_destroy(&me.wake);

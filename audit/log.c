@@ -1691,9 +1691,30 @@ out:
 	if (mk)
 		mk_close(log);
 	writer_unlock(log);
-	if (!ret && wal_settle(log, err)) /* durable before any of them is acted on */
+	/* Durable before any of them is acted on: the WAL synced, never folded here (see
+	 * audit_fold()). */
+	if (!ret && wal_sync(log, err))
 		ret = -1;
 	return ret;
+}
+
+void audit_fold(struct audit_log *log)
+{
+	int frames = -1, done = -1, fold = WAL_FOLD_FRAMES;
+
+	if (log->writer) {
+		pthread_mutex_lock(&open_logs_mu);
+		if (log->writer->refs > 1)
+			fold = WAL_FOLD_FRAMES_SHARED;
+		pthread_mutex_unlock(&open_logs_mu);
+	}
+	if (log->wal_frames < fold)
+		return;
+	/* As in wal_settle(): waits for no one; what another connection holds stays. */
+	sqlite3_busy_timeout(log->db, 0);
+	sqlite3_wal_checkpoint_v2(log->db, "main", SQLITE_CHECKPOINT_TRUNCATE, &frames, &done);
+	sqlite3_busy_timeout(log->db, BUSY_MS);
+	log->wal_frames = 0; /* tried: the next commit's hook says how many remain */
 }
 
 /* ---- Checkpoints --------------------------------------------------------------------- */
