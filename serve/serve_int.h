@@ -40,6 +40,8 @@ struct role_cache {
 	pthread_mutex_t mu;
 	char *yaml; /* the bytes of steward.yaml the roles came from (NULL: none kept) */
 	size_t yaml_len;
+	struct stat file; /* steward.yaml's stat, taken before those bytes were read */
+	int file_settled; /* it was over a second old: the same stat is the same bytes */
 	struct stat stamp[2];
 	time_t since;      /* CLOCK_MONOTONIC seconds when the cache was emptied */
 	unsigned long gen; /* how many times it was */
@@ -281,10 +283,10 @@ void serve_close_catalog(void *p);
 /* Sets up k (on: 0 keeps nothing), and frees what it keeps. */
 void serve_cache_init(struct serve_cache *k, int on);
 void serve_cache_release(struct serve_cache *k);
-/* To be called first in a read route holding its catalog snapshot (SERVE_SNAPSHOT), before
- * anything reads cat: begins the snapshot and sets *gen, the catalog generation it belongs
- * to. Returns 1 when answers of *gen may be read and kept; 0 when not (the cache is off, no
- * snapshot is held, or cat changed since this thread's last look: a new generation begins). */
+/* To be called first in a read route inside its catalog transaction (SERVE_SNAPSHOT), before
+ * anything reads cat (the snapshot then begins after it): sets *gen, the catalog generation
+ * the snapshot belongs to. Returns 1 when answers of *gen may be read and kept; 0 when not
+ * (the cache is off, no transaction is open, or the catalog cannot be looked at). */
 int serve_cache_begin(struct server *s, struct catalog *cat, uint64_t *gen);
 /* The key of an answer: a digest of n parts (NULL parts, absent, differ from empty ones). */
 void serve_cache_key(unsigned char key[SERVE_CACHE_KEY], const char *const *parts, size_t n);
