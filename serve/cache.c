@@ -49,6 +49,8 @@ static int look(struct serve_cache *k, sqlite3 *db, uint64_t *gen)
 	int ret = -1;
 
 	pthread_mutex_lock(&k->watch_mu);
+	if (k->broken)
+		goto out;
 	if (!k->watch) {
 		const char *path = sqlite3_db_filename(db, "main");
 
@@ -61,7 +63,7 @@ static int look(struct serve_cache *k, sqlite3 *db, uint64_t *gen)
 			sqlite3_close(k->watch);
 			k->watch = NULL;
 			k->watch_read = NULL;
-			k->on = 0; /* never kept, never read */
+			k->broken = 1; /* never kept, never read */
 			goto out;
 		}
 		sqlite3_busy_timeout(k->watch, 1000);

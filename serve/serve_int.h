@@ -92,6 +92,7 @@ struct serve_cache {
 	struct sqlite3_stmt *watch_read;
 	unsigned version;         /* its data version at the last look */
 	int looked;
+	int broken;               /* the watch cannot be opened: nothing is kept */
 	uint64_t gen;             /* the catalog's generation */
 	pthread_mutex_t mu;       /* guards what follows */
 	pthread_cond_t done;      /* a pending answer was kept or given up */
