@@ -114,6 +114,37 @@ int audit_end(struct audit_log *log, int outcome, const char *reason, const char
 int audit_append(struct audit_log *log, const struct audit_entry *e, int outcome,
 		 const char *reason, const char *counts, struct st_error *err);
 
+/* One finished record of a batch: what audit_append() takes. */
+struct audit_item {
+	const struct audit_entry *e;
+	int outcome;
+	const char *reason, *counts;
+};
+/* Appends n finished records in one write transaction and one sync, in order, each chained,
+ * mac'd and checkpointed exactly as audit_append() would (the server's group commit,
+ * group.c). All or none: when it returns 0 every record is durable (in the WAL: it never
+ * folds the WAL into audit.db; call audit_fold() after); on -1 (with err) none was written.
+ * Not inside a transaction of the caller's. */
+int audit_append_many(struct audit_log *log, const struct audit_item *items, size_t n,
+		      struct st_error *err);
+/* Folds the WAL into audit.db and empties it when its last commit left it past the fold
+ * size, as audit_end() does; waits for no one (another connection's reader or writer leaves
+ * it as it is, to be tried again). Durability is not at stake: the frames were synced. */
+void audit_fold(struct audit_log *log);
+
+/* Group commit for the threads of one process that share a log file (the server's workers,
+ * each with its own audit_log of the same audit.db): concurrent appends are written by
+ * whichever thread comes first, in one transaction and one sync (group.c). */
+struct audit_group;
+/* A new group (NULL on out of memory); free with audit_group_free() once no thread uses it. */
+struct audit_group *audit_group_new(void);
+void audit_group_free(struct audit_group *g);
+/* audit_append() through group g: the record joins those queued by other threads, and one of
+ * them (perhaps this one, with its log) appends the batch with audit_append_many(). Returns
+ * 0 once this record is durable, or -1 with err when it was not written. */
+int audit_group_append(struct audit_group *g, struct audit_log *log, const struct audit_entry *e,
+		       int outcome, const char *reason, const char *counts, struct st_error *err);
+
 /* Why audit.db cannot be used while the workspace has its audit key: the states that
  * audit_recover() repairs. */
 enum audit_log_state {

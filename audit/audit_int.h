@@ -41,6 +41,11 @@ int audit_read_checkpoint(struct sqlite3_stmt *st, struct audit_checkpoint *cp);
 int audit_meta_get(struct sqlite3 *db, const char *key, char *out, size_t n,
 		   struct st_error *err);
 
+struct audit_log;
+/* The public half of log's signing key (AUDIT_PK_BYTES): it names the key, and with it the
+ * mac subkey derived from the same seed (log.c). */
+const unsigned char *audit_log_public_key(const struct audit_log *log);
+
 /* The columns of a pending row, in the order the pending mac encodes them. */
 #define AUDIT_PENDING_COLUMNS \
 	"ts_ms, actor, uid, role, action, object, purpose, host, pid, version, pii"

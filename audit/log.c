@@ -129,6 +129,11 @@ struct sqlite3 *audit_db(struct audit_log *log)
 	return log->db;
 }
 
+const unsigned char *audit_log_public_key(const struct audit_log *log)
+{
+	return log->pk;
+}
+
 /* ---- Canonical encoding -------------------------------------------------------------- */
 
 static void put_u64(SHA256_CTX *h, uint64_t v)
@@ -1678,6 +1683,66 @@ out:
 	if (!ret && wal_settle(log, err))
 		ret = -1;
 	return ret;
+}
+
+int audit_append_many(struct audit_log *log, const struct audit_item *items, size_t n,
+		      struct st_error *err)
+{
+	struct audit_row r;
+	const unsigned char *mk;
+	int ret = -1, began = 0;
+
+	if (!n)
+		return 0;
+	if (!sqlite3_get_autocommit(log->db))
+		return st_error_set(err, ST_E_SYSTEM, "a batch of audit records needs the log to itself");
+	writer_lock(log);
+	mk = mk_open(log); /* once for the batch: append_locked()'s opens nest inside it */
+	if (st_sql_run(log->db, "BEGIN IMMEDIATE", err))
+		goto out;
+	began = 1;
+	for (size_t i = 0; i < n; i++) {
+		row_from_entry(log, items[i].e, &r);
+		r.outcome = audit_outcome_name(items[i].outcome);
+		r.reason = items[i].reason;
+		r.counts = items[i].counts;
+		if (append_locked(log, &r, 0, err))
+			goto out;
+	}
+	if (st_sql_run(log->db, "COMMIT", err))
+		goto out;
+	began = 0;
+	ret = 0;
+out:
+	if (began)
+		sqlite3_exec(log->db, "ROLLBACK", NULL, NULL, NULL);
+	if (mk)
+		mk_close(log);
+	writer_unlock(log);
+	/* Durable before any of them is acted on: the WAL synced, never folded here (see
+	 * audit_fold()). */
+	if (!ret && wal_sync(log, err))
+		ret = -1;
+	return ret;
+}
+
+void audit_fold(struct audit_log *log)
+{
+	int frames = -1, done = -1, fold = WAL_FOLD_FRAMES;
+
+	if (log->writer) {
+		pthread_mutex_lock(&open_logs_mu);
+		if (log->writer->refs > 1)
+			fold = WAL_FOLD_FRAMES_SHARED;
+		pthread_mutex_unlock(&open_logs_mu);
+	}
+	if (log->wal_frames < fold)
+		return;
+	/* As in wal_settle(): waits for no one; what another connection holds stays. */
+	sqlite3_busy_timeout(log->db, 0);
+	sqlite3_wal_checkpoint_v2(log->db, "main", SQLITE_CHECKPOINT_TRUNCATE, &frames, &done);
+	sqlite3_busy_timeout(log->db, BUSY_MS);
+	log->wal_frames = 0; /* tried: the next commit's hook says how many remain */
 }
 
 /* ---- Checkpoints --------------------------------------------------------------------- */

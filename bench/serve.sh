@@ -15,7 +15,9 @@ workspace, starts `steward serve` on 127.0.0.1 with a bearer token, and runs wrk
 connections, 2 threads) against the search API (five broad words and five dataset names,
 round robin; then each kind alone) and the dataset card API, reading wrk's latency
 percentiles and the server's CPU time per request; then times a lineage SVG of about 200
-nodes, and runs the same searches as one `steward search` process each for the ratio.
+nodes; runs the mixed search and the card runs again on a server that keeps no answers
+(--no-cache, when the binary has it); and runs the same searches as one `steward search`
+process each for the ratio.
 
   --quick     5 s per wrk run instead of DURATION
   --keep DIR  keep the generated catalog and the loaded workspace in DIR and reuse them
@@ -88,21 +90,31 @@ mapfile -t names < <(sqlite3 "$ws/.steward/catalog.db" \
 
 token=$("$STEWARD" --home "$ws" token new "$(id -un)" --expires 1 2>"$run/token.err" | grep -o 'stw_[A-Za-z0-9_-]*' | head -1)
 [ -n "$token" ] || { cat "$run/token.err" >&2; die "steward token new failed"; }
-fifo=$run/serve.out
-mkfifo "$fifo"
-"$STEWARD" --home "$ws" serve --listen 127.0.0.1:0 >"$fifo" 2>"$run/serve.err" &
-serve_pid=$!
-exec 7<"$fifo"
-url=
-while read -r line <&7; do
-	case $line in "listening on http://"*) url=${line#listening on }; break ;; esac
-done
-[ -n "$url" ] || { cat "$run/serve.err" >&2; die "steward serve did not start"; }
-# the readiness line is read; the rest of stdout drains to nowhere
-cat <&7 >/dev/null &
-stop_server() { kill -TERM "$serve_pid" 2>/dev/null && wait "$serve_pid" 2>/dev/null || true; }
+: >"$run/serve.err"
+servers=0
+# start_server [ARGS...]: starts `steward serve` on a free loopback port (with ARGS); sets
+# serve_pid and url. Its access log goes to serve.err, which every server appends to.
+start_server() {
+	local fifo=$run/serve$servers.out line
+	servers=$((servers + 1))
+	mkfifo "$fifo"
+	"$STEWARD" --home "$ws" serve --listen 127.0.0.1:0 "$@" >"$fifo" 2>>"$run/serve.err" &
+	serve_pid=$!
+	exec 7<"$fifo"
+	url=
+	while read -r line <&7; do
+		case $line in "listening on http://"*) url=${line#listening on }; break ;; esac
+	done
+	[ -n "$url" ] || { cat "$run/serve.err" >&2; die "steward serve did not start"; }
+	# the readiness line is read; the rest of stdout drains to nowhere
+	cat <&7 >/dev/null &
+	exec 7<&-
+	echo "server: $url (pid $serve_pid${*:+, $*})"
+}
+serve_pid=
+stop_server() { [ -z "$serve_pid" ] || { kill -TERM "$serve_pid" 2>/dev/null && wait "$serve_pid" 2>/dev/null; } || true; }
 trap 'stop_server; cleanup' EXIT
-echo "server: $url (pid $serve_pid)"
+start_server
 
 # cpu_ticks: the server's user + system CPU so far, in clock ticks (/proc/PID/stat).
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$serve_pid/stat"; }
@@ -252,6 +264,28 @@ if [ "$code" = 200 ]; then
 else
 	echo "  $svg_path: HTTP $code (no SVG route in this build)"
 	record svg "lineage SVG of ~200 nodes" - ms - "skipped: $svg_path answered HTTP $code"
+fi
+
+# --- 2b. search and card with no kept answers ---------------------------------------------
+
+# The server keeps search and card answers until the catalog changes (serve/cache.c), so the
+# runs above, which repeat ten queries and 200 cards, mostly read kept answers. The same mixed
+# search run and card run on a server that computes every answer (--no-cache) give the cost
+# of the search and the card themselves.
+if "$STEWARD" serve --help 2>/dev/null | grep -q -- --no-cache; then
+	echo "2b. search and card, every answer computed (--no-cache)"
+	stop_server
+	start_server --no-cache
+	wrk_run search-uncached "$run/search.lua"
+	record search_uncached "search, no kept answers (--no-cache), p99" "$w_p99" ms - \
+		"the mixed run again on a server that runs every search; p50 $w_p50 ms; $w_rps requests/s; $w_errors errors; server CPU $w_cpu ms a request" \
+		"p50_ms=$w_p50" "rps=$w_rps" "errors=$w_errors" "cpu_ms=$w_cpu"
+	wrk_run card-uncached "$run/card.lua"
+	record card_uncached "card, no kept answers (--no-cache), p99" "$w_p99" ms - \
+		"the card run again on a server that computes every card; p50 $w_p50 ms; $w_rps requests/s; $w_errors errors; server CPU $w_cpu ms a request" \
+		"p50_ms=$w_p50" "rps=$w_rps" "errors=$w_errors" "cpu_ms=$w_cpu"
+	stop_server
+	serve_pid=
 fi
 
 # --- 3. the same searches as one process each -----------------------------------------------

@@ -10,7 +10,7 @@
 struct serve_args {
 	struct cli_ctx *ctx;
 	const char *listen, *socket;
-	int no_tcp;
+	int no_tcp, no_cache;
 	long threads;
 };
 
@@ -22,6 +22,7 @@ static int serve_opt(int c, const char *arg, void *u)
 	case 'l': a->listen = arg; break;
 	case 's': a->socket = arg; break;
 	case 'n': a->no_tcp = 1; break;
+	case 'c': a->no_cache = 1; break;
 	case 't':
 		if (cli_parse_count(a->ctx, "--threads", arg, &a->threads))
 			return ST_E_USAGE;
@@ -36,9 +37,10 @@ static int cmd_serve(int argc, char **argv, struct cli_ctx *ctx)
 					     {"socket", required_argument, NULL, 's'},
 					     {"no-tcp", no_argument, NULL, 'n'},
 					     {"threads", required_argument, NULL, 't'},
+					     {"no-cache", no_argument, NULL, 'c'},
 					     CLI_COMMON_OPTIONS,
 					     {0}};
-	struct serve_args a = {ctx, "127.0.0.1:8080", NULL, 0, 0};
+	struct serve_args a = {ctx, "127.0.0.1:8080", NULL, 0, 0, 0};
 	struct catalog_workspace ws = {0};
 	struct st_error err = ST_ERROR_INIT;
 	struct serve_opts o = {0};
@@ -59,6 +61,7 @@ static int cmd_serve(int argc, char **argv, struct cli_ctx *ctx)
 	o.listen = a.no_tcp ? NULL : a.listen;
 	o.socket = a.socket;
 	o.threads = (unsigned)a.threads;
+	o.no_cache = a.no_cache;
 	o.version = STEWARD_VERSION;
 	o.exe = "/proc/self/exe"; /* this binary, even once replaced on disk */
 	if (serve_run(&o, &err))
@@ -69,7 +72,8 @@ static int cmd_serve(int argc, char **argv, struct cli_ctx *ctx)
 
 const struct cli_cmd cli_cmd_serve = {
 	"serve", "serve the workspace over HTTP (an API; a Unix socket for local users)",
-	"usage: steward serve [--listen HOST:PORT] [--socket PATH] [--no-tcp] [--threads N]\n\n"
+	"usage: steward serve [--listen HOST:PORT] [--socket PATH] [--no-tcp] [--threads N]\n"
+	"                     [--no-cache]\n\n"
 	"Serves the workspace over HTTP until SIGTERM or SIGINT, then lets the requests in\n"
 	"flight finish and exits 0. It prints 'listening on URL' for each endpoint once it\n"
 	"accepts connections, and one access line per request on stderr (Common Log Format;\n"
@@ -80,6 +84,8 @@ const struct cli_cmd cli_cmd_serve = {
 	"  --socket PATH       also listen on a Unix socket (mode 0660): the caller is the\n"
 	"                      connecting OS user, by the kernel's peer credentials\n"
 	"  --no-tcp            only the Unix socket\n"
-	"  --threads N         worker threads (default: 16 per CPU, at most 64)\n",
+	"  --threads N         worker threads (default: 32 per CPU, at most 64)\n"
+	"  --no-cache          compute every answer: keep no search or card answer of the\n"
+	"                      API until the catalog changes (to measure, or to rule it out)\n",
 	cmd_serve,
 };

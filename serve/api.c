@@ -44,18 +44,22 @@ static enum MHD_Result get_whoami(struct server *s, struct MHD_Connection *c, st
 }
 
 /* GET /api/v1/search?q=...: `search --json` in a page, with the CLI's filters (kind, tag,
- * owner, domain, pii=1) and ranking: {total, offset, limit, results}. */
+ * owner, domain, pii=1) and ranking: {total, offset, limit, results}. The answer is kept
+ * (cache.c) for the same query, filters and page until the catalog changes; the answer does
+ * not depend on who asks (the route's role check and audit record come first, every time). */
 static enum MHD_Result get_search(struct server *s, struct MHD_Connection *c, struct request *r,
 				  const struct audit_actor *a, const char *name)
 {
 	struct catalog_search_opts o = {0};
 	struct catalog_hits hits = {0};
 	struct st_error err = ST_ERROR_INIT;
+	struct serve_kept kc;
 	struct catalog *cat;
 	const char *q = serve_arg(c, "q");
 	enum MHD_Result ret;
 	long limit, offset;
 	json_t *all, *page;
+	char lim[24], off[24];
 	int pii;
 
 	(void)a;
@@ -72,8 +76,21 @@ static enum MHD_Result get_search(struct server *s, struct MHD_Connection *c, st
 	o.domain = serve_arg(c, "domain");
 	o.pii_only = pii;
 	o.limit = (size_t)(limit + offset);
-	if (!(cat = serve_worker_catalog(s, &err)) || catalog_search(cat, q, &o, &hits, &err)) {
+	snprintf(lim, sizeof(lim), "%ld", limit);
+	snprintf(off, sizeof(off), "%ld", offset);
+	if (!(cat = serve_worker_catalog(s, &err)))
+		return serve_reply_failure(c, r, &err);
+	{
+		const char *parts[] = {"search", q, o.kind, o.tag, o.owner, o.domain,
+				       pii ? "1" : "0", lim, off};
+
+		if (serve_cache_answer(s, c, r, cat, parts, sizeof(parts) / sizeof(*parts), &kc,
+				       &ret))
+			return ret;
+	}
+	if (catalog_search(cat, q, &o, &hits, &err)) {
 		catalog_hits_release(&hits);
+		serve_cache_skip(s, &kc);
 		return serve_reply_failure(c, r, &err);
 	}
 	all = catalog_hits_json(&hits);
@@ -81,11 +98,11 @@ static enum MHD_Result get_search(struct server *s, struct MHD_Connection *c, st
 	for (size_t i = (size_t)offset; all && page && i < json_array_size(all); i++)
 		json_array_append(page, json_array_get(all, i));
 	json_decref(all);
-	ret = serve_reply_json(c, r, MHD_HTTP_OK,
-			       page ? json_pack("{s:I, s:i, s:i, s:o}", "total",
-						(json_int_t)hits.total, "offset", (int)offset,
-						"limit", (int)limit, "results", page)
-				    : NULL);
+	ret = serve_cache_reply(s, c, r, &kc,
+				page ? json_pack("{s:I, s:i, s:i, s:o}", "total",
+						 (json_int_t)hits.total, "offset", (int)offset,
+						 "limit", (int)limit, "results", page)
+				     : NULL);
 	catalog_hits_release(&hits);
 	return ret;
 }
@@ -122,7 +139,8 @@ static enum MHD_Result get_lineage(struct server *s, struct MHD_Connection *c, s
 	return ret;
 }
 
-/* GET /api/v1/datasets/NAME[?version=N]: the card, as `show --json` prints it. */
+/* GET /api/v1/datasets/NAME[?version=N]: the card, as `show --json` prints it; kept as the
+ * search's answers are (cache.c), by name and version. */
 static enum MHD_Result get_dataset(struct server *s, struct MHD_Connection *c, struct request *r,
 				   const struct audit_actor *a, const char *name)
 {
@@ -130,22 +148,36 @@ static enum MHD_Result get_dataset(struct server *s, struct MHD_Connection *c, s
 	struct catalog_ol_info ol = {0};
 	struct st_error err = ST_ERROR_INIT, gerr = ST_ERROR_INIT;
 	struct pii_graph *g = NULL;
+	struct serve_kept kc;
 	struct catalog *cat;
 	enum MHD_Result ret;
 	long version;
+	char ver[24];
 
 	(void)a;
 	if (serve_arg_count(c, r, "version", 1, INT32_MAX, 0, &version, &ret))
 		return ret;
-	if (!(cat = serve_worker_catalog(s, &err)) ||
-	    catalog_card_get(cat, name, version, &card, &err) ||
+	snprintf(ver, sizeof(ver), "%ld", version);
+	if (!(cat = serve_worker_catalog(s, &err)))
+		return serve_reply_failure(c, r, &err);
+	{
+		const char *parts[] = {"card", name, ver};
+
+		if (serve_cache_answer(s, c, r, cat, parts, sizeof(parts) / sizeof(*parts), &kc,
+				       &ret))
+			return ret;
+	}
+	if (catalog_card_get(cat, name, version, &card, &err) ||
 	    catalog_ol_info_get(cat, card.name, &ol, &err)) {
+		serve_cache_skip(s, &kc);
 		ret = serve_reply_failure(c, r, &err);
 		goto out;
 	}
-	/* Derived classes are extra, as in the CLI: the card is answered without them. */
-	pii_graph_dataset(cat, card.name, card.version, &g, &gerr);
-	ret = serve_reply_json(c, r, MHD_HTTP_OK, pii_card_json(&card, g, &ol));
+	/* Derived classes are extra, as in the CLI: the card is answered without them (and
+	 * such a card is not kept). */
+	if (pii_graph_dataset(cat, card.name, card.version, &g, &gerr))
+		serve_cache_skip(s, &kc);
+	ret = serve_cache_reply(s, c, r, &kc, pii_card_json(&card, g, &ol));
 out:
 	pii_graph_free(g);
 	catalog_ol_info_release(&ol);

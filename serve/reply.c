@@ -159,12 +159,16 @@ static enum MHD_Result error_page(struct MHD_Connection *c, struct request *r, i
 }
 
 /* Queues doc (taken) as the JSON answer with status. */
+char *serve_json_text(json_t *doc)
+{
+	return doc ? json_dumps(doc, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(6))
+		   : NULL;
+}
+
 enum MHD_Result serve_reply_json(struct MHD_Connection *c, struct request *r, int status,
 				 json_t *doc)
 {
-	char *text =
-		doc ? json_dumps(doc, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_REAL_PRECISION(6))
-		    : NULL;
+	char *text = serve_json_text(doc);
 
 	json_decref(doc);
 	if (!text) {

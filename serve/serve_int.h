@@ -12,6 +12,7 @@
 #include <jansson.h>
 #include <pthread.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -19,6 +20,8 @@
 #define SERVE_TEXT_MAX 512               /* a path or a message as logged */
 
 struct server;
+struct sqlite3;
+struct sqlite3_stmt;
 
 /* A listening endpoint: what the request handler is given, so that it knows where a
  * connection came in. */
@@ -37,6 +40,8 @@ struct role_cache {
 	pthread_mutex_t mu;
 	char *yaml; /* the bytes of steward.yaml the roles came from (NULL: none kept) */
 	size_t yaml_len;
+	struct stat file; /* steward.yaml's stat, taken before those bytes were read */
+	int file_settled; /* it was over a second old: the same stat is the same bytes */
 	struct stat stamp[2];
 	time_t since;      /* CLOCK_MONOTONIC seconds when the cache was emptied */
 	unsigned long gen; /* how many times it was */
@@ -57,6 +62,46 @@ struct role_cache {
 	} users[ROLE_CACHE_MAX];
 };
 
+/* The search API's kept answers (cache.c). */
+#define SERVE_CACHE_SLOTS 256                 /* answers kept at most */
+#define SERVE_CACHE_BODY_MAX (256 * 1024)     /* a larger answer is not kept */
+#define SERVE_CACHE_BYTES_MAX (16 * 1024 * 1024) /* all of them together */
+#define SERVE_CACHE_KEY 32                    /* bytes of a key: a BLAKE2b digest */
+
+struct serve_cache_entry {
+	unsigned char key[SERVE_CACHE_KEY];
+	uint64_t gen;  /* the catalog generation it was computed in */
+	uint64_t used; /* when it was last read or written (a tick) */
+	char *body;    /* NULL: a free slot */
+	size_t len;
+};
+
+#define SERVE_CACHE_PENDING 64 /* answers being computed, announced, at once */
+
+/* An answer a thread is computing, so that others asking the same wait for it. */
+struct serve_cache_pending {
+	unsigned char key[SERVE_CACHE_KEY];
+	uint64_t gen;
+	int busy;
+};
+
+struct serve_cache {
+	int on;                  /* 0: nothing is kept (--no-cache) */
+	pthread_mutex_t watch_mu; /* guards the watch and the generation */
+	struct sqlite3 *watch;    /* a connection of its own to catalog.db (cache.c: look()) */
+	struct sqlite3_stmt *watch_read;
+	unsigned version;         /* its data version at the last look */
+	int looked;
+	int broken;               /* the watch cannot be opened: nothing is kept */
+	uint64_t gen;             /* the catalog's generation */
+	pthread_mutex_t mu;       /* guards what follows */
+	pthread_cond_t done;      /* a pending answer was kept or given up */
+	struct serve_cache_pending pending[SERVE_CACHE_PENDING];
+	uint64_t tick;
+	size_t bytes;
+	struct serve_cache_entry v[SERVE_CACHE_SLOTS];
+};
+
 struct server {
 	const struct serve_opts *o;
 	struct endpoint tcp_ep, unix_ep;
@@ -65,6 +110,8 @@ struct server {
 	pthread_mutex_t ident; /* the password and group databases and steward.yaml, when read */
 	pthread_mutex_t out;   /* one access line at a time */
 	struct role_cache roles;
+	struct audit_group *group; /* the workers' audit records, written in groups */
+	struct serve_cache cache;  /* the search API's answers */
 	struct MHD_Daemon *tcp, *unx;
 	int unix_fd;
 };
@@ -173,6 +220,10 @@ enum MHD_Result serve_reply_bytes(struct MHD_Connection *c, struct request *r, i
 				  const char *type, void *data, size_t len,
 				  enum MHD_ResponseMemoryMode mode);
 
+/* doc as the API writes it (compact, ASCII), malloc()ed (free()), or NULL (doc NULL, out of
+ * memory); doc is not taken. */
+char *serve_json_text(json_t *doc);
+
 /* Queues doc (taken; NULL answers 500) as the JSON answer with status; the security
  * headers go on every answer. */
 enum MHD_Result serve_reply_json(struct MHD_Connection *c, struct request *r, int status,
@@ -227,5 +278,52 @@ struct catalog *serve_worker_catalog(struct server *s, struct st_error *err);
  * keys with them). */
 void serve_close_log(void *p);
 void serve_close_catalog(void *p);
+
+/* ---- The search API's kept answers (cache.c) ---------------------------------------------- */
+
+/* Sets up k (on: 0 keeps nothing), and frees what it keeps. */
+void serve_cache_init(struct serve_cache *k, int on);
+void serve_cache_release(struct serve_cache *k);
+/* To be called first in a read route inside its catalog transaction (SERVE_SNAPSHOT), before
+ * anything reads cat (the snapshot then begins after it): sets *gen, the catalog generation
+ * the snapshot belongs to. Returns 1 when answers of *gen may be read and kept; 0 when not
+ * (the cache is off, no transaction is open, or the catalog cannot be looked at). */
+int serve_cache_begin(struct server *s, struct catalog *cat, uint64_t *gen);
+/* The key of an answer: a digest of n parts (NULL parts, absent, differ from empty ones). */
+void serve_cache_key(unsigned char key[SERVE_CACHE_KEY], const char *const *parts, size_t n);
+/* A copy (st_malloc'd, NUL-terminated, *len bytes) of the answer kept under key in
+ * generation gen, or NULL. While another thread computes that answer (it claimed it), waits
+ * for it. On NULL, *claim may be set (nonzero): this thread computes the answer, and must
+ * end the claim with serve_cache_put() or serve_cache_abandon(), on every path. */
+char *serve_cache_get(struct server *s, const unsigned char *key, uint64_t gen, size_t *len,
+		      int *claim);
+/* Keeps a copy of len bytes of body under key for generation gen (not when gen is over, or
+ * the answer over SERVE_CACHE_BODY_MAX); the least recently used answers make room. Ends
+ * claim (0: none). */
+void serve_cache_put(struct server *s, const unsigned char *key, uint64_t gen, const char *body,
+		     size_t len, int claim);
+/* Ends claim (0: none) with no answer kept: the threads waiting for it compute their own. */
+void serve_cache_abandon(struct server *s, int claim);
+
+/* A read route's answer through the cache: what serve_cache_answer() found out. */
+struct serve_kept {
+	int keep;  /* the answer may be kept */
+	int claim; /* this thread computes it (see serve_cache_get()) */
+	uint64_t gen;
+	unsigned char key[SERVE_CACHE_KEY];
+};
+/* For a read route whose answer depends only on the catalog and on parts (the route's name
+ * first, then its parameters), called before anything reads cat: when an answer is kept,
+ * queues it as the 200 answer into *ret and returns 1. Else returns 0 with kc set: the route
+ * computes its answer, then either gives it to serve_cache_reply() or, on any other path,
+ * calls serve_cache_skip(). */
+int serve_cache_answer(struct server *s, struct MHD_Connection *c, struct request *r,
+		       struct catalog *cat, const char *const *parts, size_t n,
+		       struct serve_kept *kc, enum MHD_Result *ret);
+/* Queues doc (taken; NULL answers 500) as the 200 JSON answer, and keeps its text under kc. */
+enum MHD_Result serve_cache_reply(struct server *s, struct MHD_Connection *c, struct request *r,
+				  struct serve_kept *kc, json_t *doc);
+/* Gives the answer of kc up: nothing is kept (an error, or an answer not to keep). */
+void serve_cache_skip(struct server *s, struct serve_kept *kc);
 
 #endif

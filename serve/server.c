@@ -34,7 +34,7 @@
 #define PER_IP_LIMIT 64            /* connections at once from one address */
 #define CONN_TIMEOUT_S 30          /* an idle or slow connection is closed after this */
 #define CONN_MEMORY (64 * 1024)    /* per connection: headers and the URL */
-#define THREADS_PER_CPU 16         /* the default workers, up to THREADS_MAX */
+#define THREADS_PER_CPU 32         /* the default workers, up to THREADS_MAX */
 #define THREADS_MAX 64
 
 /* ---- Time, text and the access log --------------------------------------------------- */
@@ -154,36 +154,65 @@ static int same_stamp(const struct stat *a, const struct stat *b)
 	return 1;
 }
 
+/* Whether a and b are the same stat of a file (device, inode, size, modification and change
+ * times). */
+static int same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+	       a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+	       a->st_ctim.tv_sec == b->st_ctim.tv_sec && a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
+/* Whether a file whose stat is st was last changed over a second ago: a change after that
+ * stat was taken gives the file a change time of its own (the kernel's clock is finer than a
+ * second), so the same stat later means the same bytes. */
+static int settled(const struct stat *st)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	return st->st_ctim.tv_sec < now.tv_sec - 1 && st->st_mtim.tv_sec < now.tv_sec - 1;
+}
+
 /* The actor's role from steward.yaml. Resolving it parses the file and reads the group
- * database, so the answer is kept per (name, uid) while steward.yaml holds the same bytes
- * (read and compared on every request: a few microseconds, and no edit is missed however
- * fast it follows another), /etc/passwd and /etc/group the same stat, and for at most
- * ROLE_TTL_S (groups from other name services). A config that does not load is never
- * kept: every request reports it. Returns 0, or -1 with err. */
-static int resolve_role(struct server *s, struct audit_actor *a, struct st_error *err)
+ * database, so the answer is kept per (name, uid) while steward.yaml holds the same bytes,
+ * /etc/passwd and /etc/group the stat nss (taken for this request), and for at most
+ * ROLE_TTL_S (groups from other name services). steward.yaml is stat'ed on every request
+ * and read and compared when its stat changed or it was changed within the last second (so
+ * no edit is missed however fast it follows another: see settled()). A config that does not
+ * load is never kept: every request reports it. Returns 0, or -1 with err. */
+static int resolve_role(struct server *s, struct audit_actor *a, const struct stat nss[2],
+			struct st_error *err)
 {
 	struct role_cache *rc = &s->roles;
 	struct catalog_config cfg = {0};
-	struct stat now[2];
+	struct stat file = {0};
 	struct timespec t;
 	size_t len = 0;
-	char *yaml = config_bytes(s->o->ws->config, &len);
+	char *yaml = NULL;
 	unsigned long gen;
-	int ret;
+	int ret, known = !stat(s->o->ws->config, &file); /* before the bytes are read */
 
-	nss_stamp(now);
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	pthread_mutex_lock(&rc->mu);
-	if (!yaml || !rc->yaml || rc->yaml_len != len || memcmp(rc->yaml, yaml, len) ||
-	    !same_stamp(rc->stamp, now) || t.tv_sec - rc->since >= ROLE_TTL_S) {
-		st_free(rc->yaml);
-		rc->yaml = yaml; /* taken (NULL: nothing is kept) */
-		rc->yaml_len = len;
-		yaml = NULL;
-		memcpy(rc->stamp, now, sizeof(now));
-		rc->since = t.tv_sec;
-		rc->n = 0;
-		rc->gen++;
+	if (!known || !rc->yaml || !rc->file_settled || !same_file(&rc->file, &file) ||
+	    !same_stamp(rc->stamp, nss) || t.tv_sec - rc->since >= ROLE_TTL_S) {
+		pthread_mutex_unlock(&rc->mu);
+		yaml = config_bytes(s->o->ws->config, &len);
+		pthread_mutex_lock(&rc->mu);
+		if (!yaml || !rc->yaml || rc->yaml_len != len || memcmp(rc->yaml, yaml, len) ||
+		    !same_stamp(rc->stamp, nss) || t.tv_sec - rc->since >= ROLE_TTL_S) {
+			st_free(rc->yaml);
+			rc->yaml = yaml; /* taken (NULL: nothing is kept) */
+			rc->yaml_len = len;
+			yaml = NULL;
+			memcpy(rc->stamp, nss, sizeof(rc->stamp));
+			rc->since = t.tv_sec;
+			rc->n = 0;
+			rc->gen++;
+		}
+		rc->file = file;
+		rc->file_settled = known && rc->yaml && settled(&file);
 	}
 	gen = rc->gen;
 	st_free(yaml);
@@ -217,23 +246,21 @@ static int resolve_role(struct server *s, struct audit_actor *a, struct st_error
 }
 
 /* The uid of login name (a token's user), (uid_t)-1 when there is none. The password
- * database is read once per name and kept while /etc/passwd and /etc/group keep their stat,
- * for at most ROLE_TTL_S, as the roles are. */
-static uid_t user_uid(struct server *s, const char *name)
+ * database is read once per name and kept while /etc/passwd and /etc/group keep their stat
+ * (now, taken for this request), for at most ROLE_TTL_S, as the roles are. */
+static uid_t user_uid(struct server *s, const char *name, const struct stat now[2])
 {
 	struct role_cache *rc = &s->roles;
 	struct passwd pw, *found = NULL;
-	struct stat now[2];
 	struct timespec t;
 	char buf[4096];
 	unsigned long gen;
 	uid_t uid;
 
-	nss_stamp(now);
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	pthread_mutex_lock(&rc->mu);
 	if (!same_stamp(rc->users_stamp, now) || t.tv_sec - rc->users_since >= ROLE_TTL_S) {
-		memcpy(rc->users_stamp, now, sizeof(now));
+		memcpy(rc->users_stamp, now, sizeof(rc->users_stamp));
 		rc->users_since = t.tv_sec;
 		rc->nusers = 0;
 		rc->users_gen++;
@@ -287,7 +314,7 @@ static enum MHD_Result run_route(struct server *s, struct MHD_Connection *c, str
 
 		snprintf(reason, sizeof(reason), "needs the '%s' role",
 			 audit_role_name(need < 0 ? AUDIT_ROLE_ADMIN : need));
-		if (audit_append(log, &e, AUDIT_DENIED, reason, NULL, &err))
+		if (audit_group_append(s->group, log, &e, AUDIT_DENIED, reason, NULL, &err))
 			return serve_reply_error(c, r, MHD_HTTP_SERVICE_UNAVAILABLE,
 					   "the audit log cannot be written: %s", err.msg);
 		return serve_reply_error(c, r, MHD_HTTP_FORBIDDEN, "'%s' needs the '%s' role; '%s' has %s%s%s",
@@ -296,7 +323,8 @@ static enum MHD_Result run_route(struct server *s, struct MHD_Connection *c, str
 				   a->role ? audit_role_name(a->role) : "", a->role ? "' role" : "");
 	}
 	if ((rt->methods & SERVE_PAGE) && !strcmp(r->method, "POST") && !serve_csrf_ok(c, r)) {
-		if (audit_append(log, &e, AUDIT_DENIED, "no valid csrf token", NULL, &err))
+		if (audit_group_append(s->group, log, &e, AUDIT_DENIED, "no valid csrf token", NULL,
+				       &err))
 			return serve_reply_error(c, r, MHD_HTTP_SERVICE_UNAVAILABLE,
 						 "the audit log cannot be written: %s", err.msg);
 		return serve_reply_error(c, r, MHD_HTTP_FORBIDDEN,
@@ -305,7 +333,8 @@ static enum MHD_Result run_route(struct server *s, struct MHD_Connection *c, str
 	}
 	/* A read whose only effect is its answer is recorded once, complete, after the handler
 	 * has queued the answer and before it is sent (as the CLI holds such a command's
-	 * output): one write and one shared sync instead of two. */
+	 * output): one write and one shared sync instead of two, and the writes of requests
+	 * recorded at the same time are grouped (one transaction and one sync for them all). */
 	once = audit_action_output_only(rt->action) &&
 	       (!strcmp(r->method, "GET") || !strcmp(r->method, "HEAD"));
 	if (!once && audit_begin(log, &e, &err))
@@ -327,7 +356,7 @@ static enum MHD_Result run_route(struct server *s, struct MHD_Connection *c, str
 		if (st_sql_run(catalog_db(snap), "COMMIT", &ignored))
 			sqlite3_exec(catalog_db(snap), "ROLLBACK", NULL, NULL, NULL);
 	}
-	if (once ? audit_append(log, &e, r->status < 400 ? AUDIT_OK : AUDIT_ERROR, NULL,
+	if (once ? audit_group_append(s->group, log, &e, r->status < 400 ? AUDIT_OK : AUDIT_ERROR, NULL,
 				r->counts[0] ? r->counts : NULL, &err)
 		 : audit_end(log, r->status < 400 ? AUDIT_OK : AUDIT_ERROR, NULL,
 			     r->counts[0] ? r->counts : NULL, &err))
@@ -347,7 +376,8 @@ static int record_anonymous(struct server *s, const struct serve_route *rt, cons
 
 	snprintf(a.name, sizeof(a.name), "(anonymous)");
 	e.object = serve_escaped(url, object, sizeof(object));
-	return log ? audit_append(log, &e, AUDIT_DENIED, serve_escaped(reason, why, sizeof(why)), NULL, err)
+	return log ? audit_group_append(s->group, log, &e, AUDIT_DENIED,
+					serve_escaped(reason, why, sizeof(why)), NULL, err)
 		   : -1;
 }
 
@@ -355,7 +385,7 @@ static int record_anonymous(struct server *s, const struct serve_route *rt, cons
  * the login form's cookie instead: never for the API, whose POSTs carry no CSRF token).
  * Returns 0 with *a filled, or -1 with err (ST_E_DENIED: no token, or one that is not good). */
 static int token_actor(struct server *s, struct MHD_Connection *c, int page,
-		       struct audit_actor *a, struct st_error *err)
+		       const struct stat nss[2], struct audit_actor *a, struct st_error *err)
 {
 	const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 						    MHD_HTTP_HEADER_AUTHORIZATION);
@@ -377,7 +407,7 @@ static int token_actor(struct server *s, struct MHD_Connection *c, int page,
 	if (audit_token_check(log, h && !strncasecmp(h, "Bearer ", 7) ? h + 7 : cookie, &t, err))
 		return -1;
 	snprintf(a->name, sizeof(a->name), "%s", t.user);
-	a->uid = user_uid(s, a->name);
+	a->uid = user_uid(s, a->name, nss);
 	return 0;
 }
 
@@ -389,10 +419,12 @@ static int authenticate(struct server *s, struct MHD_Connection *c, struct reque
 			enum MHD_Result *ret)
 {
 	struct st_error err = ST_ERROR_INIT, rec = ST_ERROR_INIT;
+	struct stat nss[2];
 
+	nss_stamp(nss); /* once for the request: the token's user and the role */
 	if (r->on_socket ? peer_actor(c, a) && st_error_set(&err, ST_E_DENIED,
 							     "cannot tell who is connected")
-			 : token_actor(s, c, r->html, a, &err)) {
+			 : token_actor(s, c, r->html, nss, a, &err)) {
 		if (err.code != ST_E_DENIED) {
 			*ret = serve_reply_error(c, r, MHD_HTTP_SERVICE_UNAVAILABLE, "%s", err.msg);
 			return -1;
@@ -406,7 +438,7 @@ static int authenticate(struct server *s, struct MHD_Connection *c, struct reque
 		return -1;
 	}
 	snprintf(r->user, sizeof(r->user), "%s", a->name);
-	if (resolve_role(s, a, &err)) {
+	if (resolve_role(s, a, nss, &err)) {
 		*ret = serve_reply_error(c, r, MHD_HTTP_INTERNAL_SERVER_ERROR, "%s", err.msg);
 		return -1;
 	}
@@ -650,11 +682,13 @@ int serve_run(const struct serve_opts *o, struct st_error *err)
 	int sig = 0, ret = -1, have_key = 0;
 
 	if (!threads) {
-		/* A worker spends most of a request waiting for the audit log's syncs, which
-		 * the workers waiting at once share: many workers a CPU. */
+		/* A worker spends most of a request waiting for the audit log's syncs, and the
+		 * records of the workers waiting at once are written together: many workers a
+		 * CPU, and with one a connection (wrk's 64) none waits behind another's request. */
 		long n = sysconf(_SC_NPROCESSORS_ONLN);
 
-		threads = n > 0 && n < 4 ? (unsigned)n * THREADS_PER_CPU : THREADS_MAX;
+		threads = n > 0 && n < THREADS_MAX / THREADS_PER_CPU ? (unsigned)n * THREADS_PER_CPU
+								       : THREADS_MAX;
 	}
 	if (!o->listen && !o->socket)
 		return st_error_set(err, ST_E_USAGE, "nothing to listen on");
@@ -664,10 +698,18 @@ int serve_run(const struct serve_opts *o, struct st_error *err)
 		return -1;
 	s.tcp_ep.s = s.unix_ep.s = &s;
 	s.unix_ep.on_socket = 1;
-	if (pthread_key_create(&s.key, serve_close_log))
+	if (!(s.group = audit_group_new()))
+		return st_error_oom(err);
+	serve_cache_init(&s.cache, !o->no_cache);
+	if (pthread_key_create(&s.key, serve_close_log)) {
+		audit_group_free(s.group);
+		serve_cache_release(&s.cache);
 		return st_error_set(err, ST_E_SYSTEM, "cannot make the workers' keys");
+	}
 	if (pthread_key_create(&s.cat_key, serve_close_catalog)) {
 		pthread_key_delete(s.key);
+		audit_group_free(s.group);
+		serve_cache_release(&s.cache);
 		return st_error_set(err, ST_E_SYSTEM, "cannot make the workers' keys");
 	}
 	have_key = 1;
@@ -731,6 +773,8 @@ out:
 	pthread_mutex_destroy(&s.out);
 	pthread_mutex_destroy(&s.roles.mu);
 	st_free(s.roles.yaml);
+	audit_group_free(s.group);
+	serve_cache_release(&s.cache);
 	if (have_key) {
 		pthread_key_delete(s.key);
 		pthread_key_delete(s.cat_key);

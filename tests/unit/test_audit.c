@@ -1058,6 +1058,83 @@ static void test_threads(void)
 	audit_free(log);
 }
 
+/* Group commit (group.c): threads with a log each queue records through one group; they
+ * are written in batches, each one transaction, with a checkpoint every 7 records and one
+ * for each PII action; every record is there, in one chain, and the log verifies. A batch
+ * written directly is all of its records, in order. */
+struct grouper {
+	const char *dir;
+	struct audit_group *g;
+	int records, failed;
+	char msg[sizeof(((struct st_error *)0)->msg)];
+};
+
+static void *group_work(void *p)
+{
+	struct grouper *w = p;
+	struct st_error e = ST_ERROR_INIT;
+	struct audit_log *log = NULL;
+
+	if (audit_open(&log, w->dir, "9.9.9-test", 7, &e)) {
+		w->failed = 1;
+		snprintf(w->msg, sizeof(w->msg), "%s", e.msg);
+		return NULL;
+	}
+	for (int i = 0; i < w->records && !w->failed; i++) {
+		struct audit_entry en = {&actor, i % 10 == 3 ? "pii.hash" : "catalog.show", "obj",
+					 NULL};
+
+		if (audit_group_append(w->g, log, &en, i % 5 ? AUDIT_OK : AUDIT_DENIED,
+				       i % 5 ? NULL : "no", "{\"n\":1}", &e)) {
+			w->failed = 1;
+			snprintf(w->msg, sizeof(w->msg), "%s", e.msg);
+		}
+	}
+	audit_free(log);
+	return NULL;
+}
+
+static void test_group(void)
+{
+	struct audit_log *log = fresh("t-group", 1, 7);
+	struct audit_verify_result res;
+	struct audit_group *g = audit_group_new();
+	struct grouper w[6];
+	pthread_t th[6];
+	struct audit_entry a = {&actor, "catalog.search", "first", NULL},
+			   b = {&actor, "pii.hash", "second", NULL};
+	struct audit_item items[2] = {{&a, AUDIT_OK, NULL, NULL}, {&b, AUDIT_ERROR, "why", NULL}};
+	char d[700];
+
+	if (!CHECK(log && g))
+		goto out;
+	snprintf(d, sizeof(d), "%s/t-group", t_tmpdir());
+	for (int i = 0; i < 6; i++) {
+		w[i] = (struct grouper){d, g, 30, 0, ""};
+		CHECK(pthread_create(&th[i], NULL, group_work, &w[i]) == 0);
+	}
+	for (int i = 0; i < 6; i++) {
+		pthread_join(th[i], NULL);
+		if (!CHECK(!w[i].failed))
+			printf("# thread %d: %s\n", i, w[i].msg);
+	}
+	CHECK(verify(log, NULL, &res) == 0 && res.records == 1 + 6 * 30);
+	CHECK(count(log, "SELECT count(*) FROM records WHERE action = 'pii.hash'") == 6 * 3);
+	CHECK(count(log, "SELECT count(*) FROM records WHERE outcome = 'denied' AND reason = 'no'") ==
+	      6 * 6);
+	st_error_init(&err);
+	CHECK(audit_append_many(log, items, 2, &err) == 0);
+	CHECK(count(log, "SELECT count(*) FROM records WHERE seq = 182 AND object = 'first'"
+			 " AND outcome = 'ok'") == 1);
+	CHECK(count(log, "SELECT count(*) FROM records WHERE seq = 183 AND object = 'second'"
+			 " AND outcome = 'error' AND reason = 'why'") == 1);
+	CHECK(count(log, "SELECT count(*) FROM checkpoints WHERE seq = 183") == 1);
+	CHECK(verify(log, NULL, &res) == 0 && res.records == 183);
+out:
+	audit_group_free(g);
+	audit_free(log);
+}
+
 int main(void)
 {
 	test_dates();
@@ -1074,5 +1151,6 @@ int main(void)
 	test_many_checkpoints();
 	test_key_binding();
 	test_threads();
+	test_group();
 	return t_done();
 }
