@@ -349,8 +349,8 @@ int catalog_dbt_is_extension(const struct catalog_ynode *root)
 	return root && root->type == CATALOG_Y_MAP && catalog_ymap_get(root, "extends") != NULL;
 }
 
-/* Reads a whole file of at most DBT_MAX_FILE bytes. Returns 0; 1 when it does not exist
- * (missing_ok); -1 after a diagnostic; -2 with x->err. */
+/* Reads a whole file of at most DBT_MAX_FILE bytes into an st_big_alloc() buffer. Returns
+ * 0; 1 when it does not exist (missing_ok); -1 after a diagnostic; -2 with x->err. */
 static int read_all(struct catalog_dbt_ctx *x, const char *path, const char *display,
 		    int missing_ok, unsigned char **out, size_t *len)
 {
@@ -375,7 +375,7 @@ static int read_all(struct catalog_dbt_ctx *x, const char *path, const char *dis
 			(long long)sb.st_size, DBT_MAX_FILE);
 		goto fail;
 	}
-	if (!(p = st_malloc((size_t)sb.st_size + 1))) {
+	if (!(p = st_big_alloc((size_t)sb.st_size + 1))) {
 		close(fd);
 		return oom(x) - 1;
 	}
@@ -390,7 +390,7 @@ static int read_all(struct catalog_dbt_ctx *x, const char *path, const char *dis
 fail:
 	if (fd >= 0)
 		close(fd);
-	st_free(p);
+	st_big_free(p);
 	return x->err->code ? -2 : -1;
 }
 
@@ -2366,7 +2366,7 @@ static int reload(struct catalog_dbt_ctx *x, struct mf *f, const unsigned char o
 		return r == -2 ? -1 : 0;
 	r = read_all(x, f->cat_abs, f->cat_display, 1, &cdata, &clen);
 	if (r < 0) {
-		st_free(data);
+		st_big_free(data);
 		return r == -2 ? -1 : 0;
 	}
 	has_cat = r == 0;
@@ -2448,8 +2448,8 @@ static int reload(struct catalog_dbt_ctx *x, struct mf *f, const unsigned char o
 	ret = 0;
 out:
 	sqlite3_finalize(st);
-	st_free(data);
-	st_free(cdata);
+	st_big_free(data);
+	st_big_free(cdata);
 	st_free(adapter);
 	st_free(project);
 	return ret;

@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #ifdef STEWARD_TEST_BUILD
 int (*st_alloc_fail_hook)(void);
@@ -63,6 +64,60 @@ int st_grow(void *arrayp, size_t *cap, size_t want, size_t size)
 	*ap = np;
 	*cap = ncap;
 	return 0;
+}
+
+/* A big buffer is a private anonymous mapping that starts with its length; the caller's
+ * bytes follow the header. */
+#define BIG_HEADER 64
+
+static void *big_map(void *old, size_t n)
+{
+	size_t total;
+	unsigned char *m;
+
+	if (n > SIZE_MAX - BIG_HEADER || injected_failure())
+		return NULL;
+	total = n + BIG_HEADER;
+	if (old) {
+		unsigned char *om = (unsigned char *)old - BIG_HEADER;
+		size_t ototal;
+
+		memcpy(&ototal, om, sizeof(ototal));
+		m = mremap(om, ototal, total, MREMAP_MAYMOVE);
+	} else {
+		m = mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+#ifdef MADV_HUGEPAGE
+		/* The advice belongs to the mapping, so mremap() keeps it. */
+		if (m != MAP_FAILED)
+			(void)madvise(m, total, MADV_HUGEPAGE);
+#endif
+	}
+	if (m == MAP_FAILED)
+		return NULL;
+	memcpy(m, &total, sizeof(total));
+	return m + BIG_HEADER;
+}
+
+void *st_big_alloc(size_t n)
+{
+	return big_map(NULL, n ? n : 1);
+}
+
+void *st_big_realloc(void *p, size_t n)
+{
+	return big_map(p, n ? n : 1);
+}
+
+void st_big_free(void *p)
+{
+	unsigned char *m;
+	size_t total;
+
+	if (!p)
+		return;
+	m = (unsigned char *)p - BIG_HEADER;
+	memcpy(&total, m, sizeof(total));
+	munmap(m, total);
 }
 
 char *st_strdup(const char *s)

@@ -18,6 +18,14 @@ int st_grow(void *arrayp, size_t *cap, size_t want, size_t size);
 char *st_strdup(const char *s);
 /* Copies n bytes and appends a NUL; returns NULL on failure. The caller owns the copy. */
 char *st_strndup(const char *s, size_t n);
+/* Large buffers (from a few MB up) in a mapping of their own that asks the kernel for
+ * huge pages: filling one then costs a page fault per 2 MB instead of per 4 kB, which is
+ * most of the time it takes to fill on some virtual machines, and growing one moves no
+ * bytes. Like malloc(3) and realloc(3) (st_big_realloc(NULL, n) allocates; on failure it
+ * returns NULL and leaves p untouched); free only with st_big_free(), NULL is fine. */
+void *st_big_alloc(size_t n);
+void *st_big_realloc(void *p, size_t n);
+void st_big_free(void *p);
 /* Releases memory from the functions above. NULL is fine. */
 void st_free(void *p);
 /* Frees n strings and the array that holds them. NULL is fine. */

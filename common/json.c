@@ -40,12 +40,38 @@ static void skip_ws(struct parser *p)
 	}
 }
 
+/* Tapes of more nodes than this (8 MB) move to a big buffer (alloc.h): a large document's
+ * tape, which for a dbt manifest runs to a hundred MB, is otherwise mostly page faults. */
+#define BIG_TAPE (((size_t)8 << 20) / sizeof(struct st_jnode))
+
+static int grow_tape(struct st_jtape *t)
+{
+	struct st_jnode *v;
+
+	if (t->n >= UINT32_MAX)
+		return -1;
+	if (t->cap < BIG_TAPE / 2)
+		return st_grow(&t->v, &t->cap, t->n + 1, sizeof(*t->v));
+	if (t->big) {
+		if (!(v = st_big_realloc(t->v, 2 * t->cap * sizeof(*v))))
+			return -1;
+	} else {
+		if (!(v = st_big_alloc(2 * t->cap * sizeof(*v))))
+			return -1;
+		memcpy(v, t->v, t->n * sizeof(*v));
+		st_free(t->v);
+		t->big = 1;
+	}
+	t->v = v;
+	t->cap *= 2;
+	return 0;
+}
+
 static int new_node(struct parser *p, int type, uint32_t *idx)
 {
 	struct st_jnode *n;
 
-	if (p->t->n >= p->t->cap &&
-	    (p->t->n >= UINT32_MAX || st_grow(&p->t->v, &p->t->cap, p->t->n + 1, sizeof(*p->t->v))))
+	if (p->t->n >= p->t->cap && grow_tape(p->t))
 		return fail(p, ST_JE_NOMEM, "out of memory");
 	n = &p->t->v[p->t->n];
 	memset(n, 0, sizeof(*n));
@@ -375,7 +401,10 @@ int st_json_parse_depth(const char *buf, size_t len, size_t max_depth, struct st
 
 void st_json_tape_release(struct st_jtape *t)
 {
-	st_free(t->v);
+	if (t->big)
+		st_big_free(t->v);
+	else
+		st_free(t->v);
 	memset(t, 0, sizeof(*t));
 }
 

@@ -28,6 +28,7 @@ struct st_jtape {
 	struct st_jnode *v;
 	size_t n, cap;
 	int unique; /* every object holds each key once (st_json_collapse_duplicates) */
+	int big;    /* v is an st_big_alloc() buffer (a large document's tape) */
 };
 
 enum st_jerr_code { ST_JE_SYNTAX = 1, ST_JE_UTF8, ST_JE_ESCAPE, ST_JE_DEPTH, ST_JE_NOMEM };

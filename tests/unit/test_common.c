@@ -89,6 +89,33 @@ static void test_grow(void)
 	CHECK(st_calloc((size_t)-1 / 2, 4) == NULL);
 }
 
+/* Big buffers: writable, and growing keeps their bytes. */
+static void test_big(void)
+{
+	unsigned char *p = st_big_alloc((size_t)5 << 20), *q;
+	size_t n = (size_t)5 << 20;
+
+	CHECK(p != NULL);
+	if (!p)
+		return;
+	for (size_t i = 0; i < n; i += 4096)
+		p[i] = (unsigned char)(i >> 12);
+	p[n - 1] = 0xAB;
+	q = st_big_realloc(p, (size_t)40 << 20);
+	CHECK(q != NULL);
+	if (q) {
+		int same = q[n - 1] == 0xAB;
+
+		for (size_t i = 0; i < n; i += 4096)
+			same &= q[i] == (unsigned char)(i >> 12);
+		CHECK(same);
+		q[((size_t)40 << 20) - 1] = 1;
+		p = q;
+	}
+	st_big_free(p);
+	st_big_free(NULL);
+}
+
 /* The per-thread statement cache: off, statements are prepared and finalized; on, the
  * same statement comes back reset with its bindings cleared, a nested use of the same SQL
  * gets a statement of its own, and dropping a connection's statements lets it close. */
@@ -132,6 +159,7 @@ int main(void)
 	test_error();
 	test_diags();
 	test_grow();
+	test_big();
 	test_sql_cache();
 	return t_done();
 }

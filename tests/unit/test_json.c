@@ -249,6 +249,27 @@ int main(void)
 	lookups();
 	collapse();
 	dump_like_jansson();
+	{ /* A tape of over 8 MB moves to a big buffer (alloc.h) and stays usable. */
+		size_t n = 400000, len = 2 * n + 1;
+		char *text = malloc(len + 1);
+		struct st_jerr e;
+
+		CHECK(text != NULL);
+		if (text) {
+			text[0] = '[';
+			for (size_t i = 0; i < n; i++) {
+				text[1 + 2 * i] = (char)('0' + i % 10);
+				text[2 + 2 * i] = i + 1 < n ? ',' : ']';
+			}
+			text[len] = '\0';
+			CHECK(st_json_parse(text, len, &tape, &e) == 0);
+			CHECK(tape.big && tape.n == n + 1 && tape.v[0].count == n);
+			CHECK(tape.v[n].type == ST_J_NUM && tape.v[n].start == len - 2);
+			free(text);
+		}
+		ok("{\"k\":[1,2]}");
+		CHECK(tape.n == 4 && tape.v[1].count == 2);
+	}
 	st_json_tape_release(&tape);
 	return t_done();
 }
