@@ -1,4 +1,5 @@
-/* The table of libcurl functions that lazy_curl.h routes calls through, and its loader. */
+/* The table of libcurl functions that lazy_curl.h routes calls through, and its loader: in
+ * common/ because both audit/ (HTTP targets) and cli/ (the client of steward serve) call it. */
 #define ST_LAZY_CURL_IMPL
 #include "lazy_curl.h"
 #include "lazy.h"
