@@ -1653,51 +1653,17 @@ out:
 	return ret;
 }
 
-int audit_append(struct audit_log *log, const struct audit_entry *e, int outcome,
-		 const char *reason, const char *counts, struct st_error *err)
+/* Appends items[0..n) in one write transaction of this connection, under the writer lock,
+ * with the mac subkey held once for them all. Nothing is synced here. Returns 0, or -1 with
+ * err (and none of them written). */
+static int append_batch(struct audit_log *log, const struct audit_item *items, size_t n,
+			struct st_error *err)
 {
 	struct audit_row r;
 	int ret = -1, began = 0;
 
-	row_from_entry(log, e, &r);
-	r.outcome = audit_outcome_name(outcome);
-	r.reason = reason;
-	r.counts = counts;
-	if (!sqlite3_get_autocommit(log->db)) /* the caller's transaction holds the lock */
-		return append_locked(log, &r, 0, err);
-	mk_open(log); /* held while the record (and a checkpoint) are made */
 	writer_lock(log);
-	if (st_sql_run(log->db, "BEGIN IMMEDIATE", err))
-		goto out;
-	began = 1;
-	if (append_locked(log, &r, 0, err) || st_sql_run(log->db, "COMMIT", err))
-		goto out;
-	began = 0;
-	ret = 0;
-out:
-	if (began)
-		sqlite3_exec(log->db, "ROLLBACK", NULL, NULL, NULL);
-	mk_close(log);
-	writer_unlock(log);
-	/* on disk before the caller acts on it (as audit_end(), outside the writer lock) */
-	if (!ret && wal_settle(log, err))
-		ret = -1;
-	return ret;
-}
-
-int audit_append_many(struct audit_log *log, const struct audit_item *items, size_t n,
-		      struct st_error *err)
-{
-	struct audit_row r;
-	const unsigned char *mk;
-	int ret = -1, began = 0;
-
-	if (!n)
-		return 0;
-	if (!sqlite3_get_autocommit(log->db))
-		return st_error_set(err, ST_E_SYSTEM, "a batch of audit records needs the log to itself");
-	writer_lock(log);
-	mk = mk_open(log); /* once for the batch: append_locked()'s opens nest inside it */
+	mk_open(log); /* append_locked()'s opens nest inside this one */
 	if (st_sql_run(log->db, "BEGIN IMMEDIATE", err))
 		goto out;
 	began = 1;
@@ -1716,14 +1682,38 @@ int audit_append_many(struct audit_log *log, const struct audit_item *items, siz
 out:
 	if (began)
 		sqlite3_exec(log->db, "ROLLBACK", NULL, NULL, NULL);
-	if (mk)
-		mk_close(log);
+	mk_close(log);
 	writer_unlock(log);
+	return ret;
+}
+
+int audit_append(struct audit_log *log, const struct audit_entry *e, int outcome,
+		 const char *reason, const char *counts, struct st_error *err)
+{
+	const struct audit_item item = {e, outcome, reason, counts};
+	struct audit_row r;
+
+	if (!sqlite3_get_autocommit(log->db)) { /* the caller's transaction holds the lock */
+		row_from_entry(log, e, &r);
+		r.outcome = audit_outcome_name(outcome);
+		r.reason = reason;
+		r.counts = counts;
+		return append_locked(log, &r, 0, err);
+	}
+	/* on disk before the caller acts on it (as audit_end(), outside the writer lock) */
+	return append_batch(log, &item, 1, err) || wal_settle(log, err) ? -1 : 0;
+}
+
+int audit_append_many(struct audit_log *log, const struct audit_item *items, size_t n,
+		      struct st_error *err)
+{
+	if (!n)
+		return 0;
+	if (!sqlite3_get_autocommit(log->db))
+		return st_error_set(err, ST_E_SYSTEM, "a batch of audit records needs the log to itself");
 	/* Durable before any of them is acted on: the WAL synced, never folded here (see
 	 * audit_fold()). */
-	if (!ret && wal_sync(log, err))
-		ret = -1;
-	return ret;
+	return append_batch(log, items, n, err) || wal_sync(log, err) ? -1 : 0;
 }
 
 void audit_fold(struct audit_log *log)
