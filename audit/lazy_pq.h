@@ -4,37 +4,36 @@
 #define ST_LAZY_PQ_H
 
 #include "error.h"
+#include "lazy.h"
 
 #include <libpq-fe.h>
 
-#define ST_PQ_FUNCS(X) \
-	X(PQclear) \
-	X(PQcmdTuples) \
-	X(PQconnectdbParams) \
-	X(PQconninfoFree) \
-	X(PQconninfoParse) \
-	X(PQdb) \
-	X(PQerrorMessage) \
-	X(PQescapeIdentifier) \
-	X(PQexecParams) \
-	X(PQfinish) \
-	X(PQfname) \
-	X(PQfreemem) \
-	X(PQftype) \
-	X(PQgetisnull) \
-	X(PQgetlength) \
-	X(PQgetvalue) \
-	X(PQnfields) \
-	X(PQntuples) \
-	X(PQresultErrorField) \
-	X(PQresultStatus) \
-	X(PQsetNoticeProcessor) \
-	X(PQstatus)
+#define ST_PQ_FUNCS(X, t) \
+	X(t, PQclear) \
+	X(t, PQcmdTuples) \
+	X(t, PQconnectdbParams) \
+	X(t, PQconninfoFree) \
+	X(t, PQconninfoParse) \
+	X(t, PQdb) \
+	X(t, PQerrorMessage) \
+	X(t, PQescapeIdentifier) \
+	X(t, PQexecParams) \
+	X(t, PQfinish) \
+	X(t, PQfname) \
+	X(t, PQfreemem) \
+	X(t, PQftype) \
+	X(t, PQgetisnull) \
+	X(t, PQgetlength) \
+	X(t, PQgetvalue) \
+	X(t, PQnfields) \
+	X(t, PQntuples) \
+	X(t, PQresultErrorField) \
+	X(t, PQresultStatus) \
+	X(t, PQsetNoticeProcessor) \
+	X(t, PQstatus)
 
 struct st_pq {
-#define ST_PQ_SLOT(f) __typeof__(f) *f;
-	ST_PQ_FUNCS(ST_PQ_SLOT)
-#undef ST_PQ_SLOT
+	ST_PQ_FUNCS(ST_LAZY_SLOT, st_pq)
 };
 extern struct st_pq st_pq;
 

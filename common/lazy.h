@@ -33,6 +33,23 @@ struct st_lazy {
 	{ (file), (purpose), (package), (syms), sizeof(syms) / sizeof(*(syms)),              \
 	  PTHREAD_MUTEX_INITIALIZER, 0, "" }
 
+/* For a table's X-macro list of functions (FUNCS(X, t) calls X(t, f) for each f): the table's
+ * member for f, typed as f is, and f's entry in its symbol list. */
+#define ST_LAZY_SLOT(t, f) __typeof__(f) *f;
+#define ST_LAZY_SYM(t, f) {#f, (void **)&(t).f},
+
+/* Defines the table `struct name name`, filled from file by name##_load(), whose contract
+ * its header gives (e.g. audit/lazy_pq.h). For a .c file that defines the header's IMPL
+ * macro, so that the header's call-routing macros are off. */
+#define ST_LAZY_DEFINE(name, funcs, file, purpose, package)                                  \
+	struct name name;                                                                    \
+	static const struct st_lazy_sym name##_syms[] = {funcs(ST_LAZY_SYM, name)};          \
+	static struct st_lazy name##_lib = ST_LAZY_INIT(file, purpose, package, name##_syms); \
+	int name##_load(struct st_error *err)                                                \
+	{                                                                                    \
+		return st_lazy_load(&name##_lib, err);                                       \
+	}
+
 /* Loads lib once per process (later calls return the first outcome at once; thread-safe) and
  * fills every slot. Returns 0, or -1 with err: "cannot load 'libpq.so.5', which PostgreSQL
  * targets need (Debian package libpq5): <dlerror>". The library stays loaded. */

@@ -4,30 +4,29 @@
 #define ST_LAZY_CURL_H
 
 #include "error.h"
+#include "lazy.h"
 
 #include <curl/curl.h>
 
-#define ST_CURL_FUNCS(X) \
-	X(curl_easy_cleanup) \
-	X(curl_easy_getinfo) \
-	X(curl_easy_init) \
-	X(curl_easy_perform) \
-	X(curl_easy_setopt) \
-	X(curl_easy_strerror) \
-	X(curl_free) \
-	X(curl_getdate) \
-	X(curl_global_init) \
-	X(curl_slist_append) \
-	X(curl_slist_free_all) \
-	X(curl_url) \
-	X(curl_url_cleanup) \
-	X(curl_url_get) \
-	X(curl_url_set)
+#define ST_CURL_FUNCS(X, t) \
+	X(t, curl_easy_cleanup) \
+	X(t, curl_easy_getinfo) \
+	X(t, curl_easy_init) \
+	X(t, curl_easy_perform) \
+	X(t, curl_easy_setopt) \
+	X(t, curl_easy_strerror) \
+	X(t, curl_free) \
+	X(t, curl_getdate) \
+	X(t, curl_global_init) \
+	X(t, curl_slist_append) \
+	X(t, curl_slist_free_all) \
+	X(t, curl_url) \
+	X(t, curl_url_cleanup) \
+	X(t, curl_url_get) \
+	X(t, curl_url_set)
 
 struct st_curl {
-#define ST_CURL_SLOT(f) __typeof__(f) *f;
-	ST_CURL_FUNCS(ST_CURL_SLOT)
-#undef ST_CURL_SLOT
+	ST_CURL_FUNCS(ST_LAZY_SLOT, st_curl)
 };
 extern struct st_curl st_curl;
 

@@ -4,66 +4,65 @@
 #define ST_LAZY_RDKAFKA_H
 
 #include "error.h"
+#include "lazy.h"
 
 #include <librdkafka/rdkafka.h>
 
-#define ST_RDKAFKA_FUNCS(X) \
-	X(rd_kafka_abort_transaction) \
-	X(rd_kafka_assignment) \
-	X(rd_kafka_assignment_lost) \
-	X(rd_kafka_begin_transaction) \
-	X(rd_kafka_commit) \
-	X(rd_kafka_commit_transaction) \
-	X(rd_kafka_committed) \
-	X(rd_kafka_conf_destroy) \
-	X(rd_kafka_conf_new) \
-	X(rd_kafka_conf_set) \
-	X(rd_kafka_conf_set_error_cb) \
-	X(rd_kafka_conf_set_log_cb) \
-	X(rd_kafka_conf_set_opaque) \
-	X(rd_kafka_conf_set_rebalance_cb) \
-	X(rd_kafka_consumer_close) \
-	X(rd_kafka_consumer_group_metadata) \
-	X(rd_kafka_consumer_group_metadata_destroy) \
-	X(rd_kafka_consumer_poll) \
-	X(rd_kafka_destroy) \
-	X(rd_kafka_err2str) \
-	X(rd_kafka_error_destroy) \
-	X(rd_kafka_error_is_retriable) \
-	X(rd_kafka_error_string) \
-	X(rd_kafka_error_txn_requires_abort) \
-	X(rd_kafka_fatal_error) \
-	X(rd_kafka_flush) \
-	X(rd_kafka_get_watermark_offsets) \
-	X(rd_kafka_header_add) \
-	X(rd_kafka_headers_destroy) \
-	X(rd_kafka_headers_new) \
-	X(rd_kafka_incremental_assign) \
-	X(rd_kafka_incremental_unassign) \
-	X(rd_kafka_init_transactions) \
-	X(rd_kafka_message_destroy) \
-	X(rd_kafka_message_errstr) \
-	X(rd_kafka_new) \
-	X(rd_kafka_opaque) \
-	X(rd_kafka_poll) \
-	X(rd_kafka_poll_set_consumer) \
-	X(rd_kafka_position) \
-	X(rd_kafka_producev) \
-	X(rd_kafka_purge) \
-	X(rd_kafka_seek_partitions) \
-	X(rd_kafka_send_offsets_to_transaction) \
-	X(rd_kafka_set_log_queue) \
-	X(rd_kafka_subscribe) \
-	X(rd_kafka_topic_partition_list_add) \
-	X(rd_kafka_topic_partition_list_destroy) \
-	X(rd_kafka_topic_partition_list_find) \
-	X(rd_kafka_topic_partition_list_new) \
-	X(rd_kafka_version_str)
+#define ST_RDKAFKA_FUNCS(X, t) \
+	X(t, rd_kafka_abort_transaction) \
+	X(t, rd_kafka_assignment) \
+	X(t, rd_kafka_assignment_lost) \
+	X(t, rd_kafka_begin_transaction) \
+	X(t, rd_kafka_commit) \
+	X(t, rd_kafka_commit_transaction) \
+	X(t, rd_kafka_committed) \
+	X(t, rd_kafka_conf_destroy) \
+	X(t, rd_kafka_conf_new) \
+	X(t, rd_kafka_conf_set) \
+	X(t, rd_kafka_conf_set_error_cb) \
+	X(t, rd_kafka_conf_set_log_cb) \
+	X(t, rd_kafka_conf_set_opaque) \
+	X(t, rd_kafka_conf_set_rebalance_cb) \
+	X(t, rd_kafka_consumer_close) \
+	X(t, rd_kafka_consumer_group_metadata) \
+	X(t, rd_kafka_consumer_group_metadata_destroy) \
+	X(t, rd_kafka_consumer_poll) \
+	X(t, rd_kafka_destroy) \
+	X(t, rd_kafka_err2str) \
+	X(t, rd_kafka_error_destroy) \
+	X(t, rd_kafka_error_is_retriable) \
+	X(t, rd_kafka_error_string) \
+	X(t, rd_kafka_error_txn_requires_abort) \
+	X(t, rd_kafka_fatal_error) \
+	X(t, rd_kafka_flush) \
+	X(t, rd_kafka_get_watermark_offsets) \
+	X(t, rd_kafka_header_add) \
+	X(t, rd_kafka_headers_destroy) \
+	X(t, rd_kafka_headers_new) \
+	X(t, rd_kafka_incremental_assign) \
+	X(t, rd_kafka_incremental_unassign) \
+	X(t, rd_kafka_init_transactions) \
+	X(t, rd_kafka_message_destroy) \
+	X(t, rd_kafka_message_errstr) \
+	X(t, rd_kafka_new) \
+	X(t, rd_kafka_opaque) \
+	X(t, rd_kafka_poll) \
+	X(t, rd_kafka_poll_set_consumer) \
+	X(t, rd_kafka_position) \
+	X(t, rd_kafka_producev) \
+	X(t, rd_kafka_purge) \
+	X(t, rd_kafka_seek_partitions) \
+	X(t, rd_kafka_send_offsets_to_transaction) \
+	X(t, rd_kafka_set_log_queue) \
+	X(t, rd_kafka_subscribe) \
+	X(t, rd_kafka_topic_partition_list_add) \
+	X(t, rd_kafka_topic_partition_list_destroy) \
+	X(t, rd_kafka_topic_partition_list_find) \
+	X(t, rd_kafka_topic_partition_list_new) \
+	X(t, rd_kafka_version_str)
 
 struct st_rdkafka {
-#define ST_RDKAFKA_SLOT(f) __typeof__(f) *f;
-	ST_RDKAFKA_FUNCS(ST_RDKAFKA_SLOT)
-#undef ST_RDKAFKA_SLOT
+	ST_RDKAFKA_FUNCS(ST_LAZY_SLOT, st_rdkafka)
 };
 extern struct st_rdkafka st_rdkafka;
 

@@ -3,17 +3,11 @@
  * so no pango or fontconfig), now loaded by path from Graphviz's plugin directory. */
 #define ST_LAZY_GVC_IMPL
 #include "lazy_gvc.h"
-#include "lazy.h"
 
 struct st_gvc st_gvc;
 
-static const struct st_lazy_sym gvc_syms[] = {
-#define ST_GVC_SYM(f) {#f, (void **)&st_gvc.f},
-	ST_GVC_FUNCS(ST_GVC_SYM)
-};
-static const struct st_lazy_sym cgraph_syms[] = {ST_CGRAPH_FUNCS(ST_GVC_SYM)
-#undef ST_GVC_SYM
-};
+static const struct st_lazy_sym gvc_syms[] = {ST_GVC_FUNCS(ST_LAZY_SYM, st_gvc)};
+static const struct st_lazy_sym cgraph_syms[] = {ST_CGRAPH_FUNCS(ST_LAZY_SYM, st_gvc)};
 static const struct st_lazy_sym dot_syms[] = {
 	{"gvplugin_dot_layout_LTX_library", (void **)&st_gvc.dot_layout}};
 static const struct st_lazy_sym core_syms[] = {

@@ -5,29 +5,28 @@
 #define ST_LAZY_GVC_H
 
 #include "error.h"
+#include "lazy.h"
 
 #include <graphviz/gvc.h>
 #include <graphviz/gvplugin.h>
 
-#define ST_GVC_FUNCS(X)                                                                      \
-	X(gvAddLibrary)                                                                      \
-	X(gvContextPlugins)                                                                  \
-	X(gvFreeLayout)                                                                      \
-	X(gvFreeRenderData)                                                                  \
-	X(gvLayout)                                                                          \
-	X(gvRenderData)
+#define ST_GVC_FUNCS(X, t)                                                                    \
+	X(t, gvAddLibrary)                                                                      \
+	X(t, gvContextPlugins)                                                                  \
+	X(t, gvFreeLayout)                                                                      \
+	X(t, gvFreeRenderData)                                                                  \
+	X(t, gvLayout)                                                                          \
+	X(t, gvRenderData)
 
-#define ST_CGRAPH_FUNCS(X)                                                                   \
-	X(agclose)                                                                           \
-	X(agmemread)                                                                         \
-	X(agseterr)                                                                          \
-	X(agseterrf)
+#define ST_CGRAPH_FUNCS(X, t)                                                                 \
+	X(t, agclose)                                                                           \
+	X(t, agmemread)                                                                         \
+	X(t, agseterr)                                                                          \
+	X(t, agseterrf)
 
 struct st_gvc {
-#define ST_GVC_SLOT(f) __typeof__(f) *f;
-	ST_GVC_FUNCS(ST_GVC_SLOT)
-	ST_CGRAPH_FUNCS(ST_GVC_SLOT)
-#undef ST_GVC_SLOT
+	ST_GVC_FUNCS(ST_LAZY_SLOT, st_gvc)
+	ST_CGRAPH_FUNCS(ST_LAZY_SLOT, st_gvc)
 	/* the plugins' libraries, for gvAddLibrary() */
 	gvplugin_library_t *dot_layout, *core;
 };

@@ -4,26 +4,25 @@
 #define ST_LAZY_MHD_H
 
 #include "error.h"
+#include "lazy.h"
 
 #include <microhttpd.h>
 
-#define ST_MHD_FUNCS(X) \
-	X(MHD_add_response_header) \
-	X(MHD_create_response_from_buffer) \
-	X(MHD_destroy_response) \
-	X(MHD_get_connection_info) \
-	X(MHD_get_connection_values_n) \
-	X(MHD_get_daemon_info) \
-	X(MHD_lookup_connection_value) \
-	X(MHD_queue_response) \
-	X(MHD_quiesce_daemon) \
-	X(MHD_start_daemon) \
-	X(MHD_stop_daemon)
+#define ST_MHD_FUNCS(X, t) \
+	X(t, MHD_add_response_header) \
+	X(t, MHD_create_response_from_buffer) \
+	X(t, MHD_destroy_response) \
+	X(t, MHD_get_connection_info) \
+	X(t, MHD_get_connection_values_n) \
+	X(t, MHD_get_daemon_info) \
+	X(t, MHD_lookup_connection_value) \
+	X(t, MHD_queue_response) \
+	X(t, MHD_quiesce_daemon) \
+	X(t, MHD_start_daemon) \
+	X(t, MHD_stop_daemon)
 
 struct st_mhd {
-#define ST_MHD_SLOT(f) __typeof__(f) *f;
-	ST_MHD_FUNCS(ST_MHD_SLOT)
-#undef ST_MHD_SLOT
+	ST_MHD_FUNCS(ST_LAZY_SLOT, st_mhd)
 };
 extern struct st_mhd st_mhd;
 
