@@ -1404,20 +1404,24 @@ static int store_file(struct loader *L, struct parsed *p)
 	return copy_diags(L, &p->diags, done, p->diags.n);
 }
 
-/* The worker parses files in order into a small ring while the main thread stores them;
- * parsing and SQLite each take about half of a load, so two cores nearly halve it. Items
- * cross in batches (the worker publishes BATCH at a time, the main thread takes all that
- * are ready), so the two threads meet on the mutex, and wake each other, once per batch
- * instead of once per file. */
-#define RING 32
+/* Workers parse files into a ring while the main thread stores them in path order; parsing
+ * and SQLite each take about half of a load. A worker claims BATCH files at a time, at most
+ * RING ahead of the file being stored, and parses them in their slots; the main thread
+ * stores every finished item from the one it waits for on, in place. Threads meet on the
+ * mutex once per batch, not once per file. With one worker the main thread waited for the
+ * parsing for half of the pass over 10k descriptors; with two it hardly waits. */
+#define RING 64
 #define BATCH 8
+#define MAX_WORKERS 4
 
 struct pipeline {
 	struct loader *L;
 	struct file_entry **todo;
 	size_t ntodo;
-	struct parsed ring[RING];
-	size_t head, tail; /* items [head, tail) are ready; tail - head <= RING */
+	struct parsed *ring;     /* RING slots: item i in ring[i % RING] */
+	unsigned char filled[RING];
+	size_t head; /* the next item to store */
+	size_t next; /* the next item to claim: items [head, next) are claimed or parsed */
 	int stop;
 	pthread_mutex_t mu;
 	pthread_cond_t ready, space;
@@ -1426,81 +1430,91 @@ struct pipeline {
 static void *worker(void *arg)
 {
 	struct pipeline *pl = arg;
-	struct parsed batch[BATCH];
-	size_t nb = 0;
 
-	for (size_t i = 0; i < pl->ntodo; i++) {
-		prepare_file(pl->L->c->schema, pl->todo[i], &batch[nb++]);
-		if (nb < BATCH && i + 1 < pl->ntodo)
-			continue;
-		pthread_mutex_lock(&pl->mu);
-		while (RING - (pl->tail - pl->head) < nb && !pl->stop)
+	pthread_mutex_lock(&pl->mu);
+	for (;;) {
+		size_t first, n;
+
+		while (!pl->stop && pl->next < pl->ntodo && pl->next + BATCH > pl->head + RING)
 			pthread_cond_wait(&pl->space, &pl->mu);
-		if (pl->stop) {
-			pthread_mutex_unlock(&pl->mu);
+		if (pl->stop || pl->next >= pl->ntodo)
 			break;
-		}
-		for (size_t j = 0; j < nb; j++)
-			pl->ring[pl->tail++ % RING] = batch[j];
-		nb = 0;
-		pthread_cond_signal(&pl->ready);
+		first = pl->next;
+		n = pl->ntodo - first < BATCH ? pl->ntodo - first : BATCH;
+		pl->next += n;
 		pthread_mutex_unlock(&pl->mu);
+		/* The slots of items first.. are free: their last items were stored. */
+		for (size_t j = 0; j < n; j++)
+			prepare_file(pl->L->c->schema, pl->todo[first + j],
+				     &pl->ring[(first + j) % RING]);
+		pthread_mutex_lock(&pl->mu);
+		for (size_t j = 0; j < n; j++)
+			pl->filled[(first + j) % RING] = 1;
+		if (first <= pl->head) /* the main thread may wait for one of them */
+			pthread_cond_signal(&pl->ready);
 	}
-	while (nb) /* stopped: what was parsed for nothing */
-		parsed_release(&batch[--nb]);
+	pthread_mutex_unlock(&pl->mu);
 	return NULL;
 }
 
-static int load_files_threaded(struct loader *L, struct file_entry **todo, size_t ntodo)
+static int load_files_threaded(struct loader *L, struct file_entry **todo, size_t ntodo,
+			       size_t nworkers)
 {
 	struct pipeline pl;
-	struct parsed got[RING];
-	pthread_t th;
+	pthread_t th[MAX_WORKERS];
+	size_t started = 0;
 	int ret = 0;
 
 	memset(&pl, 0, sizeof(pl));
+	if (!(pl.ring = st_calloc(RING, sizeof(*pl.ring))))
+		return oom(L);
 	pl.L = L;
 	pl.todo = todo;
 	pl.ntodo = ntodo;
 	pthread_mutex_init(&pl.mu, NULL);
 	pthread_cond_init(&pl.ready, NULL);
 	pthread_cond_init(&pl.space, NULL);
-	if (pthread_create(&th, NULL, worker, &pl)) {
+	while (started < nworkers && !pthread_create(&th[started], NULL, worker, &pl))
+		started++;
+	if (!started) {
 		ret = -2; /* no thread: the caller does the work itself */
 		goto out;
 	}
-	for (size_t i = 0; i < ntodo && !ret;) {
-		size_t n = 0, j;
+	while (pl.head < ntodo && !ret) {
+		size_t n = 0;
 
 		pthread_mutex_lock(&pl.mu);
-		while (pl.head == pl.tail)
+		while (!pl.filled[pl.head % RING])
 			pthread_cond_wait(&pl.ready, &pl.mu);
-		while (pl.head < pl.tail)
-			got[n++] = pl.ring[pl.head++ % RING];
-		/* The worker waits only when its batch does not fit. */
-		pthread_cond_signal(&pl.space);
+		while (n < RING && pl.filled[(pl.head + n) % RING])
+			n++;
 		pthread_mutex_unlock(&pl.mu);
-		for (j = 0; j < n && !ret; j++, i++) {
-			if (store_file(L, &got[j]))
-				ret = -1;
-			parsed_release(&got[j]);
+		for (size_t j = 0; j < n; j++) {
+			struct parsed *p = &pl.ring[(pl.head + j) % RING];
+
+			if (!ret && store_file(L, p))
+				ret = -1; /* after an error the rest is not stored */
+			parsed_release(p);
 		}
-		while (j < n) /* after an error: the rest is not stored */
-			parsed_release(&got[j++]);
-	}
-	if (ret) {
 		pthread_mutex_lock(&pl.mu);
-		pl.stop = 1;
-		pthread_cond_signal(&pl.space);
+		for (size_t j = 0; j < n; j++)
+			pl.filled[(pl.head + j) % RING] = 0;
+		pl.head += n;
+		pl.stop = ret != 0;
+		/* Workers wait only when their next batch does not fit. */
+		pthread_cond_broadcast(&pl.space);
 		pthread_mutex_unlock(&pl.mu);
 	}
-	pthread_join(th, NULL);
-	while (pl.head < pl.tail)
-		parsed_release(&pl.ring[pl.head++ % RING]);
+	for (size_t t = 0; t < started; t++)
+		pthread_join(th[t], NULL);
+	for (size_t k = 0; k < RING; k++) /* parsed for nothing, after an error */
+		if (pl.filled[k])
+			parsed_release(&pl.ring[k]);
 out:
 	pthread_mutex_destroy(&pl.mu);
 	pthread_cond_destroy(&pl.ready);
 	pthread_cond_destroy(&pl.space);
+	st_free(pl.ring);
 	return ret;
 }
 
@@ -1509,6 +1523,7 @@ static int load_files(struct loader *L)
 {
 	struct file_entry **todo = NULL;
 	size_t ntodo = 0, cap = 0;
+	long nproc = sysconf(_SC_NPROCESSORS_ONLN);
 	int ret = -1;
 
 	for (size_t i = 0; i < L->nfiles; i++) {
@@ -1520,8 +1535,9 @@ static int load_files(struct loader *L)
 		}
 		todo[ntodo++] = &L->files[i];
 	}
-	if (ntodo >= 8 && sysconf(_SC_NPROCESSORS_ONLN) > 1 && !L->serial) {
-		ret = load_files_threaded(L, todo, ntodo);
+	if (ntodo >= 8 && nproc > 1 && !L->serial) {
+		ret = load_files_threaded(L, todo, ntodo,
+					  nproc > MAX_WORKERS ? MAX_WORKERS : (size_t)nproc);
 		if (ret != -2)
 			goto out;
 	}

@@ -2,6 +2,7 @@
  * rollback on error, version compatibility, the load into an empty catalog, and the query
  * side on the result. */
 #include "alloc.h"
+#include "buf.h"
 #include "catalog.h"
 #include "harness.h"
 
@@ -187,6 +188,79 @@ static void test_fresh(void)
 	cat = saved;
 }
 
+/* Everything a load reported, and the rows it wrote, as one text. */
+static char *load_record(struct catalog *c)
+{
+	struct st_buf b;
+	sqlite3_stmt *st;
+	char *out;
+	int bad = 0;
+
+	st_buf_init(&b, 1 << 24);
+	for (size_t i = 0; i < d.n; i++)
+		bad |= st_buf_addf(&b, "%d %s:%s\n", d.v[i].severity, d.v[i].file, diag_text(i));
+	if (sqlite3_prepare_v2(catalog_db(c),
+			       "SELECT d.id || ' ' || d.name || ' ' || f.path || ' ' || ("
+			       "SELECT group_concat(path, ',') FROM fields WHERE dataset_id = d.id)"
+			       " FROM datasets d JOIN files f ON f.id = d.file_id ORDER BY d.id",
+			       -1, &st, NULL) == SQLITE_OK)
+		while (sqlite3_step(st) == SQLITE_ROW)
+			bad |= st_buf_addf(&b, "%s\n", (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	CHECK(!bad);
+	out = st_strdup(b.p ? b.p : "");
+	st_buf_release(&b);
+	return out;
+}
+
+/* Parse workers finish files out of order; the load stores them, and reports their
+ * problems, in path order all the same: the same as a load on one thread, with problems
+ * spread over many batches. */
+static void test_threaded_order(void)
+{
+	struct catalog *saved = cat;
+	const char *dir = t_tmpdir();
+	char root[512], name[64], text[512], *record[2] = {NULL, NULL};
+
+	snprintf(root, sizeof(root), "%s/many", dir);
+	for (int i = 0; i < 150; i++) {
+		snprintf(name, sizeof(name), "many/d%03d.yaml", i);
+		snprintf(text, sizeof(text),
+			 "kind: table\nname: m.t%d\nlineage: {upstream: [m.t%d]}\ncolumns:\n"
+			 "  - {name: id, type: int, pii: none}\n"
+			 "  - {name: v%d, type: int%s}\n",
+			 i, i % 5 ? i + 1 : 1000 + i, i, i % 7 ? ", pii: none" : "");
+		t_write(dir, name, text);
+	}
+	for (int pass = 0; pass < 2; pass++) {
+		CHECK(catalog_open_path(&cat, ":memory:", &err) == 0);
+		CHECK(load(root, CATALOG_LOAD_DRY_RUN | (pass ? CATALOG_LOAD_SERIAL : 0)) == -1);
+		CHECK(d.nerrors == 22 && d.nwarnings == 43);
+		record[pass] = load_record(cat);
+		catalog_free(cat);
+	}
+	CHECK_STR(record[0], record[1]);
+	for (int i = 0; i < 150; i += 7) {
+		snprintf(name, sizeof(name), "many/d%03d.yaml", i);
+		snprintf(text, sizeof(text),
+			 "kind: table\nname: m.t%d\ncolumns:\n  - {name: id, type: int, pii: none}\n",
+			 i);
+		t_write(dir, name, text);
+	}
+	for (int pass = 0; pass < 2; pass++) {
+		st_free(record[pass]);
+		CHECK(catalog_open_path(&cat, ":memory:", &err) == 0);
+		CHECK(load(root, pass ? CATALOG_LOAD_SERIAL : 0) == 0);
+		CHECK(stats.datasets == 150 && d.nerrors == 0);
+		record[pass] = load_record(cat);
+		catalog_free(cat);
+	}
+	CHECK_STR(record[0], record[1]);
+	st_free(record[0]);
+	st_free(record[1]);
+	cat = saved;
+}
+
 static void test_versions(void)
 {
 	const char *dir = t_tmpdir();
@@ -265,6 +339,7 @@ int main(void)
 	test_incremental();
 	test_rollback_and_dry_run();
 	test_fresh();
+	test_threaded_order();
 	test_versions();
 	test_queries();
 	catalog_load_stats_release(&stats);
