@@ -57,6 +57,13 @@ struct loader {
 	int64_t gen;
 	int forgot; /* some file's datasets were dropped (changed or removed files) */
 	int fresh;  /* into an empty catalog: no foreign key checks, indexes built after */
+	/* A fresh load without dbt input keeps each dataset's search row as it stores the
+	 * dataset (fts_inline), in fts_rows, and search_rows() writes them in one go (search
+	 * rows written between other statements were flushed to many small segments), then
+	 * fixes what depends on other datasets. fts_lost: some dataset was touched without
+	 * its row (a dbt extension), or a row did not fit. */
+	int fts_inline, fts_lost;
+	struct st_buf fts_rows; /* per row: id, then name, description, tags, owner, fields */
 	char **index_sql; /* the CREATE INDEX statements of the indexes dropped for the load */
 	size_t nindex;
 	int serial; /* parse in this thread (fault-injection runs want a fixed order) */
@@ -78,7 +85,7 @@ struct loader {
 enum {
 	S_FILE_GET, S_FILE_UPSERT, S_FILE_STAT, S_DS_DUP, S_DS_INS, S_FIELD_INS,
 	S_TAG_INS, S_EDGE_INS, S_FEDGE_INS, S_TERM_INS, S_TOUCH, S_FIELD_HAS, S_FILE_NDOCS,
-	S_OL_CLAIM, S_COUNT
+	S_OL_CLAIM, S_FTS_INS, S_COUNT
 };
 
 static const char *const sql_text[S_COUNT] = {
@@ -110,6 +117,8 @@ static const char *const sql_text[S_COUNT] = {
 	[S_FILE_NDOCS] = "UPDATE files SET ndocs = ?2 WHERE id = ?1",
 	[S_OL_CLAIM] = "INSERT OR IGNORE INTO ol_claims(dataset_id, namespace, name)"
 		       " VALUES (?1, ?2, ?3)",
+	[S_FTS_INS] = "INSERT INTO search_fts(rowid, name, description, tags, owner, fields)"
+		      " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 };
 
 /* ---- small helpers ---- */
@@ -599,6 +608,8 @@ struct docctx {
 	struct st_buf path;
 	struct st_buf paths; /* the paths of the fields written: a size_t length, then bytes */
 	int paths_lost;      /* one did not fit: has_field() asks the database */
+	struct st_buf fts;   /* fts_inline: the search row's 'fields' text */
+	int fts_lost;        /* it did not fit */
 };
 
 /* Binds len bytes of free text (NULL: SQL NULL) after the catalog's scrubber; a text that
@@ -640,8 +651,20 @@ static int scrub_text(struct docctx *d, const char *text, size_t len,
 	return 0;
 }
 
-/* Binds free text after the catalog's scrubber (see scrub_text()), copied. */
-static int bind_free_text(struct docctx *d, sqlite3_stmt *st, int i, const char *text,
+/* Adds a text (NULL: SQL NULL) of a search row to L->fts_rows: its length, or -1, then its
+ * bytes. A text that does not fit loses the rows (fts_lost). */
+static void fts_text(struct loader *L, const char *s, size_t len)
+{
+	int64_t n = s ? (int64_t)len : -1;
+
+	if (L->fts_lost || st_buf_add(&L->fts_rows, &n, sizeof(n)) ||
+	    (s && st_buf_add(&L->fts_rows, s, len)))
+		L->fts_lost = 1;
+}
+
+/* Binds free text after the catalog's scrubber (see scrub_text()), copied; with fts, it is
+ * also the description of the search row. */
+static int bind_free_text(struct docctx *d, sqlite3_stmt *st, int i, int fts, const char *text,
 			  size_t len, const struct catalog_ynode *at, const char *what)
 {
 	struct ftext t;
@@ -653,6 +676,8 @@ static int bind_free_text(struct docctx *d, sqlite3_stmt *st, int i, const char 
 				  t.owned ? SQLITE_TRANSIENT : SQLITE_STATIC);
 	else
 		sqlite3_bind_null(st, i);
+	if (fts)
+		fts_text(d->L, t.p, t.len);
 	st_free(t.owned);
 	return 0;
 }
@@ -885,6 +910,13 @@ static int walk_field(struct docctx *d, const struct catalog_ynode *f, int depth
 	if (scrub_text(d, sval(desc), dlen, desc, "the description", &dt) ||
 	    add_field_row(d, depth, &k, &rt, &dt, f) || store_from(d, k.from))
 		goto out;
+	/* The search text of the field, as reindex_sql builds it from the row. */
+	if (L->fts_inline && !d->fts_lost &&
+	    ((d->fts.len && st_buf_add(&d->fts, " ", 1)) ||
+	     st_buf_add(&d->fts, d->path.p, d->path.len) ||
+	     (dt.p && (st_buf_add(&d->fts, " ", 1) || st_buf_add(&d->fts, dt.p, dt.len))) ||
+	     (cat && (st_buf_add(&d->fts, " ", 1) || st_buf_add(&d->fts, cat, strlen(cat))))))
+		d->fts_lost = 1;
 	if (!d->paths_lost && (st_buf_add(&d->paths, &d->path.len, sizeof(d->path.len)) ||
 			       st_buf_add(&d->paths, d->path.p, d->path.len)))
 		d->paths_lost = 1;
@@ -1073,6 +1105,7 @@ static int store_dataset(struct docctx *d, const struct catalog_ynode *root, int
 	char *desc = trimmed(sval(catalog_ymap_get(root, "description")));
 	char *erasure_json = NULL;
 	struct st_buf tagbuf;
+	size_t id_at = 0;
 	int certified = 0, ret = -1;
 
 	st_buf_init(&tagbuf, 1 << 16);
@@ -1092,7 +1125,15 @@ static int store_dataset(struct docctx *d, const struct catalog_ynode *root, int
 	bind_text(st, 1, d->name);
 	sqlite3_bind_int64(st, 2, version);
 	bind_text(st, 3, sval(catalog_ymap_get(root, "kind")));
-	if (bind_free_text(d, st, 4, desc, desc ? strlen(desc) : 0,
+	if (L->fts_inline) { /* the row's id, known once the row is written, then its name */
+		int64_t id = 0;
+
+		id_at = L->fts_rows.len;
+		if (st_buf_add(&L->fts_rows, &id, sizeof(id)))
+			L->fts_lost = 1;
+		fts_text(L, d->name, strlen(d->name));
+	}
+	if (bind_free_text(d, st, 4, L->fts_inline, desc, desc ? strlen(desc) : 0,
 			   catalog_ymap_get(root, "description"), "the description"))
 		goto out;
 	bind_text(st, 5, sval(catalog_ymap_get(root, "owner")));
@@ -1117,6 +1158,14 @@ static int store_dataset(struct docctx *d, const struct catalog_ynode *root, int
 	d->dataset_id = sqlite3_last_insert_rowid(L->db);
 	if (touch(L, d->name))
 		goto out;
+	if (L->fts_inline) { /* the search row but its fields, which load_doc() adds */
+		const char *owner = sval(catalog_ymap_get(root, "owner"));
+
+		if (!L->fts_lost)
+			memcpy(L->fts_rows.p + id_at, &d->dataset_id, sizeof(d->dataset_id));
+		fts_text(L, st_buf_str(&tagbuf), strlen(st_buf_str(&tagbuf)));
+		fts_text(L, owner, owner ? strlen(owner) : 0);
+	}
 	for (size_t i = 0; tags && i < tags->n; i++) {
 		const char *tag = tags->kids[i]->value;
 
@@ -1194,13 +1243,16 @@ static int load_doc(struct loader *L, const char *file, int64_t file_id,
 	int64_t version = 1;
 	int r, ret = -1;
 
-	if (catalog_dbt_is_extension(root))
+	if (catalog_dbt_is_extension(root)) {
+		L->fts_lost = 1; /* it touches a dataset of another file */
 		return catalog_dbt_extension(&L->dbt, file, file_id, root);
+	}
 	memset(&d, 0, sizeof(d));
 	d.L = L;
 	d.file = file;
 	st_buf_init(&d.path, 4096);
 	st_buf_init(&d.paths, 1 << 20);
+	st_buf_init(&d.fts, 1 << 24);
 	d.name = sval(catalog_ymap_get(root, "name"));
 	vnode = catalog_ymap_get(root, "version");
 	if (vnode)
@@ -1230,11 +1282,17 @@ static int load_doc(struct loader *L, const char *file, int64_t file_id,
 	    check_subject(&d, root) ||
 	    catalog_detect_store(L->db, d.dataset_id, d.name, root, file, L->diags, L->err))
 		goto out;
+	if (L->fts_inline) { /* group_concat() of no fields is NULL */
+		if (d.fts_lost)
+			L->fts_lost = 1;
+		fts_text(L, d.fts.len ? d.fts.p : NULL, d.fts.len);
+	}
 	L->stats->datasets_loaded++;
 	ret = 0;
 out:
 	st_buf_release(&d.path);
 	st_buf_release(&d.paths);
+	st_buf_release(&d.fts);
 	return ret;
 }
 
@@ -2014,8 +2072,9 @@ out:
  * (1 MB by default); each segment written costs merges later (a third of the rebuild of
  * 10k datasets). 16 MB holds the 10k in one segment and bounds the memory of larger loads.
  * Search results do not depend on how the index is segmented. */
+static const char fts_hashsize_sql[] =
+	"INSERT INTO search_fts(search_fts, rank) VALUES ('hashsize', 16777216)";
 static const char reindex_sql[] =
-	"INSERT INTO search_fts(search_fts, rank) VALUES ('hashsize', 16777216);"
 	"DELETE FROM search_fts WHERE rowid IN (SELECT d.id FROM datasets d"
 	"  JOIN temp.touched t ON t.name = d.name);"
 	"INSERT INTO search_fts(rowid, name, description, fields, tags, owner, terms)"
@@ -2027,6 +2086,44 @@ static const char reindex_sql[] =
 	"     FROM term_links l JOIN datasets t ON t.id = l.dataset_id WHERE l.target = d.name)"
 	" FROM datasets d JOIN temp.touched tt ON tt.name = d.name"
 	" WHERE d.version = (SELECT max(version) FROM datasets x WHERE x.name = d.name);";
+
+/* The search rows: rebuilt for every touched name, or, after a load that wrote them inline,
+ * only those that depend on other datasets: an older version's row goes, and a name that
+ * terms relate to is rebuilt with their text. */
+static int search_rows(struct loader *L)
+{
+	if (st_sql_exec(L->db, fts_hashsize_sql, L->err))
+		return -1;
+	if (!L->fts_inline || L->fts_lost)
+		return st_sql_exec(L->db, reindex_sql, L->err);
+	for (size_t at = 0; at < L->fts_rows.len;) {
+		sqlite3_stmt *st = L->st[S_FTS_INS];
+		int64_t id, n;
+
+		memcpy(&id, L->fts_rows.p + at, sizeof(id));
+		at += sizeof(id);
+		sqlite3_bind_int64(st, 1, id);
+		for (int col = 2; col <= 6; col++) {
+			memcpy(&n, L->fts_rows.p + at, sizeof(n));
+			at += sizeof(n);
+			if (n < 0) {
+				sqlite3_bind_null(st, col);
+				continue;
+			}
+			sqlite3_bind_text(st, col, L->fts_rows.p + at, (int)n, SQLITE_STATIC);
+			at += (size_t)n;
+		}
+		if (step_done(L, st, "cannot index dataset"))
+			return -1;
+	}
+	return st_sql_exec(L->db,
+			   "DELETE FROM search_fts WHERE rowid IN (SELECT d.id FROM datasets d"
+			   "  WHERE d.version < (SELECT max(version) FROM datasets x"
+			   "  WHERE x.name = d.name));"
+			   "DELETE FROM temp.touched WHERE name NOT IN (SELECT target FROM term_links);",
+			   L->err) ||
+	       st_sql_exec(L->db, reindex_sql, L->err);
+}
 
 static int finish_stats(struct loader *L)
 {
@@ -2269,6 +2366,7 @@ int catalog_load(struct catalog *c, const char *const *paths, size_t npaths, uns
 			      "INSERT INTO edges(dataset_id, src, dst, line, col) VALUES ", 5);
 	catalog_rowbatch_init(&L.touched, L.db, "INSERT OR IGNORE INTO temp.touched(name) VALUES ",
 			      1);
+	st_buf_init(&L.fts_rows, (size_t)1 << 32);
 	snprintf(L.version_tag, sizeof(L.version_tag), "1:%zu:%zu", st_embed_descriptor_schema_len,
 		 st_embed_taxonomy_len);
 	if (sodium_init() < 0) {
@@ -2305,6 +2403,9 @@ int catalog_load(struct catalog *c, const char *const *paths, size_t npaths, uns
 	if (prepare_all(&L) || next_gen(&L) || catalog_ol_unsync(c, err) || classify(&L))
 		goto out;
 	L.dbt = (struct catalog_dbt_ctx){c, L.db, L.gen, diags, err, stats, forget_for_dbt, &L};
+	L.fts_inline = L.fresh;
+	for (size_t i = 0; i < L.nfiles; i++)
+		L.fts_inline &= !L.files[i].dbt;
 	if (load_files(&L) || catalog_rowbatch_flush(&L.fields, err, "cannot store field") ||
 	    catalog_rowbatch_flush(&L.fedges, err, "cannot store column lineage") ||
 	    catalog_rowbatch_flush(&L.tags, err, "cannot store tag") ||
@@ -2314,7 +2415,7 @@ int catalog_load(struct catalog *c, const char *const *paths, size_t npaths, uns
 		goto out;
 	/* Nothing new, changed or gone: the cross-file checks and the index stand as they were. */
 	if (stats->files_new + stats->files_changed + stats->files_removed &&
-	    (check_versions(&L) || check_references(&L) || st_sql_exec(L.db, reindex_sql, err)))
+	    (check_versions(&L) || check_references(&L) || search_rows(&L)))
 		goto out;
 	if (finish_stats(&L) || catalog_ol_sync(c, err))
 		goto out;
@@ -2339,6 +2440,7 @@ out:
 	catalog_rowbatch_release(&L.tags);
 	catalog_rowbatch_release(&L.edges);
 	catalog_rowbatch_release(&L.touched);
+	st_buf_release(&L.fts_rows);
 	if (in_tx)
 		sqlite3_exec(L.db, "ROLLBACK", NULL, NULL, NULL);
 	if (L.fresh) /* outside the transaction, where it takes effect */

@@ -261,6 +261,71 @@ static void test_threaded_order(void)
 	cat = saved;
 }
 
+/* The search rows of x.* datasets, as one text. */
+static char *search_rows(struct catalog *c)
+{
+	sqlite3_stmt *st;
+	char *out = NULL;
+
+	if (sqlite3_prepare_v2(catalog_db(c),
+			       "SELECT group_concat(r, '|') FROM (SELECT name || ':'"
+			       " || quote(description) || ':' || quote(fields) || ':' || tags || ':'"
+			       " || quote(owner) || ':' || quote(terms) AS r FROM search_fts"
+			       " WHERE name LIKE 'x.%' ORDER BY name)",
+			       -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+		out = st_strdup((const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	return out;
+}
+
+/* A load into an empty catalog keeps the search rows as it stores the datasets and writes
+ * them at the end; they are the rows a load into a catalog that holds other datasets builds
+ * from the tables: the latest version only, the text of the terms that relate to a dataset,
+ * fields with and without descriptions and categories, scrubbed descriptions. */
+static void test_search_rows(void)
+{
+	const char *dir = t_tmpdir();
+	char root[512], other[512], *rows[2] = {NULL, NULL};
+
+	snprintf(root, sizeof(root), "%s/sr", dir);
+	snprintf(other, sizeof(other), "%s/sr-other", dir);
+	t_write(dir, "sr-other/o.yaml", "kind: table\nname: o.other\n");
+	t_write(dir, "sr/a.yaml",
+		"kind: table\nname: x.a\nowner: team-a\ntags: [t1, t2]\n"
+		"description: |\n  mails like anna@example.com\n\n"
+		"fields:\n  - {name: id, type: int, pii: none}\n"
+		"  - name: mail\n    type: string\n    pii: direct\n"
+		"    category: user.contact.email\n    description: 'the address '\n"
+		"  - name: ctx\n    type: object\n    pii: none\n    description: ''\n"
+		"    fields:\n      - {name: ip, type: string, pii: none}\n");
+	t_write(dir, "sr/b.yaml",
+		"kind: event\nname: x.b\nversion: 2\nfields:\n"
+		"  - {name: a, type: int, pii: none}\n  - {name: c, type: int, pii: none}\n"
+		"---\nkind: event\nname: x.b\nversion: 1\nfields:\n"
+		"  - {name: a, type: int, pii: none}\n");
+	t_write(dir, "sr/e.yaml", "kind: table\nname: x.empty\n");
+	t_write(dir, "sr/g.yaml",
+		"kind: term\nname: x.glossary\ndescription: money in\n"
+		"related: [x.a, x.b.a, x.nothing]\n");
+	for (int pass = 0; pass < 2; pass++) {
+		struct catalog *saved = cat;
+
+		CHECK(catalog_open_path(&cat, ":memory:", &err) == 0);
+		if (pass)
+			CHECK(load(other, 0) == 0);
+		CHECK(load(root, 0) == 0);
+		CHECK(stats.datasets == (size_t)(pass ? 6 : 5));
+		rows[pass] = search_rows(cat);
+		catalog_free(cat);
+		cat = saved;
+	}
+	CHECK(rows[0] && strstr(rows[0], "x.glossary money in"));
+	CHECK_STR(rows[0], rows[1]);
+	st_free(rows[0]);
+	st_free(rows[1]);
+}
+
 static void test_versions(void)
 {
 	const char *dir = t_tmpdir();
@@ -340,6 +405,7 @@ int main(void)
 	test_rollback_and_dry_run();
 	test_fresh();
 	test_threaded_order();
+	test_search_rows();
 	test_versions();
 	test_queries();
 	catalog_load_stats_release(&stats);
