@@ -1845,10 +1845,15 @@ out:
  * "\x01" once its fields are in. It answers catalog_known_field(name, path), which
  * check_references() asks instead of a subquery that scanned the dataset's field rows for
  * each reference (most of the check's time). */
+struct known_slot {
+	uint64_t hash;
+	size_t at; /* 0 free, else offset + 1 of the key in keys */
+};
+
 struct known {
 	sqlite3_stmt *q; /* the paths of every version of a name */
-	struct st_buf keys; /* each key: name, NUL, path, NUL */
-	size_t *slot;	    /* 0 free, else offset + 1 of a key in keys */
+	struct st_buf keys; /* each key: two uint32_t lengths, then name and path */
+	struct known_slot *slot;
 	size_t cap, n;
 	int failed; /* SQLITE_NOMEM or an SQLite error code */
 };
@@ -1865,19 +1870,23 @@ static uint64_t known_hash(const char *a, size_t an, const char *b, size_t bn)
 	return h;
 }
 
-/* The slot of key (a, b): where it is, or the free slot where it goes. */
-static size_t *known_slot(struct known *k, const char *a, size_t an, const char *b, size_t bn)
+/* The slot of key (a, b) of hash h: where it is, or the free slot where it goes. The hash
+ * kept in the slot spares reading the keys of the others. */
+static struct known_slot *known_find(struct known *k, uint64_t h, const char *a, size_t an,
+				     const char *b, size_t bn)
 {
-	size_t i = (size_t)known_hash(a, an, b, bn) & (k->cap - 1);
-
-	for (;; i = (i + 1) & (k->cap - 1)) {
+	for (size_t i = (size_t)h & (k->cap - 1);; i = (i + 1) & (k->cap - 1)) {
 		const char *key;
+		uint32_t len[2];
 
-		if (!k->slot[i])
+		if (!k->slot[i].at)
 			return &k->slot[i];
-		key = k->keys.p + k->slot[i] - 1;
-		if (strlen(key) == an && !memcmp(key, a, an) && strlen(key + an + 1) == bn &&
-		    !memcmp(key + an + 1, b, bn))
+		if (k->slot[i].hash != h)
+			continue;
+		key = k->keys.p + k->slot[i].at - 1;
+		memcpy(len, key, sizeof(len));
+		key += sizeof(len);
+		if (len[0] == an && len[1] == bn && !memcmp(key, a, an) && !memcmp(key + an, b, bn))
 			return &k->slot[i];
 	}
 }
@@ -1885,10 +1894,15 @@ static size_t *known_slot(struct known *k, const char *a, size_t an, const char 
 /* Enters key (a, b). Returns 0, or -1 when memory ran out. */
 static int known_add(struct known *k, const char *a, size_t an, const char *b, size_t bn)
 {
-	size_t *at;
+	uint64_t h = known_hash(a, an, b, bn);
+	struct known_slot *at;
+	uint32_t len[2] = {(uint32_t)an, (uint32_t)bn};
 
+	if (an > UINT32_MAX || bn > UINT32_MAX)
+		return -1;
 	if ((k->n + 1) * 2 > k->cap) { /* keep it at most half full */
-		size_t ncap = k->cap ? k->cap * 2 : 1024, *old = k->slot, ocap = k->cap;
+		size_t ncap = k->cap ? k->cap * 2 : 1024, ocap = k->cap;
+		struct known_slot *old = k->slot;
 
 		if (!(k->slot = st_calloc(ncap, sizeof(*k->slot)))) {
 			k->slot = old;
@@ -1896,30 +1910,30 @@ static int known_add(struct known *k, const char *a, size_t an, const char *b, s
 		}
 		k->cap = ncap;
 		for (size_t i = 0; i < ocap; i++)
-			if (old[i]) {
-				const char *key = k->keys.p + old[i] - 1;
-				size_t kn = strlen(key);
+			if (old[i].at) {
+				size_t j = (size_t)old[i].hash & (ncap - 1);
 
-				*known_slot(k, key, kn, key + kn + 1, strlen(key + kn + 1)) = old[i];
+				while (k->slot[j].at)
+					j = (j + 1) & (ncap - 1);
+				k->slot[j] = old[i];
 			}
 		st_free(old);
 	}
-	at = known_slot(k, a, an, b, bn);
-	if (*at)
+	at = known_find(k, h, a, an, b, bn);
+	if (at->at)
 		return 0;
-	*at = k->keys.len + 1;
-	if (st_buf_add(&k->keys, a, an) || st_buf_add(&k->keys, "", 1) ||
-	    st_buf_add(&k->keys, b, bn) || st_buf_add(&k->keys, "", 1)) {
-		*at = 0;
+	if (st_buf_add(&k->keys, len, sizeof(len)) || st_buf_add(&k->keys, a, an) ||
+	    st_buf_add(&k->keys, b, bn))
 		return -1;
-	}
+	at->hash = h;
+	at->at = k->keys.len - sizeof(len) - an - bn + 1;
 	k->n++;
 	return 0;
 }
 
 static int known_has(struct known *k, const char *a, size_t an, const char *b, size_t bn)
 {
-	return k->cap && *known_slot(k, a, an, b, bn);
+	return k->cap && known_find(k, known_hash(a, an, b, bn), a, an, b, bn)->at;
 }
 
 /* catalog_known_field(name, path): 1 when a dataset of that name (any version) has a field
