@@ -368,21 +368,25 @@ static int type_matches(const char *t, const struct catalog_ynode *n)
 {
 	int k = n->type == CATALOG_Y_SCALAR ? catalog_yscalar_kind(n) : -1;
 
-	if (!strcmp(t, "object"))
-		return n->type == CATALOG_Y_MAP;
-	if (!strcmp(t, "array"))
-		return n->type == CATALOG_Y_SEQ;
-	if (!strcmp(t, "string"))
-		return n->type == CATALOG_Y_SCALAR && k != CATALOG_YS_NULL;
-	if (!strcmp(t, "integer"))
-		return k == CATALOG_YS_INT;
-	if (!strcmp(t, "number"))
-		return k == CATALOG_YS_INT || k == CATALOG_YS_FLOAT;
-	if (!strcmp(t, "boolean"))
-		return k == CATALOG_YS_BOOL;
-	if (!strcmp(t, "null"))
-		return k == CATALOG_YS_NULL;
-	return 0;
+	/* The first letter picks the one name to compare (this runs for every node). */
+	switch (t[0]) {
+	case 'o':
+		return !strcmp(t, "object") && n->type == CATALOG_Y_MAP;
+	case 'a':
+		return !strcmp(t, "array") && n->type == CATALOG_Y_SEQ;
+	case 's':
+		return !strcmp(t, "string") && n->type == CATALOG_Y_SCALAR && k != CATALOG_YS_NULL;
+	case 'i':
+		return !strcmp(t, "integer") && k == CATALOG_YS_INT;
+	case 'b':
+		return !strcmp(t, "boolean") && k == CATALOG_YS_BOOL;
+	case 'n':
+		if (!strcmp(t, "number"))
+			return k == CATALOG_YS_INT || k == CATALOG_YS_FLOAT;
+		return !strcmp(t, "null") && k == CATALOG_YS_NULL;
+	default:
+		return 0;
+	}
 }
 
 static const char *type_words(const char *t)
@@ -449,7 +453,8 @@ static void check_enum(struct vctx *v, const json_t *en, const struct catalog_yn
 
 	json_array_foreach(en, i, e)
 	{
-		if (json_is_string(e) && !strcmp(json_string_value(e), n->value))
+		if (json_is_string(e) && json_string_value(e)[0] == n->value[0] &&
+		    !strcmp(json_string_value(e), n->value))
 			return;
 		if (json_is_string(e) && nc < 256)
 			cands[nc++] = json_string_value(e);

@@ -64,6 +64,10 @@ struct loader {
 	 * its row (a dbt extension), or a row did not fit. */
 	int fts_inline, fts_lost;
 	struct st_buf fts_rows; /* per row: id, then name, description, tags, owner, fields */
+	/* A fresh load: the (name, version) keys of the datasets it wrote, which are all the
+	 * catalog holds, so that a name not among them needs no look-up for duplicates. */
+	struct known *seen;
+	int seen_lost; /* a dbt extension: seen is not the whole catalog */
 	char **index_sql; /* the CREATE INDEX statements of the indexes dropped for the load */
 	size_t nindex;
 	int serial; /* parse in this thread (fault-injection runs want a fixed order) */
@@ -585,6 +589,102 @@ static int classify(struct loader *L)
 out:
 	sqlite3_finalize(st);
 	return ret;
+}
+
+/* The fields of the datasets that references name, read once per name: a set of
+ * (name, path) keys in an open-addressing table, each name also entered with a path of
+ * "\x01" once its fields are in. It answers catalog_known_field(name, path), which
+ * check_references() asks instead of a subquery that scanned the dataset's field rows for
+ * each reference (most of the check's time). */
+struct known_slot {
+	uint64_t hash;
+	size_t at; /* 0 free, else offset + 1 of the key in keys */
+};
+
+struct known {
+	sqlite3_stmt *q; /* the paths of every version of a name */
+	struct st_buf keys; /* each key: two uint32_t lengths, then name and path */
+	struct known_slot *slot;
+	size_t cap, n;
+	int failed; /* SQLITE_NOMEM or an SQLite error code */
+};
+
+static uint64_t known_hash(const char *a, size_t an, const char *b, size_t bn)
+{
+	uint64_t h = 1469598103934665603ull;
+
+	for (size_t i = 0; i < an; i++)
+		h = (h ^ (unsigned char)a[i]) * 1099511628211ull;
+	h = (h ^ 0xff) * 1099511628211ull;
+	for (size_t i = 0; i < bn; i++)
+		h = (h ^ (unsigned char)b[i]) * 1099511628211ull;
+	return h;
+}
+
+/* The slot of key (a, b) of hash h: where it is, or the free slot where it goes. The hash
+ * kept in the slot spares reading the keys of the others. */
+static struct known_slot *known_find(struct known *k, uint64_t h, const char *a, size_t an,
+				     const char *b, size_t bn)
+{
+	for (size_t i = (size_t)h & (k->cap - 1);; i = (i + 1) & (k->cap - 1)) {
+		const char *key;
+		uint32_t len[2];
+
+		if (!k->slot[i].at)
+			return &k->slot[i];
+		if (k->slot[i].hash != h)
+			continue;
+		key = k->keys.p + k->slot[i].at - 1;
+		memcpy(len, key, sizeof(len));
+		key += sizeof(len);
+		if (len[0] == an && len[1] == bn && !memcmp(key, a, an) && !memcmp(key + an, b, bn))
+			return &k->slot[i];
+	}
+}
+
+/* Enters key (a, b). Returns 0, or -1 when memory ran out. */
+static int known_add(struct known *k, const char *a, size_t an, const char *b, size_t bn)
+{
+	uint64_t h = known_hash(a, an, b, bn);
+	struct known_slot *at;
+	uint32_t len[2] = {(uint32_t)an, (uint32_t)bn};
+
+	if (an > UINT32_MAX || bn > UINT32_MAX)
+		return -1;
+	if ((k->n + 1) * 2 > k->cap) { /* keep it at most half full */
+		size_t ncap = k->cap ? k->cap * 2 : 1024, ocap = k->cap;
+		struct known_slot *old = k->slot;
+
+		if (!(k->slot = st_calloc(ncap, sizeof(*k->slot)))) {
+			k->slot = old;
+			return -1;
+		}
+		k->cap = ncap;
+		for (size_t i = 0; i < ocap; i++)
+			if (old[i].at) {
+				size_t j = (size_t)old[i].hash & (ncap - 1);
+
+				while (k->slot[j].at)
+					j = (j + 1) & (ncap - 1);
+				k->slot[j] = old[i];
+			}
+		st_free(old);
+	}
+	at = known_find(k, h, a, an, b, bn);
+	if (at->at)
+		return 0;
+	if (st_buf_add(&k->keys, len, sizeof(len)) || st_buf_add(&k->keys, a, an) ||
+	    st_buf_add(&k->keys, b, bn))
+		return -1;
+	at->hash = h;
+	at->at = k->keys.len - sizeof(len) - an - bn + 1;
+	k->n++;
+	return 0;
+}
+
+static int known_has(struct known *k, const char *a, size_t an, const char *b, size_t bn)
+{
+	return k->cap && known_find(k, known_hash(a, an, b, bn), a, an, b, bn)->at;
 }
 
 /* ---- one document ---- */
@@ -1156,7 +1256,8 @@ static int store_dataset(struct docctx *d, const struct catalog_ynode *root, int
 	if (step_done(L, st, "cannot store dataset"))
 		goto out;
 	d->dataset_id = sqlite3_last_insert_rowid(L->db);
-	if (touch(L, d->name))
+	/* Inline search rows need no touched names but the targets of terms (store_links()). */
+	if (!L->fts_inline && touch(L, d->name))
 		goto out;
 	if (L->fts_inline) { /* the search row but its fields, which load_doc() adds */
 		const char *owner = sval(catalog_ymap_get(root, "owner"));
@@ -1233,67 +1334,99 @@ static int store_links(struct docctx *d, const struct catalog_ynode *root)
 	return 0;
 }
 
+/* Writes a document that is not a duplicate: its dataset, links and fields, with the
+ * checks that need them written. */
+static int store_doc(struct docctx *d, const struct catalog_ynode *root, int64_t file_id,
+		     int64_t version)
+{
+	struct loader *L = d->L;
+	const struct catalog_ynode *fields = catalog_ymap_get(root, "fields");
+
+	if (!fields)
+		fields = catalog_ymap_get(root, "columns");
+	if (check_shape(d, root) || store_dataset(d, root, file_id, version, fields) ||
+	    store_links(d, root) || (fields && walk_fields(d, fields, 0)) ||
+	    check_subject(d, root) ||
+	    catalog_detect_store(L->db, d->dataset_id, d->name, root, d->file, L->diags, L->err))
+		return -1;
+	if (L->fts_inline) { /* group_concat() of no fields is NULL */
+		if (d->fts_lost)
+			L->fts_lost = 1;
+		fts_text(L, d->fts.len ? d->fts.p : NULL, d->fts.len);
+	}
+	L->stats->datasets_loaded++;
+	return 0;
+}
+
+/* Whether the dataset (name, version) of the document is declared already: reported, 1;
+ * not, 0 (-1 when the load must stop). */
+static int duplicate(struct loader *L, const char *file, const struct catalog_ynode *root,
+		     const char *name, int64_t version)
+{
+	sqlite3_stmt *dup = L->st[S_DS_DUP];
+	int r;
+
+	if (L->seen && !L->seen_lost && name) {
+		/* Only a key this load wrote can be a duplicate: the others need no look-up. */
+		size_t n = strlen(name);
+		const char *key = (const char *)&version;
+
+		if (!known_has(L->seen, name, n, key, sizeof(version)))
+			return known_add(L->seen, name, n, key, sizeof(version)) ? oom(L) : 0;
+	}
+	sqlite3_bind_text(dup, 1, name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(dup, 2, version);
+	if (sqlite3_step(dup) != SQLITE_ROW) {
+		sqlite3_reset(dup);
+		return 0;
+	}
+	if (sqlite3_column_int(dup, 1))
+		r = diag(L, ST_SEV_ERROR, file, catalog_ymap_get(root, "name"),
+			 "dataset '%s' version %lld is already declared at %s:%d:%d", name,
+			 (long long)version, (const char *)sqlite3_column_text(dup, 0),
+			 sqlite3_column_int(dup, 1), sqlite3_column_int(dup, 2));
+	else /* a dbt manifest has no lines */
+		r = diag(L, ST_SEV_ERROR, file, catalog_ymap_get(root, "name"),
+			 "dataset '%s' is already declared by the dbt manifest %s (add to it "
+			 "with 'extends')",
+			 name, (const char *)sqlite3_column_text(dup, 0));
+	sqlite3_reset(dup);
+	return r ? r : 1;
+}
+
 static int load_doc(struct loader *L, const char *file, int64_t file_id,
 		    const struct catalog_ydoc *doc)
 {
 	struct docctx d;
 	const struct catalog_ynode *root = doc->root;
-	const struct catalog_ynode *vnode, *fields;
-	sqlite3_stmt *dup = L->st[S_DS_DUP];
+	const struct catalog_ynode *vnode;
 	int64_t version = 1;
-	int r, ret = -1;
+	int r;
 
 	if (catalog_dbt_is_extension(root)) {
-		L->fts_lost = 1; /* it touches a dataset of another file */
+		/* It touches a dataset of another file, outside both shortcuts. */
+		L->fts_lost = 1;
+		L->seen_lost = 1;
 		return catalog_dbt_extension(&L->dbt, file, file_id, root);
 	}
 	memset(&d, 0, sizeof(d));
 	d.L = L;
 	d.file = file;
-	st_buf_init(&d.path, 4096);
-	st_buf_init(&d.paths, 1 << 20);
-	st_buf_init(&d.fts, 1 << 24);
 	d.name = sval(catalog_ymap_get(root, "name"));
 	vnode = catalog_ymap_get(root, "version");
 	if (vnode)
 		version = strtoll(vnode->value, NULL, 10);
-	sqlite3_bind_text(dup, 1, d.name, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(dup, 2, version);
-	if (sqlite3_step(dup) == SQLITE_ROW) {
-		if (sqlite3_column_int(dup, 1))
-			r = diag(L, ST_SEV_ERROR, file, catalog_ymap_get(root, "name"),
-				 "dataset '%s' version %lld is already declared at %s:%d:%d", d.name,
-				 (long long)version, (const char *)sqlite3_column_text(dup, 0),
-				 sqlite3_column_int(dup, 1), sqlite3_column_int(dup, 2));
-		else /* a dbt manifest has no lines */
-			r = diag(L, ST_SEV_ERROR, file, catalog_ymap_get(root, "name"),
-				 "dataset '%s' is already declared by the dbt manifest %s (add to it "
-				 "with 'extends')",
-				 d.name, (const char *)sqlite3_column_text(dup, 0));
-		sqlite3_reset(dup);
-		return r;
-	}
-	sqlite3_reset(dup);
-	fields = catalog_ymap_get(root, "fields");
-	if (!fields)
-		fields = catalog_ymap_get(root, "columns");
-	if (check_shape(&d, root) || store_dataset(&d, root, file_id, version, fields) ||
-	    store_links(&d, root) || (fields && walk_fields(&d, fields, 0)) ||
-	    check_subject(&d, root) ||
-	    catalog_detect_store(L->db, d.dataset_id, d.name, root, file, L->diags, L->err))
-		goto out;
-	if (L->fts_inline) { /* group_concat() of no fields is NULL */
-		if (d.fts_lost)
-			L->fts_lost = 1;
-		fts_text(L, d.fts.len ? d.fts.p : NULL, d.fts.len);
-	}
-	L->stats->datasets_loaded++;
-	ret = 0;
-out:
+	r = duplicate(L, file, root, d.name, version);
+	if (r)
+		return r < 0 ? -1 : 0;
+	st_buf_init(&d.path, 4096);
+	st_buf_init(&d.paths, 1 << 20);
+	st_buf_init(&d.fts, 1 << 24);
+	r = store_doc(&d, root, file_id, version);
 	st_buf_release(&d.path);
 	st_buf_release(&d.paths);
 	st_buf_release(&d.fts);
-	return ret;
+	return r;
 }
 
 /* ---- pass 2: parse (worker thread) and store (main thread) ---- */
@@ -1840,102 +1973,6 @@ out:
 	return ret;
 }
 
-/* The fields of the datasets that references name, read once per name: a set of
- * (name, path) keys in an open-addressing table, each name also entered with a path of
- * "\x01" once its fields are in. It answers catalog_known_field(name, path), which
- * check_references() asks instead of a subquery that scanned the dataset's field rows for
- * each reference (most of the check's time). */
-struct known_slot {
-	uint64_t hash;
-	size_t at; /* 0 free, else offset + 1 of the key in keys */
-};
-
-struct known {
-	sqlite3_stmt *q; /* the paths of every version of a name */
-	struct st_buf keys; /* each key: two uint32_t lengths, then name and path */
-	struct known_slot *slot;
-	size_t cap, n;
-	int failed; /* SQLITE_NOMEM or an SQLite error code */
-};
-
-static uint64_t known_hash(const char *a, size_t an, const char *b, size_t bn)
-{
-	uint64_t h = 1469598103934665603ull;
-
-	for (size_t i = 0; i < an; i++)
-		h = (h ^ (unsigned char)a[i]) * 1099511628211ull;
-	h = (h ^ 0xff) * 1099511628211ull;
-	for (size_t i = 0; i < bn; i++)
-		h = (h ^ (unsigned char)b[i]) * 1099511628211ull;
-	return h;
-}
-
-/* The slot of key (a, b) of hash h: where it is, or the free slot where it goes. The hash
- * kept in the slot spares reading the keys of the others. */
-static struct known_slot *known_find(struct known *k, uint64_t h, const char *a, size_t an,
-				     const char *b, size_t bn)
-{
-	for (size_t i = (size_t)h & (k->cap - 1);; i = (i + 1) & (k->cap - 1)) {
-		const char *key;
-		uint32_t len[2];
-
-		if (!k->slot[i].at)
-			return &k->slot[i];
-		if (k->slot[i].hash != h)
-			continue;
-		key = k->keys.p + k->slot[i].at - 1;
-		memcpy(len, key, sizeof(len));
-		key += sizeof(len);
-		if (len[0] == an && len[1] == bn && !memcmp(key, a, an) && !memcmp(key + an, b, bn))
-			return &k->slot[i];
-	}
-}
-
-/* Enters key (a, b). Returns 0, or -1 when memory ran out. */
-static int known_add(struct known *k, const char *a, size_t an, const char *b, size_t bn)
-{
-	uint64_t h = known_hash(a, an, b, bn);
-	struct known_slot *at;
-	uint32_t len[2] = {(uint32_t)an, (uint32_t)bn};
-
-	if (an > UINT32_MAX || bn > UINT32_MAX)
-		return -1;
-	if ((k->n + 1) * 2 > k->cap) { /* keep it at most half full */
-		size_t ncap = k->cap ? k->cap * 2 : 1024, ocap = k->cap;
-		struct known_slot *old = k->slot;
-
-		if (!(k->slot = st_calloc(ncap, sizeof(*k->slot)))) {
-			k->slot = old;
-			return -1;
-		}
-		k->cap = ncap;
-		for (size_t i = 0; i < ocap; i++)
-			if (old[i].at) {
-				size_t j = (size_t)old[i].hash & (ncap - 1);
-
-				while (k->slot[j].at)
-					j = (j + 1) & (ncap - 1);
-				k->slot[j] = old[i];
-			}
-		st_free(old);
-	}
-	at = known_find(k, h, a, an, b, bn);
-	if (at->at)
-		return 0;
-	if (st_buf_add(&k->keys, len, sizeof(len)) || st_buf_add(&k->keys, a, an) ||
-	    st_buf_add(&k->keys, b, bn))
-		return -1;
-	at->hash = h;
-	at->at = k->keys.len - sizeof(len) - an - bn + 1;
-	k->n++;
-	return 0;
-}
-
-static int known_has(struct known *k, const char *a, size_t an, const char *b, size_t bn)
-{
-	return k->cap && known_find(k, known_hash(a, an, b, bn), a, an, b, bn)->at;
-}
-
 /* catalog_known_field(name, path): 1 when a dataset of that name (any version) has a field
  * of that path, else 0 (NULL for either: 0). */
 static void known_field(sqlite3_context *cx, int argc, sqlite3_value **argv)
@@ -2108,7 +2145,12 @@ static int search_rows(struct loader *L)
 {
 	if (st_sql_exec(L->db, fts_hashsize_sql, L->err))
 		return -1;
-	if (!L->fts_inline || L->fts_lost)
+	if (L->fts_lost) /* every dataset is this load's: all their names are touched */
+		return st_sql_exec(L->db,
+				   "INSERT OR IGNORE INTO temp.touched(name) SELECT name FROM datasets",
+				   L->err) ||
+		       st_sql_exec(L->db, reindex_sql, L->err);
+	if (!L->fts_inline)
 		return st_sql_exec(L->db, reindex_sql, L->err);
 	for (size_t at = 0; at < L->fts_rows.len;) {
 		sqlite3_stmt *st = L->st[S_FTS_INS];
@@ -2133,8 +2175,7 @@ static int search_rows(struct loader *L)
 	return st_sql_exec(L->db,
 			   "DELETE FROM search_fts WHERE rowid IN (SELECT d.id FROM datasets d"
 			   "  WHERE d.version < (SELECT max(version) FROM datasets x"
-			   "  WHERE x.name = d.name));"
-			   "DELETE FROM temp.touched WHERE name NOT IN (SELECT target FROM term_links);",
+			   "  WHERE x.name = d.name))",
 			   L->err) ||
 	       st_sql_exec(L->db, reindex_sql, L->err);
 }
@@ -2420,6 +2461,13 @@ int catalog_load(struct catalog *c, const char *const *paths, size_t npaths, uns
 	L.fts_inline = L.fresh;
 	for (size_t i = 0; i < L.nfiles; i++)
 		L.fts_inline &= !L.files[i].dbt;
+	if (L.fresh) {
+		if (!(L.seen = st_calloc(1, sizeof(*L.seen)))) {
+			oom(&L);
+			goto out;
+		}
+		st_buf_init(&L.seen->keys, (size_t)1 << 31);
+	}
 	if (load_files(&L) || catalog_rowbatch_flush(&L.fields, err, "cannot store field") ||
 	    catalog_rowbatch_flush(&L.fedges, err, "cannot store column lineage") ||
 	    catalog_rowbatch_flush(&L.tags, err, "cannot store tag") ||
@@ -2455,6 +2503,11 @@ out:
 	catalog_rowbatch_release(&L.edges);
 	catalog_rowbatch_release(&L.touched);
 	st_buf_release(&L.fts_rows);
+	if (L.seen) {
+		st_free(L.seen->slot);
+		st_buf_release(&L.seen->keys);
+		st_free(L.seen);
+	}
 	if (in_tx)
 		sqlite3_exec(L.db, "ROLLBACK", NULL, NULL, NULL);
 	if (L.fresh) /* outside the transaction, where it takes effect */

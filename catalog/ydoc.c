@@ -332,10 +332,25 @@ static int too_big(struct compose *c, const struct catalog_ynode *n)
  * first byte before comparing, since most scalars are plain words. */
 static int resolve_scalar(const struct catalog_ynode *n)
 {
-	static const char *const nulls[] = {"~", "null", "Null", "NULL"};
-	static const char *const bools[] = {"true", "True", "TRUE", "false", "False", "FALSE",
-					    "yes", "Yes", "YES", "no", "No", "NO",
-					    "on", "On", "ON", "off", "Off", "OFF"};
+	/* The null and boolean words, with their lengths: most plain scalars that pass the
+	 * first test below are keys and words such as name, type and none, which the lengths
+	 * tell apart without comparing (a chain of strcmp() was the parse workers' top cost). */
+	static const struct {
+		char s[6];
+		unsigned char len, kind;
+	} words[] = {
+		{"~", 1, CATALOG_YS_NULL},     {"null", 4, CATALOG_YS_NULL},
+		{"Null", 4, CATALOG_YS_NULL},  {"NULL", 4, CATALOG_YS_NULL},
+		{"true", 4, CATALOG_YS_BOOL},  {"True", 4, CATALOG_YS_BOOL},
+		{"TRUE", 4, CATALOG_YS_BOOL},  {"false", 5, CATALOG_YS_BOOL},
+		{"False", 5, CATALOG_YS_BOOL}, {"FALSE", 5, CATALOG_YS_BOOL},
+		{"yes", 3, CATALOG_YS_BOOL},   {"Yes", 3, CATALOG_YS_BOOL},
+		{"YES", 3, CATALOG_YS_BOOL},   {"no", 2, CATALOG_YS_BOOL},
+		{"No", 2, CATALOG_YS_BOOL},    {"NO", 2, CATALOG_YS_BOOL},
+		{"on", 2, CATALOG_YS_BOOL},    {"On", 2, CATALOG_YS_BOOL},
+		{"ON", 2, CATALOG_YS_BOOL},    {"off", 3, CATALOG_YS_BOOL},
+		{"Off", 3, CATALOG_YS_BOOL},   {"OFF", 3, CATALOG_YS_BOOL},
+	};
 	const char *s = n->value;
 	size_t i = 0, digits = 0;
 	int dot = 0, exp = 0;
@@ -345,12 +360,11 @@ static int resolve_scalar(const struct catalog_ynode *n)
 	if (!n->len)
 		return CATALOG_YS_NULL;
 	if (n->len <= 5 && strchr("~nNtTfFyYoO", s[0])) {
-		for (i = 0; i < sizeof(nulls) / sizeof(*nulls); i++)
-			if (!strcmp(s, nulls[i]))
-				return CATALOG_YS_NULL;
-		for (i = 0; i < sizeof(bools) / sizeof(*bools); i++)
-			if (!strcmp(s, bools[i]))
-				return CATALOG_YS_BOOL;
+		size_t len = strnlen(s, 6); /* the text up to a NUL, as strcmp() compared it */
+
+		for (i = 0; i < sizeof(words) / sizeof(*words); i++)
+			if (words[i].len == len && !memcmp(s, words[i].s, len))
+				return words[i].kind;
 		return CATALOG_YS_STR;
 	}
 	i = (s[0] == '-' || s[0] == '+');

@@ -174,6 +174,48 @@ static void test_scalars(void)
 	st_diags_release(&d);
 }
 
+/* Every null and boolean word of YAML 1.1, and words of the same lengths and first letters
+ * that are strings. */
+static void test_scalar_words(void)
+{
+	static const struct {
+		const char *text;
+		int kind;
+	} w[] = {
+		{"~", CATALOG_YS_NULL},	 {"null", CATALOG_YS_NULL},  {"Null", CATALOG_YS_NULL},
+		{"NULL", CATALOG_YS_NULL}, {"true", CATALOG_YS_BOOL},  {"True", CATALOG_YS_BOOL},
+		{"TRUE", CATALOG_YS_BOOL}, {"false", CATALOG_YS_BOOL}, {"False", CATALOG_YS_BOOL},
+		{"FALSE", CATALOG_YS_BOOL}, {"yes", CATALOG_YS_BOOL},  {"Yes", CATALOG_YS_BOOL},
+		{"YES", CATALOG_YS_BOOL},  {"no", CATALOG_YS_BOOL},   {"No", CATALOG_YS_BOOL},
+		{"NO", CATALOG_YS_BOOL},   {"on", CATALOG_YS_BOOL},   {"On", CATALOG_YS_BOOL},
+		{"ON", CATALOG_YS_BOOL},   {"off", CATALOG_YS_BOOL},  {"Off", CATALOG_YS_BOOL},
+		{"OFF", CATALOG_YS_BOOL},  {"none", CATALOG_YS_STR},  {"name", CATALOG_YS_STR},
+		{"nul", CATALOG_YS_STR},   {"nulls", CATALOG_YS_STR}, {"tRue", CATALOG_YS_STR},
+		{"fals", CATALOG_YS_STR},  {"falsey", CATALOG_YS_STR}, {"ye", CATALOG_YS_STR},
+		{"n", CATALOG_YS_STR},     {"o", CATALOG_YS_STR},     {"oN", CATALOG_YS_STR},
+		{"offf", CATALOG_YS_STR},  {"type", CATALOG_YS_STR},  {"~~", CATALOG_YS_STR},
+	};
+
+	for (size_t i = 0; i < sizeof(w) / sizeof(*w); i++) {
+		struct catalog_ydoc *docs[1];
+		struct st_error err = ST_ERROR_INIT;
+		struct st_diags d;
+		char text[64];
+		int k;
+
+		st_diags_init(&d, 0);
+		snprintf(text, sizeof(text), "v: %s\n", w[i].text);
+		k = parse(text, docs, 1, &d, &err);
+		CHECK(k == 1);
+		if (k == 1) {
+			CHECK(catalog_yscalar_kind(catalog_ymap_get(docs[0]->root, "v")) ==
+			      w[i].kind);
+			free_docs(docs, k);
+		}
+		st_diags_release(&d);
+	}
+}
+
 static void test_utf8(void)
 {
 	unsigned line = 0, col = 0;
@@ -203,6 +245,7 @@ int main(void)
 	test_depth();
 	test_errors();
 	test_scalars();
+	test_scalar_words();
 	test_utf8();
 	return t_done();
 }
