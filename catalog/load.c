@@ -296,6 +296,7 @@ static int walk_dir(struct loader *L, const char *dir, const char *real_dir, int
 	if (n > 1) /* qsort(NULL, 0) is undefined */
 		qsort(names, n, sizeof(*names), cmp_names);
 	int project = !dbt_only && catalog_dbt_is_project(dir);
+	/* Entries are stat()ed by name in the open directory, not by a path walked again. */
 	for (size_t i = 0; i < n; i++) {
 		struct st_buf path, real;
 		struct stat lsb, sb;
@@ -310,8 +311,9 @@ static int walk_dir(struct loader *L, const char *dir, const char *real_dir, int
 				r = st_error_oom(L->err); /* it fits: the allocation failed */
 			else
 				r = diag(L, ST_SEV_ERROR, dir, NULL, "path too long under this directory");
-		} else if (lstat(path.p, &lsb) || (S_ISLNK(lsb.st_mode) ? stat(path.p, &sb)
-									 : (sb = lsb, 0))) {
+		} else if (fstatat(dirfd(d), names[i], &lsb, AT_SYMLINK_NOFOLLOW) ||
+			   (S_ISLNK(lsb.st_mode) ? fstatat(dirfd(d), names[i], &sb, 0)
+						 : (sb = lsb, 0))) {
 			r = diag(L, ST_SEV_ERROR, path.p, NULL, "cannot read: %s", strerror(errno));
 		} else if (real_dir && !S_ISLNK(lsb.st_mode) &&
 			   real_child(&real, real_dir, names[i]) < 0) {
@@ -1193,7 +1195,7 @@ static int64_t count_pii(const struct catalog_ynode *list)
 }
 
 static int store_dataset(struct docctx *d, const struct catalog_ynode *root, int64_t file_id,
-			 int64_t version, const struct catalog_ynode *fields)
+			 int64_t version, int64_t npii)
 {
 	struct loader *L = d->L;
 	sqlite3_stmt *st = L->st[S_DS_INS];
@@ -1252,7 +1254,7 @@ static int store_dataset(struct docctx *d, const struct catalog_ynode *root, int
 	sqlite3_bind_int(st, 18, (int)root->line);
 	sqlite3_bind_int(st, 19, (int)root->col);
 	sqlite3_bind_int64(st, 20, L->gen);
-	sqlite3_bind_int64(st, 21, count_pii(fields));
+	sqlite3_bind_int64(st, 21, npii);
 	if (step_done(L, st, "cannot store dataset"))
 		goto out;
 	d->dataset_id = sqlite3_last_insert_rowid(L->db);
@@ -1337,14 +1339,14 @@ static int store_links(struct docctx *d, const struct catalog_ynode *root)
 /* Writes a document that is not a duplicate: its dataset, links and fields, with the
  * checks that need them written. */
 static int store_doc(struct docctx *d, const struct catalog_ynode *root, int64_t file_id,
-		     int64_t version)
+		     int64_t version, int64_t npii)
 {
 	struct loader *L = d->L;
 	const struct catalog_ynode *fields = catalog_ymap_get(root, "fields");
 
 	if (!fields)
 		fields = catalog_ymap_get(root, "columns");
-	if (check_shape(d, root) || store_dataset(d, root, file_id, version, fields) ||
+	if (check_shape(d, root) || store_dataset(d, root, file_id, version, npii) ||
 	    store_links(d, root) || (fields && walk_fields(d, fields, 0)) ||
 	    check_subject(d, root) ||
 	    catalog_detect_store(L->db, d->dataset_id, d->name, root, d->file, L->diags, L->err))
@@ -1394,8 +1396,9 @@ static int duplicate(struct loader *L, const char *file, const struct catalog_yn
 	return r ? r : 1;
 }
 
+/* npii: count_pii() of its fields, counted by the parse worker. */
 static int load_doc(struct loader *L, const char *file, int64_t file_id,
-		    const struct catalog_ydoc *doc)
+		    const struct catalog_ydoc *doc, int64_t npii)
 {
 	struct docctx d;
 	const struct catalog_ynode *root = doc->root;
@@ -1422,7 +1425,7 @@ static int load_doc(struct loader *L, const char *file, int64_t file_id,
 	st_buf_init(&d.path, 4096);
 	st_buf_init(&d.paths, 1 << 20);
 	st_buf_init(&d.fts, 1 << 24);
-	r = store_doc(&d, root, file_id, version);
+	r = store_doc(&d, root, file_id, version, npii);
 	st_buf_release(&d.path);
 	st_buf_release(&d.paths);
 	st_buf_release(&d.fts);
@@ -1436,6 +1439,7 @@ static int load_doc(struct loader *L, const char *file, int64_t file_id,
 struct parsed_doc {
 	struct catalog_ydoc *doc;
 	int valid;                    /* passed the schema */
+	int64_t npii;                 /* count_pii() of its fields */
 	size_t diag_end;              /* its diagnostics end here in parsed.diags */
 };
 
@@ -1529,6 +1533,11 @@ static void prepare_file(const struct catalog_jschema *schema, struct file_entry
 			break;
 		}
 		pd->valid = r == 0;
+		if (pd->valid) { /* the fields of store_doc(), counted off the main thread */
+			const struct catalog_ynode *fields = catalog_ymap_get(doc->root, "fields");
+
+			pd->npii = count_pii(fields ? fields : catalog_ymap_get(doc->root, "columns"));
+		}
 		pd->diag_end = p->diags.n;
 	}
 out:
@@ -1588,7 +1597,8 @@ static int store_file(struct loader *L, struct parsed *p)
 		if (copy_diags(L, &p->diags, done, p->docs[i].diag_end))
 			return -1;
 		done = p->docs[i].diag_end;
-		if (p->docs[i].valid && load_doc(L, f->display, f->id, p->docs[i].doc))
+		if (p->docs[i].valid &&
+		    load_doc(L, f->display, f->id, p->docs[i].doc, p->docs[i].npii))
 			return -1;
 	}
 	L->stats->documents += p->ndocs;
