@@ -154,7 +154,8 @@ void catalog_load_stats_release(struct catalog_load_stats *stats);
 typedef char *(*catalog_scrub_fn)(const char *text, size_t len, size_t *found, void *ctx);
 /* Makes catalog_load() pass descriptions and pii_reason texts through fn before storing
  * them; each text that held personal data gets a warning (without the value). A catalog
- * should describe data, not hold it. */
+ * should describe data, not hold it. The load's parse threads call fn at the same time:
+ * it must be thread-safe. */
 void catalog_set_scrubber(struct catalog *c, catalog_scrub_fn fn, void *ctx);
 
 /* Checks key against the embedded data category taxonomy. Returns 0 if it is a category,

@@ -691,6 +691,15 @@ static int known_has(struct known *k, const char *a, size_t an, const char *b, s
 
 /* ---- one document ---- */
 
+/* What the scrubber made of a text at a node, found on a parse worker (pre_scrub()), in
+ * the order the main thread asks for them. clean is owned until taken. */
+struct scrub_memo {
+	const struct catalog_ynode *at;
+	size_t len;
+	char *clean;
+	size_t found;
+};
+
 /* Free text ready to bind: the text as written, or the scrubber's copy (owned). */
 struct ftext {
 	const char *p; /* NULL: SQL NULL */
@@ -712,6 +721,8 @@ struct docctx {
 	int paths_lost;      /* one did not fit: has_field() asks the database */
 	struct st_buf fts;   /* fts_inline: the search row's 'fields' text */
 	int fts_lost;        /* it did not fit */
+	struct scrub_memo *memo; /* the worker's scrubbing of the document's texts */
+	size_t nmemo, imemo;     /* imemo: the next one asked for */
 };
 
 /* Binds len bytes of free text (NULL: SQL NULL) after the catalog's scrubber; a text that
@@ -730,7 +741,14 @@ static int scrub_text(struct docctx *d, const char *text, size_t len,
 	memset(out, 0, sizeof(*out));
 	if (!text)
 		return 0;
-	clean = L->c->scrub ? L->c->scrub(text, len, &found, L->c->scrub_ctx) : NULL;
+	if (d->imemo < d->nmemo && d->memo[d->imemo].at == at && d->memo[d->imemo].len == len) {
+		/* Scrubbed already, on a parse worker. */
+		clean = d->memo[d->imemo].clean;
+		found = d->memo[d->imemo].found;
+		d->memo[d->imemo++].clean = NULL;
+	} else {
+		clean = L->c->scrub ? L->c->scrub(text, len, &found, L->c->scrub_ctx) : NULL;
+	}
 	if (found && !clean) {
 		st_error_oom(L->err);
 		return -1;
@@ -1396,9 +1414,11 @@ static int duplicate(struct loader *L, const char *file, const struct catalog_yn
 	return r ? r : 1;
 }
 
-/* npii: count_pii() of its fields, counted by the parse worker. */
+/* npii: count_pii() of its fields, counted by the parse worker; memo: the worker's scrubbing
+ * of its texts (pre_scrub()). */
 static int load_doc(struct loader *L, const char *file, int64_t file_id,
-		    const struct catalog_ydoc *doc, int64_t npii)
+		    const struct catalog_ydoc *doc, int64_t npii, struct scrub_memo *memo,
+		    size_t nmemo)
 {
 	struct docctx d;
 	const struct catalog_ynode *root = doc->root;
@@ -1415,6 +1435,8 @@ static int load_doc(struct loader *L, const char *file, int64_t file_id,
 	memset(&d, 0, sizeof(d));
 	d.L = L;
 	d.file = file;
+	d.memo = memo;
+	d.nmemo = nmemo;
 	d.name = sval(catalog_ymap_get(root, "name"));
 	vnode = catalog_ymap_get(root, "version");
 	if (vnode)
@@ -1440,6 +1462,8 @@ struct parsed_doc {
 	struct catalog_ydoc *doc;
 	int valid;                    /* passed the schema */
 	int64_t npii;                 /* count_pii() of its fields */
+	struct scrub_memo *memo;      /* pre_scrub() */
+	size_t nmemo, memo_cap;
 	size_t diag_end;              /* its diagnostics end here in parsed.diags */
 };
 
@@ -1455,19 +1479,101 @@ struct parsed {
 
 static void parsed_release(struct parsed *p)
 {
-	for (size_t i = 0; i < p->ndocs; i++)
+	for (size_t i = 0; i < p->ndocs; i++) {
+		for (size_t j = 0; j < p->docs[i].nmemo; j++)
+			st_free(p->docs[i].memo[j].clean);
+		st_free(p->docs[i].memo);
 		catalog_ydoc_free(p->docs[i].doc);
+	}
 	st_free(p->docs);
 	st_diags_release(&p->diags);
 	memset(p, 0, sizeof(*p));
 }
 
+/* Scrubs len bytes of text at node at into the document's memo. Returns 0, or -1 when
+ * memory ran out. */
+static int memo_add(const struct catalog *c, struct parsed_doc *pd,
+		    const struct catalog_ynode *at, const char *text, size_t len)
+{
+	struct scrub_memo *m;
+
+	if (!text)
+		return 0;
+	if (st_grow(&pd->memo, &pd->memo_cap, pd->nmemo + 1, sizeof(*pd->memo)))
+		return -1;
+	m = &pd->memo[pd->nmemo++];
+	m->at = at;
+	m->len = len;
+	m->found = 0;
+	m->clean = c->scrub(text, len, &m->found, c->scrub_ctx);
+	return 0;
+}
+
+static int pre_scrub_fields(const struct catalog *c, const struct catalog_ynode *list,
+			    struct parsed_doc *pd);
+
+/* An array's items, as walk_items() goes through them. */
+static int pre_scrub_items(const struct catalog *c, const struct catalog_ynode *items,
+			   struct parsed_doc *pd)
+{
+	const struct catalog_ynode *sub = catalog_ymap_get(items, "fields");
+	const struct catalog_ynode *inner = catalog_ymap_get(items, "items");
+
+	if (sub && pre_scrub_fields(c, sub, pd))
+		return -1;
+	return inner ? pre_scrub_items(c, inner, pd) : 0;
+}
+
+/* The fields of list, as walk_field() scrubs them: pii_reason, then the description
+ * without trailing white space, then the fields under it and under its items. */
+static int pre_scrub_fields(const struct catalog *c, const struct catalog_ynode *list,
+			    struct parsed_doc *pd)
+{
+	for (size_t i = 0; list && list->type == CATALOG_Y_SEQ && i < list->n; i++) {
+		const struct catalog_ynode *desc;
+		struct fkeys k;
+		size_t dlen;
+
+		field_keys(list->kids[i], &k);
+		if (!k.name)
+			continue; /* the schema requires it; walk_field() would not get here */
+		desc = k.description;
+		for (dlen = sval(desc) ? desc->len : 0;
+		     dlen && strchr(" \t\n", desc->value[dlen - 1]); dlen--)
+			;
+		if (memo_add(c, pd, k.pii_reason, sval(k.pii_reason),
+			     sval(k.pii_reason) ? k.pii_reason->len : 0) ||
+		    memo_add(c, pd, desc, sval(desc), dlen) ||
+		    (k.fields && pre_scrub_fields(c, k.fields, pd)) ||
+		    (k.items && pre_scrub_items(c, k.items, pd)))
+			return -1;
+	}
+	return 0;
+}
+
+/* Scrubs, on a parse worker, the texts that store_doc() will pass through the catalog's
+ * scrubber, in the order it will ask for them (scrub_text() takes each from the memo when
+ * it is the one asked for, and calls the scrubber itself otherwise): the dataset's
+ * description, as trimmed() leaves it, then the fields'. The scrubber was a tenth of a
+ * load's instructions, all on the main thread. Returns 0, or -1 when memory ran out. */
+static int pre_scrub(const struct catalog *c, const struct catalog_ynode *root,
+		     const struct catalog_ynode *fields, struct parsed_doc *pd)
+{
+	const struct catalog_ynode *desc = catalog_ymap_get(root, "description");
+	const char *text = sval(desc);
+	size_t len = text ? strlen(text) : 0;
+
+	while (len && (text[len - 1] == '\n' || text[len - 1] == ' ' || text[len - 1] == '\t'))
+		len--;
+	return memo_add(c, pd, desc, text, len) || (fields && pre_scrub_fields(c, fields, pd));
+}
+
 /* Reads, checks, parses and schema-validates one file. Touches no database and no shared
  * state, so it runs on the worker thread. Problems go to p->diags; only a system failure
  * sets p->err. */
-static void prepare_file(const struct catalog_jschema *schema, struct file_entry *f,
-			 struct parsed *p)
+static void prepare_file(const struct catalog *c, struct file_entry *f, struct parsed *p)
 {
+	const struct catalog_jschema *schema = c->schema;
 	struct catalog_yparser yp;
 	unsigned char *data = NULL;
 	size_t len = 0, body = 0;
@@ -1523,6 +1629,7 @@ static void prepare_file(const struct catalog_jschema *schema, struct file_entry
 			break;
 		}
 		pd = &p->docs[p->ndocs++];
+		memset(pd, 0, sizeof(*pd));
 		pd->doc = doc;
 		/* An extension of a dbt dataset is checked by catalog_dbt_extension(). */
 		r = catalog_dbt_is_extension(doc->root)
@@ -1536,7 +1643,13 @@ static void prepare_file(const struct catalog_jschema *schema, struct file_entry
 		if (pd->valid) { /* the fields of store_doc(), counted off the main thread */
 			const struct catalog_ynode *fields = catalog_ymap_get(doc->root, "fields");
 
-			pd->npii = count_pii(fields ? fields : catalog_ymap_get(doc->root, "columns"));
+			fields = fields ? fields : catalog_ymap_get(doc->root, "columns");
+			pd->npii = count_pii(fields);
+			if (c->scrub && !catalog_dbt_is_extension(doc->root) &&
+			    pre_scrub(c, doc->root, fields, pd)) {
+				st_error_oom(&p->err);
+				break;
+			}
 		}
 		pd->diag_end = p->diags.n;
 	}
@@ -1598,7 +1711,8 @@ static int store_file(struct loader *L, struct parsed *p)
 			return -1;
 		done = p->docs[i].diag_end;
 		if (p->docs[i].valid &&
-		    load_doc(L, f->display, f->id, p->docs[i].doc, p->docs[i].npii))
+		    load_doc(L, f->display, f->id, p->docs[i].doc, p->docs[i].npii,
+			     p->docs[i].memo, p->docs[i].nmemo))
 			return -1;
 	}
 	L->stats->documents += p->ndocs;
@@ -1646,7 +1760,7 @@ static void *worker(void *arg)
 		pthread_mutex_unlock(&pl->mu);
 		/* The slots of items first.. are free: their last items were stored. */
 		for (size_t j = 0; j < n; j++)
-			prepare_file(pl->L->c->schema, pl->todo[first + j],
+			prepare_file(pl->L->c, pl->todo[first + j],
 				     &pl->ring[(first + j) % RING]);
 		pthread_mutex_lock(&pl->mu);
 		for (size_t j = 0; j < n; j++)
@@ -1746,7 +1860,7 @@ static int load_files(struct loader *L)
 		struct parsed item;
 		int r;
 
-		prepare_file(L->c->schema, todo[i], &item);
+		prepare_file(L->c, todo[i], &item);
 		r = store_file(L, &item);
 		parsed_release(&item);
 		if (r)
