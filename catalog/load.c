@@ -503,8 +503,11 @@ static int classify(struct loader *L)
 
 		if (f->dbt)
 			continue; /* catalog_dbt_load() decides */
-		sqlite3_bind_text(get, 1, f->abs, -1, SQLITE_STATIC);
-		rc = sqlite3_step(get);
+		rc = SQLITE_DONE; /* an empty catalog has no row to look up */
+		if (!L->fresh) {
+			sqlite3_bind_text(get, 1, f->abs, -1, SQLITE_STATIC);
+			rc = sqlite3_step(get);
+		}
 		if (rc != SQLITE_ROW) {
 			sqlite3_reset(get);
 			if (rc != SQLITE_DONE)
