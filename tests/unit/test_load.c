@@ -119,21 +119,25 @@ static void test_rollback_and_dry_run(void)
 	CHECK(count("SELECT count(*) FROM datasets") == before);
 }
 
-/* The indexes of the tables a fresh load builds afterwards, as one text. */
-static char *index_sql(struct catalog *c)
+/* The text in the first row of a query (owned), or NULL. */
+static char *query_text(struct catalog *c, const char *sql)
 {
 	sqlite3_stmt *st;
 	char *out = NULL;
 
-	if (sqlite3_prepare_v2(catalog_db(c),
-			       "SELECT group_concat(name || ':' || sql, ';') FROM (SELECT name, sql"
-			       " FROM sqlite_master WHERE type = 'index' AND tbl_name IN ('datasets',"
-			       " 'tags', 'edges', 'field_edges', 'term_links') ORDER BY name)",
-			       -1, &st, NULL) == SQLITE_OK &&
+	if (sqlite3_prepare_v2(catalog_db(c), sql, -1, &st, NULL) == SQLITE_OK &&
 	    sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
 		out = st_strdup((const char *)sqlite3_column_text(st, 0));
 	sqlite3_finalize(st);
 	return out;
+}
+
+/* The indexes of the tables a fresh load builds afterwards, as one text. */
+static char *index_sql(struct catalog *c)
+{
+	return query_text(c, "SELECT group_concat(name || ':' || sql, ';') FROM (SELECT name, sql"
+			     " FROM sqlite_master WHERE type = 'index' AND tbl_name IN ('datasets',"
+			     " 'tags', 'edges', 'field_edges', 'term_links') ORDER BY name)");
 }
 
 /* A load into an empty catalog runs without foreign key checks and builds its indexes at
@@ -296,19 +300,10 @@ static void test_threaded_order(void)
 /* The search rows of x.* datasets, as one text. */
 static char *search_rows(struct catalog *c)
 {
-	sqlite3_stmt *st;
-	char *out = NULL;
-
-	if (sqlite3_prepare_v2(catalog_db(c),
-			       "SELECT group_concat(r, '|') FROM (SELECT name || ':'"
-			       " || quote(description) || ':' || quote(fields) || ':' || tags || ':'"
-			       " || quote(owner) || ':' || quote(terms) AS r FROM search_fts"
-			       " WHERE name LIKE 'x.%' ORDER BY name)",
-			       -1, &st, NULL) == SQLITE_OK &&
-	    sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
-		out = st_strdup((const char *)sqlite3_column_text(st, 0));
-	sqlite3_finalize(st);
-	return out;
+	return query_text(c, "SELECT group_concat(r, '|') FROM (SELECT name || ':'"
+			     " || quote(description) || ':' || quote(fields) || ':' || tags || ':'"
+			     " || quote(owner) || ':' || quote(terms) AS r FROM search_fts"
+			     " WHERE name LIKE 'x.%' ORDER BY name)");
 }
 
 /* A load into an empty catalog keeps the search rows as it stores the datasets and writes
