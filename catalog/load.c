@@ -1254,7 +1254,7 @@ static int store_dataset(struct docctx *d, const struct catalog_ynode *root, int
 		id_at = L->fts_rows.len;
 		if (st_buf_add(&L->fts_rows, &id, sizeof(id)))
 			L->fts_lost = 1;
-		fts_text(L, d->name, strlen(d->name));
+		fts_text(L, d->name, d->name ? strlen(d->name) : 0);
 	}
 	if (bind_free_text(d, st, 4, L->fts_inline, desc, desc ? strlen(desc) : 0,
 			   catalog_ymap_get(root, "description"), "the description"))
