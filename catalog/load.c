@@ -1728,7 +1728,7 @@ static int store_file(struct loader *L, struct parsed *p)
  * stores every finished item from the one it waits for on, in place. Threads meet on the
  * mutex once per batch, not once per file. With one worker the main thread waited for the
  * parsing for half of the pass over 10k descriptors; with two it hardly waits. */
-#define RING 64
+#define RING 32
 #define BATCH 8
 #define MAX_WORKERS 4
 
