@@ -77,6 +77,7 @@ struct wctx {
 	size_t label_hint; /* where the last record's label was: the fast path looks there first */
 	uint64_t *bm;    /* the fast path's map of the line's special bytes, bm_words words */
 	size_t bm_words;
+	int wide_map;    /* the map is made with AVX-512BW (else SSE2) */
 	char why[256];
 	struct st_error err;
 };
