@@ -1,6 +1,7 @@
 /* Normalizers: canonical e-mail, E.164 phone and IP address text, so that equivalent inputs
  * give the same pseudonym. */
 #include "pii.h"
+#include "norm_int.h"
 #include "utf8.h"
 
 #include <arpa/inet.h>
@@ -49,15 +50,29 @@ static void trim(const char **s, size_t *len)
 		(*len)--;
 }
 
-static int norm_email(const char *v, size_t len, char *out)
+/* With res, an address with no capital letter is its own normal form: *res points at it
+ * (trimmed) and nothing is written; else *res is out. */
+static int norm_email(const char *v, size_t len, char *out, const char **res)
 {
 	const char *at;
+	size_t i = 0;
 
 	trim(&v, &len);
 	at = len ? memchr(v, '@', len) : NULL;
 	if (!at || at == v || at == v + len - 1 || len >= PII_NORM_MAX)
 		return -1;
-	for (size_t i = 0; i < len; i++) {
+	if (res) {
+		for (; i < len && !(v[i] >= 'A' && v[i] <= 'Z'); i++)
+			if (is_space(v[i]))
+				return -1;
+		if (i == len) {
+			*res = v;
+			return (int)len;
+		}
+		*res = out;
+		memcpy(out, v, i);
+	}
+	for (; i < len; i++) {
 		char c = v[i];
 
 		if (is_space(c))
@@ -240,7 +255,9 @@ static int canonical_ipv4(const char *s, size_t n)
 	return i == n;
 }
 
-static int norm_ip(const char *v, size_t len, char *out)
+/* With res, an address already in its normal form (IPv4) is taken where it is: *res points
+ * at it (trimmed) and nothing is written; else *res is out. */
+static int norm_ip(const char *v, size_t len, char *out, const char **res)
 {
 	unsigned char bin[16];
 	char buf[64];
@@ -249,6 +266,10 @@ static int norm_ip(const char *v, size_t len, char *out)
 	if (!len || len >= sizeof(buf))
 		return -1;
 	if (canonical_ipv4(v, len)) { /* most addresses: already in their normal form */
+		if (res) {
+			*res = v;
+			return (int)len;
+		}
 		memcpy(out, v, len);
 		out[len] = '\0';
 		return (int)len;
@@ -270,17 +291,31 @@ int pii_normalize(int norm, const char *value, size_t len, const char *country_c
 {
 	switch (norm) {
 	case PII_NORM_EMAIL:
-		return norm_email(value, len, out);
+		return norm_email(value, len, out, NULL);
 	case PII_NORM_PHONE:
 		return norm_phone(value, len, country_code, out);
 	case PII_NORM_IP:
-		return norm_ip(value, len, out);
+		return norm_ip(value, len, out, NULL);
 	default:
 		if (len >= PII_NORM_MAX)
 			return -1;
 		memcpy(out, value, len);
 		out[len] = '\0';
 		return (int)len;
+	}
+}
+
+int pii_normalize_view(int norm, const char *value, size_t len, const char *country_code,
+		       char *out, const char **res)
+{
+	*res = out;
+	switch (norm) {
+	case PII_NORM_EMAIL:
+		return norm_email(value, len, out, res);
+	case PII_NORM_IP:
+		return norm_ip(value, len, out, res);
+	default:
+		return pii_normalize(norm, value, len, country_code, out);
 	}
 }
 
