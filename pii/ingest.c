@@ -205,6 +205,8 @@ static int build_plan(struct plan *p, struct catalog *c, const char *name,
 			memset(mb, 0xff, s->name_len + 3);
 			memcpy(s->key_word, kb, 24);
 			memcpy(s->key_mask, mb, 24);
+			s->key16_mask = s->name_len + 3 >= 16 ? 0xffffu
+							      : (1u << (s->name_len + 3)) - 1;
 			s->quick_key = 1;
 		}
 		s->type = parse_type(f->type);

@@ -29,6 +29,7 @@ struct spec {
 	int plain;           /* the name needs no JSON escape: "name": is its key as written */
 	int quick_key;       /* plain and "name": fits in 24 bytes: */
 	uint64_t key_word[3], key_mask[3]; /* those bytes as three words, and their masks */
+	unsigned key16_mask; /* bit k: byte k (< 16) of key_word is the key's */
 	struct spec *fields; /* object members */
 	size_t nfields;
 	uint64_t required_mask; /* bit k: fields[k] is required (k < 64) */

@@ -930,6 +930,7 @@ static inline int fast_keep(const uint64_t *bm, const char *p, size_t len, size_
 	return 0;
 }
 
+#ifndef __SSE2__
 /* Whether the member key whose first 24 bytes are a, b, d (as memcpy loads them) is field
  * h's: '"name":' with a name that needs no escape, compared under h's mask. */
 static inline int quick_key_is(const struct spec *h, uint64_t a, uint64_t b, uint64_t d)
@@ -938,6 +939,20 @@ static inline int quick_key_is(const struct spec *h, uint64_t a, uint64_t b, uin
 				 ((b ^ h->key_word[1]) & h->key_mask[1]) |
 				 ((d ^ h->key_word[2]) & h->key_mask[2]));
 }
+#endif
+
+#ifdef __SSE2__
+/* quick_key_is() for a key whose first 16 bytes are v and next 8 d: the first 16 bytes of
+ * '"name":' compared at once, under the field's key16_mask. */
+static inline int quick_key16_is(const struct spec *h, __m128i v, uint64_t d)
+{
+	unsigned eq = (unsigned)_mm_movemask_epi8(
+		_mm_cmpeq_epi8(v, _mm_loadu_si128((const __m128i *)(const void *)h->key_word)));
+
+	return h->quick_key &&
+	       !(((eq & h->key16_mask) ^ h->key16_mask) | ((d ^ h->key_word[2]) & h->key_mask[2]));
+}
+#endif
 
 /* An object of spec s, at its '{'. root: the record itself. The read position is kept in
  * a local, and handed to f->i only around the calls that take f. */
@@ -965,6 +980,17 @@ static int fast_object(struct fast *f, const struct spec *s, int root)
 			 * key matched here is the field's name exactly, as find_spec_from()
 			 * would match it. */
 			if (len - at >= 24) {
+#ifdef __SSE2__
+				__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + at));
+				uint64_t d;
+
+				memcpy(&d, p + at + 16, 8);
+				for (size_t t = hint; t < nf && t < hint + 3; t++)
+					if (quick_key16_is(&fields[t], v, d)) {
+						fi = t;
+						break;
+					}
+#else
 				uint64_t a, b, d;
 
 				memcpy(&a, p + at, 8);
@@ -975,6 +1001,7 @@ static int fast_object(struct fast *f, const struct spec *s, int root)
 						fi = t;
 						break;
 					}
+#endif
 			}
 			if (fi == nf && hint < nf && fields[hint].plain &&
 			    (!fields[hint].quick_key || len - at < 24)) {
@@ -1131,8 +1158,7 @@ static int fast_other(struct fast *f, const struct spec *s)
 				return -1;
 		}
 		f->i = f->pend = end;
-		return 0;
-	}
+		return 0;	}
 	if (c == 'n') {
 		if (!s->nullable || f->len - f->i < 4 || memcmp(p + f->i, "null", 4))
 			return -1;
