@@ -5,6 +5,9 @@
 #include "utf8.h"
 
 #include <arpa/inet.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 #include <string.h>
 
 int pii_norm_parse(const char *name)
@@ -50,6 +53,30 @@ static void trim(const char **s, size_t *len)
 		(*len)--;
 }
 
+/* The index of the first ASCII capital or white space in v[0, len), or len. */
+static size_t upper_or_space(const char *v, size_t len)
+{
+	size_t i = 0;
+
+#ifdef __SSE2__
+	/* Sixteen bytes at a time: c - 'A' <= 25 or c - '\t' <= 4 (unsigned), or c == ' '. */
+	for (; len - i >= 16; i += 16) {
+		__m128i c = _mm_loadu_si128((const __m128i *)(const void *)(v + i));
+		__m128i up = _mm_sub_epi8(c, _mm_set1_epi8('A')), ws = _mm_sub_epi8(c, _mm_set1_epi8('\t'));
+		unsigned hit = (unsigned)_mm_movemask_epi8(_mm_or_si128(
+			_mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(up, _mm_set1_epi8(25)), up),
+				     _mm_cmpeq_epi8(_mm_min_epu8(ws, _mm_set1_epi8(4)), ws)),
+			_mm_cmpeq_epi8(c, _mm_set1_epi8(' '))));
+
+		if (hit)
+			return i + (size_t)__builtin_ctz(hit);
+	}
+#endif
+	for (; i < len && !(v[i] >= 'A' && v[i] <= 'Z') && !is_space(v[i]); i++)
+		;
+	return i;
+}
+
 /* With res, an address with no capital letter is its own normal form: *res points at it
  * (trimmed) and nothing is written; else *res is out. */
 static int norm_email(const char *v, size_t len, char *out, const char **res)
@@ -62,9 +89,7 @@ static int norm_email(const char *v, size_t len, char *out, const char **res)
 	if (!at || at == v || at == v + len - 1 || len >= PII_NORM_MAX)
 		return -1;
 	if (res) {
-		for (; i < len && !(v[i] >= 'A' && v[i] <= 'Z'); i++)
-			if (is_space(v[i]))
-				return -1;
+		i = upper_or_space(v, len);
 		if (i == len) {
 			*res = v;
 			return (int)len;
