@@ -845,7 +845,7 @@ static inline size_t fast_string_end(const uint64_t *bm, const char *p, size_t l
 /* The index past an integer of one to nine digits at p[i] (an optional '-', no leading
  * zero, not followed by a fraction or exponent), which every numeric type takes; 0 for any
  * other text. */
-static size_t short_int_end(const char *p, size_t len, size_t i)
+static inline size_t short_int_end(const char *p, size_t len, size_t i)
 {
 	size_t j = i + (p[i] == '-'), d = 0;
 
@@ -940,6 +940,74 @@ static inline int quick_key_is(const struct spec *h, uint64_t a, uint64_t b, uin
 				 ((d ^ h->key_word[2]) & h->key_mask[2]));
 }
 #endif
+
+/* fast_hash() where the output has no room for the pseudonym in place: through a buffer. */
+static int fast_hash_copy(struct fast *f, const struct spec *s, const char *text, size_t tlen)
+{
+	char q[PII_PSEUDONYM_MAX + 2];
+	int k = pii_pseudonymize(f->w->h, s->norm, s->category, text, tlen,
+				 f->w->ing->o.country_code, q + 1, &f->w->err);
+
+	if (k < 0)
+		return -1;
+	q[0] = '"';
+	q[k + 1] = '"';
+	return fast_flush(f, f->i) || st_buf_add(&f->w->out, q, (size_t)k + 2) ? -1 : 0;
+}
+
+/* A pseudonymized value of spec s at f->i: a string, or an integer as short_int_end() takes
+ * it, hashed straight into the output. Returns 1 when it took the value, 0 when the value is
+ * not one of those (fast_other() then takes it), -1 when the record must go the full way. */
+static inline int fast_hash(struct fast *f, const struct spec *s)
+{
+	const char *p = f->line, *text;
+	char c = p[f->i];
+	size_t end = 0, tlen;
+	struct st_buf *o;
+	int k;
+
+	if (!((s->quick == Q_HASH_STRING && c == '"') ||
+	      (s->quick == Q_HASH_INT && (end = short_int_end(p, f->len, f->i)))))
+		return 0;
+	text = p + f->i;
+	tlen = end - f->i;
+	if (c == '"') {
+		uint8_t esc;
+
+		if (!(end = fast_string_end(f->bm, p, f->len, f->i, &esc)))
+			return -1;
+		text = p + f->i + 1;
+		tlen = end - f->i - 2;
+		if (esc) {
+			tlen = st_json_unescape(text, tlen, f->w->tmp);
+			text = f->w->tmp;
+		}
+	}
+	/* Where the output has room for the pending input, the quotes and the longest
+	 * pseudonym, it is written there directly. */
+	o = &f->w->out;
+	if (o->p && f->i - f->pend + PII_PSEUDONYM_MAX + 3 < o->cap - o->len &&
+	    f->i - f->pend + PII_PSEUDONYM_MAX + 2 <= o->max - o->len) {
+		char *at = o->p + o->len;
+		size_t pn = f->i - f->pend;
+
+		memcpy(at, p + f->pend, pn);
+		at[pn] = '"';
+		k = pii_pseudonymize(f->w->h, s->norm, s->category, text, tlen,
+				     f->w->ing->o.country_code, at + pn + 1, &f->w->err);
+		if (k < 0) { /* not of its kind, or a system error: the full path says */
+			o->p[o->len] = '\0';
+			return -1;
+		}
+		at[pn + 1 + (size_t)k] = '"';
+		at[pn + 2 + (size_t)k] = '\0';
+		o->len += pn + 2 + (size_t)k;
+	} else if (fast_hash_copy(f, s, text, tlen)) {
+		return -1;
+	}
+	f->i = f->pend = end;
+	return 1;
+}
 
 #ifdef __SSE2__
 /* quick_key_is() for a key whose first 16 bytes are v and next 8 d: the first 16 bytes of
@@ -1066,7 +1134,9 @@ static int fast_object(struct fast *f, const struct spec *s, int root)
 					return -1;
 				if (!r) {
 					f->i = i;
-					if (fast_other(f, m))
+					if (m->quick >= Q_HASH_STRING)
+						r = fast_hash(f, m);
+					if (r < 0 || (!r && fast_other(f, m)))
 						return -1;
 					i = f->i;
 				}
@@ -1091,12 +1161,14 @@ static int fast_value(struct fast *f, const struct spec *s)
 {
 	int r = fast_keep(f->bm, f->line, f->len, &f->i, s);
 
+	if (!r)
+		r = fast_hash(f, s);
 	if (r)
 		return r > 0 ? 0 : -1;
 	return fast_other(f, s);
 }
 
-/* A value of spec s at f->i that fast_keep() did not take. */
+/* A value of spec s at f->i that neither fast_keep() nor fast_hash() took. */
 static int fast_other(struct fast *f, const struct spec *s)
 {
 	const char *p = f->line;
@@ -1105,60 +1177,7 @@ static int fast_other(struct fast *f, const struct spec *s)
 	size_t rlen = 0;
 	int kind = SC_RAW;
 	char c = p[f->i];
-	size_t end = 0;
 
-	/* Pseudonymized: a string, or an integer as above, hashed straight into the output. */
-	if ((s->quick == Q_HASH_STRING && c == '"') ||
-	    (s->quick == Q_HASH_INT && (end = short_int_end(p, f->len, f->i)))) {
-		char q[PII_PSEUDONYM_MAX + 2];
-		struct st_buf *o;
-		const char *text = p + f->i;
-		size_t tlen = end - f->i;
-		int k;
-
-		if (c == '"') {
-			uint8_t esc;
-
-			if (!(end = fast_string_end(f->bm, p, f->len, f->i, &esc)))
-				return -1;
-			text = p + f->i + 1;
-			tlen = end - f->i - 2;
-			if (esc) {
-				tlen = st_json_unescape(text, tlen, f->w->tmp);
-				text = f->w->tmp;
-			}
-		}
-		/* Where the output has room for the pending input, the quotes and the longest
-		 * pseudonym, it is written there directly; else through q. */
-		o = &f->w->out;
-		if (o->p && f->i - f->pend + PII_PSEUDONYM_MAX + 3 < o->cap - o->len &&
-		    f->i - f->pend + PII_PSEUDONYM_MAX + 2 <= o->max - o->len) {
-			char *at = o->p + o->len;
-			size_t pn = f->i - f->pend;
-
-			memcpy(at, p + f->pend, pn);
-			at[pn] = '"';
-			k = pii_pseudonymize(f->w->h, s->norm, s->category, text, tlen,
-					     f->w->ing->o.country_code, at + pn + 1, &f->w->err);
-			if (k < 0) { /* not of its kind, or a system error: the full path says */
-				o->p[o->len] = '\0';
-				return -1;
-			}
-			at[pn + 1 + (size_t)k] = '"';
-			at[pn + 2 + (size_t)k] = '\0';
-			o->len += pn + 2 + (size_t)k;
-		} else {
-			k = pii_pseudonymize(f->w->h, s->norm, s->category, text, tlen,
-					     f->w->ing->o.country_code, q + 1, &f->w->err);
-			if (k < 0)
-				return -1;
-			q[0] = '"';
-			q[k + 1] = '"';
-			if (fast_flush(f, f->i) || st_buf_add(o, q, (size_t)k + 2))
-				return -1;
-		}
-		f->i = f->pend = end;
-		return 0;	}
 	if (c == 'n') {
 		if (!s->nullable || f->len - f->i < 4 || memcmp(p + f->i, "null", 4))
 			return -1;
