@@ -8,10 +8,6 @@
 
 #include <sodium.h>
 #include <string.h>
-#if defined(__x86_64__) && defined(__GNUC__)
-#include <immintrin.h>
-#define B64_SSSE3 1
-#endif
 
 #define KDF_CONTEXT "stwdpii1" /* 8 bytes, crypto_kdf_CONTEXTBYTES */
 
@@ -26,7 +22,6 @@ struct sub {
 struct pii_pseudonymizer {
 	char id[PII_KEY_ID_MAX];
 	size_t idlen;
-	int ssse3;  /* the CPU has SSSE3: base64url_ssse3() */
 	const unsigned char *master; /* borrowed from the keyring */
 	struct sub *subs;
 	size_t n, cap;
@@ -52,10 +47,6 @@ int pii_pseudonymizer_new(struct pii_pseudonymizer **out, const struct pii_key *
 	memcpy(h->id, key->id, sizeof(h->id));
 	h->idlen = strlen(h->id);
 	h->master = key->secret;
-#ifdef B64_SSSE3
-	__builtin_cpu_init();
-	h->ssse3 = __builtin_cpu_supports("ssse3") != 0;
-#endif
 	*out = h;
 	return 0;
 }
@@ -159,7 +150,6 @@ static const char b64pair[4096][2] = {
 };
 
 _Static_assert(PII_TAG_BYTES % 3 == 0, "base64url() takes the tag three bytes at a time");
-_Static_assert(PII_TAG_BYTES == 18, "base64url_ssse3() writes 16 + 8 characters");
 
 /* Unpadded base64url of the 18-byte tag t: 24 characters and a NUL, three bytes (four
  * characters) at a time. The tag is read a byte at a time on purpose: pii_b2b_digest() has
@@ -176,42 +166,10 @@ static void base64url(const unsigned char *t, char *out)
 	*out = '\0';
 }
 
-#ifdef B64_SSSE3
-/* base64url() with SSSE3, twelve bytes (sixteen characters) a step (W. Mula's and D. Lemire's
- * method): the bytes spread into 6-bit indices by a shuffle and two multiplies, and each index
- * offset into its range of the alphabet by a table lookup. t has 32 readable bytes (the tag's
- * 18 first). */
-__attribute__((target("ssse3"))) static void base64url_ssse3(const unsigned char *t, char *out)
-{
-	const __m128i spread = _mm_set_epi8(10, 11, 9, 10, 7, 8, 6, 7, 4, 5, 3, 4, 1, 2, 0, 1);
-	const __m128i offset = _mm_setr_epi8(65, 71, -4, -4, -4, -4, -4, -4, -4, -4, -4, -4,
-					     '-' - 62, '_' - 63, 0, 0);
-	__m128i r[2];
-
-	for (int k = 0; k < 2; k++) {
-		__m128i in = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(const void *)(t + 12 * k)),
-					      spread);
-		__m128i idx = _mm_or_si128(
-			_mm_mulhi_epu16(_mm_and_si128(in, _mm_set1_epi32(0x0fc0fc00)),
-					_mm_set1_epi32(0x04000040)),
-			_mm_mullo_epi16(_mm_and_si128(in, _mm_set1_epi32(0x003f03f0)),
-					_mm_set1_epi32(0x01000010)));
-		/* 0 for A-Z, 1 a-z, 2-11 0-9, 12 '-', 13 '_' */
-		__m128i sel = _mm_sub_epi8(_mm_subs_epu8(idx, _mm_set1_epi8(51)),
-					   _mm_cmpgt_epi8(idx, _mm_set1_epi8(25)));
-
-		r[k] = _mm_add_epi8(idx, _mm_shuffle_epi8(offset, sel));
-	}
-	_mm_storeu_si128((__m128i *)(void *)out, r[0]);
-	_mm_storel_epi64((__m128i *)(void *)(out + 16), r[1]);
-	out[24] = '\0';
-}
-#endif
-
 int pii_pseudonym(struct pii_pseudonymizer *h, const char *category, const char *value, size_t len,
 		  char *out, struct st_error *err)
 {
-	unsigned char tag[32] = {0}; /* PII_TAG_BYTES, and what base64url_ssse3() reads past */
+	unsigned char tag[PII_TAG_BYTES];
 	struct sub *s = find_sub(h, category ? category : "", err);
 	size_t idlen = h->idlen;
 
@@ -221,12 +179,7 @@ int pii_pseudonym(struct pii_pseudonymizer *h, const char *category, const char 
 	/* The whole id array (NUL-padded, and out has room), a copy of constant size. */
 	memcpy(out, h->id, PII_KEY_ID_MAX);
 	out[idlen] = ':';
-#ifdef B64_SSSE3
-	if (h->ssse3)
-		base64url_ssse3(tag, out + idlen + 1);
-	else
-#endif
-		base64url(tag, out + idlen + 1);
+	base64url(tag, out + idlen + 1);
 	/* The tag is not wiped: it is no secret, being the pseudonym itself, which the caller
 	 * writes out (as blake2b.c says of the digest). */
 	return (int)idlen + 1 + PII_TAG_BYTES / 3 * 4;
