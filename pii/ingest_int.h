@@ -41,6 +41,7 @@ struct plan {
 	char *name;
 	const char *short_name; /* after the dot */
 	size_t short_len;
+	char short_key[16];     /* short_name when shorter, zero padded; else its first bytes */
 	struct spec root;       /* an object */
 	/* The free-text detectors' settings from the descriptor's detect: key, resolved once:
 	 * its threshold, and detect.regions pointing at regions (declared, then the defaults). */

@@ -1237,6 +1237,24 @@ static int fast_other(struct fast *f, const struct spec *s)
 	return 0;
 }
 
+/* Whether a[0, n) equals b[0, n), where a has room bytes readable and b 16 at least when
+ * n < 16: such runs, with room in a, by one 16-byte compare instead of a call. */
+static inline int same_bytes(const char *a, const char *b, size_t n, size_t room)
+{
+#ifdef __SSE2__
+	if (n < 16 && room >= 16) {
+		unsigned eq = (unsigned)_mm_movemask_epi8(
+			_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)a),
+				       _mm_loadu_si128((const __m128i *)(const void *)b)));
+
+		return (eq | ~((1u << n) - 1)) == 0xffffffffu;
+	}
+#else
+	(void)room;
+#endif
+	return !memcmp(a, b, n);
+}
+
 /* The plan a pattern's record names, read from a '"label":"' in the line (where the last
  * record had it, else the first): the walk then checks that this is the record's own label
  * member. NULL when there is none that the fast path can take. */
@@ -1251,7 +1269,7 @@ static const struct plan *fast_plan(struct fast *f)
 	if (!nk)
 		return NULL;
 	/* Any '"label":"' will do: the walk checks that it is the record's own. */
-	if (hint + nk <= f->len && !memcmp(f->line + hint, ing->label_key, nk))
+	if (hint + nk <= f->len && same_bytes(f->line + hint, ing->label_key, nk, f->len - hint))
 		at = f->line + hint;
 	else if (!(at = memmem(f->line, f->len, ing->label_key, nk)))
 		return NULL;
@@ -1278,7 +1296,8 @@ static const struct plan *fast_plan(struct fast *f)
 	vlen = (size_t)(q - v);
 	f->label_at = (size_t)(v - 1 - f->line);
 	for (size_t k = 0; k < ing->nplans; k++)
-		if (ing->plans[k].short_len == vlen && !memcmp(ing->plans[k].short_name, v, vlen))
+		if (ing->plans[k].short_len == vlen &&
+		    same_bytes(v, ing->plans[k].short_key, vlen, f->len - (size_t)(v - f->line)))
 			return &ing->plans[k];
 	return NULL;
 }
