@@ -14,12 +14,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #define DBT_MAX_FILE (512u << 20) /* bytes per manifest.json or catalog.json */
@@ -349,18 +351,35 @@ int catalog_dbt_is_extension(const struct catalog_ynode *root)
 	return root && root->type == CATALOG_Y_MAP && catalog_ymap_get(root, "extends") != NULL;
 }
 
-/* Reads a whole file of at most DBT_MAX_FILE bytes into an st_big_alloc() buffer. Returns
- * 0; 1 when it does not exist (missing_ok); -1 after a diagnostic; -2 with x->err. */
+/* A file's bytes, read-only: a regular file is mapped (a manifest of a hundred MB is then
+ * the page cache itself, with no copy and no fresh memory to fault in), anything else is
+ * read into an st_big_alloc() buffer. */
+struct fbytes {
+	unsigned char *p;
+	size_t len;
+	size_t map_len; /* bytes mapped; 0 when p is an st_big_alloc() buffer */
+};
+
+static void fbytes_release(struct fbytes *b)
+{
+	if (b->map_len)
+		munmap(b->p, b->map_len);
+	else
+		st_big_free(b->p);
+	memset(b, 0, sizeof(*b));
+}
+
+/* Maps or reads a whole file of at most DBT_MAX_FILE bytes into out. Returns 0; 1 when it
+ * does not exist (missing_ok); -1 after a diagnostic; -2 with x->err. */
 static int read_all(struct catalog_dbt_ctx *x, const char *path, const char *display,
-		    int missing_ok, unsigned char **out, size_t *len)
+		    int missing_ok, struct fbytes *out)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	unsigned char *p = NULL;
 	const char *why;
 	struct stat sb;
 
-	*out = NULL;
-	*len = 0;
+	memset(out, 0, sizeof(*out));
 	if (fd < 0 && missing_ok && errno == ENOENT)
 		return 1;
 	if (fd < 0 || fstat(fd, &sb)) {
@@ -375,6 +394,21 @@ static int read_all(struct catalog_dbt_ctx *x, const char *path, const char *dis
 			(long long)sb.st_size, DBT_MAX_FILE);
 		goto fail;
 	}
+	if (S_ISREG(sb.st_mode) && sb.st_size > 0) {
+		int flags = MAP_PRIVATE;
+		void *m;
+
+#ifdef MAP_POPULATE
+		flags |= MAP_POPULATE; /* one call maps every page, instead of a fault each */
+#endif
+		m = mmap(NULL, (size_t)sb.st_size, PROT_READ, flags, fd, 0);
+		if (m != MAP_FAILED) {
+			close(fd);
+			out->p = m;
+			out->len = out->map_len = (size_t)sb.st_size;
+			return 0;
+		}
+	}
 	if (!(p = st_big_alloc((size_t)sb.st_size + 1))) {
 		close(fd);
 		return oom(x) - 1;
@@ -384,8 +418,8 @@ static int read_all(struct catalog_dbt_ctx *x, const char *path, const char *dis
 		goto fail;
 	}
 	close(fd);
-	*out = p;
-	*len = (size_t)sb.st_size;
+	out->p = p;
+	out->len = (size_t)sb.st_size;
 	return 0;
 fail:
 	if (fd >= 0)
@@ -2133,11 +2167,13 @@ static int doc_load(struct catalog_dbt_ctx *x, const char *display, const unsign
 	}
 }
 
-/* Parses a manifest (and its catalog.json) and writes what it declares under file_id. */
+/* Parses a manifest (and its catalog.json) and writes what it declares under file_id.
+ * The manifest is parsed already when pre is not NULL (doc_load() into *pre, returning
+ * pre_r): its tape becomes materialize()'s. */
 static int materialize(struct catalog_dbt_ctx *x, const char *display, int64_t file_id,
-		       const unsigned char *data, size_t len, const char *cat_display,
-		       const unsigned char *cdata, size_t clen, int *version, char **adapter,
-		       char **project)
+		       const unsigned char *data, size_t len, struct jdoc *pre, int pre_r,
+		       const char *cat_display, const unsigned char *cdata, size_t clen,
+		       int *version, char **adapter, char **project)
 {
 	struct mfload m;
 	const char *url, *project_name;
@@ -2150,8 +2186,14 @@ static int materialize(struct catalog_dbt_ctx *x, const char *display, int64_t f
 	m.file = display;
 	m.file_id = file_id;
 	*version = 0;
-	if (doc_load(x, display, data, len, &m.doc))
+	if (pre) {
+		m.doc = *pre;
+		memset(pre, 0, sizeof(*pre));
+		if (pre_r)
+			goto out;
+	} else if (doc_load(x, display, data, len, &m.doc)) {
 		goto out;
+	}
 	m.meta = jroot(&m.doc, "metadata");
 	url = mstr(&m, m.meta, "dbt_schema_version");
 	if (x->err->code)
@@ -2350,33 +2392,71 @@ static int mf_add(struct mf **v, size_t *n, size_t *cap, const char *display, co
 	return f->display && f->abs && f->cat_abs && f->cat_display ? 0 : -1;
 }
 
+/* The digest that tells whether a manifest changed: the mapping's version, the manifest's
+ * bytes and its catalog.json's (cdata NULL: none). Reads only its inputs, so it runs on a
+ * thread of its own while the manifest is parsed. */
+struct hash_job {
+	const unsigned char *data, *cdata;
+	size_t len, clen;
+	unsigned char out[HASH_LEN];
+};
+
+static void *hash_inputs(void *arg)
+{
+	struct hash_job *j = arg;
+	crypto_generichash_state h;
+
+	crypto_generichash_init(&h, NULL, 0, HASH_LEN);
+	crypto_generichash_update(&h, (const unsigned char *)DBT_MAPPING, sizeof(DBT_MAPPING));
+	crypto_generichash_update(&h, j->data, j->len);
+	crypto_generichash_update(&h, (const unsigned char *)"\0catalog\0", 9);
+	if (j->cdata)
+		crypto_generichash_update(&h, j->cdata, j->clen);
+	crypto_generichash_final(&h, j->out, HASH_LEN);
+	return NULL;
+}
+
 /* Reads manifest f (and its catalog.json), and rewrites what it declares when it changed. */
 static int reload(struct catalog_dbt_ctx *x, struct mf *f, const unsigned char ov[HASH_LEN],
 		  int *materialized)
 {
-	unsigned char *data = NULL, *cdata = NULL, hash[HASH_LEN];
-	crypto_generichash_state h;
-	size_t len = 0, clen = 0;
+	struct fbytes data, cdata;
+	unsigned char hash[HASH_LEN];
+	struct hash_job hj;
+	struct jdoc pre;
+	pthread_t th;
 	sqlite3_stmt *st = NULL;
 	char *adapter = NULL, *project = NULL;
-	int r, ret = -1, version = 0, has_cat;
+	int r, ret = -1, version = 0, has_cat, parsed = 0, pre_r = 0;
 
-	r = read_all(x, f->abs, f->display, 0, &data, &len);
+	memset(&pre, 0, sizeof(pre));
+	memset(&cdata, 0, sizeof(cdata));
+	r = read_all(x, f->abs, f->display, 0, &data);
 	if (r)
 		return r == -2 ? -1 : 0;
-	r = read_all(x, f->cat_abs, f->cat_display, 1, &cdata, &clen);
+	r = read_all(x, f->cat_abs, f->cat_display, 1, &cdata);
 	if (r < 0) {
-		st_big_free(data);
+		fbytes_release(&data);
 		return r == -2 ? -1 : 0;
 	}
 	has_cat = r == 0;
-	crypto_generichash_init(&h, NULL, 0, HASH_LEN);
-	crypto_generichash_update(&h, (const unsigned char *)DBT_MAPPING, sizeof(DBT_MAPPING));
-	crypto_generichash_update(&h, data, len);
-	crypto_generichash_update(&h, (const unsigned char *)"\0catalog\0", 9);
-	if (has_cat)
-		crypto_generichash_update(&h, cdata, clen);
-	crypto_generichash_final(&h, hash, HASH_LEN);
+	memset(&hj, 0, sizeof(hj));
+	hj.data = data.p;
+	hj.len = data.len;
+	hj.cdata = has_cat ? cdata.p : NULL;
+	hj.clen = cdata.len;
+	/* A manifest that may be unchanged is hashed first: an unchanged one costs a hash and
+	 * no parse. Any other is parsed on this thread while another hashes it. */
+	if (!(f->known && f->has_hash && f->ov_same) && !pthread_create(&th, NULL, hash_inputs, &hj)) {
+		pre_r = doc_load(x, f->display, data.p, data.len, &pre);
+		parsed = 1;
+		pthread_join(th, NULL);
+		if (x->err->code)
+			goto out;
+	} else {
+		hash_inputs(&hj);
+	}
+	memcpy(hash, hj.out, HASH_LEN);
 	if (f->known && f->has_hash && f->ov_same && !memcmp(hash, f->hash, HASH_LEN)) {
 		/* The same bytes under new stat data: remember the stat data only. */
 		if (st_sql_prepare(
@@ -2429,8 +2509,9 @@ static int reload(struct catalog_dbt_ctx *x, struct mf *f, const unsigned char o
 	f->id = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
 	st = NULL;
-	if (materialize(x, f->display, f->id, data, len, f->cat_display, has_cat ? cdata : NULL,
-			clen, &version, &adapter, &project))
+	if (materialize(x, f->display, f->id, data.p, data.len, parsed ? &pre : NULL, pre_r,
+			f->cat_display, has_cat ? cdata.p : NULL, cdata.len, &version, &adapter,
+			&project))
 		goto out;
 	if (st_sql_prepare(x->db, &st,
 			   "INSERT OR REPLACE INTO dbt_manifests(file_id, schema_version, adapter,"
@@ -2448,8 +2529,9 @@ static int reload(struct catalog_dbt_ctx *x, struct mf *f, const unsigned char o
 	ret = 0;
 out:
 	sqlite3_finalize(st);
-	st_big_free(data);
-	st_big_free(cdata);
+	st_json_tape_release(&pre.t);
+	fbytes_release(&data);
+	fbytes_release(&cdata);
 	st_free(adapter);
 	st_free(project);
 	return ret;

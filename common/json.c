@@ -571,12 +571,20 @@ uint32_t st_json_get(const char *buf, const struct st_jtape *t, uint32_t obj, co
 
 	if (t->v[obj].type != ST_J_OBJ)
 		return 0;
-	for (uint32_t i = t->v[obj].first; i; i = t->v[i].next)
-		if (st_json_key_is(buf, &t->v[i], key, len)) {
+	/* The length and the first byte are compared here, so that most members cost no
+	 * call; escaped keys take the full comparison. */
+	for (uint32_t i = t->v[obj].first; i; i = t->v[i].next) {
+		const struct st_jnode *n = &t->v[i];
+
+		if (!n->key_escaped &&
+		    (n->key_end - n->key_start != len || (len && buf[n->key_start] != key[0])))
+			continue;
+		if (st_json_key_is(buf, n, key, len)) {
 			found = i;
 			if (t->unique)
 				break;
 		}
+	}
 	return found;
 }
 
