@@ -2099,7 +2099,7 @@ static int jansson_refuses(const struct jdoc *d)
 {
 	const struct st_jtape *t = &d->t;
 
-	if (t->v[0].type != ST_J_OBJ && t->v[0].type != ST_J_ARR)
+	if ((t->v[0].type != ST_J_OBJ && t->v[0].type != ST_J_ARR) || t->skipped_odd)
 		return 1;
 	for (size_t i = 0; i < t->n; i++) {
 		const struct st_jnode *n = &t->v[i];
@@ -2125,20 +2125,122 @@ static int jansson_refuses(const struct jdoc *d)
 	return 0;
 }
 
-/* Reads the JSON text data[0, len) of file display onto d's tape, taking what jansson took,
- * with each object's keys once (the last value, at the first place), as jansson kept them.
- * Returns 0; -1 after a diagnostic (jansson's message for a text it refuses, as before);
- * -2 with x->err. */
-static int doc_load(struct catalog_dbt_ctx *x, const char *display, const unsigned char *data,
-		    size_t len, struct jdoc *d)
+/* What of a manifest is read: the members of the root, of a node (nodes.<id>, sources.<id>),
+ * of its config, of a column (<node>.columns.<name>) and of the column's config that this
+ * file looks at. The others (the root's macros, docs, parent_map, child_map, disabled...;
+ * a node's raw_code, fqn, checksum, docs, refs, unrendered_config...) are checked and left
+ * off the tape: they are half of a manifest's values. A key read anywhere below must be in
+ * these lists. */
+struct word {
+	const char *w;
+	size_t n;
+};
+#define W(s) {s, sizeof(s) - 1}
+static const struct word keep_root[] = {W("metadata"), W("nodes"), W("sources"), W("groups"),
+					W("exposures")};
+static const struct word keep_node[] = {
+	W("quoting"),	  W("config"),	       W("database"),	 W("schema"),
+	W("identifier"),  W("alias"),	       W("name"),	 W("resource_type"),
+	W("meta"),	  W("group"),	       W("relation_name"), W("description"),
+	W("tags"),	  W("columns"),	       W("original_file_path"), W("package_name"),
+	W("access"),	  W("loader"),	       W("depends_on"),	 W("source_name"),
+	W("test_metadata"), W("attached_node"), W("column_name"), W("constraints")};
+static const struct word keep_config[] = {W("enabled"), W("materialized"), W("meta"), W("group"),
+					  W("quoting")};
+static const struct word keep_column[] = {W("name"), W("description"), W("meta"),
+					  W("data_type"), W("quote"), W("config"),
+					  W("tags"), W("constraints")};
+static const struct word keep_column_config[] = {W("meta"), W("tags")};
+
+/* Whether key (len bytes, escaped) is one of the n words of set. An escaped key is kept. */
+static int kept(const char *key, size_t len, int escaped, const struct word *set, size_t n)
 {
+	if (escaped)
+		return 1;
+	for (size_t i = 0; i < n; i++)
+		if (set[i].n == len && set[i].w[0] == key[0] && !memcmp(set[i].w, key, len))
+			return 1;
+	return 0;
+}
+
+/* Whether tape node i is a member named word. */
+static int named(const char *buf, const struct st_jtape *t, uint32_t i, const struct word w)
+{
+	const struct st_jnode *n = &t->v[i];
+
+	if (!n->key_escaped)
+		return n->key_end - n->key_start == w.n && !memcmp(buf + n->key_start, w.w, w.n);
+	return st_json_key_is(buf, n, w.w, w.n);
+}
+
+/* What manifest_skip() found of the containers around the last member it was asked about:
+ * the root member (a section), the node member and the column member it was in. */
+struct skip_cache {
+	uint32_t sec, node_member, col_member;
+	int in_section;	  /* sec is nodes or sources */
+	int member_kind;  /* node_member is 1: config, 2: columns, 0: another */
+	int col_config;	  /* col_member is config */
+};
+
+#define KEEP(set) kept(key, len, key_escaped, set, sizeof(set) / sizeof(*set))
+
+/* The manifest's st_json_skip_fn: the members no reader here looks at (the lists above). */
+static int manifest_skip(void *u, const char *buf, const struct st_jtape *t, const uint32_t *path,
+			 size_t depth, const char *key, size_t len, int key_escaped)
+{
+	struct skip_cache *c = u;
+
+	if (depth == 1)
+		return !KEEP(keep_root);
+	if (depth < 3 || depth > 6)
+		return 0;
+	if (path[1] != c->sec) {
+		c->sec = path[1];
+		c->in_section = named(buf, t, path[1], (struct word)W("nodes")) ||
+				named(buf, t, path[1], (struct word)W("sources"));
+		c->node_member = c->col_member = 0;
+	}
+	if (!c->in_section)
+		return 0;
+	if (depth == 3)
+		return !KEEP(keep_node);
+	if (path[3] != c->node_member) {
+		c->node_member = path[3];
+		c->member_kind = named(buf, t, path[3], (struct word)W("config"))    ? 1
+				 : named(buf, t, path[3], (struct word)W("columns")) ? 2
+										     : 0;
+		c->col_member = 0;
+	}
+	if (depth == 4)
+		return c->member_kind == 1 && !KEEP(keep_config);
+	if (c->member_kind != 2)
+		return 0;
+	if (depth == 5)
+		return !KEEP(keep_column);
+	if (path[5] != c->col_member) {
+		c->col_member = path[5];
+		c->col_config = named(buf, t, path[5], (struct word)W("config"));
+	}
+	return c->col_config && !KEEP(keep_column_config);
+}
+
+/* Reads the JSON text data[0, len) of file display onto d's tape, taking what jansson took,
+ * with each object's keys once (the last value, at the first place), as jansson kept them;
+ * a manifest (manifest set) without what manifest_skip() leaves off. Returns 0; -1 after a
+ * diagnostic (jansson's message for a text it refuses, as before); -2 with x->err. */
+static int doc_load(struct catalog_dbt_ctx *x, const char *display, const unsigned char *data,
+		    size_t len, int manifest, struct jdoc *d)
+{
+	struct skip_cache cache;
 	struct st_jerr e;
 	json_error_t je;
 	json_t *j;
 	int r;
 
 	d->buf = (const char *)data;
-	r = st_json_parse_depth(d->buf, len, ST_JSON_DEPTH_LIMIT, &d->t, &e);
+	memset(&cache, 0, sizeof(cache));
+	r = st_json_parse_filter(d->buf, len, ST_JSON_DEPTH_LIMIT, manifest ? manifest_skip : NULL,
+				 &cache, &d->t, &e);
 	if (r && e.code == ST_JE_NOMEM)
 		return oom(x) - 1;
 	if (!r && !jansson_refuses(d)) {
@@ -2191,7 +2293,7 @@ static int materialize(struct catalog_dbt_ctx *x, const char *display, int64_t f
 		memset(pre, 0, sizeof(*pre));
 		if (pre_r)
 			goto out;
-	} else if (doc_load(x, display, data, len, &m.doc)) {
+	} else if (doc_load(x, display, data, len, 1, &m.doc)) {
 		goto out;
 	}
 	m.meta = jroot(&m.doc, "metadata");
@@ -2214,7 +2316,7 @@ static int materialize(struct catalog_dbt_ctx *x, const char *display, int64_t f
 		goto out;
 	}
 	*version = m.version;
-	if (cdata && doc_load(x, cat_display, cdata, clen, &m.cdoc))
+	if (cdata && doc_load(x, cat_display, cdata, clen, 0, &m.cdoc))
 		goto out;
 	m.adapter = mstr(&m, m.meta, "adapter_type");
 	project_name = mstr(&m, m.meta, "project_name");
@@ -2394,18 +2496,44 @@ static int mf_add(struct mf **v, size_t *n, size_t *cap, const char *display, co
 
 /* The digest that tells whether a manifest changed: the mapping's version, the manifest's
  * bytes and its catalog.json's (cdata NULL: none). Reads only its inputs, so it runs on a
- * thread of its own while the manifest is parsed. */
+ * thread of its own while the manifest is parsed; that thread first faults in the pages of
+ * the tape the parser is about to fill (pop, pop_len bytes), which is otherwise most of a
+ * large manifest's parse. */
 struct hash_job {
 	const unsigned char *data, *cdata;
 	size_t len, clen;
+	unsigned char *pop;
+	size_t pop_len;
 	unsigned char out[HASH_LEN];
 };
+
+/* Tape nodes reserved, and faulted in ahead of the parser, per byte of a manifest: dbt
+ * writes one value per 20 to 45 bytes (generated and real manifests). */
+#define TAPE_RESERVE(len) ((len) / 16 + 64)
+#define TAPE_PREFAULT(len) ((len) / 48)
+#define PREFAULT_STEP ((size_t)2 << 20)
 
 static void *hash_inputs(void *arg)
 {
 	struct hash_job *j = arg;
 	crypto_generichash_state h;
 
+#ifdef MADV_POPULATE_WRITE
+	if (j->pop) {
+		/* In steps, so that the parser finds the first ones soon; pages it faulted in
+		 * itself meanwhile are skipped. Failure (an older kernel) costs nothing. */
+		size_t page = (size_t)sysconf(_SC_PAGESIZE);
+		uintptr_t at = ((uintptr_t)j->pop + page - 1) & ~(uintptr_t)(page - 1);
+		uintptr_t end = ((uintptr_t)j->pop + j->pop_len) & ~(uintptr_t)(page - 1);
+
+		for (; at < end; at += PREFAULT_STEP) {
+			size_t n = end - at < PREFAULT_STEP ? end - at : PREFAULT_STEP;
+
+			if (madvise((void *)at, n, MADV_POPULATE_WRITE))
+				break;
+		}
+	}
+#endif
 	crypto_generichash_init(&h, NULL, 0, HASH_LEN);
 	crypto_generichash_update(&h, (const unsigned char *)DBT_MAPPING, sizeof(DBT_MAPPING));
 	crypto_generichash_update(&h, j->data, j->len);
@@ -2447,8 +2575,18 @@ static int reload(struct catalog_dbt_ctx *x, struct mf *f, const unsigned char o
 	hj.clen = cdata.len;
 	/* A manifest that may be unchanged is hashed first: an unchanged one costs a hash and
 	 * no parse. Any other is parsed on this thread while another hashes it. */
+	if (!(f->known && f->has_hash && f->ov_same)) {
+		if (st_json_tape_reserve(&pre.t, TAPE_RESERVE(data.len))) {
+			oom(x);
+			goto out;
+		}
+		if (pre.t.big) {
+			hj.pop = (unsigned char *)pre.t.v;
+			hj.pop_len = TAPE_PREFAULT(data.len) * sizeof(*pre.t.v);
+		}
+	}
 	if (!(f->known && f->has_hash && f->ov_same) && !pthread_create(&th, NULL, hash_inputs, &hj)) {
-		pre_r = doc_load(x, f->display, data.p, data.len, &pre);
+		pre_r = doc_load(x, f->display, data.p, data.len, 1, &pre);
 		parsed = 1;
 		pthread_join(th, NULL);
 		if (x->err->code)
