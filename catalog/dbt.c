@@ -8,6 +8,7 @@
 #include "buf.h"
 #include "json.h"
 #include "rowbatch.h"
+#include "dbt_pipe.h"
 #include "sql.h"
 
 #include <ctype.h>
@@ -532,8 +533,8 @@ enum { Q_DS_INS, Q_COUNT };
 static const char *const q_sql[Q_COUNT] = {
 	[Q_DS_INS] =
 		"INSERT INTO datasets(name, version, kind, description, owner, system, location,"
-		" tags, certified, npii, file_id, line, col, gen) VALUES (?1, 1, ?2, ?3, ?4, ?5,"
-		" ?6, ?7, ?8, ?9, ?10, 0, 0, ?11)",
+		" tags, certified, npii, file_id, line, col, gen, id) VALUES (?1, 1, ?2, ?3, ?4, ?5,"
+		" ?6, ?7, ?8, ?9, ?10, 0, 0, ?11, ?12)",
 };
 
 /* The rows below a dataset row are gathered and written many to a statement
@@ -585,17 +586,46 @@ struct mfload {
 	sqlite3_stmt *q[Q_COUNT];
 	struct catalog_rowbatch *b; /* B_COUNT batches */
 	int64_t prop_id, prop_ord;  /* the dataset whose properties are being written */
+	/* While the datasets are stored, a writer thread does their SQL (dbt_pipe.h): ids are
+	 * given here, the next one next_id, and a name that taken holds (a dataset row of
+	 * version 1 before the manifest) stops the pipe, to be refused as before. */
+	struct catalog_dbt_pipe *pipe;
+	int64_t next_id;
+	struct smap taken;
 };
+
+/* Target of Q_DS_INS in the pipe (after the batches). */
+#define PIPE_DS_INS B_COUNT
+#define PIPE_MIN_DATASETS 64 /* fewer are written on this thread */
+
+/* Waits for the writer thread, which then stops. Returns 0, or -1 with x->err. */
+static int pipe_stop(struct mfload *m)
+{
+	struct catalog_dbt_pipe *p = m->pipe;
+
+	m->pipe = NULL;
+	return catalog_dbt_pipe_finish(p, m->x->err);
+}
 
 /* Adds an integer or a text (NULL: SQL NULL) to the current row of batch i. */
 static int bint(struct mfload *m, int i, int64_t v)
 {
+	if (m->pipe)
+		return catalog_dbt_pipe_int(m->pipe, i, v) ? oom(m->x) : 0;
 	return catalog_rowbatch_int(&m->b[i], v, m->x->err, b_def[i].what);
+}
+
+/* n bytes of text (s NULL: SQL NULL) into the current row of batch i. */
+static int btextn(struct mfload *m, int i, const char *s, size_t n)
+{
+	if (m->pipe)
+		return catalog_dbt_pipe_text(m->pipe, i, s, n) ? oom(m->x) : 0;
+	return catalog_rowbatch_text(&m->b[i], s, n, m->x->err, b_def[i].what);
 }
 
 static int btext(struct mfload *m, int i, const char *s)
 {
-	return catalog_rowbatch_text(&m->b[i], s, s ? strlen(s) : 0, m->x->err, b_def[i].what);
+	return btextn(m, i, s, s ? strlen(s) : 0);
 }
 
 /* String node n's value (json_string_value): NULL when n is not a string (or memory ran
@@ -682,6 +712,13 @@ static void col_release(struct col *c)
 
 static void mf_release(struct mfload *m)
 {
+	struct st_error ignored;
+
+	/* After a failure elsewhere: the writer's own, if any, matters no more. */
+	st_error_init(&ignored);
+	catalog_dbt_pipe_finish(m->pipe, &ignored);
+	m->pipe = NULL;
+	smap_release(&m->taken);
 	for (size_t i = 0; i < m->nds; i++) {
 		st_free(m->ds[i].name);
 		st_free(m->ds[i].ident);
@@ -1354,8 +1391,7 @@ static int batch_scrubbed(struct mfload *m, int i, const char *text, const char 
 		return btext(m, i, NULL);
 	if (scrubbed(m, text, where, &n, &clean))
 		return -1;
-	r = clean ? btext(m, i, clean)
-		  : catalog_rowbatch_text(&m->b[i], text, n, m->x->err, b_def[i].what);
+	r = clean ? btext(m, i, clean) : btextn(m, i, text, n);
 	st_free(clean);
 	return r;
 }
@@ -1516,6 +1552,30 @@ static int store_ds(struct mfload *m, struct dset *d)
 		goto nomem;
 	join(where, sizeof(where), first->section, ".", qk(first->uid, b1, sizeof(b1)),
 	     ".description", (char *)NULL);
+	if (m->pipe && smap_get(&m->taken, d->name) && pipe_stop(m))
+		goto out; /* the name is declared already: refused below, as before */
+	if (m->pipe) {
+		char *clean = NULL;
+		size_t n = 0;
+		int r;
+
+		if (desc && scrubbed(m, desc, where, &n, &clean))
+			goto out;
+		d->id = m->next_id++;
+		r = btextn(m, PIPE_DS_INS, d->name, strlen(d->name)) ||
+		    btext(m, PIPE_DS_INS, kind_of_rank(first->rank)) ||
+		    btextn(m, PIPE_DS_INS, clean ? clean : desc, clean ? strlen(clean) : n) ||
+		    btext(m, PIPE_DS_INS, owner) || btext(m, PIPE_DS_INS, m->adapter) ||
+		    btext(m, PIPE_DS_INS, st_buf_str(&loc)) || btext(m, PIPE_DS_INS, st_buf_str(&tb)) ||
+		    bint(m, PIPE_DS_INS, certified) || bint(m, PIPE_DS_INS, npii) ||
+		    bint(m, PIPE_DS_INS, m->file_id) || bint(m, PIPE_DS_INS, m->x->gen) ||
+		    bint(m, PIPE_DS_INS, d->id) ||
+		    (catalog_dbt_pipe_step(m->pipe, PIPE_DS_INS) && oom(m->x));
+		st_free(clean);
+		if (r)
+			goto out;
+		goto stored;
+	}
 	catalog_dbt_bind(st, 1, d->name);
 	catalog_dbt_bind(st, 2, kind_of_rank(first->rank));
 	if (bind_scrubbed(m, st, 3, desc, where))
@@ -1560,6 +1620,7 @@ static int store_ds(struct mfload *m, struct dset *d)
 		}
 	}
 	d->id = sqlite3_last_insert_rowid(m->x->db);
+stored:
 	if (touch(m, d->name))
 		goto out;
 	for (size_t i = 0; i < tagset.n; i++)
@@ -2269,6 +2330,44 @@ static int doc_load(struct catalog_dbt_ctx *x, const char *display, const unsign
 	}
 }
 
+/* Hands the SQL of the datasets about to be stored to a writer thread (see struct mfload),
+ * unless the load is serial or the manifest small. Returns 0 (with or without the thread),
+ * or -1 with x->err. */
+static int pipe_start(struct mfload *m)
+{
+	static const char *const st_what[] = {"cannot store dataset"};
+	const char *what[B_COUNT];
+	sqlite3_stmt *st;
+	int rc;
+
+	if (m->x->serial || m->nds < PIPE_MIN_DATASETS || sysconf(_SC_NPROCESSORS_ONLN) < 2)
+		return 0;
+	if (st_sql_prepare(m->x->db, &st,
+			   "SELECT (SELECT coalesce(max(id), 0) FROM datasets), name FROM datasets"
+			   " WHERE version = 1 UNION ALL SELECT coalesce(max(id), 0), NULL"
+			   " FROM datasets",
+			   m->x->err))
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *name = (const char *)sqlite3_column_text(st, 1);
+
+		m->next_id = sqlite3_column_int64(st, 0) + 1;
+		if (name && smap_set(&m->taken, name, 1)) {
+			sqlite3_finalize(st);
+			return oom(m->x);
+		}
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return st_sql_error(m->x->err, m->x->db, "cannot read datasets");
+	for (int i = 0; i < B_COUNT; i++)
+		what[i] = b_def[i].what;
+	/* No thread: the rows are written here, as they are then. */
+	(void)catalog_dbt_pipe_start(&m->pipe, m->b, what, B_COUNT, m->x->db, &m->q[Q_DS_INS],
+				     st_what, 1);
+	return 0;
+}
+
 /* Parses a manifest (and its catalog.json) and writes what it declares under file_id.
  * The manifest is parsed already when pre is not NULL (doc_load() into *pre, returning
  * pre_r): its tape becomes materialize()'s. */
@@ -2354,6 +2453,8 @@ static int materialize(struct catalog_dbt_ctx *x, const char *display, int64_t f
 		ret = 0;
 		goto out;
 	}
+	if (pipe_start(&m))
+		goto out;
 	for (size_t i = 0; i < m.nds; i++) {
 		struct dset *d = &m.ds[i];
 		int r;
@@ -2370,7 +2471,7 @@ static int materialize(struct catalog_dbt_ctx *x, const char *display, int64_t f
 			goto out;
 		x->stats->datasets_loaded++;
 	}
-	if (store_tests(&m) || store_contracts(&m) || store_exposures(&m))
+	if (pipe_stop(&m) || store_tests(&m) || store_contracts(&m) || store_exposures(&m))
 		goto out;
 	for (int i = 0; i < B_COUNT; i++)
 		if (catalog_rowbatch_flush(&m.b[i], x->err, b_def[i].what))
