@@ -191,6 +191,40 @@ static uint32_t jget(const struct jdoc *d, uint32_t o, const char *key)
 	return o ? st_json_get(d->buf, &d->t, o, key) : 0;
 }
 
+/* A word and its length, for comparing keys without strlen(). */
+struct word {
+	const char *w;
+	size_t n;
+};
+#define W(s) {s, sizeof(s) - 1}
+
+/* The members of object o named keys[0, n) into out[] (0: none), in one walk over its
+ * members: what jget() finds for each (the document's keys are unique). */
+static void jfields(const struct jdoc *d, uint32_t o, const struct word *keys, size_t n,
+		    uint32_t *out)
+{
+	size_t left = n;
+
+	memset(out, 0, n * sizeof(*out));
+	if (!o || jn(d, o)->type != ST_J_OBJ)
+		return;
+	for (uint32_t i = st_json_first(&d->t, o); i && left; i = st_json_next(&d->t, i)) {
+		const struct st_jnode *v = jn(d, i);
+		size_t len = v->key_end - v->key_start;
+
+		for (size_t k = 0; k < n; k++) {
+			if (out[k] || (!v->key_escaped && (keys[k].n != len ||
+							   memcmp(d->buf + v->key_start,
+								  keys[k].w, len))) ||
+			    (v->key_escaped && !st_json_key_is(d->buf, v, keys[k].w, keys[k].n)))
+				continue;
+			out[k] = i;
+			left--;
+			break;
+		}
+	}
+}
+
 /* Member key of the document's root, or 0. */
 static uint32_t jroot(const struct jdoc *d, const char *key)
 {
@@ -640,6 +674,14 @@ static const char *jsv(struct mfload *m, const struct jdoc *d, uint32_t n)
 	return jtext(&m->strs, m->x, d->buf + v->start + 1, v->end - v->start - 2, v->escaped);
 }
 
+/* String node n when it is not empty, else NULL (n 0 too). */
+static const char *jstr_of(struct mfload *m, const struct jdoc *d, uint32_t n)
+{
+	if (!jis(d, n, ST_J_STR) || jn(d, n)->end - jn(d, n)->start == 2)
+		return NULL;
+	return jsv(m, d, n);
+}
+
 /* Member key of object o when it is a string that is not empty, else NULL. */
 static const char *jstr(struct mfload *m, const struct jdoc *d, uint32_t o, const char *key)
 {
@@ -945,15 +987,21 @@ static int collect_rels(struct mfload *m)
 		if (sec && !jis(&m->doc, sec, ST_J_OBJ))
 			return err_at(m, "%s: not an object", sections[s]);
 		for (n = jobj_first(&m->doc, sec); n; n = jnext(&m->doc, n)) {
-			const char *rtype = mstr(m, n, "resource_type"), *mat, *uid;
+			static const struct word keys[2] = {W("resource_type"), W("config")};
+			static const struct word ckeys[2] = {W("enabled"), W("materialized")};
+			uint32_t f[2], cf[2];
+			const char *rtype, *mat, *uid;
 			int rank;
 
+			jfields(&m->doc, n, keys, 2, f);
+			jfields(&m->doc, f[1], ckeys, 2, cf);
+			rtype = jstr_of(m, &m->doc, f[0]);
 			if (m->x->err->code)
 				return -1;
 			if (!jis(&m->doc, n, ST_J_OBJ) || !rtype || (rank = rank_of(rtype)) < 0 ||
-			    !enabled(m, n))
+			    jis(&m->doc, cf[0], ST_J_FALSE))
 				continue;
-			mat = mstr(m, mget(m, n, "config"), "materialized");
+			mat = jstr_of(m, &m->doc, cf[1]);
 			if (!(uid = jkey(m, &m->doc, n)))
 				return -1;
 			if (rank == R_MODEL && mat && !strcmp(mat, "ephemeral")) {
@@ -1083,13 +1131,17 @@ static int warn_at(struct mfload *m, const char *fmt, ...)
  * pii_category, pii_transform, pii_normalize): a bare `category` may mean something else
  * to the team. pii: false means none; other values that are not strings (true, a number,
  * an object) say no class: a warning, and the column stays unknown. */
-static int pii_from_meta(struct mfload *m, struct col *c, uint32_t meta, const char *path)
+static int pii_from_meta(struct mfload *m, struct col *c, uint32_t meta, const char *path,
+			 const char *suffix)
 {
 	static const char *const alt[] = {NULL, "pii_category", "pii_transform", "pii_normalize",
 					  NULL};
 	const struct jdoc *d = &m->doc;
-	int has_pii = mget(m, meta, "pii") && !jnull(d, mget(m, meta, "pii"));
+	int has_pii;
 
+	if (!jsize(d, meta, ST_J_OBJ))
+		return 0;
+	has_pii = mget(m, meta, "pii") && !jnull(d, mget(m, meta, "pii"));
 	for (size_t i = 0; i < sizeof(pii_keys) / sizeof(*pii_keys); i++) {
 		const char *key = pii_keys[i], *s;
 		uint32_t v = has_pii || !i ? mget(m, meta, key) : 0;
@@ -1101,7 +1153,7 @@ static int pii_from_meta(struct mfload *m, struct col *c, uint32_t meta, const c
 		}
 		if (!v || jnull(d, v))
 			continue;
-		join(where, sizeof(where), path, ".", key, (char *)NULL);
+		join(where, sizeof(where), path, suffix, ".", key, (char *)NULL);
 		if (!i && jis(d, v, ST_J_FALSE)) {
 			if (pii_value(m, c, "pii", "none", where) && m->x->err->code)
 				return -1;
@@ -1126,7 +1178,8 @@ static int pii_from_meta(struct mfload *m, struct col *c, uint32_t meta, const c
 
 /* PII settings from tags: pii:<class>, pii-category:<key>, pii-transform:<t>,
  * pii-normalize:<n>. */
-static int pii_from_tags(struct mfload *m, struct col *c, uint32_t tags, const char *path)
+static int pii_from_tags(struct mfload *m, struct col *c, uint32_t tags, const char *path,
+			 const char *suffix)
 {
 	static const struct {
 		const char *prefix, *key;
@@ -1147,7 +1200,7 @@ static int pii_from_tags(struct mfload *m, struct col *c, uint32_t tags, const c
 
 			if (strncmp(s, map[k].prefix, n))
 				continue;
-			snprintf(where, sizeof(where), "%s[%zu]", path, i);
+			snprintf(where, sizeof(where), "%s%s[%zu]", path, suffix, i);
 			/* A tag such as pii:yes is a team's own convention: a warning, not an
 			 * error. */
 			if (!strcmp(map[k].key, "pii") &&
@@ -1222,37 +1275,36 @@ static int build_cols(struct mfload *m, struct dset *d)
 		char b1[512], b2[512], path[2048];
 
 		for (uint32_t cv = jobj_first(md, cols); cv; cv = jnext(md, cv)) {
-			const char *nm = mstr(m, cv, "name"), *cname = jkey(m, md, cv);
-			uint32_t cfg = mget(m, cv, "config");
-			uint32_t tags = mget(m, cv, "tags"), meta = mget(m, cv, "meta");
+			enum { F_NAME, F_CONFIG, F_TAGS, F_META, F_QUOTE, F_DESC, F_TYPE, F_N };
+			static const struct word keys[F_N] = {
+				W("name"), W("config"),	     W("tags"),	    W("meta"),
+				W("quote"), W("description"), W("data_type")};
+			uint32_t f[F_N];
+			const char *nm, *cname;
+			uint32_t cfg, tags, meta;
 			struct col *c;
 
+			jfields(md, cv, keys, F_N, f);
+			nm = jstr_of(m, md, f[F_NAME]);
+			cname = jkey(m, md, cv);
+			cfg = f[F_CONFIG];
+			tags = f[F_TAGS];
+			meta = f[F_META];
 			if (!cname)
 				return -1;
 			if (!jis(md, cv, ST_J_OBJ))
 				continue;
-			if (!(c = get_col(m, d, nm ? nm : cname, jis(md, mget(m, cv, "quote"), ST_J_TRUE))) ||
-			    set_str(m, &c->desc, mstr(m, cv, "description")) ||
-			    set_str(m, &c->type, mstr(m, cv, "data_type")) || m->x->err->code)
+			if (!(c = get_col(m, d, nm ? nm : cname, jis(md, f[F_QUOTE], ST_J_TRUE))) ||
+			    set_str(m, &c->desc, jstr_of(m, md, f[F_DESC])) ||
+			    set_str(m, &c->type, jstr_of(m, md, f[F_TYPE])) || m->x->err->code)
 				return -1;
 			join(path, sizeof(path), r->section, ".", qk(r->uid, b1, sizeof(b1)),
 			     ".columns.", qk(cname, b2, sizeof(b2)), (char *)NULL);
-			{
-				char p2[2100];
-
-				join(p2, sizeof(p2), path, ".meta", (char *)NULL);
-				if (pii_from_meta(m, c, meta, p2))
-					return -1;
-				join(p2, sizeof(p2), path, ".config.meta", (char *)NULL);
-				if (pii_from_meta(m, c, mget(m, cfg, "meta"), p2))
-					return -1;
-				join(p2, sizeof(p2), path, ".tags", (char *)NULL);
-				if (pii_from_tags(m, c, tags, p2))
-					return -1;
-				join(p2, sizeof(p2), path, ".config.tags", (char *)NULL);
-				if (pii_from_tags(m, c, mget(m, cfg, "tags"), p2))
-					return -1;
-			}
+			if (pii_from_meta(m, c, meta, path, ".meta") ||
+			    pii_from_meta(m, c, mget(m, cfg, "meta"), path, ".config.meta") ||
+			    pii_from_tags(m, c, tags, path, ".tags") ||
+			    pii_from_tags(m, c, mget(m, cfg, "tags"), path, ".config.tags"))
+				return -1;
 			if (jsize(md, meta, ST_J_OBJ) && !c->meta)
 				c->meta = meta;
 			if (jsize(md, tags, ST_J_ARR) && !c->tags)
@@ -1876,7 +1928,12 @@ static int store_tests(struct mfload *m)
 	uint32_t nodes = jroot(md, "nodes");
 
 	for (uint32_t t = jobj_first(md, nodes); t; t = jnext(md, t)) {
-		const char *rtype = mstr(m, t, "resource_type");
+		enum { F_RTYPE, F_TM, F_ATTACHED, F_DEPS, F_CONFIG, F_COLUMN, F_N };
+		static const struct word keys[F_N] = {W("resource_type"), W("test_metadata"),
+						      W("attached_node"), W("depends_on"),
+						      W("config"),	  W("column_name")};
+		uint32_t f[F_N];
+		const char *rtype;
 		uint32_t tm, kw, deps;
 		const char *tname, *ns, *target, *colname;
 		struct sment *at;
@@ -1885,17 +1942,20 @@ static int store_tests(struct mfload *m)
 		const char *ref_ds = NULL, *ref_field = NULL, *origin;
 		int r;
 
+		jfields(md, t, keys, F_N, f);
+		rtype = jstr_of(m, md, f[F_RTYPE]);
 		if (!rtype || strcmp(rtype, "test"))
 			continue;
-		tm = mget(m, t, "test_metadata");
+		tm = f[F_TM];
 		kw = mget(m, tm, "kwargs");
 		tname = mstr(m, tm, "name");
 		ns = mstr(m, tm, "namespace");
-		target = mstr(m, t, "attached_node");
-		deps = mget(m, mget(m, t, "depends_on"), "nodes");
+		target = jstr_of(m, md, f[F_ATTACHED]);
+		deps = mget(m, f[F_DEPS], "nodes");
 		if (m->x->err->code)
 			return -1;
-		if (!enabled(m, t) || !tname || (ns && strcmp(ns, "dbt")))
+		if (jis(md, mget(m, f[F_CONFIG], "enabled"), ST_J_FALSE) || !tname ||
+		    (ns && strcmp(ns, "dbt")))
 			continue;
 		if (strcmp(tname, "not_null") && strcmp(tname, "unique") &&
 		    strcmp(tname, "accepted_values") && strcmp(tname, "relationships"))
@@ -1912,7 +1972,7 @@ static int store_tests(struct mfload *m)
 		if (!d->id)
 			continue; /* not stored: reported */
 		colname = mstr(m, kw, "column_name") ? mstr(m, kw, "column_name")
-						     : mstr(m, t, "column_name");
+						     : jstr_of(m, md, f[F_COLUMN]);
 		if (!strcmp(tname, "accepted_values")) {
 			uint32_t vals = mget(m, kw, "values");
 
@@ -2192,11 +2252,6 @@ static int jansson_refuses(const struct jdoc *d)
  * a node's raw_code, fqn, checksum, docs, refs, unrendered_config...) are checked and left
  * off the tape: they are half of a manifest's values. A key read anywhere below must be in
  * these lists. */
-struct word {
-	const char *w;
-	size_t n;
-};
-#define W(s) {s, sizeof(s) - 1}
 static const struct word keep_root[] = {W("metadata"), W("nodes"), W("sources"), W("groups"),
 					W("exposures")};
 static const struct word keep_node[] = {
