@@ -543,6 +543,7 @@ struct rel {
 };
 
 struct col {
+	/* Strings of the manifest's arena (strs), like the rest of what it read. */
 	char *name;
 	char *type, *desc, *pii, *category, *transform, *normalize, *reason;
 	char *ppath; /* JSON path of what set pii, for messages */
@@ -739,19 +740,6 @@ static int quoted(struct mfload *m, uint32_t n, const char *part)
 	return !(m->adapter && !strcmp(m->adapter, "snowflake"));
 }
 
-static void col_release(struct col *c)
-{
-	st_free(c->name);
-	st_free(c->type);
-	st_free(c->desc);
-	st_free(c->pii);
-	st_free(c->category);
-	st_free(c->transform);
-	st_free(c->normalize);
-	st_free(c->reason);
-	st_free(c->ppath);
-}
-
 static void mf_release(struct mfload *m)
 {
 	struct st_error ignored;
@@ -765,8 +753,6 @@ static void mf_release(struct mfload *m)
 		st_free(m->ds[i].name);
 		st_free(m->ds[i].ident);
 		st_free(m->ds[i].rels);
-		for (size_t k = 0; k < m->ds[i].ncols; k++)
-			col_release(&m->ds[i].cols[k]);
 		st_free(m->ds[i].cols);
 	}
 	st_free(m->ds);
@@ -786,6 +772,17 @@ static void mf_release(struct mfload *m)
 	for (int i = 0; m->b && i < B_COUNT; i++)
 		catalog_rowbatch_release(&m->b[i]);
 	st_free(m->b);
+}
+
+/* A copy of s in m's arena, or NULL when memory runs out. */
+static char *arena_strdup(struct mfload *m, const char *s)
+{
+	size_t n = strlen(s) + 1;
+	char *p = arena_alloc(&m->strs, n);
+
+	if (p)
+		memcpy(p, s, n);
+	return p;
 }
 
 static int err_at(struct mfload *m, const char *fmt, ...) ST_PRINTF(2, 3);
@@ -1052,11 +1049,12 @@ static struct col *get_col(struct mfload *m, struct dset *d, const char *name, i
 	c = &d->cols[d->ncols];
 	memset(c, 0, sizeof(*c));
 	st_buf_init(&b, 4096);
-	if (add_clean_path(&b, name) || !(c->name = st_buf_detach(&b))) {
+	if (add_clean_path(&b, name) || !(c->name = arena_strdup(m, st_buf_str(&b)))) {
 		st_buf_release(&b);
 		oom(m->x);
 		return NULL;
 	}
+	st_buf_release(&b);
 	if (!is_quoted)
 		fold(c->name, m->fold);
 	d->ncols++;
@@ -1067,7 +1065,7 @@ static int set_str(struct mfload *m, char **dst, const char *v)
 {
 	if (*dst || !v)
 		return 0;
-	if (!(*dst = st_strdup(v)))
+	if (!(*dst = arena_strdup(m, v)))
 		return oom(m->x);
 	return 0;
 }
@@ -1103,9 +1101,9 @@ static int pii_value(struct mfload *m, struct col *c, const char *key, const cha
 		return err_at(m, "%s: \"%s\" conflicts with \"%s\" set before for column '%s'",
 			      where, v, *dst, c->name);
 	}
-	if (!*dst && !(*dst = st_strdup(v)))
+	if (!*dst && !(*dst = arena_strdup(m, v)))
 		return oom(m->x);
-	if (!strcmp(key, "pii") && !c->ppath && !(c->ppath = st_strdup(where)))
+	if (!strcmp(key, "pii") && !c->ppath && !(c->ppath = arena_strdup(m, where)))
 		return oom(m->x);
 	return 0;
 }
