@@ -621,9 +621,10 @@ struct mfload {
 	sqlite3_stmt *q[Q_COUNT];
 	struct catalog_rowbatch *b; /* B_COUNT batches */
 	int64_t prop_id, prop_ord;  /* the dataset whose properties are being written */
-	/* While the datasets are stored, a writer thread does their SQL (dbt_pipe.h): ids are
-	 * given here, the next one next_id, and a name that taken holds (a dataset row of
-	 * version 1 before the manifest) stops the pipe, to be refused as before. */
+	/* While the datasets, tests and contracts are stored, a writer thread does the SQL
+	 * (dbt_pipe.h): ids are given here, the next one next_id, and a name that taken holds
+	 * (a dataset row of version 1 before the manifest) stops the pipe, to be refused as
+	 * before. */
 	struct catalog_dbt_pipe *pipe;
 	int64_t next_id;
 	struct smap taken;
@@ -2524,7 +2525,8 @@ static int materialize(struct catalog_dbt_ctx *x, const char *display, int64_t f
 			goto out;
 		x->stats->datasets_loaded++;
 	}
-	if (pipe_stop(&m) || store_tests(&m) || store_contracts(&m) || store_exposures(&m))
+	/* Tests and contracts only add rows; exposures read what is stored. */
+	if (store_tests(&m) || store_contracts(&m) || pipe_stop(&m) || store_exposures(&m))
 		goto out;
 	for (int i = 0; i < B_COUNT; i++)
 		if (catalog_rowbatch_flush(&m.b[i], x->err, b_def[i].what))
