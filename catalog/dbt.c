@@ -2663,8 +2663,10 @@ struct hash_job {
 	unsigned char out[HASH_LEN];
 };
 
-/* Tape nodes reserved, and faulted in ahead of the parser, per byte of a manifest: dbt
- * writes one value per 20 to 45 bytes (generated and real manifests). */
+/* Tape nodes reserved (address space only), and faulted in ahead of the parser, per byte
+ * of a manifest: dbt writes a value per 20 to 45 bytes, of which manifest_skip() keeps
+ * about half (one per 40 bytes of the generated manifests; far fewer of real ones, whose
+ * macros are skipped). Pages faulted in for nothing cost the other thread's time. */
 #define TAPE_RESERVE(len) ((len) / 16 + 64)
 #define TAPE_PREFAULT(len) ((len) / 48)
 #define PREFAULT_STEP ((size_t)2 << 20)
