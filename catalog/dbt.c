@@ -2267,17 +2267,6 @@ static const struct word keep_column[] = {W("name"), W("description"), W("meta")
 					  W("tags"), W("constraints")};
 static const struct word keep_column_config[] = {W("meta"), W("tags")};
 
-/* Whether key (len bytes, escaped) is one of the n words of set. An escaped key is kept. */
-static int kept(const char *key, size_t len, int escaped, const struct word *set, size_t n)
-{
-	if (escaped)
-		return 1;
-	for (size_t i = 0; i < n; i++)
-		if (set[i].n == len && set[i].w[0] == key[0] && !memcmp(set[i].w, key, len))
-			return 1;
-	return 0;
-}
-
 /* Whether tape node i is a member named word. */
 static int named(const char *buf, const struct st_jtape *t, uint32_t i, const struct word w)
 {
@@ -2290,14 +2279,71 @@ static int named(const char *buf, const struct st_jtape *t, uint32_t i, const st
 
 /* What manifest_skip() found of the containers around the last member it was asked about:
  * the root member (a section), the node member and the column member it was in. */
+#define KEEP_SLOTS 128 /* a power of two, over twice the words below */
+
 struct skip_cache {
 	uint32_t sec, node_member, col_member;
 	int in_section;	  /* sec is nodes or sources */
 	int member_kind;  /* node_member is 1: config, 2: columns, 0: another */
 	int col_config;	  /* col_member is config */
+	/* The words of the lists above, hashed (keep_hash()): which lists hold each. */
+	struct {
+		const struct word *w;
+		unsigned lists; /* 1 << K_* */
+	} slot[KEEP_SLOTS];
 };
 
-#define KEEP(set) kept(key, len, key_escaped, set, sizeof(set) / sizeof(*set))
+enum { K_ROOT, K_NODE, K_CONFIG, K_COLUMN, K_COLUMN_CONFIG };
+
+static size_t keep_hash(const char *key, size_t len)
+{
+	return (len * 31 + (unsigned char)key[0] * 7 + (unsigned char)key[len - 1]) &
+	       (KEEP_SLOTS - 1);
+}
+
+/* Fills c's table with the words of the five lists. */
+static void keep_init(struct skip_cache *c)
+{
+	static const struct {
+		const struct word *set;
+		size_t n;
+	} lists[] = {
+		[K_ROOT] = {keep_root, sizeof(keep_root) / sizeof(*keep_root)},
+		[K_NODE] = {keep_node, sizeof(keep_node) / sizeof(*keep_node)},
+		[K_CONFIG] = {keep_config, sizeof(keep_config) / sizeof(*keep_config)},
+		[K_COLUMN] = {keep_column, sizeof(keep_column) / sizeof(*keep_column)},
+		[K_COLUMN_CONFIG] = {keep_column_config,
+				     sizeof(keep_column_config) / sizeof(*keep_column_config)},
+	};
+
+	memset(c, 0, sizeof(*c));
+	for (size_t l = 0; l < sizeof(lists) / sizeof(*lists); l++)
+		for (size_t i = 0; i < lists[l].n; i++) {
+			const struct word *w = &lists[l].set[i];
+			size_t at = keep_hash(w->w, w->n);
+
+			while (c->slot[at].w &&
+			       (c->slot[at].w->n != w->n || memcmp(c->slot[at].w->w, w->w, w->n)))
+				at = (at + 1) & (KEEP_SLOTS - 1);
+			c->slot[at].w = w;
+			c->slot[at].lists |= 1u << l;
+		}
+}
+
+/* Whether key (len bytes, escaped) is a word of list l. An escaped key is kept. */
+static int kept(const struct skip_cache *c, const char *key, size_t len, int escaped, int l)
+{
+	if (escaped)
+		return 1;
+	if (!len)
+		return 0;
+	for (size_t at = keep_hash(key, len); c->slot[at].w; at = (at + 1) & (KEEP_SLOTS - 1))
+		if (c->slot[at].w->n == len && !memcmp(c->slot[at].w->w, key, len))
+			return (c->slot[at].lists >> l) & 1;
+	return 0;
+}
+
+#define KEEP(l) kept(c, key, len, key_escaped, l)
 
 /* The manifest's st_json_skip_fn: the members no reader here looks at (the lists above). */
 static int manifest_skip(void *u, const char *buf, const struct st_jtape *t, const uint32_t *path,
@@ -2306,7 +2352,7 @@ static int manifest_skip(void *u, const char *buf, const struct st_jtape *t, con
 	struct skip_cache *c = u;
 
 	if (depth == 1)
-		return !KEEP(keep_root);
+		return !KEEP(K_ROOT);
 	if (depth < 3 || depth > 6)
 		return 0;
 	if (path[1] != c->sec) {
@@ -2318,7 +2364,7 @@ static int manifest_skip(void *u, const char *buf, const struct st_jtape *t, con
 	if (!c->in_section)
 		return 0;
 	if (depth == 3)
-		return !KEEP(keep_node);
+		return !KEEP(K_NODE);
 	if (path[3] != c->node_member) {
 		c->node_member = path[3];
 		c->member_kind = named(buf, t, path[3], (struct word)W("config"))    ? 1
@@ -2327,16 +2373,16 @@ static int manifest_skip(void *u, const char *buf, const struct st_jtape *t, con
 		c->col_member = 0;
 	}
 	if (depth == 4)
-		return c->member_kind == 1 && !KEEP(keep_config);
+		return c->member_kind == 1 && !KEEP(K_CONFIG);
 	if (c->member_kind != 2)
 		return 0;
 	if (depth == 5)
-		return !KEEP(keep_column);
+		return !KEEP(K_COLUMN);
 	if (path[5] != c->col_member) {
 		c->col_member = path[5];
 		c->col_config = named(buf, t, path[5], (struct word)W("config"));
 	}
-	return c->col_config && !KEEP(keep_column_config);
+	return c->col_config && !KEEP(K_COLUMN_CONFIG);
 }
 
 /* Reads the JSON text data[0, len) of file display onto d's tape, taking what jansson took,
@@ -2353,7 +2399,8 @@ static int doc_load(struct catalog_dbt_ctx *x, const char *display, const unsign
 	int r;
 
 	d->buf = (const char *)data;
-	memset(&cache, 0, sizeof(cache));
+	if (manifest)
+		keep_init(&cache);
 	r = st_json_parse_filter(d->buf, len, ST_JSON_DEPTH_LIMIT, manifest ? manifest_skip : NULL,
 				 &cache, &d->t, &e);
 	if (r && e.code == ST_JE_NOMEM)
