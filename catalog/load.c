@@ -2288,7 +2288,8 @@ int catalog_load(struct catalog *c, const char *const *paths, size_t npaths, uns
 	/* Observed datasets (openlineage.c) step aside while descriptors load. */
 	if (prepare_all(&L) || next_gen(&L) || catalog_ol_unsync(c, err) || classify(&L))
 		goto out;
-	L.dbt = (struct catalog_dbt_ctx){c, L.db, L.gen, diags, err, stats, forget_for_dbt, &L};
+	L.dbt = (struct catalog_dbt_ctx){c, L.db, L.gen, diags, err, stats, forget_for_dbt, &L,
+					 L.serial};
 	if (load_files(&L) || catalog_rowbatch_flush(&L.fields, err, "cannot store field") ||
 	    catalog_rowbatch_flush(&L.fedges, err, "cannot store column lineage") ||
 	    catalog_rowbatch_flush(&L.tags, err, "cannot store tag") ||
