@@ -8,18 +8,21 @@
 #include "buf.h"
 #include "json.h"
 #include "rowbatch.h"
+#include "dbt_pipe.h"
 #include "sql.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #define DBT_MAX_FILE (512u << 20) /* bytes per manifest.json or catalog.json */
@@ -188,6 +191,40 @@ static uint32_t jget(const struct jdoc *d, uint32_t o, const char *key)
 	return o ? st_json_get(d->buf, &d->t, o, key) : 0;
 }
 
+/* A word and its length, for comparing keys without strlen(). */
+struct word {
+	const char *w;
+	size_t n;
+};
+#define W(s) {s, sizeof(s) - 1}
+
+/* The members of object o named keys[0, n) into out[] (0: none), in one walk over its
+ * members: what jget() finds for each (the document's keys are unique). */
+static void jfields(const struct jdoc *d, uint32_t o, const struct word *keys, size_t n,
+		    uint32_t *out)
+{
+	size_t left = n;
+
+	memset(out, 0, n * sizeof(*out));
+	if (!o || jn(d, o)->type != ST_J_OBJ)
+		return;
+	for (uint32_t i = st_json_first(&d->t, o); i && left; i = st_json_next(&d->t, i)) {
+		const struct st_jnode *v = jn(d, i);
+		size_t len = v->key_end - v->key_start;
+
+		for (size_t k = 0; k < n; k++) {
+			if (out[k] || (!v->key_escaped && (keys[k].n != len ||
+							   memcmp(d->buf + v->key_start,
+								  keys[k].w, len))) ||
+			    (v->key_escaped && !st_json_key_is(d->buf, v, keys[k].w, keys[k].n)))
+				continue;
+			out[k] = i;
+			left--;
+			break;
+		}
+	}
+}
+
 /* Member key of the document's root, or 0. */
 static uint32_t jroot(const struct jdoc *d, const char *key)
 {
@@ -349,18 +386,35 @@ int catalog_dbt_is_extension(const struct catalog_ynode *root)
 	return root && root->type == CATALOG_Y_MAP && catalog_ymap_get(root, "extends") != NULL;
 }
 
-/* Reads a whole file of at most DBT_MAX_FILE bytes into an st_big_alloc() buffer. Returns
- * 0; 1 when it does not exist (missing_ok); -1 after a diagnostic; -2 with x->err. */
+/* A file's bytes, read-only: a regular file is mapped (a manifest of a hundred MB is then
+ * the page cache itself, with no copy and no fresh memory to fault in), anything else is
+ * read into an st_big_alloc() buffer. */
+struct fbytes {
+	unsigned char *p;
+	size_t len;
+	size_t map_len; /* bytes mapped; 0 when p is an st_big_alloc() buffer */
+};
+
+static void fbytes_release(struct fbytes *b)
+{
+	if (b->map_len)
+		munmap(b->p, b->map_len);
+	else
+		st_big_free(b->p);
+	memset(b, 0, sizeof(*b));
+}
+
+/* Maps or reads a whole file of at most DBT_MAX_FILE bytes into out. Returns 0; 1 when it
+ * does not exist (missing_ok); -1 after a diagnostic; -2 with x->err. */
 static int read_all(struct catalog_dbt_ctx *x, const char *path, const char *display,
-		    int missing_ok, unsigned char **out, size_t *len)
+		    int missing_ok, struct fbytes *out)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	unsigned char *p = NULL;
 	const char *why;
 	struct stat sb;
 
-	*out = NULL;
-	*len = 0;
+	memset(out, 0, sizeof(*out));
 	if (fd < 0 && missing_ok && errno == ENOENT)
 		return 1;
 	if (fd < 0 || fstat(fd, &sb)) {
@@ -375,6 +429,21 @@ static int read_all(struct catalog_dbt_ctx *x, const char *path, const char *dis
 			(long long)sb.st_size, DBT_MAX_FILE);
 		goto fail;
 	}
+	if (S_ISREG(sb.st_mode) && sb.st_size > 0) {
+		int flags = MAP_PRIVATE;
+		void *m;
+
+#ifdef MAP_POPULATE
+		flags |= MAP_POPULATE; /* one call maps every page, instead of a fault each */
+#endif
+		m = mmap(NULL, (size_t)sb.st_size, PROT_READ, flags, fd, 0);
+		if (m != MAP_FAILED) {
+			close(fd);
+			out->p = m;
+			out->len = out->map_len = (size_t)sb.st_size;
+			return 0;
+		}
+	}
 	if (!(p = st_big_alloc((size_t)sb.st_size + 1))) {
 		close(fd);
 		return oom(x) - 1;
@@ -384,8 +453,8 @@ static int read_all(struct catalog_dbt_ctx *x, const char *path, const char *dis
 		goto fail;
 	}
 	close(fd);
-	*out = p;
-	*len = (size_t)sb.st_size;
+	out->p = p;
+	out->len = (size_t)sb.st_size;
 	return 0;
 fail:
 	if (fd >= 0)
@@ -474,6 +543,7 @@ struct rel {
 };
 
 struct col {
+	/* Strings of the manifest's arena (strs), like the rest of what it read. */
 	char *name;
 	char *type, *desc, *pii, *category, *transform, *normalize, *reason;
 	char *ppath; /* JSON path of what set pii, for messages */
@@ -498,8 +568,8 @@ enum { Q_DS_INS, Q_COUNT };
 static const char *const q_sql[Q_COUNT] = {
 	[Q_DS_INS] =
 		"INSERT INTO datasets(name, version, kind, description, owner, system, location,"
-		" tags, certified, npii, file_id, line, col, gen) VALUES (?1, 1, ?2, ?3, ?4, ?5,"
-		" ?6, ?7, ?8, ?9, ?10, 0, 0, ?11)",
+		" tags, certified, npii, file_id, line, col, gen, id) VALUES (?1, 1, ?2, ?3, ?4, ?5,"
+		" ?6, ?7, ?8, ?9, ?10, 0, 0, ?11, ?12)",
 };
 
 /* The rows below a dataset row are gathered and written many to a statement
@@ -551,17 +621,47 @@ struct mfload {
 	sqlite3_stmt *q[Q_COUNT];
 	struct catalog_rowbatch *b; /* B_COUNT batches */
 	int64_t prop_id, prop_ord;  /* the dataset whose properties are being written */
+	/* While the datasets, tests and contracts are stored, a writer thread does the SQL
+	 * (dbt_pipe.h): ids are given here, the next one next_id, and a name that taken holds
+	 * (a dataset row of version 1 before the manifest) stops the pipe, to be refused as
+	 * before. */
+	struct catalog_dbt_pipe *pipe;
+	int64_t next_id;
+	struct smap taken;
 };
+
+/* Target of Q_DS_INS in the pipe (after the batches). */
+#define PIPE_DS_INS B_COUNT
+#define PIPE_MIN_DATASETS 64 /* fewer are written on this thread */
+
+/* Waits for the writer thread, which then stops. Returns 0, or -1 with x->err. */
+static int pipe_stop(struct mfload *m)
+{
+	struct catalog_dbt_pipe *p = m->pipe;
+
+	m->pipe = NULL;
+	return catalog_dbt_pipe_finish(p, m->x->err);
+}
 
 /* Adds an integer or a text (NULL: SQL NULL) to the current row of batch i. */
 static int bint(struct mfload *m, int i, int64_t v)
 {
+	if (m->pipe)
+		return catalog_dbt_pipe_int(m->pipe, i, v) ? oom(m->x) : 0;
 	return catalog_rowbatch_int(&m->b[i], v, m->x->err, b_def[i].what);
+}
+
+/* n bytes of text (s NULL: SQL NULL) into the current row of batch i. */
+static int btextn(struct mfload *m, int i, const char *s, size_t n)
+{
+	if (m->pipe)
+		return catalog_dbt_pipe_text(m->pipe, i, s, n) ? oom(m->x) : 0;
+	return catalog_rowbatch_text(&m->b[i], s, n, m->x->err, b_def[i].what);
 }
 
 static int btext(struct mfload *m, int i, const char *s)
 {
-	return catalog_rowbatch_text(&m->b[i], s, s ? strlen(s) : 0, m->x->err, b_def[i].what);
+	return btextn(m, i, s, s ? strlen(s) : 0);
 }
 
 /* String node n's value (json_string_value): NULL when n is not a string (or memory ran
@@ -574,6 +674,14 @@ static const char *jsv(struct mfload *m, const struct jdoc *d, uint32_t n)
 		return NULL;
 	v = jn(d, n);
 	return jtext(&m->strs, m->x, d->buf + v->start + 1, v->end - v->start - 2, v->escaped);
+}
+
+/* String node n when it is not empty, else NULL (n 0 too). */
+static const char *jstr_of(struct mfload *m, const struct jdoc *d, uint32_t n)
+{
+	if (!jis(d, n, ST_J_STR) || jn(d, n)->end - jn(d, n)->start == 2)
+		return NULL;
+	return jsv(m, d, n);
 }
 
 /* Member key of object o when it is a string that is not empty, else NULL. */
@@ -633,27 +741,19 @@ static int quoted(struct mfload *m, uint32_t n, const char *part)
 	return !(m->adapter && !strcmp(m->adapter, "snowflake"));
 }
 
-static void col_release(struct col *c)
-{
-	st_free(c->name);
-	st_free(c->type);
-	st_free(c->desc);
-	st_free(c->pii);
-	st_free(c->category);
-	st_free(c->transform);
-	st_free(c->normalize);
-	st_free(c->reason);
-	st_free(c->ppath);
-}
-
 static void mf_release(struct mfload *m)
 {
+	struct st_error ignored;
+
+	/* After a failure elsewhere: the writer's own, if any, matters no more. */
+	st_error_init(&ignored);
+	catalog_dbt_pipe_finish(m->pipe, &ignored);
+	m->pipe = NULL;
+	smap_release(&m->taken);
 	for (size_t i = 0; i < m->nds; i++) {
 		st_free(m->ds[i].name);
 		st_free(m->ds[i].ident);
 		st_free(m->ds[i].rels);
-		for (size_t k = 0; k < m->ds[i].ncols; k++)
-			col_release(&m->ds[i].cols[k]);
 		st_free(m->ds[i].cols);
 	}
 	st_free(m->ds);
@@ -673,6 +773,17 @@ static void mf_release(struct mfload *m)
 	for (int i = 0; m->b && i < B_COUNT; i++)
 		catalog_rowbatch_release(&m->b[i]);
 	st_free(m->b);
+}
+
+/* A copy of s in m's arena, or NULL when memory runs out. */
+static char *arena_strdup(struct mfload *m, const char *s)
+{
+	size_t n = strlen(s) + 1;
+	char *p = arena_alloc(&m->strs, n);
+
+	if (p)
+		memcpy(p, s, n);
+	return p;
 }
 
 static int err_at(struct mfload *m, const char *fmt, ...) ST_PRINTF(2, 3);
@@ -874,15 +985,21 @@ static int collect_rels(struct mfload *m)
 		if (sec && !jis(&m->doc, sec, ST_J_OBJ))
 			return err_at(m, "%s: not an object", sections[s]);
 		for (n = jobj_first(&m->doc, sec); n; n = jnext(&m->doc, n)) {
-			const char *rtype = mstr(m, n, "resource_type"), *mat, *uid;
+			static const struct word keys[2] = {W("resource_type"), W("config")};
+			static const struct word ckeys[2] = {W("enabled"), W("materialized")};
+			uint32_t f[2], cf[2];
+			const char *rtype, *mat, *uid;
 			int rank;
 
+			jfields(&m->doc, n, keys, 2, f);
+			jfields(&m->doc, f[1], ckeys, 2, cf);
+			rtype = jstr_of(m, &m->doc, f[0]);
 			if (m->x->err->code)
 				return -1;
 			if (!jis(&m->doc, n, ST_J_OBJ) || !rtype || (rank = rank_of(rtype)) < 0 ||
-			    !enabled(m, n))
+			    jis(&m->doc, cf[0], ST_J_FALSE))
 				continue;
-			mat = mstr(m, mget(m, n, "config"), "materialized");
+			mat = jstr_of(m, &m->doc, cf[1]);
 			if (!(uid = jkey(m, &m->doc, n)))
 				return -1;
 			if (rank == R_MODEL && mat && !strcmp(mat, "ephemeral")) {
@@ -933,11 +1050,12 @@ static struct col *get_col(struct mfload *m, struct dset *d, const char *name, i
 	c = &d->cols[d->ncols];
 	memset(c, 0, sizeof(*c));
 	st_buf_init(&b, 4096);
-	if (add_clean_path(&b, name) || !(c->name = st_buf_detach(&b))) {
+	if (add_clean_path(&b, name) || !(c->name = arena_strdup(m, st_buf_str(&b)))) {
 		st_buf_release(&b);
 		oom(m->x);
 		return NULL;
 	}
+	st_buf_release(&b);
 	if (!is_quoted)
 		fold(c->name, m->fold);
 	d->ncols++;
@@ -948,7 +1066,7 @@ static int set_str(struct mfload *m, char **dst, const char *v)
 {
 	if (*dst || !v)
 		return 0;
-	if (!(*dst = st_strdup(v)))
+	if (!(*dst = arena_strdup(m, v)))
 		return oom(m->x);
 	return 0;
 }
@@ -984,9 +1102,9 @@ static int pii_value(struct mfload *m, struct col *c, const char *key, const cha
 		return err_at(m, "%s: \"%s\" conflicts with \"%s\" set before for column '%s'",
 			      where, v, *dst, c->name);
 	}
-	if (!*dst && !(*dst = st_strdup(v)))
+	if (!*dst && !(*dst = arena_strdup(m, v)))
 		return oom(m->x);
-	if (!strcmp(key, "pii") && !c->ppath && !(c->ppath = st_strdup(where)))
+	if (!strcmp(key, "pii") && !c->ppath && !(c->ppath = arena_strdup(m, where)))
 		return oom(m->x);
 	return 0;
 }
@@ -1012,13 +1130,17 @@ static int warn_at(struct mfload *m, const char *fmt, ...)
  * pii_category, pii_transform, pii_normalize): a bare `category` may mean something else
  * to the team. pii: false means none; other values that are not strings (true, a number,
  * an object) say no class: a warning, and the column stays unknown. */
-static int pii_from_meta(struct mfload *m, struct col *c, uint32_t meta, const char *path)
+static int pii_from_meta(struct mfload *m, struct col *c, uint32_t meta, const char *path,
+			 const char *suffix)
 {
 	static const char *const alt[] = {NULL, "pii_category", "pii_transform", "pii_normalize",
 					  NULL};
 	const struct jdoc *d = &m->doc;
-	int has_pii = mget(m, meta, "pii") && !jnull(d, mget(m, meta, "pii"));
+	int has_pii;
 
+	if (!jsize(d, meta, ST_J_OBJ))
+		return 0;
+	has_pii = mget(m, meta, "pii") && !jnull(d, mget(m, meta, "pii"));
 	for (size_t i = 0; i < sizeof(pii_keys) / sizeof(*pii_keys); i++) {
 		const char *key = pii_keys[i], *s;
 		uint32_t v = has_pii || !i ? mget(m, meta, key) : 0;
@@ -1030,7 +1152,7 @@ static int pii_from_meta(struct mfload *m, struct col *c, uint32_t meta, const c
 		}
 		if (!v || jnull(d, v))
 			continue;
-		join(where, sizeof(where), path, ".", key, (char *)NULL);
+		join(where, sizeof(where), path, suffix, ".", key, (char *)NULL);
 		if (!i && jis(d, v, ST_J_FALSE)) {
 			if (pii_value(m, c, "pii", "none", where) && m->x->err->code)
 				return -1;
@@ -1055,7 +1177,8 @@ static int pii_from_meta(struct mfload *m, struct col *c, uint32_t meta, const c
 
 /* PII settings from tags: pii:<class>, pii-category:<key>, pii-transform:<t>,
  * pii-normalize:<n>. */
-static int pii_from_tags(struct mfload *m, struct col *c, uint32_t tags, const char *path)
+static int pii_from_tags(struct mfload *m, struct col *c, uint32_t tags, const char *path,
+			 const char *suffix)
 {
 	static const struct {
 		const char *prefix, *key;
@@ -1076,7 +1199,7 @@ static int pii_from_tags(struct mfload *m, struct col *c, uint32_t tags, const c
 
 			if (strncmp(s, map[k].prefix, n))
 				continue;
-			snprintf(where, sizeof(where), "%s[%zu]", path, i);
+			snprintf(where, sizeof(where), "%s%s[%zu]", path, suffix, i);
 			/* A tag such as pii:yes is a team's own convention: a warning, not an
 			 * error. */
 			if (!strcmp(map[k].key, "pii") &&
@@ -1151,37 +1274,36 @@ static int build_cols(struct mfload *m, struct dset *d)
 		char b1[512], b2[512], path[2048];
 
 		for (uint32_t cv = jobj_first(md, cols); cv; cv = jnext(md, cv)) {
-			const char *nm = mstr(m, cv, "name"), *cname = jkey(m, md, cv);
-			uint32_t cfg = mget(m, cv, "config");
-			uint32_t tags = mget(m, cv, "tags"), meta = mget(m, cv, "meta");
+			enum { F_NAME, F_CONFIG, F_TAGS, F_META, F_QUOTE, F_DESC, F_TYPE, F_N };
+			static const struct word keys[F_N] = {
+				W("name"), W("config"),	     W("tags"),	    W("meta"),
+				W("quote"), W("description"), W("data_type")};
+			uint32_t f[F_N];
+			const char *nm, *cname;
+			uint32_t cfg, tags, meta;
 			struct col *c;
 
+			jfields(md, cv, keys, F_N, f);
+			nm = jstr_of(m, md, f[F_NAME]);
+			cname = jkey(m, md, cv);
+			cfg = f[F_CONFIG];
+			tags = f[F_TAGS];
+			meta = f[F_META];
 			if (!cname)
 				return -1;
 			if (!jis(md, cv, ST_J_OBJ))
 				continue;
-			if (!(c = get_col(m, d, nm ? nm : cname, jis(md, mget(m, cv, "quote"), ST_J_TRUE))) ||
-			    set_str(m, &c->desc, mstr(m, cv, "description")) ||
-			    set_str(m, &c->type, mstr(m, cv, "data_type")) || m->x->err->code)
+			if (!(c = get_col(m, d, nm ? nm : cname, jis(md, f[F_QUOTE], ST_J_TRUE))) ||
+			    set_str(m, &c->desc, jstr_of(m, md, f[F_DESC])) ||
+			    set_str(m, &c->type, jstr_of(m, md, f[F_TYPE])) || m->x->err->code)
 				return -1;
 			join(path, sizeof(path), r->section, ".", qk(r->uid, b1, sizeof(b1)),
 			     ".columns.", qk(cname, b2, sizeof(b2)), (char *)NULL);
-			{
-				char p2[2100];
-
-				join(p2, sizeof(p2), path, ".meta", (char *)NULL);
-				if (pii_from_meta(m, c, meta, p2))
-					return -1;
-				join(p2, sizeof(p2), path, ".config.meta", (char *)NULL);
-				if (pii_from_meta(m, c, mget(m, cfg, "meta"), p2))
-					return -1;
-				join(p2, sizeof(p2), path, ".tags", (char *)NULL);
-				if (pii_from_tags(m, c, tags, p2))
-					return -1;
-				join(p2, sizeof(p2), path, ".config.tags", (char *)NULL);
-				if (pii_from_tags(m, c, mget(m, cfg, "tags"), p2))
-					return -1;
-			}
+			if (pii_from_meta(m, c, meta, path, ".meta") ||
+			    pii_from_meta(m, c, mget(m, cfg, "meta"), path, ".config.meta") ||
+			    pii_from_tags(m, c, tags, path, ".tags") ||
+			    pii_from_tags(m, c, mget(m, cfg, "tags"), path, ".config.tags"))
+				return -1;
 			if (jsize(md, meta, ST_J_OBJ) && !c->meta)
 				c->meta = meta;
 			if (jsize(md, tags, ST_J_ARR) && !c->tags)
@@ -1320,8 +1442,7 @@ static int batch_scrubbed(struct mfload *m, int i, const char *text, const char 
 		return btext(m, i, NULL);
 	if (scrubbed(m, text, where, &n, &clean))
 		return -1;
-	r = clean ? btext(m, i, clean)
-		  : catalog_rowbatch_text(&m->b[i], text, n, m->x->err, b_def[i].what);
+	r = clean ? btext(m, i, clean) : btextn(m, i, text, n);
 	st_free(clean);
 	return r;
 }
@@ -1482,6 +1603,30 @@ static int store_ds(struct mfload *m, struct dset *d)
 		goto nomem;
 	join(where, sizeof(where), first->section, ".", qk(first->uid, b1, sizeof(b1)),
 	     ".description", (char *)NULL);
+	if (m->pipe && smap_get(&m->taken, d->name) && pipe_stop(m))
+		goto out; /* the name is declared already: refused below, as before */
+	if (m->pipe) {
+		char *clean = NULL;
+		size_t n = 0;
+		int r;
+
+		if (desc && scrubbed(m, desc, where, &n, &clean))
+			goto out;
+		d->id = m->next_id++;
+		r = btextn(m, PIPE_DS_INS, d->name, strlen(d->name)) ||
+		    btext(m, PIPE_DS_INS, kind_of_rank(first->rank)) ||
+		    btextn(m, PIPE_DS_INS, clean ? clean : desc, clean ? strlen(clean) : n) ||
+		    btext(m, PIPE_DS_INS, owner) || btext(m, PIPE_DS_INS, m->adapter) ||
+		    btext(m, PIPE_DS_INS, st_buf_str(&loc)) || btext(m, PIPE_DS_INS, st_buf_str(&tb)) ||
+		    bint(m, PIPE_DS_INS, certified) || bint(m, PIPE_DS_INS, npii) ||
+		    bint(m, PIPE_DS_INS, m->file_id) || bint(m, PIPE_DS_INS, m->x->gen) ||
+		    bint(m, PIPE_DS_INS, d->id) ||
+		    (catalog_dbt_pipe_step(m->pipe, PIPE_DS_INS) && oom(m->x));
+		st_free(clean);
+		if (r)
+			goto out;
+		goto stored;
+	}
 	catalog_dbt_bind(st, 1, d->name);
 	catalog_dbt_bind(st, 2, kind_of_rank(first->rank));
 	if (bind_scrubbed(m, st, 3, desc, where))
@@ -1526,6 +1671,7 @@ static int store_ds(struct mfload *m, struct dset *d)
 		}
 	}
 	d->id = sqlite3_last_insert_rowid(m->x->db);
+stored:
 	if (touch(m, d->name))
 		goto out;
 	for (size_t i = 0; i < tagset.n; i++)
@@ -1781,7 +1927,12 @@ static int store_tests(struct mfload *m)
 	uint32_t nodes = jroot(md, "nodes");
 
 	for (uint32_t t = jobj_first(md, nodes); t; t = jnext(md, t)) {
-		const char *rtype = mstr(m, t, "resource_type");
+		enum { F_RTYPE, F_TM, F_ATTACHED, F_DEPS, F_CONFIG, F_COLUMN, F_N };
+		static const struct word keys[F_N] = {W("resource_type"), W("test_metadata"),
+						      W("attached_node"), W("depends_on"),
+						      W("config"),	  W("column_name")};
+		uint32_t f[F_N];
+		const char *rtype;
 		uint32_t tm, kw, deps;
 		const char *tname, *ns, *target, *colname;
 		struct sment *at;
@@ -1790,17 +1941,20 @@ static int store_tests(struct mfload *m)
 		const char *ref_ds = NULL, *ref_field = NULL, *origin;
 		int r;
 
+		jfields(md, t, keys, F_N, f);
+		rtype = jstr_of(m, md, f[F_RTYPE]);
 		if (!rtype || strcmp(rtype, "test"))
 			continue;
-		tm = mget(m, t, "test_metadata");
+		tm = f[F_TM];
 		kw = mget(m, tm, "kwargs");
 		tname = mstr(m, tm, "name");
 		ns = mstr(m, tm, "namespace");
-		target = mstr(m, t, "attached_node");
-		deps = mget(m, mget(m, t, "depends_on"), "nodes");
+		target = jstr_of(m, md, f[F_ATTACHED]);
+		deps = mget(m, f[F_DEPS], "nodes");
 		if (m->x->err->code)
 			return -1;
-		if (!enabled(m, t) || !tname || (ns && strcmp(ns, "dbt")))
+		if (jis(md, mget(m, f[F_CONFIG], "enabled"), ST_J_FALSE) || !tname ||
+		    (ns && strcmp(ns, "dbt")))
 			continue;
 		if (strcmp(tname, "not_null") && strcmp(tname, "unique") &&
 		    strcmp(tname, "accepted_values") && strcmp(tname, "relationships"))
@@ -1817,7 +1971,7 @@ static int store_tests(struct mfload *m)
 		if (!d->id)
 			continue; /* not stored: reported */
 		colname = mstr(m, kw, "column_name") ? mstr(m, kw, "column_name")
-						     : mstr(m, t, "column_name");
+						     : jstr_of(m, md, f[F_COLUMN]);
 		if (!strcmp(tname, "accepted_values")) {
 			uint32_t vals = mget(m, kw, "values");
 
@@ -2065,7 +2219,7 @@ static int jansson_refuses(const struct jdoc *d)
 {
 	const struct st_jtape *t = &d->t;
 
-	if (t->v[0].type != ST_J_OBJ && t->v[0].type != ST_J_ARR)
+	if ((t->v[0].type != ST_J_OBJ && t->v[0].type != ST_J_ARR) || t->skipped_odd)
 		return 1;
 	for (size_t i = 0; i < t->n; i++) {
 		const struct st_jnode *n = &t->v[i];
@@ -2091,20 +2245,164 @@ static int jansson_refuses(const struct jdoc *d)
 	return 0;
 }
 
-/* Reads the JSON text data[0, len) of file display onto d's tape, taking what jansson took,
- * with each object's keys once (the last value, at the first place), as jansson kept them.
- * Returns 0; -1 after a diagnostic (jansson's message for a text it refuses, as before);
- * -2 with x->err. */
-static int doc_load(struct catalog_dbt_ctx *x, const char *display, const unsigned char *data,
-		    size_t len, struct jdoc *d)
+/* What of a manifest is read: the members of the root, of a node (nodes.<id>, sources.<id>),
+ * of its config, of a column (<node>.columns.<name>) and of the column's config that this
+ * file looks at. The others (the root's macros, docs, parent_map, child_map, disabled...;
+ * a node's raw_code, fqn, checksum, docs, refs, unrendered_config...) are checked and left
+ * off the tape: they are half of a manifest's values. A key read anywhere below must be in
+ * these lists. */
+static const struct word keep_root[] = {W("metadata"), W("nodes"), W("sources"), W("groups"),
+					W("exposures")};
+static const struct word keep_node[] = {
+	W("quoting"),	  W("config"),	       W("database"),	 W("schema"),
+	W("identifier"),  W("alias"),	       W("name"),	 W("resource_type"),
+	W("meta"),	  W("group"),	       W("relation_name"), W("description"),
+	W("tags"),	  W("columns"),	       W("original_file_path"), W("package_name"),
+	W("access"),	  W("loader"),	       W("depends_on"),	 W("source_name"),
+	W("test_metadata"), W("attached_node"), W("column_name"), W("constraints")};
+static const struct word keep_config[] = {W("enabled"), W("materialized"), W("meta"), W("group"),
+					  W("quoting")};
+static const struct word keep_column[] = {W("name"), W("description"), W("meta"),
+					  W("data_type"), W("quote"), W("config"),
+					  W("tags"), W("constraints")};
+static const struct word keep_column_config[] = {W("meta"), W("tags")};
+
+/* Whether tape node i is a member named word. */
+static int named(const char *buf, const struct st_jtape *t, uint32_t i, const struct word w)
 {
+	const struct st_jnode *n = &t->v[i];
+
+	if (!n->key_escaped)
+		return n->key_end - n->key_start == w.n && !memcmp(buf + n->key_start, w.w, w.n);
+	return st_json_key_is(buf, n, w.w, w.n);
+}
+
+/* What manifest_skip() found of the containers around the last member it was asked about:
+ * the root member (a section), the node member and the column member it was in. */
+#define KEEP_SLOTS 128 /* a power of two, over twice the words below */
+
+struct skip_cache {
+	uint32_t sec, node_member, col_member;
+	int in_section;	  /* sec is nodes or sources */
+	int member_kind;  /* node_member is 1: config, 2: columns, 0: another */
+	int col_config;	  /* col_member is config */
+	/* The words of the lists above, hashed (keep_hash()): which lists hold each. */
+	struct {
+		const struct word *w;
+		unsigned lists; /* 1 << K_* */
+	} slot[KEEP_SLOTS];
+};
+
+enum { K_ROOT, K_NODE, K_CONFIG, K_COLUMN, K_COLUMN_CONFIG };
+
+static size_t keep_hash(const char *key, size_t len)
+{
+	return (len * 31 + (unsigned char)key[0] * 7 + (unsigned char)key[len - 1]) &
+	       (KEEP_SLOTS - 1);
+}
+
+/* Fills c's table with the words of the five lists. */
+static void keep_init(struct skip_cache *c)
+{
+	static const struct {
+		const struct word *set;
+		size_t n;
+	} lists[] = {
+		[K_ROOT] = {keep_root, sizeof(keep_root) / sizeof(*keep_root)},
+		[K_NODE] = {keep_node, sizeof(keep_node) / sizeof(*keep_node)},
+		[K_CONFIG] = {keep_config, sizeof(keep_config) / sizeof(*keep_config)},
+		[K_COLUMN] = {keep_column, sizeof(keep_column) / sizeof(*keep_column)},
+		[K_COLUMN_CONFIG] = {keep_column_config,
+				     sizeof(keep_column_config) / sizeof(*keep_column_config)},
+	};
+
+	memset(c, 0, sizeof(*c));
+	for (size_t l = 0; l < sizeof(lists) / sizeof(*lists); l++)
+		for (size_t i = 0; i < lists[l].n; i++) {
+			const struct word *w = &lists[l].set[i];
+			size_t at = keep_hash(w->w, w->n);
+
+			while (c->slot[at].w &&
+			       (c->slot[at].w->n != w->n || memcmp(c->slot[at].w->w, w->w, w->n)))
+				at = (at + 1) & (KEEP_SLOTS - 1);
+			c->slot[at].w = w;
+			c->slot[at].lists |= 1u << l;
+		}
+}
+
+/* Whether key (len bytes, escaped) is a word of list l. An escaped key is kept. */
+static int kept(const struct skip_cache *c, const char *key, size_t len, int escaped, int l)
+{
+	if (escaped)
+		return 1;
+	if (!len)
+		return 0;
+	for (size_t at = keep_hash(key, len); c->slot[at].w; at = (at + 1) & (KEEP_SLOTS - 1))
+		if (c->slot[at].w->n == len && !memcmp(c->slot[at].w->w, key, len))
+			return (c->slot[at].lists >> l) & 1;
+	return 0;
+}
+
+#define KEEP(l) kept(c, key, len, key_escaped, l)
+
+/* The manifest's st_json_skip_fn: the members no reader here looks at (the lists above). */
+static int manifest_skip(void *u, const char *buf, const struct st_jtape *t, const uint32_t *path,
+			 size_t depth, const char *key, size_t len, int key_escaped)
+{
+	struct skip_cache *c = u;
+
+	if (depth == 1)
+		return !KEEP(K_ROOT);
+	if (depth < 3 || depth > 6)
+		return 0;
+	if (path[1] != c->sec) {
+		c->sec = path[1];
+		c->in_section = named(buf, t, path[1], (struct word)W("nodes")) ||
+				named(buf, t, path[1], (struct word)W("sources"));
+		c->node_member = c->col_member = 0;
+	}
+	if (!c->in_section)
+		return 0;
+	if (depth == 3)
+		return !KEEP(K_NODE);
+	if (path[3] != c->node_member) {
+		c->node_member = path[3];
+		c->member_kind = named(buf, t, path[3], (struct word)W("config"))    ? 1
+				 : named(buf, t, path[3], (struct word)W("columns")) ? 2
+										     : 0;
+		c->col_member = 0;
+	}
+	if (depth == 4)
+		return c->member_kind == 1 && !KEEP(K_CONFIG);
+	if (c->member_kind != 2)
+		return 0;
+	if (depth == 5)
+		return !KEEP(K_COLUMN);
+	if (path[5] != c->col_member) {
+		c->col_member = path[5];
+		c->col_config = named(buf, t, path[5], (struct word)W("config"));
+	}
+	return c->col_config && !KEEP(K_COLUMN_CONFIG);
+}
+
+/* Reads the JSON text data[0, len) of file display onto d's tape, taking what jansson took,
+ * with each object's keys once (the last value, at the first place), as jansson kept them;
+ * a manifest (manifest set) without what manifest_skip() leaves off. Returns 0; -1 after a
+ * diagnostic (jansson's message for a text it refuses, as before); -2 with x->err. */
+static int doc_load(struct catalog_dbt_ctx *x, const char *display, const unsigned char *data,
+		    size_t len, int manifest, struct jdoc *d)
+{
+	struct skip_cache cache;
 	struct st_jerr e;
 	json_error_t je;
 	json_t *j;
 	int r;
 
 	d->buf = (const char *)data;
-	r = st_json_parse_depth(d->buf, len, ST_JSON_DEPTH_LIMIT, &d->t, &e);
+	if (manifest)
+		keep_init(&cache);
+	r = st_json_parse_filter(d->buf, len, ST_JSON_DEPTH_LIMIT, manifest ? manifest_skip : NULL,
+				 &cache, &d->t, &e);
 	if (r && e.code == ST_JE_NOMEM)
 		return oom(x) - 1;
 	if (!r && !jansson_refuses(d)) {
@@ -2133,11 +2431,51 @@ static int doc_load(struct catalog_dbt_ctx *x, const char *display, const unsign
 	}
 }
 
-/* Parses a manifest (and its catalog.json) and writes what it declares under file_id. */
+/* Hands the SQL of the datasets about to be stored to a writer thread (see struct mfload),
+ * unless the load is serial or the manifest small. Returns 0 (with or without the thread),
+ * or -1 with x->err. */
+static int pipe_start(struct mfload *m)
+{
+	static const char *const st_what[] = {"cannot store dataset"};
+	const char *what[B_COUNT];
+	sqlite3_stmt *st;
+	int rc;
+
+	if (m->x->serial || m->nds < PIPE_MIN_DATASETS || sysconf(_SC_NPROCESSORS_ONLN) < 2)
+		return 0;
+	if (st_sql_prepare(m->x->db, &st,
+			   "SELECT (SELECT coalesce(max(id), 0) FROM datasets), name FROM datasets"
+			   " WHERE version = 1 UNION ALL SELECT coalesce(max(id), 0), NULL"
+			   " FROM datasets",
+			   m->x->err))
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *name = (const char *)sqlite3_column_text(st, 1);
+
+		m->next_id = sqlite3_column_int64(st, 0) + 1;
+		if (name && smap_set(&m->taken, name, 1)) {
+			sqlite3_finalize(st);
+			return oom(m->x);
+		}
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return st_sql_error(m->x->err, m->x->db, "cannot read datasets");
+	for (int i = 0; i < B_COUNT; i++)
+		what[i] = b_def[i].what;
+	/* No thread: the rows are written here, as they are then. */
+	(void)catalog_dbt_pipe_start(&m->pipe, m->b, what, B_COUNT, m->x->db, &m->q[Q_DS_INS],
+				     st_what, 1);
+	return 0;
+}
+
+/* Parses a manifest (and its catalog.json) and writes what it declares under file_id.
+ * The manifest is parsed already when pre is not NULL (doc_load() into *pre, returning
+ * pre_r): its tape becomes materialize()'s. */
 static int materialize(struct catalog_dbt_ctx *x, const char *display, int64_t file_id,
-		       const unsigned char *data, size_t len, const char *cat_display,
-		       const unsigned char *cdata, size_t clen, int *version, char **adapter,
-		       char **project)
+		       const unsigned char *data, size_t len, struct jdoc *pre, int pre_r,
+		       const char *cat_display, const unsigned char *cdata, size_t clen,
+		       int *version, char **adapter, char **project)
 {
 	struct mfload m;
 	const char *url, *project_name;
@@ -2150,8 +2488,14 @@ static int materialize(struct catalog_dbt_ctx *x, const char *display, int64_t f
 	m.file = display;
 	m.file_id = file_id;
 	*version = 0;
-	if (doc_load(x, display, data, len, &m.doc))
+	if (pre) {
+		m.doc = *pre;
+		memset(pre, 0, sizeof(*pre));
+		if (pre_r)
+			goto out;
+	} else if (doc_load(x, display, data, len, 1, &m.doc)) {
 		goto out;
+	}
 	m.meta = jroot(&m.doc, "metadata");
 	url = mstr(&m, m.meta, "dbt_schema_version");
 	if (x->err->code)
@@ -2172,7 +2516,7 @@ static int materialize(struct catalog_dbt_ctx *x, const char *display, int64_t f
 		goto out;
 	}
 	*version = m.version;
-	if (cdata && doc_load(x, cat_display, cdata, clen, &m.cdoc))
+	if (cdata && doc_load(x, cat_display, cdata, clen, 0, &m.cdoc))
 		goto out;
 	m.adapter = mstr(&m, m.meta, "adapter_type");
 	project_name = mstr(&m, m.meta, "project_name");
@@ -2210,6 +2554,8 @@ static int materialize(struct catalog_dbt_ctx *x, const char *display, int64_t f
 		ret = 0;
 		goto out;
 	}
+	if (pipe_start(&m))
+		goto out;
 	for (size_t i = 0; i < m.nds; i++) {
 		struct dset *d = &m.ds[i];
 		int r;
@@ -2226,7 +2572,8 @@ static int materialize(struct catalog_dbt_ctx *x, const char *display, int64_t f
 			goto out;
 		x->stats->datasets_loaded++;
 	}
-	if (store_tests(&m) || store_contracts(&m) || store_exposures(&m))
+	/* Tests and contracts only add rows; exposures read what is stored. */
+	if (store_tests(&m) || store_contracts(&m) || pipe_stop(&m) || store_exposures(&m))
 		goto out;
 	for (int i = 0; i < B_COUNT; i++)
 		if (catalog_rowbatch_flush(&m.b[i], x->err, b_def[i].what))
@@ -2350,33 +2697,109 @@ static int mf_add(struct mf **v, size_t *n, size_t *cap, const char *display, co
 	return f->display && f->abs && f->cat_abs && f->cat_display ? 0 : -1;
 }
 
+/* The digest that tells whether a manifest changed: the mapping's version, the manifest's
+ * bytes and its catalog.json's (cdata NULL: none). Reads only its inputs, so it runs on a
+ * thread of its own while the manifest is parsed; that thread first faults in the pages of
+ * the tape the parser is about to fill (pop, pop_len bytes), which is otherwise most of a
+ * large manifest's parse. */
+struct hash_job {
+	const unsigned char *data, *cdata;
+	size_t len, clen;
+	unsigned char *pop;
+	size_t pop_len;
+	unsigned char out[HASH_LEN];
+};
+
+/* Tape nodes reserved (address space only), and faulted in ahead of the parser, per byte
+ * of a manifest: dbt writes a value per 20 to 45 bytes, of which manifest_skip() keeps
+ * about half (one per 40 bytes of the generated manifests; far fewer of real ones, whose
+ * macros are skipped). Pages faulted in for nothing cost the other thread's time. */
+#define TAPE_RESERVE(len) ((len) / 16 + 64)
+#define TAPE_PREFAULT(len) ((len) / 48)
+#define PREFAULT_STEP ((size_t)2 << 20)
+
+static void *hash_inputs(void *arg)
+{
+	struct hash_job *j = arg;
+	crypto_generichash_state h;
+
+#ifdef MADV_POPULATE_WRITE
+	if (j->pop) {
+		/* In steps, so that the parser finds the first ones soon; pages it faulted in
+		 * itself meanwhile are skipped. Failure (an older kernel) costs nothing. */
+		size_t page = (size_t)sysconf(_SC_PAGESIZE);
+		uintptr_t at = ((uintptr_t)j->pop + page - 1) & ~(uintptr_t)(page - 1);
+		uintptr_t end = ((uintptr_t)j->pop + j->pop_len) & ~(uintptr_t)(page - 1);
+
+		for (; at < end; at += PREFAULT_STEP) {
+			size_t n = end - at < PREFAULT_STEP ? end - at : PREFAULT_STEP;
+
+			if (madvise((void *)at, n, MADV_POPULATE_WRITE))
+				break;
+		}
+	}
+#endif
+	crypto_generichash_init(&h, NULL, 0, HASH_LEN);
+	crypto_generichash_update(&h, (const unsigned char *)DBT_MAPPING, sizeof(DBT_MAPPING));
+	crypto_generichash_update(&h, j->data, j->len);
+	crypto_generichash_update(&h, (const unsigned char *)"\0catalog\0", 9);
+	if (j->cdata)
+		crypto_generichash_update(&h, j->cdata, j->clen);
+	crypto_generichash_final(&h, j->out, HASH_LEN);
+	return NULL;
+}
+
 /* Reads manifest f (and its catalog.json), and rewrites what it declares when it changed. */
 static int reload(struct catalog_dbt_ctx *x, struct mf *f, const unsigned char ov[HASH_LEN],
 		  int *materialized)
 {
-	unsigned char *data = NULL, *cdata = NULL, hash[HASH_LEN];
-	crypto_generichash_state h;
-	size_t len = 0, clen = 0;
+	struct fbytes data, cdata;
+	unsigned char hash[HASH_LEN];
+	struct hash_job hj;
+	struct jdoc pre;
+	pthread_t th;
 	sqlite3_stmt *st = NULL;
 	char *adapter = NULL, *project = NULL;
-	int r, ret = -1, version = 0, has_cat;
+	int r, ret = -1, version = 0, has_cat, parsed = 0, pre_r = 0;
 
-	r = read_all(x, f->abs, f->display, 0, &data, &len);
+	memset(&pre, 0, sizeof(pre));
+	memset(&cdata, 0, sizeof(cdata));
+	r = read_all(x, f->abs, f->display, 0, &data);
 	if (r)
 		return r == -2 ? -1 : 0;
-	r = read_all(x, f->cat_abs, f->cat_display, 1, &cdata, &clen);
+	r = read_all(x, f->cat_abs, f->cat_display, 1, &cdata);
 	if (r < 0) {
-		st_big_free(data);
+		fbytes_release(&data);
 		return r == -2 ? -1 : 0;
 	}
 	has_cat = r == 0;
-	crypto_generichash_init(&h, NULL, 0, HASH_LEN);
-	crypto_generichash_update(&h, (const unsigned char *)DBT_MAPPING, sizeof(DBT_MAPPING));
-	crypto_generichash_update(&h, data, len);
-	crypto_generichash_update(&h, (const unsigned char *)"\0catalog\0", 9);
-	if (has_cat)
-		crypto_generichash_update(&h, cdata, clen);
-	crypto_generichash_final(&h, hash, HASH_LEN);
+	memset(&hj, 0, sizeof(hj));
+	hj.data = data.p;
+	hj.len = data.len;
+	hj.cdata = has_cat ? cdata.p : NULL;
+	hj.clen = cdata.len;
+	/* A manifest that may be unchanged is hashed first: an unchanged one costs a hash and
+	 * no parse. Any other is parsed on this thread while another hashes it. */
+	if (!(f->known && f->has_hash && f->ov_same)) {
+		if (st_json_tape_reserve(&pre.t, TAPE_RESERVE(data.len))) {
+			oom(x);
+			goto out;
+		}
+		if (pre.t.big) {
+			hj.pop = (unsigned char *)pre.t.v;
+			hj.pop_len = TAPE_PREFAULT(data.len) * sizeof(*pre.t.v);
+		}
+	}
+	if (!(f->known && f->has_hash && f->ov_same) && !pthread_create(&th, NULL, hash_inputs, &hj)) {
+		pre_r = doc_load(x, f->display, data.p, data.len, 1, &pre);
+		parsed = 1;
+		pthread_join(th, NULL);
+		if (x->err->code)
+			goto out;
+	} else {
+		hash_inputs(&hj);
+	}
+	memcpy(hash, hj.out, HASH_LEN);
 	if (f->known && f->has_hash && f->ov_same && !memcmp(hash, f->hash, HASH_LEN)) {
 		/* The same bytes under new stat data: remember the stat data only. */
 		if (st_sql_prepare(
@@ -2429,8 +2852,9 @@ static int reload(struct catalog_dbt_ctx *x, struct mf *f, const unsigned char o
 	f->id = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
 	st = NULL;
-	if (materialize(x, f->display, f->id, data, len, f->cat_display, has_cat ? cdata : NULL,
-			clen, &version, &adapter, &project))
+	if (materialize(x, f->display, f->id, data.p, data.len, parsed ? &pre : NULL, pre_r,
+			f->cat_display, has_cat ? cdata.p : NULL, cdata.len, &version, &adapter,
+			&project))
 		goto out;
 	if (st_sql_prepare(x->db, &st,
 			   "INSERT OR REPLACE INTO dbt_manifests(file_id, schema_version, adapter,"
@@ -2448,8 +2872,9 @@ static int reload(struct catalog_dbt_ctx *x, struct mf *f, const unsigned char o
 	ret = 0;
 out:
 	sqlite3_finalize(st);
-	st_big_free(data);
-	st_big_free(cdata);
+	st_json_tape_release(&pre.t);
+	fbytes_release(&data);
+	fbytes_release(&cdata);
 	st_free(adapter);
 	st_free(project);
 	return ret;

@@ -19,6 +19,7 @@ struct catalog_dbt_ctx {
 	/* load.c's: drops what a file declared (datasets, search rows), keeping its row. */
 	int (*forget)(void *u, int64_t file_id);
 	void *forget_u;
+	int serial; /* one thread only (CATALOG_LOAD_SERIAL): no SQLite writer thread */
 };
 
 /* A manifest named on the command line or found in a loaded directory. */

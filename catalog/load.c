@@ -2584,7 +2584,8 @@ int catalog_load(struct catalog *c, const char *const *paths, size_t npaths, uns
 	/* Observed datasets (openlineage.c) step aside while descriptors load. */
 	if (prepare_all(&L) || next_gen(&L) || catalog_ol_unsync(c, err) || classify(&L))
 		goto out;
-	L.dbt = (struct catalog_dbt_ctx){c, L.db, L.gen, diags, err, stats, forget_for_dbt, &L};
+	L.dbt = (struct catalog_dbt_ctx){c, L.db, L.gen, diags, err, stats, forget_for_dbt, &L,
+					 L.serial};
 	L.fts_inline = L.fresh;
 	for (size_t i = 0; i < L.nfiles; i++)
 		L.fts_inline &= !L.files[i].dbt;

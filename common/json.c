@@ -67,6 +67,32 @@ static int grow_tape(struct st_jtape *t)
 	return 0;
 }
 
+int st_json_tape_reserve(struct st_jtape *t, size_t nodes)
+{
+	struct st_jnode *v;
+
+	if (nodes <= t->cap)
+		return 0;
+	if (nodes > UINT32_MAX || nodes > SIZE_MAX / sizeof(*v))
+		return -1;
+	if (nodes < BIG_TAPE)
+		return st_grow(&t->v, &t->cap, nodes, sizeof(*t->v));
+	if (t->big) {
+		if (!(v = st_big_realloc(t->v, nodes * sizeof(*v))))
+			return -1;
+	} else {
+		if (!(v = st_big_alloc(nodes * sizeof(*v))))
+			return -1;
+		if (t->n)
+			memcpy(v, t->v, t->n * sizeof(*v));
+		st_free(t->v);
+		t->big = 1;
+	}
+	t->v = v;
+	t->cap = nodes;
+	return 0;
+}
+
 static int new_node(struct parser *p, int type, uint32_t *idx)
 {
 	struct st_jnode *n;
@@ -273,11 +299,145 @@ size_t st_json_number_end(const char *buf, size_t len, size_t at)
 
 int st_json_parse(const char *buf, size_t len, struct st_jtape *t, struct st_jerr *e)
 {
-	return st_json_parse_depth(buf, len, ST_JSON_MAX_DEPTH, t, e);
+	return st_json_parse_filter(buf, len, ST_JSON_MAX_DEPTH, NULL, NULL, t, e);
 }
 
 int st_json_parse_depth(const char *buf, size_t len, size_t max_depth, struct st_jtape *t,
 			struct st_jerr *e)
+{
+	return st_json_parse_filter(buf, len, max_depth, NULL, NULL, t, e);
+}
+
+/* Whether the escaped string body s[0, n) (escapes validated) holds \u0000. */
+static int has_nul_escape(const unsigned char *s, size_t n)
+{
+	for (size_t i = 0; i + 1 < n; i++) {
+		if (s[i] != '\\')
+			continue;
+		if (s[i + 1] == 'u' && i + 5 < n && !memcmp(s + i + 2, "0000", 4))
+			return 1;
+		i++; /* the escaped byte, or the 'u' of \uXXXX (its digits hold no backslash) */
+	}
+	return 0;
+}
+
+/* Whether the number text s[0, n) is one a reader of every value refuses: a whole number
+ * outside int64, or a number that overflows a double. */
+static int odd_number(const char *buf, uint32_t start, uint32_t end)
+{
+	struct st_jnode n;
+	int64_t iv;
+	double dv;
+
+	memset(&n, 0, sizeof(n));
+	n.type = ST_J_NUM;
+	n.start = start;
+	n.end = end;
+	if (!memchr(buf + start, '.', end - start) && !memchr(buf + start, 'e', end - start) &&
+	    !memchr(buf + start, 'E', end - start))
+		return st_json_int(buf, &n, &iv) != 0;
+	return st_json_double(buf, &n, &dv) != 0;
+}
+
+/* Validates the value at p->i as the parser below does, without putting it on the tape;
+ * depth containers are open around it. Sets p->t->skipped_odd for what a reader of every
+ * value refuses (see json.h). */
+static int skip_value(struct parser *p, size_t depth, size_t max_depth)
+{
+	unsigned char open[ST_JSON_DEPTH_LIMIT]; /* '{' or '[' of each open container */
+	size_t top = 0;
+
+	for (;;) {
+		size_t at;
+		uint8_t esc;
+		unsigned char c;
+
+		if (top && open[top - 1] == '{') {
+			if (p->i >= p->len || p->s[p->i] != '"')
+				return fail(p, ST_JE_SYNTAX, "expected a string key");
+			at = p->i;
+			if (scan_string(p, &esc))
+				return -1;
+			if (esc && has_nul_escape(p->s + at + 1, p->i - at - 2))
+				p->t->skipped_odd = 1;
+			skip_ws(p);
+			if (p->i >= p->len || p->s[p->i] != ':')
+				return fail(p, ST_JE_SYNTAX, "expected ':'");
+			p->i++;
+			skip_ws(p);
+		}
+		if (p->i >= p->len)
+			return fail(p, ST_JE_SYNTAX, "unexpected end of input");
+		c = p->s[p->i];
+		at = p->i;
+		switch (c) {
+		case '{':
+		case '[':
+			if (depth + top == max_depth)
+				return fail(p, ST_JE_DEPTH, "nesting too deep");
+			open[top++] = c;
+			p->i++;
+			skip_ws(p);
+			if (p->i < p->len && p->s[p->i] == (c == '{' ? '}' : ']')) {
+				p->i++;
+				top--;
+				break;
+			}
+			continue;
+		case '"':
+			if (scan_string(p, &esc))
+				return -1;
+			if (esc && has_nul_escape(p->s + at + 1, p->i - at - 2))
+				p->t->skipped_odd = 1;
+			break;
+		case 't':
+			if (literal(p, "true", 4))
+				return -1;
+			break;
+		case 'f':
+			if (literal(p, "false", 5))
+				return -1;
+			break;
+		case 'n':
+			if (literal(p, "null", 4))
+				return -1;
+			break;
+		default:
+			if (c != '-' && (c < '0' || c > '9')) {
+				if (c == 0xEF && p->len - p->i >= 3 && p->s[p->i + 1] == 0xBB &&
+				    p->s[p->i + 2] == 0xBF)
+					return fail(p, ST_JE_SYNTAX, "unexpected byte order mark");
+				return fail(p, ST_JE_SYNTAX, "unexpected character");
+			}
+			if (scan_number(p))
+				return -1;
+			if (odd_number((const char *)p->s, (uint32_t)at, (uint32_t)p->i))
+				p->t->skipped_odd = 1;
+		}
+		/* After a value: a comma, or the end of one or more containers. */
+		for (;;) {
+			if (!top)
+				return 0;
+			skip_ws(p);
+			if (p->i >= p->len)
+				return fail(p, ST_JE_SYNTAX, "unexpected end of input");
+			c = p->s[p->i];
+			if (c == ',') {
+				p->i++;
+				skip_ws(p);
+				break;
+			}
+			if (c != (open[top - 1] == '{' ? '}' : ']'))
+				return fail(p, ST_JE_SYNTAX, open[top - 1] == '{' ? "expected ',' or '}'"
+										: "expected ',' or ']'");
+			p->i++;
+			top--;
+		}
+	}
+}
+
+int st_json_parse_filter(const char *buf, size_t len, size_t max_depth, st_json_skip_fn skip,
+			 void *u, struct st_jtape *t, struct st_jerr *e)
 {
 	struct parser p = {(const unsigned char *)buf, len, 0, t, e};
 	uint32_t stack[ST_JSON_DEPTH_LIMIT], last[ST_JSON_DEPTH_LIMIT];
@@ -287,6 +447,7 @@ int st_json_parse_depth(const char *buf, size_t len, size_t max_depth, struct st
 		max_depth = ST_JSON_DEPTH_LIMIT;
 	t->n = 0;
 	t->unique = 0;
+	t->skipped_odd = 0;
 	memset(e, 0, sizeof(*e));
 	if (len >= UINT32_MAX)
 		return fail(&p, ST_JE_SYNTAX, "record too long");
@@ -310,6 +471,12 @@ int st_json_parse_depth(const char *buf, size_t len, size_t max_depth, struct st
 				return fail(&p, ST_JE_SYNTAX, "expected ':'");
 			p.i++;
 			skip_ws(&p);
+			if (skip && skip(u, buf, t, stack, depth, buf + key_start, key_end - key_start,
+					 key_escaped)) {
+				if (skip_value(&p, depth, max_depth))
+					return -1;
+				goto after_value;
+			}
 		}
 		if (p.i >= len)
 			return fail(&p, ST_JE_SYNTAX, "unexpected end of input");
@@ -373,6 +540,7 @@ int st_json_parse_depth(const char *buf, size_t len, size_t max_depth, struct st
 		} else {
 			t->v[idx].end = (uint32_t)p.i;
 		}
+after_value:
 		/* After a value: a comma, or the end of one or more containers. */
 		for (;;) {
 			skip_ws(&p);
@@ -571,12 +739,20 @@ uint32_t st_json_get(const char *buf, const struct st_jtape *t, uint32_t obj, co
 
 	if (t->v[obj].type != ST_J_OBJ)
 		return 0;
-	for (uint32_t i = t->v[obj].first; i; i = t->v[i].next)
-		if (st_json_key_is(buf, &t->v[i], key, len)) {
+	/* The length and the first byte are compared here, so that most members cost no
+	 * call; escaped keys take the full comparison. */
+	for (uint32_t i = t->v[obj].first; i; i = t->v[i].next) {
+		const struct st_jnode *n = &t->v[i];
+
+		if (!n->key_escaped &&
+		    (n->key_end - n->key_start != len || (len && buf[n->key_start] != key[0])))
+			continue;
+		if (st_json_key_is(buf, n, key, len)) {
 			found = i;
 			if (t->unique)
 				break;
 		}
+	}
 	return found;
 }
 

@@ -29,6 +29,9 @@ struct st_jtape {
 	size_t n, cap;
 	int unique; /* every object holds each key once (st_json_collapse_duplicates) */
 	int big;    /* v is an st_big_alloc() buffer (a large document's tape) */
+	int skipped_odd; /* a value st_json_parse_filter() skipped holds a \u0000 escape (in a
+			  * string or a key), a whole number outside int64 or a number that
+			  * overflows a double: what a reader of every value may refuse */
 };
 
 enum st_jerr_code { ST_JE_SYNTAX = 1, ST_JE_UTF8, ST_JE_ESCAPE, ST_JE_DEPTH, ST_JE_NOMEM };
@@ -50,12 +53,30 @@ int st_json_parse(const char *buf, size_t len, struct st_jtape *tape, struct st_
  * jansson takes. */
 int st_json_parse_depth(const char *buf, size_t len, size_t max_depth, struct st_jtape *tape,
 			struct st_jerr *e);
+/* Whether st_json_parse_filter() leaves the value of an object member off the tape: key
+ * (len bytes as written, escaped when key_escaped) is the member's, depth the number of
+ * containers open around it (1 for the root object's members) and path[0, depth) their
+ * nodes on t, the root first. */
+typedef int (*st_json_skip_fn)(void *u, const char *buf, const struct st_jtape *t,
+			       const uint32_t *path, size_t depth, const char *key, size_t len,
+			       int key_escaped);
+/* As st_json_parse_depth(), leaving off the tape (and out of their object's count) the
+ * members whose value skip (NULL: none) picks: their text is still checked as strictly,
+ * with t->skipped_odd set as said above. For readers of large documents that use a part of
+ * them. */
+int st_json_parse_filter(const char *buf, size_t len, size_t max_depth, st_json_skip_fn skip,
+			 void *u, struct st_jtape *t, struct st_jerr *e);
 /* The scanners of st_json_parse(), for readers that walk a text themselves: the index just
  * past the string whose opening quote is buf[at] (*escaped set when it has backslash
  * escapes), or past the number that starts at buf[at]; 0 when the parser would refuse it
  * (bad UTF-8, control character, bad escape, unterminated, bad number grammar). */
 size_t st_json_string_end(const char *buf, size_t len, size_t at, uint8_t *escaped);
 size_t st_json_number_end(const char *buf, size_t len, size_t at);
+/* Makes room for at least nodes nodes on the tape before a parse, so that a large
+ * document's tape is one mapping from the start (whose pages a caller may fault in ahead
+ * of the parser, on another thread: t->v, t->cap nodes). Returns 0, or -1 when out of
+ * memory. */
+int st_json_tape_reserve(struct st_jtape *t, size_t nodes);
 /* Frees the tape's memory. */
 void st_json_tape_release(struct st_jtape *tape);
 /* Decodes the JSON string body s[0, n) (no quotes; escapes already validated) as UTF-8

@@ -170,6 +170,8 @@ static int build_plan(struct plan *p, struct catalog *c, const char *name,
 	if (card.detect_country_field && !(p->country_field = st_strdup(card.detect_country_field)))
 		goto nomem;
 	p->short_len = strlen(p->short_name);
+	memcpy(p->short_key, p->short_name,
+	       p->short_len < sizeof(p->short_key) ? p->short_len : sizeof(p->short_key));
 	for (size_t i = 0; i < card.nfields; i++) {
 		const struct catalog_field *f = &card.fields[i];
 		const char *dot = strrchr(f->path, '.');
@@ -205,6 +207,8 @@ static int build_plan(struct plan *p, struct catalog *c, const char *name,
 			memset(mb, 0xff, s->name_len + 3);
 			memcpy(s->key_word, kb, 24);
 			memcpy(s->key_mask, mb, 24);
+			s->key16_mask = s->name_len + 3 >= 16 ? 0xffffu
+							      : (1u << (s->name_len + 3)) - 1;
 			s->quick_key = 1;
 		}
 		s->type = parse_type(f->type);

@@ -29,6 +29,7 @@ struct spec {
 	int plain;           /* the name needs no JSON escape: "name": is its key as written */
 	int quick_key;       /* plain and "name": fits in 24 bytes: */
 	uint64_t key_word[3], key_mask[3]; /* those bytes as three words, and their masks */
+	unsigned key16_mask; /* bit k: byte k (< 16) of key_word is the key's */
 	struct spec *fields; /* object members */
 	size_t nfields;
 	uint64_t required_mask; /* bit k: fields[k] is required (k < 64) */
@@ -40,6 +41,7 @@ struct plan {
 	char *name;
 	const char *short_name; /* after the dot */
 	size_t short_len;
+	char short_key[16];     /* short_name when shorter, zero padded; else its first bytes */
 	struct spec root;       /* an object */
 	/* The free-text detectors' settings from the descriptor's detect: key, resolved once:
 	 * its threshold, and detect.regions pointing at regions (declared, then the defaults). */
@@ -77,6 +79,7 @@ struct wctx {
 	size_t label_hint; /* where the last record's label was: the fast path looks there first */
 	uint64_t *bm;    /* the fast path's map of the line's special bytes, bm_words words */
 	size_t bm_words;
+	int wide_map;    /* the map is made with AVX-512BW (else SSE2) */
 	char why[256];
 	struct st_error err;
 };

@@ -14,6 +14,9 @@
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#endif
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -730,6 +733,32 @@ static void fast_bitmap(uint64_t *bm, const char *p, size_t len)
 	}
 	bm[w] = bits | ~UINT64_C(0) << k; /* k < 64 */
 }
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#define FAST_WIDE_MAP 1
+/* fast_bitmap() with AVX-512BW, where the CPU has it (ing_wctx_init() asks): a word of the
+ * map from one 64-byte load and three compares, the last word by a masked load, which reads
+ * nothing past the line. */
+__attribute__((target("avx512bw"))) static void fast_bitmap_avx512(uint64_t *bm, const char *p,
+								 size_t len)
+{
+	const __m512i quote = _mm512_set1_epi8('"'), bslash = _mm512_set1_epi8('\\'),
+		      space = _mm512_set1_epi8(0x20);
+	size_t w = 0, at = 0;
+	__mmask64 m;
+	__m512i v;
+
+	for (; len - at >= 64; at += 64) {
+		v = _mm512_loadu_si512((const void *)(p + at));
+		bm[w++] = _mm512_cmpeq_epi8_mask(v, quote) | _mm512_cmpeq_epi8_mask(v, bslash) |
+			  _mm512_cmplt_epi8_mask(v, space);
+	}
+	m = (UINT64_C(1) << (len - at)) - 1; /* len - at < 64 */
+	v = _mm512_maskz_loadu_epi8(m, (const void *)(p + at));
+	bm[w] = ((_mm512_cmpeq_epi8_mask(v, quote) | _mm512_cmpeq_epi8_mask(v, bslash) |
+		  _mm512_cmplt_epi8_mask(v, space)) & m) | ~m;
+}
+#endif
 #endif
 
 #ifdef __SSE2__
@@ -816,7 +845,7 @@ static inline size_t fast_string_end(const uint64_t *bm, const char *p, size_t l
 /* The index past an integer of one to nine digits at p[i] (an optional '-', no leading
  * zero, not followed by a fraction or exponent), which every numeric type takes; 0 for any
  * other text. */
-static size_t short_int_end(const char *p, size_t len, size_t i)
+static inline size_t short_int_end(const char *p, size_t len, size_t i)
 {
 	size_t j = i + (p[i] == '-'), d = 0;
 
@@ -901,6 +930,7 @@ static inline int fast_keep(const uint64_t *bm, const char *p, size_t len, size_
 	return 0;
 }
 
+#ifndef __SSE2__
 /* Whether the member key whose first 24 bytes are a, b, d (as memcpy loads them) is field
  * h's: '"name":' with a name that needs no escape, compared under h's mask. */
 static inline int quick_key_is(const struct spec *h, uint64_t a, uint64_t b, uint64_t d)
@@ -909,6 +939,88 @@ static inline int quick_key_is(const struct spec *h, uint64_t a, uint64_t b, uin
 				 ((b ^ h->key_word[1]) & h->key_mask[1]) |
 				 ((d ^ h->key_word[2]) & h->key_mask[2]));
 }
+#endif
+
+/* fast_hash() where the output has no room for the pseudonym in place: through a buffer. */
+static int fast_hash_copy(struct fast *f, const struct spec *s, const char *text, size_t tlen)
+{
+	char q[PII_PSEUDONYM_MAX + 2];
+	int k = pii_pseudonymize(f->w->h, s->norm, s->category, text, tlen,
+				 f->w->ing->o.country_code, q + 1, &f->w->err);
+
+	if (k < 0)
+		return -1;
+	q[0] = '"';
+	q[k + 1] = '"';
+	return fast_flush(f, f->i) || st_buf_add(&f->w->out, q, (size_t)k + 2) ? -1 : 0;
+}
+
+/* A pseudonymized value of spec s at f->i: a string, or an integer as short_int_end() takes
+ * it, hashed straight into the output. Returns 1 when it took the value, 0 when the value is
+ * not one of those (fast_other() then takes it), -1 when the record must go the full way. */
+static inline int fast_hash(struct fast *f, const struct spec *s)
+{
+	const char *p = f->line, *text;
+	char c = p[f->i];
+	size_t end = 0, tlen;
+	struct st_buf *o;
+	int k;
+
+	if (!((s->quick == Q_HASH_STRING && c == '"') ||
+	      (s->quick == Q_HASH_INT && (end = short_int_end(p, f->len, f->i)))))
+		return 0;
+	text = p + f->i;
+	tlen = end - f->i;
+	if (c == '"') {
+		uint8_t esc;
+
+		if (!(end = fast_string_end(f->bm, p, f->len, f->i, &esc)))
+			return -1;
+		text = p + f->i + 1;
+		tlen = end - f->i - 2;
+		if (esc) {
+			tlen = st_json_unescape(text, tlen, f->w->tmp);
+			text = f->w->tmp;
+		}
+	}
+	/* Where the output has room for the pending input, the quotes and the longest
+	 * pseudonym, it is written there directly. */
+	o = &f->w->out;
+	if (o->p && f->i - f->pend + PII_PSEUDONYM_MAX + 3 < o->cap - o->len &&
+	    f->i - f->pend + PII_PSEUDONYM_MAX + 2 <= o->max - o->len) {
+		char *at = o->p + o->len;
+		size_t pn = f->i - f->pend;
+
+		memcpy(at, p + f->pend, pn);
+		at[pn] = '"';
+		k = pii_pseudonymize(f->w->h, s->norm, s->category, text, tlen,
+				     f->w->ing->o.country_code, at + pn + 1, &f->w->err);
+		if (k < 0) { /* not of its kind, or a system error: the full path says */
+			o->p[o->len] = '\0';
+			return -1;
+		}
+		at[pn + 1 + (size_t)k] = '"';
+		at[pn + 2 + (size_t)k] = '\0';
+		o->len += pn + 2 + (size_t)k;
+	} else if (fast_hash_copy(f, s, text, tlen)) {
+		return -1;
+	}
+	f->i = f->pend = end;
+	return 1;
+}
+
+#ifdef __SSE2__
+/* quick_key_is() for a key whose first 16 bytes are v and next 8 d: the first 16 bytes of
+ * '"name":' compared at once, under the field's key16_mask. */
+static inline int quick_key16_is(const struct spec *h, __m128i v, uint64_t d)
+{
+	unsigned eq = (unsigned)_mm_movemask_epi8(
+		_mm_cmpeq_epi8(v, _mm_loadu_si128((const __m128i *)(const void *)h->key_word)));
+
+	return h->quick_key &&
+	       !(((eq & h->key16_mask) ^ h->key16_mask) | ((d ^ h->key_word[2]) & h->key_mask[2]));
+}
+#endif
 
 /* An object of spec s, at its '{'. root: the record itself. The read position is kept in
  * a local, and handed to f->i only around the calls that take f. */
@@ -936,6 +1048,17 @@ static int fast_object(struct fast *f, const struct spec *s, int root)
 			 * key matched here is the field's name exactly, as find_spec_from()
 			 * would match it. */
 			if (len - at >= 24) {
+#ifdef __SSE2__
+				__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + at));
+				uint64_t d;
+
+				memcpy(&d, p + at + 16, 8);
+				for (size_t t = hint; t < nf && t < hint + 3; t++)
+					if (quick_key16_is(&fields[t], v, d)) {
+						fi = t;
+						break;
+					}
+#else
 				uint64_t a, b, d;
 
 				memcpy(&a, p + at, 8);
@@ -946,6 +1069,7 @@ static int fast_object(struct fast *f, const struct spec *s, int root)
 						fi = t;
 						break;
 					}
+#endif
 			}
 			if (fi == nf && hint < nf && fields[hint].plain &&
 			    (!fields[hint].quick_key || len - at < 24)) {
@@ -1010,7 +1134,9 @@ static int fast_object(struct fast *f, const struct spec *s, int root)
 					return -1;
 				if (!r) {
 					f->i = i;
-					if (fast_other(f, m))
+					if (m->quick >= Q_HASH_STRING)
+						r = fast_hash(f, m);
+					if (r < 0 || (!r && fast_other(f, m)))
 						return -1;
 					i = f->i;
 				}
@@ -1035,12 +1161,14 @@ static int fast_value(struct fast *f, const struct spec *s)
 {
 	int r = fast_keep(f->bm, f->line, f->len, &f->i, s);
 
+	if (!r)
+		r = fast_hash(f, s);
 	if (r)
 		return r > 0 ? 0 : -1;
 	return fast_other(f, s);
 }
 
-/* A value of spec s at f->i that fast_keep() did not take. */
+/* A value of spec s at f->i that neither fast_keep() nor fast_hash() took. */
 static int fast_other(struct fast *f, const struct spec *s)
 {
 	const char *p = f->line;
@@ -1049,61 +1177,7 @@ static int fast_other(struct fast *f, const struct spec *s)
 	size_t rlen = 0;
 	int kind = SC_RAW;
 	char c = p[f->i];
-	size_t end = 0;
 
-	/* Pseudonymized: a string, or an integer as above, hashed straight into the output. */
-	if ((s->quick == Q_HASH_STRING && c == '"') ||
-	    (s->quick == Q_HASH_INT && (end = short_int_end(p, f->len, f->i)))) {
-		char q[PII_PSEUDONYM_MAX + 2];
-		struct st_buf *o;
-		const char *text = p + f->i;
-		size_t tlen = end - f->i;
-		int k;
-
-		if (c == '"') {
-			uint8_t esc;
-
-			if (!(end = fast_string_end(f->bm, p, f->len, f->i, &esc)))
-				return -1;
-			text = p + f->i + 1;
-			tlen = end - f->i - 2;
-			if (esc) {
-				tlen = st_json_unescape(text, tlen, f->w->tmp);
-				text = f->w->tmp;
-			}
-		}
-		/* Where the output has room for the pending input, the quotes and the longest
-		 * pseudonym, it is written there directly; else through q. */
-		o = &f->w->out;
-		if (o->p && f->i - f->pend + PII_PSEUDONYM_MAX + 3 < o->cap - o->len &&
-		    f->i - f->pend + PII_PSEUDONYM_MAX + 2 <= o->max - o->len) {
-			char *at = o->p + o->len;
-			size_t pn = f->i - f->pend;
-
-			memcpy(at, p + f->pend, pn);
-			at[pn] = '"';
-			k = pii_pseudonymize(f->w->h, s->norm, s->category, text, tlen,
-					     f->w->ing->o.country_code, at + pn + 1, &f->w->err);
-			if (k < 0) { /* not of its kind, or a system error: the full path says */
-				o->p[o->len] = '\0';
-				return -1;
-			}
-			at[pn + 1 + (size_t)k] = '"';
-			at[pn + 2 + (size_t)k] = '\0';
-			o->len += pn + 2 + (size_t)k;
-		} else {
-			k = pii_pseudonymize(f->w->h, s->norm, s->category, text, tlen,
-					     f->w->ing->o.country_code, q + 1, &f->w->err);
-			if (k < 0)
-				return -1;
-			q[0] = '"';
-			q[k + 1] = '"';
-			if (fast_flush(f, f->i) || st_buf_add(o, q, (size_t)k + 2))
-				return -1;
-		}
-		f->i = f->pend = end;
-		return 0;
-	}
 	if (c == 'n') {
 		if (!s->nullable || f->len - f->i < 4 || memcmp(p + f->i, "null", 4))
 			return -1;
@@ -1163,6 +1237,24 @@ static int fast_other(struct fast *f, const struct spec *s)
 	return 0;
 }
 
+/* Whether a[0, n) equals b[0, n), where a has room bytes readable and b 16 at least when
+ * n < 16: such runs, with room in a, by one 16-byte compare instead of a call. */
+static inline int same_bytes(const char *a, const char *b, size_t n, size_t room)
+{
+#ifdef __SSE2__
+	if (n < 16 && room >= 16) {
+		unsigned eq = (unsigned)_mm_movemask_epi8(
+			_mm_cmpeq_epi8(_mm_loadu_si128((const __m128i *)(const void *)a),
+				       _mm_loadu_si128((const __m128i *)(const void *)b)));
+
+		return (eq | ~((1u << n) - 1)) == 0xffffffffu;
+	}
+#else
+	(void)room;
+#endif
+	return !memcmp(a, b, n);
+}
+
 /* The plan a pattern's record names, read from a '"label":"' in the line (where the last
  * record had it, else the first): the walk then checks that this is the record's own label
  * member. NULL when there is none that the fast path can take. */
@@ -1177,7 +1269,7 @@ static const struct plan *fast_plan(struct fast *f)
 	if (!nk)
 		return NULL;
 	/* Any '"label":"' will do: the walk checks that it is the record's own. */
-	if (hint + nk <= f->len && !memcmp(f->line + hint, ing->label_key, nk))
+	if (hint + nk <= f->len && same_bytes(f->line + hint, ing->label_key, nk, f->len - hint))
 		at = f->line + hint;
 	else if (!(at = memmem(f->line, f->len, ing->label_key, nk)))
 		return NULL;
@@ -1204,7 +1296,8 @@ static const struct plan *fast_plan(struct fast *f)
 	vlen = (size_t)(q - v);
 	f->label_at = (size_t)(v - 1 - f->line);
 	for (size_t k = 0; k < ing->nplans; k++)
-		if (ing->plans[k].short_len == vlen && !memcmp(ing->plans[k].short_name, v, vlen))
+		if (ing->plans[k].short_len == vlen &&
+		    same_bytes(v, ing->plans[k].short_key, vlen, f->len - (size_t)(v - f->line)))
 			return &ing->plans[k];
 	return NULL;
 }
@@ -1229,7 +1322,12 @@ static int fast_record(struct wctx *w, const char *line, size_t len)
 		w->bm = bm;
 		w->bm_words = n;
 	}
-	fast_bitmap(w->bm, line, len);
+#ifdef FAST_WIDE_MAP
+	if (w->wide_map)
+		fast_bitmap_avx512(w->bm, line, len);
+	else
+#endif
+		fast_bitmap(w->bm, line, len);
 	f.bm = w->bm;
 #endif
 	/* A record's own phone region comes from its parsed country field: the full way. */
@@ -1361,6 +1459,10 @@ int ing_wctx_init(struct wctx *w, const struct pii_ingest *ing, struct st_error 
 	st_buf_init(&w->out, max * 4 + 4096);
 	st_buf_init(&w->val, max * 4 + 4096);
 	st_buf_init(&w->rej, max * 8 + 4096);
+#ifdef FAST_WIDE_MAP
+	__builtin_cpu_init();
+	w->wide_map = __builtin_cpu_supports("avx512bw") != 0;
+#endif
 	w->tmp = st_malloc(max + 1);
 	if (!w->tmp)
 		return st_error_oom(err);

@@ -1,9 +1,13 @@
 /* Normalizers: canonical e-mail, E.164 phone and IP address text, so that equivalent inputs
  * give the same pseudonym. */
 #include "pii.h"
+#include "norm_int.h"
 #include "utf8.h"
 
 #include <arpa/inet.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 #include <string.h>
 
 int pii_norm_parse(const char *name)
@@ -49,15 +53,51 @@ static void trim(const char **s, size_t *len)
 		(*len)--;
 }
 
-static int norm_email(const char *v, size_t len, char *out)
+/* The index of the first ASCII capital or white space in v[0, len), or len. */
+static size_t upper_or_space(const char *v, size_t len)
+{
+	size_t i = 0;
+
+#ifdef __SSE2__
+	/* Sixteen bytes at a time: c - 'A' <= 25 or c - '\t' <= 4 (unsigned), or c == ' '. */
+	for (; len - i >= 16; i += 16) {
+		__m128i c = _mm_loadu_si128((const __m128i *)(const void *)(v + i));
+		__m128i up = _mm_sub_epi8(c, _mm_set1_epi8('A')), ws = _mm_sub_epi8(c, _mm_set1_epi8('\t'));
+		unsigned hit = (unsigned)_mm_movemask_epi8(_mm_or_si128(
+			_mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(up, _mm_set1_epi8(25)), up),
+				     _mm_cmpeq_epi8(_mm_min_epu8(ws, _mm_set1_epi8(4)), ws)),
+			_mm_cmpeq_epi8(c, _mm_set1_epi8(' '))));
+
+		if (hit)
+			return i + (size_t)__builtin_ctz(hit);
+	}
+#endif
+	for (; i < len && !(v[i] >= 'A' && v[i] <= 'Z') && !is_space(v[i]); i++)
+		;
+	return i;
+}
+
+/* With res, an address with no capital letter is its own normal form: *res points at it
+ * (trimmed) and nothing is written; else *res is out. */
+static int norm_email(const char *v, size_t len, char *out, const char **res)
 {
 	const char *at;
+	size_t i = 0;
 
 	trim(&v, &len);
 	at = len ? memchr(v, '@', len) : NULL;
 	if (!at || at == v || at == v + len - 1 || len >= PII_NORM_MAX)
 		return -1;
-	for (size_t i = 0; i < len; i++) {
+	if (res) {
+		i = upper_or_space(v, len);
+		if (i == len) {
+			*res = v;
+			return (int)len;
+		}
+		*res = out;
+		memcpy(out, v, i);
+	}
+	for (; i < len; i++) {
 		char c = v[i];
 
 		if (is_space(c))
@@ -240,7 +280,9 @@ static int canonical_ipv4(const char *s, size_t n)
 	return i == n;
 }
 
-static int norm_ip(const char *v, size_t len, char *out)
+/* With res, an address already in its normal form (IPv4) is taken where it is: *res points
+ * at it (trimmed) and nothing is written; else *res is out. */
+static int norm_ip(const char *v, size_t len, char *out, const char **res)
 {
 	unsigned char bin[16];
 	char buf[64];
@@ -249,6 +291,10 @@ static int norm_ip(const char *v, size_t len, char *out)
 	if (!len || len >= sizeof(buf))
 		return -1;
 	if (canonical_ipv4(v, len)) { /* most addresses: already in their normal form */
+		if (res) {
+			*res = v;
+			return (int)len;
+		}
 		memcpy(out, v, len);
 		out[len] = '\0';
 		return (int)len;
@@ -270,17 +316,31 @@ int pii_normalize(int norm, const char *value, size_t len, const char *country_c
 {
 	switch (norm) {
 	case PII_NORM_EMAIL:
-		return norm_email(value, len, out);
+		return norm_email(value, len, out, NULL);
 	case PII_NORM_PHONE:
 		return norm_phone(value, len, country_code, out);
 	case PII_NORM_IP:
-		return norm_ip(value, len, out);
+		return norm_ip(value, len, out, NULL);
 	default:
 		if (len >= PII_NORM_MAX)
 			return -1;
 		memcpy(out, value, len);
 		out[len] = '\0';
 		return (int)len;
+	}
+}
+
+int pii_normalize_view(int norm, const char *value, size_t len, const char *country_code,
+		       char *out, const char **res)
+{
+	*res = out;
+	switch (norm) {
+	case PII_NORM_EMAIL:
+		return norm_email(value, len, out, res);
+	case PII_NORM_IP:
+		return norm_ip(value, len, out, res);
+	default:
+		return pii_normalize(norm, value, len, country_code, out);
 	}
 }
 

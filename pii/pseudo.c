@@ -4,6 +4,7 @@
 #include "pii.h"
 #include "alloc.h"
 #include "blake2b.h"
+#include "norm_int.h"
 
 #include <sodium.h>
 #include <string.h>
@@ -188,18 +189,20 @@ int pii_pseudonymize(struct pii_pseudonymizer *h, int norm, const char *category
 		     size_t len, const char *country_code, char *out, struct st_error *err)
 {
 	char nv[PII_NORM_MAX];
+	const char *v;
 	int n;
 
 	if (norm == PII_NORM_NONE)
 		return pii_pseudonym(h, category, value, len, out, err);
-	n = pii_normalize(norm, value, len, country_code, nv);
+	n = pii_normalize_view(norm, value, len, country_code, nv, &v);
 	if (n < 0) {
 		sodium_memzero(nv, sizeof(nv)); /* the normalizer may have written part of it */
 		return PII_NOT_OF_KIND;
 	}
 	len = (size_t)n;
-	n = pii_pseudonym(h, category, nv, len, out, err);
-	sodium_memzero(nv, len); /* only the bytes the normalizer wrote: this is per value */
+	n = pii_pseudonym(h, category, v, len, out, err);
+	if (v == nv) /* else the value was hashed where it is, and nv holds none of it */
+		sodium_memzero(nv, len); /* only the bytes the normalizer wrote: this is per value */
 	return n;
 }
 

@@ -3,7 +3,9 @@
 # under audit.key and only the head's Ed25519 signature, so a checkpoint edited without the
 # key (an older one, not the head) is still caught and named; one with no mac (made before
 # schema 5) is checked by its signature; a schema 4 log and a schema 3 one are upgraded once
-# and open again. After every command the WAL is empty, so audit.db alone holds every record.
+# and open again. The WAL holds the last commands' frames until a command folds it into
+# audit.db; the first write after that lays zeros where the next frames go, and a copy of
+# audit.db with that WAL holds every record.
 . "$(dirname "$0")/lib.sh"
 require sqlite3 python3 jq
 V1=$STEWARD_SRC/tests/helpers/audit_v1.py
@@ -41,8 +43,22 @@ expect_jq .signatures 1
 # ---- the log at rest: the last commands' frames in the WAL (below the fold), kept from
 # command to command; a copy of audit.db with its WAL holds every record, and once the WAL
 # is folded in, audit.db alone does ----
-wal=$(stat -c %s "$WS/.steward/audit.db-wal")
-check 'the WAL holds the last commands, under 64 pages' [ "$wal" -gt 0 -a "$wal" -lt $((64 * 4120 + 32)) ]
+# The WAL file keeps zeros past its frames (audit/log.c: wal_prepare()), so its frames are
+# counted: those after the header whose salts are the header's.
+wal_frames() {
+	python3 - "$1" <<'EOF'
+import struct, sys
+d = open(sys.argv[1], "rb").read()
+n = 0
+if len(d) >= 32 and struct.unpack(">I", d[:4])[0] in (0x377F0682, 0x377F0683):
+    size, salt, at = struct.unpack(">I", d[8:12])[0], d[16:24], 32
+    while at + 24 + size <= len(d) and d[at + 8:at + 16] == salt:
+        n, at = n + 1, at + 24 + size
+print(n)
+EOF
+}
+wal=$(wal_frames "$WS/.steward/audit.db-wal")
+check "the WAL holds the last commands, under 64 pages ($wal)" [ "$wal" -gt 0 -a "$wal" -lt 64 ]
 RECORDS=$(q 'SELECT count(*) FROM records') # sqlite3, the last to close it, folds the WAL in
 mkdir -p "$TMP/alone/.steward"
 cp "$WS/steward.yaml" "$TMP/alone/"
@@ -59,6 +75,13 @@ while [ "$(stat -c %s "$WS/.steward/audit.db-wal")" -gt 0 ] && [ $i -lt 40 ]; do
 done
 check "more than one command before the fold ($i)" [ "$i" -gt 1 ]
 expect_equal 0 "$(stat -c %s "$WS/.steward/audit.db-wal")" "a command's end folds the WAL in and empties it (after $i commands)"
+# the next command's first write fills the empty WAL with zeros for the frames to come
+# (80 of 4 KiB and a header), so that its syncs and the next ones change no file size
+steward search order >/dev/null
+expect_equal $((80 * 4120 + 32)) "$(stat -c %s "$WS/.steward/audit.db-wal")" "the first write after the fold lays zeros for the frames to come"
+check "and its record is a frame in it ($(wal_frames "$WS/.steward/audit.db-wal"))" [ "$(wal_frames "$WS/.steward/audit.db-wal")" -gt 0 ]
+steward search order >/dev/null
+expect_equal $((80 * 4120 + 32)) "$(stat -c %s "$WS/.steward/audit.db-wal")" "the next command writes in place: the size stays"
 RECORDS=$(q 'SELECT count(*) FROM records')
 rm -rf "$TMP/alone"
 mkdir -p "$TMP/alone/.steward"

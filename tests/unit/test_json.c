@@ -198,6 +198,90 @@ static void dump_like_jansson(void)
 	}
 }
 
+/* st_json_parse_filter's test: skips the members named "skip", and at depth 2 "deep". */
+static int skip_some(void *u, const char *buf, const struct st_jtape *t, const uint32_t *path,
+		     size_t depth, const char *key, size_t len, int key_escaped)
+{
+	(void)buf;
+	(void)t;
+	(void)path;
+	(void)key_escaped;
+	++*(int *)u;
+	return (len == 4 && !memcmp(key, "skip", 4)) ||
+	       (depth == 2 && len == 4 && !memcmp(key, "deep", 4));
+}
+
+/* Members left off the tape: their text is still checked, the count leaves them out, and
+ * what a reader of every value refuses in them is flagged. */
+static void filtered(void)
+{
+	static const struct {
+		const char *text;
+		int odd;
+	} kept[] = {
+		{"{\"a\":1,\"skip\":{\"x\":[1,{\"y\":null}],\"z\":\"s\\n\"},\"b\":{\"deep\":[true,false]"
+		 ",\"c\":2},\"deep\":3}", 0},
+		{"{\"skip\":\"a\\u0000b\"}", 1},
+		{"{\"skip\":{\"k\\u0000\":1}}", 1},
+		{"{\"skip\":[\"\\\\u0000\"]}", 0},
+		{"{\"skip\":123456789012345678901}", 1},
+		{"{\"skip\":1e999}", 1},
+		{"{\"skip\":[1.5,-3,{}]}", 0},
+	};
+	static const struct {
+		const char *text;
+		int code;
+		size_t offset;
+	} refused[] = {
+		{"{\"skip\":[1,]}", ST_JE_SYNTAX, 11},
+		{"{\"skip\":{\"a\" 1}}", ST_JE_SYNTAX, 13},
+		{"{\"skip\":\"\\x\"}", ST_JE_ESCAPE, 9},
+		{"{\"skip\":[1}", ST_JE_SYNTAX, 10},
+		{"{\"skip\":tru}", ST_JE_SYNTAX, 8},
+		{"{\"skip\":{", ST_JE_SYNTAX, 9},
+	};
+	char deep[200];
+	struct st_jerr e;
+	uint32_t b;
+	int calls = 0;
+
+	CHECK(st_json_parse_filter(kept[0].text, strlen(kept[0].text), ST_JSON_MAX_DEPTH, skip_some,
+				   &calls, &tape, &e) == 0);
+	/* root, a, b, b.c, deep (depth 1 is kept) */
+	CHECK(tape.n == 5 && tape.v[0].count == 3 && !tape.skipped_odd && calls == 6);
+	CHECK(st_json_get(kept[0].text, &tape, 0, "skip") == 0);
+	b = st_json_get(kept[0].text, &tape, 0, "b");
+	CHECK(b && tape.v[b].count == 1 && st_json_get(kept[0].text, &tape, b, "c"));
+	CHECK(st_json_get(kept[0].text, &tape, 0, "deep") != 0);
+	for (size_t i = 1; i < sizeof(kept) / sizeof(*kept); i++) {
+		CHECK(st_json_parse_filter(kept[i].text, strlen(kept[i].text), ST_JSON_MAX_DEPTH,
+					   skip_some, &calls, &tape, &e) == 0);
+		CHECK(tape.n == 1 && tape.skipped_odd == kept[i].odd);
+	}
+	for (size_t i = 0; i < sizeof(refused) / sizeof(*refused); i++) {
+		int r = st_json_parse_filter(refused[i].text, strlen(refused[i].text),
+					     ST_JSON_MAX_DEPTH, skip_some, &calls, &tape, &e);
+
+		if (!t_check(r == -1 && e.code == refused[i].code && e.offset == refused[i].offset,
+			     refused[i].text, __FILE__, __LINE__))
+			printf("#   got r=%d code=%d offset=%zu\n", r, e.code, e.offset);
+	}
+	/* The depth limit counts the containers around a skipped member. */
+	memcpy(deep, "{\"skip\":", 8);
+	memset(deep + 8, '[', 64);
+	memset(deep + 72, ']', 64);
+	memcpy(deep + 136, "}", 2);
+	CHECK(st_json_parse_filter(deep, strlen(deep), ST_JSON_MAX_DEPTH, skip_some, &calls, &tape,
+				   &e) == -1 &&
+	      e.code == ST_JE_DEPTH && e.offset == 71);
+	CHECK(st_json_parse_filter(deep + 8, 128, ST_JSON_MAX_DEPTH, skip_some, &calls, &tape, &e) ==
+	      0);
+	/* A reserved tape is used as it is. */
+	CHECK(st_json_tape_reserve(&tape, 600000) == 0 && tape.big && tape.cap >= 600000);
+	ok("[1,[2]]");
+	CHECK(tape.big && tape.n == 4 && tape.cap >= 600000);
+}
+
 int main(void)
 {
 	char deep[200], out[64];
@@ -249,6 +333,7 @@ int main(void)
 	lookups();
 	collapse();
 	dump_like_jansson();
+	filtered();
 	{ /* A tape of over 8 MB moves to a big buffer (alloc.h) and stays usable. */
 		size_t n = 400000, len = 2 * n + 1;
 		char *text = malloc(len + 1);

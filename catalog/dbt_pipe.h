@@ -1,0 +1,36 @@
+/* The rows of a dbt manifest written on a second thread (catalog/dbt_pipe.c), so that
+ * SQLite's work overlaps the reading of the manifest. Internal to catalog/. */
+#ifndef CATALOG_DBT_PIPE_H
+#define CATALOG_DBT_PIPE_H
+
+#include <sqlite3.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "rowbatch.h"
+
+#define CATALOG_DBT_PIPE_MAX_STMT 4
+
+struct catalog_dbt_pipe;
+
+/* Starts the writer thread. Targets 0 to nb - 1 are the row batches b[] (what[]: their
+ * messages), targets nb to nb + nst - 1 the statements st[] (st_what[]). From then until
+ * catalog_dbt_pipe_finish() only the writer uses db, b[] and st[]. Returns 0, or -1 when
+ * no thread or memory could be had (*out NULL: write directly instead). */
+int catalog_dbt_pipe_start(struct catalog_dbt_pipe **out, struct catalog_rowbatch *b,
+			   const char *const *what, size_t nb, sqlite3 *db, sqlite3_stmt *const *st,
+			   const char *const *st_what, size_t nst);
+/* Queues, in order: the next value of a batch's row (catalog_rowbatch_int/_text) or of a
+ * statement's parameters (the first, the second... until its step), text s NULL as SQL
+ * NULL; or the step of a statement, which must end SQLITE_DONE. Return 0, or -1 when out
+ * of memory (the pipe is still to be finished). */
+int catalog_dbt_pipe_int(struct catalog_dbt_pipe *p, int target, int64_t v);
+int catalog_dbt_pipe_text(struct catalog_dbt_pipe *p, int target, const char *s, size_t n);
+int catalog_dbt_pipe_step(struct catalog_dbt_pipe *p, int target);
+/* Waits until every queued value is written, stops the thread and frees p (NULL is fine).
+ * Returns 0, or -1 with err: the first failure of the writer, after which it wrote
+ * nothing. */
+int catalog_dbt_pipe_finish(struct catalog_dbt_pipe *p, struct st_error *err);
+
+#endif

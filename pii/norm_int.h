@@ -1,0 +1,15 @@
+/* Private to pii/: the normalizers' form for the pseudonymizer, which hashes a value that is
+ * already in its normal form where it is, without a copy to wipe. */
+#ifndef PII_NORM_INT_H
+#define PII_NORM_INT_H
+
+#include <stddef.h>
+
+/* As pii_normalize(), except that when the normal form of value is bytes of value itself (an
+ * e-mail address without capitals, an IPv4 address as format_ipv4() writes it; either after
+ * trimming), *res points at them within value and out is left unwritten; else *res is out.
+ * Returns the normal form's length, or -1 when value is not of the kind. */
+int pii_normalize_view(int norm, const char *value, size_t len, const char *country_code,
+		       char *out, const char **res);
+
+#endif

@@ -1,0 +1,54 @@
+#!/bin/sh
+# A manifest of 64 datasets or more is written by a second thread (catalog/dbt_pipe.c):
+# the rows and ids are those of a load on one thread, and a name declared already stops
+# the thread before its row, to be refused or kept elsewhere in the same words.
+. "$(dirname "$0")/lib.sh"
+require sqlite3
+
+DB=$WS/.steward/catalog.db
+init_ws
+cd "$TMP" || exit 99
+mkdir -p a/target b/target desc
+python3 "$STEWARD_SRC/bench/gen_manifest.py" --models 100 --out a/target/manifest.json >/dev/null
+cp a/target/manifest.json b/target/manifest.json
+# Figures from the manifest, computed here: datasets (enabled models, seeds, snapshots,
+# sources) and their columns.
+python3 - a/target/manifest.json >figures <<'PY'
+import json, sys
+m = json.load(open(sys.argv[1]))
+nodes = [n for n in list(m["nodes"].values()) + list(m["sources"].values())
+         if n["resource_type"] in ("model", "seed", "snapshot", "source")
+         and n.get("config", {}).get("enabled", True)
+         and n.get("config", {}).get("materialized") != "ephemeral"]
+print(len(nodes), sum(len(n.get("columns", {})) for n in nodes))
+clash = [n for n in nodes if n["resource_type"] == "model"][40]
+print("%s-%s.%s" % (clash["database"], clash["schema"], clash.get("alias") or clash["name"]))
+print(clash["unique_id"])
+PY
+set -- $(cat figures)
+NDS=$1 NFIELDS=$2 CLASH=$3 CLASH_ID=$4
+expect_exit 0 steward catalog load a/target/manifest.json
+expect_stdout_line "catalog: $NDS datasets ($NDS versions)"
+expect_equal "$NDS $NFIELDS" \
+	"$(sqlite3 "$DB" "SELECT (SELECT count(*) FROM datasets), (SELECT count(*) FROM fields)" | tr '|' ' ')" \
+	'datasets and fields, as the manifest has them'
+expect_equal "1 $NDS" "$(sqlite3 "$DB" 'SELECT min(id), max(id) FROM datasets' | tr '|' ' ')" \
+	'ids given in order from 1'
+expect_equal "$NDS" "$(sqlite3 "$DB" 'SELECT count(DISTINCT dataset_id) FROM aliases')" \
+	'every dataset has its alias'
+expect_equal 0 "$(sqlite3 "$DB" 'SELECT count(*) FROM fields WHERE dataset_id NOT IN (SELECT id FROM datasets)')" \
+	'every field belongs to a dataset'
+
+# A second copy: every dataset is declared already, from the first one on.
+expect_exit 0 steward catalog load a/target/manifest.json b/target/manifest.json
+expect_stdout_line "catalog: $NDS datasets ($NDS versions), $NDS warnings"
+expect_stderr_line "b/target/manifest.json: warning: nodes.\"$CLASH_ID\": dataset '$CLASH' is already declared by a/target/manifest.json; it is kept there, and lineage joins it by name"
+
+# A descriptor declares the 41st: the manifest is refused there, and nothing is stored.
+init_ws "$TMP/ws2"
+printf 'kind: table\nname: %s\nfields:\n  - {name: id, type: int, pii: none}\n' "$CLASH" >desc/clash.yaml
+expect_exit 3 "$STEWARD" --home "$TMP/ws2" catalog load a/target/manifest.json desc
+expect_stderr_line "a/target/manifest.json: error: nodes.\"$CLASH_ID\": dataset '$CLASH' is already declared by a descriptor (a descriptor adds to a dbt dataset with 'extends')"
+expect_equal 0 "$(sqlite3 "$TMP/ws2/.steward/catalog.db" 'SELECT count(*) FROM datasets')" \
+	'nothing was loaded'
+done_testing
