@@ -34,8 +34,8 @@
 #define PER_IP_LIMIT 64            /* connections at once from one address */
 #define CONN_TIMEOUT_S 30          /* an idle or slow connection is closed after this */
 #define CONN_MEMORY (64 * 1024)    /* per connection: headers and the URL */
-#define THREADS_PER_CPU 32         /* the default workers, up to THREADS_MAX */
-#define THREADS_MAX 64
+#define HANDLES_PER_CPU 32         /* audit logs and catalogs opened at the start, up to */
+#define HANDLES_MAX SERVE_IDLE_MAX /* HANDLES_MAX (with --threads N: N) */
 
 /* ---- Time, text and the access log --------------------------------------------------- */
 
@@ -655,10 +655,15 @@ static int listen_unix(const char *path, struct st_error *err)
 	return fd;
 }
 
+/* A daemon on ep: with threads, a pool of that many threads, each with the connections it
+ * took (a request waits while its thread answers another connection's); with none, a
+ * thread for each connection. A worker waits for the audit log's sync for most of a
+ * request, so that no request waits behind another's. */
 static struct MHD_Daemon *start(struct endpoint *ep, unsigned threads, const struct sockaddr *sa,
 				int fd)
 {
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC |
+			 (threads ? MHD_USE_EPOLL : MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL);
 
 	if (sa)
 		flags |= sa->sa_family == AF_INET6 ? MHD_USE_IPv6 : 0;
@@ -678,17 +683,16 @@ int serve_run(const struct serve_opts *o, struct st_error *err)
 	struct sockaddr_storage ss;
 	socklen_t sslen = 0;
 	sigset_t set, old;
-	unsigned threads = o->threads;
+	unsigned threads = o->threads, handles = threads;
 	int sig = 0, ret = -1, have_key = 0;
 
 	if (!threads) {
-		/* A worker spends most of a request waiting for the audit log's syncs, and the
-		 * records of the workers waiting at once are written together: many workers a
-		 * CPU, and with one a connection (wrk's 64) none waits behind another's request. */
+		/* A thread a connection (start()); the handles kept open for them: many a CPU,
+		 * since a worker spends most of a request waiting for the audit log's sync. */
 		long n = sysconf(_SC_NPROCESSORS_ONLN);
 
-		threads = n > 0 && n < THREADS_MAX / THREADS_PER_CPU ? (unsigned)n * THREADS_PER_CPU
-								       : THREADS_MAX;
+		handles = n > 0 && n < HANDLES_MAX / HANDLES_PER_CPU ? (unsigned)n * HANDLES_PER_CPU
+								     : HANDLES_MAX;
 	}
 	if (!o->listen && !o->socket)
 		return st_error_set(err, ST_E_USAGE, "nothing to listen on");
@@ -701,18 +705,13 @@ int serve_run(const struct serve_opts *o, struct st_error *err)
 	if (!(s.group = audit_group_new()))
 		return st_error_oom(err);
 	serve_cache_init(&s.cache, !o->no_cache);
-	if (pthread_key_create(&s.key, serve_close_log)) {
+	if (pthread_key_create(&s.key, serve_worker_end)) {
 		audit_group_free(s.group);
 		serve_cache_release(&s.cache);
-		return st_error_set(err, ST_E_SYSTEM, "cannot make the workers' keys");
-	}
-	if (pthread_key_create(&s.cat_key, serve_close_catalog)) {
-		pthread_key_delete(s.key);
-		audit_group_free(s.group);
-		serve_cache_release(&s.cache);
-		return st_error_set(err, ST_E_SYSTEM, "cannot make the workers' keys");
+		return st_error_set(err, ST_E_SYSTEM, "cannot make the workers' key");
 	}
 	have_key = 1;
+	pthread_mutex_init(&s.idle.mu, NULL);
 	pthread_mutex_init(&s.ident, NULL);
 	pthread_mutex_init(&s.out, NULL);
 	pthread_mutex_init(&s.roles.mu, NULL);
@@ -722,6 +721,7 @@ int serve_run(const struct serve_opts *o, struct st_error *err)
 	sigaddset(&set, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &set, &old);
 	signal(SIGPIPE, SIG_IGN);
+	serve_workers_open(&s, handles);
 	if (o->socket && (s.unix_fd = listen_unix(o->socket, err)) < 0)
 		goto out;
 	if (o->listen && !(s.tcp = start(&s.tcp_ep, threads, (struct sockaddr *)&ss, -1))) {
@@ -769,6 +769,8 @@ out:
 	if (o->socket && (s.unx || s.unix_fd >= 0 || ret == 0))
 		unlink(o->socket);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	serve_workers_close(&s); /* the workers are gone: theirs are idle */
+	pthread_mutex_destroy(&s.idle.mu);
 	pthread_mutex_destroy(&s.ident);
 	pthread_mutex_destroy(&s.out);
 	pthread_mutex_destroy(&s.roles.mu);
@@ -777,7 +779,6 @@ out:
 	serve_cache_release(&s.cache);
 	if (have_key) {
 		pthread_key_delete(s.key);
-		pthread_key_delete(s.cat_key);
 	}
 	return ret;
 }
