@@ -119,7 +119,6 @@ struct server {
 	pthread_key_t key; /* per worker thread: the handles it holds (worker.c) */
 	struct serve_idle idle;
 	pthread_mutex_t ident; /* the password and group databases and steward.yaml, when read */
-	pthread_mutex_t out;   /* one access line at a time */
 	struct role_cache roles;
 	struct audit_group *group; /* the workers' audit records, written in groups */
 	struct serve_cache cache;  /* the search API's answers */

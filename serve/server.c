@@ -47,14 +47,19 @@ static double since(const struct timespec *t0)
 	return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
-/* One line in the Common Log Format, with the time in UTC and the seconds taken. */
-static void access_line(struct server *s, struct MHD_Connection *c, const struct request *r)
+/* One line in the Common Log Format, with the time in UTC and the seconds taken: formatted
+ * first, then written in one write(2), which no other line's write splits (a line is under
+ * PIPE_BUF bytes; a regular file's writes are serialized by the kernel), so that no worker
+ * waits for another's write to the log. */
+static void access_line(struct MHD_Connection *c, const struct request *r)
 {
 	const union MHD_ConnectionInfo *ci =
 		MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	char host[NI_MAXHOST] = "-", when[64], user[128];
+	char host[NI_MAXHOST] = "-", when[64], user[128], line[2048];
 	time_t now = time(NULL);
 	struct tm tm;
+	size_t len, done = 0;
+	int n;
 
 	if (r->on_socket)
 		snprintf(host, sizeof(host), "unix");
@@ -66,12 +71,22 @@ static void access_line(struct server *s, struct MHD_Connection *c, const struct
 		snprintf(host, sizeof(host), "?");
 	gmtime_r(&now, &tm);
 	strftime(when, sizeof(when), "%d/%b/%Y:%H:%M:%S +0000", &tm);
-	pthread_mutex_lock(&s->out);
-	fprintf(stderr, "%s - %s [%s] \"%s %s %s\" %d %zu %.6f\n", host,
-		r->user[0] ? serve_escaped(r->user, user, sizeof(user)) : "-", when, r->method, r->path,
-		r->version, r->status, r->bytes, since(&r->start));
-	fflush(stderr);
-	pthread_mutex_unlock(&s->out);
+	n = snprintf(line, sizeof(line), "%s - %s [%s] \"%s %s %s\" %d %zu %.6f\n", host,
+		     r->user[0] ? serve_escaped(r->user, user, sizeof(user)) : "-", when,
+		     r->method, r->path, r->version, r->status, r->bytes, since(&r->start));
+	if (n < 0)
+		return;
+	len = (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1; /* cut: still a line */
+	line[len - 1] = '\n';
+	while (done < len) {
+		ssize_t w = write(STDERR_FILENO, line + done, len - done);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			break; /* the log is gone: the request was answered all the same */
+		done += (size_t)w;
+	}
 }
 
 /* ---- Who is asking -------------------------------------------------------------------- */
@@ -564,18 +579,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
-	const struct endpoint *ep = cls;
-	struct server *s = ep->s;
 	struct request *r = *req_cls;
 	const union MHD_ConnectionInfo *ci;
 
+	(void)cls;
 	(void)toe;
 	if (!r)
 		return;
 	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_HTTP_STATUS);
 	if (ci && !r->status)
 		r->status = (int)ci->http_status;
-	access_line(s, c, r);
+	access_line(c, r);
 	if (r->body) /* a form may hold a subject's value or a token */
 		sodium_memzero(r->body, r->body_len);
 	st_free(r->body);
@@ -713,7 +727,6 @@ int serve_run(const struct serve_opts *o, struct st_error *err)
 	have_key = 1;
 	pthread_mutex_init(&s.idle.mu, NULL);
 	pthread_mutex_init(&s.ident, NULL);
-	pthread_mutex_init(&s.out, NULL);
 	pthread_mutex_init(&s.roles.mu, NULL);
 	/* The workers inherit this mask: only the main thread takes the stop signals. */
 	sigemptyset(&set);
@@ -772,7 +785,6 @@ out:
 	serve_workers_close(&s); /* the workers are gone: theirs are idle */
 	pthread_mutex_destroy(&s.idle.mu);
 	pthread_mutex_destroy(&s.ident);
-	pthread_mutex_destroy(&s.out);
 	pthread_mutex_destroy(&s.roles.mu);
 	st_free(s.roles.yaml);
 	audit_group_free(s.group);
