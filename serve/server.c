@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -34,8 +35,23 @@
 #define PER_IP_LIMIT 64            /* connections at once from one address */
 #define CONN_TIMEOUT_S 30          /* an idle or slow connection is closed after this */
 #define CONN_MEMORY (64 * 1024)    /* per connection: headers and the URL */
+#define FILES_A_CONNECTION 6       /* its socket; its thread's catalog.db, audit.db and -wals (5) */
 #define HANDLES_PER_CPU 32         /* audit logs and catalogs opened at the start, up to */
 #define HANDLES_MAX SERVE_IDLE_MAX /* HANDLES_MAX (with --threads N: N) */
+
+/* Raises the soft limit of open files towards the hard one, to what CONN_LIMIT connections
+ * with a thread each (and the handles kept idle) hold: a distribution's default of 1024
+ * would fail the opens of the 120th connection's thread. */
+static void enough_files(void)
+{
+	struct rlimit rl;
+	rlim_t want = (rlim_t)(CONN_LIMIT + SERVE_IDLE_MAX) * FILES_A_CONNECTION + 64;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur >= want)
+		return;
+	rl.rlim_cur = rl.rlim_max != RLIM_INFINITY && rl.rlim_max < want ? rl.rlim_max : want;
+	setrlimit(RLIMIT_NOFILE, &rl);
+}
 
 /* ---- Time, text and the access log --------------------------------------------------- */
 
@@ -712,6 +728,7 @@ int serve_run(const struct serve_opts *o, struct st_error *err)
 		return st_error_set(err, ST_E_USAGE, "nothing to listen on");
 	if (st_mhd_load(err) || st_gvc_load(err)) /* loaded on first use: here, not mid-request */
 		return -1;
+	enough_files();
 	if (o->listen && parse_listen(o->listen, &ss, &sslen, err))
 		return -1;
 	s.tcp_ep.s = s.unix_ep.s = &s;

@@ -70,4 +70,22 @@ run steward audit log --json --action serve.whoami
 expect_equal 40 "$(jq length "$OUT")" '40 whoami: 40 records'
 expect_exit 0 steward audit verify
 expect_stdout_contains 'audit log intact: '
+# ---- a soft limit of open files below what 256 connections' threads hold is raised ----
+hard=$(ulimit -Hn)
+if [ -r /proc/self/limits ] && { [ "$hard" = unlimited ] || [ "$hard" -ge 2048 ]; }; then
+	mkfifo serve2.out
+	(
+		ulimit -Sn 256
+		exec "$STEWARD" --home "$WS" serve --listen 127.0.0.1:0 >serve2.out 2>serve2.err
+	) &
+	pid=$!
+	exec 3<serve2.out
+	IFS= read -r l1 <&3
+	soft=$(awk '/^Max open files/ { print $4 }' "/proc/$pid/limits")
+	kill -TERM "$pid"
+	wait "$pid" || true
+	exec 3<&-
+	expect_equal 1 "$([ "$soft" -ge 1984 ] && echo 1)" "soft limit 256 raised to $soft (>= 1984)"
+fi
+
 done_testing
