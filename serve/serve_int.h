@@ -109,8 +109,8 @@ struct serve_cache {
 struct serve_idle {
 	pthread_mutex_t mu;
 	size_t nlogs, ncats;
-	struct audit_log *logs[SERVE_IDLE_MAX];
-	struct catalog *cats[SERVE_IDLE_MAX];
+	void *logs[SERVE_IDLE_MAX]; /* struct audit_log * */
+	void *cats[SERVE_IDLE_MAX]; /* struct catalog * */
 };
 
 struct server {

@@ -50,36 +50,50 @@ static int open_catalog(struct server *s, struct catalog **c, struct st_error *e
 	return 0;
 }
 
+/* An idle handle of v (*n of them), taken, or NULL when there is none. */
+static void *take(struct serve_idle *idle, void **v, size_t *n)
+{
+	void *h = NULL;
+
+	pthread_mutex_lock(&idle->mu);
+	if (*n)
+		h = v[--*n];
+	pthread_mutex_unlock(&idle->mu);
+	return h;
+}
+
+/* Gives h back to v (*n of them) unless SERVE_IDLE_MAX are there. Returns 1 when it was. */
+static int give(struct serve_idle *idle, void **v, size_t *n, void *h)
+{
+	int kept = 0;
+
+	pthread_mutex_lock(&idle->mu);
+	if (h && *n < SERVE_IDLE_MAX) {
+		v[(*n)++] = h;
+		kept = 1;
+	}
+	pthread_mutex_unlock(&idle->mu);
+	return kept;
+}
+
 struct audit_log *serve_worker_log(struct server *s, struct st_error *err)
 {
-	struct serve_idle *idle = &s->idle;
 	struct worker *w = worker_of(s, err);
 
-	if (!w || w->log)
-		return w ? w->log : NULL;
-	pthread_mutex_lock(&idle->mu);
-	if (idle->nlogs)
-		w->log = idle->logs[--idle->nlogs];
-	pthread_mutex_unlock(&idle->mu);
-	if (!w->log && audit_open(&w->log, s->o->ws->state_dir, s->o->version, 0, err))
+	if (w && !w->log && !(w->log = take(&s->idle, s->idle.logs, &s->idle.nlogs)) &&
+	    audit_open(&w->log, s->o->ws->state_dir, s->o->version, 0, err))
 		w->log = NULL;
-	return w->log;
+	return w ? w->log : NULL;
 }
 
 struct catalog *serve_worker_catalog(struct server *s, struct st_error *err)
 {
-	struct serve_idle *idle = &s->idle;
 	struct worker *w = worker_of(s, err);
 
-	if (!w || w->cat)
-		return w ? w->cat : NULL;
-	pthread_mutex_lock(&idle->mu);
-	if (idle->ncats)
-		w->cat = idle->cats[--idle->ncats];
-	pthread_mutex_unlock(&idle->mu);
-	if (!w->cat && open_catalog(s, &w->cat, err))
+	if (w && !w->cat && !(w->cat = take(&s->idle, s->idle.cats, &s->idle.ncats)) &&
+	    open_catalog(s, &w->cat, err))
 		w->cat = NULL;
-	return w->cat;
+	return w ? w->cat : NULL;
 }
 
 void serve_worker_end(void *p)
@@ -89,18 +103,10 @@ void serve_worker_end(void *p)
 
 	/* This thread's statements go first: only the handles, clean, are passed on. */
 	st_sql_cache_thread(0);
-	pthread_mutex_lock(&idle->mu);
-	if (w->log && idle->nlogs < SERVE_IDLE_MAX) {
-		idle->logs[idle->nlogs++] = w->log;
-		w->log = NULL;
-	}
-	if (w->cat && idle->ncats < SERVE_IDLE_MAX) {
-		idle->cats[idle->ncats++] = w->cat;
-		w->cat = NULL;
-	}
-	pthread_mutex_unlock(&idle->mu);
-	audit_free(w->log); /* more than are kept idle */
-	catalog_free(w->cat);
+	if (!give(idle, idle->logs, &idle->nlogs, w->log))
+		audit_free(w->log); /* more than are kept idle */
+	if (!give(idle, idle->cats, &idle->ncats, w->cat))
+		catalog_free(w->cat);
 	st_free(w);
 }
 
@@ -110,11 +116,15 @@ void serve_workers_open(struct server *s, size_t n)
 	struct st_error ignored = ST_ERROR_INIT;
 
 	for (size_t i = 0; i < n && i < SERVE_IDLE_MAX; i++) {
-		if (audit_open(&idle->logs[idle->nlogs], s->o->ws->state_dir, s->o->version, 0,
-			       &ignored) ||
-		    !++idle->nlogs || open_catalog(s, &idle->cats[idle->ncats], &ignored))
+		struct audit_log *log;
+		struct catalog *cat;
+
+		if (audit_open(&log, s->o->ws->state_dir, s->o->version, 0, &ignored))
 			return; /* the first request that needs one says why */
-		idle->ncats++;
+		idle->logs[idle->nlogs++] = log;
+		if (open_catalog(s, &cat, &ignored))
+			return;
+		idle->cats[idle->ncats++] = cat;
 	}
 }
 

@@ -44,19 +44,11 @@ expect_equal 40 "$(grep -c '^200$' seq.codes)" '40 connections one after another
 
 # ---- a handle given back sees the catalog as it is now ----
 mkdir more
-cat >more/zebra.yaml <<'EOF2'
-kind: table
-name: lab.zebrafish
-description: Zebrafish tank readings.
-owner: lab
-columns:
-  - {name: tank_id, type: int64, pii: none}
-EOF2
+printf 'kind: table\nname: ops.threads_probe\nowner: ops\ncolumns: [{name: n, type: int64, pii: none}]\n' \
+	>more/probe.yaml
 expect_exit 0 steward catalog load "$STEWARD_SRC/examples/catalog" more
-code=$(get card /api/v1/datasets/lab.zebrafish)
-
-expect_equal 200 "$code" "a dataset loaded since: 200"
-expect_jq .name '"lab.zebrafish"' card.json
+expect_equal 200 "$(get card /api/v1/datasets/ops.threads_probe)" 'a dataset loaded since: 200'
+expect_jq .name '"ops.threads_probe"' card.json
 
 kill -TERM "$pid"
 wait "$pid"
@@ -70,6 +62,7 @@ run steward audit log --json --action serve.whoami
 expect_equal 40 "$(jq length "$OUT")" '40 whoami: 40 records'
 expect_exit 0 steward audit verify
 expect_stdout_contains 'audit log intact: '
+
 # ---- a soft limit of open files below what 256 connections' threads hold is raised ----
 hard=$(ulimit -Hn)
 if [ -r /proc/self/limits ] && { [ "$hard" = unlimited ] || [ "$hard" -ge 2048 ]; }; then
