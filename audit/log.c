@@ -1761,8 +1761,11 @@ void audit_fold(struct audit_log *log)
 	}
 	if (log->wal_frames < fold)
 		return;
-	/* As in wal_settle(): waits for no one; what another connection holds stays. */
+	/* As in wal_settle(): waits for no one; what another connection holds stays. The frames
+	 * are copied first while the other threads go on writing (PASSIVE), so that the fold
+	 * that empties the WAL, which holds their writes off, copies only those that came since. */
 	sqlite3_busy_timeout(log->db, 0);
+	sqlite3_wal_checkpoint_v2(log->db, "main", SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
 	sqlite3_wal_checkpoint_v2(log->db, "main", SQLITE_CHECKPOINT_TRUNCATE, &frames, &done);
 	sqlite3_busy_timeout(log->db, BUSY_MS);
 	log->wal_frames = 0; /* tried: the next commit's hook says how many remain */

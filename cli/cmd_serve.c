@@ -84,7 +84,7 @@ const struct cli_cmd cli_cmd_serve = {
 	"  --socket PATH       also listen on a Unix socket (mode 0660): the caller is the\n"
 	"                      connecting OS user, by the kernel's peer credentials\n"
 	"  --no-tcp            only the Unix socket\n"
-	"  --threads N         worker threads (default: 32 per CPU, at most 64)\n"
+	"  --threads N         a pool of N worker threads (default: a thread a connection)\n"
 	"  --no-cache          compute every answer: keep no search or card answer of the\n"
 	"                      API until the catalog changes (to measure, or to rule it out)\n",
 	cmd_serve,

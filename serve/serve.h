@@ -11,7 +11,7 @@ struct serve_opts {
 	const struct catalog_workspace *ws; /* the workspace served (owned by the caller) */
 	const char *listen;  /* "HOST:PORT" for TCP (loopback by default); NULL: no TCP */
 	const char *socket;  /* a Unix socket path; NULL: none */
-	unsigned threads;    /* worker threads; 0: 32 per CPU, at most 64 */
+	unsigned threads;    /* a pool of worker threads; 0: a thread a connection */
 	int no_cache;        /* 1: no search or card answer is kept (serve/cache.c) */
 	const char *version; /* steward's version, for records and /api/v1/health */
 	const char *exe;     /* the steward binary POST /api/v1/cli runs commands with

@@ -20,6 +20,7 @@
 #define SERVE_TEXT_MAX 512               /* a path or a message as logged */
 
 struct server;
+struct catalog;
 struct sqlite3;
 struct sqlite3_stmt;
 
@@ -102,13 +103,22 @@ struct serve_cache {
 	struct serve_cache_entry v[SERVE_CACHE_SLOTS];
 };
 
+#define SERVE_IDLE_MAX 64 /* handles of each kind kept open for the next thread */
+
+/* The audit logs and catalogs no thread holds (worker.c), under mu. */
+struct serve_idle {
+	pthread_mutex_t mu;
+	size_t nlogs, ncats;
+	void *logs[SERVE_IDLE_MAX]; /* struct audit_log * */
+	void *cats[SERVE_IDLE_MAX]; /* struct catalog * */
+};
+
 struct server {
 	const struct serve_opts *o;
 	struct endpoint tcp_ep, unix_ep;
-	pthread_key_t key;     /* per worker thread: its audit log (struct audit_log *) */
-	pthread_key_t cat_key; /* per worker thread: its catalog (struct catalog *) */
+	pthread_key_t key; /* per worker thread: the handles it holds (worker.c) */
+	struct serve_idle idle;
 	pthread_mutex_t ident; /* the password and group databases and steward.yaml, when read */
-	pthread_mutex_t out;   /* one access line at a time */
 	struct role_cache roles;
 	struct audit_group *group; /* the workers' audit records, written in groups */
 	struct serve_cache cache;  /* the search API's answers */
@@ -274,10 +284,15 @@ struct audit_log *serve_worker_log(struct server *s, struct st_error *err);
 /* The calling worker thread's catalog, opened at its first use. NULL with err. */
 struct catalog *serve_worker_catalog(struct server *s, struct st_error *err);
 
-/* The thread-key destructors of a worker's audit log and catalog (the server creates the
- * keys with them). */
-void serve_close_log(void *p);
-void serve_close_catalog(void *p);
+/* The destructor of s->key: when a worker thread ends, its audit log and catalog become
+ * idle (up to SERVE_IDLE_MAX of each; more are closed), its statements finalized. */
+void serve_worker_end(void *p);
+/* Opens n audit logs and n catalogs (at most SERVE_IDLE_MAX) as idle handles, so that no
+ * request waits for an open; stops at the first that fails (a request that needs one then
+ * opens it, and answers why it cannot). */
+void serve_workers_open(struct server *s, size_t n);
+/* Closes the idle handles, once no worker thread is left. */
+void serve_workers_close(struct server *s);
 
 /* ---- The search API's kept answers (cache.c) ---------------------------------------------- */
 

@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -31,11 +32,28 @@
 #include <unistd.h>
 
 #define CONN_LIMIT 256             /* connections at once */
-#define PER_IP_LIMIT 64            /* connections at once from one address */
+/* Connections at once from one address: a closed one counts until the listening thread has
+ * joined its thread, which a busy machine delays (wrk's 64 reconnecting at once were refused). */
+#define PER_IP_LIMIT 128
 #define CONN_TIMEOUT_S 30          /* an idle or slow connection is closed after this */
 #define CONN_MEMORY (64 * 1024)    /* per connection: headers and the URL */
-#define THREADS_PER_CPU 32         /* the default workers, up to THREADS_MAX */
-#define THREADS_MAX 64
+#define FILES_A_CONNECTION 6       /* its socket; its thread's catalog.db, audit.db and -wals (5) */
+#define HANDLES_PER_CPU 32         /* audit logs and catalogs opened at the start, up to */
+#define HANDLES_MAX SERVE_IDLE_MAX /* HANDLES_MAX (with --threads N: N) */
+
+/* Raises the soft limit of open files towards the hard one, to what CONN_LIMIT connections
+ * with a thread each (and the handles kept idle) hold: a distribution's default of 1024
+ * would fail the opens of the 120th connection's thread. */
+static void enough_files(void)
+{
+	struct rlimit rl;
+	rlim_t want = (rlim_t)(CONN_LIMIT + SERVE_IDLE_MAX) * FILES_A_CONNECTION + 64;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur >= want)
+		return;
+	rl.rlim_cur = rl.rlim_max != RLIM_INFINITY && rl.rlim_max < want ? rl.rlim_max : want;
+	setrlimit(RLIMIT_NOFILE, &rl);
+}
 
 /* ---- Time, text and the access log --------------------------------------------------- */
 
@@ -47,14 +65,19 @@ static double since(const struct timespec *t0)
 	return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
-/* One line in the Common Log Format, with the time in UTC and the seconds taken. */
-static void access_line(struct server *s, struct MHD_Connection *c, const struct request *r)
+/* One line in the Common Log Format, with the time in UTC and the seconds taken: formatted
+ * first, then written in one write(2), which no other line's write splits (a line is under
+ * PIPE_BUF bytes; a regular file's writes are serialized by the kernel), so that no worker
+ * waits for another's write to the log. */
+static void access_line(struct MHD_Connection *c, const struct request *r)
 {
 	const union MHD_ConnectionInfo *ci =
 		MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	char host[NI_MAXHOST] = "-", when[64], user[128];
+	char host[NI_MAXHOST] = "-", when[64], user[128], line[2048];
 	time_t now = time(NULL);
 	struct tm tm;
+	size_t len, done = 0;
+	int n;
 
 	if (r->on_socket)
 		snprintf(host, sizeof(host), "unix");
@@ -66,12 +89,22 @@ static void access_line(struct server *s, struct MHD_Connection *c, const struct
 		snprintf(host, sizeof(host), "?");
 	gmtime_r(&now, &tm);
 	strftime(when, sizeof(when), "%d/%b/%Y:%H:%M:%S +0000", &tm);
-	pthread_mutex_lock(&s->out);
-	fprintf(stderr, "%s - %s [%s] \"%s %s %s\" %d %zu %.6f\n", host,
-		r->user[0] ? serve_escaped(r->user, user, sizeof(user)) : "-", when, r->method, r->path,
-		r->version, r->status, r->bytes, since(&r->start));
-	fflush(stderr);
-	pthread_mutex_unlock(&s->out);
+	n = snprintf(line, sizeof(line), "%s - %s [%s] \"%s %s %s\" %d %zu %.6f\n", host,
+		     r->user[0] ? serve_escaped(r->user, user, sizeof(user)) : "-", when,
+		     r->method, r->path, r->version, r->status, r->bytes, since(&r->start));
+	if (n < 0)
+		return;
+	len = (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1; /* cut: still a line */
+	line[len - 1] = '\n';
+	while (done < len) {
+		ssize_t w = write(STDERR_FILENO, line + done, len - done);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			break; /* the log is gone: the request was answered all the same */
+		done += (size_t)w;
+	}
 }
 
 /* ---- Who is asking -------------------------------------------------------------------- */
@@ -564,18 +597,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
-	const struct endpoint *ep = cls;
-	struct server *s = ep->s;
 	struct request *r = *req_cls;
 	const union MHD_ConnectionInfo *ci;
 
+	(void)cls;
 	(void)toe;
 	if (!r)
 		return;
 	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_HTTP_STATUS);
 	if (ci && !r->status)
 		r->status = (int)ci->http_status;
-	access_line(s, c, r);
+	access_line(c, r);
 	if (r->body) /* a form may hold a subject's value or a token */
 		sodium_memzero(r->body, r->body_len);
 	st_free(r->body);
@@ -655,10 +687,15 @@ static int listen_unix(const char *path, struct st_error *err)
 	return fd;
 }
 
+/* A daemon on ep: with threads, a pool of that many threads, each with the connections it
+ * took (a request waits while its thread answers another connection's); with none, a
+ * thread for each connection. A worker waits for the audit log's sync for most of a
+ * request, so that no request waits behind another's. */
 static struct MHD_Daemon *start(struct endpoint *ep, unsigned threads, const struct sockaddr *sa,
 				int fd)
 {
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC |
+			 (threads ? MHD_USE_EPOLL : MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL);
 
 	if (sa)
 		flags |= sa->sa_family == AF_INET6 ? MHD_USE_IPv6 : 0;
@@ -678,22 +715,22 @@ int serve_run(const struct serve_opts *o, struct st_error *err)
 	struct sockaddr_storage ss;
 	socklen_t sslen = 0;
 	sigset_t set, old;
-	unsigned threads = o->threads;
+	unsigned threads = o->threads, handles = threads;
 	int sig = 0, ret = -1, have_key = 0;
 
 	if (!threads) {
-		/* A worker spends most of a request waiting for the audit log's syncs, and the
-		 * records of the workers waiting at once are written together: many workers a
-		 * CPU, and with one a connection (wrk's 64) none waits behind another's request. */
+		/* A thread a connection (start()); the handles kept open for them: many a CPU,
+		 * since a worker spends most of a request waiting for the audit log's sync. */
 		long n = sysconf(_SC_NPROCESSORS_ONLN);
 
-		threads = n > 0 && n < THREADS_MAX / THREADS_PER_CPU ? (unsigned)n * THREADS_PER_CPU
-								       : THREADS_MAX;
+		handles = n > 0 && n < HANDLES_MAX / HANDLES_PER_CPU ? (unsigned)n * HANDLES_PER_CPU
+								     : HANDLES_MAX;
 	}
 	if (!o->listen && !o->socket)
 		return st_error_set(err, ST_E_USAGE, "nothing to listen on");
 	if (st_mhd_load(err) || st_gvc_load(err)) /* loaded on first use: here, not mid-request */
 		return -1;
+	enough_files();
 	if (o->listen && parse_listen(o->listen, &ss, &sslen, err))
 		return -1;
 	s.tcp_ep.s = s.unix_ep.s = &s;
@@ -701,20 +738,14 @@ int serve_run(const struct serve_opts *o, struct st_error *err)
 	if (!(s.group = audit_group_new()))
 		return st_error_oom(err);
 	serve_cache_init(&s.cache, !o->no_cache);
-	if (pthread_key_create(&s.key, serve_close_log)) {
+	if (pthread_key_create(&s.key, serve_worker_end)) {
 		audit_group_free(s.group);
 		serve_cache_release(&s.cache);
-		return st_error_set(err, ST_E_SYSTEM, "cannot make the workers' keys");
-	}
-	if (pthread_key_create(&s.cat_key, serve_close_catalog)) {
-		pthread_key_delete(s.key);
-		audit_group_free(s.group);
-		serve_cache_release(&s.cache);
-		return st_error_set(err, ST_E_SYSTEM, "cannot make the workers' keys");
+		return st_error_set(err, ST_E_SYSTEM, "cannot make the workers' key");
 	}
 	have_key = 1;
+	pthread_mutex_init(&s.idle.mu, NULL);
 	pthread_mutex_init(&s.ident, NULL);
-	pthread_mutex_init(&s.out, NULL);
 	pthread_mutex_init(&s.roles.mu, NULL);
 	/* The workers inherit this mask: only the main thread takes the stop signals. */
 	sigemptyset(&set);
@@ -722,6 +753,7 @@ int serve_run(const struct serve_opts *o, struct st_error *err)
 	sigaddset(&set, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &set, &old);
 	signal(SIGPIPE, SIG_IGN);
+	serve_workers_open(&s, handles);
 	if (o->socket && (s.unix_fd = listen_unix(o->socket, err)) < 0)
 		goto out;
 	if (o->listen && !(s.tcp = start(&s.tcp_ep, threads, (struct sockaddr *)&ss, -1))) {
@@ -769,15 +801,15 @@ out:
 	if (o->socket && (s.unx || s.unix_fd >= 0 || ret == 0))
 		unlink(o->socket);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	serve_workers_close(&s); /* the workers are gone: theirs are idle */
+	pthread_mutex_destroy(&s.idle.mu);
 	pthread_mutex_destroy(&s.ident);
-	pthread_mutex_destroy(&s.out);
 	pthread_mutex_destroy(&s.roles.mu);
 	st_free(s.roles.yaml);
 	audit_group_free(s.group);
 	serve_cache_release(&s.cache);
 	if (have_key) {
 		pthread_key_delete(s.key);
-		pthread_key_delete(s.cat_key);
 	}
 	return ret;
 }
