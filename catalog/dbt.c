@@ -626,6 +626,7 @@ struct mfload {
 	 * (a dataset row of version 1 before the manifest) stops the pipe, to be refused as
 	 * before. */
 	struct catalog_dbt_pipe *pipe;
+	const char *pipe_what[B_COUNT]; /* the batches' names for its messages, read as it runs */
 	int64_t next_id;
 	struct smap taken;
 };
@@ -2437,7 +2438,6 @@ static int doc_load(struct catalog_dbt_ctx *x, const char *display, const unsign
 static int pipe_start(struct mfload *m)
 {
 	static const char *const st_what[] = {"cannot store dataset"};
-	const char *what[B_COUNT];
 	sqlite3_stmt *st;
 	int rc;
 
@@ -2462,10 +2462,10 @@ static int pipe_start(struct mfload *m)
 	if (rc != SQLITE_DONE)
 		return st_sql_error(m->x->err, m->x->db, "cannot read datasets");
 	for (int i = 0; i < B_COUNT; i++)
-		what[i] = b_def[i].what;
+		m->pipe_what[i] = b_def[i].what;
 	/* No thread: the rows are written here, as they are then. */
-	(void)catalog_dbt_pipe_start(&m->pipe, m->b, what, B_COUNT, m->x->db, &m->q[Q_DS_INS],
-				     st_what, 1);
+	(void)catalog_dbt_pipe_start(&m->pipe, m->b, m->pipe_what, B_COUNT, m->x->db,
+				     &m->q[Q_DS_INS], st_what, 1);
 	return 0;
 }
 

@@ -16,7 +16,8 @@ struct catalog_dbt_pipe;
 
 /* Starts the writer thread. Targets 0 to nb - 1 are the row batches b[] (what[]: their
  * messages), targets nb to nb + nst - 1 the statements st[] (st_what[]). From then until
- * catalog_dbt_pipe_finish() only the writer uses db, b[] and st[]. Returns 0, or -1 when
+ * catalog_dbt_pipe_finish() only the writer uses db, b[] and st[]; those and the arrays
+ * what[], st[] and st_what[] must outlive it (the writer reads them). Returns 0, or -1 when
  * no thread or memory could be had (*out NULL: write directly instead). */
 int catalog_dbt_pipe_start(struct catalog_dbt_pipe **out, struct catalog_rowbatch *b,
 			   const char *const *what, size_t nb, sqlite3 *db, sqlite3_stmt *const *st,
