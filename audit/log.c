@@ -1005,6 +1005,18 @@ static int sync_wal_file(struct audit_log *log, sqlite3_file *wal)
 	return rc;
 }
 
+/* The log's open WAL file, or NULL when there is none (a log not in WAL mode). */
+static sqlite3_file *wal_file(struct audit_log *log)
+{
+	sqlite3_file *wal = NULL;
+
+	if (sqlite3_file_control(log->db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &wal) !=
+		    SQLITE_OK ||
+	    !wal || !wal->pMethods)
+		return NULL;
+	return wal;
+}
+
 /* Inside a write transaction (which holds the WAL's write lock, so no other connection
  * writes it or rebuilds its index from it): when the WAL is empty, as a fold leaves it, fills
  * its first WAL_PREPARE_BYTES with zeros. The commits up to the next fold then write blocks
@@ -1015,12 +1027,10 @@ static int sync_wal_file(struct audit_log *log, sqlite3_file *wal)
 static void wal_prepare(struct audit_log *log)
 {
 	static const unsigned char zeros[16384];
-	sqlite3_file *wal = NULL;
+	sqlite3_file *wal = wal_file(log);
 	sqlite3_int64 size = -1;
 
-	if (sqlite3_file_control(log->db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &wal) !=
-		    SQLITE_OK ||
-	    !wal || !wal->pMethods || wal->pMethods->xFileSize(wal, &size) != SQLITE_OK || size)
+	if (!wal || wal->pMethods->xFileSize(wal, &size) != SQLITE_OK || size)
 		return;
 	for (int off = 0; off < WAL_PREPARE_BYTES; off += (int)sizeof(zeros)) {
 		int n = WAL_PREPARE_BYTES - off < (int)sizeof(zeros) ? WAL_PREPARE_BYTES - off
@@ -1037,14 +1047,12 @@ static void wal_prepare(struct audit_log *log)
 static int wal_sync(struct audit_log *log, struct st_error *err)
 {
 	struct writer *w = log->writer;
-	sqlite3_file *wal = NULL;
+	sqlite3_file *wal;
 	int rc = 0;
 
 	/* No WAL open: the log is not in WAL mode (a file system without shared memory), and
 	 * its rollback journal syncs every commit itself. */
-	if (sqlite3_file_control(log->db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &wal) !=
-		    SQLITE_OK ||
-	    !wal || !wal->pMethods) {
+	if (!(wal = wal_file(log))) {
 		log->unsynced = 0;
 		return 0;
 	}
@@ -1538,6 +1546,16 @@ static void row_from_entry(struct audit_log *log, const struct audit_entry *e,
 	r->pii = audit_action_touches_pii(e->action);
 }
 
+/* The row of a record to append: the entry's, with its outcome, reason and counts. */
+static void row_from_item(struct audit_log *log, const struct audit_item *it,
+			  struct audit_row *r)
+{
+	row_from_entry(log, it->e, r);
+	r->outcome = audit_outcome_name(it->outcome);
+	r->reason = it->reason;
+	r->counts = it->counts;
+}
+
 int audit_begin(struct audit_log *log, const struct audit_entry *e, struct st_error *err)
 {
 	unsigned char mac[AUDIT_MAC_BYTES];
@@ -1701,10 +1719,7 @@ static int append_batch(struct audit_log *log, const struct audit_item *items, s
 	began = 1;
 	wal_prepare(log);
 	for (size_t i = 0; i < n; i++) {
-		row_from_entry(log, items[i].e, &r);
-		r.outcome = audit_outcome_name(items[i].outcome);
-		r.reason = items[i].reason;
-		r.counts = items[i].counts;
+		row_from_item(log, &items[i], &r);
 		if (append_locked(log, &r, 0, err))
 			goto out;
 	}
@@ -1727,10 +1742,7 @@ int audit_append(struct audit_log *log, const struct audit_entry *e, int outcome
 	struct audit_row r;
 
 	if (!sqlite3_get_autocommit(log->db)) { /* the caller's transaction holds the lock */
-		row_from_entry(log, e, &r);
-		r.outcome = audit_outcome_name(outcome);
-		r.reason = reason;
-		r.counts = counts;
+		row_from_item(log, &item, &r);
 		return append_locked(log, &r, 0, err);
 	}
 	/* on disk before the caller acts on it (as audit_end(), outside the writer lock) */

@@ -20,8 +20,9 @@
 #include <unistd.h>
 
 /* Wall time; with AUDIT_BENCH_CLOCK=faults, the page faults so far (a count, not ms; each
- * costs tens of microseconds in some VMs); with AUDIT_BENCH_CLOCK=cpu, this process's CPU time (user and system), which a
- * busy machine disturbs less but which leaves out the time waiting for the disk. */
+ * costs tens of microseconds in some VMs); with AUDIT_BENCH_CLOCK=cpu, this process's CPU
+ * time (user and system), which a busy machine disturbs less but which leaves out the time
+ * waiting for the disk. */
 static double now_ms(void)
 {
 	static int cpu = -1;
