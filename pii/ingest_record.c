@@ -1295,10 +1295,16 @@ static const struct plan *fast_plan(struct fast *f)
 	}
 	vlen = (size_t)(q - v);
 	f->label_at = (size_t)(v - 1 - f->line);
-	for (size_t k = 0; k < ing->nplans; k++)
-		if (ing->plans[k].short_len == vlen &&
-		    same_bytes(v, ing->plans[k].short_key, vlen, f->len - (size_t)(v - f->line)))
-			return &ing->plans[k];
+	for (size_t k = 0; k < ing->nplans; k++) {
+		const struct plan *p = &ing->plans[k];
+
+		/* short_key holds a name of up to 15 bytes; a longer one is compared whole */
+		if (p->short_len == vlen &&
+		    (vlen < sizeof(p->short_key)
+			     ? same_bytes(v, p->short_key, vlen, f->len - (size_t)(v - f->line))
+			     : !memcmp(v, p->short_name, vlen)))
+			return p;
+	}
 	return NULL;
 }
 
