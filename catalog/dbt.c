@@ -688,11 +688,7 @@ static const char *jstr_of(struct mfload *m, const struct jdoc *d, uint32_t n)
 /* Member key of object o when it is a string that is not empty, else NULL. */
 static const char *jstr(struct mfload *m, const struct jdoc *d, uint32_t o, const char *key)
 {
-	uint32_t n = jget(d, o, key);
-
-	if (!jis(d, n, ST_J_STR) || jn(d, n)->end - jn(d, n)->start == 2)
-		return NULL;
-	return jsv(m, d, n);
+	return jstr_of(m, d, jget(d, o, key));
 }
 
 /* The same in the manifest. */
@@ -779,12 +775,7 @@ static void mf_release(struct mfload *m)
 /* A copy of s in m's arena, or NULL when memory runs out. */
 static char *arena_strdup(struct mfload *m, const char *s)
 {
-	size_t n = strlen(s) + 1;
-	char *p = arena_alloc(&m->strs, n);
-
-	if (p)
-		memcpy(p, s, n);
-	return p;
+	return (char *)jtext(&m->strs, m->x, s, strlen(s), 0);
 }
 
 static int err_at(struct mfload *m, const char *fmt, ...) ST_PRINTF(2, 3);
@@ -1607,24 +1598,15 @@ static int store_ds(struct mfload *m, struct dset *d)
 	if (m->pipe && smap_get(&m->taken, d->name) && pipe_stop(m))
 		goto out; /* the name is declared already: refused below, as before */
 	if (m->pipe) {
-		char *clean = NULL;
-		size_t n = 0;
-		int r;
-
-		if (desc && scrubbed(m, desc, where, &n, &clean))
-			goto out;
 		d->id = m->next_id++;
-		r = btextn(m, PIPE_DS_INS, d->name, strlen(d->name)) ||
+		if (btext(m, PIPE_DS_INS, d->name) ||
 		    btext(m, PIPE_DS_INS, kind_of_rank(first->rank)) ||
-		    btextn(m, PIPE_DS_INS, clean ? clean : desc, clean ? strlen(clean) : n) ||
-		    btext(m, PIPE_DS_INS, owner) || btext(m, PIPE_DS_INS, m->adapter) ||
-		    btext(m, PIPE_DS_INS, st_buf_str(&loc)) || btext(m, PIPE_DS_INS, st_buf_str(&tb)) ||
-		    bint(m, PIPE_DS_INS, certified) || bint(m, PIPE_DS_INS, npii) ||
-		    bint(m, PIPE_DS_INS, m->file_id) || bint(m, PIPE_DS_INS, m->x->gen) ||
-		    bint(m, PIPE_DS_INS, d->id) ||
-		    (catalog_dbt_pipe_step(m->pipe, PIPE_DS_INS) && oom(m->x));
-		st_free(clean);
-		if (r)
+		    batch_scrubbed(m, PIPE_DS_INS, desc, where) || btext(m, PIPE_DS_INS, owner) ||
+		    btext(m, PIPE_DS_INS, m->adapter) || btext(m, PIPE_DS_INS, st_buf_str(&loc)) ||
+		    btext(m, PIPE_DS_INS, st_buf_str(&tb)) || bint(m, PIPE_DS_INS, certified) ||
+		    bint(m, PIPE_DS_INS, npii) || bint(m, PIPE_DS_INS, m->file_id) ||
+		    bint(m, PIPE_DS_INS, m->x->gen) || bint(m, PIPE_DS_INS, d->id) ||
+		    (catalog_dbt_pipe_step(m->pipe, PIPE_DS_INS) && oom(m->x)))
 			goto out;
 		goto stored;
 	}

@@ -27,14 +27,13 @@ struct catalog_dbt_pipe {
 	sqlite3 *db;
 	sqlite3_stmt *const *st; /* targets nb and up */
 	const char *const *st_what;
-	size_t nst;
 	int param[CATALOG_DBT_PIPE_MAX_STMT]; /* the next parameter of each statement */
 
 	struct chunk *cur;		 /* being filled by the reader */
 	struct chunk *head, *tail;	 /* queued */
 	struct chunk *spare;		 /* done, for reuse */
 	size_t queued;
-	int closed, failed, started;
+	int closed, failed;
 	struct st_error err; /* the writer's */
 	pthread_t th;
 	pthread_mutex_t mu;
@@ -146,7 +145,6 @@ int catalog_dbt_pipe_start(struct catalog_dbt_pipe **out, struct catalog_rowbatc
 	p->db = db;
 	p->st = st;
 	p->st_what = st_what;
-	p->nst = nst;
 	st_error_init(&p->err);
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_cond_init(&p->ready, NULL);
@@ -158,7 +156,6 @@ int catalog_dbt_pipe_start(struct catalog_dbt_pipe **out, struct catalog_rowbatc
 		st_free(p);
 		return -1;
 	}
-	p->started = 1;
 	*out = p;
 	return 0;
 }
