@@ -44,27 +44,12 @@ static void skip_ws(struct parser *p)
  * tape, which for a dbt manifest runs to a hundred MB, is otherwise mostly page faults. */
 #define BIG_TAPE (((size_t)8 << 20) / sizeof(struct st_jnode))
 
+/* One node more: doubling, as st_grow() does below BIG_TAPE. */
 static int grow_tape(struct st_jtape *t)
 {
-	struct st_jnode *v;
-
 	if (t->n >= UINT32_MAX)
 		return -1;
-	if (t->cap < BIG_TAPE / 2)
-		return st_grow(&t->v, &t->cap, t->n + 1, sizeof(*t->v));
-	if (t->big) {
-		if (!(v = st_big_realloc(t->v, 2 * t->cap * sizeof(*v))))
-			return -1;
-	} else {
-		if (!(v = st_big_alloc(2 * t->cap * sizeof(*v))))
-			return -1;
-		memcpy(v, t->v, t->n * sizeof(*v));
-		st_free(t->v);
-		t->big = 1;
-	}
-	t->v = v;
-	t->cap *= 2;
-	return 0;
+	return st_json_tape_reserve(t, t->cap < BIG_TAPE / 2 ? t->n + 1 : 2 * t->cap);
 }
 
 int st_json_tape_reserve(struct st_jtape *t, size_t nodes)
@@ -693,6 +678,14 @@ static const char *plain(const char *s, size_t n, int escaped, char *small, char
 	return out;
 }
 
+/* For a key with no escapes: whether its length or first byte tells it is not key, which
+ * spares most members a call to memcmp (st_json_key_is(), st_json_get()). */
+static inline int plain_key_differs(const char *buf, const struct st_jnode *n, const char *key,
+				    size_t len)
+{
+	return n->key_end - n->key_start != len || (len && buf[n->key_start] != key[0]);
+}
+
 int st_json_key_is(const char *buf, const struct st_jnode *n, const char *key, size_t len)
 {
 	char small[KEY_STACK], *heap;
@@ -700,9 +693,8 @@ int st_json_key_is(const char *buf, const struct st_jnode *n, const char *key, s
 	const char *k;
 	int eq;
 
-	if (!n->key_escaped) /* the first byte before a call to memcmp */
-		return n->key_end - n->key_start == len &&
-		       (!len || buf[n->key_start] == key[0]) &&
+	if (!n->key_escaped)
+		return !plain_key_differs(buf, n, key, len) &&
 		       !memcmp(buf + n->key_start, key, len);
 	if (len > n->key_end - n->key_start) /* unescaping never makes a key longer */
 		return 0;
@@ -739,13 +731,12 @@ uint32_t st_json_get(const char *buf, const struct st_jtape *t, uint32_t obj, co
 
 	if (t->v[obj].type != ST_J_OBJ)
 		return 0;
-	/* The length and the first byte are compared here, so that most members cost no
-	 * call; escaped keys take the full comparison. */
+	/* Most members are passed over here with no call; escaped keys take the full
+	 * comparison. */
 	for (uint32_t i = t->v[obj].first; i; i = t->v[i].next) {
 		const struct st_jnode *n = &t->v[i];
 
-		if (!n->key_escaped &&
-		    (n->key_end - n->key_start != len || (len && buf[n->key_start] != key[0])))
+		if (!n->key_escaped && plain_key_differs(buf, n, key, len))
 			continue;
 		if (st_json_key_is(buf, n, key, len)) {
 			found = i;

@@ -1466,7 +1466,6 @@ int ing_wctx_init(struct wctx *w, const struct pii_ingest *ing, struct st_error 
 	st_buf_init(&w->val, max * 4 + 4096);
 	st_buf_init(&w->rej, max * 8 + 4096);
 #ifdef FAST_WIDE_MAP
-	__builtin_cpu_init();
 	w->wide_map = __builtin_cpu_supports("avx512bw") != 0;
 #endif
 	w->tmp = st_malloc(max + 1);
