@@ -775,52 +775,27 @@ static inline size_t bm_next(const uint64_t *bm, size_t j)
 }
 #endif
 
-/* The index past the string whose opening quote is p[i]: plain ASCII is taken here (with bm,
- * the line's fast_bitmap(), by a bit search; without, scanned eight bytes at a time);
- * anything else (an escape, UTF-8, a control character) goes to the parser's own scanner.
- * 0 when the string is not valid. */
+/* The index past the string whose opening quote is p[i]: plain ASCII is taken here (with
+ * SSE2 by a bit search in bm, the line's fast_bitmap(), which fast_record() always makes;
+ * without, scanned eight bytes at a time); anything else (an escape, UTF-8, a control
+ * character) goes to the parser's own scanner. 0 when the string is not valid. */
 static inline size_t fast_string_end(const uint64_t *bm, const char *p, size_t len, size_t i,
 				     uint8_t *escaped)
 {
+#ifndef __SSE2__
 	const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
 	const uint64_t q = 0x2222222222222222ULL, b = 0x5c5c5c5c5c5c5c5cULL;
+#endif
 	size_t j = i + 1;
 
 	*escaped = 0;
-#ifndef __SSE2__
-	(void)bm;
-#else
-	if (bm) {
-		j = bm_next(bm, j);
-		if (j < len && p[j] == '"')
-			return j + 1;
-		return st_json_string_end(p, len, i, escaped);
-	}
-#endif
 #ifdef __SSE2__
-	/* Sixteen bytes at a time where SSE2 is there (every x86-64): a quote, a backslash, or
-	 * a byte below 0x20 or above 0x7f (signed, below 0x20) stops the scan. */
-	{
-		const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\'),
-			      space = _mm_set1_epi8(0x20);
-
-		while (len - j >= 16) {
-			__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + j));
-			unsigned hit = (unsigned)_mm_movemask_epi8(
-				_mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote),
-							  _mm_cmpeq_epi8(v, bslash)),
-					     _mm_cmplt_epi8(v, space)));
-
-			if (hit) {
-				j += (size_t)__builtin_ctz(hit);
-				if (p[j] == '"')
-					return j + 1;
-				return st_json_string_end(p, len, i, escaped);
-			}
-			j += 16;
-		}
-	}
-#endif
+	j = bm_next(bm, j);
+	if (j < len && p[j] == '"')
+		return j + 1;
+	return st_json_string_end(p, len, i, escaped);
+#else
+	(void)bm;
 	while (len - j >= 8) {
 		uint64_t x, hit;
 
@@ -840,6 +815,7 @@ static inline size_t fast_string_end(const uint64_t *bm, const char *p, size_t l
 	if (j < len && p[j] == '"')
 		return j + 1;
 	return st_json_string_end(p, len, i, escaped);
+#endif
 }
 
 /* The index past an integer of one to nine digits at p[i] (an optional '-', no leading
@@ -1279,7 +1255,7 @@ static const struct plan *fast_plan(struct fast *f)
 	 * there is no backslash or control character before it); else by a scan. */
 	q = NULL;
 #ifdef __SSE2__
-	if (f->bm) {
+	{
 		size_t j = bm_next(f->bm, (size_t)(v - f->line));
 
 		if (j < f->len && f->line[j] == '"')
