@@ -19,13 +19,23 @@ void st_buf_init(struct st_buf *b, size_t max);
 /* Appends n bytes. Returns 0, or -1 when out of memory or over the bound (b unchanged). */
 int st_buf_add_slow(struct st_buf *b, const void *data, size_t n) ST_WUR;
 
+/* Where up to n more bytes and their NUL can be written in place, with no growth and
+ * within the bound: b->p + b->len; NULL when they do not fit (st_buf_add() grows the
+ * buffer). A caller that writes there adds what it wrote to b->len and ends it with a NUL. */
+static inline char *st_buf_room(struct st_buf *b, size_t n)
+{
+	return b->p && n < b->cap - b->len && n <= b->max - b->len ? b->p + b->len : NULL;
+}
+
 /* The common case, where the bytes fit, stays inline: it is on the ingest hot path. */
 static inline int st_buf_add(struct st_buf *b, const void *data, size_t n)
 {
+	char *at;
+
 	if (!n)
 		return 0; /* also keeps memcpy away from a NULL source, which is undefined */
-	if (b->p && n < b->cap - b->len && n <= b->max - b->len) {
-		memcpy(b->p + b->len, data, n);
+	if ((at = st_buf_room(b, n))) {
+		memcpy(at, data, n);
 		b->len += n;
 		b->p[b->len] = '\0';
 		return 0;

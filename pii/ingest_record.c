@@ -937,7 +937,7 @@ static int fast_hash_copy(struct fast *f, const struct spec *s, const char *text
 static inline int fast_hash(struct fast *f, const struct spec *s)
 {
 	const char *p = f->line, *text;
-	char c = p[f->i];
+	char c = p[f->i], *at;
 	size_t end = 0, tlen;
 	struct st_buf *o;
 	int k;
@@ -962,9 +962,7 @@ static inline int fast_hash(struct fast *f, const struct spec *s)
 	/* Where the output has room for the pending input, the quotes and the longest
 	 * pseudonym, it is written there directly. */
 	o = &f->w->out;
-	if (o->p && f->i - f->pend + PII_PSEUDONYM_MAX + 3 < o->cap - o->len &&
-	    f->i - f->pend + PII_PSEUDONYM_MAX + 2 <= o->max - o->len) {
-		char *at = o->p + o->len;
+	if ((at = st_buf_room(o, f->i - f->pend + PII_PSEUDONYM_MAX + 2))) {
 		size_t pn = f->i - f->pend;
 
 		memcpy(at, p + f->pend, pn);
