@@ -201,16 +201,12 @@ static int format_ipv4(const unsigned char *b, char *out)
 	return o;
 }
 
-/* RFC 5952 text: lowercase hex without leading zeros, the longest run of two or more zero
- * groups (the first, on a tie) written as "::". No printf: this is on the ingest hot path. */
-static int format_ipv6(const unsigned char *b, char *out)
+/* The run of zero groups that RFC 5952 writes as "::": the longest of two or more, the first
+ * on a tie. Returns its first group, or -1 when there is none; *len is its length. */
+static int zero_run(const unsigned g[8], int *len)
 {
-	static const char hex[] = "0123456789abcdef";
-	unsigned g[8];
-	int best = -1, bestlen = 1, o = 0;
+	int best = -1, bestlen = 1;
 
-	for (int i = 0; i < 8; i++)
-		g[i] = (unsigned)b[2 * i] << 8 | b[2 * i + 1];
 	for (int i = 0; i < 8;) {
 		int j = i;
 
@@ -222,6 +218,21 @@ static int format_ipv6(const unsigned char *b, char *out)
 		}
 		i = j == i ? i + 1 : j;
 	}
+	*len = bestlen;
+	return best;
+}
+
+/* RFC 5952 text: lowercase hex without leading zeros, zero_run() written as "::". No
+ * printf: this is on the ingest hot path. */
+static int format_ipv6(const unsigned char *b, char *out)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned g[8];
+	int best, bestlen, o = 0;
+
+	for (int i = 0; i < 8; i++)
+		g[i] = (unsigned)b[2 * i] << 8 | b[2 * i + 1];
+	best = zero_run(g, &bestlen);
 	for (int i = 0, sep = 0; i < 8; i++) {
 		if (i == best) {
 			out[o++] = ':';
@@ -244,6 +255,64 @@ static int format_ipv6(const unsigned char *b, char *out)
 	}
 	out[o] = '\0';
 	return o;
+}
+
+/* The value of a lowercase hex digit, or 16 for any other byte. */
+static unsigned hex_lower(char c)
+{
+	unsigned d = (unsigned)(unsigned char)c - '0', x = (unsigned)(unsigned char)c - 'a';
+
+	return d <= 9 ? d : x <= 5 ? x + 10 : 16;
+}
+
+/* Whether s (n bytes) is an IPv6 address as format_ipv6() writes it, which norm_ip() then
+ * takes where it is: lowercase hex groups without leading zeros, "::" exactly where
+ * zero_run() puts it, no dotted tail, and not ::ffff:0:0/96 (which is written as IPv4).
+ * Anything else, valid or not, is left to inet_pton(). */
+static int canonical_ipv6(const char *s, size_t n)
+{
+	unsigned g[8] = {0}, head[8];
+	int ng = 0, gap = -1, best, bestlen;
+	size_t i = 0;
+
+	if (n < 2 || n > 39)
+		return 0;
+	if (s[0] == ':') {
+		if (s[1] != ':')
+			return 0;
+		gap = 0;
+		i = 2;
+	}
+	while (i < n) {
+		unsigned v = 0, d;
+		size_t k = 0;
+
+		while (k < 4 && i + k < n && (d = hex_lower(s[i + k])) < 16)
+			v = v << 4 | d, k++;
+		if (!k || (k > 1 && s[i] == '0') || ng == 8)
+			return 0;
+		head[ng++] = v;
+		i += k;
+		if (i == n)
+			break;
+		if (s[i] != ':' || ++i == n)
+			return 0; /* a fifth digit, a dot, a capital, or a ':' at the end */
+		if (s[i] == ':') {
+			if (gap >= 0)
+				return 0;
+			gap = ng;
+			i++;
+		}
+	}
+	if (gap < 0 ? ng != 8 : ng > 6)
+		return 0;
+	/* The groups in place: those after the gap go to the end. */
+	for (int k = 0; k < ng; k++)
+		g[gap < 0 || k < gap ? k : 8 - ng + k] = head[k];
+	best = zero_run(g, &bestlen);
+	if (gap < 0 ? best >= 0 : best != gap || bestlen != 8 - ng)
+		return 0;
+	return !(!g[0] && !g[1] && !g[2] && !g[3] && !g[4] && g[5] == 0xffff);
 }
 
 /* Whether s (n bytes) is an IPv4 address as format_ipv4() writes it: four decimal octets up
@@ -280,7 +349,7 @@ static int canonical_ipv4(const char *s, size_t n)
 	return i == n;
 }
 
-/* With res, an address already in its normal form (IPv4) is taken where it is: *res points
+/* With res, an address already in its normal form is taken where it is: *res points
  * at it (trimmed) and nothing is written; else *res is out. */
 static int norm_ip(const char *v, size_t len, char *out, const char **res)
 {
@@ -290,7 +359,8 @@ static int norm_ip(const char *v, size_t len, char *out, const char **res)
 	trim(&v, &len);
 	if (!len || len >= sizeof(buf))
 		return -1;
-	if (canonical_ipv4(v, len)) { /* most addresses: already in their normal form */
+	/* Most addresses come already in their normal form. */
+	if (canonical_ipv4(v, len) || canonical_ipv6(v, len)) {
 		if (res) {
 			*res = v;
 			return (int)len;

@@ -7,6 +7,7 @@
 #include "pii.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
@@ -153,8 +154,10 @@ static void test_normalizers(void)
 static void test_ipv6_format(void)
 {
 	unsigned char bin[16];
-	char text[64], want[64], got[PII_NORM_MAX];
+	char text[64], want[64], alt[64], got[PII_NORM_MAX];
+	const char *res;
 	size_t bad = 0, runs = 0;
+	int n;
 
 	for (int i = 0; i < 20000; i++) {
 		randombytes_buf(bin, sizeof(bin));
@@ -176,10 +179,59 @@ static void test_ipv6_format(void)
 			if (!bad++)
 				printf("#   %s: got %s, want %s\n", text, got, want);
 		}
+		/* The normal form itself is taken where it is, and gives the same text. */
+		n = pii_normalize_view(PII_NORM_IP, want, strlen(want), NULL, got, &res);
+		if (n != (int)strlen(want) || res != want) {
+			if (!bad++)
+				printf("#   %s: not taken in place\n", want);
+		}
+		/* Other spellings of it, which inet_pton() takes, are not. */
+		for (int v = 0; v < 3; v++) {
+			size_t m = strlen(want);
+
+			memcpy(alt, want, m + 1);
+			if (v == 0) /* a capital */
+				for (size_t k = 0; k < m; k++)
+					alt[k] = (char)toupper((unsigned char)alt[k]);
+			else if (v == 1 && strlen(strrchr(want, ':')) < 5) /* a leading zero */
+				snprintf(alt, sizeof(alt), "%.*s0%s", (int)(strrchr(want, ':') + 1 - want),
+					 want, strrchr(want, ':') + 1);
+			else /* uncompressed, as text */
+				memcpy(alt, text, strlen(text) + 1);
+			if (!strcmp(alt, want) || strlen(alt) >= PII_NORM_MAX)
+				continue;
+			n = pii_normalize_view(PII_NORM_IP, alt, strlen(alt), NULL, got, &res);
+			if (n < 0 || res != got || strcmp(got, want)) {
+				if (!bad++)
+					printf("#   %s: got %s, want %s\n", alt, n < 0 ? "an error" : res, want);
+			}
+		}
 		runs++;
 	}
 	printf("# %zu addresses compared\n", runs);
 	CHECK(bad == 0);
+	/* Valid spellings that are not the normal form, and texts that are no address. */
+	check_norm(PII_NORM_IP, "1:2:3:4:5:6:7::", NULL, "1:2:3:4:5:6:7:0");
+	check_norm(PII_NORM_IP, "1::2:3:4:5:6:7", NULL, "1:0:2:3:4:5:6:7");
+	check_norm(PII_NORM_IP, "1:0::2", NULL, "1::2");
+	check_norm(PII_NORM_IP, "1::0:2", NULL, "1::2");
+	check_norm(PII_NORM_IP, "1:0:0:2::3", NULL, "1:0:0:2::3");
+	check_norm(PII_NORM_IP, "1::2:0:0:3", NULL, "1::2:0:0:3");
+	check_norm(PII_NORM_IP, "1:0:0:2::3:4", NULL, "1::2:0:0:3:4");
+	check_norm(PII_NORM_IP, "::ffff:a00:1", NULL, "10.0.0.1");
+	check_norm(PII_NORM_IP, "::ffff:0:0", NULL, "0.0.0.0");
+	check_norm(PII_NORM_IP, "::1", NULL, "::1");
+	check_norm(PII_NORM_IP, "1::", NULL, "1::");
+	check_norm(PII_NORM_IP, " 2001:db8::1\t", NULL, "2001:db8::1");
+	check_norm(PII_NORM_IP, "::1.2.3.4", NULL, "::102:304");
+	check_norm(PII_NORM_IP, "1:::2", NULL, NULL);
+	check_norm(PII_NORM_IP, "1::2::3", NULL, NULL);
+	check_norm(PII_NORM_IP, "::1:", NULL, NULL);
+	check_norm(PII_NORM_IP, ":1::2", NULL, NULL);
+	check_norm(PII_NORM_IP, "12345::1", NULL, NULL);
+	check_norm(PII_NORM_IP, "1:2:3:4:5:6:7:8:9", NULL, NULL);
+	check_norm(PII_NORM_IP, "1:2:3:4:5:6:7", NULL, NULL);
+	check_norm(PII_NORM_IP, "g::1", NULL, NULL);
 	check_norm(PII_NORM_IP, "::", NULL, "::");
 	check_norm(PII_NORM_IP, "1:0:0:2:0:0:0:3", NULL, "1:0:0:2::3");
 	check_norm(PII_NORM_IP, "1:0:0:2:3:0:0:4", NULL, "1::2:3:0:0:4");
