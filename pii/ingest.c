@@ -137,6 +137,8 @@ static void mark_suppressed(struct spec *s, const struct pii_ingest_opts *o)
 					   s->type == F_DECIMAL
 				   ? Q_KEEP_NUMBER
 				   : Q_NONE;
+	else if (s->transform == PII_T_KEEP && !s->suppress && s->type == F_STRING)
+		s->quick = Q_SCAN_STRING; /* scanned */
 	else if (s->transform == PII_T_HASH && !s->suppress)
 		s->quick = s->type == F_STRING			     ? Q_HASH_STRING
 			   : s->type == F_INT || s->type == F_INT64 ? Q_HASH_INT

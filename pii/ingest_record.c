@@ -903,6 +903,17 @@ static inline int fast_keep(const uint64_t *bm, const char *p, size_t len, size_
 		*at = end;
 		return 1;
 	}
+	if (s->quick == Q_SCAN_STRING) {
+		/* Free text with nothing the detectors could find is kept as it is. */
+		if (p[i] != '"')
+			return 0;
+		if (!(end = fast_string_end(bm, p, len, i, &esc)))
+			return -1;
+		if (esc || pii_detect_may_find(p + i + 1, end - i - 2))
+			return 0; /* scan_text() decides */
+		*at = end;
+		return 1;
+	}
 	return 0;
 }
 
