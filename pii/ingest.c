@@ -133,16 +133,18 @@ static void mark_suppressed(struct spec *s, const struct pii_ingest_opts *o)
 	if (s->transform == PII_T_KEEP && !s->scan && !s->suppress)
 		s->quick = s->type == F_STRING ? Q_KEEP_STRING
 			   : s->type == F_DATE || s->type == F_TIMESTAMP ? Q_KEEP_DATE
-			   : s->type == F_INT || s->type == F_INT64 || s->type == F_FLOAT ||
-					   s->type == F_DECIMAL
-				   ? Q_KEEP_NUMBER
-				   : Q_NONE;
+			   : s->type == F_INT || s->type == F_INT64 ? Q_KEEP_NUMBER
+			   : s->type == F_FLOAT || s->type == F_DECIMAL ? Q_KEEP_DECIMAL
+			   : s->type == F_BOOL ? Q_KEEP_BOOL
+					       : Q_NONE;
 	else if (s->transform == PII_T_KEEP && !s->suppress && s->type == F_STRING)
 		s->quick = Q_SCAN_STRING; /* scanned */
 	else if (s->transform == PII_T_HASH && !s->suppress)
 		s->quick = s->type == F_STRING			     ? Q_HASH_STRING
 			   : s->type == F_INT || s->type == F_INT64 ? Q_HASH_INT
 								    : Q_NONE;
+	else if (s->transform == PII_T_MASK && !s->suppress && s->type == F_STRING)
+		s->quick = Q_MASK_STRING;
 	for (size_t i = 0; i < s->nfields; i++)
 		mark_suppressed(&s->fields[i], o);
 	if (s->items)

@@ -870,8 +870,76 @@ static size_t fast_number_end(const char *p, size_t len, size_t i)
 	return st_json_number_end(p, len, i);
 }
 
-/* Most values are kept as they are: a string, a date or timestamp, or an integer of at most
- * nine digits, which every numeric type takes (scalar_result() would find nothing to say).
+/* The index past a number at p[i] without an exponent, of fewer than 300 bytes (an
+ * optional '-', 0 or digits not starting with 0, an optional fraction), which a float or
+ * decimal field keeps as it is (ing_number_finite() needs no strtod for it); 0 for any other
+ * text. The byte after it is the caller's to check (',', '}' or ']'). */
+static inline size_t short_decimal_end(const char *p, size_t len, size_t i)
+{
+	size_t j = i + (p[i] == '-'), k;
+
+	if (j < len && p[j] == '0')
+		j++;
+	else if (j < len && p[j] >= '1' && p[j] <= '9')
+		while (++j < len && p[j] >= '0' && p[j] <= '9')
+			;
+	else
+		return 0;
+	if (j < len && p[j] == '.') {
+		for (k = j + 1; k < len && p[k] >= '0' && p[k] <= '9'; k++)
+			;
+		if (k == j + 1)
+			return 0;
+		j = k;
+	}
+	if (j >= len || p[j] == 'e' || p[j] == 'E' || j - i >= 300)
+		return 0;
+	return j;
+}
+
+/* fast_keep() for the kinds that come less often, out of its line: decimals, booleans and
+ * scanned strings. */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static int fast_keep_rare(const uint64_t *bm, const char *p, size_t len, size_t *at,
+			  const struct spec *s)
+{
+	size_t i = *at, end;
+	uint8_t esc;
+
+	if (s->quick == Q_KEEP_DECIMAL) {
+		if (!(end = short_decimal_end(p, len, i)))
+			return 0;
+		*at = end;
+		return 1;
+	}
+	if (s->quick == Q_KEEP_BOOL) {
+		if (p[i] == 't' && len - i >= 4 && !memcmp(p + i, "true", 4))
+			*at = i + 4;
+		else if (p[i] == 'f' && len - i >= 5 && !memcmp(p + i, "false", 5))
+			*at = i + 5;
+		else
+			return 0;
+		return 1;
+	}
+	if (s->quick == Q_SCAN_STRING) {
+		/* Free text with nothing the detectors could find is kept as it is. */
+		if (p[i] != '"')
+			return 0;
+		if (!(end = fast_string_end(bm, p, len, i, &esc)))
+			return -1;
+		if (esc || pii_detect_may_find(p + i + 1, end - i - 2))
+			return 0; /* scan_text() decides */
+		*at = end;
+		return 1;
+	}
+	return 0;
+}
+
+/* Most values are kept as they are: a string, a date or timestamp, an integer of at most
+ * nine digits, which every integer type takes, a decimal, or a boolean (scalar_result()
+ * would find nothing to say).
  * Returns 1 when it took the value at f->i, -1 when the record must go the full way, 0 when
  * the value is not one of those (fast_value() then takes it). */
 static inline int fast_keep(const uint64_t *bm, const char *p, size_t len, size_t *at,
@@ -903,17 +971,8 @@ static inline int fast_keep(const uint64_t *bm, const char *p, size_t len, size_
 		*at = end;
 		return 1;
 	}
-	if (s->quick == Q_SCAN_STRING) {
-		/* Free text with nothing the detectors could find is kept as it is. */
-		if (p[i] != '"')
-			return 0;
-		if (!(end = fast_string_end(bm, p, len, i, &esc)))
-			return -1;
-		if (esc || pii_detect_may_find(p + i + 1, end - i - 2))
-			return 0; /* scan_text() decides */
-		*at = end;
-		return 1;
-	}
+	if (s->quick >= Q_KEEP_DECIMAL && s->quick <= Q_SCAN_STRING)
+		return fast_keep_rare(bm, p, len, at, s);
 	return 0;
 }
 
@@ -942,9 +1001,44 @@ static int fast_hash_copy(struct fast *f, const struct spec *s, const char *text
 	return fast_flush(f, f->i) || st_buf_add(&f->w->out, q, (size_t)k + 2) ? -1 : 0;
 }
 
+/* A masked string of spec s at f->i that is plain ASCII (no escape, no byte under 0x20 or
+ * over 0x7f) and short: one character a byte, so the mask is pii_mask()'s ('*' for each
+ * character, the last four kept from eight on), and nothing in it needs an escape. Returns
+ * 1 when it took the value, 0 when not (fast_other() then takes it), -1 when the record must
+ * go the full way. */
+static int fast_mask(struct fast *f)
+{
+	const char *p = f->line;
+	size_t i = f->i, j, n;
+	char q[66];
+
+	if (p[i] != '"')
+		return 0;
+#ifdef __SSE2__
+	j = bm_next(f->bm, i + 1);
+#else
+	for (j = i + 1; j < f->len && (unsigned char)p[j] >= 0x20 && (unsigned char)p[j] < 0x80 &&
+			p[j] != '"' && p[j] != '\\';
+	     j++)
+		;
+#endif
+	if (j >= f->len || p[j] != '"' || (n = j - i - 1) > sizeof(q) - 2)
+		return 0;
+	q[0] = '"';
+	memset(q + 1, '*', n);
+	if (n >= 8)
+		memcpy(q + 1 + n - 4, p + j - 4, 4);
+	q[n + 1] = '"';
+	if (fast_flush(f, i) || st_buf_add(&f->w->out, q, n + 2))
+		return -1;
+	f->i = f->pend = j + 1;
+	return 1;
+}
+
 /* A pseudonymized value of spec s at f->i: a string, or an integer as short_int_end() takes
- * it, hashed straight into the output. Returns 1 when it took the value, 0 when the value is
- * not one of those (fast_other() then takes it), -1 when the record must go the full way. */
+ * it, hashed straight into the output; or a masked string (fast_mask()). Returns 1 when it
+ * took the value, 0 when the value is not one of those (fast_other() then takes it), -1 when
+ * the record must go the full way. */
 static inline int fast_hash(struct fast *f, const struct spec *s)
 {
 	const char *p = f->line, *text;
@@ -953,6 +1047,8 @@ static inline int fast_hash(struct fast *f, const struct spec *s)
 	struct st_buf *o;
 	int k;
 
+	if (s->quick == Q_MASK_STRING)
+		return fast_mask(f);
 	if (!((s->quick == Q_HASH_STRING && c == '"') ||
 	      (s->quick == Q_HASH_INT && (end = short_int_end(p, f->len, f->i)))))
 		return 0;
