@@ -762,16 +762,27 @@ __attribute__((target("avx512bw"))) static void fast_bitmap_avx512(uint64_t *bm,
 #endif
 
 #ifdef __SSE2__
-/* The index of the first special byte at or after j in the map bm of a line (len / 64 + 1
- * words, j <= len): at most len when the line has none from j on. */
+/* The index of the first special byte at or after j in the map bm of a line (len / 64 + 2
+ * words, the last all ones; j <= len): at most len when the line has none from j on. The
+ * next word is looked at without a branch, as most strings end in it if not in j's. */
 static inline size_t bm_next(const uint64_t *bm, size_t j)
 {
 	size_t w = j >> 6;
-	uint64_t x = bm[w] & (~UINT64_C(0) << (j & 63));
+	uint64_t x = bm[w] & (~UINT64_C(0) << (j & 63)), y = bm[w + 1];
 
-	while (!x)
-		x = bm[++w];
-	return (w << 6) + (size_t)__builtin_ctzll(x);
+	if (__builtin_expect(!(x | y), 0)) {
+		w++;
+		while (!(x = bm[++w]))
+			;
+		return (w << 6) + (size_t)__builtin_ctzll(x);
+	}
+	/* Arithmetic, not a branch (which the compiler makes of a ?:): which word holds it is
+	 * data the predictor cannot learn. */
+	{
+		uint64_t none = (uint64_t)0 - (uint64_t)(x == 0); /* all ones when x is 0 */
+
+		return (w << 6) + (size_t)(none & 64) + (size_t)__builtin_ctzll(x | (y & none));
+	}
 }
 #endif
 
@@ -1400,8 +1411,8 @@ static int fast_record(struct wctx *w, const char *line, size_t len)
 	if (!len || line[0] != '{')
 		return -1;
 #ifdef __SSE2__
-	if (len / 64 + 1 > w->bm_words) {
-		size_t n = len / 64 + 1;
+	if (len / 64 + 2 > w->bm_words) {
+		size_t n = len / 64 + 2;
 		uint64_t *bm = st_realloc(w->bm, n * sizeof(*bm));
 
 		if (!bm)
@@ -1415,6 +1426,7 @@ static int fast_record(struct wctx *w, const char *line, size_t len)
 	else
 #endif
 		fast_bitmap(w->bm, line, len);
+	w->bm[len / 64 + 1] = ~UINT64_C(0); /* bm_next() reads a word past the line's */
 	f.bm = w->bm;
 #endif
 	/* A record's own phone region comes from its parsed country field: the full way. */
