@@ -130,6 +130,8 @@ static void mark_suppressed(struct spec *s, const struct pii_ingest_opts *o)
 		s->suppress = !strcmp(o->suppress_categories[i], s->category);
 	/* After the suppression flag: a field on the list is checked the full way. */
 	s->quick = Q_NONE;
+	if (s->transform == PII_T_DROP)
+		s->sep_mask = 0; /* dropped with its comma: by the member loop, not the script */
 	if (s->transform == PII_T_KEEP && !s->scan && !s->suppress)
 		s->quick = s->type == F_STRING ? Q_KEEP_STRING
 			   : s->type == F_DATE || s->type == F_TIMESTAMP ? Q_KEEP_DATE
@@ -214,6 +216,17 @@ static int build_plan(struct plan *p, struct catalog *c, const char *name,
 			s->key16_mask = s->name_len + 3 >= 16 ? 0xffffu
 							      : (1u << (s->name_len + 3)) - 1;
 			s->quick_key = 1;
+		}
+		if (s->plain && s->name_len + 4 <= sizeof(s->sep)) {
+			s->sep[0] = ',';
+			s->sep[1] = '"';
+			memcpy(s->sep + 2, s->name, s->name_len);
+			s->sep[2 + s->name_len] = '"';
+			s->sep[3 + s->name_len] = ':';
+			s->sep_len = s->name_len + 4;
+			s->sep_mask = s->sep_len == 32 ? 0xffffffffu : (1u << s->sep_len) - 1;
+			if (parent->nfields == 1)
+				s->sep_mask &= ~1u; /* the '{' */
 		}
 		s->type = parse_type(f->type);
 		s->required = f->required;

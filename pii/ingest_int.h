@@ -32,6 +32,13 @@ struct spec {
 	int quick_key;       /* plain and "name": fits in 24 bytes: */
 	uint64_t key_word[3], key_mask[3]; /* those bytes as three words, and their masks */
 	unsigned key16_mask; /* bit k: byte k (< 16) of key_word is the key's */
+	/* The fast path's script step (fast_object()): the bytes between the previous member's
+	 * value and this one's, ',"name":' (for fields[0], whose byte 0 is the object's '{',
+	 * that byte is not compared); sep_mask: bit k, byte k of sep is compared; 0 when the
+	 * field takes no step (its name is not plain or too long, or it is dropped). */
+	unsigned char sep[32];
+	uint32_t sep_mask;
+	size_t sep_len;
 	struct spec *fields; /* object members */
 	size_t nfields;
 	uint64_t required_mask; /* bit k: fields[k] is required (k < 64) */

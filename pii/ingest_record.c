@@ -1114,6 +1114,26 @@ static inline int quick_key16_is(const struct spec *h, __m128i v, uint64_t d)
 }
 #endif
 
+/* The value of member m at *at (its key and ':' read, the output's commas settled): kept,
+ * pseudonymized, masked or left to fast_other(). Returns 0, or -1 when the record must go
+ * the full way. */
+static inline int fast_member_value(struct fast *f, const struct spec *m, size_t *at)
+{
+	int r = fast_keep(f->bm, f->line, f->len, at, m);
+
+	if (r < 0)
+		return -1;
+	if (!r) {
+		f->i = *at;
+		if (m->quick >= Q_HASH_STRING)
+			r = fast_hash(f, m);
+		if (r < 0 || (!r && fast_other(f, m)))
+			return -1;
+		*at = f->i;
+	}
+	return 0;
+}
+
 /* An object of spec s, at its '{'. root: the record itself. The read position is kept in
  * a local, and handed to f->i only around the calls that take f. */
 static int fast_object(struct fast *f, const struct spec *s, int root)
@@ -1122,18 +1142,56 @@ static int fast_object(struct fast *f, const struct spec *s, int root)
 	const size_t len = f->len, nf = s->nfields;
 	const struct spec *fields = s->fields, *label = root ? f->label : NULL;
 	uint64_t seen = 0;
-	size_t hint = 0, i = f->i + 1;
-	int first = 1, r;
+	size_t hint = 0, i = f->i, k = 0;
+	int first = 1;
+	char c;
 
 	if (nf > 64 || ++f->depth > ST_JSON_MAX_DEPTH / 2)
 		return -1;
+#ifdef __SSE2__
+	/* The script: while the members come as the schema lists them, each is found by one
+	 * compare of what lies between it and the previous value (',"name":', sep), and needs
+	 * no look-up, no duplicate check (the fields come in order) and no comma work (no
+	 * member was dropped). From the first member that is not the next field's on, the
+	 * member loop below goes on. */
+	while (hint < nf && len - i >= 32) {
+		const struct spec *m = &fields[hint];
+		const __m128i *sep = (const __m128i *)(const void *)m->sep;
+		uint32_t eq = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(
+				      _mm_loadu_si128((const __m128i *)(const void *)(p + i)),
+				      _mm_loadu_si128(sep))) |
+			      (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(
+				      _mm_loadu_si128((const __m128i *)(const void *)(p + i + 16)),
+				      _mm_loadu_si128(sep + 1)))
+				      << 16;
+
+		if ((eq & m->sep_mask) != m->sep_mask || !m->sep_mask)
+			break;
+		i += m->sep_len;
+		if (m == label) {
+			if (i != f->label_at)
+				return -1;
+			f->label_seen = 1;
+		}
+		if (fast_member_value(f, m, &i) || i >= len)
+			return -1;
+		hint++;
+	}
+	if (hint) {
+		/* fields[0, hint) seen; p[i] is what follows the last value */
+		seen = hint == 64 ? ~UINT64_C(0) : (UINT64_C(1) << hint) - 1;
+		k = hint - 1;
+		first = 0;
+		goto next;
+	}
+#endif
+	i++;
 	if (i < len && p[i] == '}')
 		i++;
 	else
-		for (size_t k = 0;; k++) {
+		for (;; k++) {
 			size_t at = i, fi = nf; /* the member's key; a comma before it when k > 0 */
 			const struct spec *m;
-			char c;
 
 			/* Members mostly come in schema order: the key is the next field's, or
 			 * one or two further on when the record leaves optional fields out. A
@@ -1221,18 +1279,12 @@ static int fast_object(struct fast *f, const struct spec *s, int root)
 					f->pend = at;
 				}
 				first = 0;
-				r = fast_keep(f->bm, p, len, &i, m);
-				if (r < 0)
+				if (fast_member_value(f, m, &i))
 					return -1;
-				if (!r) {
-					f->i = i;
-					if (m->quick >= Q_HASH_STRING)
-						r = fast_hash(f, m);
-					if (r < 0 || (!r && fast_other(f, m)))
-						return -1;
-					i = f->i;
-				}
 			}
+#ifdef __SSE2__
+next:
+#endif
 			if (i >= len)
 				return -1;
 			c = p[i++];
