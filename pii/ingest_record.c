@@ -1154,17 +1154,25 @@ static int fast_object(struct fast *f, const struct spec *s, int root)
 	 * no look-up, no duplicate check (the fields come in order) and no comma work (no
 	 * member was dropped). From the first member that is not the next field's on, the
 	 * member loop below goes on. */
-	while (hint < nf && len - i >= 32) {
+	while (hint < nf) {
 		const struct spec *m = &fields[hint];
 		const __m128i *sep = (const __m128i *)(const void *)m->sep;
-		uint32_t eq = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(
-				      _mm_loadu_si128((const __m128i *)(const void *)(p + i)),
-				      _mm_loadu_si128(sep))) |
-			      (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(
-				      _mm_loadu_si128((const __m128i *)(const void *)(p + i + 16)),
-				      _mm_loadu_si128(sep + 1)))
-				      << 16;
+		uint32_t eq;
 
+		if (len - i >= 32)
+			eq = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(
+				     _mm_loadu_si128((const __m128i *)(const void *)(p + i)),
+				     _mm_loadu_si128(sep))) |
+			     (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(
+				     _mm_loadu_si128((const __m128i *)(const void *)(p + i + 16)),
+				     _mm_loadu_si128(sep + 1)))
+				     << 16;
+		else if (len - i >= 16) /* near the end of the line: a short name */
+			eq = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(
+				_mm_loadu_si128((const __m128i *)(const void *)(p + i)),
+				_mm_loadu_si128(sep)));
+		else
+			break;
 		if ((eq & m->sep_mask) != m->sep_mask || !m->sep_mask)
 			break;
 		i += m->sep_len;
