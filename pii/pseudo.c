@@ -149,32 +149,19 @@ static const char b64pair[4096][2] = {
 	B64P1024(0), B64P1024(1024), B64P1024(2048), B64P1024(3072),
 };
 
-_Static_assert(PII_TAG_BYTES % 6 == 0, "base64url() takes the tag six bytes at a time");
+_Static_assert(PII_TAG_BYTES % 3 == 0, "base64url() takes the tag three bytes at a time");
 
-/* Unpadded base64url of the 18-byte tag t: 24 characters and a NUL, six bytes (eight
- * characters) at a time, each six from one eight-byte load where the compiler has a byte
- * swap (the last six as the end of the tag's last eight). A tag is no secret once it is a
- * pseudonym, so no constant-time encoder is needed. */
+/* Unpadded base64url of the 18-byte tag t: 24 characters and a NUL, three bytes (four
+ * characters) at a time. The tag is read a byte at a time on purpose: pii_b2b_digest() has
+ * just written it byte by byte, and a wider load would wait for those stores. A tag is no
+ * secret once it is a pseudonym, so no constant-time encoder is needed. */
 static void base64url(const unsigned char *t, char *out)
 {
-	for (int i = 0; i < PII_TAG_BYTES; i += 6, out += 8) {
-#if defined(__GNUC__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-		int last = i + 8 > PII_TAG_BYTES;
-		uint64_t v;
+	for (int i = 0; i < PII_TAG_BYTES; i += 3, out += 4) {
+		uint32_t v = (uint32_t)t[i] << 16 | (uint32_t)t[i + 1] << 8 | t[i + 2];
 
-		memcpy(&v, t + (last ? PII_TAG_BYTES - 8 : i), 8);
-		/* bytes i..i+5, big-endian, in the low 48 bits */
-		v = last ? __builtin_bswap64(v) & 0xffffffffffffULL : __builtin_bswap64(v) >> 16;
-#else
-		uint64_t v = 0;
-
-		for (int k = 0; k < 6; k++)
-			v = v << 8 | t[i + k];
-#endif
-		memcpy(out, b64pair[v >> 36], 2);
-		memcpy(out + 2, b64pair[(v >> 24) & 4095], 2);
-		memcpy(out + 4, b64pair[(v >> 12) & 4095], 2);
-		memcpy(out + 6, b64pair[v & 4095], 2);
+		memcpy(out, b64pair[v >> 12], 2);
+		memcpy(out + 2, b64pair[v & 4095], 2);
 	}
 	*out = '\0';
 }
