@@ -119,8 +119,10 @@ static int check_field(struct spec *s, const struct catalog_field *f, const char
 }
 
 /* Flags the fields whose category is on the suppression list, so only they are checked;
- * notes each object's required fields as a bit mask and what the fast path takes itself. */
-static void mark_suppressed(struct spec *s, const struct pii_ingest_opts *o)
+ * notes each object's required fields as a bit mask and what the fast path takes itself,
+ * and gives each field the fast path pseudonymizes a slot of the workers' subkey cache
+ * (*nkeys, counted up). */
+static void mark_suppressed(struct spec *s, const struct pii_ingest_opts *o, size_t *nkeys)
 {
 	s->required_mask = 0;
 	for (size_t i = 0; i < s->nfields && i < 64; i++)
@@ -147,10 +149,12 @@ static void mark_suppressed(struct spec *s, const struct pii_ingest_opts *o)
 								    : Q_NONE;
 	else if (s->transform == PII_T_MASK && !s->suppress && s->type == F_STRING)
 		s->quick = Q_MASK_STRING;
+	if (s->quick == Q_HASH_STRING || s->quick == Q_HASH_INT)
+		s->key_slot = (*nkeys)++;
 	for (size_t i = 0; i < s->nfields; i++)
-		mark_suppressed(&s->fields[i], o);
+		mark_suppressed(&s->fields[i], o, nkeys);
 	if (s->items)
-		mark_suppressed(s->items, o);
+		mark_suppressed(s->items, o, nkeys);
 }
 
 static int build_plan(struct plan *p, struct catalog *c, const char *name,
@@ -327,7 +331,7 @@ int pii_ingest_new(struct pii_ingest **out, struct catalog *c, const struct pii_
 		if (r < 0)
 			goto out;
 		bad |= r;
-		mark_suppressed(&ing->plans[i].root, o);
+		mark_suppressed(&ing->plans[i].root, o, &ing->nkeys);
 		if (ing->pattern)
 			ing->plans[i].label = ing_find_spec(&ing->plans[i].root, ing->o.label,
 							    ing->label_len);

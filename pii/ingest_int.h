@@ -44,6 +44,7 @@ struct spec {
 	uint64_t required_mask; /* bit k: fields[k] is required (k < 64) */
 	int quick;           /* enum quick_kind: what the fast path's member loop takes itself */
 	struct spec *items;  /* array element */
+	size_t key_slot;     /* Q_HASH_*: its category's subkey in the worker's keys[] */
 };
 
 struct plan {
@@ -69,6 +70,7 @@ struct pii_ingest {
 	char label_key[72];     /* '"label":"', label_key_len bytes; 0 when the label is longer */
 	size_t label_key_len;
 	const struct pii_key *key;
+	size_t nkeys;           /* the fields the fast path pseudonymizes (spec.key_slot) */
 };
 
 /* ---- the record path (ingest_record.c) ---- */
@@ -77,6 +79,7 @@ struct pii_ingest {
 struct wctx {
 	const struct pii_ingest *ing;
 	struct pii_pseudonymizer *h;
+	const struct pii_b2b **keys; /* ing->nkeys: a field's subkey state from h, or NULL */
 	struct st_jtape tape;
 	struct st_buf out, val, rej;
 	char *tmp;       /* unescape space, max_record + 1 bytes */

@@ -5,6 +5,7 @@
 #include "ingest.h"
 #include "ingest_int.h"
 #include "detect_int.h"
+#include "pseudo_int.h"
 #include "alloc.h"
 #include "buf.h"
 #include "json.h"
@@ -999,11 +1000,12 @@ static inline int quick_key_is(const struct spec *h, uint64_t a, uint64_t b, uin
 #endif
 
 /* fast_hash() where the output has no room for the pseudonym in place: through a buffer. */
-static int fast_hash_copy(struct fast *f, const struct spec *s, const char *text, size_t tlen)
+static int fast_hash_copy(struct fast *f, const struct spec *s, const struct pii_b2b *key,
+			  const char *text, size_t tlen)
 {
 	char q[PII_PSEUDONYM_MAX + 2];
-	int k = pii_pseudonymize(f->w->h, s->norm, s->category, text, tlen,
-				 f->w->ing->o.country_code, q + 1, &f->w->err);
+	int k = pii_pseudonymize_key(f->w->h, key, s->norm, text, tlen, f->w->ing->o.country_code,
+				     q + 1);
 
 	if (k < 0)
 		return -1;
@@ -1055,6 +1057,7 @@ static inline int fast_hash(struct fast *f, const struct spec *s)
 	const char *p = f->line, *text;
 	char c = p[f->i], *at;
 	size_t end = 0, tlen;
+	const struct pii_b2b *key;
 	struct st_buf *o;
 	int k;
 
@@ -1079,14 +1082,18 @@ static inline int fast_hash(struct fast *f, const struct spec *s)
 	}
 	/* Where the output has room for the pending input, the quotes and the longest
 	 * pseudonym, it is written there directly. */
+	/* The field's subkey state, looked up once for this worker. */
+	if (!(key = f->w->keys[s->key_slot]) &&
+	    !(key = f->w->keys[s->key_slot] = pii_pseudonym_key(f->w->h, s->category, &f->w->err)))
+		return -1;
 	o = &f->w->out;
 	if ((at = st_buf_room(o, f->i - f->pend + PII_PSEUDONYM_MAX + 2))) {
 		size_t pn = f->i - f->pend;
 
 		memcpy(at, p + f->pend, pn);
 		at[pn] = '"';
-		k = pii_pseudonymize(f->w->h, s->norm, s->category, text, tlen,
-				     f->w->ing->o.country_code, at + pn + 1, &f->w->err);
+		k = pii_pseudonymize_key(f->w->h, key, s->norm, text, tlen,
+					 f->w->ing->o.country_code, at + pn + 1);
 		if (k < 0) { /* not of its kind, or a system error: the full path says */
 			o->p[o->len] = '\0';
 			return -1;
@@ -1094,7 +1101,7 @@ static inline int fast_hash(struct fast *f, const struct spec *s)
 		at[pn + 1 + (size_t)k] = '"';
 		at[pn + 2 + (size_t)k] = '\0';
 		o->len += pn + 2 + (size_t)k;
-	} else if (fast_hash_copy(f, s, text, tlen)) {
+	} else if (fast_hash_copy(f, s, key, text, tlen)) {
 		return -1;
 	}
 	f->i = f->pend = end;
@@ -1622,7 +1629,7 @@ int ing_wctx_init(struct wctx *w, const struct pii_ingest *ing, struct st_error 
 	w->wide_map = __builtin_cpu_supports("avx512bw") != 0;
 #endif
 	w->tmp = st_malloc(max + 1);
-	if (!w->tmp)
+	if (!w->tmp || (ing->nkeys && !(w->keys = st_calloc(ing->nkeys, sizeof(*w->keys)))))
 		return st_error_oom(err);
 	return pii_pseudonymizer_new(&w->h, ing->key, err);
 }
@@ -1635,6 +1642,7 @@ void ing_wctx_release(struct wctx *w)
 	st_buf_release(&w->val);
 	st_buf_release(&w->rej);
 	st_free(w->bm);
+	st_free(w->keys);
 	if (w->tmp)
 		sodium_memzero(w->tmp, w->ing->o.max_record + 1);
 	st_free(w->tmp);
