@@ -122,22 +122,38 @@ int ing_number_finite(const char *s, size_t n)
 	return ok;
 }
 
-int ing_valid_date(const char *s, size_t n, int timestamp)
+/* ing_valid_date(), inline for the fast path: the ten bytes YYYY-MM-DD by one eight-byte
+ * test (each digit's byte xor '0' at most 9, each '-' xor '-' zero) and two digits. */
+static inline int valid_date(const char *s, size_t n, int timestamp)
 {
-	int month, day;
+	uint64_t x, y;
+	unsigned month, day;
 
-	if (n < 10 || s[4] != '-' || s[7] != '-')
+	if (n < 10)
 		return 0;
-	for (int i = 0; i < 10; i++)
-		if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
-			return 0;
-	month = (s[5] - '0') * 10 + (s[6] - '0');
-	day = (s[8] - '0') * 10 + (s[9] - '0');
+	memcpy(&x, s, 8);
+#if defined(__GNUC__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	x = __builtin_bswap64(x);
+#endif
+	/* byte k of x is s[k]: '0' at 0-3 and 5-6, '-' at 4 and 7 */
+	y = x ^ 0x2d30302d30303030ULL;
+	/* a digit's byte over 9 or a dash's over 0 (or any byte's high bit) sets bit 7 */
+	if ((((y & 0x7f7f7f7f7f7f7f7fULL) + 0x7f76767f76767676ULL) | y) & 0x8080808080808080ULL)
+		return 0;
+	if ((unsigned)(s[8] - '0') > 9 || (unsigned)(s[9] - '0') > 9)
+		return 0;
+	month = (unsigned)(s[5] - '0') * 10 + (unsigned)(s[6] - '0');
+	day = (unsigned)(s[8] - '0') * 10 + (unsigned)(s[9] - '0');
 	if (month < 1 || month > 12 || day < 1 || day > 31)
 		return 0;
 	if (!timestamp)
 		return n == 10;
 	return n == 10 || ((s[10] == 'T' || s[10] == ' ') && n >= 16 && s[13] == ':');
+}
+
+int ing_valid_date(const char *s, size_t n, int timestamp)
+{
+	return valid_date(s, n, timestamp);
 }
 
 static int emit_value(struct wctx *w, const char *line, const struct st_jnode *n,
@@ -978,7 +994,7 @@ static inline int fast_keep(const uint64_t *bm, const char *p, size_t len, size_
 			return 0;
 		if (!(end = fast_string_end(bm, p, len, i, &esc)) || esc)
 			return -1; /* rare: the full path unescapes and checks it */
-		if (!ing_valid_date(p + i + 1, end - i - 2, s->type == F_TIMESTAMP))
+		if (!valid_date(p + i + 1, end - i - 2, s->type == F_TIMESTAMP))
 			return -1;
 		*at = end;
 		return 1;
@@ -1121,23 +1137,35 @@ static inline int quick_key16_is(const struct spec *h, __m128i v, uint64_t d)
 }
 #endif
 
-/* The value of member m at *at (its key and ':' read, the output's commas settled): kept,
- * pseudonymized, masked or left to fast_other(). Returns 0, or -1 when the record must go
- * the full way. */
-static inline int fast_member_value(struct fast *f, const struct spec *m, size_t *at)
-{
-	int r = fast_keep(f->bm, f->line, f->len, at, m);
+static int fast_object(struct fast *f, const struct spec *s, int root);
 
-	if (r < 0)
-		return -1;
-	if (!r) {
-		f->i = *at;
+/* The value of member m at *at in p (len bytes, f's line; its map bm), its key and ':'
+ * read and the output's commas settled: kept, null, an object, pseudonymized, masked or
+ * left to fast_other(). Returns 0, or -1 when the record must go the full way. */
+static inline int fast_member_value(struct fast *f, const uint64_t *bm, const char *p,
+				    size_t len, const struct spec *m, size_t *at)
+{
+	int r = fast_keep(bm, p, len, at, m);
+
+	if (r)
+		return r < 0 ? -1 : 0;
+	if (p[*at] == 'n') { /* as fast_other() takes it */
+		if (!m->nullable || len - *at < 4 || memcmp(p + *at, "null", 4))
+			return -1;
+		*at += 4;
+		return 0;
+	}
+	f->i = *at;
+	if (m->type == F_OBJECT) {
+		if (p[*at] != '{' || fast_object(f, m, 0))
+			return -1;
+	} else {
 		if (m->quick >= Q_HASH_STRING)
 			r = fast_hash(f, m);
 		if (r < 0 || (!r && fast_other(f, m)))
 			return -1;
-		*at = f->i;
 	}
+	*at = f->i;
 	return 0;
 }
 
@@ -1148,6 +1176,7 @@ static int fast_object(struct fast *f, const struct spec *s, int root)
 	const char *p = f->line;
 	const size_t len = f->len, nf = s->nfields;
 	const struct spec *fields = s->fields, *label = root ? f->label : NULL;
+	const uint64_t *bm = f->bm;
 	uint64_t seen = 0;
 	size_t hint = 0, i = f->i, k = 0;
 	int first = 1;
@@ -1188,7 +1217,7 @@ static int fast_object(struct fast *f, const struct spec *s, int root)
 				return -1;
 			f->label_seen = 1;
 		}
-		if (fast_member_value(f, m, &i) || i >= len)
+		if (fast_member_value(f, bm, p, len, m, &i) || i >= len)
 			return -1;
 		hint++;
 	}
@@ -1294,7 +1323,7 @@ static int fast_object(struct fast *f, const struct spec *s, int root)
 					f->pend = at;
 				}
 				first = 0;
-				if (fast_member_value(f, m, &i))
+				if (fast_member_value(f, bm, p, len, m, &i))
 					return -1;
 			}
 #ifdef __SSE2__
