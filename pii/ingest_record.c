@@ -847,8 +847,8 @@ static inline size_t fast_string_end(const uint64_t *bm, const char *p, size_t l
 }
 
 /* The index past an integer of one to nine digits at p[i] (an optional '-', no leading
- * zero, not followed by a fraction or exponent), which every numeric type takes; 0 for any
- * other text. */
+ * zero, or 0 itself; not followed by a fraction or exponent), which every numeric type
+ * takes; 0 for any other text. */
 static inline size_t short_int_end(const char *p, size_t len, size_t i)
 {
 	size_t j = i + (p[i] == '-'), d = 0;
@@ -873,6 +873,8 @@ static inline size_t short_int_end(const char *p, size_t len, size_t i)
 #endif
 		while (j < len && p[j] >= '0' && p[j] <= '9' && d <= 9)
 			j++, d++;
+	} else if (j < len && p[j] == '0') {
+		j++, d++; /* 0 (a digit after it is not JSON: the caller finds no ',' there) */
 	}
 #if defined(__GNUC__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 after:
