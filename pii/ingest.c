@@ -134,7 +134,8 @@ static void mark_suppressed(struct spec *s, const struct pii_ingest_opts *o, siz
 	s->quick = Q_NONE;
 	if (s->transform == PII_T_DROP)
 		s->sep_mask = 0; /* dropped with its comma: by the member loop, not the script */
-	if (s->transform == PII_T_KEEP && !s->scan && !s->suppress)
+	/* A dropped value is checked as a kept one is, then left out. */
+	if ((s->transform == PII_T_KEEP || s->transform == PII_T_DROP) && !s->scan && !s->suppress)
 		s->quick = s->type == F_STRING ? Q_KEEP_STRING
 			   : s->type == F_DATE || s->type == F_TIMESTAMP ? Q_KEEP_DATE
 			   : s->type == F_INT || s->type == F_INT64 ? Q_KEEP_NUMBER
@@ -149,6 +150,8 @@ static void mark_suppressed(struct spec *s, const struct pii_ingest_opts *o, siz
 								    : Q_NONE;
 	else if (s->transform == PII_T_MASK && !s->suppress && s->type == F_STRING)
 		s->quick = Q_MASK_STRING;
+	else if (s->transform == PII_T_TRUNCATE && !s->suppress && s->trunc == PII_TRUNC_DATE)
+		s->quick = Q_TRUNC_DATE;
 	if (s->quick == Q_HASH_STRING || s->quick == Q_HASH_INT)
 		s->key_slot = (*nkeys)++;
 	for (size_t i = 0; i < s->nfields; i++)

@@ -13,12 +13,14 @@
 
 /* ---- the plan (ingest.c) ---- */
 
-/* Values the fast path of ingest_record.c checks in its member loop: kept strings, dates,
- * timestamps, integers, decimals and booleans, scanned strings that cannot hold a finding,
- * and pseudonymized strings and integers and masked strings (from Q_HASH_STRING on: the
- * value is written transformed), of fields not on the suppression list. */
+/* Values the fast path of ingest_record.c checks in its member loop: kept (or dropped, and
+ * so only checked) strings, dates, timestamps, integers, decimals and booleans, scanned
+ * strings that cannot hold a finding, and pseudonymized strings and integers, masked
+ * strings and dates truncated to their year (from Q_HASH_STRING on: the value is written
+ * transformed), of fields not on the suppression list. */
 enum quick_kind { Q_NONE, Q_KEEP_STRING, Q_KEEP_DATE, Q_KEEP_NUMBER, Q_KEEP_DECIMAL,
-		  Q_KEEP_BOOL, Q_SCAN_STRING, Q_HASH_STRING, Q_HASH_INT, Q_MASK_STRING };
+		  Q_KEEP_BOOL, Q_SCAN_STRING, Q_HASH_STRING, Q_HASH_INT, Q_MASK_STRING,
+		  Q_TRUNC_DATE };
 
 enum ftype { F_STRING, F_INT, F_INT64, F_FLOAT, F_DECIMAL, F_BOOL, F_DATE, F_TIMESTAMP,
 	     F_OBJECT, F_ARRAY };

@@ -1066,8 +1066,31 @@ static int fast_mask(struct fast *f)
 	return 1;
 }
 
+/* A date or timestamp of spec s at f->i truncated to its year, as pii_truncate() makes it,
+ * when it is valid and has no escape. Returns 1 when it took the value, 0 when not
+ * (fast_other() then takes it), -1 when the record must go the full way. */
+static int fast_trunc_date(struct fast *f, const struct spec *s)
+{
+	const char *p = f->line;
+	size_t i = f->i, end;
+	uint8_t esc;
+	char q[6];
+
+	if (p[i] != '"' || !(end = fast_string_end(f->bm, p, f->len, i, &esc)) || esc ||
+	    !valid_date(p + i + 1, end - i - 2, s->type == F_TIMESTAMP))
+		return 0;
+	q[0] = '"';
+	memcpy(q + 1, p + i + 1, 4); /* YYYY: digits, nothing to escape */
+	q[5] = '"';
+	if (fast_flush(f, i) || st_buf_add(&f->w->out, q, sizeof(q)))
+		return -1;
+	f->i = f->pend = end;
+	return 1;
+}
+
 /* A pseudonymized value of spec s at f->i: a string, or an integer as short_int_end() takes
- * it, hashed straight into the output; or a masked string (fast_mask()). Returns 1 when it
+ * it, hashed straight into the output; or a masked string (fast_mask()), or a date
+ * truncated to its year (fast_trunc_date()). Returns 1 when it
  * took the value, 0 when the value is not one of those (fast_other() then takes it), -1 when
  * the record must go the full way. */
 static inline int fast_hash(struct fast *f, const struct spec *s)
@@ -1081,6 +1104,8 @@ static inline int fast_hash(struct fast *f, const struct spec *s)
 
 	if (s->quick == Q_MASK_STRING)
 		return fast_mask(f);
+	if (s->quick == Q_TRUNC_DATE)
+		return fast_trunc_date(f, s);
 	if (!((s->quick == Q_HASH_STRING && c == '"') ||
 	      (s->quick == Q_HASH_INT && (end = short_int_end(p, f->len, f->i)))))
 		return 0;
