@@ -4,6 +4,7 @@
  * libphonenumber, context words) into a score, and findings under the threshold are left
  * alone. */
 #include "pii.h"
+#include "detect_int.h"
 #include "catalog.h"
 #include "buf.h"
 #include "lazy.h"
@@ -1091,6 +1092,26 @@ static int runs_into_at(const char *t, size_t len, size_t i)
 	return i < len && t[i] == '@';
 }
 
+/* The bytes that pii_detect_may_find() looks for: '@', ':', '0'-'9' and 0xEF. */
+static const unsigned char may_find[256] = {
+	[':'] = 1, ['@'] = 1, ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1,
+	['5'] = 1, ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1, [0xEF] = 1,
+};
+
+int pii_detect_may_find(const char *text, size_t len)
+{
+	const unsigned char *t = (const unsigned char *)text;
+	unsigned hit = 0;
+	size_t i = 0;
+
+	/* No branch on the data: free text is short, and mostly holds none of them. */
+	for (; len - i >= 4; i += 4)
+		hit |= may_find[t[i]] | may_find[t[i + 1]] | may_find[t[i + 2]] | may_find[t[i + 3]];
+	for (; i < len; i++)
+		hit |= may_find[t[i]];
+	return hit != 0;
+}
+
 size_t pii_detect_with(const char *t, size_t len, const struct pii_detect_opts *o,
 		       struct pii_match *out, size_t max)
 {
@@ -1098,6 +1119,8 @@ size_t pii_detect_with(const char *t, size_t len, const struct pii_detect_opts *
 	size_t found = 0, i = 0, last_end = 0;
 	int min_score;
 
+	if (!pii_detect_may_find(t, len))
+		return 0;
 	o = o ? o : &defaults;
 	min_score = o->min_score > 0 ? o->min_score : PII_SCORE_THRESHOLD;
 

@@ -119,8 +119,10 @@ static int check_field(struct spec *s, const struct catalog_field *f, const char
 }
 
 /* Flags the fields whose category is on the suppression list, so only they are checked;
- * notes each object's required fields as a bit mask and what the fast path takes itself. */
-static void mark_suppressed(struct spec *s, const struct pii_ingest_opts *o)
+ * notes each object's required fields as a bit mask and what the fast path takes itself,
+ * and gives each field the fast path pseudonymizes a slot of the workers' subkey cache
+ * (*nkeys, counted up). */
+static void mark_suppressed(struct spec *s, const struct pii_ingest_opts *o, size_t *nkeys)
 {
 	s->required_mask = 0;
 	for (size_t i = 0; i < s->nfields && i < 64; i++)
@@ -130,21 +132,32 @@ static void mark_suppressed(struct spec *s, const struct pii_ingest_opts *o)
 		s->suppress = !strcmp(o->suppress_categories[i], s->category);
 	/* After the suppression flag: a field on the list is checked the full way. */
 	s->quick = Q_NONE;
-	if (s->transform == PII_T_KEEP && !s->scan && !s->suppress)
+	if (s->transform == PII_T_DROP)
+		s->sep_mask = 0; /* dropped with its comma: by the member loop, not the script */
+	/* A dropped value is checked as a kept one is, then left out. */
+	if ((s->transform == PII_T_KEEP || s->transform == PII_T_DROP) && !s->scan && !s->suppress)
 		s->quick = s->type == F_STRING ? Q_KEEP_STRING
 			   : s->type == F_DATE || s->type == F_TIMESTAMP ? Q_KEEP_DATE
-			   : s->type == F_INT || s->type == F_INT64 || s->type == F_FLOAT ||
-					   s->type == F_DECIMAL
-				   ? Q_KEEP_NUMBER
-				   : Q_NONE;
+			   : s->type == F_INT || s->type == F_INT64 ? Q_KEEP_NUMBER
+			   : s->type == F_FLOAT || s->type == F_DECIMAL ? Q_KEEP_DECIMAL
+			   : s->type == F_BOOL ? Q_KEEP_BOOL
+					       : Q_NONE;
+	else if (s->transform == PII_T_KEEP && !s->suppress && s->type == F_STRING)
+		s->quick = Q_SCAN_STRING; /* scanned */
 	else if (s->transform == PII_T_HASH && !s->suppress)
 		s->quick = s->type == F_STRING			     ? Q_HASH_STRING
 			   : s->type == F_INT || s->type == F_INT64 ? Q_HASH_INT
 								    : Q_NONE;
+	else if (s->transform == PII_T_MASK && !s->suppress && s->type == F_STRING)
+		s->quick = Q_MASK_STRING;
+	else if (s->transform == PII_T_TRUNCATE && !s->suppress && s->trunc == PII_TRUNC_DATE)
+		s->quick = Q_TRUNC_DATE;
+	if (s->quick == Q_HASH_STRING || s->quick == Q_HASH_INT)
+		s->key_slot = (*nkeys)++;
 	for (size_t i = 0; i < s->nfields; i++)
-		mark_suppressed(&s->fields[i], o);
+		mark_suppressed(&s->fields[i], o, nkeys);
 	if (s->items)
-		mark_suppressed(s->items, o);
+		mark_suppressed(s->items, o, nkeys);
 }
 
 static int build_plan(struct plan *p, struct catalog *c, const char *name,
@@ -210,6 +223,17 @@ static int build_plan(struct plan *p, struct catalog *c, const char *name,
 			s->key16_mask = s->name_len + 3 >= 16 ? 0xffffu
 							      : (1u << (s->name_len + 3)) - 1;
 			s->quick_key = 1;
+		}
+		if (s->plain && s->name_len + 4 <= sizeof(s->sep)) {
+			s->sep[0] = ',';
+			s->sep[1] = '"';
+			memcpy(s->sep + 2, s->name, s->name_len);
+			s->sep[2 + s->name_len] = '"';
+			s->sep[3 + s->name_len] = ':';
+			s->sep_len = s->name_len + 4;
+			s->sep_mask = s->sep_len == 32 ? 0xffffffffu : (1u << s->sep_len) - 1;
+			if (parent->nfields == 1)
+				s->sep_mask &= ~1u; /* the '{' */
 		}
 		s->type = parse_type(f->type);
 		s->required = f->required;
@@ -310,7 +334,7 @@ int pii_ingest_new(struct pii_ingest **out, struct catalog *c, const struct pii_
 		if (r < 0)
 			goto out;
 		bad |= r;
-		mark_suppressed(&ing->plans[i].root, o);
+		mark_suppressed(&ing->plans[i].root, o, &ing->nkeys);
 		if (ing->pattern)
 			ing->plans[i].label = ing_find_spec(&ing->plans[i].root, ing->o.label,
 							    ing->label_len);

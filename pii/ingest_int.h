@@ -13,10 +13,14 @@
 
 /* ---- the plan (ingest.c) ---- */
 
-/* Values the fast path of ingest_record.c checks in its member loop: kept strings, dates,
- * timestamps and numbers, and pseudonymized strings and integers, of fields not on the
- * suppression list. */
-enum quick_kind { Q_NONE, Q_KEEP_STRING, Q_KEEP_DATE, Q_KEEP_NUMBER, Q_HASH_STRING, Q_HASH_INT };
+/* Values the fast path of ingest_record.c checks in its member loop: kept (or dropped, and
+ * so only checked) strings, dates, timestamps, integers, decimals and booleans, scanned
+ * strings that cannot hold a finding, and pseudonymized strings and integers, masked
+ * strings and dates truncated to their year (from Q_HASH_STRING on: the value is written
+ * transformed), of fields not on the suppression list. */
+enum quick_kind { Q_NONE, Q_KEEP_STRING, Q_KEEP_DATE, Q_KEEP_NUMBER, Q_KEEP_DECIMAL,
+		  Q_KEEP_BOOL, Q_SCAN_STRING, Q_HASH_STRING, Q_HASH_INT, Q_MASK_STRING,
+		  Q_TRUNC_DATE };
 
 enum ftype { F_STRING, F_INT, F_INT64, F_FLOAT, F_DECIMAL, F_BOOL, F_DATE, F_TIMESTAMP,
 	     F_OBJECT, F_ARRAY };
@@ -30,11 +34,19 @@ struct spec {
 	int quick_key;       /* plain and "name": fits in 24 bytes: */
 	uint64_t key_word[3], key_mask[3]; /* those bytes as three words, and their masks */
 	unsigned key16_mask; /* bit k: byte k (< 16) of key_word is the key's */
+	/* The fast path's script step (fast_object()): the bytes between the previous member's
+	 * value and this one's, ',"name":' (for fields[0], whose byte 0 is the object's '{',
+	 * that byte is not compared); sep_mask: bit k, byte k of sep is compared; 0 when the
+	 * field takes no step (its name is not plain or too long, or it is dropped). */
+	unsigned char sep[32];
+	uint32_t sep_mask;
+	size_t sep_len;
 	struct spec *fields; /* object members */
 	size_t nfields;
 	uint64_t required_mask; /* bit k: fields[k] is required (k < 64) */
 	int quick;           /* enum quick_kind: what the fast path's member loop takes itself */
 	struct spec *items;  /* array element */
+	size_t key_slot;     /* Q_HASH_*: its category's subkey in the worker's keys[] */
 };
 
 struct plan {
@@ -60,6 +72,7 @@ struct pii_ingest {
 	char label_key[72];     /* '"label":"', label_key_len bytes; 0 when the label is longer */
 	size_t label_key_len;
 	const struct pii_key *key;
+	size_t nkeys;           /* the fields the fast path pseudonymizes (spec.key_slot) */
 };
 
 /* ---- the record path (ingest_record.c) ---- */
@@ -68,6 +81,7 @@ struct pii_ingest {
 struct wctx {
 	const struct pii_ingest *ing;
 	struct pii_pseudonymizer *h;
+	const struct pii_b2b **keys; /* ing->nkeys: a field's subkey state from h, or NULL */
 	struct st_jtape tape;
 	struct st_buf out, val, rej;
 	char *tmp;       /* unescape space, max_record + 1 bytes */

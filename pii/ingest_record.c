@@ -5,6 +5,7 @@
 #include "ingest.h"
 #include "ingest_int.h"
 #include "detect_int.h"
+#include "pseudo_int.h"
 #include "alloc.h"
 #include "buf.h"
 #include "json.h"
@@ -121,22 +122,38 @@ int ing_number_finite(const char *s, size_t n)
 	return ok;
 }
 
-int ing_valid_date(const char *s, size_t n, int timestamp)
+/* ing_valid_date(), inline for the fast path: the ten bytes YYYY-MM-DD by one eight-byte
+ * test (each digit's byte xor '0' at most 9, each '-' xor '-' zero) and two digits. */
+static inline int valid_date(const char *s, size_t n, int timestamp)
 {
-	int month, day;
+	uint64_t x, y;
+	unsigned month, day;
 
-	if (n < 10 || s[4] != '-' || s[7] != '-')
+	if (n < 10)
 		return 0;
-	for (int i = 0; i < 10; i++)
-		if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
-			return 0;
-	month = (s[5] - '0') * 10 + (s[6] - '0');
-	day = (s[8] - '0') * 10 + (s[9] - '0');
+	memcpy(&x, s, 8);
+#if defined(__GNUC__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	x = __builtin_bswap64(x);
+#endif
+	/* byte k of x is s[k]: '0' at 0-3 and 5-6, '-' at 4 and 7 */
+	y = x ^ 0x2d30302d30303030ULL;
+	/* a digit's byte over 9 or a dash's over 0 (or any byte's high bit) sets bit 7 */
+	if ((((y & 0x7f7f7f7f7f7f7f7fULL) + 0x7f76767f76767676ULL) | y) & 0x8080808080808080ULL)
+		return 0;
+	if ((unsigned)(s[8] - '0') > 9 || (unsigned)(s[9] - '0') > 9)
+		return 0;
+	month = (unsigned)(s[5] - '0') * 10 + (unsigned)(s[6] - '0');
+	day = (unsigned)(s[8] - '0') * 10 + (unsigned)(s[9] - '0');
 	if (month < 1 || month > 12 || day < 1 || day > 31)
 		return 0;
 	if (!timestamp)
 		return n == 10;
 	return n == 10 || ((s[10] == 'T' || s[10] == ' ') && n >= 16 && s[13] == ':');
+}
+
+int ing_valid_date(const char *s, size_t n, int timestamp)
+{
+	return valid_date(s, n, timestamp);
 }
 
 static int emit_value(struct wctx *w, const char *line, const struct st_jnode *n,
@@ -762,16 +779,27 @@ __attribute__((target("avx512bw"))) static void fast_bitmap_avx512(uint64_t *bm,
 #endif
 
 #ifdef __SSE2__
-/* The index of the first special byte at or after j in the map bm of a line (len / 64 + 1
- * words, j <= len): at most len when the line has none from j on. */
+/* The index of the first special byte at or after j in the map bm of a line (len / 64 + 2
+ * words, the last all ones; j <= len): at most len when the line has none from j on. The
+ * next word is looked at without a branch, as most strings end in it if not in j's. */
 static inline size_t bm_next(const uint64_t *bm, size_t j)
 {
 	size_t w = j >> 6;
-	uint64_t x = bm[w] & (~UINT64_C(0) << (j & 63));
+	uint64_t x = bm[w] & (~UINT64_C(0) << (j & 63)), y = bm[w + 1];
 
-	while (!x)
-		x = bm[++w];
-	return (w << 6) + (size_t)__builtin_ctzll(x);
+	if (__builtin_expect(!(x | y), 0)) {
+		w++;
+		while (!(x = bm[++w]))
+			;
+		return (w << 6) + (size_t)__builtin_ctzll(x);
+	}
+	/* Arithmetic, not a branch (which the compiler makes of a ?:): which word holds it is
+	 * data the predictor cannot learn. */
+	{
+		uint64_t none = (uint64_t)0 - (uint64_t)(x == 0); /* all ones when x is 0 */
+
+		return (w << 6) + (size_t)(none & 64) + (size_t)__builtin_ctzll(x | (y & none));
+	}
 }
 #endif
 
@@ -819,8 +847,8 @@ static inline size_t fast_string_end(const uint64_t *bm, const char *p, size_t l
 }
 
 /* The index past an integer of one to nine digits at p[i] (an optional '-', no leading
- * zero, not followed by a fraction or exponent), which every numeric type takes; 0 for any
- * other text. */
+ * zero, or 0 itself; not followed by a fraction or exponent), which every numeric type
+ * takes; 0 for any other text. */
 static inline size_t short_int_end(const char *p, size_t len, size_t i)
 {
 	size_t j = i + (p[i] == '-'), d = 0;
@@ -845,6 +873,8 @@ static inline size_t short_int_end(const char *p, size_t len, size_t i)
 #endif
 		while (j < len && p[j] >= '0' && p[j] <= '9' && d <= 9)
 			j++, d++;
+	} else if (j < len && p[j] == '0') {
+		j++, d++; /* 0 (a digit after it is not JSON: the caller finds no ',' there) */
 	}
 #if defined(__GNUC__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 after:
@@ -870,8 +900,76 @@ static size_t fast_number_end(const char *p, size_t len, size_t i)
 	return st_json_number_end(p, len, i);
 }
 
-/* Most values are kept as they are: a string, a date or timestamp, or an integer of at most
- * nine digits, which every numeric type takes (scalar_result() would find nothing to say).
+/* The index past a number at p[i] without an exponent, of fewer than 300 bytes (an
+ * optional '-', 0 or digits not starting with 0, an optional fraction), which a float or
+ * decimal field keeps as it is (ing_number_finite() needs no strtod for it); 0 for any other
+ * text. The byte after it is the caller's to check (',', '}' or ']'). */
+static inline size_t short_decimal_end(const char *p, size_t len, size_t i)
+{
+	size_t j = i + (p[i] == '-'), k;
+
+	if (j < len && p[j] == '0')
+		j++;
+	else if (j < len && p[j] >= '1' && p[j] <= '9')
+		while (++j < len && p[j] >= '0' && p[j] <= '9')
+			;
+	else
+		return 0;
+	if (j < len && p[j] == '.') {
+		for (k = j + 1; k < len && p[k] >= '0' && p[k] <= '9'; k++)
+			;
+		if (k == j + 1)
+			return 0;
+		j = k;
+	}
+	if (j >= len || p[j] == 'e' || p[j] == 'E' || j - i >= 300)
+		return 0;
+	return j;
+}
+
+/* fast_keep() for the kinds that come less often, out of its line: decimals, booleans and
+ * scanned strings. */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static int fast_keep_rare(const uint64_t *bm, const char *p, size_t len, size_t *at,
+			  const struct spec *s)
+{
+	size_t i = *at, end;
+	uint8_t esc;
+
+	if (s->quick == Q_KEEP_DECIMAL) {
+		if (!(end = short_decimal_end(p, len, i)))
+			return 0;
+		*at = end;
+		return 1;
+	}
+	if (s->quick == Q_KEEP_BOOL) {
+		if (p[i] == 't' && len - i >= 4 && !memcmp(p + i, "true", 4))
+			*at = i + 4;
+		else if (p[i] == 'f' && len - i >= 5 && !memcmp(p + i, "false", 5))
+			*at = i + 5;
+		else
+			return 0;
+		return 1;
+	}
+	if (s->quick == Q_SCAN_STRING) {
+		/* Free text with nothing the detectors could find is kept as it is. */
+		if (p[i] != '"')
+			return 0;
+		if (!(end = fast_string_end(bm, p, len, i, &esc)))
+			return -1;
+		if (esc || pii_detect_may_find(p + i + 1, end - i - 2))
+			return 0; /* scan_text() decides */
+		*at = end;
+		return 1;
+	}
+	return 0;
+}
+
+/* Most values are kept as they are: a string, a date or timestamp, an integer of at most
+ * nine digits, which every integer type takes, a decimal, or a boolean (scalar_result()
+ * would find nothing to say).
  * Returns 1 when it took the value at f->i, -1 when the record must go the full way, 0 when
  * the value is not one of those (fast_value() then takes it). */
 static inline int fast_keep(const uint64_t *bm, const char *p, size_t len, size_t *at,
@@ -898,11 +996,13 @@ static inline int fast_keep(const uint64_t *bm, const char *p, size_t len, size_
 			return 0;
 		if (!(end = fast_string_end(bm, p, len, i, &esc)) || esc)
 			return -1; /* rare: the full path unescapes and checks it */
-		if (!ing_valid_date(p + i + 1, end - i - 2, s->type == F_TIMESTAMP))
+		if (!valid_date(p + i + 1, end - i - 2, s->type == F_TIMESTAMP))
 			return -1;
 		*at = end;
 		return 1;
 	}
+	if (s->quick >= Q_KEEP_DECIMAL && s->quick <= Q_SCAN_STRING)
+		return fast_keep_rare(bm, p, len, at, s);
 	return 0;
 }
 
@@ -918,11 +1018,12 @@ static inline int quick_key_is(const struct spec *h, uint64_t a, uint64_t b, uin
 #endif
 
 /* fast_hash() where the output has no room for the pseudonym in place: through a buffer. */
-static int fast_hash_copy(struct fast *f, const struct spec *s, const char *text, size_t tlen)
+static int fast_hash_copy(struct fast *f, const struct spec *s, const struct pii_b2b *key,
+			  const char *text, size_t tlen)
 {
 	char q[PII_PSEUDONYM_MAX + 2];
-	int k = pii_pseudonymize(f->w->h, s->norm, s->category, text, tlen,
-				 f->w->ing->o.country_code, q + 1, &f->w->err);
+	int k = pii_pseudonymize_key(f->w->h, key, s->norm, text, tlen, f->w->ing->o.country_code,
+				     q + 1);
 
 	if (k < 0)
 		return -1;
@@ -931,17 +1032,80 @@ static int fast_hash_copy(struct fast *f, const struct spec *s, const char *text
 	return fast_flush(f, f->i) || st_buf_add(&f->w->out, q, (size_t)k + 2) ? -1 : 0;
 }
 
+/* A masked string of spec s at f->i that is plain ASCII (no escape, no byte under 0x20 or
+ * over 0x7f) and short: one character a byte, so the mask is pii_mask()'s ('*' for each
+ * character, the last four kept from eight on), and nothing in it needs an escape. Returns
+ * 1 when it took the value, 0 when not (fast_other() then takes it), -1 when the record must
+ * go the full way. */
+static int fast_mask(struct fast *f)
+{
+	const char *p = f->line;
+	size_t i = f->i, j, n;
+	char q[66];
+
+	if (p[i] != '"')
+		return 0;
+#ifdef __SSE2__
+	j = bm_next(f->bm, i + 1);
+#else
+	for (j = i + 1; j < f->len && (unsigned char)p[j] >= 0x20 && (unsigned char)p[j] < 0x80 &&
+			p[j] != '"' && p[j] != '\\';
+	     j++)
+		;
+#endif
+	if (j >= f->len || p[j] != '"' || (n = j - i - 1) > sizeof(q) - 2)
+		return 0;
+	q[0] = '"';
+	memset(q + 1, '*', n);
+	if (n >= 8)
+		memcpy(q + 1 + n - 4, p + j - 4, 4);
+	q[n + 1] = '"';
+	if (fast_flush(f, i) || st_buf_add(&f->w->out, q, n + 2))
+		return -1;
+	f->i = f->pend = j + 1;
+	return 1;
+}
+
+/* A date or timestamp of spec s at f->i truncated to its year, as pii_truncate() makes it,
+ * when it is valid and has no escape. Returns 1 when it took the value, 0 when not
+ * (fast_other() then takes it), -1 when the record must go the full way. */
+static int fast_trunc_date(struct fast *f, const struct spec *s)
+{
+	const char *p = f->line;
+	size_t i = f->i, end;
+	uint8_t esc;
+	char q[6];
+
+	if (p[i] != '"' || !(end = fast_string_end(f->bm, p, f->len, i, &esc)) || esc ||
+	    !valid_date(p + i + 1, end - i - 2, s->type == F_TIMESTAMP))
+		return 0;
+	q[0] = '"';
+	memcpy(q + 1, p + i + 1, 4); /* YYYY: digits, nothing to escape */
+	q[5] = '"';
+	if (fast_flush(f, i) || st_buf_add(&f->w->out, q, sizeof(q)))
+		return -1;
+	f->i = f->pend = end;
+	return 1;
+}
+
 /* A pseudonymized value of spec s at f->i: a string, or an integer as short_int_end() takes
- * it, hashed straight into the output. Returns 1 when it took the value, 0 when the value is
- * not one of those (fast_other() then takes it), -1 when the record must go the full way. */
+ * it, hashed straight into the output; or a masked string (fast_mask()), or a date
+ * truncated to its year (fast_trunc_date()). Returns 1 when it
+ * took the value, 0 when the value is not one of those (fast_other() then takes it), -1 when
+ * the record must go the full way. */
 static inline int fast_hash(struct fast *f, const struct spec *s)
 {
 	const char *p = f->line, *text;
 	char c = p[f->i], *at;
 	size_t end = 0, tlen;
+	const struct pii_b2b *key;
 	struct st_buf *o;
 	int k;
 
+	if (s->quick == Q_MASK_STRING)
+		return fast_mask(f);
+	if (s->quick == Q_TRUNC_DATE)
+		return fast_trunc_date(f, s);
 	if (!((s->quick == Q_HASH_STRING && c == '"') ||
 	      (s->quick == Q_HASH_INT && (end = short_int_end(p, f->len, f->i)))))
 		return 0;
@@ -961,14 +1125,18 @@ static inline int fast_hash(struct fast *f, const struct spec *s)
 	}
 	/* Where the output has room for the pending input, the quotes and the longest
 	 * pseudonym, it is written there directly. */
+	/* The field's subkey state, looked up once for this worker. */
+	if (!(key = f->w->keys[s->key_slot]) &&
+	    !(key = f->w->keys[s->key_slot] = pii_pseudonym_key(f->w->h, s->category, &f->w->err)))
+		return -1;
 	o = &f->w->out;
 	if ((at = st_buf_room(o, f->i - f->pend + PII_PSEUDONYM_MAX + 2))) {
 		size_t pn = f->i - f->pend;
 
 		memcpy(at, p + f->pend, pn);
 		at[pn] = '"';
-		k = pii_pseudonymize(f->w->h, s->norm, s->category, text, tlen,
-				     f->w->ing->o.country_code, at + pn + 1, &f->w->err);
+		k = pii_pseudonymize_key(f->w->h, key, s->norm, text, tlen,
+					 f->w->ing->o.country_code, at + pn + 1);
 		if (k < 0) { /* not of its kind, or a system error: the full path says */
 			o->p[o->len] = '\0';
 			return -1;
@@ -976,7 +1144,7 @@ static inline int fast_hash(struct fast *f, const struct spec *s)
 		at[pn + 1 + (size_t)k] = '"';
 		at[pn + 2 + (size_t)k] = '\0';
 		o->len += pn + 2 + (size_t)k;
-	} else if (fast_hash_copy(f, s, text, tlen)) {
+	} else if (fast_hash_copy(f, s, key, text, tlen)) {
 		return -1;
 	}
 	f->i = f->pend = end;
@@ -996,6 +1164,38 @@ static inline int quick_key16_is(const struct spec *h, __m128i v, uint64_t d)
 }
 #endif
 
+static int fast_object(struct fast *f, const struct spec *s, int root);
+
+/* The value of member m at *at in p (len bytes, f's line; its map bm), its key and ':'
+ * read and the output's commas settled: kept, null, an object, pseudonymized, masked or
+ * left to fast_other(). Returns 0, or -1 when the record must go the full way. */
+static inline int fast_member_value(struct fast *f, const uint64_t *bm, const char *p,
+				    size_t len, const struct spec *m, size_t *at)
+{
+	int r = fast_keep(bm, p, len, at, m);
+
+	if (r)
+		return r < 0 ? -1 : 0;
+	if (p[*at] == 'n') { /* as fast_other() takes it */
+		if (!m->nullable || len - *at < 4 || memcmp(p + *at, "null", 4))
+			return -1;
+		*at += 4;
+		return 0;
+	}
+	f->i = *at;
+	if (m->type == F_OBJECT) {
+		if (p[*at] != '{' || fast_object(f, m, 0))
+			return -1;
+	} else {
+		if (m->quick >= Q_HASH_STRING)
+			r = fast_hash(f, m);
+		if (r < 0 || (!r && fast_other(f, m)))
+			return -1;
+	}
+	*at = f->i;
+	return 0;
+}
+
 /* An object of spec s, at its '{'. root: the record itself. The read position is kept in
  * a local, and handed to f->i only around the calls that take f. */
 static int fast_object(struct fast *f, const struct spec *s, int root)
@@ -1003,19 +1203,66 @@ static int fast_object(struct fast *f, const struct spec *s, int root)
 	const char *p = f->line;
 	const size_t len = f->len, nf = s->nfields;
 	const struct spec *fields = s->fields, *label = root ? f->label : NULL;
+	const uint64_t *bm = f->bm;
 	uint64_t seen = 0;
-	size_t hint = 0, i = f->i + 1;
-	int first = 1, r;
+	size_t hint = 0, i = f->i, k = 0;
+	int first = 1;
+	char c;
 
 	if (nf > 64 || ++f->depth > ST_JSON_MAX_DEPTH / 2)
 		return -1;
+#ifdef __SSE2__
+	/* The script: while the members come as the schema lists them, each is found by one
+	 * compare of what lies between it and the previous value (',"name":', sep), and needs
+	 * no look-up, no duplicate check (the fields come in order) and no comma work (no
+	 * member was dropped). From the first member that is not the next field's on, the
+	 * member loop below goes on. */
+	while (hint < nf) {
+		const struct spec *m = &fields[hint];
+		const __m128i *sep = (const __m128i *)(const void *)m->sep;
+		uint32_t eq;
+
+		if (len - i >= 32)
+			eq = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(
+				     _mm_loadu_si128((const __m128i *)(const void *)(p + i)),
+				     _mm_loadu_si128(sep))) |
+			     (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(
+				     _mm_loadu_si128((const __m128i *)(const void *)(p + i + 16)),
+				     _mm_loadu_si128(sep + 1)))
+				     << 16;
+		else if (len - i >= 16) /* near the end of the line: a short name */
+			eq = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(
+				_mm_loadu_si128((const __m128i *)(const void *)(p + i)),
+				_mm_loadu_si128(sep)));
+		else
+			break;
+		if ((eq & m->sep_mask) != m->sep_mask || !m->sep_mask)
+			break;
+		i += m->sep_len;
+		if (m == label) {
+			if (i != f->label_at)
+				return -1;
+			f->label_seen = 1;
+		}
+		if (fast_member_value(f, bm, p, len, m, &i) || i >= len)
+			return -1;
+		hint++;
+	}
+	if (hint) {
+		/* fields[0, hint) seen; p[i] is what follows the last value */
+		seen = hint == 64 ? ~UINT64_C(0) : (UINT64_C(1) << hint) - 1;
+		k = hint - 1;
+		first = 0;
+		goto next;
+	}
+#endif
+	i++;
 	if (i < len && p[i] == '}')
 		i++;
 	else
-		for (size_t k = 0;; k++) {
+		for (;; k++) {
 			size_t at = i, fi = nf; /* the member's key; a comma before it when k > 0 */
 			const struct spec *m;
-			char c;
 
 			/* Members mostly come in schema order: the key is the next field's, or
 			 * one or two further on when the record leaves optional fields out. A
@@ -1103,18 +1350,12 @@ static int fast_object(struct fast *f, const struct spec *s, int root)
 					f->pend = at;
 				}
 				first = 0;
-				r = fast_keep(f->bm, p, len, &i, m);
-				if (r < 0)
+				if (fast_member_value(f, bm, p, len, m, &i))
 					return -1;
-				if (!r) {
-					f->i = i;
-					if (m->quick >= Q_HASH_STRING)
-						r = fast_hash(f, m);
-					if (r < 0 || (!r && fast_other(f, m)))
-						return -1;
-					i = f->i;
-				}
 			}
+#ifdef __SSE2__
+next:
+#endif
 			if (i >= len)
 				return -1;
 			c = p[i++];
@@ -1293,8 +1534,8 @@ static int fast_record(struct wctx *w, const char *line, size_t len)
 	if (!len || line[0] != '{')
 		return -1;
 #ifdef __SSE2__
-	if (len / 64 + 1 > w->bm_words) {
-		size_t n = len / 64 + 1;
+	if (len / 64 + 2 > w->bm_words) {
+		size_t n = len / 64 + 2;
 		uint64_t *bm = st_realloc(w->bm, n * sizeof(*bm));
 
 		if (!bm)
@@ -1308,6 +1549,7 @@ static int fast_record(struct wctx *w, const char *line, size_t len)
 	else
 #endif
 		fast_bitmap(w->bm, line, len);
+	w->bm[len / 64 + 1] = ~UINT64_C(0); /* bm_next() reads a word past the line's */
 	f.bm = w->bm;
 #endif
 	/* A record's own phone region comes from its parsed country field: the full way. */
@@ -1443,7 +1685,7 @@ int ing_wctx_init(struct wctx *w, const struct pii_ingest *ing, struct st_error 
 	w->wide_map = __builtin_cpu_supports("avx512bw") != 0;
 #endif
 	w->tmp = st_malloc(max + 1);
-	if (!w->tmp)
+	if (!w->tmp || (ing->nkeys && !(w->keys = st_calloc(ing->nkeys, sizeof(*w->keys)))))
 		return st_error_oom(err);
 	return pii_pseudonymizer_new(&w->h, ing->key, err);
 }
@@ -1456,6 +1698,7 @@ void ing_wctx_release(struct wctx *w)
 	st_buf_release(&w->val);
 	st_buf_release(&w->rej);
 	st_free(w->bm);
+	st_free(w->keys);
 	if (w->tmp)
 		sodium_memzero(w->tmp, w->ing->o.max_record + 1);
 	st_free(w->tmp);

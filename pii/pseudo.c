@@ -5,6 +5,7 @@
 #include "alloc.h"
 #include "blake2b.h"
 #include "norm_int.h"
+#include "pseudo_int.h"
 
 #include <sodium.h>
 #include <string.h>
@@ -166,16 +167,14 @@ static void base64url(const unsigned char *t, char *out)
 	*out = '\0';
 }
 
-int pii_pseudonym(struct pii_pseudonymizer *h, const char *category, const char *value, size_t len,
-		  char *out, struct st_error *err)
+/* The pseudonym of value under the subkey state key into out: the id, ':' and the tag. */
+static inline int encode(const struct pii_pseudonymizer *h, const struct pii_b2b *key,
+			 const char *value, size_t len, char *out)
 {
 	unsigned char tag[PII_TAG_BYTES];
-	struct sub *s = find_sub(h, category ? category : "", err);
 	size_t idlen = h->idlen;
 
-	if (!s)
-		return -1;
-	pii_b2b_digest(s->state, (const unsigned char *)value, len, tag);
+	pii_b2b_digest(key, (const unsigned char *)value, len, tag);
 	/* The whole id array (NUL-padded, and out has room), a copy of constant size. */
 	memcpy(out, h->id, PII_KEY_ID_MAX);
 	out[idlen] = ':';
@@ -185,25 +184,63 @@ int pii_pseudonym(struct pii_pseudonymizer *h, const char *category, const char 
 	return (int)idlen + 1 + PII_TAG_BYTES / 3 * 4;
 }
 
-int pii_pseudonymize(struct pii_pseudonymizer *h, int norm, const char *category, const char *value,
-		     size_t len, const char *country_code, char *out, struct st_error *err)
+int pii_pseudonym(struct pii_pseudonymizer *h, const char *category, const char *value, size_t len,
+		  char *out, struct st_error *err)
+{
+	struct sub *s = find_sub(h, category ? category : "", err);
+
+	if (!s)
+		return -1;
+	return encode(h, s->state, value, len, out);
+}
+
+const struct pii_b2b *pii_pseudonym_key(struct pii_pseudonymizer *h, const char *category,
+					struct st_error *err)
+{
+	struct sub *s = find_sub(h, category ? category : "", err);
+
+	return s ? s->state : NULL;
+}
+
+/* The pseudonym of value normalized by norm, under key, or when key is NULL under
+ * category's subkey (looked up after the value is normalized). The normalized copy is wiped
+ * once hashed: it is the value itself. */
+static int normalized(struct pii_pseudonymizer *h, const struct pii_b2b *key,
+		      const char *category, int norm, const char *value, size_t len,
+		      const char *country_code, char *out, struct st_error *err)
 {
 	char nv[PII_NORM_MAX];
 	const char *v;
-	int n;
+	struct sub *s;
+	int n = pii_normalize_view(norm, value, len, country_code, nv, &v);
 
-	if (norm == PII_NORM_NONE)
-		return pii_pseudonym(h, category, value, len, out, err);
-	n = pii_normalize_view(norm, value, len, country_code, nv, &v);
 	if (n < 0) {
 		sodium_memzero(nv, sizeof(nv)); /* the normalizer may have written part of it */
 		return PII_NOT_OF_KIND;
 	}
 	len = (size_t)n;
-	n = pii_pseudonym(h, category, v, len, out, err);
+	if (!key && (s = find_sub(h, category ? category : "", err)))
+		key = s->state;
+	n = key ? encode(h, key, v, len, out) : -1;
 	if (v == nv) /* else the value was hashed where it is, and nv holds none of it */
 		sodium_memzero(nv, len); /* only the bytes the normalizer wrote: this is per value */
 	return n;
+}
+
+int pii_pseudonymize_key(struct pii_pseudonymizer *h, const struct pii_b2b *key, int norm,
+			 const char *value, size_t len, const char *country_code, char *out)
+{
+	if (norm == PII_NORM_NONE)
+		return encode(h, key, value, len, out);
+	return normalized(h, key, NULL, norm, value, len, country_code, out, NULL);
+}
+
+int pii_pseudonymize(struct pii_pseudonymizer *h, int norm, const char *category, const char *value,
+		     size_t len, const char *country_code, char *out, struct st_error *err)
+{
+	if (norm == PII_NORM_NONE)
+		return pii_pseudonym(h, category, value, len, out, err);
+	return normalized(h, NULL, category, norm, value, len, country_code, out, err);
 }
 
 int pii_pseudonymizers_init(struct pii_pseudonymizers *hs, const struct pii_keyring *kr, struct st_error *err)

@@ -3,6 +3,7 @@
  * groups, IBAN groups, IPv6 with "::"), and the look-alikes of each type are refused. */
 #include "harness.h"
 #include "pii.h"
+#include "detect_int.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -260,8 +261,33 @@ static void test_random(void)
 	CHECK(bad == 0);
 }
 
+/* The prefilter that lets ingest keep scanned text unread: only text with an '@', a ':', a
+ * digit (ASCII or full-width) or a byte 0xEF may hold a finding, at any offset. */
+static void test_prefilter(void)
+{
+	static const char *const none[] = {"", "kafka streaming", "\xeb\x94\xa5\xeb\x9f\xac\xeb\x8b\x9d",
+					   "viewed from course_detail", "a.b-c/d (e) +f_g"};
+	static const char *const some[] = {"@", ":", "0", "9", "\xef", "\xef\xbc\x91"};
+	char text[64];
+
+	for (size_t i = 0; i < sizeof(none) / sizeof(*none); i++)
+		CHECK(!pii_detect_may_find(none[i], strlen(none[i])));
+	for (size_t i = 0; i < sizeof(some) / sizeof(*some); i++)
+		for (size_t at = 0; at < 9; at++) {
+			size_t n = strlen(some[i]);
+
+			memset(text, 'a', sizeof(text));
+			memcpy(text + at, some[i], n);
+			CHECK(pii_detect_may_find(text, at + n));
+			CHECK(pii_detect_may_find(text, at + n + 7));
+			CHECK(!pii_detect_may_find(text, at));
+		}
+	CHECK_DETECT("write to jiho.kim@example.co.kr", "email:jiho.kim@example.co.kr");
+}
+
 int main(void)
 {
+	test_prefilter();
 	test_contexts();
 	test_spans();
 	test_phones();
