@@ -192,6 +192,64 @@ static void test_fresh(void)
 	cat = saved;
 }
 
+static char *text_of(const char *sql)
+{
+	sqlite3_stmt *st;
+	char *s = NULL;
+
+	if (sqlite3_prepare_v2(catalog_db(cat), sql, -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		s = st_strdup((const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	return s;
+}
+
+/* A fresh load into a catalog file runs with a rollback journal and leaves the catalog in
+ * WAL mode, committed or rolled back; with another connection to the catalog open it runs
+ * in WAL mode as any other load. */
+static void test_fresh_journal(void)
+{
+	struct catalog *saved = cat;
+	const char *dir = t_tmpdir();
+	char root[512], path[512], *mode;
+	sqlite3 *other;
+
+	snprintf(root, sizeof(root), "%s/fj", dir);
+	snprintf(path, sizeof(path), "%s/fj.db", dir);
+	t_write(dir, "fj/a.yaml", "kind: table\nname: j.a\nfields:\n  - {name: id, type: int, pii: none}\n");
+	t_write(dir, "fj/b.yaml", "kind: table\nname: j.b\ncolumns:\n  - {name: x}\n");
+	CHECK(catalog_open_path(&cat, path, &err) == 0);
+	CHECK(load(root, 0) == -1); /* b.yaml: rolled back */
+	mode = text_of("PRAGMA journal_mode");
+	CHECK_STR(mode, "wal");
+	st_free(mode);
+	CHECK(count("SELECT count(*) FROM datasets") == 0);
+	CHECK(count("PRAGMA synchronous") == 1); /* NORMAL again */
+	t_write(dir, "fj/b.yaml", "kind: table\nname: j.b\n");
+	CHECK(load(root, 0) == 0);
+	mode = text_of("PRAGMA journal_mode");
+	CHECK_STR(mode, "wal");
+	st_free(mode);
+	CHECK(count("SELECT count(*) FROM datasets") == 2);
+	CHECK(count("SELECT count(*) FROM search_fts('j')") == 2);
+	CHECK(count("PRAGMA synchronous") == 1);
+	catalog_free(cat);
+	/* The same load into a new catalog that another connection holds open. */
+	CHECK(unlink(path) == 0);
+	CHECK(catalog_open_path(&cat, path, &err) == 0);
+	CHECK(sqlite3_open(path, &other) == SQLITE_OK);
+	CHECK(sqlite3_exec(other, "SELECT count(*) FROM datasets", NULL, NULL, NULL) == SQLITE_OK);
+	CHECK(load(root, 0) == 0);
+	CHECK(count("SELECT count(*) FROM datasets") == 2);
+	mode = text_of("PRAGMA journal_mode");
+	CHECK_STR(mode, "wal");
+	st_free(mode);
+	CHECK(sqlite3_exec(other, "SELECT count(*) FROM datasets", NULL, NULL, NULL) == SQLITE_OK);
+	sqlite3_close(other);
+	catalog_free(cat);
+	cat = saved;
+}
+
 /* Everything a load reported, and the rows it wrote, as one text. */
 static char *load_record(struct catalog *c)
 {
@@ -431,6 +489,7 @@ int main(void)
 	test_incremental();
 	test_rollback_and_dry_run();
 	test_fresh();
+	test_fresh_journal();
 	test_threaded_order();
 	test_search_rows();
 	test_versions();
