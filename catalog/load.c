@@ -2606,19 +2606,22 @@ int catalog_load(struct catalog *c, const char *const *paths, size_t npaths, uns
 	L.err = err;
 	L.stats = stats;
 	L.serial = !!(flags & CATALOG_LOAD_SERIAL);
+	/* OR FAIL: a statement of many rows that fails ends the load, which rolls back its
+	 * whole transaction, so SQLite need not keep a statement journal to undo the rows it
+	 * wrote before failing (with ABORT it copied each page such a statement touched first). */
 	catalog_rowbatch_init(&L.fields, L.db,
-			      "INSERT INTO fields(dataset_id, ord, path, depth, type, item_type,"
+			      "INSERT OR FAIL INTO fields(dataset_id, ord, path, depth, type, item_type,"
 			      " required, nullable, pii, category, transform, normalize,"
 			      " pii_reason, scan, description, line, col) VALUES ",
 			      17);
 	catalog_rowbatch_init(&L.fedges, L.db,
-			      "INSERT INTO field_edges(dataset_id, src_ds, src_field, dst_ds,"
+			      "INSERT OR FAIL INTO field_edges(dataset_id, src_ds, src_field, dst_ds,"
 			      " dst_field, line, col) VALUES ",
 			      7);
 	catalog_rowbatch_init(&L.tags, L.db,
 			      "INSERT OR IGNORE INTO tags(dataset_id, tag) VALUES ", 2);
 	catalog_rowbatch_init(&L.edges, L.db,
-			      "INSERT INTO edges(dataset_id, src, dst, line, col) VALUES ", 5);
+			      "INSERT OR FAIL INTO edges(dataset_id, src, dst, line, col) VALUES ", 5);
 	catalog_rowbatch_init(&L.touched, L.db, "INSERT OR IGNORE INTO temp.touched(name) VALUES ",
 			      1);
 	st_buf_init(&L.fts_rows, (size_t)1 << 32);
