@@ -6,6 +6,7 @@
 #include "dbt_int.h"
 #include "alloc.h"
 #include "file.h"
+#include "ftsbuild.h"
 #include "buf.h"
 #include "embedded.h"
 #include "rowbatch.h"
@@ -29,6 +30,7 @@
 #include <unistd.h>
 
 #define MAX_FILE_SIZE (16u << 20) /* bytes per descriptor file */
+#define FTS_BUILD_MIN 256 /* search rows indexed on a thread of their own from this many */
 #define MAX_DIR_DEPTH 32
 #define HASH_LEN 32
 
@@ -65,6 +67,8 @@ struct loader {
 	 * its row (a dbt extension), or a row did not fit. */
 	int fts_inline, fts_lost;
 	struct st_buf fts_rows; /* per row: id, then name, description, tags, owner, fields */
+	size_t fts_nrows;
+	struct catalog_ftsbuild *ftsb; /* indexing fts_rows beside the checks (ftsbuild.c) */
 	/* A fresh load: the (name, version) keys of the datasets it wrote, which are all the
 	 * catalog holds, so that a name not among them needs no look-up for duplicates. */
 	struct known *seen;
@@ -126,8 +130,7 @@ static const char *const sql_text[S_COUNT] = {
 	[S_FILE_NDOCS] = "UPDATE files SET ndocs = ?2 WHERE id = ?1",
 	[S_OL_CLAIM] = "INSERT OR IGNORE INTO ol_claims(dataset_id, namespace, name)"
 		       " VALUES (?1, ?2, ?3)",
-	[S_FTS_INS] = "INSERT INTO search_fts(rowid, name, description, tags, owner, fields)"
-		      " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[S_FTS_INS] = CATALOG_FTS_INSERT_SQL,
 };
 
 /* ---- small helpers ---- */
@@ -1289,6 +1292,7 @@ static int store_dataset(struct docctx *d, const struct catalog_ynode *root, int
 		id_at = L->fts_rows.len;
 		if (st_buf_add(&L->fts_rows, &id, sizeof(id)))
 			L->fts_lost = 1;
+		L->fts_nrows++;
 		fts_text(L, d->name, d->name ? strlen(d->name) : 0);
 	}
 	if (bind_free_text(d, st, 4, L->fts_inline, desc, desc ? strlen(desc) : 0,
@@ -2286,13 +2290,8 @@ out:
 }
 
 /* Rebuilds the search rows of every name this load touched, indexing only the latest
- * version, with the text of the glossary terms that refer to it. FTS5 keeps up to
- * 'hashsize' bytes of new index entries in memory before it writes them as a segment
- * (1 MB by default); each segment written costs merges later (a third of the rebuild of
- * 10k datasets). 16 MB holds the 10k in one segment and bounds the memory of larger loads.
- * Search results do not depend on how the index is segmented. */
-static const char fts_hashsize_sql[] =
-	"INSERT INTO search_fts(search_fts, rank) VALUES ('hashsize', 16777216)";
+ * version, with the text of the glossary terms that refer to it (after
+ * CATALOG_FTS_HASHSIZE_SQL). */
 static const char reindex_sql[] =
 	"DELETE FROM search_fts WHERE rowid IN (SELECT d.id FROM datasets d"
 	"  JOIN temp.touched t ON t.name = d.name);"
@@ -2311,7 +2310,15 @@ static const char reindex_sql[] =
  * terms relate to is rebuilt with their text. */
 static int search_rows(struct loader *L)
 {
-	if (st_sql_exec(L->db, fts_hashsize_sql, L->err))
+	int built = 1;
+
+	if (L->ftsb) { /* 1: it failed, and the rows are written here */
+		built = catalog_ftsbuild_finish(L->ftsb, L->db, L->err);
+		L->ftsb = NULL;
+		if (built < 0)
+			return -1;
+	}
+	if (built && st_sql_exec(L->db, CATALOG_FTS_HASHSIZE_SQL, L->err))
 		return -1;
 	if (L->fts_lost) /* every dataset is this load's: all their names are touched */
 		return st_sql_exec(L->db,
@@ -2320,24 +2327,9 @@ static int search_rows(struct loader *L)
 		       st_sql_exec(L->db, reindex_sql, L->err);
 	if (!L->fts_inline)
 		return st_sql_exec(L->db, reindex_sql, L->err);
-	for (size_t at = 0; at < L->fts_rows.len;) {
-		sqlite3_stmt *st = L->st[S_FTS_INS];
-		int64_t id, n;
-
-		memcpy(&id, L->fts_rows.p + at, sizeof(id));
-		at += sizeof(id);
-		sqlite3_bind_int64(st, 1, id);
-		for (int col = 2; col <= 6; col++) {
-			memcpy(&n, L->fts_rows.p + at, sizeof(n));
-			at += sizeof(n);
-			if (n < 0) {
-				sqlite3_bind_null(st, col);
-				continue;
-			}
-			sqlite3_bind_text(st, col, L->fts_rows.p + at, (int)n, SQLITE_STATIC);
-			at += (size_t)n;
-		}
-		if (step_done(L, st, "cannot index dataset"))
+	for (size_t at = 0; built && at < L->fts_rows.len;) {
+		at += catalog_ftsbuild_bind(L->st[S_FTS_INS], L->fts_rows.p + at);
+		if (step_done(L, L->st[S_FTS_INS], "cannot index dataset"))
 			return -1;
 	}
 	return st_sql_exec(L->db,
@@ -2346,6 +2338,26 @@ static int search_rows(struct loader *L)
 			   "  WHERE x.name = d.name))",
 			   L->err) ||
 	       st_sql_exec(L->db, reindex_sql, L->err);
+}
+
+/* Starts indexing the search rows of a fresh load on a thread of its own (ftsbuild.c),
+ * while this one builds the indexes and checks the load; search_rows() takes the result.
+ * Not for a few rows (a thread and a copy of the index cost more than they save), nor for
+ * serial loads (fault injection counts allocations in a fixed order). */
+static void fts_build(struct loader *L)
+{
+	sqlite3_stmt *st;
+
+	if (!L->fts_inline || L->fts_lost || L->serial || L->fts_nrows < FTS_BUILD_MIN ||
+	    sqlite3_prepare_v2(L->db,
+			       "SELECT sql FROM sqlite_master WHERE type = 'table' AND"
+			       " name = 'search_fts'",
+			       -1, &st, NULL) != SQLITE_OK)
+		return;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		L->ftsb = catalog_ftsbuild_start((const char *)sqlite3_column_text(st, 0),
+						 &L->fts_rows);
+	sqlite3_finalize(st);
 }
 
 static int finish_stats(struct loader *L)
@@ -2684,8 +2696,10 @@ int catalog_load(struct catalog *c, const char *const *paths, size_t npaths, uns
 	    catalog_rowbatch_flush(&L.fedges, err, "cannot store column lineage") ||
 	    catalog_rowbatch_flush(&L.tags, err, "cannot store tag") ||
 	    catalog_rowbatch_flush(&L.edges, err, "cannot store lineage") ||
-	    catalog_rowbatch_flush(&L.touched, err, "cannot record change") ||
-	    build_indexes(&L) || load_dbt(&L))
+	    catalog_rowbatch_flush(&L.touched, err, "cannot record change"))
+		goto out;
+	fts_build(&L);
+	if (build_indexes(&L) || load_dbt(&L))
 		goto out;
 	/* Nothing new, changed or gone: the cross-file checks and the index stand as they were. */
 	if (stats->files_new + stats->files_changed + stats->files_removed &&
@@ -2714,6 +2728,7 @@ out:
 	catalog_rowbatch_release(&L.tags);
 	catalog_rowbatch_release(&L.edges);
 	catalog_rowbatch_release(&L.touched);
+	catalog_ftsbuild_abandon(L.ftsb); /* before the rows it reads go */
 	st_buf_release(&L.fts_rows);
 	known_free(L.seen);
 	known_free(L.fieldset);

@@ -192,18 +192,6 @@ static void test_fresh(void)
 	cat = saved;
 }
 
-static char *text_of(const char *sql)
-{
-	sqlite3_stmt *st;
-	char *s = NULL;
-
-	if (sqlite3_prepare_v2(catalog_db(cat), sql, -1, &st, NULL) == SQLITE_OK &&
-	    sqlite3_step(st) == SQLITE_ROW)
-		s = st_strdup((const char *)sqlite3_column_text(st, 0));
-	sqlite3_finalize(st);
-	return s;
-}
-
 /* A fresh load into a catalog file runs with a rollback journal and leaves the catalog in
  * WAL mode, committed or rolled back; with another connection to the catalog open it runs
  * in WAL mode as any other load. */
@@ -220,14 +208,14 @@ static void test_fresh_journal(void)
 	t_write(dir, "fj/b.yaml", "kind: table\nname: j.b\ncolumns:\n  - {name: x}\n");
 	CHECK(catalog_open_path(&cat, path, &err) == 0);
 	CHECK(load(root, 0) == -1); /* b.yaml: rolled back */
-	mode = text_of("PRAGMA journal_mode");
+	mode = query_text(cat, "PRAGMA journal_mode");
 	CHECK_STR(mode, "wal");
 	st_free(mode);
 	CHECK(count("SELECT count(*) FROM datasets") == 0);
 	CHECK(count("PRAGMA synchronous") == 1); /* NORMAL again */
 	t_write(dir, "fj/b.yaml", "kind: table\nname: j.b\n");
 	CHECK(load(root, 0) == 0);
-	mode = text_of("PRAGMA journal_mode");
+	mode = query_text(cat, "PRAGMA journal_mode");
 	CHECK_STR(mode, "wal");
 	st_free(mode);
 	CHECK(count("SELECT count(*) FROM datasets") == 2);
@@ -241,7 +229,7 @@ static void test_fresh_journal(void)
 	CHECK(sqlite3_exec(other, "SELECT count(*) FROM datasets", NULL, NULL, NULL) == SQLITE_OK);
 	CHECK(load(root, 0) == 0);
 	CHECK(count("SELECT count(*) FROM datasets") == 2);
-	mode = text_of("PRAGMA journal_mode");
+	mode = query_text(cat, "PRAGMA journal_mode");
 	CHECK_STR(mode, "wal");
 	st_free(mode);
 	CHECK(sqlite3_exec(other, "SELECT count(*) FROM datasets", NULL, NULL, NULL) == SQLITE_OK);
@@ -411,6 +399,102 @@ static void test_search_rows(void)
 	st_free(rows[1]);
 }
 
+/* FTS5's tables behind search_fts, and its integrity check, as one text. */
+static char *fts_tables(struct catalog *c)
+{
+	static const char *const sql[] = {
+		"INSERT INTO search_fts(search_fts) VALUES ('integrity-check')",
+		"SELECT group_concat(id || ':' || hex(block), ',') FROM search_fts_data",
+		"SELECT group_concat(segid || ':' || hex(term) || ':' || pgno, ',') FROM search_fts_idx",
+		"SELECT group_concat(id || ':' || hex(sz), ',') FROM search_fts_docsize",
+		"SELECT group_concat(k || ':' || v, ',') FROM search_fts_config",
+		"SELECT group_concat(id || ':' || quote(c0) || quote(c1) || quote(c2) || quote(c3) ||"
+		" quote(c4) || quote(c5), ',') FROM search_fts_content",
+		"SELECT group_concat(rowid, ',') FROM search_fts('secret OR money OR m')",
+	};
+	struct st_buf b;
+	char *out;
+	int bad = 0;
+
+	st_buf_init(&b, 1 << 26);
+	for (size_t i = 0; i < sizeof(sql) / sizeof(*sql); i++) {
+		char *t = query_text(c, sql[i]);
+
+		if (i == 0)
+			bad |= sqlite3_exec(catalog_db(c), sql[i], NULL, NULL, NULL) != SQLITE_OK;
+		bad |= st_buf_addf(&b, "%s\n", t ? t : "-");
+		st_free(t);
+	}
+	CHECK(!bad);
+	out = st_strdup(b.p ? b.p : "");
+	st_buf_release(&b);
+	return out;
+}
+
+/* A fresh load of enough datasets indexes their search rows on a thread of its own and
+ * copies FTS5's tables in: they are byte for byte those of a serial load, which writes
+ * the rows itself, with versions, terms and scrubbed texts; later loads update the copied
+ * index, and a fresh load after one that emptied the catalog in the same connection too. */
+static void test_search_builder(void)
+{
+	struct catalog *saved = cat;
+	const char *dir = t_tmpdir();
+	char root[512], away[512], name[600], text[512], d100[512], *tables[2] = {NULL, NULL};
+
+	snprintf(root, sizeof(root), "%s/sb", dir);
+	for (int i = 0; i < 300; i++) {
+		snprintf(name, sizeof(name), "sb/d%03d.yaml", i);
+		snprintf(text, sizeof(text),
+			 "kind: table\nname: m.t%d\nversion: %d\ntags: [t%d]\nowner: o%d\n"
+			 "description: the secret table %d\nfields:\n"
+			 "  - {name: id, type: int, pii: none, description: 'a secret id'}\n"
+			 "  - {name: mail, type: string, pii: direct, category: user.contact.email}\n",
+			 i % 250, 1 + i / 250, i % 3, i % 4, i);
+		t_write(dir, name, text);
+		if (i == 100)
+			snprintf(d100, sizeof(d100), "%s", text);
+	}
+	t_write(dir, "sb/g.yaml", "kind: term\nname: m.money\ndescription: money in\n"
+				  "related: [m.t1, m.t2.id, m.t3]\n");
+	for (int pass = 0; pass < 2; pass++) {
+		CHECK(catalog_open_path(&cat, ":memory:", &err) == 0);
+		catalog_set_scrubber(cat, test_scrub, NULL);
+		CHECK(load(root, pass ? CATALOG_LOAD_SERIAL : 0) == 0);
+		CHECK(stats.datasets == 301);
+		tables[pass] = fts_tables(cat);
+		catalog_free(cat);
+	}
+	CHECK(tables[0] && strstr(tables[0], "<s>") && !strstr(tables[0], "secret"));
+	CHECK_STR(tables[0], tables[1]);
+	st_free(tables[0]);
+	/* The copied index takes a change; then the catalog is emptied and loaded afresh by
+	 * the same connection, whose FTS5 had read the index before. */
+	CHECK(catalog_open_path(&cat, ":memory:", &err) == 0);
+	catalog_set_scrubber(cat, test_scrub, NULL);
+	CHECK(load(root, 0) == 0);
+	t_write(dir, "sb/d100.yaml", "kind: table\nname: m.t100\ndescription: money\n");
+	CHECK(load(root, 0) == 0 && stats.files_changed == 1);
+	CHECK(count("SELECT count(*) FROM search_fts('money')") == 5);
+	CHECK(sqlite3_exec(catalog_db(cat),
+			   "INSERT INTO search_fts(search_fts) VALUES ('integrity-check')", NULL, NULL,
+			   NULL) == SQLITE_OK);
+	snprintf(away, sizeof(away), "%s/sb-away", dir);
+	CHECK(rename(root, away) == 0);
+	t_write(dir, "sb/none.txt", "no descriptor\n");
+	CHECK(load(root, 0) == 0 && stats.files_removed == 301);
+	CHECK(count("SELECT count(*) FROM datasets") == 0 && count("SELECT count(*) FROM search_fts") == 0);
+	snprintf(name, sizeof(name), "%s/none.txt", root);
+	CHECK(unlink(name) == 0 && rmdir(root) == 0 && rename(away, root) == 0);
+	t_write(dir, "sb/d100.yaml", d100);
+	CHECK(load(root, 0) == 0 && stats.datasets == 301);
+	tables[0] = fts_tables(cat);
+	CHECK_STR(tables[0], tables[1]);
+	catalog_free(cat);
+	st_free(tables[0]);
+	st_free(tables[1]);
+	cat = saved;
+}
+
 static void test_versions(void)
 {
 	const char *dir = t_tmpdir();
@@ -492,6 +576,7 @@ int main(void)
 	test_fresh_journal();
 	test_threaded_order();
 	test_search_rows();
+	test_search_builder();
 	test_versions();
 	test_queries();
 	catalog_load_stats_release(&stats);
