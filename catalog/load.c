@@ -31,6 +31,7 @@
 
 #define MAX_FILE_SIZE (16u << 20) /* bytes per descriptor file */
 #define FTS_BUILD_MIN 256 /* search rows indexed on a thread of their own from this many */
+#define FIELDSET_MAX (1u << 18) /* keys of struct loader's fieldset */
 #define MAX_DIR_DEPTH 32
 #define HASH_LEN 32
 
@@ -77,6 +78,11 @@ struct loader {
 	 * writes and each name's mark, as check_references() would read them from the tables
 	 * (it takes them from here, without a query per name). NULL once one did not fit. */
 	struct known *fieldset;
+	/* With fieldset: what the load's lineage, column lineage and term links refer to
+	 * (ref_add()), so that check_references() runs its queries only when one of them is
+	 * not in the catalog. refs_lost: one did not fit. */
+	struct st_buf refs;
+	int refs_lost;
 	char **index_sql; /* the CREATE INDEX statements of the indexes dropped for the load */
 	size_t nindex;
 	int serial; /* parse in this thread (fault-injection runs want a fixed order) */
@@ -720,11 +726,38 @@ static struct known *known_new(void)
 	return k;
 }
 
+/* Keeps a reference of the load in L->refs: kind (REF_*), then the dataset's name and the
+ * field's path (b: NULL for none), each as a size_t length and its bytes. */
+enum { REF_DATASET = 1, REF_FIELD, REF_TERM };
+
+static void ref_add(struct loader *L, int kind, const char *a, size_t an, const char *b)
+{
+	unsigned char k = (unsigned char)kind;
+	size_t bn = b ? strlen(b) : (size_t)-1;
+
+	if (!L->fieldset || L->refs_lost)
+		return;
+	if (st_buf_add(&L->refs, &k, 1) || st_buf_add(&L->refs, &an, sizeof(an)) ||
+	    st_buf_add(&L->refs, a, an) || st_buf_add(&L->refs, &bn, sizeof(bn)) ||
+	    (b && st_buf_add(&L->refs, b, bn)))
+		L->refs_lost = 1;
+}
+
 /* The fields of the load are not all in L->fieldset: check_references() reads them. */
 static void fieldset_lost(struct loader *L)
 {
 	known_free(L->fieldset);
 	L->fieldset = NULL;
+	st_buf_release(&L->refs);
+	L->refs_lost = 1;
+}
+
+/* Enters (a, b) into L->fieldset. A load of more than FIELDSET_MAX fields goes without
+ * (their keys took 160 MB more memory for 100k datasets, and longer than the queries). */
+static void fieldset_add(struct loader *L, const char *a, size_t an, const char *b, size_t bn)
+{
+	if (L->fieldset && (L->fieldset->n >= FIELDSET_MAX || known_add(L->fieldset, a, an, b, bn)))
+		fieldset_lost(L);
 }
 
 /* ---- one document ---- */
@@ -919,6 +952,7 @@ static int store_from(struct docctx *d, const struct catalog_ynode *from)
 		const struct catalog_ynode *r = from->kids[i];
 		size_t fo, dl = catalog_split_ref(r->value, &fo);
 
+		ref_add(L, REF_FIELD, r->value, dl, r->value + fo);
 		if (catalog_rowbatch_int(b, d->dataset_id, L->err, what) ||
 		    catalog_rowbatch_text(b, r->value, dl, L->err, what) ||
 		    catalog_rowbatch_text(b, r->value + fo, strlen(r->value + fo), L->err, what) ||
@@ -1078,9 +1112,8 @@ static int walk_field(struct docctx *d, const struct catalog_ynode *f, int depth
 	if (!d->paths_lost && (st_buf_add(&d->paths, &d->path.len, sizeof(d->path.len)) ||
 			       st_buf_add(&d->paths, d->path.p, d->path.len)))
 		d->paths_lost = 1;
-	if (L->fieldset && d->name &&
-	    known_add(L->fieldset, d->name, strlen(d->name), d->path.p, d->path.len))
-		fieldset_lost(L);
+	if (d->name)
+		fieldset_add(L, d->name, strlen(d->name), d->path.p, d->path.len);
 	if (sub && walk_fields(d, sub, depth + 1))
 		goto out;
 	if (items && walk_items(d, items, depth + 1))
@@ -1369,6 +1402,10 @@ static int store_links(struct docctx *d, const struct catalog_ynode *root)
 		struct catalog_rowbatch *b = &L->edges;
 		const char *src = up->kids[i]->value, *what = "cannot store lineage";
 
+		if (src)
+			ref_add(L, REF_DATASET, src, strlen(src), NULL);
+		else
+			L->refs_lost = 1;
 		if (catalog_rowbatch_int(b, d->dataset_id, L->err, what) ||
 		    catalog_rowbatch_text(b, src, src ? strlen(src) : 0, L->err, what) ||
 		    catalog_rowbatch_text(b, d->name, d->name ? strlen(d->name) : 0, L->err,
@@ -1382,6 +1419,7 @@ static int store_links(struct docctx *d, const struct catalog_ynode *root)
 		sqlite3_stmt *t = L->st[S_TERM_INS];
 		size_t fo, dl = catalog_split_ref(r->value, &fo);
 
+		ref_add(L, REF_TERM, r->value, dl, fo ? r->value + fo : NULL);
 		sqlite3_bind_int64(t, 1, d->dataset_id);
 		sqlite3_bind_text(t, 2, r->value, (int)dl, SQLITE_STATIC);
 		bind_text(t, 3, fo ? r->value + fo : NULL);
@@ -1417,9 +1455,8 @@ static int store_doc(struct docctx *d, const struct catalog_ynode *root, int64_t
 		fts_text(L, d->fts.len ? d->fts.p : NULL, d->fts.len);
 	}
 	/* Every field of the name is in (known_field()'s mark); a name has one per version. */
-	if (L->fieldset && d->name &&
-	    known_add(L->fieldset, d->name, strlen(d->name), "\x01", 1))
-		fieldset_lost(L);
+	if (d->name)
+		fieldset_add(L, d->name, strlen(d->name), "\x01", 1);
 	L->stats->datasets_loaded++;
 	return 0;
 }
@@ -2188,6 +2225,32 @@ static void known_field(sqlite3_context *cx, int argc, sqlite3_value **argv)
 	sqlite3_result_int(cx, known_has(k, name, nn, path, pn));
 }
 
+/* Whether every reference in L->refs is to a dataset, or a field, of the catalog, as the
+ * queries of check_references() would find (they find nothing then). */
+static int refs_resolve(struct loader *L)
+{
+	struct known *k = L->fieldset;
+	const char *p = L->refs.p;
+
+	for (size_t at = 0; at < L->refs.len;) {
+		size_t an, bn;
+		const char *a, *b;
+		int kind = (unsigned char)p[at++];
+
+		memcpy(&an, p + at, sizeof(an));
+		a = p + at + sizeof(an);
+		at += sizeof(an) + an;
+		memcpy(&bn, p + at, sizeof(bn));
+		b = bn == (size_t)-1 ? NULL : p + at + sizeof(bn);
+		at += sizeof(bn) + (b ? bn : 0);
+		if (kind == REF_FIELD ? !known_has(k, a, an, b, bn)
+				      : (!known_has(k, a, an, "\x01", 1) ||
+					 (b && !known_has(k, a, an, b, bn))))
+			return 0;
+	}
+	return 1;
+}
+
 /* Warns about references to datasets or fields the catalog does not declare. They stay in
  * the graph as external nodes. Only rows written by this load are checked. */
 static int check_references(struct loader *L)
@@ -2220,8 +2283,13 @@ static int check_references(struct loader *L)
 	int scopes = L->forgot ? 2 : 1, ret = -1;
 	/* The fields a fresh load wrote are in L->fieldset already: names it does not have
 	 * (undeclared ones) are asked for as usual. */
-	struct known *k = L->fieldset ? L->fieldset : known_new();
+	struct known *k;
 
+	/* A fresh load whose references all resolve (as a catalog's mostly do) has nothing
+	 * to report. */
+	if (L->fieldset && !L->refs_lost && !L->forgot && refs_resolve(L))
+		return 0;
+	k = L->fieldset ? L->fieldset : known_new();
 	L->fieldset = NULL;
 	if (!k)
 		return oom(L);
@@ -2637,6 +2705,7 @@ int catalog_load(struct catalog *c, const char *const *paths, size_t npaths, uns
 	catalog_rowbatch_init(&L.touched, L.db, "INSERT OR IGNORE INTO temp.touched(name) VALUES ",
 			      1);
 	st_buf_init(&L.fts_rows, (size_t)1 << 32);
+	st_buf_init(&L.refs, (size_t)1 << 31);
 	snprintf(L.version_tag, sizeof(L.version_tag), "1:%zu:%zu", st_embed_descriptor_schema_len,
 		 st_embed_taxonomy_len);
 	if (sodium_init() < 0) {
@@ -2729,6 +2798,7 @@ out:
 	catalog_rowbatch_release(&L.edges);
 	catalog_rowbatch_release(&L.touched);
 	catalog_ftsbuild_abandon(L.ftsb); /* before the rows it reads go */
+	st_buf_release(&L.refs);
 	st_buf_release(&L.fts_rows);
 	known_free(L.seen);
 	known_free(L.fieldset);

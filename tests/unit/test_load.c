@@ -495,6 +495,45 @@ static void test_search_builder(void)
 	cat = saved;
 }
 
+/* A fresh load checks its references against the fields it wrote and runs the reference
+ * queries only when one does not resolve: each kind of reference that does not is still
+ * reported, and one that does is not. */
+static void test_fresh_refs(void)
+{
+	static const struct {
+		const char *doc, *want;
+	} cases[] = {
+		{"kind: table\nname: r.b\nlineage: {upstream: [r.a]}\nfields:\n"
+		 "  - {name: x, type: int, pii: none, from: [r.a.id]}\n", NULL},
+		{"kind: table\nname: r.b\nlineage: {upstream: [r.c]}\n",
+		 "3:22: upstream 'r.c' of 'r.b' is not declared; it stays in the graph as external"},
+		{"kind: table\nname: r.b\nfields:\n  - {name: x, type: int, pii: none, from: [r.a.no]}\n",
+		 "4:44: 'from' refers to 'r.a.no', but 'r.a' has no such field; it stays in the graph as "
+		 "external"},
+		{"kind: term\nname: r.b\nrelated: [r.a, r.c]\n", "3:16: term relates to undeclared dataset 'r.c'"},
+		{"kind: term\nname: r.b\nrelated: [r.a.id, r.a.no]\n",
+		 "3:19: term relates to 'r.a.no', but 'r.a' has no such field"},
+	};
+	struct catalog *saved = cat;
+	const char *dir = t_tmpdir();
+	char root[512], name[64];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		snprintf(root, sizeof(root), "%s/fr%zu", dir, i);
+		snprintf(name, sizeof(name), "fr%zu/a.yaml", i);
+		t_write(dir, name, "kind: table\nname: r.a\nfields:\n  - {name: id, type: int, pii: none}\n");
+		snprintf(name, sizeof(name), "fr%zu/b.yaml", i);
+		t_write(dir, name, cases[i].doc);
+		CHECK(catalog_open_path(&cat, ":memory:", &err) == 0);
+		CHECK(load(root, 0) == 0);
+		CHECK(d.nwarnings == (cases[i].want ? 1u : 0u));
+		if (cases[i].want)
+			CHECK_STR(diag_text(0), cases[i].want);
+		catalog_free(cat);
+	}
+	cat = saved;
+}
+
 static void test_versions(void)
 {
 	const char *dir = t_tmpdir();
@@ -574,6 +613,7 @@ int main(void)
 	test_rollback_and_dry_run();
 	test_fresh();
 	test_fresh_journal();
+	test_fresh_refs();
 	test_threaded_order();
 	test_search_rows();
 	test_search_builder();
