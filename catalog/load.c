@@ -31,7 +31,7 @@
 
 #define MAX_FILE_SIZE (16u << 20) /* bytes per descriptor file */
 #define FTS_BUILD_MIN 256 /* search rows indexed on a thread of their own from this many */
-#define FIELDSET_MAX (1u << 18) /* keys of struct loader's fieldset */
+#define FIELDSET_MAX (16u << 20) /* bytes of field paths in struct loader's fieldset */
 #define MAX_DIR_DEPTH 32
 #define HASH_LEN 32
 
@@ -77,7 +77,7 @@ struct loader {
 	/* A fresh load without dbt input (fts_inline): the (name, path) of every field it
 	 * writes and each name's mark, as check_references() would read them from the tables
 	 * (it takes them from here, without a query per name). NULL once one did not fit. */
-	struct known *fieldset;
+	struct fset *fieldset;
 	/* With fieldset: what the load's lineage, column lineage and term links refer to
 	 * (ref_add()), so that check_references() runs its queries only when one of them is
 	 * not in the catalog. refs_lost: one did not fit. */
@@ -621,6 +621,7 @@ struct known_slot {
 };
 
 struct known {
+	const struct fset *fs; /* every field of the catalog (a fresh load's): no q */
 	sqlite3_stmt *q; /* the paths of every version of a name */
 	struct st_buf keys; /* each key: two uint32_t lengths, then name and path */
 	struct known_slot *slot;
@@ -743,21 +744,131 @@ static void ref_add(struct loader *L, int kind, const char *a, size_t an, const 
 		L->refs_lost = 1;
 }
 
+/* The field paths of every dataset a fresh load wrote, by name: what check_references()
+ * asks of the fields table. An entry per dataset, with the paths walk_field() kept
+ * (struct docctx's paths); the versions of a name are chained, latest first. */
+struct fset_ent {
+	uint64_t hash;
+	size_t name_at, name_len, paths_at, paths_len;
+	size_t next; /* the name's previous entry + 1, or 0 */
+};
+
+struct fset {
+	struct st_buf bytes; /* names and paths */
+	struct fset_ent *ent;
+	size_t n, ent_cap;
+	size_t *slot; /* entry + 1 of each name's latest, by hash; 0 free */
+	size_t cap;
+};
+
+static void fset_free(struct fset *s)
+{
+	if (!s)
+		return;
+	st_buf_release(&s->bytes);
+	st_free(s->ent);
+	st_free(s->slot);
+	st_free(s);
+}
+
+static uint64_t fset_hash(const char *name, size_t len)
+{
+	return known_hash(name, len, "", 0);
+}
+
+/* The slot of name: where its latest entry is, or the free slot where it goes. */
+static size_t *fset_slot(const struct fset *s, uint64_t h, const char *name, size_t len)
+{
+	for (size_t i = (size_t)h & (s->cap - 1);; i = (i + 1) & (s->cap - 1)) {
+		const struct fset_ent *e;
+
+		if (!s->slot[i])
+			return &s->slot[i];
+		e = &s->ent[s->slot[i] - 1];
+		if (e->hash == h && e->name_len == len && !memcmp(s->bytes.p + e->name_at, name, len))
+			return &s->slot[i];
+	}
+}
+
+/* The latest entry of name, or NULL. */
+static const struct fset_ent *fset_find(const struct fset *s, const char *name, size_t len)
+{
+	size_t *at;
+
+	if (!s->cap)
+		return NULL;
+	at = fset_slot(s, fset_hash(name, len), name, len);
+	return *at ? &s->ent[*at - 1] : NULL;
+}
+
+/* Whether a version of e's name has a field of path (len bytes). */
+static int fset_has(const struct fset *s, const struct fset_ent *e, const char *path, size_t len)
+{
+	for (; e; e = e->next ? &s->ent[e->next - 1] : NULL) {
+		const char *p = s->bytes.p + e->paths_at;
+		size_t n;
+
+		for (size_t i = 0; i < e->paths_len; i += sizeof(n) + n) {
+			memcpy(&n, p + i, sizeof(n));
+			if (n == len && !memcmp(p + i + sizeof(n), path, n))
+				return 1;
+		}
+	}
+	return 0;
+}
+
+/* Enters a dataset: its name and its paths (struct docctx's). Returns 0, or -1 when memory
+ * ran out or the paths would pass FIELDSET_MAX. */
+static int fset_add(struct fset *s, const char *name, size_t len, const struct st_buf *paths)
+{
+	uint64_t h = fset_hash(name, len);
+	struct fset_ent *e;
+	size_t *at;
+
+	if (s->bytes.len + paths->len > FIELDSET_MAX ||
+	    st_grow(&s->ent, &s->ent_cap, s->n + 1, sizeof(*s->ent)))
+		return -1;
+	if ((s->n + 1) * 2 > s->cap) { /* at most half full */
+		size_t ncap = s->cap ? s->cap * 2 : 1024;
+		size_t *old = s->slot, ocap = s->cap;
+
+		if (!(s->slot = st_calloc(ncap, sizeof(*s->slot)))) {
+			s->slot = old;
+			return -1;
+		}
+		s->cap = ncap;
+		for (size_t i = 0; i < ocap; i++)
+			if (old[i]) {
+				size_t j = (size_t)s->ent[old[i] - 1].hash & (ncap - 1);
+
+				while (s->slot[j])
+					j = (j + 1) & (ncap - 1);
+				s->slot[j] = old[i];
+			}
+		st_free(old);
+	}
+	e = &s->ent[s->n];
+	e->hash = h;
+	e->name_at = s->bytes.len;
+	e->name_len = len;
+	e->paths_at = s->bytes.len + len;
+	e->paths_len = paths->len;
+	if (st_buf_add(&s->bytes, name, len) ||
+	    (paths->len && st_buf_add(&s->bytes, paths->p, paths->len)))
+		return -1;
+	at = fset_slot(s, h, name, len);
+	e->next = *at;
+	*at = ++s->n;
+	return 0;
+}
+
 /* The fields of the load are not all in L->fieldset: check_references() reads them. */
 static void fieldset_lost(struct loader *L)
 {
-	known_free(L->fieldset);
+	fset_free(L->fieldset);
 	L->fieldset = NULL;
 	st_buf_release(&L->refs);
 	L->refs_lost = 1;
-}
-
-/* Enters (a, b) into L->fieldset. A load of more than FIELDSET_MAX fields goes without
- * (their keys took 160 MB more memory for 100k datasets, and longer than the queries). */
-static void fieldset_add(struct loader *L, const char *a, size_t an, const char *b, size_t bn)
-{
-	if (L->fieldset && (L->fieldset->n >= FIELDSET_MAX || known_add(L->fieldset, a, an, b, bn)))
-		fieldset_lost(L);
 }
 
 /* ---- one document ---- */
@@ -1112,8 +1223,7 @@ static int walk_field(struct docctx *d, const struct catalog_ynode *f, int depth
 	if (!d->paths_lost && (st_buf_add(&d->paths, &d->path.len, sizeof(d->path.len)) ||
 			       st_buf_add(&d->paths, d->path.p, d->path.len)))
 		d->paths_lost = 1;
-	if (d->name)
-		fieldset_add(L, d->name, strlen(d->name), d->path.p, d->path.len);
+
 	if (sub && walk_fields(d, sub, depth + 1))
 		goto out;
 	if (items && walk_items(d, items, depth + 1))
@@ -1454,9 +1564,9 @@ static int store_doc(struct docctx *d, const struct catalog_ynode *root, int64_t
 			L->fts_lost = 1;
 		fts_text(L, d->fts.len ? d->fts.p : NULL, d->fts.len);
 	}
-	/* Every field of the name is in (known_field()'s mark); a name has one per version. */
-	if (d->name)
-		fieldset_add(L, d->name, strlen(d->name), "\x01", 1);
+	if (L->fieldset && (!d->name || d->paths_lost ||
+			    fset_add(L->fieldset, d->name, strlen(d->name), &d->paths)))
+		fieldset_lost(L);
 	L->stats->datasets_loaded++;
 	return 0;
 }
@@ -2202,6 +2312,12 @@ static void known_field(sqlite3_context *cx, int argc, sqlite3_value **argv)
 		sqlite3_result_int(cx, 0);
 		return;
 	}
+	if (k->fs) {
+		const struct fset_ent *e = fset_find(k->fs, name, nn);
+
+		sqlite3_result_int(cx, e && fset_has(k->fs, e, path, pn));
+		return;
+	}
 	if (!known_has(k, name, nn, "\x01", 1)) {
 		sqlite3_bind_text(k->q, 1, name, (int)nn, SQLITE_STATIC);
 		while ((rc = sqlite3_step(k->q)) == SQLITE_ROW) {
@@ -2229,10 +2345,11 @@ static void known_field(sqlite3_context *cx, int argc, sqlite3_value **argv)
  * queries of check_references() would find (they find nothing then). */
 static int refs_resolve(struct loader *L)
 {
-	struct known *k = L->fieldset;
+	const struct fset *fs = L->fieldset;
 	const char *p = L->refs.p;
 
 	for (size_t at = 0; at < L->refs.len;) {
+		const struct fset_ent *e;
 		size_t an, bn;
 		const char *a, *b;
 		int kind = (unsigned char)p[at++];
@@ -2243,9 +2360,8 @@ static int refs_resolve(struct loader *L)
 		memcpy(&bn, p + at, sizeof(bn));
 		b = bn == (size_t)-1 ? NULL : p + at + sizeof(bn);
 		at += sizeof(bn) + (b ? bn : 0);
-		if (kind == REF_FIELD ? !known_has(k, a, an, b, bn)
-				      : (!known_has(k, a, an, "\x01", 1) ||
-					 (b && !known_has(k, a, an, b, bn))))
+		e = fset_find(fs, a, an);
+		if (!e || ((kind == REF_FIELD || b) && !fset_has(fs, e, b, bn)))
 			return 0;
 	}
 	return 1;
@@ -2281,18 +2397,15 @@ static int check_references(struct loader *L)
 		 "term relates to '%s.%s', but '%s' has no such field"},
 	};
 	int scopes = L->forgot ? 2 : 1, ret = -1;
-	/* The fields a fresh load wrote are in L->fieldset already: names it does not have
-	 * (undeclared ones) are asked for as usual. */
 	struct known *k;
 
 	/* A fresh load whose references all resolve (as a catalog's mostly do) has nothing
 	 * to report. */
 	if (L->fieldset && !L->refs_lost && !L->forgot && refs_resolve(L))
 		return 0;
-	k = L->fieldset ? L->fieldset : known_new();
-	L->fieldset = NULL;
-	if (!k)
+	if (!(k = known_new()))
 		return oom(L);
+	k->fs = L->fieldset; /* a fresh load's: no query per name */
 	if (st_sql_prepare(L->db, &k->q,
 			    "SELECT y.path FROM datasets x JOIN fields y ON y.dataset_id = x.id"
 			    " WHERE x.name = ?1",
@@ -2757,9 +2870,12 @@ int catalog_load(struct catalog *c, const char *const *paths, size_t npaths, uns
 			goto out;
 		}
 	}
-	if (L.fts_inline && !(L.fieldset = known_new())) {
-		oom(&L);
-		goto out;
+	if (L.fts_inline) {
+		if (!(L.fieldset = st_calloc(1, sizeof(*L.fieldset)))) {
+			oom(&L);
+			goto out;
+		}
+		st_buf_init(&L.fieldset->bytes, FIELDSET_MAX);
 	}
 	if (load_files(&L) || catalog_rowbatch_flush(&L.fields, err, "cannot store field") ||
 	    catalog_rowbatch_flush(&L.fedges, err, "cannot store column lineage") ||
@@ -2801,7 +2917,7 @@ out:
 	st_buf_release(&L.refs);
 	st_buf_release(&L.fts_rows);
 	known_free(L.seen);
-	known_free(L.fieldset);
+	fset_free(L.fieldset);
 	if (in_tx)
 		sqlite3_exec(L.db, "ROLLBACK", NULL, NULL, NULL);
 	fresh_journal(&L, 0);
