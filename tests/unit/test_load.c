@@ -408,8 +408,8 @@ static char *fts_tables(struct catalog *c)
 		"SELECT group_concat(segid || ':' || hex(term) || ':' || pgno, ',') FROM search_fts_idx",
 		"SELECT group_concat(id || ':' || hex(sz), ',') FROM search_fts_docsize",
 		"SELECT group_concat(k || ':' || v, ',') FROM search_fts_config",
-		"SELECT group_concat(id || ':' || quote(c0) || quote(c1) || quote(c2) || quote(c3) ||"
-		" quote(c4) || quote(c5), ',') FROM search_fts_content",
+		("SELECT group_concat(id || ':' || quote(c0) || quote(c1) || quote(c2) || quote(c3) ||"
+		 " quote(c4) || quote(c5), ',') FROM search_fts_content"),
 		"SELECT group_concat(rowid, ',') FROM search_fts('secret OR money OR m')",
 	};
 	struct st_buf b;
