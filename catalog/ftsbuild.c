@@ -4,6 +4,7 @@
  * (ftsbuild.h). FTS5's tokenizing was a tenth of a 10k load, on the loader's thread. */
 #include "ftsbuild.h"
 #include "alloc.h"
+#include "rowbatch.h"
 #include "sql.h"
 
 #include <pthread.h>
@@ -20,24 +21,37 @@ struct catalog_ftsbuild {
 	int ok;                    /* the thread indexed every row */
 };
 
-size_t catalog_ftsbuild_bind(sqlite3_stmt *st, const char *p)
+/* The search row at p: its rowid and its five texts (NULL: SQL NULL) in the order of
+ * catalog_ftsbuild_start(). Returns its length in bytes. */
+static size_t row_at(const char *p, int64_t *id, const char *text[5], size_t len[5])
 {
-	size_t at = 0;
-	int64_t id, n;
+	size_t at = sizeof(*id);
+	int64_t n;
 
-	memcpy(&id, p, sizeof(id));
-	at += sizeof(id);
-	sqlite3_bind_int64(st, 1, id);
-	for (int col = 2; col <= 6; col++) {
+	memcpy(id, p, sizeof(*id));
+	for (int i = 0; i < 5; i++) {
 		memcpy(&n, p + at, sizeof(n));
 		at += sizeof(n);
-		if (n < 0) {
-			sqlite3_bind_null(st, col);
-			continue;
-		}
-		sqlite3_bind_text(st, col, p + at, (int)n, SQLITE_STATIC);
-		at += (size_t)n;
+		text[i] = n < 0 ? NULL : p + at;
+		len[i] = n < 0 ? 0 : (size_t)n;
+		at += len[i];
 	}
+	return at;
+}
+
+size_t catalog_ftsbuild_bind(sqlite3_stmt *st, const char *p)
+{
+	const char *text[5];
+	size_t len[5], at;
+	int64_t id;
+
+	at = row_at(p, &id, text, len);
+	sqlite3_bind_int64(st, 1, id);
+	for (int i = 0; i < 5; i++)
+		if (text[i])
+			sqlite3_bind_text(st, i + 2, text[i], (int)len[i], SQLITE_STATIC);
+		else
+			sqlite3_bind_null(st, i + 2);
 	return at;
 }
 
@@ -139,12 +153,60 @@ static const struct {
 	 "INSERT INTO search_fts_data(id, block) VALUES (?1, ?2)"},
 	{"SELECT segid, term, pgno FROM search_fts_idx ORDER BY segid, term",
 	 "INSERT INTO search_fts_idx(segid, term, pgno) VALUES (?1, ?2, ?3)"},
-	{"SELECT id, sz FROM search_fts_docsize ORDER BY id",
-	 "INSERT INTO search_fts_docsize(id, sz) VALUES (?1, ?2)"},
 	{"SELECT k, v FROM search_fts_config ORDER BY k",
 	 "INSERT OR REPLACE INTO search_fts_config(k, v) VALUES (?1, ?2)"},
 };
 #define NCOPIES (sizeof(copies) / sizeof(*copies))
+
+/* The sizes of every row (one per search row), many to an INSERT. Returns 0, or -1 with
+ * err. */
+static int copy_sizes(sqlite3 *db, sqlite3_stmt *from, struct catalog_rowbatch *b,
+		      struct st_error *err)
+{
+	static const char what[] = "cannot copy the search index";
+	int rc;
+
+	catalog_rowbatch_init(b, db, "INSERT INTO search_fts_docsize(id, sz) VALUES ", 2);
+	while ((rc = sqlite3_step(from)) == SQLITE_ROW)
+		if (catalog_rowbatch_int(b, sqlite3_column_int64(from, 0), err, what) ||
+		    catalog_rowbatch_blob(b, sqlite3_column_blob(from, 1),
+					  (size_t)sqlite3_column_bytes(from, 1), err, what))
+			return -1;
+	if (rc != SQLITE_DONE)
+		return st_error_set(err, ST_E_SYSTEM, "cannot read the search index built");
+	return catalog_rowbatch_flush(b, err, what);
+}
+
+/* The content rows, column for column as FTS5 stores them (c0 to c5: name, description,
+ * fields, tags, owner, terms), many to an INSERT. Returns 0, or -1 with err. */
+static int copy_content(sqlite3 *db, const struct st_buf *rows, struct catalog_rowbatch *b,
+			struct st_error *err)
+{
+	static const char what[] = "cannot copy the search index";
+	static const int col[5] = {0, 1, 3, 4, 2}; /* c0.. for each text of a row */
+
+	catalog_rowbatch_init(b, db,
+			      "INSERT INTO search_fts_content(id, c0, c1, c2, c3, c4, c5) VALUES ", 7);
+	for (size_t at = 0; at < rows->len;) {
+		const char *text[5], *by_col[5];
+		size_t len[5], by_len[5];
+		int64_t id;
+
+		at += row_at(rows->p + at, &id, text, len);
+		for (int i = 0; i < 5; i++) {
+			by_col[col[i]] = text[i];
+			by_len[col[i]] = len[i];
+		}
+		if (catalog_rowbatch_int(b, id, err, what))
+			return -1;
+		for (int i = 0; i < 5; i++)
+			if (catalog_rowbatch_text(b, by_col[i], by_len[i], err, what))
+				return -1;
+		if (catalog_rowbatch_text(b, NULL, 0, err, what))
+			return -1;
+	}
+	return catalog_rowbatch_flush(b, err, what);
+}
 
 /* Copies every row of from into to. Returns 0, or -1 with err. */
 static int copy_rows(sqlite3 *db, sqlite3_stmt *from, sqlite3_stmt *to, struct st_error *err)
@@ -166,7 +228,8 @@ static int copy_rows(sqlite3 *db, sqlite3_stmt *from, sqlite3_stmt *to, struct s
 
 int catalog_ftsbuild_finish(struct catalog_ftsbuild *b, sqlite3 *db, struct st_error *err)
 {
-	sqlite3_stmt *from[NCOPIES] = {0}, *to = NULL;
+	sqlite3_stmt *from[NCOPIES] = {0}, *sizes = NULL, *to = NULL;
+	struct catalog_rowbatch *batch = NULL;
 	int ret = 1;
 
 	pthread_join(b->th, NULL);
@@ -177,6 +240,10 @@ int catalog_ftsbuild_finish(struct catalog_ftsbuild *b, sqlite3 *db, struct st_e
 	for (size_t i = 0; i < NCOPIES; i++)
 		if (sqlite3_prepare_v2(b->db, copies[i].from, -1, &from[i], NULL) != SQLITE_OK)
 			goto out;
+	if (sqlite3_prepare_v2(b->db, "SELECT id, sz FROM search_fts_docsize ORDER BY id", -1,
+			       &sizes, NULL) != SQLITE_OK ||
+	    !(batch = st_calloc(1, sizeof(*batch))))
+		goto out;
 	ret = -1;
 	/* A new table: the catalog's connection keeps nothing of the old one (FTS5 caches
 	 * the index structure it read), and it reads the copy as its own. */
@@ -189,19 +256,17 @@ int catalog_ftsbuild_finish(struct catalog_ftsbuild *b, sqlite3 *db, struct st_e
 		sqlite3_finalize(to);
 		to = NULL;
 	}
-	/* The content rows, column for column as FTS5 stores them (c0 to c5: name,
-	 * description, fields, tags, owner, terms). */
-	if (st_sql_prepare(db, &to,
-			    "INSERT INTO search_fts_content(id, c0, c1, c3, c4, c2)"
-			    " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-			    err))
+	if (copy_sizes(db, sizes, batch, err))
 		goto out;
-	if (insert_rows(to, b->rows) != SQLITE_OK) {
-		st_sql_error(err, db, "cannot copy the search index");
+	catalog_rowbatch_release(batch);
+	if (copy_content(db, b->rows, batch, err))
 		goto out;
-	}
 	ret = 0;
 out:
+	if (batch)
+		catalog_rowbatch_release(batch);
+	st_free(batch);
+	sqlite3_finalize(sizes);
 	sqlite3_finalize(to);
 	for (size_t i = 0; i < NCOPIES; i++)
 		sqlite3_finalize(from[i]);

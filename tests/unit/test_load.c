@@ -404,9 +404,9 @@ static char *fts_tables(struct catalog *c)
 {
 	static const char *const sql[] = {
 		"INSERT INTO search_fts(search_fts) VALUES ('integrity-check')",
-		"SELECT group_concat(id || ':' || hex(block), ',') FROM search_fts_data",
+		"SELECT group_concat(id || ':' || typeof(block) || hex(block), ',') FROM search_fts_data",
 		"SELECT group_concat(segid || ':' || hex(term) || ':' || pgno, ',') FROM search_fts_idx",
-		"SELECT group_concat(id || ':' || hex(sz), ',') FROM search_fts_docsize",
+		"SELECT group_concat(id || ':' || typeof(sz) || hex(sz), ',') FROM search_fts_docsize",
 		"SELECT group_concat(k || ':' || v, ',') FROM search_fts_config",
 		("SELECT group_concat(id || ':' || quote(c0) || quote(c1) || quote(c2) || quote(c3) ||"
 		 " quote(c4) || quote(c5), ',') FROM search_fts_content"),
