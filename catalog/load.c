@@ -1787,6 +1787,7 @@ static void prepare_file(const struct catalog *c, struct file_entry *f, struct p
 	unsigned char *data = NULL;
 	size_t len = 0, body = 0;
 	unsigned line, col;
+	int plain;
 
 	memset(p, 0, sizeof(*p));
 	memset(&yp, 0, sizeof(yp));
@@ -1800,7 +1801,9 @@ static void prepare_file(const struct catalog *c, struct file_entry *f, struct p
 			     "file is UTF-16; descriptors must be UTF-8");
 		goto out;
 	}
-	if (st_utf8_check(data, len, &line, &col)) {
+	/* Plain text, as most descriptors are, is valid UTF-8: one pass over it, not two. */
+	plain = catalog_yfast_plain(data, len);
+	if (!plain && st_utf8_check(data, len, &line, &col)) {
 		st_diags_add(&p->diags, ST_SEV_ERROR, f->display, line, col,
 			     "invalid UTF-8; descriptors must be UTF-8");
 		goto out;
@@ -1810,7 +1813,9 @@ static void prepare_file(const struct catalog *c, struct file_entry *f, struct p
 	/* A UTF-8 byte-order mark is allowed; libyaml, told the encoding, would count it. */
 	if (len >= 3 && data[0] == 0xEF && data[1] == 0xBB && data[2] == 0xBF)
 		body = 3;
-	if (catalog_yparser_init(&yp, f->display, data + body, len - body, &p->err))
+	if ((plain && !body ? catalog_yparser_init_plain : catalog_yparser_init)(&yp, f->display,
+									 data + body, len - body,
+									 &p->err))
 		goto out;
 	for (;;) {
 		struct catalog_ydoc *doc = NULL;

@@ -80,14 +80,15 @@ void catalog_ydoc_free(struct catalog_ydoc *doc)
 	st_free(doc);
 }
 
-int catalog_yparser_init(struct catalog_yparser *p, const char *file, const unsigned char *data,
-			 size_t len, struct st_error *err)
+static int parser_init(struct catalog_yparser *p, const char *file, const unsigned char *data,
+		       size_t len, int plain, struct st_error *err)
 {
 	int r;
 
 	memset(p, 0, sizeof(*p));
 	p->file = file;
-	r = catalog_yfast_scan(data, len, &p->fast, &p->nfast, &p->fast_cap);
+	r = plain ? catalog_yfast_scan_plain(data, len, &p->fast, &p->nfast, &p->fast_cap)
+		  : catalog_yfast_scan(data, len, &p->fast, &p->nfast, &p->fast_cap);
 	if (r < 0) {
 		p->failed = 1;
 		return st_error_oom(err);
@@ -105,6 +106,18 @@ int catalog_yparser_init(struct catalog_yparser *p, const char *file, const unsi
 	yaml_parser_set_input_string(&p->parser, data, len);
 	yaml_parser_set_encoding(&p->parser, YAML_UTF8_ENCODING);
 	return 0;
+}
+
+int catalog_yparser_init(struct catalog_yparser *p, const char *file, const unsigned char *data,
+			 size_t len, struct st_error *err)
+{
+	return parser_init(p, file, data, len, 0, err);
+}
+
+int catalog_yparser_init_plain(struct catalog_yparser *p, const char *file,
+			       const unsigned char *data, size_t len, struct st_error *err)
+{
+	return parser_init(p, file, data, len, 1, err);
 }
 
 void catalog_yparser_release(struct catalog_yparser *p)

@@ -5,6 +5,7 @@
  * them. The fast path must also accept the plain shapes it exists for. */
 #include "alloc.h"
 #include "harness.h"
+#include "utf8.h"
 #include "ydoc.h"
 
 #include <dirent.h>
@@ -79,6 +80,21 @@ static void compare(const unsigned char *text, size_t len, const char *what)
 		mismatches++;
 		printf("# %s: out of memory\n", what);
 		return;
+	}
+	if (catalog_yfast_plain(text, len)) { /* the loader then skips the UTF-8 check */
+		static struct evs again;
+		unsigned line, col;
+
+		if (st_utf8_check(text, len, &line, &col) ||
+		    catalog_yfast_scan_plain(text, len, &again.v, &again.n, &again.cap) != r ||
+		    again.n != fast.n) {
+			mismatches++;
+			printf("# %s: plain text the UTF-8 check or the plain scan disagrees with\n",
+			       what);
+		}
+	} else if (r > 0) {
+		mismatches++;
+		printf("# %s: scanned text that is not plain\n", what);
 	}
 	if (r == 0) {
 		declined++;
