@@ -7,6 +7,9 @@
 #include "alloc.h"
 
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #define KEY_MAX 1000 /* libyaml gives up on implicit keys of 1024 characters */
 
@@ -83,8 +86,27 @@ static int emit(struct fs *f, yaml_event_type_t type, size_t pos, size_t len)
 static int plain_bytes(const unsigned char *s, size_t n)
 {
 	for (size_t i = 0; i < n;) {
-		unsigned c = s[i];
+		unsigned c;
 		size_t k;
+
+#ifdef __SSE2__
+		/* Sixteen bytes at a time while they are printable ASCII or newlines: as signed
+		 * bytes, controls and everything from 0x80 are below 0x20. */
+		while (i + 16 <= n) {
+			__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+			__m128i odd = _mm_or_si128(
+				_mm_andnot_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\n')),
+						 _mm_cmplt_epi8(v, _mm_set1_epi8(0x20))),
+				_mm_cmpeq_epi8(v, _mm_set1_epi8(0x7F)));
+
+			if (_mm_movemask_epi8(odd))
+				break;
+			i += 16;
+		}
+		if (i >= n)
+			break;
+#endif
+		c = s[i];
 
 		if (c < 0x80) {
 			if ((c < 0x20 && c != '\n') || c == 0x7F)
