@@ -1,7 +1,6 @@
-/* Builds the search index of a fresh load on a thread of its own, in an in-memory database
- * with a contentless copy of search_fts, then copies FTS5's index, sizes and settings into
- * the catalog's empty search_fts and writes its content rows from the same rows
- * (ftsbuild.h). FTS5's tokenizing was a tenth of a 10k load, on the loader's thread. */
+/* A fresh load's search index built on a thread of its own into a contentless search_fts in
+ * memory; FTS5's index, sizes and settings are then copied into the catalog's empty one, with
+ * content rows from the same rows (ftsbuild.h). FTS5's tokenizing was a tenth of a 10k load. */
 #include "ftsbuild.h"
 #include "alloc.h"
 #include "rowbatch.h"
