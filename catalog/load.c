@@ -1819,9 +1819,8 @@ static void prepare_file(const struct catalog *c, struct file_entry *f, struct p
 	/* A UTF-8 byte-order mark is allowed; libyaml, told the encoding, would count it. */
 	if (len >= 3 && data[0] == 0xEF && data[1] == 0xBB && data[2] == 0xBF)
 		body = 3;
-	if ((plain && !body ? catalog_yparser_init_plain : catalog_yparser_init)(&yp, f->display,
-									 data + body, len - body,
-									 &p->err))
+	if (plain && !body ? catalog_yparser_init_plain(&yp, f->display, data, len, plain, &p->err)
+			   : catalog_yparser_init(&yp, f->display, data + body, len - body, &p->err))
 		goto out;
 	for (;;) {
 		struct catalog_ydoc *doc = NULL;

@@ -87,7 +87,7 @@ static int parser_init(struct catalog_yparser *p, const char *file, const unsign
 
 	memset(p, 0, sizeof(*p));
 	p->file = file;
-	r = plain ? catalog_yfast_scan_plain(data, len, &p->fast, &p->nfast, &p->fast_cap)
+	r = plain ? catalog_yfast_scan_plain(data, len, plain, &p->fast, &p->nfast, &p->fast_cap)
 		  : catalog_yfast_scan(data, len, &p->fast, &p->nfast, &p->fast_cap);
 	if (r < 0) {
 		p->failed = 1;
@@ -115,9 +115,10 @@ int catalog_yparser_init(struct catalog_yparser *p, const char *file, const unsi
 }
 
 int catalog_yparser_init_plain(struct catalog_yparser *p, const char *file,
-			       const unsigned char *data, size_t len, struct st_error *err)
+			       const unsigned char *data, size_t len, int plain,
+			       struct st_error *err)
 {
-	return parser_init(p, file, data, len, 1, err);
+	return parser_init(p, file, data, len, plain ? plain : 1, err);
 }
 
 void catalog_yparser_release(struct catalog_yparser *p)
