@@ -6,6 +6,7 @@
 #include "dbt_int.h"
 #include "alloc.h"
 #include "file.h"
+#include "ftsbuild.h"
 #include "buf.h"
 #include "embedded.h"
 #include "rowbatch.h"
@@ -29,6 +30,14 @@
 #include <unistd.h>
 
 #define MAX_FILE_SIZE (16u << 20) /* bytes per descriptor file */
+/* Search rows are indexed on a thread of their own (fts_build()) from FTS_BUILD_MIN rows
+ * up to FTS_BUILD_MAX bytes of them: its database holds a second copy of the index until
+ * it is copied (20 MB for 100k datasets, whose load must stay within 300 MB). */
+#define FTS_BUILD_MIN 256
+#define FTS_BUILD_MAX (16u << 20)
+/* Bytes of field paths in struct loader's fieldset, about 2.5 MB for 10k datasets; a
+ * larger load goes without (16 MB took 26 MB more at the peak of a 100k load). */
+#define FIELDSET_MAX (4u << 20)
 #define MAX_DIR_DEPTH 32
 #define HASH_LEN 32
 
@@ -57,6 +66,7 @@ struct loader {
 	int64_t gen;
 	int forgot; /* some file's datasets were dropped (changed or removed files) */
 	int fresh;  /* into an empty catalog: no foreign key checks, indexes built after */
+	int journal; /* fresh: the load runs with a rollback journal (fresh_journal()) */
 	/* A fresh load without dbt input keeps each dataset's search row as it stores the
 	 * dataset (fts_inline), in fts_rows, and search_rows() writes them in one go (search
 	 * rows written between other statements were flushed to many small segments), then
@@ -64,10 +74,21 @@ struct loader {
 	 * its row (a dbt extension), or a row did not fit. */
 	int fts_inline, fts_lost;
 	struct st_buf fts_rows; /* per row: id, then name, description, tags, owner, fields */
+	size_t fts_nrows;
+	struct catalog_ftsbuild *ftsb; /* indexing fts_rows beside the checks (ftsbuild.c) */
 	/* A fresh load: the (name, version) keys of the datasets it wrote, which are all the
 	 * catalog holds, so that a name not among them needs no look-up for duplicates. */
 	struct known *seen;
 	int seen_lost; /* a dbt extension: seen is not the whole catalog */
+	/* A fresh load without dbt input (fts_inline): the (name, path) of every field it
+	 * writes and each name's mark, as check_references() would read them from the tables
+	 * (it takes them from here, without a query per name). NULL once one did not fit. */
+	struct fset *fieldset;
+	/* With fieldset: what the load's lineage, column lineage and term links refer to
+	 * (ref_add()), so that check_references() runs its queries only when one of them is
+	 * not in the catalog. refs_lost: one did not fit. */
+	struct st_buf refs;
+	int refs_lost;
 	char **index_sql; /* the CREATE INDEX statements of the indexes dropped for the load */
 	size_t nindex;
 	int serial; /* parse in this thread (fault-injection runs want a fixed order) */
@@ -83,6 +104,7 @@ struct loader {
 	 * the batch first, as has_field() does. The single-row statements S_FIELD_INS,
 	 * S_FEDGE_INS, S_EDGE_INS, S_TAG_INS and S_TOUCH are left for other callers. */
 	struct catalog_rowbatch fields, fedges, tags, edges, touched;
+	struct st_buf docbuf[3]; /* load_doc(): struct docctx's path, paths and fts */
 };
 
 /* Prepared statements, indexed by the enum below. */
@@ -121,8 +143,7 @@ static const char *const sql_text[S_COUNT] = {
 	[S_FILE_NDOCS] = "UPDATE files SET ndocs = ?2 WHERE id = ?1",
 	[S_OL_CLAIM] = "INSERT OR IGNORE INTO ol_claims(dataset_id, namespace, name)"
 		       " VALUES (?1, ?2, ?3)",
-	[S_FTS_INS] = "INSERT INTO search_fts(rowid, name, description, tags, owner, fields)"
-		      " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[S_FTS_INS] = CATALOG_FTS_INSERT_SQL,
 };
 
 /* ---- small helpers ---- */
@@ -251,6 +272,16 @@ static int cmp_names(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* dir/name into b (no slash doubled after dir), without printf: a walk of 10k files made
+ * two paths per file. Returns 0, or -1 when it does not fit. */
+static int join_path(struct st_buf *b, const char *dir, const char *name)
+{
+	size_t n = strlen(dir);
+
+	return st_buf_add(b, dir, n) || (dir[n - 1] != '/' && st_buf_add(b, "/", 1)) ||
+	       st_buf_adds(b, name);
+}
+
 /* The real path of a directory entry that is not a symbolic link: real_dir/name. Returns 0
  * with it in real, 1 when it is longer than PATH_MAX (realpath() then decides), -1 when out
  * of memory. */
@@ -260,7 +291,7 @@ static int real_child(struct st_buf *real, const char *real_dir, const char *nam
 
 	if (n + strlen(name) + 2 > PATH_MAX)
 		return 1;
-	return st_buf_addf(real, "%s%s%s", real_dir, real_dir[n - 1] == '/' ? "" : "/", name);
+	return join_path(real, real_dir, name);
 }
 
 /* Walks dir, whose real path is real_dir (NULL: unknown), for descriptors and dbt
@@ -304,8 +335,7 @@ static int walk_dir(struct loader *L, const char *dir, const char *real_dir, int
 
 		st_buf_init(&path, PATH_MAX);
 		st_buf_init(&real, PATH_MAX);
-		if (st_buf_addf(&path, "%s%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/",
-				names[i])) {
+		if (join_path(&path, dir, names[i])) {
 			st_buf_release(&path);
 			if (strlen(dir) + strlen(names[i]) + 2 <= PATH_MAX)
 				r = st_error_oom(L->err); /* it fits: the allocation failed */
@@ -607,6 +637,7 @@ struct known_slot {
 };
 
 struct known {
+	const struct fset *fs; /* every field of the catalog (a fresh load's): no q */
 	sqlite3_stmt *q; /* the paths of every version of a name */
 	struct st_buf keys; /* each key: two uint32_t lengths, then name and path */
 	struct known_slot *slot;
@@ -690,6 +721,170 @@ static int known_add(struct known *k, const char *a, size_t an, const char *b, s
 static int known_has(struct known *k, const char *a, size_t an, const char *b, size_t bn)
 {
 	return k->cap && known_find(k, known_hash(a, an, b, bn), a, an, b, bn)->at;
+}
+
+static void known_free(struct known *k)
+{
+	if (!k)
+		return;
+	sqlite3_finalize(k->q);
+	st_free(k->slot);
+	st_buf_release(&k->keys);
+	st_free(k);
+}
+
+/* A new set, or NULL when memory ran out. */
+static struct known *known_new(void)
+{
+	struct known *k = st_calloc(1, sizeof(*k));
+
+	if (k)
+		st_buf_init(&k->keys, (size_t)1 << 31);
+	return k;
+}
+
+/* Keeps a reference of the load in L->refs: kind (REF_*), then the dataset's name and the
+ * field's path (b: NULL for none), each as a size_t length and its bytes. */
+enum { REF_DATASET = 1, REF_FIELD, REF_TERM };
+
+static void ref_add(struct loader *L, int kind, const char *a, size_t an, const char *b)
+{
+	unsigned char k = (unsigned char)kind;
+	size_t bn = b ? strlen(b) : (size_t)-1;
+
+	if (!L->fieldset || L->refs_lost)
+		return;
+	if (st_buf_add(&L->refs, &k, 1) || st_buf_add(&L->refs, &an, sizeof(an)) ||
+	    st_buf_add(&L->refs, a, an) || st_buf_add(&L->refs, &bn, sizeof(bn)) ||
+	    (b && st_buf_add(&L->refs, b, bn)))
+		L->refs_lost = 1;
+}
+
+/* The field paths of every dataset a fresh load wrote, by name: what check_references()
+ * asks of the fields table. An entry per dataset, with the paths walk_field() kept
+ * (struct docctx's paths); the versions of a name are chained, latest first. */
+struct fset_ent {
+	uint64_t hash;
+	size_t name_at, name_len, paths_at, paths_len;
+	size_t next; /* the name's previous entry + 1, or 0 */
+};
+
+struct fset {
+	struct st_buf bytes; /* names and paths */
+	struct fset_ent *ent;
+	size_t n, ent_cap;
+	size_t *slot; /* entry + 1 of each name's latest, by hash; 0 free */
+	size_t cap;
+};
+
+static void fset_free(struct fset *s)
+{
+	if (!s)
+		return;
+	st_buf_release(&s->bytes);
+	st_free(s->ent);
+	st_free(s->slot);
+	st_free(s);
+}
+
+static uint64_t fset_hash(const char *name, size_t len)
+{
+	return known_hash(name, len, "", 0);
+}
+
+/* The slot of name: where its latest entry is, or the free slot where it goes. */
+static size_t *fset_slot(const struct fset *s, uint64_t h, const char *name, size_t len)
+{
+	for (size_t i = (size_t)h & (s->cap - 1);; i = (i + 1) & (s->cap - 1)) {
+		const struct fset_ent *e;
+
+		if (!s->slot[i])
+			return &s->slot[i];
+		e = &s->ent[s->slot[i] - 1];
+		if (e->hash == h && e->name_len == len && !memcmp(s->bytes.p + e->name_at, name, len))
+			return &s->slot[i];
+	}
+}
+
+/* The latest entry of name, or NULL. */
+static const struct fset_ent *fset_find(const struct fset *s, const char *name, size_t len)
+{
+	size_t *at;
+
+	if (!s->cap)
+		return NULL;
+	at = fset_slot(s, fset_hash(name, len), name, len);
+	return *at ? &s->ent[*at - 1] : NULL;
+}
+
+/* Whether a version of e's name has a field of path (len bytes). */
+static int fset_has(const struct fset *s, const struct fset_ent *e, const char *path, size_t len)
+{
+	for (; e; e = e->next ? &s->ent[e->next - 1] : NULL) {
+		const char *p = s->bytes.p + e->paths_at;
+		size_t n;
+
+		for (size_t i = 0; i < e->paths_len; i += sizeof(n) + n) {
+			memcpy(&n, p + i, sizeof(n));
+			if (n == len && !memcmp(p + i + sizeof(n), path, n))
+				return 1;
+		}
+	}
+	return 0;
+}
+
+/* Enters a dataset: its name and its paths (struct docctx's). Returns 0, or -1 when memory
+ * ran out or the paths would pass FIELDSET_MAX. */
+static int fset_add(struct fset *s, const char *name, size_t len, const struct st_buf *paths)
+{
+	uint64_t h = fset_hash(name, len);
+	struct fset_ent *e;
+	size_t *at;
+
+	if (s->bytes.len + paths->len > FIELDSET_MAX ||
+	    st_grow(&s->ent, &s->ent_cap, s->n + 1, sizeof(*s->ent)))
+		return -1;
+	if ((s->n + 1) * 2 > s->cap) { /* at most half full */
+		size_t ncap = s->cap ? s->cap * 2 : 1024;
+		size_t *old = s->slot, ocap = s->cap;
+
+		if (!(s->slot = st_calloc(ncap, sizeof(*s->slot)))) {
+			s->slot = old;
+			return -1;
+		}
+		s->cap = ncap;
+		for (size_t i = 0; i < ocap; i++)
+			if (old[i]) {
+				size_t j = (size_t)s->ent[old[i] - 1].hash & (ncap - 1);
+
+				while (s->slot[j])
+					j = (j + 1) & (ncap - 1);
+				s->slot[j] = old[i];
+			}
+		st_free(old);
+	}
+	e = &s->ent[s->n];
+	e->hash = h;
+	e->name_at = s->bytes.len;
+	e->name_len = len;
+	e->paths_at = s->bytes.len + len;
+	e->paths_len = paths->len;
+	if (st_buf_add(&s->bytes, name, len) ||
+	    (paths->len && st_buf_add(&s->bytes, paths->p, paths->len)))
+		return -1;
+	at = fset_slot(s, h, name, len);
+	e->next = *at;
+	*at = ++s->n;
+	return 0;
+}
+
+/* The fields of the load are not all in L->fieldset: check_references() reads them. */
+static void fieldset_lost(struct loader *L)
+{
+	fset_free(L->fieldset);
+	L->fieldset = NULL;
+	st_buf_release(&L->refs);
+	L->refs_lost = 1;
 }
 
 /* ---- one document ---- */
@@ -884,6 +1079,7 @@ static int store_from(struct docctx *d, const struct catalog_ynode *from)
 		const struct catalog_ynode *r = from->kids[i];
 		size_t fo, dl = catalog_split_ref(r->value, &fo);
 
+		ref_add(L, REF_FIELD, r->value, dl, r->value + fo);
 		if (catalog_rowbatch_int(b, d->dataset_id, L->err, what) ||
 		    catalog_rowbatch_text(b, r->value, dl, L->err, what) ||
 		    catalog_rowbatch_text(b, r->value + fo, strlen(r->value + fo), L->err, what) ||
@@ -1043,6 +1239,7 @@ static int walk_field(struct docctx *d, const struct catalog_ynode *f, int depth
 	if (!d->paths_lost && (st_buf_add(&d->paths, &d->path.len, sizeof(d->path.len)) ||
 			       st_buf_add(&d->paths, d->path.p, d->path.len)))
 		d->paths_lost = 1;
+
 	if (sub && walk_fields(d, sub, depth + 1))
 		goto out;
 	if (items && walk_items(d, items, depth + 1))
@@ -1233,7 +1430,7 @@ static int store_dataset(struct docctx *d, const struct catalog_ynode *root, int
 
 	st_buf_init(&tagbuf, 1 << 16);
 	for (size_t i = 0; tags && i < tags->n; i++) {
-		if (st_buf_addf(&tagbuf, "%s%s", i ? " " : "", tags->kids[i]->value))
+		if ((i && st_buf_add(&tagbuf, " ", 1)) || st_buf_adds(&tagbuf, tags->kids[i]->value))
 			goto nomem;
 		certified |= !strcmp(tags->kids[i]->value, "certified");
 	}
@@ -1254,6 +1451,7 @@ static int store_dataset(struct docctx *d, const struct catalog_ynode *root, int
 		id_at = L->fts_rows.len;
 		if (st_buf_add(&L->fts_rows, &id, sizeof(id)))
 			L->fts_lost = 1;
+		L->fts_nrows++;
 		fts_text(L, d->name, d->name ? strlen(d->name) : 0);
 	}
 	if (bind_free_text(d, st, 4, L->fts_inline, desc, desc ? strlen(desc) : 0,
@@ -1330,6 +1528,10 @@ static int store_links(struct docctx *d, const struct catalog_ynode *root)
 		struct catalog_rowbatch *b = &L->edges;
 		const char *src = up->kids[i]->value, *what = "cannot store lineage";
 
+		if (src)
+			ref_add(L, REF_DATASET, src, strlen(src), NULL);
+		else
+			L->refs_lost = 1;
 		if (catalog_rowbatch_int(b, d->dataset_id, L->err, what) ||
 		    catalog_rowbatch_text(b, src, src ? strlen(src) : 0, L->err, what) ||
 		    catalog_rowbatch_text(b, d->name, d->name ? strlen(d->name) : 0, L->err,
@@ -1343,6 +1545,7 @@ static int store_links(struct docctx *d, const struct catalog_ynode *root)
 		sqlite3_stmt *t = L->st[S_TERM_INS];
 		size_t fo, dl = catalog_split_ref(r->value, &fo);
 
+		ref_add(L, REF_TERM, r->value, dl, fo ? r->value + fo : NULL);
 		sqlite3_bind_int64(t, 1, d->dataset_id);
 		sqlite3_bind_text(t, 2, r->value, (int)dl, SQLITE_STATIC);
 		bind_text(t, 3, fo ? r->value + fo : NULL);
@@ -1377,6 +1580,9 @@ static int store_doc(struct docctx *d, const struct catalog_ynode *root, int64_t
 			L->fts_lost = 1;
 		fts_text(L, d->fts.len ? d->fts.p : NULL, d->fts.len);
 	}
+	if (L->fieldset && (!d->name || d->paths_lost ||
+			    fset_add(L->fieldset, d->name, strlen(d->name), &d->paths)))
+		fieldset_lost(L);
 	L->stats->datasets_loaded++;
 	return 0;
 }
@@ -1417,10 +1623,10 @@ static int duplicate(struct loader *L, const char *file, const struct catalog_yn
 	return r ? r : 1;
 }
 
-/* npii: count_pii() of its fields, counted by the parse worker; memo: the worker's scrubbing
- * of its texts (pre_scrub()). */
+/* ext: catalog_dbt_is_extension() of its root; npii: count_pii() of its fields; memo: the
+ * scrubbing of its texts (pre_scrub()); all found by the parse worker. */
 static int load_doc(struct loader *L, const char *file, int64_t file_id,
-		    const struct catalog_ydoc *doc, int64_t npii, struct scrub_memo *memo,
+		    const struct catalog_ydoc *doc, int ext, int64_t npii, struct scrub_memo *memo,
 		    size_t nmemo)
 {
 	struct docctx d;
@@ -1429,10 +1635,11 @@ static int load_doc(struct loader *L, const char *file, int64_t file_id,
 	int64_t version = 1;
 	int r;
 
-	if (catalog_dbt_is_extension(root)) {
+	if (ext) {
 		/* It touches a dataset of another file, outside both shortcuts. */
 		L->fts_lost = 1;
 		L->seen_lost = 1;
+		fieldset_lost(L);
 		return catalog_dbt_extension(&L->dbt, file, file_id, root);
 	}
 	memset(&d, 0, sizeof(d));
@@ -1447,13 +1654,17 @@ static int load_doc(struct loader *L, const char *file, int64_t file_id,
 	r = duplicate(L, file, root, d.name, version);
 	if (r)
 		return r < 0 ? -1 : 0;
-	st_buf_init(&d.path, 4096);
-	st_buf_init(&d.paths, 1 << 20);
-	st_buf_init(&d.fts, 1 << 24);
+	/* The loader's buffers, emptied: an allocation or three per document fewer. */
+	d.path = L->docbuf[0];
+	d.paths = L->docbuf[1];
+	d.fts = L->docbuf[2];
+	st_buf_reset(&d.path);
+	st_buf_reset(&d.paths);
+	st_buf_reset(&d.fts);
 	r = store_doc(&d, root, file_id, version, npii);
-	st_buf_release(&d.path);
-	st_buf_release(&d.paths);
-	st_buf_release(&d.fts);
+	L->docbuf[0] = d.path;
+	L->docbuf[1] = d.paths;
+	L->docbuf[2] = d.fts;
 	return r;
 }
 
@@ -1464,6 +1675,7 @@ static int load_doc(struct loader *L, const char *file, int64_t file_id,
 struct parsed_doc {
 	struct catalog_ydoc *doc;
 	int valid;                    /* passed the schema */
+	int ext;                      /* catalog_dbt_is_extension() */
 	int64_t npii;                 /* count_pii() of its fields */
 	struct scrub_memo *memo;      /* pre_scrub() */
 	size_t nmemo, memo_cap;
@@ -1581,6 +1793,7 @@ static void prepare_file(const struct catalog *c, struct file_entry *f, struct p
 	unsigned char *data = NULL;
 	size_t len = 0, body = 0;
 	unsigned line, col;
+	int plain;
 
 	memset(p, 0, sizeof(*p));
 	memset(&yp, 0, sizeof(yp));
@@ -1594,7 +1807,9 @@ static void prepare_file(const struct catalog *c, struct file_entry *f, struct p
 			     "file is UTF-16; descriptors must be UTF-8");
 		goto out;
 	}
-	if (st_utf8_check(data, len, &line, &col)) {
+	/* Plain text, as most descriptors are, is valid UTF-8: one pass over it, not two. */
+	plain = catalog_yfast_plain(data, len);
+	if (!plain && st_utf8_check(data, len, &line, &col)) {
 		st_diags_add(&p->diags, ST_SEV_ERROR, f->display, line, col,
 			     "invalid UTF-8; descriptors must be UTF-8");
 		goto out;
@@ -1604,7 +1819,8 @@ static void prepare_file(const struct catalog *c, struct file_entry *f, struct p
 	/* A UTF-8 byte-order mark is allowed; libyaml, told the encoding, would count it. */
 	if (len >= 3 && data[0] == 0xEF && data[1] == 0xBB && data[2] == 0xBF)
 		body = 3;
-	if (catalog_yparser_init(&yp, f->display, data + body, len - body, &p->err))
+	if (plain && !body ? catalog_yparser_init_plain(&yp, f->display, data, len, plain, &p->err)
+			   : catalog_yparser_init(&yp, f->display, data + body, len - body, &p->err))
 		goto out;
 	for (;;) {
 		struct catalog_ydoc *doc = NULL;
@@ -1635,9 +1851,8 @@ static void prepare_file(const struct catalog *c, struct file_entry *f, struct p
 		memset(pd, 0, sizeof(*pd));
 		pd->doc = doc;
 		/* An extension of a dbt dataset is checked by catalog_dbt_extension(). */
-		r = catalog_dbt_is_extension(doc->root)
-			    ? 0
-			    : catalog_jschema_validate(schema, doc->root, f->display, &p->diags);
+		pd->ext = catalog_dbt_is_extension(doc->root);
+		r = pd->ext ? 0 : catalog_jschema_validate(schema, doc->root, f->display, &p->diags);
 		if (r < 0) {
 			st_error_oom(&p->err);
 			break;
@@ -1648,7 +1863,7 @@ static void prepare_file(const struct catalog *c, struct file_entry *f, struct p
 
 			fields = fields ? fields : catalog_ymap_get(doc->root, "columns");
 			pd->npii = count_pii(fields);
-			if (c->scrub && !catalog_dbt_is_extension(doc->root) &&
+			if (c->scrub && !pd->ext &&
 			    pre_scrub(c, doc->root, fields, pd)) {
 				st_error_oom(&p->err);
 				break;
@@ -1714,8 +1929,8 @@ static int store_file(struct loader *L, struct parsed *p)
 			return -1;
 		done = p->docs[i].diag_end;
 		if (p->docs[i].valid &&
-		    load_doc(L, f->display, f->id, p->docs[i].doc, p->docs[i].npii,
-			     p->docs[i].memo, p->docs[i].nmemo))
+		    load_doc(L, f->display, f->id, p->docs[i].doc, p->docs[i].ext,
+			     p->docs[i].npii, p->docs[i].memo, p->docs[i].nmemo))
 			return -1;
 	}
 	L->stats->documents += p->ndocs;
@@ -2121,6 +2336,12 @@ static void known_field(sqlite3_context *cx, int argc, sqlite3_value **argv)
 		sqlite3_result_int(cx, 0);
 		return;
 	}
+	if (k->fs) {
+		const struct fset_ent *e = fset_find(k->fs, name, nn);
+
+		sqlite3_result_int(cx, e && fset_has(k->fs, e, path, pn));
+		return;
+	}
 	if (!known_has(k, name, nn, "\x01", 1)) {
 		sqlite3_bind_text(k->q, 1, name, (int)nn, SQLITE_STATIC);
 		while ((rc = sqlite3_step(k->q)) == SQLITE_ROW) {
@@ -2142,6 +2363,32 @@ static void known_field(sqlite3_context *cx, int argc, sqlite3_value **argv)
 		}
 	}
 	sqlite3_result_int(cx, known_has(k, name, nn, path, pn));
+}
+
+/* Whether every reference in L->refs is to a dataset, or a field, of the catalog, as the
+ * queries of check_references() would find (they find nothing then). */
+static int refs_resolve(struct loader *L)
+{
+	const struct fset *fs = L->fieldset;
+	const char *p = L->refs.p;
+
+	for (size_t at = 0; at < L->refs.len;) {
+		const struct fset_ent *e;
+		size_t an, bn;
+		const char *a, *b;
+		int kind = (unsigned char)p[at++];
+
+		memcpy(&an, p + at, sizeof(an));
+		a = p + at + sizeof(an);
+		at += sizeof(an) + an;
+		memcpy(&bn, p + at, sizeof(bn));
+		b = bn == (size_t)-1 ? NULL : p + at + sizeof(bn);
+		at += sizeof(bn) + (b ? bn : 0);
+		e = fset_find(fs, a, an);
+		if (!e || ((kind == REF_FIELD || b) && !fset_has(fs, e, b, bn)))
+			return 0;
+	}
+	return 1;
 }
 
 /* Warns about references to datasets or fields the catalog does not declare. They stay in
@@ -2174,16 +2421,21 @@ static int check_references(struct loader *L)
 		 "term relates to '%s.%s', but '%s' has no such field"},
 	};
 	int scopes = L->forgot ? 2 : 1, ret = -1;
-	struct known k;
+	struct known *k;
 
-	memset(&k, 0, sizeof(k));
-	st_buf_init(&k.keys, (size_t)1 << 31);
-	if (st_sql_prepare(L->db, &k.q,
+	/* A fresh load whose references all resolve (as a catalog's mostly do) has nothing
+	 * to report. */
+	if (L->fieldset && !L->refs_lost && !L->forgot && refs_resolve(L))
+		return 0;
+	if (!(k = known_new()))
+		return oom(L);
+	k->fs = L->fieldset; /* a fresh load's: no query per name */
+	if (st_sql_prepare(L->db, &k->q,
 			    "SELECT y.path FROM datasets x JOIN fields y ON y.dataset_id = x.id"
 			    " WHERE x.name = ?1",
 			    L->err))
 		goto out;
-	if (sqlite3_create_function_v2(L->db, "catalog_known_field", 2, SQLITE_UTF8, &k,
+	if (sqlite3_create_function_v2(L->db, "catalog_known_field", 2, SQLITE_UTF8, k,
 				       known_field, NULL, NULL, NULL) != SQLITE_OK) {
 		st_sql_error(L->err, L->db, "cannot check references");
 		goto out;
@@ -2225,7 +2477,7 @@ static int check_references(struct loader *L)
 				goto out;
 			}
 			if (rc != SQLITE_DONE) {
-				if (k.failed == SQLITE_NOMEM)
+				if (k->failed == SQLITE_NOMEM)
 					oom(L);
 				else
 					st_sql_error(L->err, L->db, "cannot check references");
@@ -2238,20 +2490,13 @@ static int check_references(struct loader *L)
 out:
 	sqlite3_create_function_v2(L->db, "catalog_known_field", 2, SQLITE_UTF8, NULL, NULL, NULL,
 				   NULL, NULL);
-	sqlite3_finalize(k.q);
-	st_free(k.slot);
-	st_buf_release(&k.keys);
+	known_free(k);
 	return ret;
 }
 
 /* Rebuilds the search rows of every name this load touched, indexing only the latest
- * version, with the text of the glossary terms that refer to it. FTS5 keeps up to
- * 'hashsize' bytes of new index entries in memory before it writes them as a segment
- * (1 MB by default); each segment written costs merges later (a third of the rebuild of
- * 10k datasets). 16 MB holds the 10k in one segment and bounds the memory of larger loads.
- * Search results do not depend on how the index is segmented. */
-static const char fts_hashsize_sql[] =
-	"INSERT INTO search_fts(search_fts, rank) VALUES ('hashsize', 16777216)";
+ * version, with the text of the glossary terms that refer to it (after
+ * CATALOG_FTS_HASHSIZE_SQL). */
 static const char reindex_sql[] =
 	"DELETE FROM search_fts WHERE rowid IN (SELECT d.id FROM datasets d"
 	"  JOIN temp.touched t ON t.name = d.name);"
@@ -2270,7 +2515,15 @@ static const char reindex_sql[] =
  * terms relate to is rebuilt with their text. */
 static int search_rows(struct loader *L)
 {
-	if (st_sql_exec(L->db, fts_hashsize_sql, L->err))
+	int built = 1;
+
+	if (L->ftsb) { /* 1: it failed, and the rows are written here */
+		built = catalog_ftsbuild_finish(L->ftsb, L->db, L->err);
+		L->ftsb = NULL;
+		if (built < 0)
+			return -1;
+	}
+	if (built && st_sql_exec(L->db, CATALOG_FTS_HASHSIZE_SQL, L->err))
 		return -1;
 	if (L->fts_lost) /* every dataset is this load's: all their names are touched */
 		return st_sql_exec(L->db,
@@ -2279,24 +2532,9 @@ static int search_rows(struct loader *L)
 		       st_sql_exec(L->db, reindex_sql, L->err);
 	if (!L->fts_inline)
 		return st_sql_exec(L->db, reindex_sql, L->err);
-	for (size_t at = 0; at < L->fts_rows.len;) {
-		sqlite3_stmt *st = L->st[S_FTS_INS];
-		int64_t id, n;
-
-		memcpy(&id, L->fts_rows.p + at, sizeof(id));
-		at += sizeof(id);
-		sqlite3_bind_int64(st, 1, id);
-		for (int col = 2; col <= 6; col++) {
-			memcpy(&n, L->fts_rows.p + at, sizeof(n));
-			at += sizeof(n);
-			if (n < 0) {
-				sqlite3_bind_null(st, col);
-				continue;
-			}
-			sqlite3_bind_text(st, col, L->fts_rows.p + at, (int)n, SQLITE_STATIC);
-			at += (size_t)n;
-		}
-		if (step_done(L, st, "cannot index dataset"))
+	for (size_t at = 0; built && at < L->fts_rows.len;) {
+		at += catalog_ftsbuild_bind(L->st[S_FTS_INS], L->fts_rows.p + at);
+		if (step_done(L, L->st[S_FTS_INS], "cannot index dataset"))
 			return -1;
 	}
 	return st_sql_exec(L->db,
@@ -2305,6 +2543,28 @@ static int search_rows(struct loader *L)
 			   "  WHERE x.name = d.name))",
 			   L->err) ||
 	       st_sql_exec(L->db, reindex_sql, L->err);
+}
+
+/* Starts indexing the search rows of a fresh load on a thread of its own (ftsbuild.c),
+ * while this one builds the indexes and checks the load; search_rows() takes the result.
+ * Not for a few rows (a thread and a copy of the index cost more than they save), nor for
+ * many (FTS_BUILD_MAX), nor for serial loads (fault injection counts allocations in a
+ * fixed order). */
+static void fts_build(struct loader *L)
+{
+	sqlite3_stmt *st;
+
+	if (!L->fts_inline || L->fts_lost || L->serial || L->fts_nrows < FTS_BUILD_MIN ||
+	    L->fts_rows.len > FTS_BUILD_MAX ||
+	    sqlite3_prepare_v2(L->db,
+			       "SELECT sql FROM sqlite_master WHERE type = 'table' AND"
+			       " name = 'search_fts'",
+			       -1, &st, NULL) != SQLITE_OK)
+		return;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		L->ftsb = catalog_ftsbuild_start((const char *)sqlite3_column_text(st, 0),
+						 &L->fts_rows);
+	sqlite3_finalize(st);
 }
 
 static int finish_stats(struct loader *L)
@@ -2434,6 +2694,38 @@ static int catalog_empty(struct loader *L, int *fresh)
 	return rc == SQLITE_ROW ? 0 : st_sql_error(L->err, L->db, "cannot read catalog");
 }
 
+/* A fresh load writes every page of the catalog. In WAL mode each page went to the WAL and
+ * was copied into the database by the checkpoint after the commit: two writes, a read and
+ * two syncs of every page (the commit of 10k descriptors took 0.08 s, half of it the copy).
+ * With a rollback journal the pages go to the database once, and the journal keeps the few
+ * pages the empty catalog had, so that a rollback, or a crash, leaves it as it was.
+ * synchronous = FULL syncs the journal before the database is written, as durable as WAL.
+ * The switch needs no other connection to the catalog (SQLite refuses it otherwise, and the
+ * load then runs in WAL mode). Outside a transaction; restore (on = 0) goes back to WAL.
+ * Errors are not the load's: a catalog left in rollback mode is still whole, and every open
+ * (catalog_open_path()) asks for WAL again. */
+static void fresh_journal(struct loader *L, int on)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (!on) {
+		if (L->journal)
+			sqlite3_exec(L->db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL",
+				     NULL, NULL, NULL);
+		L->journal = 0;
+		return;
+	}
+	if (sqlite3_prepare_v2(L->db, "PRAGMA journal_mode = DELETE", -1, &st, NULL) != SQLITE_OK)
+		return;
+	rc = sqlite3_step(st);
+	L->journal = rc == SQLITE_ROW &&
+		     !strcmp((const char *)sqlite3_column_text(st, 0), "delete");
+	sqlite3_finalize(st);
+	if (L->journal)
+		sqlite3_exec(L->db, "PRAGMA synchronous = FULL", NULL, NULL, NULL);
+}
+
 /* For a fresh load: drops the indexes of the tables that the descriptors fill (not the
  * UNIQUE ones, which the load relies on), keeping their CREATE statements in L->index_sql
  * for build_indexes(). Inside the transaction, so a rollback brings them back. */
@@ -2533,22 +2825,29 @@ int catalog_load(struct catalog *c, const char *const *paths, size_t npaths, uns
 	L.err = err;
 	L.stats = stats;
 	L.serial = !!(flags & CATALOG_LOAD_SERIAL);
+	/* OR FAIL: a statement of many rows that fails ends the load, which rolls back its
+	 * whole transaction, so SQLite need not keep a statement journal to undo the rows it
+	 * wrote before failing (with ABORT it copied each page such a statement touched first). */
 	catalog_rowbatch_init(&L.fields, L.db,
-			      "INSERT INTO fields(dataset_id, ord, path, depth, type, item_type,"
+			      "INSERT OR FAIL INTO fields(dataset_id, ord, path, depth, type, item_type,"
 			      " required, nullable, pii, category, transform, normalize,"
 			      " pii_reason, scan, description, line, col) VALUES ",
 			      17);
 	catalog_rowbatch_init(&L.fedges, L.db,
-			      "INSERT INTO field_edges(dataset_id, src_ds, src_field, dst_ds,"
+			      "INSERT OR FAIL INTO field_edges(dataset_id, src_ds, src_field, dst_ds,"
 			      " dst_field, line, col) VALUES ",
 			      7);
 	catalog_rowbatch_init(&L.tags, L.db,
 			      "INSERT OR IGNORE INTO tags(dataset_id, tag) VALUES ", 2);
 	catalog_rowbatch_init(&L.edges, L.db,
-			      "INSERT INTO edges(dataset_id, src, dst, line, col) VALUES ", 5);
+			      "INSERT OR FAIL INTO edges(dataset_id, src, dst, line, col) VALUES ", 5);
 	catalog_rowbatch_init(&L.touched, L.db, "INSERT OR IGNORE INTO temp.touched(name) VALUES ",
 			      1);
 	st_buf_init(&L.fts_rows, (size_t)1 << 32);
+	st_buf_init(&L.refs, (size_t)1 << 31);
+	st_buf_init(&L.docbuf[0], 4096);
+	st_buf_init(&L.docbuf[1], 1 << 20);
+	st_buf_init(&L.docbuf[2], 1 << 24);
 	snprintf(L.version_tag, sizeof(L.version_tag), "1:%zu:%zu", st_embed_descriptor_schema_len,
 		 st_embed_taxonomy_len);
 	if (sodium_init() < 0) {
@@ -2560,8 +2859,11 @@ int catalog_load(struct catalog *c, const char *const *paths, size_t npaths, uns
 	stats->files = L.nfiles;
 	/* A large page cache pays off only for loads; short reads start faster without. */
 	if (st_sql_exec(L.db, "PRAGMA cache_size = -65536", err) || catalog_empty(&L, &L.fresh) ||
-	    (L.fresh && st_sql_exec(L.db, "PRAGMA foreign_keys = OFF", err)) ||
-	    st_sql_exec(L.db, "BEGIN IMMEDIATE", err))
+	    (L.fresh && st_sql_exec(L.db, "PRAGMA foreign_keys = OFF", err)))
+		goto out;
+	if (L.fresh)
+		fresh_journal(&L, 1);
+	if (st_sql_exec(L.db, "BEGIN IMMEDIATE", err))
 		goto out;
 	in_tx = 1;
 	if (L.fresh) {
@@ -2572,8 +2874,10 @@ int catalog_load(struct catalog *c, const char *const *paths, size_t npaths, uns
 		if (!still) { /* another load came first: this one checks and indexes as usual */
 			L.fresh = 0;
 			in_tx = 0;
-			if (st_sql_exec(L.db, "ROLLBACK", err) ||
-			    st_sql_exec(L.db, "PRAGMA foreign_keys = ON", err) ||
+			if (st_sql_exec(L.db, "ROLLBACK", err))
+				goto out;
+			fresh_journal(&L, 0);
+			if (st_sql_exec(L.db, "PRAGMA foreign_keys = ON", err) ||
 			    st_sql_exec(L.db, "BEGIN IMMEDIATE", err))
 				goto out;
 			in_tx = 1;
@@ -2590,18 +2894,26 @@ int catalog_load(struct catalog *c, const char *const *paths, size_t npaths, uns
 	for (size_t i = 0; i < L.nfiles; i++)
 		L.fts_inline &= !L.files[i].dbt;
 	if (L.fresh) {
-		if (!(L.seen = st_calloc(1, sizeof(*L.seen)))) {
+		if (!(L.seen = known_new())) {
 			oom(&L);
 			goto out;
 		}
-		st_buf_init(&L.seen->keys, (size_t)1 << 31);
+	}
+	if (L.fts_inline) {
+		if (!(L.fieldset = st_calloc(1, sizeof(*L.fieldset)))) {
+			oom(&L);
+			goto out;
+		}
+		st_buf_init(&L.fieldset->bytes, FIELDSET_MAX);
 	}
 	if (load_files(&L) || catalog_rowbatch_flush(&L.fields, err, "cannot store field") ||
 	    catalog_rowbatch_flush(&L.fedges, err, "cannot store column lineage") ||
 	    catalog_rowbatch_flush(&L.tags, err, "cannot store tag") ||
 	    catalog_rowbatch_flush(&L.edges, err, "cannot store lineage") ||
-	    catalog_rowbatch_flush(&L.touched, err, "cannot record change") ||
-	    build_indexes(&L) || load_dbt(&L))
+	    catalog_rowbatch_flush(&L.touched, err, "cannot record change"))
+		goto out;
+	fts_build(&L);
+	if (build_indexes(&L) || load_dbt(&L))
 		goto out;
 	/* Nothing new, changed or gone: the cross-file checks and the index stand as they were. */
 	if (stats->files_new + stats->files_changed + stats->files_removed &&
@@ -2630,14 +2942,16 @@ out:
 	catalog_rowbatch_release(&L.tags);
 	catalog_rowbatch_release(&L.edges);
 	catalog_rowbatch_release(&L.touched);
+	catalog_ftsbuild_abandon(L.ftsb); /* before the rows it reads go */
+	st_buf_release(&L.refs);
+	for (int i = 0; i < 3; i++)
+		st_buf_release(&L.docbuf[i]);
 	st_buf_release(&L.fts_rows);
-	if (L.seen) {
-		st_free(L.seen->slot);
-		st_buf_release(&L.seen->keys);
-		st_free(L.seen);
-	}
+	known_free(L.seen);
+	fset_free(L.fieldset);
 	if (in_tx)
 		sqlite3_exec(L.db, "ROLLBACK", NULL, NULL, NULL);
+	fresh_journal(&L, 0);
 	if (L.fresh) /* outside the transaction, where it takes effect */
 		sqlite3_exec(L.db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL);
 	st_free_strv(L.index_sql, L.nindex);

@@ -70,6 +70,9 @@ int catalog_rowbatch_flush(struct catalog_rowbatch *b, struct st_error *err, con
 		else if (v->kind == SQLITE_TEXT)
 			sqlite3_bind_text(st, (int)i + 1, b->text.p + v->off, (int)v->len,
 					  SQLITE_STATIC);
+		else if (v->kind == SQLITE_BLOB)
+			sqlite3_bind_blob(st, (int)i + 1, b->text.p + v->off, (int)v->len,
+					  SQLITE_STATIC);
 		else
 			sqlite3_bind_null(st, (int)i + 1);
 	}
@@ -101,16 +104,29 @@ int catalog_rowbatch_int(struct catalog_rowbatch *b, int64_t v, struct st_error 
 	return added(b, err, what);
 }
 
-int catalog_rowbatch_text(struct catalog_rowbatch *b, const char *s, size_t len,
-			  struct st_error *err, const char *what)
+/* Adds len bytes at p as a value of kind (SQLITE_TEXT or SQLITE_BLOB; NULL p: SQL NULL). */
+static int add_bytes(struct catalog_rowbatch *b, int kind, const void *p, size_t len,
+		     struct st_error *err, const char *what)
 {
 	struct catalog_rowval *x = &b->vals[b->nvals];
 
-	x->kind = s ? SQLITE_TEXT : SQLITE_NULL;
+	x->kind = p ? kind : SQLITE_NULL;
 	x->off = b->text.len;
 	x->len = len;
 	/* The NUL keeps the buffer allocated, so an empty text is text, not NULL. */
-	if (s && (st_buf_add(&b->text, s, len) || st_buf_add(&b->text, "", 1)))
+	if (p && (st_buf_add(&b->text, p, len) || st_buf_add(&b->text, "", 1)))
 		return st_error_oom(err);
 	return added(b, err, what);
+}
+
+int catalog_rowbatch_blob(struct catalog_rowbatch *b, const void *p, size_t len,
+			  struct st_error *err, const char *what)
+{
+	return add_bytes(b, SQLITE_BLOB, p, len, err, what);
+}
+
+int catalog_rowbatch_text(struct catalog_rowbatch *b, const char *s, size_t len,
+			  struct st_error *err, const char *what)
+{
+	return add_bytes(b, SQLITE_TEXT, s, len, err, what);
 }

@@ -15,7 +15,7 @@
 #define CATALOG_ROWBATCH_COLS 17 /* columns per row */
 
 struct catalog_rowval {
-	int kind; /* SQLITE_INTEGER, SQLITE_TEXT or SQLITE_NULL */
+	int kind; /* SQLITE_INTEGER, SQLITE_TEXT, SQLITE_BLOB or SQLITE_NULL */
 	int64_t i;
 	size_t off, len; /* text: in the batch's own copy */
 };
@@ -40,6 +40,9 @@ void catalog_rowbatch_init(struct catalog_rowbatch *b, sqlite3 *db, const char *
 int catalog_rowbatch_int(struct catalog_rowbatch *b, int64_t v, struct st_error *err,
 			 const char *what);
 int catalog_rowbatch_text(struct catalog_rowbatch *b, const char *s, size_t len,
+			  struct st_error *err, const char *what);
+/* The same for a blob of len bytes (copied; NULL is SQL NULL). */
+int catalog_rowbatch_blob(struct catalog_rowbatch *b, const void *p, size_t len,
 			  struct st_error *err, const char *what);
 /* Writes the rows gathered so far in one statement. Returns 0, or -1 with err ("what:
  * <SQLite's message>"). */

@@ -80,14 +80,15 @@ void catalog_ydoc_free(struct catalog_ydoc *doc)
 	st_free(doc);
 }
 
-int catalog_yparser_init(struct catalog_yparser *p, const char *file, const unsigned char *data,
-			 size_t len, struct st_error *err)
+static int parser_init(struct catalog_yparser *p, const char *file, const unsigned char *data,
+		       size_t len, int plain, struct st_error *err)
 {
 	int r;
 
 	memset(p, 0, sizeof(*p));
 	p->file = file;
-	r = catalog_yfast_scan(data, len, &p->fast, &p->nfast, &p->fast_cap);
+	r = plain ? catalog_yfast_scan_plain(data, len, plain, &p->fast, &p->nfast, &p->fast_cap)
+		  : catalog_yfast_scan(data, len, &p->fast, &p->nfast, &p->fast_cap);
 	if (r < 0) {
 		p->failed = 1;
 		return st_error_oom(err);
@@ -107,6 +108,19 @@ int catalog_yparser_init(struct catalog_yparser *p, const char *file, const unsi
 	return 0;
 }
 
+int catalog_yparser_init(struct catalog_yparser *p, const char *file, const unsigned char *data,
+			 size_t len, struct st_error *err)
+{
+	return parser_init(p, file, data, len, 0, err);
+}
+
+int catalog_yparser_init_plain(struct catalog_yparser *p, const char *file,
+			       const unsigned char *data, size_t len, int plain,
+			       struct st_error *err)
+{
+	return parser_init(p, file, data, len, plain ? plain : 1, err);
+}
+
 void catalog_yparser_release(struct catalog_yparser *p)
 {
 	st_free(p->fast);
@@ -118,10 +132,12 @@ void catalog_yparser_release(struct catalog_yparser *p)
 	p->inited = 0;
 }
 
-/* The next event, from the fast path's list or from libyaml. Returns 1, or 0 when libyaml
- * failed (parse_error() says why). */
-static int next_event(struct catalog_yparser *p, yaml_event_t *ev)
+/* The next event, from the fast path's list (*out points into it, not copied) or from
+ * libyaml (into *ev, and *out = ev). Returns 1, or 0 when libyaml failed (parse_error() says
+ * why). */
+static int next_event(struct catalog_yparser *p, yaml_event_t *ev, yaml_event_t **out)
 {
+	*out = ev;
 	if (!p->fast)
 		return yaml_parser_parse(&p->parser, ev);
 	if (p->ifast >= p->nfast) { /* cannot happen: the list ends with the stream's end */
@@ -129,7 +145,7 @@ static int next_event(struct catalog_yparser *p, yaml_event_t *ev)
 		ev->type = YAML_STREAM_END_EVENT;
 		return 1;
 	}
-	*ev = p->fast[p->ifast++];
+	*out = &p->fast[p->ifast++];
 	return 1;
 }
 
@@ -179,13 +195,15 @@ static size_t add_weight(size_t a, size_t b)
 
 static int key_equal(const struct catalog_ynode *a, const struct catalog_ynode *b)
 {
+	/* The first bytes first: keys of a length (name, type) mostly differ there. */
 	return a->type == CATALOG_Y_SCALAR && b->type == CATALOG_Y_SCALAR && a->len == b->len &&
-	       !memcmp(a->value, b->value, a->len);
+	       (!a->len || a->value[0] == b->value[0]) && !memcmp(a->value, b->value, a->len);
 }
 
 static int is_merge_key(const struct catalog_ynode *k)
 {
-	return k->type == CATALOG_Y_SCALAR && !k->quoted && k->len == 2 && !memcmp(k->value, "<<", 2);
+	return k->type == CATALOG_Y_SCALAR && !k->quoted && k->len == 2 && k->value[0] == '<' &&
+	       k->value[1] == '<';
 }
 
 /* While a mapping is being built, n counts keys and values, so pairs are n / 2. */
@@ -328,6 +346,18 @@ static int too_big(struct compose *c, const struct catalog_ynode *n)
 			       CATALOG_YAML_MAX_EXPANSION);
 }
 
+/* Whether c may start a null or boolean word (~, null, true, false, yes, no, on, off). */
+static int null_or_bool_start(char c)
+{
+	switch (c) {
+	case '~': case 'n': case 'N': case 't': case 'T': case 'f': case 'F':
+	case 'y': case 'Y': case 'o': case 'O':
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 /* YAML 1.1 resolution of a plain scalar, as libyaml users expect. Checks the length and
  * first byte before comparing, since most scalars are plain words. */
 static int resolve_scalar(const struct catalog_ynode *n)
@@ -359,7 +389,7 @@ static int resolve_scalar(const struct catalog_ynode *n)
 		return CATALOG_YS_STR;
 	if (!n->len)
 		return CATALOG_YS_NULL;
-	if (n->len <= 5 && strchr("~nNtTfFyYoO", s[0])) {
+	if (n->len <= 5 && null_or_bool_start(s[0])) {
 		size_t len = strnlen(s, 6); /* the text up to a NUL, as strcmp() compared it */
 
 		for (i = 0; i < sizeof(words) / sizeof(*words); i++)
@@ -472,7 +502,7 @@ int catalog_yparser_next(struct catalog_yparser *p, struct catalog_ydoc **out,
 			 struct st_diags *diags, struct st_error *err)
 {
 	struct compose c;
-	yaml_event_t ev;
+	yaml_event_t ev_, *ev;
 	int ret = -1, r;
 
 	*out = NULL;
@@ -486,33 +516,33 @@ int catalog_yparser_next(struct catalog_yparser *p, struct catalog_ydoc **out,
 		return 0;
 	p->started = 1;
 	for (;;) {
-		if (!next_event(p, &ev))
+		if (!next_event(p, &ev_, &ev))
 			return parse_error(p, err);
-		if (ev.type == YAML_STREAM_END_EVENT) {
-			drop_event(p, &ev);
+		if (ev->type == YAML_STREAM_END_EVENT) {
+			drop_event(p, ev);
 			p->done = 1;
 			return 0;
 		}
-		if (ev.type == YAML_DOCUMENT_START_EVENT)
+		if (ev->type == YAML_DOCUMENT_START_EVENT)
 			break;
-		drop_event(p, &ev);
+		drop_event(p, ev);
 	}
 	c.doc = st_calloc(1, sizeof(*c.doc));
 	if (!c.doc || !(c.doc->arena = st_calloc(1, sizeof(*c.doc->arena)))) {
-		drop_event(p, &ev);
+		drop_event(p, ev);
 		st_error_oom(err);
 		goto out;
 	}
-	c.doc->line = (unsigned)ev.start_mark.line + 1;
-	c.doc->col = (unsigned)ev.start_mark.column + 1;
-	drop_event(p, &ev);
+	c.doc->line = (unsigned)ev->start_mark.line + 1;
+	c.doc->col = (unsigned)ev->start_mark.column + 1;
+	drop_event(p, ev);
 	for (;;) {
-		if (!next_event(p, &ev)) {
+		if (!next_event(p, &ev_, &ev)) {
 			parse_error(p, err);
 			goto out;
 		}
-		r = compose_event(&c, &ev);
-		drop_event(p, &ev);
+		r = compose_event(&c, ev);
+		drop_event(p, ev);
 		if (r < 0)
 			goto out;
 		if (r == 1)

@@ -51,6 +51,11 @@ struct catalog_yparser {
  * source in errors. Returns 0, or -1 with err set. Release with catalog_yparser_release(). */
 int catalog_yparser_init(struct catalog_yparser *p, const char *file, const unsigned char *data,
 			 size_t len, struct st_error *err);
+/* catalog_yparser_init() of bytes that catalog_yfast_plain() accepted, with what it
+ * returned (the caller checked them already). */
+int catalog_yparser_init_plain(struct catalog_yparser *p, const char *file,
+			       const unsigned char *data, size_t len, int plain,
+			       struct st_error *err);
 /* Composes the next document into *doc (owned by the caller: catalog_ydoc_free()). Problems
  * that do not stop parsing, such as duplicate keys, go to diags. Returns 1 with a document,
  * 0 at the end of the stream, or -1 with err located when the stream cannot be read on. */
@@ -68,6 +73,15 @@ void catalog_ydoc_free(struct catalog_ydoc *doc);
  * not something it is sure of (then libyaml must parse it), or -1 when out of memory. */
 int catalog_yfast_scan(const unsigned char *data, size_t len, yaml_event_t **events, size_t *n,
 		       size_t *cap);
+/* Whether len bytes are what the fast path reads as plain text: newlines and printable
+ * characters in well-formed UTF-8 (so they are valid UTF-8), no tabs, carriage returns,
+ * byte-order marks or other controls. 2 when they are, all ASCII; 1 when they are, not all
+ * ASCII; 0 when they are not. */
+int catalog_yfast_plain(const unsigned char *data, size_t len);
+/* catalog_yfast_scan() of bytes for which catalog_yfast_plain() returned plain (1 or 2),
+ * without checking them again. */
+int catalog_yfast_scan_plain(const unsigned char *data, size_t len, int plain,
+			     yaml_event_t **events, size_t *n, size_t *cap);
 
 /* Classifies a scalar: quoted scalars are strings; plain ones may be null, bool, int, float. */
 int catalog_yscalar_kind(const struct catalog_ynode *n);

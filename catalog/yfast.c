@@ -7,6 +7,9 @@
 #include "alloc.h"
 
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #define KEY_MAX 1000 /* libyaml gives up on implicit keys of 1024 characters */
 
@@ -17,6 +20,7 @@ struct fs {
 	size_t ls;	   /* where the current line starts */
 	unsigned line;	   /* 0-based, as libyaml's marks */
 	size_t cpos, ccol; /* a byte of the current line and its column, to count on from */
+	int ascii;	   /* every byte is ASCII: a column is a byte offset */
 	yaml_event_t *ev;
 	size_t nev, cap;
 };
@@ -42,6 +46,8 @@ static int eol(const struct fs *f, size_t i)
  * in order, so it counts on from the last one (a long line stays linear). */
 static size_t column(struct fs *f, size_t j)
 {
+	if (f->ascii)
+		return j - f->ls;
 	if (f->cpos < f->ls || f->cpos > j) {
 		f->cpos = f->ls;
 		f->ccol = 0;
@@ -55,7 +61,7 @@ static int emit(struct fs *f, yaml_event_type_t type, size_t pos, size_t len)
 {
 	yaml_event_t *e;
 
-	if (st_grow(&f->ev, &f->cap, f->nev + 1, sizeof(*f->ev)))
+	if (f->nev == f->cap && st_grow(&f->ev, &f->cap, f->nev + 1, sizeof(*f->ev)))
 		return -1;
 	e = &f->ev[f->nev++];
 	memset(e, 0, sizeof(*e));
@@ -79,12 +85,34 @@ static int emit(struct fs *f, yaml_event_type_t type, size_t pos, size_t len)
 
 /* Only newlines and printable characters that libyaml reads as such: no tabs, carriage
  * returns or other controls, no C1 controls or NEL, no LS, PS or byte-order marks, no
- * U+FFFE/U+FFFF, and well-formed UTF-8. */
+ * U+FFFE/U+FFFF, and well-formed UTF-8. Returns 2 when they are all ASCII, 1 when some are
+ * not, 0 when they are not plain. */
 static int plain_bytes(const unsigned char *s, size_t n)
 {
+	int ret = 2;
+
 	for (size_t i = 0; i < n;) {
-		unsigned c = s[i];
+		unsigned c;
 		size_t k;
+
+#ifdef __SSE2__
+		/* Sixteen bytes at a time while they are printable ASCII or newlines: as signed
+		 * bytes, controls and everything from 0x80 are below 0x20. */
+		while (i + 16 <= n) {
+			__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+			__m128i odd = _mm_or_si128(
+				_mm_andnot_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\n')),
+						 _mm_cmplt_epi8(v, _mm_set1_epi8(0x20))),
+				_mm_cmpeq_epi8(v, _mm_set1_epi8(0x7F)));
+
+			if (_mm_movemask_epi8(odd))
+				break;
+			i += 16;
+		}
+		if (i >= n)
+			break;
+#endif
+		c = s[i];
 
 		if (c < 0x80) {
 			if ((c < 0x20 && c != '\n') || c == 0x7F)
@@ -92,6 +120,7 @@ static int plain_bytes(const unsigned char *s, size_t n)
 			i++;
 			continue;
 		}
+		ret = 1;
 		if (c >= 0xC3 && c <= 0xDF)
 			k = 1;
 		else if (c == 0xC2)
@@ -115,7 +144,7 @@ static int plain_bytes(const unsigned char *s, size_t n)
 			return 0;
 		i += k + 1;
 	}
-	return 1;
+	return ret;
 }
 
 /* Bytes that may start a plain scalar here: no YAML indicator, and nothing that could read
@@ -198,6 +227,14 @@ static int block_plain(struct fs *f)
 	return emit(f, YAML_SCALAR_EVENT, start, end - start);
 }
 
+/* What a byte is to flow_plain(): 0 for most, which the scalar goes on over. */
+enum { FP_SPACE = 1, FP_END, FP_COLON, FP_BAD };
+static const unsigned char flow_byte[256] = {
+	[' '] = FP_SPACE, ['\n'] = FP_END, [','] = FP_END,  [']'] = FP_END,  ['}'] = FP_END,
+	[':'] = FP_COLON, ['['] = FP_BAD,   ['{'] = FP_BAD,  ['#'] = FP_BAD,  ['"'] = FP_BAD,
+	['\''] = FP_BAD,
+};
+
 /* A plain scalar inside a flow collection: ends at ',', ']' or '}' (or ': ' for a flow
  * mapping's key). */
 static int flow_plain(struct fs *f, int is_key)
@@ -207,20 +244,20 @@ static int flow_plain(struct fs *f, int is_key)
 	if (!plain_start(at(f, f->i)) && !(at(f, f->i) == '-' && plain_start(at(f, f->i + 1))) &&
 	    !(at(f, f->i) == '.' && plain_start(at(f, f->i + 1))))
 		return 0;
-	for (end = f->i; !eol(f, f->i); f->i++) {
-		int c = f->s[f->i];
+	for (end = f->i; f->i < f->n; f->i++) {
+		int k = flow_byte[f->s[f->i]];
 
-		if (c == ',' || c == ']' || c == '}')
-			break;
-		if (c == ':') {
-			if (is_key && at(f, f->i + 1) == ' ')
-				break;
-			return 0;
-		}
-		if (c == '[' || c == '{' || c == '#' || c == '"' || c == '\'')
-			return 0;
-		if (c != ' ')
+		if (!k) {
 			end = f->i + 1;
+			continue;
+		}
+		if (k == FP_SPACE)
+			continue;
+		if (k == FP_END)
+			break; /* the line's end, or ',', ']' or '}' */
+		if (k == FP_COLON && is_key && at(f, f->i + 1) == ' ')
+			break;
+		return 0; /* ':' elsewhere, '[', '{', '#' or a quote */
 	}
 	if (eol(f, f->i) || (is_key && end - start > KEY_MAX))
 		return 0;
@@ -444,8 +481,14 @@ static int stream(struct fs *f)
 	return emit(f, YAML_STREAM_END_EVENT, f->i, 0);
 }
 
-int catalog_yfast_scan(const unsigned char *data, size_t len, yaml_event_t **events, size_t *n,
-		       size_t *cap)
+int catalog_yfast_plain(const unsigned char *data, size_t len)
+{
+	return plain_bytes(data, len);
+}
+
+/* catalog_yfast_scan(), with plain: what plain_bytes() said of the bytes, or 0 (unknown). */
+static int scan(const unsigned char *data, size_t len, int plain, yaml_event_t **events,
+		size_t *n, size_t *cap)
 {
 	struct fs f;
 	int r;
@@ -455,9 +498,30 @@ int catalog_yfast_scan(const unsigned char *data, size_t len, yaml_event_t **eve
 	f.n = len;
 	f.ev = *events;
 	f.cap = *cap;
-	r = plain_bytes(data, len) ? stream(&f) : 0;
+	/* About an event for every 8 bytes of a descriptor: one allocation instead of one
+	 * per doubling (bounded: a large file grows as before). */
+	if (!plain)
+		plain = plain_bytes(data, len);
+	f.ascii = plain == 2;
+	if (!f.cap && st_grow(&f.ev, &f.cap, len / 8 + 16 < 8192 ? len / 8 + 16 : 8192,
+			      sizeof(*f.ev)))
+		r = -1;
+	else
+		r = plain ? stream(&f) : 0;
 	*events = f.ev;
 	*cap = f.cap;
 	*n = r > 0 ? f.nev : 0;
 	return r;
+}
+
+int catalog_yfast_scan(const unsigned char *data, size_t len, yaml_event_t **events, size_t *n,
+		       size_t *cap)
+{
+	return scan(data, len, 0, events, n, cap);
+}
+
+int catalog_yfast_scan_plain(const unsigned char *data, size_t len, int plain,
+			     yaml_event_t **events, size_t *n, size_t *cap)
+{
+	return scan(data, len, plain == 2 ? 2 : 1, events, n, cap);
 }

@@ -192,6 +192,52 @@ static void test_fresh(void)
 	cat = saved;
 }
 
+/* A fresh load into a catalog file runs with a rollback journal and leaves the catalog in
+ * WAL mode, committed or rolled back; with another connection to the catalog open it runs
+ * in WAL mode as any other load. */
+static void test_fresh_journal(void)
+{
+	struct catalog *saved = cat;
+	const char *dir = t_tmpdir();
+	char root[512], path[512], *mode;
+	sqlite3 *other;
+
+	snprintf(root, sizeof(root), "%s/fj", dir);
+	snprintf(path, sizeof(path), "%s/fj.db", dir);
+	t_write(dir, "fj/a.yaml", "kind: table\nname: j.a\nfields:\n  - {name: id, type: int, pii: none}\n");
+	t_write(dir, "fj/b.yaml", "kind: table\nname: j.b\ncolumns:\n  - {name: x}\n");
+	CHECK(catalog_open_path(&cat, path, &err) == 0);
+	CHECK(load(root, 0) == -1); /* b.yaml: rolled back */
+	mode = query_text(cat, "PRAGMA journal_mode");
+	CHECK_STR(mode, "wal");
+	st_free(mode);
+	CHECK(count("SELECT count(*) FROM datasets") == 0);
+	CHECK(count("PRAGMA synchronous") == 1); /* NORMAL again */
+	t_write(dir, "fj/b.yaml", "kind: table\nname: j.b\n");
+	CHECK(load(root, 0) == 0);
+	mode = query_text(cat, "PRAGMA journal_mode");
+	CHECK_STR(mode, "wal");
+	st_free(mode);
+	CHECK(count("SELECT count(*) FROM datasets") == 2);
+	CHECK(count("SELECT count(*) FROM search_fts('j')") == 2);
+	CHECK(count("PRAGMA synchronous") == 1);
+	catalog_free(cat);
+	/* The same load into a new catalog that another connection holds open. */
+	CHECK(unlink(path) == 0);
+	CHECK(catalog_open_path(&cat, path, &err) == 0);
+	CHECK(sqlite3_open(path, &other) == SQLITE_OK);
+	CHECK(sqlite3_exec(other, "SELECT count(*) FROM datasets", NULL, NULL, NULL) == SQLITE_OK);
+	CHECK(load(root, 0) == 0);
+	CHECK(count("SELECT count(*) FROM datasets") == 2);
+	mode = query_text(cat, "PRAGMA journal_mode");
+	CHECK_STR(mode, "wal");
+	st_free(mode);
+	CHECK(sqlite3_exec(other, "SELECT count(*) FROM datasets", NULL, NULL, NULL) == SQLITE_OK);
+	sqlite3_close(other);
+	catalog_free(cat);
+	cat = saved;
+}
+
 /* Everything a load reported, and the rows it wrote, as one text. */
 static char *load_record(struct catalog *c)
 {
@@ -353,6 +399,141 @@ static void test_search_rows(void)
 	st_free(rows[1]);
 }
 
+/* FTS5's tables behind search_fts, and its integrity check, as one text. */
+static char *fts_tables(struct catalog *c)
+{
+	static const char *const sql[] = {
+		"INSERT INTO search_fts(search_fts) VALUES ('integrity-check')",
+		"SELECT group_concat(id || ':' || typeof(block) || hex(block), ',') FROM search_fts_data",
+		"SELECT group_concat(segid || ':' || hex(term) || ':' || pgno, ',') FROM search_fts_idx",
+		"SELECT group_concat(id || ':' || typeof(sz) || hex(sz), ',') FROM search_fts_docsize",
+		"SELECT group_concat(k || ':' || v, ',') FROM search_fts_config",
+		("SELECT group_concat(id || ':' || quote(c0) || quote(c1) || quote(c2) || quote(c3) ||"
+		 " quote(c4) || quote(c5), ',') FROM search_fts_content"),
+		"SELECT group_concat(rowid, ',') FROM search_fts('secret OR money OR m')",
+	};
+	struct st_buf b;
+	char *out;
+	int bad = 0;
+
+	st_buf_init(&b, 1 << 26);
+	for (size_t i = 0; i < sizeof(sql) / sizeof(*sql); i++) {
+		char *t = query_text(c, sql[i]);
+
+		if (i == 0)
+			bad |= sqlite3_exec(catalog_db(c), sql[i], NULL, NULL, NULL) != SQLITE_OK;
+		bad |= st_buf_addf(&b, "%s\n", t ? t : "-");
+		st_free(t);
+	}
+	CHECK(!bad);
+	out = st_strdup(b.p ? b.p : "");
+	st_buf_release(&b);
+	return out;
+}
+
+/* A fresh load of enough datasets indexes their search rows on a thread of its own and
+ * copies FTS5's tables in: they are byte for byte those of a serial load, which writes
+ * the rows itself, with versions, terms and scrubbed texts; later loads update the copied
+ * index, and a fresh load after one that emptied the catalog in the same connection too. */
+static void test_search_builder(void)
+{
+	struct catalog *saved = cat;
+	const char *dir = t_tmpdir();
+	char root[512], away[512], name[600], text[512], d100[512], *tables[2] = {NULL, NULL};
+
+	snprintf(root, sizeof(root), "%s/sb", dir);
+	for (int i = 0; i < 300; i++) {
+		snprintf(name, sizeof(name), "sb/d%03d.yaml", i);
+		snprintf(text, sizeof(text),
+			 "kind: table\nname: m.t%d\nversion: %d\ntags: [t%d]\nowner: o%d\n"
+			 "description: the secret table %d\nfields:\n"
+			 "  - {name: id, type: int, pii: none, description: 'a secret id'}\n"
+			 "  - {name: mail, type: string, pii: direct, category: user.contact.email}\n",
+			 i % 250, 1 + i / 250, i % 3, i % 4, i);
+		t_write(dir, name, text);
+		if (i == 100)
+			snprintf(d100, sizeof(d100), "%s", text);
+	}
+	t_write(dir, "sb/g.yaml", "kind: term\nname: m.money\ndescription: money in\n"
+				  "related: [m.t1, m.t2.id, m.t3]\n");
+	for (int pass = 0; pass < 2; pass++) {
+		CHECK(catalog_open_path(&cat, ":memory:", &err) == 0);
+		catalog_set_scrubber(cat, test_scrub, NULL);
+		CHECK(load(root, pass ? CATALOG_LOAD_SERIAL : 0) == 0);
+		CHECK(stats.datasets == 301);
+		tables[pass] = fts_tables(cat);
+		catalog_free(cat);
+	}
+	CHECK(tables[0] && strstr(tables[0], "<s>") && !strstr(tables[0], "secret"));
+	CHECK_STR(tables[0], tables[1]);
+	st_free(tables[0]);
+	/* The copied index takes a change; then the catalog is emptied and loaded afresh by
+	 * the same connection, whose FTS5 had read the index before. */
+	CHECK(catalog_open_path(&cat, ":memory:", &err) == 0);
+	catalog_set_scrubber(cat, test_scrub, NULL);
+	CHECK(load(root, 0) == 0);
+	t_write(dir, "sb/d100.yaml", "kind: table\nname: m.t100\ndescription: money\n");
+	CHECK(load(root, 0) == 0 && stats.files_changed == 1);
+	CHECK(count("SELECT count(*) FROM search_fts('money')") == 5);
+	CHECK(sqlite3_exec(catalog_db(cat),
+			   "INSERT INTO search_fts(search_fts) VALUES ('integrity-check')", NULL, NULL,
+			   NULL) == SQLITE_OK);
+	snprintf(away, sizeof(away), "%s/sb-away", dir);
+	CHECK(rename(root, away) == 0);
+	t_write(dir, "sb/none.txt", "no descriptor\n");
+	CHECK(load(root, 0) == 0 && stats.files_removed == 301);
+	CHECK(count("SELECT count(*) FROM datasets") == 0 && count("SELECT count(*) FROM search_fts") == 0);
+	snprintf(name, sizeof(name), "%s/none.txt", root);
+	CHECK(unlink(name) == 0 && rmdir(root) == 0 && rename(away, root) == 0);
+	t_write(dir, "sb/d100.yaml", d100);
+	CHECK(load(root, 0) == 0 && stats.datasets == 301);
+	tables[0] = fts_tables(cat);
+	CHECK_STR(tables[0], tables[1]);
+	catalog_free(cat);
+	st_free(tables[0]);
+	st_free(tables[1]);
+	cat = saved;
+}
+
+/* A fresh load checks its references against the fields it wrote and runs the reference
+ * queries only when one does not resolve: each kind of reference that does not is still
+ * reported, and one that does is not. */
+static void test_fresh_refs(void)
+{
+	static const struct {
+		const char *doc, *want;
+	} cases[] = {
+		{"kind: table\nname: r.b\nlineage: {upstream: [r.a]}\nfields:\n"
+		 "  - {name: x, type: int, pii: none, from: [r.a.id]}\n", NULL},
+		{"kind: table\nname: r.b\nlineage: {upstream: [r.c]}\n",
+		 "3:22: upstream 'r.c' of 'r.b' is not declared; it stays in the graph as external"},
+		{"kind: table\nname: r.b\nfields:\n  - {name: x, type: int, pii: none, from: [r.a.no]}\n",
+		 "4:44: 'from' refers to 'r.a.no', but 'r.a' has no such field; it stays in the graph as "
+		 "external"},
+		{"kind: term\nname: r.b\nrelated: [r.a, r.c]\n", "3:16: term relates to undeclared dataset 'r.c'"},
+		{"kind: term\nname: r.b\nrelated: [r.a.id, r.a.no]\n",
+		 "3:19: term relates to 'r.a.no', but 'r.a' has no such field"},
+	};
+	struct catalog *saved = cat;
+	const char *dir = t_tmpdir();
+	char root[512], name[64];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		snprintf(root, sizeof(root), "%s/fr%zu", dir, i);
+		snprintf(name, sizeof(name), "fr%zu/a.yaml", i);
+		t_write(dir, name, "kind: table\nname: r.a\nfields:\n  - {name: id, type: int, pii: none}\n");
+		snprintf(name, sizeof(name), "fr%zu/b.yaml", i);
+		t_write(dir, name, cases[i].doc);
+		CHECK(catalog_open_path(&cat, ":memory:", &err) == 0);
+		CHECK(load(root, 0) == 0);
+		CHECK(d.nwarnings == (cases[i].want ? 1u : 0u));
+		if (cases[i].want)
+			CHECK_STR(diag_text(0), cases[i].want);
+		catalog_free(cat);
+	}
+	cat = saved;
+}
+
 static void test_versions(void)
 {
 	const char *dir = t_tmpdir();
@@ -431,8 +612,11 @@ int main(void)
 	test_incremental();
 	test_rollback_and_dry_run();
 	test_fresh();
+	test_fresh_journal();
+	test_fresh_refs();
 	test_threaded_order();
 	test_search_rows();
+	test_search_builder();
 	test_versions();
 	test_queries();
 	catalog_load_stats_release(&stats);

@@ -5,6 +5,7 @@
  * them. The fast path must also accept the plain shapes it exists for. */
 #include "alloc.h"
 #include "harness.h"
+#include "utf8.h"
 #include "ydoc.h"
 
 #include <dirent.h>
@@ -71,7 +72,7 @@ static const char *type_name(int t)
 static void compare(const unsigned char *text, size_t len, const char *what)
 {
 	static struct evs fast, slow;
-	int r = catalog_yfast_scan(text, len, &fast.v, &fast.n, &fast.cap);
+	int r = catalog_yfast_scan(text, len, &fast.v, &fast.n, &fast.cap), plain;
 	const char *why = NULL;
 	size_t i = 0;
 
@@ -79,6 +80,24 @@ static void compare(const unsigned char *text, size_t len, const char *what)
 		mismatches++;
 		printf("# %s: out of memory\n", what);
 		return;
+	}
+	if ((plain = catalog_yfast_plain(text, len))) { /* the loader skips the UTF-8 check */
+		static struct evs again;
+		unsigned line, col;
+		int ascii = 1;
+
+		for (size_t k = 0; k < len; k++)
+			ascii &= text[k] < 0x80;
+		if (st_utf8_check(text, len, &line, &col) || plain != (ascii ? 2 : 1) ||
+		    catalog_yfast_scan_plain(text, len, plain, &again.v, &again.n, &again.cap) != r ||
+		    again.n != fast.n) {
+			mismatches++;
+			printf("# %s: plain text the UTF-8 check or the plain scan disagrees with\n",
+			       what);
+		}
+	} else if (r > 0) {
+		mismatches++;
+		printf("# %s: scanned text that is not plain\n", what);
 	}
 	if (r == 0) {
 		declined++;
