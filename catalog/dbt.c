@@ -2451,6 +2451,24 @@ static int pipe_start(struct mfload *m)
 	return 0;
 }
 
+/* Appends the problems of side to x->diags, in order, as if they had been reported there
+ * (those side could not keep are counted all the same). Returns 0, or -1 with x->err. */
+static int diags_append(struct catalog_dbt_ctx *x, const struct st_diags *side)
+{
+	size_t errors = 0;
+
+	for (size_t i = 0; i < side->n; i++) {
+		const struct st_diag *e = &side->v[i];
+
+		errors += e->severity == ST_SEV_ERROR;
+		if (st_diags_add(x->diags, e->severity, e->file, e->line, e->col, "%s", e->msg))
+			return oom(x);
+	}
+	x->diags->nerrors += side->nerrors - errors;
+	x->diags->nwarnings += side->nwarnings - (side->n - errors);
+	return 0;
+}
+
 /* Parses a manifest (and its catalog.json) and writes what it declares under file_id.
  * The manifest is parsed already when pre is not NULL (doc_load() into *pre, returning
  * pre_r): its tape becomes materialize()'s. */
@@ -2461,10 +2479,12 @@ static int materialize(struct catalog_dbt_ctx *x, const char *display, int64_t f
 {
 	struct mfload m;
 	const char *url, *project_name;
-	size_t errors0 = x->diags->nerrors;
+	size_t errors0 = x->diags->nerrors, loaded0 = x->stats->datasets_loaded;
+	struct st_diags side;
 	uint32_t *nodes = NULL;
 	int ret = -1;
 
+	st_diags_init(&side, x->diags->max);
 	memset(&m, 0, sizeof(m));
 	m.x = x;
 	m.file = display;
@@ -2525,37 +2545,59 @@ static int materialize(struct catalog_dbt_ctx *x, const char *display, int64_t f
 		goto nomem;
 	for (int i = 0; i < B_COUNT; i++)
 		catalog_rowbatch_init(&m.b[i], x->db, b_def[i].head, b_def[i].ncols);
-	if (collect_rels(&m))
+	if (collect_rels(&m) || x->err->code)
 		goto out;
-	for (size_t i = 0; i < m.nds; i++)
-		if (build_cols(&m, &m.ds[i]) || check_cols(&m, &m.ds[i]))
-			goto out;
-	if (x->err->code)
+	/* Each dataset is stored as soon as its columns are known, so that the writer thread
+	 * starts early. Nothing is stored from a manifest with errors: once one is found the
+	 * rest is only checked, and what was stored is rolled back to the savepoint. What
+	 * storing reports waits in side, to follow every message of the checks as it did when
+	 * they all came first. */
+	if (st_sql_exec(x->db, "SAVEPOINT dbt_manifest", x->err))
 		goto out;
-	if (x->diags->nerrors > errors0) { /* nothing is stored from a manifest with errors */
-		ret = 0;
-		goto out;
-	}
-	if (pipe_start(&m))
+	if (x->diags->nerrors == errors0 && pipe_start(&m))
 		goto out;
 	for (size_t i = 0; i < m.nds; i++) {
 		struct dset *d = &m.ds[i];
+		struct st_diags *diags = x->diags;
 		int r;
 
+		if (build_cols(&m, d) || check_cols(&m, d) || x->err->code)
+			goto out;
+		if (x->diags->nerrors > errors0)
+			continue;
 		st_free(nodes);
 		if (!(nodes = st_calloc(d->nrels ? d->nrels : 1, sizeof(*nodes))))
 			goto nomem;
 		for (size_t k = 0; k < d->nrels; k++)
 			nodes[k] = m.rels[d->rels[k]].node;
+		x->diags = &side;
 		r = store_ds(&m, d);
 		if (!r && d->id)
 			r = store_edges(&m, d->id, d->name, nodes, d->nrels);
+		x->diags = diags;
 		if (r && x->err->code)
 			goto out;
 		x->stats->datasets_loaded++;
 	}
+	if (x->diags->nerrors > errors0) {
+		x->stats->datasets_loaded = loaded0;
+		if (pipe_stop(&m) ||
+		    st_sql_exec(x->db, "ROLLBACK TO dbt_manifest; RELEASE dbt_manifest", x->err))
+			goto out;
+		ret = 0;
+		goto out;
+	}
+	if (diags_append(x, &side))
+		goto out;
 	/* Tests and contracts only add rows; exposures read what is stored. */
-	if (store_tests(&m) || store_contracts(&m) || pipe_stop(&m) || store_exposures(&m))
+	if (store_tests(&m) || store_contracts(&m))
+		goto out;
+	if (pipe_stop(&m))
+		goto out;
+	/* After a failure (x->err) the savepoint stays: the load rolls back all of it. */
+	if (st_sql_exec(x->db, "RELEASE dbt_manifest", x->err))
+		goto out;
+	if (store_exposures(&m))
 		goto out;
 	for (int i = 0; i < B_COUNT; i++)
 		if (catalog_rowbatch_flush(&m.b[i], x->err, b_def[i].what))
@@ -2567,6 +2609,7 @@ nomem:
 out:
 	st_free(nodes);
 	mf_release(&m);
+	st_diags_release(&side);
 	(void)ret; /* problems in the manifest are diagnostics; only x->err stops the load */
 	return x->err->code ? -1 : 0;
 }

@@ -51,4 +51,42 @@ expect_exit 3 "$STEWARD" --home "$TMP/ws2" catalog load a/target/manifest.json d
 expect_stderr_line "a/target/manifest.json: error: nodes.\"$CLASH_ID\": dataset '$CLASH' is already declared by a descriptor (a descriptor adds to a dbt dataset with 'extends')"
 expect_equal 0 "$(sqlite3 "$TMP/ws2/.steward/catalog.db" 'SELECT count(*) FROM datasets')" \
 	'nothing was loaded'
+# Datasets are stored as their columns are checked. A warning of storing (the scrubber's,
+# on the 6th model) still follows those of the checks (two columns that clean to one name,
+# on the 61st), and an error in the 71st stores nothing: what was stored goes again, its
+# warning is not given, and an extension of the 6th names no dataset.
+init_ws "$TMP/ws3"
+mkdir -p w/target e/target ext
+python3 - a/target/manifest.json >ids <<'PY'
+import json, sys
+m = json.load(open(sys.argv[1]))
+models = [n for n in m["nodes"].values() if n["resource_type"] == "model"
+          and n["config"].get("materialized") != "ephemeral"]
+a, b, c = models[5], models[60], models[70]
+a["description"] = "Ask bob.smith@example.com about it."
+col = dict(next(iter(b["columns"].values())))
+col["name"] = "order id"
+b["columns"]["order id"] = col
+col = dict(col)
+col["name"] = "order?id"
+b["columns"]["order?id"] = col
+json.dump(m, open("w/target/manifest.json", "w"))
+next(iter(c["columns"].values()))["meta"] = {"pii": "bogus"}
+json.dump(m, open("e/target/manifest.json", "w"))
+print(a["unique_id"], b["unique_id"], c["unique_id"], next(iter(c["columns"])))
+PY
+set -- $(cat ids)
+A=$1 B=$2 C=$3 CCOL=$4
+dup="nodes.\"$B\": two columns have the name 'order_id' in steward; the second is skipped"
+scrub="nodes.\"$A\".description: holds what looks like personal data (1 value); it is stored with it replaced"
+expect_exit 0 "$STEWARD" --home "$TMP/ws3" catalog load w/target/manifest.json
+expect_equal "w/target/manifest.json: warning: $dup
+w/target/manifest.json: warning: $scrub" "$(cat "$ERR")" 'the checks speak first'
+init_ws "$TMP/ws4"
+printf 'extends: %s\ncolumns:\n  - {name: id, pii: none}\n' "$A" >ext/x.yaml
+expect_exit 3 "$STEWARD" --home "$TMP/ws4" catalog load e/target/manifest.json ext
+expect_equal "e/target/manifest.json: warning: $dup
+e/target/manifest.json: error: nodes.\"$C\".columns.$CCOL.meta.pii: unknown class \"bogus\"
+ext/x.yaml:1:10: error: 'extends: $A' names no dbt unique_id or dataset loaded from a dbt manifest
+error: 2 errors found; the catalog was not changed" "$(cat "$ERR")" 'nothing stored from a manifest with errors'
 done_testing
