@@ -39,6 +39,22 @@ expect_equal "$NDS" "$(sqlite3 "$DB" 'SELECT count(DISTINCT dataset_id) FROM ali
 expect_equal 0 "$(sqlite3 "$DB" 'SELECT count(*) FROM fields WHERE dataset_id NOT IN (SELECT id FROM datasets)')" \
 	'every field belongs to a dataset'
 
+# The manifest writes the search rows itself: they are what catalog_load() builds from the
+# rows stored (the query of catalog/load.c's reindex_sql).
+fts_sql="SELECT rowid, quote(name), quote(description), quote(fields), quote(tags), quote(owner), quote(terms) FROM search_fts ORDER BY rowid"
+sql_sql="SELECT d.id, quote(d.name), quote(d.description), quote((SELECT group_concat(f.path || coalesce(' ' || f.description, '') || coalesce(' ' || f.category, ''), ' ') FROM fields f WHERE f.dataset_id = d.id)), quote(d.tags), quote(d.owner), quote((SELECT group_concat(t.name || coalesce(' ' || t.description, ''), ' ') FROM term_links l JOIN datasets t ON t.id = l.dataset_id WHERE l.target = d.name)) FROM datasets d ORDER BY d.id"
+expect_equal "$(sqlite3 "$DB" "$sql_sql")" "$(sqlite3 "$DB" "$fts_sql")" 'search rows as the index builds them'
+
+# A glossary term relates to one of them: that one's row has the term's text.
+init_ws "$TMP/ws5"
+FIRST=$(sqlite3 "$DB" 'SELECT name FROM datasets WHERE id = 1')
+mkdir -p terms
+printf 'kind: term\nname: glossary.thing\ndescription: A thing.\nrelated: [%s]\n' "$FIRST" >terms/t.yaml
+expect_exit 0 "$STEWARD" --home "$TMP/ws5" catalog load a/target/manifest.json terms
+DB5=$TMP/ws5/.steward/catalog.db
+expect_equal "$(sqlite3 "$DB5" "$sql_sql")" "$(sqlite3 "$DB5" "$fts_sql")" 'search rows with a term'
+expect_equal "'glossary.thing A thing.'" "$(sqlite3 "$DB5" "SELECT quote(terms) FROM search_fts f JOIN datasets d ON d.id = f.rowid WHERE d.name = '$FIRST'")" 'the term is in it'
+
 # A second copy: every dataset is declared already, from the first one on.
 expect_exit 0 steward catalog load a/target/manifest.json b/target/manifest.json
 expect_stdout_line "catalog: $NDS datasets ($NDS versions), $NDS warnings"
