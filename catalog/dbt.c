@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -2502,6 +2503,53 @@ static int manifest_skip(void *u, const char *buf, const struct st_jtape *t, con
 	return c->col_config && !KEEP(K_COLUMN_CONFIG);
 }
 
+#define COLLAPSE_SPLIT ((size_t)1 << 18) /* tapes of more nodes are collapsed on two threads */
+#define COLLAPSE_CHUNK ((size_t)1 << 16) /* tape nodes a thread takes at a time */
+
+struct collapse_job {
+	const char *buf;
+	struct st_jtape *t;
+	atomic_size_t next; /* the first node no thread has taken */
+	atomic_int failed;
+};
+
+/* Collapses chunks of the tape until none is left. */
+static void *collapse_part(void *arg)
+{
+	struct collapse_job *j = arg;
+	size_t from;
+
+	while ((from = atomic_fetch_add(&j->next, COLLAPSE_CHUNK)) < j->t->n)
+		if (st_json_collapse_range(j->buf, j->t, from, from + COLLAPSE_CHUNK) < 0) {
+			atomic_store(&j->failed, 1);
+			break;
+		}
+	return NULL;
+}
+
+/* st_json_collapse_duplicates() of d's tape; a large one shared with another thread (unless
+ * the load is serial), which a manifest's load otherwise spends waiting. Returns 0, or -1
+ * when out of memory. */
+static int collapse(struct catalog_dbt_ctx *x, struct jdoc *d)
+{
+	struct collapse_job j;
+	pthread_t th;
+	int two;
+
+	j.buf = d->buf;
+	j.t = &d->t;
+	atomic_init(&j.next, 0);
+	atomic_init(&j.failed, 0);
+	two = !x->serial && d->t.n >= COLLAPSE_SPLIT && !pthread_create(&th, NULL, collapse_part, &j);
+	collapse_part(&j);
+	if (two)
+		pthread_join(th, NULL);
+	if (atomic_load(&j.failed))
+		return -1;
+	d->t.unique = 1;
+	return 0;
+}
+
 /* Reads the JSON text data[0, len) of file display onto d's tape, taking what jansson took,
  * with each object's keys once (the last value, at the first place), as jansson kept them;
  * a manifest (manifest set) without what manifest_skip() leaves off. Returns 0; -1 after a
@@ -2523,7 +2571,7 @@ static int doc_load(struct catalog_dbt_ctx *x, const char *display, const unsign
 	if (r && e.code == ST_JE_NOMEM)
 		return oom(x) - 1;
 	if (!r && !jansson_refuses(d)) {
-		if (st_json_collapse_duplicates(d->buf, &d->t) < 0)
+		if (collapse(x, d))
 			return oom(x) - 1;
 		d->loaded = 1;
 		return 0;
