@@ -1159,20 +1159,27 @@ static int pii_from_meta(struct mfload *m, struct col *c, uint32_t meta, const c
 {
 	static const char *const alt[] = {NULL, "pii_category", "pii_transform", "pii_normalize",
 					  NULL};
+	/* The members of pii_keys, then those of alt: read in one pass. */
+	static const struct word mk[] = {W("pii"),	    W("category"),	W("transform"),
+					 W("normalize"),    W("pii_reason"),	W("pii_category"),
+					 W("pii_transform"), W("pii_normalize")};
+	static const size_t alt_at[] = {0, 5, 6, 7, 0};
 	const struct jdoc *d = &m->doc;
+	uint32_t f[sizeof(mk) / sizeof(*mk)];
 	int has_pii;
 
 	if (!jsize(d, meta, ST_J_OBJ))
 		return 0;
-	has_pii = mget(m, meta, "pii") && !jnull(d, mget(m, meta, "pii"));
+	jfields(d, meta, mk, sizeof(mk) / sizeof(*mk), f);
+	has_pii = f[0] && !jnull(d, f[0]);
 	for (size_t i = 0; i < sizeof(pii_keys) / sizeof(*pii_keys); i++) {
 		const char *key = pii_keys[i], *s;
-		uint32_t v = has_pii || !i ? mget(m, meta, key) : 0;
+		uint32_t v = has_pii || !i ? f[i] : 0;
 		char where[2048];
 
 		if ((!v || jnull(d, v)) && alt[i]) {
 			key = alt[i];
-			v = mget(m, meta, key);
+			v = f[alt_at[i]];
 		}
 		if (!v || jnull(d, v))
 			continue;
