@@ -576,12 +576,12 @@ enum { Q_DS_INS, Q_FTS_SIZE, Q_FTS, Q_COUNT };
  * memory until the end. */
 static const char *const q_sql[Q_COUNT] = {
 	[Q_DS_INS] =
-		"INSERT INTO datasets(name, version, kind, description, owner, system, location,"
-		" tags, certified, npii, file_id, line, col, gen, id) VALUES (?1, 1, ?2, ?3, ?4, ?5,"
-		" ?6, ?7, ?8, ?9, ?10, 0, 0, ?11, ?12)",
+		("INSERT INTO datasets(name, version, kind, description, owner, system, location,"
+		 " tags, certified, npii, file_id, line, col, gen, id) VALUES (?1, 1, ?2, ?3, ?4,"
+		 " ?5, ?6, ?7, ?8, ?9, ?10, 0, 0, ?11, ?12)"),
 	[Q_FTS_SIZE] = "INSERT INTO search_fts(search_fts, rank) VALUES ('hashsize', 16777216)",
-	[Q_FTS] = "INSERT INTO search_fts(rowid, name, description, fields, tags, owner)"
-		  " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[Q_FTS] = ("INSERT INTO search_fts(rowid, name, description, fields, tags, owner)"
+		   " VALUES (?1, ?2, ?3, ?4, ?5, ?6)"),
 };
 
 static const char *const q_what[Q_COUNT] = {"cannot store dataset", "cannot index datasets",
