@@ -1302,8 +1302,10 @@ static int build_cols(struct mfload *m, struct dset *d)
 	for (size_t k = 0; k < d->nrels; k++) {
 		const struct rel *r = &m->rels[d->rels[k]];
 		uint32_t cols = mget(m, r->node, "columns");
-		char b1[512], b2[512], path[2048];
+		char b1[512], b2[512], path[2048], pre[sizeof(path)];
 
+		join(pre, sizeof(pre), r->section, ".", qk(r->uid, b1, sizeof(b1)), ".columns.",
+		     (char *)NULL);
 		for (uint32_t cv = jobj_first(md, cols); cv; cv = jnext(md, cv)) {
 			enum { F_NAME, F_CONFIG, F_TAGS, F_META, F_QUOTE, F_DESC, F_TYPE, F_N };
 			static const struct word keys[F_N] = {
@@ -1328,8 +1330,7 @@ static int build_cols(struct mfload *m, struct dset *d)
 			    set_str(m, &c->desc, jstr_of(m, md, f[F_DESC])) ||
 			    set_str(m, &c->type, jstr_of(m, md, f[F_TYPE])) || m->x->err->code)
 				return -1;
-			join(path, sizeof(path), r->section, ".", qk(r->uid, b1, sizeof(b1)),
-			     ".columns.", qk(cname, b2, sizeof(b2)), (char *)NULL);
+			join(path, sizeof(path), pre, qk(cname, b2, sizeof(b2)), (char *)NULL);
 			if (pii_from_meta(m, c, meta, path, ".meta") ||
 			    pii_from_meta(m, c, mget(m, cfg, "meta"), path, ".config.meta") ||
 			    pii_from_tags(m, c, tags, path, ".tags") ||
@@ -1697,7 +1698,7 @@ static int store_ds(struct mfload *m, struct dset *d)
 	int64_t npii = 0;
 	size_t dn, nfields = 0;
 	int ret = -1, certified = 0;
-	char b1[512], where[1024], *dclean = NULL;
+	char b1[512], where[1024], cpre[sizeof(where)], *dclean = NULL;
 
 	memset(&tagset, 0, sizeof(tagset));
 	st_buf_init(&tb, 1 << 16);
@@ -1843,6 +1844,8 @@ stored:
 				goto out;
 		}
 	}
+	join(cpre, sizeof(cpre), first->section, ".", qk(first->uid, b1, sizeof(b1)), ".columns.",
+	     (char *)NULL);
 	for (size_t i = 0; i < d->ncols; i++) {
 		struct col *c = &d->cols[i];
 		const char *rtext, *ftext;
@@ -1852,8 +1855,7 @@ stored:
 
 		if (c->skip)
 			continue;
-		join(where, sizeof(where), first->section, ".", qk(first->uid, b1, sizeof(b1)),
-		     ".columns.", c->name, (char *)NULL);
+		join(where, sizeof(where), cpre, c->name, (char *)NULL);
 		r = bint(m, B_FIELD, d->id) || bint(m, B_FIELD, (int64_t)i) ||
 		    btext(m, B_FIELD, c->name) || bint(m, B_FIELD, depth_of(c->name)) ||
 		    btext(m, B_FIELD, c->type) || btext(m, B_FIELD, c->pii ? c->pii : "unknown") ||
