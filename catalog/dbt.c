@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -563,14 +564,28 @@ struct dset {
 	size_t ncols, ccap;
 };
 
-enum { Q_DS_INS, Q_COUNT };
+enum { Q_DS_INS, Q_FTS_SIZE, Q_FTS, Q_COUNT };
 
+/* A dataset's search row is written with the manifest's, in one run after every other row
+ * (FTS5 writes what it holds before each other statement: rows between them made many
+ * small segments), as catalog_load()'s index would make it from the rows stored: their
+ * text, the fields' group_concat(path || ' ' || description || ' ' || category, ' '), and
+ * no terms. A name that the index rebuilds anyway (touched already), that another dataset
+ * row has, or that glossary terms link to is touched instead (reindex_names()), for
+ * catalog_load() to index as before. The hash size is catalog_load()'s: the rows stay in
+ * memory until the end. */
 static const char *const q_sql[Q_COUNT] = {
 	[Q_DS_INS] =
-		"INSERT INTO datasets(name, version, kind, description, owner, system, location,"
-		" tags, certified, npii, file_id, line, col, gen, id) VALUES (?1, 1, ?2, ?3, ?4, ?5,"
-		" ?6, ?7, ?8, ?9, ?10, 0, 0, ?11, ?12)",
+		("INSERT INTO datasets(name, version, kind, description, owner, system, location,"
+		 " tags, certified, npii, file_id, line, col, gen, id) VALUES (?1, 1, ?2, ?3, ?4,"
+		 " ?5, ?6, ?7, ?8, ?9, ?10, 0, 0, ?11, ?12)"),
+	[Q_FTS_SIZE] = "INSERT INTO search_fts(search_fts, rank) VALUES ('hashsize', 16777216)",
+	[Q_FTS] = ("INSERT INTO search_fts(rowid, name, description, fields, tags, owner)"
+		   " VALUES (?1, ?2, ?3, ?4, ?5, ?6)"),
 };
+
+static const char *const q_what[Q_COUNT] = {"cannot store dataset", "cannot index datasets",
+					   "cannot index dataset"};
 
 /* The rows below a dataset row are gathered and written many to a statement
  * (catalog/rowbatch.c): a statement per row was most of a manifest's load. They are
@@ -621,6 +636,10 @@ struct mfload {
 	sqlite3_stmt *q[Q_COUNT];
 	struct catalog_rowbatch *b; /* B_COUNT batches */
 	int64_t prop_id, prop_ord;  /* the dataset whose properties are being written */
+	/* The search rows, written last (Q_FTS): per row its id, then name, description,
+	 * fields, tags and owner, each a length (-1: NULL) and its bytes. */
+	struct st_buf fts;
+	struct smap reindex; /* names touched instead (Q_FTS) */
 	/* While the datasets, tests and contracts are stored, a writer thread does the SQL
 	 * (dbt_pipe.h): ids are given here, the next one next_id, and a name that taken holds
 	 * (a dataset row of version 1 before the manifest) stops the pipe, to be refused as
@@ -631,8 +650,9 @@ struct mfload {
 	struct smap taken;
 };
 
-/* Target of Q_DS_INS in the pipe (after the batches). */
-#define PIPE_DS_INS B_COUNT
+/* Target of statement Q_x in the pipe (after the batches). */
+#define PIPE_Q(q) (B_COUNT + (q))
+#define PIPE_DS_INS PIPE_Q(Q_DS_INS)
 #define PIPE_MIN_DATASETS 64 /* fewer are written on this thread */
 
 /* Waits for the writer thread, which then stops. Returns 0, or -1 with x->err. */
@@ -720,16 +740,17 @@ static int64_t jint(const struct jdoc *d, uint32_t n)
 	return jis(d, n, ST_J_NUM) && !st_json_int(d->buf, jn(d, n), &v) ? v : 0;
 }
 
-/* Whether part (database, schema, identifier) of node n is quoted: the node's quoting
- * (sources) or config.quoting, else the project's (metadata.quoting), else the adapter's
- * default: Snowflake quotes nothing, the others quote everything. */
-static int quoted(struct mfload *m, uint32_t n, const char *part)
+/* Whether part (database, schema, identifier) of a node is quoted: the node's quoting
+ * (sources) or config.quoting (nq, cq: those members of the node, or 0), else the
+ * project's (metadata.quoting), else the adapter's default: Snowflake quotes nothing, the
+ * others quote everything. */
+static int quoted(struct mfload *m, uint32_t nq, uint32_t cq, const char *part)
 {
 	const struct jdoc *d = &m->doc;
-	uint32_t q = jget(d, n, "quoting"), v;
+	uint32_t q = nq, v;
 
 	if (!jis(d, q, ST_J_OBJ) || !jbool(d, jget(d, q, part)))
-		q = jget(d, jget(d, n, "config"), "quoting");
+		q = cq;
 	v = jget(d, q, part);
 	if (!jbool(d, v))
 		v = jget(d, jget(d, m->meta, "quoting"), part);
@@ -765,6 +786,8 @@ static void mf_release(struct mfload *m)
 	st_json_tape_release(&m->doc.t);
 	st_json_tape_release(&m->cdoc.t);
 	arena_release(&m->strs);
+	st_buf_release(&m->fts);
+	smap_release(&m->reindex);
 	for (int i = 0; i < Q_COUNT; i++)
 		sqlite3_finalize(m->q[i]);
 	for (int i = 0; m->b && i < B_COUNT; i++)
@@ -831,15 +854,24 @@ static int enabled(struct mfload *m, uint32_t n)
  * database, each part with characters outside [A-Za-z0-9_-] replaced by '_'. */
 static int relation(struct mfload *m, const struct rel *r, char **ident, char **name)
 {
+	enum { F_DB, F_SCHEMA, F_IDENT, F_ALIAS, F_NAME, F_QUOTING, F_CONFIG, F_N };
+	static const struct word fk[F_N] = {W("database"), W("schema"), W("identifier"),
+					    W("alias"),	   W("name"),	W("quoting"),
+					    W("config")};
 	const char *parts[3], *keys[3] = {"database", "schema", "identifier"};
+	const struct jdoc *d = &m->doc;
 	struct st_buf id, nm;
+	uint32_t f[F_N], cq;
 	int ret = -1;
 
-	parts[0] = mstr(m, r->node, "database");
-	parts[1] = mstr(m, r->node, "schema");
-	parts[2] = r->rank == R_SOURCE ? mstr(m, r->node, "identifier") : mstr(m, r->node, "alias");
+	/* The node's members in one pass (a look-up each walked the node ten times). */
+	jfields(d, r->node, fk, F_N, f);
+	cq = jget(d, f[F_CONFIG], "quoting");
+	parts[0] = jstr_of(m, d, f[F_DB]);
+	parts[1] = jstr_of(m, d, f[F_SCHEMA]);
+	parts[2] = jstr_of(m, d, r->rank == R_SOURCE ? f[F_IDENT] : f[F_ALIAS]);
 	if (!parts[2])
-		parts[2] = mstr(m, r->node, "name");
+		parts[2] = jstr_of(m, d, f[F_NAME]);
 	*ident = *name = NULL;
 	if (m->x->err->code)
 		return -1;
@@ -860,7 +892,7 @@ static int relation(struct mfload *m, const struct rel *r, char **ident, char **
 		}
 		if (!(p = st_strdup(parts[i])))
 			goto nomem;
-		if (!quoted(m, r->node, keys[i]))
+		if (!quoted(m, f[F_QUOTING], cq, keys[i]))
 			fold(p, m->fold);
 		if (st_buf_adds(&id, p) || st_buf_add(&id, "\x1f", 1) || add_clean(&nm, p) ||
 		    st_buf_add(&nm,
@@ -1127,20 +1159,27 @@ static int pii_from_meta(struct mfload *m, struct col *c, uint32_t meta, const c
 {
 	static const char *const alt[] = {NULL, "pii_category", "pii_transform", "pii_normalize",
 					  NULL};
+	/* The members of pii_keys, then those of alt: read in one pass. */
+	static const struct word mk[] = {W("pii"),	    W("category"),	W("transform"),
+					 W("normalize"),    W("pii_reason"),	W("pii_category"),
+					 W("pii_transform"), W("pii_normalize")};
+	static const size_t alt_at[] = {0, 5, 6, 7, 0};
 	const struct jdoc *d = &m->doc;
+	uint32_t f[sizeof(mk) / sizeof(*mk)];
 	int has_pii;
 
 	if (!jsize(d, meta, ST_J_OBJ))
 		return 0;
-	has_pii = mget(m, meta, "pii") && !jnull(d, mget(m, meta, "pii"));
+	jfields(d, meta, mk, sizeof(mk) / sizeof(*mk), f);
+	has_pii = f[0] && !jnull(d, f[0]);
 	for (size_t i = 0; i < sizeof(pii_keys) / sizeof(*pii_keys); i++) {
 		const char *key = pii_keys[i], *s;
-		uint32_t v = has_pii || !i ? mget(m, meta, key) : 0;
+		uint32_t v = has_pii || !i ? f[i] : 0;
 		char where[2048];
 
 		if ((!v || jnull(d, v)) && alt[i]) {
 			key = alt[i];
-			v = mget(m, meta, key);
+			v = f[alt_at[i]];
 		}
 		if (!v || jnull(d, v))
 			continue;
@@ -1263,8 +1302,10 @@ static int build_cols(struct mfload *m, struct dset *d)
 	for (size_t k = 0; k < d->nrels; k++) {
 		const struct rel *r = &m->rels[d->rels[k]];
 		uint32_t cols = mget(m, r->node, "columns");
-		char b1[512], b2[512], path[2048];
+		char b1[512], b2[512], path[2048], pre[sizeof(path)];
 
+		join(pre, sizeof(pre), r->section, ".", qk(r->uid, b1, sizeof(b1)), ".columns.",
+		     (char *)NULL);
 		for (uint32_t cv = jobj_first(md, cols); cv; cv = jnext(md, cv)) {
 			enum { F_NAME, F_CONFIG, F_TAGS, F_META, F_QUOTE, F_DESC, F_TYPE, F_N };
 			static const struct word keys[F_N] = {
@@ -1289,8 +1330,7 @@ static int build_cols(struct mfload *m, struct dset *d)
 			    set_str(m, &c->desc, jstr_of(m, md, f[F_DESC])) ||
 			    set_str(m, &c->type, jstr_of(m, md, f[F_TYPE])) || m->x->err->code)
 				return -1;
-			join(path, sizeof(path), r->section, ".", qk(r->uid, b1, sizeof(b1)),
-			     ".columns.", qk(cname, b2, sizeof(b2)), (char *)NULL);
+			join(path, sizeof(path), pre, qk(cname, b2, sizeof(b2)), (char *)NULL);
 			if (pii_from_meta(m, c, meta, path, ".meta") ||
 			    pii_from_meta(m, c, mget(m, cfg, "meta"), path, ".config.meta") ||
 			    pii_from_tags(m, c, tags, path, ".tags") ||
@@ -1407,6 +1447,25 @@ static int scrubbed(struct mfload *m, const char *text, const char *where, size_
 	return 0;
 }
 
+/* Free text as scrubbed() stores it: *out (NULL when text is) of *n bytes, which *clean
+ * holds when it is not text (st_free() it). Returns 0, or -1 as scrubbed(). */
+static int scrub_text(struct mfload *m, const char *text, const char *where, const char **out,
+		      size_t *n, char **clean)
+{
+	*out = text;
+	*n = 0;
+	*clean = NULL;
+	if (!text)
+		return 0;
+	if (scrubbed(m, text, where, n, clean))
+		return -1;
+	if (*clean) {
+		*out = *clean;
+		*n = strlen(*clean);
+	}
+	return 0;
+}
+
 /* Binds free text after the catalog's scrubber (scrubbed()). */
 static int bind_scrubbed(struct mfload *m, sqlite3_stmt *st, int i, const char *text,
 			 const char *where)
@@ -1423,20 +1482,93 @@ static int bind_scrubbed(struct mfload *m, sqlite3_stmt *st, int i, const char *
 	return 0;
 }
 
-/* As bind_scrubbed(), into the current row of batch i. */
-static int batch_scrubbed(struct mfload *m, int i, const char *text, const char *where)
+/* As bind_scrubbed(), into the current row of batch i; *out and *n get the text stored
+ * (NULL: none), valid until *clean is freed (scrub_text()). */
+static int batch_scrubbed(struct mfload *m, int i, const char *text, const char *where,
+			  const char **out, size_t *n, char **clean)
 {
-	char *clean;
-	size_t n;
-	int r;
+	return scrub_text(m, text, where, out, n, clean) || btextn(m, i, *out, *n);
+}
 
-	if (!text)
-		return btext(m, i, NULL);
-	if (scrubbed(m, text, where, &n, &clean))
+/* Appends a text of a search row to m->fts (s NULL: SQL NULL). */
+static int fts_text(struct mfload *m, const char *s, size_t n)
+{
+	int64_t len = s ? (int64_t)n : -1;
+
+	return st_buf_add(&m->fts, &len, sizeof(len)) || (n && st_buf_add(&m->fts, s, n))
+		       ? oom(m->x)
+		       : 0;
+}
+
+/* Appends a field's part of a search row's fields text (catalog_load()'s
+ * path || coalesce(' ' || description, '') || coalesce(' ' || category, '')). */
+static int fts_field(struct st_buf *b, const char *path, const char *desc, size_t dn,
+		     const char *category)
+{
+	return (b->len && st_buf_add(b, " ", 1)) || st_buf_adds(b, path) ||
+	       (desc && (st_buf_add(b, " ", 1) || (dn && st_buf_add(b, desc, dn)))) ||
+	       (category && (st_buf_add(b, " ", 1) || st_buf_adds(b, category)));
+}
+
+/* Binds parameter i of statement q (an integer, or text s of n bytes, NULL: SQL NULL), or
+ * queues it for the writer thread, which binds in order. Return 0, or -1 with x->err. */
+static int qint(struct mfload *m, int q, int i, int64_t v)
+{
+	if (m->pipe)
+		return catalog_dbt_pipe_int(m->pipe, PIPE_Q(q), v) ? oom(m->x) : 0;
+	return sqlite3_bind_int64(m->q[q], i, v) == SQLITE_OK
+		       ? 0
+		       : st_sql_error(m->x->err, m->x->db, q_what[q]);
+}
+
+static int qtext(struct mfload *m, int q, int i, const char *s, size_t n)
+{
+	if (m->pipe)
+		return catalog_dbt_pipe_text(m->pipe, PIPE_Q(q), s, n) ? oom(m->x) : 0;
+	return (s ? sqlite3_bind_text(m->q[q], i, s, (int)n, SQLITE_TRANSIENT)
+		  : sqlite3_bind_null(m->q[q], i)) == SQLITE_OK
+		       ? 0
+		       : st_sql_error(m->x->err, m->x->db, q_what[q]);
+}
+
+/* Steps statement q (here, or queued after its parameters). */
+static int qstep(struct mfload *m, int q)
+{
+	if (m->pipe)
+		return catalog_dbt_pipe_step(m->pipe, PIPE_Q(q)) ? oom(m->x) : 0;
+	return catalog_dbt_step(m->x, m->q[q], q_what[q]);
+}
+
+/* Writes the search rows gathered in m->fts (see Q_FTS). Returns 0, or -1 with x->err. */
+static int store_search_rows(struct mfload *m)
+{
+	const char *p = m->fts.p;
+
+	if (!m->fts.len)
+		return 0;
+	if (qstep(m, Q_FTS_SIZE))
 		return -1;
-	r = clean ? btext(m, i, clean) : btextn(m, i, text, n);
-	st_free(clean);
-	return r;
+	for (size_t at = 0; at < m->fts.len;) {
+		const char *t[5];
+		int64_t id, len[5];
+
+		memcpy(&id, p + at, sizeof(id));
+		at += sizeof(id);
+		for (int k = 0; k < 5; k++) {
+			memcpy(&len[k], p + at, sizeof(len[k]));
+			at += sizeof(len[k]);
+			t[k] = len[k] < 0 ? NULL : p + at;
+			at += len[k] < 0 ? 0 : (size_t)len[k];
+		}
+		if (qint(m, Q_FTS, 1, id))
+			return -1;
+		for (int k = 0; k < 5; k++)
+			if (qtext(m, Q_FTS, k + 2, t[k], t[k] ? (size_t)len[k] : 0))
+				return -1;
+		if (qstep(m, Q_FTS))
+			return -1;
+	}
+	return 0;
 }
 
 /* The owner of node n: meta.owner (node or config), else its group's owner. */
@@ -1561,15 +1693,17 @@ static int store_ds(struct mfload *m, struct dset *d)
 	const struct jdoc *cd = &m->cdoc;
 	sqlite3_stmt *st = m->q[Q_DS_INS];
 	struct smap tagset;
-	const char *desc = NULL, *owner = NULL;
-	struct st_buf tb, loc;
+	const char *desc = NULL, *owner = NULL, *dtext;
+	struct st_buf tb, loc, fb;
 	int64_t npii = 0;
+	size_t dn, nfields = 0;
 	int ret = -1, certified = 0;
-	char b1[512], where[1024];
+	char b1[512], where[1024], cpre[sizeof(where)], *dclean = NULL;
 
 	memset(&tagset, 0, sizeof(tagset));
 	st_buf_init(&tb, 1 << 16);
 	st_buf_init(&loc, 4096);
+	st_buf_init(&fb, DBT_MAX_FILE);
 	for (size_t k = 0; k < d->nrels; k++) {
 		uint32_t n = m->rels[d->rels[k]].node;
 
@@ -1597,11 +1731,13 @@ static int store_ds(struct mfload *m, struct dset *d)
 	     ".description", (char *)NULL);
 	if (m->pipe && smap_get(&m->taken, d->name) && pipe_stop(m))
 		goto out; /* the name is declared already: refused below, as before */
+	if (scrub_text(m, desc, where, &dtext, &dn, &dclean))
+		goto out;
 	if (m->pipe) {
 		d->id = m->next_id++;
 		if (btext(m, PIPE_DS_INS, d->name) ||
 		    btext(m, PIPE_DS_INS, kind_of_rank(first->rank)) ||
-		    batch_scrubbed(m, PIPE_DS_INS, desc, where) || btext(m, PIPE_DS_INS, owner) ||
+		    btextn(m, PIPE_DS_INS, dtext, dn) || btext(m, PIPE_DS_INS, owner) ||
 		    btext(m, PIPE_DS_INS, m->adapter) || btext(m, PIPE_DS_INS, st_buf_str(&loc)) ||
 		    btext(m, PIPE_DS_INS, st_buf_str(&tb)) || bint(m, PIPE_DS_INS, certified) ||
 		    bint(m, PIPE_DS_INS, npii) || bint(m, PIPE_DS_INS, m->file_id) ||
@@ -1612,8 +1748,8 @@ static int store_ds(struct mfload *m, struct dset *d)
 	}
 	catalog_dbt_bind(st, 1, d->name);
 	catalog_dbt_bind(st, 2, kind_of_rank(first->rank));
-	if (bind_scrubbed(m, st, 3, desc, where))
-		goto out;
+	if (dtext)
+		sqlite3_bind_text(st, 3, dtext, (int)dn, SQLITE_TRANSIENT);
 	catalog_dbt_bind(st, 4, owner);
 	catalog_dbt_bind(st, 5, m->adapter);
 	catalog_dbt_bind(st, 6, st_buf_str(&loc));
@@ -1655,7 +1791,7 @@ static int store_ds(struct mfload *m, struct dset *d)
 	}
 	d->id = sqlite3_last_insert_rowid(m->x->db);
 stored:
-	if (touch(m, d->name))
+	if (smap_get(&m->reindex, d->name) && touch(m, d->name))
 		goto out;
 	for (size_t i = 0; i < tagset.n; i++)
 		if (bint(m, B_TAG, d->id) || btext(m, B_TAG, tagset.e[i].key))
@@ -1708,29 +1844,39 @@ stored:
 				goto out;
 		}
 	}
+	join(cpre, sizeof(cpre), first->section, ".", qk(first->uid, b1, sizeof(b1)), ".columns.",
+	     (char *)NULL);
 	for (size_t i = 0; i < d->ncols; i++) {
 		struct col *c = &d->cols[i];
+		const char *rtext, *ftext;
+		char *rclean = NULL, *fclean = NULL;
+		size_t rn, fn;
+		int r;
 
 		if (c->skip)
 			continue;
-		join(where, sizeof(where), first->section, ".", qk(first->uid, b1, sizeof(b1)),
-		     ".columns.", c->name, (char *)NULL);
-		if (bint(m, B_FIELD, d->id) || bint(m, B_FIELD, (int64_t)i) ||
+		join(where, sizeof(where), cpre, c->name, (char *)NULL);
+		r = bint(m, B_FIELD, d->id) || bint(m, B_FIELD, (int64_t)i) ||
 		    btext(m, B_FIELD, c->name) || bint(m, B_FIELD, depth_of(c->name)) ||
 		    btext(m, B_FIELD, c->type) || btext(m, B_FIELD, c->pii ? c->pii : "unknown") ||
 		    btext(m, B_FIELD, c->category) || btext(m, B_FIELD, c->transform) ||
 		    btext(m, B_FIELD, c->normalize) ||
-		    batch_scrubbed(m, B_FIELD, c->reason, where) ||
-		    batch_scrubbed(m, B_FIELD, c->desc, where) || bint(m, B_FIELD, 0) ||
-		    bint(m, B_FIELD, 0))
+		    batch_scrubbed(m, B_FIELD, c->reason, where, &rtext, &rn, &rclean) ||
+		    batch_scrubbed(m, B_FIELD, c->desc, where, &ftext, &fn, &fclean) ||
+		    bint(m, B_FIELD, 0) || bint(m, B_FIELD, 0);
+		if (!r && fts_field(&fb, c->name, ftext, fn, c->category))
+			r = oom(m->x);
+		st_free(rclean);
+		st_free(fclean);
+		if (r)
 			goto out;
+		nfields++;
 		if (c->tags || c->meta) {
 			const char *keys[2] = {"tags", "meta"};
 			uint32_t vals[2] = {c->tags, c->meta};
 
 			for (int k = 0; k < 2; k++) {
 				char *s;
-				int r;
 
 				if (!vals[k])
 					continue;
@@ -1744,6 +1890,12 @@ stored:
 			}
 		}
 	}
+	if (!smap_get(&m->reindex, d->name) &&
+	    (st_buf_add(&m->fts, &d->id, sizeof(d->id)) || fts_text(m, d->name, strlen(d->name)) ||
+	     fts_text(m, dtext, dn) || fts_text(m, nfields ? fb.p : NULL, fb.len) ||
+	     fts_text(m, st_buf_str(&tb), tb.len) ||
+	     fts_text(m, owner, owner ? strlen(owner) : 0)))
+		goto nomem;
 	ret = 0;
 	goto out;
 nomem:
@@ -1752,6 +1904,8 @@ out:
 	smap_release(&tagset);
 	st_buf_release(&tb);
 	st_buf_release(&loc);
+	st_buf_release(&fb);
+	st_free(dclean);
 	return ret;
 }
 
@@ -2368,6 +2522,53 @@ static int manifest_skip(void *u, const char *buf, const struct st_jtape *t, con
 	return c->col_config && !KEEP(K_COLUMN_CONFIG);
 }
 
+#define COLLAPSE_SPLIT ((size_t)1 << 18) /* tapes of more nodes are collapsed on two threads */
+#define COLLAPSE_CHUNK ((size_t)1 << 16) /* tape nodes a thread takes at a time */
+
+struct collapse_job {
+	const char *buf;
+	struct st_jtape *t;
+	atomic_size_t next; /* the first node no thread has taken */
+	atomic_int failed;
+};
+
+/* Collapses chunks of the tape until none is left. */
+static void *collapse_part(void *arg)
+{
+	struct collapse_job *j = arg;
+	size_t from;
+
+	while ((from = atomic_fetch_add(&j->next, COLLAPSE_CHUNK)) < j->t->n)
+		if (st_json_collapse_range(j->buf, j->t, from, from + COLLAPSE_CHUNK) < 0) {
+			atomic_store(&j->failed, 1);
+			break;
+		}
+	return NULL;
+}
+
+/* st_json_collapse_duplicates() of d's tape; a large one shared with another thread (unless
+ * the load is serial), which a manifest's load otherwise spends waiting. Returns 0, or -1
+ * when out of memory. */
+static int collapse(struct catalog_dbt_ctx *x, struct jdoc *d)
+{
+	struct collapse_job j;
+	pthread_t th;
+	int two;
+
+	j.buf = d->buf;
+	j.t = &d->t;
+	atomic_init(&j.next, 0);
+	atomic_init(&j.failed, 0);
+	two = !x->serial && d->t.n >= COLLAPSE_SPLIT && !pthread_create(&th, NULL, collapse_part, &j);
+	collapse_part(&j);
+	if (two)
+		pthread_join(th, NULL);
+	if (atomic_load(&j.failed))
+		return -1;
+	d->t.unique = 1;
+	return 0;
+}
+
 /* Reads the JSON text data[0, len) of file display onto d's tape, taking what jansson took,
  * with each object's keys once (the last value, at the first place), as jansson kept them;
  * a manifest (manifest set) without what manifest_skip() leaves off. Returns 0; -1 after a
@@ -2389,7 +2590,7 @@ static int doc_load(struct catalog_dbt_ctx *x, const char *display, const unsign
 	if (r && e.code == ST_JE_NOMEM)
 		return oom(x) - 1;
 	if (!r && !jansson_refuses(d)) {
-		if (st_json_collapse_duplicates(d->buf, &d->t) < 0)
+		if (collapse(x, d))
 			return oom(x) - 1;
 		d->loaded = 1;
 		return 0;
@@ -2414,12 +2615,37 @@ static int doc_load(struct catalog_dbt_ctx *x, const char *display, const unsign
 	}
 }
 
+/* The names of m's datasets whose search rows catalog_load() rebuilds (see Q_FTS): touched
+ * already, held by a dataset row, or linked to by glossary terms. Returns 0, or -1 with
+ * x->err. */
+static int reindex_names(struct mfload *m)
+{
+	sqlite3_stmt *st;
+	int ret = 0;
+
+	if (st_sql_prepare(m->x->db, &st,
+			   "SELECT EXISTS (SELECT 1 FROM temp.touched WHERE name = ?1)"
+			   " OR EXISTS (SELECT 1 FROM datasets WHERE name = ?1)"
+			   " OR EXISTS (SELECT 1 FROM term_links WHERE target = ?1)",
+			   m->x->err))
+		return -1;
+	for (size_t i = 0; !ret && i < m->nds; i++) {
+		sqlite3_bind_text(st, 1, m->ds[i].name, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) != SQLITE_ROW)
+			ret = st_sql_error(m->x->err, m->x->db, "cannot read datasets");
+		else if (sqlite3_column_int(st, 0) && smap_set(&m->reindex, m->ds[i].name, 1))
+			ret = oom(m->x);
+		sqlite3_reset(st);
+	}
+	sqlite3_finalize(st);
+	return ret;
+}
+
 /* Hands the SQL of the datasets about to be stored to a writer thread (see struct mfload),
  * unless the load is serial or the manifest small. Returns 0 (with or without the thread),
  * or -1 with x->err. */
 static int pipe_start(struct mfload *m)
 {
-	static const char *const st_what[] = {"cannot store dataset"};
 	sqlite3_stmt *st;
 	int rc;
 
@@ -2446,8 +2672,26 @@ static int pipe_start(struct mfload *m)
 	for (int i = 0; i < B_COUNT; i++)
 		m->pipe_what[i] = b_def[i].what;
 	/* No thread: the rows are written here, as they are then. */
-	(void)catalog_dbt_pipe_start(&m->pipe, m->b, m->pipe_what, B_COUNT, m->x->db,
-				     &m->q[Q_DS_INS], st_what, 1);
+	(void)catalog_dbt_pipe_start(&m->pipe, m->b, m->pipe_what, B_COUNT, m->x->db, m->q,
+				     q_what, Q_COUNT);
+	return 0;
+}
+
+/* Appends the problems of side to x->diags, in order, as if they had been reported there
+ * (those side could not keep are counted all the same). Returns 0, or -1 with x->err. */
+static int diags_append(struct catalog_dbt_ctx *x, const struct st_diags *side)
+{
+	size_t errors = 0;
+
+	for (size_t i = 0; i < side->n; i++) {
+		const struct st_diag *e = &side->v[i];
+
+		errors += e->severity == ST_SEV_ERROR;
+		if (st_diags_add(x->diags, e->severity, e->file, e->line, e->col, "%s", e->msg))
+			return oom(x);
+	}
+	x->diags->nerrors += side->nerrors - errors;
+	x->diags->nwarnings += side->nwarnings - (side->n - errors);
 	return 0;
 }
 
@@ -2461,11 +2705,14 @@ static int materialize(struct catalog_dbt_ctx *x, const char *display, int64_t f
 {
 	struct mfload m;
 	const char *url, *project_name;
-	size_t errors0 = x->diags->nerrors;
+	size_t errors0 = x->diags->nerrors, loaded0 = x->stats->datasets_loaded;
+	struct st_diags side;
 	uint32_t *nodes = NULL;
 	int ret = -1;
 
+	st_diags_init(&side, x->diags->max);
 	memset(&m, 0, sizeof(m));
+	st_buf_init(&m.fts, (size_t)1 << 32);
 	m.x = x;
 	m.file = display;
 	m.file_id = file_id;
@@ -2525,37 +2772,59 @@ static int materialize(struct catalog_dbt_ctx *x, const char *display, int64_t f
 		goto nomem;
 	for (int i = 0; i < B_COUNT; i++)
 		catalog_rowbatch_init(&m.b[i], x->db, b_def[i].head, b_def[i].ncols);
-	if (collect_rels(&m))
+	if (collect_rels(&m) || x->err->code)
 		goto out;
-	for (size_t i = 0; i < m.nds; i++)
-		if (build_cols(&m, &m.ds[i]) || check_cols(&m, &m.ds[i]))
-			goto out;
-	if (x->err->code)
+	/* Each dataset is stored as soon as its columns are known, so that the writer thread
+	 * starts early. Nothing is stored from a manifest with errors: once one is found the
+	 * rest is only checked, and what was stored is rolled back to the savepoint. What
+	 * storing reports waits in side, to follow every message of the checks as it did when
+	 * they all came first. */
+	if (st_sql_exec(x->db, "SAVEPOINT dbt_manifest", x->err))
 		goto out;
-	if (x->diags->nerrors > errors0) { /* nothing is stored from a manifest with errors */
-		ret = 0;
-		goto out;
-	}
-	if (pipe_start(&m))
+	if (x->diags->nerrors == errors0 && (reindex_names(&m) || pipe_start(&m)))
 		goto out;
 	for (size_t i = 0; i < m.nds; i++) {
 		struct dset *d = &m.ds[i];
+		struct st_diags *diags = x->diags;
 		int r;
 
+		if (build_cols(&m, d) || check_cols(&m, d) || x->err->code)
+			goto out;
+		if (x->diags->nerrors > errors0)
+			continue;
 		st_free(nodes);
 		if (!(nodes = st_calloc(d->nrels ? d->nrels : 1, sizeof(*nodes))))
 			goto nomem;
 		for (size_t k = 0; k < d->nrels; k++)
 			nodes[k] = m.rels[d->rels[k]].node;
+		x->diags = &side;
 		r = store_ds(&m, d);
 		if (!r && d->id)
 			r = store_edges(&m, d->id, d->name, nodes, d->nrels);
+		x->diags = diags;
 		if (r && x->err->code)
 			goto out;
 		x->stats->datasets_loaded++;
 	}
+	if (x->diags->nerrors > errors0) {
+		x->stats->datasets_loaded = loaded0;
+		if (pipe_stop(&m) ||
+		    st_sql_exec(x->db, "ROLLBACK TO dbt_manifest; RELEASE dbt_manifest", x->err))
+			goto out;
+		ret = 0;
+		goto out;
+	}
+	if (diags_append(x, &side))
+		goto out;
 	/* Tests and contracts only add rows; exposures read what is stored. */
-	if (store_tests(&m) || store_contracts(&m) || pipe_stop(&m) || store_exposures(&m))
+	if (store_tests(&m) || store_contracts(&m) || store_search_rows(&m))
+		goto out;
+	if (pipe_stop(&m))
+		goto out;
+	/* After a failure (x->err) the savepoint stays: the load rolls back all of it. */
+	if (st_sql_exec(x->db, "RELEASE dbt_manifest", x->err))
+		goto out;
+	if (store_exposures(&m))
 		goto out;
 	for (int i = 0; i < B_COUNT; i++)
 		if (catalog_rowbatch_flush(&m.b[i], x->err, b_def[i].what))
@@ -2567,6 +2836,7 @@ nomem:
 out:
 	st_free(nodes);
 	mf_release(&m);
+	st_diags_release(&side);
 	(void)ret; /* problems in the manifest are diagnostics; only x->err stops the load */
 	return x->err->code ? -1 : 0;
 }

@@ -747,14 +747,27 @@ uint32_t st_json_get(const char *buf, const struct st_jtape *t, uint32_t obj, co
 	return found;
 }
 
-/* FNV-1a of len bytes. */
-static uint64_t fnv(const char *s, size_t len)
+/* A hash of len bytes, taken eight at a time (FNV-1a, a byte at a time, cost 8% more
+ * instructions in st_json_collapse_duplicates() of a generated dbt manifest), mixed so that
+ * its low bits, which pick the slot, depend on every byte. */
+static uint64_t key_bytes_hash(const char *s, size_t len)
 {
-	uint64_t h = 1469598103934665603ull;
+	const uint64_t k = 0xff51afd7ed558ccdull;
+	uint64_t h = 0x9e3779b97f4a7c15ull ^ len, w;
 
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
-	return h;
+	for (; len >= 8; s += 8, len -= 8) {
+		memcpy(&w, s, 8);
+		h = (h ^ w) * k;
+		h ^= h >> 32;
+	}
+	if (len) {
+		w = 0;
+		memcpy(&w, s, len);
+		h = (h ^ w) * k;
+	}
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ull;
+	return h ^ h >> 33;
 }
 
 /* The hash of member node n's key (unescaped). Returns 0 with *h, or -1 when out of
@@ -768,7 +781,7 @@ static int key_hash(const char *buf, const struct st_jnode *n, uint64_t *h)
 
 	if (!k)
 		return -1;
-	*h = fnv(k, len);
+	*h = key_bytes_hash(k, len);
 	st_free(heap);
 	return 0;
 }
@@ -816,7 +829,8 @@ uint32_t st_jindex_get(const struct st_jindex *ix, const char *buf, const struct
 {
 	if (!ix->slot)
 		return 0;
-	for (size_t at = fnv(key, len) & ix->mask; ix->slot[at]; at = (at + 1) & ix->mask)
+	for (size_t at = key_bytes_hash(key, len) & ix->mask; ix->slot[at];
+	     at = (at + 1) & ix->mask)
 		if (st_json_key_is(buf, &t->v[ix->slot[at] - 1], key, len))
 			return ix->slot[at] - 1;
 	return 0;
@@ -1074,14 +1088,14 @@ static size_t keytab_find(const char *buf, const struct st_jtape *t, const struc
 	return at;
 }
 
-long st_json_collapse_duplicates(const char *buf, struct st_jtape *t)
+long st_json_collapse_range(const char *buf, struct st_jtape *t, size_t from, size_t to)
 {
 	struct keytab tab = {NULL, NULL, 0};
 	uint32_t *mem = NULL;
 	size_t nmem = 0, nmem_cap = 0;
 	long dropped = 0;
 
-	for (size_t o = 0; o < t->n; o++) {
+	for (size_t o = from; o < to && o < t->n; o++) {
 		struct st_jnode *obj = &t->v[o];
 		uint32_t head = 0, tail = 0, count = 0;
 		size_t mask;
@@ -1143,13 +1157,21 @@ long st_json_collapse_duplicates(const char *buf, struct st_jtape *t)
 	st_free(tab.slot);
 	st_free(tab.done);
 	st_free(mem);
-	t->unique = 1;
 	return dropped;
 nomem:
 	st_free(tab.slot);
 	st_free(tab.done);
 	st_free(mem);
 	return -1;
+}
+
+long st_json_collapse_duplicates(const char *buf, struct st_jtape *t)
+{
+	long dropped = st_json_collapse_range(buf, t, 0, t->n);
+
+	if (dropped >= 0)
+		t->unique = 1;
+	return dropped;
 }
 
 /* Appends the UTF-8 text s[0, n) as a JSON string the way jansson writes one. */

@@ -151,6 +151,11 @@ int st_json_find_duplicate(const char *buf, const struct st_jtape *t, uint32_t *
  * count drops; st_json_get() then stops at the key it looks for. Returns how many members
  * were unlinked, or -1 when out of memory. */
 long st_json_collapse_duplicates(const char *buf, struct st_jtape *t);
+/* The same for the objects at tape positions [from, to) only, leaving t->unique to the
+ * caller, who sets it once every object is done. An object's work touches only its members'
+ * links and its own first and count, so that ranges which do not overlap may be done at once
+ * on threads. Returns how many members were unlinked, or -1 when out of memory. */
+long st_json_collapse_range(const char *buf, struct st_jtape *t, size_t from, size_t to);
 
 #define ST_JDUMP_SORT_KEYS 1 /* st_json_dump: object members in byte order of their keys */
 

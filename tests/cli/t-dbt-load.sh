@@ -146,4 +146,37 @@ expect_stdout_line 'loaded 2 files: 2 new, 0 changed, 0 unchanged, 0 removed; 1 
 expect_stdout_line 'catalog: 8 datasets (8 versions)'
 expect_stderr_empty
 
+# ---- PII settings in a column's meta: the bare names only beside pii, the pii_ names
+# anywhere, a null as if missing, the last of two equal keys ----
+init_ws "$TMP/ws5"
+mkdir -p meta/target
+python3 - v4/manifest.json meta/target/manifest.json <<'PY'
+import json, sys
+m = json.load(open(sys.argv[1]))
+cols = m["nodes"]["model.shop.orders"]["columns"] = {}
+for i, v in enumerate([
+        {"pii": "direct", "category": "user.contact.email"},
+        {"category": "user.contact.email"},
+        {"pii_category": "user.contact.email"},
+        {"pii": None, "pii_category": "user.contact.email", "pii_transform": "hash"},
+        {"pii": False},
+        {"pii": "direct", "category": None, "pii_category": "user.contact.email",
+         "transform": "hash", "normalize": "email", "pii_reason": "because"},
+        {"pii": "indirect", "pii_normalize": "email", "normalize": None},
+        {"pii": "DUP", "transform": "DUP"}]):
+    cols["c%d" % i] = {"name": "c%d" % i, "meta": v}
+s = json.dumps(m).replace('{"pii": "DUP", "transform": "DUP"}',
+                          '{"pii": "none", "pii": "direct", "transform": 3, "transform": "hash"}')
+open(sys.argv[2], "w").write(s)
+PY
+expect_exit 0 "$STEWARD" --home "$TMP/ws5" catalog load meta/target/manifest.json
+expect_equal 'c0|direct|user.contact.email|||
+c1|unknown||||
+c2|unknown|user.contact.email|||
+c3|unknown|user.contact.email|hash||
+c4|none||||
+c5|direct|user.contact.email|hash|email|because
+c6|indirect|||email|
+c7|direct||hash||' "$(sqlite3 "$TMP/ws5/.steward/catalog.db" "SELECT f.path, f.pii, f.category, f.transform, f.normalize, f.pii_reason FROM fields f JOIN datasets d ON d.id = f.dataset_id WHERE d.name = 'warehouse-analytics.orders' ORDER BY f.ord")" 'PII settings read from meta'
+
 done_testing

@@ -39,6 +39,22 @@ expect_equal "$NDS" "$(sqlite3 "$DB" 'SELECT count(DISTINCT dataset_id) FROM ali
 expect_equal 0 "$(sqlite3 "$DB" 'SELECT count(*) FROM fields WHERE dataset_id NOT IN (SELECT id FROM datasets)')" \
 	'every field belongs to a dataset'
 
+# The manifest writes the search rows itself: they are what catalog_load() builds from the
+# rows stored (the query of catalog/load.c's reindex_sql).
+fts_sql="SELECT rowid, quote(name), quote(description), quote(fields), quote(tags), quote(owner), quote(terms) FROM search_fts ORDER BY rowid"
+sql_sql="SELECT d.id, quote(d.name), quote(d.description), quote((SELECT group_concat(f.path || coalesce(' ' || f.description, '') || coalesce(' ' || f.category, ''), ' ') FROM fields f WHERE f.dataset_id = d.id)), quote(d.tags), quote(d.owner), quote((SELECT group_concat(t.name || coalesce(' ' || t.description, ''), ' ') FROM term_links l JOIN datasets t ON t.id = l.dataset_id WHERE l.target = d.name)) FROM datasets d ORDER BY d.id"
+expect_equal "$(sqlite3 "$DB" "$sql_sql")" "$(sqlite3 "$DB" "$fts_sql")" 'search rows as the index builds them'
+
+# A glossary term relates to one of them: that one's row has the term's text.
+init_ws "$TMP/ws5"
+FIRST=$(sqlite3 "$DB" 'SELECT name FROM datasets WHERE id = 1')
+mkdir -p terms
+printf 'kind: term\nname: glossary.thing\ndescription: A thing.\nrelated: [%s]\n' "$FIRST" >terms/t.yaml
+expect_exit 0 "$STEWARD" --home "$TMP/ws5" catalog load a/target/manifest.json terms
+DB5=$TMP/ws5/.steward/catalog.db
+expect_equal "$(sqlite3 "$DB5" "$sql_sql")" "$(sqlite3 "$DB5" "$fts_sql")" 'search rows with a term'
+expect_equal "'glossary.thing A thing.'" "$(sqlite3 "$DB5" "SELECT quote(terms) FROM search_fts f JOIN datasets d ON d.id = f.rowid WHERE d.name = '$FIRST'")" 'the term is in it'
+
 # A second copy: every dataset is declared already, from the first one on.
 expect_exit 0 steward catalog load a/target/manifest.json b/target/manifest.json
 expect_stdout_line "catalog: $NDS datasets ($NDS versions), $NDS warnings"
@@ -51,4 +67,42 @@ expect_exit 3 "$STEWARD" --home "$TMP/ws2" catalog load a/target/manifest.json d
 expect_stderr_line "a/target/manifest.json: error: nodes.\"$CLASH_ID\": dataset '$CLASH' is already declared by a descriptor (a descriptor adds to a dbt dataset with 'extends')"
 expect_equal 0 "$(sqlite3 "$TMP/ws2/.steward/catalog.db" 'SELECT count(*) FROM datasets')" \
 	'nothing was loaded'
+# Datasets are stored as their columns are checked. A warning of storing (the scrubber's,
+# on the 6th model) still follows those of the checks (two columns that clean to one name,
+# on the 61st), and an error in the 71st stores nothing: what was stored goes again, its
+# warning is not given, and an extension of the 6th names no dataset.
+init_ws "$TMP/ws3"
+mkdir -p w/target e/target ext
+python3 - a/target/manifest.json >ids <<'PY'
+import json, sys
+m = json.load(open(sys.argv[1]))
+models = [n for n in m["nodes"].values() if n["resource_type"] == "model"
+          and n["config"].get("materialized") != "ephemeral"]
+a, b, c = models[5], models[60], models[70]
+a["description"] = "Ask bob.smith@example.com about it."
+col = dict(next(iter(b["columns"].values())))
+col["name"] = "order id"
+b["columns"]["order id"] = col
+col = dict(col)
+col["name"] = "order?id"
+b["columns"]["order?id"] = col
+json.dump(m, open("w/target/manifest.json", "w"))
+next(iter(c["columns"].values()))["meta"] = {"pii": "bogus"}
+json.dump(m, open("e/target/manifest.json", "w"))
+print(a["unique_id"], b["unique_id"], c["unique_id"], next(iter(c["columns"])))
+PY
+set -- $(cat ids)
+A=$1 B=$2 C=$3 CCOL=$4
+dup="nodes.\"$B\": two columns have the name 'order_id' in steward; the second is skipped"
+scrub="nodes.\"$A\".description: holds what looks like personal data (1 value); it is stored with it replaced"
+expect_exit 0 "$STEWARD" --home "$TMP/ws3" catalog load w/target/manifest.json
+expect_equal "w/target/manifest.json: warning: $dup
+w/target/manifest.json: warning: $scrub" "$(cat "$ERR")" 'the checks speak first'
+init_ws "$TMP/ws4"
+printf 'extends: %s\ncolumns:\n  - {name: id, pii: none}\n' "$A" >ext/x.yaml
+expect_exit 3 "$STEWARD" --home "$TMP/ws4" catalog load e/target/manifest.json ext
+expect_equal "e/target/manifest.json: warning: $dup
+e/target/manifest.json: error: nodes.\"$C\".columns.$CCOL.meta.pii: unknown class \"bogus\"
+ext/x.yaml:1:10: error: 'extends: $A' names no dbt unique_id or dataset loaded from a dbt manifest
+error: 2 errors found; the catalog was not changed" "$(cat "$ERR")" 'nothing stored from a manifest with errors'
 done_testing

@@ -135,6 +135,13 @@ static void collapse(void)
 	CHECK(st_json_collapse_duplicates(big, &tape) == 13);
 	CHECK_STR(members(big, 0), "k0=14,k1=15,k2=16,k3=17,k4=18,k5=19,k6=13");
 	CHECK(st_json_get(big, &tape, 0, "k6") && tape.v[0].count == 7);
+	/* By ranges of the tape, in any order: the same, unique once the caller says so. */
+	CHECK(st_json_parse(doc, strlen(doc), &tape, &e) == 0);
+	CHECK(st_json_collapse_range(doc, &tape, 4, tape.n + 10) == 1 && !tape.unique);
+	CHECK_STR(members(doc, 4), "x=2");
+	CHECK(st_json_collapse_range(doc, &tape, 0, 4) == 2);
+	CHECK_STR(members(doc, 0), "a=3,b=4,c={\"x\":1,\"x\":2}");
+	CHECK(st_json_collapse_range(doc, &tape, 0, tape.n) == 0);
 
 	CHECK((deep = st_malloc(2 * ST_JSON_DEPTH_LIMIT + 3)) != NULL);
 	if (!deep)
