@@ -378,6 +378,30 @@ static void test_ipv4_forms(void)
 	check_norm(PII_NORM_IP, "1.2.3.04", NULL, NULL);
 	check_norm(PII_NORM_IP, "1.2.3", NULL, NULL);
 	check_norm(PII_NORM_IP, "1.2.3.4.5", NULL, NULL);
+	/* the branch-free check of the normal form: each length from 7 to 15, each octet's
+	 * length, the edges of 255 and of leading zeros */
+	check_norm(PII_NORM_IP, "1.2.3.4", NULL, "1.2.3.4");
+	check_norm(PII_NORM_IP, "1.2.3.45", NULL, "1.2.3.45");
+	check_norm(PII_NORM_IP, "12.3.4.5", NULL, "12.3.4.5");
+	check_norm(PII_NORM_IP, "1.234.5.6", NULL, "1.234.5.6");
+	check_norm(PII_NORM_IP, "1.2.255.4", NULL, "1.2.255.4");
+	check_norm(PII_NORM_IP, "199.2.3.255", NULL, "199.2.3.255");
+	check_norm(PII_NORM_IP, "255.255.255.25", NULL, "255.255.255.25");
+	check_norm(PII_NORM_IP, "10.0.100.9", NULL, "10.0.100.9");
+	check_norm(PII_NORM_IP, "1.2.3.256", NULL, NULL);
+	check_norm(PII_NORM_IP, "256.2.3.4", NULL, NULL);
+	check_norm(PII_NORM_IP, "1.260.3.4", NULL, NULL);
+	check_norm(PII_NORM_IP, "1.2.3.4.", NULL, NULL);
+	check_norm(PII_NORM_IP, ".1.2.3.4", NULL, NULL);
+	check_norm(PII_NORM_IP, "1..2.3", NULL, NULL);
+	check_norm(PII_NORM_IP, "1.2.3.", NULL, NULL);
+	check_norm(PII_NORM_IP, "1.2.3.4a", NULL, NULL);
+	check_norm(PII_NORM_IP, "01.2.3.4", NULL, NULL);
+	check_norm(PII_NORM_IP, "1.2.3.0", NULL, "1.2.3.0");
+	check_norm(PII_NORM_IP, "1.2.3.00", NULL, NULL);
+	check_norm(PII_NORM_IP, "1.2.3.1000", NULL, NULL);
+	check_norm(PII_NORM_IP, "1.2.3.4 ", NULL, "1.2.3.4");
+	check_norm(PII_NORM_IP, "123.123.123.123", NULL, "123.123.123.123");
 }
 
 int main(void)
