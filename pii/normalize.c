@@ -265,6 +265,59 @@ static unsigned hex_lower(char c)
 	return d <= 9 ? d : x <= 5 ? x + 10 : 16;
 }
 
+#ifdef __SSE2__
+/* The 16 bytes at p: bit k of *hex, byte k is a lowercase hex digit; of *zero, a '0'; of the
+ * result, a ':'. */
+static inline unsigned ipv6_16(const char *p, unsigned *hex, unsigned *zero)
+{
+	__m128i c = _mm_loadu_si128((const __m128i *)(const void *)p);
+	__m128i d = _mm_sub_epi8(c, _mm_set1_epi8('0')), x = _mm_sub_epi8(c, _mm_set1_epi8('a'));
+
+	*hex = (unsigned)_mm_movemask_epi8(
+		_mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(9)), d),
+			     _mm_cmpeq_epi8(_mm_min_epu8(x, _mm_set1_epi8(5)), x)));
+	*zero = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(c, _mm_set1_epi8('0')));
+	return (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(c, _mm_set1_epi8(':')));
+}
+
+/* The set bits of x. */
+static inline unsigned bits64(uint64_t x)
+{
+	x -= (x >> 1) & 0x5555555555555555ULL;
+	x = (x & 0x3333333333333333ULL) + ((x >> 2) & 0x3333333333333333ULL);
+	x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0fULL;
+	return (unsigned)((x * 0x0101010101010101ULL) >> 56);
+}
+
+/* 1 when s (16 to 39 bytes) is an IPv6 address in the form canonical_ipv6() takes that
+ * has no zero group written out: lowercase hex groups of one to four digits, none starting
+ * with '0', between a first and a last digit; either eight groups, or at most six with one
+ * "::" (then the only run of zero groups, as zero_run() puts it, and the first group is
+ * not 0, so not ::ffff:0:0/96). 0 when canonical_ipv6() must look. By three 16-byte
+ * loads within s (the middle one where the length puts it) and masks, with no branch on
+ * the text, whose digits and groups vary from address to address. */
+static int plain_ipv6(const char *s, size_t n)
+{
+	size_t mid = n < 32 ? n - 16 : 16, last = n - 16;
+	unsigned h[3], z[3];
+	uint64_t col, hex, zero, start, dbl, five, ncol, gap;
+
+	col = ipv6_16(s, &h[0], &z[0]);
+	col |= (uint64_t)ipv6_16(s + mid, &h[1], &z[1]) << mid;
+	col |= (uint64_t)ipv6_16(s + last, &h[2], &z[2]) << last;
+	hex = h[0] | (uint64_t)h[1] << mid | (uint64_t)h[2] << last;
+	zero = z[0] | (uint64_t)z[1] << mid | (uint64_t)z[2] << last;
+	start = hex & ~(hex << 1);    /* each group's first digit */
+	dbl = col & (col >> 1);       /* each "::", at its first ':' */
+	five = hex & (hex >> 1) & (hex >> 2) & (hex >> 3) & (hex >> 4);
+	ncol = bits64(col);
+	gap = dbl != 0;
+	return (int)(((hex | col) == (UINT64_C(1) << n) - 1) & (hex & 1) & ((hex >> (n - 1)) & 1) &
+		     (five == 0) & ((start & zero) == 0) & ((dbl & (col >> 2)) == 0) &
+		     ((dbl & (dbl - 1)) == 0) & (gap ? ncol <= 6 : ncol == 7));
+}
+#endif
+
 /* Whether s (n bytes) is an IPv6 address as format_ipv6() writes it, which norm_ip() then
  * takes where it is: lowercase hex groups without leading zeros, "::" exactly where
  * zero_run() puts it, no dotted tail, and not ::ffff:0:0/96 (which is written as IPv4).
@@ -277,6 +330,10 @@ static int canonical_ipv6(const char *s, size_t n)
 
 	if (n < 2 || n > 39)
 		return 0;
+#ifdef __SSE2__
+	if (n >= 16 && plain_ipv6(s, n))
+		return 1;
+#endif
 	if (s[0] == ':') {
 		if (s[1] != ':')
 			return 0;
