@@ -225,6 +225,25 @@ static void test_ipv6_format(void)
 	check_norm(PII_NORM_IP, " 2001:db8::1\t", NULL, "2001:db8::1");
 	check_norm(PII_NORM_IP, "::1.2.3.4", NULL, "::102:304");
 	check_norm(PII_NORM_IP, "1:::2", NULL, NULL);
+	/* 16 bytes and more, which canonical_ipv6() first checks by masks */
+	check_norm(PII_NORM_IP, "2001:db8:5a1:8d8b::26a6", NULL, "2001:db8:5a1:8d8b::26a6");
+	check_norm(PII_NORM_IP, "2001:db8:1:2:3:4:5:6", NULL, "2001:db8:1:2:3:4:5:6");
+	check_norm(PII_NORM_IP, "2001:db8::1:2:3:4:5", NULL, "2001:db8:0:1:2:3:4:5");
+	check_norm(PII_NORM_IP, "2001:db8:1:2:3:4:5:6:7", NULL, NULL);
+	check_norm(PII_NORM_IP, "2001:db8:1:2:3:4:5::", NULL, "2001:db8:1:2:3:4:5:0");
+	check_norm(PII_NORM_IP, "abcd:ef01:2345:6789:abcd:ef01:2345:6789", NULL,
+		   "abcd:ef01:2345:6789:abcd:ef01:2345:6789");
+	check_norm(PII_NORM_IP, "abcd:ef01:2345:6789:abcd:ef01:2345:06789", NULL, NULL);
+	check_norm(PII_NORM_IP, "abcd:ef01:2345:6789:abcd:ef01:2345:0789", NULL,
+		   "abcd:ef01:2345:6789:abcd:ef01:2345:789");
+	check_norm(PII_NORM_IP, "2001:db8:5a1:8d8b:::26a6", NULL, NULL);
+	check_norm(PII_NORM_IP, "2001:db8::8d8b::26a6", NULL, NULL);
+	check_norm(PII_NORM_IP, "2001:db8:5a1:8d8b::26A6", NULL, "2001:db8:5a1:8d8b::26a6");
+	check_norm(PII_NORM_IP, "2001:db8:5a1:8d8b:0:0:0:1", NULL, "2001:db8:5a1:8d8b::1");
+	check_norm(PII_NORM_IP, "2001:db8:5a1:8d8b::1.2.3.4", NULL, "2001:db8:5a1:8d8b::102:304");
+	check_norm(PII_NORM_IP, ":2001:db8:5a1:8d8b::26a6", NULL, NULL);
+	check_norm(PII_NORM_IP, "2001:db8:5a1:8d8b::26a6:", NULL, NULL);
+	check_norm(PII_NORM_IP, "2001:db8:5a1:8d8b:26a6g::", NULL, NULL);
 	check_norm(PII_NORM_IP, "1::2::3", NULL, NULL);
 	check_norm(PII_NORM_IP, "::1:", NULL, NULL);
 	check_norm(PII_NORM_IP, ":1::2", NULL, NULL);
