@@ -376,17 +376,24 @@ static int canonical_ipv6(const char *s, size_t n)
  * to 255, without leading zeros. inet_pton() takes each such text, and reads it back as it
  * is written. */
 #ifdef __SSE2__
+/* Whether the octet of l bytes at b[at] (digits, b readable two bytes past) is one to three
+ * digits without a leading zero, at most 255. */
+static inline unsigned octet_ok(const unsigned char *b, unsigned at, unsigned l)
+{
+	unsigned x = b[at] - (unsigned)'0', y = b[at + 1] - (unsigned)'0',
+		 z = b[at + 2] - (unsigned)'0';
+
+	return (l - 1 <= 2) & ((l != 3) | (x * 100 + y * 10 + z <= 255)) & ((l == 1) | (x != 0));
+}
+
 /* With SSE2 the test has no branch on the text (the octets' lengths vary from address to
  * address, which a branch per digit would guess wrong): the bytes' digit and dot maps, the
  * three dots' places, and each octet's length and value by arithmetic. */
 static int canonical_ipv4(const char *s, size_t n)
 {
-	/* an octet's value from its first three bytes' digits, by its length (1 to 3) */
-	static const unsigned char m0[4] = {0, 1, 10, 100}, m1[4] = {0, 0, 1, 10},
-				   m2[4] = {0, 0, 0, 1};
 	unsigned char b[24] = {0};
 	uint64_t lo, hi;
-	unsigned dig, dot, p1, p2, p3, rest, ok, start[4], len[4];
+	unsigned dig, dot, p1, p2, p3, rest, ok;
 	__m128i v, d;
 
 	if (n < 7 || n > 15)
@@ -417,20 +424,10 @@ static int canonical_ipv4(const char *s, size_t n)
 	p3 = (unsigned)__builtin_ctz(rest | 0x10000);
 	rest &= rest - 1;
 	ok &= (rest == 0) & (p3 < 16);
-	start[0] = 0, len[0] = p1;
-	start[1] = p1 + 1, len[1] = p2 - p1 - 1;
-	start[2] = p2 + 1, len[2] = p3 - p2 - 1;
-	start[3] = (p3 + 1) & 15, len[3] = (unsigned)n - p3 - 1;
-	for (int k = 0; k < 4; k++) {
-		unsigned l = len[k], at = start[k] & 15, x = b[at] - '0', y = b[at + 1] - '0',
-			 z = b[at + 2] - '0', val;
-
-		/* one to three digits (the bytes between dots are digits), no leading zero */
-		ok &= l - 1 <= 2;
-		l &= 3;
-		val = x * m0[l] + y * m1[l] + z * m2[l];
-		ok &= (val <= 255) & !((l > 1) & (x == 0));
-	}
+	p3 &= 15;
+	/* the octets between the dots (past the last dot, b holds zeros) */
+	ok &= octet_ok(b, 0, p1) & octet_ok(b, p1 + 1, p2 - p1 - 1) &
+	      octet_ok(b, p2 + 1, p3 - p2 - 1) & octet_ok(b, p3 + 1, (unsigned)n - p3 - 1);
 	return (int)ok;
 }
 #else
