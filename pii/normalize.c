@@ -495,6 +495,11 @@ static int norm_ip(const char *v, size_t len, char *out, const char **res)
 	return format_ipv6(bin, out);
 }
 
+int pii_ip_is_normal(const char *value, size_t len)
+{
+	return canonical_ipv4(value, len) || canonical_ipv6(value, len);
+}
+
 int pii_normalize(int norm, const char *value, size_t len, const char *country_code,
 		  char *out)
 {
