@@ -1552,6 +1552,13 @@ static int fast_record(struct wctx *w, const char *line, size_t len)
 	w->bm[len / 64 + 1] = ~UINT64_C(0); /* bm_next() reads a word past the line's */
 	f.bm = w->bm;
 #endif
+#if defined(__GNUC__)
+	/* Records mostly come one after another in memory (the hook's read buffer): the next
+	 * one's first bytes are asked for now, so that its map does not wait for them. A
+	 * prefetch never faults, wherever it points. */
+	for (size_t k = 0; k < 8; k++)
+		__builtin_prefetch((const void *)((uintptr_t)line + len + 64 * k));
+#endif
 	/* A record's own phone region comes from its parsed country field: the full way. */
 	if (!(plan = fast_plan(&f)) || plan->country_field ||
 	    (w->ing->pattern && !(f.label = plan->label)))
