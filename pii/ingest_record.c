@@ -1093,6 +1093,9 @@ static int fast_trunc_date(struct fast *f, const struct spec *s)
  * truncated to its year (fast_trunc_date()). Returns 1 when it
  * took the value, 0 when the value is not one of those (fast_other() then takes it), -1 when
  * the record must go the full way. */
+#if defined(__GNUC__)
+__attribute__((always_inline)) /* into the member step: gcc kept it a call, with its spills */
+#endif
 static inline int fast_hash(struct fast *f, const struct spec *s)
 {
 	const char *p = f->line, *text;
