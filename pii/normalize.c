@@ -376,59 +376,51 @@ static int canonical_ipv6(const char *s, size_t n)
  * to 255, without leading zeros. inet_pton() takes each such text, and reads it back as it
  * is written. */
 #ifdef __SSE2__
-/* Whether the octet of l bytes at b[at] (digits, b readable two bytes past) is one to three
- * digits without a leading zero, at most 255. */
-static inline unsigned octet_ok(const unsigned char *b, unsigned at, unsigned l)
-{
-	unsigned x = b[at] - (unsigned)'0', y = b[at + 1] - (unsigned)'0',
-		 z = b[at + 2] - (unsigned)'0';
-
-	return (l - 1 <= 2) & ((l != 3) | (x * 100 + y * 10 + z <= 255)) & ((l == 1) | (x != 0));
-}
-
 /* With SSE2 the test has no branch on the text (the octets' lengths vary from address to
- * address, which a branch per digit would guess wrong): the bytes' digit and dot maps, the
- * three dots' places, and each octet's length and value by arithmetic. */
+ * address, which a branch per digit would guess wrong): maps of the bytes that are digits,
+ * dots, zeros and below '2', '5' and '6', and each rule as arithmetic on them. */
 static int canonical_ipv4(const char *s, size_t n)
 {
-	unsigned char b[24] = {0};
 	uint64_t lo, hi;
-	unsigned dig, dot, p1, p2, p3, rest, ok;
-	__m128i v, d;
+	unsigned dig, dot, zero, lt2, eq2, lt5, eq5, lt6, start, run3, ok, d;
+	__m128i v, c;
 
 	if (n < 7 || n > 15)
 		return 0;
-	/* s[0, n) as two words, zero after, by loads that stay within s (SSE2: little-endian);
-	 * and in b, for the octets' digits */
+	/* s[0, n) as two words, zero after, by loads that stay within s (SSE2: little-endian) */
 	if (n >= 8) {
 		memcpy(&lo, s, 8);
 		memcpy(&hi, s + n - 8, 8);
 		hi = (hi >> (8 * (15 - n))) >> 8; /* s[8, n) */
-		memcpy(b + 8, &hi, 8);
 	} else {
+		unsigned char b[8] = {0};
+
 		memcpy(b, s, 7);
 		memcpy(&lo, b, 8);
 		hi = 0;
 	}
-	memcpy(b, &lo, 8);
 	v = _mm_set_epi64x((long long)hi, (long long)lo);
-	d = _mm_sub_epi8(v, _mm_set1_epi8('0'));
-	dig = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(9)), d));
+	c = _mm_sub_epi8(v, _mm_set1_epi8('0'));
+	dig = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(c, _mm_set1_epi8(9)), c));
 	dot = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('.')));
-	/* every byte a digit or a dot (the zeros after s are neither), and three dots */
-	ok = (dig | dot) == (1u << n) - 1;
-	p1 = (unsigned)__builtin_ctz(dot | 0x10000);
-	rest = dot & (dot - 1);
-	p2 = (unsigned)__builtin_ctz(rest | 0x10000);
-	rest &= rest - 1;
-	p3 = (unsigned)__builtin_ctz(rest | 0x10000);
-	rest &= rest - 1;
-	ok &= (rest == 0) & (p3 < 16);
-	p3 &= 15;
-	/* the octets between the dots (past the last dot, b holds zeros) */
-	ok &= octet_ok(b, 0, p1) & octet_ok(b, p1 + 1, p2 - p1 - 1) &
-	      octet_ok(b, p2 + 1, p3 - p2 - 1) & octet_ok(b, p3 + 1, (unsigned)n - p3 - 1);
-	return (int)ok;
+	zero = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('0')));
+	lt2 = (unsigned)_mm_movemask_epi8(_mm_cmplt_epi8(v, _mm_set1_epi8('2')));
+	eq2 = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('2')));
+	lt5 = (unsigned)_mm_movemask_epi8(_mm_cmplt_epi8(v, _mm_set1_epi8('5')));
+	eq5 = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('5')));
+	lt6 = (unsigned)_mm_movemask_epi8(_mm_cmplt_epi8(v, _mm_set1_epi8('6')));
+	start = dig & ~(dig << 1); /* each octet's first digit */
+	run3 = start & (dig >> 1) & (dig >> 2); /* each octet of three digits */
+	d = dot & (dot - 1);
+	d &= d - 1; /* with the two lowest dots cleared: the third dot alone */
+	/* every byte a digit or a dot (the zeros after s are neither), a digit first and
+	 * last, no dots side by side, three dots, no octet of four digits or with a leading
+	 * zero, and each of three digits at most 255 */
+	ok = ((dig | dot) == (1u << n) - 1) & dig & (dig >> (n - 1)) & ((dot & (dot >> 1)) == 0) &
+	     (d != 0) & ((d & (d - 1)) == 0) & ((dig & (dig >> 1) & (dig >> 2) & (dig >> 3)) == 0) &
+	     ((zero & start & (dig >> 1)) == 0) &
+	     ((run3 & ~(lt2 | (eq2 & ((lt5 >> 1) | ((eq5 >> 1) & (lt6 >> 2)))))) == 0);
+	return (int)(ok & 1);
 }
 #else
 static int canonical_ipv4(const char *s, size_t n)
