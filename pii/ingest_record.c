@@ -928,41 +928,36 @@ static inline size_t short_decimal_end(const char *p, size_t len, size_t i)
 }
 
 /* fast_keep() for the kinds that come less often, out of its line: decimals, booleans and
- * scanned strings. */
+ * scanned strings. Returns the index past the value it took at i, 0 when it did not take
+ * it, SIZE_MAX when the record must go the full way: the caller's read position stays in a
+ * register, its address never passed out. */
 #if defined(__GNUC__)
 __attribute__((noinline))
 #endif
-static int fast_keep_rare(const uint64_t *bm, const char *p, size_t len, size_t *at,
-			  const struct spec *s)
+static size_t fast_keep_rare(const uint64_t *bm, const char *p, size_t len, size_t i,
+			     const struct spec *s)
 {
-	size_t i = *at, end;
+	size_t end;
 	uint8_t esc;
 
-	if (s->quick == Q_KEEP_DECIMAL) {
-		if (!(end = short_decimal_end(p, len, i)))
-			return 0;
-		*at = end;
-		return 1;
-	}
+	if (s->quick == Q_KEEP_DECIMAL)
+		return short_decimal_end(p, len, i);
 	if (s->quick == Q_KEEP_BOOL) {
 		if (p[i] == 't' && len - i >= 4 && !memcmp(p + i, "true", 4))
-			*at = i + 4;
-		else if (p[i] == 'f' && len - i >= 5 && !memcmp(p + i, "false", 5))
-			*at = i + 5;
-		else
-			return 0;
-		return 1;
+			return i + 4;
+		if (p[i] == 'f' && len - i >= 5 && !memcmp(p + i, "false", 5))
+			return i + 5;
+		return 0;
 	}
 	if (s->quick == Q_SCAN_STRING) {
 		/* Free text with nothing the detectors could find is kept as it is. */
 		if (p[i] != '"')
 			return 0;
 		if (!(end = fast_string_end(bm, p, len, i, &esc)))
-			return -1;
+			return SIZE_MAX;
 		if (esc || pii_detect_may_find(p + i + 1, end - i - 2))
 			return 0; /* scan_text() decides */
-		*at = end;
-		return 1;
+		return end;
 	}
 	return 0;
 }
@@ -1001,8 +996,14 @@ static inline int fast_keep(const uint64_t *bm, const char *p, size_t len, size_
 		*at = end;
 		return 1;
 	}
-	if (s->quick >= Q_KEEP_DECIMAL && s->quick <= Q_SCAN_STRING)
-		return fast_keep_rare(bm, p, len, at, s);
+	if (s->quick >= Q_KEEP_DECIMAL && s->quick <= Q_SCAN_STRING) {
+		if (!(end = fast_keep_rare(bm, p, len, i, s)))
+			return 0;
+		if (end == SIZE_MAX)
+			return -1;
+		*at = end;
+		return 1;
+	}
 	return 0;
 }
 
