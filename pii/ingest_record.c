@@ -1314,11 +1314,12 @@ static int fast_object(struct fast *f, const struct spec *s, int root)
 				uint8_t esc;
 				size_t end = at < len && p[at] == '"'
 						     ? fast_string_end(f->bm, p, len, at, &esc)
-						     : 0;
+						     : 0, h = hint; /* a copy: hint's address stays in */
 
 				if (!end || esc || end >= len || p[end] != ':' ||
-				    !(m = find_spec_from(s, p + at + 1, end - at - 2, &hint)))
+				    !(m = find_spec_from(s, p + at + 1, end - at - 2, &h)))
 					return -1;
+				hint = h;
 				fi = (size_t)(m - fields);
 				i = end + 1;
 			}
