@@ -1205,7 +1205,7 @@ static inline int fast_member_value(struct fast *f, const uint64_t *bm, const ch
 static int fast_object(struct fast *f, const struct spec *s, int root)
 {
 	const char *p = f->line;
-	const size_t len = f->len, nf = s->nfields;
+	const size_t len = f->len, nf = s->nfields, script_end = s->script_end;
 	const struct spec *fields = s->fields, *label = root ? f->label : NULL;
 	const uint64_t *bm = f->bm;
 	uint64_t seen = 0;
@@ -1221,7 +1221,7 @@ static int fast_object(struct fast *f, const struct spec *s, int root)
 	 * no look-up, no duplicate check (the fields come in order) and no comma work (no
 	 * member was dropped). From the first member that is not the next field's on, the
 	 * member loop below goes on. */
-	while (hint < nf) {
+	while (hint < script_end) {
 		const struct spec *m = &fields[hint];
 		const __m128i *sep = (const __m128i *)(const void *)m->sep;
 		uint32_t eq;
@@ -1240,7 +1240,7 @@ static int fast_object(struct fast *f, const struct spec *s, int root)
 				_mm_loadu_si128(sep)));
 		else
 			break;
-		if ((eq & m->sep_mask) != m->sep_mask || !m->sep_mask)
+		if ((eq & m->sep_mask) != m->sep_mask) /* not 0 before script_end */
 			break;
 		i += m->sep_len;
 		if (m == label) {
