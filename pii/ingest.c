@@ -158,6 +158,10 @@ static void mark_suppressed(struct spec *s, const struct pii_ingest_opts *o, siz
 		mark_suppressed(&s->fields[i], o, nkeys);
 	if (s->items)
 		mark_suppressed(s->items, o, nkeys);
+	/* After the fields' own flags (a dropped one takes no step): where the script stops. */
+	for (s->script_end = 0; s->script_end < s->nfields && s->fields[s->script_end].sep_mask;
+	     s->script_end++)
+		;
 }
 
 static int build_plan(struct plan *p, struct catalog *c, const char *name,

@@ -41,6 +41,7 @@ struct spec {
 	unsigned char sep[32];
 	uint32_t sep_mask;
 	size_t sep_len;
+	size_t script_end;   /* an object's first field that takes no script step, or nfields */
 	struct spec *fields; /* object members */
 	size_t nfields;
 	uint64_t required_mask; /* bit k: fields[k] is required (k < 64) */

@@ -928,41 +928,36 @@ static inline size_t short_decimal_end(const char *p, size_t len, size_t i)
 }
 
 /* fast_keep() for the kinds that come less often, out of its line: decimals, booleans and
- * scanned strings. */
+ * scanned strings. Returns the index past the value it took at i, 0 when it did not take
+ * it, SIZE_MAX when the record must go the full way: the caller's read position stays in a
+ * register, its address never passed out. */
 #if defined(__GNUC__)
 __attribute__((noinline))
 #endif
-static int fast_keep_rare(const uint64_t *bm, const char *p, size_t len, size_t *at,
-			  const struct spec *s)
+static size_t fast_keep_rare(const uint64_t *bm, const char *p, size_t len, size_t i,
+			     const struct spec *s)
 {
-	size_t i = *at, end;
+	size_t end;
 	uint8_t esc;
 
-	if (s->quick == Q_KEEP_DECIMAL) {
-		if (!(end = short_decimal_end(p, len, i)))
-			return 0;
-		*at = end;
-		return 1;
-	}
+	if (s->quick == Q_KEEP_DECIMAL)
+		return short_decimal_end(p, len, i);
 	if (s->quick == Q_KEEP_BOOL) {
 		if (p[i] == 't' && len - i >= 4 && !memcmp(p + i, "true", 4))
-			*at = i + 4;
-		else if (p[i] == 'f' && len - i >= 5 && !memcmp(p + i, "false", 5))
-			*at = i + 5;
-		else
-			return 0;
-		return 1;
+			return i + 4;
+		if (p[i] == 'f' && len - i >= 5 && !memcmp(p + i, "false", 5))
+			return i + 5;
+		return 0;
 	}
 	if (s->quick == Q_SCAN_STRING) {
 		/* Free text with nothing the detectors could find is kept as it is. */
 		if (p[i] != '"')
 			return 0;
 		if (!(end = fast_string_end(bm, p, len, i, &esc)))
-			return -1;
+			return SIZE_MAX;
 		if (esc || pii_detect_may_find(p + i + 1, end - i - 2))
 			return 0; /* scan_text() decides */
-		*at = end;
-		return 1;
+		return end;
 	}
 	return 0;
 }
@@ -1001,8 +996,14 @@ static inline int fast_keep(const uint64_t *bm, const char *p, size_t len, size_
 		*at = end;
 		return 1;
 	}
-	if (s->quick >= Q_KEEP_DECIMAL && s->quick <= Q_SCAN_STRING)
-		return fast_keep_rare(bm, p, len, at, s);
+	if (s->quick >= Q_KEEP_DECIMAL && s->quick <= Q_SCAN_STRING) {
+		if (!(end = fast_keep_rare(bm, p, len, i, s)))
+			return 0;
+		if (end == SIZE_MAX)
+			return -1;
+		*at = end;
+		return 1;
+	}
 	return 0;
 }
 
@@ -1093,6 +1094,9 @@ static int fast_trunc_date(struct fast *f, const struct spec *s)
  * truncated to its year (fast_trunc_date()). Returns 1 when it
  * took the value, 0 when the value is not one of those (fast_other() then takes it), -1 when
  * the record must go the full way. */
+#if defined(__GNUC__)
+__attribute__((always_inline)) /* into the member step: gcc kept it a call, with its spills */
+#endif
 static inline int fast_hash(struct fast *f, const struct spec *s)
 {
 	const char *p = f->line, *text;
@@ -1201,7 +1205,7 @@ static inline int fast_member_value(struct fast *f, const uint64_t *bm, const ch
 static int fast_object(struct fast *f, const struct spec *s, int root)
 {
 	const char *p = f->line;
-	const size_t len = f->len, nf = s->nfields;
+	const size_t len = f->len, nf = s->nfields, script_end = s->script_end;
 	const struct spec *fields = s->fields, *label = root ? f->label : NULL;
 	const uint64_t *bm = f->bm;
 	uint64_t seen = 0;
@@ -1217,7 +1221,7 @@ static int fast_object(struct fast *f, const struct spec *s, int root)
 	 * no look-up, no duplicate check (the fields come in order) and no comma work (no
 	 * member was dropped). From the first member that is not the next field's on, the
 	 * member loop below goes on. */
-	while (hint < nf) {
+	while (hint < script_end) {
 		const struct spec *m = &fields[hint];
 		const __m128i *sep = (const __m128i *)(const void *)m->sep;
 		uint32_t eq;
@@ -1236,7 +1240,7 @@ static int fast_object(struct fast *f, const struct spec *s, int root)
 				_mm_loadu_si128(sep)));
 		else
 			break;
-		if ((eq & m->sep_mask) != m->sep_mask || !m->sep_mask)
+		if ((eq & m->sep_mask) != m->sep_mask) /* not 0 before script_end */
 			break;
 		i += m->sep_len;
 		if (m == label) {
@@ -1310,11 +1314,12 @@ static int fast_object(struct fast *f, const struct spec *s, int root)
 				uint8_t esc;
 				size_t end = at < len && p[at] == '"'
 						     ? fast_string_end(f->bm, p, len, at, &esc)
-						     : 0;
+						     : 0, h = hint; /* a copy: hint's address stays in */
 
 				if (!end || esc || end >= len || p[end] != ':' ||
-				    !(m = find_spec_from(s, p + at + 1, end - at - 2, &hint)))
+				    !(m = find_spec_from(s, p + at + 1, end - at - 2, &h)))
 					return -1;
+				hint = h;
 				fi = (size_t)(m - fields);
 				i = end + 1;
 			}
@@ -1551,6 +1556,13 @@ static int fast_record(struct wctx *w, const char *line, size_t len)
 		fast_bitmap(w->bm, line, len);
 	w->bm[len / 64 + 1] = ~UINT64_C(0); /* bm_next() reads a word past the line's */
 	f.bm = w->bm;
+#endif
+#if defined(__GNUC__)
+	/* Records mostly come one after another in memory (the hook's read buffer): the next
+	 * one's first bytes are asked for now, so that its map does not wait for them. A
+	 * prefetch never faults, wherever it points. */
+	for (size_t k = 0; k < 8; k++)
+		__builtin_prefetch((const void *)((uintptr_t)line + len + 64 * k));
 #endif
 	/* A record's own phone region comes from its parsed country field: the full way. */
 	if (!(plan = fast_plan(&f)) || plan->country_field ||

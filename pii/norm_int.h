@@ -11,5 +11,8 @@
  * Returns the normal form's length, or -1 when value is not of the kind. */
 int pii_normalize_view(int norm, const char *value, size_t len, const char *country_code,
 		       char *out, const char **res);
+/* 1 when value (len bytes) is an IP address exactly in its normal form (nothing to trim),
+ * so that norm_ip() would take it as it is; 0 when it may not be (the normalizer decides). */
+int pii_ip_is_normal(const char *value, size_t len);
 
 #endif

@@ -265,6 +265,59 @@ static unsigned hex_lower(char c)
 	return d <= 9 ? d : x <= 5 ? x + 10 : 16;
 }
 
+#ifdef __SSE2__
+/* The 16 bytes at p: bit k of *hex, byte k is a lowercase hex digit; of *zero, a '0'; of the
+ * result, a ':'. */
+static inline unsigned ipv6_16(const char *p, unsigned *hex, unsigned *zero)
+{
+	__m128i c = _mm_loadu_si128((const __m128i *)(const void *)p);
+	__m128i d = _mm_sub_epi8(c, _mm_set1_epi8('0')), x = _mm_sub_epi8(c, _mm_set1_epi8('a'));
+
+	*hex = (unsigned)_mm_movemask_epi8(
+		_mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(9)), d),
+			     _mm_cmpeq_epi8(_mm_min_epu8(x, _mm_set1_epi8(5)), x)));
+	*zero = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(c, _mm_set1_epi8('0')));
+	return (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(c, _mm_set1_epi8(':')));
+}
+
+/* The set bits of x. */
+static inline unsigned bits64(uint64_t x)
+{
+	x -= (x >> 1) & 0x5555555555555555ULL;
+	x = (x & 0x3333333333333333ULL) + ((x >> 2) & 0x3333333333333333ULL);
+	x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0fULL;
+	return (unsigned)((x * 0x0101010101010101ULL) >> 56);
+}
+
+/* 1 when s (16 to 39 bytes) is an IPv6 address in the form canonical_ipv6() takes that
+ * has no zero group written out: lowercase hex groups of one to four digits, none starting
+ * with '0', between a first and a last digit; either eight groups, or at most six with one
+ * "::" (then the only run of zero groups, as zero_run() puts it, and the first group is
+ * not 0, so not ::ffff:0:0/96). 0 when canonical_ipv6() must look. By three 16-byte
+ * loads within s (the middle one where the length puts it) and masks, with no branch on
+ * the text, whose digits and groups vary from address to address. */
+static int plain_ipv6(const char *s, size_t n)
+{
+	size_t mid = n < 32 ? n - 16 : 16, last = n - 16;
+	unsigned h[3], z[3];
+	uint64_t col, hex, zero, start, dbl, five, ncol, gap;
+
+	col = ipv6_16(s, &h[0], &z[0]);
+	col |= (uint64_t)ipv6_16(s + mid, &h[1], &z[1]) << mid;
+	col |= (uint64_t)ipv6_16(s + last, &h[2], &z[2]) << last;
+	hex = h[0] | (uint64_t)h[1] << mid | (uint64_t)h[2] << last;
+	zero = z[0] | (uint64_t)z[1] << mid | (uint64_t)z[2] << last;
+	start = hex & ~(hex << 1);    /* each group's first digit */
+	dbl = col & (col >> 1);       /* each "::", at its first ':' */
+	five = hex & (hex >> 1) & (hex >> 2) & (hex >> 3) & (hex >> 4);
+	ncol = bits64(col);
+	gap = dbl != 0;
+	return (int)(((hex | col) == (UINT64_C(1) << n) - 1) & (hex & 1) & ((hex >> (n - 1)) & 1) &
+		     (five == 0) & ((start & zero) == 0) & ((dbl & (col >> 2)) == 0) &
+		     ((dbl & (dbl - 1)) == 0) & (gap ? ncol <= 6 : ncol == 7));
+}
+#endif
+
 /* Whether s (n bytes) is an IPv6 address as format_ipv6() writes it, which norm_ip() then
  * takes where it is: lowercase hex groups without leading zeros, "::" exactly where
  * zero_run() puts it, no dotted tail, and not ::ffff:0:0/96 (which is written as IPv4).
@@ -277,6 +330,10 @@ static int canonical_ipv6(const char *s, size_t n)
 
 	if (n < 2 || n > 39)
 		return 0;
+#ifdef __SSE2__
+	if (n >= 16 && plain_ipv6(s, n))
+		return 1;
+#endif
 	if (s[0] == ':') {
 		if (s[1] != ':')
 			return 0;
@@ -318,6 +375,54 @@ static int canonical_ipv6(const char *s, size_t n)
 /* Whether s (n bytes) is an IPv4 address as format_ipv4() writes it: four decimal octets up
  * to 255, without leading zeros. inet_pton() takes each such text, and reads it back as it
  * is written. */
+#ifdef __SSE2__
+/* With SSE2 the test has no branch on the text (the octets' lengths vary from address to
+ * address, which a branch per digit would guess wrong): maps of the bytes that are digits,
+ * dots, zeros and below '2', '5' and '6', and each rule as arithmetic on them. */
+static int canonical_ipv4(const char *s, size_t n)
+{
+	uint64_t lo, hi;
+	unsigned dig, dot, zero, lt2, eq2, lt5, eq5, lt6, start, run3, ok, d;
+	__m128i v, c;
+
+	if (n < 7 || n > 15)
+		return 0;
+	/* s[0, n) as two words, zero after, by loads that stay within s (SSE2: little-endian) */
+	if (n >= 8) {
+		memcpy(&lo, s, 8);
+		memcpy(&hi, s + n - 8, 8);
+		hi = (hi >> (8 * (15 - n))) >> 8; /* s[8, n) */
+	} else {
+		unsigned char b[8] = {0};
+
+		memcpy(b, s, 7);
+		memcpy(&lo, b, 8);
+		hi = 0;
+	}
+	v = _mm_set_epi64x((long long)hi, (long long)lo);
+	c = _mm_sub_epi8(v, _mm_set1_epi8('0'));
+	dig = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(c, _mm_set1_epi8(9)), c));
+	dot = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('.')));
+	zero = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('0')));
+	lt2 = (unsigned)_mm_movemask_epi8(_mm_cmplt_epi8(v, _mm_set1_epi8('2')));
+	eq2 = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('2')));
+	lt5 = (unsigned)_mm_movemask_epi8(_mm_cmplt_epi8(v, _mm_set1_epi8('5')));
+	eq5 = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('5')));
+	lt6 = (unsigned)_mm_movemask_epi8(_mm_cmplt_epi8(v, _mm_set1_epi8('6')));
+	start = dig & ~(dig << 1); /* each octet's first digit */
+	run3 = start & (dig >> 1) & (dig >> 2); /* each octet of three digits */
+	d = dot & (dot - 1);
+	d &= d - 1; /* with the two lowest dots cleared: the third dot alone */
+	/* every byte a digit or a dot (the zeros after s are neither), a digit first and
+	 * last, no dots side by side, three dots, no octet of four digits or with a leading
+	 * zero, and each of three digits at most 255 */
+	ok = ((dig | dot) == (1u << n) - 1) & dig & (dig >> (n - 1)) & ((dot & (dot >> 1)) == 0) &
+	     (d != 0) & ((d & (d - 1)) == 0) & ((dig & (dig >> 1) & (dig >> 2) & (dig >> 3)) == 0) &
+	     ((zero & start & (dig >> 1)) == 0) &
+	     ((run3 & ~(lt2 | (eq2 & ((lt5 >> 1) | ((eq5 >> 1) & (lt6 >> 2)))))) == 0);
+	return (int)(ok & 1);
+}
+#else
 static int canonical_ipv4(const char *s, size_t n)
 {
 	size_t i = 0;
@@ -348,6 +453,7 @@ static int canonical_ipv4(const char *s, size_t n)
 	}
 	return i == n;
 }
+#endif
 
 /* With res, an address already in its normal form is taken where it is: *res points
  * at it (trimmed) and nothing is written; else *res is out. */
@@ -379,6 +485,11 @@ static int norm_ip(const char *v, size_t len, char *out, const char **res)
 	if (!memcmp(bin, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12))
 		return format_ipv4(bin + 12, out);
 	return format_ipv6(bin, out);
+}
+
+int pii_ip_is_normal(const char *value, size_t len)
+{
+	return canonical_ipv4(value, len) || canonical_ipv6(value, len);
 }
 
 int pii_normalize(int norm, const char *value, size_t len, const char *country_code,

@@ -230,7 +230,9 @@ static int normalized(struct pii_pseudonymizer *h, const struct pii_b2b *key,
 int pii_pseudonymize_key(struct pii_pseudonymizer *h, const struct pii_b2b *key, int norm,
 			 const char *value, size_t len, const char *country_code, char *out)
 {
-	if (norm == PII_NORM_NONE)
+	/* An address already in its normal form, as most are, is hashed as it is, without
+	 * the normalizer's copy and trimming. */
+	if (norm == PII_NORM_NONE || (norm == PII_NORM_IP && pii_ip_is_normal(value, len)))
 		return encode(h, key, value, len, out);
 	return normalized(h, key, NULL, norm, value, len, country_code, out, NULL);
 }

@@ -149,6 +149,17 @@ static void test_normalizers(void)
 	CHECK(pii_country_calling_code("XX") == NULL);
 }
 
+/* An IP address text and its normal form (NULL: not an address). */
+struct ip_case {
+	const char *in, *want;
+};
+
+static void check_ips(const struct ip_case *t, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		check_norm(PII_NORM_IP, t[i].in, NULL, t[i].want);
+}
+
 /* The IPv6 formatter agrees with inet_ntop (RFC 5952) on addresses with zero runs of every
  * length and place. IPv4-compatible ::a.b.c.d is left out: inet_ntop writes it dotted. */
 static void test_ipv6_format(void)
@@ -225,6 +236,27 @@ static void test_ipv6_format(void)
 	check_norm(PII_NORM_IP, " 2001:db8::1\t", NULL, "2001:db8::1");
 	check_norm(PII_NORM_IP, "::1.2.3.4", NULL, "::102:304");
 	check_norm(PII_NORM_IP, "1:::2", NULL, NULL);
+	/* 16 bytes and more, which canonical_ipv6() first checks by masks */
+	static const struct ip_case wide[] = {
+		{"2001:db8:5a1:8d8b::26a6", "2001:db8:5a1:8d8b::26a6"},
+		{"2001:db8:1:2:3:4:5:6", "2001:db8:1:2:3:4:5:6"},
+		{"2001:db8::1:2:3:4:5", "2001:db8:0:1:2:3:4:5"},
+		{"2001:db8:1:2:3:4:5:6:7", NULL},
+		{"2001:db8:1:2:3:4:5::", "2001:db8:1:2:3:4:5:0"},
+		{"abcd:ef01:2345:6789:abcd:ef01:2345:6789", "abcd:ef01:2345:6789:abcd:ef01:2345:6789"},
+		{"abcd:ef01:2345:6789:abcd:ef01:2345:06789", NULL},
+		{"abcd:ef01:2345:6789:abcd:ef01:2345:0789", "abcd:ef01:2345:6789:abcd:ef01:2345:789"},
+		{"2001:db8:5a1:8d8b:::26a6", NULL},
+		{"2001:db8::8d8b::26a6", NULL},
+		{"2001:db8:5a1:8d8b::26A6", "2001:db8:5a1:8d8b::26a6"},
+		{"2001:db8:5a1:8d8b:0:0:0:1", "2001:db8:5a1:8d8b::1"},
+		{"2001:db8:5a1:8d8b::1.2.3.4", "2001:db8:5a1:8d8b::102:304"},
+		{":2001:db8:5a1:8d8b::26a6", NULL},
+		{"2001:db8:5a1:8d8b::26a6:", NULL},
+		{"2001:db8:5a1:8d8b:26a6g::", NULL},
+	};
+
+	check_ips(wide, sizeof(wide) / sizeof(*wide));
 	check_norm(PII_NORM_IP, "1::2::3", NULL, NULL);
 	check_norm(PII_NORM_IP, "::1:", NULL, NULL);
 	check_norm(PII_NORM_IP, ":1::2", NULL, NULL);
@@ -378,6 +410,34 @@ static void test_ipv4_forms(void)
 	check_norm(PII_NORM_IP, "1.2.3.04", NULL, NULL);
 	check_norm(PII_NORM_IP, "1.2.3", NULL, NULL);
 	check_norm(PII_NORM_IP, "1.2.3.4.5", NULL, NULL);
+	/* the branch-free check of the normal form: each length from 7 to 15, each octet's
+	 * length, the edges of 255 and of leading zeros */
+	static const struct ip_case edges[] = {
+		{"1.2.3.4", "1.2.3.4"},
+		{"1.2.3.45", "1.2.3.45"},
+		{"12.3.4.5", "12.3.4.5"},
+		{"1.234.5.6", "1.234.5.6"},
+		{"1.2.255.4", "1.2.255.4"},
+		{"199.2.3.255", "199.2.3.255"},
+		{"255.255.255.25", "255.255.255.25"},
+		{"10.0.100.9", "10.0.100.9"},
+		{"1.2.3.256", NULL},
+		{"256.2.3.4", NULL},
+		{"1.260.3.4", NULL},
+		{"1.2.3.4.", NULL},
+		{".1.2.3.4", NULL},
+		{"1..2.3", NULL},
+		{"1.2.3.", NULL},
+		{"1.2.3.4a", NULL},
+		{"01.2.3.4", NULL},
+		{"1.2.3.0", "1.2.3.0"},
+		{"1.2.3.00", NULL},
+		{"1.2.3.1000", NULL},
+		{"1.2.3.4 ", "1.2.3.4"},
+		{"123.123.123.123", "123.123.123.123"},
+	};
+
+	check_ips(edges, sizeof(edges) / sizeof(*edges));
 }
 
 int main(void)
