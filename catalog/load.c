@@ -1099,48 +1099,56 @@ struct fkeys {
 		*required, *nullable, *transform, *normalize, *pii_reason, *scan, *from;
 };
 
+/* The member of struct fkeys for a field's key, or NULL: the length picks the one to three
+ * names to compare (field_keys() runs three times per field, and a compare per name was most
+ * of it). */
+static const struct catalog_ynode **fkey_slot(struct fkeys *k, const char *key, size_t len)
+{
+#define IS(word) (!memcmp(key, word, sizeof(word) - 1))
+	switch (len) {
+	case 3:
+		return IS("pii") ? &k->pii : NULL;
+	case 4:
+		return IS("name")   ? &k->name
+		       : IS("type") ? &k->type
+		       : IS("from") ? &k->from
+		       : IS("scan") ? &k->scan
+				    : NULL;
+	case 5:
+		return IS("items") ? &k->items : NULL;
+	case 6:
+		return IS("fields") ? &k->fields : NULL;
+	case 8:
+		return IS("category")   ? &k->category
+		       : IS("required") ? &k->required
+		       : IS("nullable") ? &k->nullable
+					: NULL;
+	case 9:
+		return IS("transform") ? &k->transform : IS("normalize") ? &k->normalize : NULL;
+	case 10:
+		return IS("pii_reason") ? &k->pii_reason : NULL;
+	case 11:
+		return IS("description") ? &k->description : NULL;
+	default:
+		return NULL;
+	}
+#undef IS
+}
+
 static void field_keys(const struct catalog_ynode *f, struct fkeys *k)
 {
-#define SLOT(key, member) {key, sizeof(key) - 1, offsetof(struct fkeys, member)}
-	static const struct {
-		const char *key;
-		size_t len, off;
-	} slots[] = {
-		SLOT("name", name),
-		SLOT("type", type),
-		SLOT("pii", pii),
-		SLOT("category", category),
-		SLOT("fields", fields),
-		SLOT("items", items),
-		SLOT("description", description),
-		SLOT("required", required),
-		SLOT("nullable", nullable),
-		SLOT("transform", transform),
-		SLOT("normalize", normalize),
-		SLOT("pii_reason", pii_reason),
-		SLOT("scan", scan),
-		SLOT("from", from),
-	};
-#undef SLOT
-
 	memset(k, 0, sizeof(*k));
 	if (!f || f->type != CATALOG_Y_MAP)
 		return;
 	for (size_t i = 0; i < f->n; i++) {
 		const struct catalog_ynode *key = f->kids[2 * i];
+		const struct catalog_ynode **slot;
 
 		if (key->type != CATALOG_Y_SCALAR)
 			continue;
-		for (size_t j = 0; j < sizeof(slots) / sizeof(*slots); j++) {
-			const struct catalog_ynode **slot =
-				(const struct catalog_ynode **)((char *)k + slots[j].off);
-
-			if (key->len != slots[j].len || memcmp(key->value, slots[j].key, key->len))
-				continue;
-			if (!*slot)
-				*slot = f->kids[2 * i + 1];
-			break;
-		}
+		slot = fkey_slot(k, key->value, key->len);
+		if (slot && !*slot)
+			*slot = f->kids[2 * i + 1];
 	}
 }
 
