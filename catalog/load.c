@@ -2748,9 +2748,17 @@ static void fresh_journal(struct loader *L, int on)
 		sqlite3_exec(L->db, "PRAGMA synchronous = FULL", NULL, NULL, NULL);
 }
 
+/* The indexes a fresh load keeps: their keys grow as the rows are written (ids, the load's
+ * gen), so each row goes at the end of the index, which costs less than sorting the rows
+ * for CREATE INDEX afterwards (2k descriptors: 7 M instructions less on the loading thread). */
+#define LIVE_INDEXES                                                                           \
+	"name NOT IN ('datasets_file', 'datasets_gen', 'edges_dataset', 'field_edges_dst',"   \
+	" 'tags_dataset')"
+
 /* For a fresh load: drops the indexes of the tables that the descriptors fill (not the
- * UNIQUE ones, which the load relies on), keeping their CREATE statements in L->index_sql
- * for build_indexes(). Inside the transaction, so a rollback brings them back. */
+ * UNIQUE ones, which the load relies on, nor LIVE_INDEXES), keeping their CREATE statements
+ * in L->index_sql for build_indexes(). Inside the transaction, so a rollback brings them
+ * back. */
 static int drop_indexes(struct loader *L)
 {
 	sqlite3_stmt *st;
@@ -2760,7 +2768,7 @@ static int drop_indexes(struct loader *L)
 	if (st_sql_prepare(L->db, &st,
 			    "SELECT sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
 			    " AND tbl_name IN ('datasets', 'tags', 'edges', 'field_edges',"
-			    " 'term_links') ORDER BY name",
+			    " 'term_links') AND " LIVE_INDEXES " ORDER BY name",
 			    L->err))
 		return -1;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -2777,7 +2785,7 @@ static int drop_indexes(struct loader *L)
 	if (st_sql_prepare(L->db, &st,
 			    "SELECT 'DROP INDEX ' || quote(name) FROM sqlite_master WHERE"
 			    " type = 'index' AND sql IS NOT NULL AND tbl_name IN ('datasets', 'tags',"
-			    " 'edges', 'field_edges', 'term_links')",
+			    " 'edges', 'field_edges', 'term_links') AND " LIVE_INDEXES,
 			    L->err))
 		return -1;
 	{
