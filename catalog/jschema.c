@@ -77,14 +77,37 @@ static int pattern_matches(const struct pattern *p, const char *s)
 	}
 }
 
+struct vinfo;
+
+/* Strings with what they stand for, in an open-addressing table (a schema object's property
+ * names, or the strings of its enum), so that a YAML key or value is found by one hash. */
+struct vkey {
+	const char *s;
+	size_t len;
+	const struct vinfo *vi; /* properties: the property's schema, $ref followed (NULL: none) */
+};
+
+struct vset {
+	struct vkey *keys;
+	uint32_t *slots; /* index in keys + 1, or 0 */
+	size_t n;
+	uint32_t mask;
+};
+
 /* The keywords of one schema object that validate() reads, looked up once when the schema
- * is loaded (jansson's look-ups, several per YAML node, were half of the validation). */
+ * is loaded (jansson's look-ups, several per YAML node, were half of the validation), and
+ * linked (link_vinfo()): the schemas below it found once, its type as bits, its property
+ * names and enum strings hashed. */
 struct vinfo {
 	const json_t *owner;
 	const char *ref;
 	const json_t *type, *props, *addl, *req, *items, *min_items, *unique, *enm, *title,
 		*min_length, *minimum, *maximum;
 	size_t pat; /* index in pats + 1, or 0 */
+	/* linked */
+	const struct vinfo *items_to, *addl_to; /* items, additionalProperties: linked() */
+	unsigned types;         /* JT_* bits of the type names */
+	struct vset propset, enumset;
 };
 
 struct catalog_jschema {
@@ -108,6 +131,7 @@ static const char *const known[] = {
 };
 
 static void jnode_free(struct jnode *n);
+static void unlink_vinfo(struct catalog_jschema *s);
 
 void catalog_jschema_free(struct catalog_jschema *s)
 {
@@ -116,6 +140,7 @@ void catalog_jschema_free(struct catalog_jschema *s)
 	for (size_t i = 0; i < s->npats; i++)
 		regfree(&s->pats[i].re);
 	st_free(s->pats);
+	unlink_vinfo(s);
 	st_free(s->vi);
 	for (size_t i = 0; i < s->nmemo; i++)
 		jnode_free(s->memo[i].node);
@@ -135,7 +160,7 @@ static int prepare(struct catalog_jschema *s, const json_t *node, struct st_erro
 		return 0;
 	if (st_grow(&s->vi, &s->vi_cap, s->nvi + 1, sizeof(*s->vi)))
 		return st_error_oom(err);
-	s->vi[s->nvi++].owner = node;
+	s->vi[s->nvi++] = (struct vinfo){.owner = node};
 	json_object_foreach((json_t *)node, key, val)
 	{
 		size_t i;
@@ -195,7 +220,7 @@ static int cmp_vinfo(const void *a, const void *b)
 /* The keywords of one schema object, looked up. */
 static void fill_vinfo(const struct catalog_jschema *s, const json_t *schema, struct vinfo *vi)
 {
-	vi->owner = schema;
+	*vi = (struct vinfo){.owner = schema};
 	vi->ref = json_string_value(json_object_get(schema, "$ref"));
 	vi->type = json_object_get(schema, "type");
 	vi->props = json_object_get(schema, "properties");
@@ -217,13 +242,185 @@ static void fill_vinfo(const struct catalog_jschema *s, const json_t *schema, st
 		}
 }
 
-/* Fills and sorts s->vi once every document is prepared (patterns included). */
-static void index_vinfo(struct catalog_jschema *s)
+enum { JT_OBJECT = 1, JT_ARRAY = 2, JT_STRING = 4, JT_INTEGER = 8, JT_NUMBER = 16,
+       JT_BOOLEAN = 32, JT_NULL = 64 };
+
+/* The JT_* bit of a type name (0 for NULL or a name no schema type has). */
+static unsigned type_bit(const char *t)
 {
+	static const char *const names[] = {"object", "array", "string", "integer",
+					    "number", "boolean", "null"};
+
+	for (unsigned i = 0; i < sizeof(names) / sizeof(*names); i++)
+		if (t && !strcmp(t, names[i]))
+			return 1u << i;
+	return 0;
+}
+
+/* The JT_* bits of the type names a node matches, as type_matches() tells them. */
+static unsigned node_types(const struct catalog_ynode *n)
+{
+	if (n->type == CATALOG_Y_MAP)
+		return JT_OBJECT;
+	if (n->type == CATALOG_Y_SEQ)
+		return JT_ARRAY;
+	if (n->type != CATALOG_Y_SCALAR)
+		return 0;
+	switch (catalog_yscalar_kind(n)) {
+	case CATALOG_YS_NULL:
+		return JT_NULL;
+	case CATALOG_YS_BOOL:
+		return JT_STRING | JT_BOOLEAN;
+	case CATALOG_YS_INT:
+		return JT_STRING | JT_INTEGER | JT_NUMBER;
+	case CATALOG_YS_FLOAT:
+		return JT_STRING | JT_NUMBER;
+	default:
+		return JT_STRING;
+	}
+}
+
+static uint32_t vhash(const char *p, size_t len)
+{
+	uint32_t h = 2166136261u;
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (unsigned char)p[i]) * 16777619u;
+	return h;
+}
+
+/* The entry of set for the len bytes at p, or NULL. */
+static const struct vkey *vset_find(const struct vset *set, const char *p, size_t len)
+{
+	if (!set->n)
+		return NULL;
+	for (uint32_t h = vhash(p, len) & set->mask;; h = (h + 1) & set->mask) {
+		uint32_t k = set->slots[h];
+		const struct vkey *e;
+
+		if (!k)
+			return NULL;
+		e = &set->keys[k - 1];
+		if (e->len == len && !memcmp(e->s, p, len))
+			return e;
+	}
+}
+
+/* Adds s (its NUL-terminated text, which type checks and messages read) to set, which has
+ * room for cap keys; a string already in it is kept the first time. */
+static void vset_add(struct vset *set, const char *str, const struct vinfo *vi)
+{
+	size_t len = strlen(str);
+	uint32_t h = vhash(str, len) & set->mask;
+
+	if (vset_find(set, str, len))
+		return;
+	while (set->slots[h])
+		h = (h + 1) & set->mask;
+	set->keys[set->n] = (struct vkey){str, len, vi};
+	set->slots[h] = (uint32_t)++set->n;
+}
+
+/* Makes room in set for n keys. */
+static int vset_alloc(struct vset *set, size_t n)
+{
+	size_t slots = 8;
+
+	while (slots < 2 * n)
+		slots *= 2;
+	set->keys = st_calloc(n ? n : 1, sizeof(*set->keys));
+	set->slots = st_calloc(slots, sizeof(*set->slots));
+	set->mask = (uint32_t)(slots - 1);
+	return set->keys && set->slots ? 0 : -1;
+}
+
+static void vset_free(struct vset *set)
+{
+	st_free(set->keys);
+	st_free(set->slots);
+	memset(set, 0, sizeof(*set));
+}
+
+/* Drops what link_vinfo() made. */
+static void unlink_vinfo(struct catalog_jschema *s)
+{
+	for (size_t i = 0; i < s->nvi; i++) {
+		vset_free(&s->vi[i].propset);
+		vset_free(&s->vi[i].enumset);
+	}
+}
+
+static const json_t *resolve(const struct catalog_jschema *s, const json_t *schema);
+
+/* What a schema object accepts that the index does not hold, or that is not an object
+ * (true, or a list of items): everything, as validate() with all keywords absent. */
+static const struct vinfo accept_all;
+
+/* The indexed vinfo of schema with its $ref followed, as validate() goes to it; NULL when
+ * the reference leads nowhere. */
+static const struct vinfo *linked(const struct catalog_jschema *s, const json_t *schema)
+{
+	struct vinfo key;
+	const struct vinfo *vi;
+
+	schema = resolve(s, schema);
+	if (!schema)
+		return NULL;
+	key.owner = schema;
+	vi = s->nvi ? bsearch(&key, s->vi, s->nvi, sizeof(*s->vi), cmp_vinfo) : NULL;
+	return vi ? vi : &accept_all;
+}
+
+/* Links one indexed schema object (the index sorted). */
+static int link_vinfo(struct catalog_jschema *s, struct vinfo *vi)
+{
+	const char *key;
+	json_t *val;
+	size_t i;
+
+	vi->items_to = vi->items ? linked(s, vi->items) : NULL;
+	vi->addl_to = json_is_object(vi->addl) ? linked(s, vi->addl) : NULL;
+	if (json_is_string(vi->type)) {
+		vi->types = type_bit(json_string_value(vi->type));
+	} else {
+		json_array_foreach(vi->type, i, val)
+		{
+			if (json_is_string(val))
+				vi->types |= type_bit(json_string_value(val));
+		}
+	}
+	if (json_is_object(vi->props)) {
+		if (vset_alloc(&vi->propset, json_object_size(vi->props)))
+			return -1;
+		json_object_foreach((json_t *)vi->props, key, val)
+		{
+			vset_add(&vi->propset, key, linked(s, val));
+		}
+	}
+	if (json_is_array(vi->enm)) {
+		if (vset_alloc(&vi->enumset, json_array_size(vi->enm)))
+			return -1;
+		json_array_foreach(vi->enm, i, val)
+		{
+			if (json_is_string(val))
+				vset_add(&vi->enumset, json_string_value(val), NULL);
+		}
+	}
+	return 0;
+}
+
+/* Fills, sorts and links s->vi once every document is prepared (patterns included). */
+static int index_vinfo(struct catalog_jschema *s, struct st_error *err)
+{
+	unlink_vinfo(s);
 	for (size_t i = 0; i < s->nvi; i++)
 		fill_vinfo(s, s->vi[i].owner, &s->vi[i]);
 	if (s->nvi)
 		qsort(s->vi, s->nvi, sizeof(*s->vi), cmp_vinfo);
+	for (size_t i = 0; i < s->nvi; i++)
+		if (link_vinfo(s, &s->vi[i]))
+			return st_error_oom(err);
+	return 0;
 }
 
 int catalog_jschema_load(struct catalog_jschema **out, const char *text, size_t len,
@@ -241,9 +438,8 @@ int catalog_jschema_load(struct catalog_jschema **out, const char *text, size_t 
 			     jerr.text);
 		goto out;
 	}
-	if (prepare(s, s->root, err))
+	if (prepare(s, s->root, err) || index_vinfo(s, err))
 		goto out;
-	index_vinfo(s);
 	*out = s;
 	s = NULL;
 	ret = 0;
@@ -268,8 +464,7 @@ int catalog_jschema_add(struct catalog_jschema *s, const char *name, const char 
 		return st_error_oom(err);
 	if (prepare(s, doc, err))
 		return -1;
-	index_vinfo(s);
-	return 0;
+	return index_vinfo(s, err);
 }
 
 static size_t edit_distance(const char *a, const char *b)
@@ -335,31 +530,30 @@ static void report(struct vctx *v, const struct catalog_ynode *at, const char *f
 
 /* The looked-up keywords of schema: from the index, or (for an object the index does not
  * hold) looked up now into *tmp. */
-static const struct vinfo *vinfo_of(const struct vctx *v, const json_t *schema,
+static const struct vinfo *vinfo_of(const struct catalog_jschema *s, const json_t *schema,
 				    struct vinfo *tmp)
 {
 	struct vinfo key = {.owner = schema};
-	const struct vinfo *vi = v->s->nvi ? bsearch(&key, v->s->vi, v->s->nvi,
-						     sizeof(*v->s->vi), cmp_vinfo)
-					   : NULL;
+	const struct vinfo *vi = s->nvi ? bsearch(&key, s->vi, s->nvi, sizeof(*s->vi), cmp_vinfo)
+					: NULL;
 
 	if (vi)
 		return vi;
-	fill_vinfo(v->s, schema, tmp);
+	fill_vinfo(s, schema, tmp);
 	return tmp;
 }
 
-static const json_t *resolve(const struct vctx *v, const json_t *schema)
+static const json_t *resolve(const struct catalog_jschema *s, const json_t *schema)
 {
 	for (int hops = 0; hops < 16 && json_is_object(schema); hops++) {
 		struct vinfo tmp;
-		const char *ref = vinfo_of(v, schema, &tmp)->ref;
+		const char *ref = vinfo_of(s, schema, &tmp)->ref;
 
 		if (!ref)
 			return schema;
 		if (strncmp(ref, "#/definitions/", 14))
 			return NULL;
-		schema = json_object_get(json_object_get(v->s->root, "definitions"), ref + 14);
+		schema = json_object_get(json_object_get(s->root, "definitions"), ref + 14);
 	}
 	return schema;
 }
@@ -477,27 +671,27 @@ static void check_enum(struct vctx *v, const json_t *en, const struct catalog_yn
 	st_buf_release(&list);
 }
 
-static void validate(struct vctx *v, const json_t *schema, const struct catalog_ynode *n,
+static void validate(struct vctx *v, const struct vinfo *vi, const struct catalog_ynode *n,
 		     const char *key);
 
 static void validate_map(struct vctx *v, const struct vinfo *vi, const struct catalog_ynode *n)
 {
 	const json_t *props = vi->props;
 	const json_t *addl = vi->addl;
-	const json_t *req = vi->req;
-	const struct catalog_ynode *name = catalog_ymap_get(n, "name");
 	size_t i;
 	json_t *r;
 
 	for (i = 0; i < n->n; i++) {
 		const struct catalog_ynode *k = n->kids[2 * i];
-		const json_t *sub;
+		const struct vkey *sub;
 
 		if (k->type != CATALOG_Y_SCALAR)
 			continue; /* the composer reported it */
-		sub = props ? json_object_get(props, k->value) : NULL;
+		/* strlen(): a key is looked up to its first NUL, as jansson did */
+		sub = vset_find(&vi->propset, k->value, strlen(k->value));
 		if (sub) {
-			validate(v, sub, n->kids[2 * i + 1], k->value);
+			if (sub->vi)
+				validate(v, sub->vi, n->kids[2 * i + 1], k->value);
 		} else if (json_is_false(addl)) {
 			const char *cands[64];
 			size_t nc = 0;
@@ -515,16 +709,18 @@ static void validate_map(struct vctx *v, const struct vinfo *vi, const struct ca
 				report(v, k, "unknown key '%s' (did you mean '%s'?)", k->value, hint);
 			else
 				report(v, k, "unknown key '%s'", k->value);
-		} else if (json_is_object(addl)) {
-			validate(v, addl, n->kids[2 * i + 1], k->value);
+		} else if (vi->addl_to) {
+			validate(v, vi->addl_to, n->kids[2 * i + 1], k->value);
 		}
 	}
-	json_array_foreach(req, i, r)
+	json_array_foreach(vi->req, i, r)
 	{
 		const char *rk = json_string_value(r);
+		const struct catalog_ynode *name;
 
 		if (!rk || catalog_ymap_get(n, rk))
 			continue;
+		name = catalog_ymap_get(n, "name");
 		if (name && name->type == CATALOG_Y_SCALAR && strcmp(rk, "name"))
 			report(v, n, "'%s' is missing required key '%s'", name->value, rk);
 		else
@@ -532,31 +728,26 @@ static void validate_map(struct vctx *v, const struct vinfo *vi, const struct ca
 	}
 }
 
-static void validate(struct vctx *v, const json_t *schema, const struct catalog_ynode *n,
+/* Validates n against vi, a schema with its $ref followed (linked()). */
+static void validate(struct vctx *v, const struct vinfo *vi, const struct catalog_ynode *n,
 		     const char *key)
 {
 	char what[160];
 	const json_t *j;
-	const struct vinfo *vi;
-	struct vinfo tmp;
 
-	schema = resolve(v, schema);
-	if (!schema || v->oom)
+	if (v->oom)
 		return;
-	vi = vinfo_of(v, schema, &tmp);
-	if (!check_type(v, vi, n, key))
+	if (vi->type && !(vi->types & node_types(n)) && !check_type(v, vi, n, key))
 		return;
 	if (n->type == CATALOG_Y_MAP) {
 		validate_map(v, vi, n);
 	} else if (n->type == CATALOG_Y_SEQ) {
-		const json_t *items = vi->items;
-
 		j = vi->min_items;
 		if (json_is_integer(j) && (json_int_t)n->n < json_integer_value(j))
 			report(v, n, "%s needs at least %lld items", what_of(what, key),
 			       (long long)json_integer_value(j));
-		for (size_t i = 0; items && i < n->n; i++)
-			validate(v, items, n->kids[i], key);
+		for (size_t i = 0; vi->items_to && i < n->n; i++)
+			validate(v, vi->items_to, n->kids[i], key);
 		if (json_is_true(vi->unique))
 			for (size_t i = 0; i < n->n; i++)
 				for (size_t k = 0; k < i; k++)
@@ -570,9 +761,10 @@ static void validate(struct vctx *v, const json_t *schema, const struct catalog_
 	} else {
 		const struct pattern *p;
 
-		j = vi->enm;
-		if (json_is_array(j))
-			check_enum(v, j, n, key ? key : "value");
+		/* strlen(): enum strings are compared up to the value's first NUL */
+		if (json_is_array(vi->enm) &&
+		    !vset_find(&vi->enumset, n->value, strlen(n->value)))
+			check_enum(v, vi->enm, n, key ? key : "value");
 		p = vi->pat ? &v->s->pats[vi->pat - 1] : NULL;
 		if (p && !pattern_matches(p, n->value)) {
 			const char *title = json_string_value(vi->title);
@@ -601,15 +793,15 @@ int catalog_jschema_validate(const struct catalog_jschema *s, const struct catal
 			     const char *file, struct st_diags *diags)
 {
 	struct vctx v = {s, file, diags, 0, 0};
+	const struct vinfo *root = linked(s, s->root);
 
-	validate(&v, s->root, doc, NULL);
+	if (root)
+		validate(&v, root, doc, NULL);
 	return v.oom ? -1 : v.errors;
 }
 
 /* ---- compiled validation of JSON documents ---- */
 
-enum { JT_OBJECT = 1, JT_ARRAY = 2, JT_STRING = 4, JT_INTEGER = 8, JT_NUMBER = 16,
-       JT_BOOLEAN = 32, JT_NULL = 64 };
 enum { FMT_NONE, FMT_URI, FMT_DATETIME, FMT_UUID };
 
 /* One schema object with its keywords looked up once. */
@@ -728,17 +920,6 @@ static int compile_list(struct jdoc *d, const json_t *arr, struct jnode ***out, 
 			return -1;
 	}
 	*n = json_array_size(arr);
-	return 0;
-}
-
-static unsigned type_bit(const char *t)
-{
-	static const char *const names[] = {"object", "array", "string", "integer",
-					    "number", "boolean", "null"};
-
-	for (unsigned i = 0; i < sizeof(names) / sizeof(*names); i++)
-		if (t && !strcmp(t, names[i]))
-			return 1u << i;
 	return 0;
 }
 

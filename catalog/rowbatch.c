@@ -62,9 +62,25 @@ int catalog_rowbatch_flush(struct catalog_rowbatch *b, struct st_error *err, con
 	st = stmt(b, n, err);
 	if (!st)
 		goto out;
+	/* The full statement keeps its bindings from the last batch: a value bound there
+	 * before (the same integer, a NULL, a text at the same place in the same buffer, which
+	 * SQLite reads only when it steps) is not bound again. Fields repeat most of theirs
+	 * (zero flags, absent keys): binding was a fifth of writing the rows. */
+	if (n != b->max_rows || b->bound_at != b->text.p)
+		b->nbound = 0;
 	for (size_t i = 0; i < n * (size_t)b->ncols; i++) {
 		const struct catalog_rowval *v = &b->vals[i];
 
+		if (n == b->max_rows) {
+			struct catalog_rowval *was = &b->bound[i];
+
+			if (i < b->nbound && was->kind == v->kind &&
+			    (v->kind == SQLITE_INTEGER ? was->i == v->i
+			     : v->kind == SQLITE_NULL  ? 1
+						       : was->off == v->off && was->len == v->len))
+				continue;
+			*was = *v;
+		}
 		if (v->kind == SQLITE_INTEGER)
 			sqlite3_bind_int64(st, (int)i + 1, v->i);
 		else if (v->kind == SQLITE_TEXT)
@@ -75,6 +91,10 @@ int catalog_rowbatch_flush(struct catalog_rowbatch *b, struct st_error *err, con
 					  SQLITE_STATIC);
 		else
 			sqlite3_bind_null(st, (int)i + 1);
+	}
+	if (n == b->max_rows) {
+		b->nbound = n * (size_t)b->ncols;
+		b->bound_at = b->text.p;
 	}
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);

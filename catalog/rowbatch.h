@@ -29,6 +29,11 @@ struct catalog_rowbatch {
 	struct catalog_rowval vals[CATALOG_ROWBATCH_MAX * CATALOG_ROWBATCH_COLS];
 	size_t nvals;
 	struct st_buf text;
+	/* What the statement of max_rows rows has bound (bindings outlive sqlite3_reset()):
+	 * nbound values, texts at offsets of text.p as it was then (bound_at). */
+	struct catalog_rowval bound[CATALOG_ROWBATCH_MAX * CATALOG_ROWBATCH_COLS];
+	size_t nbound;
+	const char *bound_at;
 };
 
 /* Sets up an empty batch for head (a string constant ending in "VALUES ") with ncols

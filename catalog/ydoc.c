@@ -392,8 +392,11 @@ static int resolve_scalar(const struct catalog_ynode *n)
 	if (n->len <= 5 && null_or_bool_start(s[0])) {
 		size_t len = strnlen(s, 6); /* the text up to a NUL, as strcmp() compared it */
 
+		/* The first two bytes (s[1] is the NUL of a one-byte word) before memcmp():
+		 * name and none matched the length of six words. */
 		for (i = 0; i < sizeof(words) / sizeof(*words); i++)
-			if (words[i].len == len && !memcmp(s, words[i].s, len))
+			if (words[i].len == len && words[i].s[0] == s[0] && words[i].s[1] == s[1] &&
+			    !memcmp(s, words[i].s, len))
 				return words[i].kind;
 		return CATALOG_YS_STR;
 	}

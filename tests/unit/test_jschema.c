@@ -233,6 +233,50 @@ static int words_differential(void)
 	return bad;
 }
 
+/* The links validation follows (made when the schema loads): type lists and unknown type
+ * names, additionalProperties as a schema behind a $ref, a schema that is not an object
+ * (accepts anything), a $ref that leads nowhere (checks nothing), an enum with repeated and
+ * non-string entries, and a schema added after the first, which links everything again. */
+static const char links_schema[] =
+	"{\"type\": \"object\", \"properties\": {"
+	"  \"n\": {\"type\": [\"integer\", \"null\"]},"
+	"  \"s\": {\"type\": \"string\"},"
+	"  \"odd\": {\"type\": \"thing\"},"
+	"  \"bad\": {\"type\": 5},"
+	"  \"any\": {\"type\": \"array\", \"items\": true},"
+	"  \"gone\": {\"$ref\": \"#/definitions/missing\"},"
+	"  \"e\": {\"enum\": [\"a\", 1, \"a\", \"b\"]},"
+	"  \"m\": {\"type\": \"object\", \"additionalProperties\": {\"$ref\": \"#/definitions/pos\"}}},"
+	" \"definitions\": {\"pos\": {\"type\": \"integer\", \"minimum\": 1}}}";
+
+static void links_tests(void)
+{
+	struct catalog_jschema *s = NULL;
+	struct st_error err = ST_ERROR_INIT;
+
+	CHECK(catalog_jschema_load(&s, links_schema, strlen(links_schema), &err) == 0);
+	CHECK(run(s, "n: 3\ns: 4\nany: [1, {x: y}]\ngone: {x: 1}\ne: b\nm: {a: 1, b: 2}\n") == 0);
+	CHECK(run(s, "n: ~\ns: true\n") == 0);
+	CHECK(run(s, "n: x\n") == 1);
+	CHECK_STR(d.v[0].msg, "'n' has the wrong type");
+	CHECK(run(s, "s: ~\n") == 1);
+	CHECK_STR(d.v[0].msg, "'s' must be a string");
+	CHECK(run(s, "odd: x\n") == 1);
+	CHECK_STR(d.v[0].msg, "'odd' must be a string");
+	CHECK(run(s, "bad: x\n") == 1);
+	CHECK_STR(d.v[0].msg, "'bad' has the wrong type");
+	CHECK(run(s, "e: c\n") == 1);
+	CHECK_STR(d.v[0].msg, "unknown e 'c' (did you mean 'a'?)");
+	CHECK(run(s, "e: \"a\\0b\"\n") == 0); /* compared up to the NUL, as strcmp() did */
+	CHECK(run(s, "m: {a: 0, b: x}\n") == 2);
+	CHECK_STR(d.v[0].msg, "'a' must be at least 1");
+	CHECK_STR(d.v[1].msg, "'b' must be an integer");
+	CHECK(catalog_jschema_add(s, "other.json", "{\"type\": \"object\"}", 18, &err) == 0);
+	CHECK(run(s, "m: {a: 0}\n") == 1);
+	CHECK_STR(d.v[0].msg, "'a' must be at least 1");
+	catalog_jschema_free(s);
+}
+
 int main(void)
 {
 	struct catalog_jschema *s = NULL;
@@ -278,6 +322,7 @@ int main(void)
 	CHECK(catalog_jschema_load(&s, "{", 1, &err) == -1);
 
 	json_tests();
+	links_tests();
 	CHECK(words_differential() == 0);
 
 	CHECK_STR(catalog_suggest("ownr", words, 3), "owner");

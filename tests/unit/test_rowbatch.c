@@ -1,0 +1,57 @@
+/* Unit tests for the loader's row batches (catalog/rowbatch.c): rows come out as added,
+ * across full batches whose statement keeps the values it bound before. */
+#include "harness.h"
+#include "rowbatch.h"
+
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+
+static struct st_error err = ST_ERROR_INIT;
+
+static int text(struct catalog_rowbatch *b, const char *s)
+{
+	return catalog_rowbatch_text(b, s, s ? strlen(s) : 0, &err, "row");
+}
+
+static int row(struct catalog_rowbatch *b, int64_t a, const char *t, const char *c)
+{
+	return catalog_rowbatch_int(b, a, &err, "row") || text(b, t) || text(b, c);
+}
+
+int main(void)
+{
+	struct catalog_rowbatch b;
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+
+	CHECK(sqlite3_open(":memory:", &db) == SQLITE_OK);
+	CHECK(sqlite3_exec(db, "CREATE TABLE t(a, b, c)", NULL, NULL, NULL) == SQLITE_OK);
+	/* 6 variables: batches of two rows of three values */
+	sqlite3_limit(db, SQLITE_LIMIT_VARIABLE_NUMBER, 6);
+	catalog_rowbatch_init(&b, db, "INSERT INTO t(a, b, c) VALUES ", 3);
+	CHECK(b.max_rows == 2);
+	/* the same integers and NULLs, other texts in the same places, then other kinds, a
+	 * short batch, and full ones again */
+	CHECK(row(&b, 1, "p", NULL) == 0 && row(&b, 1, "x", NULL) == 0);
+	CHECK(row(&b, 1, "q", NULL) == 0 && row(&b, 2, "y", NULL) == 0);
+	CHECK(row(&b, 1, "q", "") == 0 && row(&b, 2, NULL, "z") == 0);
+	CHECK(catalog_rowbatch_blob(&b, "q", 1, &err, "row") == 0 && text(&b, "r") == 0 &&
+	      catalog_rowbatch_int(&b, 7, &err, "row") == 0);
+	CHECK(catalog_rowbatch_flush(&b, &err, "row") == 0);
+	CHECK(row(&b, 3, "s", NULL) == 0 && row(&b, 2, NULL, "z") == 0);
+	CHECK(row(&b, 3, "t", NULL) == 0 && row(&b, 2, NULL, "zz") == 0);
+	CHECK(catalog_rowbatch_flush(&b, &err, "row") == 0);
+	CHECK(sqlite3_prepare_v2(db,
+				 "SELECT group_concat(quote(a) || quote(b) || quote(c), ' ')"
+				 " FROM (SELECT * FROM t ORDER BY rowid)",
+				 -1, &st, NULL) == SQLITE_OK);
+	CHECK(sqlite3_step(st) == SQLITE_ROW);
+	CHECK_STR((const char *)sqlite3_column_text(st, 0),
+		  "1'p'NULL 1'x'NULL 1'q'NULL 2'y'NULL 1'q''' 2NULL'z' X'71''r'7 3's'NULL "
+		  "2NULL'z' 3't'NULL 2NULL'zz'");
+	sqlite3_finalize(st);
+	catalog_rowbatch_release(&b);
+	sqlite3_close(db);
+	return t_done();
+}
