@@ -46,10 +46,11 @@ enum { F_NEW, F_CHANGED, F_UNCHANGED };
 struct file_entry {
 	char *display; /* as the user named it */
 	char *abs;     /* realpath */
-	struct stat sb;
+	struct stat sb; /* sb_late: filled by the fstat() that reads it (or by stat_late()) */
 	int64_t id;
 	int state;
-	int dbt; /* a dbt manifest: catalog/dbt.c reads it */
+	int dbt;     /* a dbt manifest: catalog/dbt.c reads it */
+	int sb_late; /* the walk knew it a regular file from readdir() and did not stat it */
 };
 
 struct root {
@@ -66,6 +67,7 @@ struct loader {
 	int64_t gen;
 	int forgot; /* some file's datasets were dropped (changed or removed files) */
 	int fresh;  /* into an empty catalog: no foreign key checks, indexes built after */
+	int stat_late; /* the catalog looked empty before the walk: see file_entry.sb_late */
 	int journal; /* fresh: the load runs with a rollback journal (fresh_journal()) */
 	/* A fresh load without dbt input keeps each dataset's search row as it stores the
 	 * dataset (fts_inline), in fts_rows, and search_rows() writes them in one go (search
@@ -243,7 +245,7 @@ static int has_yaml_ext(const char *name)
 
 /* Adds a file; real is its real path when the caller knows it (NULL: resolved here). */
 static int add_file(struct loader *L, const char *display, const char *real,
-		    const struct stat *sb)
+		    const struct stat *sb, int sb_late)
 {
 	struct file_entry *f;
 	char *abs = real ? NULL : realpath(display, NULL);
@@ -261,15 +263,22 @@ static int add_file(struct loader *L, const char *display, const char *real,
 	f->abs = st_strdup(real ? real : abs);
 	free(abs);
 	f->sb = *sb;
+	f->sb_late = sb_late;
 	L->nfiles++;
 	if (!f->display || !f->abs)
 		return oom(L);
 	return 0;
 }
 
+/* A directory entry: its name, and whether readdir() called it a regular file. */
+struct dname {
+	char *name;
+	int reg;
+};
+
 static int cmp_names(const void *a, const void *b)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	return strcmp(((const struct dname *)a)->name, ((const struct dname *)b)->name);
 }
 
 /* dir/name into b (no slash doubled after dir), without printf: a walk of 10k files made
@@ -302,7 +311,7 @@ static int real_child(struct st_buf *real, const char *real_dir, const char *nam
 static int walk_dir(struct loader *L, const char *dir, const char *real_dir, int depth,
 		    int dbt_only)
 {
-	char **names = NULL;
+	struct dname *names = NULL;
 	size_t n = 0, cap = 0;
 	struct dirent *de;
 	int ret = -1;
@@ -318,46 +327,60 @@ static int walk_dir(struct loader *L, const char *dir, const char *real_dir, int
 		if (de->d_name[0] == '.')
 			continue; /* ., .., and hidden entries such as .git */
 		if (st_grow(&names, &cap, n + 1, sizeof(*names)) ||
-		    !(names[n] = st_strdup(de->d_name))) {
+		    !(names[n].name = st_strdup(de->d_name))) {
 			oom(L);
 			goto out;
 		}
-		n++;
+		names[n++].reg = de->d_type == DT_REG;
 	}
 	if (n > 1) /* qsort(NULL, 0) is undefined */
 		qsort(names, n, sizeof(*names), cmp_names);
 	int project = !dbt_only && catalog_dbt_is_project(dir);
 	/* Entries are stat()ed by name in the open directory, not by a path walked again. */
 	for (size_t i = 0; i < n; i++) {
+		const char *name = names[i].name;
 		struct st_buf path, real;
 		struct stat lsb, sb;
 		int r = 0;
 
 		st_buf_init(&path, PATH_MAX);
 		st_buf_init(&real, PATH_MAX);
-		if (join_path(&path, dir, names[i])) {
+		if (join_path(&path, dir, name)) {
 			st_buf_release(&path);
-			if (strlen(dir) + strlen(names[i]) + 2 <= PATH_MAX)
+			if (strlen(dir) + strlen(name) + 2 <= PATH_MAX)
 				r = st_error_oom(L->err); /* it fits: the allocation failed */
 			else
 				r = diag(L, ST_SEV_ERROR, dir, NULL, "path too long under this directory");
-		} else if (fstatat(dirfd(d), names[i], &lsb, AT_SYMLINK_NOFOLLOW) ||
-			   (S_ISLNK(lsb.st_mode) ? fstatat(dirfd(d), names[i], &sb, 0)
+		} else if (L->stat_late && names[i].reg) {
+			/* A regular file, as readdir() said: the worker's fstat() gives its size,
+			 * time and inode (stat_late() when the load is not a fresh one). */
+			memset(&sb, 0, sizeof(sb));
+			sb.st_mode = S_IFREG;
+			if (real_dir && real_child(&real, real_dir, name) < 0)
+				r = st_error_oom(L->err);
+			else if (has_yaml_ext(name) && !dbt_only &&
+				 !(project && catalog_dbt_own(name, 0)))
+				r = add_file(L, path.p, real.len ? real.p : NULL, &sb, 1);
+			else if (catalog_dbt_sniff(path.p, name) &&
+				 !(r = add_file(L, path.p, real.len ? real.p : NULL, &sb, 1)))
+				L->files[L->nfiles - 1].dbt = 1;
+		} else if (fstatat(dirfd(d), name, &lsb, AT_SYMLINK_NOFOLLOW) ||
+			   (S_ISLNK(lsb.st_mode) ? fstatat(dirfd(d), name, &sb, 0)
 						 : (sb = lsb, 0))) {
 			r = diag(L, ST_SEV_ERROR, path.p, NULL, "cannot read: %s", strerror(errno));
 		} else if (real_dir && !S_ISLNK(lsb.st_mode) &&
-			   real_child(&real, real_dir, names[i]) < 0) {
+			   real_child(&real, real_dir, name) < 0) {
 			r = st_error_oom(L->err);
 		} else if (S_ISDIR(sb.st_mode)) {
 			/* Symlinked directories are not followed, so the walk cannot loop. */
 			if (!S_ISLNK(lsb.st_mode))
 				r = walk_dir(L, path.p, real.len ? real.p : NULL, depth + 1,
-					     dbt_only || (project && catalog_dbt_own(names[i], 1)));
-		} else if (S_ISREG(sb.st_mode) && has_yaml_ext(names[i]) && !dbt_only &&
-			   !(project && catalog_dbt_own(names[i], 0))) {
-			r = add_file(L, path.p, real.len ? real.p : NULL, &sb);
-		} else if (S_ISREG(sb.st_mode) && catalog_dbt_sniff(path.p, names[i])) {
-			if (!(r = add_file(L, path.p, real.len ? real.p : NULL, &sb)))
+					     dbt_only || (project && catalog_dbt_own(name, 1)));
+		} else if (S_ISREG(sb.st_mode) && has_yaml_ext(name) && !dbt_only &&
+			   !(project && catalog_dbt_own(name, 0))) {
+			r = add_file(L, path.p, real.len ? real.p : NULL, &sb, 0);
+		} else if (S_ISREG(sb.st_mode) && catalog_dbt_sniff(path.p, name)) {
+			if (!(r = add_file(L, path.p, real.len ? real.p : NULL, &sb, 0)))
 				L->files[L->nfiles - 1].dbt = 1;
 		}
 		st_buf_release(&path);
@@ -367,7 +390,9 @@ static int walk_dir(struct loader *L, const char *dir, const char *real_dir, int
 	}
 	ret = 0;
 out:
-	st_free_strv(names, n);
+	for (size_t i = 0; i < n; i++)
+		st_free(names[i].name);
+	st_free(names);
 	closedir(d);
 	return ret;
 }
@@ -402,7 +427,7 @@ static int collect(struct loader *L, const char *const *paths, size_t npaths)
 			return oom(L);
 		L->nroots++;
 		if (r->is_dir ? walk_dir(L, paths[i], r->abs, 0, 0)
-			      : add_file(L, paths[i], NULL, &sb))
+			      : add_file(L, paths[i], NULL, &sb, 0))
 			return -1;
 		if (!r->is_dir && catalog_dbt_is_json(paths[i]))
 			L->files[L->nfiles - 1].dbt = 1;
@@ -441,7 +466,7 @@ static int under_roots(const struct loader *L, const char *abs)
 /* Reads a whole file into a new buffer of at most MAX_FILE_SIZE bytes. Returns 0, or -1
  * after adding a diagnostic to diags (or setting err on out of memory). Thread-safe. */
 static int read_file(const struct file_entry *f, struct st_diags *diags, struct st_error *err,
-		     unsigned char **out, size_t *len)
+		     unsigned char **out, size_t *len, struct stat *sbp)
 {
 	unsigned char *p = NULL;
 	const char *why;
@@ -472,6 +497,8 @@ static int read_file(const struct file_entry *f, struct st_diags *diags, struct 
 	close(fd);
 	*out = p;
 	*len = (size_t)sb.st_size;
+	if (sbp)
+		*sbp = sb;
 	return 0;
 fail:
 	if (fd >= 0)
@@ -517,6 +544,38 @@ static int forget_file(struct loader *L, int64_t file_id, int drop_row)
 	return 0;
 }
 
+/* For a load that is not a fresh one, which compares them with the file list: the size,
+ * time and inode of the files the walk did not stat(). A file that is gone is reported and
+ * left out, as the walk would have. Returns 0 or -1. */
+static int stat_late(struct loader *L)
+{
+	size_t out = 0;
+
+	for (size_t i = 0; i < L->nfiles; i++) {
+		struct file_entry *f = &L->files[i];
+
+		if (f->sb_late && !f->dbt && stat(f->display, &f->sb)) {
+			int r = diag(L, ST_SEV_ERROR, f->display, NULL, "cannot read: %s",
+				     strerror(errno));
+
+			st_free(f->abs);
+			st_free(f->display);
+			L->stats->files--;
+			if (r) { /* keep the list whole for the cleanup */
+				for (size_t j = i + 1; j < L->nfiles; j++)
+					L->files[out++] = L->files[j];
+				L->nfiles = out;
+				return -1;
+			}
+			continue;
+		}
+		f->sb_late = 0;
+		L->files[out++] = *f;
+	}
+	L->nfiles = out;
+	return 0;
+}
+
 /* Pass 1: decide which files changed, and drop what changed or vanished files declared,
  * so that pass 2 sees datasets move between files without false duplicates. */
 static int classify(struct loader *L)
@@ -551,7 +610,7 @@ static int classify(struct loader *L)
 		    sqlite3_column_int64(get, 3) == mtime_ns(&f->sb) &&
 		    sqlite3_column_int64(get, 4) == (int64_t)f->sb.st_ino) {
 			f->state = F_UNCHANGED;
-		} else if (read_file(f, L->diags, L->err, &data, &len)) {
+		} else if (read_file(f, L->diags, L->err, &data, &len, NULL)) {
 			sqlite3_reset(get);
 			if (L->err->code)
 				return -1;
@@ -1808,7 +1867,8 @@ static void prepare_file(const struct catalog *c, struct file_entry *f, struct p
 	p->f = f;
 	st_diags_init(&p->diags, 0);
 	st_error_init(&p->err);
-	if (read_file(f, &p->diags, &p->err, &data, &len))
+	/* Only this worker touches f until the loading thread takes p. */
+	if (read_file(f, &p->diags, &p->err, &data, &len, f->sb_late ? &f->sb : NULL))
 		return;
 	if (len >= 2 && ((data[0] == 0xFF && data[1] == 0xFE) || (data[0] == 0xFE && data[1] == 0xFF))) {
 		st_diags_add(&p->diags, ST_SEV_ERROR, f->display, 0, 0,
@@ -2884,7 +2944,8 @@ int catalog_load(struct catalog *c, const char *const *paths, size_t npaths, uns
 		st_error_set(err, ST_E_SYSTEM, "cannot initialise libsodium");
 		goto out;
 	}
-	if (collect(&L, paths, npaths))
+	/* An empty catalog (checked again below) takes file sizes from the workers' fstat(). */
+	if (catalog_empty(&L, &L.stat_late) || collect(&L, paths, npaths))
 		goto out;
 	stats->files = L.nfiles;
 	/* A large page cache pays off only for loads; short reads start faster without. */
@@ -2916,7 +2977,8 @@ int catalog_load(struct catalog *c, const char *const *paths, size_t npaths, uns
 		}
 	}
 	/* Observed datasets (openlineage.c) step aside while descriptors load. */
-	if (prepare_all(&L) || next_gen(&L) || catalog_ol_unsync(c, err) || classify(&L))
+	if (prepare_all(&L) || next_gen(&L) || catalog_ol_unsync(c, err) ||
+	    (!L.fresh && stat_late(&L)) || classify(&L))
 		goto out;
 	L.dbt = (struct catalog_dbt_ctx){c, L.db, L.gen, diags, err, stats, forget_for_dbt, &L,
 					 L.serial};
