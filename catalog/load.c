@@ -964,6 +964,30 @@ struct ftext {
 	char *owned;
 };
 
+/* The top-level keys that storing a document reads, each found once (root_keys()). */
+enum {
+	K_NAME,
+	K_VERSION,
+	K_KIND,
+	K_DESCRIPTION,
+	K_OWNER,
+	K_DOMAIN,
+	K_SYSTEM,
+	K_LOCATION,
+	K_FORMAT,
+	K_RETENTION,
+	K_SUBJECT,
+	K_COMPATIBILITY,
+	K_LINEAGE,
+	K_ERASURE,
+	K_TAGS,
+	K_OPENLINEAGE,
+	K_FIELDS,
+	K_COLUMNS,
+	K_RELATED,
+	K_NKEYS
+};
+
 /* One document, written in a single pass: the dataset row, then each field while it is
  * checked. Rows of a document with problems may be written too; the load as a whole is
  * rolled back when any error was found, so they never become visible. */
@@ -980,6 +1004,7 @@ struct docctx {
 	int fts_lost;        /* it did not fit */
 	struct scrub_memo *memo; /* the worker's scrubbing of the document's texts */
 	size_t nmemo, imemo;     /* imemo: the next one asked for */
+	const struct catalog_ynode *k[K_NKEYS]; /* root_keys(): the document's top-level values */
 };
 
 /* Binds len bytes of free text (NULL: SQL NULL) after the catalog's scrubber; a text that
@@ -1389,11 +1414,11 @@ static int has_field(struct docctx *d, const char *path)
 }
 
 /* Checks that need the fields written: subject and erasure refer to real fields. */
-static int check_subject(struct docctx *d, const struct catalog_ynode *root)
+static int check_subject(struct docctx *d)
 {
 	struct loader *L = d->L;
-	const struct catalog_ynode *subject = catalog_ymap_get(root, "subject");
-	const struct catalog_ynode *erasure = catalog_ymap_get(root, "erasure");
+	const struct catalog_ynode *subject = d->k[K_SUBJECT];
+	const struct catalog_ynode *erasure = d->k[K_ERASURE];
 	const struct catalog_ynode *match = catalog_ymap_get(erasure, "match");
 	const struct catalog_ynode *cols = catalog_ymap_get(erasure, "columns");
 	const char *action = sval(catalog_ymap_get(erasure, "action"));
@@ -1434,13 +1459,13 @@ static int check_subject(struct docctx *d, const struct catalog_ynode *root)
 }
 
 /* Checks on the document's shape that the schema cannot express. */
-static int check_shape(struct docctx *d, const struct catalog_ynode *root)
+static int check_shape(struct docctx *d)
 {
 	struct loader *L = d->L;
-	const char *kind = sval(catalog_ymap_get(root, "kind"));
-	const struct catalog_ynode *fields = catalog_ymap_get(root, "fields");
-	const struct catalog_ynode *columns = catalog_ymap_get(root, "columns");
-	const struct catalog_ynode *related = catalog_ymap_get(root, "related");
+	const char *kind = sval(d->k[K_KIND]);
+	const struct catalog_ynode *fields = d->k[K_FIELDS];
+	const struct catalog_ynode *columns = d->k[K_COLUMNS];
+	const struct catalog_ynode *related = d->k[K_RELATED];
 
 	if (fields && columns &&
 	    diag(L, ST_SEV_ERROR, d->file, columns,
@@ -1484,12 +1509,12 @@ static int store_dataset(struct docctx *d, const struct catalog_ynode *root, int
 {
 	struct loader *L = d->L;
 	sqlite3_stmt *st = L->st[S_DS_INS];
-	const struct catalog_ynode *tags = catalog_ymap_get(root, "tags");
-	const struct catalog_ynode *lineage = catalog_ymap_get(root, "lineage");
-	const struct catalog_ynode *erasure = catalog_ymap_get(root, "erasure");
-	const struct catalog_ynode *ol = catalog_ymap_get(root, "openlineage");
-	const char *compat = sval(catalog_ymap_get(root, "compatibility"));
-	char *desc = trimmed(sval(catalog_ymap_get(root, "description")));
+	const struct catalog_ynode *tags = d->k[K_TAGS];
+	const struct catalog_ynode *lineage = d->k[K_LINEAGE];
+	const struct catalog_ynode *erasure = d->k[K_ERASURE];
+	const struct catalog_ynode *ol = d->k[K_OPENLINEAGE];
+	const char *compat = sval(d->k[K_COMPATIBILITY]);
+	char *desc = trimmed(sval(d->k[K_DESCRIPTION]));
 	char *erasure_json = NULL;
 	struct st_buf tagbuf;
 	size_t id_at = 0;
@@ -1511,7 +1536,7 @@ static int store_dataset(struct docctx *d, const struct catalog_ynode *root, int
 	}
 	bind_text(st, 1, d->name);
 	sqlite3_bind_int64(st, 2, version);
-	bind_text(st, 3, sval(catalog_ymap_get(root, "kind")));
+	bind_text(st, 3, sval(d->k[K_KIND]));
 	if (L->fts_inline) { /* the row's id, known once the row is written, then its name */
 		int64_t id = 0;
 
@@ -1522,15 +1547,15 @@ static int store_dataset(struct docctx *d, const struct catalog_ynode *root, int
 		fts_text(L, d->name, d->name ? strlen(d->name) : 0);
 	}
 	if (bind_free_text(d, st, 4, L->fts_inline, desc, desc ? strlen(desc) : 0,
-			   catalog_ymap_get(root, "description"), "the description"))
+			   d->k[K_DESCRIPTION], "the description"))
 		goto out;
-	bind_text(st, 5, sval(catalog_ymap_get(root, "owner")));
-	bind_text(st, 6, sval(catalog_ymap_get(root, "domain")));
-	bind_text(st, 7, sval(catalog_ymap_get(root, "system")));
-	bind_text(st, 8, sval(catalog_ymap_get(root, "location")));
-	bind_text(st, 9, sval(catalog_ymap_get(root, "format")));
-	bind_text(st, 10, sval(catalog_ymap_get(root, "retention")));
-	bind_text(st, 11, sval(catalog_ymap_get(root, "subject")));
+	bind_text(st, 5, sval(d->k[K_OWNER]));
+	bind_text(st, 6, sval(d->k[K_DOMAIN]));
+	bind_text(st, 7, sval(d->k[K_SYSTEM]));
+	bind_text(st, 8, sval(d->k[K_LOCATION]));
+	bind_text(st, 9, sval(d->k[K_FORMAT]));
+	bind_text(st, 10, sval(d->k[K_RETENTION]));
+	bind_text(st, 11, sval(d->k[K_SUBJECT]));
 	bind_text(st, 12, compat ? compat : "backward");
 	bind_text(st, 13, sval(catalog_ymap_get(lineage, "job")));
 	bind_text(st, 14, erasure_json);
@@ -1548,7 +1573,7 @@ static int store_dataset(struct docctx *d, const struct catalog_ynode *root, int
 	if (!L->fts_inline && touch(L, d->name))
 		goto out;
 	if (L->fts_inline) { /* the search row but its fields, which load_doc() adds */
-		const char *owner = sval(catalog_ymap_get(root, "owner"));
+		const char *owner = sval(d->k[K_OWNER]);
 
 		if (!L->fts_lost)
 			memcpy(L->fts_rows.p + id_at, &d->dataset_id, sizeof(d->dataset_id));
@@ -1582,14 +1607,13 @@ out:
 	return ret;
 }
 
-static int store_links(struct docctx *d, const struct catalog_ynode *root)
+static int store_links(struct docctx *d)
 {
 	struct loader *L = d->L;
-	const struct catalog_ynode *up = catalog_ymap_get(catalog_ymap_get(root, "lineage"),
-							  "upstream");
-	const struct catalog_ynode *related = catalog_ymap_get(root, "related");
+	const struct catalog_ynode *up = catalog_ymap_get(d->k[K_LINEAGE], "upstream");
+	const struct catalog_ynode *related = d->k[K_RELATED];
 
-	if (strcmp(sval(catalog_ymap_get(root, "kind")), "term"))
+	if (strcmp(sval(d->k[K_KIND]), "term"))
 		related = NULL; /* reported by check_shape() */
 	for (size_t i = 0; up && i < up->n; i++) {
 		struct catalog_rowbatch *b = &L->edges;
@@ -1633,13 +1657,13 @@ static int store_doc(struct docctx *d, const struct catalog_ynode *root, int64_t
 		     int64_t version, int64_t npii)
 {
 	struct loader *L = d->L;
-	const struct catalog_ynode *fields = catalog_ymap_get(root, "fields");
+	const struct catalog_ynode *fields = d->k[K_FIELDS];
 
 	if (!fields)
-		fields = catalog_ymap_get(root, "columns");
-	if (check_shape(d, root) || store_dataset(d, root, file_id, version, npii) ||
-	    store_links(d, root) || (fields && walk_fields(d, fields, 0)) ||
-	    check_subject(d, root) ||
+		fields = d->k[K_COLUMNS];
+	if (check_shape(d) || store_dataset(d, root, file_id, version, npii) ||
+	    store_links(d) || (fields && walk_fields(d, fields, 0)) ||
+	    check_subject(d) ||
 	    catalog_detect_store(L->db, d->dataset_id, d->name, root, d->file, L->diags, L->err))
 		return -1;
 	if (L->fts_inline) { /* group_concat() of no fields is NULL */
@@ -1692,6 +1716,53 @@ static int duplicate(struct loader *L, const char *file, const struct catalog_yn
 
 /* ext: catalog_dbt_is_extension() of its root; npii: count_pii() of its fields; memo: the
  * scrubbing of its texts (pre_scrub()); all found by the parse worker. */
+/* The values of root's top-level keys in enum K_*, what catalog_ymap_get() would give for
+ * each (the first of a key written twice; NULL when absent or root is not a mapping), found
+ * in one pass over root instead of a search per key. */
+static void root_keys(const struct catalog_ynode *root, const struct catalog_ynode **k)
+{
+	static const struct {
+		const char *s;
+		size_t len;
+	} names[K_NKEYS] = {
+		[K_NAME] = {"name", sizeof("name") - 1},
+		[K_VERSION] = {"version", sizeof("version") - 1},
+		[K_KIND] = {"kind", sizeof("kind") - 1},
+		[K_DESCRIPTION] = {"description", sizeof("description") - 1},
+		[K_OWNER] = {"owner", sizeof("owner") - 1},
+		[K_DOMAIN] = {"domain", sizeof("domain") - 1},
+		[K_SYSTEM] = {"system", sizeof("system") - 1},
+		[K_LOCATION] = {"location", sizeof("location") - 1},
+		[K_FORMAT] = {"format", sizeof("format") - 1},
+		[K_RETENTION] = {"retention", sizeof("retention") - 1},
+		[K_SUBJECT] = {"subject", sizeof("subject") - 1},
+		[K_COMPATIBILITY] = {"compatibility", sizeof("compatibility") - 1},
+		[K_LINEAGE] = {"lineage", sizeof("lineage") - 1},
+		[K_ERASURE] = {"erasure", sizeof("erasure") - 1},
+		[K_TAGS] = {"tags", sizeof("tags") - 1},
+		[K_OPENLINEAGE] = {"openlineage", sizeof("openlineage") - 1},
+		[K_FIELDS] = {"fields", sizeof("fields") - 1},
+		[K_COLUMNS] = {"columns", sizeof("columns") - 1},
+		[K_RELATED] = {"related", sizeof("related") - 1},
+	};
+
+	memset(k, 0, K_NKEYS * sizeof(*k));
+	if (!root || root->type != CATALOG_Y_MAP)
+		return;
+	for (size_t i = 0; i < root->n; i++) {
+		const struct catalog_ynode *key = root->kids[2 * i];
+
+		if (key->type != CATALOG_Y_SCALAR || !key->len)
+			continue;
+		for (int j = 0; j < K_NKEYS; j++)
+			if (names[j].len == key->len && names[j].s[0] == key->value[0] && !k[j] &&
+			    !memcmp(names[j].s, key->value, key->len)) {
+				k[j] = root->kids[2 * i + 1];
+				break;
+			}
+	}
+}
+
 static int load_doc(struct loader *L, const char *file, int64_t file_id,
 		    const struct catalog_ydoc *doc, int ext, int64_t npii, struct scrub_memo *memo,
 		    size_t nmemo)
@@ -1714,8 +1785,9 @@ static int load_doc(struct loader *L, const char *file, int64_t file_id,
 	d.file = file;
 	d.memo = memo;
 	d.nmemo = nmemo;
-	d.name = sval(catalog_ymap_get(root, "name"));
-	vnode = catalog_ymap_get(root, "version");
+	root_keys(root, d.k);
+	d.name = sval(d.k[K_NAME]);
+	vnode = d.k[K_VERSION];
 	if (vnode)
 		version = strtoll(vnode->value, NULL, 10);
 	r = duplicate(L, file, root, d.name, version);
