@@ -46,10 +46,11 @@ enum { F_NEW, F_CHANGED, F_UNCHANGED };
 struct file_entry {
 	char *display; /* as the user named it */
 	char *abs;     /* realpath */
-	struct stat sb;
+	struct stat sb; /* sb_late: filled by the fstat() that reads it (or by stat_late()) */
 	int64_t id;
 	int state;
-	int dbt; /* a dbt manifest: catalog/dbt.c reads it */
+	int dbt;     /* a dbt manifest: catalog/dbt.c reads it */
+	int sb_late; /* the walk knew it a regular file from readdir() and did not stat it */
 };
 
 struct root {
@@ -66,6 +67,7 @@ struct loader {
 	int64_t gen;
 	int forgot; /* some file's datasets were dropped (changed or removed files) */
 	int fresh;  /* into an empty catalog: no foreign key checks, indexes built after */
+	int stat_late; /* the catalog looked empty before the walk: see file_entry.sb_late */
 	int journal; /* fresh: the load runs with a rollback journal (fresh_journal()) */
 	/* A fresh load without dbt input keeps each dataset's search row as it stores the
 	 * dataset (fts_inline), in fts_rows, and search_rows() writes them in one go (search
@@ -243,7 +245,7 @@ static int has_yaml_ext(const char *name)
 
 /* Adds a file; real is its real path when the caller knows it (NULL: resolved here). */
 static int add_file(struct loader *L, const char *display, const char *real,
-		    const struct stat *sb)
+		    const struct stat *sb, int sb_late)
 {
 	struct file_entry *f;
 	char *abs = real ? NULL : realpath(display, NULL);
@@ -261,15 +263,22 @@ static int add_file(struct loader *L, const char *display, const char *real,
 	f->abs = st_strdup(real ? real : abs);
 	free(abs);
 	f->sb = *sb;
+	f->sb_late = sb_late;
 	L->nfiles++;
 	if (!f->display || !f->abs)
 		return oom(L);
 	return 0;
 }
 
+/* A directory entry: its name, and whether readdir() called it a regular file. */
+struct dname {
+	char *name;
+	int reg;
+};
+
 static int cmp_names(const void *a, const void *b)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	return strcmp(((const struct dname *)a)->name, ((const struct dname *)b)->name);
 }
 
 /* dir/name into b (no slash doubled after dir), without printf: a walk of 10k files made
@@ -302,7 +311,7 @@ static int real_child(struct st_buf *real, const char *real_dir, const char *nam
 static int walk_dir(struct loader *L, const char *dir, const char *real_dir, int depth,
 		    int dbt_only)
 {
-	char **names = NULL;
+	struct dname *names = NULL;
 	size_t n = 0, cap = 0;
 	struct dirent *de;
 	int ret = -1;
@@ -318,46 +327,60 @@ static int walk_dir(struct loader *L, const char *dir, const char *real_dir, int
 		if (de->d_name[0] == '.')
 			continue; /* ., .., and hidden entries such as .git */
 		if (st_grow(&names, &cap, n + 1, sizeof(*names)) ||
-		    !(names[n] = st_strdup(de->d_name))) {
+		    !(names[n].name = st_strdup(de->d_name))) {
 			oom(L);
 			goto out;
 		}
-		n++;
+		names[n++].reg = de->d_type == DT_REG;
 	}
 	if (n > 1) /* qsort(NULL, 0) is undefined */
 		qsort(names, n, sizeof(*names), cmp_names);
 	int project = !dbt_only && catalog_dbt_is_project(dir);
 	/* Entries are stat()ed by name in the open directory, not by a path walked again. */
 	for (size_t i = 0; i < n; i++) {
+		const char *name = names[i].name;
 		struct st_buf path, real;
 		struct stat lsb, sb;
 		int r = 0;
 
 		st_buf_init(&path, PATH_MAX);
 		st_buf_init(&real, PATH_MAX);
-		if (join_path(&path, dir, names[i])) {
+		if (join_path(&path, dir, name)) {
 			st_buf_release(&path);
-			if (strlen(dir) + strlen(names[i]) + 2 <= PATH_MAX)
+			if (strlen(dir) + strlen(name) + 2 <= PATH_MAX)
 				r = st_error_oom(L->err); /* it fits: the allocation failed */
 			else
 				r = diag(L, ST_SEV_ERROR, dir, NULL, "path too long under this directory");
-		} else if (fstatat(dirfd(d), names[i], &lsb, AT_SYMLINK_NOFOLLOW) ||
-			   (S_ISLNK(lsb.st_mode) ? fstatat(dirfd(d), names[i], &sb, 0)
+		} else if (L->stat_late && names[i].reg) {
+			/* A regular file, as readdir() said: the worker's fstat() gives its size,
+			 * time and inode (stat_late() when the load is not a fresh one). */
+			memset(&sb, 0, sizeof(sb));
+			sb.st_mode = S_IFREG;
+			if (real_dir && real_child(&real, real_dir, name) < 0)
+				r = st_error_oom(L->err);
+			else if (has_yaml_ext(name) && !dbt_only &&
+				 !(project && catalog_dbt_own(name, 0)))
+				r = add_file(L, path.p, real.len ? real.p : NULL, &sb, 1);
+			else if (catalog_dbt_sniff(path.p, name) &&
+				 !(r = add_file(L, path.p, real.len ? real.p : NULL, &sb, 1)))
+				L->files[L->nfiles - 1].dbt = 1;
+		} else if (fstatat(dirfd(d), name, &lsb, AT_SYMLINK_NOFOLLOW) ||
+			   (S_ISLNK(lsb.st_mode) ? fstatat(dirfd(d), name, &sb, 0)
 						 : (sb = lsb, 0))) {
 			r = diag(L, ST_SEV_ERROR, path.p, NULL, "cannot read: %s", strerror(errno));
 		} else if (real_dir && !S_ISLNK(lsb.st_mode) &&
-			   real_child(&real, real_dir, names[i]) < 0) {
+			   real_child(&real, real_dir, name) < 0) {
 			r = st_error_oom(L->err);
 		} else if (S_ISDIR(sb.st_mode)) {
 			/* Symlinked directories are not followed, so the walk cannot loop. */
 			if (!S_ISLNK(lsb.st_mode))
 				r = walk_dir(L, path.p, real.len ? real.p : NULL, depth + 1,
-					     dbt_only || (project && catalog_dbt_own(names[i], 1)));
-		} else if (S_ISREG(sb.st_mode) && has_yaml_ext(names[i]) && !dbt_only &&
-			   !(project && catalog_dbt_own(names[i], 0))) {
-			r = add_file(L, path.p, real.len ? real.p : NULL, &sb);
-		} else if (S_ISREG(sb.st_mode) && catalog_dbt_sniff(path.p, names[i])) {
-			if (!(r = add_file(L, path.p, real.len ? real.p : NULL, &sb)))
+					     dbt_only || (project && catalog_dbt_own(name, 1)));
+		} else if (S_ISREG(sb.st_mode) && has_yaml_ext(name) && !dbt_only &&
+			   !(project && catalog_dbt_own(name, 0))) {
+			r = add_file(L, path.p, real.len ? real.p : NULL, &sb, 0);
+		} else if (S_ISREG(sb.st_mode) && catalog_dbt_sniff(path.p, name)) {
+			if (!(r = add_file(L, path.p, real.len ? real.p : NULL, &sb, 0)))
 				L->files[L->nfiles - 1].dbt = 1;
 		}
 		st_buf_release(&path);
@@ -367,7 +390,9 @@ static int walk_dir(struct loader *L, const char *dir, const char *real_dir, int
 	}
 	ret = 0;
 out:
-	st_free_strv(names, n);
+	for (size_t i = 0; i < n; i++)
+		st_free(names[i].name);
+	st_free(names);
 	closedir(d);
 	return ret;
 }
@@ -402,7 +427,7 @@ static int collect(struct loader *L, const char *const *paths, size_t npaths)
 			return oom(L);
 		L->nroots++;
 		if (r->is_dir ? walk_dir(L, paths[i], r->abs, 0, 0)
-			      : add_file(L, paths[i], NULL, &sb))
+			      : add_file(L, paths[i], NULL, &sb, 0))
 			return -1;
 		if (!r->is_dir && catalog_dbt_is_json(paths[i]))
 			L->files[L->nfiles - 1].dbt = 1;
@@ -441,7 +466,7 @@ static int under_roots(const struct loader *L, const char *abs)
 /* Reads a whole file into a new buffer of at most MAX_FILE_SIZE bytes. Returns 0, or -1
  * after adding a diagnostic to diags (or setting err on out of memory). Thread-safe. */
 static int read_file(const struct file_entry *f, struct st_diags *diags, struct st_error *err,
-		     unsigned char **out, size_t *len)
+		     unsigned char **out, size_t *len, struct stat *sbp)
 {
 	unsigned char *p = NULL;
 	const char *why;
@@ -472,6 +497,8 @@ static int read_file(const struct file_entry *f, struct st_diags *diags, struct 
 	close(fd);
 	*out = p;
 	*len = (size_t)sb.st_size;
+	if (sbp)
+		*sbp = sb;
 	return 0;
 fail:
 	if (fd >= 0)
@@ -517,6 +544,38 @@ static int forget_file(struct loader *L, int64_t file_id, int drop_row)
 	return 0;
 }
 
+/* For a load that is not a fresh one, which compares them with the file list: the size,
+ * time and inode of the files the walk did not stat(). A file that is gone is reported and
+ * left out, as the walk would have. Returns 0 or -1. */
+static int stat_late(struct loader *L)
+{
+	size_t out = 0;
+
+	for (size_t i = 0; i < L->nfiles; i++) {
+		struct file_entry *f = &L->files[i];
+
+		if (f->sb_late && !f->dbt && stat(f->display, &f->sb)) {
+			int r = diag(L, ST_SEV_ERROR, f->display, NULL, "cannot read: %s",
+				     strerror(errno));
+
+			st_free(f->abs);
+			st_free(f->display);
+			L->stats->files--;
+			if (r) { /* keep the list whole for the cleanup */
+				for (size_t j = i + 1; j < L->nfiles; j++)
+					L->files[out++] = L->files[j];
+				L->nfiles = out;
+				return -1;
+			}
+			continue;
+		}
+		f->sb_late = 0;
+		L->files[out++] = *f;
+	}
+	L->nfiles = out;
+	return 0;
+}
+
 /* Pass 1: decide which files changed, and drop what changed or vanished files declared,
  * so that pass 2 sees datasets move between files without false duplicates. */
 static int classify(struct loader *L)
@@ -551,7 +610,7 @@ static int classify(struct loader *L)
 		    sqlite3_column_int64(get, 3) == mtime_ns(&f->sb) &&
 		    sqlite3_column_int64(get, 4) == (int64_t)f->sb.st_ino) {
 			f->state = F_UNCHANGED;
-		} else if (read_file(f, L->diags, L->err, &data, &len)) {
+		} else if (read_file(f, L->diags, L->err, &data, &len, NULL)) {
 			sqlite3_reset(get);
 			if (L->err->code)
 				return -1;
@@ -905,6 +964,30 @@ struct ftext {
 	char *owned;
 };
 
+/* The top-level keys that storing a document reads, each found once (root_keys()). */
+enum {
+	K_NAME,
+	K_VERSION,
+	K_KIND,
+	K_DESCRIPTION,
+	K_OWNER,
+	K_DOMAIN,
+	K_SYSTEM,
+	K_LOCATION,
+	K_FORMAT,
+	K_RETENTION,
+	K_SUBJECT,
+	K_COMPATIBILITY,
+	K_LINEAGE,
+	K_ERASURE,
+	K_TAGS,
+	K_OPENLINEAGE,
+	K_FIELDS,
+	K_COLUMNS,
+	K_RELATED,
+	K_NKEYS
+};
+
 /* One document, written in a single pass: the dataset row, then each field while it is
  * checked. Rows of a document with problems may be written too; the load as a whole is
  * rolled back when any error was found, so they never become visible. */
@@ -921,6 +1004,7 @@ struct docctx {
 	int fts_lost;        /* it did not fit */
 	struct scrub_memo *memo; /* the worker's scrubbing of the document's texts */
 	size_t nmemo, imemo;     /* imemo: the next one asked for */
+	const struct catalog_ynode *k[K_NKEYS]; /* root_keys(): the document's top-level values */
 };
 
 /* Binds len bytes of free text (NULL: SQL NULL) after the catalog's scrubber; a text that
@@ -1330,11 +1414,11 @@ static int has_field(struct docctx *d, const char *path)
 }
 
 /* Checks that need the fields written: subject and erasure refer to real fields. */
-static int check_subject(struct docctx *d, const struct catalog_ynode *root)
+static int check_subject(struct docctx *d)
 {
 	struct loader *L = d->L;
-	const struct catalog_ynode *subject = catalog_ymap_get(root, "subject");
-	const struct catalog_ynode *erasure = catalog_ymap_get(root, "erasure");
+	const struct catalog_ynode *subject = d->k[K_SUBJECT];
+	const struct catalog_ynode *erasure = d->k[K_ERASURE];
 	const struct catalog_ynode *match = catalog_ymap_get(erasure, "match");
 	const struct catalog_ynode *cols = catalog_ymap_get(erasure, "columns");
 	const char *action = sval(catalog_ymap_get(erasure, "action"));
@@ -1375,13 +1459,13 @@ static int check_subject(struct docctx *d, const struct catalog_ynode *root)
 }
 
 /* Checks on the document's shape that the schema cannot express. */
-static int check_shape(struct docctx *d, const struct catalog_ynode *root)
+static int check_shape(struct docctx *d)
 {
 	struct loader *L = d->L;
-	const char *kind = sval(catalog_ymap_get(root, "kind"));
-	const struct catalog_ynode *fields = catalog_ymap_get(root, "fields");
-	const struct catalog_ynode *columns = catalog_ymap_get(root, "columns");
-	const struct catalog_ynode *related = catalog_ymap_get(root, "related");
+	const char *kind = sval(d->k[K_KIND]);
+	const struct catalog_ynode *fields = d->k[K_FIELDS];
+	const struct catalog_ynode *columns = d->k[K_COLUMNS];
+	const struct catalog_ynode *related = d->k[K_RELATED];
 
 	if (fields && columns &&
 	    diag(L, ST_SEV_ERROR, d->file, columns,
@@ -1425,12 +1509,12 @@ static int store_dataset(struct docctx *d, const struct catalog_ynode *root, int
 {
 	struct loader *L = d->L;
 	sqlite3_stmt *st = L->st[S_DS_INS];
-	const struct catalog_ynode *tags = catalog_ymap_get(root, "tags");
-	const struct catalog_ynode *lineage = catalog_ymap_get(root, "lineage");
-	const struct catalog_ynode *erasure = catalog_ymap_get(root, "erasure");
-	const struct catalog_ynode *ol = catalog_ymap_get(root, "openlineage");
-	const char *compat = sval(catalog_ymap_get(root, "compatibility"));
-	char *desc = trimmed(sval(catalog_ymap_get(root, "description")));
+	const struct catalog_ynode *tags = d->k[K_TAGS];
+	const struct catalog_ynode *lineage = d->k[K_LINEAGE];
+	const struct catalog_ynode *erasure = d->k[K_ERASURE];
+	const struct catalog_ynode *ol = d->k[K_OPENLINEAGE];
+	const char *compat = sval(d->k[K_COMPATIBILITY]);
+	char *desc = trimmed(sval(d->k[K_DESCRIPTION]));
 	char *erasure_json = NULL;
 	struct st_buf tagbuf;
 	size_t id_at = 0;
@@ -1452,7 +1536,7 @@ static int store_dataset(struct docctx *d, const struct catalog_ynode *root, int
 	}
 	bind_text(st, 1, d->name);
 	sqlite3_bind_int64(st, 2, version);
-	bind_text(st, 3, sval(catalog_ymap_get(root, "kind")));
+	bind_text(st, 3, sval(d->k[K_KIND]));
 	if (L->fts_inline) { /* the row's id, known once the row is written, then its name */
 		int64_t id = 0;
 
@@ -1463,15 +1547,15 @@ static int store_dataset(struct docctx *d, const struct catalog_ynode *root, int
 		fts_text(L, d->name, d->name ? strlen(d->name) : 0);
 	}
 	if (bind_free_text(d, st, 4, L->fts_inline, desc, desc ? strlen(desc) : 0,
-			   catalog_ymap_get(root, "description"), "the description"))
+			   d->k[K_DESCRIPTION], "the description"))
 		goto out;
-	bind_text(st, 5, sval(catalog_ymap_get(root, "owner")));
-	bind_text(st, 6, sval(catalog_ymap_get(root, "domain")));
-	bind_text(st, 7, sval(catalog_ymap_get(root, "system")));
-	bind_text(st, 8, sval(catalog_ymap_get(root, "location")));
-	bind_text(st, 9, sval(catalog_ymap_get(root, "format")));
-	bind_text(st, 10, sval(catalog_ymap_get(root, "retention")));
-	bind_text(st, 11, sval(catalog_ymap_get(root, "subject")));
+	bind_text(st, 5, sval(d->k[K_OWNER]));
+	bind_text(st, 6, sval(d->k[K_DOMAIN]));
+	bind_text(st, 7, sval(d->k[K_SYSTEM]));
+	bind_text(st, 8, sval(d->k[K_LOCATION]));
+	bind_text(st, 9, sval(d->k[K_FORMAT]));
+	bind_text(st, 10, sval(d->k[K_RETENTION]));
+	bind_text(st, 11, sval(d->k[K_SUBJECT]));
 	bind_text(st, 12, compat ? compat : "backward");
 	bind_text(st, 13, sval(catalog_ymap_get(lineage, "job")));
 	bind_text(st, 14, erasure_json);
@@ -1489,7 +1573,7 @@ static int store_dataset(struct docctx *d, const struct catalog_ynode *root, int
 	if (!L->fts_inline && touch(L, d->name))
 		goto out;
 	if (L->fts_inline) { /* the search row but its fields, which load_doc() adds */
-		const char *owner = sval(catalog_ymap_get(root, "owner"));
+		const char *owner = sval(d->k[K_OWNER]);
 
 		if (!L->fts_lost)
 			memcpy(L->fts_rows.p + id_at, &d->dataset_id, sizeof(d->dataset_id));
@@ -1523,14 +1607,13 @@ out:
 	return ret;
 }
 
-static int store_links(struct docctx *d, const struct catalog_ynode *root)
+static int store_links(struct docctx *d)
 {
 	struct loader *L = d->L;
-	const struct catalog_ynode *up = catalog_ymap_get(catalog_ymap_get(root, "lineage"),
-							  "upstream");
-	const struct catalog_ynode *related = catalog_ymap_get(root, "related");
+	const struct catalog_ynode *up = catalog_ymap_get(d->k[K_LINEAGE], "upstream");
+	const struct catalog_ynode *related = d->k[K_RELATED];
 
-	if (strcmp(sval(catalog_ymap_get(root, "kind")), "term"))
+	if (strcmp(sval(d->k[K_KIND]), "term"))
 		related = NULL; /* reported by check_shape() */
 	for (size_t i = 0; up && i < up->n; i++) {
 		struct catalog_rowbatch *b = &L->edges;
@@ -1574,13 +1657,13 @@ static int store_doc(struct docctx *d, const struct catalog_ynode *root, int64_t
 		     int64_t version, int64_t npii)
 {
 	struct loader *L = d->L;
-	const struct catalog_ynode *fields = catalog_ymap_get(root, "fields");
+	const struct catalog_ynode *fields = d->k[K_FIELDS];
 
 	if (!fields)
-		fields = catalog_ymap_get(root, "columns");
-	if (check_shape(d, root) || store_dataset(d, root, file_id, version, npii) ||
-	    store_links(d, root) || (fields && walk_fields(d, fields, 0)) ||
-	    check_subject(d, root) ||
+		fields = d->k[K_COLUMNS];
+	if (check_shape(d) || store_dataset(d, root, file_id, version, npii) ||
+	    store_links(d) || (fields && walk_fields(d, fields, 0)) ||
+	    check_subject(d) ||
 	    catalog_detect_store(L->db, d->dataset_id, d->name, root, d->file, L->diags, L->err))
 		return -1;
 	if (L->fts_inline) { /* group_concat() of no fields is NULL */
@@ -1633,6 +1716,53 @@ static int duplicate(struct loader *L, const char *file, const struct catalog_yn
 
 /* ext: catalog_dbt_is_extension() of its root; npii: count_pii() of its fields; memo: the
  * scrubbing of its texts (pre_scrub()); all found by the parse worker. */
+/* The values of root's top-level keys in enum K_*, what catalog_ymap_get() would give for
+ * each (the first of a key written twice; NULL when absent or root is not a mapping), found
+ * in one pass over root instead of a search per key. */
+static void root_keys(const struct catalog_ynode *root, const struct catalog_ynode **k)
+{
+	static const struct {
+		const char *s;
+		size_t len;
+	} names[K_NKEYS] = {
+		[K_NAME] = {"name", sizeof("name") - 1},
+		[K_VERSION] = {"version", sizeof("version") - 1},
+		[K_KIND] = {"kind", sizeof("kind") - 1},
+		[K_DESCRIPTION] = {"description", sizeof("description") - 1},
+		[K_OWNER] = {"owner", sizeof("owner") - 1},
+		[K_DOMAIN] = {"domain", sizeof("domain") - 1},
+		[K_SYSTEM] = {"system", sizeof("system") - 1},
+		[K_LOCATION] = {"location", sizeof("location") - 1},
+		[K_FORMAT] = {"format", sizeof("format") - 1},
+		[K_RETENTION] = {"retention", sizeof("retention") - 1},
+		[K_SUBJECT] = {"subject", sizeof("subject") - 1},
+		[K_COMPATIBILITY] = {"compatibility", sizeof("compatibility") - 1},
+		[K_LINEAGE] = {"lineage", sizeof("lineage") - 1},
+		[K_ERASURE] = {"erasure", sizeof("erasure") - 1},
+		[K_TAGS] = {"tags", sizeof("tags") - 1},
+		[K_OPENLINEAGE] = {"openlineage", sizeof("openlineage") - 1},
+		[K_FIELDS] = {"fields", sizeof("fields") - 1},
+		[K_COLUMNS] = {"columns", sizeof("columns") - 1},
+		[K_RELATED] = {"related", sizeof("related") - 1},
+	};
+
+	memset(k, 0, K_NKEYS * sizeof(*k));
+	if (!root || root->type != CATALOG_Y_MAP)
+		return;
+	for (size_t i = 0; i < root->n; i++) {
+		const struct catalog_ynode *key = root->kids[2 * i];
+
+		if (key->type != CATALOG_Y_SCALAR || !key->len)
+			continue;
+		for (int j = 0; j < K_NKEYS; j++)
+			if (names[j].len == key->len && names[j].s[0] == key->value[0] && !k[j] &&
+			    !memcmp(names[j].s, key->value, key->len)) {
+				k[j] = root->kids[2 * i + 1];
+				break;
+			}
+	}
+}
+
 static int load_doc(struct loader *L, const char *file, int64_t file_id,
 		    const struct catalog_ydoc *doc, int ext, int64_t npii, struct scrub_memo *memo,
 		    size_t nmemo)
@@ -1655,8 +1785,9 @@ static int load_doc(struct loader *L, const char *file, int64_t file_id,
 	d.file = file;
 	d.memo = memo;
 	d.nmemo = nmemo;
-	d.name = sval(catalog_ymap_get(root, "name"));
-	vnode = catalog_ymap_get(root, "version");
+	root_keys(root, d.k);
+	d.name = sval(d.k[K_NAME]);
+	vnode = d.k[K_VERSION];
 	if (vnode)
 		version = strtoll(vnode->value, NULL, 10);
 	r = duplicate(L, file, root, d.name, version);
@@ -1808,7 +1939,8 @@ static void prepare_file(const struct catalog *c, struct file_entry *f, struct p
 	p->f = f;
 	st_diags_init(&p->diags, 0);
 	st_error_init(&p->err);
-	if (read_file(f, &p->diags, &p->err, &data, &len))
+	/* Only this worker touches f until the loading thread takes p. */
+	if (read_file(f, &p->diags, &p->err, &data, &len, f->sb_late ? &f->sb : NULL))
 		return;
 	if (len >= 2 && ((data[0] == 0xFF && data[1] == 0xFE) || (data[0] == 0xFE && data[1] == 0xFF))) {
 		st_diags_add(&p->diags, ST_SEV_ERROR, f->display, 0, 0,
@@ -2884,7 +3016,8 @@ int catalog_load(struct catalog *c, const char *const *paths, size_t npaths, uns
 		st_error_set(err, ST_E_SYSTEM, "cannot initialise libsodium");
 		goto out;
 	}
-	if (collect(&L, paths, npaths))
+	/* An empty catalog (checked again below) takes file sizes from the workers' fstat(). */
+	if (catalog_empty(&L, &L.stat_late) || collect(&L, paths, npaths))
 		goto out;
 	stats->files = L.nfiles;
 	/* A large page cache pays off only for loads; short reads start faster without. */
@@ -2916,7 +3049,8 @@ int catalog_load(struct catalog *c, const char *const *paths, size_t npaths, uns
 		}
 	}
 	/* Observed datasets (openlineage.c) step aside while descriptors load. */
-	if (prepare_all(&L) || next_gen(&L) || catalog_ol_unsync(c, err) || classify(&L))
+	if (prepare_all(&L) || next_gen(&L) || catalog_ol_unsync(c, err) ||
+	    (!L.fresh && stat_late(&L)) || classify(&L))
 		goto out;
 	L.dbt = (struct catalog_dbt_ctx){c, L.db, L.gen, diags, err, stats, forget_for_dbt, &L,
 					 L.serial};

@@ -34,6 +34,12 @@ move_doc() {
 
 expect_exit 0 steward catalog load cat
 expect_stdout_line 'loaded 14 files: 14 new, 0 changed, 0 unchanged, 0 removed; 31 documents read'
+# A fresh load takes each file's size, time and inode from the fstat() that read it.
+for f in cat/events/search.yaml cat/prod/users.yaml; do
+	want=$(stat -c '%s %.9Y %i' "$f" | tr -d .)
+	got=$(sqlite3 "$DB" "SELECT size || ' ' || mtime_ns || ' ' || inode FROM files WHERE display = '$f'")
+	check "the file list has the size, mtime and inode of $f" [ "$got" = "$want" ]
+done
 
 # ---- a changed description ----
 edit cat/events/search.yaml 's/^description: A learner ran a search from the search bar\./description: A learner ran a quokka search from the search bar./'
