@@ -1515,14 +1515,24 @@ static inline int same_bytes(const char *a, const char *b, size_t n, size_t room
 	return !memcmp(a, b, n);
 }
 
+/* Whether plan p's short name is v[0, vlen), with room bytes readable from v. */
+static inline int plan_named(const struct plan *p, const char *v, size_t vlen, size_t room)
+{
+	/* short_key holds a name of up to 15 bytes; a longer one is compared whole */
+	return p->short_len == vlen && (vlen < sizeof(p->short_key)
+						? same_bytes(v, p->short_key, vlen, room)
+						: !memcmp(v, p->short_name, vlen));
+}
+
 /* The plan a pattern's record names, read from a '"label":"' in the line (where the last
  * record had it, else the first): the walk then checks that this is the record's own label
  * member. NULL when there is none that the fast path can take. */
 static const struct plan *fast_plan(struct fast *f)
 {
 	const struct pii_ingest *ing = f->w->ing;
-	size_t nk = ing->label_key_len, hint = f->w->label_hint, vlen;
+	size_t nk = ing->label_key_len, hint = f->w->label_hint, vlen, room;
 	const char *at, *v, *q;
+	unsigned slot;
 
 	if (!ing->pattern)
 		return &ing->plans[0];
@@ -1555,16 +1565,17 @@ static const struct plan *fast_plan(struct fast *f)
 	}
 	vlen = (size_t)(q - v);
 	f->label_at = (size_t)(v - 1 - f->line);
-	for (size_t k = 0; k < ing->nplans; k++) {
-		const struct plan *p = &ing->plans[k];
-
-		/* short_key holds a name of up to 15 bytes; a longer one is compared whole */
-		if (p->short_len == vlen &&
-		    (vlen < sizeof(p->short_key)
-			     ? same_bytes(v, p->short_key, vlen, f->len - (size_t)(v - f->line))
-			     : !memcmp(v, p->short_name, vlen)))
-			return p;
-	}
+	room = f->len - (size_t)(v - f->line);
+	/* The one plan whose short name falls in this slot, if only one does: no loop whose
+	 * exit hangs on the record's type. */
+	slot = ing->plan_slot[ing_plan_slot(v, vlen)];
+	if (slot != ING_SLOT_MANY)
+		return slot && plan_named(&ing->plans[slot - 1], v, vlen, room)
+			       ? &ing->plans[slot - 1]
+			       : NULL;
+	for (size_t k = 0; k < ing->nplans; k++)
+		if (plan_named(&ing->plans[k], v, vlen, room))
+			return &ing->plans[k];
 	return NULL;
 }
 
