@@ -739,10 +739,17 @@ static void fast_bitmap(uint64_t *bm, const char *p, size_t len)
 		bm[w++] = (uint64_t)special16(p + at) | (uint64_t)special16(p + at + 16) << 16 |
 			  (uint64_t)special16(p + at + 32) << 32 |
 			  (uint64_t)special16(p + at + 48) << 48;
-	/* The last word: sixteen bytes at a time while they are in the line, then byte by
-	 * byte (no copy, whose narrow stores a wide load would wait for). */
+	/* The last word: sixteen bytes at a time while they are in the line, then the rest
+	 * from the line's last sixteen bytes, the ones already mapped shifted out; byte by
+	 * byte only in a line shorter than that (no copy, whose narrow stores a wide load
+	 * would wait for). */
 	for (; len - at >= 16; at += 16, k += 16)
 		bits |= (uint64_t)special16(p + at) << k;
+	if (at < len && len >= 16) {
+		bits |= (uint64_t)(special16(p + len - 16) >> (16 - (len - at))) << k;
+		k += (unsigned)(len - at);
+		at = len;
+	}
 	for (; at < len; at++, k++) {
 		signed char c = (signed char)p[at];
 
