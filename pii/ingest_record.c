@@ -1460,6 +1460,15 @@ static int fast_other(struct fast *f, const struct spec *s)
 		if (f->i < f->len && p[f->i] == ']') {
 			f->i++;
 		} else {
+			/* Kept integers followed by a comma, as fast_value() takes them, in a
+			 * tight loop; the last element and anything else below. */
+			if (s->items->quick == Q_KEEP_NUMBER) {
+				size_t end;
+
+				while ((end = short_int_end(p, f->len, f->i)) && end < f->len &&
+				       p[end] == ',')
+					f->i = end + 1;
+			}
 			for (;;) {
 				if (f->i >= f->len || p[f->i] == 'n' || fast_value(f, s->items) ||
 				    f->i >= f->len)
