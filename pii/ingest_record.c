@@ -1465,8 +1465,8 @@ static int fast_other(struct fast *f, const struct spec *s)
 			if (s->items->quick == Q_KEEP_NUMBER) {
 				size_t end;
 
-				while ((end = short_int_end(p, f->len, f->i)) && end < f->len &&
-				       p[end] == ',')
+				while (f->i < f->len && (end = short_int_end(p, f->len, f->i)) &&
+				       end < f->len && p[end] == ',')
 					f->i = end + 1;
 			}
 			for (;;) {
