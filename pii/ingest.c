@@ -343,6 +343,12 @@ int pii_ingest_new(struct pii_ingest **out, struct catalog *c, const struct pii_
 			ing->plans[i].label = ing_find_spec(&ing->plans[i].root, ing->o.label,
 							    ing->label_len);
 	}
+	for (size_t i = 0; i < ing->nplans; i++) {
+		uint8_t *slot = &ing->plan_slot[ing_plan_slot(ing->plans[i].short_name,
+							      ing->plans[i].short_len)];
+
+		*slot = *slot || ing->nplans >= ING_SLOT_MANY ? ING_SLOT_MANY : (uint8_t)(i + 1);
+	}
 	if (bad & 2) {
 		st_error_set(err, ST_E_INVALID,
 			     "%zu field%s cannot be ingested as declared; give every field a pii "

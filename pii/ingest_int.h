@@ -74,7 +74,18 @@ struct pii_ingest {
 	size_t label_key_len;
 	const struct pii_key *key;
 	size_t nkeys;           /* the fields the fast path pseudonymizes (spec.key_slot) */
+	/* Under a pattern, by ing_plan_slot() of a plan's short name: 0 no plan, k + 1 plans[k]
+	 * alone, ING_SLOT_MANY more than one (then the plans are searched in order). */
+	uint8_t plan_slot[64];
 };
+
+#define ING_SLOT_MANY 255
+
+/* The plan_slot[] index of the short name v[0, n): its length, first and last bytes. */
+static inline size_t ing_plan_slot(const char *v, size_t n)
+{
+	return n ? (n + 3 * (size_t)(unsigned char)v[0] + (unsigned char)v[n - 1]) & 63 : 0;
+}
 
 /* ---- the record path (ingest_record.c) ---- */
 

@@ -739,10 +739,17 @@ static void fast_bitmap(uint64_t *bm, const char *p, size_t len)
 		bm[w++] = (uint64_t)special16(p + at) | (uint64_t)special16(p + at + 16) << 16 |
 			  (uint64_t)special16(p + at + 32) << 32 |
 			  (uint64_t)special16(p + at + 48) << 48;
-	/* The last word: sixteen bytes at a time while they are in the line, then byte by
-	 * byte (no copy, whose narrow stores a wide load would wait for). */
+	/* The last word: sixteen bytes at a time while they are in the line, then the rest
+	 * from the line's last sixteen bytes, the ones already mapped shifted out; byte by
+	 * byte only in a line shorter than that (no copy, whose narrow stores a wide load
+	 * would wait for). */
 	for (; len - at >= 16; at += 16, k += 16)
 		bits |= (uint64_t)special16(p + at) << k;
+	if (at < len && len >= 16) {
+		bits |= (uint64_t)(special16(p + len - 16) >> (16 - (len - at))) << k;
+		k += (unsigned)(len - at);
+		at = len;
+	}
 	for (; at < len; at++, k++) {
 		signed char c = (signed char)p[at];
 
@@ -803,9 +810,49 @@ static inline size_t bm_next(const uint64_t *bm, size_t j)
 }
 #endif
 
+#ifdef __SSE2__
+/* The length of the valid two- or three-byte UTF-8 sequence at s (left > 0 bytes from s on,
+ * s[0] >= 0x80), as the parser's utf8_step() takes it (no overlong form, no surrogate);
+ * 0 for anything else (four bytes, a bad or cut sequence), which the parser then judges. */
+static inline size_t utf8_short(const unsigned char *s, size_t left)
+{
+	unsigned b = s[0];
+
+	if (b - 0xC2u < 0x1Eu)
+		return left > 1 && (s[1] & 0xC0) == 0x80 ? 2 : 0;
+	if (b - 0xE0u < 0x10u) {
+		unsigned lo = b == 0xE0 ? 0xA0u : 0x80u, hi = b == 0xED ? 0x9Fu : 0xBFu;
+
+		return left > 2 && s[1] >= lo && s[1] <= hi && (s[2] & 0xC0) == 0x80 ? 3 : 0;
+	}
+	return 0;
+}
+
+/* fast_string_end() past its first stop j (first special byte after the quote p[i], not a
+ * closing quote), out of line so that plain strings do not carry it: UTF-8 sequences
+ * utf8_short() takes are stepped over up to the closing quote; anything else goes to the
+ * parser's scanner (which sets *escaped; the caller has cleared it). */
+#if defined(__GNUC__)
+__attribute__((noinline))
+#endif
+static size_t string_end_rest(const uint64_t *bm, const char *p, size_t len, size_t i, size_t j,
+			      uint8_t *escaped)
+{
+	size_t n;
+
+	while (j < len && (n = utf8_short((const unsigned char *)p + j, len - j))) {
+		j = bm_next(bm, j + n);
+		if (j < len && p[j] == '"')
+			return j + 1;
+	}
+	return st_json_string_end(p, len, i, escaped);
+}
+#endif
+
 /* The index past the string whose opening quote is p[i]: plain ASCII is taken here (with
- * SSE2 by a bit search in bm, the line's fast_bitmap(), which fast_record() always makes;
- * without, scanned eight bytes at a time); anything else (an escape, UTF-8, a control
+ * SSE2 by a bit search in bm, the line's fast_bitmap(), which fast_record() always makes,
+ * stepping over two- and three-byte UTF-8 sequences the map marks; without, scanned eight
+ * bytes at a time); anything else (an escape, a four-byte or bad UTF-8 sequence, a control
  * character) goes to the parser's own scanner. 0 when the string is not valid. */
 static inline size_t fast_string_end(const uint64_t *bm, const char *p, size_t len, size_t i,
 				     uint8_t *escaped)
@@ -821,7 +868,7 @@ static inline size_t fast_string_end(const uint64_t *bm, const char *p, size_t l
 	j = bm_next(bm, j);
 	if (j < len && p[j] == '"')
 		return j + 1;
-	return st_json_string_end(p, len, i, escaped);
+	return string_end_rest(bm, p, len, i, j, escaped);
 #else
 	(void)bm;
 	while (len - j >= 8) {
@@ -1413,6 +1460,15 @@ static int fast_other(struct fast *f, const struct spec *s)
 		if (f->i < f->len && p[f->i] == ']') {
 			f->i++;
 		} else {
+			/* Kept integers followed by a comma, as fast_value() takes them, in a
+			 * tight loop; the last element and anything else below. */
+			if (s->items->quick == Q_KEEP_NUMBER) {
+				size_t end;
+
+				while (f->i < f->len && (end = short_int_end(p, f->len, f->i)) &&
+				       end < f->len && p[end] == ',')
+					f->i = end + 1;
+			}
 			for (;;) {
 				if (f->i >= f->len || p[f->i] == 'n' || fast_value(f, s->items) ||
 				    f->i >= f->len)
@@ -1475,14 +1531,24 @@ static inline int same_bytes(const char *a, const char *b, size_t n, size_t room
 	return !memcmp(a, b, n);
 }
 
+/* Whether plan p's short name is v[0, vlen), with room bytes readable from v. */
+static inline int plan_named(const struct plan *p, const char *v, size_t vlen, size_t room)
+{
+	/* short_key holds a name of up to 15 bytes; a longer one is compared whole */
+	return p->short_len == vlen && (vlen < sizeof(p->short_key)
+						? same_bytes(v, p->short_key, vlen, room)
+						: !memcmp(v, p->short_name, vlen));
+}
+
 /* The plan a pattern's record names, read from a '"label":"' in the line (where the last
  * record had it, else the first): the walk then checks that this is the record's own label
  * member. NULL when there is none that the fast path can take. */
 static const struct plan *fast_plan(struct fast *f)
 {
 	const struct pii_ingest *ing = f->w->ing;
-	size_t nk = ing->label_key_len, hint = f->w->label_hint, vlen;
+	size_t nk = ing->label_key_len, hint = f->w->label_hint, vlen, room;
 	const char *at, *v, *q;
+	unsigned slot;
 
 	if (!ing->pattern)
 		return &ing->plans[0];
@@ -1515,16 +1581,17 @@ static const struct plan *fast_plan(struct fast *f)
 	}
 	vlen = (size_t)(q - v);
 	f->label_at = (size_t)(v - 1 - f->line);
-	for (size_t k = 0; k < ing->nplans; k++) {
-		const struct plan *p = &ing->plans[k];
-
-		/* short_key holds a name of up to 15 bytes; a longer one is compared whole */
-		if (p->short_len == vlen &&
-		    (vlen < sizeof(p->short_key)
-			     ? same_bytes(v, p->short_key, vlen, f->len - (size_t)(v - f->line))
-			     : !memcmp(v, p->short_name, vlen)))
-			return p;
-	}
+	room = f->len - (size_t)(v - f->line);
+	/* The one plan whose short name falls in this slot, if only one does: no loop whose
+	 * exit hangs on the record's type. */
+	slot = ing->plan_slot[ing_plan_slot(v, vlen)];
+	if (slot != ING_SLOT_MANY)
+		return slot && plan_named(&ing->plans[slot - 1], v, vlen, room)
+			       ? &ing->plans[slot - 1]
+			       : NULL;
+	for (size_t k = 0; k < ing->nplans; k++)
+		if (plan_named(&ing->plans[k], v, vlen, room))
+			return &ing->plans[k];
 	return NULL;
 }
 
