@@ -590,26 +590,28 @@ static const char *const q_what[Q_COUNT] = {"cannot store dataset", "cannot inde
 /* The rows below a dataset row are gathered and written many to a statement
  * (catalog/rowbatch.c): a statement per row was most of a manifest's load. They are
  * flushed when the manifest is done, before anything reads them (the extensions). The
- * ordinals of dataset_props and constraints are counted here, not by a query per row. */
+ * ordinals of dataset_props and constraints are counted here, not by a query per row.
+ * OR FAIL: a batch that fails fails the whole load, which rolls back the savepoint and its
+ * transaction, so SQLite need keep no statement journal of the pages each batch touches. */
 enum { B_FIELD, B_TAG, B_EDGE, B_ALIAS, B_PROP, B_FPROP, B_CONS, B_TOUCH, B_COUNT };
 
 static const struct {
 	const char *head, *what;
 	int ncols;
 } b_def[B_COUNT] = {
-	[B_FIELD] = {"INSERT INTO fields(dataset_id, ord, path, depth, type, pii, category,"
+	[B_FIELD] = {"INSERT OR FAIL INTO fields(dataset_id, ord, path, depth, type, pii, category,"
 		     " transform, normalize, pii_reason, description, line, col) VALUES ",
 		     "cannot store field", 13},
 	[B_TAG] = {"INSERT OR IGNORE INTO tags(dataset_id, tag) VALUES ", "cannot store tag", 2},
-	[B_EDGE] = {"INSERT INTO edges(dataset_id, src, dst, line, col) VALUES ",
+	[B_EDGE] = {"INSERT OR FAIL INTO edges(dataset_id, src, dst, line, col) VALUES ",
 		    "cannot store lineage", 5},
 	[B_ALIAS] = {"INSERT OR IGNORE INTO aliases(alias, dataset_id, origin) VALUES ",
 		     "cannot store alias", 3},
-	[B_PROP] = {"INSERT INTO dataset_props(dataset_id, ord, key, value) VALUES ",
+	[B_PROP] = {"INSERT OR FAIL INTO dataset_props(dataset_id, ord, key, value) VALUES ",
 		    "cannot store dataset property", 4},
 	[B_FPROP] = {"INSERT OR REPLACE INTO field_props(dataset_id, path, key, value) VALUES ",
 		     "cannot store field property", 4},
-	[B_CONS] = {"INSERT INTO constraints(dataset_id, ord, kind, field, detail, ref_ds,"
+	[B_CONS] = {"INSERT OR FAIL INTO constraints(dataset_id, ord, kind, field, detail, ref_ds,"
 		    " ref_field, origin) VALUES ",
 		    "cannot store constraint", 8},
 	[B_TOUCH] = {"INSERT OR IGNORE INTO temp.touched(name) VALUES ", "cannot record change", 1},
