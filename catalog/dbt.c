@@ -9,6 +9,7 @@
 #include "json.h"
 #include "rowbatch.h"
 #include "dbt_pipe.h"
+#include "ftsbuild.h"
 #include "sql.h"
 
 #include <ctype.h>
@@ -580,8 +581,7 @@ static const char *const q_sql[Q_COUNT] = {
 		 " tags, certified, npii, file_id, line, col, gen, id) VALUES (?1, 1, ?2, ?3, ?4,"
 		 " ?5, ?6, ?7, ?8, ?9, ?10, 0, 0, ?11, ?12)"),
 	[Q_FTS_SIZE] = "INSERT INTO search_fts(search_fts, rank) VALUES ('hashsize', 16777216)",
-	[Q_FTS] = ("INSERT INTO search_fts(rowid, name, description, fields, tags, owner)"
-		   " VALUES (?1, ?2, ?3, ?4, ?5, ?6)"),
+	[Q_FTS] = CATALOG_FTS_INSERT_SQL,
 };
 
 static const char *const q_what[Q_COUNT] = {"cannot store dataset", "cannot index datasets",
@@ -590,26 +590,28 @@ static const char *const q_what[Q_COUNT] = {"cannot store dataset", "cannot inde
 /* The rows below a dataset row are gathered and written many to a statement
  * (catalog/rowbatch.c): a statement per row was most of a manifest's load. They are
  * flushed when the manifest is done, before anything reads them (the extensions). The
- * ordinals of dataset_props and constraints are counted here, not by a query per row. */
+ * ordinals of dataset_props and constraints are counted here, not by a query per row.
+ * OR FAIL: a batch that fails fails the whole load, which rolls back the savepoint and its
+ * transaction, so SQLite need keep no statement journal of the pages each batch touches. */
 enum { B_FIELD, B_TAG, B_EDGE, B_ALIAS, B_PROP, B_FPROP, B_CONS, B_TOUCH, B_COUNT };
 
 static const struct {
 	const char *head, *what;
 	int ncols;
 } b_def[B_COUNT] = {
-	[B_FIELD] = {"INSERT INTO fields(dataset_id, ord, path, depth, type, pii, category,"
+	[B_FIELD] = {"INSERT OR FAIL INTO fields(dataset_id, ord, path, depth, type, pii, category,"
 		     " transform, normalize, pii_reason, description, line, col) VALUES ",
 		     "cannot store field", 13},
 	[B_TAG] = {"INSERT OR IGNORE INTO tags(dataset_id, tag) VALUES ", "cannot store tag", 2},
-	[B_EDGE] = {"INSERT INTO edges(dataset_id, src, dst, line, col) VALUES ",
+	[B_EDGE] = {"INSERT OR FAIL INTO edges(dataset_id, src, dst, line, col) VALUES ",
 		    "cannot store lineage", 5},
 	[B_ALIAS] = {"INSERT OR IGNORE INTO aliases(alias, dataset_id, origin) VALUES ",
 		     "cannot store alias", 3},
-	[B_PROP] = {"INSERT INTO dataset_props(dataset_id, ord, key, value) VALUES ",
+	[B_PROP] = {"INSERT OR FAIL INTO dataset_props(dataset_id, ord, key, value) VALUES ",
 		    "cannot store dataset property", 4},
 	[B_FPROP] = {"INSERT OR REPLACE INTO field_props(dataset_id, path, key, value) VALUES ",
 		     "cannot store field property", 4},
-	[B_CONS] = {"INSERT INTO constraints(dataset_id, ord, kind, field, detail, ref_ds,"
+	[B_CONS] = {"INSERT OR FAIL INTO constraints(dataset_id, ord, kind, field, detail, ref_ds,"
 		    " ref_field, origin) VALUES ",
 		    "cannot store constraint", 8},
 	[B_TOUCH] = {"INSERT OR IGNORE INTO temp.touched(name) VALUES ", "cannot record change", 1},
@@ -637,8 +639,14 @@ struct mfload {
 	struct catalog_rowbatch *b; /* B_COUNT batches */
 	int64_t prop_id, prop_ord;  /* the dataset whose properties are being written */
 	/* The search rows, written last (Q_FTS): per row its id, then name, description,
-	 * fields, tags and owner, each a length (-1: NULL) and its bytes. */
+	 * tags, owner and fields, each a length (-1: NULL) and its bytes (ftsbuild.h's form).
+	 * When the catalog's index is empty and a writer thread runs, they are indexed on a
+	 * thread of their own (fts_create: the table's SQL, ftsb: the builder) beside the
+	 * writer's last rows, and copied in once it is done (store_fts_built()). */
 	struct st_buf fts;
+	size_t nfts;
+	char *fts_create;
+	struct catalog_ftsbuild *ftsb;
 	struct smap reindex; /* names touched instead (Q_FTS) */
 	/* While the datasets, tests and contracts are stored, a writer thread does the SQL
 	 * (dbt_pipe.h): ids are given here, the next one next_id, and a name that taken holds
@@ -654,6 +662,11 @@ struct mfload {
 #define PIPE_Q(q) (B_COUNT + (q))
 #define PIPE_DS_INS PIPE_Q(Q_DS_INS)
 #define PIPE_MIN_DATASETS 64 /* fewer are written on this thread */
+/* Search rows indexed on a thread of their own (store_search_rows()), as catalog_load()'s:
+ * from FTS_BUILD_MIN rows up to FTS_BUILD_MAX bytes of them (a second copy of the index is
+ * held until copied). */
+#define FTS_BUILD_MIN 256
+#define FTS_BUILD_MAX (16u << 20)
 
 /* Waits for the writer thread, which then stops. Returns 0, or -1 with x->err. */
 static int pipe_stop(struct mfload *m)
@@ -786,7 +799,9 @@ static void mf_release(struct mfload *m)
 	st_json_tape_release(&m->doc.t);
 	st_json_tape_release(&m->cdoc.t);
 	arena_release(&m->strs);
+	catalog_ftsbuild_abandon(m->ftsb); /* before the rows it reads go */
 	st_buf_release(&m->fts);
+	st_free(m->fts_create);
 	smap_release(&m->reindex);
 	for (int i = 0; i < Q_COUNT; i++)
 		sqlite3_finalize(m->q[i]);
@@ -1546,6 +1561,9 @@ static int store_search_rows(struct mfload *m)
 
 	if (!m->fts.len)
 		return 0;
+	if (m->pipe && m->fts_create && m->nfts >= FTS_BUILD_MIN && m->fts.len <= FTS_BUILD_MAX &&
+	    (m->ftsb = catalog_ftsbuild_start(m->fts_create, &m->fts)))
+		return 0;
 	if (qstep(m, Q_FTS_SIZE))
 		return -1;
 	for (size_t at = 0; at < m->fts.len;) {
@@ -1569,6 +1587,21 @@ static int store_search_rows(struct mfload *m)
 			return -1;
 	}
 	return 0;
+}
+
+/* Copies the index built beside the writer (m->ftsb) into the catalog's, once the writer is
+ * done; when the build failed, writes the rows here instead. Returns 0, or -1 with x->err. */
+static int store_fts_built(struct mfload *m)
+{
+	int r;
+
+	if (!m->ftsb)
+		return 0;
+	r = catalog_ftsbuild_finish(m->ftsb, m->x->db, m->x->err);
+	m->ftsb = NULL;
+	st_free(m->fts_create);
+	m->fts_create = NULL;
+	return r < 0 ? -1 : r ? store_search_rows(m) : 0;
 }
 
 /* The owner of node n: meta.owner (node or config), else its group's owner. */
@@ -1892,10 +1925,11 @@ stored:
 	}
 	if (!smap_get(&m->reindex, d->name) &&
 	    (st_buf_add(&m->fts, &d->id, sizeof(d->id)) || fts_text(m, d->name, strlen(d->name)) ||
-	     fts_text(m, dtext, dn) || fts_text(m, nfields ? fb.p : NULL, fb.len) ||
-	     fts_text(m, st_buf_str(&tb), tb.len) ||
-	     fts_text(m, owner, owner ? strlen(owner) : 0)))
+	     fts_text(m, dtext, dn) || fts_text(m, st_buf_str(&tb), tb.len) ||
+	     fts_text(m, owner, owner ? strlen(owner) : 0) ||
+	     fts_text(m, nfields ? fb.p : NULL, fb.len)))
 		goto nomem;
+	m->nfts += !smap_get(&m->reindex, d->name);
 	ret = 0;
 	goto out;
 nomem:
@@ -2671,6 +2705,21 @@ static int pipe_start(struct mfload *m)
 		return st_sql_error(m->x->err, m->x->db, "cannot read datasets");
 	for (int i = 0; i < B_COUNT; i++)
 		m->pipe_what[i] = b_def[i].what;
+	/* The search index is built beside the writer only into an empty one (read now: the
+	 * writer has the connection until pipe_stop()). */
+	if (st_sql_prepare(m->x->db, &st,
+			   "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'search_fts'"
+			   " AND NOT EXISTS (SELECT 1 FROM search_fts)",
+			   m->x->err))
+		return -1;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && !(m->fts_create = st_strdup((const char *)sqlite3_column_text(st, 0))))
+		rc = SQLITE_NOMEM;
+	sqlite3_finalize(st);
+	if (rc == SQLITE_NOMEM)
+		return oom(m->x);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return st_sql_error(m->x->err, m->x->db, "cannot read the search index");
 	/* No thread: the rows are written here, as they are then. */
 	(void)catalog_dbt_pipe_start(&m->pipe, m->b, m->pipe_what, B_COUNT, m->x->db, m->q,
 				     q_what, Q_COUNT);
@@ -2819,7 +2868,7 @@ static int materialize(struct catalog_dbt_ctx *x, const char *display, int64_t f
 	/* Tests and contracts only add rows; exposures read what is stored. */
 	if (store_tests(&m) || store_contracts(&m) || store_search_rows(&m))
 		goto out;
-	if (pipe_stop(&m))
+	if (pipe_stop(&m) || store_fts_built(&m))
 		goto out;
 	/* After a failure (x->err) the savepoint stays: the load rolls back all of it. */
 	if (st_sql_exec(x->db, "RELEASE dbt_manifest", x->err))

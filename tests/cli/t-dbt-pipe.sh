@@ -105,4 +105,19 @@ expect_equal "e/target/manifest.json: warning: $dup
 e/target/manifest.json: error: nodes.\"$C\".columns.$CCOL.meta.pii: unknown class \"bogus\"
 ext/x.yaml:1:10: error: 'extends: $A' names no dbt unique_id or dataset loaded from a dbt manifest
 error: 2 errors found; the catalog was not changed" "$(cat "$ERR")" 'nothing stored from a manifest with errors'
+
+# 256 search rows or more, into an empty index, are indexed on a thread of their own and
+# copied in (catalog/ftsbuild.c): the rows are those the index builds, FTS5 finds the index
+# sound, and a search finds what the rows hold.
+init_ws "$TMP/ws6"
+mkdir -p big/target
+python3 "$STEWARD_SRC/bench/gen_manifest.py" --models 300 --out big/target/manifest.json >/dev/null
+expect_exit 0 "$STEWARD" --home "$TMP/ws6" catalog load big/target/manifest.json
+DB6=$TMP/ws6/.steward/catalog.db
+expect_equal "$(sqlite3 "$DB6" "$sql_sql")" "$(sqlite3 "$DB6" "$fts_sql")" 'search rows built beside the writer'
+expect_equal "" "$(sqlite3 "$DB6" "INSERT INTO search_fts(search_fts, rank) VALUES ('integrity-check', 1)" 2>&1)" \
+	'the index copied in is sound'
+LAST=$(sqlite3 "$DB6" 'SELECT name FROM datasets ORDER BY id DESC LIMIT 1')
+expect_exit 0 "$STEWARD" --home "$TMP/ws6" search "$LAST" --limit 1000
+expect_stdout_contains "  $LAST  "
 done_testing
