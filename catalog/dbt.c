@@ -662,11 +662,6 @@ struct mfload {
 #define PIPE_Q(q) (B_COUNT + (q))
 #define PIPE_DS_INS PIPE_Q(Q_DS_INS)
 #define PIPE_MIN_DATASETS 64 /* fewer are written on this thread */
-/* Search rows indexed on a thread of their own (store_search_rows()), as catalog_load()'s:
- * from FTS_BUILD_MIN rows up to FTS_BUILD_MAX bytes of them (a second copy of the index is
- * held until copied). */
-#define FTS_BUILD_MIN 256
-#define FTS_BUILD_MAX (16u << 20)
 
 /* Waits for the writer thread, which then stops. Returns 0, or -1 with x->err. */
 static int pipe_stop(struct mfload *m)
@@ -1561,7 +1556,8 @@ static int store_search_rows(struct mfload *m)
 
 	if (!m->fts.len)
 		return 0;
-	if (m->pipe && m->fts_create && m->nfts >= FTS_BUILD_MIN && m->fts.len <= FTS_BUILD_MAX &&
+	if (m->pipe && m->fts_create && m->nfts >= CATALOG_FTS_BUILD_MIN &&
+	    m->fts.len <= CATALOG_FTS_BUILD_MAX &&
 	    (m->ftsb = catalog_ftsbuild_start(m->fts_create, &m->fts)))
 		return 0;
 	if (qstep(m, Q_FTS_SIZE))

@@ -18,6 +18,12 @@ struct catalog_ftsbuild;
 #define CATALOG_FTS_HASHSIZE_SQL \
 	"INSERT INTO search_fts(search_fts, rank) VALUES ('hashsize', 16777216)"
 
+/* A load indexes its search rows on a thread of their own from CATALOG_FTS_BUILD_MIN rows up
+ * to CATALOG_FTS_BUILD_MAX bytes of them: the builder's database holds a second copy of the
+ * index until it is copied (20 MB for 100k datasets, whose load must stay within 300 MB). */
+#define CATALOG_FTS_BUILD_MIN 256
+#define CATALOG_FTS_BUILD_MAX (16u << 20)
+
 /* A search row, bound by catalog_ftsbuild_bind(). */
 #define CATALOG_FTS_INSERT_SQL \
 	"INSERT INTO search_fts(rowid, name, description, tags, owner, fields)" \

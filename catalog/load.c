@@ -30,11 +30,6 @@
 #include <unistd.h>
 
 #define MAX_FILE_SIZE (16u << 20) /* bytes per descriptor file */
-/* Search rows are indexed on a thread of their own (fts_build()) from FTS_BUILD_MIN rows
- * up to FTS_BUILD_MAX bytes of them: its database holds a second copy of the index until
- * it is copied (20 MB for 100k datasets, whose load must stay within 300 MB). */
-#define FTS_BUILD_MIN 256
-#define FTS_BUILD_MAX (16u << 20)
 /* Bytes of field paths in struct loader's fieldset, about 2.5 MB for 10k datasets; a
  * larger load goes without (16 MB took 26 MB more at the peak of a 100k load). */
 #define FIELDSET_MAX (4u << 20)
@@ -2710,14 +2705,14 @@ static int search_rows(struct loader *L)
 /* Starts indexing the search rows of a fresh load on a thread of its own (ftsbuild.c),
  * while this one builds the indexes and checks the load; search_rows() takes the result.
  * Not for a few rows (a thread and a copy of the index cost more than they save), nor for
- * many (FTS_BUILD_MAX), nor for serial loads (fault injection counts allocations in a
- * fixed order). */
+ * many (CATALOG_FTS_BUILD_MAX), nor for serial loads (fault injection counts allocations in
+ * a fixed order). */
 static void fts_build(struct loader *L)
 {
 	sqlite3_stmt *st;
 
-	if (!L->fts_inline || L->fts_lost || L->serial || L->fts_nrows < FTS_BUILD_MIN ||
-	    L->fts_rows.len > FTS_BUILD_MAX ||
+	if (!L->fts_inline || L->fts_lost || L->serial || L->fts_nrows < CATALOG_FTS_BUILD_MIN ||
+	    L->fts_rows.len > CATALOG_FTS_BUILD_MAX ||
 	    sqlite3_prepare_v2(L->db,
 			       "SELECT sql FROM sqlite_master WHERE type = 'table' AND"
 			       " name = 'search_fts'",
