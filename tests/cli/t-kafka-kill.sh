@@ -11,8 +11,10 @@ init_ws
 expect_exit 0 steward key init
 expect_exit 0 steward catalog load "$FIXTURES/kafka/clicks.yaml"
 start_mock raw clean dlq
-# each transaction stays open for a second, so that the victim dies inside one and the
-# survivor is stopped inside one
+# each transaction stays open for 2.5 s from its first record, so that the victim dies inside
+# one and the survivor is stopped inside one: the kill follows the status line that shows the
+# open transaction, and a loaded machine once let a one-second transaction commit in between
+# (the check then found it kept, not read again)
 pipeline_config clicks '  slow:
     brokers: "'"$KAFKA"'"
     source: raw
@@ -21,7 +23,7 @@ pipeline_config clicks '  slow:
     group: g
     dataset: k.click
     session_timeout_ms: 3500
-    batch_ms: 1000
+    batch_ms: 2500
     batch_records: 1000000
     status_interval_ms: 100
     mirror_offsets: true'
