@@ -63,7 +63,6 @@ struct loader {
 	int forgot; /* some file's datasets were dropped (changed or removed files) */
 	int fresh;  /* into an empty catalog: no foreign key checks, indexes built after */
 	int stat_late; /* the catalog looked empty before the walk: see file_entry.sb_late */
-	int journal; /* fresh: the load runs with a rollback journal (fresh_journal()) */
 	/* A fresh load without dbt input keeps each dataset's search row as it stores the
 	 * dataset (fts_inline), in fts_rows, and search_rows() writes them in one go (search
 	 * rows written between other statements were flushed to many small segments), then
@@ -2843,38 +2842,6 @@ static int catalog_empty(struct loader *L, int *fresh)
 			  fresh);
 }
 
-/* A fresh load writes every page of the catalog. In WAL mode each page went to the WAL and
- * was copied into the database by the checkpoint after the commit: two writes, a read and
- * two syncs of every page (the commit of 10k descriptors took 0.08 s, half of it the copy).
- * With a rollback journal the pages go to the database once, and the journal keeps the few
- * pages the empty catalog had, so that a rollback, or a crash, leaves it as it was.
- * synchronous = FULL syncs the journal before the database is written, as durable as WAL.
- * The switch needs no other connection to the catalog (SQLite refuses it otherwise, and the
- * load then runs in WAL mode). Outside a transaction; restore (on = 0) goes back to WAL.
- * Errors are not the load's: a catalog left in rollback mode is still whole, and every open
- * (catalog_open_path()) asks for WAL again. */
-static void fresh_journal(struct loader *L, int on)
-{
-	sqlite3_stmt *st;
-	int rc;
-
-	if (!on) {
-		if (L->journal)
-			sqlite3_exec(L->db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL",
-				     NULL, NULL, NULL);
-		L->journal = 0;
-		return;
-	}
-	if (sqlite3_prepare_v2(L->db, "PRAGMA journal_mode = DELETE", -1, &st, NULL) != SQLITE_OK)
-		return;
-	rc = sqlite3_step(st);
-	L->journal = rc == SQLITE_ROW &&
-		     !strcmp((const char *)sqlite3_column_text(st, 0), "delete");
-	sqlite3_finalize(st);
-	if (L->journal)
-		sqlite3_exec(L->db, "PRAGMA synchronous = FULL", NULL, NULL, NULL);
-}
-
 /* The indexes a fresh load keeps: their keys grow as the rows are written (ids, the load's
  * gen), so each row goes at the end of the index, which costs less than sorting the rows
  * for CREATE INDEX afterwards (2k descriptors: 7 M instructions less on the loading thread). */
@@ -3019,8 +2986,6 @@ int catalog_load(struct catalog *c, const char *const *paths, size_t npaths, uns
 	if (st_sql_exec(L.db, "PRAGMA cache_size = -65536", err) || catalog_empty(&L, &L.fresh) ||
 	    (L.fresh && st_sql_exec(L.db, "PRAGMA foreign_keys = OFF", err)))
 		goto out;
-	if (L.fresh)
-		fresh_journal(&L, 1);
 	if (st_sql_exec(L.db, "BEGIN IMMEDIATE", err))
 		goto out;
 	in_tx = 1;
@@ -3034,7 +2999,6 @@ int catalog_load(struct catalog *c, const char *const *paths, size_t npaths, uns
 			in_tx = 0;
 			if (st_sql_exec(L.db, "ROLLBACK", err))
 				goto out;
-			fresh_journal(&L, 0);
 			if (st_sql_exec(L.db, "PRAGMA foreign_keys = ON", err) ||
 			    st_sql_exec(L.db, "BEGIN IMMEDIATE", err))
 				goto out;
@@ -3110,7 +3074,6 @@ out:
 	fset_free(L.fieldset);
 	if (in_tx)
 		sqlite3_exec(L.db, "ROLLBACK", NULL, NULL, NULL);
-	fresh_journal(&L, 0);
 	if (L.fresh) /* outside the transaction, where it takes effect */
 		sqlite3_exec(L.db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL);
 	st_free_strv(L.index_sql, L.nindex);

@@ -192,9 +192,10 @@ static void test_fresh(void)
 	cat = saved;
 }
 
-/* A fresh load into a catalog file runs with a rollback journal and leaves the catalog in
- * WAL mode, committed or rolled back; with another connection to the catalog open it runs
- * in WAL mode as any other load. */
+/* A fresh load into a catalog file runs in WAL mode, as any other load, so that another
+ * process can open and read the catalog while it runs (a rollback journal, tried for its
+ * cheaper commit, made such an open fail with "database is locked"); committed or rolled
+ * back, with or without another connection open, the catalog stays in WAL mode. */
 static void test_fresh_journal(void)
 {
 	struct catalog *saved = cat;
