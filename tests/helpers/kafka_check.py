@@ -99,6 +99,7 @@ aborted = set()
 for path in args.log:
     with open(path, encoding="utf-8", errors="replace") as f:
         aborted.update(re.findall(r"aborted transaction (\S+):", f.read()))
+open_notes = []
 for path in args.killed:
     with open(path, encoding="utf-8", errors="replace") as f:
         text = f.read()
@@ -107,6 +108,13 @@ for path in args.killed:
         seqs = [int(t.rsplit("#", 1)[1]) for t in groups if t.rsplit("#", 1)[0] == tid.group(1)]
         if seqs:
             aborted.add("%s#%d" % (tid.group(1), max(seqs)))
+        # The transaction its last status line shows open: its records may not have left the
+        # producer before the kill, and then the broker holds none of them.
+        st = re.findall(r" (\d+) transactions, (\d+) aborted, (\d+) in the open one", text)
+        if st and int(st[-1][2]):
+            tag = "%s#%d" % (tid.group(1), int(st[-1][0]) + int(st[-1][1]) + 1)
+            open_notes.append("killed member's open transaction %s: %d records on the broker"
+                              % (tag, len(groups.get(tag, []))))
 dropped = kept = 0
 for tag in sorted(aborted):
     pos = groups.get(tag, [])
@@ -134,6 +142,8 @@ for pos, src in source.items():
 
 print("checked %d records: %d out, %d rejected, %d suppressed; %d aborted transactions "
       "dropped, %d kept" % (len(source), n["out"], n["rej"], n["sup"], dropped, kept))
+for note in open_notes:
+    print(note)
 for p in problems[:20]:
     print("problem: " + p)
 sys.exit(1 if problems else 0)
