@@ -6,8 +6,8 @@
 #include <stddef.h>
 
 /* As pii_normalize(), except that when the normal form of value is bytes of value itself (an
- * e-mail address without capitals, an IPv4 address as format_ipv4() writes it; either after
- * trimming), *res points at them within value and out is left unwritten; else *res is out.
+ * e-mail address without capitals, an IP address as format_ipv4() or format_ipv6() writes it;
+ * either after trimming), *res points at them within value and out is left unwritten; else *res is out.
  * Returns the normal form's length, or -1 when value is not of the kind. */
 int pii_normalize_view(int norm, const char *value, size_t len, const char *country_code,
 		       char *out, const char **res);

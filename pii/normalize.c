@@ -455,6 +455,11 @@ static int canonical_ipv4(const char *s, size_t n)
 }
 #endif
 
+int pii_ip_is_normal(const char *value, size_t len)
+{
+	return canonical_ipv4(value, len) || canonical_ipv6(value, len);
+}
+
 /* With res, an address already in its normal form is taken where it is: *res points
  * at it (trimmed) and nothing is written; else *res is out. */
 static int norm_ip(const char *v, size_t len, char *out, const char **res)
@@ -466,7 +471,7 @@ static int norm_ip(const char *v, size_t len, char *out, const char **res)
 	if (!len || len >= sizeof(buf))
 		return -1;
 	/* Most addresses come already in their normal form. */
-	if (canonical_ipv4(v, len) || canonical_ipv6(v, len)) {
+	if (pii_ip_is_normal(v, len)) {
 		if (res) {
 			*res = v;
 			return (int)len;
@@ -485,11 +490,6 @@ static int norm_ip(const char *v, size_t len, char *out, const char **res)
 	if (!memcmp(bin, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12))
 		return format_ipv4(bin + 12, out);
 	return format_ipv6(bin, out);
-}
-
-int pii_ip_is_normal(const char *value, size_t len)
-{
-	return canonical_ipv4(value, len) || canonical_ipv6(value, len);
 }
 
 int pii_normalize(int norm, const char *value, size_t len, const char *country_code,
