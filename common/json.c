@@ -1,6 +1,7 @@
 /* Strict JSON reader onto a tape of value spans; unescaping and quoting helpers. */
 #include "json.h"
 #include "alloc.h"
+#include "utf8.h"
 
 #include <errno.h>
 #include <math.h>
@@ -113,28 +114,11 @@ static int hex4(const unsigned char *s, unsigned *v)
 /* Validates one UTF-8 sequence at p->i (first byte >= 0x80) and steps over it. */
 static int utf8_step(struct parser *p)
 {
-	const unsigned char *s = p->s + p->i;
-	size_t left = p->len - p->i, need;
-	uint32_t cp, min;
+	size_t n = st_utf8_seq(p->s + p->i, p->len - p->i);
 
-	if ((s[0] & 0xE0) == 0xC0)
-		need = 1, cp = s[0] & 0x1F, min = 0x80;
-	else if ((s[0] & 0xF0) == 0xE0)
-		need = 2, cp = s[0] & 0x0F, min = 0x800;
-	else if ((s[0] & 0xF8) == 0xF0)
-		need = 3, cp = s[0] & 0x07, min = 0x10000;
-	else
+	if (!n)
 		return fail(p, ST_JE_UTF8, "invalid UTF-8");
-	if (left <= need)
-		return fail(p, ST_JE_UTF8, "invalid UTF-8");
-	for (size_t k = 1; k <= need; k++) {
-		if ((s[k] & 0xC0) != 0x80)
-			return fail(p, ST_JE_UTF8, "invalid UTF-8");
-		cp = (cp << 6) | (s[k] & 0x3F);
-	}
-	if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-		return fail(p, ST_JE_UTF8, "invalid UTF-8");
-	p->i += need + 1;
+	p->i += n;
 	return 0;
 }
 

@@ -9,6 +9,7 @@
 #include "alloc.h"
 #include "buf.h"
 #include "json.h"
+#include "utf8.h"
 
 #include <errno.h>
 #include <math.h>
@@ -811,27 +812,11 @@ static inline size_t bm_next(const uint64_t *bm, size_t j)
 #endif
 
 #ifdef __SSE2__
-/* The length of the valid two- or three-byte UTF-8 sequence at s (left > 0 bytes from s on,
- * s[0] >= 0x80), as the parser's utf8_step() takes it (no overlong form, no surrogate);
- * 0 for anything else (four bytes, a bad or cut sequence), which the parser then judges. */
-static inline size_t utf8_short(const unsigned char *s, size_t left)
-{
-	unsigned b = s[0];
-
-	if (b - 0xC2u < 0x1Eu)
-		return left > 1 && (s[1] & 0xC0) == 0x80 ? 2 : 0;
-	if (b - 0xE0u < 0x10u) {
-		unsigned lo = b == 0xE0 ? 0xA0u : 0x80u, hi = b == 0xED ? 0x9Fu : 0xBFu;
-
-		return left > 2 && s[1] >= lo && s[1] <= hi && (s[2] & 0xC0) == 0x80 ? 3 : 0;
-	}
-	return 0;
-}
-
 /* fast_string_end() past its first stop j (first special byte after the quote p[i], not a
- * closing quote), out of line so that plain strings do not carry it: UTF-8 sequences
- * utf8_short() takes are stepped over up to the closing quote; anything else goes to the
- * parser's scanner (which sets *escaped; the caller has cleared it). */
+ * closing quote), out of line so that plain strings do not carry it: valid UTF-8 sequences
+ * (st_utf8_seq(), as the parser checks them) are stepped over up to the closing quote;
+ * anything else goes to the parser's scanner (which sets *escaped; the caller has cleared
+ * it). */
 #if defined(__GNUC__)
 __attribute__((noinline))
 #endif
@@ -840,7 +825,7 @@ static size_t string_end_rest(const uint64_t *bm, const char *p, size_t len, siz
 {
 	size_t n;
 
-	while (j < len && (n = utf8_short((const unsigned char *)p + j, len - j))) {
+	while (j < len && (n = st_utf8_seq((const unsigned char *)p + j, len - j))) {
 		j = bm_next(bm, j + n);
 		if (j < len && p[j] == '"')
 			return j + 1;
@@ -851,9 +836,9 @@ static size_t string_end_rest(const uint64_t *bm, const char *p, size_t len, siz
 
 /* The index past the string whose opening quote is p[i]: plain ASCII is taken here (with
  * SSE2 by a bit search in bm, the line's fast_bitmap(), which fast_record() always makes,
- * stepping over two- and three-byte UTF-8 sequences the map marks; without, scanned eight
- * bytes at a time); anything else (an escape, a four-byte or bad UTF-8 sequence, a control
- * character) goes to the parser's own scanner. 0 when the string is not valid. */
+ * stepping over valid UTF-8 sequences the map marks; without, scanned eight bytes at a
+ * time); anything else (an escape, a bad UTF-8 sequence, a control character) goes to the
+ * parser's own scanner. 0 when the string is not valid. */
 static inline size_t fast_string_end(const uint64_t *bm, const char *p, size_t len, size_t i,
 				     uint8_t *escaped)
 {
