@@ -1,6 +1,7 @@
-/* The rows of a dbt manifest written on a second thread: the manifest's reader queues each
- * value and statement step in order, and the writer thread replays them into the row
- * batches and statements on the one SQLite connection, which only it uses meanwhile. */
+/* The rows of a dbt manifest written on a second thread: the manifest's reader gathers the
+ * rows of each batch (whole statements' worth) and queues them, with each value and step of
+ * the other statements, in order; the writer thread writes them on the one SQLite
+ * connection, which only it uses meanwhile. */
 #include "dbt_pipe.h"
 #include "alloc.h"
 #include "sql.h"
@@ -10,9 +11,19 @@
 #include <string.h>
 
 #define CHUNK_BYTES ((size_t)256 << 10) /* a chunk is handed over once it holds this much */
-#define QUEUE_MAX 8			/* chunks queued before the reader waits */
+#define QUEUE_MAX 16			/* chunks queued before the reader waits... */
+#define QUEUE_LOW 8			/* ...until the writer is down to this many */
 
-enum { OP_INT = 'I', OP_TEXT = 'T', OP_NULL = 'N', OP_STEP = 'S' };
+enum { OP_INT = 'I', OP_TEXT = 'T', OP_NULL = 'N', OP_STEP = 'S', OP_ROWS = 'R' };
+
+/* The rows of one statement of a batch, gathered by the reader (catalog_rowbatch's form:
+ * texts at their offsets in text, each followed by a NUL, so that an empty one is text). */
+struct rows {
+	struct rows *next;
+	size_t nvals, cap;
+	struct catalog_rowval *vals;
+	struct st_buf text;
+};
 
 struct chunk {
 	struct chunk *next;
@@ -28,6 +39,9 @@ struct catalog_dbt_pipe {
 	sqlite3_stmt *const *st; /* targets nb and up */
 	const char *const *st_what;
 	int param[CATALOG_DBT_PIPE_MAX_STMT]; /* the next parameter of each statement */
+	struct rows **fill;		      /* per batch: the rows being gathered, or NULL */
+	size_t *full;			      /* per batch: the values of a statement's rows */
+	struct rows *spare_rows;	      /* written, for reuse */
 
 	struct chunk *cur;		 /* being filled by the reader */
 	struct chunk *head, *tail;	 /* queued */
@@ -40,6 +54,18 @@ struct catalog_dbt_pipe {
 	pthread_cond_t ready, space;
 };
 
+static void rows_free(struct rows *r)
+{
+	while (r) {
+		struct rows *n = r->next;
+
+		st_free(r->vals);
+		st_buf_release(&r->text);
+		st_free(r);
+		r = n;
+	}
+}
+
 static void chunk_free(struct chunk *c)
 {
 	while (c) {
@@ -51,7 +77,8 @@ static void chunk_free(struct chunk *c)
 	}
 }
 
-/* Replays one chunk. Returns 0, or -1 with p->err. */
+/* Replays one chunk (after a failure, p->failed: only takes back the rows it holds).
+ * Returns 0, or -1 with p->err. */
 static int replay(struct catalog_dbt_pipe *p, const struct chunk *c)
 {
 	size_t at = 0;
@@ -63,6 +90,24 @@ static int replay(struct catalog_dbt_pipe *p, const struct chunk *c)
 		const char *s = NULL;
 
 		at += 2;
+		if (op == OP_ROWS) {
+			struct rows *r;
+			int bad;
+
+			memcpy(&r, c->p + at, sizeof(r));
+			at += sizeof(r);
+			bad = !p->failed && catalog_rowbatch_write(&p->b[t], r->vals, r->nvals,
+								   r->text.p, &p->err, p->what[t]);
+			r->nvals = 0;
+			st_buf_reset(&r->text);
+			pthread_mutex_lock(&p->mu);
+			r->next = p->spare_rows;
+			p->spare_rows = r;
+			pthread_mutex_unlock(&p->mu);
+			if (bad)
+				p->failed = 1; /* the rest is read and dropped */
+			continue;
+		}
 		if (op == OP_INT) {
 			memcpy(&v, c->p + at, sizeof(v));
 			at += sizeof(v);
@@ -71,12 +116,14 @@ static int replay(struct catalog_dbt_pipe *p, const struct chunk *c)
 			s = (const char *)c->p + at + sizeof(n);
 			at += sizeof(n) + n;
 		}
+		if (p->failed)
+			continue;
 		if ((size_t)t < p->nb) {
 			struct catalog_rowbatch *b = &p->b[t];
 
 			if (op == OP_INT ? catalog_rowbatch_int(b, v, &p->err, p->what[t])
 					 : catalog_rowbatch_text(b, s, n, &p->err, p->what[t]))
-				return -1;
+				p->failed = 1;
 			continue;
 		}
 		t -= (int)p->nb;
@@ -86,18 +133,22 @@ static int replay(struct catalog_dbt_pipe *p, const struct chunk *c)
 			sqlite3_reset(p->st[t]);
 			sqlite3_clear_bindings(p->st[t]);
 			p->param[t] = 0;
-			if (rc != SQLITE_DONE)
-				return st_sql_error(&p->err, p->db, p->st_what[t]);
+			if (rc != SQLITE_DONE) {
+				st_sql_error(&p->err, p->db, p->st_what[t]);
+				p->failed = 1;
+			}
 			continue;
 		}
 		++p->param[t];
 		if ((op == OP_INT	? sqlite3_bind_int64(p->st[t], p->param[t], v)
 		     : op == OP_TEXT ? sqlite3_bind_text(p->st[t], p->param[t], s, (int)n,
 							 SQLITE_TRANSIENT)
-				     : sqlite3_bind_null(p->st[t], p->param[t])) != SQLITE_OK)
-			return st_sql_error(&p->err, p->db, p->st_what[t]);
+				     : sqlite3_bind_null(p->st[t], p->param[t])) != SQLITE_OK) {
+			st_sql_error(&p->err, p->db, p->st_what[t]);
+			p->failed = 1;
+		}
 	}
-	return 0;
+	return p->failed ? -1 : 0;
 }
 
 static void *writer(void *arg)
@@ -119,13 +170,14 @@ static void *writer(void *arg)
 			p->tail = NULL;
 		p->queued--;
 		pthread_mutex_unlock(&p->mu);
-		if (!p->failed && replay(p, c))
-			p->failed = 1; /* the rest is read and dropped */
+		(void)replay(p, c);
 		c->len = 0;
 		pthread_mutex_lock(&p->mu);
 		c->next = p->spare;
 		p->spare = c;
-		pthread_cond_signal(&p->space);
+		/* The reader waits for QUEUE_LOW: one wake-up for every few chunks. */
+		if (p->queued <= QUEUE_LOW)
+			pthread_cond_signal(&p->space);
 		pthread_mutex_unlock(&p->mu);
 	}
 }
@@ -137,8 +189,21 @@ int catalog_dbt_pipe_start(struct catalog_dbt_pipe **out, struct catalog_rowbatc
 	struct catalog_dbt_pipe *p;
 
 	*out = NULL;
-	if (nst > CATALOG_DBT_PIPE_MAX_STMT || nb + nst > 255 || !(p = st_calloc(1, sizeof(*p))))
+	if (nst > CATALOG_DBT_PIPE_MAX_STMT || nb + nst > 255)
 		return -1;
+	for (size_t i = 0; i < nb; i++)
+		if (b[i].nvals) /* rows gathered already: written directly, in order */
+			return -1;
+	if (!(p = st_calloc(1, sizeof(*p))))
+		return -1;
+	if (!(p->fill = st_calloc(nb ? nb : 1, sizeof(*p->fill))) ||
+	    !(p->full = st_calloc(nb ? nb : 1, sizeof(*p->full)))) {
+		st_free(p->fill);
+		st_free(p);
+		return -1;
+	}
+	for (size_t i = 0; i < nb; i++)
+		p->full[i] = b[i].max_rows * (size_t)b[i].ncols;
 	p->b = b;
 	p->what = what;
 	p->nb = nb;
@@ -153,6 +218,8 @@ int catalog_dbt_pipe_start(struct catalog_dbt_pipe **out, struct catalog_rowbatc
 		pthread_mutex_destroy(&p->mu);
 		pthread_cond_destroy(&p->ready);
 		pthread_cond_destroy(&p->space);
+		st_free(p->fill);
+		st_free(p->full);
 		st_free(p);
 		return -1;
 	}
@@ -169,8 +236,9 @@ static void hand_over(struct catalog_dbt_pipe *p)
 		return;
 	p->cur = NULL;
 	pthread_mutex_lock(&p->mu);
-	while (p->queued >= QUEUE_MAX)
-		pthread_cond_wait(&p->space, &p->mu);
+	if (p->queued >= QUEUE_MAX)
+		while (p->queued > QUEUE_LOW)
+			pthread_cond_wait(&p->space, &p->mu);
 	c->next = NULL;
 	if (p->tail)
 		p->tail->next = c;
@@ -232,8 +300,71 @@ static int put(struct catalog_dbt_pipe *p, int op, int t, const void *v, size_t 
 	return 0;
 }
 
+/* The rows being gathered for batch t, taken from the spare ones or made. NULL when out of
+ * memory. */
+static struct rows *rows_of(struct catalog_dbt_pipe *p, int t)
+{
+	struct rows *r = p->fill[t];
+
+	if (r)
+		return r;
+	pthread_mutex_lock(&p->mu);
+	if ((r = p->spare_rows))
+		p->spare_rows = r->next;
+	pthread_mutex_unlock(&p->mu);
+	if (!r) {
+		if (!(r = st_calloc(1, sizeof(*r))))
+			return NULL;
+		st_buf_init(&r->text, (size_t)1 << 30); /* as catalog_rowbatch's */
+	}
+	r->next = NULL;
+	p->fill[t] = r;
+	return r;
+}
+
+/* Adds a value (kind: SQLITE_INTEGER v, SQLITE_TEXT s[0, n) or SQLITE_NULL) to batch t's
+ * rows; once they fill a statement, queues them. Returns 0, or -1 when out of memory. */
+static int add_val(struct catalog_dbt_pipe *p, int t, int kind, int64_t v, const char *s,
+		   size_t n)
+{
+	struct rows *r = p->fill[t];
+	struct catalog_rowval *x;
+
+	if (!r && !(r = rows_of(p, t)))
+		return -1;
+	if (r->nvals == r->cap && st_grow(&r->vals, &r->cap, p->full[t], sizeof(*r->vals)))
+		return -1;
+	x = &r->vals[r->nvals];
+	x->kind = kind;
+	x->i = v;
+	x->off = r->text.len;
+	x->len = n;
+	if (kind == SQLITE_TEXT) {
+		char *at = st_buf_room(&r->text, n + 1);
+
+		if (at) { /* the text, its NUL, and the buffer's */
+			memcpy(at, s, n);
+			at[n] = at[n + 1] = '\0';
+			r->text.len += n + 1;
+		} else if (st_buf_add(&r->text, s, n) || st_buf_add(&r->text, "", 1)) {
+			return -1;
+		}
+	}
+	if (++r->nvals < p->full[t])
+		return 0;
+	p->fill[t] = NULL;
+	if (put(p, OP_ROWS, t, &r, sizeof(r), NULL, 0)) {
+		rows_free(r);
+		return -1;
+	}
+	hand_over(p); /* the writer may be waiting for these */
+	return 0;
+}
+
 int catalog_dbt_pipe_int(struct catalog_dbt_pipe *p, int target, int64_t v)
 {
+	if ((size_t)target < p->nb)
+		return add_val(p, target, SQLITE_INTEGER, v, NULL, 0);
 	return put(p, OP_INT, target, &v, sizeof(v), NULL, 0);
 }
 
@@ -241,10 +372,12 @@ int catalog_dbt_pipe_text(struct catalog_dbt_pipe *p, int target, const char *s,
 {
 	uint32_t len = (uint32_t)n;
 
-	if (!s)
-		return put(p, OP_NULL, target, NULL, 0, NULL, 0);
 	if (n > INT32_MAX)
 		return -1;
+	if ((size_t)target < p->nb)
+		return add_val(p, target, s ? SQLITE_TEXT : SQLITE_NULL, 0, s, s ? n : 0);
+	if (!s)
+		return put(p, OP_NULL, target, NULL, 0, NULL, 0);
 	return put(p, OP_TEXT, target, &len, sizeof(len), s, len);
 }
 
@@ -269,6 +402,27 @@ int catalog_dbt_pipe_finish(struct catalog_dbt_pipe *p, struct st_error *err)
 		*err = p->err;
 		ret = -1;
 	}
+	/* Rows that fill no statement yet go to their batch, as if the writer had added them
+	 * there (it wrote only whole statements' worth, so it holds none). */
+	for (size_t t = 0; t < p->nb; t++) {
+		struct rows *r = p->fill[t];
+
+		for (size_t i = 0; !ret && r && i < r->nvals; i++) {
+			const struct catalog_rowval *v = &r->vals[i];
+
+			if (v->kind == SQLITE_INTEGER
+				    ? catalog_rowbatch_int(&p->b[t], v->i, err, p->what[t])
+				    : catalog_rowbatch_text(&p->b[t],
+							    v->kind == SQLITE_TEXT ? r->text.p + v->off
+										   : NULL,
+							    v->len, err, p->what[t]))
+				ret = -1;
+		}
+		rows_free(r);
+	}
+	st_free(p->fill);
+	st_free(p->full);
+	rows_free(p->spare_rows);
 	chunk_free(p->cur);
 	chunk_free(p->head);
 	chunk_free(p->spare);

@@ -15,10 +15,11 @@
 struct catalog_dbt_pipe;
 
 /* Starts the writer thread. Targets 0 to nb - 1 are the row batches b[] (what[]: their
- * messages), targets nb to nb + nst - 1 the statements st[] (st_what[]). From then until
- * catalog_dbt_pipe_finish() only the writer uses db, b[] and st[]; those and the arrays
- * what[], st[] and st_what[] must outlive it (the writer reads them). Returns 0, or -1 when
- * no thread or memory could be had (*out NULL: write directly instead). */
+ * messages), which must hold no rows yet, targets nb to nb + nst - 1 the statements st[]
+ * (st_what[]). From then until catalog_dbt_pipe_finish() only the writer uses db, b[] and
+ * st[]; those and the arrays what[], st[] and st_what[] must outlive it (the writer reads
+ * them). Returns 0, or -1 when no thread or memory could be had, or b[] holds rows (*out
+ * NULL: write directly instead). */
 int catalog_dbt_pipe_start(struct catalog_dbt_pipe **out, struct catalog_rowbatch *b,
 			   const char *const *what, size_t nb, sqlite3 *db, sqlite3_stmt *const *st,
 			   const char *const *st_what, size_t nst);
@@ -30,8 +31,9 @@ int catalog_dbt_pipe_int(struct catalog_dbt_pipe *p, int target, int64_t v);
 int catalog_dbt_pipe_text(struct catalog_dbt_pipe *p, int target, const char *s, size_t n);
 int catalog_dbt_pipe_step(struct catalog_dbt_pipe *p, int target);
 /* Waits until every queued value is written, stops the thread and frees p (NULL is fine).
- * Returns 0, or -1 with err: the first failure of the writer, after which it wrote
- * nothing. */
+ * The rows of a batch too few to fill its statement are added to the batch b[] (to be
+ * flushed by the caller), as catalog_rowbatch_int/_text would have. Returns 0, or -1 with
+ * err: the first failure of the writer, after which it wrote nothing. */
 int catalog_dbt_pipe_finish(struct catalog_dbt_pipe *p, struct st_error *err);
 
 #endif

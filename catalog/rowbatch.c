@@ -51,55 +51,60 @@ static sqlite3_stmt *stmt(struct catalog_rowbatch *b, size_t n, struct st_error 
 	return b->st[n];
 }
 
-int catalog_rowbatch_flush(struct catalog_rowbatch *b, struct st_error *err, const char *what)
+int catalog_rowbatch_write(struct catalog_rowbatch *b, const struct catalog_rowval *vals,
+			   size_t nvals, const char *text, struct st_error *err, const char *what)
 {
-	size_t n = b->nvals / (size_t)b->ncols;
+	size_t n = nvals / (size_t)b->ncols;
 	sqlite3_stmt *st;
-	int rc, ret = -1;
+	int rc;
 
 	if (!n)
 		return 0;
-	st = stmt(b, n, err);
-	if (!st)
-		goto out;
+	if (!(st = stmt(b, n, err)))
+		return -1;
 	/* The full statement keeps its bindings from the last batch: a value bound there
-	 * before (the same integer, a NULL, a text at the same place in the same buffer, which
-	 * SQLite reads only when it steps) is not bound again. Fields repeat most of theirs
-	 * (zero flags, absent keys): binding was a fifth of writing the rows. */
-	if (n != b->max_rows || b->bound_at != b->text.p)
+	 * before (the same integer, a NULL, a text at the same address and of the same length,
+	 * which SQLite reads only when it steps) is not bound again. Fields repeat most of
+	 * theirs (zero flags, absent keys): binding was a fifth of writing the rows. */
+	if (n != b->max_rows)
 		b->nbound = 0;
 	for (size_t i = 0; i < n * (size_t)b->ncols; i++) {
-		const struct catalog_rowval *v = &b->vals[i];
+		const struct catalog_rowval *v = &vals[i];
+		const char *p = v->kind == SQLITE_TEXT || v->kind == SQLITE_BLOB ? text + v->off : NULL;
 
 		if (n == b->max_rows) {
-			struct catalog_rowval *was = &b->bound[i];
+			struct catalog_rowbound *was = &b->bound[i];
 
 			if (i < b->nbound && was->kind == v->kind &&
 			    (v->kind == SQLITE_INTEGER ? was->i == v->i
 			     : v->kind == SQLITE_NULL  ? 1
-						       : was->off == v->off && was->len == v->len))
+						       : was->p == p && was->len == v->len))
 				continue;
-			*was = *v;
+			was->kind = v->kind;
+			was->i = v->i;
+			was->p = p;
+			was->len = v->len;
 		}
 		if (v->kind == SQLITE_INTEGER)
 			sqlite3_bind_int64(st, (int)i + 1, v->i);
 		else if (v->kind == SQLITE_TEXT)
-			sqlite3_bind_text(st, (int)i + 1, b->text.p + v->off, (int)v->len,
-					  SQLITE_STATIC);
+			sqlite3_bind_text(st, (int)i + 1, p, (int)v->len, SQLITE_STATIC);
 		else if (v->kind == SQLITE_BLOB)
-			sqlite3_bind_blob(st, (int)i + 1, b->text.p + v->off, (int)v->len,
-					  SQLITE_STATIC);
+			sqlite3_bind_blob(st, (int)i + 1, p, (int)v->len, SQLITE_STATIC);
 		else
 			sqlite3_bind_null(st, (int)i + 1);
 	}
-	if (n == b->max_rows) {
+	if (n == b->max_rows)
 		b->nbound = n * (size_t)b->ncols;
-		b->bound_at = b->text.p;
-	}
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
-	ret = rc == SQLITE_DONE ? 0 : st_sql_error(err, b->db, what);
-out:
+	return rc == SQLITE_DONE ? 0 : st_sql_error(err, b->db, what);
+}
+
+int catalog_rowbatch_flush(struct catalog_rowbatch *b, struct st_error *err, const char *what)
+{
+	int ret = catalog_rowbatch_write(b, b->vals, b->nvals, b->text.p, err, what);
+
 	b->nvals = 0;
 	st_buf_reset(&b->text);
 	return ret;

@@ -30,10 +30,14 @@ struct catalog_rowbatch {
 	size_t nvals;
 	struct st_buf text;
 	/* What the statement of max_rows rows has bound (bindings outlive sqlite3_reset()):
-	 * nbound values, texts at offsets of text.p as it was then (bound_at). */
-	struct catalog_rowval bound[CATALOG_ROWBATCH_MAX * CATALOG_ROWBATCH_COLS];
+	 * nbound values, texts by address (where SQLite reads them when it steps). */
+	struct catalog_rowbound {
+		int kind;
+		int64_t i;
+		const char *p;
+		size_t len;
+	} bound[CATALOG_ROWBATCH_MAX * CATALOG_ROWBATCH_COLS];
 	size_t nbound;
-	const char *bound_at;
 };
 
 /* Sets up an empty batch for head (a string constant ending in "VALUES ") with ncols
@@ -52,6 +56,12 @@ int catalog_rowbatch_blob(struct catalog_rowbatch *b, const void *p, size_t len,
 /* Writes the rows gathered so far in one statement. Returns 0, or -1 with err ("what:
  * <SQLite's message>"). */
 int catalog_rowbatch_flush(struct catalog_rowbatch *b, struct st_error *err, const char *what);
+/* Writes nvals values vals[] (whole rows of b's columns, at most max_rows; texts and blobs
+ * at text + off, which must stay as they are until the next write to b) in one statement, as
+ * catalog_rowbatch_flush() writes the rows gathered in b, which this leaves as they are. For
+ * rows gathered elsewhere (catalog/dbt_pipe.c). Returns 0, or -1 with err. */
+int catalog_rowbatch_write(struct catalog_rowbatch *b, const struct catalog_rowval *vals,
+			   size_t nvals, const char *text, struct st_error *err, const char *what);
 /* Drops rows not written and finalizes the statements. */
 void catalog_rowbatch_release(struct catalog_rowbatch *b);
 
