@@ -544,11 +544,21 @@ struct rel {
 	int rank; /* R_*: which node of a dataset speaks first */
 };
 
+/* Where in the manifest a PII setting of a column is: the column (node cv of relation r's
+ * columns), then suffix and .key, or suffix[idx] for a tag (idx >= 0). Made into the JSON
+ * path only for a message (where_str()): most settings never need one. */
+struct where {
+	const struct rel *r;
+	uint32_t cv;
+	const char *suffix, *key;
+	long idx;
+};
+
 struct col {
 	/* Strings of the manifest's arena (strs), like the rest of what it read. */
 	char *name;
 	char *type, *desc, *pii, *category, *transform, *normalize, *reason;
-	char *ppath; /* JSON path of what set pii, for messages */
+	struct where ppath; /* what set pii (ppath.r NULL: nothing yet), for messages */
 	int skip;    /* its name is another column's in steward: not stored */
 	uint32_t meta, tags; /* manifest nodes, or 0 */
 };
@@ -1105,45 +1115,67 @@ static int set_str(struct mfload *m, char **dst, const char *v)
 	return 0;
 }
 
-/* One PII setting (key: pii, category, transform, normalize, pii_reason) of column c, from
- * where (a JSON path). Checks the value and that it agrees with what another source set. */
-static int pii_value(struct mfload *m, struct col *c, const char *key, const char *v,
-		     const char *where)
-{
-	char **dst = !strcmp(key, "pii")	 ? &c->pii
-		     : !strcmp(key, "category")	 ? &c->category
-		     : !strcmp(key, "transform") ? &c->transform
-		     : !strcmp(key, "normalize") ? &c->normalize
-						 : &c->reason;
-	struct st_error e = ST_ERROR_INIT;
+enum { K_PII, K_CATEGORY, K_TRANSFORM, K_NORMALIZE, K_REASON, K_COUNT };
 
-	if (!strcmp(key, "pii") &&
-	    !catalog_dbt_one_of(v, catalog_dbt_classes, CATALOG_DBT_NCLASSES))
-		return err_at(m, "%s: unknown class \"%s\"", where, v);
-	if (!strcmp(key, "category") && !catalog_taxonomy_find(m->x->c->tax, v) &&
-	    catalog_category_check(v, &e))
+static const char *const pii_keys[K_COUNT] = {"pii", "category", "transform", "normalize",
+					      "pii_reason"};
+
+/* The JSON path of w in out (n bytes; cut as snprintf() cuts). */
+static void where_str(struct mfload *m, const struct where *w, char *out, size_t n)
+{
+	char b1[512], b2[512], idx[32];
+	const char *cname = jkey(m, &m->doc, w->cv);
+
+	snprintf(idx, sizeof(idx), "[%ld]", w->idx);
+	join(out, n, w->r->section, ".", qk(w->r->uid, b1, sizeof(b1)), ".columns.",
+	     qk(cname ? cname : "", b2, sizeof(b2)), w->suffix, w->idx < 0 ? "." : idx,
+	     w->idx < 0 ? w->key : "", (char *)NULL);
+}
+
+/* One PII setting (k: K_*) of column c, from where. Checks the value and that it agrees
+ * with what another source set. */
+static int pii_value(struct mfload *m, struct col *c, int k, const char *v,
+		     const struct where *w)
+{
+	char **dst = k == K_PII		? &c->pii
+		     : k == K_CATEGORY	? &c->category
+		     : k == K_TRANSFORM ? &c->transform
+		     : k == K_NORMALIZE ? &c->normalize
+					: &c->reason;
+	struct st_error e = ST_ERROR_INIT;
+	char where[2048], pwhere[2048];
+
+	if ((k == K_PII && !catalog_dbt_one_of(v, catalog_dbt_classes, CATALOG_DBT_NCLASSES)) ||
+	    (k == K_TRANSFORM &&
+	     !catalog_dbt_one_of(v, catalog_dbt_transforms, CATALOG_DBT_NTRANSFORMS)) ||
+	    (k == K_NORMALIZE &&
+	     !catalog_dbt_one_of(v, catalog_dbt_normalizers, CATALOG_DBT_NNORMALIZERS))) {
+		where_str(m, w, where, sizeof(where));
+		return err_at(m, "%s: unknown %s \"%s\"", where,
+			      k == K_PII ? "class" : k == K_TRANSFORM ? "transform" : "normalizer",
+			      v);
+	}
+	if (k == K_CATEGORY && !catalog_taxonomy_find(m->x->c->tax, v) &&
+	    catalog_category_check(v, &e)) {
+		where_str(m, w, where, sizeof(where));
 		return err_at(m, "%s: %s", where, e.msg);
-	if (!strcmp(key, "transform") &&
-	    !catalog_dbt_one_of(v, catalog_dbt_transforms, CATALOG_DBT_NTRANSFORMS))
-		return err_at(m, "%s: unknown transform \"%s\"", where, v);
-	if (!strcmp(key, "normalize") &&
-	    !catalog_dbt_one_of(v, catalog_dbt_normalizers, CATALOG_DBT_NNORMALIZERS))
-		return err_at(m, "%s: unknown normalizer \"%s\"", where, v);
+	}
 	if (*dst && strcmp(*dst, v)) {
-		if (!strcmp(key, "pii") && c->ppath)
+		where_str(m, w, where, sizeof(where));
+		if (k == K_PII && c->ppath.r) {
+			where_str(m, &c->ppath, pwhere, sizeof(pwhere));
 			return err_at(m, "%s: \"%s\" conflicts with \"%s\" from %s", where, v, *dst,
-				      c->ppath);
+				      pwhere);
+		}
 		return err_at(m, "%s: \"%s\" conflicts with \"%s\" set before for column '%s'",
 			      where, v, *dst, c->name);
 	}
 	if (!*dst && !(*dst = arena_strdup(m, v)))
 		return oom(m->x);
-	if (!strcmp(key, "pii") && !c->ppath && !(c->ppath = arena_strdup(m, where)))
-		return oom(m->x);
+	if (k == K_PII && !c->ppath.r)
+		c->ppath = *w;
 	return 0;
 }
-
-static const char *const pii_keys[] = {"pii", "category", "transform", "normalize", "pii_reason"};
 
 static int warn_at(struct mfload *m, const char *fmt, ...) ST_PRINTF(2, 3);
 
@@ -1159,13 +1191,14 @@ static int warn_at(struct mfload *m, const char *fmt, ...)
 	return catalog_dbt_diag(m->x, ST_SEV_WARNING, m->file, 0, 0, "%s", msg);
 }
 
-/* PII settings from a meta object (column meta or config.meta) at path. category,
- * transform, normalize and pii_reason are read only from a meta that sets pii (or as
- * pii_category, pii_transform, pii_normalize): a bare `category` may mean something else
- * to the team. pii: false means none; other values that are not strings (true, a number,
- * an object) say no class: a warning, and the column stays unknown. */
-static int pii_from_meta(struct mfload *m, struct col *c, uint32_t meta, const char *path,
-			 const char *suffix)
+/* PII settings from a meta object (column meta or config.meta) of column cv of relation r,
+ * suffix its path there. category, transform, normalize and pii_reason are read only from
+ * a meta that sets pii (or as pii_category, pii_transform, pii_normalize): a bare
+ * `category` may mean something else to the team. pii: false means none; other values that
+ * are not strings (true, a number, an object) say no class: a warning, and the column stays
+ * unknown. */
+static int pii_from_meta(struct mfload *m, struct col *c, uint32_t meta, const struct rel *r,
+			 uint32_t cv, const char *suffix)
 {
 	static const char *const alt[] = {NULL, "pii_category", "pii_transform", "pii_normalize",
 					  NULL};
@@ -1182,24 +1215,26 @@ static int pii_from_meta(struct mfload *m, struct col *c, uint32_t meta, const c
 		return 0;
 	jfields(d, meta, mk, sizeof(mk) / sizeof(*mk), f);
 	has_pii = f[0] && !jnull(d, f[0]);
-	for (size_t i = 0; i < sizeof(pii_keys) / sizeof(*pii_keys); i++) {
-		const char *key = pii_keys[i], *s;
+	for (int i = 0; i < K_COUNT; i++) {
+		struct where w = {r, cv, suffix, pii_keys[i], -1};
+		const char *s;
 		uint32_t v = has_pii || !i ? f[i] : 0;
-		char where[2048];
 
 		if ((!v || jnull(d, v)) && alt[i]) {
-			key = alt[i];
+			w.key = alt[i];
 			v = f[alt_at[i]];
 		}
 		if (!v || jnull(d, v))
 			continue;
-		join(where, sizeof(where), path, suffix, ".", key, (char *)NULL);
 		if (!i && jis(d, v, ST_J_FALSE)) {
-			if (pii_value(m, c, "pii", "none", where) && m->x->err->code)
+			if (pii_value(m, c, K_PII, "none", &w) && m->x->err->code)
 				return -1;
 			continue;
 		}
 		if (!jis(d, v, ST_J_STR)) {
+			char where[2048];
+
+			where_str(m, &w, where, sizeof(where));
 			if (warn_at(m,
 				    "%s: not a %s; the column stays unknown (use a string such as "
 				    "%s)",
@@ -1210,7 +1245,7 @@ static int pii_from_meta(struct mfload *m, struct col *c, uint32_t meta, const c
 		}
 		if (!(s = jsv(m, d, v)))
 			return -1;
-		if (pii_value(m, c, pii_keys[i], s, where) && m->x->err->code)
+		if (pii_value(m, c, i, s, &w) && m->x->err->code)
 			return -1;
 	}
 	return 0;
@@ -1218,39 +1253,49 @@ static int pii_from_meta(struct mfload *m, struct col *c, uint32_t meta, const c
 
 /* PII settings from tags: pii:<class>, pii-category:<key>, pii-transform:<t>,
  * pii-normalize:<n>. */
-static int pii_from_tags(struct mfload *m, struct col *c, uint32_t tags, const char *path,
-			 const char *suffix)
+static int pii_from_tags(struct mfload *m, struct col *c, uint32_t tags, const struct rel *r,
+			 uint32_t cv, const char *suffix)
 {
 	static const struct {
-		const char *prefix, *key;
-	} map[] = {{"pii:", "pii"},
-		   {"pii-category:", "category"},
-		   {"pii-transform:", "transform"},
-		   {"pii-normalize:", "normalize"}};
-	size_t i = 0;
+		const char *prefix;
+		size_t n;
+		int key;
+	} map[] = {{"pii:", 4, K_PII},
+		   {"pii-category:", 13, K_CATEGORY},
+		   {"pii-transform:", 14, K_TRANSFORM},
+		   {"pii-normalize:", 14, K_NORMALIZE}};
+	long i = 0;
 
 	for (uint32_t t = jarr_first(&m->doc, tags); t; t = jnext(&m->doc, t), i++) {
-		const char *s = jsv(m, &m->doc, t);
-		char where[2048];
+		const char *s;
 
+		/* Only a tag that starts with "pii" can set anything. */
+		if (jis(&m->doc, t, ST_J_STR) && !jn(&m->doc, t)->escaped &&
+		    (jn(&m->doc, t)->end - jn(&m->doc, t)->start < 5 ||
+		     memcmp(m->doc.buf + jn(&m->doc, t)->start + 1, "pii", 3)))
+			continue;
+		s = jsv(m, &m->doc, t);
 		if (m->x->err->code)
 			return -1;
 		for (size_t k = 0; s && k < sizeof(map) / sizeof(*map); k++) {
-			size_t n = strlen(map[k].prefix);
+			size_t n = map[k].n;
+			struct where w = {r, cv, suffix, NULL, i};
 
 			if (strncmp(s, map[k].prefix, n))
 				continue;
-			snprintf(where, sizeof(where), "%s%s[%zu]", path, suffix, i);
 			/* A tag such as pii:yes is a team's own convention: a warning, not an
 			 * error. */
-			if (!strcmp(map[k].key, "pii") &&
+			if (map[k].key == K_PII &&
 			    !catalog_dbt_one_of(s + n, catalog_dbt_classes, CATALOG_DBT_NCLASSES)) {
+				char where[2048];
+
+				where_str(m, &w, where, sizeof(where));
 				if (warn_at(m, "%s: tag \"%s\" names no pii class; ignored", where,
 					    s))
 					return -1;
 				continue;
 			}
-			if (pii_value(m, c, map[k].key, s + n, where) && m->x->err->code)
+			if (pii_value(m, c, map[k].key, s + n, &w) && m->x->err->code)
 				return -1;
 		}
 	}
@@ -1312,10 +1357,7 @@ static int build_cols(struct mfload *m, struct dset *d)
 	for (size_t k = 0; k < d->nrels; k++) {
 		const struct rel *r = &m->rels[d->rels[k]];
 		uint32_t cols = mget(m, r->node, "columns");
-		char b1[512], b2[512], path[2048], pre[sizeof(path)];
 
-		join(pre, sizeof(pre), r->section, ".", qk(r->uid, b1, sizeof(b1)), ".columns.",
-		     (char *)NULL);
 		for (uint32_t cv = jobj_first(md, cols); cv; cv = jnext(md, cv)) {
 			enum { F_NAME, F_CONFIG, F_TAGS, F_META, F_QUOTE, F_DESC, F_TYPE, F_N };
 			static const struct word keys[F_N] = {
@@ -1340,11 +1382,10 @@ static int build_cols(struct mfload *m, struct dset *d)
 			    set_str(m, &c->desc, jstr_of(m, md, f[F_DESC])) ||
 			    set_str(m, &c->type, jstr_of(m, md, f[F_TYPE])) || m->x->err->code)
 				return -1;
-			join(path, sizeof(path), pre, qk(cname, b2, sizeof(b2)), (char *)NULL);
-			if (pii_from_meta(m, c, meta, path, ".meta") ||
-			    pii_from_meta(m, c, mget(m, cfg, "meta"), path, ".config.meta") ||
-			    pii_from_tags(m, c, tags, path, ".tags") ||
-			    pii_from_tags(m, c, mget(m, cfg, "tags"), path, ".config.tags"))
+			if (pii_from_meta(m, c, meta, r, cv, ".meta") ||
+			    pii_from_meta(m, c, mget(m, cfg, "meta"), r, cv, ".config.meta") ||
+			    pii_from_tags(m, c, tags, r, cv, ".tags") ||
+			    pii_from_tags(m, c, mget(m, cfg, "tags"), r, cv, ".config.tags"))
 				return -1;
 			if (jsize(md, meta, ST_J_OBJ) && !c->meta)
 				c->meta = meta;
