@@ -1437,36 +1437,104 @@ static int prop(struct mfload *m, int64_t id, const char *key, const char *value
 	       btext(m, B_PROP, value);
 }
 
-/* Node v of the manifest as JSON text in a new string (st_free() it): what jansson's
- * json_dumps() wrote with JSON_COMPACT | JSON_ENCODE_ANY (| JSON_SORT_KEYS with sort).
- * NULL with x->err when memory runs out. */
-static char *dump_json(struct mfload *m, uint32_t v, int sort)
+/* Appends node v of the manifest to b as JSON text: what jansson's json_dumps() wrote with
+ * JSON_COMPACT | JSON_ENCODE_ANY (| JSON_SORT_KEYS with sort), as st_json_dump() writes it.
+ * The usual parts (strings without escapes, literals, arrays, small objects whose keys have
+ * no escapes) are copied here from the manifest's bytes, which are what it writes for them:
+ * a string without escapes holds no quote, backslash or control character. Anything else
+ * is st_json_dump()'s. Returns 0, or -1 when memory runs out. */
+static int dump_into(struct mfload *m, uint32_t v, int sort, struct st_buf *b)
 {
-	struct st_buf b;
-	char *s;
+	enum { SMALL = 16 };
+	const struct jdoc *d = &m->doc;
+	const struct st_jnode *n = jn(d, v);
+	struct {
+		const char *k;
+		size_t len;
+		uint32_t node;
+	} keys[SMALL];
+	size_t nk = 0;
 
-	st_buf_init(&b, DBT_MAX_FILE);
-	if (st_json_dump(m->doc.buf, &m->doc.t, v, sort ? ST_JDUMP_SORT_KEYS : 0, &b) ||
-	    !(s = st_buf_detach(&b))) {
-		st_buf_release(&b);
+	switch (n->type) {
+	case ST_J_STR:
+		if (!n->escaped)
+			return st_buf_add(b, d->buf + n->start, n->end - n->start);
+		break;
+	case ST_J_TRUE:
+		return st_buf_add(b, "true", 4);
+	case ST_J_FALSE:
+		return st_buf_add(b, "false", 5);
+	case ST_J_NULL:
+		return st_buf_add(b, "null", 4);
+	case ST_J_ARR:
+		if (st_buf_add(b, "[", 1))
+			return -1;
+		for (uint32_t i = st_json_first(&d->t, v); i; i = jnext(d, i))
+			if ((i != st_json_first(&d->t, v) && st_buf_add(b, ",", 1)) ||
+			    dump_into(m, i, sort, b))
+				return -1;
+		return st_buf_add(b, "]", 1);
+	case ST_J_OBJ:
+		if (!sort || n->count > SMALL)
+			break;
+		for (uint32_t i = st_json_first(&d->t, v); i && nk < n->count; i = jnext(d, i)) {
+			const struct st_jnode *k = jn(d, i);
+			size_t at = nk++;
+
+			if (k->key_escaped)
+				goto whole;
+			/* Insertion sort, as st_json_dump()'s qsort orders: bytes, then length. */
+			while (at) {
+				size_t len = k->key_end - k->key_start, pl = keys[at - 1].len;
+				int r = memcmp(keys[at - 1].k, d->buf + k->key_start,
+					       pl < len ? pl : len);
+
+				if (r < 0 || (!r && pl <= len))
+					break;
+				keys[at] = keys[at - 1];
+				at--;
+			}
+			keys[at].k = d->buf + k->key_start;
+			keys[at].len = k->key_end - k->key_start;
+			keys[at].node = i;
+		}
+		if (st_buf_add(b, "{", 1))
+			return -1;
+		for (size_t k = 0; k < nk; k++)
+			if ((k && st_buf_add(b, ",", 1)) || st_buf_add(b, "\"", 1) ||
+			    st_buf_add(b, keys[k].k, keys[k].len) || st_buf_add(b, "\":", 2) ||
+			    dump_into(m, keys[k].node, sort, b))
+				return -1;
+		return st_buf_add(b, "}", 1);
+	default:
+		break;
+	}
+whole:
+	return st_json_dump(d->buf, &d->t, v, sort ? ST_JDUMP_SORT_KEYS : 0, b);
+}
+
+/* Node v of the manifest as JSON text (dump_into()) in b, emptied first; NULL with x->err
+ * when memory runs out. Valid until b changes. */
+static const char *dump_json(struct mfload *m, uint32_t v, int sort, struct st_buf *b)
+{
+	st_buf_reset(b);
+	if (dump_into(m, v, sort, b)) {
 		oom(m->x);
 		return NULL;
 	}
-	return s;
+	return st_buf_str(b);
 }
 
-static int prop_json(struct mfload *m, int64_t id, const char *key, uint32_t v)
+/* A property of JSON node v (not written when absent, null or {}); b is for the text. */
+static int prop_json(struct mfload *m, int64_t id, const char *key, uint32_t v, struct st_buf *b)
 {
-	char *s;
-	int r;
+	const char *s;
 
 	if (!v || jnull(&m->doc, v) || (jis(&m->doc, v, ST_J_OBJ) && !jn(&m->doc, v)->count))
 		return 0;
-	if (!(s = dump_json(m, v, 1)))
+	if (!(s = dump_json(m, v, 1, b)))
 		return -1;
-	r = prop(m, id, key, s);
-	st_free(s);
-	return r;
+	return prop(m, id, key, s);
 }
 
 /* Free text as it is stored: without trailing white space (*n bytes of text), or, when the
@@ -1764,7 +1832,7 @@ static int store_ds(struct mfload *m, struct dset *d)
 	sqlite3_stmt *st = m->q[Q_DS_INS];
 	struct smap tagset;
 	const char *desc = NULL, *owner = NULL, *dtext;
-	struct st_buf tb, loc, fb;
+	struct st_buf tb, loc, fb, jb;
 	int64_t npii = 0;
 	size_t dn, nfields = 0;
 	int ret = -1, certified = 0;
@@ -1774,6 +1842,7 @@ static int store_ds(struct mfload *m, struct dset *d)
 	st_buf_init(&tb, 1 << 16);
 	st_buf_init(&loc, 4096);
 	st_buf_init(&fb, DBT_MAX_FILE);
+	st_buf_init(&jb, DBT_MAX_FILE);
 	for (size_t k = 0; k < d->nrels; k++) {
 		uint32_t n = m->rels[d->rels[k]].node;
 
@@ -1882,7 +1951,7 @@ stored:
 						   : mstr(m, cfg, "group")) ||
 		    prop(m, d->id, "dbt.access", mstr(m, r->node, "access")) ||
 		    prop(m, d->id, "dbt.loader", mstr(m, r->node, "loader")) ||
-		    prop_json(m, d->id, "dbt.meta", mget(m, r->node, "meta")) ||
+		    prop_json(m, d->id, "dbt.meta", mget(m, r->node, "meta"), &jb) ||
 		    prop(m, d->id, "dbt.catalog_type",
 			 jstr(m, cd, jget(cd, r->cat, "metadata"), "type")) ||
 		    m->x->err->code)
@@ -1946,16 +2015,13 @@ stored:
 			uint32_t vals[2] = {c->tags, c->meta};
 
 			for (int k = 0; k < 2; k++) {
-				char *s;
+				const char *s;
 
 				if (!vals[k])
 					continue;
-				if (!(s = dump_json(m, vals[k], 1)))
-					goto out;
-				r = bint(m, B_FPROP, d->id) || btext(m, B_FPROP, c->name) ||
-				    btext(m, B_FPROP, keys[k]) || btext(m, B_FPROP, s);
-				st_free(s);
-				if (r)
+				if (!(s = dump_json(m, vals[k], 1, &jb)) ||
+				    bint(m, B_FPROP, d->id) || btext(m, B_FPROP, c->name) ||
+				    btext(m, B_FPROP, keys[k]) || btextn(m, B_FPROP, s, jb.len))
 					goto out;
 			}
 		}
@@ -1976,6 +2042,7 @@ out:
 	st_buf_release(&tb);
 	st_buf_release(&loc);
 	st_buf_release(&fb);
+	st_buf_release(&jb);
 	st_free(dclean);
 	return ret;
 }
@@ -2133,7 +2200,10 @@ static int store_tests(struct mfload *m)
 {
 	const struct jdoc *md = &m->doc;
 	uint32_t nodes = jroot(md, "nodes");
+	struct st_buf jb;
+	int ret = -1;
 
+	st_buf_init(&jb, DBT_MAX_FILE);
 	for (uint32_t t = jobj_first(md, nodes); t; t = jnext(md, t)) {
 		enum { F_RTYPE, F_TM, F_ATTACHED, F_DEPS, F_CONFIG, F_COLUMN, F_N };
 		static const struct word keys[F_N] = {W("resource_type"), W("test_metadata"),
@@ -2145,7 +2215,7 @@ static int store_tests(struct mfload *m)
 		const char *tname, *ns, *target, *colname;
 		struct sment *at;
 		struct dset *d;
-		char *detail = NULL;
+		const char *detail = NULL;
 		const char *ref_ds = NULL, *ref_field = NULL, *origin;
 		int r;
 
@@ -2160,7 +2230,7 @@ static int store_tests(struct mfload *m)
 		target = jstr_of(m, md, f[F_ATTACHED]);
 		deps = mget(m, f[F_DEPS], "nodes");
 		if (m->x->err->code)
-			return -1;
+			goto out;
 		if (jis(md, mget(m, f[F_CONFIG], "enabled"), ST_J_FALSE) || !tname ||
 		    (ns && strcmp(ns, "dbt")))
 			continue;
@@ -2172,7 +2242,7 @@ static int store_tests(struct mfload *m)
 		if (!target && jsize(md, deps, ST_J_ARR) == 1)
 			target = jsv(m, md, jarr_first(md, deps));
 		if (m->x->err->code)
-			return -1;
+			goto out;
 		if (!target || !(at = smap_get(&m->dsof, target)))
 			continue; /* on an ephemeral or disabled node, or not resolvable */
 		d = &m->ds[at->val];
@@ -2183,8 +2253,8 @@ static int store_tests(struct mfload *m)
 		if (!strcmp(tname, "accepted_values")) {
 			uint32_t vals = mget(m, kw, "values");
 
-			if (vals && !(detail = dump_json(m, vals, 0)))
-				return -1;
+			if (vals && !(detail = dump_json(m, vals, 0, &jb)))
+				goto out;
 		}
 		if (!strcmp(tname, "relationships")) {
 			const char *to = resolve_call(m, t, mstr(m, kw, "to"));
@@ -2198,27 +2268,27 @@ static int store_tests(struct mfload *m)
 						break;
 				}
 			if (m->x->err->code)
-				return -1;
+				goto out;
 			if (!tat)
 				continue;
 			ref_ds = m->ds[tat->val].name;
 			ref_field = test_col(m, &m->ds[tat->val], mstr(m, kw, "field"));
 		}
-		if (m->x->err->code) {
-			st_free(detail);
-			return -1;
-		}
+		if (m->x->err->code)
+			goto out;
 		colname = test_col(m, d, colname);
 		origin = jkey(m, md, t);
 		r = m->x->err->code || bint(m, B_CONS, d->id) || bint(m, B_CONS, d->ncons++) ||
 		    btext(m, B_CONS, tname) || btext(m, B_CONS, colname) ||
 		    btext(m, B_CONS, detail) || btext(m, B_CONS, ref_ds) ||
 		    btext(m, B_CONS, ref_field) || btext(m, B_CONS, origin);
-		st_free(detail);
 		if (r || m->x->err->code)
-			return -1;
+			goto out;
 	}
-	return 0;
+	ret = 0;
+out:
+	st_buf_release(&jb);
+	return ret;
 }
 
 /* One constraint of a model contract (dbt 1.5 and later), on column col (NULL: from the
@@ -2302,7 +2372,7 @@ static int store_exposures(struct mfload *m)
 		const char *owner = mstr(m, ow, "name") ? mstr(m, ow, "name") : mstr(m, ow, "email");
 		const char *uid = jkey(m, md, e), *s;
 		sqlite3_stmt *st = m->q[Q_DS_INS];
-		struct st_buf nm, tb;
+		struct st_buf nm, tb, jb;
 		char b1[512], where[1024];
 		int64_t id;
 		uint32_t t;
@@ -2314,6 +2384,7 @@ static int store_exposures(struct mfload *m)
 			continue;
 		st_buf_init(&nm, 4096);
 		st_buf_init(&tb, 1 << 16);
+		st_buf_init(&jb, DBT_MAX_FILE);
 		if (add_clean(&nm, pkg ? pkg : "dbt") || st_buf_adds(&nm, "-exposures.") ||
 		    add_clean(&nm, mstr(m, e, "name")))
 			goto nomem;
@@ -2331,6 +2402,7 @@ static int store_exposures(struct mfload *m)
 		if (bind_scrubbed(m, st, 3, mstr(m, e, "description"), where)) {
 			st_buf_release(&nm);
 			st_buf_release(&tb);
+			st_buf_release(&jb);
 			return -1;
 		}
 		catalog_dbt_bind(st, 4, owner);
@@ -2360,6 +2432,7 @@ static int store_exposures(struct mfload *m)
 			st_free(other);
 			st_buf_release(&nm);
 			st_buf_release(&tb);
+			st_buf_release(&jb);
 			if (rc)
 				return -1;
 			continue;
@@ -2367,6 +2440,7 @@ static int store_exposures(struct mfload *m)
 		if (rc != SQLITE_DONE) {
 			st_buf_release(&nm);
 			st_buf_release(&tb);
+			st_buf_release(&jb);
 			return st_sql_error(m->x->err, m->x->db, "cannot store exposure");
 		}
 		id = sqlite3_last_insert_rowid(m->x->db);
@@ -2384,18 +2458,20 @@ static int store_exposures(struct mfload *m)
 		     prop(m, id, "dbt.maturity", mstr(m, e, "maturity")) ||
 		     prop(m, id, "dbt.path", mstr(m, e, "original_file_path")) ||
 		     prop(m, id, "dbt.package", pkg) ||
-		     prop_json(m, id, "dbt.meta", mget(m, e, "meta")) ||
+		     prop_json(m, id, "dbt.meta", mget(m, e, "meta"), &jb) ||
 		     store_edges(m, id, nm.p, &e, 1) || touch(m, nm.p) || m->x->err->code;
 		if (rc)
 			goto fail;
 		st_buf_release(&nm);
 		st_buf_release(&tb);
+		st_buf_release(&jb);
 		continue;
 	nomem:
 		oom(m->x);
 	fail:
 		st_buf_release(&nm);
 		st_buf_release(&tb);
+		st_buf_release(&jb);
 		return -1;
 	}
 	return 0;
