@@ -509,20 +509,6 @@ static int add_clean(struct st_buf *b, const char *s)
 	return 0;
 }
 
-/* Appends column name s as a field path: like add_clean(), but a dot between two names
- * stays, making a nested field (BigQuery's catalog names struct members parent.member). */
-static int add_clean_path(struct st_buf *b, const char *s)
-{
-	size_t start = b->len;
-
-	if (add_clean(b, s))
-		return -1;
-	for (size_t i = 0; s[i]; i++)
-		if (s[i] == '.' && i && s[i + 1] && s[i - 1] != '.' && s[i + 1] != '.')
-			b->p[start + i] = '.';
-	return 0;
-}
-
 static int depth_of(const char *path)
 {
 	int n = 0;
@@ -1073,33 +1059,47 @@ static int collect_rels(struct mfload *m)
 
 static struct col *find_col(struct dset *d, const char *name)
 {
+	int first = tolower((unsigned char)*name);
+
+	/* The first letters first: strcasecmp() compares the same tolower() of each. */
 	for (size_t i = 0; i < d->ncols; i++)
-		if (!strcasecmp(d->cols[i].name, name))
+		if (tolower((unsigned char)*d->cols[i].name) == first &&
+		    !strcasecmp(d->cols[i].name, name))
 			return &d->cols[i];
 	return NULL;
 }
 
-/* The column of d named name (as the database spells it when quoted), made when missing. */
+/* The column of d named name (as the database spells it when quoted), made when missing.
+ * Its field path: name with every character outside [A-Za-z0-9_-] replaced by '_' (as
+ * add_clean()), but a dot between two names stays, making a nested field (BigQuery's
+ * catalog names struct members parent.member). A name over 4 KiB is refused as out of
+ * memory (the bound of the buffer it was cleaned into before). */
 static struct col *get_col(struct mfload *m, struct dset *d, const char *name, int is_quoted)
 {
 	struct col *c = find_col(d, name);
-	struct st_buf b;
+	size_t n = strlen(name);
+	char *p;
 
 	if (c)
 		return c;
-	if (st_grow(&d->cols, &d->ccap, d->ncols + 1, sizeof(*d->cols))) {
+	if (n > 4096 || st_grow(&d->cols, &d->ccap, d->ncols + 1, sizeof(*d->cols)) ||
+	    !(p = arena_alloc(&m->strs, (n ? n : 1) + 1))) {
 		oom(m->x);
 		return NULL;
 	}
 	c = &d->cols[d->ncols];
 	memset(c, 0, sizeof(*c));
-	st_buf_init(&b, 4096);
-	if (add_clean_path(&b, name) || !(c->name = arena_strdup(m, st_buf_str(&b)))) {
-		st_buf_release(&b);
-		oom(m->x);
-		return NULL;
-	}
-	st_buf_release(&b);
+	if (!n)
+		p[n++] = '_';
+	else
+		for (size_t i = 0; i < n; i++)
+			p[i] = isalnum((unsigned char)name[i]) || name[i] == '_' || name[i] == '-' ||
+					       (name[i] == '.' && i && name[i + 1] &&
+						name[i - 1] != '.' && name[i + 1] != '.')
+				       ? name[i]
+				       : '_';
+	p[n] = '\0';
+	c->name = p;
 	if (!is_quoted)
 		fold(c->name, m->fold);
 	d->ncols++;
@@ -1142,7 +1142,6 @@ static int pii_value(struct mfload *m, struct col *c, int k, const char *v,
 		     : k == K_TRANSFORM ? &c->transform
 		     : k == K_NORMALIZE ? &c->normalize
 					: &c->reason;
-	struct st_error e = ST_ERROR_INIT;
 	char where[2048], pwhere[2048];
 
 	if ((k == K_PII && !catalog_dbt_one_of(v, catalog_dbt_classes, CATALOG_DBT_NCLASSES)) ||
@@ -1155,10 +1154,13 @@ static int pii_value(struct mfload *m, struct col *c, int k, const char *v,
 			      k == K_PII ? "class" : k == K_TRANSFORM ? "transform" : "normalizer",
 			      v);
 	}
-	if (k == K_CATEGORY && !catalog_taxonomy_find(m->x->c->tax, v) &&
-	    catalog_category_check(v, &e)) {
-		where_str(m, w, where, sizeof(where));
-		return err_at(m, "%s: %s", where, e.msg);
+	if (k == K_CATEGORY && !catalog_taxonomy_find(m->x->c->tax, v)) {
+		struct st_error e = ST_ERROR_INIT; /* 1.5 kB to clear: only for this */
+
+		if (catalog_category_check(v, &e)) {
+			where_str(m, w, where, sizeof(where));
+			return err_at(m, "%s: %s", where, e.msg);
+		}
 	}
 	if (*dst && strcmp(*dst, v)) {
 		where_str(m, w, where, sizeof(where));
