@@ -1403,23 +1403,37 @@ static int build_cols(struct mfload *m, struct dset *d)
 static int check_cols(struct mfload *m, struct dset *d)
 {
 	const struct rel *first = &m->rels[d->rels[0]];
-	struct smap seen;
+	uint32_t small[256], *slot = small; /* column + 1, 0 when empty */
+	size_t ns = 16;
 	char b1[512];
 	int ret = 0;
 
-	memset(&seen, 0, sizeof(seen));
+	/* A set of the names seen, pointing at the columns (a map of copies cost a strdup()
+	 * per column). */
+	while (ns < 2 * d->ncols)
+		ns *= 2;
+	if (ns > sizeof(small) / sizeof(*small) && !(slot = st_calloc(ns, sizeof(*slot))))
+		return oom(m->x);
+	if (slot == small)
+		memset(small, 0, ns * sizeof(*small));
 	for (size_t i = 0; !ret && i < d->ncols; i++) {
-		if (smap_get(&seen, d->cols[i].name)) {
-			d->cols[i].skip = 1;
-			ret = warn_at(
-				m,
-				"%s.%s: two columns have the name '%s' in steward; the second is "
-				"skipped",
-				first->section, qk(first->uid, b1, sizeof(b1)), d->cols[i].name);
-		} else if (smap_set(&seen, d->cols[i].name, 1))
-			ret = oom(m->x);
+		const char *name = d->cols[i].name;
+		size_t at = str_hash(name) & (ns - 1);
+
+		while (slot[at] && strcmp(d->cols[slot[at] - 1].name, name))
+			at = (at + 1) & (ns - 1);
+		if (!slot[at]) {
+			slot[at] = (uint32_t)i + 1;
+			continue;
+		}
+		d->cols[i].skip = 1;
+		ret = warn_at(m,
+			      "%s.%s: two columns have the name '%s' in steward; the second is "
+			      "skipped",
+			      first->section, qk(first->uid, b1, sizeof(b1)), name);
 	}
-	smap_release(&seen);
+	if (slot != small)
+		st_free(slot);
 	return m->x->err->code ? -1 : 0;
 }
 

@@ -361,21 +361,51 @@ static int add_val(struct catalog_dbt_pipe *p, int t, int kind, int64_t v, const
 	return 0;
 }
 
+/* The next value of batch t's rows when it neither starts nor ends a statement's worth
+ * and fits (add_val() does the rest): the common case, kept short. */
+static struct catalog_rowval *next_val(struct catalog_dbt_pipe *p, int t)
+{
+	struct rows *r = p->fill[t];
+
+	return r && r->nvals + 1 < p->full[t] && r->nvals < r->cap ? &r->vals[r->nvals] : NULL;
+}
+
 int catalog_dbt_pipe_int(struct catalog_dbt_pipe *p, int target, int64_t v)
 {
-	if ((size_t)target < p->nb)
+	struct catalog_rowval *x;
+
+	if ((size_t)target >= p->nb)
+		return put(p, OP_INT, target, &v, sizeof(v), NULL, 0);
+	if (!(x = next_val(p, target)))
 		return add_val(p, target, SQLITE_INTEGER, v, NULL, 0);
-	return put(p, OP_INT, target, &v, sizeof(v), NULL, 0);
+	x->kind = SQLITE_INTEGER;
+	x->i = v;
+	p->fill[target]->nvals++;
+	return 0;
 }
 
 int catalog_dbt_pipe_text(struct catalog_dbt_pipe *p, int target, const char *s, size_t n)
 {
 	uint32_t len = (uint32_t)n;
+	struct catalog_rowval *x;
+	char *at;
 
 	if (n > INT32_MAX)
 		return -1;
-	if ((size_t)target < p->nb)
-		return add_val(p, target, s ? SQLITE_TEXT : SQLITE_NULL, 0, s, s ? n : 0);
+	if ((size_t)target < p->nb) {
+		struct rows *r = p->fill[target];
+
+		if (!s || !(x = next_val(p, target)) || !(at = st_buf_room(&r->text, n + 1)))
+			return add_val(p, target, s ? SQLITE_TEXT : SQLITE_NULL, 0, s, s ? n : 0);
+		x->kind = SQLITE_TEXT;
+		x->off = r->text.len;
+		x->len = n;
+		memcpy(at, s, n); /* the text, its NUL, and the buffer's */
+		at[n] = at[n + 1] = '\0';
+		r->text.len += n + 1;
+		r->nvals++;
+		return 0;
+	}
 	if (!s)
 		return put(p, OP_NULL, target, NULL, 0, NULL, 0);
 	return put(p, OP_TEXT, target, &len, sizeof(len), s, len);
