@@ -589,7 +589,7 @@ static const char *const q_what[Q_COUNT] = {"cannot store dataset", "cannot inde
  * ordinals of dataset_props and constraints are counted here, not by a query per row.
  * OR FAIL: a batch that fails fails the whole load, which rolls back the savepoint and its
  * transaction, so SQLite need keep no statement journal of the pages each batch touches. */
-enum { B_FIELD, B_TAG, B_EDGE, B_ALIAS, B_PROP, B_FPROP, B_CONS, B_TOUCH, B_COUNT };
+enum { B_FIELD, B_TAG, B_EDGE, B_ALIAS, B_PROP, B_FPROP, B_CONS, B_TOUCH, B_DS, B_COUNT };
 
 static const struct {
 	const char *head, *what;
@@ -611,6 +611,10 @@ static const struct {
 		    " ref_field, origin) VALUES ",
 		    "cannot store constraint", 8},
 	[B_TOUCH] = {"INSERT OR IGNORE INTO temp.touched(name) VALUES ", "cannot record change", 1},
+	/* Dataset rows (Q_DS_INS's) while a writer thread runs, which refuses no name then. */
+	[B_DS] = {"INSERT OR FAIL INTO datasets(name, version, kind, description, owner, system,"
+		  " location, tags, certified, npii, file_id, line, col, gen, id) VALUES ",
+		  "cannot store dataset", 15},
 };
 
 struct mfload {
@@ -656,16 +660,21 @@ struct mfload {
 
 /* Target of statement Q_x in the pipe (after the batches). */
 #define PIPE_Q(q) (B_COUNT + (q))
-#define PIPE_DS_INS PIPE_Q(Q_DS_INS)
 #define PIPE_MIN_DATASETS 64 /* fewer are written on this thread */
 
-/* Waits for the writer thread, which then stops. Returns 0, or -1 with x->err. */
+/* Waits for the writer thread, which then stops, and writes the dataset rows it left (ids
+ * are SQLite's again from here). Returns 0, or -1 with x->err. */
 static int pipe_stop(struct mfload *m)
 {
 	struct catalog_dbt_pipe *p = m->pipe;
 
 	m->pipe = NULL;
-	return catalog_dbt_pipe_finish(p, m->x->err);
+	if (!p)
+		return 0;
+	return catalog_dbt_pipe_finish(p, m->x->err) ||
+			       catalog_rowbatch_flush(&m->b[B_DS], m->x->err, b_def[B_DS].what)
+		       ? -1
+		       : 0;
 }
 
 /* Adds an integer or a text (NULL: SQL NULL) to the current row of batch i. */
@@ -1890,14 +1899,13 @@ static int store_ds(struct mfload *m, struct dset *d)
 		goto out;
 	if (m->pipe) {
 		d->id = m->next_id++;
-		if (btext(m, PIPE_DS_INS, d->name) ||
-		    btext(m, PIPE_DS_INS, kind_of_rank(first->rank)) ||
-		    btextn(m, PIPE_DS_INS, dtext, dn) || btext(m, PIPE_DS_INS, owner) ||
-		    btext(m, PIPE_DS_INS, m->adapter) || btext(m, PIPE_DS_INS, st_buf_str(&loc)) ||
-		    btext(m, PIPE_DS_INS, st_buf_str(&tb)) || bint(m, PIPE_DS_INS, certified) ||
-		    bint(m, PIPE_DS_INS, npii) || bint(m, PIPE_DS_INS, m->file_id) ||
-		    bint(m, PIPE_DS_INS, m->x->gen) || bint(m, PIPE_DS_INS, d->id) ||
-		    (catalog_dbt_pipe_step(m->pipe, PIPE_DS_INS) && oom(m->x)))
+		if (btext(m, B_DS, d->name) || bint(m, B_DS, 1) ||
+		    btext(m, B_DS, kind_of_rank(first->rank)) || btextn(m, B_DS, dtext, dn) ||
+		    btext(m, B_DS, owner) || btext(m, B_DS, m->adapter) ||
+		    btextn(m, B_DS, loc.len ? loc.p : "", loc.len) ||
+		    btextn(m, B_DS, tb.len ? tb.p : "", tb.len) || bint(m, B_DS, certified) ||
+		    bint(m, B_DS, npii) || bint(m, B_DS, m->file_id) || bint(m, B_DS, 0) ||
+		    bint(m, B_DS, 0) || bint(m, B_DS, m->x->gen) || bint(m, B_DS, d->id))
 			goto out;
 		goto stored;
 	}
@@ -2810,7 +2818,7 @@ static int reindex_names(struct mfload *m)
 static int pipe_start(struct mfload *m)
 {
 	sqlite3_stmt *st;
-	int rc;
+	int rc, fk = 1;
 
 	if (m->x->serial || m->nds < PIPE_MIN_DATASETS || sysconf(_SC_NPROCESSORS_ONLN) < 2)
 		return 0;
@@ -2849,9 +2857,13 @@ static int pipe_start(struct mfload *m)
 		return oom(m->x);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 		return st_sql_error(m->x->err, m->x->db, "cannot read the search index");
-	/* No thread: the rows are written here, as they are then. */
+	/* While SQLite checks foreign keys (a load into a catalog that holds rows), a dataset's
+	 * row goes before the rows that name it. No thread: the rows are written here, as they
+	 * are then. */
+	if (sqlite3_db_config(m->x->db, SQLITE_DBCONFIG_ENABLE_FKEY, -1, &fk) != SQLITE_OK)
+		fk = 1;
 	(void)catalog_dbt_pipe_start(&m->pipe, m->b, m->pipe_what, B_COUNT, m->x->db, m->q,
-				     q_what, Q_COUNT);
+				     q_what, Q_COUNT, fk ? B_DS : -1);
 	return 0;
 }
 

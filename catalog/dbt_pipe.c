@@ -41,6 +41,8 @@ struct catalog_dbt_pipe {
 	int param[CATALOG_DBT_PIPE_MAX_STMT]; /* the next parameter of each statement */
 	struct rows **fill;		      /* per batch: the rows being gathered, or NULL */
 	size_t *full;			      /* per batch: the values of a statement's rows */
+	int lead;			      /* the batch written first, or -1 */
+	size_t lead_cols;
 	struct rows *spare_rows;	      /* written, for reuse */
 
 	struct chunk *cur;		 /* being filled by the reader */
@@ -184,7 +186,7 @@ static void *writer(void *arg)
 
 int catalog_dbt_pipe_start(struct catalog_dbt_pipe **out, struct catalog_rowbatch *b,
 			   const char *const *what, size_t nb, sqlite3 *db, sqlite3_stmt *const *st,
-			   const char *const *st_what, size_t nst)
+			   const char *const *st_what, size_t nst, int lead)
 {
 	struct catalog_dbt_pipe *p;
 
@@ -205,6 +207,8 @@ int catalog_dbt_pipe_start(struct catalog_dbt_pipe **out, struct catalog_rowbatc
 	for (size_t i = 0; i < nb; i++)
 		p->full[i] = b[i].max_rows * (size_t)b[i].ncols;
 	p->b = b;
+	p->lead = lead >= 0 && (size_t)lead < nb ? lead : -1;
+	p->lead_cols = p->lead >= 0 ? (size_t)b[lead].ncols : 1;
 	p->what = what;
 	p->nb = nb;
 	p->db = db;
@@ -322,6 +326,20 @@ static struct rows *rows_of(struct catalog_dbt_pipe *p, int t)
 	return r;
 }
 
+/* Queues the rows gathered for batch t. Returns 0, or -1 when out of memory. */
+static int queue_rows(struct catalog_dbt_pipe *p, int t)
+{
+	struct rows *r = p->fill[t];
+
+	p->fill[t] = NULL;
+	if (put(p, OP_ROWS, t, &r, sizeof(r), NULL, 0)) {
+		rows_free(r);
+		return -1;
+	}
+	hand_over(p); /* the writer may be waiting for these */
+	return 0;
+}
+
 /* Adds a value (kind: SQLITE_INTEGER v, SQLITE_TEXT s[0, n) or SQLITE_NULL) to batch t's
  * rows; once they fill a statement, queues them. Returns 0, or -1 when out of memory. */
 static int add_val(struct catalog_dbt_pipe *p, int t, int kind, int64_t v, const char *s,
@@ -352,13 +370,11 @@ static int add_val(struct catalog_dbt_pipe *p, int t, int kind, int64_t v, const
 	}
 	if (++r->nvals < p->full[t])
 		return 0;
-	p->fill[t] = NULL;
-	if (put(p, OP_ROWS, t, &r, sizeof(r), NULL, 0)) {
-		rows_free(r);
+	/* The lead's (whole) rows first, however few. */
+	if (p->lead >= 0 && t != p->lead && p->fill[p->lead] && p->fill[p->lead]->nvals &&
+	    p->fill[p->lead]->nvals % p->lead_cols == 0 && queue_rows(p, p->lead))
 		return -1;
-	}
-	hand_over(p); /* the writer may be waiting for these */
-	return 0;
+	return queue_rows(p, t);
 }
 
 /* The next value of batch t's rows when it neither starts nor ends a statement's worth

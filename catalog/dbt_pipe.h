@@ -16,13 +16,16 @@ struct catalog_dbt_pipe;
 
 /* Starts the writer thread. Targets 0 to nb - 1 are the row batches b[] (what[]: their
  * messages), which must hold no rows yet, targets nb to nb + nst - 1 the statements st[]
- * (st_what[]). From then until catalog_dbt_pipe_finish() only the writer uses db, b[] and
+ * (st_what[]). Rows of batch lead (-1: none) are written before any rows of another batch
+ * queued after them, in statements of fewer rows if need be (rows that others refer to
+ * while SQLite checks foreign keys); the other batches' rows are written a statement's
+ * worth at a time. From then until catalog_dbt_pipe_finish() only the writer uses db, b[] and
  * st[]; those and the arrays what[], st[] and st_what[] must outlive it (the writer reads
  * them). Returns 0, or -1 when no thread or memory could be had, or b[] holds rows (*out
  * NULL: write directly instead). */
 int catalog_dbt_pipe_start(struct catalog_dbt_pipe **out, struct catalog_rowbatch *b,
 			   const char *const *what, size_t nb, sqlite3 *db, sqlite3_stmt *const *st,
-			   const char *const *st_what, size_t nst);
+			   const char *const *st_what, size_t nst, int lead);
 /* Queues, in order: the next value of a batch's row (catalog_rowbatch_int/_text) or of a
  * statement's parameters (the first, the second... until its step), text s NULL as SQL
  * NULL; or the step of a statement, which must end SQLITE_DONE. Return 0, or -1 when out
