@@ -2792,8 +2792,21 @@ static int doc_load(struct catalog_dbt_ctx *x, const char *display, const unsign
 static int reindex_names(struct mfload *m)
 {
 	sqlite3_stmt *st;
-	int ret = 0;
+	int ret = 0, rc;
 
+	/* Into an empty catalog (a first load) no name can be any of those: one query instead
+	 * of one per dataset, before the writer thread can start. */
+	if (st_sql_prepare(m->x->db, &st,
+			   "SELECT EXISTS (SELECT 1 FROM temp.touched) OR EXISTS (SELECT 1 FROM datasets)"
+			   " OR EXISTS (SELECT 1 FROM term_links)",
+			   m->x->err))
+		return -1;
+	rc = sqlite3_step(st);
+	ret = rc != SQLITE_ROW ? st_sql_error(m->x->err, m->x->db, "cannot read datasets")
+			       : !sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (ret)
+		return ret < 0 ? -1 : 0;
 	if (st_sql_prepare(m->x->db, &st,
 			   "SELECT EXISTS (SELECT 1 FROM temp.touched WHERE name = ?1)"
 			   " OR EXISTS (SELECT 1 FROM datasets WHERE name = ?1)"
