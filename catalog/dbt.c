@@ -656,6 +656,14 @@ struct mfload {
 	const char *pipe_what[B_COUNT]; /* the batches' names for its messages, read as it runs */
 	int64_t next_id;
 	struct smap taken;
+	/* Texts the scrubber found nothing in (strings of strs), so that a description that
+	 * repeats (doc blocks, generated projects) is scrubbed once: scrubbed(). */
+	struct clean_text {
+		const char *s;
+		size_t n;
+		uint64_t h;
+	} *clean;
+	size_t nclean, clean_cap; /* clean_cap slots, a power of two (0: none yet) */
 };
 
 /* Target of statement Q_x in the pipe (after the batches). */
@@ -803,6 +811,7 @@ static void mf_release(struct mfload *m)
 	st_buf_release(&m->fts);
 	st_free(m->fts_create);
 	smap_release(&m->reindex);
+	st_free(m->clean);
 	for (int i = 0; i < Q_COUNT; i++)
 		sqlite3_finalize(m->q[i]);
 	for (int i = 0; m->b && i < B_COUNT; i++)
@@ -1562,28 +1571,92 @@ static int prop_json(struct mfload *m, int64_t id, const char *key, uint32_t v, 
 	return prop(m, id, key, s);
 }
 
+/* The hash of n bytes at s. */
+static uint64_t text_hash(const char *s, size_t n)
+{
+	uint64_t h = 1469598103934665603ull;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
+	return h;
+}
+
+/* The slot of text s[0, n) (hash h) in m->clean: its own, or the empty one where it goes. */
+static struct clean_text *clean_slot(struct mfload *m, const char *s, size_t n, uint64_t h)
+{
+	size_t at = h & (m->clean_cap - 1);
+
+	while (m->clean[at].s && (m->clean[at].h != h || m->clean[at].n != n ||
+				  memcmp(m->clean[at].s, s, n)))
+		at = (at + 1) & (m->clean_cap - 1);
+	return &m->clean[at];
+}
+
+/* Remembers that the scrubber found nothing in s[0, n) (a string of strs). Only a cache:
+ * when memory runs out it remembers nothing. */
+static void clean_add(struct mfload *m, const char *s, size_t n, uint64_t h)
+{
+	struct clean_text *e;
+
+	if ((m->nclean + 1) * 2 > m->clean_cap) {
+		struct clean_text *old = m->clean;
+		size_t cap = m->clean_cap ? m->clean_cap * 2 : 1024, ocap = m->clean_cap;
+
+		if (!(m->clean = st_calloc(cap, sizeof(*m->clean)))) {
+			m->clean = old;
+			return;
+		}
+		m->clean_cap = cap;
+		for (size_t i = 0; i < ocap; i++)
+			if (old[i].s)
+				*clean_slot(m, old[i].s, old[i].n, old[i].h) = old[i];
+		st_free(old);
+	}
+	e = clean_slot(m, s, n, h);
+	if (!e->s) {
+		e->s = s;
+		e->n = n;
+		e->h = h;
+		m->nclean++;
+	}
+}
+
 /* Free text as it is stored: without trailing white space (*n bytes of text), or, when the
  * catalog's scrubber found personal data in it, *clean (st_free() it) with that replaced, and
- * a warning that names where (never the value). Returns 0, or -1 (out of memory, or the
- * warning stopped the load). */
-static int scrubbed(struct mfload *m, const char *text, const char *where, size_t *n,
-		    char **clean)
+ * a warning that names where it is (where, then name unless NULL; never the value). A text
+ * the scrubber found nothing in before is not scrubbed again (the scrubber is a function of
+ * the text). text is a string of strs. Returns 0, or -1 (out of memory, or the warning
+ * stopped the load). */
+static int scrubbed(struct mfload *m, const char *text, const char *where, const char *name,
+		    size_t *n, char **clean)
 {
 	struct catalog *c = m->x->c;
 	size_t found = 0;
+	uint64_t h = 0;
+	char path[1024];
 
 	*n = strlen(text);
 	while (*n && strchr(" \t\n", text[*n - 1]))
 		(*n)--;
-	*clean = c->scrub ? c->scrub(text, *n, &found, c->scrub_ctx) : NULL;
-	if (found && !*clean)
+	*clean = NULL;
+	if (!c->scrub)
+		return 0;
+	h = text_hash(text, *n);
+	if (m->clean_cap && clean_slot(m, text, *n, h)->s)
+		return 0;
+	*clean = c->scrub(text, *n, &found, c->scrub_ctx);
+	if (!found) {
+		clean_add(m, text, *n, h);
+		return 0;
+	}
+	if (!*clean)
 		return oom(m->x);
-	if (found &&
-	    catalog_dbt_diag(
+	join(path, sizeof(path), where, name ? name : "", (char *)NULL);
+	if (catalog_dbt_diag(
 		    m->x, ST_SEV_WARNING, m->file, 0, 0,
 		    "%s: holds what looks like personal data (%zu value%s); it is stored with "
 		    "%s replaced",
-		    where, found, found == 1 ? "" : "s", found == 1 ? "it" : "them")) {
+		    path, found, found == 1 ? "" : "s", found == 1 ? "it" : "them")) {
 		st_free(*clean);
 		*clean = NULL;
 		return -1;
@@ -1593,15 +1666,15 @@ static int scrubbed(struct mfload *m, const char *text, const char *where, size_
 
 /* Free text as scrubbed() stores it: *out (NULL when text is) of *n bytes, which *clean
  * holds when it is not text (st_free() it). Returns 0, or -1 as scrubbed(). */
-static int scrub_text(struct mfload *m, const char *text, const char *where, const char **out,
-		      size_t *n, char **clean)
+static int scrub_text(struct mfload *m, const char *text, const char *where, const char *name,
+		      const char **out, size_t *n, char **clean)
 {
 	*out = text;
 	*n = 0;
 	*clean = NULL;
 	if (!text)
 		return 0;
-	if (scrubbed(m, text, where, n, clean))
+	if (scrubbed(m, text, where, name, n, clean))
 		return -1;
 	if (*clean) {
 		*out = *clean;
@@ -1619,7 +1692,7 @@ static int bind_scrubbed(struct mfload *m, sqlite3_stmt *st, int i, const char *
 
 	if (!text)
 		return sqlite3_bind_null(st, i) == SQLITE_OK ? 0 : -1;
-	if (scrubbed(m, text, where, &n, &clean))
+	if (scrubbed(m, text, where, NULL, &n, &clean))
 		return -1;
 	sqlite3_bind_text(st, i, clean ? clean : text, clean ? -1 : (int)n, SQLITE_TRANSIENT);
 	st_free(clean);
@@ -1629,9 +1702,9 @@ static int bind_scrubbed(struct mfload *m, sqlite3_stmt *st, int i, const char *
 /* As bind_scrubbed(), into the current row of batch i; *out and *n get the text stored
  * (NULL: none), valid until *clean is freed (scrub_text()). */
 static int batch_scrubbed(struct mfload *m, int i, const char *text, const char *where,
-			  const char **out, size_t *n, char **clean)
+			  const char *name, const char **out, size_t *n, char **clean)
 {
-	return scrub_text(m, text, where, out, n, clean) || btextn(m, i, *out, *n);
+	return scrub_text(m, text, where, name, out, n, clean) || btextn(m, i, *out, *n);
 }
 
 /* Appends a text of a search row to m->fts (s NULL: SQL NULL). */
@@ -1881,7 +1954,7 @@ static int store_ds(struct mfload *m, struct dset *d)
 	for (size_t i = 0; i < tagset.n; i++) {
 		const char *tag = tagset.e[i].key;
 
-		if (st_buf_addf(&tb, "%s%s", tb.len ? " " : "", tag))
+		if ((tb.len && st_buf_add(&tb, " ", 1)) || st_buf_adds(&tb, tag))
 			goto nomem;
 		certified |= !strcmp(tag, "certified");
 	}
@@ -1895,7 +1968,7 @@ static int store_ds(struct mfload *m, struct dset *d)
 	     ".description", (char *)NULL);
 	if (m->pipe && smap_get(&m->taken, d->name) && pipe_stop(m))
 		goto out; /* the name is declared already: refused below, as before */
-	if (scrub_text(m, desc, where, &dtext, &dn, &dclean))
+	if (scrub_text(m, desc, where, NULL, &dtext, &dn, &dclean))
 		goto out;
 	if (m->pipe) {
 		d->id = m->next_id++;
@@ -2018,14 +2091,13 @@ stored:
 
 		if (c->skip)
 			continue;
-		join(where, sizeof(where), cpre, c->name, (char *)NULL);
 		r = bint(m, B_FIELD, d->id) || bint(m, B_FIELD, (int64_t)i) ||
 		    btext(m, B_FIELD, c->name) || bint(m, B_FIELD, depth_of(c->name)) ||
 		    btext(m, B_FIELD, c->type) || btext(m, B_FIELD, c->pii ? c->pii : "unknown") ||
 		    btext(m, B_FIELD, c->category) || btext(m, B_FIELD, c->transform) ||
 		    btext(m, B_FIELD, c->normalize) ||
-		    batch_scrubbed(m, B_FIELD, c->reason, where, &rtext, &rn, &rclean) ||
-		    batch_scrubbed(m, B_FIELD, c->desc, where, &ftext, &fn, &fclean) ||
+		    batch_scrubbed(m, B_FIELD, c->reason, cpre, c->name, &rtext, &rn, &rclean) ||
+		    batch_scrubbed(m, B_FIELD, c->desc, cpre, c->name, &ftext, &fn, &fclean) ||
 		    bint(m, B_FIELD, 0) || bint(m, B_FIELD, 0);
 		if (!r && fts_field(&fb, c->name, ftext, fn, c->category))
 			r = oom(m->x);
