@@ -706,6 +706,21 @@ static int btext(struct mfload *m, int i, const char *s)
 	return btextn(m, i, s, s ? strlen(s) : 0);
 }
 
+/* As btextn() for text that stays as it is until the manifest is done (a string constant,
+ * one of strs or a dataset's name): the writer thread reads it there, and binds it only when
+ * another text was bound in its place. */
+static int bkeptn(struct mfload *m, int i, const char *s, size_t n)
+{
+	if (m->pipe && s)
+		return catalog_dbt_pipe_kept(m->pipe, i, s, n) ? oom(m->x) : 0;
+	return btextn(m, i, s, n);
+}
+
+static int bkept(struct mfload *m, int i, const char *s)
+{
+	return bkeptn(m, i, s, s ? strlen(s) : 0);
+}
+
 /* String node n's value (json_string_value): NULL when n is not a string (or memory ran
  * out, with x->err), else its text, "" included. */
 static const char *jsv(struct mfload *m, const struct jdoc *d, uint32_t n)
@@ -1459,7 +1474,7 @@ static int check_cols(struct mfload *m, struct dset *d)
 
 /* A dataset's properties are written in one run, right after its row: ord counts from 0
  * for each new dataset id. */
-static int prop(struct mfload *m, int64_t id, const char *key, const char *value)
+static int prop_to(struct mfload *m, int64_t id, const char *key, const char *value, int kept)
 {
 	if (!value)
 		return 0;
@@ -1467,8 +1482,20 @@ static int prop(struct mfload *m, int64_t id, const char *key, const char *value
 		m->prop_id = id;
 		m->prop_ord = 0;
 	}
-	return bint(m, B_PROP, id) || bint(m, B_PROP, m->prop_ord++) || btext(m, B_PROP, key) ||
-	       btext(m, B_PROP, value);
+	return bint(m, B_PROP, id) || bint(m, B_PROP, m->prop_ord++) ||
+	       (kept ? bkept(m, B_PROP, key) || bkept(m, B_PROP, value)
+		     : btext(m, B_PROP, key) || btext(m, B_PROP, value));
+}
+
+static int prop(struct mfload *m, int64_t id, const char *key, const char *value)
+{
+	return prop_to(m, id, key, value, 0);
+}
+
+/* The same for a key and a value that stay until the manifest is done (see bkept()). */
+static int prop_kept(struct mfload *m, int64_t id, const char *key, const char *value)
+{
+	return prop_to(m, id, key, value, 1);
 }
 
 /* Appends node v of the manifest to b as JSON text: what jansson's json_dumps() wrote with
@@ -1704,7 +1731,8 @@ static int bind_scrubbed(struct mfload *m, sqlite3_stmt *st, int i, const char *
 static int batch_scrubbed(struct mfload *m, int i, const char *text, const char *where,
 			  const char *name, const char **out, size_t *n, char **clean)
 {
-	return scrub_text(m, text, where, name, out, n, clean) || btextn(m, i, *out, *n);
+	return scrub_text(m, text, where, name, out, n, clean) ||
+	       (*clean ? btextn(m, i, *out, *n) : bkeptn(m, i, *out, *n));
 }
 
 /* Appends a text of a search row to m->fts (s NULL: SQL NULL). */
@@ -1874,7 +1902,7 @@ static int add_tags(struct mfload *m, struct smap *set, uint32_t tags)
 
 static int touch(struct mfload *m, const char *name)
 {
-	return btext(m, B_TOUCH, name);
+	return bkept(m, B_TOUCH, name);
 }
 
 /* Whether dataset name (version 1) comes from another dbt manifest: 1 with its display
@@ -1920,6 +1948,16 @@ static int relation_prop(struct mfload *m, struct dset *d)
 		n--;
 	rel[n] = '\0';
 	return prop(m, d->id, "dbt.relation", rel);
+}
+
+/* A column's pii as stored: the class constant (the same address for the same class, so
+ * that the writer need not bind it again), or "unknown" when none was set. */
+static const char *class_of(const char *pii)
+{
+	for (size_t i = 0; pii && i < CATALOG_DBT_NCLASSES; i++)
+		if (!strcmp(pii, catalog_dbt_classes[i]))
+			return catalog_dbt_classes[i];
+	return pii ? pii : "unknown";
 }
 
 /* Writes dataset d: its row, aliases, properties, tags and fields. */
@@ -1972,9 +2010,10 @@ static int store_ds(struct mfload *m, struct dset *d)
 		goto out;
 	if (m->pipe) {
 		d->id = m->next_id++;
-		if (btext(m, B_DS, d->name) || bint(m, B_DS, 1) ||
-		    btext(m, B_DS, kind_of_rank(first->rank)) || btextn(m, B_DS, dtext, dn) ||
-		    btext(m, B_DS, owner) || btext(m, B_DS, m->adapter) ||
+		if (bkept(m, B_DS, d->name) || bint(m, B_DS, 1) ||
+		    bkept(m, B_DS, kind_of_rank(first->rank)) ||
+		    (dclean ? btextn(m, B_DS, dtext, dn) : bkeptn(m, B_DS, dtext, dn)) ||
+		    bkept(m, B_DS, owner) || bkept(m, B_DS, m->adapter) ||
 		    btextn(m, B_DS, loc.len ? loc.p : "", loc.len) ||
 		    btextn(m, B_DS, tb.len ? tb.p : "", tb.len) || bint(m, B_DS, certified) ||
 		    bint(m, B_DS, npii) || bint(m, B_DS, m->file_id) || bint(m, B_DS, 0) ||
@@ -2037,19 +2076,20 @@ stored:
 		uint32_t cfg = mget(m, r->node, "config");
 		uint32_t stats = jget(cd, r->cat, "stats");
 
-		if (btext(m, B_ALIAS, r->uid) || bint(m, B_ALIAS, d->id) ||
-		    btext(m, B_ALIAS, "dbt") || prop(m, d->id, "dbt.unique_id", r->uid) || relation_prop(m, d) ||
-		    prop(m, d->id, "dbt.resource_type", mstr(m, r->node, "resource_type")) ||
-		    prop(m, d->id, "dbt.materialized", mstr(m, cfg, "materialized")) ||
-		    prop(m, d->id, "dbt.path", mstr(m, r->node, "original_file_path")) ||
-		    prop(m, d->id, "dbt.package", mstr(m, r->node, "package_name")) ||
-		    prop(m, d->id, "dbt.group",
+		if (bkept(m, B_ALIAS, r->uid) || bint(m, B_ALIAS, d->id) ||
+		    bkept(m, B_ALIAS, "dbt") || prop_kept(m, d->id, "dbt.unique_id", r->uid) ||
+		    relation_prop(m, d) ||
+		    prop_kept(m, d->id, "dbt.resource_type", mstr(m, r->node, "resource_type")) ||
+		    prop_kept(m, d->id, "dbt.materialized", mstr(m, cfg, "materialized")) ||
+		    prop_kept(m, d->id, "dbt.path", mstr(m, r->node, "original_file_path")) ||
+		    prop_kept(m, d->id, "dbt.package", mstr(m, r->node, "package_name")) ||
+		    prop_kept(m, d->id, "dbt.group",
 			 mstr(m, r->node, "group") ? mstr(m, r->node, "group")
 						   : mstr(m, cfg, "group")) ||
-		    prop(m, d->id, "dbt.access", mstr(m, r->node, "access")) ||
-		    prop(m, d->id, "dbt.loader", mstr(m, r->node, "loader")) ||
+		    prop_kept(m, d->id, "dbt.access", mstr(m, r->node, "access")) ||
+		    prop_kept(m, d->id, "dbt.loader", mstr(m, r->node, "loader")) ||
 		    prop_json(m, d->id, "dbt.meta", mget(m, r->node, "meta"), &jb) ||
-		    prop(m, d->id, "dbt.catalog_type",
+		    prop_kept(m, d->id, "dbt.catalog_type",
 			 jstr(m, cd, jget(cd, r->cat, "metadata"), "type")) ||
 		    m->x->err->code)
 			goto out;
@@ -2092,10 +2132,10 @@ stored:
 		if (c->skip)
 			continue;
 		r = bint(m, B_FIELD, d->id) || bint(m, B_FIELD, (int64_t)i) ||
-		    btext(m, B_FIELD, c->name) || bint(m, B_FIELD, depth_of(c->name)) ||
-		    btext(m, B_FIELD, c->type) || btext(m, B_FIELD, c->pii ? c->pii : "unknown") ||
-		    btext(m, B_FIELD, c->category) || btext(m, B_FIELD, c->transform) ||
-		    btext(m, B_FIELD, c->normalize) ||
+		    bkept(m, B_FIELD, c->name) || bint(m, B_FIELD, depth_of(c->name)) ||
+		    bkept(m, B_FIELD, c->type) || bkept(m, B_FIELD, class_of(c->pii)) ||
+		    bkept(m, B_FIELD, c->category) || bkept(m, B_FIELD, c->transform) ||
+		    bkept(m, B_FIELD, c->normalize) ||
 		    batch_scrubbed(m, B_FIELD, c->reason, cpre, c->name, &rtext, &rn, &rclean) ||
 		    batch_scrubbed(m, B_FIELD, c->desc, cpre, c->name, &ftext, &fn, &fclean) ||
 		    bint(m, B_FIELD, 0) || bint(m, B_FIELD, 0);
@@ -2116,8 +2156,8 @@ stored:
 				if (!vals[k])
 					continue;
 				if (!(s = dump_json(m, vals[k], 1, &jb)) ||
-				    bint(m, B_FPROP, d->id) || btext(m, B_FPROP, c->name) ||
-				    btext(m, B_FPROP, keys[k]) || btextn(m, B_FPROP, s, jb.len))
+				    bint(m, B_FPROP, d->id) || bkept(m, B_FPROP, c->name) ||
+				    bkept(m, B_FPROP, keys[k]) || btextn(m, B_FPROP, s, jb.len))
 					goto out;
 			}
 		}
@@ -2192,7 +2232,7 @@ static int store_edges(struct mfload *m, int64_t id, const char *name, const uin
 
 		if (!strcmp(src, name))
 			continue;
-		if (bint(m, B_EDGE, id) || btext(m, B_EDGE, src) || btext(m, B_EDGE, name) ||
+		if (bint(m, B_EDGE, id) || btext(m, B_EDGE, src) || bkept(m, B_EDGE, name) ||
 		    bint(m, B_EDGE, 0) || bint(m, B_EDGE, 0))
 			goto out;
 	}
@@ -2375,9 +2415,9 @@ static int store_tests(struct mfload *m)
 		colname = test_col(m, d, colname);
 		origin = jkey(m, md, t);
 		r = m->x->err->code || bint(m, B_CONS, d->id) || bint(m, B_CONS, d->ncons++) ||
-		    btext(m, B_CONS, tname) || btext(m, B_CONS, colname) ||
-		    btext(m, B_CONS, detail) || btext(m, B_CONS, ref_ds) ||
-		    btext(m, B_CONS, ref_field) || btext(m, B_CONS, origin);
+		    bkept(m, B_CONS, tname) || bkept(m, B_CONS, colname) ||
+		    btext(m, B_CONS, detail) || bkept(m, B_CONS, ref_ds) ||
+		    bkept(m, B_CONS, ref_field) || bkept(m, B_CONS, origin);
 		if (r || m->x->err->code)
 			goto out;
 	}
@@ -2418,9 +2458,9 @@ static int contract_one(struct mfload *m, struct dset *d, const struct rel *r, u
 	if (m->x->err->code)
 		return -1;
 	col = test_col(m, d, col);
-	return bint(m, B_CONS, d->id) || bint(m, B_CONS, d->ncons++) || btext(m, B_CONS, kind) ||
-	       btext(m, B_CONS, col) || btext(m, B_CONS, NULL) || btext(m, B_CONS, ref_ds) ||
-	       btext(m, B_CONS, ref_field) || btext(m, B_CONS, "contract")
+	return bint(m, B_CONS, d->id) || bint(m, B_CONS, d->ncons++) || bkept(m, B_CONS, kind) ||
+	       bkept(m, B_CONS, col) || btext(m, B_CONS, NULL) || bkept(m, B_CONS, ref_ds) ||
+	       bkept(m, B_CONS, ref_field) || bkept(m, B_CONS, "contract")
 		       ? -1
 		       : 0;
 }

@@ -341,9 +341,10 @@ static int queue_rows(struct catalog_dbt_pipe *p, int t)
 }
 
 /* Adds a value (kind: SQLITE_INTEGER v, SQLITE_TEXT s[0, n) or SQLITE_NULL) to batch t's
- * rows; once they fill a statement, queues them. Returns 0, or -1 when out of memory. */
+ * rows, a text copied unless kept (its address: see catalog_dbt_pipe_kept()); once they
+ * fill a statement, queues them. Returns 0, or -1 when out of memory. */
 static int add_val(struct catalog_dbt_pipe *p, int t, int kind, int64_t v, const char *s,
-		   size_t n)
+		   size_t n, const char *kept)
 {
 	struct rows *r = p->fill[t];
 	struct catalog_rowval *x;
@@ -357,7 +358,8 @@ static int add_val(struct catalog_dbt_pipe *p, int t, int kind, int64_t v, const
 	x->i = v;
 	x->off = r->text.len;
 	x->len = n;
-	if (kind == SQLITE_TEXT) {
+	x->at = kept;
+	if (kind == SQLITE_TEXT && !kept) {
 		char *at = st_buf_room(&r->text, n + 1);
 
 		if (at) { /* the text, its NUL, and the buffer's */
@@ -393,7 +395,7 @@ int catalog_dbt_pipe_int(struct catalog_dbt_pipe *p, int target, int64_t v)
 	if ((size_t)target >= p->nb)
 		return put(p, OP_INT, target, &v, sizeof(v), NULL, 0);
 	if (!(x = next_val(p, target)))
-		return add_val(p, target, SQLITE_INTEGER, v, NULL, 0);
+		return add_val(p, target, SQLITE_INTEGER, v, NULL, 0, NULL);
 	x->kind = SQLITE_INTEGER;
 	x->i = v;
 	p->fill[target]->nvals++;
@@ -412,10 +414,11 @@ int catalog_dbt_pipe_text(struct catalog_dbt_pipe *p, int target, const char *s,
 		struct rows *r = p->fill[target];
 
 		if (!s || !(x = next_val(p, target)) || !(at = st_buf_room(&r->text, n + 1)))
-			return add_val(p, target, s ? SQLITE_TEXT : SQLITE_NULL, 0, s, s ? n : 0);
+			return add_val(p, target, s ? SQLITE_TEXT : SQLITE_NULL, 0, s, s ? n : 0, NULL);
 		x->kind = SQLITE_TEXT;
 		x->off = r->text.len;
 		x->len = n;
+		x->at = NULL;
 		memcpy(at, s, n); /* the text, its NUL, and the buffer's */
 		at[n] = at[n + 1] = '\0';
 		r->text.len += n + 1;
@@ -425,6 +428,23 @@ int catalog_dbt_pipe_text(struct catalog_dbt_pipe *p, int target, const char *s,
 	if (!s)
 		return put(p, OP_NULL, target, NULL, 0, NULL, 0);
 	return put(p, OP_TEXT, target, &len, sizeof(len), s, len);
+}
+
+int catalog_dbt_pipe_kept(struct catalog_dbt_pipe *p, int target, const char *s, size_t n)
+{
+	struct catalog_rowval *x;
+
+	if ((size_t)target >= p->nb || !s)
+		return catalog_dbt_pipe_text(p, target, s, n);
+	if (n > INT32_MAX)
+		return -1;
+	if (!(x = next_val(p, target)))
+		return add_val(p, target, SQLITE_TEXT, 0, s, n, s);
+	x->kind = SQLITE_TEXT;
+	x->len = n;
+	x->at = s;
+	p->fill[target]->nvals++;
+	return 0;
 }
 
 int catalog_dbt_pipe_step(struct catalog_dbt_pipe *p, int target)
@@ -459,8 +479,9 @@ int catalog_dbt_pipe_finish(struct catalog_dbt_pipe *p, struct st_error *err)
 			if (v->kind == SQLITE_INTEGER
 				    ? catalog_rowbatch_int(&p->b[t], v->i, err, p->what[t])
 				    : catalog_rowbatch_text(&p->b[t],
-							    v->kind == SQLITE_TEXT ? r->text.p + v->off
-										   : NULL,
+							    v->kind != SQLITE_TEXT ? NULL
+							    : v->at		   ? v->at
+										   : r->text.p + v->off,
 							    v->len, err, p->what[t]))
 				ret = -1;
 		}

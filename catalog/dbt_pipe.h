@@ -33,6 +33,11 @@ int catalog_dbt_pipe_start(struct catalog_dbt_pipe **out, struct catalog_rowbatc
 int catalog_dbt_pipe_int(struct catalog_dbt_pipe *p, int target, int64_t v);
 int catalog_dbt_pipe_text(struct catalog_dbt_pipe *p, int target, const char *s, size_t n);
 int catalog_dbt_pipe_step(struct catalog_dbt_pipe *p, int target);
+/* As catalog_dbt_pipe_text() with s not NULL, but a batch's text is not copied: s must stay
+ * as it is until catalog_dbt_pipe_finish() (a string constant, or one that outlives the
+ * pipe). A text kept at the same address for the same column of the same row of the batch's
+ * statement is not bound again. */
+int catalog_dbt_pipe_kept(struct catalog_dbt_pipe *p, int target, const char *s, size_t n);
 /* Waits until every queued value is written, stops the thread and frees p (NULL is fine).
  * The rows of a batch too few to fill its statement are added to the batch b[] (to be
  * flushed by the caller), as catalog_rowbatch_int/_text would have. Returns 0, or -1 with

@@ -70,7 +70,9 @@ int catalog_rowbatch_write(struct catalog_rowbatch *b, const struct catalog_rowv
 		b->nbound = 0;
 	for (size_t i = 0; i < n * (size_t)b->ncols; i++) {
 		const struct catalog_rowval *v = &vals[i];
-		const char *p = v->kind == SQLITE_TEXT || v->kind == SQLITE_BLOB ? text + v->off : NULL;
+		const char *p = v->kind != SQLITE_TEXT && v->kind != SQLITE_BLOB ? NULL
+				: v->at					    ? v->at
+									    : text + v->off;
 
 		if (n == b->max_rows) {
 			struct catalog_rowbound *was = &b->bound[i];
@@ -136,6 +138,7 @@ static int add_bytes(struct catalog_rowbatch *b, int kind, const void *p, size_t
 	struct catalog_rowval *x = &b->vals[b->nvals];
 
 	x->kind = p ? kind : SQLITE_NULL;
+	x->at = NULL;
 	x->off = b->text.len;
 	x->len = len;
 	/* The NUL keeps the buffer allocated, so an empty text is text, not NULL. */

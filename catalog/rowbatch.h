@@ -18,6 +18,7 @@ struct catalog_rowval {
 	int kind; /* SQLITE_INTEGER, SQLITE_TEXT, SQLITE_BLOB or SQLITE_NULL */
 	int64_t i;
 	size_t off, len; /* text: in the batch's own copy */
+	const char *at;	 /* text not copied: where it is (NULL: at off in the copy) */
 };
 
 struct catalog_rowbatch {
@@ -57,7 +58,7 @@ int catalog_rowbatch_blob(struct catalog_rowbatch *b, const void *p, size_t len,
  * <SQLite's message>"). */
 int catalog_rowbatch_flush(struct catalog_rowbatch *b, struct st_error *err, const char *what);
 /* Writes nvals values vals[] (whole rows of b's columns, at most max_rows; texts and blobs
- * at text + off, which must stay as they are until the next write to b) in one statement, as
+ * at their at, else at text + off, which must stay as they are until the next write to b) in one statement, as
  * catalog_rowbatch_flush() writes the rows gathered in b, which this leaves as they are. For
  * rows gathered elsewhere (catalog/dbt_pipe.c). Returns 0, or -1 with err. */
 int catalog_rowbatch_write(struct catalog_rowbatch *b, const struct catalog_rowval *vals,
