@@ -778,9 +778,9 @@ static int64_t jint(const struct jdoc *d, uint32_t n)
 
 /* Whether part (database, schema, identifier) of a node is quoted: the node's quoting
  * (sources) or config.quoting (nq, cq: those members of the node, or 0), else the
- * project's (metadata.quoting), else the adapter's default: Snowflake quotes nothing, the
+ * project's (mq: metadata.quoting, or 0), else the adapter's default: Snowflake quotes nothing, the
  * others quote everything. */
-static int quoted(struct mfload *m, uint32_t nq, uint32_t cq, const char *part)
+static int quoted(struct mfload *m, uint32_t nq, uint32_t cq, uint32_t mq, const char *part)
 {
 	const struct jdoc *d = &m->doc;
 	uint32_t q = nq, v;
@@ -789,7 +789,7 @@ static int quoted(struct mfload *m, uint32_t nq, uint32_t cq, const char *part)
 		q = cq;
 	v = jget(d, q, part);
 	if (!jbool(d, v))
-		v = jget(d, jget(d, m->meta, "quoting"), part);
+		v = jget(d, mq, part);
 	if (jbool(d, v))
 		return jis(d, v, ST_J_TRUE);
 	return !(m->adapter && !strcmp(m->adapter, "snowflake"));
@@ -894,18 +894,21 @@ static int enabled(struct mfload *m, uint32_t n)
 static int relation(struct mfload *m, const struct rel *r, char **ident, char **name)
 {
 	enum { F_DB, F_SCHEMA, F_IDENT, F_ALIAS, F_NAME, F_QUOTING, F_CONFIG, F_N };
+	enum { MAX_PART = 4096 }; /* the bound of the buffers ident and name were made in */
 	static const struct word fk[F_N] = {W("database"), W("schema"), W("identifier"),
 					    W("alias"),	   W("name"),	W("quoting"),
 					    W("config")};
 	const char *parts[3], *keys[3] = {"database", "schema", "identifier"};
 	const struct jdoc *d = &m->doc;
-	struct st_buf id, nm;
-	uint32_t f[F_N], cq;
+	char *id = NULL, *nm = NULL, p[MAX_PART + 1];
+	size_t idn = 0, nmn = 0;
+	uint32_t f[F_N], cq, mq;
 	int ret = -1;
 
 	/* The node's members in one pass (a look-up each walked the node ten times). */
 	jfields(d, r->node, fk, F_N, f);
 	cq = jget(d, f[F_CONFIG], "quoting");
+	mq = jget(d, m->meta, "quoting");
 	parts[0] = jstr_of(m, d, f[F_DB]);
 	parts[1] = jstr_of(m, d, f[F_SCHEMA]);
 	parts[2] = jstr_of(m, d, r->rank == R_SOURCE ? f[F_IDENT] : f[F_ALIAS]);
@@ -914,10 +917,8 @@ static int relation(struct mfload *m, const struct rel *r, char **ident, char **
 	*ident = *name = NULL;
 	if (m->x->err->code)
 		return -1;
-	st_buf_init(&id, 4096);
-	st_buf_init(&nm, 4096);
 	for (int i = 0; i < 3; i++) {
-		char *p;
+		size_t n;
 
 		if (!parts[i]) {
 			if (i == 0)
@@ -926,40 +927,41 @@ static int relation(struct mfload *m, const struct rel *r, char **ident, char **
 
 			err_at(m, "%s.%s: no %s", r->section, qk(r->uid, b, sizeof(b)),
 			       i == 1 ? "schema" : "alias, identifier or name");
-			ret = -1;
 			goto out;
 		}
-		if (!(p = st_strdup(parts[i])))
+		if ((n = strlen(parts[i])) > MAX_PART || idn + n + 1 > MAX_PART ||
+		    nmn + (n ? n : 1) + (i < 2) > MAX_PART)
 			goto nomem;
-		if (!quoted(m, f[F_QUOTING], cq, keys[i]))
+		memcpy(p, parts[i], n + 1);
+		if (!quoted(m, f[F_QUOTING], cq, mq, keys[i]))
 			fold(p, m->fold);
-		if (st_buf_adds(&id, p) || st_buf_add(&id, "\x1f", 1) || add_clean(&nm, p) ||
-		    st_buf_add(&nm,
-			       i == 0	? "-"
-			       : i == 1 ? "."
-					: "",
-			       i == 2 ? 0 : 1)) {
-			st_free(p);
+		if ((!id && !(id = st_malloc(MAX_PART + 1))) || (!nm && !(nm = st_malloc(MAX_PART + 1))))
 			goto nomem;
-		}
-		st_free(p);
+		/* ident: the parts, each ended by \x1f; name: each cleaned (add_clean()), then
+		 * "-" after the database and "." after the schema. */
+		memcpy(id + idn, p, n);
+		idn += n;
+		id[idn++] = '\x1f';
+		if (!n)
+			nm[nmn++] = '_';
+		for (size_t k = 0; k < n; k++)
+			nm[nmn++] = isalnum((unsigned char)p[k]) || p[k] == '_' || p[k] == '-' ? p[k] : '_';
+		if (i < 2)
+			nm[nmn++] = i == 0 ? '-' : '.';
 	}
-	*ident = st_buf_detach(&id);
-	*name = st_buf_detach(&nm);
-	if (!*ident || !*name)
-		goto nomem;
+	if (!id || !nm)
+		goto nomem; /* not reached: schema and a name are there */
+	id[idn] = nm[nmn] = '\0';
+	*ident = id;
+	*name = nm;
+	id = nm = NULL;
 	ret = 0;
 	goto out;
 nomem:
 	ret = oom(m->x);
 out:
-	if (ret) {
-		st_free(*ident);
-		st_free(*name);
-		*ident = *name = NULL;
-	}
-	st_buf_release(&id);
-	st_buf_release(&nm);
+	st_free(id);
+	st_free(nm);
 	return ret;
 }
 
