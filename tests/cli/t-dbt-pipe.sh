@@ -120,4 +120,62 @@ expect_equal "" "$(sqlite3 "$DB6" "INSERT INTO search_fts(search_fts, rank) VALU
 LAST=$(sqlite3 "$DB6" 'SELECT name FROM datasets ORDER BY id DESC LIMIT 1')
 expect_exit 0 "$STEWARD" --home "$TMP/ws6" search "$LAST" --limit 1000
 expect_stdout_contains "  $LAST  "
+# Into a catalog that holds rows, where SQLite checks foreign keys, a dataset's row is
+# written before the rows that name it (the pipe's lead batch); ids follow those there.
+init_ws "$TMP/ws7"
+mkdir -p pre
+printf 'kind: table\nname: pre.existing\nfields:\n  - {name: id, type: int, pii: none}\n' >pre/p.yaml
+expect_exit 0 "$STEWARD" --home "$TMP/ws7" catalog load pre
+expect_exit 0 "$STEWARD" --home "$TMP/ws7" catalog load a/target/manifest.json
+DB7=$TMP/ws7/.steward/catalog.db
+expect_equal "$((NDS + 1)) $((NFIELDS + 1)) 2 $((NDS + 1))" \
+	"$(sqlite3 "$DB7" "SELECT (SELECT count(*) FROM datasets), (SELECT count(*) FROM fields), (SELECT min(dataset_id) FROM aliases), (SELECT max(id) FROM datasets)" | tr '|' ' ')" \
+	'the manifest after the descriptor'
+expect_equal "" "$(sqlite3 "$DB7" 'PRAGMA foreign_key_check')" 'every row names a dataset there'
+
+# Meta and tags are stored as jansson wrote them (compact, keys sorted; catalog/dbt.c copies
+# the plain parts from the manifest), escapes, numbers, nested values and large objects
+# included; a description with personal data is scrubbed, with a warning, each time it
+# repeats, and one without is stored as it is each time.
+init_ws "$TMP/ws8"
+mkdir -p j/target
+python3 - a/target/manifest.json j/target/manifest.json >expect_json <<'PY'
+import json, sys
+m = json.load(open(sys.argv[1]))
+models = [n for n in m["nodes"].values() if n["resource_type"] == "model"
+          and n["config"].get("materialized") != "ephemeral"]
+n = models[3]
+c1, c2, c3 = list(n["columns"].values())[:3]
+c1["meta"] = {"pii": "none", "b": {"y": [1, 2.5, True, None, -7], "x": "\u00e9\t\"q\" \\ /"},
+              "a\u00e9": 1, "k\n": "v", "a": [], "z": {}}
+c1["tags"] = ["t1", "t\"2", "caf\u00e9"]
+c2["meta"] = dict([("k%02d" % i, i) for i in range(20)], pii="none", nested={"b": 1, "a": [2]})
+c2["description"] = c3["description"] = "Write to bob.smith@example.com for access."
+n["meta"] = {"owner": "team", "x": {"b": "\\u0041", "a": 0.5}}
+json.dump(m, open(sys.argv[2], "w"), indent=2)
+dump = lambda v: json.dumps(v, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+print(n["unique_id"])
+print(c1["name"], c2["name"], c3["name"])
+print(dump(c1["meta"]))
+print(dump(c1["tags"]))
+print(dump(c2["meta"]))
+print(dump(n["meta"]))
+PY
+UID8=$(sed -n 1p expect_json)
+set -- $(sed -n 2p expect_json)
+C1=$1 C2=$2 C3=$3
+expect_exit 0 "$STEWARD" --home "$TMP/ws8" catalog load j/target/manifest.json
+DB8=$TMP/ws8/.steward/catalog.db
+DS8="(SELECT dataset_id FROM aliases WHERE alias = '$UID8')"
+expect_equal "$(sed -n 3p expect_json)" \
+	"$(sqlite3 "$DB8" "SELECT value FROM field_props WHERE dataset_id = $DS8 AND path = '$C1' AND key = 'meta'")" 'column meta'
+expect_equal "$(sed -n 4p expect_json)" \
+	"$(sqlite3 "$DB8" "SELECT value FROM field_props WHERE dataset_id = $DS8 AND path = '$C1' AND key = 'tags'")" 'column tags'
+expect_equal "$(sed -n 5p expect_json)" \
+	"$(sqlite3 "$DB8" "SELECT value FROM field_props WHERE dataset_id = $DS8 AND path = '$C2' AND key = 'meta'")" 'a large meta'
+expect_equal "$(sed -n 6p expect_json)" \
+	"$(sqlite3 "$DB8" "SELECT value FROM dataset_props WHERE dataset_id = $DS8 AND key = 'dbt.meta'")" 'the model meta'
+expect_equal 2 "$(grep -c 'holds what looks like personal data' "$ERR")" 'a warning for each column'
+expect_equal 1 "$(sqlite3 "$DB8" "SELECT count(DISTINCT description) FROM fields WHERE dataset_id = $DS8 AND path IN ('$C2', '$C3') AND description NOT LIKE '%bob.smith%'")" \
+	'both scrubbed alike'
 done_testing
