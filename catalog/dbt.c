@@ -1400,7 +1400,8 @@ static int build_cols(struct mfload *m, struct dset *d)
 			static const struct word keys[F_N] = {
 				W("name"), W("config"),	     W("tags"),	    W("meta"),
 				W("quote"), W("description"), W("data_type")};
-			uint32_t f[F_N];
+			static const struct word ckeys[2] = {W("meta"), W("tags")};
+			uint32_t f[F_N], cf[2];
 			const char *nm, *cname;
 			uint32_t cfg, tags, meta;
 			struct col *c;
@@ -1419,10 +1420,11 @@ static int build_cols(struct mfload *m, struct dset *d)
 			    set_str(m, &c->desc, jstr_of(m, md, f[F_DESC])) ||
 			    set_str(m, &c->type, jstr_of(m, md, f[F_TYPE])) || m->x->err->code)
 				return -1;
+			jfields(md, cfg, ckeys, 2, cf); /* config.meta, config.tags */
 			if (pii_from_meta(m, c, meta, r, cv, ".meta") ||
-			    pii_from_meta(m, c, mget(m, cfg, "meta"), r, cv, ".config.meta") ||
+			    pii_from_meta(m, c, cf[0], r, cv, ".config.meta") ||
 			    pii_from_tags(m, c, tags, r, cv, ".tags") ||
-			    pii_from_tags(m, c, mget(m, cfg, "tags"), r, cv, ".config.tags"))
+			    pii_from_tags(m, c, cf[1], r, cv, ".config.tags"))
 				return -1;
 			if (jsize(md, meta, ST_J_OBJ) && !c->meta)
 				c->meta = meta;
