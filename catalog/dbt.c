@@ -2349,9 +2349,13 @@ static int store_tests(struct mfload *m)
 		static const struct word keys[F_N] = {W("resource_type"), W("test_metadata"),
 						      W("attached_node"), W("depends_on"),
 						      W("config"),	  W("column_name")};
-		uint32_t f[F_N];
-		const char *rtype;
-		uint32_t tm, kw, deps;
+		enum { T_KWARGS, T_NAME, T_NS, T_N };
+		static const struct word tkeys[T_N] = {W("kwargs"), W("name"), W("namespace")};
+		enum { K_MODEL, K_COLUMN, K_VALUES, K_TO, K_FIELD, K_N };
+		static const struct word kwkeys[K_N] = {W("model"), W("column_name"), W("values"),
+							W("to"), W("field")};
+		uint32_t f[F_N], tf[T_N], kf[K_N];
+		uint32_t tm, deps;
 		const char *tname, *ns, *target, *colname;
 		struct sment *at;
 		struct dset *d;
@@ -2360,13 +2364,14 @@ static int store_tests(struct mfload *m)
 		int r;
 
 		jfields(md, t, keys, F_N, f);
-		rtype = jstr_of(m, md, f[F_RTYPE]);
-		if (!rtype || strcmp(rtype, "test"))
+		/* resource_type compared in place: most nodes are not tests. */
+		if (!f[F_RTYPE] || !st_json_str_is(md->buf, jn(md, f[F_RTYPE]), "test", 4))
 			continue;
 		tm = f[F_TM];
-		kw = mget(m, tm, "kwargs");
-		tname = mstr(m, tm, "name");
-		ns = mstr(m, tm, "namespace");
+		jfields(md, tm, tkeys, T_N, tf);
+		jfields(md, tf[T_KWARGS], kwkeys, K_N, kf);
+		tname = jstr_of(m, md, tf[T_NAME]);
+		ns = jstr_of(m, md, tf[T_NS]);
 		target = jstr_of(m, md, f[F_ATTACHED]);
 		deps = mget(m, f[F_DEPS], "nodes");
 		if (m->x->err->code)
@@ -2378,7 +2383,7 @@ static int store_tests(struct mfload *m)
 		    strcmp(tname, "accepted_values") && strcmp(tname, "relationships"))
 			continue;
 		if (!target)
-			target = resolve_call(m, t, mstr(m, kw, "model"));
+			target = resolve_call(m, t, jstr_of(m, md, kf[K_MODEL]));
 		if (!target && jsize(md, deps, ST_J_ARR) == 1)
 			target = jsv(m, md, jarr_first(md, deps));
 		if (m->x->err->code)
@@ -2388,16 +2393,16 @@ static int store_tests(struct mfload *m)
 		d = &m->ds[at->val];
 		if (!d->id)
 			continue; /* not stored: reported */
-		colname = mstr(m, kw, "column_name") ? mstr(m, kw, "column_name")
-						     : jstr_of(m, md, f[F_COLUMN]);
+		colname = jstr_of(m, md, kf[K_COLUMN]) ? jstr_of(m, md, kf[K_COLUMN])
+						       : jstr_of(m, md, f[F_COLUMN]);
 		if (!strcmp(tname, "accepted_values")) {
-			uint32_t vals = mget(m, kw, "values");
+			uint32_t vals = kf[K_VALUES];
 
 			if (vals && !(detail = dump_json(m, vals, 0, &jb)))
 				goto out;
 		}
 		if (!strcmp(tname, "relationships")) {
-			const char *to = resolve_call(m, t, mstr(m, kw, "to"));
+			const char *to = resolve_call(m, t, jstr_of(m, md, kf[K_TO]));
 			struct sment *tat = to ? smap_get(&m->dsof, to) : NULL;
 
 			if (!tat) /* the other dependency */
@@ -2412,7 +2417,7 @@ static int store_tests(struct mfload *m)
 			if (!tat)
 				continue;
 			ref_ds = m->ds[tat->val].name;
-			ref_field = test_col(m, &m->ds[tat->val], mstr(m, kw, "field"));
+			ref_field = test_col(m, &m->ds[tat->val], jstr_of(m, md, kf[K_FIELD]));
 		}
 		if (m->x->err->code)
 			goto out;
