@@ -1504,8 +1504,8 @@ static int prop_kept(struct mfload *m, int64_t id, const char *key, const char *
 
 /* Appends node v of the manifest to b as JSON text: what jansson's json_dumps() wrote with
  * JSON_COMPACT | JSON_ENCODE_ANY (| JSON_SORT_KEYS with sort), as st_json_dump() writes it.
- * The usual parts (strings without escapes, literals, arrays, small objects whose keys have
- * no escapes) are copied here from the manifest's bytes, which are what it writes for them:
+ * The usual parts (strings without escapes, arrays, small objects whose keys have no
+ * escapes) are copied here from the manifest's bytes, which are what it writes for them:
  * a string without escapes holds no quote, backslash or control character. Anything else
  * is st_json_dump()'s. Returns 0, or -1 when memory runs out. */
 static int dump_into(struct mfload *m, uint32_t v, int sort, struct st_buf *b)
@@ -1525,12 +1525,6 @@ static int dump_into(struct mfload *m, uint32_t v, int sort, struct st_buf *b)
 		if (!n->escaped)
 			return st_buf_add(b, d->buf + n->start, n->end - n->start);
 		break;
-	case ST_J_TRUE:
-		return st_buf_add(b, "true", 4);
-	case ST_J_FALSE:
-		return st_buf_add(b, "false", 5);
-	case ST_J_NULL:
-		return st_buf_add(b, "null", 4);
 	case ST_J_ARR:
 		if (st_buf_add(b, "[", 1))
 			return -1;
