@@ -1,5 +1,7 @@
 /* Unit tests for the loader's row batches (catalog/rowbatch.c): rows come out as added,
- * across full batches whose statement keeps the values it bound before. */
+ * across full batches whose statement keeps the values it bound before, also rows gathered
+ * elsewhere (catalog_rowbatch_write(): texts in a buffer of their own or kept where they
+ * are, the same address holding another text by the next write). */
 #include "harness.h"
 #include "rowbatch.h"
 
@@ -51,6 +53,33 @@ int main(void)
 		  "1'p'NULL 1'x'NULL 1'q'NULL 2'y'NULL 1'q''' 2NULL'z' X'71''r'7 3's'NULL "
 		  "2NULL'z' 3't'NULL 2NULL'zz'");
 	sqlite3_finalize(st);
+
+	{
+		char kept[8] = "k1", buf[16] = "ab";
+		struct catalog_rowval v[6] = {
+			{SQLITE_INTEGER, 5, 0, 0, NULL}, {SQLITE_TEXT, 0, 0, 2, kept},
+			{SQLITE_TEXT, 0, 0, 1, buf},	 {SQLITE_INTEGER, 6, 0, 0, NULL},
+			{SQLITE_TEXT, 0, 1, 1, NULL},	 {SQLITE_TEXT, 0, 0, 0, ""}};
+
+		CHECK(sqlite3_exec(db, "DELETE FROM t", NULL, NULL, NULL) == SQLITE_OK);
+		CHECK(catalog_rowbatch_write(&b, v, 6, buf, &err, "row") == 0);
+		/* the same addresses and lengths, other texts there: written as they are now */
+		memcpy(kept, "k2", 2);
+		buf[0] = 'c';
+		buf[1] = 'd';
+		CHECK(catalog_rowbatch_write(&b, v, 6, buf, &err, "row") == 0);
+		v[1].at = "long";
+		v[1].len = 4;
+		CHECK(catalog_rowbatch_write(&b, v, 3, buf, &err, "row") == 0); /* one row */
+		CHECK(sqlite3_prepare_v2(db,
+					 "SELECT group_concat(quote(a) || quote(b) || quote(c), ' ')"
+					 " FROM (SELECT * FROM t ORDER BY rowid)",
+					 -1, &st, NULL) == SQLITE_OK);
+		CHECK(sqlite3_step(st) == SQLITE_ROW);
+		CHECK_STR((const char *)sqlite3_column_text(st, 0),
+			  "5'k1''a' 6'b''' 5'k2''c' 6'd''' 5'long''c'");
+		sqlite3_finalize(st);
+	}
 	catalog_rowbatch_release(&b);
 	sqlite3_close(db);
 	return t_done();
