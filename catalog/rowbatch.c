@@ -54,9 +54,9 @@ static sqlite3_stmt *stmt(struct catalog_rowbatch *b, size_t n, struct st_error 
 int catalog_rowbatch_write(struct catalog_rowbatch *b, const struct catalog_rowval *vals,
 			   size_t nvals, const char *text, struct st_error *err, const char *what)
 {
-	size_t n = nvals / (size_t)b->ncols;
+	size_t n = nvals / (size_t)b->ncols, known;
 	sqlite3_stmt *st;
-	int rc;
+	int rc, full;
 
 	if (!n)
 		return 0;
@@ -66,35 +66,45 @@ int catalog_rowbatch_write(struct catalog_rowbatch *b, const struct catalog_rowv
 	 * before (the same integer, a NULL, a text at the same address and of the same length,
 	 * which SQLite reads only when it steps) is not bound again. Fields repeat most of
 	 * theirs (zero flags, absent keys): binding was a fifth of writing the rows. */
-	if (n != b->max_rows)
-		b->nbound = 0;
+	full = n == b->max_rows;
+	known = full ? b->nbound : 0;
 	for (size_t i = 0; i < n * (size_t)b->ncols; i++) {
 		const struct catalog_rowval *v = &vals[i];
-		const char *p = v->kind != SQLITE_TEXT && v->kind != SQLITE_BLOB ? NULL
-				: v->at					    ? v->at
-									    : text + v->off;
+		struct catalog_rowbound *was = &b->bound[i];
+		const char *p;
 
-		if (n == b->max_rows) {
-			struct catalog_rowbound *was = &b->bound[i];
-
-			if (i < b->nbound && was->kind == v->kind &&
-			    (v->kind == SQLITE_INTEGER ? was->i == v->i
-			     : v->kind == SQLITE_NULL  ? 1
-						       : was->p == p && was->len == v->len))
+		switch (v->kind) {
+		case SQLITE_INTEGER:
+			if (i < known && was->kind == SQLITE_INTEGER && was->i == v->i)
 				continue;
-			was->kind = v->kind;
-			was->i = v->i;
-			was->p = p;
-			was->len = v->len;
-		}
-		if (v->kind == SQLITE_INTEGER)
+			if (full) {
+				was->kind = SQLITE_INTEGER;
+				was->i = v->i;
+			}
 			sqlite3_bind_int64(st, (int)i + 1, v->i);
-		else if (v->kind == SQLITE_TEXT)
-			sqlite3_bind_text(st, (int)i + 1, p, (int)v->len, SQLITE_STATIC);
-		else if (v->kind == SQLITE_BLOB)
-			sqlite3_bind_blob(st, (int)i + 1, p, (int)v->len, SQLITE_STATIC);
-		else
+			break;
+		case SQLITE_TEXT:
+		case SQLITE_BLOB:
+			p = v->at ? v->at : text + v->off;
+			if (i < known && was->kind == v->kind && was->p == p && was->len == v->len)
+				continue;
+			if (full) {
+				was->kind = v->kind;
+				was->p = p;
+				was->len = v->len;
+			}
+			if (v->kind == SQLITE_TEXT)
+				sqlite3_bind_text(st, (int)i + 1, p, (int)v->len, SQLITE_STATIC);
+			else
+				sqlite3_bind_blob(st, (int)i + 1, p, (int)v->len, SQLITE_STATIC);
+			break;
+		default:
+			if (i < known && was->kind == SQLITE_NULL)
+				continue;
+			if (full)
+				was->kind = SQLITE_NULL;
 			sqlite3_bind_null(st, (int)i + 1);
+		}
 	}
 	if (n == b->max_rows)
 		b->nbound = n * (size_t)b->ncols;
