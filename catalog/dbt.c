@@ -903,7 +903,7 @@ static int relation(struct mfload *m, const struct rel *r, char **ident, char **
 					    W("config")};
 	const char *parts[3], *keys[3] = {"database", "schema", "identifier"};
 	const struct jdoc *d = &m->doc;
-	char *id = NULL, *nm = NULL, p[MAX_PART + 1];
+	char id[MAX_PART + 1], nm[MAX_PART + 1], p[MAX_PART + 1];
 	size_t idn = 0, nmn = 0;
 	uint32_t f[F_N], cq, mq;
 	int ret = -1;
@@ -938,8 +938,6 @@ static int relation(struct mfload *m, const struct rel *r, char **ident, char **
 		memcpy(p, parts[i], n + 1);
 		if (!quoted(m, f[F_QUOTING], cq, mq, keys[i]))
 			fold(p, m->fold);
-		if ((!id && !(id = st_malloc(MAX_PART + 1))) || (!nm && !(nm = st_malloc(MAX_PART + 1))))
-			goto nomem;
 		/* ident: the parts, each ended by \x1f; name: each cleaned (add_clean()), then
 		 * "-" after the database and "." after the schema. */
 		memcpy(id + idn, p, n);
@@ -952,19 +950,16 @@ static int relation(struct mfload *m, const struct rel *r, char **ident, char **
 		if (i < 2)
 			nm[nmn++] = i == 0 ? '-' : '.';
 	}
-	if (!id || !nm)
-		goto nomem; /* not reached: schema and a name are there */
 	id[idn] = nm[nmn] = '\0';
-	*ident = id;
-	*name = nm;
-	id = nm = NULL;
-	ret = 0;
-	goto out;
+	if (!(*ident = st_strndup(id, idn)) || !(*name = st_strndup(nm, nmn)))
+		goto nomem;
+	return 0;
 nomem:
 	ret = oom(m->x);
 out:
-	st_free(id);
-	st_free(nm);
+	st_free(*ident);
+	st_free(*name);
+	*ident = *name = NULL;
 	return ret;
 }
 
