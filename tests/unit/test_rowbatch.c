@@ -21,11 +21,24 @@ static int row(struct catalog_rowbatch *b, int64_t a, const char *t, const char 
 	return catalog_rowbatch_int(b, a, &err, "row") || text(b, t) || text(b, c);
 }
 
+/* Checks that table t holds want: its rows in rowid order, quoted. */
+static void check_rows(sqlite3 *db, const char *want)
+{
+	sqlite3_stmt *st = NULL;
+
+	CHECK(sqlite3_prepare_v2(db,
+				 "SELECT group_concat(quote(a) || quote(b) || quote(c), ' ')"
+				 " FROM (SELECT * FROM t ORDER BY rowid)",
+				 -1, &st, NULL) == SQLITE_OK);
+	CHECK(sqlite3_step(st) == SQLITE_ROW);
+	CHECK_STR((const char *)sqlite3_column_text(st, 0), want);
+	sqlite3_finalize(st);
+}
+
 int main(void)
 {
 	struct catalog_rowbatch b;
 	sqlite3 *db = NULL;
-	sqlite3_stmt *st = NULL;
 
 	CHECK(sqlite3_open(":memory:", &db) == SQLITE_OK);
 	CHECK(sqlite3_exec(db, "CREATE TABLE t(a, b, c)", NULL, NULL, NULL) == SQLITE_OK);
@@ -44,15 +57,8 @@ int main(void)
 	CHECK(row(&b, 3, "s", NULL) == 0 && row(&b, 2, NULL, "z") == 0);
 	CHECK(row(&b, 3, "t", NULL) == 0 && row(&b, 2, NULL, "zz") == 0);
 	CHECK(catalog_rowbatch_flush(&b, &err, "row") == 0);
-	CHECK(sqlite3_prepare_v2(db,
-				 "SELECT group_concat(quote(a) || quote(b) || quote(c), ' ')"
-				 " FROM (SELECT * FROM t ORDER BY rowid)",
-				 -1, &st, NULL) == SQLITE_OK);
-	CHECK(sqlite3_step(st) == SQLITE_ROW);
-	CHECK_STR((const char *)sqlite3_column_text(st, 0),
-		  "1'p'NULL 1'x'NULL 1'q'NULL 2'y'NULL 1'q''' 2NULL'z' X'71''r'7 3's'NULL "
-		  "2NULL'z' 3't'NULL 2NULL'zz'");
-	sqlite3_finalize(st);
+	check_rows(db, "1'p'NULL 1'x'NULL 1'q'NULL 2'y'NULL 1'q''' 2NULL'z' X'71''r'7 3's'NULL "
+		       "2NULL'z' 3't'NULL 2NULL'zz'");
 
 	{
 		char kept[8] = "k1", buf[16] = "ab";
@@ -71,14 +77,7 @@ int main(void)
 		v[1].at = "long";
 		v[1].len = 4;
 		CHECK(catalog_rowbatch_write(&b, v, 3, buf, &err, "row") == 0); /* one row */
-		CHECK(sqlite3_prepare_v2(db,
-					 "SELECT group_concat(quote(a) || quote(b) || quote(c), ' ')"
-					 " FROM (SELECT * FROM t ORDER BY rowid)",
-					 -1, &st, NULL) == SQLITE_OK);
-		CHECK(sqlite3_step(st) == SQLITE_ROW);
-		CHECK_STR((const char *)sqlite3_column_text(st, 0),
-			  "5'k1''a' 6'b''' 5'k2''c' 6'd''' 5'long''c'");
-		sqlite3_finalize(st);
+		check_rows(db, "5'k1''a' 6'b''' 5'k2''c' 6'd''' 5'long''c'");
 	}
 	catalog_rowbatch_release(&b);
 	sqlite3_close(db);
