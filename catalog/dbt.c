@@ -2861,8 +2861,9 @@ static int materialize(struct catalog_dbt_ctx *x, const char *display, int64_t f
 	}
 	if (diags_append(x, &side))
 		goto out;
-	/* Tests and contracts only add rows; exposures read what is stored. */
-	if (store_tests(&m) || store_contracts(&m) || store_search_rows(&m))
+	/* Tests and contracts only add rows; exposures read what is stored. The search rows
+	 * are all known by now: their index is built beside the tests' rows. */
+	if (store_search_rows(&m) || store_tests(&m) || store_contracts(&m))
 		goto out;
 	if (pipe_stop(&m) || store_fts_built(&m))
 		goto out;
