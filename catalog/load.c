@@ -2385,9 +2385,13 @@ static int check_versions(struct loader *L)
 	sqlite3_stmt *names = NULL, *vers = NULL;
 	int ret = -1, rc;
 
+	/* The names of several versions are found on the (name, version) index alone; only
+	 * theirs are looked up for their gen (max(gen) over all names looked up every row:
+	 * 5 of a 10k-descriptor load's ms). */
 	if (st_sql_prepare(L->db, &names,
-			    "SELECT name FROM datasets GROUP BY name HAVING count(*) > 1"
-			    " AND max(gen) = ?1",
+			    "SELECT name FROM (SELECT name FROM datasets GROUP BY name"
+			    " HAVING count(*) > 1) n"
+			    " WHERE (SELECT max(gen) FROM datasets x WHERE x.name = n.name) = ?1",
 			    L->err) ||
 	    st_sql_prepare(L->db, &vers,
 			    "SELECT d.id, d.version, d.compatibility, f.display, d.line, d.col, d.gen"
