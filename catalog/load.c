@@ -2684,8 +2684,9 @@ static int search_rows(struct loader *L)
 				   "INSERT OR IGNORE INTO temp.touched(name) SELECT name FROM datasets",
 				   L->err) ||
 		       st_sql_exec(L->db, reindex_sql, L->err);
-	if (!L->fts_inline)
-		return st_sql_exec(L->db, reindex_sql, L->err);
+	if (!L->fts_inline) /* a fresh manifest's rows were written with it: none touched */
+		return query_flag(L, "SELECT EXISTS (SELECT 1 FROM temp.touched)", &any) ||
+		       (any && st_sql_exec(L->db, reindex_sql, L->err));
 	for (size_t at = 0; built && at < L->fts_rows.len;) {
 		at += catalog_ftsbuild_bind(L->st[S_FTS_INS], L->fts_rows.p + at);
 		if (step_done(L, L->st[S_FTS_INS], "cannot index dataset"))
