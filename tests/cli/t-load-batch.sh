@@ -82,4 +82,13 @@ expect_exit 0 steward catalog load cat
 expect_equal 300 "$(sqlite3 "$DB" "SELECT count(*) FROM fields f JOIN datasets d ON d.id = f.dataset_id WHERE d.name = 't.long'")" \
 	'every long field stored'
 
+# A file's row says when it was loaded, to the millisecond, as SQLite's
+# strftime('%Y-%m-%dT%H:%M:%fZ') writes it (the loader formats it itself).
+BEFORE=$(sqlite3 :memory: "SELECT strftime('%Y-%m-%dT%H:%M:%fZ')")
+echo '# changed' >>cat/wide.yaml
+expect_exit 0 steward catalog load cat
+AFTER=$(sqlite3 :memory: "SELECT strftime('%Y-%m-%dT%H:%M:%fZ')")
+expect_equal 1 "$(sqlite3 "$DB" "SELECT loaded_at GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9].[0-9][0-9][0-9]Z' AND loaded_at BETWEEN '$BEFORE' AND '$AFTER' FROM files")" \
+	"loaded_at in strftime's form, between $BEFORE and $AFTER"
+
 done_testing
