@@ -103,6 +103,13 @@ struct loader {
 	 * the batch first, as has_field() does. The single-row statements S_FIELD_INS,
 	 * S_FEDGE_INS, S_EDGE_INS, S_TAG_INS and S_TOUCH are left for other callers. */
 	struct catalog_rowbatch fields, fedges, tags, edges, touched;
+	/* A fresh load (not serial) writes its files and datasets rows in batches too, giving
+	 * each the id SQLite would (next_file_id, next_ds_id: one past the largest): a
+	 * statement per row was a twentieth of the main thread's time. Whatever reads them
+	 * during pass 2 flushes them first (flush_ids()). */
+	int batch_ids;
+	int64_t next_file_id, next_ds_id;
+	struct catalog_rowbatch *filesb, *dsb;
 	struct st_buf docbuf[3]; /* load_doc(): struct docctx's path, paths and fts */
 };
 
@@ -1062,24 +1069,39 @@ static void fts_text(struct loader *L, const char *s, size_t len)
 		L->fts_lost = 1;
 }
 
-/* Binds free text after the catalog's scrubber (see scrub_text()), copied; with fts, it is
- * also the description of the search row. */
-static int bind_free_text(struct docctx *d, sqlite3_stmt *st, int i, int fts, const char *text,
-			  size_t len, const struct catalog_ynode *at, const char *what)
-{
-	struct ftext t;
+/* A dataset row's values: bound to S_DS_INS (st), or added to L->dsb (st NULL; see struct
+ * loader's batch_ids). bad: one could not be added (L->err). */
+struct dsrow {
+	struct loader *L;
+	sqlite3_stmt *st;
+	int bad;
+};
 
-	if (scrub_text(d, text, len, at, what, &t))
-		return -1;
-	if (t.p)
-		sqlite3_bind_text(st, i, t.p, (int)t.len,
-				  t.owned ? SQLITE_TRANSIENT : SQLITE_STATIC);
+/* Value i (1: name) of the row: len bytes of text at s (NULL: SQL NULL), which the statement
+ * may keep until it runs unless copy. */
+static void ds_text(struct dsrow *r, int i, const char *s, size_t len, int copy)
+{
+	if (!r->st)
+		r->bad = r->bad || catalog_rowbatch_text(r->L->dsb, s, len, r->L->err,
+							 "cannot store dataset");
+	else if (s)
+		sqlite3_bind_text(r->st, i, s, (int)len, copy ? SQLITE_TRANSIENT : SQLITE_STATIC);
 	else
-		sqlite3_bind_null(st, i);
-	if (fts)
-		fts_text(d->L, t.p, t.len);
-	st_free(t.owned);
-	return 0;
+		sqlite3_bind_null(r->st, i);
+}
+
+static void ds_str(struct dsrow *r, int i, const char *s)
+{
+	ds_text(r, i, s, s ? strlen(s) : 0, 0);
+}
+
+static void ds_int(struct dsrow *r, int i, int64_t v)
+{
+	if (!r->st)
+		r->bad = r->bad ||
+			 catalog_rowbatch_int(r->L->dsb, v, r->L->err, "cannot store dataset");
+	else
+		sqlite3_bind_int64(r->st, i, v);
 }
 
 static int check_dupes(struct docctx *d, const struct catalog_ynode *list)
@@ -1515,6 +1537,8 @@ static int store_dataset(struct docctx *d, const struct catalog_ynode *root, int
 	char *desc = trimmed(sval(d->k[K_DESCRIPTION]));
 	char *erasure_json = NULL;
 	struct st_buf tagbuf;
+	struct dsrow r = {L, L->batch_ids ? NULL : st, 0};
+	struct ftext dt = {0};
 	size_t id_at = 0;
 	int certified = 0, ret = -1;
 
@@ -1532,41 +1556,54 @@ static int store_dataset(struct docctx *d, const struct catalog_ynode *root, int
 		if (!erasure_json)
 			goto nomem;
 	}
-	bind_text(st, 1, d->name);
-	sqlite3_bind_int64(st, 2, version);
-	bind_text(st, 3, sval(d->k[K_KIND]));
-	if (L->fts_inline) { /* the row's id, known once the row is written, then its name */
-		int64_t id = 0;
-
+	if (r.st) {
+		d->dataset_id = 0; /* known once the row is written */
+	} else {
+		d->dataset_id = L->next_ds_id++;
+		ds_int(&r, 0, d->dataset_id);
+	}
+	ds_str(&r, 1, d->name);
+	ds_int(&r, 2, version);
+	ds_str(&r, 3, sval(d->k[K_KIND]));
+	if (L->fts_inline) { /* the row's id, then its name */
 		id_at = L->fts_rows.len;
-		if (st_buf_add(&L->fts_rows, &id, sizeof(id)))
+		if (st_buf_add(&L->fts_rows, &d->dataset_id, sizeof(d->dataset_id)))
 			L->fts_lost = 1;
 		L->fts_nrows++;
 		fts_text(L, d->name, d->name ? strlen(d->name) : 0);
 	}
-	if (bind_free_text(d, st, 4, L->fts_inline, desc, desc ? strlen(desc) : 0,
-			   d->k[K_DESCRIPTION], "the description"))
+	/* The description after the catalog's scrubber (see scrub_text()), copied; it is also
+	 * the search row's. */
+	if (scrub_text(d, desc, desc ? strlen(desc) : 0, d->k[K_DESCRIPTION], "the description",
+		       &dt))
 		goto out;
-	bind_text(st, 5, sval(d->k[K_OWNER]));
-	bind_text(st, 6, sval(d->k[K_DOMAIN]));
-	bind_text(st, 7, sval(d->k[K_SYSTEM]));
-	bind_text(st, 8, sval(d->k[K_LOCATION]));
-	bind_text(st, 9, sval(d->k[K_FORMAT]));
-	bind_text(st, 10, sval(d->k[K_RETENTION]));
-	bind_text(st, 11, sval(d->k[K_SUBJECT]));
-	bind_text(st, 12, compat ? compat : "backward");
-	bind_text(st, 13, sval(catalog_ymap_get(lineage, "job")));
-	bind_text(st, 14, erasure_json);
-	bind_text(st, 15, st_buf_str(&tagbuf));
-	sqlite3_bind_int(st, 16, certified);
-	sqlite3_bind_int64(st, 17, file_id);
-	sqlite3_bind_int(st, 18, (int)root->line);
-	sqlite3_bind_int(st, 19, (int)root->col);
-	sqlite3_bind_int64(st, 20, L->gen);
-	sqlite3_bind_int64(st, 21, npii);
-	if (step_done(L, st, "cannot store dataset"))
+	ds_text(&r, 4, dt.p, dt.len, dt.owned != NULL);
+	if (L->fts_inline)
+		fts_text(L, dt.p, dt.len);
+	ds_str(&r, 5, sval(d->k[K_OWNER]));
+	ds_str(&r, 6, sval(d->k[K_DOMAIN]));
+	ds_str(&r, 7, sval(d->k[K_SYSTEM]));
+	ds_str(&r, 8, sval(d->k[K_LOCATION]));
+	ds_str(&r, 9, sval(d->k[K_FORMAT]));
+	ds_str(&r, 10, sval(d->k[K_RETENTION]));
+	ds_str(&r, 11, sval(d->k[K_SUBJECT]));
+	ds_str(&r, 12, compat ? compat : "backward");
+	ds_str(&r, 13, sval(catalog_ymap_get(lineage, "job")));
+	ds_str(&r, 14, erasure_json);
+	ds_str(&r, 15, st_buf_str(&tagbuf));
+	ds_int(&r, 16, certified);
+	ds_int(&r, 17, file_id);
+	ds_int(&r, 18, (int)root->line);
+	ds_int(&r, 19, (int)root->col);
+	ds_int(&r, 20, L->gen);
+	ds_int(&r, 21, npii);
+	if (r.bad)
 		goto out;
-	d->dataset_id = sqlite3_last_insert_rowid(L->db);
+	if (r.st) {
+		if (step_done(L, st, "cannot store dataset"))
+			goto out;
+		d->dataset_id = sqlite3_last_insert_rowid(L->db);
+	}
 	/* Inline search rows need no touched names but the targets of terms (store_links()). */
 	if (!L->fts_inline && touch(L, d->name))
 		goto out;
@@ -1599,6 +1636,7 @@ static int store_dataset(struct docctx *d, const struct catalog_ynode *root, int
 nomem:
 	oom(L);
 out:
+	st_free(dt.owned);
 	st_free(desc);
 	free(erasure_json);
 	st_buf_release(&tagbuf);
@@ -1676,6 +1714,18 @@ static int store_doc(struct docctx *d, const struct catalog_ynode *root, int64_t
 	return 0;
 }
 
+/* Writes the waiting files and datasets rows (see struct loader's batch_ids). Returns 0,
+ * or -1 with L->err. */
+static int flush_ids(struct loader *L)
+{
+	if (!L->batch_ids)
+		return 0;
+	return catalog_rowbatch_flush(L->filesb, L->err, "cannot store file") ||
+			       catalog_rowbatch_flush(L->dsb, L->err, "cannot store dataset")
+		       ? -1
+		       : 0;
+}
+
 /* Whether the dataset (name, version) of the document is declared already: reported, 1;
  * not, 0 (-1 when the load must stop). */
 static int duplicate(struct loader *L, const char *file, const struct catalog_ynode *root,
@@ -1692,6 +1742,8 @@ static int duplicate(struct loader *L, const char *file, const struct catalog_yn
 		if (!known_has(L->seen, name, n, key, sizeof(version)))
 			return known_add(L->seen, name, n, key, sizeof(version)) ? oom(L) : 0;
 	}
+	if (flush_ids(L)) /* the query reads them */
+		return -1;
 	sqlite3_bind_text(dup, 1, name, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(dup, 2, version);
 	if (sqlite3_step(dup) != SQLITE_ROW) {
@@ -2049,11 +2101,40 @@ static const char *now_text(struct loader *L)
 	return L->now;
 }
 
+/* A new file's row in a batch, with the id SQLite would give it. Returns 0, 1 when it
+ * must go the usual way (no time to write: the batches stop), or -1 with L->err. */
+static int batch_file(struct loader *L, struct parsed *p)
+{
+	struct catalog_rowbatch *b = L->filesb;
+	struct file_entry *f = p->f;
+	static const char what[] = "cannot store file";
+	const char *now = now_text(L);
+
+	if (!now) {
+		L->batch_ids = 0;
+		return flush_ids(L) ? -1 : 1;
+	}
+	f->id = L->next_file_id++;
+	return catalog_rowbatch_int(b, f->id, L->err, what) ||
+			       catalog_rowbatch_text(b, f->abs, strlen(f->abs), L->err, what) ||
+			       catalog_rowbatch_text(b, f->display, strlen(f->display), L->err,
+						     what) ||
+			       catalog_rowbatch_blob(b, p->hash, sizeof(p->hash), L->err, what) ||
+			       catalog_rowbatch_int(b, (int64_t)f->sb.st_size, L->err, what) ||
+			       catalog_rowbatch_int(b, mtime_ns(&f->sb), L->err, what) ||
+			       catalog_rowbatch_int(b, (int64_t)f->sb.st_ino, L->err, what) ||
+			       catalog_rowbatch_int(b, (int64_t)p->ndocs, L->err, what) ||
+			       catalog_rowbatch_text(b, now, strlen(now), L->err, what)
+		       ? -1
+		       : 0;
+}
+
 static int store_file(struct loader *L, struct parsed *p)
 {
 	struct file_entry *f = p->f;
 	sqlite3_stmt *up = L->st[S_FILE_UPSERT];
 	size_t done = 0;
+	int r;
 
 	/* Problems beyond the worker's list cap were counted, not kept: count them here too. */
 	for (size_t i = 0, kept_e = 0, kept_w = 0; i <= p->diags.n; i++) {
@@ -2070,7 +2151,10 @@ static int store_file(struct loader *L, struct parsed *p)
 		*L->err = p->err;
 		return -1;
 	}
-	if (p->readable) {
+	if (p->readable && L->batch_ids && f->state == F_NEW && (r = batch_file(L, p)) <= 0) {
+		if (r)
+			return -1;
+	} else if (p->readable) {
 		bind_text(up, 1, f->abs);
 		bind_text(up, 2, f->display);
 		sqlite3_bind_blob(up, 3, p->hash, sizeof(p->hash), SQLITE_TRANSIENT);
@@ -2994,6 +3078,42 @@ static int prepare_all(struct loader *L)
 	return 0;
 }
 
+/* Turns on the batches of files and datasets rows (struct loader's batch_ids), with the ids
+ * SQLite would give the next rows. Returns 0, or -1 with L->err. */
+static int next_ids(struct loader *L)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (st_sql_prepare(L->db, &st,
+			    "SELECT (SELECT coalesce(max(id), 0) FROM files),"
+			    " (SELECT coalesce(max(id), 0) FROM datasets)",
+			    L->err))
+		return -1;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		L->next_file_id = sqlite3_column_int64(st, 0) + 1;
+		L->next_ds_id = sqlite3_column_int64(st, 1) + 1;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW)
+		return st_sql_error(L->err, L->db, "cannot read catalog");
+	if (!(L->filesb = st_calloc(1, sizeof(*L->filesb))) ||
+	    !(L->dsb = st_calloc(1, sizeof(*L->dsb))))
+		return oom(L);
+	catalog_rowbatch_init(L->filesb, L->db,
+			      "INSERT OR FAIL INTO files(id, path, display, hash, size, mtime_ns, inode,"
+			      " ndocs, loaded_at) VALUES ",
+			      9);
+	catalog_rowbatch_init(L->dsb, L->db,
+			      "INSERT OR FAIL INTO datasets(id, name, version, kind, description, owner,"
+			      " domain, system, location, format, retention, subject, compatibility, job,"
+			      " erasure, tags, certified, file_id, line, col, gen, npii) VALUES ",
+			      22);
+	L->batch_ids = 1;
+	return 0;
+}
+
 int catalog_load(struct catalog *c, const char *const *paths, size_t npaths, unsigned flags,
 		 struct catalog_load_stats *stats, struct st_diags *diags, struct st_error *err)
 {
@@ -3088,7 +3208,10 @@ int catalog_load(struct catalog *c, const char *const *paths, size_t npaths, uns
 		}
 		st_buf_init(&L.fieldset->bytes, FIELDSET_MAX);
 	}
-	if (load_files(&L) || catalog_rowbatch_flush(&L.fields, err, "cannot store field") ||
+	if (L.fresh && !L.serial && next_ids(&L))
+		goto out;
+	if (load_files(&L) || flush_ids(&L) ||
+	    catalog_rowbatch_flush(&L.fields, err, "cannot store field") ||
 	    catalog_rowbatch_flush(&L.fedges, err, "cannot store column lineage") ||
 	    catalog_rowbatch_flush(&L.tags, err, "cannot store tag") ||
 	    catalog_rowbatch_flush(&L.edges, err, "cannot store lineage") ||
@@ -3125,6 +3248,12 @@ out:
 	catalog_rowbatch_release(&L.tags);
 	catalog_rowbatch_release(&L.edges);
 	catalog_rowbatch_release(&L.touched);
+	if (L.filesb)
+		catalog_rowbatch_release(L.filesb);
+	if (L.dsb)
+		catalog_rowbatch_release(L.dsb);
+	st_free(L.filesb);
+	st_free(L.dsb);
 	catalog_ftsbuild_abandon(L.ftsb); /* before the rows it reads go */
 	st_buf_release(&L.refs);
 	for (int i = 0; i < 3; i++)
