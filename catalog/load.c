@@ -104,9 +104,9 @@ struct loader {
 	 * S_FEDGE_INS, S_EDGE_INS, S_TAG_INS and S_TOUCH are left for other callers. */
 	struct catalog_rowbatch fields, fedges, tags, edges, touched;
 	/* A fresh load (not serial) writes its files and datasets rows in batches too, giving
-	 * each the id SQLite would (next_file_id, next_ds_id: one past the largest): a
-	 * statement per row was a twentieth of the main thread's time. Whatever reads them
-	 * during pass 2 flushes them first (flush_ids()). */
+	 * each the id SQLite would (next_file_id, next_ds_id: one past the largest): with a
+	 * statement per row they took 12% of the main thread's instructions (10k descriptors),
+	 * batched 4% less. Whatever reads them during pass 2 flushes them first (flush_ids()). */
 	int batch_ids;
 	int64_t next_file_id, next_ds_id;
 	struct catalog_rowbatch *filesb, *dsb;
@@ -2077,9 +2077,8 @@ static int copy_diags(struct loader *L, const struct st_diags *from, size_t star
 	return 0;
 }
 
-/* Stores what prepare_file() found, in the main thread. */
 /* The time now as SQLite's strftime('%Y-%m-%dT%H:%M:%fZ') writes it, UTC to the truncated
- * millisecond, or NULL (the statement asks SQLite then): SQLite's formatting of it was a third
+ * millisecond, or NULL (the statement asks SQLite then): SQLite's formatting of it was a sixth
  * of the cost of a file's row. */
 static const char *now_text(struct loader *L)
 {
@@ -2138,6 +2137,7 @@ static int batch_file(struct loader *L, struct parsed *p)
 		       : 0;
 }
 
+/* Stores what prepare_file() found, in the main thread. */
 static int store_file(struct loader *L, struct parsed *p)
 {
 	struct file_entry *f = p->f;
