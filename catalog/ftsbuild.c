@@ -225,30 +225,44 @@ static int copy_rows(sqlite3 *db, sqlite3_stmt *from, sqlite3_stmt *to, struct s
 	return 0;
 }
 
+/* Makes db's search_fts a new, empty table: the connection keeps nothing of the old one
+ * (FTS5 caches the index structure it read), and it reads a copy as its own. Returns 0, or
+ * -1 with err. */
+static int fresh_table(struct catalog_ftsbuild *b, sqlite3 *db, struct st_error *err)
+{
+	return st_sql_exec(db, "DROP TABLE search_fts", err) || st_sql_exec(db, b->create_sql, err);
+}
+
 int catalog_ftsbuild_finish(struct catalog_ftsbuild *b, sqlite3 *db, struct st_error *err)
 {
 	sqlite3_stmt *from[NCOPIES] = {0}, *sizes = NULL, *to = NULL;
-	struct catalog_rowbatch *batch = NULL;
-	int ret = 1;
+	struct catalog_rowbatch *batch = st_calloc(1, sizeof(*batch));
+	int ret = -1, joined = 0;
 
+	/* While the thread still indexes, this one writes the content rows, which do not
+	 * depend on the index, into a new table. */
+	if (!batch) {
+		ret = 1;
+		goto out;
+	}
+	if (fresh_table(b, db, err) || st_sql_exec(db, "DELETE FROM search_fts_data", err) ||
+	    copy_content(db, b->rows, batch, err))
+		goto out;
+	catalog_rowbatch_release(batch);
 	pthread_join(b->th, NULL);
-	/* Everything the copy reads is asked for first: until the catalog's table is
-	 * dropped, the caller can still write the rows itself. */
-	if (!b->ok)
-		goto out;
-	for (size_t i = 0; i < NCOPIES; i++)
+	joined = 1;
+	/* Everything the copy reads is asked for first: without it, the table is made empty
+	 * again and the caller writes the rows itself. */
+	for (size_t i = 0; b->ok && i < NCOPIES; i++)
 		if (sqlite3_prepare_v2(b->db, copies[i].from, -1, &from[i], NULL) != SQLITE_OK)
-			goto out;
-	if (sqlite3_prepare_v2(b->db, "SELECT id, sz FROM search_fts_docsize ORDER BY id", -1,
-			       &sizes, NULL) != SQLITE_OK ||
-	    !(batch = st_calloc(1, sizeof(*batch))))
+			b->ok = 0;
+	if (b->ok && sqlite3_prepare_v2(b->db, "SELECT id, sz FROM search_fts_docsize ORDER BY id",
+					-1, &sizes, NULL) != SQLITE_OK)
+		b->ok = 0;
+	if (!b->ok) {
+		ret = fresh_table(b, db, err) ? -1 : 1;
 		goto out;
-	ret = -1;
-	/* A new table: the catalog's connection keeps nothing of the old one (FTS5 caches
-	 * the index structure it read), and it reads the copy as its own. */
-	if (st_sql_exec(db, "DROP TABLE search_fts", err) || st_sql_exec(db, b->create_sql, err) ||
-	    st_sql_exec(db, "DELETE FROM search_fts_data", err))
-		goto out;
+	}
 	for (size_t i = 0; i < NCOPIES; i++) {
 		if (st_sql_prepare(db, &to, copies[i].to, err) || copy_rows(db, from[i], to, err))
 			goto out;
@@ -257,11 +271,10 @@ int catalog_ftsbuild_finish(struct catalog_ftsbuild *b, sqlite3 *db, struct st_e
 	}
 	if (copy_sizes(db, sizes, batch, err))
 		goto out;
-	catalog_rowbatch_release(batch);
-	if (copy_content(db, b->rows, batch, err))
-		goto out;
 	ret = 0;
 out:
+	if (!joined)
+		pthread_join(b->th, NULL);
 	if (batch)
 		catalog_rowbatch_release(batch);
 	st_free(batch);

@@ -42,12 +42,12 @@ size_t catalog_ftsbuild_bind(sqlite3_stmt *st, const char *p);
  * writes the rows itself. */
 struct catalog_ftsbuild *catalog_ftsbuild_start(const char *create_sql, const struct st_buf *rows);
 
-/* Waits for the builder, then, when it succeeded, makes db's search_fts, which must be
- * empty and inside db's open transaction, hold exactly the rows given to
- * catalog_ftsbuild_start(): the same index, row for row and byte for byte, as inserting
- * them into it would make. Returns 0 when done, 1 when the build failed (db unchanged: the
- * caller writes the rows itself), -1 with err when db failed (the caller rolls back). Frees
- * b. */
+/* Makes db's search_fts, which must be empty and inside db's open transaction, hold exactly
+ * the rows given to catalog_ftsbuild_start(): the same index, row for row and byte for
+ * byte, as inserting them into it would make. Its content rows are written while the
+ * builder still runs; then it waits for the builder. Returns 0 when done, 1 when the build
+ * failed (search_fts empty as it was: the caller writes the rows itself), -1 with err when
+ * db failed (the caller rolls back). Frees b. */
 int catalog_ftsbuild_finish(struct catalog_ftsbuild *b, sqlite3 *db, struct st_error *err);
 
 /* Waits for the builder and frees it, leaving db alone. NULL is a no-op. */

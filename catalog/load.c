@@ -89,6 +89,9 @@ struct loader {
 	size_t nindex;
 	int serial; /* parse in this thread (fault-injection runs want a fixed order) */
 	char version_tag[64];
+	char now[40];   /* now_text(): strftime()'s 19 bytes up to the seconds, then ".mmmZ" */
+	size_t now_len; /* its bytes up to the seconds, those of now_sec */
+	time_t now_sec;
 	struct file_entry *files;
 	size_t nfiles, files_cap;
 	struct root *roots;
@@ -100,6 +103,13 @@ struct loader {
 	 * the batch first, as has_field() does. The single-row statements S_FIELD_INS,
 	 * S_FEDGE_INS, S_EDGE_INS, S_TAG_INS and S_TOUCH are left for other callers. */
 	struct catalog_rowbatch fields, fedges, tags, edges, touched;
+	/* A fresh load (not serial) writes its files and datasets rows in batches too, giving
+	 * each the id SQLite would (next_file_id, next_ds_id: one past the largest): with a
+	 * statement per row they took 12% of the main thread's instructions (10k descriptors),
+	 * batched 4% less. Whatever reads them during pass 2 flushes them first (flush_ids()). */
+	int batch_ids;
+	int64_t next_file_id, next_ds_id;
+	struct catalog_rowbatch *filesb, *dsb;
 	struct st_buf docbuf[3]; /* load_doc(): struct docctx's path, paths and fts */
 };
 
@@ -113,7 +123,8 @@ enum {
 static const char *const sql_text[S_COUNT] = {
 	[S_FILE_GET] = "SELECT id, hash, size, mtime_ns, inode FROM files WHERE path = ?1",
 	[S_FILE_UPSERT] = "INSERT INTO files(path, display, hash, size, mtime_ns, inode, ndocs, loaded_at)"
-			  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, strftime('%Y-%m-%dT%H:%M:%fZ'))"
+			  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7,"
+			  " coalesce(?8, strftime('%Y-%m-%dT%H:%M:%fZ')))"
 			  " ON CONFLICT(path) DO UPDATE SET display = ?2, hash = ?3, size = ?4,"
 			  " mtime_ns = ?5, inode = ?6, ndocs = ?7, loaded_at = excluded.loaded_at",
 	[S_FILE_STAT] = "UPDATE files SET display = ?2, size = ?3, mtime_ns = ?4, inode = ?5"
@@ -1058,24 +1069,39 @@ static void fts_text(struct loader *L, const char *s, size_t len)
 		L->fts_lost = 1;
 }
 
-/* Binds free text after the catalog's scrubber (see scrub_text()), copied; with fts, it is
- * also the description of the search row. */
-static int bind_free_text(struct docctx *d, sqlite3_stmt *st, int i, int fts, const char *text,
-			  size_t len, const struct catalog_ynode *at, const char *what)
-{
-	struct ftext t;
+/* A dataset row's values: bound to S_DS_INS (st), or added to L->dsb (st NULL; see struct
+ * loader's batch_ids). bad: one could not be added (L->err). */
+struct dsrow {
+	struct loader *L;
+	sqlite3_stmt *st;
+	int bad;
+};
 
-	if (scrub_text(d, text, len, at, what, &t))
-		return -1;
-	if (t.p)
-		sqlite3_bind_text(st, i, t.p, (int)t.len,
-				  t.owned ? SQLITE_TRANSIENT : SQLITE_STATIC);
+/* Value i (1: name) of the row: len bytes of text at s (NULL: SQL NULL), which the statement
+ * may keep until it runs unless copy. */
+static void ds_text(struct dsrow *r, int i, const char *s, size_t len, int copy)
+{
+	if (!r->st)
+		r->bad = r->bad || catalog_rowbatch_text(r->L->dsb, s, len, r->L->err,
+							 "cannot store dataset");
+	else if (s)
+		sqlite3_bind_text(r->st, i, s, (int)len, copy ? SQLITE_TRANSIENT : SQLITE_STATIC);
 	else
-		sqlite3_bind_null(st, i);
-	if (fts)
-		fts_text(d->L, t.p, t.len);
-	st_free(t.owned);
-	return 0;
+		sqlite3_bind_null(r->st, i);
+}
+
+static void ds_str(struct dsrow *r, int i, const char *s)
+{
+	ds_text(r, i, s, s ? strlen(s) : 0, 0);
+}
+
+static void ds_int(struct dsrow *r, int i, int64_t v)
+{
+	if (!r->st)
+		r->bad = r->bad ||
+			 catalog_rowbatch_int(r->L->dsb, v, r->L->err, "cannot store dataset");
+	else
+		sqlite3_bind_int64(r->st, i, v);
 }
 
 static int check_dupes(struct docctx *d, const struct catalog_ynode *list)
@@ -1511,6 +1537,8 @@ static int store_dataset(struct docctx *d, const struct catalog_ynode *root, int
 	char *desc = trimmed(sval(d->k[K_DESCRIPTION]));
 	char *erasure_json = NULL;
 	struct st_buf tagbuf;
+	struct dsrow r = {L, L->batch_ids ? NULL : st, 0};
+	struct ftext dt = {0};
 	size_t id_at = 0;
 	int certified = 0, ret = -1;
 
@@ -1528,41 +1556,54 @@ static int store_dataset(struct docctx *d, const struct catalog_ynode *root, int
 		if (!erasure_json)
 			goto nomem;
 	}
-	bind_text(st, 1, d->name);
-	sqlite3_bind_int64(st, 2, version);
-	bind_text(st, 3, sval(d->k[K_KIND]));
-	if (L->fts_inline) { /* the row's id, known once the row is written, then its name */
-		int64_t id = 0;
-
+	if (r.st) {
+		d->dataset_id = 0; /* known once the row is written */
+	} else {
+		d->dataset_id = L->next_ds_id++;
+		ds_int(&r, 0, d->dataset_id);
+	}
+	ds_str(&r, 1, d->name);
+	ds_int(&r, 2, version);
+	ds_str(&r, 3, sval(d->k[K_KIND]));
+	if (L->fts_inline) { /* the row's id, then its name */
 		id_at = L->fts_rows.len;
-		if (st_buf_add(&L->fts_rows, &id, sizeof(id)))
+		if (st_buf_add(&L->fts_rows, &d->dataset_id, sizeof(d->dataset_id)))
 			L->fts_lost = 1;
 		L->fts_nrows++;
 		fts_text(L, d->name, d->name ? strlen(d->name) : 0);
 	}
-	if (bind_free_text(d, st, 4, L->fts_inline, desc, desc ? strlen(desc) : 0,
-			   d->k[K_DESCRIPTION], "the description"))
+	/* The description after the catalog's scrubber (see scrub_text()), copied; it is also
+	 * the search row's. */
+	if (scrub_text(d, desc, desc ? strlen(desc) : 0, d->k[K_DESCRIPTION], "the description",
+		       &dt))
 		goto out;
-	bind_text(st, 5, sval(d->k[K_OWNER]));
-	bind_text(st, 6, sval(d->k[K_DOMAIN]));
-	bind_text(st, 7, sval(d->k[K_SYSTEM]));
-	bind_text(st, 8, sval(d->k[K_LOCATION]));
-	bind_text(st, 9, sval(d->k[K_FORMAT]));
-	bind_text(st, 10, sval(d->k[K_RETENTION]));
-	bind_text(st, 11, sval(d->k[K_SUBJECT]));
-	bind_text(st, 12, compat ? compat : "backward");
-	bind_text(st, 13, sval(catalog_ymap_get(lineage, "job")));
-	bind_text(st, 14, erasure_json);
-	bind_text(st, 15, st_buf_str(&tagbuf));
-	sqlite3_bind_int(st, 16, certified);
-	sqlite3_bind_int64(st, 17, file_id);
-	sqlite3_bind_int(st, 18, (int)root->line);
-	sqlite3_bind_int(st, 19, (int)root->col);
-	sqlite3_bind_int64(st, 20, L->gen);
-	sqlite3_bind_int64(st, 21, npii);
-	if (step_done(L, st, "cannot store dataset"))
+	ds_text(&r, 4, dt.p, dt.len, dt.owned != NULL);
+	if (L->fts_inline)
+		fts_text(L, dt.p, dt.len);
+	ds_str(&r, 5, sval(d->k[K_OWNER]));
+	ds_str(&r, 6, sval(d->k[K_DOMAIN]));
+	ds_str(&r, 7, sval(d->k[K_SYSTEM]));
+	ds_str(&r, 8, sval(d->k[K_LOCATION]));
+	ds_str(&r, 9, sval(d->k[K_FORMAT]));
+	ds_str(&r, 10, sval(d->k[K_RETENTION]));
+	ds_str(&r, 11, sval(d->k[K_SUBJECT]));
+	ds_str(&r, 12, compat ? compat : "backward");
+	ds_str(&r, 13, sval(catalog_ymap_get(lineage, "job")));
+	ds_str(&r, 14, erasure_json);
+	ds_str(&r, 15, st_buf_str(&tagbuf));
+	ds_int(&r, 16, certified);
+	ds_int(&r, 17, file_id);
+	ds_int(&r, 18, (int)root->line);
+	ds_int(&r, 19, (int)root->col);
+	ds_int(&r, 20, L->gen);
+	ds_int(&r, 21, npii);
+	if (r.bad)
 		goto out;
-	d->dataset_id = sqlite3_last_insert_rowid(L->db);
+	if (r.st) {
+		if (step_done(L, st, "cannot store dataset"))
+			goto out;
+		d->dataset_id = sqlite3_last_insert_rowid(L->db);
+	}
 	/* Inline search rows need no touched names but the targets of terms (store_links()). */
 	if (!L->fts_inline && touch(L, d->name))
 		goto out;
@@ -1595,6 +1636,7 @@ static int store_dataset(struct docctx *d, const struct catalog_ynode *root, int
 nomem:
 	oom(L);
 out:
+	st_free(dt.owned);
 	st_free(desc);
 	free(erasure_json);
 	st_buf_release(&tagbuf);
@@ -1672,6 +1714,18 @@ static int store_doc(struct docctx *d, const struct catalog_ynode *root, int64_t
 	return 0;
 }
 
+/* Writes the waiting files and datasets rows (see struct loader's batch_ids). Returns 0,
+ * or -1 with L->err. */
+static int flush_ids(struct loader *L)
+{
+	if (!L->batch_ids)
+		return 0;
+	return catalog_rowbatch_flush(L->filesb, L->err, "cannot store file") ||
+			       catalog_rowbatch_flush(L->dsb, L->err, "cannot store dataset")
+		       ? -1
+		       : 0;
+}
+
 /* Whether the dataset (name, version) of the document is declared already: reported, 1;
  * not, 0 (-1 when the load must stop). */
 static int duplicate(struct loader *L, const char *file, const struct catalog_ynode *root,
@@ -1688,6 +1742,8 @@ static int duplicate(struct loader *L, const char *file, const struct catalog_yn
 		if (!known_has(L->seen, name, n, key, sizeof(version)))
 			return known_add(L->seen, name, n, key, sizeof(version)) ? oom(L) : 0;
 	}
+	if (flush_ids(L)) /* the query reads them */
+		return -1;
 	sqlite3_bind_text(dup, 1, name, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(dup, 2, version);
 	if (sqlite3_step(dup) != SQLITE_ROW) {
@@ -2021,12 +2077,73 @@ static int copy_diags(struct loader *L, const struct st_diags *from, size_t star
 	return 0;
 }
 
+/* The time now as SQLite's strftime('%Y-%m-%dT%H:%M:%fZ') writes it, UTC to the truncated
+ * millisecond, or NULL (the statement asks SQLite then): SQLite's formatting of it was a sixth
+ * of the cost of a file's row. */
+static const char *now_text(struct loader *L)
+{
+	struct timespec ts;
+	struct tm tm;
+	char *at;
+	int ms;
+
+	if (clock_gettime(CLOCK_REALTIME, &ts))
+		return NULL;
+	if (!L->now_len || ts.tv_sec != L->now_sec) {
+		L->now_len = 0;
+		if (!gmtime_r(&ts.tv_sec, &tm) || tm.tm_year + 1900 < 1000 ||
+		    tm.tm_year + 1900 > 9999 ||
+		    !(L->now_len = strftime(L->now, sizeof(L->now), "%Y-%m-%dT%H:%M:%S", &tm)))
+			return NULL;
+		L->now_sec = ts.tv_sec;
+	}
+	/* ".mmmZ" (snprintf() was most of this function's time) */
+	at = L->now + L->now_len;
+	ms = (int)(ts.tv_nsec / 1000000);
+	at[0] = '.';
+	at[1] = (char)('0' + ms / 100);
+	at[2] = (char)('0' + ms / 10 % 10);
+	at[3] = (char)('0' + ms % 10);
+	at[4] = 'Z';
+	at[5] = '\0';
+	return L->now;
+}
+
+/* A new file's row in a batch, with the id SQLite would give it. Returns 0, 1 when it
+ * must go the usual way (no time to write: the batches stop), or -1 with L->err. */
+static int batch_file(struct loader *L, struct parsed *p)
+{
+	struct catalog_rowbatch *b = L->filesb;
+	struct file_entry *f = p->f;
+	static const char what[] = "cannot store file";
+	const char *now = now_text(L);
+
+	if (!now) {
+		L->batch_ids = 0;
+		return flush_ids(L) ? -1 : 1;
+	}
+	f->id = L->next_file_id++;
+	return catalog_rowbatch_int(b, f->id, L->err, what) ||
+			       catalog_rowbatch_text(b, f->abs, strlen(f->abs), L->err, what) ||
+			       catalog_rowbatch_text(b, f->display, strlen(f->display), L->err,
+						     what) ||
+			       catalog_rowbatch_blob(b, p->hash, sizeof(p->hash), L->err, what) ||
+			       catalog_rowbatch_int(b, (int64_t)f->sb.st_size, L->err, what) ||
+			       catalog_rowbatch_int(b, mtime_ns(&f->sb), L->err, what) ||
+			       catalog_rowbatch_int(b, (int64_t)f->sb.st_ino, L->err, what) ||
+			       catalog_rowbatch_int(b, (int64_t)p->ndocs, L->err, what) ||
+			       catalog_rowbatch_text(b, now, strlen(now), L->err, what)
+		       ? -1
+		       : 0;
+}
+
 /* Stores what prepare_file() found, in the main thread. */
 static int store_file(struct loader *L, struct parsed *p)
 {
 	struct file_entry *f = p->f;
 	sqlite3_stmt *up = L->st[S_FILE_UPSERT];
 	size_t done = 0;
+	int r;
 
 	/* Problems beyond the worker's list cap were counted, not kept: count them here too. */
 	for (size_t i = 0, kept_e = 0, kept_w = 0; i <= p->diags.n; i++) {
@@ -2043,7 +2160,10 @@ static int store_file(struct loader *L, struct parsed *p)
 		*L->err = p->err;
 		return -1;
 	}
-	if (p->readable) {
+	if (p->readable && L->batch_ids && f->state == F_NEW && (r = batch_file(L, p)) <= 0) {
+		if (r)
+			return -1;
+	} else if (p->readable) {
 		bind_text(up, 1, f->abs);
 		bind_text(up, 2, f->display);
 		sqlite3_bind_blob(up, 3, p->hash, sizeof(p->hash), SQLITE_TRANSIENT);
@@ -2051,6 +2171,7 @@ static int store_file(struct loader *L, struct parsed *p)
 		sqlite3_bind_int64(up, 5, mtime_ns(&f->sb));
 		sqlite3_bind_int64(up, 6, (int64_t)f->sb.st_ino);
 		sqlite3_bind_int64(up, 7, (int64_t)p->ndocs);
+		bind_text(up, 8, now_text(L));
 		if (step_done(L, up, "cannot store file"))
 			return -1;
 		/* A new file's row is inserted (classify() found none under its path); a changed
@@ -2110,10 +2231,13 @@ static void *worker(void *arg)
 		n = pl->ntodo - first < BATCH ? pl->ntodo - first : BATCH;
 		pl->next += n;
 		pthread_mutex_unlock(&pl->mu);
-		/* The slots of items first.. are free: their last items were stored. */
-		for (size_t j = 0; j < n; j++)
+		/* The slots of items first.. are free: their last items were stored, and are
+		 * freed here rather than on the main thread, which waits for nothing else. */
+		for (size_t j = 0; j < n; j++) {
+			parsed_release(&pl->ring[(first + j) % RING]);
 			prepare_file(pl->L->c, pl->todo[first + j],
 				     &pl->ring[(first + j) % RING]);
+		}
 		pthread_mutex_lock(&pl->mu);
 		for (size_t j = 0; j < n; j++)
 			pl->filled[(first + j) % RING] = 1;
@@ -2161,7 +2285,6 @@ static int load_files_threaded(struct loader *L, struct file_entry **todo, size_
 
 			if (!ret && store_file(L, p))
 				ret = -1; /* after an error the rest is not stored */
-			parsed_release(p);
 		}
 		pthread_mutex_lock(&pl.mu);
 		for (size_t j = 0; j < n; j++)
@@ -2174,9 +2297,8 @@ static int load_files_threaded(struct loader *L, struct file_entry **todo, size_
 	}
 	for (size_t t = 0; t < started; t++)
 		pthread_join(th[t], NULL);
-	for (size_t k = 0; k < RING; k++) /* parsed for nothing, after an error */
-		if (pl.filled[k])
-			parsed_release(&pl.ring[k]);
+	for (size_t k = 0; k < RING; k++) /* stored, or parsed for nothing after an error */
+		parsed_release(&pl.ring[k]);
 out:
 	pthread_mutex_destroy(&pl.mu);
 	pthread_cond_destroy(&pl.ready);
@@ -2385,9 +2507,13 @@ static int check_versions(struct loader *L)
 	sqlite3_stmt *names = NULL, *vers = NULL;
 	int ret = -1, rc;
 
+	/* The names of several versions are found on the (name, version) index alone; only
+	 * theirs are looked up for their gen (max(gen) over all names looked up every row:
+	 * 5 of a 10k-descriptor load's ms). */
 	if (st_sql_prepare(L->db, &names,
-			    "SELECT name FROM datasets GROUP BY name HAVING count(*) > 1"
-			    " AND max(gen) = ?1",
+			    "SELECT name FROM (SELECT name FROM datasets GROUP BY name"
+			    " HAVING count(*) > 1) n"
+			    " WHERE (SELECT max(gen) FROM datasets x WHERE x.name = n.name) = ?1",
 			    L->err) ||
 	    st_sql_prepare(L->db, &vers,
 			    "SELECT d.id, d.version, d.compatibility, f.display, d.line, d.col, d.gen"
@@ -2525,6 +2651,8 @@ static int refs_resolve(struct loader *L)
 	return 1;
 }
 
+static int query_flag(struct loader *L, const char *sql, int *out);
+
 /* Warns about references to datasets or fields the catalog does not declare. They stay in
  * the graph as external nodes. Only rows written by this load are checked. */
 static int check_references(struct loader *L)
@@ -2532,20 +2660,23 @@ static int check_references(struct loader *L)
 	/* Each query is run for the rows this load wrote, then, when datasets went away, for
 	 * older rows that pointed at them. Two plain scopes keep both on an index. */
 	static const struct {
-		const char *head, *ref, *tail, *fmt_ds, *fmt_field;
+		const char *rows, *head, *ref, *tail, *fmt_ds, *fmt_field;
 	} q[] = {
-		{"SELECT f.display, e.line, e.col, e.src, NULL, d.name FROM edges e"
+		{"edges e",
+		 "SELECT f.display, e.line, e.col, e.src, NULL, d.name FROM edges e"
 		 " JOIN datasets d ON d.id = e.dataset_id JOIN files f ON f.id = d.file_id WHERE ",
 		 "e.src", " AND NOT EXISTS (SELECT 1 FROM datasets x WHERE x.name = e.src)",
 		 "upstream '%s' of '%s' is not declared; it stays in the graph as external", NULL},
-		{"SELECT f.display, e.line, e.col, e.src_ds, e.src_field, d.name,"
+		{"field_edges e",
+		 "SELECT f.display, e.line, e.col, e.src_ds, e.src_field, d.name,"
 		 " EXISTS (SELECT 1 FROM datasets x WHERE x.name = e.src_ds) FROM field_edges e"
 		 " JOIN datasets d ON d.id = e.dataset_id JOIN files f ON f.id = d.file_id WHERE ",
 		 "e.src_ds", " AND NOT catalog_known_field(e.src_ds, e.src_field)",
 		 "'from' refers to undeclared dataset '%s'; it stays in the graph as external",
 		 "'from' refers to '%s.%s', but '%s' has no such field; it stays in the graph as "
 		 "external"},
-		{"SELECT f.display, l.line, l.col, l.target, l.field, d.name,"
+		{"term_links l",
+		 "SELECT f.display, l.line, l.col, l.target, l.field, d.name,"
 		 " EXISTS (SELECT 1 FROM datasets x WHERE x.name = l.target) FROM term_links l"
 		 " JOIN datasets d ON d.id = l.dataset_id JOIN files f ON f.id = d.file_id WHERE ",
 		 "l.target",
@@ -2580,6 +2711,22 @@ static int check_references(struct loader *L)
 			sqlite3_stmt *st;
 			int rc = SQLITE_DONE, r = 0;
 
+			/* Every row of a fresh load is this load's: whether any row fails is
+			 * asked of the rows alone first (5k-model manifest: 2 ms instead of 7), and
+			 * only then which, with where they were written. */
+			if (scope == 0 && L->fresh) {
+				int any;
+
+				snprintf(sql, sizeof(sql), "SELECT EXISTS (SELECT 1 FROM %s WHERE 1%s)",
+					 q[i].rows, q[i].tail);
+				if (query_flag(L, sql, &any)) {
+					if (k->failed == SQLITE_NOMEM)
+						oom(L);
+					goto out;
+				}
+				if (!any)
+					continue;
+			}
 			if (scope == 0)
 				snprintf(sql, sizeof(sql), "%sd.gen = ?1%s", q[i].head, q[i].tail);
 			else
@@ -2680,8 +2827,9 @@ static int search_rows(struct loader *L)
 				   "INSERT OR IGNORE INTO temp.touched(name) SELECT name FROM datasets",
 				   L->err) ||
 		       st_sql_exec(L->db, reindex_sql, L->err);
-	if (!L->fts_inline)
-		return st_sql_exec(L->db, reindex_sql, L->err);
+	if (!L->fts_inline) /* a fresh manifest's rows were written with it: none touched */
+		return query_flag(L, "SELECT EXISTS (SELECT 1 FROM temp.touched)", &any) ||
+		       (any && st_sql_exec(L->db, reindex_sql, L->err));
 	for (size_t at = 0; built && at < L->fts_rows.len;) {
 		at += catalog_ftsbuild_bind(L->st[S_FTS_INS], L->fts_rows.p + at);
 		if (step_done(L, L->st[S_FTS_INS], "cannot index dataset"))
@@ -2729,7 +2877,11 @@ static int finish_stats(struct loader *L)
 	int ret = -1, bad = 0;
 	size_t cap = 0;
 
-	if (st_sql_prepare(L->db, &st, "SELECT count(*), count(DISTINCT name) FROM datasets",
+	/* DISTINCT in a subquery reads the (name, version) index in order; count(DISTINCT)
+	 * filled a temporary b-tree (10k datasets: 1.9 ms instead of 3.5). */
+	if (st_sql_prepare(L->db, &st,
+			    "SELECT (SELECT count(*) FROM datasets),"
+			    " (SELECT count(*) FROM (SELECT DISTINCT name FROM datasets))",
 			    L->err))
 		goto out;
 	if (sqlite3_step(st) == SQLITE_ROW) {
@@ -2935,11 +3087,47 @@ static int prepare_all(struct loader *L)
 	return 0;
 }
 
+/* Turns on the batches of files and datasets rows (struct loader's batch_ids), with the ids
+ * SQLite would give the next rows. Returns 0, or -1 with L->err. */
+static int next_ids(struct loader *L)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (st_sql_prepare(L->db, &st,
+			    "SELECT (SELECT coalesce(max(id), 0) FROM files),"
+			    " (SELECT coalesce(max(id), 0) FROM datasets)",
+			    L->err))
+		return -1;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		L->next_file_id = sqlite3_column_int64(st, 0) + 1;
+		L->next_ds_id = sqlite3_column_int64(st, 1) + 1;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW)
+		return st_sql_error(L->err, L->db, "cannot read catalog");
+	if (!(L->filesb = st_calloc(1, sizeof(*L->filesb))) ||
+	    !(L->dsb = st_calloc(1, sizeof(*L->dsb))))
+		return oom(L);
+	catalog_rowbatch_init(L->filesb, L->db,
+			      "INSERT OR FAIL INTO files(id, path, display, hash, size, mtime_ns, inode,"
+			      " ndocs, loaded_at) VALUES ",
+			      9);
+	catalog_rowbatch_init(L->dsb, L->db,
+			      "INSERT OR FAIL INTO datasets(id, name, version, kind, description, owner,"
+			      " domain, system, location, format, retention, subject, compatibility, job,"
+			      " erasure, tags, certified, file_id, line, col, gen, npii) VALUES ",
+			      22);
+	L->batch_ids = 1;
+	return 0;
+}
+
 int catalog_load(struct catalog *c, const char *const *paths, size_t npaths, unsigned flags,
 		 struct catalog_load_stats *stats, struct st_diags *diags, struct st_error *err)
 {
 	struct loader L;
-	int ret = -1, in_tx = 0;
+	int ret = -1, in_tx = 0, changed;
 
 	memset(&L, 0, sizeof(L));
 	memset(stats, 0, sizeof(*stats));
@@ -3029,7 +3217,10 @@ int catalog_load(struct catalog *c, const char *const *paths, size_t npaths, uns
 		}
 		st_buf_init(&L.fieldset->bytes, FIELDSET_MAX);
 	}
-	if (load_files(&L) || catalog_rowbatch_flush(&L.fields, err, "cannot store field") ||
+	if (L.fresh && !L.serial && next_ids(&L))
+		goto out;
+	if (load_files(&L) || flush_ids(&L) ||
+	    catalog_rowbatch_flush(&L.fields, err, "cannot store field") ||
 	    catalog_rowbatch_flush(&L.fedges, err, "cannot store column lineage") ||
 	    catalog_rowbatch_flush(&L.tags, err, "cannot store tag") ||
 	    catalog_rowbatch_flush(&L.edges, err, "cannot store lineage") ||
@@ -3038,11 +3229,12 @@ int catalog_load(struct catalog *c, const char *const *paths, size_t npaths, uns
 	fts_build(&L);
 	if (build_indexes(&L) || load_dbt(&L))
 		goto out;
-	/* Nothing new, changed or gone: the cross-file checks and the index stand as they were. */
-	if (stats->files_new + stats->files_changed + stats->files_removed &&
-	    (check_versions(&L) || check_references(&L) || search_rows(&L)))
-		goto out;
-	if (finish_stats(&L) || catalog_ol_sync(c, err))
+	/* Nothing new, changed or gone: the cross-file checks and the index stand as they were.
+	 * The counts come before the search rows, which change none of them: while the search
+	 * index is still built beside, this thread has time to spare. */
+	changed = stats->files_new + stats->files_changed + stats->files_removed != 0;
+	if ((changed && (check_versions(&L) || check_references(&L))) || finish_stats(&L) ||
+	    (changed && search_rows(&L)) || catalog_ol_sync(c, err))
 		goto out;
 	if (diags->nerrors) {
 		st_error_set(err, ST_E_INVALID, "%zu error%s found; the catalog was not changed",
@@ -3065,6 +3257,12 @@ out:
 	catalog_rowbatch_release(&L.tags);
 	catalog_rowbatch_release(&L.edges);
 	catalog_rowbatch_release(&L.touched);
+	if (L.filesb)
+		catalog_rowbatch_release(L.filesb);
+	if (L.dsb)
+		catalog_rowbatch_release(L.dsb);
+	st_free(L.filesb);
+	st_free(L.dsb);
 	catalog_ftsbuild_abandon(L.ftsb); /* before the rows it reads go */
 	st_buf_release(&L.refs);
 	for (int i = 0; i < 3; i++)

@@ -12,7 +12,7 @@
 #include "error.h"
 
 #define CATALOG_ROWBATCH_MAX 64  /* rows per statement */
-#define CATALOG_ROWBATCH_COLS 17 /* columns per row */
+#define CATALOG_ROWBATCH_COLS 22 /* columns per row (a dataset's row: load.c) */
 
 struct catalog_rowval {
 	int kind; /* SQLITE_INTEGER, SQLITE_TEXT, SQLITE_BLOB or SQLITE_NULL */

@@ -3,13 +3,85 @@
 #include "sql.h"
 #include "alloc.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/types.h>
+
+/* ---- Early writeback ----
+ * A load's commit writes some 27 MB of WAL frames and its checkpoint as much into the
+ * database, each followed by an fdatasync() that then waited for all of it to reach the
+ * disk (40 of the 150 ms after a 10k-descriptor load's last row). Asking the kernel to start
+ * writing every WB_KICK bytes as they are written lets the disk work while SQLite still
+ * copies, so the fdatasync() finds little left. A hint only: what is written and when it
+ * is durable stay SQLite's. */
+#ifdef SYNC_FILE_RANGE_WRITE
+#define WB_FDS 1024
+#define WB_KICK ((off_t)1 << 20)
+
+typedef ssize_t (*pwrite_fn)(int, const void *, size_t, off_t);
+
+static pwrite_fn wb_pwrite;
+static pthread_mutex_t wb_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+	off_t lo, hi, bytes; /* written since the last hint, and where */
+} wb[WB_FDS];
+
+/* SQLite's unix VFS writes every page through this (its "pwrite64" system call). */
+static ssize_t wb_write(int fd, const void *buf, size_t n, off_t off)
+{
+	ssize_t r = wb_pwrite(fd, buf, n, off);
+	off_t lo = 0, len = 0;
+	int saved = errno;
+
+	if (r <= 0 || fd < 0 || fd >= WB_FDS)
+		return r;
+	pthread_mutex_lock(&wb_lock);
+	if (!wb[fd].bytes || off < wb[fd].lo)
+		wb[fd].lo = off;
+	if (!wb[fd].bytes || off + r > wb[fd].hi)
+		wb[fd].hi = off + r;
+	wb[fd].bytes += r;
+	if (wb[fd].bytes >= WB_KICK) {
+		lo = wb[fd].lo;
+		len = wb[fd].hi - lo;
+		wb[fd].bytes = 0;
+	}
+	pthread_mutex_unlock(&wb_lock);
+	if (len)
+		sync_file_range(fd, lo, len, SYNC_FILE_RANGE_WRITE);
+	errno = saved;
+	return r;
+}
+
+/* Puts wb_write() in front of the unix VFS's writes (a build without that system call, or
+ * without the VFS, goes without). */
+static void wb_install(void)
+{
+	sqlite3_vfs *vfs = sqlite3_vfs_find("unix");
+	sqlite3_syscall_ptr real;
+
+	if (!vfs || vfs->iVersion < 3 || !vfs->xGetSystemCall || !vfs->xSetSystemCall ||
+	    !(real = vfs->xGetSystemCall(vfs, "pwrite64")))
+		return;
+	wb_pwrite = (pwrite_fn)real;
+	if (vfs->xSetSystemCall(vfs, "pwrite64", (sqlite3_syscall_ptr)wb_write) != SQLITE_OK)
+		wb_pwrite = NULL;
+}
+#else
+static void wb_install(void)
+{
+}
+#endif
 
 void st_sql_process_init(void)
 {
-	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+	/* Only before SQLite is initialised: a VFS must not change under open databases. */
+	if (sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0) == SQLITE_OK)
+		wb_install();
 }
 
 int st_sql_error(struct st_error *err, sqlite3 *db, const char *what)

@@ -10,7 +10,8 @@ struct sqlite3;
 struct sqlite3_stmt;
 
 /* Process-wide SQLite settings, called once at start before any other SQLite call (later it
- * changes nothing): no memory statistics, which take a global mutex on every allocation. */
+ * changes nothing): no memory statistics, which take a global mutex on every allocation, and
+ * database files written back to disk as they are written (sql.c, "Early writeback"). */
 void st_sql_process_init(void);
 /* Records SQLite's current error on db as ST_E_SYSTEM with what as context. Returns -1. */
 int st_sql_error(struct st_error *err, struct sqlite3 *db, const char *what);

@@ -82,4 +82,34 @@ expect_exit 0 steward catalog load cat
 expect_equal 300 "$(sqlite3 "$DB" "SELECT count(*) FROM fields f JOIN datasets d ON d.id = f.dataset_id WHERE d.name = 't.long'")" \
 	'every long field stored'
 
+# A file's row says when it was loaded, to the millisecond, as SQLite's
+# strftime('%Y-%m-%dT%H:%M:%fZ') writes it (the loader formats it itself).
+BEFORE=$(sqlite3 :memory: "SELECT strftime('%Y-%m-%dT%H:%M:%fZ')")
+echo '# changed' >>cat/wide.yaml
+expect_exit 0 steward catalog load cat
+AFTER=$(sqlite3 :memory: "SELECT strftime('%Y-%m-%dT%H:%M:%fZ')")
+expect_equal 1 "$(sqlite3 "$DB" "SELECT loaded_at GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9].[0-9][0-9][0-9]Z' AND loaded_at BETWEEN '$BEFORE' AND '$AFTER' FROM files")" \
+	"loaded_at in strftime's form, between $BEFORE and $AFTER"
+
+# A fresh load writes files and datasets rows in batches too, with the ids one statement per
+# row gave: files in path order, datasets in the order of their documents, each pointing at
+# its file; a duplicate among them is reported with the place of the first.
+init_ws "$TMP/ws2"
+DB2=$TMP/ws2/.steward/catalog.db
+mkdir ids
+printf 'kind: table\nname: i.b\n---\nkind: table\nname: i.c\n' >ids/b.yaml
+printf 'kind: table\nname: i.a\n' >ids/a.yaml
+printf 'kind: event\nname: i.d\n' >ids/c.yaml
+expect_exit 0 "$STEWARD" --home "$TMP/ws2" catalog load ids
+expect_equal '1:a.yaml 2:b.yaml 3:c.yaml' \
+	"$(sqlite3 "$DB2" "SELECT group_concat(id || ':' || replace(display, 'ids/', ''), ' ') FROM (SELECT * FROM files ORDER BY id)")" \
+	'file ids in path order'
+expect_equal '1:i.a:1 2:i.b:2 3:i.c:2 4:i.d:3' \
+	"$(sqlite3 "$DB2" "SELECT group_concat(id || ':' || name || ':' || file_id, ' ') FROM (SELECT * FROM datasets ORDER BY id)")" \
+	'dataset ids in document order, with their files'
+init_ws "$TMP/ws3"
+printf 'kind: table\nname: i.a\n' >ids/d.yaml
+expect_exit 3 "$STEWARD" --home "$TMP/ws3" catalog load ids
+expect_stderr_contains "ids/d.yaml:2:7: error: dataset 'i.a' version 1 is already declared at ids/a.yaml:1:1"
+
 done_testing
