@@ -2360,58 +2360,6 @@ static int store_exposures(struct mfload *m)
 	return 0;
 }
 
-/* Whether the escaped JSON string body s[0, n) holds \u0000. */
-static int has_nul_escape(const char *s, size_t n)
-{
-	for (size_t i = 0; i < n;) {
-		if (s[i] != '\\') {
-			i++;
-			continue;
-		}
-		if (s[i + 1] == 'u') {
-			if (!memcmp(s + i + 2, "0000", 4))
-				return 1;
-			i += 6;
-		} else {
-			i += 2;
-		}
-	}
-	return 0;
-}
-
-/* Whether jansson, which steward read manifests with before the tape, refuses a text the
- * tape took: a root that is neither an object nor an array, \u0000 in a string or a key, a
- * whole number outside long long, a number that overflows a double. */
-static int jansson_refuses(const struct jdoc *d)
-{
-	const struct st_jtape *t = &d->t;
-
-	if ((t->v[0].type != ST_J_OBJ && t->v[0].type != ST_J_ARR) || t->skipped_odd)
-		return 1;
-	for (size_t i = 0; i < t->n; i++) {
-		const struct st_jnode *n = &t->v[i];
-		int64_t iv;
-		double dv;
-
-		if (n->key_escaped && has_nul_escape(d->buf + n->key_start, n->key_end - n->key_start))
-			return 1;
-		if (n->type == ST_J_STR && n->escaped &&
-		    has_nul_escape(d->buf + n->start + 1, n->end - n->start - 2))
-			return 1;
-		if (n->type != ST_J_NUM)
-			continue;
-		if (!memchr(d->buf + n->start, '.', n->end - n->start) &&
-		    !memchr(d->buf + n->start, 'e', n->end - n->start) &&
-		    !memchr(d->buf + n->start, 'E', n->end - n->start)) {
-			if (st_json_int(d->buf, n, &iv))
-				return 1;
-		} else if (st_json_double(d->buf, n, &dv)) {
-			return 1;
-		}
-	}
-	return 0;
-}
-
 /* What of a manifest is read: the members of the root, of a node (nodes.<id>, sources.<id>),
  * of its config, of a column (<node>.columns.<name>) and of the column's config that this
  * file looks at. The others (the root's macros, docs, parent_map, child_map, disabled...;
@@ -2552,57 +2500,12 @@ static int manifest_skip(void *u, const char *buf, const struct st_jtape *t, con
 	return c->col_config && !KEEP(K_COLUMN_CONFIG);
 }
 
-#define COLLAPSE_SPLIT ((size_t)1 << 18) /* tapes of more nodes are collapsed on two threads */
-#define COLLAPSE_CHUNK ((size_t)1 << 16) /* tape nodes a thread takes at a time */
-
-struct collapse_job {
-	const char *buf;
-	struct st_jtape *t;
-	atomic_size_t next; /* the first node no thread has taken */
-	atomic_int failed;
-};
-
-/* Collapses chunks of the tape until none is left. */
-static void *collapse_part(void *arg)
-{
-	struct collapse_job *j = arg;
-	size_t from;
-
-	while ((from = atomic_fetch_add(&j->next, COLLAPSE_CHUNK)) < j->t->n)
-		if (st_json_collapse_range(j->buf, j->t, from, from + COLLAPSE_CHUNK) < 0) {
-			atomic_store(&j->failed, 1);
-			break;
-		}
-	return NULL;
-}
-
-/* st_json_collapse_duplicates() of d's tape; a large one shared with another thread (unless
- * the load is serial), which a manifest's load otherwise spends waiting. Returns 0, or -1
- * when out of memory. */
-static int collapse(struct catalog_dbt_ctx *x, struct jdoc *d)
-{
-	struct collapse_job j;
-	pthread_t th;
-	int two;
-
-	j.buf = d->buf;
-	j.t = &d->t;
-	atomic_init(&j.next, 0);
-	atomic_init(&j.failed, 0);
-	two = !x->serial && d->t.n >= COLLAPSE_SPLIT && !pthread_create(&th, NULL, collapse_part, &j);
-	collapse_part(&j);
-	if (two)
-		pthread_join(th, NULL);
-	if (atomic_load(&j.failed))
-		return -1;
-	d->t.unique = 1;
-	return 0;
-}
-
-/* Reads the JSON text data[0, len) of file display onto d's tape, taking what jansson took,
- * with each object's keys once (the last value, at the first place), as jansson kept them;
- * a manifest (manifest set) without what manifest_skip() leaves off. Returns 0; -1 after a
- * diagnostic (jansson's message for a text it refuses, as before); -2 with x->err. */
+/* Reads the JSON text data[0, len) of file display onto d's tape, taking what jansson took
+ * (not: a root that is neither an object nor an array, \u0000 in a string or a key, a whole
+ * number outside long long, a number that overflows a double), with each object's keys once
+ * (the last value, at the first place), as jansson kept them; a manifest (manifest set)
+ * without what manifest_skip() leaves off. Returns 0; -1 after a diagnostic (jansson's
+ * message for a text it refuses, as before); -2 with x->err. */
 static int doc_load(struct catalog_dbt_ctx *x, const char *display, const unsigned char *data,
 		    size_t len, int manifest, struct jdoc *d)
 {
@@ -2616,12 +2519,10 @@ static int doc_load(struct catalog_dbt_ctx *x, const char *display, const unsign
 	if (manifest)
 		keep_init(&cache);
 	r = st_json_parse_filter(d->buf, len, ST_JSON_DEPTH_LIMIT, manifest ? manifest_skip : NULL,
-				 &cache, &d->t, &e);
+				 &cache, ST_JPARSE_UNIQUE | ST_JPARSE_ODD, &d->t, &e);
 	if (r && e.code == ST_JE_NOMEM)
 		return oom(x) - 1;
-	if (!r && !jansson_refuses(d)) {
-		if (collapse(x, d))
-			return oom(x) - 1;
+	if (!r && (d->t.v[0].type == ST_J_OBJ || d->t.v[0].type == ST_J_ARR) && !d->t.odd) {
 		d->loaded = 1;
 		return 0;
 	}
