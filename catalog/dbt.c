@@ -2394,26 +2394,56 @@ static int named(const char *buf, const struct st_jtape *t, uint32_t i, const st
 
 /* What manifest_skip() found of the containers around the last member it was asked about:
  * the root member (a section), the node member and the column member it was in. */
-#define KEEP_SLOTS 128 /* a power of two, over twice the words below */
+#define KEEP_BITS 9
+#define KEEP_SLOTS ((size_t)1 << KEEP_BITS) /* over ten times the words below */
 
 struct skip_cache {
 	uint32_t sec, node_member, col_member;
 	int in_section;	  /* sec is nodes or sources */
 	int member_kind;  /* node_member is 1: config, 2: columns, 0: another */
 	int col_config;	  /* col_member is config */
-	/* The words of the lists above, hashed (keep_hash()): which lists hold each. */
+	/* The words of the lists above by keep_slot(), each at its own slot when displaced is
+	 * 0 (the multiplier mul is chosen so): which lists hold each, with the word's length
+	 * and its bytes as key_word() takes them. */
+	uint64_t mul;
+	int displaced;
 	struct {
-		const struct word *w;
+		uint64_t w[2];
+		uint32_t n;	/* 0 for an empty slot */
 		unsigned lists; /* 1 << K_* */
+		const char *s;
 	} slot[KEEP_SLOTS];
 };
 
 enum { K_ROOT, K_NODE, K_CONFIG, K_COLUMN, K_COLUMN_CONFIG };
 
-static size_t keep_hash(const char *key, size_t len)
+/* Bytes [0, 16) of key (len > 0 bytes) as two words that, with len, tell one key from any
+ * other up to 16 bytes long (of a longer key, its first and last eight): loads that overlap,
+ * none past the key. */
+static inline uint64_t key_word(const char *key, size_t len, int second)
 {
-	return (len * 31 + (unsigned char)key[0] * 7 + (unsigned char)key[len - 1]) &
-	       (KEEP_SLOTS - 1);
+	uint64_t w;
+	uint32_t a, b;
+
+	if (len >= 8) {
+		memcpy(&w, key + (second ? len - 8 : 0), 8);
+		return w;
+	}
+	if (second)
+		return 0;
+	if (len >= 4) {
+		memcpy(&a, key, 4);
+		memcpy(&b, key + len - 4, 4);
+		return a | (uint64_t)b << 32;
+	}
+	return (unsigned char)key[0] | (unsigned)(unsigned char)key[len / 2] << 8 |
+	       (unsigned)(unsigned char)key[len - 1] << 16;
+}
+
+/* The slot of a key whose first word is w0. */
+static inline size_t keep_slot(const struct skip_cache *c, uint64_t w0, size_t len)
+{
+	return (size_t)(((w0 + len) * c->mul) >> (64 - KEEP_BITS));
 }
 
 /* Fills c's table with the words of the five lists. */
@@ -2430,44 +2460,64 @@ static void keep_init(struct skip_cache *c)
 		[K_COLUMN_CONFIG] = {keep_column_config,
 				     sizeof(keep_column_config) / sizeof(*keep_column_config)},
 	};
+	uint64_t mul = 0x9e3779b97f4a7c15ull;
 
-	memset(c, 0, sizeof(*c));
-	for (size_t l = 0; l < sizeof(lists) / sizeof(*lists); l++)
-		for (size_t i = 0; i < lists[l].n; i++) {
-			const struct word *w = &lists[l].set[i];
-			size_t at = keep_hash(w->w, w->n);
+	/* A multiplier that gives each word a slot of its own (a few tries), else probing. */
+	for (int tries = 0; tries < 4096; tries++, mul += 2) {
+		memset(c, 0, sizeof(*c));
+		c->mul = mul;
+		for (size_t l = 0; l < sizeof(lists) / sizeof(*lists); l++)
+			for (size_t i = 0; i < lists[l].n; i++) {
+				const struct word *w = &lists[l].set[i];
+				size_t at = keep_slot(c, key_word(w->w, w->n, 0), w->n);
 
-			while (c->slot[at].w &&
-			       (c->slot[at].w->n != w->n || memcmp(c->slot[at].w->w, w->w, w->n)))
-				at = (at + 1) & (KEEP_SLOTS - 1);
-			c->slot[at].w = w;
-			c->slot[at].lists |= 1u << l;
-		}
+				while (c->slot[at].n &&
+				       (c->slot[at].n != w->n || memcmp(c->slot[at].s, w->w, w->n))) {
+					at = (at + 1) & (KEEP_SLOTS - 1);
+					c->displaced = 1;
+				}
+				c->slot[at].w[0] = key_word(w->w, w->n, 0);
+				c->slot[at].w[1] = key_word(w->w, w->n, 1);
+				c->slot[at].n = (uint32_t)w->n;
+				c->slot[at].s = w->w;
+				c->slot[at].lists |= 1u << l;
+			}
+		if (!c->displaced)
+			break;
+	}
 }
 
 /* Whether key (len bytes, escaped) is a word of list l. An escaped key is kept. */
-static int kept(const struct skip_cache *c, const char *key, size_t len, int escaped, int l)
+static inline int kept(const struct skip_cache *c, const char *key, size_t len, int escaped,
+		       int l)
 {
+	uint64_t w0;
+
 	if (escaped)
 		return 1;
 	if (!len)
 		return 0;
-	for (size_t at = keep_hash(key, len); c->slot[at].w; at = (at + 1) & (KEEP_SLOTS - 1))
-		if (c->slot[at].w->n == len && !memcmp(c->slot[at].w->w, key, len))
+	w0 = key_word(key, len, 0);
+	for (size_t at = keep_slot(c, w0, len); c->slot[at].n; at = (at + 1) & (KEEP_SLOTS - 1)) {
+		if (c->slot[at].n == len && c->slot[at].w[0] == w0 &&
+		    c->slot[at].w[1] == key_word(key, len, 1) &&
+		    (len <= 16 || !memcmp(c->slot[at].s + 8, key + 8, len - 16)))
 			return (c->slot[at].lists >> l) & 1;
+		if (!c->displaced)
+			break;
+	}
 	return 0;
 }
-
-#define KEEP(l) kept(c, key, len, key_escaped, l)
 
 /* The manifest's st_json_skip_fn: the members no reader here looks at (the lists above). */
 static int manifest_skip(void *u, const char *buf, const struct st_jtape *t, const uint32_t *path,
 			 size_t depth, const char *key, size_t len, int key_escaped)
 {
 	struct skip_cache *c = u;
+	int l;
 
 	if (depth == 1)
-		return !KEEP(K_ROOT);
+		return !kept(c, key, len, key_escaped, K_ROOT);
 	if (depth < 3 || depth > 6)
 		return 0;
 	if (path[1] != c->sec) {
@@ -2478,26 +2528,35 @@ static int manifest_skip(void *u, const char *buf, const struct st_jtape *t, con
 	}
 	if (!c->in_section)
 		return 0;
-	if (depth == 3)
-		return !KEEP(K_NODE);
-	if (path[3] != c->node_member) {
-		c->node_member = path[3];
-		c->member_kind = named(buf, t, path[3], (struct word)W("config"))    ? 1
-				 : named(buf, t, path[3], (struct word)W("columns")) ? 2
-										     : 0;
-		c->col_member = 0;
+	if (depth == 3) {
+		l = K_NODE;
+	} else {
+		if (path[3] != c->node_member) {
+			c->node_member = path[3];
+			c->member_kind = named(buf, t, path[3], (struct word)W("config"))    ? 1
+					 : named(buf, t, path[3], (struct word)W("columns")) ? 2
+											     : 0;
+			c->col_member = 0;
+		}
+		if (depth == 4) {
+			if (c->member_kind != 1)
+				return 0;
+			l = K_CONFIG;
+		} else if (c->member_kind != 2) {
+			return 0;
+		} else if (depth == 5) {
+			l = K_COLUMN;
+		} else {
+			if (path[5] != c->col_member) {
+				c->col_member = path[5];
+				c->col_config = named(buf, t, path[5], (struct word)W("config"));
+			}
+			if (!c->col_config)
+				return 0;
+			l = K_COLUMN_CONFIG;
+		}
 	}
-	if (depth == 4)
-		return c->member_kind == 1 && !KEEP(K_CONFIG);
-	if (c->member_kind != 2)
-		return 0;
-	if (depth == 5)
-		return !KEEP(K_COLUMN);
-	if (path[5] != c->col_member) {
-		c->col_member = path[5];
-		c->col_config = named(buf, t, path[5], (struct word)W("config"));
-	}
-	return c->col_config && !KEEP(K_COLUMN_CONFIG);
+	return !kept(c, key, len, key_escaped, l);
 }
 
 /* Reads the JSON text data[0, len) of file display onto d's tape, taking what jansson took

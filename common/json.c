@@ -48,8 +48,10 @@ static inline void skip_ws(struct parser *p)
 {
 	size_t i = p->i;
 
-	while (i < p->len && is_ws(p->s[i]))
-		i++;
+	if (i >= p->len || !is_ws(p->s[i]))
+		return; /* most often: compact text */
+	while (++i < p->len && is_ws(p->s[i]))
+		;
 	p->i = i;
 }
 
@@ -171,6 +173,35 @@ static inline size_t string_run(const unsigned char *s, size_t i, size_t len)
 	while (i < len && !stop(s[i]))
 		i++;
 	return i;
+}
+
+/* The string at p->i (its opening quote) when it ends within the next 16 bytes with no
+ * byte that needs a look (escapes, control characters, non-ASCII): p->i past it, and 1;
+ * else 0 (the caller takes scan_string()). Most keys and many values of a large document. */
+static inline int short_string(struct parser *p)
+{
+#ifdef __SSE2__
+	size_t i = p->i + 1;
+
+	if (p->len - i >= 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p->s + i));
+		unsigned hit = (unsigned)_mm_movemask_epi8(_mm_or_si128(
+			_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')),
+				     _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))),
+			_mm_cmplt_epi8(x, _mm_set1_epi8(' '))));
+
+		if (hit) {
+			i += (size_t)__builtin_ctz(hit);
+			if (p->s[i] == '"') {
+				p->i = i + 1;
+				return 1;
+			}
+		}
+	}
+#else
+	(void)p;
+#endif
+	return 0;
 }
 
 /* Scans a string starting at the opening quote; sets *escaped. */
@@ -372,7 +403,8 @@ static int skip_value(struct parser *p, size_t depth, size_t max_depth)
 			if (p->i >= p->len || p->s[p->i] != '"')
 				return fail(p, ST_JE_SYNTAX, "expected a string key");
 			at = p->i;
-			if (scan_string(p, &esc))
+			esc = 0;
+			if (!short_string(p) && scan_string(p, &esc))
 				return -1;
 			if (esc && has_nul_escape(p->s + at + 1, p->i - at - 2))
 				p->t->skipped_odd = 1;
@@ -401,7 +433,8 @@ static int skip_value(struct parser *p, size_t depth, size_t max_depth)
 			}
 			continue;
 		case '"':
-			if (scan_string(p, &esc))
+			esc = 0;
+			if (!short_string(p) && scan_string(p, &esc))
 				return -1;
 			if (esc && has_nul_escape(p->s + at + 1, p->i - at - 2))
 				p->t->skipped_odd = 1;
@@ -568,7 +601,7 @@ static int parse(struct parser *p, size_t max_depth, st_json_skip_fn skip, void 
 			if (p->i >= len || p->s[p->i] != '"')
 				return fail(p, ST_JE_SYNTAX, "expected a string key");
 			key_start = (uint32_t)p->i + 1;
-			if (scan_string(p, &key_escaped))
+			if (!short_string(p) && scan_string(p, &key_escaped))
 				return -1;
 			key_end = (uint32_t)p->i - 1;
 			skip_ws(p);
@@ -593,7 +626,8 @@ static int parse(struct parser *p, size_t max_depth, st_json_skip_fn skip, void 
 				return -1;
 			break;
 		case '"':
-			if (new_node(p, ST_J_STR, &idx) || scan_string(p, &t->v[idx].escaped))
+			if (new_node(p, ST_J_STR, &idx) ||
+			    (!short_string(p) && scan_string(p, &t->v[idx].escaped)))
 				return -1;
 			break;
 		case 't':
