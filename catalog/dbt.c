@@ -2402,6 +2402,7 @@ struct skip_cache {
 	int in_section;	  /* sec is nodes or sources */
 	int member_kind;  /* node_member is 1: config, 2: columns, 0: another */
 	int col_config;	  /* col_member is config */
+	int list[7];	  /* by depth (3 to 6): the K_* list of the members kept there, -1 all */
 	/* The words of the lists above by keep_slot(), each at its own slot when displaced is
 	 * 0 (the multiplier mul is chosen so): which lists hold each, with the word's length
 	 * and its bytes as key_word() takes them. */
@@ -2509,52 +2510,53 @@ static inline int kept(const struct skip_cache *c, const char *key, size_t len, 
 	return 0;
 }
 
-/* The manifest's st_json_skip_fn: the members no reader here looks at (the lists above). */
-static int manifest_skip(void *u, const char *buf, const struct st_jtape *t, const uint32_t *path,
-			 size_t depth, const char *key, size_t len, int key_escaped)
+/* manifest_skip()'s look at the containers around a member depth (3 to 6) deep when they
+ * are not the ones of the last: out of line (once per container), so that the call for
+ * each member saves no registers. */
+#ifdef __GNUC__
+__attribute__((noinline, cold))
+#endif
+static void skip_refresh(struct skip_cache *c, const char *buf, const struct st_jtape *t,
+			 const uint32_t *path, size_t depth)
 {
-	struct skip_cache *c = u;
-	int l;
-
-	if (depth == 1)
-		return !kept(c, key, len, key_escaped, K_ROOT);
-	if (depth < 3 || depth > 6)
-		return 0;
 	if (path[1] != c->sec) {
 		c->sec = path[1];
 		c->in_section = named(buf, t, path[1], (struct word)W("nodes")) ||
 				named(buf, t, path[1], (struct word)W("sources"));
 		c->node_member = c->col_member = 0;
 	}
-	if (!c->in_section)
-		return 0;
-	if (depth == 3) {
-		l = K_NODE;
-	} else {
-		if (path[3] != c->node_member) {
-			c->node_member = path[3];
-			c->member_kind = named(buf, t, path[3], (struct word)W("config"))    ? 1
-					 : named(buf, t, path[3], (struct word)W("columns")) ? 2
-											     : 0;
-			c->col_member = 0;
-		}
-		if (depth == 4) {
-			if (c->member_kind != 1)
-				return 0;
-			l = K_CONFIG;
-		} else if (c->member_kind != 2) {
+	if (depth >= 4 && path[3] != c->node_member) {
+		c->node_member = path[3];
+		c->member_kind = named(buf, t, path[3], (struct word)W("config"))    ? 1
+				 : named(buf, t, path[3], (struct word)W("columns")) ? 2
+										     : 0;
+		c->col_member = 0;
+	}
+	if (depth >= 6 && path[5] != c->col_member) {
+		c->col_member = path[5];
+		c->col_config = named(buf, t, path[5], (struct word)W("config"));
+	}
+	c->list[3] = c->in_section ? K_NODE : -1;
+	c->list[4] = c->in_section && c->member_kind == 1 ? K_CONFIG : -1;
+	c->list[5] = c->in_section && c->member_kind == 2 ? K_COLUMN : -1;
+	c->list[6] = c->list[5] >= 0 && c->col_config ? K_COLUMN_CONFIG : -1;
+}
+
+/* The manifest's st_json_skip_fn: the members no reader here looks at (the lists above). */
+static int manifest_skip(void *u, const char *buf, const struct st_jtape *t, const uint32_t *path,
+			 size_t depth, const char *key, size_t len, int key_escaped)
+{
+	struct skip_cache *c = u;
+	int l = K_ROOT;
+
+	if (depth != 1) {
+		if (depth < 3 || depth > 6)
 			return 0;
-		} else if (depth == 5) {
-			l = K_COLUMN;
-		} else {
-			if (path[5] != c->col_member) {
-				c->col_member = path[5];
-				c->col_config = named(buf, t, path[5], (struct word)W("config"));
-			}
-			if (!c->col_config)
-				return 0;
-			l = K_COLUMN_CONFIG;
-		}
+		if (path[1] != c->sec || (depth >= 4 && path[3] != c->node_member) ||
+		    (depth >= 6 && path[5] != c->col_member))
+			skip_refresh(c, buf, t, path, depth);
+		if ((l = c->list[depth]) < 0)
+			return 0;
 	}
 	return !kept(c, key, len, key_escaped, l);
 }

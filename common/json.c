@@ -408,9 +408,11 @@ static int skip_value(struct parser *p, size_t depth, size_t max_depth)
 				return -1;
 			if (esc && has_nul_escape(p->s + at + 1, p->i - at - 2))
 				p->t->skipped_odd = 1;
-			skip_ws(p);
-			if (p->i >= p->len || p->s[p->i] != ':')
-				return fail(p, ST_JE_SYNTAX, "expected ':'");
+			if (p->i >= p->len || p->s[p->i] != ':') {
+				skip_ws(p);
+				if (p->i >= p->len || p->s[p->i] != ':')
+					return fail(p, ST_JE_SYNTAX, "expected ':'");
+			}
 			p->i++;
 			skip_ws(p);
 		}
@@ -604,9 +606,11 @@ static int parse(struct parser *p, size_t max_depth, st_json_skip_fn skip, void 
 			if (!short_string(p) && scan_string(p, &key_escaped))
 				return -1;
 			key_end = (uint32_t)p->i - 1;
-			skip_ws(p);
-			if (p->i >= len || p->s[p->i] != ':')
-				return fail(p, ST_JE_SYNTAX, "expected ':'");
+			if (p->i >= len || p->s[p->i] != ':') {
+				skip_ws(p);
+				if (p->i >= len || p->s[p->i] != ':')
+					return fail(p, ST_JE_SYNTAX, "expected ':'");
+			}
 			p->i++;
 			skip_ws(p);
 			if (skip && skip(u, buf, t, stack, depth, buf + key_start, key_end - key_start,
