@@ -996,15 +996,20 @@ int st_jindex_init(struct st_jindex *ix, const char *buf, const struct st_jtape 
 			st_jindex_release(ix);
 			return -1;
 		}
-		/* A later duplicate takes the earlier one's slot: the last one wins. */
+		/* A later duplicate takes the earlier one's slot: the last one wins. On a tape
+		 * whose keys are unique, no key is compared. */
 		for (at = h & ix->mask; ix->slot[at]; at = (at + 1) & ix->mask) {
 			const struct st_jnode *o = &t->v[ix->slot[at] - 1];
 			char small[KEY_STACK], *heap;
 			size_t len;
-			const char *k = plain(buf + o->key_start, o->key_end - o->key_start,
-					      o->key_escaped, small, &heap, &len);
-			int same = k && st_json_key_is(buf, &t->v[i], k, len);
+			const char *k;
+			int same;
 
+			if (t->unique)
+				continue;
+			k = plain(buf + o->key_start, o->key_end - o->key_start, o->key_escaped, small,
+				  &heap, &len);
+			same = k && st_json_key_is(buf, &t->v[i], k, len);
 			st_free(heap);
 			if (same)
 				break;

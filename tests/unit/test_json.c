@@ -362,6 +362,27 @@ static void parse_unique(void)
 		st_buf_release(&want);
 		st_buf_release(&got);
 	}
+	{ /* An index of a unique tape's object (no key compared while it is built). */
+		struct st_jindex ix;
+		int64_t v;
+		uint32_t i;
+
+		CHECK(st_jindex_init(&ix, big, &tape, 0) == 0);
+		i = st_jindex_get(&ix, big, &tape, "key0", 4);
+		CHECK(i && st_json_int(big, &tape.v[i], &v) == 0 && v == 297);
+		i = st_jindex_get(&ix, big, &tape, "key299", 6);
+		CHECK(i && st_json_int(big, &tape.v[i], &v) == 0 && v == -1);
+		for (int m = 0; m < 250; m++) {
+			char key[16];
+			int n = snprintf(key, sizeof(key), "key%d", m);
+
+			/* key<m> for m % 7 == 3 only as the key of member m + 250 */
+			i = st_jindex_get(&ix, big, &tape, key, (size_t)n);
+			CHECK((i != 0) == (m % 7 != 3 || m < 50));
+		}
+		CHECK(st_jindex_get(&ix, big, &tape, "key250", 6) == 0);
+		st_jindex_release(&ix);
+	}
 	CHECK(tape.v[0].count == 222 && st_json_get(big, &tape, 0, "key299") &&
 	      tape.v[st_json_get(big, &tape, 0, "key0")].start ==
 		      tape.v[st_json_get(big, &tape, 0, "key0")].end - 3); /* 297 */
