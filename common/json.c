@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#ifdef __SSE2__
+#if defined(__SSE2__) && defined(__GNUC__)
 #include <emmintrin.h>
 #endif
 
@@ -137,7 +137,7 @@ static int utf8_step(struct parser *p)
  * or len. */
 static inline size_t string_run(const unsigned char *s, size_t i, size_t len)
 {
-#ifdef __SSE2__
+#if defined(__SSE2__) && defined(__GNUC__)
 	/* Sixteen bytes at a time: a signed compare with ' ' finds the control characters
 	 * and the bytes of 0x80 and above at once. */
 	const __m128i vq = _mm_set1_epi8('"'), vb = _mm_set1_epi8('\\'), sp = _mm_set1_epi8(' ');
@@ -180,7 +180,7 @@ static inline size_t string_run(const unsigned char *s, size_t i, size_t len)
  * else 0 (the caller takes scan_string()). Most keys and many values of a large document. */
 static inline int short_string(struct parser *p)
 {
-#ifdef __SSE2__
+#if defined(__SSE2__) && defined(__GNUC__)
 	size_t i = p->i + 1;
 
 	if (p->len - i >= 16) {
