@@ -2972,9 +2972,11 @@ struct hash_job {
 /* Tape nodes reserved (address space only), and faulted in ahead of the parser, per byte
  * of a manifest: dbt writes a value per 20 to 45 bytes, of which manifest_skip() keeps
  * about half (one per 40 bytes of the generated manifests; far fewer of real ones, whose
- * macros are skipped). Pages faulted in for nothing cost the other thread's time. */
+ * macros are skipped). Pages faulted in for nothing cost the other thread's time, and so
+ * do too many: hashing alone takes that thread about as long as the parse (70 ms each for
+ * the 58 MB of 5k generated models), so it faults in about the first half of the tape. */
 #define TAPE_RESERVE(len) ((len) / 16 + 64)
-#define TAPE_PREFAULT(len) ((len) / 48)
+#define TAPE_PREFAULT(len) ((len) / 96)
 #define PREFAULT_STEP ((size_t)2 << 20)
 
 static void *hash_inputs(void *arg)
