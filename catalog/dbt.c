@@ -2614,58 +2614,6 @@ static int store_exposures(struct mfload *m)
 	return 0;
 }
 
-/* Whether the escaped JSON string body s[0, n) holds \u0000. */
-static int has_nul_escape(const char *s, size_t n)
-{
-	for (size_t i = 0; i < n;) {
-		if (s[i] != '\\') {
-			i++;
-			continue;
-		}
-		if (s[i + 1] == 'u') {
-			if (!memcmp(s + i + 2, "0000", 4))
-				return 1;
-			i += 6;
-		} else {
-			i += 2;
-		}
-	}
-	return 0;
-}
-
-/* Whether jansson, which steward read manifests with before the tape, refuses a text the
- * tape took: a root that is neither an object nor an array, \u0000 in a string or a key, a
- * whole number outside long long, a number that overflows a double. */
-static int jansson_refuses(const struct jdoc *d)
-{
-	const struct st_jtape *t = &d->t;
-
-	if ((t->v[0].type != ST_J_OBJ && t->v[0].type != ST_J_ARR) || t->skipped_odd)
-		return 1;
-	for (size_t i = 0; i < t->n; i++) {
-		const struct st_jnode *n = &t->v[i];
-		int64_t iv;
-		double dv;
-
-		if (n->key_escaped && has_nul_escape(d->buf + n->key_start, n->key_end - n->key_start))
-			return 1;
-		if (n->type == ST_J_STR && n->escaped &&
-		    has_nul_escape(d->buf + n->start + 1, n->end - n->start - 2))
-			return 1;
-		if (n->type != ST_J_NUM)
-			continue;
-		if (!memchr(d->buf + n->start, '.', n->end - n->start) &&
-		    !memchr(d->buf + n->start, 'e', n->end - n->start) &&
-		    !memchr(d->buf + n->start, 'E', n->end - n->start)) {
-			if (st_json_int(d->buf, n, &iv))
-				return 1;
-		} else if (st_json_double(d->buf, n, &dv)) {
-			return 1;
-		}
-	}
-	return 0;
-}
-
 /* What of a manifest is read: the members of the root, of a node (nodes.<id>, sources.<id>),
  * of its config, of a column (<node>.columns.<name>) and of the column's config that this
  * file looks at. The others (the root's macros, docs, parent_map, child_map, disabled...;
@@ -2700,26 +2648,57 @@ static int named(const char *buf, const struct st_jtape *t, uint32_t i, const st
 
 /* What manifest_skip() found of the containers around the last member it was asked about:
  * the root member (a section), the node member and the column member it was in. */
-#define KEEP_SLOTS 128 /* a power of two, over twice the words below */
+#define KEEP_BITS 9
+#define KEEP_SLOTS ((size_t)1 << KEEP_BITS) /* over ten times the words below */
 
 struct skip_cache {
 	uint32_t sec, node_member, col_member;
 	int in_section;	  /* sec is nodes or sources */
 	int member_kind;  /* node_member is 1: config, 2: columns, 0: another */
 	int col_config;	  /* col_member is config */
-	/* The words of the lists above, hashed (keep_hash()): which lists hold each. */
+	int list[7];	  /* by depth (3 to 6): the K_* list of the members kept there, -1 all */
+	/* The words of the lists above by keep_slot(), each at its own slot when displaced is
+	 * 0 (the multiplier mul is chosen so): which lists hold each, with the word's length
+	 * and its bytes as key_word() takes them. */
+	uint64_t mul;
+	int displaced;
 	struct {
-		const struct word *w;
+		uint64_t w[2];
+		uint32_t n;	/* 0 for an empty slot */
 		unsigned lists; /* 1 << K_* */
+		const char *s;
 	} slot[KEEP_SLOTS];
 };
 
 enum { K_ROOT, K_NODE, K_CONFIG, K_COLUMN, K_COLUMN_CONFIG };
 
-static size_t keep_hash(const char *key, size_t len)
+/* Bytes [0, 16) of key (len > 0 bytes) as two words that, with len, tell one key from any
+ * other up to 16 bytes long (of a longer key, its first and last eight): loads that overlap,
+ * none past the key. */
+static inline uint64_t key_word(const char *key, size_t len, int second)
 {
-	return (len * 31 + (unsigned char)key[0] * 7 + (unsigned char)key[len - 1]) &
-	       (KEEP_SLOTS - 1);
+	uint64_t w;
+	uint32_t a, b;
+
+	if (len >= 8) {
+		memcpy(&w, key + (second ? len - 8 : 0), 8);
+		return w;
+	}
+	if (second)
+		return 0;
+	if (len >= 4) {
+		memcpy(&a, key, 4);
+		memcpy(&b, key + len - 4, 4);
+		return a | (uint64_t)b << 32;
+	}
+	return (unsigned char)key[0] | (unsigned)(unsigned char)key[len / 2] << 8 |
+	       (unsigned)(unsigned char)key[len - 1] << 16;
+}
+
+/* The slot of a key whose first word is w0. */
+static inline size_t keep_slot(const struct skip_cache *c, uint64_t w0, size_t len)
+{
+	return (size_t)(((w0 + len) * c->mul) >> (64 - KEEP_BITS));
 }
 
 /* Fills c's table with the words of the five lists. */
@@ -2736,127 +2715,112 @@ static void keep_init(struct skip_cache *c)
 		[K_COLUMN_CONFIG] = {keep_column_config,
 				     sizeof(keep_column_config) / sizeof(*keep_column_config)},
 	};
+	uint64_t mul = 0x9e3779b97f4a7c15ull;
 
-	memset(c, 0, sizeof(*c));
-	for (size_t l = 0; l < sizeof(lists) / sizeof(*lists); l++)
-		for (size_t i = 0; i < lists[l].n; i++) {
-			const struct word *w = &lists[l].set[i];
-			size_t at = keep_hash(w->w, w->n);
+	/* A multiplier that gives each word a slot of its own (a few tries), else probing. */
+	for (int tries = 0; tries < 4096; tries++, mul += 2) {
+		memset(c, 0, sizeof(*c));
+		c->mul = mul;
+		for (size_t l = 0; l < sizeof(lists) / sizeof(*lists); l++)
+			for (size_t i = 0; i < lists[l].n; i++) {
+				const struct word *w = &lists[l].set[i];
+				size_t at = keep_slot(c, key_word(w->w, w->n, 0), w->n);
 
-			while (c->slot[at].w &&
-			       (c->slot[at].w->n != w->n || memcmp(c->slot[at].w->w, w->w, w->n)))
-				at = (at + 1) & (KEEP_SLOTS - 1);
-			c->slot[at].w = w;
-			c->slot[at].lists |= 1u << l;
-		}
+				while (c->slot[at].n &&
+				       (c->slot[at].n != w->n || memcmp(c->slot[at].s, w->w, w->n))) {
+					at = (at + 1) & (KEEP_SLOTS - 1);
+					c->displaced = 1;
+				}
+				c->slot[at].w[0] = key_word(w->w, w->n, 0);
+				c->slot[at].w[1] = key_word(w->w, w->n, 1);
+				c->slot[at].n = (uint32_t)w->n;
+				c->slot[at].s = w->w;
+				c->slot[at].lists |= 1u << l;
+			}
+		if (!c->displaced)
+			break;
+	}
 }
 
 /* Whether key (len bytes, escaped) is a word of list l. An escaped key is kept. */
-static int kept(const struct skip_cache *c, const char *key, size_t len, int escaped, int l)
+static inline int kept(const struct skip_cache *c, const char *key, size_t len, int escaped,
+		       int l)
 {
+	uint64_t w0;
+
 	if (escaped)
 		return 1;
 	if (!len)
 		return 0;
-	for (size_t at = keep_hash(key, len); c->slot[at].w; at = (at + 1) & (KEEP_SLOTS - 1))
-		if (c->slot[at].w->n == len && !memcmp(c->slot[at].w->w, key, len))
+	w0 = key_word(key, len, 0);
+	for (size_t at = keep_slot(c, w0, len); c->slot[at].n; at = (at + 1) & (KEEP_SLOTS - 1)) {
+		if (c->slot[at].n == len && c->slot[at].w[0] == w0 &&
+		    c->slot[at].w[1] == key_word(key, len, 1) &&
+		    (len <= 16 || !memcmp(c->slot[at].s + 8, key + 8, len - 16)))
 			return (c->slot[at].lists >> l) & 1;
+		if (!c->displaced)
+			break;
+	}
 	return 0;
 }
 
-#define KEEP(l) kept(c, key, len, key_escaped, l)
-
-/* The manifest's st_json_skip_fn: the members no reader here looks at (the lists above). */
-static int manifest_skip(void *u, const char *buf, const struct st_jtape *t, const uint32_t *path,
-			 size_t depth, const char *key, size_t len, int key_escaped)
+/* manifest_skip()'s look at the containers around a member depth (3 to 6) deep when they
+ * are not the ones of the last: out of line (once per container), so that the call for
+ * each member saves no registers. */
+#ifdef __GNUC__
+__attribute__((noinline, cold))
+#endif
+static void skip_refresh(struct skip_cache *c, const char *buf, const struct st_jtape *t,
+			 const uint32_t *path, size_t depth)
 {
-	struct skip_cache *c = u;
-
-	if (depth == 1)
-		return !KEEP(K_ROOT);
-	if (depth < 3 || depth > 6)
-		return 0;
 	if (path[1] != c->sec) {
 		c->sec = path[1];
 		c->in_section = named(buf, t, path[1], (struct word)W("nodes")) ||
 				named(buf, t, path[1], (struct word)W("sources"));
 		c->node_member = c->col_member = 0;
 	}
-	if (!c->in_section)
-		return 0;
-	if (depth == 3)
-		return !KEEP(K_NODE);
-	if (path[3] != c->node_member) {
+	if (depth >= 4 && path[3] != c->node_member) {
 		c->node_member = path[3];
 		c->member_kind = named(buf, t, path[3], (struct word)W("config"))    ? 1
 				 : named(buf, t, path[3], (struct word)W("columns")) ? 2
 										     : 0;
 		c->col_member = 0;
 	}
-	if (depth == 4)
-		return c->member_kind == 1 && !KEEP(K_CONFIG);
-	if (c->member_kind != 2)
-		return 0;
-	if (depth == 5)
-		return !KEEP(K_COLUMN);
-	if (path[5] != c->col_member) {
+	if (depth >= 6 && path[5] != c->col_member) {
 		c->col_member = path[5];
 		c->col_config = named(buf, t, path[5], (struct word)W("config"));
 	}
-	return c->col_config && !KEEP(K_COLUMN_CONFIG);
+	c->list[3] = c->in_section ? K_NODE : -1;
+	c->list[4] = c->in_section && c->member_kind == 1 ? K_CONFIG : -1;
+	c->list[5] = c->in_section && c->member_kind == 2 ? K_COLUMN : -1;
+	c->list[6] = c->list[5] >= 0 && c->col_config ? K_COLUMN_CONFIG : -1;
 }
 
-#define COLLAPSE_SPLIT ((size_t)1 << 18) /* tapes of more nodes are collapsed on two threads */
-#define COLLAPSE_CHUNK ((size_t)1 << 16) /* tape nodes a thread takes at a time */
-
-struct collapse_job {
-	const char *buf;
-	struct st_jtape *t;
-	atomic_size_t next; /* the first node no thread has taken */
-	atomic_int failed;
-};
-
-/* Collapses chunks of the tape until none is left. */
-static void *collapse_part(void *arg)
+/* The manifest's st_json_skip_fn: the members no reader here looks at (the lists above). */
+static int manifest_skip(void *u, const char *buf, const struct st_jtape *t, const uint32_t *path,
+			 size_t depth, const char *key, size_t len, int key_escaped)
 {
-	struct collapse_job *j = arg;
-	size_t from;
+	struct skip_cache *c = u;
+	int l = K_ROOT;
 
-	while ((from = atomic_fetch_add(&j->next, COLLAPSE_CHUNK)) < j->t->n)
-		if (st_json_collapse_range(j->buf, j->t, from, from + COLLAPSE_CHUNK) < 0) {
-			atomic_store(&j->failed, 1);
-			break;
-		}
-	return NULL;
+	if (depth != 1) {
+		if (depth < 3 || depth > 6)
+			return 0;
+		if (path[1] != c->sec || (depth >= 4 && path[3] != c->node_member) ||
+		    (depth >= 6 && path[5] != c->col_member))
+			skip_refresh(c, buf, t, path, depth);
+		if ((l = c->list[depth]) < 0)
+			return 0;
+	}
+	return !kept(c, key, len, key_escaped, l);
 }
 
-/* st_json_collapse_duplicates() of d's tape; a large one shared with another thread (unless
- * the load is serial), which a manifest's load otherwise spends waiting. Returns 0, or -1
- * when out of memory. */
-static int collapse(struct catalog_dbt_ctx *x, struct jdoc *d)
-{
-	struct collapse_job j;
-	pthread_t th;
-	int two;
-
-	j.buf = d->buf;
-	j.t = &d->t;
-	atomic_init(&j.next, 0);
-	atomic_init(&j.failed, 0);
-	two = !x->serial && d->t.n >= COLLAPSE_SPLIT && !pthread_create(&th, NULL, collapse_part, &j);
-	collapse_part(&j);
-	if (two)
-		pthread_join(th, NULL);
-	if (atomic_load(&j.failed))
-		return -1;
-	d->t.unique = 1;
-	return 0;
-}
-
-/* Reads the JSON text data[0, len) of file display onto d's tape, taking what jansson took,
- * with each object's keys once (the last value, at the first place), as jansson kept them;
- * a manifest (manifest set) without what manifest_skip() leaves off. Returns 0; -1 after a
- * diagnostic (jansson's message for a text it refuses, as before); -2 with x->err. */
+/* Reads the JSON text data[0, len) of file display onto d's tape, taking what jansson took
+ * (not: a root that is neither an object nor an array, \u0000 in a string or a key, a whole
+ * number outside long long, a number that overflows a double), with each object's keys once
+ * (the last value, at the first place), as jansson kept them; a manifest (manifest set)
+ * without what manifest_skip() leaves off. Returns 0; -1 after a diagnostic (jansson's
+ * message for a text it refuses, as before); -2 with x->err. */
 static int doc_load(struct catalog_dbt_ctx *x, const char *display, const unsigned char *data,
 		    size_t len, int manifest, struct jdoc *d)
 {
@@ -2870,12 +2834,10 @@ static int doc_load(struct catalog_dbt_ctx *x, const char *display, const unsign
 	if (manifest)
 		keep_init(&cache);
 	r = st_json_parse_filter(d->buf, len, ST_JSON_DEPTH_LIMIT, manifest ? manifest_skip : NULL,
-				 &cache, &d->t, &e);
+				 &cache, ST_JPARSE_UNIQUE | ST_JPARSE_ODD, &d->t, &e);
 	if (r && e.code == ST_JE_NOMEM)
 		return oom(x) - 1;
-	if (!r && !jansson_refuses(d)) {
-		if (collapse(x, d))
-			return oom(x) - 1;
+	if (!r && (d->t.v[0].type == ST_J_OBJ || d->t.v[0].type == ST_J_ARR) && !d->t.odd) {
 		d->loaded = 1;
 		return 0;
 	}
@@ -3283,9 +3245,11 @@ struct hash_job {
 /* Tape nodes reserved (address space only), and faulted in ahead of the parser, per byte
  * of a manifest: dbt writes a value per 20 to 45 bytes, of which manifest_skip() keeps
  * about half (one per 40 bytes of the generated manifests; far fewer of real ones, whose
- * macros are skipped). Pages faulted in for nothing cost the other thread's time. */
+ * macros are skipped). Pages faulted in for nothing cost the other thread's time, and so
+ * do too many: hashing alone takes that thread about as long as the parse (70 ms each for
+ * the 58 MB of 5k generated models), so it faults in about the first half of the tape. */
 #define TAPE_RESERVE(len) ((len) / 16 + 64)
-#define TAPE_PREFAULT(len) ((len) / 48)
+#define TAPE_PREFAULT(len) ((len) / 96)
 #define PREFAULT_STEP ((size_t)2 << 20)
 
 static void *hash_inputs(void *arg)

@@ -8,6 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__SSE2__) && defined(__GNUC__)
+#include <emmintrin.h>
+#endif
 
 /* Bytes that end the fast scan of a string: '"', '\\', control characters, non-ASCII. */
 static int stop(unsigned char c)
@@ -20,6 +23,9 @@ struct parser {
 	size_t len, i;
 	struct st_jtape *t;
 	struct st_jerr *e;
+	int flags;	/* ST_JPARSE_* */
+	uint32_t *slot; /* st_json_parse_filter's table of one object's keys (ST_JPARSE_UNIQUE) */
+	size_t slots;
 };
 
 static int fail(struct parser *p, int code, const char *msg)
@@ -30,15 +36,23 @@ static int fail(struct parser *p, int code, const char *msg)
 	return -1;
 }
 
-static void skip_ws(struct parser *p)
-{
-	while (p->i < p->len) {
-		unsigned char c = p->s[p->i];
+/* JSON's white space: ' ', '\t', '\n', '\r' (one test of a byte above ' '). */
+#define WS_BITS ((1ULL << ' ') | (1ULL << '\t') | (1ULL << '\n') | (1ULL << '\r'))
 
-		if (c != ' ' && c != '\t' && c != '\n' && c != '\r')
-			break;
-		p->i++;
-	}
+static inline int is_ws(unsigned char c)
+{
+	return c <= ' ' && ((WS_BITS >> c) & 1);
+}
+
+static inline void skip_ws(struct parser *p)
+{
+	size_t i = p->i;
+
+	if (i >= p->len || !is_ws(p->s[i]))
+		return; /* most often: compact text */
+	while (++i < p->len && is_ws(p->s[i]))
+		;
+	p->i = i;
 }
 
 /* Tapes of more nodes than this (8 MB) move to a big buffer (alloc.h): a large document's
@@ -79,17 +93,14 @@ int st_json_tape_reserve(struct st_jtape *t, size_t nodes)
 	return 0;
 }
 
-static int new_node(struct parser *p, int type, uint32_t *idx)
+static inline int new_node(struct parser *p, int type, uint32_t *idx)
 {
-	struct st_jnode *n;
+	struct st_jtape *t = p->t;
 
-	if (p->t->n >= p->t->cap && grow_tape(p->t))
+	if (t->n >= t->cap && grow_tape(t))
 		return fail(p, ST_JE_NOMEM, "out of memory");
-	n = &p->t->v[p->t->n];
-	memset(n, 0, sizeof(*n));
-	n->type = (uint8_t)type;
-	n->start = (uint32_t)p->i;
-	*idx = (uint32_t)p->t->n++;
+	t->v[t->n] = (struct st_jnode){.type = (uint8_t)type, .start = (uint32_t)p->i};
+	*idx = (uint32_t)t->n++;
 	return 0;
 }
 
@@ -122,72 +133,129 @@ static int utf8_step(struct parser *p)
 	return 0;
 }
 
+/* The index of the first byte of s[i, len) that ends the fast scan of a string (stop()),
+ * or len. */
+static inline size_t string_run(const unsigned char *s, size_t i, size_t len)
+{
+#if defined(__SSE2__) && defined(__GNUC__)
+	/* Sixteen bytes at a time: a signed compare with ' ' finds the control characters
+	 * and the bytes of 0x80 and above at once. */
+	const __m128i vq = _mm_set1_epi8('"'), vb = _mm_set1_epi8('\\'), sp = _mm_set1_epi8(' ');
+
+	while (len - i >= 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+		unsigned hit = (unsigned)_mm_movemask_epi8(_mm_or_si128(
+			_mm_or_si128(_mm_cmpeq_epi8(x, vq), _mm_cmpeq_epi8(x, vb)),
+			_mm_cmplt_epi8(x, sp)));
+
+		if (hit)
+			return i + (size_t)__builtin_ctz(hit);
+		i += 16;
+	}
+#endif
+	/* Eight bytes at a time while none of them needs a look. */
+	while (len - i >= 8) {
+		uint64_t x, q = 0x2222222222222222ULL, b = 0x5c5c5c5c5c5c5c5cULL, hit;
+		const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
+
+		memcpy(&x, s + i, 8);
+		hit = ((x - ones * 0x20) | ((x ^ q) - ones) | ((x ^ b) - ones) | x) & high;
+		if (hit) {
+#if defined(__GNUC__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+			/* The lowest flag is exact (a borrow only runs upwards): the first byte
+			 * that needs a look is there. */
+			i += (size_t)__builtin_ctzll(hit) / 8;
+#endif
+			break;
+		}
+		i += 8;
+	}
+	while (i < len && !stop(s[i]))
+		i++;
+	return i;
+}
+
+/* The string at p->i (its opening quote) when it ends within the next 16 bytes with no
+ * byte that needs a look (escapes, control characters, non-ASCII): p->i past it, and 1;
+ * else 0 (the caller takes scan_string()). Most keys and many values of a large document. */
+static inline int short_string(struct parser *p)
+{
+#if defined(__SSE2__) && defined(__GNUC__)
+	size_t i = p->i + 1;
+
+	if (p->len - i >= 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p->s + i));
+		unsigned hit = (unsigned)_mm_movemask_epi8(_mm_or_si128(
+			_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')),
+				     _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))),
+			_mm_cmplt_epi8(x, _mm_set1_epi8(' '))));
+
+		if (hit) {
+			i += (size_t)__builtin_ctz(hit);
+			if (p->s[i] == '"') {
+				p->i = i + 1;
+				return 1;
+			}
+		}
+	}
+#else
+	(void)p;
+#endif
+	return 0;
+}
+
 /* Scans a string starting at the opening quote; sets *escaped. */
 static int scan_string(struct parser *p, uint8_t *escaped)
 {
 	const unsigned char *s = p->s;
+	size_t i = p->i + 1, len = p->len;
 
 	*escaped = 0;
-	p->i++;
 	for (;;) {
 		unsigned char c;
 
-		/* Eight bytes at a time while none of them needs a look. */
-		while (p->len - p->i >= 8) {
-			uint64_t x, q = 0x2222222222222222ULL, b = 0x5c5c5c5c5c5c5c5cULL, hit;
-			const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
-
-			memcpy(&x, s + p->i, 8);
-			hit = ((x - ones * 0x20) | ((x ^ q) - ones) | ((x ^ b) - ones) | x) & high;
-			if (hit) {
-#if defined(__GNUC__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-				/* The lowest flag is exact (a borrow only runs upwards): the first
-				 * byte that needs a look is there. */
-				p->i += (size_t)__builtin_ctzll(hit) / 8;
-#endif
-				break;
-			}
-			p->i += 8;
-		}
-		while (p->i < p->len && !stop(s[p->i]))
-			p->i++;
-		if (p->i >= p->len)
+		i = string_run(s, i, len);
+		if (i >= len) {
+			p->i = i;
 			return fail(p, ST_JE_SYNTAX, "unterminated string");
-		c = s[p->i];
+		}
+		c = s[i];
 		if (c == '"') {
-			p->i++;
+			p->i = i + 1;
 			return 0;
 		}
+		p->i = i;
 		if (c >= 0x80) {
 			if (utf8_step(p))
 				return -1;
+			i = p->i;
 			continue;
 		}
 		if (c < 0x20)
 			return fail(p, ST_JE_SYNTAX, "control character in a string");
 		/* A backslash escape. */
 		*escaped = 1;
-		if (p->i + 1 >= p->len)
+		if (i + 1 >= len)
 			return fail(p, ST_JE_SYNTAX, "unterminated string");
-		c = s[p->i + 1];
+		c = s[i + 1];
 		if (c == 'u') {
 			unsigned v, lo;
 
-			if (p->len - p->i < 6 || hex4(s + p->i + 2, &v))
+			if (len - i < 6 || hex4(s + i + 2, &v))
 				return fail(p, ST_JE_ESCAPE, "invalid \\u escape");
 			if (v >= 0xDC00 && v <= 0xDFFF)
 				return fail(p, ST_JE_ESCAPE, "lone surrogate in a \\u escape");
 			if (v >= 0xD800 && v <= 0xDBFF) {
-				if (p->len - p->i < 12 || s[p->i + 6] != '\\' || s[p->i + 7] != 'u' ||
-				    hex4(s + p->i + 8, &lo) || lo < 0xDC00 || lo > 0xDFFF)
+				if (len - i < 12 || s[i + 6] != '\\' || s[i + 7] != 'u' ||
+				    hex4(s + i + 8, &lo) || lo < 0xDC00 || lo > 0xDFFF)
 					return fail(p, ST_JE_ESCAPE, "lone surrogate in a \\u escape");
-				p->i += 12;
+				i += 12;
 			} else {
-				p->i += 6;
+				i += 6;
 			}
 		} else if (c == '"' || c == '\\' || c == '/' || c == 'b' || c == 'f' || c == 'n' ||
 			   c == 'r' || c == 't') {
-			p->i += 2;
+			i += 2;
 		} else {
 			return fail(p, ST_JE_ESCAPE, "invalid escape");
 		}
@@ -249,7 +317,7 @@ static int literal(struct parser *p, const char *word, size_t n)
 size_t st_json_string_end(const char *buf, size_t len, size_t at, uint8_t *escaped)
 {
 	struct st_jerr e;
-	struct parser p = {(const unsigned char *)buf, len, at, NULL, &e};
+	struct parser p = {(const unsigned char *)buf, len, at, NULL, &e, 0, NULL, 0};
 
 	if (scan_string(&p, escaped))
 		return 0;
@@ -259,7 +327,7 @@ size_t st_json_string_end(const char *buf, size_t len, size_t at, uint8_t *escap
 size_t st_json_number_end(const char *buf, size_t len, size_t at)
 {
 	struct st_jerr e;
-	struct parser p = {(const unsigned char *)buf, len, at, NULL, &e};
+	struct parser p = {(const unsigned char *)buf, len, at, NULL, &e, 0, NULL, 0};
 
 	if (scan_number(&p))
 		return 0;
@@ -268,13 +336,13 @@ size_t st_json_number_end(const char *buf, size_t len, size_t at)
 
 int st_json_parse(const char *buf, size_t len, struct st_jtape *t, struct st_jerr *e)
 {
-	return st_json_parse_filter(buf, len, ST_JSON_MAX_DEPTH, NULL, NULL, t, e);
+	return st_json_parse_filter(buf, len, ST_JSON_MAX_DEPTH, NULL, NULL, 0, t, e);
 }
 
 int st_json_parse_depth(const char *buf, size_t len, size_t max_depth, struct st_jtape *t,
 			struct st_jerr *e)
 {
-	return st_json_parse_filter(buf, len, max_depth, NULL, NULL, t, e);
+	return st_json_parse_filter(buf, len, max_depth, NULL, NULL, 0, t, e);
 }
 
 /* Whether the escaped string body s[0, n) (escapes validated) holds \u0000. */
@@ -298,6 +366,16 @@ static int odd_number(const char *buf, uint32_t start, uint32_t end)
 	int64_t iv;
 	double dv;
 
+	/* Fewer than 19 characters and no exponent: within int64, or a double that does not
+	 * overflow. */
+	if (end - start < 19) {
+		uint32_t i = start;
+
+		while (i < end && (buf[i] | 0x20) != 'e')
+			i++;
+		if (i == end)
+			return 0;
+	}
 	memset(&n, 0, sizeof(n));
 	n.type = ST_J_NUM;
 	n.start = start;
@@ -325,13 +403,16 @@ static int skip_value(struct parser *p, size_t depth, size_t max_depth)
 			if (p->i >= p->len || p->s[p->i] != '"')
 				return fail(p, ST_JE_SYNTAX, "expected a string key");
 			at = p->i;
-			if (scan_string(p, &esc))
+			esc = 0;
+			if (!short_string(p) && scan_string(p, &esc))
 				return -1;
 			if (esc && has_nul_escape(p->s + at + 1, p->i - at - 2))
 				p->t->skipped_odd = 1;
-			skip_ws(p);
-			if (p->i >= p->len || p->s[p->i] != ':')
-				return fail(p, ST_JE_SYNTAX, "expected ':'");
+			if (p->i >= p->len || p->s[p->i] != ':') {
+				skip_ws(p);
+				if (p->i >= p->len || p->s[p->i] != ':')
+					return fail(p, ST_JE_SYNTAX, "expected ':'");
+			}
 			p->i++;
 			skip_ws(p);
 		}
@@ -354,7 +435,8 @@ static int skip_value(struct parser *p, size_t depth, size_t max_depth)
 			}
 			continue;
 		case '"':
-			if (scan_string(p, &esc))
+			esc = 0;
+			if (!short_string(p) && scan_string(p, &esc))
 				return -1;
 			if (esc && has_nul_escape(p->s + at + 1, p->i - at - 2))
 				p->t->skipped_odd = 1;
@@ -405,85 +487,179 @@ static int skip_value(struct parser *p, size_t depth, size_t max_depth)
 	}
 }
 
-int st_json_parse_filter(const char *buf, size_t len, size_t max_depth, st_json_skip_fn skip,
-			 void *u, struct st_jtape *t, struct st_jerr *e)
+static uint64_t key_bytes_hash(const char *s, size_t len);
+
+/* Object o, whose members are on the tape, as st_json_collapse_range() leaves it: the key
+ * of each member compared with the others' (by length and first eight bytes, then the rest;
+ * a table of hashes for large objects) while they are in the cache. Escaped keys and the
+ * rare object with a duplicate take st_json_collapse_range(). Returns 0, or -1 when out of
+ * memory. */
+static int unique_object(struct parser *p, uint32_t o)
 {
-	struct parser p = {(const unsigned char *)buf, len, 0, t, e};
+	enum { SMALL = 8 };
+	struct st_jtape *t = p->t;
+	const char *buf = (const char *)p->s;
+	uint32_t n = t->v[o].count, k = 0;
+
+	if (n <= SMALL) {
+		uint64_t w[SMALL];
+		uint32_t l[SMALL], at[SMALL];
+
+		for (uint32_t i = t->v[o].first; i; i = t->v[i].next, k++) {
+			const struct st_jnode *m = &t->v[i];
+			size_t kl = m->key_end - m->key_start;
+			uint64_t x = 0;
+
+			if (m->key_escaped)
+				goto general;
+#if defined(__GNUC__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+			if (p->len - m->key_start >= 8) {
+				memcpy(&x, buf + m->key_start, 8);
+				if (kl < 8)
+					x &= (1ULL << (8 * kl)) - 1;
+			} else
+#endif
+			{
+				for (size_t b = 0; b < kl && b < 8; b++)
+					x |= (uint64_t)(unsigned char)buf[m->key_start + b] << (8 * b);
+			}
+			for (uint32_t j = 0; j < k; j++)
+				if (w[j] == x && l[j] == kl &&
+				    (kl <= 8 || !memcmp(buf + at[j] + 8, buf + m->key_start + 8, kl - 8)))
+					goto general;
+			w[k] = x;
+			l[k] = (uint32_t)kl;
+			at[k] = m->key_start;
+		}
+		return 0;
+	} else {
+		size_t slots = 16, mask;
+
+		while (slots < (size_t)n * 2)
+			slots <<= 1;
+		if (slots > p->slots) {
+			uint32_t *v = st_realloc(p->slot, slots * sizeof(*v));
+
+			if (!v)
+				return -1;
+			p->slot = v;
+			p->slots = slots;
+		}
+		memset(p->slot, 0, slots * sizeof(*p->slot));
+		mask = slots - 1;
+		for (uint32_t i = t->v[o].first; i; i = t->v[i].next) {
+			const struct st_jnode *m = &t->v[i];
+			size_t kl = m->key_end - m->key_start, h;
+
+			if (m->key_escaped)
+				goto general;
+			for (h = key_bytes_hash(buf + m->key_start, kl) & mask; p->slot[h];
+			     h = (h + 1) & mask) {
+				const struct st_jnode *q = &t->v[p->slot[h] - 1];
+
+				if (q->key_end - q->key_start == kl &&
+				    !memcmp(buf + q->key_start, buf + m->key_start, kl))
+					goto general;
+			}
+			p->slot[h] = i + 1;
+		}
+		return 0;
+	}
+general:
+	return st_json_collapse_range(buf, t, o, (size_t)o + 1) < 0 ? -1 : 0;
+}
+
+/* Whether a value just put on the tape (node idx, its key when key_escaped) is one a reader
+ * of every value refuses (see skipped_odd in json.h). */
+static inline int odd_node(const struct parser *p, const struct st_jnode *n)
+{
+	if (n->key_escaped && has_nul_escape(p->s + n->key_start, n->key_end - n->key_start))
+		return 1;
+	if (n->type == ST_J_STR)
+		return n->escaped && has_nul_escape(p->s + n->start + 1, n->end - n->start - 2);
+	return n->type == ST_J_NUM && odd_number((const char *)p->s, n->start, n->end);
+}
+
+static int parse(struct parser *p, size_t max_depth, st_json_skip_fn skip, void *u)
+{
+	const char *buf = (const char *)p->s;
+	struct st_jtape *t = p->t;
+	size_t len = p->len;
 	uint32_t stack[ST_JSON_DEPTH_LIMIT], last[ST_JSON_DEPTH_LIMIT];
+	unsigned char in_obj[ST_JSON_DEPTH_LIMIT]; /* stack[d] is an object */
 	size_t depth = 0;
 
-	if (max_depth > ST_JSON_DEPTH_LIMIT)
-		max_depth = ST_JSON_DEPTH_LIMIT;
-	t->n = 0;
-	t->unique = 0;
-	t->skipped_odd = 0;
-	memset(e, 0, sizeof(*e));
 	if (len >= UINT32_MAX)
-		return fail(&p, ST_JE_SYNTAX, "record too long");
-	skip_ws(&p);
+		return fail(p, ST_JE_SYNTAX, "record too long");
+	skip_ws(p);
 	for (;;) {
 		uint32_t idx, key_start = 0, key_end = 0;
 		uint8_t key_escaped = 0;
-		struct st_jnode *parent = depth ? &t->v[stack[depth - 1]] : NULL;
+		struct st_jnode *v;
 		unsigned char c;
 
 		/* In an object, a member starts with its key. */
-		if (parent && parent->type == ST_J_OBJ) {
-			if (p.i >= len || p.s[p.i] != '"')
-				return fail(&p, ST_JE_SYNTAX, "expected a string key");
-			key_start = (uint32_t)p.i + 1;
-			if (scan_string(&p, &key_escaped))
+		if (depth && in_obj[depth - 1]) {
+			if (p->i >= len || p->s[p->i] != '"')
+				return fail(p, ST_JE_SYNTAX, "expected a string key");
+			key_start = (uint32_t)p->i + 1;
+			if (!short_string(p) && scan_string(p, &key_escaped))
 				return -1;
-			key_end = (uint32_t)p.i - 1;
-			skip_ws(&p);
-			if (p.i >= len || p.s[p.i] != ':')
-				return fail(&p, ST_JE_SYNTAX, "expected ':'");
-			p.i++;
-			skip_ws(&p);
+			key_end = (uint32_t)p->i - 1;
+			if (p->i >= len || p->s[p->i] != ':') {
+				skip_ws(p);
+				if (p->i >= len || p->s[p->i] != ':')
+					return fail(p, ST_JE_SYNTAX, "expected ':'");
+			}
+			p->i++;
+			skip_ws(p);
 			if (skip && skip(u, buf, t, stack, depth, buf + key_start, key_end - key_start,
 					 key_escaped)) {
-				if (skip_value(&p, depth, max_depth))
+				if (skip_value(p, depth, max_depth))
 					return -1;
 				goto after_value;
 			}
 		}
-		if (p.i >= len)
-			return fail(&p, ST_JE_SYNTAX, "unexpected end of input");
-		c = p.s[p.i];
+		if (p->i >= len)
+			return fail(p, ST_JE_SYNTAX, "unexpected end of input");
+		c = p->s[p->i];
 		switch (c) {
 		case '{':
 		case '[':
-			if (new_node(&p, c == '{' ? ST_J_OBJ : ST_J_ARR, &idx))
+			if (new_node(p, c == '{' ? ST_J_OBJ : ST_J_ARR, &idx))
 				return -1;
 			break;
 		case '"':
-			if (new_node(&p, ST_J_STR, &idx) || scan_string(&p, &t->v[idx].escaped))
+			if (new_node(p, ST_J_STR, &idx) ||
+			    (!short_string(p) && scan_string(p, &t->v[idx].escaped)))
 				return -1;
 			break;
 		case 't':
-			if (new_node(&p, ST_J_TRUE, &idx) || literal(&p, "true", 4))
+			if (new_node(p, ST_J_TRUE, &idx) || literal(p, "true", 4))
 				return -1;
 			break;
 		case 'f':
-			if (new_node(&p, ST_J_FALSE, &idx) || literal(&p, "false", 5))
+			if (new_node(p, ST_J_FALSE, &idx) || literal(p, "false", 5))
 				return -1;
 			break;
 		case 'n':
-			if (new_node(&p, ST_J_NULL, &idx) || literal(&p, "null", 4))
+			if (new_node(p, ST_J_NULL, &idx) || literal(p, "null", 4))
 				return -1;
 			break;
 		default:
 			if (c != '-' && (c < '0' || c > '9')) {
-				if (c == 0xEF && len - p.i >= 3 && p.s[p.i + 1] == 0xBB && p.s[p.i + 2] == 0xBF)
-					return fail(&p, ST_JE_SYNTAX, "unexpected byte order mark");
-				return fail(&p, ST_JE_SYNTAX, "unexpected character");
+				if (c == 0xEF && len - p->i >= 3 && p->s[p->i + 1] == 0xBB &&
+				    p->s[p->i + 2] == 0xBF)
+					return fail(p, ST_JE_SYNTAX, "unexpected byte order mark");
+				return fail(p, ST_JE_SYNTAX, "unexpected character");
 			}
-			if (new_node(&p, ST_J_NUM, &idx) || scan_number(&p))
+			if (new_node(p, ST_J_NUM, &idx) || scan_number(p))
 				return -1;
 		}
-		t->v[idx].key_start = key_start;
-		t->v[idx].key_end = key_end;
-		t->v[idx].key_escaped = key_escaped;
+		v = &t->v[idx];
+		v->key_start = key_start;
+		v->key_end = key_end;
+		v->key_escaped = key_escaped;
 		if (depth) {
 			struct st_jnode *par = &t->v[stack[depth - 1]];
 
@@ -493,47 +669,77 @@ int st_json_parse_filter(const char *buf, size_t len, size_t max_depth, st_json_
 				t->v[last[depth - 1]].next = idx;
 			last[depth - 1] = idx;
 		}
-		if (t->v[idx].type == ST_J_OBJ || t->v[idx].type == ST_J_ARR) {
+		if (c == '{' || c == '[') {
 			if (depth == max_depth)
-				return fail(&p, ST_JE_DEPTH, "nesting too deep");
+				return fail(p, ST_JE_DEPTH, "nesting too deep");
+			if ((p->flags & ST_JPARSE_ODD) && key_escaped && odd_node(p, v))
+				t->odd = 1;
+			in_obj[depth] = c == '{';
 			stack[depth++] = idx;
-			p.i++;
-			skip_ws(&p);
-			if (p.i < len && p.s[p.i] == (t->v[idx].type == ST_J_OBJ ? '}' : ']')) {
-				p.i++;
-				t->v[idx].end = (uint32_t)p.i;
+			p->i++;
+			skip_ws(p);
+			if (p->i < len && p->s[p->i] == (c == '{' ? '}' : ']')) {
+				p->i++;
+				v->end = (uint32_t)p->i;
 				depth--;
 			} else {
 				continue;
 			}
 		} else {
-			t->v[idx].end = (uint32_t)p.i;
+			v->end = (uint32_t)p->i;
+			if ((p->flags & ST_JPARSE_ODD) && odd_node(p, v))
+				t->odd = 1;
 		}
 after_value:
 		/* After a value: a comma, or the end of one or more containers. */
 		for (;;) {
-			skip_ws(&p);
+			skip_ws(p);
 			if (!depth) {
-				if (p.i != len)
-					return fail(&p, ST_JE_SYNTAX, "text after the record");
+				if (p->i != len)
+					return fail(p, ST_JE_SYNTAX, "text after the record");
 				return 0;
 			}
-			if (p.i >= len)
-				return fail(&p, ST_JE_SYNTAX, "unexpected end of input");
-			c = p.s[p.i];
+			if (p->i >= len)
+				return fail(p, ST_JE_SYNTAX, "unexpected end of input");
+			c = p->s[p->i];
 			if (c == ',') {
-				p.i++;
-				skip_ws(&p);
+				p->i++;
+				skip_ws(p);
 				break;
 			}
-			if (c != (t->v[stack[depth - 1]].type == ST_J_OBJ ? '}' : ']'))
-				return fail(&p, ST_JE_SYNTAX, t->v[stack[depth - 1]].type == ST_J_OBJ
-									? "expected ',' or '}'"
-									: "expected ',' or ']'");
-			p.i++;
-			t->v[stack[--depth]].end = (uint32_t)p.i;
+			if (c != (in_obj[depth - 1] ? '}' : ']'))
+				return fail(p, ST_JE_SYNTAX, in_obj[depth - 1] ? "expected ',' or '}'"
+									  : "expected ',' or ']'");
+			p->i++;
+			idx = stack[--depth];
+			t->v[idx].end = (uint32_t)p->i;
+			if ((p->flags & ST_JPARSE_UNIQUE) && in_obj[depth] && t->v[idx].count > 1 &&
+			    unique_object(p, idx))
+				return fail(p, ST_JE_NOMEM, "out of memory");
 		}
 	}
+}
+
+int st_json_parse_filter(const char *buf, size_t len, size_t max_depth, st_json_skip_fn skip,
+			 void *u, int flags, struct st_jtape *t, struct st_jerr *e)
+{
+	struct parser p = {(const unsigned char *)buf, len, 0, t, e, flags, NULL, 0};
+	int r;
+
+	if (max_depth > ST_JSON_DEPTH_LIMIT)
+		max_depth = ST_JSON_DEPTH_LIMIT;
+	t->n = 0;
+	t->unique = 0;
+	t->skipped_odd = 0;
+	t->odd = 0;
+	memset(e, 0, sizeof(*e));
+	r = parse(&p, max_depth, skip, u);
+	st_free(p.slot);
+	if (!r && (flags & ST_JPARSE_UNIQUE))
+		t->unique = 1;
+	if (flags & ST_JPARSE_ODD)
+		t->odd |= t->skipped_odd;
+	return r;
 }
 
 void st_json_tape_release(struct st_jtape *t)
@@ -790,15 +996,20 @@ int st_jindex_init(struct st_jindex *ix, const char *buf, const struct st_jtape 
 			st_jindex_release(ix);
 			return -1;
 		}
-		/* A later duplicate takes the earlier one's slot: the last one wins. */
+		/* A later duplicate takes the earlier one's slot: the last one wins. On a tape
+		 * whose keys are unique, no key is compared. */
 		for (at = h & ix->mask; ix->slot[at]; at = (at + 1) & ix->mask) {
 			const struct st_jnode *o = &t->v[ix->slot[at] - 1];
 			char small[KEY_STACK], *heap;
 			size_t len;
-			const char *k = plain(buf + o->key_start, o->key_end - o->key_start,
-					      o->key_escaped, small, &heap, &len);
-			int same = k && st_json_key_is(buf, &t->v[i], k, len);
+			const char *k;
+			int same;
 
+			if (t->unique)
+				continue;
+			k = plain(buf + o->key_start, o->key_end - o->key_start, o->key_escaped, small,
+				  &heap, &len);
+			same = k && st_json_key_is(buf, &t->v[i], k, len);
 			st_free(heap);
 			if (same)
 				break;

@@ -32,6 +32,8 @@ struct st_jtape {
 	int skipped_odd; /* a value st_json_parse_filter() skipped holds a \u0000 escape (in a
 			  * string or a key), a whole number outside int64 or a number that
 			  * overflows a double: what a reader of every value may refuse */
+	int odd;	  /* with ST_JPARSE_ODD: such a value is on the tape (a member's key
+			   * included) or was skipped */
 };
 
 enum st_jerr_code { ST_JE_SYNTAX = 1, ST_JE_UTF8, ST_JE_ESCAPE, ST_JE_DEPTH, ST_JE_NOMEM };
@@ -60,12 +62,15 @@ int st_json_parse_depth(const char *buf, size_t len, size_t max_depth, struct st
 typedef int (*st_json_skip_fn)(void *u, const char *buf, const struct st_jtape *t,
 			       const uint32_t *path, size_t depth, const char *key, size_t len,
 			       int key_escaped);
+#define ST_JPARSE_UNIQUE 1 /* each object's keys made unique as it closes, as
+			    * st_json_collapse_duplicates() makes them; t->unique set */
+#define ST_JPARSE_ODD 2	   /* t->odd set (see struct st_jtape) */
 /* As st_json_parse_depth(), leaving off the tape (and out of their object's count) the
  * members whose value skip (NULL: none) picks: their text is still checked as strictly,
- * with t->skipped_odd set as said above. For readers of large documents that use a part of
- * them. */
+ * with t->skipped_odd set as said above. flags: ST_JPARSE_* or 0. For readers of large
+ * documents that use a part of them. */
 int st_json_parse_filter(const char *buf, size_t len, size_t max_depth, st_json_skip_fn skip,
-			 void *u, struct st_jtape *t, struct st_jerr *e);
+			 void *u, int flags, struct st_jtape *t, struct st_jerr *e);
 /* The scanners of st_json_parse(), for readers that walk a text themselves: the index just
  * past the string whose opening quote is buf[at] (*escaped set when it has backslash
  * escapes), or past the number that starts at buf[at]; 0 when the parser would refuse it

@@ -253,7 +253,7 @@ static void filtered(void)
 	int calls = 0;
 
 	CHECK(st_json_parse_filter(kept[0].text, strlen(kept[0].text), ST_JSON_MAX_DEPTH, skip_some,
-				   &calls, &tape, &e) == 0);
+				   &calls, 0, &tape, &e) == 0);
 	/* root, a, b, b.c, deep (depth 1 is kept) */
 	CHECK(tape.n == 5 && tape.v[0].count == 3 && !tape.skipped_odd && calls == 6);
 	CHECK(st_json_get(kept[0].text, &tape, 0, "skip") == 0);
@@ -262,12 +262,12 @@ static void filtered(void)
 	CHECK(st_json_get(kept[0].text, &tape, 0, "deep") != 0);
 	for (size_t i = 1; i < sizeof(kept) / sizeof(*kept); i++) {
 		CHECK(st_json_parse_filter(kept[i].text, strlen(kept[i].text), ST_JSON_MAX_DEPTH,
-					   skip_some, &calls, &tape, &e) == 0);
+					   skip_some, &calls, 0, &tape, &e) == 0);
 		CHECK(tape.n == 1 && tape.skipped_odd == kept[i].odd);
 	}
 	for (size_t i = 0; i < sizeof(refused) / sizeof(*refused); i++) {
 		int r = st_json_parse_filter(refused[i].text, strlen(refused[i].text),
-					     ST_JSON_MAX_DEPTH, skip_some, &calls, &tape, &e);
+					     ST_JSON_MAX_DEPTH, skip_some, &calls, 0, &tape, &e);
 
 		if (!t_check(r == -1 && e.code == refused[i].code && e.offset == refused[i].offset,
 			     refused[i].text, __FILE__, __LINE__))
@@ -278,15 +278,156 @@ static void filtered(void)
 	memset(deep + 8, '[', 64);
 	memset(deep + 72, ']', 64);
 	memcpy(deep + 136, "}", 2);
-	CHECK(st_json_parse_filter(deep, strlen(deep), ST_JSON_MAX_DEPTH, skip_some, &calls, &tape,
+	CHECK(st_json_parse_filter(deep, strlen(deep), ST_JSON_MAX_DEPTH, skip_some, &calls, 0, &tape,
 				   &e) == -1 &&
 	      e.code == ST_JE_DEPTH && e.offset == 71);
-	CHECK(st_json_parse_filter(deep + 8, 128, ST_JSON_MAX_DEPTH, skip_some, &calls, &tape, &e) ==
+	CHECK(st_json_parse_filter(deep + 8, 128, ST_JSON_MAX_DEPTH, skip_some, &calls, 0, &tape, &e) ==
 	      0);
 	/* A reserved tape is used as it is. */
 	CHECK(st_json_tape_reserve(&tape, 600000) == 0 && tape.big && tape.cap >= 600000);
 	ok("[1,[2]]");
 	CHECK(tape.big && tape.n == 4 && tape.cap >= 600000);
+}
+
+/* Every object on the tape with its count and members (key=value text), one a line. */
+static void objects(const char *text, struct st_buf *out)
+{
+	for (size_t i = 0; i < tape.n; i++) {
+		if (tape.v[i].type != ST_J_OBJ)
+			continue;
+		CHECK(st_buf_addf(out, "%zu:%u:", i, tape.v[i].count) == 0);
+		for (uint32_t m = st_json_first(&tape, (uint32_t)i); m; m = st_json_next(&tape, m)) {
+			const struct st_jnode *n = &tape.v[m];
+			char *k = st_json_keydup(text, n, NULL, NULL);
+
+			CHECK(st_buf_addf(out, "%s=%.*s,", k ? k : "?", (int)(n->end - n->start),
+					  text + n->start) == 0);
+			st_free(k);
+		}
+		CHECK(st_buf_add(out, "\n", 1) == 0);
+	}
+}
+
+/* ST_JPARSE_UNIQUE: each object made unique as it closes, the same as a parse followed by
+ * st_json_collapse_duplicates(): small objects (compared in pairs) and large ones (hashed),
+ * duplicates first, last, interleaved, escaped keys equal to plain ones, nested objects. */
+static void parse_unique(void)
+{
+	static const char *const texts[] = {
+		"{\"a\":1,\"a\":2}",
+		"{\"a\":1,\"b\":2}",
+		"{\"ab\":1,\"a\":2,\"ab\":3,\"b\":4}",
+		"{\"a\":1,\"b\":2,\"c\":3,\"d\":4,\"e\":5,\"f\":6,\"g\":7,\"h\":8}",
+		"{\"a\":1,\"b\":2,\"c\":3,\"d\":4,\"e\":5,\"f\":6,\"g\":7,\"a\":8}",
+		"{\"h\":1,\"b\":2,\"c\":3,\"d\":4,\"e\":5,\"f\":6,\"g\":7,\"h\":8}",
+		"{\"a\":1,\"b\":2,\"c\":3,\"d\":4,\"e\":5,\"f\":6,\"g\":7,\"h\":8,\"i\":9}",
+		"{\"a\":1,\"b\":2,\"c\":3,\"d\":4,\"e\":5,\"f\":6,\"g\":7,\"h\":8,\"a\":9}",
+		"{\"i\":1,\"b\":2,\"c\":3,\"d\":4,\"e\":5,\"f\":6,\"g\":7,\"h\":8,\"i\":9}",
+		"{\"abcdefgh1\":1,\"abcdefgh2\":2,\"abcdefgh1\":3}",
+		"{\"abcdefgh\":1,\"abcdefghi\":2,\"abcdefg\":3,\"abcdefgh\":4}",
+		"{\"\\u0061\":1,\"a\":2}",
+		"{\"a\":1,\"b\":2,\"c\":3,\"d\":4,\"e\":5,\"f\":6,\"g\":7,\"h\":8,\"\\u0061\":9}",
+		"{\"k\\n\":1,\"k\\u000a\":2,\"x\":{\"y\":1,\"z\":{\"y\":2,\"y\":3},\"y\":4}}",
+		"[{\"a\":1,\"a\":{\"b\":1,\"b\":2}},{\"a\":[{\"c\":1,\"c\":2}],\"d\":0}]",
+		"{\"\":1,\"\":2,\"a\":{}}",
+		"{\"a\":1}",
+		"{}",
+	};
+	char big[8192];
+	size_t at = 0;
+	struct st_jerr e;
+
+	for (size_t k = 0; k <= sizeof(texts) / sizeof(*texts); k++) {
+		const char *text = texts[k < sizeof(texts) / sizeof(*texts) ? k : 0];
+		struct st_buf want, got;
+
+		if (k == sizeof(texts) / sizeof(*texts)) {
+			/* Many members, some twice or more, at the start and the end too. */
+			big[at++] = '{';
+			for (int m = 0; m < 300; m++)
+				at += (size_t)snprintf(big + at, sizeof(big) - at, "\"key%d\":%d,",
+						       m % 7 == 3 ? 0 : m % 250, m);
+			at += (size_t)snprintf(big + at, sizeof(big) - at, "\"key299\":-1}");
+			text = big;
+		}
+		st_buf_init(&want, 1 << 20);
+		st_buf_init(&got, 1 << 20);
+		CHECK(st_json_parse(text, strlen(text), &tape, &e) == 0 && !tape.unique);
+		CHECK(st_json_collapse_duplicates(text, &tape) >= 0);
+		objects(text, &want);
+		CHECK(st_json_parse_filter(text, strlen(text), ST_JSON_MAX_DEPTH, NULL, NULL,
+					   ST_JPARSE_UNIQUE, &tape, &e) == 0 && tape.unique);
+		objects(text, &got);
+		t_streq(st_buf_str(&got), st_buf_str(&want), text, __FILE__, __LINE__);
+		st_buf_release(&want);
+		st_buf_release(&got);
+	}
+	{ /* An index of a unique tape's object (no key compared while it is built). */
+		struct st_jindex ix;
+		int64_t v;
+		uint32_t i;
+
+		CHECK(st_jindex_init(&ix, big, &tape, 0) == 0);
+		i = st_jindex_get(&ix, big, &tape, "key0", 4);
+		CHECK(i && st_json_int(big, &tape.v[i], &v) == 0 && v == 297);
+		i = st_jindex_get(&ix, big, &tape, "key299", 6);
+		CHECK(i && st_json_int(big, &tape.v[i], &v) == 0 && v == -1);
+		for (int m = 0; m < 250; m++) {
+			char key[16];
+			int n = snprintf(key, sizeof(key), "key%d", m);
+
+			/* key<m> for m % 7 == 3 only as the key of member m + 250 */
+			i = st_jindex_get(&ix, big, &tape, key, (size_t)n);
+			CHECK((i != 0) == (m % 7 != 3 || m < 50));
+		}
+		CHECK(st_jindex_get(&ix, big, &tape, "key250", 6) == 0);
+		st_jindex_release(&ix);
+	}
+	CHECK(tape.v[0].count == 222 && st_json_get(big, &tape, 0, "key299") &&
+	      tape.v[st_json_get(big, &tape, 0, "key0")].start ==
+		      tape.v[st_json_get(big, &tape, 0, "key0")].end - 3); /* 297 */
+	CHECK(st_json_parse_filter(texts[2], strlen(texts[2]), ST_JSON_MAX_DEPTH, NULL, NULL,
+				   ST_JPARSE_UNIQUE, &tape, &e) == 0);
+	CHECK_STR(members(texts[2], 0), "ab=3,a=2,b=4");
+	/* Refused: not unique. */
+	CHECK(st_json_parse_filter("{\"a\":1,\"a\":2", 12, ST_JSON_MAX_DEPTH, NULL, NULL,
+				   ST_JPARSE_UNIQUE, &tape, &e) == -1 && !tape.unique);
+}
+
+/* ST_JPARSE_ODD: what a reader of every value refuses, on the tape or skipped. */
+static void parse_odd(void)
+{
+	static const struct {
+		const char *text;
+		int odd;
+	} texts[] = {
+		{"{\"a\":\"x\\u0000\"}", 1},
+		{"{\"a\\u0000\":1}", 1},
+		{"{\"a\\u0000\":{}}", 1},
+		{"{\"a\\u0000\":[1]}", 1},
+		{"[123456789012345678901]", 1},
+		{"[-9223372036854775809]", 1},
+		{"[1e999]", 1},
+		{"[-1E+400]", 1},
+		{"{\"skip\":1e999}", 1},
+		{"{\"skip\":\"\\u0000\"}", 1},
+		{"[9223372036854775807,-9223372036854775808,1e308,2.5e-400,123456789012345678]", 0},
+		{"[\"\\\\u0000\",\"\\u0001\",\"a\\n\"]", 0},
+		{"{\"a\\n\":[1,2.5,-0],\"b\":\"\\u00e9\"}", 0},
+		{"[12345678901234567890123.5]", 0},
+	};
+	struct st_jerr e;
+	int calls = 0;
+
+	for (size_t k = 0; k < sizeof(texts) / sizeof(*texts); k++) {
+		const char *text = texts[k].text;
+
+		CHECK(st_json_parse_filter(text, strlen(text), ST_JSON_MAX_DEPTH, skip_some, &calls,
+					   ST_JPARSE_ODD, &tape, &e) == 0);
+		t_check(tape.odd == texts[k].odd, text, __FILE__, __LINE__);
+		CHECK(st_json_parse_filter(text, strlen(text), ST_JSON_MAX_DEPTH, skip_some, &calls, 0,
+					   &tape, &e) == 0 && !tape.odd);
+	}
 }
 
 int main(void)
@@ -341,6 +482,8 @@ int main(void)
 	collapse();
 	dump_like_jansson();
 	filtered();
+	parse_unique();
+	parse_odd();
 	{ /* A tape of over 8 MB moves to a big buffer (alloc.h) and stays usable. */
 		size_t n = 400000, len = 2 * n + 1;
 		char *text = malloc(len + 1);
