@@ -2952,6 +2952,9 @@ static int pipe_start(struct mfload *m)
 		fk = 1;
 	(void)catalog_dbt_pipe_start(&m->pipe, m->b, m->pipe_what, B_COUNT, m->x->db, m->q,
 				     q_what, Q_COUNT, fk ? B_DS : -1);
+	/* A dataset's field properties come column by column, not by path: in key order each
+	 * goes next to the last one. */
+	(void)catalog_dbt_pipe_sorted(m->pipe, B_FPROP, (const int[3]){0, 1, 2});
 	return 0;
 }
 
