@@ -1,0 +1,68 @@
+/* Unit tests for the dbt manifest's writer thread (catalog/dbt_pipe.c): a batch whose rows
+ * are sorted by key before they are written (in SQLite's order, rows with the same key as
+ * they came), and PRAGMA secure_delete as it was once the pipe is finished. */
+#include "dbt_pipe.h"
+#include "harness.h"
+
+#include <sqlite3.h>
+#include <string.h>
+
+static struct st_error err = ST_ERROR_INIT;
+
+static int row(struct catalog_dbt_pipe *p, const char *a, int64_t ai, const char *b,
+	       const char *c)
+{
+	int r = a ? catalog_dbt_pipe_text(p, 0, a, strlen(a))
+		  : ai < 0 ? catalog_dbt_pipe_text(p, 0, NULL, 0)
+			   : catalog_dbt_pipe_int(p, 0, ai);
+
+	return r || catalog_dbt_pipe_kept(p, 0, b, strlen(b)) ||
+	       catalog_dbt_pipe_text(p, 0, c, strlen(c));
+}
+
+static void check_query(sqlite3 *db, const char *sql, const char *want)
+{
+	sqlite3_stmt *st = NULL;
+
+	CHECK(sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK);
+	CHECK(sqlite3_step(st) == SQLITE_ROW);
+	CHECK_STR((const char *)sqlite3_column_text(st, 0), want);
+	sqlite3_finalize(st);
+}
+
+int main(void)
+{
+	static struct catalog_rowbatch b;
+	const char *what[1] = {"cannot store row"};
+	struct catalog_dbt_pipe *p = NULL;
+	sqlite3 *db = NULL;
+	const int bad[3] = {3, -1, -1}, key[3] = {0, 1, -1};
+
+	CHECK(sqlite3_open(":memory:", &db) == SQLITE_OK);
+	CHECK(sqlite3_exec(db, "CREATE TABLE t(a, b, c); PRAGMA secure_delete = ON", NULL, NULL,
+			   NULL) == SQLITE_OK);
+	/* statements of four rows of three values */
+	sqlite3_limit(db, SQLITE_LIMIT_VARIABLE_NUMBER, 12);
+	catalog_rowbatch_init(&b, db, "INSERT INTO t(a, b, c) VALUES ", 3);
+	CHECK(b.max_rows == 4);
+	CHECK(catalog_dbt_pipe_start(&p, &b, what, 1, db, NULL, NULL, 0, -1) == 0 && p);
+	CHECK(catalog_dbt_pipe_sorted(p, 0, bad) == -1);
+	CHECK(catalog_dbt_pipe_sorted(p, 1, key) == -1);
+	CHECK(catalog_dbt_pipe_sorted(p, 0, key) == 0);
+	/* a statement's rows by (a, b): NULL, integers, texts (by bytes, then length); rows
+	 * with the same key in the order they came; a row too few for a statement as it came */
+	CHECK(row(p, NULL, 2, "b", "1") == 0 && row(p, "t", 0, "a", "2") == 0 &&
+	      row(p, NULL, 1, "z", "3") == 0 && row(p, NULL, -1, "a", "4") == 0);
+	CHECK(row(p, "ab", 0, "k", "5") == 0 && row(p, "a", 0, "k", "6") == 0 &&
+	      row(p, "a", 0, "k", "7") == 0 && row(p, NULL, 10, "k", "8") == 0);
+	CHECK(row(p, "b", 0, "k", "9") == 0);
+	CHECK(catalog_dbt_pipe_finish(p, &err) == 0);
+	CHECK(b.nvals == 3);
+	CHECK(catalog_rowbatch_flush(&b, &err, what[0]) == 0);
+	check_query(db, "SELECT group_concat(c, ' ') FROM (SELECT c FROM t ORDER BY rowid)",
+		    "4 3 1 2 8 6 7 5 9");
+	check_query(db, "PRAGMA secure_delete", "1");
+	catalog_rowbatch_release(&b);
+	sqlite3_close(db);
+	return t_done();
+}
