@@ -667,6 +667,25 @@ struct mfload {
 		uint64_t h;
 	} *clean;
 	size_t nclean, clean_cap; /* clean_cap slots, a power of two (0: none yet) */
+	/* The tests and contracts, read while the datasets are stored (the writer thread is
+	 * behind then, and a dataset's columns are fresh in memory) and written after them,
+	 * when every dataset's columns and id are known: the test nodes of nodes (in order,
+	 * tests_read of them read), what each generic test that becomes a constraint says, and
+	 * the contract constraints of the stored datasets, in store_contracts()'s order. */
+	uint32_t *tests;
+	size_t ntests, tests_cap, tests_read;
+	struct tcase {
+		size_t di, ref_di; /* the dataset tested, the relationships' other (else -1) */
+		const char *tname, *col, *detail, *ref_field, *origin;
+	} *tc;
+	size_t ntc, tc_cap;
+	struct ccase {
+		size_t di, ri; /* the dataset, the relation whose node holds c */
+		uint32_t c;
+		const char *col; /* the column it is on, NULL for the model's list */
+	} *cc;
+	size_t ncc, cc_cap;
+	struct st_buf tjb; /* accepted_values' text */
 };
 
 /* Target of statement Q_x in the pipe (after the batches). */
@@ -830,6 +849,10 @@ static void mf_release(struct mfload *m)
 	st_free(m->fts_create);
 	smap_release(&m->reindex);
 	st_free(m->clean);
+	st_free(m->tests);
+	st_free(m->tc);
+	st_free(m->cc);
+	st_buf_release(&m->tjb);
 	for (int i = 0; i < Q_COUNT; i++)
 		sqlite3_finalize(m->q[i]);
 	for (int i = 0; m->b && i < B_COUNT; i++)
@@ -1059,6 +1082,11 @@ static int collect_rels(struct mfload *m)
 			rtype = jstr_of(m, &m->doc, f[0]);
 			if (m->x->err->code)
 				return -1;
+			if (!s && rtype && !strcmp(rtype, "test") && jis(&m->doc, n, ST_J_OBJ)) {
+				if (st_grow(&m->tests, &m->tests_cap, m->ntests + 1, sizeof(*m->tests)))
+					return oom(m->x);
+				m->tests[m->ntests++] = n;
+			}
 			if (!jis(&m->doc, n, ST_J_OBJ) || !rtype || (rank = rank_of(rtype)) < 0 ||
 			    jis(&m->doc, cf[0], ST_J_FALSE))
 				continue;
@@ -2327,16 +2355,15 @@ static const char *test_col(struct mfload *m, struct dset *d, const char *name)
 	return c ? c->name : name;
 }
 
-/* Generic tests (not_null, unique, accepted_values, relationships) become constraints. */
-static int store_tests(struct mfload *m)
+/* Generic tests (not_null, unique, accepted_values, relationships) become constraints:
+ * reads the test nodes up to the upto-th (m->tests) into m->tc. Returns 0, or -1 with
+ * x->err. */
+static int read_tests(struct mfload *m, size_t upto)
 {
 	const struct jdoc *md = &m->doc;
-	uint32_t nodes = jroot(md, "nodes");
-	struct st_buf jb;
-	int ret = -1;
 
-	st_buf_init(&jb, DBT_MAX_FILE);
-	for (uint32_t t = jobj_first(md, nodes); t; t = jnext(md, t)) {
+	for (; m->tests_read < upto && m->tests_read < m->ntests; m->tests_read++) {
+		uint32_t t = m->tests[m->tests_read];
 		enum { F_RTYPE, F_TM, F_ATTACHED, F_DEPS, F_CONFIG, F_COLUMN, F_N };
 		static const struct word keys[F_N] = {W("resource_type"), W("test_metadata"),
 						      W("attached_node"), W("depends_on"),
@@ -2349,16 +2376,11 @@ static int store_tests(struct mfload *m)
 		uint32_t f[F_N], tf[T_N], kf[K_N];
 		uint32_t tm, deps;
 		const char *tname, *ns, *target, *colname;
-		struct sment *at;
-		struct dset *d;
-		const char *detail = NULL;
-		const char *ref_ds = NULL, *ref_field = NULL, *origin;
-		int r;
+		struct sment *at, *tat = NULL;
+		const char *detail = NULL, *ref_field = NULL;
+		struct tcase *tc;
 
 		jfields(md, t, keys, F_N, f);
-		/* resource_type compared in place: most nodes are not tests. */
-		if (!f[F_RTYPE] || !st_json_str_is(md->buf, jn(md, f[F_RTYPE]), "test", 4))
-			continue;
 		tm = f[F_TM];
 		jfields(md, tm, tkeys, T_N, tf);
 		jfields(md, tf[T_KWARGS], kwkeys, K_N, kf);
@@ -2367,7 +2389,7 @@ static int store_tests(struct mfload *m)
 		target = jstr_of(m, md, f[F_ATTACHED]);
 		deps = mget(m, f[F_DEPS], "nodes");
 		if (m->x->err->code)
-			goto out;
+			return -1;
 		if (jis(md, mget(m, f[F_CONFIG], "enabled"), ST_J_FALSE) || !tname ||
 		    (ns && strcmp(ns, "dbt")))
 			continue;
@@ -2379,24 +2401,22 @@ static int store_tests(struct mfload *m)
 		if (!target && jsize(md, deps, ST_J_ARR) == 1)
 			target = jsv(m, md, jarr_first(md, deps));
 		if (m->x->err->code)
-			goto out;
+			return -1;
 		if (!target || !(at = smap_get(&m->dsof, target)))
 			continue; /* on an ephemeral or disabled node, or not resolvable */
-		d = &m->ds[at->val];
-		if (!d->id)
-			continue; /* not stored: reported */
 		colname = jstr_of(m, md, kf[K_COLUMN]) ? jstr_of(m, md, kf[K_COLUMN])
 						       : jstr_of(m, md, f[F_COLUMN]);
 		if (!strcmp(tname, "accepted_values")) {
 			uint32_t vals = kf[K_VALUES];
 
-			if (vals && !(detail = dump_json(m, vals, 0, &jb)))
-				goto out;
+			if (vals && (!(detail = dump_json(m, vals, 0, &m->tjb)) ||
+				     !(detail = arena_strdup(m, detail))))
+				return oom(m->x);
 		}
 		if (!strcmp(tname, "relationships")) {
 			const char *to = resolve_call(m, t, jstr_of(m, md, kf[K_TO]));
-			struct sment *tat = to ? smap_get(&m->dsof, to) : NULL;
 
+			tat = to ? smap_get(&m->dsof, to) : NULL;
 			if (!tat) /* the other dependency */
 				for (uint32_t dep = jarr_first(md, deps); dep; dep = jnext(md, dep)) {
 					const char *s = jsv(m, md, dep);
@@ -2405,27 +2425,66 @@ static int store_tests(struct mfload *m)
 						break;
 				}
 			if (m->x->err->code)
-				goto out;
+				return -1;
 			if (!tat)
 				continue;
-			ref_ds = m->ds[tat->val].name;
-			ref_field = test_col(m, &m->ds[tat->val], jstr_of(m, md, kf[K_FIELD]));
+			ref_field = jstr_of(m, md, kf[K_FIELD]);
 		}
 		if (m->x->err->code)
-			goto out;
-		colname = test_col(m, d, colname);
-		origin = jkey(m, md, t);
-		r = m->x->err->code || bint(m, B_CONS, d->id) || bint(m, B_CONS, d->ncons++) ||
-		    bkept(m, B_CONS, tname) || bkept(m, B_CONS, colname) ||
-		    btext(m, B_CONS, detail) || bkept(m, B_CONS, ref_ds) ||
-		    bkept(m, B_CONS, ref_field) || bkept(m, B_CONS, origin);
-		if (r || m->x->err->code)
-			goto out;
+			return -1;
+		if (st_grow(&m->tc, &m->tc_cap, m->ntc + 1, sizeof(*m->tc)))
+			return oom(m->x);
+		tc = &m->tc[m->ntc];
+		tc->di = (size_t)at->val;
+		tc->ref_di = tat ? (size_t)tat->val : (size_t)-1;
+		tc->tname = tname;
+		tc->col = colname;
+		tc->detail = detail;
+		tc->ref_field = ref_field;
+		if (!(tc->origin = jkey(m, md, t)))
+			return -1;
+		m->ntc++;
 	}
-	ret = 0;
-out:
-	st_buf_release(&jb);
-	return ret;
+	return 0;
+}
+
+/* Writes the constraints of the tests (read_tests() reads those left first), on the
+ * datasets stored. Returns 0, or -1 with x->err. */
+static int store_tests(struct mfload *m)
+{
+	if (read_tests(m, m->ntests))
+		return -1;
+	for (size_t i = 0; i < m->ntc; i++) {
+		const struct tcase *tc = &m->tc[i];
+		struct dset *d = &m->ds[tc->di];
+		const char *ref_ds = NULL, *ref_field = NULL, *colname;
+
+		if (!d->id)
+			continue; /* not stored: reported */
+		if (tc->ref_di != (size_t)-1) {
+			ref_ds = m->ds[tc->ref_di].name;
+			ref_field = test_col(m, &m->ds[tc->ref_di], tc->ref_field);
+		}
+		colname = test_col(m, d, tc->col);
+		if (bint(m, B_CONS, d->id) || bint(m, B_CONS, d->ncons++) ||
+		    bkept(m, B_CONS, tc->tname) || bkept(m, B_CONS, colname) ||
+		    btext(m, B_CONS, tc->detail) || bkept(m, B_CONS, ref_ds) ||
+		    bkept(m, B_CONS, ref_field) || bkept(m, B_CONS, tc->origin) || m->x->err->code)
+			return -1;
+	}
+	return 0;
+}
+
+/* Adds contract constraint c of relation ri to m->cc. Returns 0, or -1 with x->err. */
+static int add_contract(struct mfload *m, size_t di, size_t ri, uint32_t c, const char *col)
+{
+	if (st_grow(&m->cc, &m->cc_cap, m->ncc + 1, sizeof(*m->cc)))
+		return oom(m->x);
+	m->cc[m->ncc].di = di;
+	m->cc[m->ncc].ri = ri;
+	m->cc[m->ncc].c = c;
+	m->cc[m->ncc++].col = col;
+	return 0;
 }
 
 /* One constraint of a model contract (dbt 1.5 and later), on column col (NULL: from the
@@ -2467,32 +2526,42 @@ static int contract_one(struct mfload *m, struct dset *d, const struct rel *r, u
 }
 
 /* Model contracts: column and model constraints become constraints too (a foreign key with
- * a ref() target a join key, as a relationships test is). */
-static int store_contracts(struct mfload *m)
+ * a ref() target a join key, as a relationships test is). Reads those of stored dataset di
+ * into m->cc, to be written by store_contracts(). Returns 0, or -1 with x->err. */
+static int read_contracts(struct mfload *m, size_t di)
 {
 	const struct jdoc *md = &m->doc;
+	const struct dset *d = &m->ds[di];
 
-	for (size_t i = 0; i < m->nds; i++) {
-		struct dset *d = &m->ds[i];
+	for (size_t k = 0; d->id && k < d->nrels; k++) {
+		const struct rel *r = &m->rels[d->rels[k]];
+		uint32_t cols = mget(m, r->node, "columns"), c;
 
-		for (size_t k = 0; d->id && k < d->nrels; k++) {
-			const struct rel *r = &m->rels[d->rels[k]];
-			uint32_t cols = mget(m, r->node, "columns"), c;
+		for (uint32_t cv = jobj_first(md, cols); cv; cv = jnext(md, cv)) {
+			const char *nm = NULL;
 
-			for (uint32_t cv = jobj_first(md, cols); cv; cv = jnext(md, cv)) {
-				const char *nm = mstr(m, cv, "name") ? mstr(m, cv, "name")
-								     : jkey(m, md, cv);
-
-				if (!nm)
+			for (c = jarr_first(md, mget(m, cv, "constraints")); c; c = jnext(md, c)) {
+				if (!nm && !(nm = mstr(m, cv, "name")) && !(nm = jkey(m, md, cv)))
 					return -1;
-				for (c = jarr_first(md, mget(m, cv, "constraints")); c; c = jnext(md, c))
-					if (contract_one(m, d, r, c, nm))
-						return -1;
+				if (add_contract(m, di, d->rels[k], c, nm))
+					return -1;
 			}
-			for (c = jarr_first(md, mget(m, r->node, "constraints")); c; c = jnext(md, c))
-				if (contract_one(m, d, r, c, NULL))
-					return -1;
 		}
+		for (c = jarr_first(md, mget(m, r->node, "constraints")); c; c = jnext(md, c))
+			if (add_contract(m, di, d->rels[k], c, NULL))
+				return -1;
+	}
+	return m->x->err->code ? -1 : 0;
+}
+
+/* Writes the contract constraints read_contracts() read. Returns 0, or -1 with x->err. */
+static int store_contracts(struct mfload *m)
+{
+	for (size_t i = 0; i < m->ncc; i++) {
+		const struct ccase *cc = &m->cc[i];
+
+		if (contract_one(m, &m->ds[cc->di], &m->rels[cc->ri], cc->c, cc->col))
+			return -1;
 	}
 	return 0;
 }
@@ -2991,6 +3060,7 @@ static int materialize(struct catalog_dbt_ctx *x, const char *display, int64_t f
 	st_diags_init(&side, x->diags->max);
 	memset(&m, 0, sizeof(m));
 	st_buf_init(&m.fts, (size_t)1 << 32);
+	st_buf_init(&m.tjb, DBT_MAX_FILE);
 	m.x = x;
 	m.file = display;
 	m.file_id = file_id;
@@ -3083,6 +3153,10 @@ static int materialize(struct catalog_dbt_ctx *x, const char *display, int64_t f
 		if (r && x->err->code)
 			goto out;
 		x->stats->datasets_loaded++;
+		/* What the tests and contracts say is read now, while the writer thread has rows
+		 * to write: a share of the tests with each dataset. */
+		if (read_contracts(&m, i) || read_tests(&m, m.ntests * (i + 1) / m.nds))
+			goto out;
 	}
 	if (x->diags->nerrors > errors0) {
 		x->stats->datasets_loaded = loaded0;
