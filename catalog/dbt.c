@@ -116,13 +116,11 @@ static uint64_t str_hash(const char *s)
 	return h;
 }
 
-static struct sment *smap_get(const struct smap *s, const char *key)
+/* The entry of key, whose str_hash() is h, or NULL. */
+static struct sment *smap_find(const struct smap *s, const char *key, uint64_t h)
 {
-	uint64_t h;
-
 	if (!s->nslots)
 		return NULL;
-	h = str_hash(key);
 	for (size_t at = h & (s->nslots - 1); s->slot[at]; at = (at + 1) & (s->nslots - 1)) {
 		struct sment *e = &s->e[s->slot[at] - 1];
 
@@ -132,11 +130,17 @@ static struct sment *smap_get(const struct smap *s, const char *key)
 	return NULL;
 }
 
+static struct sment *smap_get(const struct smap *s, const char *key)
+{
+	return s->nslots ? smap_find(s, key, str_hash(key)) : NULL;
+}
+
 /* Sets key to val (a key set before keeps its place). Returns 0, or -1 when out of
  * memory. */
 static int smap_set(struct smap *s, const char *key, int64_t val)
 {
-	struct sment *e = smap_get(s, key);
+	uint64_t h = str_hash(key);
+	struct sment *e = smap_find(s, key, h);
 	size_t at;
 
 	if (e) {
@@ -163,7 +167,7 @@ static int smap_set(struct smap *s, const char *key, int64_t val)
 	e = &s->e[s->n];
 	if (!(e->key = st_strdup(key)))
 		return -1;
-	e->h = str_hash(key);
+	e->h = h;
 	e->val = val;
 	for (at = e->h & (s->nslots - 1); s->slot[at]; at = (at + 1) & (s->nslots - 1))
 		;
@@ -200,6 +204,25 @@ struct word {
 };
 #define W(s) {s, sizeof(s) - 1}
 
+/* Which of keys[0, n) member node i is named, among those not found yet (out[k] 0), or
+ * -1. */
+static int jkey_of(const struct jdoc *d, uint32_t i, const struct word *keys, size_t n,
+		   const uint32_t *out)
+{
+	const struct st_jnode *v = jn(d, i);
+	size_t len = v->key_end - v->key_start;
+
+	for (size_t k = 0; k < n; k++) {
+		if (out[k] ||
+		    (!v->key_escaped &&
+		     (keys[k].n != len || memcmp(d->buf + v->key_start, keys[k].w, len))) ||
+		    (v->key_escaped && !st_json_key_is(d->buf, v, keys[k].w, keys[k].n)))
+			continue;
+		return (int)k;
+	}
+	return -1;
+}
+
 /* The members of object o named keys[0, n) into out[] (0: none), in one walk over its
  * members: what jget() finds for each (the document's keys are unique). */
 static void jfields(const struct jdoc *d, uint32_t o, const struct word *keys, size_t n,
@@ -211,18 +234,11 @@ static void jfields(const struct jdoc *d, uint32_t o, const struct word *keys, s
 	if (!o || jn(d, o)->type != ST_J_OBJ)
 		return;
 	for (uint32_t i = st_json_first(&d->t, o); i && left; i = st_json_next(&d->t, i)) {
-		const struct st_jnode *v = jn(d, i);
-		size_t len = v->key_end - v->key_start;
+		int k = jkey_of(d, i, keys, n, out);
 
-		for (size_t k = 0; k < n; k++) {
-			if (out[k] || (!v->key_escaped && (keys[k].n != len ||
-							   memcmp(d->buf + v->key_start,
-								  keys[k].w, len))) ||
-			    (v->key_escaped && !st_json_key_is(d->buf, v, keys[k].w, keys[k].n)))
-				continue;
+		if (k >= 0) {
 			out[k] = i;
 			left--;
-			break;
 		}
 	}
 }
@@ -626,7 +642,9 @@ struct mfload {
 	int64_t file_id;
 	struct jdoc doc, cdoc; /* the manifest, its catalog.json (cdoc.loaded 0: none) */
 	uint32_t meta;	       /* the manifest's metadata */
-	struct st_jindex nodes, sources;   /* the manifest's nodes and sources, by unique_id */
+	struct st_jindex nodes, sources;   /* the manifest's nodes and sources, by unique_id
+					    * (made by the first resolve_call(): indexed set) */
+	int indexed;
 	struct st_jindex cnodes, csources; /* the catalog.json's */
 	struct arena strs;
 	const char *adapter;
@@ -1077,16 +1095,28 @@ static int collect_rels(struct mfload *m)
 			const char *rtype, *mat, *uid;
 			int rank;
 
-			jfields(&m->doc, n, keys, 2, f);
+			/* jfields(), but a test (most nodes) is known by its resource_type. */
+			f[0] = f[1] = 0;
+			for (uint32_t i = jobj_first(&m->doc, n); i && !(f[0] && f[1]);
+			     i = jnext(&m->doc, i)) {
+				int k = jkey_of(&m->doc, i, keys, 2, f);
+
+				if (k >= 0)
+					f[k] = i;
+				if (k == 0 && !s &&
+				    st_json_str_is(m->doc.buf, jn(&m->doc, i), "test", 4))
+					break;
+			}
+			if (!s && f[0] && st_json_str_is(m->doc.buf, jn(&m->doc, f[0]), "test", 4)) {
+				if (st_grow(&m->tests, &m->tests_cap, m->ntests + 1, sizeof(*m->tests)))
+					return oom(m->x);
+				m->tests[m->ntests++] = n;
+				continue;
+			}
 			jfields(&m->doc, f[1], ckeys, 2, cf);
 			rtype = jstr_of(m, &m->doc, f[0]);
 			if (m->x->err->code)
 				return -1;
-			if (!s && rtype && !strcmp(rtype, "test") && jis(&m->doc, n, ST_J_OBJ)) {
-				if (st_grow(&m->tests, &m->tests_cap, m->ntests + 1, sizeof(*m->tests)))
-					return oom(m->x);
-				m->tests[m->ntests++] = n;
-			}
 			if (!jis(&m->doc, n, ST_J_OBJ) || !rtype || (rank = rank_of(rtype)) < 0 ||
 			    jis(&m->doc, cf[0], ST_J_FALSE))
 				continue;
@@ -2323,6 +2353,18 @@ static const char *resolve_call(struct mfload *m, uint32_t t, const char *text)
 
 	if (!kind)
 		return NULL;
+	/* Indexed when first needed: a manifest without such tests needs no index, and the
+	 * writer thread need not wait for it (the tests are read while it writes). */
+	if (!m->indexed) {
+		uint32_t nodes = jroot(&m->doc, "nodes"), sources = jroot(&m->doc, "sources");
+
+		if ((nodes && st_jindex_init(&m->nodes, m->doc.buf, &m->doc.t, nodes)) ||
+		    (sources && st_jindex_init(&m->sources, m->doc.buf, &m->doc.t, sources))) {
+			oom(m->x);
+			return NULL;
+		}
+		m->indexed = 1;
+	}
 	for (uint32_t dep = jarr_first(&m->doc, deps); dep; dep = jnext(&m->doc, dep)) {
 		const char *uid = jsv(m, &m->doc, dep), *nm;
 		uint32_t n;
@@ -3104,11 +3146,7 @@ static int materialize(struct catalog_dbt_ctx *x, const char *display, int64_t f
 		goto nomem;
 	if (project_name && !(*project = st_strdup(project_name)))
 		goto nomem;
-	if ((jroot(&m.doc, "nodes") &&
-	     st_jindex_init(&m.nodes, m.doc.buf, &m.doc.t, jroot(&m.doc, "nodes"))) ||
-	    (jroot(&m.doc, "sources") &&
-	     st_jindex_init(&m.sources, m.doc.buf, &m.doc.t, jroot(&m.doc, "sources"))) ||
-	    (jroot(&m.cdoc, "nodes") &&
+	if ((jroot(&m.cdoc, "nodes") &&
 	     st_jindex_init(&m.cnodes, m.cdoc.buf, &m.cdoc.t, jroot(&m.cdoc, "nodes"))) ||
 	    (jroot(&m.cdoc, "sources") &&
 	     st_jindex_init(&m.csources, m.cdoc.buf, &m.cdoc.t, jroot(&m.cdoc, "sources"))))
