@@ -135,18 +135,13 @@ static struct sment *smap_get(const struct smap *s, const char *key)
 	return s->nslots ? smap_find(s, key, str_hash(key)) : NULL;
 }
 
-/* Sets key to val (a key set before keeps its place). Returns 0, or -1 when out of
+/* Adds key (absent from s, its str_hash() h) with val. Returns 0, or -1 when out of
  * memory. */
-static int smap_set(struct smap *s, const char *key, int64_t val)
+static int smap_add(struct smap *s, const char *key, uint64_t h, int64_t val)
 {
-	uint64_t h = str_hash(key);
-	struct sment *e = smap_find(s, key, h);
+	struct sment *e;
 	size_t at;
 
-	if (e) {
-		e->val = val;
-		return 0;
-	}
 	if ((s->n + 1) * 2 > s->nslots) {
 		size_t ns = s->nslots ? s->nslots * 2 : 16;
 		uint32_t *slot = st_calloc(ns, sizeof(*slot));
@@ -173,6 +168,20 @@ static int smap_set(struct smap *s, const char *key, int64_t val)
 		;
 	s->slot[at] = (uint32_t)++s->n;
 	return 0;
+}
+
+/* Sets key to val (a key set before keeps its place). Returns 0, or -1 when out of
+ * memory. */
+static int smap_set(struct smap *s, const char *key, int64_t val)
+{
+	uint64_t h = str_hash(key);
+	struct sment *e = smap_find(s, key, h);
+
+	if (e) {
+		e->val = val;
+		return 0;
+	}
+	return smap_add(s, key, h, val);
 }
 
 static void smap_release(struct smap *s)
@@ -642,6 +651,7 @@ struct mfload {
 	int64_t file_id;
 	struct jdoc doc, cdoc; /* the manifest, its catalog.json (cdoc.loaded 0: none) */
 	uint32_t meta;	       /* the manifest's metadata */
+	uint32_t meta_quoting; /* its quoting, or 0 */
 	struct st_jindex nodes, sources;   /* the manifest's nodes and sources, by unique_id
 					    * (made by the first resolve_call(): indexed set) */
 	int indexed;
@@ -952,7 +962,7 @@ static int relation(struct mfload *m, const struct rel *r, char **ident, char **
 	/* The node's members in one pass (a look-up each walked the node ten times). */
 	jfields(d, r->node, fk, F_N, f);
 	cq = jget(d, f[F_CONFIG], "quoting");
-	mq = jget(d, m->meta, "quoting");
+	mq = m->meta_quoting;
 	parts[0] = jstr_of(m, d, f[F_DB]);
 	parts[1] = jstr_of(m, d, f[F_SCHEMA]);
 	parts[2] = jstr_of(m, d, r->rank == R_SOURCE ? f[F_IDENT] : f[F_ALIAS]);
@@ -1025,7 +1035,8 @@ static int add_rel(struct mfload *m, const char *section, const char *uid, uint3
 static int dataset_for(struct mfload *m, size_t ri, char *ident, char *name)
 {
 	struct rel *r = &m->rels[ri];
-	struct sment *at = smap_get(&m->names, name);
+	uint64_t h = str_hash(name);
+	struct sment *at = smap_find(&m->names, name, h);
 	struct dset *d;
 	size_t di;
 
@@ -1058,7 +1069,7 @@ static int dataset_for(struct mfload *m, size_t ri, char *ident, char *name)
 		memset(d, 0, sizeof(*d));
 		d->name = name;
 		d->ident = ident;
-		if (smap_set(&m->names, name, (int64_t)di))
+		if (smap_add(&m->names, name, h, (int64_t)di))
 			return oom(m->x);
 	}
 	if (st_grow(&d->rels, &d->cap, d->nrels + 1, sizeof(*d->rels)))
@@ -1132,6 +1143,7 @@ static int collect_rels(struct mfload *m)
 				return -1;
 		}
 	}
+	m->meta_quoting = mget(m, m->meta, "quoting");
 	for (size_t i = 0; i < m->nrels; i++) {
 		char *ident, *name;
 
