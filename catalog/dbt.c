@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdatomic.h>
 #include <sodium.h>
 #include <stdarg.h>
@@ -3364,6 +3365,8 @@ struct hash_job {
 	unsigned char *pop;
 	size_t pop_len;
 	unsigned char out[HASH_LEN];
+	sem_t faulted; /* posted once the tape is faulted in: it may be freed from then on */
+	int sem;       /* faulted is made */
 };
 
 /* Tape nodes reserved (address space only), and faulted in ahead of the parser, per byte
@@ -3397,6 +3400,8 @@ static void *hash_inputs(void *arg)
 		}
 	}
 #endif
+	if (j->sem)
+		sem_post(&j->faulted);
 	crypto_generichash_init(&h, NULL, 0, HASH_LEN);
 	crypto_generichash_update(&h, (const unsigned char *)DBT_MAPPING, sizeof(DBT_MAPPING));
 	crypto_generichash_update(&h, j->data, j->len);
@@ -3418,7 +3423,7 @@ static int reload(struct catalog_dbt_ctx *x, struct mf *f, const unsigned char o
 	pthread_t th;
 	sqlite3_stmt *st = NULL;
 	char *adapter = NULL, *project = NULL;
-	int r, ret = -1, version = 0, has_cat, parsed = 0, pre_r = 0;
+	int r, ret = -1, version = 0, has_cat, parsed = 0, pre_r = 0, hashing = 0;
 
 	memset(&pre, 0, sizeof(pre));
 	memset(&cdata, 0, sizeof(cdata));
@@ -3432,6 +3437,7 @@ static int reload(struct catalog_dbt_ctx *x, struct mf *f, const unsigned char o
 	}
 	has_cat = r == 0;
 	memset(&hj, 0, sizeof(hj));
+	hj.sem = !sem_init(&hj.faulted, 0, 0); /* else no thread */
 	hj.data = data.p;
 	hj.len = data.len;
 	hj.cdata = has_cat ? cdata.p : NULL;
@@ -3448,16 +3454,21 @@ static int reload(struct catalog_dbt_ctx *x, struct mf *f, const unsigned char o
 			hj.pop_len = TAPE_PREFAULT(data.len) * sizeof(*pre.t.v);
 		}
 	}
-	if (!(f->known && f->has_hash && f->ov_same) && !pthread_create(&th, NULL, hash_inputs, &hj)) {
+	/* The hash of a manifest parsed here is only stored: its thread is waited for once the
+	 * manifest's rows are, not before them (it can end after the parse). */
+	if (!(f->known && f->has_hash && f->ov_same) && hj.sem &&
+	    !pthread_create(&th, NULL, hash_inputs, &hj)) {
+		hashing = 1;
 		pre_r = doc_load(x, f->display, data.p, data.len, 1, &pre);
 		parsed = 1;
-		pthread_join(th, NULL);
+		sem_wait(&hj.faulted); /* done before the parse, as a rule */
 		if (x->err->code)
 			goto out;
+		memset(hash, 0, HASH_LEN); /* until then */
 	} else {
 		hash_inputs(&hj);
+		memcpy(hash, hj.out, HASH_LEN);
 	}
-	memcpy(hash, hj.out, HASH_LEN);
 	if (f->known && f->has_hash && f->ov_same && !memcmp(hash, f->hash, HASH_LEN)) {
 		/* The same bytes under new stat data: remember the stat data only. */
 		if (st_sql_prepare(
@@ -3514,6 +3525,18 @@ static int reload(struct catalog_dbt_ctx *x, struct mf *f, const unsigned char o
 			f->cat_display, has_cat ? cdata.p : NULL, cdata.len, &version, &adapter,
 			&project))
 		goto out;
+	if (hashing) {
+		pthread_join(th, NULL);
+		hashing = 0;
+		if (st_sql_prepare(x->db, &st, "UPDATE files SET hash = ?2 WHERE id = ?1", x->err))
+			goto out;
+		sqlite3_bind_int64(st, 1, f->id);
+		sqlite3_bind_blob(st, 2, hj.out, HASH_LEN, SQLITE_STATIC);
+		if (catalog_dbt_step(x, st, "cannot store file"))
+			goto out;
+		sqlite3_finalize(st);
+		st = NULL;
+	}
 	if (st_sql_prepare(x->db, &st,
 			   "INSERT OR REPLACE INTO dbt_manifests(file_id, schema_version, adapter,"
 			   " project, catalog_path, overlays) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -3529,6 +3552,10 @@ static int reload(struct catalog_dbt_ctx *x, struct mf *f, const unsigned char o
 		goto out;
 	ret = 0;
 out:
+	if (hashing)
+		pthread_join(th, NULL); /* before the bytes it reads go */
+	if (hj.sem)
+		sem_destroy(&hj.faulted);
 	sqlite3_finalize(st);
 	st_json_tape_release(&pre.t);
 	fbytes_release(&data);
