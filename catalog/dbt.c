@@ -3461,7 +3461,8 @@ static int reload(struct catalog_dbt_ctx *x, struct mf *f, const unsigned char o
 		hashing = 1;
 		pre_r = doc_load(x, f->display, data.p, data.len, 1, &pre);
 		parsed = 1;
-		sem_wait(&hj.faulted); /* done before the parse, as a rule */
+		while (sem_wait(&hj.faulted) && errno == EINTR) /* done before the parse, as a rule */
+			;
 		if (x->err->code)
 			goto out;
 		memset(hash, 0, HASH_LEN); /* until then */
