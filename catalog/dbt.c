@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdatomic.h>
 #include <sodium.h>
 #include <stdarg.h>
@@ -116,13 +117,11 @@ static uint64_t str_hash(const char *s)
 	return h;
 }
 
-static struct sment *smap_get(const struct smap *s, const char *key)
+/* The entry of key, whose str_hash() is h, or NULL. */
+static struct sment *smap_find(const struct smap *s, const char *key, uint64_t h)
 {
-	uint64_t h;
-
 	if (!s->nslots)
 		return NULL;
-	h = str_hash(key);
 	for (size_t at = h & (s->nslots - 1); s->slot[at]; at = (at + 1) & (s->nslots - 1)) {
 		struct sment *e = &s->e[s->slot[at] - 1];
 
@@ -132,17 +131,18 @@ static struct sment *smap_get(const struct smap *s, const char *key)
 	return NULL;
 }
 
-/* Sets key to val (a key set before keeps its place). Returns 0, or -1 when out of
- * memory. */
-static int smap_set(struct smap *s, const char *key, int64_t val)
+static struct sment *smap_get(const struct smap *s, const char *key)
 {
-	struct sment *e = smap_get(s, key);
+	return s->nslots ? smap_find(s, key, str_hash(key)) : NULL;
+}
+
+/* Adds key (absent from s, its str_hash() h) with val. Returns 0, or -1 when out of
+ * memory. */
+static int smap_add(struct smap *s, const char *key, uint64_t h, int64_t val)
+{
+	struct sment *e;
 	size_t at;
 
-	if (e) {
-		e->val = val;
-		return 0;
-	}
 	if ((s->n + 1) * 2 > s->nslots) {
 		size_t ns = s->nslots ? s->nslots * 2 : 16;
 		uint32_t *slot = st_calloc(ns, sizeof(*slot));
@@ -163,12 +163,26 @@ static int smap_set(struct smap *s, const char *key, int64_t val)
 	e = &s->e[s->n];
 	if (!(e->key = st_strdup(key)))
 		return -1;
-	e->h = str_hash(key);
+	e->h = h;
 	e->val = val;
 	for (at = e->h & (s->nslots - 1); s->slot[at]; at = (at + 1) & (s->nslots - 1))
 		;
 	s->slot[at] = (uint32_t)++s->n;
 	return 0;
+}
+
+/* Sets key to val (a key set before keeps its place). Returns 0, or -1 when out of
+ * memory. */
+static int smap_set(struct smap *s, const char *key, int64_t val)
+{
+	uint64_t h = str_hash(key);
+	struct sment *e = smap_find(s, key, h);
+
+	if (e) {
+		e->val = val;
+		return 0;
+	}
+	return smap_add(s, key, h, val);
 }
 
 static void smap_release(struct smap *s)
@@ -200,6 +214,25 @@ struct word {
 };
 #define W(s) {s, sizeof(s) - 1}
 
+/* Which of keys[0, n) member node i is named, among those not found yet (out[k] 0), or
+ * -1. */
+static int jkey_of(const struct jdoc *d, uint32_t i, const struct word *keys, size_t n,
+		   const uint32_t *out)
+{
+	const struct st_jnode *v = jn(d, i);
+	size_t len = v->key_end - v->key_start;
+
+	for (size_t k = 0; k < n; k++) {
+		if (out[k] ||
+		    (!v->key_escaped &&
+		     (keys[k].n != len || memcmp(d->buf + v->key_start, keys[k].w, len))) ||
+		    (v->key_escaped && !st_json_key_is(d->buf, v, keys[k].w, keys[k].n)))
+			continue;
+		return (int)k;
+	}
+	return -1;
+}
+
 /* The members of object o named keys[0, n) into out[] (0: none), in one walk over its
  * members: what jget() finds for each (the document's keys are unique). */
 static void jfields(const struct jdoc *d, uint32_t o, const struct word *keys, size_t n,
@@ -211,18 +244,11 @@ static void jfields(const struct jdoc *d, uint32_t o, const struct word *keys, s
 	if (!o || jn(d, o)->type != ST_J_OBJ)
 		return;
 	for (uint32_t i = st_json_first(&d->t, o); i && left; i = st_json_next(&d->t, i)) {
-		const struct st_jnode *v = jn(d, i);
-		size_t len = v->key_end - v->key_start;
+		int k = jkey_of(d, i, keys, n, out);
 
-		for (size_t k = 0; k < n; k++) {
-			if (out[k] || (!v->key_escaped && (keys[k].n != len ||
-							   memcmp(d->buf + v->key_start,
-								  keys[k].w, len))) ||
-			    (v->key_escaped && !st_json_key_is(d->buf, v, keys[k].w, keys[k].n)))
-				continue;
+		if (k >= 0) {
 			out[k] = i;
 			left--;
-			break;
 		}
 	}
 }
@@ -626,7 +652,10 @@ struct mfload {
 	int64_t file_id;
 	struct jdoc doc, cdoc; /* the manifest, its catalog.json (cdoc.loaded 0: none) */
 	uint32_t meta;	       /* the manifest's metadata */
-	struct st_jindex nodes, sources;   /* the manifest's nodes and sources, by unique_id */
+	uint32_t meta_quoting; /* its quoting, or 0 */
+	struct st_jindex nodes, sources;   /* the manifest's nodes and sources, by unique_id
+					    * (made by the first resolve_call(): indexed set) */
+	int indexed;
 	struct st_jindex cnodes, csources; /* the catalog.json's */
 	struct arena strs;
 	const char *adapter;
@@ -667,6 +696,25 @@ struct mfload {
 		uint64_t h;
 	} *clean;
 	size_t nclean, clean_cap; /* clean_cap slots, a power of two (0: none yet) */
+	/* The tests and contracts, read while the datasets are stored (the writer thread is
+	 * behind then, and a dataset's columns are fresh in memory) and written after them,
+	 * when every dataset's columns and id are known: the test nodes of nodes (in order,
+	 * tests_read of them read), what each generic test that becomes a constraint says, and
+	 * the contract constraints of the stored datasets, in store_contracts()'s order. */
+	uint32_t *tests;
+	size_t ntests, tests_cap, tests_read;
+	struct tcase {
+		size_t di, ref_di; /* the dataset tested, the relationships' other (else -1) */
+		const char *tname, *col, *detail, *ref_field, *origin;
+	} *tc;
+	size_t ntc, tc_cap;
+	struct ccase {
+		size_t di, ri; /* the dataset, the relation whose node holds c */
+		uint32_t c;
+		const char *col; /* the column it is on, NULL for the model's list */
+	} *cc;
+	size_t ncc, cc_cap;
+	struct st_buf tjb; /* accepted_values' text */
 };
 
 /* Target of statement Q_x in the pipe (after the batches). */
@@ -830,6 +878,10 @@ static void mf_release(struct mfload *m)
 	st_free(m->fts_create);
 	smap_release(&m->reindex);
 	st_free(m->clean);
+	st_free(m->tests);
+	st_free(m->tc);
+	st_free(m->cc);
+	st_buf_release(&m->tjb);
 	for (int i = 0; i < Q_COUNT; i++)
 		sqlite3_finalize(m->q[i]);
 	for (int i = 0; m->b && i < B_COUNT; i++)
@@ -911,7 +963,7 @@ static int relation(struct mfload *m, const struct rel *r, char **ident, char **
 	/* The node's members in one pass (a look-up each walked the node ten times). */
 	jfields(d, r->node, fk, F_N, f);
 	cq = jget(d, f[F_CONFIG], "quoting");
-	mq = jget(d, m->meta, "quoting");
+	mq = m->meta_quoting;
 	parts[0] = jstr_of(m, d, f[F_DB]);
 	parts[1] = jstr_of(m, d, f[F_SCHEMA]);
 	parts[2] = jstr_of(m, d, r->rank == R_SOURCE ? f[F_IDENT] : f[F_ALIAS]);
@@ -984,7 +1036,8 @@ static int add_rel(struct mfload *m, const char *section, const char *uid, uint3
 static int dataset_for(struct mfload *m, size_t ri, char *ident, char *name)
 {
 	struct rel *r = &m->rels[ri];
-	struct sment *at = smap_get(&m->names, name);
+	uint64_t h = str_hash(name);
+	struct sment *at = smap_find(&m->names, name, h);
 	struct dset *d;
 	size_t di;
 
@@ -1017,7 +1070,7 @@ static int dataset_for(struct mfload *m, size_t ri, char *ident, char *name)
 		memset(d, 0, sizeof(*d));
 		d->name = name;
 		d->ident = ident;
-		if (smap_set(&m->names, name, (int64_t)di))
+		if (smap_add(&m->names, name, h, (int64_t)di))
 			return oom(m->x);
 	}
 	if (st_grow(&d->rels, &d->cap, d->nrels + 1, sizeof(*d->rels)))
@@ -1054,7 +1107,24 @@ static int collect_rels(struct mfload *m)
 			const char *rtype, *mat, *uid;
 			int rank;
 
-			jfields(&m->doc, n, keys, 2, f);
+			/* jfields(), but a test (most nodes) is known by its resource_type. */
+			f[0] = f[1] = 0;
+			for (uint32_t i = jobj_first(&m->doc, n); i && !(f[0] && f[1]);
+			     i = jnext(&m->doc, i)) {
+				int k = jkey_of(&m->doc, i, keys, 2, f);
+
+				if (k >= 0)
+					f[k] = i;
+				if (k == 0 && !s &&
+				    st_json_str_is(m->doc.buf, jn(&m->doc, i), "test", 4))
+					break;
+			}
+			if (!s && f[0] && st_json_str_is(m->doc.buf, jn(&m->doc, f[0]), "test", 4)) {
+				if (st_grow(&m->tests, &m->tests_cap, m->ntests + 1, sizeof(*m->tests)))
+					return oom(m->x);
+				m->tests[m->ntests++] = n;
+				continue;
+			}
 			jfields(&m->doc, f[1], ckeys, 2, cf);
 			rtype = jstr_of(m, &m->doc, f[0]);
 			if (m->x->err->code)
@@ -1074,6 +1144,7 @@ static int collect_rels(struct mfload *m)
 				return -1;
 		}
 	}
+	m->meta_quoting = mget(m, m->meta, "quoting");
 	for (size_t i = 0; i < m->nrels; i++) {
 		char *ident, *name;
 
@@ -2295,6 +2366,18 @@ static const char *resolve_call(struct mfload *m, uint32_t t, const char *text)
 
 	if (!kind)
 		return NULL;
+	/* Indexed when first needed: a manifest without such tests needs no index, and the
+	 * writer thread need not wait for it (the tests are read while it writes). */
+	if (!m->indexed) {
+		uint32_t nodes = jroot(&m->doc, "nodes"), sources = jroot(&m->doc, "sources");
+
+		if ((nodes && st_jindex_init(&m->nodes, m->doc.buf, &m->doc.t, nodes)) ||
+		    (sources && st_jindex_init(&m->sources, m->doc.buf, &m->doc.t, sources))) {
+			oom(m->x);
+			return NULL;
+		}
+		m->indexed = 1;
+	}
 	for (uint32_t dep = jarr_first(&m->doc, deps); dep; dep = jnext(&m->doc, dep)) {
 		const char *uid = jsv(m, &m->doc, dep), *nm;
 		uint32_t n;
@@ -2327,16 +2410,15 @@ static const char *test_col(struct mfload *m, struct dset *d, const char *name)
 	return c ? c->name : name;
 }
 
-/* Generic tests (not_null, unique, accepted_values, relationships) become constraints. */
-static int store_tests(struct mfload *m)
+/* Generic tests (not_null, unique, accepted_values, relationships) become constraints:
+ * reads the test nodes up to the upto-th (m->tests) into m->tc. Returns 0, or -1 with
+ * x->err. */
+static int read_tests(struct mfload *m, size_t upto)
 {
 	const struct jdoc *md = &m->doc;
-	uint32_t nodes = jroot(md, "nodes");
-	struct st_buf jb;
-	int ret = -1;
 
-	st_buf_init(&jb, DBT_MAX_FILE);
-	for (uint32_t t = jobj_first(md, nodes); t; t = jnext(md, t)) {
+	for (; m->tests_read < upto && m->tests_read < m->ntests; m->tests_read++) {
+		uint32_t t = m->tests[m->tests_read];
 		enum { F_RTYPE, F_TM, F_ATTACHED, F_DEPS, F_CONFIG, F_COLUMN, F_N };
 		static const struct word keys[F_N] = {W("resource_type"), W("test_metadata"),
 						      W("attached_node"), W("depends_on"),
@@ -2349,16 +2431,11 @@ static int store_tests(struct mfload *m)
 		uint32_t f[F_N], tf[T_N], kf[K_N];
 		uint32_t tm, deps;
 		const char *tname, *ns, *target, *colname;
-		struct sment *at;
-		struct dset *d;
-		const char *detail = NULL;
-		const char *ref_ds = NULL, *ref_field = NULL, *origin;
-		int r;
+		struct sment *at, *tat = NULL;
+		const char *detail = NULL, *ref_field = NULL;
+		struct tcase *tc;
 
 		jfields(md, t, keys, F_N, f);
-		/* resource_type compared in place: most nodes are not tests. */
-		if (!f[F_RTYPE] || !st_json_str_is(md->buf, jn(md, f[F_RTYPE]), "test", 4))
-			continue;
 		tm = f[F_TM];
 		jfields(md, tm, tkeys, T_N, tf);
 		jfields(md, tf[T_KWARGS], kwkeys, K_N, kf);
@@ -2367,7 +2444,7 @@ static int store_tests(struct mfload *m)
 		target = jstr_of(m, md, f[F_ATTACHED]);
 		deps = mget(m, f[F_DEPS], "nodes");
 		if (m->x->err->code)
-			goto out;
+			return -1;
 		if (jis(md, mget(m, f[F_CONFIG], "enabled"), ST_J_FALSE) || !tname ||
 		    (ns && strcmp(ns, "dbt")))
 			continue;
@@ -2379,24 +2456,22 @@ static int store_tests(struct mfload *m)
 		if (!target && jsize(md, deps, ST_J_ARR) == 1)
 			target = jsv(m, md, jarr_first(md, deps));
 		if (m->x->err->code)
-			goto out;
+			return -1;
 		if (!target || !(at = smap_get(&m->dsof, target)))
 			continue; /* on an ephemeral or disabled node, or not resolvable */
-		d = &m->ds[at->val];
-		if (!d->id)
-			continue; /* not stored: reported */
 		colname = jstr_of(m, md, kf[K_COLUMN]) ? jstr_of(m, md, kf[K_COLUMN])
 						       : jstr_of(m, md, f[F_COLUMN]);
 		if (!strcmp(tname, "accepted_values")) {
 			uint32_t vals = kf[K_VALUES];
 
-			if (vals && !(detail = dump_json(m, vals, 0, &jb)))
-				goto out;
+			if (vals && (!(detail = dump_json(m, vals, 0, &m->tjb)) ||
+				     !(detail = arena_strdup(m, detail))))
+				return oom(m->x);
 		}
 		if (!strcmp(tname, "relationships")) {
 			const char *to = resolve_call(m, t, jstr_of(m, md, kf[K_TO]));
-			struct sment *tat = to ? smap_get(&m->dsof, to) : NULL;
 
+			tat = to ? smap_get(&m->dsof, to) : NULL;
 			if (!tat) /* the other dependency */
 				for (uint32_t dep = jarr_first(md, deps); dep; dep = jnext(md, dep)) {
 					const char *s = jsv(m, md, dep);
@@ -2405,27 +2480,66 @@ static int store_tests(struct mfload *m)
 						break;
 				}
 			if (m->x->err->code)
-				goto out;
+				return -1;
 			if (!tat)
 				continue;
-			ref_ds = m->ds[tat->val].name;
-			ref_field = test_col(m, &m->ds[tat->val], jstr_of(m, md, kf[K_FIELD]));
+			ref_field = jstr_of(m, md, kf[K_FIELD]);
 		}
 		if (m->x->err->code)
-			goto out;
-		colname = test_col(m, d, colname);
-		origin = jkey(m, md, t);
-		r = m->x->err->code || bint(m, B_CONS, d->id) || bint(m, B_CONS, d->ncons++) ||
-		    bkept(m, B_CONS, tname) || bkept(m, B_CONS, colname) ||
-		    btext(m, B_CONS, detail) || bkept(m, B_CONS, ref_ds) ||
-		    bkept(m, B_CONS, ref_field) || bkept(m, B_CONS, origin);
-		if (r || m->x->err->code)
-			goto out;
+			return -1;
+		if (st_grow(&m->tc, &m->tc_cap, m->ntc + 1, sizeof(*m->tc)))
+			return oom(m->x);
+		tc = &m->tc[m->ntc];
+		tc->di = (size_t)at->val;
+		tc->ref_di = tat ? (size_t)tat->val : (size_t)-1;
+		tc->tname = tname;
+		tc->col = colname;
+		tc->detail = detail;
+		tc->ref_field = ref_field;
+		if (!(tc->origin = jkey(m, md, t)))
+			return -1;
+		m->ntc++;
 	}
-	ret = 0;
-out:
-	st_buf_release(&jb);
-	return ret;
+	return 0;
+}
+
+/* Writes the constraints of the tests (read_tests() reads those left first), on the
+ * datasets stored. Returns 0, or -1 with x->err. */
+static int store_tests(struct mfload *m)
+{
+	if (read_tests(m, m->ntests))
+		return -1;
+	for (size_t i = 0; i < m->ntc; i++) {
+		const struct tcase *tc = &m->tc[i];
+		struct dset *d = &m->ds[tc->di];
+		const char *ref_ds = NULL, *ref_field = NULL, *colname;
+
+		if (!d->id)
+			continue; /* not stored: reported */
+		if (tc->ref_di != (size_t)-1) {
+			ref_ds = m->ds[tc->ref_di].name;
+			ref_field = test_col(m, &m->ds[tc->ref_di], tc->ref_field);
+		}
+		colname = test_col(m, d, tc->col);
+		if (bint(m, B_CONS, d->id) || bint(m, B_CONS, d->ncons++) ||
+		    bkept(m, B_CONS, tc->tname) || bkept(m, B_CONS, colname) ||
+		    btext(m, B_CONS, tc->detail) || bkept(m, B_CONS, ref_ds) ||
+		    bkept(m, B_CONS, ref_field) || bkept(m, B_CONS, tc->origin) || m->x->err->code)
+			return -1;
+	}
+	return 0;
+}
+
+/* Adds contract constraint c of relation ri to m->cc. Returns 0, or -1 with x->err. */
+static int add_contract(struct mfload *m, size_t di, size_t ri, uint32_t c, const char *col)
+{
+	if (st_grow(&m->cc, &m->cc_cap, m->ncc + 1, sizeof(*m->cc)))
+		return oom(m->x);
+	m->cc[m->ncc].di = di;
+	m->cc[m->ncc].ri = ri;
+	m->cc[m->ncc].c = c;
+	m->cc[m->ncc++].col = col;
+	return 0;
 }
 
 /* One constraint of a model contract (dbt 1.5 and later), on column col (NULL: from the
@@ -2467,32 +2581,42 @@ static int contract_one(struct mfload *m, struct dset *d, const struct rel *r, u
 }
 
 /* Model contracts: column and model constraints become constraints too (a foreign key with
- * a ref() target a join key, as a relationships test is). */
-static int store_contracts(struct mfload *m)
+ * a ref() target a join key, as a relationships test is). Reads those of stored dataset di
+ * into m->cc, to be written by store_contracts(). Returns 0, or -1 with x->err. */
+static int read_contracts(struct mfload *m, size_t di)
 {
 	const struct jdoc *md = &m->doc;
+	const struct dset *d = &m->ds[di];
 
-	for (size_t i = 0; i < m->nds; i++) {
-		struct dset *d = &m->ds[i];
+	for (size_t k = 0; d->id && k < d->nrels; k++) {
+		const struct rel *r = &m->rels[d->rels[k]];
+		uint32_t cols = mget(m, r->node, "columns"), c;
 
-		for (size_t k = 0; d->id && k < d->nrels; k++) {
-			const struct rel *r = &m->rels[d->rels[k]];
-			uint32_t cols = mget(m, r->node, "columns"), c;
+		for (uint32_t cv = jobj_first(md, cols); cv; cv = jnext(md, cv)) {
+			const char *nm = NULL;
 
-			for (uint32_t cv = jobj_first(md, cols); cv; cv = jnext(md, cv)) {
-				const char *nm = mstr(m, cv, "name") ? mstr(m, cv, "name")
-								     : jkey(m, md, cv);
-
-				if (!nm)
+			for (c = jarr_first(md, mget(m, cv, "constraints")); c; c = jnext(md, c)) {
+				if (!nm && !(nm = mstr(m, cv, "name")) && !(nm = jkey(m, md, cv)))
 					return -1;
-				for (c = jarr_first(md, mget(m, cv, "constraints")); c; c = jnext(md, c))
-					if (contract_one(m, d, r, c, nm))
-						return -1;
+				if (add_contract(m, di, d->rels[k], c, nm))
+					return -1;
 			}
-			for (c = jarr_first(md, mget(m, r->node, "constraints")); c; c = jnext(md, c))
-				if (contract_one(m, d, r, c, NULL))
-					return -1;
 		}
+		for (c = jarr_first(md, mget(m, r->node, "constraints")); c; c = jnext(md, c))
+			if (add_contract(m, di, d->rels[k], c, NULL))
+				return -1;
+	}
+	return m->x->err->code ? -1 : 0;
+}
+
+/* Writes the contract constraints read_contracts() read. Returns 0, or -1 with x->err. */
+static int store_contracts(struct mfload *m)
+{
+	for (size_t i = 0; i < m->ncc; i++) {
+		const struct ccase *cc = &m->cc[i];
+
+		if (contract_one(m, &m->ds[cc->di], &m->rels[cc->ri], cc->c, cc->col))
+			return -1;
 	}
 	return 0;
 }
@@ -2994,6 +3118,7 @@ static int materialize(struct catalog_dbt_ctx *x, const char *display, int64_t f
 	st_diags_init(&side, x->diags->max);
 	memset(&m, 0, sizeof(m));
 	st_buf_init(&m.fts, (size_t)1 << 32);
+	st_buf_init(&m.tjb, DBT_MAX_FILE);
 	m.x = x;
 	m.file = display;
 	m.file_id = file_id;
@@ -3037,11 +3162,7 @@ static int materialize(struct catalog_dbt_ctx *x, const char *display, int64_t f
 		goto nomem;
 	if (project_name && !(*project = st_strdup(project_name)))
 		goto nomem;
-	if ((jroot(&m.doc, "nodes") &&
-	     st_jindex_init(&m.nodes, m.doc.buf, &m.doc.t, jroot(&m.doc, "nodes"))) ||
-	    (jroot(&m.doc, "sources") &&
-	     st_jindex_init(&m.sources, m.doc.buf, &m.doc.t, jroot(&m.doc, "sources"))) ||
-	    (jroot(&m.cdoc, "nodes") &&
+	if ((jroot(&m.cdoc, "nodes") &&
 	     st_jindex_init(&m.cnodes, m.cdoc.buf, &m.cdoc.t, jroot(&m.cdoc, "nodes"))) ||
 	    (jroot(&m.cdoc, "sources") &&
 	     st_jindex_init(&m.csources, m.cdoc.buf, &m.cdoc.t, jroot(&m.cdoc, "sources"))))
@@ -3086,6 +3207,10 @@ static int materialize(struct catalog_dbt_ctx *x, const char *display, int64_t f
 		if (r && x->err->code)
 			goto out;
 		x->stats->datasets_loaded++;
+		/* What the tests and contracts say is read now, while the writer thread has rows
+		 * to write: a share of the tests with each dataset. */
+		if (read_contracts(&m, i) || read_tests(&m, m.ntests * (i + 1) / m.nds))
+			goto out;
 	}
 	if (x->diags->nerrors > errors0) {
 		x->stats->datasets_loaded = loaded0;
@@ -3243,6 +3368,8 @@ struct hash_job {
 	unsigned char *pop;
 	size_t pop_len;
 	unsigned char out[HASH_LEN];
+	sem_t faulted; /* posted once the tape is faulted in: it may be freed from then on */
+	int sem;       /* faulted is made */
 };
 
 /* Tape nodes reserved (address space only), and faulted in ahead of the parser, per byte
@@ -3276,6 +3403,8 @@ static void *hash_inputs(void *arg)
 		}
 	}
 #endif
+	if (j->sem)
+		sem_post(&j->faulted);
 	crypto_generichash_init(&h, NULL, 0, HASH_LEN);
 	crypto_generichash_update(&h, (const unsigned char *)DBT_MAPPING, sizeof(DBT_MAPPING));
 	crypto_generichash_update(&h, j->data, j->len);
@@ -3297,7 +3426,7 @@ static int reload(struct catalog_dbt_ctx *x, struct mf *f, const unsigned char o
 	pthread_t th;
 	sqlite3_stmt *st = NULL;
 	char *adapter = NULL, *project = NULL;
-	int r, ret = -1, version = 0, has_cat, parsed = 0, pre_r = 0;
+	int r, ret = -1, version = 0, has_cat, parsed = 0, pre_r = 0, hashing = 0;
 
 	memset(&pre, 0, sizeof(pre));
 	memset(&cdata, 0, sizeof(cdata));
@@ -3311,6 +3440,7 @@ static int reload(struct catalog_dbt_ctx *x, struct mf *f, const unsigned char o
 	}
 	has_cat = r == 0;
 	memset(&hj, 0, sizeof(hj));
+	hj.sem = !sem_init(&hj.faulted, 0, 0); /* else no thread */
 	hj.data = data.p;
 	hj.len = data.len;
 	hj.cdata = has_cat ? cdata.p : NULL;
@@ -3327,16 +3457,22 @@ static int reload(struct catalog_dbt_ctx *x, struct mf *f, const unsigned char o
 			hj.pop_len = TAPE_PREFAULT(data.len) * sizeof(*pre.t.v);
 		}
 	}
-	if (!(f->known && f->has_hash && f->ov_same) && !pthread_create(&th, NULL, hash_inputs, &hj)) {
+	/* The hash of a manifest parsed here is only stored: its thread is waited for once the
+	 * manifest's rows are, not before them (it can end after the parse). */
+	if (!(f->known && f->has_hash && f->ov_same) && hj.sem &&
+	    !pthread_create(&th, NULL, hash_inputs, &hj)) {
+		hashing = 1;
 		pre_r = doc_load(x, f->display, data.p, data.len, 1, &pre);
 		parsed = 1;
-		pthread_join(th, NULL);
+		while (sem_wait(&hj.faulted) && errno == EINTR) /* done before the parse, as a rule */
+			;
 		if (x->err->code)
 			goto out;
+		memset(hash, 0, HASH_LEN); /* until then */
 	} else {
 		hash_inputs(&hj);
+		memcpy(hash, hj.out, HASH_LEN);
 	}
-	memcpy(hash, hj.out, HASH_LEN);
 	if (f->known && f->has_hash && f->ov_same && !memcmp(hash, f->hash, HASH_LEN)) {
 		/* The same bytes under new stat data: remember the stat data only. */
 		if (st_sql_prepare(
@@ -3393,6 +3529,18 @@ static int reload(struct catalog_dbt_ctx *x, struct mf *f, const unsigned char o
 			f->cat_display, has_cat ? cdata.p : NULL, cdata.len, &version, &adapter,
 			&project))
 		goto out;
+	if (hashing) {
+		pthread_join(th, NULL);
+		hashing = 0;
+		if (st_sql_prepare(x->db, &st, "UPDATE files SET hash = ?2 WHERE id = ?1", x->err))
+			goto out;
+		sqlite3_bind_int64(st, 1, f->id);
+		sqlite3_bind_blob(st, 2, hj.out, HASH_LEN, SQLITE_STATIC);
+		if (catalog_dbt_step(x, st, "cannot store file"))
+			goto out;
+		sqlite3_finalize(st);
+		st = NULL;
+	}
 	if (st_sql_prepare(x->db, &st,
 			   "INSERT OR REPLACE INTO dbt_manifests(file_id, schema_version, adapter,"
 			   " project, catalog_path, overlays) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -3408,6 +3556,10 @@ static int reload(struct catalog_dbt_ctx *x, struct mf *f, const unsigned char o
 		goto out;
 	ret = 0;
 out:
+	if (hashing)
+		pthread_join(th, NULL); /* before the bytes it reads go */
+	if (hj.sem)
+		sem_destroy(&hj.faulted);
 	sqlite3_finalize(st);
 	st_json_tape_release(&pre.t);
 	fbytes_release(&data);

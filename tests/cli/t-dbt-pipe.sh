@@ -39,6 +39,43 @@ expect_equal "$NDS" "$(sqlite3 "$DB" 'SELECT count(DISTINCT dataset_id) FROM ali
 expect_equal 0 "$(sqlite3 "$DB" 'SELECT count(*) FROM fields WHERE dataset_id NOT IN (SELECT id FROM datasets)')" \
 	'every field belongs to a dataset'
 
+# The tests become constraints, in the order of the test nodes per dataset (they are read
+# while the datasets are stored, and written after the last one).
+python3 - a/target/manifest.json >want_cons <<'PY'
+import json, re, sys
+m = json.load(open(sys.argv[1]))
+name = {}
+for n in list(m["nodes"].values()) + list(m["sources"].values()):
+    if n["resource_type"] in ("model", "seed", "snapshot", "source") \
+            and n.get("config", {}).get("enabled", True) \
+            and n.get("config", {}).get("materialized") != "ephemeral":
+        name[n["unique_id"]] = "%s-%s.%s" % (n["database"], n["schema"],
+                                             n.get("alias") or n["name"])
+rows, ords = [], {}
+for uid, n in m["nodes"].items():
+    tm = n.get("test_metadata") or {}
+    if n["resource_type"] != "test" or n["attached_node"] not in name:
+        continue
+    ds = name[n["attached_node"]]
+    ref_ds = ref_field = ""
+    if tm["name"] == "relationships":
+        # The node ref() names, else the other dependency stored; else no constraint.
+        to = re.search(r"ref\('([^']*)'\)", tm["kwargs"]["to"]).group(1)
+        deps = n["depends_on"]["nodes"]
+        ref = [d for d in deps if d.split(".")[-1] == to and d in name] or \
+              [d for d in deps if d != n["attached_node"] and d in name]
+        if not ref:
+            continue
+        ref_ds, ref_field = name[ref[0]], tm["kwargs"]["field"]
+    ords[ds] = ords.get(ds, -1) + 1
+    rows.append((ds, ords[ds], tm["name"], n["column_name"], ref_ds, ref_field, uid))
+for r in sorted(rows):
+    print("|".join(str(v) for v in r))
+PY
+expect_equal "$(cat want_cons)" \
+	"$(sqlite3 "$DB" "SELECT d.name, c.ord, c.kind, c.field, coalesce(c.ref_ds, ''), coalesce(c.ref_field, ''), c.origin FROM constraints c JOIN datasets d ON d.id = c.dataset_id ORDER BY d.name, c.ord")" \
+	'constraints as the tests make them'
+
 # The manifest writes the search rows itself: they are what catalog_load() builds from the
 # rows stored (the query of catalog/load.c's reindex_sql).
 fts_sql="SELECT rowid, quote(name), quote(description), quote(fields), quote(tags), quote(owner), quote(terms) FROM search_fts ORDER BY rowid"
