@@ -3071,11 +3071,11 @@ static int pipe_start(struct mfload *m)
 		return st_sql_error(m->x->err, m->x->db, "cannot read the search index");
 	/* While SQLite checks foreign keys (a load into a catalog that holds rows), a dataset's
 	 * row goes before the rows that name it. No thread: the rows are written here, as they
-	 * are then. */
+	 * are then. Foreign keys are off only for a load into an empty catalog (load.c). */
 	if (sqlite3_db_config(m->x->db, SQLITE_DBCONFIG_ENABLE_FKEY, -1, &fk) != SQLITE_OK)
 		fk = 1;
 	(void)catalog_dbt_pipe_start(&m->pipe, m->b, m->pipe_what, B_COUNT, m->x->db, m->q,
-				     q_what, Q_COUNT, fk ? B_DS : -1);
+				     q_what, Q_COUNT, fk ? B_DS : -1, !fk);
 	/* A dataset's field properties come column by column, not by path: in key order each
 	 * goes next to the last one. */
 	(void)catalog_dbt_pipe_sorted(m->pipe, B_FPROP, (const int[3]){0, 1, 2});

@@ -187,9 +187,11 @@ static void *writer(void *arg)
 }
 
 /* Turns PRAGMA secure_delete off on db, returning what it was (-1: unknown, left as it
- * was). The writer only inserts: what B-tree pages free meanwhile are cells moved to
- * other pages as they split and balance, still in the catalog; zeroing that space was
- * ~6% of the writer's instructions (Debian's SQLite defaults to secure_delete on). */
+ * was). Only for a load into an empty catalog: the writer only inserts, so what B-tree
+ * pages free meanwhile are cells moved to other pages as they split and balance, still in
+ * the catalog, and no page holds deleted content; zeroing that space was ~6% of the
+ * writer's instructions (Debian's SQLite defaults to secure_delete on). A load into a
+ * catalog with rows keeps it: FTS5 merges there drop old segments. */
 static int secure_delete_off(sqlite3 *db)
 {
 	sqlite3_stmt *st;
@@ -207,7 +209,7 @@ static int secure_delete_off(sqlite3 *db)
 
 int catalog_dbt_pipe_start(struct catalog_dbt_pipe **out, struct catalog_rowbatch *b,
 			   const char *const *what, size_t nb, sqlite3 *db, sqlite3_stmt *const *st,
-			   const char *const *st_what, size_t nst, int lead)
+			   const char *const *st_what, size_t nst, int lead, int fresh)
 {
 	struct catalog_dbt_pipe *p;
 
@@ -240,7 +242,7 @@ int catalog_dbt_pipe_start(struct catalog_dbt_pipe **out, struct catalog_rowbatc
 	p->st = st;
 	p->st_what = st_what;
 	st_error_init(&p->err);
-	p->secure = secure_delete_off(db);
+	p->secure = fresh ? secure_delete_off(db) : -1;
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_cond_init(&p->ready, NULL);
 	pthread_cond_init(&p->space, NULL);

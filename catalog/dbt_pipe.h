@@ -21,11 +21,13 @@ struct catalog_dbt_pipe;
  * while SQLite checks foreign keys); the other batches' rows are written a statement's
  * worth at a time. From then until catalog_dbt_pipe_finish() only the writer uses db, b[] and
  * st[]; those and the arrays what[], st[] and st_what[] must outlive it (the writer reads
- * them). Returns 0, or -1 when no thread or memory could be had, or b[] holds rows (*out
- * NULL: write directly instead). */
+ * them). fresh: the catalog held no rows when this load began (so no page can hold deleted
+ * content), and PRAGMA secure_delete may be off until catalog_dbt_pipe_finish(); otherwise
+ * it is left as it is. Returns 0, or -1 when no thread or memory could be had, or b[] holds
+ * rows (*out NULL: write directly instead). */
 int catalog_dbt_pipe_start(struct catalog_dbt_pipe **out, struct catalog_rowbatch *b,
 			   const char *const *what, size_t nb, sqlite3 *db, sqlite3_stmt *const *st,
-			   const char *const *st_what, size_t nst, int lead);
+			   const char *const *st_what, size_t nst, int lead, int fresh);
 /* Queues, in order: the next value of a batch's row (catalog_rowbatch_int/_text) or of a
  * statement's parameters (the first, the second... until its step), text s NULL as SQL
  * NULL; or the step of a statement, which must end SQLITE_DONE. Return 0, or -1 when out

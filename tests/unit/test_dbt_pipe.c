@@ -45,7 +45,7 @@ int main(void)
 	sqlite3_limit(db, SQLITE_LIMIT_VARIABLE_NUMBER, 12);
 	catalog_rowbatch_init(&b, db, "INSERT INTO t(a, b, c) VALUES ", 3);
 	CHECK(b.max_rows == 4);
-	CHECK(catalog_dbt_pipe_start(&p, &b, what, 1, db, NULL, NULL, 0, -1) == 0 && p);
+	CHECK(catalog_dbt_pipe_start(&p, &b, what, 1, db, NULL, NULL, 0, -1, 1) == 0 && p);
 	CHECK(catalog_dbt_pipe_sorted(p, 0, bad) == -1);
 	CHECK(catalog_dbt_pipe_sorted(p, 1, key) == -1);
 	CHECK(catalog_dbt_pipe_sorted(p, 0, key) == 0);
