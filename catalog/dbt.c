@@ -18,7 +18,6 @@
 #include <jansson.h>
 #include <pthread.h>
 #include <semaphore.h>
-#include <stdatomic.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
