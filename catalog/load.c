@@ -2231,13 +2231,10 @@ static void *worker(void *arg)
 		n = pl->ntodo - first < BATCH ? pl->ntodo - first : BATCH;
 		pl->next += n;
 		pthread_mutex_unlock(&pl->mu);
-		/* The slots of items first.. are free: their last items were stored, and are
-		 * freed here rather than on the main thread, which waits for nothing else. */
-		for (size_t j = 0; j < n; j++) {
-			parsed_release(&pl->ring[(first + j) % RING]);
+		/* The slots of items first.. are free: their last items were stored. */
+		for (size_t j = 0; j < n; j++)
 			prepare_file(pl->L->c, pl->todo[first + j],
 				     &pl->ring[(first + j) % RING]);
-		}
 		pthread_mutex_lock(&pl->mu);
 		for (size_t j = 0; j < n; j++)
 			pl->filled[(first + j) % RING] = 1;
@@ -2285,6 +2282,7 @@ static int load_files_threaded(struct loader *L, struct file_entry **todo, size_
 
 			if (!ret && store_file(L, p))
 				ret = -1; /* after an error the rest is not stored */
+			parsed_release(p);
 		}
 		pthread_mutex_lock(&pl.mu);
 		for (size_t j = 0; j < n; j++)
@@ -2297,8 +2295,9 @@ static int load_files_threaded(struct loader *L, struct file_entry **todo, size_
 	}
 	for (size_t t = 0; t < started; t++)
 		pthread_join(th[t], NULL);
-	for (size_t k = 0; k < RING; k++) /* stored, or parsed for nothing after an error */
-		parsed_release(&pl.ring[k]);
+	for (size_t k = 0; k < RING; k++) /* parsed for nothing, after an error */
+		if (pl.filled[k])
+			parsed_release(&pl.ring[k]);
 out:
 	pthread_mutex_destroy(&pl.mu);
 	pthread_cond_destroy(&pl.ready);
