@@ -186,27 +186,6 @@ static void *writer(void *arg)
 	}
 }
 
-/* Turns PRAGMA secure_delete off on db, returning what it was (-1: unknown, left as it
- * was). Only for a load into an empty catalog: the writer only inserts, so what B-tree
- * pages free meanwhile are cells moved to other pages as they split and balance, still in
- * the catalog, and no page holds deleted content; zeroing that space was ~6% of the
- * writer's instructions (Debian's SQLite defaults to secure_delete on). A load into a
- * catalog with rows keeps it: FTS5 merges there drop old segments. */
-static int secure_delete_off(sqlite3 *db)
-{
-	sqlite3_stmt *st;
-	int was = -1;
-
-	if (sqlite3_prepare_v2(db, "PRAGMA secure_delete", -1, &st, NULL) != SQLITE_OK)
-		return -1;
-	if (sqlite3_step(st) == SQLITE_ROW)
-		was = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
-	if (was > 0 && sqlite3_exec(db, "PRAGMA secure_delete = OFF", NULL, NULL, NULL) != SQLITE_OK)
-		was = -1;
-	return was;
-}
-
 int catalog_dbt_pipe_start(struct catalog_dbt_pipe **out, struct catalog_rowbatch *b,
 			   const char *const *what, size_t nb, sqlite3 *db, sqlite3_stmt *const *st,
 			   const char *const *st_what, size_t nst, int lead, int fresh)
@@ -242,7 +221,11 @@ int catalog_dbt_pipe_start(struct catalog_dbt_pipe **out, struct catalog_rowbatc
 	p->st = st;
 	p->st_what = st_what;
 	st_error_init(&p->err);
-	p->secure = fresh ? secure_delete_off(db) : -1;
+	/* Only into an empty catalog: the writer only inserts, so what B-tree pages free
+	 * meanwhile are cells moved to other pages as they split and balance, and no page holds
+	 * deleted content (~6% of the writer's instructions). A load into a catalog with rows
+	 * keeps it: FTS5's merges there drop old segments. */
+	p->secure = fresh ? st_sql_secure_delete_off(db) : -1;
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_cond_init(&p->ready, NULL);
 	pthread_cond_init(&p->space, NULL);

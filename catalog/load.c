@@ -62,6 +62,7 @@ struct loader {
 	int64_t gen;
 	int forgot; /* some file's datasets were dropped (changed or removed files) */
 	int fresh;  /* into an empty catalog: no foreign key checks, indexes built after */
+	int secure; /* PRAGMA secure_delete was on and the fresh load turned it off (1) */
 	int stat_late; /* the catalog looked empty before the walk: see file_entry.sb_late */
 	/* A fresh load without dbt input keeps each dataset's search row as it stores the
 	 * dataset (fts_inline), in fts_rows, and search_rows() writes them in one go (search
@@ -3192,6 +3193,9 @@ int catalog_load(struct catalog *c, const char *const *paths, size_t npaths, uns
 			in_tx = 1;
 		} else if (drop_indexes(&L)) {
 			goto out;
+		} else {
+			/* Only this load's rows: no page holds deleted content to zero. */
+			L.secure = st_sql_secure_delete_off(L.db);
 		}
 	}
 	/* Observed datasets (openlineage.c) step aside while descriptors load. */
@@ -3273,6 +3277,8 @@ out:
 		sqlite3_exec(L.db, "ROLLBACK", NULL, NULL, NULL);
 	if (L.fresh) /* outside the transaction, where it takes effect */
 		sqlite3_exec(L.db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL);
+	if (L.secure > 0)
+		sqlite3_exec(L.db, "PRAGMA secure_delete = ON", NULL, NULL, NULL);
 	st_free_strv(L.index_sql, L.nindex);
 	for (size_t i = 0; i < L.nfiles; i++) {
 		st_free(L.files[i].display);

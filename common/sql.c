@@ -84,6 +84,21 @@ void st_sql_process_init(void)
 		wb_install();
 }
 
+int st_sql_secure_delete_off(sqlite3 *db)
+{
+	sqlite3_stmt *st;
+	int was = -1;
+
+	if (sqlite3_prepare_v2(db, "PRAGMA secure_delete", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		was = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	if (was > 0 && sqlite3_exec(db, "PRAGMA secure_delete = OFF", NULL, NULL, NULL) != SQLITE_OK)
+		was = -1;
+	return was;
+}
+
 int st_sql_error(struct st_error *err, sqlite3 *db, const char *what)
 {
 	return st_error_set(err, ST_E_SYSTEM, "%s: %s", what, sqlite3_errmsg(db));

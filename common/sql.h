@@ -13,6 +13,11 @@ struct sqlite3_stmt;
  * changes nothing): no memory statistics, which take a global mutex on every allocation, and
  * database files written back to disk as they are written (sql.c, "Early writeback"). */
 void st_sql_process_init(void);
+/* Turns PRAGMA secure_delete off on db, for a load that fills an empty catalog (no page can
+ * hold deleted content; Debian's SQLite has it on, zeroing every cell a B-tree page frees as
+ * it splits and balances). Returns what it was: 1 (the caller turns it on again when done),
+ * 0 (it was off), or -1 (unknown, left as it was). */
+int st_sql_secure_delete_off(struct sqlite3 *db);
 /* Records SQLite's current error on db as ST_E_SYSTEM with what as context. Returns -1. */
 int st_sql_error(struct st_error *err, struct sqlite3 *db, const char *what);
 /* Runs SQL with no result rows. Returns 0, or -1 with err. */

@@ -161,9 +161,12 @@ static void test_fresh(void)
 		"  - {name: id, type: int, pii: none, from: [f.a.id]}\n"
 		"  - {name: x, type: int, pii: none, from: [f.a.nothing]}\n");
 	t_write(dir, "fresh/c.yaml", "kind: table\nname: f.c\ncolumns:\n  - {name: x}\n");
+	/* A fresh load turns secure_delete off while it fills the catalog, and on again */
+	CHECK(count("PRAGMA secure_delete = ON") == 1);
 	CHECK(load(root, 0) == -1); /* c.yaml: the fresh load is rolled back */
 	CHECK(count("SELECT count(*) FROM datasets") == 0);
 	CHECK(count("PRAGMA foreign_keys") == 1);
+	CHECK(count("PRAGMA secure_delete") == 1);
 	now = index_sql(cat);
 	CHECK_STR(now, schema);
 	st_free(now);
@@ -174,6 +177,7 @@ static void test_fresh(void)
 				"it stays in the graph as external");
 	CHECK(count("SELECT npii FROM datasets WHERE name = 'f.a'") == 1);
 	CHECK(count("PRAGMA foreign_keys") == 1);
+	CHECK(count("PRAGMA secure_delete") == 1);
 	CHECK(count("SELECT count(*) FROM pragma_foreign_key_check") == 0);
 	now = index_sql(cat);
 	CHECK_STR(now, schema);
