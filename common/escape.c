@@ -1,6 +1,7 @@
 /* The one escaper for text output: control characters, invalid UTF-8 and text-reordering
  * characters become visible escapes (see escape.h). */
 #include "escape.h"
+#include "utf8.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -9,32 +10,11 @@
  * returns 0 when s starts with a byte that is not valid UTF-8. */
 static size_t decode(const unsigned char *s, size_t n, uint32_t *cp)
 {
-	size_t need;
-	uint32_t c, min;
-
 	if (s[0] < 0x80) {
 		*cp = s[0];
 		return 1;
 	}
-	if ((s[0] & 0xE0) == 0xC0)
-		need = 1, c = s[0] & 0x1F, min = 0x80;
-	else if ((s[0] & 0xF0) == 0xE0)
-		need = 2, c = s[0] & 0x0F, min = 0x800;
-	else if ((s[0] & 0xF8) == 0xF0)
-		need = 3, c = s[0] & 0x07, min = 0x10000;
-	else
-		return 0;
-	if (n <= need)
-		return 0;
-	for (size_t k = 1; k <= need; k++) {
-		if ((s[k] & 0xC0) != 0x80)
-			return 0;
-		c = (c << 6) | (s[k] & 0x3F);
-	}
-	if (c < min || c > 0x10FFFF || (c >= 0xD800 && c <= 0xDFFF))
-		return 0;
-	*cp = c;
-	return need + 1;
+	return st_utf8_decode(s, n, cp);
 }
 
 /* Whether code point cp is escaped as \uHHHH. */

@@ -5,11 +5,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* The length (2 to 4) of the valid UTF-8 sequence at s, with left bytes readable from s; 0
- * when it is not one: an ASCII byte, a stray continuation byte, an overlong form, a
- * surrogate, a value past U+10FFFF, or a sequence cut short. Inline: the ingest fast path
- * steps over sequences with it. */
-static inline size_t st_utf8_seq(const unsigned char *s, size_t left)
+/* The length (2 to 4) of the valid UTF-8 sequence at s, with left bytes readable from s,
+ * and its code point in *cp; 0 when it is not one: an ASCII byte, a stray continuation byte,
+ * an overlong form, a surrogate, a value past U+10FFFF, or a sequence cut short. Inline: the
+ * ingest fast path steps over sequences with it. */
+static inline size_t st_utf8_decode(const unsigned char *s, size_t left, uint32_t *out)
 {
 	size_t need;
 	uint32_t cp, min;
@@ -31,7 +31,16 @@ static inline size_t st_utf8_seq(const unsigned char *s, size_t left)
 	}
 	if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
 		return 0;
+	*out = cp;
 	return need + 1;
+}
+
+/* st_utf8_decode() without the code point. */
+static inline size_t st_utf8_seq(const unsigned char *s, size_t left)
+{
+	uint32_t cp;
+
+	return st_utf8_decode(s, left, &cp);
 }
 
 /* Checks that len bytes are valid UTF-8 (no overlongs, surrogates or values past U+10FFFF).
