@@ -155,11 +155,7 @@ static int get_fields(struct catalog *c, int64_t id, struct catalog_card *k,
 
 	if (st_sql_cached(c->db, &st,
 			    "SELECT path, type, item_type, pii, category, transform, normalize,"
-			    " pii_reason, description, depth, required, nullable, scan,"
-			    " (SELECT value FROM field_props p WHERE p.dataset_id = ?1"
-			    "  AND p.path = fields.path AND p.key = 'tags'),"
-			    " (SELECT value FROM field_props p WHERE p.dataset_id = ?1"
-			    "  AND p.path = fields.path AND p.key = 'meta')"
+			    " pii_reason, description, depth, required, nullable, scan, tags, meta"
 			    " FROM fields WHERE dataset_id = ?1 ORDER BY ord",
 			    err) ||
 	    st_sql_cached(c->db, &from,

@@ -99,7 +99,7 @@ void catalog_config_release(struct catalog_config *cfg);
 
 /* ---- Catalog database ----------------------------------------------------------------- */
 
-#define CATALOG_SCHEMA_VERSION 3
+#define CATALOG_SCHEMA_VERSION 4
 
 struct catalog;
 

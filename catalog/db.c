@@ -24,7 +24,8 @@ size_t catalog_split_ref(const char *ref, size_t *field)
 
 /* Migrations, oldest first; entry i brings the schema from version i to i + 1. */
 static const unsigned char *const migrations[] = {st_embed_catalog_v1, st_embed_catalog_v2_dbt,
-						  st_embed_catalog_v2_openlineage};
+						  st_embed_catalog_v2_openlineage,
+						  st_embed_catalog_v4_field_meta};
 
 static int migrate(sqlite3 *db, struct st_error *err)
 {
@@ -36,6 +37,9 @@ static int migrate(sqlite3 *db, struct st_error *err)
 		goto out;
 	if (sqlite3_step(st) == SQLITE_ROW)
 		version = sqlite3_column_int(st, 0);
+	/* Done with before the steps run: no statement may be open while one drops a table. */
+	sqlite3_finalize(st);
+	st = NULL;
 	if (version > CATALOG_SCHEMA_VERSION) {
 		st_error_set(err, ST_E_SYSTEM,
 			     "catalog.db has schema version %d, newer than this steward supports (%d)",

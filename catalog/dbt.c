@@ -30,7 +30,7 @@
 #define DBT_MAX_FILE (512u << 20) /* bytes per manifest.json or catalog.json */
 #define DBT_MIN_VERSION 1
 #define DBT_MAX_VERSION 12
-#define DBT_MAPPING "dbt-mapping-1" /* change it when the mapping changes: manifests reload */
+#define DBT_MAPPING "dbt-mapping-2" /* change it when the mapping changes: manifests reload */
 #define HASH_LEN 32
 
 /* ---- small helpers ---- */
@@ -613,19 +613,16 @@ static const char *const q_what[Q_COUNT] = {"cannot store dataset", "cannot inde
  * flushed when the manifest is done, before anything reads them (the extensions). The
  * ordinals of dataset_props and constraints are counted here, not by a query per row.
  * OR FAIL: a batch that fails fails the whole load, which rolls back the savepoint and its
- * transaction, so SQLite need keep no statement journal of the pages each batch touches.
- * field_props too (it was OR REPLACE, whose journal was 4% of the writer thread): its rows
- * are a new dataset id's, one per stored column (unique names) and key, so none was ever
- * replaced. */
-enum { B_FIELD, B_TAG, B_EDGE, B_ALIAS, B_PROP, B_FPROP, B_CONS, B_TOUCH, B_DS, B_COUNT };
+ * transaction, so SQLite need keep no statement journal of the pages each batch touches. */
+enum { B_FIELD, B_TAG, B_EDGE, B_ALIAS, B_PROP, B_CONS, B_TOUCH, B_DS, B_COUNT };
 
 static const struct {
 	const char *head, *what;
 	int ncols;
 } b_def[B_COUNT] = {
 	[B_FIELD] = {"INSERT OR FAIL INTO fields(dataset_id, ord, path, depth, type, pii, category,"
-		     " transform, normalize, pii_reason, description, line, col) VALUES ",
-		     "cannot store field", 13},
+		     " transform, normalize, pii_reason, description, line, col, tags, meta) VALUES ",
+		     "cannot store field", 15},
 	[B_TAG] = {"INSERT OR IGNORE INTO tags(dataset_id, tag) VALUES ", "cannot store tag", 2},
 	[B_EDGE] = {"INSERT OR FAIL INTO edges(dataset_id, src, dst, line, col) VALUES ",
 		    "cannot store lineage", 5},
@@ -633,8 +630,6 @@ static const struct {
 		     "cannot store alias", 3},
 	[B_PROP] = {"INSERT OR FAIL INTO dataset_props(dataset_id, ord, key, value) VALUES ",
 		    "cannot store dataset property", 4},
-	[B_FPROP] = {"INSERT OR FAIL INTO field_props(dataset_id, path, key, value) VALUES ",
-		     "cannot store field property", 4},
 	[B_CONS] = {"INSERT OR FAIL INTO constraints(dataset_id, ord, kind, field, detail, ref_ds,"
 		    " ref_field, origin) VALUES ",
 		    "cannot store constraint", 8},
@@ -1652,6 +1647,17 @@ static const char *dump_json(struct mfload *m, uint32_t v, int sort, struct st_b
 	return st_buf_str(b);
 }
 
+/* A field's tags or meta (node v, 0 for none: SQL NULL) as JSON text, the next value of the
+ * row of B_FIELD; b is for the text. */
+static int bjson(struct mfload *m, uint32_t v, struct st_buf *b)
+{
+	const char *s = NULL;
+
+	if (v && !(s = dump_json(m, v, 1, b)))
+		return -1;
+	return btextn(m, B_FIELD, s, s ? b->len : 0);
+}
+
 /* A property of JSON node v (not written when absent, null or {}); b is for the text. */
 static int prop_json(struct mfload *m, int64_t id, const char *key, uint32_t v, struct st_buf *b)
 {
@@ -2204,7 +2210,8 @@ stored:
 		    bkept(m, B_FIELD, c->normalize) ||
 		    batch_scrubbed(m, B_FIELD, c->reason, cpre, c->name, &rtext, &rn, &rclean) ||
 		    batch_scrubbed(m, B_FIELD, c->desc, cpre, c->name, &ftext, &fn, &fclean) ||
-		    bint(m, B_FIELD, 0) || bint(m, B_FIELD, 0);
+		    bint(m, B_FIELD, 0) || bint(m, B_FIELD, 0) || bjson(m, c->tags, &jb) ||
+		    bjson(m, c->meta, &jb);
 		if (!r && fts_field(&fb, c->name, ftext, fn, c->category))
 			r = oom(m->x);
 		st_free(rclean);
@@ -2212,21 +2219,6 @@ stored:
 		if (r)
 			goto out;
 		nfields++;
-		if (c->tags || c->meta) {
-			const char *keys[2] = {"tags", "meta"};
-			uint32_t vals[2] = {c->tags, c->meta};
-
-			for (int k = 0; k < 2; k++) {
-				const char *s;
-
-				if (!vals[k])
-					continue;
-				if (!(s = dump_json(m, vals[k], 1, &jb)) ||
-				    bint(m, B_FPROP, d->id) || bkept(m, B_FPROP, c->name) ||
-				    bkept(m, B_FPROP, keys[k]) || btextn(m, B_FPROP, s, jb.len))
-					goto out;
-			}
-		}
 	}
 	if (!smap_get(&m->reindex, d->name) &&
 	    (st_buf_add(&m->fts, &d->id, sizeof(d->id)) || fts_text(m, d->name, strlen(d->name)) ||
@@ -3075,9 +3067,6 @@ static int pipe_start(struct mfload *m)
 		fk = 1;
 	(void)catalog_dbt_pipe_start(&m->pipe, m->b, m->pipe_what, B_COUNT, m->x->db, m->q,
 				     q_what, Q_COUNT, fk ? B_DS : -1, !fk);
-	/* A dataset's field properties come column by column, not by path: in key order each
-	 * goes next to the last one. */
-	(void)catalog_dbt_pipe_sorted(m->pipe, B_FPROP, (const int[3]){0, 1, 2});
 	return 0;
 }
 

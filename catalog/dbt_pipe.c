@@ -41,7 +41,6 @@ struct catalog_dbt_pipe {
 	int param[CATALOG_DBT_PIPE_MAX_STMT]; /* the next parameter of each statement */
 	struct rows **fill;		      /* per batch: the rows being gathered, or NULL */
 	size_t *full;			      /* per batch: the values of a statement's rows */
-	int (*key)[3]; /* per batch: the columns its rows are sorted by (-1: none) */
 	int lead;			      /* the batch written first, or -1 */
 	size_t lead_cols;
 	struct rows *spare_rows;	      /* written, for reuse */
@@ -201,17 +200,14 @@ int catalog_dbt_pipe_start(struct catalog_dbt_pipe **out, struct catalog_rowbatc
 	if (!(p = st_calloc(1, sizeof(*p))))
 		return -1;
 	if (!(p->fill = st_calloc(nb ? nb : 1, sizeof(*p->fill))) ||
-	    !(p->full = st_calloc(nb ? nb : 1, sizeof(*p->full))) ||
-	    !(p->key = st_calloc(nb ? nb : 1, sizeof(*p->key)))) {
+	    !(p->full = st_calloc(nb ? nb : 1, sizeof(*p->full)))) {
 		st_free(p->fill);
 		st_free(p->full);
 		st_free(p);
 		return -1;
 	}
-	for (size_t i = 0; i < nb; i++) {
+	for (size_t i = 0; i < nb; i++)
 		p->full[i] = b[i].max_rows * (size_t)b[i].ncols;
-		p->key[i][0] = p->key[i][1] = p->key[i][2] = -1;
-	}
 	p->b = b;
 	p->lead = lead >= 0 && (size_t)lead < nb ? lead : -1;
 	p->lead_cols = p->lead >= 0 ? (size_t)b[lead].ncols : 1;
@@ -237,7 +233,6 @@ int catalog_dbt_pipe_start(struct catalog_dbt_pipe **out, struct catalog_rowbatc
 		pthread_cond_destroy(&p->space);
 		st_free(p->fill);
 		st_free(p->full);
-		st_free(p->key);
 		st_free(p);
 		return -1;
 	}
@@ -340,71 +335,12 @@ static struct rows *rows_of(struct catalog_dbt_pipe *p, int t)
 	return r;
 }
 
-/* Compares column k of rows a and b of r as SQLite's BINARY collation would (NULL, then
- * integers, then texts). */
-static int cmp_col(const struct rows *r, const struct catalog_rowval *a,
-		   const struct catalog_rowval *b, int k)
-{
-	const struct catalog_rowval *x = &a[k], *y = &b[k];
-	const char *xs, *ys;
-	size_t n;
-	int c;
-
-	if (x->kind != y->kind) /* SQLITE_INTEGER 1, SQLITE_TEXT 3, SQLITE_NULL 5 */
-		return x->kind == SQLITE_NULL ? -1 : y->kind == SQLITE_NULL ? 1 : x->kind - y->kind;
-	if (x->kind == SQLITE_INTEGER)
-		return x->i < y->i ? -1 : x->i > y->i;
-	if (x->kind != SQLITE_TEXT)
-		return 0;
-	xs = x->at ? x->at : r->text.p + x->off;
-	ys = y->at ? y->at : r->text.p + y->off;
-	if (xs == ys && x->len == y->len) /* a text kept: the same column's name... */
-		return 0;
-	n = x->len < y->len ? x->len : y->len;
-	if ((c = memcmp(xs, ys, n)))
-		return c;
-	return x->len < y->len ? -1 : x->len > y->len;
-}
-
-/* Puts the rows of r (of batch t) in the order of the batch's key columns, keeping the
- * order of rows with the same (insertion sort: they come nearly in order). In a WITHOUT
- * ROWID table whose key they are, SQLite then finds each row's place next to the last one's
- * instead of searching the page for it. */
-static void sort_rows(struct catalog_dbt_pipe *p, int t, struct rows *r)
-{
-	size_t nc = (size_t)p->b[t].ncols, n = r->nvals / nc;
-	struct catalog_rowval tmp[CATALOG_ROWBATCH_COLS];
-	const int *key = p->key[t];
-
-	for (size_t i = 1; i < n; i++) {
-		struct catalog_rowval *row = &r->vals[i * nc];
-		size_t j = i;
-
-		for (; j > 0; j--) {
-			const struct catalog_rowval *prev = &r->vals[(j - 1) * nc];
-			int c = 0;
-
-			for (int k = 0; k < 3 && key[k] >= 0 && !c; k++)
-				c = cmp_col(r, prev, row, key[k]);
-			if (c <= 0)
-				break;
-		}
-		if (j == i)
-			continue;
-		memcpy(tmp, row, nc * sizeof(*row));
-		memmove(&r->vals[(j + 1) * nc], &r->vals[j * nc], (i - j) * nc * sizeof(*row));
-		memcpy(&r->vals[j * nc], tmp, nc * sizeof(*row));
-	}
-}
-
 /* Queues the rows gathered for batch t. Returns 0, or -1 when out of memory. */
 static int queue_rows(struct catalog_dbt_pipe *p, int t)
 {
 	struct rows *r = p->fill[t];
 
 	p->fill[t] = NULL;
-	if (p->key[t][0] >= 0)
-		sort_rows(p, t, r);
 	if (put(p, OP_ROWS, t, &r, sizeof(r), NULL, 0)) {
 		rows_free(r);
 		return -1;
@@ -520,18 +456,6 @@ int catalog_dbt_pipe_kept(struct catalog_dbt_pipe *p, int target, const char *s,
 	return 0;
 }
 
-int catalog_dbt_pipe_sorted(struct catalog_dbt_pipe *p, int target, const int key[3])
-{
-	if (!p || (size_t)target >= p->nb || key[0] < 0)
-		return -1;
-	for (int k = 0; k < 3; k++) {
-		if (key[k] >= p->b[target].ncols)
-			return -1;
-		p->key[target][k] = key[k];
-	}
-	return 0;
-}
-
 int catalog_dbt_pipe_step(struct catalog_dbt_pipe *p, int target)
 {
 	return put(p, OP_STEP, target, NULL, 0, NULL, 0);
@@ -581,7 +505,6 @@ int catalog_dbt_pipe_finish(struct catalog_dbt_pipe *p, struct st_error *err)
 	}
 	st_free(p->fill);
 	st_free(p->full);
-	st_free(p->key);
 	rows_free(p->spare_rows);
 	chunk_free(p->cur);
 	chunk_free(p->head);

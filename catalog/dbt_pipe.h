@@ -35,11 +35,6 @@ int catalog_dbt_pipe_start(struct catalog_dbt_pipe **out, struct catalog_rowbatc
 int catalog_dbt_pipe_int(struct catalog_dbt_pipe *p, int target, int64_t v);
 int catalog_dbt_pipe_text(struct catalog_dbt_pipe *p, int target, const char *s, size_t n);
 int catalog_dbt_pipe_step(struct catalog_dbt_pipe *p, int target);
-/* Has the rows of each statement of batch target written in the order of their columns
- * key[0], key[1] then key[2] (-1: no more; SQLite's BINARY order, rows with the same in
- * the order they came): for a WITHOUT ROWID table whose key those are. Call before queuing
- * rows of target. Returns 0, or -1 when target or a column is not the batch's. */
-int catalog_dbt_pipe_sorted(struct catalog_dbt_pipe *p, int target, const int key[3]);
 /* As catalog_dbt_pipe_text() with s not NULL, but a batch's text is not copied: s must stay
  * as it is until catalog_dbt_pipe_finish() (a string constant, or one that outlives the
  * pipe). A text kept at the same address for the same column of the same row of the batch's

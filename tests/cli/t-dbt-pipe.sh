@@ -205,11 +205,11 @@ expect_exit 0 "$STEWARD" --home "$TMP/ws8" catalog load j/target/manifest.json
 DB8=$TMP/ws8/.steward/catalog.db
 DS8="(SELECT dataset_id FROM aliases WHERE alias = '$UID8')"
 expect_equal "$(sed -n 3p expect_json)" \
-	"$(sqlite3 "$DB8" "SELECT value FROM field_props WHERE dataset_id = $DS8 AND path = '$C1' AND key = 'meta'")" 'column meta'
+	"$(sqlite3 "$DB8" "SELECT meta FROM fields WHERE dataset_id = $DS8 AND path = '$C1'")" 'column meta'
 expect_equal "$(sed -n 4p expect_json)" \
-	"$(sqlite3 "$DB8" "SELECT value FROM field_props WHERE dataset_id = $DS8 AND path = '$C1' AND key = 'tags'")" 'column tags'
+	"$(sqlite3 "$DB8" "SELECT tags FROM fields WHERE dataset_id = $DS8 AND path = '$C1'")" 'column tags'
 expect_equal "$(sed -n 5p expect_json)" \
-	"$(sqlite3 "$DB8" "SELECT value FROM field_props WHERE dataset_id = $DS8 AND path = '$C2' AND key = 'meta'")" 'a large meta'
+	"$(sqlite3 "$DB8" "SELECT meta FROM fields WHERE dataset_id = $DS8 AND path = '$C2'")" 'a large meta'
 expect_equal "$(sed -n 6p expect_json)" \
 	"$(sqlite3 "$DB8" "SELECT value FROM dataset_props WHERE dataset_id = $DS8 AND key = 'dbt.meta'")" 'the model meta'
 expect_equal 2 "$(grep -c 'holds what looks like personal data' "$ERR")" 'a warning for each column'
