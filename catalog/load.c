@@ -11,6 +11,7 @@
 #include "embedded.h"
 #include "rowbatch.h"
 #include "ydoc.h"
+#include "digest.h"
 #include "sql.h"
 #include "utf8.h"
 
@@ -34,7 +35,7 @@
  * larger load goes without (16 MB took 26 MB more at the peak of a 100k load). */
 #define FIELDSET_MAX (4u << 20)
 #define MAX_DIR_DEPTH 32
-#define HASH_LEN 32
+#define HASH_LEN ST_DIGEST_LEN
 
 enum { F_NEW, F_CHANGED, F_UNCHANGED };
 
@@ -623,7 +624,7 @@ static int classify(struct loader *L)
 			f->state = F_UNCHANGED; /* reported; keep the old state */
 			continue;
 		} else {
-			crypto_generichash(hash, sizeof(hash), data, len, NULL, 0);
+			st_digest(data, len, hash);
 			st_free(data);
 			old_hash = sqlite3_column_blob(get, 1);
 			f->state = sqlite3_column_bytes(get, 1) == HASH_LEN &&
@@ -2005,7 +2006,7 @@ static void prepare_file(const struct catalog *c, struct file_entry *f, struct p
 			     "invalid UTF-8; descriptors must be UTF-8");
 		goto out;
 	}
-	crypto_generichash(p->hash, sizeof(p->hash), data, len, NULL, 0);
+	st_digest(data, len, p->hash);
 	p->readable = 1;
 	/* A UTF-8 byte-order mark is allowed; libyaml, told the encoding, would count it. */
 	if (len >= 3 && data[0] == 0xEF && data[1] == 0xBB && data[2] == 0xBF)

@@ -1,13 +1,15 @@
 /* Unit tests for common/: bounded buffers, the error object, the diagnostics list, the
- * statement cache. */
+ * statement cache, content digests. */
 #include "alloc.h"
 #include "buf.h"
+#include "digest.h"
 #include "error.h"
 #include "harness.h"
 #include "sql.h"
 
 #include <sqlite3.h>
 
+#include <stdio.h>
 #include <string.h>
 
 static void test_buf(void)
@@ -153,6 +155,34 @@ static void test_sql_cache(void)
 	st_sql_cache_thread(0);
 }
 
+static void hex(const unsigned char *d, char out[2 * ST_DIGEST_LEN + 1])
+{
+	for (int i = 0; i < ST_DIGEST_LEN; i++)
+		snprintf(out + 2 * i, 3, "%02x", d[i]);
+}
+
+/* SHA-256's test vectors (FIPS 180-4 examples), whole and in pieces. */
+static void test_digest(void)
+{
+	static const char two[] = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+	unsigned char d[ST_DIGEST_LEN];
+	char h[2 * ST_DIGEST_LEN + 1];
+	struct st_digest x;
+
+	st_digest("abc", 3, d);
+	hex(d, h);
+	CHECK_STR(h, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	st_digest("", 0, d);
+	hex(d, h);
+	CHECK_STR(h, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+	st_digest_init(&x);
+	for (size_t i = 0; i < sizeof(two) - 1; i += 7)
+		st_digest_update(&x, two + i, sizeof(two) - 1 - i < 7 ? sizeof(two) - 1 - i : 7);
+	st_digest_final(&x, d);
+	hex(d, h);
+	CHECK_STR(h, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+}
+
 int main(void)
 {
 	test_buf();
@@ -161,5 +191,6 @@ int main(void)
 	test_grow();
 	test_big();
 	test_sql_cache();
+	test_digest();
 	return t_done();
 }
