@@ -23,21 +23,17 @@ before_cus=$CARD
 expect_equal '[["customer_id",null,null],["email",["pii:direct","pii-category:user.contact.email","pii-normalize:email"],null],["full_name",null,{"category":"user.name","pii":"direct"}]]' \
 	"$before_stg" 'column tags and meta on the card'
 
-# Back to the layout of version 3, as an older steward left it.
-sqlite3 "$DB" <<'SQL' || fail 'make a version 3 catalog'
-CREATE TABLE field_props (
-  dataset_id INTEGER NOT NULL REFERENCES datasets(id) ON DELETE CASCADE,
-  path       TEXT NOT NULL,
-  key        TEXT NOT NULL,
-  value      TEXT NOT NULL,
-  PRIMARY KEY (dataset_id, path, key)
-) WITHOUT ROWID;
+# Back to the layout of version 3, as an older steward left it: field_props as the step to
+# version 2 makes it.
+{ sed -n '/^CREATE TABLE field_props/,/WITHOUT ROWID;$/p' "$STEWARD_SRC/schemas/catalog-v2-dbt.sql"
+	cat <<'SQL'
 INSERT INTO field_props SELECT dataset_id, path, 'tags', tags FROM fields WHERE tags IS NOT NULL;
 INSERT INTO field_props SELECT dataset_id, path, 'meta', meta FROM fields WHERE meta IS NOT NULL;
 ALTER TABLE fields DROP COLUMN tags;
 ALTER TABLE fields DROP COLUMN meta;
 PRAGMA user_version = 3;
 SQL
+} | sqlite3 "$DB" || fail 'make a version 3 catalog'
 expect_equal 7 "$(sqlite3 "$DB" 'SELECT count(*) FROM field_props')" 'version 3: seven field properties'
 
 card warehouse-analytics.stg_customers
