@@ -1,15 +1,18 @@
 /* The fault-injection VFS (see faults.h): a pass-through wrapper around SQLite's default
- * VFS that counts xWrite and xSync calls (with st_fdatasync()'s) and fails the Nth one.
+ * VFS that counts xWrite and xSync calls (with st_fdatasync()'s) and fails the Nth one, or
+ * holds the process at its first write to a given file until a test lets it go on.
  * Linked into test builds only, by tests/support/meson.build. */
 #include "faults.h"
 #include "file.h"
 
+#include <fcntl.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define FAULT_VFS_NAME "steward-fault"
 
@@ -20,6 +23,7 @@ struct ffile {
 	sqlite3_file base;
 	sqlite3_io_methods methods;
 	sqlite3_file *real;
+	int pause; /* its name ends in STEWARD_PAUSE_WRITE */
 };
 
 static sqlite3_vfs *real_vfs;
@@ -28,6 +32,41 @@ static pthread_once_t once = PTHREAD_ONCE_INIT;
 static long fail_write, fail_sync; /* 0: never */
 static int fail_once;              /* 1: only the Nth call fails; 0: the Nth and later */
 static atomic_long nwrite, nsync;
+static const char *pause_suffix, *pause_dir; /* STEWARD_PAUSE_WRITE, STEWARD_PAUSE_DIR */
+static atomic_int paused;
+
+/* Writes a line to the FIFO pause_dir/name, opened for writing (which waits for a reader). */
+static void fifo_say(const char *name, const char *line)
+{
+	char path[4096];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", pause_dir, name);
+	if ((fd = open(path, O_WRONLY)) < 0)
+		return;
+	if (write(fd, line, strlen(line)) < 0)
+		(void)0; /* the test sees no line */
+	close(fd);
+}
+
+/* The first write to a file named *STEWARD_PAUSE_WRITE: says "paused" on the FIFO
+ * STEWARD_PAUSE_DIR/paused, then waits until something is written to (and closed on) the
+ * FIFO STEWARD_PAUSE_DIR/resume. Later writes go on at once. */
+static void pause_here(void)
+{
+	char path[4096], buf[64];
+	int fd;
+
+	if (atomic_exchange(&paused, 1))
+		return;
+	fifo_say("paused", "paused\n");
+	snprintf(path, sizeof(path), "%s/resume", pause_dir);
+	if ((fd = open(path, O_RDONLY)) < 0)
+		return;
+	while (read(fd, buf, sizeof(buf)) > 0)
+		;
+	close(fd);
+}
 
 /* Counts a call; returns 1 when it is to fail. */
 static int injected(atomic_long *counter, long at)
@@ -68,6 +107,8 @@ static int f_write(sqlite3_file *f, const void *buf, int n, sqlite3_int64 off)
 {
 	sqlite3_file *r = real_file(f);
 
+	if (((struct ffile *)f)->pause)
+		pause_here();
 	if (injected(&nwrite, fail_write))
 		return SQLITE_IOERR_WRITE;
 	return r->pMethods->xWrite(r, buf, n, off);
@@ -221,6 +262,8 @@ static int v_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *f, int flags
 
 	(void)vfs;
 	p->real = (sqlite3_file *)(p + 1);
+	p->pause = pause_suffix && name && strlen(name) >= strlen(pause_suffix) &&
+		   !strcmp(name + strlen(name) - strlen(pause_suffix), pause_suffix);
 	rc = real_vfs->xOpen(real_vfs, name, p->real, flags, out_flags);
 	/* SQLite closes a file whose pMethods is set even when the open failed, so ours is set
 	 * exactly when the wrapped one is */
@@ -349,7 +392,11 @@ static void setup(void)
 	fail_write = env_count("STEWARD_FAIL_WRITE");
 	fail_sync = env_count("STEWARD_FAIL_SYNC");
 	fail_once = mode && !strcmp(mode, "once");
-	if (fail_write <= 0 && fail_sync <= 0 && !want_count)
+	pause_suffix = getenv("STEWARD_PAUSE_WRITE");
+	pause_dir = getenv("STEWARD_PAUSE_DIR");
+	if (!pause_suffix || !*pause_suffix || !pause_dir)
+		pause_suffix = NULL;
+	if (fail_write <= 0 && fail_sync <= 0 && !want_count && !pause_suffix)
 		return;
 	real_vfs = sqlite3_vfs_find(NULL);
 	if (!real_vfs)
