@@ -3,6 +3,7 @@
  * documents with `extends:` add PII tags, erasure rules and a subject to those datasets.
  * Mapping and merge rules: docs/interop.md, section "dbt". */
 #include "dbt_int.h"
+#include "hash.h"
 #include "alloc.h"
 #include "file.h"
 #include "buf.h"
@@ -107,16 +108,7 @@ struct smap {
 	size_t nslots;
 };
 
-static uint64_t str_hash(const char *s)
-{
-	uint64_t h = 1469598103934665603ull;
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ull;
-	return h;
-}
-
-/* The entry of key, whose str_hash() is h, or NULL. */
+/* The entry of key, whose st_fnv1a_str() is h, or NULL. */
 static struct sment *smap_find(const struct smap *s, const char *key, uint64_t h)
 {
 	if (!s->nslots)
@@ -132,10 +124,10 @@ static struct sment *smap_find(const struct smap *s, const char *key, uint64_t h
 
 static struct sment *smap_get(const struct smap *s, const char *key)
 {
-	return s->nslots ? smap_find(s, key, str_hash(key)) : NULL;
+	return s->nslots ? smap_find(s, key, st_fnv1a_str(key)) : NULL;
 }
 
-/* Adds key (absent from s, its str_hash() h) with val. Returns 0, or -1 when out of
+/* Adds key (absent from s, its st_fnv1a_str() h) with val. Returns 0, or -1 when out of
  * memory. */
 static int smap_add(struct smap *s, const char *key, uint64_t h, int64_t val)
 {
@@ -174,7 +166,7 @@ static int smap_add(struct smap *s, const char *key, uint64_t h, int64_t val)
  * memory. */
 static int smap_set(struct smap *s, const char *key, int64_t val)
 {
-	uint64_t h = str_hash(key);
+	uint64_t h = st_fnv1a_str(key);
 	struct sment *e = smap_find(s, key, h);
 
 	if (e) {
@@ -1030,7 +1022,7 @@ static int add_rel(struct mfload *m, const char *section, const char *uid, uint3
 static int dataset_for(struct mfload *m, size_t ri, char *ident, char *name)
 {
 	struct rel *r = &m->rels[ri];
-	uint64_t h = str_hash(name);
+	uint64_t h = st_fnv1a_str(name);
 	struct sment *at = smap_find(&m->names, name, h);
 	struct dset *d;
 	size_t di;
@@ -1518,7 +1510,7 @@ static int check_cols(struct mfload *m, struct dset *d)
 		memset(small, 0, ns * sizeof(*small));
 	for (size_t i = 0; !ret && i < d->ncols; i++) {
 		const char *name = d->cols[i].name;
-		size_t at = str_hash(name) & (ns - 1);
+		size_t at = st_fnv1a_str(name) & (ns - 1);
 
 		while (slot[at] && strcmp(d->cols[slot[at] - 1].name, name))
 			at = (at + 1) & (ns - 1);
@@ -1670,16 +1662,6 @@ static int prop_json(struct mfload *m, int64_t id, const char *key, uint32_t v, 
 	return prop(m, id, key, s);
 }
 
-/* The hash of n bytes at s. */
-static uint64_t text_hash(const char *s, size_t n)
-{
-	uint64_t h = 1469598103934665603ull;
-
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
-	return h;
-}
-
 /* The slot of text s[0, n) (hash h) in m->clean: its own, or the empty one where it goes. */
 static struct clean_text *clean_slot(struct mfload *m, const char *s, size_t n, uint64_t h)
 {
@@ -1740,7 +1722,7 @@ static int scrubbed(struct mfload *m, const char *text, const char *where, const
 	*clean = NULL;
 	if (!c->scrub)
 		return 0;
-	h = text_hash(text, *n);
+	h = st_fnv1a(text, *n);
 	if (m->clean_cap && clean_slot(m, text, *n, h)->s)
 		return 0;
 	*clean = c->scrub(text, *n, &found, c->scrub_ctx);

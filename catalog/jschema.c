@@ -3,6 +3,7 @@
  * Supported keywords are listed in `known`; loading a schema that uses anything else fails,
  * so the schema cannot silently outgrow the validator. */
 #include "jschema.h"
+#include "hash.h"
 #include "alloc.h"
 #include "buf.h"
 
@@ -282,11 +283,7 @@ static unsigned node_types(const struct catalog_ynode *n)
 
 static uint32_t vhash(const char *p, size_t len)
 {
-	uint32_t h = 2166136261u;
-
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ (unsigned char)p[i]) * 16777619u;
-	return h;
+	return (uint32_t)st_fnv1a(p, len);
 }
 
 /* The entry of set for the len bytes at p, or NULL. */

@@ -2,6 +2,7 @@
  * edges (from:), up, down or both, with a depth cap. Each node is expanded once, so cycles
  * terminate. */
 #include "catalog_int.h"
+#include "hash.h"
 #include "alloc.h"
 #include "buf.h"
 #include "escape.h"
@@ -18,18 +19,9 @@ struct index {
 	size_t cap, n;
 };
 
-static uint64_t hash_str(const char *s)
-{
-	uint64_t h = 1469598103934665603ULL;
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	return h;
-}
-
 static size_t *index_slot(struct index *x, const char *key)
 {
-	size_t i = (size_t)hash_str(key) & (x->cap - 1);
+	size_t i = (size_t)st_fnv1a_str(key) & (x->cap - 1);
 
 	while (x->keys[i] && strcmp(x->keys[i], key))
 		i = (i + 1) & (x->cap - 1);
@@ -42,7 +34,7 @@ static int index_find(const struct index *x, const char *key, size_t *val)
 
 	if (!x->cap)
 		return 0;
-	i = (size_t)hash_str(key) & (x->cap - 1);
+	i = (size_t)st_fnv1a_str(key) & (x->cap - 1);
 	for (; x->keys[i]; i = (i + 1) & (x->cap - 1))
 		if (!strcmp(x->keys[i], key)) {
 			*val = x->vals[i];

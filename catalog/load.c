@@ -3,6 +3,7 @@
  * is rolled back if any problem was found. Cross-file checks (duplicates, versions,
  * references) run inside the transaction, before it commits. */
 #include "catalog_int.h"
+#include "hash.h"
 #include "dbt_int.h"
 #include "alloc.h"
 #include "file.h"
@@ -713,14 +714,8 @@ struct known {
 
 static uint64_t known_hash(const char *a, size_t an, const char *b, size_t bn)
 {
-	uint64_t h = 1469598103934665603ull;
-
-	for (size_t i = 0; i < an; i++)
-		h = (h ^ (unsigned char)a[i]) * 1099511628211ull;
-	h = (h ^ 0xff) * 1099511628211ull;
-	for (size_t i = 0; i < bn; i++)
-		h = (h ^ (unsigned char)b[i]) * 1099511628211ull;
-	return h;
+	/* a byte no UTF-8 text holds between the two */
+	return st_fnv1a_add(st_fnv1a_add(st_fnv1a(a, an), "\xff", 1), b, bn);
 }
 
 /* The slot of key (a, b) of hash h: where it is, or the free slot where it goes. The hash

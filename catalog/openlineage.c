@@ -2,6 +2,7 @@
  * by OpenLineage identity in the ol_* tables, and turned into observed datasets, fields and
  * column edges (catalog_ol_sync) that a descriptor can claim. */
 #include "catalog_int.h"
+#include "hash.h"
 #include "alloc.h"
 #include "buf.h"
 #include "embedded.h"
@@ -253,11 +254,7 @@ static void cache_clear(struct catalog_ol_import *im)
 
 static size_t cache_hash(const char *k, size_t n)
 {
-	uint64_t h = 1469598103934665603ULL;
-
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (unsigned char)k[i]) * 1099511628211ULL;
-	return (size_t)h;
+	return (size_t)st_fnv1a(k, n);
 }
 
 /* The bucket for key: holding its slot, or empty for it; NULL when the key is not there

@@ -2,6 +2,7 @@
  * pseudonymous across a hash, unless it states a pii_reason. Built at query time as an
  * in-memory graph of fields (the whole catalog, or one dataset and its upstream). */
 #include "pii_map.h"
+#include "hash.h"
 #include "catalog.h"
 #include "alloc.h"
 #include "buf.h"
@@ -86,13 +87,6 @@ static const char *text(const struct pii_graph *g, uint32_t off)
 	return off ? g->text.p + off : NULL;
 }
 
-static uint64_t hash_str(const char *s, uint64_t h)
-{
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	return h;
-}
-
 static uint64_t key_hash(int kind, const struct key *k)
 {
 	uint64_t h;
@@ -100,7 +94,7 @@ static uint64_t key_hash(int kind, const struct key *k)
 	if (kind == T_FIELDS)
 		h = (uint64_t)k->ds << 32 | k->path;
 	else
-		h = hash_str(k->s, 1469598103934665603ULL);
+		h = st_fnv1a_str(k->s);
 	/* Tables index by the low bits, which FNV-1a and plain integers mix poorly: finish as
 	 * MurmurHash3 does. */
 	h ^= h >> 33;
