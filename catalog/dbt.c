@@ -1557,82 +1557,13 @@ static int prop_kept(struct mfload *m, int64_t id, const char *key, const char *
 	return prop_to(m, id, key, value, 1);
 }
 
-/* Appends node v of the manifest to b as JSON text: what jansson's json_dumps() wrote with
- * JSON_COMPACT | JSON_ENCODE_ANY (| JSON_SORT_KEYS with sort), as st_json_dump() writes it.
- * The usual parts (strings without escapes, arrays, small objects whose keys have no
- * escapes) are copied here from the manifest's bytes, which are what it writes for them:
- * a string without escapes holds no quote, backslash or control character. Anything else
- * is st_json_dump()'s. Returns 0, or -1 when memory runs out. */
-static int dump_into(struct mfload *m, uint32_t v, int sort, struct st_buf *b)
-{
-	enum { SMALL = 16 };
-	const struct jdoc *d = &m->doc;
-	const struct st_jnode *n = jn(d, v);
-	struct {
-		const char *k;
-		size_t len;
-		uint32_t node;
-	} keys[SMALL];
-	size_t nk = 0;
-
-	switch (n->type) {
-	case ST_J_STR:
-		if (!n->escaped)
-			return st_buf_add(b, d->buf + n->start, n->end - n->start);
-		break;
-	case ST_J_ARR:
-		if (st_buf_add(b, "[", 1))
-			return -1;
-		for (uint32_t i = st_json_first(&d->t, v); i; i = jnext(d, i))
-			if ((i != st_json_first(&d->t, v) && st_buf_add(b, ",", 1)) ||
-			    dump_into(m, i, sort, b))
-				return -1;
-		return st_buf_add(b, "]", 1);
-	case ST_J_OBJ:
-		if (!sort || n->count > SMALL)
-			break;
-		for (uint32_t i = st_json_first(&d->t, v); i && nk < n->count; i = jnext(d, i)) {
-			const struct st_jnode *k = jn(d, i);
-			size_t at = nk++;
-
-			if (k->key_escaped)
-				goto whole;
-			/* Insertion sort, as st_json_dump()'s qsort orders: bytes, then length. */
-			while (at) {
-				size_t len = k->key_end - k->key_start, pl = keys[at - 1].len;
-				int r = memcmp(keys[at - 1].k, d->buf + k->key_start,
-					       pl < len ? pl : len);
-
-				if (r < 0 || (!r && pl <= len))
-					break;
-				keys[at] = keys[at - 1];
-				at--;
-			}
-			keys[at].k = d->buf + k->key_start;
-			keys[at].len = k->key_end - k->key_start;
-			keys[at].node = i;
-		}
-		if (st_buf_add(b, "{", 1))
-			return -1;
-		for (size_t k = 0; k < nk; k++)
-			if ((k && st_buf_add(b, ",", 1)) || st_buf_add(b, "\"", 1) ||
-			    st_buf_add(b, keys[k].k, keys[k].len) || st_buf_add(b, "\":", 2) ||
-			    dump_into(m, keys[k].node, sort, b))
-				return -1;
-		return st_buf_add(b, "}", 1);
-	default:
-		break;
-	}
-whole:
-	return st_json_dump(d->buf, &d->t, v, sort ? ST_JDUMP_SORT_KEYS : 0, b);
-}
-
-/* Node v of the manifest as JSON text (dump_into()) in b, emptied first; NULL with x->err
- * when memory runs out. Valid until b changes. */
+/* Node v of the manifest as JSON text, what jansson's json_dumps() wrote with
+ * JSON_COMPACT | JSON_ENCODE_ANY (| JSON_SORT_KEYS with sort), in b, emptied first; NULL
+ * with x->err when memory runs out. Valid until b changes. */
 static const char *dump_json(struct mfload *m, uint32_t v, int sort, struct st_buf *b)
 {
 	st_buf_reset(b);
-	if (dump_into(m, v, sort, b)) {
+	if (st_json_dump(m->doc.buf, &m->doc.t, v, sort ? ST_JDUMP_SORT_KEYS : 0, b)) {
 		oom(m->x);
 		return NULL;
 	}

@@ -1461,6 +1461,8 @@ struct sorted_key {
 	uint32_t node;
 };
 
+#define SORT_KEYS 16 /* objects of up to this many members are sorted on the stack */
+
 static int by_key(const void *pa, const void *pb)
 {
 	const struct sorted_key *a = pa, *b = pb;
@@ -1470,6 +1472,45 @@ static int by_key(const void *pa, const void *pb)
 	if (r)
 		return r;
 	return a->len < b->len ? -1 : a->len > b->len;
+}
+
+/* Appends object o (SORT_KEYS at most members, none of whose keys has escapes) with its
+ * members in by_key() order, sorted on the stack (insertion sort: few keys). A key without
+ * escapes is written as it was read, quotes included. */
+static int dump_small_sorted(const char *buf, const struct st_jtape *t, uint32_t o, int flags,
+			     struct st_buf *b)
+{
+	struct sorted_key keys[SORT_KEYS];
+	size_t nk = 0;
+
+	for (uint32_t i = t->v[o].first; i && nk < t->v[o].count; i = t->v[i].next) {
+		const struct st_jnode *m = &t->v[i];
+		struct sorted_key k = {buf + m->key_start, m->key_end - m->key_start, NULL, i};
+		size_t at = nk++;
+
+		while (at && by_key(&keys[at - 1], &k) > 0) {
+			keys[at] = keys[at - 1];
+			at--;
+		}
+		keys[at] = k;
+	}
+	if (st_buf_add(b, "{", 1))
+		return -1;
+	for (size_t k = 0; k < nk; k++)
+		if ((k && st_buf_add(b, ",", 1)) ||
+		    st_buf_add(b, keys[k].k - 1, keys[k].len + 2) || st_buf_add(b, ":", 1) ||
+		    st_json_dump(buf, t, keys[k].node, flags, b))
+			return -1;
+	return st_buf_add(b, "}", 1);
+}
+
+/* Whether object o's keys are all without escapes. */
+static int plain_keys(const struct st_jtape *t, uint32_t o)
+{
+	for (uint32_t i = t->v[o].first; i; i = t->v[i].next)
+		if (t->v[i].key_escaped)
+			return 0;
+	return 1;
 }
 
 int st_json_dump(const char *buf, const struct st_jtape *t, uint32_t n, int flags,
@@ -1482,6 +1523,10 @@ int st_json_dump(const char *buf, const struct st_jtape *t, uint32_t n, int flag
 
 	switch (v->type) {
 	case ST_J_STR:
+		/* Without escapes its bytes hold no quote, backslash or control character: what
+		 * dump_string() writes for them, quotes included. */
+		if (!v->escaped)
+			return st_buf_add(b, buf + v->start, v->end - v->start);
 		return dump_text(b, buf + v->start + 1, v->end - v->start - 2, v->escaped);
 	case ST_J_NUM:
 		return dump_number(b, buf, v);
@@ -1501,6 +1546,8 @@ int st_json_dump(const char *buf, const struct st_jtape *t, uint32_t n, int flag
 	default:
 		break;
 	}
+	if ((flags & ST_JDUMP_SORT_KEYS) && v->count && v->count <= SORT_KEYS && plain_keys(t, n))
+		return dump_small_sorted(buf, t, n, flags, b);
 	if (st_buf_add(b, "{", 1))
 		return -1;
 	if (!(flags & ST_JDUMP_SORT_KEYS)) {
@@ -1508,8 +1555,10 @@ int st_json_dump(const char *buf, const struct st_jtape *t, uint32_t n, int flag
 			const struct st_jnode *m = &t->v[i];
 
 			if ((i != v->first && st_buf_add(b, ",", 1)) ||
-			    dump_text(b, buf + m->key_start, m->key_end - m->key_start,
-				      m->key_escaped) ||
+			    (m->key_escaped ? dump_text(b, buf + m->key_start,
+							m->key_end - m->key_start, 1)
+					    : st_buf_add(b, buf + m->key_start - 1,
+							 m->key_end - m->key_start + 2)) ||
 			    st_buf_add(b, ":", 1) || st_json_dump(buf, t, i, flags, b))
 				return -1;
 		}
