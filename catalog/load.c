@@ -2189,12 +2189,12 @@ static int store_file(struct loader *L, struct parsed *p)
 	return copy_diags(L, &p->diags, done, p->diags.n);
 }
 
-/* Workers parse files into a ring while the main thread stores them in path order; parsing
- * and SQLite each take about half of a load. A worker claims BATCH files at a time, at most
- * RING ahead of the file being stored, and parses them in their slots; the main thread
- * stores every finished item from the one it waits for on, in place. Threads meet on the
- * mutex once per batch, not once per file. With one worker the main thread waited for the
- * parsing for half of the pass over 10k descriptors; with two it hardly waits. */
+/* Workers parse files into a ring while the main thread stores them in path order. A
+ * worker claims BATCH files at a time, at most RING ahead of the file being stored, and
+ * parses them in their slots; the main thread stores every finished item from the one it
+ * waits for on, in place. Threads meet on the mutex once per batch, not once per file.
+ * Storing is now about twice the parse: over 10k generated descriptors one worker is busy
+ * 70% of the time and the main thread 97% (perf, 2 CPUs). */
 #define RING 32
 #define BATCH 8
 #define MAX_WORKERS 4
@@ -2320,9 +2320,13 @@ static int load_files(struct loader *L)
 		}
 		todo[ntodo++] = &L->files[i];
 	}
+	/* A worker per other CPU: this thread, which stores, is the load's critical path
+	 * (the parse takes about half its time), and a worker beyond the CPUs left takes CPU
+	 * time from it. With two workers on two CPUs, 10k generated descriptors loaded in
+	 * 0.565 s (median of 12 interleaved runs), with one in 0.505 s. */
 	if (ntodo >= 8 && nproc > 1 && !L->serial) {
 		ret = load_files_threaded(L, todo, ntodo,
-					  nproc > MAX_WORKERS ? MAX_WORKERS : (size_t)nproc);
+					  nproc - 1 > MAX_WORKERS ? MAX_WORKERS : (size_t)nproc - 1);
 		if (ret != -2)
 			goto out;
 	}
