@@ -6,7 +6,8 @@
 set -u
 root=$(cd "$(dirname "$0")/../.." && pwd)
 usage="usage: tests/fuzz/run.sh TARGET SECONDS [JOBS]
-targets: fuzz_load fuzz_ingest_json fuzz_csv fuzz_audit_verify fuzz_config fuzz_serve"
+targets: fuzz_load fuzz_ingest_json fuzz_csv fuzz_audit_verify fuzz_dbt fuzz_ol_import
+         fuzz_config fuzz_serve"
 
 [ $# -ge 2 ] && [ $# -le 3 ] || { echo "$usage" >&2; exit 2; }
 target=$1 seconds=$2 jobs=${3:-1}
