@@ -392,7 +392,7 @@ struct catalog_ol_stats {
 	size_t read, applied, rejected, ignored; /* read = applied + rejected + ignored */
 	size_t duplicates;   /* ignored: the same event was imported before */
 	size_t superseded;   /* ignored: of an earlier stage of its run, or older at the same */
-	size_t not_run;      /* ignored: a DatasetEvent or JobEvent (valid, but no run) */
+	size_t static_events; /* applied: DatasetEvents and JobEvents (static metadata, no run) */
 	size_t datasets_new; /* OpenLineage datasets seen for the first time */
 	size_t fields, column_edges;
 };

@@ -1492,7 +1492,9 @@ static int check_event(struct catalog_ol_import *im, uint32_t ev, char *why, siz
 	if ((r = check_facets(im, jget(im, jget(im, ev, "run"), "facets"), AT_RUN, "run.facets",
 			      why, n)) ||
 	    (r = check_facets(im, jget(im, jget(im, ev, "job"), "facets"), AT_JOB, "job.facets",
-			      why, n)))
+			      why, n)) ||
+	    (r = check_facets(im, jget(im, jget(im, ev, "dataset"), "facets"), AT_DATASET,
+			      "dataset.facets", why, n)))
 		return r;
 	for (size_t b = 0; b < sizeof(boxes) / sizeof(*boxes); b++) {
 		size_t i = 0;
@@ -1510,6 +1512,38 @@ static int check_event(struct catalog_ol_import *im, uint32_t ev, char *why, siz
 
 enum { EV_APPLIED, EV_REJECTED, EV_IGNORED };
 
+/* Applies a valid DatasetEvent (job NO: one dataset's static metadata, its facets) or
+ * JobEvent (a job's static lineage: its inputs and outputs, and their facets). Their
+ * datasets, fields, edges and column edges are a run's; there is no run to record on the
+ * outputs. Returns EV_APPLIED, or -1 with err. */
+static int apply_static(struct catalog_ol_import *im, uint32_t ev, uint32_t job, uint32_t inputs,
+			uint32_t outputs)
+{
+	size_t nin = nkids(im, inputs, ST_J_ARR), i = 0;
+	int64_t *in_ids = NULL, id;
+	int ret = -1;
+
+	im->stats->static_events++;
+	if (job == NO)
+		return apply_dataset(im, jget(im, ev, "dataset"), &id, NULL) ? -1 : EV_APPLIED;
+	if (nin && !(in_ids = st_calloc(nin, sizeof(*in_ids))))
+		return st_error_oom(im->err);
+	for (uint32_t d = kids(im, inputs, ST_J_ARR); d; d = st_json_next(&im->tape, d))
+		if (apply_dataset(im, d, &in_ids[i++], NULL))
+			goto out;
+	for (uint32_t d = kids(im, outputs, ST_J_ARR); d; d = st_json_next(&im->tape, d)) {
+		if (apply_dataset(im, d, &id, NULL))
+			goto out;
+		for (size_t k = 0; k < nin; k++)
+			if (in_ids[k] != id && add_edge(im, id, in_ids[k]))
+				goto out;
+	}
+	ret = im->oom ? st_error_oom(im->err) : EV_APPLIED;
+out:
+	st_free(in_ids);
+	return ret;
+}
+
 /* Applies one valid event. Returns EV_APPLIED or EV_IGNORED (with why), or -1 with err. */
 static int apply_event(struct catalog_ol_import *im, uint32_t ev, char *why, size_t n)
 {
@@ -1525,11 +1559,6 @@ static int apply_event(struct catalog_ol_import *im, uint32_t ev, char *why, siz
 	sqlite3_stmt *st;
 	int rc, ret = -1;
 
-	if (run == NO || job == NO) {
-		snprintf(why, n, "not a RunEvent (%s)", run != NO ? "no job" : "no run");
-		im->stats->not_run++;
-		return EV_IGNORED;
-	}
 	/* The event as parsed: the same event in an array, in NDJSON or pretty-printed is
 	 * the same event. */
 	if (flatten_event(im, ev) || hash_of(im, &ev, 1, hash))
@@ -1542,6 +1571,8 @@ static int apply_event(struct catalog_ol_import *im, uint32_t ev, char *why, siz
 		im->stats->duplicates++;
 		return EV_IGNORED;
 	}
+	if (run == NO) /* the schema allows no other event without a run */
+		return apply_static(im, ev, job, inputs, outputs);
 	if (!state)
 		state = "OTHER";
 	etime = jstr(im, ev, "eventTime");
@@ -1959,8 +1990,8 @@ json_t *catalog_ol_stats_json(const struct catalog_ol_stats *s)
 	return json_pack("{sI sI sI sI sI sI sI sI sI sI}", "read", (json_int_t)s->read, "applied",
 			 (json_int_t)s->applied, "rejected", (json_int_t)s->rejected, "ignored",
 			 (json_int_t)s->ignored, "duplicates", (json_int_t)s->duplicates,
-			 "superseded", (json_int_t)s->superseded, "not_run_events",
-			 (json_int_t)s->not_run, "datasets_new", (json_int_t)s->datasets_new,
+			 "superseded", (json_int_t)s->superseded, "static_events",
+			 (json_int_t)s->static_events, "datasets_new", (json_int_t)s->datasets_new,
 			 "fields", (json_int_t)s->fields, "column_edges",
 			 (json_int_t)s->column_edges);
 }

@@ -17,18 +17,19 @@
 
 static const char usage[] =
 	"usage: steward lineage import [--rejects FILE] [--json] FILE|DIR|-...\n\n"
-	"Imports OpenLineage RunEvents (spec 2-0-x): a JSON array of events, NDJSON (one\n"
-	"event a line), or one event a file; a directory is read for *.json, *.jsonl and\n"
-	"*.ndjson files, in name order; - reads standard input. Every event is validated\n"
-	"against the embedded OpenLineage JSON Schema and the schema of each facet. Datasets\n"
-	"no descriptor declares become observed datasets; a descriptor claims one with\n"
-	"'openlineage: {namespace, name}'. Each file is imported in one transaction, and\n"
-	"importing an event twice changes nothing.\n\n"
+	"Imports OpenLineage events (spec 2-0-x: RunEvents, and the static DatasetEvents\n"
+	"and JobEvents): a JSON array of events, NDJSON (one event a line), or one event a\n"
+	"file; a directory is read for *.json, *.jsonl and *.ndjson files, in name order;\n"
+	"- reads standard input. Every event is validated against the embedded OpenLineage\n"
+	"JSON Schema and the schema of each facet. Datasets no descriptor declares become\n"
+	"observed datasets; a descriptor claims one with 'openlineage: {namespace, name}'.\n"
+	"Each file is imported in one transaction, and importing an event twice changes\n"
+	"nothing.\n\n"
 	"  --rejects FILE  write each invalid event as a JSON line {source, line|index,\n"
 	"                  reason, event|text} to FILE (never inside .steward/)\n"
 	"  --json          print the counts as JSON\n\n"
-	"Counts: read = applied + rejected + ignored (ignored: imported before, superseded\n"
-	"by a later state of its run, or not a RunEvent).\n"
+	"Counts: read = applied + rejected + ignored (ignored: imported before, or\n"
+	"superseded by a later state of its run).\n"
 	"Exit status: 0 every event imported or ignored, 1 some were rejected, 2 usage,\n"
 	"4 no such file.\n";
 
@@ -275,13 +276,14 @@ static int cmd_import(int argc, char **argv, struct cli_ctx *ctx)
 		if ((code = cli_print_json(j)))
 			goto out;
 	} else {
-		cli_printf("imported %zu event%s: %zu applied, %zu rejected, %zu ignored"
-			   " (%zu already imported, %zu superseded",
-			   stats.read, stats.read == 1 ? "" : "s", stats.applied, stats.rejected,
-			   stats.ignored, stats.duplicates, stats.superseded);
-		if (stats.not_run)
-			cli_printf(", %zu not a RunEvent", stats.not_run);
-		cli_printf(")\n");
+		cli_printf("imported %zu event%s: %zu applied", stats.read,
+			   stats.read == 1 ? "" : "s", stats.applied);
+		if (stats.static_events)
+			cli_printf(" (%zu DatasetEvent%s or JobEvent%s)", stats.static_events,
+				   stats.static_events == 1 ? "" : "s",
+				   stats.static_events == 1 ? "" : "s");
+		cli_printf(", %zu rejected, %zu ignored (%zu already imported, %zu superseded)\n",
+			   stats.rejected, stats.ignored, stats.duplicates, stats.superseded);
 		cli_printf("%zu new dataset%s, %zu field%s, %zu column edge%s\n", stats.datasets_new,
 			   stats.datasets_new == 1 ? "" : "s", stats.fields,
 			   stats.fields == 1 ? "" : "s", stats.column_edges,

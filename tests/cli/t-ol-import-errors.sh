@@ -23,10 +23,11 @@ ev() { printf '%s\n' "$E" | jq -c "$1"; }
 	ev '.inputs[0].facets.schema._schemaURL = "http://x.example/a b"'
 	printf '%s\n' '{"eventTime":"2020-12-28T19:51:01Z","producer":"https://x.example/p","schemaURL":"https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/DatasetEvent","dataset":{"namespace":"a","name":"b"}}'
 	printf '%s\n' "$E"
+	printf '%s\n' '{"eventTime":"2020-12-28T19:51:01Z","producer":"https://x.example/p","schemaURL":"https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/DatasetEvent","dataset":{"namespace":"a","name":"c","facets":{"schema":{"_producer":"https://x.example/p","_schemaURL":"https://openlineage.io/spec/facets/1-1-1/SchemaDatasetFacet.json#/$defs/SchemaDatasetFacet","fields":[{"type":"int"}]}}}}'
 } >"$TMP/bad.ndjson"
 
 expect_exit 1 steward lineage import --rejects "$TMP/rejects.jsonl" "$TMP/bad.ndjson"
-expect_stdout_line 'imported 12 events: 1 applied, 10 rejected, 1 ignored (0 already imported, 0 superseded, 1 not a RunEvent)'
+expect_stdout_line 'imported 13 events: 2 applied (1 DatasetEvent or JobEvent), 11 rejected, 0 ignored (0 already imported, 0 superseded)'
 B=$TMP/bad.ndjson
 expect_stderr_line "$B:1: rejected: missing required key 'eventTime'"
 expect_stderr_line "$B:2: rejected: 'eventType' is 'FINISHED', not one of START, RUNNING, COMPLETE, ABORT, FAIL, OTHER"
@@ -38,15 +39,16 @@ expect_stderr_line "$B:7: rejected: 'run.runId' must be a UUID, not '42'"
 expect_stderr_line "$B:8: rejected: invalid JSON: 9:1: string or '}' expected near '{'"
 expect_stderr_line "$B:9: rejected: 'outputs[0].facets.schema.fields[0]' is missing required key 'name'"
 expect_stderr_line "$B:10: rejected: 'inputs[0].facets.schema._schemaURL' must be a URI, not 'http://x.example/a b'"
+expect_stderr_line "$B:13: rejected: 'dataset.facets.schema.fields[0]' is missing required key 'name'"
 expect_stderr_line "rejected events are in '$TMP/rejects.jsonl'"
-expect_count 10 . "$TMP/rejects.jsonl" 'one rejects line per rejected event'
+expect_count 11 . "$TMP/rejects.jsonl" 'one rejects line per rejected event'
 jq -s . "$TMP/rejects.jsonl" >"$TMP/rejects.json"
 R=$TMP/rejects.json
-expect_jq '[.[] | .line]' '[1,2,3,4,5,6,7,8,9,10]' "$R"
+expect_jq '[.[] | .line]' '[1,2,3,4,5,6,7,8,9,10,13]' "$R"
 expect_jq '.[0] | [.reason, .event.eventType]' "[\"missing required key 'eventTime'\",\"COMPLETE\"]" "$R"
 expect_jq "all(.[]; .source == \"$B\")" 'each line names its source file' "$R"
 expect_jq '[.[7].text, (.[7] | has("event"))]' '["{\"eventType\": \"START\",\n",false]' "$R"
-expect_jq '[.[] | select(has("event")) | .event.job.name] | unique' '["myjob.mytask"]' "$R"
+expect_jq '[.[] | select(has("event")) | .event.job.name // .event.dataset.name] | unique' '["c","myjob.mytask"]' "$R"
 check 'the rejects file is private' test "$(stat -c %a "$TMP/rejects.jsonl")" = 600
 # The valid event went in all the same.
 expect_exit 0 steward show my-datasource-namespace.instance_schema_table
@@ -87,8 +89,8 @@ test_cmp "$TMP/bad.copy" "$TMP/bad.ndjson" 'the input is untouched'
 mkdir "$TMP/dir"
 cp "$TMP/bad.ndjson" "$TMP/dir/a.ndjson"
 expect_exit 1 steward lineage import --rejects "$TMP/dir/rejects.jsonl" "$TMP/dir"
-expect_stdout_line 'imported 12 events: 0 applied, 10 rejected, 2 ignored (1 already imported, 0 superseded, 1 not a RunEvent)'
-expect_count 10 . "$TMP/dir/rejects.jsonl" 'the rejects file holds the ten, and was not read'
+expect_stdout_line 'imported 13 events: 0 applied, 11 rejected, 2 ignored (2 already imported, 0 superseded)'
+expect_count 11 . "$TMP/dir/rejects.jsonl" 'the rejects file holds the eleven, and was not read'
 expect_exit 4 steward lineage import "$TMP/nope.ndjson"
 expect_stderr_line "error: cannot open '$TMP/nope.ndjson': No such file or directory"
 expect_exit 2 steward lineage import
