@@ -1512,27 +1512,32 @@ static int check_event(struct catalog_ol_import *im, uint32_t ev, char *why, siz
 
 enum { EV_APPLIED, EV_REJECTED, EV_IGNORED };
 
-/* Applies a valid DatasetEvent (job NO: one dataset's static metadata, its facets) or
- * JobEvent (a job's static lineage: its inputs and outputs, and their facets). Their
- * datasets, fields, edges and column edges are a run's; there is no run to record on the
- * outputs. Returns EV_APPLIED, or -1 with err. */
-static int apply_static(struct catalog_ol_import *im, uint32_t ev, uint32_t job, uint32_t inputs,
-			uint32_t outputs)
+/* What a RunEvent records on each of its outputs: its job and run. */
+struct run_of {
+	const char *job, *run_id, *state, *when;
+};
+
+/* Applies the datasets of an event's inputs and outputs and an edge from each input to
+ * each output (not to itself); with r (a RunEvent's), records the run on each output.
+ * Returns EV_APPLIED, or -1 with err. */
+static int apply_lineage(struct catalog_ol_import *im, uint32_t inputs, uint32_t outputs,
+			 const struct run_of *r)
 {
 	size_t nin = nkids(im, inputs, ST_J_ARR), i = 0;
-	int64_t *in_ids = NULL, id;
+	int64_t *in_ids = NULL;
 	int ret = -1;
 
-	im->stats->static_events++;
-	if (job == NO)
-		return apply_dataset(im, jget(im, ev, "dataset"), &id, NULL) ? -1 : EV_APPLIED;
 	if (nin && !(in_ids = st_calloc(nin, sizeof(*in_ids))))
 		return st_error_oom(im->err);
 	for (uint32_t d = kids(im, inputs, ST_J_ARR); d; d = st_json_next(&im->tape, d))
 		if (apply_dataset(im, d, &in_ids[i++], NULL))
 			goto out;
 	for (uint32_t d = kids(im, outputs, ST_J_ARR); d; d = st_json_next(&im->tape, d)) {
-		if (apply_dataset(im, d, &id, NULL))
+		struct ds_slot *slot;
+		int64_t id;
+
+		if (apply_dataset(im, d, &id, &slot) ||
+		    (r && note_run(im, slot, id, r->job, r->run_id, r->state, r->when)))
 			goto out;
 		for (size_t k = 0; k < nin; k++)
 			if (in_ids[k] != id && add_edge(im, id, in_ids[k]))
@@ -1544,6 +1549,21 @@ out:
 	return ret;
 }
 
+/* Applies a valid DatasetEvent (job NO: one dataset's static metadata, its facets) or
+ * JobEvent (a job's static lineage: its inputs and outputs, and their facets): their
+ * datasets, fields, edges and column edges are a run's, with no run to record. Returns
+ * EV_APPLIED, or -1 with err. */
+static int apply_static(struct catalog_ol_import *im, uint32_t ev, uint32_t job, uint32_t inputs,
+			uint32_t outputs)
+{
+	int64_t id;
+
+	im->stats->static_events++;
+	if (job == NO)
+		return apply_dataset(im, jget(im, ev, "dataset"), &id, NULL) ? -1 : EV_APPLIED;
+	return apply_lineage(im, inputs, outputs, NULL);
+}
+
 /* Applies one valid event. Returns EV_APPLIED or EV_IGNORED (with why), or -1 with err. */
 static int apply_event(struct catalog_ol_import *im, uint32_t ev, char *why, size_t n)
 {
@@ -1551,13 +1571,11 @@ static int apply_event(struct catalog_ol_import *im, uint32_t ev, char *why, siz
 	uint32_t inputs = jget(im, ev, "inputs"), outputs = jget(im, ev, "outputs");
 	const char *state = jstr(im, ev, "eventType"), *run_id = jstr(im, run, "runId");
 	const char *etime, *jns, *jn;
-	size_t nin = nkids(im, inputs, ST_J_ARR), i = 0;
 	unsigned char hash[16];
 	char when[64], jobname[1024];
-	int64_t *in_ids = NULL;
 	struct run_slot *rs;
 	sqlite3_stmt *st;
-	int rc, ret = -1;
+	int rc;
 
 	/* The event as parsed: the same event in an array, in NDJSON or pretty-printed is
 	 * the same event. */
@@ -1623,32 +1641,7 @@ static int apply_event(struct catalog_ol_import *im, uint32_t ev, char *why, siz
 		if (done(im, st, "cannot store run"))
 			return -1;
 	}
-	if (nin && !(in_ids = st_calloc(nin, sizeof(*in_ids))))
-		return st_error_oom(im->err);
-	for (uint32_t d = kids(im, inputs, ST_J_ARR); d; d = st_json_next(&im->tape, d))
-		if (apply_dataset(im, d, &in_ids[i++], NULL))
-			goto out;
-	for (uint32_t d = kids(im, outputs, ST_J_ARR); d; d = st_json_next(&im->tape, d)) {
-		struct ds_slot *slot;
-		int64_t id;
-
-		if (apply_dataset(im, d, &id, &slot) || note_run(im, slot, id, jobname, run_id, state, when))
-			goto out;
-		for (size_t k = 0; k < nin; k++) {
-			if (in_ids[k] == id)
-				continue;
-			if (add_edge(im, id, in_ids[k]))
-				goto out;
-		}
-	}
-	if (im->oom) {
-		st_error_oom(im->err);
-		goto out;
-	}
-	ret = EV_APPLIED;
-out:
-	st_free(in_ids);
-	return ret;
+	return apply_lineage(im, inputs, outputs, &(struct run_of){jobname, run_id, state, when});
 }
 
 /* ---- input formats ---- */
