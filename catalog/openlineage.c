@@ -1589,7 +1589,8 @@ static int apply_event(struct catalog_ol_import *im, uint32_t ev, char *why, siz
 		im->stats->duplicates++;
 		return EV_IGNORED;
 	}
-	if (run == NO) /* the schema allows no other event without a run */
+	/* Without both: a DatasetEvent (no job; it may carry a run) or a JobEvent (no run). */
+	if (run == NO || job == NO)
 		return apply_static(im, ev, job, inputs, outputs);
 	if (!state)
 		state = "OTHER";

@@ -23,4 +23,10 @@ expect_exit 1 steward pii check
 expect_stdout_line "  's3-lake.users.email' (varchar) is named like email data (direct, user.contact.email); no descriptor tags it"
 expect_exit 0 steward lineage import --json "$F"
 expect_jq '[.read, .applied, .ignored, .duplicates, .static_events]' '[2,0,2,2,0]' "$OUT"
+# A DatasetEvent may carry a run (the schema forbids only a job and a run together): it is
+# still a DatasetEvent.
+printf '%s\n' '{"eventTime":"2024-05-01T10:00:00Z","producer":"https://x.example/p","schemaURL":"https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/DatasetEvent","run":{"runId":"0190b1a2-1c3d-7e4f-8a9b-0c1d2e3f4a5d"},"dataset":{"namespace":"a","name":"with_run"}}' >"$TMP/dsrun.ndjson"
+expect_exit 0 steward lineage import "$TMP/dsrun.ndjson"
+expect_stdout_line 'imported 1 event: 1 applied (1 DatasetEvent or JobEvent), 0 rejected, 0 ignored (0 already imported, 0 superseded)'
+expect_exit 0 steward show a.with_run
 done_testing
