@@ -32,7 +32,7 @@ struct facet_schema {
 
 enum {
 	Q_EVENT_ADD, Q_RUN_GET, Q_RUN_PUT, Q_DS_GET, Q_ALIAS_GET, Q_NAME_TAKEN,
-	Q_DS_ADD, Q_DS_FACETS, Q_DS_RUN, Q_ALIAS_ADD, Q_FIELDS_DEL, Q_FIELD_ADD, Q_FIELD_PII,
+	Q_DS_ADD, Q_DS_FACETS, Q_DS_RUN, Q_DS_JOB, Q_ALIAS_ADD, Q_FIELDS_DEL, Q_FIELD_ADD, Q_FIELD_PII,
 	Q_FEDGES_DEL, Q_FEDGE_ADD, Q_EDGE_ADD, Q_FH_GET, Q_FH_PUT, Q_COUNT
 };
 
@@ -52,6 +52,8 @@ static const char *const q_sql[Q_COUNT] = {
 			" location = coalesce(?7, location) WHERE id = ?1",
 	[Q_DS_RUN] = "UPDATE ol_datasets SET job = ?2, run_id = ?3, run_state = ?4, run_time = ?5"
 		     " WHERE id = ?1 AND (run_time IS NULL OR run_time <= ?5)",
+	/* A JobEvent's job, on an output no run has written */
+	[Q_DS_JOB] = "UPDATE ol_datasets SET job = ?2 WHERE id = ?1 AND run_id IS NULL",
 	[Q_ALIAS_ADD] = "INSERT OR IGNORE INTO ol_aliases(namespace, name, ds) VALUES (?1, ?2, ?3)",
 	[Q_FIELDS_DEL] = "DELETE FROM ol_fields WHERE ds = ?1",
 	[Q_FIELD_ADD] = "INSERT OR IGNORE INTO ol_fields(ds, path, ord, depth, type, description)"
@@ -1394,6 +1396,17 @@ static int note_run(struct catalog_ol_import *im, struct ds_slot *slot, int64_t 
 	return put_run(im, id, job, run_id, state, when);
 }
 
+/* Records job (namespace/name) as the writer of dataset id when no run of it is recorded:
+ * a JobEvent's output. Returns 0, or -1 with im->err. */
+static int put_job(struct catalog_ol_import *im, int64_t id, const char *job)
+{
+	sqlite3_stmt *st = im->q[Q_DS_JOB];
+
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_text(st, 2, job, -1, SQLITE_STATIC);
+	return done(im, st, "cannot store job");
+}
+
 /* Writes what the slots keep: the runs' states, the facet hashes and the latest run of
  * each dataset. Returns 0, or -1. */
 static int flush_slots(struct catalog_ol_import *im)
@@ -1512,14 +1525,15 @@ static int check_event(struct catalog_ol_import *im, uint32_t ev, char *why, siz
 
 enum { EV_APPLIED, EV_REJECTED, EV_IGNORED };
 
-/* What a RunEvent records on each of its outputs: its job and run. */
+/* What an event records on each of its outputs: its job, and a RunEvent's run (run_id,
+ * state and when NULL for a JobEvent). */
 struct run_of {
 	const char *job, *run_id, *state, *when;
 };
 
 /* Applies the datasets of an event's inputs and outputs and an edge from each input to
- * each output (not to itself); with r (a RunEvent's), records the run on each output.
- * Returns EV_APPLIED, or -1 with err. */
+ * each output (not to itself), and records r's job and run on each output (a JobEvent's
+ * job only where no run is recorded). Returns EV_APPLIED, or -1 with err. */
 static int apply_lineage(struct catalog_ol_import *im, uint32_t inputs, uint32_t outputs,
 			 const struct run_of *r)
 {
@@ -1536,8 +1550,10 @@ static int apply_lineage(struct catalog_ol_import *im, uint32_t inputs, uint32_t
 		struct ds_slot *slot;
 		int64_t id;
 
-		if (apply_dataset(im, d, &id, &slot) ||
-		    (r && note_run(im, slot, id, r->job, r->run_id, r->state, r->when)))
+		if (apply_dataset(im, d, &id, &slot))
+			goto out;
+		if (r->run_id ? note_run(im, slot, id, r->job, r->run_id, r->state, r->when)
+			      : put_job(im, id, r->job))
 			goto out;
 		for (size_t k = 0; k < nin; k++)
 			if (in_ids[k] != id && add_edge(im, id, in_ids[k]))
@@ -1556,12 +1572,17 @@ out:
 static int apply_static(struct catalog_ol_import *im, uint32_t ev, uint32_t job, uint32_t inputs,
 			uint32_t outputs)
 {
+	const char *jns = jstr(im, job, "namespace"), *jn = jstr(im, job, "name");
+	char jobname[1024];
 	int64_t id;
 
 	im->stats->static_events++;
 	if (job == NO)
 		return apply_dataset(im, jget(im, ev, "dataset"), &id, NULL) ? -1 : EV_APPLIED;
-	return apply_lineage(im, inputs, outputs, NULL);
+	if (im->oom || !jns || !jn) /* required: only memory is short */
+		return st_error_oom(im->err);
+	snprintf(jobname, sizeof(jobname), "%s/%s", jns, jn);
+	return apply_lineage(im, inputs, outputs, &(struct run_of){jobname, NULL, NULL, NULL});
 }
 
 /* Applies one valid event. Returns EV_APPLIED or EV_IGNORED (with why), or -1 with err. */
