@@ -32,8 +32,8 @@ struct facet_schema {
 
 enum {
 	Q_EVENT_ADD, Q_RUN_GET, Q_RUN_PUT, Q_DS_GET, Q_ALIAS_GET, Q_NAME_TAKEN,
-	Q_DS_ADD, Q_DS_FACETS, Q_DS_RUN, Q_DS_JOB, Q_ALIAS_ADD, Q_FIELDS_DEL, Q_FIELD_ADD, Q_FIELD_PII,
-	Q_FEDGES_DEL, Q_FEDGE_ADD, Q_EDGE_ADD, Q_FH_GET, Q_FH_PUT, Q_COUNT
+	Q_DS_ADD, Q_DS_FACETS, Q_DS_RUN, Q_DS_JOB, Q_ALIAS_ADD, Q_FIELDS_DEL, Q_FIELD_ADD,
+	Q_FIELD_PII, Q_FEDGES_DEL, Q_FEDGE_ADD, Q_EDGE_ADD, Q_FH_GET, Q_FH_PUT, Q_COUNT
 };
 
 static const char *const q_sql[Q_COUNT] = {
@@ -1567,18 +1567,20 @@ out:
 
 /* Applies a valid DatasetEvent (job NO: one dataset's static metadata, its facets) or
  * JobEvent (a job's static lineage: its inputs and outputs, and their facets): their
- * datasets, fields, edges and column edges are a run's, with no run to record. Returns
- * EV_APPLIED, or -1 with err. */
+ * datasets, fields, edges and column edges are a run's; of a run there is only the job,
+ * recorded on outputs no run has written. Returns EV_APPLIED, or -1 with err. */
 static int apply_static(struct catalog_ol_import *im, uint32_t ev, uint32_t job, uint32_t inputs,
 			uint32_t outputs)
 {
-	const char *jns = jstr(im, job, "namespace"), *jn = jstr(im, job, "name");
+	const char *jns, *jn;
 	char jobname[1024];
 	int64_t id;
 
 	im->stats->static_events++;
 	if (job == NO)
 		return apply_dataset(im, jget(im, ev, "dataset"), &id, NULL) ? -1 : EV_APPLIED;
+	jns = jstr(im, job, "namespace");
+	jn = jstr(im, job, "name");
 	if (im->oom || !jns || !jn) /* required: only memory is short */
 		return st_error_oom(im->err);
 	snprintf(jobname, sizeof(jobname), "%s/%s", jns, jn);
