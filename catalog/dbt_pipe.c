@@ -80,9 +80,10 @@ static void chunk_free(struct chunk *c)
 	}
 }
 
-/* Replays one chunk (after a failure, p->failed: only takes back the rows it holds).
- * Returns 0, or -1 with p->err. */
-static int replay(struct catalog_dbt_pipe *p, const struct chunk *c)
+/* Replays one chunk (after a failure, p->failed: only takes back the rows it holds); a
+ * failure sets p->failed and p->err. Batch values come only as whole statements' rows
+ * (OP_ROWS); single values and steps are the other statements'. */
+static void replay(struct catalog_dbt_pipe *p, const struct chunk *c)
 {
 	size_t at = 0;
 
@@ -121,14 +122,6 @@ static int replay(struct catalog_dbt_pipe *p, const struct chunk *c)
 		}
 		if (p->failed)
 			continue;
-		if ((size_t)t < p->nb) {
-			struct catalog_rowbatch *b = &p->b[t];
-
-			if (op == OP_INT ? catalog_rowbatch_int(b, v, &p->err, p->what[t])
-					 : catalog_rowbatch_text(b, s, n, &p->err, p->what[t]))
-				p->failed = 1;
-			continue;
-		}
 		t -= (int)p->nb;
 		if (op == OP_STEP) {
 			int rc = sqlite3_step(p->st[t]);
@@ -151,7 +144,6 @@ static int replay(struct catalog_dbt_pipe *p, const struct chunk *c)
 			p->failed = 1;
 		}
 	}
-	return p->failed ? -1 : 0;
 }
 
 static void *writer(void *arg)
@@ -173,7 +165,7 @@ static void *writer(void *arg)
 			p->tail = NULL;
 		p->queued--;
 		pthread_mutex_unlock(&p->mu);
-		(void)replay(p, c);
+		replay(p, c);
 		c->len = 0;
 		pthread_mutex_lock(&p->mu);
 		c->next = p->spare;

@@ -106,7 +106,7 @@ int catalog_rowbatch_write(struct catalog_rowbatch *b, const struct catalog_rowv
 			sqlite3_bind_null(st, (int)i + 1);
 		}
 	}
-	if (n == b->max_rows)
+	if (full)
 		b->nbound = n * (size_t)b->ncols;
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);

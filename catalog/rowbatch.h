@@ -58,9 +58,10 @@ int catalog_rowbatch_blob(struct catalog_rowbatch *b, const void *p, size_t len,
  * <SQLite's message>"). */
 int catalog_rowbatch_flush(struct catalog_rowbatch *b, struct st_error *err, const char *what);
 /* Writes nvals values vals[] (whole rows of b's columns, at most max_rows; texts and blobs
- * at their at, else at text + off, which must stay as they are until the next write to b) in one statement, as
- * catalog_rowbatch_flush() writes the rows gathered in b, which this leaves as they are. For
- * rows gathered elsewhere (catalog/dbt_pipe.c). Returns 0, or -1 with err. */
+ * at their at, else at text + off, which must stay as they are until the next write to b)
+ * in one statement, as catalog_rowbatch_flush() writes the rows gathered in b, which this
+ * leaves as they are. For rows gathered elsewhere (catalog/dbt_pipe.c). Returns 0, or -1
+ * with err. */
 int catalog_rowbatch_write(struct catalog_rowbatch *b, const struct catalog_rowval *vals,
 			   size_t nvals, const char *text, struct st_error *err, const char *what);
 /* Drops rows not written and finalizes the statements. */
