@@ -133,20 +133,28 @@ static int utf8_step(struct parser *p)
 	return 0;
 }
 
+#if defined(__SSE2__) && defined(__GNUC__)
+/* A bit for each of the 16 bytes at s that ends the fast scan of a string (stop()): '"',
+ * '\\', and, by a signed compare with ' ', the control characters and the bytes of 0x80 and
+ * above at once. */
+static inline unsigned stops16(const unsigned char *s)
+{
+	__m128i x = _mm_loadu_si128((const __m128i *)(const void *)s);
+
+	return (unsigned)_mm_movemask_epi8(
+		_mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')),
+					  _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))),
+			     _mm_cmplt_epi8(x, _mm_set1_epi8(' '))));
+}
+#endif
+
 /* The index of the first byte of s[i, len) that ends the fast scan of a string (stop()),
  * or len. */
 static inline size_t string_run(const unsigned char *s, size_t i, size_t len)
 {
 #if defined(__SSE2__) && defined(__GNUC__)
-	/* Sixteen bytes at a time: a signed compare with ' ' finds the control characters
-	 * and the bytes of 0x80 and above at once. */
-	const __m128i vq = _mm_set1_epi8('"'), vb = _mm_set1_epi8('\\'), sp = _mm_set1_epi8(' ');
-
 	while (len - i >= 16) {
-		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
-		unsigned hit = (unsigned)_mm_movemask_epi8(_mm_or_si128(
-			_mm_or_si128(_mm_cmpeq_epi8(x, vq), _mm_cmpeq_epi8(x, vb)),
-			_mm_cmplt_epi8(x, sp)));
+		unsigned hit = stops16(s + i);
 
 		if (hit)
 			return i + (size_t)__builtin_ctz(hit);
@@ -184,11 +192,7 @@ static inline int short_string(struct parser *p)
 	size_t i = p->i + 1;
 
 	if (p->len - i >= 16) {
-		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)(p->s + i));
-		unsigned hit = (unsigned)_mm_movemask_epi8(_mm_or_si128(
-			_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8('"')),
-				     _mm_cmpeq_epi8(x, _mm_set1_epi8('\\'))),
-			_mm_cmplt_epi8(x, _mm_set1_epi8(' '))));
+		unsigned hit = stops16(p->s + i);
 
 		if (hit) {
 			i += (size_t)__builtin_ctz(hit);
