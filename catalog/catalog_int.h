@@ -9,6 +9,11 @@
 
 struct catalog_taxonomy;
 
+/* files.loaded_at for a row written now, as an SQL expression: UTC to the millisecond,
+ * "2026-12-07T21:05:00.123Z", which sorts as text in time order. Every file row takes it
+ * (load.c's now_text() writes the same in C for its batches). */
+#define CATALOG_LOADED_AT_NOW "strftime('%Y-%m-%dT%H:%M:%fZ')"
+
 struct catalog {
 	sqlite3 *db;
 	struct catalog_jschema *schema;  /* loaded on first use */

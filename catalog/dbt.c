@@ -3408,7 +3408,7 @@ static int reload(struct catalog_dbt_ctx *x, struct mf *f, const unsigned char o
 		    x->db, &st,
 		    "INSERT INTO files(path, display, hash, size, mtime_ns, inode, ndocs, "
 		    "loaded_at)"
-		    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, strftime('%Y-%m-%dT%H:%M:%fZ'))"
+		    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, " CATALOG_LOADED_AT_NOW ")"
 		    " ON CONFLICT(path) DO UPDATE SET display = ?2, hash = ?3, size = ?4,"
 		    " mtime_ns = ?5, inode = ?6, loaded_at = excluded.loaded_at RETURNING id",
 		    x->err))

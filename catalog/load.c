@@ -127,7 +127,7 @@ static const char *const sql_text[S_COUNT] = {
 	[S_FILE_GET] = "SELECT id, hash, size, mtime_ns, inode FROM files WHERE path = ?1",
 	[S_FILE_UPSERT] = "INSERT INTO files(path, display, hash, size, mtime_ns, inode, ndocs, loaded_at)"
 			  " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7,"
-			  " coalesce(?8, strftime('%Y-%m-%dT%H:%M:%fZ')))"
+			  " coalesce(?8, " CATALOG_LOADED_AT_NOW "))"
 			  " ON CONFLICT(path) DO UPDATE SET display = ?2, hash = ?3, size = ?4,"
 			  " mtime_ns = ?5, inode = ?6, ndocs = ?7, loaded_at = excluded.loaded_at",
 	[S_FILE_STAT] = "UPDATE files SET display = ?2, size = ?3, mtime_ns = ?4, inode = ?5"
@@ -2074,7 +2074,7 @@ static int copy_diags(struct loader *L, const struct st_diags *from, size_t star
 	return 0;
 }
 
-/* The time now as SQLite's strftime('%Y-%m-%dT%H:%M:%fZ') writes it, UTC to the truncated
+/* The time now as CATALOG_LOADED_AT_NOW writes it, UTC to the truncated
  * millisecond, or NULL (the statement asks SQLite then): SQLite's formatting of it was a sixth
  * of the cost of a file's row. */
 static const char *now_text(struct loader *L)

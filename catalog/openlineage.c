@@ -2127,7 +2127,7 @@ int catalog_ol_sync(struct catalog *c, struct st_error *err)
 	if (st_sql_exec(c->db,
 			 "INSERT OR IGNORE INTO files(path, display, hash, size, mtime_ns, inode,"
 			 " ndocs, loaded_at) VALUES ('openlineage:', 'openlineage', x'', -1, 0, 0, 0,"
-			 " strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))",
+			 " " CATALOG_LOADED_AT_NOW ")",
 			 err))
 		return -1;
 	return targets(c, err) || st_sql_exec(c->db, sync_sql, err) ? -1 : 0;

@@ -34,6 +34,10 @@ expect_jq '[.observed, .openlineage.namespace, .openlineage.name, .openlineage.j
 expect_exit 0 steward show my-datasource-namespace.instance_schema_table
 expect_stdout_line '  observed in   OpenLineage events only, no descriptor (observed)'
 expect_stdout_line '  last run      my-scheduler-namespace/myjob.mytask COMPLETE at 2020-12-28T19:51:01.641000Z (run ea041791-68bc-4ae1-bd89-4c8106a157e4)'
+# The observed datasets' file row says when, as every file row does: UTC to the millisecond
+# (it had whole seconds, "…:05Z", which sorts after "…:05.123Z" of the same second).
+expect_equal 1 "$(q "SELECT loaded_at GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9].[0-9][0-9][0-9]Z' FROM files WHERE path = 'openlineage:'")" \
+	"the openlineage file row's loaded_at is in the form of every file row's"
 
 # ---- then the spec's facet examples and the PII fixture ----
 expect_exit 0 steward lineage import --json "$TMP/spec.ndjson" "$TMP/pii.ndjson"
