@@ -2074,9 +2074,9 @@ static int copy_diags(struct loader *L, const struct st_diags *from, size_t star
 	return 0;
 }
 
-/* The time now as CATALOG_LOADED_AT_NOW writes it, UTC to the truncated
- * millisecond, or NULL (the statement asks SQLite then): SQLite's formatting of it was a sixth
- * of the cost of a file's row. */
+/* The time now as CATALOG_LOADED_AT_NOW writes it, UTC to the truncated millisecond, or NULL
+ * (the statement asks SQLite then): SQLite's formatting of it was a sixth of the cost of a
+ * file's row. */
 static const char *now_text(struct loader *L)
 {
 	struct timespec ts;
