@@ -1565,6 +1565,18 @@ out:
 	return ret;
 }
 
+/* The name an event's job is recorded under, namespace/name, in out (n bytes). Returns 0,
+ * or -1 when a part is missing: the schema requires both, so only memory was short. */
+static int job_name(struct catalog_ol_import *im, uint32_t job, char *out, size_t n)
+{
+	const char *ns = jstr(im, job, "namespace"), *name = jstr(im, job, "name");
+
+	if (im->oom || !ns || !name)
+		return -1;
+	snprintf(out, n, "%s/%s", ns, name);
+	return 0;
+}
+
 /* Applies a valid DatasetEvent (job NO: one dataset's static metadata, its facets) or
  * JobEvent (a job's static lineage: its inputs and outputs, and their facets): their
  * datasets, fields, edges and column edges are a run's; of a run there is only the job,
@@ -1572,18 +1584,14 @@ out:
 static int apply_static(struct catalog_ol_import *im, uint32_t ev, uint32_t job, uint32_t inputs,
 			uint32_t outputs)
 {
-	const char *jns, *jn;
 	char jobname[1024];
 	int64_t id;
 
 	im->stats->static_events++;
 	if (job == NO)
 		return apply_dataset(im, jget(im, ev, "dataset"), &id, NULL) ? -1 : EV_APPLIED;
-	jns = jstr(im, job, "namespace");
-	jn = jstr(im, job, "name");
-	if (im->oom || !jns || !jn) /* required: only memory is short */
+	if (job_name(im, job, jobname, sizeof(jobname)))
 		return st_error_oom(im->err);
-	snprintf(jobname, sizeof(jobname), "%s/%s", jns, jn);
 	return apply_lineage(im, inputs, outputs, &(struct run_of){jobname, NULL, NULL, NULL});
 }
 
@@ -1593,7 +1601,7 @@ static int apply_event(struct catalog_ol_import *im, uint32_t ev, char *why, siz
 	uint32_t run = jget(im, ev, "run"), job = jget(im, ev, "job");
 	uint32_t inputs = jget(im, ev, "inputs"), outputs = jget(im, ev, "outputs");
 	const char *state = jstr(im, ev, "eventType"), *run_id = jstr(im, run, "runId");
-	const char *etime, *jns, *jn;
+	const char *etime;
 	unsigned char hash[16];
 	char when[64], jobname[1024];
 	struct run_slot *rs;
@@ -1618,12 +1626,9 @@ static int apply_event(struct catalog_ol_import *im, uint32_t ev, char *why, siz
 	if (!state)
 		state = "OTHER";
 	etime = jstr(im, ev, "eventTime");
-	jns = jstr(im, job, "namespace");
-	jn = jstr(im, job, "name");
-	if (im->oom || !etime || !run_id || !jns || !jn) /* required: only memory is short */
-		return st_error_oom(im->err);
+	if (im->oom || !etime || !run_id || job_name(im, job, jobname, sizeof(jobname)))
+		return st_error_oom(im->err); /* required: only memory is short */
 	utc_key(etime, when, sizeof(when));
-	snprintf(jobname, sizeof(jobname), "%s/%s", jns, jn);
 	/* An event of an earlier stage of its run than the one recorded (a START after the
 	 * COMPLETE), or older at the same stage, changes nothing. OTHER events add metadata at
 	 * any time and change no state. */
