@@ -218,8 +218,7 @@ int catalog_dbt_pipe_start(struct catalog_dbt_pipe **out, struct catalog_rowbatc
 	pthread_cond_init(&p->ready, NULL);
 	pthread_cond_init(&p->space, NULL);
 	if (pthread_create(&p->th, NULL, writer, p)) {
-		if (p->secure > 0)
-			(void)sqlite3_exec(db, "PRAGMA secure_delete = ON", NULL, NULL, NULL);
+		(void)st_sql_secure_delete_restore(db, p->secure, NULL);
 		pthread_mutex_destroy(&p->mu);
 		pthread_cond_destroy(&p->ready);
 		pthread_cond_destroy(&p->space);
@@ -470,12 +469,8 @@ int catalog_dbt_pipe_finish(struct catalog_dbt_pipe *p, struct st_error *err)
 		ret = -1;
 	}
 	/* As it was: deletes after the pipe zero what they free again. */
-	if (p->secure > 0) {
-		if (ret)
-			(void)sqlite3_exec(p->db, "PRAGMA secure_delete = ON", NULL, NULL, NULL);
-		else if (st_sql_exec(p->db, "PRAGMA secure_delete = ON", err))
-			ret = -1;
-	}
+	if (st_sql_secure_delete_restore(p->db, p->secure, ret ? NULL : err))
+		ret = -1;
 	/* Rows that fill no statement yet go to their batch, as if the writer had added them
 	 * there (it wrote only whole statements' worth, so it holds none). */
 	for (size_t t = 0; t < p->nb; t++) {

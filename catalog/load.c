@@ -3277,8 +3277,7 @@ out:
 		sqlite3_exec(L.db, "ROLLBACK", NULL, NULL, NULL);
 	if (L.fresh) /* outside the transaction, where it takes effect */
 		sqlite3_exec(L.db, "PRAGMA foreign_keys = ON", NULL, NULL, NULL);
-	if (L.secure > 0)
-		sqlite3_exec(L.db, "PRAGMA secure_delete = ON", NULL, NULL, NULL);
+	(void)st_sql_secure_delete_restore(L.db, L.secure, NULL);
 	st_free_strv(L.index_sql, L.nindex);
 	for (size_t i = 0; i < L.nfiles; i++) {
 		st_free(L.files[i].display);

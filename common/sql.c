@@ -99,6 +99,17 @@ int st_sql_secure_delete_off(sqlite3 *db)
 	return was;
 }
 
+int st_sql_secure_delete_restore(sqlite3 *db, int was, struct st_error *err)
+{
+	if (was <= 0)
+		return 0;
+	if (!err)
+		return sqlite3_exec(db, "PRAGMA secure_delete = ON", NULL, NULL, NULL) == SQLITE_OK
+			       ? 0
+			       : -1;
+	return st_sql_exec(db, "PRAGMA secure_delete = ON", err);
+}
+
 int st_sql_error(struct st_error *err, sqlite3 *db, const char *what)
 {
 	return st_error_set(err, ST_E_SYSTEM, "%s: %s", what, sqlite3_errmsg(db));

@@ -18,6 +18,10 @@ void st_sql_process_init(void);
  * it splits and balances). Returns what it was: 1 (the caller turns it on again when done),
  * 0 (it was off), or -1 (unknown, left as it was). */
 int st_sql_secure_delete_off(struct sqlite3 *db);
+/* Undoes st_sql_secure_delete_off(), whose result was was: turns PRAGMA secure_delete on
+ * again when it was on, else does nothing. Returns 0, or -1 with err (err NULL: after
+ * another failure, this one is not reported). */
+int st_sql_secure_delete_restore(struct sqlite3 *db, int was, struct st_error *err);
 /* Records SQLite's current error on db as ST_E_SYSTEM with what as context. Returns -1. */
 int st_sql_error(struct st_error *err, struct sqlite3 *db, const char *what);
 /* Runs SQL with no result rows. Returns 0, or -1 with err. */
