@@ -85,12 +85,8 @@ static void *big_map(void *old, size_t n)
 		memcpy(&ototal, om, sizeof(ototal));
 		m = mremap(om, ototal, total, MREMAP_MAYMOVE);
 	} else {
+		/* No MADV_HUGEPAGE: see alloc.h. */
 		m = mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-#ifdef MADV_HUGEPAGE
-		/* The advice belongs to the mapping, so mremap() keeps it. */
-		if (m != MAP_FAILED)
-			(void)madvise(m, total, MADV_HUGEPAGE);
-#endif
 	}
 	if (m == MAP_FAILED)
 		return NULL;
