@@ -4,6 +4,7 @@
  * Mapping and merge rules: docs/interop.md, section "dbt". */
 #include "dbt_int.h"
 #include "hash.h"
+#include "strmap.h"
 #include "alloc.h"
 #include "file.h"
 #include "buf.h"
@@ -91,98 +92,6 @@ static void arena_release(struct arena *a)
 		a->head = b->next;
 		st_free(b);
 	}
-}
-
-/* A map from strings to numbers that keeps the order in which keys were first set (as a
- * jansson object did for the sets and indexes below). */
-struct sment {
-	char *key;
-	uint64_t h;
-	int64_t val;
-};
-
-struct smap {
-	struct sment *e;
-	size_t n, cap;
-	uint32_t *slot; /* entry + 1, 0 when empty */
-	size_t nslots;
-};
-
-/* The entry of key, whose st_fnv1a_str() is h, or NULL. */
-static struct sment *smap_find(const struct smap *s, const char *key, uint64_t h)
-{
-	if (!s->nslots)
-		return NULL;
-	for (size_t at = h & (s->nslots - 1); s->slot[at]; at = (at + 1) & (s->nslots - 1)) {
-		struct sment *e = &s->e[s->slot[at] - 1];
-
-		if (e->h == h && !strcmp(e->key, key))
-			return e;
-	}
-	return NULL;
-}
-
-static struct sment *smap_get(const struct smap *s, const char *key)
-{
-	return s->nslots ? smap_find(s, key, st_fnv1a_str(key)) : NULL;
-}
-
-/* Adds key (absent from s, its st_fnv1a_str() h) with val. Returns 0, or -1 when out of
- * memory. */
-static int smap_add(struct smap *s, const char *key, uint64_t h, int64_t val)
-{
-	struct sment *e;
-	size_t at;
-
-	if ((s->n + 1) * 2 > s->nslots) {
-		size_t ns = s->nslots ? s->nslots * 2 : 16;
-		uint32_t *slot = st_calloc(ns, sizeof(*slot));
-
-		if (!slot)
-			return -1;
-		for (size_t i = 0; i < s->n; i++) {
-			for (at = s->e[i].h & (ns - 1); slot[at]; at = (at + 1) & (ns - 1))
-				;
-			slot[at] = (uint32_t)i + 1;
-		}
-		st_free(s->slot);
-		s->slot = slot;
-		s->nslots = ns;
-	}
-	if (st_grow(&s->e, &s->cap, s->n + 1, sizeof(*s->e)))
-		return -1;
-	e = &s->e[s->n];
-	if (!(e->key = st_strdup(key)))
-		return -1;
-	e->h = h;
-	e->val = val;
-	for (at = e->h & (s->nslots - 1); s->slot[at]; at = (at + 1) & (s->nslots - 1))
-		;
-	s->slot[at] = (uint32_t)++s->n;
-	return 0;
-}
-
-/* Sets key to val (a key set before keeps its place). Returns 0, or -1 when out of
- * memory. */
-static int smap_set(struct smap *s, const char *key, int64_t val)
-{
-	uint64_t h = st_fnv1a_str(key);
-	struct sment *e = smap_find(s, key, h);
-
-	if (e) {
-		e->val = val;
-		return 0;
-	}
-	return smap_add(s, key, h, val);
-}
-
-static void smap_release(struct smap *s)
-{
-	for (size_t i = 0; i < s->n; i++)
-		st_free(s->e[i].key);
-	st_free(s->e);
-	st_free(s->slot);
-	memset(s, 0, sizeof(*s));
 }
 
 /* ---- reading the documents ---- */
@@ -650,9 +559,9 @@ struct mfload {
 	size_t nrels, rcap;
 	struct dset *ds;
 	size_t nds, dcap;
-	struct smap dsof;      /* unique_id -> dataset index */
-	struct smap ephemeral; /* unique_id -> node */
-	struct smap names;     /* steward name -> dataset index */
+	struct st_strmap dsof;      /* unique_id -> dataset index */
+	struct st_strmap ephemeral; /* unique_id -> node */
+	struct st_strmap names;     /* steward name -> dataset index */
 	sqlite3_stmt *q[Q_COUNT];
 	struct catalog_rowbatch *b; /* B_COUNT batches */
 	int64_t prop_id, prop_ord;  /* the dataset whose properties are being written */
@@ -665,7 +574,7 @@ struct mfload {
 	size_t nfts;
 	char *fts_create;
 	struct catalog_ftsbuild *ftsb;
-	struct smap reindex; /* names touched instead (Q_FTS) */
+	struct st_strmap reindex; /* names touched instead (Q_FTS) */
 	/* While the datasets, tests and contracts are stored, a writer thread does the SQL
 	 * (dbt_pipe.h): ids are given here, the next one next_id, and a name that taken holds
 	 * (a dataset row of version 1 before the manifest) stops the pipe, to be refused as
@@ -673,7 +582,7 @@ struct mfload {
 	struct catalog_dbt_pipe *pipe;
 	const char *pipe_what[B_COUNT]; /* the batches' names for its messages, read as it runs */
 	int64_t next_id;
-	struct smap taken;
+	struct st_strmap taken;
 	/* Texts the scrubber found nothing in (strings of strs), so that a description that
 	 * repeats (doc blocks, generated projects) is scrubbed once: scrubbed(). */
 	struct clean_text {
@@ -840,7 +749,7 @@ static void mf_release(struct mfload *m)
 	st_error_init(&ignored);
 	catalog_dbt_pipe_finish(m->pipe, &ignored);
 	m->pipe = NULL;
-	smap_release(&m->taken);
+	st_strmap_release(&m->taken);
 	for (size_t i = 0; i < m->nds; i++) {
 		st_free(m->ds[i].name);
 		st_free(m->ds[i].ident);
@@ -849,9 +758,9 @@ static void mf_release(struct mfload *m)
 	}
 	st_free(m->ds);
 	st_free(m->rels);
-	smap_release(&m->dsof);
-	smap_release(&m->ephemeral);
-	smap_release(&m->names);
+	st_strmap_release(&m->dsof);
+	st_strmap_release(&m->ephemeral);
+	st_strmap_release(&m->names);
 	st_jindex_release(&m->nodes);
 	st_jindex_release(&m->sources);
 	st_jindex_release(&m->cnodes);
@@ -862,7 +771,7 @@ static void mf_release(struct mfload *m)
 	catalog_ftsbuild_abandon(m->ftsb); /* before the rows it reads go */
 	st_buf_release(&m->fts);
 	st_free(m->fts_create);
-	smap_release(&m->reindex);
+	st_strmap_release(&m->reindex);
 	st_free(m->clean);
 	st_free(m->tests);
 	st_free(m->tc);
@@ -1022,8 +931,7 @@ static int add_rel(struct mfload *m, const char *section, const char *uid, uint3
 static int dataset_for(struct mfload *m, size_t ri, char *ident, char *name)
 {
 	struct rel *r = &m->rels[ri];
-	uint64_t h = st_fnv1a_str(name);
-	struct sment *at = smap_find(&m->names, name, h);
+	struct st_strent *at = st_strmap_gets(&m->names, name);
 	struct dset *d;
 	size_t di;
 
@@ -1056,7 +964,7 @@ static int dataset_for(struct mfload *m, size_t ri, char *ident, char *name)
 		memset(d, 0, sizeof(*d));
 		d->name = name;
 		d->ident = ident;
-		if (smap_add(&m->names, name, h, (int64_t)di))
+		if (st_strmap_set(&m->names, name, (int64_t)di))
 			return oom(m->x);
 	}
 	if (st_grow(&d->rels, &d->cap, d->nrels + 1, sizeof(*d->rels)))
@@ -1071,7 +979,7 @@ static int dataset_for(struct mfload *m, size_t ri, char *ident, char *name)
 		}
 		d->rels[k] = ri;
 	}
-	if (smap_set(&m->dsof, r->uid, (int64_t)di))
+	if (st_strmap_set(&m->dsof, r->uid, (int64_t)di))
 		return oom(m->x);
 	return 0;
 }
@@ -1122,7 +1030,7 @@ static int collect_rels(struct mfload *m)
 			if (!(uid = jkey(m, &m->doc, n)))
 				return -1;
 			if (rank == R_MODEL && mat && !strcmp(mat, "ephemeral")) {
-				if (smap_set(&m->ephemeral, uid, (int64_t)n))
+				if (st_strmap_set(&m->ephemeral, uid, (int64_t)n))
 					return oom(m->x);
 				continue;
 			}
@@ -1873,12 +1781,12 @@ static int location_of(struct mfload *m, const struct rel *r, struct st_buf *b)
 	return 0;
 }
 
-static int add_tags(struct mfload *m, struct smap *set, uint32_t tags)
+static int add_tags(struct mfload *m, struct st_strmap *set, uint32_t tags)
 {
 	for (uint32_t t = jarr_first(&m->doc, tags); t; t = jnext(&m->doc, t)) {
 		const char *s = jsv(m, &m->doc, t);
 
-		if (m->x->err->code || (s && smap_set(set, s, 1)))
+		if (m->x->err->code || (s && st_strmap_set(set, s, 1)))
 			return -1;
 	}
 	return 0;
@@ -1951,7 +1859,7 @@ static int store_ds(struct mfload *m, struct dset *d)
 	const struct rel *first = &m->rels[d->rels[0]];
 	const struct jdoc *cd = &m->cdoc;
 	sqlite3_stmt *st = m->q[Q_DS_INS];
-	struct smap tagset;
+	struct st_strmap tagset;
 	const char *desc = NULL, *owner = NULL, *dtext;
 	struct st_buf tb, loc, fb, jb;
 	int64_t npii = 0;
@@ -1989,7 +1897,7 @@ static int store_ds(struct mfload *m, struct dset *d)
 		goto nomem;
 	join(where, sizeof(where), first->section, ".", qk(first->uid, b1, sizeof(b1)),
 	     ".description", (char *)NULL);
-	if (m->pipe && smap_get(&m->taken, d->name) && pipe_stop(m))
+	if (m->pipe && st_strmap_gets(&m->taken, d->name) && pipe_stop(m))
 		goto out; /* the name is declared already: refused below, as before */
 	if (scrub_text(m, desc, where, NULL, &dtext, &dn, &dclean))
 		goto out;
@@ -2051,7 +1959,7 @@ static int store_ds(struct mfload *m, struct dset *d)
 	}
 	d->id = sqlite3_last_insert_rowid(m->x->db);
 stored:
-	if (smap_get(&m->reindex, d->name) && touch(m, d->name))
+	if (st_strmap_gets(&m->reindex, d->name) && touch(m, d->name))
 		goto out;
 	for (size_t i = 0; i < tagset.n; i++)
 		if (bint(m, B_TAG, d->id) || btext(m, B_TAG, tagset.e[i].key))
@@ -2133,19 +2041,19 @@ stored:
 			goto out;
 		nfields++;
 	}
-	if (!smap_get(&m->reindex, d->name) &&
+	if (!st_strmap_gets(&m->reindex, d->name) &&
 	    (st_buf_add(&m->fts, &d->id, sizeof(d->id)) || fts_text(m, d->name, strlen(d->name)) ||
 	     fts_text(m, dtext, dn) || fts_text(m, st_buf_str(&tb), tb.len) ||
 	     fts_text(m, owner, owner ? strlen(owner) : 0) ||
 	     fts_text(m, nfields ? fb.p : NULL, fb.len)))
 		goto nomem;
-	m->nfts += !smap_get(&m->reindex, d->name);
+	m->nfts += !st_strmap_gets(&m->reindex, d->name);
 	ret = 0;
 	goto out;
 nomem:
 	ret = oom(m->x);
 out:
-	smap_release(&tagset);
+	st_strmap_release(&tagset);
 	st_buf_release(&tb);
 	st_buf_release(&loc);
 	st_buf_release(&fb);
@@ -2157,17 +2065,17 @@ out:
 /* Adds the datasets that node uid stands for to set: itself, or through an ephemeral
  * model, the datasets it is built from. seen holds the ephemeral models already walked,
  * so a cycle or a diamond among them costs one visit each. */
-static int upstream_of(struct mfload *m, const char *uid, struct smap *set, struct smap *seen)
+static int upstream_of(struct mfload *m, const char *uid, struct st_strmap *set, struct st_strmap *seen)
 {
-	struct sment *at = smap_get(&m->dsof, uid), *eph;
+	struct st_strent *at = st_strmap_gets(&m->dsof, uid), *eph;
 	uint32_t deps;
 
 	if (at)
-		return smap_set(set, m->ds[at->val].name, 1) ? oom(m->x) : 0;
-	eph = smap_get(&m->ephemeral, uid);
-	if (!eph || smap_get(seen, uid))
+		return st_strmap_set(set, m->ds[at->val].name, 1) ? oom(m->x) : 0;
+	eph = st_strmap_gets(&m->ephemeral, uid);
+	if (!eph || st_strmap_gets(seen, uid))
 		return 0; /* not a dataset (disabled, a metric, a macro), or walked already */
-	if (smap_set(seen, uid, 1))
+	if (st_strmap_set(seen, uid, 1))
 		return oom(m->x);
 	deps = mget(m, mget(m, (uint32_t)eph->val, "depends_on"), "nodes");
 	for (uint32_t dep = jarr_first(&m->doc, deps); dep; dep = jnext(&m->doc, dep)) {
@@ -2183,7 +2091,7 @@ static int upstream_of(struct mfload *m, const char *uid, struct smap *set, stru
 static int store_edges(struct mfload *m, int64_t id, const char *name, const uint32_t *nodes_of,
 		       size_t n)
 {
-	struct smap set, seen;
+	struct st_strmap set, seen;
 	int ret = -1;
 
 	memset(&set, 0, sizeof(set));
@@ -2209,8 +2117,8 @@ static int store_edges(struct mfload *m, int64_t id, const char *name, const uin
 	}
 	ret = 0;
 out:
-	smap_release(&set);
-	smap_release(&seen);
+	st_strmap_release(&set);
+	st_strmap_release(&seen);
 	return ret;
 }
 
@@ -2335,7 +2243,7 @@ static int read_tests(struct mfload *m, size_t upto)
 		uint32_t f[F_N], tf[T_N], kf[K_N];
 		uint32_t tm, deps;
 		const char *tname, *ns, *target, *colname;
-		struct sment *at, *tat = NULL;
+		struct st_strent *at, *tat = NULL;
 		const char *detail = NULL, *ref_field = NULL;
 		struct tcase *tc;
 
@@ -2361,7 +2269,7 @@ static int read_tests(struct mfload *m, size_t upto)
 			target = jsv(m, md, jarr_first(md, deps));
 		if (m->x->err->code)
 			return -1;
-		if (!target || !(at = smap_get(&m->dsof, target)))
+		if (!target || !(at = st_strmap_gets(&m->dsof, target)))
 			continue; /* on an ephemeral or disabled node, or not resolvable */
 		colname = jstr_of(m, md, kf[K_COLUMN]) ? jstr_of(m, md, kf[K_COLUMN])
 						       : jstr_of(m, md, f[F_COLUMN]);
@@ -2375,12 +2283,12 @@ static int read_tests(struct mfload *m, size_t upto)
 		if (!strcmp(tname, "relationships")) {
 			const char *to = resolve_call(m, t, jstr_of(m, md, kf[K_TO]));
 
-			tat = to ? smap_get(&m->dsof, to) : NULL;
+			tat = to ? st_strmap_gets(&m->dsof, to) : NULL;
 			if (!tat) /* the other dependency */
 				for (uint32_t dep = jarr_first(md, deps); dep; dep = jnext(md, dep)) {
 					const char *s = jsv(m, md, dep);
 
-					if (s && strcmp(s, target) && (tat = smap_get(&m->dsof, s)))
+					if (s && strcmp(s, target) && (tat = st_strmap_gets(&m->dsof, s)))
 						break;
 				}
 			if (m->x->err->code)
@@ -2464,7 +2372,7 @@ static int contract_one(struct mfload *m, struct dset *d, const struct rel *r, u
 		return 0; /* check, custom: not mapped */
 	if (!strcmp(kind, "relationships")) {
 		const char *to = resolve_call(m, r->node, mstr(m, c, "to"));
-		struct sment *at = to ? smap_get(&m->dsof, to) : NULL;
+		struct st_strent *at = to ? st_strmap_gets(&m->dsof, to) : NULL;
 
 		if (!at)
 			return m->x->err->code ? -1 : 0; /* an expression only (before dbt 1.9) */
@@ -2920,7 +2828,7 @@ static int reindex_names(struct mfload *m)
 		sqlite3_bind_text(st, 1, m->ds[i].name, -1, SQLITE_STATIC);
 		if (sqlite3_step(st) != SQLITE_ROW)
 			ret = st_sql_error(m->x->err, m->x->db, "cannot read datasets");
-		else if (sqlite3_column_int(st, 0) && smap_set(&m->reindex, m->ds[i].name, 1))
+		else if (sqlite3_column_int(st, 0) && st_strmap_set(&m->reindex, m->ds[i].name, 1))
 			ret = oom(m->x);
 		sqlite3_reset(st);
 	}
@@ -2948,7 +2856,7 @@ static int pipe_start(struct mfload *m)
 		const char *name = (const char *)sqlite3_column_text(st, 1);
 
 		m->next_id = sqlite3_column_int64(st, 0) + 1;
-		if (name && smap_set(&m->taken, name, 1)) {
+		if (name && st_strmap_set(&m->taken, name, 1)) {
 			sqlite3_finalize(st);
 			return oom(m->x);
 		}

@@ -6,6 +6,7 @@
 #include "error.h"
 #include "harness.h"
 #include "sql.h"
+#include "strmap.h"
 
 #include <sqlite3.h>
 
@@ -217,6 +218,59 @@ static void test_digest(void)
 	CHECK_STR(h, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
 }
 
+/* The string map: keys in the order first put, values kept through growth, lengths (not
+ * NULs) telling keys apart, borrowed keys used in place, and a released map empty and
+ * usable again. */
+static void test_strmap(void)
+{
+	struct st_strmap m, b;
+	struct st_strent *e;
+	char key[32], *big;
+	int ok = 1;
+
+	memset(&m, 0, sizeof(m)); /* zero is an empty map that copies */
+	CHECK(st_strmap_gets(&m, "a") == NULL);
+	for (int i = 0; i < 5000; i++) {
+		snprintf(key, sizeof(key), "model.shop.m%d", i);
+		if (st_strmap_set(&m, key, i * 3))
+			ok = 0;
+	}
+	CHECK(ok && m.n == 5000);
+	CHECK(st_strmap_set(&m, "model.shop.m17", -1) == 0 && m.n == 5000); /* keeps its place */
+	for (int i = 0; i < 5000; i++) {
+		snprintf(key, sizeof(key), "model.shop.m%d", i);
+		e = st_strmap_gets(&m, key);
+		ok &= e && e->val == (i == 17 ? -1 : i * 3) && e == &m.e[i] && !strcmp(e->key, key) &&
+		      e->key != key;
+	}
+	CHECK(ok);
+	CHECK(st_strmap_gets(&m, "model.shop.m5000") == NULL);
+	CHECK(st_strmap_put(&m, "a\0b", 3, &e) == 1 && e->len == 3 && !memcmp(e->key, "a\0b", 4));
+	CHECK(st_strmap_get(&m, "a\0c", 3) == NULL && st_strmap_get(&m, "a", 1) == NULL);
+	CHECK(st_strmap_put(&m, "a\0b", 3, NULL) == 0);
+	CHECK(st_strmap_put(&m, "", 0, &e) == 1 && e->key[0] == '\0');
+	if ((big = st_malloc(200000))) { /* a key over a block */
+		memset(big, 'x', 199999);
+		big[199999] = '\0';
+		CHECK(st_strmap_set(&m, big, 7) == 0);
+		e = st_strmap_gets(&m, big);
+		CHECK(e && e->val == 7 && e->len == 199999 && e->key != big);
+		st_free(big);
+	}
+	st_strmap_release(&m);
+	CHECK(m.n == 0 && st_strmap_gets(&m, "model.shop.m1") == NULL);
+	CHECK(st_strmap_set(&m, "again", 1) == 0 && st_strmap_gets(&m, "again")->val == 1);
+	st_strmap_release(&m);
+
+	st_strmap_init(&b, ST_STRMAP_BORROW);
+	CHECK(st_strmap_set(&b, "kept", 2) == 0 && st_strmap_gets(&b, "kept") &&
+	      strcmp(b.e[0].key, "kept") == 0);
+	snprintf(key, sizeof(key), "mine");
+	CHECK(st_strmap_put(&b, key, 4, &e) == 1 && e->key == key);
+	st_strmap_release(&b);
+	CHECK(b.borrow == 1 && b.n == 0);
+}
+
 int main(void)
 {
 	test_buf();
@@ -224,6 +278,7 @@ int main(void)
 	test_diags();
 	test_grow();
 	test_big();
+	test_strmap();
 	test_sql_cache();
 	test_digest();
 	return t_done();

@@ -1,0 +1,55 @@
+/* A map from strings to numbers that keeps the order in which keys were first put: the hash
+ * table of names, ids and paths that catalog/ builds while it loads and walks (git's
+ * hashmap and jq's object tables, by open addressing). */
+#ifndef ST_STRMAP_H
+#define ST_STRMAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+
+struct st_strent {
+	const char *key; /* len bytes and a NUL: the map's copy, or the caller's (borrowed) */
+	size_t len;
+	uint64_t hash;
+	int64_t val;
+};
+
+struct st_strmap_block;
+
+/* A map set to zero is an empty one that copies its keys. */
+struct st_strmap {
+	struct st_strent *e; /* n entries, in the order their keys were first put */
+	size_t n, cap;
+	uint32_t *slot; /* entry + 1 by hash (0: free); nslots a power of two, at most half full */
+	size_t nslots;
+	struct st_strmap_block *blocks; /* the copies of the keys, which never move */
+	int borrow;
+};
+
+/* Keys are the caller's, NUL-terminated, and must outlive the map. */
+#define ST_STRMAP_BORROW 1
+
+/* Sets up an empty map; flags is 0 or ST_STRMAP_BORROW. */
+void st_strmap_init(struct st_strmap *m, int flags);
+
+/* The entry of key (len bytes), or NULL. Entries move when a key is added. */
+struct st_strent *st_strmap_get(const struct st_strmap *m, const char *key, size_t len);
+
+/* st_strmap_get() of the NUL-terminated key. */
+struct st_strent *st_strmap_gets(const struct st_strmap *m, const char *key);
+
+/* Puts key (len bytes; NUL-terminated when borrowed): *ent (when ent is not NULL) is its
+ * entry, the one there or a new last one with val 0. Returns 1 when added, 0 when it was
+ * there, -1 when out of memory (m unchanged). */
+int st_strmap_put(struct st_strmap *m, const char *key, size_t len, struct st_strent **ent) ST_WUR;
+
+/* Sets the NUL-terminated key to val (a key put before keeps its place). Returns 0, or -1
+ * when out of memory. */
+int st_strmap_set(struct st_strmap *m, const char *key, int64_t val) ST_WUR;
+
+/* Frees the entries and the copies of the keys, leaving an empty map of the same kind. */
+void st_strmap_release(struct st_strmap *m);
+
+#endif
