@@ -2,7 +2,7 @@
  * edges (from:), up, down or both, with a depth cap. Each node is expanded once, so cycles
  * terminate. */
 #include "catalog_int.h"
-#include "hash.h"
+#include "strmap.h"
 #include "alloc.h"
 #include "buf.h"
 #include "escape.h"
@@ -11,78 +11,6 @@
 #include <jansson.h>
 
 #include <string.h>
-
-/* Open-addressing set of node names mapping to their index in the graph. */
-struct index {
-	char **keys;
-	size_t *vals;
-	size_t cap, n;
-};
-
-static size_t *index_slot(struct index *x, const char *key)
-{
-	size_t i = (size_t)st_fnv1a_str(key) & (x->cap - 1);
-
-	while (x->keys[i] && strcmp(x->keys[i], key))
-		i = (i + 1) & (x->cap - 1);
-	return &x->vals[i];
-}
-
-static int index_find(const struct index *x, const char *key, size_t *val)
-{
-	size_t i;
-
-	if (!x->cap)
-		return 0;
-	i = (size_t)st_fnv1a_str(key) & (x->cap - 1);
-	for (; x->keys[i]; i = (i + 1) & (x->cap - 1))
-		if (!strcmp(x->keys[i], key)) {
-			*val = x->vals[i];
-			return 1;
-		}
-	return 0;
-}
-
-/* Adds key (borrowed: it must outlive the index) with val. Returns 0 or -1 on OOM. */
-static int index_add(struct index *x, char *key, size_t val)
-{
-	if ((x->n + 1) * 2 > x->cap) {
-		struct index big = {0};
-
-		big.cap = x->cap ? x->cap * 2 : 64;
-		big.keys = st_calloc(big.cap, sizeof(*big.keys));
-		big.vals = st_calloc(big.cap, sizeof(*big.vals));
-		if (!big.keys || !big.vals) {
-			st_free(big.keys);
-			st_free(big.vals);
-			return -1;
-		}
-		for (size_t i = 0; i < x->cap; i++)
-			if (x->keys[i]) {
-				size_t *slot = index_slot(&big, x->keys[i]);
-
-				big.keys[slot - big.vals] = x->keys[i];
-				*slot = x->vals[i];
-			}
-		big.n = x->n;
-		st_free(x->keys);
-		st_free(x->vals);
-		*x = big;
-	}
-	size_t *slot = index_slot(x, key);
-
-	x->keys[slot - x->vals] = key;
-	*slot = val;
-	x->n++;
-	return 0;
-}
-
-static void index_release(struct index *x)
-{
-	st_free(x->keys);
-	st_free(x->vals);
-	memset(x, 0, sizeof(*x));
-}
 
 void catalog_lineage_release(struct catalog_lineage *g)
 {
@@ -98,9 +26,8 @@ void catalog_lineage_release(struct catalog_lineage *g)
 struct walk {
 	struct catalog *c;
 	struct catalog_lineage *g;
-	struct index nodes, edges;
-	char **edge_keys;
-	size_t nedge_keys, edge_keys_cap;
+	struct st_strmap nodes; /* name (the node's own, borrowed) -> index in g->nodes */
+	struct st_strmap edges; /* "from>to" */
 	struct st_error *err;
 };
 
@@ -108,8 +35,10 @@ struct walk {
 static int add_node(struct walk *w, const char *name, const char *kind, int depth, size_t *idx)
 {
 	struct catalog_lnode *n;
+	struct st_strent *at;
 
-	if (index_find(&w->nodes, name, idx)) {
+	if ((at = st_strmap_gets(&w->nodes, name))) {
+		*idx = (size_t)at->val;
 		n = &w->g->nodes[*idx];
 		n->depth = depth < n->depth ? depth : n->depth;
 		return 0;
@@ -124,7 +53,8 @@ static int add_node(struct walk *w, const char *name, const char *kind, int dept
 	n->name = st_strdup(name);
 	n->kind = kind ? st_strdup(kind) : NULL;
 	n->depth = depth;
-	if (!n->name || (kind && !n->kind) || index_add(&w->nodes, n->name, w->g->nnodes)) {
+	if (!n->name || (kind && !n->kind) ||
+	    st_strmap_set(&w->nodes, n->name, (int64_t)w->g->nnodes)) {
 		st_free(n->name);
 		st_free(n->kind);
 		return st_error_oom(w->err);
@@ -136,19 +66,11 @@ static int add_node(struct walk *w, const char *name, const char *kind, int dept
 static int add_edge(struct walk *w, size_t from, size_t to)
 {
 	char key[64];
-	size_t dummy;
-	char *copy;
+	int r;
 
 	snprintf(key, sizeof(key), "%zu>%zu", from, to);
-	if (index_find(&w->edges, key, &dummy))
-		return 0;
-	copy = st_strdup(key);
-	if (!copy || st_grow(&w->edge_keys, &w->edge_keys_cap, w->nedge_keys + 1, sizeof(char *)) ||
-	    index_add(&w->edges, copy, 0)) {
-		st_free(copy);
-		return st_error_oom(w->err);
-	}
-	w->edge_keys[w->nedge_keys++] = copy;
+	if ((r = st_strmap_put(&w->edges, key, strlen(key), NULL)) <= 0)
+		return r ? st_error_oom(w->err) : 0;
 	if (st_grow(&w->g->edges, &w->g->edges_cap, w->g->nedges + 1, sizeof(*w->g->edges)))
 		return st_error_oom(w->err);
 	w->g->edges[w->g->nedges].from = from;
@@ -228,10 +150,13 @@ static int walk_dir(struct walk *w, int dir, int cap)
 			if (it.depth >= cap) {
 				/* Past the cap, only edges between nodes already in the graph are
 				 * kept; anything else is cut, and said so. */
-				if (!index_find(&w->nodes, name, &idx)) {
+				const struct st_strent *at = st_strmap_gets(&w->nodes, name);
+
+				if (!at) {
 					w->g->truncated = 1;
 					continue;
 				}
+				idx = (size_t)at->val;
 				if (!(w->g->nodes[idx].sides & dir))
 					w->g->truncated = 1;
 				if (add_edge(w, up ? idx : it.node, up ? it.node : idx))
@@ -324,6 +249,7 @@ static int lineage_get(struct catalog *c, const char *target, int dir, int depth
 
 	memset(g, 0, sizeof(*g));
 	memset(&w, 0, sizeof(w));
+	st_strmap_init(&w.nodes, ST_STRMAP_BORROW);
 	w.c = c;
 	w.g = g;
 	w.err = err;
@@ -360,9 +286,8 @@ static int lineage_get(struct catalog *c, const char *target, int dir, int depth
 	ret = 0;
 out:
 	st_free(kind);
-	st_free_strv(w.edge_keys, w.nedge_keys);
-	index_release(&w.nodes);
-	index_release(&w.edges);
+	st_strmap_release(&w.nodes);
+	st_strmap_release(&w.edges);
 	if (ret)
 		catalog_lineage_release(g);
 	return ret;
