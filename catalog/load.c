@@ -3,7 +3,6 @@
  * is rolled back if any problem was found. Cross-file checks (duplicates, versions,
  * references) run inside the transaction, before it commits. */
 #include "catalog_int.h"
-#include "hash.h"
 #include "dbt_int.h"
 #include "alloc.h"
 #include "file.h"
@@ -14,6 +13,7 @@
 #include "ydoc.h"
 #include "digest.h"
 #include "sql.h"
+#include "strmap.h"
 #include "utf8.h"
 
 #include <dirent.h>
@@ -698,90 +698,36 @@ out:
  * "\x01" once its fields are in. It answers catalog_known_field(name, path), which
  * check_references() asks instead of a subquery that scanned the dataset's field rows for
  * each reference (most of the check's time). */
-struct known_slot {
-	uint64_t hash;
-	size_t at; /* 0 free, else offset + 1 of the key in keys */
-};
-
 struct known {
 	const struct fset *fs; /* every field of the catalog (a fresh load's): no q */
 	sqlite3_stmt *q; /* the paths of every version of a name */
-	struct st_buf keys; /* each key: two uint32_t lengths, then name and path */
-	struct known_slot *slot;
-	size_t cap, n;
+	struct st_strmap set; /* each key: name (no NUL in it), a NUL, then the second part */
+	struct st_buf key;    /* the key looked for */
 	int failed; /* SQLITE_NOMEM or an SQLite error code */
 };
 
-static uint64_t known_hash(const char *a, size_t an, const char *b, size_t bn)
+/* The key of (a, b) in k->key, or NULL when memory ran out. */
+static const char *known_key(struct known *k, const char *a, size_t an, const char *b, size_t bn)
 {
-	/* a byte no UTF-8 text holds between the two */
-	return st_fnv1a_add(st_fnv1a_add(st_fnv1a(a, an), "\xff", 1), b, bn);
-}
-
-/* The slot of key (a, b) of hash h: where it is, or the free slot where it goes. The hash
- * kept in the slot spares reading the keys of the others. */
-static struct known_slot *known_find(struct known *k, uint64_t h, const char *a, size_t an,
-				     const char *b, size_t bn)
-{
-	for (size_t i = (size_t)h & (k->cap - 1);; i = (i + 1) & (k->cap - 1)) {
-		const char *key;
-		uint32_t len[2];
-
-		if (!k->slot[i].at)
-			return &k->slot[i];
-		if (k->slot[i].hash != h)
-			continue;
-		key = k->keys.p + k->slot[i].at - 1;
-		memcpy(len, key, sizeof(len));
-		key += sizeof(len);
-		if (len[0] == an && len[1] == bn && !memcmp(key, a, an) && !memcmp(key + an, b, bn))
-			return &k->slot[i];
-	}
+	st_buf_reset(&k->key);
+	if (st_buf_add(&k->key, a, an) || st_buf_add(&k->key, "", 1) || st_buf_add(&k->key, b, bn))
+		return NULL;
+	return k->key.p;
 }
 
 /* Enters key (a, b). Returns 0, or -1 when memory ran out. */
 static int known_add(struct known *k, const char *a, size_t an, const char *b, size_t bn)
 {
-	uint64_t h = known_hash(a, an, b, bn);
-	struct known_slot *at;
-	uint32_t len[2] = {(uint32_t)an, (uint32_t)bn};
+	const char *key = known_key(k, a, an, b, bn);
 
-	if (an > UINT32_MAX || bn > UINT32_MAX)
-		return -1;
-	if ((k->n + 1) * 2 > k->cap) { /* keep it at most half full */
-		size_t ncap = k->cap ? k->cap * 2 : 1024, ocap = k->cap;
-		struct known_slot *old = k->slot;
-
-		if (!(k->slot = st_calloc(ncap, sizeof(*k->slot)))) {
-			k->slot = old;
-			return -1;
-		}
-		k->cap = ncap;
-		for (size_t i = 0; i < ocap; i++)
-			if (old[i].at) {
-				size_t j = (size_t)old[i].hash & (ncap - 1);
-
-				while (k->slot[j].at)
-					j = (j + 1) & (ncap - 1);
-				k->slot[j] = old[i];
-			}
-		st_free(old);
-	}
-	at = known_find(k, h, a, an, b, bn);
-	if (at->at)
-		return 0;
-	if (st_buf_add(&k->keys, len, sizeof(len)) || st_buf_add(&k->keys, a, an) ||
-	    st_buf_add(&k->keys, b, bn))
-		return -1;
-	at->hash = h;
-	at->at = k->keys.len - sizeof(len) - an - bn + 1;
-	k->n++;
-	return 0;
+	return key && st_strmap_put(&k->set, key, k->key.len, NULL) >= 0 ? 0 : -1;
 }
 
 static int known_has(struct known *k, const char *a, size_t an, const char *b, size_t bn)
 {
-	return k->cap && known_find(k, known_hash(a, an, b, bn), a, an, b, bn)->at;
+	const char *key = k->set.n ? known_key(k, a, an, b, bn) : NULL;
+
+	return key && st_strmap_get(&k->set, key, k->key.len);
 }
 
 static void known_free(struct known *k)
@@ -789,8 +735,8 @@ static void known_free(struct known *k)
 	if (!k)
 		return;
 	sqlite3_finalize(k->q);
-	st_free(k->slot);
-	st_buf_release(&k->keys);
+	st_strmap_release(&k->set);
+	st_buf_release(&k->key);
 	st_free(k);
 }
 
@@ -800,7 +746,7 @@ static struct known *known_new(void)
 	struct known *k = st_calloc(1, sizeof(*k));
 
 	if (k)
-		st_buf_init(&k->keys, (size_t)1 << 31);
+		st_buf_init(&k->key, (size_t)1 << 31);
 	return k;
 }
 
@@ -825,17 +771,16 @@ static void ref_add(struct loader *L, int kind, const char *a, size_t an, const 
  * asks of the fields table. An entry per dataset, with the paths walk_field() kept
  * (struct docctx's paths); the versions of a name are chained, latest first. */
 struct fset_ent {
-	uint64_t hash;
-	size_t name_at, name_len, paths_at, paths_len;
+	size_t paths_at, paths_len;
 	size_t next; /* the name's previous entry + 1, or 0 */
 };
 
 struct fset {
-	struct st_buf bytes; /* names and paths */
+	struct st_buf bytes; /* paths */
 	struct fset_ent *ent;
 	size_t n, ent_cap;
-	size_t *slot; /* entry + 1 of each name's latest, by hash; 0 free */
-	size_t cap;
+	struct st_strmap names; /* name -> its latest entry + 1 */
+	size_t names_len;       /* bytes of the names, bounded with the paths */
 };
 
 static void fset_free(struct fset *s)
@@ -844,38 +789,16 @@ static void fset_free(struct fset *s)
 		return;
 	st_buf_release(&s->bytes);
 	st_free(s->ent);
-	st_free(s->slot);
+	st_strmap_release(&s->names);
 	st_free(s);
-}
-
-static uint64_t fset_hash(const char *name, size_t len)
-{
-	return known_hash(name, len, "", 0);
-}
-
-/* The slot of name: where its latest entry is, or the free slot where it goes. */
-static size_t *fset_slot(const struct fset *s, uint64_t h, const char *name, size_t len)
-{
-	for (size_t i = (size_t)h & (s->cap - 1);; i = (i + 1) & (s->cap - 1)) {
-		const struct fset_ent *e;
-
-		if (!s->slot[i])
-			return &s->slot[i];
-		e = &s->ent[s->slot[i] - 1];
-		if (e->hash == h && e->name_len == len && !memcmp(s->bytes.p + e->name_at, name, len))
-			return &s->slot[i];
-	}
 }
 
 /* The latest entry of name, or NULL. */
 static const struct fset_ent *fset_find(const struct fset *s, const char *name, size_t len)
 {
-	size_t *at;
+	const struct st_strent *at = st_strmap_get(&s->names, name, len);
 
-	if (!s->cap)
-		return NULL;
-	at = fset_slot(s, fset_hash(name, len), name, len);
-	return *at ? &s->ent[*at - 1] : NULL;
+	return at ? &s->ent[at->val - 1] : NULL;
 }
 
 /* Whether a version of e's name has a field of path (len bytes). */
@@ -898,44 +821,21 @@ static int fset_has(const struct fset *s, const struct fset_ent *e, const char *
  * ran out or the paths would pass FIELDSET_MAX. */
 static int fset_add(struct fset *s, const char *name, size_t len, const struct st_buf *paths)
 {
-	uint64_t h = fset_hash(name, len);
 	struct fset_ent *e;
-	size_t *at;
+	struct st_strent *at;
 
-	if (s->bytes.len + paths->len > FIELDSET_MAX ||
+	if (s->bytes.len + s->names_len + len + paths->len > FIELDSET_MAX ||
 	    st_grow(&s->ent, &s->ent_cap, s->n + 1, sizeof(*s->ent)))
 		return -1;
-	if ((s->n + 1) * 2 > s->cap) { /* at most half full */
-		size_t ncap = s->cap ? s->cap * 2 : 1024;
-		size_t *old = s->slot, ocap = s->cap;
-
-		if (!(s->slot = st_calloc(ncap, sizeof(*s->slot)))) {
-			s->slot = old;
-			return -1;
-		}
-		s->cap = ncap;
-		for (size_t i = 0; i < ocap; i++)
-			if (old[i]) {
-				size_t j = (size_t)s->ent[old[i] - 1].hash & (ncap - 1);
-
-				while (s->slot[j])
-					j = (j + 1) & (ncap - 1);
-				s->slot[j] = old[i];
-			}
-		st_free(old);
-	}
 	e = &s->ent[s->n];
-	e->hash = h;
-	e->name_at = s->bytes.len;
-	e->name_len = len;
-	e->paths_at = s->bytes.len + len;
+	e->paths_at = s->bytes.len;
 	e->paths_len = paths->len;
-	if (st_buf_add(&s->bytes, name, len) ||
-	    (paths->len && st_buf_add(&s->bytes, paths->p, paths->len)))
+	if ((paths->len && st_buf_add(&s->bytes, paths->p, paths->len)) ||
+	    st_strmap_put(&s->names, name, len, &at) < 0)
 		return -1;
-	at = fset_slot(s, h, name, len);
-	e->next = *at;
-	*at = ++s->n;
+	s->names_len += len;
+	e->next = (size_t)at->val;
+	at->val = (int64_t)++s->n;
 	return 0;
 }
 
