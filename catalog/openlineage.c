@@ -2,7 +2,7 @@
  * by OpenLineage identity in the ol_* tables, and turned into observed datasets, fields and
  * column edges (catalog_ol_sync) that a descriptor can claim. */
 #include "catalog_int.h"
-#include "hash.h"
+#include "strmap.h"
 #include "alloc.h"
 #include "buf.h"
 #include "embedded.h"
@@ -74,13 +74,11 @@ struct run_note {
 	char job[1024], run_id[64], state[16], when[64];
 };
 
-/* The datasets met in this import, by namespace '\0' name: their id and the hash of the
- * facets last applied, so that a dataset named again costs no query; and what is still to
- * be written of them when the import ends (flush_slots()). Each is allocated on its own, so
- * that a pointer to one stays valid while the table grows. */
+/* A dataset met in this import (struct catalog_ol_import's ds): its id and the hash of
+ * the facets last applied, so that a dataset named again costs no query; and what is still
+ * to be written of it when the import ends (flush_slots()). Each is allocated on its own,
+ * so that a pointer to one stays valid while the table grows. */
 struct ds_slot {
-	char *key;
-	size_t klen;
 	int64_t id;
 	unsigned char hash[16];
 	int has_hash;
@@ -90,18 +88,18 @@ struct ds_slot {
 	struct run_note *run;      /* NULL: none pending */
 };
 
-#define CACHE_MAX ((size_t)1 << 22)
+/* Datasets, runs and edges kept per import at most; past that, the database is asked. */
+#define CACHE_MAX ((size_t)1 << 21)
 
 /* A run met in this import: its row of ol_runs as it stands, or will when the import ends
  * (known 0: it has none). */
 struct run_slot {
-	char *run_id;
 	char *job;
 	int known, dirty; /* dirty: the row is still to be written */
 	char state[16], when[64];
 };
 
-/* A dataset edge src -> ds; ds 0 marks an empty slot (ids start at 1). */
+/* A dataset edge src -> ds, as the key of catalog_ol_import's edges. */
 struct edge_key {
 	int64_t ds, src;
 };
@@ -111,12 +109,13 @@ struct edge_key {
 struct catalog_ol_import {
 	struct catalog *c;
 	struct st_buf hbuf; /* scratch for hash_of() */
-	struct ds_slot **cache;
-	size_t cache_cap, cache_n;
-	struct edge_key *edges; /* the dataset edges stored in this import */
-	size_t edges_cap, edges_n;
-	struct run_slot **runs; /* the runs met in this import, by run id */
-	size_t runs_cap, runs_n;
+	struct st_strmap ds_keys; /* the datasets met, by namespace '\0' name: ds[entry] */
+	struct ds_slot **ds;
+	size_t ds_cap;
+	struct st_strmap edges;    /* the dataset edges stored in this import (struct edge_key) */
+	struct st_strmap run_keys; /* the runs met in this import, by run id: runs[entry] */
+	struct run_slot **runs;
+	size_t runs_cap;
 	sqlite3 *db;
 	struct catalog_jschema *schema;
 	const struct catalog_jschema_node *event;
@@ -226,71 +225,28 @@ static int load_schemas(struct catalog_ol_import *im, struct st_error *err)
  * transaction), since another process may write ol_runs between two. */
 static void runs_clear(struct catalog_ol_import *im)
 {
-	for (size_t i = 0; i < im->runs_cap; i++)
-		if (im->runs[i]) {
-			st_free(im->runs[i]->run_id);
-			st_free(im->runs[i]->job);
-			st_free(im->runs[i]);
-		}
+	for (size_t i = 0; i < im->run_keys.n; i++) {
+		st_free(im->runs[i]->job);
+		st_free(im->runs[i]);
+	}
 	st_free(im->runs);
 	im->runs = NULL;
-	im->runs_cap = im->runs_n = 0;
-	st_free(im->edges);
-	im->edges = NULL;
-	im->edges_cap = im->edges_n = 0;
+	im->runs_cap = 0;
+	st_strmap_release(&im->run_keys);
+	st_strmap_release(&im->edges);
 }
 
 static void cache_clear(struct catalog_ol_import *im)
 {
 	runs_clear(im);
-	for (size_t i = 0; i < im->cache_cap; i++)
-		if (im->cache[i]) {
-			st_free(im->cache[i]->key);
-			st_free(im->cache[i]->run);
-			st_free(im->cache[i]);
-		}
-	st_free(im->cache);
-	im->cache = NULL;
-	im->cache_cap = im->cache_n = 0;
-}
-
-static size_t cache_hash(const char *k, size_t n)
-{
-	return (size_t)st_fnv1a(k, n);
-}
-
-/* The bucket for key: holding its slot, or empty for it; NULL when the key is not there
- * and the cache is full or out of memory (the caller then asks the database). */
-static struct ds_slot **cache_slot(struct catalog_ol_import *im, const char *key, size_t n)
-{
-	size_t i, h = cache_hash(key, n);
-
-	if (im->cache_cap)
-		for (i = h & (im->cache_cap - 1); im->cache[i]; i = (i + 1) & (im->cache_cap - 1))
-			if (im->cache[i]->klen == n && !memcmp(im->cache[i]->key, key, n))
-				return &im->cache[i];
-	if (im->cache_n * 2 >= im->cache_cap) {
-		size_t cap = im->cache_cap ? im->cache_cap * 2 : 1024;
-		struct ds_slot **v;
-
-		if (cap > CACHE_MAX || !(v = st_calloc(cap, sizeof(*v))))
-			return NULL;
-		for (size_t k = 0; k < im->cache_cap; k++) {
-			struct ds_slot *o = im->cache[k];
-
-			if (!o)
-				continue;
-			for (i = cache_hash(o->key, o->klen) & (cap - 1); v[i]; i = (i + 1) & (cap - 1))
-				;
-			v[i] = o;
-		}
-		st_free(im->cache);
-		im->cache = v;
-		im->cache_cap = cap;
+	for (size_t i = 0; i < im->ds_keys.n; i++) {
+		st_free(im->ds[i]->run);
+		st_free(im->ds[i]);
 	}
-	for (i = h & (im->cache_cap - 1); im->cache[i]; i = (i + 1) & (im->cache_cap - 1))
-		;
-	return &im->cache[i];
+	st_free(im->ds);
+	im->ds = NULL;
+	im->ds_cap = 0;
+	st_strmap_release(&im->ds_keys);
 }
 
 static void arena_release(struct catalog_ol_import *im);
@@ -565,39 +521,14 @@ static int done(struct catalog_ol_import *im, sqlite3_stmt *st, const char *what
  * caller then stores it). */
 static int edge_seen(struct catalog_ol_import *im, int64_t ds, int64_t src)
 {
-	size_t i, mask;
+	struct edge_key key = {ds, src};
+	int noted = 0;
 
-	if (im->edges_n * 2 >= im->edges_cap) {
-		size_t cap = im->edges_cap ? im->edges_cap * 2 : 1024;
-		struct edge_key *v;
-
-		if (cap > CACHE_MAX || !(v = st_calloc(cap, sizeof(*v))))
-			return 0;
-		for (size_t k = 0; k < im->edges_cap; k++) {
-			const struct edge_key *o = &im->edges[k];
-
-			if (!o->ds)
-				continue;
-			for (i = cache_hash((const char *)o, sizeof(*o)) & (cap - 1); v[i].ds;
-			     i = (i + 1) & (cap - 1))
-				;
-			v[i] = *o;
-		}
-		st_free(im->edges);
-		im->edges = v;
-		im->edges_cap = cap;
-	}
-	mask = im->edges_cap - 1;
-	{
-		struct edge_key key = {ds, src};
-
-		for (i = cache_hash((const char *)&key, sizeof(key)) & mask; im->edges[i].ds;
-		     i = (i + 1) & mask)
-			if (im->edges[i].ds == ds && im->edges[i].src == src)
-				return 1;
-		im->edges[i] = key;
-		im->edges_n++;
-	}
+	if (st_strmap_get(&im->edges, (const char *)&key, sizeof(key)))
+		return 1;
+	if (im->edges.n < CACHE_MAX)
+		noted = st_strmap_put(&im->edges, (const char *)&key, sizeof(key), NULL);
+	(void)noted; /* not noted (out of memory): the caller stores it all the same */
 	return 0;
 }
 
@@ -759,30 +690,31 @@ static struct ds_slot *dataset_slot(struct catalog_ol_import *im, const char *ns
 {
 	size_t nl = strlen(ns), ml = strlen(name);
 	char key[1024];
-	struct ds_slot **b = NULL, *slot;
+	const struct st_strent *e;
+	struct ds_slot *slot;
+	int keep = nl + ml + 1 <= sizeof(key);
 
-	if (nl + ml + 1 <= sizeof(key)) {
+	if (keep) {
 		memcpy(key, ns, nl + 1);
 		memcpy(key + nl + 1, name, ml);
-		b = cache_slot(im, key, nl + 1 + ml);
-		if (b && *b) {
-			*id = (*b)->id;
-			return *b;
+		if ((e = st_strmap_get(&im->ds_keys, key, nl + 1 + ml))) {
+			slot = im->ds[e - im->ds_keys.e];
+			*id = slot->id;
+			return slot;
 		}
 	}
 	if ((*id = dataset_id_db(im, ns, name)) < 0)
 		return NULL;
-	if (!b || !(slot = st_calloc(1, sizeof(*slot))))
+	if (!keep || im->ds_keys.n >= CACHE_MAX ||
+	    st_grow(&im->ds, &im->ds_cap, im->ds_keys.n + 1, sizeof(*im->ds)) ||
+	    !(slot = st_calloc(1, sizeof(*slot))))
 		return NULL;
-	if (!(slot->key = st_malloc(nl + 1 + ml))) {
+	if (st_strmap_put(&im->ds_keys, key, nl + 1 + ml, NULL) < 0) {
 		st_free(slot);
 		return NULL;
 	}
-	memcpy(slot->key, key, nl + 1 + ml);
-	slot->klen = nl + 1 + ml;
 	slot->id = *id;
-	*b = slot;
-	im->cache_n++;
+	im->ds[im->ds_keys.n - 1] = slot;
 	return slot;
 }
 
@@ -1252,58 +1184,22 @@ static int apply_dataset(struct catalog_ol_import *im, uint32_t d, int64_t *id,
 
 /* ---- runs ---- */
 
-/* The bucket for run id: holding its slot, or empty for it; NULL when it is not there and
- * the table is full or out of memory. */
-static struct run_slot **run_bucket(struct catalog_ol_import *im, const char *run_id)
-{
-	size_t i, n = strlen(run_id), h = cache_hash(run_id, n);
-
-	if (im->runs_cap)
-		for (i = h & (im->runs_cap - 1); im->runs[i]; i = (i + 1) & (im->runs_cap - 1))
-			if (!strcmp(im->runs[i]->run_id, run_id))
-				return &im->runs[i];
-	if (im->runs_n * 2 >= im->runs_cap) {
-		size_t cap = im->runs_cap ? im->runs_cap * 2 : 1024;
-		struct run_slot **v;
-
-		if (cap > CACHE_MAX || !(v = st_calloc(cap, sizeof(*v))))
-			return NULL;
-		for (size_t k = 0; k < im->runs_cap; k++) {
-			struct run_slot *o = im->runs[k];
-
-			if (!o)
-				continue;
-			for (i = cache_hash(o->run_id, strlen(o->run_id)) & (cap - 1); v[i];
-			     i = (i + 1) & (cap - 1))
-				;
-			v[i] = o;
-		}
-		st_free(im->runs);
-		im->runs = v;
-		im->runs_cap = cap;
-	}
-	for (i = h & (im->runs_cap - 1); im->runs[i]; i = (i + 1) & (im->runs_cap - 1))
-		;
-	return &im->runs[i];
-}
-
 /* The slot of run run_id, read from ol_runs the first time; NULL when it cannot be kept
  * (the caller then reads and writes ol_runs itself) or on a database error (*rc -1). */
 static struct run_slot *run_get(struct catalog_ol_import *im, const char *run_id, int *rc)
 {
-	struct run_slot **b = run_bucket(im, run_id), *r;
+	const struct st_strent *e = st_strmap_gets(&im->run_keys, run_id);
 	sqlite3_stmt *st = im->q[Q_RUN_GET];
+	struct run_slot *r;
 	int step;
 
 	*rc = 0;
-	if (!b)
+	if (e)
+		return im->runs[e - im->run_keys.e];
+	if (im->run_keys.n >= CACHE_MAX ||
+	    st_grow(&im->runs, &im->runs_cap, im->run_keys.n + 1, sizeof(*im->runs)) ||
+	    !(r = st_calloc(1, sizeof(*r))))
 		return NULL;
-	if (*b)
-		return *b;
-	if (!(r = st_calloc(1, sizeof(*r))) || !(r->run_id = st_strdup(run_id))) {
-		st_free(r);
-		return NULL;
-	}
 	sqlite3_bind_text(st, 1, run_id, -1, SQLITE_STATIC);
 	step = sqlite3_step(st);
 	if (step == SQLITE_ROW) {
@@ -1317,14 +1213,13 @@ static struct run_slot *run_get(struct catalog_ol_import *im, const char *run_id
 		}
 	}
 	sqlite3_reset(st);
-	if ((step == SQLITE_ROW && !r->known) || (step != SQLITE_ROW && step != SQLITE_DONE)) {
+	if ((step == SQLITE_ROW && !r->known) || (step != SQLITE_ROW && step != SQLITE_DONE) ||
+	    st_strmap_put(&im->run_keys, run_id, strlen(run_id), NULL) < 0) {
 		/* Not representable here (or an error: the caller's own read says which). */
-		st_free(r->run_id);
 		st_free(r);
 		return NULL;
 	}
-	*b = r;
-	im->runs_n++;
+	im->runs[im->run_keys.n - 1] = r;
 	return r;
 }
 
@@ -1411,13 +1306,13 @@ static int put_job(struct catalog_ol_import *im, int64_t id, const char *job)
  * each dataset. Returns 0, or -1. */
 static int flush_slots(struct catalog_ol_import *im)
 {
-	for (size_t i = 0; i < im->runs_cap; i++) {
+	for (size_t i = 0; i < im->run_keys.n; i++) {
 		struct run_slot *r = im->runs[i];
 		sqlite3_stmt *st = im->q[Q_RUN_PUT];
 
-		if (!r || !r->dirty)
+		if (!r->dirty)
 			continue;
-		sqlite3_bind_text(st, 1, r->run_id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 1, im->run_keys.e[i].key, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 2, r->job, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 3, r->state, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 4, r->when, -1, SQLITE_STATIC);
@@ -1425,11 +1320,9 @@ static int flush_slots(struct catalog_ol_import *im)
 			return -1;
 		r->dirty = 0;
 	}
-	for (size_t i = 0; i < im->cache_cap; i++) {
-		struct ds_slot *s = im->cache[i];
+	for (size_t i = 0; i < im->ds_keys.n; i++) {
+		struct ds_slot *s = im->ds[i];
 
-		if (!s)
-			continue;
 		if (s->hash_dirty) {
 			sqlite3_stmt *st = im->q[Q_FH_PUT];
 
