@@ -583,14 +583,10 @@ struct mfload {
 	const char *pipe_what[B_COUNT]; /* the batches' names for its messages, read as it runs */
 	int64_t next_id;
 	struct st_strmap taken;
-	/* Texts the scrubber found nothing in (strings of strs), so that a description that
-	 * repeats (doc blocks, generated projects) is scrubbed once: scrubbed(). */
-	struct clean_text {
-		const char *s;
-		size_t n;
-		uint64_t h;
-	} *clean;
-	size_t nclean, clean_cap; /* clean_cap slots, a power of two (0: none yet) */
+	/* Texts the scrubber found nothing in (strings of strs, borrowed), so that a
+	 * description that repeats (doc blocks, generated projects) is scrubbed once:
+	 * scrubbed(). */
+	struct st_strmap clean;
 	/* The tests and contracts, read while the datasets are stored (the writer thread is
 	 * behind then, and a dataset's columns are fresh in memory) and written after them,
 	 * when every dataset's columns and id are known: the test nodes of nodes (in order,
@@ -772,7 +768,7 @@ static void mf_release(struct mfload *m)
 	st_buf_release(&m->fts);
 	st_free(m->fts_create);
 	st_strmap_release(&m->reindex);
-	st_free(m->clean);
+	st_strmap_release(&m->clean);
 	st_free(m->tests);
 	st_free(m->tc);
 	st_free(m->cc);
@@ -1501,46 +1497,6 @@ static int prop_json(struct mfload *m, int64_t id, const char *key, uint32_t v, 
 	return prop(m, id, key, s);
 }
 
-/* The slot of text s[0, n) (hash h) in m->clean: its own, or the empty one where it goes. */
-static struct clean_text *clean_slot(struct mfload *m, const char *s, size_t n, uint64_t h)
-{
-	size_t at = h & (m->clean_cap - 1);
-
-	while (m->clean[at].s && (m->clean[at].h != h || m->clean[at].n != n ||
-				  memcmp(m->clean[at].s, s, n)))
-		at = (at + 1) & (m->clean_cap - 1);
-	return &m->clean[at];
-}
-
-/* Remembers that the scrubber found nothing in s[0, n) (a string of strs). Only a cache:
- * when memory runs out it remembers nothing. */
-static void clean_add(struct mfload *m, const char *s, size_t n, uint64_t h)
-{
-	struct clean_text *e;
-
-	if ((m->nclean + 1) * 2 > m->clean_cap) {
-		struct clean_text *old = m->clean;
-		size_t cap = m->clean_cap ? m->clean_cap * 2 : 1024, ocap = m->clean_cap;
-
-		if (!(m->clean = st_calloc(cap, sizeof(*m->clean)))) {
-			m->clean = old;
-			return;
-		}
-		m->clean_cap = cap;
-		for (size_t i = 0; i < ocap; i++)
-			if (old[i].s)
-				*clean_slot(m, old[i].s, old[i].n, old[i].h) = old[i];
-		st_free(old);
-	}
-	e = clean_slot(m, s, n, h);
-	if (!e->s) {
-		e->s = s;
-		e->n = n;
-		e->h = h;
-		m->nclean++;
-	}
-}
-
 /* Free text as it is stored: without trailing white space (*n bytes of text), or, when the
  * catalog's scrubber found personal data in it, *clean (st_free() it) with that replaced, and
  * a warning that names where it is (where, then name unless NULL; never the value). A text
@@ -1552,21 +1508,20 @@ static int scrubbed(struct mfload *m, const char *text, const char *where, const
 {
 	struct catalog *c = m->x->c;
 	size_t found = 0;
-	uint64_t h = 0;
 	char path[1024];
 
 	*n = strlen(text);
 	while (*n && strchr(" \t\n", text[*n - 1]))
 		(*n)--;
 	*clean = NULL;
-	if (!c->scrub)
-		return 0;
-	h = st_fnv1a(text, *n);
-	if (m->clean_cap && clean_slot(m, text, *n, h)->s)
+	if (!c->scrub || st_strmap_get(&m->clean, text, *n))
 		return 0;
 	*clean = c->scrub(text, *n, &found, c->scrub_ctx);
 	if (!found) {
-		clean_add(m, text, *n, h);
+		/* Only a cache: when memory runs out, it remembers nothing. */
+		int kept = st_strmap_put(&m->clean, text, *n, NULL);
+
+		(void)kept;
 		return 0;
 	}
 	if (!*clean)
@@ -2928,6 +2883,7 @@ static int materialize(struct catalog_dbt_ctx *x, const char *display, int64_t f
 	memset(&m, 0, sizeof(m));
 	st_buf_init(&m.fts, (size_t)1 << 32);
 	st_buf_init(&m.tjb, DBT_MAX_FILE);
+	st_strmap_init(&m.clean, ST_STRMAP_BORROW);
 	m.x = x;
 	m.file = display;
 	m.file_id = file_id;

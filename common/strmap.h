@@ -10,7 +10,7 @@
 #include "error.h"
 
 struct st_strent {
-	const char *key; /* len bytes and a NUL: the map's copy, or the caller's (borrowed) */
+	const char *key; /* len bytes: the map's copy (with a NUL after), or the caller's */
 	size_t len;
 	uint64_t hash;
 	int64_t val;
@@ -28,7 +28,7 @@ struct st_strmap {
 	int borrow;
 };
 
-/* Keys are the caller's, NUL-terminated, and must outlive the map. */
+/* Keys are used in place (len bytes of the caller's, which must outlive the map). */
 #define ST_STRMAP_BORROW 1
 
 /* Sets up an empty map; flags is 0 or ST_STRMAP_BORROW. */
@@ -40,9 +40,9 @@ struct st_strent *st_strmap_get(const struct st_strmap *m, const char *key, size
 /* st_strmap_get() of the NUL-terminated key. */
 struct st_strent *st_strmap_gets(const struct st_strmap *m, const char *key);
 
-/* Puts key (len bytes; NUL-terminated when borrowed): *ent (when ent is not NULL) is its
- * entry, the one there or a new last one with val 0. Returns 1 when added, 0 when it was
- * there, -1 when out of memory (m unchanged). */
+/* Puts key (len bytes): *ent (when ent is not NULL) is its entry, the one there or a new
+ * last one with val 0. Returns 1 when added, 0 when it was there, -1 when out of memory (m
+ * unchanged). */
 int st_strmap_put(struct st_strmap *m, const char *key, size_t len, struct st_strent **ent) ST_WUR;
 
 /* Sets the NUL-terminated key to val (a key put before keeps its place). Returns 0, or -1
