@@ -3,7 +3,6 @@
  * documents with `extends:` add PII tags, erasure rules and a subject to those datasets.
  * Mapping and merge rules: docs/interop.md, section "dbt". */
 #include "dbt_int.h"
-#include "hash.h"
 #include "strmap.h"
 #include "alloc.h"
 #include "file.h"
@@ -1414,7 +1413,7 @@ static int check_cols(struct mfload *m, struct dset *d)
 		memset(small, 0, ns * sizeof(*small));
 	for (size_t i = 0; !ret && i < d->ncols; i++) {
 		const char *name = d->cols[i].name;
-		size_t at = st_fnv1a_str(name) & (ns - 1);
+		size_t at = st_strmap_hash(name, strlen(name)) & (ns - 1);
 
 		while (slot[at] && strcmp(d->cols[slot[at] - 1].name, name))
 			at = (at + 1) & (ns - 1);

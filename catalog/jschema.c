@@ -3,7 +3,7 @@
  * Supported keywords are listed in `known`; loading a schema that uses anything else fails,
  * so the schema cannot silently outgrow the validator. */
 #include "jschema.h"
-#include "hash.h"
+#include "strmap.h"
 #include "alloc.h"
 #include "buf.h"
 
@@ -283,7 +283,7 @@ static unsigned node_types(const struct catalog_ynode *n)
 
 static uint32_t vhash(const char *p, size_t len)
 {
-	return (uint32_t)st_fnv1a(p, len);
+	return (uint32_t)st_strmap_hash(p, len);
 }
 
 /* The entry of set for the len bytes at p, or NULL. */

@@ -1,6 +1,7 @@
 /* Strict JSON reader onto a tape of value spans; unescaping and quoting helpers. */
 #include "json.h"
 #include "alloc.h"
+#include "strmap.h"
 #include "utf8.h"
 
 #include <errno.h>
@@ -491,7 +492,44 @@ static int skip_value(struct parser *p, size_t depth, size_t max_depth)
 	}
 }
 
-static uint64_t key_bytes_hash(const char *s, size_t len);
+/* The hash of a key of len bytes: the string map's (strmap.h), keyed per process, since the
+ * keys are the document's: with a hash anyone can compute, an object of keys chosen to
+ * share a slot takes a step per key for every key. */
+static uint64_t key_bytes_hash(const char *s, size_t len)
+{
+	return st_strmap_hash(s, len);
+}
+
+#ifdef STEWARD_TEST_BUILD
+_Thread_local unsigned long long st_json_key_probes;
+#endif
+
+/* A hash of len bytes for the keys of objects of at most FAST_KEYS members (unique_object()),
+ * where keys that collide cost FAST_KEYS steps each at most: eight bytes at a time, mixed so
+ * that its low bits depend on every byte. The keyed hash took 4% of a dbt manifest's parse
+ * on its many objects of 9 to 30 members. */
+#define FAST_KEYS 64
+
+static uint64_t fast_key_hash(const char *s, size_t len)
+{
+	const uint64_t k = 0xff51afd7ed558ccdull;
+	uint64_t h = 0x9e3779b97f4a7c15ull ^ len, w;
+
+	for (; len >= 8; s += 8, len -= 8) {
+		memcpy(&w, s, 8);
+		h = (h ^ w) * k;
+		h ^= h >> 32;
+	}
+	if (len) {
+		w = 0;
+		memcpy(&w, s, len);
+		h = (h ^ w) * k;
+	}
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ull;
+	return h ^ h >> 33;
+}
+
 
 /* Object o, whose members are on the tape, as st_json_collapse_range() leaves it: the key
  * of each member compared with the others' (by length and first eight bytes, then the rest;
@@ -557,13 +595,17 @@ static int unique_object(struct parser *p, uint32_t o)
 
 			if (m->key_escaped)
 				goto general;
-			for (h = key_bytes_hash(buf + m->key_start, kl) & mask; p->slot[h];
-			     h = (h + 1) & mask) {
+			h = n <= FAST_KEYS ? fast_key_hash(buf + m->key_start, kl)
+					   : key_bytes_hash(buf + m->key_start, kl);
+			for (h &= mask; p->slot[h]; h = (h + 1) & mask) {
 				const struct st_jnode *q = &t->v[p->slot[h] - 1];
 
 				if (q->key_end - q->key_start == kl &&
 				    !memcmp(buf + q->key_start, buf + m->key_start, kl))
 					goto general;
+#ifdef STEWARD_TEST_BUILD
+				st_json_key_probes += n > FAST_KEYS;
+#endif
 			}
 			p->slot[h] = i + 1;
 		}
@@ -939,29 +981,6 @@ uint32_t st_json_get(const char *buf, const struct st_jtape *t, uint32_t obj, co
 		}
 	}
 	return found;
-}
-
-/* A hash of len bytes, taken eight at a time (FNV-1a, a byte at a time, cost 8% more
- * instructions in st_json_collapse_duplicates() of a generated dbt manifest), mixed so that
- * its low bits, which pick the slot, depend on every byte. */
-static uint64_t key_bytes_hash(const char *s, size_t len)
-{
-	const uint64_t k = 0xff51afd7ed558ccdull;
-	uint64_t h = 0x9e3779b97f4a7c15ull ^ len, w;
-
-	for (; len >= 8; s += 8, len -= 8) {
-		memcpy(&w, s, 8);
-		h = (h ^ w) * k;
-		h ^= h >> 32;
-	}
-	if (len) {
-		w = 0;
-		memcpy(&w, s, len);
-		h = (h ^ w) * k;
-	}
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ull;
-	return h ^ h >> 33;
 }
 
 /* The hash of member node n's key (unescaped). Returns 0 with *h, or -1 when out of

@@ -175,4 +175,10 @@ long st_json_collapse_range(const char *buf, struct st_jtape *t, size_t from, si
 int st_json_dump(const char *buf, const struct st_jtape *t, uint32_t n, int flags,
 		 struct st_buf *b);
 
+#ifdef STEWARD_TEST_BUILD
+/* Test builds only: the slots that this thread's look-ups of the keys of objects over 64
+ * members stepped past while ST_JPARSE_UNIQUE checked them (a test of their hash). */
+extern _Thread_local unsigned long long st_json_key_probes;
+#endif
+
 #endif

@@ -1,9 +1,10 @@
-/* The string map of strmap.h: FNV-1a over the key, finished so that its low bits index the
- * slots, and linear probing in a table kept at most half full. */
+/* The string map of strmap.h: SipHash-2-4 of the key under a key of the process's own
+ * (libsodium's crypto_shorthash), and linear probing in a table kept at most half full. */
 #include "strmap.h"
 #include "alloc.h"
-#include "hash.h"
 
+#include <pthread.h>
+#include <sodium.h>
 #include <string.h>
 
 /* Copies of keys, many to a block: a key keeps its address while more are added. */
@@ -21,18 +22,42 @@ void st_strmap_init(struct st_strmap *m, int flags)
 	m->borrow = (flags & ST_STRMAP_BORROW) != 0;
 }
 
-static uint64_t key_hash(const char *key, size_t len)
+/* The hash's key, drawn once per process. Keys come from files and events that others
+ * write (dataset names, dbt unique ids, run ids): with a hash anyone can compute, such as
+ * FNV-1a, names chosen to share a slot make every look-up walk all of them (a load of n
+ * names takes n^2 steps). The order of a map does not depend on the hash, so nothing that
+ * steward writes does either. */
+static unsigned char hash_key[crypto_shorthash_KEYBYTES];
+static pthread_once_t hash_key_once = PTHREAD_ONCE_INIT;
+
+static void make_hash_key(void)
 {
-	return st_fnv1a(key, len);
+	/* sodium_init() fails only when libsodium cannot start at all; randombytes_buf()
+	 * then still reads the kernel's generator. */
+	int started = sodium_init();
+
+	(void)started;
+	randombytes_buf(hash_key, sizeof(hash_key));
 }
 
-/* The slot index of hash h: FNV-1a's low bits follow the last bytes of the key poorly
- * (names that differ only in their middle), so h is finished as MurmurHash3 does. */
+uint64_t st_strmap_hash(const void *key, size_t len)
+{
+	unsigned char out[crypto_shorthash_BYTES];
+	uint64_t h;
+
+	pthread_once(&hash_key_once, make_hash_key);
+	crypto_shorthash(out, key, len, hash_key);
+	memcpy(&h, out, sizeof(h));
+	return h;
+}
+
+static uint64_t key_hash(const char *key, size_t len)
+{
+	return st_strmap_hash(key, len);
+}
+
 static size_t home(uint64_t h, size_t nslots)
 {
-	h ^= h >> 33;
-	h *= 0xff51afd7ed558ccdULL;
-	h ^= h >> 33;
 	return (size_t)h & (nslots - 1);
 }
 
@@ -148,6 +173,16 @@ int st_strmap_set(struct st_strmap *m, const char *key, int64_t val)
 		return -1;
 	e->val = val;
 	return 0;
+}
+
+size_t st_strmap_displacement(const struct st_strmap *m)
+{
+	size_t sum = 0;
+
+	for (size_t i = 0; i < m->nslots; i++)
+		if (m->slot[i])
+			sum += (i - home(m->e[m->slot[i] - 1].hash, m->nslots)) & (m->nslots - 1);
+	return sum;
 }
 
 void st_strmap_release(struct st_strmap *m)

@@ -49,6 +49,16 @@ int st_strmap_put(struct st_strmap *m, const char *key, size_t len, struct st_st
  * when out of memory. */
 int st_strmap_set(struct st_strmap *m, const char *key, int64_t val) ST_WUR;
 
+/* The map's hash of the len bytes at key: SipHash-2-4 under a key drawn once per process,
+ * so that no one can choose names that share a slot. For the tables that keep a layout of
+ * their own. */
+uint64_t st_strmap_hash(const void *key, size_t len);
+
+/* How far the keys sit from the slots their hashes name, summed over the keys: the probes
+ * that finding every key once takes beyond the first. A few per key at most, whatever keys
+ * were put (a test of the hash). */
+size_t st_strmap_displacement(const struct st_strmap *m);
+
 /* Frees the entries and the copies of the keys, leaving an empty map of the same kind. */
 void st_strmap_release(struct st_strmap *m);
 

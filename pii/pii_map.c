@@ -2,7 +2,7 @@
  * pseudonymous across a hash, unless it states a pii_reason. Built at query time as an
  * in-memory graph of fields (the whole catalog, or one dataset and its upstream). */
 #include "pii_map.h"
-#include "hash.h"
+#include "strmap.h"
 #include "catalog.h"
 #include "alloc.h"
 #include "buf.h"
@@ -91,12 +91,11 @@ static uint64_t key_hash(int kind, const struct key *k)
 {
 	uint64_t h;
 
-	if (kind == T_FIELDS)
-		h = (uint64_t)k->ds << 32 | k->path;
-	else
-		h = st_fnv1a_str(k->s);
-	/* Tables index by the low bits, which FNV-1a and plain integers mix poorly: finish as
-	 * MurmurHash3 does. */
+	if (kind != T_FIELDS) /* names and strings: keyed (strmap.h) */
+		return st_strmap_hash(k->s, strlen(k->s));
+	h = (uint64_t)k->ds << 32 | k->path;
+	/* Tables index by the low bits, which plain integers mix poorly: finish as MurmurHash3
+	 * does. */
 	h ^= h >> 33;
 	h *= 0xff51afd7ed558ccdULL;
 	h ^= h >> 33;
