@@ -283,7 +283,7 @@ static unsigned node_types(const struct catalog_ynode *n)
 
 static uint32_t vhash(const char *p, size_t len)
 {
-	return (uint32_t)st_strmap_hash(p, len);
+	return (uint32_t)st_hash_fast(p, len); /* a schema's words: keys not the input's */
 }
 
 /* The entry of set for the len bytes at p, or NULL. */

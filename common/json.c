@@ -504,31 +504,10 @@ static uint64_t key_bytes_hash(const char *s, size_t len)
 _Thread_local unsigned long long st_json_key_probes;
 #endif
 
-/* A hash of len bytes for the keys of objects of at most FAST_KEYS members (unique_object()),
- * where keys that collide cost FAST_KEYS steps each at most: eight bytes at a time, mixed so
- * that its low bits depend on every byte. The keyed hash took 4% of a dbt manifest's parse
- * on its many objects of 9 to 30 members. */
+/* Objects of at most FAST_KEYS members hash their keys with st_hash_fast() (strmap.h):
+ * keys that collide cost FAST_KEYS steps each at most, and the keyed hash took 4% of a dbt
+ * manifest's parse on its many objects of 9 to 30 members. */
 #define FAST_KEYS 64
-
-static uint64_t fast_key_hash(const char *s, size_t len)
-{
-	const uint64_t k = 0xff51afd7ed558ccdull;
-	uint64_t h = 0x9e3779b97f4a7c15ull ^ len, w;
-
-	for (; len >= 8; s += 8, len -= 8) {
-		memcpy(&w, s, 8);
-		h = (h ^ w) * k;
-		h ^= h >> 32;
-	}
-	if (len) {
-		w = 0;
-		memcpy(&w, s, len);
-		h = (h ^ w) * k;
-	}
-	h ^= h >> 33;
-	h *= 0xc4ceb9fe1a85ec53ull;
-	return h ^ h >> 33;
-}
 
 
 /* Object o, whose members are on the tape, as st_json_collapse_range() leaves it: the key
@@ -595,7 +574,7 @@ static int unique_object(struct parser *p, uint32_t o)
 
 			if (m->key_escaped)
 				goto general;
-			h = n <= FAST_KEYS ? fast_key_hash(buf + m->key_start, kl)
+			h = n <= FAST_KEYS ? st_hash_fast(buf + m->key_start, kl)
 					   : key_bytes_hash(buf + m->key_start, kl);
 			for (h &= mask; p->slot[h]; h = (h + 1) & mask) {
 				const struct st_jnode *q = &t->v[p->slot[h] - 1];

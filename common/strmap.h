@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "error.h"
 
@@ -53,6 +54,30 @@ int st_strmap_set(struct st_strmap *m, const char *key, int64_t val) ST_WUR;
  * so that no one can choose names that share a slot. For the tables that keep a layout of
  * their own. */
 uint64_t st_strmap_hash(const void *key, size_t len);
+
+/* A hash of len bytes that anyone can compute, eight bytes at a time and mixed so that its
+ * low bits depend on every byte: only for tables whose keys are not the input's (a schema's
+ * property names, looked up by the input's keys) or that hold a few dozen keys at most. */
+static inline uint64_t st_hash_fast(const void *key, size_t len)
+{
+	const unsigned char *s = key;
+	const uint64_t k = 0xff51afd7ed558ccdull;
+	uint64_t h = 0x9e3779b97f4a7c15ull ^ len, w;
+
+	for (; len >= 8; s += 8, len -= 8) {
+		memcpy(&w, s, 8);
+		h = (h ^ w) * k;
+		h ^= h >> 32;
+	}
+	if (len) {
+		w = 0;
+		memcpy(&w, s, len);
+		h = (h ^ w) * k;
+	}
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ull;
+	return h ^ h >> 33;
+}
 
 /* How far the keys sit from the slots their hashes name, summed over the keys: the probes
  * that finding every key once takes beyond the first. A few per key at most, whatever keys
