@@ -51,11 +51,6 @@ uint64_t st_strmap_hash(const void *key, size_t len)
 	return h;
 }
 
-static uint64_t key_hash(const char *key, size_t len)
-{
-	return st_strmap_hash(key, len);
-}
-
 static size_t home(uint64_t h, size_t nslots)
 {
 	return (size_t)h & (nslots - 1);
@@ -77,7 +72,7 @@ static struct st_strent *find(const struct st_strmap *m, const char *key, size_t
 
 struct st_strent *st_strmap_get(const struct st_strmap *m, const char *key, size_t len)
 {
-	return m->nslots ? find(m, key, len, key_hash(key, len)) : NULL;
+	return m->nslots ? find(m, key, len, st_strmap_hash(key, len)) : NULL;
 }
 
 struct st_strent *st_strmap_gets(const struct st_strmap *m, const char *key)
@@ -137,7 +132,7 @@ static char *copy_key(struct st_strmap *m, const char *key, size_t len)
 
 int st_strmap_put(struct st_strmap *m, const char *key, size_t len, struct st_strent **ent)
 {
-	uint64_t h = key_hash(key, len);
+	uint64_t h = st_strmap_hash(key, len);
 	struct st_strent *e = find(m, key, len, h);
 	const char *k;
 	size_t at;

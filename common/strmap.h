@@ -1,6 +1,6 @@
-/* A map from strings to numbers that keeps the order in which keys were first put: the hash
- * table of names, ids and paths that catalog/ builds while it loads and walks (git's
- * hashmap and jq's object tables, by open addressing). */
+/* A map from strings to numbers that keeps the order in which keys were first put, by open
+ * addressing (as git's hashmap), and the two hashes of steward's in-memory tables: the keyed
+ * one for keys that come from the input, and a fast one for the rest. */
 #ifndef ST_STRMAP_H
 #define ST_STRMAP_H
 
