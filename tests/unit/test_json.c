@@ -482,12 +482,16 @@ static void test_key_flood(void)
 	}
 	ok &= st_buf_add(&b, "}", 1) == 0;
 	CHECK(ok && n == 2000);
+#ifdef STEWARD_TEST_BUILD /* the count is kept by test builds only */
 	st_json_key_probes = 0;
+#endif
 	CHECK(st_json_parse_filter(b.p, b.len, ST_JSON_MAX_DEPTH, NULL, NULL, ST_JPARSE_UNIQUE,
 				   &ft, &e) == 0 &&
 	      ft.v[0].count == 2000);
+#ifdef STEWARD_TEST_BUILD
 	/* about half a slot per key at half load; the flood: 1000 per key */
 	CHECK(st_json_key_probes < 20000);
+#endif
 	st_json_tape_release(&ft);
 	st_buf_release(&b);
 }
