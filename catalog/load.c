@@ -694,7 +694,7 @@ out:
 }
 
 /* The fields of the datasets that references name, read once per name: a set of
- * (name, path) keys in an open-addressing table, each name also entered with a path of
+ * (name, path) keys in a string map (strmap.h), each name also entered with a path of
  * "\x01" once its fields are in. It answers catalog_known_field(name, path), which
  * check_references() asks instead of a subquery that scanned the dataset's field rows for
  * each reference (most of the check's time). */
