@@ -715,12 +715,13 @@ static const char *known_key(struct known *k, const char *a, size_t an, const ch
 	return k->key.p;
 }
 
-/* Enters key (a, b). Returns 0, or -1 when memory ran out. */
+/* Enters key (a, b). Returns 1 when it is new, 0 when it was there, -1 when memory ran
+ * out. */
 static int known_add(struct known *k, const char *a, size_t an, const char *b, size_t bn)
 {
 	const char *key = known_key(k, a, an, b, bn);
 
-	return key && st_strmap_put(&k->set, key, k->key.len, NULL) >= 0 ? 0 : -1;
+	return key ? st_strmap_put(&k->set, key, k->key.len, NULL) : -1;
 }
 
 static int known_has(struct known *k, const char *a, size_t an, const char *b, size_t bn)
@@ -1633,11 +1634,11 @@ static int duplicate(struct loader *L, const char *file, const struct catalog_yn
 
 	if (L->seen && !L->seen_lost && name) {
 		/* Only a key this load wrote can be a duplicate: the others need no look-up. */
-		size_t n = strlen(name);
-		const char *key = (const char *)&version;
+		int added = known_add(L->seen, name, strlen(name), (const char *)&version,
+				      sizeof(version));
 
-		if (!known_has(L->seen, name, n, key, sizeof(version)))
-			return known_add(L->seen, name, n, key, sizeof(version)) ? oom(L) : 0;
+		if (added)
+			return added < 0 ? oom(L) : 0;
 	}
 	if (flush_ids(L)) /* the query reads them */
 		return -1;
@@ -2508,13 +2509,13 @@ static void known_field(sqlite3_context *cx, int argc, sqlite3_value **argv)
 			const char *p = (const char *)sqlite3_column_text(k->q, 0);
 			size_t n = (size_t)sqlite3_column_bytes(k->q, 0);
 
-			if (p && !memchr(p, 0, n) && known_add(k, name, nn, p, n)) {
+			if (p && !memchr(p, 0, n) && known_add(k, name, nn, p, n) < 0) {
 				rc = SQLITE_NOMEM;
 				break;
 			}
 		}
 		sqlite3_reset(k->q);
-		if (rc == SQLITE_DONE && known_add(k, name, nn, "\x01", 1))
+		if (rc == SQLITE_DONE && known_add(k, name, nn, "\x01", 1) < 0)
 			rc = SQLITE_NOMEM;
 		if (rc != SQLITE_DONE) {
 			k->failed = rc == SQLITE_ROW ? SQLITE_ERROR : rc;

@@ -522,14 +522,11 @@ static int done(struct catalog_ol_import *im, sqlite3_stmt *st, const char *what
 static int edge_seen(struct catalog_ol_import *im, int64_t ds, int64_t src)
 {
 	struct edge_key key = {ds, src};
-	int noted = 0;
 
-	if (st_strmap_get(&im->edges, (const char *)&key, sizeof(key)))
-		return 1;
-	if (im->edges.n < CACHE_MAX)
-		noted = st_strmap_put(&im->edges, (const char *)&key, sizeof(key), NULL);
-	(void)noted; /* not noted (out of memory): the caller stores it all the same */
-	return 0;
+	if (im->edges.n >= CACHE_MAX)
+		return st_strmap_get(&im->edges, (const char *)&key, sizeof(key)) != NULL;
+	/* 0: it was there; not noted (out of memory), the caller stores it all the same */
+	return st_strmap_put(&im->edges, (const char *)&key, sizeof(key), NULL) == 0;
 }
 
 /* Stores the dataset edge src -> ds (once an import). Returns 0, or -1 with im->err. */
