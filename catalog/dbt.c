@@ -19,7 +19,8 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <pthread.h>
-#include <semaphore.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -2705,6 +2706,48 @@ static int manifest_skip(void *u, const char *buf, const struct st_jtape *t, con
 	return !kept(c, key, len, key_escaped, l);
 }
 
+/* Manifests from this size on are parsed on two threads (st_json_parse_split()): a thread
+ * costs less than a tenth of a millisecond, a megabyte of manifest about two. */
+#define SPLIT_MIN_BYTES ((size_t)4 << 20)
+/* Where the second thread starts, as a share of the text: it parses from there to the end
+ * (the rest of nodes, then sources and the maps, mostly skipped), the first up to there. */
+#define SPLIT_AT(len) ((len) / 100 * 52)
+#define SPLIT_SEARCH ((size_t)4 << 20) /* bytes looked through for a node's key */
+
+/* A guess at where a member of the manifest's nodes starts, at or after SPLIT_AT(len): a
+ * comma, then the opening quote of a key that starts as a node's unique_id does (its
+ * resource type and a dot) and is followed by ":{". The parser checks it; 0 when none is
+ * found. */
+static size_t nodes_split_guess(const unsigned char *data, size_t len)
+{
+	static const struct word types[] = {W("model."),	W("test."),	W("seed."),
+					    W("snapshot."),	W("analysis."), W("operation."),
+					    W("sql_operation.")};
+	size_t at = SPLIT_AT(len), stop = at + SPLIT_SEARCH < len ? at + SPLIT_SEARCH : len;
+
+	while (at < stop) {
+		const unsigned char *c = memchr(data + at, ',', stop - at), *q;
+		size_t i, k;
+
+		if (!c)
+			break;
+		i = (size_t)(c - data) + 1;
+		at = i;
+		if (i >= stop || data[i] != '"')
+			continue;
+		for (k = 0; k < sizeof(types) / sizeof(*types); k++)
+			if (stop - i - 1 > types[k].n &&
+			    !memcmp(data + i + 1, types[k].w, types[k].n))
+				break;
+		if (k == sizeof(types) / sizeof(*types))
+			continue;
+		q = memchr(data + i + 1, '"', stop - i - 1);
+		if (q && (size_t)(q - data) + 2 < stop && q[1] == ':' && q[2] == '{')
+			return i;
+	}
+	return 0;
+}
+
 /* Reads the JSON text data[0, len) of file display onto d's tape, taking what jansson took
  * (not: a root that is neither an object nor an array, \u0000 in a string or a key, a whole
  * number outside long long, a number that overflows a double), with each object's keys once
@@ -2714,17 +2757,28 @@ static int manifest_skip(void *u, const char *buf, const struct st_jtape *t, con
 static int doc_load(struct catalog_dbt_ctx *x, const char *display, const unsigned char *data,
 		    size_t len, int manifest, struct jdoc *d)
 {
-	struct skip_cache cache;
+	struct skip_cache cache, cache2;
+	struct st_json_split sp = {"nodes", 5, 0, &cache2, 0};
 	struct st_jerr e;
 	json_error_t je;
 	json_t *j;
 	int r;
 
 	d->buf = (const char *)data;
-	if (manifest)
+	if (manifest) {
 		keep_init(&cache);
-	r = st_json_parse_filter(d->buf, len, ST_JSON_DEPTH_LIMIT, manifest ? manifest_skip : NULL,
-				 &cache, ST_JPARSE_UNIQUE | ST_JPARSE_ODD, &d->t, &e);
+		if (len >= SPLIT_MIN_BYTES)
+			sp.at = nodes_split_guess(data, len);
+	}
+	if (sp.at) {
+		cache2 = cache;
+		r = st_json_parse_split(d->buf, len, ST_JSON_DEPTH_LIMIT, manifest_skip, &cache,
+					ST_JPARSE_UNIQUE | ST_JPARSE_ODD, &sp, &d->t, &e);
+	} else {
+		r = st_json_parse_filter(d->buf, len, ST_JSON_DEPTH_LIMIT,
+					 manifest ? manifest_skip : NULL, &cache,
+					 ST_JPARSE_UNIQUE | ST_JPARSE_ODD, &d->t, &e);
+	}
 	if (r && e.code == ST_JE_NOMEM)
 		return oom(x) - 1;
 	if (!r && (d->t.v[0].type == ST_J_OBJ || d->t.v[0].type == ST_J_ARR) && !d->t.odd) {
@@ -3121,62 +3175,89 @@ static int mf_add(struct mf **v, size_t *n, size_t *cap, const char *display, co
 }
 
 /* The digest that tells whether a manifest changed: the mapping's version, the manifest's
- * bytes and its catalog.json's (cdata NULL: none). Reads only its inputs, so it runs on a
- * thread of its own while the manifest is parsed; that thread first faults in the pages of
- * the tape the parser is about to fill (pop, pop_len bytes), which is otherwise most of a
- * large manifest's parse. */
+ * bytes and its catalog.json's (cdata NULL: none). Reads only its inputs, so a manifest
+ * being loaded is hashed on a thread of idle priority, which takes what a CPU has left
+ * while the load runs (a parse on two threads leaves none). When the load needs the
+ * digest, hash_finish() hashes what that thread has not, at the loader's priority: a busy
+ * machine gives an idle thread next to nothing. */
 struct hash_job {
 	const unsigned char *data, *cdata;
 	size_t len, clen;
-	unsigned char *pop;
-	size_t pop_len;
+	struct st_digest h;
+	size_t done;	 /* bytes of data, then of cdata, hashed (the thread's until joined) */
+	int part;	 /* 0: data, 1: cdata, 2: all of it */
+	atomic_int stop; /* set: the thread stops before its next step */
 	unsigned char out[HASH_LEN];
-	sem_t faulted; /* posted once the tape is faulted in: it may be freed from then on */
-	int sem;       /* faulted is made */
 };
 
-/* Tape nodes reserved (address space only), and faulted in ahead of the parser, per byte
- * of a manifest: dbt writes a value per 20 to 45 bytes, of which manifest_skip() keeps
- * about half (one per 40 bytes of the generated manifests; far fewer of real ones, whose
- * macros are skipped). Pages faulted in for nothing cost the other thread's time and
- * memory. It faults in about the first 40% of the tape: with SHA-256 hashing the 58 MB of
- * 5k generated models in about 45 ms (BLAKE2b took 75), faulting in the whole expected
- * tape made no difference to the parse (12 interleaved runs each, 111 ms median). */
+/* The most bytes the hashing thread takes at a step: what the loader waits for at most when
+ * it takes over (about 50 us of SHA-256). */
+#define HASH_STEP ((size_t)64 << 10)
+
+/* Tape nodes reserved (address space only) per byte of a manifest: dbt writes a value per
+ * 20 to 45 bytes, of which manifest_skip() keeps about half (one per 40 bytes of the
+ * generated manifests; far fewer of real ones, whose macros are skipped). A parse on two
+ * threads needs room for each part (st_json_parse_split()). */
 #define TAPE_RESERVE(len) ((len) / 16 + 64)
-#define TAPE_PREFAULT(len) ((len) / 96)
-#define PREFAULT_STEP ((size_t)2 << 20)
 
-static void *hash_inputs(void *arg)
+static void hash_begin(struct hash_job *j, const unsigned char *data, size_t len,
+		       const unsigned char *cdata, size_t clen)
 {
-	struct hash_job *j = arg;
-	struct st_digest h;
+	memset(j, 0, sizeof(*j));
+	j->data = data;
+	j->len = len;
+	j->cdata = cdata;
+	j->clen = clen;
+	atomic_init(&j->stop, 0);
+	st_digest_init(&j->h);
+	st_digest_update(&j->h, DBT_MAPPING, sizeof(DBT_MAPPING));
+}
 
-#ifdef MADV_POPULATE_WRITE
-	if (j->pop) {
-		/* In steps, so that the parser finds the first ones soon; pages it faulted in
-		 * itself meanwhile are skipped. Failure (an older kernel) costs nothing. */
-		size_t page = (size_t)sysconf(_SC_PAGESIZE);
-		uintptr_t at = ((uintptr_t)j->pop + page - 1) & ~(uintptr_t)(page - 1);
-		uintptr_t end = ((uintptr_t)j->pop + j->pop_len) & ~(uintptr_t)(page - 1);
+/* Hashes the rest of j's inputs; on the thread (thread set), only until j->stop is set. */
+static void hash_steps(struct hash_job *j, int thread)
+{
+	while (j->part < 2) {
+		const unsigned char *p = j->part ? j->cdata : j->data;
+		size_t len = j->part ? j->clen : j->len;
+		size_t n = len - j->done < HASH_STEP ? len - j->done : HASH_STEP;
 
-		for (; at < end; at += PREFAULT_STEP) {
-			size_t n = end - at < PREFAULT_STEP ? end - at : PREFAULT_STEP;
-
-			if (madvise((void *)at, n, MADV_POPULATE_WRITE))
-				break;
+		if (thread && atomic_load_explicit(&j->stop, memory_order_relaxed))
+			return;
+		if (n)
+			st_digest_update(&j->h, p + j->done, n);
+		j->done += n;
+		if (j->done < len)
+			continue;
+		if (!j->part++) {
+			st_digest_update(&j->h, "\0catalog\0", 9);
+			if (!j->cdata)
+				j->part++;
 		}
+		j->done = 0;
 	}
+}
+
+static void *hash_thread(void *arg)
+{
+#ifdef SCHED_IDLE
+	struct sched_param none = {0};
+
+	(void)pthread_setschedparam(pthread_self(), SCHED_IDLE, &none); /* a preference */
 #endif
-	if (j->sem)
-		sem_post(&j->faulted);
-	st_digest_init(&h);
-	st_digest_update(&h, DBT_MAPPING, sizeof(DBT_MAPPING));
-	st_digest_update(&h, j->data, j->len);
-	st_digest_update(&h, "\0catalog\0", 9);
-	if (j->cdata)
-		st_digest_update(&h, j->cdata, j->clen);
-	st_digest_final(&h, j->out);
+	hash_steps(arg, 1);
 	return NULL;
+}
+
+/* The digest into j->out; *running: j's thread *th, which is stopped and joined first. */
+static void hash_finish(struct hash_job *j, pthread_t *th, int *running)
+{
+	if (*running) {
+		atomic_store(&j->stop, 1);
+		pthread_join(*th, NULL);
+		*running = 0;
+	}
+	hash_steps(j, 0);
+	st_digest_final(&j->h, j->out);
 }
 
 /* Reads manifest f (and its catalog.json), and rewrites what it declares when it changed. */
@@ -3203,38 +3284,23 @@ static int reload(struct catalog_dbt_ctx *x, struct mf *f, const unsigned char o
 		return r == -2 ? -1 : 0;
 	}
 	has_cat = r == 0;
-	memset(&hj, 0, sizeof(hj));
-	hj.sem = !sem_init(&hj.faulted, 0, 0); /* else no thread */
-	hj.data = data.p;
-	hj.len = data.len;
-	hj.cdata = has_cat ? cdata.p : NULL;
-	hj.clen = cdata.len;
+	hash_begin(&hj, data.p, data.len, has_cat ? cdata.p : NULL, cdata.len);
 	/* A manifest that may be unchanged is hashed first: an unchanged one costs a hash and
-	 * no parse. Any other is parsed on this thread while another hashes it. */
+	 * no parse. Any other is parsed first (on both CPUs), and its digest, which is only
+	 * stored, is taken beside its rows. */
 	if (!(f->known && f->has_hash && f->ov_same)) {
 		if (st_json_tape_reserve(&pre.t, TAPE_RESERVE(data.len))) {
 			oom(x);
 			goto out;
 		}
-		if (pre.t.big) {
-			hj.pop = (unsigned char *)pre.t.v;
-			hj.pop_len = TAPE_PREFAULT(data.len) * sizeof(*pre.t.v);
-		}
-	}
-	/* The hash of a manifest parsed here is only stored: its thread is waited for once the
-	 * manifest's rows are, not before them (it can end after the parse). */
-	if (!(f->known && f->has_hash && f->ov_same) && hj.sem &&
-	    !pthread_create(&th, NULL, hash_inputs, &hj)) {
-		hashing = 1;
 		pre_r = doc_load(x, f->display, data.p, data.len, 1, &pre);
 		parsed = 1;
-		while (sem_wait(&hj.faulted) && errno == EINTR) /* done before the parse, as a rule */
-			;
 		if (x->err->code)
 			goto out;
+		hashing = !pthread_create(&th, NULL, hash_thread, &hj);
 		memset(hash, 0, HASH_LEN); /* until then */
 	} else {
-		hash_inputs(&hj);
+		hash_finish(&hj, &th, &hashing);
 		memcpy(hash, hj.out, HASH_LEN);
 	}
 	if (f->known && f->has_hash && f->ov_same && !memcmp(hash, f->hash, HASH_LEN)) {
@@ -3293,9 +3359,8 @@ static int reload(struct catalog_dbt_ctx *x, struct mf *f, const unsigned char o
 			f->cat_display, has_cat ? cdata.p : NULL, cdata.len, &version, &adapter,
 			&project))
 		goto out;
-	if (hashing) {
-		pthread_join(th, NULL);
-		hashing = 0;
+	if (parsed) {
+		hash_finish(&hj, &th, &hashing);
 		if (st_sql_prepare(x->db, &st, "UPDATE files SET hash = ?2 WHERE id = ?1", x->err))
 			goto out;
 		sqlite3_bind_int64(st, 1, f->id);
@@ -3320,10 +3385,10 @@ static int reload(struct catalog_dbt_ctx *x, struct mf *f, const unsigned char o
 		goto out;
 	ret = 0;
 out:
-	if (hashing)
-		pthread_join(th, NULL); /* before the bytes it reads go */
-	if (hj.sem)
-		sem_destroy(&hj.faulted);
+	if (hashing) { /* stopped before the bytes it reads go */
+		atomic_store(&hj.stop, 1);
+		pthread_join(th, NULL);
+	}
 	sqlite3_finalize(st);
 	st_json_tape_release(&pre.t);
 	fbytes_release(&data);

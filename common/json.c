@@ -6,6 +6,8 @@
 
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +21,8 @@ static int stop(unsigned char c)
 	return c < 0x20 || c == '"' || c == '\\' || c >= 0x80;
 }
 
+struct split;
+
 struct parser {
 	const unsigned char *s;
 	size_t len, i;
@@ -27,6 +31,9 @@ struct parser {
 	int flags;	/* ST_JPARSE_* */
 	uint32_t *slot; /* st_json_parse_filter's table of one object's keys (ST_JPARSE_UNIQUE) */
 	size_t slots;
+	size_t room;	      /* nodes this thread may fill (t->cap, or below the second's) */
+	struct split *split;  /* the first thread of a split parse: its split, else NULL */
+	struct split *second; /* the second thread: the split it parses for, else NULL */
 };
 
 static int fail(struct parser *p, int code, const char *msg)
@@ -94,12 +101,14 @@ int st_json_tape_reserve(struct st_jtape *t, size_t nodes)
 	return 0;
 }
 
+static int more_room(struct parser *p);
+
 static inline int new_node(struct parser *p, int type, uint32_t *idx)
 {
 	struct st_jtape *t = p->t;
 
-	if (t->n >= t->cap && grow_tape(t))
-		return fail(p, ST_JE_NOMEM, "out of memory");
+	if (t->n >= p->room && more_room(p))
+		return -1;
 	t->v[t->n] = (struct st_jnode){.type = (uint8_t)type, .start = (uint32_t)p->i};
 	*idx = (uint32_t)t->n++;
 	return 0;
@@ -322,7 +331,8 @@ static int literal(struct parser *p, const char *word, size_t n)
 size_t st_json_string_end(const char *buf, size_t len, size_t at, uint8_t *escaped)
 {
 	struct st_jerr e;
-	struct parser p = {(const unsigned char *)buf, len, at, NULL, &e, 0, NULL, 0};
+	struct parser p = {
+		(const unsigned char *)buf, len, at, NULL, &e, 0, NULL, 0, 0, NULL, NULL};
 
 	if (scan_string(&p, escaped))
 		return 0;
@@ -332,7 +342,8 @@ size_t st_json_string_end(const char *buf, size_t len, size_t at, uint8_t *escap
 size_t st_json_number_end(const char *buf, size_t len, size_t at)
 {
 	struct st_jerr e;
-	struct parser p = {(const unsigned char *)buf, len, at, NULL, &e, 0, NULL, 0};
+	struct parser p = {
+		(const unsigned char *)buf, len, at, NULL, &e, 0, NULL, 0, 0, NULL, NULL};
 
 	if (scan_number(&p))
 		return 0;
@@ -605,6 +616,174 @@ static inline int odd_node(const struct parser *p, const struct st_jnode *n)
 	return n->type == ST_J_NUM && odd_number((const char *)p->s, n->start, n->end);
 }
 
+/* ---- A split parse (st_json_parse_split()) ----------------------------------------------
+ * The first thread parses from the start. Once it opens the long object, a second thread
+ * parses from the guessed byte on to the end of the text, onto nodes above a gap: the long
+ * object's members under a stand-in for it, the root's later members under a stand-in for
+ * the root. When the first thread reaches the guessed byte as a member's start, it links
+ * the second's members after its own, closes the long object and goes on from the root's
+ * closing brace; if it passes the byte otherwise, it stops the second and parses on alone. */
+
+enum { SPLIT_NONE, SPLIT_RUNNING, SPLIT_JOINED, SPLIT_OFF };
+
+struct split {
+	const struct st_json_split *req;
+	st_json_skip_fn skip;
+	size_t max_depth;
+	int state;    /* SPLIT_*: the first thread's view */
+	uint32_t obj; /* the long object, on the first thread's part of the tape */
+	size_t base;  /* the root's stand-in; the long object's follows, then the second
+		       * thread's nodes */
+	pthread_t th;
+	atomic_int cancel; /* set: the second thread stops at its next member */
+	/* The second thread's, read once it is joined. */
+	struct parser q;
+	struct st_jtape tb; /* the same nodes as the first's tape, from base on */
+	struct st_jerr eb;
+	int r;		  /* its parse()'s result */
+	int full;	  /* it ran out of nodes (the first then parses on alone) */
+	size_t obj_end;	  /* where the long object's closing brace is */
+	size_t root_end;  /* where the root's is */
+	uint32_t last[2]; /* the last member it put in the root and in the long object */
+};
+
+#define SPLIT_MIN_NODES 4096 /* room each part needs at least, or no second thread */
+
+static int parse(struct parser *p, size_t max_depth, st_json_skip_fn skip, void *u);
+
+static void *split_run(void *arg)
+{
+	struct split *s = arg;
+
+	s->r = parse(&s->q, s->max_depth, s->skip, s->req->u);
+	return NULL;
+}
+
+/* The first thread goes on alone: the second is stopped and its nodes are free. */
+static void split_off(struct parser *p)
+{
+	struct split *s = p->split;
+
+	if (s->state == SPLIT_RUNNING) {
+		atomic_store(&s->cancel, 1);
+		pthread_join(s->th, NULL);
+	}
+	s->state = SPLIT_OFF;
+	p->room = p->t->cap;
+}
+
+/* new_node()'s slow path: a tape full up to p->room. The second thread stops there; the
+ * first stops the second when it reaches its nodes, then grows the tape. */
+static int more_room(struct parser *p)
+{
+	struct st_jtape *t = p->t;
+
+	if (p->second) {
+		p->second->full = 1;
+		return fail(p, ST_JE_NOMEM, "out of room");
+	}
+	if (p->split)
+		split_off(p);
+	if (t->n >= t->cap && grow_tape(t))
+		return fail(p, ST_JE_NOMEM, "out of memory");
+	p->room = t->cap;
+	return 0;
+}
+
+/* The first thread has just opened object obj, a member of the root object: the second
+ * starts when it is the long object and there is room on both sides of the gap. */
+static void split_start(struct parser *p, uint32_t obj)
+{
+	struct split *s = p->split;
+	const struct st_json_split *r = s->req;
+	struct st_jtape *t = p->t;
+	const struct st_jnode *o = &t->v[obj];
+	size_t base;
+
+	if (o->key_escaped || o->key_end - o->key_start != r->key_len ||
+	    memcmp(p->s + o->key_start, r->key, r->key_len))
+		return; /* another member */
+	s->state = SPLIT_OFF;
+	if (r->at <= p->i || r->at >= p->len)
+		return;
+	/* The room left, shared in proportion to the bytes before and after the guess. */
+	base = t->n +
+	       (size_t)((double)(t->cap - t->n) * (double)(r->at - p->i) / (double)(p->len - p->i));
+	if (base - t->n < SPLIT_MIN_NODES || t->cap - base < SPLIT_MIN_NODES)
+		return;
+	s->obj = obj;
+	s->base = base;
+	/* The stand-ins, with no members yet: the root's, and the long object's with its key
+	 * for skip's look at the path. */
+	t->v[base] = (struct st_jnode){.type = ST_J_OBJ};
+	t->v[base + 1] = *o;
+	t->v[base + 1].count = t->v[base + 1].first = t->v[base + 1].next = 0;
+	s->tb = (struct st_jtape){.v = t->v, .n = base + 2, .cap = t->cap};
+	s->q = (struct parser){p->s, p->len, r->at,  &s->tb, &s->eb, p->flags,
+			       NULL, 0,	     t->cap, NULL,   s};
+	atomic_init(&s->cancel, 0);
+	if (pthread_create(&s->th, NULL, split_run, s))
+		return;
+	s->state = SPLIT_RUNNING;
+	p->room = base;
+}
+
+/* Appends the members of stand-in node from to container node to, whose last member is
+ * *last. */
+static void split_link(struct st_jtape *t, uint32_t to, uint32_t from, uint32_t *last,
+		       uint32_t from_last)
+{
+	struct st_jnode *f = &t->v[from], *o = &t->v[to];
+
+	if (!f->count)
+		return;
+	if (o->count)
+		t->v[*last].next = f->first;
+	else
+		o->first = f->first;
+	o->count += f->count;
+	*last = from_last;
+}
+
+/* The first thread is at p->i, a member's start in the long object at or past the guess,
+ * with *depth 2 and last[0, 2) the last members of the root and of the long object.
+ * Returns 1 when the rest of the text is on the tape as if this thread had parsed it, up
+ * to the root's closing brace (p->i there, *depth 1); 0 to parse on alone; -1 with the
+ * second thread's error, which is the text's. */
+static int split_join(struct parser *p, size_t *depth, uint32_t *last)
+{
+	struct split *s = p->split;
+	struct st_jtape *t = p->t;
+
+	if (p->i != s->req->at) {
+		split_off(p);
+		return 0;
+	}
+	pthread_join(s->th, NULL);
+	s->state = SPLIT_OFF;
+	p->room = t->cap;
+	if (s->full)
+		return 0;
+	s->state = SPLIT_JOINED;
+	if (s->r) {
+		*p->e = s->eb;
+		return -1;
+	}
+	split_link(t, s->obj, (uint32_t)s->base + 1, &last[1], s->last[1]);
+	t->v[s->obj].end = (uint32_t)s->obj_end + 1;
+	t->skipped_odd |= s->tb.skipped_odd;
+	t->odd |= s->tb.odd;
+	t->hole_lo = t->n;
+	t->hole_hi = s->base + 2;
+	t->n = s->tb.n;
+	if ((p->flags & ST_JPARSE_UNIQUE) && t->v[s->obj].count > 1 && unique_object(p, s->obj))
+		return fail(p, ST_JE_NOMEM, "out of memory");
+	split_link(t, 0, (uint32_t)s->base, &last[0], s->last[0]);
+	p->i = s->root_end;
+	*depth = 1;
+	return 1;
+}
+
 static int parse(struct parser *p, size_t max_depth, st_json_skip_fn skip, void *u)
 {
 	const char *buf = (const char *)p->s;
@@ -616,7 +795,16 @@ static int parse(struct parser *p, size_t max_depth, st_json_skip_fn skip, void 
 
 	if (len >= UINT32_MAX)
 		return fail(p, ST_JE_SYNTAX, "record too long");
-	skip_ws(p);
+	if (p->second) {
+		/* Members of the long object, then of the root, under their stand-ins. */
+		stack[0] = (uint32_t)p->second->base;
+		stack[1] = (uint32_t)p->second->base + 1;
+		in_obj[0] = in_obj[1] = 1;
+		last[0] = last[1] = 0;
+		depth = 2;
+	} else {
+		skip_ws(p);
+	}
 	for (;;) {
 		uint32_t idx, key_start = 0, key_end = 0;
 		uint8_t key_escaped = 0;
@@ -625,6 +813,20 @@ static int parse(struct parser *p, size_t max_depth, st_json_skip_fn skip, void 
 
 		/* In an object, a member starts with its key. */
 		if (depth && in_obj[depth - 1]) {
+			if (depth <= 2 && (p->split || p->second)) {
+				if (p->second &&
+				    atomic_load_explicit(&p->second->cancel, memory_order_relaxed))
+					return fail(p, ST_JE_SYNTAX, "stopped");
+				if (depth == 2 && p->split && p->split->state == SPLIT_RUNNING &&
+				    stack[1] == p->split->obj && p->i >= p->split->req->at) {
+					int r = split_join(p, &depth, last);
+
+					if (r < 0)
+						return -1;
+					if (r)
+						goto after_value;
+				}
+			}
 			if (p->i >= len || p->s[p->i] != '"')
 				return fail(p, ST_JE_SYNTAX, "expected a string key");
 			key_start = (uint32_t)p->i + 1;
@@ -708,6 +910,9 @@ static int parse(struct parser *p, size_t max_depth, st_json_skip_fn skip, void 
 				v->end = (uint32_t)p->i;
 				depth--;
 			} else {
+				if (depth == 2 && c == '{' && p->split &&
+				    p->split->state == SPLIT_NONE && in_obj[0])
+					split_start(p, idx);
 				continue;
 			}
 		} else {
@@ -735,8 +940,23 @@ after_value:
 			if (c != (in_obj[depth - 1] ? '}' : ']'))
 				return fail(p, ST_JE_SYNTAX, in_obj[depth - 1] ? "expected ',' or '}'"
 									  : "expected ',' or ']'");
+			if (p->second &&
+			    (depth == 1 || (depth == 2 && stack[1] == p->second->base + 1))) {
+				/* The first thread closes the long object and the root. */
+				p->second->last[depth - 1] = last[depth - 1];
+				if (depth == 1) {
+					p->second->root_end = p->i;
+					return 0;
+				}
+				p->second->obj_end = p->i++;
+				depth--;
+				continue;
+			}
 			p->i++;
 			idx = stack[--depth];
+			if (depth == 1 && p->split && p->split->state == SPLIT_RUNNING &&
+			    idx == p->split->obj)
+				split_off(p); /* the guess was not a member's start */
 			t->v[idx].end = (uint32_t)p->i;
 			if ((p->flags & ST_JPARSE_UNIQUE) && in_obj[depth] && t->v[idx].count > 1 &&
 			    unique_object(p, idx))
@@ -745,10 +965,12 @@ after_value:
 	}
 }
 
-int st_json_parse_filter(const char *buf, size_t len, size_t max_depth, st_json_skip_fn skip,
-			 void *u, int flags, struct st_jtape *t, struct st_jerr *e)
+static int parse_doc(const char *buf, size_t len, size_t max_depth, st_json_skip_fn skip, void *u,
+		     int flags, struct st_json_split *sp, struct st_jtape *t, struct st_jerr *e)
 {
-	struct parser p = {(const unsigned char *)buf, len, 0, t, e, flags, NULL, 0};
+	struct parser p = {
+		(const unsigned char *)buf, len, 0, t, e, flags, NULL, 0, t->cap, NULL, NULL};
+	struct split s;
 	int r;
 
 	if (max_depth > ST_JSON_DEPTH_LIMIT)
@@ -757,14 +979,42 @@ int st_json_parse_filter(const char *buf, size_t len, size_t max_depth, st_json_
 	t->unique = 0;
 	t->skipped_odd = 0;
 	t->odd = 0;
+	t->hole_lo = t->hole_hi = 0;
 	memset(e, 0, sizeof(*e));
+	if (sp) {
+		sp->used = 0;
+		memset(&s, 0, sizeof(s));
+		s.req = sp;
+		s.skip = skip;
+		s.max_depth = max_depth;
+		p.split = &s;
+	}
 	r = parse(&p, max_depth, skip, u);
+	if (sp) {
+		if (s.state == SPLIT_RUNNING)
+			split_off(&p);
+		sp->used = t->hole_hi != 0;
+		st_free(s.q.slot);
+	}
 	st_free(p.slot);
 	if (!r && (flags & ST_JPARSE_UNIQUE))
 		t->unique = 1;
 	if (flags & ST_JPARSE_ODD)
 		t->odd |= t->skipped_odd;
 	return r;
+}
+
+int st_json_parse_filter(const char *buf, size_t len, size_t max_depth, st_json_skip_fn skip,
+			 void *u, int flags, struct st_jtape *t, struct st_jerr *e)
+{
+	return parse_doc(buf, len, max_depth, skip, u, flags, NULL, t, e);
+}
+
+int st_json_parse_split(const char *buf, size_t len, size_t max_depth, st_json_skip_fn skip,
+			void *u, int flags, struct st_json_split *sp, struct st_jtape *t,
+			struct st_jerr *e)
+{
+	return parse_doc(buf, len, max_depth, skip, u, flags, sp, t, e);
 }
 
 void st_json_tape_release(struct st_jtape *t)
@@ -1171,10 +1421,16 @@ static int object_duplicate(const char *buf, const struct st_jtape *t, uint32_t 
 	return found;
 }
 
+/* The tape position after i, past the gap of a split parse. */
+static size_t tape_next(const struct st_jtape *t, size_t i)
+{
+	return ++i == t->hole_lo ? t->hole_hi : i;
+}
+
 int st_json_find_duplicate(const char *buf, const struct st_jtape *t, uint32_t *dup)
 {
 	*dup = 0;
-	for (size_t i = 0; i < t->n; i++) {
+	for (size_t i = 0; i < t->n; i = tape_next(t, i)) {
 		int r;
 
 		if (t->v[i].type != ST_J_OBJ || t->v[i].count < 2)
@@ -1292,7 +1548,7 @@ long st_json_collapse_range(const char *buf, struct st_jtape *t, size_t from, si
 	size_t nmem = 0, nmem_cap = 0;
 	long dropped = 0;
 
-	for (size_t o = from; o < to && o < t->n; o++) {
+	for (size_t o = from; o < to && o < t->n; o = tape_next(t, o)) {
 		struct st_jnode *obj = &t->v[o];
 		uint32_t head = 0, tail = 0, count = 0;
 		size_t mask;

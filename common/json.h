@@ -34,6 +34,8 @@ struct st_jtape {
 			  * overflows a double: what a reader of every value may refuse */
 	int odd;	  /* with ST_JPARSE_ODD: such a value is on the tape (a member's key
 			   * included) or was skipped */
+	size_t hole_lo, hole_hi; /* nodes [hole_lo, hole_hi) are no value's (a tape from
+				  * st_json_parse_split()); equal when there are none */
 };
 
 enum st_jerr_code { ST_JE_SYNTAX = 1, ST_JE_UTF8, ST_JE_ESCAPE, ST_JE_DEPTH, ST_JE_NOMEM };
@@ -71,6 +73,32 @@ typedef int (*st_json_skip_fn)(void *u, const char *buf, const struct st_jtape *
  * documents that use a part of them. */
 int st_json_parse_filter(const char *buf, size_t len, size_t max_depth, st_json_skip_fn skip,
 			 void *u, int flags, struct st_jtape *t, struct st_jerr *e);
+/* Where st_json_parse_split() may hand one long object's later members to a second
+ * thread. */
+struct st_json_split {
+	const char *key; /* the root object's member whose value is the long object */
+	size_t key_len;
+	size_t at; /* a guess: the byte where one of its members starts (the opening
+		    * quote of its key, just after a comma) */
+	void *u;   /* skip's data on the second thread */
+	int used;  /* set: the guess held, and the second thread parsed from at */
+};
+/* As st_json_parse_filter(), with the members of sp->key's object from sp->at on parsed on
+ * a second thread while this one parses up to there: for a large document whose bulk is
+ * one object (a dbt manifest's nodes). The guess is checked: unless this thread reaches at
+ * as the start of a member of that object, it parses those members itself. Either way the
+ * values, their links and their order on the tape are the same, and so is the result, the
+ * error included; the second thread's nodes sit above a gap (t->hole_lo, t->hole_hi) that
+ * st_json_find_duplicate() and st_json_collapse_duplicates() pass over. skip is called on
+ * both threads, each with its own u; on the second, t and path hold the second thread's
+ * nodes, with stand-ins for the root and the long object (their keys, not their members),
+ * so that a skip should look at keys and depth only. Only a tape reserved for the whole
+ * document (st_json_tape_reserve()) is split: the second thread's nodes need room above the
+ * first's that cannot move. A wrong guess inside a long array or a deep value costs a wait:
+ * the second thread stops at the next member of the root or of the long object. */
+int st_json_parse_split(const char *buf, size_t len, size_t max_depth, st_json_skip_fn skip,
+			void *u, int flags, struct st_json_split *sp, struct st_jtape *t,
+			struct st_jerr *e);
 /* The scanners of st_json_parse(), for readers that walk a text themselves: the index just
  * past the string whose opening quote is buf[at] (*escaped set when it has backslash
  * escapes), or past the number that starts at buf[at]; 0 when the parser would refuse it

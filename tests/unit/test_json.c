@@ -477,6 +477,407 @@ static void test_key_flood(void)
 	st_buf_release(&b);
 }
 
+/* ---- A split parse (st_json_parse_split()) against a parse on one thread ---------------- */
+
+static struct st_jtape one, two; /* the one-thread tape and the split one */
+
+/* Whether node a of tape x and node b of tape y hold the same value: type, spans, keys,
+ * escapes and counts, then their members or elements in order. *n counts the nodes
+ * reached, up to limit (a loop in the links). */
+static int same_node(const struct st_jtape *x, uint32_t a, const struct st_jtape *y, uint32_t b,
+		     size_t *n, size_t limit)
+{
+	const struct st_jnode *p = &x->v[a], *q = &y->v[b];
+	uint32_t i, j;
+
+	if (++*n > limit) {
+		printf("#   more than %zu nodes reached: a loop in the links\n", limit);
+		return 0;
+	}
+	if (p->type != q->type || p->start != q->start || p->end != q->end ||
+	    p->key_start != q->key_start || p->key_end != q->key_end || p->escaped != q->escaped ||
+	    p->key_escaped != q->key_escaped || p->count != q->count) {
+		printf("#   one: type %d [%u, %u) key [%u, %u) esc %d/%d count %u\n", p->type,
+		       p->start, p->end, p->key_start, p->key_end, p->escaped, p->key_escaped,
+		       p->count);
+		printf("#   split: type %d [%u, %u) key [%u, %u) esc %d/%d count %u\n", q->type,
+		       q->start, q->end, q->key_start, q->key_end, q->escaped, q->key_escaped,
+		       q->count);
+		return 0;
+	}
+	if (p->type != ST_J_OBJ && p->type != ST_J_ARR)
+		return 1;
+	for (i = st_json_first(x, a), j = st_json_first(y, b); i && j;
+	     i = st_json_next(x, i), j = st_json_next(y, j))
+		if (!same_node(x, i, y, j, n, limit))
+			return 0;
+	if (i || j)
+		printf("#   container at byte %u: one side has more members\n", p->start);
+	return !i && !j;
+}
+
+/* Whether tapes x and y hold the same tree from the root (node 0), reached node by node
+ * in the same order: the same number of nodes. */
+static int same_tree(const struct st_jtape *x, const struct st_jtape *y)
+{
+	size_t n = 0;
+
+	return x->n && y->n && same_node(x, 0, y, 0, &n, x->n + y->n);
+}
+
+/* What split_skip() leaves off the tape, and how often it was asked. */
+struct split_calls {
+	int mode; /* 0: nothing; 1: "b" at depth 3 and the root's "after" */
+	long calls;
+};
+
+static int split_skip(void *u, const char *buf, const struct st_jtape *t, const uint32_t *path,
+		      size_t depth, const char *key, size_t len, int key_escaped)
+{
+	struct split_calls *c = u;
+
+	(void)buf;
+	(void)t;
+	(void)path;
+	(void)key_escaped;
+	c->calls++;
+	return c->mode == 1 && ((depth == 3 && len == 1 && key[0] == 'b') ||
+				(depth == 1 && len == 5 && !memcmp(key, "after", 5)));
+}
+
+/* Options of split_doc(). */
+struct split_opts {
+	int members; /* of "nodes" */
+	int shape;   /* 0: alike; 1: longs members of long strings (10 kB), then members of
+		      * 34 nodes each; 2: those first */
+	int longs;
+	int dup; /* 1: the member 3/4 of the way in takes member 100's key; 2: also
+		  * "z" and the root hold a key twice */
+	int odd; /* the member 3/4 of the way in holds "\u0000" and 1e999 (in "b") */
+};
+
+/* The test document: {"meta":{…},"nodes":{"n.0":{…},…},"after":[…],"z":{…}}. */
+static int split_doc(struct st_buf *b, const struct split_opts *o)
+{
+	static char big[10001];
+	int r = 0, late = o->members * 3 / 4;
+
+	memset(big, 'x', sizeof(big) - 1);
+	r |= st_buf_adds(b, "{\"meta\":{\"v\":\"1.0\",\"k\":[1,2,3]},\"nodes\":{");
+	for (int i = 0; i < o->members; i++) {
+		int key = o->dup && i == late ? 100 : i;
+		int small = o->shape == 1 ? i >= o->longs : i < o->members - o->longs;
+
+		r |= st_buf_addf(b, "%s\"n.%d\":", i ? "," : "", key);
+		if (o->shape && small)
+			r |= st_buf_adds(b, "{\"a\":[0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,"
+					    "0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0]}");
+		else if (o->shape)
+			r |= st_buf_addf(b, "{\"s\":\"%s\"}", big);
+		else if (o->odd && i == late)
+			r |= st_buf_addf(b, "{\"a\":%d,\"b\":[1e999,2],\"c\":\"\\u0000\"}", i);
+		else
+			r |= st_buf_addf(b, "{\"a\":%d,\"b\":[1,2],\"c\":\"x\\ty\"}", i);
+	}
+	r |= st_buf_adds(b, "},\"after\":[1,{\"q\":2,\"r\":[3]},\"s\"],");
+	r |= st_buf_adds(b, o->dup == 2 ? "\"meta\":7,\"z\":{\"k\":1,\"k\":[2]}}"
+					: "\"z\":{\"y\":{},\"x\":[]}}");
+	return r;
+}
+
+/* Where the bytes needle start in text, plus off; 0 when they are not there. */
+static size_t split_find(const char *text, const char *needle, size_t off)
+{
+	const char *at = strstr(text, needle);
+
+	CHECK(at != NULL);
+	return at ? (size_t)(at - text) + off : 0;
+}
+
+/* The guess at member k of "nodes": the opening quote of its key. */
+static size_t split_member(const char *text, int k)
+{
+	char needle[32];
+
+	snprintf(needle, sizeof(needle), ",\"n.%d\":", k);
+	return split_find(text, needle, 1);
+}
+
+struct split_res {
+	int r, used;
+	long one, first, second; /* skip's calls: one thread; the split's first and second */
+};
+
+/* One named check of split_same(). */
+static int split_check(int ok, const char *what, const char *check)
+{
+	char name[200];
+
+	snprintf(name, sizeof(name), "split: %s: %s", what, check);
+	return t_check(ok, name, __FILE__, __LINE__);
+}
+
+/* Parses text by st_json_parse_split() (sp.key key, sp.at at; the split tape reserved for
+ * reserve nodes, none when 0, its memory filled first with objects of two members of one key
+ * when poison) onto two, and by st_json_parse_filter() onto one, with flags and
+ * split_skip() in mode (NULL when -1), and checks they give the same: the result and its
+ * error, or the tree and the flags. used: what sp.used must be, -1 for either. */
+static struct split_res split_same(const char *what, const char *text, size_t len, const char *key,
+				   size_t at, int flags, int mode, size_t reserve, int poison,
+				   int used)
+{
+	struct split_calls c0 = {mode, 0}, c1 = {mode, 0}, c2 = {mode, 0};
+	struct st_json_split sp = {key, strlen(key), at, &c2, -1};
+	st_json_skip_fn skip = mode < 0 ? NULL : split_skip;
+	struct split_res res;
+	struct st_jerr e1, e2;
+	int r1, r2;
+
+	st_json_tape_release(&two);
+	if (reserve)
+		CHECK(st_json_tape_reserve(&two, reserve) == 0);
+	/* Members that point at each other in pairs, with one key: read where there is no
+	 * value, they are duplicates. */
+	for (size_t i = 0; poison && i < two.cap; i++)
+		two.v[i] = (struct st_jnode){.type = ST_J_OBJ,
+					     .count = 2,
+					     .key_start = 2,
+					     .key_end = 6,
+					     .first = (uint32_t)(i & ~(size_t)1),
+					     .next = i & 1 ? 0 : (uint32_t)i + 1};
+	r1 = st_json_parse_filter(text, len, ST_JSON_MAX_DEPTH, skip, &c0, flags, &one, &e1);
+	r2 = st_json_parse_split(text, len, ST_JSON_MAX_DEPTH, skip, &c1, flags, &sp, &two, &e2);
+	res = (struct split_res){r2, sp.used, c0.calls, c1.calls, c2.calls};
+	if (!split_check(r1 == r2 && e1.code == e2.code && e1.offset == e2.offset &&
+				 !e1.msg == !e2.msg && (!e1.msg || !strcmp(e1.msg, e2.msg)),
+			 what, "same result"))
+		printf("#   one: %d %d at %zu (%s); split: %d %d at %zu (%s)\n", r1, e1.code,
+		       e1.offset, e1.msg ? e1.msg : "", r2, e2.code, e2.offset,
+		       e2.msg ? e2.msg : "");
+	if (used >= 0 && !split_check(sp.used == used, what, "sp.used"))
+		printf("#   sp.used %d, at %zu\n", sp.used, at);
+	if (sp.used)
+		split_check(two.hole_lo < two.hole_hi && two.hole_hi <= two.n, what, "a gap");
+	if (r1 || r2)
+		return res;
+	split_check(same_tree(&one, &two), what, "same tree");
+	if (!split_check(one.odd == two.odd && one.skipped_odd == two.skipped_odd &&
+				 one.unique == two.unique,
+			 what, "same flags"))
+		printf("#   one: odd %d skipped_odd %d unique %d; split: %d %d %d\n", one.odd,
+		       one.skipped_odd, one.unique, two.odd, two.skipped_odd, two.unique);
+	if (mode < 0)
+		return res;
+	/* Each key is asked about once: on one thread or the other. */
+	if (!split_check(sp.used ? c1.calls + c2.calls == c0.calls && c2.calls > 0
+				 : c1.calls == c0.calls,
+			 what, "skip's calls"))
+		printf("#   one %ld, first %ld, second %ld\n", c0.calls, c1.calls, c2.calls);
+	return res;
+}
+
+/* st_json_parse_split() gives what st_json_parse_filter() gives (tree, flags, error) for
+ * good and bad guesses, errors on either side, duplicates across the split, a tape with
+ * stale nodes in the gap, skip on both threads, too little room, and another key. */
+static void split_parse(void)
+{
+	const int flags = ST_JPARSE_UNIQUE | ST_JPARSE_ODD;
+	struct split_opts opts = {4000, 0, 0, 0, 0};
+	struct st_buf b, m;
+	struct split_res s;
+	const char *text;
+	size_t len, mid, rsv;
+	uint32_t d1, d2, n;
+	int added = 0;
+
+	st_buf_init(&b, (size_t)1 << 24);
+	st_buf_init(&m, (size_t)1 << 24);
+	CHECK(split_doc(&b, &opts) == 0);
+	text = st_buf_str(&b);
+	len = b.len;
+	rsv = len / 4 + 64;
+	mid = split_member(text, 2000);
+
+	/* 1. A guess at a member of "nodes": joined. */
+	s = split_same("middle", text, len, "nodes", mid, flags, 0, rsv, 0, 1);
+	CHECK(s.r == 0 && one.v[0].count == 4 &&
+	      one.v[st_json_get(text, &one, 0, "nodes")].count == 4000 && one.unique);
+	split_same("middle, no flags", text, len, "nodes", mid, 0, 0, rsv, 0, 1);
+	split_same("middle, no skip", text, len, "nodes", mid, flags, -1, rsv, 0, 1);
+	split_same("early", text, len, "nodes", split_member(text, 1200), 0, 0, rsv, 0, 1);
+	split_same("late", text, len, "nodes", split_member(text, 3000), 0, 0, rsv, 0, 1);
+	/* the first member: no comma before it, which the contract does not promise */
+	split_same("first member", text, len, "nodes", split_find(text, "{\"n.0\"", 1), flags, 0,
+		   rsv, 0, -1);
+	/* white space after each comma: the guess at the quote */
+	st_buf_reset(&m);
+	for (size_t i = 0; i < len; i++)
+		added |= st_buf_add(&m, text[i] == ',' ? ", " : text + i, text[i] == ',' ? 2 : 1);
+	CHECK(added == 0);
+	split_same("white space", m.p, m.len, "nodes", split_find(m.p, ", \"n.2000\"", 2), flags, 0,
+		   m.len / 4 + 64, 0, 1);
+
+	/* 2. Guesses that are not a member's start in "nodes": parsed on one thread. */
+	split_same("in a string", text, len, "nodes", split_find(text + mid, "\"x\\ty\"", 2) + mid,
+		   flags, 0, rsv, 0, 0);
+	split_same("at a closing quote", text, len, "nodes",
+		   split_find(text + mid, "\"x\\ty\"", 5) + mid, flags, 0, rsv, 0, 0);
+	split_same("a level deeper", text, len, "nodes", split_find(text + mid, ",\"b\"", 1) + mid,
+		   flags, 0, rsv, 0, 0);
+	split_same("a root member", text, len, "nodes", split_find(text, ",\"after\"", 1), flags, 0,
+		   rsv, 0, 0);
+	split_same("inside after", text, len, "nodes", split_find(text, ",\"r\"", 1), flags, 0, rsv,
+		   0, 0);
+	split_same("at a comma", text, len, "nodes", mid - 1, flags, 0, rsv, 0, 0);
+	split_same("at a colon", text, len, "nodes", split_find(text + mid, "\":{", 1) + mid, flags,
+		   0, rsv, 0, 0);
+	split_same("at the object", text, len, "nodes", split_find(text, "\"nodes\":", 8), flags, 0,
+		   rsv, 0, 0);
+	split_same("before the object", text, len, "nodes", split_find(text, ",\"nodes\"", 1),
+		   flags, 0, rsv, 0, 0);
+	split_same("at 0", text, len, "nodes", 0, flags, 0, rsv, 0, 0);
+	split_same("at len - 1", text, len, "nodes", len - 1, flags, 0, rsv, 0, 0);
+	split_same("at len", text, len, "nodes", len, flags, 0, rsv, 0, 0);
+	split_same("past len", text, len, "nodes", len + 1000, flags, 0, rsv, 0, 0);
+	/* an empty long object: the guess is past it */
+	st_buf_reset(&m);
+	CHECK(st_buf_adds(&m, "{\"nodes\":{},\"rest\":") == 0 && st_buf_add(&m, text, len) == 0 &&
+	      st_buf_adds(&m, "}") == 0);
+	split_same("empty object", m.p, m.len, "nodes", mid + 19, flags, 0, m.len / 4 + 64, 0, 0);
+
+	/* 3. Errors, on either side of the guess, at it, after the long object and after the
+	 * root: the one-thread parse's, code, offset and message. */
+	{
+		static const struct {
+			const char *what, *find;
+			size_t off;
+			char c;
+		} errs[] = {
+			{"missing colon after", ",\"n.3500\":{\"a\":", 14, ' '},
+			{"missing colon before", ",\"n.500\":{\"a\":", 13, ' '},
+			{"bad escape at the guess", ",\"n.2000\":", 2, '\\'},
+			{"bad byte after", ",\"n.2500\":{\"a\":", 14, 'q'},
+			{"array close after", "},\"after\"", 0, ']'},
+			{"root member after", "\"after\":", 7, ' '},
+			{"last member after", "\"z\":", 3, '!'},
+		};
+
+		for (size_t k = 0; k < sizeof(errs) / sizeof(*errs); k++) {
+			st_buf_reset(&m);
+			CHECK(st_buf_add(&m, text, len) == 0);
+			m.p[split_find(text, errs[k].find, errs[k].off)] = errs[k].c;
+			s = split_same(errs[k].what, m.p, m.len, "nodes", mid, flags, 0, rsv, 0,
+				       -1);
+			CHECK(s.r == -1);
+		}
+		st_buf_reset(&m);
+		CHECK(st_buf_add(&m, text, len) == 0 && st_buf_adds(&m, " x") == 0);
+		s = split_same("text after the root", m.p, m.len, "nodes", mid, flags, 0, rsv, 0,
+			       -1);
+		CHECK(s.r == -1);
+		st_buf_reset(&m);
+		CHECK(st_buf_add(&m, text, len - 1) == 0);
+		s = split_same("no closing brace", m.p, m.len, "nodes", mid, flags, 0, rsv, 0, -1);
+		CHECK(s.r == -1);
+	}
+
+	/* 4. Duplicate keys across the split: made unique as on one thread (the last value
+	 * at the first place), or found and collapsed alike. */
+	opts.dup = 2;
+	opts.odd = 1;
+	st_buf_reset(&m);
+	CHECK(split_doc(&m, &opts) == 0);
+	s = split_same("duplicates", m.p, m.len, "nodes", split_member(m.p, 2000), flags, 0,
+		       m.len / 4 + 64, 0, 1);
+	n = st_json_get(m.p, &two, 0, "nodes");
+	CHECK(s.r == 0 && two.odd && two.v[n].count == 3999 && two.v[0].count == 4);
+	CHECK(two.v[st_json_get(m.p, &two, n, "n.100")].start > split_member(m.p, 2000));
+	CHECK(two.v[st_json_get(m.p, &two, 0, "meta")].type == ST_J_NUM);
+	CHECK(two.v[st_json_get(m.p, &two, 0, "z")].count == 1);
+	for (opts.dup = 1; opts.dup <= 2; opts.dup++) {
+		const char *key = opts.dup == 1 ? "n.100" : "meta"; /* the first object's */
+
+		st_buf_reset(&m);
+		CHECK(split_doc(&m, &opts) == 0);
+		s = split_same(opts.dup == 1 ? "duplicate in nodes, not unique"
+					     : "duplicates, not unique",
+			       m.p, m.len, "nodes", split_member(m.p, 2000), ST_JPARSE_ODD, 0,
+			       m.len / 4 + 64, 0, 1);
+		n = st_json_get(m.p, &two, 0, "nodes");
+		CHECK(s.r == 0 && !two.unique && two.v[n].count == 4000);
+		CHECK(st_json_find_duplicate(m.p, &one, &d1) == 0 && d1);
+		CHECK(st_json_find_duplicate(m.p, &two, &d2) == 0 && d2);
+		if (!CHECK(d1 && d2 && one.v[d1].key_start == two.v[d2].key_start &&
+			   one.v[d1].start == two.v[d2].start &&
+			   st_json_key_is(m.p, &two.v[d2], key, strlen(key))))
+			printf("#   one: key at %u, split: key at %u\n",
+			       d1 ? one.v[d1].key_start : 0, d2 ? two.v[d2].key_start : 0);
+		CHECK(st_json_collapse_duplicates(m.p, &one) == 2 * opts.dup - 1 &&
+		      st_json_collapse_duplicates(m.p, &two) == 2 * opts.dup - 1 &&
+		      same_tree(&one, &two));
+	}
+
+	/* 5. The gap holds no value: stale nodes there are not read. */
+	s = split_same("stale gap", text, len, "nodes", mid, 0, 0, rsv, 1, 1);
+	CHECK(s.used && two.hole_hi - two.hole_lo > 2);
+	CHECK(st_json_find_duplicate(text, &two, &d2) == 0 && d2 == 0);
+	CHECK(st_json_collapse_duplicates(text, &two) == 0 && same_tree(&one, &two));
+	split_same("stale gap, unique", text, len, "nodes", mid, flags, 0, rsv, 1, 1);
+
+	/* 6. Skip on both threads, each with its own counter; a skipped odd value late. */
+	s = split_same("skip", m.p, m.len, "nodes", split_member(m.p, 2000), flags, 1,
+		       m.len / 4 + 64, 0, 1);
+	CHECK(s.r == 0 && one.skipped_odd && two.odd && s.second > 0 &&
+	      st_json_get(m.p, &two, 0, "after") == 0);
+	n = st_json_get(m.p, &two, 0, "nodes");
+	CHECK(two.v[st_json_get(m.p, &two, n, "n.3999")].count == 2);
+	split_same("skip, wrong guess", m.p, m.len, "nodes", split_member(m.p, 2000) - 1, flags, 1,
+		   m.len / 4 + 64, 0, 0);
+
+	/* 7. Too little room: none reserved, or too little on one side of the guess (or
+	 * both), so no second thread; a part of more nodes than its share of the room. */
+	s = split_same("no reserve", text, len, "nodes", mid, flags, 0, 0, 0, 0);
+	CHECK(s.second == 0);
+	s = split_same("little room before", text, len, "nodes", split_member(text, 100), flags, 0,
+		       rsv, 0, 0);
+	CHECK(s.second == 0);
+	s = split_same("little room after", text, len, "nodes", split_member(text, 3950), flags, 0,
+		       rsv, 0, 0);
+	CHECK(s.second == 0);
+	s = split_same("little room", text, len, "nodes", mid, flags, 0, 4096, 0, 0);
+	CHECK(s.second == 0);
+	/* 20 strings of 10 kB, then 1500 members of 34 nodes in 40% of the bytes: a room of
+	 * len / 8 leaves the second part about half the nodes it needs. */
+	opts = (struct split_opts){1520, 1, 20, 0, 0};
+	st_buf_reset(&m);
+	CHECK(split_doc(&m, &opts) == 0);
+	s = split_same("second part full", m.p, m.len, "nodes", split_member(m.p, 20), flags, 0,
+		       m.len / 8 + 64, 0, 0);
+	CHECK(s.r == 0 && s.second > 0 && s.first == s.one);
+	split_same("second part has room", m.p, m.len, "nodes", split_member(m.p, 20), flags, 0,
+		   m.len, 0, 1);
+	opts.shape = 2;
+	st_buf_reset(&m);
+	CHECK(split_doc(&m, &opts) == 0);
+	s = split_same("first part full", m.p, m.len, "nodes", split_member(m.p, 1500), flags, 0,
+		       m.len / 8 + 64, 0, 0);
+	CHECK(s.r == 0);
+	split_same("first part has room", m.p, m.len, "nodes", split_member(m.p, 1500), flags, 0,
+		   m.len, 0, 1);
+
+	/* 8. Another key: no second thread, or one whose object ends before the guess. */
+	s = split_same("key other", text, len, "other", mid, flags, 0, rsv, 0, 0);
+	CHECK(s.second == 0);
+	s = split_same("key node", text, len, "node", mid, flags, 0, rsv, 0, 0);
+	CHECK(s.second == 0);
+	split_same("key meta", text, len, "meta", mid, flags, 0, rsv, 0, 0);
+
+	st_json_tape_release(&one);
+	st_json_tape_release(&two);
+	st_buf_release(&b);
+	st_buf_release(&m);
+}
+
 int main(void)
 {
 	char deep[200], out[64];
@@ -554,5 +955,6 @@ int main(void)
 	}
 	st_json_tape_release(&tape);
 	test_key_flood();
+	split_parse();
 	return t_done();
 }
