@@ -2710,40 +2710,71 @@ static int manifest_skip(void *u, const char *buf, const struct st_jtape *t, con
  * costs less than a tenth of a millisecond, a megabyte of manifest about two. */
 #define SPLIT_MIN_BYTES ((size_t)4 << 20)
 /* Where the second thread starts, as a share of the text: it parses from there to the end
- * (the rest of nodes, then sources and the maps, mostly skipped), the first up to there. */
-#define SPLIT_AT(len) ((len) / 100 * 52)
-#define SPLIT_SEARCH ((size_t)4 << 20) /* bytes looked through for a node's key */
+ * (the rest of nodes, then sources and the maps, mostly skipped), the first up to there.
+ * When no node starts near there (a project of few models and many macros, whose nodes end
+ * before the middle), nearer the start, in steps. */
+#define SPLIT_AT 52
+#define SPLIT_STEP 8
+#define SPLIT_LAST 12
+#define SPLIT_SEARCH ((size_t)256 << 10) /* bytes looked through at each place */
 
-/* A guess at where a member of the manifest's nodes starts, at or after SPLIT_AT(len): a
- * comma, then the opening quote of a key that starts as a node's unique_id does (its
- * resource type and a dot) and is followed by ":{". The parser checks it; 0 when none is
- * found. */
-static size_t nodes_split_guess(const unsigned char *data, size_t len)
+static int json_ws(unsigned char c)
+{
+	return c == ' ' || c == '\n' || c == '\r' || c == '\t';
+}
+
+/* The first place in data[from, stop) where a member of the manifest's nodes seems to
+ * start: a comma, then the opening quote of a key that starts as a node's unique_id does
+ * (its resource type and a dot) and is followed by ':' and '{', with or without white
+ * space between (dbt writes both ways). 0 when there is none. */
+static size_t node_start_in(const unsigned char *data, size_t from, size_t stop)
 {
 	static const struct word types[] = {W("model."),	W("test."),	W("seed."),
 					    W("snapshot."),	W("analysis."), W("operation."),
 					    W("sql_operation.")};
-	size_t at = SPLIT_AT(len), stop = at + SPLIT_SEARCH < len ? at + SPLIT_SEARCH : len;
+	size_t at = from;
 
 	while (at < stop) {
 		const unsigned char *c = memchr(data + at, ',', stop - at), *q;
-		size_t i, k;
+		size_t i, j, k;
 
 		if (!c)
 			break;
-		i = (size_t)(c - data) + 1;
-		at = i;
+		at = i = (size_t)(c - data) + 1;
+		while (i < stop && json_ws(data[i]))
+			i++;
 		if (i >= stop || data[i] != '"')
 			continue;
 		for (k = 0; k < sizeof(types) / sizeof(*types); k++)
 			if (stop - i - 1 > types[k].n &&
 			    !memcmp(data + i + 1, types[k].w, types[k].n))
 				break;
-		if (k == sizeof(types) / sizeof(*types))
+		if (k == sizeof(types) / sizeof(*types) ||
+		    !(q = memchr(data + i + 1, '"', stop - i - 1)))
 			continue;
-		q = memchr(data + i + 1, '"', stop - i - 1);
-		if (q && (size_t)(q - data) + 2 < stop && q[1] == ':' && q[2] == '{')
+		for (j = (size_t)(q - data) + 1; j < stop && json_ws(data[j]); j++)
+			;
+		if (j >= stop || data[j++] != ':')
+			continue;
+		while (j < stop && json_ws(data[j]))
+			j++;
+		if (j < stop && data[j] == '{')
 			return i;
+	}
+	return 0;
+}
+
+/* A guess at where a member of the manifest's nodes starts, for st_json_parse_split(),
+ * which checks it; 0 when none is found. */
+static size_t nodes_split_guess(const unsigned char *data, size_t len)
+{
+	for (size_t share = SPLIT_AT; share >= SPLIT_LAST; share -= SPLIT_STEP) {
+		size_t from = len / 100 * share, at;
+
+		at = node_start_in(data, from,
+				   len - from > SPLIT_SEARCH ? from + SPLIT_SEARCH : len);
+		if (at)
+			return at;
 	}
 	return 0;
 }

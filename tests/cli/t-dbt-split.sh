@@ -1,15 +1,17 @@
 #!/bin/sh
 # A manifest of 4 MB or more is parsed on two threads (st_json_parse_split(), catalog/dbt.c):
-# the second takes the nodes from about the middle on. The catalog is the one a parse on one
-# thread gives (the same manifest written with indentation, where no split point is found),
-# a node given twice keeps its last text wherever the two fall, and a broken manifest is
-# refused in the same words before and after the split point.
+# the second takes the text from a node about the middle on. The catalog is the one a parse
+# on one thread gives (the same manifest with the root's "nodes" key escaped, which the split
+# does not take), whether dbt wrote it compact, with spaces or indented, and when most of it
+# is macros after the nodes; a node given twice keeps its last text wherever the two fall;
+# a broken manifest is refused in the same words before and after the split point.
 . "$(dirname "$0")/lib.sh"
 require sqlite3 python3 taskset
 
 init_ws
 cd "$TMP" || exit 99
-mkdir -p split/target one/target dup/target late/target early/target ws1 ws2
+mkdir -p split/target one/target spaced/target indented/target macros/target \
+	macros_one/target dup/target late/target early/target ws1 ws2
 python3 "$STEWARD_SRC/bench/gen_manifest.py" --models 400 --out split/target/manifest.json >/dev/null
 python3 - split/target/manifest.json <<'PY'
 import json, sys
@@ -17,9 +19,24 @@ src = sys.argv[1]
 text = open(src).read()
 assert len(text) >= 4 << 20, "the manifest must reach the size of a split parse"
 m = json.loads(text)
-# The same manifest on many lines: its members start after a newline, not a comma, so no
-# split point is found and one thread parses it.
-json.dump(m, open("one/target/manifest.json", "w"), indent=1)
+def one_thread(t):
+    # The root's "nodes" with an escaped letter: the same key to a reader, but not the
+    # long object the split looks for, so one thread parses it all.
+    assert t.count('"nodes":{') >= 1
+    return t.replace('"nodes":{', '"\\u006eodes":{', 1)
+open("one/target/manifest.json", "w").write(one_thread(text))
+# As dbt writes it too: ", " and ": " between values, or indented.
+json.dump(m, open("spaced/target/manifest.json", "w"))
+json.dump(m, open("indented/target/manifest.json", "w"), indent=2)
+# Twice as many bytes of macros after the nodes: no node starts at the middle.
+m2 = dict(m)
+m2["macros"] = {"macro.bench_shop.m%d" % i: {"name": "m%d" % i, "resource_type": "macro",
+                "macro_sql": "{%% macro m%d() %%}select 1{%% endmacro %%}" % i + " " * 2000}
+                for i in range(len(text) // 1000)}
+t2 = json.dumps(m2, separators=(",", ":"))
+assert t2.index('"macros":') < len(t2) // 2 < t2.index('"parent_map":')
+open("macros/target/manifest.json", "w").write(t2)
+open("macros_one/target/manifest.json", "w").write(one_thread(t2))
 # The first model (not ephemeral) again at the end of nodes, described anew: the last text
 # counts.
 first = next(k for k, n in m["nodes"].items() if n["resource_type"] == "model"
@@ -54,17 +71,31 @@ for k in not_null unique accepted_values; do
 done
 
 # Every table but the file list (sizes and digests differ) as one thread makes it.
-WS1=$TMP/ws1
-expect_exit 0 steward --home "$WS1" init "$WS1"
-expect_exit 0 steward --home "$WS1" catalog load one/target/manifest.json
 tables=$(sqlite3 "$DB" "SELECT name FROM sqlite_master WHERE type = 'table' AND name <> 'files'
 	AND name NOT LIKE 'sqlite_%' ORDER BY name")
-for t in $tables; do
-	sqlite3 "$DB" "SELECT * FROM \"$t\"" >"got.$t"
-	sqlite3 "$WS1/.steward/catalog.db" "SELECT * FROM \"$t\"" >"want.$t"
-	test_cmp "want.$t" "got.$t" "table $t as a parse on one thread gives it"
+# same_catalog WS_A WS_B WHAT: every table but files alike in the two workspaces.
+same_catalog() {
+	for t in $tables; do
+		sqlite3 "$1/.steward/catalog.db" "SELECT * FROM \"$t\"" >"a.$t"
+		sqlite3 "$2/.steward/catalog.db" "SELECT * FROM \"$t\"" >"b.$t"
+		test_cmp "b.$t" "a.$t" "$3: table $t as a parse on one thread gives it"
+	done
+}
+# load_into NAME MANIFEST: a fresh workspace $TMP/ws-NAME with the manifest loaded.
+load_into() {
+	expect_exit 0 steward --home "$TMP/ws-$1" init "$TMP/ws-$1"
+	expect_exit 0 steward --home "$TMP/ws-$1" catalog load "$2"
+}
+load_into one one/target/manifest.json
+same_catalog "$WS" "$TMP/ws-one" 'compact'
+check 'the datasets were compared' test -s a.datasets
+for form in spaced indented; do
+	load_into $form $form/target/manifest.json
+	same_catalog "$TMP/ws-$form" "$TMP/ws-one" "$form"
 done
-check 'the datasets were compared' test -s want.datasets
+load_into macros macros/target/manifest.json
+load_into macros_one macros_one/target/manifest.json
+same_catalog "$TMP/ws-macros" "$TMP/ws-macros_one" 'nodes before the middle'
 
 # A node given twice: one dataset, with the last text.
 FIRST=$(cat first_model)
