@@ -567,11 +567,13 @@ struct mfload {
 	int64_t prop_id, prop_ord;  /* the dataset whose properties are being written */
 	/* The search rows, written last (Q_FTS): per row its id, then name, description,
 	 * tags, owner and fields, each a length (-1: NULL) and its bytes (ftsbuild.h's form).
-	 * When the catalog's index is empty and a writer thread runs, they are indexed on a
-	 * thread of their own (fts_create: the table's SQL, ftsb: the builder) beside the
-	 * writer's last rows, and copied in once it is done (store_fts_built()). */
+	 * When the catalog's index is empty and a writer thread runs, a builder (fts_create:
+	 * the table's SQL, ftsb: the builder) indexes them: here, while this thread waits for
+	 * the writer (fts_ready: the bytes of whole rows so far), then on a thread of its own
+	 * beside the writer's last rows; they are copied in once it is done
+	 * (store_fts_built()). */
 	struct st_buf fts;
-	size_t nfts;
+	size_t nfts, fts_ready;
 	char *fts_create;
 	struct catalog_ftsbuild *ftsb;
 	struct st_strmap reindex; /* names touched instead (Q_FTS) */
@@ -1632,16 +1634,28 @@ static int qstep(struct mfload *m, int q)
 	return catalog_dbt_step(m->x, m->q[q], q_what[q]);
 }
 
+/* catalog_dbt_pipe_idle()'s work while the writer is behind: the next search row. */
+static int fts_idle(void *u)
+{
+	struct mfload *m = u;
+
+	return catalog_ftsbuild_step(m->ftsb, m->fts_ready);
+}
+
 /* Writes the search rows gathered in m->fts (see Q_FTS). Returns 0, or -1 with x->err. */
 static int store_search_rows(struct mfload *m)
 {
 	const char *p = m->fts.p;
 
+	if (m->ftsb) { /* open since the pipe started: the rest of the rows on its thread */
+		catalog_dbt_pipe_idle(m->pipe, NULL, NULL);
+		if (m->fts.len && m->nfts >= CATALOG_FTS_BUILD_MIN &&
+		    m->fts.len <= CATALOG_FTS_BUILD_MAX && !catalog_ftsbuild_run(m->ftsb))
+			return 0;
+		catalog_ftsbuild_abandon(m->ftsb);
+		m->ftsb = NULL;
+	}
 	if (!m->fts.len)
-		return 0;
-	if (m->pipe && m->fts_create && m->nfts >= CATALOG_FTS_BUILD_MIN &&
-	    m->fts.len <= CATALOG_FTS_BUILD_MAX &&
-	    (m->ftsb = catalog_ftsbuild_start(m->fts_create, &m->fts)))
 		return 0;
 	if (qstep(m, Q_FTS_SIZE))
 		return -1;
@@ -2003,6 +2017,7 @@ stored:
 	     fts_text(m, nfields ? fb.p : NULL, fb.len)))
 		goto nomem;
 	m->nfts += !st_strmap_gets(&m->reindex, d->name);
+	m->fts_ready = m->fts.len;
 	ret = 0;
 	goto out;
 nomem:
@@ -2927,6 +2942,9 @@ static int pipe_start(struct mfload *m)
 		fk = 1;
 	(void)catalog_dbt_pipe_start(&m->pipe, m->b, m->pipe_what, B_COUNT, m->x->db, m->q,
 				     q_what, Q_COUNT, fk ? B_DS : -1, !fk);
+	if (m->pipe && m->fts_create && m->nds >= CATALOG_FTS_BUILD_MIN &&
+	    (m->ftsb = catalog_ftsbuild_open(m->fts_create, &m->fts)))
+		catalog_dbt_pipe_idle(m->pipe, fts_idle, m);
 	return 0;
 }
 

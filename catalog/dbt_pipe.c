@@ -51,6 +51,8 @@ struct catalog_dbt_pipe {
 	size_t queued;
 	int closed, failed;
 	int secure; /* PRAGMA secure_delete before the pipe (-1: unknown, left as it was) */
+	int (*idle)(void *u); /* catalog_dbt_pipe_idle() */
+	void *idle_u;
 	struct st_error err; /* the writer's */
 	pthread_t th;
 	pthread_mutex_t mu;
@@ -241,8 +243,18 @@ static void hand_over(struct catalog_dbt_pipe *p)
 	p->cur = NULL;
 	pthread_mutex_lock(&p->mu);
 	if (p->queued >= QUEUE_MAX)
-		while (p->queued > QUEUE_LOW)
+		while (p->queued > QUEUE_LOW) {
+			int more;
+
+			if (p->idle) {
+				pthread_mutex_unlock(&p->mu);
+				more = p->idle(p->idle_u);
+				pthread_mutex_lock(&p->mu);
+				if (more)
+					continue;
+			}
 			pthread_cond_wait(&p->space, &p->mu);
+		}
 	c->next = NULL;
 	if (p->tail)
 		p->tail->next = c;
@@ -252,6 +264,14 @@ static void hand_over(struct catalog_dbt_pipe *p)
 	p->queued++;
 	pthread_cond_signal(&p->ready);
 	pthread_mutex_unlock(&p->mu);
+}
+
+void catalog_dbt_pipe_idle(struct catalog_dbt_pipe *p, int (*fn)(void *u), void *u)
+{
+	if (!p)
+		return;
+	p->idle = fn;
+	p->idle_u = u;
 }
 
 /* Room for n more bytes in the chunk being filled. Returns 0, or -1 when out of memory. */

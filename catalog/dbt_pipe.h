@@ -40,6 +40,10 @@ int catalog_dbt_pipe_step(struct catalog_dbt_pipe *p, int target);
  * pipe). A text kept at the same address for the same column of the same row of the batch's
  * statement is not bound again. */
 int catalog_dbt_pipe_kept(struct catalog_dbt_pipe *p, int target, const char *s, size_t n);
+/* Work for the queuing thread while it waits for the writer: fn(u) is called, outside the
+ * pipe's lock, as long as the queue is full and it returns 1 (it did a short piece of
+ * work); when it returns 0, the thread sleeps until the writer makes room. fn NULL: none. */
+void catalog_dbt_pipe_idle(struct catalog_dbt_pipe *p, int (*fn)(void *u), void *u);
 /* Waits until every queued value is written, stops the thread and frees p (NULL is fine).
  * The rows of a batch too few to fill its statement are added to the batch b[] (to be
  * flushed by the caller), as catalog_rowbatch_int/_text would have. Returns 0, or -1 with

@@ -13,10 +13,14 @@
 
 struct catalog_ftsbuild {
 	pthread_t th;
+	int running;		   /* th was started (catalog_ftsbuild_run()) */
 	sqlite3 *db;               /* the builder's own, in memory */
+	sqlite3_stmt *st;	   /* its CATALOG_FTS_INSERT_SQL */
 	char *create_sql;          /* the catalog's CREATE VIRTUAL TABLE statement */
 	char *builder_sql;         /* the same table, contentless */
 	const struct st_buf *rows; /* see catalog_ftsbuild_start() */
+	size_t done;		   /* bytes of rows indexed */
+	int failed;		   /* an insert failed: the build is of no use */
 	int ok;                    /* the thread indexed every row */
 };
 
@@ -54,27 +58,23 @@ size_t catalog_ftsbuild_bind(sqlite3_stmt *st, const char *p)
 	return at;
 }
 
-/* Steps st over every row of rows, bound by catalog_ftsbuild_bind(). Returns an SQLite
- * result code. */
-static int insert_rows(sqlite3_stmt *st, const struct st_buf *rows)
+/* Indexes the row of b->rows at b->done. Returns 0, or -1 (b->failed set). */
+static int index_row(struct catalog_ftsbuild *b)
 {
-	for (size_t at = 0; at < rows->len;) {
-		int rc;
+	int rc;
 
-		at += catalog_ftsbuild_bind(st, rows->p + at);
-		rc = sqlite3_step(st);
-		sqlite3_reset(st);
-		if (rc != SQLITE_DONE)
-			return rc;
-	}
-	return SQLITE_OK;
+	b->done += catalog_ftsbuild_bind(b->st, b->rows->p + b->done);
+	rc = sqlite3_step(b->st);
+	sqlite3_reset(b->st);
+	if (rc != SQLITE_DONE)
+		b->failed = 1;
+	return b->failed ? -1 : 0;
 }
 
-static void *build(void *arg)
+/* The builder's database: the contentless table, in one transaction (FTS5 writes its
+ * pending entries as a segment at every commit), and its insert. Returns 0, or -1. */
+static int open_db(struct catalog_ftsbuild *b)
 {
-	struct catalog_ftsbuild *b = arg;
-	sqlite3_stmt *st = NULL;
-
 	if (sqlite3_open_v2(":memory:", &b->db,
 			    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
 			    NULL) != SQLITE_OK ||
@@ -82,15 +82,23 @@ static void *build(void *arg)
 	    sqlite3_exec(b->db, b->builder_sql, NULL, NULL, NULL) != SQLITE_OK ||
 	    sqlite3_exec(b->db, CATALOG_FTS_HASHSIZE_SQL, NULL, NULL, NULL) != SQLITE_OK ||
 	    sqlite3_exec(b->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(b->db, CATALOG_FTS_INSERT_SQL, -1, &st, NULL) != SQLITE_OK)
-		goto out;
-	/* One transaction: FTS5 writes its pending entries as a segment at every commit. */
-	if (insert_rows(st, b->rows) != SQLITE_OK ||
-	    sqlite3_exec(b->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
-		goto out;
-	b->ok = 1;
-out:
-	sqlite3_finalize(st);
+	    sqlite3_prepare_v2(b->db, CATALOG_FTS_INSERT_SQL, -1, &b->st, NULL) != SQLITE_OK)
+		return -1;
+	return 0;
+}
+
+static void *build(void *arg)
+{
+	struct catalog_ftsbuild *b = arg;
+
+	if (!b->db && open_db(b))
+		b->failed = 1;
+	while (!b->failed && b->done < b->rows->len)
+		index_row(b);
+	if (!b->failed && sqlite3_exec(b->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK)
+		b->ok = 1;
+	sqlite3_finalize(b->st);
+	b->st = NULL;
 	return NULL;
 }
 
@@ -98,13 +106,15 @@ static void builder_free(struct catalog_ftsbuild *b)
 {
 	if (!b)
 		return;
+	sqlite3_finalize(b->st);
 	sqlite3_close(b->db);
 	st_free(b->create_sql);
 	st_free(b->builder_sql);
 	st_free(b);
 }
 
-struct catalog_ftsbuild *catalog_ftsbuild_start(const char *create_sql, const struct st_buf *rows)
+/* A builder of rows with no database yet. */
+static struct catalog_ftsbuild *builder_new(const char *create_sql, const struct st_buf *rows)
 {
 	struct catalog_ftsbuild *b = st_calloc(1, sizeof(*b));
 	const char *close = create_sql ? strrchr(create_sql, ')') : NULL;
@@ -128,19 +138,62 @@ struct catalog_ftsbuild *catalog_ftsbuild_start(const char *create_sql, const st
 	memcpy(b->builder_sql + head, opt, sizeof(opt) - 1);
 	memcpy(b->builder_sql + head + sizeof(opt) - 1, close, tail);
 	b->rows = rows;
-	if (pthread_create(&b->th, NULL, build, b))
-		goto fail;
 	return b;
 fail:
 	builder_free(b);
 	return NULL;
 }
 
+struct catalog_ftsbuild *catalog_ftsbuild_open(const char *create_sql, const struct st_buf *rows)
+{
+	struct catalog_ftsbuild *b = builder_new(create_sql, rows);
+
+	if (b && open_db(b)) {
+		builder_free(b);
+		return NULL;
+	}
+	return b;
+}
+
+int catalog_ftsbuild_step(struct catalog_ftsbuild *b, size_t ready)
+{
+	if (b->failed || b->done >= ready)
+		return 0;
+	return index_row(b) ? 0 : 1;
+}
+
+int catalog_ftsbuild_run(struct catalog_ftsbuild *b)
+{
+	if (b->failed || pthread_create(&b->th, NULL, build, b))
+		return -1;
+	b->running = 1;
+	return 0;
+}
+
+struct catalog_ftsbuild *catalog_ftsbuild_start(const char *create_sql, const struct st_buf *rows)
+{
+	struct catalog_ftsbuild *b = builder_new(create_sql, rows); /* its thread opens db */
+
+	if (b && catalog_ftsbuild_run(b)) {
+		builder_free(b);
+		return NULL;
+	}
+	return b;
+}
+
+/* Waits for b's thread, if it was started. */
+static void join(struct catalog_ftsbuild *b)
+{
+	if (b->running)
+		pthread_join(b->th, NULL);
+	b->running = 0;
+}
+
 void catalog_ftsbuild_abandon(struct catalog_ftsbuild *b)
 {
 	if (!b)
 		return;
-	pthread_join(b->th, NULL);
+	join(b);
 	builder_free(b);
 }
 
@@ -237,7 +290,7 @@ int catalog_ftsbuild_finish(struct catalog_ftsbuild *b, sqlite3 *db, struct st_e
 {
 	sqlite3_stmt *from[NCOPIES] = {0}, *sizes = NULL, *to = NULL;
 	struct catalog_rowbatch *batch = st_calloc(1, sizeof(*batch));
-	int ret = -1, joined = 0;
+	int ret = -1;
 
 	/* While the thread still indexes, this one writes the content rows, which do not
 	 * depend on the index, into a new table. */
@@ -249,8 +302,7 @@ int catalog_ftsbuild_finish(struct catalog_ftsbuild *b, sqlite3 *db, struct st_e
 	    copy_content(db, b->rows, batch, err))
 		goto out;
 	catalog_rowbatch_release(batch);
-	pthread_join(b->th, NULL);
-	joined = 1;
+	join(b);
 	/* Everything the copy reads is asked for first: without it, the table is made empty
 	 * again and the caller writes the rows itself. */
 	for (size_t i = 0; b->ok && i < NCOPIES; i++)
@@ -273,8 +325,7 @@ int catalog_ftsbuild_finish(struct catalog_ftsbuild *b, sqlite3 *db, struct st_e
 		goto out;
 	ret = 0;
 out:
-	if (!joined)
-		pthread_join(b->th, NULL);
+	join(b);
 	if (batch)
 		catalog_rowbatch_release(batch);
 	st_free(batch);

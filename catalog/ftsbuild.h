@@ -42,6 +42,20 @@ size_t catalog_ftsbuild_bind(sqlite3_stmt *st, const char *p);
  * writes the rows itself. */
 struct catalog_ftsbuild *catalog_ftsbuild_start(const char *create_sql, const struct st_buf *rows);
 
+/* As catalog_ftsbuild_start(), without the thread yet: rows may still grow (and move) while
+ * catalog_ftsbuild_step() indexes them on the caller's thread, a row at a time, in moments
+ * it would otherwise wait; catalog_ftsbuild_run() then hands the rest to a thread. Returns a
+ * builder, or NULL as catalog_ftsbuild_start() does and when the builder's own connection
+ * cannot make the table (opened here, not on the thread). */
+struct catalog_ftsbuild *catalog_ftsbuild_open(const char *create_sql, const struct st_buf *rows);
+/* Indexes the next row of rows when one lies before ready, the end of a whole row. Returns
+ * 1 when it indexed one, 0 when there is none yet (or an insert failed, which
+ * catalog_ftsbuild_finish() reports as a failed build). */
+int catalog_ftsbuild_step(struct catalog_ftsbuild *b, size_t ready);
+/* Indexes the rest of rows, which stay unchanged from now on, on a thread of its own.
+ * Returns 0, or -1 when no thread started (catalog_ftsbuild_abandon() it). */
+int catalog_ftsbuild_run(struct catalog_ftsbuild *b);
+
 /* Makes db's search_fts, which must be empty and inside db's open transaction, hold exactly
  * the rows given to catalog_ftsbuild_start(): the same index, row for row and byte for
  * byte, as inserting them into it would make. Its content rows are written while the

@@ -87,7 +87,12 @@ static int64_t count(sqlite3 *db, const char *sql)
 	return n;
 }
 
-static void same_as_inserted(void)
+/* How same_as_inserted() builds: started on a thread with every row, or opened while the
+ * rows are written (in pieces, the buffer moving), some indexed on this thread, the rest
+ * on the builder's. */
+enum { WHOLE, STREAMED };
+
+static void same_as_inserted(int how)
 {
 	static const char *const shadow[] = {"search_fts_data", "search_fts_idx",
 					     "search_fts_content", "search_fts_docsize",
@@ -99,9 +104,46 @@ static void same_as_inserted(void)
 	int bad = 0;
 
 	st_buf_init(&rows, 1u << 24);
-	CHECK(a && b && make_rows(&rows, 600) == 0);
+	CHECK(a && b);
 	/* a: built beside, then copied in; b: the rows inserted one by one */
-	CHECK((fb = catalog_ftsbuild_start(CREATE_SQL, &rows)) != NULL);
+	if (how == WHOLE) {
+		CHECK(make_rows(&rows, 600) == 0);
+		CHECK((fb = catalog_ftsbuild_start(CREATE_SQL, &rows)) != NULL);
+	} else {
+		int stepped = 0;
+
+		CHECK((fb = catalog_ftsbuild_open(CREATE_SQL, &rows)) != NULL);
+		CHECK(fb && catalog_ftsbuild_step(fb, rows.len) == 0); /* nothing yet */
+		for (int piece = 0; fb && piece < 3; piece++) {
+			struct st_buf more;
+
+			st_buf_init(&more, 1u << 24);
+			CHECK(make_rows(&more, 200) == 0);
+			/* the ids go on from the last piece's: rowids one to 600, times 3 */
+			for (size_t at = 0; at < more.len;) {
+				const char *text[5];
+				int64_t id, n;
+
+				memcpy(&id, more.p + at, sizeof(id));
+				id += (int64_t)piece * 600;
+				CHECK(st_buf_add(&rows, &id, sizeof(id)) == 0);
+				at += sizeof(id);
+				for (int k = 0; k < 5; k++) {
+					memcpy(&n, more.p + at, sizeof(n));
+					text[k] = n < 0 ? NULL : more.p + at + sizeof(n);
+					CHECK(st_buf_add(&rows, more.p + at,
+							 sizeof(n) + (n < 0 ? 0 : (size_t)n)) == 0);
+					at += sizeof(n) + (n < 0 ? 0 : (size_t)n);
+				}
+				(void)text;
+			}
+			st_buf_release(&more);
+			for (int k = 0; k < 150; k++)
+				stepped += catalog_ftsbuild_step(fb, rows.len);
+		}
+		CHECK(stepped == 450);
+		CHECK(fb && catalog_ftsbuild_run(fb) == 0);
+	}
 	if (fb)
 		CHECK(catalog_ftsbuild_finish(fb, a, &err) == 0);
 	CHECK(sqlite3_exec(b, CATALOG_FTS_HASHSIZE_SQL, NULL, NULL, NULL) == SQLITE_OK);
@@ -126,6 +168,7 @@ static void same_as_inserted(void)
 	CHECK(sqlite3_exec(a, "INSERT INTO search_fts(search_fts, rank) VALUES ('integrity-check', 1)",
 			   NULL, NULL, NULL) == SQLITE_OK);
 	CHECK(count(a, "SELECT count(*) FROM search_fts WHERE search_fts MATCH 'resume'") == 480);
+	CHECK(count(a, "SELECT count(*) FROM search_fts") == 600);
 	st_buf_release(&rows);
 	sqlite3_close(a);
 	sqlite3_close(b);
@@ -150,9 +193,10 @@ static int add_tokenizer(sqlite3 *db)
 	return api->xCreateTokenizer(api, "steward_test", ud, &tok, NULL) == SQLITE_OK ? 0 : -1;
 }
 
-/* The builder cannot make the table (its connection lacks the tokenizer): its build
- * fails, and the catalog's table, whose content rows were written meanwhile, is empty
- * again and takes the caller's own rows. */
+/* The builder cannot make the table (its connection lacks the tokenizer): opened on this
+ * thread, there is no builder; started, its build fails, and the catalog's table, whose
+ * content rows were written meanwhile, is empty again and takes the caller's own rows. A
+ * builder opened and never run is abandoned. */
 static void failed_build(void)
 {
 	static const char create2[] =
@@ -167,6 +211,7 @@ static void failed_build(void)
 	CHECK(sqlite3_exec(db, create2, NULL, NULL, NULL) == SQLITE_OK &&
 	      sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK);
 	CHECK(make_rows(&rows, 300) == 0);
+	CHECK(catalog_ftsbuild_open(create2, &rows) == NULL);
 	CHECK((fb = catalog_ftsbuild_start(create2, &rows)) != NULL);
 	if (fb)
 		CHECK(catalog_ftsbuild_finish(fb, db, &err) == 1);
@@ -176,13 +221,17 @@ static void failed_build(void)
 			   NULL, NULL) == SQLITE_OK);
 	CHECK(count(db, "SELECT rowid FROM search_fts WHERE search_fts MATCH 'orders'") == 7);
 	CHECK(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK);
+	CHECK((fb = catalog_ftsbuild_open(CREATE_SQL, &rows)) != NULL);
+	CHECK(fb && catalog_ftsbuild_step(fb, rows.len) == 1);
+	catalog_ftsbuild_abandon(fb); /* never run: nothing to wait for */
 	st_buf_release(&rows);
 	sqlite3_close(db);
 }
 
 int main(void)
 {
-	same_as_inserted();
+	same_as_inserted(WHOLE);
+	same_as_inserted(STREAMED);
 	failed_build();
 	return t_done();
 }
