@@ -1,6 +1,7 @@
-/* A fresh load's search index built on a thread of its own into a contentless search_fts in
- * memory; FTS5's index, sizes and settings are then copied into the catalog's empty one, with
- * content rows from the same rows (ftsbuild.h). FTS5's tokenizing was a tenth of a 10k load. */
+/* A fresh load's search index built on a thread of its own (its first rows, if the loader
+ * likes, on the loader's thread while it waits) into a contentless search_fts in memory;
+ * FTS5's index, sizes and settings are then copied into the catalog's empty one, with content
+ * rows from the same rows (ftsbuild.h). FTS5's tokenizing was a tenth of a 10k load. */
 #include "ftsbuild.h"
 #include "alloc.h"
 #include "rowbatch.h"

@@ -1,6 +1,7 @@
 /* The search index of a fresh load built on a thread of its own, in a database of its own,
- * while the loader's connection builds indexes and checks references; then copied into the
- * catalog's empty search_fts (catalog/ftsbuild.c). */
+ * while the loader's connection builds indexes and checks references (its first rows
+ * possibly on the loader's thread, in its waits); then copied into the catalog's empty
+ * search_fts (catalog/ftsbuild.c). */
 #ifndef STEWARD_CATALOG_FTSBUILD_H
 #define STEWARD_CATALOG_FTSBUILD_H
 
@@ -57,7 +58,7 @@ int catalog_ftsbuild_step(struct catalog_ftsbuild *b, size_t ready);
 int catalog_ftsbuild_run(struct catalog_ftsbuild *b);
 
 /* Makes db's search_fts, which must be empty and inside db's open transaction, hold exactly
- * the rows given to catalog_ftsbuild_start(): the same index, row for row and byte for
+ * the rows given to catalog_ftsbuild_start() or _open(): the same index, row for row and byte for
  * byte, as inserting them into it would make. Its content rows are written while the
  * builder still runs; then it waits for the builder. Returns 0 when done, 1 when the build
  * failed (search_fts empty as it was: the caller writes the rows itself), -1 with err when
