@@ -2733,11 +2733,6 @@ static int manifest_skip(void *u, const char *buf, const struct st_jtape *t, con
 #define SPLIT_LAST 12
 #define SPLIT_SEARCH ((size_t)256 << 10) /* bytes looked through at each place */
 
-static int json_ws(unsigned char c)
-{
-	return c == ' ' || c == '\n' || c == '\r' || c == '\t';
-}
-
 /* The first place in data[from, stop) where a member of the manifest's nodes seems to
  * start: a comma, then the opening quote of a key that starts as a node's unique_id does
  * (its resource type and a dot) and is followed by ':' and '{', with or without white
@@ -2756,7 +2751,7 @@ static size_t node_start_in(const unsigned char *data, size_t from, size_t stop)
 		if (!c)
 			break;
 		at = i = (size_t)(c - data) + 1;
-		while (i < stop && json_ws(data[i]))
+		while (i < stop && st_json_is_ws(data[i]))
 			i++;
 		if (i >= stop || data[i] != '"')
 			continue;
@@ -2767,11 +2762,11 @@ static size_t node_start_in(const unsigned char *data, size_t from, size_t stop)
 		if (k == sizeof(types) / sizeof(*types) ||
 		    !(q = memchr(data + i + 1, '"', stop - i - 1)))
 			continue;
-		for (j = (size_t)(q - data) + 1; j < stop && json_ws(data[j]); j++)
+		for (j = (size_t)(q - data) + 1; j < stop && st_json_is_ws(data[j]); j++)
 			;
 		if (j >= stop || data[j++] != ':')
 			continue;
-		while (j < stop && json_ws(data[j]))
+		while (j < stop && st_json_is_ws(data[j]))
 			j++;
 		if (j < stop && data[j] == '{')
 			return i;
@@ -3297,14 +3292,20 @@ static void *hash_thread(void *arg)
 	return NULL;
 }
 
-/* The digest into j->out; *running: j's thread *th, which is stopped and joined first. */
-static void hash_finish(struct hash_job *j, pthread_t *th, int *running)
+/* Stops and joins j's thread *th when *running; what it hashed stays in j. */
+static void hash_stop(struct hash_job *j, pthread_t *th, int *running)
 {
 	if (*running) {
 		atomic_store(&j->stop, 1);
 		pthread_join(*th, NULL);
 		*running = 0;
 	}
+}
+
+/* The digest into j->out; *running: j's thread *th, which is stopped and joined first. */
+static void hash_finish(struct hash_job *j, pthread_t *th, int *running)
+{
+	hash_stop(j, th, running);
 	hash_steps(j, 0);
 	st_digest_final(&j->h, j->out);
 }
@@ -3434,10 +3435,7 @@ static int reload(struct catalog_dbt_ctx *x, struct mf *f, const unsigned char o
 		goto out;
 	ret = 0;
 out:
-	if (hashing) { /* stopped before the bytes it reads go */
-		atomic_store(&hj.stop, 1);
-		pthread_join(th, NULL);
-	}
+	hash_stop(&hj, &th, &hashing); /* before the bytes it reads go */
 	sqlite3_finalize(st);
 	st_json_tape_release(&pre.t);
 	fbytes_release(&data);

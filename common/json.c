@@ -44,21 +44,13 @@ static int fail(struct parser *p, int code, const char *msg)
 	return -1;
 }
 
-/* JSON's white space: ' ', '\t', '\n', '\r' (one test of a byte above ' '). */
-#define WS_BITS ((1ULL << ' ') | (1ULL << '\t') | (1ULL << '\n') | (1ULL << '\r'))
-
-static inline int is_ws(unsigned char c)
-{
-	return c <= ' ' && ((WS_BITS >> c) & 1);
-}
-
 static inline void skip_ws(struct parser *p)
 {
 	size_t i = p->i;
 
-	if (i >= p->len || !is_ws(p->s[i]))
+	if (i >= p->len || !st_json_is_ws(p->s[i]))
 		return; /* most often: compact text */
-	while (++i < p->len && is_ws(p->s[i]))
+	while (++i < p->len && st_json_is_ws(p->s[i]))
 		;
 	p->i = i;
 }
@@ -624,7 +616,7 @@ static inline int odd_node(const struct parser *p, const struct st_jnode *n)
  * the second's members after its own, closes the long object and goes on from the root's
  * closing brace; if it passes the byte otherwise, it stops the second and parses on alone. */
 
-enum { SPLIT_NONE, SPLIT_RUNNING, SPLIT_JOINED, SPLIT_OFF };
+enum { SPLIT_NONE, SPLIT_RUNNING, SPLIT_OFF };
 
 struct split {
 	const struct st_json_split *req;
@@ -764,7 +756,6 @@ static int split_join(struct parser *p, size_t *depth, uint32_t *last)
 	p->room = t->cap;
 	if (s->full)
 		return 0;
-	s->state = SPLIT_JOINED;
 	if (s->r) {
 		*p->e = s->eb;
 		return -1;

@@ -49,6 +49,13 @@ struct st_jerr {
 #define ST_JSON_MAX_DEPTH 64
 #define ST_JSON_DEPTH_LIMIT 2048 /* jansson's JSON_PARSER_MAX_DEPTH */
 
+/* Whether byte c is JSON's white space: ' ', '\t', '\n', '\r' (one test of a byte above ' '). */
+static inline int st_json_is_ws(unsigned char c)
+{
+	return c <= ' ' &&
+	       ((((1ULL << ' ') | (1ULL << '\t') | (1ULL << '\n') | (1ULL << '\r')) >> c) & 1);
+}
+
 /* Parses len bytes (one JSON text; trailing white space allowed) onto tape, which is
  * reset first and reused across calls. Node 0 is the root. Returns 0, or -1 with e. */
 int st_json_parse(const char *buf, size_t len, struct st_jtape *tape, struct st_jerr *e);
